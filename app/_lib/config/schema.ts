@@ -1,0 +1,67 @@
+// Gyre's whole configuration, declared once. docs/config.md and gyre.config.example.yaml are
+// generated from these schemas (npm run docs:config); a test keeps them in sync.
+import { z } from "zod";
+import { proxyConfigSchema } from "../../../proxy/config";
+import { localSpawnerConfigSchema } from "../../../spawners/local/config";
+
+export const hubSectionSchema = z
+  .object({
+    bindHost: z.string().default("127.0.0.1").describe("Address the hub listens on. Browsers reach the hub through the proxy, so keep it private."),
+    port: z.number().int().min(1).max(65535).default(8081).describe("Hub port (the proxy forwards /hub/* here)."),
+    publicUrl: z.string().url().optional().describe("The URL users type, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port>. Cookies are Secure when it is https."),
+    dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
+    databaseUrl: z
+      .string()
+      .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: or postgres://")
+      .optional()
+      .describe("Database URL. Default: SQLite file <dataDir>/gyre.db. Set postgres://user:pass@host/db for PostgreSQL (several hub replicas)."),
+    secretKey: z.string().min(32).optional().describe("Secret for signing session cookies and deriving server tokens (≥ 32 chars). Prefer secretKeyFile or GYRE_HUB__SECRET_KEY; generated into the data directory if unset. Shared with the proxy."),
+    secretKeyFile: z.string().optional().describe("File holding hub.secretKey."),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Log level of hub and proxy."),
+    startTimeoutSeconds: z.number().positive().default(120).describe("How long a server may take from spawn to answering its API before the spawn fails."),
+    httpProbeIntervalMs: z.number().int().positive().default(100).describe("Interval of readiness probes while a server starts."),
+    pollIntervalSeconds: z.number().positive().default(10).describe("How often running servers are polled (one batched call per spawner kind)."),
+    stopTimeoutSeconds: z.number().positive().default(30).describe("How long a stop may take before the server is reported as failed to stop."),
+  })
+  .strict();
+
+export const localAuthSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe("Username + password accounts stored in Gyre's database."),
+    minPasswordLength: z.number().int().min(8).default(10).describe("Minimum password length for new passwords."),
+  })
+  .strict();
+
+export const authSectionSchema = z
+  .object({
+    local: localAuthSchema.default(localAuthSchema.parse({})),
+    sessionMaxAgeSeconds: z.number().int().positive().default(14 * 24 * 3600).describe("Session lifetime; refreshed (sliding) while the user is active."),
+    loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name and per client address within loginWindowSeconds."),
+    loginWindowSeconds: z.number().int().positive().default(300).describe("Window of the failed-login rate limit."),
+    initialAdmin: z
+      .object({
+        name: z.string().optional().describe("Admin created at first start when no admin exists (or GYRE_AUTH__INITIAL_ADMIN__NAME)."),
+        password: z.string().optional().describe("Its password (use GYRE_AUTH__INITIAL_ADMIN__PASSWORD). Without it, a one-time setup link is printed instead."),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const spawnerSectionSchema = z
+  .object({
+    kind: z.enum(["local"]).default("local").describe("Spawner for new servers: local (processes on the hub host)."),
+    local: localSpawnerConfigSchema.default(localSpawnerConfigSchema.parse({})),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    hub: hubSectionSchema.default(hubSectionSchema.parse({})),
+    proxy: proxyConfigSchema.default(proxyConfigSchema.parse({})),
+    auth: authSectionSchema.default(authSectionSchema.parse({})),
+    spawner: spawnerSectionSchema.default(spawnerSectionSchema.parse({})),
+  })
+  .strict();
+
+export type GyreConfig = z.infer<typeof configSchema>;

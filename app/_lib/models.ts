@@ -1,0 +1,43 @@
+// JSON shapes of the REST API, following JupyterHub's where they overlap
+// (https://jupyterhub.readthedocs.io/en/stable/reference/rest-api.html), so its clients work.
+
+export interface ServerModel {
+  /** "" for the default server */
+  name: string;
+  ready: boolean;
+  /** "spawn" | "stop" | null, as in JupyterHub */
+  pending: "spawn" | "stop" | null;
+  /** Gyre's own state: stopped | pending | running | stopping | failed */
+  state: string;
+  /** public path of the server, e.g. /user/alice/ */
+  url: string;
+  progress_url: string;
+  started: string | null;
+  last_activity: string | null;
+  /** why the last spawn failed or the server stopped (user-facing) */
+  message: string | null;
+  /** user options the server was started with */
+  user_options: Record<string, unknown>;
+}
+
+export interface UserModel {
+  kind: "user";
+  name: string;
+  admin: boolean;
+  groups: string[];
+  created: string;
+  last_activity: string | null;
+  /** URL of the default server if running (JupyterHub compat) */
+  server: string | null;
+  pending: "spawn" | "stop" | null;
+  servers: Record<string, ServerModel>;
+}
+
+export interface CurrentUser {
+  id: number;
+  name: string;
+  admin: boolean;
+  /** value for the X-Gyre-CSRF header of state-changing fetches from pages */
+  csrfToken: string;
+  sessionId: string;
+}

@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { deriveKey, signSessionCookie, verifySessionCookie, readCookie, stripCookie, deriveServerToken } from "./session-cookie";
+
+const key = deriveKey("s3cret", "session-cookie");
+
+test("a signed cookie verifies and yields its claims", () => {
+  const v = signSessionCookie({ sid: "abc", user: "alice", exp: 2000 }, key);
+  assert.deepEqual(verifySessionCookie(v, key, 1000), { sid: "abc", user: "alice", exp: 2000 });
+});
+
+test("expired, tampered, re-keyed and malformed cookies are rejected", () => {
+  const v = signSessionCookie({ sid: "abc", user: "alice", exp: 2000 }, key);
+  assert.equal(verifySessionCookie(v, key, 2000), null);
+  const forged = Buffer.from(JSON.stringify({ sid: "abc", user: "admin", exp: 2000 })).toString("base64url") + v.slice(v.indexOf("."));
+  assert.equal(verifySessionCookie(forged, key, 1000), null);
+  assert.equal(verifySessionCookie(v, deriveKey("other", "session-cookie"), 1000), null);
+  for (const bad of ["", ".", "a.b.c", "abc", v + "x"]) assert.equal(verifySessionCookie(bad, key, 1000), null);
+});
+
+test("cookie header helpers find and strip exactly one cookie", () => {
+  const h = "_xsrf=1; gyre-session=a.b; gyre-session-x=2";
+  assert.equal(readCookie(h, "gyre-session"), "a.b");
+  assert.equal(readCookie(h, "nope"), undefined);
+  assert.equal(stripCookie(h, "gyre-session"), "_xsrf=1; gyre-session-x=2");
+  assert.equal(stripCookie("gyre-session=a", "gyre-session"), undefined);
+});
+
+test("server tokens differ per spawn and per secret, and are stable", () => {
+  assert.equal(deriveServerToken("s", "spawn1"), deriveServerToken("s", "spawn1"));
+  assert.notEqual(deriveServerToken("s", "spawn1"), deriveServerToken("s", "spawn2"));
+  assert.notEqual(deriveServerToken("s", "spawn1"), deriveServerToken("t", "spawn1"));
+  assert.match(deriveServerToken("s", "x"), /^[0-9a-f]{64}$/);
+});

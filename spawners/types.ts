@@ -1,0 +1,101 @@
+// The spawner contract. One instance per (user, server); the hub creates it with
+// `createSpawner(kind, ctx)` from spawners/registry.ts and never hands it the database.
+//
+// Lifecycle, driven by the hub's spawn worker:
+//   start()  → resolves with where the server listens (the hub then checks readiness with the
+//              token and adds the proxy route). Throws SpawnError with a user-facing reason.
+//   poll()   → null while running (or still starting), a SpawnExit once it is gone.
+//   stop()   → resolves when the server is gone (idempotent; fine to call on a dead server).
+//   getState()/loadState() → an opaque JSON blob the hub stores after start() and after each
+//              progress event, so a restarted hub can poll/stop servers it started before.
+//   progress() → {progress, message} events while starting; ends when start() settles.
+//
+// Invariants: nothing runs as the hub's user when the hub is root; commands are argument
+// arrays (execa/spawn), never shell strings built from user input; the server token reaches
+// the server through the environment or a file, never argv, and is never logged.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type JsonObject = { [k: string]: JsonValue };
+
+export interface SpawnUser {
+  /** normalised hub user name (matches USERNAME_PATTERN in app/_lib/users.ts) */
+  name: string;
+  /** OS account to run as; resolved by the hub from config (mapping) before the spawner is made */
+  osUser: string;
+  admin: boolean;
+  /** hub groups (e.g. GitHub teams), for profile restrictions */
+  groups: string[];
+}
+
+export interface SpawnContext {
+  user: SpawnUser;
+  /** "" for the default server */
+  serverName: string;
+  /** public path prefix of the server, e.g. "/user/alice/" or "/user/alice/gpu/" */
+  baseUrl: string;
+  /** random id of this spawn; also the seed of the token */
+  spawnId: string;
+  /** the server's token (JUPYTER_TOKEN). Never put it in argv or logs. */
+  token: string;
+  /** where the server (or its job) can reach the hub, e.g. http://127.0.0.1:8081 */
+  hubUrl: string;
+  /** options the user chose on the spawn form, already validated by the spawner's optionsSchema */
+  options: JsonObject;
+  /** extra environment for the server, already computed by the hub (Dask dashboard link, ...) */
+  env: Record<string, string>;
+  /** structured logger (pino-compatible subset); never log ctx.token */
+  log: SpawnLogger;
+}
+
+export interface SpawnLogger {
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+}
+
+export interface SpawnStarted {
+  /** origin the server listens on, no path: "http://127.0.0.1:51234" */
+  url: string;
+}
+
+export interface SpawnExit {
+  /** process exit status / job exit code when known */
+  exitCode?: number | null;
+  /** user-facing explanation ("your job reached its 2 h walltime") */
+  reason: string;
+}
+
+export interface ProgressEvent {
+  /** 0–100 */
+  progress: number;
+  message: string;
+}
+
+export interface Spawner {
+  start(): Promise<SpawnStarted>;
+  poll(): Promise<SpawnExit | null>;
+  stop(): Promise<void>;
+  getState(): JsonObject;
+  loadState(state: JsonObject): void;
+  progress(): AsyncIterable<ProgressEvent>;
+  /** last lines of the server's log, for the error page of a failed spawn ("" if none) */
+  logTail(lines?: number): Promise<string>;
+}
+
+/** A failure whose message is safe and useful to show the user. */
+export class SpawnError extends Error {
+  constructor(
+    message: string,
+    readonly logTail?: string,
+  ) {
+    super(message);
+    this.name = "SpawnError";
+  }
+}
+
+/** What a spawner module exports; registered by one line in spawners/registry.ts. */
+export interface SpawnerFactory<Config = unknown> {
+  kind: string;
+  create(ctx: SpawnContext, config: Config): Spawner;
+}
