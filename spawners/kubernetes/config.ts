@@ -160,8 +160,20 @@ export const kubernetesSpawnerConfigSchema = z
     extraAnnotations: overridableShape.extraAnnotations.default({}),
     securityContext: securityContextSchema.default(securityContextSchema.parse({})).describe("Non-root identity of the server process; Gyre also drops all capabilities and forbids privilege escalation."),
     storage: storageSchema.default(storageSchema.parse({})).describe("The user's home volume."),
-    extraVolumes: z.array(k8sObject).default([]).describe("Extra pod volumes as Kubernetes writes them (e.g. a shared read-only data set)."),
-    extraVolumeMounts: z.array(k8sObject).default([]).describe("Extra volume mounts of the server container."),
+    extraVolumes: z.array(z.object({ name: z.string().min(1) }).catchall(z.unknown())).default([]).describe("Extra pod volumes as Kubernetes writes them (e.g. a shared read-only data set)."),
+    extraVolumeMounts: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            mountPath: z.string().regex(/^\//, "an absolute path"),
+            subPath: z.string().optional(),
+            readOnly: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe("Extra volume mounts of the server container: {name, mountPath, subPath?, readOnly?}."),
     serviceAccountName: z.string().optional().describe("Service account of user pods; unset = the namespace's default."),
     automountServiceAccountToken: z
       .boolean()
