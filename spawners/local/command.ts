@@ -1,0 +1,172 @@
+// Pure: the argv, environment and working directory of a local Jupyter server, from one options
+// object. Tested against literal arrays in command.test.ts. Flags follow the lab report
+// (shared/labs/jupyter.md §2): loopback only, no port hopping, token through the environment.
+
+/** Which Jupyter application the command runs: jupyter_server's ServerApp or notebook 6's NotebookApp. */
+export type ServerFlavor = "server" | "notebook";
+
+/** Everything that decides how one server is launched. */
+export interface ServerLaunchOptions {
+  /** the configured command, e.g. ["/usr/bin/jupyter", "server"] */
+  command: string[];
+  /** `spawner.local.args`, appended after Gyre's own flags so they can override them */
+  extraArgs: string[];
+  port: number;
+  /** public path prefix, e.g. "/user/alice/" or "/user/alice/gpu/" */
+  baseUrl: string;
+  notebookDir: string;
+  defaultUrl: string;
+  /** per-server JUPYTER_RUNTIME_DIR (holds the cookie secret, connection files, jpserver-*.json) */
+  runtimeDir: string;
+  /** the server itself will run as uid 0: only then is --allow-root passed */
+  runAsRoot: boolean;
+  /**
+   * Set when the hub is root and the server must run as another account: the command is wrapped
+   * in setpriv, which also sets the account's supplementary groups (Node's own uid/gid switch drops
+   * them, and group-shared project directories are common on science clusters).
+   */
+  switchUser: { uid: number; gid: number; setprivPath: string } | null;
+  /** the OS account the server runs as */
+  account: { name: string; home: string; shell: string };
+  hubUser: string;
+  /** "" for the default server */
+  serverName: string;
+  /** the server's token; goes into JUPYTER_TOKEN, never argv */
+  token: string;
+  /** the hub's own environment, only read for the names in envPassthrough */
+  hubEnv: Record<string, string | undefined>;
+  envPassthrough: string[];
+  /** `spawner.local.env` (admin's settings) */
+  configEnv: Record<string, string>;
+  /** `ctx.env` (computed by the hub for this spawn); wins over configEnv */
+  ctxEnv: Record<string, string>;
+}
+
+/** What to hand to child_process.spawn. */
+export interface ServerLaunch {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  flavor: ServerFlavor;
+}
+
+/** The PATH servers get; the hub's PATH may hold directories the user cannot read (pyenv, …). */
+export const SERVER_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** Environment names a passthrough list may never copy: Gyre's own settings hold its secrets. */
+const FORBIDDEN_PASSTHROUGH = /^(GYRE_|JUPYTER_TOKEN$|JUPYTERHUB_API_TOKEN$|JPY_API_TOKEN$)/;
+
+/** Names Gyre sets last because the server's identity and security depend on them. */
+const PROTECTED_ENV = ["HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR"];
+
+/**
+ * "server" unless the command runs notebook 6 (`jupyter notebook` or `jupyter-notebook`).
+ * `jupyter nbclassic` is a jupyter_server extension app and takes ServerApp flags.
+ */
+export function detectServerFlavor(command: string[]): ServerFlavor {
+  const base = (s: string) => s.slice(s.lastIndexOf("/") + 1);
+  if (base(command[0] ?? "") === "jupyter-notebook") return "notebook";
+  return command.slice(1, 2).includes("notebook") ? "notebook" : "server";
+}
+
+/** The Jupyter flags Gyre adds, in a fixed order. */
+export function buildServerArgs(o: Pick<ServerLaunchOptions, "command" | "extraArgs" | "port" | "baseUrl" | "notebookDir" | "defaultUrl" | "runtimeDir" | "runAsRoot">): string[] {
+  const flavor = detectServerFlavor(o.command);
+  const app = flavor === "notebook" ? "NotebookApp" : "ServerApp";
+  const args = [
+    `--${app}.ip=127.0.0.1`,
+    `--${app}.port=${o.port}`,
+    // with retries a busy port silently becomes port+1 and the hub would talk to someone else (P5)
+    `--${app}.port_retries=0`,
+    `--${app}.base_url=${o.baseUrl}`,
+    flavor === "notebook" ? `--NotebookApp.notebook_dir=${o.notebookDir}` : `--ServerApp.root_dir=${o.notebookDir}`,
+    `--${app}.default_url=${o.defaultUrl}`,
+    `--${app}.open_browser=False`,
+    // the proxy keeps the browser's Host, which is not loopback (P4)
+    `--${app}.allow_remote_access=True`,
+    `--${app}.trust_xheaders=True`,
+    `--${app}.quit_button=False`,
+    // one cookie secret per server, or servers of one OS account accept each other's cookies (P3)
+    `--${app}.cookie_secret_file=${joinPath(o.runtimeDir, "cookie_secret")}`,
+  ];
+  if (flavor === "notebook") {
+    // notebook 6 sets its _xsrf cookie on Path=/, where it collides between users (P7)
+    args.push(`--NotebookApp.tornado_settings=${JSON.stringify({ xsrf_cookie_kwargs: { path: o.baseUrl } })}`);
+  }
+  if (o.runAsRoot) args.push("--allow-root");
+  return [...args, ...o.extraArgs];
+}
+
+/**
+ * The server's environment: an allow-list, never the hub's environment (which holds the hub's
+ * secrets). Later layers win: base < passthrough < configEnv < ctxEnv < identity and token.
+ */
+export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
+  const userPrefix = userPrefixOf(o.baseUrl, o.serverName);
+  const env: Record<string, string> = {
+    PATH: SERVER_PATH,
+    LANG: "C.UTF-8",
+    SHELL: o.account.shell,
+    JUPYTERHUB_USER: o.hubUser,
+    JUPYTERHUB_SERVER_NAME: o.serverName,
+    JUPYTERHUB_SERVICE_PREFIX: o.baseUrl,
+    // client.dashboard_link then points through the proxy (lab §4)
+    DASK_DISTRIBUTED__DASHBOARD__LINK: `${userPrefix}proxy/{port}/status`,
+  };
+  for (const name of o.envPassthrough) {
+    const v = o.hubEnv[name];
+    if (v !== undefined && !FORBIDDEN_PASSTHROUGH.test(name)) env[name] = v;
+  }
+  Object.assign(env, o.configEnv, o.ctxEnv);
+  for (const name of PROTECTED_ENV) delete env[name];
+  return {
+    ...env,
+    HOME: o.account.home,
+    USER: o.account.name,
+    LOGNAME: o.account.name,
+    JUPYTER_TOKEN: o.token,
+    JUPYTER_RUNTIME_DIR: o.runtimeDir,
+  };
+}
+
+/** argv (wrapped in setpriv when switching accounts), env and cwd of the server. */
+export function buildServerLaunch(o: ServerLaunchOptions): ServerLaunch {
+  const flavor = detectServerFlavor(o.command);
+  const serverArgv = [...o.command, ...buildServerArgs(o)];
+  const env = buildServerEnv(o);
+  if (o.switchUser) {
+    const { uid, gid, setprivPath } = o.switchUser;
+    return { file: setprivPath, args: [`--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...serverArgv], env, cwd: o.account.home, flavor };
+  }
+  return { file: serverArgv[0], args: serverArgv.slice(1), env, cwd: o.account.home, flavor };
+}
+
+/** "/user/alice/gpu/" with server "gpu" → "/user/alice/"; "/user/alice/" → itself. */
+export function userPrefixOf(baseUrl: string, serverName: string): string {
+  return serverName ? baseUrl.replace(/[^/]+\/$/, "") : baseUrl;
+}
+
+/** Safe fragment of a file name: letters, digits, "-", "_", "." only. */
+export function toFileNamePart(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, "_").slice(0, 64);
+}
+
+/** Log file of one spawn: `<logDir>/<user>[-<server>]-<spawnId>.log`. */
+export function buildLogFileName(logDir: string, hubUser: string, serverName: string, spawnId: string): string {
+  const who = serverName ? `${toFileNamePart(hubUser)}-${toFileNamePart(serverName)}` : toFileNamePart(hubUser);
+  return joinPath(logDir, `${who}-${toFileNamePart(spawnId)}.log`);
+}
+
+/**
+ * True when a server's log says it could not bind its port (another process took it between our
+ * free-port check and the server's bind): jupyter_server "…because port 7107 is not available",
+ * notebook 6 the same wording.
+ */
+export function isPortTakenLog(log: string, port: number): boolean {
+  return log.includes(`port ${port} is not available`) || /Address already in use/.test(log);
+}
+
+function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}

@@ -1,0 +1,347 @@
+// The local process spawner: one real Jupyter server process per (user, server) on the hub host,
+// as the user's OS account when the hub is root. The process is detached (own session and process
+// group, output to a log file), so it outlives a hub restart; getState() carries pid + start time so
+// a new hub process can find it again without mistaking a reused pid for it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, constants as fsc, existsSync, openSync, statSync } from "node:fs";
+import { appendFile, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner, type SpawnerFactory } from "../types";
+import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch } from "./command";
+import type { LocalSpawnerConfig } from "./config";
+import { resolveOsUser } from "./os-user";
+import { resolveNotebookDir, resolveOsUserName, type PasswdEntry } from "./passwd";
+import { findDescendants } from "./proc-stat";
+import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
+
+/** How often start() asks the server whether it answers yet. */
+const READY_PROBE_INTERVAL_MS = 100;
+/** Attempts with a fresh port when another process grabbed ours first (port_retries is 0). */
+const MAX_PORT_ATTEMPTS = 3;
+/** How long to wait for a process to disappear after SIGKILL. */
+const KILL_WAIT_MS = 5000;
+const SETPRIV = "/usr/bin/setpriv";
+
+/** The blob the hub stores (see Spawner.getState). */
+export interface LocalSpawnerState {
+  pid?: number;
+  /** /proc/<pid>/stat field 22; with pid it identifies the process even after pid reuse */
+  startTime?: number;
+  port?: number;
+  url?: string;
+  logFile?: string;
+  runtimeDir?: string;
+  osUser?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** Exit of a process we started ourselves (after a hub restart we no longer know the status). */
+interface KnownExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A growing list of progress events; every progress() iterator replays it from the start. */
+class ProgressLog {
+  private events: ProgressEvent[] = [];
+  private closed = false;
+  private wake: (() => void)[] = [];
+
+  push(progress: number, message: string): void {
+    if (this.closed) return;
+    this.events.push({ progress, message });
+    this.notify();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  async *iterate(): AsyncGenerator<ProgressEvent> {
+    let i = 0;
+    for (;;) {
+      while (i < this.events.length) yield this.events[i++];
+      if (this.closed) return;
+      await new Promise<void>((r) => this.wake.push(r));
+    }
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = [];
+    for (const r of w) r();
+  }
+}
+
+/** Spawner for `spawner.kind: local`. See spawners/types.ts for the contract. */
+export class LocalProcessSpawner implements Spawner {
+  private state: LocalSpawnerState = {};
+  private exit: KnownExit | null = null;
+  private progressLog = new ProgressLog();
+  private startCalled = false;
+  private starting = false;
+  private stopRequested = false;
+  private stopping: Promise<void> | null = null;
+  private startFailure: SpawnExit | null = null;
+
+  constructor(
+    private readonly ctx: SpawnContext,
+    private readonly config: LocalSpawnerConfig,
+    /** the hub's uid; injectable for tests */
+    private readonly hubUid: number = process.getuid?.() ?? -1,
+  ) {}
+
+  /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
+  async start(): Promise<SpawnStarted> {
+    if (this.startCalled) throw new SpawnError("This server was already started; stop it first.");
+    this.startCalled = true;
+    this.starting = true;
+    try {
+      this.progressLog.push(5, "Preparing the server's account and files");
+      const account = await this.resolveAccount();
+      if (this.config.logDir.includes("{dataDir}")) throw new Error("spawner.local.logDir still contains {dataDir}: pass the resolved config");
+      await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
+      const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
+      const runtimeDir = await this.makeRuntimeDir(account);
+      this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid };
+
+      for (let attempt = 1; ; attempt++) {
+        const port = await pickFreePort();
+        this.throwIfStopRequested();
+        this.progressLog.push(10, attempt === 1 ? "Starting server process" : `Starting server process (attempt ${attempt}: port taken, using ${port})`);
+        const offset = existsSync(logFile) ? statSync(logFile).size : 0;
+        const launch = buildServerLaunch({
+          command: this.config.command,
+          extraArgs: this.config.args,
+          port,
+          baseUrl: this.ctx.baseUrl,
+          notebookDir: resolveNotebookDir(this.config.notebookDir, { home: account.home, username: this.ctx.user.name }),
+          defaultUrl: this.config.defaultUrl,
+          runtimeDir,
+          runAsRoot: account.uid === 0,
+          switchUser: this.hubUid === 0 && account.uid !== 0 ? { uid: account.uid, gid: account.gid, setprivPath: SETPRIV } : null,
+          account: { name: account.name, home: account.home, shell: account.shell },
+          hubUser: this.ctx.user.name,
+          serverName: this.ctx.serverName,
+          token: this.ctx.token,
+          hubEnv: process.env,
+          envPassthrough: this.config.envPassthrough,
+          configEnv: this.config.env,
+          ctxEnv: this.ctx.env,
+        });
+        await this.launch(launch, logFile, port);
+        this.progressLog.push(40, `Server process started (pid ${this.state.pid})`);
+        this.ctx.log.info({ pid: this.state.pid, port, osUser: account.name, logFile, command: launch.file }, "local server process started");
+
+        if (await this.waitUntilAnswering(port)) {
+          this.progressLog.push(80, "Server is answering");
+          return { url: `http://127.0.0.1:${port}` };
+        }
+        this.throwIfStopRequested();
+        const log = await readFileFrom(logFile, offset);
+        if (isPortTakenLog(log, port) && attempt < MAX_PORT_ATTEMPTS) {
+          await appendFile(logFile, `[gyre] port ${port} was taken by another process; retrying with a new port\n`);
+          this.exit = null;
+          continue;
+        }
+        throw new SpawnError(`${describeExit(this.exit)} while starting.`, await this.logTail());
+      }
+    } catch (e) {
+      const err = e instanceof SpawnError ? e : new SpawnError(`The server could not be started: ${(e as Error).message}`);
+      if (err.logTail === undefined) Object.assign(err, { logTail: await this.logTail() });
+      this.ctx.log.warn({ err: err.message }, "local server failed to start");
+      this.startFailure = { exitCode: this.exit?.code ?? null, reason: err.message };
+      // leave nothing half-started: kill whatever is left and drop the runtime dir
+      await this.stopProcesses().catch(() => {});
+      await this.removeRuntimeDir().catch(() => {});
+      throw err;
+    } finally {
+      this.starting = false;
+      this.progressLog.close();
+    }
+  }
+
+  /** null while the server runs (or is still starting); else how it ended. */
+  async poll(): Promise<SpawnExit | null> {
+    const { pid, startTime } = this.state;
+    if (this.starting && !pid) return null;
+    if (this.startFailure) return this.startFailure;
+    if (!pid || startTime === undefined) return { exitCode: null, reason: "The server has not been started." };
+    if (this.exit) return { exitCode: this.exit.code, reason: describeExit(this.exit) + "." };
+    if (await isSameProcessAlive(pid, startTime)) return null;
+    return { exitCode: null, reason: "The server process is no longer running." };
+  }
+
+  /**
+   * SIGTERM to the server's process group, SIGKILL after stopGraceSeconds, then SIGKILL to any of
+   * its descendants (kernels run in their own sessions) still alive. Resolves when all are gone.
+   * Idempotent; concurrent calls share one stop.
+   */
+  stop(): Promise<void> {
+    this.stopRequested = true;
+    this.stopping ??= (async () => {
+      await this.stopProcesses();
+      await this.removeRuntimeDir();
+    })().finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  getState(): JsonObject {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(this.state)) if (v !== undefined) out[k] = v;
+    return out;
+  }
+
+  loadState(state: JsonObject): void {
+    const num = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : undefined);
+    const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+    this.state = {
+      pid: num(state.pid),
+      startTime: num(state.startTime),
+      port: num(state.port),
+      url: str(state.url),
+      logFile: str(state.logFile),
+      runtimeDir: str(state.runtimeDir),
+      osUser: str(state.osUser),
+      uid: num(state.uid),
+      gid: num(state.gid),
+    };
+    // a loaded server counts as started: start() again would orphan it
+    this.startCalled = this.state.pid !== undefined;
+  }
+
+  progress(): AsyncIterable<ProgressEvent> {
+    return this.progressLog.iterate();
+  }
+
+  async logTail(lines = 40): Promise<string> {
+    if (!this.state.logFile) return "";
+    const tail = await readFileTail(this.state.logFile, lines);
+    return this.ctx.token ? tail.replaceAll(this.ctx.token, "[token]") : tail;
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  /** The account the server runs as: the user's OS account when root, else the hub's own. */
+  private async resolveAccount(): Promise<PasswdEntry> {
+    if (this.hubUid !== 0) {
+      const me = userInfo();
+      return { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir, shell: me.shell ?? "/bin/sh" };
+    }
+    const name = this.ctx.user.osUser || resolveOsUserName(this.config.osUserTemplate, this.ctx.user.name);
+    const entry = await resolveOsUser(name, this.config.createOsUsers);
+    if (entry.uid === 0) throw new SpawnError(`Refusing to run a server as root (OS account "${name}" has uid 0).`);
+    return entry;
+  }
+
+  /** A fresh 0700 directory for JUPYTER_RUNTIME_DIR, owned by the account (mkdtemp: no pre-creation race). */
+  private async makeRuntimeDir(account: PasswdEntry): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), `gyre-${toFileNamePart(this.ctx.user.name)}-`));
+    if (this.hubUid === 0) await chown(dir, account.uid, account.gid);
+    return dir;
+  }
+
+  private async launch(launch: ServerLaunch, logFile: string, port: number): Promise<void> {
+    // opened here and handed over as stdout/stderr, so the server needs no write access to the
+    // hub's log dir, and no pipe ties it to the hub process
+    const fd = openSync(logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_NOFOLLOW, 0o640);
+    let child: ChildProcess;
+    try {
+      // the cast: Next's types make NODE_ENV a required member of ProcessEnv; the allow-list has none
+      const env = launch.env as unknown as NodeJS.ProcessEnv;
+      child = spawn(launch.file, launch.args, { cwd: existsSync(launch.cwd) ? launch.cwd : "/", env, detached: true, stdio: ["ignore", fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    this.exit = null;
+    child.once("exit", (code, sig) => {
+      this.exit = { code, signal: sig };
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", (e: NodeJS.ErrnoException) => reject(new SpawnError(`The server command ${launch.file} could not be run (${e.code ?? e.message}).`)));
+    });
+    child.unref();
+    const pid = child.pid!;
+    const stat = await readProcStat(pid);
+    this.state = { ...this.state, pid, startTime: stat?.startTime ?? -1, port, url: `http://127.0.0.1:${port}` };
+  }
+
+  /** true once `GET <baseUrl>api` answers 200; false when the process ended first. */
+  private async waitUntilAnswering(port: number): Promise<boolean> {
+    const url = `http://127.0.0.1:${port}${this.ctx.baseUrl}api`;
+    for (;;) {
+      if (!(await this.isAlive())) return false;
+      if ((await probeHttp(url, {}, 1000)) === 200) return true;
+      await sleep(READY_PROBE_INTERVAL_MS);
+    }
+  }
+
+  private async isAlive(): Promise<boolean> {
+    const { pid, startTime } = this.state;
+    if (this.exit || !pid || startTime === undefined) return false;
+    return isSameProcessAlive(pid, startTime);
+  }
+
+  private throwIfStopRequested(): void {
+    if (this.stopRequested) throw new SpawnError("The server was stopped before it finished starting.");
+  }
+
+  private async stopProcesses(): Promise<void> {
+    const { pid } = this.state;
+    if (!pid || !(await this.isAlive())) return;
+    const table = await readProcessTable();
+    const descendants = findDescendants(pid, table);
+    // detached → setsid → the server leads its own group; only signal the group if that still holds
+    const ownGroup = table.find((p) => p.pid === pid)?.pgrp === pid;
+    const send = (sig: NodeJS.Signals) => signal(ownGroup ? -pid : pid, sig);
+    send("SIGTERM");
+    if (!(await waitFor(async () => !(await this.isAlive()), this.config.stopGraceSeconds * 1000))) {
+      this.ctx.log.warn({ pid }, "local server ignored SIGTERM; sending SIGKILL");
+      send("SIGKILL");
+      await waitFor(async () => !(await this.isAlive()), KILL_WAIT_MS);
+    }
+    // kernels (own sessions) the server did not shut down, e.g. because it was killed
+    const left: typeof descendants = [];
+    for (const d of descendants) if (await isSameProcessAlive(d.pid, d.startTime)) left.push(d);
+    for (const d of left) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
+    if (left.length) await waitFor(async () => (await Promise.all(left.map((d) => isSameProcessAlive(d.pid, d.startTime)))).every((a) => !a), KILL_WAIT_MS);
+  }
+
+  private async removeRuntimeDir(): Promise<void> {
+    const dir = this.state.runtimeDir;
+    // the path comes from stored state: only ever remove one of our own mkdtemp directories
+    if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/gyre-[A-Za-z0-9_.-]+$`).test(dir) || dir.includes("..")) return;
+    const { uid, gid } = this.state;
+    if (this.hubUid === 0 && uid !== undefined && uid !== 0 && gid !== undefined) {
+      // the directory belongs to the user: remove it with the user's rights, not root's
+      await execa("rm", ["-rf", "--", dir], { uid, gid, reject: false, timeout: 30_000 });
+    }
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** "The server exited with status 1" / "…was killed by SIGKILL …" */
+function describeExit(exit: KnownExit | null): string {
+  if (!exit) return "The server process ended";
+  if (exit.signal === "SIGKILL") return "The server was killed by SIGKILL (out of memory, or stopped by an administrator)";
+  if (exit.signal) return `The server was stopped by ${exit.signal}`;
+  if (exit.code === 0) return "The server exited (status 0)";
+  return `The server exited with status ${exit.code} (its log below usually says why)`;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Registered in spawners/registry.ts as kind "local". */
+export const localSpawnerFactory: SpawnerFactory<LocalSpawnerConfig> = {
+  kind: "local",
+  create: (ctx, config) => new LocalProcessSpawner(ctx, config),
+};

@@ -1,0 +1,43 @@
+// Pure helpers about OS accounts: which account a hub user maps to, whether a name is safe to
+// hand to getent/useradd, and parsing a passwd line. No I/O (see os-user.ts for that).
+
+/**
+ * OS account names we accept: a lower-case letter or "_" first, then up to 31 lower-case letters,
+ * digits, "_" or "-". Stricter than Debian's NAME_REGEX on purpose: the name ends up in argv of
+ * getent/useradd and in file names, so nothing that could read as an option or a path is allowed.
+ */
+export const OS_USER_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** True when `name` may be passed to getent/useradd. */
+export function isValidOsUserName(name: string): boolean {
+  return OS_USER_NAME_PATTERN.test(name);
+}
+
+/** Applies `spawner.local.osUserTemplate` ("{username}" → hub user name). */
+export function resolveOsUserName(template: string, username: string): string {
+  return template.replaceAll("{username}", username);
+}
+
+/** One passwd entry, as `getent passwd <name>` prints it. */
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+/** Parses "name:x:uid:gid:gecos:home:shell"; returns null for anything malformed. */
+export function parsePasswdLine(line: string): PasswdEntry | null {
+  const f = line.trim().split(":");
+  if (f.length !== 7) return null;
+  const uid = Number(f[2]);
+  const gid = Number(f[3]);
+  if (!f[0] || !Number.isInteger(uid) || !Number.isInteger(gid) || uid < 0 || gid < 0 || !f[5].startsWith("/")) return null;
+  return { name: f[0], uid, gid, home: f[5], shell: f[6] || "/bin/sh" };
+}
+
+/** Expands `spawner.local.notebookDir` ({home}, {username}). */
+export function resolveNotebookDir(template: string, vars: { home: string; username: string }): string {
+  return template.replaceAll("{home}", vars.home).replaceAll("{username}", vars.username);
+}

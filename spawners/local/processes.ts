@@ -1,0 +1,117 @@
+// I/O: small helpers over /proc, signals and ports, for the local spawner.
+import { readFile, readdir, open } from "node:fs/promises";
+import { createServer } from "node:net";
+import { request } from "node:http";
+import { parseProcStat, isGoneState, type ProcStat } from "./proc-stat";
+
+/** /proc/<pid>/stat parsed, or null when the process does not exist. */
+export async function readProcStat(pid: number): Promise<ProcStat | null> {
+  try {
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+/** True when `pid` is alive and is the same process as when `startTime` was recorded (no PID reuse). */
+export async function isSameProcessAlive(pid: number, startTime: number): Promise<boolean> {
+  const s = await readProcStat(pid);
+  return !!s && s.startTime === startTime && !isGoneState(s.state);
+}
+
+/** A snapshot of every process (used to find a server's kernels). */
+export async function readProcessTable(): Promise<ProcStat[]> {
+  const names = await readdir("/proc").catch(() => [] as string[]);
+  const stats = await Promise.all(names.filter((n) => /^\d+$/.test(n)).map((n) => readProcStat(Number(n))));
+  return stats.filter((s): s is ProcStat => s !== null);
+}
+
+/** process.kill that ignores "no such process". */
+export function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+  }
+}
+
+/** Waits until `check()` is true or `ms` elapse; returns the last result. */
+export async function waitFor(check: () => Promise<boolean>, ms: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= end) return false;
+    await sleep(stepMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * A port that is free right now on 127.0.0.1 (bind port 0, read it, close). Someone may take it
+ * before the server binds; the spawner retries with a new port when that happens.
+ */
+export function pickFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Status code of GET url (no keep-alive, short timeout), or null when nothing answers. */
+export function probeHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 2000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: "GET", agent: false, headers, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? null);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(null));
+    req.end();
+  });
+}
+
+/** The last `lines` lines of a file (reads at most its last 256 kB); "" when it cannot be read. */
+export async function readFileTail(path: string, lines: number): Promise<string> {
+  try {
+    const fh = await open(path, "r");
+    try {
+      const { size } = await fh.stat();
+      const len = Math.min(size, 256 * 1024);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, size - len);
+      const all = buf.toString("utf8").replace(/\n$/, "").split("\n");
+      return all.slice(-lines).join("\n");
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+/** The text of a file from byte `offset` on (at most 256 kB); "" when it cannot be read. */
+export async function readFileFrom(path: string, offset: number): Promise<string> {
+  try {
+    const fh = await open(path, "r");
+    try {
+      const { size } = await fh.stat();
+      const len = Math.max(0, Math.min(size - offset, 256 * 1024));
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, offset);
+      return buf.toString("utf8");
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return "";
+  }
+}
