@@ -1,0 +1,48 @@
+// Which server a /hub/spawn or /hub/spawn-pending URL means, and whether the viewer may act on it.
+import { notFound } from "next/navigation";
+import { getRuntime } from "../_lib/runtime";
+import { HttpError } from "../_lib/http/errors";
+import { normalizeUsername, validateServerName } from "../_lib/users";
+import type { CurrentUser } from "../_lib/models";
+
+export interface ServerTarget {
+  user: string;
+  server: string;
+  /** the viewer is the owner or an admin */
+  allowed: boolean;
+  row: { state: string; message: string | null; logTail: string | null; spawnId: string | null } | null;
+}
+
+/** `segments`: [] (the viewer's default server), [user] or [user, server]. Unknown users and bad names are 404s. */
+export async function resolveServerTarget(viewer: CurrentUser, segments: string[] | undefined): Promise<ServerTarget> {
+  const [rawUser, rawServer, ...rest] = (segments ?? []).map(safeDecode);
+  if (rest.length) notFound();
+  const user = rawUser ? normalizeUsername(rawUser) : viewer.name;
+  let server: string;
+  try {
+    server = validateServerName(rawServer);
+  } catch (err) {
+    if (err instanceof HttpError) notFound();
+    throw err;
+  }
+  const allowed = viewer.admin || viewer.name === user;
+  const { db } = getRuntime();
+  const u = await db.user.findUnique({ where: { name: user }, select: { id: true } });
+  if (!u) notFound();
+  const row = allowed ? await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } }, select: { state: true, message: true, logTail: true, spawnId: true } }) : null;
+  return { user, server, allowed, row };
+}
+
+// Next may hand over segments still percent-encoded; a malformed escape is just a bad name.
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The page path for a target, as given to requireCurrentUser (without /hub). */
+export function targetPagePath(page: "spawn" | "spawn-pending", segments: string[] | undefined): string {
+  return `/${page}${(segments ?? []).map((s) => `/${encodeURIComponent(safeDecode(s))}`).join("")}`;
+}

@@ -1,0 +1,28 @@
+// /hub/admin – control panel: users, their rights and their servers.
+import type { Metadata } from "next";
+import { requireCurrentAdmin } from "../_lib/auth/current-user";
+import { getRuntime } from "../_lib/runtime";
+import { listUserModels } from "../_lib/users-query";
+import { PageFrame } from "../_components/page-frame";
+import { AdminUsers } from "./admin-users";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Admin" };
+
+export default async function AdminPage() {
+  const viewer = await requireCurrentAdmin("/admin");
+  const { db, config } = getRuntime();
+  const { total, items } = await listUserModels(db, { allServers: true, limit: 200 });
+  return (
+    <PageFrame user={viewer}>
+      <h1 className="text-xl font-semibold">Admin</h1>
+      <p className="mt-1 text-sm text-slate-600">
+        {total} user{total === 1 ? "" : "s"}
+        {total > items.length ? ` (showing the first ${items.length})` : ""}.
+      </p>
+      <div className="mt-6">
+        <AdminUsers users={items} viewer={viewer.name} csrf={viewer.csrfToken} minPasswordLength={config.auth.local.minPasswordLength} />
+      </div>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,68 @@
+// /hub/home – the signed-in user's servers: status, start/stop, and the way in.
+import type { Metadata } from "next";
+import { requireCurrentUser } from "../_lib/auth/current-user";
+import { getRuntime } from "../_lib/runtime";
+import { PageFrame } from "../_components/page-frame";
+import { Card, Notice, StateBadge } from "../_components/ui";
+import { firstParam, type SearchParams } from "../_components/search-params";
+import { serverPublicPath } from "../_components/hub-fetch";
+import { ServerPanel } from "./server-panel";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Home" };
+
+export default async function HomePage({ searchParams }: { searchParams: SearchParams }) {
+  const user = await requireCurrentUser("/home");
+  const q = await searchParams;
+  const servers = await getRuntime().db.server.findMany({ where: { userId: user.id }, orderBy: { name: "asc" } });
+  const def = servers.find((s) => s.name === "");
+  const named = servers.filter((s) => s.name !== "");
+  return (
+    <PageFrame user={user}>
+      <div className="space-y-6">
+        {firstParam(q.error) === "admin-only" && <Notice kind="error">The admin page is only for admins.</Notice>}
+        <Card>
+          <h1 className="text-xl font-semibold">Your server</h1>
+          <p className="mt-1 text-sm text-slate-600">A Jupyter server of your own, reachable at {serverPublicPath(user.name, "")}.</p>
+          <div className="mt-5">
+            <ServerPanel user={user.name} server="" state={def?.state ?? "stopped"} message={def?.message ?? null} logTail={def?.logTail ?? null} csrf={user.csrfToken} />
+          </div>
+        </Card>
+        {named.length > 0 && (
+          <Card>
+            <h2 className="text-lg font-semibold">Named servers</h2>
+            <table className="mt-4 w-full text-left text-sm" data-testid="named-servers">
+              <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
+                <tr>
+                  <th scope="col" className="py-2 pr-4 font-medium">Name</th>
+                  <th scope="col" className="py-2 pr-4 font-medium">State</th>
+                  <th scope="col" className="py-2 font-medium">Link</th>
+                </tr>
+              </thead>
+              <tbody>
+                {named.map((s) => (
+                  <tr key={s.name} data-testid={`named-server-${s.name}`} className="border-b border-slate-100 last:border-0">
+                    <td className="py-2 pr-4 font-mono">{s.name}</td>
+                    <td className="py-2 pr-4">
+                      <StateBadge state={s.state} />
+                      {s.state === "failed" && s.message && <span className="ml-2 text-xs text-red-700">{s.message}</span>}
+                    </td>
+                    <td className="py-2">
+                      {s.state === "running" ? (
+                        <a href={`${serverPublicPath(user.name, s.name)}tree`} className="text-sky-700 underline">
+                          Open
+                        </a>
+                      ) : (
+                        <span className="text-slate-400">—</span>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Card>
+        )}
+      </div>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,23 @@
+// Root layout: document shell only. Pages render the site header themselves, because the
+// signed-in user is read per page (and error/not-found pages must render without a database).
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Gyre", template: "%s · Gyre" },
+  description: "Notebook servers for science teams",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen font-sans">
+        <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:shadow">
+          Skip to content
+        </a>
+        {children}
+      </body>
+    </html>
+  );
+}

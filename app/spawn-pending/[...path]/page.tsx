@@ -1,0 +1,60 @@
+// /hub/spawn-pending/<user>[/<server>] – live start-up progress of a server.
+import type { Metadata } from "next";
+import Link from "next/link";
+import { requireCurrentUser } from "../../_lib/auth/current-user";
+import { PageFrame } from "../../_components/page-frame";
+import { Card, Notice } from "../../_components/ui";
+import { firstParam, type SearchParams } from "../../_components/search-params";
+import { redirectTo, safeNextPath } from "../../_components/redirect-to";
+import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
+import { serverPublicPath } from "../../_components/hub-fetch";
+import { SpawnProgress } from "./spawn-progress";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Starting server" };
+
+type Props = { params: Promise<{ path: string[] }>; searchParams: SearchParams };
+
+export default async function SpawnPendingPage({ params, searchParams }: Props) {
+  const { path } = await params;
+  const q = await searchParams;
+  const rawNext = firstParam(q.next);
+  const viewer = await requireCurrentUser(targetPagePath("spawn-pending", path) + (rawNext ? `?next=${encodeURIComponent(rawNext)}` : ""));
+  const t = await resolveServerTarget(viewer, path);
+  const url = serverPublicPath(t.user, t.server);
+  const next = safeNextPath(rawNext);
+  const target = next?.startsWith(url) ? next : `${url}tree`;
+
+  if (t.allowed && t.row?.state === "running") await redirectTo(target);
+
+  return (
+    <PageFrame user={viewer}>
+      <Card className="mx-auto max-w-2xl">
+        {!t.allowed ? (
+          <>
+            <h1 className="text-xl font-semibold">Not your server</h1>
+            <div className="mt-4">
+              <Notice kind="error">You may not follow {t.user}&apos;s server. Only its owner or an admin can.</Notice>
+            </div>
+            <p className="mt-4 text-sm">
+              <Link href="/home" className="font-medium text-sky-700 underline">
+                Go to your home page
+              </Link>
+            </p>
+          </>
+        ) : (
+          <SpawnProgress
+            user={t.user}
+            server={t.server}
+            own={t.user === viewer.name}
+            csrf={viewer.csrfToken}
+            target={target}
+            initialState={t.row?.state ?? "stopped"}
+            initialMessage={t.row?.message ?? null}
+            initialLog={t.row?.logTail ?? null}
+          />
+        )}
+      </Card>
+    </PageFrame>
+  );
+}

@@ -1,0 +1,76 @@
+// /hub/spawn[/<user>[/<server>]] – where the proxy sends people whose server is not running.
+import type { Metadata } from "next";
+import Link from "next/link";
+import { requireCurrentUser } from "../../_lib/auth/current-user";
+import { PageFrame } from "../../_components/page-frame";
+import { Card, Notice } from "../../_components/ui";
+import { firstParam, type SearchParams } from "../../_components/search-params";
+import { redirectTo, safeNextPath } from "../../_components/redirect-to";
+import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
+import { serverPublicPath, spawnPendingPath } from "../../_components/hub-fetch";
+import { StartButton } from "./start-button";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Start server" };
+
+type Props = { params: Promise<{ path?: string[] }>; searchParams: SearchParams };
+
+export default async function SpawnPage({ params, searchParams }: Props) {
+  const { path } = await params;
+  const q = await searchParams;
+  const rawNext = firstParam(q.next);
+  const viewer = await requireCurrentUser(targetPagePath("spawn", path) + (rawNext ? `?next=${encodeURIComponent(rawNext)}` : ""));
+  const t = await resolveServerTarget(viewer, path);
+  const url = serverPublicPath(t.user, t.server);
+  const next = safeNextPath(rawNext);
+  const nextForServer = next?.startsWith(url) ? next : null;
+  const own = t.user === viewer.name;
+  const label = t.server ? `server "${t.server}"` : "server";
+
+  if (t.allowed && t.row?.state === "running") await redirectTo(nextForServer ?? `${url}tree`);
+  if (t.allowed && (t.row?.state === "pending" || t.row?.state === "starting")) {
+    await redirectTo(`/hub${spawnPendingPath(t.user, t.server)}${nextForServer ? `?next=${encodeURIComponent(nextForServer)}` : ""}`);
+  }
+
+  return (
+    <PageFrame user={viewer}>
+      <Card className="mx-auto max-w-xl">
+        {!t.allowed ? (
+          <>
+            <h1 className="text-xl font-semibold">Not your server</h1>
+            <div className="mt-4">
+              <Notice kind="error" testId="spawn-forbidden">
+                You may not start {t.user}&apos;s server. Only its owner or an admin can.
+              </Notice>
+            </div>
+            <p className="mt-4 text-sm">
+              <Link href="/home" className="font-medium text-sky-700 underline">
+                Go to your home page
+              </Link>
+            </p>
+          </>
+        ) : (
+          <>
+            <h1 data-testid="spawn-heading" className="text-xl font-semibold">
+              {own ? `Your ${label} is not running` : `${t.user}'s ${label} is not running`}
+            </h1>
+            <p className="mt-2 text-sm text-slate-600">
+              {t.row?.state === "stopping" ? "It is still stopping; you can start it again in a moment." : `Start it to open ${nextForServer ?? url}.`}
+            </p>
+            {t.row?.state === "failed" && t.row.message && (
+              <div className="mt-4">
+                <Notice kind="error">The last start failed: {t.row.message}</Notice>
+              </div>
+            )}
+            <div className="mt-6 flex flex-wrap items-center gap-4">
+              <StartButton user={t.user} server={t.server} csrf={viewer.csrfToken} next={nextForServer} label={own ? `Start my ${label}` : `Start ${t.user}'s ${label}`} />
+              <Link href="/home" className="text-sm text-sky-700 underline">
+                Back to home
+              </Link>
+            </div>
+          </>
+        )}
+      </Card>
+    </PageFrame>
+  );
+}
