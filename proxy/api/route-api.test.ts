@@ -1,0 +1,103 @@
+// CHP route API semantics, on an in-process proxy (ports 7300-7302).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import pino from "pino";
+import { GyreProxy } from "../server";
+import { FakeHub } from "../testing/fake-hub";
+
+const TOKEN = "api-test-token-0123456789";
+const hub = new FakeHub(TOKEN, "x".repeat(40));
+let proxy: GyreProxy;
+const api = "http://127.0.0.1:7301/api/routes";
+const auth = { authorization: "token " + TOKEN };
+
+before(async () => {
+  await hub.start(7302);
+  hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
+  proxy = new GyreProxy({
+    bindHost: "127.0.0.1", port: 7300, apiHost: "127.0.0.1", apiPort: 7301, hubUrl: hub.url, authToken: TOKEN, secretKey: "x".repeat(40),
+    fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
+    logger: pino({ level: "silent" }),
+  });
+  await proxy.start();
+});
+after(async () => {
+  await proxy.close();
+  await hub.stop();
+});
+
+test("the table from the hub is loaded at start, keys normalised like CHP", async () => {
+  const r = await fetch(api, { headers: auth });
+  const body = await r.json();
+  assert.deepEqual(Object.keys(body), ["/user/fromhub"]);
+  assert.equal(body["/user/fromhub"].spawn_id, "s0");
+  assert.match(body["/user/fromhub"].last_activity, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+});
+
+test("no or wrong token → 403", async () => {
+  assert.equal((await fetch(api)).status, 403);
+  assert.equal((await fetch(api, { headers: { authorization: "token nope" } })).status, 403);
+  assert.equal((await fetch(api + "/user/x", { method: "POST", body: '{"target":"http://h"}' })).status, 403);
+});
+
+test("POST 201, GET one and all, data echoed verbatim, DELETE 204 then 404", async () => {
+  const data = { target: "http://127.0.0.1:7398", user: "alice", server_name: "", spawn_id: "abc", jupyterhub: true, nested: { a: [1, 2] } };
+  const post = await fetch(api + "/user/alice/", { method: "POST", headers: auth, body: JSON.stringify(data) });
+  assert.equal(post.status, 201);
+  const one = await fetch(api + "/user/alice", { headers: auth });
+  assert.equal(one.status, 200);
+  const got = await one.json();
+  const { last_activity, ...rest } = got;
+  assert.deepEqual(rest, data);
+  assert.ok(Date.now() - Date.parse(last_activity) < 5000);
+  const all = await (await fetch(api, { headers: auth })).json();
+  assert.ok(all["/user/alice"]);
+  assert.equal((await fetch(api + "/user/alice/", { method: "DELETE", headers: auth })).status, 204);
+  assert.equal((await fetch(api + "/user/alice/", { method: "DELETE", headers: auth })).status, 404);
+  assert.equal((await fetch(api + "/user/alice", { headers: auth })).status, 404);
+});
+
+test("POST without a string target → 400, bad JSON → 400", async () => {
+  const r = await fetch(api + "/x", { method: "POST", headers: auth, body: '{"target": 1}' });
+  assert.equal(r.status, 400);
+  assert.equal(await r.text(), "Must specify 'target' as string");
+  assert.equal((await fetch(api + "/x", { method: "POST", headers: auth, body: "{nope" })).status, 400);
+});
+
+test("inactive_since / inactiveSince: strict <, garbage → 400 with CHP's message", async () => {
+  await fetch(api + "/user/idle", { method: "POST", headers: auth, body: '{"target":"http://127.0.0.1:7397"}' });
+  const la = (await (await fetch(api + "/user/idle", { headers: auth })).json()).last_activity;
+  const at = await (await fetch(`${api}?inactive_since=${encodeURIComponent(la)}`, { headers: auth })).json();
+  assert.equal(at["/user/idle"], undefined, "equal timestamps are not 'inactive since'");
+  const later = new Date(Date.parse(la) + 1).toISOString();
+  const after1 = await (await fetch(`${api}?inactiveSince=${encodeURIComponent(later)}`, { headers: auth })).json();
+  assert.ok(after1["/user/idle"]);
+  const old = await (await fetch(`${api}?inactive_since=2000-01-01T00:00:00Z`, { headers: auth })).json();
+  assert.deepEqual(old, {});
+  const bad = await fetch(`${api}?inactive_since=garbage`, { headers: auth });
+  assert.equal(bad.status, 400);
+  assert.equal(await bad.text(), "Invalid datestamp 'garbage' must be ISO8601.");
+});
+
+test("bulk: PATCH adds and removes many, PUT replaces the table", async () => {
+  const add: Record<string, unknown> = {};
+  for (let i = 0; i < 500; i++) add[`/user/b${i}/`] = { target: `http://127.0.0.1:${7000 + (i % 100)}`, user: `b${i}` };
+  const p = await fetch(api, { method: "PATCH", headers: auth, body: JSON.stringify({ add, remove: ["/user/idle/"] }) });
+  assert.equal(p.status, 200);
+  assert.deepEqual(await p.json(), { added: 500, removed: 1, total: proxy.table.size });
+  assert.ok(proxy.table.get("/user/b499"));
+  const bad = await fetch(api, { method: "PATCH", headers: auth, body: JSON.stringify({ add: { "/user/ok": { target: "http://h" }, "/user/bad": {} } }) });
+  assert.equal(bad.status, 400);
+  assert.equal(proxy.table.get("/user/ok"), undefined, "a bad bulk request changes nothing");
+  const put = await fetch(api, { method: "PUT", headers: auth, body: JSON.stringify({ "/user/only/": { target: "http://127.0.0.1:7396" } }) });
+  assert.equal(put.status, 200);
+  assert.deepEqual(Object.keys(await (await fetch(api, { headers: auth })).json()), ["/user/only"]);
+});
+
+test("health on both ports, metrics on the internal one", async () => {
+  assert.deepEqual(await (await fetch("http://127.0.0.1:7300/_chp_healthz")).json(), { status: "OK" });
+  assert.equal((await (await fetch("http://127.0.0.1:7301/health")).json()).status, "OK");
+  const m = await (await fetch("http://127.0.0.1:7301/metrics")).text();
+  assert.match(m, /gyre_proxy_routes \d+/);
+  assert.match(m, /gyre_proxy_open_websockets 0/);
+});

@@ -1,0 +1,163 @@
+// The internal, token-protected API: configurable-http-proxy's route API (same paths, codes and
+// JSON), bulk endpoints, /health and /metrics.
+import type http from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import type { Logger } from "pino";
+import { RouteDataError, routeToJSON, type RouteTable } from "../routing/route-table";
+import type { ProxyMetrics } from "../metrics";
+
+/** What the API handler works on. */
+export interface RouteApiContext {
+  table: RouteTable;
+  authToken: string;
+  metrics: ProxyMetrics;
+  log: Logger;
+  /** clock, ms (tests pass a fixed one) */
+  now?: () => number;
+}
+
+const ROUTES_RE = /^\/api\/routes(\/.*)?$/;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Handles one request on the internal port:
+ * - GET /health, GET /metrics (no token: the port is private; scrapers and probes have none)
+ * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics)
+ * - PUT /api/routes {path: data, …} replaces the table · PATCH /api/routes {add: {…}, remove: […]}
+ */
+export async function handleApiRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: RouteApiContext): Promise<void> {
+  const now = ctx.now ?? Date.now;
+  try {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname === "/health") return send(res, 200, { status: "OK", routes: ctx.table.size });
+    if (url.pathname === "/metrics" && req.method === "GET") {
+      const body = await ctx.metrics.registry.metrics();
+      res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
+      res.end(body);
+      return;
+    }
+    if (!isAuthorized(req.headers.authorization, ctx.authToken)) {
+      res.writeHead(403);
+      res.end();
+      return;
+    }
+    const m = ROUTES_RE.exec(url.pathname);
+    if (!m) return fail(res, 404, "Not Found");
+    const path = m[1] === undefined ? "" : decodeURIComponent(m[1]);
+    const whole = path === "" || path === "/";
+    switch (req.method) {
+      case "GET": {
+        if (!whole) {
+          const e = ctx.table.get(path);
+          return e ? send(res, 200, routeToJSON(e)) : fail(res, 404, "");
+        }
+        const param = url.searchParams.get("inactiveSince") || url.searchParams.get("inactive_since");
+        let since: number | undefined;
+        if (param) {
+          since = Date.parse(param);
+          if (!Number.isFinite(since)) return fail(res, 400, `Invalid datestamp '${param}' must be ISO8601.`);
+        }
+        return send(res, 200, ctx.table.toJSON(since));
+      }
+      case "POST": {
+        const data = await readJson(req);
+        ctx.table.add(path || "/", data, now());
+        ctx.log.debug({ path }, "route added");
+        res.writeHead(201);
+        res.end();
+        return;
+      }
+      case "DELETE": {
+        if (!ctx.table.remove(path || "/")) return fail(res, 404, "");
+        ctx.log.debug({ path }, "route removed");
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      case "PUT": {
+        if (!whole) return fail(res, 405, "Method not supported");
+        const body = await readJson(req);
+        if (!isObject(body)) throw new RouteDataError("PUT /api/routes needs an object of path → route data");
+        validateAll(ctx.table, body);
+        const r = ctx.table.replaceAll(body, now());
+        ctx.log.info({ ...r, total: ctx.table.size }, "route table replaced through the API");
+        return send(res, 200, { ...r, total: ctx.table.size });
+      }
+      case "PATCH": {
+        if (!whole) return fail(res, 405, "Method not supported");
+        const body = await readJson(req);
+        if (!isObject(body)) throw new RouteDataError('PATCH /api/routes needs {"add": {path: data}, "remove": [path]}');
+        const add = body.add ?? {};
+        const remove = body.remove ?? [];
+        if (!isObject(add) || !Array.isArray(remove) || !remove.every((p) => typeof p === "string")) {
+          throw new RouteDataError('PATCH /api/routes needs {"add": {path: data}, "remove": [path]}');
+        }
+        validateAll(ctx.table, add);
+        let removed = 0;
+        for (const p of remove as string[]) if (ctx.table.remove(p)) removed++;
+        const t = now();
+        for (const [p, data] of Object.entries(add)) ctx.table.add(p, data, t);
+        return send(res, 200, { added: Object.keys(add).length, removed, total: ctx.table.size });
+      }
+      default:
+        return fail(res, 405, "Method not supported");
+    }
+  } catch (err) {
+    if (err instanceof RouteDataError || err instanceof SyntaxError) return fail(res, 400, err.message);
+    if (err instanceof URIError) return fail(res, 400, "Malformed route path");
+    ctx.log.error({ err }, "route API failure");
+    return fail(res, 500, "Internal error");
+  }
+}
+
+/** Rejects a whole bulk request before changing anything if one route is bad. */
+function validateAll(table: RouteTable, routes: Record<string, unknown>): void {
+  for (const [p, data] of Object.entries(routes)) {
+    const d = data as Record<string, unknown> | null;
+    if (!d || typeof d !== "object" || typeof d.target !== "string") throw new RouteDataError(`Route ${p}: must specify 'target' as string`);
+    try {
+      new URL(d.target);
+    } catch {
+      throw new RouteDataError(`Route ${p}: invalid target '${d.target}'`);
+    }
+  }
+  void table;
+}
+
+function isAuthorized(header: string | undefined, token: string): boolean {
+  const m = /^(?:token|bearer)\s+(\S+)/i.exec(header ?? "");
+  if (!m) return false;
+  const a = Buffer.from(m[1]);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > MAX_BODY_BYTES) throw new RouteDataError("Request body too large");
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text) return {};
+  return JSON.parse(text);
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** CHP's fail(): status plus a plain-text message (or the status text). */
+function fail(res: http.ServerResponse, status: number, message: string): void {
+  if (res.writableEnded) return;
+  res.writeHead(status, { "content-type": "text/plain" });
+  res.end(message);
+}

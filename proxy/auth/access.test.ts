@@ -1,0 +1,45 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken } from "./access";
+
+test("owner and admins are allowed, others forbidden, nobody anonymous", () => {
+  assert.equal(decideAccess({ user: "alice", admin: false, via: "cookie" }, "alice"), "allow");
+  assert.equal(decideAccess({ user: "root", admin: true, via: "cookie" }, "alice"), "allow");
+  assert.equal(decideAccess({ user: "bob", admin: false, via: "token" }, "alice"), "forbidden");
+  assert.equal(decideAccess(null, "alice"), "anonymous");
+});
+
+test("origin check (table-driven)", () => {
+  const host = "hub.example.org:8000";
+  const cases: Array<[method: string, upgrade: boolean, origin: string | undefined, ok: boolean]> = [
+    ["GET", false, "https://evil.example", true],
+    ["HEAD", false, "https://evil.example", true],
+    ["GET", true, "https://evil.example", false],
+    ["GET", true, "http://hub.example.org:8000", true],
+    ["GET", true, "https://HUB.example.org:8000", true],
+    ["GET", true, undefined, true],
+    ["POST", false, undefined, true],
+    ["POST", false, "http://hub.example.org:8000", true],
+    ["POST", false, "http://hub.example.org", false],
+    ["PUT", false, "null", false],
+    ["DELETE", false, "https://hub.example.org.evil:8000", false],
+  ];
+  for (const [m, up, origin, ok] of cases) assert.equal(isOriginAllowed(m, up, origin, host), ok, `${m} ${up} ${origin}`);
+  assert.equal(isOriginAllowed("POST", false, "http://x", undefined), false);
+});
+
+test("browser vs API requests", () => {
+  assert.equal(isBrowserRequest("GET", "text/html,application/xhtml+xml", "api/status"), true);
+  assert.equal(isBrowserRequest("GET", "*/*", "tree"), true);
+  assert.equal(isBrowserRequest("GET", "*/*", "api/contents"), false);
+  assert.equal(isBrowserRequest("GET", undefined, "gpu/api/kernels"), false);
+  assert.equal(isBrowserRequest("POST", "text/html", "tree"), false);
+});
+
+test("API tokens come from the Authorization header only", () => {
+  assert.equal(readApiToken("token abc"), "abc");
+  assert.equal(readApiToken("Bearer abc"), "abc");
+  assert.equal(readApiToken("bearer  abc "), "abc");
+  assert.equal(readApiToken("Basic abc"), null);
+  assert.equal(readApiToken(undefined), null);
+});

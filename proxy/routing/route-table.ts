@@ -1,0 +1,166 @@
+// The proxy's route table: CHP-style route data plus what the hot path needs, computed once
+// per route (parsed target, owner, the server token's Authorization header). Pure: the clock
+// comes in as `now` (ms) and the token derivation is injected.
+import { RouteTrie } from "./route-trie";
+import { normalizeRoutePath, parseUserPath } from "./route-path";
+
+/** Route data as the hub (or any CHP client) posts it; echoed back verbatim by the API. */
+export type RouteData = { target: string } & Record<string, unknown>;
+
+/** One route and its precomputed forwarding facts. */
+export interface RouteEntry {
+  /** normalised prefix, "/user/alice" */
+  readonly path: string;
+  readonly data: RouteData;
+  readonly target: URL;
+  readonly targetHost: string;
+  readonly targetPort: number;
+  /** target path without trailing "/" ("" for none), prepended to the request path like CHP */
+  readonly targetBasePath: string;
+  /** user whose server this is: data.user, else the name in /user/<name>; null: no auth */
+  readonly owner: string | null;
+  readonly serverName: string;
+  /** "token <server token>" when data.spawn_id is set, else null (no injection) */
+  readonly authHeader: string | null;
+  /** options object handed to http-proxy-3's ws(), built once */
+  readonly wsOptions: { target: URL; xfwd: boolean };
+  addedAt: number;
+  /** ms; CHP's last_activity */
+  lastActivity: number;
+  /** last value reported to the hub */
+  reportedActivity: number;
+}
+
+/** Thrown for route data the API must answer 400 to. */
+export class RouteDataError extends Error {
+  name = "RouteDataError";
+}
+
+/** In-memory routes keyed by normalised prefix, with a trie for longest-prefix lookups. */
+export class RouteTable {
+  private byPath = new Map<string, RouteEntry>();
+  private trie = new RouteTrie<RouteEntry>();
+
+  constructor(private readonly tokenForSpawn: (spawnId: string) => string) {}
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  /** Adds or replaces a route; a fresh route counts as just active (CHP does the same). */
+  add(rawPath: string, data: unknown, now: number): RouteEntry {
+    const path = normalizeRoutePath(rawPath);
+    const entry = this.buildEntry(path, data, now);
+    this.byPath.set(path, entry);
+    this.trie.add(path, entry);
+    return entry;
+  }
+
+  /** Removes a route; false when unknown. */
+  remove(rawPath: string): boolean {
+    const path = normalizeRoutePath(rawPath);
+    if (!this.byPath.delete(path)) return false;
+    this.trie.remove(path);
+    return true;
+  }
+
+  get(rawPath: string): RouteEntry | undefined {
+    return this.byPath.get(normalizeRoutePath(rawPath));
+  }
+
+  /** The most specific route for a request URL. */
+  match(url: string): RouteEntry | undefined {
+    return this.trie.match(url)?.data;
+  }
+
+  entries(): IterableIterator<RouteEntry> {
+    return this.byPath.values();
+  }
+
+  /**
+   * Makes the table equal to `routes` (a full sync from the hub, or a bulk PUT). Routes added
+   * at or after `keepAddedSince` survive even if missing from `routes`: the hub may have pushed
+   * them after it produced the snapshot. Unchanged routes keep their activity.
+   */
+  replaceAll(routes: Record<string, unknown>, now: number, keepAddedSince = Infinity): { added: number; removed: number } {
+    const seen = new Set<string>();
+    let added = 0;
+    for (const [raw, data] of Object.entries(routes)) {
+      const path = normalizeRoutePath(raw);
+      seen.add(path);
+      const old = this.byPath.get(path);
+      if (old && sameData(old.data, data)) continue;
+      const entry = this.add(path, data, now);
+      if (old) {
+        entry.lastActivity = old.lastActivity;
+        entry.reportedActivity = old.reportedActivity;
+      } else added++;
+    }
+    let removed = 0;
+    for (const [path, entry] of this.byPath) {
+      if (!seen.has(path) && entry.addedAt < keepAddedSince) {
+        this.remove(path);
+        removed++;
+      }
+    }
+    return { added, removed };
+  }
+
+  /** CHP's GET /api/routes body: data verbatim plus last_activity, optionally only routes idle since before `inactiveSince`. */
+  toJSON(inactiveSince?: number): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const e of this.byPath.values()) {
+      if (inactiveSince !== undefined && !(e.lastActivity < inactiveSince)) continue;
+      out[e.path] = routeToJSON(e);
+    }
+    return out;
+  }
+
+  private buildEntry(path: string, data: unknown, now: number): RouteEntry {
+    if (!data || typeof data !== "object" || Array.isArray(data)) throw new RouteDataError("Route data must be a JSON object");
+    const d = data as Record<string, unknown>;
+    if (typeof d.target !== "string") throw new RouteDataError("Must specify 'target' as string");
+    let target: URL;
+    try {
+      target = new URL(d.target);
+    } catch {
+      throw new RouteDataError(`Invalid target '${d.target}'`);
+    }
+    if (target.protocol !== "http:" && target.protocol !== "https:") throw new RouteDataError(`Unsupported target protocol '${target.protocol}'`);
+    // last_activity is ours to keep; a client echoing it back must not overwrite the clock.
+    const { last_activity: _ignored, ...verbatim } = d;
+    const up = parseUserPath(path + "/");
+    const owner = typeof d.user === "string" ? d.user : up ? up.user : null;
+    const serverName = typeof d.server_name === "string" ? d.server_name : up && up.segments.length > 1 ? up.segments[0] : "";
+    const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
+    const base = target.pathname.replace(/\/+$/, "");
+    return {
+      path,
+      data: verbatim as RouteData,
+      target,
+      targetHost: target.hostname.replace(/^\[|\]$/g, ""),
+      targetPort: Number(target.port) || (target.protocol === "https:" ? 443 : 80),
+      targetBasePath: base,
+      owner,
+      serverName,
+      authHeader: spawnId ? "token " + this.tokenForSpawn(spawnId) : null,
+      wsOptions: { target, xfwd: true },
+      addedAt: now,
+      lastActivity: now,
+      reportedActivity: now,
+    };
+  }
+}
+
+/** One route in CHP's JSON shape. */
+export function routeToJSON(e: RouteEntry): Record<string, unknown> {
+  return { ...e.data, last_activity: new Date(e.lastActivity).toISOString() };
+}
+
+function sameData(a: Record<string, unknown>, b: unknown): boolean {
+  if (!b || typeof b !== "object") return false;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(a);
+  const bk = Object.keys(bo).filter((k) => k !== "last_activity");
+  return ak.length === bk.length && ak.every((k) => JSON.stringify(a[k]) === JSON.stringify(bo[k]));
+}

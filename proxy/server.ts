@@ -1,0 +1,651 @@
+// The proxy process's core: the public port (HTTP + WebSocket forwarding with authentication
+// of every request to a user server) and the internal port (CHP-compatible route API, health,
+// metrics), plus the background loops that keep it in sync with the hub. proxy/main.ts wraps
+// it in a CLI; tests start it in-process.
+//
+// Plain HTTP forwarding uses our own http.request piping over a keep-alive agent; WebSockets go
+// through http-proxy-3's ws(). See docs/decisions.md "Proxy fast path" for why.
+import http from "node:http";
+import https from "node:https";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { createProxyServer, type ProxyServer } from "http-proxy-3";
+import { RouteTable, type RouteEntry } from "./routing/route-table";
+import { parseUserPath, isLogoutPath, parseDashboardPath, buildPortPredicate, toRouteSpec, type UserPath, type DashboardPath } from "./routing/route-path";
+import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken, type Identity } from "./auth/access";
+import { TtlCache } from "./auth/ttl-cache";
+import { SESSION_COOKIE, deriveKey, deriveServerToken, readCookie, stripCookie, verifySessionCookie, type SessionClaims } from "./auth/session-cookie";
+import { HubClient, type TokenOwner } from "./hub-client";
+import { ProxyMetrics, type RouteClass } from "./metrics";
+import { handleApiRequest } from "./api/route-api";
+import { renderErrorPage } from "./forward/error-page";
+
+/** Everything the proxy needs; main.ts builds it from config + CLI flags. */
+export interface ProxyOptions {
+  bindHost: string;
+  port: number;
+  apiHost: string;
+  apiPort: number;
+  hubUrl: string;
+  /** token for the route API, and the proxy's credential towards the hub */
+  authToken: string;
+  /** hub.secretKey: verifies session cookies, derives server tokens */
+  secretKey: string;
+  fullSyncSeconds: number;
+  authSyncSeconds: number;
+  activityFlushSeconds: number;
+  upstreamTimeoutSeconds: number;
+  connectTimeoutSeconds: number;
+  dashboardPorts: Array<number | string>;
+  logger: Logger;
+  /** how long a known API token is trusted before asking the hub again (default 10 s) */
+  tokenCachePositiveSeconds?: number;
+  /** how long an unknown API token is remembered as unknown (default 2 s) */
+  tokenCacheNegativeSeconds?: number;
+}
+
+const ROUTE_OF = Symbol("gyre.route");
+type TaggedRequest = http.IncomingMessage & { [ROUTE_OF]?: string };
+
+/** A response target: an HTTP response, or the raw socket of a refused WebSocket upgrade. */
+type Sink = http.ServerResponse | Duplex;
+
+/** Activity counts responses below this status (redirects are real navigation; CHP uses < 300). */
+const ACTIVE_STATUS_BELOW = 400;
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+
+/** The running proxy. */
+export class GyreProxy {
+  readonly table: RouteTable;
+  readonly metrics: ProxyMetrics;
+  readonly hub: HubClient;
+  private readonly log: Logger;
+  private readonly cookieKey: Buffer;
+  private readonly hubTarget: URL;
+  private readonly hubWsOptions: { target: URL; xfwd: boolean };
+  private readonly isDashboardPort: (port: number) => boolean;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly wsProxy: ProxyServer;
+  private readonly publicServer: http.Server;
+  private readonly apiServer: http.Server;
+  private readonly tokenCache = new TtlCache<TokenOwner | null>();
+  private readonly tokenLookups = new Map<string, Promise<TokenOwner | null>>();
+  /** verified cookie value → claims (null: invalid); bounded, cleared when full */
+  private cookieCache = new Map<string, SessionClaims | null>();
+  private admins = new Set<string>();
+  private revoked = new Set<string>();
+  private authLoaded = false;
+  private timers: NodeJS.Timeout[] = [];
+  private dashboardWsOptions = new Map<string, { target: URL; xfwd: boolean }>();
+  private closed = false;
+  private openSockets = new Set<net.Socket>();
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.log = opts.logger;
+    this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
+    this.table = new RouteTable((spawnId) => deriveServerToken(opts.secretKey, spawnId));
+    this.metrics = new ProxyMetrics(() => this.table.size);
+    this.hub = new HubClient(opts.hubUrl, opts.authToken);
+    this.hubTarget = new URL(opts.hubUrl);
+    this.hubWsOptions = { target: this.hubTarget, xfwd: true };
+    this.isDashboardPort = buildPortPredicate(opts.dashboardPorts);
+    const connectMs = opts.connectTimeoutSeconds * 1000;
+    this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo" }), connectMs);
+    this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo" }), connectMs) as https.Agent;
+    this.wsProxy = createProxyServer({ xfwd: true, proxyTimeout: opts.upstreamTimeoutSeconds * 1000 });
+    this.wsProxy.on("error", (err: Error, _req: unknown, res: unknown) => {
+      this.log.debug({ err: err.message }, "websocket proxy error");
+      if (res instanceof net.Socket) res.destroy();
+    });
+    this.wsProxy.on("proxyReqWs", (proxyReq: http.ClientRequest, req: TaggedRequest, socket: Duplex) => this.trackWebSocket(proxyReq, req, socket));
+
+    this.publicServer = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handleWeb(req, res));
+    this.publicServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
+    this.publicServer.on("connection", (s: net.Socket) => {
+      this.openSockets.add(s);
+      s.once("close", () => this.openSockets.delete(s));
+    });
+    this.publicServer.on("clientError", (_err, socket) => socket.destroy());
+    this.apiServer = http.createServer((req, res) =>
+      handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }),
+    );
+  }
+
+  /** Public port actually bound (useful with port 0 in tests). */
+  get port(): number {
+    return (this.publicServer.address() as net.AddressInfo).port;
+  }
+  get apiPort(): number {
+    return (this.apiServer.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Loads the route table from the hub (a few quick retries, so a proxy restarted next to a
+   * running hub is complete before it accepts traffic), then listens and starts the sync loops.
+   * If the hub stays unreachable the proxy starts anyway and keeps trying every second.
+   */
+  async start(): Promise<void> {
+    let synced = false;
+    for (let attempt = 0; attempt < 3 && !synced; attempt++) {
+      synced = await this.syncRoutes();
+      if (!synced) await sleep(300);
+    }
+    await this.syncAuth();
+    await Promise.all([listen(this.apiServer, this.opts.apiPort, this.opts.apiHost), listen(this.publicServer, this.opts.port, this.opts.bindHost)]);
+    this.log.info({ port: this.port, apiPort: this.apiPort, routes: this.table.size, hub: this.opts.hubUrl }, "proxy listening");
+    this.scheduleRouteSync(synced ? this.opts.fullSyncSeconds * 1000 : 1000);
+    this.every(this.opts.authSyncSeconds * 1000, () => this.syncAuth());
+    this.every(this.opts.activityFlushSeconds * 1000, () => this.flushActivity());
+  }
+
+  /** Stops listening, ends open connections and timers. Reports pending activity first. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    await this.flushActivity().catch(() => undefined);
+    for (const s of this.openSockets) s.destroy();
+    await Promise.all([closeServer(this.publicServer), closeServer(this.apiServer)]);
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.wsProxy.close();
+  }
+
+  // ---- background loops -------------------------------------------------------------------
+
+  /** One full sync; true on success. Routes pushed while it ran are kept. */
+  async syncRoutes(): Promise<boolean> {
+    const startedAt = Date.now();
+    try {
+      const routes = await this.hub.fetchRoutes();
+      const r = this.table.replaceAll(routes, Date.now(), startedAt);
+      if (r.added || r.removed) this.log.info({ ...r, total: this.table.size }, "route table synced from hub");
+      return true;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "cannot fetch the route table from the hub");
+      return false;
+    }
+  }
+
+  /** Fetches admins and revoked sessions; on failure the last snapshot stays in force. */
+  async syncAuth(): Promise<boolean> {
+    try {
+      const snap = await this.hub.fetchAuth();
+      this.admins = new Set(snap.admins);
+      this.revoked = new Set(snap.revoked_sessions);
+      this.authLoaded = true;
+      return true;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, loaded: this.authLoaded }, "cannot fetch the auth snapshot from the hub");
+      return false;
+    }
+  }
+
+  /** Sends routes active since the last report to the hub, keyed by routespec ("/user/alice/"). */
+  async flushActivity(): Promise<void> {
+    const batch: Record<string, string> = {};
+    const sent: Array<[RouteEntry, number]> = [];
+    for (const e of this.table.entries()) {
+      if (e.lastActivity > e.reportedActivity) {
+        batch[toRouteSpec(e.path)] = new Date(e.lastActivity).toISOString();
+        sent.push([e, e.lastActivity]);
+      }
+    }
+    if (!sent.length) return;
+    try {
+      await this.hub.postActivity(batch);
+      for (const [e, at] of sent) e.reportedActivity = at;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, routes: sent.length }, "cannot report activity to the hub");
+    }
+  }
+
+  private scheduleRouteSync(ms: number): void {
+    const t = setTimeout(async () => {
+      const ok = await this.syncRoutes();
+      if (!this.closed) this.scheduleRouteSync(ok ? this.opts.fullSyncSeconds * 1000 : 1000);
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+    if (this.timers.length > 8) this.timers = this.timers.slice(-4);
+  }
+
+  private every(ms: number, fn: () => Promise<unknown>): void {
+    const loop = () => {
+      const t = setTimeout(async () => {
+        await fn().catch(() => undefined);
+        if (!this.closed) loop();
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+      if (this.timers.length > 8) this.timers = this.timers.slice(-4);
+    };
+    loop();
+  }
+
+  // ---- identity ---------------------------------------------------------------------------
+
+  /** Who sent the request: a valid, unrevoked session cookie, else an API token (maybe async). */
+  private identify(req: http.IncomingMessage): Identity | null | Promise<Identity | null> {
+    const value = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (value) {
+      let claims = this.cookieCache.get(value);
+      if (claims === undefined) {
+        // Cache signature checks (and failures); expiry is re-checked below on every request.
+        claims = verifySessionCookie(value, this.cookieKey, 0);
+        if (this.cookieCache.size >= 10_000) this.cookieCache = new Map();
+        this.cookieCache.set(value, claims);
+      }
+      if (claims && claims.exp > Date.now() / 1000 && !this.revoked.has(claims.sid)) {
+        return { user: claims.user, admin: this.admins.has(claims.user), via: "cookie" };
+      }
+    }
+    const token = readApiToken(req.headers.authorization);
+    if (!token) return null;
+    const now = Date.now();
+    const cached = this.tokenCache.get(token, now);
+    if (cached !== undefined) return cached ? this.tokenIdentity(cached) : null;
+    return this.lookupToken(token).then((owner) => (owner ? this.tokenIdentity(owner) : null));
+  }
+
+  private tokenIdentity(owner: TokenOwner): Identity {
+    return { user: owner.user, admin: owner.admin || this.admins.has(owner.user), via: "token" };
+  }
+
+  /** Asks the hub who owns a token; concurrent lookups of one token share a request. */
+  private lookupToken(token: string): Promise<TokenOwner | null> {
+    let p = this.tokenLookups.get(token);
+    if (!p) {
+      p = this.hub
+        .fetchTokenOwner(token)
+        .then((owner) => {
+          const ttl = owner ? (this.opts.tokenCachePositiveSeconds ?? 10) : (this.opts.tokenCacheNegativeSeconds ?? 2);
+          this.tokenCache.set(token, owner, ttl * 1000, Date.now());
+          return owner;
+        })
+        .catch((err) => {
+          // Not cached: a hub hiccup must not lock a user out for the cache period.
+          this.log.warn({ err: (err as Error).message }, "token lookup at the hub failed");
+          return null;
+        })
+        .finally(() => this.tokenLookups.delete(token));
+      this.tokenLookups.set(token, p);
+    }
+    return p;
+  }
+
+  // ---- HTTP -------------------------------------------------------------------------------
+
+  private handleWeb(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = req.url ?? "/";
+    if (url === "/_chp_healthz") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"status":"OK"}');
+      return;
+    }
+    const t0 = performance.now();
+    const up = url.charCodeAt(1) === 117 /* u */ && url.startsWith("/user/") ? parseUserPath(url) : null;
+    let entry = this.table.match(url);
+    if (up) {
+      if (entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
+      if (!entry || entry.owner !== null) {
+        this.handleUserRequest(req, res, url, up, entry, t0);
+        return;
+      }
+    } else if (entry && entry.owner !== null) {
+      // A route outside /user/ that names a user: still that user's server, still authenticated.
+      this.handleUserRequest(req, res, url, null, entry, t0);
+      return;
+    }
+    // The hub, or a route added by a plain CHP client: no auth, no token injection.
+    const target = entry ?? null;
+    const headers = req.headers;
+    dropHopByHop(headers);
+    addForwardedHeaders(req, headers);
+    if (target) this.forward(req, res, target.target.protocol, target.targetHost, target.targetPort, target.targetBasePath + url, headers, "hub", target, false, t0);
+    else this.forward(req, res, this.hubTarget.protocol, this.hubTarget.hostname, Number(this.hubTarget.port) || 80, hubPath(this.hubTarget, url), headers, "hub", null, false, t0);
+  }
+
+  /** Auth, access and forwarding for /user/<name>/... (and user-owned routes elsewhere). */
+  private handleUserRequest(req: http.IncomingMessage, res: http.ServerResponse, url: string, up: UserPath | null, entry: RouteEntry | undefined, t0: number): void {
+    if (up && isLogoutPath(up)) return this.answer(res, "none", 302, { location: "/hub/logout" });
+    const dash = up ? parseDashboardPath(up) : null;
+    if (dash && up) entry = this.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : ""));
+    const owner = entry?.owner ?? up!.user;
+    if (!isOriginAllowed(req.method, false, req.headers.origin, req.headers.host)) {
+      return this.answerError(req, res, 403, "Cross-origin request refused: the Origin header does not match this site.");
+    }
+    const who = this.identify(req);
+    const go = (identity: Identity | null) => {
+      if (res.destroyed) return;
+      const pathAfterUser = up ? up.segments.join("/") : "";
+      const decision = decideAccess(identity, owner);
+      if (decision === "anonymous") {
+        if (isBrowserRequest(req.method, req.headers.accept, pathAfterUser)) {
+          return this.answer(res, "none", 302, { location: "/hub/login?next=" + encodeURIComponent(url) });
+        }
+        return this.answerError(req, res, 403, "Authentication required: log in to the hub or send an API token.", true);
+      }
+      if (decision === "forbidden") return this.answerError(req, res, 403, `You do not have access to ${owner}'s server.`);
+      if (!entry) {
+        if (up && isBrowserRequest(req.method, req.headers.accept, pathAfterUser)) {
+          const server = dash?.serverName ? "/" + encodeURIComponent(dash.serverName) : "";
+          return this.answer(res, "none", 302, { location: `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(url)}` });
+        }
+        return this.answerError(req, res, 503, `${owner}'s server is not running.`, true);
+      }
+      const headers = req.headers;
+      dropHopByHop(headers);
+      setOrDelete(headers, "cookie", stripCookie(headers.cookie, SESSION_COOKIE));
+      addForwardedHeaders(req, headers);
+      if (dash) {
+        const r = this.checkDashboard(req, res, dash);
+        if (!r) return;
+        // The dashboard has no auth of its own and must never see a hub credential.
+        delete headers.authorization;
+        this.forward(req, res, "http:", entry.targetHost, dash.port, dash.upstreamPath, headers, "dashboard", entry, false, t0);
+        return;
+      }
+      if (entry.authHeader) headers.authorization = entry.authHeader;
+      else if (identity!.via === "token") delete headers.authorization;
+      this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, headers, "user", entry, true, t0);
+    };
+    if (who instanceof Promise) who.then(go, () => go(null));
+    else go(who);
+  }
+
+  /** Port allow-list and the trailing-slash redirect; false when already answered. */
+  private checkDashboard(req: http.IncomingMessage, res: http.ServerResponse, dash: DashboardPath): boolean {
+    if (!this.isDashboardPort(dash.port)) {
+      this.answerError(req, res, 404, `Port ${dash.port} is not an allowed dashboard port.`, true);
+      return false;
+    }
+    if (dash.redirectTo) {
+      this.answer(res, "none", 301, { location: dash.redirectTo });
+      return false;
+    }
+    return true;
+  }
+
+  /** The lean forwarding path: one http.request over a keep-alive agent, piped both ways. */
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    protocol: string,
+    host: string,
+    port: number,
+    path: string,
+    headers: http.IncomingHttpHeaders,
+    kind: RouteClass,
+    entry: RouteEntry | null,
+    stripLoginCookies: boolean,
+    t0: number,
+  ): void {
+    const isHttps = protocol === "https:";
+    const upstream = (isHttps ? https : http).request({
+      host,
+      port,
+      method: req.method,
+      path,
+      headers,
+      agent: isHttps ? this.httpsAgent : this.httpAgent,
+      timeout: this.opts.upstreamTimeoutSeconds * 1000,
+    });
+    upstream.on("response", (ures) => {
+      const status = ures.statusCode ?? 502;
+      res.writeHead(status, ures.statusMessage, filterResponseHeaders(ures.rawHeaders, stripLoginCookies));
+      ures.pipe(res);
+      this.metrics.countRequest(kind, status);
+      this.metrics.observeLatency(kind, (performance.now() - t0) / 1000);
+      if (entry && status < ACTIVE_STATUS_BELOW) entry.lastActivity = Date.now();
+    });
+    upstream.on("timeout", () => upstream.destroy(new UpstreamTimeout()));
+    upstream.on("error", (err: NodeJS.ErrnoException) => {
+      this.metrics.countUpstreamError(kind);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const status = err instanceof UpstreamTimeout || err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
+      const what = kind === "hub" ? "The hub" : kind === "dashboard" ? "The dashboard" : entry?.owner ? `${entry.owner}'s server` : "The server";
+      this.log.debug({ err: err.message, host, port }, "upstream error");
+      this.answerError(req, res, status, `${what} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
+    });
+    // If the client goes away first, release the upstream request (long polls, event streams).
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined && !req.readableLength) {
+      upstream.end();
+      req.resume();
+    } else req.pipe(upstream);
+  }
+
+  /** A bodyless answer from the proxy itself (redirects). */
+  private answer(sink: Sink, kind: RouteClass, status: number, headers: Record<string, string>): void {
+    this.metrics.countRequest(kind, status);
+    writeRaw(sink, status, { ...headers, "content-length": "0" }, "");
+  }
+
+  /** An error answer: the styled page for browsers (Accept: text/html), JSON otherwise. */
+  private answerError(req: http.IncomingMessage, sink: Sink, status: number, message: string, _api = false): void {
+    this.metrics.countRequest("none", status);
+    if (sink instanceof http.ServerResponse && (req.headers.accept ?? "").includes("text/html")) {
+      writeRaw(sink, status, { "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, message));
+    } else {
+      writeRaw(sink, status, { "content-type": "application/json" }, JSON.stringify({ status, message }));
+    }
+  }
+
+  // ---- WebSocket --------------------------------------------------------------------------
+
+  private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const url = req.url ?? "/";
+    const up = url.startsWith("/user/") ? parseUserPath(url) : null;
+    let entry = this.table.match(url);
+    if (up && entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
+    if (!up && (!entry || entry.owner === null)) {
+      dropHopByHopWs(req.headers);
+      this.proxyWs(req, socket, head, entry ? entry.wsOptions : this.hubWsOptions, entry ?? null, "hub");
+      return;
+    }
+    if (up && entry && entry.owner === null) {
+      this.proxyWs(req, socket, head, entry.wsOptions, entry, "hub");
+      return;
+    }
+    const dash = up ? parseDashboardPath(up) : null;
+    if (dash && up) entry = this.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : ""));
+    const owner = entry?.owner ?? up!.user;
+    if (!isOriginAllowed(req.method, true, req.headers.origin, req.headers.host)) {
+      return this.answerError(req, socket, 403, "Cross-origin WebSocket refused.", true);
+    }
+    const who = this.identify(req);
+    const go = (identity: Identity | null) => {
+      if (socket.destroyed) return;
+      const decision = decideAccess(identity, owner);
+      if (decision === "anonymous") return this.answerError(req, socket, 403, "Authentication required.", true);
+      if (decision === "forbidden") return this.answerError(req, socket, 403, `You do not have access to ${owner}'s server.`, true);
+      if (!entry) return this.answerError(req, socket, 503, `${owner}'s server is not running.`, true);
+      setOrDelete(req.headers, "cookie", stripCookie(req.headers.cookie, SESSION_COOKIE));
+      if (dash) {
+        if (!this.isDashboardPort(dash.port)) return this.answerError(req, socket, 404, "Not an allowed dashboard port.", true);
+        if (dash.redirectTo) return this.answerError(req, socket, 404, "Dashboard WebSocket paths need a slash after the port.", true);
+        delete req.headers.authorization;
+        req.url = dash.upstreamPath;
+        this.proxyWs(req, socket, head, this.dashboardOptions(entry.targetHost, dash.port), entry, "dashboard");
+        return;
+      }
+      if (entry.authHeader) req.headers.authorization = entry.authHeader;
+      else if (identity!.via === "token") delete req.headers.authorization;
+      this.proxyWs(req, socket, head, entry.wsOptions, entry, "user");
+    };
+    if (who instanceof Promise) who.then(go, () => go(null));
+    else go(who);
+  }
+
+  private proxyWs(req: TaggedRequest, socket: Duplex, head: Buffer, options: { target: URL; xfwd: boolean }, entry: RouteEntry | null, kind: RouteClass): void {
+    if (entry) req[ROUTE_OF] = entry.path;
+    this.metrics.countRequest(kind, 101);
+    this.wsProxy.ws(req, socket, head, options, (err: Error) => {
+      this.metrics.countUpstreamError(kind);
+      this.log.debug({ err: err.message }, "websocket upstream error");
+      if (!socket.destroyed) writeRaw(socket, 503, { "content-type": "application/json" }, JSON.stringify({ status: 503, message: "The server is not responding." }));
+    });
+  }
+
+  /** Counts open WebSockets and records activity in both directions (CHP misses server→client). */
+  private trackWebSocket(proxyReq: http.ClientRequest, req: TaggedRequest, socket: Duplex): void {
+    const path = req[ROUTE_OF];
+    const touch = path
+      ? () => {
+          const e = this.table.get(path);
+          if (e) e.lastActivity = Date.now();
+        }
+      : null;
+    proxyReq.on("upgrade", (_res: http.IncomingMessage, proxySocket: net.Socket) => {
+      this.metrics.openWebSockets.inc();
+      let open = true;
+      const done = () => {
+        if (open) {
+          open = false;
+          this.metrics.openWebSockets.dec();
+        }
+      };
+      socket.once("close", done);
+      proxySocket.once("close", () => {
+        done();
+        socket.destroy();
+      });
+      if (touch) {
+        socket.on("data", touch);
+        proxySocket.on("data", touch);
+      }
+    });
+  }
+
+  private dashboardOptions(host: string, port: number): { target: URL; xfwd: boolean } {
+    const key = host + ":" + port;
+    let o = this.dashboardWsOptions.get(key);
+    if (!o) {
+      o = { target: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`), xfwd: true };
+      if (this.dashboardWsOptions.size > 1000) this.dashboardWsOptions.clear();
+      this.dashboardWsOptions.set(key, o);
+    }
+    return o;
+  }
+}
+
+class UpstreamTimeout extends Error {
+  code = "ETIMEDOUT";
+  constructor() {
+    super("upstream timed out");
+  }
+}
+
+/** Whether a matched route lies within /user/<name> (not a shorter prefix such as "/"). */
+function coversUser(entry: RouteEntry, up: UserPath): boolean {
+  const p = entry.path;
+  return p.length >= up.userPrefix.length && p.startsWith(up.userPrefix) && (p.length === up.userPrefix.length || p[up.userPrefix.length] === "/");
+}
+
+function hubPath(hub: URL, url: string): string {
+  const base = hub.pathname.replace(/\/+$/, "");
+  return base + url;
+}
+
+function dropHopByHop(h: http.IncomingHttpHeaders): void {
+  if (h.connection !== undefined) delete h.connection;
+  if (h["keep-alive"] !== undefined) delete h["keep-alive"];
+  if (h["proxy-connection"] !== undefined) delete h["proxy-connection"];
+}
+
+function dropHopByHopWs(h: http.IncomingHttpHeaders): void {
+  if (h["proxy-connection"] !== undefined) delete h["proxy-connection"];
+}
+
+/** X-Forwarded-For is appended to; Proto/Host are set only if absent (lab P15: appending to Proto confuses tornado). */
+function addForwardedHeaders(req: http.IncomingMessage, h: http.IncomingHttpHeaders): void {
+  const addr = req.socket.remoteAddress ?? "";
+  const xff = h["x-forwarded-for"];
+  h["x-forwarded-for"] = xff ? xff + ", " + addr : addr;
+  if (h["x-forwarded-proto"] === undefined) h["x-forwarded-proto"] = "http";
+  if (h["x-forwarded-host"] === undefined && h.host !== undefined) h["x-forwarded-host"] = h.host;
+}
+
+function setOrDelete(h: http.IncomingHttpHeaders, name: string, value: string | undefined): void {
+  if (value === undefined) delete h[name];
+  else h[name] = value;
+}
+
+/** Flat [name, value, ...] list for writeHead without hop-by-hop headers and, for user servers, Jupyter's login cookie (lab P3). */
+function filterResponseHeaders(raw: string[], stripLoginCookies: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.length <= 17 ? name.toLowerCase() : "";
+    if (lower !== "" && HOP_BY_HOP.has(lower)) continue;
+    if (stripLoginCookies && lower === "set-cookie" && raw[i + 1].startsWith("username-")) continue;
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
+
+/** Writes a complete response to an HTTP response or to a raw upgrade socket. */
+function writeRaw(sink: Sink, status: number, headers: Record<string, string>, body: string): void {
+  if (sink instanceof http.ServerResponse) {
+    if (sink.headersSent) {
+      sink.destroy();
+      return;
+    }
+    sink.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
+    sink.end(body);
+    return;
+  }
+  const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}`, "connection: close", `content-length: ${Buffer.byteLength(body)}`];
+  for (const [k, v] of Object.entries(headers)) if (k !== "content-length") lines.push(`${k}: ${v}`);
+  sink.end(lines.join("\r\n") + "\r\n\r\n" + body);
+  (sink as Duplex & { destroySoon?: () => void }).destroySoon?.();
+}
+
+/** Adds a connect timeout to every new upstream connection the agent opens (not per request). */
+function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
+  const original = (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection.bind(agent);
+  (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection = (...args: unknown[]) => {
+    const socket = original(...args);
+    if (socket && socket.connecting) {
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), ms);
+      const clear = () => clearTimeout(timer);
+      socket.once("connect", clear);
+      socket.once("secureConnect", clear);
+      socket.once("close", clear);
+    }
+    return socket;
+  };
+  return agent;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,149 @@
+// Starting and stopping the real processes integration tests need: the proxy (proxy/main.ts),
+// a Jupyter server and a Dask scheduler. Every child is tracked and killed by stopAll().
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const REPO = resolve(import.meta.dirname, "../..");
+
+/** A started child with its recent output (for failure messages). */
+export interface Child {
+  proc: ChildProcess;
+  output: () => string;
+}
+
+const children = new Set<ChildProcess>();
+
+function track(proc: ChildProcess): Child {
+  let out = "";
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
+  return { proc, output: () => out };
+}
+
+/** Polls a URL until it answers (any status below 500) or the deadline passes. */
+export async function waitForHttp(url: string, timeoutMs = 20_000, headers: Record<string, string> = {}): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { headers, signal: AbortSignal.timeout(2000), redirect: "manual" });
+      await r.body?.cancel();
+      if (r.status < 500) return;
+      last = String(r.status);
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${url} did not come up in ${timeoutMs} ms (${last})`);
+}
+
+export interface ProxyProcessOptions {
+  port: number;
+  apiPort: number;
+  hubUrl: string;
+  secretKey: string;
+  authToken: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}
+
+/** Starts `node --import tsx proxy/main.ts` and waits for /_chp_healthz. */
+export async function startProxyProcess(o: ProxyProcessOptions): Promise<Child> {
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-proxy-"));
+  // An empty config file of our own, so a gyre.config.yaml in the checkout cannot leak in.
+  writeFileSync(join(dataDir, "gyre.config.yaml"), "{}\n");
+  const proc = spawn(
+    process.execPath,
+    ["--import", "tsx", "proxy/main.ts", "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
+    {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? "/root",
+        GYRE_CONFIG: join(dataDir, "gyre.config.yaml"),
+        GYRE_HUB__DATA_DIR: dataDir,
+        GYRE_HUB__SECRET_KEY: o.secretKey,
+        GYRE_PROXY__AUTH_TOKEN: o.authToken,
+        GYRE_HUB__LOG_LEVEL: "warn",
+        ...o.env,
+      } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const child = track(proc);
+  try {
+    await waitForHttp(`http://127.0.0.1:${o.port}/_chp_healthz`, 20_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${child.output()}`);
+  }
+  return child;
+}
+
+/** Starts Debian's Jupyter server as the hub would (lab §2), with base_url /user/<user>/. */
+export async function startJupyter(port: number, user: string, token: string, baseUrl = `/user/${user}/`): Promise<Child> {
+  const root = mkdtempSync(join(tmpdir(), "gyre-jupyter-"));
+  const proc = spawn(
+    "/usr/bin/jupyter",
+    [
+      "server",
+      "--ServerApp.ip=127.0.0.1",
+      `--ServerApp.port=${port}`,
+      "--ServerApp.port_retries=0",
+      `--ServerApp.base_url=${baseUrl}`,
+      `--ServerApp.root_dir=${root}`,
+      "--ServerApp.default_url=/tree",
+      "--ServerApp.open_browser=False",
+      "--ServerApp.allow_remote_access=True",
+      "--allow-root",
+    ],
+    { env: { PATH: "/usr/bin:/bin", HOME: root, JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: join(root, ".rt") } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const child = track(proc);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}${baseUrl}api`, 60_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${child.output()}`);
+  }
+  return child;
+}
+
+/** Starts a Dask scheduler on 127.0.0.1 with its dashboard on `dashboardPort`. */
+export async function startDaskScheduler(port: number, dashboardPort: number): Promise<Child> {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-dask-"));
+  const proc = spawn("/usr/bin/dask", ["scheduler", "--host", "127.0.0.1", "--port", String(port), "--dashboard-address", `127.0.0.1:${dashboardPort}`], {
+    cwd: dir,
+    env: { PATH: "/usr/bin:/bin", HOME: dir } as unknown as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const child = track(proc);
+  try {
+    await waitForHttp(`http://127.0.0.1:${dashboardPort}/health`, 60_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${child.output()}`);
+  }
+  return child;
+}
+
+/** Kills one child (SIGTERM, then SIGKILL after a grace period) and waits for it to exit. */
+export async function stopChild(c: Child | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
+  const exited = new Promise<void>((r) => c.proc.once("exit", () => r()));
+  c.proc.kill(signal);
+  const t = setTimeout(() => c.proc.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** Kills every child started through this module. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...children].map((proc) => stopChild({ proc, output: () => "" })));
+}
