@@ -3,7 +3,7 @@
 // group, output to a log file), so it outlives a hub restart; getState() carries pid + start time so
 // a new hub process can find it again without mistaking a reused pid for it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, constants as fsc, existsSync, openSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants as fsc, existsSync, openSync, statSync } from "node:fs";
 import { appendFile, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,7 @@ export class LocalProcessSpawner implements Spawner {
     this.starting = true;
     try {
       this.progressLog.push(5, "Preparing the server's account and files");
+      assertCommandExists(this.config.command[0]);
       const account = await this.resolveAccount();
       if (this.config.logDir.includes("{dataDir}")) throw new Error("spawner.local.logDir still contains {dataDir}: pass the resolved config");
       await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
@@ -333,7 +334,18 @@ function describeExit(exit: KnownExit | null): string {
   if (exit.signal === "SIGKILL") return "The server was killed by SIGKILL (out of memory, or stopped by an administrator)";
   if (exit.signal) return `The server was stopped by ${exit.signal}`;
   if (exit.code === 0) return "The server exited (status 0)";
+  if (exit.code === 126 || exit.code === 127) return `The server exited with status ${exit.code} (its command could not be run; check spawner.local.command)`;
   return `The server exited with status ${exit.code} (its log below usually says why)`;
+}
+
+/** Fails early and clearly for an absolute command path that is not there (bare names go through PATH). */
+function assertCommandExists(file: string): void {
+  if (!file.startsWith("/")) return;
+  try {
+    accessSync(file, fsc.X_OK);
+  } catch {
+    throw new SpawnError(`The server command ${file} does not exist or is not executable (spawner.local.command).`);
+  }
 }
 
 function escapeRegExp(s: string): string {

@@ -1,0 +1,146 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildLogFileName, buildServerLaunch, detectServerFlavor, isPortTakenLog, userPrefixOf, type ServerLaunchOptions } from "./command";
+
+const base: ServerLaunchOptions = {
+  command: ["/usr/bin/jupyter", "server"],
+  extraArgs: [],
+  port: 40123,
+  baseUrl: "/user/alice/",
+  notebookDir: "/home/alice/work",
+  defaultUrl: "/tree",
+  runtimeDir: "/tmp/gyre-alice-abc123",
+  runAsRoot: false,
+  switchUser: null,
+  account: { name: "alice", home: "/home/alice", shell: "/bin/bash" },
+  hubUser: "alice",
+  serverName: "",
+  token: "s3cret-token",
+  hubEnv: { LANG: "de_DE.UTF-8", TZ: "Europe/Berlin", GYRE_HUB__SECRET_KEY: "hub-secret", PATH: "/root/.pyenv/bin:/usr/bin", HOME: "/root" },
+  envPassthrough: ["LANG", "LC_ALL", "TZ"],
+  configEnv: {},
+  ctxEnv: {},
+};
+
+test("jupyter server as a non-root user: exact argv, no setpriv", () => {
+  const l = buildServerLaunch(base);
+  assert.equal(l.flavor, "server");
+  assert.equal(l.file, "/usr/bin/jupyter");
+  assert.equal(l.cwd, "/home/alice");
+  assert.deepEqual(l.args, [
+    "server",
+    "--ServerApp.ip=127.0.0.1",
+    "--ServerApp.port=40123",
+    "--ServerApp.port_retries=0",
+    "--ServerApp.base_url=/user/alice/",
+    "--ServerApp.root_dir=/home/alice/work",
+    "--ServerApp.default_url=/tree",
+    "--ServerApp.open_browser=False",
+    "--ServerApp.allow_remote_access=True",
+    "--ServerApp.trust_xheaders=True",
+    "--ServerApp.quit_button=False",
+    "--ServerApp.cookie_secret_file=/tmp/gyre-alice-abc123/cookie_secret",
+  ]);
+});
+
+test("hub is root: wrapped in setpriv with the account's ids and groups, still no --allow-root", () => {
+  const l = buildServerLaunch({ ...base, switchUser: { uid: 1001, gid: 1002, setprivPath: "/usr/bin/setpriv" }, extraArgs: ["--ServerApp.iopub_data_rate_limit=1e10"] });
+  assert.equal(l.file, "/usr/bin/setpriv");
+  assert.deepEqual(l.args.slice(0, 6), ["--reuid=1001", "--regid=1002", "--init-groups", "--", "/usr/bin/jupyter", "server"]);
+  assert.equal(l.args.at(-1), "--ServerApp.iopub_data_rate_limit=1e10");
+  assert.ok(!l.args.includes("--allow-root"));
+});
+
+test("--allow-root only when the server itself runs as uid 0", () => {
+  assert.equal(buildServerLaunch({ ...base, runAsRoot: true }).args.at(-1), "--allow-root");
+  assert.ok(!buildServerLaunch(base).args.includes("--allow-root"));
+});
+
+test("jupyter notebook: NotebookApp flags, notebook_dir, xsrf cookie scoped to base_url", () => {
+  const l = buildServerLaunch({ ...base, command: ["/usr/bin/jupyter", "notebook"], serverName: "gpu", baseUrl: "/user/alice/gpu/" });
+  assert.equal(l.flavor, "notebook");
+  assert.deepEqual(l.args, [
+    "notebook",
+    "--NotebookApp.ip=127.0.0.1",
+    "--NotebookApp.port=40123",
+    "--NotebookApp.port_retries=0",
+    "--NotebookApp.base_url=/user/alice/gpu/",
+    "--NotebookApp.notebook_dir=/home/alice/work",
+    "--NotebookApp.default_url=/tree",
+    "--NotebookApp.open_browser=False",
+    "--NotebookApp.allow_remote_access=True",
+    "--NotebookApp.trust_xheaders=True",
+    "--NotebookApp.quit_button=False",
+    "--NotebookApp.cookie_secret_file=/tmp/gyre-alice-abc123/cookie_secret",
+    '--NotebookApp.tornado_settings={"xsrf_cookie_kwargs":{"path":"/user/alice/gpu/"}}',
+  ]);
+});
+
+test("flavor detection", () => {
+  assert.equal(detectServerFlavor(["/usr/bin/jupyter", "server"]), "server");
+  assert.equal(detectServerFlavor(["/usr/bin/jupyter", "nbclassic"]), "server");
+  assert.equal(detectServerFlavor(["jupyter-notebook"]), "notebook");
+  assert.equal(detectServerFlavor(["/usr/bin/jupyter-notebook", "--debug"]), "notebook");
+  assert.equal(detectServerFlavor(["/usr/bin/jupyter", "server", "notebook"]), "server");
+});
+
+test("environment is an allow-list: exact contents for the default server", () => {
+  assert.deepEqual(buildServerLaunch(base).env, {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    LANG: "de_DE.UTF-8",
+    TZ: "Europe/Berlin",
+    SHELL: "/bin/bash",
+    JUPYTERHUB_USER: "alice",
+    JUPYTERHUB_SERVER_NAME: "",
+    JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    DASK_DISTRIBUTED__DASHBOARD__LINK: "/user/alice/proxy/{port}/status",
+    HOME: "/home/alice",
+    USER: "alice",
+    LOGNAME: "alice",
+    JUPYTER_TOKEN: "s3cret-token",
+    JUPYTER_RUNTIME_DIR: "/tmp/gyre-alice-abc123",
+  });
+});
+
+test("named server: Dask link still under the user's prefix; service prefix is the server's", () => {
+  const env = buildServerLaunch({ ...base, serverName: "gpu", baseUrl: "/user/alice/gpu/" }).env;
+  assert.equal(env.DASK_DISTRIBUTED__DASHBOARD__LINK, "/user/alice/proxy/{port}/status");
+  assert.equal(env.JUPYTERHUB_SERVICE_PREFIX, "/user/alice/gpu/");
+  assert.equal(env.JUPYTERHUB_SERVER_NAME, "gpu");
+});
+
+test("layers: config env < ctx env; identity and token cannot be overridden; hub secrets never pass", () => {
+  const env = buildServerLaunch({
+    ...base,
+    envPassthrough: ["LANG", "GYRE_HUB__SECRET_KEY", "JUPYTER_TOKEN"],
+    hubEnv: { ...base.hubEnv, JUPYTER_TOKEN: "hub-token" },
+    configEnv: { PATH: "/opt/conda/bin:/usr/bin:/bin", FOO: "config", HOME: "/evil" },
+    ctxEnv: { FOO: "ctx", DASK_DISTRIBUTED__DASHBOARD__LINK: "/custom/{port}", JUPYTER_TOKEN: "other" },
+  }).env;
+  assert.equal(env.PATH, "/opt/conda/bin:/usr/bin:/bin");
+  assert.equal(env.FOO, "ctx");
+  assert.equal(env.DASK_DISTRIBUTED__DASHBOARD__LINK, "/custom/{port}");
+  assert.equal(env.HOME, "/home/alice");
+  assert.equal(env.JUPYTER_TOKEN, "s3cret-token");
+  assert.equal(env.GYRE_HUB__SECRET_KEY, undefined);
+  assert.ok(!Object.values(env).includes("hub-secret"));
+});
+
+test("the token appears in the environment only, never in argv", () => {
+  for (const command of [["/usr/bin/jupyter", "server"], ["/usr/bin/jupyter", "notebook"]]) {
+    const l = buildServerLaunch({ ...base, command, switchUser: { uid: 1, gid: 1, setprivPath: "/usr/bin/setpriv" } });
+    assert.ok(![l.file, ...l.args].some((a) => a.includes("s3cret-token")));
+    assert.equal(l.env.JUPYTER_TOKEN, "s3cret-token");
+  }
+});
+
+test("userPrefixOf, log file names, port-taken detection", () => {
+  assert.equal(userPrefixOf("/user/alice/", ""), "/user/alice/");
+  assert.equal(userPrefixOf("/user/alice/gpu/", "gpu"), "/user/alice/");
+  assert.equal(buildLogFileName("/data/logs", "alice", "", "ab12"), "/data/logs/alice-ab12.log");
+  assert.equal(buildLogFileName("/data/logs/", "alice", "gpu", "ab12"), "/data/logs/alice-gpu-ab12.log");
+  assert.equal(buildLogFileName("/data/logs", "../x", "a/b", "..id"), "/data/logs/__x-a_b-_id.log");
+  assert.ok(isPortTakenLog("[C 11:00 ServerApp] ERROR: the Jupyter server could not be started because port 7107 is not available.", 7107));
+  assert.ok(!isPortTakenLog("[C 11:00 ServerApp] ERROR: the Jupyter server could not be started because port 7107 is not available.", 7108));
+  assert.ok(!isPortTakenLog("ModuleNotFoundError", 7107));
+});

@@ -1,0 +1,13 @@
+// Helper for local.int.test.ts (not a test itself): starts a server in THIS process, prints the
+// spawner state as JSON on stdout and exits, like a hub that stops right after a spawn.
+// Input: GYRE_INT_SPAWN = JSON {ctx without log, config}.
+import { LocalProcessSpawner } from "./index";
+import type { LocalSpawnerConfig } from "./config";
+import type { SpawnContext } from "../types";
+
+const input = JSON.parse(process.env.GYRE_INT_SPAWN ?? "{}") as { ctx: Omit<SpawnContext, "log">; config: LocalSpawnerConfig };
+const noop = () => {};
+const spawner = new LocalProcessSpawner({ ...input.ctx, log: { info: noop, warn: noop, error: noop, debug: noop } }, input.config);
+const started = await spawner.start();
+process.stdout.write(JSON.stringify({ started, state: spawner.getState() }) + "\n");
+process.exit(0);

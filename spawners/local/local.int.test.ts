@@ -1,0 +1,215 @@
+// Integration tests of the local spawner against the real /usr/bin/jupyter (jupyter_server 1.23
+// + nbclassic, notebook 6). As root, servers run as throw-away accounts gyretest1/gyretest2
+// (created on first use through createOsUsers). Prints cold-start timings.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { LocalProcessSpawner } from "./index";
+import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
+import { SpawnError, type ProgressEvent, type SpawnContext } from "../types";
+import { makeTestSpawnContext } from "../testing";
+import { findDescendants } from "./proc-stat";
+import { isSameProcessAlive, pickFreePort, probeHttp, readProcessTable, readProcStat, sleep, waitFor } from "./processes";
+
+const isRoot = process.getuid?.() === 0;
+const logDir = mkdtempSync(join(tmpdir(), "gyre-int-logs-"));
+const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({ createOsUsers: true, stopGraceSeconds: 3 }), logDir };
+const running: LocalProcessSpawner[] = [];
+const timings: Record<string, number> = {};
+
+function ctxFor(userName: string, serverName = "", over: Partial<SpawnContext> = {}): SpawnContext {
+  return makeTestSpawnContext({ userName, serverName, ...over, user: { name: userName, osUser: userName, admin: false, groups: [] } });
+}
+
+async function startTimed(label: string, ctx: SpawnContext, cfg: LocalSpawnerConfig = config) {
+  const sp = new LocalProcessSpawner(ctx, cfg);
+  running.push(sp);
+  const events: ProgressEvent[] = [];
+  const collecting = (async () => {
+    for await (const e of sp.progress()) events.push(e);
+  })();
+  const t0 = performance.now();
+  const { url } = await sp.start();
+  // the hub's readiness check: api/status with the token
+  assert.ok(await waitFor(async () => (await probeHttp(`${url}${ctx.baseUrl}api/status`, { authorization: `token ${ctx.token}` })) === 200, 10_000, 20));
+  timings[label] = Math.round(performance.now() - t0);
+  await collecting;
+  return { sp, url, events, pid: sp.getState().pid as number };
+}
+
+function procStatus(pid: number): string {
+  return readFileSync(`/proc/${pid}/status`, "utf8");
+}
+function procEnviron(pid: number): Record<string, string> {
+  return Object.fromEntries(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+}
+function uidOf(name: string): number {
+  return Number(execFileSync("id", ["-u", name]).toString().trim());
+}
+
+before(async () => {
+  if (isRoot) {
+    // created up front so that account creation does not count into the cold-start timings
+    for (const u of ["gyretest1", "gyretest2"]) await execa("useradd", ["-m", "-s", "/bin/bash", u], { reject: false });
+  }
+});
+
+after(async () => {
+  await Promise.all(running.map((s) => s.stop().catch(() => {})));
+  rmSync(logDir, { recursive: true, force: true });
+  console.log(`# cold start (start() → api/status 200), ms: ${JSON.stringify(timings)}`);
+});
+
+test("default server: token auth, runs as the OS user, clean env, token not in argv, kernels die on stop", async () => {
+  const ctx = ctxFor("gyretest1");
+  const { sp, url, events, pid } = await startTimed("server", ctx);
+  assert.deepEqual(events.map((e) => e.progress), [5, 10, 40, 80]);
+  assert.equal(url, `http://127.0.0.1:${sp.getState().port}`);
+  assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`, { authorization: `token ${ctx.token}` }), 200);
+  assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`), 403);
+  assert.equal(await probeHttp(`${url}/user/gyretest1/tree`, { authorization: `token ${ctx.token}` }), 200);
+
+  const uid = isRoot ? uidOf("gyretest1") : process.getuid!();
+  assert.match(procStatus(pid), new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, "m"));
+  const env = procEnviron(pid);
+  if (isRoot) assert.equal(env.HOME, "/home/gyretest1");
+  assert.equal(env.DASK_DISTRIBUTED__DASHBOARD__LINK, "/user/gyretest1/proxy/{port}/status");
+  assert.equal(env.JUPYTER_TOKEN, ctx.token);
+  assert.equal(env.PATH, "/usr/local/bin:/usr/bin:/bin");
+  assert.ok(!Object.keys(env).some((k) => k.startsWith("GYRE_") || k === "NODE_OPTIONS"));
+  assert.ok(!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(ctx.token));
+  // own session and process group: survives the hub's terminal and signals to the hub's group
+  const stat = (await readProcStat(pid))!;
+  assert.equal(stat.pgrp, pid);
+
+  const k = await fetch(`${url}/user/gyretest1/api/kernels`, { method: "POST", headers: { authorization: `token ${ctx.token}`, "content-type": "application/json" }, body: "{}" });
+  assert.equal(k.status, 201);
+  let kernels: { pid: number; startTime: number }[] = [];
+  assert.ok(await waitFor(async () => (kernels = findDescendants(pid, await readProcessTable())).length > 0, 10_000, 100), "kernel process appears");
+  assert.equal(await sp.poll(), null);
+
+  await sp.stop();
+  assert.notEqual(await sp.poll(), null);
+  assert.equal(await isSameProcessAlive(pid, stat.startTime), false);
+  for (const kp of kernels) assert.equal(await isSameProcessAlive(kp.pid, kp.startTime), false, `kernel ${kp.pid} gone`);
+  await sp.stop(); // idempotent
+  assert.equal(await sp.logTail(5).then((t) => t.includes(ctx.token)), false);
+});
+
+test("named server of the same OS user: own base_url and own cookie secret", async () => {
+  const a = await startTimed("server-2nd", ctxFor("gyretest1", "", { spawnId: "cookie-a" }));
+  const bCtx = ctxFor("gyretest1", "gpu");
+  const b = await startTimed("named", bCtx);
+  assert.equal(await probeHttp(`${b.url}/user/gyretest1/gpu/api`), 200);
+  assert.equal(await probeHttp(`${b.url}/user/gyretest1/api`), 404);
+  assert.equal(procEnviron(b.pid).DASK_DISTRIBUTED__DASHBOARD__LINK, "/user/gyretest1/proxy/{port}/status");
+
+  // a token-authenticated request makes server A issue its login cookie
+  const aToken = (a.sp as unknown as { ctx: SpawnContext }).ctx.token;
+  // (node:http, not fetch: fetch does not let us set Host, and the cookie's name derives from it)
+  const setCookies = await new Promise<string[]>((resolve, reject) => {
+    const req = httpRequest(`${a.url}/user/gyretest1/api/status`, { agent: false, headers: { authorization: `token ${aToken}`, host: "hub.example.test" } }, (res) => {
+      res.resume();
+      resolve(res.headers["set-cookie"] ?? []);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  const cookie = (setCookies.find((c) => c.startsWith("username-")) ?? "").split(";")[0];
+  assert.ok(cookie, "server A sets a login cookie");
+  // control: the cookie alone works on A …
+  assert.equal(await probeHttp(`${a.url}/user/gyretest1/api/status`, { cookie, host: "hub.example.test" }), 200);
+  // … but not on B, which has its own cookie secret (lab pitfall P3)
+  assert.equal(await probeHttp(`${b.url}/user/gyretest1/gpu/api/status`, { cookie, host: "hub.example.test" }), 403);
+  await Promise.all([a.sp.stop(), b.sp.stop()]);
+});
+
+test("`jupyter notebook` (notebook 6) variant", async () => {
+  const ctx = ctxFor("gyretest2");
+  const { sp, url, pid } = await startTimed("notebook", ctx, { ...config, command: ["/usr/bin/jupyter", "notebook"] });
+  assert.equal(await probeHttp(`${url}/user/gyretest2/api/status`, { authorization: `token ${ctx.token}` }), 200);
+  assert.equal(await probeHttp(`${url}/user/gyretest2/api/status`), 403);
+  if (isRoot) assert.match(procStatus(pid), new RegExp(`^Uid:\\s+${uidOf("gyretest2")}\\s`, "m"));
+  await sp.stop();
+  assert.notEqual(await sp.poll(), null);
+});
+
+test("hub restart: a server started by a process that exited is found, polled and stopped by a new instance", async () => {
+  const ctx = ctxFor("gyretest2", "restart");
+  const { log: _log, ...plainCtx } = ctx;
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
+    env: { ...process.env, GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise((r) => child.on("exit", r));
+  assert.equal(code, 0);
+  const { state } = JSON.parse(out.trim().split("\n").at(-1)!);
+
+  const fresh = new LocalProcessSpawner(ctx, config);
+  fresh.loadState(state);
+  assert.equal(await fresh.poll(), null);
+  assert.equal(await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }), 200);
+  assert.ok((await fresh.logTail()).includes("Jupyter Server"));
+
+  // PID reuse guard: the same pid with another start time is not our server
+  const impostor = new LocalProcessSpawner(ctx, config);
+  impostor.loadState({ ...state, startTime: state.startTime + 1, runtimeDir: null });
+  assert.deepEqual(await impostor.poll(), { exitCode: null, reason: "The server process is no longer running." });
+  await impostor.stop();
+  assert.equal(await fresh.poll(), null, "impostor.stop() must not touch the real server");
+
+  await fresh.stop();
+  assert.equal(await isSameProcessAlive(state.pid, state.startTime), false);
+  assert.deepEqual(await fresh.poll(), { exitCode: null, reason: "The server process is no longer running." });
+});
+
+test("a failing command gives SpawnError with the log tail and leaves nothing behind", async () => {
+  const ctx = ctxFor("gyretest2", "broken");
+  const sp = new LocalProcessSpawner(ctx, { ...config, args: ["--no-such-flag"] });
+  const err = await sp.start().then(
+    () => assert.fail("start() should fail"),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof SpawnError);
+  assert.match(err.message, /exited with status 2/);
+  assert.match(err.logTail ?? "", /unrecognized arguments: --no-such-flag/);
+  const state = sp.getState();
+  assert.equal(await isSameProcessAlive(state.pid as number, state.startTime as number), false);
+  assert.throws(() => readFileSync(join(state.runtimeDir as string, "cookie_secret")), /ENOENT/);
+  const polled = await sp.poll();
+  assert.equal(polled?.exitCode, 2);
+});
+
+test("a missing command and a missing OS account fail with a clear reason", async () => {
+  const sp = new LocalProcessSpawner(ctxFor("gyretest2", "nocmd"), { ...config, command: ["/nonexistent/jupyter", "server"] });
+  await assert.rejects(sp.start(), (e: unknown) => e instanceof SpawnError && /does not exist or is not executable/.test(e.message));
+  if (isRoot) {
+    const sp2 = new LocalProcessSpawner(ctxFor("gyre-no-such-user"), { ...config, createOsUsers: false });
+    await assert.rejects(sp2.start(), (e: unknown) => e instanceof SpawnError && /does not exist/.test(e.message));
+  }
+});
+
+test("baseline: bare `jupyter server` cold start with the same flags (for comparison)", async () => {
+  const port = await pickFreePort();
+  const token = "bare-" + Math.random().toString(36).slice(2);
+  const runtime = mkdtempSync(join(tmpdir(), "gyre-int-bare-"));
+  const args = ["server", `--ServerApp.port=${port}`, "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", "--ServerApp.base_url=/user/bare/", "--ServerApp.open_browser=False", ...(isRoot ? ["--allow-root"] : [])];
+  const t0 = performance.now();
+  const child = spawn("/usr/bin/jupyter", args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/root", JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: runtime } as unknown as NodeJS.ProcessEnv, stdio: "ignore", cwd: tmpdir() });
+  try {
+    assert.ok(await waitFor(async () => (await probeHttp(`http://127.0.0.1:${port}/user/bare/api/status`, { authorization: `token ${token}` })) === 200, 20_000, 20));
+    timings["bare-jupyter-server"] = Math.round(performance.now() - t0);
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.on("exit", r));
+    await sleep(50);
+    rmSync(runtime, { recursive: true, force: true });
+  }
+});

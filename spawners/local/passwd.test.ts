@@ -1,0 +1,37 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { isValidOsUserName, parsePasswdLine, resolveNotebookDir, resolveOsUserName } from "./passwd";
+import { findDescendants, isGoneState, parseProcStat } from "./proc-stat";
+
+test("OS account names: strict pattern", () => {
+  for (const ok of ["alice", "bob-2", "_svc", "a_b", "x".repeat(32)]) assert.ok(isValidOsUserName(ok), ok);
+  for (const bad of ["", "-rf", "Alice", "a b", "a;b", "../x", "a/b", "x".repeat(33), "1abc", "root\n", "a$", "--help"]) assert.ok(!isValidOsUserName(bad), bad);
+});
+
+test("osUserTemplate and notebookDir templates", () => {
+  assert.equal(resolveOsUserName("{username}", "alice"), "alice");
+  assert.equal(resolveOsUserName("hub-{username}", "alice"), "hub-alice");
+  assert.equal(resolveNotebookDir("{home}/work/{username}", { home: "/home/a", username: "alice" }), "/home/a/work/alice");
+});
+
+test("parsePasswdLine", () => {
+  assert.deepEqual(parsePasswdLine("alice:x:1001:1002:Alice,,,:/home/alice:/bin/bash\n"), { name: "alice", uid: 1001, gid: 1002, home: "/home/alice", shell: "/bin/bash" });
+  assert.deepEqual(parsePasswdLine("svc:x:5:5::/srv:"), { name: "svc", uid: 5, gid: 5, home: "/srv", shell: "/bin/sh" });
+  assert.equal(parsePasswdLine("garbage"), null);
+  assert.equal(parsePasswdLine("a:x:one:2::/h:/bin/sh"), null);
+  assert.equal(parsePasswdLine("a:x:1:2::relative:/bin/sh"), null);
+});
+
+test("parseProcStat counts fields from the last ')' (comm may contain spaces and parens)", () => {
+  const line = "4242 (jupyter (x) y) S 1 4242 4242 0 -1 4194560 2405 0 0 0 26 5 0 0 20 0 1 0 987654 150000000 9000 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0\n";
+  assert.deepEqual(parseProcStat(line), { pid: 4242, state: "S", ppid: 1, pgrp: 4242, startTime: 987654 });
+  assert.equal(parseProcStat("nonsense"), null);
+  assert.ok(isGoneState("Z") && !isGoneState("S"));
+});
+
+test("findDescendants follows parent links across sessions", () => {
+  const p = (pid: number, ppid: number) => ({ pid, ppid, pgrp: pid, state: "S", startTime: pid });
+  const table = [p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 12), p(20, 1)];
+  assert.deepEqual(findDescendants(10, table).map((x) => x.pid).sort(), [11, 12, 13]);
+  assert.deepEqual(findDescendants(20, table), []);
+});
