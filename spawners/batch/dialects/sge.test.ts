@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseQacct, parseQstatXml, SgeDialect } from "./sge";
+
+// Literal output captured on SGE 8.1.9 (/work/shared/labs/hpc-schedulers.md §1.4)
+const PENDING = `<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+  </queue_info>
+  <job_info>
+    <job_list state="pending">
+      <JB_job_number>7</JB_job_number>
+      <JAT_prio>0.75000</JAT_prio>
+      <JB_name>smoke-server</JB_name>
+      <JB_owner>sgetest</JB_owner>
+      <state>qw</state>
+      <JB_submission_time>2026-11-21T10:19:25</JB_submission_time>
+      <queue_name></queue_name>
+      <slots>1</slots>
+    </job_list>
+    <job_list state="pending">
+      <JB_job_number>8</JB_job_number>
+      <JAT_prio>0.25000</JAT_prio>
+      <JB_name>smoke-server</JB_name>
+      <JB_owner>sgetest</JB_owner>
+      <state>qw</state>
+      <JB_submission_time>2026-11-21T10:19:26</JB_submission_time>
+      <queue_name></queue_name>
+      <slots>1</slots>
+    </job_list>
+  </job_info>
+</job_info>
+`;
+
+const RUNNING = `<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+    <job_list state="running">
+      <JB_job_number>8</JB_job_number>
+      <JAT_prio>0.50000</JAT_prio>
+      <JB_name>smoke-server</JB_name>
+      <JB_owner>sgetest</JB_owner>
+      <state>r</state>
+      <JAT_start_time>2026-11-21T10:19:30</JAT_start_time>
+      <queue_name>all.q@vm</queue_name>
+      <slots>1</slots>
+    </job_list>
+  </queue_info>
+  <job_info>
+  </job_info>
+</job_info>
+`;
+
+const EMPTY = `<?xml version='1.0'?>
+<job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
+  <queue_info>
+  </queue_info>
+  <job_info>
+  </job_info>
+</job_info>
+`;
+
+const ok = (stdout: string) => ({ stdout, stderr: "", exitCode: 0 });
+// The lab's Eqw/hqw/dr cases differ from the captures above only in <state> (§1.4 "Other states seen")
+const withState = (xml: string, state: string) => xml.replace("<state>r</state>", `<state>${state}</state>`).replace(/<state>qw<\/state>/, `<state>${state}</state>`);
+
+test("SGE: qstat -xml pending jobs (real SGE 8.1.9 output)", () => {
+  const s = parseQstatXml(ok(PENDING), ["7", "8", "9"]);
+  assert.deepEqual(s.get("7"), { kind: "pending", code: "qw", reason: "waiting in the queue" });
+  assert.deepEqual(s.get("8"), { kind: "pending", code: "qw", reason: "waiting in the queue" });
+  assert.deepEqual(s.get("9"), { kind: "unknown" });
+});
+
+test("SGE: qstat -xml running job, host is the part after @ (real output)", () => {
+  assert.deepEqual(parseQstatXml(ok(RUNNING), ["8"]).get("8"), { kind: "running", code: "r", host: "vm" });
+  assert.equal(parseQstatXml(ok(withState(RUNNING, "t")), ["8"]).get("8")?.kind, "running");
+});
+
+test("SGE: Eqw sits in the pending list but is an error (lab pitfall 11)", () => {
+  const s = parseQstatXml(ok(withState(PENDING, "Eqw")), ["7"]).get("7");
+  assert.equal(s?.kind, "pending");
+  assert.equal(s?.kind === "pending" && s.error, true);
+  assert.equal(parseQstatXml(ok(withState(PENDING, "hqw")), ["7"]).get("7")?.kind === "pending", true);
+});
+
+test("SGE: dr (deleted while running) is done; a job gone from qstat is unknown", () => {
+  assert.deepEqual(parseQstatXml(ok(withState(RUNNING, "dr")), ["8"]).get("8"), { kind: "done", code: "dr", reason: "the job was deleted (qdel)" });
+  assert.deepEqual(parseQstatXml(ok(EMPTY), ["8"]).get("8"), { kind: "unknown" });
+});
+
+test("SGE: a failing qstat throws instead of reporting jobs gone", () => {
+  assert.throws(() => parseQstatXml({ stdout: "", stderr: "error: commlib error", exitCode: 1 }, ["1"]), /qstat failed/);
+});
+
+test("SGE: submit output (-terse and plain, real)", () => {
+  assert.equal(SgeDialect.parseSubmitOutput("8\n"), "8");
+  assert.equal(SgeDialect.parseSubmitOutput('Your job 7 ("smoke-server") has been submitted\n'), "7");
+  assert.throws(() => SgeDialect.parseSubmitOutput("Unable to run job: Error reading answer list from qmaster\n"));
+});
+
+test("SGE: one query for all users' jobs, secrets passed by name only", () => {
+  assert.deepEqual(SgeDialect.queryCommand(["1", "2", "3"]), ["qstat", "-xml", "-u", "*"]);
+  assert.deepEqual(SgeDialect.submitCommand(["JUPYTER_TOKEN", "GYRE_CALLBACK_SECRET"]), ["qsub", "-terse", "-v", "JUPYTER_TOKEN,GYRE_CALLBACK_SECRET"]);
+});
+
+test("SGE: qacct explains walltime and qdel (fields as in lab pitfall 10)", () => {
+  const qdel = "==============================================================\nqname        all.q\nhostname     vm\njobnumber    8\nfailed       100 : assumedly after job\nexit_status  137                 (Killed)\nru_wallclock 12s\n";
+  assert.deepEqual(parseQacct(qdel, 7200), { exitCode: 137, reason: "the job was deleted (qdel) or killed" });
+  const wall = "failed       0    \nexit_status  137                 (Killed)\nru_wallclock 7201s\n";
+  assert.deepEqual(parseQacct(wall, 7200), { exitCode: 137, reason: "your job reached its 2 h walltime" });
+  assert.equal(parseQacct("error: job id 99 not found\n", 60), null);
+});

@@ -1,0 +1,91 @@
+// Grid Engine (Son of Grid Engine 8.1.9) as data: qsub/qstat/qdel argv, #$ directives, the
+// `qstat -xml -u '*'` parser and `qacct -j` for why a job ended. Pure.
+// Real output formats: /work/shared/labs/hpc-schedulers.md §1.4.
+import { XMLParser } from "fast-xml-parser";
+import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
+
+const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseTagValue: false, isArray: (name) => name === "job_list" });
+
+type XmlJob = { "@state"?: string; JB_job_number?: string; state?: string; queue_name?: string };
+
+/** Map one qstat state code ("qw", "Eqw", "hqw", "r", "t", "dr", "Rr", "s") to the common state. */
+export function mapSgeState(code: string, queueName: string): JobState {
+  // 'E' (error) sits in the *pending* list; a spawner that only reads the list attribute waits
+  // forever (lab pitfall 11; batchspawner's GridengineSpawner does that).
+  if (code.includes("E")) return { kind: "pending", code, reason: "the job is in error state (Eqw) and will not start; check its output path or ask an administrator", error: true };
+  if (code.includes("d")) return { kind: "done", code, reason: "the job was deleted (qdel)" };
+  if (/[rtRsSTz]/.test(code) && !code.includes("q")) {
+    const at = queueName.indexOf("@");
+    return { kind: "running", code, host: at >= 0 ? queueName.slice(at + 1) : "" };
+  }
+  if (code.includes("h")) return { kind: "pending", code, reason: "the job is on hold" };
+  return { kind: "pending", code, reason: "waiting in the queue" };
+}
+
+/** Parse `qstat -xml -u '*'`: running jobs sit under queue_info, pending ones under job_info. */
+export function parseQstatXml(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[]): Map<string, JobState> {
+  if (out.exitCode !== 0) throw new Error(`qstat failed (rc=${out.exitCode}): ${out.stderr.trim().slice(0, 300)}`);
+  const states = new Map<string, JobState>();
+  for (const id of jobIds) states.set(id, { kind: "unknown" });
+  const doc = xml.parse(out.stdout) as { job_info?: { queue_info?: { job_list?: XmlJob[] } | string; job_info?: { job_list?: XmlJob[] } | string } };
+  const root = doc.job_info;
+  if (!root) throw new Error("qstat -xml: no <job_info> root");
+  const lists = [root.queue_info, root.job_info].flatMap((x) => (x && typeof x === "object" ? (x.job_list ?? []) : []));
+  for (const j of lists) {
+    const id = String(j.JB_job_number ?? "").trim();
+    if (!states.has(id)) continue;
+    states.set(id, mapSgeState(String(j.state ?? "").trim(), String(j.queue_name ?? "").trim()));
+  }
+  return states;
+}
+
+/**
+ * Explain a finished job from `qacct -j ID` (available ~15 s after the end, lab pitfall 10).
+ * Returns null when the output has no record.
+ */
+export function parseQacct(stdout: string, walltimeSeconds: number): { exitCode: number | null; reason: string } | null {
+  const field = (name: string) => new RegExp(`^${name}\\s+(.*)$`, "m").exec(stdout)?.[1]?.trim();
+  const exit = field("exit_status");
+  if (exit === undefined) return null;
+  const exitCode = Number.parseInt(exit, 10);
+  const failed = field("failed") ?? "0";
+  const wall = Number.parseFloat(field("ru_wallclock") ?? "0");
+  // h_rt is enforced with SIGKILL (137); a wall clock at the limit says it was the walltime
+  if (walltimeSeconds > 0 && wall >= walltimeSeconds - 2 && exitCode >= 128) {
+    return { exitCode, reason: `your job reached its ${formatDuration(walltimeSeconds)} walltime` };
+  }
+  if (/^100\b/.test(failed) && exitCode === 137) return { exitCode, reason: "the job was deleted (qdel) or killed" };
+  if (!/^0\b/.test(failed)) return { exitCode, reason: `the job failed in Grid Engine (${failed})` };
+  return { exitCode, reason: exitCode === 0 ? "the job ended (the server exited)" : `the job ended with exit status ${exitCode}` };
+}
+
+export const SgeDialect: BatchDialect = {
+  kind: "sge",
+  displayName: "Grid Engine",
+  directivePrefix: "#$",
+  jobIdVariable: "$JOB_ID",
+  renderDirectives(o) {
+    const r = o.resources;
+    const d = [`-N ${o.jobName}`, `-o ${o.logPath}`, "-j y", `-wd ${o.workDir}`, "-S /bin/bash", `-l h_rt=${formatHms(r.walltimeSeconds)}`];
+    if (r.queue) d.push(`-q ${r.queue}`);
+    if (r.account) d.push(`-P ${r.account}`);
+    if (r.cores > 1) d.push(`-pe ${r.parallelEnvironment ?? "smp"} ${r.cores}`);
+    // Grid Engine memory limits are per slot
+    if (r.memoryBytes) d.push(`-l h_vmem=${Math.ceil(r.memoryBytes / r.cores / 2 ** 20)}M`);
+    if (r.gpus) d.push(`-l gpu=${r.gpus}`);
+    return d;
+  },
+  // "-v NAME" without "=value" takes the value from qsub's environment: the secret is not in argv
+  submitCommand: (envNames) => ["qsub", "-terse", ...(envNames.length ? ["-v", envNames.join(",")] : [])],
+  parseSubmitOutput(stdout) {
+    const m = /^\s*(\d+)\s*$/m.exec(stdout) ?? /Your job (\d+)/.exec(stdout);
+    if (!m) throw new Error(`no job id in qsub output: ${stdout.trim().slice(0, 200)}`);
+    return m[1]!;
+  },
+  // plain qstat shows only the caller's jobs (lab pitfall 4): ask for every user's in one call
+  queryCommand: () => ["qstat", "-xml", "-u", "*"],
+  parseQueryOutput: (out, jobIds) => parseQstatXml(out, jobIds),
+  accountingCommand: (jobId) => ["qacct", "-j", jobId],
+  parseAccounting: (stdout, walltimeSeconds) => parseQacct(stdout, walltimeSeconds),
+  cancelCommand: (jobId) => ["qdel", jobId],
+};

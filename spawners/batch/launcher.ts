@@ -1,0 +1,87 @@
+// The Python program every batch job runs (fed to the interpreter on stdin from a quoted heredoc,
+// so nothing in it is expanded by bash). It closes the lab's check-then-bind race (two jobs picked
+// the same port, lab §3): it BINDS a port first (in GYRE_PORT_RANGE, or an ephemeral one), hands
+// that very socket to jupyter_server (ServerApp._bind_http_server_tcp, jupyter_server 1.x/2.x), and
+// only after the server has started calls the hub back with host and port.
+//
+// Environment it reads: GYRE_CALLBACK_URL, GYRE_CALLBACK_SECRET (popped: kernels never see it),
+// GYRE_SPAWN_ID, GYRE_JOB_ID, GYRE_PORT_RANGE ("7050-7099" or ""), GYRE_BIND_IP ("" = the node's
+// address). JUPYTER_TOKEN is read by jupyter_server itself.
+
+/** Terminator of the heredoc that carries LAUNCHER_PY; must not occur as a line in it. */
+export const LAUNCHER_EOF = "GYRE_LAUNCHER_EOF";
+
+export const LAUNCHER_PY = String.raw`import json, os, random, socket, sys, threading, time, urllib.error, urllib.request
+from jupyter_server.serverapp import ServerApp
+
+
+def log(*a):
+    print("[gyre-launcher]", *a, file=sys.stderr, flush=True)
+
+
+def bind():
+    ip = os.environ.get("GYRE_BIND_IP") or socket.gethostbyname(socket.gethostname())
+    rng = os.environ.get("GYRE_PORT_RANGE", "")
+    if rng:
+        lo, hi = (int(x) for x in rng.split("-"))
+        ports = list(range(lo, hi + 1))
+        random.shuffle(ports)
+    else:
+        ports = [0]
+    for port in ports:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((ip, port))
+        except OSError:
+            s.close()
+            continue
+        s.listen(128)
+        s.setblocking(False)
+        host = ip if ip not in ("0.0.0.0", "") else socket.gethostbyname(socket.gethostname())
+        return s, ip, host, s.getsockname()[1]
+    log("no free port in", rng or "ephemeral range")
+    sys.exit(75)
+
+
+SOCK, IP, HOST, PORT = bind()
+CALLBACK_URL = os.environ.pop("GYRE_CALLBACK_URL", "")
+SECRET = os.environ.pop("GYRE_CALLBACK_SECRET", "")
+
+
+def report():
+    body = json.dumps({"spawn_id": os.environ.get("GYRE_SPAWN_ID", ""), "job_id": os.environ.get("GYRE_JOB_ID", ""),
+                       "host": HOST, "port": PORT}).encode()
+    for attempt in range(8):
+        try:
+            req = urllib.request.Request(CALLBACK_URL, data=body, method="POST",
+                                         headers={"Authorization": "token " + SECRET, "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                log("reported", HOST, PORT, "->", r.status)
+                return
+        except urllib.error.HTTPError as e:
+            log("callback refused:", e.code)
+            if e.code in (400, 401, 403, 404, 409, 410):
+                os._exit(3)  # the hub does not want this server (stale or cancelled spawn): free the node
+        except Exception as e:  # network trouble: retry
+            log("callback failed:", type(e).__name__, e)
+        time.sleep(min(2 ** attempt, 15))
+    log("giving up on the callback")
+    os._exit(3)
+
+
+class GyreServerApp(ServerApp):
+    def _bind_http_server_tcp(self):
+        # serve on the socket bound above instead of probing ports (no check-then-bind race)
+        self.http_server.add_sockets([SOCK])
+        self.port = PORT
+        return True
+
+    def start_app(self):
+        super().start_app()
+        threading.Thread(target=report, daemon=True).start()
+
+
+if __name__ == "__main__":
+    GyreServerApp.launch_instance(argv=sys.argv[1:] + ["--ServerApp.ip=" + IP, "--ServerApp.port=%d" % PORT, "--ServerApp.port_retries=0"])
+`;

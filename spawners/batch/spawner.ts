@@ -1,0 +1,369 @@
+// The batch spawner: submits a Jupyter server job as the user, follows it through the shared
+// BatchPoller (one scheduler query per cycle for all jobs), waits for the job's callback with
+// host and port, and explains how jobs ended. I/O lives here; the pure parts are job-script.ts,
+// config.ts and dialects/*.
+import { lookup } from "node:dns/promises";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
+import type { BatchCallbackChannel, CallbackAddress } from "./callback";
+import { buildOptionsSchema, fillTemplate, resolveJobResources, type BatchSpawnerConfig } from "./config";
+import { DIALECTS } from "./dialects/index";
+import { renderJobScript } from "./job-script";
+import { getSharedPoller, type BatchPoller } from "./poller";
+import { runCommand, type CommandRunner } from "./run-command";
+import { UnsafeValueError } from "./shell-quote";
+import { formatDuration, PATTERNS, type BatchDialect, type JobState } from "./types";
+
+/** OS account names we pass to sudo/ssh: no leading dash (an option) and no '#' (sudo's uid syntax). */
+const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const SPAWN_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Secrets that reach the job by NAME through the submit environment, never in argv or the script. */
+const SECRET_ENV = ["JUPYTER_TOKEN", "GYRE_CALLBACK_SECRET"] as const;
+
+export interface BatchSpawnerDeps {
+  /** where jobs call back; the hub passes its DB-backed endpoint */
+  channel: BatchCallbackChannel;
+  run?: CommandRunner;
+  /** defaults to the process-wide poller of the dialect */
+  poller?: BatchPoller;
+  now?: () => number;
+}
+
+/** Job name shown in qstat/squeue: "gyre-alice" or "gyre-alice-gpu". */
+export function makeJobName(user: string, server: string): string {
+  return `gyre-${user}${server ? `-${server}` : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
+}
+
+type StoredState = {
+  scheduler: string;
+  jobId: string;
+  host?: string;
+  port?: number;
+  logPath?: string;
+  walltimeSeconds?: number;
+  submittedAt?: number;
+  runningAt?: number;
+};
+
+export class BatchSpawner implements Spawner {
+  readonly dialect: BatchDialect;
+  private readonly run: CommandRunner;
+  private readonly poller: BatchPoller;
+  private readonly now: () => number;
+  private state: StoredState | null = null;
+  private starting = false;
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private readonly events: ProgressEvent[] = [];
+  private eventWake: (() => void) | null = null;
+  private settled = false;
+
+  constructor(
+    private readonly ctx: SpawnContext,
+    private readonly config: BatchSpawnerConfig,
+    private readonly deps: BatchSpawnerDeps,
+  ) {
+    this.dialect = DIALECTS[config.scheduler];
+    this.run = deps.run ?? runCommand;
+    this.now = deps.now ?? Date.now;
+    this.poller = deps.poller ?? getSharedPoller(this.dialect, this.run, { intervalMs: config.pollIntervalSeconds * 1000, queryPrefix: config.queryPrefix });
+  }
+
+  /** The job id once submitted (tests, admin pages). */
+  get jobId(): string | null {
+    return this.state?.jobId ?? null;
+  }
+
+  async start(): Promise<SpawnStarted> {
+    this.starting = true;
+    try {
+      return await this.startJob();
+    } catch (err) {
+      if (this.state?.jobId && !this.stopping) await this.cancelQuietly();
+      if (err instanceof SpawnError) throw err;
+      if (err instanceof UnsafeValueError) throw new SpawnError(`invalid job option: ${err.message}`);
+      this.ctx.log.error({ err: err instanceof Error ? err.message : String(err), jobId: this.state?.jobId }, "batch spawn failed");
+      throw new SpawnError(`the batch job could not be started: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.starting = false;
+      this.deps.channel.release(this.ctx.spawnId);
+      this.settled = true;
+      this.eventWake?.();
+    }
+  }
+
+  private async startJob(): Promise<SpawnStarted> {
+    const { ctx, config, dialect } = this;
+    const osUser = await this.checkOsUser();
+    if (!SPAWN_ID.test(ctx.spawnId)) throw new SpawnError("invalid spawn id");
+    const parsed = buildOptionsSchema(config, ctx.user).safeParse(ctx.options);
+    if (!parsed.success) throw new SpawnError(`invalid spawn options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const { resources, prologue, profile } = resolveJobResources(config, parsed.data);
+    const home = config.workDir.includes("{home}") || config.logFile.includes("{home}") ? await this.lookupHome(osUser) : "";
+    const vars = { home, username: ctx.user.name, osUser, spawnId: ctx.spawnId };
+    const workDir = fillTemplate(config.workDir, vars);
+    const logPath = fillTemplate(config.logFile, { ...vars, workDir });
+    const secret = await this.deps.channel.register(ctx.spawnId);
+    const script = renderJobScript(dialect, {
+      jobName: makeJobName(ctx.user.name, ctx.serverName),
+      resources,
+      workDir,
+      logPath,
+      prologue,
+      pythonCommand: config.pythonCommand,
+      env: {
+        ...config.env,
+        ...ctx.env,
+        GYRE_CALLBACK_URL: this.deps.channel.url,
+        GYRE_SPAWN_ID: ctx.spawnId,
+        GYRE_PORT_RANGE: config.portRange,
+        GYRE_BIND_IP: config.bindAddress,
+        // {port} is filled in by Dask itself; the proxy serves /user/<name>/proxy/<port>/
+        DASK_DISTRIBUTED__DASHBOARD__LINK: `/user/${encodeURIComponent(ctx.user.name)}/proxy/{port}/status`,
+      },
+      serverArgs: [
+        `--ServerApp.base_url=${ctx.baseUrl}`,
+        `--ServerApp.root_dir=${workDir}`,
+        "--ServerApp.open_browser=False",
+        "--ServerApp.allow_remote_access=True",
+        "--ServerApp.trust_xheaders=True",
+        ...config.serverArgs,
+      ],
+    });
+    this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);
+    const r = await this.run([...this.userPrefix(osUser), ...dialect.submitCommand([...SECRET_ENV])], {
+      input: script,
+      // the only place the secrets exist outside the hub: the submit command's environment
+      env: { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret },
+    });
+    if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
+    const jobId = dialect.parseSubmitOutput(r.stdout);
+    if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
+    this.state = { scheduler: dialect.kind, jobId, logPath, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
+    ctx.log.info({ jobId, scheduler: dialect.kind, profile: profile.name }, "batch job submitted");
+    this.emit(10, `job ${jobId} submitted to ${dialect.displayName}`);
+    this.poller.track(jobId);
+    return await this.waitForServer(jobId);
+  }
+
+  /** Follow the job through the queue until its callback arrives; enforce both timeouts. */
+  private async waitForServer(jobId: string): Promise<SpawnStarted> {
+    const { config, dialect } = this;
+    const cbAbort = new AbortController();
+    const onStop = () => cbAbort.abort(new Error("stopped"));
+    this.abort.signal.addEventListener("abort", onStop, { once: true });
+    let address: CallbackAddress | null = null;
+    const callback = this.deps.channel.wait(this.ctx.spawnId, cbAbort.signal).then(
+      (a) => (address = a),
+      () => undefined,
+    );
+    let lastMessage = "";
+    let unknownSeen = 0;
+    let knownOnce = false;
+    void this.poller.refresh();
+    try {
+      for (;;) {
+        if (this.stopping) throw new SpawnError("the spawn was cancelled");
+        if (address) return await this.acceptAddress(address);
+        const polled = this.poller.get(jobId);
+        const st = polled && polled.at >= this.state!.submittedAt! ? polled.state : undefined;
+        const now = this.now();
+        if (st?.kind === "pending") {
+          knownOnce = true;
+          if (st.error) throw new SpawnError(`job ${jobId} cannot start: ${st.reason}`, await this.logTail());
+          const est = st.estimatedStart ? `; estimated start ${st.estimatedStart.toISOString().replace("T", " ").slice(0, 16)} UTC` : "";
+          const msg = `queued in ${dialect.displayName} (${st.code}${st.reason ? `: ${st.reason}` : ""})${est}`;
+          if (msg !== lastMessage) this.emit(20, (lastMessage = msg));
+          if (config.queuedTimeoutSeconds > 0 && now - this.state!.submittedAt! > config.queuedTimeoutSeconds * 1000) {
+            throw new SpawnError(`the job waited in the queue longer than ${formatDuration(config.queuedTimeoutSeconds)}; it was cancelled. Try a smaller profile or another queue.`);
+          }
+        } else if (st?.kind === "running") {
+          knownOnce = true;
+          if (!this.state!.runningAt) {
+            this.state!.runningAt = now;
+            this.emit(50, `running on ${st.host || "a compute node"}`);
+            this.emit(60, "server starting (waiting for it to report its address)");
+          }
+          if (now - this.state!.runningAt > config.startingTimeoutSeconds * 1000) {
+            throw new SpawnError(`the server did not report its address within ${formatDuration(config.startingTimeoutSeconds)} of the job starting`, await this.logTail());
+          }
+        } else if (st?.kind === "done") {
+          throw new SpawnError(`job ${jobId} ended before the server started: ${this.wordReason(st.reason)}`, await this.logTail());
+        } else if (st?.kind === "unknown") {
+          // a job that was seen and is now gone ended; one never seen gets one more poll (lag)
+          if (knownOnce || ++unknownSeen >= 2) {
+            const exit = await this.explainGone(jobId);
+            throw new SpawnError(`job ${jobId} ended before the server started: ${exit.reason}`, await this.logTail());
+          }
+        }
+        await Promise.race([callback, this.poller.nextUpdate(this.abort.signal)]);
+      }
+    } finally {
+      this.abort.signal.removeEventListener("abort", onStop);
+      cbAbort.abort();
+    }
+  }
+
+  /**
+   * Accept the job's reported address only if it is the node the scheduler runs the job on: the
+   * job is the user's code, and a forged host would point the user's proxy route at any service.
+   */
+  private async acceptAddress(a: CallbackAddress): Promise<SpawnStarted> {
+    const jobId = this.state!.jobId;
+    let st = this.poller.get(jobId)?.state;
+    if (st?.kind !== "running") {
+      await this.poller.refresh();
+      st = this.poller.get(jobId)?.state;
+    }
+    if (st?.kind !== "running") throw new SpawnError(`job ${jobId} called back but the scheduler does not show it running`);
+    if (st.host && !(await sameHost(st.host, a.host))) {
+      this.ctx.log.warn({ jobId, execHost: st.host, reported: a.host }, "batch callback host does not match the job's node");
+      throw new SpawnError(`the job reported address ${a.host}, which is not its node ${st.host}`);
+    }
+    const range = /^(\d+)-(\d+)$/.exec(this.config.portRange);
+    if (range && (a.port < Number(range[1]) || a.port > Number(range[2]))) throw new SpawnError(`the job reported port ${a.port} outside ${this.config.portRange}`);
+    this.state!.host = a.host;
+    this.state!.port = a.port;
+    this.emit(80, `server listening on ${st.host || a.host}:${a.port}`);
+    return { url: `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}` };
+  }
+
+  async poll(): Promise<SpawnExit | null> {
+    if (!this.state?.jobId) return this.starting ? null : { exitCode: null, reason: "no job was submitted" };
+    const jobId = this.state.jobId;
+    this.poller.track(jobId);
+    if (!this.poller.get(jobId)) await this.poller.refresh();
+    const st = this.poller.get(jobId)?.state;
+    // no answer yet (scheduler unreachable): not evidence that the job is gone
+    if (!st || st.kind === "pending" || st.kind === "running") return null;
+    if (this.starting) return null; // start() reports it
+    this.poller.untrack(jobId);
+    if (st.kind === "done") return { exitCode: st.exitCode ?? null, reason: this.wordReason(st.reason) };
+    return this.explainGone(jobId);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort.abort();
+    const jobId = this.state?.jobId;
+    if (!jobId) return;
+    this.poller.track(jobId);
+    await this.cancelQuietly();
+    const deadline = this.now() + this.config.stopTimeoutSeconds * 1000;
+    for (;;) {
+      await this.poller.refresh();
+      const st = this.poller.get(jobId)?.state;
+      if (st && (st.kind === "done" || st.kind === "unknown")) break;
+      if (this.now() > deadline) {
+        this.poller.untrack(jobId);
+        throw new Error(`job ${jobId} is still in ${this.dialect.displayName} ${this.config.stopTimeoutSeconds} s after it was cancelled`);
+      }
+      await sleep(500);
+    }
+    this.poller.untrack(jobId);
+  }
+
+  getState(): JsonObject {
+    if (!this.state) return {};
+    return Object.fromEntries(Object.entries(this.state).filter(([, v]) => v !== undefined)) as JsonObject;
+  }
+
+  loadState(state: JsonObject): void {
+    const s = state as Partial<StoredState>;
+    if (typeof s.jobId !== "string" || !PATTERNS.jobId.test(s.jobId)) return;
+    if (s.scheduler && s.scheduler !== this.dialect.kind) return; // the admin switched schedulers
+    this.state = { ...(s as StoredState) };
+    this.poller.track(s.jobId);
+  }
+
+  async *progress(): AsyncIterable<ProgressEvent> {
+    let i = 0;
+    for (;;) {
+      while (i < this.events.length) yield this.events[i++]!;
+      if (this.settled) return;
+      await new Promise<void>((resolve) => (this.eventWake = resolve));
+      this.eventWake = null;
+    }
+  }
+
+  async logTail(lines = 50): Promise<string> {
+    const path = this.state?.logPath;
+    if (!path || !PATTERNS.path.test(path)) return "";
+    try {
+      const r = await this.run([...this.userPrefix(this.ctx.user.osUser), "tail", "-n", String(lines), path], { timeoutMs: 10_000 });
+      return r.exitCode === 0 ? r.stdout.trimEnd() : "";
+    } catch {
+      return "";
+    }
+  }
+
+  // -- helpers --------------------------------------------------------------------------------
+
+  private emit(progress: number, message: string): void {
+    this.events.push({ progress, message });
+    this.eventWake?.();
+  }
+
+  private userPrefix(osUser: string): string[] {
+    return this.config.submitPrefix.map((a) => fillTemplate(a, { osUser, envNames: SECRET_ENV.join(",") }));
+  }
+
+  private async checkOsUser(): Promise<string> {
+    const osUser = this.ctx.user.osUser;
+    if (!OS_USER.test(osUser) || osUser === "root") throw new SpawnError(`OS account "${osUser}" cannot run batch jobs`);
+    return osUser;
+  }
+
+  /** Home directory from the passwd database (getent covers LDAP/SSSD too); refuses uid 0. */
+  private async lookupHome(osUser: string): Promise<string> {
+    const r = await this.run(["getent", "passwd", osUser], { timeoutMs: 10_000 });
+    const f = r.stdout.trim().split(":");
+    if (r.exitCode !== 0 || f.length < 7) throw new SpawnError(`OS account "${osUser}" does not exist`);
+    if (f[2] === "0") throw new SpawnError("batch jobs never run as root");
+    return f[5]!;
+  }
+
+  private async cancelQuietly(): Promise<void> {
+    const jobId = this.state?.jobId;
+    if (!jobId) return;
+    const r = await this.run([...this.userPrefix(this.ctx.user.osUser), ...this.dialect.cancelCommand(jobId)], { timeoutMs: 30_000 });
+    if (r.exitCode !== 0) this.ctx.log.warn({ jobId, stderr: firstLine(r.stderr) }, "cancel command failed (job may be gone already)");
+    else this.ctx.log.info({ jobId }, "batch job cancelled");
+  }
+
+  /** A job the scheduler no longer lists: ask accounting when the dialect has it. */
+  private async explainGone(jobId: string): Promise<SpawnExit> {
+    const d = this.dialect;
+    if (this.config.useAccounting && d.accountingCommand && d.parseAccounting) {
+      const r = await this.run([...this.config.queryPrefix, ...d.accountingCommand(jobId)], { timeoutMs: 15_000 }).catch(() => null);
+      const info = r && r.exitCode === 0 ? d.parseAccounting(r.stdout, this.state?.walltimeSeconds ?? 0) : null;
+      if (info) return { exitCode: info.exitCode ?? null, reason: info.reason };
+    }
+    return { exitCode: null, reason: "the job is no longer known to the scheduler (it ended, was deleted or its node failed)" };
+  }
+
+  private wordReason(reason: string): string {
+    const w = this.state?.walltimeSeconds;
+    return w ? reason.replace("its walltime", `its ${formatDuration(w)} walltime`) : reason;
+  }
+}
+
+async function sameHost(execHost: string, reported: string): Promise<boolean> {
+  if (execHost === reported) return true;
+  try {
+    const [a, b] = await Promise.all([lookup(execHost, { all: true }), lookup(reported, { all: true })]);
+    const set = new Set(a.map((x) => x.address));
+    return b.some((x) => set.has(x.address));
+  } catch {
+    return false;
+  }
+}
+
+function firstLine(s: string): string {
+  return (s.trim().split("\n")[0] ?? "").slice(0, 300);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export type { JobState };

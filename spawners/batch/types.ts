@@ -1,0 +1,133 @@
+// Shared types of the batch spawner: what a scheduler dialect is (data + pure parsers), the job's
+// common state, and the options a job script is rendered from. Pure: no I/O here.
+
+/** Scheduler state of one job, mapped from each scheduler's own vocabulary. */
+export type JobState =
+  | {
+      kind: "pending";
+      /** the scheduler's state code ("qw", "PENDING", "Q", "PEND") */
+      code: string;
+      /** why it waits, user-facing where the scheduler says ("Resources", "Priority"); "" if unknown */
+      reason: string;
+      /** scheduler's estimate of the start, when it gives one */
+      estimatedStart?: Date;
+      /** true when the job can never start without an admin (SGE Eqw, PBS/Slurm held by error) */
+      error?: boolean;
+    }
+  | {
+      kind: "running";
+      code: string;
+      /** execution host, "" when not yet known */
+      host: string;
+    }
+  | {
+      kind: "done";
+      code: string;
+      /** exit status where the scheduler reports it */
+      exitCode?: number | null;
+      /** user-facing reason ("your job reached its 2 h walltime") */
+      reason: string;
+    }
+  | {
+      /** not in the scheduler's answer: finished and forgotten, or never existed */
+      kind: "unknown";
+    };
+
+/** Resources and placement of one job. Every field is validated before it reaches a template. */
+export interface JobResources {
+  /** queue (SGE, PBS, LSF) or partition (Slurm) */
+  queue?: string;
+  /** account (Slurm, PBS -A), project (SGE -P, LSF -P) */
+  account?: string;
+  walltimeSeconds: number;
+  cores: number;
+  /** memory for the whole job, bytes */
+  memoryBytes?: number;
+  gpus?: number;
+  /** Grid Engine parallel environment for cores > 1 (default "smp") */
+  parallelEnvironment?: string;
+  /** extra directive lines, verbatim after the directive prefix (admin-defined only) */
+  extraDirectives?: string[];
+}
+
+/** Everything a job script is rendered from (one typed object, see renderJobScript). */
+export interface JobScriptOptions {
+  jobName: string;
+  resources: JobResources;
+  /** directory the job runs in, absolute (the user's home by default) */
+  workDir: string;
+  /** file receiving the job's stdout+stderr, absolute */
+  logPath: string;
+  /** admin-defined shell lines run before the server (module load, conda activate); trusted */
+  prologue: string[];
+  /** non-secret variables exported by the script (secrets come through the environment) */
+  env: Record<string, string>;
+  /** python interpreter that has jupyter_server */
+  pythonCommand: string;
+  /** arguments of the Jupyter server (ServerApp flags), appended after Gyre's launcher */
+  serverArgs: string[];
+}
+
+/** What every scheduler dialect provides; schedulers are data plus pure parsers. */
+export interface BatchDialect {
+  /** config name: "sge", "slurm", "pbs", "lsf" */
+  kind: string;
+  /** for messages: "Grid Engine", "Slurm" */
+  displayName: string;
+  /** "#$", "#SBATCH", "#PBS", "#BSUB" */
+  directivePrefix: string;
+  /** shell expression for the job id inside the job ("$SLURM_JOB_ID") */
+  jobIdVariable: string;
+  /** directive lines (without the prefix) for one job; values are already validated */
+  renderDirectives(o: JobScriptOptions): string[];
+  /**
+   * argv of the submit command; the script comes on stdin. `envNames` are variables (the secrets)
+   * to pass from the submit environment into the job by name, never with their value in argv.
+   */
+  submitCommand(envNames: string[]): string[];
+  /** job id from the submit command's stdout; throws when there is none */
+  parseSubmitOutput(stdout: string): string;
+  /** argv of ONE status query for all the given jobs */
+  queryCommand(jobIds: string[]): string[];
+  /**
+   * Parse the query's output into a state per asked-for job id (ids not in the output are
+   * "unknown", i.e. gone). `exitCode`/`stderr` let dialects read "no such job" answers.
+   */
+  parseQueryOutput(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[], now: Date): Map<string, JobState>;
+  /** optional second query for estimated start times of pending jobs (Slurm `squeue --start`) */
+  startEstimateCommand?(jobIds: string[]): string[];
+  parseStartEstimates?(stdout: string, now: Date): Map<string, Date>;
+  /** optional accounting lookup for one finished job (SGE `qacct -j`), to explain why it ended */
+  accountingCommand?(jobId: string): string[];
+  parseAccounting?(stdout: string, walltimeSeconds: number): { exitCode?: number | null; reason: string } | null;
+  /** argv that cancels one job */
+  cancelCommand(jobId: string): string[];
+}
+
+/** Strict patterns for values that end up in directive lines or argv. */
+export const PATTERNS = {
+  /** queue/partition/account/project names: no spaces, no shell or directive metacharacters */
+  name: /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$/,
+  /** job ids as schedulers print them (PBS adds ".server", SGE array tasks never used) */
+  jobId: /^[0-9]+(\.[A-Za-z0-9_.-]+)?$/,
+  /** absolute paths without whitespace, shell/directive metacharacters or ".." segments */
+  path: /^(?!.*\/\.\.(\/|$))\/[A-Za-z0-9_.\/@+-]*$/,
+  /** environment variable names */
+  envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
+} as const;
+
+/** Human "2 h", "1 h 30 min", "45 min" for reasons and progress messages. */
+export function formatDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.round((seconds % 3600) / 60);
+  if (h && m) return `${h} h ${m} min`;
+  if (h) return `${h} h`;
+  return `${Math.max(m, seconds > 0 ? 1 : 0)} min`;
+}
+
+/** "HH:MM:SS" for walltime directives (hours may exceed 24, which all four schedulers accept). */
+export function formatHms(seconds: number): string {
+  const s = Math.floor(seconds);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
