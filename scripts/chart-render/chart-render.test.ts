@@ -1,0 +1,238 @@
+// Renders charts/gyre with scripts/chart-render (Go text/template + Sprig, no helm binary) for the
+// default values and a production-like values file, and checks what comes out: it parses, has the
+// expected objects, and the generated gyre.config.yaml passes Gyre's own config schemas.
+// Needs Go and Debian's golang-github-masterminds-sprig-dev + golang-gopkg-yaml.v3-dev (GOPATH
+// mode, offline); skipped with a message when `go` is missing.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { hubSectionSchema } from "../../app/_lib/config/schema";
+import { proxyConfigSchema } from "../../proxy/config";
+import { kubernetesSpawnerConfigSchema, resolveProfile } from "../../spawners/kubernetes/config";
+
+const repo = resolve(import.meta.dirname, "../..");
+const chart = join(repo, "charts/gyre");
+const binDir = join(tmpdir(), "gyre-chart-render");
+const bin = join(binDir, "chart-render");
+const hasGo = spawnSync("go", ["version"]).status === 0;
+
+type Obj = Record<string, any>;
+
+before(() => {
+  if (!hasGo) return;
+  mkdirSync(binDir, { recursive: true });
+  execFileSync("go", ["build", "-o", bin, "./scripts/chart-render"], {
+    cwd: repo,
+    env: { ...process.env, GO111MODULE: "off", GOPATH: process.env.GYRE_GOPATH ?? "/usr/share/gocode", GOFLAGS: "", GOCACHE: join(binDir, "cache") },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+});
+
+function render(args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(bin, [...args, chart], { encoding: "utf8" });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function renderObjects(args: string[]): Obj[] {
+  const r = render(args);
+  assert.equal(r.status, 0, r.stderr);
+  const docs = parseAllDocuments(r.stdout);
+  const objects: Obj[] = [];
+  for (const doc of docs) {
+    assert.deepEqual(doc.errors, [], String(doc.errors[0]));
+    const value = doc.toJS();
+    if (value !== null) objects.push(value);
+  }
+  return objects;
+}
+
+function find(objects: Obj[], kind: string, name: string): Obj {
+  const o = objects.find((x) => x.kind === kind && x.metadata?.name === name);
+  assert.ok(o, `${kind}/${name} not rendered`);
+  return o;
+}
+
+function kinds(objects: Obj[]): string[] {
+  return objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+}
+
+function gyreConfig(objects: Obj[], fullname: string): Obj {
+  return parseYaml(find(objects, "ConfigMap", `${fullname}-config`).data["gyre.config.yaml"]);
+}
+
+const EXPECTED_RULES = [
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "create"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update", "delete"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+];
+
+test("default values: every object, a config Gyre accepts, least-privilege RBAC", { skip: !hasGo && "go is not installed" }, () => {
+  const objects = renderObjects(["--release", "hub", "--namespace", "jhub"]);
+  assert.deepEqual(kinds(objects), [
+    "ConfigMap/hub-gyre-config",
+    "Deployment/hub-gyre-hub",
+    "Deployment/hub-gyre-proxy",
+    "NetworkPolicy/hub-gyre-singleuser",
+    "PersistentVolumeClaim/hub-gyre-hub-db",
+    "Role/hub-gyre-hub-spawner",
+    "RoleBinding/hub-gyre-hub-spawner",
+    "Secret/hub-gyre-secret",
+    "Service/hub-gyre-hub",
+    "Service/hub-gyre-proxy-api",
+    "Service/hub-gyre-proxy-public",
+    "ServiceAccount/hub-gyre-hub",
+  ]);
+  const config = gyreConfig(objects, "hub-gyre");
+  hubSectionSchema.parse(config.hub);
+  proxyConfigSchema.parse(config.proxy);
+  const spawner = kubernetesSpawnerConfigSchema.parse(config.spawner.kubernetes);
+  assert.equal(config.spawner.kind, "kubernetes");
+  assert.equal(spawner.namespace, "jhub");
+  assert.equal(spawner.memoryRequestBytes, 1e9);
+  assert.deepEqual(spawner.extraLabels, { "app.kubernetes.io/instance": "hub" });
+  assert.equal(config.proxy.hubUrl, "http://hub-gyre-hub:8081");
+
+  const hub = find(objects, "Deployment", "hub-gyre-hub");
+  assert.equal(hub.spec.replicas, 1);
+  assert.equal(hub.spec.strategy.type, "Recreate");
+  assert.deepEqual(hub.spec.template.spec.volumes.find((v: Obj) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } });
+  assert.equal(find(objects, "Deployment", "hub-gyre-proxy").spec.replicas, 2);
+  assert.equal(find(objects, "Service", "hub-gyre-proxy-public").spec.type, "LoadBalancer");
+  assert.equal(find(objects, "Service", "hub-gyre-proxy-api").spec.clusterIP, "None");
+
+  const role = find(objects, "Role", "hub-gyre-hub-spawner");
+  assert.equal(role.metadata.namespace, "jhub");
+  assert.deepEqual(role.rules, EXPECTED_RULES);
+
+  const secret = find(objects, "Secret", "hub-gyre-secret");
+  assert.deepEqual(Object.keys(secret.data).sort(), ["hub.secretKey", "proxy.authToken"]);
+  assert.equal(Buffer.from(secret.data["hub.secretKey"], "base64").toString().length, 64);
+  // generated anew on every render without a cluster (lookup finds nothing), like helm template
+  const again = find(renderObjects(["--release", "hub", "--namespace", "jhub"]), "Secret", "hub-gyre-secret");
+  assert.notEqual(again.data["hub.secretKey"], secret.data["hub.secretKey"]);
+
+  const policy = find(objects, "NetworkPolicy", "hub-gyre-singleuser");
+  assert.deepEqual(policy.spec.podSelector.matchLabels, { "app.kubernetes.io/name": "gyre", "app.kubernetes.io/component": "singleuser-server", "app.kubernetes.io/instance": "hub" });
+  assert.deepEqual(
+    policy.spec.ingress[0].from.map((f: Obj) => f.podSelector.matchLabels["app.kubernetes.io/component"]),
+    ["proxy", "hub"],
+  );
+  assert.deepEqual(policy.spec.ingress[0].ports, [{ protocol: "TCP", port: 8888 }]);
+});
+
+test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, separate user namespace", { skip: !hasGo && "go is not installed" }, () => {
+  const objects = renderObjects(["-f", join(chart, "ci/production-values.yaml"), "--release", "pangeo", "--namespace", "gyre"]);
+  assert.deepEqual(kinds(objects), [
+    "ConfigMap/pangeo-gyre-config",
+    "Deployment/pangeo-gyre-hub",
+    "Deployment/pangeo-gyre-proxy",
+    "Ingress/pangeo-gyre",
+    "NetworkPolicy/pangeo-gyre-singleuser",
+    "Role/pangeo-gyre-hub-spawner",
+    "RoleBinding/pangeo-gyre-hub-spawner",
+    "Secret/pangeo-gyre-secret",
+    "Service/pangeo-gyre-hub",
+    "Service/pangeo-gyre-proxy-api",
+    "Service/pangeo-gyre-proxy-public",
+    "ServiceAccount/pangeo-gyre-hub",
+  ]);
+  const config = gyreConfig(objects, "pangeo-gyre");
+  const hubSection = hubSectionSchema.parse(config.hub);
+  assert.equal(hubSection.pollIntervalSeconds, 15);
+  assert.equal(hubSection.publicUrl, "https://hub.example.org");
+  const spawner = kubernetesSpawnerConfigSchema.parse(config.spawner.kubernetes);
+  assert.equal(spawner.namespace, "gyre-users");
+  assert.equal(spawner.cpuLimit, 2);
+  assert.equal(spawner.memoryLimitBytes, 4 * 2 ** 30);
+  assert.equal(spawner.storage.storageClassName, "standard-rwo");
+  const gpu = resolveProfile(spawner, "gpu", { groups: ["pangeo-data:gpu-users"], isAdmin: false }).settings;
+  assert.deepEqual(gpu.extraResourceLimits, { "nvidia.com/gpu": 1 });
+  assert.deepEqual(gpu.nodeSelector, { "hub.jupyter.org/node-purpose": "user", "cloud.google.com/gke-accelerator": "nvidia-tesla-t4" });
+  assert.equal(resolveProfile(spawner, undefined, { groups: [], isAdmin: false }).profile?.name, "standard");
+  assert.deepEqual(config.auth.github.allowedOrganizations, ["pangeo-data"]);
+  assert.equal(config.culling.maxAgeSeconds, 86400);
+
+  const hub = find(objects, "Deployment", "pangeo-gyre-hub");
+  assert.equal(hub.spec.replicas, 2);
+  assert.equal(hub.spec.strategy, undefined);
+  const env = hub.spec.template.spec.containers[0].env;
+  assert.deepEqual(env.find((e: Obj) => e.name === "GYRE_HUB__DATABASE_URL"), { name: "GYRE_HUB__DATABASE_URL", valueFrom: { secretKeyRef: { name: "gyre-db", key: "url" } } });
+  const sources = hub.spec.template.spec.volumes.find((v: Obj) => v.name === "secret").projected.sources;
+  assert.deepEqual(sources[1], { secret: { name: "github-oauth", items: [{ key: "client-secret", path: "github.clientSecret" }] } });
+  assert.deepEqual(hub.spec.template.spec.volumes.find((v: Obj) => v.name === "data"), { name: "data", emptyDir: {} });
+  assert.equal(find(objects, "Deployment", "pangeo-gyre-proxy").spec.replicas, 3);
+
+  const ingress = find(objects, "Ingress", "pangeo-gyre");
+  assert.deepEqual(ingress.spec.rules, [
+    { host: "hub.example.org", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "pangeo-gyre-proxy-public", port: { name: "http" } } } }] } },
+  ]);
+  const binding = find(objects, "RoleBinding", "pangeo-gyre-hub-spawner");
+  assert.equal(binding.metadata.namespace, "gyre-users");
+  assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "pangeo-gyre-hub", namespace: "gyre" }]);
+  const policy = find(objects, "NetworkPolicy", "pangeo-gyre-singleuser");
+  assert.deepEqual(policy.spec.ingress[0].from[0].namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": "gyre" } });
+});
+
+test("impossible values are refused with a message naming the value", { skip: !hasGo && "go is not installed" }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-chart-values-"));
+  const cases: Array<[string, RegExp]> = [
+    ["hub: {replicas: 2}", /hub\.replicas > 1 needs database\.type: postgresql/],
+    ["database: {type: postgresql}", /database\.postgresql\.url or database\.postgresql\.existingSecret/],
+    ["auth: {github: {enabled: true}}", /auth\.github\.clientId is required/],
+    ["ingress: {enabled: true}", /ingress\.hosts needs at least one host/],
+  ];
+  for (const [i, [values, message]] of cases.entries()) {
+    const file = join(dir, `bad-${i}.yaml`);
+    writeFileSync(file, values);
+    const r = render(["-f", file]);
+    assert.notEqual(r.status, 0, values);
+    assert.match(r.stderr, message, values);
+  }
+});
+
+/** A small JSON Schema (draft-07 subset) validator: enough for values.schema.json. */
+function validate(schema: Obj, value: unknown, path = "values"): string[] {
+  const errors: string[] = [];
+  const types: string[] = schema.type === undefined ? [] : [schema.type].flat();
+  const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
+  if (types.length && !types.some((t) => t === typeOf(value) || (t === "number" && typeOf(value) === "integer"))) return [`${path}: expected ${types.join("|")}`];
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum.join(", ")}`);
+  if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
+  if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: below ${schema.minimum}`);
+  if (typeof value === "string" && schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${path}: shorter than ${schema.minLength}`);
+  if (typeof value === "string" && schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${path}: longer than ${schema.maxLength}`);
+  if (schema.anyOf && schema.anyOf.every((s: Obj) => validate(s, value, path).length > 0)) errors.push(`${path}: matches none of anyOf`);
+  if (Array.isArray(value)) {
+    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${path}: fewer than ${schema.minItems} items`);
+    if (schema.items) value.forEach((v, i) => errors.push(...validate(schema.items, v, `${path}[${i}]`)));
+  } else if (value && typeof value === "object") {
+    for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: required`);
+    for (const [key, v] of Object.entries(value)) {
+      if (schema.properties?.[key]) errors.push(...validate(schema.properties[key], v, `${path}.${key}`));
+      else if (schema.additionalProperties === false) errors.push(`${path}.${key}: unknown value`);
+      else if (typeof schema.additionalProperties === "object") errors.push(...validate(schema.additionalProperties, v, `${path}.${key}`));
+    }
+  }
+  return errors;
+}
+
+test("values.yaml and the production values satisfy values.schema.json; typos do not", () => {
+  const schema = JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8"));
+  const defaults = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8"));
+  assert.deepEqual(validate(schema, defaults), []);
+  const prod = parseYaml(readFileSync(join(chart, "ci/production-values.yaml"), "utf8"));
+  assert.deepEqual(validate(schema, prod), []);
+  assert.deepEqual(validate(schema, { hub: { replicas: "two" }, singleuser: { storrage: {} }, database: { type: "mysql" }, hub2: {} }), [
+    "values.hub.replicas: expected integer",
+    "values.singleuser.storrage: unknown value",
+    "values.database.type: not one of sqlite, postgresql",
+    "values.hub2: unknown value",
+  ]);
+  assert.deepEqual(validate(schema, { hub: { secretKey: "short" } }), ["values.hub.secretKey: matches none of anyOf"]);
+});
