@@ -23,6 +23,8 @@ const MAX_PORT_ATTEMPTS = 3;
 /** How long to wait for a process to disappear after SIGKILL. */
 const KILL_WAIT_MS = 5000;
 const SETPRIV = "/usr/bin/setpriv";
+/** mkdtemp prefix of per-spawn runtime dirs in the temp dir; stop() only ever removes such paths */
+const RUNTIME_DIR_PREFIX = "gyre-rt-";
 
 /** The blob the hub stores (see Spawner.getState). */
 export interface LocalSpawnerState {
@@ -88,12 +90,18 @@ export class LocalProcessSpawner implements Spawner {
   private stopping: Promise<void> | null = null;
   private startFailure: SpawnExit | null = null;
 
+  private readonly hubUid: number;
+  private readonly pickPort: () => Promise<number>;
+
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: LocalSpawnerConfig,
-    /** the hub's uid; injectable for tests */
-    private readonly hubUid: number = process.getuid?.() ?? -1,
-  ) {}
+    /** seams for tests: the hub's uid, and how a free port is chosen */
+    deps: { hubUid?: number; pickPort?: () => Promise<number> } = {},
+  ) {
+    this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
+    this.pickPort = deps.pickPort ?? pickFreePort;
+  }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
   async start(): Promise<SpawnStarted> {
@@ -111,7 +119,7 @@ export class LocalProcessSpawner implements Spawner {
       this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid };
 
       for (let attempt = 1; ; attempt++) {
-        const port = await pickFreePort();
+        const port = await this.pickPort();
         this.throwIfStopRequested();
         this.progressLog.push(10, attempt === 1 ? "Starting server process" : `Starting server process (attempt ${attempt}: port taken, using ${port})`);
         const offset = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -135,6 +143,8 @@ export class LocalProcessSpawner implements Spawner {
           ctxEnv: this.ctx.env,
         });
         await this.launch(launch, logFile, port);
+        // stop() may have run while we launched: it saw no pid yet, so the catch below cleans up
+        this.throwIfStopRequested();
         this.progressLog.push(40, `Server process started (pid ${this.state.pid})`);
         this.ctx.log.info({ pid: this.state.pid, port, osUser: account.name, logFile, command: launch.file }, "local server process started");
 
@@ -243,7 +253,7 @@ export class LocalProcessSpawner implements Spawner {
 
   /** A fresh 0700 directory for JUPYTER_RUNTIME_DIR, owned by the account (mkdtemp: no pre-creation race). */
   private async makeRuntimeDir(account: PasswdEntry): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), `gyre-${toFileNamePart(this.ctx.user.name)}-`));
+    const dir = await mkdtemp(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${toFileNamePart(this.ctx.user.name)}-`));
     if (this.hubUid === 0) await chown(dir, account.uid, account.gid);
     return dir;
   }
@@ -278,7 +288,7 @@ export class LocalProcessSpawner implements Spawner {
   private async waitUntilAnswering(port: number): Promise<boolean> {
     const url = `http://127.0.0.1:${port}${this.ctx.baseUrl}api`;
     for (;;) {
-      if (!(await this.isAlive())) return false;
+      if (this.stopRequested || !(await this.isAlive())) return false;
       if ((await probeHttp(url, {}, 1000)) === 200) return true;
       await sleep(READY_PROBE_INTERVAL_MS);
     }
@@ -318,7 +328,7 @@ export class LocalProcessSpawner implements Spawner {
   private async removeRuntimeDir(): Promise<void> {
     const dir = this.state.runtimeDir;
     // the path comes from stored state: only ever remove one of our own mkdtemp directories
-    if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/gyre-[A-Za-z0-9_.-]+$`).test(dir) || dir.includes("..")) return;
+    if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/${RUNTIME_DIR_PREFIX}[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$`).test(dir) || dir.includes("..")) return;
     const { uid, gid } = this.state;
     if (this.hubUid === 0 && uid !== undefined && uid !== 0 && gid !== undefined) {
       // the directory belongs to the user: remove it with the user's rights, not root's

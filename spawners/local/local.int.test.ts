@@ -4,7 +4,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,33 @@ const logDir = mkdtempSync(join(tmpdir(), "gyre-int-logs-"));
 const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({ createOsUsers: true, stopGraceSeconds: 3 }), logDir };
 const running: LocalProcessSpawner[] = [];
 const timings: Record<string, number> = {};
+
+// A stand-in "server" for the stop paths that real Jupyter does not exercise: it reads Gyre's
+// --ServerApp.port/base_url flags, starts a "kernel" in its own session (as jupyter_client does),
+// and can delay its start (--fake-delay=S) or ignore SIGTERM (--fake-ignore-term=1).
+const FAKE_SERVER_PY = `
+import http.server, signal, subprocess, sys, time
+args = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
+if args.get("fake-ignore-term") == "1":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+time.sleep(float(args.get("fake-delay", "0")))
+base = args["ServerApp.base_url"]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == base + "api" else 404)
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *a):
+        pass
+print("fake server up", flush=True)
+http.server.HTTPServer(("127.0.0.1", int(args["ServerApp.port"])), H).serve_forever()
+`;
+const fakeDir = mkdtempSync(join(tmpdir(), "gyre-int-fake-"));
+chmodSync(fakeDir, 0o755);
+const fakeServer = join(fakeDir, "fake-server.py");
+writeFileSync(fakeServer, FAKE_SERVER_PY, { mode: 0o644 });
+const fakeConfig: LocalSpawnerConfig = { ...config, command: ["/usr/bin/python3", fakeServer], stopGraceSeconds: 1 };
 
 function ctxFor(userName: string, serverName = "", over: Partial<SpawnContext> = {}): SpawnContext {
   return makeTestSpawnContext({ userName, serverName, ...over, user: { name: userName, osUser: userName, admin: false, groups: [] } });
@@ -62,6 +90,7 @@ before(async () => {
 after(async () => {
   await Promise.all(running.map((s) => s.stop().catch(() => {})));
   rmSync(logDir, { recursive: true, force: true });
+  rmSync(fakeDir, { recursive: true, force: true });
   console.log(`# cold start (start() → api/status 200), ms: ${JSON.stringify(timings)}`);
 });
 
@@ -212,4 +241,58 @@ test("baseline: bare `jupyter server` cold start with the same flags (for compar
     await sleep(50);
     rmSync(runtime, { recursive: true, force: true });
   }
+});
+
+test("port taken between the free-port check and the bind: retried on a new port", async () => {
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
+  const taken = (holder.address() as { port: number }).port;
+  let calls = 0;
+  const ctx = ctxFor("gyretest2", "retry");
+  const sp = new LocalProcessSpawner(ctx, config, { pickPort: async () => (calls++ === 0 ? taken : pickFreePort()) });
+  running.push(sp);
+  const events: ProgressEvent[] = [];
+  const collecting = (async () => {
+    for await (const e of sp.progress()) events.push(e);
+  })();
+  try {
+    const { url } = await sp.start();
+    assert.notEqual(url, `http://127.0.0.1:${taken}`);
+    assert.equal(await probeHttp(`${url}/user/gyretest2/retry/api/status`, { authorization: `token ${ctx.token}` }), 200);
+    await collecting;
+    assert.ok(events.some((e) => /attempt 2/.test(e.message)));
+    assert.match(await sp.logTail(200), new RegExp(`port ${taken} was taken`));
+  } finally {
+    holder.close();
+    await sp.stop();
+  }
+});
+
+test("a server that ignores SIGTERM is SIGKILLed after the grace period, and so are its orphaned kernels", async () => {
+  const ctx = ctxFor("gyretest2", "stubborn");
+  const sp = new LocalProcessSpawner(ctx, { ...fakeConfig, args: ["--fake-ignore-term=1"] });
+  running.push(sp);
+  await sp.start();
+  const { pid, startTime } = sp.getState() as { pid: number; startTime: number };
+  let kids: { pid: number; startTime: number; pgrp: number }[] = [];
+  assert.ok(await waitFor(async () => (kids = findDescendants(pid, await readProcessTable())).length > 0, 5000));
+  assert.equal(kids[0].pgrp, kids[0].pid, "the fake kernel has its own session, outside the server's group");
+  const t0 = performance.now();
+  await sp.stop();
+  assert.ok(performance.now() - t0 >= 900, "waited for the grace period");
+  assert.equal(await isSameProcessAlive(pid, startTime), false);
+  for (const k of kids) assert.equal(await isSameProcessAlive(k.pid, k.startTime), false);
+  assert.equal((await sp.poll())?.reason, "The server was killed by SIGKILL (out of memory, or stopped by an administrator).");
+});
+
+test("stop() while starting: start() rejects and nothing is left running", async () => {
+  const sp = new LocalProcessSpawner(ctxFor("gyretest2", "cancel"), { ...fakeConfig, args: ["--fake-delay=30"] });
+  running.push(sp);
+  const started = sp.start();
+  for await (const e of sp.progress()) if (e.progress === 40) break;
+  const { pid, startTime } = sp.getState() as { pid: number; startTime: number };
+  await sp.stop();
+  await assert.rejects(started, (e: unknown) => e instanceof SpawnError && /stopped before it finished starting/.test(e.message));
+  assert.equal(await isSameProcessAlive(pid, startTime), false);
+  assert.notEqual(await sp.poll(), null);
 });
