@@ -179,7 +179,7 @@ export class LocalProcessSpawner implements Spawner {
   /** null while the server runs (or is still starting); else how it ended. */
   async poll(): Promise<SpawnExit | null> {
     const { pid, startTime } = this.state;
-    if (this.starting && !pid) return null;
+    if (this.starting) return null;
     if (this.startFailure) return this.startFailure;
     if (!pid || startTime === undefined) return { exitCode: null, reason: "The server has not been started." };
     if (this.exit) return { exitCode: this.exit.code, reason: describeExit(this.exit) + "." };
@@ -345,7 +345,7 @@ function describeExit(exit: KnownExit | null): string {
   if (exit.signal) return `The server was stopped by ${exit.signal}`;
   if (exit.code === 0) return "The server exited (status 0)";
   if (exit.code === 126 || exit.code === 127) return `The server exited with status ${exit.code} (its command could not be run; check spawner.local.command)`;
-  return `The server exited with status ${exit.code} (its log below usually says why)`;
+  return `The server exited with status ${exit.code} (its log usually says why)`;
 }
 
 /** Fails early and clearly for an absolute command path that is not there (bare names go through PATH). */

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -295,4 +295,35 @@ test("stop() while starting: start() rejects and nothing is left running", async
   await assert.rejects(started, (e: unknown) => e instanceof SpawnError && /stopped before it finished starting/.test(e.message));
   assert.equal(await isSameProcessAlive(pid, startTime), false);
   assert.notEqual(await sp.poll(), null);
+});
+
+test("hub not root: the server runs as the hub's own account, without --allow-root", { skip: !isRoot && "needs root to act as another hub account" }, async () => {
+  const uid = uidOf("gyretest1");
+  const hubLogDir = mkdtempSync(join(tmpdir(), "gyre-int-nonroot-"));
+  chownSync(hubLogDir, uid, uid);
+  const ctx = ctxFor("alice", "nonroot");
+  const { log: _log, ...plainCtx } = ctx;
+  // the "hub" is the helper process, run as gyretest1
+  const child = spawn("/usr/bin/setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--init-groups", "--", process.execPath, "--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
+    cwd: join(import.meta.dirname, "..", ".."), // where tsx resolves from
+    env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/home/gyretest1", GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: { ...config, logDir: hubLogDir } }) } as unknown as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  assert.equal(await new Promise((r) => child.on("exit", r)), 0);
+  const { state } = JSON.parse(out.trim().split("\n").at(-1)!);
+  const fresh = new LocalProcessSpawner(ctx, config);
+  fresh.loadState(state);
+  try {
+    assert.equal(state.uid, uid);
+    assert.match(procStatus(state.pid), new RegExp(`^Uid:\\s+${uid}\\s`, "m"));
+    assert.ok(!readFileSync(`/proc/${state.pid}/cmdline`, "utf8").includes("--allow-root"));
+    assert.equal(procEnviron(state.pid).HOME, "/home/gyretest1");
+    assert.equal(await probeHttp(`${state.url}/user/alice/nonroot/api/status`, { authorization: `token ${ctx.token}` }), 200);
+  } finally {
+    await fresh.stop();
+    rmSync(hubLogDir, { recursive: true, force: true });
+  }
+  assert.notEqual(await fresh.poll(), null);
 });
