@@ -1,0 +1,204 @@
+// Side-by-side benchmark: Gyre's proxy vs configurable-http-proxy 5.3.0 vs direct, in one run,
+// on loopback ports 7340-7346. Gyre runs with authentication on (every request carries a valid
+// session cookie and gets a server token injected). Run: npm run bench:proxy
+// Env: BENCH_SECONDS (per HTTP phase, default 4), BENCH_ROUNDS (default 2), BENCH_ROUTES (default 10000).
+// The figure to trust on a shared machine is proxy CPU µs per request (utime+stime from
+// /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import http from "node:http";
+import WebSocket from "ws";
+import { FakeHub } from "../proxy/testing/fake-hub";
+import { waitForHttp } from "../proxy/testing/processes";
+
+const REPO = resolve(import.meta.dirname, "..");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const N_ROUTES = Number(process.env.BENCH_ROUTES ?? 10_000);
+const TOKEN = "bench-proxy-token-0123456789";
+const SECRET = "bench-secret-".padEnd(40, "z");
+const PORTS = { chp: 7340, chpApi: 7341, gyre: 7342, gyreApi: 7343, hub: 7344, backend: 7345 };
+const BACKEND = `http://127.0.0.1:${PORTS.backend}`;
+const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+
+type Name = "gyre" | "chp" | "direct";
+const children: ChildProcess[] = [];
+
+function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const p = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  children.push(p);
+  return p;
+}
+
+function cpuUs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(parts[11]) + Number(parts[12])) * TICK_US;
+}
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+}
+
+function toMs(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : unit === "m" ? n * 60_000 : n;
+}
+
+interface HttpResult { rps: number; p50: number; p99: number; cpuPerReq: number | null }
+
+function runWrk(url: string, pid: number | null, cookie: string): HttpResult {
+  const c0 = pid ? cpuUs(pid) : 0;
+  const out = execFileSync("wrk", ["-t2", "-c64", `-d${SECONDS}s`, "--latency", "-H", `Cookie: ${cookie}`, url], { encoding: "utf8" });
+  const c1 = pid ? cpuUs(pid) : 0;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const lat = (p: string) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out);
+    return m ? toMs(m[1], m[2]) : NaN;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  if (non2xx > 0) throw new Error(`wrk saw ${non2xx} non-2xx responses from ${url}`);
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: lat("50"), p99: lat("99"), cpuPerReq: pid ? (c1 - c0) / Math.max(requests, 1) : null };
+}
+
+async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; handshakeP50: number }> {
+  const hs: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const t0 = performance.now();
+    const ws = new WebSocket(url, { headers: { cookie } });
+    await new Promise<void>((res, rej) => {
+      ws.once("open", () => res());
+      ws.once("error", rej);
+      ws.once("unexpected-response", (_q, r) => rej(new Error("WS refused " + r.statusCode)));
+    });
+    hs.push(performance.now() - t0);
+    ws.close();
+  }
+  hs.sort((a, b) => a - b);
+  const ws = new WebSocket(url, { headers: { cookie } });
+  await new Promise((r) => ws.once("open", r));
+  let n = 0;
+  const end = performance.now() + SECONDS * 1000 * 0.75;
+  await new Promise<void>((done) => {
+    ws.on("message", () => {
+      n++;
+      if (performance.now() < end) ws.send("ping");
+      else done();
+    });
+    ws.send("ping");
+  });
+  const rtps = n / (SECONDS * 0.75);
+  ws.close();
+  return { rtps, handshakeP50: hs[50] };
+}
+
+async function registerChp(n: number, from: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const t0 = performance.now();
+  for (let i = from; i < from + n; i++) {
+    await new Promise<void>((res, rej) => {
+      const req = http.request({ host: "127.0.0.1", port: PORTS.chpApi, method: "POST", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } }, (r) => {
+        r.resume();
+        r.on("end", () => (r.statusCode === 201 ? res() : rej(new Error("CHP POST " + r.statusCode))));
+      });
+      req.end(JSON.stringify(routeData(i)));
+    });
+  }
+  agent.destroy();
+  return performance.now() - t0;
+}
+
+async function registerGyre(n: number, from: number): Promise<number> {
+  const add: Record<string, unknown> = {};
+  for (let i = from; i < from + n; i++) add[`/user/u${i}/`] = routeData(i);
+  const t0 = performance.now();
+  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, { method: "PATCH", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ add }) });
+  if (r.status !== 200) throw new Error("Gyre PATCH " + r.status);
+  await r.body?.cancel();
+  return performance.now() - t0;
+}
+
+function routeData(i: number) {
+  return { target: BACKEND, user: `u${i}`, server_name: "", spawn_id: `spawn-${i}` };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const hub = await new FakeHub(TOKEN, SECRET).start(PORTS.hub);
+  const backend = start(process.execPath, ["--import", "tsx", "bench/backend.ts", String(PORTS.backend)]);
+  const chp = start(process.execPath, ["node_modules/configurable-http-proxy/bin/configurable-http-proxy", "--ip", "127.0.0.1", "--port", String(PORTS.chp), "--api-ip", "127.0.0.1", "--api-port", String(PORTS.chpApi), "--log-level", "warn"], { CONFIGPROXY_AUTH_TOKEN: TOKEN });
+  const gyre = start(process.execPath, ["--import", "tsx", "proxy/main.ts", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", "warn"], {
+    GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
+  });
+  try {
+    await Promise.all([waitForHttp(BACKEND + "/"), waitForHttp(`http://127.0.0.1:${PORTS.chp}/_chp_healthz`), waitForHttp(`http://127.0.0.1:${PORTS.gyre}/_chp_healthz`)]);
+    const rssFresh = { gyre: rssKb(gyre.pid!), chp: rssKb(chp.pid!) };
+    await registerChp(1, 0);
+    await registerGyre(1, 0);
+    const rows: Record<string, Record<Name, HttpResult[]>> = {};
+    const urlFor = (n: Name, u: number) => (n === "direct" ? BACKEND : `http://127.0.0.1:${n === "gyre" ? PORTS.gyre : PORTS.chp}`) + `/user/u${u}/x`;
+    const pidFor = (n: Name) => (n === "gyre" ? gyre.pid! : n === "chp" ? chp.pid! : backend.pid!);
+    const phase = async (label: string, user: number) => {
+      const cookie = hub.cookieFor(`u${user}`).slice("gyre-session=".length);
+      const r: Record<Name, HttpResult[]> = { gyre: [], chp: [], direct: [] };
+      runWrk(urlFor("gyre", user), null, "gyre-session=" + cookie); // warm-up (JIT, pools)
+      runWrk(urlFor("chp", user), null, "x=1");
+      for (let round = 0; round < ROUNDS; round++) {
+        const order: Name[] = round % 2 ? ["gyre", "chp", "direct"] : ["chp", "gyre", "direct"];
+        for (const n of order) r[n].push(runWrk(urlFor(n, user), pidFor(n), "gyre-session=" + cookie));
+      }
+      rows[label] = r;
+    };
+    await phase("1 route", 0);
+    const regChp = await registerChp(N_ROUTES - 1, 1);
+    const regGyre = await registerGyre(N_ROUTES - 1, 1);
+    await phase(`${N_ROUTES} routes`, Math.floor(N_ROUTES / 2));
+    const mid = Math.floor(N_ROUTES / 2);
+    const ws: Record<Name, { rtps: number; handshakeP50: number }[]> = { gyre: [], chp: [], direct: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const n of (round % 2 ? ["gyre", "chp", "direct"] : ["chp", "gyre", "direct"]) as Name[]) {
+        ws[n].push(await wsEcho(urlFor(n, mid).replace("http", "ws"), hub.cookieFor(`u${mid}`)));
+      }
+    }
+    const rss = { gyre: rssKb(gyre.pid!), chp: rssKb(chp.pid!) };
+
+    const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+    const med = (xs: HttpResult[], k: keyof HttpResult) => median(xs.map((x) => x[k] as number));
+    const lines: string[] = [];
+    lines.push(`load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${ROUNDS} rounds × ${SECONDS}s, wrk -t2 -c64, medians`);
+    lines.push(["metric".padEnd(34), "Gyre".padStart(9), "CHP".padStart(9), "direct".padStart(9), "Gyre/CHP".padStart(9), "Gyre/dir".padStart(9), "CHP/dir".padStart(9)].join(""));
+    const row = (name: string, g: number, c: number, d: number, dec = 0) =>
+      lines.push([name.padEnd(34), f(g, dec).padStart(9), f(c, dec).padStart(9), f(d, dec).padStart(9), f(g / c, 2).padStart(9), f(g / d, 2).padStart(9), f(c / d, 2).padStart(9)].join(""));
+    for (const [label, r] of Object.entries(rows)) {
+      row(`[${label}] proxy CPU µs/req`, med(r.gyre, "cpuPerReq"), med(r.chp, "cpuPerReq"), med(r.direct, "cpuPerReq"));
+      row(`[${label}] req/s`, med(r.gyre, "rps"), med(r.chp, "rps"), med(r.direct, "rps"));
+      row(`[${label}] p50 ms`, med(r.gyre, "p50"), med(r.chp, "p50"), med(r.direct, "p50"), 2);
+      row(`[${label}] p99 ms`, med(r.gyre, "p99"), med(r.chp, "p99"), med(r.direct, "p99"), 2);
+    }
+    const wm = (n: Name, k: "rtps" | "handshakeP50") => median(ws[n].map((x) => x[k]));
+    row("WS echo round trips/s", wm("gyre", "rtps"), wm("chp", "rtps"), wm("direct", "rtps"));
+    row("WS handshake p50 ms", wm("gyre", "handshakeP50"), wm("chp", "handshakeP50"), wm("direct", "handshakeP50"), 2);
+    row(`register ${N_ROUTES} routes ms`, regGyre, regChp, NaN);
+    row("RSS fresh kB", rssFresh.gyre, rssFresh.chp, NaN);
+    row("RSS at end kB", rss.gyre, rss.chp, NaN);
+    const first = Object.values(rows)[0];
+    const last = Object.values(rows)[Object.keys(rows).length - 1];
+    lines.push(`flatness: Gyre CPU/req ${N_ROUTES} routes ÷ 1 route = ${f(med(last.gyre, "cpuPerReq") / med(first.gyre, "cpuPerReq"), 2)}`);
+    lines.push(`Gyre/CHP CPU per request: ${f(med(last.gyre, "cpuPerReq") / med(last.chp, "cpuPerReq"), 3)}`);
+    process.stdout.write(lines.join("\n") + "\n");
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+    await hub.stop();
+  }
+}
+
+main().catch((e) => {
+  for (const c of children) c.kill("SIGKILL");
+  process.stderr.write(String(e?.stack ?? e) + "\n");
+  process.exit(1);
+});
