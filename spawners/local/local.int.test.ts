@@ -22,6 +22,7 @@ const logDir = mkdtempSync(join(tmpdir(), "gyre-int-logs-"));
 const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({ createOsUsers: true, stopGraceSeconds: 3 }), logDir };
 const running: LocalProcessSpawner[] = [];
 const timings: Record<string, number> = {};
+const tempDirs: string[] = [];
 
 // A stand-in "server" for the stop paths that real Jupyter does not exercise: it reads Gyre's
 // --ServerApp.port/base_url flags, starts a "kernel" in its own session (as jupyter_client does),
@@ -90,7 +91,7 @@ before(async () => {
 after(async () => {
   await Promise.all(running.map((s) => s.stop().catch(() => {})));
   rmSync(logDir, { recursive: true, force: true });
-  rmSync(fakeDir, { recursive: true, force: true });
+  for (const d of [fakeDir, ...tempDirs]) rmSync(d, { recursive: true, force: true });
   console.log(`# cold start (start() → api/status 200), ms: ${JSON.stringify(timings)}`);
 });
 
@@ -300,6 +301,7 @@ test("stop() while starting: start() rejects and nothing is left running", async
 test("hub not root: the server runs as the hub's own account, without --allow-root", { skip: !isRoot && "needs root to act as another hub account" }, async () => {
   const uid = uidOf("gyretest1");
   const hubLogDir = mkdtempSync(join(tmpdir(), "gyre-int-nonroot-"));
+  tempDirs.push(hubLogDir);
   chownSync(hubLogDir, uid, uid);
   const ctx = ctxFor("alice", "nonroot");
   const { log: _log, ...plainCtx } = ctx;
@@ -323,7 +325,6 @@ test("hub not root: the server runs as the hub's own account, without --allow-ro
     assert.equal(await probeHttp(`${state.url}/user/alice/nonroot/api/status`, { authorization: `token ${ctx.token}` }), 200);
   } finally {
     await fresh.stop();
-    rmSync(hubLogDir, { recursive: true, force: true });
   }
   assert.notEqual(await fresh.poll(), null);
 });
