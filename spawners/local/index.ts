@@ -106,6 +106,8 @@ export class LocalProcessSpawner implements Spawner {
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
   async start(): Promise<SpawnStarted> {
     if (this.startCalled) throw new SpawnError("This server was already started; stop it first.");
+    // the hub may load the state of an earlier spawn first: stale state is fine, a live server is not
+    if (await this.isAlive()) throw new SpawnError("A server from an earlier start is still running; stop it first.");
     this.startCalled = true;
     this.starting = true;
     try {
@@ -223,8 +225,6 @@ export class LocalProcessSpawner implements Spawner {
       uid: num(state.uid),
       gid: num(state.gid),
     };
-    // a loaded server counts as started: start() again would orphan it
-    this.startCalled = this.state.pid !== undefined;
   }
 
   progress(): AsyncIterable<ProgressEvent> {

@@ -195,6 +195,8 @@ test("hub restart: a server started by a process that exited is found, polled an
   await impostor.stop();
   assert.equal(await fresh.poll(), null, "impostor.stop() must not touch the real server");
 
+  // the hub loads stored state before every start: a live server from it must not be orphaned
+  await assert.rejects(fresh.start(), /still running/);
   await fresh.stop();
   assert.equal(await isSameProcessAlive(state.pid, state.startTime), false);
   assert.deepEqual(await fresh.poll(), { exitCode: null, reason: "The server process is no longer running." });
