@@ -46,14 +46,15 @@ export const batchSpawnerConfigSchema = z
     scheduler: z.enum(SCHEDULER_KINDS).default("slurm").describe("Batch scheduler: sge (Grid Engine), slurm, pbs (PBS Pro/OpenPBS/Torque) or lsf."),
     submitPrefix: z
       .array(z.string().min(1))
-      .default(["sudo", "-n", "-H", "-u", "{osUser}", "--preserve-env={envNames}", "--"])
+      .default(["sudo", "-n", "-H", "-u", "{osUser}", "--"])
       .describe(
-        "Argument list put before every submit/cancel/log command so it runs as the user. {osUser} is the OS account, {envNames} the comma-separated secret variables that must reach the job by name (sudo drops them otherwise). For a login node: [\"ssh\",\"-o\",\"SendEnv={envNames}\",\"{osUser}@login1\",\"--\"] (the remote sshd must AcceptEnv them).",
+        "Argument list put before every command run as the user (write the secret file, submit, cancel, read the log). {osUser} is the OS account. Nothing secret travels in the environment or argv (secrets go on stdin into secretFile), so sudo's env_reset is fine. For a login node: [\"ssh\",\"-o\",\"BatchMode=yes\",\"{osUser}@login1\",\"--\"] (ssh joins argv into a remote shell line; Gyre only passes validated words).",
       ),
     queryPrefix: z.array(z.string().min(1)).default([]).describe("Argument list before the ONE status query per poll for all jobs (runs as the hub's user by default; it needs no user rights)."),
     pythonCommand: z.string().regex(/^[A-Za-z0-9_.\/+-]+$/).default("/usr/bin/python3").describe("Python interpreter in the job that has jupyter_server (after the prologue ran), e.g. python3 after a conda activate."),
     serverArgs: z.array(singleLine).default([]).describe("Extra jupyter_server flags appended to Gyre's own."),
     workDir: z.string().default("{home}").describe("Directory the job runs in. {home} is the OS user's home (looked up with getent on the hub host)."),
+    secretFile: z.string().default("{home}/.gyre/{spawnId}.secret").describe("Where the job's token and callback secret are written (inside a 0700 directory) for the job to read; must be on a filesystem the compute nodes share. The job deletes it after calling back."),
     logFile: z.string().default("{workDir}/.gyre-batch-{spawnId}.log").describe("The job's stdout+stderr, read for the error page of a failed spawn."),
     portRange: z.string().regex(/^(\d{1,5}-\d{1,5})?$/).default("").describe('Ports the server may bind on the node, "7050-7099"; empty: any free port (the launcher binds first, so there is no race).'),
     bindAddress: z.string().regex(/^[0-9a-fA-F.:]*$/).default("").describe("Address the server binds on the node; empty: the address the node's hostname resolves to."),

@@ -4,9 +4,11 @@
 // that very socket to jupyter_server (ServerApp._bind_http_server_tcp, jupyter_server 1.x/2.x), and
 // only after the server has started calls the hub back with host and port.
 //
-// Environment it reads: GYRE_CALLBACK_URL, GYRE_CALLBACK_SECRET (popped: kernels never see it),
+// Environment it reads: GYRE_SECRET_FILE (a 0600 file in the user's home holding JUPYTER_TOKEN and
+// GYRE_CALLBACK_SECRET: secrets never go through the scheduler, whose `qstat -j` (SGE env_list) and
+// `qstat -f` (PBS Variable_List) show job environments to every user), GYRE_CALLBACK_URL,
 // GYRE_SPAWN_ID, GYRE_JOB_ID, GYRE_PORT_RANGE ("7050-7099" or ""), GYRE_BIND_IP ("" = the node's
-// address). JUPYTER_TOKEN is read by jupyter_server itself.
+// address). The file is deleted once the hub accepted the callback.
 
 /** Terminator of the heredoc that carries LAUNCHER_PY; must not occur as a line in it. */
 export const LAUNCHER_EOF = "GYRE_LAUNCHER_EOF";
@@ -44,9 +46,23 @@ def bind():
     sys.exit(75)
 
 
-SOCK, IP, HOST, PORT = bind()
+def read_secrets(path):
+    values = {}
+    if path:
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                values[k] = v
+    return values
+
+
+SECRET_FILE = os.environ.pop("GYRE_SECRET_FILE", "")
+SECRETS = read_secrets(SECRET_FILE)
+if SECRETS.get("JUPYTER_TOKEN"):
+    os.environ["JUPYTER_TOKEN"] = SECRETS["JUPYTER_TOKEN"]
+SECRET = SECRETS.get("GYRE_CALLBACK_SECRET", "")
 CALLBACK_URL = os.environ.pop("GYRE_CALLBACK_URL", "")
-SECRET = os.environ.pop("GYRE_CALLBACK_SECRET", "")
+SOCK, IP, HOST, PORT = bind()
 
 
 def report():
@@ -58,7 +74,12 @@ def report():
                                          headers={"Authorization": "token " + SECRET, "Content-Type": "application/json"})
             with urllib.request.urlopen(req, timeout=10) as r:
                 log("reported", HOST, PORT, "->", r.status)
-                return
+            if SECRET_FILE:
+                try:
+                    os.unlink(SECRET_FILE)
+                except OSError:
+                    pass
+            return
         except urllib.error.HTTPError as e:
             log("callback refused:", e.code)
             if e.code in (400, 401, 403, 404, 409, 410):

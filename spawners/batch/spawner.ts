@@ -16,8 +16,6 @@ import { formatDuration, PATTERNS, type BatchDialect, type JobState } from "./ty
 /** OS account names we pass to sudo/ssh: no leading dash (an option) and no '#' (sudo's uid syntax). */
 const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 const SPAWN_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** Secrets that reach the job by NAME through the submit environment, never in argv or the script. */
-const SECRET_ENV = ["JUPYTER_TOKEN", "GYRE_CALLBACK_SECRET"] as const;
 
 export interface BatchSpawnerDeps {
   /** where jobs call back; the hub passes its DB-backed endpoint */
@@ -39,6 +37,7 @@ type StoredState = {
   host?: string;
   port?: number;
   logPath?: string;
+  secretFile?: string;
   walltimeSeconds?: number;
   submittedAt?: number;
   runningAt?: number;
@@ -79,6 +78,7 @@ export class BatchSpawner implements Spawner {
       return await this.startJob();
     } catch (err) {
       if (this.state?.jobId && !this.stopping) await this.cancelQuietly();
+      await this.removeSecretFile();
       if (err instanceof SpawnError) throw err;
       if (err instanceof UnsafeValueError) throw new SpawnError(`invalid job option: ${err.message}`);
       this.ctx.log.error({ err: err instanceof Error ? err.message : String(err), jobId: this.state?.jobId }, "batch spawn failed");
@@ -98,11 +98,14 @@ export class BatchSpawner implements Spawner {
     const parsed = buildOptionsSchema(config, ctx.user).safeParse(ctx.options);
     if (!parsed.success) throw new SpawnError(`invalid spawn options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const { resources, prologue, profile } = resolveJobResources(config, parsed.data);
-    const home = config.workDir.includes("{home}") || config.logFile.includes("{home}") ? await this.lookupHome(osUser) : "";
+    const home = [config.workDir, config.logFile, config.secretFile].some((t) => t.includes("{home}")) ? await this.lookupHome(osUser) : "";
     const vars = { home, username: ctx.user.name, osUser, spawnId: ctx.spawnId };
     const workDir = fillTemplate(config.workDir, vars);
     const logPath = fillTemplate(config.logFile, { ...vars, workDir });
+    const secretFile = fillTemplate(config.secretFile, { ...vars, workDir });
     const secret = await this.deps.channel.register(ctx.spawnId);
+    await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret });
+    this.state = { scheduler: dialect.kind, jobId: "", logPath, secretFile };
     const script = renderJobScript(dialect, {
       jobName: makeJobName(ctx.user.name, ctx.serverName),
       resources,
@@ -114,6 +117,7 @@ export class BatchSpawner implements Spawner {
         ...config.env,
         ...ctx.env,
         GYRE_CALLBACK_URL: this.deps.channel.url,
+        GYRE_SECRET_FILE: secretFile,
         GYRE_SPAWN_ID: ctx.spawnId,
         GYRE_PORT_RANGE: config.portRange,
         GYRE_BIND_IP: config.bindAddress,
@@ -130,15 +134,11 @@ export class BatchSpawner implements Spawner {
       ],
     });
     this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);
-    const r = await this.run([...this.userPrefix(osUser), ...dialect.submitCommand([...SECRET_ENV])], {
-      input: script,
-      // the only place the secrets exist outside the hub: the submit command's environment
-      env: { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret },
-    });
+    const r = await this.run([...this.userPrefix(osUser), ...dialect.submitCommand([])], { input: script });
     if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
     const jobId = dialect.parseSubmitOutput(r.stdout);
     if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
-    this.state = { scheduler: dialect.kind, jobId, logPath, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
+    this.state = { scheduler: dialect.kind, jobId, logPath, secretFile, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
     ctx.log.info({ jobId, scheduler: dialect.kind, profile: profile.name }, "batch job submitted");
     this.emit(10, `job ${jobId} submitted to ${dialect.displayName}`);
     this.poller.track(jobId);
@@ -219,6 +219,12 @@ export class BatchSpawner implements Spawner {
       this.ctx.log.warn({ jobId, execHost: st.host, reported: a.host }, "batch callback host does not match the job's node");
       throw new SpawnError(`the job reported address ${a.host}, which is not its node ${st.host}`);
     }
+    if (!this.state!.runningAt) {
+      // the callback beat the poll that would have shown the job running: still tell the user
+      this.state!.runningAt = this.now();
+      this.emit(50, `running on ${st.host || a.host}`);
+      this.emit(60, "server starting");
+    }
     const range = /^(\d+)-(\d+)$/.exec(this.config.portRange);
     if (range && (a.port < Number(range[1]) || a.port > Number(range[2]))) throw new SpawnError(`the job reported port ${a.port} outside ${this.config.portRange}`);
     this.state!.host = a.host;
@@ -236,15 +242,18 @@ export class BatchSpawner implements Spawner {
     // no answer yet (scheduler unreachable): not evidence that the job is gone
     if (!st || st.kind === "pending" || st.kind === "running") return null;
     if (this.starting) return null; // start() reports it
+    const final = st.kind === "done" && st.ending ? await this.awaitFinalState(jobId) : st;
     this.poller.untrack(jobId);
-    if (st.kind === "done") return { exitCode: st.exitCode ?? null, reason: this.wordReason(st.reason) };
-    return this.explainGone(jobId);
+    if (final.kind === "done") return { exitCode: final.exitCode ?? null, reason: this.wordReason(final.reason) };
+    // gone while being torn down: what the teardown state said ("deleted (qdel)") beats "unknown"
+    return this.explainGone(jobId, st.kind === "done" ? this.wordReason(st.reason) : undefined);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
     const jobId = this.state?.jobId;
+    await this.removeSecretFile();
     if (!jobId) return;
     this.poller.track(jobId);
     await this.cancelQuietly();
@@ -252,7 +261,7 @@ export class BatchSpawner implements Spawner {
     for (;;) {
       await this.poller.refresh();
       const st = this.poller.get(jobId)?.state;
-      if (st && (st.kind === "done" || st.kind === "unknown")) break;
+      if (st && ((st.kind === "done" && !st.ending) || st.kind === "unknown")) break;
       if (this.now() > deadline) {
         this.poller.untrack(jobId);
         throw new Error(`job ${jobId} is still in ${this.dialect.displayName} ${this.config.stopTimeoutSeconds} s after it was cancelled`);
@@ -298,13 +307,52 @@ export class BatchSpawner implements Spawner {
 
   // -- helpers --------------------------------------------------------------------------------
 
+  /**
+   * A job seen while being torn down (CG, dr) gets a few quick shared refreshes so the reason is
+   * the final one (TIMEOUT, CANCELLED) in the same poll() that noticed the end; these states last
+   * well under a second (lab §5).
+   */
+  private async awaitFinalState(jobId: string): Promise<JobState> {
+    let st: JobState | undefined;
+    for (let i = 0; i < 4; i++) {
+      await sleep(750);
+      await this.poller.refresh();
+      st = this.poller.get(jobId)?.state;
+      if (!st || !(st.kind === "done" && st.ending)) break;
+    }
+    return st ?? { kind: "unknown" };
+  }
+
   private emit(progress: number, message: string): void {
     this.events.push({ progress, message });
     this.eventWake?.();
   }
 
   private userPrefix(osUser: string): string[] {
-    return this.config.submitPrefix.map((a) => fillTemplate(a, { osUser, envNames: SECRET_ENV.join(",") }));
+    return this.config.submitPrefix.map((a) => fillTemplate(a, { osUser }));
+  }
+
+  /**
+   * Write the job's secrets as the user into a 0700 directory, content on stdin:
+   * never argv, never the scheduler (SGE's `qstat -j` shows env_list values to every user).
+   */
+  private async writeSecretFile(osUser: string, path: string, values: Record<string, string>): Promise<void> {
+    if (!PATTERNS.path.test(path)) throw new SpawnError("invalid secretFile path");
+    const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+    const prefix = this.userPrefix(osUser);
+    const mk = await this.run([...prefix, "install", "-d", "-m", "700", dir], { timeoutMs: 15_000 });
+    if (mk.exitCode !== 0) throw new SpawnError(`cannot create ${dir} as ${osUser}: ${firstLine(mk.stderr)}`);
+    const input = Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join("");
+    // dd, not `install /dev/stdin`: Node's stdin "pipe" is a socketpair, which cannot be open()ed.
+    // The 0700 directory keeps the file private whatever the user's umask makes of its mode.
+    const w = await this.run([...prefix, "dd", `of=${path}`, "status=none"], { input, timeoutMs: 15_000 });
+    if (w.exitCode !== 0) throw new SpawnError(`cannot write the job's secret file as ${osUser}: ${firstLine(w.stderr)}`);
+  }
+
+  private async removeSecretFile(): Promise<void> {
+    const path = this.state?.secretFile;
+    if (!path || !PATTERNS.path.test(path)) return;
+    await this.run([...this.userPrefix(this.ctx.user.osUser), "rm", "-f", path], { timeoutMs: 15_000 }).catch(() => undefined);
   }
 
   private async checkOsUser(): Promise<string> {
@@ -331,14 +379,14 @@ export class BatchSpawner implements Spawner {
   }
 
   /** A job the scheduler no longer lists: ask accounting when the dialect has it. */
-  private async explainGone(jobId: string): Promise<SpawnExit> {
+  private async explainGone(jobId: string, fallback?: string): Promise<SpawnExit> {
     const d = this.dialect;
     if (this.config.useAccounting && d.accountingCommand && d.parseAccounting) {
       const r = await this.run([...this.config.queryPrefix, ...d.accountingCommand(jobId)], { timeoutMs: 15_000 }).catch(() => null);
       const info = r && r.exitCode === 0 ? d.parseAccounting(r.stdout, this.state?.walltimeSeconds ?? 0) : null;
       if (info) return { exitCode: info.exitCode ?? null, reason: info.reason };
     }
-    return { exitCode: null, reason: "the job is no longer known to the scheduler (it ended, was deleted or its node failed)" };
+    return { exitCode: null, reason: fallback ?? "the job is no longer known to the scheduler (it ended, was deleted or its node failed)" };
   }
 
   private wordReason(reason: string): string {

@@ -27,6 +27,8 @@ export type JobState =
       exitCode?: number | null;
       /** user-facing reason ("your job reached its 2 h walltime") */
       reason: string;
+      /** still being torn down (SGE dr, Slurm COMPLETING, PBS E): a final state follows shortly */
+      ending?: boolean;
     }
   | {
       /** not in the scheduler's answer: finished and forgotten, or never existed */

@@ -41,7 +41,7 @@ export function mapPbsJob(j: PbsJob): JobState {
       // exec_host "node1/0*2+node2/0*2": the first host runs the job script
       return { kind: "running", code, host: (j.exec_host ?? "").split("+")[0]!.split("/")[0]! };
     case "E":
-      return { kind: "done", code, reason: "the job is ending" };
+      return { kind: "done", code, reason: "the job is ending", ending: true };
     default: {
       const exit = j.Exit_status === undefined ? null : Number(j.Exit_status);
       const wall = hmsToSeconds(j.Resource_List?.walltime);

@@ -84,7 +84,7 @@ test("SGE: Eqw sits in the pending list but is an error (lab pitfall 11)", () =>
 });
 
 test("SGE: dr (deleted while running) is done; a job gone from qstat is unknown", () => {
-  assert.deepEqual(parseQstatXml(ok(withState(RUNNING, "dr")), ["8"]).get("8"), { kind: "done", code: "dr", reason: "the job was deleted (qdel)" });
+  assert.deepEqual(parseQstatXml(ok(withState(RUNNING, "dr")), ["8"]).get("8"), { kind: "done", code: "dr", reason: "the job was deleted (qdel)", ending: true });
   assert.deepEqual(parseQstatXml(ok(EMPTY), ["8"]).get("8"), { kind: "unknown" });
 });
 

@@ -84,6 +84,8 @@ function mapSlurmState(state: string, reason: string, nodes: string, batchHost: 
       const host = batchHost && batchHost !== "n/a" ? batchHost : nodes;
       return { kind: "running", code: state, host };
     }
+    case "COMPLETING":
+      return { kind: "done", code: state, reason: describeSlurmEnd(state, reason), ending: true };
     default:
       return { kind: "done", code: state, reason: describeSlurmEnd(state, reason) };
   }
