@@ -93,8 +93,9 @@ export class GyreProxy {
     this.hubWsOptions = { target: this.hubTarget, xfwd: true };
     this.isDashboardPort = buildPortPredicate(opts.dashboardPorts);
     const connectMs = opts.connectTimeoutSeconds * 1000;
-    this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo" }), connectMs);
-    this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo" }), connectMs) as https.Agent;
+    const idleMs = opts.upstreamTimeoutSeconds * 1000;
+    this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs);
+    this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs) as https.Agent;
     this.wsProxy = createProxyServer({ xfwd: true, proxyTimeout: opts.upstreamTimeoutSeconds * 1000 });
     this.wsProxy.on("error", (err: Error, _req: unknown, res: unknown) => {
       this.log.debug({ err: err.message }, "websocket proxy error");
@@ -339,7 +340,7 @@ export class GyreProxy {
       }
       const headers = req.headers;
       dropHopByHop(headers);
-      setOrDelete(headers, "cookie", stripCookie(headers.cookie, SESSION_COOKIE));
+      setOrDelete(headers, "cookie", stripSessionCookie(headers.cookie));
       addForwardedHeaders(req, headers);
       if (dash) {
         const r = this.checkDashboard(req, res, dash);
@@ -392,7 +393,6 @@ export class GyreProxy {
       path,
       headers,
       agent: isHttps ? this.httpsAgent : this.httpAgent,
-      timeout: this.opts.upstreamTimeoutSeconds * 1000,
     });
     upstream.on("response", (ures) => {
       const status = ures.statusCode ?? 502;
@@ -402,7 +402,6 @@ export class GyreProxy {
       this.metrics.observeLatency(kind, (performance.now() - t0) / 1000);
       if (entry && status < ACTIVE_STATUS_BELOW) entry.lastActivity = Date.now();
     });
-    upstream.on("timeout", () => upstream.destroy(new UpstreamTimeout()));
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       this.metrics.countUpstreamError(kind);
       if (res.headersSent) {
@@ -470,7 +469,7 @@ export class GyreProxy {
       if (decision === "anonymous") return this.answerError(req, socket, 403, "Authentication required.", true);
       if (decision === "forbidden") return this.answerError(req, socket, 403, `You do not have access to ${owner}'s server.`, true);
       if (!entry) return this.answerError(req, socket, 503, `${owner}'s server is not running.`, true);
-      setOrDelete(req.headers, "cookie", stripCookie(req.headers.cookie, SESSION_COOKIE));
+      setOrDelete(req.headers, "cookie", stripSessionCookie(req.headers.cookie));
       if (dash) {
         if (!this.isDashboardPort(dash.port)) return this.answerError(req, socket, 404, "Not an allowed dashboard port.", true);
         if (dash.redirectTo) return this.answerError(req, socket, 404, "Dashboard WebSocket paths need a slash after the port.", true);
@@ -576,6 +575,12 @@ function addForwardedHeaders(req: http.IncomingMessage, h: http.IncomingHttpHead
   if (h["x-forwarded-host"] === undefined && h.host !== undefined) h["x-forwarded-host"] = h.host;
 }
 
+/** stripCookie, skipped when the header has no session cookie (the common API-token case). */
+function stripSessionCookie(header: string | undefined): string | undefined {
+  if (!header || !header.includes(SESSION_COOKIE + "=")) return header;
+  return stripCookie(header, SESSION_COOKIE);
+}
+
 function setOrDelete(h: http.IncomingHttpHeaders, name: string, value: string | undefined): void {
   if (value === undefined) delete h[name];
   else h[name] = value;
@@ -611,8 +616,12 @@ function writeRaw(sink: Sink, status: number, headers: Record<string, string>, b
   (sink as Duplex & { destroySoon?: () => void }).destroySoon?.();
 }
 
-/** Adds a connect timeout to every new upstream connection the agent opens (not per request). */
-function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
+/**
+ * Adds a connect timeout and an inactivity timeout to every new upstream connection the agent
+ * opens — once per connection rather than per request (socket.setTimeout per request showed up
+ * in profiles). An upstream silent for idleMs is cut and the request answered 504.
+ */
+function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, idleMs: number): A {
   const original = (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection.bind(agent);
   (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection = (...args: unknown[]) => {
     const socket = original(...args);
@@ -623,6 +632,9 @@ function withConnectTimeout<A extends http.Agent>(agent: A, ms: number): A {
       socket.once("secureConnect", clear);
       socket.once("close", clear);
     }
+    // The agent re-arms this timeout (its `timeout` option) whenever a socket returns to the pool.
+    socket?.setTimeout(idleMs);
+    socket?.on("timeout", () => socket.destroy(new UpstreamTimeout()));
     return socket;
   };
   return agent;
