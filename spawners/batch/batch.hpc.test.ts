@@ -73,6 +73,7 @@ for (const scheduler of ["sge", "slurm"] as const) {
   describe(`${scheduler === "sge" ? "Grid Engine" : "Slurm"} (real ${scheduler === "sge" ? "qsub" : "sbatch"}, user ${TEST_USER})`, () => {
     let receiver: HttpCallbackReceiver;
     let poller: BatchPoller;
+    const live: BatchSpawner[] = [];
     const config = makeConfig(scheduler);
     const port = scheduler === "sge" ? 7098 : 7099;
 
@@ -81,6 +82,8 @@ for (const scheduler of ["sge", "slurm"] as const) {
       poller = new BatchPoller(DIALECTS[scheduler], runCommand, { intervalMs: 1000 });
     });
     after(async () => {
+      // a failed assertion must not leave a job holding the node
+      for (const sp of live) await sp.stop().catch(() => undefined);
       poller.close();
       await receiver.close();
     });
@@ -89,6 +92,7 @@ for (const scheduler of ["sge", "slurm"] as const) {
       const { run, argvs } = recordingRunner();
       const ctx = makeCtx();
       const sp = new BatchSpawner(ctx, config, { channel: receiver, run, poller });
+      live.push(sp);
       const events: string[] = [];
       const progress = (async () => {
         for await (const e of sp.progress()) events.push(`${e.progress} ${e.message}`);
@@ -144,6 +148,7 @@ for (const scheduler of ["sge", "slurm"] as const) {
     test("a job killed behind the spawner's back is noticed within one poll, with a reason", async (t) => {
       const ctx = makeCtx();
       const sp = new BatchSpawner(ctx, config, { channel: receiver, poller });
+      live.push(sp);
       await sp.start();
       const jobId = sp.jobId!;
       assert.equal(await sp.poll(), null);
