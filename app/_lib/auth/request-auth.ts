@@ -1,0 +1,67 @@
+// Authentication and authorisation of REST API requests inside Next route handlers.
+// Cookie-authenticated state changes must carry the session's CSRF token (X-Gyre-CSRF); the
+// Express entry has already checked Origin for every non-GET request.
+import { timingSafeEqual } from "node:crypto";
+import { readCookie, SESSION_COOKIE } from "../../../proxy/auth/session-cookie";
+import { getRuntime } from "../runtime";
+import { HttpError } from "../http/errors";
+import { readSession } from "./sessions";
+import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
+
+export interface Principal {
+  user: { id: number; name: string; admin: boolean };
+  via: "session" | "token";
+  sessionId?: string;
+}
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export async function authenticate(req: Request): Promise<Principal | null> {
+  const { db, keys } = getRuntime();
+  const now = new Date();
+  const token = readAuthorizationToken(req.headers.get("authorization"));
+  if (token) {
+    const owner = await findTokenOwner(db, token, now);
+    if (!owner) throw new HttpError(403, "Invalid, expired or revoked API token.");
+    return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token" };
+  }
+  const session = await readSession(db, readCookie(req.headers.get("cookie") ?? undefined, SESSION_COOKIE), keys.sessionCookie, now);
+  if (!session) return null;
+  if (!SAFE.has(req.method)) {
+    const sent = req.headers.get("x-gyre-csrf") ?? "";
+    const a = Buffer.from(sent);
+    const b = Buffer.from(session.csrf);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new HttpError(403, "Missing or wrong CSRF token (X-Gyre-CSRF): reload the page and try again.");
+    }
+  }
+  return { user: session.user, via: "session", sessionId: session.sessionId };
+}
+
+export async function requireUser(req: Request): Promise<Principal> {
+  const p = await authenticate(req);
+  if (!p) throw new HttpError(401, "Authentication required: log in or send an API token (Authorization: token …).");
+  return p;
+}
+
+export async function requireAdmin(req: Request): Promise<Principal> {
+  const p = await requireUser(req);
+  if (!p.user.admin) throw new HttpError(403, "This needs an admin account.");
+  return p;
+}
+
+/** The user themselves or an admin may act on a user's servers. */
+export async function requireSelfOrAdmin(req: Request, name: string): Promise<Principal> {
+  const p = await requireUser(req);
+  if (p.user.name !== name && !p.user.admin) throw new HttpError(403, `You may not act on ${name}'s servers.`);
+  return p;
+}
+
+/** Requests from the proxy carry proxy.authToken. */
+export function requireProxy(req: Request): void {
+  const { config } = getRuntime();
+  const token = readAuthorizationToken(req.headers.get("authorization")) ?? "";
+  const a = Buffer.from(token);
+  const b = Buffer.from(config.proxy.authToken);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(403, "This endpoint is for the proxy (proxy.authToken).");
+}

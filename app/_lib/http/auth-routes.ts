@@ -1,0 +1,120 @@
+// Form posts handled on the Express side of the hub: local login, logout and first-run setup.
+// (passport's OAuth routes join them in issue 4.) Pages live in Next; these only redirect.
+import express, { type Request, type Response, type NextFunction } from "express";
+import { readCookie, SESSION_COOKIE, verifySessionCookie } from "../../../proxy/auth/session-cookie";
+import { getRuntime } from "../runtime";
+import { verifyPassword, hashPassword } from "../auth/passwords";
+import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession } from "../auth/sessions";
+import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
+import { hashToken } from "../auth/api-tokens";
+import { normalizeUsername, USERNAME_PATTERN, USERNAME_RULE } from "../users";
+
+/** Only same-site relative paths may be redirect targets (no open redirects). */
+export function safeNext(raw: unknown, fallback = "/hub/home"): string {
+  if (typeof raw !== "string" || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\") || /[\r\n]/.test(raw)) return fallback;
+  return raw;
+}
+
+function secure(): boolean {
+  return getRuntime().config.hub.publicUrl.startsWith("https:");
+}
+
+function loginRedirect(res: Response, error: string, next: string, username = ""): void {
+  const q = new URLSearchParams({ error, next });
+  if (username) q.set("username", username);
+  res.redirect(303, `/hub/login?${q}`);
+}
+
+async function startSession(req: Request, res: Response, userId: number, userName: string, next: string): Promise<void> {
+  const { db, config, keys } = getRuntime();
+  const s = await createSession(db, userId, config.auth.sessionMaxAgeSeconds, req.get("user-agent"), new Date());
+  res.setHeader("Set-Cookie", buildSessionCookie({ sid: s.id, user: userName, expiresAt: s.expiresAt, key: keys.sessionCookie, secure: secure() }));
+  res.redirect(303, next);
+}
+
+export function authRouter(): express.Router {
+  const r = express.Router();
+  const form = express.urlencoded({ extended: false, limit: "16kb" });
+
+  r.post("/hub/login", form, async (req, res, nextFn) => {
+    try {
+      const { db, config } = getRuntime();
+      const next = safeNext(req.body?.next);
+      if (!config.auth.local.enabled) return loginRedirect(res, "local-disabled", next);
+      const name = normalizeUsername(String(req.body?.username ?? ""));
+      const password = String(req.body?.password ?? "");
+      if (!USERNAME_PATTERN.test(name)) return loginRedirect(res, "bad-name", next, name.slice(0, 32));
+      const now = new Date();
+      const keys = [`user:${name}`, `ip:${req.ip}`];
+      if (await isLoginBlocked(db, keys, config.auth.loginAttemptsPerWindow, config.auth.loginWindowSeconds, now)) {
+        return loginRedirect(res, "rate-limited", next, name);
+      }
+      const user = await db.user.findUnique({ where: { name } });
+      if (!(await verifyPassword(password, user?.passwordHash)) || !user) {
+        await recordLoginFailure(db, keys, now);
+        return loginRedirect(res, "invalid", next, name);
+      }
+      await clearLoginFailures(db, `user:${name}`);
+      await startSession(req, res, user.id, user.name, next);
+    } catch (err) {
+      nextFn(err);
+    }
+  });
+
+  const logout = async (req: Request, res: Response, nextFn: NextFunction) => {
+    try {
+      const { db, keys } = getRuntime();
+      const s = await readSession(db, readCookie(req.headers.cookie, SESSION_COOKIE), keys.sessionCookie, new Date());
+      if (s) await revokeSession(db, s.sessionId, new Date());
+      res.setHeader("Set-Cookie", clearSessionCookie(secure()));
+      res.redirect(303, "/hub/login?info=logged-out");
+    } catch (err) {
+      nextFn(err);
+    }
+  };
+  r.get("/hub/logout", logout);
+  r.post("/hub/logout", logout);
+
+  r.post("/hub/setup", form, async (req, res, nextFn) => {
+    try {
+      const { db, config } = getRuntime();
+      const token = String(req.body?.token ?? "");
+      const back = (error: string) => res.redirect(303, `/hub/setup?${new URLSearchParams({ token, error })}`);
+      const row = await db.setupToken.findUnique({ where: { hash: hashToken(token) } });
+      if (!row || row.usedAt || row.expiresAt <= new Date() || row.purpose !== "initial-admin") return back("expired");
+      if ((await db.user.count({ where: { admin: true } })) > 0) return back("done");
+      const name = normalizeUsername(String(req.body?.username ?? ""));
+      const password = String(req.body?.password ?? "");
+      if (!USERNAME_PATTERN.test(name)) return back("bad-name");
+      if (password.length < config.auth.local.minPasswordLength) return back("short-password");
+      if (password !== String(req.body?.password2 ?? "")) return back("mismatch");
+      const user = await db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash: await hashPassword(password) }, update: { admin: true, passwordHash: await hashPassword(password) } });
+      await db.setupToken.update({ where: { hash: row.hash }, data: { usedAt: new Date() } });
+      await startSession(req, res, user.id, user.name, "/hub/admin");
+    } catch (err) {
+      nextFn(err);
+    }
+  });
+  return r;
+}
+
+/** Sliding sessions: past half its life, a session is extended and its cookie re-issued. */
+export async function refreshSession(req: Request, res: Response, next: NextFunction): Promise<void> {
+  try {
+    const { db, config, keys } = getRuntime();
+    const raw = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims = raw ? verifySessionCookie(raw, keys.sessionCookie, nowS) : null;
+    if (claims && claims.exp - nowS < config.auth.sessionMaxAgeSeconds / 2) {
+      const s = await readSession(db, raw, keys.sessionCookie, new Date());
+      if (s) {
+        const expiresAt = new Date(Date.now() + config.auth.sessionMaxAgeSeconds * 1000);
+        await db.session.update({ where: { id: s.sessionId }, data: { expiresAt, lastSeen: new Date() } });
+        res.append("Set-Cookie", buildSessionCookie({ sid: s.sessionId, user: s.user.name, expiresAt, key: keys.sessionCookie, secure: secure() }));
+      }
+    }
+    next();
+  } catch (err) {
+    next(err);
+  }
+}

@@ -1,0 +1,45 @@
+// Hub-wide HTTP protections applied by the Express entry before Next or any handler runs.
+import type { Request, Response, NextFunction } from "express";
+
+/** Security headers for every hub response. Next's inline runtime scripts need 'unsafe-inline'. */
+export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader(
+    "Content-Security-Policy",
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'; object-src 'none'",
+  );
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("Referrer-Policy", "same-origin");
+  res.setHeader("X-Frame-Options", "SAMEORIGIN");
+  next();
+}
+
+/**
+ * Is this state-changing request same-origin? Browsers send Origin on cross-site POSTs (and on
+ * same-origin fetches); when absent we fall back to Referer. Requests with neither are allowed
+ * only when they carry an API token (scripts), which a cross-site form cannot add.
+ */
+export function isSameOrigin(headers: { origin?: string; referer?: string; host?: string; authorization?: string }, publicUrl: string): boolean {
+  const allowed = new Set<string>([new URL(publicUrl).origin]);
+  if (headers.host) {
+    allowed.add(`http://${headers.host}`);
+    allowed.add(`https://${headers.host}`);
+  }
+  if (headers.origin) return headers.origin !== "null" && allowed.has(headers.origin);
+  if (headers.referer) {
+    try {
+      return allowed.has(new URL(headers.referer).origin);
+    } catch {
+      return false;
+    }
+  }
+  return !!headers.authorization;
+}
+
+export function originCheck(publicUrl: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (["GET", "HEAD", "OPTIONS"].includes(req.method)) return next();
+    const h = req.headers;
+    if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, publicUrl)) return next();
+    res.status(403).json({ status: 403, message: "Cross-site request refused (Origin does not match this hub)." });
+  };
+}

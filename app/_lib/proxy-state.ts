@@ -1,0 +1,41 @@
+// What the proxies need from the hub: the route table, the auth snapshot, token owners, and
+// where their activity reports go. Routes are derived from Server rows, never stored apart.
+import type { Db } from "./db/types";
+import { serverPath } from "./servers/models";
+import { findTokenOwner } from "./auth/api-tokens";
+
+export async function buildRouteTable(db: Db): Promise<Record<string, { target: string; user: string; server_name: string; spawn_id: string }>> {
+  const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
+  const table: Record<string, { target: string; user: string; server_name: string; spawn_id: string }> = {};
+  for (const s of rows) table[serverPath(s.user.name, s.name)] = { target: s.url!, user: s.user.name, server_name: s.name, spawn_id: s.spawnId! };
+  return table;
+}
+
+export async function buildAuthSnapshot(db: Db, now: Date) {
+  const [admins, revoked] = await Promise.all([
+    db.user.findMany({ where: { admin: true }, select: { name: true } }),
+    db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
+  ]);
+  return { admins: admins.map((a) => a.name), revoked_sessions: revoked.map((r) => r.id), shares: {} };
+}
+
+export async function lookupTokenOwner(db: Db, token: string, now: Date) {
+  const owner = await findTokenOwner(db, token, now);
+  return owner ? { user: owner.user.name, admin: owner.user.admin, scopes: owner.scopes } : null;
+}
+
+/** Records activity reported by a proxy: {"/user/alice/": iso-date}. Only moves timestamps forward. */
+export async function recordActivity(db: Db, report: Record<string, string>): Promise<number> {
+  let updated = 0;
+  for (const [path, iso] of Object.entries(report)) {
+    const m = /^\/user\/([^/]+)\/(?:([^/]+)\/)?$/.exec(path);
+    const at = new Date(iso);
+    if (!m || Number.isNaN(at.getTime())) continue;
+    const user = await db.user.findUnique({ where: { name: m[1] } });
+    if (!user) continue;
+    const r = await db.server.updateMany({ where: { userId: user.id, name: m[2] ?? "", OR: [{ lastActivity: null }, { lastActivity: { lt: at } }] }, data: { lastActivity: at } });
+    updated += r.count;
+    await db.user.updateMany({ where: { id: user.id, OR: [{ lastActivity: null }, { lastActivity: { lt: at } }] }, data: { lastActivity: at } });
+  }
+  return updated;
+}

@@ -1,0 +1,36 @@
+// Process-wide singletons shared by the Express entry (app/server.ts) and the Next.js bundle.
+// Next bundles its own copy of our modules, so module-level variables would be duplicated;
+// globalThis is the one object both halves share. The entry calls setRuntime() before Next
+// loads; route handlers and pages call getRuntime().
+import { EventEmitter } from "node:events";
+import type { ResolvedConfig } from "./config/load";
+import type { Db } from "./db/types";
+import type { Logger } from "./log";
+
+export interface HubRuntime {
+  config: ResolvedConfig;
+  db: Db;
+  log: Logger;
+  /** "wake": new work for the spawn worker; "server:<id>": a server's state or progress changed */
+  bus: EventEmitter;
+  /** keys derived from hub.secretKey */
+  keys: { sessionCookie: Buffer };
+}
+
+const KEY = Symbol.for("gyre.hub.runtime");
+type Holder = { [KEY]?: HubRuntime };
+
+export function setRuntime(rt: HubRuntime): void {
+  rt.bus.setMaxListeners(0); // one listener per open progress stream
+  (globalThis as Holder)[KEY] = rt;
+}
+
+export function getRuntime(): HubRuntime {
+  const rt = (globalThis as Holder)[KEY];
+  if (!rt) throw new Error("Gyre hub runtime is not initialised: start the hub with `npm run hub` (app/server.ts), not `next start`.");
+  return rt;
+}
+
+export function hasRuntime(): boolean {
+  return !!(globalThis as Holder)[KEY];
+}

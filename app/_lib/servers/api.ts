@@ -1,0 +1,98 @@
+// Shared bodies of the server routes (default server and named servers behave the same).
+import { getRuntime } from "../runtime";
+import { requireSelfOrAdmin } from "../auth/request-auth";
+import { readJson } from "../http/route";
+import { HttpError } from "../http/errors";
+import { getUserOrThrow, normalizeUsername, validateServerName } from "../users";
+import { requestStart, requestStop } from "./commands";
+import { progressUrl, serverPath } from "./models";
+
+export async function startServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  const name = normalizeUsername(rawUser);
+  await requireSelfOrAdmin(req, name);
+  const server = validateServerName(rawServer);
+  const body = await readJson(req);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "The body must be a JSON object of server options.");
+  const { db } = getRuntime();
+  const user = await getUserOrThrow(db, name);
+  const outcome = await requestStart(db, user.id, server, body as Record<string, unknown>);
+  if (outcome === "already-running") throw new HttpError(400, `${name} already has a server running at ${serverPath(name, server)}`);
+  return Response.json({ status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) }, { status: 202 });
+}
+
+export async function stopServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  const name = normalizeUsername(rawUser);
+  await requireSelfOrAdmin(req, name);
+  const server = validateServerName(rawServer);
+  const { db } = getRuntime();
+  const user = await getUserOrThrow(db, name);
+  const outcome = await requestStop(db, user.id, server);
+  // JupyterHub: 204 when stopped, 202 when the stop is pending.
+  return outcome === "not-running" ? new Response(null, { status: 204 }) : new Response(null, { status: 202 });
+}
+
+/**
+ * Server-Sent Events with the current spawn's progress, JupyterHub's format:
+ * data: {"progress": 50, "message": "…"}; the last event has "ready": true and "url", or "failed": true.
+ */
+export async function progressRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  const name = normalizeUsername(rawUser);
+  await requireSelfOrAdmin(req, name);
+  const serverName = validateServerName(rawServer);
+  const { db, bus } = getRuntime();
+  const user = await getUserOrThrow(db, name);
+  const server = await db.server.findUnique({ where: { userId_name: { userId: user.id, name: serverName } } });
+  if (!server?.spawnId) throw new HttpError(404, `${name} has no server ${serverName ? `"${serverName}" ` : ""}to report on.`);
+  const spawnId = server.spawnId;
+  const url = serverPath(name, serverName);
+  const enc = new TextEncoder();
+  let lastId = 0;
+  let closed = false;
+  let wake: () => void = () => {};
+  const topic = `server:${server.id}`;
+  const onBus = () => wake();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      bus.on(topic, onBus);
+      const send = (obj: object) => controller.enqueue(enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
+      const heartbeat = setInterval(() => !closed && controller.enqueue(enc.encode(": keep-alive\n\n")), 15000);
+      try {
+        while (!closed) {
+          const events = await db.spawnEvent.findMany({ where: { serverId: server.id, spawnId, id: { gt: lastId } }, orderBy: { id: "asc" } });
+          for (const ev of events) {
+            lastId = ev.id;
+            if (ev.kind === "ready") send({ progress: 100, ready: true, message: ev.message, url });
+            else if (ev.kind === "failed") send({ progress: 100, failed: true, message: ev.message });
+            else if (ev.kind === "stopped") send({ progress: 100, failed: true, stopped: true, message: ev.message });
+            else send({ progress: ev.progress, message: ev.message });
+            if (ev.kind !== "progress") closed = true;
+          }
+          if (closed) break;
+          // Wait for a bus notification (same process) or poll (another replica wrote it).
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, 1000);
+            wake = () => {
+              clearTimeout(t);
+              r();
+            };
+          });
+        }
+      } catch (err) {
+        send({ progress: 100, failed: true, message: `Progress stream error: ${(err as Error).message}` });
+      } finally {
+        clearInterval(heartbeat);
+        bus.off(topic, onBus);
+        try {
+          controller.close();
+        } catch {
+          /* client already gone */
+        }
+      }
+    },
+    cancel() {
+      closed = true;
+      wake();
+    },
+  });
+  return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" } });
+}

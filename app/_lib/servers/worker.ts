@@ -1,0 +1,285 @@
+// The spawn worker: hub background work that carries out start/stop requests recorded in the
+// database, polls running servers, and re-adopts servers after a hub restart. It holds no state
+// that the database does not also hold (live Spawner instances are a cache rebuilt from
+// Server.spawnerState), so a restarted hub loses nothing.
+import { userInfo } from "node:os";
+import { deriveServerToken } from "../../../proxy/auth/session-cookie";
+import { createSpawner } from "../../../spawners/registry";
+import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "../../../spawners/types";
+import type { HubRuntime } from "../runtime";
+import type { ProxyClient } from "./proxy-client";
+import { serverPath } from "./models";
+import { probeServer } from "./readiness";
+
+type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["findUnique"]>>>;
+
+class StopRequested extends Error {}
+
+export class SpawnWorker {
+  /** servers this process is starting or stopping right now */
+  private readonly busy = new Map<number, AbortController>();
+  /** live spawners of running servers (a cache; rebuilt from stored state when missing) */
+  private readonly live = new Map<number, Spawner>();
+  private timers: NodeJS.Timeout[] = [];
+  private ticking = false;
+  private again = false;
+  private closed = false;
+
+  constructor(
+    private readonly rt: HubRuntime,
+    private readonly proxy: ProxyClient,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.adoptAll();
+    this.rt.bus.on("wake", this.kick);
+    // The timer is the safety net for requests written by another hub replica.
+    this.timers.push(setInterval(this.kick, 1000));
+    this.timers.push(setInterval(() => void this.pollRunning(), this.rt.config.hub.pollIntervalSeconds * 1000));
+    this.kick();
+  }
+
+  /** Hub shutdown: stop background work, leave user servers running (they are adopted at next start). */
+  close(): void {
+    this.closed = true;
+    this.rt.bus.off("wake", this.kick);
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  private readonly kick = (): void => {
+    if (this.closed) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    this.tick()
+      .catch((err) => this.rt.log.error({ err }, "spawn worker tick failed"))
+      .finally(() => {
+        this.ticking = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  };
+
+  private async tick(): Promise<void> {
+    const { db } = this.rt;
+    for (const s of await db.server.findMany({ where: { state: "pending" } })) {
+      const claimed = await db.server.updateMany({ where: { id: s.id, state: "pending", spawnId: s.spawnId }, data: { state: "starting" } });
+      if (claimed.count === 1) void this.spawn({ ...s, state: "starting" });
+    }
+    for (const s of await db.server.findMany({ where: { state: "stopping" } })) {
+      const spawning = this.busy.get(s.id);
+      if (spawning) spawning.abort(new StopRequested());
+      else void this.stopServer(s);
+    }
+  }
+
+  private async context(s: ServerRow): Promise<SpawnContext> {
+    const { db, config, log } = this.rt;
+    const user = await db.user.findUniqueOrThrow({ where: { id: s.userId }, include: { groups: { include: { group: true } } } });
+    const baseUrl = serverPath(user.name, s.name);
+    const isRoot = process.getuid?.() === 0;
+    const osUser = user.osUser ?? (isRoot ? config.spawner.local.osUserTemplate.replaceAll("{username}", user.name) : userInfo().username);
+    return {
+      user: { name: user.name, osUser, admin: user.admin, groups: user.groups.map((g) => g.group.name) },
+      serverName: s.name,
+      baseUrl,
+      spawnId: s.spawnId!,
+      token: deriveServerToken(config.hub.secretKey, s.spawnId!),
+      hubUrl: `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`,
+      options: JSON.parse(s.options) as JsonObject,
+      env: {
+        DASK_DISTRIBUTED__DASHBOARD__LINK: `${baseUrl}proxy/{port}/status`,
+        GYRE_USER: user.name,
+        GYRE_SERVER_NAME: s.name,
+        GYRE_SERVER_URL: baseUrl,
+      },
+      log: log.child({ user: user.name, server: s.name }),
+    };
+  }
+
+  private async spawnerFor(s: ServerRow): Promise<{ spawner: Spawner; ctx: SpawnContext }> {
+    const ctx = await this.context(s);
+    const spawner = createSpawner(s.spawnerKind, ctx, this.rt.config.spawner);
+    spawner.loadState(JSON.parse(s.spawnerState) as JsonObject);
+    return { spawner, ctx };
+  }
+
+  private async event(serverId: number, spawnId: string, progress: number, message: string, kind = "progress"): Promise<void> {
+    await this.rt.db.spawnEvent.create({ data: { serverId, spawnId, progress: Math.max(0, Math.min(100, Math.round(progress))), message, kind } });
+    this.rt.bus.emit(`server:${serverId}`);
+  }
+
+  private async spawn(s: ServerRow): Promise<void> {
+    const { db, config, log } = this.rt;
+    const abort = new AbortController();
+    this.busy.set(s.id, abort);
+    const spawnId = s.spawnId!;
+    let spawner: Spawner | undefined;
+    let ctx: SpawnContext | undefined;
+    const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: JSON.stringify(spawner!.getState()) } });
+    try {
+      ({ spawner, ctx } = await this.spawnerFor(s));
+      const pump = (async () => {
+        for await (const ev of spawner.progress()) {
+          await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message);
+          await saveState();
+        }
+      })().catch((err) => log.warn({ err }, "progress stream failed"));
+      const deadline = Date.now() + config.hub.startTimeoutSeconds * 1000;
+      const started = await raceAbort(spawner.start(), abort.signal, deadline, `The server did not start within ${config.hub.startTimeoutSeconds} s (hub.startTimeoutSeconds).`);
+      await saveState();
+      await db.server.update({ where: { id: s.id }, data: { url: started.url } });
+      await pump;
+      await this.event(s.id, spawnId, 92, "Waiting for the server to answer");
+      await this.waitReady(spawner, started.url, ctx, abort.signal, deadline);
+      await this.proxy.addRoute(ctx.baseUrl, { target: started.url, user: ctx.user.name, server_name: s.name, spawn_id: spawnId });
+      const now = new Date();
+      const done = await db.server.updateMany({
+        where: { id: s.id, state: "starting", spawnId },
+        data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null },
+      });
+      if (done.count === 0) throw new StopRequested();
+      this.live.set(s.id, spawner);
+      await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+      log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
+    } catch (err) {
+      const stopRequested = err instanceof StopRequested || abort.signal.reason instanceof StopRequested;
+      const reason = stopRequested ? "Stopped before it was ready." : err instanceof SpawnError ? err.message : `Spawn failed: ${(err as Error).message}`;
+      let logTail = err instanceof SpawnError ? err.logTail : undefined;
+      if (!logTail && spawner) logTail = await spawner.logTail(30).catch(() => undefined);
+      if (!stopRequested) log.warn({ server: s.id, reason }, "spawn failed");
+      // Leave nothing half-started: route, process/job, state.
+      if (ctx) await this.proxy.deleteRoute(ctx.baseUrl);
+      if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
+      await db.server.update({
+        where: { id: s.id },
+        data: { state: stopRequested ? "stopped" : "failed", url: null, message: stopRequested ? null : reason, logTail: logTail ?? null, stoppedAt: new Date(), spawnerState: spawner ? JSON.stringify(spawner.getState()) : "{}" },
+      });
+      await this.event(s.id, spawnId, 100, reason, stopRequested ? "stopped" : "failed");
+    } finally {
+      this.busy.delete(s.id);
+    }
+  }
+
+  private async waitReady(spawner: Spawner, url: string, ctx: SpawnContext, signal: AbortSignal, deadline: number): Promise<void> {
+    let lastPoll = 0;
+    for (;;) {
+      if (signal.aborted) throw signal.reason;
+      if (await probeServer(url, ctx.baseUrl, ctx.token)) return;
+      if (Date.now() - lastPoll > 1000) {
+        lastPoll = Date.now();
+        const exit = await spawner.poll();
+        if (exit) throw new SpawnError(`The server exited before it was ready: ${exit.reason}`, await spawner.logTail(30).catch(() => undefined));
+      }
+      if (Date.now() > deadline) throw new SpawnError(`The server did not answer within ${this.rt.config.hub.startTimeoutSeconds} s (hub.startTimeoutSeconds).`);
+      await new Promise((r) => setTimeout(r, this.rt.config.hub.httpProbeIntervalMs));
+    }
+  }
+
+  private async stopServer(s: ServerRow): Promise<void> {
+    const { db, config, log } = this.rt;
+    if (this.busy.has(s.id)) return;
+    const abort = new AbortController();
+    this.busy.set(s.id, abort);
+    try {
+      const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
+      await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
+      await raceAbort(spawner.stop(), abort.signal, Date.now() + config.hub.stopTimeoutSeconds * 1000, `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`);
+      this.live.delete(s.id);
+      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), message: null, spawnerState: JSON.stringify(spawner.getState()) } });
+      await this.event(s.id, s.spawnId ?? "", 100, "Server stopped", "stopped");
+    } catch (err) {
+      log.error({ err, server: s.id }, "stop failed");
+      await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `Stopping failed: ${(err as Error).message}` } });
+      await this.event(s.id, s.spawnId ?? "", 100, `Stopping failed: ${(err as Error).message}`, "failed");
+    } finally {
+      this.busy.delete(s.id);
+    }
+  }
+
+  /** Marks servers that ended on their own (crash, walltime, killed) as stopped, with the reason. */
+  async pollRunning(): Promise<void> {
+    const { db, log } = this.rt;
+    if (this.closed) return;
+    const running = await db.server.findMany({ where: { state: "running" } });
+    await Promise.all(
+      running.map(async (s) => {
+        if (this.busy.has(s.id)) return;
+        try {
+          let spawner = this.live.get(s.id);
+          if (!spawner) {
+            spawner = (await this.spawnerFor(s)).spawner;
+            this.live.set(s.id, spawner);
+          }
+          const exit = await spawner.poll();
+          if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
+        } catch (err) {
+          log.error({ err, server: s.id }, "poll failed");
+        }
+      }),
+    );
+  }
+
+  private async markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
+    const { db } = this.rt;
+    const user = await db.user.findUniqueOrThrow({ where: { id: s.userId } });
+    await this.proxy.deleteRoute(serverPath(user.name, s.name));
+    this.live.delete(s.id);
+    const logTail = await spawner.logTail(30).catch(() => "");
+    const r = await db.server.updateMany({ where: { id: s.id, state: "running" }, data: { state: "stopped", url: null, stoppedAt: new Date(), message: reason, logTail } });
+    if (r.count) await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
+  }
+
+  /** At hub start: adopt servers that are still alive, mark dead ones stopped, resume spawns. */
+  private async adoptAll(): Promise<void> {
+    const { db, log } = this.rt;
+    for (const s of await db.server.findMany({ where: { state: { in: ["running", "starting"] } } })) {
+      try {
+        const { spawner, ctx } = await this.spawnerFor(s);
+        const exit = await spawner.poll();
+        if (s.state === "running") {
+          if (exit) {
+            await this.markGone(s, `The server stopped while the hub was down: ${exit.reason}`, spawner);
+          } else {
+            this.live.set(s.id, spawner);
+            await this.proxy.addRoute(ctx.baseUrl, { target: s.url!, user: ctx.user.name, server_name: s.name, spawn_id: s.spawnId! });
+            log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
+          }
+        } else {
+          // Interrupted mid-spawn: adopt if it came up, otherwise clean up and start it again.
+          if (!exit && s.url && (await probeServer(s.url, ctx.baseUrl, ctx.token))) {
+            await this.proxy.addRoute(ctx.baseUrl, { target: s.url, user: ctx.user.name, server_name: s.name, spawn_id: s.spawnId! });
+            await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
+            this.live.set(s.id, spawner);
+            await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+          } else {
+            await spawner.stop().catch(() => undefined);
+            await db.server.update({ where: { id: s.id }, data: { state: "pending", spawnerState: "{}", url: null } });
+            await this.event(s.id, s.spawnId!, 5, "The hub restarted during the spawn; starting again");
+          }
+        }
+      } catch (err) {
+        log.error({ err, server: s.id }, "could not adopt server");
+        await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` } });
+      }
+    }
+  }
+}
+
+/** Settles with `p`, or rejects on abort or at the deadline (with a user-facing SpawnError). */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal, deadline: number, timeoutMessage: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SpawnError(timeoutMessage)), Math.max(0, deadline - Date.now()));
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    });
+  });
+}

@@ -1,0 +1,42 @@
+// User names and user records.
+import { HttpError } from "./http/errors";
+import type { Db } from "./db/types";
+
+/**
+ * Hub user names: lower case, start with a letter, then letters, digits, "-" or "_", at most 32
+ * characters. The same rule keeps names valid as OS account names (useradd), URL path segments
+ * and Kubernetes label values. Input is trimmed and lower-cased before the check.
+ */
+export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+export const USERNAME_RULE = "a letter first, then up to 31 lower-case letters, digits, '-' or '_'";
+
+/** Server names: like user names but may start with a digit; "proxy" is reserved for dashboards. */
+export const SERVERNAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const RESERVED_SERVER_NAMES = new Set(["proxy", "api", "tree", "notebooks", "edit", "files", "static", "logout", "lab", "terminals", "kernels"]);
+
+export function normalizeUsername(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+/** Returns the normalised name or throws a 400 that says what a valid name looks like. */
+export function validateUsername(raw: unknown): string {
+  if (typeof raw !== "string" || !raw.trim()) throw new HttpError(400, "A user name is required.");
+  const name = normalizeUsername(raw);
+  if (!USERNAME_PATTERN.test(name)) throw new HttpError(400, `Invalid user name "${raw.slice(0, 64)}": use ${USERNAME_RULE}.`);
+  return name;
+}
+
+export function validateServerName(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === "") return "";
+  if (typeof raw !== "string") throw new HttpError(400, "A server name must be a string.");
+  const name = raw.trim().toLowerCase();
+  if (!SERVERNAME_PATTERN.test(name)) throw new HttpError(400, `Invalid server name "${raw.slice(0, 64)}": use up to 32 lower-case letters, digits, '-' or '_'.`);
+  if (RESERVED_SERVER_NAMES.has(name)) throw new HttpError(400, `"${name}" is reserved and cannot be a server name.`);
+  return name;
+}
+
+export async function getUserOrThrow(db: Db, name: string) {
+  const user = await db.user.findUnique({ where: { name } });
+  if (!user) throw new HttpError(404, `No such user: ${name}`);
+  return user;
+}

@@ -1,0 +1,13 @@
+// GET /hub/api/proxy/token-owner – who owns the API token in X-Gyre-Token (404 if none)
+import { getRuntime } from "../../../_lib/runtime";
+import { route } from "../../../_lib/http/route";
+import { requireProxy } from "../../../_lib/auth/request-auth";
+import { lookupTokenOwner } from "../../../_lib/proxy-state";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route(async (req) => {
+  requireProxy(req);
+  const owner = await lookupTokenOwner(getRuntime().db, req.headers.get("x-gyre-token") ?? "", new Date());
+  return owner ? Response.json(owner) : Response.json({ status: 404, message: "Unknown, expired or revoked token." }, { status: 404 });
+});

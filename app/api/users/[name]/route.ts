@@ -1,0 +1,41 @@
+// GET /hub/api/users/[name] – a user model; POST – create (admin); PATCH – change (admin); DELETE – delete (admin)
+import { z } from "zod";
+import { getRuntime } from "../../../_lib/runtime";
+import { route, readJson } from "../../../_lib/http/route";
+import { requireAdmin, requireSelfOrAdmin } from "../../../_lib/auth/request-auth";
+import { getUserModel } from "../../../_lib/users-query";
+import { createUsers, deleteUser, updateUser } from "../../../_lib/user-admin";
+import { normalizeUsername } from "../../../_lib/users";
+
+export const dynamic = "force-dynamic";
+type P = { name: string };
+
+export const GET = route<P>(async (req, { params }) => {
+  const name = normalizeUsername((await params).name);
+  await requireSelfOrAdmin(req, name);
+  return Response.json(await getUserModel(getRuntime().db, name, new URL(req.url).searchParams.get("include_stopped_servers") !== null));
+});
+
+const Create = z.object({ admin: z.boolean().default(false), password: z.string().optional() }).strict();
+
+export const POST = route<P>(async (req, { params }) => {
+  await requireAdmin(req);
+  const body = Create.parse(await readJson(req));
+  const [user] = await createUsers(getRuntime().db, [(await params).name], body);
+  return Response.json(user, { status: 201 });
+});
+
+const Patch = z.object({ admin: z.boolean().optional(), password: z.string().optional() }).strict();
+
+export const PATCH = route<P>(async (req, { params }) => {
+  const actor = await requireAdmin(req);
+  const body = Patch.parse(await readJson(req));
+  return Response.json(await updateUser(getRuntime().db, normalizeUsername((await params).name), body, actor.user.name));
+});
+
+export const DELETE = route<P>(async (req, { params }) => {
+  const actor = await requireAdmin(req);
+  const outcome = await deleteUser(getRuntime().db, normalizeUsername((await params).name), actor.user.name);
+  if (outcome === "stopping") return Response.json({ status: 400, message: "The user's servers are stopping; delete again once they have stopped." }, { status: 400 });
+  return new Response(null, { status: 204 });
+});

@@ -1,0 +1,7 @@
+// GET /hub/api/users/[name]/server/progress – spawn progress of the default server (event stream)
+import { route } from "../../../../../_lib/http/route";
+import { progressRoute } from "../../../../../_lib/servers/api";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route<{ name: string }>(async (req, { params }) => progressRoute(req, (await params).name, undefined));

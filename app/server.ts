@@ -1,0 +1,83 @@
+// The hub process: config → database → Express (security, auth form posts) → Next.js (pages and
+// REST API under /hub) → background services. See docs/decisions.md, "Hub process".
+import { EventEmitter } from "node:events";
+import { fileURLToPath } from "node:url";
+import { dirname, resolve } from "node:path";
+import express, { type Request, type Response, type NextFunction } from "express";
+import next from "next";
+import { loadConfig, ConfigError } from "./_lib/config/load";
+import { createLogger } from "./_lib/log";
+import { openDatabase } from "./_lib/db/open";
+import { applyMigrations } from "./_lib/db/migrate";
+import { setRuntime, type HubRuntime } from "./_lib/runtime";
+import { deriveKey } from "../proxy/auth/session-cookie";
+import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
+import { securityHeaders, originCheck } from "./_lib/http/security";
+import { authRouter, refreshSession } from "./_lib/http/auth-routes";
+import { ProxyClient } from "./_lib/servers/proxy-client";
+import { SpawnWorker } from "./_lib/servers/worker";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gyre hub: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.hub.logLevel);
+  const { db, provider } = await openDatabase(config.hub.databaseUrl);
+  const applied = await applyMigrations(db, provider, ROOT);
+  if (applied.length) log.info({ applied }, "applied database migrations");
+
+  const rt: HubRuntime = { config, db, log, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  setRuntime(rt);
+  await ensureInitialAdmin(db, config, log);
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
+  app.use(securityHeaders);
+  app.use(originCheck(config.hub.publicUrl));
+  app.use(refreshSession);
+  app.use(authRouter());
+  app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
+
+  const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
+  await nextApp.prepare();
+  const handle = nextApp.getRequestHandler();
+  app.use((req, res) => handle(req, res));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    log.error({ err }, "request failed");
+    if (!res.headersSent) res.status(500).json({ status: 500, message: "Internal error; the hub's log has the details." });
+  });
+
+  const server = app.listen(config.hub.port, config.hub.bindHost);
+  await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
+  log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");
+
+  const proxy = new ProxyClient([`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`], config.proxy.authToken, log);
+  const worker = new SpawnWorker(rt, proxy);
+  await worker.start();
+
+  const shutdown = (signal: string) => {
+    // User servers keep running; the next hub start adopts them.
+    log.info({ signal }, "hub shutting down (user servers keep running)");
+    worker.close();
+    server.close();
+    server.closeAllConnections();
+    void db.$disconnect().finally(() => process.exit(0));
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  process.stderr.write(`gyre hub: failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

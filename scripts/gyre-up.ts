@@ -1,0 +1,61 @@
+// `npm start`: validates the configuration, then runs the hub and the proxy side by side and
+// prints the URL. Ctrl-C stops both (user servers keep running; the next start adopts them).
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dirname, resolve } from "node:path";
+import { loadConfig, ConfigError } from "../app/_lib/config/load";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+
+async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with status ${child.exitCode}`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000), redirect: "manual" });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${ms / 1000} s`);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gyre: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const children: ChildProcess[] = [];
+  const stop = (code: number) => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+    setTimeout(() => process.exit(code), 500).unref();
+  };
+  process.once("SIGINT", () => stop(0));
+  process.once("SIGTERM", () => stop(0));
+
+  const hub = spawn(TSX, [resolve(ROOT, "app/server.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  children.push(hub);
+  const proxy = spawn(TSX, [resolve(ROOT, "proxy/main.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  children.push(proxy);
+  for (const c of children) c.once("exit", (code) => { if (code !== 0 && code !== null) { process.stderr.write(`gyre: a component exited with status ${code}; stopping.\n`); stop(1); } });
+
+  const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;
+  await waitFor(`${hubUrl}/hub/api`, 120_000, hub);
+  await waitFor(`${config.hub.publicUrl}/hub/api`, 60_000, proxy);
+  process.stdout.write(`\n  Gyre is running: ${config.hub.publicUrl}/hub/\n\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`gyre: ${(err as Error).message}\n`);
+  process.exit(1);
+});

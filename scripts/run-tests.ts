@@ -1,0 +1,70 @@
+// `npm test` and friends. Suites:
+//   unit         *.test.ts beside the code (no external processes)
+//   integration  *.int.test.ts (real Jupyter servers, real PostgreSQL, real proxies)
+//   hpc          *.hpc.test.ts (real Grid Engine and Slurm; set up by scripts/setup-*.sh)
+//   e2e          Playwright in Debian's Chromium (e2e/)
+//   all          everything CI runs, in that order
+// Prints one closing line "N passed, N failed" over all suites.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const ROOT = process.cwd();
+const SKIP_DIRS = new Set(["node_modules", ".next", ".git", "data", "test-results", "playwright-report", "charts"]);
+
+function find(dir: string, pred: (f: string) => boolean, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    if (SKIP_DIRS.has(name) || name.startsWith(".")) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) find(p, pred, out);
+    else if (pred(name)) out.push(relative(ROOT, p));
+  }
+  return out.sort();
+}
+
+const isInt = (f: string) => f.endsWith(".int.test.ts");
+const isHpc = (f: string) => f.endsWith(".hpc.test.ts");
+const isUnit = (f: string) => f.endsWith(".test.ts") && !isInt(f) && !isHpc(f);
+
+const totals = { passed: 0, failed: 0 };
+
+function runNodeTests(label: string, files: string[], concurrency: number): boolean {
+  if (!files.length) {
+    console.error(`${label}: no test files found`);
+    totals.failed++;
+    return false;
+  }
+  console.log(`\n=== ${label}: ${files.length} files ===`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files], {
+    stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+  });
+  process.stdout.write(r.stdout);
+  const pass = Number(/ℹ pass (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  const fail = Number(/ℹ fail (\d+)/.exec(r.stdout)?.[1] ?? (r.status === 0 ? 0 : 1));
+  totals.passed += pass;
+  totals.failed += fail || (r.status === 0 ? 0 : 1);
+  return r.status === 0;
+}
+
+function runE2e(): boolean {
+  console.log("\n=== e2e (Playwright, Chromium) ===");
+  const r = spawnSync("npx", ["playwright", "test", "--reporter=list"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  process.stdout.write(r.stdout);
+  totals.passed += Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? 0);
+  totals.failed += Number(/(\d+) failed/.exec(r.stdout)?.[1] ?? 0) + Number(/(\d+) flaky/.exec(r.stdout)?.[1] ?? 0);
+  if (r.status !== 0 && !/(\d+) failed/.test(r.stdout)) totals.failed++;
+  return r.status === 0;
+}
+
+const suite = process.argv[2] ?? "all";
+let ok = true;
+if (suite === "unit" || suite === "all") ok = runNodeTests("unit", find(ROOT, isUnit), 2) && ok;
+if (suite === "integration" || suite === "all") ok = runNodeTests("integration", find(ROOT, isInt), 1) && ok;
+if (suite === "hpc" || suite === "all") ok = runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1) && ok;
+if (suite === "e2e" || suite === "all") ok = runE2e() && ok;
+if (!["unit", "integration", "hpc", "e2e", "all"].includes(suite)) {
+  console.error(`unknown suite ${suite}`);
+  process.exit(2);
+}
+console.log(`\n${totals.passed} passed, ${totals.failed} failed`);
+process.exit(ok && totals.failed === 0 ? 0 : 1);
