@@ -6,15 +6,15 @@ export const buttonClass = {
   primary: `${BUTTON_BASE} bg-sky-700 text-white hover:bg-sky-800`,
   secondary: `${BUTTON_BASE} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100`,
   danger: `${BUTTON_BASE} border border-red-300 bg-white text-red-700 hover:bg-red-50`,
-  small: "inline-flex items-center rounded border border-slate-300 bg-white px-2 py-1 text-xs font-medium text-slate-800 hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-60",
+  small: "inline-flex items-center whitespace-nowrap rounded border border-slate-300 bg-white px-2 py-1 text-xs font-medium text-slate-800 hover:bg-slate-100 disabled:cursor-not-allowed disabled:opacity-60",
   smallDanger: "inline-flex items-center rounded border border-red-300 bg-white px-2 py-1 text-xs font-medium text-red-700 hover:bg-red-50 disabled:cursor-not-allowed disabled:opacity-60",
 };
 
 export const inputClass = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-600";
 export const labelClass = "block text-sm font-medium text-slate-700";
 
-export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
-  return <section className={`rounded-lg border border-slate-200 bg-white p-6 shadow-sm ${className}`}>{children}</section>;
+export function Card({ children, className = "", padded = true }: { children: ReactNode; className?: string; padded?: boolean }) {
+  return <section className={`rounded-lg border border-slate-200 bg-white shadow-sm ${padded ? "p-6" : ""} ${className}`}>{children}</section>;
 }
 
 export function Notice({ kind, children, testId }: { kind: "error" | "info" | "success"; children: ReactNode; testId?: string }) {

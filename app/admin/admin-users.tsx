@@ -71,7 +71,7 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
         {!error && info && <Notice kind="success" testId="admin-info">{info}</Notice>}
       </div>
 
-      <Card className="overflow-x-auto p-0">
+      <Card padded={false} className="overflow-x-auto">
         <table className="w-full min-w-[44rem] text-left text-sm" data-testid="users-table">
           <caption className="sr-only">Users</caption>
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
@@ -98,18 +98,23 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                     {self && <span className="ml-1 text-xs font-normal text-slate-500">(you)</span>}
                   </th>
                   <td className="px-4 py-3">
-                    <button
-                      type="button"
-                      data-testid={`toggle-admin-${u.name}`}
-                      aria-pressed={u.admin}
-                      aria-label={u.admin ? `Remove admin rights from ${u.name}` : `Make ${u.name} an admin`}
-                      disabled={busy !== null || (self && u.admin)}
-                      title={self && u.admin ? "You cannot remove your own admin rights." : undefined}
-                      onClick={() => act(`admin:${u.name}`, userPath(u.name), "PATCH", { admin: !u.admin }, u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`)}
-                      className={buttonClass.small}
-                    >
-                      {u.admin ? "Admin ✓" : "User"}
-                    </button>
+                    <div className="flex items-center gap-2">
+                      <span data-testid={`admin-flag-${u.name}`} className={u.admin ? "font-medium text-slate-900" : "text-slate-500"}>
+                        {u.admin ? "Yes" : "No"}
+                      </span>
+                      {!(self && u.admin) && (
+                        <button
+                          type="button"
+                          data-testid={`toggle-admin-${u.name}`}
+                          aria-label={u.admin ? `Remove admin rights from ${u.name}` : `Make ${u.name} an admin`}
+                          disabled={busy !== null}
+                          onClick={() => act(`admin:${u.name}`, userPath(u.name), "PATCH", { admin: !u.admin }, u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`)}
+                          className={buttonClass.small}
+                        >
+                          {u.admin ? "Revoke" : "Make admin"}
+                        </button>
+                      )}
+                    </div>
                   </td>
                   <td className="px-4 py-3">
                     <StateBadge state={state} testId={`server-state-${u.name}`} />
@@ -165,14 +170,14 @@ function AddUserForm({ onAdd, busy, minPasswordLength }: { onAdd: (name: string,
   return (
     <Card>
       <h2 className="text-lg font-semibold">Add a user</h2>
-      <form onSubmit={submit} data-testid="add-user-form" className="mt-4 flex flex-wrap items-end gap-4">
-        <div className="min-w-[12rem] flex-1">
+      <form onSubmit={submit} data-testid="add-user-form" className="mt-4 grid items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]">
+        <div>
           <label htmlFor="new-user-name" className={labelClass}>
             User name
           </label>
           <input id="new-user-name" name="username" required value={name} onChange={(e) => setName(e.target.value)} autoCapitalize="none" spellCheck={false} autoComplete="off" className={inputClass} />
         </div>
-        <div className="min-w-[12rem] flex-1">
+        <div>
           <label htmlFor="new-user-password" className={labelClass}>
             Password
           </label>
@@ -181,13 +186,13 @@ function AddUserForm({ onAdd, busy, minPasswordLength }: { onAdd: (name: string,
             At least {minPasswordLength} characters; leave empty for users who sign in another way.
           </p>
         </div>
-        <div className="flex items-center gap-2 pb-7">
+        <div className="flex items-center gap-2 sm:mt-8">
           <input id="new-user-admin" name="admin" type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} className="h-4 w-4 rounded border-slate-300" />
           <label htmlFor="new-user-admin" className="text-sm text-slate-700">
             Admin
           </label>
         </div>
-        <div className="pb-6">
+        <div className="sm:mt-6">
           <button type="submit" data-testid="add-user-submit" disabled={busy} className={buttonClass.primary}>
             {busy ? "Adding…" : "Add user"}
           </button>

@@ -2,6 +2,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { requireCurrentUser } from "../../_lib/auth/current-user";
+import { getRuntime } from "../../_lib/runtime";
 import { PageFrame } from "../../_components/page-frame";
 import { Card, Notice } from "../../_components/ui";
 import { firstParam, type SearchParams } from "../../_components/search-params";
@@ -26,6 +27,11 @@ export default async function SpawnPendingPage({ params, searchParams }: Props) 
   const target = next?.startsWith(url) ? next : `${url}tree`;
 
   if (t.allowed && t.row?.state === "running") await redirectTo(target);
+  // A spawn that already ended (e.g. failed fast) will not stream again: show what it recorded.
+  const past =
+    t.row?.spawnId && t.row.state !== "pending" && t.row.state !== "starting"
+      ? await getRuntime().db.spawnEvent.findMany({ where: { serverId: t.row.id, spawnId: t.row.spawnId }, orderBy: { id: "asc" }, select: { progress: true, message: true } })
+      : [];
 
   return (
     <PageFrame user={viewer}>
@@ -52,6 +58,7 @@ export default async function SpawnPendingPage({ params, searchParams }: Props) 
             initialState={t.row?.state ?? "stopped"}
             initialMessage={t.row?.message ?? null}
             initialLog={t.row?.logTail ?? null}
+            initialEvents={past.map((e) => ({ progress: e.progress, message: e.message }))}
           />
         )}
       </Card>

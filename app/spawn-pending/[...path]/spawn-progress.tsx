@@ -29,6 +29,7 @@ export interface SpawnProgressProps {
   initialState: string;
   initialMessage: string | null;
   initialLog: string | null;
+  initialEvents: { progress: number; message: string }[];
 }
 
 function initialPhase(state: string): Phase {
@@ -42,7 +43,7 @@ export function SpawnProgress(props: SpawnProgressProps) {
   const { user, server, own, csrf, target } = props;
   const [phase, setPhase] = useState<Phase>(initialPhase(props.initialState));
   const [progress, setProgress] = useState(0);
-  const [events, setEvents] = useState<{ progress: number; message: string }[]>([]);
+  const [events, setEvents] = useState<{ progress: number; message: string }[]>(props.initialEvents);
   const [reason, setReason] = useState<string | null>(props.initialMessage);
   const [log, setLog] = useState<string | null>(props.initialLog);
   const [actionError, setActionError] = useState("");
