@@ -16,6 +16,7 @@ import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
 import { SpawnWorker } from "./_lib/servers/worker";
+import { listSpawnerKinds } from "../spawners/registry";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -29,6 +30,10 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw err;
+  }
+  if (!listSpawnerKinds().includes(config.spawner.kind)) {
+    process.stderr.write(`gyre hub: Invalid configuration: spawner.kind "${config.spawner.kind}" is not available in this build (available: ${listSpawnerKinds().join(", ")}).\n`);
+    process.exit(2);
   }
   const log = createLogger(config.hub.logLevel);
   const { db, provider } = await openDatabase(config.hub.databaseUrl);

@@ -43,14 +43,22 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => stop(0));
   process.once("SIGTERM", () => stop(0));
 
+  const watch = (c: ChildProcess, name: string) =>
+    c.once("exit", (code) => {
+      if (code !== 0 && code !== null) {
+        process.stderr.write(`gyre: the ${name} exited with status ${code}; stopping.\n`);
+        stop(1);
+      }
+    });
+  // Hub first: the proxy loads its route table from the hub before it listens.
   const hub = spawn(TSX, [resolve(ROOT, "app/server.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
   children.push(hub);
-  const proxy = spawn(TSX, [resolve(ROOT, "proxy/main.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
-  children.push(proxy);
-  for (const c of children) c.once("exit", (code) => { if (code !== 0 && code !== null) { process.stderr.write(`gyre: a component exited with status ${code}; stopping.\n`); stop(1); } });
-
+  watch(hub, "hub");
   const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;
   await waitFor(`${hubUrl}/hub/api`, 120_000, hub);
+  const proxy = spawn(TSX, [resolve(ROOT, "proxy/main.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  children.push(proxy);
+  watch(proxy, "proxy");
   await waitFor(`${config.hub.publicUrl}/hub/api`, 60_000, proxy);
   process.stdout.write(`\n  Gyre is running: ${config.hub.publicUrl}/hub/\n\n`);
 }

@@ -3,6 +3,7 @@
 import type { GyreConfig } from "../app/_lib/config/schema";
 import type { SpawnContext, Spawner, SpawnerFactory } from "./types";
 import { localSpawnerFactory } from "./local";
+import { batchSpawnerFactory } from "./batch";
 
 /** The `spawner:` section of the resolved config; each factory gets `config[kind]`. */
 export type GyreSpawnerConfig = GyreConfig["spawner"];
@@ -10,6 +11,7 @@ export type GyreSpawnerConfig = GyreConfig["spawner"];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each factory has its own config type
 const BUILT_IN: SpawnerFactory<any>[] = [
   localSpawnerFactory,
+  batchSpawnerFactory,
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

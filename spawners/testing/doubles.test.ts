@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSpawner, listSpawnerKinds, registerSpawner, type GyreSpawnerConfig } from "../registry";
-import { localSpawnerConfigSchema } from "../local/config";
+import { spawnerSectionSchema } from "../../app/_lib/config/schema";
 import { SpawnError, type ProgressEvent, type Spawner } from "../types";
 import { failingSpawnerFactory, makeTestSpawnContext, neverStartsSpawnerFactory, slowSpawnerFactory } from "./index";
 
-const config: GyreSpawnerConfig = { kind: "local", local: { ...localSpawnerConfigSchema.parse({}), logDir: "/tmp/gyre-test-logs" } };
+const parsed = spawnerSectionSchema.parse({});
+const config: GyreSpawnerConfig = { ...parsed, local: { ...parsed.local, logDir: "/tmp/gyre-test-logs" } };
 registerSpawner(slowSpawnerFactory({ startDelayMs: 50, readyDelayMs: 150 }));
 registerSpawner(neverStartsSpawnerFactory());
 registerSpawner(failingSpawnerFactory({ reason: "boom", logTail: "line1\nline2" }));

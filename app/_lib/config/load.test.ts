@@ -35,3 +35,8 @@ test("a wrong option is refused with a message naming it", () => {
   assert.throws(() => parseConfig({}, { GYRE_SPAWNER__KIND: "slurmm" }, null), /spawner\.kind/);
   assert.throws(() => parseConfig([1], {}, "x.yaml"), /mapping of sections/);
 });
+
+test("the GitHub client secret is refused in the config file but accepted from the environment", () => {
+  assert.throws(() => parseConfig({ auth: { github: { clientSecret: "x" } } }, {}, "gyre.yaml"), /auth\.github\.clientSecret must not be written in gyre\.yaml/);
+  assert.equal(parseConfig({ auth: { github: { enabled: true } } }, { GYRE_AUTH__GITHUB__CLIENT_SECRET: "s3" }, null).auth.github.clientSecret, "s3");
+});

@@ -70,6 +70,10 @@ export function parseConfig(fileData: unknown, env: Record<string, string | unde
   if (fileData !== null && fileData !== undefined && (typeof fileData !== "object" || Array.isArray(fileData))) {
     throw new ConfigError(`Invalid configuration: ${source} must contain a mapping of sections (hub:, proxy:, auth:, spawner:).`);
   }
+  const gh = ((fileData as { auth?: { github?: Record<string, unknown> } } | null)?.auth?.github) ?? {};
+  if (typeof gh === "object" && gh && "clientSecret" in gh) {
+    throw new ConfigError(`Invalid configuration: auth.github.clientSecret must not be written in ${source ?? "the config file"}; use auth.github.clientSecretFile or the GYRE_AUTH__GITHUB__CLIENT_SECRET environment variable.`);
+  }
   const merged = applyEnvOverrides((fileData as Record<string, unknown>) ?? {}, env);
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source));

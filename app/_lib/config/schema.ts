@@ -3,6 +3,8 @@
 import { z } from "zod";
 import { proxyConfigSchema } from "../../../proxy/config";
 import { localSpawnerConfigSchema } from "../../../spawners/local/config";
+import { batchSpawnerConfigSchema } from "../../../spawners/batch/config";
+import { kubernetesSpawnerConfigSchema } from "../../../spawners/kubernetes/config";
 
 export const hubSectionSchema = z
   .object({
@@ -32,9 +34,32 @@ export const localAuthSchema = z
   })
   .strict();
 
+const orgTeam = z.string().regex(/^[A-Za-z0-9-]+:[A-Za-z0-9_.-]+$/, 'must be "org:team-slug"');
+const ghName = z.string().regex(/^[A-Za-z0-9-]{1,39}$/, "must be a GitHub login or organisation name");
+
+export const githubAuthSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe("Log in with GitHub (OAuth web flow through passport-github2)."),
+    clientId: z.string().optional().describe("OAuth app client id (GitHub → Settings → Developer settings → OAuth Apps)."),
+    clientSecret: z.string().optional().describe("OAuth app client secret: ONLY through GYRE_AUTH__GITHUB__CLIENT_SECRET; refused in the config file."),
+    clientSecretFile: z.string().optional().describe("File holding the client secret (e.g. a mounted Kubernetes Secret)."),
+    callbackUrl: z.string().url().optional().describe("Authorization callback URL registered with the OAuth app. Default: <hub.publicUrl>/hub/oauth_callback."),
+    enterpriseUrl: z.string().url().optional().describe("GitHub Enterprise Server base URL, e.g. https://github.example.org (web flow at <url>/login/oauth/*, REST API at <url>/api/v3). Unset: github.com."),
+    allowedUsers: z.array(ghName).default([]).describe("GitHub logins allowed to log in."),
+    allowedOrganizations: z.array(ghName).default([]).describe("Members of these organisations may log in (needs the read:org scope, requested automatically)."),
+    allowedTeams: z.array(orgTeam).default([]).describe('Members of these teams may log in, as "org:team-slug".'),
+    adminUsers: z.array(ghName).default([]).describe("GitHub logins that are hub admins."),
+    adminTeams: z.array(orgTeam).default([]).describe('Members of these teams are hub admins, as "org:team-slug".'),
+    linkLocalAccounts: z.boolean().default(false).describe("Let a GitHub login take over the local account of the same (lower-cased) name. Off: such a login is refused."),
+    osUserMapFile: z.string().optional().describe('HPC: a file of "github-login os-account" lines mapping GitHub logins to OS accounts.'),
+    osUserPattern: z.string().optional().describe('HPC: OS account from a pattern, e.g. "gh-{login}" (used when the map file has no entry).'),
+  })
+  .strict();
+
 export const authSectionSchema = z
   .object({
     local: localAuthSchema.default(localAuthSchema.parse({})),
+    github: githubAuthSchema.default(githubAuthSchema.parse({})),
     sessionMaxAgeSeconds: z.number().int().positive().default(14 * 24 * 3600).describe("Session lifetime; refreshed (sliding) while the user is active."),
     loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name and per client address within loginWindowSeconds."),
     loginWindowSeconds: z.number().int().positive().default(300).describe("Window of the failed-login rate limit."),
@@ -50,8 +75,20 @@ export const authSectionSchema = z
 
 export const spawnerSectionSchema = z
   .object({
-    kind: z.enum(["local"]).default("local").describe("Spawner for new servers: local (processes on the hub host)."),
+    kind: z.enum(["local", "batch", "kubernetes"]).default("local").describe("Spawner for new servers: local (processes on the hub host), batch (HPC jobs via qsub/sbatch/bsub), kubernetes (pods)."),
     local: localSpawnerConfigSchema.default(localSpawnerConfigSchema.parse({})),
+    batch: batchSpawnerConfigSchema.default(batchSpawnerConfigSchema.parse({})),
+    kubernetes: kubernetesSpawnerConfigSchema.default(kubernetesSpawnerConfigSchema.parse({})),
+  })
+  .strict();
+
+export const cullingSectionSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe("Stop servers that have been idle (no proxied activity) for timeoutSeconds."),
+    timeoutSeconds: z.number().int().positive().default(3600).describe("Idle time after which a server is stopped."),
+    everySeconds: z.number().int().positive().default(300).describe("How often the culler looks."),
+    maxAgeSeconds: z.number().int().nonnegative().default(0).describe("Stop servers older than this even if active (0: no limit)."),
+    removeUsers: z.boolean().default(false).describe("Also delete users without servers who have been inactive for timeoutSeconds (never admins)."),
   })
   .strict();
 
@@ -61,6 +98,7 @@ export const configSchema = z
     proxy: proxyConfigSchema.default(proxyConfigSchema.parse({})),
     auth: authSectionSchema.default(authSectionSchema.parse({})),
     spawner: spawnerSectionSchema.default(spawnerSectionSchema.parse({})),
+    culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
   })
   .strict();
 

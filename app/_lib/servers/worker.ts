@@ -134,7 +134,7 @@ export class SpawnWorker {
       await saveState();
       await db.server.update({ where: { id: s.id }, data: { url: started.url } });
       await pump;
-      await this.event(s.id, spawnId, 92, "Waiting for the server to answer");
+      await this.event(s.id, spawnId, 92, "Checking the server with its token");
       await this.waitReady(spawner, started.url, ctx, abort.signal, deadline);
       await this.proxy.addRoute(ctx.baseUrl, { target: started.url, user: ctx.user.name, server_name: s.name, spawn_id: spawnId });
       const now = new Date();
