@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const applied = await applyMigrations(db, provider, ROOT);
   if (applied.length) log.info({ applied }, "applied database migrations");
 
-  const rt: HubRuntime = { config, db, log, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  const proxy = new ProxyClient([`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`], config.proxy.authToken, log);
+  const rt: HubRuntime = { config, db, log, proxy, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
   setRuntime(rt);
   await ensureInitialAdmin(db, config, log);
 
@@ -66,7 +67,6 @@ async function main(): Promise<void> {
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
   log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");
 
-  const proxy = new ProxyClient([`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`], config.proxy.authToken, log);
   const worker = new SpawnWorker(rt, proxy);
   await worker.start();
 

@@ -39,3 +39,14 @@ export async function recordActivity(db: Db, report: Record<string, string>): Pr
   }
   return updated;
 }
+
+/**
+ * Re-pushes the route of a running server. The spawn page calls it when the proxy sent someone
+ * there although the hub thinks the server runs (a proxy that missed a push and has not synced
+ * yet), so the redirect back cannot loop.
+ */
+export async function ensureRoute(db: Db, proxy: { addRoute(path: string, data: { target: string; user: string; server_name: string; spawn_id: string }): Promise<void> }, user: string, server: string): Promise<void> {
+  const u = await db.user.findUnique({ where: { name: user } });
+  const s = u && (await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } } }));
+  if (s?.state === "running" && s.url && s.spawnId) await proxy.addRoute(serverPath(user, server), { target: s.url, user, server_name: server, spawn_id: s.spawnId });
+}

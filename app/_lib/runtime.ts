@@ -6,6 +6,7 @@ import { EventEmitter } from "node:events";
 import type { ResolvedConfig } from "./config/load";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
+import type { ProxyClient } from "./servers/proxy-client";
 
 export interface HubRuntime {
   config: ResolvedConfig;
@@ -13,6 +14,8 @@ export interface HubRuntime {
   log: Logger;
   /** "wake": new work for the spawn worker; "server:<id>": a server's state or progress changed */
   bus: EventEmitter;
+  /** pushes route changes to the proxies */
+  proxy: ProxyClient;
   /** keys derived from hub.secretKey */
   keys: { sessionCookie: Buffer };
 }

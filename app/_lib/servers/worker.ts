@@ -16,8 +16,10 @@ type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["find
 class StopRequested extends Error {}
 
 export class SpawnWorker {
-  /** servers this process is starting or stopping right now */
-  private readonly busy = new Map<number, AbortController>();
+  /** servers this process is starting right now (abort = a stop was requested meanwhile) */
+  private readonly spawning = new Map<number, AbortController>();
+  /** servers this process is stopping right now */
+  private readonly stopping = new Set<number>();
   /** live spawners of running servers (a cache; rebuilt from stored state when missing) */
   private readonly live = new Map<number, Spawner>();
   private timers: NodeJS.Timeout[] = [];
@@ -71,9 +73,9 @@ export class SpawnWorker {
       if (claimed.count === 1) void this.spawn({ ...s, state: "starting" });
     }
     for (const s of await db.server.findMany({ where: { state: "stopping" } })) {
-      const spawning = this.busy.get(s.id);
-      if (spawning) spawning.abort(new StopRequested());
-      else void this.stopServer(s);
+      const spawn = this.spawning.get(s.id);
+      if (spawn) spawn.abort(new StopRequested());
+      else if (!this.stopping.has(s.id)) void this.stopServer(s);
     }
   }
 
@@ -116,7 +118,7 @@ export class SpawnWorker {
   private async spawn(s: ServerRow): Promise<void> {
     const { db, config, log } = this.rt;
     const abort = new AbortController();
-    this.busy.set(s.id, abort);
+    this.spawning.set(s.id, abort);
     const spawnId = s.spawnId!;
     let spawner: Spawner | undefined;
     let ctx: SpawnContext | undefined;
@@ -161,7 +163,7 @@ export class SpawnWorker {
       });
       await this.event(s.id, spawnId, 100, reason, stopRequested ? "stopped" : "failed");
     } finally {
-      this.busy.delete(s.id);
+      this.spawning.delete(s.id);
     }
   }
 
@@ -182,9 +184,9 @@ export class SpawnWorker {
 
   private async stopServer(s: ServerRow): Promise<void> {
     const { db, config, log } = this.rt;
-    if (this.busy.has(s.id)) return;
+    if (this.stopping.has(s.id) || this.spawning.has(s.id)) return;
+    this.stopping.add(s.id);
     const abort = new AbortController();
-    this.busy.set(s.id, abort);
     try {
       const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
       await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
@@ -197,7 +199,7 @@ export class SpawnWorker {
       await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `Stopping failed: ${(err as Error).message}` } });
       await this.event(s.id, s.spawnId ?? "", 100, `Stopping failed: ${(err as Error).message}`, "failed");
     } finally {
-      this.busy.delete(s.id);
+      this.stopping.delete(s.id);
     }
   }
 
@@ -208,7 +210,7 @@ export class SpawnWorker {
     const running = await db.server.findMany({ where: { state: "running" } });
     await Promise.all(
       running.map(async (s) => {
-        if (this.busy.has(s.id)) return;
+        if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
         try {
           let spawner = this.live.get(s.id);
           if (!spawner) {

@@ -6,6 +6,8 @@ import { PageFrame } from "../../_components/page-frame";
 import { Card, Notice } from "../../_components/ui";
 import { firstParam, type SearchParams } from "../../_components/search-params";
 import { redirectTo, safeNextPath } from "../../_components/redirect-to";
+import { getRuntime } from "../../_lib/runtime";
+import { ensureRoute } from "../../_lib/proxy-state";
 import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
 import { serverPublicPath, spawnPendingPath } from "../../_components/hub-fetch";
 import { StartButton } from "./start-button";
@@ -27,7 +29,11 @@ export default async function SpawnPage({ params, searchParams }: Props) {
   const own = t.user === viewer.name;
   const label = t.server ? `server "${t.server}"` : "server";
 
-  if (t.allowed && t.row?.state === "running") await redirectTo(nextForServer ?? `${url}tree`);
+  if (t.allowed && t.row?.state === "running") {
+    const { db, proxy } = getRuntime();
+    await ensureRoute(db, proxy, t.user, t.server);
+    await redirectTo(nextForServer ?? `${url}tree`);
+  }
   if (t.allowed && (t.row?.state === "pending" || t.row?.state === "starting")) {
     await redirectTo(`/hub${spawnPendingPath(t.user, t.server)}${nextForServer ? `?next=${encodeURIComponent(nextForServer)}` : ""}`);
   }

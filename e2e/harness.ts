@@ -1,0 +1,214 @@
+// Starts a real Gyre (hub + proxy as separate processes, fresh data directory, local spawner with
+// real Jupyter servers) for one spec file, and offers the helpers the specs share.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { mkdtempSync, openSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { randomBytes, createHash } from "node:crypto";
+import Database from "better-sqlite3";
+import { expect, type Page } from "@playwright/test";
+
+const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+
+export const ADMIN = { name: "admin", password: "admin-password-e2e" };
+
+export interface Gyre {
+  /** public URL (the proxy), e.g. http://127.0.0.1:7700 */
+  url: string;
+  hubUrl: string;
+  proxyApiUrl: string;
+  dataDir: string;
+  env: Record<string, string>;
+  /** combined stdout/stderr of hub and proxy so far */
+  logs(): string;
+  startHub(): Promise<void>;
+  startProxy(): Promise<void>;
+  /** SIGKILL (default) or SIGTERM the hub / proxy process */
+  killHub(signal?: NodeJS.Signals): Promise<void>;
+  killProxy(signal?: NodeJS.Signals): Promise<void>;
+  /** an API token for `user`, written straight into the database (test shortcut) */
+  token(user: string): string;
+  /** fetch against the public URL with the user's API token */
+  api(user: string, path: string, init?: RequestInit): Promise<Response>;
+  /** stops every server through the API, then hub and proxy */
+  stop(): Promise<void>;
+}
+
+export interface GyreOptions {
+  /** proxy port; hub = +1, proxy API = +2 */
+  basePort: number;
+  env?: Record<string, string>;
+  /** create the initial admin from env (default true); false → first-run setup link */
+  initialAdmin?: boolean;
+}
+
+async function waitHttp(url: string, ms: number, proc: () => ChildProcess | undefined, what: string, logs: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const p = proc();
+    if (p && p.exitCode !== null) throw new Error(`${what} exited with ${p.exitCode}:\n${logs().slice(-3000)}`);
+    try {
+      const r = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > end) throw new Error(`${what} did not come up at ${url}:\n${logs().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+const children = new Set<ChildProcess>();
+// Children must not outlive the test worker (a stale hub on a test port would answer for the next run).
+process.once("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", () => reject(new Error(`port ${port} is busy: a Gyre from an earlier run may still be running (pkill -f app/server.ts)`)));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve()));
+  });
+}
+
+export async function startGyre(opts: GyreOptions): Promise<Gyre> {
+  for (const p of [opts.basePort, opts.basePort + 1, opts.basePort + 2]) await assertPortFree(p);
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-e2e-"));
+  const port = opts.basePort;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/root",
+    LANG: "C.UTF-8",
+    GYRE_HUB__DATA_DIR: dataDir,
+    GYRE_HUB__PORT: String(port + 1),
+    GYRE_PROXY__PORT: String(port),
+    GYRE_PROXY__API_PORT: String(port + 2),
+    GYRE_PROXY__HUB_URL: `http://127.0.0.1:${port + 1}`,
+    GYRE_PROXY__AUTH_SYNC_SECONDS: "1",
+    GYRE_HUB__LOG_LEVEL: "info",
+    GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
+    ...(opts.initialAdmin === false ? {} : { GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name, GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password }),
+    ...opts.env,
+  };
+  const logFile = join(dataDir, "gyre.log");
+  const out = openSync(logFile, "a");
+  let hub: ChildProcess | undefined;
+  let proxy: ChildProcess | undefined;
+  const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+  const url = `http://127.0.0.1:${port}`;
+  const hubUrl = `http://127.0.0.1:${port + 1}`;
+  const tokens = new Map<string, string>();
+
+  const g: Gyre = {
+    url,
+    hubUrl,
+    proxyApiUrl: `http://127.0.0.1:${port + 2}`,
+    dataDir,
+    env,
+    logs,
+    async startHub() {
+      const child = spawn(TSX, [join(ROOT, "app/server.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      children.add(child);
+      hub = child;
+      await waitHttp(`${hubUrl}/hub/api`, 90_000, () => hub, "hub", logs);
+    },
+    async startProxy() {
+      const child = spawn(TSX, [join(ROOT, "proxy/main.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      children.add(child);
+      proxy = child;
+      await waitHttp(`${url}/_chp_healthz`, 30_000, () => proxy, "proxy", logs);
+    },
+    async killHub(signal = "SIGKILL") {
+      await kill(hub, signal);
+    },
+    async killProxy(signal = "SIGKILL") {
+      await kill(proxy, signal);
+    },
+    token(user: string) {
+      const known = tokens.get(user);
+      if (known) return known;
+      const db = new Database(join(dataDir, "gyre.db"));
+      try {
+        const row = db.prepare("SELECT id FROM User WHERE name = ?").get(user) as { id: number } | undefined;
+        if (!row) throw new Error(`no user ${user} yet`);
+        const token = randomBytes(32).toString("base64url");
+        db.prepare("INSERT INTO ApiToken (userId, prefix, hash, note, scopes, createdAt) VALUES (?, ?, ?, 'e2e', '', ?)").run(
+          row.id, token.slice(0, 8), createHash("sha256").update(token).digest("hex"), new Date().toISOString(),
+        );
+        tokens.set(user, token);
+        return token;
+      } finally {
+        db.close();
+      }
+    },
+    api(user, path, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `token ${g.token(user)}`);
+      if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
+      return fetch(`${url}${path}`, { ...init, headers, redirect: "manual" });
+    },
+    async stop() {
+      try {
+        if (hub && hub.exitCode === null && proxy && proxy.exitCode === null) {
+          const users = (await (await g.api(ADMIN.name, "/hub/api/users")).json()) as { name: string; servers: Record<string, unknown> }[];
+          for (const u of users) for (const s of Object.keys(u.servers)) await g.api(ADMIN.name, `/hub/api/users/${u.name}/${s ? `servers/${s}` : "server"}`, { method: "DELETE" });
+          const end = Date.now() + 30_000;
+          while (Date.now() < end) {
+            const left = (await (await g.api(ADMIN.name, "/hub/api/users?state=active")).json()) as unknown[];
+            if (!left.length) break;
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        }
+      } finally {
+        await kill(proxy, "SIGTERM");
+        await kill(hub, "SIGTERM");
+      }
+    },
+  };
+  await g.startHub();
+  await g.startProxy();
+  return g;
+}
+
+async function kill(p: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once("exit", r));
+  p.kill(signal);
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+  if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+}
+
+/** Logs in through the login page. */
+export async function login(page: Page, g: Gyre, name: string, password: string): Promise<void> {
+  await page.goto(`${g.url}/hub/login`);
+  await page.getByLabel(/user ?name/i).fill(name);
+  await page.getByLabel(/password/i).fill(password);
+  await page.getByTestId("login-submit").click();
+  await expect(page.getByTestId("current-user")).toContainText(name);
+}
+
+/** Starts `user`'s default server through the API and waits until it is ready. */
+export async function startServerViaApi(g: Gyre, user: string, body: object = {}): Promise<void> {
+  const r = await g.api(user, `/hub/api/users/${user}/server`, { method: "POST", body: JSON.stringify(body) });
+  if (r.status !== 202 && r.status !== 201) throw new Error(`start failed: ${r.status} ${await r.text()}`);
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const m = (await (await g.api(user, `/hub/api/users/${user}`)).json()) as { servers: Record<string, { ready: boolean; state: string; message: string | null }> };
+    const s = m.servers[""];
+    if (s?.ready) return;
+    if (s && s.state === "failed") throw new Error(`spawn failed: ${s.message}`);
+    if (Date.now() > end) throw new Error("server did not become ready");
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Creates a local user through the REST API as admin. */
+export async function createUser(g: Gyre, name: string, password: string, admin = false): Promise<void> {
+  const r = await g.api(ADMIN.name, `/hub/api/users/${name}`, { method: "POST", body: JSON.stringify({ password, admin }) });
+  if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${await r.text()}`);
+}
