@@ -1,5 +1,5 @@
 // The proxy's calls to the hub (docs/decisions.md "Proxy ↔ hub"), all with the proxy token.
-import type { AuthSnapshot } from "./auth/access";
+import { tokenAllowsServerAccess, type AuthSnapshot } from "./auth/access";
 
 /** What GET /hub/api/proxy/token-owner says about an API token. */
 export interface TokenOwner {
@@ -52,7 +52,10 @@ export class HubClient {
     }
     const b = (await res.json()) as Partial<TokenOwner>;
     if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
-    return { user: b.user, admin: b.admin === true, scopes: Array.isArray(b.scopes) ? b.scopes : undefined };
+    const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
+    // A token without "access:servers" (or "inherit") is, for the proxy, no credential at all.
+    if (!tokenAllowsServerAccess(scopes)) return null;
+    return { user: b.user, admin: b.admin === true, scopes };
   }
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */

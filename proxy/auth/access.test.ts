@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken } from "./access";
+import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken, tokenAllowsServerAccess } from "./access";
 
 test("owner and admins are allowed, others forbidden, nobody anonymous", () => {
   assert.equal(decideAccess({ user: "alice", admin: false, via: "cookie" }, "alice"), "allow");
@@ -42,4 +42,17 @@ test("API tokens come from the Authorization header only", () => {
   assert.equal(readApiToken("bearer  abc "), "abc");
   assert.equal(readApiToken("Basic abc"), null);
   assert.equal(readApiToken(undefined), null);
+});
+
+test("API token scopes that reach user servers (table-driven)", () => {
+  const cases: Array<[scopes: string[] | undefined, ok: boolean]> = [
+    [undefined, true],
+    [["inherit"], true],
+    [["access:servers"], true],
+    [["servers", "access:servers"], true],
+    [["servers"], false],
+    [["read:users", "tokens"], false],
+    [[], false],
+  ];
+  for (const [scopes, ok] of cases) assert.equal(tokenAllowsServerAccess(scopes), ok, JSON.stringify(scopes));
 });

@@ -27,6 +27,15 @@ export function decideAccess(identity: Identity | null, owner: string): AccessDe
 }
 
 /**
+ * May an API token with these scopes (as the hub's token-owner answer lists them, already
+ * expanded) reach user servers? Only "inherit" and "access:servers" allow it; a hub too old to
+ * send scopes (undefined) is trusted as before.
+ */
+export function tokenAllowsServerAccess(scopes: readonly string[] | undefined): boolean {
+  return scopes === undefined || scopes.includes("inherit") || scopes.includes("access:servers");
+}
+
+/**
  * Token injection turns off Jupyter's own XSRF and Origin checks (lab §3.4), so the proxy does
  * them: a WebSocket upgrade or a non-GET/HEAD request whose Origin is present must come from the
  * proxy's own origin, http(s)://<Host>. Requests without Origin (scripts) pass.
