@@ -160,3 +160,16 @@ function wsHandshake(url: string, headers: Record<string, string>): Promise<numb
     ws.on("error", () => resolve(-1));
   });
 }
+
+test("the idle culler stops a server nobody uses and tells its owner why", async () => {
+  const c = await startGyre({ basePort: 7730, env: { GYRE_CULLING__ENABLED: "true", GYRE_CULLING__TIMEOUT_SECONDS: "4", GYRE_CULLING__EVERY_SECONDS: "1" } });
+  try {
+    await startServerViaApi(c, ADMIN.name);
+    await expect
+      .poll(async () => ((await (await c.api(ADMIN.name, `/hub/api/users/${ADMIN.name}?include_stopped_servers`)).json()) as { servers: Record<string, { state: string; message: string | null }> }).servers[""], { timeout: 30_000 })
+      .toMatchObject({ state: "stopped", message: "Stopped after 4 s without activity." });
+    expect(serverPids(ADMIN.name).length).toBe(0);
+  } finally {
+    await c.stop();
+  }
+});

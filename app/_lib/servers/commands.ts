@@ -4,11 +4,19 @@ import { randomBytes } from "node:crypto";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import type { Db } from "../db/types";
+import { validateSpawnOptions } from "../../../spawners/spawn-options";
+import { SpawnOptionsError } from "../../../spawners/types";
 
 export type StartOutcome = "requested" | "already-pending" | "already-running";
 
+/**
+ * Records a start request (state=pending) and wakes the spawn worker. `options` (the spawn form /
+ * JSON body) are validated by the configured spawner first: bad ones are a 400 naming the field,
+ * and nothing is written.
+ */
 export async function requestStart(db: Db, userId: number, serverName: string, options: Record<string, unknown>, now = new Date()): Promise<StartOutcome> {
   const { config, bus } = getRuntime();
+  options = await checkSpawnOptions(db, userId, options);
   const existing = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
   if (existing?.state === "running") return "already-running";
   if (existing && ["pending", "starting"].includes(existing.state)) return "already-pending";
@@ -44,10 +52,22 @@ export async function requestStop(db: Db, userId: number, serverName: string): P
   const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
   if (!s || !["pending", "starting", "running", "stopping"].includes(s.state)) return "not-running";
   if (s.state !== "stopping") {
-    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping" } });
+    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: null } });
     if (r.count === 0) return requestStop(db, userId, serverName); // raced with the worker: re-read
   }
   bus.emit("wake");
   bus.emit(`server:${s.id}`);
   return "requested";
+}
+
+/** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */
+async function checkSpawnOptions(db: Db, userId: number, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { config } = getRuntime();
+  const user = await db.user.findUniqueOrThrow({ where: { id: userId }, include: { groups: { include: { group: true } } } });
+  try {
+    return validateSpawnOptions(config.spawner.kind, config.spawner, { name: user.name, admin: user.admin, groups: user.groups.map((g) => g.group.name) }, raw);
+  } catch (err) {
+    if (err instanceof SpawnOptionsError) throw new HttpError(400, err.message);
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@
 import { userInfo } from "node:os";
 import { deriveServerToken } from "../../../proxy/auth/session-cookie";
 import { createSpawner } from "../../../spawners/registry";
+import { reconcileKubernetesPods } from "../../../spawners/kubernetes";
 import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "../../../spawners/types";
 import type { HubRuntime } from "../runtime";
 import type { ProxyClient } from "./proxy-client";
@@ -131,13 +132,18 @@ export class SpawnWorker {
           await saveState();
         }
       })().catch((err) => log.warn({ err }, "progress stream failed"));
-      const deadline = Date.now() + config.hub.startTimeoutSeconds * 1000;
-      const started = await raceAbort(spawner.start(), abort.signal, deadline, `The server did not start within ${config.hub.startTimeoutSeconds} s (hub.startTimeoutSeconds).`);
+      // --- start timeout: the spawner may own it (Spawner.startTimeoutSeconds; batch jobs wait in
+      // queues for hours, batchspawner#88); the readiness check after start() stays the hub's.
+      const owned = spawner.startTimeoutSeconds ? spawner.startTimeoutSeconds() : undefined;
+      const startLimit = owned === undefined ? config.hub.startTimeoutSeconds : owned;
+      const deadline = startLimit === null ? Infinity : Date.now() + startLimit * 1000;
+      const started = await raceAbort(spawner.start(), abort.signal, deadline, `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`);
+      const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
       await saveState();
       await db.server.update({ where: { id: s.id }, data: { url: started.url } });
       await pump;
       await this.event(s.id, spawnId, 92, "Checking the server with its token");
-      await this.waitReady(spawner, started.url, ctx, abort.signal, deadline);
+      await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
       await this.proxy.addRoute(ctx.baseUrl, { target: started.url, user: ctx.user.name, server_name: s.name, spawn_id: spawnId });
       const now = new Date();
       const done = await db.server.updateMany({
@@ -192,8 +198,9 @@ export class SpawnWorker {
       await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
       await raceAbort(spawner.stop(), abort.signal, Date.now() + config.hub.stopTimeoutSeconds * 1000, `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`);
       this.live.delete(s.id);
-      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), message: null, spawnerState: JSON.stringify(spawner.getState()) } });
-      await this.event(s.id, s.spawnId ?? "", 100, "Server stopped", "stopped");
+      // Keep `message`: a stop by the culler or an admin carries its reason to the user.
+      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: JSON.stringify(spawner.getState()) } });
+      await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
       await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `Stopping failed: ${(err as Error).message}` } });
@@ -269,13 +276,25 @@ export class SpawnWorker {
         await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` } });
       }
     }
+
+    // --- Kubernetes (issue 6): delete user pods whose server is no longer alive -----------------
+    // Pods outlive the hub. One whose spawn id is not that of a server in a live state was left by
+    // a server that stopped or failed while the hub was down (or by a failed cleanup). Running
+    // servers were adopted above: loadState() + poll() read the spawner's shared watch.
+    if (this.rt.config.spawner.kind === "kubernetes") {
+      const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true } });
+      await reconcileKubernetesPods({ config: this.rt.config.spawner.kubernetes, keepSpawnIds: alive.map((s) => s.spawnId!), log }).catch((err) =>
+        log.error({ err }, "could not clean up leftover kubernetes pods"),
+      );
+    }
   }
 }
 
 /** Settles with `p`, or rejects on abort or at the deadline (with a user-facing SpawnError). */
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal, deadline: number, timeoutMessage: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SpawnError(timeoutMessage)), Math.max(0, deadline - Date.now()));
+    // deadline Infinity = no limit (setTimeout would fire at once for delays above 2^31-1 ms)
+    const timer = Number.isFinite(deadline) ? setTimeout(() => reject(new SpawnError(timeoutMessage)), Math.max(0, deadline - Date.now())) : undefined;
     const onAbort = () => reject(signal.reason);
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
