@@ -81,6 +81,13 @@ export interface Spawner {
   progress(): AsyncIterable<ProgressEvent>;
   /** last lines of the server's log, for the error page of a failed spawn ("" if none) */
   logTail(lines?: number): Promise<string>;
+  /**
+   * How long the hub may wait for start() to resolve. Omitted: the hub's `hub.startTimeoutSeconds`.
+   * A number: that many seconds instead. null: the spawner enforces its own limits (a batch job may
+   * wait in a queue for hours; killing it after the hub's two minutes is batchspawner#88), and the
+   * hub only limits the readiness check that follows, to `hub.startTimeoutSeconds`.
+   */
+  startTimeoutSeconds?(): number | null;
 }
 
 /** A failure whose message is safe and useful to show the user. */
@@ -95,7 +102,60 @@ export class SpawnError extends Error {
 }
 
 /** What a spawner module exports; registered by one line in spawners/registry.ts. */
-export interface SpawnerFactory<Config = unknown> {
+export interface SpawnerFactory<Config = unknown> extends SpawnOptionsProvider<Config> {
   kind: string;
   create(ctx: SpawnContext, config: Config): Spawner;
+}
+
+// -- Spawn form ------------------------------------------------------------------------------
+// A spawner that lets users choose (profiles, resources within admin bounds) describes its form as
+// plain data; the hub's /hub/spawn page renders it and the REST API validates a start request with
+// the same spawner before anything is written. Both functions are pure (no I/O), so the Next
+// bundle can import them through spawners/spawn-options.ts without pulling in a spawner's clients.
+
+/** Who is filling in the form (restricts profiles and bounds). */
+export type SpawnFormUser = Pick<SpawnUser, "name" | "admin" | "groups">;
+
+/** One admin-defined choice, e.g. "1 core, 2 h, debug queue". */
+export interface SpawnProfileChoice {
+  /** value sent as options.profile */
+  name: string;
+  /** what users see */
+  display: string;
+  /** one line of detail under the display text ("" if none) */
+  description: string;
+}
+
+/** A field the user may change within bounds; absent from the request = the profile's value. */
+export type SpawnFormField =
+  | { kind: "choice"; name: string; label: string; choices: string[]; help?: string }
+  | { kind: "integer"; name: string; label: string; min: number; max: number; step?: number; unit?: string; help?: string };
+
+/** Serialisable description of a spawner's form; `null` from describeOptions means "no form". */
+export interface SpawnOptionsForm {
+  profiles: SpawnProfileChoice[];
+  /** value of the preselected profile */
+  defaultProfile: string;
+  fields: SpawnFormField[];
+}
+
+export interface SpawnOptionsProvider<Config = unknown> {
+  /** The form for `user`, or null when this spawner (so configured) offers no choices. */
+  describeOptions?(config: Config, user: SpawnFormUser): SpawnOptionsForm | null;
+  /**
+   * Validate what a user sent (JSON body of a start request) and return the options to store in
+   * Server.options. Throws SpawnOptionsError naming the offending field.
+   */
+  validateOptions?(config: Config, user: SpawnFormUser, raw: unknown): JsonObject;
+}
+
+/** Bad spawn options; the message names the field and is safe to show (the API answers 400). */
+export class SpawnOptionsError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = "SpawnOptionsError";
+  }
 }

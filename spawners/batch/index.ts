@@ -4,10 +4,12 @@ import type { SpawnerFactory } from "../types";
 import type { BatchCallbackChannel } from "./callback";
 import type { BatchSpawnerConfig } from "./config";
 import { BatchSpawner, type BatchSpawnerDeps } from "./spawner";
+import { batchSpawnOptions } from "./options-form";
 
 export { batchSpawnerConfigSchema, buildOptionsSchema, listProfilesFor, type BatchSpawnerConfig } from "./config";
 export { HttpCallbackReceiver, parseCallbackBody, checkAuthorization, hashSecret, type BatchCallbackChannel } from "./callback";
 export { BatchSpawner } from "./spawner";
+export { describeBatchOptions, validateBatchOptions, batchSpawnOptions } from "./options-form";
 export { BatchPoller, getSharedPoller } from "./poller";
 export { DIALECTS, SCHEDULER_KINDS } from "./dialects/index";
 
@@ -15,6 +17,7 @@ export { DIALECTS, SCHEDULER_KINDS } from "./dialects/index";
 export function makeBatchSpawnerFactory(deps: BatchSpawnerDeps | (() => BatchSpawnerDeps)): SpawnerFactory<BatchSpawnerConfig> {
   return {
     kind: "batch",
+    ...batchSpawnOptions,
     create: (ctx, config) => new BatchSpawner(ctx, config, typeof deps === "function" ? deps() : deps),
   };
 }

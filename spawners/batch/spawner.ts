@@ -67,6 +67,15 @@ export class BatchSpawner implements Spawner {
     this.poller = deps.poller ?? getSharedPoller(this.dialect, this.run, { intervalMs: config.pollIntervalSeconds * 1000, queryPrefix: config.queryPrefix });
   }
 
+  /**
+   * null: this spawner enforces its own limits, queuedTimeoutSeconds while the job waits in the
+   * queue and startingTimeoutSeconds once it runs, so the hub's start timeout never kills a job
+   * that is merely queued (batchspawner#88).
+   */
+  startTimeoutSeconds(): number | null {
+    return null;
+  }
+
   /** The job id once submitted (tests, admin pages). */
   get jobId(): string | null {
     return this.state?.jobId ?? null;
