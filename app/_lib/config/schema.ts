@@ -10,6 +10,7 @@ export const hubSectionSchema = z
   .object({
     bindHost: z.string().default("127.0.0.1").describe("Address the hub listens on. Browsers reach the hub through the proxy, so keep it private."),
     port: z.number().int().min(1).max(65535).default(8081).describe("Hub port (the proxy forwards /hub/* here)."),
+    callbackUrl: z.string().url().optional().describe("Hub URL that batch jobs call back (POST <callbackUrl>/hub/api/batch/callback with host and port); must be reachable from compute nodes, e.g. http://login1.cluster:8081. Default: http://<hub.bindHost>:<hub.port>."),
     publicUrl: z.string().url().optional().describe("The URL users type, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port>. Cookies are Secure when it is https."),
     dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
     databaseUrl: z

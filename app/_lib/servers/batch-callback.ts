@@ -1,0 +1,97 @@
+// The hub's side of the batch spawner's callback (spawners/batch/callback.ts): a job POSTs its
+// host and port to /hub/api/batch/callback with a per-spawn secret. The secret is stored hashed in
+// the BatchCallback table, so the endpoint works on any hub replica and after a hub restart; the
+// spawn worker that waits learns of the call through the runtime bus (same process) or by reading
+// the table (another replica took the call).
+import { randomBytes } from "node:crypto";
+import type { EventEmitter } from "node:events";
+import { checkAuthorization, hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "../../../spawners/batch/callback";
+import type { Db } from "../db/types";
+
+/** Bus topic announcing that the job of `spawnId` called back. */
+export const callbackTopic = (spawnId: string): string => `batch-callback:${spawnId}`;
+
+/** Path of the endpoint (under the hub's base URL). */
+export const BATCH_CALLBACK_PATH = "/hub/api/batch/callback";
+
+/** The URL jobs call: `hub.callbackUrl`, else the hub's own address (0.0.0.0 → 127.0.0.1). */
+export function batchCallbackUrl(hub: { callbackUrl?: string; bindHost: string; port: number }): string {
+  const base = hub.callbackUrl ?? `http://${hub.bindHost === "0.0.0.0" ? "127.0.0.1" : hub.bindHost.includes(":") ? `[${hub.bindHost}]` : hub.bindHost}:${hub.port}`;
+  return `${base.replace(/\/+$/, "")}${BATCH_CALLBACK_PATH}`;
+}
+
+/** BatchCallbackChannel over the database; one per hub process (app/server.ts sets it). */
+export class DbBatchCallbackChannel implements BatchCallbackChannel {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventEmitter,
+    readonly url: string,
+    /** how often wait() re-reads the table when no bus event arrives (other replicas) */
+    private readonly pollMs = 1000,
+  ) {}
+
+  async register(spawnId: string): Promise<string> {
+    const secret = randomBytes(32).toString("base64url");
+    const secretHash = hashSecret(secret).toString("hex");
+    // upsert: a spawn resumed after a hub restart keeps its spawn id and gets a new secret
+    await this.db.batchCallback.upsert({
+      where: { spawnId },
+      create: { spawnId, secretHash },
+      update: { secretHash, host: null, port: null, receivedAt: null, createdAt: new Date() },
+    });
+    return secret;
+  }
+
+  async wait(spawnId: string, signal: AbortSignal): Promise<CallbackAddress> {
+    const topic = callbackTopic(spawnId);
+    for (;;) {
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+      const row = await this.db.batchCallback.findUnique({ where: { spawnId } });
+      if (!row) throw new Error(`spawn ${spawnId} is not registered`);
+      // the table has no job id column; the spawner checks the address against its own job id
+      if (row.receivedAt && row.host && row.port) return { host: row.host, port: row.port, jobId: "" };
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.bus.off(topic, done);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.pollMs);
+        this.bus.on(topic, done);
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
+  }
+
+  release(spawnId: string): void {
+    // fire and forget (the contract is synchronous); a row left behind only costs a 410 later
+    void this.db.batchCallback.deleteMany({ where: { spawnId } }).catch(() => undefined);
+  }
+}
+
+export interface CallbackOutcome {
+  status: 200 | 400 | 403 | 410;
+  message: string;
+}
+
+/**
+ * Handle one callback: 400 malformed body, 410 unknown or finished spawn (released: the job should
+ * exit), 403 wrong secret, 200 recorded (repeats while the spawn waits are accepted: the job retries
+ * when a response is lost).
+ */
+export async function acceptBatchCallback(db: Db, bus: EventEmitter, authorization: string | undefined, body: unknown): Promise<CallbackOutcome> {
+  let cb;
+  try {
+    cb = parseCallbackBody(body);
+  } catch (err) {
+    return { status: 400, message: (err as Error).message };
+  }
+  const row = await db.batchCallback.findUnique({ where: { spawnId: cb.spawnId } });
+  if (!row) return { status: 410, message: "unknown or finished spawn" };
+  if (!checkAuthorization(authorization, Buffer.from(row.secretHash, "hex"))) return { status: 403, message: "bad token" };
+  const r = await db.batchCallback.updateMany({ where: { spawnId: cb.spawnId, secretHash: row.secretHash }, data: { host: cb.host, port: cb.port, receivedAt: new Date() } });
+  if (r.count === 0) return { status: 410, message: "unknown or finished spawn" };
+  bus.emit(callbackTopic(cb.spawnId));
+  return { status: 200, message: "ok" };
+}
