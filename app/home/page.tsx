@@ -7,6 +7,7 @@ import { Card, Notice, StateBadge } from "../_components/ui";
 import { firstParam, type SearchParams } from "../_components/search-params";
 import { serverPublicPath } from "../_components/hub-fetch";
 import { ServerPanel } from "./server-panel";
+import { getSpawnForm } from "../_lib/servers/spawn-form";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Home" };
@@ -17,6 +18,8 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   const servers = await getRuntime().db.server.findMany({ where: { userId: user.id }, orderBy: { name: "asc" } });
   const def = servers.find((s) => s.name === "");
   const named = servers.filter((s) => s.name !== "");
+  // A spawner with choices (profiles, bounds): Start leads to the spawn form instead of starting.
+  const hasForm = !!(await getSpawnForm(getRuntime().db, getRuntime().config, user.name, ""));
   return (
     <PageFrame user={user}>
       <div className="space-y-6">
@@ -25,7 +28,7 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
           <h1 className="text-xl font-semibold">Your server</h1>
           <p className="mt-1 text-sm text-slate-600">A Jupyter server of your own, reachable at {serverPublicPath(user.name, "")}.</p>
           <div className="mt-5">
-            <ServerPanel user={user.name} server="" state={def?.state ?? "stopped"} message={def?.message ?? null} logTail={def?.logTail ?? null} csrf={user.csrfToken} />
+            <ServerPanel user={user.name} server="" state={def?.state ?? "stopped"} message={def?.message ?? null} logTail={def?.logTail ?? null} csrf={user.csrfToken} startWithForm={hasForm} />
           </div>
         </Card>
         {named.length > 0 && (

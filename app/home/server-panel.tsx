@@ -14,6 +14,8 @@ export interface ServerPanelProps {
   message: string | null;
   logTail: string | null;
   csrf: string;
+  /** the spawner offers choices: Start opens the spawn form (/hub/spawn/<user>) */
+  startWithForm?: boolean;
 }
 
 function statusText(state: string, message: string | null): string {
@@ -32,7 +34,7 @@ function statusText(state: string, message: string | null): string {
   }
 }
 
-export function ServerPanel({ user, server, state, message, logTail, csrf }: ServerPanelProps) {
+export function ServerPanel({ user, server, state, message, logTail, csrf, startWithForm = false }: ServerPanelProps) {
   const router = useRouter();
   const refresh = useCallback(() => router.refresh(), [router]);
   const { stop, waitUntilGone, stopping, error: stopError } = useStopServer({ user, server, csrf, onStopped: refresh });
@@ -73,7 +75,12 @@ export function ServerPanel({ user, server, state, message, logTail, csrf }: Ser
       </div>
       {error && <Notice kind="error" testId="server-error">{error}</Notice>}
       <div className="flex flex-wrap items-center gap-3">
-        {canStart && (
+        {canStart && startWithForm && (
+          <Link href={`/spawn/${encodeURIComponent(user)}${server ? `/${encodeURIComponent(server)}` : ""}`} data-testid="start-server" className={buttonClass.primary}>
+            Start my server…
+          </Link>
+        )}
+        {canStart && !startWithForm && (
           <button type="button" data-testid="start-server" onClick={start} disabled={starting} className={buttonClass.primary}>
             {starting ? "Starting…" : "Start my server"}
           </button>

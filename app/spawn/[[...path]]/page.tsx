@@ -11,6 +11,8 @@ import { ensureRoute } from "../../_lib/proxy-state";
 import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
 import { serverPublicPath, spawnPendingPath } from "../../_components/hub-fetch";
 import { StartButton } from "./start-button";
+import { SpawnOptionsFormView } from "../../_components/spawn-options-form";
+import { getSpawnForm } from "../../_lib/servers/spawn-form";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Start server" };
@@ -37,6 +39,10 @@ export default async function SpawnPage({ params, searchParams }: Props) {
   if (t.allowed && (t.row?.state === "pending" || t.row?.state === "starting")) {
     await redirectTo(`/hub${spawnPendingPath(t.user, t.server)}${nextForServer ? `?next=${encodeURIComponent(nextForServer)}` : ""}`);
   }
+
+  // The spawner's form (profiles, bounded fields) for the server's owner, when it offers choices.
+  const formView = t.allowed ? await getSpawnForm(getRuntime().db, getRuntime().config, t.user, t.server) : null;
+  const startLabel = own ? `Start my ${label}` : `Start ${t.user}'s ${label}`;
 
   return (
     <PageFrame user={viewer}>
@@ -68,12 +74,21 @@ export default async function SpawnPage({ params, searchParams }: Props) {
                 <Notice kind="error">The last start failed: {t.row.message}</Notice>
               </div>
             )}
-            <div className="mt-6 flex flex-wrap items-center gap-4">
-              <StartButton user={t.user} server={t.server} csrf={viewer.csrfToken} next={nextForServer} label={own ? `Start my ${label}` : `Start ${t.user}'s ${label}`} />
-              <Link href="/home" className="text-sm text-sky-700 underline">
-                Back to home
-              </Link>
-            </div>
+            {formView ? (
+              <div className="mt-6 space-y-4">
+                <SpawnOptionsFormView user={t.user} server={t.server} csrf={viewer.csrfToken} next={nextForServer} label={startLabel} form={formView.form} last={formView.last} />
+                <Link href="/home" className="block text-sm text-sky-700 underline">
+                  Back to home
+                </Link>
+              </div>
+            ) : (
+              <div className="mt-6 flex flex-wrap items-center gap-4">
+                <StartButton user={t.user} server={t.server} csrf={viewer.csrfToken} next={nextForServer} label={startLabel} />
+                <Link href="/home" className="text-sm text-sky-700 underline">
+                  Back to home
+                </Link>
+              </div>
+            )}
           </>
         )}
       </Card>
