@@ -110,6 +110,16 @@ test.describe("accounts and API", () => {
     expect(dora.servers).toEqual({});
   });
 
+  test("/hub/user-redirect/ sends whoever is signed in to their own server, and anonymous users to the login page first", async ({ page }) => {
+    const anon = await fetch(`${g.url}/hub/user-redirect/tree/data?x=1`, { redirect: "manual" });
+    expect(anon.status).toBe(302);
+    expect(anon.headers.get("location")).toBe(`${g.url}/hub/login?next=${encodeURIComponent("/hub/user-redirect/tree/data?x=1")}`);
+    await login(page, g, "eve", "eve-password-12");
+    const r = await page.request.get(`${g.url}/hub/user-redirect/tree/data?x=1`, { maxRedirects: 0 });
+    expect(r.status()).toBe(302);
+    expect(r.headers()["location"]).toBe(`${g.url}/user/eve/tree/data?x=1`);
+  });
+
   test("cookie-authenticated state changes need the CSRF token and a same-origin request", async ({ page }) => {
     await login(page, g, "dora", "dora-password-12");
     // Same origin, but without X-Gyre-CSRF: refused.
