@@ -4,6 +4,8 @@ import Link from "next/link";
 export interface HeaderUser {
   name: string;
   admin: boolean;
+  /** the session's CSRF token: with it, "Log out" is a POST form (see auth-routes.ts) */
+  csrfToken?: string;
 }
 
 export function SiteHeader({ user }: { user?: HeaderUser | null }) {
@@ -18,6 +20,9 @@ export function SiteHeader({ user }: { user?: HeaderUser | null }) {
           <nav aria-label="Main" className="flex items-center gap-4 text-sm">
             <Link href="/home" className="text-slate-700 hover:text-sky-700 hover:underline">
               Home
+            </Link>
+            <Link href="/token" className="text-slate-700 hover:text-sky-700 hover:underline">
+              Tokens
             </Link>
             {user.admin && (
               <Link href="/admin" className="text-slate-700 hover:text-sky-700 hover:underline">
@@ -35,9 +40,18 @@ export function SiteHeader({ user }: { user?: HeaderUser | null }) {
               </strong>
             </span>
             {/* A full page load: /hub/logout is an Express route, not a Next page. */}
-            <a href="/hub/logout" data-testid="logout-link" className="rounded border border-slate-300 px-2.5 py-1 text-slate-700 hover:bg-slate-100">
-              Log out
-            </a>
+            {user.csrfToken ? (
+              <form method="post" action="/hub/logout">
+                <input type="hidden" name="_csrf" value={user.csrfToken} />
+                <button type="submit" data-testid="logout-link" className="rounded border border-slate-300 px-2.5 py-1 text-slate-700 hover:bg-slate-100">
+                  Log out
+                </button>
+              </form>
+            ) : (
+              <a href="/hub/logout" data-testid="logout-link" className="rounded border border-slate-300 px-2.5 py-1 text-slate-700 hover:bg-slate-100">
+                Log out
+              </a>
+            )}
           </div>
         )}
       </div>

@@ -3,6 +3,7 @@
 import type { Db } from "./db/types";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
+import { expandScopes } from "./auth/scopes";
 
 export async function buildRouteTable(db: Db): Promise<Record<string, { target: string; user: string; server_name: string; spawn_id: string }>> {
   const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
@@ -19,9 +20,13 @@ export async function buildAuthSnapshot(db: Db, now: Date) {
   return { admins: admins.map((a) => a.name), revoked_sessions: revoked.map((r) => r.id), shares: {} };
 }
 
+/**
+ * Who owns an API token, for the proxy. `scopes` are expanded (an empty stored list is
+ * ["inherit"]), so the proxy only has to look for "inherit" or "access:servers".
+ */
 export async function lookupTokenOwner(db: Db, token: string, now: Date) {
   const owner = await findTokenOwner(db, token, now);
-  return owner ? { user: owner.user.name, admin: owner.user.admin, scopes: owner.scopes } : null;
+  return owner ? { user: owner.user.name, admin: owner.user.admin, scopes: [...expandScopes(owner.scopes)] } : null;
 }
 
 /** Records activity reported by a proxy: {"/user/alice/": iso-date}. Only moves timestamps forward. */

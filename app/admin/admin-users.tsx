@@ -138,6 +138,18 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                           Open
                         </a>
                       )}
+                      <button
+                        type="button"
+                        data-testid={`revoke-sessions-${u.name}`}
+                        aria-label={`Log ${u.name} out everywhere (revoke all sessions)`}
+                        disabled={busy !== null}
+                        onClick={() => {
+                          if (window.confirm(`Log ${u.name} out everywhere? All their sessions are revoked${self ? ", including this one" : ""}.`)) void act(`sessions:${u.name}`, `${userPath(u.name)}/sessions`, "DELETE", undefined, `Revoked all sessions of ${u.name}.`);
+                        }}
+                        className={buttonClass.small}
+                      >
+                        Revoke sessions
+                      </button>
                       {!self && (
                         <button type="button" data-testid={`delete-user-${u.name}`} aria-label={`Delete user ${u.name}`} disabled={busy !== null} onClick={() => deleteUser(u.name)} className={buttonClass.smallDanger}>
                           Delete

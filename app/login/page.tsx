@@ -1,6 +1,8 @@
-// /hub/login – username + password form; the POST is handled by the Express side (auth-routes.ts).
+// /hub/login – username + password form and "Sign in with GitHub" (whichever auth.local / auth.github
+// enable); the POST and the OAuth routes are handled by the Express side (auth-routes.ts, auth/github).
 import type { Metadata } from "next";
 import { getCurrentUser } from "../_lib/auth/current-user";
+import { getRuntime } from "../_lib/runtime";
 import { USERNAME_RULE } from "../_lib/users";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";
@@ -17,20 +19,57 @@ const ERRORS: Record<string, string> = {
   "local-disabled": "Signing in with a password is turned off on this hub.",
 };
 
+/** Why a GitHub sign-in ended here; `login` is the GitHub login (or hub name) concerned. */
+function githubError(code: string, login: string): string | null {
+  const who = login ? `GitHub user ${login}` : "This GitHub account";
+  switch (code) {
+    case "github-consent-denied":
+      return "You declined to authorize this hub on GitHub, so you are not signed in. Sign in again and choose Authorize to continue.";
+    case "github-state":
+      return "The GitHub sign-in could not be verified (the state did not match this browser, or it expired). Please start again from this page.";
+    case "github-token":
+      return "GitHub did not confirm the sign-in: exchanging the authorization code for a token failed. Please try again; if it keeps failing, tell the hub's admins.";
+    case "github-error":
+      return "Signing in with GitHub failed: GitHub answered unexpectedly or could not be reached. Please try again later.";
+    case "github-not-listed":
+      return `${who} is not allowed on this hub: it is not among the allowed users and not a member of an allowed organisation or team. Ask the hub's admins for access.`;
+    case "github-no-rules":
+      return "This hub admits nobody through GitHub yet (no allowed users, organisations or teams are configured). Ask the hub's admins.";
+    case "github-bad-name":
+      return `${who} cannot be used as a hub user name here: hub names need ${USERNAME_RULE}. Ask the hub's admins.`;
+    case "github-local-exists":
+      return `A local account named ${login} already exists on this hub, so the GitHub login of the same name was refused. Sign in with its password, or ask the hub's admins to link the accounts (auth.github.linkLocalAccounts).`;
+    case "github-taken":
+      return `The hub account ${login} belongs to a different GitHub account, so this sign-in was refused. Ask the hub's admins.`;
+    case "github-os-user":
+      return `No valid OS account could be mapped for ${who}. Ask the hub's admins to check auth.github.osUserMapFile / osUserPattern.`;
+    case "github-disabled":
+      return "Signing in with GitHub is turned off on this hub.";
+    default:
+      return null;
+  }
+}
+
 export default async function LoginPage({ searchParams }: { searchParams: SearchParams }) {
   const q = await searchParams;
   const next = safeNextPath(firstParam(q.next)) ?? "/hub/home";
   if (await getCurrentUser()) await redirectTo(next);
   const error = firstParam(q.error);
   const info = firstParam(q.info);
+  const { config } = getRuntime();
+  const local = config.auth.local.enabled;
+  const github = config.auth.github.enabled;
+  const errorText = error ? (githubError(error, firstParam(q.login) ?? "") ?? ERRORS[error] ?? "Signing in failed; please try again.") : null;
   return (
     <PageFrame narrow>
       <Card>
         <h1 className="text-xl font-semibold">Sign in to Gyre</h1>
         <div className="mt-4 space-y-3">
-          {error && <Notice kind="error" testId="login-error">{ERRORS[error] ?? "Signing in failed; please try again."}</Notice>}
+          {errorText && <Notice kind="error" testId="login-error">{errorText}</Notice>}
+          {!local && !github && <Notice kind="error">No sign-in method is enabled on this hub (auth.local.enabled and auth.github.enabled are both false).</Notice>}
           {info === "logged-out" && <Notice kind="success" testId="login-info">You have been logged out.</Notice>}
         </div>
+        {local && (
         <form method="post" action="/hub/login" className="mt-6 space-y-4">
           <input type="hidden" name="next" value={next} />
           <div>
@@ -49,8 +88,15 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
             Sign in
           </button>
         </form>
-        {/* Other sign-in methods (e.g. "Sign in with GitHub", issue 4) go below this line. */}
-        <div data-testid="login-providers" className="mt-4 space-y-2 empty:hidden" />
+        )}
+        {/* Other sign-in methods go here. A full page load: /hub/oauth_login is an Express route. */}
+        <div data-testid="login-providers" className="mt-4 space-y-2 empty:hidden">
+          {github && (
+            <a href={`/hub/oauth_login?${new URLSearchParams({ next })}`} data-testid="login-github" className={`${local ? buttonClass.secondary : buttonClass.primary} w-full`}>
+              Sign in with GitHub
+            </a>
+          )}
+        </div>
       </Card>
     </PageFrame>
   );

@@ -40,3 +40,61 @@ export function readAuthorizationToken(header: string | null | undefined): strin
   const m = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
   return m ? m[1] : null;
 }
+
+/** JupyterHub's token model (GET /hub/api/users/{name}/tokens), never the token itself. */
+export interface TokenModel {
+  /** JupyterHub-style API id, "a<n>" */
+  id: string;
+  kind: "api_token";
+  user: string;
+  note: string;
+  scopes: string[];
+  /** first characters of the token, to recognise it */
+  prefix: string;
+  created: string;
+  expires_at: string | null;
+  last_activity: string | null;
+}
+
+type TokenRow = { id: number; prefix: string; note: string; scopes: string; createdAt: Date; expiresAt: Date | null; lastUsed: Date | null };
+
+/** The REST model of a stored token (an empty scope list shows as ["inherit"]). */
+export function toTokenModel(row: TokenRow, user: string): TokenModel {
+  return {
+    id: `a${row.id}`,
+    kind: "api_token",
+    user,
+    note: row.note,
+    scopes: row.scopes ? row.scopes.split(" ") : ["inherit"],
+    prefix: row.prefix,
+    created: row.createdAt.toISOString(),
+    expires_at: row.expiresAt?.toISOString() ?? null,
+    last_activity: row.lastUsed?.toISOString() ?? null,
+  };
+}
+
+/** "a12" or "12" → 12; anything else → null (a 404 for the caller). */
+export function parseTokenApiId(raw: string): number | null {
+  const m = /^a?(\d{1,12})$/.exec(raw);
+  return m ? Number(m[1]) : null;
+}
+
+/** A user's usable tokens (not revoked, not expired), newest first. */
+export async function listApiTokens(db: Db, userId: number, now: Date) {
+  return db.apiToken.findMany({
+    where: { userId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+    orderBy: { id: "desc" },
+  });
+}
+
+/** One usable token of a user, or null. */
+export async function getApiToken(db: Db, userId: number, id: number, now: Date) {
+  const row = await db.apiToken.findFirst({ where: { id, userId, revokedAt: null } });
+  return row && (!row.expiresAt || row.expiresAt > now) ? row : null;
+}
+
+/** Revokes one token of a user; false when there was none to revoke. */
+export async function revokeApiToken(db: Db, userId: number, id: number, now: Date): Promise<boolean> {
+  const r = await db.apiToken.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: now } });
+  return r.count > 0;
+}

@@ -18,3 +18,13 @@ export async function recordLoginFailure(db: Db, keys: string[], now: Date): Pro
 export async function clearLoginFailures(db: Db, key: string): Promise<void> {
   await db.loginAttempt.deleteMany({ where: { key } });
 }
+
+/**
+ * A fixed-window rate limit for actions that succeed (e.g. token creation): true and recorded when
+ * another action fits in the window, false when `limit` were already taken within it.
+ */
+export async function takeRateLimitSlot(db: Db, key: string, limit: number, windowSeconds: number, now: Date): Promise<boolean> {
+  if (await isLoginBlocked(db, [key], limit, windowSeconds, now)) return false;
+  await recordLoginFailure(db, [key], now);
+  return true;
+}

@@ -7,14 +7,20 @@ import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
+import { expandScopes, hasScope, requiredScope } from "./scopes";
 
 export interface Principal {
   user: { id: number; name: string; admin: boolean };
   via: "session" | "token";
   sessionId?: string;
+  /** expanded token scopes (see scopes.ts); a session has "inherit" */
+  scopes: ReadonlySet<string>;
+  /** the API token's id when via === "token" */
+  tokenId?: number;
 }
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+const SESSION_SCOPES: ReadonlySet<string> = new Set(["inherit"]);
 
 export async function authenticate(req: Request): Promise<Principal | null> {
   const { db, keys } = getRuntime();
@@ -23,7 +29,14 @@ export async function authenticate(req: Request): Promise<Principal | null> {
   if (token) {
     const owner = await findTokenOwner(db, token, now);
     if (!owner) throw new HttpError(403, "Invalid, expired or revoked API token.");
-    return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token" };
+    // Scopes are enforced here, once, from the request's method and path, so every route is
+    // covered without each handler having to remember it.
+    const scopes = expandScopes(owner.scopes);
+    const needed = requiredScope(req.method, new URL(req.url).pathname);
+    if (!hasScope(scopes, needed)) {
+      throw new HttpError(403, `This API token lacks the scope "${needed}" needed for ${req.method} ${new URL(req.url).pathname} (it has: ${[...scopes].join(", ")}).`);
+    }
+    return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }
   const session = await readSession(db, readCookie(req.headers.get("cookie") ?? undefined, SESSION_COOKIE), keys.sessionCookie, now);
   if (!session) return null;
@@ -35,7 +48,7 @@ export async function authenticate(req: Request): Promise<Principal | null> {
       throw new HttpError(403, "Missing or wrong CSRF token (X-Gyre-CSRF): reload the page and try again.");
     }
   }
-  return { user: session.user, via: "session", sessionId: session.sessionId };
+  return { user: session.user, via: "session", sessionId: session.sessionId, scopes: SESSION_SCOPES };
 }
 
 export async function requireUser(req: Request): Promise<Principal> {

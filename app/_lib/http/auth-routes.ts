@@ -1,13 +1,22 @@
-// Form posts handled on the Express side of the hub: local login, logout and first-run setup.
-// (passport's OAuth routes join them in issue 4.) Pages live in Next; these only redirect.
+// Form posts handled on the Express side of the hub: local login, logout and first-run setup, plus
+// GitHub's OAuth routes (auth/github/routes.ts). Pages live in Next; these only redirect.
+//
+// CSRF: every POST here first passes the Origin check (security.ts; browsers send Origin on every
+// cross-site form post). On top of it, logout by POST needs the session's CSRF token (`_csrf`),
+// setup needs the one-time setup token (a secret no other site knows), and the login form only
+// starts a session for whoever types a password. GET /hub/logout is honoured only for same-site
+// navigations (Sec-Fetch-Site), so an <img> on another site cannot log anyone out.
 import express, { type Request, type Response, type NextFunction } from "express";
+import { timingSafeEqual } from "node:crypto";
 import { readCookie, SESSION_COOKIE, verifySessionCookie } from "../../../proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { verifyPassword, hashPassword } from "../auth/passwords";
 import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession } from "../auth/sessions";
 import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
-import { normalizeUsername, USERNAME_PATTERN, USERNAME_RULE } from "../users";
+import { normalizeUsername, USERNAME_PATTERN } from "../users";
+import { ConfigError } from "../config/load";
+import { githubRouter } from "../auth/github/routes";
 
 /** Only same-site relative paths may be redirect targets (no open redirects). */
 export function safeNext(raw: unknown, fallback = "/hub/home"): string {
@@ -25,16 +34,39 @@ function loginRedirect(res: Response, error: string, next: string, username = ""
   res.redirect(303, `/hub/login?${q}`);
 }
 
-async function startSession(req: Request, res: Response, userId: number, userName: string, next: string): Promise<void> {
+/** Creates a server-side session, sets its signed cookie and redirects to `next`. */
+export async function startSession(req: Request, res: Response, userId: number, userName: string, next: string): Promise<void> {
   const { db, config, keys } = getRuntime();
   const s = await createSession(db, userId, config.auth.sessionMaxAgeSeconds, req.get("user-agent"), new Date());
-  res.setHeader("Set-Cookie", buildSessionCookie({ sid: s.id, user: userName, expiresAt: s.expiresAt, key: keys.sessionCookie, secure: secure() }));
+  res.append("Set-Cookie", buildSessionCookie({ sid: s.id, user: userName, expiresAt: s.expiresAt, key: keys.sessionCookie, secure: secure() }));
   res.redirect(303, next);
+}
+
+/** Is this GET a same-site navigation (or from a client that does not send Sec-Fetch-Site)? */
+export function isSameSiteNavigation(secFetchSite: string | undefined): boolean {
+  return secFetchSite === undefined || secFetchSite === "same-origin" || secFetchSite === "same-site" || secFetchSite === "none";
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export function authRouter(): express.Router {
   const r = express.Router();
   const form = express.urlencoded({ extended: false, limit: "16kb" });
+  const { config } = getRuntime();
+  if (config.auth.github.enabled) {
+    try {
+      r.use(githubRouter({ config, db: () => getRuntime().db, log: () => getRuntime().log, startSession, safeNext: (raw) => safeNext(raw) }));
+    } catch (err) {
+      // A configuration problem, not a crash: show only the message (it names the option).
+      const e = new ConfigError((err as Error).message);
+      e.stack = e.message;
+      throw e;
+    }
+  }
 
   r.post("/hub/login", form, async (req, res, nextFn) => {
     try {
@@ -65,6 +97,11 @@ export function authRouter(): express.Router {
     try {
       const { db, keys } = getRuntime();
       const s = await readSession(db, readCookie(req.headers.cookie, SESSION_COOKIE), keys.sessionCookie, new Date());
+      if (s && req.method === "GET" && !isSameSiteNavigation(req.get("sec-fetch-site"))) return res.redirect(303, "/hub/home");
+      if (s && req.method === "POST" && !sameSecret(String(req.body?._csrf ?? ""), s.csrf)) {
+        res.status(403).type("text/plain").send("Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
+        return;
+      }
       if (s) await revokeSession(db, s.sessionId, new Date());
       res.setHeader("Set-Cookie", clearSessionCookie(secure()));
       res.redirect(303, "/hub/login?info=logged-out");
@@ -73,7 +110,7 @@ export function authRouter(): express.Router {
     }
   };
   r.get("/hub/logout", logout);
-  r.post("/hub/logout", logout);
+  r.post("/hub/logout", form, logout);
 
   r.post("/hub/setup", form, async (req, res, nextFn) => {
     try {

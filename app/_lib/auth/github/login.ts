@@ -1,0 +1,58 @@
+// After GitHub said who someone is: apply the rules, then create or update the hub account, its
+// admin flag, OS account and team groups. Nothing is written for a person who is refused.
+import { readFileSync } from "node:fs";
+import type { Db } from "../../db/types";
+import type { GyreConfig } from "../../config/schema";
+import { decideGitHubLogin, mapGitHubUsername, mapOsUser, parseOsUserMap, resolveAccount, type GitHubIdentity } from "./policy";
+
+/** Why a GitHub login was refused; the login page explains each. */
+export type GitHubRefusal = "no-rules" | "not-listed" | "bad-name" | "local-exists" | "taken" | "os-user";
+
+export type GitHubLoginResult =
+  | { ok: true; user: { id: number; name: string; admin: boolean }; created: boolean; via: string }
+  | { ok: false; reason: GitHubRefusal; name: string };
+
+/**
+ * Logs a GitHub identity into the hub. Team memberships become groups named "org:team-slug";
+ * groups of that form the person has left are removed, other groups (made by admins) are kept.
+ * Admin rights are granted by adminUsers/adminTeams, never taken away here (an admin made in
+ * the admin page stays one).
+ */
+export async function completeGitHubLogin(db: Db, gh: GyreConfig["auth"]["github"], githubId: string, identity: GitHubIdentity): Promise<GitHubLoginResult> {
+  const decision = decideGitHubLogin(identity, gh);
+  const mapped = mapGitHubUsername(identity.login);
+  if (!decision.allowed) return { ok: false, reason: decision.reason, name: identity.login };
+  if (!mapped) return { ok: false, reason: "bad-name", name: identity.login };
+  let osUser: string | null;
+  try {
+    osUser = mapOsUser(identity.login, { map: gh.osUserMapFile ? parseOsUserMap(readFileSync(gh.osUserMapFile, "utf8")) : undefined, pattern: gh.osUserPattern });
+  } catch {
+    return { ok: false, reason: "os-user", name: identity.login };
+  }
+  const [byName, byGithubId] = await Promise.all([db.user.findUnique({ where: { name: mapped } }), db.user.findUnique({ where: { githubId } })]);
+  const account = resolveAccount({ githubId, byName, byGithubId, linkLocalAccounts: gh.linkLocalAccounts });
+  if (account.action === "refuse") return { ok: false, reason: account.reason, name: mapped };
+  const name = account.action === "use-linked" ? account.name : mapped;
+  const data = { githubId, ...(decision.admin ? { admin: true } : {}), ...(osUser ? { osUser } : {}) };
+  const created = account.action === "create";
+  const user = created
+    ? await db.user.create({ data: { name, authSource: "github", ...data } })
+    : await db.user.update({ where: { name }, data });
+  await syncTeamGroups(db, user.id, decision.groups);
+  return { ok: true, user: { id: user.id, name: user.name, admin: user.admin }, created, via: decision.via };
+}
+
+/** Makes the user's "org:team" groups exactly `teams` (other groups untouched). */
+async function syncTeamGroups(db: Db, userId: number, teams: string[]): Promise<void> {
+  const current = await db.groupMember.findMany({ where: { userId }, include: { group: true } });
+  const want = new Set(teams);
+  for (const m of current) {
+    if (m.group.name.includes(":") && !want.has(m.group.name)) await db.groupMember.delete({ where: { userId_groupId: { userId, groupId: m.groupId } } });
+  }
+  const have = new Set(current.map((m) => m.group.name));
+  for (const t of want) {
+    if (have.has(t)) continue;
+    const g = await db.group.upsert({ where: { name: t }, create: { name: t }, update: {} });
+    await db.groupMember.create({ data: { userId, groupId: g.id } });
+  }
+}

@@ -1,0 +1,106 @@
+// Who may log in with GitHub, as what, and in which groups. Pure: the caller fetches the person's
+// organisations and teams and passes them in; nothing here does I/O.
+import { USERNAME_PATTERN } from "../../users";
+
+/** The rules from auth.github (allowedUsers, allowedOrganizations, allowedTeams, adminUsers, adminTeams). */
+export interface GitHubRules {
+  allowedUsers: readonly string[];
+  allowedOrganizations: readonly string[];
+  /** "org:team-slug" */
+  allowedTeams: readonly string[];
+  adminUsers: readonly string[];
+  /** "org:team-slug" */
+  adminTeams: readonly string[];
+}
+
+/** What GitHub says about the person logging in. */
+export interface GitHubIdentity {
+  login: string;
+  /** organisation logins; empty when not fetched (no org/team rules) */
+  orgs: readonly string[];
+  /** "org:team-slug" for every team the person is in; empty when not fetched */
+  teams: readonly string[];
+}
+
+/** Why a person was let in (for the log) or kept out (for the refusal page). */
+export type GitHubDecision =
+  | { allowed: true; admin: boolean; groups: string[]; via: "user" | "organization" | "team" | "admin" }
+  | { allowed: false; reason: "no-rules" | "not-listed" };
+
+const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
+
+/** Do the rules need the person's organisations and teams (and so the read:org scope)? */
+export function needsOrgData(rules: GitHubRules): boolean {
+  return rules.allowedOrganizations.length > 0 || rules.allowedTeams.length > 0 || rules.adminTeams.length > 0;
+}
+
+/**
+ * Applies the rules. GitHub names are case-insensitive, so all comparisons are. Admin users and
+ * admin teams may log in even when no allow rule names them (as in JupyterHub). With no rule at
+ * all nobody is admitted: an empty configuration must not open the hub to all of GitHub.
+ */
+export function decideGitHubLogin(identity: GitHubIdentity, rules: GitHubRules): GitHubDecision {
+  const login = identity.login.toLowerCase();
+  const orgs = lower(identity.orgs);
+  const teams = lower(identity.teams);
+  const groups = [...teams].sort();
+  const admin = lower(rules.adminUsers).has(login) || [...lower(rules.adminTeams)].some((t) => teams.has(t));
+  const anyRule = [rules.allowedUsers, rules.allowedOrganizations, rules.allowedTeams, rules.adminUsers, rules.adminTeams].some((r) => r.length > 0);
+  if (!anyRule) return { allowed: false, reason: "no-rules" };
+  if (lower(rules.allowedUsers).has(login)) return { allowed: true, admin, groups, via: "user" };
+  if ([...lower(rules.allowedTeams)].some((t) => teams.has(t))) return { allowed: true, admin, groups, via: "team" };
+  if ([...lower(rules.allowedOrganizations)].some((o) => orgs.has(o))) return { allowed: true, admin, groups, via: "organization" };
+  if (admin) return { allowed: true, admin, groups, via: "admin" };
+  return { allowed: false, reason: "not-listed" };
+}
+
+/** The hub user name for a GitHub login (lower-cased), or null when it is not a valid hub name. */
+export function mapGitHubUsername(login: string): string | null {
+  const name = login.toLowerCase();
+  return USERNAME_PATTERN.test(name) ? name : null;
+}
+
+/** POSIX-portable account names (useradd's default rule), at most 32 characters. */
+const OS_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,30}\$?$/;
+
+/** Parses an osUserMapFile: "github-login os-account" per line; "#" starts a comment. */
+export function parseOsUserMap(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const [login, account] = line.split(/\s+/);
+    if (login && account) map.set(login.toLowerCase(), account);
+  }
+  return map;
+}
+
+/**
+ * The OS account for a GitHub login: the map file's entry, else the pattern with {login}
+ * (lower-cased) substituted, else null (the spawner's default). Throws when the result is not a
+ * valid account name, so a bad mapping refuses the login instead of running as a wrong account.
+ */
+export function mapOsUser(login: string, opts: { map?: Map<string, string>; pattern?: string }): string | null {
+  const l = login.toLowerCase();
+  const account = opts.map?.get(l) ?? (opts.pattern ? opts.pattern.replaceAll("{login}", l) : null);
+  if (account === null) return null;
+  if (!OS_USER_PATTERN.test(account)) throw new Error(`the OS account "${account.slice(0, 40)}" mapped for GitHub login ${l} is not a valid account name`);
+  return account;
+}
+
+/**
+ * Which existing hub account a GitHub login may use. `byName` is the account with the mapped
+ * name, `byGithubId` the one already linked to this GitHub id (a renamed GitHub account).
+ */
+export function resolveAccount(
+  opts: { githubId: string; byName: { githubId: string | null; passwordHash: string | null } | null; byGithubId: { name: string } | null; linkLocalAccounts: boolean },
+): { action: "create" } | { action: "use-name" } | { action: "use-linked"; name: string } | { action: "refuse"; reason: "local-exists" | "taken" } {
+  if (opts.byGithubId) return { action: "use-linked", name: opts.byGithubId.name };
+  const u = opts.byName;
+  if (!u) return { action: "create" };
+  if (u.githubId && u.githubId !== opts.githubId) return { action: "refuse", reason: "taken" };
+  if (u.githubId === opts.githubId) return { action: "use-name" };
+  // An account without a password was made by an admin for someone who signs in another way.
+  if (u.passwordHash && !opts.linkLocalAccounts) return { action: "refuse", reason: "local-exists" };
+  return { action: "use-name" };
+}

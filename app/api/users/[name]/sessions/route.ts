@@ -1,0 +1,15 @@
+// DELETE /hub/api/users/[name]/sessions – revoke all of a user's sessions (admin); the proxy drops them within proxy.authSyncSeconds
+import { getRuntime } from "../../../../_lib/runtime";
+import { route } from "../../../../_lib/http/route";
+import { requireAdmin } from "../../../../_lib/auth/request-auth";
+import { revokeSessionsOf } from "../../../../_lib/auth/token-service";
+import { normalizeUsername } from "../../../../_lib/users";
+
+export const dynamic = "force-dynamic";
+type P = { name: string };
+
+export const DELETE = route<P>(async (req, { params }) => {
+  await requireAdmin(req);
+  const revoked = await revokeSessionsOf(getRuntime().db, normalizeUsername((await params).name), new Date());
+  return Response.json({ revoked });
+});

@@ -1,0 +1,32 @@
+// GET /hub/api/users/[name]/tokens – list a user's API tokens; POST – create one (shown once)
+import { z } from "zod";
+import { getRuntime } from "../../../../_lib/runtime";
+import { route, readJson } from "../../../../_lib/http/route";
+import { requireSelfOrAdmin, requireUser } from "../../../../_lib/auth/request-auth";
+import { createTokenFor, listTokensOf } from "../../../../_lib/auth/token-service";
+import { normalizeUsername } from "../../../../_lib/users";
+
+export const dynamic = "force-dynamic";
+type P = { name: string };
+
+export const GET = route<P>(async (req, { params }) => {
+  const name = normalizeUsername((await params).name);
+  await requireSelfOrAdmin(req, name);
+  // JupyterHub answers {api_tokens: [...]}; oauth_tokens do not exist in Gyre.
+  return Response.json({ api_tokens: await listTokensOf(getRuntime().db, name, new Date()) });
+});
+
+const Create = z
+  .object({
+    note: z.string().max(200).optional(),
+    expires_in: z.number().int().nonnegative().nullable().optional(),
+    scopes: z.array(z.string().max(64)).max(20).optional(),
+  })
+  .strict();
+
+export const POST = route<P>(async (req, { params }) => {
+  const name = normalizeUsername((await params).name);
+  const actor = await requireUser(req);
+  const body = Create.parse(await readJson(req));
+  return Response.json(await createTokenFor(getRuntime().db, actor, name, body, new Date()), { status: 201 });
+});
