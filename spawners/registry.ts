@@ -4,6 +4,7 @@ import type { GyreConfig } from "../app/_lib/config/schema";
 import type { SpawnContext, Spawner, SpawnerFactory } from "./types";
 import { localSpawnerFactory } from "./local";
 import { batchSpawnerFactory } from "./batch";
+import { kubernetesSpawnerFactory } from "./kubernetes";
 
 /** The `spawner:` section of the resolved config; each factory gets `config[kind]`. */
 export type GyreSpawnerConfig = GyreConfig["spawner"];
@@ -12,6 +13,7 @@ export type GyreSpawnerConfig = GyreConfig["spawner"];
 const BUILT_IN: SpawnerFactory<any>[] = [
   localSpawnerFactory,
   batchSpawnerFactory,
+  kubernetesSpawnerFactory,
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kubernetesSpawnerConfigSchema, resolveProfile } from "./config";
-import { buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, formatCpu } from "./manifests";
+import { buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, formatCpu, readServerPort } from "./manifests";
 
 test("default settings: the whole pod, written out", () => {
   const pod = buildPodManifest({
@@ -319,4 +319,12 @@ test("formatCpu and buildServerUrl", () => {
   for (const [cores, want] of cpu) assert.equal(formatCpu(cores), want);
   assert.equal(buildServerUrl("10.4.0.7"), "http://10.4.0.7:8888");
   assert.equal(buildServerUrl("fd00::7"), "http://[fd00::7]:8888");
+});
+
+test("readServerPort: 8888 unless the pod's gyre.io/server-port annotation names a valid port", () => {
+  const withPort = (v?: string) => ({ metadata: v === undefined ? {} : { annotations: { "gyre.io/server-port": v } } });
+  assert.equal(readServerPort(withPort()), 8888);
+  assert.equal(readServerPort(withPort("7251")), 7251);
+  for (const bad of ["", "0", "65536", "72a", "-1", " 80"]) assert.equal(readServerPort(withPort(bad)), 8888, bad);
+  assert.equal(buildServerUrl("127.0.0.1", 7251), "http://127.0.0.1:7251");
 });

@@ -68,9 +68,24 @@ export function formatCpu(cores: number): string {
   return Number.isInteger(cores) ? String(cores) : `${Math.round(cores * 1000)}m`;
 }
 
+/**
+ * Annotation through which a node agent that remaps the server's port says where it listens.
+ * Gyre never sets it and real kubelets do not remap ports, so on a cluster the port is
+ * SERVER_PORT. The test kubelet (testing/fake-kubelet.ts) runs every pod as a local process on
+ * 127.0.0.1, where they cannot all listen on 8888, and reports its choice here.
+ */
+export const SERVER_PORT_ANNOTATION = "gyre.io/server-port";
+
+/** The port a pod's server listens on: SERVER_PORT unless SERVER_PORT_ANNOTATION names another. */
+export function readServerPort(pod: V1Pod): number {
+  const raw = pod.metadata?.annotations?.[SERVER_PORT_ANNOTATION];
+  const port = raw !== undefined && /^[0-9]{1,5}$/.test(raw) ? Number(raw) : NaN;
+  return port >= 1 && port <= 65535 ? port : SERVER_PORT;
+}
+
 /** The http origin of a server whose pod has `podIp` (IPv6 addresses bracketed). */
-export function buildServerUrl(podIp: string): string {
-  return `http://${podIp.includes(":") ? `[${podIp}]` : podIp}:${SERVER_PORT}`;
+export function buildServerUrl(podIp: string, port: number = SERVER_PORT): string {
+  return `http://${podIp.includes(":") ? `[${podIp}]` : podIp}:${port}`;
 }
 
 /** Name of the claim holding a user's home: one per user, or one per server with claimPerServer. */

@@ -1,0 +1,456 @@
+// The Kubernetes spawner (I/O): one pod per server, the server token in a Secret, the user's
+// home on a PersistentVolumeClaim that outlives the server. Manifests come from the pure
+// builders in manifests.ts; what a pod's status and events mean comes from events.ts.
+//
+// API load, the point of this design (issue 6; kubespawner#423, #209, #753): every spawner of a
+// namespace shares one pod watch and one event watch (watch.ts). poll() reads their cache and
+// sends no request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one
+// retry where an object already exists. client.ts counts every request (getKubernetesRequestCounts).
+import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
+import {
+  SpawnError,
+  type JsonObject,
+  type ProgressEvent,
+  type SpawnContext,
+  type SpawnExit,
+  type SpawnLogger,
+  type SpawnStarted,
+  type Spawner,
+  type SpawnerFactory,
+} from "../types";
+import { getApiErrorMessage, getApiStatusCode, getKubeClient, type KubeClient, type RequestCounts } from "./client";
+import { ProfileError, resolveProfile, type KubernetesSpawnerConfig } from "./config";
+import { PROGRESS_POD_CREATED, buildProgressEvent, describePodState } from "./events";
+import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, readServerPort } from "./manifests";
+import { buildObjectName } from "./names";
+import { getNamespaceWatch, type NamespaceWatch } from "./watch";
+
+/** After the grace period, how long stop() waits for the kubelet before force-deleting. */
+const FORCE_DELETE_AFTER_MS = 15_000;
+/** How long to wait for a force-deleted pod to leave the cache. */
+const FORCE_DELETE_WAIT_MS = 10_000;
+/** Attempts at creating the pod when a stale one of the same name is in the way. */
+const MAX_POD_CREATE_ATTEMPTS = 3;
+
+/** The blob the hub stores (see Spawner.getState). */
+export interface KubernetesSpawnerState {
+  podName?: string;
+  namespace?: string;
+  spawnId?: string;
+  /** uid of the pod this spawn created: stop() deletes that pod and no newer one */
+  podUid?: string;
+  profile?: string;
+}
+
+/** A growing list of progress events; every progress() iterator replays it from the start. */
+class ProgressLog {
+  private readonly events: ProgressEvent[] = [];
+  private closed = false;
+  private wake: (() => void)[] = [];
+  last = 0;
+
+  push(progress: number, message: string): void {
+    if (this.closed) return;
+    this.last = Math.max(this.last, progress);
+    this.events.push({ progress: this.last, message });
+    this.notify();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.notify();
+  }
+
+  async *iterate(): AsyncGenerator<ProgressEvent> {
+    let i = 0;
+    for (;;) {
+      while (i < this.events.length) yield this.events[i++];
+      if (this.closed) return;
+      await new Promise<void>((r) => this.wake.push(r));
+    }
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = [];
+    for (const r of w) r();
+  }
+}
+
+/** Spawner for `spawner.kind: kubernetes`. See spawners/types.ts for the contract. */
+export class KubernetesSpawner implements Spawner {
+  private state: KubernetesSpawnerState = {};
+  private readonly progressLog = new ProgressLog();
+  private readonly abort = new AbortController();
+  private startCalled = false;
+  private starting = false;
+  private startFailure: SpawnExit | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly client: KubeClient;
+
+  constructor(
+    private readonly ctx: SpawnContext,
+    private readonly config: KubernetesSpawnerConfig,
+    /** seam for tests: the client (default: the shared one for config's kubeconfig) */
+    deps: { client?: KubeClient } = {},
+  ) {
+    this.client = deps.client ?? getKubeClient(config);
+  }
+
+  /**
+   * Creates the claim (kept if it exists), the token Secret (replaced if it exists) and the pod
+   * (a stale pod of the same name is deleted first), then waits, on the shared watch, until the
+   * pod is ready. Resolves with `http://<podIP>:<port>`; throws SpawnError with the reason
+   * otherwise (the API server's own message for a refused pod).
+   */
+  async start(): Promise<SpawnStarted> {
+    if (this.startCalled) throw new SpawnError("This server was already started; stop it first.");
+    this.startCalled = true;
+    this.starting = true;
+    let unsubscribeEvents = () => {};
+    try {
+      const { settings, profileName } = this.resolveSettings();
+      const namespace = this.config.namespace;
+      const ref = { userName: this.ctx.user.name, serverName: this.ctx.serverName, namespace };
+      const podName = buildObjectName({ kind: "pod", userName: ref.userName, serverName: ref.serverName });
+      this.state = { podName, namespace, spawnId: this.ctx.spawnId, ...(profileName ? { profile: profileName } : {}) };
+      this.progressLog.push(2, profileName ? `Preparing your server (profile ${profileName})` : "Preparing your server");
+      const watch = this.namespaceWatch();
+      await watch.ready();
+      this.throwIfStopRequested();
+
+      if (settings.storage.type === "dynamic") {
+        await this.createClaim(buildPvcManifest({ ...ref, storage: settings.storage }));
+      }
+      await this.putTokenSecret(buildTokenSecretManifest({ ...ref, token: this.ctx.token, spawnId: this.ctx.spawnId }));
+      this.throwIfStopRequested();
+      const manifest = buildPodManifest({ ...ref, baseUrl: this.ctx.baseUrl, spawnId: this.ctx.spawnId, settings, profileName, env: this.ctx.env });
+      const created = await this.createPod(manifest, watch);
+      const podUid = created.metadata?.uid ?? "";
+      this.state.podUid = podUid;
+      this.progressLog.push(PROGRESS_POD_CREATED, "Your server's pod was created; waiting for a node.");
+      this.ctx.log.info({ pod: podName, namespace, profile: profileName }, "kubernetes pod created");
+
+      unsubscribeEvents = watch.onPodEvent(podUid, (e: CoreV1Event) => {
+        const ev = buildProgressEvent({ event: e, previousProgress: this.progressLog.last });
+        if (ev) this.progressLog.push(ev.progress, ev.message);
+      });
+
+      let seen = false;
+      const pod = await watch.waitForPod(
+        podName,
+        (p) => {
+          if (!p) return seen; // not in the cache yet, or deleted after we saw it
+          if (p.metadata?.uid !== podUid) return true; // replaced by someone else
+          seen = true;
+          return describePodState(p).state !== "starting";
+        },
+        settings.startTimeoutSeconds * 1000,
+        () => new SpawnError(`Your server's pod did not become ready within ${settings.startTimeoutSeconds} s (spawner.kubernetes.startTimeoutSeconds).`),
+        this.abort.signal,
+      );
+      if (pod && pod.metadata?.uid !== podUid) throw new SpawnError("Your server's pod was replaced while it started.");
+      const result = describePodState(pod);
+      if (result.state === "gone") throw new SpawnError(`Your server could not start: ${result.exit.reason}`);
+      if (result.state !== "ready") throw new SpawnError("Your server's pod is in an unexpected state.");
+      this.progressLog.push(95, "Your server's pod is ready.");
+      return { url: buildServerUrl(result.podIp, readServerPort(pod!)) };
+    } catch (e) {
+      const err = this.abort.signal.aborted
+        ? new SpawnError("The server was stopped before it finished starting.")
+        : e instanceof SpawnError
+          ? e
+          : new SpawnError(`The server could not be started: ${(e as Error).message}`);
+      if (err.logTail === undefined && this.state.podUid) Object.assign(err, { logTail: await this.logTail(30) });
+      this.ctx.log.warn({ err: err.message }, "kubernetes server failed to start");
+      this.startFailure = { exitCode: null, reason: err.message };
+      throw err;
+    } finally {
+      unsubscribeEvents();
+      this.starting = false;
+      this.progressLog.close();
+    }
+  }
+
+  /**
+   * null while the pod runs (or starts); else why it is gone. Reads the shared watch's cache:
+   * no API request (after the namespace's first list, shared by all spawners).
+   */
+  async poll(): Promise<SpawnExit | null> {
+    if (this.starting) return null;
+    if (this.startFailure) return this.startFailure;
+    const { podName } = this.state;
+    if (!podName) return { exitCode: null, reason: "The server has not been started." };
+    const watch = this.namespaceWatch();
+    await watch.ready();
+    const pod = watch.getPod(podName);
+    if (pod && this.state.spawnId && pod.metadata?.annotations?.[ANNOTATIONS.spawnId] !== this.state.spawnId) {
+      return { exitCode: null, reason: "The server's pod was replaced by a newer start." };
+    }
+    const result = describePodState(pod);
+    return result.state === "gone" ? result.exit : null;
+  }
+
+  /**
+   * Deletes the pod (with stopGraceSeconds for the server to shut down) and its token Secret,
+   * keeps the claim, and resolves once the pod has left the watch cache. A pod still there
+   * FORCE_DELETE_AFTER_MS after its grace period (its node is gone, or no kubelet finalises it)
+   * is deleted with grace 0. Idempotent; concurrent calls share one stop.
+   */
+  stop(): Promise<void> {
+    this.abort.abort();
+    this.stopping ??= this.deleteServerObjects().finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  getState(): JsonObject {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(this.state)) if (v !== undefined) out[k] = v;
+    return out;
+  }
+
+  loadState(state: JsonObject): void {
+    const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+    this.state = {
+      podName: str(state.podName),
+      namespace: str(state.namespace),
+      spawnId: str(state.spawnId),
+      podUid: str(state.podUid),
+      profile: str(state.profile),
+    };
+  }
+
+  progress(): AsyncIterable<ProgressEvent> {
+    return this.progressLog.iterate();
+  }
+
+  /** The server container's last log lines (pods/log), "" when there are none or they cannot be read. */
+  async logTail(lines = 40): Promise<string> {
+    const { podName } = this.state;
+    if (!podName) return "";
+    try {
+      const text = await this.client.core.readNamespacedPodLog({ name: podName, namespace: this.namespace(), container: CONTAINER_NAME, tailLines: lines });
+      const tail = typeof text === "string" ? text : String(text ?? "");
+      return this.ctx.token ? tail.replaceAll(this.ctx.token, "[token]") : tail;
+    } catch {
+      return "";
+    }
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private namespace(): string {
+    return this.state.namespace ?? this.config.namespace;
+  }
+
+  private namespaceWatch(): NamespaceWatch {
+    return getNamespaceWatch(this.client, this.namespace(), watchLogger(this.ctx.log));
+  }
+
+  /** The settings of the profile in options.profile, for this user's groups; SpawnError if refused. */
+  private resolveSettings(): { settings: KubernetesSpawnerConfig; profileName: string | null } {
+    const requested = this.ctx.options.profile;
+    if (requested !== undefined && requested !== null && typeof requested !== "string") throw new SpawnError("The profile must be given by its name.");
+    try {
+      const { settings, profile } = resolveProfile(this.config, requested || undefined, { groups: this.ctx.user.groups, isAdmin: this.ctx.user.admin });
+      return { settings, profileName: profile?.name ?? null };
+    } catch (e) {
+      if (e instanceof ProfileError) throw new SpawnError(e.message);
+      throw e;
+    }
+  }
+
+  private throwIfStopRequested(): void {
+    if (this.abort.signal.aborted) throw new SpawnError("The server was stopped before it finished starting.");
+  }
+
+  /** Creates the user's claim; one that exists already is the user's home and is kept as is. */
+  private async createClaim(body: ReturnType<typeof buildPvcManifest>): Promise<void> {
+    try {
+      await this.client.core.createNamespacedPersistentVolumeClaim({ namespace: this.namespace(), body });
+      this.progressLog.push(5, "Your home volume was created.");
+    } catch (e) {
+      if (getApiStatusCode(e) === 409) {
+        this.progressLog.push(5, "Your home volume is there from before.");
+        return;
+      }
+      throw apiSpawnError("your home volume", e);
+    }
+  }
+
+  /** Creates the token Secret, replacing one left by an earlier spawn (its token is stale). */
+  private async putTokenSecret(body: ReturnType<typeof buildTokenSecretManifest>): Promise<void> {
+    const namespace = this.namespace();
+    try {
+      await this.client.core.createNamespacedSecret({ namespace, body });
+    } catch (e) {
+      if (getApiStatusCode(e) !== 409) throw apiSpawnError("your server's token secret", e);
+      try {
+        // PUT without a resourceVersion is an unconditional update, which is what we mean
+        await this.client.core.replaceNamespacedSecret({ name: body.metadata!.name!, namespace, body });
+      } catch (e2) {
+        throw apiSpawnError("your server's token secret", e2);
+      }
+    }
+  }
+
+  /**
+   * Creates the pod. 409 means a pod of that name is left from an earlier spawn (a hub that died
+   * mid-stop, a failed cleanup): it is deleted with grace 0 and the create retried. 422 (invalid,
+   * e.g. a bad image name or resource quantity in a profile) becomes a SpawnError with the API
+   * server's explanation.
+   */
+  private async createPod(body: V1Pod, watch: NamespaceWatch): Promise<V1Pod> {
+    const namespace = this.namespace();
+    const name = body.metadata!.name!;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.core.createNamespacedPod({ namespace, body });
+      } catch (e) {
+        const code = getApiStatusCode(e);
+        if (code === 409 && attempt < MAX_POD_CREATE_ATTEMPTS) {
+          this.ctx.log.warn({ pod: name }, "a stale pod of this server is in the way; deleting it");
+          this.progressLog.push(PROGRESS_POD_CREATED - 2, "Removing a leftover pod of this server from before.");
+          await this.deletePod(name, { gracePeriodSeconds: 0 });
+          await watch.waitForPod(name, (p) => p === null, FORCE_DELETE_WAIT_MS, () => new SpawnError("A leftover pod of this server could not be removed."), this.abort.signal);
+          continue;
+        }
+        if (code === 422) throw new SpawnError(`Kubernetes refused your server's pod: ${getApiErrorMessage(e)}`);
+        throw apiSpawnError("your server's pod", e);
+      }
+    }
+  }
+
+  /** DELETE the pod (only ours, when its uid is known); true if it was there. */
+  private async deletePod(name: string, opts: { gracePeriodSeconds: number; uid?: string }): Promise<boolean> {
+    try {
+      await this.client.core.deleteNamespacedPod({
+        name,
+        namespace: this.namespace(),
+        gracePeriodSeconds: opts.gracePeriodSeconds,
+        body: { gracePeriodSeconds: opts.gracePeriodSeconds, ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}) },
+      });
+      return true;
+    } catch (e) {
+      const code = getApiStatusCode(e);
+      // 404: already gone. 409 with a uid precondition: the pod of that name is a newer one.
+      if (code === 404 || (code === 409 && opts.uid)) return false;
+      throw e;
+    }
+  }
+
+  private async deleteServerObjects(): Promise<void> {
+    const { podName, podUid } = this.state;
+    if (!podName) return;
+    const watch = this.namespaceWatch();
+    await watch.ready();
+    const isOurs = (p: V1Pod | null) => p !== null && (!podUid || p.metadata?.uid === podUid);
+    if (await this.deletePod(podName, { gracePeriodSeconds: this.config.stopGraceSeconds, uid: podUid })) {
+      const graceMs = this.config.stopGraceSeconds * 1000 + FORCE_DELETE_AFTER_MS;
+      const gone = await watch.waitForPod(podName, (p) => !isOurs(p), graceMs, () => new Error("timeout")).then(
+        () => true,
+        () => false,
+      );
+      if (!gone) {
+        // Terminating forever: no kubelet finalises the pod (its node is lost). The API server
+        // only removes it with a second DELETE with grace 0.
+        this.ctx.log.warn({ pod: podName }, "pod still terminating after its grace period; force-deleting it");
+        await this.deletePod(podName, { gracePeriodSeconds: 0, uid: podUid });
+        await watch.waitForPod(podName, (p) => !isOurs(p), FORCE_DELETE_WAIT_MS, () => new Error(`The pod ${podName} could not be deleted.`));
+      }
+    }
+    const secretName = buildObjectName({ kind: "secret", userName: this.ctx.user.name, serverName: this.ctx.serverName });
+    try {
+      await this.client.core.deleteNamespacedSecret({ name: secretName, namespace: this.namespace() });
+    } catch (e) {
+      if (getApiStatusCode(e) !== 404) throw e;
+    }
+  }
+}
+
+function apiSpawnError(what: string, err: unknown): SpawnError {
+  const code = getApiStatusCode(err);
+  const message = getApiErrorMessage(err);
+  if (code === 422) return new SpawnError(`Kubernetes refused ${what}: ${message}`);
+  if (code === 403) return new SpawnError(`The hub may not create ${what} (${message}); check its RBAC role.`);
+  return new SpawnError(`Could not create ${what}: ${message}`);
+}
+
+function watchLogger(log: SpawnLogger): (message: string, err?: unknown) => void {
+  return (message, err) => log.warn(err ? { err: err instanceof Error ? err.message : String(err) } : {}, message);
+}
+
+/** Options of reconcileKubernetesPods. */
+export interface ReconcileOptions {
+  config: KubernetesSpawnerConfig;
+  /** spawn ids of every server the hub still considers alive (running, starting, pending, stopping) */
+  keepSpawnIds: Iterable<string>;
+  log: SpawnLogger;
+  /** seam for tests */
+  client?: KubeClient;
+}
+
+/**
+ * Hub start: deletes Gyre pods (and their token Secrets) of the configured namespace whose spawn
+ * is not one the hub still knows as alive: pods left by servers that were stopped or failed
+ * while the hub was down. Claims are never touched. Alive servers are adopted by the worker's
+ * usual loadState() + poll(), which read the same shared watch. Returns the deleted pod names.
+ */
+export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{ deleted: string[]; kept: string[] }> {
+  const client = opts.client ?? getKubeClient(opts.config);
+  const namespace = opts.config.namespace;
+  const watch = getNamespaceWatch(client, namespace, watchLogger(opts.log));
+  await watch.ready();
+  const keep = new Set(opts.keepSpawnIds);
+  const deleted: string[] = [];
+  const kept: string[] = [];
+  for (const pod of watch.listPods()) {
+    const name = pod.metadata!.name!;
+    const annotations = pod.metadata?.annotations ?? {};
+    const spawnId = annotations[ANNOTATIONS.spawnId];
+    if (spawnId && keep.has(spawnId)) {
+      kept.push(name);
+      continue;
+    }
+    if (pod.metadata?.deletionTimestamp) continue;
+    try {
+      await client.core.deleteNamespacedPod({
+        name,
+        namespace,
+        gracePeriodSeconds: opts.config.stopGraceSeconds,
+        body: { gracePeriodSeconds: opts.config.stopGraceSeconds, preconditions: { uid: pod.metadata!.uid! } },
+      });
+      deleted.push(name);
+      opts.log.info({ pod: name, spawnId }, "deleted the pod of a server that is no longer running");
+    } catch (e) {
+      if (getApiStatusCode(e) !== 404) opts.log.warn({ pod: name, err: getApiErrorMessage(e) }, "could not delete a leftover pod");
+      continue;
+    }
+    const user = annotations[ANNOTATIONS.user];
+    if (user === undefined) continue;
+    const secretName = buildObjectName({ kind: "secret", userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
+    try {
+      // only the secret of that same spawn: a pending spawn of the server may have made a new one
+      const secret = await client.core.readNamespacedSecret({ name: secretName, namespace });
+      if (secret.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
+        await client.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata!.uid! } } });
+      }
+    } catch (e) {
+      if (getApiStatusCode(e) !== 404) opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret");
+    }
+  }
+  return { deleted, kept };
+}
+
+/** Requests this process sent to the API server for `config`'s cluster (tests, benchmarks). */
+export function getKubernetesRequestCounts(config: Pick<KubernetesSpawnerConfig, "kubeconfigPath" | "kubeContext">): RequestCounts {
+  return getKubeClient(config).getRequestCounts();
+}
+
+/** Registered in spawners/registry.ts as kind "kubernetes". */
+export const kubernetesSpawnerFactory: SpawnerFactory<KubernetesSpawnerConfig> = {
+  kind: "kubernetes",
+  create: (ctx, config) => new KubernetesSpawner(ctx, config),
+};
