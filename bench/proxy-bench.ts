@@ -27,7 +27,7 @@ type Name = "gyre" | "chp" | "direct";
 const children: ChildProcess[] = [];
 
 function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const p = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"] });
+  const p = spawn(cmd, args, { cwd: REPO, env: { ...process.env, ...env }, stdio: ["ignore", process.env.BENCH_GYRE_LOG ? "inherit" : "ignore", "inherit"] });
   children.push(p);
   return p;
 }
@@ -70,7 +70,11 @@ async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; hand
     await new Promise<void>((res, rej) => {
       ws.once("open", () => res());
       ws.once("error", rej);
-      ws.once("unexpected-response", (_q, r) => rej(new Error("WS refused " + r.statusCode)));
+      ws.once("unexpected-response", (_q, r) => {
+        let body = "";
+        r.on("data", (d: Buffer) => (body += d));
+        r.on("end", () => rej(new Error(`WS refused ${r.statusCode} by ${url} (handshake ${i}): ${body.slice(0, 200)}`)));
+      });
     });
     hs.push(performance.now() - t0);
     ws.close();
@@ -132,7 +136,9 @@ async function main(): Promise<void> {
   const hub = await new FakeHub(TOKEN, SECRET).start(PORTS.hub);
   const backend = start(process.execPath, ["--import", "tsx", "bench/backend.ts", String(PORTS.backend)]);
   const chp = start(process.execPath, ["node_modules/configurable-http-proxy/bin/configurable-http-proxy", "--ip", "127.0.0.1", "--port", String(PORTS.chp), "--api-ip", "127.0.0.1", "--api-port", String(PORTS.chpApi), "--log-level", "warn"], { CONFIGPROXY_AUTH_TOKEN: TOKEN });
-  const gyre = start(process.execPath, ["--import", "tsx", "proxy/main.ts", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", "warn"], {
+  // Gyre runs as it does in production: the esbuild bundle under plain node (no tsx loader).
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build-proxy.ts"], { cwd: REPO, stdio: "ignore" });
+  const gyre = start(process.execPath, ["dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
     GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
   });
   try {

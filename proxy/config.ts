@@ -16,6 +16,10 @@ export const proxyConfigSchema = z
     activityFlushSeconds: z.number().positive().default(30).describe("How often per-route activity is reported to the hub."),
     upstreamTimeoutSeconds: z.number().positive().default(300).describe("Timeout for an upstream response (0 < t)."),
     connectTimeoutSeconds: z.number().positive().default(10).describe("Timeout for connecting to an upstream."),
+    replicaApiUrls: z
+      .array(z.string().url())
+      .default([])
+      .describe("Route API URLs (http://host:port) of every proxy replica; the hub pushes each route change to all of them. Empty: the one proxy at apiHost:apiPort."),
     dashboardPorts: z
       .array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d+-\d+$/)]))
       .default([8787])

@@ -1,27 +1,37 @@
 // Prometheus metrics for the proxy (GET /metrics on the internal port). The hot path only
-// increments pre-created children, so no label lookup happens per request.
+// bumps plain numbers (request and error counts) or pre-created histogram children; the
+// counters are copied into prom-client when scraped (collect()), so no label lookup or
+// prom-client call happens per request for them.
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from "prom-client";
 
 /** Where a request went: the hub (or a plain CHP route), a user server, a dashboard port, or nowhere (answered by the proxy). */
 export type RouteClass = "hub" | "user" | "dashboard" | "none";
 const CLASSES: RouteClass[] = ["hub", "user", "dashboard", "none"];
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+const CLASS_INDEX: Record<RouteClass, number> = { hub: 0, user: 1, dashboard: 2, none: 3 };
 
 /** The proxy's metric set, on its own registry. */
 export class ProxyMetrics {
   readonly registry = new Registry();
-  private readonly requestChildren: Record<string, { inc(): void }[]> = {};
+  /** requests by [class index * 5 + status class index] */
+  private readonly requestCounts = new Float64Array(CLASSES.length * STATUS_CLASSES.length);
+  private readonly upstreamErrorCounts = new Float64Array(CLASSES.length);
   private readonly latencyChildren: Record<string, { observe(v: number): void }> = {};
-  private readonly upstreamErrorChildren: Record<string, { inc(): void }> = {};
   readonly openWebSockets: Gauge;
 
   constructor(routeCount: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: "gyre_proxy_" });
-    const requests = new Counter({
+    const requestCounts = this.requestCounts;
+    const upstreamErrorCounts = this.upstreamErrorCounts;
+    new Counter({
       name: "gyre_proxy_requests_total",
       help: "Requests handled by the proxy, by route class and status class (WebSocket upgrades count as 1xx).",
       labelNames: ["route", "status"],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        CLASSES.forEach((c, ci) => STATUS_CLASSES.forEach((s, si) => this.labels(c, s).inc(requestCounts[ci * STATUS_CLASSES.length + si])));
+      },
     });
     const latency = new Histogram({
       name: "gyre_proxy_upstream_latency_seconds",
@@ -30,11 +40,15 @@ export class ProxyMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [this.registry],
     });
-    const upstreamErrors = new Counter({
+    new Counter({
       name: "gyre_proxy_upstream_errors_total",
       help: "Upstream connection failures, resets and timeouts, by route class.",
       labelNames: ["route"],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        CLASSES.forEach((c, ci) => this.labels(c).inc(upstreamErrorCounts[ci]));
+      },
     });
     this.openWebSockets = new Gauge({ name: "gyre_proxy_open_websockets", help: "WebSocket connections currently proxied.", registers: [this.registry] });
     new Gauge({
@@ -45,24 +59,22 @@ export class ProxyMetrics {
         this.set(routeCount());
       },
     });
-    for (const c of CLASSES) {
-      this.requestChildren[c] = STATUS_CLASSES.map((s) => requests.labels(c, s));
-      this.latencyChildren[c] = latency.labels(c);
-      this.upstreamErrorChildren[c] = upstreamErrors.labels(c);
-    }
+    for (const c of CLASSES) this.latencyChildren[c] = latency.labels(c);
   }
 
   /** Counts one finished (or answered) request. */
   countRequest(route: RouteClass, status: number): void {
     const i = Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4);
-    this.requestChildren[route][i].inc();
+    this.requestCounts[CLASS_INDEX[route] * STATUS_CLASSES.length + i]++;
   }
 
+  /** Records the time to upstream response headers. */
   observeLatency(route: RouteClass, seconds: number): void {
     this.latencyChildren[route].observe(seconds);
   }
 
+  /** Counts an upstream connection failure, reset or timeout. */
   countUpstreamError(route: RouteClass): void {
-    this.upstreamErrorChildren[route].inc();
+    this.upstreamErrorCounts[CLASS_INDEX[route]]++;
   }
 }

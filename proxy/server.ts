@@ -15,11 +15,12 @@ import { RouteTable, type RouteEntry } from "./routing/route-table";
 import { parseUserPath, isLogoutPath, parseDashboardPath, buildPortPredicate, toRouteSpec, type UserPath, type DashboardPath } from "./routing/route-path";
 import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken, type Identity } from "./auth/access";
 import { TtlCache } from "./auth/ttl-cache";
-import { SESSION_COOKIE, deriveKey, deriveServerToken, readCookie, stripCookie, verifySessionCookie, type SessionClaims } from "./auth/session-cookie";
+import { SESSION_COOKIE, deriveKey, serverTokenDeriver, readCookie, stripCookie, verifySessionCookie, type SessionClaims } from "./auth/session-cookie";
 import { HubClient, type TokenOwner } from "./hub-client";
 import { ProxyMetrics, type RouteClass } from "./metrics";
 import { handleApiRequest } from "./api/route-api";
 import { renderErrorPage } from "./forward/error-page";
+import { buildUpstreamHeaders, readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
 export interface ProxyOptions {
@@ -54,6 +55,16 @@ type Sink = http.ServerResponse | Duplex;
 /** Activity counts responses below this status (redirects are real navigation; CHP uses < 300). */
 const ACTIVE_STATUS_BELOW = 400;
 
+/** What the cookie cache holds per raw Cookie header. */
+interface CookieAuth {
+  claims: SessionClaims | null;
+  /** the Cookie header to send upstream (session cookie removed); undefined: none left */
+  forward: string | undefined;
+}
+
+/** Granularity of the coarse clock; activity is reported every activityFlushSeconds anyway. */
+const CLOCK_TICK_MS = 100;
+
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
 
 /** The running proxy. */
@@ -73,8 +84,16 @@ export class GyreProxy {
   private readonly apiServer: http.Server;
   private readonly tokenCache = new TtlCache<TokenOwner | null>();
   private readonly tokenLookups = new Map<string, Promise<TokenOwner | null>>();
-  /** verified cookie value → claims (null: invalid); bounded, cleared when full */
-  private cookieCache = new Map<string, SessionClaims | null>();
+  /**
+   * Raw Cookie header → its verified session (or null) and the header without the session
+   * cookie. Bounded; an entry lives until the cookie expires (a minute for invalid ones), so the
+   * HMAC runs once per session and header rather than per request. Revocation and admin rights
+   * are looked up per request in the auth snapshot, so they still apply within authSyncSeconds.
+   */
+  private readonly cookieCache = new TtlCache<CookieAuth>(10_000);
+  /** Coarse clock (ms), refreshed by a timer: activity and cache expiry need no per-request Date.now(). */
+  private now = Date.now();
+  private readonly clockTimer: NodeJS.Timeout;
   private admins = new Set<string>();
   private revoked = new Set<string>();
   private authLoaded = false;
@@ -85,8 +104,10 @@ export class GyreProxy {
 
   constructor(private readonly opts: ProxyOptions) {
     this.log = opts.logger;
+    this.clockTimer = setInterval(() => (this.now = Date.now()), CLOCK_TICK_MS);
+    this.clockTimer.unref();
     this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
-    this.table = new RouteTable((spawnId) => deriveServerToken(opts.secretKey, spawnId));
+    this.table = new RouteTable(serverTokenDeriver(opts.secretKey));
     this.metrics = new ProxyMetrics(() => this.table.size);
     this.hub = new HubClient(opts.hubUrl, opts.authToken);
     this.hubTarget = new URL(opts.hubUrl);
@@ -147,6 +168,7 @@ export class GyreProxy {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
+    clearInterval(this.clockTimer);
     await this.flushActivity().catch(() => undefined);
     for (const s of this.openSockets) s.destroy();
     await Promise.all([closeServer(this.publicServer), closeServer(this.apiServer)]);
@@ -229,22 +251,32 @@ export class GyreProxy {
 
   // ---- identity ---------------------------------------------------------------------------
 
-  /** Who sent the request: a valid, unrevoked session cookie, else an API token (maybe async). */
-  private identify(req: http.IncomingMessage): Identity | null | Promise<Identity | null> {
-    const value = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (value) {
-      let claims = this.cookieCache.get(value);
-      if (claims === undefined) {
-        // Cache signature checks (and failures); expiry is re-checked below on every request.
-        claims = verifySessionCookie(value, this.cookieKey, 0);
-        if (this.cookieCache.size >= 10_000) this.cookieCache = new Map();
-        this.cookieCache.set(value, claims);
+  /** The cached verdict on a raw Cookie header (computed once per header value). */
+  private cookieAuth(header: string): CookieAuth {
+    const now = this.now;
+    let a = this.cookieCache.get(header, now);
+    if (a === undefined) {
+      let value: string | undefined;
+      try {
+        value = readCookie(header, SESSION_COOKIE);
+      } catch {
+        value = undefined; // malformed %-encoding: no session
       }
-      if (claims && claims.exp > Date.now() / 1000 && !this.revoked.has(claims.sid)) {
-        return { user: claims.user, admin: this.admins.has(claims.user), via: "cookie" };
-      }
+      const claims = value ? verifySessionCookie(value, this.cookieKey, now / 1000) : null;
+      a = { claims, forward: value === undefined ? header : stripCookie(header, SESSION_COOKIE) };
+      this.cookieCache.set(header, a, claims ? claims.exp * 1000 - now : 60_000, now);
     }
-    const token = readApiToken(req.headers.authorization);
+    return a;
+  }
+
+  /** Who sent the request: a valid, unrevoked session cookie, else an API token (maybe async). */
+  private identify(cookie: CookieAuth | undefined, authorization: string | undefined): Identity | null | Promise<Identity | null> {
+    const claims = cookie?.claims;
+    // The cache drops an entry when the cookie expires; the clock is coarse, so check exp too.
+    if (claims && claims.exp * 1000 > this.now && !this.revoked.has(claims.sid)) {
+      return { user: claims.user, admin: this.admins.has(claims.user), via: "cookie" };
+    }
+    const token = readApiToken(authorization);
     if (!token) return null;
     const now = Date.now();
     const cached = this.tokenCache.get(token, now);
@@ -288,12 +320,23 @@ export class GyreProxy {
       return;
     }
     const t0 = performance.now();
-    const up = url.charCodeAt(1) === 117 /* u */ && url.startsWith("/user/") ? parseUserPath(url) : null;
     let entry = this.table.match(url);
-    if (up) {
-      if (entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
-      if (!entry || entry.owner !== null) {
-        this.handleUserRequest(req, res, url, up, entry, t0);
+    if (url.startsWith("/user/")) {
+      // Fast path: the route of this user's server, and not a logout or dashboard URL (both
+      // contain these substrings), so the path needs no parsing.
+      if (entry && entry.userPrefix !== null && entry.owner !== null && !url.includes("/proxy/") && !url.includes("logout")) {
+        this.handleUserRequest(req, res, url, undefined, entry, t0);
+        return;
+      }
+      const up = parseUserPath(url);
+      if (up) {
+        if (entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
+        if (!entry || entry.owner !== null) {
+          this.handleUserRequest(req, res, url, up, entry, t0);
+          return;
+        }
+      } else if (entry && entry.owner !== null) {
+        this.handleUserRequest(req, res, url, null, entry, t0);
         return;
       }
     } else if (entry && entry.owner !== null) {
@@ -302,57 +345,61 @@ export class GyreProxy {
       return;
     }
     // The hub, or a route added by a plain CHP client: no auth, no token injection.
-    const target = entry ?? null;
-    const headers = req.headers;
-    dropHopByHop(headers);
-    addForwardedHeaders(req, headers);
-    if (target) this.forward(req, res, target.target.protocol, target.targetHost, target.targetPort, target.targetBasePath + url, headers, "hub", target, false, t0);
-    else this.forward(req, res, this.hubTarget.protocol, this.hubTarget.hostname, Number(this.hubTarget.port) || 80, hubPath(this.hubTarget, url), headers, "hub", null, false, t0);
+    const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
+    if (entry) this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "hub", entry, false, t0);
+    else this.forward(req, res, this.hubTarget.protocol, this.hubTarget.hostname, Number(this.hubTarget.port) || 80, hubPath(this.hubTarget, url), h.headers, h.hasBody, "hub", null, false, t0);
   }
 
-  /** Auth, access and forwarding for /user/<name>/... (and user-owned routes elsewhere). */
-  private handleUserRequest(req: http.IncomingMessage, res: http.ServerResponse, url: string, up: UserPath | null, entry: RouteEntry | undefined, t0: number): void {
+  /**
+   * Auth, access and forwarding for /user/<name>/... (and user-owned routes elsewhere). `up` is
+   * undefined on the fast path (the caller saw it is neither a logout nor a dashboard URL; it is
+   * parsed here only if an answer needs it), null when the URL is not under /user/<name>.
+   */
+  private handleUserRequest(req: http.IncomingMessage, res: http.ServerResponse, url: string, up: UserPath | null | undefined, entry: RouteEntry | undefined, t0: number): void {
     if (up && isLogoutPath(up)) return this.answer(res, "none", 302, { location: "/hub/logout" });
     const dash = up ? parseDashboardPath(up) : null;
     if (dash && up) entry = this.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : ""));
     const owner = entry?.owner ?? up!.user;
-    if (!isOriginAllowed(req.method, false, req.headers.origin, req.headers.host)) {
+    const method = req.method;
+    if (method !== "GET" && method !== "HEAD" && !isOriginAllowed(method, false, req.headers.origin, req.headers.host)) {
       return this.answerError(req, res, 403, "Cross-origin request refused: the Origin header does not match this site.");
     }
-    const who = this.identify(req);
+    const raw = req.rawHeaders;
+    const cookieHeader = readRawHeader(raw, "cookie");
+    const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
+    const who = this.identify(cookie, readRawHeader(raw, "authorization"));
     const go = (identity: Identity | null) => {
       if (res.destroyed) return;
-      const pathAfterUser = up ? up.segments.join("/") : "";
       const decision = decideAccess(identity, owner);
-      if (decision === "anonymous") {
-        if (isBrowserRequest(req.method, req.headers.accept, pathAfterUser)) {
-          return this.answer(res, "none", 302, { location: "/hub/login?next=" + encodeURIComponent(url) });
+      if (decision !== "allow" || !entry) {
+        if (up === undefined) up = parseUserPath(url);
+        const pathAfterUser = up ? up.segments.join("/") : "";
+        if (decision === "anonymous") {
+          if (isBrowserRequest(method, req.headers.accept, pathAfterUser)) {
+            return this.answer(res, "none", 302, { location: "/hub/login?next=" + encodeURIComponent(url) });
+          }
+          return this.answerError(req, res, 403, "Authentication required: log in to the hub or send an API token.", true);
         }
-        return this.answerError(req, res, 403, "Authentication required: log in to the hub or send an API token.", true);
-      }
-      if (decision === "forbidden") return this.answerError(req, res, 403, `You do not have access to ${owner}'s server.`);
-      if (!entry) {
-        if (up && isBrowserRequest(req.method, req.headers.accept, pathAfterUser)) {
+        if (decision === "forbidden") return this.answerError(req, res, 403, `You do not have access to ${owner}'s server.`);
+        if (up && isBrowserRequest(method, req.headers.accept, pathAfterUser)) {
           const server = dash?.serverName ? "/" + encodeURIComponent(dash.serverName) : "";
           return this.answer(res, "none", 302, { location: `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(url)}` });
         }
         return this.answerError(req, res, 503, `${owner}'s server is not running.`, true);
       }
-      const headers = req.headers;
-      dropHopByHop(headers);
-      setOrDelete(headers, "cookie", stripSessionCookie(headers.cookie));
-      addForwardedHeaders(req, headers);
+      // The hub's session cookie never reaches a user server or a dashboard.
+      const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
       if (dash) {
-        const r = this.checkDashboard(req, res, dash);
-        if (!r) return;
+        if (!this.checkDashboard(req, res, dash)) return;
         // The dashboard has no auth of its own and must never see a hub credential.
-        delete headers.authorization;
-        this.forward(req, res, "http:", entry.targetHost, dash.port, dash.upstreamPath, headers, "dashboard", entry, false, t0);
+        const h = buildUpstreamHeaders(raw, { remoteAddress: req.socket.remoteAddress ?? "", cookie: cookieEdit, authorization: null });
+        this.forward(req, res, "http:", entry.targetHost, dash.port, dash.upstreamPath, h.headers, h.hasBody, "dashboard", entry, false, t0);
         return;
       }
-      if (entry.authHeader) headers.authorization = entry.authHeader;
-      else if (identity!.via === "token") delete headers.authorization;
-      this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, headers, "user", entry, true, t0);
+      // Inject the server's token; an API token the client sent is not passed on.
+      const authorization: HeaderEdit = entry.authHeader ?? (identity!.via === "token" ? null : undefined);
+      const h = buildUpstreamHeaders(raw, { remoteAddress: req.socket.remoteAddress ?? "", cookie: cookieEdit, authorization });
+      this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "user", entry, true, t0);
     };
     if (who instanceof Promise) who.then(go, () => go(null));
     else go(who);
@@ -371,7 +418,11 @@ export class GyreProxy {
     return true;
   }
 
-  /** The lean forwarding path: one http.request over a keep-alive agent, piped both ways. */
+  /**
+   * The lean forwarding path: one http.request over a keep-alive agent, piped both ways.
+   * `headers` is a flat [name, value, ...] list: Node writes it as given, without the
+   * per-header setHeader() validation an object goes through.
+   */
   private forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -379,7 +430,8 @@ export class GyreProxy {
     host: string,
     port: number,
     path: string,
-    headers: http.IncomingHttpHeaders,
+    headers: string[],
+    hasBody: boolean,
     kind: RouteClass,
     entry: RouteEntry | null,
     stripLoginCookies: boolean,
@@ -400,9 +452,12 @@ export class GyreProxy {
       ures.pipe(res);
       this.metrics.countRequest(kind, status);
       this.metrics.observeLatency(kind, (performance.now() - t0) / 1000);
-      if (entry && status < ACTIVE_STATUS_BELOW) entry.lastActivity = Date.now();
+      if (entry && status < ACTIVE_STATUS_BELOW) entry.lastActivity = this.now;
     });
+    let clientGone = false;
     upstream.on("error", (err: NodeJS.ErrnoException) => {
+      // Our own abort after the client left (below) is not an upstream failure.
+      if (clientGone) return;
       this.metrics.countUpstreamError(kind);
       if (res.headersSent) {
         res.destroy();
@@ -415,9 +470,12 @@ export class GyreProxy {
     });
     // If the client goes away first, release the upstream request (long polls, event streams).
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) {
+        clientGone = true;
+        upstream.destroy();
+      }
     });
-    if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined && !req.readableLength) {
+    if (!hasBody && !req.readableLength) {
       upstream.end();
       req.resume();
     } else req.pipe(upstream);
@@ -462,14 +520,16 @@ export class GyreProxy {
     if (!isOriginAllowed(req.method, true, req.headers.origin, req.headers.host)) {
       return this.answerError(req, socket, 403, "Cross-origin WebSocket refused.", true);
     }
-    const who = this.identify(req);
+    const cookieHeader = req.headers.cookie;
+    const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
+    const who = this.identify(cookie, req.headers.authorization);
     const go = (identity: Identity | null) => {
       if (socket.destroyed) return;
       const decision = decideAccess(identity, owner);
       if (decision === "anonymous") return this.answerError(req, socket, 403, "Authentication required.", true);
       if (decision === "forbidden") return this.answerError(req, socket, 403, `You do not have access to ${owner}'s server.`, true);
       if (!entry) return this.answerError(req, socket, 503, `${owner}'s server is not running.`, true);
-      setOrDelete(req.headers, "cookie", stripSessionCookie(req.headers.cookie));
+      if (cookie) setOrDelete(req.headers, "cookie", cookie.forward);
       if (dash) {
         if (!this.isDashboardPort(dash.port)) return this.answerError(req, socket, 404, "Not an allowed dashboard port.", true);
         if (dash.redirectTo) return this.answerError(req, socket, 404, "Dashboard WebSocket paths need a slash after the port.", true);
@@ -499,10 +559,11 @@ export class GyreProxy {
   /** Counts open WebSockets and records activity in both directions (CHP misses server→client). */
   private trackWebSocket(proxyReq: http.ClientRequest, req: TaggedRequest, socket: Duplex): void {
     const path = req[ROUTE_OF];
+    // Per chunk: one Map lookup (the route may have been replaced since) and the coarse clock.
     const touch = path
       ? () => {
-          const e = this.table.get(path);
-          if (e) e.lastActivity = Date.now();
+          const e = this.table.getNormalized(path);
+          if (e) e.lastActivity = this.now;
         }
       : null;
     proxyReq.on("upgrade", (_res: http.IncomingMessage, proxySocket: net.Socket) => {
@@ -556,29 +617,8 @@ function hubPath(hub: URL, url: string): string {
   return base + url;
 }
 
-function dropHopByHop(h: http.IncomingHttpHeaders): void {
-  if (h.connection !== undefined) delete h.connection;
-  if (h["keep-alive"] !== undefined) delete h["keep-alive"];
-  if (h["proxy-connection"] !== undefined) delete h["proxy-connection"];
-}
-
 function dropHopByHopWs(h: http.IncomingHttpHeaders): void {
   if (h["proxy-connection"] !== undefined) delete h["proxy-connection"];
-}
-
-/** X-Forwarded-For is appended to; Proto/Host are set only if absent (lab P15: appending to Proto confuses tornado). */
-function addForwardedHeaders(req: http.IncomingMessage, h: http.IncomingHttpHeaders): void {
-  const addr = req.socket.remoteAddress ?? "";
-  const xff = h["x-forwarded-for"];
-  h["x-forwarded-for"] = xff ? xff + ", " + addr : addr;
-  if (h["x-forwarded-proto"] === undefined) h["x-forwarded-proto"] = "http";
-  if (h["x-forwarded-host"] === undefined && h.host !== undefined) h["x-forwarded-host"] = h.host;
-}
-
-/** stripCookie, skipped when the header has no session cookie (the common API-token case). */
-function stripSessionCookie(header: string | undefined): string | undefined {
-  if (!header || !header.includes(SESSION_COOKIE + "=")) return header;
-  return stripCookie(header, SESSION_COOKIE);
 }
 
 function setOrDelete(h: http.IncomingHttpHeaders, name: string, value: string | undefined): void {
@@ -632,6 +672,8 @@ function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, idleMs: 
       socket.once("secureConnect", clear);
       socket.once("close", clear);
     }
+    // Headers and small bodies go out at once rather than waiting for an ACK (Nagle).
+    socket?.setNoDelay(true);
     // The agent re-arms this timeout (its `timeout` option) whenever a socket returns to the pool.
     socket?.setTimeout(idleMs);
     socket?.on("timeout", () => socket.destroy(new UpstreamTimeout()));

@@ -1,12 +1,31 @@
 // `npm start`: validates the configuration, then runs the hub and the proxy side by side and
 // prints the URL. Ctrl-C stops both (user servers keep running; the next start adopts them).
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { loadConfig, ConfigError } from "../app/_lib/config/load";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+const PROXY_BUNDLE = resolve(ROOT, "dist/proxy/main.mjs");
+
+/** Newest mtime (ms) of the .ts files under a folder. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith(".ts")) newest = Math.max(newest, statSync(resolve(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** `node dist/proxy/main.mjs` (npm run build) when it is newer than the proxy's sources, else tsx: no loader in the proxy process. */
+function proxyCommand(): [string, string[]] {
+  // The bundle holds proxy/ plus the config loader, whose schema imports the spawners' configs.
+  const sources = ["proxy", "app/_lib/config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
+  const fresh = existsSync(PROXY_BUNDLE) && statSync(PROXY_BUNDLE).mtimeMs > Math.max(...sources);
+  return fresh ? [process.execPath, [PROXY_BUNDLE]] : [TSX, [resolve(ROOT, "proxy/main.ts")]];
+}
 
 async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
   const end = Date.now() + ms;
@@ -56,7 +75,8 @@ async function main(): Promise<void> {
   watch(hub, "hub");
   const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;
   await waitFor(`${hubUrl}/hub/api`, 120_000, hub);
-  const proxy = spawn(TSX, [resolve(ROOT, "proxy/main.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  const [proxyCmd, proxyArgs] = proxyCommand();
+  const proxy = spawn(proxyCmd, proxyArgs, { cwd: process.cwd(), stdio: "inherit", env: process.env });
   children.push(proxy);
   watch(proxy, "proxy");
   await waitFor(`${config.hub.publicUrl}/hub/api`, 60_000, proxy);

@@ -92,12 +92,8 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
         if (!isObject(add) || !Array.isArray(remove) || !remove.every((p) => typeof p === "string")) {
           throw new RouteDataError('PATCH /api/routes needs {"add": {path: data}, "remove": [path]}');
         }
-        validateAll(ctx.table, add);
-        let removed = 0;
-        for (const p of remove as string[]) if (ctx.table.remove(p)) removed++;
-        const t = now();
-        for (const [p, data] of Object.entries(add)) ctx.table.add(p, data, t);
-        return send(res, 200, { added: Object.keys(add).length, removed, total: ctx.table.size });
+        const r = ctx.table.patch(add, remove as string[], now());
+        return send(res, 200, { ...r, total: ctx.table.size });
       }
       default:
         return fail(res, 405, "Method not supported");

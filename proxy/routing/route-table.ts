@@ -19,8 +19,13 @@ export interface RouteEntry {
   readonly targetBasePath: string;
   /** user whose server this is: data.user, else the name in /user/<name>; null: no auth */
   readonly owner: string | null;
+  /** "/user/<raw name>" when the route lies under /user/<name>, else null */
+  readonly userPrefix: string | null;
   readonly serverName: string;
-  /** "token <server token>" when data.spawn_id is set, else null (no injection) */
+  /**
+   * "token <server token>" when data.spawn_id is set, else null (no injection). Derived on
+   * first use (an HMAC): registering 10,000 routes must not pay for servers nobody visits yet.
+   */
   readonly authHeader: string | null;
   /** options object handed to http-proxy-3's ws(), built once */
   readonly wsOptions: { target: URL; xfwd: boolean };
@@ -56,6 +61,30 @@ export class RouteTable {
     return entry;
   }
 
+  /**
+   * Removes `remove`, then adds or replaces `add` — atomically: every added route is checked
+   * (RouteDataError) before the table changes. The bulk PATCH of the route API.
+   */
+  patch(add: Record<string, unknown>, remove: readonly string[], now: number): { added: number; removed: number } {
+    const routes = add;
+    const built: RouteEntry[] = [];
+    for (const raw in routes) {
+      try {
+        built.push(this.buildEntry(normalizeRoutePath(raw), routes[raw], now));
+      } catch (err) {
+        if (err instanceof RouteDataError) throw new RouteDataError(`Route ${raw}: ${err.message}`);
+        throw err;
+      }
+    }
+    let removed = 0;
+    for (const p of remove) if (this.remove(p)) removed++;
+    for (const e of built) {
+      this.byPath.set(e.path, e);
+      this.trie.add(e.path, e);
+    }
+    return { added: built.length, removed };
+  }
+
   /** Removes a route; false when unknown. */
   remove(rawPath: string): boolean {
     const path = normalizeRoutePath(rawPath);
@@ -66,6 +95,11 @@ export class RouteTable {
 
   get(rawPath: string): RouteEntry | undefined {
     return this.byPath.get(normalizeRoutePath(rawPath));
+  }
+
+  /** Like get() for a path that is already normalised (RouteEntry.path): no string work. */
+  getNormalized(path: string): RouteEntry | undefined {
+    return this.byPath.get(path);
   }
 
   /** The most specific route for a request URL. */
@@ -133,22 +167,45 @@ export class RouteTable {
     const owner = typeof d.user === "string" ? d.user : up ? up.user : null;
     const serverName = typeof d.server_name === "string" ? d.server_name : up && up.segments.length > 1 ? up.segments[0] : "";
     const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
-    const base = target.pathname.replace(/\/+$/, "");
-    return {
-      path,
-      data: verbatim as RouteData,
-      target,
-      targetHost: target.hostname.replace(/^\[|\]$/g, ""),
-      targetPort: Number(target.port) || (target.protocol === "https:" ? 443 : 80),
-      targetBasePath: base,
-      owner,
-      serverName,
-      authHeader: spawnId ? "token " + this.tokenForSpawn(spawnId) : null,
-      wsOptions: { target, xfwd: true },
-      addedAt: now,
-      lastActivity: now,
-      reportedActivity: now,
-    };
+    return new Entry(path, verbatim as RouteData, target, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now);
+  }
+}
+
+/** RouteEntry with the server token derived lazily. */
+class Entry implements RouteEntry {
+  readonly targetHost: string;
+  readonly targetPort: number;
+  readonly targetBasePath: string;
+  readonly wsOptions: { target: URL; xfwd: boolean };
+  addedAt: number;
+  lastActivity: number;
+  reportedActivity: number;
+  private auth: string | null | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly data: RouteData,
+    readonly target: URL,
+    readonly owner: string | null,
+    readonly userPrefix: string | null,
+    readonly serverName: string,
+    private readonly spawnId: string | null,
+    private readonly tokenForSpawn: (spawnId: string) => string,
+    now: number,
+  ) {
+    this.targetHost = target.hostname.replace(/^\[|\]$/g, "");
+    this.targetPort = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
+    this.targetBasePath = target.pathname.replace(/\/+$/, "");
+    this.wsOptions = { target, xfwd: true };
+    this.addedAt = now;
+    this.lastActivity = now;
+    this.reportedActivity = now;
+    this.auth = spawnId ? undefined : null;
+  }
+
+  get authHeader(): string | null {
+    if (this.auth === undefined) this.auth = "token " + this.tokenForSpawn(this.spawnId!);
+    return this.auth;
   }
 }
 

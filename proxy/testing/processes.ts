@@ -1,6 +1,6 @@
 // Starting and stopping the real processes integration tests need: the proxy (proxy/main.ts),
 // a Jupyter server and a Dask scheduler. Every child is tracked and killed by stopAll().
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -54,16 +54,34 @@ export interface ProxyProcessOptions {
   authToken: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** run dist/proxy/main.mjs with plain node (as production does; see buildProxyBundle) instead of tsx */
+  bundled?: boolean;
 }
 
-/** Starts `node --import tsx proxy/main.ts` and waits for /_chp_healthz. */
+/** Builds dist/proxy/main.mjs from the current sources (scripts/build-proxy.ts; well under a second). */
+export function buildProxyBundle(): void {
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build-proxy.ts"], { cwd: REPO, stdio: "ignore" });
+}
+
+/** Starts `node --import tsx proxy/main.ts` (or the bundle) and waits for /_chp_healthz. */
 export async function startProxyProcess(o: ProxyProcessOptions): Promise<Child> {
+  const child = spawnProxyProcess(o);
+  try {
+    await waitForHttp(`http://127.0.0.1:${o.port}/_chp_healthz`, 20_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${child.output()}`);
+  }
+  return child;
+}
+
+/** Spawns the proxy process without waiting for it (tests that time its start). */
+export function spawnProxyProcess(o: ProxyProcessOptions): Child {
   const dataDir = mkdtempSync(join(tmpdir(), "gyre-proxy-"));
   // An empty config file of our own, so a gyre.config.yaml in the checkout cannot leak in.
   writeFileSync(join(dataDir, "gyre.config.yaml"), "{}\n");
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", "proxy/main.ts", "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
+    [...(o.bundled ? ["dist/proxy/main.mjs"] : ["--import", "tsx", "proxy/main.ts"]), "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
     {
       cwd: REPO,
       env: {
@@ -79,13 +97,7 @@ export async function startProxyProcess(o: ProxyProcessOptions): Promise<Child> 
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const child = track(proc);
-  try {
-    await waitForHttp(`http://127.0.0.1:${o.port}/_chp_healthz`, 20_000);
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\n${child.output()}`);
-  }
-  return child;
+  return track(proc);
 }
 
 /** Starts Debian's Jupyter server as the hub would (lab §2), with base_url /user/<user>/. */

@@ -1,0 +1,153 @@
+// Replicas and restarts of the real proxy process (the esbuild bundle under plain node, as in
+// production), with the fake hub and the hub's own ProxyClient pushing routes.
+// Ports: proxy A 7330/7331, proxy B 7334/7335, fake hub 7332, backend 7333.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import pino from "pino";
+import { FakeHub } from "./testing/fake-hub";
+import { buildProxyBundle, spawnProxyProcess, startProxyProcess, stopAll, stopChild, waitForHttp, type Child, type ProxyProcessOptions } from "./testing/processes";
+import { ProxyClient } from "../app/_lib/servers/proxy-client";
+
+const SECRET = "replica-secret-".padEnd(40, "r");
+const TOKEN = "replica-proxy-token-0123456789";
+const A = { port: 7330, apiPort: 7331 };
+const B = { port: 7334, apiPort: 7335 };
+const BACKEND = "http://127.0.0.1:7333";
+const N_ROUTES = 200;
+const hub = new FakeHub(TOKEN, SECRET);
+let backend: http.Server;
+let proxyA: Child;
+let proxyB: Child;
+const silent = pino({ level: "silent" });
+
+const opts = (p: { port: number; apiPort: number }): ProxyProcessOptions => ({
+  ...p,
+  hubUrl: hub.url,
+  secretKey: SECRET,
+  authToken: TOKEN,
+  bundled: true,
+  extraArgs: ["--full-sync-seconds", "1"],
+});
+
+const route = (user: string) => ({ target: BACKEND, user, server_name: "", spawn_id: "spawn-" + user });
+
+before(async () => {
+  buildProxyBundle();
+  await hub.start(7332);
+  hub.state.admins = ["root"];
+  backend = http.createServer((req, res) => {
+    req.resume();
+    res.end("ok " + req.url);
+  });
+  await new Promise<void>((r) => backend.listen(7333, "127.0.0.1", r));
+  for (let i = 0; i < N_ROUTES; i++) hub.state.routes[`/user/r${i}/`] = route(`r${i}`);
+  [proxyA, proxyB] = await Promise.all([startProxyProcess(opts(A)), startProxyProcess(opts(B))]);
+});
+
+after(async () => {
+  await stopAll();
+  await hub.stop();
+  backend.closeAllConnections();
+  await new Promise<void>((r) => backend.close(() => r()));
+});
+
+let rootCookie = "";
+
+/** Status of GET /user/<user>/x through one proxy, with the admin's cookie (0: no connection). */
+async function statusVia(port: number, user: string, agent?: http.Agent): Promise<number> {
+  rootCookie ||= hub.cookieFor("root");
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port, path: `/user/${user}/x`, agent, headers: { cookie: rootCookie } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", () => resolve(0));
+    req.setTimeout(2000, () => req.destroy());
+  });
+}
+
+test("kill -9 under load: every route is served again within 1 s of the new process starting", async () => {
+  // Load: 8 keep-alive clients hitting random routes through proxy A until told to stop.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let loading = true;
+  let served = 0;
+  const load = Array.from({ length: 8 }, async () => {
+    while (loading) {
+      if ((await statusVia(A.port, `r${Math.floor(Math.random() * N_ROUTES)}`, agent)) === 200) served++;
+      else await sleep(20);
+    }
+  });
+  await sleep(1000);
+  assert.ok(served > 50, `the load reached the proxy (${served} requests)`);
+  await stopChild(proxyA, "SIGKILL");
+  const spawnedAt = performance.now();
+  proxyA = spawnProxyProcess(opts(A));
+  // Until it listens, one probe at a time; then every route must answer 200 once (32 probes in
+  // flight, concurrently with the load).
+  while ((await statusVia(A.port, "r0")) === 0 && performance.now() - spawnedAt < 10_000) await sleep(5);
+  const listeningMs = performance.now() - spawnedAt;
+  // It loads the hub's table before it listens: complete at its first answer.
+  const table = await (await fetch(`http://127.0.0.1:${A.apiPort}/api/routes`, { headers: { authorization: "token " + TOKEN } })).json();
+  assert.equal(Object.keys(table).length >= N_ROUTES, true, "the whole table is loaded when it first answers");
+  const pending = Array.from({ length: N_ROUTES }, (_, i) => `r${i}`);
+  const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  let failures = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      for (let u = pending.pop(); u !== undefined; u = pending.pop()) {
+        if ((await statusVia(A.port, u, probeAgent)) === 200) continue;
+        pending.unshift(u);
+        if (++failures > 5000 || performance.now() - spawnedAt > 10_000) return;
+        await sleep(5);
+      }
+    }),
+  );
+  const allBackMs = performance.now() - spawnedAt;
+  loading = false;
+  await Promise.all(load);
+  agent.destroy();
+  probeAgent.destroy();
+  assert.equal(pending.length, 0, `${pending.length} routes never came back`);
+  process.stdout.write(`# restart under load: first answer ${listeningMs.toFixed(0)} ms, all ${N_ROUTES} routes served ${allBackMs.toFixed(0)} ms after spawn (${failures} failed probes)\n`);
+  assert.ok(allBackMs < 1000, `all routes back ${allBackMs.toFixed(0)} ms after spawn (limit 1000 ms)`);
+});
+
+test("replicas: the hub's ProxyClient pushes a route to both", async () => {
+  const client = new ProxyClient([`http://127.0.0.1:${A.apiPort}`, `http://127.0.0.1:${B.apiPort}`], TOKEN, silent);
+  hub.state.routes["/user/pushed/"] = route("pushed");
+  await client.addRoute("/user/pushed", route("pushed"));
+  assert.equal(await statusVia(A.port, "pushed"), 200);
+  assert.equal(await statusVia(B.port, "pushed"), 200);
+  delete hub.state.routes["/user/pushed/"];
+  await client.deleteRoute("/user/pushed");
+  assert.equal(await statusVia(A.port, "pushed"), 302, "gone: the browser is sent to the spawn page");
+  assert.equal(await statusVia(B.port, "pushed"), 302);
+});
+
+test("replicas: one killed misses a push, and has the route as soon as it is back", async () => {
+  const client = new ProxyClient([`http://127.0.0.1:${A.apiPort}`, `http://127.0.0.1:${B.apiPort}`], TOKEN, silent);
+  await stopChild(proxyB, "SIGKILL");
+  hub.state.routes["/user/late/"] = route("late");
+  await client.addRoute("/user/late", route("late")); // B is down: logged, not fatal
+  assert.equal(await statusVia(A.port, "late"), 200);
+  proxyB = await startProxyProcess(opts(B));
+  assert.equal(await statusVia(B.port, "late"), 200, "loaded from the hub before it listened");
+});
+
+test("replicas: a push that never reached one replica arrives with its next full sync", async () => {
+  // Only A hears about it (say B was restarting when the hub pushed).
+  const onlyA = new ProxyClient([`http://127.0.0.1:${A.apiPort}`], TOKEN, silent);
+  hub.state.routes["/user/missed/"] = route("missed");
+  await onlyA.addRoute("/user/missed", route("missed"));
+  assert.equal(await statusVia(A.port, "missed"), 200);
+  const deadline = Date.now() + 5000;
+  let status = await statusVia(B.port, "missed");
+  while (status !== 200 && Date.now() < deadline) {
+    await sleep(100);
+    status = await statusVia(B.port, "missed");
+  }
+  assert.equal(status, 200, "B caught up within a few full-sync periods (1 s)");
+  await waitForHttp(`http://127.0.0.1:${B.port}/_chp_healthz`);
+});
