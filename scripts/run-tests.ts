@@ -2,6 +2,7 @@
 //   unit         *.test.ts beside the code (no external processes)
 //   integration  *.int.test.ts (real Jupyter servers, real PostgreSQL, real proxies)
 //   hpc          *.hpc.test.ts (real Grid Engine and Slurm; set up by scripts/setup-*.sh)
+//   kube         *.kube.test.ts (real kube-apiserver + etcd; scripts/kube/build-apiserver.sh, kube-up.sh)
 //   e2e          Playwright in Debian's Chromium (e2e/)
 //   all          everything CI runs, in that order
 // Prints one closing line "N passed, N failed" over all suites.
@@ -24,7 +25,8 @@ function find(dir: string, pred: (f: string) => boolean, out: string[] = []): st
 
 const isInt = (f: string) => f.endsWith(".int.test.ts");
 const isHpc = (f: string) => f.endsWith(".hpc.test.ts");
-const isUnit = (f: string) => f.endsWith(".test.ts") && !isInt(f) && !isHpc(f);
+const isKube = (f: string) => f.endsWith(".kube.test.ts");
+const isUnit = (f: string) => f.endsWith(".test.ts") && !isInt(f) && !isHpc(f) && !isKube(f);
 
 const totals = { passed: 0, failed: 0 };
 
@@ -61,8 +63,9 @@ let ok = true;
 if (suite === "unit" || suite === "all") ok = runNodeTests("unit", find(ROOT, isUnit), 2) && ok;
 if (suite === "integration" || suite === "all") ok = runNodeTests("integration", find(ROOT, isInt), 1) && ok;
 if (suite === "hpc" || suite === "all") ok = runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1) && ok;
+if (suite === "kube" || suite === "all") ok = runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1) && ok;
 if (suite === "e2e" || suite === "all") ok = runE2e() && ok;
-if (!["unit", "integration", "hpc", "e2e", "all"].includes(suite)) {
+if (!["unit", "integration", "hpc", "kube", "e2e", "all"].includes(suite)) {
   console.error(`unknown suite ${suite}`);
   process.exit(2);
 }
