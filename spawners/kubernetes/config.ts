@@ -265,3 +265,20 @@ function applyOverrides(config: KubernetesSpawnerConfig, overrides: ProfileOverr
   }
   return out;
 }
+
+function formatGib(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  return `${Number.isInteger(gib) ? gib : +gib.toFixed(1)} GiB`;
+}
+
+/**
+ * One line describing effective settings, for a profile without a description on the spawn form:
+ * "up to 2 CPUs · up to 4 GiB · 1 nvidia.com/gpu · quay.io/jupyter/scipy-notebook:2024-12-09".
+ * Limits when set, else requests.
+ */
+export function formatProfileSummary(s: KubernetesSpawnerConfig): string {
+  const cpu = s.cpuLimit !== undefined ? `up to ${s.cpuLimit} CPU${s.cpuLimit === 1 ? "" : "s"}` : s.cpuRequest !== undefined ? `${s.cpuRequest} CPU${s.cpuRequest === 1 ? "" : "s"}` : "";
+  const memory = s.memoryLimitBytes !== undefined ? `up to ${formatGib(s.memoryLimitBytes)}` : s.memoryRequestBytes !== undefined ? formatGib(s.memoryRequestBytes) : "";
+  const extra = Object.entries(s.extraResourceLimits).map(([name, n]) => `${n} ${name}`);
+  return [cpu, memory, ...extra, s.image].filter(Boolean).join(" · ");
+}

@@ -23,6 +23,7 @@ import { ProfileError, resolveProfile, type KubernetesSpawnerConfig } from "./co
 import { PROGRESS_POD_CREATED, buildProgressEvent, describePodState } from "./events";
 import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, readServerPort } from "./manifests";
 import { buildObjectName } from "./names";
+import { kubernetesSpawnOptions } from "./options-form";
 import { getNamespaceWatch, type NamespaceWatch } from "./watch";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
@@ -449,8 +450,11 @@ export function getKubernetesRequestCounts(config: Pick<KubernetesSpawnerConfig,
   return getKubeClient(config).getRequestCounts();
 }
 
+export { describeKubernetesOptions, validateKubernetesOptions, kubernetesSpawnOptions } from "./options-form";
+
 /** Registered in spawners/registry.ts as kind "kubernetes". */
 export const kubernetesSpawnerFactory: SpawnerFactory<KubernetesSpawnerConfig> = {
+  ...kubernetesSpawnOptions,
   kind: "kubernetes",
   create: (ctx, config) => new KubernetesSpawner(ctx, config),
 };
