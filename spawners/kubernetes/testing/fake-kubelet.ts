@@ -53,6 +53,8 @@ export interface FakeKubeletOptions {
    * load tests with many pods).
    */
   readiness?: "http" | "process";
+  /** pause after each event, so that a progress page can be watched step by step (default 0) */
+  stepDelayMs?: number;
   log?: (message: string) => void;
 }
 
@@ -406,6 +408,7 @@ export class FakeKubelet {
       count: 1,
     };
     await this.core.createNamespacedEvent({ namespace: this.opts.namespace, body });
+    if (this.opts.stepDelayMs) await sleep(this.opts.stepDelayMs);
   }
 
   private async patchStatus(pod: V1Pod, status: object): Promise<void> {
