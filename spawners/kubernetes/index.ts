@@ -87,15 +87,19 @@ export class KubernetesSpawner implements Spawner {
   private starting = false;
   private startFailure: SpawnExit | null = null;
   private stopping: Promise<void> | null = null;
+  /** settles when start() has (stop() waits for it, so that a pod being created is not missed) */
+  private startSettled: Promise<void> = Promise.resolve();
   private readonly client: KubeClient;
+  private readonly forceDeleteAfterMs: number;
 
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: KubernetesSpawnerConfig,
-    /** seam for tests: the client (default: the shared one for config's kubeconfig) */
-    deps: { client?: KubeClient } = {},
+    /** seams for tests: the client (default: the shared one for config's kubeconfig), the force-delete delay */
+    deps: { client?: KubeClient; forceDeleteAfterMs?: number } = {},
   ) {
     this.client = deps.client ?? getKubeClient(config);
+    this.forceDeleteAfterMs = deps.forceDeleteAfterMs ?? FORCE_DELETE_AFTER_MS;
   }
 
   /**
@@ -104,9 +108,18 @@ export class KubernetesSpawner implements Spawner {
    * pod is ready. Resolves with `http://<podIP>:<port>`; throws SpawnError with the reason
    * otherwise (the API server's own message for a refused pod).
    */
-  async start(): Promise<SpawnStarted> {
-    if (this.startCalled) throw new SpawnError("This server was already started; stop it first.");
+  start(): Promise<SpawnStarted> {
+    if (this.startCalled) return Promise.reject(new SpawnError("This server was already started; stop it first."));
     this.startCalled = true;
+    const started = this.runStart();
+    this.startSettled = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    return started;
+  }
+
+  private async runStart(): Promise<SpawnStarted> {
     this.starting = true;
     let unsubscribeEvents = () => {};
     try {
@@ -200,7 +213,9 @@ export class KubernetesSpawner implements Spawner {
    */
   stop(): Promise<void> {
     this.abort.abort();
-    this.stopping ??= this.deleteServerObjects().finally(() => {
+    // start() notices the abort at its next step; a create already sent must finish first, or the
+    // pod it makes would outlive this stop
+    this.stopping ??= this.startSettled.then(() => this.deleteServerObjects()).finally(() => {
       this.stopping = null;
     });
     return this.stopping;
@@ -349,7 +364,7 @@ export class KubernetesSpawner implements Spawner {
     await watch.ready();
     const isOurs = (p: V1Pod | null) => p !== null && (!podUid || p.metadata?.uid === podUid);
     if (await this.deletePod(podName, { gracePeriodSeconds: this.config.stopGraceSeconds, uid: podUid })) {
-      const graceMs = this.config.stopGraceSeconds * 1000 + FORCE_DELETE_AFTER_MS;
+      const graceMs = this.config.stopGraceSeconds * 1000 + this.forceDeleteAfterMs;
       const gone = await watch.waitForPod(podName, (p) => !isOurs(p), graceMs, () => new Error("timeout")).then(
         () => true,
         () => false,

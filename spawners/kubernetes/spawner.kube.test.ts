@@ -225,3 +225,29 @@ test("hub restart: new client, watches and spawners adopt the running server; re
   await adopted.stop();
   assert.equal(await readPod("jupyter-hank"), null);
 });
+
+test("stop() while the pod starts: start() fails as stopped, and the pod it created is deleted", async () => {
+  const spawner = new KubernetesSpawner(buildTestContext("jane"), config);
+  const started = spawner.start();
+  for await (const ev of spawner.progress()) if (/pod was created/.test(ev.message)) break;
+  const stopped = spawner.stop();
+  await assert.rejects(started, /stopped before it finished starting/);
+  await stopped;
+  assert.equal(await readPod("jupyter-jane"), null);
+  assert.equal(await exists(() => lab.admin.core.readNamespacedSecret({ name: "jupyter-token-jane", namespace: lab.namespace })), false);
+});
+
+test("stop() of a pod no kubelet finalises (its node is gone): Terminating, then force-deleted with grace 0", async () => {
+  const ctx = buildTestContext("kate");
+  const ref = { userName: "kate", serverName: "", namespace: lab.namespace };
+  const body = buildPodManifest({ ...ref, baseUrl: ctx.baseUrl, spawnId: ctx.spawnId, settings: config, profileName: null, env: {} });
+  body.spec!.nodeName = "lost-node"; // bound to a node without a kubelet: a graceful delete never ends
+  const created = await lab.admin.core.createNamespacedPod({ namespace: lab.namespace, body });
+  const spawner = new KubernetesSpawner(ctx, config, { forceDeleteAfterMs: 500 });
+  spawner.loadState({ podName: "jupyter-kate", namespace: lab.namespace, spawnId: ctx.spawnId, podUid: created.metadata!.uid! });
+  const t0 = Date.now();
+  await spawner.stop();
+  assert.equal(await readPod("jupyter-kate"), null);
+  const ms = Date.now() - t0;
+  assert.ok(ms >= config.stopGraceSeconds * 1000, `waited the grace period first (${ms} ms)`);
+});

@@ -199,12 +199,13 @@ export class FakeKubelet {
     if (this.stopped) return;
     const uid = pod.metadata?.uid ?? "";
     const name = pod.metadata?.name ?? "";
+    // pods bound to another node are that node's business (tests use this for a lost node)
+    if (pod.spec?.nodeName && pod.spec.nodeName !== this.nodeName) return;
     if (pod.metadata?.deletionTimestamp) {
       await this.finalisePod(pod);
       return;
     }
     if (this.pods.has(uid) || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
-    if (pod.spec?.nodeName && pod.spec.nodeName !== this.nodeName) return;
     const running: RunningPod = { uid, name, child: null, port: null, logFile: join(this.opts.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`), deleting: false, exited: false, statusChain: Promise.resolve() };
     this.pods.set(uid, running);
     mkdirSync(join(this.opts.stateDir, "logs"), { recursive: true });
