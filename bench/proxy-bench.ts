@@ -113,9 +113,15 @@ async function registerChp(n: number, from: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** The fake hub's route table (set in main()). */
+let hubRoutes: Record<string, Record<string, unknown>> = {};
+
 async function registerGyre(n: number, from: number): Promise<number> {
   const add: Record<string, unknown> = {};
   for (let i = from; i < from + n; i++) add[`/user/u${i}/`] = routeData(i);
+  // The hub is the source of truth: Gyre's periodic full sync drops routes the hub does not
+  // list, so the fake hub must list them too (as the real hub would), outside the timed part.
+  Object.assign(hubRoutes, add);
   const t0 = performance.now();
   const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, { method: "PATCH", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ add }) });
   if (r.status !== 200) throw new Error("Gyre PATCH " + r.status);
@@ -134,6 +140,7 @@ const median = (xs: number[]) => {
 
 async function main(): Promise<void> {
   const hub = await new FakeHub(TOKEN, SECRET).start(PORTS.hub);
+  hubRoutes = hub.state.routes;
   const backend = start(process.execPath, ["--import", "tsx", "bench/backend.ts", String(PORTS.backend)]);
   const chp = start(process.execPath, ["node_modules/configurable-http-proxy/bin/configurable-http-proxy", "--ip", "127.0.0.1", "--port", String(PORTS.chp), "--api-ip", "127.0.0.1", "--api-port", String(PORTS.chpApi), "--log-level", "warn"], { CONFIGPROXY_AUTH_TOKEN: TOKEN });
   // Gyre runs as it does in production: the esbuild bundle under plain node (no tsx loader).
