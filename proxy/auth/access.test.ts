@@ -52,7 +52,7 @@ test("API token scopes that reach user servers (table-driven)", () => {
     [["servers", "access:servers"], true],
     [["servers"], false],
     [["read:users", "tokens"], false],
-    [[], false],
+    [[], true],
   ];
   for (const [scopes, ok] of cases) assert.equal(tokenAllowsServerAccess(scopes), ok, JSON.stringify(scopes));
 });

@@ -28,11 +28,11 @@ export function decideAccess(identity: Identity | null, owner: string): AccessDe
 
 /**
  * May an API token with these scopes (as the hub's token-owner answer lists them, already
- * expanded) reach user servers? Only "inherit" and "access:servers" allow it; a hub too old to
- * send scopes (undefined) is trusted as before.
+ * expanded) reach user servers? Only "inherit" and "access:servers" allow it. No list (a hub too
+ * old to send scopes) or an empty one means "inherit", as an empty stored scope list does at the hub.
  */
 export function tokenAllowsServerAccess(scopes: readonly string[] | undefined): boolean {
-  return scopes === undefined || scopes.includes("inherit") || scopes.includes("access:servers");
+  return scopes === undefined || scopes.length === 0 || scopes.includes("inherit") || scopes.includes("access:servers");
 }
 
 /**
