@@ -92,6 +92,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // Config problems found after loading (e.g. GitHub enabled without a client secret) name the option.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`gyre hub: ${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`gyre hub: failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

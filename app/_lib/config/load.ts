@@ -8,9 +8,9 @@ import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { configSchema, type GyreConfig } from "./schema";
 
-export class ConfigError extends Error {
-  name = "ConfigError";
-}
+import { ConfigError } from "./errors";
+
+export { ConfigError };
 
 /** The config with secrets resolved and paths absolute. */
 export type ResolvedConfig = GyreConfig & {
