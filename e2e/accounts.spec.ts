@@ -6,7 +6,7 @@ import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
 test.describe("first run", () => {
   let g: Gyre;
   test.beforeAll(async () => {
-    g = await startGyre({ basePort: 7760 - 30, initialAdmin: false });
+    g = await startGyre({ basePort: 7710, initialAdmin: false });
   });
   test.afterAll(async () => {
     await g?.stop();
@@ -43,7 +43,7 @@ test.describe("first run", () => {
 test.describe("accounts and API", () => {
   let g: Gyre;
   test.beforeAll(async () => {
-    g = await startGyre({ basePort: 7740 - 5 });
+    g = await startGyre({ basePort: 7735 });
     await createUser(g, "dora", "dora-password-12");
   });
   test.afterAll(async () => {

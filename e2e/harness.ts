@@ -11,7 +11,9 @@ import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
 
 const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
-const TSX = join(ROOT, "node_modules/.bin/tsx");
+// `node --import tsx` (not the tsx CLI, which runs the program in a child process): signals such
+// as the SIGKILL of the restart tests must reach the hub itself.
+const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 
 export const ADMIN = { name: "admin", password: "admin-password-e2e" };
 
@@ -112,13 +114,13 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     env,
     logs,
     async startHub() {
-      const child = spawn(TSX, [join(ROOT, "app/server.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "app/server.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
       children.add(child);
       hub = child;
       await waitHttp(`${hubUrl}/hub/api`, 90_000, () => hub, "hub", logs);
     },
     async startProxy() {
-      const child = spawn(TSX, [join(ROOT, "proxy/main.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "proxy/main.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
       children.add(child);
       proxy = child;
       await waitHttp(`${url}/_chp_healthz`, 30_000, () => proxy, "proxy", logs);

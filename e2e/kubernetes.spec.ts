@@ -64,14 +64,14 @@ async function readPod(name: string): Promise<V1Pod | null> {
   }
 }
 
-test("Kubernetes profile (started through the REST API) → progress from pod events → notebook through the proxy → stop: pod gone, claim kept", async ({ page }) => {
+test("pick a Kubernetes profile on the spawn form → progress from pod events → notebook through the proxy → stop: pod gone, claim kept", async ({ page }) => {
   await login(page, g, USER, PASSWORD);
-  // The spawn form does not list Kubernetes profiles yet (spawners/spawn-options.ts has no
-  // "kubernetes" entry), so the profile is chosen through the REST API, as a script would.
-  const r = await g.api(USER, `/hub/api/users/${USER}/server`, { method: "POST", body: JSON.stringify({ profile: "large" }) });
-  expect([201, 202]).toContain(r.status);
-
-  await page.goto(`${g.url}/hub/spawn-pending/${USER}`);
+  await page.goto(`${g.url}/hub/home`);
+  await page.getByTestId("start-server").click();
+  await expect(page.getByTestId("spawn-form")).toBeVisible();
+  await page.getByTestId("profile-large").click();
+  await page.getByTestId("spawn-form").getByTestId("start-server").click();
+  await expect(page).toHaveURL(new RegExp(`/hub/spawn-pending/${USER}`));
   const events = page.getByTestId("spawn-events");
   await expect(events).toContainText("Your server has a node.");
   await expect(events).toContainText('Pulling image "quay.io/jupyter/scipy-notebook:2024-12-09"');

@@ -7,7 +7,10 @@ import { dirname, resolve } from "node:path";
 import { loadConfig, ConfigError } from "../app/_lib/config/load";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+// `node --import tsx` rather than the tsx CLI (which runs the program in a child process), so the
+// pid we hold is the component itself and signals reach it.
+const TSX_IMPORT = import.meta.resolve("tsx");
+const nodeTsx = (file: string): [string, string[]] => [process.execPath, ["--import", TSX_IMPORT, file]];
 const PROXY_BUNDLE = resolve(ROOT, "dist/proxy/main.mjs");
 
 /** Newest mtime (ms) of the .ts files under a folder. */
@@ -24,7 +27,7 @@ function proxyCommand(): [string, string[]] {
   // The bundle holds proxy/ plus the config loader, whose schema imports the spawners' configs.
   const sources = ["proxy", "app/_lib/config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
   const fresh = existsSync(PROXY_BUNDLE) && statSync(PROXY_BUNDLE).mtimeMs > Math.max(...sources);
-  return fresh ? [process.execPath, [PROXY_BUNDLE]] : [TSX, [resolve(ROOT, "proxy/main.ts")]];
+  return fresh ? [process.execPath, [PROXY_BUNDLE]] : nodeTsx(resolve(ROOT, "proxy/main.ts"));
 }
 
 async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
       }
     });
   // Hub first: the proxy loads its route table from the hub before it listens.
-  const hub = spawn(TSX, [resolve(ROOT, "app/server.ts")], { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  const hub = spawn(...nodeTsx(resolve(ROOT, "app/server.ts")), { cwd: process.cwd(), stdio: "inherit", env: process.env });
   children.push(hub);
   watch(hub, "hub");
   const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;

@@ -5,10 +5,12 @@
 import type { GyreSpawnerConfig } from "./registry";
 import { SpawnOptionsError, type JsonObject, type SpawnFormUser, type SpawnOptionsForm, type SpawnOptionsProvider } from "./types";
 import { batchSpawnOptions } from "./batch/options-form";
+import { kubernetesSpawnOptions } from "./kubernetes/options-form";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each provider has its own config type
 const FORMS: Record<string, SpawnOptionsProvider<any>> = {
   batch: batchSpawnOptions,
+  kubernetes: kubernetesSpawnOptions,
 };
 
 function sectionOf(kind: string, config: GyreSpawnerConfig): unknown {
