@@ -25,6 +25,7 @@ import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildS
 import { buildObjectName } from "./names";
 import { kubernetesSpawnOptions } from "./options-form";
 import { getNamespaceWatch, type NamespaceWatch } from "./watch";
+import { ProgressLog } from "../progress-log";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
 const FORCE_DELETE_AFTER_MS = 15_000;
@@ -43,40 +44,6 @@ export interface KubernetesSpawnerState {
   profile?: string;
 }
 
-/** A growing list of progress events; every progress() iterator replays it from the start. */
-class ProgressLog {
-  private readonly events: ProgressEvent[] = [];
-  private closed = false;
-  private wake: (() => void)[] = [];
-  last = 0;
-
-  push(progress: number, message: string): void {
-    if (this.closed) return;
-    this.last = Math.max(this.last, progress);
-    this.events.push({ progress: this.last, message });
-    this.notify();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.notify();
-  }
-
-  async *iterate(): AsyncGenerator<ProgressEvent> {
-    let i = 0;
-    for (;;) {
-      while (i < this.events.length) yield this.events[i++];
-      if (this.closed) return;
-      await new Promise<void>((r) => this.wake.push(r));
-    }
-  }
-
-  private notify(): void {
-    const w = this.wake;
-    this.wake = [];
-    for (const r of w) r();
-  }
-}
 
 /** Spawner for `spawner.kind: kubernetes`. See spawners/types.ts for the contract. */
 export class KubernetesSpawner implements Spawner {

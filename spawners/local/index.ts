@@ -15,6 +15,7 @@ import { resolveOsUser } from "./os-user";
 import { resolveNotebookDir, resolveOsUserName, type PasswdEntry } from "./passwd";
 import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
+import { ProgressLog } from "../progress-log";
 
 /** How often start() asks the server whether it answers yet. */
 const READY_PROBE_INTERVAL_MS = 100;
@@ -46,38 +47,6 @@ interface KnownExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A growing list of progress events; every progress() iterator replays it from the start. */
-class ProgressLog {
-  private events: ProgressEvent[] = [];
-  private closed = false;
-  private wake: (() => void)[] = [];
-
-  push(progress: number, message: string): void {
-    if (this.closed) return;
-    this.events.push({ progress, message });
-    this.notify();
-  }
-
-  close(): void {
-    this.closed = true;
-    this.notify();
-  }
-
-  async *iterate(): AsyncGenerator<ProgressEvent> {
-    let i = 0;
-    for (;;) {
-      while (i < this.events.length) yield this.events[i++];
-      if (this.closed) return;
-      await new Promise<void>((r) => this.wake.push(r));
-    }
-  }
-
-  private notify(): void {
-    const w = this.wake;
-    this.wake = [];
-    for (const r of w) r();
-  }
-}
 
 /** Spawner for `spawner.kind: local`. See spawners/types.ts for the contract. */
 export class LocalProcessSpawner implements Spawner {

@@ -6,35 +6,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner, type SpawnerFactory } from "../types";
+import { ProgressLog } from "../progress-log";
 
-/** Emits progress events to every iterator, each replaying from the start, until closed. */
-class ProgressFeed {
-  private events: ProgressEvent[] = [];
-  private closed = false;
-  private wake: (() => void)[] = [];
-  push(progress: number, message: string): void {
-    if (this.closed) return;
-    this.events.push({ progress, message });
-    this.flush();
-  }
-  close(): void {
-    this.closed = true;
-    this.flush();
-  }
-  async *iterate(): AsyncGenerator<ProgressEvent> {
-    let i = 0;
-    for (;;) {
-      while (i < this.events.length) yield this.events[i++];
-      if (this.closed) return;
-      await new Promise<void>((r) => this.wake.push(r));
-    }
-  }
-  private flush(): void {
-    const w = this.wake;
-    this.wake = [];
-    for (const r of w) r();
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -63,7 +36,7 @@ const fakeServers = new Map<number, { server: Server; exit: SpawnExit | null }>(
  */
 export class SlowSpawner implements Spawner {
   private port: number | null = null;
-  private feed = new ProgressFeed();
+  private feed = new ProgressLog();
   private stopped = false;
 
   constructor(
@@ -146,7 +119,7 @@ export class SlowSpawner implements Spawner {
  * "Waiting in the queue" and rejects with SpawnError once stop() is called. For start timeouts.
  */
 export class NeverStartsSpawner implements Spawner {
-  private feed = new ProgressFeed();
+  private feed = new ProgressLog();
   private stopped = false;
   private release: (() => void) | null = null;
 
@@ -200,7 +173,7 @@ export interface FailingSpawnerOptions {
 
 /** A spawner whose start() fails with a SpawnError carrying `reason` and `logTail`. */
 export class FailingSpawner implements Spawner {
-  private feed = new ProgressFeed();
+  private feed = new ProgressLog();
   private failed = false;
   readonly reason: string;
   readonly tail: string;
