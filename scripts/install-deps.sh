@@ -30,11 +30,13 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-# npm ci only when the lock file changed since the last install.
+# npm install (not npm ci) only when the lock file changed since the last install: npm 11 with this
+# registry leaves other platforms' optional packages (@next/swc-*, @tailwindcss/oxide-*) out of
+# the lock, and npm ci then refuses it as "out of sync". npm install keeps the locked versions.
 lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 if [ ! -f node_modules/.gyre-installed ] || [ "$(cat node_modules/.gyre-installed)" != "$lock_hash" ]; then
-  echo "==> npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "==> npm install"
+  npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.gyre-installed
 fi
 
