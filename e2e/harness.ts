@@ -156,7 +156,8 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     },
     async stop() {
       try {
-        if (hub && hub.exitCode === null && proxy && proxy.exitCode === null) {
+        // Without an "admin" (first-run tests name their own) there is nothing to stop through the API.
+        if (hub && hub.exitCode === null && proxy && proxy.exitCode === null && hasUser(ADMIN.name)) {
           const users = (await (await g.api(ADMIN.name, "/hub/api/users")).json()) as { name: string; servers: Record<string, unknown> }[];
           for (const u of users) for (const s of Object.keys(u.servers)) await g.api(ADMIN.name, `/hub/api/users/${u.name}/${s ? `servers/${s}` : "server"}`, { method: "DELETE" });
           const end = Date.now() + 30_000;
@@ -172,6 +173,14 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
       }
     },
   };
+  function hasUser(name: string): boolean {
+    const db = new Database(join(dataDir, "gyre.db"), { readonly: true });
+    try {
+      return !!db.prepare("SELECT 1 FROM User WHERE name = ?").get(name);
+    } finally {
+      db.close();
+    }
+  }
   await g.startHub();
   await g.startProxy();
   return g;

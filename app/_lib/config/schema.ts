@@ -62,7 +62,8 @@ export const authSectionSchema = z
     local: localAuthSchema.default(localAuthSchema.parse({})),
     github: githubAuthSchema.default(githubAuthSchema.parse({})),
     sessionMaxAgeSeconds: z.number().int().positive().default(14 * 24 * 3600).describe("Session lifetime; refreshed (sliding) while the user is active."),
-    loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name and per client address within loginWindowSeconds."),
+    loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name within loginWindowSeconds."),
+    loginAttemptsPerAddress: z.number().int().positive().default(50).describe("Failed logins allowed per client address (any user names) within loginWindowSeconds."),
     loginWindowSeconds: z.number().int().positive().default(300).describe("Window of the failed-login rate limit."),
     initialAdmin: z
       .object({

@@ -78,7 +78,13 @@ export function authRouter(): express.Router {
       if (!USERNAME_PATTERN.test(name)) return loginRedirect(res, "bad-name", next, name.slice(0, 32));
       const now = new Date();
       const keys = [`user:${name}`, `ip:${req.ip}`];
-      if (await isLoginBlocked(db, keys, config.auth.loginAttemptsPerWindow, config.auth.loginWindowSeconds, now)) {
+      // Per name (guessing one password) and, with a higher limit, per address (spraying many
+      // names) — one address is often a whole institute behind NAT.
+      const { loginAttemptsPerWindow, loginAttemptsPerAddress, loginWindowSeconds } = config.auth;
+      if (
+        (await isLoginBlocked(db, [keys[0]], loginAttemptsPerWindow, loginWindowSeconds, now)) ||
+        (await isLoginBlocked(db, [keys[1]], loginAttemptsPerAddress, loginWindowSeconds, now))
+      ) {
         return loginRedirect(res, "rate-limited", next, name);
       }
       const user = await db.user.findUnique({ where: { name } });

@@ -97,7 +97,7 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     try {
       const now = new Date();
       // Each redirect to GitHub costs nothing here but could be used to flood GitHub in our name.
-      if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerWindow * 4, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
+      if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
       (req as Request & { gyreNext?: string }).gyreNext = deps.safeNext(req.query.next);
       pp.authenticate("github", { session: false })(req, res, nextFn);
     } catch (err) {
@@ -110,7 +110,7 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     const db = deps.db();
     try {
       const now = new Date();
-      if (await isLoginBlocked(db, [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerWindow * 4, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
+      if (await isLoginBlocked(db, [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
       const denied = (reason: string) => recordLoginFailure(db, [`oauth-ip:${req.ip}`], new Date()).then(() => fail(res, reason));
       // GitHub's documented error redirect: ?error=access_denied when the person clicks Deny.
       const oauthError = typeof req.query.error === "string" ? req.query.error : "";
