@@ -10,7 +10,7 @@ export interface ServerTarget {
   server: string;
   /** the viewer is the owner or an admin */
   allowed: boolean;
-  row: { id: number; state: string; message: string | null; logTail: string | null; spawnId: string | null } | null;
+  row: { id: number; state: string; message: string | null; logTail: string | null; spawnId: string | null; options: string } | null;
 }
 
 /** `segments`: [] (the viewer's default server), [user] or [user, server]. Unknown users and bad names are 404s. */
@@ -29,7 +29,7 @@ export async function resolveServerTarget(viewer: CurrentUser, segments: string[
   const { db } = getRuntime();
   const u = await db.user.findUnique({ where: { name: user }, select: { id: true } });
   if (!u) notFound();
-  const row = allowed ? await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } }, select: { id: true, state: true, message: true, logTail: true, spawnId: true } }) : null;
+  const row = allowed ? await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } }, select: { id: true, state: true, message: true, logTail: true, spawnId: true, options: true } }) : null;
   return { user, server, allowed, row };
 }
 

@@ -59,9 +59,20 @@ export default async function SpawnPendingPage({ params, searchParams }: Props) 
             initialMessage={t.row?.message ?? null}
             initialLog={t.row?.logTail ?? null}
             initialEvents={past.map((e) => ({ progress: e.progress, message: e.message }))}
+            lastOptions={parseOptions(t.row?.options)}
           />
         )}
       </Card>
     </PageFrame>
   );
+}
+
+/** The options of the last start, so "Try again" repeats the user's choices (profile, walltime…). */
+function parseOptions(raw: string | undefined): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(raw ?? "{}");
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }

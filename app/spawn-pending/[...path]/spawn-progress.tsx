@@ -30,6 +30,8 @@ export interface SpawnProgressProps {
   initialMessage: string | null;
   initialLog: string | null;
   initialEvents: { progress: number; message: string }[];
+  /** options of the last start; "Try again" sends them again */
+  lastOptions: Record<string, unknown>;
 }
 
 function initialPhase(state: string): Phase {
@@ -132,7 +134,7 @@ export function SpawnProgress(props: SpawnProgressProps) {
   const retry = async () => {
     setActionError("");
     setRetrying(true);
-    const r = await hubFetch(api, { method: "POST", body: {}, csrf });
+    const r = await hubFetch(api, { method: "POST", body: props.lastOptions, csrf });
     setRetrying(false);
     if (!r.ok && !(r.status === 400 && /already has a server running/.test(r.message))) {
       setActionError(r.message);
