@@ -208,3 +208,35 @@ for (const scheduler of ["sge", "slurm"] as const) {
     });
   });
 }
+
+// Slurm's shortest time limit is one minute and slurmctld enforces limits on a ~30 s cycle, so this
+// test takes 1–2 minutes; it is the one place a real walltime end is observed.
+describe(`Slurm walltime (real sbatch, user ${TEST_USER})`, () => {
+  let receiver: HttpCallbackReceiver;
+  let poller: BatchPoller;
+  const live: BatchSpawner[] = [];
+  before(async () => {
+    receiver = await new HttpCallbackReceiver().listen("127.0.0.1", 7097);
+    poller = new BatchPoller(DIALECTS.slurm, runCommand, { intervalMs: 1000 });
+  });
+  after(async () => {
+    for (const sp of live) await sp.stop().catch(() => undefined);
+    poller.close();
+    await receiver.close();
+  });
+
+  test("a job that reaches its walltime is noticed within one poll and the user is told so", { timeout: 240_000 }, async (t) => {
+    const config = makeConfig("slurm", {
+      profiles: [{ name: "minute", display: "1 core, 1 min", walltimeSeconds: 60 }],
+      bounds: { walltimeSeconds: { min: 60, max: 3600 } },
+    });
+    const sp = new BatchSpawner(makeCtx(), config, { channel: receiver, poller });
+    live.push(sp);
+    await sp.start();
+    const jobId = sp.jobId!;
+    const t0 = Date.now();
+    const exit = await waitFor("the job to end at its walltime", async () => sp.poll(), 200_000);
+    t.diagnostic(`job ${jobId} ended ${Math.round((Date.now() - t0) / 1000)} s after it was running; reason: ${exit.reason}`);
+    assert.match(exit.reason, /reached its 1 min walltime/);
+  });
+});
