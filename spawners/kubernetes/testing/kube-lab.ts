@@ -21,7 +21,15 @@ export interface KubeLab {
 
 /** Runs kube-up.sh (extra env for a second instance) and returns the kubeconfig it wrote. */
 export function kubeUp(env: Record<string, string> = {}): string {
-  execFileSync("bash", [join(REPO, "scripts/kube/kube-up.sh")], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
+  const run = () => execFileSync("bash", [join(REPO, "scripts/kube/kube-up.sh")], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
+  try {
+    run();
+  } catch {
+    // Once seen: kube-up failing while an apiserver stopped by an earlier test was still draining
+    // its port (lab §5.12: it may linger after SIGTERM). The script is idempotent: retry once.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+    run();
+  }
   return env.GYRE_KUBE_INSTANCE ? join(KUBE_STATE, `kubeconfig-${env.GYRE_KUBE_INSTANCE}`) : join(KUBE_STATE, "kubeconfig");
 }
 
