@@ -3,8 +3,9 @@
 // metrics), plus the background loops that keep it in sync with the hub. proxy/main.ts wraps
 // it in a CLI; tests start it in-process.
 //
-// Plain HTTP forwarding uses our own http.request piping over a keep-alive agent; WebSockets go
-// through http-proxy-3's ws(). See docs/decisions.md "Proxy fast path" for why.
+// Plain HTTP forwarding: bodyless requests to http:// upstreams go through our lean keep-alive
+// client (proxy/forward/upstream-client.ts); the rest through http.request piping over a
+// keep-alive agent; WebSockets through http-proxy-3's ws(). See docs/decisions.md "Proxy fast path".
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -21,6 +22,7 @@ import { ProxyMetrics, type RouteClass } from "./metrics";
 import { handleApiRequest } from "./api/route-api";
 import { renderErrorPage } from "./forward/error-page";
 import { buildUpstreamHeaders, readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
+import { UpstreamClient } from "./forward/upstream-client";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
 export interface ProxyOptions {
@@ -79,6 +81,7 @@ export class GyreProxy {
   private readonly isDashboardPort: (port: number) => boolean;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly upstream: UpstreamClient;
   private readonly wsProxy: ProxyServer;
   private readonly publicServer: http.Server;
   private readonly apiServer: http.Server;
@@ -100,6 +103,8 @@ export class GyreProxy {
   private timers: NodeJS.Timeout[] = [];
   private dashboardWsOptions = new Map<string, { target: URL; xfwd: boolean }>();
   private closed = false;
+  /** PROXY_NO_LEAN_UPSTREAM=1 turns the lean upstream client off (A/B measurements, bisecting; not GYRE_*: those are config). */
+  private readonly leanEnabled = process.env.PROXY_NO_LEAN_UPSTREAM !== "1";
   private openSockets = new Set<net.Socket>();
 
   constructor(private readonly opts: ProxyOptions) {
@@ -117,6 +122,7 @@ export class GyreProxy {
     const idleMs = opts.upstreamTimeoutSeconds * 1000;
     this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs);
     this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs) as https.Agent;
+    this.upstream = new UpstreamClient({ connectTimeoutMs: connectMs, idleTimeoutMs: idleMs, maxFreeSockets: 512 });
     this.wsProxy = createProxyServer({ xfwd: true, proxyTimeout: opts.upstreamTimeoutSeconds * 1000 });
     this.wsProxy.on("error", (err: Error, _req: unknown, res: unknown) => {
       this.log.debug({ err: err.message }, "websocket proxy error");
@@ -174,6 +180,7 @@ export class GyreProxy {
     await Promise.all([closeServer(this.publicServer), closeServer(this.apiServer)]);
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.upstream.close();
     this.wsProxy.close();
   }
 
@@ -438,6 +445,10 @@ export class GyreProxy {
     t0: number,
   ): void {
     const isHttps = protocol === "https:";
+    if (!isHttps && !hasBody && !req.readableLength && this.leanEnabled) {
+      this.forwardLean(req, res, host, port, path, headers, kind, entry, stripLoginCookies, t0);
+      return;
+    }
     const upstream = (isHttps ? https : http).request({
       host,
       port,
@@ -458,15 +469,7 @@ export class GyreProxy {
     upstream.on("error", (err: NodeJS.ErrnoException) => {
       // Our own abort after the client left (below) is not an upstream failure.
       if (clientGone) return;
-      this.metrics.countUpstreamError(kind);
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const status = err instanceof UpstreamTimeout || err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
-      const what = kind === "hub" ? "The hub" : kind === "dashboard" ? "The dashboard" : entry?.owner ? `${entry.owner}'s server` : "The server";
-      this.log.debug({ err: err.message, host, port }, "upstream error");
-      this.answerError(req, res, status, `${what} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
+      this.upstreamFailed(req, res, kind, entry, host, port, err);
     });
     // If the client goes away first, release the upstream request (long polls, event streams).
     res.on("close", () => {
@@ -479,6 +482,56 @@ export class GyreProxy {
       upstream.end();
       req.resume();
     } else req.pipe(upstream);
+  }
+
+  /**
+   * The lean path for bodyless requests to http:// upstreams: the request head is written as one
+   * string on a pooled connection and the response bytes go to `res` unchanged
+   * (proxy/forward/upstream-client.ts); no ClientRequest, Agent or IncomingMessage per request.
+   */
+  private forwardLean(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    host: string,
+    port: number,
+    path: string,
+    headers: string[],
+    kind: RouteClass,
+    entry: RouteEntry | null,
+    stripLoginCookies: boolean,
+    t0: number,
+  ): void {
+    const method = req.method!;
+    let head = method + " " + path + " HTTP/1.1\r\n";
+    for (let i = 0; i < headers.length; i += 2) head += headers[i] + ": " + headers[i + 1] + "\r\n";
+    head += "\r\n";
+    const ex = this.upstream.request(host, port, method, head, res, stripLoginCookies ? filterStripLogin : filterKeep, {
+      onResponse: (status) => {
+        this.metrics.countRequest(kind, status);
+        this.metrics.observeLatency(kind, (performance.now() - t0) / 1000);
+        if (entry && status < ACTIVE_STATUS_BELOW) entry.lastActivity = this.now;
+      },
+      onError: (err) => this.upstreamFailed(req, res, kind, entry, host, port, err),
+      onBrokenBody: (err) => this.upstreamFailed(req, res, kind, entry, host, port, err),
+    });
+    // If the client goes away first, release the upstream connection (long polls, event streams).
+    res.on("close", () => {
+      if (!res.writableFinished) ex.abort();
+    });
+    req.resume();
+  }
+
+  /** An upstream failure: styled 502/503/504 if nothing was sent yet, else the response is cut. */
+  private upstreamFailed(req: http.IncomingMessage, res: http.ServerResponse, kind: RouteClass, entry: RouteEntry | null, host: string, port: number, err: NodeJS.ErrnoException): void {
+    this.metrics.countUpstreamError(kind);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const status = err instanceof UpstreamTimeout || err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
+    const what = kind === "hub" ? "The hub" : kind === "dashboard" ? "The dashboard" : entry?.owner ? `${entry.owner}'s server` : "The server";
+    this.log.debug({ err: err.message, host, port }, "upstream error");
+    this.answerError(req, res, status, `${what} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
   }
 
   /** A bodyless answer from the proxy itself (redirects). */
@@ -638,6 +691,9 @@ function filterResponseHeaders(raw: string[], stripLoginCookies: boolean): strin
   }
   return out;
 }
+
+const filterStripLogin = (raw: string[]): string[] => filterResponseHeaders(raw, true);
+const filterKeep = (raw: string[]): string[] => filterResponseHeaders(raw, false);
 
 /** Writes a complete response to an HTTP response or to a raw upgrade socket. */
 function writeRaw(sink: Sink, status: number, headers: Record<string, string>, body: string): void {
