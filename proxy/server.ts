@@ -181,6 +181,7 @@ export class GyreProxy {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
     this.upstream.close();
+    this.hub.close();
     this.wsProxy.close();
   }
 
