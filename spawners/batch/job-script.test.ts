@@ -5,7 +5,7 @@ import { SgeDialect } from "./dialects/sge";
 import { SlurmDialect } from "./dialects/slurm";
 import { renderJobScript } from "./job-script";
 import { LAUNCHER_EOF } from "./launcher";
-import { quoteForBash, UnsafeValueError } from "./shell-quote";
+import { prefixCommand, quoteForBash, UnsafeValueError } from "./shell-quote";
 import type { JobScriptOptions } from "./types";
 
 const base: JobScriptOptions = {
@@ -109,4 +109,17 @@ test("quoteForBash: single quotes with embedded quotes (literal)", () => {
   assert.equal(quoteForBash("$(id) `id` ; &&"), "'$(id) `id` ; &&'");
   assert.throws(() => quoteForBash("a\nb"), UnsafeValueError);
   assert.throws(() => quoteForBash("a\u0000b"), UnsafeValueError);
+});
+
+test("prefixCommand: sudo/env get argv as is; an ssh prefix gets each command word quoted for the remote shell", () => {
+  const cmd = ["squeue", "-o", "%i|%T", "a b", "$(id)"];
+  assert.deepEqual(prefixCommand(["sudo", "-n", "-u", "alice", "--"], cmd), ["sudo", "-n", "-u", "alice", "--", ...cmd]);
+  assert.deepEqual(prefixCommand([], cmd), cmd);
+  for (const ssh of [["ssh", "-p", "7022", "alice@login1", "--"], ["/usr/bin/ssh", "login1"], ["sudo", "-u", "gyre", "ssh", "login1", "--"]]) {
+    assert.deepEqual(prefixCommand(ssh, cmd), [...ssh, "'squeue'", "'-o'", "'%i|%T'", "'a b'", "'$(id)'"]);
+  }
+  assert.deepEqual(prefixCommand(["ssh", "h"], ["echo", "it's"]), ["ssh", "h", "'echo'", "'it'\\''s'"]);
+  assert.throws(() => prefixCommand(["ssh", "h"], ["echo", "a\nb"]), UnsafeValueError);
+  // a word that merely contains "ssh" is not ssh
+  assert.deepEqual(prefixCommand(["sshpass-wrapper"], ["a b"]), ["sshpass-wrapper", "a b"]);
 });

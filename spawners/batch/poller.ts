@@ -1,6 +1,7 @@
 // One scheduler query per poll cycle for ALL tracked jobs of one dialect (batchspawner runs one
 // per user, every 0.5 s while pending). Spawners read the cache; nobody queries per job.
 import type { CommandRunner } from "./run-command";
+import { prefixCommand } from "./shell-quote";
 import type { BatchDialect, JobState } from "./types";
 
 export interface PolledState {
@@ -95,7 +96,7 @@ export class BatchPoller {
     const ids = [...this.tracked];
     if (ids.length === 0) return;
     this.calls++;
-    const out = await this.run([...(this.opts.queryPrefix ?? []), ...this.dialect.queryCommand(ids)], { timeoutMs: 30_000 });
+    const out = await this.run(prefixCommand(this.opts.queryPrefix ?? [], this.dialect.queryCommand(ids)), { timeoutMs: 30_000 });
     const now = (this.opts.now ?? Date.now)();
     try {
       const states = this.dialect.parseQueryOutput(out, ids, new Date(now));

@@ -31,3 +31,22 @@ export function quoteForBash(value: string, field = "value"): string {
   assertSingleLine(field, value);
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/** True when a prefix goes through ssh: some word of it is an `ssh` program (ssh, /usr/bin/ssh). */
+export function isSshPrefix(prefix: readonly string[]): boolean {
+  return prefix.some((w) => /(^|\/)ssh$/.test(w));
+}
+
+/**
+ * The argv that runs `command` through `prefix`. sudo and env exec the words they get as argv;
+ * ssh does not: it joins everything after the destination with spaces into ONE line that the
+ * remote login shell parses again, so `a b`, `x|y` (squeue's format), `;` or `$()` would be split,
+ * piped or run there. With an ssh prefix every command word is therefore quoted as one shell word
+ * (single quotes read the same in sh, bash, zsh and csh); a word with a newline or control
+ * character throws UnsafeValueError before anything runs. The prefix's own words are the admin's
+ * and pass as written. One ssh hop only: ssh inside ssh would need a second level of quoting.
+ */
+export function prefixCommand(prefix: readonly string[], command: readonly string[]): string[] {
+  if (!isSshPrefix(prefix)) return [...prefix, ...command];
+  return [...prefix, ...command.map((w, i) => quoteForBash(w, `command word ${i + 1} for the ssh prefix`))];
+}

@@ -10,7 +10,7 @@ import { DIALECTS } from "./dialects/index";
 import { renderJobScript } from "./job-script";
 import { getSharedPoller, type BatchPoller } from "./poller";
 import { runCommand, type CommandRunner } from "./run-command";
-import { UnsafeValueError } from "./shell-quote";
+import { prefixCommand, UnsafeValueError } from "./shell-quote";
 import { formatDuration, PATTERNS, type BatchDialect, type JobState } from "./types";
 
 /** OS account names we pass to sudo/ssh: no leading dash (an option) and no '#' (sudo's uid syntax). */
@@ -143,7 +143,7 @@ export class BatchSpawner implements Spawner {
       ],
     });
     this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);
-    const r = await this.run([...this.userPrefix(osUser), ...dialect.submitCommand([])], { input: script });
+    const r = await this.run(this.asUser(osUser, dialect.submitCommand([])), { input: script });
     if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
     const jobId = dialect.parseSubmitOutput(r.stdout);
     if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
@@ -307,7 +307,7 @@ export class BatchSpawner implements Spawner {
     const path = this.state?.logPath;
     if (!path || !PATTERNS.path.test(path)) return "";
     try {
-      const r = await this.run([...this.userPrefix(this.ctx.user.osUser), "tail", "-n", String(lines), path], { timeoutMs: 10_000 });
+      const r = await this.run(this.asUser(this.ctx.user.osUser, ["tail", "-n", String(lines), path]), { timeoutMs: 10_000 });
       return r.exitCode === 0 ? r.stdout.trimEnd() : "";
     } catch {
       return "";
@@ -337,8 +337,12 @@ export class BatchSpawner implements Spawner {
     this.eventWake?.();
   }
 
-  private userPrefix(osUser: string): string[] {
-    return this.config.submitPrefix.map((a) => fillTemplate(a, { osUser }));
+  /** `command` run as the user through submitPrefix (quoted word by word when it is ssh). */
+  private asUser(osUser: string, command: string[]): string[] {
+    return prefixCommand(
+      this.config.submitPrefix.map((a) => fillTemplate(a, { osUser })),
+      command,
+    );
   }
 
   /**
@@ -348,20 +352,24 @@ export class BatchSpawner implements Spawner {
   private async writeSecretFile(osUser: string, path: string, values: Record<string, string>): Promise<void> {
     if (!PATTERNS.path.test(path)) throw new SpawnError("invalid secretFile path");
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-    const prefix = this.userPrefix(osUser);
-    const mk = await this.run([...prefix, "install", "-d", "-m", "700", dir], { timeoutMs: 15_000 });
+    const mk = await this.run(this.asUser(osUser, ["install", "-d", "-m", "700", dir]), { timeoutMs: 15_000 });
     if (mk.exitCode !== 0) throw new SpawnError(`cannot create ${dir} as ${osUser}: ${firstLine(mk.stderr)}`);
     const input = Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join("");
     // dd, not `install /dev/stdin`: Node's stdin "pipe" is a socketpair, which cannot be open()ed.
     // The 0700 directory keeps the file private whatever the user's umask makes of its mode.
-    const w = await this.run([...prefix, "dd", `of=${path}`, "status=none"], { input, timeoutMs: 15_000 });
+    // Over ssh the content travels on the channel's stdin too: encrypted, never in a remote argv.
+    const w = await this.run(this.asUser(osUser, ["dd", `of=${path}`, "status=none"]), { input, timeoutMs: 15_000 });
     if (w.exitCode !== 0) throw new SpawnError(`cannot write the job's secret file as ${osUser}: ${firstLine(w.stderr)}`);
   }
 
   private async removeSecretFile(): Promise<void> {
     const path = this.state?.secretFile;
     if (!path || !PATTERNS.path.test(path)) return;
-    await this.run([...this.userPrefix(this.ctx.user.osUser), "rm", "-f", path], { timeoutMs: 15_000 }).catch(() => undefined);
+    try {
+      await this.run(this.asUser(this.ctx.user.osUser, ["rm", "-f", path]), { timeoutMs: 15_000 });
+    } catch {
+      // best effort: the job deletes the file itself after calling back
+    }
   }
 
   private async checkOsUser(): Promise<string> {
@@ -382,7 +390,7 @@ export class BatchSpawner implements Spawner {
   private async cancelQuietly(): Promise<void> {
     const jobId = this.state?.jobId;
     if (!jobId) return;
-    const r = await this.run([...this.userPrefix(this.ctx.user.osUser), ...this.dialect.cancelCommand(jobId)], { timeoutMs: 30_000 });
+    const r = await this.run(this.asUser(this.ctx.user.osUser, this.dialect.cancelCommand(jobId)), { timeoutMs: 30_000 });
     if (r.exitCode !== 0) this.ctx.log.warn({ jobId, stderr: firstLine(r.stderr) }, "cancel command failed (job may be gone already)");
     else this.ctx.log.info({ jobId }, "batch job cancelled");
   }
@@ -391,7 +399,8 @@ export class BatchSpawner implements Spawner {
   private async explainGone(jobId: string, fallback?: string): Promise<SpawnExit> {
     const d = this.dialect;
     if (this.config.useAccounting && d.accountingCommand && d.parseAccounting) {
-      const r = await this.run([...this.config.queryPrefix, ...d.accountingCommand(jobId)], { timeoutMs: 15_000 }).catch(() => null);
+      const argv = prefixCommand(this.config.queryPrefix, d.accountingCommand(jobId));
+      const r = await this.run(argv, { timeoutMs: 15_000 }).catch(() => null);
       const info = r && r.exitCode === 0 ? d.parseAccounting(r.stdout, this.state?.walltimeSeconds ?? 0) : null;
       if (info) return { exitCode: info.exitCode ?? null, reason: info.reason };
     }
