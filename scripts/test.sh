@@ -10,6 +10,7 @@ bash scripts/install-deps.sh --tests
 echo "==> schedulers (Grid Engine, Slurm)"
 bash scripts/setup-sge.sh >/tmp/gyre-setup-sge.log 2>&1 || { tail -40 /tmp/gyre-setup-sge.log; exit 1; }
 bash scripts/setup-slurm.sh >/tmp/gyre-setup-slurm.log 2>&1 || { tail -40 /tmp/gyre-setup-slurm.log; exit 1; }
+bash scripts/setup-ssh.sh >/tmp/gyre-setup-ssh.log 2>&1 || { tail -40 /tmp/gyre-setup-ssh.log; exit 1; }
 echo "==> kube-apiserver 1.20.2 (built once from Debian's source package, cached in /var/cache/gyre-kube)"
 bash scripts/kube/build-apiserver.sh >/tmp/gyre-kube-build.log 2>&1 || { tail -40 /tmp/gyre-kube-build.log; exit 1; }
 bash scripts/kube/kube-up.sh >/tmp/gyre-kube-up.log 2>&1 || { tail -40 /tmp/gyre-kube-up.log; exit 1; }
