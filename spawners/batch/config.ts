@@ -48,7 +48,7 @@ export const batchSpawnerConfigSchema = z
       .array(z.string().min(1))
       .default(["sudo", "-n", "-H", "-u", "{osUser}", "--"])
       .describe(
-        "Argument list put before every command run as the user (write the secret file, submit, cancel, read the log). {osUser} is the OS account. Nothing secret travels in the environment or argv (secrets go on stdin into secretFile), so sudo's env_reset is fine. For a login node: [\"ssh\",\"-o\",\"BatchMode=yes\",\"{osUser}@login1\",\"--\"] (ssh joins argv into a remote shell line; Gyre only passes validated words).",
+        "Argument list put before every command run as the user (write the secret file, submit, cancel, read the log). {osUser} is the OS account. Nothing secret travels in the environment or argv (secrets go on stdin into secretFile), so sudo's env_reset is fine. For a login node: [\"ssh\",\"-o\",\"BatchMode=yes\",\"{osUser}@login1\",\"--\"] (ssh joins argv into one remote shell line, so with an ssh prefix Gyre quotes every word of the command for the remote shell and refuses words with newlines or control characters).",
       ),
     queryPrefix: z.array(z.string().min(1)).default([]).describe("Argument list before the ONE status query per poll for all jobs (runs as the hub's user by default; it needs no user rights)."),
     pythonCommand: z.string().regex(/^[A-Za-z0-9_.\/+-]+$/).default("/usr/bin/python3").describe("Python interpreter in the job that has jupyter_server (after the prologue ran), e.g. python3 after a conda activate."),
