@@ -1,12 +1,16 @@
 // Side-by-side benchmark: Gyre's proxy vs configurable-http-proxy 5.3.0 vs direct, in one run,
-// on loopback ports 7340-7346. Gyre runs with authentication on (every request carries a valid
+// on loopback ports 7340-7347. Gyre runs with authentication on (every request carries a valid
 // session cookie and gets a server token injected). Run: npm run bench:proxy
 // Env: BENCH_SECONDS (per HTTP phase, default 4), BENCH_ROUNDS (default 2), BENCH_ROUTES (default 10000).
 // The figure to trust on a shared machine is proxy CPU µs per request (utime+stime from
 // /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
+// The WS rows also measure bench/tcp-relay.c, a minimal C relay (compiled here with cc; skipped
+// if that fails): the floor for any proxy hop, so the WS ratios can be judged against what a
+// proxy can reach at all on this machine.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import WebSocket from "ws";
@@ -19,11 +23,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const N_ROUTES = Number(process.env.BENCH_ROUTES ?? 10_000);
 const TOKEN = "bench-proxy-token-0123456789";
 const SECRET = "bench-secret-".padEnd(40, "z");
-const PORTS = { chp: 7340, chpApi: 7341, gyre: 7342, gyreApi: 7343, hub: 7344, backend: 7345 };
+const PORTS = { chp: 7340, chpApi: 7341, gyre: 7342, gyreApi: 7343, hub: 7344, backend: 7345, relay: 7347 };
 const BACKEND = `http://127.0.0.1:${PORTS.backend}`;
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
 
 type Name = "gyre" | "chp" | "direct";
+/** The WS phase also measures the minimal C relay, when it compiled. */
+type WsName = Name | "relay";
 const children: ChildProcess[] = [];
 
 function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
@@ -133,12 +139,29 @@ function routeData(i: number) {
   return { target: BACKEND, user: `u${i}`, server_name: "", spawn_id: `spawn-${i}` };
 }
 
+/** Compiles bench/tcp-relay.c into a temporary folder; null (after saying why) if that fails. */
+function buildRelay(): string | null {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-tcp-relay-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  const bin = join(dir, "tcp-relay");
+  try {
+    execFileSync("cc", ["-O2", "-pthread", "-o", bin, resolve(REPO, "bench/tcp-relay.c")], { stdio: ["ignore", "pipe", "pipe"] });
+    return bin;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    const why = err.code === "ENOENT" ? "cc not found" : err.stderr?.toString().trim().split("\n")[0] || err.message;
+    process.stdout.write(`minimal C relay reference skipped: cannot compile bench/tcp-relay.c (${why})\n`);
+    return null;
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 async function main(): Promise<void> {
+  const relayBin = buildRelay();
   const hub = await new FakeHub(TOKEN, SECRET).start(PORTS.hub);
   hubRoutes = hub.state.routes;
   const backend = start(process.execPath, ["--import", "tsx", "bench/backend.ts", String(PORTS.backend)]);
@@ -148,13 +171,15 @@ async function main(): Promise<void> {
   const gyre = start(process.execPath, ["dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
     GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
   });
+  if (relayBin) start(relayBin, [String(PORTS.relay), String(PORTS.backend)]);
   try {
     await Promise.all([waitForHttp(BACKEND + "/"), waitForHttp(`http://127.0.0.1:${PORTS.chp}/_chp_healthz`), waitForHttp(`http://127.0.0.1:${PORTS.gyre}/_chp_healthz`)]);
+    if (relayBin) await waitForHttp(`http://127.0.0.1:${PORTS.relay}/`);
     const rssFresh = { gyre: rssKb(gyre.pid!), chp: rssKb(chp.pid!) };
     await registerChp(1, 0);
     await registerGyre(1, 0);
     const rows: Record<string, Record<Name, HttpResult[]>> = {};
-    const urlFor = (n: Name, u: number) => (n === "direct" ? BACKEND : `http://127.0.0.1:${n === "gyre" ? PORTS.gyre : PORTS.chp}`) + `/user/u${u}/x`;
+    const urlFor = (n: WsName, u: number) => (n === "direct" ? BACKEND : `http://127.0.0.1:${PORTS[n]}`) + `/user/u${u}/x`;
     const pidFor = (n: Name) => (n === "gyre" ? gyre.pid! : n === "chp" ? chp.pid! : backend.pid!);
     const phase = async (label: string, user: number) => {
       const cookie = hub.cookieFor(`u${user}`).slice("gyre-session=".length);
@@ -172,9 +197,10 @@ async function main(): Promise<void> {
     const regGyre = await registerGyre(N_ROUTES - 1, 1);
     await phase(`${N_ROUTES} routes`, Math.floor(N_ROUTES / 2));
     const mid = Math.floor(N_ROUTES / 2);
-    const ws: Record<Name, { rtps: number; handshakeP50: number }[]> = { gyre: [], chp: [], direct: [] };
+    const ws: Record<WsName, { rtps: number; handshakeP50: number }[]> = { gyre: [], chp: [], direct: [], relay: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const n of (round % 2 ? ["gyre", "chp", "direct"] : ["chp", "gyre", "direct"]) as Name[]) {
+      const order: WsName[] = round % 2 ? ["gyre", "chp", "direct", "relay"] : ["chp", "gyre", "direct", "relay"];
+      for (const n of order.filter((n) => n !== "relay" || relayBin)) {
         ws[n].push(await wsEcho(urlFor(n, mid).replace("http", "ws"), hub.cookieFor(`u${mid}`)));
       }
     }
@@ -184,24 +210,30 @@ async function main(): Promise<void> {
     const med = (xs: HttpResult[], k: keyof HttpResult) => median(xs.map((x) => x[k] as number));
     const lines: string[] = [];
     lines.push(`load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${ROUNDS} rounds × ${SECONDS}s, wrk -t2 -c64, medians`);
-    lines.push(["metric".padEnd(34), "Gyre".padStart(9), "CHP".padStart(9), "direct".padStart(9), "Gyre/CHP".padStart(9), "Gyre/dir".padStart(9), "CHP/dir".padStart(9)].join(""));
-    const row = (name: string, g: number, c: number, d: number, dec = 0) =>
-      lines.push([name.padEnd(34), f(g, dec).padStart(9), f(c, dec).padStart(9), f(d, dec).padStart(9), f(g / c, 2).padStart(9), f(g / d, 2).padStart(9), f(c / d, 2).padStart(9)].join(""));
+    lines.push(["metric".padEnd(34), "Gyre".padStart(9), "CHP".padStart(9), "direct".padStart(9), "relay".padStart(9), "Gyre/CHP".padStart(9), "Gyre/dir".padStart(9), "CHP/dir".padStart(9), "Gyre/relay".padStart(11), "CHP/relay".padStart(11)].join(""));
+    // relay: the minimal C relay, measured in the WS rows only (NaN prints "-").
+    const row = (name: string, g: number, c: number, d: number, dec = 0, rl = NaN) =>
+      lines.push([name.padEnd(34), f(g, dec).padStart(9), f(c, dec).padStart(9), f(d, dec).padStart(9), f(rl, dec).padStart(9), f(g / c, 2).padStart(9), f(g / d, 2).padStart(9), f(c / d, 2).padStart(9), f(g / rl, 2).padStart(11), f(c / rl, 2).padStart(11)].join(""));
     for (const [label, r] of Object.entries(rows)) {
       row(`[${label}] proxy CPU µs/req`, med(r.gyre, "cpuPerReq"), med(r.chp, "cpuPerReq"), med(r.direct, "cpuPerReq"));
       row(`[${label}] req/s`, med(r.gyre, "rps"), med(r.chp, "rps"), med(r.direct, "rps"));
       row(`[${label}] p50 ms`, med(r.gyre, "p50"), med(r.chp, "p50"), med(r.direct, "p50"), 2);
       row(`[${label}] p99 ms`, med(r.gyre, "p99"), med(r.chp, "p99"), med(r.direct, "p99"), 2);
     }
-    const wm = (n: Name, k: "rtps" | "handshakeP50") => median(ws[n].map((x) => x[k]));
-    row("WS echo round trips/s", wm("gyre", "rtps"), wm("chp", "rtps"), wm("direct", "rtps"));
-    row("WS handshake p50 ms", wm("gyre", "handshakeP50"), wm("chp", "handshakeP50"), wm("direct", "handshakeP50"), 2);
+    const wm = (n: WsName, k: "rtps" | "handshakeP50") => (ws[n].length ? median(ws[n].map((x) => x[k])) : NaN);
+    row("WS echo round trips/s", wm("gyre", "rtps"), wm("chp", "rtps"), wm("direct", "rtps"), 0, wm("relay", "rtps"));
+    row("WS handshake p50 ms", wm("gyre", "handshakeP50"), wm("chp", "handshakeP50"), wm("direct", "handshakeP50"), 2, wm("relay", "handshakeP50"));
     row(`register ${N_ROUTES} routes ms`, regGyre, regChp, NaN);
     row("RSS fresh kB", rssFresh.gyre, rssFresh.chp, NaN);
     row("RSS at end kB", rss.gyre, rss.chp, NaN);
     const first = Object.values(rows)[0];
     const last = Object.values(rows)[Object.keys(rows).length - 1];
     lines.push(`flatness: Gyre CPU/req ${N_ROUTES} routes ÷ 1 route = ${f(med(last.gyre, "cpuPerReq") / med(first.gyre, "cpuPerReq"), 2)}`);
+    // The WS target (2× CHP) against what this machine allows: the direct rate is the ceiling,
+    // the minimal relay the best any proxy hop can do.
+    const twiceChp = 2 * wm("chp", "rtps");
+    const relayVsChp = relayBin ? `minimal C relay = ${f(wm("relay", "rtps") / wm("chp", "rtps"), 2)}× CHP (the floor for any proxy hop)` : "minimal C relay not measured (not compiled, see the first line)";
+    lines.push(`WS echo: 2× CHP = ${f(twiceChp)} round trips/s = ${f(twiceChp / wm("direct", "rtps"), 2)}× direct; ${relayVsChp}`);
     lines.push(`Gyre/CHP CPU per request: ${f(med(last.gyre, "cpuPerReq") / med(last.chp, "cpuPerReq"), 3)}`);
     process.stdout.write(lines.join("\n") + "\n");
   } finally {
