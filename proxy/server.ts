@@ -5,7 +5,9 @@
 //
 // Plain HTTP forwarding: bodyless requests to http:// upstreams go through our lean keep-alive
 // client (proxy/forward/upstream-client.ts); the rest through http.request piping over a
-// keep-alive agent; WebSockets through http-proxy-3's ws(). See docs/decisions.md "Proxy fast path".
+// keep-alive agent; WebSockets to http:// upstreams through our relay
+// (proxy/forward/websocket-relay.ts), to https:// ones through http-proxy-3's ws(). See
+// docs/decisions.md "Proxy fast path".
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
@@ -23,6 +25,7 @@ import { handleApiRequest } from "./api/route-api";
 import { renderErrorPage } from "./forward/error-page";
 import { buildUpstreamHeaders, readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import { UpstreamClient } from "./forward/upstream-client";
+import { relayWebSocket, type WebSocketRelayOptions } from "./forward/websocket-relay";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
 export interface ProxyOptions {
@@ -46,10 +49,19 @@ export interface ProxyOptions {
   tokenCachePositiveSeconds?: number;
   /** how long an unknown API token is remembered as unknown (default 2 s) */
   tokenCacheNegativeSeconds?: number;
+  /**
+   * Our own upstream client and WebSocket relay for http:// upstreams (default); false sends
+   * everything through http.request / http-proxy-3 (A/B runs, tests of that path). Default from
+   * PROXY_NO_LEAN_UPSTREAM=1 (not GYRE_*: those are config).
+   */
+  leanUpstream?: boolean;
 }
 
-const ROUTE_OF = Symbol("gyre.route");
-type TaggedRequest = http.IncomingMessage & { [ROUTE_OF]?: string };
+const WS_HOOKS = Symbol("gyre.wsHooks");
+/** An upgrade handed to http-proxy-3 carries what its proxyReqWs listener needs. */
+type TaggedRequest = http.IncomingMessage & { [WS_HOOKS]?: { onTraffic: () => void; kind: RouteClass } };
+
+const noop = (): void => undefined;
 
 /** A response target: an HTTP response, or the raw socket of a refused WebSocket upgrade. */
 type Sink = http.ServerResponse | Duplex;
@@ -77,12 +89,13 @@ export class GyreProxy {
   private readonly log: Logger;
   private readonly cookieKey: Buffer;
   private readonly hubTarget: URL;
-  private readonly hubWsOptions: { target: URL; xfwd: boolean };
   private readonly isDashboardPort: (port: number) => boolean;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly upstream: UpstreamClient;
   private readonly wsProxy: ProxyServer;
+  private readonly wsRelayUser: WebSocketRelayOptions;
+  private readonly wsRelayOther: WebSocketRelayOptions;
   private readonly publicServer: http.Server;
   private readonly apiServer: http.Server;
   private readonly tokenCache = new TtlCache<TokenOwner | null>();
@@ -101,14 +114,13 @@ export class GyreProxy {
   private revoked = new Set<string>();
   private authLoaded = false;
   private timers: NodeJS.Timeout[] = [];
-  private dashboardWsOptions = new Map<string, { target: URL; xfwd: boolean }>();
   private closed = false;
-  /** PROXY_NO_LEAN_UPSTREAM=1 turns the lean upstream client off (A/B measurements, bisecting; not GYRE_*: those are config). */
-  private readonly leanEnabled = process.env.PROXY_NO_LEAN_UPSTREAM !== "1";
+  private readonly leanEnabled: boolean;
   private openSockets = new Set<net.Socket>();
 
   constructor(private readonly opts: ProxyOptions) {
     this.log = opts.logger;
+    this.leanEnabled = opts.leanUpstream ?? process.env.PROXY_NO_LEAN_UPSTREAM !== "1";
     this.clockTimer = setInterval(() => (this.now = Date.now()), CLOCK_TICK_MS);
     this.clockTimer.unref();
     this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
@@ -116,14 +128,15 @@ export class GyreProxy {
     this.metrics = new ProxyMetrics(() => this.table.size);
     this.hub = new HubClient(opts.hubUrl, opts.authToken);
     this.hubTarget = new URL(opts.hubUrl);
-    this.hubWsOptions = { target: this.hubTarget, xfwd: true };
     this.isDashboardPort = buildPortPredicate(opts.dashboardPorts);
     const connectMs = opts.connectTimeoutSeconds * 1000;
     const idleMs = opts.upstreamTimeoutSeconds * 1000;
     this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs);
     this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleMs }), connectMs, idleMs) as https.Agent;
     this.upstream = new UpstreamClient({ connectTimeoutMs: connectMs, idleTimeoutMs: idleMs, maxFreeSockets: 512 });
-    this.wsProxy = createProxyServer({ xfwd: true, proxyTimeout: opts.upstreamTimeoutSeconds * 1000 });
+    this.wsRelayUser = { connectTimeoutMs: connectMs, handshakeTimeoutMs: idleMs, stripLoginCookies: true };
+    this.wsRelayOther = { ...this.wsRelayUser, stripLoginCookies: false };
+    this.wsProxy = createProxyServer({ xfwd: false, proxyTimeout: opts.upstreamTimeoutSeconds * 1000 });
     this.wsProxy.on("error", (err: Error, _req: unknown, res: unknown) => {
       this.log.debug({ err: err.message }, "websocket proxy error");
       if (res instanceof net.Socket) res.destroy();
@@ -559,14 +572,15 @@ export class GyreProxy {
     const up = url.startsWith("/user/") ? parseUserPath(url) : null;
     let entry = this.table.match(url);
     if (up && entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
-    if (!up && (!entry || entry.owner === null)) {
-      dropHopByHopWs(req.headers);
-      this.proxyWs(req, socket, head, entry ? entry.wsOptions : this.hubWsOptions, entry ?? null, "hub");
-      return;
+    if (entry && entry.owner === null) {
+      // A route without an owner (the hub's, or one added by a plain CHP client): no auth.
+      const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
+      return this.proxyWs(req, socket, head, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "hub");
     }
-    if (up && entry && entry.owner === null) {
-      this.proxyWs(req, socket, head, entry.wsOptions, entry, "hub");
-      return;
+    if (!up && !entry) {
+      const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
+      const hub = this.hubTarget;
+      return this.proxyWs(req, socket, head, hub.protocol, hub.hostname, Number(hub.port) || (hub.protocol === "https:" ? 443 : 80), hubPath(hub, url), h.headers, null, "hub");
     }
     const dash = up ? parseDashboardPath(up) : null;
     if (dash && up) entry = this.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : ""));
@@ -574,54 +588,95 @@ export class GyreProxy {
     if (!isOriginAllowed(req.method, true, req.headers.origin, req.headers.host)) {
       return this.answerError(req, socket, 403, "Cross-origin WebSocket refused.", true);
     }
-    const cookieHeader = req.headers.cookie;
+    const raw = req.rawHeaders;
+    const cookieHeader = readRawHeader(raw, "cookie");
     const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
-    const who = this.identify(cookie, req.headers.authorization);
+    const who = this.identify(cookie, readRawHeader(raw, "authorization"));
     const go = (identity: Identity | null) => {
       if (socket.destroyed) return;
       const decision = decideAccess(identity, owner);
       if (decision === "anonymous") return this.answerError(req, socket, 403, "Authentication required.", true);
       if (decision === "forbidden") return this.answerError(req, socket, 403, `You do not have access to ${owner}'s server.`, true);
       if (!entry) return this.answerError(req, socket, 503, `${owner}'s server is not running.`, true);
-      if (cookie) setOrDelete(req.headers, "cookie", cookie.forward);
+      // The hub's session cookie never reaches a user server or a dashboard.
+      const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
+      const remoteAddress = req.socket.remoteAddress ?? "";
       if (dash) {
         if (!this.isDashboardPort(dash.port)) return this.answerError(req, socket, 404, "Not an allowed dashboard port.", true);
         if (dash.redirectTo) return this.answerError(req, socket, 404, "Dashboard WebSocket paths need a slash after the port.", true);
-        delete req.headers.authorization;
-        req.url = dash.upstreamPath;
-        this.proxyWs(req, socket, head, this.dashboardOptions(entry.targetHost, dash.port), entry, "dashboard");
-        return;
+        const h = buildUpstreamHeaders(raw, { remoteAddress, cookie: cookieEdit, authorization: null });
+        return this.proxyWs(req, socket, head, "http:", entry.targetHost, dash.port, dash.upstreamPath, h.headers, entry, "dashboard");
       }
-      if (entry.authHeader) req.headers.authorization = entry.authHeader;
-      else if (identity!.via === "token") delete req.headers.authorization;
-      this.proxyWs(req, socket, head, entry.wsOptions, entry, "user");
+      // Inject the server's token; an API token the client sent is not passed on.
+      const authorization: HeaderEdit = entry.authHeader ?? (identity!.via === "token" ? null : undefined);
+      const h = buildUpstreamHeaders(raw, { remoteAddress, cookie: cookieEdit, authorization });
+      this.proxyWs(req, socket, head, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "user");
     };
     if (who instanceof Promise) who.then(go, () => go(null));
     else go(who);
   }
 
-  private proxyWs(req: TaggedRequest, socket: Duplex, head: Buffer, options: { target: URL; xfwd: boolean }, entry: RouteEntry | null, kind: RouteClass): void {
-    if (entry) req[ROUTE_OF] = entry.path;
-    this.metrics.countRequest(kind, 101);
-    this.wsProxy.ws(req, socket, head, options, (err: Error) => {
+  /**
+   * Forwards an upgrade whose access is settled: `headers` is the flat upstream header list
+   * (buildUpstreamHeaders). Plain-HTTP upstreams go through our relay
+   * (proxy/forward/websocket-relay.ts), HTTPS ones through http-proxy-3's ws(). Either way open
+   * WebSockets are counted and traffic in both directions is activity (CHP misses server→client).
+   */
+  private proxyWs(req: http.IncomingMessage, socket: Duplex, early: Buffer, protocol: string, host: string, port: number, path: string, headers: string[], entry: RouteEntry | null, kind: RouteClass): void {
+    const routePath = entry?.path;
+    const onTraffic = routePath ? () => this.touchRoute(routePath) : noop;
+    const failed = (err: NodeJS.ErrnoException) => {
       this.metrics.countUpstreamError(kind);
-      this.log.debug({ err: err.message }, "websocket upstream error");
-      if (!socket.destroyed) writeRaw(socket, 503, { "content-type": "application/json" }, JSON.stringify({ status: 503, message: "The server is not responding." }));
+      this.log.debug({ err: err.message, host, port }, "websocket upstream error");
+      const status = err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
+      const what = kind === "hub" ? "The hub" : kind === "dashboard" ? "The dashboard" : entry?.owner ? `${entry.owner}'s server` : "The server";
+      if (!socket.destroyed) this.answerError(req, socket, status, `${what} is not responding (${err.code ?? err.message}). It may be starting or stopped.`, true);
+    };
+    if (protocol !== "http:" || !this.leanEnabled) return this.proxyWsLibrary(req, socket, early, protocol, host, port, path, headers, kind, onTraffic, failed);
+    let head = (req.method ?? "GET") + " " + path + " HTTP/1.1\r\n";
+    for (let i = 0; i < headers.length; i += 2) head += headers[i] + ": " + headers[i + 1] + "\r\n";
+    head += "connection: Upgrade\r\n\r\n";
+    const t0 = performance.now();
+    relayWebSocket(socket, early, { host, port, head }, kind === "user" ? this.wsRelayUser : this.wsRelayOther, {
+      onHandshake: (status) => {
+        this.metrics.countRequest(kind, status);
+        this.metrics.observeLatency(kind, (performance.now() - t0) / 1000);
+        if (status === 101) this.metrics.openWebSockets.inc();
+        if (status < ACTIVE_STATUS_BELOW) onTraffic();
+      },
+      onError: failed,
+      onTraffic,
+      onClose: () => this.metrics.openWebSockets.dec(),
     });
   }
 
-  /** Counts open WebSockets and records activity in both directions (CHP misses server→client). */
+  /** The same through http-proxy-3 (HTTPS upstreams; PROXY_NO_LEAN_UPSTREAM=1 for A/B runs). */
+  private proxyWsLibrary(req: http.IncomingMessage, socket: Duplex, early: Buffer, protocol: string, host: string, port: number, path: string, headers: string[], kind: RouteClass, onTraffic: () => void, failed: (err: NodeJS.ErrnoException) => void): void {
+    // X-Forwarded-* are already in `headers`; http-proxy-3 reads the request's header object.
+    const h: http.IncomingHttpHeaders = {};
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i].toLowerCase();
+      const prev = h[name];
+      h[name] = prev === undefined ? headers[i + 1] : name === "cookie" ? prev + "; " + headers[i + 1] : prev;
+    }
+    h.connection = "Upgrade"; // buildUpstreamHeaders drops the client's; http-proxy-3 needs it to upgrade
+    req.headers = h;
+    req.url = path;
+    const target = new URL(`${protocol}//${host.includes(":") ? `[${host}]` : host}:${port}`);
+    const tagged = req as TaggedRequest;
+    tagged[WS_HOOKS] = { onTraffic, kind };
+    this.wsProxy.ws(req, socket, early, { target, xfwd: false }, (err: Error) => failed(err as NodeJS.ErrnoException));
+  }
+
+  /** Counts an upgrade http-proxy-3 completed and records its traffic as activity. */
   private trackWebSocket(proxyReq: http.ClientRequest, req: TaggedRequest, socket: Duplex): void {
-    const path = req[ROUTE_OF];
-    // Per chunk: one Map lookup (the route may have been replaced since) and the coarse clock.
-    const touch = path
-      ? () => {
-          const e = this.table.getNormalized(path);
-          if (e) e.lastActivity = this.now;
-        }
-      : null;
+    const hooks = req[WS_HOOKS];
+    if (!hooks) return;
+    proxyReq.on("response", (res: http.IncomingMessage) => this.metrics.countRequest(hooks.kind, res.statusCode ?? 502));
     proxyReq.on("upgrade", (_res: http.IncomingMessage, proxySocket: net.Socket) => {
+      this.metrics.countRequest(hooks.kind, 101);
       this.metrics.openWebSockets.inc();
+      hooks.onTraffic();
       let open = true;
       const done = () => {
         if (open) {
@@ -634,22 +689,14 @@ export class GyreProxy {
         done();
         socket.destroy();
       });
-      if (touch) {
-        socket.on("data", touch);
-        proxySocket.on("data", touch);
-      }
+      socket.on("data", hooks.onTraffic);
+      proxySocket.on("data", hooks.onTraffic);
     });
   }
 
-  private dashboardOptions(host: string, port: number): { target: URL; xfwd: boolean } {
-    const key = host + ":" + port;
-    let o = this.dashboardWsOptions.get(key);
-    if (!o) {
-      o = { target: new URL(`http://${host.includes(":") ? `[${host}]` : host}:${port}`), xfwd: true };
-      if (this.dashboardWsOptions.size > 1000) this.dashboardWsOptions.clear();
-      this.dashboardWsOptions.set(key, o);
-    }
-    return o;
+  private touchRoute(path: string): void {
+    const e = this.table.getNormalized(path);
+    if (e) e.lastActivity = this.now;
   }
 }
 
@@ -669,15 +716,6 @@ function coversUser(entry: RouteEntry, up: UserPath): boolean {
 function hubPath(hub: URL, url: string): string {
   const base = hub.pathname.replace(/\/+$/, "");
   return base + url;
-}
-
-function dropHopByHopWs(h: http.IncomingHttpHeaders): void {
-  if (h["proxy-connection"] !== undefined) delete h["proxy-connection"];
-}
-
-function setOrDelete(h: http.IncomingHttpHeaders, name: string, value: string | undefined): void {
-  if (value === undefined) delete h[name];
-  else h[name] = value;
 }
 
 /** Flat [name, value, ...] list for writeHead without hop-by-hop headers and, for user servers, Jupyter's login cookie (lab P3). */

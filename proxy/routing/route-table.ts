@@ -27,8 +27,6 @@ export interface RouteEntry {
    * first use (an HMAC): registering 10,000 routes must not pay for servers nobody visits yet.
    */
   readonly authHeader: string | null;
-  /** options object handed to http-proxy-3's ws(), built once */
-  readonly wsOptions: { target: URL; xfwd: boolean };
   addedAt: number;
   /** ms; CHP's last_activity */
   lastActivity: number;
@@ -176,7 +174,6 @@ class Entry implements RouteEntry {
   readonly targetHost: string;
   readonly targetPort: number;
   readonly targetBasePath: string;
-  readonly wsOptions: { target: URL; xfwd: boolean };
   addedAt: number;
   lastActivity: number;
   reportedActivity: number;
@@ -196,7 +193,6 @@ class Entry implements RouteEntry {
     this.targetHost = target.hostname.replace(/^\[|\]$/g, "");
     this.targetPort = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
     this.targetBasePath = target.pathname.replace(/\/+$/, "");
-    this.wsOptions = { target, xfwd: true };
     this.addedAt = now;
     this.lastActivity = now;
     this.reportedActivity = now;
