@@ -1,7 +1,8 @@
 // Side-by-side benchmark: Gyre's proxy vs configurable-http-proxy 5.3.0 vs direct, in one run,
 // on loopback ports 7340-7347. Gyre runs with authentication on (every request carries a valid
 // session cookie and gets a server token injected). Run: npm run bench:proxy
-// Env: BENCH_SECONDS (per HTTP phase, default 4), BENCH_ROUNDS (default 2), BENCH_ROUTES (default 10000).
+// Env: BENCH_SECONDS (per HTTP phase, default 4), BENCH_ROUNDS (default 2), BENCH_ROUTES (default 10000),
+// BENCH_GYRE_NODE_ARGS (node flags for Gyre's proxy instead of proxy/node-flags.ts; "" for none).
 // The figure to trust on a shared machine is proxy CPU µs per request (utime+stime from
 // /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
 // The WS rows also measure bench/tcp-relay.c, a minimal C relay (compiled here with cc; skipped
@@ -16,6 +17,7 @@ import http from "node:http";
 import WebSocket from "ws";
 import { FakeHub } from "../proxy/testing/fake-hub";
 import { waitForHttp } from "../proxy/testing/processes";
+import { PROXY_NODE_FLAGS } from "../proxy/node-flags";
 
 const REPO = resolve(import.meta.dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
   const chp = start(process.execPath, ["node_modules/configurable-http-proxy/bin/configurable-http-proxy", "--ip", "127.0.0.1", "--port", String(PORTS.chp), "--api-ip", "127.0.0.1", "--api-port", String(PORTS.chpApi), "--log-level", "warn"], { CONFIGPROXY_AUTH_TOKEN: TOKEN });
   // Gyre runs as it does in production: the esbuild bundle under plain node (no tsx loader).
   execFileSync(process.execPath, ["--import", "tsx", "scripts/build-proxy.ts"], { cwd: REPO, stdio: "ignore" });
-  const gyre = start(process.execPath, ["dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
+  const gyre = start(process.execPath, [...(process.env.BENCH_GYRE_NODE_ARGS !== undefined ? process.env.BENCH_GYRE_NODE_ARGS.split(" ").filter(Boolean) : PROXY_NODE_FLAGS), "dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
     GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
   });
   if (relayBin) start(relayBin, [String(PORTS.relay), String(PORTS.backend)]);

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { loadConfig, ConfigError } from "../app/_lib/config/load";
+import { PROXY_NODE_FLAGS } from "../proxy/node-flags";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `node --import tsx` rather than the tsx CLI (which runs the program in a child process), so the
@@ -27,7 +28,7 @@ function proxyCommand(): [string, string[]] {
   // The bundle holds proxy/ plus the config loader, whose schema imports the spawners' configs.
   const sources = ["proxy", "app/_lib/config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
   const fresh = existsSync(PROXY_BUNDLE) && statSync(PROXY_BUNDLE).mtimeMs > Math.max(...sources);
-  return fresh ? [process.execPath, [PROXY_BUNDLE]] : nodeTsx(resolve(ROOT, "proxy/main.ts"));
+  return fresh ? [process.execPath, [...PROXY_NODE_FLAGS, PROXY_BUNDLE]] : nodeTsx(resolve(ROOT, "proxy/main.ts"));
 }
 
 async function waitFor(url: string, ms: number, child: ChildProcess): Promise<void> {
