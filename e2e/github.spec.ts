@@ -210,7 +210,9 @@ test("API tokens: created on /hub/token with scopes, shown once, enforced by the
 
   const get = (path: string, token: string) => fetch(`${g.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: "manual" });
   expect((await get("/user/alice/api/status", reach)).status).toBe(200);
-  expect((await get("/user/alice/api/status", narrow)).status).toBe(403); // no access:servers
+  const noAccess = await get("/user/alice/api/status", narrow);
+  expect(noAccess.status).toBe(403);
+  expect((await noAccess.json()).message).toContain("lacks the access:servers scope"); // the proxy says why
   expect((await get("/hub/api/users/alice", reach)).status).toBe(403); // no read:users
   const denied = await get("/hub/api/users/alice/tokens", narrow);
   expect(denied.status).toBe(403);

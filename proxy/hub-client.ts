@@ -17,6 +17,8 @@ export interface TokenOwner {
   user: string;
   admin: boolean;
   scopes?: string[];
+  /** whether the scopes let the token reach user servers (tokenAllowsServerAccess) */
+  serverAccess: boolean;
 }
 
 /** Thin client for the hub's /hub/api/proxy/* endpoints. Every call has a timeout. */
@@ -64,9 +66,8 @@ export class HubClient {
     const b = JSON.parse(res.body) as Partial<TokenOwner>;
     if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
     const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
-    // A token without "access:servers" (or "inherit") is, for the proxy, no credential at all.
-    if (!tokenAllowsServerAccess(scopes)) return null;
-    return { user: b.user, admin: b.admin === true, scopes };
+    // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
+    return { user: b.user, admin: b.admin === true, scopes, serverAccess: tokenAllowsServerAccess(scopes) };
   }
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */

@@ -63,6 +63,8 @@ type TaggedRequest = http.IncomingMessage & { [WS_HOOKS]?: { onTraffic: () => vo
 
 const noop = (): void => undefined;
 
+const MISSING_SCOPE = "This API token cannot reach servers: it lacks the access:servers scope. Create one that has it at /hub/token.";
+
 /** A response target: an HTTP response, or the raw socket of a refused WebSocket upgrade. */
 type Sink = http.ServerResponse | Duplex;
 
@@ -306,7 +308,7 @@ export class GyreProxy {
   }
 
   private tokenIdentity(owner: TokenOwner): Identity {
-    return { user: owner.user, admin: owner.admin || this.admins.has(owner.user), via: "token" };
+    return { user: owner.user, admin: owner.admin || this.admins.has(owner.user), via: "token", serverAccess: owner.serverAccess };
   }
 
   /** Asks the hub who owns a token; concurrent lookups of one token share a request. */
@@ -402,6 +404,7 @@ export class GyreProxy {
           return this.answerError(req, res, 403, "Authentication required: log in to the hub or send an API token.", true);
         }
         if (decision === "forbidden") return this.answerError(req, res, 403, `You do not have access to ${owner}'s server.`);
+        if (decision === "missing-scope") return this.answerError(req, res, 403, MISSING_SCOPE, true);
         if (up && isBrowserRequest(method, req.headers.accept, pathAfterUser)) {
           const server = dash?.serverName ? "/" + encodeURIComponent(dash.serverName) : "";
           return this.answer(res, "none", 302, { location: `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(url)}` });
@@ -596,6 +599,7 @@ export class GyreProxy {
       if (socket.destroyed) return;
       const decision = decideAccess(identity, owner);
       if (decision === "anonymous") return this.answerError(req, socket, 403, "Authentication required.", true);
+      if (decision === "missing-scope") return this.answerError(req, socket, 403, MISSING_SCOPE, true);
       if (decision === "forbidden") return this.answerError(req, socket, 403, `You do not have access to ${owner}'s server.`, true);
       if (!entry) return this.answerError(req, socket, 503, `${owner}'s server is not running.`, true);
       // The hub's session cookie never reaches a user server or a dashboard.

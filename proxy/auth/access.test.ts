@@ -7,6 +7,9 @@ test("owner and admins are allowed, others forbidden, nobody anonymous", () => {
   assert.equal(decideAccess({ user: "root", admin: true, via: "cookie" }, "alice"), "allow");
   assert.equal(decideAccess({ user: "bob", admin: false, via: "token" }, "alice"), "forbidden");
   assert.equal(decideAccess(null, "alice"), "anonymous");
+  assert.equal(decideAccess({ user: "alice", admin: false, via: "token", serverAccess: false }, "alice"), "missing-scope");
+  assert.equal(decideAccess({ user: "root", admin: true, via: "token", serverAccess: false }, "alice"), "missing-scope");
+  assert.equal(decideAccess({ user: "alice", admin: false, via: "token", serverAccess: true }, "alice"), "allow");
 });
 
 test("origin check (table-driven)", () => {

@@ -6,6 +6,8 @@ export interface Identity {
   admin: boolean;
   /** "cookie" or "token": a token must never be forwarded upstream as-is */
   via: "cookie" | "token";
+  /** false for an API token without access:servers: it identifies someone but opens no server */
+  serverAccess?: boolean;
 }
 
 /** The hub's auth snapshot (GET /hub/api/proxy/auth). */
@@ -16,12 +18,13 @@ export interface AuthSnapshot {
   shares: Record<string, unknown>;
 }
 
-/** "allow", or why not: nobody is logged in, or the wrong person is. */
-export type AccessDecision = "allow" | "anonymous" | "forbidden";
+/** "allow", or why not: nobody is logged in, the wrong person is, or their token may not reach servers. */
+export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scope";
 
 /** Owner and admins may use a server (sharing comes later, through the snapshot's `shares`). */
 export function decideAccess(identity: Identity | null, owner: string): AccessDecision {
   if (!identity) return "anonymous";
+  if (identity.serverAccess === false) return "missing-scope";
   if (identity.user === owner || identity.admin) return "allow";
   return "forbidden";
 }

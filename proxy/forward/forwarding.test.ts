@@ -28,7 +28,7 @@ before(async () => {
   await hub.start(7305);
   hub.state.routes = { "/user/alice/": { target: "http://127.0.0.1:7306", user: "alice", server_name: "", spawn_id: "spawn-a" } };
   hub.state.admins = ["root"];
-  hub.state.tokens = { "tok-alice": { user: "alice", admin: false }, "tok-bob": { user: "bob", admin: false } };
+  hub.state.tokens = { "tok-alice": { user: "alice", admin: false }, "tok-bob": { user: "bob", admin: false }, "tok-narrow": { user: "alice", admin: false, scopes: ["servers", "read:servers"] } };
   proxy = new GyreProxy({
     bindHost: "127.0.0.1", port: 7303, apiHost: "127.0.0.1", apiPort: 7304, hubUrl: hub.url, authToken: TOKEN, secretKey: SECRET,
     fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
@@ -87,6 +87,26 @@ test("API token: accepted from the header, replaced upstream; ?token= is not acc
   const before = hub.state.tokenLookups;
   await get("/user/alice/api/status", { authorization: "token tok-alice" });
   assert.equal(hub.state.tokenLookups, before, "a known token is cached");
+});
+
+test("a token without access:servers: 403 that names the missing scope (HTTP and WebSocket)", async () => {
+  const r = await get("/user/alice/api/status", { authorization: "token tok-narrow" });
+  assert.equal(r.status, 403);
+  assert.match((await r.json()).message, /lacks the access:servers scope.*\/hub\/token/);
+  const ws = await new Promise<number>((resolve) => {
+    const q = http.request({ host: "127.0.0.1", port: 7303, path: "/user/alice/api/kernels/k/channels", headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "token tok-narrow" } });
+    q.on("response", (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => {
+        assert.match(body, /access:servers/);
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    q.on("upgrade", (_res, socket) => (socket.destroy(), resolve(101)));
+    q.end();
+  });
+  assert.equal(ws, 403);
 });
 
 test("no route: spawn redirect for browsers, 503 JSON for API clients", async () => {
