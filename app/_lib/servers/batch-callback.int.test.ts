@@ -11,7 +11,7 @@ import { openDatabase } from "../db/open";
 import { applyMigrations } from "../db/migrate";
 import type { Db } from "../db/types";
 import { setRuntime, type HubRuntime } from "../runtime";
-import { DbBatchCallbackChannel, batchCallbackUrl } from "./batch-callback";
+import { DbBatchCallbackChannel, batchCallbackUrl, sweepBatchCallbacks } from "./batch-callback";
 import { POST } from "../../api/batch/callback/route";
 
 let dir: string;
@@ -92,4 +92,17 @@ test("another replica (own bus) sees the callback through the table; abort rejec
   const s3 = await ch.register("spawnC2");
   assert.equal((await call({ spawn_id: "spawnC2", host: "n", port: 7050 }, s2)).status, 403);
   assert.equal((await call({ spawn_id: "spawnC2", host: "n", port: 7050 }, s3)).status, 200);
+});
+
+test("sweep: rows of spawns that are gone go once old enough; live spawns' and fresh rows stay", async () => {
+  const ch = new DbBatchCallbackChannel(db, bus, "http://x/hub/api/batch/callback", 50);
+  for (const id of ["sweep-live", "sweep-dead", "sweep-fresh"]) await ch.register(id);
+  const old = new Date(Date.now() - 3_600_000);
+  await db.batchCallback.updateMany({ where: { spawnId: { in: ["sweep-live", "sweep-dead"] } }, data: { createdAt: old } });
+  const n = await sweepBatchCallbacks(db, ["sweep-live"], new Date(Date.now() - 600_000));
+  assert.equal(n, 1);
+  const left = (await db.batchCallback.findMany({ where: { spawnId: { startsWith: "sweep-" } } })).map((r) => r.spawnId).sort();
+  assert.deepEqual(left, ["sweep-fresh", "sweep-live"]);
+  // a job of the swept spawn that calls late is told to go away
+  assert.equal((await call({ spawn_id: "sweep-dead", host: "node1", port: 7051 }, "whatever")).status, 410);
 });

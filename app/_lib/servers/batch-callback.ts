@@ -70,6 +70,17 @@ export class DbBatchCallbackChannel implements BatchCallbackChannel {
   }
 }
 
+/**
+ * Deletes callback rows left by spawns that are no longer alive (a hub that crashed mid-spawn
+ * never called release()). `keepSpawnIds`: spawn ids of servers in a live state. Rows younger than
+ * `olderThan` stay whatever they belong to: another replica may have just registered a spawn whose
+ * id the caller's list predates. Returns how many rows went.
+ */
+export async function sweepBatchCallbacks(db: Db, keepSpawnIds: readonly string[], olderThan: Date): Promise<number> {
+  const r = await db.batchCallback.deleteMany({ where: { spawnId: { notIn: [...keepSpawnIds] }, createdAt: { lt: olderThan } } });
+  return r.count;
+}
+
 export interface CallbackOutcome {
   status: 200 | 400 | 403 | 410;
   message: string;

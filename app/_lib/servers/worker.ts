@@ -11,6 +11,10 @@ import type { HubRuntime } from "../runtime";
 import type { ProxyClient } from "./proxy-client";
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
+import { sweepBatchCallbacks } from "./batch-callback";
+
+/** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
+const STALE_CALLBACK_MS = 10 * 60_000;
 
 type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["findUnique"]>>>;
 
@@ -277,13 +281,21 @@ export class SpawnWorker {
       }
     }
 
+    const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true } });
+    const keepSpawnIds = alive.map((s) => s.spawnId!);
+    // Batch callback secrets of spawns that died with a previous hub (release() never ran).
+    const swept = await sweepBatchCallbacks(db, keepSpawnIds, new Date(Date.now() - STALE_CALLBACK_MS)).catch((err) => {
+      log.error({ err }, "could not sweep stale batch callback rows");
+      return 0;
+    });
+    if (swept) log.info({ swept }, "removed batch callback rows of spawns that are gone");
+
     // --- Kubernetes (issue 6): delete user pods whose server is no longer alive -----------------
     // Pods outlive the hub. One whose spawn id is not that of a server in a live state was left by
     // a server that stopped or failed while the hub was down (or by a failed cleanup). Running
     // servers were adopted above: loadState() + poll() read the spawner's shared watch.
     if (this.rt.config.spawner.kind === "kubernetes") {
-      const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true } });
-      await reconcileKubernetesPods({ config: this.rt.config.spawner.kubernetes, keepSpawnIds: alive.map((s) => s.spawnId!), log }).catch((err) =>
+      await reconcileKubernetesPods({ config: this.rt.config.spawner.kubernetes, keepSpawnIds, log }).catch((err) =>
         log.error({ err }, "could not clean up leftover kubernetes pods"),
       );
     }
