@@ -433,6 +433,7 @@ export function getKubernetesRequestCounts(config: Pick<KubernetesSpawnerConfig,
 }
 
 export { describeKubernetesOptions, validateKubernetesOptions, kubernetesSpawnOptions } from "./options-form";
+export { closeNamespaceWatches } from "./watch";
 
 /** Registered in spawners/registry.ts as kind "kubernetes". */
 export const kubernetesSpawnerFactory: SpawnerFactory<KubernetesSpawnerConfig> = {

@@ -5,7 +5,7 @@
 import { userInfo } from "node:os";
 import { deriveServerToken } from "../../../proxy/auth/session-cookie";
 import { createSpawner } from "../../../spawners/registry";
-import { reconcileKubernetesPods } from "../../../spawners/kubernetes";
+import { reconcileKubernetesPods, closeNamespaceWatches } from "../../../spawners/kubernetes";
 import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "../../../spawners/types";
 import type { HubRuntime } from "../runtime";
 import type { ProxyClient } from "./proxy-client";
@@ -51,6 +51,8 @@ export class SpawnWorker {
     this.closed = true;
     this.rt.bus.off("wake", this.kick);
     for (const t of this.timers) clearInterval(t);
+    // The Kubernetes spawner's shared pod/event watches (none unless it ran).
+    closeNamespaceWatches();
   }
 
   private readonly kick = (): void => {
