@@ -31,16 +31,9 @@ const scripts: Record<string, Script> = {
   "/hang-up": (s) => s.destroy(),
   "/silent": () => undefined,
   "/flood": (s) => {
-    // Writes as fast as the relay takes it, up to 64 MiB; `flooded` is how much it got rid of.
+    // Writes as fast as the relay takes it; `flooded` is how much it got rid of.
     s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n");
-    const chunk = Buffer.alloc(64 * 1024, "f");
-    const pump = () => {
-      while (flooded < 64 * 1024 * 1024) {
-        flooded += chunk.length;
-        if (!s.write(chunk)) return void s.once("drain", pump);
-      }
-    };
-    pump();
+    flood(s, (n) => (flooded += n));
   },
   "/deaf": (s) => {
     s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n");
@@ -49,6 +42,19 @@ const scripts: Record<string, Script> = {
   "/then-end": (s) => s.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n" + "z".repeat(200_000)),
 };
 let rawConnections: net.Socket[] = [];
+
+/** Writes 64 KiB chunks as fast as `s` takes them (waiting for 'drain'), up to 64 MiB in all. */
+function flood(s: net.Socket, wrote: (bytes: number) => number): void {
+  const chunk = Buffer.alloc(64 * 1024, "f");
+  let total = 0;
+  const pump = () => {
+    while (total < 64 * 1024 * 1024) {
+      total = wrote(chunk.length);
+      if (!s.write(chunk)) return void s.once("drain", pump);
+    }
+  };
+  pump();
+}
 let flooded = 0;
 
 let front: http.Server;
@@ -229,16 +235,7 @@ test("backpressure the other way: an upstream that does not read holds the clien
   reset();
   let sent = 0;
   const s = net.connect(FRONT, "127.0.0.1", () => s.write(`GET /deaf HTTP/1.1\r\nHost: x\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n`));
-  s.once("data", () => {
-    const chunk = Buffer.alloc(64 * 1024, "c");
-    const pump = () => {
-      while (sent < 64 * 1024 * 1024) {
-        sent += chunk.length;
-        if (!s.write(chunk)) return void s.once("drain", pump);
-      }
-    };
-    pump();
-  });
+  s.once("data", () => flood(s, (n) => (sent += n)));
   await new Promise((r) => setTimeout(r, 800));
   s.destroy();
   assert.ok(sent > 0 && sent < 24 * 1024 * 1024, `the client could write only ${(sent / 1048576).toFixed(1)} MiB`);
