@@ -7,7 +7,9 @@
 // /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
 // The WS rows also measure bench/tcp-relay.c, a minimal C relay (compiled here with cc; skipped
 // if that fails): the floor for any proxy hop, so the WS ratios can be judged against what a
-// proxy can reach at all on this machine.
+// proxy can reach at all on this machine. WebSocket echo runs twice: one connection with one
+// message in flight (latency-bound: wake-ups per hop), and 16 connections at once, where each
+// process's CPU per round trip shows what a proxy's own work costs.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +29,8 @@ const TOKEN = "bench-proxy-token-0123456789";
 const SECRET = "bench-secret-".padEnd(40, "z");
 const PORTS = { chp: 7340, chpApi: 7341, gyre: 7342, gyreApi: 7343, hub: 7344, backend: 7345, relay: 7347 };
 const BACKEND = `http://127.0.0.1:${PORTS.backend}`;
+/** Connections in the concurrent WebSocket echo phase. */
+const WS_CONNS = 16;
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
 
 type Name = "gyre" | "chp" | "direct";
@@ -105,6 +109,33 @@ async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; hand
   return { rtps, handshakeP50: hs[50] };
 }
 
+/** WS_CONNS connections, each with one message in flight: total round trips/s and the process's CPU per round trip. */
+async function wsLoad(url: string, cookie: string, pid: number | null): Promise<{ rtps: number; cpuPerRt: number }> {
+  const socks = await Promise.all(
+    Array.from({ length: WS_CONNS }, () => new Promise<WebSocket>((res, rej) => {
+      const ws = new WebSocket(url, { headers: { cookie } });
+      ws.once("open", () => res(ws));
+      ws.once("error", rej);
+    })),
+  );
+  let n = 0;
+  const c0 = pid ? cpuUs(pid) : 0;
+  const end = performance.now() + SECONDS * 1000 * 0.75;
+  await Promise.all(
+    socks.map((ws) => new Promise<void>((done) => {
+      ws.on("message", () => {
+        n++;
+        if (performance.now() < end) ws.send("ping");
+        else done();
+      });
+      ws.send("ping");
+    })),
+  );
+  const c1 = pid ? cpuUs(pid) : 0;
+  for (const ws of socks) ws.close();
+  return { rtps: n / (SECONDS * 0.75), cpuPerRt: pid ? (c1 - c0) / Math.max(n, 1) : NaN };
+}
+
 async function registerChp(n: number, from: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const t0 = performance.now();
@@ -173,7 +204,7 @@ async function main(): Promise<void> {
   const gyre = start(process.execPath, [...(process.env.BENCH_GYRE_NODE_ARGS !== undefined ? process.env.BENCH_GYRE_NODE_ARGS.split(" ").filter(Boolean) : PROXY_NODE_FLAGS), "dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
     GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
   });
-  if (relayBin) start(relayBin, [String(PORTS.relay), String(PORTS.backend)]);
+  const relay = relayBin ? start(relayBin, [String(PORTS.relay), String(PORTS.backend)]) : null;
   try {
     await Promise.all([waitForHttp(BACKEND + "/"), waitForHttp(`http://127.0.0.1:${PORTS.chp}/_chp_healthz`), waitForHttp(`http://127.0.0.1:${PORTS.gyre}/_chp_healthz`)]);
     if (relayBin) await waitForHttp(`http://127.0.0.1:${PORTS.relay}/`);
@@ -200,10 +231,13 @@ async function main(): Promise<void> {
     await phase(`${N_ROUTES} routes`, Math.floor(N_ROUTES / 2));
     const mid = Math.floor(N_ROUTES / 2);
     const ws: Record<WsName, { rtps: number; handshakeP50: number }[]> = { gyre: [], chp: [], direct: [], relay: [] };
+    const wsMany: Record<WsName, { rtps: number; cpuPerRt: number }[]> = { gyre: [], chp: [], direct: [], relay: [] };
+    const wsPid = (n: WsName) => (n === "relay" ? relay!.pid! : pidFor(n));
     for (let round = 0; round < ROUNDS; round++) {
       const order: WsName[] = round % 2 ? ["gyre", "chp", "direct", "relay"] : ["chp", "gyre", "direct", "relay"];
       for (const n of order.filter((n) => n !== "relay" || relayBin)) {
         ws[n].push(await wsEcho(urlFor(n, mid).replace("http", "ws"), hub.cookieFor(`u${mid}`)));
+        wsMany[n].push(await wsLoad(urlFor(n, mid).replace("http", "ws"), hub.cookieFor(`u${mid}`), wsPid(n)));
       }
     }
     const rss = { gyre: rssKb(gyre.pid!), chp: rssKb(chp.pid!) };
@@ -224,6 +258,9 @@ async function main(): Promise<void> {
     }
     const wm = (n: WsName, k: "rtps" | "handshakeP50") => (ws[n].length ? median(ws[n].map((x) => x[k])) : NaN);
     row("WS echo round trips/s", wm("gyre", "rtps"), wm("chp", "rtps"), wm("direct", "rtps"), 0, wm("relay", "rtps"));
+    const wl = (n: WsName, k: "rtps" | "cpuPerRt") => (wsMany[n].length ? median(wsMany[n].map((x) => x[k])) : NaN);
+    row(`WS echo ×${WS_CONNS} conns round trips/s`, wl("gyre", "rtps"), wl("chp", "rtps"), wl("direct", "rtps"), 0, wl("relay", "rtps"));
+    row(`WS ×${WS_CONNS} proxy CPU µs/round trip`, wl("gyre", "cpuPerRt"), wl("chp", "cpuPerRt"), wl("direct", "cpuPerRt"), 1, wl("relay", "cpuPerRt"));
     row("WS handshake p50 ms", wm("gyre", "handshakeP50"), wm("chp", "handshakeP50"), wm("direct", "handshakeP50"), 2, wm("relay", "handshakeP50"));
     row(`register ${N_ROUTES} routes ms`, regGyre, regChp, NaN);
     row("RSS fresh kB", rssFresh.gyre, rssFresh.chp, NaN);
