@@ -17,6 +17,8 @@ type ProxySettings = { proxy: ResolvedConfig["proxy"]; hub: Pick<ResolvedConfig[
 
 /** Hidden flag: load and resolve the config, print ProxySettings as JSON, exit (see loadSettings). */
 const PRINT_SETTINGS = "print-proxy-settings";
+/** Precedes the settings JSON on the child's stdout. */
+const SETTINGS_MARK = "gyre-proxy-settings:";
 
 const FLAGS = {
   port: { type: "string" },
@@ -56,7 +58,11 @@ async function loadSettings(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
   const r = spawnSync(process.execPath, [...process.execArgv, script, "--" + PRINT_SETTINGS], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 20 });
   if (r.status === 2) throw new ConfigError(r.stderr.trim());
   if (r.status !== 0) throw new Error(`the config loader exited with ${r.status ?? r.signal}: ${r.stderr || r.error?.message}`);
-  return JSON.parse(r.stdout) as ProxySettings;
+  // Node flags the proxy runs with (--trace-gc, say) may print to the same stdout: the answer is
+  // the line after the marker.
+  const at = r.stdout.lastIndexOf(SETTINGS_MARK);
+  if (at < 0) throw new Error(`the config loader gave no settings: ${r.stdout.slice(0, 200)}`);
+  return JSON.parse(r.stdout.slice(at + SETTINGS_MARK.length).split("\n", 1)[0]) as ProxySettings;
 }
 
 async function main(): Promise<void> {
@@ -68,7 +74,7 @@ async function main(): Promise<void> {
   const env = { ...process.env };
   if (f.config) env.GYRE_CONFIG = f.config;
   if (f[PRINT_SETTINGS]) {
-    process.stdout.write(JSON.stringify(await loadSettingsHere(env)));
+    process.stdout.write("\n" + SETTINGS_MARK + JSON.stringify(await loadSettingsHere(env)) + "\n");
     return;
   }
   const cfg = await loadSettings(env);

@@ -43,7 +43,9 @@ before(async () => {
   });
   await new Promise<void>((r) => backend.listen(7333, "127.0.0.1", r));
   for (let i = 0; i < N_ROUTES; i++) hub.state.routes[`/user/r${i}/`] = route(`r${i}`);
-  [proxyA, proxyB] = await Promise.all([startProxyProcess(opts(A)), startProxyProcess(opts(B))]);
+  // B also runs with a node flag that prints to stdout (the bundled proxy's config child answers
+  // on stdout too; that must not confuse it).
+  [proxyA, proxyB] = await Promise.all([startProxyProcess(opts(A)), startProxyProcess({ ...opts(B), nodeArgs: ["--max-semi-space-size=4", "--trace-gc"] })]);
 });
 
 after(async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { PROXY_NODE_FLAGS } from "../node-flags";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -56,6 +57,8 @@ export interface ProxyProcessOptions {
   env?: Record<string, string>;
   /** run dist/proxy/main.mjs with plain node (as production does; see buildProxyBundle) instead of tsx */
   bundled?: boolean;
+  /** node flags for the bundled proxy (default: proxy/node-flags.ts, as production) */
+  nodeArgs?: string[];
 }
 
 /** Builds dist/proxy/main.mjs from the current sources (scripts/build-proxy.ts; well under a second). */
@@ -81,7 +84,7 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
   writeFileSync(join(dataDir, "gyre.config.yaml"), "{}\n");
   const proc = spawn(
     process.execPath,
-    [...(o.bundled ? ["dist/proxy/main.mjs"] : ["--import", "tsx", "proxy/main.ts"]), "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
+    [...(o.bundled ? [...(o.nodeArgs ?? PROXY_NODE_FLAGS), "dist/proxy/main.mjs"] : ["--import", "tsx", "proxy/main.ts"]), "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
     {
       cwd: REPO,
       env: {
