@@ -369,7 +369,7 @@ export class GyreProxy {
     }
     // The hub, or a route added by a plain CHP client: no auth, no token injection.
     const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
-    if (entry) this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "hub", entry, false, t0);
+    if (entry) this.forward(req, res, entry.targetProtocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "hub", entry, false, t0);
     else this.forward(req, res, this.hubTarget.protocol, this.hubTarget.hostname, Number(this.hubTarget.port) || 80, hubPath(this.hubTarget, url), h.headers, h.hasBody, "hub", null, false, t0);
   }
 
@@ -423,7 +423,7 @@ export class GyreProxy {
       // Inject the server's token; an API token the client sent is not passed on.
       const authorization: HeaderEdit = entry.authHeader ?? (identity!.via === "token" ? null : undefined);
       const h = buildUpstreamHeaders(raw, { remoteAddress: req.socket.remoteAddress ?? "", cookie: cookieEdit, authorization });
-      this.forward(req, res, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "user", entry, true, t0);
+      this.forward(req, res, entry.targetProtocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, h.hasBody, "user", entry, true, t0);
     };
     if (who instanceof Promise) who.then(go, () => go(null));
     else go(who);
@@ -578,7 +578,7 @@ export class GyreProxy {
     if (entry && entry.owner === null) {
       // A route without an owner (the hub's, or one added by a plain CHP client): no auth.
       const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
-      return this.proxyWs(req, socket, head, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "hub");
+      return this.proxyWs(req, socket, head, entry.targetProtocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "hub");
     }
     if (!up && !entry) {
       const h = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "" });
@@ -614,7 +614,7 @@ export class GyreProxy {
       // Inject the server's token; an API token the client sent is not passed on.
       const authorization: HeaderEdit = entry.authHeader ?? (identity!.via === "token" ? null : undefined);
       const h = buildUpstreamHeaders(raw, { remoteAddress, cookie: cookieEdit, authorization });
-      this.proxyWs(req, socket, head, entry.target.protocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "user");
+      this.proxyWs(req, socket, head, entry.targetProtocol, entry.targetHost, entry.targetPort, entry.targetBasePath + url, h.headers, entry, "user");
     };
     if (who instanceof Promise) who.then(go, () => go(null));
     else go(who);

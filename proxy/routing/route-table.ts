@@ -12,7 +12,8 @@ export interface RouteEntry {
   /** normalised prefix, "/user/alice" */
   readonly path: string;
   readonly data: RouteData;
-  readonly target: URL;
+  /** "http:" or "https:" (the parsed URL itself is not kept: ~270 bytes a route) */
+  readonly targetProtocol: string;
   readonly targetHost: string;
   readonly targetPort: number;
   /** target path without trailing "/" ("" for none), prepended to the request path like CHP */
@@ -171,6 +172,7 @@ export class RouteTable {
 
 /** RouteEntry with the server token derived lazily. */
 class Entry implements RouteEntry {
+  readonly targetProtocol: string;
   readonly targetHost: string;
   readonly targetPort: number;
   readonly targetBasePath: string;
@@ -182,7 +184,7 @@ class Entry implements RouteEntry {
   constructor(
     readonly path: string,
     readonly data: RouteData,
-    readonly target: URL,
+    target: URL,
     readonly owner: string | null,
     readonly userPrefix: string | null,
     readonly serverName: string,
@@ -190,6 +192,7 @@ class Entry implements RouteEntry {
     private readonly tokenForSpawn: (spawnId: string) => string,
     now: number,
   ) {
+    this.targetProtocol = target.protocol;
     this.targetHost = target.hostname.replace(/^\[|\]$/g, "");
     this.targetPort = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
     this.targetBasePath = target.pathname.replace(/\/+$/, "");

@@ -4,7 +4,8 @@
 // Pure: no I/O, no clock.
 
 interface TrieNode<T> {
-  children: Map<string, TrieNode<T>>;
+  /** null until the node gets a child: most nodes are leaves (one per route), and an empty Map is not free */
+  children: Map<string, TrieNode<T>> | null;
   data: T | undefined;
   /** the normalised prefix this node stands for ("/", "/user", "/user/alice") */
   prefix: string;
@@ -33,10 +34,10 @@ export class RouteTrie<T> {
   add(prefix: string, data: T): void {
     let node = this.root;
     for (const seg of splitSegments(prefix)) {
-      let child = node.children.get(seg);
+      let child = node.children?.get(seg);
       if (!child) {
-        child = { children: new Map(), data: undefined, prefix: node.prefix === "/" ? "/" + seg : node.prefix + "/" + seg };
-        node.children.set(seg, child);
+        child = { children: null, data: undefined, prefix: node.prefix === "/" ? "/" + seg : node.prefix + "/" + seg };
+        (node.children ??= new Map()).set(seg, child);
       }
       node = child;
     }
@@ -50,7 +51,7 @@ export class RouteTrie<T> {
     const path: TrieNode<T>[] = [this.root];
     let node = this.root;
     for (const seg of segs) {
-      const child = node.children.get(seg);
+      const child = node.children?.get(seg);
       if (!child) return false;
       path.push(child);
       node = child;
@@ -60,8 +61,10 @@ export class RouteTrie<T> {
     this.count--;
     for (let i = segs.length; i > 0; i--) {
       const n = path[i];
-      if (n.data !== undefined || n.children.size > 0) break;
-      path[i - 1].children.delete(segs[i - 1]);
+      if (n.data !== undefined || (n.children !== null && n.children.size > 0)) break;
+      const parent = path[i - 1];
+      parent.children!.delete(segs[i - 1]);
+      if (parent.children!.size === 0 && parent !== this.root) parent.children = null;
     }
     return true;
   }
@@ -70,7 +73,7 @@ export class RouteTrie<T> {
   getExact(prefix: string): T | undefined {
     let node: TrieNode<T> | undefined = this.root;
     for (const seg of splitSegments(prefix)) {
-      node = node.children.get(seg);
+      node = node.children?.get(seg);
       if (!node) return undefined;
     }
     return node.data;
@@ -94,6 +97,7 @@ export class RouteTrie<T> {
       }
       let j = url.indexOf("/", i);
       if (j === -1 || j > end) j = end;
+      if (node.children === null) break;
       const child = node.children.get(url.slice(i, j));
       if (!child) break;
       node = child;
