@@ -2,7 +2,8 @@
 // on loopback ports 7340-7347. Gyre runs with authentication on (every request carries a valid
 // session cookie and gets a server token injected). Run: npm run bench:proxy
 // Env: BENCH_SECONDS (per HTTP phase, default 4), BENCH_ROUNDS (default 2), BENCH_ROUTES (default 10000),
-// BENCH_GYRE_NODE_ARGS (node flags for Gyre's proxy instead of proxy/node-flags.ts; "" for none).
+// BENCH_GYRE_NODE_ARGS (node flags for Gyre's proxy instead of proxy/node-flags.ts; "" for none;
+// its PROXY_ENV applies either way).
 // The figure to trust on a shared machine is proxy CPU µs per request (utime+stime from
 // /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
 // The WS rows also measure bench/tcp-relay.c, a minimal C relay (compiled here with cc; skipped
@@ -19,7 +20,7 @@ import http from "node:http";
 import WebSocket from "ws";
 import { FakeHub } from "../proxy/testing/fake-hub";
 import { waitForHttp } from "../proxy/testing/processes";
-import { PROXY_NODE_FLAGS } from "../proxy/node-flags";
+import { PROXY_NODE_FLAGS, PROXY_ENV } from "../proxy/node-flags";
 
 const REPO = resolve(import.meta.dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
   // Gyre runs as it does in production: the esbuild bundle under plain node (no tsx loader).
   execFileSync(process.execPath, ["--import", "tsx", "scripts/build-proxy.ts"], { cwd: REPO, stdio: "ignore" });
   const gyre = start(process.execPath, [...(process.env.BENCH_GYRE_NODE_ARGS !== undefined ? process.env.BENCH_GYRE_NODE_ARGS.split(" ").filter(Boolean) : PROXY_NODE_FLAGS), "dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
-    GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
+    ...PROXY_ENV, GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
   });
   const relay = relayBin ? start(relayBin, [String(PORTS.relay), String(PORTS.backend)]) : null;
   try {

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import { loadConfig, ConfigError } from "../app/_lib/config/load";
-import { PROXY_NODE_FLAGS } from "../proxy/node-flags";
+import { PROXY_NODE_FLAGS, PROXY_ENV } from "../proxy/node-flags";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `node --import tsx` rather than the tsx CLI (which runs the program in a child process), so the
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;
   await waitFor(`${hubUrl}/hub/api`, 120_000, hub);
   const [proxyCmd, proxyArgs] = proxyCommand();
-  const proxy = spawn(proxyCmd, proxyArgs, { cwd: process.cwd(), stdio: "inherit", env: process.env });
+  const proxy = spawn(proxyCmd, proxyArgs, { cwd: process.cwd(), stdio: "inherit", env: { ...PROXY_ENV, ...process.env } });
   children.push(proxy);
   watch(proxy, "proxy");
   await waitFor(`${config.hub.publicUrl}/hub/api`, 60_000, proxy);

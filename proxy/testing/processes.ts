@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { PROXY_NODE_FLAGS } from "../node-flags";
+import { PROXY_NODE_FLAGS, PROXY_ENV } from "../node-flags";
 
 const REPO = resolve(import.meta.dirname, "../..");
 
@@ -95,6 +95,7 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
         GYRE_HUB__SECRET_KEY: o.secretKey,
         GYRE_PROXY__AUTH_TOKEN: o.authToken,
         GYRE_HUB__LOG_LEVEL: "warn",
+        ...(o.bundled ? PROXY_ENV : {}),
         ...o.env,
       } as unknown as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
