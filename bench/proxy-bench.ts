@@ -153,6 +153,25 @@ async function registerChp(n: number, from: number): Promise<number> {
   return performance.now() - t0;
 }
 
+/** Back to the one route u0 in both proxies (and the fake hub): CHP one DELETE at a time, Gyre one PUT. */
+async function unregisterAllBut0(): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 1; i < N_ROUTES; i++) {
+    await new Promise<void>((res, rej) => {
+      const req = http.request({ host: "127.0.0.1", port: PORTS.chpApi, method: "DELETE", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } }, (r) => {
+        r.resume();
+        r.on("end", () => (r.statusCode === 204 ? res() : rej(new Error("CHP DELETE " + r.statusCode))));
+      });
+      req.end();
+    });
+  }
+  agent.destroy();
+  for (const k of Object.keys(hubRoutes)) if (k !== "/user/u0/") delete hubRoutes[k];
+  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, { method: "PUT", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ "/user/u0/": routeData(0) }) });
+  if (r.status !== 200) throw new Error("Gyre PUT " + r.status);
+  await r.body?.cancel();
+}
+
 /** The fake hub's route table (set in main()). */
 let hubRoutes: Record<string, Record<string, unknown>> = {};
 
@@ -215,21 +234,29 @@ async function main(): Promise<void> {
     const rows: Record<string, Record<Name, HttpResult[]>> = {};
     const urlFor = (n: WsName, u: number) => (n === "direct" ? BACKEND : `http://127.0.0.1:${PORTS[n]}`) + `/user/u${u}/x`;
     const pidFor = (n: Name) => (n === "gyre" ? gyre.pid! : n === "chp" ? chp.pid! : backend.pid!);
-    const phase = async (label: string, user: number) => {
-      const cookie = hub.cookieFor(`u${user}`).slice("gyre-session=".length);
-      const r: Record<Name, HttpResult[]> = { gyre: [], chp: [], direct: [] };
-      runWrk(urlFor("gyre", user), null, "gyre-session=" + cookie); // warm-up (JIT, pools)
+    // Rounds alternate table sizes — 1 route, N routes, back to 1, N again… — so flatness is a
+    // paired ratio per round, not a comparison of two stretches of a drifting machine.
+    const labelSmall = "1 route";
+    const labelLarge = `${N_ROUTES} routes`;
+    rows[labelSmall] = { gyre: [], chp: [], direct: [] };
+    rows[labelLarge] = { gyre: [], chp: [], direct: [] };
+    const measure = (label: string, user: number, round: number) => {
+      const cookie = "gyre-session=" + hub.cookieFor(`u${user}`).slice("gyre-session=".length);
+      runWrk(urlFor("gyre", user), null, cookie); // warm-up (JIT, pools, GC after registration)
       runWrk(urlFor("chp", user), null, "x=1");
-      for (let round = 0; round < ROUNDS; round++) {
-        const order: Name[] = round % 2 ? ["gyre", "chp", "direct"] : ["chp", "gyre", "direct"];
-        for (const n of order) r[n].push(runWrk(urlFor(n, user), pidFor(n), "gyre-session=" + cookie));
-      }
-      rows[label] = r;
+      const order: Name[] = round % 2 ? ["gyre", "chp", "direct"] : ["chp", "gyre", "direct"];
+      for (const n of order) rows[label][n].push(runWrk(urlFor(n, user), pidFor(n), cookie));
     };
-    await phase("1 route", 0);
-    const regChp = await registerChp(N_ROUTES - 1, 1);
-    const regGyre = await registerGyre(N_ROUTES - 1, 1);
-    await phase(`${N_ROUTES} routes`, Math.floor(N_ROUTES / 2));
+    let regChp = NaN;
+    let regGyre = NaN;
+    for (let round = 0; round < ROUNDS; round++) {
+      measure(labelSmall, 0, round);
+      const tChp = await registerChp(N_ROUTES - 1, 1);
+      const tGyre = await registerGyre(N_ROUTES - 1, 1);
+      if (round === 0) [regChp, regGyre] = [tChp, tGyre];
+      measure(labelLarge, Math.floor(N_ROUTES / 2), round);
+      if (round < ROUNDS - 1) await unregisterAllBut0();
+    }
     const mid = Math.floor(N_ROUTES / 2);
     const ws: Record<WsName, { rtps: number; handshakeP50: number }[]> = { gyre: [], chp: [], direct: [], relay: [] };
     const wsMany: Record<WsName, { rtps: number; cpuPerRt: number }[]> = { gyre: [], chp: [], direct: [], relay: [] };
@@ -266,9 +293,11 @@ async function main(): Promise<void> {
     row(`register ${N_ROUTES} routes ms`, regGyre, regChp, NaN);
     row("RSS fresh kB", rssFresh.gyre, rssFresh.chp, NaN);
     row("RSS at end kB", rss.gyre, rss.chp, NaN);
-    const first = Object.values(rows)[0];
-    const last = Object.values(rows)[Object.keys(rows).length - 1];
-    lines.push(`flatness: Gyre CPU/req ${N_ROUTES} routes ÷ 1 route = ${f(med(last.gyre, "cpuPerReq") / med(first.gyre, "cpuPerReq"), 2)}`);
+    const first = rows[labelSmall];
+    const last = rows[labelLarge];
+    // Per round: CPU/req with N routes ÷ with 1 route, measured minutes apart at most; median over rounds.
+    const flat = (n: Name) => median(last[n].map((x, i) => (x.cpuPerReq ?? NaN) / (first[n][i].cpuPerReq ?? NaN)));
+    lines.push(`flatness (CPU/req ${N_ROUTES} routes ÷ 1 route, paired per round): Gyre ${f(flat("gyre"), 2)}, CHP ${f(flat("chp"), 2)}`);
     // The WS target (2× CHP) against what this machine allows: the direct rate is the ceiling,
     // the minimal relay the best any proxy hop can do.
     const twiceChp = 2 * wm("chp", "rtps");
