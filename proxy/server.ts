@@ -59,7 +59,7 @@ export interface ProxyOptions {
 
 const WS_HOOKS = Symbol("gyre.wsHooks");
 /** An upgrade handed to http-proxy-3 carries what its proxyReqWs listener needs. */
-type TaggedRequest = http.IncomingMessage & { [WS_HOOKS]?: { onTraffic: () => void; kind: RouteClass } };
+type TaggedRequest = http.IncomingMessage & { [WS_HOOKS]?: { onTraffic: () => void; kind: RouteClass; upgraded: boolean } };
 
 const noop = (): void => undefined;
 
@@ -668,8 +668,10 @@ export class GyreProxy {
     req.url = path;
     const target = new URL(`${protocol}//${host.includes(":") ? `[${host}]` : host}:${port}`);
     const tagged = req as TaggedRequest;
-    tagged[WS_HOOKS] = { onTraffic, kind };
-    this.wsProxy.ws(req, socket, early, { target, xfwd: false }, (err: Error) => failed(err as NodeJS.ErrnoException));
+    const hooks = { onTraffic, kind, upgraded: false };
+    tagged[WS_HOOKS] = hooks;
+    // http-proxy-3 reports errors after the upgrade through the same callback: no HTTP answer then.
+    this.wsProxy.ws(req, socket, early, { target, xfwd: false }, (err: Error) => (hooks.upgraded ? socket.destroy() : failed(err as NodeJS.ErrnoException)));
   }
 
   /** Counts an upgrade http-proxy-3 completed and records its traffic as activity. */
@@ -678,6 +680,7 @@ export class GyreProxy {
     if (!hooks) return;
     proxyReq.on("response", (res: http.IncomingMessage) => this.metrics.countRequest(hooks.kind, res.statusCode ?? 502));
     proxyReq.on("upgrade", (_res: http.IncomingMessage, proxySocket: net.Socket) => {
+      hooks.upgraded = true;
       this.metrics.countRequest(hooks.kind, 101);
       this.metrics.openWebSockets.inc();
       hooks.onTraffic();

@@ -32,7 +32,11 @@ before(async () => {
     }
     seen = req.headers;
     seenUrl = req.url ?? "";
-    wss.handleUpgrade(req, socket, head, (ws) => ws.on("message", (d, bin) => ws.send(d, { binary: bin })));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("message", (d, bin) => ws.send(d, { binary: bin }));
+      // The server dies mid-conversation: a TCP reset right after the handshake.
+      if (req.url?.includes("reset")) setTimeout(() => (socket as import("node:net").Socket).resetAndDestroy(), 50);
+    });
   });
   await new Promise<void>((r) => backend.listen(BACKEND, "127.0.0.1", r));
   await hub.start(7388);
@@ -127,5 +131,14 @@ for (const name of Object.keys(PATHS) as PathName[]) {
     ws.close();
     for (let i = 0; i < 100 && (await p.metrics.openWebSockets.get()).values[0]?.value !== 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal((await p.metrics.openWebSockets.get()).values[0]?.value, 0);
+  });
+
+  test(`${name}: an upstream that resets after the upgrade closes the WebSocket (no HTTP error page written into it)`, async () => {
+    const ws = (await open(port, "/user/alice/reset", { cookie: hub.cookieFor("alice") })) as WebSocket;
+    const errors: string[] = [];
+    ws.on("error", (e) => errors.push(e.message));
+    const code = await new Promise<number>((r) => ws.once("close", r));
+    assert.equal(code, 1006, "abnormal closure, as the server went away");
+    assert.deepEqual(errors, []);
   });
 }
