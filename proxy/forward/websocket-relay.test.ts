@@ -27,6 +27,8 @@ const scripts: Record<string, Script> = {
   "/refuse-cl": (s) => s.write("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: keep-alive\r\n\r\nno way"),
   "/refuse-chunked": (s) => s.write("HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnope\r\n0\r\n\r\n"),
   "/refuse-close": (s) => s.end("HTTP/1.1 400 Bad Request\r\n\r\nuntil close"),
+  "/refuse-304": (s) => s.write("HTTP/1.1 304 Not Modified\r\nETag: x\r\n\r\n"),
+  "/refuse-stall": (s) => s.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npart"),
   "/malformed": (s) => s.write("HTTP/1.1 101 Switching\r\nBad Header\r\n\r\n"),
   "/hang-up": (s) => s.destroy(),
   "/silent": () => undefined,
@@ -206,8 +208,18 @@ test("refusals are passed on with their body and Connection: close (content-leng
   assert.match(ch, /^HTTP\/1\.1 404 Not Found\r\n/);
   assert.match(ch, /\r\n\r\n4\r\nnope\r\n0\r\n\r\n$/);
   assert.match(await rawUpgrade("/refuse-close"), /^HTTP\/1\.1 400 Bad Request[\s\S]*\r\n\r\nuntil close$/);
-  assert.deepEqual(log, ["handshake 403", "handshake 404", "handshake 400"]);
+  assert.match(await rawUpgrade("/refuse-304"), /^HTTP\/1\.1 304 Not Modified[\s\S]*\r\n\r\n$/);
+  assert.deepEqual(log, ["handshake 403", "handshake 404", "handshake 400", "handshake 304"]);
   assert.ok(performance.now() - t0 < 1000, "each refusal ended the connection itself (the client hangs up only after 1.5 s)");
+});
+
+test("an upstream that stalls in the middle of a refusal is cut after the handshake timeout", async () => {
+  reset();
+  const t0 = performance.now();
+  const got = await rawUpgrade("/refuse-stall");
+  assert.match(got, /^HTTP\/1\.1 403 Forbidden[\s\S]*\r\n\r\npart$/);
+  const ms = performance.now() - t0;
+  assert.ok(ms >= 250 && ms < 1200, `cut after ${ms.toFixed(0)} ms (timeout 300 ms; the client gives up at 1500)`);
 });
 
 test("failures before an answer reach onError once, with a code the caller maps to 502/503/504", async () => {

@@ -7,7 +7,7 @@
 // head (Jupyter's `username-*` cookie rode along). docs/decisions.md "WebSocket path".
 import net from "node:net";
 import type { Duplex } from "node:stream";
-import { parseResponseHead, ChunkedDecoder, type ResponseHead } from "./response-framing";
+import { parseResponseHead, hasNoBody, ChunkedDecoder, type ResponseHead } from "./response-framing";
 
 /** Where and what to send upstream. */
 export interface WebSocketUpstream {
@@ -113,7 +113,7 @@ export function relayWebSocket(client: Duplex, early: Buffer, up: WebSocketUpstr
     const rest = received.subarray(head.headLength);
     received = null;
     if (head.status === 101) relayOpen(client, upstream, head, rest, opts, ev);
-    else refuse(client, upstream, head, rest, ev);
+    else refuse(client, upstream, head, rest, opts, ev);
   };
   upstream.on("data", onHeadData);
 }
@@ -175,7 +175,7 @@ function closeAfterFlush(s: net.Socket): void {
  * The upstream refused the upgrade (403, 404, 400…): its answer goes to the client as it came,
  * with Connection: close, and both connections end after the body (framing read from the head).
  */
-function refuse(client: Duplex, upstream: net.Socket, head: ResponseHead, rest: Buffer, ev: WebSocketRelayEvents): void {
+function refuse(client: Duplex, upstream: net.Socket, head: ResponseHead, rest: Buffer, opts: WebSocketRelayOptions, ev: WebSocketRelayEvents): void {
   let text = `HTTP/1.1 ${head.status} ${head.statusMessage}\r\n`;
   const h = head.rawHeaders;
   for (let i = 0; i < h.length; i += 2) {
@@ -191,7 +191,12 @@ function refuse(client: Duplex, upstream: net.Socket, head: ResponseHead, rest: 
     upstream.destroy();
     closeAfterFlush(client as net.Socket);
   };
-  let remaining = head.contentLength;
+  // An upstream that stalls mid-answer is cut (idle timeout), not held open forever.
+  upstream.setTimeout(opts.handshakeTimeoutMs, () => {
+    upstream.destroy();
+    client.destroy();
+  });
+  let remaining = hasNoBody("GET", head.status) ? 0 : head.contentLength;
   const chunked = head.chunked ? new ChunkedDecoder() : null;
   const pass = (d: Buffer): void => {
     if (remaining >= 0) {
