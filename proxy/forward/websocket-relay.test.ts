@@ -208,7 +208,9 @@ test("refusals are passed on with their body and Connection: close (content-leng
   assert.match(ch, /^HTTP\/1\.1 404 Not Found\r\n/);
   assert.match(ch, /\r\n\r\n4\r\nnope\r\n0\r\n\r\n$/);
   assert.match(await rawUpgrade("/refuse-close"), /^HTTP\/1\.1 400 Bad Request[\s\S]*\r\n\r\nuntil close$/);
+  const t304 = performance.now();
   assert.match(await rawUpgrade("/refuse-304"), /^HTTP\/1\.1 304 Not Modified[\s\S]*\r\n\r\n$/);
+  assert.ok(performance.now() - t304 < 250, "a 304 has no body: ended at once, not by the 300 ms idle timeout");
   assert.deepEqual(log, ["handshake 403", "handshake 404", "handshake 400", "handshake 304"]);
   assert.ok(performance.now() - t0 < 1000, "each refusal ended the connection itself (the client hangs up only after 1.5 s)");
 });
