@@ -4,6 +4,9 @@ import { getRuntime } from "../_lib/runtime";
 import { HttpError } from "../_lib/http/errors";
 import { normalizeUsername, validateServerName } from "../_lib/users";
 import type { CurrentUser } from "../_lib/models";
+import { requireCurrentUser } from "../_lib/auth/current-user";
+import { safeNextPath } from "./redirect-to";
+import { serverPublicPath } from "./hub-fetch";
 
 export interface ServerTarget {
   user: string;
@@ -45,4 +48,23 @@ function safeDecode(s: string): string {
 /** The page path for a target, as given to requireCurrentUser (without /hub). */
 export function targetPagePath(page: "spawn" | "spawn-pending", segments: string[] | undefined): string {
   return `/${page}${(segments ?? []).map((s) => `/${encodeURIComponent(safeDecode(s))}`).join("")}`;
+}
+
+/** What /hub/spawn and /hub/spawn-pending both start from. */
+export interface ServerPage {
+  viewer: CurrentUser;
+  target: ServerTarget;
+  /** the server's public path, "/user/<name>/[<server>/]" */
+  url: string;
+  /** `?next=` when it is a safe path inside this server, else null */
+  nextForServer: string | null;
+}
+
+/** Signs the viewer in (coming back to this page and its `next`), then resolves the target server. */
+export async function loadServerPage(page: "spawn" | "spawn-pending", segments: string[] | undefined, rawNext: string | undefined): Promise<ServerPage> {
+  const viewer = await requireCurrentUser(targetPagePath(page, segments) + (rawNext ? `?next=${encodeURIComponent(rawNext)}` : ""));
+  const target = await resolveServerTarget(viewer, segments);
+  const url = serverPublicPath(target.user, target.server);
+  const next = safeNextPath(rawNext);
+  return { viewer, target, url, nextForServer: next?.startsWith(url) ? next : null };
 }

@@ -1,14 +1,12 @@
 // /hub/spawn-pending/<user>[/<server>] – live start-up progress of a server.
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireCurrentUser } from "../../_lib/auth/current-user";
 import { getRuntime } from "../../_lib/runtime";
 import { PageFrame } from "../../_components/page-frame";
 import { Card, Notice } from "../../_components/ui";
 import { firstParam, type SearchParams } from "../../_components/search-params";
-import { redirectTo, safeNextPath } from "../../_components/redirect-to";
-import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
-import { serverPublicPath } from "../../_components/hub-fetch";
+import { redirectTo } from "../../_components/redirect-to";
+import { loadServerPage } from "../../_components/server-target";
 import { SpawnProgress } from "./spawn-progress";
 
 export const dynamic = "force-dynamic";
@@ -19,12 +17,8 @@ type Props = { params: Promise<{ path: string[] }>; searchParams: SearchParams }
 export default async function SpawnPendingPage({ params, searchParams }: Props) {
   const { path } = await params;
   const q = await searchParams;
-  const rawNext = firstParam(q.next);
-  const viewer = await requireCurrentUser(targetPagePath("spawn-pending", path) + (rawNext ? `?next=${encodeURIComponent(rawNext)}` : ""));
-  const t = await resolveServerTarget(viewer, path);
-  const url = serverPublicPath(t.user, t.server);
-  const next = safeNextPath(rawNext);
-  const target = next?.startsWith(url) ? next : `${url}tree`;
+  const { viewer, target: t, url, nextForServer } = await loadServerPage("spawn-pending", path, firstParam(q.next));
+  const target = nextForServer ?? `${url}tree`;
 
   if (t.allowed && t.row?.state === "running") await redirectTo(target);
   // A spawn that already ended (e.g. failed fast) will not stream again: show what it recorded.

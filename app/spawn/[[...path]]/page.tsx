@@ -1,15 +1,14 @@
 // /hub/spawn[/<user>[/<server>]] – where the proxy sends people whose server is not running.
 import type { Metadata } from "next";
 import Link from "next/link";
-import { requireCurrentUser } from "../../_lib/auth/current-user";
 import { PageFrame } from "../../_components/page-frame";
 import { Card, Notice } from "../../_components/ui";
 import { firstParam, type SearchParams } from "../../_components/search-params";
-import { redirectTo, safeNextPath } from "../../_components/redirect-to";
+import { redirectTo } from "../../_components/redirect-to";
 import { getRuntime } from "../../_lib/runtime";
 import { ensureRoute } from "../../_lib/proxy-state";
-import { resolveServerTarget, targetPagePath } from "../../_components/server-target";
-import { serverPublicPath, spawnPendingPath } from "../../_components/hub-fetch";
+import { loadServerPage } from "../../_components/server-target";
+import { spawnPendingPath } from "../../_components/hub-fetch";
 import { StartButton } from "./start-button";
 import { SpawnOptionsFormView } from "../../_components/spawn-options-form";
 import { getSpawnForm } from "../../_lib/servers/spawn-form";
@@ -22,12 +21,7 @@ type Props = { params: Promise<{ path?: string[] }>; searchParams: SearchParams 
 export default async function SpawnPage({ params, searchParams }: Props) {
   const { path } = await params;
   const q = await searchParams;
-  const rawNext = firstParam(q.next);
-  const viewer = await requireCurrentUser(targetPagePath("spawn", path) + (rawNext ? `?next=${encodeURIComponent(rawNext)}` : ""));
-  const t = await resolveServerTarget(viewer, path);
-  const url = serverPublicPath(t.user, t.server);
-  const next = safeNextPath(rawNext);
-  const nextForServer = next?.startsWith(url) ? next : null;
+  const { viewer, target: t, url, nextForServer } = await loadServerPage("spawn", path, firstParam(q.next));
   const own = t.user === viewer.name;
   const label = t.server ? `server "${t.server}"` : "server";
 
