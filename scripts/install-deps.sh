@@ -1,28 +1,82 @@
 #!/usr/bin/env bash
-# Installs what Gyre needs on a fresh Debian 12 / Ubuntu machine, idempotently:
-#   Debian packages (Jupyter server + classic UI, ipykernel, dask; with --tests also Chromium and
-#   PostgreSQL), npm dependencies (npm ci), the generated Prisma clients and the Next.js build.
+# Installs what Gyre needs on a fresh Debian 12 / Ubuntu machine, idempotently, and says what it is
+# doing while it does it:
+#   Debian packages (Jupyter server + classic UI, ipykernel, the Pangeo core: xarray, dask, zarr,
+#   netCDF…; with --tests also Chromium, PostgreSQL and Go with the chart renderer's packages),
+#   npm dependencies, the generated Prisma clients and the Next.js build.
 # Usage: bash scripts/install-deps.sh [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export NEXT_TELEMETRY_DISABLED=1
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+# What every Jupyter server needs, plus the Pangeo core a scientist's first cell imports.
 RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbclassic python3-ipykernel
-  python3-dask python3-distributed sudo procps curl util-linux passwd)
-TEST_PKGS=(chromium postgresql fonts-liberation)
+  python3-numpy python3-pandas python3-scipy python3-xarray python3-dask python3-distributed
+  python3-zarr python3-netcdf4 python3-h5netcdf python3-matplotlib
+  git sudo procps curl util-linux passwd)
+# Tests only: the browser, the database server, and Go + Debian's Sprig and yaml.v3 for the chart
+# renderer (scripts/chart-render, built offline in GOPATH mode).
+TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev)
 pkgs=("${RUNTIME_PKGS[@]}")
 if [ "${1:-}" = "--tests" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
+
+t_all=$(date +%s)
+elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# Runs "$@" with its output in a log file, printing a progress line every 10 s (from the function
+# named in $2, given the log) and the log's tail if the step fails.
+run_step() {
+  local label=$1 progress_fn=$2 log
+  shift 2
+  log=$(mktemp /tmp/gyre-install.XXXXXX)
+  local t0; t0=$(date +%s)
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null && sleep 1; done
+    kill -0 "$pid" 2>/dev/null && echo "    … $label: $($progress_fn "$log") ($(elapsed "$t0"))"
+  done
+  if ! wait "$pid"; then
+    echo "!! $label failed; last lines of its output:" >&2
+    tail -40 "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  echo "    $label done in $(elapsed "$t0")"
+  rm -f "$log"
+}
+
+apt_progress() {
+  local total set_up
+  total=$(grep -oE '[0-9]+ newly installed' "$1" | grep -oE '^[0-9]+' | head -1 || true)
+  set_up=$(grep -c '^Setting up ' "$1" || true)
+  if [ "$set_up" -gt 0 ]; then
+    echo "set up $set_up of ${total:-?} packages"
+  elif grep -q '^Unpacking ' "$1"; then
+    echo "unpacked $(grep -c '^Unpacking ' "$1") of ${total:-?} packages"
+  elif grep -q '^Get:' "$1"; then
+    echo "downloading ($(grep -c '^Get:' "$1") files so far${total:+ for $total packages})"
+  else
+    echo "reading package lists"
+  fi
+}
+
+apt_install() {
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -q &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "$@"
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "==> apt-get install ${missing[*]}"
-  $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "==> Debian packages: installing ${#missing[@]} (${missing[*]}) and their dependencies"
+  echo "    about 2–4 minutes on a fresh machine (Jupyter and the Pangeo stack are ~300 MB)"
+  run_step "apt-get install" apt_progress apt_install "${missing[@]}"
 fi
 
 if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)'; then
@@ -30,20 +84,35 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-# npm install (not npm ci) only when the lock file changed since the last install: npm 11 with this
-# registry leaves other platforms' optional packages (@next/swc-*, @tailwindcss/oxide-*) out of
-# the lock, and npm ci then refuses it as "out of sync". npm install keeps the locked versions.
+npm_progress() {
+  local want have
+  want=$(grep -c '"node_modules/' package-lock.json || true)
+  have=$(find node_modules -mindepth 2 -maxdepth 3 -name package.json 2>/dev/null | wc -l)
+  echo "$have of ~$want packages unpacked"
+}
+
+# npm install only when package.json or the lock changed since the last install (a marker in
+# node_modules). The lock lists every platform's optional packages, so npm install leaves it as it
+# is and the checkout stays clean.
 lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 if [ ! -f node_modules/.gyre-installed ] || [ "$(cat node_modules/.gyre-installed)" != "$lock_hash" ]; then
-  echo "==> npm install"
-  npm install --no-audit --no-fund --loglevel=error
+  echo "==> npm packages: installing (about 3 minutes with a cold npm cache, under 1 with a warm one)"
+  run_step "npm install" npm_progress npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.gyre-installed
 fi
 
-# Build when any input is newer than the last build.
-if [ ! -f .next/BUILD_ID ] || [ -n "$(find app proxy spawners prisma public next.config.ts package.json -newer .next/BUILD_ID -type f -print -quit 2>/dev/null)" ]; then
-  echo "==> npm run build"
+# Build when any source is newer than the last build. Generated Prisma clients
+# (prisma/generated) are outputs, not inputs: counting them rebuilt on every other start.
+newer_source=""
+if [ -f .next/BUILD_ID ]; then
+  newer_source=$(find app proxy spawners prisma public next.config.ts package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
+fi
+if [ ! -f .next/BUILD_ID ] || [ -n "$newer_source" ]; then
+  echo "==> Building the hub (Prisma clients, Next.js production build, proxy bundle; about 1 minute)"
+  t0=$(date +%s)
   npm run build --silent
+  echo "    build done in $(elapsed "$t0")"
 else
   npm run db:generate --silent >/dev/null
 fi
+echo "==> Installed and built in $(elapsed "$t_all")"

@@ -4,18 +4,16 @@
 // (`?dryRun=All`): the API server validates, defaults and admits it, and stores nothing.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
 import { KubeClient, getApiErrorMessage, getApiStatusCode, loadKubeConfig } from "../../spawners/kubernetes/client";
+import { buildChartRender } from "../chart-render/build";
 import { REPO, kubeUp } from "../../spawners/kubernetes/testing/kube-lab";
 
-const binDir = join(tmpdir(), "gyre-chart-render");
-const bin = join(binDir, "chart-render");
+let bin: string;
 let objects: KubernetesObjectApi;
 let admin: KubeClient;
 
@@ -23,14 +21,7 @@ before(() => {
   const kubeconfigPath = kubeUp();
   admin = new KubeClient(loadKubeConfig({ kubeconfigPath }));
   objects = KubernetesObjectApi.makeApiClient(admin.kc);
-  // the same offline GOPATH build as scripts/chart-render/chart-render.test.ts
-  mkdirSync(binDir, { recursive: true });
-  execFileSync("go", ["build", "-o", bin, "./scripts/chart-render"], {
-    cwd: REPO,
-    env: { ...process.env, GO111MODULE: "off", GOPATH: process.env.GYRE_GOPATH ?? "/usr/share/gocode", GOFLAGS: "", GOCACHE: join(binDir, "cache") },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  assert.ok(existsSync(bin));
+  bin = buildChartRender();
 });
 
 function render(args: string[]): KubernetesObject[] {

@@ -10,12 +10,13 @@
 // The fake kubelet keeps admin credentials, as a real kubelet has its own.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod, type V1Role, type V1RoleBinding } from "@kubernetes/client-node";
+import { buildChartRender } from "../../scripts/chart-render/build";
 import { KubeClient, getApiStatusCode, loadKubeConfig, resetKubeClients } from "./client";
 import { KubernetesSpawner, getKubernetesRequestCounts, reconcileKubernetesPods } from "./index";
 import { buildPodManifest, buildTokenSecretManifest } from "./manifests";
@@ -28,8 +29,6 @@ import type { SpawnContext } from "../types";
 
 const HUB_USER = "gyre-hub-rbac-test";
 const RELEASE = "gyre";
-const renderBinDir = join(tmpdir(), "gyre-chart-render");
-const renderBin = join(renderBinDir, "chart-render");
 const workDir = mkdtempSync(join(tmpdir(), "gyre-rbac-"));
 // its own top-level directory: pods run as their non-root runAsUser and must traverse it (the
 // fake kubelet opens it to 0755; workDir, holding the identity's key, stays 0700)
@@ -49,14 +48,7 @@ before(async () => {
   lab = await setUpKubeLab("gyre-rbac");
   otherNamespace = (await setUpKubeLab("gyre-rbac-other")).namespace;
 
-  // the same offline GOPATH build as scripts/chart-render/chart-render.test.ts
-  mkdirSync(renderBinDir, { recursive: true });
-  execFileSync("go", ["build", "-o", renderBin, "./scripts/chart-render"], {
-    cwd: REPO,
-    env: { ...process.env, GO111MODULE: "off", GOPATH: process.env.GYRE_GOPATH ?? "/usr/share/gocode", GOFLAGS: "", GOCACHE: join(renderBinDir, "cache") },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  assert.ok(existsSync(renderBin));
+  const renderBin = buildChartRender();
   const r = spawnSync(renderBin, ["--release", RELEASE, "--namespace", lab.namespace, join(REPO, "charts/gyre")], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const rendered = parseAllDocuments(r.stdout)

@@ -10,6 +10,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { build } from "esbuild";
 import { LocalProcessSpawner } from "./index";
 import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
 import { SpawnError, type ProgressEvent, type SpawnContext } from "../types";
@@ -23,6 +24,26 @@ const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({ createO
 const running: LocalProcessSpawner[] = [];
 const timings: Record<string, number> = {};
 const tempDirs: string[] = [];
+
+/** Bundles a TypeScript entry (and its npm packages) into one .mjs in a world-readable temp dir. */
+async function bundleForOtherAccount(entry: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-int-bundle-"));
+  tempDirs.push(dir);
+  chmodSync(dir, 0o755);
+  const outfile = join(dir, "entry.mjs");
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+    banner: { js: 'import { createRequire as __req } from "node:module"; const require = __req(import.meta.url);' },
+  });
+  chmodSync(outfile, 0o644);
+  return outfile;
+}
 
 // A stand-in "server" for the stop paths that real Jupyter does not exercise: it reads Gyre's
 // --ServerApp.port/base_url flags, starts a "kernel" in its own session (as jupyter_client does),
@@ -310,9 +331,11 @@ test("hub not root: the server runs as the hub's own account, without --allow-ro
   chownSync(hubLogDir, uid, uid);
   const ctx = ctxFor("alice", "nonroot");
   const { log: _log, ...plainCtx } = ctx;
-  // the "hub" is the helper process, run as gyretest1
-  const child = spawn("/usr/bin/setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--init-groups", "--", process.execPath, "--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
-    cwd: join(import.meta.dirname, "..", ".."), // where tsx resolves from
+  // the "hub" is the helper process, run as gyretest1. It runs from a bundle in a temp dir that
+  // account can read: the clone itself may live where other accounts cannot enter (a 0700 mktemp -d).
+  const bundle = await bundleForOtherAccount(join(import.meta.dirname, "int-start-and-exit.ts"));
+  const child = spawn("/usr/bin/setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--init-groups", "--", process.execPath, bundle], {
+    cwd: "/",
     env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/home/gyretest1", GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: { ...config, logDir: hubLogDir } }) } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "inherit"],
   });
