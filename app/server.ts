@@ -97,6 +97,11 @@ main().catch((err) => {
     process.stderr.write(`gyre hub: ${err.message}\n`);
     process.exit(2);
   }
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES") {
+    process.stderr.write(`gyre hub: cannot listen on ${e.address}:${e.port} (${e.code}; hub.bindHost / hub.port). Is another Gyre or another program using it?\n`);
+    process.exit(1);
+  }
   process.stderr.write(`gyre hub: failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

@@ -21,7 +21,18 @@ export const proxyConfigSchema = z
       .default([])
       .describe("Route API URLs (http://host:port) of every proxy replica; the hub pushes each route change to all of them. Empty: the one proxy at apiHost:apiPort."),
     dashboardPorts: z
-      .array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d+-\d+$/)]))
+      .array(
+        z.union([
+          z.number().int().min(1).max(65535),
+          z
+            .string()
+            .regex(/^\d+-\d+$/, 'must be a port number or a "lo-hi" range')
+            .refine((r) => {
+              const [lo, hi] = r.split("-").map(Number);
+              return lo >= 1 && hi <= 65535 && lo <= hi;
+            }, "a range must go from a lower to a higher port, both within 1-65535"),
+        ]),
+      )
       .default([8787])
       .describe('Ports reachable under /user/<name>/proxy/<port>/ on the user\'s own host (Dask dashboards). Numbers or "lo-hi" ranges.'),
   })

@@ -120,6 +120,12 @@ main().catch((err) => {
     process.stderr.write(String((err as Error).message) + "\n");
     process.exit(2);
   }
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES") {
+    // A port problem is the admin's to fix, not a crash: no stack trace.
+    process.stderr.write(`proxy failed to start: cannot listen on ${e.address}:${e.port} (${e.code}; proxy.port / proxy.apiPort, or --port / --api-port). Is another Gyre or another program using it?\n`);
+    process.exit(1);
+  }
   process.stderr.write(`proxy failed to start: ${(err as Error).stack ?? err}\n`);
   process.exit(1);
 });

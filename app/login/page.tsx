@@ -58,6 +58,8 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
   const info = firstParam(q.info);
   const { config } = getRuntime();
   const local = config.auth.local.enabled;
+  // Before the first admin exists, the only way in is the one-time setup link: say so here.
+  const needsSetup = (await getRuntime().db.user.count({ where: { admin: true } })) === 0;
   const github = config.auth.github.enabled;
   const errorText = error ? (githubError(error, firstParam(q.login) ?? "") ?? ERRORS[error] ?? "Signing in failed; please try again.") : null;
   return (
@@ -68,6 +70,11 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
           {errorText && <Notice kind="error" testId="login-error">{errorText}</Notice>}
           {!local && !github && <Notice kind="error">No sign-in method is enabled on this hub (auth.local.enabled and auth.github.enabled are both false).</Notice>}
           {info === "logged-out" && <Notice kind="success" testId="login-info">You have been logged out.</Notice>}
+          {needsSetup && (
+            <Notice kind="info" testId="login-setup-hint">
+              This hub has no admin account yet. Create it with the one-time setup link that the hub printed when it started (<code>npm start</code> repeats it in its final banner; it is also in the hub&apos;s data directory, file <code>setup-link</code>).
+            </Notice>
+          )}
         </div>
         {local && (
         <form method="post" action="/hub/login" className="mt-6 space-y-4">

@@ -1,6 +1,8 @@
 // /hub/setup – first-run creation of the admin account, from the one-time link in the hub's log.
 import type { Metadata } from "next";
 import { getRuntime } from "../_lib/runtime";
+import { hashToken } from "../_lib/auth/api-tokens";
+import { INITIAL_ADMIN_PURPOSE, resetTarget } from "../_lib/auth/bootstrap";
 import { USERNAME_RULE } from "../_lib/users";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";
@@ -9,14 +11,18 @@ import { firstParam, type SearchParams } from "../_components/search-params";
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Set up" };
 
-function errorText(code: string, minLength: number): string | null {
+const RESET_HINT = "npm run reset-password -- <name>";
+
+function errorText(code: string, minLength: number, reset: boolean): string | null {
   switch (code) {
     case "":
       return null;
     case "expired":
-      return "This setup link is invalid or has expired. Restart the hub to print a new one in its log.";
+      return reset
+        ? `This password link is invalid, already used or expired. Ask for a new one (an admin runs \`${RESET_HINT}\` on the hub's host).`
+        : "This setup link is invalid or has expired. Restart the hub: while no admin account exists, it prints a new one-time link at every start.";
     case "done":
-      return "Setup is already complete: an admin account exists. Sign in instead.";
+      return `Setup is complete: an admin account exists, so this link has no further use. Sign in with that account. Lost its password? Run \`${RESET_HINT}\` on the hub's host for a one-time link that sets a new one.`;
     case "bad-name":
       return `That is not a valid user name: use ${USERNAME_RULE}.`;
     case "short-password":
@@ -28,22 +34,37 @@ function errorText(code: string, minLength: number): string | null {
   }
 }
 
+/** What a link can still do, read before showing a form (a used link shows why, not a form). */
+async function linkState(token: string): Promise<{ usable: boolean; resetFor: string | null; adminExists: boolean }> {
+  const { db } = getRuntime();
+  const row = token ? await db.setupToken.findUnique({ where: { hash: hashToken(token) } }) : null;
+  const resetFor = row ? resetTarget(row.purpose) : null;
+  const adminExists = (await db.user.count({ where: { admin: true } })) > 0;
+  const live = !!row && !row.usedAt && row.expiresAt > new Date() && (resetFor !== null || row.purpose === INITIAL_ADMIN_PURPOSE);
+  return { usable: live && (resetFor !== null || !adminExists), resetFor, adminExists };
+}
+
 export default async function SetupPage({ searchParams }: { searchParams: SearchParams }) {
   const q = await searchParams;
   const token = firstParam(q.token);
   const code = firstParam(q.error);
   const minLength = getRuntime().config.auth.local.minPasswordLength;
-  const error = errorText(code, minLength);
+  const link = await linkState(token);
+  // An unusable link explains itself even when nobody has posted the form yet.
+  const shown = code || (token && !link.usable ? (!link.resetFor && link.adminExists ? "done" : "expired") : "");
+  const error = errorText(shown, minLength, link.resetFor !== null);
   return (
     <PageFrame narrow>
       <Card>
-        <h1 className="text-xl font-semibold">Set up Gyre</h1>
-        <p className="mt-2 text-sm text-slate-600">Create the first admin account. You can add other users from the admin page afterwards.</p>
+        <h1 className="text-xl font-semibold">{link.resetFor ? "Set a new password" : "Set up Gyre"}</h1>
+        <p className="mt-2 text-sm text-slate-600">
+          {link.resetFor ? `Choose a new password for ${link.resetFor}. Signing in elsewhere with the old one stops working.` : "Create the first admin account. You can add other users from the admin page afterwards."}
+        </p>
         {error && (
           <div className="mt-4">
             <Notice kind="error" testId="setup-error">
               {error}
-              {code === "done" && (
+              {shown === "done" && (
                 <>
                   {" "}
                   <a href="/hub/login" className="font-medium underline">
@@ -54,18 +75,24 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
             </Notice>
           </div>
         )}
-        {!token ? (
+        {!token || !link.usable ? (
+          !token && (
           <div className="mt-4">
-            <Notice kind="info">This page needs the one-time setup link that the hub prints in its log at first start.</Notice>
+            <Notice kind="info">This page needs the one-time setup link that the hub prints when it starts without an admin account (`npm start` repeats it in its final banner).</Notice>
           </div>
+          )
         ) : (
           <form method="post" action="/hub/setup" className="mt-6 space-y-4">
             <input type="hidden" name="token" value={token} />
             <div>
               <label htmlFor="username" className={labelClass}>
-                Admin user name
+                {link.resetFor ? "User name" : "Admin user name"}
               </label>
-              <input id="username" name="username" type="text" required autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus className={inputClass} aria-describedby="username-rule" />
+              {link.resetFor ? (
+                <input id="username" name="username" type="text" readOnly value={link.resetFor} autoComplete="username" className={inputClass} />
+              ) : (
+                <input id="username" name="username" type="text" required autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus defaultValue={firstParam(q.username)} className={inputClass} aria-describedby="username-rule" />
+              )}
               <p id="username-rule" className="mt-1 text-xs text-slate-500">
                 Use {USERNAME_RULE}.
               </p>
@@ -86,7 +113,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
               <input id="password2" name="password2" type="password" required minLength={minLength} autoComplete="new-password" className={inputClass} />
             </div>
             <button type="submit" data-testid="setup-submit" className={`${buttonClass.primary} w-full`}>
-              Create admin account
+              {link.resetFor ? "Set the new password" : "Create admin account"}
             </button>
           </form>
         )}

@@ -11,12 +11,14 @@ import { timingSafeEqual } from "node:crypto";
 import { readCookie, SESSION_COOKIE, verifySessionCookie } from "../../../proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { verifyPassword, hashPassword } from "../auth/passwords";
-import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession } from "../auth/sessions";
+import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession, revokeUserSessions } from "../auth/sessions";
 import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
 import { normalizeUsername, USERNAME_PATTERN } from "../users";
 import { ConfigError } from "../config/load";
 import { githubRouter } from "../auth/github/routes";
+import { sendRefusal } from "./security";
+import { forgetSetupLink, INITIAL_ADMIN_PURPOSE, resetTarget } from "../auth/bootstrap";
 
 /** Only same-site relative paths may be redirect targets (no open redirects). */
 export function safeNext(raw: unknown, fallback = "/hub/home"): string {
@@ -105,7 +107,7 @@ export function authRouter(): express.Router {
       const s = await readSession(db, readCookie(req.headers.cookie, SESSION_COOKIE), keys.sessionCookie, new Date());
       if (s && req.method === "GET" && !isSameSiteNavigation(req.get("sec-fetch-site"))) return res.redirect(303, "/hub/home");
       if (s && req.method === "POST" && !sameSecret(String(req.body?._csrf ?? ""), s.csrf)) {
-        res.status(403).type("text/plain").send("Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
+        sendRefusal(req, res, 403, "Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
         return;
       }
       if (s) await revokeSession(db, s.sessionId, new Date());
@@ -118,22 +120,37 @@ export function authRouter(): express.Router {
   r.get("/hub/logout", logout);
   r.post("/hub/logout", form, logout);
 
+  // First-run setup of the admin account, or a new password from a reset link (both one-time).
   r.post("/hub/setup", form, async (req, res, nextFn) => {
     try {
       const { db, config } = getRuntime();
       const token = String(req.body?.token ?? "");
-      const back = (error: string) => res.redirect(303, `/hub/setup?${new URLSearchParams({ token, error })}`);
+      const typed = String(req.body?.username ?? "").slice(0, 64);
+      const back = (error: string) => res.redirect(303, `/hub/setup?${new URLSearchParams({ token, error, ...(typed ? { username: typed } : {}) })}`);
       const row = await db.setupToken.findUnique({ where: { hash: hashToken(token) } });
-      if (!row || row.usedAt || row.expiresAt <= new Date() || row.purpose !== "initial-admin") return back("expired");
-      if ((await db.user.count({ where: { admin: true } })) > 0) return back("done");
-      const name = normalizeUsername(String(req.body?.username ?? ""));
+      const resetFor = row ? resetTarget(row.purpose) : null;
+      // A used first-run link after setup: say that setup is done, not that the link expired.
+      if (!resetFor && (await db.user.count({ where: { admin: true } })) > 0) return back("done");
+      if (!row || row.usedAt || row.expiresAt <= new Date() || (!resetFor && row.purpose !== INITIAL_ADMIN_PURPOSE)) return back("expired");
+      const name = resetFor ?? normalizeUsername(typed);
       const password = String(req.body?.password ?? "");
       if (!USERNAME_PATTERN.test(name)) return back("bad-name");
       if (password.length < config.auth.local.minPasswordLength) return back("short-password");
       if (password !== String(req.body?.password2 ?? "")) return back("mismatch");
-      const user = await db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash: await hashPassword(password) }, update: { admin: true, passwordHash: await hashPassword(password) } });
-      await db.setupToken.update({ where: { hash: row.hash }, data: { usedAt: new Date() } });
-      await startSession(req, res, user.id, user.name, "/hub/admin");
+      const passwordHash = await hashPassword(password);
+      // One use only, even when two requests race: only the request that marks it used proceeds.
+      const claimed = await db.setupToken.updateMany({ where: { hash: row.hash, usedAt: null }, data: { usedAt: new Date() } });
+      if (claimed.count !== 1) return back("expired");
+      let user;
+      if (resetFor) {
+        user = await db.user.update({ where: { name }, data: { passwordHash } });
+        // A new password ends every other session of the account.
+        await revokeUserSessions(db, user.id, new Date());
+      } else {
+        user = await db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash }, update: { admin: true, passwordHash } });
+        forgetSetupLink(config.hub.dataDir);
+      }
+      await startSession(req, res, user.id, user.name, resetFor ? "/hub/home" : "/hub/admin");
     } catch (err) {
       nextFn(err);
     }
