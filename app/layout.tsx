@@ -7,6 +7,8 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Gyre", template: "%s · Gyre" },
   description: "Notebook servers for science teams",
+  // public/ is served under the basePath; metadata URLs are not prefixed with it automatically.
+  icons: { icon: { url: "/hub/favicon.svg", type: "image/svg+xml" } },
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

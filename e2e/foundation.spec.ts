@@ -51,6 +51,16 @@ test("admin creates a user who starts a server, runs 1+1 in a notebook through t
   await nb.keyboard.type("1+1");
   await nb.keyboard.press("Shift+Enter");
   await expect(nb.locator(".output_area .output_subarea").first()).toHaveText("2", { timeout: 60_000 });
+
+  // The Pangeo core is there: a netCDF dataset the test writes (as the user), opened lazily with
+  // xarray + dask chunks, and its mean computed by dask.
+  execFileSync("runuser", ["-u", "e2e-alice", "--", "/usr/bin/python3", "-c",
+    "import numpy as np, xarray as xr; xr.Dataset({'sst': (('time', 'lat', 'lon'), np.arange(100.0).reshape(4, 5, 5) * 0.25)}).to_netcdf('/home/e2e-alice/pangeo-e2e.nc')"]);
+  await nb.locator(".CodeMirror").nth(1).click();
+  await nb.keyboard.type(`import xarray as xr; ds = xr.open_dataset("pangeo-e2e.nc", chunks={"time": 2}); print(type(ds.sst.data).__module__.split(".")[0], ds.sst.data.npartitions, float(ds.sst.mean().compute()))`);
+  await nb.keyboard.press("Shift+Enter");
+  // 0.25 × mean(0..99) = 12.375, from a dask array of 2 chunks
+  await expect(nb.locator(".output_area .output_subarea").nth(1)).toHaveText("dask 2 12.375", { timeout: 90_000 });
   await nb.close();
 
   await page.goto(`${g.url}/hub/home`);

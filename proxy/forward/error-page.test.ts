@@ -9,3 +9,10 @@ test("error page links back to the hub and escapes the message", () => {
   assert.match(html, /alice&#39;s server &#60;b&#62;is&#60;\/b&#62; down/);
   assert.doesNotMatch(html, /<b>is/);
 });
+
+test("refusals get their own titles, not a generic proxy error", () => {
+  assert.match(renderErrorPage(403, "You do not have access to bob's server."), /<h1>Access denied<\/h1>/);
+  assert.match(renderErrorPage(404, "x"), /<h1>Not found<\/h1>/);
+  assert.match(renderErrorPage(413, "x"), /<title>413 Request too large · Gyre<\/title>/);
+  assert.match(renderErrorPage(403, "x"), /favicon\.svg/);
+});

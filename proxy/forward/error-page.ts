@@ -1,6 +1,13 @@
-// The page shown when the proxy cannot reach a server (502/503/504). Pure.
+// The page the proxy (and the hub's Express side) shows browsers for its own refusals and for
+// servers it cannot reach: styled like the hub's pages, self-contained (no external assets). Pure.
 
 const TITLES: Record<number, string> = {
+  400: "Bad request",
+  401: "Sign-in required",
+  403: "Access denied",
+  404: "Not found",
+  405: "Method not allowed",
+  413: "Request too large",
   502: "Bad gateway",
   503: "Server not available",
   504: "Server did not answer in time",
@@ -10,10 +17,11 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 
 /** A small self-contained HTML page (no external assets) with a link back to /hub/home. */
 export function renderErrorPage(status: number, message: string): string {
-  const title = TITLES[status] ?? "Proxy error";
+  const title = TITLES[status] ?? "Error";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${status} ${escapeHtml(title)} · Gyre</title>
+<link rel="icon" href="/hub/favicon.svg" type="image/svg+xml">
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f5f7fa;color:#1f2933;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}
 main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2.5rem 3rem;max-width:34rem}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { batchSpawnerConfigSchema, buildOptionsSchema, fillTemplate, listProfilesFor, resolveJobResources } from "./config";
+import { batchSpawnerConfigSchema, buildOptionsSchema, fillTemplate, listProfilesFor, resolveJobResources, resolvePythonCommand } from "./config";
 
 const config = batchSpawnerConfigSchema.parse({
   scheduler: "slurm",
@@ -51,4 +51,12 @@ test("config rejects hostile admin values and multi-line prologue", () => {
 test("fillTemplate: unknown placeholders are errors", () => {
   assert.equal(fillTemplate("{home}/x", { home: "/h" }), "/h/x");
   assert.throws(() => fillTemplate("{hom}/x", { home: "/h" }), /unknown placeholder/);
+});
+
+test("pythonCommand defaults from pythonEnvironment, else Debian's python3; an explicit command wins", () => {
+  assert.equal(resolvePythonCommand(batchSpawnerConfigSchema.parse({})), "/usr/bin/python3");
+  assert.equal(resolvePythonCommand(batchSpawnerConfigSchema.parse({ pythonEnvironment: "/sw/envs/pangeo" })), "/sw/envs/pangeo/bin/python");
+  assert.equal(resolvePythonCommand(batchSpawnerConfigSchema.parse({ pythonEnvironment: "/sw/envs/pangeo", pythonCommand: "python3" })), "python3");
+  assert.throws(() => batchSpawnerConfigSchema.parse({ pythonEnvironment: "/sw/envs/pangeo/" }), /must not end with a slash/);
+  assert.throws(() => batchSpawnerConfigSchema.parse({ pythonEnvironment: "sw/envs" }), /absolute path/);
 });

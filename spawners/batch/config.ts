@@ -51,7 +51,17 @@ export const batchSpawnerConfigSchema = z
         "Argument list put before every command run as the user (write the secret file, submit, cancel, read the log). {osUser} is the OS account. Nothing secret travels in the environment or argv (secrets go on stdin into secretFile), so sudo's env_reset is fine. For a login node: [\"ssh\",\"-o\",\"BatchMode=yes\",\"{osUser}@login1\",\"--\"] (ssh joins argv into one remote shell line, so with an ssh prefix Gyre quotes every word of the command for the remote shell and refuses words with newlines or control characters).",
       ),
     queryPrefix: z.array(z.string().min(1)).default([]).describe("Argument list before the ONE status query per poll for all jobs (runs as the hub's user by default; it needs no user rights)."),
-    pythonCommand: z.string().regex(/^[A-Za-z0-9_.\/+-]+$/).default("/usr/bin/python3").describe("Python interpreter in the job that has jupyter_server (after the prologue ran), e.g. python3 after a conda activate."),
+    pythonEnvironment: z
+      .string()
+      .regex(PATTERNS.path, "must be an absolute path of letters, digits and _ . / @ + -")
+      .refine((p) => !p.endsWith("/"), "must not end with a slash")
+      .optional()
+      .describe("Prefix of the Python environment jobs run from on the compute nodes (a conda environment or virtualenv on a shared filesystem, e.g. /sw/conda/envs/pangeo): the job puts its bin/ first on PATH and runs <prefix>/bin/python unless pythonCommand is set. Unset: the nodes' /usr/bin/python3."),
+    pythonCommand: z
+      .string()
+      .regex(/^[A-Za-z0-9_.\/+-]+$/)
+      .optional()
+      .describe("Python interpreter in the job that has jupyter_server (after the prologue ran), e.g. python3 after a conda activate. Default: <pythonEnvironment>/bin/python, or /usr/bin/python3."),
     serverArgs: z.array(singleLine).default([]).describe("Extra jupyter_server flags appended to Gyre's own."),
     workDir: z.string().default("{home}").describe("Directory the job runs in. {home} is the OS user's home (looked up with getent on the hub host)."),
     secretFile: z.string().default("{home}/.gyre/{spawnId}.secret").describe("Where the job's token and callback secret are written (inside a 0700 directory) for the job to read; must be on a filesystem the compute nodes share. The job deletes it after calling back."),
@@ -69,6 +79,11 @@ export const batchSpawnerConfigSchema = z
   })
   .strict();
 export type BatchSpawnerConfig = z.infer<typeof batchSpawnerConfigSchema>;
+
+/** The interpreter a job runs Gyre's launcher with (see pythonCommand / pythonEnvironment). */
+export function resolvePythonCommand(config: Pick<BatchSpawnerConfig, "pythonCommand" | "pythonEnvironment">): string {
+  return config.pythonCommand ?? (config.pythonEnvironment ? `${config.pythonEnvironment}/bin/python` : "/usr/bin/python3");
+}
 
 /** Profiles `groups` may use (a profile without groups is for everyone). */
 export function listProfilesFor(config: BatchSpawnerConfig, groups: string[], admin = false): BatchProfile[] {

@@ -33,6 +33,7 @@ export function validateJobScriptOptions(o: JobScriptOptions): void {
   checkPattern("workDir", o.workDir, PATTERNS.path, false);
   checkPattern("logPath", o.logPath, PATTERNS.path, false);
   checkPattern("pythonCommand", o.pythonCommand, COMMAND, false);
+  checkPattern("pythonEnvironment", o.pythonEnvironment, PATTERNS.path);
   const r = o.resources;
   checkPattern("queue", r.queue, PATTERNS.name);
   checkPattern("account", r.account, PATTERNS.name);
@@ -65,6 +66,7 @@ export function renderJobScript(dialect: BatchDialect, o: JobScriptOptions): str
     "# Jupyter server job rendered by Gyre (spawners/batch/job-script.ts).",
     `cd ${quoteForBash(o.workDir)} || exit 1`,
     `export GYRE_JOB_ID="${dialect.jobIdVariable}"`,
+    ...(o.pythonEnvironment ? [`export PATH=${quoteForBash(o.pythonEnvironment + "/bin")}:"$PATH"`] : []),
     ...exports,
     ...(o.prologue.length ? ["# prologue (admin-defined)", ...o.prologue] : []),
     `exec ${quoteForBash(o.pythonCommand)} -${args ? " " + args : ""} <<'${LAUNCHER_EOF}'`,

@@ -5,7 +5,7 @@
 import { lookup } from "node:dns/promises";
 import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
 import type { BatchCallbackChannel, CallbackAddress } from "./callback";
-import { buildOptionsSchema, fillTemplate, resolveJobResources, type BatchSpawnerConfig } from "./config";
+import { buildOptionsSchema, fillTemplate, resolveJobResources, resolvePythonCommand, type BatchSpawnerConfig } from "./config";
 import { DIALECTS } from "./dialects/index";
 import { renderJobScript } from "./job-script";
 import { getSharedPoller, type BatchPoller } from "./poller";
@@ -121,7 +121,8 @@ export class BatchSpawner implements Spawner {
       workDir,
       logPath,
       prologue,
-      pythonCommand: config.pythonCommand,
+      pythonCommand: resolvePythonCommand(config),
+      pythonEnvironment: config.pythonEnvironment,
       env: {
         ...config.env,
         ...ctx.env,

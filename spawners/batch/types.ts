@@ -66,6 +66,8 @@ export interface JobScriptOptions {
   env: Record<string, string>;
   /** python interpreter that has jupyter_server */
   pythonCommand: string;
+  /** prefix of a conda env / virtualenv on the nodes: its bin/ goes first on PATH (absolute) */
+  pythonEnvironment?: string;
   /** arguments of the Jupyter server (ServerApp flags), appended after Gyre's launcher */
   serverArgs: string[];
 }

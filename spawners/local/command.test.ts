@@ -144,3 +144,16 @@ test("userPrefixOf, log file names, port-taken detection", () => {
   assert.ok(!isPortTakenLog("[C 11:00 ServerApp] ERROR: the Jupyter server could not be started because port 7107 is not available.", 7108));
   assert.ok(!isPortTakenLog("ModuleNotFoundError", 7107));
 });
+
+test("a python environment prefix: its bin/ first on PATH, conda or virtualenv markers, nothing else changes", () => {
+  const conda = buildServerLaunch({ ...base, pythonEnvironment: { prefix: "/opt/conda/envs/pangeo", conda: true } }).env;
+  assert.equal(conda.PATH, "/opt/conda/envs/pangeo/bin:/usr/local/bin:/usr/bin:/bin");
+  assert.equal(conda.CONDA_PREFIX, "/opt/conda/envs/pangeo");
+  assert.equal(conda.VIRTUAL_ENV, undefined);
+  const venv = buildServerLaunch({ ...base, pythonEnvironment: { prefix: "/srv/venvs/geo", conda: false } }).env;
+  assert.equal(venv.PATH, "/srv/venvs/geo/bin:/usr/local/bin:/usr/bin:/bin");
+  assert.equal(venv.VIRTUAL_ENV, "/srv/venvs/geo");
+  assert.equal(venv.CONDA_PREFIX, undefined);
+  assert.equal(buildServerLaunch(base).env.PATH, "/usr/local/bin:/usr/bin:/bin");
+  assert.equal(buildServerLaunch(base).env.VIRTUAL_ENV, undefined);
+});

@@ -40,6 +40,11 @@ export interface ServerLaunchOptions {
   configEnv: Record<string, string>;
   /** `ctx.env` (computed by the hub for this spawn); wins over configEnv */
   ctxEnv: Record<string, string>;
+  /**
+   * The Python environment servers run from (spawner.local.pythonEnvironment): its bin/ goes first
+   * on PATH; `conda` says whether it is a conda environment (has conda-meta/) or a virtualenv.
+   */
+  pythonEnvironment?: { prefix: string; conda: boolean };
 }
 
 /** What to hand to child_process.spawn. */
@@ -104,8 +109,12 @@ export function buildServerArgs(o: Pick<ServerLaunchOptions, "command" | "extraA
  */
 export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
   const userPrefix = userPrefixOf(o.baseUrl, o.serverName);
+  const pyEnv = o.pythonEnvironment;
   const env: Record<string, string> = {
-    PATH: SERVER_PATH,
+    PATH: pyEnv ? `${pyEnv.prefix}/bin:${SERVER_PATH}` : SERVER_PATH,
+    // What activation would set (activate.d scripts of conda packages are not run; set what they
+    // add, e.g. PROJ_DATA, with spawner.local.env).
+    ...(pyEnv ? (pyEnv.conda ? { CONDA_PREFIX: pyEnv.prefix, CONDA_DEFAULT_ENV: pyEnv.prefix } : { VIRTUAL_ENV: pyEnv.prefix }) : {}),
     LANG: "C.UTF-8",
     SHELL: o.account.shell,
     JUPYTERHUB_USER: o.hubUser,

@@ -3,11 +3,16 @@ import { z } from "zod";
 
 export const localSpawnerConfigSchema = z
   .object({
+    pythonEnvironment: z
+      .string()
+      .regex(/^\/[^\x00-\x1f]*[^/\x00-\x1f]$/, "must be an absolute path without a trailing slash, e.g. /opt/conda/envs/pangeo")
+      .optional()
+      .describe("Prefix of the Python environment servers run from: a conda environment or a virtualenv, e.g. /opt/conda/envs/pangeo. Its bin/ comes first on PATH (kernels, dask workers and terminals use its python) and <prefix>/bin/jupyter is the default command. The hub refuses to start if <prefix>/bin/python is missing. Unset: Debian's /usr/bin/jupyter and python3 with the Pangeo packages the quick start installs."),
     command: z
       .array(z.string().min(1))
       .min(1)
-      .default(["/usr/bin/jupyter", "server"])
-      .describe('The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends ip, port, base_url and the other hub settings.'),
+      .optional()
+      .describe('The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends ip, port, base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.'),
     args: z.array(z.string()).default([]).describe("Extra arguments appended after Gyre's own."),
     notebookDir: z.string().default("{home}").describe("Notebook directory per user. {home} is the OS user's home, {username} the hub user name."),
     osUserTemplate: z
@@ -24,3 +29,13 @@ export const localSpawnerConfigSchema = z
   .strict();
 
 export type LocalSpawnerConfig = z.infer<typeof localSpawnerConfigSchema>;
+
+/** The command used when spawner.local.command is unset and there is no pythonEnvironment. */
+export const DEFAULT_SERVER_COMMAND: readonly string[] = ["/usr/bin/jupyter", "server"];
+
+/** The server command of a (validated) config: explicit, else from the environment prefix, else Debian's. */
+export function resolveServerCommand(config: Pick<LocalSpawnerConfig, "command" | "pythonEnvironment">): string[] {
+  if (config.command) return config.command;
+  if (config.pythonEnvironment) return [`${config.pythonEnvironment}/bin/jupyter`, "server"];
+  return [...DEFAULT_SERVER_COMMAND];
+}

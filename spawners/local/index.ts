@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner, type SpawnerFactory } from "../types";
 import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch } from "./command";
-import type { LocalSpawnerConfig } from "./config";
+import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
 import { resolveNotebookDir, resolveOsUserName, type PasswdEntry } from "./passwd";
 import { findDescendants } from "./proc-stat";
@@ -81,7 +81,10 @@ export class LocalProcessSpawner implements Spawner {
     this.starting = true;
     try {
       this.progressLog.push(5, "Preparing the server's account and files");
-      assertCommandExists(this.config.command[0]);
+      const command = resolveServerCommand(this.config);
+      assertCommandExists(command[0]);
+      const prefix = this.config.pythonEnvironment;
+      const pythonEnvironment = prefix ? { prefix, conda: existsSync(`${prefix}/conda-meta`) } : undefined;
       const account = await this.resolveAccount();
       if (this.config.logDir.includes("{dataDir}")) throw new Error("spawner.local.logDir still contains {dataDir}: pass the resolved config");
       await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
@@ -95,7 +98,8 @@ export class LocalProcessSpawner implements Spawner {
         this.progressLog.push(10, attempt === 1 ? "Starting server process" : `Starting server process (attempt ${attempt}: port taken, using ${port})`);
         const offset = existsSync(logFile) ? statSync(logFile).size : 0;
         const launch = buildServerLaunch({
-          command: this.config.command,
+          command,
+          pythonEnvironment,
           extraArgs: this.config.args,
           port,
           baseUrl: this.ctx.baseUrl,
@@ -323,7 +327,7 @@ function assertCommandExists(file: string): void {
   try {
     accessSync(file, fsc.X_OK);
   } catch {
-    throw new SpawnError(`The server command ${file} does not exist or is not executable (spawner.local.command).`);
+    throw new SpawnError(`The server command ${file} does not exist or is not executable (spawner.local.command, or bin/jupyter of spawner.local.pythonEnvironment).`);
   }
 }
 

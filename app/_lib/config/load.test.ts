@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyEnvOverrides, parseConfig, ConfigError } from "./load";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyEnvOverrides, parseConfig, resolveConfig, ConfigError } from "./load";
+import { resolveServerCommand } from "../../../spawners/local/config";
 
 test("environment overrides nest on double underscores and parse JSON-looking values", () => {
   const out = applyEnvOverrides({ hub: { port: 1 } }, {
@@ -21,7 +25,7 @@ test("defaults fill an empty config", () => {
   const c = parseConfig({}, {}, null);
   assert.equal(c.hub.port, 8081);
   assert.equal(c.proxy.port, 8000);
-  assert.deepEqual(c.spawner.local.command, ["/usr/bin/jupyter", "server"]);
+  assert.deepEqual(resolveServerCommand(c.spawner.local), ["/usr/bin/jupyter", "server"]);
 });
 
 test("a wrong option is refused with a message naming it", () => {
@@ -39,4 +43,22 @@ test("a wrong option is refused with a message naming it", () => {
 test("the GitHub client secret is refused in the config file but accepted from the environment", () => {
   assert.throws(() => parseConfig({ auth: { github: { clientSecret: "x" } } }, {}, "gyre.yaml"), /auth\.github\.clientSecret must not be written in gyre\.yaml/);
   assert.equal(parseConfig({ auth: { github: { enabled: true } } }, { GYRE_AUTH__GITHUB__CLIENT_SECRET: "s3" }, null).auth.github.clientSecret, "s3");
+});
+
+test("spawner.local.pythonEnvironment: default command from the prefix; a prefix without bin/python stops the hub naming the option", () => {
+  const c = parseConfig({ spawner: { local: { pythonEnvironment: "/opt/conda/envs/pangeo" } } }, {}, null);
+  assert.deepEqual(resolveServerCommand(c.spawner.local), ["/opt/conda/envs/pangeo/bin/jupyter", "server"]);
+  const explicit = parseConfig({ spawner: { local: { pythonEnvironment: "/opt/x", command: ["/usr/bin/jupyter", "notebook"] } } }, {}, null);
+  assert.deepEqual(resolveServerCommand(explicit.spawner.local), ["/usr/bin/jupyter", "notebook"]);
+  assert.throws(() => parseConfig({ spawner: { local: { pythonEnvironment: "relative/env" } } }, {}, null), /spawner\.local\.pythonEnvironment: must be an absolute path/);
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-cfg-"));
+  const missing = parseConfig({ hub: { dataDir }, spawner: { local: { pythonEnvironment: "/nonexistent/env" } } }, {}, null);
+  assert.throws(() => resolveConfig(missing, null, dataDir), (e: Error) => e instanceof ConfigError && /spawner\.local\.pythonEnvironment: \/nonexistent\/env\/bin\/python does not exist/.test(e.message));
+  // Debian's own prefix has bin/python3 but no bin/python: a venv made from it has both.
+  const venv = join(dataDir, "venv");
+  mkdirSync(join(venv, "bin"), { recursive: true });
+  writeFileSync(join(venv, "bin", "python"), "");
+  const ok = parseConfig({ hub: { dataDir }, spawner: { local: { pythonEnvironment: venv } } }, {}, null);
+  assert.equal(resolveConfig(ok, null, dataDir).spawner.local.pythonEnvironment, venv);
+  rmSync(dataDir, { recursive: true, force: true });
 });

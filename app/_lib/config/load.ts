@@ -101,7 +101,16 @@ function resolveSecret(value: string | undefined, file: string | undefined, gene
   return s;
 }
 
+/** Checks what the schema cannot: paths on this host that the chosen spawner needs. */
+function checkHostPaths(cfg: GyreConfig): void {
+  const prefix = cfg.spawner.local.pythonEnvironment;
+  if (cfg.spawner.kind === "local" && prefix && !existsSync(`${prefix}/bin/python`)) {
+    throw new ConfigError(`Invalid configuration: spawner.local.pythonEnvironment: ${prefix}/bin/python does not exist; point it at a conda environment or virtualenv prefix (the folder that holds bin/python and bin/jupyter).`);
+  }
+}
+
 export function resolveConfig(cfg: GyreConfig, source: string | null, baseDir = process.cwd()): ResolvedConfig {
+  checkHostPaths(cfg);
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secretKey = resolveSecret(cfg.hub.secretKey, cfg.hub.secretKeyFile, resolve(dataDir, "secret.key"), "hub.secretKey");

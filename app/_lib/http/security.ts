@@ -1,5 +1,12 @@
 // Hub-wide HTTP protections applied by the Express entry before Next or any handler runs.
 import type { Request, Response, NextFunction } from "express";
+import { renderErrorPage } from "../../../proxy/forward/error-page";
+
+/** A refusal from the Express side: the styled page for browsers (Accept: text/html), JSON otherwise. */
+export function sendRefusal(req: Request, res: Response, status: number, message: string): void {
+  if ((req.get("accept") ?? "").includes("text/html")) res.status(status).type("html").send(renderErrorPage(status, message));
+  else res.status(status).json({ status, message });
+}
 
 /** Security headers for every hub response. Next's inline runtime scripts need 'unsafe-inline'. */
 export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
@@ -40,6 +47,6 @@ export function originCheck(publicUrl: string) {
     if (["GET", "HEAD", "OPTIONS"].includes(req.method)) return next();
     const h = req.headers;
     if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, publicUrl)) return next();
-    res.status(403).json({ status: 403, message: "Cross-site request refused (Origin does not match this hub)." });
+    sendRefusal(req, res, 403, "Cross-site request refused: the Origin of this request does not match this hub. Go back to the hub's page and try again from there.");
   };
 }
