@@ -85,10 +85,12 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
 fi
 
 npm_progress() {
-  local want have
-  want=$(grep -c '"node_modules/' package-lock.json || true)
-  have=$(find node_modules -mindepth 2 -maxdepth 3 -name package.json 2>/dev/null | wc -l)
-  echo "$have of ~$want packages unpacked"
+  # Unpacking takes seconds; compiling better-sqlite3's native addon (node-gyp) most of the rest.
+  if pgrep -f 'node-gyp|cc1plus' >/dev/null 2>&1; then
+    echo "compiling better-sqlite3's native addon (node-gyp, about a minute)"
+  else
+    echo "$(find node_modules -mindepth 1 -maxdepth 2 -name package.json 2>/dev/null | wc -l) + $(find node_modules -mindepth 3 -maxdepth 3 -path 'node_modules/@*/*/package.json' 2>/dev/null | wc -l) scoped packages unpacked"
+  fi
 }
 
 # npm install only when package.json or the lock changed since the last install (a marker in
@@ -96,7 +98,7 @@ npm_progress() {
 # is and the checkout stays clean.
 lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 if [ ! -f node_modules/.gyre-installed ] || [ "$(cat node_modules/.gyre-installed)" != "$lock_hash" ]; then
-  echo "==> npm packages: installing (about 3 minutes with a cold npm cache, under 1 with a warm one)"
+  echo "==> npm packages: installing (about 3 minutes with a cold npm cache, 2 with a warm one)"
   run_step "npm install" npm_progress npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.gyre-installed
 fi
