@@ -73,7 +73,7 @@ process.once("exit", () => {
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once("error", () => reject(new Error(`port ${port} is busy: a Gyre from an earlier run may still be running (pkill -f app/server.ts)`)));
+    srv.once("error", () => reject(new Error(`port ${port} is busy: a Gyre from an earlier run may still be running (find it with: ss -ltnp 'sport = :${port}')`)));
     srv.listen(port, "127.0.0.1", () => srv.close(() => resolve()));
   });
 }

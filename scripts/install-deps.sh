@@ -16,7 +16,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbclassic python3-ipykernel
   python3-numpy python3-pandas python3-scipy python3-xarray python3-dask python3-distributed
   python3-zarr python3-netcdf4 python3-h5netcdf python3-matplotlib
-  git sudo procps curl util-linux passwd)
+  git sudo procps curl util-linux passwd iproute2)
 # Tests only: the browser, the database server, and Go + Debian's Sprig and yaml.v3 for the chart
 # renderer (scripts/chart-render, built offline in GOPATH mode).
 TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev)
@@ -98,7 +98,7 @@ npm_progress() {
 # is and the checkout stays clean.
 lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 if [ ! -f node_modules/.gyre-installed ] || [ "$(cat node_modules/.gyre-installed)" != "$lock_hash" ]; then
-  echo "==> npm packages: installing (about 3 minutes with a cold npm cache, 2 with a warm one)"
+  echo "==> npm packages: installing (about 2–3 minutes, cold or warm npm cache: most of it compiles better-sqlite3)"
   run_step "npm install" npm_progress npm install --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.gyre-installed
 fi
