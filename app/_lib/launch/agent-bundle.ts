@@ -1,0 +1,33 @@
+// I/O: the agent package as one zip (deterministic: sorted names, fixed dates), read once from
+// spawners/agent/gyre_agent. Spawners hand it to the user's Python through buildAgentBootstrap().
+import { readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { zipSync, type Zippable } from "fflate";
+
+/** spawners/agent (the folder that contains the gyre_agent package). */
+export const AGENT_SOURCE_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../spawners/agent");
+
+const cache = new Map<string, Promise<Uint8Array>>();
+
+/** The zip of <sourceDir>/gyre_agent/*.py (PYTHONPATH=<zip> python3 -m gyre_agent works with it). */
+export function loadAgentZip(sourceDir: string = AGENT_SOURCE_DIR): Promise<Uint8Array> {
+  let p = cache.get(sourceDir);
+  if (!p) {
+    p = buildZip(sourceDir);
+    p.catch(() => cache.delete(sourceDir));
+    cache.set(sourceDir, p);
+  }
+  return p;
+}
+
+async function buildZip(sourceDir: string): Promise<Uint8Array> {
+  const pkg = join(sourceDir, "gyre_agent");
+  const names = (await readdir(pkg)).filter((n) => n.endsWith(".py")).sort();
+  if (!names.includes("__main__.py")) throw new Error(`${pkg} is not the gyre_agent package (no __main__.py)`);
+  const files: Zippable = {};
+  // zip's earliest date: the same bytes every time, whatever the files' times
+  const mtime = new Date(1980, 0, 1);
+  for (const n of names) files[`gyre_agent/${n}`] = [await readFile(join(pkg, n)), { mtime, level: 6 }];
+  return zipSync(files);
+}

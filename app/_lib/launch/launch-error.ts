@@ -1,0 +1,27 @@
+// The one error type of the launch domain: a kind the hub maps to an answer, and a message that
+// is safe and useful to show the person who clicked the link.
+
+/**
+ * - bad-link: the link itself is malformed (400)
+ * - denied: the admin's allow-list refuses the repository (403)
+ * - not-found: no such repository, ref or commit — or it is private (404)
+ * - rate-limited: the provider's API refuses for now (503; `retryAfterSeconds` when known)
+ * - unreachable: the provider could not be reached or answered oddly (502)
+ */
+export type LaunchErrorKind = "bad-link" | "denied" | "not-found" | "rate-limited" | "unreachable";
+
+export class LaunchError extends Error {
+  name = "LaunchError";
+  constructor(
+    readonly kind: LaunchErrorKind,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** HTTP status for a LaunchError kind (the launch page and JSON answers). */
+export function launchErrorStatus(kind: LaunchErrorKind): number {
+  return { "bad-link": 400, denied: 403, "not-found": 404, "rate-limited": 503, unreachable: 502 }[kind];
+}
