@@ -6,7 +6,10 @@
 import { z } from "zod";
 
 const githubName = z.string().regex(/^(\*|[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))$/, 'must be a GitHub user or organisation name, or "*"');
-const gitlabNamespace = z.string().regex(/^(\*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*)$/, 'must be a GitLab group path such as "pangeo" or "pangeo/tutorials", or "*"');
+const gitlabNamespace = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*)*)$/, 'must be a GitLab group path such as "pangeo" or "pangeo/tutorials", or "*"')
+  .refine((s) => s.split("/").every((part) => part !== "." && part !== ".."), 'must not contain "." or ".." segments');
 const hostName = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, "must be a lower-case host name, optionally with :port")

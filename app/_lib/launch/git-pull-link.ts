@@ -51,7 +51,8 @@ export function subjectOf(url: URL, settings: ProviderSettings): AllowSubject {
 }
 
 function checkRelativePath(path: string, what: string): string {
-  const trimmed = path.replace(/^\/+|\/+$/g, "");
+  if (path.startsWith("/")) return fail(what);
+  const trimmed = path.replace(/\/+$/g, "");
   if (trimmed === "" || trimmed === ".") return what === "subpath" ? "" : fail(what);
   if (!trimmed.split("/").every((s) => SAFE_SEGMENT.test(s) && s !== ".." && s !== ".")) return fail(what);
   return trimmed;
