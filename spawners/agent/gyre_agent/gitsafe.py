@@ -202,6 +202,12 @@ def run_limited(argv: list, cwd: str, env: dict, timeout_seconds: float, watch_d
                     human_bytes(max_bytes), human_bytes(size), what))
                 break
         time.sleep(CHECK_INTERVAL_SECONDS)
+    if failure is None and watch_dir and max_bytes:
+        # a fast download can finish between two checks
+        size = folder_bytes(watch_dir)
+        if size > max_bytes:
+            failure = AgentError("git-too-large", "The repository is larger than the limit of %s set by the administrator (%s); %s was stopped." % (
+                human_bytes(max_bytes), human_bytes(size), what))
     if failure is not None:
         kill_group(proc)
         reader.join(timeout=5)

@@ -37,7 +37,8 @@ export async function startGitHttpServer(opts: GitHttpServerOptions): Promise<Gi
       return;
     }
     const isPack = req.method === "POST" && (req.url ?? "").includes("git-upload-pack");
-    const go = () => runBackend(req, res, opts.root);
+    // a client that gave up while the answer was delayed gets none (and no backend is left waiting)
+    const go = () => (res.destroyed || req.destroyed ? undefined : runBackend(req, res, opts.root));
     if (isPack && opts.delayPackMs) setTimeout(go, opts.delayPackMs);
     else go();
   });
