@@ -211,9 +211,11 @@ def run_limited(argv: list, cwd: str, env: dict, timeout_seconds: float, watch_d
     if failure is not None:
         kill_group(proc)
         reader.join(timeout=5)
+        proc.stdout.close()
         failure.log_tail = "\n".join(tail)
         raise failure
     reader.join(timeout=5)
+    proc.stdout.close()
     return GitRun(proc.returncode, list(tail))
 
 
