@@ -16,7 +16,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbclassic python3-ipykernel
   python3-numpy python3-pandas python3-scipy python3-xarray python3-dask python3-distributed
   python3-zarr python3-netcdf4 python3-h5netcdf python3-matplotlib
-  git sudo procps curl util-linux passwd iproute2)
+  git sudo procps curl util-linux passwd iproute2
+  python3-venv python3-pip)
+# (python3-venv, python3-pip: launch links build a repository's requirements.txt into a venv where
+# servers run, here on the hub host; git: the hub resolves refs with ls-remote, the agent fetches)
 # Tests only: the browser, the database server, and Go + Debian's Sprig and yaml.v3 for the chart
 # renderer (scripts/chart-render, built offline in GOPATH mode).
 TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev)
