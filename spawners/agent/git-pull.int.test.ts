@@ -107,6 +107,15 @@ test("git-pull: a folder that is not a checkout, an unknown branch and a bad bra
   assert.equal(lastOf(a, "failed")!.reason, "target-exists");
   assert.equal(readFileSync(join(plain, "x"), "utf8"), "x", "nothing of the user's is touched");
 
+  // a checkout of another repository is not merged into
+  const other = join(work, "home", "other");
+  const cloned = await runAgent({ account, dir: work, command: "git-pull", spec: spec(other, "main") });
+  assert.equal(cloned.exitCode, 0);
+  const elsewhere = { ...spec(other, "main"), repo: { url: `${srv.url}/org/elsewhere.git`, branch: "main" } };
+  const d = await runAgent({ account, dir: work, command: "git-pull", spec: elsewhere });
+  assert.equal(lastOf(d, "failed")!.reason, "target-exists");
+  assert.match(lastOf(d, "failed")!.message, /is a checkout of another repository/);
+
   const b = await runAgent({ account, dir: work, command: "git-pull", spec: spec(join(work, "home", "nobranch"), "no-such-branch") });
   assert.equal(lastOf(b, "failed")!.reason, "git-failed");
   assert.match(lastOf(b, "failed")!.message, /Fetching branch no-such-branch/);

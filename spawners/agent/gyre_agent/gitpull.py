@@ -98,6 +98,9 @@ class Puller:
         t = self.target
         if not os.path.isdir(os.path.join(t, ".git")):
             raise AgentError("target-exists", "%s exists and is not a git checkout; move it away and click the link again." % t)
+        origin = self.git.output(["config", "--get", "remote.origin.url"], cwd=t).strip() if self.git.ok(["config", "--get", "remote.origin.url"], cwd=t) else ""
+        if origin.rstrip("/").removesuffix(".git") != self.url.rstrip("/").removesuffix(".git"):
+            raise AgentError("target-exists", "%s is a checkout of another repository (%s); move it away or use targetpath= for another folder." % (t, origin or "no origin"))
         self.reporter.emit("fetching", "Fetching %s (%s)" % (self.url, self.branch))
         self.fetch(t, depth=False)
         upstream = "origin/%s" % self.branch
