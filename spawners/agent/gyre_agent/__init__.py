@@ -7,9 +7,12 @@ standard library only (Python 3.9+) and can run from this folder or from a zip o
 
     PYTHONPATH=/path/to/spawners/agent python3 -m gyre_agent prepare --spec-file SPEC.json
 
-Subcommands live in their own modules and are listed in ``__main__.COMMANDS``; shared pieces:
-``phases`` (machine-readable progress lines), ``gitsafe`` (git with hooks, dangerous transports
-and unbounded downloads ruled out), ``spec`` (reading the JSON the spawner writes).
+Two ways in:
+  - commands, run before the server starts (``__main__.COMMANDS``): ``prepare`` (prepare.py:
+    fetch.py, envfiles.py, envbuild.py) and ``git-pull`` (gitpull.py), with the shared pieces
+    ``phases`` (machine-readable progress lines), ``gitsafe`` (git with hooks, dangerous
+    transports and unbounded downloads ruled out) and ``spec`` (the JSON the spawner writes);
+  - a Jupyter server extension, loaded by the running server: ``jupyter_ext`` (dashboards.py).
 """
 
 __version__ = "1"
