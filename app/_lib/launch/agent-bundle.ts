@@ -5,7 +5,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { zipSync, type Zippable } from "fflate";
 
-/** spawners/agent (the folder that contains the gyre_agent package). */
+/** spawners/agent (the folder that contains the gyre_agent package), found from this file: for the
+ * hub process and spawners (run by tsx), not for code that Next bundles. */
 export const AGENT_SOURCE_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../spawners/agent");
 
 const cache = new Map<string, Promise<Uint8Array>>();
