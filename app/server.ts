@@ -10,15 +10,15 @@ import { createLogger } from "./_lib/log";
 import { openDatabase } from "./_lib/db/open";
 import { applyMigrations } from "./_lib/db/migrate";
 import { setRuntime, type HubRuntime } from "./_lib/runtime";
-import { deriveKey } from "../proxy/auth/session-cookie";
+import { deriveKey } from "@/proxy/auth/session-cookie";
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
 import { SpawnWorker } from "./_lib/servers/worker";
 import { startCuller } from "./_lib/servers/culler";
-import { listSpawnerKinds } from "../spawners/registry";
-import { setBatchCallbackChannel } from "../spawners/batch";
+import { listSpawnerKinds } from "@/spawners/registry";
+import { setBatchCallbackChannel } from "@/spawners/batch";
 import { DbBatchCallbackChannel, batchCallbackUrl } from "./_lib/servers/batch-callback";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");

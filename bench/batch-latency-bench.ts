@@ -4,9 +4,9 @@
 //   npx tsx bench/batch-latency-bench.ts [rounds=3]
 import { randomBytes } from "node:crypto";
 import { execa } from "execa";
-import { HttpCallbackReceiver } from "../spawners/batch/callback";
-import { batchSpawnerConfigSchema } from "../spawners/batch/config";
-import { BatchSpawner } from "../spawners/batch/spawner";
+import { HttpCallbackReceiver } from "@/spawners/batch/callback";
+import { batchSpawnerConfigSchema } from "@/spawners/batch/config";
+import { BatchSpawner } from "@/spawners/batch/spawner";
 
 const USER = process.env.TEST_USER ?? "hpctest";
 const ROUNDS = Number(process.argv[2] ?? 3);

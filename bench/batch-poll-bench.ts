@@ -5,13 +5,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SpawnContext } from "../spawners/types";
-import type { BatchCallbackChannel } from "../spawners/batch/callback";
-import { batchSpawnerConfigSchema } from "../spawners/batch/config";
-import { SlurmDialect } from "../spawners/batch/dialects/slurm";
-import { BatchPoller } from "../spawners/batch/poller";
-import { runCommand, type CommandRunner } from "../spawners/batch/run-command";
-import { BatchSpawner } from "../spawners/batch/spawner";
+import type { SpawnContext } from "@/spawners/types";
+import type { BatchCallbackChannel } from "@/spawners/batch/callback";
+import { batchSpawnerConfigSchema } from "@/spawners/batch/config";
+import { SlurmDialect } from "@/spawners/batch/dialects/slurm";
+import { BatchPoller } from "@/spawners/batch/poller";
+import { runCommand, type CommandRunner } from "@/spawners/batch/run-command";
+import { BatchSpawner } from "@/spawners/batch/spawner";
 
 const FAKE = join(import.meta.dirname, "batch-fake-squeue.sh");
 const CYCLES = 5;

@@ -18,9 +18,9 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import WebSocket from "ws";
-import { FakeHub } from "../proxy/testing/fake-hub";
-import { waitForHttp } from "../proxy/testing/processes";
-import { PROXY_NODE_FLAGS, PROXY_ENV } from "../proxy/node-flags";
+import { FakeHub } from "@/proxy/testing/fake-hub";
+import { waitForHttp } from "@/proxy/testing/processes";
+import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
 
 const REPO = resolve(import.meta.dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);

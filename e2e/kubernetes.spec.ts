@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import type { V1Pod } from "@kubernetes/client-node";
 import { createUser, login, startGyre, type Gyre } from "./harness";
-import { KubeClient, getApiStatusCode, loadKubeConfig } from "../spawners/kubernetes/client";
-import { FakeKubelet } from "../spawners/kubernetes/testing/fake-kubelet";
+import { KubeClient, getApiStatusCode, loadKubeConfig } from "@/spawners/kubernetes/client";
+import { FakeKubelet } from "@/spawners/kubernetes/testing/fake-kubelet";
 
 const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 const NAMESPACE = `gyre-e2e-${randomBytes(3).toString("hex")}`;

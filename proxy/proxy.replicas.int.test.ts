@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { FakeHub } from "./testing/fake-hub";
 import { buildProxyBundle, spawnProxyProcess, startProxyProcess, stopAll, stopChild, waitForHttp, type Child, type ProxyProcessOptions } from "./testing/processes";
-import { ProxyClient } from "../app/_lib/servers/proxy-client";
+import { ProxyClient } from "@/app/_lib/servers/proxy-client";
 
 const SECRET = "replica-secret-".padEnd(40, "r");
 const TOKEN = "replica-proxy-token-0123456789";

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { z } from "zod";
-import { configSchema } from "../app/_lib/config/schema";
+import { configSchema } from "@/app/_lib/config/schema";
 
 interface Option {
   path: string;

@@ -13,9 +13,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
-import { loadConfig, ConfigError, type ResolvedConfig } from "../app/_lib/config/load";
-import { PROXY_NODE_FLAGS, PROXY_ENV } from "../proxy/node-flags";
-import { SETUP_LINK_FILE } from "../app/_lib/auth/bootstrap";
+import { loadConfig, ConfigError, type ResolvedConfig } from "@/app/_lib/config/load";
+import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
+import { SETUP_LINK_FILE } from "@/app/_lib/auth/bootstrap";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `node --import tsx` rather than the tsx CLI (which runs the program in a child process), so the
@@ -122,9 +122,9 @@ async function printResetLink(config: ResolvedConfig, name: string | undefined):
     process.stderr.write("gyre: usage: npm run reset-password -- <user name>\n");
     process.exit(2);
   }
-  const { openDatabase } = await import("../app/_lib/db/open");
-  const { applyMigrations } = await import("../app/_lib/db/migrate");
-  const { createPasswordResetLink } = await import("../app/_lib/auth/bootstrap");
+  const { openDatabase } = await import("@/app/_lib/db/open");
+  const { applyMigrations } = await import("@/app/_lib/db/migrate");
+  const { createPasswordResetLink } = await import("@/app/_lib/auth/bootstrap");
   const { db, provider } = await openDatabase(config.hub.databaseUrl);
   try {
     await applyMigrations(db, provider, ROOT);

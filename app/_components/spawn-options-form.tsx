@@ -4,7 +4,7 @@
 // Submits the options with the start request, then hands over to the progress page.
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
-import type { SpawnFormField, SpawnOptionsForm } from "../../spawners/types";
+import type { SpawnFormField, SpawnOptionsForm } from "@/spawners/types";
 import { hubFetch, serverApiPath, spawnPendingPath } from "./hub-fetch";
 import { Notice, buttonClass, inputClass, labelClass } from "./ui";
 

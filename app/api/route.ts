@@ -1,5 +1,5 @@
 // GET /hub/api – version (JupyterHub clients read it first)
-import pkg from "../../package.json";
+import pkg from "@/package.json";
 
 export const dynamic = "force-dynamic";
 

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import { KubernetesObjectApi, type KubernetesObject } from "@kubernetes/client-node";
-import { KubeClient, getApiErrorMessage, getApiStatusCode, loadKubeConfig } from "../../spawners/kubernetes/client";
+import { KubeClient, getApiErrorMessage, getApiStatusCode, loadKubeConfig } from "@/spawners/kubernetes/client";
 import { buildChartRender } from "../chart-render/build";
-import { REPO, kubeUp } from "../../spawners/kubernetes/testing/kube-lab";
+import { REPO, kubeUp } from "@/spawners/kubernetes/testing/kube-lab";
 
 let bin: string;
 let objects: KubernetesObjectApi;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { createUser, startGyre, type Gyre } from "../../e2e/harness";
+import { createUser, startGyre, type Gyre } from "@/e2e/harness";
 
 const USER = process.env.TEST_USER ?? "hpctest";
 const PROFILES = JSON.stringify([

@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod, type V1Role, type V1RoleBinding } from "@kubernetes/client-node";
-import { buildChartRender } from "../../scripts/chart-render/build";
+import { buildChartRender } from "@/scripts/chart-render/build";
 import { KubeClient, getApiStatusCode, loadKubeConfig, resetKubeClients } from "./client";
 import { KubernetesSpawner, getKubernetesRequestCounts, reconcileKubernetesPods } from "./index";
 import { buildPodManifest, buildTokenSecretManifest } from "./manifests";

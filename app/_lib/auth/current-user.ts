@@ -1,7 +1,7 @@
 // The signed-in user for server components (pages). Route handlers use request-auth.ts instead.
 import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
-import { SESSION_COOKIE } from "../../../proxy/auth/session-cookie";
+import { SESSION_COOKIE } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { readSession } from "./sessions";
 import type { CurrentUser } from "../models";

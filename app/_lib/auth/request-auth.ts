@@ -2,7 +2,7 @@
 // Cookie-authenticated state changes must carry the session's CSRF token (X-Gyre-CSRF); the
 // Express entry has already checked Origin for every non-GET request.
 import { timingSafeEqual } from "node:crypto";
-import { readCookie, SESSION_COOKIE } from "../../../proxy/auth/session-cookie";
+import { readCookie, SESSION_COOKIE } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readSession } from "./sessions";

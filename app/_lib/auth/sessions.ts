@@ -1,7 +1,7 @@
 // Server-side sessions. The cookie carries signed {sid, user, exp}; the Session row is the truth
 // (revocation, expiry). The proxy trusts the signature plus the hub's revocation list.
 import { randomBytes } from "node:crypto";
-import { SESSION_COOKIE, signSessionCookie, verifySessionCookie } from "../../../proxy/auth/session-cookie";
+import { SESSION_COOKIE, signSessionCookie, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import type { Db } from "../db/types";
 
 export interface SessionInfo {

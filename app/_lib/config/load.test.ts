@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyEnvOverrides, parseConfig, resolveConfig, ConfigError } from "./load";
-import { resolveServerCommand } from "../../../spawners/local/config";
+import { resolveServerCommand } from "@/spawners/local/config";
 
 test("environment overrides nest on double underscores and parse JSON-looking values", () => {
   const out = applyEnvOverrides({ hub: { port: 1 } }, {

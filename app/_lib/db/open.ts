@@ -4,7 +4,7 @@ import type { Db } from "./types";
 
 export async function openDatabase(url: string): Promise<{ db: Db; provider: "sqlite" | "postgres" }> {
   if (url.startsWith("file:")) {
-    const { PrismaClient } = await import("../../../prisma/generated/sqlite/client");
+    const { PrismaClient } = await import("@/prisma/generated/sqlite/client");
     const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
     const db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }) });
     // WAL lets the progress streams read while the spawn worker writes; busy_timeout avoids
@@ -14,7 +14,7 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
     return { db, provider: "sqlite" };
   }
-  const { PrismaClient } = await import("../../../prisma/generated/postgres/client");
+  const { PrismaClient } = await import("@/prisma/generated/postgres/client");
   const { PrismaPg } = await import("@prisma/adapter-pg");
   const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
   return { db, provider: "postgres" };

@@ -8,7 +8,7 @@
 // navigations (Sec-Fetch-Site), so an <img> on another site cannot log anyone out.
 import express, { type Request, type Response, type NextFunction } from "express";
 import { timingSafeEqual } from "node:crypto";
-import { readCookie, SESSION_COOKIE, verifySessionCookie } from "../../../proxy/auth/session-cookie";
+import { readCookie, SESSION_COOKIE, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { verifyPassword, hashPassword } from "../auth/passwords";
 import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession, revokeUserSessions } from "../auth/sessions";

@@ -1,6 +1,6 @@
 // Hub-wide HTTP protections applied by the Express entry before Next or any handler runs.
 import type { Request, Response, NextFunction } from "express";
-import { renderErrorPage } from "../../../proxy/forward/error-page";
+import { renderErrorPage } from "@/proxy/forward/error-page";
 
 /** A refusal from the Express side: the styled page for browsers (Accept: text/html), JSON otherwise. */
 export function sendRefusal(req: Request, res: Response, status: number, message: string): void {

@@ -12,7 +12,7 @@ import { applyMigrations } from "../db/migrate";
 import type { Db } from "../db/types";
 import { setRuntime, type HubRuntime } from "../runtime";
 import { DbBatchCallbackChannel, batchCallbackUrl, sweepBatchCallbacks } from "./batch-callback";
-import { POST } from "../../api/batch/callback/route";
+import { POST } from "@/app/api/batch/callback/route";
 
 let dir: string;
 let db: Db;

@@ -5,7 +5,7 @@
 // the table (another replica took the call).
 import { randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
-import { checkAuthorization, hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "../../../spawners/batch/callback";
+import { checkAuthorization, hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "@/spawners/batch/callback";
 import type { Db } from "../db/types";
 
 /** Bus topic announcing that the job of `spawnId` called back. */

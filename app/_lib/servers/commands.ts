@@ -4,8 +4,8 @@ import { randomBytes } from "node:crypto";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import type { Db } from "../db/types";
-import { validateSpawnOptions } from "../../../spawners/spawn-options";
-import { SpawnOptionsError } from "../../../spawners/types";
+import { validateSpawnOptions } from "@/spawners/spawn-options";
+import { SpawnOptionsError } from "@/spawners/types";
 
 export type StartOutcome = "requested" | "already-pending" | "already-running";
 

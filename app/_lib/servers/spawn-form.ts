@@ -1,8 +1,8 @@
 // The spawn form a user sees on /hub/spawn (and whether /hub/home's Start button leads there):
 // what the configured spawner describes for the server's owner, plus the options of their last
 // start so the form opens on the same choices.
-import type { SpawnOptionsForm } from "../../../spawners/types";
-import { describeSpawnOptions } from "../../../spawners/spawn-options";
+import type { SpawnOptionsForm } from "@/spawners/types";
+import { describeSpawnOptions } from "@/spawners/spawn-options";
 import type { Db } from "../db/types";
 import type { ResolvedConfig } from "../config/load";
 

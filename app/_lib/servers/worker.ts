@@ -3,10 +3,10 @@
 // that the database does not also hold (live Spawner instances are a cache rebuilt from
 // Server.spawnerState), so a restarted hub loses nothing.
 import { userInfo } from "node:os";
-import { deriveServerToken } from "../../../proxy/auth/session-cookie";
-import { createSpawner } from "../../../spawners/registry";
-import { reconcileKubernetesPods, closeNamespaceWatches } from "../../../spawners/kubernetes";
-import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "../../../spawners/types";
+import { deriveServerToken } from "@/proxy/auth/session-cookie";
+import { createSpawner } from "@/spawners/registry";
+import { reconcileKubernetesPods, closeNamespaceWatches } from "@/spawners/kubernetes";
+import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "@/spawners/types";
 import type { HubRuntime } from "../runtime";
 import type { ProxyClient } from "./proxy-client";
 import { serverPath } from "./models";

@@ -1,11 +1,11 @@
 // GET /hub/api/users – list users (admin), JupyterHub pagination; POST – create users (admin)
 import { z } from "zod";
-import { getRuntime } from "../../_lib/runtime";
-import { route, readJson } from "../../_lib/http/route";
-import { requireAdmin } from "../../_lib/auth/request-auth";
-import { listUserModels } from "../../_lib/users-query";
-import { createUsers } from "../../_lib/user-admin";
-import { HttpError } from "../../_lib/http/errors";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { requireAdmin } from "@/app/_lib/auth/request-auth";
+import { listUserModels } from "@/app/_lib/users-query";
+import { createUsers } from "@/app/_lib/user-admin";
+import { HttpError } from "@/app/_lib/http/errors";
 
 export const dynamic = "force-dynamic";
 const PAGINATION = "application/jupyterhub-pagination+json";

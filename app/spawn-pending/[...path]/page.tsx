@@ -1,12 +1,12 @@
 // /hub/spawn-pending/<user>[/<server>] – live start-up progress of a server.
 import type { Metadata } from "next";
 import Link from "next/link";
-import { getRuntime } from "../../_lib/runtime";
-import { PageFrame } from "../../_components/page-frame";
-import { Card, Notice } from "../../_components/ui";
-import { firstParam, type SearchParams } from "../../_components/search-params";
-import { redirectTo } from "../../_components/redirect-to";
-import { loadServerPage } from "../../_components/server-target";
+import { getRuntime } from "@/app/_lib/runtime";
+import { PageFrame } from "@/app/_components/page-frame";
+import { Card, Notice } from "@/app/_components/ui";
+import { firstParam, type SearchParams } from "@/app/_components/search-params";
+import { redirectTo } from "@/app/_components/redirect-to";
+import { loadServerPage } from "@/app/_components/server-target";
 import { SpawnProgress } from "./spawn-progress";
 
 export const dynamic = "force-dynamic";

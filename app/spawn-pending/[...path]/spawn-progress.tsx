@@ -3,10 +3,10 @@
 // {progress, message} …, then {ready: true, url} or {failed: true, message}.
 import Link from "next/link";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { hubFetch, serverApiPath } from "../../_components/hub-fetch";
-import { useStopServer } from "../../_components/use-stop-server";
-import { Notice, buttonClass } from "../../_components/ui";
-import type { UserModel } from "../../_lib/models";
+import { hubFetch, serverApiPath } from "@/app/_components/hub-fetch";
+import { useStopServer } from "@/app/_components/use-stop-server";
+import { Notice, buttonClass } from "@/app/_components/ui";
+import type { UserModel } from "@/app/_lib/models";
 
 type Phase = "pending" | "ready" | "failed" | "stopped";
 

@@ -1,17 +1,17 @@
 // /hub/spawn[/<user>[/<server>]] – where the proxy sends people whose server is not running.
 import type { Metadata } from "next";
 import Link from "next/link";
-import { PageFrame } from "../../_components/page-frame";
-import { Card, Notice } from "../../_components/ui";
-import { firstParam, type SearchParams } from "../../_components/search-params";
-import { redirectTo } from "../../_components/redirect-to";
-import { getRuntime } from "../../_lib/runtime";
-import { ensureRoute } from "../../_lib/proxy-state";
-import { loadServerPage } from "../../_components/server-target";
-import { spawnPendingPath } from "../../_components/hub-fetch";
+import { PageFrame } from "@/app/_components/page-frame";
+import { Card, Notice } from "@/app/_components/ui";
+import { firstParam, type SearchParams } from "@/app/_components/search-params";
+import { redirectTo } from "@/app/_components/redirect-to";
+import { getRuntime } from "@/app/_lib/runtime";
+import { ensureRoute } from "@/app/_lib/proxy-state";
+import { loadServerPage } from "@/app/_components/server-target";
+import { spawnPendingPath } from "@/app/_components/hub-fetch";
 import { StartButton } from "./start-button";
-import { SpawnOptionsFormView } from "../../_components/spawn-options-form";
-import { getSpawnForm } from "../../_lib/servers/spawn-form";
+import { SpawnOptionsFormView } from "@/app/_components/spawn-options-form";
+import { getSpawnForm } from "@/app/_lib/servers/spawn-form";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Start server" };

@@ -2,8 +2,8 @@
 // Starts a server, then hands over to the progress page.
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { hubFetch, serverApiPath, spawnPendingPath } from "../../_components/hub-fetch";
-import { Notice, buttonClass } from "../../_components/ui";
+import { hubFetch, serverApiPath, spawnPendingPath } from "@/app/_components/hub-fetch";
+import { Notice, buttonClass } from "@/app/_components/ui";
 
 export function StartButton({ user, server, csrf, next, label }: { user: string; server: string; csrf: string; next: string | null; label: string }) {
   const router = useRouter();

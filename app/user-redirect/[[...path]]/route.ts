@@ -1,7 +1,7 @@
 // GET /hub/user-redirect/<path> – shareable links: send the signed-in user to /user/<them>/<path>
-import { readCookie, SESSION_COOKIE } from "../../../proxy/auth/session-cookie";
-import { getRuntime } from "../../_lib/runtime";
-import { readSession } from "../../_lib/auth/sessions";
+import { readCookie, SESSION_COOKIE } from "@/proxy/auth/session-cookie";
+import { getRuntime } from "@/app/_lib/runtime";
+import { readSession } from "@/app/_lib/auth/sessions";
 
 export const dynamic = "force-dynamic";
 

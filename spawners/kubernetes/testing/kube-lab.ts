@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
-import type { SpawnContext, SpawnLogger } from "../../types";
+import type { SpawnContext, SpawnLogger } from "@/spawners/types";
 import { KubeClient, loadKubeConfig } from "../client";
 import { kubernetesSpawnerConfigSchema, type KubernetesSpawnerConfig } from "../config";
 

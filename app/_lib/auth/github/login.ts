@@ -1,8 +1,8 @@
 // After GitHub said who someone is: apply the rules, then create or update the hub account, its
 // admin flag, OS account and team groups. Nothing is written for a person who is refused.
 import { readFileSync } from "node:fs";
-import type { Db } from "../../db/types";
-import type { GyreConfig } from "../../config/schema";
+import type { Db } from "@/app/_lib/db/types";
+import type { GyreConfig } from "@/app/_lib/config/schema";
 import { decideGitHubLogin, mapGitHubUsername, mapOsUser, parseOsUserMap, resolveAccount, type GitHubIdentity } from "./policy";
 
 /** Why a GitHub login was refused; the login page explains each. */

@@ -7,10 +7,10 @@ import express, { type Request, type Response, type NextFunction } from "express
 import { readFileSync } from "node:fs";
 import passport from "passport";
 import { Strategy as GitHubStrategy, type Profile, type StrategyOptions as GitHubStrategyOptions } from "passport-github2";
-import type { ResolvedConfig } from "../../config/load";
-import type { Db } from "../../db/types";
-import type { Logger } from "../../log";
-import { readCookie } from "../../../../proxy/auth/session-cookie";
+import type { ResolvedConfig } from "@/app/_lib/config/load";
+import type { Db } from "@/app/_lib/db/types";
+import type { Logger } from "@/app/_lib/log";
+import { readCookie } from "@/proxy/auth/session-cookie";
 import { isLoginBlocked, recordLoginFailure } from "../rate-limit";
 import { resolveGitHubSettings, type GitHubSettings } from "./settings";
 import { checkState, deriveStateKey, issueState, stateCookieHeader, STATE_COOKIE } from "./state-cookie";

@@ -1,8 +1,8 @@
 // POST /hub/api/batch/callback – a batch job reports where its server listens (per-spawn secret)
-import { getRuntime } from "../../../_lib/runtime";
-import { route, readJson } from "../../../_lib/http/route";
-import { HttpError } from "../../../_lib/http/errors";
-import { acceptBatchCallback } from "../../../_lib/servers/batch-callback";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { HttpError } from "@/app/_lib/http/errors";
+import { acceptBatchCallback } from "@/app/_lib/servers/batch-callback";
 
 export const dynamic = "force-dynamic";
 

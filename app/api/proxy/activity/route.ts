@@ -1,9 +1,9 @@
 // POST /hub/api/proxy/activity – per-route last activity reported by a proxy
 import { z } from "zod";
-import { getRuntime } from "../../../_lib/runtime";
-import { route, readJson } from "../../../_lib/http/route";
-import { requireProxy } from "../../../_lib/auth/request-auth";
-import { recordActivity } from "../../../_lib/proxy-state";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { requireProxy } from "@/app/_lib/auth/request-auth";
+import { recordActivity } from "@/app/_lib/proxy-state";
 
 export const dynamic = "force-dynamic";
 const Report = z.record(z.string(), z.string());

@@ -1,8 +1,8 @@
 // GET /hub/api/proxy/auth – admins and revoked sessions, polled by proxies every few seconds
-import { getRuntime } from "../../../_lib/runtime";
-import { route } from "../../../_lib/http/route";
-import { requireProxy } from "../../../_lib/auth/request-auth";
-import { buildAuthSnapshot } from "../../../_lib/proxy-state";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireProxy } from "@/app/_lib/auth/request-auth";
+import { buildAuthSnapshot } from "@/app/_lib/proxy-state";
 
 export const dynamic = "force-dynamic";
 

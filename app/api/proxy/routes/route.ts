@@ -1,8 +1,8 @@
 // GET /hub/api/proxy/routes – the full route table for a proxy (CHP's GET /api/routes shape)
-import { getRuntime } from "../../../_lib/runtime";
-import { route } from "../../../_lib/http/route";
-import { requireProxy } from "../../../_lib/auth/request-auth";
-import { buildRouteTable } from "../../../_lib/proxy-state";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireProxy } from "@/app/_lib/auth/request-auth";
+import { buildRouteTable } from "@/app/_lib/proxy-state";
 
 export const dynamic = "force-dynamic";
 

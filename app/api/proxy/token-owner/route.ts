@@ -1,8 +1,8 @@
 // GET /hub/api/proxy/token-owner – who owns the API token in X-Gyre-Token (404 if none)
-import { getRuntime } from "../../../_lib/runtime";
-import { route } from "../../../_lib/http/route";
-import { requireProxy } from "../../../_lib/auth/request-auth";
-import { lookupTokenOwner } from "../../../_lib/proxy-state";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireProxy } from "@/app/_lib/auth/request-auth";
+import { lookupTokenOwner } from "@/app/_lib/proxy-state";
 
 export const dynamic = "force-dynamic";
 

@@ -1,11 +1,11 @@
 // GET /hub/api/users/[name] – a user model; POST – create (admin); PATCH – change (admin); DELETE – delete (admin)
 import { z } from "zod";
-import { getRuntime } from "../../../_lib/runtime";
-import { route, readJson } from "../../../_lib/http/route";
-import { requireAdmin, requireSelfOrAdmin } from "../../../_lib/auth/request-auth";
-import { getUserModel } from "../../../_lib/users-query";
-import { createUsers, deleteUser, updateUser } from "../../../_lib/user-admin";
-import { normalizeUsername } from "../../../_lib/users";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
+import { getUserModel } from "@/app/_lib/users-query";
+import { createUsers, deleteUser, updateUser } from "@/app/_lib/user-admin";
+import { normalizeUsername } from "@/app/_lib/users";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

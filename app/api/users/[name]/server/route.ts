@@ -1,6 +1,6 @@
 // POST /hub/api/users/[name]/server – start the default server; DELETE – stop it
-import { route } from "../../../../_lib/http/route";
-import { startServerRoute, stopServerRoute } from "../../../../_lib/servers/api";
+import { route } from "@/app/_lib/http/route";
+import { startServerRoute, stopServerRoute } from "@/app/_lib/servers/api";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

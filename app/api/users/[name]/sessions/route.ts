@@ -1,9 +1,9 @@
 // DELETE /hub/api/users/[name]/sessions – revoke all of a user's sessions (admin); the proxy drops them within proxy.authSyncSeconds
-import { getRuntime } from "../../../../_lib/runtime";
-import { route } from "../../../../_lib/http/route";
-import { requireAdmin } from "../../../../_lib/auth/request-auth";
-import { revokeSessionsOf } from "../../../../_lib/auth/token-service";
-import { normalizeUsername } from "../../../../_lib/users";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireAdmin } from "@/app/_lib/auth/request-auth";
+import { revokeSessionsOf } from "@/app/_lib/auth/token-service";
+import { normalizeUsername } from "@/app/_lib/users";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

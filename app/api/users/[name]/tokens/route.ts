@@ -1,10 +1,10 @@
 // GET /hub/api/users/[name]/tokens – list a user's API tokens; POST – create one (shown once)
 import { z } from "zod";
-import { getRuntime } from "../../../../_lib/runtime";
-import { route, readJson } from "../../../../_lib/http/route";
-import { requireSelfOrAdmin, requireUser } from "../../../../_lib/auth/request-auth";
-import { createTokenFor, listTokensOf } from "../../../../_lib/auth/token-service";
-import { normalizeUsername } from "../../../../_lib/users";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { requireSelfOrAdmin, requireUser } from "@/app/_lib/auth/request-auth";
+import { createTokenFor, listTokensOf } from "@/app/_lib/auth/token-service";
+import { normalizeUsername } from "@/app/_lib/users";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

@@ -1,9 +1,9 @@
 // GET /hub/api/users/[name]/server/log – last log lines of the default server's failed spawn
 // (?server=<name> for a named server); read by the spawn-pending page after a failure.
-import { getRuntime } from "../../../../../_lib/runtime";
-import { route } from "../../../../../_lib/http/route";
-import { requireSelfOrAdmin } from "../../../../../_lib/auth/request-auth";
-import { getUserOrThrow, normalizeUsername, validateServerName } from "../../../../../_lib/users";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
+import { getUserOrThrow, normalizeUsername, validateServerName } from "@/app/_lib/users";
 
 export const dynamic = "force-dynamic";
 

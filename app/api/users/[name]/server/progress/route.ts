@@ -1,6 +1,6 @@
 // GET /hub/api/users/[name]/server/progress – spawn progress of the default server (event stream)
-import { route } from "../../../../../_lib/http/route";
-import { progressRoute } from "../../../../../_lib/servers/api";
+import { route } from "@/app/_lib/http/route";
+import { progressRoute } from "@/app/_lib/servers/api";
 
 export const dynamic = "force-dynamic";
 

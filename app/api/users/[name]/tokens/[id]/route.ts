@@ -1,9 +1,9 @@
 // GET /hub/api/users/[name]/tokens/[id] – one token's model; DELETE – revoke it
-import { getRuntime } from "../../../../../_lib/runtime";
-import { route } from "../../../../../_lib/http/route";
-import { requireSelfOrAdmin } from "../../../../../_lib/auth/request-auth";
-import { getTokenOf, revokeTokenOf } from "../../../../../_lib/auth/token-service";
-import { normalizeUsername } from "../../../../../_lib/users";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
+import { getTokenOf, revokeTokenOf } from "@/app/_lib/auth/token-service";
+import { normalizeUsername } from "@/app/_lib/users";
 
 export const dynamic = "force-dynamic";
 type P = { name: string; id: string };
