@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import express, { type Request, type Response, type NextFunction } from "express";
 import next from "next";
-import { loadConfig, ConfigError } from "./_lib/config/load";
+import { loadConfig, ConfigError } from "@/config/load";
 import { createLogger } from "./_lib/log";
 import { openDatabase } from "./_lib/db/open";
 import { applyMigrations } from "./_lib/db/migrate";

@@ -8,8 +8,8 @@
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import pino from "pino";
-import { ConfigError } from "@/app/_lib/config/errors";
-import type { ResolvedConfig } from "@/app/_lib/config/load";
+import { ConfigError } from "@/config/errors";
+import type { ResolvedConfig } from "@/config/load";
 import { GyreProxy } from "./server";
 
 /** The part of the resolved config the proxy uses. */
@@ -40,7 +40,7 @@ const FLAGS = {
 
 /** Loads the config in this process (the whole app schema: zod, yaml). */
 async function loadSettingsHere(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
-  const { loadConfig } = await import("@/app/_lib/config/load");
+  const { loadConfig } = await import("@/config/load");
   const cfg = loadConfig(env);
   return { proxy: cfg.proxy, hub: { secretKey: cfg.hub.secretKey, logLevel: cfg.hub.logLevel } };
 }

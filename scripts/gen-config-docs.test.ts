@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { collectOptions, renderExampleYaml, renderMarkdown } from "./gen-config-docs";
-import { parseConfig } from "@/app/_lib/config/load";
+import { parseConfig } from "@/config/load";
 
 test("docs/config.md and gyre.config.example.yaml are current (npm run docs:config)", () => {
   const options = collectOptions();

@@ -1,10 +1,10 @@
 // Generates docs/config.md and gyre.config.example.yaml from the zod schemas in
-// app/_lib/config/schema.ts (the only place options are declared). `npm run docs:config`;
+// config/schema.ts (the only place options are declared). `npm run docs:config`;
 // scripts/gen-config-docs.test.ts fails when the committed files are stale.
 import { writeFileSync } from "node:fs";
 import { stringify } from "yaml";
 import { z } from "zod";
-import { configSchema } from "@/app/_lib/config/schema";
+import { configSchema } from "@/config/schema";
 
 interface Option {
   path: string;
@@ -74,7 +74,7 @@ export function renderMarkdown(options: Option[]): string {
     if (!sections.has(sec)) sections.set(sec, []);
     sections.get(sec)!.push(o);
   }
-  let md = "# Configuration reference\n\nGENERATED from app/_lib/config/schema.ts by `npm run docs:config`: do not edit.\n\n";
+  let md = "# Configuration reference\n\nGENERATED from config/schema.ts by `npm run docs:config`: do not edit.\n\n";
   md += "Gyre reads `gyre.config.yaml` in the working directory (or the file named by `GYRE_CONFIG`). Every option can be overridden by an environment variable: `GYRE_` + the path in SCREAMING_SNAKE case with `__` between levels, e.g. `hub.port` → `GYRE_HUB__PORT=9000`, `spawner.local.createOsUsers` → `GYRE_SPAWNER__LOCAL__CREATE_OS_USERS=true`. Values that look like JSON (numbers, booleans, lists) are parsed as JSON. An unknown or invalid option stops hub and proxy with a message that names it.\n\n";
   for (const [sec, opts] of sections) {
     md += `## \`${sec}\`\n\n| option | type | default | description |\n|---|---|---|---|\n`;
@@ -114,7 +114,7 @@ export function renderExampleYaml(options: Option[]): string {
     }
     return out;
   };
-  return "# Every Gyre option with its default and help text.\n# GENERATED from app/_lib/config/schema.ts by `npm run docs:config`: copy to gyre.config.yaml and edit.\n" + emit(root, 0);
+  return "# Every Gyre option with its default and help text.\n# GENERATED from config/schema.ts by `npm run docs:config`: copy to gyre.config.yaml and edit.\n" + emit(root, 0);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

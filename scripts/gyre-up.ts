@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
-import { loadConfig, ConfigError, type ResolvedConfig } from "@/app/_lib/config/load";
+import { loadConfig, ConfigError, type ResolvedConfig } from "@/config/load";
 import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
 import { SETUP_LINK_FILE } from "@/app/_lib/auth/bootstrap";
 
@@ -38,7 +38,7 @@ function newestSource(dir: string): number {
 /** `node dist/proxy/main.mjs` (npm run build) when it is newer than the proxy's sources, else tsx: no loader in the proxy process. */
 function proxyCommand(): [string, string[]] {
   // The bundle holds proxy/ plus the config loader, whose schema imports the spawners' configs.
-  const sources = ["proxy", "app/_lib/config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
+  const sources = ["proxy", "config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
   const fresh = existsSync(PROXY_BUNDLE) && statSync(PROXY_BUNDLE).mtimeMs > Math.max(...sources);
   return fresh ? [process.execPath, [...PROXY_NODE_FLAGS, PROXY_BUNDLE]] : nodeTsx(resolve(ROOT, "proxy/main.ts"));
 }

@@ -1,6 +1,6 @@
 // Spawners by kind. Adding a spawner is one folder plus one line in BUILT_IN below; tests (and
 // plugins) add more kinds with registerSpawner().
-import type { GyreConfig } from "@/app/_lib/config/schema";
+import type { GyreConfig } from "@/config/schema";
 import type { SpawnContext, Spawner, SpawnerFactory } from "./types";
 import { localSpawnerFactory } from "./local";
 import { batchSpawnerFactory } from "./batch";

@@ -3,7 +3,7 @@
 // globalThis is the one object both halves share. The entry calls setRuntime() before Next
 // loads; route handlers and pages call getRuntime().
 import { EventEmitter } from "node:events";
-import type { ResolvedConfig } from "./config/load";
+import type { ResolvedConfig } from "@/config/load";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
 import type { ProxyClient } from "./servers/proxy-client";

@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildChartRender } from "./build";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { hubSectionSchema } from "@/app/_lib/config/schema";
-import { proxyConfigSchema } from "@/proxy/config";
+import { hubSectionSchema } from "@/config/schema";
+import { proxyConfigSchema } from "@/config/proxy-section";
 import { kubernetesSpawnerConfigSchema, resolveProfile } from "@/spawners/kubernetes/config";
 
 const repo = resolve(import.meta.dirname, "../..");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSpawner, listSpawnerKinds, registerSpawner, type GyreSpawnerConfig } from "../registry";
-import { spawnerSectionSchema } from "@/app/_lib/config/schema";
+import { spawnerSectionSchema } from "@/config/schema";
 import { SpawnError, type ProgressEvent, type Spawner } from "../types";
 import { failingSpawnerFactory, makeTestSpawnContext, neverStartsSpawnerFactory, slowSpawnerFactory } from "./index";
 

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ResolvedConfig } from "../config/load";
+import type { ResolvedConfig } from "@/config/load";
 import type { Db } from "../db/types";
 import type { Logger } from "../log";
 import { hashToken } from "./api-tokens";

@@ -15,7 +15,7 @@ import { buildSessionCookie, clearSessionCookie, createSession, readSession, rev
 import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
 import { normalizeUsername, USERNAME_PATTERN } from "../users";
-import { ConfigError } from "../config/load";
+import { ConfigError } from "@/config/load";
 import { githubRouter } from "../auth/github/routes";
 import { sendRefusal } from "./security";
 import { forgetSetupLink, INITIAL_ADMIN_PURPOSE, resetTarget } from "../auth/bootstrap";

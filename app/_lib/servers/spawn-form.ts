@@ -4,7 +4,7 @@
 import type { SpawnOptionsForm } from "@/spawners/types";
 import { describeSpawnOptions } from "@/spawners/spawn-options";
 import type { Db } from "../db/types";
-import type { ResolvedConfig } from "../config/load";
+import type { ResolvedConfig } from "@/config/load";
 
 export interface SpawnFormView {
   form: SpawnOptionsForm;

@@ -2,7 +2,7 @@
 // admin flag, OS account and team groups. Nothing is written for a person who is refused.
 import { readFileSync } from "node:fs";
 import type { Db } from "@/app/_lib/db/types";
-import type { GyreConfig } from "@/app/_lib/config/schema";
+import type { GyreConfig } from "@/config/schema";
 import { decideGitHubLogin, mapGitHubUsername, mapOsUser, parseOsUserMap, resolveAccount, type GitHubIdentity } from "./policy";
 
 /** Why a GitHub login was refused; the login page explains each. */

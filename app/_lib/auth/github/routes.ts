@@ -7,7 +7,7 @@ import express, { type Request, type Response, type NextFunction } from "express
 import { readFileSync } from "node:fs";
 import passport from "passport";
 import { Strategy as GitHubStrategy, type Profile, type StrategyOptions as GitHubStrategyOptions } from "passport-github2";
-import type { ResolvedConfig } from "@/app/_lib/config/load";
+import type { ResolvedConfig } from "@/config/load";
 import type { Db } from "@/app/_lib/db/types";
 import type { Logger } from "@/app/_lib/log";
 import { readCookie } from "@/proxy/auth/session-cookie";

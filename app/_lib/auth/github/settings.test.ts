@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { githubAuthSchema } from "@/app/_lib/config/schema";
+import { githubAuthSchema } from "@/config/schema";
 import { resolveGitHubSettings } from "./settings";
 
 const gh = (o: object) => githubAuthSchema.parse({ enabled: true, ...o });

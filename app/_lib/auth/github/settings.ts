@@ -1,7 +1,7 @@
 // auth.github → the URLs, scopes and credentials passport-github2 needs. Pure: the caller reads
 // the secret file and passes its text.
-import { ConfigError } from "@/app/_lib/config/errors";
-import type { GyreConfig } from "@/app/_lib/config/schema";
+import { ConfigError } from "@/config/errors";
+import type { GyreConfig } from "@/config/schema";
 import { needsOrgData } from "./policy";
 
 /** Everything the GitHub strategy and the API client need, derived once at start. */

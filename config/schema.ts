@@ -1,7 +1,7 @@
 // Gyre's whole configuration, declared once. docs/config.md and gyre.config.example.yaml are
 // generated from these schemas (npm run docs:config); a test keeps them in sync.
 import { z } from "zod";
-import { proxyConfigSchema } from "@/proxy/config";
+import { proxyConfigSchema } from "./proxy-section";
 import { localSpawnerConfigSchema } from "@/spawners/local/config";
 import { batchSpawnerConfigSchema } from "@/spawners/batch/config";
 import { kubernetesSpawnerConfigSchema } from "@/spawners/kubernetes/config";
