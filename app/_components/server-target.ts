@@ -2,7 +2,7 @@
 import { notFound } from "next/navigation";
 import { getRuntime } from "../_lib/runtime";
 import { HttpError } from "../_lib/http/errors";
-import { normalizeUsername, validateServerName } from "../_lib/users";
+import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
 import type { CurrentUser } from "../_lib/models";
 import { requireCurrentUser } from "../_lib/auth/current-user";
 import { safeNextPath } from "./redirect-to";

@@ -2,7 +2,7 @@
 import type { Metadata } from "next";
 import { requireCurrentAdmin } from "../_lib/auth/current-user";
 import { getRuntime } from "../_lib/runtime";
-import { listUserModels } from "../_lib/users-query";
+import { listUserModels } from "@/app/_lib/users/queries";
 import { PageFrame } from "../_components/page-frame";
 import { AdminUsers } from "./admin-users";
 

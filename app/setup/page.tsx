@@ -3,7 +3,7 @@ import type { Metadata } from "next";
 import { getRuntime } from "../_lib/runtime";
 import { hashToken } from "../_lib/auth/api-tokens";
 import { INITIAL_ADMIN_PURPOSE, resetTarget } from "../_lib/auth/bootstrap";
-import { USERNAME_RULE } from "../_lib/users";
+import { USERNAME_RULE } from "@/app/_lib/users/names";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";
 import { firstParam, type SearchParams } from "../_components/search-params";

@@ -8,7 +8,8 @@ import type { Db } from "../db/types";
 import type { Logger } from "../log";
 import { hashToken } from "./api-tokens";
 import { hashPassword } from "./passwords";
-import { validateUsername } from "../users";
+import { validateUsername } from "@/app/_lib/users/names";
+import { upsertAdmin } from "@/app/_lib/users/admin";
 
 /** SetupToken purposes: the first admin, or a new password for one named account. */
 export const INITIAL_ADMIN_PURPOSE = "initial-admin";
@@ -57,7 +58,7 @@ export async function ensureInitialAdmin(db: Db, config: ResolvedConfig, log: Lo
     if (password.length < config.auth.local.minPasswordLength) {
       throw new Error(`auth.initialAdmin.password is shorter than auth.local.minPasswordLength (${config.auth.local.minPasswordLength}).`);
     }
-    await db.user.upsert({ where: { name: admin }, create: { name: admin, admin: true, passwordHash: await hashPassword(password) }, update: { admin: true, passwordHash: await hashPassword(password) } });
+    await upsertAdmin(db, admin, await hashPassword(password));
     log.info({ admin }, "created the initial admin account from configuration");
     forgetSetupLink(config.hub.dataDir);
     return null;

@@ -3,7 +3,7 @@
 // sessions. Route files stay thin and call these.
 import type { Db } from "../db/types";
 import { HttpError } from "../http/errors";
-import { getUserOrThrow } from "../users";
+import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { createApiToken, getApiToken, listApiTokens, parseTokenApiId, revokeApiToken, toTokenModel, type TokenModel } from "./api-tokens";
 import { takeRateLimitSlot } from "./rate-limit";
 import { revokeUserSessions } from "./sessions";

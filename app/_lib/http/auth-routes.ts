@@ -14,7 +14,8 @@ import { verifyPassword, hashPassword } from "../auth/passwords";
 import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession, revokeUserSessions } from "../auth/sessions";
 import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
-import { normalizeUsername, USERNAME_PATTERN } from "../users";
+import { normalizeUsername, USERNAME_PATTERN } from "@/app/_lib/users/names";
+import { upsertAdmin } from "@/app/_lib/users/admin";
 import { ConfigError } from "@/config/load";
 import { githubRouter } from "../auth/github/routes";
 import { sendRefusal } from "./security";
@@ -147,7 +148,7 @@ export function authRouter(): express.Router {
         // A new password ends every other session of the account.
         await revokeUserSessions(db, user.id, new Date());
       } else {
-        user = await db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash }, update: { admin: true, passwordHash } });
+        user = await upsertAdmin(db, name, passwordHash);
         forgetSetupLink(config.hub.dataDir);
       }
       await startSession(req, res, user.id, user.name, resetFor ? "/hub/home" : "/hub/admin");

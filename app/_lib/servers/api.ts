@@ -3,7 +3,8 @@ import { getRuntime } from "../runtime";
 import { requireSelfOrAdmin } from "../auth/request-auth";
 import { readJson } from "../http/route";
 import { HttpError } from "../http/errors";
-import { getUserOrThrow, normalizeUsername, validateServerName } from "../users";
+import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
+import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { requestStart, requestStop } from "./commands";
 import { progressUrl, serverPath } from "./models";
 

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import type { Db } from "../db/types";
+import { findUserWithGroups } from "@/app/_lib/users/queries";
 import { validateSpawnOptions } from "@/spawners/spawn-options";
 import { SpawnOptionsError } from "@/spawners/types";
 
@@ -63,9 +64,10 @@ export async function requestStop(db: Db, userId: number, serverName: string): P
 /** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */
 async function checkSpawnOptions(db: Db, userId: number, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { config } = getRuntime();
-  const user = await db.user.findUniqueOrThrow({ where: { id: userId }, include: { groups: { include: { group: true } } } });
+  const user = await findUserWithGroups(db, { id: userId });
+  if (!user) throw new HttpError(404, "No such user.");
   try {
-    return validateSpawnOptions(config.spawner.kind, config.spawner, { name: user.name, admin: user.admin, groups: user.groups.map((g) => g.group.name) }, raw);
+    return validateSpawnOptions(config.spawner.kind, config.spawner, user, raw);
   } catch (err) {
     if (err instanceof SpawnOptionsError) throw new HttpError(400, err.message);
     throw err;

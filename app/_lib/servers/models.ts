@@ -1,7 +1,8 @@
-// Builds JupyterHub-shaped user/server JSON from database rows (pure).
-import type { ServerModel, UserModel } from "../models";
+// Paths of a server and JupyterHub-shaped server JSON from database rows (pure). The user JSON
+// around it is app/_lib/users/models.ts.
+import type { ServerModel } from "../models";
 
-interface ServerRow {
+export interface ServerRow {
   name: string;
   state: string;
   url: string | null;
@@ -9,14 +10,6 @@ interface ServerRow {
   message: string | null;
   startedAt: Date | null;
   lastActivity: Date | null;
-}
-interface UserRow {
-  name: string;
-  admin: boolean;
-  createdAt: Date;
-  lastActivity: Date | null;
-  servers: ServerRow[];
-  groups?: { group: { name: string } }[];
 }
 
 export function serverPath(user: string, server: string): string {
@@ -47,25 +40,5 @@ export function toServerModel(user: string, s: ServerRow): ServerModel {
     last_activity: s.lastActivity?.toISOString() ?? null,
     message: s.message,
     user_options: options,
-  };
-}
-
-/** `allServers`: include stopped/failed servers too (the hub's own pages want them). */
-export function toUserModel(u: UserRow, allServers = false): UserModel {
-  const servers: Record<string, ServerModel> = {};
-  for (const s of u.servers) {
-    if (allServers || s.state !== "stopped") servers[s.name] = toServerModel(u.name, s);
-  }
-  const def = servers[""];
-  return {
-    kind: "user",
-    name: u.name,
-    admin: u.admin,
-    groups: (u.groups ?? []).map((g) => g.group.name),
-    created: u.createdAt.toISOString(),
-    last_activity: u.lastActivity?.toISOString() ?? null,
-    server: def?.ready ? def.url : null,
-    pending: def?.pending ?? null,
-    servers,
   };
 }

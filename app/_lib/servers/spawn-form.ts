@@ -4,6 +4,7 @@
 import type { SpawnOptionsForm } from "@/spawners/types";
 import { describeSpawnOptions } from "@/spawners/spawn-options";
 import type { Db } from "../db/types";
+import { findUserWithGroups } from "@/app/_lib/users/queries";
 import type { ResolvedConfig } from "@/config/load";
 
 export interface SpawnFormView {
@@ -14,9 +15,9 @@ export interface SpawnFormView {
 
 /** null when the spawner offers no choices (a plain Start button is enough) or the user is unknown. */
 export async function getSpawnForm(db: Db, config: ResolvedConfig, userName: string, serverName: string): Promise<SpawnFormView | null> {
-  const user = await db.user.findUnique({ where: { name: userName }, include: { groups: { include: { group: true } } } });
+  const user = await findUserWithGroups(db, { name: userName });
   if (!user) return null;
-  const form = describeSpawnOptions(config.spawner.kind, config.spawner, { name: user.name, admin: user.admin, groups: user.groups.map((g) => g.group.name) });
+  const form = describeSpawnOptions(config.spawner.kind, config.spawner, user);
   if (!form) return null;
   const row = await db.server.findUnique({ where: { userId_name: { userId: user.id, name: serverName } }, select: { options: true } });
   let last: Record<string, unknown> = {};

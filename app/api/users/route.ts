@@ -3,8 +3,8 @@ import { z } from "zod";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
-import { listUserModels } from "@/app/_lib/users-query";
-import { createUsers } from "@/app/_lib/user-admin";
+import { listUserModels } from "@/app/_lib/users/queries";
+import { createUsers } from "@/app/_lib/users/admin";
 import { HttpError } from "@/app/_lib/http/errors";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 // Who may log in with GitHub, as what, and in which groups. Pure: the caller fetches the person's
 // organisations and teams and passes them in; nothing here does I/O.
-import { USERNAME_PATTERN } from "@/app/_lib/users";
+import { USERNAME_PATTERN } from "@/app/_lib/users/names";
 
 /** The rules from auth.github (allowedUsers, allowedOrganizations, allowedTeams, adminUsers, adminTeams). */
 export interface GitHubRules {

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
-import { getUserModel } from "@/app/_lib/users-query";
-import { createUsers, deleteUser, updateUser } from "@/app/_lib/user-admin";
-import { normalizeUsername } from "@/app/_lib/users";
+import { getUserModel } from "@/app/_lib/users/queries";
+import { createUsers, deleteUser, updateUser } from "@/app/_lib/users/admin";
+import { normalizeUsername } from "@/app/_lib/users/names";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

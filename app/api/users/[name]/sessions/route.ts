@@ -3,7 +3,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { revokeSessionsOf } from "@/app/_lib/auth/token-service";
-import { normalizeUsername } from "@/app/_lib/users";
+import { normalizeUsername } from "@/app/_lib/users/names";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

@@ -4,7 +4,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireSelfOrAdmin, requireUser } from "@/app/_lib/auth/request-auth";
 import { createTokenFor, listTokensOf } from "@/app/_lib/auth/token-service";
-import { normalizeUsername } from "@/app/_lib/users";
+import { normalizeUsername } from "@/app/_lib/users/names";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };

@@ -3,7 +3,8 @@
 import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
-import { getUserOrThrow, normalizeUsername, validateServerName } from "@/app/_lib/users";
+import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
+import { getUserOrThrow } from "@/app/_lib/users/queries";
 
 export const dynamic = "force-dynamic";
 

@@ -1,6 +1,5 @@
-// User names and user records.
-import { HttpError } from "./http/errors";
-import type { Db } from "./db/types";
+// Hub user names and server names: the rules and their checks. Pure.
+import { HttpError } from "@/app/_lib/http/errors";
 
 /**
  * Hub user names: lower case, start with a letter, then letters, digits, "-" or "_", at most 32
@@ -33,10 +32,4 @@ export function validateServerName(raw: unknown): string {
   if (!SERVERNAME_PATTERN.test(name)) throw new HttpError(400, `Invalid server name "${raw.slice(0, 64)}": use up to 32 lower-case letters, digits, '-' or '_'.`);
   if (RESERVED_SERVER_NAMES.has(name)) throw new HttpError(400, `"${name}" is reserved and cannot be a server name.`);
   return name;
-}
-
-export async function getUserOrThrow(db: Db, name: string) {
-  const user = await db.user.findUnique({ where: { name } });
-  if (!user) throw new HttpError(404, `No such user: ${name}`);
-  return user;
 }

@@ -1,12 +1,13 @@
-// Creating, changing and deleting users (admin actions).
-import type { Db } from "./db/types";
-import { HttpError } from "./http/errors";
-import { validateUsername, getUserOrThrow } from "./users";
-import { hashPassword } from "./auth/passwords";
-import { getUserModel } from "./users-query";
-import { requestStop } from "./servers/commands";
-import { getRuntime } from "./runtime";
-import type { UserModel } from "./models";
+// Creating, changing and deleting users: the admin actions of the REST API and control panel, and
+// the first admin (from the config at start, or through the one-time setup form).
+import type { Db } from "@/app/_lib/db/types";
+import { HttpError } from "@/app/_lib/http/errors";
+import { hashPassword } from "@/app/_lib/auth/passwords";
+import { requestStop } from "@/app/_lib/servers/commands";
+import { getRuntime } from "@/app/_lib/runtime";
+import type { UserModel } from "@/app/_lib/models";
+import { validateUsername } from "./names";
+import { getUserModel, getUserOrThrow } from "./queries";
 
 export function checkPassword(password: string): void {
   const min = getRuntime().config.auth.local.minPasswordLength;
@@ -46,4 +47,9 @@ export async function deleteUser(db: Db, name: string, actor: string): Promise<"
   }
   await db.user.delete({ where: { id: user.id } });
   return "deleted";
+}
+
+/** Makes `name` an admin with this password hash, creating the account if needed (first-run admin). */
+export async function upsertAdmin(db: Db, name: string, passwordHash: string): Promise<{ id: number; name: string }> {
+  return db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash }, update: { admin: true, passwordHash } });
 }

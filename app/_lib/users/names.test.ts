@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { validateUsername, validateServerName, normalizeUsername } from "./users";
-import { HttpError } from "./http/errors";
+import { validateUsername, validateServerName, normalizeUsername } from "./names";
+import { HttpError } from "@/app/_lib/http/errors";
 
 test("user names are trimmed and lower-cased, then checked against the documented pattern", () => {
   assert.equal(normalizeUsername("  Alice "), "alice");
