@@ -62,3 +62,16 @@ test("spawner.local.pythonEnvironment: default command from the prefix; a prefix
   assert.equal(resolveConfig(ok, null, dataDir).spawner.local.pythonEnvironment, venv);
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+test("an option that moved stops the process with a message saying where it lives now (file or environment)", () => {
+  const cases: Array<[data: unknown, env: Record<string, string>, want: RegExp]> = [
+    [{ spawner: { local: { osUserTemplate: "hub-{username}" } } }, {}, /spawner\.local\.osUserTemplate has moved to hub\.osUserTemplate/],
+    [{}, { GYRE_SPAWNER__LOCAL__OS_USER_TEMPLATE: "x" }, /spawner\.local\.osUserTemplate has moved to hub\.osUserTemplate/],
+    [{ auth: { github: { osUserPattern: "gh-{login}" } } }, {}, /auth\.github\.osUserPattern has moved to hub\.osUserTemplate: write \{username\}/],
+    [{ auth: { github: { osUserMapFile: "/etc/map" } } }, {}, /auth\.github\.osUserMapFile has moved to hub\.osUserMapFile/],
+  ];
+  for (const [data, env, want] of cases) {
+    assert.throws(() => parseConfig(data, env, "gyre.yaml"), (e: Error) => e instanceof ConfigError && want.test(e.message), want.source);
+  }
+  assert.equal(parseConfig({ hub: { osUserTemplate: "hub-{username}" } }, {}, null).hub.osUserTemplate, "hub-{username}");
+});

@@ -9,6 +9,7 @@ import type { z } from "zod";
 import { configSchema, type GyreConfig } from "./schema";
 
 import { ConfigError } from "./errors";
+import { findMovedOptions } from "./moved-options";
 
 export { ConfigError };
 
@@ -56,8 +57,12 @@ function parseEnvValue(raw: string): unknown {
 }
 
 /** "hub.port: expected number, received string (from gyre.config.yaml)" — one line per problem. */
+function describeSource(source: string | null): string {
+  return source ? ` (config file ${source}, or its GYRE_* environment overrides)` : " (GYRE_* environment variables)";
+}
+
 export function formatConfigError(issues: z.core.$ZodIssue[], source: string | null): string {
-  const where = source ? ` (config file ${source}, or its GYRE_* environment overrides)` : " (GYRE_* environment variables)";
+  const where = describeSource(source);
   const lines = issues.map((i) => {
     const key = i.path.join(".") || "(top level)";
     const extra = i.code === "unrecognized_keys" ? `unknown option(s) ${(i as { keys: string[] }).keys.map((k) => (i.path.length ? key + "." : "") + k).join(", ")}` : i.message;
@@ -75,6 +80,8 @@ export function parseConfig(fileData: unknown, env: Record<string, string | unde
     throw new ConfigError(`Invalid configuration: auth.github.clientSecret must not be written in ${source ?? "the config file"}; use auth.github.clientSecretFile or the GYRE_AUTH__GITHUB__CLIENT_SECRET environment variable.`);
   }
   const merged = applyEnvOverrides((fileData as Record<string, unknown>) ?? {}, env);
+  const moved = findMovedOptions(merged);
+  if (moved.length) throw new ConfigError(`Invalid configuration${describeSource(source)}:\n${moved.join("\n")}\nSee docs/config.md.`);
   const result = configSchema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source));
   return result.data;

@@ -21,6 +21,12 @@ export const hubSectionSchema = z
     secretKey: z.string().min(32).optional().describe("Secret for signing session cookies and deriving server tokens (≥ 32 chars). Prefer secretKeyFile or GYRE_HUB__SECRET_KEY; generated into the data directory if unset. Shared with the proxy."),
     secretKeyFile: z.string().optional().describe("File holding hub.secretKey."),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Log level of hub and proxy."),
+    osUserTemplate: z
+      .string()
+      .min(1)
+      .default("{username}")
+      .describe("OS account a user's servers run as, for every spawner kind; {username} is the hub user name (for GitHub logins, the lower-cased login). A line for the user in osUserMapFile wins. The local spawner can switch accounts only when the hub runs as root; otherwise its servers run as the hub's own user."),
+    osUserMapFile: z.string().optional().describe('A file of "hub-user os-account" lines ("#" starts a comment) for users whose OS account does not follow osUserTemplate. Read at every spawn, so edits apply without a restart.'),
     startTimeoutSeconds: z.number().positive().default(120).describe("How long a server may take from spawn to answering its API before the spawn fails."),
     httpProbeIntervalMs: z.number().int().positive().default(100).describe("Interval of readiness probes while a server starts."),
     pollIntervalSeconds: z.number().positive().default(10).describe("How often running servers are polled (one batched call per spawner kind)."),
@@ -52,8 +58,6 @@ export const githubAuthSchema = z
     adminUsers: z.array(ghName).default([]).describe("GitHub logins that are hub admins."),
     adminTeams: z.array(orgTeam).default([]).describe('Members of these teams are hub admins, as "org:team-slug".'),
     linkLocalAccounts: z.boolean().default(false).describe("Let a GitHub login take over the local account of the same (lower-cased) name. Off: such a login is refused."),
-    osUserMapFile: z.string().optional().describe('HPC: a file of "github-login os-account" lines mapping GitHub logins to OS accounts.'),
-    osUserPattern: z.string().optional().describe('HPC: OS account from a pattern, e.g. "gh-{login}" (used when the map file has no entry).'),
   })
   .strict();
 

@@ -18,9 +18,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: s
 export type JsonObject = { [k: string]: JsonValue };
 
 export interface SpawnUser {
-  /** normalised hub user name (matches USERNAME_PATTERN in app/_lib/users.ts) */
+  /** normalised hub user name (matches USERNAME_PATTERN in app/_lib/users/names.ts) */
   name: string;
-  /** OS account to run as; resolved by the hub from config (mapping) before the spawner is made */
+  /**
+   * OS account to run as, resolved by the hub (hub.osUserTemplate / hub.osUserMapFile, or the
+   * account stored for the user) before the spawner is made. Spawners check it before they use it.
+   */
   osUser: string;
   admin: boolean;
   /** hub groups (e.g. GitHub teams), for profile restrictions */

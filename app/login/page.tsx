@@ -42,7 +42,7 @@ function githubError(code: string, login: string): string | null {
     case "github-taken":
       return `The hub account ${login} belongs to a different GitHub account, so this sign-in was refused. Ask the hub's admins.`;
     case "github-os-user":
-      return `No valid OS account could be mapped for ${who}. Ask the hub's admins to check auth.github.osUserMapFile / osUserPattern.`;
+      return `No valid OS account could be mapped for ${who}. Ask the hub's admins to check hub.osUserTemplate / hub.osUserMapFile.`;
     case "github-disabled":
       return "Signing in with GitHub is turned off on this hub.";
     default:

@@ -12,7 +12,7 @@ import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, typ
 import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
-import { resolveNotebookDir, resolveOsUserName, type PasswdEntry } from "./passwd";
+import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
 import { ProgressLog } from "../progress-log";
@@ -212,13 +212,16 @@ export class LocalProcessSpawner implements Spawner {
 
   // --- internals -----------------------------------------------------------------------------
 
-  /** The account the server runs as: the user's OS account when root, else the hub's own. */
+  /**
+   * The account the server runs as: the user's OS account (ctx.user.osUser, resolved by the hub)
+   * when the hub is root; otherwise the hub's own, since only root can switch accounts.
+   */
   private async resolveAccount(): Promise<PasswdEntry> {
     if (this.hubUid !== 0) {
       const me = userInfo();
       return { name: me.username, uid: me.uid, gid: me.gid, home: me.homedir, shell: me.shell ?? "/bin/sh" };
     }
-    const name = this.ctx.user.osUser || resolveOsUserName(this.config.osUserTemplate, this.ctx.user.name);
+    const name = this.ctx.user.osUser;
     const entry = await resolveOsUser(name, this.config.createOsUsers);
     if (entry.uid === 0) throw new SpawnError(`Refusing to run a server as root (OS account "${name}" has uid 0).`);
     return entry;

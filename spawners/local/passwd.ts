@@ -1,5 +1,6 @@
-// Pure helpers about OS accounts: which account a hub user maps to, whether a name is safe to
-// hand to getent/useradd, and parsing a passwd line. No I/O (see os-user.ts for that).
+// Pure helpers about OS accounts: whether a name is safe to hand to getent/useradd, and parsing a
+// passwd line. No I/O (see os-user.ts for that). Which account a hub user maps to is the hub's
+// decision (app/_lib/users/os-account.ts); the spawner receives it as ctx.user.osUser.
 
 /**
  * OS account names we accept: a lower-case letter or "_" first, then up to 31 lower-case letters,
@@ -11,11 +12,6 @@ export const OS_USER_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/;
 /** True when `name` may be passed to getent/useradd. */
 export function isValidOsUserName(name: string): boolean {
   return OS_USER_NAME_PATTERN.test(name);
-}
-
-/** Applies `spawner.local.osUserTemplate` ("{username}" → hub user name). */
-export function resolveOsUserName(template: string, username: string): string {
-  return template.replaceAll("{username}", username);
 }
 
 /** One passwd entry, as `getent passwd <name>` prints it. */

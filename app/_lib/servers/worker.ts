@@ -2,7 +2,6 @@
 // database, polls running servers, and re-adopts servers after a hub restart. It holds no state
 // that the database does not also hold (live Spawner instances are a cache rebuilt from
 // Server.spawnerState), so a restarted hub loses nothing.
-import { userInfo } from "node:os";
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
 import { createSpawner } from "@/spawners/registry";
 import { reconcileKubernetesPods, closeNamespaceWatches } from "@/spawners/kubernetes";
@@ -12,6 +11,8 @@ import type { ProxyClient } from "./proxy-client";
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
 import { sweepBatchCallbacks } from "./batch-callback";
+import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
+import { OsAccountError } from "@/app/_lib/users/os-account";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -88,12 +89,16 @@ export class SpawnWorker {
 
   private async context(s: ServerRow): Promise<SpawnContext> {
     const { db, config, log } = this.rt;
-    const user = await db.user.findUniqueOrThrow({ where: { id: s.userId }, include: { groups: { include: { group: true } } } });
+    let user;
+    try {
+      user = await loadSpawnUser(db, s.userId, config.hub);
+    } catch (err) {
+      if (err instanceof OsAccountError) throw new SpawnError(err.message);
+      throw err;
+    }
     const baseUrl = serverPath(user.name, s.name);
-    const isRoot = process.getuid?.() === 0;
-    const osUser = user.osUser ?? (isRoot ? config.spawner.local.osUserTemplate.replaceAll("{username}", user.name) : userInfo().username);
     return {
-      user: { name: user.name, osUser, admin: user.admin, groups: user.groups.map((g) => g.group.name) },
+      user,
       serverName: s.name,
       baseUrl,
       spawnId: s.spawnId!,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decideGitHubLogin, mapGitHubUsername, mapOsUser, needsOrgData, parseOsUserMap, resolveAccount, type GitHubRules } from "./policy";
+import { decideGitHubLogin, mapGitHubUsername, needsOrgData, resolveAccount, type GitHubRules } from "./policy";
 
 const none: GitHubRules = { allowedUsers: [], allowedOrganizations: [], allowedTeams: [], adminUsers: [], adminTeams: [] };
 const rules: GitHubRules = { allowedUsers: ["Alice"], allowedOrganizations: ["pangeo-data"], allowedTeams: ["science:hub-users"], adminUsers: ["root-gh"], adminTeams: ["science:admins"] };
@@ -41,15 +41,6 @@ test("GitHub login → hub user name", () => {
   assert.equal(mapGitHubUsername("Alice-Smith"), "alice-smith");
   assert.equal(mapGitHubUsername("1alice"), null, "hub names start with a letter");
   assert.equal(mapGitHubUsername("a".repeat(39)), null, "at most 32 characters");
-});
-
-test("OS account mapping: file first, then pattern, validated", () => {
-  const map = parseOsUserMap("# GitHub → OS\nAlice  asmith\n\nbob bjones # comment\nbroken\n");
-  assert.deepEqual([...map], [["alice", "asmith"], ["bob", "bjones"]]);
-  assert.equal(mapOsUser("ALICE", { map, pattern: "gh-{login}" }), "asmith");
-  assert.equal(mapOsUser("Carol", { map, pattern: "gh-{login}" }), "gh-carol");
-  assert.equal(mapOsUser("carol", {}), null);
-  assert.throws(() => mapOsUser("carol", { pattern: "../{login}" }), /not a valid account name/);
 });
 
 test("which hub account a GitHub login may use (table-driven)", () => {

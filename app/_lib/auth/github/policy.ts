@@ -60,34 +60,6 @@ export function mapGitHubUsername(login: string): string | null {
   return USERNAME_PATTERN.test(name) ? name : null;
 }
 
-/** POSIX-portable account names (useradd's default rule), at most 32 characters. */
-const OS_USER_PATTERN = /^[a-z_][a-z0-9_-]{0,30}\$?$/;
-
-/** Parses an osUserMapFile: "github-login os-account" per line; "#" starts a comment. */
-export function parseOsUserMap(text: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/#.*/, "").trim();
-    if (!line) continue;
-    const [login, account] = line.split(/\s+/);
-    if (login && account) map.set(login.toLowerCase(), account);
-  }
-  return map;
-}
-
-/**
- * The OS account for a GitHub login: the map file's entry, else the pattern with {login}
- * (lower-cased) substituted, else null (the spawner's default). Throws when the result is not a
- * valid account name, so a bad mapping refuses the login instead of running as a wrong account.
- */
-export function mapOsUser(login: string, opts: { map?: Map<string, string>; pattern?: string }): string | null {
-  const l = login.toLowerCase();
-  const account = opts.map?.get(l) ?? (opts.pattern ? opts.pattern.replaceAll("{login}", l) : null);
-  if (account === null) return null;
-  if (!OS_USER_PATTERN.test(account)) throw new Error(`the OS account "${account.slice(0, 40)}" mapped for GitHub login ${l} is not a valid account name`);
-  return account;
-}
-
 /**
  * Which existing hub account a GitHub login may use. `byName` is the account with the mapped
  * name, `byGithubId` the one already linked to this GitHub id (a renamed GitHub account).

@@ -136,7 +136,7 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
           let orgs: string[] = [];
           let teams: string[] = [];
           if (needOrgs) [orgs, teams] = await Promise.all([fetchUserOrgs(settings.apiBase, user.accessToken), fetchUserTeams(settings.apiBase, user.accessToken)]);
-          const result = await completeGitHubLogin(db, gh, String(user.profile.id), { login, orgs, teams });
+          const result = await completeGitHubLogin({ db, github: gh, osAccounts: deps.config.hub, githubId: String(user.profile.id), identity: { login, orgs, teams } });
           if (!result.ok) {
             log.info({ githubLogin: login, reason: result.reason }, "GitHub login refused");
             return fail(res, `github-${result.reason}`, { login: result.name.slice(0, 39) });
