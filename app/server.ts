@@ -15,11 +15,9 @@ import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
-import { SpawnWorker } from "./_lib/servers/worker";
-import { startCuller } from "./_lib/servers/culler";
-import { listSpawnerKinds } from "@/spawners/registry";
-import { setBatchCallbackChannel } from "@/spawners/batch";
-import { DbBatchCallbackChannel, batchCallbackUrl } from "./_lib/servers/batch-callback";
+import { startBackgroundServices } from "./_lib/servers/background";
+import { SPAWNER_KINDS } from "@/spawners/catalog";
+import { loadOsAccountMapping } from "./_lib/users/spawn-user";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -34,8 +32,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (!listSpawnerKinds().includes(config.spawner.kind)) {
-    process.stderr.write(`gyre hub: Invalid configuration: spawner.kind "${config.spawner.kind}" is not available in this build (available: ${listSpawnerKinds().join(", ")}).\n`);
+  try {
+    // A map file that cannot be read is a configuration problem: say so now, not at a spawn.
+    loadOsAccountMapping(config.hub);
+  } catch (err) {
+    process.stderr.write(`gyre hub: Invalid configuration: ${(err as Error).message}\n`);
     process.exit(2);
   }
   const log = createLogger(config.hub.logLevel);
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   if (applied.length) log.info({ applied }, "applied database migrations");
 
   const proxy = new ProxyClient(config.proxy.replicaApiUrls.length ? config.proxy.replicaApiUrls : [`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`], config.proxy.authToken, log);
-  const rt: HubRuntime = { config, db, log, proxy, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  const rt: HubRuntime = { config, catalog: SPAWNER_KINDS, db, log, proxy, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
   setRuntime(rt);
   await ensureInitialAdmin(db, config, log);
 
@@ -70,22 +71,18 @@ async function main(): Promise<void> {
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
   log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");
 
-  // --- batch spawner (issue 5): jobs report host:port to POST /hub/api/batch/callback, secrets
-  // hashed in the database, so a restarted hub (or another replica) still accepts the call.
-  setBatchCallbackChannel(new DbBatchCallbackChannel(db, rt.bus, batchCallbackUrl(config.hub)));
-
-  const worker = new SpawnWorker(rt, proxy);
-  await worker.start();
-  const stopCuller = startCuller(rt);
+  const background = await startBackgroundServices(rt);
 
   const shutdown = (signal: string) => {
     // User servers keep running; the next hub start adopts them.
     log.info({ signal }, "hub shutting down (user servers keep running)");
-    worker.close();
-    stopCuller();
     server.close();
     server.closeAllConnections();
-    void db.$disconnect().finally(() => process.exit(0));
+    void background
+      .close()
+      .catch((err) => log.error({ err }, "closing the background services failed"))
+      .finally(() => db.$disconnect())
+      .finally(() => process.exit(0));
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

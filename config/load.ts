@@ -6,17 +6,23 @@ import { randomBytes } from "node:crypto";
 import { resolve, dirname } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
-import { configSchema, type GyreConfig } from "./schema";
+import { buildConfigSchema, configSchema, type ConfigFor } from "./schema";
+import { SPAWNER_KINDS, type BuiltInSpawnerCatalog } from "@/spawners/catalog";
+import type { SpawnerCatalog } from "@/spawners/kind";
 
 import { ConfigError } from "./errors";
 import { findMovedOptions } from "./moved-options";
 
 export { ConfigError };
 
-/** The config with secrets resolved and paths absolute. */
-export type ResolvedConfig = GyreConfig & {
-  hub: GyreConfig["hub"] & { secretKey: string; databaseUrl: string; publicUrl: string };
-  proxy: GyreConfig["proxy"] & { authToken: string };
+/**
+ * The config with secrets resolved and paths absolute. `C` is the spawner catalog it was validated
+ * for; hub code works with any catalog (a test's adds kinds), so it takes the default, in which
+ * `spawner.kind` is a string and `spawner.<kind>` is unknown: only the kind's own code reads it.
+ */
+export type ResolvedConfig<C extends SpawnerCatalog = SpawnerCatalog> = ConfigFor<C> & {
+  hub: ConfigFor<C>["hub"] & { secretKey: string; databaseUrl: string; publicUrl: string };
+  proxy: ConfigFor<C>["proxy"] & { authToken: string };
   /** file the config came from, if any */
   source: string | null;
 };
@@ -71,7 +77,11 @@ export function formatConfigError(issues: z.core.$ZodIssue[], source: string | n
   return `Invalid configuration${where}:\n${lines.join("\n")}\nSee docs/config.md or gyre.config.example.yaml for every option.`;
 }
 
-export function parseConfig(fileData: unknown, env: Record<string, string | undefined>, source: string | null): GyreConfig {
+/**
+ * Validates a parsed config file with its environment overrides against the schema of `catalog`.
+ * Throws ConfigError naming every bad option.
+ */
+export function parseConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(fileData: unknown, env: Record<string, string | undefined>, source: string | null, catalog?: C): ConfigFor<C> {
   if (fileData !== null && fileData !== undefined && (typeof fileData !== "object" || Array.isArray(fileData))) {
     throw new ConfigError(`Invalid configuration: ${source} must contain a mapping of sections (hub:, proxy:, auth:, spawner:).`);
   }
@@ -82,9 +92,10 @@ export function parseConfig(fileData: unknown, env: Record<string, string | unde
   const merged = applyEnvOverrides((fileData as Record<string, unknown>) ?? {}, env);
   const moved = findMovedOptions(merged);
   if (moved.length) throw new ConfigError(`Invalid configuration${describeSource(source)}:\n${moved.join("\n")}\nSee docs/config.md.`);
-  const result = configSchema.safeParse(merged);
+  const schema = catalog && (catalog as SpawnerCatalog) !== SPAWNER_KINDS ? buildConfigSchema(catalog) : configSchema;
+  const result = schema.safeParse(merged);
   if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source));
-  return result.data;
+  return result.data as ConfigFor<C>;
 }
 
 /** Reads a secret from a file, or the data directory's generated one (created 0600 on first use). */
@@ -108,16 +119,14 @@ function resolveSecret(value: string | undefined, file: string | undefined, gene
   return s;
 }
 
-/** Checks what the schema cannot: paths on this host that the chosen spawner needs. */
-function checkHostPaths(cfg: GyreConfig): void {
-  const prefix = cfg.spawner.local.pythonEnvironment;
-  if (cfg.spawner.kind === "local" && prefix && !existsSync(`${prefix}/bin/python`)) {
-    throw new ConfigError(`Invalid configuration: spawner.local.pythonEnvironment: ${prefix}/bin/python does not exist; point it at a conda environment or virtualenv prefix (the folder that holds bin/python and bin/jupyter).`);
-  }
-}
-
-export function resolveConfig(cfg: GyreConfig, source: string | null, baseDir = process.cwd()): ResolvedConfig {
-  checkHostPaths(cfg);
+/**
+ * Makes paths absolute, resolves secrets, and lets the configured spawner kind check what its
+ * schema cannot (SpawnerKind.checkConfig: paths on this host). Throws ConfigError.
+ */
+export function resolveConfig<C extends SpawnerCatalog>(cfg: ConfigFor<C>, source: string | null, baseDir = process.cwd(), catalog: SpawnerCatalog = SPAWNER_KINDS): ResolvedConfig<C> {
+  const kind = cfg.spawner.kind;
+  const problem = Object.hasOwn(catalog, kind) ? catalog[kind].checkConfig?.((cfg.spawner as Record<string, unknown>)[kind]) : null;
+  if (problem) throw new ConfigError(`Invalid configuration: ${problem}`);
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secretKey = resolveSecret(cfg.hub.secretKey, cfg.hub.secretKeyFile, resolve(dataDir, "secret.key"), "hub.secretKey");
@@ -129,13 +138,12 @@ export function resolveConfig(cfg: GyreConfig, source: string | null, baseDir = 
     ...cfg,
     hub: { ...cfg.hub, dataDir, secretKey, databaseUrl, publicUrl },
     proxy: { ...cfg.proxy, authToken },
-    spawner: { ...cfg.spawner, local: { ...cfg.spawner.local, logDir: cfg.spawner.local.logDir.replace("{dataDir}", dataDir) } },
     source,
   };
 }
 
 /** Loads, validates and resolves the configuration. Throws ConfigError (message names the option). */
-export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): ResolvedConfig {
+export function loadConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(env: Record<string, string | undefined> = process.env, cwd = process.cwd(), catalog?: C): ResolvedConfig<C> {
   const explicit = env.GYRE_CONFIG;
   const path = explicit ? resolve(cwd, explicit) : resolve(cwd, "gyre.config.yaml");
   let data: unknown = {};
@@ -150,5 +158,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } else if (explicit) {
     throw new ConfigError(`Invalid configuration: GYRE_CONFIG points to ${path}, which does not exist.`);
   }
-  return resolveConfig(parseConfig(data, env, source), source, source ? dirname(path) : cwd);
+  return resolveConfig(parseConfig(data, env, source, catalog), source, source ? dirname(path) : cwd, catalog);
 }

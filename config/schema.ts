@@ -2,9 +2,9 @@
 // generated from these schemas (npm run docs:config); a test keeps them in sync.
 import { z } from "zod";
 import { proxyConfigSchema } from "./proxy-section";
-import { localSpawnerConfigSchema } from "@/spawners/local/config";
-import { batchSpawnerConfigSchema } from "@/spawners/batch/config";
-import { kubernetesSpawnerConfigSchema } from "@/spawners/kubernetes/config";
+import { buildSpawnerSectionSchema } from "./spawner-section";
+import type { SpawnerCatalog } from "@/spawners/kind";
+import { SPAWNER_KINDS } from "@/spawners/catalog";
 
 export const hubSectionSchema = z
   .object({
@@ -79,15 +79,6 @@ export const authSectionSchema = z
   })
   .strict();
 
-export const spawnerSectionSchema = z
-  .object({
-    kind: z.enum(["local", "batch", "kubernetes"]).default("local").describe("Spawner for new servers: local (processes on the hub host), batch (HPC jobs via qsub/sbatch/bsub), kubernetes (pods)."),
-    local: localSpawnerConfigSchema.default(localSpawnerConfigSchema.parse({})),
-    batch: batchSpawnerConfigSchema.default(batchSpawnerConfigSchema.parse({})),
-    kubernetes: kubernetesSpawnerConfigSchema.default(kubernetesSpawnerConfigSchema.parse({})),
-  })
-  .strict();
-
 export const cullingSectionSchema = z
   .object({
     enabled: z.boolean().default(false).describe("Stop servers that have been idle (no proxied activity) for timeoutSeconds."),
@@ -98,14 +89,23 @@ export const cullingSectionSchema = z
   })
   .strict();
 
-export const configSchema = z
-  .object({
-    hub: hubSectionSchema.default(hubSectionSchema.parse({})),
-    proxy: proxyConfigSchema.default(proxyConfigSchema.parse({})),
-    auth: authSectionSchema.default(authSectionSchema.parse({})),
-    spawner: spawnerSectionSchema.default(spawnerSectionSchema.parse({})),
-    culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
-  })
-  .strict();
+/** The whole configuration for a spawner catalog (the hub's is spawners/catalog.ts; tests add kinds). */
+export function buildConfigSchema<C extends SpawnerCatalog>(catalog: C) {
+  const spawner = buildSpawnerSectionSchema(catalog);
+  return z
+    .object({
+      hub: hubSectionSchema.default(hubSectionSchema.parse({})),
+      proxy: proxyConfigSchema.default(proxyConfigSchema.parse({})),
+      auth: authSectionSchema.default(authSectionSchema.parse({})),
+      spawner: spawner.default(spawner.parse({})),
+      culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
+    })
+    .strict();
+}
 
-export type GyreConfig = z.infer<typeof configSchema>;
+/** The configuration of this build of the hub. */
+export const configSchema = buildConfigSchema(SPAWNER_KINDS);
+
+/** A validated configuration (defaults filled in) for catalog `C`. */
+export type ConfigFor<C extends SpawnerCatalog> = z.infer<ReturnType<typeof buildConfigSchema<C>>>;
+export type GyreConfig = ConfigFor<typeof SPAWNER_KINDS>;

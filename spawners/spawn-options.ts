@@ -1,34 +1,30 @@
-// Spawn forms by spawner kind, for the hub's pages and its start API. Only the pure form modules
-// are imported here (not the spawners, whose clients — execa, @kubernetes/client-node — must stay
-// out of the Next bundle). A spawner with a form adds one line to FORMS (and spreads the same
-// provider into its factory, so plugins registered with registerSpawner() work the same way).
-import type { GyreSpawnerConfig } from "./registry";
-import { SpawnOptionsError, type JsonObject, type SpawnFormUser, type SpawnOptionsForm, type SpawnOptionsProvider } from "./types";
-import { batchSpawnOptions } from "./batch/options-form";
-import { kubernetesSpawnOptions } from "./kubernetes/options-form";
+// Spawn forms for the hub's pages and its start API, from the catalog entry of the configured
+// kind (SpawnerKind.options). Pure, and it takes the catalog as an argument: the Next bundle gets
+// it from the hub's runtime and never imports spawners/catalog.ts, whose entries can load a
+// kind's I/O half.
+import type { SpawnerCatalog } from "./kind";
+import { SpawnOptionsError, type JsonObject, type SpawnFormUser, type SpawnOptionsForm } from "./types";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each provider has its own config type
-const FORMS: Record<string, SpawnOptionsProvider<any>> = {
-  batch: batchSpawnOptions,
-  kubernetes: kubernetesSpawnOptions,
-};
-
-function sectionOf(kind: string, config: GyreSpawnerConfig): unknown {
-  return (config as unknown as Record<string, unknown>)[kind];
+/** Which kind, the catalog it comes from, and the resolved `spawner:` section. */
+export interface SpawnOptionsSource {
+  catalog: SpawnerCatalog;
+  kind: string;
+  /** the `spawner:` section; the kind's provider gets `config[kind]` */
+  config: Readonly<Record<string, unknown>>;
 }
 
-/** The spawn form of `kind` for `user`, or null when that spawner offers no choices. */
-export function describeSpawnOptions(kind: string, config: GyreSpawnerConfig, user: SpawnFormUser): SpawnOptionsForm | null {
-  return FORMS[kind]?.describeOptions?.(sectionOf(kind, config), user) ?? null;
+/** The spawn form of the configured kind for `user`, or null when it offers no choices. */
+export function describeSpawnOptions(source: SpawnOptionsSource, user: SpawnFormUser): SpawnOptionsForm | null {
+  return source.catalog[source.kind]?.options?.describeOptions?.(source.config[source.kind], user) ?? null;
 }
 
 /**
  * Options of a start request as the spawner will see them. Kinds without a validator get `raw`
  * back (it must be a JSON object). Throws SpawnOptionsError naming the field.
  */
-export function validateSpawnOptions(kind: string, config: GyreSpawnerConfig, user: SpawnFormUser, raw: unknown): JsonObject {
-  const v = FORMS[kind]?.validateOptions;
-  if (v) return v(sectionOf(kind, config), user, raw);
+export function validateSpawnOptions(source: SpawnOptionsSource, user: SpawnFormUser, raw: unknown): JsonObject {
+  const validate = source.catalog[source.kind]?.options?.validateOptions;
+  if (validate) return validate(source.config[source.kind], user, raw);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SpawnOptionsError("The body must be a JSON object of server options.");
   return raw as JsonObject;
 }

@@ -1,5 +1,5 @@
-// The spawner contract. One instance per (user, server); the hub creates it with
-// `createSpawner(kind, ctx)` from spawners/registry.ts and never hands it the database.
+// The spawner contract. One instance per (user, server); the hub creates it through the kind's
+// catalog entry (spawners/kind.ts, spawners/catalog.ts) and never hands it the database.
 //
 // Lifecycle, driven by the hub's spawn worker:
 //   start()  → resolves with where the server listens (the hub then checks readiness with the
@@ -7,7 +7,9 @@
 //   poll()   → null while running (or still starting), a SpawnExit once it is gone.
 //   stop()   → resolves when the server is gone (idempotent; fine to call on a dead server).
 //   getState()/loadState() → an opaque JSON blob the hub stores after start() and after each
-//              progress event, so a restarted hub can poll/stop servers it started before.
+//              progress event, so a restarted hub can poll/stop servers it started before. The
+//              hub tags it with the kind's format version (spawners/state.ts); loadState() always
+//              gets the current format.
 //   progress() → {progress, message} events while starting; ends when start() settles.
 //
 // Invariants: nothing runs as the hub's user when the hub is root; commands are argument
@@ -104,17 +106,11 @@ export class SpawnError extends Error {
   }
 }
 
-/** What a spawner module exports; registered by one line in spawners/registry.ts. */
-export interface SpawnerFactory<Config = unknown> extends SpawnOptionsProvider<Config> {
-  kind: string;
-  create(ctx: SpawnContext, config: Config): Spawner;
-}
-
 // -- Spawn form ------------------------------------------------------------------------------
 // A spawner that lets users choose (profiles, resources within admin bounds) describes its form as
 // plain data; the hub's /hub/spawn page renders it and the REST API validates a start request with
-// the same spawner before anything is written. Both functions are pure (no I/O), so the Next
-// bundle can import them through spawners/spawn-options.ts without pulling in a spawner's clients.
+// the same spawner before anything is written. Both functions are pure (no I/O): they sit in the
+// kind's catalog entry (SpawnerKind.options), which never loads a spawner's clients.
 
 /** Who is filling in the form (restricts profiles and bounds). */
 export type SpawnFormUser = Pick<SpawnUser, "name" | "admin" | "groups">;

@@ -4,18 +4,24 @@
 // loads; route handlers and pages call getRuntime().
 import { EventEmitter } from "node:events";
 import type { ResolvedConfig } from "@/config/load";
+import type { SpawnerCatalog } from "@/spawners/kind";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
-import type { ProxyClient } from "./servers/proxy-client";
+import type { RoutePusher } from "./servers/proxy-client";
 
 export interface HubRuntime {
-  config: ResolvedConfig;
+  config: ResolvedConfig<SpawnerCatalog>;
+  /**
+   * The spawner kinds of this hub (spawners/catalog.ts, or a test's catalog). Next pages read
+   * only the pure parts (spawn forms) through it, so the Next bundle never imports the catalog.
+   */
+  catalog: SpawnerCatalog;
   db: Db;
   log: Logger;
   /** "wake": new work for the spawn worker; "server:<id>": a server's state or progress changed */
   bus: EventEmitter;
   /** pushes route changes to the proxies */
-  proxy: ProxyClient;
+  proxy: RoutePusher;
   /** keys derived from hub.secretKey */
   keys: { sessionCookie: Buffer };
 }

@@ -19,7 +19,7 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   const def = servers.find((s) => s.name === "");
   const named = servers.filter((s) => s.name !== "");
   // A spawner with choices (profiles, bounds): Start leads to the spawn form instead of starting.
-  const hasForm = !!(await getSpawnForm(getRuntime().db, getRuntime().config, user.name, ""));
+  const hasForm = !!(await getSpawnForm(getRuntime(), user.name, ""));
   return (
     <PageFrame user={user}>
       <div className="space-y-6">

@@ -1,36 +1,9 @@
-// The batch spawner's public face: the factory the registry lists, and what the hub must wire
-// (a BatchCallbackChannel backed by POST /hub/api/batch/callback).
-import type { SpawnerFactory } from "../types";
-import type { BatchCallbackChannel } from "./callback";
+// The batch spawner's I/O half as the hub starts it (spawners/batch/kind.ts): jobs call back
+// through the hub's DB-backed channel (HubServices.batchCallbacks).
+import type { HubServices, SpawnerKindRuntime } from "../kind";
 import type { BatchSpawnerConfig } from "./config";
-import { BatchSpawner, type BatchSpawnerDeps } from "./spawner";
-import { batchSpawnOptions } from "./options-form";
+import { BatchSpawner } from "./spawner";
 
-export { batchSpawnerConfigSchema, buildOptionsSchema, listProfilesFor, type BatchSpawnerConfig } from "./config";
-export { HttpCallbackReceiver, parseCallbackBody, checkAuthorization, hashSecret, type BatchCallbackChannel } from "./callback";
-export { BatchSpawner } from "./spawner";
-export { describeBatchOptions, validateBatchOptions, batchSpawnOptions } from "./options-form";
-export { BatchPoller, getSharedPoller } from "./poller";
-export { DIALECTS, SCHEDULER_KINDS } from "./dialects/index";
-
-/** A factory bound to explicit dependencies (tests, or a hub that prefers no module state). */
-export function makeBatchSpawnerFactory(deps: BatchSpawnerDeps | (() => BatchSpawnerDeps)): SpawnerFactory<BatchSpawnerConfig> {
-  return {
-    kind: "batch",
-    ...batchSpawnOptions,
-    create: (ctx, config) => new BatchSpawner(ctx, config, typeof deps === "function" ? deps() : deps),
-  };
+export function startBatchSpawners(config: BatchSpawnerConfig, services: HubServices): SpawnerKindRuntime {
+  return { create: (ctx) => new BatchSpawner(ctx, config, { channel: services.batchCallbacks }) };
 }
-
-let channel: BatchCallbackChannel | null = null;
-
-/** Called once by the hub at start with its DB-backed callback endpoint. */
-export function setBatchCallbackChannel(c: BatchCallbackChannel): void {
-  channel = c;
-}
-
-/** The factory for spawners/registry.ts: `batch: batchSpawnerFactory`. */
-export const batchSpawnerFactory: SpawnerFactory<BatchSpawnerConfig> = makeBatchSpawnerFactory(() => {
-  if (!channel) throw new Error("batch spawner: the hub has not set a callback channel (setBatchCallbackChannel)");
-  return { channel };
-});

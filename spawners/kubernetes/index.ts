@@ -16,15 +16,14 @@ import {
   type SpawnLogger,
   type SpawnStarted,
   type Spawner,
-  type SpawnerFactory,
 } from "../types";
+import type { HubServices, SpawnerKindRuntime } from "../kind";
 import { getApiErrorMessage, getApiStatusCode, getKubeClient, type KubeClient, type RequestCounts } from "./client";
 import { ProfileError, resolveProfile, type KubernetesSpawnerConfig } from "./config";
 import { PROGRESS_POD_CREATED, buildProgressEvent, describePodState } from "./events";
 import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, readServerPort } from "./manifests";
 import { buildObjectName } from "./names";
-import { kubernetesSpawnOptions } from "./options-form";
-import { getNamespaceWatch, type NamespaceWatch } from "./watch";
+import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from "./watch";
 import { ProgressLog } from "../progress-log";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
@@ -432,12 +431,18 @@ export function getKubernetesRequestCounts(config: Pick<KubernetesSpawnerConfig,
   return getKubeClient(config).getRequestCounts();
 }
 
-export { describeKubernetesOptions, validateKubernetesOptions, kubernetesSpawnOptions } from "./options-form";
-export { closeNamespaceWatches } from "./watch";
-
-/** Registered in spawners/registry.ts as kind "kubernetes". */
-export const kubernetesSpawnerFactory: SpawnerFactory<KubernetesSpawnerConfig> = {
-  ...kubernetesSpawnOptions,
-  kind: "kubernetes",
-  create: (ctx, config) => new KubernetesSpawner(ctx, config),
-};
+/**
+ * The Kubernetes kind started for one hub (spawners/kubernetes/kind.ts). At hub start it deletes
+ * pods whose server is no longer alive (reconcileKubernetesPods; running servers were adopted
+ * first, through loadState() + poll() on the same shared watch); at shutdown it closes the
+ * shared watches.
+ */
+export function startKubernetesSpawners(config: KubernetesSpawnerConfig, services: HubServices): SpawnerKindRuntime {
+  return {
+    create: (ctx) => new KubernetesSpawner(ctx, config),
+    reconcile: async ({ aliveSpawnIds }) => {
+      await reconcileKubernetesPods({ config, keepSpawnIds: aliveSpawnIds, log: services.log });
+    },
+    close: () => closeNamespaceWatches(),
+  };
+}

@@ -8,7 +8,8 @@ import { appendFile, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner, type SpawnerFactory } from "../types";
+import type { HubServices, SpawnerKindRuntime } from "../kind";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
 import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
@@ -338,8 +339,8 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Registered in spawners/registry.ts as kind "local". */
-export const localSpawnerFactory: SpawnerFactory<LocalSpawnerConfig> = {
-  kind: "local",
-  create: (ctx, config) => new LocalProcessSpawner(ctx, config),
-};
+/** The local kind started for one hub (spawners/local/kind.ts): logs go under the hub's data dir. */
+export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServices): SpawnerKindRuntime {
+  const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir) };
+  return { create: (ctx) => new LocalProcessSpawner(ctx, resolved) };
+}

@@ -1,15 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createSpawner, listSpawnerKinds, registerSpawner, type GyreSpawnerConfig } from "../registry";
-import { spawnerSectionSchema } from "@/config/schema";
+import { buildSpawnerSectionSchema } from "@/config/spawner-section";
+import { SPAWNER_KINDS } from "../catalog";
+import { SpawnerHost } from "../host";
 import { SpawnError, type ProgressEvent, type Spawner } from "../types";
-import { failingSpawnerFactory, makeTestSpawnContext, neverStartsSpawnerFactory, slowSpawnerFactory } from "./index";
+import { HttpCallbackReceiver } from "../batch/callback";
+import { failingSpawnerKind, makeTestSpawnContext, neverStartsSpawnerKind, slowSpawnerKind } from "./index";
 
-const parsed = spawnerSectionSchema.parse({});
-const config: GyreSpawnerConfig = { ...parsed, local: { ...parsed.local, logDir: "/tmp/gyre-test-logs" } };
-registerSpawner(slowSpawnerFactory({ startDelayMs: 50, readyDelayMs: 150 }));
-registerSpawner(neverStartsSpawnerFactory());
-registerSpawner(failingSpawnerFactory({ reason: "boom", logTail: "line1\nline2" }));
+const catalog = {
+  ...SPAWNER_KINDS,
+  slow: slowSpawnerKind({ startDelayMs: 50, readyDelayMs: 150 }),
+  "never-starts": neverStartsSpawnerKind(),
+  failing: failingSpawnerKind({ reason: "boom", logTail: "line1\nline2" }),
+};
+const config = buildSpawnerSectionSchema(catalog).parse({});
+const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const host = new SpawnerHost({ catalog, config, services: { batchCallbacks: new HttpCallbackReceiver(), dataDir: "/tmp/gyre-test", log } });
+const createSpawner = (kind: string, ctx = makeTestSpawnContext()) => host.create(kind, ctx);
 
 async function collect(sp: Spawner): Promise<ProgressEvent[]> {
   const out: ProgressEvent[] = [];
@@ -17,16 +24,16 @@ async function collect(sp: Spawner): Promise<ProgressEvent[]> {
   return out;
 }
 
-test("registry knows local and registered kinds; unknown kinds throw", () => {
-  assert.deepEqual(listSpawnerKinds().slice(0, 1), ["local"]);
-  assert.ok(listSpawnerKinds().includes("slow"));
-  assert.throws(() => createSpawner("nope", makeTestSpawnContext(), config), /Unknown spawner kind "nope"/);
-  assert.equal(createSpawner("local", makeTestSpawnContext(), config).constructor.name, "LocalProcessSpawner");
+test("the catalog knows local and the added kinds; unknown kinds throw", async () => {
+  assert.deepEqual(Object.keys(catalog).slice(0, 1), ["local"]);
+  assert.ok(Object.keys(catalog).includes("slow"));
+  await assert.rejects(createSpawner("nope"), /Unknown spawner kind "nope"/);
+  assert.equal((await createSpawner("local")).constructor.name, "LocalProcessSpawner");
 });
 
 test("SlowSpawner answers api after a delay, checks the token on api/status, survives a new instance", async () => {
   const ctx = makeTestSpawnContext({ userName: "bob" });
-  const sp = createSpawner("slow", ctx, config);
+  const sp = await createSpawner("slow", ctx);
   const events = collect(sp);
   const { url } = await sp.start();
   assert.equal((await fetch(`${url}/user/bob/api`)).status, 503);
@@ -35,7 +42,7 @@ test("SlowSpawner answers api after a delay, checks the token on api/status, sur
   assert.equal((await fetch(`${url}/user/bob/api/status`)).status, 403);
   assert.equal((await fetch(`${url}/user/bob/api/status`, { headers: { authorization: `token ${ctx.token}` } })).status, 200);
   assert.deepEqual((await events).map((e) => e.progress), [10, 50]);
-  const again = createSpawner("slow", ctx, config);
+  const again = await createSpawner("slow", ctx);
   again.loadState(sp.getState());
   assert.equal(await again.poll(), null);
   await again.stop();
@@ -44,7 +51,7 @@ test("SlowSpawner answers api after a delay, checks the token on api/status, sur
 });
 
 test("NeverStartsSpawner hangs until stop(), then start() rejects", async () => {
-  const sp = createSpawner("never-starts", makeTestSpawnContext(), config);
+  const sp = await createSpawner("never-starts");
   const started = sp.start();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(await sp.poll(), null);
@@ -54,7 +61,7 @@ test("NeverStartsSpawner hangs until stop(), then start() rejects", async () => 
 });
 
 test("FailingSpawner fails with reason and log tail", async () => {
-  const sp = createSpawner("failing", makeTestSpawnContext(), config);
+  const sp = await createSpawner("failing");
   await assert.rejects(sp.start(), (e: unknown) => e instanceof SpawnError && e.message === "boom" && e.logTail === "line1\nline2");
   assert.deepEqual(await sp.poll(), { exitCode: 1, reason: "boom" });
   assert.equal(await sp.logTail(), "line1\nline2");

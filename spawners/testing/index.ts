@@ -1,13 +1,15 @@
-// Test doubles that implement the spawner contract, for hub tests (and the hub's dev mode):
-// register them with registerSpawner(slowSpawnerFactory(...)) and spawn with that kind.
+// Test doubles that implement the spawner contract, for hub tests: add them to a catalog
+// ({ ...SPAWNER_KINDS, slow: slowSpawnerKind() }) and spawn with that kind.
 //   SlowSpawner         a tiny real HTTP server that answers like Jupyter after a delay
 //   NeverStartsSpawner  start() hangs until stop() (like a job stuck in the queue)
 //   FailingSpawner      start() fails with a reason and a log tail
+// The scripted in-memory spawner for the spawn worker's state-machine tests is scripted.ts.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner, type SpawnerFactory } from "../types";
+import { z } from "zod";
+import type { SpawnerKind } from "../kind";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
 import { ProgressLog } from "../progress-log";
-
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -21,8 +23,6 @@ export interface SlowSpawnerOptions {
   startDelayMs?: number;
   /** after start() resolved, how long `<baseUrl>api` and `api/status` answer 503 (default 300 ms) */
   readyDelayMs?: number;
-  /** kind to register under (default "slow") */
-  kind?: string;
 }
 
 /** Running fake servers by port, so a new SlowSpawner instance (a "restarted hub") can find one. */
@@ -220,19 +220,31 @@ export class FailingSpawner implements Spawner {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Factory for SlowSpawner (kind "slow" unless options.kind). */
-export function slowSpawnerFactory(options: SlowSpawnerOptions = {}): SpawnerFactory {
-  return { kind: options.kind ?? "slow", create: (ctx) => new SlowSpawner(ctx, options) };
+/**
+ * A catalog entry for a test double: no options of its own (an empty `spawner.<kind>` section),
+ * nothing to load, `create` as given.
+ */
+export function testSpawnerKind(summary: string, create: (ctx: SpawnContext) => Spawner): SpawnerKind<Record<string, never>> {
+  return {
+    summary,
+    configSchema: z.object({}).strict(),
+    start: async () => ({ create }),
+  };
 }
 
-/** Factory for NeverStartsSpawner (kind "never-starts" unless given). */
-export function neverStartsSpawnerFactory(kind = "never-starts"): SpawnerFactory {
-  return { kind, create: (ctx) => new NeverStartsSpawner(ctx) };
+/** Catalog entry for SlowSpawner (the tests use the key "slow"). */
+export function slowSpawnerKind(options: SlowSpawnerOptions = {}): SpawnerKind<Record<string, never>> {
+  return testSpawnerKind("test double: a fake server after a delay", (ctx) => new SlowSpawner(ctx, options));
 }
 
-/** Factory for FailingSpawner (kind "failing" unless given). */
-export function failingSpawnerFactory(options: FailingSpawnerOptions = {}, kind = "failing"): SpawnerFactory {
-  return { kind, create: (ctx) => new FailingSpawner(ctx, options) };
+/** Catalog entry for NeverStartsSpawner (key "never-starts"). */
+export function neverStartsSpawnerKind(): SpawnerKind<Record<string, never>> {
+  return testSpawnerKind("test double: never starts", (ctx) => new NeverStartsSpawner(ctx));
+}
+
+/** Catalog entry for FailingSpawner (key "failing"). */
+export function failingSpawnerKind(options: FailingSpawnerOptions = {}): SpawnerKind<Record<string, never>> {
+  return testSpawnerKind("test double: fails to start", (ctx) => new FailingSpawner(ctx, options));
 }
 
 /** A SpawnContext with test defaults; override what matters. Logs nowhere. */

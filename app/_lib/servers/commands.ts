@@ -63,11 +63,11 @@ export async function requestStop(db: Db, userId: number, serverName: string): P
 
 /** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */
 async function checkSpawnOptions(db: Db, userId: number, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { config } = getRuntime();
+  const { config, catalog } = getRuntime();
   const user = await findUserWithGroups(db, { id: userId });
   if (!user) throw new HttpError(404, "No such user.");
   try {
-    return validateSpawnOptions(config.spawner.kind, config.spawner, user, raw);
+    return validateSpawnOptions({ catalog, kind: config.spawner.kind, config: config.spawner }, user, raw);
   } catch (err) {
     if (err instanceof SpawnOptionsError) throw new HttpError(400, err.message);
     throw err;

@@ -9,7 +9,13 @@ export interface RouteData {
   spawn_id: string;
 }
 
-export class ProxyClient {
+/** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */
+export interface RoutePusher {
+  addRoute(path: string, data: RouteData): Promise<void>;
+  deleteRoute(path: string): Promise<void>;
+}
+
+export class ProxyClient implements RoutePusher {
   constructor(
     private readonly apiUrls: string[],
     private readonly token: string,

@@ -3,9 +3,8 @@
 // start so the form opens on the same choices.
 import type { SpawnOptionsForm } from "@/spawners/types";
 import { describeSpawnOptions } from "@/spawners/spawn-options";
-import type { Db } from "../db/types";
 import { findUserWithGroups } from "@/app/_lib/users/queries";
-import type { ResolvedConfig } from "@/config/load";
+import type { HubRuntime } from "../runtime";
 
 export interface SpawnFormView {
   form: SpawnOptionsForm;
@@ -14,10 +13,11 @@ export interface SpawnFormView {
 }
 
 /** null when the spawner offers no choices (a plain Start button is enough) or the user is unknown. */
-export async function getSpawnForm(db: Db, config: ResolvedConfig, userName: string, serverName: string): Promise<SpawnFormView | null> {
+export async function getSpawnForm(rt: Pick<HubRuntime, "db" | "config" | "catalog">, userName: string, serverName: string): Promise<SpawnFormView | null> {
+  const { db, config, catalog } = rt;
   const user = await findUserWithGroups(db, { name: userName });
   if (!user) return null;
-  const form = describeSpawnOptions(config.spawner.kind, config.spawner, user);
+  const form = describeSpawnOptions({ catalog, kind: config.spawner.kind, config: config.spawner }, user);
   if (!form) return null;
   const row = await db.server.findUnique({ where: { userId_name: { userId: user.id, name: serverName } }, select: { options: true } });
   let last: Record<string, unknown> = {};

@@ -1,23 +1,36 @@
 // The spawn worker: hub background work that carries out start/stop requests recorded in the
 // database, polls running servers, and re-adopts servers after a hub restart. It holds no state
 // that the database does not also hold (live Spawner instances are a cache rebuilt from
-// Server.spawnerState), so a restarted hub loses nothing.
+// Server.spawnerState), so a restarted hub loses nothing. It knows no spawner kind: spawners come
+// from the SpawnerHost by the kind stored on each server.
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
-import { createSpawner } from "@/spawners/registry";
-import { reconcileKubernetesPods, closeNamespaceWatches } from "@/spawners/kubernetes";
+import type { SpawnerHost } from "@/spawners/host";
 import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "@/spawners/types";
+import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
+import { OsAccountError } from "@/app/_lib/users/os-account";
 import type { HubRuntime } from "../runtime";
-import type { ProxyClient } from "./proxy-client";
+import type { RoutePusher } from "./proxy-client";
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
 import { sweepBatchCallbacks } from "./batch-callback";
-import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
-import { OsAccountError } from "@/app/_lib/users/os-account";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
 
 type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["findUnique"]>>>;
+
+/** Does the server at `url` answer its API with its token? (readiness.ts; tests pass their own) */
+export type ReadinessProbe = (url: string, baseUrl: string, token: string) => Promise<boolean>;
+
+export interface SpawnWorkerOptions {
+  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus">;
+  /** the started spawner kinds of this hub */
+  spawners: SpawnerHost;
+  /** where routes of ready servers go (the proxies) */
+  routes: RoutePusher;
+  /** default: GET <url><baseUrl>api/status with the server's token */
+  probe?: ReadinessProbe;
+}
 
 class StopRequested extends Error {}
 
@@ -33,10 +46,17 @@ export class SpawnWorker {
   private again = false;
   private closed = false;
 
-  constructor(
-    private readonly rt: HubRuntime,
-    private readonly proxy: ProxyClient,
-  ) {}
+  private readonly rt: SpawnWorkerOptions["rt"];
+  private readonly spawners: SpawnerHost;
+  private readonly proxy: RoutePusher;
+  private readonly probe: ReadinessProbe;
+
+  constructor(opts: SpawnWorkerOptions) {
+    this.rt = opts.rt;
+    this.spawners = opts.spawners;
+    this.proxy = opts.routes;
+    this.probe = opts.probe ?? probeServer;
+  }
 
   async start(): Promise<void> {
     await this.adoptAll();
@@ -47,13 +67,14 @@ export class SpawnWorker {
     this.kick();
   }
 
-  /** Hub shutdown: stop background work, leave user servers running (they are adopted at next start). */
+  /**
+   * Hub shutdown: stop background work, leave user servers running (they are adopted at next
+   * start). The spawner kinds are closed by whoever started them (background.ts).
+   */
   close(): void {
     this.closed = true;
     this.rt.bus.off("wake", this.kick);
     for (const t of this.timers) clearInterval(t);
-    // The Kubernetes spawner's shared pod/event watches (none unless it ran).
-    closeNamespaceWatches();
   }
 
   private readonly kick = (): void => {
@@ -117,8 +138,7 @@ export class SpawnWorker {
 
   private async spawnerFor(s: ServerRow): Promise<{ spawner: Spawner; ctx: SpawnContext }> {
     const ctx = await this.context(s);
-    const spawner = createSpawner(s.spawnerKind, ctx, this.rt.config.spawner);
-    spawner.loadState(JSON.parse(s.spawnerState) as JsonObject);
+    const spawner = await this.spawners.create(s.spawnerKind, ctx, s.spawnerState);
     return { spawner, ctx };
   }
 
@@ -134,7 +154,7 @@ export class SpawnWorker {
     const spawnId = s.spawnId!;
     let spawner: Spawner | undefined;
     let ctx: SpawnContext | undefined;
-    const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: JSON.stringify(spawner!.getState()) } });
+    const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
     try {
       ({ spawner, ctx } = await this.spawnerFor(s));
       const pump = (async () => {
@@ -176,7 +196,7 @@ export class SpawnWorker {
       if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
       await db.server.update({
         where: { id: s.id },
-        data: { state: stopRequested ? "stopped" : "failed", url: null, message: stopRequested ? null : reason, logTail: logTail ?? null, stoppedAt: new Date(), spawnerState: spawner ? JSON.stringify(spawner.getState()) : "{}" },
+        data: { state: stopRequested ? "stopped" : "failed", url: null, message: stopRequested ? null : reason, logTail: logTail ?? null, stoppedAt: new Date(), spawnerState: spawner ? this.spawners.encodeState(s.spawnerKind, spawner) : "{}" },
       });
       await this.event(s.id, spawnId, 100, reason, stopRequested ? "stopped" : "failed");
     } finally {
@@ -188,7 +208,7 @@ export class SpawnWorker {
     let lastPoll = 0;
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      if (await probeServer(url, ctx.baseUrl, ctx.token)) return;
+      if (await this.probe(url, ctx.baseUrl, ctx.token)) return;
       if (Date.now() - lastPoll > 1000) {
         lastPoll = Date.now();
         const exit = await spawner.poll();
@@ -210,7 +230,7 @@ export class SpawnWorker {
       await raceAbort(spawner.stop(), abort.signal, Date.now() + config.hub.stopTimeoutSeconds * 1000, `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`);
       this.live.delete(s.id);
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
-      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: JSON.stringify(spawner.getState()) } });
+      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: this.spawners.encodeState(s.spawnerKind, spawner) } });
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -271,7 +291,7 @@ export class SpawnWorker {
           }
         } else {
           // Interrupted mid-spawn: adopt if it came up, otherwise clean up and start it again.
-          if (!exit && s.url && (await probeServer(s.url, ctx.baseUrl, ctx.token))) {
+          if (!exit && s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token))) {
             await this.proxy.addRoute(ctx.baseUrl, { target: s.url, user: ctx.user.name, server_name: s.name, spawn_id: s.spawnId! });
             await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
             this.live.set(s.id, spawner);
@@ -288,7 +308,7 @@ export class SpawnWorker {
       }
     }
 
-    const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true } });
+    const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true, spawnerKind: true } });
     const keepSpawnIds = alive.map((s) => s.spawnId!);
     // Batch callback secrets of spawns that died with a previous hub (release() never ran).
     const swept = await sweepBatchCallbacks(db, keepSpawnIds, new Date(Date.now() - STALE_CALLBACK_MS)).catch((err) => {
@@ -297,15 +317,10 @@ export class SpawnWorker {
     });
     if (swept) log.info({ swept }, "removed batch callback rows of spawns that are gone");
 
-    // --- Kubernetes (issue 6): delete user pods whose server is no longer alive -----------------
-    // Pods outlive the hub. One whose spawn id is not that of a server in a live state was left by
-    // a server that stopped or failed while the hub was down (or by a failed cleanup). Running
-    // servers were adopted above: loadState() + poll() read the spawner's shared watch.
-    if (this.rt.config.spawner.kind === "kubernetes") {
-      await reconcileKubernetesPods({ config: this.rt.config.spawner.kubernetes, keepSpawnIds, log }).catch((err) =>
-        log.error({ err }, "could not clean up leftover kubernetes pods"),
-      );
-    }
+    // What servers that are gone left behind (pods of servers stopped while the hub was down):
+    // each kind in use cleans up its own. Alive servers were adopted above.
+    const kinds = [this.rt.config.spawner.kind, ...alive.map((s) => s.spawnerKind)];
+    await this.spawners.reconcile(kinds, new Set(keepSpawnIds));
   }
 }
 

@@ -35,7 +35,7 @@ export default async function SpawnPage({ params, searchParams }: Props) {
   }
 
   // The spawner's form (profiles, bounded fields) for the server's owner, when it offers choices.
-  const formView = t.allowed ? await getSpawnForm(getRuntime().db, getRuntime().config, t.user, t.server) : null;
+  const formView = t.allowed ? await getSpawnForm(getRuntime(), t.user, t.server) : null;
   const startLabel = own ? `Start my ${label}` : `Start ${t.user}'s ${label}`;
 
   return (

@@ -1,0 +1,15 @@
+// The Kubernetes spawner's catalog entry (spawners/catalog.ts): its config, its spawn form
+// (profiles) and, loaded when the hub first uses the kind, its I/O half with the shared watches.
+import type { SpawnerKind } from "../kind";
+import { kubernetesSpawnerConfigSchema, type KubernetesSpawnerConfig } from "./config";
+import { kubernetesSpawnOptions } from "./options-form";
+
+export const kubernetesSpawnerKind: SpawnerKind<KubernetesSpawnerConfig> = {
+  summary: "pods",
+  configSchema: kubernetesSpawnerConfigSchema,
+  options: kubernetesSpawnOptions,
+  async start({ config, services }) {
+    const { startKubernetesSpawners } = await import("./index");
+    return startKubernetesSpawners(config, services);
+  },
+};

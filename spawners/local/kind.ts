@@ -1,0 +1,18 @@
+// The local process spawner's catalog entry (spawners/catalog.ts). Its I/O half, index.ts, is
+// loaded when the hub first starts a server of this kind.
+import { existsSync } from "node:fs";
+import type { SpawnerKind } from "../kind";
+import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
+
+export const localSpawnerKind: SpawnerKind<LocalSpawnerConfig> = {
+  summary: "processes on the hub host",
+  configSchema: localSpawnerConfigSchema,
+  checkConfig({ pythonEnvironment: prefix }) {
+    if (!prefix || existsSync(`${prefix}/bin/python`)) return null;
+    return `spawner.local.pythonEnvironment: ${prefix}/bin/python does not exist; point it at a conda environment or virtualenv prefix (the folder that holds bin/python and bin/jupyter).`;
+  },
+  async start({ config, services }) {
+    const { startLocalSpawners } = await import("./index");
+    return startLocalSpawners(config, services);
+  },
+};
