@@ -1,10 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { applyEnvOverrides, parseConfig, resolveConfig, ConfigError } from "./load";
 import { resolveServerCommand } from "@/spawners/local/config";
+import { applyEnvOverrides } from "./env-overrides";
+import { loadConfig, parseConfig, resolveConfig, ConfigError } from "./load";
+import { loadProxyConfig, parseProxyConfig } from "./proxy-config";
 
 test("environment overrides nest on double underscores and parse JSON-looking values", () => {
   const out = applyEnvOverrides({ hub: { port: 1 } }, {
@@ -74,4 +76,34 @@ test("an option that moved stops the process with a message saying where it live
     assert.throws(() => parseConfig(data, env, "gyre.yaml"), (e: Error) => e instanceof ConfigError && want.test(e.message), want.source);
   }
   assert.equal(parseConfig({ hub: { osUserTemplate: "hub-{username}" } }, {}, null).hub.osUserTemplate, "hub-{username}");
+});
+
+test("the proxy loads only its part: a bad proxy option is refused naming it, other sections are the hub's business", () => {
+  assert.throws(() => parseProxyConfig({ proxy: { port: "eighty" } }, {}, "/etc/gyre.yaml"), (e: Error) => e instanceof ConfigError && /proxy\.port: .*expected number/.test(e.message) && /\/etc\/gyre\.yaml/.test(e.message));
+  assert.throws(() => parseProxyConfig({ proxy: { prot: 1 } }, {}, null), /unknown option\(s\) proxy\.prot/);
+  assert.throws(() => parseProxyConfig({}, { GYRE_PROXY__DASHBOARD_PORTS: "[\"x\"]" }, null), /proxy\.dashboardPorts/);
+  assert.throws(() => parseProxyConfig({ hub: { logLevel: "loud" } }, {}, null), /hub\.logLevel/);
+  assert.throws(() => parseProxyConfig([1], {}, "x.yaml"), /mapping of sections/);
+  // The hub refuses these; the proxy does not read them.
+  const p = parseProxyConfig({ hub: { port: 9, prot: 1 }, spawner: { kind: "slurmm" }, auth: { github: { clientSecret: "x" } }, nonsense: true }, { GYRE_PROXY__PORT: "9000" }, null);
+  assert.equal(p.proxy.port, 9000);
+  assert.equal(p.hub.logLevel, "info");
+  assert.deepEqual(p.proxy, parseConfig({}, { GYRE_PROXY__PORT: "9000" }, null).proxy, "the same defaults as the hub's view");
+});
+
+test("hub and proxy loading one config file agree on the generated secret and route API token", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-cfg-"));
+  try {
+    writeFileSync(join(dir, "gyre.yaml"), "hub:\n  dataDir: ./state\nproxy:\n  port: 7999\n");
+    const env = { GYRE_CONFIG: "gyre.yaml" };
+    const proxy = loadProxyConfig(env, dir);
+    const hub = loadConfig(env, dir);
+    assert.equal(proxy.hub.secretKey, hub.hub.secretKey);
+    assert.equal(proxy.proxy.authToken, hub.proxy.authToken);
+    assert.equal(proxy.proxy.port, 7999);
+    assert.equal(statSync(join(dir, "state", "secret.key")).mode & 0o777, 0o600);
+    assert.throws(() => loadProxyConfig({ GYRE_CONFIG: "missing.yaml" }, dir), /GYRE_CONFIG points to .*missing\.yaml, which does not exist/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,19 +3,17 @@
 //                     [--config FILE] [--log-level LEVEL] [--full-sync-seconds S] [--auth-sync-seconds S]
 //                     [--activity-flush-seconds S] [--dashboard-ports 8787,9000-9010]
 // Settings come from gyre.config.yaml (or --config / $GYRE_CONFIG) and GYRE_PROXY__* variables;
-// flags win. hub.secretKey and proxy.authToken are resolved like the hub does (files in the data
-// directory when unset), so hub and proxy started from one config agree on both.
+// flags win. Only the proxy's part of the config is loaded (config/proxy-config.ts): its section
+// and the hub keys it uses; hub.secretKey and proxy.authToken are resolved like the hub does
+// (files in the data directory when unset), so hub and proxy started from one config agree.
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import pino from "pino";
 import { ConfigError } from "@/config/errors";
-import type { ResolvedConfig } from "@/config/load";
+import type { ProxySettings } from "@/config/proxy-config";
 import { GyreProxy } from "./server";
 
-/** The part of the resolved config the proxy uses. */
-type ProxySettings = { proxy: ResolvedConfig["proxy"]; hub: Pick<ResolvedConfig["hub"], "secretKey" | "logLevel"> };
-
-/** Hidden flag: load and resolve the config, print ProxySettings as JSON, exit (see loadSettings). */
+/** Hidden flag: load the proxy's config, print ProxySettings as JSON, exit (see loadSettings). */
 const PRINT_SETTINGS = "print-proxy-settings";
 /** Precedes the settings JSON on the child's stdout. */
 const SETTINGS_MARK = "gyre-proxy-settings:";
@@ -38,19 +36,19 @@ const FLAGS = {
   [PRINT_SETTINGS]: { type: "boolean" },
 } as const;
 
-/** Loads the config in this process (the whole app schema: zod, yaml). */
+/** Loads the proxy's part of the config in this process (zod, yaml). */
 async function loadSettingsHere(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
-  const { loadConfig } = await import("@/config/load");
-  const cfg = loadConfig(env);
-  return { proxy: cfg.proxy, hub: { secretKey: cfg.hub.secretKey, logLevel: cfg.hub.logLevel } };
+  const { loadProxyConfig } = await import("@/config/proxy-config");
+  return loadProxyConfig(env);
 }
 
 /**
  * The bundled proxy resolves its config in a short-lived child process (same file, hidden flag;
- * settings come back over a pipe, never argv or env): building the whole app's zod schema and
- * the yaml parser cost ~15 MB of RSS that the long-running proxy would keep for nothing (measured
- * 68.5 → ~54 MB fresh), for ~0.1 s more start-up. Under tsx (development, in-process tests) the
- * config is loaded in-process: a second tsx start would cost more than it saves.
+ * settings come back over a pipe, never argv or env). Even the proxy's own part of the schema
+ * (zod) and the yaml parser leave ~2 MB of old space live and grow the young generation, so the
+ * long-running proxy measured 57.8 MB fresh with the config loaded in-process against 54.4 MB
+ * this way (bench/README.md), for ~0.1 s more start-up. Under tsx (development, in-process
+ * tests) the config is loaded in-process: a second tsx start would cost more than it saves.
  */
 async function loadSettings(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
   const script = process.argv[1];

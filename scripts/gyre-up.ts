@@ -37,8 +37,8 @@ function newestSource(dir: string): number {
 
 /** `node dist/proxy/main.mjs` (npm run build) when it is newer than the proxy's sources, else tsx: no loader in the proxy process. */
 function proxyCommand(): [string, string[]] {
-  // The bundle holds proxy/ plus the config loader, whose schema imports the spawners' configs.
-  const sources = ["proxy", "config", "spawners"].map((d) => newestSource(resolve(ROOT, d)));
+  // The bundle holds proxy/ plus the proxy's part of the config loader (config/proxy-config.ts).
+  const sources = ["proxy", "config"].map((d) => newestSource(resolve(ROOT, d)));
   const fresh = existsSync(PROXY_BUNDLE) && statSync(PROXY_BUNDLE).mtimeMs > Math.max(...sources);
   return fresh ? [process.execPath, [...PROXY_NODE_FLAGS, PROXY_BUNDLE]] : nodeTsx(resolve(ROOT, "proxy/main.ts"));
 }

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildChartRender } from "./build";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import { hubSectionSchema } from "@/config/schema";
+import { hubSectionSchema } from "@/config/hub-section";
 import { proxyConfigSchema } from "@/config/proxy-section";
 import { kubernetesSpawnerConfigSchema, resolveProfile } from "@/spawners/kubernetes/config";
 

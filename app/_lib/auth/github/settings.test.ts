@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { githubAuthSchema } from "@/config/schema";
+import { githubAuthSchema } from "@/config/auth-section";
 import { resolveGitHubSettings } from "./settings";
 
 const gh = (o: object) => githubAuthSchema.parse({ enabled: true, ...o });
