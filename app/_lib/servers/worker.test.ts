@@ -1,0 +1,274 @@
+// The spawn worker's state machine, table by table, against a real SQLite database and an
+// in-memory scripted spawner kind (spawners/testing/scripted.ts): how starts end, stops at every
+// point of a start, and what a restarted hub does with a server in every state.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { SPAWNER_KINDS } from "@/spawners/catalog";
+import { encodeSpawnerState } from "@/spawners/state";
+import { ScriptedServers, type StartScript } from "@/spawners/testing/scripted";
+import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
+import { startBackgroundServices, type BackgroundServices } from "./background";
+import { requestStart, requestStop } from "./commands";
+
+const scripted = new ScriptedServers();
+const catalog = { ...SPAWNER_KINDS, scripted: scripted.kind() };
+let hub: TestHub;
+let services: BackgroundServices | null = null;
+let userCount = 0;
+
+before(async () => {
+  hub = await startTestHub({
+    catalog,
+    config: { hub: { startTimeoutSeconds: 1, httpProbeIntervalMs: 10, pollIntervalSeconds: 3600, stopTimeoutSeconds: 1 }, spawner: { kind: "scripted" } },
+  });
+});
+after(async () => {
+  await services?.close();
+  await hub.close();
+});
+
+/** (Re)starts the hub's background services: a hub process starting. */
+async function startWorker(): Promise<BackgroundServices> {
+  await services?.close();
+  services = await startBackgroundServices(hub.rt, { probe: scripted.probe });
+  return services;
+}
+
+async function stopWorker(): Promise<void> {
+  await services?.close();
+  services = null;
+}
+
+async function newUser(): Promise<{ id: number; name: string }> {
+  return hub.addUser(`u${++userCount}`);
+}
+
+async function serverOf(userId: number) {
+  return hub.db.server.findUniqueOrThrow({ where: { userId_name: { userId, name: "" } } });
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until the user's server is in one of `states`, then returns the row. */
+async function settle(userId: number, states: string[]) {
+  return waitFor(`a server in ${states.join("/")}`, async () => {
+    const s = await serverOf(userId);
+    return states.includes(s.state) ? s : null;
+  });
+}
+
+async function lastEvent(serverId: number) {
+  return hub.db.spawnEvent.findFirstOrThrow({ where: { serverId }, orderBy: { id: "desc" } });
+}
+
+describe("how a start ends (table-driven)", () => {
+  before(startWorker);
+
+  const cases: Array<{ name: string; script: StartScript; ownTimeout?: number | null; release?: number; want: { state: string; message: RegExp | null; event: string; route: boolean; logTail?: RegExp } }> = [
+    { name: "the server starts and answers", script: { kind: "ok" }, want: { state: "running", message: null, event: "ready", route: true } },
+    { name: "start() fails with a reason and a log", script: { kind: "fails", reason: "No module named 'nbclassic'", logTail: "Traceback…" }, want: { state: "failed", message: /^No module named 'nbclassic'$/, event: "failed", route: false, logTail: /^Traceback…$/ } },
+    { name: "start() throws something else", script: { kind: "throws", message: "socket hang up" }, want: { state: "failed", message: /^Spawn failed: socket hang up$/, event: "failed", route: false, logTail: /^log of / } },
+    { name: "the server exits before it is ready", script: { kind: "exits", reason: "exit status 3" }, want: { state: "failed", message: /^The server exited before it was ready: exit status 3$/, event: "failed", route: false, logTail: /^log of / } },
+    { name: "the server never answers its API", script: { kind: "never-ready" }, want: { state: "failed", message: /^The server did not answer within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false } },
+    { name: "start() outlasts hub.startTimeoutSeconds", script: { kind: "hangs" }, want: { state: "failed", message: /^The server did not start within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false } },
+    { name: "a kind with its own timeout", script: { kind: "hangs" }, ownTimeout: 0.2, want: { state: "failed", message: /^The server did not start within 0\.2 s\.$/, event: "failed", route: false } },
+    { name: "a kind that owns its limits outlives the hub's timeout (a queued job)", script: { kind: "hangs" }, ownTimeout: null, release: 1300, want: { state: "running", message: null, event: "ready", route: true } },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      scripted.ownTimeout = c.ownTimeout;
+      scripted.starts.push(c.script);
+      const user = await newUser();
+      assert.equal(await requestStart(hub.db, user.id, "", {}), "requested");
+      const { spawnId } = await serverOf(user.id);
+      if (c.release) {
+        await new Promise((r) => setTimeout(r, c.release));
+        scripted.release(spawnId!);
+      }
+      const s = await settle(user.id, ["running", "failed", "stopped"]);
+      scripted.ownTimeout = undefined;
+      assert.equal(s.state, c.want.state);
+      if (c.want.message) assert.match(s.message ?? "", c.want.message);
+      else assert.equal(s.message, null);
+      if (c.want.logTail) assert.match(s.logTail ?? "", c.want.logTail);
+      assert.equal((await lastEvent(s.id)).kind, c.want.event);
+      assert.equal(hub.routes.routes.has(`/user/${user.name}/`), c.want.route);
+      const server = scripted.servers.get(spawnId!)!;
+      if (c.want.state === "running") {
+        assert.equal(hub.routes.routes.get(`/user/${user.name}/`)?.target, server.url);
+        assert.equal(s.url, server.url);
+        assert.equal(server.stopCalls, 0);
+      } else {
+        // Nothing half-started is left: the spawner was told to stop, the stored URL is gone.
+        assert.ok(server.stopCalls >= 1, "stop() after a failed start");
+        assert.equal(s.url, null);
+      }
+    });
+  }
+
+  test("the stored state is the spawner's, tagged with its format version", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const s = await settle(user.id, ["running"]);
+    assert.deepEqual(JSON.parse(s.spawnerState), { stateVersion: 1, state: { spawnId: s.spawnId } });
+  });
+});
+
+describe("stopping (table-driven)", () => {
+  before(startWorker);
+
+  test("stop during start: start() is interrupted, nothing is left, no failure is reported", async () => {
+    scripted.starts.push({ kind: "hangs" });
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const { spawnId } = await serverOf(user.id);
+    await waitFor("the start to hang", async () => scripted.isHanging(spawnId!));
+    assert.equal(await requestStop(hub.db, user.id, ""), "requested");
+    const s = await settle(user.id, ["stopped", "failed"]);
+    assert.equal(s.state, "stopped");
+    assert.equal(s.message, null);
+    const ev = await lastEvent(s.id);
+    assert.deepEqual([ev.kind, ev.message], ["stopped", "Stopped before it was ready."]);
+    assert.ok(scripted.servers.get(spawnId!)!.stopCalls >= 1);
+    assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false);
+  });
+
+  test("stop while running: route gone, server stopped, a stop reason (the culler's) kept", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const running = await settle(user.id, ["running"]);
+    assert.ok(hub.routes.routes.has(`/user/${user.name}/`));
+    await hub.db.server.update({ where: { id: running.id }, data: { state: "stopping", message: "Idle for 3600 s" } });
+    hub.rt.bus.emit("wake");
+    const s = await settle(user.id, ["stopped", "failed"]);
+    assert.equal(s.state, "stopped");
+    assert.equal(s.message, "Idle for 3600 s");
+    assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false);
+    assert.equal(scripted.servers.get(running.spawnId!)!.state, "stopped");
+    assert.equal((await lastEvent(s.id)).message, "Idle for 3600 s");
+  });
+
+  test("a stop that fails marks the server failed with the reason", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    await settle(user.id, ["running"]);
+    scripted.stopFailure = "scancel: Invalid job id";
+    try {
+      await requestStop(hub.db, user.id, "");
+      const s = await settle(user.id, ["stopped", "failed"]);
+      assert.equal(s.state, "failed");
+      assert.equal(s.message, "Stopping failed: scancel: Invalid job id");
+    } finally {
+      scripted.stopFailure = null;
+    }
+  });
+
+  test("a server that dies on its own is marked stopped with the reason at the next poll", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const running = await settle(user.id, ["running"]);
+    scripted.crash(running.spawnId!, "The server was killed by SIGKILL.");
+    await services!.worker.pollRunning();
+    const s = await serverOf(user.id);
+    assert.equal(s.state, "stopped");
+    assert.equal(s.message, "The server stopped: The server was killed by SIGKILL.");
+    assert.equal(s.logTail, `log of ${running.spawnId}`);
+    assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false);
+  });
+
+  test("after a stop, a new start gets a new spawn id and runs", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const first = await settle(user.id, ["running"]);
+    await requestStop(hub.db, user.id, "");
+    await settle(user.id, ["stopped"]);
+    assert.equal(await requestStart(hub.db, user.id, "", {}), "requested");
+    const second = await settle(user.id, ["running"]);
+    assert.notEqual(second.spawnId, first.spawnId);
+  });
+});
+
+describe("a hub restart, with a server in every state (table-driven)", () => {
+  type Setup = { state: string; server?: "running" | "ready-after-restart" | "dead" | "none"; stored?: string };
+  const cases: Array<{ name: string; setup: Setup; want: { state: string; message?: RegExp; event?: string; starts: number; route: boolean } }> = [
+    { name: "pending: the new hub starts it", setup: { state: "pending", server: "none" }, want: { state: "running", starts: 1, route: true } },
+    { name: "starting, and it came up meanwhile: adopted", setup: { state: "starting", server: "ready-after-restart" }, want: { state: "running", event: "ready", starts: 0, route: true } },
+    { name: "starting, not up: cleaned up and started again", setup: { state: "starting", server: "dead" }, want: { state: "running", starts: 1, route: true } },
+    { name: "running and alive: adopted, route pushed again", setup: { state: "running", server: "running" }, want: { state: "running", starts: 0, route: true } },
+    { name: "running but gone while the hub was down: stopped with the reason", setup: { state: "running", server: "dead" }, want: { state: "stopped", message: /^The server stopped while the hub was down: /, event: "stopped", starts: 0, route: false } },
+    { name: "stopping: the new hub stops it", setup: { state: "stopping", server: "running" }, want: { state: "stopped", event: "stopped", starts: 0, route: false } },
+    { name: "stopped: left alone", setup: { state: "stopped", server: "none" }, want: { state: "stopped", starts: 0, route: false } },
+    { name: "failed: left alone", setup: { state: "failed", server: "none" }, want: { state: "failed", starts: 0, route: false } },
+    {
+      name: "running, state written by a newer hub: failed with the reason, not guessed at",
+      setup: { state: "running", server: "running", stored: '{"stateVersion":99,"state":{}}' },
+      want: { state: "failed", message: /could not re-adopt this server after a restart: .*format version 99, newer than this hub reads/, starts: 0, route: false },
+    },
+  ];
+
+  const rows = new Map<string, { userId: number; userName: string; spawnId: string }>();
+
+  before(async () => {
+    await stopWorker();
+    // The rows a hub that died would have left, and the servers still (or no longer) out there.
+    for (const c of cases) {
+      const user = await newUser();
+      const spawnId = randomBytes(8).toString("hex");
+      const url = `http://scripted.invalid/${spawnId}`;
+      if (c.setup.server !== "none") {
+        const alive = c.setup.server === "running" || c.setup.server === "ready-after-restart";
+        scripted.servers.set(spawnId, { spawnId, user: user.name, url, state: alive ? "running" : "exited", ready: alive, exit: alive ? null : { exitCode: 137, reason: "killed" }, stopCalls: 0 });
+      }
+      await hub.db.server.create({
+        data: {
+          userId: user.id,
+          name: "",
+          state: c.setup.state,
+          spawnId,
+          spawnerKind: "scripted",
+          spawnerState: c.setup.stored ?? (c.setup.server === "none" ? "{}" : encodeSpawnerState(undefined, { spawnId })),
+          url: c.setup.state === "running" || c.setup.server === "ready-after-restart" ? url : null,
+          options: "{}",
+        },
+      });
+      rows.set(c.name, { userId: user.id, userName: user.name, spawnId });
+    }
+    hub.routes.routes.clear();
+    await startWorker();
+  });
+
+  for (const c of cases) {
+    test(c.name, async () => {
+      const { userId, userName, spawnId } = rows.get(c.name)!;
+      const s = c.want.state === "running" ? await settle(userId, ["running"]) : await settle(userId, [c.want.state]);
+      if (c.want.message) assert.match(s.message ?? "", c.want.message);
+      if (c.want.event) assert.equal((await lastEvent(s.id)).kind, c.want.event);
+      assert.equal(scripted.startCounts.get(spawnId) ?? 0, c.want.starts, "starts by the new hub");
+      assert.equal(hub.routes.routes.has(`/user/${userName}/`), c.want.route);
+    });
+  }
+
+  test("each kind in use cleans up at hub start, given the spawn ids still alive", () => {
+    const given = new Set(scripted.reconciled.at(-1));
+    for (const [name, row] of rows) {
+      // Adoption runs first: what was found gone (or unreadable) is no longer alive.
+      const gone = /gone while the hub was down|stopped: left alone|failed: left alone|newer hub/.test(name);
+      assert.equal(given.has(row.spawnId), !gone, name);
+    }
+  });
+
+  test("hub shutdown closes the kinds it started", async () => {
+    const before = scripted.closed;
+    await stopWorker();
+    assert.equal(scripted.closed, before + 1);
+  });
+});

@@ -1,0 +1,72 @@
+// A hub without HTTP for tests of its domain code and background services: a fresh SQLite
+// database in a temp directory (real Prisma, migrations applied), the config validated against the
+// test's spawner catalog, and the process-wide runtime set. Routes go to a RouteRecorder instead
+// of proxies. Start the background services with startBackgroundServices(hub.rt) as app/server.ts
+// does.
+import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { parseConfig, resolveConfig } from "@/config/load";
+import type { SpawnerCatalog } from "@/spawners/kind";
+import { deriveKey } from "@/proxy/auth/session-cookie";
+import { applyMigrations } from "@/app/_lib/db/migrate";
+import { openDatabase } from "@/app/_lib/db/open";
+import type { Db } from "@/app/_lib/db/types";
+import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
+import type { RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
+
+/** Records route pushes; `routes` is what a proxy would hold now. */
+export class RouteRecorder implements RoutePusher {
+  readonly routes = new Map<string, RouteData>();
+  /** "add /user/alice/" / "delete /user/alice/", in order */
+  readonly changes: string[] = [];
+
+  async addRoute(path: string, data: RouteData): Promise<void> {
+    this.routes.set(path, data);
+    this.changes.push(`add ${path}`);
+  }
+
+  async deleteRoute(path: string): Promise<void> {
+    this.routes.delete(path);
+    this.changes.push(`delete ${path}`);
+  }
+}
+
+export interface TestHub {
+  rt: HubRuntime;
+  db: Db;
+  routes: RouteRecorder;
+  dir: string;
+  /** a user row (name, admin) */
+  addUser(name: string, admin?: boolean): Promise<{ id: number; name: string }>;
+  /** disconnects and removes the temp directory */
+  close(): Promise<void>;
+}
+
+/**
+ * `config`: a config file's content (sections as objects), validated against `catalog` like the
+ * hub's own; hub.dataDir is always the temp directory.
+ */
+export async function startTestHub(opts: { catalog: SpawnerCatalog; config?: Record<string, Record<string, unknown>> }): Promise<TestHub> {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-hub-test-"));
+  const file = { ...opts.config, hub: { ...opts.config?.hub, dataDir: dir } };
+  const config = resolveConfig(parseConfig(file, {}, null, opts.catalog), null, dir);
+  const { db } = await openDatabase(`file:${join(dir, "gyre.db")}`);
+  await applyMigrations(db, "sqlite", process.cwd());
+  const routes = new RouteRecorder();
+  const rt: HubRuntime = { config, catalog: opts.catalog, db, log: pino({ level: "silent" }), bus: new EventEmitter(), proxy: routes, keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  setRuntime(rt);
+  return {
+    rt,
+    db,
+    routes,
+    dir,
+    addUser: (name, admin = false) => db.user.create({ data: { name, admin } }),
+    async close() {
+      await db.$disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// An in-memory spawner kind whose servers a test scripts step by step, for the spawn worker's
+// state-machine tests (app/_lib/servers/worker.test.ts). Nothing listens: the worker's readiness
+// probe is ScriptedServers.probe, which answers from the same memory. A "server" outlives the
+// spawner object that started it (as a process or a job outlives a hub), so a second worker over
+// the same database adopts it through getState()/loadState(), like after a hub restart.
+import { z } from "zod";
+import type { SpawnerKind } from "../kind";
+import { ProgressLog } from "../progress-log";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
+
+/** How the next start() behaves. */
+export type StartScript =
+  /** resolves at once; the server answers the readiness probe */
+  | { kind: "ok" }
+  /** resolves; the server never answers the probe (the hub's readiness timeout applies) */
+  | { kind: "never-ready" }
+  /** resolves; the server has exited by the first poll() */
+  | { kind: "exits"; reason: string }
+  /** rejects with SpawnError(reason, logTail) */
+  | { kind: "fails"; reason: string; logTail?: string }
+  /** rejects with a plain Error (a bug, an unreachable API) */
+  | { kind: "throws"; message: string }
+  /** waits until release(spawnId) or stop(); `then` says what release() does */
+  | { kind: "hangs"; then?: "ok" | "fails" };
+
+/** One server as the kind "runs" it. */
+export interface ScriptedServer {
+  spawnId: string;
+  user: string;
+  url: string;
+  state: "starting" | "running" | "exited" | "stopped";
+  ready: boolean;
+  exit: SpawnExit | null;
+  stopCalls: number;
+}
+
+/** The servers of one scripted kind, and its catalog entry. */
+export class ScriptedServers {
+  readonly servers = new Map<string, ScriptedServer>();
+  /** what the next start() does (each start takes the front; the default is "ok") */
+  readonly starts: StartScript[] = [];
+  /** spawner.stop() rejects with this while set */
+  stopFailure: string | null = null;
+  /** startTimeoutSeconds() of new spawners; undefined: the hub's */
+  ownTimeout: number | null | undefined = undefined;
+  /** how many times start() ran, by spawn id */
+  readonly startCounts = new Map<string, number>();
+  /** spawn ids reconcile() was given, per hub start */
+  readonly reconciled: string[][] = [];
+  closed = 0;
+  private readonly releases = new Map<string, () => void>();
+
+  /** The catalog entry ({ ...SPAWNER_KINDS, scripted: servers.kind() }). */
+  kind(): SpawnerKind<Record<string, never>> {
+    return {
+      summary: "test double: servers scripted in memory",
+      configSchema: z.object({}).strict(),
+      start: async () => ({
+        create: (ctx) => new ScriptedSpawner(ctx, this),
+        reconcile: async ({ aliveSpawnIds }) => {
+          this.reconciled.push([...aliveSpawnIds].sort());
+        },
+        close: () => {
+          this.closed++;
+        },
+      }),
+    };
+  }
+
+  /** The worker's readiness probe: does the server behind `url` answer with its token? */
+  readonly probe = async (url: string): Promise<boolean> => {
+    const s = [...this.servers.values()].find((x) => x.url === url);
+    return !!s && s.state === "running" && s.ready;
+  };
+
+  /** Lets a "hangs" start go on. */
+  release(spawnId: string): void {
+    this.releases.get(spawnId)?.();
+  }
+
+  /** Whether a start of `spawnId` is waiting in "hangs". */
+  isHanging(spawnId: string): boolean {
+    return this.releases.has(spawnId);
+  }
+
+  /** The server dies on its own (poll() reports `reason`). */
+  crash(spawnId: string, reason = "The server exited with status 1."): void {
+    const s = this.servers.get(spawnId);
+    if (s) Object.assign(s, { state: "exited", ready: false, exit: { exitCode: 1, reason } });
+  }
+
+  /** For ScriptedSpawner: resolves when the test releases the start or the spawner is stopped. */
+  async waitForRelease(spawnId: string, stopped: Promise<void>): Promise<"released" | "stopped"> {
+    try {
+      return await new Promise<"released" | "stopped">((resolve) => {
+        this.releases.set(spawnId, () => resolve("released"));
+        void stopped.then(() => resolve("stopped"));
+      });
+    } finally {
+      this.releases.delete(spawnId);
+    }
+  }
+}
+
+class ScriptedSpawner implements Spawner {
+  private spawnId: string | null = null;
+  private readonly feed = new ProgressLog();
+  private markStopped: () => void = () => {};
+  private readonly stopped = new Promise<void>((r) => (this.markStopped = r));
+  /** present only when the test set ScriptedServers.ownTimeout (absent: the hub's timeout) */
+  readonly startTimeoutSeconds?: () => number | null;
+
+  constructor(
+    private readonly ctx: SpawnContext,
+    private readonly all: ScriptedServers,
+  ) {
+    const own = all.ownTimeout;
+    if (own !== undefined) this.startTimeoutSeconds = () => own;
+  }
+
+  async start(): Promise<SpawnStarted> {
+    const script = this.all.starts.shift() ?? { kind: "ok" };
+    const { spawnId } = this.ctx;
+    this.spawnId = spawnId;
+    this.all.startCounts.set(spawnId, (this.all.startCounts.get(spawnId) ?? 0) + 1);
+    const server: ScriptedServer = { spawnId, user: this.ctx.user.name, url: `http://scripted.invalid/${spawnId}`, state: "starting", ready: false, exit: null, stopCalls: 0 };
+    this.all.servers.set(spawnId, server);
+    try {
+      this.feed.push(20, "Starting the scripted server");
+      let outcome: "ok" | "fails" = "ok";
+      if (script.kind === "hangs") {
+        const how = await this.all.waitForRelease(spawnId, this.stopped);
+        if (how === "stopped") throw new SpawnError("The server was stopped before it finished starting.");
+        outcome = script.then ?? "ok";
+      }
+      if (script.kind === "fails" || outcome === "fails") throw new SpawnError(script.kind === "fails" ? script.reason : "released to fail", script.kind === "fails" ? script.logTail : undefined);
+      if (script.kind === "throws") throw new Error(script.message);
+      server.state = "running";
+      server.ready = script.kind !== "never-ready";
+      if (script.kind === "exits") Object.assign(server, { state: "exited", ready: false, exit: { exitCode: 1, reason: script.reason } });
+      this.feed.push(60, "The scripted server is up");
+      return { url: server.url };
+    } catch (err) {
+      if (server.state === "starting") server.state = "exited";
+      throw err;
+    } finally {
+      this.feed.close();
+    }
+  }
+
+  async poll(): Promise<SpawnExit | null> {
+    const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
+    if (!s) return { exitCode: null, reason: "The server has not been started." };
+    if (s.state === "starting" || s.state === "running") return null;
+    return s.exit ?? { exitCode: 0, reason: "The server was stopped." };
+  }
+
+  async stop(): Promise<void> {
+    this.markStopped();
+    const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
+    if (s) s.stopCalls++;
+    if (this.all.stopFailure) throw new Error(this.all.stopFailure);
+    if (s && s.state !== "exited") Object.assign(s, { state: "stopped", ready: false, exit: { exitCode: 0, reason: "The server was stopped." } });
+  }
+
+  getState(): JsonObject {
+    return this.spawnId ? { spawnId: this.spawnId } : {};
+  }
+
+  loadState(state: JsonObject): void {
+    this.spawnId = typeof state.spawnId === "string" ? state.spawnId : null;
+  }
+
+  progress(): AsyncIterable<ProgressEvent> {
+    return this.feed.iterate();
+  }
+
+  async logTail(): Promise<string> {
+    return this.spawnId ? `log of ${this.spawnId}` : "";
+  }
+
+}
