@@ -1,21 +1,20 @@
-// CHP route API semantics, on an in-process proxy (ports 7300-7302).
+// CHP route API semantics, on an in-process proxy (ports 7300-7301) with an in-memory hub.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import pino from "pino";
 import { GyreProxy } from "../server";
-import { FakeHub } from "../testing/fake-hub";
+import { InMemoryHub } from "../testing/in-memory-hub";
 
 const TOKEN = "api-test-token-0123456789";
-const hub = new FakeHub(TOKEN, "x".repeat(40));
+const hub = new InMemoryHub("x".repeat(40));
 let proxy: GyreProxy;
 const api = "http://127.0.0.1:7301/api/routes";
 const auth = { authorization: "token " + TOKEN };
 
 before(async () => {
-  await hub.start(7302);
   hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
   proxy = new GyreProxy({
-    bindHost: "127.0.0.1", port: 7300, apiHost: "127.0.0.1", apiPort: 7301, hubUrl: hub.url, authToken: TOKEN, secretKey: "x".repeat(40),
+    bindHost: "127.0.0.1", port: 7300, apiHost: "127.0.0.1", apiPort: 7301, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: "x".repeat(40),
     fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
   });
@@ -23,7 +22,6 @@ before(async () => {
 });
 after(async () => {
   await proxy.close();
-  await hub.stop();
 });
 
 test("the table from the hub is loaded at start, keys normalised like CHP", async () => {

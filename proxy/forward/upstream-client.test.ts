@@ -6,11 +6,11 @@ import net from "node:net";
 import http from "node:http";
 import pino from "pino";
 import { GyreProxy } from "../server";
-import { FakeHub } from "../testing/fake-hub";
+import { InMemoryHub } from "../testing/in-memory-hub";
 
 const SECRET = "u".repeat(40);
 const TOKEN = "lean-test-token-0123456789";
-const hub = new FakeHub(TOKEN, SECRET);
+const hub = new InMemoryHub(SECRET);
 let proxy: GyreProxy;
 let backend: net.Server;
 const PORT = 7370;
@@ -93,10 +93,9 @@ function serve(socket: net.Socket): void {
 before(async () => {
   backend = net.createServer(serve);
   await new Promise<void>((r) => backend.listen(BACKEND_PORT, "127.0.0.1", r));
-  await hub.start(7372);
   hub.state.routes = { "/user/alice/": { target: `http://127.0.0.1:${BACKEND_PORT}`, user: "alice", server_name: "", spawn_id: "spawn-a" } };
   proxy = new GyreProxy({
-    bindHost: "127.0.0.1", port: PORT, apiHost: "127.0.0.1", apiPort: 7371, hubUrl: hub.url, authToken: TOKEN, secretKey: SECRET,
+    bindHost: "127.0.0.1", port: PORT, apiHost: "127.0.0.1", apiPort: 7371, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: SECRET,
     fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 1, connectTimeoutSeconds: 1, dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
   });
@@ -104,7 +103,6 @@ before(async () => {
 });
 after(async () => {
   await proxy.close();
-  await hub.stop();
   await new Promise<void>((r) => backend.close(() => r()));
 });
 

@@ -1,18 +1,18 @@
 // WebSockets through the whole proxy, on both paths: our relay (http:// upstreams, the default)
 // and http-proxy-3's ws() (HTTPS upstreams, leanUpstream: false). Ports 7384-7389: proxies 7384
-// (relay) and 7385 (library), their APIs 7386/7387, the fake hub 7388, the backend 7389.
+// (relay) and 7385 (library), their APIs 7386/7387, the backend 7389; the hub is in memory.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import pino from "pino";
 import WebSocket, { WebSocketServer } from "ws";
 import { GyreProxy } from "../server";
-import { FakeHub } from "../testing/fake-hub";
+import { InMemoryHub } from "../testing/in-memory-hub";
 import { deriveServerToken } from "../auth/session-cookie";
 
 const SECRET = "w".repeat(40);
 const TOKEN = "ws-fwd-test-token-0123456789";
-const hub = new FakeHub(TOKEN, SECRET);
+const hub = new InMemoryHub(SECRET);
 const BACKEND = 7389;
 const PATHS = { relay: 7384, library: 7385 } as const;
 type PathName = keyof typeof PATHS;
@@ -39,7 +39,6 @@ before(async () => {
     });
   });
   await new Promise<void>((r) => backend.listen(BACKEND, "127.0.0.1", r));
-  await hub.start(7388);
   hub.state.routes = {
     "/user/alice/": { target: `http://127.0.0.1:${BACKEND}`, user: "alice", server_name: "", spawn_id: "spawn-ws" },
     "/user/gone/": { target: "http://127.0.0.1:7383", user: "gone", server_name: "", spawn_id: "spawn-gone" },
@@ -47,7 +46,7 @@ before(async () => {
   hub.state.tokens = { "tok-alice": { user: "alice", admin: false } };
   for (const [name, port] of Object.entries(PATHS) as Array<[PathName, number]>) {
     const p = new GyreProxy({
-      bindHost: "127.0.0.1", port, apiHost: "127.0.0.1", apiPort: port + 2, hubUrl: hub.url, authToken: TOKEN, secretKey: SECRET,
+      bindHost: "127.0.0.1", port, apiHost: "127.0.0.1", apiPort: port + 2, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: SECRET,
       fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
       logger: pino({ level: "silent" }), leanUpstream: name === "relay",
     });
@@ -58,7 +57,6 @@ before(async () => {
 
 after(async () => {
   for (const p of Object.values(proxies)) await p.close();
-  await hub.stop();
   backend.closeAllConnections();
   await new Promise<void>((r) => backend.close(() => r()));
 });

@@ -1,10 +1,10 @@
-// The proxy's calls to the hub (docs/decisions.md "Proxy ↔ hub"), all with the proxy token.
-// Plain http.request rather than fetch(): fetch loads Node's bundled undici, which measured
-// ~10 MB more RSS for a process that otherwise needs only node:http (docs/decisions.md
-// "Proxy fast path").
+// The proxy's calls to the hub over HTTP (the hub's /hub/api/proxy/* endpoints), all with the
+// proxy token. Plain http.request rather than fetch(): fetch loads Node's bundled undici, which
+// measured ~10 MB more RSS for a process that otherwise needs only node:http (bench/README.md).
 import http from "node:http";
 import https from "node:https";
-import { tokenAllowsServerAccess, type AuthSnapshot } from "./auth/access";
+import { tokenAllowsServerAccess, type AuthSnapshot } from "@/proxy/auth/access";
+import type { HubConnection, TokenOwner } from "./connection";
 
 /** A buffered hub answer. */
 interface HubResponse {
@@ -12,17 +12,8 @@ interface HubResponse {
   body: string;
 }
 
-/** What GET /hub/api/proxy/token-owner says about an API token. */
-export interface TokenOwner {
-  user: string;
-  admin: boolean;
-  scopes?: string[];
-  /** whether the scopes let the token reach user servers (tokenAllowsServerAccess) */
-  serverAccess: boolean;
-}
-
 /** Thin client for the hub's /hub/api/proxy/* endpoints. Every call has a timeout. */
-export class HubClient {
+export class HubHttpClient implements HubConnection {
   private readonly base: URL;
   private readonly basePath: string;
   private readonly agent: http.Agent;

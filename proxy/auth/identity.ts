@@ -1,0 +1,120 @@
+// Who is asking: a valid, unrevoked hub session cookie, else an API token the hub knows. Both
+// answers are cached: the cookie's signature check per raw Cookie header (until the session
+// expires), the token's owner for a few seconds. Revocations and admin rights come from the hub's
+// auth snapshot (proxy/hub/sync.ts) and are read per request, so they apply within authSyncSeconds.
+import type { Logger } from "pino";
+import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
+import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
+import { readRawHeader } from "@/proxy/forward/upstream-headers";
+import type { Caller } from "@/proxy/routing/resolve";
+import { readApiToken, type Identity } from "./access";
+import { SESSION_COOKIE, deriveKey, readCookie, stripCookie, verifySessionCookie, type SessionClaims } from "./session-cookie";
+import { TtlCache } from "./ttl-cache";
+
+/** The hub's current auth snapshot as identity reads it. */
+export interface AuthSnapshotView {
+  readonly admins: ReadonlySet<string>;
+  readonly revoked: ReadonlySet<string>;
+}
+
+export interface IdentityOptions {
+  /** hub.secretKey: verifies session cookies */
+  secretKey: string;
+  hub: HubConnection;
+  auth: AuthSnapshotView;
+  /** a coarse clock (ms), so no Date.now() per request */
+  clock: { readonly now: number };
+  log: Logger;
+  /** how long a known API token is trusted before asking the hub again (default 10 s) */
+  tokenCachePositiveSeconds?: number;
+  /** how long an unknown API token is remembered as unknown (default 2 s) */
+  tokenCacheNegativeSeconds?: number;
+}
+
+/** What the cookie cache holds per raw Cookie header. */
+interface CookieAuth {
+  claims: SessionClaims | null;
+  /** the Cookie header to send upstream (session cookie removed); undefined: none left */
+  forward: string | undefined;
+}
+
+/** Nobody: no cookie, no token, or the token lookup failed. */
+export const NOBODY: Caller = { identity: null, cookieEdit: undefined };
+
+export class IdentityResolver {
+  private readonly cookieKey: Buffer;
+  /**
+   * Raw Cookie header → its verified session (or null) and the header without the session
+   * cookie. Bounded; an entry lives until the cookie expires (a minute for invalid ones), so the
+   * HMAC runs once per session and header rather than per request.
+   */
+  private readonly cookieCache = new TtlCache<CookieAuth>(10_000);
+  private readonly tokenCache = new TtlCache<TokenOwner | null>();
+  private readonly tokenLookups = new Map<string, Promise<TokenOwner | null>>();
+
+  constructor(private readonly opts: IdentityOptions) {
+    this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
+  }
+
+  /** Who sent a request with these raw headers; a Promise only when an API token must be looked up. */
+  identify(rawHeaders: readonly string[]): Caller | Promise<Caller> {
+    const cookieHeader = readRawHeader(rawHeaders, "cookie");
+    const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
+    const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
+    const claims = cookie?.claims;
+    // The cache drops an entry when the cookie expires; the clock is coarse, so check exp too.
+    if (claims && claims.exp * 1000 > this.opts.clock.now && !this.opts.auth.revoked.has(claims.sid)) {
+      return { identity: { user: claims.user, admin: this.opts.auth.admins.has(claims.user), via: "cookie" }, cookieEdit };
+    }
+    const token = readApiToken(readRawHeader(rawHeaders, "authorization"));
+    if (!token) return { identity: null, cookieEdit };
+    const now = Date.now();
+    const cached = this.tokenCache.get(token, now);
+    if (cached !== undefined) return { identity: cached ? this.tokenIdentity(cached) : null, cookieEdit };
+    return this.lookupToken(token).then((owner) => ({ identity: owner ? this.tokenIdentity(owner) : null, cookieEdit }));
+  }
+
+  /** The cached verdict on a raw Cookie header (computed once per header value). */
+  private cookieAuth(header: string): CookieAuth {
+    const now = this.opts.clock.now;
+    let a = this.cookieCache.get(header, now);
+    if (a === undefined) {
+      let value: string | undefined;
+      try {
+        value = readCookie(header, SESSION_COOKIE);
+      } catch {
+        value = undefined; // malformed %-encoding: no session
+      }
+      const claims = value ? verifySessionCookie(value, this.cookieKey, now / 1000) : null;
+      a = { claims, forward: value === undefined ? header : stripCookie(header, SESSION_COOKIE) };
+      this.cookieCache.set(header, a, claims ? claims.exp * 1000 - now : 60_000, now);
+    }
+    return a;
+  }
+
+  private tokenIdentity(owner: TokenOwner): Identity {
+    return { user: owner.user, admin: owner.admin || this.opts.auth.admins.has(owner.user), via: "token", serverAccess: owner.serverAccess };
+  }
+
+  /** Asks the hub who owns a token; concurrent lookups of one token share a request. */
+  private lookupToken(token: string): Promise<TokenOwner | null> {
+    let p = this.tokenLookups.get(token);
+    if (!p) {
+      p = this.opts.hub
+        .fetchTokenOwner(token)
+        .then((owner) => {
+          const ttl = owner ? (this.opts.tokenCachePositiveSeconds ?? 10) : (this.opts.tokenCacheNegativeSeconds ?? 2);
+          this.tokenCache.set(token, owner, ttl * 1000, Date.now());
+          return owner;
+        })
+        .catch((err) => {
+          // Not cached: a hub hiccup must not lock a user out for the cache period.
+          this.opts.log.warn({ err: (err as Error).message }, "token lookup at the hub failed");
+          return null;
+        })
+        .finally(() => this.tokenLookups.delete(token));
+      this.tokenLookups.set(token, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,47 @@
+// The proxy's own answers: redirects, and refusals as the styled error page for browsers
+// (Accept: text/html) or JSON for everything else. A refused WebSocket upgrade gets its answer
+// written on the raw socket, which is then closed. Counted in the metrics as route class "none".
+import http from "node:http";
+import type { Duplex } from "node:stream";
+import type { ProxyMetrics } from "@/proxy/metrics";
+import { renderErrorPage } from "./error-page";
+
+/** A response target: an HTTP response, or the raw socket of a refused WebSocket upgrade. */
+export type Sink = http.ServerResponse | Duplex;
+
+export class Answers {
+  constructor(private readonly metrics: ProxyMetrics) {}
+
+  /** A bodyless redirect. */
+  redirect(sink: Sink, status: number, location: string): void {
+    this.metrics.countRequest("none", status);
+    writeRaw(sink, status, { location, "content-length": "0" }, "");
+  }
+
+  /** An error answer: the styled page for browsers, JSON otherwise. */
+  refuse(req: http.IncomingMessage, sink: Sink, status: number, message: string): void {
+    this.metrics.countRequest("none", status);
+    if (sink instanceof http.ServerResponse && (req.headers.accept ?? "").includes("text/html")) {
+      writeRaw(sink, status, { "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, message));
+    } else {
+      writeRaw(sink, status, { "content-type": "application/json" }, JSON.stringify({ status, message }));
+    }
+  }
+}
+
+/** Writes a complete response to an HTTP response or to a raw upgrade socket. */
+function writeRaw(sink: Sink, status: number, headers: Record<string, string>, body: string): void {
+  if (sink instanceof http.ServerResponse) {
+    if (sink.headersSent) {
+      sink.destroy();
+      return;
+    }
+    sink.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) });
+    sink.end(body);
+    return;
+  }
+  const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}`, "connection: close", `content-length: ${Buffer.byteLength(body)}`];
+  for (const [k, v] of Object.entries(headers)) if (k !== "content-length") lines.push(`${k}: ${v}`);
+  sink.end(lines.join("\r\n") + "\r\n\r\n" + body);
+  (sink as Duplex & { destroySoon?: () => void }).destroySoon?.();
+}

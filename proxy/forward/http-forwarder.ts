@@ -1,0 +1,210 @@
+// Forwarding an HTTP request whose destination is settled (proxy/routing/resolve.ts). Bodyless
+// requests to http:// upstreams go through our lean keep-alive client (upstream-client.ts); the
+// rest through http.request piping over a keep-alive agent. Either way: per-route activity for
+// answers below 400, metrics, Jupyter's username-* login cookie dropped for user servers, and an
+// upstream failure answered 502/503/504 (bench/README.md has the measurements behind this path).
+import http from "node:http";
+import https from "node:https";
+import type net from "node:net";
+import type { Logger } from "pino";
+import type { ProxyMetrics } from "@/proxy/metrics";
+import type { Forward } from "@/proxy/routing/resolve";
+import type { Answers } from "./answers";
+import { UpstreamClient } from "./upstream-client";
+import type { UpstreamHeaders } from "./upstream-headers";
+
+/** Activity counts responses below this status (redirects are real navigation; CHP uses < 300). */
+export const ACTIVE_STATUS_BELOW = 400;
+
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
+
+export interface HttpForwarderOptions {
+  connectTimeoutMs: number;
+  /** an upstream silent this long is cut (504) */
+  idleTimeoutMs: number;
+  /** false: everything through http.request (A/B runs, tests of that path) */
+  leanUpstream: boolean;
+  metrics: ProxyMetrics;
+  answers: Answers;
+  log: Logger;
+  /** a coarse clock (ms) for activity stamps */
+  clock: { readonly now: number };
+}
+
+/** One request to forward. */
+export interface HttpForwardOptions {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  /** where to, which route class, what to strip */
+  to: Forward;
+  /** the upstream header list (buildUpstreamHeaders) and whether the request has a body */
+  upstream: UpstreamHeaders;
+  /** performance.now() when the request arrived, for the latency histogram */
+  t0: number;
+}
+
+export class HttpForwarder {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+  private readonly lean: UpstreamClient;
+
+  constructor(private readonly opts: HttpForwarderOptions) {
+    const { connectTimeoutMs, idleTimeoutMs } = opts;
+    this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }), connectTimeoutMs, idleTimeoutMs);
+    this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }), connectTimeoutMs, idleTimeoutMs);
+    this.lean = new UpstreamClient({ connectTimeoutMs, idleTimeoutMs, maxFreeSockets: 512 });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.lean.close();
+  }
+
+  /**
+   * The request head goes out with `upstream.headers` as a flat [name, value, ...] list: Node
+   * writes it as given, without the per-header setHeader() validation an object goes through.
+   */
+  forward(o: HttpForwardOptions): void {
+    const { req, res, to } = o;
+    const isHttps = to.protocol === "https:";
+    if (!isHttps && !o.upstream.hasBody && !req.readableLength && this.opts.leanUpstream) {
+      this.forwardLean(o);
+      return;
+    }
+    const upstream = (isHttps ? https : http).request({
+      host: to.host,
+      port: to.port,
+      method: req.method,
+      path: to.path,
+      headers: o.upstream.headers,
+      agent: isHttps ? this.httpsAgent : this.httpAgent,
+    });
+    upstream.on("response", (ures) => {
+      const status = ures.statusCode ?? 502;
+      res.writeHead(status, ures.statusMessage, filterResponseHeaders(ures.rawHeaders, to.stripLoginCookies));
+      ures.pipe(res);
+      this.responded(o, status);
+    });
+    let clientGone = false;
+    upstream.on("error", (err: NodeJS.ErrnoException) => {
+      // Our own abort after the client left (below) is not an upstream failure.
+      if (clientGone) return;
+      this.upstreamFailed(o, err);
+    });
+    // If the client goes away first, release the upstream request (long polls, event streams).
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        upstream.destroy();
+      }
+    });
+    if (!o.upstream.hasBody && !req.readableLength) {
+      upstream.end();
+      req.resume();
+    } else req.pipe(upstream);
+  }
+
+  /**
+   * The lean path for bodyless requests to http:// upstreams: the request head is written as one
+   * string on a pooled connection and the response bytes go to `res` unchanged
+   * (upstream-client.ts); no ClientRequest, Agent or IncomingMessage per request.
+   */
+  private forwardLean(o: HttpForwardOptions): void {
+    const { req, res, to } = o;
+    const method = req.method!;
+    const headers = o.upstream.headers;
+    let head = method + " " + to.path + " HTTP/1.1\r\n";
+    for (let i = 0; i < headers.length; i += 2) head += headers[i] + ": " + headers[i + 1] + "\r\n";
+    head += "\r\n";
+    const ex = this.lean.request(to.host, to.port, method, head, res, to.stripLoginCookies ? filterStripLogin : filterKeep, {
+      onResponse: (status) => this.responded(o, status),
+      onError: (err) => this.upstreamFailed(o, err),
+      onBrokenBody: (err) => this.upstreamFailed(o, err),
+    });
+    // If the client goes away first, release the upstream connection (long polls, event streams).
+    res.on("close", () => {
+      if (!res.writableFinished) ex.abort();
+    });
+    req.resume();
+  }
+
+  /** Metrics and activity once the upstream's status is known. */
+  private responded(o: HttpForwardOptions, status: number): void {
+    const kind = o.to.routeClass;
+    this.opts.metrics.countRequest(kind, status);
+    this.opts.metrics.observeLatency(kind, (performance.now() - o.t0) / 1000);
+    if (o.to.entry && status < ACTIVE_STATUS_BELOW) o.to.entry.lastActivity = this.opts.clock.now;
+  }
+
+  /** An upstream failure: a styled 502/503/504 if nothing was sent yet, else the response is cut. */
+  private upstreamFailed(o: HttpForwardOptions, err: NodeJS.ErrnoException): void {
+    const { req, res, to } = o;
+    this.opts.metrics.countUpstreamError(to.routeClass);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const status = err instanceof UpstreamTimeout || err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
+    this.opts.log.debug({ err: err.message, host: to.host, port: to.port }, "upstream error");
+    this.opts.answers.refuse(req, res, status, `${describeUpstream(to)} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
+  }
+}
+
+/** "The hub", "The dashboard", "alice's server": what did not answer, for error messages. */
+export function describeUpstream(to: Forward): string {
+  return to.routeClass === "hub" ? "The hub" : to.routeClass === "dashboard" ? "The dashboard" : to.entry?.owner ? `${to.entry.owner}'s server` : "The server";
+}
+
+class UpstreamTimeout extends Error {
+  code = "ETIMEDOUT";
+  constructor() {
+    super("upstream timed out");
+  }
+}
+
+/**
+ * Flat [name, value, ...] list for writeHead without hop-by-hop headers and, for user servers,
+ * Jupyter's username-* login cookie: behind the proxy the server token is injected, so that
+ * cookie would only be a second credential in the browser.
+ */
+function filterResponseHeaders(raw: string[], stripLoginCookies: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.length <= 17 ? name.toLowerCase() : "";
+    if (lower !== "" && HOP_BY_HOP.has(lower)) continue;
+    if (stripLoginCookies && lower === "set-cookie" && raw[i + 1].startsWith("username-")) continue;
+    out.push(name, raw[i + 1]);
+  }
+  return out;
+}
+
+const filterStripLogin = (raw: string[]): string[] => filterResponseHeaders(raw, true);
+const filterKeep = (raw: string[]): string[] => filterResponseHeaders(raw, false);
+
+/**
+ * Adds a connect timeout and an inactivity timeout to every new upstream connection the agent
+ * opens — once per connection rather than per request (socket.setTimeout per request showed up
+ * in profiles). An upstream silent for idleMs is cut and the request answered 504.
+ */
+function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, idleMs: number): A {
+  const original = (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection.bind(agent);
+  (agent as unknown as { createConnection: (...a: unknown[]) => net.Socket }).createConnection = (...args: unknown[]) => {
+    const socket = original(...args);
+    if (socket && socket.connecting) {
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" })), ms);
+      const clear = () => clearTimeout(timer);
+      socket.once("connect", clear);
+      socket.once("secureConnect", clear);
+      socket.once("close", clear);
+    }
+    // Headers and small bodies go out at once rather than waiting for an ACK (Nagle).
+    socket?.setNoDelay(true);
+    // The agent re-arms this timeout (its `timeout` option) whenever a socket returns to the pool.
+    socket?.setTimeout(idleMs);
+    socket?.on("timeout", () => socket.destroy(new UpstreamTimeout()));
+    return socket;
+  };
+  return agent;
+}

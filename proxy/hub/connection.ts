@@ -1,0 +1,26 @@
+// What the proxy needs from the hub (docs/decisions.md "Proxy ↔ hub"), as an interface: the HTTP
+// client (http-client.ts) in production, an in-memory hub (proxy/testing/in-memory-hub.ts) in
+// tests that need no hub process.
+import type { AuthSnapshot } from "@/proxy/auth/access";
+
+/** What GET /hub/api/proxy/token-owner says about an API token. */
+export interface TokenOwner {
+  user: string;
+  admin: boolean;
+  scopes?: string[];
+  /** whether the scopes let the token reach user servers (tokenAllowsServerAccess) */
+  serverAccess: boolean;
+}
+
+export interface HubConnection {
+  /** The full route table, configurable-http-proxy's GET /api/routes shape. Rejects when the hub cannot be asked. */
+  fetchRoutes(): Promise<Record<string, unknown>>;
+  /** Admins and revoked sessions. Rejects when the hub cannot be asked (the last snapshot stays in force). */
+  fetchAuth(): Promise<AuthSnapshot>;
+  /** The owner of an API token, or null when the hub does not know it. Rejects when the hub cannot be asked. */
+  fetchTokenOwner(token: string): Promise<TokenOwner | null>;
+  /** Reports the last activity per routespec ("/user/alice/": ISO time). */
+  postActivity(activity: Record<string, string>): Promise<void>;
+  /** Releases connections (proxy shutdown). */
+  close(): void;
+}

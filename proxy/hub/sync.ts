@@ -1,0 +1,135 @@
+// The proxy's loops towards the hub: the full route table (at start and every fullSyncSeconds, a
+// safety net beside the hub's pushes), the auth snapshot (admins, revoked sessions, every
+// authSyncSeconds) and the activity report (every activityFlushSeconds). When the hub cannot be
+// reached the last table and snapshot stay in force and the loops keep trying.
+import type { Logger } from "pino";
+import type { AuthSnapshotView } from "@/proxy/auth/identity";
+import { toRouteSpec } from "@/proxy/routing/route-path";
+import type { RouteEntry, RouteTable } from "@/proxy/routing/route-table";
+import type { HubConnection } from "./connection";
+
+export interface HubSyncOptions {
+  hub: HubConnection;
+  table: RouteTable;
+  log: Logger;
+  fullSyncSeconds: number;
+  authSyncSeconds: number;
+  activityFlushSeconds: number;
+}
+
+export class HubSync implements AuthSnapshotView {
+  admins: ReadonlySet<string> = new Set();
+  revoked: ReadonlySet<string> = new Set();
+  private authLoaded = false;
+  /** the one pending timer of each loop */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly opts: HubSyncOptions) {}
+
+  /**
+   * Loads the route table (a few quick retries, so a proxy restarted next to a running hub is
+   * complete before it accepts traffic) and the auth snapshot. True when the table was loaded.
+   */
+  async load(): Promise<boolean> {
+    let synced = false;
+    for (let attempt = 0; attempt < 3 && !synced; attempt++) {
+      synced = await this.syncRoutes();
+      if (!synced) await sleep(300);
+    }
+    await this.syncAuth();
+    return synced;
+  }
+
+  /** Starts the loops; `synced`: whether load() got the table (if not, retry every second). */
+  startLoops(synced: boolean): void {
+    this.scheduleRouteSync(synced ? this.opts.fullSyncSeconds * 1000 : 1000);
+    this.every(this.opts.authSyncSeconds * 1000, () => this.syncAuth());
+    this.every(this.opts.activityFlushSeconds * 1000, () => this.flushActivity());
+  }
+
+  /** Stops the loops and reports pending activity. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.flushActivity().catch(() => undefined);
+  }
+
+  /** One full sync; true on success. Routes pushed while it ran are kept. */
+  async syncRoutes(): Promise<boolean> {
+    const startedAt = Date.now();
+    try {
+      const routes = await this.opts.hub.fetchRoutes();
+      const r = this.opts.table.replaceAll(routes, Date.now(), startedAt);
+      if (r.added || r.removed) this.opts.log.info({ ...r, total: this.opts.table.size }, "route table synced from hub");
+      return true;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, "cannot fetch the route table from the hub");
+      return false;
+    }
+  }
+
+  /** Fetches admins and revoked sessions; on failure the last snapshot stays in force. */
+  async syncAuth(): Promise<boolean> {
+    try {
+      const snap = await this.opts.hub.fetchAuth();
+      this.admins = new Set(snap.admins);
+      this.revoked = new Set(snap.revoked_sessions);
+      this.authLoaded = true;
+      return true;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, loaded: this.authLoaded }, "cannot fetch the auth snapshot from the hub");
+      return false;
+    }
+  }
+
+  /** Sends routes active since the last report to the hub, keyed by routespec ("/user/alice/"). */
+  async flushActivity(): Promise<void> {
+    const batch: Record<string, string> = {};
+    const sent: Array<[RouteEntry, number]> = [];
+    for (const e of this.opts.table.entries()) {
+      if (e.lastActivity > e.reportedActivity) {
+        batch[toRouteSpec(e.path)] = new Date(e.lastActivity).toISOString();
+        sent.push([e, e.lastActivity]);
+      }
+    }
+    if (!sent.length) return;
+    try {
+      await this.opts.hub.postActivity(batch);
+      for (const [e, at] of sent) e.reportedActivity = at;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, routes: sent.length }, "cannot report activity to the hub");
+    }
+  }
+
+  private scheduleRouteSync(ms: number): void {
+    this.after(ms, async () => {
+      const ok = await this.syncRoutes();
+      if (!this.stopped) this.scheduleRouteSync(ok ? this.opts.fullSyncSeconds * 1000 : 1000);
+    });
+  }
+
+  private every(ms: number, fn: () => Promise<unknown>): void {
+    const loop = () =>
+      this.after(ms, async () => {
+        await fn().catch(() => undefined);
+        if (!this.stopped) loop();
+      });
+    loop();
+  }
+
+  /** Runs `fn` once after `ms` unless stopped first; the timer does not keep the process alive. */
+  private after(ms: number, fn: () => Promise<void>): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      void fn();
+    }, ms);
+    t.unref();
+    this.timers.add(t);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
