@@ -1,4 +1,5 @@
 // `npm test` and friends. Suites:
+//   static       type check (tsc --noEmit), lint (ESLint), format check (Prettier)
 //   unit         *.test.ts beside the code (no external processes)
 //   integration  *.int.test.ts (real Jupyter servers, real PostgreSQL, real proxies)
 //   hpc          *.hpc.test.ts (real Grid Engine and Slurm; set up by scripts/setup-*.sh)
@@ -50,6 +51,15 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
   return r.status === 0;
 }
 
+/** One static check (a command that exits 0 when clean); counted as one passed or failed test. */
+function runCheck(label: string, command: string, args: string[]): boolean {
+  console.log(`\n=== ${label}: ${command} ${args.join(" ")} ===`);
+  const r = spawnSync(command, args, { stdio: "inherit" });
+  if (r.status === 0) totals.passed++;
+  else totals.failed++;
+  return r.status === 0;
+}
+
 function runE2e(): boolean {
   console.log("\n=== e2e (Playwright, Chromium) ===");
   const r = spawnSync("npx", ["playwright", "test", "--reporter=list"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
@@ -63,12 +73,17 @@ function runE2e(): boolean {
 
 const suite = process.argv[2] ?? "all";
 let ok = true;
+if (suite === "static" || suite === "all") {
+  ok = runCheck("type check", "npx", ["tsc", "--noEmit"]) && ok;
+  ok = runCheck("lint", "npx", ["eslint", "."]) && ok;
+  ok = runCheck("format", "npx", ["prettier", "--check", "."]) && ok;
+}
 if (suite === "unit" || suite === "all") ok = runNodeTests("unit", find(ROOT, isUnit), 2) && ok;
 if (suite === "integration" || suite === "all") ok = runNodeTests("integration", find(ROOT, isInt), 1) && ok;
 if (suite === "hpc" || suite === "all") ok = runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1) && ok;
 if (suite === "kube" || suite === "all") ok = runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1) && ok;
 if (suite === "e2e" || suite === "all") ok = runE2e() && ok;
-if (!["unit", "integration", "hpc", "kube", "e2e", "all"].includes(suite)) {
+if (!["static", "unit", "integration", "hpc", "kube", "e2e", "all"].includes(suite)) {
   console.error(`unknown suite ${suite}`);
   process.exit(2);
 }
