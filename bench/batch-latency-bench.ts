@@ -11,14 +11,14 @@ import { BatchSpawner } from "@/spawners/batch/spawner";
 const USER = process.env.TEST_USER ?? "hpctest";
 const ROUNDS = Number(process.argv[2] ?? 3);
 const log = { info() {}, warn() {}, error() {}, debug() {} };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function bare(s: "sge" | "slurm"): Promise<number> {
   const t0 = performance.now();
   const sub = s === "sge"
     ? await execa("sudo", ["-n", "-u", USER, "qsub", "-terse", "-o", "/dev/null", "-j", "y", "-wd", "/tmp"], { input: "sleep 30\n" })
     : await execa("sudo", ["-n", "-u", USER, "sbatch", "--parsable", "-o", "/dev/null", "-D", "/tmp"], { input: "#!/bin/bash\nsleep 30\n" });
-  const id = sub.stdout.trim().split(";")[0]!;
+  const id = sub.stdout.trim().split(";")[0];
   for (;;) {
     const r = s === "sge" ? await execa("qstat", ["-u", "*"]) : await execa("squeue", ["-h", "-j", id, "-o", "%T"]);
     const running = s === "sge" ? r.stdout.split("\n").some((l) => l.trim().split(/\s+/)[0] === id && /\sr\s/.test(l)) : r.stdout.trim() === "RUNNING";

@@ -15,7 +15,6 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import http from "node:http";
 import WebSocket from "ws";
 import { FakeHub } from "@/proxy/testing/fake-hub";
@@ -85,7 +84,7 @@ async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; hand
       ws.once("error", rej);
       ws.once("unexpected-response", (_q, r) => {
         let body = "";
-        r.on("data", (d: Buffer) => (body += d));
+        r.on("data", (d: Buffer) => (body += d.toString()));
         r.on("end", () => rej(new Error(`WS refused ${r.statusCode} by ${url} (handshake ${i}): ${body.slice(0, 200)}`)));
       });
     });
@@ -313,6 +312,6 @@ async function main(): Promise<void> {
 
 main().catch((e) => {
   for (const c of children) c.kill("SIGKILL");
-  process.stderr.write(String(e?.stack ?? e) + "\n");
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);
 });

@@ -27,7 +27,7 @@ function holdQueue(s: Sched, hold: boolean): void {
 
 function userJobs(s: Sched): string[] {
   const out = s === "slurm" ? execFileSync("squeue", ["-h", "-u", USER, "-o", "%i %j"], { encoding: "utf8" }) : execFileSync("qstat", ["-u", USER], { encoding: "utf8" });
-  return out.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
+  return out.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
 }
 
 for (const sched of ["slurm", "sge"] as const) {
@@ -94,7 +94,7 @@ for (const sched of ["slurm", "sge"] as const) {
       // the job got the chosen profile and walltime
       const jobs = userJobs(sched);
       expect(jobs).toHaveLength(1);
-      if (sched === "slurm") expect(execFileSync("squeue", ["-h", "-j", jobs[0]!, "-o", "%C %l"], { encoding: "utf8" }).trim()).toBe("2 15:00");
+      if (sched === "slurm") expect(execFileSync("squeue", ["-h", "-j", jobs[0], "-o", "%C %l"], { encoding: "utf8" }).trim()).toBe("2 15:00");
 
       await page.goto(`${g.url}/hub/home`);
       await page.getByTestId("stop-server").click();

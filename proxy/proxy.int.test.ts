@@ -61,6 +61,11 @@ after(async () => {
 
 const alice = () => hub.cookieFor("alice");
 const get = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) => fetch(P + path, { headers, redirect: "manual", ...init });
+/** What the echo backend answers: the request as it arrived. */
+type Echo = { url: string; headers: Record<string, string | undefined> };
+/** A kernel message, as far as these tests read it. */
+type KernelMessage = { msg_type: string; parent_header: { msg_id?: string }; content: { status?: string } };
+const lastActivity = async (r: Response) => Date.parse(((await r.json()) as { last_activity: string }).last_activity);
 
 /** Opens a WebSocket and resolves with it, or rejects with the HTTP status of a refused upgrade. */
 function openWs(url: string, headers: Record<string, string>): Promise<WebSocket> {
@@ -78,7 +83,7 @@ function openWs(url: string, headers: Record<string, string>): Promise<WebSocket
 async function startKernel(): Promise<string> {
   const r = await get("/user/alice/api/kernels", { cookie: alice(), "content-type": "application/json" }, { method: "POST", body: "{}" });
   assert.equal(r.status, 201, await r.clone().text());
-  return (await r.json()).id;
+  return ((await r.json()) as { id: string }).id;
 }
 
 test("owner gets 200 through the proxy (token injected, no token sent by the client)", async () => {
@@ -94,9 +99,10 @@ test("kernel WebSocket through the proxy: kernel_info round trip", async () => {
   const id = await startKernel();
   const ws = await openWs(`${WSP}/user/alice/api/kernels/${id}/channels?session_id=${randomUUID()}`, { cookie: alice(), origin: "http://127.0.0.1:7310" });
   const msgId = randomUUID();
-  const reply = new Promise<Record<string, any>>((resolve) =>
+  const reply = new Promise<KernelMessage>((resolve) =>
     ws.on("message", (d) => {
-      const m = JSON.parse(d.toString());
+      // Text frames arrive as one Buffer (ws's default binaryType).
+      const m = JSON.parse((d as Buffer).toString()) as KernelMessage;
       if (m.parent_header?.msg_id === msgId && m.msg_type === "kernel_info_reply") resolve(m);
     }),
   );
@@ -116,7 +122,7 @@ test("anonymous browser → 302 to /hub/login?next=<path+query>", async () => {
 test("another user → 403 on HTTP and on the kernel WebSocket; an admin → 200", async () => {
   const bob = hub.cookieFor("bob");
   assert.equal((await get("/user/alice/api/status", { cookie: bob })).status, 403);
-  await assert.rejects(openWs(`${WSP}/user/alice/api/kernels/x/channels`, { cookie: bob }), (e: any) => e.status === 403);
+  await assert.rejects(openWs(`${WSP}/user/alice/api/kernels/x/channels`, { cookie: bob }), (e: { status?: number }) => e.status === 403);
   assert.equal((await get("/user/alice/api/status", { cookie: hub.cookieFor("root") })).status, 200);
 });
 
@@ -124,7 +130,7 @@ test("cross-site POST and cross-site WebSocket → 403 (Jupyter's own checks are
   const evil = await get("/user/alice/api/contents", { cookie: alice(), origin: "http://evil.example", "content-type": "text/plain" }, { method: "POST", body: '{"type":"notebook"}' });
   assert.equal(evil.status, 403);
   const id = await startKernel();
-  await assert.rejects(openWs(`${WSP}/user/alice/api/kernels/${id}/channels`, { cookie: alice(), origin: "http://evil.example" }), (e: any) => e.status === 403);
+  await assert.rejects(openWs(`${WSP}/user/alice/api/kernels/${id}/channels`, { cookie: alice(), origin: "http://evil.example" }), (e: { status?: number }) => e.status === 403);
   const same = await get("/user/alice/api/contents", { cookie: alice(), origin: "http://127.0.0.1:7310", "content-type": "application/json" }, { method: "POST", body: '{"type":"notebook"}' });
   assert.equal(same.status, 201);
   await get(`/user/alice/api/kernels/${id}`, { cookie: alice() }, { method: "DELETE" });
@@ -133,11 +139,11 @@ test("cross-site POST and cross-site WebSocket → 403 (Jupyter's own checks are
 test("the hub cookie and an API token never reach upstream (seen on an echo dashboard port)", async () => {
   const r = await get("/user/alice/proxy/7313/x?y=1", { cookie: "keep=1; " + alice() });
   assert.equal(r.status, 200);
-  const e = await r.json();
+  const e = (await r.json()) as Echo;
   assert.equal(e.url, "/x?y=1");
   assert.equal(e.headers.cookie, "keep=1");
   assert.equal(e.headers.authorization, undefined, "no token injection on dashboard ports");
-  const t = await (await get("/user/alice/proxy/7313/x", { authorization: "token api-tok-alice" })).json();
+  const t = (await (await get("/user/alice/proxy/7313/x", { authorization: "token api-tok-alice" })).json()) as Echo;
   assert.equal(t.headers.authorization, undefined);
 });
 
@@ -170,7 +176,7 @@ test("dask dashboard: /health, workers page, counts.json, eventstream WebSocket;
   assert.match(await w.text(), /<html/i);
   const c = await get("/user/alice/proxy/7361/json/counts.json", { cookie: alice() });
   assert.equal(c.status, 200);
-  const counts = await c.json();
+  const counts = (await c.json()) as { clients?: unknown };
   assert.equal(typeof counts.clients, "number", JSON.stringify(counts));
   const slash = await get("/user/alice/proxy/7361", { cookie: alice() });
   assert.equal(slash.status, 301);
@@ -195,10 +201,10 @@ test("server→client-only WebSocket traffic counts as activity and is reported 
   ws.on("message", () => got++);
   await sleep(300);
   const auth = { authorization: "token " + TOKEN };
-  const before = Date.parse((await (await fetch(API + "/api/routes/user/pusher", { headers: auth })).json()).last_activity);
+  const before = await lastActivity(await fetch(API + "/api/routes/user/pusher", { headers: auth }));
   const reportsBefore = hub.state.activityReports.length;
   await sleep(2200);
-  const afterLa = Date.parse((await (await fetch(API + "/api/routes/user/pusher", { headers: auth })).json()).last_activity);
+  const afterLa = await lastActivity(await fetch(API + "/api/routes/user/pusher", { headers: auth }));
   ws.close();
   assert.ok(got > 5, `pushes received: ${got}`);
   assert.ok(afterLa - before > 1000, `last_activity moved ${afterLa - before} ms`);
@@ -221,7 +227,7 @@ test("kill -9 and restart: every route from the hub is back when it first answer
   await stopChild(proxy, "SIGKILL");
   const t0 = Date.now();
   proxy = await startProxy();
-  const routes = await (await fetch(API + "/api/routes", { headers: { authorization: "token " + TOKEN } })).json();
+  const routes = (await (await fetch(API + "/api/routes", { headers: { authorization: "token " + TOKEN } })).json()) as Record<string, unknown>;
   assert.equal(Object.keys(routes).length, 202);
   assert.ok(Date.now() - t0 < 8000, "process start (tsx) plus sync within 8 s");
   assert.equal((await get("/user/alice/api/status", { cookie: alice() })).status, 200);

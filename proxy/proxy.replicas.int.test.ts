@@ -91,7 +91,7 @@ test("kill -9 under load: every route is served again within 1 s of the new proc
   while ((await statusVia(A.port, "r0")) === 0 && performance.now() - spawnedAt < 10_000) await sleep(5);
   const listeningMs = performance.now() - spawnedAt;
   // It loads the hub's table before it listens: complete at its first answer.
-  const table = await (await fetch(`http://127.0.0.1:${A.apiPort}/api/routes`, { headers: { authorization: "token " + TOKEN } })).json();
+  const table = (await (await fetch(`http://127.0.0.1:${A.apiPort}/api/routes`, { headers: { authorization: "token " + TOKEN } })).json()) as Record<string, unknown>;
   assert.equal(Object.keys(table).length >= N_ROUTES, true, "the whole table is loaded when it first answers");
   const pending = Array.from({ length: N_ROUTES }, (_, i) => `r${i}`);
   const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });

@@ -111,7 +111,7 @@ export class GyreProxy {
       s.once("close", () => this.openSockets.delete(s));
     });
     this.publicServer.on("clientError", (_err, socket) => socket.destroy());
-    this.apiServer = http.createServer((req, res) => handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }));
+    this.apiServer = http.createServer((req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }));
   }
 
   /** Public port actually bound (useful with port 0 in tests). */

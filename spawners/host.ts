@@ -3,7 +3,7 @@
 // asks it for spawners by the kind stored on each server, so it knows no kind by name.
 import type { HubServices, SpawnerCatalog, SpawnerKind, SpawnerKindRuntime } from "./kind";
 import { decodeSpawnerState, encodeSpawnerState } from "./state";
-import type { JsonObject, SpawnContext, Spawner } from "./types";
+import type { SpawnContext, Spawner } from "./types";
 
 export interface SpawnerHostOptions {
   catalog: SpawnerCatalog;

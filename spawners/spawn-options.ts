@@ -23,8 +23,8 @@ export function describeSpawnOptions(source: SpawnOptionsSource, user: SpawnForm
  * back (it must be a JSON object). Throws SpawnOptionsError naming the field.
  */
 export function validateSpawnOptions(source: SpawnOptionsSource, user: SpawnFormUser, raw: unknown): JsonObject {
-  const validate = source.catalog[source.kind]?.options?.validateOptions;
-  if (validate) return validate(source.config[source.kind], user, raw);
+  const options = source.catalog[source.kind]?.options;
+  if (options?.validateOptions) return options.validateOptions(source.config[source.kind], user, raw);
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SpawnOptionsError("The body must be a JSON object of server options.");
   return raw as JsonObject;
 }

@@ -3,7 +3,7 @@
 // reads what an older one wrote (KubeSpawner keeps a version in its state for the same reason).
 // State stored before versions were written is a bare object and counts as version 1. Pure.
 import type { SpawnerStateFormat } from "./kind";
-import type { JsonObject } from "./types";
+import type { JsonObject, JsonValue } from "./types";
 
 /** The format of kinds that declare none: version 1, nothing to migrate. */
 const FIRST_FORMAT: SpawnerStateFormat = { version: 1 };
@@ -25,7 +25,8 @@ export function encodeSpawnerState(format: SpawnerStateFormat | undefined, state
  * for an older version the kind cannot migrate.
  */
 export function decodeSpawnerState(format: SpawnerStateFormat | undefined, stored: string): JsonObject {
-  const { version, migrate } = format ?? FIRST_FORMAT;
+  const f = format ?? FIRST_FORMAT;
+  const version = f.version;
   let parsed: unknown;
   try {
     parsed = JSON.parse(stored);
@@ -38,8 +39,18 @@ export function decodeSpawnerState(format: SpawnerStateFormat | undefined, store
   const state = tagged ? (parsed.state as JsonObject) : parsed;
   if (from === version) return state;
   if (from > version) throw new SpawnerStateError(`The stored spawner state has format version ${from}, newer than this hub reads (${version}): was the hub downgraded?`);
-  if (!migrate) throw new SpawnerStateError(`The stored spawner state has format version ${from} and this hub reads only version ${version}.`);
-  return migrate(state, from);
+  if (!f.migrate) throw new SpawnerStateError(`The stored spawner state has format version ${from} and this hub reads only version ${version}.`);
+  return f.migrate(state, from);
+}
+
+/**
+ * The JSON object a spawner's getState() returns for its typed state: fields that are undefined
+ * are left out (JSON has no undefined).
+ */
+export function toStateObject(fields: object): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of Object.entries(fields) as Array<[string, JsonValue | undefined]>) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 function isObject(v: unknown): v is JsonObject {

@@ -61,7 +61,7 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
   };
 
   return (
-    <form onSubmit={submit} data-testid="spawn-form" className="space-y-5">
+    <form onSubmit={(e) => void submit(e)} data-testid="spawn-form" className="space-y-5">
       <fieldset>
         <legend className={labelClass}>Profile</legend>
         <div className="mt-2 space-y-2">

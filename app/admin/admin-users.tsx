@@ -108,7 +108,7 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                           data-testid={`toggle-admin-${u.name}`}
                           aria-label={u.admin ? `Remove admin rights from ${u.name}` : `Make ${u.name} an admin`}
                           disabled={busy !== null}
-                          onClick={() => act(`admin:${u.name}`, userPath(u.name), "PATCH", { admin: !u.admin }, u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`)}
+                          onClick={() => void act(`admin:${u.name}`, userPath(u.name), "PATCH", { admin: !u.admin }, u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`)}
                           className={buttonClass.small}
                         >
                           {u.admin ? "Revoke" : "Make admin"}
@@ -125,11 +125,11 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                   <td className="px-4 py-3">
                     <div className="flex flex-wrap items-center gap-2">
                       {!active ? (
-                        <button type="button" data-testid={`start-server-${u.name}`} aria-label={`Start ${u.name}'s server`} disabled={busy !== null} onClick={() => act(`start:${u.name}`, serverApiPath(u.name, ""), "POST", {}, `Starting ${u.name}'s server.`)} className={buttonClass.small}>
+                        <button type="button" data-testid={`start-server-${u.name}`} aria-label={`Start ${u.name}'s server`} disabled={busy !== null} onClick={() => void act(`start:${u.name}`, serverApiPath(u.name, ""), "POST", {}, `Starting ${u.name}'s server.`)} className={buttonClass.small}>
                           Start server
                         </button>
                       ) : (
-                        <button type="button" data-testid={`stop-server-${u.name}`} aria-label={`Stop ${u.name}'s server`} disabled={busy !== null || state === "stopping"} onClick={() => act(`stop:${u.name}`, serverApiPath(u.name, ""), "DELETE", undefined, `Stopping ${u.name}'s server.`)} className={buttonClass.small}>
+                        <button type="button" data-testid={`stop-server-${u.name}`} aria-label={`Stop ${u.name}'s server`} disabled={busy !== null || state === "stopping"} onClick={() => void act(`stop:${u.name}`, serverApiPath(u.name, ""), "DELETE", undefined, `Stopping ${u.name}'s server.`)} className={buttonClass.small}>
                           {state === "stopping" ? "Stopping…" : "Stop server"}
                         </button>
                       )}
@@ -151,7 +151,7 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                         Revoke sessions
                       </button>
                       {!self && (
-                        <button type="button" data-testid={`delete-user-${u.name}`} aria-label={`Delete user ${u.name}`} disabled={busy !== null} onClick={() => deleteUser(u.name)} className={buttonClass.smallDanger}>
+                        <button type="button" data-testid={`delete-user-${u.name}`} aria-label={`Delete user ${u.name}`} disabled={busy !== null} onClick={() => void deleteUser(u.name)} className={buttonClass.smallDanger}>
                           Delete
                         </button>
                       )}
@@ -182,7 +182,7 @@ function AddUserForm({ onAdd, busy, minPasswordLength }: { onAdd: (name: string,
   return (
     <Card>
       <h2 className="text-lg font-semibold">Add a user</h2>
-      <form onSubmit={submit} data-testid="add-user-form" className="mt-4 grid items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]">
+      <form onSubmit={(e) => void submit(e)} data-testid="add-user-form" className="mt-4 grid items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]">
         <div>
           <label htmlFor="new-user-name" className={labelClass}>
             User name

@@ -81,7 +81,7 @@ export function ServerPanel({ user, server, state, message, logTail, csrf, start
           </Link>
         )}
         {canStart && !startWithForm && (
-          <button type="button" data-testid="start-server" onClick={start} disabled={starting} className={buttonClass.primary}>
+          <button type="button" data-testid="start-server" onClick={() => void start()} disabled={starting} className={buttonClass.primary}>
             {starting ? "Starting…" : "Start my server"}
           </button>
         )}
@@ -97,7 +97,7 @@ export function ServerPanel({ user, server, state, message, logTail, csrf, start
           </Link>
         )}
         {(running || (pending && !starting) || stopping) && (
-          <button type="button" data-testid="stop-server" onClick={stop} disabled={stopping} className={buttonClass.danger}>
+          <button type="button" data-testid="stop-server" onClick={() => void stop()} disabled={stopping} className={buttonClass.danger}>
             {stopping ? "Stopping…" : "Stop my server"}
           </button>
         )}

@@ -62,7 +62,7 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
     <div className="space-y-6">
       <Card>
         <h2 className="text-lg font-semibold">New token</h2>
-        <form onSubmit={create} data-testid="token-form" className="mt-4 space-y-4">
+        <form onSubmit={(e) => void create(e)} data-testid="token-form" className="mt-4 space-y-4">
           <div>
             <label htmlFor="token-note" className={labelClass}>
               Note
@@ -141,7 +141,7 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
                 <td className="px-4 py-3 text-slate-600">{formatTime(t.expires_at, "never")}</td>
                 <td className="px-4 py-3 text-slate-600" data-testid={`token-last-used-${t.id}`}>{formatTime(t.last_activity, "never")}</td>
                 <td className="px-4 py-3">
-                  <button type="button" data-testid={`token-revoke-${t.id}`} aria-label={`Revoke token ${t.note || t.prefix}`} onClick={() => revoke(t)} className={buttonClass.smallDanger}>
+                  <button type="button" data-testid={`token-revoke-${t.id}`} aria-label={`Revoke token ${t.note || t.prefix}`} onClick={() => void revoke(t)} className={buttonClass.smallDanger}>
                     Revoke
                   </button>
                 </td>

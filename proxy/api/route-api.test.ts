@@ -10,6 +10,9 @@ const hub = new InMemoryHub("x".repeat(40));
 let proxy: GyreProxy;
 const api = "http://127.0.0.1:7301/api/routes";
 const auth = { authorization: "token " + TOKEN };
+/** One route as the API answers it: the data verbatim plus last_activity. */
+type RouteJson = Record<string, unknown> & { last_activity: string };
+type RoutesJson = Record<string, RouteJson>;
 
 before(async () => {
   hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
@@ -26,7 +29,7 @@ after(async () => {
 
 test("the table from the hub is loaded at start, keys normalised like CHP", async () => {
   const r = await fetch(api, { headers: auth });
-  const body = await r.json();
+  const body = (await r.json()) as RoutesJson;
   assert.deepEqual(Object.keys(body), ["/user/fromhub"]);
   assert.equal(body["/user/fromhub"].spawn_id, "s0");
   assert.match(body["/user/fromhub"].last_activity, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -44,11 +47,11 @@ test("POST 201, GET one and all, data echoed verbatim, DELETE 204 then 404", asy
   assert.equal(post.status, 201);
   const one = await fetch(api + "/user/alice", { headers: auth });
   assert.equal(one.status, 200);
-  const got = await one.json();
+  const got = (await one.json()) as RouteJson;
   const { last_activity, ...rest } = got;
   assert.deepEqual(rest, data);
   assert.ok(Date.now() - Date.parse(last_activity) < 5000);
-  const all = await (await fetch(api, { headers: auth })).json();
+  const all = (await (await fetch(api, { headers: auth })).json()) as RoutesJson;
   assert.ok(all["/user/alice"]);
   assert.equal((await fetch(api + "/user/alice/", { method: "DELETE", headers: auth })).status, 204);
   assert.equal((await fetch(api + "/user/alice/", { method: "DELETE", headers: auth })).status, 404);
@@ -64,13 +67,13 @@ test("POST without a string target → 400, bad JSON → 400", async () => {
 
 test("inactive_since / inactiveSince: strict <, garbage → 400 with CHP's message", async () => {
   await fetch(api + "/user/idle", { method: "POST", headers: auth, body: '{"target":"http://127.0.0.1:7397"}' });
-  const la = (await (await fetch(api + "/user/idle", { headers: auth })).json()).last_activity;
-  const at = await (await fetch(`${api}?inactive_since=${encodeURIComponent(la)}`, { headers: auth })).json();
+  const la = ((await (await fetch(api + "/user/idle", { headers: auth })).json()) as RouteJson).last_activity;
+  const at = (await (await fetch(`${api}?inactive_since=${encodeURIComponent(la)}`, { headers: auth })).json()) as RoutesJson;
   assert.equal(at["/user/idle"], undefined, "equal timestamps are not 'inactive since'");
   const later = new Date(Date.parse(la) + 1).toISOString();
-  const after1 = await (await fetch(`${api}?inactiveSince=${encodeURIComponent(later)}`, { headers: auth })).json();
+  const after1 = (await (await fetch(`${api}?inactiveSince=${encodeURIComponent(later)}`, { headers: auth })).json()) as RoutesJson;
   assert.ok(after1["/user/idle"]);
-  const old = await (await fetch(`${api}?inactive_since=2000-01-01T00:00:00Z`, { headers: auth })).json();
+  const old = (await (await fetch(`${api}?inactive_since=2000-01-01T00:00:00Z`, { headers: auth })).json()) as RoutesJson;
   assert.deepEqual(old, {});
   const bad = await fetch(`${api}?inactive_since=garbage`, { headers: auth });
   assert.equal(bad.status, 400);
@@ -89,12 +92,12 @@ test("bulk: PATCH adds and removes many, PUT replaces the table", async () => {
   assert.equal(proxy.table.get("/user/ok"), undefined, "a bad bulk request changes nothing");
   const put = await fetch(api, { method: "PUT", headers: auth, body: JSON.stringify({ "/user/only/": { target: "http://127.0.0.1:7396" } }) });
   assert.equal(put.status, 200);
-  assert.deepEqual(Object.keys(await (await fetch(api, { headers: auth })).json()), ["/user/only"]);
+  assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/only"]);
 });
 
 test("health on both ports, metrics on the internal one", async () => {
   assert.deepEqual(await (await fetch("http://127.0.0.1:7300/_chp_healthz")).json(), { status: "OK" });
-  assert.equal((await (await fetch("http://127.0.0.1:7301/health")).json()).status, "OK");
+  assert.equal(((await (await fetch("http://127.0.0.1:7301/health")).json()) as { status: string }).status, "OK");
   const m = await (await fetch("http://127.0.0.1:7301/metrics")).text();
   assert.match(m, /gyre_proxy_routes \d+/);
   assert.match(m, /gyre_proxy_open_websockets 0/);

@@ -92,7 +92,7 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
         if (!isObject(add) || !Array.isArray(remove) || !remove.every((p) => typeof p === "string")) {
           throw new RouteDataError('PATCH /api/routes needs {"add": {path: data}, "remove": [path]}');
         }
-        const r = ctx.table.patch(add, remove as string[], now());
+        const r = ctx.table.patch(add, remove, now());
         return send(res, 200, { ...r, total: ctx.table.size });
       }
       default:

@@ -44,11 +44,21 @@ after(async () => {
 });
 
 const get = (path: string, headers: Record<string, string> = {}, init: RequestInit = {}) => fetch(P + path, { headers, redirect: "manual", ...init });
+/** What the echo backend and the fake hub answer: the request as it arrived. */
+interface Echo {
+  url: string;
+  method: string;
+  headers: Record<string, string | undefined>;
+  body: string;
+  hub?: boolean;
+}
+const echoOf = async (r: Response) => (await r.json()) as Echo;
+const messageOf = async (r: Response) => ((await r.json()) as { message: string }).message;
 
 test("owner reaches the server with the server token injected and the hub cookie stripped", async () => {
   const r = await get("/user/alice/api/contents?x=1", { cookie: "a=1; " + hub.cookieFor("alice") + "; b=2" });
   assert.equal(r.status, 200);
-  const echo = await r.json();
+  const echo = await echoOf(r);
   assert.equal(echo.url, "/user/alice/api/contents?x=1");
   assert.equal(echo.headers.authorization, "token " + deriveServerToken(SECRET, "spawn-a"));
   assert.equal(echo.headers.cookie, "a=1; b=2");
@@ -74,13 +84,13 @@ test("cross-site POST is refused, same-site POST passes", async () => {
   assert.equal(evil.status, 403);
   const ok = await get("/user/alice/api/contents", { cookie: c, origin: "http://127.0.0.1:7303" }, { method: "POST", body: '{"a":1}' });
   assert.equal(ok.status, 200);
-  assert.equal((await ok.json()).body, '{"a":1}');
+  assert.equal((await echoOf(ok)).body, '{"a":1}');
 });
 
 test("API token: accepted from the header, replaced upstream; ?token= is not accepted", async () => {
   const r = await get("/user/alice/api/status", { authorization: "Bearer tok-alice" });
   assert.equal(r.status, 200);
-  assert.equal((await r.json()).headers.authorization, "token " + deriveServerToken(SECRET, "spawn-a"));
+  assert.equal((await echoOf(r)).headers.authorization, "token " + deriveServerToken(SECRET, "spawn-a"));
   assert.equal((await get("/user/alice/api/status", { authorization: "token tok-bob" })).status, 403);
   assert.equal((await get("/user/alice/api/status", { authorization: "token unknown" })).status, 403);
   assert.equal((await get("/user/alice/api/status?token=tok-alice")).status, 403);
@@ -92,7 +102,7 @@ test("API token: accepted from the header, replaced upstream; ?token= is not acc
 test("a token without access:servers: 403 that names the missing scope (HTTP and WebSocket)", async () => {
   const r = await get("/user/alice/api/status", { authorization: "token tok-narrow" });
   assert.equal(r.status, 403);
-  assert.match((await r.json()).message, /lacks the access:servers scope.*\/hub\/token/);
+  assert.match(await messageOf(r), /lacks the access:servers scope.*\/hub\/token/);
   const ws = await new Promise<number>((resolve) => {
     const q = http.request({ host: "127.0.0.1", port: 7303, path: "/user/alice/api/kernels/k/channels", headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "token tok-narrow" } });
     q.on("response", (res) => {
@@ -116,7 +126,7 @@ test("no route: spawn redirect for browsers, 503 JSON for API clients", async ()
   assert.equal(r.headers.get("location"), "/hub/spawn/carol?next=" + encodeURIComponent("/user/carol/tree"));
   const api = await get("/user/carol/api/status", { cookie: c });
   assert.equal(api.status, 503);
-  assert.match((await api.json()).message, /not running/);
+  assert.match(await messageOf(api), /not running/);
 });
 
 test("logout goes to the hub; /hub and other paths go to the hub with the cookie intact", async () => {
@@ -124,10 +134,10 @@ test("logout goes to the hub; /hub and other paths go to the hub with the cookie
   assert.equal(r.status, 302);
   assert.equal(r.headers.get("location"), "/hub/logout");
   const h = await get("/hub/home", { cookie: hub.cookieFor("alice") });
-  const echo = await h.json();
+  const echo = await echoOf(h);
   assert.equal(echo.hub, true);
   assert.equal(echo.url, "/hub/home");
-  assert.match(echo.headers.cookie, /^gyre-session=/);
+  assert.match(echo.headers.cookie ?? "", /^gyre-session=/);
 });
 
 test("a stopped upstream gives the styled 503 page linking to /hub/home", async () => {

@@ -189,7 +189,7 @@ test("malformed upstream response → 502; silent upstream → 504; refused → 
   assert.equal(slow.status, 504);
   assert.match(slow.body.toString(), /not responding/);
   assert.ok(Date.now() - t0 < 3000);
-  await proxy.table.add("/user/carol", { target: "http://127.0.0.1:7399", user: "carol", server_name: "", spawn_id: "s-c" }, Date.now());
+  proxy.table.add("/user/carol", { target: "http://127.0.0.1:7399", user: "carol", server_name: "", spawn_id: "s-c" }, Date.now());
   const refused = await new Promise<number>((resolve, reject) => {
     http.get({ host: "127.0.0.1", port: PORT, path: "/user/carol/x", agent: false, headers: { cookie: hub.cookieFor("carol") } }, (res) => {
       res.resume();
@@ -240,13 +240,13 @@ test("Set-Cookie for Jupyter's login cookie and hop-by-hop headers are not forwa
 });
 
 test("request head: server token injected, hub cookie stripped, X-Forwarded-*; POST bodies still forwarded", async () => {
-  const g = JSON.parse((await request("/user/alice/echo?q=1", { headers: { "x-custom": "v" } })).body.toString());
+  const g = JSON.parse((await request("/user/alice/echo?q=1", { headers: { "x-custom": "v" } })).body.toString()) as { head: string };
   assert.match(g.head, /^GET \/user\/alice\/echo\?q=1 HTTP\/1\.1\r\n/);
   assert.match(g.head, /\r\nauthorization: token [0-9a-f]+/i);
   assert.doesNotMatch(g.head, /gyre-session/);
   assert.match(g.head, /\r\nx-custom: v/i);
   assert.match(g.head, /\r\nx-forwarded-for: 127\.0\.0\.1/i);
-  const p = JSON.parse((await request("/user/alice/echo", { method: "POST", body: "payload", headers: { "content-type": "text/plain", origin: `http://127.0.0.1:${PORT}` } })).body.toString());
+  const p = JSON.parse((await request("/user/alice/echo", { method: "POST", body: "payload", headers: { "content-type": "text/plain", origin: `http://127.0.0.1:${PORT}` } })).body.toString()) as { body: string };
   assert.equal(p.body, "payload");
 });
 

@@ -100,7 +100,7 @@ export class WebSocketForwarder {
   private forwardWithLibrary(o: WebSocketForwardOptions, onTraffic: () => void, failed: (err: NodeJS.ErrnoException) => void): void {
     const { req, socket, to, headers } = o;
     // X-Forwarded-* are already in `headers`; http-proxy-3 reads the request's header object.
-    const h: http.IncomingHttpHeaders = {};
+    const h: Record<string, string> = {};
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i].toLowerCase();
       const prev = h[name];
@@ -114,7 +114,7 @@ export class WebSocketForwarder {
     const hooks = { onTraffic, kind: to.routeClass, upgraded: false };
     tagged[WS_HOOKS] = hooks;
     // http-proxy-3 reports errors after the upgrade through the same callback: no HTTP answer then.
-    this.library.ws(req, socket, o.head, { target, xfwd: false }, (err: Error) => (hooks.upgraded ? socket.destroy() : failed(err as NodeJS.ErrnoException)));
+    this.library.ws(req, socket, o.head, { target, xfwd: false }, (err: Error) => (hooks.upgraded ? socket.destroy() : failed(err)));
   }
 
   /** Counts an upgrade http-proxy-3 completed and records its traffic as activity. */

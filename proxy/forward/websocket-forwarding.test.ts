@@ -68,7 +68,7 @@ function open(port: number, path: string, headers: Record<string, string>): Prom
     ws.once("open", () => resolve(ws));
     ws.once("unexpected-response", (_q, res) => {
       let body = "";
-      res.on("data", (d: Buffer) => (body += d));
+      res.on("data", (d: Buffer) => (body += d.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     ws.once("error", reject);
@@ -76,7 +76,8 @@ function open(port: number, path: string, headers: Record<string, string>): Prom
 }
 
 async function echo(ws: WebSocket, text: string): Promise<string> {
-  const got = new Promise<string>((r) => ws.once("message", (d) => r(d.toString())));
+  // Text and binary frames arrive as one Buffer (ws's default binaryType).
+  const got = new Promise<string>((r) => ws.once("message", (d) => r((d as Buffer).toString())));
   ws.send(text);
   return got;
 }

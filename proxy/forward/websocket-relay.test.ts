@@ -43,7 +43,7 @@ const scripts: Record<string, Script> = {
   },
   "/then-end": (s) => s.end("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n" + "z".repeat(200_000)),
 };
-let rawConnections: net.Socket[] = [];
+const rawConnections: net.Socket[] = [];
 
 /** Writes 64 KiB chunks as fast as `s` takes them (waiting for 'drain'), up to 64 MiB in all. */
 function flood(s: net.Socket, wrote: (bytes: number) => number): void {

@@ -30,13 +30,13 @@ export interface WebSocketRelayOptions {
 /** What the caller learns about one WebSocket. */
 export interface WebSocketRelayEvents {
   /** The upstream answered: 101 (now relaying) or a refusal passed on to the client. */
-  onHandshake(status: number): void;
+  onHandshake: (status: number) => void;
   /** Nothing was sent to the client yet and the upstream failed or timed out: answer it. */
-  onError(err: NodeJS.ErrnoException): void;
+  onError: (err: NodeJS.ErrnoException) => void;
   /** Bytes went one way or the other (activity); called once per chunk, keep it cheap. */
-  onTraffic(): void;
+  onTraffic: () => void;
   /** A relayed WebSocket (one that got onHandshake(101)) is closed on both sides. */
-  onClose(): void;
+  onClose: () => void;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -106,7 +106,7 @@ test("a catch-all \"/\" route does not cover /user/<name>: that user has no rout
   const c: ResolveContext = { ...ctx, table: t };
   const first = resolveRequest({ method: "GET", headers: {} }, "/user/zed/api/status", false, c);
   assert.equal(first.kind, "guarded");
-  assert.deepEqual(decideGuarded(first as Extract<typeof first, { kind: "guarded" }>, { method: "GET", headers: {} }, as({ user: "zed", admin: false, via: "cookie" }), c), { kind: "refuse", status: 503, message: "zed's server is not running." });
+  assert.deepEqual(decideGuarded(first, { method: "GET", headers: {} }, as({ user: "zed", admin: false, via: "cookie" }), c), { kind: "refuse", status: 503, message: "zed's server is not running." });
   assert.equal((resolveRequest({ method: "GET", headers: {} }, "/anything", false, c) as { host?: string }).host, "10.9.9.9", "everything else goes to the catch-all");
 });
 

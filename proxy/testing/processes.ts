@@ -72,7 +72,7 @@ export async function startProxyProcess(o: ProxyProcessOptions): Promise<Child> 
   try {
     await waitForHttp(`http://127.0.0.1:${o.port}/_chp_healthz`, 20_000);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${child.output()}`);
+    throw new Error(`${(e as Error).message}\n${child.output()}`, { cause: e });
   }
   return child;
 }
@@ -127,7 +127,7 @@ export async function startJupyter(port: number, user: string, token: string, ba
   try {
     await waitForHttp(`http://127.0.0.1:${port}${baseUrl}api`, 60_000);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${child.output()}`);
+    throw new Error(`${(e as Error).message}\n${child.output()}`, { cause: e });
   }
   return child;
 }
@@ -144,7 +144,7 @@ export async function startDaskScheduler(port: number, dashboardPort: number): P
   try {
     await waitForHttp(`http://127.0.0.1:${dashboardPort}/health`, 60_000);
   } catch (e) {
-    throw new Error(`${(e as Error).message}\n${child.output()}`);
+    throw new Error(`${(e as Error).message}\n${child.output()}`, { cause: e });
   }
   return child;
 }

@@ -12,6 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildChartRender } from "./build";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
+import type { V1ConfigMap, V1Deployment, V1Ingress, V1Role, V1RoleBinding, V1Secret, V1Service } from "@kubernetes/client-node";
+import { parseConfig } from "@/config/load";
 import { hubSectionSchema } from "@/config/hub-section";
 import { proxyConfigSchema } from "@/config/proxy-section";
 import { kubernetesSpawnerConfigSchema, resolveProfile } from "@/spawners/kubernetes/config";
@@ -20,7 +22,28 @@ const repo = resolve(import.meta.dirname, "../..");
 const chart = join(repo, "charts/gyre");
 let bin: string;
 
-type Obj = Record<string, any>;
+/** What every rendered object has; find() gives it the Kubernetes type of its kind. */
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}
+/** As rendered (the client library's type calls `from` `_from`, its serialiser's name). */
+interface NetworkPolicy {
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    ingress: Array<{ from: Array<{ podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown }>; ports: unknown[] }>;
+  };
+}
+interface Kinds {
+  ConfigMap: V1ConfigMap;
+  Deployment: V1Deployment;
+  Ingress: V1Ingress;
+  NetworkPolicy: NetworkPolicy;
+  Role: V1Role;
+  RoleBinding: V1RoleBinding;
+  Secret: V1Secret;
+  Service: V1Service;
+}
 
 before(() => {
   bin = buildChartRender();
@@ -31,31 +54,33 @@ function render(args: string[]): { status: number; stdout: string; stderr: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-function renderObjects(args: string[]): Obj[] {
+function renderObjects(args: string[]): Manifest[] {
   const r = render(args);
   assert.equal(r.status, 0, r.stderr);
   const docs = parseAllDocuments(r.stdout);
-  const objects: Obj[] = [];
+  const objects: Manifest[] = [];
   for (const doc of docs) {
     assert.deepEqual(doc.errors, [], String(doc.errors[0]));
-    const value = doc.toJS();
+    const value = doc.toJS() as Manifest | null;
     if (value !== null) objects.push(value);
   }
   return objects;
 }
 
-function find(objects: Obj[], kind: string, name: string): Obj {
+function find<K extends keyof Kinds>(objects: Manifest[], kind: K, name: string): Kinds[K] {
   const o = objects.find((x) => x.kind === kind && x.metadata?.name === name);
   assert.ok(o, `${kind}/${name} not rendered`);
-  return o;
+  return o as Kinds[K];
 }
 
-function kinds(objects: Obj[]): string[] {
+function kinds(objects: Manifest[]): string[] {
   return objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
 }
 
-function gyreConfig(objects: Obj[], fullname: string): Obj {
-  return parseYaml(find(objects, "ConfigMap", `${fullname}-config`).data["gyre.config.yaml"]);
+/** The gyre.config.yaml the chart renders, validated as a whole by the hub's own loader. */
+function gyreConfig(objects: Manifest[], fullname: string) {
+  const text = find(objects, "ConfigMap", `${fullname}-config`).data?.["gyre.config.yaml"] ?? "";
+  return parseConfig(parseYaml(text), {}, "the rendered gyre.config.yaml");
 }
 
 const EXPECTED_RULES = [
@@ -93,28 +118,28 @@ test("default values: every object, a config Gyre accepts, least-privilege RBAC"
   assert.equal(config.proxy.hubUrl, "http://hub-gyre-hub:8081");
 
   const hub = find(objects, "Deployment", "hub-gyre-hub");
-  assert.equal(hub.spec.replicas, 1);
-  assert.equal(hub.spec.strategy.type, "Recreate");
-  assert.deepEqual(hub.spec.template.spec.volumes.find((v: Obj) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } });
-  assert.equal(find(objects, "Deployment", "hub-gyre-proxy").spec.replicas, 2);
-  assert.equal(find(objects, "Service", "hub-gyre-proxy-public").spec.type, "LoadBalancer");
-  assert.equal(find(objects, "Service", "hub-gyre-proxy-api").spec.clusterIP, "None");
+  assert.equal(hub.spec?.replicas, 1);
+  assert.equal(hub.spec?.strategy?.type, "Recreate");
+  assert.deepEqual(hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } });
+  assert.equal(find(objects, "Deployment", "hub-gyre-proxy").spec?.replicas, 2);
+  assert.equal(find(objects, "Service", "hub-gyre-proxy-public").spec?.type, "LoadBalancer");
+  assert.equal(find(objects, "Service", "hub-gyre-proxy-api").spec?.clusterIP, "None");
 
   const role = find(objects, "Role", "hub-gyre-hub-spawner");
-  assert.equal(role.metadata.namespace, "jhub");
+  assert.equal(role.metadata?.namespace, "jhub");
   assert.deepEqual(role.rules, EXPECTED_RULES);
 
   const secret = find(objects, "Secret", "hub-gyre-secret");
-  assert.deepEqual(Object.keys(secret.data).sort(), ["hub.secretKey", "proxy.authToken"]);
-  assert.equal(Buffer.from(secret.data["hub.secretKey"], "base64").toString().length, 64);
+  assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ["hub.secretKey", "proxy.authToken"]);
+  assert.equal(Buffer.from(secret.data?.["hub.secretKey"] ?? "", "base64").toString().length, 64);
   // generated anew on every render without a cluster (lookup finds nothing), like helm template
   const again = find(renderObjects(["--release", "hub", "--namespace", "jhub"]), "Secret", "hub-gyre-secret");
-  assert.notEqual(again.data["hub.secretKey"], secret.data["hub.secretKey"]);
+  assert.notEqual(again.data?.["hub.secretKey"], secret.data?.["hub.secretKey"]);
 
   const policy = find(objects, "NetworkPolicy", "hub-gyre-singleuser");
   assert.deepEqual(policy.spec.podSelector.matchLabels, { "app.kubernetes.io/name": "gyre", "app.kubernetes.io/component": "singleuser-server", "app.kubernetes.io/instance": "hub" });
   assert.deepEqual(
-    policy.spec.ingress[0].from.map((f: Obj) => f.podSelector.matchLabels["app.kubernetes.io/component"]),
+    policy.spec.ingress[0].from.map((f) => f.podSelector?.matchLabels["app.kubernetes.io/component"]),
     ["proxy", "hub"],
   );
   assert.deepEqual(policy.spec.ingress[0].ports, [{ protocol: "TCP", port: 8888 }]);
@@ -153,21 +178,21 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
   assert.equal(config.culling.maxAgeSeconds, 86400);
 
   const hub = find(objects, "Deployment", "pangeo-gyre-hub");
-  assert.equal(hub.spec.replicas, 2);
-  assert.equal(hub.spec.strategy, undefined);
-  const env = hub.spec.template.spec.containers[0].env;
-  assert.deepEqual(env.find((e: Obj) => e.name === "GYRE_HUB__DATABASE_URL"), { name: "GYRE_HUB__DATABASE_URL", valueFrom: { secretKeyRef: { name: "gyre-db", key: "url" } } });
-  const sources = hub.spec.template.spec.volumes.find((v: Obj) => v.name === "secret").projected.sources;
-  assert.deepEqual(sources[1], { secret: { name: "github-oauth", items: [{ key: "client-secret", path: "github.clientSecret" }] } });
-  assert.deepEqual(hub.spec.template.spec.volumes.find((v: Obj) => v.name === "data"), { name: "data", emptyDir: {} });
-  assert.equal(find(objects, "Deployment", "pangeo-gyre-proxy").spec.replicas, 3);
+  assert.equal(hub.spec?.replicas, 2);
+  assert.equal(hub.spec?.strategy, undefined);
+  const env = hub.spec?.template.spec?.containers[0]?.env;
+  assert.deepEqual(env?.find((e) => e.name === "GYRE_HUB__DATABASE_URL"), { name: "GYRE_HUB__DATABASE_URL", valueFrom: { secretKeyRef: { name: "gyre-db", key: "url" } } });
+  const sources = hub.spec?.template.spec?.volumes?.find((v) => v.name === "secret")?.projected?.sources;
+  assert.deepEqual(sources?.[1], { secret: { name: "github-oauth", items: [{ key: "client-secret", path: "github.clientSecret" }] } });
+  assert.deepEqual(hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"), { name: "data", emptyDir: {} });
+  assert.equal(find(objects, "Deployment", "pangeo-gyre-proxy").spec?.replicas, 3);
 
   const ingress = find(objects, "Ingress", "pangeo-gyre");
-  assert.deepEqual(ingress.spec.rules, [
+  assert.deepEqual(ingress.spec?.rules, [
     { host: "hub.example.org", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "pangeo-gyre-proxy-public", port: { name: "http" } } } }] } },
   ]);
   const binding = find(objects, "RoleBinding", "pangeo-gyre-hub-spawner");
-  assert.equal(binding.metadata.namespace, "gyre-users");
+  assert.equal(binding.metadata?.namespace, "gyre-users");
   assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: "pangeo-gyre-hub", namespace: "gyre" }]);
   const policy = find(objects, "NetworkPolicy", "pangeo-gyre-singleuser");
   assert.deepEqual(policy.spec.ingress[0].from[0].namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": "gyre" } });
@@ -190,21 +215,38 @@ test("impossible values are refused with a message naming the value", () => {
   }
 });
 
+/** The draft-07 keywords values.schema.json uses. */
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  pattern?: string;
+  minimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  anyOf?: JsonSchema[];
+  minItems?: number;
+  items?: JsonSchema;
+  required?: string[];
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean | JsonSchema;
+}
+
 /** A small JSON Schema (draft-07 subset) validator: enough for values.schema.json. */
-function validate(schema: Obj, value: unknown, path = "values"): string[] {
+function validate(schema: JsonSchema, value: unknown, path = "values"): string[] {
   const errors: string[] = [];
   const types: string[] = schema.type === undefined ? [] : [schema.type].flat();
   const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
   if (types.length && !types.some((t) => t === typeOf(value) || (t === "number" && typeOf(value) === "integer"))) return [`${path}: expected ${types.join("|")}`];
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum.join(", ")}`);
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum.map(String).join(", ")}`);
   if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
   if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: below ${schema.minimum}`);
   if (typeof value === "string" && schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${path}: shorter than ${schema.minLength}`);
   if (typeof value === "string" && schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${path}: longer than ${schema.maxLength}`);
-  if (schema.anyOf && schema.anyOf.every((s: Obj) => validate(s, value, path).length > 0)) errors.push(`${path}: matches none of anyOf`);
+  if (schema.anyOf && schema.anyOf.every((s) => validate(s, value, path).length > 0)) errors.push(`${path}: matches none of anyOf`);
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${path}: fewer than ${schema.minItems} items`);
-    if (schema.items) value.forEach((v, i) => errors.push(...validate(schema.items, v, `${path}[${i}]`)));
+    const items = schema.items;
+    if (items) value.forEach((v, i) => errors.push(...validate(items, v, `${path}[${i}]`)));
   } else if (value && typeof value === "object") {
     for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: required`);
     for (const [key, v] of Object.entries(value)) {
@@ -217,10 +259,10 @@ function validate(schema: Obj, value: unknown, path = "values"): string[] {
 }
 
 test("values.yaml and the production values satisfy values.schema.json; typos do not", () => {
-  const schema = JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8"));
-  const defaults = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8"));
+  const schema = JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8")) as JsonSchema;
+  const defaults: unknown = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8"));
   assert.deepEqual(validate(schema, defaults), []);
-  const prod = parseYaml(readFileSync(join(chart, "ci/production-values.yaml"), "utf8"));
+  const prod: unknown = parseYaml(readFileSync(join(chart, "ci/production-values.yaml"), "utf8"));
   assert.deepEqual(validate(schema, prod), []);
   assert.deepEqual(validate(schema, { hub: { replicas: "two" }, singleuser: { storrage: {} }, database: { type: "mysql" }, hub2: {} }), [
     "values.hub.replicas: expected integer",

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { SpawnError, type SpawnContext, type SpawnLogger } from "../types";
+import { SpawnError, type JsonObject, type SpawnContext, type SpawnLogger } from "../types";
 import { HttpCallbackReceiver } from "./callback";
 import { batchSpawnerConfigSchema, type BatchSpawnerConfig } from "./config";
 import { DIALECTS } from "./dialects/index";
@@ -133,7 +133,7 @@ for (const scheduler of ["sge", "slurm"] as const) {
       await waitFor("secret file removed", async () => (await execa("test", ["-e", `/home/${TEST_USER}/.gyre/${ctx.spawnId}.secret`], { reject: false })).exitCode !== 0, 10_000);
 
       // a hub restart: a new spawner instance re-adopts the job from its stored state
-      const state = JSON.parse(JSON.stringify(sp.getState()));
+      const state = JSON.parse(JSON.stringify(sp.getState())) as JsonObject;
       const adopted = new BatchSpawner(makeCtx(), config, { channel: receiver, poller: new BatchPoller(DIALECTS[scheduler], runCommand, { intervalMs: 1000 }) });
       adopted.loadState(state);
       assert.equal(await adopted.poll(), null, "re-adopted job is running");
@@ -158,8 +158,8 @@ for (const scheduler of ["sge", "slurm"] as const) {
       const exit = await sp.poll();
       assert.ok(exit, "noticed at the first poll after the kill");
       // (extra shared refreshes only while the job shows a teardown state such as CG/dr)
-      t.diagnostic(`reason: ${exit!.reason}; scheduler calls for all jobs meanwhile: ${poller.calls - callsBefore}`);
-      assert.match(exit!.reason, scheduler === "sge" ? /deleted|no longer known/ : /cancelled/);
+      t.diagnostic(`reason: ${exit.reason}; scheduler calls for all jobs meanwhile: ${poller.calls - callsBefore}`);
+      assert.match(exit.reason, scheduler === "sge" ? /deleted|no longer known/ : /cancelled/);
       await waitFor("job gone", async () => (await schedulerKnows(scheduler, jobId)) === "");
     });
 

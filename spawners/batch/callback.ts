@@ -49,7 +49,7 @@ export function hashSecret(secret: string): Buffer {
 export function checkAuthorization(header: string | undefined, stored: Buffer): boolean {
   const m = /^token (\S+)$/.exec(header ?? "");
   if (!m) return false;
-  return timingSafeEqual(hashSecret(m[1]!), stored);
+  return timingSafeEqual(hashSecret(m[1]), stored);
 }
 
 type Entry = { hash: Buffer; address?: CallbackAddress; waiters: Set<(a: CallbackAddress) => void> };

@@ -6,6 +6,7 @@ import { HARD_LIMITS } from "./job-script";
 import type { JobResources } from "./types";
 import { PATTERNS } from "./types";
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
 const singleLine = z.string().regex(/^[^\x00-\x1f\x7f]*$/, "must be a single line");
 const name = z.string().regex(PATTERNS.name, "letters, digits and _ . @ + - only");
 const intIn = (k: keyof typeof HARD_LIMITS) => z.number().int().min(HARD_LIMITS[k].min).max(HARD_LIMITS[k].max);
@@ -59,7 +60,7 @@ export const batchSpawnerConfigSchema = z
       .describe("Prefix of the Python environment jobs run from on the compute nodes (a conda environment or virtualenv on a shared filesystem, e.g. /sw/conda/envs/pangeo): the job puts its bin/ first on PATH and runs <prefix>/bin/python unless pythonCommand is set. Unset: the nodes' /usr/bin/python3."),
     pythonCommand: z
       .string()
-      .regex(/^[A-Za-z0-9_.\/+-]+$/)
+      .regex(/^[A-Za-z0-9_./+-]+$/)
       .optional()
       .describe("Python interpreter in the job that has jupyter_server (after the prologue ran), e.g. python3 after a conda activate. Default: <pythonEnvironment>/bin/python, or /usr/bin/python3."),
     serverArgs: z.array(singleLine).default([]).describe("Extra jupyter_server flags appended to Gyre's own."),
@@ -103,7 +104,7 @@ export function buildOptionsSchema(config: BatchSpawnerConfig, user: { groups: s
     .object({
       profile: z
         .enum(names as [string, ...string[]])
-        .default(names[0]!)
+        .default(names[0])
         .describe("Profile"),
       walltimeSeconds: bounded(b.walltimeSeconds).describe("Walltime (s)"),
       cores: bounded(b.cores).describe("Cores"),

@@ -27,10 +27,10 @@ async function holdQueue(s: Sched, hold: boolean): Promise<void> {
 async function userJobs(s: Sched): Promise<string[]> {
   if (s === "slurm") {
     const r = await execa("squeue", ["-h", "-u", USER, "-o", "%i %j"], { reject: false });
-    return r.stdout.split("\n").filter((l) => / gyre-/.test(l)).map((l) => l.split(" ")[0]!);
+    return r.stdout.split("\n").filter((l) => / gyre-/.test(l)).map((l) => l.split(" ")[0]);
   }
   const r = await execa("qstat", ["-u", USER], { reject: false });
-  return r.stdout.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]!);
+  return r.stdout.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
@@ -73,7 +73,7 @@ async function readProgress(g: Gyre, until: (ev: Ev, all: Ev[]) => boolean, time
     }
     return all;
   } catch (err) {
-    throw new Error(`progress: ${(err as Error).message}; events so far: ${all.map((e) => e.message).join(" | ")}`);
+    throw new Error(`progress: ${(err as Error).message}; events so far: ${all.map((e) => e.message).join(" | ")}`, { cause: err });
   } finally {
     clearTimeout(timer);
     ac.abort();

@@ -48,7 +48,7 @@ exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
 });
 
 test("Grid Engine job script: #$ directives, -pe smp, per-slot memory (literal)", () => {
-  const lines = head(renderJobScript(SgeDialect, base))!.split("\n").filter((l) => l.startsWith("#$"));
+  const lines = head(renderJobScript(SgeDialect, base)).split("\n").filter((l) => l.startsWith("#$"));
   assert.deepEqual(lines, [
     "#$ -N gyre-alice",
     "#$ -o /home/alice/.gyre-batch-s1.log",
@@ -85,7 +85,7 @@ test("hostile queue/account/job names/paths are rejected before any template", (
       ...(v === "-x" ? [] : [{ workDir: `/home/${v}` }, { logPath: `/tmp/${v}` }]),
       { pythonCommand: v },
     ]) {
-      assert.throws(() => renderJobScript(SlurmDialect, { ...base, ...patch } as JobScriptOptions), UnsafeValueError, `${JSON.stringify(patch)}`);
+      assert.throws(() => renderJobScript(SlurmDialect, { ...base, ...patch }), UnsafeValueError, `${JSON.stringify(patch)}`);
     }
   }
 });

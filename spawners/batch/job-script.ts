@@ -14,7 +14,7 @@ export const HARD_LIMITS = {
 } as const;
 
 const JOB_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
-const COMMAND = /^(?!-)(?!.*\.\.)[A-Za-z0-9_.\/+-]+$/;
+const COMMAND = /^(?!-)(?!.*\.\.)[A-Za-z0-9_./+-]+$/;
 
 function checkInt(field: keyof typeof HARD_LIMITS, v: number | undefined, optional: boolean): void {
   if (v === undefined && optional) return;

@@ -26,7 +26,7 @@ test("describeBatchOptions: profiles the user may use, fields only where bounds 
   });
   const gpu = describeBatchOptions(config, { ...alice, groups: ["gpu-users"] })!;
   assert.deepEqual(gpu.profiles.map((p) => p.name), ["small", "gpu"]);
-  assert.equal(gpu.profiles[1]!.description, "partition gpu · 8 cores · 1 h · 16 GiB · 1 GPU");
+  assert.equal(gpu.profiles[1].description, "partition gpu · 8 cores · 1 h · 16 GiB · 1 GPU");
 });
 
 test("describeBatchOptions: nothing to choose → null (plain Start button)", () => {

@@ -39,7 +39,7 @@ export function describeBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
   if (profiles.length === 0 || (profiles.length === 1 && fields.length === 0)) return null;
   return {
     profiles: profiles.map((p) => ({ name: p.name, display: p.display, description: describeProfile(p, queueWord) })),
-    defaultProfile: profiles[0]!.name,
+    defaultProfile: profiles[0].name,
     fields,
   };
 }
@@ -57,12 +57,12 @@ export function validateBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
   }
   const r = schema.safeParse(raw ?? {});
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    const issue = r.error.issues[0];
     const field = issue.path.length ? String(issue.path[0]) : undefined;
     const what = issue.code === "unrecognized_keys" ? `unknown option(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (this hub accepts profile${fieldList(config)})` : issue.message;
     throw new SpawnOptionsError(field ? `Invalid spawn option "${field}": ${what}` : `Invalid spawn options: ${what}`, field ?? (issue.code === "unrecognized_keys" ? issue.keys[0] : undefined));
   }
-  return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined)) as JsonObject;
+  return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined));
 }
 
 function fieldList(config: BatchSpawnerConfig): string {

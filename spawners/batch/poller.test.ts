@@ -8,7 +8,7 @@ function fakeSqueue(): { run: CommandRunner; calls: string[][] } {
   const calls: string[][] = [];
   const run: CommandRunner = async (argv) => {
     calls.push(argv);
-    const ids = argv[argv.indexOf("-j") + 1]!.split(",");
+    const ids = argv[argv.indexOf("-j") + 1].split(",");
     return { stdout: ids.map((id) => `${id}|RUNNING|None|vm|vm|2026-11-21T10:00:00`).join("\n"), stderr: "", exitCode: 0 };
   };
   return { run, calls };

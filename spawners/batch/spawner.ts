@@ -283,7 +283,7 @@ export class BatchSpawner implements Spawner {
 
   getState(): JsonObject {
     if (!this.state) return {};
-    return Object.fromEntries(Object.entries(this.state).filter(([, v]) => v !== undefined)) as JsonObject;
+    return Object.fromEntries(Object.entries(this.state).filter(([, v]) => v !== undefined));
   }
 
   loadState(state: JsonObject): void {
@@ -297,7 +297,7 @@ export class BatchSpawner implements Spawner {
   async *progress(): AsyncIterable<ProgressEvent> {
     let i = 0;
     for (;;) {
-      while (i < this.events.length) yield this.events[i++]!;
+      while (i < this.events.length) yield this.events[i++];
       if (this.settled) return;
       await new Promise<void>((resolve) => (this.eventWake = resolve));
       this.eventWake = null;
@@ -385,7 +385,7 @@ export class BatchSpawner implements Spawner {
     const f = r.stdout.trim().split(":");
     if (r.exitCode !== 0 || f.length < 7) throw new SpawnError(`OS account "${osUser}" does not exist`);
     if (f[2] === "0") throw new SpawnError("batch jobs never run as root");
-    return f[5]!;
+    return f[5];
   }
 
   private async cancelQuietly(): Promise<void> {

@@ -115,7 +115,7 @@ export const PATTERNS = {
   /** job ids as schedulers print them (PBS adds ".server", SGE array tasks never used) */
   jobId: /^[0-9]+(\.[A-Za-z0-9_.-]+)?$/,
   /** absolute paths without whitespace, shell/directive metacharacters or ".." segments */
-  path: /^(?!.*\/\.\.(\/|$))\/[A-Za-z0-9_.\/@+-]*$/,
+  path: /^(?!.*\/\.\.(\/|$))\/[A-Za-z0-9_./@+-]*$/,
   /** environment variable names */
   envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
 } as const;

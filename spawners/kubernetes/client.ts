@@ -108,7 +108,7 @@ type ClientRegistry = Map<string, KubeClient>;
 
 function clientRegistry(): ClientRegistry {
   const g = globalThis as unknown as Record<symbol, ClientRegistry | undefined>;
-  return (g[CLIENTS_KEY] ??= new Map());
+  return (g[CLIENTS_KEY] ??= new Map<string, KubeClient>());
 }
 
 /** The shared client for these options (created on first use). */

@@ -47,7 +47,7 @@ test("the schema refuses root, unknown keys, bad quantities and ambiguous profil
   for (const [input, pattern] of bad) {
     const r = kubernetesSpawnerConfigSchema.safeParse(input);
     assert.equal(r.success, false, JSON.stringify(input));
-    const text = r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message} ${"keys" in i ? (i.keys as string[]).join(",") : ""}`).join("\n");
+    const text = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message} ${"keys" in i ? (i.keys).join(",") : ""}`).join("\n");
     assert.match(text, pattern, JSON.stringify(input));
   }
 });

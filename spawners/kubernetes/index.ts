@@ -6,6 +6,7 @@
 // namespace shares one pod watch and one event watch (watch.ts). poll() reads their cache and
 // sends no request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one
 // retry where an object already exists. client.ts counts every request (getKubernetesRequestCounts).
+import { inspect } from "node:util";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import {
   SpawnError,
@@ -25,6 +26,7 @@ import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildS
 import { buildObjectName } from "./names";
 import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from "./watch";
 import { ProgressLog } from "../progress-log";
+import { toStateObject } from "../state";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
 const FORCE_DELETE_AFTER_MS = 15_000;
@@ -188,9 +190,7 @@ export class KubernetesSpawner implements Spawner {
   }
 
   getState(): JsonObject {
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(this.state)) if (v !== undefined) out[k] = v;
-    return out;
+    return toStateObject(this.state);
   }
 
   loadState(state: JsonObject): void {
@@ -361,7 +361,7 @@ function apiSpawnError(what: string, err: unknown): SpawnError {
 }
 
 function watchLogger(log: SpawnLogger): (message: string, err?: unknown) => void {
-  return (message, err) => log.warn(err ? { err: err instanceof Error ? err.message : String(err) } : {}, message);
+  return (message, err) => log.warn(err ? { err: err instanceof Error ? err.message : inspect(err) } : {}, message);
 }
 
 /** Options of reconcileKubernetesPods. */
@@ -417,7 +417,7 @@ export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{
       // only the secret of that same spawn: a pending spawn of the server may have made a new one
       const secret = await client.core.readNamespacedSecret({ name: secretName, namespace });
       if (secret.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
-        await client.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata!.uid! } } });
+        await client.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata.uid! } } });
       }
     } catch (e) {
       if (getApiStatusCode(e) !== 404) opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret");

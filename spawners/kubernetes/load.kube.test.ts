@@ -86,7 +86,7 @@ test(`API requests: constant per spawn, 0 per poll cycle with ${SERVERS} running
       `${perStop} requests per stop; ${SERVERS} spawns in ${spawnSeconds.toFixed(1)} s; by method ${JSON.stringify(client.getRequestCounts().byMethod)}`,
   );
   assert.equal(setup, 4, "2 lists + 2 watches");
-  assert.ok(perSpawn.every((n) => n === 3), `3 per spawn (claim, secret, pod): ${perSpawn}`);
+  assert.ok(perSpawn.every((n) => n === 3), `3 per spawn (claim, secret, pod): ${perSpawn.join(", ")}`);
   assert.equal(perPollCycle, 0);
   assert.equal(perStop, 2, "pod + secret");
 });

@@ -14,7 +14,7 @@ export function describeKubernetesOptions(config: KubernetesSpawnerConfig, user:
   if (profiles.length <= 1) return null;
   return {
     profiles: profiles.map((p) => ({ name: p.name, display: p.displayName, description: p.description || formatProfileSummary(resolveProfile(config, p.name).settings) })),
-    defaultProfile: (profiles.find((p) => p.default) ?? profiles[0]!).name,
+    defaultProfile: (profiles.find((p) => p.default) ?? profiles[0]).name,
     fields: [],
   };
 }

@@ -70,7 +70,7 @@ before(async () => {
   // as admin: the rendered objects exactly, plus one binding of the same Role to the test user
   const objects = KubernetesObjectApi.makeApiClient(lab.admin.kc);
   const inNamespace = <T extends KubernetesObject>(o: T): T => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata?.namespace ?? lab.namespace } });
-  for (const o of [serviceAccount, role, binding]) await objects.create(inNamespace(o as KubernetesObject));
+  for (const o of [serviceAccount, role, binding]) await objects.create(inNamespace(o));
   await objects.create({
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "RoleBinding",
@@ -109,14 +109,14 @@ async function exists(read: () => Promise<unknown>): Promise<boolean> {
 }
 
 const readPod = (name: string): Promise<V1Pod | null> =>
-  lab.admin.core.readNamespacedPod({ name, namespace: lab.namespace }).catch((e) => (getApiStatusCode(e) === 404 ? null : Promise.reject(e)));
+  lab.admin.core.readNamespacedPod({ name, namespace: lab.namespace }).catch((e: Error) => (getApiStatusCode(e) === 404 ? null : Promise.reject(e)));
 const secretExists = (name: string) => exists(() => lab.admin.core.readNamespacedSecret({ name, namespace: lab.namespace }));
 const claimExists = (name: string) => exists(() => lab.admin.core.readNamespacedPersistentVolumeClaim({ name, namespace: lab.namespace }));
 
 test("the identity is the restricted user and nothing more: it may list pods in the user namespace, not in another", async () => {
   const whoami = await kubeRequest(hub, "GET", `/api/v1/namespaces/${otherNamespace}/pods`);
   assert.equal(whoami.status, 403);
-  assert.match(JSON.parse(whoami.body).message, new RegExp(`User "${HUB_USER}" cannot list resource "pods"`), "authenticated as the test user (not 401, not admin)");
+  assert.match((JSON.parse(whoami.body) as { message: string }).message, new RegExp(`User "${HUB_USER}" cannot list resource "pods"`), "authenticated as the test user (not 401, not admin)");
   assert.equal((await kubeRequest(hub, "GET", `/api/v1/namespaces/${lab.namespace}/pods`)).status, 200);
 });
 
@@ -233,7 +233,7 @@ test("LEAST PRIVILEGE: the restricted user gets 403 for everything the hub must 
   for (const r of forbiddenRequests()) {
     const res = await kubeRequest(hub, r.method, r.path, r.body, r.contentType, r.headers);
     if (res.status !== 403) unexpected.push(`${r.what}: ${r.method} ${r.path} → ${res.status} ${res.body.slice(0, 200)}`);
-    else assert.equal(JSON.parse(res.body).reason, "Forbidden", r.what);
+    else assert.equal((JSON.parse(res.body) as { reason: string }).reason, "Forbidden", r.what);
   }
   assert.deepEqual(unexpected, []);
   console.log(`[kube rbac] ${forbiddenRequests().length} forbidden requests answered 403`);
@@ -266,6 +266,6 @@ test("the rendered RoleBinding grants the rendered ServiceAccount the same: its 
   assert.equal((await kubeRequest(sa, "GET", `/api/v1/namespaces/${lab.namespace}/events?watch=true`)).status, 200);
   const secrets = await kubeRequest(sa, "GET", `/api/v1/namespaces/${lab.namespace}/secrets`);
   assert.equal(secrets.status, 403);
-  assert.match(JSON.parse(secrets.body).message, new RegExp(`system:serviceaccount:${lab.namespace}:${serviceAccountName}`));
+  assert.match((JSON.parse(secrets.body) as { message: string }).message, new RegExp(`system:serviceaccount:${lab.namespace}:${serviceAccountName}`));
   assert.equal((await kubeRequest(sa, "DELETE", `/api/v1/namespaces/${lab.namespace}/persistentvolumeclaims/claim-alice`)).status, 403);
 });

@@ -17,6 +17,7 @@ import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
 import { ProgressLog } from "../progress-log";
+import { toStateObject } from "../state";
 
 /** How often start() asks the server whether it answers yet. */
 const READY_PROBE_INTERVAL_MS = 100;
@@ -180,9 +181,7 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   getState(): JsonObject {
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(this.state)) if (v !== undefined) out[k] = v;
-    return out;
+    return toStateObject(this.state);
   }
 
   loadState(state: JsonObject): void {

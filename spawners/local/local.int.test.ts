@@ -13,7 +13,7 @@ import { execa } from "execa";
 import { build } from "esbuild";
 import { LocalProcessSpawner } from "./index";
 import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
-import { SpawnError, type ProgressEvent, type SpawnContext } from "../types";
+import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext } from "../types";
 import { makeTestSpawnContext } from "../testing";
 import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readProcessTable, readProcStat, sleep, waitFor } from "./processes";
@@ -92,6 +92,12 @@ async function startTimed(label: string, ctx: SpawnContext, cfg: LocalSpawnerCon
   return { sp, url, events, pid: sp.getState().pid as number };
 }
 
+/** The state int-start-and-exit.ts printed for the server it started. */
+type ChildState = JsonObject & { pid: number; startTime: number; url: string; uid: number };
+function readChildState(out: string): ChildState {
+  return (JSON.parse(out.trim().split("\n").at(-1)!) as { state: ChildState }).state;
+}
+
 function procStatus(pid: number): string {
   return readFileSync(`/proc/${pid}/status`, "utf8");
 }
@@ -120,7 +126,7 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
   const ctx = ctxFor("gyretest1");
   const { sp, url, events, pid } = await startTimed("server", ctx);
   assert.deepEqual(events.map((e) => e.progress), [5, 10, 40, 80]);
-  assert.equal(url, `http://127.0.0.1:${sp.getState().port}`);
+  assert.equal(url, `http://127.0.0.1:${sp.getState().port as number}`);
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`, { authorization: `token ${ctx.token}` }), 200);
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`), 403);
   assert.equal(await probeHttp(`${url}/user/gyretest1/tree`, { authorization: `token ${ctx.token}` }), 200);
@@ -201,7 +207,7 @@ test("hub restart: a server started by a process that exited is found, polled an
   child.stdout.on("data", (d) => (out += d));
   const code = await new Promise((r) => child.on("exit", r));
   assert.equal(code, 0);
-  const { state } = JSON.parse(out.trim().split("\n").at(-1)!);
+  const state = readChildState(out);
 
   const fresh = new LocalProcessSpawner(ctx, config);
   fresh.loadState(state);
@@ -340,9 +346,9 @@ test("hub not root: the server runs as the hub's own account, without --allow-ro
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
-  child.stdout!.on("data", (d) => (out += d));
+  child.stdout.on("data", (d) => (out += d));
   assert.equal(await new Promise((r) => child.on("exit", r)), 0);
-  const { state } = JSON.parse(out.trim().split("\n").at(-1)!);
+  const state = readChildState(out);
   const fresh = new LocalProcessSpawner(ctx, config);
   fresh.loadState(state);
   try {

@@ -35,7 +35,7 @@ export async function applyMigrations(db: Db, provider: "sqlite" | "postgres", r
   const createTable = (tx: Db) =>
     tx.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "_gyre_migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT NOT NULL)`);
   const run = async (tx: Db) => {
-    const done = new Set(((await tx.$queryRawUnsafe(`SELECT "name" FROM "_gyre_migrations"`)) as { name: string }[]).map((r) => r.name));
+    const done = new Set((await tx.$queryRawUnsafe<{ name: string }[]>(`SELECT "name" FROM "_gyre_migrations"`)).map((r) => r.name));
     for (const m of migrations) {
       if (done.has(m.name)) continue;
       for (const stmt of splitStatements(m.sql)) await tx.$executeRawUnsafe(stmt);

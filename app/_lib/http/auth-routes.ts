@@ -50,6 +50,12 @@ export function isSameSiteNavigation(secFetchSite: string | undefined): boolean 
   return secFetchSite === undefined || secFetchSite === "same-origin" || secFetchSite === "same-site" || secFetchSite === "none";
 }
 
+/** A field of the urlencoded form body; "" when it is absent or sent more than once. */
+function formField(req: Request, name: string): string {
+  const value: unknown = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" ? value : "";
+}
+
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -74,10 +80,10 @@ export function authRouter(): express.Router {
   r.post("/hub/login", form, async (req, res, nextFn) => {
     try {
       const { db, config } = getRuntime();
-      const next = safeNext(req.body?.next);
+      const next = safeNext(formField(req, "next"));
       if (!config.auth.local.enabled) return loginRedirect(res, "local-disabled", next);
-      const name = normalizeUsername(String(req.body?.username ?? ""));
-      const password = String(req.body?.password ?? "");
+      const name = normalizeUsername(formField(req, "username"));
+      const password = formField(req, "password");
       if (!USERNAME_PATTERN.test(name)) return loginRedirect(res, "bad-name", next, name.slice(0, 32));
       const now = new Date();
       const keys = [`user:${name}`, `ip:${req.ip}`];
@@ -107,7 +113,7 @@ export function authRouter(): express.Router {
       const { db, keys } = getRuntime();
       const s = await readSession(db, readCookie(req.headers.cookie, SESSION_COOKIE), keys.sessionCookie, new Date());
       if (s && req.method === "GET" && !isSameSiteNavigation(req.get("sec-fetch-site"))) return res.redirect(303, "/hub/home");
-      if (s && req.method === "POST" && !sameSecret(String(req.body?._csrf ?? ""), s.csrf)) {
+      if (s && req.method === "POST" && !sameSecret(formField(req, "_csrf"), s.csrf)) {
         sendRefusal(req, res, 403, "Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
         return;
       }
@@ -125,8 +131,8 @@ export function authRouter(): express.Router {
   r.post("/hub/setup", form, async (req, res, nextFn) => {
     try {
       const { db, config } = getRuntime();
-      const token = String(req.body?.token ?? "");
-      const typed = String(req.body?.username ?? "").slice(0, 64);
+      const token = formField(req, "token");
+      const typed = formField(req, "username").slice(0, 64);
       const back = (error: string) => res.redirect(303, `/hub/setup?${new URLSearchParams({ token, error, ...(typed ? { username: typed } : {}) })}`);
       const row = await db.setupToken.findUnique({ where: { hash: hashToken(token) } });
       const resetFor = row ? resetTarget(row.purpose) : null;
@@ -134,10 +140,10 @@ export function authRouter(): express.Router {
       if (!resetFor && (await db.user.count({ where: { admin: true } })) > 0) return back("done");
       if (!row || row.usedAt || row.expiresAt <= new Date() || (!resetFor && row.purpose !== INITIAL_ADMIN_PURPOSE)) return back("expired");
       const name = resetFor ?? normalizeUsername(typed);
-      const password = String(req.body?.password ?? "");
+      const password = formField(req, "password");
       if (!USERNAME_PATTERN.test(name)) return back("bad-name");
       if (password.length < config.auth.local.minPasswordLength) return back("short-password");
-      if (password !== String(req.body?.password2 ?? "")) return back("mismatch");
+      if (password !== formField(req, "password2")) return back("mismatch");
       const passwordHash = await hashPassword(password);
       // One use only, even when two requests race: only the request that marks it used proceeds.
       const claimed = await db.setupToken.updateMany({ where: { hash: row.hash, usedAt: null }, data: { usedAt: new Date() } });

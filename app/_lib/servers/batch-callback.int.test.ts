@@ -33,7 +33,7 @@ after(async () => {
 function call(body: unknown, secret?: string, raw?: string): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret) headers.authorization = `token ${secret}`;
-  return POST(new Request("http://hub/hub/api/batch/callback", { method: "POST", headers, body: raw ?? JSON.stringify(body) }), { params: Promise.resolve({}) as never });
+  return POST(new Request("http://hub/hub/api/batch/callback", { method: "POST", headers, body: raw ?? JSON.stringify(body) }), { params: Promise.resolve({}) });
 }
 
 test("callback URL: hub.callbackUrl wins, else the hub's own address", () => {

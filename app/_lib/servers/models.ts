@@ -25,7 +25,8 @@ const PENDING_SPAWN = new Set(["pending", "starting"]);
 export function toServerModel(user: string, s: ServerRow): ServerModel {
   let options: Record<string, unknown> = {};
   try {
-    options = JSON.parse(s.options);
+    const parsed: unknown = JSON.parse(s.options);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) options = parsed as Record<string, unknown>;
   } catch {
     /* stored by us; an unreadable blob shows as no options */
   }

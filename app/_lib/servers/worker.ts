@@ -329,7 +329,8 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal, deadline: number, time
   return new Promise<T>((resolve, reject) => {
     // deadline Infinity = no limit (setTimeout would fire at once for delays above 2^31-1 ms)
     const timer = Number.isFinite(deadline) ? setTimeout(() => reject(new SpawnError(timeoutMessage)), Math.max(0, deadline - Date.now())) : undefined;
-    const onAbort = () => reject(signal.reason);
+    // The worker aborts only with errors (StopRequested).
+    const onAbort = () => reject(signal.reason as Error);
     if (signal.aborted) onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(resolve, reject).finally(() => {

@@ -38,7 +38,7 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
       await c.end();
       break;
     } catch (err) {
-      if (i > 100 || proc.exitCode !== null) throw new Error(`test PostgreSQL did not start: ${(err as Error).message}`);
+      if (i > 100 || proc.exitCode !== null) throw new Error(`test PostgreSQL did not start: ${(err as Error).message}`, { cause: err });
       await new Promise((r) => setTimeout(r, 100));
     }
   }

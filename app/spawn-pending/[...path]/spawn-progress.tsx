@@ -207,12 +207,12 @@ export function SpawnProgress(props: SpawnProgressProps) {
 
       <div className="flex flex-wrap items-center gap-3">
         {phase === "pending" && (
-          <button type="button" data-testid="cancel-spawn" onClick={stop} disabled={stopping} className={buttonClass.danger}>
+          <button type="button" data-testid="cancel-spawn" onClick={() => void stop()} disabled={stopping} className={buttonClass.danger}>
             {stopping ? "Cancelling…" : "Cancel"}
           </button>
         )}
         {(phase === "failed" || phase === "stopped") && (
-          <button type="button" data-testid="spawn-retry" onClick={retry} disabled={retrying} className={buttonClass.primary}>
+          <button type="button" data-testid="spawn-retry" onClick={() => void retry()} disabled={retrying} className={buttonClass.primary}>
             {retrying ? "Starting…" : phase === "failed" ? "Try again" : "Start it"}
           </button>
         )}

@@ -23,7 +23,7 @@ export function StartButton({ user, server, csrf, next, label }: { user: string;
   };
   return (
     <>
-      <button type="button" data-testid="start-server" onClick={start} disabled={busy} className={buttonClass.primary}>
+      <button type="button" data-testid="start-server" onClick={() => void start()} disabled={busy} className={buttonClass.primary}>
         {busy ? "Starting…" : label}
       </button>
       {error && (

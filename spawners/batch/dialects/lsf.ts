@@ -29,7 +29,7 @@ export function mapLsfRecord(r: LsfRecord): JobState {
     case "USUSP":
     case "SSUSP":
       // EXEC_HOST "4*hostA:2*hostB" or "hostA": the first host runs the script
-      return { kind: "running", code, host: (r.EXEC_HOST ?? "").split(":")[0]!.replace(/^\d+\*/, "") };
+      return { kind: "running", code, host: (r.EXEC_HOST ?? "").split(":")[0].replace(/^\d+\*/, "") };
     case "DONE":
       return { kind: "done", code, exitCode: 0, reason: "the job ended (the server exited)" };
     case "EXIT": {
@@ -86,7 +86,7 @@ export const LsfDialect: BatchDialect = {
   parseSubmitOutput(stdout) {
     const m = /Job <(\d+)> is submitted/.exec(stdout);
     if (!m) throw new Error(`no job id in bsub output: ${stdout.trim().slice(0, 200)}`);
-    return m[1]!;
+    return m[1];
   },
   queryCommand: (jobIds) => ["bjobs", "-a", "-o", "jobid stat exec_host pend_reason exit_code exit_reason estimated_start_time", "-json", ...jobIds],
   parseQueryOutput: (out, jobIds) => parseBjobsJson(out, jobIds),

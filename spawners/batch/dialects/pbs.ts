@@ -39,7 +39,7 @@ export function mapPbsJob(j: PbsJob): JobState {
     case "S":
     case "U":
       // exec_host "node1/0*2+node2/0*2": the first host runs the job script
-      return { kind: "running", code, host: (j.exec_host ?? "").split("+")[0]!.split("/")[0]! };
+      return { kind: "running", code, host: (j.exec_host ?? "").split("+")[0].split("/")[0] };
     case "E":
       return { kind: "done", code, reason: "the job is ending", ending: true };
     default: {
@@ -93,7 +93,7 @@ export const PbsDialect: BatchDialect = {
   parseSubmitOutput(stdout) {
     const m = /^\s*(\d+(\.[A-Za-z0-9_.-]+)?)\s*$/m.exec(stdout);
     if (!m) throw new Error(`no job id in qsub output: ${stdout.trim().slice(0, 200)}`);
-    return m[1]!;
+    return m[1];
   },
   // -x: include finished jobs (job history), so the end reason is still there
   queryCommand: (jobIds) => ["qstat", "-f", "-F", "json", "-x", ...jobIds],

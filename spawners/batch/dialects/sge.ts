@@ -80,7 +80,7 @@ export const SgeDialect: BatchDialect = {
   parseSubmitOutput(stdout) {
     const m = /^\s*(\d+)\s*$/m.exec(stdout) ?? /Your job (\d+)/.exec(stdout);
     if (!m) throw new Error(`no job id in qsub output: ${stdout.trim().slice(0, 200)}`);
-    return m[1]!;
+    return m[1];
   },
   // plain qstat shows only the caller's jobs (lab pitfall 4): ask for every user's in one call
   queryCommand: () => ["qstat", "-xml", "-u", "*"],

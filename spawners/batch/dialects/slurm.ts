@@ -57,7 +57,7 @@ export function parseSqueue(out: { stdout: string; stderr: string; exitCode: num
   }
   for (const line of out.stdout.split("\n")) {
     const f = line.trim().split("|");
-    if (f.length < 6 || !states.has(f[0]!)) continue;
+    if (f.length < 6 || !states.has(f[0])) continue;
     const [id, state, reason, nodes, batchHost, start] = f as [string, string, string, string, string, string];
     states.set(id, mapSlurmState(state, reason, nodes, batchHost, start));
   }
@@ -122,7 +122,7 @@ export const SlurmDialect: BatchDialect = {
     // "--parsable" prints "7" or "7;cluster"; without it "Submitted batch job 7"
     const m = /^\s*(\d+)(;\S+)?\s*$/m.exec(stdout) ?? /Submitted batch job (\d+)/.exec(stdout);
     if (!m) throw new Error(`no job id in sbatch output: ${stdout.trim().slice(0, 200)}`);
-    return m[1]!;
+    return m[1];
   },
   // -t all: jobs that ended within MinJobAge still show with their final state (TIMEOUT, CANCELLED),
   // which is how "why did it end" is known without slurmdbd.

@@ -4,9 +4,9 @@
 // the same test process) finds them through the stored state.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { HubServices, SpawnerKindRuntime } from "../../kind";
-import { ProgressLog } from "../../progress-log";
-import type { JsonObject, ProgressEvent, SpawnContext, SpawnExit, SpawnStarted, Spawner } from "../../types";
+import type { HubServices, SpawnerKindRuntime } from "@/spawners/kind";
+import { ProgressLog } from "@/spawners/progress-log";
+import type { JsonObject, ProgressEvent, SpawnContext, SpawnExit, SpawnStarted, Spawner } from "@/spawners/types";
 import type { ExampleSpawnerConfig } from "./config";
 
 /** Servers of this kind in this process, by spawn id. */

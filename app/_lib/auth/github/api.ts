@@ -25,7 +25,7 @@ async function getAll(url: string, accessToken: string): Promise<unknown[]> {
     }
     const body = (await res.json()) as unknown;
     if (!Array.isArray(body)) throw new GitHubApiError(`GitHub API ${new URL(url).pathname} did not return a list`);
-    out.push(...body);
+    out.push(...(body as unknown[]));
     next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get("link") ?? "")?.[1] ?? null;
   }
   return out;
@@ -34,7 +34,7 @@ async function getAll(url: string, accessToken: string): Promise<unknown[]> {
 /** The person's organisation logins (GET /user/orgs; private memberships need read:org). */
 export async function fetchUserOrgs(apiBase: string, accessToken: string): Promise<string[]> {
   const rows = await getAll(`${apiBase}/user/orgs`, accessToken);
-  return rows.map((r) => String((r as { login?: unknown }).login ?? "")).filter(Boolean);
+  return rows.map((r) => (r as { login?: unknown }).login).filter((login): login is string => typeof login === "string" && login !== "");
 }
 
 /** The person's teams as "org:team-slug" (GET /user/teams, needs read:org). */

@@ -3,7 +3,7 @@
 // session: the `state` is bound to the browser by a signed cookie (state-cookie.ts) and the hub
 // issues its own session once the person is admitted. Every failure ends on the login page with
 // a code the page explains (app/login/page.tsx).
-import express, { type Request, type Response, type NextFunction } from "express";
+import express, { type Request, type RequestHandler, type Response, type NextFunction } from "express";
 import { readFileSync } from "node:fs";
 import passport from "passport";
 import { Strategy as GitHubStrategy, type Profile, type StrategyOptions as GitHubStrategyOptions } from "passport-github2";
@@ -34,7 +34,7 @@ function readSecretFile(path: string | undefined): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
-    throw new Error(`Invalid configuration: auth.github.clientSecretFile: cannot read ${path} (${(e as Error).message}).`);
+    throw new Error(`Invalid configuration: auth.github.clientSecretFile: cannot read ${path} (${(e as Error).message}).`, { cause: e });
   }
 }
 
@@ -99,7 +99,8 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
       // Each redirect to GitHub costs nothing here but could be used to flood GitHub in our name.
       if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
       (req as Request & { gyreNext?: string }).gyreNext = deps.safeNext(req.query.next);
-      pp.authenticate("github", { session: false })(req, res, nextFn);
+      // passport's types return `any`; authenticate() gives Express middleware.
+      (pp.authenticate("github", { session: false }) as RequestHandler)(req, res, nextFn);
     } catch (err) {
       nextFn(err);
     }
@@ -120,7 +121,7 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
         return fail(res, "github-error");
       }
       if (typeof req.query.code !== "string" || !req.query.code) return denied("github-state");
-      pp.authenticate("github", { session: false }, async (err: Error | null, user: Verified | false, info: { message?: string } | undefined) => {
+      const authenticate = pp.authenticate("github", { session: false }, async (err: Error | null, user: Verified | false, info: { message?: string } | undefined) => {
         try {
           if (err) {
             // passport-oauth2 reports a failed token exchange as an error; its message and code are safe to log, never the code/token.
@@ -148,7 +149,8 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
           log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, "GitHub login failed after the token exchange");
           if (!res.headersSent) fail(res, "github-error");
         }
-      })(req, res, nextFn);
+      }) as RequestHandler;
+      authenticate(req, res, nextFn);
     } catch (err) {
       nextFn(err);
     }

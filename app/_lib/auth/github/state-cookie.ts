@@ -29,7 +29,7 @@ export function checkState(key: Buffer, cookie: string | undefined, state: strin
   if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
   let claims: { s?: unknown; n?: unknown; e?: unknown };
   try {
-    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof claims;
   } catch {
     return null;
   }
