@@ -5,7 +5,8 @@
 // BENCH_GYRE_NODE_ARGS (node flags for Gyre's proxy instead of proxy/node-flags.ts; "" for none;
 // its PROXY_ENV applies either way).
 // The figure to trust on a shared machine is proxy CPU µs per request (utime+stime from
-// /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load (lab notes §0).
+// /proc/<pid>/stat ÷ requests); req/s and latency move ±40% with other load
+// (bench/README.md).
 // The WS rows also measure bench/tcp-relay.c, a minimal C relay (compiled here with cc; skipped
 // if that fails): the floor for any proxy hop, so the WS ratios can be judged against what a
 // proxy can reach at all on this machine. WebSocket echo runs twice: one connection with one

@@ -3,7 +3,8 @@
 // loader in the process (it cost about 15 MB RSS and start-up time). The npm packages are
 // bundled too: resolving and reading ~300 module files was most of the start-up time
 // (measured 0.6-0.9 s vs 0.3-0.5 s bundled on the shared 2-core box, and 6 MB less RSS), and
-// a killed proxy must serve every route again within 1 s of its restart (issue 3).
+// a killed proxy must serve every route again within 1 s of its restart
+// (proxy/proxy.replicas.int.test.ts).
 // Run: tsx scripts/build-proxy.ts
 import { build } from "esbuild";
 import { dirname, resolve } from "node:path";

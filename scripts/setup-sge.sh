@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install, configure and start a single-host Son of Grid Engine cell from Debian packages, without
 # systemd, for Gyre's real-scheduler tests (npm run test:hpc). Idempotent: on a live cell it only
-# checks; on a half-installed one it finishes the job. Follows /work/shared/labs/hpc-schedulers.md §1.
+# checks; on a half-installed one it finishes the job.
 #
 #   bash scripts/setup-sge.sh            # install/configure/start, then a smoke test as TEST_USER
 #   bash scripts/setup-sge.sh teardown   # stop daemons and purge
@@ -21,7 +21,7 @@ log() { printf '[setup-sge] %s\n' "$*"; }
 pids_of() { pgrep -x "$1" || true; }
 
 stop_daemons() {
-  # The Debian init scripts' stop does nothing (no pid files, wrong --exec), see lab §1.2.
+  # The Debian init scripts' stop does nothing (no pid files, wrong --exec).
   if command -v qconf >/dev/null; then
     timeout 20 qconf -ke all >/dev/null 2>&1 || true
     timeout 30 qconf -km >/dev/null 2>&1 || true
@@ -63,7 +63,7 @@ if ! grep -q "^export SGE_QMASTER_PORT=$QMASTER_PORT\$" /etc/default/gridengine 
 fi
 export SGE_QMASTER_PORT=$QMASTER_PORT SGE_EXECD_PORT=$EXECD_PORT
 
-# 3) reverse-lookup fix (lab pitfall 1): if our address reverse-resolves to another name
+# 3) reverse-lookup fix: if our address reverse-resolves to another name
 #    ("localhost"), alias it to the hostname, else commlib refuses every client.
 ADDR=$(getent hosts "$H" | awk '{print $1; exit}')
 REV=$(/usr/lib/gridengine/gethostbyaddr -name "$ADDR" 2>/dev/null || true)
@@ -76,7 +76,7 @@ fi
 # The qmaster overwrites act_qmaster with the reverse name when the alias was missing.
 [ "$(cat "$CELL_COMMON/act_qmaster" 2>/dev/null)" = "$H" ] || echo "$H" > "$CELL_COMMON/act_qmaster"
 
-# 4) qmaster. An execd without a qmaster is stale (from an earlier teardown): kill it (lab §1.2).
+# 4) qmaster. An execd without a qmaster is stale (from an earlier teardown): kill it.
 if [ -z "$(pids_of sge_qmaster)" ]; then
   for pid in $(pids_of sge_execd); do log "killing stale sge_execd $pid"; kill -9 "$pid" || true; done
   log "starting sge_qmaster"

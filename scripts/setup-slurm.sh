@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install, configure and start a single-host Slurm cluster (munge, no slurmdbd) from Debian packages,
 # without systemd, for Gyre's real-scheduler tests (npm run test:hpc). Idempotent: on a live cluster
-# it only checks. Follows /work/shared/labs/hpc-schedulers.md §2. Never installs slurm-wlm-torque
+# it only checks. Never installs slurm-wlm-torque
 # (it conflicts with gridengine-client).
 #
 #   bash scripts/setup-slurm.sh            # install/configure/start, then a smoke test as TEST_USER
@@ -24,7 +24,7 @@ running() { [ -n "$(pgrep -x "$1" || true)" ]; }
 if [ "${1:-}" = teardown ]; then
   for d in slurmd slurmctld; do /etc/init.d/$d stop >/dev/null 2>&1 || true; done
   # slurm daemons cannot delete their pid files in root-owned /run; the slurmctld prerm then runs
-  # scancel against a dead controller and the purge fails (lab §2.2 #2).
+  # scancel against a dead controller and the purge fails.
   rm -f /run/slurmctld.pid /run/slurmd.pid /run/slurmdbd.pid
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 purge -y slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge || true
   rm -rf /etc/slurm /var/lib/slurm /var/log/slurm /etc/munge
@@ -47,7 +47,7 @@ running munged || /etc/init.d/munge start >/dev/null
 for i in $(seq 1 20); do munge -n 2>/dev/null | unmunge 2>/dev/null | grep -q 'STATUS: *Success' && break; sleep 0.5; done
 munge -n | unmunge | grep -q 'STATUS: *Success' || { echo "munge does not work" >&2; exit 1; }
 
-# slurm.conf (every client needs it, lab §2.2 #3). RealMemory at 90% of what slurmd sees: above the
+# slurm.conf (every client needs it, sbatch and squeue included). RealMemory at 90% of what slurmd sees: above the
 # real value drains the node.
 MEM=$(slurmd -C 2>/dev/null | sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' | head -1)
 MEM=$(( ${MEM:-2048} * 9 / 10 ))
@@ -73,7 +73,7 @@ MpiDefault=none
 ReturnToService=2
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
-# CR_Core, not CR_Core_Memory: a job without --mem would otherwise take the whole node (lab §2.2 #11)
+# CR_Core, not CR_Core_Memory: a job without --mem would otherwise take the whole node
 SelectTypeParameters=CR_Core
 # no slurmdbd: sacct is unavailable; finished jobs stay visible in squeue -t all for MinJobAge
 AccountingStorageType=accounting_storage/none

@@ -89,7 +89,7 @@ export interface Spawner {
   /**
    * How long the hub may wait for start() to resolve. Omitted: the hub's `hub.startTimeoutSeconds`.
    * A number: that many seconds instead. null: the spawner enforces its own limits (a batch job may
-   * wait in a queue for hours; killing it after the hub's two minutes is batchspawner#88), and the
+   * wait in a queue for hours; killing it after the hub's two minutes is https://github.com/jupyterhub/batchspawner/issues/88), and the
    * hub only limits the readiness check that follows, to `hub.startTimeoutSeconds`.
    */
   startTimeoutSeconds?(): number | null;

@@ -39,8 +39,9 @@ export function tokenAllowsServerAccess(scopes: readonly string[] | undefined): 
 }
 
 /**
- * Token injection turns off Jupyter's own XSRF and Origin checks (lab §3.4), so the proxy does
- * them: a WebSocket upgrade or a non-GET/HEAD request whose Origin is present must come from the
+ * Token injection turns off Jupyter's own XSRF and Origin checks (jupyter_server's
+ * base/handlers.py skips check_xsrf_cookie and check_origin for token-authenticated requests, and
+ * echoes the Origin in CORS headers), so the proxy does them: a WebSocket upgrade or a non-GET/HEAD request whose Origin is present must come from the
  * proxy's own origin, http(s)://<Host>. Requests without Origin (scripts) pass.
  */
 export function isOriginAllowed(method: string | undefined, isUpgrade: boolean, origin: string | undefined, host: string | undefined): boolean {

@@ -24,8 +24,8 @@ export interface UpstreamHeaders {
 /**
  * Copies the client's headers minus hop-by-hop ones (Connection, Keep-Alive, Proxy-Connection;
  * Node's agent adds its own Connection), applies the cookie/authorization edits, appends the
- * client to X-Forwarded-For and sets X-Forwarded-Proto/Host only when absent (lab P15: appending
- * to Proto confuses tornado). Several Cookie headers are joined with "; " like Node does.
+ * client to X-Forwarded-For and sets X-Forwarded-Proto/Host only when absent (appending to Proto
+ * confuses tornado, which takes the last value). Several Cookie headers are joined with "; " like Node does.
  */
 export function buildUpstreamHeaders(raw: readonly string[], o: UpstreamHeaderOptions): UpstreamHeaders {
   const out: string[] = [];

@@ -23,7 +23,7 @@ export interface WebSocketRelayOptions {
   connectTimeoutMs: number;
   /** how long the upstream may take to answer the upgrade request */
   handshakeTimeoutMs: number;
-  /** drop Jupyter's `username-*` login cookie from the 101 (user servers, lab P3) */
+  /** drop Jupyter's `username-*` login cookie from the 101 (user servers: with the token injected it is only a second credential) */
   stripLoginCookies: boolean;
 }
 

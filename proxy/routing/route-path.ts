@@ -46,7 +46,10 @@ export function parseUserPath(url: string): UserPath | null {
   return { user, userPrefix: "/user/" + raw, segments: parts.slice(1), query };
 }
 
-/** True for /user/<name>/logout and /user/<name>/<server>/logout (lab P9: the hub logs out). */
+/**
+ * True for /user/<name>/logout and /user/<name>/<server>/logout: Jupyter's Logout button goes
+ * there, and Jupyter's own logout means nothing while the proxy injects the token; the hub logs out.
+ */
 export function isLogoutPath(p: UserPath): boolean {
   const s = p.segments;
   const n = s[s.length - 1] === "" ? s.length - 1 : s.length;

@@ -104,7 +104,7 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
   return track(proc);
 }
 
-/** Starts Debian's Jupyter server as the hub would (lab §2), with base_url /user/<user>/. */
+/** Starts Debian's Jupyter server as the local spawner would (spawners/local/command.ts), with base_url /user/<user>/. */
 export async function startJupyter(port: number, user: string, token: string, baseUrl = `/user/${user}/`): Promise<Child> {
   const root = mkdtempSync(join(tmpdir(), "gyre-jupyter-"));
   const proc = spawn(

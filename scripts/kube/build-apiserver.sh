@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Build kube-apiserver v1.20.2 from Debian bookworm's `kubernetes` source package, for the
-# Kubernetes spawner's integration tests (issue 6). The binary is cached OUTSIDE the repo:
+# Kubernetes spawner's tests (*.kube.test.ts). The binary is cached OUTSIDE the repo:
 #   ${GYRE_KUBE_CACHE:-/var/cache/gyre-kube}/bin/kube-apiserver-v1.20.2
 # A cached binary that answers --version is reused, so only the first run pays the build
-# (~8-11 min on 2 cores). Recipe and pitfalls: /work/shared/labs/kube-apiserver.md §2.
+# (~8-11 min on 2 cores).
 #
 # Why Debian's source package: it is the only Kubernetes source with the API server that
 # reaches this machine (trixie/sid repack kubectl only). Why apt-get source with a PRIVATE
@@ -97,7 +97,8 @@ cp -a "$R2/." "$SRC/vendor/github.com/modern-go/reflect2/"
 sed -i 's#github.com/modern-go/reflect2 v1.0.1#github.com/modern-go/reflect2 v1.0.2#g' \
   "$SRC/go.mod" "$SRC/vendor/modules.txt"
 
-# --- build (GOPATH mode via make, as debian/rules does; see lab §2 pitfalls) --------------
+# --- build: GOPATH mode via make, as debian/rules does. Module mode fails ("updates to go.mod
+# needed"), and a plain go build lacks the generated pkg/generated/openapi that make creates. ----
 log "make WHAT=cmd/kube-apiserver (this takes ~8-11 min on 2 cores)"
 (
   cd "$SRC"

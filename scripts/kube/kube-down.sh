@@ -2,7 +2,7 @@
 # Stop what scripts/kube/kube-up.sh started: every apiserver instance, then etcd. By recorded PID
 # only, and only while /proc/PID/exe is still the recorded binary (a reused PID is left alone).
 # SIGTERM, then SIGKILL after GYRE_KUBE_DOWN_GRACE seconds (default 5): on SIGTERM the apiserver
-# may linger >10 s draining connections (lab §5.12). Idempotent.
+# may linger >10 s draining connections. Idempotent.
 #   --purge   also delete etcd data, logs and kubeconfigs (the PKI is kept)
 #   GYRE_KUBE_INSTANCE=<name>  stop only that extra apiserver instance (kube-up.sh), not etcd
 set -euo pipefail

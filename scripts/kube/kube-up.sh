@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a real etcd + kube-apiserver v1.20.2 on loopback for the Kubernetes spawner's tests.
-# Flags and pitfalls: /work/shared/labs/kube-apiserver.md §3 and §5. There is no scheduler,
+# Each flag below says why it is there. There is no scheduler,
 # controller-manager or kubelet: spawners/kubernetes/testing/fake-kubelet.ts plays those.
 #
 #   etcd            http://127.0.0.1:7201 (peer 7202)
@@ -142,10 +142,10 @@ if ! alive "$S/$INSTANCE.pid" "$BIN"; then
   log "starting kube-apiserver ($INSTANCE) on 127.0.0.1:$API_PORT"
   # shellcheck disable=SC2206
   extra=(${GYRE_KUBE_EXTRA_ARGS:-})
-  # --insecure-port=0: v1.20 otherwise serves unauthenticated HTTP on 127.0.0.1:8080 (lab §5.1).
+  # --insecure-port=0: v1.20 otherwise serves unauthenticated HTTP on 127.0.0.1:8080.
   # ServiceAccount / StorageObjectInUseProtection admission need controllers that do not run
-  # here (403 on pod create; PVCs stuck Terminating) (lab §5.2-3).
-  # --endpoint-reconciler-type=none: a loopback advertise address makes Endpoints invalid (§5.13).
+  # here (403 on pod create; PVCs stuck Terminating).
+  # --endpoint-reconciler-type=none: a loopback advertise address makes Endpoints invalid.
   # cd in a subshell, then one simple command in the background, so that $! is the apiserver
   # itself (setsid execs it: the subshell does not lead a process group)
   (cd "$S"

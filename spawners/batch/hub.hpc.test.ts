@@ -1,4 +1,4 @@
-// The whole hub path on real schedulers (issue 5): hub + proxy as separate processes (e2e/harness)
+// The whole hub path on real schedulers: hub + proxy as separate processes (e2e/harness)
 // with spawner.kind=batch, a non-root user (hpctest), starts through the REST API, progress read
 // from the SSE stream, the notebook reached through the proxy, cancel while queued, a job killed
 // behind the hub's back, a hub restart that re-adopts a running job, stop → job gone.
@@ -52,7 +52,7 @@ async function readProgress(g: Gyre, until: (ev: Ev, all: Ev[]) => boolean, time
   const all: Ev[] = [];
   try {
     // straight to the hub: while a job sits in the queue the stream can be quiet for longer than
-    // the proxy keeps a streaming response open (see the report of issue 5); the browser's
+    // the proxy keeps a streaming response open (proxy.upstreamTimeoutSeconds); the browser's
     // EventSource reconnects and replays, this reader would not
     const r = await fetch(`${g.hubUrl}/hub/api/users/${USER}/server/progress`, { signal: ac.signal, headers: { authorization: `token ${g.token(USER)}` } });
     assert.equal(r.status, 200, "progress stream");
@@ -123,7 +123,7 @@ for (const sched of ["slurm", "sge"] as const) {
           GYRE_SPAWNER__BATCH__POLL_INTERVAL_SECONDS: "1",
           GYRE_SPAWNER__BATCH__PROFILES: PROFILES,
           GYRE_HUB__POLL_INTERVAL_SECONDS: "2",
-          // a queued job must outlive the hub's own start timeout (batchspawner#88)
+          // a queued job must outlive the hub's own start timeout (https://github.com/jupyterhub/batchspawner/issues/88)
           GYRE_HUB__START_TIMEOUT_SECONDS: "5",
         },
       });

@@ -1,6 +1,6 @@
 // The Python program every batch job runs (fed to the interpreter on stdin from a quoted heredoc,
-// so nothing in it is expanded by bash). It closes the lab's check-then-bind race (two jobs picked
-// the same port, lab §3): it BINDS a port first (in GYRE_PORT_RANGE, or an ephemeral one), hands
+// so nothing in it is expanded by bash). It closes the check-then-bind race of picking a free port
+// and then starting the server on it (two jobs on one node picked the same port): it BINDS a port first (in GYRE_PORT_RANGE, or an ephemeral one), hands
 // that very socket to jupyter_server (ServerApp._bind_http_server_tcp, jupyter_server 1.x/2.x), and
 // only after the server has started calls the hub back with host and port.
 //

@@ -70,7 +70,7 @@ export class BatchSpawner implements Spawner {
   /**
    * null: this spawner enforces its own limits, queuedTimeoutSeconds while the job waits in the
    * queue and startingTimeoutSeconds once it runs, so the hub's start timeout never kills a job
-   * that is merely queued (batchspawner#88).
+   * that is merely queued (https://github.com/jupyterhub/batchspawner/issues/88).
    */
   startTimeoutSeconds(): number | null {
     return null;
@@ -320,7 +320,7 @@ export class BatchSpawner implements Spawner {
   /**
    * A job seen while being torn down (CG, dr) gets a few quick shared refreshes so the reason is
    * the final one (TIMEOUT, CANCELLED) in the same poll() that noticed the end; these states last
-   * well under a second (lab §5).
+   * well under a second on Slurm and Grid Engine.
    */
   private async awaitFinalState(jobId: string): Promise<JobState> {
     let st: JobState | undefined;

@@ -1,6 +1,6 @@
 // The Kubernetes API client of the spawner (I/O): how the hub reaches the API server, and a
 // count of every request it sends there, so tests and benchmarks can check the spawner's API
-// load (issue 6: constant per spawn, none per poll).
+// load (constant per spawn, none per poll).
 //
 // One client per (kubeconfig, context) per hub process, shared by every spawner and watch:
 // `getKubeClient()`. It lives on globalThis because Next bundles its own copy of our modules

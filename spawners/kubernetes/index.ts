@@ -2,10 +2,11 @@
 // home on a PersistentVolumeClaim that outlives the server. Manifests come from the pure
 // builders in manifests.ts; what a pod's status and events mean comes from events.ts.
 //
-// API load, the point of this design (issue 6; kubespawner#423, #209, #753): every spawner of a
-// namespace shares one pod watch and one event watch (watch.ts). poll() reads their cache and
-// sends no request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one
-// retry where an object already exists. client.ts counts every request (getKubernetesRequestCounts).
+// API load, the point of this design (what KubeSpawner ran into:
+// https://github.com/jupyterhub/kubespawner/issues/423, /209, /753): every spawner of a namespace
+// shares one pod watch and one event watch (watch.ts). poll() reads their cache and sends no
+// request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one retry
+// where an object already exists. client.ts counts every request (getKubernetesRequestCounts).
 import { inspect } from "node:util";
 import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
 import {

@@ -1,7 +1,7 @@
 // API requests of the Kubernetes spawner with 100 running servers, against a REAL kube-apiserver
 // (scripts/kube/kube-up.sh). The pods run a trivial local command (`sleep`) through the fake
 // kubelet with "process" readiness, so that 100 of them are cheap; image names are ignored (no
-// container runtime here). Prints the figures quoted in issue 6's closing note.
+// container runtime here). Prints the figures quoted in docs/decisions.md (Kubernetes).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";

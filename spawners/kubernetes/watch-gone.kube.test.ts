@@ -1,6 +1,6 @@
 // 410 Gone: the shared watch re-lists and resumes. Against a REAL kube-apiserver, a second
 // instance on the same etcd started with --watch-cache=false (the watch cache would otherwise
-// serve old resourceVersions from memory and 410 would rarely show; lab §5.8), and a real etcd
+// serve old resourceVersions from memory and 410 would rarely show), and a real etcd
 // compaction.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";

@@ -1,8 +1,9 @@
 // Shared watches (I/O): ONE pod watch (Gyre's user pods, by label) and ONE event watch (events
 // about pods) per namespace and hub process, feeding an in-memory cache. Every spawner of that
 // namespace reads the cache, so poll() sends no request at all and a spawn sends a constant
-// number, however many servers run (KubeSpawner's reflector idea; kubespawner#423, #209, #753
-// are what happens when each spawner asks the API server itself).
+// number, however many servers run (KubeSpawner's reflector idea;
+// https://github.com/jupyterhub/kubespawner/issues/423, /209 and /753 are what happens when each
+// spawner asks the API server itself).
 //
 // The watches follow the list-then-watch protocol: list (the cache and a resourceVersion), then
 // watch from that resourceVersion. A watch the server ends is resumed from the last version seen

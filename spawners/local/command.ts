@@ -1,6 +1,6 @@
 // Pure: the argv, environment and working directory of a local Jupyter server, from one options
-// object. Tested against literal arrays in command.test.ts. Flags follow the lab report
-// (shared/labs/jupyter.md §2): loopback only, no port hopping, token through the environment.
+// object. Tested against literal arrays in command.test.ts. Loopback only, no port hopping
+// (port_retries 0), the token through the environment (argv is world-readable through ps).
 
 /** Which Jupyter application the command runs: jupyter_server's ServerApp or notebook 6's NotebookApp. */
 export type ServerFlavor = "server" | "notebook";
@@ -120,7 +120,7 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     JUPYTERHUB_USER: o.hubUser,
     JUPYTERHUB_SERVER_NAME: o.serverName,
     JUPYTERHUB_SERVICE_PREFIX: o.baseUrl,
-    // client.dashboard_link then points through the proxy (lab §4)
+    // Dask's client.dashboard_link then points through the proxy's /user/<name>/proxy/<port>/
     DASK_DISTRIBUTED__DASHBOARD__LINK: `${userPrefix}proxy/{port}/status`,
   };
   for (const name of o.envPassthrough) {

@@ -181,7 +181,8 @@ test("named server of the same OS user: own base_url and own cookie secret", asy
   assert.ok(cookie, "server A sets a login cookie");
   // control: the cookie alone works on A …
   assert.equal(await probeHttp(`${a.url}/user/gyretest1/api/status`, { cookie, host: "hub.example.test" }), 200);
-  // … but not on B, which has its own cookie secret (lab pitfall P3)
+  // … but not on B, which has its own cookie secret (servers of one OS account would otherwise
+  // share ~/.local/share/jupyter/runtime/jupyter_cookie_secret)
   assert.equal(await probeHttp(`${b.url}/user/gyretest1/gpu/api/status`, { cookie, host: "hub.example.test" }), 403);
   await Promise.all([a.sp.stop(), b.sp.stop()]);
 });

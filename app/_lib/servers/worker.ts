@@ -164,7 +164,7 @@ export class SpawnWorker {
         }
       })().catch((err) => log.warn({ err }, "progress stream failed"));
       // --- start timeout: the spawner may own it (Spawner.startTimeoutSeconds; batch jobs wait in
-      // queues for hours, batchspawner#88); the readiness check after start() stays the hub's.
+      // queues for hours, https://github.com/jupyterhub/batchspawner/issues/88); the readiness check after start() stays the hub's.
       const owned = spawner.startTimeoutSeconds ? spawner.startTimeoutSeconds() : undefined;
       const startLimit = owned === undefined ? config.hub.startTimeoutSeconds : owned;
       const deadline = startLimit === null ? Infinity : Date.now() + startLimit * 1000;

@@ -1,5 +1,5 @@
 // IBM Spectrum LSF as data: bsub/bjobs/bkill argv, #BSUB directives and the `bjobs -o … -json`
-// parser. Pure. LSF cannot be installed on Debian 12 (lab §4): the parser follows LSF 10.1's
+// parser. Pure. Debian 12 has no LSF package to test against: the parser follows LSF 10.1's
 // documented `bjobs -json` format (IBM docs, "bjobs -o" and "-json"), not output captured here.
 import type { BatchDialect, JobState } from "../types";
 

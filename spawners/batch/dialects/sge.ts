@@ -1,6 +1,6 @@
 // Grid Engine (Son of Grid Engine 8.1.9) as data: qsub/qstat/qdel argv, #$ directives, the
 // `qstat -xml -u '*'` parser and `qacct -j` for why a job ended. Pure.
-// Real output formats: /work/shared/labs/hpc-schedulers.md §1.4.
+// The output formats are those of Son of Grid Engine 8.1.9 (sge.test.ts has captures).
 import { XMLParser } from "fast-xml-parser";
 import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
 
@@ -11,7 +11,7 @@ type XmlJob = { "@state"?: string; JB_job_number?: string; state?: string; queue
 /** Map one qstat state code ("qw", "Eqw", "hqw", "r", "t", "dr", "Rr", "s") to the common state. */
 export function mapSgeState(code: string, queueName: string): JobState {
   // 'E' (error) sits in the *pending* list; a spawner that only reads the list attribute waits
-  // forever (lab pitfall 11; batchspawner's GridengineSpawner does that).
+  // forever (batchspawner's GridengineSpawner does that).
   if (code.includes("E")) return { kind: "pending", code, reason: "the job is in error state (Eqw) and will not start; check its output path or ask an administrator", error: true };
   if (code.includes("d")) return { kind: "done", code, reason: "the job was deleted (qdel)", ending: true };
   if (/[rtRsSTz]/.test(code) && !code.includes("q")) {
@@ -40,7 +40,7 @@ export function parseQstatXml(out: { stdout: string; stderr: string; exitCode: n
 }
 
 /**
- * Explain a finished job from `qacct -j ID` (available ~15 s after the end, lab pitfall 10).
+ * Explain a finished job from `qacct -j ID` (its record appears ~15 s after the job ends).
  * Returns null when the output has no record.
  */
 export function parseQacct(stdout: string, walltimeSeconds: number): { exitCode: number | null; reason: string } | null {
@@ -82,7 +82,7 @@ export const SgeDialect: BatchDialect = {
     if (!m) throw new Error(`no job id in qsub output: ${stdout.trim().slice(0, 200)}`);
     return m[1];
   },
-  // plain qstat shows only the caller's jobs (lab pitfall 4): ask for every user's in one call
+  // plain qstat shows only the caller's jobs: ask for every user's in one call
   queryCommand: () => ["qstat", "-xml", "-u", "*"],
   parseQueryOutput: (out, jobIds) => parseQstatXml(out, jobIds),
   accountingCommand: (jobId) => ["qacct", "-j", jobId],

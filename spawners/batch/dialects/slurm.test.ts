@@ -5,7 +5,7 @@ import { parseSqueue, parseSqueueStart, SlurmDialect } from "./slurm";
 const ok = (stdout: string) => ({ stdout, stderr: "", exitCode: 0 });
 
 test("Slurm: squeue pending and running together (real Slurm 22.05 output)", () => {
-  // lab §2.3, `squeue -h -o '%i|%T|%r|%N|%B|%u|%j'`, trimmed to Gyre's fields + %S
+  // captured from `squeue -h -o '%i|%T|%r|%N|%B|%u|%j'`, trimmed to Gyre's fields + %S
   const out = "12|PENDING|Resources||n/a|N/A\n10|RUNNING|None|vm|vm|2026-11-21T10:28:15\n11|RUNNING|None|vm|vm|2026-11-21T10:28:15\n";
   const s = parseSqueue(ok(out), ["10", "11", "12", "13"]);
   assert.deepEqual(s.get("12"), { kind: "pending", code: "PENDING", reason: "waiting for free resources" });
@@ -26,7 +26,7 @@ test("Slurm: CANCELLED within MinJobAge (real `squeue -t all` output) and TIMEOU
   assert.deepEqual(s.get("4"), { kind: "done", code: "TIMEOUT", reason: "your job reached its walltime" });
 });
 
-test("Slurm: 'Invalid job id' (rc=1, lab pitfall 2.2 #6) and empty output mean gone", () => {
+test("Slurm: 'Invalid job id' (rc=1, past MinJobAge) and empty output mean gone", () => {
   const gone = parseSqueue({ stdout: "", stderr: "slurm_load_jobs error: Invalid job id specified\n", exitCode: 1 }, ["99999"]);
   assert.deepEqual(gone.get("99999"), { kind: "unknown" });
   assert.deepEqual(parseSqueue(ok(""), ["11"]).get("11"), { kind: "unknown" });

@@ -1,5 +1,5 @@
 // Slurm as data: sbatch/squeue/scancel argv, #SBATCH directives and the squeue parser. Pure.
-// Real output formats: /work/shared/labs/hpc-schedulers.md §2.3 (Slurm 22.05.8).
+// The output formats are those of Slurm 22.05.8 (slurm.test.ts has captures).
 import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
 
 /** Slurm's pending reasons (squeue %r) in words a user understands; others are shown as-is. */
@@ -50,7 +50,7 @@ export function describeSlurmEnd(state: string, reason: string, walltimeSeconds?
 export function parseSqueue(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[]): Map<string, JobState> {
   const states = new Map<string, JobState>();
   for (const id of jobIds) states.set(id, { kind: "unknown" });
-  // rc=1 "Invalid job id specified": every asked-for job is past MinJobAge (lab pitfall 2.2 #6)
+  // rc=1 "Invalid job id specified": every asked-for job is past MinJobAge (squeue forgets it)
   if (out.exitCode !== 0) {
     if (/Invalid job id/i.test(out.stderr)) return states;
     throw new Error(`squeue failed (rc=${out.exitCode}): ${out.stderr.trim().slice(0, 300)}`);
@@ -116,7 +116,7 @@ export const SlurmDialect: BatchDialect = {
     return d;
   },
   // --export=ALL: the submit environment is already an allow-list (sudo's env_reset plus the names
-  // in --preserve-env), and ALL keeps PATH/HOME, which a bare name list would drop (lab 2.2 #8).
+  // in --preserve-env), and ALL keeps PATH/HOME, which a bare name list would drop.
   submitCommand: () => ["sbatch", "--parsable", "--export=ALL"],
   parseSubmitOutput(stdout) {
     // "--parsable" prints "7" or "7;cluster"; without it "Submitted batch job 7"

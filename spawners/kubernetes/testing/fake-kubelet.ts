@@ -1,6 +1,6 @@
 // FakeKubelet: a TEST STAND-IN for the scheduler and the kubelet, for running the Kubernetes
-// spawner against a real kube-apiserver that has neither (scripts/kube/kube-up.sh; lab notes in
-// /work/shared/labs/kube-apiserver.md §5). Not for production.
+// spawner against a real kube-apiserver that has neither (scripts/kube/kube-up.sh starts only the
+// apiserver and etcd: no scheduler, kubelet or controller-manager). Not for production.
 //
 // For each pod of its namespace it does what the real components would, through the real API:
 //   scheduler: binds the pod to a fake Node (created if missing), posts Scheduled;

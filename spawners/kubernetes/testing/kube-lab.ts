@@ -1,6 +1,6 @@
 // Helpers for the *.kube.test.ts suites: the real kube-apiserver started by scripts/kube/kube-up.sh
 // (idempotent: about 0.1 s when it is already up), a fresh namespace per test file (namespace
-// deletion never finishes without a controller-manager, lab §5.4), spawn contexts and configs.
+// deletion never finishes without a controller-manager), spawn contexts and configs.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
@@ -26,7 +26,7 @@ export function kubeUp(env: Record<string, string> = {}): string {
     run();
   } catch {
     // Once seen: kube-up failing while an apiserver stopped by an earlier test was still draining
-    // its port (lab §5.12: it may linger after SIGTERM). The script is idempotent: retry once.
+    // its port (it may linger >10 s after SIGTERM). The script is idempotent: retry once.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
     run();
   }
