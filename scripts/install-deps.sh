@@ -20,9 +20,9 @@ RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbc
   python3-venv python3-pip)
 # (python3-venv, python3-pip: launch links build a repository's requirements.txt into a venv where
 # servers run, here on the hub host; git: the hub resolves refs with ls-remote, the agent fetches)
-# Tests only: the browser, the database server, and Go + Debian's Sprig and yaml.v3 for the chart
-# renderer (scripts/chart-render, built offline in GOPATH mode).
-TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev)
+# Tests only: the browser, the database server, Go + Debian's Sprig and yaml.v3 for the chart
+# renderer (scripts/chart-render, built offline in GOPATH mode), and wrk for npm run bench:proxy.
+TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev wrk)
 pkgs=("${RUNTIME_PKGS[@]}")
 if [ "${1:-}" = "--tests" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
 
