@@ -43,8 +43,8 @@ function gyreUp(args: string[], extraEnv: Record<string, string> = {}): Run {
   started.push(child);
   let out = "";
   let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
   // "close", not "exit": the output is complete only once the pipes have closed.
   const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
   return { child, out: () => out, err: () => err, exited };
@@ -82,7 +82,7 @@ test("start → banner with the setup link; a second start refuses and exits non
   assert.match(second.err(), /port 7861 on 127\.0\.0\.1 \(hub\.port\) is in use/);
   assert.match(second.err(), new RegExp(`already running from this configuration \\(pid ${first.child.pid}\\)\\. Stop it with \`npm run stop\``));
   assert.doesNotMatch(second.out(), /Gyre is running/);
-  assert.doesNotMatch(second.err(), /EADDRINUSE|    at /, "no stack trace");
+  assert.doesNotMatch(second.err(), /EADDRINUSE| {4}at /, "no stack trace");
   assert.equal(first.child.exitCode, null, "the first instance keeps running");
 
   const stop = gyreUp(["stop"]);
@@ -108,7 +108,7 @@ test("a start that fails half-way (another program takes the proxy's port meanwh
     assert.notEqual(code, 0);
     assert.match(run.err(), /proxy failed to start: cannot listen on 127\.0\.0\.1:7860 \(EADDRINUSE; proxy\.port/);
     assert.match(run.err(), /the proxy exited \(1\); stopping/);
-    assert.doesNotMatch(run.err(), /    at /, "no stack trace");
+    assert.doesNotMatch(run.err(), / {4}at /, "no stack trace");
     assert.doesNotMatch(run.out(), /Gyre is running/);
     for (const p of [BASE + 1, BASE + 2]) assert.ok(await portFree(p), `port ${p} is free: nothing was left running`);
   } finally {

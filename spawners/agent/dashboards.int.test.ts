@@ -151,7 +151,8 @@ test("ports outside GYRE_DASHBOARD_PORTS are 404, a missing slash redirects, not
 test("a WebSocket to the account's own port is relayed both ways", async () => {
   const ws = new WebSocket(`ws://127.0.0.1:${server}/user/a/proxy/${mine}/ws`, { headers: auth() });
   await new Promise((res, rej) => ws.once("open", res).once("error", rej));
-  const got = new Promise<string>((res) => ws.once("message", (m) => res(String(m))));
+  // Text frames arrive as one Buffer (ws's default binaryType).
+  const got = new Promise<string>((res) => ws.once("message", (m) => res((m as Buffer).toString())));
   ws.send("ping");
   assert.equal(await got, "echo:ping");
   ws.close();

@@ -219,7 +219,7 @@ test("requirements.txt: a venv from the wheelhouse whose kernel imports the pack
   assert.equal(env.kind, "venv");
   assert.equal(env.kernelName, "python3");
   assert.equal(statSync(env.prefix).uid, account.uid);
-  const kernelJson = JSON.parse(readFileSync(join(env.jupyterPath, "kernels", "python3", "kernel.json"), "utf8"));
+  const kernelJson = JSON.parse(readFileSync(join(env.jupyterPath, "kernels", "python3", "kernel.json"), "utf8")) as { argv: string[]; env: Record<string, string> };
   assert.equal(kernelJson.argv[0], env.python);
   assert.equal(kernelJson.env.PATH, `${env.prefix}/bin:\${PATH}`);
   assert.ok(first.events.some((e) => e.phase === "building" && /Successfully installed gyredemo-1.0/.test(e.message)), "the build log reaches the launch page");
@@ -231,7 +231,7 @@ test("requirements.txt: a venv from the wheelhouse whose kernel imports the pack
     cwd: target,
     timeout: 120_000,
   });
-  const kernel = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  const kernel = JSON.parse(r.stdout.trim().split("\n").pop()!) as { argv0: string; display: string; output: string };
   assert.equal(kernel.argv0, env.python);
   assert.equal(kernel.display, "Python 3 (req)");
   assert.equal(kernel.output.trim(), `42 ${env.prefix}`);

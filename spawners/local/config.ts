@@ -5,6 +5,7 @@ export const localSpawnerConfigSchema = z
   .object({
     pythonEnvironment: z
       .string()
+      // eslint-disable-next-line no-control-regex -- control characters are what it refuses
       .regex(/^\/[^\x00-\x1f]*[^/\x00-\x1f]$/, "must be an absolute path without a trailing slash, e.g. /opt/conda/envs/pangeo")
       .optional()
       .describe("Prefix of the Python environment servers run from: a conda environment or a virtualenv, e.g. /opt/conda/envs/pangeo. Its bin/ comes first on PATH (kernels, dask workers and terminals use its python) and <prefix>/bin/jupyter is the default command. The hub refuses to start if <prefix>/bin/python is missing. Unset: Debian's /usr/bin/jupyter and python3 with the Pangeo packages the quick start installs."),

@@ -18,6 +18,7 @@ export function isValidRef(ref: string): boolean {
   if (ref === "HEAD" || isCommitId(ref)) return true;
   if (!ref || ref.length > 255 || ref.startsWith("-") || ref.startsWith("/") || ref.endsWith("/") || ref.endsWith(".")) return false;
   // control characters, space, ~ ^ : ? * [ \ and DEL are never allowed
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return false;
   if (ref.includes("..") || ref.includes("@{") || ref.includes("//") || ref === "@") return false;
   return ref.split("/").every((part) => part.length > 0 && !part.startsWith(".") && !part.endsWith(".lock"));

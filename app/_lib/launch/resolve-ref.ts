@@ -120,7 +120,7 @@ async function fetchJson(url: string, headers: Record<string, string>): Promise<
     throw new LaunchError("unreachable", `${new URL(url).host} could not be reached: ${(err as Error).message}`);
   }
   const text = await res.text();
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

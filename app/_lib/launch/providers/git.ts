@@ -12,6 +12,7 @@ const SCP_LIKE = /^[\w-]+@[\w.-]+:.+$/;
 /** The URL when git may fetch it anonymously from the hub's point of view; else a LaunchError. */
 export function checkGitUrl(raw: string, httpHosts: string[]): URL {
   if (SCP_LIKE.test(raw)) throw new LaunchError("bad-link", "ssh repository URLs cannot be launched; use the repository's https URL.");
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (raw.startsWith("-") || /[\x00-\x20\x7f]/.test(raw) || raw.includes("::")) throw new LaunchError("bad-link", "The repository URL in the link is not a plain URL.");
   let url: URL;
   try {

@@ -60,7 +60,7 @@ export async function startGitHubStandIn(opts: { repos: Record<string, StandInRe
     if (m) {
       const gist = opts.gists?.[m[1]];
       if (!gist) return countAnd(state, () => json(res, 404, { message: "Not Found" }, limitHeaders()));
-      return countAnd(state, () => json(res, 200, { id: m![1], public: gist.public, owner: { login: gist.owner }, history: gist.versions.map((version) => ({ version, committed_at: "2024-01-01T00:00:00Z" })) }, limitHeaders()));
+      return countAnd(state, () => json(res, 200, { id: m[1], public: gist.public, owner: { login: gist.owner }, history: gist.versions.map((version) => ({ version, committed_at: "2024-01-01T00:00:00Z" })) }, limitHeaders()));
     }
     json(res, 404, { message: "Not Found" });
   });
