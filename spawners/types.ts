@@ -148,13 +148,26 @@ export interface SpawnOptionsProvider<Config = unknown> {
   validateOptions?(config: Config, user: SpawnFormUser, raw: unknown): JsonObject;
 }
 
+const SPAWN_OPTIONS_ERROR = Symbol.for("gyre.SpawnOptionsError");
+
 /** Bad spawn options; the message names the field and is safe to show (the API answers 400). */
 export class SpawnOptionsError extends Error {
+  readonly [SPAWN_OPTIONS_ERROR] = true;
+
   constructor(
     message: string,
     readonly field?: string,
   ) {
     super(message);
     this.name = "SpawnOptionsError";
+  }
+
+  /**
+   * `instanceof` that holds across copies of this module: the Next bundle has its own copy, and
+   * the spawn forms it calls come from the hub's catalog (HubRuntime.catalog), whose errors are
+   * instances of the hub's copy.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SPAWN_OPTIONS_ERROR] === true;
   }
 }
