@@ -15,7 +15,7 @@ import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
-import { startBackgroundServices } from "./_lib/servers/background";
+import { prepareBackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
 
@@ -67,11 +67,14 @@ async function main(): Promise<void> {
     if (!res.headersSent) res.status(500).json({ status: 500, message: "Internal error; the hub's log has the details." });
   });
 
+  // The configured spawner kind is started before the hub listens: adopting servers and the first
+  // spawn then do not wait for its I/O module.
+  const background = await prepareBackgroundServices(rt);
   const server = app.listen(config.hub.port, config.hub.bindHost);
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
   log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");
 
-  const background = await startBackgroundServices(rt);
+  await background.start();
 
   const shutdown = (signal: string) => {
     // User servers keep running; the next hub start adopts them.

@@ -34,6 +34,14 @@ export class SpawnerHost {
     return spawner;
   }
 
+  /**
+   * Starts `kind` now rather than at its first use (the hub does this for its configured kind
+   * before it listens, so adoption and the first spawn do not wait for the kind's I/O module).
+   */
+  async prepare(kind: string): Promise<void> {
+    await this.runtime(kind);
+  }
+
   /** What to store for `spawner`'s state (tagged with its kind's format version). */
   encodeState(kind: string, spawner: Spawner): string {
     return encodeSpawnerState(this.kind(kind).state, spawner.getState());

@@ -1,6 +1,7 @@
-// The hub's background services, started once the hub listens: the spawner kinds of its catalog
-// (with the services the hub hands them), the spawn worker and the idle culler. app/server.ts
-// starts them; tests start them the same way against a catalog of their own.
+// The hub's background services: the spawner kinds of its catalog (with the services the hub
+// hands them), the spawn worker and the idle culler. app/server.ts prepares them before the hub
+// listens (the configured kind is started then) and starts them once it listens; tests do the
+// same against a catalog of their own.
 import { SpawnerHost } from "@/spawners/host";
 import type { HubServices } from "@/spawners/kind";
 import type { HubRuntime } from "../runtime";
@@ -11,12 +12,17 @@ import { SpawnWorker, type ReadinessProbe } from "./worker";
 export interface BackgroundServices {
   readonly spawners: SpawnerHost;
   readonly worker: SpawnWorker;
+  /** Adopts the servers the database knows, then runs the spawn worker and the culler. */
+  start(): Promise<void>;
   /** Stops the worker and the culler and closes the spawner kinds; user servers keep running. */
   close(): Promise<void>;
 }
 
-/** Starts the background services of `rt` (its catalog, config, database and bus). */
-export async function startBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe } = {}): Promise<BackgroundServices> {
+/**
+ * The background services of `rt` (its catalog, config, database and bus), with the configured
+ * spawner kind already started (its I/O module loaded), not yet running.
+ */
+export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe } = {}): Promise<BackgroundServices> {
   const services: HubServices = {
     // Jobs report host:port to POST /hub/api/batch/callback; secrets are stored hashed in the
     // database, so a restarted hub (or another replica) still accepts the call.
@@ -25,16 +31,27 @@ export async function startBackgroundServices(rt: HubRuntime, opts: { probe?: Re
     log: rt.log,
   };
   const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
+  await spawners.prepare(rt.config.spawner.kind);
   const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe });
-  await worker.start();
-  const stopCuller = startCuller(rt);
+  let stopCuller = (): void => {};
   return {
     spawners,
     worker,
+    async start() {
+      await worker.start();
+      stopCuller = startCuller(rt);
+    },
     async close() {
       worker.close();
       stopCuller();
       await spawners.close();
     },
   };
+}
+
+/** Prepares and starts the background services (tests; app/server.ts listens in between). */
+export async function startBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe } = {}): Promise<BackgroundServices> {
+  const background = await prepareBackgroundServices(rt, opts);
+  await background.start();
+  return background;
 }
