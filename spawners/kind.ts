@@ -73,7 +73,8 @@ export interface SpawnerKind<Config = unknown> {
   /**
    * Loads the kind's I/O module (a dynamic import, so that importing the catalog never loads
    * execa or a cluster client) and starts it with the kind's resolved section and the hub's
-   * services. Called once per hub process, on first use of the kind.
+   * services. Called once per hub process: before the hub listens for the configured kind, on
+   * first use for another (a server started under an earlier configuration).
    */
   start(opts: { config: Config; services: HubServices }): Promise<SpawnerKindRuntime>;
 }

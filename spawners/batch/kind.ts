@@ -1,5 +1,5 @@
 // The batch spawner's catalog entry (spawners/catalog.ts): its config, its spawn form (profiles
-// and bounded job options) and, loaded when the hub first starts a job, its I/O half.
+// and bounded job options) and, loaded when the hub starts the kind, its I/O half.
 import type { SpawnerKind } from "../kind";
 import { batchSpawnerConfigSchema, type BatchSpawnerConfig } from "./config";
 import { batchSpawnOptions } from "./options-form";

@@ -1,5 +1,5 @@
 // The Kubernetes spawner's catalog entry (spawners/catalog.ts): its config, its spawn form
-// (profiles) and, loaded when the hub first uses the kind, its I/O half with the shared watches.
+// (profiles) and, loaded when the hub starts the kind, its I/O half with the shared watches.
 import type { SpawnerKind } from "../kind";
 import { kubernetesSpawnerConfigSchema, type KubernetesSpawnerConfig } from "./config";
 import { kubernetesSpawnOptions } from "./options-form";

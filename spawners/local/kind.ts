@@ -1,5 +1,5 @@
 // The local process spawner's catalog entry (spawners/catalog.ts). Its I/O half, index.ts, is
-// loaded when the hub first starts a server of this kind.
+// loaded when the hub starts the kind: at hub start when it is the configured one, else on first use.
 import { existsSync } from "node:fs";
 import type { SpawnerKind } from "../kind";
 import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
