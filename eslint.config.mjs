@@ -18,9 +18,19 @@ export default defineConfig(
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // Deep relative imports hide where a module lives; tsconfig maps @/ to the repository root.
-      "no-restricted-imports": ["error", { patterns: [{ group: ["../../*"], message: "Import with the @/ alias (tsconfig paths) instead of climbing two or more folders." }] }],
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["../../*"], message: "Import with the @/ alias (tsconfig paths) instead of climbing two or more folders." }] },
+      ],
       // node:test's test()/describe() return promises the runner itself awaits.
-      "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe", "it", "suite", "before", "after", "beforeEach", "afterEach"] }] }],
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "describe", "it", "suite", "before", "after", "beforeEach", "afterEach"] },
+          ],
+        },
+      ],
       // `async` on a method that implements an async contract (Spawner.poll, HubConnection…) keeps
       // its throws rejections even without an await; this rule would have it return
       // Promise.resolve() instead, which reads worse and changes where errors surface.

@@ -25,10 +25,31 @@ function nextEntries(dir: string, out: string[] = []): string[] {
 test("pages and route handlers reach no spawner I/O, no execa, no Kubernetes client", async () => {
   const entryPoints = nextEntries("app");
   assert.ok(entryPoints.length > 20, `found ${entryPoints.length} Next entry files`);
-  const { metafile } = await build({ entryPoints, bundle: true, write: false, metafile: true, outdir: "/tmp/gyre-bundle-boundary", platform: "node", format: "esm", packages: "external", jsx: "automatic", logLevel: "silent", tsconfig: "tsconfig.json", loader: { ".css": "empty" } });
+  const { metafile } = await build({
+    entryPoints,
+    bundle: true,
+    write: false,
+    metafile: true,
+    outdir: "/tmp/gyre-bundle-boundary",
+    platform: "node",
+    format: "esm",
+    packages: "external",
+    jsx: "automatic",
+    logLevel: "silent",
+    tsconfig: "tsconfig.json",
+    loader: { ".css": "empty" },
+  });
   const files = Object.keys(metafile.inputs);
   assert.ok(files.includes("spawners/spawn-options.ts"), "the pure spawn forms are reached (sanity check)");
-  assert.deepEqual(files.filter((f) => FORBIDDEN_FILES.test(f)), [], "spawner I/O files in the Next bundle");
+  assert.deepEqual(
+    files.filter((f) => FORBIDDEN_FILES.test(f)),
+    [],
+    "spawner I/O files in the Next bundle",
+  );
   const packages = new Set(Object.values(metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path)));
-  assert.deepEqual(FORBIDDEN_PACKAGES.filter((p) => packages.has(p)), [], "packages in the Next bundle");
+  assert.deepEqual(
+    FORBIDDEN_PACKAGES.filter((p) => packages.has(p)),
+    [],
+    "packages in the Next bundle",
+  );
 });

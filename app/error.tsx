@@ -10,7 +10,9 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
     <PageFrame narrow>
       <Card>
         <h1 className="text-xl font-semibold">Something went wrong</h1>
-        <p className="mt-2 text-sm text-slate-600">The hub could not show this page. Trying again often helps; if it keeps happening, tell your hub administrator.</p>
+        <p className="mt-2 text-sm text-slate-600">
+          The hub could not show this page. Trying again often helps; if it keeps happening, tell your hub administrator.
+        </p>
         {error.digest && (
           <p className="mt-2 text-xs text-slate-500">
             Reference: <code className="font-mono">{error.digest}</code>

@@ -44,8 +44,22 @@ async function main(): Promise<void> {
   const applied = await applyMigrations(db, provider, ROOT);
   if (applied.length) log.info({ applied }, "applied database migrations");
 
-  const proxy = new ProxyClient(config.proxy.replicaApiUrls.length ? config.proxy.replicaApiUrls : [`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`], config.proxy.authToken, log);
-  const rt: HubRuntime = { config, catalog: SPAWNER_KINDS, db, log, proxy, bus: new EventEmitter(), keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  const proxy = new ProxyClient(
+    config.proxy.replicaApiUrls.length
+      ? config.proxy.replicaApiUrls
+      : [`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`],
+    config.proxy.authToken,
+    log,
+  );
+  const rt: HubRuntime = {
+    config,
+    catalog: SPAWNER_KINDS,
+    db,
+    log,
+    proxy,
+    bus: new EventEmitter(),
+    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+  };
   setRuntime(rt);
   await ensureInitialAdmin(db, config, log);
 
@@ -99,7 +113,9 @@ main().catch((err) => {
   }
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES") {
-    process.stderr.write(`gyre hub: cannot listen on ${e.address}:${e.port} (${e.code}; hub.bindHost / hub.port). Is another Gyre or another program using it?\n`);
+    process.stderr.write(
+      `gyre hub: cannot listen on ${e.address}:${e.port} (${e.code}; hub.bindHost / hub.port). Is another Gyre or another program using it?\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`gyre hub: failed to start: ${(err as Error).stack ?? err}\n`);

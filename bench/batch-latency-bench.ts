@@ -15,9 +15,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function bare(s: "sge" | "slurm"): Promise<number> {
   const t0 = performance.now();
-  const sub = s === "sge"
-    ? await execa("sudo", ["-n", "-u", USER, "qsub", "-terse", "-o", "/dev/null", "-j", "y", "-wd", "/tmp"], { input: "sleep 30\n" })
-    : await execa("sudo", ["-n", "-u", USER, "sbatch", "--parsable", "-o", "/dev/null", "-D", "/tmp"], { input: "#!/bin/bash\nsleep 30\n" });
+  const sub =
+    s === "sge"
+      ? await execa("sudo", ["-n", "-u", USER, "qsub", "-terse", "-o", "/dev/null", "-j", "y", "-wd", "/tmp"], { input: "sleep 30\n" })
+      : await execa("sudo", ["-n", "-u", USER, "sbatch", "--parsable", "-o", "/dev/null", "-D", "/tmp"], { input: "#!/bin/bash\nsleep 30\n" });
   const id = sub.stdout.trim().split(";")[0];
   for (;;) {
     const r = s === "sge" ? await execa("qstat", ["-u", "*"]) : await execa("squeue", ["-h", "-j", id, "-o", "%T"]);
@@ -31,8 +32,23 @@ async function bare(s: "sge" | "slurm"): Promise<number> {
 }
 
 async function gyre(s: "sge" | "slurm", receiver: HttpCallbackReceiver): Promise<number> {
-  const config = batchSpawnerConfigSchema.parse({ scheduler: s, portRange: "7050-7089", pollIntervalSeconds: 1, profiles: [{ name: "p", display: "p", walltimeSeconds: 600 }] });
-  const ctx = { user: { name: USER, osUser: USER, admin: false, groups: [] }, serverName: "", baseUrl: `/user/${USER}/`, spawnId: `b${randomBytes(6).toString("hex")}`, token: randomBytes(24).toString("hex"), hubUrl: "", options: {}, env: {}, log };
+  const config = batchSpawnerConfigSchema.parse({
+    scheduler: s,
+    portRange: "7050-7089",
+    pollIntervalSeconds: 1,
+    profiles: [{ name: "p", display: "p", walltimeSeconds: 600 }],
+  });
+  const ctx = {
+    user: { name: USER, osUser: USER, admin: false, groups: [] },
+    serverName: "",
+    baseUrl: `/user/${USER}/`,
+    spawnId: `b${randomBytes(6).toString("hex")}`,
+    token: randomBytes(24).toString("hex"),
+    hubUrl: "",
+    options: {},
+    env: {},
+    log,
+  };
   const sp = new BatchSpawner(ctx, config, { channel: receiver });
   const t0 = performance.now();
   const { url } = await sp.start();
@@ -48,12 +64,15 @@ async function gyre(s: "sge" | "slurm", receiver: HttpCallbackReceiver): Promise
 
 const receiver = await new HttpCallbackReceiver().listen("127.0.0.1", 7097);
 for (const s of ["sge", "slurm"] as const) {
-  const b: number[] = [], g: number[] = [];
+  const b: number[] = [],
+    g: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     b.push(await bare(s));
     g.push(await gyre(s, receiver));
   }
-  console.log(`${s}: bare submit→running median ${Math.round(median(b))} ms (${b.map(Math.round).join(", ")}); Gyre start→api/status 200 median ${Math.round(median(g))} ms (${g.map(Math.round).join(", ")})`);
+  console.log(
+    `${s}: bare submit→running median ${Math.round(median(b))} ms (${b.map(Math.round).join(", ")}); Gyre start→api/status 200 median ${Math.round(median(g))} ms (${g.map(Math.round).join(", ")})`,
+  );
 }
 await receiver.close();
 process.exit(0);

@@ -19,7 +19,12 @@ const logFile = join(mkdtempSync(join(tmpdir(), "gyre-bench-")), "squeue-calls.l
 // the stand-in replaces argv[0] ("squeue"); everything else is the real Slurm dialect's argv
 const run: CommandRunner = (argv, o) => runCommand([FAKE, ...argv.slice(1)], { ...o, env: { FAKE_SQUEUE_LOG: logFile } });
 const invocations = () => readFileSync(logFile, "utf8").split("\n").filter(Boolean).length;
-const channel: BatchCallbackChannel = { url: "http://127.0.0.1:1/", register: async () => "x", wait: () => new Promise(() => undefined), release: () => undefined };
+const channel: BatchCallbackChannel = {
+  url: "http://127.0.0.1:1/",
+  register: async () => "x",
+  wait: () => new Promise(() => undefined),
+  release: () => undefined,
+};
 const config = batchSpawnerConfigSchema.parse({ scheduler: "slurm", pollIntervalSeconds: 3600 });
 const log = { info() {}, warn() {}, error() {}, debug() {} };
 
@@ -27,7 +32,17 @@ async function gyre(jobs: number): Promise<{ perCycle: number; ms: number }> {
   writeFileSync(logFile, "");
   const poller = new BatchPoller(SlurmDialect, run, { intervalMs: 3_600_000 });
   const spawners = Array.from({ length: jobs }, (_, i) => {
-    const ctx = { user: { name: `u${i}`, osUser: `u${i}`, admin: false, groups: [] }, serverName: "", baseUrl: `/user/u${i}/`, spawnId: `s${i}`, token: "t", hubUrl: "", options: {}, env: {}, log } satisfies SpawnContext;
+    const ctx = {
+      user: { name: `u${i}`, osUser: `u${i}`, admin: false, groups: [] },
+      serverName: "",
+      baseUrl: `/user/u${i}/`,
+      spawnId: `s${i}`,
+      token: "t",
+      hubUrl: "",
+      options: {},
+      env: {},
+      log,
+    } satisfies SpawnContext;
     const s = new BatchSpawner(ctx, config, { channel, run, poller });
     s.loadState({ scheduler: "slurm", jobId: String(1000 + i) }); // re-adopted running jobs
     return s;
@@ -57,5 +72,7 @@ console.log("jobs | Gyre calls/cycle | Gyre ms/cycle | per-job calls/cycle | per
 for (const n of [1, 100]) {
   const g = await gyre(n);
   const p = await perJob(n);
-  console.log(`${String(n).padStart(4)} | ${String(g.perCycle).padStart(16)} | ${g.ms.toFixed(1).padStart(13)} | ${String(p.perCycle).padStart(19)} | ${p.ms.toFixed(1).padStart(16)}`);
+  console.log(
+    `${String(n).padStart(4)} | ${String(g.perCycle).padStart(16)} | ${g.ms.toFixed(1).padStart(13)} | ${String(p.perCycle).padStart(19)} | ${p.ms.toFixed(1).padStart(16)}`,
+  );
 }

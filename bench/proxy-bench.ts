@@ -59,7 +59,12 @@ function toMs(v: string, unit: string): number {
   return unit === "us" ? n / 1000 : unit === "s" ? n * 1000 : unit === "m" ? n * 60_000 : n;
 }
 
-interface HttpResult { rps: number; p50: number; p99: number; cpuPerReq: number | null }
+interface HttpResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuPerReq: number | null;
+}
 
 function runWrk(url: string, pid: number | null, cookie: string): HttpResult {
   const c0 = pid ? cpuUs(pid) : 0;
@@ -72,7 +77,12 @@ function runWrk(url: string, pid: number | null, cookie: string): HttpResult {
   };
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   if (non2xx > 0) throw new Error(`wrk saw ${non2xx} non-2xx responses from ${url}`);
-  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: lat("50"), p99: lat("99"), cpuPerReq: pid ? (c1 - c0) / Math.max(requests, 1) : null };
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0),
+    p50: lat("50"),
+    p99: lat("99"),
+    cpuPerReq: pid ? (c1 - c0) / Math.max(requests, 1) : null,
+  };
 }
 
 async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; handshakeP50: number }> {
@@ -113,24 +123,31 @@ async function wsEcho(url: string, cookie: string): Promise<{ rtps: number; hand
 /** WS_CONNS connections, each with one message in flight: total round trips/s and the process's CPU per round trip. */
 async function wsLoad(url: string, cookie: string, pid: number | null): Promise<{ rtps: number; cpuPerRt: number }> {
   const socks = await Promise.all(
-    Array.from({ length: WS_CONNS }, () => new Promise<WebSocket>((res, rej) => {
-      const ws = new WebSocket(url, { headers: { cookie } });
-      ws.once("open", () => res(ws));
-      ws.once("error", rej);
-    })),
+    Array.from(
+      { length: WS_CONNS },
+      () =>
+        new Promise<WebSocket>((res, rej) => {
+          const ws = new WebSocket(url, { headers: { cookie } });
+          ws.once("open", () => res(ws));
+          ws.once("error", rej);
+        }),
+    ),
   );
   let n = 0;
   const c0 = pid ? cpuUs(pid) : 0;
   const end = performance.now() + SECONDS * 1000 * 0.75;
   await Promise.all(
-    socks.map((ws) => new Promise<void>((done) => {
-      ws.on("message", () => {
-        n++;
-        if (performance.now() < end) ws.send("ping");
-        else done();
-      });
-      ws.send("ping");
-    })),
+    socks.map(
+      (ws) =>
+        new Promise<void>((done) => {
+          ws.on("message", () => {
+            n++;
+            if (performance.now() < end) ws.send("ping");
+            else done();
+          });
+          ws.send("ping");
+        }),
+    ),
   );
   const c1 = pid ? cpuUs(pid) : 0;
   for (const ws of socks) ws.close();
@@ -142,10 +159,13 @@ async function registerChp(n: number, from: number): Promise<number> {
   const t0 = performance.now();
   for (let i = from; i < from + n; i++) {
     await new Promise<void>((res, rej) => {
-      const req = http.request({ host: "127.0.0.1", port: PORTS.chpApi, method: "POST", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } }, (r) => {
-        r.resume();
-        r.on("end", () => (r.statusCode === 201 ? res() : rej(new Error("CHP POST " + r.statusCode))));
-      });
+      const req = http.request(
+        { host: "127.0.0.1", port: PORTS.chpApi, method: "POST", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } },
+        (r) => {
+          r.resume();
+          r.on("end", () => (r.statusCode === 201 ? res() : rej(new Error("CHP POST " + r.statusCode))));
+        },
+      );
       req.end(JSON.stringify(routeData(i)));
     });
   }
@@ -158,16 +178,23 @@ async function unregisterAllBut0(): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   for (let i = 1; i < N_ROUTES; i++) {
     await new Promise<void>((res, rej) => {
-      const req = http.request({ host: "127.0.0.1", port: PORTS.chpApi, method: "DELETE", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } }, (r) => {
-        r.resume();
-        r.on("end", () => (r.statusCode === 204 ? res() : rej(new Error("CHP DELETE " + r.statusCode))));
-      });
+      const req = http.request(
+        { host: "127.0.0.1", port: PORTS.chpApi, method: "DELETE", path: `/api/routes/user/u${i}`, agent, headers: { authorization: "token " + TOKEN } },
+        (r) => {
+          r.resume();
+          r.on("end", () => (r.statusCode === 204 ? res() : rej(new Error("CHP DELETE " + r.statusCode))));
+        },
+      );
       req.end();
     });
   }
   agent.destroy();
   for (const k of Object.keys(hubRoutes)) if (k !== "/user/u0/") delete hubRoutes[k];
-  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, { method: "PUT", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ "/user/u0/": routeData(0) }) });
+  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, {
+    method: "PUT",
+    headers: { authorization: "token " + TOKEN },
+    body: JSON.stringify({ "/user/u0/": routeData(0) }),
+  });
   if (r.status !== 200) throw new Error("Gyre PUT " + r.status);
   await r.body?.cancel();
 }
@@ -182,7 +209,11 @@ async function registerGyre(n: number, from: number): Promise<number> {
   // list, so the fake hub must list them too (as the real hub would), outside the timed part.
   Object.assign(hubRoutes, add);
   const t0 = performance.now();
-  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, { method: "PATCH", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ add }) });
+  const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, {
+    method: "PATCH",
+    headers: { authorization: "token " + TOKEN },
+    body: JSON.stringify({ add }),
+  });
   if (r.status !== 200) throw new Error("Gyre PATCH " + r.status);
   await r.body?.cancel();
   return performance.now() - t0;
@@ -218,15 +249,54 @@ async function main(): Promise<void> {
   const hub = await new FakeHub(TOKEN, SECRET).start(PORTS.hub);
   hubRoutes = hub.state.routes;
   const backend = start(process.execPath, ["--import", "tsx", "bench/backend.ts", String(PORTS.backend)]);
-  const chp = start(process.execPath, ["node_modules/configurable-http-proxy/bin/configurable-http-proxy", "--ip", "127.0.0.1", "--port", String(PORTS.chp), "--api-ip", "127.0.0.1", "--api-port", String(PORTS.chpApi), "--log-level", "warn"], { CONFIGPROXY_AUTH_TOKEN: TOKEN });
+  const chp = start(
+    process.execPath,
+    [
+      "node_modules/configurable-http-proxy/bin/configurable-http-proxy",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORTS.chp),
+      "--api-ip",
+      "127.0.0.1",
+      "--api-port",
+      String(PORTS.chpApi),
+      "--log-level",
+      "warn",
+    ],
+    { CONFIGPROXY_AUTH_TOKEN: TOKEN },
+  );
   // Gyre runs as it does in production: the esbuild bundle under plain node (no tsx loader).
   execFileSync(process.execPath, ["--import", "tsx", "scripts/build-proxy.ts"], { cwd: REPO, stdio: "ignore" });
-  const gyre = start(process.execPath, [...(process.env.BENCH_GYRE_NODE_ARGS !== undefined ? process.env.BENCH_GYRE_NODE_ARGS.split(" ").filter(Boolean) : PROXY_NODE_FLAGS), "dist/proxy/main.mjs", "--port", String(PORTS.gyre), "--api-port", String(PORTS.gyreApi), "--hub-url", hub.url, "--log-level", process.env.BENCH_GYRE_LOG ?? "warn"], {
-    ...PROXY_ENV, GYRE_HUB__SECRET_KEY: SECRET, GYRE_PROXY__AUTH_TOKEN: TOKEN, GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"), GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
-  });
+  const gyre = start(
+    process.execPath,
+    [
+      ...(process.env.BENCH_GYRE_NODE_ARGS !== undefined ? process.env.BENCH_GYRE_NODE_ARGS.split(" ").filter(Boolean) : PROXY_NODE_FLAGS),
+      "dist/proxy/main.mjs",
+      "--port",
+      String(PORTS.gyre),
+      "--api-port",
+      String(PORTS.gyreApi),
+      "--hub-url",
+      hub.url,
+      "--log-level",
+      process.env.BENCH_GYRE_LOG ?? "warn",
+    ],
+    {
+      ...PROXY_ENV,
+      GYRE_HUB__SECRET_KEY: SECRET,
+      GYRE_PROXY__AUTH_TOKEN: TOKEN,
+      GYRE_CONFIG: resolve(REPO, "bench/empty.config.yaml"),
+      GYRE_HUB__DATA_DIR: "/tmp/gyre-bench-data",
+    },
+  );
   const relay = relayBin ? start(relayBin, [String(PORTS.relay), String(PORTS.backend)]) : null;
   try {
-    await Promise.all([waitForHttp(BACKEND + "/"), waitForHttp(`http://127.0.0.1:${PORTS.chp}/_chp_healthz`), waitForHttp(`http://127.0.0.1:${PORTS.gyre}/_chp_healthz`)]);
+    await Promise.all([
+      waitForHttp(BACKEND + "/"),
+      waitForHttp(`http://127.0.0.1:${PORTS.chp}/_chp_healthz`),
+      waitForHttp(`http://127.0.0.1:${PORTS.gyre}/_chp_healthz`),
+    ]);
     if (relayBin) await waitForHttp(`http://127.0.0.1:${PORTS.relay}/`);
     const rssFresh = { gyre: rssKb(gyre.pid!), chp: rssKb(chp.pid!) };
     await registerChp(1, 0);
@@ -273,11 +343,39 @@ async function main(): Promise<void> {
     const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
     const med = (xs: HttpResult[], k: keyof HttpResult) => median(xs.map((x) => x[k] as number));
     const lines: string[] = [];
-    lines.push(`load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${ROUNDS} rounds × ${SECONDS}s, wrk -t2 -c64, medians`);
-    lines.push(["metric".padEnd(34), "Gyre".padStart(9), "CHP".padStart(9), "direct".padStart(9), "relay".padStart(9), "Gyre/CHP".padStart(9), "Gyre/dir".padStart(9), "CHP/dir".padStart(9), "Gyre/relay".padStart(11), "CHP/relay".padStart(11)].join(""));
+    lines.push(
+      `load average at end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${ROUNDS} rounds × ${SECONDS}s, wrk -t2 -c64, medians`,
+    );
+    lines.push(
+      [
+        "metric".padEnd(34),
+        "Gyre".padStart(9),
+        "CHP".padStart(9),
+        "direct".padStart(9),
+        "relay".padStart(9),
+        "Gyre/CHP".padStart(9),
+        "Gyre/dir".padStart(9),
+        "CHP/dir".padStart(9),
+        "Gyre/relay".padStart(11),
+        "CHP/relay".padStart(11),
+      ].join(""),
+    );
     // relay: the minimal C relay, measured in the WS rows only (NaN prints "-").
     const row = (name: string, g: number, c: number, d: number, dec = 0, rl = NaN) =>
-      lines.push([name.padEnd(34), f(g, dec).padStart(9), f(c, dec).padStart(9), f(d, dec).padStart(9), f(rl, dec).padStart(9), f(g / c, 2).padStart(9), f(g / d, 2).padStart(9), f(c / d, 2).padStart(9), f(g / rl, 2).padStart(11), f(c / rl, 2).padStart(11)].join(""));
+      lines.push(
+        [
+          name.padEnd(34),
+          f(g, dec).padStart(9),
+          f(c, dec).padStart(9),
+          f(d, dec).padStart(9),
+          f(rl, dec).padStart(9),
+          f(g / c, 2).padStart(9),
+          f(g / d, 2).padStart(9),
+          f(c / d, 2).padStart(9),
+          f(g / rl, 2).padStart(11),
+          f(c / rl, 2).padStart(11),
+        ].join(""),
+      );
     for (const [label, r] of Object.entries(rows)) {
       row(`[${label}] proxy CPU µs/req`, med(r.gyre, "cpuPerReq"), med(r.chp, "cpuPerReq"), med(r.direct, "cpuPerReq"));
       row(`[${label}] req/s`, med(r.gyre, "rps"), med(r.chp, "rps"), med(r.direct, "rps"));
@@ -301,7 +399,9 @@ async function main(): Promise<void> {
     // The WS target (2× CHP) against what this machine allows: the direct rate is the ceiling,
     // the minimal relay the best any proxy hop can do.
     const twiceChp = 2 * wm("chp", "rtps");
-    const relayVsChp = relayBin ? `minimal C relay = ${f(wm("relay", "rtps") / wm("chp", "rtps"), 2)}× CHP (the floor for any proxy hop)` : "minimal C relay not measured (not compiled, see the first line)";
+    const relayVsChp = relayBin
+      ? `minimal C relay = ${f(wm("relay", "rtps") / wm("chp", "rtps"), 2)}× CHP (the floor for any proxy hop)`
+      : "minimal C relay not measured (not compiled, see the first line)";
     lines.push(`WS echo: 2× CHP = ${f(twiceChp)} round trips/s = ${f(twiceChp / wm("direct", "rtps"), 2)}× direct; ${relayVsChp}`);
     lines.push(`Gyre/CHP CPU per request: ${f(med(last.gyre, "cpuPerReq") / med(last.chp, "cpuPerReq"), 3)}`);
     process.stdout.write(lines.join("\n") + "\n");

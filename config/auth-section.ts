@@ -18,13 +18,25 @@ export const githubAuthSchema = z
     clientSecret: z.string().optional().describe("OAuth app client secret: ONLY through GYRE_AUTH__GITHUB__CLIENT_SECRET; refused in the config file."),
     clientSecretFile: z.string().optional().describe("File holding the client secret (e.g. a mounted Kubernetes Secret)."),
     callbackUrl: z.string().url().optional().describe("Authorization callback URL registered with the OAuth app. Default: <hub.publicUrl>/hub/oauth_callback."),
-    enterpriseUrl: z.string().url().optional().describe("GitHub Enterprise Server base URL, e.g. https://github.example.org (web flow at <url>/login/oauth/*, REST API at <url>/api/v3). Unset: github.com."),
+    enterpriseUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        "GitHub Enterprise Server base URL, e.g. https://github.example.org (web flow at <url>/login/oauth/*, REST API at <url>/api/v3). Unset: github.com.",
+      ),
     allowedUsers: z.array(ghName).default([]).describe("GitHub logins allowed to log in."),
-    allowedOrganizations: z.array(ghName).default([]).describe("Members of these organisations may log in (needs the read:org scope, requested automatically)."),
+    allowedOrganizations: z
+      .array(ghName)
+      .default([])
+      .describe("Members of these organisations may log in (needs the read:org scope, requested automatically)."),
     allowedTeams: z.array(orgTeam).default([]).describe('Members of these teams may log in, as "org:team-slug".'),
     adminUsers: z.array(ghName).default([]).describe("GitHub logins that are hub admins."),
     adminTeams: z.array(orgTeam).default([]).describe('Members of these teams are hub admins, as "org:team-slug".'),
-    linkLocalAccounts: z.boolean().default(false).describe("Let a GitHub login take over the local account of the same (lower-cased) name. Off: such a login is refused."),
+    linkLocalAccounts: z
+      .boolean()
+      .default(false)
+      .describe("Let a GitHub login take over the local account of the same (lower-cased) name. Off: such a login is refused."),
   })
   .strict();
 
@@ -32,14 +44,27 @@ export const authSectionSchema = z
   .object({
     local: localAuthSchema.default(localAuthSchema.parse({})),
     github: githubAuthSchema.default(githubAuthSchema.parse({})),
-    sessionMaxAgeSeconds: z.number().int().positive().default(14 * 24 * 3600).describe("Session lifetime; refreshed (sliding) while the user is active."),
+    sessionMaxAgeSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(14 * 24 * 3600)
+      .describe("Session lifetime; refreshed (sliding) while the user is active."),
     loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name within loginWindowSeconds."),
-    loginAttemptsPerAddress: z.number().int().positive().default(50).describe("Failed logins allowed per client address (any user names) within loginWindowSeconds."),
+    loginAttemptsPerAddress: z
+      .number()
+      .int()
+      .positive()
+      .default(50)
+      .describe("Failed logins allowed per client address (any user names) within loginWindowSeconds."),
     loginWindowSeconds: z.number().int().positive().default(300).describe("Window of the failed-login rate limit."),
     initialAdmin: z
       .object({
         name: z.string().optional().describe("Admin created at first start when no admin exists (or GYRE_AUTH__INITIAL_ADMIN__NAME)."),
-        password: z.string().optional().describe("Its password (use GYRE_AUTH__INITIAL_ADMIN__PASSWORD). Without it, a one-time setup link is printed instead."),
+        password: z
+          .string()
+          .optional()
+          .describe("Its password (use GYRE_AUTH__INITIAL_ADMIN__PASSWORD). Without it, a one-time setup link is printed instead."),
       })
       .strict()
       .default({}),

@@ -16,7 +16,10 @@ export function describeConfigSource(source: string | null): string {
 export function formatConfigError(issues: z.core.$ZodIssue[], source: string | null): string {
   const lines = issues.map((i) => {
     const key = i.path.join(".") || "(top level)";
-    const extra = i.code === "unrecognized_keys" ? `unknown option(s) ${(i as { keys: string[] }).keys.map((k) => (i.path.length ? key + "." : "") + k).join(", ")}` : i.message;
+    const extra =
+      i.code === "unrecognized_keys"
+        ? `unknown option(s) ${(i as { keys: string[] }).keys.map((k) => (i.path.length ? key + "." : "") + k).join(", ")}`
+        : i.message;
     return `  - ${i.code === "unrecognized_keys" ? extra : `${key}: ${extra}`}`;
   });
   return `Invalid configuration${describeConfigSource(source)}:\n${lines.join("\n")}\nSee docs/config.md or gyre.config.example.yaml for every option.`;

@@ -4,23 +4,46 @@ import { z } from "zod";
 const hubFields = {
   bindHost: z.string().default("127.0.0.1").describe("Address the hub listens on. Browsers reach the hub through the proxy, so keep it private."),
   port: z.number().int().min(1).max(65535).default(8081).describe("Hub port (the proxy forwards /hub/* here)."),
-  callbackUrl: z.string().url().optional().describe("Hub URL that batch jobs call back (POST <callbackUrl>/hub/api/batch/callback with host and port); must be reachable from compute nodes, e.g. http://login1.cluster:8081. Default: http://<hub.bindHost>:<hub.port>."),
-  publicUrl: z.string().url().optional().describe("The URL users type, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port>. Cookies are Secure when it is https."),
+  callbackUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe(
+      "Hub URL that batch jobs call back (POST <callbackUrl>/hub/api/batch/callback with host and port); must be reachable from compute nodes, e.g. http://login1.cluster:8081. Default: http://<hub.bindHost>:<hub.port>.",
+    ),
+  publicUrl: z
+    .string()
+    .url()
+    .optional()
+    .describe("The URL users type, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port>. Cookies are Secure when it is https."),
   dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
   databaseUrl: z
     .string()
     .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: or postgres://")
     .optional()
     .describe("Database URL. Default: SQLite file <dataDir>/gyre.db. Set postgres://user:pass@host/db for PostgreSQL (several hub replicas)."),
-  secretKey: z.string().min(32).optional().describe("Secret for signing session cookies and deriving server tokens (≥ 32 chars). Prefer secretKeyFile or GYRE_HUB__SECRET_KEY; generated into the data directory if unset. Shared with the proxy."),
+  secretKey: z
+    .string()
+    .min(32)
+    .optional()
+    .describe(
+      "Secret for signing session cookies and deriving server tokens (≥ 32 chars). Prefer secretKeyFile or GYRE_HUB__SECRET_KEY; generated into the data directory if unset. Shared with the proxy.",
+    ),
   secretKeyFile: z.string().optional().describe("File holding hub.secretKey."),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error"]).default("info").describe("Log level of hub and proxy."),
   osUserTemplate: z
     .string()
     .min(1)
     .default("{username}")
-    .describe("OS account a user's servers run as, for every spawner kind; {username} is the hub user name (for GitHub logins, the lower-cased login). A line for the user in osUserMapFile wins. The local spawner can switch accounts only when the hub runs as root; otherwise its servers run as the hub's own user."),
-  osUserMapFile: z.string().optional().describe('A file of "hub-user os-account" lines ("#" starts a comment) for users whose OS account does not follow osUserTemplate. Read at every spawn, so edits apply without a restart.'),
+    .describe(
+      "OS account a user's servers run as, for every spawner kind; {username} is the hub user name (for GitHub logins, the lower-cased login). A line for the user in osUserMapFile wins. The local spawner can switch accounts only when the hub runs as root; otherwise its servers run as the hub's own user.",
+    ),
+  osUserMapFile: z
+    .string()
+    .optional()
+    .describe(
+      'A file of "hub-user os-account" lines ("#" starts a comment) for users whose OS account does not follow osUserTemplate. Read at every spawn, so edits apply without a restart.',
+    ),
   startTimeoutSeconds: z.number().positive().default(120).describe("How long a server may take from spawn to answering its API before the spawn fails."),
   httpProbeIntervalMs: z.number().int().positive().default(100).describe("Interval of readiness probes while a server starts."),
   pollIntervalSeconds: z.number().positive().default(10).describe("How often running servers are polled (one batched call per spawner kind)."),

@@ -9,13 +9,16 @@ import { loadConfig, parseConfig, resolveConfig, ConfigError } from "./load";
 import { loadProxyConfig, parseProxyConfig } from "./proxy-config";
 
 test("environment overrides nest on double underscores and parse JSON-looking values", () => {
-  const out = applyEnvOverrides({ hub: { port: 1 } }, {
-    GYRE_HUB__PORT: "9000",
-    GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
-    GYRE_PROXY__DASHBOARD_PORTS: "[8787,\"9000-9010\"]",
-    GYRE_HUB__BIND_HOST: "0.0.0.0",
-    OTHER: "x",
-  });
+  const out = applyEnvOverrides(
+    { hub: { port: 1 } },
+    {
+      GYRE_HUB__PORT: "9000",
+      GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
+      GYRE_PROXY__DASHBOARD_PORTS: '[8787,"9000-9010"]',
+      GYRE_HUB__BIND_HOST: "0.0.0.0",
+      OTHER: "x",
+    },
+  );
   assert.deepEqual(out, {
     hub: { port: 9000, bindHost: "0.0.0.0" },
     spawner: { local: { createOsUsers: true } },
@@ -31,19 +34,25 @@ test("defaults fill an empty config", () => {
 });
 
 test("a wrong option is refused with a message naming it", () => {
-  assert.throws(() => parseConfig({ hub: { port: "eighty" } }, {}, "/etc/gyre.yaml"), (e: Error) => {
-    assert.ok(e instanceof ConfigError);
-    assert.match(e.message, /hub\.port: .*expected number/);
-    assert.match(e.message, /\/etc\/gyre\.yaml/);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig({ hub: { port: "eighty" } }, {}, "/etc/gyre.yaml"),
+    (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /hub\.port: .*expected number/);
+      assert.match(e.message, /\/etc\/gyre\.yaml/);
+      return true;
+    },
+  );
   assert.throws(() => parseConfig({ hub: { prot: 1 } }, {}, null), /unknown option\(s\) hub\.prot/);
   assert.throws(() => parseConfig({}, { GYRE_SPAWNER__KIND: "slurmm" }, null), /spawner\.kind/);
   assert.throws(() => parseConfig([1], {}, "x.yaml"), /mapping of sections/);
 });
 
 test("the GitHub client secret is refused in the config file but accepted from the environment", () => {
-  assert.throws(() => parseConfig({ auth: { github: { clientSecret: "x" } } }, {}, "gyre.yaml"), /auth\.github\.clientSecret must not be written in gyre\.yaml/);
+  assert.throws(
+    () => parseConfig({ auth: { github: { clientSecret: "x" } } }, {}, "gyre.yaml"),
+    /auth\.github\.clientSecret must not be written in gyre\.yaml/,
+  );
   assert.equal(parseConfig({ auth: { github: { enabled: true } } }, { GYRE_AUTH__GITHUB__CLIENT_SECRET: "s3" }, null).auth.github.clientSecret, "s3");
 });
 
@@ -52,10 +61,16 @@ test("spawner.local.pythonEnvironment: default command from the prefix; a prefix
   assert.deepEqual(resolveServerCommand(c.spawner.local), ["/opt/conda/envs/pangeo/bin/jupyter", "server"]);
   const explicit = parseConfig({ spawner: { local: { pythonEnvironment: "/opt/x", command: ["/usr/bin/jupyter", "notebook"] } } }, {}, null);
   assert.deepEqual(resolveServerCommand(explicit.spawner.local), ["/usr/bin/jupyter", "notebook"]);
-  assert.throws(() => parseConfig({ spawner: { local: { pythonEnvironment: "relative/env" } } }, {}, null), /spawner\.local\.pythonEnvironment: must be an absolute path/);
+  assert.throws(
+    () => parseConfig({ spawner: { local: { pythonEnvironment: "relative/env" } } }, {}, null),
+    /spawner\.local\.pythonEnvironment: must be an absolute path/,
+  );
   const dataDir = mkdtempSync(join(tmpdir(), "gyre-cfg-"));
   const missing = parseConfig({ hub: { dataDir }, spawner: { local: { pythonEnvironment: "/nonexistent/env" } } }, {}, null);
-  assert.throws(() => resolveConfig(missing, null, dataDir), (e: Error) => e instanceof ConfigError && /spawner\.local\.pythonEnvironment: \/nonexistent\/env\/bin\/python does not exist/.test(e.message));
+  assert.throws(
+    () => resolveConfig(missing, null, dataDir),
+    (e: Error) => e instanceof ConfigError && /spawner\.local\.pythonEnvironment: \/nonexistent\/env\/bin\/python does not exist/.test(e.message),
+  );
   // Debian's own prefix has bin/python3 but no bin/python: a venv made from it has both.
   const venv = join(dataDir, "venv");
   mkdirSync(join(venv, "bin"), { recursive: true });
@@ -73,19 +88,30 @@ test("an option that moved stops the process with a message saying where it live
     [{ auth: { github: { osUserMapFile: "/etc/map" } } }, {}, /auth\.github\.osUserMapFile has moved to hub\.osUserMapFile/],
   ];
   for (const [data, env, want] of cases) {
-    assert.throws(() => parseConfig(data, env, "gyre.yaml"), (e: Error) => e instanceof ConfigError && want.test(e.message), want.source);
+    assert.throws(
+      () => parseConfig(data, env, "gyre.yaml"),
+      (e: Error) => e instanceof ConfigError && want.test(e.message),
+      want.source,
+    );
   }
   assert.equal(parseConfig({ hub: { osUserTemplate: "hub-{username}" } }, {}, null).hub.osUserTemplate, "hub-{username}");
 });
 
 test("the proxy loads only its part: a bad proxy option is refused naming it, other sections are the hub's business", () => {
-  assert.throws(() => parseProxyConfig({ proxy: { port: "eighty" } }, {}, "/etc/gyre.yaml"), (e: Error) => e instanceof ConfigError && /proxy\.port: .*expected number/.test(e.message) && /\/etc\/gyre\.yaml/.test(e.message));
+  assert.throws(
+    () => parseProxyConfig({ proxy: { port: "eighty" } }, {}, "/etc/gyre.yaml"),
+    (e: Error) => e instanceof ConfigError && /proxy\.port: .*expected number/.test(e.message) && /\/etc\/gyre\.yaml/.test(e.message),
+  );
   assert.throws(() => parseProxyConfig({ proxy: { prot: 1 } }, {}, null), /unknown option\(s\) proxy\.prot/);
-  assert.throws(() => parseProxyConfig({}, { GYRE_PROXY__DASHBOARD_PORTS: "[\"x\"]" }, null), /proxy\.dashboardPorts/);
+  assert.throws(() => parseProxyConfig({}, { GYRE_PROXY__DASHBOARD_PORTS: '["x"]' }, null), /proxy\.dashboardPorts/);
   assert.throws(() => parseProxyConfig({ hub: { logLevel: "loud" } }, {}, null), /hub\.logLevel/);
   assert.throws(() => parseProxyConfig([1], {}, "x.yaml"), /mapping of sections/);
   // The hub refuses these; the proxy does not read them.
-  const p = parseProxyConfig({ hub: { port: 9, prot: 1 }, spawner: { kind: "slurmm" }, auth: { github: { clientSecret: "x" } }, nonsense: true }, { GYRE_PROXY__PORT: "9000" }, null);
+  const p = parseProxyConfig(
+    { hub: { port: 9, prot: 1 }, spawner: { kind: "slurmm" }, auth: { github: { clientSecret: "x" } }, nonsense: true },
+    { GYRE_PROXY__PORT: "9000" },
+    null,
+  );
   assert.equal(p.proxy.port, 9000);
   assert.equal(p.hub.logLevel, "info");
   assert.deepEqual(p.proxy, parseConfig({}, { GYRE_PROXY__PORT: "9000" }, null).proxy, "the same defaults as the hub's view");

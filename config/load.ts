@@ -31,11 +31,18 @@ export type ResolvedConfig<C extends SpawnerCatalog = SpawnerCatalog> = ConfigFo
  * Validates a parsed config file with its environment overrides against the schema of `catalog`
  * (default: this build's). Throws ConfigError naming every bad option.
  */
-export function parseConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(fileData: unknown, env: Record<string, string | undefined>, source: string | null, catalog?: C): ConfigFor<C> {
+export function parseConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(
+  fileData: unknown,
+  env: Record<string, string | undefined>,
+  source: string | null,
+  catalog?: C,
+): ConfigFor<C> {
   const data = checkSections(fileData, source);
   const gh = (data as { auth?: { github?: unknown } }).auth?.github;
   if (typeof gh === "object" && gh !== null && "clientSecret" in gh) {
-    throw new ConfigError(`Invalid configuration: auth.github.clientSecret must not be written in ${source ?? "the config file"}; use auth.github.clientSecretFile or the GYRE_AUTH__GITHUB__CLIENT_SECRET environment variable.`);
+    throw new ConfigError(
+      `Invalid configuration: auth.github.clientSecret must not be written in ${source ?? "the config file"}; use auth.github.clientSecretFile or the GYRE_AUTH__GITHUB__CLIENT_SECRET environment variable.`,
+    );
   }
   const merged = applyEnvOverrides(data, env);
   const moved = findMovedOptions(merged);
@@ -51,14 +58,29 @@ export function parseConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(fi
  * lets the configured spawner kind check what its schema cannot (SpawnerKind.checkConfig: paths
  * on this host). Throws ConfigError.
  */
-export function resolveConfig<C extends SpawnerCatalog>(cfg: ConfigFor<C>, source: string | null, baseDir = process.cwd(), catalog: SpawnerCatalog = SPAWNER_KINDS): ResolvedConfig<C> {
+export function resolveConfig<C extends SpawnerCatalog>(
+  cfg: ConfigFor<C>,
+  source: string | null,
+  baseDir = process.cwd(),
+  catalog: SpawnerCatalog = SPAWNER_KINDS,
+): ResolvedConfig<C> {
   const kind = cfg.spawner.kind;
   const problem = Object.hasOwn(catalog, kind) ? catalog[kind].checkConfig?.((cfg.spawner as Record<string, unknown>)[kind]) : null;
   if (problem) throw new ConfigError(`Invalid configuration: ${problem}`);
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const secretKey = resolveSecret({ value: cfg.hub.secretKey, file: cfg.hub.secretKeyFile, generatedPath: resolve(dataDir, "secret.key"), option: "hub.secretKey" });
-  const authToken = resolveSecret({ value: cfg.proxy.authToken, file: cfg.proxy.authTokenFile, generatedPath: resolve(dataDir, "proxy-token"), option: "proxy.authToken" });
+  const secretKey = resolveSecret({
+    value: cfg.hub.secretKey,
+    file: cfg.hub.secretKeyFile,
+    generatedPath: resolve(dataDir, "secret.key"),
+    option: "hub.secretKey",
+  });
+  const authToken = resolveSecret({
+    value: cfg.proxy.authToken,
+    file: cfg.proxy.authTokenFile,
+    generatedPath: resolve(dataDir, "proxy-token"),
+    option: "proxy.authToken",
+  });
   const databaseUrl = cfg.hub.databaseUrl ?? `file:${resolve(dataDir, "gyre.db")}`;
   const publicHost = cfg.proxy.bindHost === "0.0.0.0" || cfg.proxy.bindHost === "::" ? "127.0.0.1" : cfg.proxy.bindHost;
   const publicUrl = (cfg.hub.publicUrl ?? `http://${publicHost}:${cfg.proxy.port}`).replace(/\/+$/, "");
@@ -71,7 +93,11 @@ export function resolveConfig<C extends SpawnerCatalog>(cfg: ConfigFor<C>, sourc
 }
 
 /** Loads, validates and resolves the configuration. Throws ConfigError (message names the option). */
-export function loadConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(env: Record<string, string | undefined> = process.env, cwd = process.cwd(), catalog?: C): ResolvedConfig<C> {
+export function loadConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+  catalog?: C,
+): ResolvedConfig<C> {
   const file = readConfigFile(env, cwd);
   return resolveConfig(parseConfig(file.data, env, file.source, catalog), file.source, file.baseDir, catalog);
 }

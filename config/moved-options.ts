@@ -22,7 +22,8 @@ export function findMovedOptions(data: unknown, moved: readonly MovedOption[] = 
   const found: string[] = [];
   for (const m of moved) {
     let node: unknown = data;
-    for (const key of m.from.split(".")) node = typeof node === "object" && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
+    for (const key of m.from.split("."))
+      node = typeof node === "object" && node !== null && Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
     if (node !== undefined) found.push(`  - ${m.from} has moved to ${m.to}: ${m.note}.`);
   }
   return found;

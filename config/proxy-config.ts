@@ -42,6 +42,11 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
   const { hub, proxy } = parseProxyConfig(file.data, env, file.source);
   const dataDir = resolve(file.baseDir, hub.dataDir);
   const secretKey = resolveSecret({ value: hub.secretKey, file: hub.secretKeyFile, generatedPath: resolve(dataDir, "secret.key"), option: "hub.secretKey" });
-  const authToken = resolveSecret({ value: proxy.authToken, file: proxy.authTokenFile, generatedPath: resolve(dataDir, "proxy-token"), option: "proxy.authToken" });
+  const authToken = resolveSecret({
+    value: proxy.authToken,
+    file: proxy.authTokenFile,
+    generatedPath: resolve(dataDir, "proxy-token"),
+    option: "proxy.authToken",
+  });
   return { proxy: { ...proxy, authToken }, hub: { secretKey, logLevel: hub.logLevel } };
 }

@@ -7,19 +7,35 @@ export const proxyConfigSchema = z
     bindHost: z.string().default("127.0.0.1").describe("Address the public port listens on (0.0.0.0 for all interfaces)."),
     port: z.number().int().min(1).max(65535).default(8000).describe("Public port: browsers connect here; /hub/* goes to the hub, /user/* to user servers."),
     apiHost: z.string().default("127.0.0.1").describe("Address of the internal route API (keep it private)."),
-    apiPort: z.number().int().min(1).max(65535).default(8001).describe("Internal, token-protected route API (configurable-http-proxy compatible) and /metrics."),
-    authToken: z.string().min(16).optional().describe("Token for the route API. Prefer authTokenFile or GYRE_PROXY__AUTH_TOKEN; generated into the data directory if unset."),
+    apiPort: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(8001)
+      .describe("Internal, token-protected route API (configurable-http-proxy compatible) and /metrics."),
+    authToken: z
+      .string()
+      .min(16)
+      .optional()
+      .describe("Token for the route API. Prefer authTokenFile or GYRE_PROXY__AUTH_TOKEN; generated into the data directory if unset."),
     authTokenFile: z.string().optional().describe("File holding the route API token."),
     hubUrl: z.string().url().default("http://127.0.0.1:8081").describe("Where the proxy reaches the hub (for /hub/* and for the route table)."),
     fullSyncSeconds: z.number().positive().default(60).describe("Period of the full route-table sync from the hub (a safety net beside the hub's pushes)."),
-    authSyncSeconds: z.number().positive().default(2).describe("How often the proxy fetches revoked sessions and the admin list from the hub; revocation takes effect within this time."),
+    authSyncSeconds: z
+      .number()
+      .positive()
+      .default(2)
+      .describe("How often the proxy fetches revoked sessions and the admin list from the hub; revocation takes effect within this time."),
     activityFlushSeconds: z.number().positive().default(30).describe("How often per-route activity is reported to the hub."),
     upstreamTimeoutSeconds: z.number().positive().default(300).describe("Timeout for an upstream response (0 < t)."),
     connectTimeoutSeconds: z.number().positive().default(10).describe("Timeout for connecting to an upstream."),
     replicaApiUrls: z
       .array(z.string().url())
       .default([])
-      .describe("Route API URLs (http://host:port) of every proxy replica; the hub pushes each route change to all of them. Empty: the one proxy at apiHost:apiPort."),
+      .describe(
+        "Route API URLs (http://host:port) of every proxy replica; the hub pushes each route change to all of them. Empty: the one proxy at apiHost:apiPort.",
+      ),
     dashboardPorts: z
       .array(
         z.union([

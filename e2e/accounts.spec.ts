@@ -54,7 +54,11 @@ test.describe("first run", () => {
     await page.goto(`${g.url}/hub/login`);
     await expect(page.getByTestId("login-setup-hint")).toHaveCount(0);
     // A form posted from the old page is refused the same way (nothing created).
-    const r = await page.request.post(`${g.url}/hub/setup`, { form: { token: new URL(link!).searchParams.get("token")!, username: "second", password: "second-password-1", password2: "second-password-1" }, maxRedirects: 0, headers: { origin: g.url } });
+    const r = await page.request.post(`${g.url}/hub/setup`, {
+      form: { token: new URL(link!).searchParams.get("token")!, username: "second", password: "second-password-1", password2: "second-password-1" },
+      maxRedirects: 0,
+      headers: { origin: g.url },
+    });
     expect(r.status()).toBe(303);
     expect(r.headers().location).toContain("error=done");
   });
@@ -63,7 +67,11 @@ test.describe("first run", () => {
     const other = await browser.newContext();
     const otherPage = await other.newPage();
     await login(otherPage, g, "chief", "chief-password-1");
-    const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/gyre-up.ts", "reset-password", "chief"], { cwd: ROOT, env: g.env as NodeJS.ProcessEnv, encoding: "utf8" });
+    const out = execFileSync(process.execPath, ["--import", "tsx", "scripts/gyre-up.ts", "reset-password", "chief"], {
+      cwd: ROOT,
+      env: g.env as NodeJS.ProcessEnv,
+      encoding: "utf8",
+    });
     const link = /(http:\/\/\S+\/hub\/setup\?token=[A-Za-z0-9_-]+)/.exec(out)?.[1];
     expect(link, out).toBeTruthy();
     await page.goto(link!);
@@ -86,7 +94,11 @@ test.describe("first run", () => {
     await page.goto(link!);
     await expect(page.getByTestId("setup-error")).toContainText(/already used or expired/);
     // Unknown users get a clear error and no link.
-    const bad = spawnSync(process.execPath, ["--import", "tsx", "scripts/gyre-up.ts", "reset-password", "nobody"], { cwd: ROOT, env: g.env as NodeJS.ProcessEnv, encoding: "utf8" });
+    const bad = spawnSync(process.execPath, ["--import", "tsx", "scripts/gyre-up.ts", "reset-password", "nobody"], {
+      cwd: ROOT,
+      env: g.env as NodeJS.ProcessEnv,
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("There is no user named nobody");
   });
@@ -163,7 +175,12 @@ test.describe("accounts and API", () => {
   });
 
   test("unknown API paths answer JSON 404 for every method; pages carry the favicon; refusals are styled pages", async ({ page }) => {
-    for (const [method, path] of [["GET", "/hub/api/nope"], ["POST", "/hub/api/users/dora/nope"], ["DELETE", "/hub/api/a/b/c"], ["PATCH", "/hub/api/proxy/nope"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/hub/api/nope"],
+      ["POST", "/hub/api/users/dora/nope"],
+      ["DELETE", "/hub/api/a/b/c"],
+      ["PATCH", "/hub/api/proxy/nope"],
+    ] as const) {
       const r = await g.api(ADMIN.name, path, { method, ...(method === "GET" || method === "DELETE" ? {} : { body: "{}" }) });
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.headers.get("content-type")).toMatch(/application\/json/);

@@ -54,10 +54,18 @@ test("admin creates a user who starts a server, runs 1+1 in a notebook through t
 
   // The Pangeo core is there: a netCDF dataset the test writes (as the user), opened lazily with
   // xarray + dask chunks, and its mean computed by dask.
-  execFileSync("runuser", ["-u", "e2e-alice", "--", "/usr/bin/python3", "-c",
-    "import numpy as np, xarray as xr; xr.Dataset({'sst': (('time', 'lat', 'lon'), np.arange(100.0).reshape(4, 5, 5) * 0.25)}).to_netcdf('/home/e2e-alice/pangeo-e2e.nc')"]);
+  execFileSync("runuser", [
+    "-u",
+    "e2e-alice",
+    "--",
+    "/usr/bin/python3",
+    "-c",
+    "import numpy as np, xarray as xr; xr.Dataset({'sst': (('time', 'lat', 'lon'), np.arange(100.0).reshape(4, 5, 5) * 0.25)}).to_netcdf('/home/e2e-alice/pangeo-e2e.nc')",
+  ]);
   await nb.locator(".CodeMirror").nth(1).click();
-  await nb.keyboard.type(`import xarray as xr; ds = xr.open_dataset("pangeo-e2e.nc", chunks={"time": 2}); print(type(ds.sst.data).__module__.split(".")[0], ds.sst.data.npartitions, float(ds.sst.mean().compute()))`);
+  await nb.keyboard.type(
+    `import xarray as xr; ds = xr.open_dataset("pangeo-e2e.nc", chunks={"time": 2}); print(type(ds.sst.data).__module__.split(".")[0], ds.sst.data.npartitions, float(ds.sst.mean().compute()))`,
+  );
   await nb.keyboard.press("Shift+Enter");
   // 0.25 × mean(0..99) = 12.375, from a dask array of 2 chunks
   await expect(nb.locator(".output_area .output_subarea").nth(1)).toHaveText("dask 2 12.375", { timeout: 90_000 });
@@ -118,7 +126,13 @@ test.describe("isolation", () => {
     await page.goto(`${evil}/attack`);
     const results = await page.evaluate(
       async ({ target, kernel }) => {
-        const post = await fetch(`${target}/user/e2e-bob/api/contents`, { method: "POST", credentials: "include", headers: { "content-type": "text/plain" }, body: "{}", mode: "no-cors" })
+        const post = await fetch(`${target}/user/e2e-bob/api/contents`, {
+          method: "POST",
+          credentials: "include",
+          headers: { "content-type": "text/plain" },
+          body: "{}",
+          mode: "no-cors",
+        })
           .then((r) => r.status)
           .catch(() => -1);
         const ws = await new Promise<string>((resolve) => {
@@ -135,7 +149,11 @@ test.describe("isolation", () => {
     const listing = (await (await g.api("e2e-bob", "/user/e2e-bob/api/contents")).json()) as { content: { name: string }[] };
     expect(listing.content.filter((c) => c.name.startsWith("Untitled"))).toEqual([]);
     // And the proxy's answer to such a request, seen directly:
-    const direct = await fetch(`${g.url}/user/e2e-bob/api/contents`, { method: "POST", headers: { cookie, origin: evil, "content-type": "text/plain" }, body: "{}" });
+    const direct = await fetch(`${g.url}/user/e2e-bob/api/contents`, {
+      method: "POST",
+      headers: { cookie, origin: evil, "content-type": "text/plain" },
+      body: "{}",
+    });
     expect(direct.status).toBe(403);
   });
 
@@ -176,7 +194,15 @@ test("the idle culler stops a server nobody uses and tells its owner why", async
   try {
     await startServerViaApi(c, ADMIN.name);
     await expect
-      .poll(async () => ((await (await c.api(ADMIN.name, `/hub/api/users/${ADMIN.name}?include_stopped_servers`)).json()) as { servers: Record<string, { state: string; message: string | null }> }).servers[""], { timeout: 30_000 })
+      .poll(
+        async () =>
+          (
+            (await (await c.api(ADMIN.name, `/hub/api/users/${ADMIN.name}?include_stopped_servers`)).json()) as {
+              servers: Record<string, { state: string; message: string | null }>;
+            }
+          ).servers[""],
+        { timeout: 30_000 },
+      )
       .toMatchObject({ state: "stopped", message: "Stopped after 4 s without activity." });
     expect(serverPids(ADMIN.name).length).toBe(0);
   } finally {

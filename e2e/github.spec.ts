@@ -100,20 +100,34 @@ test("allowed by organisation", async ({ page }) => {
 test("allowed by team; teams become hub groups, refreshed at the next login", async ({ page, context }) => {
   await githubLogin(page, "carol");
   await expect(page.getByTestId("current-user")).toHaveText("carol");
-  const groups = () => dbRows<{ name: string }>("SELECT g.name FROM \"Group\" g JOIN GroupMember m ON m.groupId = g.id JOIN User u ON u.id = m.userId WHERE u.name = 'carol' ORDER BY g.name").map((r) => r.name);
+  const groups = () =>
+    dbRows<{ name: string }>(
+      "SELECT g.name FROM \"Group\" g JOIN GroupMember m ON m.groupId = g.id JOIN User u ON u.id = m.userId WHERE u.name = 'carol' ORDER BY g.name",
+    ).map((r) => r.name);
   expect(groups()).toEqual(["science:hub-users", "science:ocean"]);
   expect(dbRows("SELECT id FROM User WHERE name = 'carol' AND admin = 1")).toHaveLength(0);
   await context.clearCookies();
   // carol leaves science:ocean on GitHub (the stand-in is restarted with the new membership).
   await gh.close();
-  gh = await startFakeGitHub({ port: GITHUB_PORT, clientId: CLIENT.id, clientSecret: CLIENT.secret, users: [{ id: 103, login: "carol", orgs: ["science"], teams: ["science:hub-users"] }] });
+  gh = await startFakeGitHub({
+    port: GITHUB_PORT,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+    users: [{ id: 103, login: "carol", orgs: ["science"], teams: ["science:hub-users"] }],
+  });
   await githubLogin(page, "carol");
   await expect(page.getByTestId("current-user")).toHaveText("carol");
   expect(groups()).toEqual(["science:hub-users"]);
   await gh.close();
   gh = await startFakeGitHub({
-    port: GITHUB_PORT, clientId: CLIENT.id, clientSecret: CLIENT.secret,
-    users: [{ id: 101, login: "Alice" }, { id: 104, login: "erin", orgs: ["science"], teams: ["science:admins"] }, { id: 105, login: "mallory", orgs: ["elsewhere"] }],
+    port: GITHUB_PORT,
+    clientId: CLIENT.id,
+    clientSecret: CLIENT.secret,
+    users: [
+      { id: 101, login: "Alice" },
+      { id: 104, login: "erin", orgs: ["science"], teams: ["science:admins"] },
+      { id: 105, login: "mallory", orgs: ["elsewhere"] },
+    ],
   });
 });
 
@@ -179,10 +193,13 @@ test("revoking a user's sessions cuts their access to their server through the p
   await expect(admin.getByTestId("admin-info")).toContainText("Revoked all sessions of alice");
   const t0 = Date.now();
   await expect
-    .poll(async () => {
-      await page.goto(`${g.url}/user/alice/api/status`);
-      return page.url();
-    }, { timeout: 10_000, intervals: [250] })
+    .poll(
+      async () => {
+        await page.goto(`${g.url}/user/alice/api/status`);
+        return page.url();
+      },
+      { timeout: 10_000, intervals: [250] },
+    )
     .toMatch(/\/hub\/login\?next=/);
   console.log(`revocation honoured by the proxy after ${Date.now() - t0} ms`);
   await adminCtx.close();
@@ -224,7 +241,10 @@ test("API tokens: created on /hub/token with scopes, shown once, enforced by the
   const row = page.locator("tr", { hasText: "notebook script" });
   await expect(row).not.toContainText("never");
   page.once("dialog", (d) => void d.accept());
-  await page.locator("tr", { hasText: "start/stop only" }).getByRole("button", { name: /Revoke/ }).click();
+  await page
+    .locator("tr", { hasText: "start/stop only" })
+    .getByRole("button", { name: /Revoke/ })
+    .click();
   await expect(page.getByTestId("tokens-table")).not.toContainText("start/stop only");
   expect((await get("/hub/api/users/alice/server/progress", narrow)).status).toBe(403);
 });

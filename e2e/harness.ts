@@ -73,7 +73,9 @@ process.once("exit", () => {
 function assertPortFree(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once("error", () => reject(new Error(`port ${port} is busy: a Gyre from an earlier run may still be running (find it with: ss -ltnp 'sport = :${port}')`)));
+    srv.once("error", () =>
+      reject(new Error(`port ${port} is busy: a Gyre from an earlier run may still be running (find it with: ss -ltnp 'sport = :${port}')`)),
+    );
     srv.listen(port, "127.0.0.1", () => srv.close(() => resolve()));
   });
 }
@@ -114,13 +116,21 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     env,
     logs,
     async startHub() {
-      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "app/server.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "app/server.ts")], {
+        cwd: ROOT,
+        env: env as NodeJS.ProcessEnv,
+        stdio: ["ignore", out, out],
+      });
       children.add(child);
       hub = child;
       await waitHttp(`${hubUrl}/hub/api`, 90_000, () => hub, "hub", logs);
     },
     async startProxy() {
-      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "proxy/main.ts")], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "proxy/main.ts")], {
+        cwd: ROOT,
+        env: env as NodeJS.ProcessEnv,
+        stdio: ["ignore", out, out],
+      });
       children.add(child);
       proxy = child;
       await waitHttp(`${url}/_chp_healthz`, 30_000, () => proxy, "proxy", logs);
@@ -140,7 +150,10 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
         if (!row) throw new Error(`no user ${user} yet`);
         const token = randomBytes(32).toString("base64url");
         db.prepare("INSERT INTO ApiToken (userId, prefix, hash, note, scopes, createdAt) VALUES (?, ?, ?, 'e2e', '', ?)").run(
-          row.id, token.slice(0, 8), createHash("sha256").update(token).digest("hex"), new Date().toISOString(),
+          row.id,
+          token.slice(0, 8),
+          createHash("sha256").update(token).digest("hex"),
+          new Date().toISOString(),
         );
         tokens.set(user, token);
         return token;
@@ -159,7 +172,8 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
         // Without an "admin" (first-run tests name their own) there is nothing to stop through the API.
         if (hub && hub.exitCode === null && proxy && proxy.exitCode === null && hasUser(ADMIN.name)) {
           const users = (await (await g.api(ADMIN.name, "/hub/api/users")).json()) as { name: string; servers: Record<string, unknown> }[];
-          for (const u of users) for (const s of Object.keys(u.servers)) await g.api(ADMIN.name, `/hub/api/users/${u.name}/${s ? `servers/${s}` : "server"}`, { method: "DELETE" });
+          for (const u of users)
+            for (const s of Object.keys(u.servers)) await g.api(ADMIN.name, `/hub/api/users/${u.name}/${s ? `servers/${s}` : "server"}`, { method: "DELETE" });
           const end = Date.now() + 30_000;
           while (Date.now() < end) {
             const left = (await (await g.api(ADMIN.name, "/hub/api/users?state=active")).json()) as unknown[];
@@ -209,7 +223,9 @@ export async function startServerViaApi(g: Gyre, user: string, body: object = {}
   if (r.status !== 202 && r.status !== 201) throw new Error(`start failed: ${r.status} ${await r.text()}`);
   const end = Date.now() + 120_000;
   for (;;) {
-    const m = (await (await g.api(user, `/hub/api/users/${user}`)).json()) as { servers: Record<string, { ready: boolean; state: string; message: string | null }> };
+    const m = (await (await g.api(user, `/hub/api/users/${user}`)).json()) as {
+      servers: Record<string, { ready: boolean; state: string; message: string | null }>;
+    };
     const s = m.servers[""];
     if (s?.ready) return;
     if (s && s.state === "failed") throw new Error(`spawn failed: ${s.message}`);

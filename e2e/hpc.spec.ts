@@ -26,8 +26,12 @@ function holdQueue(s: Sched, hold: boolean): void {
 }
 
 function userJobs(s: Sched): string[] {
-  const out = s === "slurm" ? execFileSync("squeue", ["-h", "-u", USER, "-o", "%i %j"], { encoding: "utf8" }) : execFileSync("qstat", ["-u", USER], { encoding: "utf8" });
-  return out.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+  const out =
+    s === "slurm" ? execFileSync("squeue", ["-h", "-u", USER, "-o", "%i %j"], { encoding: "utf8" }) : execFileSync("qstat", ["-u", USER], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((l) => /gyre-/.test(l))
+    .map((l) => l.trim().split(/\s+/)[0]);
 }
 
 for (const sched of ["slurm", "sge"] as const) {
@@ -79,7 +83,10 @@ for (const sched of ["slurm", "sge"] as const) {
         const t0 = Date.now();
         await page.getByTestId("start-server").click();
         await expect(page).toHaveURL(/\/hub\/spawn-pending\/hpctest/);
-        await expect(page.getByTestId("spawn-events")).toContainText(sched === "slurm" ? /queued in Slurm \(PENDING: the partition is down\)/ : /queued in Grid Engine \(qw/, { timeout: 60_000 });
+        await expect(page.getByTestId("spawn-events")).toContainText(
+          sched === "slurm" ? /queued in Slurm \(PENDING: the partition is down\)/ : /queued in Grid Engine \(qw/,
+          { timeout: 60_000 },
+        );
         await expect(page.getByTestId("cancel-spawn")).toBeVisible();
         expect(userJobs(sched)).toHaveLength(1);
         holdQueue(sched, false);

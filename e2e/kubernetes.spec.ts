@@ -29,7 +29,14 @@ test.beforeAll(async () => {
   const kubeconfigPath = join(process.env.GYRE_KUBE_STATE ?? "/tmp/gyre-kube", "kubeconfig");
   admin = new KubeClient(loadKubeConfig({ kubeconfigPath }));
   await admin.core.createNamespace({ body: { metadata: { name: NAMESPACE, labels: { "gyre.io/test": "true" } } } });
-  kubelet = new FakeKubelet({ client: admin, namespace: NAMESPACE, stateDir: mkdtempSync(join(tmpdir(), "gyre-e2e-kubelet-")), logPort: 7297, portRange: [7280, 7296], stepDelayMs: 600 });
+  kubelet = new FakeKubelet({
+    client: admin,
+    namespace: NAMESPACE,
+    stateDir: mkdtempSync(join(tmpdir(), "gyre-e2e-kubelet-")),
+    logPort: 7297,
+    portRange: [7280, 7296],
+    stepDelayMs: 600,
+  });
   await kubelet.start();
   g = await startGyre({
     basePort: 7850,
@@ -42,7 +49,12 @@ test.beforeAll(async () => {
       GYRE_SPAWNER__KUBERNETES__STOP_GRACE_SECONDS: "3",
       GYRE_SPAWNER__KUBERNETES__PROFILES: JSON.stringify([
         { name: "small", displayName: "Small", description: "1 CPU, 2 GiB", default: true, overrides: { cpuLimit: 1, memoryLimitBytes: "2Gi" } },
-        { name: "large", displayName: "Large", description: "4 CPUs, 16 GiB", overrides: { cpuLimit: 4, memoryLimitBytes: "16Gi", image: "quay.io/jupyter/scipy-notebook:2024-12-09" } },
+        {
+          name: "large",
+          displayName: "Large",
+          description: "4 CPUs, 16 GiB",
+          overrides: { cpuLimit: 4, memoryLimitBytes: "16Gi", image: "quay.io/jupyter/scipy-notebook:2024-12-09" },
+        },
       ]),
     },
   });

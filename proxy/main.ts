@@ -53,7 +53,12 @@ async function loadSettingsHere(env: NodeJS.ProcessEnv): Promise<ProxySettings> 
 async function loadSettings(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
   const script = process.argv[1];
   if (!import.meta.url.endsWith(".mjs") || !script) return loadSettingsHere(env);
-  const r = spawnSync(process.execPath, [...process.execArgv, script, "--" + PRINT_SETTINGS], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 20 });
+  const r = spawnSync(process.execPath, [...process.execArgv, script, "--" + PRINT_SETTINGS], {
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 1 << 20,
+  });
   if (r.status === 2) throw new ConfigError(r.stderr.trim());
   if (r.status !== 0) throw new Error(`the config loader exited with ${r.status ?? r.signal}: ${r.stderr || r.error?.message}`);
   // Node flags the proxy runs with (--trace-gc, say) may print to the same stdout: the answer is
@@ -66,7 +71,12 @@ async function loadSettings(env: NodeJS.ProcessEnv): Promise<ProxySettings> {
 async function main(): Promise<void> {
   const { values: f } = parseArgs({ options: FLAGS, strict: true });
   if (f.help) {
-    process.stdout.write(`usage: tsx proxy/main.ts ${Object.keys(FLAGS).filter((k) => k !== PRINT_SETTINGS).map((k) => `[--${k}${k === "help" ? "" : " V"}]`).join(" ")}\n`);
+    process.stdout.write(
+      `usage: tsx proxy/main.ts ${Object.keys(FLAGS)
+        .filter((k) => k !== PRINT_SETTINGS)
+        .map((k) => `[--${k}${k === "help" ? "" : " V"}]`)
+        .join(" ")}\n`,
+    );
     return;
   }
   const env = { ...process.env };
@@ -121,7 +131,9 @@ main().catch((err) => {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e.code === "EADDRINUSE" || e.code === "EADDRNOTAVAIL" || e.code === "EACCES") {
     // A port problem is the admin's to fix, not a crash: no stack trace.
-    process.stderr.write(`proxy failed to start: cannot listen on ${e.address}:${e.port} (${e.code}; proxy.port / proxy.apiPort, or --port / --api-port). Is another Gyre or another program using it?\n`);
+    process.stderr.write(
+      `proxy failed to start: cannot listen on ${e.address}:${e.port} (${e.code}; proxy.port / proxy.apiPort, or --port / --api-port). Is another Gyre or another program using it?\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`proxy failed to start: ${(err as Error).stack ?? err}\n`);

@@ -106,7 +106,16 @@ test("kernel WebSocket through the proxy: kernel_info round trip", async () => {
       if (m.parent_header?.msg_id === msgId && m.msg_type === "kernel_info_reply") resolve(m);
     }),
   );
-  ws.send(JSON.stringify({ header: { msg_id: msgId, username: "alice", session: randomUUID(), msg_type: "kernel_info_request", version: "5.3", date: new Date().toISOString() }, parent_header: {}, metadata: {}, content: {}, channel: "shell", buffers: [] }));
+  ws.send(
+    JSON.stringify({
+      header: { msg_id: msgId, username: "alice", session: randomUUID(), msg_type: "kernel_info_request", version: "5.3", date: new Date().toISOString() },
+      parent_header: {},
+      metadata: {},
+      content: {},
+      channel: "shell",
+      buffers: [],
+    }),
+  );
   const m = await Promise.race([reply, sleep(20_000).then(() => assert.fail("no kernel_info_reply within 20 s"))]);
   assert.equal(m.content.status, "ok");
   ws.close();
@@ -127,11 +136,22 @@ test("another user → 403 on HTTP and on the kernel WebSocket; an admin → 200
 });
 
 test("cross-site POST and cross-site WebSocket → 403 (Jupyter's own checks are off under token auth)", async () => {
-  const evil = await get("/user/alice/api/contents", { cookie: alice(), origin: "http://evil.example", "content-type": "text/plain" }, { method: "POST", body: '{"type":"notebook"}' });
+  const evil = await get(
+    "/user/alice/api/contents",
+    { cookie: alice(), origin: "http://evil.example", "content-type": "text/plain" },
+    { method: "POST", body: '{"type":"notebook"}' },
+  );
   assert.equal(evil.status, 403);
   const id = await startKernel();
-  await assert.rejects(openWs(`${WSP}/user/alice/api/kernels/${id}/channels`, { cookie: alice(), origin: "http://evil.example" }), (e: { status?: number }) => e.status === 403);
-  const same = await get("/user/alice/api/contents", { cookie: alice(), origin: "http://127.0.0.1:7310", "content-type": "application/json" }, { method: "POST", body: '{"type":"notebook"}' });
+  await assert.rejects(
+    openWs(`${WSP}/user/alice/api/kernels/${id}/channels`, { cookie: alice(), origin: "http://evil.example" }),
+    (e: { status?: number }) => e.status === 403,
+  );
+  const same = await get(
+    "/user/alice/api/contents",
+    { cookie: alice(), origin: "http://127.0.0.1:7310", "content-type": "application/json" },
+    { method: "POST", body: '{"type":"notebook"}' },
+  );
   assert.equal(same.status, 201);
   await get(`/user/alice/api/kernels/${id}`, { cookie: alice() }, { method: "DELETE" });
 });

@@ -91,7 +91,10 @@ test("thousands of HTTP and WebSocket connections leave fds and RSS near baselin
   const wsLive = await inBatches(1000, 20, () => wsRoundTrip("/user/live/ws", live));
   assert.equal(wsLive.filter((r) => r === "echo").length, 1000);
   const wsDead = await inBatches(300, 20, () => wsRoundTrip("/user/dead/ws", dead));
-  assert.ok(wsDead.every((r) => r !== "echo"), "no echo from a stopped upstream");
+  assert.ok(
+    wsDead.every((r) => r !== "echo"),
+    "no echo from a stopped upstream",
+  );
   await sleep(1500);
   const fd1 = fds(pid);
   const rss1 = rssKb(pid);

@@ -7,7 +7,16 @@ import http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { FakeHub } from "./testing/fake-hub";
-import { buildProxyBundle, spawnProxyProcess, startProxyProcess, stopAll, stopChild, waitForHttp, type Child, type ProxyProcessOptions } from "./testing/processes";
+import {
+  buildProxyBundle,
+  spawnProxyProcess,
+  startProxyProcess,
+  stopAll,
+  stopChild,
+  waitForHttp,
+  type Child,
+  type ProxyProcessOptions,
+} from "./testing/processes";
 import { ProxyClient } from "@/app/_lib/servers/proxy-client";
 
 const SECRET = "replica-secret-".padEnd(40, "r");
@@ -91,7 +100,10 @@ test("kill -9 under load: every route is served again within 1 s of the new proc
   while ((await statusVia(A.port, "r0")) === 0 && performance.now() - spawnedAt < 10_000) await sleep(5);
   const listeningMs = performance.now() - spawnedAt;
   // It loads the hub's table before it listens: complete at its first answer.
-  const table = (await (await fetch(`http://127.0.0.1:${A.apiPort}/api/routes`, { headers: { authorization: "token " + TOKEN } })).json()) as Record<string, unknown>;
+  const table = (await (await fetch(`http://127.0.0.1:${A.apiPort}/api/routes`, { headers: { authorization: "token " + TOKEN } })).json()) as Record<
+    string,
+    unknown
+  >;
   assert.equal(Object.keys(table).length >= N_ROUTES, true, "the whole table is loaded when it first answers");
   const pending = Array.from({ length: N_ROUTES }, (_, i) => `r${i}`);
   const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -112,7 +124,9 @@ test("kill -9 under load: every route is served again within 1 s of the new proc
   agent.destroy();
   probeAgent.destroy();
   assert.equal(pending.length, 0, `${pending.length} routes never came back`);
-  process.stdout.write(`# restart under load: first answer ${listeningMs.toFixed(0)} ms, all ${N_ROUTES} routes served ${allBackMs.toFixed(0)} ms after spawn (${failures} failed probes)\n`);
+  process.stdout.write(
+    `# restart under load: first answer ${listeningMs.toFixed(0)} ms, all ${N_ROUTES} routes served ${allBackMs.toFixed(0)} ms after spawn (${failures} failed probes)\n`,
+  );
   assert.ok(allBackMs < 1000, `all routes back ${allBackMs.toFixed(0)} ms after spawn (limit 1000 ms)`);
 });
 

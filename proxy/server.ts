@@ -86,7 +86,14 @@ export class GyreProxy {
     this.table = new RouteTable(serverTokenDeriver(opts.secretKey));
     this.metrics = new ProxyMetrics(() => this.table.size);
     this.hub = opts.hub ?? new HubHttpClient(opts.hubUrl, opts.authToken);
-    this.sync = new HubSync({ hub: this.hub, table: this.table, log: this.log, fullSyncSeconds: opts.fullSyncSeconds, authSyncSeconds: opts.authSyncSeconds, activityFlushSeconds: opts.activityFlushSeconds });
+    this.sync = new HubSync({
+      hub: this.hub,
+      table: this.table,
+      log: this.log,
+      fullSyncSeconds: opts.fullSyncSeconds,
+      authSyncSeconds: opts.authSyncSeconds,
+      activityFlushSeconds: opts.activityFlushSeconds,
+    });
     this.identity = new IdentityResolver({
       secretKey: opts.secretKey,
       hub: this.hub,
@@ -102,7 +109,12 @@ export class GyreProxy {
     const idleTimeoutMs = opts.upstreamTimeoutSeconds * 1000;
     const forwarding = { connectTimeoutMs, leanUpstream, metrics: this.metrics, answers: this.answers, log: this.log };
     this.http = new HttpForwarder({ ...forwarding, idleTimeoutMs, clock: this.clock });
-    this.ws = new WebSocketForwarder({ ...forwarding, handshakeTimeoutMs: idleTimeoutMs, upstreamTimeoutMs: idleTimeoutMs, touchRoute: (path) => this.touchRoute(path) });
+    this.ws = new WebSocketForwarder({
+      ...forwarding,
+      handshakeTimeoutMs: idleTimeoutMs,
+      upstreamTimeoutMs: idleTimeoutMs,
+      touchRoute: (path) => this.touchRoute(path),
+    });
 
     this.publicServer = http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handleWeb(req, res));
     this.publicServer.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
@@ -111,7 +123,9 @@ export class GyreProxy {
       s.once("close", () => this.openSockets.delete(s));
     });
     this.publicServer.on("clientError", (_err, socket) => socket.destroy());
-    this.apiServer = http.createServer((req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }));
+    this.apiServer = http.createServer(
+      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }),
+    );
   }
 
   /** Public port actually bound (useful with port 0 in tests). */
@@ -183,7 +197,11 @@ export class GyreProxy {
 
   private finishWeb(req: http.IncomingMessage, res: http.ServerResponse, r: Resolution, t0: number): void {
     if (r.kind === "forward") {
-      const upstream = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "", cookie: r.cookie, authorization: r.authorization });
+      const upstream = buildUpstreamHeaders(req.rawHeaders, {
+        remoteAddress: req.socket.remoteAddress ?? "",
+        cookie: r.cookie,
+        authorization: r.authorization,
+      });
       this.http.forward({ req, res, to: r, upstream, t0 });
     } else this.answer(req, res, r);
   }
@@ -202,7 +220,11 @@ export class GyreProxy {
 
   private finishUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, r: Resolution): void {
     if (r.kind === "forward") {
-      const { headers } = buildUpstreamHeaders(req.rawHeaders, { remoteAddress: req.socket.remoteAddress ?? "", cookie: r.cookie, authorization: r.authorization });
+      const { headers } = buildUpstreamHeaders(req.rawHeaders, {
+        remoteAddress: req.socket.remoteAddress ?? "",
+        cookie: r.cookie,
+        authorization: r.authorization,
+      });
       this.ws.forward({ req, socket, head, to: r, headers });
     } else this.answer(req, socket, r);
   }

@@ -9,9 +9,15 @@ test("schema.postgres.prisma is generated from schema.prisma", () => {
 });
 
 test("the newest migration of each provider was made from the current schema (run scripts/db-sync-schemas.ts after a schema change)", () => {
-  for (const [provider, schema] of [["sqlite", "prisma/schema.prisma"], ["postgres", "prisma/schema.postgres.prisma"]]) {
+  for (const [provider, schema] of [
+    ["sqlite", "prisma/schema.prisma"],
+    ["postgres", "prisma/schema.postgres.prisma"],
+  ]) {
     const dir = join("prisma/migrations", provider);
-    const last = readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort().at(-1)!;
+    const last = readdirSync(dir)
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort()
+      .at(-1)!;
     const strip = (s: string) => s.replace(/^\s*\/\/.*$/gm, "").replace(/\s+/g, " ");
     assert.equal(strip(readFileSync(join(dir, last, "schema.prisma"), "utf8")), strip(readFileSync(schema, "utf8")), `${provider}: ${last} is stale`);
   }

@@ -16,7 +16,11 @@ export function toPostgresSchema(sqliteSchema: string): string {
 function diff(schema: string, provider: string): string {
   const dir = join("prisma/migrations", provider);
   const args = ["prisma", "migrate", "diff", "--to-schema-datamodel", schema, "--script"];
-  const existing = existsSync(dir) ? readdirSync(dir).filter((d) => /^\d+_/.test(d)).sort() : [];
+  const existing = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((d) => /^\d+_/.test(d))
+        .sort()
+    : [];
   if (existing.length) {
     // Compare against a throwaway schema built by concatenating applied SQL is not possible offline
     // for PostgreSQL, so we diff from the previous *datamodel* snapshot kept beside each migration.
@@ -32,9 +36,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const name = process.argv[2] ?? "init";
   const src = readFileSync("prisma/schema.prisma", "utf8");
   writeFileSync("prisma/schema.postgres.prisma", toPostgresSchema(src));
-  for (const [provider, schema] of [["sqlite", "prisma/schema.prisma"], ["postgres", "prisma/schema.postgres.prisma"]] as const) {
+  for (const [provider, schema] of [
+    ["sqlite", "prisma/schema.prisma"],
+    ["postgres", "prisma/schema.postgres.prisma"],
+  ] as const) {
     const sql = diff(schema, provider);
-    if (!/CREATE|ALTER|DROP/.test(sql)) { console.log(`${provider}: no changes`); continue; }
+    if (!/CREATE|ALTER|DROP/.test(sql)) {
+      console.log(`${provider}: no changes`);
+      continue;
+    }
     const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
     const dir = join("prisma/migrations", provider, `${stamp}_${name}`);
     mkdirSync(dir, { recursive: true });

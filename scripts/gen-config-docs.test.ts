@@ -17,6 +17,8 @@ test("the example config is a valid config equal to the defaults", () => {
 });
 
 test("every option has help text", () => {
-  const missing = collectOptions().filter((o) => !o.description).map((o) => o.path);
+  const missing = collectOptions()
+    .filter((o) => !o.description)
+    .map((o) => o.path);
   assert.deepEqual(missing, []);
 });

@@ -13,7 +13,18 @@ interface Option {
   description: string;
 }
 
-type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; shape?: Record<string, AnySchema>; element?: AnySchema; options?: AnySchema[]; entries?: Record<string, string> } } };
+type AnySchema = z.ZodType & {
+  _zod: {
+    def: {
+      type: string;
+      innerType?: AnySchema;
+      shape?: Record<string, AnySchema>;
+      element?: AnySchema;
+      options?: AnySchema[];
+      entries?: Record<string, string>;
+    };
+  };
+};
 
 function unwrap(s: AnySchema): AnySchema {
   let cur = s;
@@ -26,7 +37,9 @@ function typeName(s: AnySchema): string {
   const d = u._zod.def;
   switch (d.type) {
     case "enum":
-      return Object.values(d.entries ?? {}).map((v) => JSON.stringify(v)).join(" \\| ");
+      return Object.values(d.entries ?? {})
+        .map((v) => JSON.stringify(v))
+        .join(" \\| ");
     case "array":
       return `list of ${typeName(d.element!)}`;
     case "union":
@@ -70,15 +83,20 @@ function fmtDefault(v: unknown): string {
 export function renderMarkdown(options: Option[]): string {
   const sections = new Map<string, Option[]>();
   for (const o of options) {
-    const sec = o.path.split(".").slice(0, o.path.startsWith("spawner.") || o.path.startsWith("auth.") ? 2 : 1).join(".");
+    const sec = o.path
+      .split(".")
+      .slice(0, o.path.startsWith("spawner.") || o.path.startsWith("auth.") ? 2 : 1)
+      .join(".");
     if (!sections.has(sec)) sections.set(sec, []);
     sections.get(sec)!.push(o);
   }
   let md = "# Configuration reference\n\nGENERATED from config/schema.ts by `npm run docs:config`: do not edit.\n\n";
-  md += "Gyre reads `gyre.config.yaml` in the working directory (or the file named by `GYRE_CONFIG`). Every option can be overridden by an environment variable: `GYRE_` + the path in SCREAMING_SNAKE case with `__` between levels, e.g. `hub.port` → `GYRE_HUB__PORT=9000`, `spawner.local.createOsUsers` → `GYRE_SPAWNER__LOCAL__CREATE_OS_USERS=true`. Values that look like JSON (numbers, booleans, lists) are parsed as JSON. An unknown or invalid option stops hub and proxy with a message that names it.\n\n";
+  md +=
+    "Gyre reads `gyre.config.yaml` in the working directory (or the file named by `GYRE_CONFIG`). Every option can be overridden by an environment variable: `GYRE_` + the path in SCREAMING_SNAKE case with `__` between levels, e.g. `hub.port` → `GYRE_HUB__PORT=9000`, `spawner.local.createOsUsers` → `GYRE_SPAWNER__LOCAL__CREATE_OS_USERS=true`. Values that look like JSON (numbers, booleans, lists) are parsed as JSON. An unknown or invalid option stops hub and proxy with a message that names it.\n\n";
   for (const [sec, opts] of sections) {
     md += `## \`${sec}\`\n\n| option | type | default | description |\n|---|---|---|---|\n`;
-    for (const o of opts) md += `| \`${o.path}\` | ${o.type} | \`${fmtDefault(o.default).replace(/\|/g, "\\|")}\` | ${o.description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |\n`;
+    for (const o of opts)
+      md += `| \`${o.path}\` | ${o.type} | \`${fmtDefault(o.default).replace(/\|/g, "\\|")}\` | ${o.description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |\n`;
     md += "\n";
   }
   return md;
@@ -110,11 +128,20 @@ export function renderExampleYaml(options: Option[]): string {
       }
       out += `${pad}# ${val.description.replace(/\n/g, " ")}\n`;
       if (val.default === undefined) out += `${pad}# ${key}:\n`;
-      else out += stringify({ [key]: val.default }, { lineWidth: 0 }).trimEnd().split("\n").map((l) => pad + l).join("\n") + "\n";
+      else
+        out +=
+          stringify({ [key]: val.default }, { lineWidth: 0 })
+            .trimEnd()
+            .split("\n")
+            .map((l) => pad + l)
+            .join("\n") + "\n";
     }
     return out;
   };
-  return "# Every Gyre option with its default and help text.\n# GENERATED from config/schema.ts by `npm run docs:config`: copy to gyre.config.yaml and edit.\n" + emit(root, 0);
+  return (
+    "# Every Gyre option with its default and help text.\n# GENERATED from config/schema.ts by `npm run docs:config`: copy to gyre.config.yaml and edit.\n" +
+    emit(root, 0)
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

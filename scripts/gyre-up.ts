@@ -46,7 +46,8 @@ function proxyCommand(): [string, string[]] {
 async function waitFor(url: string, ms: number, child: ChildProcess, name: string): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the ${name} exited (${child.exitCode ?? child.signalCode}) before it answered at ${url}; its output above says why.`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the ${name} exited (${child.exitCode ?? child.signalCode}) before it answered at ${url}; its output above says why.`);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000), redirect: "manual" });
       await r.arrayBuffer();

@@ -40,7 +40,9 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
   }
   console.log(`\n=== ${label}: ${files.length} files ===`);
   const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files], {
-    stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
   });
   process.stdout.write(r.stdout);
   const pass = Number(/ℹ pass (\d+)/.exec(r.stdout)?.[1] ?? 0);
@@ -62,7 +64,11 @@ function runCheck(label: string, command: string, args: string[]): boolean {
 
 function runE2e(): boolean {
   console.log("\n=== e2e (Playwright, Chromium) ===");
-  const r = spawnSync("npx", ["playwright", "test", "--reporter=list"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync("npx", ["playwright", "test", "--reporter=list"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
   process.stdout.write(r.stdout);
   totals.passed += Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? 0);
   totals.failed += Number(/(\d+) failed/.exec(r.stdout)?.[1] ?? 0) + Number(/(\d+) flaky/.exec(r.stdout)?.[1] ?? 0);

@@ -40,5 +40,10 @@ test("state this hub cannot read is refused with a reason (table-driven)", () =>
     ["not JSON", undefined, "{pid", /not valid JSON/],
     ["not an object", undefined, "[1]", /not a JSON object/],
   ];
-  for (const [name, format, stored, want] of cases) assert.throws(() => decodeSpawnerState(format, stored), (e: Error) => e instanceof SpawnerStateError && want.test(e.message), name);
+  for (const [name, format, stored, want] of cases)
+    assert.throws(
+      () => decodeSpawnerState(format, stored),
+      (e: Error) => e instanceof SpawnerStateError && want.test(e.message),
+      name,
+    );
 });

@@ -38,7 +38,8 @@ export function decodeSpawnerState(format: SpawnerStateFormat | undefined, store
   const from = tagged ? (parsed.stateVersion as number) : 1;
   const state = tagged ? (parsed.state as JsonObject) : parsed;
   if (from === version) return state;
-  if (from > version) throw new SpawnerStateError(`The stored spawner state has format version ${from}, newer than this hub reads (${version}): was the hub downgraded?`);
+  if (from > version)
+    throw new SpawnerStateError(`The stored spawner state has format version ${from}, newer than this hub reads (${version}): was the hub downgraded?`);
   if (!f.migrate) throw new SpawnerStateError(`The stored spawner state has format version ${from} and this hub reads only version ${version}.`);
   return f.migrate(state, from);
 }

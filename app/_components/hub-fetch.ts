@@ -13,7 +13,13 @@ export async function hubFetch<T = unknown>(path: string, opts: { method?: strin
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   let res: Response;
   try {
-    res = await fetch(path, { method: opts.method ?? "GET", headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), credentials: "same-origin", cache: "no-store" });
+    res = await fetch(path, {
+      method: opts.method ?? "GET",
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      credentials: "same-origin",
+      cache: "no-store",
+    });
   } catch {
     return { ok: false, status: 0, data: null, message: "Could not reach the hub; check your connection and try again." };
   }

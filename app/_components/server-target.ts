@@ -32,7 +32,12 @@ export async function resolveServerTarget(viewer: CurrentUser, segments: string[
   const { db } = getRuntime();
   const u = await db.user.findUnique({ where: { name: user }, select: { id: true } });
   if (!u) notFound();
-  const row = allowed ? await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } }, select: { id: true, state: true, message: true, logTail: true, spawnId: true, options: true } }) : null;
+  const row = allowed
+    ? await db.server.findUnique({
+        where: { userId_name: { userId: u.id, name: server } },
+        select: { id: true, state: true, message: true, logTail: true, spawnId: true, options: true },
+      })
+    : null;
   return { user, server, allowed, row };
 }
 

@@ -66,7 +66,11 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
         <legend className={labelClass}>Profile</legend>
         <div className="mt-2 space-y-2">
           {form.profiles.map((p) => (
-            <label key={p.name} data-testid={`profile-${p.name}`} className={`flex cursor-pointer gap-3 rounded-md border px-3 py-2 ${profile === p.name ? "border-sky-600 bg-sky-50" : "border-slate-200"}`}>
+            <label
+              key={p.name}
+              data-testid={`profile-${p.name}`}
+              className={`flex cursor-pointer gap-3 rounded-md border px-3 py-2 ${profile === p.name ? "border-sky-600 bg-sky-50" : "border-slate-200"}`}
+            >
               <input type="radio" name="profile" value={p.name} checked={profile === p.name} onChange={() => setProfile(p.name)} className="mt-1" />
               <span>
                 <span className="block text-sm font-medium text-slate-800">{p.display}</span>
@@ -87,7 +91,13 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
                 {f.kind === "integer" && f.unit ? ` (${f.unit})` : ""}
               </label>
               {f.kind === "choice" ? (
-                <select id={`opt-${f.name}`} data-testid={`option-${f.name}`} value={values[f.name] ?? ""} onChange={(e) => setValues({ ...values, [f.name]: e.target.value })} className={inputClass}>
+                <select
+                  id={`opt-${f.name}`}
+                  data-testid={`option-${f.name}`}
+                  value={values[f.name] ?? ""}
+                  onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+                  className={inputClass}
+                >
                   <option value="">(profile&apos;s)</option>
                   {f.choices.map((c) => (
                     <option key={c} value={c}>
@@ -116,7 +126,11 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
         </fieldset>
       )}
 
-      {error && <Notice kind="error" testId="start-error">{error}</Notice>}
+      {error && (
+        <Notice kind="error" testId="start-error">
+          {error}
+        </Notice>
+      )}
       <button type="submit" data-testid="start-server" disabled={busy} className={buttonClass.primary}>
         {busy ? "Starting…" : label}
       </button>

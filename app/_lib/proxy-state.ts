@@ -38,7 +38,10 @@ export async function recordActivity(db: Db, report: Record<string, string>): Pr
     if (!m || Number.isNaN(at.getTime())) continue;
     const user = await db.user.findUnique({ where: { name: m[1] } });
     if (!user) continue;
-    const r = await db.server.updateMany({ where: { userId: user.id, name: m[2] ?? "", OR: [{ lastActivity: null }, { lastActivity: { lt: at } }] }, data: { lastActivity: at } });
+    const r = await db.server.updateMany({
+      where: { userId: user.id, name: m[2] ?? "", OR: [{ lastActivity: null }, { lastActivity: { lt: at } }] },
+      data: { lastActivity: at },
+    });
     updated += r.count;
     await db.user.updateMany({ where: { id: user.id, OR: [{ lastActivity: null }, { lastActivity: { lt: at } }] }, data: { lastActivity: at } });
   }
@@ -50,8 +53,14 @@ export async function recordActivity(db: Db, report: Record<string, string>): Pr
  * there although the hub thinks the server runs (a proxy that missed a push and has not synced
  * yet), so the redirect back cannot loop.
  */
-export async function ensureRoute(db: Db, proxy: { addRoute(path: string, data: { target: string; user: string; server_name: string; spawn_id: string }): Promise<void> }, user: string, server: string): Promise<void> {
+export async function ensureRoute(
+  db: Db,
+  proxy: { addRoute(path: string, data: { target: string; user: string; server_name: string; spawn_id: string }): Promise<void> },
+  user: string,
+  server: string,
+): Promise<void> {
   const u = await db.user.findUnique({ where: { name: user } });
   const s = u && (await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } } }));
-  if (s?.state === "running" && s.url && s.spawnId) await proxy.addRoute(serverPath(user, server), { target: s.url, user, server_name: server, spawn_id: s.spawnId });
+  if (s?.state === "running" && s.url && s.spawnId)
+    await proxy.addRoute(serverPath(user, server), { target: s.url, user, server_name: server, spawn_id: s.spawnId });
 }

@@ -63,12 +63,22 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
       <AddUserForm
         minPasswordLength={minPasswordLength}
         busy={busy === "add"}
-        onAdd={(name, password, admin) => act("add", userPath(name.trim().toLowerCase()), "POST", password ? { password, admin } : { admin }, `Added ${name.trim().toLowerCase()}.`)}
+        onAdd={(name, password, admin) =>
+          act("add", userPath(name.trim().toLowerCase()), "POST", password ? { password, admin } : { admin }, `Added ${name.trim().toLowerCase()}.`)
+        }
       />
 
       <div aria-live="polite">
-        {error && <Notice kind="error" testId="admin-error">{error}</Notice>}
-        {!error && info && <Notice kind="success" testId="admin-info">{info}</Notice>}
+        {error && (
+          <Notice kind="error" testId="admin-error">
+            {error}
+          </Notice>
+        )}
+        {!error && info && (
+          <Notice kind="success" testId="admin-info">
+            {info}
+          </Notice>
+        )}
       </div>
 
       <Card padded={false} className="overflow-x-auto">
@@ -76,11 +86,21 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
           <caption className="sr-only">Users</caption>
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
             <tr>
-              <th scope="col" className="px-4 py-2 font-medium">User</th>
-              <th scope="col" className="px-4 py-2 font-medium">Admin</th>
-              <th scope="col" className="px-4 py-2 font-medium">Server</th>
-              <th scope="col" className="px-4 py-2 font-medium">Last activity</th>
-              <th scope="col" className="px-4 py-2 font-medium">Actions</th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                User
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Admin
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Server
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Last activity
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Actions
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -108,7 +128,15 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                           data-testid={`toggle-admin-${u.name}`}
                           aria-label={u.admin ? `Remove admin rights from ${u.name}` : `Make ${u.name} an admin`}
                           disabled={busy !== null}
-                          onClick={() => void act(`admin:${u.name}`, userPath(u.name), "PATCH", { admin: !u.admin }, u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`)}
+                          onClick={() =>
+                            void act(
+                              `admin:${u.name}`,
+                              userPath(u.name),
+                              "PATCH",
+                              { admin: !u.admin },
+                              u.admin ? `${u.name} is no longer an admin.` : `${u.name} is now an admin.`,
+                            )
+                          }
                           className={buttonClass.small}
                         >
                           {u.admin ? "Revoke" : "Make admin"}
@@ -125,16 +153,35 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                   <td className="px-4 py-3">
                     <div className="flex flex-wrap items-center gap-2">
                       {!active ? (
-                        <button type="button" data-testid={`start-server-${u.name}`} aria-label={`Start ${u.name}'s server`} disabled={busy !== null} onClick={() => void act(`start:${u.name}`, serverApiPath(u.name, ""), "POST", {}, `Starting ${u.name}'s server.`)} className={buttonClass.small}>
+                        <button
+                          type="button"
+                          data-testid={`start-server-${u.name}`}
+                          aria-label={`Start ${u.name}'s server`}
+                          disabled={busy !== null}
+                          onClick={() => void act(`start:${u.name}`, serverApiPath(u.name, ""), "POST", {}, `Starting ${u.name}'s server.`)}
+                          className={buttonClass.small}
+                        >
                           Start server
                         </button>
                       ) : (
-                        <button type="button" data-testid={`stop-server-${u.name}`} aria-label={`Stop ${u.name}'s server`} disabled={busy !== null || state === "stopping"} onClick={() => void act(`stop:${u.name}`, serverApiPath(u.name, ""), "DELETE", undefined, `Stopping ${u.name}'s server.`)} className={buttonClass.small}>
+                        <button
+                          type="button"
+                          data-testid={`stop-server-${u.name}`}
+                          aria-label={`Stop ${u.name}'s server`}
+                          disabled={busy !== null || state === "stopping"}
+                          onClick={() => void act(`stop:${u.name}`, serverApiPath(u.name, ""), "DELETE", undefined, `Stopping ${u.name}'s server.`)}
+                          className={buttonClass.small}
+                        >
                           {state === "stopping" ? "Stopping…" : "Stop server"}
                         </button>
                       )}
                       {running && (
-                        <a href={`${serverPublicPath(u.name, "")}tree`} data-testid={`open-server-${u.name}`} aria-label={`Open ${u.name}'s server`} className="text-xs font-medium text-sky-700 underline">
+                        <a
+                          href={`${serverPublicPath(u.name, "")}tree`}
+                          data-testid={`open-server-${u.name}`}
+                          aria-label={`Open ${u.name}'s server`}
+                          className="text-xs font-medium text-sky-700 underline"
+                        >
                           Open
                         </a>
                       )}
@@ -144,14 +191,22 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                         aria-label={`Log ${u.name} out everywhere (revoke all sessions)`}
                         disabled={busy !== null}
                         onClick={() => {
-                          if (window.confirm(`Log ${u.name} out everywhere? All their sessions are revoked${self ? ", including this one" : ""}.`)) void act(`sessions:${u.name}`, `${userPath(u.name)}/sessions`, "DELETE", undefined, `Revoked all sessions of ${u.name}.`);
+                          if (window.confirm(`Log ${u.name} out everywhere? All their sessions are revoked${self ? ", including this one" : ""}.`))
+                            void act(`sessions:${u.name}`, `${userPath(u.name)}/sessions`, "DELETE", undefined, `Revoked all sessions of ${u.name}.`);
                         }}
                         className={buttonClass.small}
                       >
                         Revoke sessions
                       </button>
                       {!self && (
-                        <button type="button" data-testid={`delete-user-${u.name}`} aria-label={`Delete user ${u.name}`} disabled={busy !== null} onClick={() => void deleteUser(u.name)} className={buttonClass.smallDanger}>
+                        <button
+                          type="button"
+                          data-testid={`delete-user-${u.name}`}
+                          aria-label={`Delete user ${u.name}`}
+                          disabled={busy !== null}
+                          onClick={() => void deleteUser(u.name)}
+                          className={buttonClass.smallDanger}
+                        >
                           Delete
                         </button>
                       )}
@@ -167,7 +222,15 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
   );
 }
 
-function AddUserForm({ onAdd, busy, minPasswordLength }: { onAdd: (name: string, password: string, admin: boolean) => Promise<boolean>; busy: boolean; minPasswordLength: number }) {
+function AddUserForm({
+  onAdd,
+  busy,
+  minPasswordLength,
+}: {
+  onAdd: (name: string, password: string, admin: boolean) => Promise<boolean>;
+  busy: boolean;
+  minPasswordLength: number;
+}) {
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
   const [admin, setAdmin] = useState(false);
@@ -187,19 +250,45 @@ function AddUserForm({ onAdd, busy, minPasswordLength }: { onAdd: (name: string,
           <label htmlFor="new-user-name" className={labelClass}>
             User name
           </label>
-          <input id="new-user-name" name="username" required value={name} onChange={(e) => setName(e.target.value)} autoCapitalize="none" spellCheck={false} autoComplete="off" className={inputClass} />
+          <input
+            id="new-user-name"
+            name="username"
+            required
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            autoCapitalize="none"
+            spellCheck={false}
+            autoComplete="off"
+            className={inputClass}
+          />
         </div>
         <div>
           <label htmlFor="new-user-password" className={labelClass}>
             Password
           </label>
-          <input id="new-user-password" name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" aria-describedby="new-user-password-hint" className={inputClass} />
+          <input
+            id="new-user-password"
+            name="password"
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoComplete="new-password"
+            aria-describedby="new-user-password-hint"
+            className={inputClass}
+          />
           <p id="new-user-password-hint" className="mt-1 text-xs text-slate-500">
             At least {minPasswordLength} characters; leave empty for users who sign in another way.
           </p>
         </div>
         <div className="flex items-center gap-2 sm:mt-8">
-          <input id="new-user-admin" name="admin" type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} className="h-4 w-4 rounded border-slate-300" />
+          <input
+            id="new-user-admin"
+            name="admin"
+            type="checkbox"
+            checked={admin}
+            onChange={(e) => setAdmin(e.target.checked)}
+            className="h-4 w-4 rounded border-slate-300"
+          />
           <label htmlFor="new-user-admin" className="text-sm text-slate-700">
             Admin
           </label>

@@ -28,7 +28,15 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
           <h1 className="text-xl font-semibold">Your server</h1>
           <p className="mt-1 text-sm text-slate-600">A Jupyter server of your own, reachable at {serverPublicPath(user.name, "")}.</p>
           <div className="mt-5">
-            <ServerPanel user={user.name} server="" state={def?.state ?? "stopped"} message={def?.message ?? null} logTail={def?.logTail ?? null} csrf={user.csrfToken} startWithForm={hasForm} />
+            <ServerPanel
+              user={user.name}
+              server=""
+              state={def?.state ?? "stopped"}
+              message={def?.message ?? null}
+              logTail={def?.logTail ?? null}
+              csrf={user.csrfToken}
+              startWithForm={hasForm}
+            />
           </div>
         </Card>
         {named.length > 0 && (
@@ -37,9 +45,15 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
             <table className="mt-4 w-full text-left text-sm" data-testid="named-servers">
               <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
                 <tr>
-                  <th scope="col" className="py-2 pr-4 font-medium">Name</th>
-                  <th scope="col" className="py-2 pr-4 font-medium">State</th>
-                  <th scope="col" className="py-2 font-medium">Link</th>
+                  <th scope="col" className="py-2 pr-4 font-medium">
+                    Name
+                  </th>
+                  <th scope="col" className="py-2 pr-4 font-medium">
+                    State
+                  </th>
+                  <th scope="col" className="py-2 font-medium">
+                    Link
+                  </th>
                 </tr>
               </thead>
               <tbody>

@@ -73,10 +73,18 @@ export function ServerPanel({ user, server, state, message, logTail, csrf, start
           {statusText(shown, state === "failed" && !starting ? message : shown === "stopped" ? message : null)}
         </p>
       </div>
-      {error && <Notice kind="error" testId="server-error">{error}</Notice>}
+      {error && (
+        <Notice kind="error" testId="server-error">
+          {error}
+        </Notice>
+      )}
       <div className="flex flex-wrap items-center gap-3">
         {canStart && startWithForm && (
-          <Link href={`/spawn/${encodeURIComponent(user)}${server ? `/${encodeURIComponent(server)}` : ""}`} data-testid="start-server" className={buttonClass.primary}>
+          <Link
+            href={`/spawn/${encodeURIComponent(user)}${server ? `/${encodeURIComponent(server)}` : ""}`}
+            data-testid="start-server"
+            className={buttonClass.primary}
+          >
             Start my server…
           </Link>
         )}
@@ -105,7 +113,9 @@ export function ServerPanel({ user, server, state, message, logTail, csrf, start
       {state === "failed" && logTail && !starting && (
         <details data-testid="server-log" className="rounded-md border border-slate-200 bg-slate-50">
           <summary className="cursor-pointer px-3 py-2 text-sm font-medium text-slate-700">Show log</summary>
-          <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words border-t border-slate-200 px-3 py-2 font-mono text-xs text-slate-800">{logTail}</pre>
+          <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words border-t border-slate-200 px-3 py-2 font-mono text-xs text-slate-800">
+            {logTail}
+          </pre>
         </details>
       )}
     </div>

@@ -67,39 +67,65 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
       <Card>
         <h1 className="text-xl font-semibold">Sign in to Gyre</h1>
         <div className="mt-4 space-y-3">
-          {errorText && <Notice kind="error" testId="login-error">{errorText}</Notice>}
-          {!local && !github && <Notice kind="error">No sign-in method is enabled on this hub (auth.local.enabled and auth.github.enabled are both false).</Notice>}
-          {info === "logged-out" && <Notice kind="success" testId="login-info">You have been logged out.</Notice>}
+          {errorText && (
+            <Notice kind="error" testId="login-error">
+              {errorText}
+            </Notice>
+          )}
+          {!local && !github && (
+            <Notice kind="error">No sign-in method is enabled on this hub (auth.local.enabled and auth.github.enabled are both false).</Notice>
+          )}
+          {info === "logged-out" && (
+            <Notice kind="success" testId="login-info">
+              You have been logged out.
+            </Notice>
+          )}
           {needsSetup && (
             <Notice kind="info" testId="login-setup-hint">
-              This hub has no admin account yet. Create it with the one-time setup link that the hub printed when it started (<code>npm start</code> repeats it in its final banner; it is also in the hub&apos;s data directory, file <code>setup-link</code>).
+              This hub has no admin account yet. Create it with the one-time setup link that the hub printed when it started (<code>npm start</code> repeats it
+              in its final banner; it is also in the hub&apos;s data directory, file <code>setup-link</code>).
             </Notice>
           )}
         </div>
         {local && (
-        <form method="post" action="/hub/login" className="mt-6 space-y-4">
-          <input type="hidden" name="next" value={next} />
-          <div>
-            <label htmlFor="username" className={labelClass}>
-              User name
-            </label>
-            <input id="username" name="username" type="text" required autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus defaultValue={firstParam(q.username)} className={inputClass} />
-          </div>
-          <div>
-            <label htmlFor="password" className={labelClass}>
-              Password
-            </label>
-            <input id="password" name="password" type="password" required autoComplete="current-password" className={inputClass} />
-          </div>
-          <button type="submit" data-testid="login-submit" className={`${buttonClass.primary} w-full`}>
-            Sign in
-          </button>
-        </form>
+          <form method="post" action="/hub/login" className="mt-6 space-y-4">
+            <input type="hidden" name="next" value={next} />
+            <div>
+              <label htmlFor="username" className={labelClass}>
+                User name
+              </label>
+              <input
+                id="username"
+                name="username"
+                type="text"
+                required
+                autoComplete="username"
+                autoCapitalize="none"
+                spellCheck={false}
+                autoFocus
+                defaultValue={firstParam(q.username)}
+                className={inputClass}
+              />
+            </div>
+            <div>
+              <label htmlFor="password" className={labelClass}>
+                Password
+              </label>
+              <input id="password" name="password" type="password" required autoComplete="current-password" className={inputClass} />
+            </div>
+            <button type="submit" data-testid="login-submit" className={`${buttonClass.primary} w-full`}>
+              Sign in
+            </button>
+          </form>
         )}
         {/* Other sign-in methods go here. A full page load: /hub/oauth_login is an Express route. */}
         <div data-testid="login-providers" className="mt-4 space-y-2 empty:hidden">
           {github && (
-            <a href={`/hub/oauth_login?${new URLSearchParams({ next })}`} data-testid="login-github" className={`${local ? buttonClass.secondary : buttonClass.primary} w-full`}>
+            <a
+              href={`/hub/oauth_login?${new URLSearchParams({ next })}`}
+              data-testid="login-github"
+              className={`${local ? buttonClass.secondary : buttonClass.primary} w-full`}
+            >
               Sign in with GitHub
             </a>
           )}

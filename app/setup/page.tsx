@@ -58,7 +58,9 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
       <Card>
         <h1 className="text-xl font-semibold">{link.resetFor ? "Set a new password" : "Set up Gyre"}</h1>
         <p className="mt-2 text-sm text-slate-600">
-          {link.resetFor ? `Choose a new password for ${link.resetFor}. Signing in elsewhere with the old one stops working.` : "Create the first admin account. You can add other users from the admin page afterwards."}
+          {link.resetFor
+            ? `Choose a new password for ${link.resetFor}. Signing in elsewhere with the old one stops working.`
+            : "Create the first admin account. You can add other users from the admin page afterwards."}
         </p>
         {error && (
           <div className="mt-4">
@@ -77,9 +79,12 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
         )}
         {!token || !link.usable ? (
           !token && (
-          <div className="mt-4">
-            <Notice kind="info">This page needs the one-time setup link that the hub prints when it starts without an admin account (`npm start` repeats it in its final banner).</Notice>
-          </div>
+            <div className="mt-4">
+              <Notice kind="info">
+                This page needs the one-time setup link that the hub prints when it starts without an admin account (`npm start` repeats it in its final
+                banner).
+              </Notice>
+            </div>
           )
         ) : (
           <form method="post" action="/hub/setup" className="mt-6 space-y-4">
@@ -91,7 +96,19 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
               {link.resetFor ? (
                 <input id="username" name="username" type="text" readOnly value={link.resetFor} autoComplete="username" className={inputClass} />
               ) : (
-                <input id="username" name="username" type="text" required autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus defaultValue={firstParam(q.username)} className={inputClass} aria-describedby="username-rule" />
+                <input
+                  id="username"
+                  name="username"
+                  type="text"
+                  required
+                  autoComplete="username"
+                  autoCapitalize="none"
+                  spellCheck={false}
+                  autoFocus
+                  defaultValue={firstParam(q.username)}
+                  className={inputClass}
+                  aria-describedby="username-rule"
+                />
               )}
               <p id="username-rule" className="mt-1 text-xs text-slate-500">
                 Use {USERNAME_RULE}.
@@ -101,7 +118,16 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
               <label htmlFor="password" className={labelClass}>
                 Password
               </label>
-              <input id="password" name="password" type="password" required minLength={minLength} autoComplete="new-password" className={inputClass} aria-describedby="password-rule" />
+              <input
+                id="password"
+                name="password"
+                type="password"
+                required
+                minLength={minLength}
+                autoComplete="new-password"
+                className={inputClass}
+                aria-describedby="password-rule"
+              />
               <p id="password-rule" className="mt-1 text-xs text-slate-500">
                 At least {minLength} characters.
               </p>

@@ -20,7 +20,8 @@ export default async function TokenPage() {
     <PageFrame user={viewer}>
       <h1 className="text-xl font-semibold">API tokens</h1>
       <p className="mt-1 text-sm text-slate-600">
-        Tokens let scripts use the hub&apos;s REST API (<code>Authorization: token …</code>) and reach your server through <code>/user/{viewer.name}/</code>. A token is shown once, when it is created; the hub keeps only its hash.
+        Tokens let scripts use the hub&apos;s REST API (<code>Authorization: token …</code>) and reach your server through <code>/user/{viewer.name}/</code>. A
+        token is shown once, when it is created; the hub keeps only its hash.
       </p>
       <div className="mt-6">
         <TokenManager user={viewer.name} csrf={viewer.csrfToken} tokens={tokens} scopes={scopes} />

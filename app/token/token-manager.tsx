@@ -67,7 +67,15 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
             <label htmlFor="token-note" className={labelClass}>
               Note
             </label>
-            <input id="token-note" name="note" value={note} maxLength={200} onChange={(e) => setNote(e.target.value)} placeholder="what the token is for" className={inputClass} />
+            <input
+              id="token-note"
+              name="note"
+              value={note}
+              maxLength={200}
+              onChange={(e) => setNote(e.target.value)}
+              placeholder="what the token is for"
+              className={inputClass}
+            />
           </div>
           <div>
             <label htmlFor="token-expiry" className={labelClass}>
@@ -86,7 +94,15 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
             <div className="mt-1 space-y-1">
               {scopes.map((s) => (
                 <label key={s.name} className="flex items-start gap-2 text-sm text-slate-700">
-                  <input type="checkbox" name="scopes" value={s.name} data-testid={`scope-${s.name}`} checked={chosen.includes(s.name)} onChange={() => toggle(s.name)} className="mt-0.5 h-4 w-4 rounded border-slate-300" />
+                  <input
+                    type="checkbox"
+                    name="scopes"
+                    value={s.name}
+                    data-testid={`scope-${s.name}`}
+                    checked={chosen.includes(s.name)}
+                    onChange={() => toggle(s.name)}
+                    className="mt-0.5 h-4 w-4 rounded border-slate-300"
+                  />
                   <span>
                     <code className="font-medium">{s.name}</code> – {s.description}
                   </span>
@@ -101,7 +117,11 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
       </Card>
 
       <div aria-live="polite" className="space-y-3">
-        {error && <Notice kind="error" testId="token-error">{error}</Notice>}
+        {error && (
+          <Notice kind="error" testId="token-error">
+            {error}
+          </Notice>
+        )}
         {created && (
           <Notice kind="success" testId="token-created">
             <p className="font-medium">Your new token – copy it now, it will not be shown again:</p>
@@ -117,18 +137,32 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
           <caption className="sr-only">Your API tokens</caption>
           <thead className="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
             <tr>
-              <th scope="col" className="px-4 py-2 font-medium">Note</th>
-              <th scope="col" className="px-4 py-2 font-medium">Scopes</th>
-              <th scope="col" className="px-4 py-2 font-medium">Created</th>
-              <th scope="col" className="px-4 py-2 font-medium">Expires</th>
-              <th scope="col" className="px-4 py-2 font-medium">Last used</th>
-              <th scope="col" className="px-4 py-2 font-medium"><span className="sr-only">Actions</span></th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Note
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Scopes
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Created
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Expires
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                Last used
+              </th>
+              <th scope="col" className="px-4 py-2 font-medium">
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {tokens.length === 0 && (
               <tr>
-                <td colSpan={6} className="px-4 py-3 text-slate-500">No tokens yet.</td>
+                <td colSpan={6} className="px-4 py-3 text-slate-500">
+                  No tokens yet.
+                </td>
               </tr>
             )}
             {tokens.map((t) => (
@@ -139,9 +173,17 @@ export function TokenManager({ user, csrf, tokens, scopes }: Props) {
                 <td className="px-4 py-3 text-slate-700">{t.scopes.join(", ")}</td>
                 <td className="px-4 py-3 text-slate-600">{formatTime(t.created, "")}</td>
                 <td className="px-4 py-3 text-slate-600">{formatTime(t.expires_at, "never")}</td>
-                <td className="px-4 py-3 text-slate-600" data-testid={`token-last-used-${t.id}`}>{formatTime(t.last_activity, "never")}</td>
+                <td className="px-4 py-3 text-slate-600" data-testid={`token-last-used-${t.id}`}>
+                  {formatTime(t.last_activity, "never")}
+                </td>
                 <td className="px-4 py-3">
-                  <button type="button" data-testid={`token-revoke-${t.id}`} aria-label={`Revoke token ${t.note || t.prefix}`} onClick={() => void revoke(t)} className={buttonClass.smallDanger}>
+                  <button
+                    type="button"
+                    data-testid={`token-revoke-${t.id}`}
+                    aria-label={`Revoke token ${t.note || t.prefix}`}
+                    onClick={() => void revoke(t)}
+                    className={buttonClass.smallDanger}
+                  >
                     Revoke
                   </button>
                 </td>

@@ -17,8 +17,20 @@ type RoutesJson = Record<string, RouteJson>;
 before(async () => {
   hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
   proxy = new GyreProxy({
-    bindHost: "127.0.0.1", port: 7300, apiHost: "127.0.0.1", apiPort: 7301, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: "x".repeat(40),
-    fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
+    bindHost: "127.0.0.1",
+    port: 7300,
+    apiHost: "127.0.0.1",
+    apiPort: 7301,
+    hubUrl: "http://127.0.0.1:9",
+    hub,
+    authToken: TOKEN,
+    secretKey: "x".repeat(40),
+    fullSyncSeconds: 60,
+    authSyncSeconds: 60,
+    activityFlushSeconds: 60,
+    upstreamTimeoutSeconds: 5,
+    connectTimeoutSeconds: 2,
+    dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
   });
   await proxy.start();

@@ -28,10 +28,25 @@ before(async () => {
   await hub.start(7305);
   hub.state.routes = { "/user/alice/": { target: "http://127.0.0.1:7306", user: "alice", server_name: "", spawn_id: "spawn-a" } };
   hub.state.admins = ["root"];
-  hub.state.tokens = { "tok-alice": { user: "alice", admin: false }, "tok-bob": { user: "bob", admin: false }, "tok-narrow": { user: "alice", admin: false, scopes: ["servers", "read:servers"] } };
+  hub.state.tokens = {
+    "tok-alice": { user: "alice", admin: false },
+    "tok-bob": { user: "bob", admin: false },
+    "tok-narrow": { user: "alice", admin: false, scopes: ["servers", "read:servers"] },
+  };
   proxy = new GyreProxy({
-    bindHost: "127.0.0.1", port: 7303, apiHost: "127.0.0.1", apiPort: 7304, hubUrl: hub.url, authToken: TOKEN, secretKey: SECRET,
-    fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
+    bindHost: "127.0.0.1",
+    port: 7303,
+    apiHost: "127.0.0.1",
+    apiPort: 7304,
+    hubUrl: hub.url,
+    authToken: TOKEN,
+    secretKey: SECRET,
+    fullSyncSeconds: 60,
+    authSyncSeconds: 60,
+    activityFlushSeconds: 60,
+    upstreamTimeoutSeconds: 5,
+    connectTimeoutSeconds: 2,
+    dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
   });
   await proxy.start();
@@ -80,7 +95,11 @@ test("other user 403, admin 200", async () => {
 
 test("cross-site POST is refused, same-site POST passes", async () => {
   const c = hub.cookieFor("alice");
-  const evil = await get("/user/alice/api/contents", { cookie: c, origin: "http://evil.example", "content-type": "text/plain" }, { method: "POST", body: "{}" });
+  const evil = await get(
+    "/user/alice/api/contents",
+    { cookie: c, origin: "http://evil.example", "content-type": "text/plain" },
+    { method: "POST", body: "{}" },
+  );
   assert.equal(evil.status, 403);
   const ok = await get("/user/alice/api/contents", { cookie: c, origin: "http://127.0.0.1:7303" }, { method: "POST", body: '{"a":1}' });
   assert.equal(ok.status, 200);
@@ -104,7 +123,18 @@ test("a token without access:servers: 403 that names the missing scope (HTTP and
   assert.equal(r.status, 403);
   assert.match(await messageOf(r), /lacks the access:servers scope.*\/hub\/token/);
   const ws = await new Promise<number>((resolve) => {
-    const q = http.request({ host: "127.0.0.1", port: 7303, path: "/user/alice/api/kernels/k/channels", headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", authorization: "token tok-narrow" } });
+    const q = http.request({
+      host: "127.0.0.1",
+      port: 7303,
+      path: "/user/alice/api/kernels/k/channels",
+      headers: {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        authorization: "token tok-narrow",
+      },
+    });
     q.on("response", (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
@@ -141,7 +171,11 @@ test("logout goes to the hub; /hub and other paths go to the hub with the cookie
 });
 
 test("a stopped upstream gives the styled 503 page linking to /hub/home", async () => {
-  await fetch("http://127.0.0.1:7304/api/routes/user/dead", { method: "POST", headers: { authorization: "token " + TOKEN }, body: JSON.stringify({ target: "http://127.0.0.1:7398", user: "dead", spawn_id: "x" }) });
+  await fetch("http://127.0.0.1:7304/api/routes/user/dead", {
+    method: "POST",
+    headers: { authorization: "token " + TOKEN },
+    body: JSON.stringify({ target: "http://127.0.0.1:7398", user: "dead", spawn_id: "x" }),
+  });
   const r = await get("/user/dead/tree", { cookie: hub.cookieFor("dead"), accept: "text/html" });
   assert.equal(r.status, 503);
   assert.match(await r.text(), /href="\/hub\/home"/);

@@ -50,8 +50,16 @@ export class HttpForwarder {
 
   constructor(private readonly opts: HttpForwarderOptions) {
     const { connectTimeoutMs, idleTimeoutMs } = opts;
-    this.httpAgent = withConnectTimeout(new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }), connectTimeoutMs, idleTimeoutMs);
-    this.httpsAgent = withConnectTimeout(new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }), connectTimeoutMs, idleTimeoutMs);
+    this.httpAgent = withConnectTimeout(
+      new http.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }),
+      connectTimeoutMs,
+      idleTimeoutMs,
+    );
+    this.httpsAgent = withConnectTimeout(
+      new https.Agent({ keepAlive: true, maxFreeSockets: 512, scheduling: "lifo", timeout: idleTimeoutMs }),
+      connectTimeoutMs,
+      idleTimeoutMs,
+    );
     this.lean = new UpstreamClient({ connectTimeoutMs, idleTimeoutMs, maxFreeSockets: 512 });
   }
 

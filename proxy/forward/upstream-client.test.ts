@@ -36,7 +36,7 @@ const routes: Record<string, Handler> = {
   "/user/alice/empty": (s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
   "/user/alice/head": (s) => s.write("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"),
   "/user/alice/204": (s) => s.write("HTTP/1.1 204 No Content\r\n\r\n"),
-  "/user/alice/304": (s) => s.write("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n"),
+  "/user/alice/304": (s) => s.write('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'),
   "/user/alice/big": (s) => {
     s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${bigBody.length}\r\n\r\n`);
     s.write(bigBody);
@@ -95,8 +95,20 @@ before(async () => {
   await new Promise<void>((r) => backend.listen(BACKEND_PORT, "127.0.0.1", r));
   hub.state.routes = { "/user/alice/": { target: `http://127.0.0.1:${BACKEND_PORT}`, user: "alice", server_name: "", spawn_id: "spawn-a" } };
   proxy = new GyreProxy({
-    bindHost: "127.0.0.1", port: PORT, apiHost: "127.0.0.1", apiPort: 7371, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: SECRET,
-    fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 1, connectTimeoutSeconds: 1, dashboardPorts: [8787],
+    bindHost: "127.0.0.1",
+    port: PORT,
+    apiHost: "127.0.0.1",
+    apiPort: 7371,
+    hubUrl: "http://127.0.0.1:9",
+    hub,
+    authToken: TOKEN,
+    secretKey: SECRET,
+    fullSyncSeconds: 60,
+    authSyncSeconds: 60,
+    activityFlushSeconds: 60,
+    upstreamTimeoutSeconds: 1,
+    connectTimeoutSeconds: 1,
+    dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
   });
   await proxy.start();
@@ -108,18 +120,26 @@ after(async () => {
 
 const cookie = () => hub.cookieFor("alice");
 
-interface Got { status: number; headers: http.IncomingHttpHeaders; rawHeaders: string[]; body: Buffer }
+interface Got {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
 
 /** One request on a fresh client connection (so the client side never reuses one). */
 function request(path: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Got> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port: PORT, path, method: init.method ?? "GET", agent: false, headers: { cookie: cookie(), ...init.headers } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(parts) }));
-      res.on("error", reject);
-      res.on("aborted", () => reject(new Error("aborted")));
-    });
+    const req = http.request(
+      { host: "127.0.0.1", port: PORT, path, method: init.method ?? "GET", agent: false, headers: { cookie: cookie(), ...init.headers } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (d: Buffer) => parts.push(d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(parts) }));
+        res.on("error", reject);
+        res.on("aborted", () => reject(new Error("aborted")));
+      },
+    );
     req.on("error", reject);
     req.end(init.body);
   });
@@ -191,10 +211,12 @@ test("malformed upstream response → 502; silent upstream → 504; refused → 
   assert.ok(Date.now() - t0 < 3000);
   proxy.table.add("/user/carol", { target: "http://127.0.0.1:7399", user: "carol", server_name: "", spawn_id: "s-c" }, Date.now());
   const refused = await new Promise<number>((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port: PORT, path: "/user/carol/x", agent: false, headers: { cookie: hub.cookieFor("carol") } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    }).on("error", reject);
+    http
+      .get({ host: "127.0.0.1", port: PORT, path: "/user/carol/x", agent: false, headers: { cookie: hub.cookieFor("carol") } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+      .on("error", reject);
   });
   assert.equal(refused, 503);
 });
@@ -246,7 +268,11 @@ test("request head: server token injected, hub cookie stripped, X-Forwarded-*; P
   assert.doesNotMatch(g.head, /gyre-session/);
   assert.match(g.head, /\r\nx-custom: v/i);
   assert.match(g.head, /\r\nx-forwarded-for: 127\.0\.0\.1/i);
-  const p = JSON.parse((await request("/user/alice/echo", { method: "POST", body: "payload", headers: { "content-type": "text/plain", origin: `http://127.0.0.1:${PORT}` } })).body.toString()) as { body: string };
+  const p = JSON.parse(
+    (
+      await request("/user/alice/echo", { method: "POST", body: "payload", headers: { "content-type": "text/plain", origin: `http://127.0.0.1:${PORT}` } })
+    ).body.toString(),
+  ) as { body: string };
   assert.equal(p.body, "payload");
 });
 

@@ -250,7 +250,15 @@ export class UpstreamClient {
    * Sends `requestHead` (the complete head, CRLF CRLF included, no body) to host:port and
    * streams the response into `res`. The caller has already checked the request has no body.
    */
-  request(host: string, port: number, method: string, requestHead: string, res: http.ServerResponse, filterHeaders: (raw: string[]) => string[], events: ExchangeEvents): Exchange {
+  request(
+    host: string,
+    port: number,
+    method: string,
+    requestHead: string,
+    res: http.ServerResponse,
+    filterHeaders: (raw: string[]) => string[],
+    events: ExchangeEvents,
+  ): Exchange {
     const key = host + ":" + port;
     const ex = new Exchange(this, key, host, port, method, requestHead, res, filterHeaders, events);
     let socket: PooledSocket | undefined;

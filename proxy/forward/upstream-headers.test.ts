@@ -7,8 +7,20 @@ const raw = ["Host", "p.example:8000", "Connection", "keep-alive", "Cookie", "gy
 test("drops hop-by-hop headers, keeps the rest, adds X-Forwarded-*", () => {
   const h = buildUpstreamHeaders(raw, { remoteAddress: "10.0.0.1" });
   assert.deepEqual(h.headers, [
-    "Host", "p.example:8000", "Cookie", "gyre-session=s; _xsrf=x", "Authorization", "token api", "Accept", "*/*",
-    "x-forwarded-for", "10.0.0.1", "x-forwarded-proto", "http", "x-forwarded-host", "p.example:8000",
+    "Host",
+    "p.example:8000",
+    "Cookie",
+    "gyre-session=s; _xsrf=x",
+    "Authorization",
+    "token api",
+    "Accept",
+    "*/*",
+    "x-forwarded-for",
+    "10.0.0.1",
+    "x-forwarded-proto",
+    "http",
+    "x-forwarded-host",
+    "p.example:8000",
   ]);
   assert.equal(h.hasBody, false);
 });
@@ -24,10 +36,36 @@ test("cookie and authorization edits: replace, drop", () => {
 
 test("X-Forwarded-For is appended to; Proto and Host are kept when present; a body is noticed", () => {
   const h = buildUpstreamHeaders(
-    ["X-Forwarded-For", "9.9.9.9", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "outer", "Host", "inner", "Content-Length", "3", "Proxy-Connection", "x", "Keep-Alive", "5"],
+    [
+      "X-Forwarded-For",
+      "9.9.9.9",
+      "X-Forwarded-Proto",
+      "https",
+      "X-Forwarded-Host",
+      "outer",
+      "Host",
+      "inner",
+      "Content-Length",
+      "3",
+      "Proxy-Connection",
+      "x",
+      "Keep-Alive",
+      "5",
+    ],
     { remoteAddress: "127.0.0.1" },
   );
-  assert.deepEqual(h.headers, ["X-Forwarded-Proto", "https", "X-Forwarded-Host", "outer", "Host", "inner", "Content-Length", "3", "x-forwarded-for", "9.9.9.9, 127.0.0.1"]);
+  assert.deepEqual(h.headers, [
+    "X-Forwarded-Proto",
+    "https",
+    "X-Forwarded-Host",
+    "outer",
+    "Host",
+    "inner",
+    "Content-Length",
+    "3",
+    "x-forwarded-for",
+    "9.9.9.9, 127.0.0.1",
+  ]);
   assert.equal(h.hasBody, true);
   assert.equal(buildUpstreamHeaders(["Transfer-Encoding", "chunked"], { remoteAddress: "" }).hasBody, true);
 });

@@ -74,7 +74,8 @@ export class WebSocketForwarder {
       this.opts.metrics.countUpstreamError(kind);
       this.opts.log.debug({ err: err.message, host: to.host, port: to.port }, "websocket upstream error");
       const status = err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
-      if (!socket.destroyed) this.opts.answers.refuse(req, socket, status, `${describeUpstream(to)} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
+      if (!socket.destroyed)
+        this.opts.answers.refuse(req, socket, status, `${describeUpstream(to)} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
     };
     if (to.protocol !== "http:" || !this.opts.leanUpstream) return this.forwardWithLibrary(o, onTraffic, failed);
     const headers = o.headers;

@@ -46,9 +46,22 @@ before(async () => {
   hub.state.tokens = { "tok-alice": { user: "alice", admin: false } };
   for (const [name, port] of Object.entries(PATHS) as Array<[PathName, number]>) {
     const p = new GyreProxy({
-      bindHost: "127.0.0.1", port, apiHost: "127.0.0.1", apiPort: port + 2, hubUrl: "http://127.0.0.1:9", hub, authToken: TOKEN, secretKey: SECRET,
-      fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60, upstreamTimeoutSeconds: 5, connectTimeoutSeconds: 2, dashboardPorts: [8787],
-      logger: pino({ level: "silent" }), leanUpstream: name === "relay",
+      bindHost: "127.0.0.1",
+      port,
+      apiHost: "127.0.0.1",
+      apiPort: port + 2,
+      hubUrl: "http://127.0.0.1:9",
+      hub,
+      authToken: TOKEN,
+      secretKey: SECRET,
+      fullSyncSeconds: 60,
+      authSyncSeconds: 60,
+      activityFlushSeconds: 60,
+      upstreamTimeoutSeconds: 5,
+      connectTimeoutSeconds: 2,
+      dashboardPorts: [8787],
+      logger: pino({ level: "silent" }),
+      leanUpstream: name === "relay",
     });
     await p.start();
     proxies[name] = p;
@@ -109,7 +122,10 @@ for (const name of Object.keys(PATHS) as PathName[]) {
   test(`${name}: refusals — another user, no credentials, another origin, a stopped server, the server's own 403`, async () => {
     assert.deepEqual(await open(port, "/user/alice/x", { cookie: hub.cookieFor("bob") }).then((r) => (r as { status: number }).status), 403);
     assert.deepEqual(await open(port, "/user/alice/x", {}).then((r) => (r as { status: number }).status), 403);
-    assert.deepEqual(await open(port, "/user/alice/x", { cookie: hub.cookieFor("alice"), origin: "https://evil.example" }).then((r) => (r as { status: number }).status), 403);
+    assert.deepEqual(
+      await open(port, "/user/alice/x", { cookie: hub.cookieFor("alice"), origin: "https://evil.example" }).then((r) => (r as { status: number }).status),
+      403,
+    );
     const gone = (await open(port, "/user/gone/x", { cookie: hub.cookieFor("gone") })) as { status: number; body: string };
     assert.equal(gone.status, 503);
     assert.match(gone.body, /gone's server is not responding \(ECONNREFUSED\)/);

@@ -21,7 +21,9 @@ let traffic = 0;
 type Script = (s: net.Socket, head: string, after: Buffer) => void;
 const scripts: Record<string, Script> = {
   "/cookie": (s) =>
-    s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSet-Cookie: username-127-0-0-1=secret\r\nSet-Cookie: keep=1\r\n\r\nFIRST"),
+    s.write(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSet-Cookie: username-127-0-0-1=secret\r\nSet-Cookie: keep=1\r\n\r\nFIRST",
+    ),
   "/early": (s, _h, after) => s.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\ngot:" + after.toString()),
   "/continue": (s) => s.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"),
   "/refuse-cl": (s) => s.write("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 6\r\nConnection: keep-alive\r\n\r\nno way"),
@@ -91,7 +93,8 @@ before(async () => {
   front.on("upgrade", (req: http.IncomingMessage, socket: Duplex, early: Buffer) => {
     socket.on("error", () => socket.destroy());
     let head = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() !== "connection") head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      if (req.rawHeaders[i].toLowerCase() !== "connection") head += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
     head += "connection: Upgrade\r\n\r\n";
     const ev: WebSocketRelayEvents = {
       onHandshake: (status) => log.push(`handshake ${status}`),
@@ -102,7 +105,13 @@ before(async () => {
       onTraffic: () => traffic++,
       onClose: () => log.push("close"),
     };
-    relayWebSocket(socket, early, { host: "127.0.0.1", port: upstreamFor(req.url!), head }, { connectTimeoutMs: 1000, handshakeTimeoutMs: 300, stripLoginCookies }, ev);
+    relayWebSocket(
+      socket,
+      early,
+      { host: "127.0.0.1", port: upstreamFor(req.url!), head },
+      { connectTimeoutMs: 1000, handshakeTimeoutMs: 300, stripLoginCookies },
+      ev,
+    );
   });
   await Promise.all([listen(echo, ECHO), listen(raw, RAW), listen(front, FRONT)]);
 });
@@ -225,7 +234,12 @@ test("an upstream that stalls in the middle of a refusal is cut after the handsh
 });
 
 test("failures before an answer reach onError once, with a code the caller maps to 502/503/504", async () => {
-  for (const [path, code] of [["/closed", "ECONNREFUSED"], ["/malformed", "EPROTO"], ["/hang-up", "ECONNRESET"], ["/silent", "ETIMEDOUT"]]) {
+  for (const [path, code] of [
+    ["/closed", "ECONNREFUSED"],
+    ["/malformed", "EPROTO"],
+    ["/hang-up", "ECONNRESET"],
+    ["/silent", "ETIMEDOUT"],
+  ]) {
     reset();
     const got = await rawUpgrade(path);
     assert.match(got, /^HTTP\/1\.1 503 /, path);

@@ -63,7 +63,12 @@ export class HubHttpClient implements HubConnection {
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */
   async postActivity(activity: Record<string, string>): Promise<void> {
-    const res = await this.call("POST", "/activity", { authorization: "token " + this.authToken, "content-type": "application/json" }, JSON.stringify(activity));
+    const res = await this.call(
+      "POST",
+      "/activity",
+      { authorization: "token " + this.authToken, "content-type": "application/json" },
+      JSON.stringify(activity),
+    );
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to activity`);
   }
 
@@ -78,7 +83,14 @@ export class HubHttpClient implements HubConnection {
     return new Promise((resolve, reject) => {
       const isHttps = this.base.protocol === "https:";
       const req = (isHttps ? https : http).request(
-        { host: this.base.hostname.replace(/^\[|\]$/g, ""), port: this.base.port || (isHttps ? 443 : 80), method, path: this.basePath + path, headers, agent: this.agent },
+        {
+          host: this.base.hostname.replace(/^\[|\]$/g, ""),
+          port: this.base.port || (isHttps ? 443 : 80),
+          method,
+          path: this.basePath + path,
+          headers,
+          agent: this.agent,
+        },
         (res) => {
           const parts: Buffer[] = [];
           res.on("data", (d: Buffer) => parts.push(d));

@@ -15,7 +15,10 @@ table.add("/services/grafana", { target: "http://10.0.0.9:3000" }, 0);
 table.add("/shared/bob", { target: "http://10.0.0.4:8888", user: "bob", spawn_id: "s4" }, 0);
 const ctx: ResolveContext = { table, hub: parseHubTarget("http://127.0.0.1:8081"), isDashboardPort: buildPortPredicate([8787, "9000-9010"]) };
 
-const as = (identity: Identity | null, cookieEdit: Caller["cookieEdit"] = identity?.via === "cookie" ? "keep=1" : undefined): Caller => ({ identity, cookieEdit });
+const as = (identity: Identity | null, cookieEdit: Caller["cookieEdit"] = identity?.via === "cookie" ? "keep=1" : undefined): Caller => ({
+  identity,
+  cookieEdit,
+});
 const ALICE = as({ user: "alice", admin: false, via: "cookie" });
 const ALICE_TOKEN = as({ user: "alice", admin: false, via: "token", serverAccess: true });
 const NOTOKEN_TOKEN = as({ user: "notoken", admin: false, via: "token", serverAccess: true });
@@ -37,44 +40,157 @@ function resolve(method: string, url: string, headers: RequestLike["headers"], u
   const first = resolveRequest(req, url, upgrade, ctx);
   const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, ctx) : first;
   const asked = first.kind === "guarded" ? "" : "(no identity) ";
-  if (r.kind === "forward") return `${asked}forward ${r.routeClass} ${r.protocol}//${r.host}:${r.port}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}`;
+  if (r.kind === "forward")
+    return `${asked}forward ${r.routeClass} ${r.protocol}//${r.host}:${r.port}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}`;
   if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}`;
   return `${asked}refuse ${r.status} ${r.message}`;
 }
 
 test("HTTP (table-driven)", () => {
   const cases: Array<[name: string, method: string, url: string, headers: RequestLike["headers"], caller: Caller, want: string]> = [
-    ["owner: server token injected, hub cookie stripped", "GET", "/user/alice/tree", {}, ALICE, "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip"],
-    ["owner by API token: replaced by the server token", "GET", "/user/alice/api/status", {}, ALICE_TOKEN, "forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip"],
-    ["route without a spawn id: an API token is dropped, not passed on", "GET", "/user/notoken/api", {}, NOTOKEN_TOKEN, "forward user http://10.0.0.3:8888/base/user/notoken/api auth=drop cookie=keep strip"],
-    ["route without a spawn id, cookie caller: Authorization untouched", "GET", "/user/notoken/api", {}, NOTOKEN_COOKIE, "forward user http://10.0.0.3:8888/base/user/notoken/api auth=keep cookie=keep=1 strip"],
-    ["named server", "GET", "/user/alice/gpu/lab?x=1", {}, ALICE, "forward user http://10.0.0.2:8888/user/alice/gpu/lab?x=1 auth=token T-s2 cookie=keep=1 strip"],
+    [
+      "owner: server token injected, hub cookie stripped",
+      "GET",
+      "/user/alice/tree",
+      {},
+      ALICE,
+      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip",
+    ],
+    [
+      "owner by API token: replaced by the server token",
+      "GET",
+      "/user/alice/api/status",
+      {},
+      ALICE_TOKEN,
+      "forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip",
+    ],
+    [
+      "route without a spawn id: an API token is dropped, not passed on",
+      "GET",
+      "/user/notoken/api",
+      {},
+      NOTOKEN_TOKEN,
+      "forward user http://10.0.0.3:8888/base/user/notoken/api auth=drop cookie=keep strip",
+    ],
+    [
+      "route without a spawn id, cookie caller: Authorization untouched",
+      "GET",
+      "/user/notoken/api",
+      {},
+      NOTOKEN_COOKIE,
+      "forward user http://10.0.0.3:8888/base/user/notoken/api auth=keep cookie=keep=1 strip",
+    ],
+    [
+      "named server",
+      "GET",
+      "/user/alice/gpu/lab?x=1",
+      {},
+      ALICE,
+      "forward user http://10.0.0.2:8888/user/alice/gpu/lab?x=1 auth=token T-s2 cookie=keep=1 strip",
+    ],
     ["admin", "GET", "/user/alice/tree", {}, ROOT, "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip"],
     ["anonymous browser → login with next", "GET", "/user/alice/tree?x=1", HTML, NOBODY, "redirect 302 /hub/login?next=%2Fuser%2Falice%2Ftree%3Fx%3D1"],
     ["anonymous, no Accept, not an API path → login", "GET", "/user/alice/tree", {}, NOBODY, "redirect 302 /hub/login?next=%2Fuser%2Falice%2Ftree"],
     ["anonymous API client → 403", "GET", "/user/alice/api/status", {}, NOBODY, "refuse 403 Authentication required: log in to the hub or send an API token."],
-    ["anonymous POST → 403, not a redirect", "POST", "/user/alice/tree", HTML, NOBODY, "refuse 403 Authentication required: log in to the hub or send an API token."],
+    [
+      "anonymous POST → 403, not a redirect",
+      "POST",
+      "/user/alice/tree",
+      HTML,
+      NOBODY,
+      "refuse 403 Authentication required: log in to the hub or send an API token.",
+    ],
     ["another user", "GET", "/user/alice/tree", HTML, BOB, "refuse 403 You do not have access to alice's server."],
     ["a token without access:servers", "GET", "/user/alice/api/status", {}, NARROW, `refuse 403 ${MISSING_SCOPE}`],
     ["no route, browser → spawn page with next", "GET", "/user/carol/tree", HTML, CAROL, "redirect 302 /hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree"],
     ["no route, API client → 503", "GET", "/user/carol/api/status", {}, CAROL, "refuse 503 carol's server is not running."],
     ["no route, someone else → 403 before 503", "GET", "/user/carol/api/status", {}, BOB, "refuse 403 You do not have access to carol's server."],
-    ["a %-encoded name is the same user; that raw prefix has no route", "GET", "/user/al%69ce/tree", HTML, ALICE, "redirect 302 /hub/spawn/alice?next=%2Fuser%2Fal%2569ce%2Ftree"],
+    [
+      "a %-encoded name is the same user; that raw prefix has no route",
+      "GET",
+      "/user/al%69ce/tree",
+      HTML,
+      ALICE,
+      "redirect 302 /hub/spawn/alice?next=%2Fuser%2Fal%2569ce%2Ftree",
+    ],
     ["logout goes to the hub, for anyone", "GET", "/user/alice/logout", {}, NOBODY, "(no identity) redirect 302 /hub/logout"],
     ["logout of a named server", "GET", "/user/alice/gpu/logout/", {}, NOBODY, "(no identity) redirect 302 /hub/logout"],
-    ["cross-site POST → 403 before anyone is identified", "POST", "/user/alice/api/contents", EVIL, ALICE, "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site."],
-    ["same-site POST", "POST", "/user/alice/api/contents", SAME_SITE, ALICE, "forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip"],
-    ["cross-site GET is a navigation, not a state change", "GET", "/user/alice/tree", EVIL, ALICE, "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip"],
-    ["dashboard: no hub credential upstream, path after the port", "GET", "/user/alice/proxy/8787/status?a=1", {}, ALICE, "forward dashboard http://10.0.0.1:8787/status?a=1 auth=drop cookie=keep=1"],
-    ["dashboard, absolute: the public prefix kept", "GET", "/user/alice/proxy/absolute/8787/status", {}, ALICE, "forward dashboard http://10.0.0.1:8787/user/alice/proxy/absolute/8787/status auth=drop cookie=keep=1"],
-    ["dashboard of a named server, port in a range", "GET", "/user/alice/gpu/proxy/9005/x", {}, ALICE, "forward dashboard http://10.0.0.2:9005/x auth=drop cookie=keep=1"],
+    [
+      "cross-site POST → 403 before anyone is identified",
+      "POST",
+      "/user/alice/api/contents",
+      EVIL,
+      ALICE,
+      "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+    [
+      "same-site POST",
+      "POST",
+      "/user/alice/api/contents",
+      SAME_SITE,
+      ALICE,
+      "forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip",
+    ],
+    [
+      "cross-site GET is a navigation, not a state change",
+      "GET",
+      "/user/alice/tree",
+      EVIL,
+      ALICE,
+      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip",
+    ],
+    [
+      "dashboard: no hub credential upstream, path after the port",
+      "GET",
+      "/user/alice/proxy/8787/status?a=1",
+      {},
+      ALICE,
+      "forward dashboard http://10.0.0.1:8787/status?a=1 auth=drop cookie=keep=1",
+    ],
+    [
+      "dashboard, absolute: the public prefix kept",
+      "GET",
+      "/user/alice/proxy/absolute/8787/status",
+      {},
+      ALICE,
+      "forward dashboard http://10.0.0.1:8787/user/alice/proxy/absolute/8787/status auth=drop cookie=keep=1",
+    ],
+    [
+      "dashboard of a named server, port in a range",
+      "GET",
+      "/user/alice/gpu/proxy/9005/x",
+      {},
+      ALICE,
+      "forward dashboard http://10.0.0.2:9005/x auth=drop cookie=keep=1",
+    ],
     ["dashboard port not allowed", "GET", "/user/alice/proxy/7777/x", {}, ALICE, "refuse 404 Port 7777 is not an allowed dashboard port."],
     ["dashboard without the slash after the port", "GET", "/user/alice/proxy/8787?x", {}, ALICE, "redirect 301 /user/alice/proxy/8787/?x"],
     ["dashboard of another user's server", "GET", "/user/alice/proxy/8787/status", {}, BOB, "refuse 403 You do not have access to alice's server."],
-    ["dashboard of a named server that is not running", "GET", "/user/carol/gpu/proxy/8787/", HTML, CAROL, "redirect 302 /hub/spawn/carol/gpu?next=%2Fuser%2Fcarol%2Fgpu%2Fproxy%2F8787%2F"],
-    ["the hub: no identity needed, headers as sent", "GET", "/hub/home", {}, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep"],
+    [
+      "dashboard of a named server that is not running",
+      "GET",
+      "/user/carol/gpu/proxy/8787/",
+      HTML,
+      CAROL,
+      "redirect 302 /hub/spawn/carol/gpu?next=%2Fuser%2Fcarol%2Fgpu%2Fproxy%2F8787%2F",
+    ],
+    [
+      "the hub: no identity needed, headers as sent",
+      "GET",
+      "/hub/home",
+      {},
+      NOBODY,
+      "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep",
+    ],
     ["/user/ alone is the hub's", "GET", "/user/", {}, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/user/ auth=keep cookie=keep"],
-    ["a plain configurable-http-proxy route: no auth", "GET", "/services/grafana/d/1", {}, NOBODY, "(no identity) forward hub http://10.0.0.9:3000/services/grafana/d/1 auth=keep cookie=keep"],
+    [
+      "a plain configurable-http-proxy route: no auth",
+      "GET",
+      "/services/grafana/d/1",
+      {},
+      NOBODY,
+      "(no identity) forward hub http://10.0.0.9:3000/services/grafana/d/1 auth=keep cookie=keep",
+    ],
     ["a route outside /user/ that names a user is that user's", "GET", "/shared/bob/x", {}, ALICE, "refuse 403 You do not have access to bob's server."],
     ["… and its owner reaches it", "GET", "/shared/bob/x", {}, BOB, "forward user http://10.0.0.4:8888/shared/bob/x auth=token T-s4 cookie=keep=1 strip"],
   ];
@@ -83,9 +199,27 @@ test("HTTP (table-driven)", () => {
 
 test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
   const cases: Array<[name: string, url: string, headers: RequestLike["headers"], caller: Caller, want: string]> = [
-    ["owner, same site", "/user/alice/api/kernels/k/channels", SAME_SITE, ALICE, "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep=1 strip"],
-    ["no Origin (a script)", "/user/alice/api/kernels/k/channels", {}, ALICE_TOKEN, "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep strip"],
-    ["cross-site → 403 before anyone is identified", "/user/alice/api/kernels/k/channels", EVIL, ALICE, "(no identity) refuse 403 Cross-origin WebSocket refused."],
+    [
+      "owner, same site",
+      "/user/alice/api/kernels/k/channels",
+      SAME_SITE,
+      ALICE,
+      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep=1 strip",
+    ],
+    [
+      "no Origin (a script)",
+      "/user/alice/api/kernels/k/channels",
+      {},
+      ALICE_TOKEN,
+      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep strip",
+    ],
+    [
+      "cross-site → 403 before anyone is identified",
+      "/user/alice/api/kernels/k/channels",
+      EVIL,
+      ALICE,
+      "(no identity) refuse 403 Cross-origin WebSocket refused.",
+    ],
     ["anonymous", "/user/alice/api/kernels/k/channels", {}, NOBODY, "refuse 403 Authentication required."],
     ["another user", "/user/alice/api/kernels/k/channels", {}, BOB, "refuse 403 You do not have access to alice's server."],
     ["a token without access:servers", "/user/alice/api/kernels/k/channels", {}, NARROW, `refuse 403 ${MISSING_SCOPE}`],
@@ -93,21 +227,35 @@ test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
     ["dashboard", "/user/alice/proxy/8787/eventstream", {}, ALICE, "forward dashboard http://10.0.0.1:8787/eventstream auth=drop cookie=keep=1"],
     ["dashboard port not allowed", "/user/alice/proxy/7777/ws", {}, ALICE, "refuse 404 Not an allowed dashboard port."],
     ["dashboard without the slash", "/user/alice/proxy/8787", {}, ALICE, "refuse 404 Dashboard WebSocket paths need a slash after the port."],
-    ["logout is not special for a WebSocket", "/user/alice/logout", {}, ALICE, "forward user http://10.0.0.1:8888/user/alice/logout auth=token T-s1 cookie=keep=1 strip"],
+    [
+      "logout is not special for a WebSocket",
+      "/user/alice/logout",
+      {},
+      ALICE,
+      "forward user http://10.0.0.1:8888/user/alice/logout auth=token T-s1 cookie=keep=1 strip",
+    ],
     ["the hub", "/hub/api/events", EVIL, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/hub/api/events auth=keep cookie=keep"],
     ["a plain route", "/services/grafana/ws", {}, NOBODY, "(no identity) forward hub http://10.0.0.9:3000/services/grafana/ws auth=keep cookie=keep"],
   ];
   for (const [name, url, headers, caller, want] of cases) assert.equal(resolve("GET", url, headers, true, caller), want, name);
 });
 
-test("a catch-all \"/\" route does not cover /user/<name>: that user has no route", () => {
+test('a catch-all "/" route does not cover /user/<name>: that user has no route', () => {
   const t = new RouteTable((id) => `T-${id}`);
   t.add("/", { target: "http://10.9.9.9:80" }, 0);
   const c: ResolveContext = { ...ctx, table: t };
   const first = resolveRequest({ method: "GET", headers: {} }, "/user/zed/api/status", false, c);
   assert.equal(first.kind, "guarded");
-  assert.deepEqual(decideGuarded(first, { method: "GET", headers: {} }, as({ user: "zed", admin: false, via: "cookie" }), c), { kind: "refuse", status: 503, message: "zed's server is not running." });
-  assert.equal((resolveRequest({ method: "GET", headers: {} }, "/anything", false, c) as { host?: string }).host, "10.9.9.9", "everything else goes to the catch-all");
+  assert.deepEqual(decideGuarded(first, { method: "GET", headers: {} }, as({ user: "zed", admin: false, via: "cookie" }), c), {
+    kind: "refuse",
+    status: 503,
+    message: "zed's server is not running.",
+  });
+  assert.equal(
+    (resolveRequest({ method: "GET", headers: {} }, "/anything", false, c) as { host?: string }).host,
+    "10.9.9.9",
+    "everything else goes to the catch-all",
+  );
 });
 
 test("the hub's address: default ports by scheme, base path kept", () => {

@@ -113,7 +113,14 @@ export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, 
   return guard(req, url, upgrade, entry, up, ctx);
 }
 
-function guard(req: RequestLike, url: string, upgrade: boolean, routed: RouteEntry | undefined, up: UserPath | null | undefined, ctx: ResolveContext): Refuse | Redirect | Guarded {
+function guard(
+  req: RequestLike,
+  url: string,
+  upgrade: boolean,
+  routed: RouteEntry | undefined,
+  up: UserPath | null | undefined,
+  ctx: ResolveContext,
+): Refuse | Redirect | Guarded {
   if (!upgrade && up && isLogoutPath(up)) return { kind: "redirect", status: 302, location: "/hub/logout" };
   const dash = up ? parseDashboardPath(up) : null;
   const entry = dash && up ? ctx.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : "")) : routed;
@@ -142,7 +149,9 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     const up = g.up === undefined ? parseUserPath(g.url) : g.up;
     const browser = isBrowserRequest(req.method, req.headers.accept, up ? up.segments.join("/") : "");
     if (decision === "anonymous") {
-      return browser ? { kind: "redirect", status: 302, location: "/hub/login?next=" + encodeURIComponent(g.url) } : refuse(403, "Authentication required: log in to the hub or send an API token.");
+      return browser
+        ? { kind: "redirect", status: 302, location: "/hub/login?next=" + encodeURIComponent(g.url) }
+        : refuse(403, "Authentication required: log in to the hub or send an API token.");
     }
     if (decision === "forbidden") return refuse(403, `You do not have access to ${owner}'s server.`);
     if (decision === "missing-scope") return refuse(403, MISSING_SCOPE);
@@ -156,21 +165,66 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
   const cookie = caller.cookieEdit;
   if (dash) {
     if (!ctx.isDashboardPort(dash.port)) return refuse(404, upgrade ? "Not an allowed dashboard port." : `Port ${dash.port} is not an allowed dashboard port.`);
-    if (dash.redirectTo) return upgrade ? refuse(404, "Dashboard WebSocket paths need a slash after the port.") : { kind: "redirect", status: 301, location: dash.redirectTo };
+    if (dash.redirectTo)
+      return upgrade ? refuse(404, "Dashboard WebSocket paths need a slash after the port.") : { kind: "redirect", status: 301, location: dash.redirectTo };
     // The dashboard has no auth of its own and must never see a hub credential.
-    return { kind: "forward", routeClass: "dashboard", entry, protocol: "http:", host: entry.targetHost, port: dash.port, path: dash.upstreamPath, cookie, authorization: null, stripLoginCookies: false };
+    return {
+      kind: "forward",
+      routeClass: "dashboard",
+      entry,
+      protocol: "http:",
+      host: entry.targetHost,
+      port: dash.port,
+      path: dash.upstreamPath,
+      cookie,
+      authorization: null,
+      stripLoginCookies: false,
+    };
   }
   // Inject the server's token; an API token the client sent is not passed on.
   const authorization = entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined);
-  return { kind: "forward", routeClass: "user", entry, protocol: entry.targetProtocol, host: entry.targetHost, port: entry.targetPort, path: entry.targetBasePath + g.url, cookie, authorization, stripLoginCookies: true };
+  return {
+    kind: "forward",
+    routeClass: "user",
+    entry,
+    protocol: entry.targetProtocol,
+    host: entry.targetHost,
+    port: entry.targetPort,
+    path: entry.targetBasePath + g.url,
+    cookie,
+    authorization,
+    stripLoginCookies: true,
+  };
 }
 
 /** The hub, or a route without an owner: no authentication, no token, headers as sent. */
 function forwardUnguarded(entry: RouteEntry | undefined, url: string, hub: HubTarget): Forward {
   if (entry) {
-    return { kind: "forward", routeClass: "hub", entry, protocol: entry.targetProtocol, host: entry.targetHost, port: entry.targetPort, path: entry.targetBasePath + url, cookie: undefined, authorization: undefined, stripLoginCookies: false };
+    return {
+      kind: "forward",
+      routeClass: "hub",
+      entry,
+      protocol: entry.targetProtocol,
+      host: entry.targetHost,
+      port: entry.targetPort,
+      path: entry.targetBasePath + url,
+      cookie: undefined,
+      authorization: undefined,
+      stripLoginCookies: false,
+    };
   }
-  return { kind: "forward", routeClass: "hub", entry: null, protocol: hub.protocol, host: hub.host, port: hub.port, path: hub.basePath + url, cookie: undefined, authorization: undefined, stripLoginCookies: false };
+  return {
+    kind: "forward",
+    routeClass: "hub",
+    entry: null,
+    protocol: hub.protocol,
+    host: hub.host,
+    port: hub.port,
+    path: hub.basePath + url,
+    cookie: undefined,
+    authorization: undefined,
+    stripLoginCookies: false,
+  };
 }
 
 /** The hub's address from proxy.hubUrl. */

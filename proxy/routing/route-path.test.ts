@@ -46,9 +46,15 @@ test("dashboard paths (table-driven)", () => {
     ["/user/alice/proxy/8787", { serverName: "", port: 8787, absolute: false, upstreamPath: "", redirectTo: "/user/alice/proxy/8787/" }],
     ["/user/alice/proxy/8787?a=1", { serverName: "", port: 8787, absolute: false, upstreamPath: "", redirectTo: "/user/alice/proxy/8787/?a=1" }],
     ["/user/alice/proxy/8787/json/counts.json?x=1", { serverName: "", port: 8787, absolute: false, upstreamPath: "/json/counts.json?x=1", redirectTo: null }],
-    ["/user/alice/proxy/absolute/8787/status", { serverName: "", port: 8787, absolute: true, upstreamPath: "/user/alice/proxy/absolute/8787/status", redirectTo: null }],
+    [
+      "/user/alice/proxy/absolute/8787/status",
+      { serverName: "", port: 8787, absolute: true, upstreamPath: "/user/alice/proxy/absolute/8787/status", redirectTo: null },
+    ],
     ["/user/alice/gpu/proxy/8787/status", { serverName: "gpu", port: 8787, absolute: false, upstreamPath: "/status", redirectTo: null }],
-    ["/user/alice/gpu/proxy/absolute/9000/x", { serverName: "gpu", port: 9000, absolute: true, upstreamPath: "/user/alice/gpu/proxy/absolute/9000/x", redirectTo: null }],
+    [
+      "/user/alice/gpu/proxy/absolute/9000/x",
+      { serverName: "gpu", port: 9000, absolute: true, upstreamPath: "/user/alice/gpu/proxy/absolute/9000/x", redirectTo: null },
+    ],
     ["/user/alice/proxy/notaport/x", null],
     ["/user/alice/proxy/99999/x", null],
     ["/user/alice/tree", null],

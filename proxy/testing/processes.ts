@@ -84,7 +84,16 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
   writeFileSync(join(dataDir, "gyre.config.yaml"), "{}\n");
   const proc = spawn(
     process.execPath,
-    [...(o.bundled ? [...(o.nodeArgs ?? PROXY_NODE_FLAGS), "dist/proxy/main.mjs"] : ["--import", "tsx", "proxy/main.ts"]), "--port", String(o.port), "--api-port", String(o.apiPort), "--hub-url", o.hubUrl, ...(o.extraArgs ?? [])],
+    [
+      ...(o.bundled ? [...(o.nodeArgs ?? PROXY_NODE_FLAGS), "dist/proxy/main.mjs"] : ["--import", "tsx", "proxy/main.ts"]),
+      "--port",
+      String(o.port),
+      "--api-port",
+      String(o.apiPort),
+      "--hub-url",
+      o.hubUrl,
+      ...(o.extraArgs ?? []),
+    ],
     {
       cwd: REPO,
       env: {
@@ -121,7 +130,10 @@ export async function startJupyter(port: number, user: string, token: string, ba
       "--ServerApp.allow_remote_access=True",
       "--allow-root",
     ],
-    { env: { PATH: "/usr/bin:/bin", HOME: root, JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: join(root, ".rt") } as unknown as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      env: { PATH: "/usr/bin:/bin", HOME: root, JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: join(root, ".rt") } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   const child = track(proc);
   try {

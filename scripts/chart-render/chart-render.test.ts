@@ -120,7 +120,10 @@ test("default values: every object, a config Gyre accepts, least-privilege RBAC"
   const hub = find(objects, "Deployment", "hub-gyre-hub");
   assert.equal(hub.spec?.replicas, 1);
   assert.equal(hub.spec?.strategy?.type, "Recreate");
-  assert.deepEqual(hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"), { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } });
+  assert.deepEqual(
+    hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"),
+    { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } },
+  );
   assert.equal(find(objects, "Deployment", "hub-gyre-proxy").spec?.replicas, 2);
   assert.equal(find(objects, "Service", "hub-gyre-proxy-public").spec?.type, "LoadBalancer");
   assert.equal(find(objects, "Service", "hub-gyre-proxy-api").spec?.clusterIP, "None");
@@ -137,7 +140,11 @@ test("default values: every object, a config Gyre accepts, least-privilege RBAC"
   assert.notEqual(again.data?.["hub.secretKey"], secret.data?.["hub.secretKey"]);
 
   const policy = find(objects, "NetworkPolicy", "hub-gyre-singleuser");
-  assert.deepEqual(policy.spec.podSelector.matchLabels, { "app.kubernetes.io/name": "gyre", "app.kubernetes.io/component": "singleuser-server", "app.kubernetes.io/instance": "hub" });
+  assert.deepEqual(policy.spec.podSelector.matchLabels, {
+    "app.kubernetes.io/name": "gyre",
+    "app.kubernetes.io/component": "singleuser-server",
+    "app.kubernetes.io/instance": "hub",
+  });
   assert.deepEqual(
     policy.spec.ingress[0].from.map((f) => f.podSelector?.matchLabels["app.kubernetes.io/component"]),
     ["proxy", "hub"],
@@ -181,15 +188,24 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
   assert.equal(hub.spec?.replicas, 2);
   assert.equal(hub.spec?.strategy, undefined);
   const env = hub.spec?.template.spec?.containers[0]?.env;
-  assert.deepEqual(env?.find((e) => e.name === "GYRE_HUB__DATABASE_URL"), { name: "GYRE_HUB__DATABASE_URL", valueFrom: { secretKeyRef: { name: "gyre-db", key: "url" } } });
+  assert.deepEqual(
+    env?.find((e) => e.name === "GYRE_HUB__DATABASE_URL"),
+    { name: "GYRE_HUB__DATABASE_URL", valueFrom: { secretKeyRef: { name: "gyre-db", key: "url" } } },
+  );
   const sources = hub.spec?.template.spec?.volumes?.find((v) => v.name === "secret")?.projected?.sources;
   assert.deepEqual(sources?.[1], { secret: { name: "github-oauth", items: [{ key: "client-secret", path: "github.clientSecret" }] } });
-  assert.deepEqual(hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"), { name: "data", emptyDir: {} });
+  assert.deepEqual(
+    hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"),
+    { name: "data", emptyDir: {} },
+  );
   assert.equal(find(objects, "Deployment", "pangeo-gyre-proxy").spec?.replicas, 3);
 
   const ingress = find(objects, "Ingress", "pangeo-gyre");
   assert.deepEqual(ingress.spec?.rules, [
-    { host: "hub.example.org", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "pangeo-gyre-proxy-public", port: { name: "http" } } } }] } },
+    {
+      host: "hub.example.org",
+      http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "pangeo-gyre-proxy-public", port: { name: "http" } } } }] },
+    },
   ]);
   const binding = find(objects, "RoleBinding", "pangeo-gyre-hub-spawner");
   assert.equal(binding.metadata?.namespace, "gyre-users");
@@ -236,7 +252,8 @@ function validate(schema: JsonSchema, value: unknown, path = "values"): string[]
   const errors: string[] = [];
   const types: string[] = schema.type === undefined ? [] : [schema.type].flat();
   const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
-  if (types.length && !types.some((t) => t === typeOf(value) || (t === "number" && typeOf(value) === "integer"))) return [`${path}: expected ${types.join("|")}`];
+  if (types.length && !types.some((t) => t === typeOf(value) || (t === "number" && typeOf(value) === "integer")))
+    return [`${path}: expected ${types.join("|")}`];
   if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum.map(String).join(", ")}`);
   if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
   if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: below ${schema.minimum}`);

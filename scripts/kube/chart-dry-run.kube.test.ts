@@ -69,7 +69,10 @@ for (const [label, values] of [
     assert.ok(rendered.length >= 10, `rendered ${rendered.length} objects`);
     assert.deepEqual(await dryRunAll(rendered, namespace), []);
     const config = rendered.find((o) => o.kind === "ConfigMap")!;
-    const stored = await admin.core.readNamespacedConfigMap({ name: config.metadata!.name!, namespace }).then(() => true, (e: Error) => (getApiStatusCode(e) === 404 ? false : Promise.reject(e)));
+    const stored = await admin.core.readNamespacedConfigMap({ name: config.metadata!.name!, namespace }).then(
+      () => true,
+      (e: Error) => (getApiStatusCode(e) === 404 ? false : Promise.reject(e)),
+    );
     assert.equal(stored, false, "a dry run stores nothing");
     console.log(`[kube chart] ${label}: ${rendered.length} objects accepted: ${rendered.map((o) => o.kind).join(", ")}`);
   });

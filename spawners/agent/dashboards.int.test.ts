@@ -41,7 +41,11 @@ function freePort(): Promise<number> {
 }
 
 function runAs(who: { uid: number; gid: number }, args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  const c = spawn("/usr/bin/setpriv", [`--reuid=${who.uid}`, `--regid=${who.gid}`, "--init-groups", "--", ...args], { cwd, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const c = spawn("/usr/bin/setpriv", [`--reuid=${who.uid}`, `--regid=${who.gid}`, "--init-groups", "--", ...args], {
+    cwd,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(c);
   return c;
 }
@@ -92,13 +96,29 @@ before(async () => {
   runAs(b, [PY, join(dir, "page.py"), String(theirs)], env, "/");
   const rt = join(dir, "rt");
   execFileSync("install", ["-d", "-m", "700", "-o", String(a.uid), "-g", String(a.gid), rt]);
-  runAs(a, ["/usr/bin/jupyter", "server", `--ServerApp.port=${server}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--ServerApp.base_url=/user/a/", "--ServerApp.open_browser=False", "--ServerApp.root_dir=/tmp", "--ServerApp.jpserver_extensions", "gyre_agent.jupyter_ext=True"], {
-    ...env,
-    PYTHONPATH: join(dir, "agent"),
-    JUPYTER_TOKEN: token,
-    JUPYTER_RUNTIME_DIR: rt,
-    GYRE_DASHBOARD_PORTS: `${mine},${theirs},${idle}`,
-  }, "/tmp");
+  runAs(
+    a,
+    [
+      "/usr/bin/jupyter",
+      "server",
+      `--ServerApp.port=${server}`,
+      "--ServerApp.port_retries=0",
+      "--ServerApp.ip=127.0.0.1",
+      "--ServerApp.base_url=/user/a/",
+      "--ServerApp.open_browser=False",
+      "--ServerApp.root_dir=/tmp",
+      "--ServerApp.jpserver_extensions",
+      "gyre_agent.jupyter_ext=True",
+    ],
+    {
+      ...env,
+      PYTHONPATH: join(dir, "agent"),
+      JUPYTER_TOKEN: token,
+      JUPYTER_RUNTIME_DIR: rt,
+      GYRE_DASHBOARD_PORTS: `${mine},${theirs},${idle}`,
+    },
+    "/tmp",
+  );
   await waitHttp(`http://127.0.0.1:${mine}/x`);
   await waitHttp(`http://127.0.0.1:${theirs}/x`);
   await waitHttp(`http://127.0.0.1:${server}/user/a/api`);

@@ -56,8 +56,19 @@ const headOf = (dir: string) => git(dir, ["-c", "safe.directory=*", "rev-parse",
 const config = (over: object = {}) => launchConfigSchema.parse({ git: { fetchTimeoutSeconds: 60 }, ...over });
 
 function prepareSpec(o: { repo?: string; commit: string; ref?: string; target: string; server?: GitHttpServer; env?: object; git?: object }) {
-  const c = config({ environment: { cacheDir: join(work, "envs"), wheelhouse: wheels, basePython: PYTHON, ...o.env }, git: { fetchTimeoutSeconds: 60, ...o.git } });
-  return buildPrepareSpec({ repoUrl: `${(o.server ?? srv).url}/${o.repo ?? "org/demo"}.git`, commit: o.commit, ref: o.ref ?? "main", targetDir: o.target, allowHttp: true, platform: "local", config: c });
+  const c = config({
+    environment: { cacheDir: join(work, "envs"), wheelhouse: wheels, basePython: PYTHON, ...o.env },
+    git: { fetchTimeoutSeconds: 60, ...o.git },
+  });
+  return buildPrepareSpec({
+    repoUrl: `${(o.server ?? srv).url}/${o.repo ?? "org/demo"}.git`,
+    commit: o.commit,
+    ref: o.ref ?? "main",
+    targetDir: o.target,
+    allowHttp: true,
+    platform: "local",
+    config: c,
+  });
 }
 
 test("fetches the exact commit (not the branch tip) into the per-launch folder, as the user; a second run reuses the folder", async () => {
@@ -114,12 +125,21 @@ test("hostile repository and URLs: no hook, no ext:: or file:// transport runs, 
   const hooks = join(account.home, "evil-hooks");
   mkdirSync(hooks, { recursive: true });
   writeFileSync(join(hooks, "post-checkout"), `#!/bin/sh\ntouch ${proof}/hook-ran\n`, { mode: 0o755 });
-  writeFileSync(join(account.home, ".gitconfig"), `[core]\n\thooksPath = ${hooks}\n[protocol]\n\tallow = always\n[submodule]\n\trecurse = true\n[fetch]\n\trecurseSubmodules = true\n`);
+  writeFileSync(
+    join(account.home, ".gitconfig"),
+    `[core]\n\thooksPath = ${hooks}\n[protocol]\n\tallow = always\n[submodule]\n\trecurse = true\n[fetch]\n\trecurseSubmodules = true\n`,
+  );
   if (isRoot) await execa("chown", ["-R", `${account.uid}:${account.gid}`, hooks, join(account.home, ".gitconfig")]);
   try {
     // the same git, used plainly, does run the hook: the proof files can appear
     const plain = join(work, "plain-clone");
-    await execa("/usr/bin/setpriv", isRoot ? ["--reuid", String(account.uid), "--regid", String(account.gid), "--init-groups", "--", "git", "clone", "-q", `${srv.url}/org/hostile.git`, plain] : ["git", "clone", "-q", `${srv.url}/org/hostile.git`, plain], { env: { PATH: "/usr/bin:/bin", HOME: account.home }, extendEnv: false, reject: false, cwd: work });
+    await execa(
+      "/usr/bin/setpriv",
+      isRoot
+        ? ["--reuid", String(account.uid), "--regid", String(account.gid), "--init-groups", "--", "git", "clone", "-q", `${srv.url}/org/hostile.git`, plain]
+        : ["git", "clone", "-q", `${srv.url}/org/hostile.git`, plain],
+      { env: { PATH: "/usr/bin:/bin", HOME: account.home }, extendEnv: false, reject: false, cwd: work },
+    );
     assert.ok(existsSync(join(proof, "hook-ran")), "control: a plain clone runs the user's post-checkout hook");
     rmSync(join(proof, "hook-ran"));
 
@@ -151,7 +171,10 @@ test("hostile repository and URLs: no hook, no ext:: or file:// transport runs, 
     assert.equal(srv.requests.length, before);
     assert.ok(!existsSync(join(proof, "ext-url-ran")));
     // and plain http is refused unless the hub allowed it for that host
-    const noHttp = { ...prepareSpec({ commit: c1, target: join(work, "launches", "refused") }), git: { allowHttp: false, depth: 1, timeoutSeconds: 60, maxBytes: 1e9 } };
+    const noHttp = {
+      ...prepareSpec({ commit: c1, target: join(work, "launches", "refused") }),
+      git: { allowHttp: false, depth: 1, timeoutSeconds: 60, maxBytes: 1e9 },
+    };
     const r = await runAgent({ account, dir: work, command: "prepare", spec: noHttp });
     assert.match(lastOf(r, "failed")!.message, /must use https; http URLs are not allowed/);
   } finally {
@@ -163,7 +186,12 @@ test("hostile repository and URLs: no hook, no ext:: or file:// transport runs, 
 test("size and time limits stop git with a message saying which, and leave no folder", async () => {
   const big = makeRepo(srvRoot, "org/big", { "data.bin": randomBytes(3_000_000) });
   const target = join(work, "launches", "big");
-  const tooBig = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/big", commit: big.head(), target, git: { maxRepoBytes: 1_000_000 } }) });
+  const tooBig = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/big", commit: big.head(), target, git: { maxRepoBytes: 1_000_000 } }),
+  });
   assert.equal(tooBig.exitCode, 1);
   const f = lastOf(tooBig, "failed")!;
   assert.equal(f.reason, "git-too-large");
@@ -171,7 +199,12 @@ test("size and time limits stop git with a message saying which, and leave no fo
   assert.ok(!existsSync(target));
 
   const t0 = performance.now();
-  const slow = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ commit: c2, target: join(work, "launches", "slow"), server: slowSrv, git: { fetchTimeoutSeconds: 1.5 } }) });
+  const slow = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ commit: c2, target: join(work, "launches", "slow"), server: slowSrv, git: { fetchTimeoutSeconds: 1.5 } }),
+  });
   const ms = performance.now() - t0;
   assert.equal(slow.exitCode, 1);
   const s = lastOf(slow, "failed")!;
@@ -219,18 +252,28 @@ test("requirements.txt: a venv from the wheelhouse whose kernel imports the pack
   assert.equal(env.kind, "venv");
   assert.equal(env.kernelName, "python3");
   assert.equal(statSync(env.prefix).uid, account.uid);
-  const kernelJson = JSON.parse(readFileSync(join(env.jupyterPath, "kernels", "python3", "kernel.json"), "utf8")) as { argv: string[]; env: Record<string, string> };
+  const kernelJson = JSON.parse(readFileSync(join(env.jupyterPath, "kernels", "python3", "kernel.json"), "utf8")) as {
+    argv: string[];
+    env: Record<string, string>;
+  };
   assert.equal(kernelJson.argv[0], env.python);
   assert.equal(kernelJson.env.PATH, `${env.prefix}/bin:\${PATH}`);
-  assert.ok(first.events.some((e) => e.phase === "building" && /Successfully installed gyredemo-1.0/.test(e.message)), "the build log reaches the launch page");
+  assert.ok(
+    first.events.some((e) => e.phase === "building" && /Successfully installed gyredemo-1.0/.test(e.message)),
+    "the build log reaches the launch page",
+  );
 
   // the server's kernel: found first on JUPYTER_PATH, started by jupyter_client, imports the package
-  const r = await execa(isRoot ? "/usr/bin/setpriv" : PYTHON, isRoot ? ["--reuid", String(account.uid), "--regid", String(account.gid), "--init-groups", "--", PYTHON, "-c", KERNEL_IMPORT_PY] : ["-c", KERNEL_IMPORT_PY], {
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: account.home, JUPYTER_PATH: env.jupyterPath, JUPYTER_RUNTIME_DIR: join(work, "runtime") },
-    extendEnv: false,
-    cwd: target,
-    timeout: 120_000,
-  });
+  const r = await execa(
+    isRoot ? "/usr/bin/setpriv" : PYTHON,
+    isRoot ? ["--reuid", String(account.uid), "--regid", String(account.gid), "--init-groups", "--", PYTHON, "-c", KERNEL_IMPORT_PY] : ["-c", KERNEL_IMPORT_PY],
+    {
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: account.home, JUPYTER_PATH: env.jupyterPath, JUPYTER_RUNTIME_DIR: join(work, "runtime") },
+      extendEnv: false,
+      cwd: target,
+      timeout: 120_000,
+    },
+  );
   const kernel = JSON.parse(r.stdout.trim().split("\n").pop()!) as { argv0: string; display: string; output: string };
   assert.equal(kernel.argv0, env.python);
   assert.equal(kernel.display, "Python 3 (req)");
@@ -239,7 +282,12 @@ test("requirements.txt: a venv from the wheelhouse whose kernel imports the pack
   // second launch of the same environment (another commit, another folder): nothing is built
   const marker = readFileSync(join(env.prefix, "gyre-env.json"), "utf8");
   const commit2 = req.commit({ "more.ipynb": "{}\n" });
-  const second = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/req", commit: commit2, target: join(work, "launches", "req2") }) });
+  const second = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/req", commit: commit2, target: join(work, "launches", "req2") }),
+  });
   assert.equal(second.exitCode, 0);
   const cached = lastOf(second, "built")!;
   assert.equal(cached.cached, true);
@@ -264,12 +312,20 @@ test("two launches of the same environment at once build it once", async () => {
   assert.deepEqual(builds.map((x) => x.cached).sort(), [false, true], JSON.stringify(builds));
   assert.equal(lastOf(ra, "prepared")!.result.environment!.prefix, lastOf(rb, "prepared")!.result.environment!.prefix);
   const waited = [ra, rb].find((r) => lastOf(r, "built")!.cached)!;
-  assert.ok(waited.events.some((e) => e.phase === "building" && /Another launch is building the same environment/.test(e.message)) || /cached/.test(lastOf(waited, "built")!.message));
+  assert.ok(
+    waited.events.some((e) => e.phase === "building" && /Another launch is building the same environment/.test(e.message)) ||
+      /cached/.test(lastOf(waited, "built")!.message),
+  );
 });
 
 test("a failing build ends with the reason and the log tail, and leaves no cache entry", async () => {
   const broken = makeRepo(srvRoot, "org/broken", { "requirements.txt": "gyredemo==1.0\nnosuchpackage==9.9\n" });
-  const run = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/broken", commit: broken.head(), target: join(work, "launches", "broken") }) });
+  const run = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/broken", commit: broken.head(), target: join(work, "launches", "broken") }),
+  });
   assert.equal(run.exitCode, 1);
   const f = lastOf(run, "failed")!;
   assert.equal(f.reason, "env-build-failed");
@@ -278,7 +334,12 @@ test("a failing build ends with the reason and the log tail, and leaves no cache
   const entries = (await execa("ls", [join(work, "envs")])).stdout.split("\n").filter((n) => /^[0-9a-f]{32}$/.test(n));
   for (const e of entries) assert.ok(existsSync(join(work, "envs", e, "gyre-env.json")), `no half-built entry (${e})`);
   // a retry builds again (nothing cached from the failure) and fails the same way
-  const again = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/broken", commit: broken.head(), target: join(work, "launches", "broken") }) });
+  const again = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/broken", commit: broken.head(), target: join(work, "launches", "broken") }),
+  });
   assert.equal(lastOf(again, "failed")!.reason, "env-build-failed");
 });
 
@@ -286,27 +347,60 @@ test("what the admin has not allowed is refused with a reason: index options, UR
   const cases: [string, Record<string, string>, object, RegExp][] = [
     ["org/idx", { "requirements.txt": "--index-url https://evil.example/simple\ngyredemo\n" }, {}, /'--index-url' is not allowed/],
     ["org/vcs", { "requirements.txt": "git+https://evil.example/x.git#egg=x\n" }, {}, /installs from a URL or version control/],
-    ["org/inc", { "binder/requirements.txt": "-r extra.txt\n", "binder/extra.txt": "--extra-index-url https://evil.example\n" }, {}, /binder\/extra\.txt: '--extra-index-url' is not allowed/],
+    [
+      "org/inc",
+      { "binder/requirements.txt": "-r extra.txt\n", "binder/extra.txt": "--extra-index-url https://evil.example\n" },
+      {},
+      /binder\/extra\.txt: '--extra-index-url' is not allowed/,
+    ],
     ["org/apt", { "apt.txt": "graphviz\n", "requirements.txt": "gyredemo\n" }, {}, /needs system packages \(apt\.txt\).*ignoreAptTxt/],
     ["org/both", { "binder/requirements.txt": "gyredemo\n", ".binder/requirements.txt": "gyredemo\n" }, {}, /both a binder\/ and a \.binder\/ folder/],
     ["org/conda", { "environment.yml": "dependencies: [python]\n" }, {}, /environment\.yml, which needs conda; this hub builds venvs/],
-    ["org/mamba", { "environment.yml": "dependencies: [python]\n" }, { builder: "conda", condaCommand: "gyre-no-such-mamba" }, /builds environment\.yml with gyre-no-such-mamba, but it is not installed/],
+    [
+      "org/mamba",
+      { "environment.yml": "dependencies: [python]\n" },
+      { builder: "conda", condaCommand: "gyre-no-such-mamba" },
+      /builds environment\.yml with gyre-no-such-mamba, but it is not installed/,
+    ],
   ];
   for (const [name, files, env, why] of cases) {
     const repo = makeRepo(srvRoot, name, files);
-    const run = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: name, commit: repo.head(), target: join(work, "launches", name.replace("/", "-")), env }) });
+    const run = await runAgent({
+      account,
+      dir: work,
+      command: "prepare",
+      spec: prepareSpec({ repo: name, commit: repo.head(), target: join(work, "launches", name.replace("/", "-")), env }),
+    });
     assert.equal(run.exitCode, 1, name);
     assert.match(lastOf(run, "failed")!.message, why, name);
   }
   // apt.txt ignored when the admin says so; postBuild skipped (with a warning) unless enabled, run when enabled
-  const repo = makeRepo(srvRoot, "org/post", { "apt.txt": "graphviz\n", "requirements.txt": "gyredemo\n", postBuild: "#!/bin/sh\necho postbuild-ran > postbuild.out\n" });
-  const skipped = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/post", commit: repo.head(), target: join(work, "launches", "post1"), env: { ignoreAptTxt: true } }) });
+  const repo = makeRepo(srvRoot, "org/post", {
+    "apt.txt": "graphviz\n",
+    "requirements.txt": "gyredemo\n",
+    postBuild: "#!/bin/sh\necho postbuild-ran > postbuild.out\n",
+  });
+  const skipped = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/post", commit: repo.head(), target: join(work, "launches", "post1"), env: { ignoreAptTxt: true } }),
+  });
   assert.equal(skipped.exitCode, 0, JSON.stringify(skipped.events.at(-1)));
   const warnings = skipped.events.filter((e) => e.phase === "warning").map((e) => e.message);
   assert.ok(warnings.some((w) => /apt\.txt was ignored/.test(w)) && warnings.some((w) => /postBuild was not run/.test(w)), warnings.join("\n"));
   assert.ok(!existsSync(join(work, "launches", "post1", "postbuild.out")));
-  const ran = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/post", commit: repo.head(), target: join(work, "launches", "post2"), env: { ignoreAptTxt: true, allowPostBuild: true } }) });
+  const ran = await runAgent({
+    account,
+    dir: work,
+    command: "prepare",
+    spec: prepareSpec({ repo: "org/post", commit: repo.head(), target: join(work, "launches", "post2"), env: { ignoreAptTxt: true, allowPostBuild: true } }),
+  });
   assert.equal(ran.exitCode, 0, JSON.stringify(ran.events.at(-1)));
   assert.equal(readFileSync(join(work, "launches", "post2", "postbuild.out"), "utf8"), "postbuild-ran\n");
-  assert.notEqual(lastOf(ran, "prepared")!.result.environment!.key, lastOf(skipped, "prepared")!.result.environment!.key, "postBuild is part of the cache key when it runs");
+  assert.notEqual(
+    lastOf(ran, "prepared")!.result.environment!.key,
+    lastOf(skipped, "prepared")!.result.environment!.key,
+    "postBuild is part of the cache key when it runs",
+  );
 });

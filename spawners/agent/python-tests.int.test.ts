@@ -24,7 +24,9 @@ test("the agent's unittest suite passes", async () => {
 });
 
 test("every agent module is Python 3.9 syntax", async () => {
-  const files = readdirSync(join(AGENT_SOURCE_DIR, "gyre_agent")).filter((n) => n.endsWith(".py")).map((n) => join(AGENT_SOURCE_DIR, "gyre_agent", n));
+  const files = readdirSync(join(AGENT_SOURCE_DIR, "gyre_agent"))
+    .filter((n) => n.endsWith(".py"))
+    .map((n) => join(AGENT_SOURCE_DIR, "gyre_agent", n));
   const check = "import ast, sys\nfor f in sys.argv[1:]:\n    ast.parse(open(f).read(), f, feature_version=(3, 9))\nprint(len(sys.argv) - 1)";
   const r = await execa(PYTHON, ["-c", check, ...files], { reject: false });
   assert.equal(r.exitCode, 0, r.stderr);

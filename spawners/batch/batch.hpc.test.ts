@@ -15,7 +15,12 @@ import { BatchSpawner } from "./spawner";
 
 const TEST_USER = process.env.TEST_USER ?? "hpctest";
 const logLines: string[] = [];
-const log: SpawnLogger = { info: (o, m) => void logLines.push(JSON.stringify([o, m])), warn: (o, m) => void logLines.push(JSON.stringify([o, m])), error: (o, m) => void logLines.push(JSON.stringify([o, m])), debug: () => undefined };
+const log: SpawnLogger = {
+  info: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  warn: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  error: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  debug: () => undefined,
+};
 
 function makeConfig(scheduler: "sge" | "slurm", extra: Partial<Record<string, unknown>> = {}): BatchSpawnerConfig {
   return batchSpawnerConfigSchema.parse({
@@ -113,28 +118,44 @@ for (const scheduler of ["sge", "slurm"] as const) {
       t.diagnostic(`submit→callback ${Math.round(tCallback)} ms, submit→api/status 200 ${Math.round(tReady)} ms`);
       t.diagnostic(`progress: ${events.join(" | ")}`);
       assert.ok(events.some((e) => e.includes("submitted")));
-      assert.ok(events.some((e) => /running on \S+/.test(e)), events.join("|"));
+      assert.ok(
+        events.some((e) => /running on \S+/.test(e)),
+        events.join("|"),
+      );
       assert.ok(events.some((e) => e.includes("server starting")));
       const jobId = sp.jobId!;
 
       // the server runs as the user, not root
       const who = await execa("ps", ["-o", "user=", "-C", "python3"]);
-      assert.ok(who.stdout.split("\n").map((s) => s.trim()).includes(TEST_USER));
+      assert.ok(
+        who.stdout
+          .split("\n")
+          .map((s) => s.trim())
+          .includes(TEST_USER),
+      );
 
       // the token is in no argv, no scheduler output, no log line
       const ps = await execa("ps", ["-eo", "args"]);
       assert.ok(!ps.stdout.includes(ctx.token), "token visible in ps");
-      const sched = scheduler === "sge" ? await execa("qstat", ["-j", jobId], { reject: false }) : await execa("scontrol", ["show", "job", "-d", jobId], { reject: false });
+      const sched =
+        scheduler === "sge" ? await execa("qstat", ["-j", jobId], { reject: false }) : await execa("scontrol", ["show", "job", "-d", jobId], { reject: false });
       assert.ok(sched.stdout.length > 50, "scheduler shows the job");
       assert.ok(!sched.stdout.includes(ctx.token), `token visible in ${scheduler === "sge" ? "qstat -j" : "scontrol show job"}`);
       assert.ok(!argvs.flat().some((a) => a.includes(ctx.token)), "token in an argv we ran");
       assert.ok(!logLines.some((l) => l.includes(ctx.token)), "token logged");
       // the secret file is gone once the hub accepted the callback
-      await waitFor("secret file removed", async () => (await execa("test", ["-e", `/home/${TEST_USER}/.gyre/${ctx.spawnId}.secret`], { reject: false })).exitCode !== 0, 10_000);
+      await waitFor(
+        "secret file removed",
+        async () => (await execa("test", ["-e", `/home/${TEST_USER}/.gyre/${ctx.spawnId}.secret`], { reject: false })).exitCode !== 0,
+        10_000,
+      );
 
       // a hub restart: a new spawner instance re-adopts the job from its stored state
       const state = JSON.parse(JSON.stringify(sp.getState())) as JsonObject;
-      const adopted = new BatchSpawner(makeCtx(), config, { channel: receiver, poller: new BatchPoller(DIALECTS[scheduler], runCommand, { intervalMs: 1000 }) });
+      const adopted = new BatchSpawner(makeCtx(), config, {
+        channel: receiver,
+        poller: new BatchPoller(DIALECTS[scheduler], runCommand, { intervalMs: 1000 }),
+      });
       adopted.loadState(state);
       assert.equal(await adopted.poll(), null, "re-adopted job is running");
       assert.equal(adopted.getState().port, state.port);
@@ -199,7 +220,10 @@ for (const scheduler of ["sge", "slurm"] as const) {
         const err = await started;
         await progress;
         assert.ok(err instanceof SpawnError && /cancelled/.test(err.message), String(err));
-        assert.ok(events.some((e) => /^queued in (Grid Engine|Slurm) \((qw|PENDING)/.test(e)), events.join("|"));
+        assert.ok(
+          events.some((e) => /^queued in (Grid Engine|Slurm) \((qw|PENDING)/.test(e)),
+          events.join("|"),
+        );
         assert.equal(await schedulerKnows(scheduler, jobId), "");
       } finally {
         if (scheduler === "sge") await execa("qmod", ["-e", "all.q"]);

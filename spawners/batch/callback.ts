@@ -32,7 +32,10 @@ const SPAWN_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function parseCallbackBody(body: unknown): { spawnId: string } & CallbackAddress {
   if (!body || typeof body !== "object") throw new Error("body must be a JSON object");
   const b = body as Record<string, unknown>;
-  const spawnId = b.spawn_id, host = b.host, port = b.port, jobId = b.job_id ?? "";
+  const spawnId = b.spawn_id,
+    host = b.host,
+    port = b.port,
+    jobId = b.job_id ?? "";
   if (typeof spawnId !== "string" || !SPAWN_ID.test(spawnId)) throw new Error("bad spawn_id");
   if (typeof host !== "string" || !HOST.test(host)) throw new Error("bad host");
   if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error("bad port");

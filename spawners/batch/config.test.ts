@@ -19,8 +19,14 @@ test("defaults: plain sudo prefix (no secrets in env), one default profile", () 
 });
 
 test("profiles are filtered by group", () => {
-  assert.deepEqual(listProfilesFor(config, []).map((p) => p.name), ["small"]);
-  assert.deepEqual(listProfilesFor(config, ["gpu-users"]).map((p) => p.name), ["small", "gpu"]);
+  assert.deepEqual(
+    listProfilesFor(config, []).map((p) => p.name),
+    ["small"],
+  );
+  assert.deepEqual(
+    listProfilesFor(config, ["gpu-users"]).map((p) => p.name),
+    ["small", "gpu"],
+  );
 });
 
 test("options schema: profile choice and overrides only within the admin's bounds", () => {
@@ -38,7 +44,16 @@ test("options schema: profile choice and overrides only within the admin's bound
 
 test("resolveJobResources: profile + overrides", () => {
   const r = resolveJobResources(config, { profile: "small", cores: 4 });
-  assert.deepEqual(r.resources, { queue: "debug", account: undefined, walltimeSeconds: 7200, cores: 4, memoryBytes: undefined, gpus: 0, parallelEnvironment: undefined, extraDirectives: [] });
+  assert.deepEqual(r.resources, {
+    queue: "debug",
+    account: undefined,
+    walltimeSeconds: 7200,
+    cores: 4,
+    memoryBytes: undefined,
+    gpus: 0,
+    parallelEnvironment: undefined,
+    extraDirectives: [],
+  });
   assert.deepEqual(r.prologue, ["module load python"]);
 });
 

@@ -27,10 +27,16 @@ async function holdQueue(s: Sched, hold: boolean): Promise<void> {
 async function userJobs(s: Sched): Promise<string[]> {
   if (s === "slurm") {
     const r = await execa("squeue", ["-h", "-u", USER, "-o", "%i %j"], { reject: false });
-    return r.stdout.split("\n").filter((l) => / gyre-/.test(l)).map((l) => l.split(" ")[0]);
+    return r.stdout
+      .split("\n")
+      .filter((l) => / gyre-/.test(l))
+      .map((l) => l.split(" ")[0]);
   }
   const r = await execa("qstat", ["-u", USER], { reject: false });
-  return r.stdout.split("\n").filter((l) => /gyre-/.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+  return r.stdout
+    .split("\n")
+    .filter((l) => /gyre-/.test(l))
+    .map((l) => l.trim().split(/\s+/)[0]);
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
@@ -193,10 +199,14 @@ for (const sched of ["slurm", "sge"] as const) {
       assert.ok(jobId);
       await execa(sched === "slurm" ? "scancel" : "qdel", [jobId]);
       const killedAt = Date.now();
-      const m = await waitFor("server marked stopped", async () => {
-        const s = await serverModel(g);
-        return s?.state === "stopped" ? s : null;
-      }, 30_000);
+      const m = await waitFor(
+        "server marked stopped",
+        async () => {
+          const s = await serverModel(g);
+          return s?.state === "stopped" ? s : null;
+        },
+        30_000,
+      );
       const took = Date.now() - killedAt;
       t.diagnostic(`killed → marked stopped in ${took} ms; reason: ${m.message}`);
       assert.match(m.message ?? "", sched === "slurm" ? /cancelled/ : /deleted|no longer known/);
@@ -219,7 +229,15 @@ for (const sched of ["slurm", "sge"] as const) {
       // forward SIGKILL (a SIGKILLed wrapper leaves the real hub running on its port). The hub's
       // shutdown leaves user servers running either way.
       await g.killHub("SIGTERM");
-      await waitFor("hub port free", async () => (await fetch(`${g.hubUrl}/hub/api`).then(() => false, () => true)), 15_000);
+      await waitFor(
+        "hub port free",
+        async () =>
+          await fetch(`${g.hubUrl}/hub/api`).then(
+            () => false,
+            () => true,
+          ),
+        15_000,
+      );
       await g.startHub();
       await waitFor("adopted server still ready", async () => (await serverModel(g))?.state === "running", 30_000);
       assert.equal(await notebookStatus(g), 200, "notebook still reachable after the hub restart");

@@ -48,7 +48,9 @@ exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
 });
 
 test("Grid Engine job script: #$ directives, -pe smp, per-slot memory (literal)", () => {
-  const lines = head(renderJobScript(SgeDialect, base)).split("\n").filter((l) => l.startsWith("#$"));
+  const lines = head(renderJobScript(SgeDialect, base))
+    .split("\n")
+    .filter((l) => l.startsWith("#$"));
   assert.deepEqual(lines, [
     "#$ -N gyre-alice",
     "#$ -o /home/alice/.gyre-batch-s1.log",
@@ -115,7 +117,11 @@ test("prefixCommand: sudo/env get argv as is; an ssh prefix gets each command wo
   const cmd = ["squeue", "-o", "%i|%T", "a b", "$(id)"];
   assert.deepEqual(prefixCommand(["sudo", "-n", "-u", "alice", "--"], cmd), ["sudo", "-n", "-u", "alice", "--", ...cmd]);
   assert.deepEqual(prefixCommand([], cmd), cmd);
-  for (const ssh of [["ssh", "-p", "7022", "alice@login1", "--"], ["/usr/bin/ssh", "login1"], ["sudo", "-u", "gyre", "ssh", "login1", "--"]]) {
+  for (const ssh of [
+    ["ssh", "-p", "7022", "alice@login1", "--"],
+    ["/usr/bin/ssh", "login1"],
+    ["sudo", "-u", "gyre", "ssh", "login1", "--"],
+  ]) {
     assert.deepEqual(prefixCommand(ssh, cmd), [...ssh, "'squeue'", "'-o'", "'%i|%T'", "'a b'", "'$(id)'"]);
   }
   assert.deepEqual(prefixCommand(["ssh", "h"], ["echo", "it's"]), ["ssh", "h", "'echo'", "'it'\\''s'"]);
@@ -125,11 +131,17 @@ test("prefixCommand: sudo/env get argv as is; an ssh prefix gets each command wo
 });
 
 test("a python environment prefix on the nodes: PATH line after the job id, quoted; unsafe prefixes refused", () => {
-  const script = head(renderJobScript(SlurmDialect, { ...base, pythonEnvironment: "/sw/conda/envs/pangeo", pythonCommand: "/sw/conda/envs/pangeo/bin/python" }));
+  const script = head(
+    renderJobScript(SlurmDialect, { ...base, pythonEnvironment: "/sw/conda/envs/pangeo", pythonCommand: "/sw/conda/envs/pangeo/bin/python" }),
+  );
   assert.match(script, /export GYRE_JOB_ID="\$SLURM_JOB_ID"\nexport PATH='\/sw\/conda\/envs\/pangeo\/bin':"\$PATH"\nexport GYRE_SPAWN_ID='s1'/);
   assert.match(script, /exec '\/sw\/conda\/envs\/pangeo\/bin\/python' - /);
   assert.doesNotMatch(head(renderJobScript(SlurmDialect, base)), /export PATH=/);
   for (const bad of ["relative/env", "/sw/$(id)/env", "/sw/env\nrm -rf ~", "/sw/../etc"]) {
-    assert.throws(() => renderJobScript(SlurmDialect, { ...base, pythonEnvironment: bad }), (e: Error) => e instanceof UnsafeValueError && /pythonEnvironment/.test(e.message), bad);
+    assert.throws(
+      () => renderJobScript(SlurmDialect, { ...base, pythonEnvironment: bad }),
+      (e: Error) => e instanceof UnsafeValueError && /pythonEnvironment/.test(e.message),
+      bad,
+    );
   }
 });

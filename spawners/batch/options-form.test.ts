@@ -20,12 +20,24 @@ test("describeBatchOptions: profiles the user may use, fields only where bounds 
     defaultProfile: "small",
     fields: [
       { kind: "choice", name: "queue", label: "Partition", choices: ["debug", "long"], help: "Instead of the profile's partition." },
-      { kind: "integer", name: "walltimeSeconds", label: "Walltime", min: 600, max: 28800, step: 60, unit: "min", help: "The scheduler ends the job, and the server, when it is reached." },
+      {
+        kind: "integer",
+        name: "walltimeSeconds",
+        label: "Walltime",
+        min: 600,
+        max: 28800,
+        step: 60,
+        unit: "min",
+        help: "The scheduler ends the job, and the server, when it is reached.",
+      },
       { kind: "integer", name: "memoryBytes", label: "Memory", min: 2 ** 30, max: 2 ** 35, step: 2 ** 30, unit: "GiB" },
     ],
   });
   const gpu = describeBatchOptions(config, { ...alice, groups: ["gpu-users"] })!;
-  assert.deepEqual(gpu.profiles.map((p) => p.name), ["small", "gpu"]);
+  assert.deepEqual(
+    gpu.profiles.map((p) => p.name),
+    ["small", "gpu"],
+  );
   assert.equal(gpu.profiles[1].description, "partition gpu · 8 cores · 1 h · 16 GiB · 1 GPU");
 });
 
@@ -35,7 +47,11 @@ test("describeBatchOptions: nothing to choose → null (plain Start button)", ()
 
 test("validateBatchOptions: defaults the profile, keeps bounded values, names the bad field", () => {
   assert.deepEqual(validateBatchOptions(config, alice, {}), { profile: "small" });
-  assert.deepEqual(validateBatchOptions(config, alice, { profile: "small", queue: "long", walltimeSeconds: 7200 }), { profile: "small", queue: "long", walltimeSeconds: 7200 });
+  assert.deepEqual(validateBatchOptions(config, alice, { profile: "small", queue: "long", walltimeSeconds: 7200 }), {
+    profile: "small",
+    queue: "long",
+    walltimeSeconds: 7200,
+  });
   const bad: [unknown, string][] = [
     [{ profile: "gpu" }, "profile"], // not in alice's groups
     [{ queue: "x'; id" }, "queue"],
@@ -45,6 +61,10 @@ test("validateBatchOptions: defaults the profile, keeps bounded values, names th
     [{ prologue: "rm -rf ~" }, "prologue"],
   ];
   for (const [raw, field] of bad) {
-    assert.throws(() => validateBatchOptions(config, alice, raw), (e: unknown) => e instanceof SpawnOptionsError && e.field === field && e.message.includes(`"${field}"`), JSON.stringify(raw));
+    assert.throws(
+      () => validateBatchOptions(config, alice, raw),
+      (e: unknown) => e instanceof SpawnOptionsError && e.field === field && e.message.includes(`"${field}"`),
+      JSON.stringify(raw),
+    );
   }
 });

@@ -29,12 +29,31 @@ export function describeBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
   const b = config.bounds;
   const queueWord = config.scheduler === "slurm" ? "Partition" : "Queue";
   const fields: SpawnFormField[] = [];
-  if (b.queues.length) fields.push({ kind: "choice", name: "queue", label: queueWord, choices: b.queues, help: `Instead of the profile's ${queueWord.toLowerCase()}.` });
-  if (b.accounts.length) fields.push({ kind: "choice", name: "account", label: config.scheduler === "slurm" || config.scheduler === "pbs" ? "Account" : "Project", choices: b.accounts, help: "Charged for the job." });
+  if (b.queues.length)
+    fields.push({ kind: "choice", name: "queue", label: queueWord, choices: b.queues, help: `Instead of the profile's ${queueWord.toLowerCase()}.` });
+  if (b.accounts.length)
+    fields.push({
+      kind: "choice",
+      name: "account",
+      label: config.scheduler === "slurm" || config.scheduler === "pbs" ? "Account" : "Project",
+      choices: b.accounts,
+      help: "Charged for the job.",
+    });
   // Stored in seconds and bytes (units in names); shown in minutes and GiB, rounded inside bounds.
-  if (b.walltimeSeconds) fields.push({ kind: "integer", name: "walltimeSeconds", label: "Walltime", min: b.walltimeSeconds.min, max: b.walltimeSeconds.max, step: 60, unit: "min", help: "The scheduler ends the job, and the server, when it is reached." });
+  if (b.walltimeSeconds)
+    fields.push({
+      kind: "integer",
+      name: "walltimeSeconds",
+      label: "Walltime",
+      min: b.walltimeSeconds.min,
+      max: b.walltimeSeconds.max,
+      step: 60,
+      unit: "min",
+      help: "The scheduler ends the job, and the server, when it is reached.",
+    });
   if (b.cores) fields.push({ kind: "integer", name: "cores", label: "Cores", min: b.cores.min, max: b.cores.max });
-  if (b.memoryBytes) fields.push({ kind: "integer", name: "memoryBytes", label: "Memory", min: b.memoryBytes.min, max: b.memoryBytes.max, step: GIB, unit: "GiB" });
+  if (b.memoryBytes)
+    fields.push({ kind: "integer", name: "memoryBytes", label: "Memory", min: b.memoryBytes.min, max: b.memoryBytes.max, step: GIB, unit: "GiB" });
   if (b.gpus) fields.push({ kind: "integer", name: "gpus", label: "GPUs", min: b.gpus.min, max: b.gpus.max });
   if (profiles.length === 0 || (profiles.length === 1 && fields.length === 0)) return null;
   return {
@@ -59,15 +78,28 @@ export function validateBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
   if (!r.success) {
     const issue = r.error.issues[0];
     const field = issue.path.length ? String(issue.path[0]) : undefined;
-    const what = issue.code === "unrecognized_keys" ? `unknown option(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (this hub accepts profile${fieldList(config)})` : issue.message;
-    throw new SpawnOptionsError(field ? `Invalid spawn option "${field}": ${what}` : `Invalid spawn options: ${what}`, field ?? (issue.code === "unrecognized_keys" ? issue.keys[0] : undefined));
+    const what =
+      issue.code === "unrecognized_keys"
+        ? `unknown option(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (this hub accepts profile${fieldList(config)})`
+        : issue.message;
+    throw new SpawnOptionsError(
+      field ? `Invalid spawn option "${field}": ${what}` : `Invalid spawn options: ${what}`,
+      field ?? (issue.code === "unrecognized_keys" ? issue.keys[0] : undefined),
+    );
   }
   return Object.fromEntries(Object.entries(r.data).filter(([, v]) => v !== undefined));
 }
 
 function fieldList(config: BatchSpawnerConfig): string {
   const b = config.bounds;
-  const open = [b.queues.length && "queue", b.accounts.length && "account", b.walltimeSeconds && "walltimeSeconds", b.cores && "cores", b.memoryBytes && "memoryBytes", b.gpus && "gpus"].filter(Boolean);
+  const open = [
+    b.queues.length && "queue",
+    b.accounts.length && "account",
+    b.walltimeSeconds && "walltimeSeconds",
+    b.cores && "cores",
+    b.memoryBytes && "memoryBytes",
+    b.gpus && "gpus",
+  ].filter(Boolean);
   return open.length ? `, ${open.join(", ")}` : " only";
 }
 

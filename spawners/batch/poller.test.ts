@@ -36,7 +36,8 @@ test("concurrent refreshes share one query", async () => {
 
 test("a failed query keeps the cache (scheduler down is not 'all jobs gone')", async () => {
   let fail = false;
-  const run: CommandRunner = async () => (fail ? { stdout: "", stderr: "Unable to contact slurm controller", exitCode: 1 } : { stdout: "1|RUNNING|None|vm|vm|x", stderr: "", exitCode: 0 });
+  const run: CommandRunner = async () =>
+    fail ? { stdout: "", stderr: "Unable to contact slurm controller", exitCode: 1 } : { stdout: "1|RUNNING|None|vm|vm|x", stderr: "", exitCode: 0 };
   const p = new BatchPoller(SlurmDialect, run, { intervalMs: 60_000 });
   p.track("1");
   await p.refresh();

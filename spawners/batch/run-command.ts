@@ -9,7 +9,10 @@ export interface CommandResult {
 }
 
 /** How the spawner and the poller run commands; tests and the benchmark swap it. */
-export type CommandRunner = (argv: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string }) => Promise<CommandResult>;
+export type CommandRunner = (
+  argv: string[],
+  opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number; cwd?: string },
+) => Promise<CommandResult>;
 
 /** The real runner: execa with reject:false, no inherited env beyond PATH/LANG. */
 export const runCommand: CommandRunner = async (argv, opts = {}) => {

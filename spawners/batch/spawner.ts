@@ -184,7 +184,9 @@ export class BatchSpawner implements Spawner {
           const msg = `queued in ${dialect.displayName} (${st.code}${st.reason ? `: ${st.reason}` : ""})${est}`;
           if (msg !== lastMessage) this.emit(20, (lastMessage = msg));
           if (config.queuedTimeoutSeconds > 0 && now - this.state!.submittedAt! > config.queuedTimeoutSeconds * 1000) {
-            throw new SpawnError(`the job waited in the queue longer than ${formatDuration(config.queuedTimeoutSeconds)}; it was cancelled. Try a smaller profile or another queue.`);
+            throw new SpawnError(
+              `the job waited in the queue longer than ${formatDuration(config.queuedTimeoutSeconds)}; it was cancelled. Try a smaller profile or another queue.`,
+            );
           }
         } else if (st?.kind === "running") {
           knownOnce = true;
@@ -194,7 +196,10 @@ export class BatchSpawner implements Spawner {
             this.emit(60, "server starting (waiting for it to report its address)");
           }
           if (now - this.state!.runningAt > config.startingTimeoutSeconds * 1000) {
-            throw new SpawnError(`the server did not report its address within ${formatDuration(config.startingTimeoutSeconds)} of the job starting`, await this.logTail());
+            throw new SpawnError(
+              `the server did not report its address within ${formatDuration(config.startingTimeoutSeconds)} of the job starting`,
+              await this.logTail(),
+            );
           }
         } else if (st?.kind === "done") {
           throw new SpawnError(`job ${jobId} ended before the server started: ${this.wordReason(st.reason)}`, await this.logTail());
@@ -236,7 +241,8 @@ export class BatchSpawner implements Spawner {
       this.emit(60, "server starting");
     }
     const range = /^(\d+)-(\d+)$/.exec(this.config.portRange);
-    if (range && (a.port < Number(range[1]) || a.port > Number(range[2]))) throw new SpawnError(`the job reported port ${a.port} outside ${this.config.portRange}`);
+    if (range && (a.port < Number(range[1]) || a.port > Number(range[2])))
+      throw new SpawnError(`the job reported port ${a.port} outside ${this.config.portRange}`);
     this.state!.host = a.host;
     this.state!.port = a.port;
     this.emit(80, `server listening on ${st.host || a.host}:${a.port}`);
@@ -355,7 +361,9 @@ export class BatchSpawner implements Spawner {
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
     const mk = await this.run(this.asUser(osUser, ["install", "-d", "-m", "700", dir]), { timeoutMs: 15_000 });
     if (mk.exitCode !== 0) throw new SpawnError(`cannot create ${dir} as ${osUser}: ${firstLine(mk.stderr)}`);
-    const input = Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join("");
+    const input = Object.entries(values)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join("");
     // dd, not `install /dev/stdin`: Node's stdin "pipe" is a socketpair, which cannot be open()ed.
     // The 0700 directory keeps the file private whatever the user's umask makes of its mode.
     // Over ssh the content travels on the channel's stdin too: encrypted, never in a remote argv.

@@ -32,7 +32,12 @@ function sshTo(destination: string): string[] {
 }
 
 const logLines: string[] = [];
-const log: SpawnLogger = { info: (o, m) => void logLines.push(JSON.stringify([o, m])), warn: (o, m) => void logLines.push(JSON.stringify([o, m])), error: (o, m) => void logLines.push(JSON.stringify([o, m])), debug: () => undefined };
+const log: SpawnLogger = {
+  info: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  warn: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  error: (o, m) => void logLines.push(JSON.stringify([o, m])),
+  debug: () => undefined,
+};
 
 const config = batchSpawnerConfigSchema.parse({
   scheduler: "slurm",
@@ -145,7 +150,11 @@ describe(`Slurm through an SSH submit prefix (real sshd on 127.0.0.1:${SSH_PORT}
     const logins = sshdLog.match(new RegExp(`Accepted publickey for ${TEST_USER} from 127\\.0\\.0\\.1`, "g"))?.length ?? 0;
     t.diagnostic(`sshd key logins for ${TEST_USER} during start: ${logins}; commands run through ssh: ${userCalls.length}`);
     assert.ok(logins >= userCalls.length, `sshd saw ${logins} logins for ${userCalls.length} commands`);
-    await waitFor("secret file removed", async () => (await execa("test", ["-e", `/home/${TEST_USER}/.gyre/${ctx.spawnId}.secret`], { reject: false })).exitCode !== 0, 10_000);
+    await waitFor(
+      "secret file removed",
+      async () => (await execa("test", ["-e", `/home/${TEST_USER}/.gyre/${ctx.spawnId}.secret`], { reject: false })).exitCode !== 0,
+      10_000,
+    );
 
     const before = calls.length;
     await sp.stop();
@@ -156,7 +165,16 @@ describe(`Slurm through an SSH submit prefix (real sshd on 127.0.0.1:${SSH_PORT}
 
   test("hostile values on the ssh path: rejected before any command, or one quoted word to the remote shell", async (t) => {
     const canary = `/tmp/gyre-ssh-canary-${randomBytes(4).toString("hex")}`;
-    const attacks = [`x'; touch ${canary}; echo '`, `$(touch ${canary})`, `\`touch ${canary}\``, `a;touch ${canary}`, `a && touch ${canary}`, `a | touch ${canary}`, `a b  c`, `"dq" \\ * ~ # %i|%T`];
+    const attacks = [
+      `x'; touch ${canary}; echo '`,
+      `$(touch ${canary})`,
+      `\`touch ${canary}\``,
+      `a;touch ${canary}`,
+      `a && touch ${canary}`,
+      `a | touch ${canary}`,
+      `a b  c`,
+      `"dq" \\ * ~ # %i|%T`,
+    ];
 
     // 1. spawn options and OS account names: refused by validation, nothing reaches ssh
     for (const v of [...attacks, "debug\n#SBATCH --uid=0", "--partition=x"]) {

@@ -5,15 +5,7 @@
 // One client per (kubeconfig, context) per hub process, shared by every spawner and watch:
 // `getKubeClient()`. It lives on globalThis because Next bundles its own copy of our modules
 // (docs/decisions.md) and a second copy would open a second set of watches.
-import {
-  ApiException,
-  CoreV1Api,
-  KubeConfig,
-  ServerConfiguration,
-  Watch,
-  createConfiguration,
-  type Middleware,
-} from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, KubeConfig, ServerConfiguration, Watch, createConfiguration, type Middleware } from "@kubernetes/client-node";
 
 /** Where the API server is: a kubeconfig (and context), or the in-cluster service account. */
 export interface KubeClientOptions {

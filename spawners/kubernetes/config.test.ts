@@ -27,7 +27,13 @@ test("defaults: non-root, no token mount, 10 GiB home claim, 1 GiB memory reques
   assert.equal(c.memoryLimitBytes, undefined);
   assert.deepEqual(c.securityContext, { runAsUser: 1000, runAsGroup: 100, fsGroup: 100 });
   assert.equal(c.automountServiceAccountToken, false);
-  assert.deepEqual(c.storage, { type: "dynamic", capacityBytes: 10737418240, accessModes: ["ReadWriteOnce"], mountPath: "/home/jovyan", claimPerServer: false });
+  assert.deepEqual(c.storage, {
+    type: "dynamic",
+    capacityBytes: 10737418240,
+    accessModes: ["ReadWriteOnce"],
+    mountPath: "/home/jovyan",
+    claimPerServer: false,
+  });
   assert.equal(c.startTimeoutSeconds, 300);
   assert.deepEqual(c.profiles, []);
 });
@@ -39,15 +45,31 @@ test("the schema refuses root, unknown keys, bad quantities and ambiguous profil
     [{ imagePullPolicy: "Sometimes" }, /imagePullPolicy/],
     [{ nodeSelecter: {} }, /nodeSelecter/],
     [{ namespace: "Users" }, /namespace/],
-    [{ profiles: [{ name: "a", displayName: "A" }, { name: "a", displayName: "B" }] }, /duplicate profile name "a"/],
-    [{ profiles: [{ name: "a", displayName: "A", default: true }, { name: "b", displayName: "B", default: true }] }, /at most one profile/],
+    [
+      {
+        profiles: [
+          { name: "a", displayName: "A" },
+          { name: "a", displayName: "B" },
+        ],
+      },
+      /duplicate profile name "a"/,
+    ],
+    [
+      {
+        profiles: [
+          { name: "a", displayName: "A", default: true },
+          { name: "b", displayName: "B", default: true },
+        ],
+      },
+      /at most one profile/,
+    ],
     [{ profiles: [{ name: "GPU", displayName: "GPU" }] }, /profiles\.0\.name/],
     [{ profiles: [{ name: "g", displayName: "G", overrides: { namespace: "x" } }] }, /namespace/],
   ];
   for (const [input, pattern] of bad) {
     const r = kubernetesSpawnerConfigSchema.safeParse(input);
     assert.equal(r.success, false, JSON.stringify(input));
-    const text = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message} ${"keys" in i ? (i.keys).join(",") : ""}`).join("\n");
+    const text = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message} ${"keys" in i ? i.keys.join(",") : ""}`).join("\n");
     assert.match(text, pattern, JSON.stringify(input));
   }
 });
@@ -105,12 +127,20 @@ test("resolveProfile picks the default profile when none is named", () => {
     assert.equal(settings.cpuLimit, 8);
     assert.equal(settings.memoryLimitBytes, 64000000000);
   }
-  const noDefault = kubernetesSpawnerConfigSchema.parse({ profiles: [{ name: "x", displayName: "X" }, { name: "y", displayName: "Y" }] });
+  const noDefault = kubernetesSpawnerConfigSchema.parse({
+    profiles: [
+      { name: "x", displayName: "X" },
+      { name: "y", displayName: "Y" },
+    ],
+  });
   assert.equal(resolveProfile(noDefault, undefined).profile?.name, "x");
 });
 
 test("resolveProfile enforces group restrictions when given the user's access", () => {
-  assert.throws(() => resolveProfile(config, "gpu", { groups: ["students"], isAdmin: false }), (e: Error) => e instanceof ProfileError && /may not use the profile "gpu"/.test(e.message));
+  assert.throws(
+    () => resolveProfile(config, "gpu", { groups: ["students"], isAdmin: false }),
+    (e: Error) => e instanceof ProfileError && /may not use the profile "gpu"/.test(e.message),
+  );
   assert.equal(resolveProfile(config, "gpu", { groups: ["pangeo:gpu-users"], isAdmin: false }).profile?.name, "gpu");
   assert.equal(resolveProfile(config, "gpu", { groups: [], isAdmin: true }).profile?.name, "gpu");
   assert.throws(() => resolveProfile(config, "huge"), /There is no profile "huge"/);

@@ -32,16 +32,14 @@ export function parseByteQuantity(value: number | string): number {
   return Math.floor(Number(m[1]) * BYTE_UNITS[m[2]]);
 }
 
-const byteQuantity = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    try {
-      return parseByteQuantity(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
+const byteQuantity = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  try {
+    return parseByteQuantity(v);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
 
 const cores = z.number().positive();
 
@@ -66,7 +64,12 @@ const k8sObject = z.record(z.string(), z.unknown());
 const overridableShape = {
   image: z.string().min(1).describe("Container image of the Jupyter server, e.g. quay.io/jupyter/scipy-notebook:2024-12-09. Pin a tag in production."),
   imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).describe("When the node pulls the image."),
-  command: z.array(z.string().min(1)).min(1).describe('The server command as an argument list; Gyre appends --ServerApp.ip, port, base_url and the other hub settings. The image must have jupyter_server ≥ 2.'),
+  command: z
+    .array(z.string().min(1))
+    .min(1)
+    .describe(
+      "The server command as an argument list; Gyre appends --ServerApp.ip, port, base_url and the other hub settings. The image must have jupyter_server ≥ 2.",
+    ),
   args: z.array(z.string()).describe("Extra arguments appended after Gyre's own."),
   defaultUrl: z.string().describe("Page a server opens on (its default_url)."),
   env: stringMap.describe("Extra environment variables for the server (JUPYTER_TOKEN is always Gyre's and cannot be set here)."),
@@ -106,7 +109,11 @@ export const profileSchema = z
       .array(z.string().min(1))
       .default([])
       .describe("Hub groups (e.g. GitHub org:team) allowed to use this profile; empty = everyone. Admins may use every profile."),
-    overrides: profileOverridesSchema.default({}).describe("Settings that replace the top-level ones for servers of this profile (env, nodeSelector, extraResourceLimits, extraLabels and extraAnnotations are merged key by key)."),
+    overrides: profileOverridesSchema
+      .default({})
+      .describe(
+        "Settings that replace the top-level ones for servers of this profile (env, nodeSelector, extraResourceLimits, extraLabels and extraAnnotations are merged key by key).",
+      ),
   })
   .strict();
 
@@ -122,7 +129,10 @@ export const securityContextSchema = z
 
 export const storageSchema = z
   .object({
-    type: z.enum(["dynamic", "none"]).default("dynamic").describe("dynamic: one PersistentVolumeClaim per user, mounted as home and kept when the server stops. none: an ephemeral home."),
+    type: z
+      .enum(["dynamic", "none"])
+      .default("dynamic")
+      .describe("dynamic: one PersistentVolumeClaim per user, mounted as home and kept when the server stops. none: an ephemeral home."),
     storageClassName: z.string().optional().describe("StorageClass of the claims; unset = the cluster's default class."),
     capacityBytes: byteQuantity.default(10 * 2 ** 30).describe('Size of each claim: bytes, or "10Gi" / "10G".'),
     accessModes: z
@@ -130,15 +140,29 @@ export const storageSchema = z
       .min(1)
       .default(["ReadWriteOnce"])
       .describe("Access modes of each claim."),
-    mountPath: z.string().regex(/^\//, "an absolute path").default("/home/jovyan").describe("Where the claim is mounted: the user's home (and the server's root directory)."),
-    claimPerServer: z.boolean().default(false).describe("One claim per named server instead of one per user (needed if named servers run at once on different nodes with ReadWriteOnce)."),
+    mountPath: z
+      .string()
+      .regex(/^\//, "an absolute path")
+      .default("/home/jovyan")
+      .describe("Where the claim is mounted: the user's home (and the server's root directory)."),
+    claimPerServer: z
+      .boolean()
+      .default(false)
+      .describe("One claim per named server instead of one per user (needed if named servers run at once on different nodes with ReadWriteOnce)."),
   })
   .strict();
 
 export const kubernetesSpawnerConfigSchema = z
   .object({
-    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default("default").describe("Namespace of user pods, claims and token secrets (the Helm chart sets the release's namespace)."),
-    kubeconfigPath: z.string().optional().describe("kubeconfig file for reaching the API server. Unset: the in-cluster service account (the usual case in the Helm chart), else ~/.kube/config."),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
+      .default("default")
+      .describe("Namespace of user pods, claims and token secrets (the Helm chart sets the release's namespace)."),
+    kubeconfigPath: z
+      .string()
+      .optional()
+      .describe("kubeconfig file for reaching the API server. Unset: the in-cluster service account (the usual case in the Helm chart), else ~/.kube/config."),
     kubeContext: z.string().optional().describe("Context in the kubeconfig to use; unset = its current context."),
     image: overridableShape.image.default("quay.io/jupyter/base-notebook:latest"),
     imagePullPolicy: overridableShape.imagePullPolicy.default("IfNotPresent"),
@@ -158,9 +182,14 @@ export const kubernetesSpawnerConfigSchema = z
     priorityClassName: overridableShape.priorityClassName.optional(),
     extraLabels: overridableShape.extraLabels.default({}),
     extraAnnotations: overridableShape.extraAnnotations.default({}),
-    securityContext: securityContextSchema.default(securityContextSchema.parse({})).describe("Non-root identity of the server process; Gyre also drops all capabilities and forbids privilege escalation."),
+    securityContext: securityContextSchema
+      .default(securityContextSchema.parse({}))
+      .describe("Non-root identity of the server process; Gyre also drops all capabilities and forbids privilege escalation."),
     storage: storageSchema.default(storageSchema.parse({})).describe("The user's home volume."),
-    extraVolumes: z.array(z.object({ name: z.string().min(1) }).catchall(z.unknown())).default([]).describe("Extra pod volumes as Kubernetes writes them (e.g. a shared read-only data set)."),
+    extraVolumes: z
+      .array(z.object({ name: z.string().min(1) }).catchall(z.unknown()))
+      .default([])
+      .describe("Extra pod volumes as Kubernetes writes them (e.g. a shared read-only data set)."),
     extraVolumeMounts: z
       .array(
         z
@@ -179,7 +208,11 @@ export const kubernetesSpawnerConfigSchema = z
       .boolean()
       .default(false)
       .describe("Mount the service account's API token into user pods. Off: a user's code gets no Kubernetes credentials."),
-    startTimeoutSeconds: z.number().positive().default(300).describe("How long a pod may take from creation to answering (image pulls on a new node can take minutes)."),
+    startTimeoutSeconds: z
+      .number()
+      .positive()
+      .default(300)
+      .describe("How long a pod may take from creation to answering (image pulls on a new node can take minutes)."),
     stopGraceSeconds: z.number().int().min(0).default(10).describe("terminationGracePeriodSeconds of user pods: time between SIGTERM and SIGKILL on stop."),
     profiles: z
       .array(profileSchema)
@@ -242,9 +275,7 @@ export function resolveProfile(
     profile = available.find((p) => p.name === profileName);
     if (!profile) {
       throw new ProfileError(
-        config.profiles.some((p) => p.name === profileName)
-          ? `You may not use the profile "${profileName}".`
-          : `There is no profile "${profileName}".`,
+        config.profiles.some((p) => p.name === profileName) ? `You may not use the profile "${profileName}".` : `There is no profile "${profileName}".`,
       );
     }
   } else {
@@ -277,8 +308,14 @@ function formatGib(bytes: number): string {
  * Limits when set, else requests.
  */
 export function formatProfileSummary(s: KubernetesSpawnerConfig): string {
-  const cpu = s.cpuLimit !== undefined ? `up to ${s.cpuLimit} CPU${s.cpuLimit === 1 ? "" : "s"}` : s.cpuRequest !== undefined ? `${s.cpuRequest} CPU${s.cpuRequest === 1 ? "" : "s"}` : "";
-  const memory = s.memoryLimitBytes !== undefined ? `up to ${formatGib(s.memoryLimitBytes)}` : s.memoryRequestBytes !== undefined ? formatGib(s.memoryRequestBytes) : "";
+  const cpu =
+    s.cpuLimit !== undefined
+      ? `up to ${s.cpuLimit} CPU${s.cpuLimit === 1 ? "" : "s"}`
+      : s.cpuRequest !== undefined
+        ? `${s.cpuRequest} CPU${s.cpuRequest === 1 ? "" : "s"}`
+        : "";
+  const memory =
+    s.memoryLimitBytes !== undefined ? `up to ${formatGib(s.memoryLimitBytes)}` : s.memoryRequestBytes !== undefined ? formatGib(s.memoryRequestBytes) : "";
   const extra = Object.entries(s.extraResourceLimits).map(([name, n]) => `${n} ${name}`);
   return [cpu, memory, ...extra, s.image].filter(Boolean).join(" · ");
 }

@@ -46,7 +46,11 @@ test("waiting and failure events keep the progress and say what is wrong", () =>
       { progress: 50, message: 'Problem: Failed to pull image "quay.io/jupyter/nope:1": rpc error: code = NotFound desc = not found' },
     ],
     [{ type: "Warning", reason: "Failed", message: "Error: ErrImagePull" }, 50, { progress: 50, message: "Problem: Error: ErrImagePull" }],
-    [{ type: "Warning", reason: "ErrImagePull", message: "manifest unknown" }, 50, { progress: 50, message: "Could not pull the server image: manifest unknown" }],
+    [
+      { type: "Warning", reason: "ErrImagePull", message: "manifest unknown" },
+      50,
+      { progress: 50, message: "Could not pull the server image: manifest unknown" },
+    ],
     [
       { type: "Normal", reason: "BackOff", message: 'Back-off pulling image "quay.io/jupyter/nope:1"' },
       50,
@@ -57,7 +61,11 @@ test("waiting and failure events keep the progress and say what is wrong", () =>
       30,
       { progress: 30, message: 'Waiting for your home volume: MountVolume.SetUp failed for volume "pvc-1" : timeout' },
     ],
-    [{ type: "Warning", reason: "Evicted", message: "The node was low on resource: memory." }, 90, { progress: 90, message: "Your server was evicted: The node was low on resource: memory" }],
+    [
+      { type: "Warning", reason: "Evicted", message: "The node was low on resource: memory." },
+      90,
+      { progress: 90, message: "Your server was evicted: The node was low on resource: memory" },
+    ],
     [{ type: "Warning", reason: "SomethingNew", message: "details" }, 40, { progress: 40, message: "SomethingNew: details" }],
     [{ type: "Normal", reason: "SomethingNew", message: "details" }, 40, null],
     // late or repeated events never move the bar back
@@ -79,51 +87,91 @@ test("describePodState and pollResultFromPod: starting, ready and the ways a ser
     ["freshly created", pod({ phase: "Pending" }), { state: "starting", message: null }],
     [
       "unschedulable",
-      pod({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient memory." }] }),
+      pod({
+        phase: "Pending",
+        conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/3 nodes are available: 3 Insufficient memory." }],
+      }),
       { state: "starting", message: "Waiting for a node with room for your server: 0/3 nodes are available: 3 Insufficient memory." },
     ],
     [
       "pulling",
-      pod({ phase: "Pending", containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } }] }),
+      pod({
+        phase: "Pending",
+        containerStatuses: [
+          { name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ContainerCreating" } } },
+        ],
+      }),
       { state: "starting", message: "ContainerCreating" },
     ],
     [
       "first pull error is retried",
-      pod({ phase: "Pending", containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ErrImagePull", message: "not found" } } }] }),
+      pod({
+        phase: "Pending",
+        containerStatuses: [
+          { name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ErrImagePull", message: "not found" } } },
+        ],
+      }),
       { state: "starting", message: "ErrImagePull: not found" },
     ],
     [
       "image pull back-off is final",
       pod({
         phase: "Pending",
-        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "img"' } } }],
+        containerStatuses: [
+          {
+            name: "notebook",
+            image: "img",
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "img"' } },
+          },
+        ],
       }),
       { state: "gone", exit: { exitCode: null, reason: 'The server image could not be pulled (ImagePullBackOff): Back-off pulling image "img"' } },
     ],
     [
       "running, not ready yet",
-      pod({ phase: "Running", podIP: "10.4.0.7", containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { running: {} } }] }),
+      pod({
+        phase: "Running",
+        podIP: "10.4.0.7",
+        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { running: {} } }],
+      }),
       { state: "starting", message: null },
     ],
     [
       "ready",
-      pod({ phase: "Running", podIP: "10.4.0.7", containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: true, restartCount: 0, state: { running: {} } }] }),
+      pod({
+        phase: "Running",
+        podIP: "10.4.0.7",
+        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: true, restartCount: 0, state: { running: {} } }],
+      }),
       { state: "ready", podIp: "10.4.0.7" },
     ],
     [
       "out of memory",
       pod({
         phase: "Failed",
-        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: "OOMKilled" } } }],
+        containerStatuses: [
+          { name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: "OOMKilled" } } },
+        ],
       }),
-      { state: "gone", exit: { exitCode: 137, reason: "Your server ran out of memory (its limit is 4 GiB) and was stopped. Start it with a larger profile or use less memory." } },
+      {
+        state: "gone",
+        exit: {
+          exitCode: 137,
+          reason: "Your server ran out of memory (its limit is 4 GiB) and was stopped. Start it with a larger profile or use less memory.",
+        },
+      },
     ],
     [
       "crashed, phase not updated yet",
       pod({
         phase: "Running",
         podIP: "10.4.0.7",
-        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: "Error" } } }],
+        containerStatuses: [
+          { name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 1, reason: "Error" } } },
+        ],
       }),
       { state: "gone", exit: { exitCode: 1, reason: "The server exited with status 1." } },
     ],
@@ -131,21 +179,30 @@ test("describePodState and pollResultFromPod: starting, ready and the ways a ser
       "exited cleanly (shut down from JupyterLab)",
       pod({
         phase: "Succeeded",
-        containerStatuses: [{ name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: "Completed" } } }],
+        containerStatuses: [
+          { name: "notebook", image: "img", imageID: "", ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: "Completed" } } },
+        ],
       }),
       { state: "gone", exit: { exitCode: 0, reason: "The server exited." } },
     ],
     [
       "evicted",
       pod({ phase: "Failed", reason: "Evicted", message: "The node was low on resource: ephemeral-storage. " }),
-      { state: "gone", exit: { exitCode: null, reason: "The node ran short of resources and evicted your server: The node was low on resource: ephemeral-storage." } },
+      {
+        state: "gone",
+        exit: { exitCode: null, reason: "The node ran short of resources and evicted your server: The node was low on resource: ephemeral-storage." },
+      },
     ],
     [
       "node shut down",
       pod({ phase: "Failed", reason: "Terminated", message: "Pod was terminated in response to imminent node shutdown." }),
       { state: "gone", exit: { exitCode: null, reason: "The server's pod failed (Terminated: Pod was terminated in response to imminent node shutdown.)." } },
     ],
-    ["being deleted", pod({ phase: "Running" }, { metadata: { deletionTimestamp: new Date(0) } }), { state: "gone", exit: { exitCode: null, reason: "The server's pod is being deleted." } }],
+    [
+      "being deleted",
+      pod({ phase: "Running" }, { metadata: { deletionTimestamp: new Date(0) } }),
+      { state: "gone", exit: { exitCode: null, reason: "The server's pod is being deleted." } },
+    ],
     ["node not reporting", pod({ phase: "Unknown" }), { state: "starting", message: "The node of your server is not reporting." }],
     ["missing", null, { state: "gone", exit: { exitCode: null, reason: "The server's pod no longer exists (it was deleted outside Gyre)." } }],
   ];

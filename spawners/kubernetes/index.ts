@@ -46,7 +46,6 @@ export interface KubernetesSpawnerState {
   profile?: string;
 }
 
-
 /** Spawner for `spawner.kind: kubernetes`. See spawners/types.ts for the contract. */
 export class KubernetesSpawner implements Spawner {
   private state: KubernetesSpawnerState = {};
@@ -184,9 +183,11 @@ export class KubernetesSpawner implements Spawner {
     this.abort.abort();
     // start() notices the abort at its next step; a create already sent must finish first, or the
     // pod it makes would outlive this stop
-    this.stopping ??= this.startSettled.then(() => this.deleteServerObjects()).finally(() => {
-      this.stopping = null;
-    });
+    this.stopping ??= this.startSettled
+      .then(() => this.deleteServerObjects())
+      .finally(() => {
+        this.stopping = null;
+      });
     return this.stopping;
   }
 
@@ -297,7 +298,13 @@ export class KubernetesSpawner implements Spawner {
           this.ctx.log.warn({ pod: name }, "a stale pod of this server is in the way; deleting it");
           this.progressLog.push(PROGRESS_POD_CREATED - 2, "Removing a leftover pod of this server from before.");
           await this.deletePod(name, { gracePeriodSeconds: 0 });
-          await watch.waitForPod(name, (p) => p === null, FORCE_DELETE_WAIT_MS, () => new SpawnError("A leftover pod of this server could not be removed."), this.abort.signal);
+          await watch.waitForPod(
+            name,
+            (p) => p === null,
+            FORCE_DELETE_WAIT_MS,
+            () => new SpawnError("A leftover pod of this server could not be removed."),
+            this.abort.signal,
+          );
           continue;
         }
         if (code === 422) throw new SpawnError(`Kubernetes refused your server's pod: ${getApiErrorMessage(e)}`);
@@ -332,16 +339,28 @@ export class KubernetesSpawner implements Spawner {
     const isOurs = (p: V1Pod | null) => p !== null && (!podUid || p.metadata?.uid === podUid);
     if (await this.deletePod(podName, { gracePeriodSeconds: this.config.stopGraceSeconds, uid: podUid })) {
       const graceMs = this.config.stopGraceSeconds * 1000 + this.forceDeleteAfterMs;
-      const gone = await watch.waitForPod(podName, (p) => !isOurs(p), graceMs, () => new Error("timeout")).then(
-        () => true,
-        () => false,
-      );
+      const gone = await watch
+        .waitForPod(
+          podName,
+          (p) => !isOurs(p),
+          graceMs,
+          () => new Error("timeout"),
+        )
+        .then(
+          () => true,
+          () => false,
+        );
       if (!gone) {
         // Terminating forever: no kubelet finalises the pod (its node is lost). The API server
         // only removes it with a second DELETE with grace 0.
         this.ctx.log.warn({ pod: podName }, "pod still terminating after its grace period; force-deleting it");
         await this.deletePod(podName, { gracePeriodSeconds: 0, uid: podUid });
-        await watch.waitForPod(podName, (p) => !isOurs(p), FORCE_DELETE_WAIT_MS, () => new Error(`The pod ${podName} could not be deleted.`));
+        await watch.waitForPod(
+          podName,
+          (p) => !isOurs(p),
+          FORCE_DELETE_WAIT_MS,
+          () => new Error(`The pod ${podName} could not be deleted.`),
+        );
       }
     }
     const secretName = buildObjectName({ kind: "secret", userName: this.ctx.user.name, serverName: this.ctx.serverName });

@@ -69,7 +69,10 @@ test(`API requests: constant per spawn, 0 per poll cycle with ${SERVERS} running
   const p0 = process.hrtime.bigint();
   for (let c = 0; c < cycles; c++) {
     const results = await Promise.all(spawners.map((s) => s.poll()));
-    assert.ok(results.every((r) => r === null), "all running");
+    assert.ok(
+      results.every((r) => r === null),
+      "all running",
+    );
   }
   const pollMs = Number(process.hrtime.bigint() - p0) / 1e6 / cycles;
   const perPollCycle = (count() - beforePoll) / cycles;
@@ -86,7 +89,10 @@ test(`API requests: constant per spawn, 0 per poll cycle with ${SERVERS} running
       `${perStop} requests per stop; ${SERVERS} spawns in ${spawnSeconds.toFixed(1)} s; by method ${JSON.stringify(client.getRequestCounts().byMethod)}`,
   );
   assert.equal(setup, 4, "2 lists + 2 watches");
-  assert.ok(perSpawn.every((n) => n === 3), `3 per spawn (claim, secret, pod): ${perSpawn.join(", ")}`);
+  assert.ok(
+    perSpawn.every((n) => n === 3),
+    `3 per spawn (claim, secret, pod): ${perSpawn.join(", ")}`,
+  );
   assert.equal(perPollCycle, 0);
   assert.equal(perStop, 2, "pod + secret");
 });

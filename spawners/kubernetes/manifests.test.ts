@@ -226,7 +226,7 @@ test("the token never appears in the pod, only as a secretKeyRef", () => {
     env: { JUPYTER_TOKEN: "from-hub-secret" },
   });
   const text = JSON.stringify(pod);
-  assert.ok(!text.includes("secret\""), text);
+  assert.ok(!text.includes('secret"'), text);
   assert.ok(!text.includes("from-config-secret") && !text.includes("from-hub-secret"));
   assert.equal(pod.spec!.containers[0].env!.filter((e) => e.name === "JUPYTER_TOKEN").length, 1);
 });
@@ -238,7 +238,12 @@ test("storage type none gives an empty-dir home and no claim", () => {
     namespace: "ns",
     baseUrl: "/user/bob/",
     spawnId: "s",
-    settings: kubernetesSpawnerConfigSchema.parse({ storage: { type: "none" }, memoryRequestBytes: 0, serviceAccountName: "user-sa", automountServiceAccountToken: true }),
+    settings: kubernetesSpawnerConfigSchema.parse({
+      storage: { type: "none" },
+      memoryRequestBytes: 0,
+      serviceAccountName: "user-sa",
+      automountServiceAccountToken: true,
+    }),
     profileName: null,
     env: {},
   });
@@ -315,7 +320,13 @@ test("buildTokenSecretManifest", () => {
 });
 
 test("formatCpu and buildServerUrl", () => {
-  const cpu: Array<[number, string]> = [[1, "1"], [0.5, "500m"], [0.25, "250m"], [2.5, "2500m"], [0.001, "1m"]];
+  const cpu: Array<[number, string]> = [
+    [1, "1"],
+    [0.5, "500m"],
+    [0.25, "250m"],
+    [2.5, "2500m"],
+    [0.001, "1m"],
+  ];
   for (const [cores, want] of cpu) assert.equal(formatCpu(cores), want);
   assert.equal(buildServerUrl("10.4.0.7"), "http://10.4.0.7:8888");
   assert.equal(buildServerUrl("fd00::7"), "http://[fd00::7]:8888");

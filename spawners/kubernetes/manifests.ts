@@ -52,7 +52,12 @@ export interface PodManifestOptions extends ServerRef {
 }
 
 /** Labels that identify a user's server pod (and its secret). Gyre's own keys win over extra labels. */
-export function buildServerLabels(opts: { userName: string; serverName: string; component: string; extraLabels?: Record<string, string> }): Record<string, string> {
+export function buildServerLabels(opts: {
+  userName: string;
+  serverName: string;
+  component: string;
+  extraLabels?: Record<string, string>;
+}): Record<string, string> {
   return {
     ...opts.extraLabels,
     [LABELS.name]: "gyre",
@@ -118,7 +123,10 @@ function buildEnv(opts: PodManifestOptions): V1EnvVar[] {
   // The token only ever comes from the Secret: never in the pod spec, argv or a log.
   delete plain.JUPYTER_TOKEN;
   return [
-    { name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name: buildObjectName({ kind: "secret", userName: opts.userName, serverName: opts.serverName }), key: TOKEN_SECRET_KEY } } },
+    {
+      name: "JUPYTER_TOKEN",
+      valueFrom: { secretKeyRef: { name: buildObjectName({ kind: "secret", userName: opts.userName, serverName: opts.serverName }), key: TOKEN_SECRET_KEY } },
+    },
     ...Object.keys(plain)
       .sort()
       .map((name) => ({ name, value: plain[name] })),

@@ -23,7 +23,10 @@ test("the form lists the profiles a user may pick, described, the default presel
     defaultProfile: "small",
     fields: [],
   });
-  assert.deepEqual(describeKubernetesOptions(config, gpuUser)?.profiles.map((p) => p.name), ["small", "gpu", "large"]);
+  assert.deepEqual(
+    describeKubernetesOptions(config, gpuUser)?.profiles.map((p) => p.name),
+    ["small", "gpu", "large"],
+  );
   assert.equal(describeKubernetesOptions(config, { ...alice, admin: true })?.profiles.length, 3);
 });
 
@@ -36,10 +39,16 @@ test("start options: the profile is checked against the user's groups and stored
   assert.deepEqual(validateKubernetesOptions(config, alice, {}), { profile: "small" });
   assert.deepEqual(validateKubernetesOptions(config, alice, { profile: "large" }), { profile: "large" });
   assert.deepEqual(validateKubernetesOptions(config, gpuUser, { profile: "gpu" }), { profile: "gpu" });
-  assert.throws(() => validateKubernetesOptions(config, alice, { profile: "gpu" }), (e: Error & { field?: string }) => e.name === "SpawnOptionsError" && e.field === "profile" && /may not use/.test(e.message));
+  assert.throws(
+    () => validateKubernetesOptions(config, alice, { profile: "gpu" }),
+    (e: Error & { field?: string }) => e.name === "SpawnOptionsError" && e.field === "profile" && /may not use/.test(e.message),
+  );
   assert.throws(() => validateKubernetesOptions(config, alice, { profile: "nope" }), /There is no profile "nope"/);
   assert.throws(() => validateKubernetesOptions(config, alice, { profile: 3 }), /profile name/);
-  assert.throws(() => validateKubernetesOptions(config, alice, { cores: 8 }), (e: Error & { field?: string }) => e.field === "cores");
+  assert.throws(
+    () => validateKubernetesOptions(config, alice, { cores: 8 }),
+    (e: Error & { field?: string }) => e.field === "cores",
+  );
   assert.throws(() => validateKubernetesOptions(config, alice, []), /JSON object/);
   assert.deepEqual(validateKubernetesOptions(kubernetesSpawnerConfigSchema.parse({}), alice, {}), {});
 });

@@ -13,7 +13,11 @@ export function describeKubernetesOptions(config: KubernetesSpawnerConfig, user:
   const profiles = profilesForUser(config.profiles, user.groups, user.admin);
   if (profiles.length <= 1) return null;
   return {
-    profiles: profiles.map((p) => ({ name: p.name, display: p.displayName, description: p.description || formatProfileSummary(resolveProfile(config, p.name).settings) })),
+    profiles: profiles.map((p) => ({
+      name: p.name,
+      display: p.displayName,
+      description: p.description || formatProfileSummary(resolveProfile(config, p.name).settings),
+    })),
     defaultProfile: (profiles.find((p) => p.default) ?? profiles[0]).name,
     fields: [],
   };
@@ -28,9 +32,14 @@ export function validateKubernetesOptions(config: KubernetesSpawnerConfig, user:
   const body = raw ?? {};
   if (typeof body !== "object" || Array.isArray(body)) throw new SpawnOptionsError("The body must be a JSON object of server options.");
   const unknown = Object.keys(body).filter((k) => k !== "profile");
-  if (unknown.length) throw new SpawnOptionsError(`Invalid spawn options: unknown option(s) ${unknown.map((k) => `"${k}"`).join(", ")} (this hub accepts profile only)`, unknown[0]);
+  if (unknown.length)
+    throw new SpawnOptionsError(
+      `Invalid spawn options: unknown option(s) ${unknown.map((k) => `"${k}"`).join(", ")} (this hub accepts profile only)`,
+      unknown[0],
+    );
   const requested = (body as { profile?: unknown }).profile;
-  if (requested !== undefined && requested !== null && typeof requested !== "string") throw new SpawnOptionsError('Invalid spawn option "profile": a profile name', "profile");
+  if (requested !== undefined && requested !== null && typeof requested !== "string")
+    throw new SpawnOptionsError('Invalid spawn option "profile": a profile name', "profile");
   try {
     const { profile } = resolveProfile(config, requested || undefined, { groups: user.groups, isAdmin: user.admin });
     return profile ? { profile: profile.name } : {};

@@ -116,7 +116,11 @@ const claimExists = (name: string) => exists(() => lab.admin.core.readNamespaced
 test("the identity is the restricted user and nothing more: it may list pods in the user namespace, not in another", async () => {
   const whoami = await kubeRequest(hub, "GET", `/api/v1/namespaces/${otherNamespace}/pods`);
   assert.equal(whoami.status, 403);
-  assert.match((JSON.parse(whoami.body) as { message: string }).message, new RegExp(`User "${HUB_USER}" cannot list resource "pods"`), "authenticated as the test user (not 401, not admin)");
+  assert.match(
+    (JSON.parse(whoami.body) as { message: string }).message,
+    new RegExp(`User "${HUB_USER}" cannot list resource "pods"`),
+    "authenticated as the test user (not 401, not admin)",
+  );
   assert.equal((await kubeRequest(hub, "GET", `/api/v1/namespaces/${lab.namespace}/pods`)).status, 200);
 });
 
@@ -147,7 +151,10 @@ test("SUFFICIENT: start → ready (api/status 200 with the token) → pod logs �
 test("SUFFICIENT: 409 paths — a stale secret is replaced (update) and a stale pod deleted with grace 0, as the restricted user", async () => {
   const stale = buildTestContext("carol");
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
-  await lab.admin.core.createNamespacedSecret({ namespace: lab.namespace, body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }) });
+  await lab.admin.core.createNamespacedSecret({
+    namespace: lab.namespace,
+    body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }),
+  });
   const stalePod = buildPodManifest({ ...ref, baseUrl: stale.baseUrl, spawnId: stale.spawnId, settings: config, profileName: null, env: {} });
   stalePod.spec!.nodeName = "nowhere"; // no kubelet finalises it: only the grace-0 delete removes it
   const created = await lab.admin.core.createNamespacedPod({ namespace: lab.namespace, body: stalePod });
@@ -200,31 +207,91 @@ function forbiddenRequests(): { what: string; method: string; path: string; body
     { what: "read a secret in another namespace", method: "GET", path: `/api/v1/namespaces/${otherNamespace}/secrets/x` },
     { what: "delete a PVC", method: "DELETE", path: `/api/v1/namespaces/${ns}/persistentvolumeclaims/claim-alice` },
     { what: "delete all PVCs", method: "DELETE", path: `/api/v1/namespaces/${ns}/persistentvolumeclaims` },
-    { what: "update a PVC", method: "PATCH", path: `/api/v1/namespaces/${ns}/persistentvolumeclaims/claim-alice`, body: { metadata: { labels: { x: "y" } } }, contentType: merge },
+    {
+      what: "update a PVC",
+      method: "PATCH",
+      path: `/api/v1/namespaces/${ns}/persistentvolumeclaims/claim-alice`,
+      body: { metadata: { labels: { x: "y" } } },
+      contentType: merge,
+    },
     { what: "create a pod in another namespace", method: "POST", path: `/api/v1/namespaces/${otherNamespace}/pods`, body: pod },
     { what: "list pods in all namespaces", method: "GET", path: `/api/v1/pods` },
     { what: "read nodes", method: "GET", path: `/api/v1/nodes` },
     { what: "read a node", method: "GET", path: `/api/v1/nodes/${kubelet.nodeName}` },
     { what: "list namespaces", method: "GET", path: `/api/v1/namespaces` },
-    { what: "create a role", method: "POST", path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "escalate" }, rules: [] } },
-    { what: "update the hub's own role", method: "PATCH", path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/${role.metadata!.name}`, body: { rules: [] }, contentType: merge },
+    {
+      what: "create a role",
+      method: "POST",
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`,
+      body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "escalate" }, rules: [] },
+    },
+    {
+      what: "update the hub's own role",
+      method: "PATCH",
+      path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/${role.metadata!.name}`,
+      body: { rules: [] },
+      contentType: merge,
+    },
     {
       what: "create a rolebinding",
       method: "POST",
       path: `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings`,
-      body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "escalate" }, subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: HUB_USER }], roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" } },
+      body: {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "escalate" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: HUB_USER }],
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+      },
     },
-    { what: "create a clusterrolebinding", method: "POST", path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "escalate" }, subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: HUB_USER }], roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" } } },
-    { what: "patch pods/status", method: "PATCH", path: `/api/v1/namespaces/${ns}/pods/rbac-probe/status`, body: { status: { phase: "Running" } }, contentType: merge },
+    {
+      what: "create a clusterrolebinding",
+      method: "POST",
+      path: `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`,
+      body: {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: "escalate" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: HUB_USER }],
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+      },
+    },
+    {
+      what: "patch pods/status",
+      method: "PATCH",
+      path: `/api/v1/namespaces/${ns}/pods/rbac-probe/status`,
+      body: { status: { phase: "Running" } },
+      contentType: merge,
+    },
     { what: "patch a pod", method: "PATCH", path: `/api/v1/namespaces/${ns}/pods/rbac-probe`, body: { metadata: { labels: { x: "y" } } }, contentType: merge },
-    { what: "bind a pod (scheduler's job)", method: "POST", path: `/api/v1/namespaces/${ns}/pods/rbac-probe/binding`, body: { apiVersion: "v1", kind: "Binding", metadata: { name: "rbac-probe" }, target: { apiVersion: "v1", kind: "Node", name: kubelet.nodeName } } },
+    {
+      what: "bind a pod (scheduler's job)",
+      method: "POST",
+      path: `/api/v1/namespaces/${ns}/pods/rbac-probe/binding`,
+      body: { apiVersion: "v1", kind: "Binding", metadata: { name: "rbac-probe" }, target: { apiVersion: "v1", kind: "Node", name: kubelet.nodeName } },
+    },
     { what: "exec into a pod", method: "POST", path: `/api/v1/namespaces/${ns}/pods/rbac-probe/exec?command=true&stdout=true` },
     { what: "delete all pods (deletecollection)", method: "DELETE", path: `/api/v1/namespaces/${ns}/pods` },
-    { what: "create an event", method: "POST", path: `/api/v1/namespaces/${ns}/events`, body: { apiVersion: "v1", kind: "Event", metadata: { name: "fake" }, involvedObject: { kind: "Pod", name: "x", namespace: ns } } },
+    {
+      what: "create an event",
+      method: "POST",
+      path: `/api/v1/namespaces/${ns}/events`,
+      body: { apiVersion: "v1", kind: "Event", metadata: { name: "fake" }, involvedObject: { kind: "Pod", name: "x", namespace: ns } },
+    },
     { what: "read configmaps", method: "GET", path: `/api/v1/namespaces/${ns}/configmaps` },
-    { what: "create a service account token", method: "POST", path: `/api/v1/namespaces/${ns}/serviceaccounts/${serviceAccountName}/token`, body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} } },
+    {
+      what: "create a service account token",
+      method: "POST",
+      path: `/api/v1/namespaces/${ns}/serviceaccounts/${serviceAccountName}/token`,
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: {} },
+    },
     // acting as the admin through impersonation headers needs the "impersonate" verb
-    { what: "impersonate the admin", method: "GET", path: `/api/v1/namespaces/${ns}/secrets`, headers: { "Impersonate-User": "gyre-kube-admin", "Impersonate-Group": "system:masters" } },
+    {
+      what: "impersonate the admin",
+      method: "GET",
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      headers: { "Impersonate-User": "gyre-kube-admin", "Impersonate-Group": "system:masters" },
+    },
   ];
 }
 
@@ -250,7 +317,10 @@ test("LEAST PRIVILEGE: the user's effective rules in the namespace are exactly t
   const rules = (JSON.parse(res.body) as { status: { resourceRules: Rule[] } }).status.resourceRules;
   // every authenticated user also gets system:basic-user's self-reviews; everything else must come from the Role
   const key = (r: Rule) => JSON.stringify([r.apiGroups ?? [], r.resources ?? [], [...r.verbs].sort(), r.resourceNames ?? []]);
-  const fromRole = rules.filter((r) => !(r.apiGroups ?? []).includes("authorization.k8s.io")).map(key).sort();
+  const fromRole = rules
+    .filter((r) => !(r.apiGroups ?? []).includes("authorization.k8s.io"))
+    .map(key)
+    .sort();
   const expected = role.rules!.map((r) => key({ verbs: r.verbs, apiGroups: r.apiGroups, resources: r.resources })).sort();
   assert.deepEqual(fromRole, expected);
 });

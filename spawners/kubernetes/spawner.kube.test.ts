@@ -89,10 +89,17 @@ test("start → pod bound and run by the fake kubelet (image ignored) → progre
 
   const messages = (await progress).map((e) => e.message);
   for (const expected of [/pod was created/, /has a node/, /Pulling image/, /Successfully pulled image/, /container created/, /Server started/]) {
-    assert.ok(messages.some((m) => expected.test(m)), `progress has ${expected}: ${JSON.stringify(messages)}`);
+    assert.ok(
+      messages.some((m) => expected.test(m)),
+      `progress has ${expected}: ${JSON.stringify(messages)}`,
+    );
   }
   const values = (await collectProgress(spawner)).map((e) => e.progress);
-  assert.deepEqual(values, [...values].sort((a, b) => a - b), "progress never goes back");
+  assert.deepEqual(
+    values,
+    [...values].sort((a, b) => a - b),
+    "progress never goes back",
+  );
 
   const state = spawner.getState();
   assert.equal(state.podName, "jupyter-alice");
@@ -137,7 +144,11 @@ test("the claim is kept across stop/start: a file written in the first server is
   const progress = collectProgress(s2);
   const { url: url2 } = await s2.start();
   assert.ok((await progress).some((e) => /home volume is there from before/.test(e.message)));
-  assert.equal((await lab.admin.core.readNamespacedPersistentVolumeClaim({ name: "claim-bob", namespace: lab.namespace })).metadata?.uid, claimUid, "the same claim (409 → kept)");
+  assert.equal(
+    (await lab.admin.core.readNamespacedPersistentVolumeClaim({ name: "claim-bob", namespace: lab.namespace })).metadata?.uid,
+    claimUid,
+    "the same claim (409 → kept)",
+  );
   const res = await fetch(`${url2}${ctx2.baseUrl}api/contents/notes.txt?content=1`, { headers: { Authorization: `token ${ctx2.token}` } });
   assert.equal(res.status, 200);
   assert.equal(((await res.json()) as { content: string }).content, "kept across restarts");
@@ -147,7 +158,10 @@ test("the claim is kept across stop/start: a file written in the first server is
 test("409: a stale pod and secret of the same server are replaced (pod deleted with grace 0, secret PUT)", async () => {
   const stale = buildTestContext("carol");
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
-  await lab.admin.core.createNamespacedSecret({ namespace: lab.namespace, body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }) });
+  await lab.admin.core.createNamespacedSecret({
+    namespace: lab.namespace,
+    body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }),
+  });
   const stalePod = buildPodManifest({ ...ref, baseUrl: stale.baseUrl, spawnId: stale.spawnId, settings: config, profileName: null, env: {} });
   stalePod.spec!.nodeName = "nowhere"; // bound elsewhere: the fake kubelet leaves it alone
   const created = await lab.admin.core.createNamespacedPod({ namespace: lab.namespace, body: stalePod });

@@ -25,7 +25,10 @@ before(async () => {
 
 after(() => {
   watch?.close();
-  execFileSync("bash", [join(REPO, "scripts/kube/kube-down.sh")], { env: { ...process.env, GYRE_KUBE_INSTANCE: INSTANCE.GYRE_KUBE_INSTANCE }, stdio: "ignore" });
+  execFileSync("bash", [join(REPO, "scripts/kube/kube-down.sh")], {
+    env: { ...process.env, GYRE_KUBE_INSTANCE: INSTANCE.GYRE_KUBE_INSTANCE },
+    stdio: "ignore",
+  });
 });
 
 async function etcdRevision(): Promise<number> {
@@ -43,7 +46,16 @@ async function until(check: () => boolean, ms: number, what: string): Promise<vo
 
 function pod(userName: string) {
   const config = buildLabConfig(lab);
-  return buildPodManifest({ userName, serverName: "", namespace: lab.namespace, baseUrl: `/user/${userName}/`, spawnId: userName, settings: config, profileName: null, env: {} });
+  return buildPodManifest({
+    userName,
+    serverName: "",
+    namespace: lab.namespace,
+    baseUrl: `/user/${userName}/`,
+    spawnId: userName,
+    settings: config,
+    profileName: null,
+    env: {},
+  });
 }
 
 test("a watch resumed from a compacted resourceVersion gets 410, re-lists (cache replaced) and watches again", async () => {

@@ -44,7 +44,11 @@ test("jupyter server as a non-root user: exact argv, no setpriv", () => {
 });
 
 test("hub is root: wrapped in setpriv with the account's ids and groups, still no --allow-root", () => {
-  const l = buildServerLaunch({ ...base, switchUser: { uid: 1001, gid: 1002, setprivPath: "/usr/bin/setpriv" }, extraArgs: ["--ServerApp.iopub_data_rate_limit=1e10"] });
+  const l = buildServerLaunch({
+    ...base,
+    switchUser: { uid: 1001, gid: 1002, setprivPath: "/usr/bin/setpriv" },
+    extraArgs: ["--ServerApp.iopub_data_rate_limit=1e10"],
+  });
   assert.equal(l.file, "/usr/bin/setpriv");
   assert.deepEqual(l.args.slice(0, 6), ["--reuid=1001", "--regid=1002", "--init-groups", "--", "/usr/bin/jupyter", "server"]);
   assert.equal(l.args.at(-1), "--ServerApp.iopub_data_rate_limit=1e10");
@@ -127,7 +131,10 @@ test("layers: config env < ctx env; identity and token cannot be overridden; hub
 });
 
 test("the token appears in the environment only, never in argv", () => {
-  for (const command of [["/usr/bin/jupyter", "server"], ["/usr/bin/jupyter", "notebook"]]) {
+  for (const command of [
+    ["/usr/bin/jupyter", "server"],
+    ["/usr/bin/jupyter", "notebook"],
+  ]) {
     const l = buildServerLaunch({ ...base, command, switchUser: { uid: 1, gid: 1, setprivPath: "/usr/bin/setpriv" } });
     assert.ok(![l.file, ...l.args].some((a) => a.includes("s3cret-token")));
     assert.equal(l.env.JUPYTER_TOKEN, "s3cret-token");

@@ -76,7 +76,9 @@ export function detectServerFlavor(command: string[]): ServerFlavor {
 }
 
 /** The Jupyter flags Gyre adds, in a fixed order. */
-export function buildServerArgs(o: Pick<ServerLaunchOptions, "command" | "extraArgs" | "port" | "baseUrl" | "notebookDir" | "defaultUrl" | "runtimeDir" | "runAsRoot">): string[] {
+export function buildServerArgs(
+  o: Pick<ServerLaunchOptions, "command" | "extraArgs" | "port" | "baseUrl" | "notebookDir" | "defaultUrl" | "runtimeDir" | "runAsRoot">,
+): string[] {
   const flavor = detectServerFlavor(o.command);
   const app = flavor === "notebook" ? "NotebookApp" : "ServerApp";
   const args = [
@@ -158,7 +160,10 @@ export function userPrefixOf(baseUrl: string, serverName: string): string {
 
 /** Safe fragment of a file name: letters, digits, "-", "_", "." only. */
 export function toFileNamePart(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\.+/, "_").slice(0, 64);
+  return s
+    .replace(/[^A-Za-z0-9_.-]/g, "_")
+    .replace(/^\.+/, "_")
+    .slice(0, 64);
 }
 
 /** Log file of one spawn: `<logDir>/<user>[-<server>]-<spawnId>.log`. */

@@ -8,17 +8,29 @@ export const localSpawnerConfigSchema = z
       // eslint-disable-next-line no-control-regex -- control characters are what it refuses
       .regex(/^\/[^\x00-\x1f]*[^/\x00-\x1f]$/, "must be an absolute path without a trailing slash, e.g. /opt/conda/envs/pangeo")
       .optional()
-      .describe("Prefix of the Python environment servers run from: a conda environment or a virtualenv, e.g. /opt/conda/envs/pangeo. Its bin/ comes first on PATH (kernels, dask workers and terminals use its python) and <prefix>/bin/jupyter is the default command. The hub refuses to start if <prefix>/bin/python is missing. Unset: Debian's /usr/bin/jupyter and python3 with the Pangeo packages the quick start installs."),
+      .describe(
+        "Prefix of the Python environment servers run from: a conda environment or a virtualenv, e.g. /opt/conda/envs/pangeo. Its bin/ comes first on PATH (kernels, dask workers and terminals use its python) and <prefix>/bin/jupyter is the default command. The hub refuses to start if <prefix>/bin/python is missing. Unset: Debian's /usr/bin/jupyter and python3 with the Pangeo packages the quick start installs.",
+      ),
     command: z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe('The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends ip, port, base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.'),
+      .describe(
+        'The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends ip, port, base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.',
+      ),
     args: z.array(z.string()).default([]).describe("Extra arguments appended after Gyre's own."),
     notebookDir: z.string().default("{home}").describe("Notebook directory per user. {home} is the OS user's home, {username} the hub user name."),
-    createOsUsers: z.boolean().default(false).describe("When root and the user's OS account (hub.osUserTemplate) is missing, create it with useradd (-m). Off by default: on a shared system accounts usually come from LDAP. When the hub is not root, servers run as the hub's own user."),
+    createOsUsers: z
+      .boolean()
+      .default(false)
+      .describe(
+        "When root and the user's OS account (hub.osUserTemplate) is missing, create it with useradd (-m). Off by default: on a shared system accounts usually come from LDAP. When the hub is not root, servers run as the hub's own user.",
+      ),
     env: z.record(z.string(), z.string()).default({}).describe("Extra environment variables for every server (the environment is otherwise an allow-list)."),
-    envPassthrough: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(["LANG", "LC_ALL", "TZ"]).describe("Variables copied from the hub's environment into the server's."),
+    envPassthrough: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+      .default(["LANG", "LC_ALL", "TZ"])
+      .describe("Variables copied from the hub's environment into the server's."),
     defaultUrl: z.string().default("/tree").describe("Page a server opens on (its default_url)."),
     stopGraceSeconds: z.number().positive().default(5).describe("After SIGTERM, how long to wait before SIGKILL."),
     logDir: z.string().default("{dataDir}/logs").describe("Where each server's stdout/stderr log is written ({dataDir} = hub.dataDir)."),

@@ -49,7 +49,6 @@ interface KnownExit {
   signal: NodeJS.Signals | null;
 }
 
-
 /** Spawner for `spawner.kind: local`. See spawners/types.ts for the contract. */
 export class LocalProcessSpawner implements Spawner {
   private state: LocalSpawnerState = {};
@@ -330,7 +329,9 @@ function assertCommandExists(file: string): void {
   try {
     accessSync(file, fsc.X_OK);
   } catch {
-    throw new SpawnError(`The server command ${file} does not exist or is not executable (spawner.local.command, or bin/jupyter of spawner.local.pythonEnvironment).`);
+    throw new SpawnError(
+      `The server command ${file} does not exist or is not executable (spawner.local.command, or bin/jupyter of spawner.local.pythonEnvironment).`,
+    );
   }
 }
 

@@ -102,7 +102,12 @@ function procStatus(pid: number): string {
   return readFileSync(`/proc/${pid}/status`, "utf8");
 }
 function procEnviron(pid: number): Record<string, string> {
-  return Object.fromEntries(readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
 }
 function uidOf(name: string): number {
   return Number(execFileSync("id", ["-u", name]).toString().trim());
@@ -125,7 +130,10 @@ after(async () => {
 test("default server: token auth, runs as the OS user, clean env, token not in argv, kernels die on stop", async () => {
   const ctx = ctxFor("gyretest1");
   const { sp, url, events, pid } = await startTimed("server", ctx);
-  assert.deepEqual(events.map((e) => e.progress), [5, 10, 40, 80]);
+  assert.deepEqual(
+    events.map((e) => e.progress),
+    [5, 10, 40, 80],
+  );
   assert.equal(url, `http://127.0.0.1:${sp.getState().port as number}`);
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`, { authorization: `token ${ctx.token}` }), 200);
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`), 403);
@@ -144,7 +152,11 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
   const stat = (await readProcStat(pid))!;
   assert.equal(stat.pgrp, pid);
 
-  const k = await fetch(`${url}/user/gyretest1/api/kernels`, { method: "POST", headers: { authorization: `token ${ctx.token}`, "content-type": "application/json" }, body: "{}" });
+  const k = await fetch(`${url}/user/gyretest1/api/kernels`, {
+    method: "POST",
+    headers: { authorization: `token ${ctx.token}`, "content-type": "application/json" },
+    body: "{}",
+  });
   assert.equal(k.status, 201);
   let kernels: { pid: number; startTime: number }[] = [];
   assert.ok(await waitFor(async () => (kernels = findDescendants(pid, await readProcessTable())).length > 0, 10_000, 100), "kernel process appears");
@@ -170,10 +182,14 @@ test("named server of the same OS user: own base_url and own cookie secret", asy
   const aToken = (a.sp as unknown as { ctx: SpawnContext }).ctx.token;
   // (node:http, not fetch: fetch does not let us set Host, and the cookie's name derives from it)
   const setCookies = await new Promise<string[]>((resolve, reject) => {
-    const req = httpRequest(`${a.url}/user/gyretest1/api/status`, { agent: false, headers: { authorization: `token ${aToken}`, host: "hub.example.test" } }, (res) => {
-      res.resume();
-      resolve(res.headers["set-cookie"] ?? []);
-    });
+    const req = httpRequest(
+      `${a.url}/user/gyretest1/api/status`,
+      { agent: false, headers: { authorization: `token ${aToken}`, host: "hub.example.test" } },
+      (res) => {
+        res.resume();
+        resolve(res.headers["set-cookie"] ?? []);
+      },
+    );
     req.on("error", reject);
     req.end();
   });
@@ -260,11 +276,30 @@ test("baseline: bare `jupyter server` cold start with the same flags (for compar
   const port = await pickFreePort();
   const token = "bare-" + Math.random().toString(36).slice(2);
   const runtime = mkdtempSync(join(tmpdir(), "gyre-int-bare-"));
-  const args = ["server", `--ServerApp.port=${port}`, "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0", "--ServerApp.base_url=/user/bare/", "--ServerApp.open_browser=False", ...(isRoot ? ["--allow-root"] : [])];
+  const args = [
+    "server",
+    `--ServerApp.port=${port}`,
+    "--ServerApp.ip=127.0.0.1",
+    "--ServerApp.port_retries=0",
+    "--ServerApp.base_url=/user/bare/",
+    "--ServerApp.open_browser=False",
+    ...(isRoot ? ["--allow-root"] : []),
+  ];
   const t0 = performance.now();
-  const child = spawn("/usr/bin/jupyter", args, { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/root", JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: runtime } as unknown as NodeJS.ProcessEnv, stdio: "ignore", cwd: tmpdir() });
+  const child = spawn("/usr/bin/jupyter", args, {
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/root",
+      JUPYTER_TOKEN: token,
+      JUPYTER_RUNTIME_DIR: runtime,
+    } as unknown as NodeJS.ProcessEnv,
+    stdio: "ignore",
+    cwd: tmpdir(),
+  });
   try {
-    assert.ok(await waitFor(async () => (await probeHttp(`http://127.0.0.1:${port}/user/bare/api/status`, { authorization: `token ${token}` })) === 200, 20_000, 20));
+    assert.ok(
+      await waitFor(async () => (await probeHttp(`http://127.0.0.1:${port}/user/bare/api/status`, { authorization: `token ${token}` })) === 200, 20_000, 20),
+    );
     timings["bare-jupyter-server"] = Math.round(performance.now() - t0);
   } finally {
     child.kill("SIGTERM");
@@ -331,35 +366,43 @@ test("stop() while starting: start() rejects and nothing is left running", async
   assert.notEqual(await sp.poll(), null);
 });
 
-test("hub not root: the server runs as the hub's own account, without --allow-root", { skip: !isRoot && "needs root to act as another hub account" }, async () => {
-  const uid = uidOf("gyretest1");
-  const hubLogDir = mkdtempSync(join(tmpdir(), "gyre-int-nonroot-"));
-  tempDirs.push(hubLogDir);
-  chownSync(hubLogDir, uid, uid);
-  const ctx = ctxFor("alice", "nonroot");
-  const { log: _log, ...plainCtx } = ctx;
-  // the "hub" is the helper process, run as gyretest1. It runs from a bundle in a temp dir that
-  // account can read: the clone itself may live where other accounts cannot enter (a 0700 mktemp -d).
-  const bundle = await bundleForOtherAccount(join(import.meta.dirname, "int-start-and-exit.ts"));
-  const child = spawn("/usr/bin/setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--init-groups", "--", process.execPath, bundle], {
-    cwd: "/",
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/home/gyretest1", GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: { ...config, logDir: hubLogDir } }) } as unknown as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  assert.equal(await new Promise((r) => child.on("exit", r)), 0);
-  const state = readChildState(out);
-  const fresh = new LocalProcessSpawner(ctx, config);
-  fresh.loadState(state);
-  try {
-    assert.equal(state.uid, uid);
-    assert.match(procStatus(state.pid), new RegExp(`^Uid:\\s+${uid}\\s`, "m"));
-    assert.ok(!readFileSync(`/proc/${state.pid}/cmdline`, "utf8").includes("--allow-root"));
-    assert.equal(procEnviron(state.pid).HOME, "/home/gyretest1");
-    assert.equal(await probeHttp(`${state.url}/user/alice/nonroot/api/status`, { authorization: `token ${ctx.token}` }), 200);
-  } finally {
-    await fresh.stop();
-  }
-  assert.notEqual(await fresh.poll(), null);
-});
+test(
+  "hub not root: the server runs as the hub's own account, without --allow-root",
+  { skip: !isRoot && "needs root to act as another hub account" },
+  async () => {
+    const uid = uidOf("gyretest1");
+    const hubLogDir = mkdtempSync(join(tmpdir(), "gyre-int-nonroot-"));
+    tempDirs.push(hubLogDir);
+    chownSync(hubLogDir, uid, uid);
+    const ctx = ctxFor("alice", "nonroot");
+    const { log: _log, ...plainCtx } = ctx;
+    // the "hub" is the helper process, run as gyretest1. It runs from a bundle in a temp dir that
+    // account can read: the clone itself may live where other accounts cannot enter (a 0700 mktemp -d).
+    const bundle = await bundleForOtherAccount(join(import.meta.dirname, "int-start-and-exit.ts"));
+    const child = spawn("/usr/bin/setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--init-groups", "--", process.execPath, bundle], {
+      cwd: "/",
+      env: {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        HOME: "/home/gyretest1",
+        GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: { ...config, logDir: hubLogDir } }),
+      } as unknown as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    assert.equal(await new Promise((r) => child.on("exit", r)), 0);
+    const state = readChildState(out);
+    const fresh = new LocalProcessSpawner(ctx, config);
+    fresh.loadState(state);
+    try {
+      assert.equal(state.uid, uid);
+      assert.match(procStatus(state.pid), new RegExp(`^Uid:\\s+${uid}\\s`, "m"));
+      assert.ok(!readFileSync(`/proc/${state.pid}/cmdline`, "utf8").includes("--allow-root"));
+      assert.equal(procEnviron(state.pid).HOME, "/home/gyretest1");
+      assert.equal(await probeHttp(`${state.url}/user/alice/nonroot/api/status`, { authorization: `token ${ctx.token}` }), 200);
+    } finally {
+      await fresh.stop();
+    }
+    assert.notEqual(await fresh.poll(), null);
+  },
+);

@@ -23,7 +23,8 @@ export async function createOsUser(name: string): Promise<PasswdEntry> {
   assertValidOsUserName(name);
   const r = await execa("useradd", ["-m", "-s", "/bin/bash", "--", name], { reject: false, timeout: 30_000 });
   // 9 = the account exists already (a concurrent spawn created it): fine
-  if (r.exitCode !== 0 && r.exitCode !== 9) throw new SpawnError(`Could not create the OS account "${name}": ${String(r.stderr).trim() || `useradd exited with ${r.exitCode}`}`);
+  if (r.exitCode !== 0 && r.exitCode !== 9)
+    throw new SpawnError(`Could not create the OS account "${name}": ${String(r.stderr).trim() || `useradd exited with ${r.exitCode}`}`);
   const entry = await lookupOsUser(name);
   if (!entry) throw new SpawnError(`The OS account "${name}" was created but cannot be found.`);
   return entry;

@@ -5,7 +5,8 @@ import { findDescendants, isGoneState, parseProcStat } from "./proc-stat";
 
 test("OS account names: strict pattern", () => {
   for (const ok of ["alice", "bob-2", "_svc", "a_b", "x".repeat(32)]) assert.ok(isValidOsUserName(ok), ok);
-  for (const bad of ["", "-rf", "Alice", "a b", "a;b", "../x", "a/b", "x".repeat(33), "1abc", "root\n", "a$", "--help"]) assert.ok(!isValidOsUserName(bad), bad);
+  for (const bad of ["", "-rf", "Alice", "a b", "a;b", "../x", "a/b", "x".repeat(33), "1abc", "root\n", "a$", "--help"])
+    assert.ok(!isValidOsUserName(bad), bad);
 });
 
 test("notebookDir template (the osUserTemplate cases are in app/_lib/users/os-account.test.ts)", () => {
@@ -13,7 +14,13 @@ test("notebookDir template (the osUserTemplate cases are in app/_lib/users/os-ac
 });
 
 test("parsePasswdLine", () => {
-  assert.deepEqual(parsePasswdLine("alice:x:1001:1002:Alice,,,:/home/alice:/bin/bash\n"), { name: "alice", uid: 1001, gid: 1002, home: "/home/alice", shell: "/bin/bash" });
+  assert.deepEqual(parsePasswdLine("alice:x:1001:1002:Alice,,,:/home/alice:/bin/bash\n"), {
+    name: "alice",
+    uid: 1001,
+    gid: 1002,
+    home: "/home/alice",
+    shell: "/bin/bash",
+  });
   assert.deepEqual(parsePasswdLine("svc:x:5:5::/srv:"), { name: "svc", uid: 5, gid: 5, home: "/srv", shell: "/bin/sh" });
   assert.equal(parsePasswdLine("garbage"), null);
   assert.equal(parsePasswdLine("a:x:one:2::/h:/bin/sh"), null);
@@ -21,7 +28,8 @@ test("parsePasswdLine", () => {
 });
 
 test("parseProcStat counts fields from the last ')' (comm may contain spaces and parens)", () => {
-  const line = "4242 (jupyter (x) y) S 1 4242 4242 0 -1 4194560 2405 0 0 0 26 5 0 0 20 0 1 0 987654 150000000 9000 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0\n";
+  const line =
+    "4242 (jupyter (x) y) S 1 4242 4242 0 -1 4194560 2405 0 0 0 26 5 0 0 20 0 1 0 987654 150000000 9000 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0\n";
   assert.deepEqual(parseProcStat(line), { pid: 4242, state: "S", ppid: 1, pgrp: 4242, startTime: 987654 });
   assert.equal(parseProcStat("nonsense"), null);
   assert.ok(isGoneState("Z") && !isGoneState("S"));
@@ -30,6 +38,11 @@ test("parseProcStat counts fields from the last ')' (comm may contain spaces and
 test("findDescendants follows parent links across sessions", () => {
   const p = (pid: number, ppid: number) => ({ pid, ppid, pgrp: pid, state: "S", startTime: pid });
   const table = [p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 12), p(20, 1)];
-  assert.deepEqual(findDescendants(10, table).map((x) => x.pid).sort(), [11, 12, 13]);
+  assert.deepEqual(
+    findDescendants(10, table)
+      .map((x) => x.pid)
+      .sort(),
+    [11, 12, 13],
+  );
   assert.deepEqual(findDescendants(20, table), []);
 });

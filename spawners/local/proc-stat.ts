@@ -22,7 +22,10 @@ export function parseProcStat(text: string): ProcStat | null {
   if (open < 0 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
   // rest[0] is field 3 (state), so field N is rest[N - 3]
-  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   if (rest.length < 20) return null;
   const stat: ProcStat = { pid, state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]) };
   if (![stat.pid, stat.ppid, stat.pgrp, stat.startTime].every(Number.isInteger)) return null;

@@ -41,7 +41,10 @@ test("SlowSpawner answers api after a delay, checks the token on api/status, sur
   assert.equal((await fetch(`${url}/user/bob/api`)).status, 200);
   assert.equal((await fetch(`${url}/user/bob/api/status`)).status, 403);
   assert.equal((await fetch(`${url}/user/bob/api/status`, { headers: { authorization: `token ${ctx.token}` } })).status, 200);
-  assert.deepEqual((await events).map((e) => e.progress), [10, 50]);
+  assert.deepEqual(
+    (await events).map((e) => e.progress),
+    [10, 50],
+  );
   const again = await createSpawner("slow", ctx);
   again.loadState(sp.getState());
   assert.equal(await again.poll(), null);

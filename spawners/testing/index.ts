@@ -183,7 +183,8 @@ export class FailingSpawner implements Spawner {
     private readonly options: FailingSpawnerOptions = {},
   ) {
     this.reason = options.reason ?? "The server exited with status 1 while starting.";
-    this.tail = options.logTail ?? "Traceback (most recent call last):\n  File \"/usr/bin/jupyter-server\", line 33\nModuleNotFoundError: No module named 'nbclassic'";
+    this.tail =
+      options.logTail ?? "Traceback (most recent call last):\n  File \"/usr/bin/jupyter-server\", line 33\nModuleNotFoundError: No module named 'nbclassic'";
   }
 
   async start(): Promise<SpawnStarted> {

@@ -123,7 +123,15 @@ class ScriptedSpawner implements Spawner {
     const { spawnId } = this.ctx;
     this.spawnId = spawnId;
     this.all.startCounts.set(spawnId, (this.all.startCounts.get(spawnId) ?? 0) + 1);
-    const server: ScriptedServer = { spawnId, user: this.ctx.user.name, url: `http://scripted.invalid/${spawnId}`, state: "starting", ready: false, exit: null, stopCalls: 0 };
+    const server: ScriptedServer = {
+      spawnId,
+      user: this.ctx.user.name,
+      url: `http://scripted.invalid/${spawnId}`,
+      state: "starting",
+      ready: false,
+      exit: null,
+      stopCalls: 0,
+    };
     this.all.servers.set(spawnId, server);
     try {
       this.feed.push(20, "Starting the scripted server");
@@ -133,7 +141,8 @@ class ScriptedSpawner implements Spawner {
         if (how === "stopped") throw new SpawnError("The server was stopped before it finished starting.");
         outcome = script.then ?? "ok";
       }
-      if (script.kind === "fails" || outcome === "fails") throw new SpawnError(script.kind === "fails" ? script.reason : "released to fail", script.kind === "fails" ? script.logTail : undefined);
+      if (script.kind === "fails" || outcome === "fails")
+        throw new SpawnError(script.kind === "fails" ? script.reason : "released to fail", script.kind === "fails" ? script.logTail : undefined);
       if (script.kind === "throws") throw new Error(script.message);
       server.state = "running";
       server.ready = script.kind !== "never-ready";
@@ -178,5 +187,4 @@ class ScriptedSpawner implements Spawner {
   async logTail(): Promise<string> {
     return this.spawnId ? `log of ${this.spawnId}` : "";
   }
-
 }

@@ -34,7 +34,10 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     const scopes = expandScopes(owner.scopes);
     const needed = requiredScope(req.method, new URL(req.url).pathname);
     if (!hasScope(scopes, needed)) {
-      throw new HttpError(403, `This API token lacks the scope "${needed}" needed for ${req.method} ${new URL(req.url).pathname} (it has: ${[...scopes].join(", ")}).`);
+      throw new HttpError(
+        403,
+        `This API token lacks the scope "${needed}" needed for ${req.method} ${new URL(req.url).pathname} (it has: ${[...scopes].join(", ")}).`,
+      );
     }
     return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }

@@ -14,7 +14,15 @@ export interface SessionInfo {
 export async function createSession(db: Db, userId: number, maxAgeSeconds: number, userAgent: string | undefined, now: Date) {
   const id = randomBytes(24).toString("base64url");
   return db.session.create({
-    data: { id, userId, csrf: randomBytes(24).toString("base64url"), expiresAt: new Date(now.getTime() + maxAgeSeconds * 1000), userAgent: userAgent?.slice(0, 200), createdAt: now, lastSeen: now },
+    data: {
+      id,
+      userId,
+      csrf: randomBytes(24).toString("base64url"),
+      expiresAt: new Date(now.getTime() + maxAgeSeconds * 1000),
+      userAgent: userAgent?.slice(0, 200),
+      createdAt: now,
+      lastSeen: now,
+    },
     include: { user: true },
   });
 }

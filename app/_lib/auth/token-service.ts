@@ -33,7 +33,8 @@ export async function createTokenFor(db: Db, actor: Principal, name: string, inp
   if (unknown.length) throw new HttpError(400, `Unknown scope(s) ${unknown.join(", ")}: use ${Object.keys(TOKEN_SCOPES).join(", ")}.`);
   if (scopes.includes("admin:users") && !user.admin) throw new HttpError(403, 'Only admins may create tokens with the "admin:users" scope.');
   if (!mayGrant(actor.scopes, scopes)) throw new HttpError(403, "A token cannot create a token with more scopes than it has itself.");
-  if (input.expires_in && input.expires_in > MAX_TOKEN_EXPIRES_IN_SECONDS) throw new HttpError(400, `expires_in: at most ${MAX_TOKEN_EXPIRES_IN_SECONDS} seconds (a year); omit it for a token that does not expire.`);
+  if (input.expires_in && input.expires_in > MAX_TOKEN_EXPIRES_IN_SECONDS)
+    throw new HttpError(400, `expires_in: at most ${MAX_TOKEN_EXPIRES_IN_SECONDS} seconds (a year); omit it for a token that does not expire.`);
   if (!(await takeRateLimitSlot(db, `token-create:${user.id}`, TOKEN_RATE_LIMIT, TOKEN_RATE_WINDOW_SECONDS, now))) {
     throw new HttpError(429, `Too many tokens created: at most ${TOKEN_RATE_LIMIT} per ${TOKEN_RATE_WINDOW_SECONDS / 60} minutes.`);
   }

@@ -32,8 +32,7 @@ export function splitStatements(sql: string): string[] {
 export async function applyMigrations(db: Db, provider: "sqlite" | "postgres", root: string): Promise<string[]> {
   const migrations = listMigrations(root, provider);
   const applied: string[] = [];
-  const createTable = (tx: Db) =>
-    tx.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "_gyre_migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT NOT NULL)`);
+  const createTable = (tx: Db) => tx.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "_gyre_migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT NOT NULL)`);
   const run = async (tx: Db) => {
     const done = new Set((await tx.$queryRawUnsafe<{ name: string }[]>(`SELECT "name" FROM "_gyre_migrations"`)).map((r) => r.name));
     for (const m of migrations) {

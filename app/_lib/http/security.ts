@@ -47,6 +47,11 @@ export function originCheck(publicUrl: string) {
     if (["GET", "HEAD", "OPTIONS"].includes(req.method)) return next();
     const h = req.headers;
     if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, publicUrl)) return next();
-    sendRefusal(req, res, 403, "Cross-site request refused: the Origin of this request does not match this hub. Go back to the hub's page and try again from there.");
+    sendRefusal(
+      req,
+      res,
+      403,
+      "Cross-site request refused: the Origin of this request does not match this hub. Go back to the hub's page and try again from there.",
+    );
   };
 }

@@ -65,7 +65,10 @@ export function parseAgentLine(line: string): AgentEvent | null {
   const parsed = agentEventSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const phase = (raw as { phase?: unknown } | null)?.phase;
-  return { phase: "warning", message: `The launch agent wrote a progress line this hub does not understand (phase ${JSON.stringify(phase ?? null).slice(0, 40)}).` };
+  return {
+    phase: "warning",
+    message: `The launch agent wrote a progress line this hub does not understand (phase ${JSON.stringify(phase ?? null).slice(0, 40)}).`,
+  };
 }
 
 /** Splits a byte stream's text into whole lines (a chunk may end mid-line). */

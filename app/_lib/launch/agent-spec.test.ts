@@ -6,7 +6,15 @@ import { launchConfigSchema } from "./config";
 test("the prepare spec the agent reads, from the launch config and one launch", () => {
   const config = launchConfigSchema.parse({ environment: { wheelhouse: "/srv/wheels", allowPostBuild: true }, git: { maxRepoBytes: 1000, depth: 0 } });
   assert.deepEqual(
-    buildPrepareSpec({ repoUrl: "https://github.com/org/demo", commit: "c".repeat(40), ref: "main", targetDir: "~/launches/demo-cccccccccccc", allowHttp: false, platform: "batch", config }),
+    buildPrepareSpec({
+      repoUrl: "https://github.com/org/demo",
+      commit: "c".repeat(40),
+      ref: "main",
+      targetDir: "~/launches/demo-cccccccccccc",
+      allowHttp: false,
+      platform: "batch",
+      config,
+    }),
     {
       version: 1,
       repo: { url: "https://github.com/org/demo", commit: "c".repeat(40), ref: "main" },

@@ -11,9 +11,7 @@ type AllowList = LaunchConfig["allow"];
 export function decideLaunchAllowed(subject: AllowSubject, allow: AllowList): AllowDecision {
   switch (subject.kind) {
     case "github":
-      return listed(allow.githubOwners, subject.owner)
-        ? { allowed: true }
-        : refuse(`Repositories of ${subject.owner} on GitHub`, "launch.allow.githubOwners");
+      return listed(allow.githubOwners, subject.owner) ? { allowed: true } : refuse(`Repositories of ${subject.owner} on GitHub`, "launch.allow.githubOwners");
     case "gist":
       return listed(allow.gistUsers, subject.user) ? { allowed: true } : refuse(`Gists of ${subject.user}`, "launch.allow.gistUsers");
     case "gitlab": {
@@ -32,5 +30,8 @@ function listed(names: string[], name: string): boolean {
 }
 
 function refuse(what: string, option: string): AllowDecision {
-  return { allowed: false, reason: `${what} cannot be launched on this hub: they are not on its list of allowed repositories. An administrator can add them (${option}).` };
+  return {
+    allowed: false,
+    reason: `${what} cannot be launched on this hub: they are not on its list of allowed repositories. An administrator can add them (${option}).`,
+  };
 }

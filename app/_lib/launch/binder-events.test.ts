@@ -33,13 +33,34 @@ const READY: BinderReadyInfo = {
 
 test("launch progress → BinderHub phases; messages end with a newline", () => {
   const cases: [LaunchProgressEvent, BinderEvent][] = [
-    [{ phase: "resolving", message: "Resolving HEAD" }, { phase: "waiting", message: "Resolving HEAD\n" }],
-    [{ phase: "fetching", message: "Fetching\n" }, { phase: "fetching", message: "Fetching\n" }],
-    [{ phase: "building", message: "Installing requirements.txt" }, { phase: "building", message: "Installing requirements.txt\n" }],
-    [{ phase: "building", message: "Environment cached", cached: true }, { phase: "built", message: "Environment cached\n" }],
-    [{ phase: "waiting", message: "Queued (job 12)" }, { phase: "launching", message: "Queued (job 12)\n" }],
-    [{ phase: "starting", message: "Starting the server" }, { phase: "launching", message: "Starting the server\n" }],
-    [{ phase: "failed", message: "pip failed", reason: "env-build-failed", logTail: "ERROR: x" }, { phase: "failed", message: "pip failed\nERROR: x\n" }],
+    [
+      { phase: "resolving", message: "Resolving HEAD" },
+      { phase: "waiting", message: "Resolving HEAD\n" },
+    ],
+    [
+      { phase: "fetching", message: "Fetching\n" },
+      { phase: "fetching", message: "Fetching\n" },
+    ],
+    [
+      { phase: "building", message: "Installing requirements.txt" },
+      { phase: "building", message: "Installing requirements.txt\n" },
+    ],
+    [
+      { phase: "building", message: "Environment cached", cached: true },
+      { phase: "built", message: "Environment cached\n" },
+    ],
+    [
+      { phase: "waiting", message: "Queued (job 12)" },
+      { phase: "launching", message: "Queued (job 12)\n" },
+    ],
+    [
+      { phase: "starting", message: "Starting the server" },
+      { phase: "launching", message: "Starting the server\n" },
+    ],
+    [
+      { phase: "failed", message: "pip failed", reason: "env-build-failed", logTail: "ERROR: x" },
+      { phase: "failed", message: "pip failed\nERROR: x\n" },
+    ],
   ];
   for (const [event, want] of cases) assert.deepEqual(binderEventFor(event), want);
 });
@@ -47,7 +68,18 @@ test("launch progress → BinderHub phases; messages end with a newline", () => 
 test("the ready event carries exactly BinderHub's fields", () => {
   const ready = binderReadyEvent(READY);
   // the keys of a real BinderHub ready event (binderhub js/packages/binderhub-client/tests/fixtures/fullbuild.eventsource)
-  assert.deepEqual(Object.keys(ready).sort(), ["binder_launch_host", "binder_persistent_request", "binder_ref_url", "binder_request", "image", "message", "phase", "repo_url", "token", "url"]);
+  assert.deepEqual(Object.keys(ready).sort(), [
+    "binder_launch_host",
+    "binder_persistent_request",
+    "binder_ref_url",
+    "binder_request",
+    "image",
+    "message",
+    "phase",
+    "repo_url",
+    "token",
+    "url",
+  ]);
   assert.equal(ready.message, `server running at ${READY.url}\n`);
   assert.equal(formatSseData(ready), `data: ${JSON.stringify(ready)}\n\n`);
 });
@@ -78,7 +110,11 @@ async function serveStream(events: BinderEvent[]): Promise<{ url: string; close:
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/build/gh/binder-examples/requirements/HEAD`,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -128,7 +164,10 @@ test("Thebe's client follows a launch to the ready event and gets the server URL
 });
 
 test("Thebe's client ends with the reason of a failed launch", async () => {
-  const srv = await serveStream([binderEventFor({ phase: "resolving", message: "Resolving nope" }), binderEventFor({ phase: "failed", message: "binder-examples/requirements has no branch or tag named nope." })]);
+  const srv = await serveStream([
+    binderEventFor({ phase: "resolving", message: "Resolving nope" }),
+    binderEventFor({ phase: "failed", message: "binder-examples/requirements has no branch or tag named nope." }),
+  ]);
   try {
     await assert.rejects(thebeConnect(srv.url), /failed to build - .* - binder-examples\/requirements has no branch or tag named nope\.\n$/);
   } finally {

@@ -17,8 +17,14 @@ const hostName = z
 
 export const launchAllowSchema = z
   .object({
-    githubOwners: z.array(githubName).default([]).describe('GitHub users and organisations whose repositories may be launched (/v2/gh/<owner>/...); "*" allows every owner on the configured GitHub.'),
-    gitlabNamespaces: z.array(gitlabNamespace).default([]).describe('GitLab groups (and their subgroups) whose projects may be launched (/v2/gl/...); "*" allows every project on the configured GitLab.'),
+    githubOwners: z
+      .array(githubName)
+      .default([])
+      .describe('GitHub users and organisations whose repositories may be launched (/v2/gh/<owner>/...); "*" allows every owner on the configured GitHub.'),
+    gitlabNamespaces: z
+      .array(gitlabNamespace)
+      .default([])
+      .describe('GitLab groups (and their subgroups) whose projects may be launched (/v2/gl/...); "*" allows every project on the configured GitLab.'),
     gistUsers: z.array(githubName).default([]).describe('GitHub users whose gists may be launched (/v2/gist/<user>/...); "*" allows all.'),
     gitHosts: z.array(hostName).default([]).describe("Hosts whose git repositories may be launched by URL (/v2/git/<url>/...), e.g. git.example.org."),
     httpHosts: z.array(hostName).default([]).describe("Hosts that may be reached over plain http (an internal git server); every other host only over https."),
@@ -31,7 +37,12 @@ export const launchGitHubSchema = z
     apiUrl: z.string().url().default("https://api.github.com").describe("REST API base: https://api.github.com, or <enterprise>/api/v3."),
     gistUrl: z.string().url().default("https://gist.github.com").describe("Web URL of gists (clone URLs are <gistUrl>/<user>/<id>.git)."),
     tokenFile: z.string().optional().describe("File holding a GitHub token for the API (5,000 requests an hour instead of 60 per address); read at start."),
-    refCacheSeconds: z.number().int().min(0).default(60).describe("How long a resolved branch or tag is trusted before GitHub is asked again (with If-None-Match, which does not count against the rate limit)."),
+    refCacheSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(60)
+      .describe("How long a resolved branch or tag is trusted before GitHub is asked again (with If-None-Match, which does not count against the rate limit)."),
     allowSecretGists: z.boolean().default(false).describe("Allow launching secret (unlisted) gists."),
   })
   .strict();
@@ -59,26 +70,50 @@ export const launchEnvironmentSchema = z
     builder: z
       .enum(["none", "venv", "conda"])
       .default("venv")
-      .describe("How a repository's environment is prepared on local and batch servers: venv (requirements.txt into a venv on top of the server's Python), conda (also environment.yml, with condaCommand), none (the server's environment as it is)."),
-    cacheDir: z.string().default("~/.cache/gyre/envs").describe("Where built environments are kept, as seen by the user's account (~ is the user's home). A folder shared by all users is possible: an environment is reused only when its owner is the user or root."),
+      .describe(
+        "How a repository's environment is prepared on local and batch servers: venv (requirements.txt into a venv on top of the server's Python), conda (also environment.yml, with condaCommand), none (the server's environment as it is).",
+      ),
+    cacheDir: z
+      .string()
+      .default("~/.cache/gyre/envs")
+      .describe(
+        "Where built environments are kept, as seen by the user's account (~ is the user's home). A folder shared by all users is possible: an environment is reused only when its owner is the user or root.",
+      ),
     basePython: z.string().optional().describe("Python the venvs are made from (it must have ipykernel). Default: the Python that runs the user's server."),
     pipIndexUrl: z.string().url().optional().describe("Package index for pip (--index-url). Default: pip's own (PyPI)."),
     pipExtraIndexUrls: z.array(z.string().url()).default([]).describe("Further package indexes (--extra-index-url)."),
-    wheelhouse: z.string().optional().describe("A folder of wheels to install from instead of an index (--no-index --find-links); for sites without internet access."),
+    wheelhouse: z
+      .string()
+      .optional()
+      .describe("A folder of wheels to install from instead of an index (--no-index --find-links); for sites without internet access."),
     onlyBinary: z.boolean().default(false).describe("Install wheels only (--only-binary=:all:): no package's setup code runs at install time."),
     condaCommand: z.string().default("mamba").describe("conda, mamba or micromamba (a name on the user's PATH or a path) for environment.yml."),
     buildTimeoutSeconds: z.number().positive().default(1800).describe("Limit of one environment build."),
     lockTimeoutSeconds: z.number().positive().default(1800).describe("How long a launch waits for another launch that builds the same environment."),
     allowPostBuild: z.boolean().default(false).describe("Run a repository's postBuild script (as the user, while building its environment)."),
-    ignoreAptTxt: z.boolean().default(false).describe("Launch repositories with an apt.txt anyway, without its system packages (only Kubernetes image builds install them). Off: such launches fail and say why."),
+    ignoreAptTxt: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Launch repositories with an apt.txt anyway, without its system packages (only Kubernetes image builds install them). Off: such launches fail and say why.",
+      ),
   })
   .strict();
 
 export const launchConfigSchema = z
   .object({
-    enabled: z.boolean().default(false).describe("Binder-style launch links (/v2/..., /build/...) and git-pull links (/hub/user-redirect/git-pull). Off: those paths answer 404."),
-    profile: z.string().optional().describe("Spawner profile that launches use (for example a Slurm queue and walltime). Default: the spawner's default profile."),
-    repoDir: z.string().default("~/launches").describe("Folder in the user's home that holds one sub-folder per launched repository and commit; the files are the user's to keep."),
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Binder-style launch links (/v2/..., /build/...) and git-pull links (/hub/user-redirect/git-pull). Off: those paths answer 404."),
+    profile: z
+      .string()
+      .optional()
+      .describe("Spawner profile that launches use (for example a Slurm queue and walltime). Default: the spawner's default profile."),
+    repoDir: z
+      .string()
+      .default("~/launches")
+      .describe("Folder in the user's home that holds one sub-folder per launched repository and commit; the files are the user's to keep."),
     gitPullDir: z.string().default("~").describe("Folder that git-pull links clone into (nbgitpuller's default: the server's root, here the home)."),
     allow: launchAllowSchema.default(launchAllowSchema.parse({})),
     github: launchGitHubSchema.default(launchGitHubSchema.parse({})),

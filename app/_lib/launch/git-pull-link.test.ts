@@ -12,7 +12,14 @@ const parse = (q: string) => parseGitPullLink(new URLSearchParams(q), settings);
 
 test("git-pull links: folder, branch, what to open, and what the allow-list sees", () => {
   const a = parse("repo=https://github.com/org/course&branch=main&urlpath=lab/tree/course/week1.ipynb");
-  assert.deepEqual(a, { repoUrl: "https://github.com/org/course", branch: "main", targetPath: "course", urlPath: "lab/tree/course/week1.ipynb", subject: { kind: "github", owner: "org" }, allowHttp: false });
+  assert.deepEqual(a, {
+    repoUrl: "https://github.com/org/course",
+    branch: "main",
+    targetPath: "course",
+    urlPath: "lab/tree/course/week1.ipynb",
+    subject: { kind: "github", owner: "org" },
+    allowHttp: false,
+  });
   assert.equal(parse("repo=https://github.com/org/course.git").targetPath, "course");
   assert.equal(parse("repo=https://github.com/org/course").urlPath, "tree/course");
   assert.equal(parse("repo=https://github.com/org/course&subpath=week1/a.ipynb").urlPath, "notebooks/course/week1/a.ipynb");
@@ -33,5 +40,10 @@ test("git-pull links refuse what could leave the home or reach other transports"
     ["repo=https://github.com/org/x&subpath=../x", /subpath/],
     ["repo=http://github.com/org/x", /https/],
   ];
-  for (const [q, msg] of bad) assert.throws(() => parse(q), (e: unknown) => e instanceof LaunchError && e.kind === "bad-link" && msg.test(e.message), q);
+  for (const [q, msg] of bad)
+    assert.throws(
+      () => parse(q),
+      (e: unknown) => e instanceof LaunchError && e.kind === "bad-link" && msg.test(e.message),
+      q,
+    );
 });

@@ -36,7 +36,8 @@ export function parseGitPullLink(query: URLSearchParams, settings: ProviderSetti
   else {
     const path = [targetPath, subPath].filter(Boolean).join("/");
     const app = (query.get("app") ?? "").toLowerCase();
-    urlPath = app === "lab" ? `lab/tree/${encodeURI(path)}` : path.toLowerCase().endsWith(".ipynb") ? `notebooks/${encodeURI(path)}` : `tree/${encodeURI(path)}`;
+    urlPath =
+      app === "lab" ? `lab/tree/${encodeURI(path)}` : path.toLowerCase().endsWith(".ipynb") ? `notebooks/${encodeURI(path)}` : `tree/${encodeURI(path)}`;
   }
   return { repoUrl: url.href, branch, targetPath, urlPath, subject: subjectOf(url, settings), allowHttp: url.protocol === "http:" };
 }
@@ -44,7 +45,10 @@ export function parseGitPullLink(query: URLSearchParams, settings: ProviderSetti
 /** What the allow-list sees for a repository URL: GitHub and GitLab URLs count as those providers. */
 export function subjectOf(url: URL, settings: ProviderSettings): AllowSubject {
   const host = url.host.toLowerCase();
-  const segments = url.pathname.replace(/\.git$/, "").split("/").filter(Boolean);
+  const segments = url.pathname
+    .replace(/\.git$/, "")
+    .split("/")
+    .filter(Boolean);
   if (host === new URL(settings.github.webUrl).host.toLowerCase() && segments.length >= 2) return { kind: "github", owner: segments[0] };
   if (host === new URL(settings.gitlab.webUrl).host.toLowerCase() && segments.length >= 2) return { kind: "gitlab", project: segments.join("/") };
   return { kind: "git", host };

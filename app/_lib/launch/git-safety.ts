@@ -7,13 +7,20 @@
 /** `-c` options that go before the git subcommand. */
 export function gitSafetyArgs(allowHttp: boolean): string[] {
   return [
-    "-c", "protocol.allow=never",
-    "-c", "protocol.https.allow=always",
-    "-c", `protocol.http.allow=${allowHttp ? "always" : "never"}`,
-    "-c", "core.hooksPath=/dev/null",
-    "-c", "credential.helper=",
-    "-c", "core.askPass=",
-    "-c", "http.followRedirects=false",
+    "-c",
+    "protocol.allow=never",
+    "-c",
+    "protocol.https.allow=always",
+    "-c",
+    `protocol.http.allow=${allowHttp ? "always" : "never"}`,
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "credential.helper=",
+    "-c",
+    "core.askPass=",
+    "-c",
+    "http.followRedirects=false",
   ];
 }
 

@@ -13,12 +13,28 @@ const parse = (path: string, query = "") => parseLaunchLink({ path, query: new U
 
 test("gh: owner/repo/ref, a ref with slashes, .git dropped, %-escapes decoded", () => {
   const cases: [string, { repoUrl: string; ref: string; shortName: string; subject: object }][] = [
-    ["gh/binder-examples/requirements/HEAD", { repoUrl: "https://github.com/binder-examples/requirements", ref: "HEAD", shortName: "requirements", subject: { kind: "github", owner: "binder-examples" } }],
+    [
+      "gh/binder-examples/requirements/HEAD",
+      {
+        repoUrl: "https://github.com/binder-examples/requirements",
+        ref: "HEAD",
+        shortName: "requirements",
+        subject: { kind: "github", owner: "binder-examples" },
+      },
+    ],
     ["gh/org/repo.git/main", { repoUrl: "https://github.com/org/repo", ref: "main", shortName: "repo", subject: { kind: "github", owner: "org" } }],
     ["gh/org/repo/feature/x", { repoUrl: "https://github.com/org/repo", ref: "feature/x", shortName: "repo", subject: { kind: "github", owner: "org" } }],
     ["gh/org/repo/feature%2Fx", { repoUrl: "https://github.com/org/repo", ref: "feature/x", shortName: "repo", subject: { kind: "github", owner: "org" } }],
     ["gh/org/repo/v1.0/", { repoUrl: "https://github.com/org/repo", ref: "v1.0", shortName: "repo", subject: { kind: "github", owner: "org" } }],
-    ["gh/Org-1/my.repo_x/0123456789abcdef0123456789abcdef01234567", { repoUrl: "https://github.com/Org-1/my.repo_x", ref: "0123456789abcdef0123456789abcdef01234567", shortName: "my.repo_x", subject: { kind: "github", owner: "Org-1" } }],
+    [
+      "gh/Org-1/my.repo_x/0123456789abcdef0123456789abcdef01234567",
+      {
+        repoUrl: "https://github.com/Org-1/my.repo_x",
+        ref: "0123456789abcdef0123456789abcdef01234567",
+        shortName: "my.repo_x",
+        subject: { kind: "github", owner: "Org-1" },
+      },
+    ],
   ];
   for (const [path, want] of cases) {
     const { spec } = parse(path);
@@ -118,13 +134,25 @@ test("the redirect after launch stays inside the launched server", () => {
 
 test("the launch form's link parses back to the same repository and ref; badge Markdown around it", () => {
   const forms = [
-    { provider: "gh" as const, repo: "binder-examples/requirements", ref: "feature/x", want: { repoUrl: "https://github.com/binder-examples/requirements", ref: "feature/x" } },
+    {
+      provider: "gh" as const,
+      repo: "binder-examples/requirements",
+      ref: "feature/x",
+      want: { repoUrl: "https://github.com/binder-examples/requirements", ref: "feature/x" },
+    },
     { provider: "gl" as const, repo: "pangeo/tutorials/intro", ref: "main", want: { repoUrl: "https://gitlab.com/pangeo/tutorials/intro.git", ref: "main" } },
     { provider: "git" as const, repo: "https://git.example.org/x.git", ref: "", want: { repoUrl: "https://git.example.org/x.git", ref: "HEAD" } },
     { provider: "gist" as const, repo: "alice/abc123", ref: undefined, want: { repoUrl: "https://gist.github.com/alice/abc123.git", ref: "HEAD" } },
   ];
   for (const f of forms) {
-    const out = buildLaunchLink({ publicUrl: "https://hub.example.org/", provider: f.provider, repo: f.repo, ref: f.ref, open: { kind: "labpath", path: "a b.ipynb" }, badgeImageUrl: "https://hub.example.org/hub/launch-badge.svg" });
+    const out = buildLaunchLink({
+      publicUrl: "https://hub.example.org/",
+      provider: f.provider,
+      repo: f.repo,
+      ref: f.ref,
+      open: { kind: "labpath", path: "a b.ipynb" },
+      badgeImageUrl: "https://hub.example.org/hub/launch-badge.svg",
+    });
     const url = new URL(out.url);
     assert.ok(url.pathname.startsWith(`/v2/${f.provider}/`), out.url);
     const parsed = parse(url.pathname.slice("/v2/".length), url.search);

@@ -19,7 +19,8 @@ export function parseLaunchLink(opts: { path: string; query: URLSearchParams; se
   const path = opts.path.replace(/\/+$/, "");
   const slash = path.indexOf("/");
   const id = slash < 0 ? path : path.slice(0, slash);
-  if (!isLaunchProviderId(id)) throw new LaunchError("bad-link", `"${id.slice(0, 32)}" is not a launch provider; use one of ${Object.keys(LAUNCH_PROVIDERS).join(", ")}.`);
+  if (!isLaunchProviderId(id))
+    throw new LaunchError("bad-link", `"${id.slice(0, 32)}" is not a launch provider; use one of ${Object.keys(LAUNCH_PROVIDERS).join(", ")}.`);
   if (slash < 0 || slash === path.length - 1) throw new LaunchError("bad-link", `The link names no repository after /${id}/.`);
   const spec = LAUNCH_PROVIDERS[id].parse(path.slice(slash + 1), opts.settings);
   return { spec, urlPath: launchUrlPath(opts.query) };

@@ -60,7 +60,10 @@ after(async () => {
 });
 
 function setup(server: GitHttpServer, lsRemoteTimeoutSeconds = 10) {
-  const config = launchConfigSchema.parse({ allow: { gitHosts: [server.host], httpHosts: [server.host], githubOwners: ["org"] }, github: { url: srv.url, apiUrl: gh.url } });
+  const config = launchConfigSchema.parse({
+    allow: { gitHosts: [server.host], httpHosts: [server.host], githubOwners: ["org"] },
+    github: { url: srv.url, apiUrl: gh.url },
+  });
   const settings = providerSettings(config);
   const resolver = createRefResolver({ settings, cacheSeconds: { github: 60, gitlab: 60, git: 60 }, lsRemoteTimeoutSeconds });
   const link = (path: string) => parseLaunchLink({ path, query: new URLSearchParams(), settings }).spec;
@@ -70,20 +73,39 @@ function setup(server: GitHttpServer, lsRemoteTimeoutSeconds = 10) {
 test("git ls-remote against git http-backend: branch, branch with a slash, annotated and light tags, HEAD, a commit", async () => {
   const { resolver, link } = setup(srv);
   const url = encodeURIComponent(`${srv.url}/org/demo.git`);
-  const cases: [string, string][] = [["main", c.main], ["feature%2Fx", c.feature], ["v1.0", c.first], ["light", c.first], ["HEAD", c.main], [c.feature, c.feature]];
+  const cases: [string, string][] = [
+    ["main", c.main],
+    ["feature%2Fx", c.feature],
+    ["v1.0", c.first],
+    ["light", c.first],
+    ["HEAD", c.main],
+    [c.feature, c.feature],
+  ];
   for (const [ref, want] of cases) assert.equal((await resolver.resolve(link(`git/${url}/${ref}`))).commit, want, ref);
 });
 
 test("git ls-remote: a missing ref, a missing repository, a closed port and a server too slow each give a clear reason", async () => {
   const { resolver, link } = setup(srv);
   const url = encodeURIComponent(`${srv.url}/org/demo.git`);
-  await assert.rejects(resolver.resolve(link(`git/${url}/nope`)), (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /has no branch or tag named "nope"/.test(e.message));
-  await assert.rejects(resolver.resolve(link(`git/${encodeURIComponent(`${srv.url}/org/missing.git`)}/main`)), (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /does not exist or is private/.test(e.message));
+  await assert.rejects(
+    resolver.resolve(link(`git/${url}/nope`)),
+    (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /has no branch or tag named "nope"/.test(e.message),
+  );
+  await assert.rejects(
+    resolver.resolve(link(`git/${encodeURIComponent(`${srv.url}/org/missing.git`)}/main`)),
+    (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /does not exist or is private/.test(e.message),
+  );
   const closed = setup({ ...srv, host: "127.0.0.1:9", url: "http://127.0.0.1:9" });
-  await assert.rejects(closed.resolver.resolve(closed.link(`git/${encodeURIComponent("http://127.0.0.1:9/x.git")}/main`)), (e: unknown) => e instanceof LaunchError && e.kind === "unreachable" && /could not reach/.test(e.message));
+  await assert.rejects(
+    closed.resolver.resolve(closed.link(`git/${encodeURIComponent("http://127.0.0.1:9/x.git")}/main`)),
+    (e: unknown) => e instanceof LaunchError && e.kind === "unreachable" && /could not reach/.test(e.message),
+  );
   const s = setup(slow, 1);
   const t0 = performance.now();
-  await assert.rejects(s.resolver.resolve(s.link(`git/${encodeURIComponent(`${slow.url}/org/demo.git`)}/main`)), (e: unknown) => e instanceof LaunchError && e.kind === "unreachable" && /did not answer within 1 seconds/.test(e.message));
+  await assert.rejects(
+    s.resolver.resolve(s.link(`git/${encodeURIComponent(`${slow.url}/org/demo.git`)}/main`)),
+    (e: unknown) => e instanceof LaunchError && e.kind === "unreachable" && /did not answer within 1 seconds/.test(e.message),
+  );
   assert.ok(performance.now() - t0 < 3500);
 });
 
@@ -98,7 +120,15 @@ test("the whole hub-side path with a GitHub API stand-in over real repositories:
   assert.equal(resolved.refUrl, `${srv.url}/org/demo/tree/${c.feature}`);
   const account = await testAccount("gyrelaunch1");
   const target = launchFolder(join(work, "launches"), spec, resolved.commit);
-  const prepare = buildPrepareSpec({ repoUrl: `${spec.repoUrl}.git`, commit: resolved.commit, ref: spec.ref, targetDir: target, allowHttp: true, platform: "local", config });
+  const prepare = buildPrepareSpec({
+    repoUrl: `${spec.repoUrl}.git`,
+    commit: resolved.commit,
+    ref: spec.ref,
+    targetDir: target,
+    allowHttp: true,
+    platform: "local",
+    config,
+  });
   const run = await runAgent({ account, dir: work, command: "prepare", spec: prepare });
   assert.equal(run.exitCode, 0, JSON.stringify(run.events.at(-1)));
   assert.equal(lastOf(run, "fetched")!.commit, c.feature);
@@ -106,5 +136,8 @@ test("the whole hub-side path with a GitHub API stand-in over real repositories:
   // a private or missing repository never gets as far as git
   await assert.rejects(resolver.resolve(link("gh/org/private/HEAD")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found");
   // and an owner not on the list is refused before anything is resolved
-  assert.match((decideLaunchAllowed(link("gh/other/demo/HEAD").subject, config.allow) as { reason: string }).reason, /Repositories of other on GitHub cannot be launched/);
+  assert.match(
+    (decideLaunchAllowed(link("gh/other/demo/HEAD").subject, config.allow) as { reason: string }).reason,
+    /Repositories of other on GitHub cannot be launched/,
+  );
 });

@@ -11,7 +11,11 @@ import { providerSettings } from "./providers";
 import { createRefResolver } from "./resolve-ref";
 import { startGitHubStandIn, startGitLabStandIn, type ApiStandIn, type StandInRepo } from "./testing/provider-api-stand-ins";
 
-const MAIN = "1".repeat(40), DEV = "2".repeat(40), TAG = "3".repeat(40), OLD = "4".repeat(40), NEW = "5".repeat(40);
+const MAIN = "1".repeat(40),
+  DEV = "2".repeat(40),
+  TAG = "3".repeat(40),
+  OLD = "4".repeat(40),
+  NEW = "5".repeat(40);
 const table = (refs: Record<string, string>): StandInRepo => ({ resolve: (ref) => refs[ref] ?? (Object.values(refs).includes(ref) ? ref : null) });
 
 let gh: ApiStandIn;
@@ -25,7 +29,9 @@ before(async () => {
     rateLimit: 1000,
     nowSeconds: () => Math.floor(clock / 1000),
   });
-  gl = await startGitLabStandIn({ projects: { "pangeo/tutorials/intro": table({ HEAD: MAIN, main: MAIN, "release/1": TAG }), "pangeo/private": { ...table({ HEAD: MAIN }), private: true } } });
+  gl = await startGitLabStandIn({
+    projects: { "pangeo/tutorials/intro": table({ HEAD: MAIN, main: MAIN, "release/1": TAG }), "pangeo/private": { ...table({ HEAD: MAIN }), private: true } },
+  });
 });
 after(async () => {
   await gh.close();
@@ -33,16 +39,31 @@ after(async () => {
 });
 
 function setup(over: { githubToken?: string; secretGists?: boolean } = {}) {
-  const config = launchConfigSchema.parse({ github: { url: "https://github.com", apiUrl: gh.url, allowSecretGists: over.secretGists ?? false }, gitlab: { url: gl.url } });
+  const config = launchConfigSchema.parse({
+    github: { url: "https://github.com", apiUrl: gh.url, allowSecretGists: over.secretGists ?? false },
+    gitlab: { url: gl.url },
+  });
   const settings = providerSettings(config);
-  const resolver = createRefResolver({ settings, tokens: { github: over.githubToken }, cacheSeconds: { github: 60, gitlab: 60, git: 60 }, lsRemoteTimeoutSeconds: 5, now: () => clock });
+  const resolver = createRefResolver({
+    settings,
+    tokens: { github: over.githubToken },
+    cacheSeconds: { github: 60, gitlab: 60, git: 60 },
+    lsRemoteTimeoutSeconds: 5,
+    now: () => clock,
+  });
   const spec = (path: string) => parseLaunchLink({ path, query: new URLSearchParams(), settings }).spec;
   return { resolver, spec };
 }
 
 test("GitHub stand-in: branch, branch with a slash, tag, HEAD and a commit resolve to their commits", async () => {
   const { resolver, spec } = setup();
-  const cases: [string, string][] = [["gh/org/demo/main", MAIN], ["gh/org/demo/feature/x", DEV], ["gh/org/demo/v1.0", TAG], ["gh/org/demo/HEAD", MAIN], [`gh/org/demo/${DEV}`, DEV]];
+  const cases: [string, string][] = [
+    ["gh/org/demo/main", MAIN],
+    ["gh/org/demo/feature/x", DEV],
+    ["gh/org/demo/v1.0", TAG],
+    ["gh/org/demo/HEAD", MAIN],
+    [`gh/org/demo/${DEV}`, DEV],
+  ];
   for (const [path, want] of cases) {
     const r = await resolver.resolve(spec(path));
     assert.equal(r.commit, want, path);
@@ -70,9 +91,18 @@ test("GitHub stand-in: cached within the TTL, then revalidated with If-None-Matc
 
 test("GitHub stand-in: unknown ref, unknown repository and private repository are 'not found' with a reason", async () => {
   const { resolver, spec } = setup();
-  await assert.rejects(resolver.resolve(spec("gh/org/demo/nope")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /org\/demo at "nope" was not found on GitHub.*private repositories cannot be launched/.test(e.message));
+  await assert.rejects(
+    resolver.resolve(spec("gh/org/demo/nope")),
+    (e: unknown) =>
+      e instanceof LaunchError &&
+      e.kind === "not-found" &&
+      /org\/demo at "nope" was not found on GitHub.*private repositories cannot be launched/.test(e.message),
+  );
   await assert.rejects(resolver.resolve(spec("gh/org/missing/main")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found");
-  await assert.rejects(resolver.resolve(spec("gh/org/secret/HEAD")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /private/.test(e.message));
+  await assert.rejects(
+    resolver.resolve(spec("gh/org/secret/HEAD")),
+    (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /private/.test(e.message),
+  );
   // the miss is cached: a class clicking a broken link costs one API call
   const n = gh.requests.length;
   await assert.rejects(resolver.resolve(spec("gh/org/demo/nope")));
@@ -84,7 +114,10 @@ test("GitHub stand-in: a used-up rate limit says when to try again; the admin's 
   const saved = gh.rateLimitRemaining;
   gh.rateLimitRemaining = 0;
   try {
-    await assert.rejects(resolver.resolve(spec("gh/org/demo/feature/x")), (e: unknown) => e instanceof LaunchError && e.kind === "rate-limited" && e.retryAfterSeconds === 1800 && /try again in 30 minutes/.test(e.message));
+    await assert.rejects(
+      resolver.resolve(spec("gh/org/demo/feature/x")),
+      (e: unknown) => e instanceof LaunchError && e.kind === "rate-limited" && e.retryAfterSeconds === 1800 && /try again in 30 minutes/.test(e.message),
+    );
   } finally {
     gh.rateLimitRemaining = saved;
   }
@@ -99,7 +132,10 @@ test("GitHub stand-in: gists at HEAD and at a revision; secret gists and someone
   assert.equal((await resolver.resolve(spec(`gist/alice/abc123/${OLD}`))).commit, OLD);
   assert.equal((await resolver.resolve(spec("gist/alice/abc123"))).refUrl, `https://gist.github.com/alice/abc123/${NEW}`);
   await assert.rejects(resolver.resolve(spec(`gist/alice/abc123/${"9".repeat(40)}`)), /has no revision/);
-  await assert.rejects(resolver.resolve(spec("gist/alice/def456")), (e: unknown) => e instanceof LaunchError && e.kind === "denied" && /secret gist/.test(e.message));
+  await assert.rejects(
+    resolver.resolve(spec("gist/alice/def456")),
+    (e: unknown) => e instanceof LaunchError && e.kind === "denied" && /secret gist/.test(e.message),
+  );
   await assert.rejects(resolver.resolve(spec("gist/mallory/abc123")), /does not belong to mallory/);
   assert.equal((await setup({ secretGists: true }).resolver.resolve(spec("gist/alice/def456"))).commit, NEW);
 });
@@ -109,7 +145,10 @@ test("GitLab stand-in: project path %-escaped in the API URL; missing commit and
   assert.equal((await resolver.resolve(spec("gl/pangeo%2Ftutorials%2Fintro/release%2F1"))).commit, TAG);
   assert.ok(gl.requests.includes("GET /api/v4/projects/pangeo%2Ftutorials%2Fintro/repository/commits/release%2F1"), gl.requests.join("\n"));
   assert.equal((await resolver.resolve(spec("gl/pangeo%2Ftutorials%2Fintro/HEAD"))).refUrl, `${gl.url}/pangeo/tutorials/intro/-/tree/${MAIN}`);
-  await assert.rejects(resolver.resolve(spec("gl/pangeo%2Ftutorials%2Fintro/nope")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /was not found on GitLab/.test(e.message));
+  await assert.rejects(
+    resolver.resolve(spec("gl/pangeo%2Ftutorials%2Fintro/nope")),
+    (e: unknown) => e instanceof LaunchError && e.kind === "not-found" && /was not found on GitLab/.test(e.message),
+  );
   await assert.rejects(resolver.resolve(spec("gl/pangeo%2Fprivate/HEAD")), (e: unknown) => e instanceof LaunchError && e.kind === "not-found");
 });
 

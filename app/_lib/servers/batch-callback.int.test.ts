@@ -33,13 +33,18 @@ after(async () => {
 function call(body: unknown, secret?: string, raw?: string): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (secret) headers.authorization = `token ${secret}`;
-  return POST(new Request("http://hub/hub/api/batch/callback", { method: "POST", headers, body: raw ?? JSON.stringify(body) }), { params: Promise.resolve({}) });
+  return POST(new Request("http://hub/hub/api/batch/callback", { method: "POST", headers, body: raw ?? JSON.stringify(body) }), {
+    params: Promise.resolve({}),
+  });
 }
 
 test("callback URL: hub.callbackUrl wins, else the hub's own address", () => {
   assert.equal(batchCallbackUrl({ bindHost: "127.0.0.1", port: 8081 }), "http://127.0.0.1:8081/hub/api/batch/callback");
   assert.equal(batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081 }), "http://127.0.0.1:8081/hub/api/batch/callback");
-  assert.equal(batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081, callbackUrl: "http://login1.cluster:8081/" }), "http://login1.cluster:8081/hub/api/batch/callback");
+  assert.equal(
+    batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081, callbackUrl: "http://login1.cluster:8081/" }),
+    "http://login1.cluster:8081/hub/api/batch/callback",
+  );
 });
 
 test("register → callback 200 → wait() resolves; the secret is stored only as a hash", async () => {

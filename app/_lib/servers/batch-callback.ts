@@ -16,7 +16,8 @@ export const BATCH_CALLBACK_PATH = "/hub/api/batch/callback";
 
 /** The URL jobs call: `hub.callbackUrl`, else the hub's own address (0.0.0.0 → 127.0.0.1). */
 export function batchCallbackUrl(hub: { callbackUrl?: string; bindHost: string; port: number }): string {
-  const base = hub.callbackUrl ?? `http://${hub.bindHost === "0.0.0.0" ? "127.0.0.1" : hub.bindHost.includes(":") ? `[${hub.bindHost}]` : hub.bindHost}:${hub.port}`;
+  const base =
+    hub.callbackUrl ?? `http://${hub.bindHost === "0.0.0.0" ? "127.0.0.1" : hub.bindHost.includes(":") ? `[${hub.bindHost}]` : hub.bindHost}:${hub.port}`;
   return `${base.replace(/\/+$/, "")}${BATCH_CALLBACK_PATH}`;
 }
 
@@ -101,7 +102,10 @@ export async function acceptBatchCallback(db: Db, bus: EventEmitter, authorizati
   const row = await db.batchCallback.findUnique({ where: { spawnId: cb.spawnId } });
   if (!row) return { status: 410, message: "unknown or finished spawn" };
   if (!checkAuthorization(authorization, Buffer.from(row.secretHash, "hex"))) return { status: 403, message: "bad token" };
-  const r = await db.batchCallback.updateMany({ where: { spawnId: cb.spawnId, secretHash: row.secretHash }, data: { host: cb.host, port: cb.port, receivedAt: new Date() } });
+  const r = await db.batchCallback.updateMany({
+    where: { spawnId: cb.spawnId, secretHash: row.secretHash },
+    data: { host: cb.host, port: cb.port, receivedAt: new Date() },
+  });
   if (r.count === 0) return { status: 410, message: "unknown or finished spawn" };
   bus.emit(callbackTopic(cb.spawnId));
   return { status: 200, message: "ok" };

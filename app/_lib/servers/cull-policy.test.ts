@@ -13,15 +13,21 @@ test("idle servers are culled, active ones kept, and never-active ones judged by
     { id: 4, startedAt: ago(100), lastActivity: null },
   ];
   const r = selectServersToCull(servers, { timeoutSeconds: 3600, maxAgeSeconds: 0 }, now);
-  assert.deepEqual(r.map((x) => [x.server.id, x.reason]), [
-    [1, "Stopped after 1 h without activity."],
-    [3, "Stopped after 1 h without activity."],
-  ]);
+  assert.deepEqual(
+    r.map((x) => [x.server.id, x.reason]),
+    [
+      [1, "Stopped after 1 h without activity."],
+      [3, "Stopped after 1 h without activity."],
+    ],
+  );
 });
 
 test("maxAge stops even active servers", () => {
   const r = selectServersToCull([{ id: 2, startedAt: ago(90000), lastActivity: ago(10) }], { timeoutSeconds: 3600, maxAgeSeconds: 86400 }, now);
-  assert.deepEqual(r.map((x) => x.reason), ["Stopped after reaching the maximum age of 24 h."]);
+  assert.deepEqual(
+    r.map((x) => x.reason),
+    ["Stopped after reaching the maximum age of 24 h."],
+  );
 });
 
 test("durations read naturally", () => {

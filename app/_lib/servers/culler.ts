@@ -16,7 +16,11 @@ export function startCuller(rt: HubRuntime): () => void {
     if (config.culling.removeUsers) {
       const cutoff = new Date(now.getTime() - config.culling.timeoutSeconds * 1000);
       const gone = await db.user.deleteMany({
-        where: { admin: false, OR: [{ lastActivity: { lt: cutoff } }, { lastActivity: null, createdAt: { lt: cutoff } }], servers: { none: { state: { not: "stopped" } } } },
+        where: {
+          admin: false,
+          OR: [{ lastActivity: { lt: cutoff } }, { lastActivity: null, createdAt: { lt: cutoff } }],
+          servers: { none: { state: { not: "stopped" } } },
+        },
       });
       if (gone.count) log.info({ count: gone.count }, "removed inactive users");
     }

@@ -73,15 +73,52 @@ async function lastEvent(serverId: number) {
 describe("how a start ends (table-driven)", () => {
   before(startWorker);
 
-  const cases: Array<{ name: string; script: StartScript; ownTimeout?: number | null; release?: number; want: { state: string; message: RegExp | null; event: string; route: boolean; logTail?: RegExp } }> = [
+  const cases: Array<{
+    name: string;
+    script: StartScript;
+    ownTimeout?: number | null;
+    release?: number;
+    want: { state: string; message: RegExp | null; event: string; route: boolean; logTail?: RegExp };
+  }> = [
     { name: "the server starts and answers", script: { kind: "ok" }, want: { state: "running", message: null, event: "ready", route: true } },
-    { name: "start() fails with a reason and a log", script: { kind: "fails", reason: "No module named 'nbclassic'", logTail: "Traceback…" }, want: { state: "failed", message: /^No module named 'nbclassic'$/, event: "failed", route: false, logTail: /^Traceback…$/ } },
-    { name: "start() throws something else", script: { kind: "throws", message: "socket hang up" }, want: { state: "failed", message: /^Spawn failed: socket hang up$/, event: "failed", route: false, logTail: /^log of / } },
-    { name: "the server exits before it is ready", script: { kind: "exits", reason: "exit status 3" }, want: { state: "failed", message: /^The server exited before it was ready: exit status 3$/, event: "failed", route: false, logTail: /^log of / } },
-    { name: "the server never answers its API", script: { kind: "never-ready" }, want: { state: "failed", message: /^The server did not answer within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false } },
-    { name: "start() outlasts hub.startTimeoutSeconds", script: { kind: "hangs" }, want: { state: "failed", message: /^The server did not start within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false } },
-    { name: "a kind with its own timeout", script: { kind: "hangs" }, ownTimeout: 0.2, want: { state: "failed", message: /^The server did not start within 0\.2 s\.$/, event: "failed", route: false } },
-    { name: "a kind that owns its limits outlives the hub's timeout (a queued job)", script: { kind: "hangs" }, ownTimeout: null, release: 1300, want: { state: "running", message: null, event: "ready", route: true } },
+    {
+      name: "start() fails with a reason and a log",
+      script: { kind: "fails", reason: "No module named 'nbclassic'", logTail: "Traceback…" },
+      want: { state: "failed", message: /^No module named 'nbclassic'$/, event: "failed", route: false, logTail: /^Traceback…$/ },
+    },
+    {
+      name: "start() throws something else",
+      script: { kind: "throws", message: "socket hang up" },
+      want: { state: "failed", message: /^Spawn failed: socket hang up$/, event: "failed", route: false, logTail: /^log of / },
+    },
+    {
+      name: "the server exits before it is ready",
+      script: { kind: "exits", reason: "exit status 3" },
+      want: { state: "failed", message: /^The server exited before it was ready: exit status 3$/, event: "failed", route: false, logTail: /^log of / },
+    },
+    {
+      name: "the server never answers its API",
+      script: { kind: "never-ready" },
+      want: { state: "failed", message: /^The server did not answer within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false },
+    },
+    {
+      name: "start() outlasts hub.startTimeoutSeconds",
+      script: { kind: "hangs" },
+      want: { state: "failed", message: /^The server did not start within 1 s \(hub\.startTimeoutSeconds\)\.$/, event: "failed", route: false },
+    },
+    {
+      name: "a kind with its own timeout",
+      script: { kind: "hangs" },
+      ownTimeout: 0.2,
+      want: { state: "failed", message: /^The server did not start within 0\.2 s\.$/, event: "failed", route: false },
+    },
+    {
+      name: "a kind that owns its limits outlives the hub's timeout (a queued job)",
+      script: { kind: "hangs" },
+      ownTimeout: null,
+      release: 1300,
+      want: { state: "running", message: null, event: "ready", route: true },
+    },
   ];
   for (const c of cases) {
     test(c.name, async () => {
@@ -201,17 +238,42 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
   type Setup = { state: string; server?: "running" | "ready-after-restart" | "dead" | "none"; stored?: string };
   const cases: Array<{ name: string; setup: Setup; want: { state: string; message?: RegExp; event?: string; starts: number; route: boolean } }> = [
     { name: "pending: the new hub starts it", setup: { state: "pending", server: "none" }, want: { state: "running", starts: 1, route: true } },
-    { name: "starting, and it came up meanwhile: adopted", setup: { state: "starting", server: "ready-after-restart" }, want: { state: "running", event: "ready", starts: 0, route: true } },
-    { name: "starting, not up: cleaned up and started again", setup: { state: "starting", server: "dead" }, want: { state: "running", starts: 1, route: true } },
-    { name: "running and alive: adopted, route pushed again", setup: { state: "running", server: "running" }, want: { state: "running", starts: 0, route: true } },
-    { name: "running but gone while the hub was down: stopped with the reason", setup: { state: "running", server: "dead" }, want: { state: "stopped", message: /^The server stopped while the hub was down: /, event: "stopped", starts: 0, route: false } },
-    { name: "stopping: the new hub stops it", setup: { state: "stopping", server: "running" }, want: { state: "stopped", event: "stopped", starts: 0, route: false } },
+    {
+      name: "starting, and it came up meanwhile: adopted",
+      setup: { state: "starting", server: "ready-after-restart" },
+      want: { state: "running", event: "ready", starts: 0, route: true },
+    },
+    {
+      name: "starting, not up: cleaned up and started again",
+      setup: { state: "starting", server: "dead" },
+      want: { state: "running", starts: 1, route: true },
+    },
+    {
+      name: "running and alive: adopted, route pushed again",
+      setup: { state: "running", server: "running" },
+      want: { state: "running", starts: 0, route: true },
+    },
+    {
+      name: "running but gone while the hub was down: stopped with the reason",
+      setup: { state: "running", server: "dead" },
+      want: { state: "stopped", message: /^The server stopped while the hub was down: /, event: "stopped", starts: 0, route: false },
+    },
+    {
+      name: "stopping: the new hub stops it",
+      setup: { state: "stopping", server: "running" },
+      want: { state: "stopped", event: "stopped", starts: 0, route: false },
+    },
     { name: "stopped: left alone", setup: { state: "stopped", server: "none" }, want: { state: "stopped", starts: 0, route: false } },
     { name: "failed: left alone", setup: { state: "failed", server: "none" }, want: { state: "failed", starts: 0, route: false } },
     {
       name: "running, state written by a newer hub: failed with the reason, not guessed at",
       setup: { state: "running", server: "running", stored: '{"stateVersion":99,"state":{}}' },
-      want: { state: "failed", message: /could not re-adopt this server after a restart: .*format version 99, newer than this hub reads/, starts: 0, route: false },
+      want: {
+        state: "failed",
+        message: /could not re-adopt this server after a restart: .*format version 99, newer than this hub reads/,
+        starts: 0,
+        route: false,
+      },
     },
   ];
 
@@ -226,7 +288,15 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
       const url = `http://scripted.invalid/${spawnId}`;
       if (c.setup.server !== "none") {
         const alive = c.setup.server === "running" || c.setup.server === "ready-after-restart";
-        scripted.servers.set(spawnId, { spawnId, user: user.name, url, state: alive ? "running" : "exited", ready: alive, exit: alive ? null : { exitCode: 137, reason: "killed" }, stopCalls: 0 });
+        scripted.servers.set(spawnId, {
+          spawnId,
+          user: user.name,
+          url,
+          state: alive ? "running" : "exited",
+          ready: alive,
+          exit: alive ? null : { exitCode: 137, reason: "killed" },
+          stopCalls: 0,
+        });
       }
       await hub.db.server.create({
         data: {

@@ -168,7 +168,12 @@ export class SpawnWorker {
       const owned = spawner.startTimeoutSeconds ? spawner.startTimeoutSeconds() : undefined;
       const startLimit = owned === undefined ? config.hub.startTimeoutSeconds : owned;
       const deadline = startLimit === null ? Infinity : Date.now() + startLimit * 1000;
-      const started = await raceAbort(spawner.start(), abort.signal, deadline, `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`);
+      const started = await raceAbort(
+        spawner.start(),
+        abort.signal,
+        deadline,
+        `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`,
+      );
       const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
       await saveState();
       await db.server.update({ where: { id: s.id }, data: { url: started.url } });
@@ -196,7 +201,14 @@ export class SpawnWorker {
       if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
       await db.server.update({
         where: { id: s.id },
-        data: { state: stopRequested ? "stopped" : "failed", url: null, message: stopRequested ? null : reason, logTail: logTail ?? null, stoppedAt: new Date(), spawnerState: spawner ? this.spawners.encodeState(s.spawnerKind, spawner) : "{}" },
+        data: {
+          state: stopRequested ? "stopped" : "failed",
+          url: null,
+          message: stopRequested ? null : reason,
+          logTail: logTail ?? null,
+          stoppedAt: new Date(),
+          spawnerState: spawner ? this.spawners.encodeState(s.spawnerKind, spawner) : "{}",
+        },
       });
       await this.event(s.id, spawnId, 100, reason, stopRequested ? "stopped" : "failed");
     } finally {
@@ -214,7 +226,8 @@ export class SpawnWorker {
         const exit = await spawner.poll();
         if (exit) throw new SpawnError(`The server exited before it was ready: ${exit.reason}`, await spawner.logTail(30).catch(() => undefined));
       }
-      if (Date.now() > deadline) throw new SpawnError(`The server did not answer within ${this.rt.config.hub.startTimeoutSeconds} s (hub.startTimeoutSeconds).`);
+      if (Date.now() > deadline)
+        throw new SpawnError(`The server did not answer within ${this.rt.config.hub.startTimeoutSeconds} s (hub.startTimeoutSeconds).`);
       await new Promise((r) => setTimeout(r, this.rt.config.hub.httpProbeIntervalMs));
     }
   }
@@ -227,10 +240,18 @@ export class SpawnWorker {
     try {
       const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
       await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
-      await raceAbort(spawner.stop(), abort.signal, Date.now() + config.hub.stopTimeoutSeconds * 1000, `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`);
+      await raceAbort(
+        spawner.stop(),
+        abort.signal,
+        Date.now() + config.hub.stopTimeoutSeconds * 1000,
+        `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`,
+      );
       this.live.delete(s.id);
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
-      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: this.spawners.encodeState(s.spawnerKind, spawner) } });
+      await db.server.update({
+        where: { id: s.id },
+        data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: this.spawners.encodeState(s.spawnerKind, spawner) },
+      });
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -270,7 +291,10 @@ export class SpawnWorker {
     await this.proxy.deleteRoute(serverPath(user.name, s.name));
     this.live.delete(s.id);
     const logTail = await spawner.logTail(30).catch(() => "");
-    const r = await db.server.updateMany({ where: { id: s.id, state: "running" }, data: { state: "stopped", url: null, stoppedAt: new Date(), message: reason, logTail } });
+    const r = await db.server.updateMany({
+      where: { id: s.id, state: "running" },
+      data: { state: "stopped", url: null, stoppedAt: new Date(), message: reason, logTail },
+    });
     if (r.count) await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
   }
 
@@ -304,11 +328,17 @@ export class SpawnWorker {
         }
       } catch (err) {
         log.error({ err, server: s.id }, "could not adopt server");
-        await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` } });
+        await db.server.update({
+          where: { id: s.id },
+          data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` },
+        });
       }
     }
 
-    const alive = await db.server.findMany({ where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } }, select: { spawnId: true, spawnerKind: true } });
+    const alive = await db.server.findMany({
+      where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } },
+      select: { spawnId: true, spawnerKind: true },
+    });
     const keepSpawnIds = alive.map((s) => s.spawnId!);
     // Batch callback secrets of spawns that died with a previous hub (release() never ran).
     const swept = await sweepBatchCallbacks(db, keepSpawnIds, new Date(Date.now() - STALE_CALLBACK_MS)).catch((err) => {

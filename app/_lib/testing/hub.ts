@@ -56,7 +56,15 @@ export async function startTestHub(opts: { catalog: SpawnerCatalog; config?: Rec
   const { db } = await openDatabase(`file:${join(dir, "gyre.db")}`);
   await applyMigrations(db, "sqlite", process.cwd());
   const routes = new RouteRecorder();
-  const rt: HubRuntime = { config, catalog: opts.catalog, db, log: pino({ level: "silent" }), bus: new EventEmitter(), proxy: routes, keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") } };
+  const rt: HubRuntime = {
+    config,
+    catalog: opts.catalog,
+    db,
+    log: pino({ level: "silent" }),
+    bus: new EventEmitter(),
+    proxy: routes,
+    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+  };
   setRuntime(rt);
   return {
     rt,

@@ -23,12 +23,19 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
   // uid/gid (not runuser) keeps signals going straight to the server.
   let ids: { uid?: number; gid?: number } = {};
   if (process.getuid?.() === 0) {
-    ids = { uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim()), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim()) };
+    ids = {
+      uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim()),
+      gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim()),
+    };
     chownSync(dir, ids.uid!, ids.gid!);
   }
   const data = join(dir, "data");
   execFileSync(pgBin("initdb"), ["-D", data, "-U", "gyre", "--auth=trust", "-E", "UTF8", "--no-sync"], { stdio: "pipe", cwd: dir, ...ids });
-  const proc: ChildProcess = spawn(pgBin("postgres"), ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"], { stdio: "ignore", cwd: dir, ...ids });
+  const proc: ChildProcess = spawn(pgBin("postgres"), ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"], {
+    stdio: "ignore",
+    cwd: dir,
+    ...ids,
+  });
   const url = `postgresql://gyre@127.0.0.1:${port}/postgres`;
   const { default: pg } = await import("pg");
   for (let i = 0; ; i++) {

@@ -31,7 +31,10 @@ export async function updateUser(db: Db, name: string, patch: { admin?: boolean;
   if (patch.password !== undefined) checkPassword(patch.password);
   await db.user.update({
     where: { id: user.id },
-    data: { ...(patch.admin !== undefined ? { admin: patch.admin } : {}), ...(patch.password !== undefined ? { passwordHash: await hashPassword(patch.password) } : {}) },
+    data: {
+      ...(patch.admin !== undefined ? { admin: patch.admin } : {}),
+      ...(patch.password !== undefined ? { passwordHash: await hashPassword(patch.password) } : {}),
+    },
   });
   return getUserModel(db, name);
 }

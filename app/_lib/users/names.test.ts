@@ -8,7 +8,11 @@ test("user names are trimmed and lower-cased, then checked against the documente
   for (const ok of ["alice", "a", "bob-2", "c_d", "x".repeat(32)]) assert.equal(validateUsername(ok), ok);
   assert.equal(validateUsername("ALICE"), "alice");
   for (const bad of ["", "   ", "1alice", "-x", "al ice", "al/ice", "al.ice", "x".repeat(33), "ädmin", "a;rm", "$(id)"]) {
-    assert.throws(() => validateUsername(bad), (e: Error) => e instanceof HttpError && e.status === 400 && /letter first|required/.test(e.message), bad);
+    assert.throws(
+      () => validateUsername(bad),
+      (e: Error) => e instanceof HttpError && e.status === 400 && /letter first|required/.test(e.message),
+      bad,
+    );
   }
   assert.throws(() => validateUsername(42), /required/);
 });

@@ -29,7 +29,8 @@ export function validateServerName(raw: unknown): string {
   if (raw === undefined || raw === null || raw === "") return "";
   if (typeof raw !== "string") throw new HttpError(400, "A server name must be a string.");
   const name = raw.trim().toLowerCase();
-  if (!SERVERNAME_PATTERN.test(name)) throw new HttpError(400, `Invalid server name "${raw.slice(0, 64)}": use up to 32 lower-case letters, digits, '-' or '_'.`);
+  if (!SERVERNAME_PATTERN.test(name))
+    throw new HttpError(400, `Invalid server name "${raw.slice(0, 64)}": use up to 32 lower-case letters, digits, '-' or '_'.`);
   if (RESERVED_SERVER_NAMES.has(name)) throw new HttpError(400, `"${name}" is reserved and cannot be a server name.`);
   return name;
 }

@@ -2,9 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OsAccountError, parseOsAccountMap, resolveOsAccount } from "./os-account";
 
-test("the map file: one \"hub-user os-account\" per line, comments and broken lines skipped, names lower-cased", () => {
+test('the map file: one "hub-user os-account" per line, comments and broken lines skipped, names lower-cased', () => {
   const map = parseOsAccountMap("# hub user → OS\nAlice  asmith\n\nbob bjones # comment\nbroken\n");
-  assert.deepEqual([...map], [["alice", "asmith"], ["bob", "bjones"]]);
+  assert.deepEqual(
+    [...map],
+    [
+      ["alice", "asmith"],
+      ["bob", "bjones"],
+    ],
+  );
 });
 
 test("OS account: stored account first, then the map file, then the template; validated (table-driven)", () => {
@@ -22,7 +28,13 @@ test("OS account: stored account first, then the map file, then the template; va
 });
 
 test("a mapping that yields an invalid account name is refused with a message naming the options", () => {
-  for (const [template, stored] of [["../{username}", null], ["{username} x", null], ["-{username}", null], ["{username}", "root;id"], ["x".repeat(40), null]] as const) {
+  for (const [template, stored] of [
+    ["../{username}", null],
+    ["{username} x", null],
+    ["-{username}", null],
+    ["{username}", "root;id"],
+    ["x".repeat(40), null],
+  ] as const) {
     assert.throws(
       () => resolveOsAccount({ userName: "carol", stored, mapping: { template } }),
       (e: Error) => e instanceof OsAccountError && /not a valid account name/.test(e.message) && /hub\.osUserTemplate/.test(e.message),

@@ -42,7 +42,9 @@ export function resolveOsAccount(opts: { userName: string; stored?: string | nul
   const name = opts.userName.toLowerCase();
   const account = opts.stored || opts.mapping.map?.get(name) || opts.mapping.template.replaceAll("{username}", name);
   if (!OS_ACCOUNT_PATTERN.test(account)) {
-    throw new OsAccountError(`The OS account "${account.slice(0, 40)}" mapped for ${name} is not a valid account name (hub.osUserTemplate, hub.osUserMapFile).`);
+    throw new OsAccountError(
+      `The OS account "${account.slice(0, 40)}" mapped for ${name} is not a valid account name (hub.osUserTemplate, hub.osUserMapFile).`,
+    );
   }
   return account;
 }

@@ -39,10 +39,13 @@ export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
 
 export async function listUserModels(db: Db, opts: { state?: UserStateFilter; offset?: number; limit?: number; allServers?: boolean } = {}) {
   const where =
-    opts.state === "ready" ? { servers: { some: { state: "running" } } }
-    : opts.state === "active" ? { servers: { some: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
-    : opts.state === "inactive" ? { servers: { none: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
-    : {};
+    opts.state === "ready"
+      ? { servers: { some: { state: "running" } } }
+      : opts.state === "active"
+        ? { servers: { some: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
+        : opts.state === "inactive"
+          ? { servers: { none: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
+          : {};
   const [total, rows] = await Promise.all([
     db.user.count({ where }),
     db.user.findMany({ where, include: withServers, orderBy: { name: "asc" }, skip: opts.offset ?? 0, take: opts.limit ?? 200 }),

@@ -24,7 +24,11 @@ export default async function SpawnPendingPage({ params, searchParams }: Props) 
   // A spawn that already ended (e.g. failed fast) will not stream again: show what it recorded.
   const past =
     t.row?.spawnId && t.row.state !== "pending" && t.row.state !== "starting"
-      ? await getRuntime().db.spawnEvent.findMany({ where: { serverId: t.row.id, spawnId: t.row.spawnId }, orderBy: { id: "asc" }, select: { progress: true, message: true } })
+      ? await getRuntime().db.spawnEvent.findMany({
+          where: { serverId: t.row.id, spawnId: t.row.spawnId },
+          orderBy: { id: "asc" },
+          select: { progress: true, message: true },
+        })
       : [];
 
   return (

@@ -57,7 +57,9 @@ export function SpawnProgress(props: SpawnProgressProps) {
   const title = server ? `${who} "${server}"` : who;
 
   const fetchLog = useCallback(async () => {
-    const r = await hubFetch<{ log: string | null }>(`/hub/api/users/${encodeURIComponent(user)}/server/log${server ? `?server=${encodeURIComponent(server)}` : ""}`);
+    const r = await hubFetch<{ log: string | null }>(
+      `/hub/api/users/${encodeURIComponent(user)}/server/log${server ? `?server=${encodeURIComponent(server)}` : ""}`,
+    );
     if (r.ok) setLog(r.data?.log ?? null);
   }, [user, server]);
 
@@ -79,7 +81,8 @@ export function SpawnProgress(props: SpawnProgressProps) {
       setPhase("ready");
       window.location.assign(target);
     } else if (s?.state === "failed") fail(s.message);
-    else if (s && (s.state === "pending" || s.state === "starting")) setTimeout(() => setAttempt((n) => n + 1), 1000); // still starting: reconnect
+    else if (s && (s.state === "pending" || s.state === "starting"))
+      setTimeout(() => setAttempt((n) => n + 1), 1000); // still starting: reconnect
     else {
       setPhase("stopped");
       setReason(r.ok ? (s?.message ?? null) : r.message);
@@ -150,11 +153,15 @@ export function SpawnProgress(props: SpawnProgressProps) {
 
   const error = actionError || stopError;
   const heading =
-    phase === "ready" ? `${title} is ready; opening it…`
-    : phase === "failed" ? `${title} failed to start`
-    : phase === "stopped" ? `${title} is not running`
-    : stopping ? "Cancelling…"
-    : `Starting ${own ? "your server" : `${user}'s server`}${server ? ` "${server}"` : ""}…`;
+    phase === "ready"
+      ? `${title} is ready; opening it…`
+      : phase === "failed"
+        ? `${title} failed to start`
+        : phase === "stopped"
+          ? `${title} is not running`
+          : stopping
+            ? "Cancelling…"
+            : `Starting ${own ? "your server" : `${user}'s server`}${server ? ` "${server}"` : ""}…`;
 
   return (
     <div className="space-y-5">
@@ -195,13 +202,23 @@ export function SpawnProgress(props: SpawnProgressProps) {
           {reason ?? "The hub did not record a reason; an admin can check the hub's log."}
         </Notice>
       )}
-      {phase === "stopped" && reason && <Notice kind="info" testId="spawn-stopped">{reason}</Notice>}
-      {error && <Notice kind="error" testId="spawn-action-error">{error}</Notice>}
+      {phase === "stopped" && reason && (
+        <Notice kind="info" testId="spawn-stopped">
+          {reason}
+        </Notice>
+      )}
+      {error && (
+        <Notice kind="error" testId="spawn-action-error">
+          {error}
+        </Notice>
+      )}
 
       {phase === "failed" && log && (
         <details open className="rounded-md border border-slate-200 bg-slate-50" data-testid="spawn-log">
           <summary className="cursor-pointer px-3 py-2 text-sm font-medium text-slate-700">Last lines of the server&apos;s log</summary>
-          <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words border-t border-slate-200 px-3 py-2 font-mono text-xs text-slate-800">{log}</pre>
+          <pre className="max-h-96 overflow-auto whitespace-pre-wrap break-words border-t border-slate-200 px-3 py-2 font-mono text-xs text-slate-800">
+            {log}
+          </pre>
         </details>
       )}
 
@@ -225,7 +242,12 @@ export function SpawnProgress(props: SpawnProgressProps) {
         <h2 id="spawn-events-heading" className="text-sm font-medium text-slate-700">
           Events
         </h2>
-        <ol data-testid="spawn-events" aria-live="polite" aria-relevant="additions" className="mt-2 max-h-64 space-y-1 overflow-auto rounded-md border border-slate-200 bg-slate-50 p-3 font-mono text-xs text-slate-700">
+        <ol
+          data-testid="spawn-events"
+          aria-live="polite"
+          aria-relevant="additions"
+          className="mt-2 max-h-64 space-y-1 overflow-auto rounded-md border border-slate-200 bg-slate-50 p-3 font-mono text-xs text-slate-700"
+        >
           {events.length === 0 ? (
             <li className="text-slate-400">{phase === "pending" ? "Waiting for the first event…" : "No events."}</li>
           ) : (

@@ -70,7 +70,15 @@ export default async function SpawnPage({ params, searchParams }: Props) {
             )}
             {formView ? (
               <div className="mt-6 space-y-4">
-                <SpawnOptionsFormView user={t.user} server={t.server} csrf={viewer.csrfToken} next={nextForServer} label={startLabel} form={formView.form} last={formView.last} />
+                <SpawnOptionsFormView
+                  user={t.user}
+                  server={t.server}
+                  csrf={viewer.csrfToken}
+                  next={nextForServer}
+                  label={startLabel}
+                  form={formView.form}
+                  last={formView.last}
+                />
                 <Link href="/home" className="block text-sm text-sky-700 underline">
                   Back to home
                 </Link>

@@ -28,7 +28,9 @@ export function StartButton({ user, server, csrf, next, label }: { user: string;
       </button>
       {error && (
         <div className="basis-full">
-          <Notice kind="error" testId="start-error">{error}</Notice>
+          <Notice kind="error" testId="start-error">
+            {error}
+          </Notice>
         </div>
       )}
     </>

@@ -23,7 +23,12 @@ export function mapLsfRecord(r: LsfRecord): JobState {
     case "WAIT": {
       // LSF prints estimates like "Nov 21 12:00" (no year); only ISO-like values are trusted here
       const est = r.ESTIMATED_START_TIME && r.ESTIMATED_START_TIME !== "-" ? new Date(r.ESTIMATED_START_TIME) : undefined;
-      return { kind: "pending", code, reason: (r.PEND_REASON ?? "").trim().replace(/;$/, ""), ...(est && !isNaN(est.getTime()) ? { estimatedStart: est } : {}) };
+      return {
+        kind: "pending",
+        code,
+        reason: (r.PEND_REASON ?? "").trim().replace(/;$/, ""),
+        ...(est && !isNaN(est.getTime()) ? { estimatedStart: est } : {}),
+      };
     }
     case "RUN":
     case "USUSP":
@@ -74,7 +79,14 @@ export const LsfDialect: BatchDialect = {
     const r = o.resources;
     // -W takes [hours:]minutes
     const minutes = Math.ceil(r.walltimeSeconds / 60);
-    const d = [`-J ${o.jobName}`, `-o ${o.logPath}`, `-cwd ${o.workDir}`, `-n ${r.cores}`, '-R "span[hosts=1]"', `-W ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")}`];
+    const d = [
+      `-J ${o.jobName}`,
+      `-o ${o.logPath}`,
+      `-cwd ${o.workDir}`,
+      `-n ${r.cores}`,
+      '-R "span[hosts=1]"',
+      `-W ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")}`,
+    ];
     if (r.queue) d.push(`-q ${r.queue}`);
     if (r.account) d.push(`-P ${r.account}`);
     if (r.memoryBytes) d.push(`-M ${Math.ceil(r.memoryBytes / 2 ** 20)}MB`);

@@ -10,15 +10,33 @@ const PBS_JSON = JSON.stringify({
   pbs_version: "19.1.3",
   pbs_server: "pbs01",
   Jobs: {
-    "101.pbs01": { Job_Name: "gyre-alice", job_state: "Q", comment: "Not Running: Insufficient amount of resource: ncpus", estimated: { start_time: "Sat Nov 21 12:00:00 2026" }, Resource_List: { walltime: "02:00:00" } },
+    "101.pbs01": {
+      Job_Name: "gyre-alice",
+      job_state: "Q",
+      comment: "Not Running: Insufficient amount of resource: ncpus",
+      estimated: { start_time: "Sat Nov 21 12:00:00 2026" },
+      Resource_List: { walltime: "02:00:00" },
+    },
     "102.pbs01": { Job_Name: "gyre-bob", job_state: "R", exec_host: "node7/0*4", Resource_List: { walltime: "02:00:00" } },
-    "103.pbs01": { Job_Name: "gyre-carol", job_state: "F", Exit_status: -29, comment: "Job run at Sat Nov 21 at 09:00 on (node3:ncpus=1) and finished", Resource_List: { walltime: "02:00:00" } },
+    "103.pbs01": {
+      Job_Name: "gyre-carol",
+      job_state: "F",
+      Exit_status: -29,
+      comment: "Job run at Sat Nov 21 at 09:00 on (node3:ncpus=1) and finished",
+      Resource_List: { walltime: "02:00:00" },
+    },
     "104.pbs01": { Job_Name: "gyre-dan", job_state: "F", Exit_status: 0, Resource_List: { walltime: "01:00:00" } },
   },
 });
 
 test("PBS (documented format, no PBS/LSF here): qstat -f -F json states", () => {
-  const s = parseQstatJson({ stdout: PBS_JSON, stderr: "qstat: Unknown Job Id 105.pbs01\n", exitCode: 153 }, ["101.pbs01", "102.pbs01", "103.pbs01", "104.pbs01", "105.pbs01"]);
+  const s = parseQstatJson({ stdout: PBS_JSON, stderr: "qstat: Unknown Job Id 105.pbs01\n", exitCode: 153 }, [
+    "101.pbs01",
+    "102.pbs01",
+    "103.pbs01",
+    "104.pbs01",
+    "105.pbs01",
+  ]);
   const q = s.get("101.pbs01");
   assert.equal(q?.kind, "pending");
   assert.equal(q?.kind === "pending" && q.reason, "Not Running: Insufficient amount of resource: ncpus");

@@ -48,7 +48,12 @@ export function mapPbsJob(j: PbsJob): JobState {
       if (exit === PBS_KILL_WALLTIME || /walltime .* exceeded limit/.test(j.comment ?? "")) {
         return { kind: "done", code, exitCode: exit, reason: `your job reached its ${wall ? formatDuration(wall) + " " : ""}walltime` };
       }
-      return { kind: "done", code, exitCode: exit, reason: exit === 0 ? "the job ended (the server exited)" : `the job ended${exit === null ? "" : ` with exit status ${exit}`}` };
+      return {
+        kind: "done",
+        code,
+        exitCode: exit,
+        reason: exit === 0 ? "the job ended (the server exited)" : `the job ended${exit === null ? "" : ` with exit status ${exit}`}`,
+      };
     }
   }
 }

@@ -62,7 +62,8 @@ const EMPTY = `<?xml version='1.0'?>
 
 const ok = (stdout: string) => ({ stdout, stderr: "", exitCode: 0 });
 // Eqw/hqw/dr, as seen on the same cell, differ from the captures above only in <state>
-const withState = (xml: string, state: string) => xml.replace("<state>r</state>", `<state>${state}</state>`).replace(/<state>qw<\/state>/, `<state>${state}</state>`);
+const withState = (xml: string, state: string) =>
+  xml.replace("<state>r</state>", `<state>${state}</state>`).replace(/<state>qw<\/state>/, `<state>${state}</state>`);
 
 test("SGE: qstat -xml pending jobs (real SGE 8.1.9 output)", () => {
   const s = parseQstatXml(ok(PENDING), ["7", "8", "9"]);
@@ -84,7 +85,12 @@ test("SGE: Eqw sits in the pending list but is an error", () => {
 });
 
 test("SGE: dr (deleted while running) is done; a job gone from qstat is unknown", () => {
-  assert.deepEqual(parseQstatXml(ok(withState(RUNNING, "dr")), ["8"]).get("8"), { kind: "done", code: "dr", reason: "the job was deleted (qdel)", ending: true });
+  assert.deepEqual(parseQstatXml(ok(withState(RUNNING, "dr")), ["8"]).get("8"), {
+    kind: "done",
+    code: "dr",
+    reason: "the job was deleted (qdel)",
+    ending: true,
+  });
   assert.deepEqual(parseQstatXml(ok(EMPTY), ["8"]).get("8"), { kind: "unknown" });
 });
 
@@ -104,7 +110,8 @@ test("SGE: one query for all users' jobs, secrets passed by name only", () => {
 });
 
 test("SGE: qacct explains walltime and qdel (fields as qacct 8.1.9 prints them)", () => {
-  const qdel = "==============================================================\nqname        all.q\nhostname     vm\njobnumber    8\nfailed       100 : assumedly after job\nexit_status  137                 (Killed)\nru_wallclock 12s\n";
+  const qdel =
+    "==============================================================\nqname        all.q\nhostname     vm\njobnumber    8\nfailed       100 : assumedly after job\nexit_status  137                 (Killed)\nru_wallclock 12s\n";
   assert.deepEqual(parseQacct(qdel, 7200), { exitCode: 137, reason: "the job was deleted (qdel) or killed" });
   const wall = "failed       0    \nexit_status  137                 (Killed)\nru_wallclock 7201s\n";
   assert.deepEqual(parseQacct(wall, 7200), { exitCode: 137, reason: "your job reached its 2 h walltime" });

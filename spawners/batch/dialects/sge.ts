@@ -12,7 +12,8 @@ type XmlJob = { "@state"?: string; JB_job_number?: string; state?: string; queue
 export function mapSgeState(code: string, queueName: string): JobState {
   // 'E' (error) sits in the *pending* list; a spawner that only reads the list attribute waits
   // forever (batchspawner's GridengineSpawner does that).
-  if (code.includes("E")) return { kind: "pending", code, reason: "the job is in error state (Eqw) and will not start; check its output path or ask an administrator", error: true };
+  if (code.includes("E"))
+    return { kind: "pending", code, reason: "the job is in error state (Eqw) and will not start; check its output path or ask an administrator", error: true };
   if (code.includes("d")) return { kind: "done", code, reason: "the job was deleted (qdel)", ending: true };
   if (/[rtRsSTz]/.test(code) && !code.includes("q")) {
     const at = queueName.indexOf("@");

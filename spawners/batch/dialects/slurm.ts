@@ -108,7 +108,15 @@ export const SlurmDialect: BatchDialect = {
   jobIdVariable: "$SLURM_JOB_ID",
   renderDirectives(o) {
     const r = o.resources;
-    const d = [`--job-name=${o.jobName}`, `--output=${o.logPath}`, `--chdir=${o.workDir}`, "--nodes=1", "--ntasks=1", `--cpus-per-task=${r.cores}`, `--time=${formatHms(r.walltimeSeconds)}`];
+    const d = [
+      `--job-name=${o.jobName}`,
+      `--output=${o.logPath}`,
+      `--chdir=${o.workDir}`,
+      "--nodes=1",
+      "--ntasks=1",
+      `--cpus-per-task=${r.cores}`,
+      `--time=${formatHms(r.walltimeSeconds)}`,
+    ];
     if (r.queue) d.push(`--partition=${r.queue}`);
     if (r.account) d.push(`--account=${r.account}`);
     if (r.memoryBytes) d.push(`--mem=${Math.ceil(r.memoryBytes / 2 ** 20)}M`);

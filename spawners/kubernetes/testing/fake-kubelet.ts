@@ -144,7 +144,9 @@ export class FakeKubelet {
 
   private async ensureNode(logPort: number): Promise<void> {
     try {
-      await this.core.createNode({ body: { apiVersion: "v1", kind: "Node", metadata: { name: this.nodeName, labels: { "kubernetes.io/hostname": this.nodeName } } } });
+      await this.core.createNode({
+        body: { apiVersion: "v1", kind: "Node", metadata: { name: this.nodeName, labels: { "kubernetes.io/hostname": this.nodeName } } },
+      });
     } catch (e) {
       if (getApiStatusCode(e) !== 409) throw e;
     }
@@ -157,7 +159,16 @@ export class FakeKubelet {
             // no Hostname address: the API server would try it first, and "lab-node-1" does not resolve
             addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
             daemonEndpoints: { kubeletEndpoint: { Port: logPort } },
-            conditions: [{ type: "Ready", status: "True", reason: "FakeKubeletReady", message: "test stand-in", lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }],
+            conditions: [
+              {
+                type: "Ready",
+                status: "True",
+                reason: "FakeKubeletReady",
+                message: "test stand-in",
+                lastHeartbeatTime: new Date().toISOString(),
+                lastTransitionTime: new Date().toISOString(),
+              },
+            ],
           },
         },
       },
@@ -170,7 +181,11 @@ export class FakeKubelet {
     const keyFile = join(this.opts.stateDir, "kubelet.key");
     const certFile = join(this.opts.stateDir, "kubelet.crt");
     if (!existsSync(certFile)) {
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=fake-kubelet", "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+      execFileSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=fake-kubelet", "-keyout", keyFile, "-out", certFile],
+        { stdio: "ignore" },
+      );
     }
     const server = createHttpsServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (req, res) => {
       const url = new URL(req.url ?? "/", "https://x");
@@ -206,7 +221,16 @@ export class FakeKubelet {
       return;
     }
     if (this.pods.has(uid) || pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") return;
-    const running: RunningPod = { uid, name, child: null, port: null, logFile: join(this.opts.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`), deleting: false, exited: false, statusChain: Promise.resolve() };
+    const running: RunningPod = {
+      uid,
+      name,
+      child: null,
+      port: null,
+      logFile: join(this.opts.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`),
+      deleting: false,
+      exited: false,
+      statusChain: Promise.resolve(),
+    };
     this.pods.set(uid, running);
     mkdirSync(join(this.opts.stateDir, "logs"), { recursive: true });
 
@@ -240,7 +264,16 @@ export class FakeKubelet {
         } catch (err) {
           await this.patchStatus(pod, {
             phase: "Pending",
-            containerStatuses: [{ name: container.name, image: container.image, imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "CreateContainerConfigError", message: `secret "${ref.name}" not found` } } }],
+            containerStatuses: [
+              {
+                name: container.name,
+                image: container.image,
+                imageID: "",
+                ready: false,
+                restartCount: 0,
+                state: { waiting: { reason: "CreateContainerConfigError", message: `secret "${ref.name}" not found` } },
+              },
+            ],
           });
           this.pods.delete(uid);
           throw err;
@@ -281,7 +314,10 @@ export class FakeKubelet {
       return a;
     });
     if (port !== null) {
-      await this.core.patchNamespacedPod({ name, namespace: this.opts.namespace, body: { metadata: { annotations: { [SERVER_PORT_ANNOTATION]: String(port) } } } }, MERGE_PATCH);
+      await this.core.patchNamespacedPod(
+        { name, namespace: this.opts.namespace, body: { metadata: { annotations: { [SERVER_PORT_ANNOTATION]: String(port) } } } },
+        MERGE_PATCH,
+      );
     }
 
     const command = [...(container.command ?? []), ...args];
@@ -334,7 +370,18 @@ export class FakeKubelet {
       podIPs: [{ ip: "127.0.0.1" }],
       startTime: startedAt,
       conditions: [cond("PodScheduled", true), cond("Initialized", true), cond("ContainersReady", ready), cond("Ready", ready)],
-      containerStatuses: [{ name: c.name, image: c.image, imageID: `fake://${c.image}`, containerID: `fake://${pod.metadata?.uid}`, ready, started: true, restartCount: 0, state: { running: { startedAt } } }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image,
+          imageID: `fake://${c.image}`,
+          containerID: `fake://${pod.metadata?.uid}`,
+          ready,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt } },
+        },
+      ],
     };
   }
 
@@ -346,8 +393,20 @@ export class FakeKubelet {
     const exitCode = code ?? 128 + (signal === "SIGKILL" ? 9 : 15);
     await this.queueStatus(running, pod, () => ({
       phase: exitCode === 0 ? "Succeeded" : "Failed",
-      conditions: [{ type: "Ready", status: "False", lastTransitionTime: new Date().toISOString() }, { type: "ContainersReady", status: "False", lastTransitionTime: new Date().toISOString() }],
-      containerStatuses: [{ name: c.name, image: c.image, imageID: `fake://${c.image}`, ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", startedAt, finishedAt: new Date().toISOString() } } }],
+      conditions: [
+        { type: "Ready", status: "False", lastTransitionTime: new Date().toISOString() },
+        { type: "ContainersReady", status: "False", lastTransitionTime: new Date().toISOString() },
+      ],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image,
+          imageID: `fake://${c.image}`,
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", startedAt, finishedAt: new Date().toISOString() } },
+        },
+      ],
     }));
   }
 
@@ -360,7 +419,12 @@ export class FakeKubelet {
     if (running?.child && !running.exited) await this.postEvent(pod, "Killing", `Stopping container ${pod.spec?.containers[0]?.name}`).catch(() => {});
     await this.killPod(uid, pod.metadata?.deletionGracePeriodSeconds ?? 30);
     try {
-      await this.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: this.opts.namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } });
+      await this.core.deleteNamespacedPod({
+        name: pod.metadata!.name!,
+        namespace: this.opts.namespace,
+        gracePeriodSeconds: 0,
+        body: { gracePeriodSeconds: 0, preconditions: { uid } },
+      });
     } catch (e) {
       if (getApiStatusCode(e) !== 404 && getApiStatusCode(e) !== 409) throw e;
     }

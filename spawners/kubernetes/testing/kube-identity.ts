@@ -40,7 +40,24 @@ export function issueTestIdentity(opts: { user: string; groups?: string[]; dir: 
   writeFileSync(ext, "extendedKeyUsage=clientAuth\n");
   execFileSync(
     "openssl",
-    ["x509", "-req", "-in", csr, "-CA", join(pki, "ca.crt"), "-CAkey", join(pki, "ca.key"), "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "1", "-extfile", ext, "-out", crt],
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      join(pki, "ca.crt"),
+      "-CAkey",
+      join(pki, "ca.key"),
+      "-set_serial",
+      `0x${randomBytes(8).toString("hex")}`,
+      "-days",
+      "1",
+      "-extfile",
+      ext,
+      "-out",
+      crt,
+    ],
     { stdio: "ignore" },
   );
 

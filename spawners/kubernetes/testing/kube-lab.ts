@@ -21,7 +21,12 @@ export interface KubeLab {
 
 /** Runs kube-up.sh (extra env for a second instance) and returns the kubeconfig it wrote. */
 export function kubeUp(env: Record<string, string> = {}): string {
-  const run = () => execFileSync("bash", [join(REPO, "scripts/kube/kube-up.sh")], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "inherit"], timeout: 120_000 });
+  const run = () =>
+    execFileSync("bash", [join(REPO, "scripts/kube/kube-up.sh")], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "ignore", "inherit"],
+      timeout: 120_000,
+    });
   try {
     run();
   } catch {
@@ -59,7 +64,10 @@ export function buildLabConfig(lab: Pick<KubeLab, "kubeconfigPath" | "namespace"
 export const silentLog: SpawnLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** A spawn context for `user` (server name "" unless given), with a random spawn id and token. */
-export function buildTestContext(user: string, opts: { serverName?: string; options?: SpawnContext["options"]; groups?: string[]; admin?: boolean } = {}): SpawnContext {
+export function buildTestContext(
+  user: string,
+  opts: { serverName?: string; options?: SpawnContext["options"]; groups?: string[]; admin?: boolean } = {},
+): SpawnContext {
   const serverName = opts.serverName ?? "";
   const baseUrl = `/user/${encodeURIComponent(user)}/${serverName ? `${encodeURIComponent(serverName)}/` : ""}`;
   return {

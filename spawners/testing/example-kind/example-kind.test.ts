@@ -54,7 +54,10 @@ test("the config accepts spawner.kind: example with its section only with the ki
 test("the hub runs a server of the kind: form, start, route, readiness over HTTP, stop", async () => {
   const alice = await hub.addUser("alice");
   const form = await getSpawnForm(hub.rt, "alice", "");
-  assert.deepEqual(form?.form.profiles.map((p) => p.name), ["small", "large"]);
+  assert.deepEqual(
+    form?.form.profiles.map((p) => p.name),
+    ["small", "large"],
+  );
   await assert.rejects(requestStart(hub.db, alice.id, "", { size: "huge" }), /Invalid spawn option "size"/);
 
   assert.equal(await requestStart(hub.db, alice.id, "", { size: "large" }), "requested");
@@ -63,7 +66,9 @@ test("the hub runs a server of the kind: form, start, route, readiness over HTTP
   const route = hub.routes.routes.get("/user/alice/");
   assert.equal(route?.target, running.url);
   const { deriveServerToken } = await import("@/proxy/auth/session-cookie");
-  const status = await fetch(`${running.url}/user/alice/api/status`, { headers: { authorization: `token ${deriveServerToken(hub.rt.config.hub.secretKey, running.spawnId!)}` } });
+  const status = await fetch(`${running.url}/user/alice/api/status`, {
+    headers: { authorization: `token ${deriveServerToken(hub.rt.config.hub.secretKey, running.spawnId!)}` },
+  });
   assert.deepEqual(await status.json(), { greeting: "hi from example", size: "large" });
 
   await requestStop(hub.db, alice.id, "");

@@ -8,10 +8,15 @@ export const exampleSpawnerKind: SpawnerKind<ExampleSpawnerConfig> = {
   summary: "an in-process HTTP server per user, for tests",
   configSchema: exampleSpawnerConfigSchema,
   options: {
-    describeOptions: (config) => ({ profiles: config.sizes.map((s) => ({ name: s, display: s, description: "" })), defaultProfile: config.sizes[0], fields: [] }),
+    describeOptions: (config) => ({
+      profiles: config.sizes.map((s) => ({ name: s, display: s, description: "" })),
+      defaultProfile: config.sizes[0],
+      fields: [],
+    }),
     validateOptions(config, _user, raw): JsonObject {
       const size = (raw as { size?: unknown } | null)?.size ?? config.sizes[0];
-      if (typeof size !== "string" || !config.sizes.includes(size)) throw new SpawnOptionsError(`Invalid spawn option "size": one of ${config.sizes.join(", ")}`, "size");
+      if (typeof size !== "string" || !config.sizes.includes(size))
+        throw new SpawnOptionsError(`Invalid spawn option "size": one of ${config.sizes.join(", ")}`, "size");
       return { size };
     },
   },

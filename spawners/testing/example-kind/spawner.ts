@@ -32,7 +32,9 @@ class ExampleSpawner implements Spawner {
       this.feed.push(30, "Starting the example server");
       const server = createServer((req, res) => {
         const ok = req.url === `${baseUrl}api/status` && req.headers.authorization === `token ${token}`;
-        res.writeHead(ok ? 200 : 403, { "content-type": "application/json" }).end(JSON.stringify(ok ? { greeting: this.config.greeting, size: options.size } : { message: "Forbidden" }));
+        res
+          .writeHead(ok ? 200 : 403, { "content-type": "application/json" })
+          .end(JSON.stringify(ok ? { greeting: this.config.greeting, size: options.size } : { message: "Forbidden" }));
       });
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
       servers.set(spawnId, server);

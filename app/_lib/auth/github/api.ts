@@ -13,7 +13,12 @@ async function getAll(url: string, accessToken: string): Promise<unknown[]> {
     let res: Response;
     try {
       res = await fetch(next, {
-        headers: { authorization: `Bearer ${accessToken}`, accept: "application/vnd.github+json", "user-agent": "gyre-hub", "x-github-api-version": "2022-11-28" },
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          accept: "application/vnd.github+json",
+          "user-agent": "gyre-hub",
+          "x-github-api-version": "2022-11-28",
+        },
         signal: AbortSignal.timeout(10_000),
       });
     } catch (err) {

@@ -10,8 +10,7 @@ import { decideGitHubLogin, mapGitHubUsername, resolveAccount, type GitHubIdenti
 export type GitHubRefusal = "no-rules" | "not-listed" | "bad-name" | "local-exists" | "taken" | "os-user";
 
 export type GitHubLoginResult =
-  | { ok: true; user: { id: number; name: string; admin: boolean }; created: boolean; via: string }
-  | { ok: false; reason: GitHubRefusal; name: string };
+  { ok: true; user: { id: number; name: string; admin: boolean }; created: boolean; via: string } | { ok: false; reason: GitHubRefusal; name: string };
 
 /**
  * Logs a GitHub identity into the hub. Team memberships become groups named "org:team-slug";
@@ -41,15 +40,17 @@ export async function completeGitHubLogin(opts: GitHubLoginOptions): Promise<Git
   // The account is resolved again at every spawn (app/_lib/users/spawn-user.ts); checking it here
   // turns a person away at the door instead of at their first spawn.
   try {
-    resolveOsAccount({ userName: name, stored: account.action === "create" ? null : (byGithubId ?? byName)?.osUser, mapping: loadOsAccountMapping(opts.osAccounts) });
+    resolveOsAccount({
+      userName: name,
+      stored: account.action === "create" ? null : (byGithubId ?? byName)?.osUser,
+      mapping: loadOsAccountMapping(opts.osAccounts),
+    });
   } catch {
     return { ok: false, reason: "os-user", name: identity.login };
   }
   const data = { githubId, ...(decision.admin ? { admin: true } : {}) };
   const created = account.action === "create";
-  const user = created
-    ? await db.user.create({ data: { name, authSource: "github", ...data } })
-    : await db.user.update({ where: { name }, data });
+  const user = created ? await db.user.create({ data: { name, authSource: "github", ...data } }) : await db.user.update({ where: { name }, data });
   await syncTeamGroups(db, user.id, decision.groups);
   return { ok: true, user: { id: user.id, name: user.name, admin: user.admin }, created, via: decision.via };
 }

@@ -3,7 +3,13 @@ import assert from "node:assert/strict";
 import { decideGitHubLogin, mapGitHubUsername, needsOrgData, resolveAccount, type GitHubRules } from "./policy";
 
 const none: GitHubRules = { allowedUsers: [], allowedOrganizations: [], allowedTeams: [], adminUsers: [], adminTeams: [] };
-const rules: GitHubRules = { allowedUsers: ["Alice"], allowedOrganizations: ["pangeo-data"], allowedTeams: ["science:hub-users"], adminUsers: ["root-gh"], adminTeams: ["science:admins"] };
+const rules: GitHubRules = {
+  allowedUsers: ["Alice"],
+  allowedOrganizations: ["pangeo-data"],
+  allowedTeams: ["science:hub-users"],
+  adminUsers: ["root-gh"],
+  adminTeams: ["science:admins"],
+};
 
 test("who may log in, and as what (table-driven)", () => {
   const cases: Array<[name: string, login: string, orgs: string[], teams: string[], r: GitHubRules, want: string]> = [
@@ -47,12 +53,24 @@ test("which hub account a GitHub login may use (table-driven)", () => {
   const local = { githubId: null, passwordHash: "scrypt$…" };
   const cases: Array<[name: string, o: Parameters<typeof resolveAccount>[0], want: string]> = [
     ["new person", { githubId: "7", byName: null, byGithubId: null, linkLocalAccounts: false }, "create"],
-    ["returning person", { githubId: "7", byName: { githubId: "7", passwordHash: null }, byGithubId: { name: "alice" }, linkLocalAccounts: false }, "use-linked"],
+    [
+      "returning person",
+      { githubId: "7", byName: { githubId: "7", passwordHash: null }, byGithubId: { name: "alice" }, linkLocalAccounts: false },
+      "use-linked",
+    ],
     ["renamed on GitHub", { githubId: "7", byName: null, byGithubId: { name: "old-name" }, linkLocalAccounts: false }, "use-linked"],
     ["local password account", { githubId: "7", byName: local, byGithubId: null, linkLocalAccounts: false }, "refuse local-exists"],
     ["local account, linking on", { githubId: "7", byName: local, byGithubId: null, linkLocalAccounts: true }, "use-name"],
-    ["admin-made account without password", { githubId: "7", byName: { githubId: null, passwordHash: null }, byGithubId: null, linkLocalAccounts: false }, "use-name"],
-    ["name linked to another GitHub id", { githubId: "7", byName: { githubId: "8", passwordHash: null }, byGithubId: null, linkLocalAccounts: true }, "refuse taken"],
+    [
+      "admin-made account without password",
+      { githubId: "7", byName: { githubId: null, passwordHash: null }, byGithubId: null, linkLocalAccounts: false },
+      "use-name",
+    ],
+    [
+      "name linked to another GitHub id",
+      { githubId: "7", byName: { githubId: "8", passwordHash: null }, byGithubId: null, linkLocalAccounts: true },
+      "refuse taken",
+    ],
   ];
   for (const [name, o, want] of cases) {
     const r = resolveAccount(o);

@@ -24,8 +24,7 @@ export interface GitHubIdentity {
 
 /** Why a person was let in (for the log) or kept out (for the refusal page). */
 export type GitHubDecision =
-  | { allowed: true; admin: boolean; groups: string[]; via: "user" | "organization" | "team" | "admin" }
-  | { allowed: false; reason: "no-rules" | "not-listed" };
+  { allowed: true; admin: boolean; groups: string[]; via: "user" | "organization" | "team" | "admin" } | { allowed: false; reason: "no-rules" | "not-listed" };
 
 const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
 
@@ -64,9 +63,12 @@ export function mapGitHubUsername(login: string): string | null {
  * Which existing hub account a GitHub login may use. `byName` is the account with the mapped
  * name, `byGithubId` the one already linked to this GitHub id (a renamed GitHub account).
  */
-export function resolveAccount(
-  opts: { githubId: string; byName: { githubId: string | null; passwordHash: string | null } | null; byGithubId: { name: string } | null; linkLocalAccounts: boolean },
-): { action: "create" } | { action: "use-name" } | { action: "use-linked"; name: string } | { action: "refuse"; reason: "local-exists" | "taken" } {
+export function resolveAccount(opts: {
+  githubId: string;
+  byName: { githubId: string | null; passwordHash: string | null } | null;
+  byGithubId: { name: string } | null;
+  linkLocalAccounts: boolean;
+}): { action: "create" } | { action: "use-name" } | { action: "use-linked"; name: string } | { action: "refuse"; reason: "local-exists" | "taken" } {
   if (opts.byGithubId) return { action: "use-linked", name: opts.byGithubId.name };
   const u = opts.byName;
   if (!u) return { action: "create" };

@@ -97,7 +97,8 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     try {
       const now = new Date();
       // Each redirect to GitHub costs nothing here but could be used to flood GitHub in our name.
-      if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
+      if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now))
+        return fail(res, "rate-limited");
       (req as Request & { gyreNext?: string }).gyreNext = deps.safeNext(req.query.next);
       // passport's types return `any`; authenticate() gives Express middleware.
       (pp.authenticate("github", { session: false }) as RequestHandler)(req, res, nextFn);
@@ -111,7 +112,8 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     const db = deps.db();
     try {
       const now = new Date();
-      if (await isLoginBlocked(db, [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
+      if (await isLoginBlocked(db, [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now))
+        return fail(res, "rate-limited");
       const denied = (reason: string) => recordLoginFailure(db, [`oauth-ip:${req.ip}`], new Date()).then(() => fail(res, reason));
       // GitHub's documented error redirect: ?error=access_denied when the person clicks Deny.
       const oauthError = typeof req.query.error === "string" ? req.query.error : "";
@@ -121,35 +123,49 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
         return fail(res, "github-error");
       }
       if (typeof req.query.code !== "string" || !req.query.code) return denied("github-state");
-      const authenticate = pp.authenticate("github", { session: false }, async (err: Error | null, user: Verified | false, info: { message?: string } | undefined) => {
-        try {
-          if (err) {
-            // passport-oauth2 reports a failed token exchange as an error; its message and code are safe to log, never the code/token.
-            log.warn({ err: { name: err.name, message: err.message, code: (err as { code?: string }).code } }, "GitHub token exchange or profile fetch failed");
-            return fail(res, "github-token");
+      const authenticate = pp.authenticate(
+        "github",
+        { session: false },
+        async (err: Error | null, user: Verified | false, info: { message?: string } | undefined) => {
+          try {
+            if (err) {
+              // passport-oauth2 reports a failed token exchange as an error; its message and code are safe to log, never the code/token.
+              log.warn(
+                { err: { name: err.name, message: err.message, code: (err as { code?: string }).code } },
+                "GitHub token exchange or profile fetch failed",
+              );
+              return fail(res, "github-token");
+            }
+            if (!user) {
+              log.warn({ reason: info?.message }, "GitHub OAuth callback refused (state)");
+              return denied("github-state");
+            }
+            const login = user.profile.username ?? "";
+            const needOrgs = settings.scopes.includes("read:org");
+            let orgs: string[] = [];
+            let teams: string[] = [];
+            if (needOrgs)
+              [orgs, teams] = await Promise.all([fetchUserOrgs(settings.apiBase, user.accessToken), fetchUserTeams(settings.apiBase, user.accessToken)]);
+            const result = await completeGitHubLogin({
+              db,
+              github: gh,
+              osAccounts: deps.config.hub,
+              githubId: String(user.profile.id),
+              identity: { login, orgs, teams },
+            });
+            if (!result.ok) {
+              log.info({ githubLogin: login, reason: result.reason }, "GitHub login refused");
+              return fail(res, `github-${result.reason}`, { login: result.name.slice(0, 39) });
+            }
+            log.info({ user: result.user.name, githubLogin: login, via: result.via, created: result.created, admin: result.user.admin }, "GitHub login");
+            res.append("Set-Cookie", stateCookieHeader("", secure));
+            await deps.startSession(req, res, result.user.id, result.user.name, deps.safeNext((req as Request & { gyreNext?: string }).gyreNext));
+          } catch (e) {
+            log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, "GitHub login failed after the token exchange");
+            if (!res.headersSent) fail(res, "github-error");
           }
-          if (!user) {
-            log.warn({ reason: info?.message }, "GitHub OAuth callback refused (state)");
-            return denied("github-state");
-          }
-          const login = user.profile.username ?? "";
-          const needOrgs = settings.scopes.includes("read:org");
-          let orgs: string[] = [];
-          let teams: string[] = [];
-          if (needOrgs) [orgs, teams] = await Promise.all([fetchUserOrgs(settings.apiBase, user.accessToken), fetchUserTeams(settings.apiBase, user.accessToken)]);
-          const result = await completeGitHubLogin({ db, github: gh, osAccounts: deps.config.hub, githubId: String(user.profile.id), identity: { login, orgs, teams } });
-          if (!result.ok) {
-            log.info({ githubLogin: login, reason: result.reason }, "GitHub login refused");
-            return fail(res, `github-${result.reason}`, { login: result.name.slice(0, 39) });
-          }
-          log.info({ user: result.user.name, githubLogin: login, via: result.via, created: result.created, admin: result.user.admin }, "GitHub login");
-          res.append("Set-Cookie", stateCookieHeader("", secure));
-          await deps.startSession(req, res, result.user.id, result.user.name, deps.safeNext((req as Request & { gyreNext?: string }).gyreNext));
-        } catch (e) {
-          log.warn({ err: { name: (e as Error).name, message: (e as Error).message } }, "GitHub login failed after the token exchange");
-          if (!res.headersSent) fail(res, "github-error");
-        }
-      }) as RequestHandler;
+        },
+      ) as RequestHandler;
       authenticate(req, res, nextFn);
     } catch (err) {
       nextFn(err);

@@ -15,7 +15,11 @@ test("github.com endpoints, default callback, no scopes for username rules", () 
 });
 
 test("GitHub Enterprise Server: web flow and /api/v3 from the base URL; read:org for org rules", () => {
-  const s = resolveGitHubSettings(gh({ clientId: "id", enterpriseUrl: "https://ghe.example.org/", allowedOrganizations: ["pangeo"], callbackUrl: "https://x.example/hub/oauth_callback" }), "http://h", "  file-secret\n");
+  const s = resolveGitHubSettings(
+    gh({ clientId: "id", enterpriseUrl: "https://ghe.example.org/", allowedOrganizations: ["pangeo"], callbackUrl: "https://x.example/hub/oauth_callback" }),
+    "http://h",
+    "  file-secret\n",
+  );
   assert.equal(s.authorizationUrl, "https://ghe.example.org/login/oauth/authorize");
   assert.equal(s.tokenUrl, "https://ghe.example.org/login/oauth/access_token");
   assert.equal(s.apiBase, "https://ghe.example.org/api/v3");
@@ -27,5 +31,8 @@ test("GitHub Enterprise Server: web flow and /api/v3 from the base URL; read:org
 
 test("refuses to start without client id or secret, naming the options", () => {
   assert.throws(() => resolveGitHubSettings(gh({ clientSecret: "s" }), "http://h", undefined), /auth\.github\.clientId is required/);
-  assert.throws(() => resolveGitHubSettings(gh({ clientId: "i" }), "http://h", undefined), /GYRE_AUTH__GITHUB__CLIENT_SECRET or auth\.github\.clientSecretFile/);
+  assert.throws(
+    () => resolveGitHubSettings(gh({ clientId: "i" }), "http://h", undefined),
+    /GYRE_AUTH__GITHUB__CLIENT_SECRET or auth\.github\.clientSecretFile/,
+  );
 });

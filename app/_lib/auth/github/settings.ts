@@ -27,7 +27,10 @@ export function resolveGitHubSettings(gh: GyreConfig["auth"]["github"], publicUr
   const problems: string[] = [];
   if (!gh.clientId) problems.push("auth.github.clientId is required when auth.github.enabled is true (the OAuth app's client id)");
   const clientSecret = gh.clientSecret ?? secretFromFile?.trim();
-  if (!clientSecret) problems.push("auth.github.clientSecret is required when auth.github.enabled is true: set GYRE_AUTH__GITHUB__CLIENT_SECRET or auth.github.clientSecretFile");
+  if (!clientSecret)
+    problems.push(
+      "auth.github.clientSecret is required when auth.github.enabled is true: set GYRE_AUTH__GITHUB__CLIENT_SECRET or auth.github.clientSecretFile",
+    );
   if (problems.length) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   const web = (gh.enterpriseUrl ?? "https://github.com").replace(/\/+$/, "");
   const apiBase = gh.enterpriseUrl ? `${web}/api/v3` : "https://api.github.com";

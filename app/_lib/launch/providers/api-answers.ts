@@ -14,7 +14,8 @@ export function readGitHubAnswer(answer: ApiAnswer, now: number, what: string, c
   if (answer.status === 404 || answer.status === 422) {
     return { error: new LaunchError("not-found", `${what} was not found on GitHub. Check the link; private repositories cannot be launched.`) };
   }
-  if (answer.status === 401) return { error: new LaunchError("unreachable", "GitHub refused the hub's API token; an administrator must renew launch.github.tokenFile.") };
+  if (answer.status === 401)
+    return { error: new LaunchError("unreachable", "GitHub refused the hub's API token; an administrator must renew launch.github.tokenFile.") };
   if (answer.status !== 200) return { error: new LaunchError("unreachable", `GitHub answered ${answer.status} while resolving ${what}; try again later.`) };
   const commit = commitOf(answer.body);
   if (!commit || !COMMIT_PATTERN.test(commit)) return { error: new LaunchError("unreachable", `GitHub's answer for ${what} has no commit id.`) };
@@ -35,21 +36,29 @@ function readGitHubRateLimit(answer: ApiAnswer, now: number): LaunchError | null
 
 function rateLimited(seconds: number): LaunchError {
   const minutes = Math.max(1, Math.ceil(seconds / 60));
-  return new LaunchError("rate-limited", `GitHub's API rate limit is used up; try again in ${minutes} minute${minutes === 1 ? "" : "s"}. An administrator can raise the limit with launch.github.tokenFile.`, seconds);
+  return new LaunchError(
+    "rate-limited",
+    `GitHub's API rate limit is used up; try again in ${minutes} minute${minutes === 1 ? "" : "s"}. An administrator can raise the limit with launch.github.tokenFile.`,
+    seconds,
+  );
 }
 
 /** Reads a GitLab "get a single commit" answer. */
 export function readGitLabAnswer(answer: ApiAnswer, now: number, what: string): ApiReading {
   if (answer.status === 304) return { notModified: true };
-  if (answer.status === 404) return { error: new LaunchError("not-found", `${what} was not found on GitLab. Check the link; private projects cannot be launched.`) };
+  if (answer.status === 404)
+    return { error: new LaunchError("not-found", `${what} was not found on GitLab. Check the link; private projects cannot be launched.`) };
   if (answer.status === 429) {
     const retryAfter = Number(answer.headers["retry-after"]);
     const reset = Number(answer.headers["ratelimit-reset"]);
     const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : Number.isFinite(reset) ? Math.max(1, Math.ceil(reset - now / 1000)) : 60;
     const minutes = Math.max(1, Math.ceil(seconds / 60));
-    return { error: new LaunchError("rate-limited", `GitLab's API rate limit is used up; try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`, seconds) };
+    return {
+      error: new LaunchError("rate-limited", `GitLab's API rate limit is used up; try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`, seconds),
+    };
   }
-  if (answer.status === 401 || answer.status === 403) return { error: new LaunchError("not-found", `${what} is not accessible on GitLab; private projects cannot be launched.`) };
+  if (answer.status === 401 || answer.status === 403)
+    return { error: new LaunchError("not-found", `${what} is not accessible on GitLab; private projects cannot be launched.`) };
   if (answer.status !== 200) return { error: new LaunchError("unreachable", `GitLab answered ${answer.status} while resolving ${what}; try again later.`) };
   const id = (answer.body as { id?: unknown } | null)?.id;
   if (typeof id !== "string" || !COMMIT_PATTERN.test(id)) return { error: new LaunchError("unreachable", `GitLab's answer for ${what} has no commit id.`) };

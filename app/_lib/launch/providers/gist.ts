@@ -27,7 +27,8 @@ export const gistProvider: LaunchProvider = {
     const ref = decodeLinkPart(parts[2] ?? "", "ref");
     if (!USER.test(user)) throw new LaunchError("bad-link", `"${user.slice(0, 64)}" is not a GitHub user name.`);
     if (!GIST_ID.test(id)) throw new LaunchError("bad-link", `"${id.slice(0, 64)}" is not a gist id.`);
-    if (!LATEST.has(ref) && !isCommitId(ref)) throw new LaunchError("bad-link", `A gist can be launched at HEAD or at one of its revisions (a 40-character id), not "${ref.slice(0, 64)}".`);
+    if (!LATEST.has(ref) && !isCommitId(ref))
+      throw new LaunchError("bad-link", `A gist can be launched at HEAD or at one of its revisions (a 40-character id), not "${ref.slice(0, 64)}".`);
     return {
       provider: "gist",
       rawSpec,
@@ -45,7 +46,8 @@ export const gistProvider: LaunchProvider = {
       const reading = readGitHubAnswer(answer, now, what, (b) => pickRevision(b as GistBody, spec.ref));
       if (answer.status === 200 && "commit" in reading) {
         const body = answer.body as GistBody;
-        if (body.public === false && !settings.github.allowSecretGists) return { error: new LaunchError("denied", "This is a secret gist; this hub does not launch secret gists.") };
+        if (body.public === false && !settings.github.allowSecretGists)
+          return { error: new LaunchError("denied", "This is a secret gist; this hub does not launch secret gists.") };
         // the allow-list is by user: a gist must really be that user's
         const user = spec.subject.kind === "gist" ? spec.subject.user : "";
         if (body.owner?.login?.toLowerCase() !== user.toLowerCase()) return { error: new LaunchError("not-found", `Gist ${id} does not belong to ${user}.`) };

@@ -13,7 +13,8 @@ const SCP_LIKE = /^[\w-]+@[\w.-]+:.+$/;
 export function checkGitUrl(raw: string, httpHosts: string[]): URL {
   if (SCP_LIKE.test(raw)) throw new LaunchError("bad-link", "ssh repository URLs cannot be launched; use the repository's https URL.");
   // eslint-disable-next-line no-control-regex -- control characters are what it refuses
-  if (raw.startsWith("-") || /[\x00-\x20\x7f]/.test(raw) || raw.includes("::")) throw new LaunchError("bad-link", "The repository URL in the link is not a plain URL.");
+  if (raw.startsWith("-") || /[\x00-\x20\x7f]/.test(raw) || raw.includes("::"))
+    throw new LaunchError("bad-link", "The repository URL in the link is not a plain URL.");
   let url: URL;
   try {
     url = new URL(raw);
@@ -22,7 +23,8 @@ export function checkGitUrl(raw: string, httpHosts: string[]): URL {
   }
   const host = url.host.toLowerCase();
   if (url.protocol === "http:" && !httpHosts.includes(host)) throw new LaunchError("bad-link", `${host} may only be reached over https.`);
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new LaunchError("bad-link", `${url.protocol.replace(/:$/, "")} repository URLs cannot be launched; use https.`);
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw new LaunchError("bad-link", `${url.protocol.replace(/:$/, "")} repository URLs cannot be launched; use https.`);
   if (url.username || url.password) throw new LaunchError("bad-link", "The repository URL contains credentials; remove the user name and password.");
   if (url.search || url.hash) throw new LaunchError("bad-link", "The repository URL may not have a query or fragment.");
   if (!url.hostname) throw new LaunchError("bad-link", "The repository URL has no host.");
@@ -34,7 +36,8 @@ export const gitProvider: LaunchProvider = {
   displayName: "Git repository",
   parse(rawSpec: string, settings: ProviderSettings): RepoSpec {
     const slash = rawSpec.indexOf("/");
-    if (slash <= 0 || slash === rawSpec.length - 1) throw new LaunchError("bad-link", "The link is not of the form /v2/git/<url-escaped repository URL>/<ref>.");
+    if (slash <= 0 || slash === rawSpec.length - 1)
+      throw new LaunchError("bad-link", "The link is not of the form /v2/git/<url-escaped repository URL>/<ref>.");
     const url = checkGitUrl(decodeLinkPart(rawSpec.slice(0, slash), "repository URL"), settings.httpHosts);
     const ref = checkRef(decodeLinkPart(rawSpec.slice(slash + 1), "ref"));
     const last = url.pathname.replace(/\/+$/, "").split("/").pop() ?? "";

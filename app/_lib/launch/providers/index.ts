@@ -22,7 +22,12 @@ export function providerSettings(config: Pick<LaunchConfig, "github" | "gitlab" 
   const trim = (u: string) => u.replace(/\/+$/, "");
   const gitlab = trim(config.gitlab.url);
   return {
-    github: { webUrl: trim(config.github.url), apiUrl: trim(config.github.apiUrl), gistUrl: trim(config.github.gistUrl), allowSecretGists: config.github.allowSecretGists },
+    github: {
+      webUrl: trim(config.github.url),
+      apiUrl: trim(config.github.apiUrl),
+      gistUrl: trim(config.github.gistUrl),
+      allowSecretGists: config.github.allowSecretGists,
+    },
     gitlab: { webUrl: gitlab, apiUrl: `${gitlab}/api/v4` },
     httpHosts: config.allow.httpHosts,
   };

@@ -15,10 +15,7 @@ export interface ProviderSettings {
 
 /** What the admin's allow-list decides on (app/_lib/launch/allow-list.ts). */
 export type AllowSubject =
-  | { kind: "github"; owner: string }
-  | { kind: "gitlab"; project: string }
-  | { kind: "gist"; user: string }
-  | { kind: "git"; host: string };
+  { kind: "github"; owner: string } | { kind: "gitlab"; project: string } | { kind: "gist"; user: string } | { kind: "git"; host: string };
 
 /** A launch link's repository, at the ref the link names (not resolved yet). */
 export interface RepoSpec {

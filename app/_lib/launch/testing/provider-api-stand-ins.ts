@@ -35,32 +35,71 @@ export interface ApiStandIn {
   close(): Promise<void>;
 }
 
-export async function startGitHubStandIn(opts: { repos: Record<string, StandInRepo>; gists?: Record<string, StandInGist>; rateLimit?: number; nowSeconds?: () => number }): Promise<ApiStandIn> {
+export async function startGitHubStandIn(opts: {
+  repos: Record<string, StandInRepo>;
+  gists?: Record<string, StandInGist>;
+  rateLimit?: number;
+  nowSeconds?: () => number;
+}): Promise<ApiStandIn> {
   const state = { requests: [] as string[], credentials: [] as string[], rateLimitRemaining: opts.rateLimit ?? 60 };
   const now = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-  const limitHeaders = () => ({ "x-ratelimit-limit": String(opts.rateLimit ?? 60), "x-ratelimit-remaining": String(Math.max(0, state.rateLimitRemaining)), "x-ratelimit-reset": String(now() + 1800) });
+  const limitHeaders = () => ({
+    "x-ratelimit-limit": String(opts.rateLimit ?? 60),
+    "x-ratelimit-remaining": String(Math.max(0, state.rateLimitRemaining)),
+    "x-ratelimit-reset": String(now() + 1800),
+  });
   return serve(state, (req, res, path) => {
     if (req.headers.authorization) state.credentials.push(req.headers.authorization);
     if (state.rateLimitRemaining <= 0) return json(res, 403, { message: "API rate limit exceeded for 127.0.0.1." }, limitHeaders());
     let m = /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)$/.exec(path);
     if (m) {
       const repo = opts.repos[`${m[1]}/${m[2]}`];
-      if (!repo || repo.private) return countAnd(state, () => json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/commits/commits#get-a-commit" }, limitHeaders()));
+      if (!repo || repo.private)
+        return countAnd(state, () =>
+          json(res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/commits/commits#get-a-commit" }, limitHeaders()),
+        );
       const ref = decodeURIComponent(m[3]);
       const sha = repo.resolve(ref);
-      if (!sha) return countAnd(state, () => json(res, 422, { message: `No commit found for SHA: ${ref}`, documentation_url: "https://docs.github.com/rest/commits/commits#get-a-commit" }, limitHeaders()));
+      if (!sha)
+        return countAnd(state, () =>
+          json(
+            res,
+            422,
+            { message: `No commit found for SHA: ${ref}`, documentation_url: "https://docs.github.com/rest/commits/commits#get-a-commit" },
+            limitHeaders(),
+          ),
+        );
       const etag = `"${sha}"`;
       if (req.headers["if-none-match"] === etag) {
         res.writeHead(304, { etag, ...limitHeaders() });
         return res.end();
       }
-      return countAnd(state, () => json(res, 200, { sha, node_id: "x", commit: { message: "a commit" }, html_url: `https://github.com/${m![1]}/${m![2]}/commit/${sha}` }, { etag, ...limitHeaders() }));
+      return countAnd(state, () =>
+        json(
+          res,
+          200,
+          { sha, node_id: "x", commit: { message: "a commit" }, html_url: `https://github.com/${m![1]}/${m![2]}/commit/${sha}` },
+          { etag, ...limitHeaders() },
+        ),
+      );
     }
     m = /^\/gists\/([^/]+)$/.exec(path);
     if (m) {
       const gist = opts.gists?.[m[1]];
       if (!gist) return countAnd(state, () => json(res, 404, { message: "Not Found" }, limitHeaders()));
-      return countAnd(state, () => json(res, 200, { id: m[1], public: gist.public, owner: { login: gist.owner }, history: gist.versions.map((version) => ({ version, committed_at: "2024-01-01T00:00:00Z" })) }, limitHeaders()));
+      return countAnd(state, () =>
+        json(
+          res,
+          200,
+          {
+            id: m[1],
+            public: gist.public,
+            owner: { login: gist.owner },
+            history: gist.versions.map((version) => ({ version, committed_at: "2024-01-01T00:00:00Z" })),
+          },
+          limitHeaders(),
+        ),
+      );
     }
     json(res, 404, { message: "Not Found" });
   });
@@ -85,7 +124,10 @@ function countAnd(state: { rateLimitRemaining: number }, answer: () => void): vo
   answer();
 }
 
-async function serve(state: { requests: string[]; credentials: string[]; rateLimitRemaining: number }, handle: (req: IncomingMessage, res: ServerResponse, rawPath: string) => void): Promise<ApiStandIn> {
+async function serve(
+  state: { requests: string[]; credentials: string[]; rateLimitRemaining: number },
+  handle: (req: IncomingMessage, res: ServerResponse, rawPath: string) => void,
+): Promise<ApiStandIn> {
   const server = createServer((req, res) => {
     const rawPath = (req.url ?? "/").split("?")[0];
     state.requests.push(`${req.method} ${rawPath}${req.headers["if-none-match"] ? ` [${req.headers["if-none-match"]}]` : ""}`);

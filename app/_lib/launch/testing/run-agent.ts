@@ -45,7 +45,14 @@ export interface AgentRun {
 }
 
 /** Runs `python3 - <command> --spec-file <dir>/spec-N.json` as the account. */
-export async function runAgent(opts: { account: TestAccount; dir: string; command: "prepare" | "git-pull" | "version"; spec?: object; env?: Record<string, string>; extraArgs?: string[] }): Promise<AgentRun> {
+export async function runAgent(opts: {
+  account: TestAccount;
+  dir: string;
+  command: "prepare" | "git-pull" | "version";
+  spec?: object;
+  env?: Record<string, string>;
+  extraArgs?: string[];
+}): Promise<AgentRun> {
   const args: string[] = [opts.command];
   if (opts.spec) {
     const specFile = join(opts.dir, `spec-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);

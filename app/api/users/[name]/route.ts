@@ -36,6 +36,7 @@ export const PATCH = route<P>(async (req, { params }) => {
 export const DELETE = route<P>(async (req, { params }) => {
   const actor = await requireAdmin(req);
   const outcome = await deleteUser(getRuntime().db, normalizeUsername((await params).name), actor.user.name);
-  if (outcome === "stopping") return Response.json({ status: 400, message: "The user's servers are stopping; delete again once they have stopped." }, { status: 400 });
+  if (outcome === "stopping")
+    return Response.json({ status: 400, message: "The user's servers are stopping; delete again once they have stopped." }, { status: 400 });
   return new Response(null, { status: 204 });
 });
