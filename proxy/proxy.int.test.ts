@@ -47,7 +47,11 @@ before(async () => {
   };
   hub.state.admins = ["root"];
   hub.state.tokens = { "api-tok-alice": { user: "alice", admin: false } };
-  [proxy] = await Promise.all([startProxy(), startJupyter(7350, "alice", deriveServerToken(SECRET, SPAWN)), startDaskScheduler(7360, 7361)]);
+  [proxy] = await Promise.all([
+    startProxy(),
+    startJupyter(7350, "alice", deriveServerToken(SECRET, SPAWN), "/user/alice/", "7361,7313-7314"),
+    startDaskScheduler(7360, 7361),
+  ]);
 });
 
 after(async () => {
@@ -156,7 +160,7 @@ test("cross-site POST and cross-site WebSocket → 403 (Jupyter's own checks are
   await get(`/user/alice/api/kernels/${id}`, { cookie: alice() }, { method: "DELETE" });
 });
 
-test("the hub cookie and an API token never reach upstream (seen on an echo dashboard port)", async () => {
+test("the hub cookie and an API token never reach a dashboard (seen on an echo dashboard port, through the server's relay)", async () => {
   const r = await get("/user/alice/proxy/7313/x?y=1", { cookie: "keep=1; " + alice() });
   assert.equal(r.status, 200);
   const e = (await r.json()) as Echo;

@@ -68,6 +68,14 @@ export interface SpawnerKind<Config = unknown> {
    * file system, nothing slower.
    */
   checkConfig?(config: Config): string | null;
+  /**
+   * Where `/user/<name>/proxy/<port>/` (Dask dashboards) is answered. "server" (the default): by
+   * the user's own server, whose Gyre extension relays only to sockets of the server's account —
+   * needed wherever several accounts share a host (the hub host, HPC nodes), because anyone may
+   * listen on an allowed port there. "direct": the proxy connects to the port on the server's host
+   * itself — only for servers with a network of their own (a pod).
+   */
+  dashboards?: "server" | "direct";
   /** Stored-state format; absent = version 1 with no migrations. */
   state?: SpawnerStateFormat;
   /**

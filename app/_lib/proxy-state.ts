@@ -1,14 +1,29 @@
 // What the proxies need from the hub: the route table, the auth snapshot, token owners, and
 // where their activity reports go. Routes are derived from Server rows, never stored apart.
 import type { Db } from "./db/types";
+import type { SpawnerCatalog } from "@/spawners/kind";
+import { buildRouteData, type RouteData } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
 
-export async function buildRouteTable(db: Db): Promise<Record<string, { target: string; user: string; server_name: string; spawn_id: string }>> {
+/** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
+export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | "direct" | undefined {
+  return Object.hasOwn(catalog, kind) ? catalog[kind].dashboards : undefined;
+}
+
+export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<Record<string, RouteData>> {
   const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
-  const table: Record<string, { target: string; user: string; server_name: string; spawn_id: string }> = {};
-  for (const s of rows) table[serverPath(s.user.name, s.name)] = { target: s.url!, user: s.user.name, server_name: s.name, spawn_id: s.spawnId! };
+  const table: Record<string, RouteData> = {};
+  for (const s of rows) {
+    table[serverPath(s.user.name, s.name)] = buildRouteData({
+      target: s.url!,
+      user: s.user.name,
+      serverName: s.name,
+      spawnId: s.spawnId!,
+      dashboards: dashboardsOf(catalog, s.spawnerKind),
+    });
+  }
   return table;
 }
 
@@ -55,12 +70,16 @@ export async function recordActivity(db: Db, report: Record<string, string>): Pr
  */
 export async function ensureRoute(
   db: Db,
-  proxy: { addRoute(path: string, data: { target: string; user: string; server_name: string; spawn_id: string }): Promise<void> },
+  catalog: SpawnerCatalog,
+  proxy: { addRoute(path: string, data: RouteData): Promise<void> },
   user: string,
   server: string,
 ): Promise<void> {
   const u = await db.user.findUnique({ where: { name: user } });
   const s = u && (await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } } }));
   if (s?.state === "running" && s.url && s.spawnId)
-    await proxy.addRoute(serverPath(user, server), { target: s.url, user, server_name: server, spawn_id: s.spawnId });
+    await proxy.addRoute(
+      serverPath(user, server),
+      buildRouteData({ target: s.url, user, serverName: server, spawnId: s.spawnId, dashboards: dashboardsOf(catalog, s.spawnerKind) }),
+    );
 }

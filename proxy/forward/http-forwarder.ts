@@ -10,7 +10,9 @@ import type { Logger } from "pino";
 import type { ProxyMetrics } from "@/proxy/metrics";
 import type { Forward } from "@/proxy/routing/resolve";
 import type { Answers } from "./answers";
+import { Transform } from "node:stream";
 import { UpstreamClient } from "./upstream-client";
+import { SecretScrubber, isHtmlResponse, withoutContentLength } from "./secret-scrub";
 import type { UpstreamHeaders } from "./upstream-headers";
 
 /** Activity counts responses below this status (redirects are real navigation; CHP uses < 300). */
@@ -81,8 +83,7 @@ export class HttpForwarder {
       return;
     }
     const upstream = (isHttps ? https : http).request({
-      host: to.host,
-      port: to.port,
+      ...(to.socketPath !== null ? { socketPath: to.socketPath } : { host: to.host, port: to.port }),
       method: req.method,
       path: to.path,
       headers: o.upstream.headers,
@@ -90,8 +91,16 @@ export class HttpForwarder {
     });
     upstream.on("response", (ures) => {
       const status = ures.statusCode ?? 502;
-      res.writeHead(status, ures.statusMessage, filterResponseHeaders(ures.rawHeaders, to.stripLoginCookies));
-      ures.pipe(res);
+      let headers = filterResponseHeaders(ures.rawHeaders, to.stripLoginCookies);
+      if (to.scrub !== null && isHtmlResponse(ures.rawHeaders)) {
+        // The body shrinks when the token is cut out: Node frames it (chunked) instead.
+        headers = withoutContentLength(headers);
+        res.writeHead(status, ures.statusMessage, headers);
+        ures.pipe(scrubStream(Buffer.from(to.scrub))).pipe(res);
+      } else {
+        res.writeHead(status, ures.statusMessage, headers);
+        ures.pipe(res);
+      }
       this.responded(o, status);
     });
     let clientGone = false;
@@ -125,11 +134,19 @@ export class HttpForwarder {
     let head = method + " " + to.path + " HTTP/1.1\r\n";
     for (let i = 0; i < headers.length; i += 2) head += headers[i] + ": " + headers[i + 1] + "\r\n";
     head += "\r\n";
-    const ex = this.lean.request(to.host, to.port, method, head, res, to.stripLoginCookies ? filterStripLogin : filterKeep, {
-      onResponse: (status) => this.responded(o, status),
-      onError: (err) => this.upstreamFailed(o, err),
-      onBrokenBody: (err) => this.upstreamFailed(o, err),
-    });
+    const ex = this.lean.request(
+      to,
+      method,
+      head,
+      res,
+      to.stripLoginCookies ? filterStripLogin : filterKeep,
+      {
+        onResponse: (status) => this.responded(o, status),
+        onError: (err) => this.upstreamFailed(o, err),
+        onBrokenBody: (err) => this.upstreamFailed(o, err),
+      },
+      to.scrub === null ? null : Buffer.from(to.scrub),
+    );
     // If the client goes away first, release the upstream connection (long polls, event streams).
     res.on("close", () => {
       if (!res.writableFinished) ex.abort();
@@ -215,4 +232,17 @@ function withConnectTimeout<A extends http.Agent>(agent: A, ms: number, idleMs: 
     return socket;
   };
   return agent;
+}
+
+/** A stream that cuts `secret` out of what passes through it. */
+function scrubStream(secret: Buffer): Transform {
+  const scrubber = new SecretScrubber(secret);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      done(null, scrubber.push(chunk));
+    },
+    flush(done) {
+      done(null, scrubber.end());
+    },
+  });
 }

@@ -7,6 +7,7 @@
 // "Proxy fast path"). Requests with a body, and HTTPS upstreams, stay on http.request.
 import net from "node:net";
 import type http from "node:http";
+import { SecretScrubber, isHtmlResponse, withoutContentLength } from "./secret-scrub";
 import { parseResponseHead, hasNoBody, ChunkedDecoder, type ResponseHead } from "./response-framing";
 
 /** What the caller learns about one exchange. */
@@ -45,6 +46,13 @@ type PooledSocket = net.Socket & {
   gyreStaleAt?: number;
 };
 
+/** Where a request goes: host:port, or a unix socket (then host and port are not used). */
+export interface UpstreamTarget {
+  host: string;
+  port: number;
+  socketPath: string | null;
+}
+
 /** Methods that may be sent again when a reused connection turns out to be closed. */
 const RETRYABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT", "TRACE"]);
 
@@ -63,6 +71,8 @@ class Exchange {
   reusable = false;
   finished = false;
   paused = false;
+  /** set for an HTML response when a secret must not reach the client (see secret-scrub.ts) */
+  scrubber: SecretScrubber | null = null;
   readonly resume = () => {
     this.paused = false;
     this.socket?.resume();
@@ -71,13 +81,14 @@ class Exchange {
   constructor(
     readonly client: UpstreamClient,
     readonly key: string,
-    readonly host: string,
-    readonly port: number,
+    readonly target: UpstreamTarget,
     readonly method: string,
     readonly requestHead: string,
     readonly res: http.ServerResponse,
     readonly filterHeaders: (raw: string[]) => string[],
     readonly events: ExchangeEvents,
+    /** removed from HTML responses (the server's token); null: responses pass unchanged */
+    readonly scrubSecret: Buffer | null,
   ) {}
 
   onData(buf: Buffer): void {
@@ -111,8 +122,14 @@ class Exchange {
         this.untilClose = true;
         this.reusable = false;
       }
+      let headers = this.filterHeaders(head.rawHeaders);
+      if (this.scrubSecret !== null && !this.noBody && isHtmlResponse(head.rawHeaders)) {
+        // The body shrinks when the secret is cut out: let Node frame it (chunked) instead.
+        this.scrubber = new SecretScrubber(this.scrubSecret);
+        headers = withoutContentLength(headers);
+      }
       try {
-        this.res.writeHead(head.status, head.statusMessage, this.filterHeaders(head.rawHeaders));
+        this.res.writeHead(head.status, head.statusMessage, headers);
       } catch (err) {
         // writeHead validates names and values; an invalid one is the upstream's fault.
         return this.fail(codeError(`bad response header from upstream: ${(err as Error).message}`, "EPROTO"));
@@ -158,6 +175,7 @@ class Exchange {
   }
 
   private write(chunk: Buffer): void {
+    if (this.scrubber !== null) chunk = this.scrubber.push(chunk);
     if (chunk.length && !this.res.write(chunk) && !this.paused) {
       this.paused = true;
       this.socket?.pause();
@@ -169,6 +187,10 @@ class Exchange {
   private finish(last?: Buffer): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.scrubber !== null) {
+      const tail = last === undefined ? Buffer.alloc(0) : this.scrubber.push(last);
+      last = Buffer.concat([tail, this.scrubber.end()]);
+    }
     if (last !== undefined && last.length) this.res.end(last);
     else this.res.end();
     const s = this.socket;
@@ -219,13 +241,13 @@ class Exchange {
       // A kept-alive connection the upstream had just closed: send once more on a fresh one.
       this.retried = true;
       this.socket = null;
-      this.client.attach(this, this.client.connect(this.key, this.host, this.port), false);
+      this.client.attach(this, this.client.connect(this.key, this.target), false);
       return;
     }
     if (this.untilClose && !err) {
       this.socket = null;
       this.finished = true;
-      this.res.end();
+      this.res.end(this.scrubber !== null ? this.scrubber.end() : undefined);
       return;
     }
     this.fail(err ?? codeError("upstream closed the connection", "ECONNRESET"));
@@ -247,20 +269,21 @@ export class UpstreamClient {
   }
 
   /**
-   * Sends `requestHead` (the complete head, CRLF CRLF included, no body) to host:port and
+   * Sends `requestHead` (the complete head, CRLF CRLF included, no body) to the target and
    * streams the response into `res`. The caller has already checked the request has no body.
+   * With `scrubSecret`, that byte string is cut out of an HTML response's body.
    */
   request(
-    host: string,
-    port: number,
+    target: UpstreamTarget,
     method: string,
     requestHead: string,
     res: http.ServerResponse,
     filterHeaders: (raw: string[]) => string[],
     events: ExchangeEvents,
+    scrubSecret: Buffer | null = null,
   ): Exchange {
-    const key = host + ":" + port;
-    const ex = new Exchange(this, key, host, port, method, requestHead, res, filterHeaders, events);
+    const key = target.socketPath ?? target.host + ":" + target.port;
+    const ex = new Exchange(this, key, target, method, requestHead, res, filterHeaders, events, scrubSecret);
     let socket: PooledSocket | undefined;
     const free = this.idle.get(key);
     while (free !== undefined && free.length) {
@@ -272,7 +295,7 @@ export class UpstreamClient {
       }
     }
     if (socket !== undefined) this.attach(ex, socket, true);
-    else this.attach(ex, this.connect(key, host, port), false);
+    else this.attach(ex, this.connect(key, target), false);
     return ex;
   }
 
@@ -290,8 +313,10 @@ export class UpstreamClient {
   }
 
   /** @internal */
-  connect(key: string, host: string, port: number): PooledSocket {
-    const socket = net.connect({ host, port, noDelay: true }) as PooledSocket;
+  connect(key: string, target: UpstreamTarget): PooledSocket {
+    const socket = (
+      target.socketPath !== null ? net.connect({ path: target.socketPath }) : net.connect({ host: target.host, port: target.port, noDelay: true })
+    ) as PooledSocket;
     socket.gyreKey = key;
     socket[EXCHANGE] = null;
     this.all.add(socket);

@@ -84,7 +84,7 @@ export class WebSocketForwarder {
     head += "connection: Upgrade\r\n\r\n";
     const t0 = performance.now();
     const metrics = this.opts.metrics;
-    relayWebSocket(socket, o.head, { host: to.host, port: to.port, head }, kind === "user" ? this.relayUser : this.relayOther, {
+    relayWebSocket(socket, o.head, { host: to.host, port: to.port, socketPath: to.socketPath, head }, kind === "user" ? this.relayUser : this.relayOther, {
       onHandshake: (status) => {
         metrics.countRequest(kind, status);
         metrics.observeLatency(kind, (performance.now() - t0) / 1000);
@@ -110,7 +110,10 @@ export class WebSocketForwarder {
     h.connection = "Upgrade"; // buildUpstreamHeaders drops the client's; http-proxy-3 needs it to upgrade
     req.headers = h;
     req.url = to.path;
-    const target = new URL(`${to.protocol}//${to.host.includes(":") ? `[${to.host}]` : to.host}:${to.port}`);
+    const target =
+      to.socketPath !== null
+        ? { socketPath: to.socketPath, protocol: "http:", host: "localhost", port: 80 }
+        : new URL(`${to.protocol}//${to.host.includes(":") ? `[${to.host}]` : to.host}:${to.port}`);
     const tagged = req as TaggedRequest;
     const hooks = { onTraffic, kind: to.routeClass, upgraded: false };
     tagged[WS_HOOKS] = hooks;

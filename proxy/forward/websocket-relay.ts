@@ -14,6 +14,8 @@ export interface WebSocketUpstream {
   /** a plain-HTTP upstream (HTTPS ones go through http-proxy-3) */
   host: string;
   port: number;
+  /** a unix socket instead of host:port (local servers) */
+  socketPath?: string | null;
   /** the complete request head: request line, headers, blank line */
   head: string;
 }
@@ -54,8 +56,8 @@ function codeError(message: string, code: string): NodeJS.ErrnoException {
  * onHandshake or onError; a 101 is followed by exactly one onClose.
  */
 export function relayWebSocket(client: Duplex, early: Buffer, up: WebSocketUpstream, opts: WebSocketRelayOptions, ev: WebSocketRelayEvents): void {
-  const upstream = net.connect({ host: up.host, port: up.port });
-  upstream.setNoDelay(true);
+  const upstream = up.socketPath ? net.connect({ path: up.socketPath }) : net.connect({ host: up.host, port: up.port });
+  if (!up.socketPath) upstream.setNoDelay(true);
   let settled = false;
   let received: Buffer | null = null;
   const timedOut = () => fail(codeError("upstream timed out", "ETIMEDOUT"));

@@ -8,8 +8,11 @@ import { RouteTable } from "./route-table";
 import { MISSING_SCOPE, decideGuarded, parseHubTarget, resolveRequest, type Caller, type RequestLike, type ResolveContext, type Resolution } from "./resolve";
 
 const table = new RouteTable((spawnId) => `T-${spawnId}`);
-table.add("/user/alice/", { target: "http://10.0.0.1:8888", user: "alice", server_name: "", spawn_id: "s1" }, 0);
-table.add("/user/alice/gpu/", { target: "http://10.0.0.2:8888", user: "alice", server_name: "gpu", spawn_id: "s2" }, 0);
+// alice's servers are pods (dashboards "direct": the pod's own network); dave's is a local server on
+// a unix socket, whose dashboards go through the server (its extension checks socket ownership).
+table.add("/user/alice/", { target: "http://10.0.0.1:8888", user: "alice", server_name: "", spawn_id: "s1", dashboards: "direct" }, 0);
+table.add("/user/alice/gpu/", { target: "http://10.0.0.2:8888", user: "alice", server_name: "gpu", spawn_id: "s2", dashboards: "direct" }, 0);
+table.add("/user/dave/", { target: "http+unix://%2Ftmp%2Fgyre-rt-dave-x%2Fjupyter.sock", user: "dave", server_name: "", spawn_id: "s5" }, 0);
 table.add("/user/notoken/", { target: "http://10.0.0.3:8888/base/", user: "notoken" }, 0);
 table.add("/services/grafana", { target: "http://10.0.0.9:3000" }, 0);
 table.add("/shared/bob", { target: "http://10.0.0.4:8888", user: "bob", spawn_id: "s4" }, 0);
@@ -26,6 +29,7 @@ const NOTOKEN_COOKIE = as({ user: "notoken", admin: false, via: "cookie" });
 const NARROW = as({ user: "alice", admin: false, via: "token", serverAccess: false });
 const BOB = as({ user: "bob", admin: false, via: "cookie" });
 const CAROL = as({ user: "carol", admin: false, via: "cookie" });
+const DAVE = as({ user: "dave", admin: false, via: "cookie" });
 const ROOT = as({ user: "root", admin: true, via: "cookie" });
 const NOBODY = as(null);
 
@@ -40,8 +44,11 @@ function resolve(method: string, url: string, headers: RequestLike["headers"], u
   const first = resolveRequest(req, url, upgrade, ctx);
   const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, ctx) : first;
   const asked = first.kind === "guarded" ? "" : "(no identity) ";
-  if (r.kind === "forward")
-    return `${asked}forward ${r.routeClass} ${r.protocol}//${r.host}:${r.port}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}`;
+  if (r.kind === "forward") {
+    const where = r.socketPath !== null ? `unix:${r.socketPath}:` : `${r.protocol}//${r.host}:${r.port}`;
+    const scrub = r.scrub !== null ? ` scrub=${r.scrub}` : "";
+    return `${asked}forward ${r.routeClass} ${where}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}${scrub}`;
+  }
   if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}`;
   return `${asked}refuse ${r.status} ${r.message}`;
 }
@@ -54,7 +61,7 @@ test("HTTP (table-driven)", () => {
       "/user/alice/tree",
       {},
       ALICE,
-      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip",
+      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     [
       "owner by API token: replaced by the server token",
@@ -62,7 +69,7 @@ test("HTTP (table-driven)", () => {
       "/user/alice/api/status",
       {},
       ALICE_TOKEN,
-      "forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip",
+      "forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip scrub=T-s1",
     ],
     [
       "route without a spawn id: an API token is dropped, not passed on",
@@ -86,9 +93,9 @@ test("HTTP (table-driven)", () => {
       "/user/alice/gpu/lab?x=1",
       {},
       ALICE,
-      "forward user http://10.0.0.2:8888/user/alice/gpu/lab?x=1 auth=token T-s2 cookie=keep=1 strip",
+      "forward user http://10.0.0.2:8888/user/alice/gpu/lab?x=1 auth=token T-s2 cookie=keep=1 strip scrub=T-s2",
     ],
-    ["admin", "GET", "/user/alice/tree", {}, ROOT, "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip"],
+    ["admin", "GET", "/user/alice/tree", {}, ROOT, "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1"],
     ["anonymous browser → login with next", "GET", "/user/alice/tree?x=1", HTML, NOBODY, "redirect 302 /hub/login?next=%2Fuser%2Falice%2Ftree%3Fx%3D1"],
     ["anonymous, no Accept, not an API path → login", "GET", "/user/alice/tree", {}, NOBODY, "redirect 302 /hub/login?next=%2Fuser%2Falice%2Ftree"],
     ["anonymous API client → 403", "GET", "/user/alice/api/status", {}, NOBODY, "refuse 403 Authentication required: log in to the hub or send an API token."],
@@ -129,7 +136,7 @@ test("HTTP (table-driven)", () => {
       "/user/alice/api/contents",
       SAME_SITE,
       ALICE,
-      "forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip",
+      "forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     [
       "cross-site GET is a navigation, not a state change",
@@ -137,7 +144,7 @@ test("HTTP (table-driven)", () => {
       "/user/alice/tree",
       EVIL,
       ALICE,
-      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip",
+      "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     [
       "dashboard: no hub credential upstream, path after the port",
@@ -164,6 +171,31 @@ test("HTTP (table-driven)", () => {
       "forward dashboard http://10.0.0.2:9005/x auth=drop cookie=keep=1",
     ],
     ["dashboard port not allowed", "GET", "/user/alice/proxy/7777/x", {}, ALICE, "refuse 404 Port 7777 is not an allowed dashboard port."],
+    [
+      "dashboard of a server on a shared host: to the server itself, token injected (its extension relays only the account's own sockets)",
+      "GET",
+      "/user/dave/proxy/8787/status?a=1",
+      {},
+      DAVE,
+      "forward dashboard unix:/tmp/gyre-rt-dave-x/jupyter.sock:/user/dave/proxy/8787/status?a=1 auth=token T-s5 cookie=keep=1 strip scrub=T-s5",
+    ],
+    [
+      "dashboard through the server: the allow-list still applies",
+      "GET",
+      "/user/dave/proxy/22/x",
+      {},
+      DAVE,
+      "refuse 404 Port 22 is not an allowed dashboard port.",
+    ],
+    ["dashboard through the server: another user", "GET", "/user/dave/proxy/8787/status", {}, BOB, "refuse 403 You do not have access to dave's server."],
+    [
+      "a local server on a unix socket: token injected, pages scrubbed of it",
+      "GET",
+      "/user/dave/tree",
+      {},
+      DAVE,
+      "forward user unix:/tmp/gyre-rt-dave-x/jupyter.sock:/user/dave/tree auth=token T-s5 cookie=keep=1 strip scrub=T-s5",
+    ],
     ["dashboard without the slash after the port", "GET", "/user/alice/proxy/8787?x", {}, ALICE, "redirect 301 /user/alice/proxy/8787/?x"],
     ["dashboard of another user's server", "GET", "/user/alice/proxy/8787/status", {}, BOB, "refuse 403 You do not have access to alice's server."],
     [
@@ -192,7 +224,14 @@ test("HTTP (table-driven)", () => {
       "(no identity) forward hub http://10.0.0.9:3000/services/grafana/d/1 auth=keep cookie=keep",
     ],
     ["a route outside /user/ that names a user is that user's", "GET", "/shared/bob/x", {}, ALICE, "refuse 403 You do not have access to bob's server."],
-    ["… and its owner reaches it", "GET", "/shared/bob/x", {}, BOB, "forward user http://10.0.0.4:8888/shared/bob/x auth=token T-s4 cookie=keep=1 strip"],
+    [
+      "… and its owner reaches it",
+      "GET",
+      "/shared/bob/x",
+      {},
+      BOB,
+      "forward user http://10.0.0.4:8888/shared/bob/x auth=token T-s4 cookie=keep=1 strip scrub=T-s4",
+    ],
   ];
   for (const [name, method, url, headers, caller, want] of cases) assert.equal(resolve(method, url, headers, false, caller), want, name);
 });
@@ -204,14 +243,14 @@ test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
       "/user/alice/api/kernels/k/channels",
       SAME_SITE,
       ALICE,
-      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep=1 strip",
+      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     [
       "no Origin (a script)",
       "/user/alice/api/kernels/k/channels",
       {},
       ALICE_TOKEN,
-      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep strip",
+      "forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep strip scrub=T-s1",
     ],
     [
       "cross-site → 403 before anyone is identified",
@@ -226,13 +265,20 @@ test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
     ["no route", "/user/carol/api/kernels/k/channels", HTML, CAROL, "refuse 503 carol's server is not running."],
     ["dashboard", "/user/alice/proxy/8787/eventstream", {}, ALICE, "forward dashboard http://10.0.0.1:8787/eventstream auth=drop cookie=keep=1"],
     ["dashboard port not allowed", "/user/alice/proxy/7777/ws", {}, ALICE, "refuse 404 Not an allowed dashboard port."],
+    [
+      "dashboard through the server",
+      "/user/dave/proxy/8787/ws",
+      {},
+      DAVE,
+      "forward dashboard unix:/tmp/gyre-rt-dave-x/jupyter.sock:/user/dave/proxy/8787/ws auth=token T-s5 cookie=keep=1 strip scrub=T-s5",
+    ],
     ["dashboard without the slash", "/user/alice/proxy/8787", {}, ALICE, "refuse 404 Dashboard WebSocket paths need a slash after the port."],
     [
       "logout is not special for a WebSocket",
       "/user/alice/logout",
       {},
       ALICE,
-      "forward user http://10.0.0.1:8888/user/alice/logout auth=token T-s1 cookie=keep=1 strip",
+      "forward user http://10.0.0.1:8888/user/alice/logout auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     ["the hub", "/hub/api/events", EVIL, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/hub/api/events auth=keep cookie=keep"],
     ["a plain route", "/services/grafana/ws", {}, NOBODY, "(no identity) forward hub http://10.0.0.9:3000/services/grafana/ws auth=keep cookie=keep"],

@@ -54,11 +54,15 @@ export interface Forward {
   protocol: string;
   host: string;
   port: number;
+  /** a unix socket instead of host:port (local servers), else null */
+  socketPath: string | null;
   path: string;
   cookie: HeaderEdit;
   authorization: HeaderEdit;
   /** drop Jupyter's username-* login cookies from the response */
   stripLoginCookies: boolean;
+  /** cut out of HTML responses: the server's token, which Jupyter writes into its pages; null: none */
+  scrub: string | null;
 }
 
 export interface Redirect {
@@ -167,7 +171,12 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     if (!ctx.isDashboardPort(dash.port)) return refuse(404, upgrade ? "Not an allowed dashboard port." : `Port ${dash.port} is not an allowed dashboard port.`);
     if (dash.redirectTo)
       return upgrade ? refuse(404, "Dashboard WebSocket paths need a slash after the port.") : { kind: "redirect", status: 301, location: dash.redirectTo };
-    // The dashboard has no auth of its own and must never see a hub credential.
+    if (entry.dashboards === "server") {
+      // Through the user's own server: its Gyre extension checks that the socket behind the port
+      // belongs to the server's account (on a shared host anyone may listen on an allowed port).
+      return { ...toServer(entry, g.url, cookie, entry.authHeader), routeClass: "dashboard" };
+    }
+    // A pod's own network: the dashboard has no auth of its own and must never see a hub credential.
     return {
       kind: "forward",
       routeClass: "dashboard",
@@ -175,14 +184,20 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
       protocol: "http:",
       host: entry.targetHost,
       port: dash.port,
+      socketPath: null,
       path: dash.upstreamPath,
       cookie,
       authorization: null,
       stripLoginCookies: false,
+      scrub: null,
     };
   }
   // Inject the server's token; an API token the client sent is not passed on.
-  const authorization = entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined);
+  return toServer(entry, g.url, cookie, entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined));
+}
+
+/** To the user's server itself, with `authorization` as its Authorization header. */
+function toServer(entry: RouteEntry, url: string, cookie: HeaderEdit, authorization: HeaderEdit): Forward {
   return {
     kind: "forward",
     routeClass: "user",
@@ -190,10 +205,13 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     protocol: entry.targetProtocol,
     host: entry.targetHost,
     port: entry.targetPort,
-    path: entry.targetBasePath + g.url,
+    socketPath: entry.targetSocketPath,
+    path: entry.targetBasePath + url,
     cookie,
     authorization,
     stripLoginCookies: true,
+    // "token <t>": the token is what Jupyter writes into its pages
+    scrub: entry.authHeader ? entry.authHeader.slice(6) : null,
   };
 }
 
@@ -207,10 +225,12 @@ function forwardUnguarded(entry: RouteEntry | undefined, url: string, hub: HubTa
       protocol: entry.targetProtocol,
       host: entry.targetHost,
       port: entry.targetPort,
+      socketPath: entry.targetSocketPath,
       path: entry.targetBasePath + url,
       cookie: undefined,
       authorization: undefined,
       stripLoginCookies: false,
+      scrub: null,
     };
   }
   return {
@@ -220,10 +240,12 @@ function forwardUnguarded(entry: RouteEntry | undefined, url: string, hub: HubTa
     protocol: hub.protocol,
     host: hub.host,
     port: hub.port,
+    socketPath: null,
     path: hub.basePath + url,
     cookie: undefined,
     authorization: undefined,
     stripLoginCookies: false,
+    scrub: null,
   };
 }
 

@@ -55,3 +55,17 @@ test("replaceAll keeps activity of unchanged routes and spares routes pushed dur
   assert.ok(t.get("/user/pushed"));
   assert.equal(t.match("/user/new/tree")?.targetPort, 4);
 });
+
+test("http+unix targets: the socket path is decoded; relative or undecodable paths are refused; dashboards default to the server", () => {
+  const t = new RouteTable(() => "tok");
+  const e = t.add("/user/dave/", { target: "http+unix://%2Ftmp%2Fgyre-rt-dave-x%2Fjupyter.sock", user: "dave", spawn_id: "s" }, 0);
+  assert.equal(e.targetSocketPath, "/tmp/gyre-rt-dave-x/jupyter.sock");
+  assert.equal(e.targetProtocol, "http:");
+  assert.equal(e.targetBasePath, "");
+  assert.equal(e.dashboards, "server");
+  assert.equal(t.add("/user/pod/", { target: "http://10.0.0.1:8888", dashboards: "direct" }, 0).dashboards, "direct");
+  assert.equal(t.add("/user/tcp/", { target: "http://10.0.0.1:8888" }, 0).targetSocketPath, null);
+  for (const target of ["http+unix://relative%2Fsock", "http+unix://%E0%A4%A", "ftp+unix://%2Fx"]) {
+    assert.throws(() => t.add("/user/bad/", { target }, 0), RouteDataError, target);
+  }
+});

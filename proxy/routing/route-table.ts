@@ -18,6 +18,19 @@ export interface RouteEntry {
   readonly targetPort: number;
   /** target path without trailing "/" ("" for none), prepended to the request path like CHP */
   readonly targetBasePath: string;
+  /**
+   * A unix socket to connect to instead of host:port, from a `http+unix://<%-encoded path>/`
+   * target (local servers listen on a socket in a 0700 directory, so other accounts on the host
+   * cannot reach them at all); null for TCP targets.
+   */
+  readonly targetSocketPath: string | null;
+  /**
+   * Where /user/<name>/[<server>/]proxy/<port>/ goes: "server" — to the user's own server, whose
+   * Gyre extension reaches only sockets of the server's account (shared hosts: the local spawner's
+   * host, HPC nodes); "direct" — to <port> on the target's host (a pod's own network namespace,
+   * where every socket is the user's). From data.dashboards; "server" unless it says "direct".
+   */
+  readonly dashboards: "server" | "direct";
   /** user whose server this is: data.user, else the name in /user/<name>; null: no auth */
   readonly owner: string | null;
   /** "/user/<raw name>" when the route lies under /user/<name>, else null */
@@ -159,14 +172,23 @@ export class RouteTable {
     } catch {
       throw new RouteDataError(`Invalid target '${d.target}'`);
     }
-    if (target.protocol !== "http:" && target.protocol !== "https:") throw new RouteDataError(`Unsupported target protocol '${target.protocol}'`);
+    let socketPath: string | null = null;
+    if (target.protocol === "http+unix:") {
+      try {
+        socketPath = decodeURIComponent(target.host);
+      } catch {
+        socketPath = "";
+      }
+      if (!socketPath.startsWith("/") || socketPath.includes("\0"))
+        throw new RouteDataError(`Invalid unix socket target '${d.target}': http+unix://<%-encoded absolute path>/`);
+    } else if (target.protocol !== "http:" && target.protocol !== "https:") throw new RouteDataError(`Unsupported target protocol '${target.protocol}'`);
     // last_activity is ours to keep; a client echoing it back must not overwrite the clock.
     const { last_activity: _ignored, ...verbatim } = d;
     const up = parseUserPath(path + "/");
     const owner = typeof d.user === "string" ? d.user : up ? up.user : null;
     const serverName = typeof d.server_name === "string" ? d.server_name : up && up.segments.length > 1 ? up.segments[0] : "";
     const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
-    return new Entry(path, verbatim as RouteData, target, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now);
+    return new Entry(path, verbatim as RouteData, target, socketPath, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now);
   }
 }
 
@@ -176,6 +198,7 @@ class Entry implements RouteEntry {
   readonly targetHost: string;
   readonly targetPort: number;
   readonly targetBasePath: string;
+  readonly dashboards: "server" | "direct";
   addedAt: number;
   lastActivity: number;
   reportedActivity: number;
@@ -185,6 +208,7 @@ class Entry implements RouteEntry {
     readonly path: string,
     readonly data: RouteData,
     target: URL,
+    readonly targetSocketPath: string | null,
     readonly owner: string | null,
     readonly userPrefix: string | null,
     readonly serverName: string,
@@ -192,9 +216,10 @@ class Entry implements RouteEntry {
     private readonly tokenForSpawn: (spawnId: string) => string,
     now: number,
   ) {
-    this.targetProtocol = target.protocol;
-    this.targetHost = target.hostname.replace(/^\[|\]$/g, "");
+    this.targetProtocol = targetSocketPath !== null ? "http:" : target.protocol;
+    this.targetHost = targetSocketPath !== null ? "localhost" : target.hostname.replace(/^\[|\]$/g, "");
     this.targetPort = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
+    this.dashboards = data.dashboards === "direct" ? "direct" : "server";
     this.targetBasePath = target.pathname.replace(/\/+$/, "");
     this.addedAt = now;
     this.lastActivity = now;

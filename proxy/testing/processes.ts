@@ -8,6 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PROXY_NODE_FLAGS, PROXY_ENV } from "../node-flags";
 
 const REPO = resolve(import.meta.dirname, "../..");
+/** The folder holding the gyre_agent package (Gyre's Jupyter extension). */
+const AGENT_DIR = join(REPO, "spawners/agent");
 
 /** A started child with its recent output (for failure messages). */
 export interface Child {
@@ -114,7 +116,11 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
 }
 
 /** Starts Debian's Jupyter server as the local spawner would (spawners/local/command.ts), with base_url /user/<user>/. */
-export async function startJupyter(port: number, user: string, token: string, baseUrl = `/user/${user}/`): Promise<Child> {
+/**
+ * A real jupyter_server as Gyre's spawners run it, with Gyre's extension (the dashboard relay,
+ * spawners/agent/gyre_agent) loaded from this checkout; `dashboardPorts` is what the relay allows.
+ */
+export async function startJupyter(port: number, user: string, token: string, baseUrl = `/user/${user}/`, dashboardPorts = "8787"): Promise<Child> {
   const root = mkdtempSync(join(tmpdir(), "gyre-jupyter-"));
   const proc = spawn(
     "/usr/bin/jupyter",
@@ -128,10 +134,20 @@ export async function startJupyter(port: number, user: string, token: string, ba
       "--ServerApp.default_url=/tree",
       "--ServerApp.open_browser=False",
       "--ServerApp.allow_remote_access=True",
+      "--ServerApp.jpserver_extensions",
+      "gyre_agent.jupyter_ext=True",
       "--allow-root",
     ],
     {
-      env: { PATH: "/usr/bin:/bin", HOME: root, JUPYTER_TOKEN: token, JUPYTER_RUNTIME_DIR: join(root, ".rt") } as unknown as NodeJS.ProcessEnv,
+      env: {
+        PATH: "/usr/bin:/bin",
+        HOME: root,
+        JUPYTER_TOKEN: token,
+        JUPYTER_RUNTIME_DIR: join(root, ".rt"),
+        PYTHONPATH: AGENT_DIR,
+        PYTHONDONTWRITEBYTECODE: "1",
+        GYRE_DASHBOARD_PORTS: dashboardPorts,
+      } as unknown as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

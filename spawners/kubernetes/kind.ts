@@ -6,6 +6,8 @@ import { kubernetesSpawnOptions } from "./options-form";
 
 export const kubernetesSpawnerKind: SpawnerKind<KubernetesSpawnerConfig> = {
   summary: "pods",
+  // A pod has a network of its own: every socket in it is the user's, so the proxy may connect itself.
+  dashboards: "direct",
   configSchema: kubernetesSpawnerConfigSchema,
   options: kubernetesSpawnOptions,
   async start({ config, services }) {

@@ -7,6 +7,21 @@ export interface RouteData {
   user: string;
   server_name: string;
   spawn_id: string;
+  /** "direct" when the proxy may connect to dashboard ports itself (a pod); absent: through the server */
+  dashboards?: "direct";
+}
+
+/** The route of one running server, the same wherever it is pushed or listed from. */
+export function buildRouteData(o: {
+  target: string;
+  user: string;
+  serverName: string;
+  spawnId: string;
+  dashboards: "server" | "direct" | undefined;
+}): RouteData {
+  const data: RouteData = { target: o.target, user: o.user, server_name: o.serverName, spawn_id: o.spawnId };
+  if (o.dashboards === "direct") data.dashboards = "direct";
+  return data;
 }
 
 /** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */

@@ -9,7 +9,7 @@ import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "@/
 import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
 import { OsAccountError } from "@/app/_lib/users/os-account";
 import type { HubRuntime } from "../runtime";
-import type { RoutePusher } from "./proxy-client";
+import { buildRouteData, type RouteData, type RoutePusher } from "./proxy-client";
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
 import { sweepBatchCallbacks } from "./batch-callback";
@@ -180,7 +180,7 @@ export class SpawnWorker {
       await pump;
       await this.event(s.id, spawnId, 92, "Checking the server with its token");
       await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
-      await this.proxy.addRoute(ctx.baseUrl, { target: started.url, user: ctx.user.name, server_name: s.name, spawn_id: spawnId });
+      await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name));
       const now = new Date();
       const done = await db.server.updateMany({
         where: { id: s.id, state: "starting", spawnId },
@@ -298,6 +298,11 @@ export class SpawnWorker {
     if (r.count) await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
   }
 
+  /** The route of a server that is up at `target`. */
+  private routeData(s: ServerRow, target: string, user: string): RouteData {
+    return buildRouteData({ target, user, serverName: s.name, spawnId: s.spawnId!, dashboards: this.spawners.kind(s.spawnerKind).dashboards });
+  }
+
   /** At hub start: adopt servers that are still alive, mark dead ones stopped, resume spawns. */
   private async adoptAll(): Promise<void> {
     const { db, log } = this.rt;
@@ -310,13 +315,13 @@ export class SpawnWorker {
             await this.markGone(s, `The server stopped while the hub was down: ${exit.reason}`, spawner);
           } else {
             this.live.set(s.id, spawner);
-            await this.proxy.addRoute(ctx.baseUrl, { target: s.url!, user: ctx.user.name, server_name: s.name, spawn_id: s.spawnId! });
+            await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
             log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
           }
         } else {
           // Interrupted mid-spawn: adopt if it came up, otherwise clean up and start it again.
           if (!exit && s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token))) {
-            await this.proxy.addRoute(ctx.baseUrl, { target: s.url, user: ctx.user.name, server_name: s.name, spawn_id: s.spawnId! });
+            await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url, ctx.user.name));
             await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
             this.live.set(s.id, spawner);
             await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");

@@ -26,8 +26,8 @@ export default async function SpawnPage({ params, searchParams }: Props) {
   const label = t.server ? `server "${t.server}"` : "server";
 
   if (t.allowed && t.row?.state === "running") {
-    const { db, proxy } = getRuntime();
-    await ensureRoute(db, proxy, t.user, t.server);
+    const { db, proxy, catalog } = getRuntime();
+    await ensureRoute(db, catalog, proxy, t.user, t.server);
     await redirectTo(nextForServer ?? `${url}tree`);
   }
   if (t.allowed && (t.row?.state === "pending" || t.row?.state === "starting")) {

@@ -13,8 +13,8 @@ the request refused, before a single byte of the request is sent.
 
 The relay is byte-level after the request head: HTTP responses stream through unchanged apart
 from ``Connection: close`` (one request per upstream connection), and an upgrade (the Bokeh
-dashboard's WebSocket) becomes a two-way pipe. The server's token (Authorization) and cookies of
-the hub are not passed on.
+dashboard's WebSocket) becomes a two-way pipe. The server's token (Authorization) is not passed
+on; the proxy has already removed the hub's own cookies.
 
 Settings come from the environment the spawner sets:
   GYRE_DASHBOARD_PORTS   "8787,9000-9010": ports that may be reached (default 8787)
@@ -110,11 +110,12 @@ def peer_uid(sock: socket.socket) -> Optional[int]:
 
 
 def build_request_head(method: str, path: str, headers: Iterable[Tuple[str, str]], upgrade: bool) -> bytes:
-    """The head sent to the dashboard: hop-by-hop headers, the server token and cookies dropped."""
+    """The head sent to the dashboard: hop-by-hop headers and the server token dropped (the proxy
+    has already removed the hub's cookies; the dashboard's own cookies pass)."""
     lines = ["%s %s HTTP/1.1" % (method, path)]
     for name, value in headers:
         low = name.lower()
-        if low in _HOP_BY_HOP or low in ("authorization", "cookie", "content-length") or low.startswith("x-gyre-"):
+        if low in _HOP_BY_HOP or low in ("authorization", "content-length") or low.startswith("x-gyre-"):
             continue
         lines.append("%s: %s" % (name, value))
     if upgrade:

@@ -8,5 +8,6 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   requireProxy(req);
-  return Response.json(await buildRouteTable(getRuntime().db));
+  const { db, catalog } = getRuntime();
+  return Response.json(await buildRouteTable(db, catalog));
 });
