@@ -8,6 +8,7 @@ import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { authSectionSchema } from "./auth-section";
 import { cullingSectionSchema } from "./culling-section";
 import { hubSectionSchema } from "./hub-section";
+import { launchConfigSchema } from "./launch-section";
 import { proxyConfigSchema } from "./proxy-section";
 import { buildSpawnerSectionSchema } from "./spawner-section";
 
@@ -21,6 +22,7 @@ export function buildConfigSchema<C extends SpawnerCatalog>(catalog: C) {
       auth: authSectionSchema.default(authSectionSchema.parse({})),
       spawner: spawner.default(spawner.parse({})),
       culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
+      launch: launchConfigSchema.default(launchConfigSchema.parse({})),
     })
     .strict();
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, w
 import { join } from "node:path";
 import { execa } from "execa";
 import { buildGitPullSpec } from "@/app/_lib/launch/agent-spec";
-import { launchConfigSchema } from "@/app/_lib/launch/config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { startGitHttpServer, type GitHttpServer } from "@/app/_lib/launch/testing/git-http-server";
 import { git, makeRepo, type TestRepo } from "@/app/_lib/launch/testing/git-repos";
 import { accountDir, lastOf, runAgent, testAccount, type TestAccount } from "@/app/_lib/launch/testing/run-agent";

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { loadAgentZip } from "@/app/_lib/launch/agent-bundle";
 import { buildPrepareSpec } from "@/app/_lib/launch/agent-spec";
-import { launchConfigSchema } from "@/app/_lib/launch/config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { startGitHttpServer, type GitHttpServer } from "@/app/_lib/launch/testing/git-http-server";
 import { git, makeRepo, type TestRepo } from "@/app/_lib/launch/testing/git-repos";
 import { accountDir, lastOf, PYTHON, runAgent, testAccount, type TestAccount } from "@/app/_lib/launch/testing/run-agent";

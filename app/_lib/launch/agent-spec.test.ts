@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildGitPullSpec, buildPrepareSpec } from "./agent-spec";
-import { launchConfigSchema } from "./config";
+import { launchConfigSchema } from "@/config/launch-section";
 
 test("the prepare spec the agent reads, from the launch config and one launch", () => {
   const config = launchConfigSchema.parse({ environment: { wheelhouse: "/srv/wheels", allowPostBuild: true }, git: { maxRepoBytes: 1000, depth: 0 } });

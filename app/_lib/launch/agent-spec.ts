@@ -1,6 +1,6 @@
 // The JSON spec a spawner writes for the agent (read by spawners/agent/gyre_agent/spec.py,
 // prepare.py and gitpull.py). Pure: typed options in, the object to serialise out.
-import type { LaunchConfig } from "./config";
+import type { LaunchConfig } from "@/config/launch-section";
 
 export const AGENT_SPEC_VERSION = 1;
 

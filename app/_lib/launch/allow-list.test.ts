@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decideLaunchAllowed } from "./allow-list";
-import { launchAllowSchema } from "./config";
+import { launchAllowSchema } from "@/config/launch-section";
 import type { AllowSubject } from "./providers/types";
 
 const list = (over: object) => launchAllowSchema.parse(over);

@@ -1,7 +1,7 @@
 // The admin's allow-list of launchable repositories, as one pure decision. An empty list allows
 // nothing: a launch link runs the repository's install steps as whoever clicks it, so the admin
 // names the organisations and hosts the hub trusts (see config.ts, launch.allow).
-import type { LaunchConfig } from "./config";
+import type { LaunchConfig } from "@/config/launch-section";
 import type { AllowSubject } from "./providers/types";
 
 export type AllowDecision = { allowed: true } | { allowed: false; reason: string };

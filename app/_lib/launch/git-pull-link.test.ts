@@ -2,7 +2,7 @@
 // targetpath, subpath, app), with the refusals a hub needs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchConfigSchema } from "./config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { parseGitPullLink } from "./git-pull-link";
 import { LaunchError } from "./launch-error";
 import { providerSettings } from "./providers";

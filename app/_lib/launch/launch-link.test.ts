@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildLaunchLink, launchUrlPath, parseLaunchLink, serverRedirectPath } from "./launch-link";
 import { LaunchError } from "./launch-error";
-import { launchConfigSchema } from "./config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { providerSettings } from "./providers";
 
 const settings = providerSettings({ ...launchConfigSchema.parse({ allow: { httpHosts: ["git.internal:8080"] } }) });

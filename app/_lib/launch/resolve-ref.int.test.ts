@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildPrepareSpec } from "./agent-spec";
 import { decideLaunchAllowed } from "./allow-list";
-import { launchConfigSchema } from "./config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { LaunchError } from "./launch-error";
 import { parseLaunchLink } from "./launch-link";
 import { launchFolder } from "./launch-names";

@@ -4,7 +4,7 @@
 // The plain-git path (real git ls-remote against git http-backend) is in resolve-ref.int.test.ts.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { launchConfigSchema } from "./config";
+import { launchConfigSchema } from "@/config/launch-section";
 import { LaunchError } from "./launch-error";
 import { parseLaunchLink } from "./launch-link";
 import { providerSettings } from "./providers";

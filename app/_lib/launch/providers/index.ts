@@ -1,5 +1,5 @@
 // The launch providers: one file each, one line here (the <provider> of /v2/<provider>/<spec>).
-import type { LaunchConfig } from "../config";
+import type { LaunchConfig } from "@/config/launch-section";
 import { gistProvider } from "./gist";
 import { gitProvider } from "./git";
 import { githubProvider } from "./github";

@@ -1,8 +1,7 @@
-// Configuration of binder-style launches: the `launch:` section of gyre.config.yaml (to be added
-// to the main schema when launches are wired into the hub). Defaults are safe: launches are off,
-// login is required, and with launches on no repository may be launched until the admin lists
-// the organisations or hosts it trusts — a link runs the repository's install steps as whoever
-// clicks it.
+// The `launch:` section: binder-style launch links (app/_lib/launch/, docs/launch.md). Defaults are
+// safe: launches are off, login is required, and with launches on no repository may be launched
+// until the admin lists the organisations or hosts it trusts — a link runs the repository's
+// install steps as whoever clicks it.
 import { z } from "zod";
 
 const githubName = z.string().regex(/^(\*|[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))$/, 'must be a GitHub user or organisation name, or "*"');
@@ -109,7 +108,17 @@ export const launchConfigSchema = z
     profile: z
       .string()
       .optional()
-      .describe("Spawner profile that launches use (for example a Slurm queue and walltime). Default: the spawner's default profile."),
+      .describe(
+        "Spawner profile that launches use (for example a Slurm queue and walltime); the hub refuses to start when the active spawner has no profile of that name. Default: the spawner's default profile.",
+      ),
+    binderTokenSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .default(6 * 3600)
+      .describe(
+        "Lifetime of the token that the event-stream API (/build/...) hands to clients such as Thebe in its ready message: a hub API token that reaches only the launched server, never the server's own token.",
+      ),
     repoDir: z
       .string()
       .default("~/launches")
