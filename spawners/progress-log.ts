@@ -10,10 +10,16 @@ export class ProgressLog {
   /** highest progress so far */
   last = 0;
 
-  push(progress: number, message: string): void {
+  /** `step`: the launch step and cache flag of the event (ProgressEvent.phase / cached), if any. */
+  push(progress: number, message: string, step?: Pick<ProgressEvent, "phase" | "cached">): void {
     if (this.closed) return;
     this.last = Math.max(this.last, progress);
-    this.events.push({ progress: this.last, message });
+    this.events.push({
+      progress: this.last,
+      message,
+      ...(step?.phase ? { phase: step.phase } : {}),
+      ...(step?.cached !== undefined ? { cached: step.cached } : {}),
+    });
     this.notify();
   }
 

@@ -16,6 +16,8 @@
 // arrays (execa/spawn), never shell strings built from user input; the server token reaches
 // the server through the environment or a file, never argv, and is never logged.
 
+import type { PrepareSpec } from "./agent/agent-spec";
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
 
@@ -48,8 +50,27 @@ export interface SpawnContext {
   options: JsonObject;
   /** extra environment for the server, already computed by the hub (Dask dashboard link, ...) */
   env: Record<string, string>;
+  /**
+   * Set when the server serves a launch link (/v2/...): before Jupyter starts, the spawner runs the
+   * agent's `prepare` with `launch.spec` as the user, where the server will run, reports its phase
+   * lines as progress (spawners/agent/agent-progress.ts), fails the spawn with the agent's reason,
+   * and starts the server in the prepared folder with the prepared environment first on its
+   * JUPYTER_PATH. Built by the hub from its own records, never from what a user sent.
+   */
+  launch?: SpawnLaunch;
   /** structured logger (pino-compatible subset); never log ctx.token */
   log: SpawnLogger;
+}
+
+/** What a launch asks of the spawner (SpawnContext.launch). */
+export interface SpawnLaunch {
+  /**
+   * The agent's spec for `python3 -m gyre_agent prepare --spec-file F`; `environment.platform` is
+   * the hub's guess and the spawner sets its own (withPlatform in spawners/agent/agent-spec.ts).
+   */
+  spec: PrepareSpec;
+  /** Upper bound of the agent's own limits (fetch + waiting for a build lock + build), seconds. */
+  prepareTimeoutSeconds: number;
 }
 
 export interface SpawnLogger {
@@ -71,10 +92,17 @@ export interface SpawnExit {
   reason: string;
 }
 
+/** The steps of a launch a spawner reports (the hub adds "resolving" before and "ready" after). */
+export type LaunchStep = "fetching" | "building" | "waiting" | "starting";
+
 export interface ProgressEvent {
   /** 0–100 */
   progress: number;
   message: string;
+  /** launches: the step this event belongs to (the launch page groups events by it); optional */
+  phase?: LaunchStep;
+  /** on the event that ends the environment step: true when nothing had to be built */
+  cached?: boolean;
 }
 
 export interface Spawner {

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { buildGitPullSpec } from "@/app/_lib/launch/agent-spec";
+import { buildGitPullSpec } from "./agent-spec";
 import { launchConfigSchema } from "@/config/launch-section";
 import { startGitHttpServer, type GitHttpServer } from "@/app/_lib/launch/testing/git-http-server";
 import { git, makeRepo, type TestRepo } from "@/app/_lib/launch/testing/git-repos";
-import { accountDir, lastOf, runAgent, testAccount, type TestAccount } from "@/app/_lib/launch/testing/run-agent";
+import { accountDir, lastOf, runAgent, testAccount, type TestAccount } from "./testing/run-agent";
 
 const isRoot = process.getuid?.() === 0;
 let account: TestAccount;

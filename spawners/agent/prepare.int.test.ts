@@ -8,12 +8,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, rmSync, chownSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { loadAgentZip } from "@/app/_lib/launch/agent-bundle";
-import { buildPrepareSpec } from "@/app/_lib/launch/agent-spec";
+import { loadAgentZip } from "./agent-bundle";
+import { buildPrepareSpec } from "./agent-spec";
 import { launchConfigSchema } from "@/config/launch-section";
 import { startGitHttpServer, type GitHttpServer } from "@/app/_lib/launch/testing/git-http-server";
 import { git, makeRepo, type TestRepo } from "@/app/_lib/launch/testing/git-repos";
-import { accountDir, lastOf, PYTHON, runAgent, testAccount, type TestAccount } from "@/app/_lib/launch/testing/run-agent";
+import { accountDir, lastOf, PYTHON, runAgent, testAccount, type TestAccount } from "./testing/run-agent";
 import { writeWheel } from "@/app/_lib/launch/testing/wheelhouse";
 
 const isRoot = process.getuid?.() === 0;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { AGENT_SOURCE_DIR } from "@/app/_lib/launch/agent-bundle";
+import { AGENT_SOURCE_DIR } from "./agent-bundle";
 
 const PYTHON = "/usr/bin/python3";
 

@@ -18,7 +18,7 @@ import {
   type BinderEvent,
   type BinderReadyInfo,
 } from "./binder-events";
-import type { LaunchProgressEvent } from "./launch-progress";
+import { launchEventFromStored, type LaunchProgressEvent, type StoredSpawnEvent } from "./launch-progress";
 
 const READY: BinderReadyInfo = {
   url: "http://127.0.0.1:9/user/alice/requirements-1a2b3c4d/",
@@ -58,7 +58,7 @@ test("launch progress → BinderHub phases; messages end with a newline", () => 
       { phase: "launching", message: "Starting the server\n" },
     ],
     [
-      { phase: "failed", message: "pip failed", reason: "env-build-failed", logTail: "ERROR: x" },
+      { phase: "failed", message: "pip failed", logTail: "ERROR: x" },
       { phase: "failed", message: "pip failed\nERROR: x\n" },
     ],
   ];
@@ -173,4 +173,18 @@ test("Thebe's client ends with the reason of a failed launch", async () => {
   } finally {
     await srv.close();
   }
+});
+
+test("stored spawn events of a launch's server → launch events (steps kept, plain messages take the current phase)", () => {
+  const row = (o: Partial<StoredSpawnEvent>): StoredSpawnEvent => ({ kind: "progress", message: "m", phase: null, cached: null, ...o });
+  assert.deepEqual(launchEventFromStored(row({ message: "Server requested" }), "resolving"), { phase: "resolving", message: "Server requested" });
+  assert.deepEqual(launchEventFromStored(row({ phase: "building", cached: true }), "fetching"), { phase: "building", message: "m", cached: true });
+  assert.deepEqual(launchEventFromStored(row({ phase: "waiting" }), "resolving"), { phase: "waiting", message: "m" });
+  assert.deepEqual(launchEventFromStored(row({ phase: "nonsense" }), "starting"), { phase: "starting", message: "m" });
+  assert.deepEqual(launchEventFromStored(row({ kind: "ready", message: "Server ready" }), "starting"), { phase: "ready", message: "Server ready" });
+  assert.deepEqual(launchEventFromStored(row({ kind: "failed", message: "why" }), "building"), { phase: "failed", message: "why" });
+  assert.deepEqual(launchEventFromStored(row({ kind: "stopped", message: "Stopped before it was ready." }), "building"), {
+    phase: "failed",
+    message: "Stopped before it was ready.",
+  });
 });

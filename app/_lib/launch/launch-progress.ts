@@ -1,42 +1,44 @@
-// A launch's progress as the launch page and the event-stream API see it. Pure. Phases in order:
-//   resolving  the link's ref → a commit (hub)
+// A launch's progress as the launch page and the event-stream API see it. Pure. Phases:
+//   resolving  the link's ref → a commit (hub, before the server is requested)
 //   fetching   git, where the server runs (agent)
-//   building   the environment (agent; "built" lines end it, cached or not)
+//   building   the environment (agent; the event with `cached` ends it: reused or built)
 //   waiting    in the batch queue (spawner)
 //   starting   the server is starting (spawner)
-//   ready      the server answers; `ready` says where
-//   failed     the launch ended; `reason` is a short code, `message` says why, `logTail` shows
-//              the end of the build or server log when there is one
-import type { AgentEvent } from "./agent-phases";
+//   ready      the server answers
+//   failed     the launch ended; `message` says why, `logTail` shows the end of the build or
+//              server log when there is one
+// On a batch spawner the queue comes first (the agent runs inside the job), so pages must not
+// assume this order.
+import type { LaunchStep } from "@/spawners/types";
 
-export type LaunchPhase = "resolving" | "fetching" | "building" | "waiting" | "starting" | "ready" | "failed";
+export type LaunchPhase = "resolving" | LaunchStep | "ready" | "failed";
 
 export interface LaunchProgressEvent {
   phase: LaunchPhase;
   message: string;
-  reason?: string;
   logTail?: string;
-  /** true on the building event that says the environment was reused */
+  /** true/false on the building event that ends the environment step: reused / built */
   cached?: boolean;
 }
 
-/** The launch event an agent line stands for; `current` is the phase so far (warnings keep it). */
-export function launchEventFromAgent(event: AgentEvent, current: LaunchPhase): LaunchProgressEvent {
-  switch (event.phase) {
-    case "fetching":
-    case "fetched":
-    case "merging":
-    case "pulled":
-      return { phase: "fetching", message: event.message };
-    case "building":
-      return { phase: "building", message: event.message };
-    case "built":
-      return { phase: "building", message: event.message, cached: event.cached };
-    case "warning":
-      return { phase: current === "resolving" ? "fetching" : current, message: `Warning: ${event.message}` };
-    case "prepared":
-      return { phase: "starting", message: "Starting the server" };
-    case "failed":
-      return { phase: "failed", message: event.message, reason: event.reason, ...(event.logTail ? { logTail: event.logTail } : {}) };
-  }
+/** One stored spawn event (SpawnEvent row) of a launch's server. */
+export interface StoredSpawnEvent {
+  /** "progress" | "ready" | "failed" | "stopped" */
+  kind: string;
+  message: string;
+  phase: string | null;
+  cached: boolean | null;
+}
+
+const STEPS: readonly string[] = ["fetching", "building", "waiting", "starting"] satisfies LaunchStep[];
+
+/**
+ * The launch event a stored spawn event stands for. Events without a step (the hub's own "Server
+ * requested", a spawner's plain messages) count as `current`, the phase so far.
+ */
+export function launchEventFromStored(event: StoredSpawnEvent, current: LaunchPhase): LaunchProgressEvent {
+  if (event.kind === "ready") return { phase: "ready", message: event.message };
+  if (event.kind === "failed" || event.kind === "stopped") return { phase: "failed", message: event.message };
+  const phase = event.phase && STEPS.includes(event.phase) ? (event.phase as LaunchStep) : current;
+  return { phase, message: event.message, ...(event.cached !== null ? { cached: event.cached } : {}) };
 }

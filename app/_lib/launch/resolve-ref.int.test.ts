@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { buildPrepareSpec } from "./agent-spec";
+import { buildPrepareSpec } from "@/spawners/agent/agent-spec";
 import { decideLaunchAllowed } from "./allow-list";
 import { launchConfigSchema } from "@/config/launch-section";
 import { LaunchError } from "./launch-error";
@@ -16,7 +16,7 @@ import { createRefResolver } from "./resolve-ref";
 import { startGitHttpServer, type GitHttpServer } from "./testing/git-http-server";
 import { git, makeRepo, type TestRepo } from "./testing/git-repos";
 import { startGitHubStandIn, type ApiStandIn } from "./testing/provider-api-stand-ins";
-import { accountDir, lastOf, runAgent, testAccount } from "./testing/run-agent";
+import { accountDir, lastOf, runAgent, testAccount } from "@/spawners/agent/testing/run-agent";
 
 let work: string;
 let root: string;

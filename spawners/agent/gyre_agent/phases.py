@@ -2,7 +2,7 @@
 
 The spawner reads these lines from the agent's stderr (or the fd given with ``--phase-fd``) and
 turns them into the launch page's progress events; everything else on that stream is free text
-for the server log. The parser on the hub side is app/_lib/launch/agent-phases.ts; both sides
+for the server log. The parser on the hub side is spawners/agent/agent-phases.ts; both sides
 agree on PREFIX and on the phase names below (a test checks it).
 
 Every object has "phase" and "message" (one line, shown to the user). Phases:

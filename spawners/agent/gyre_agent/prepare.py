@@ -7,7 +7,7 @@
       "environment": null or the cache entry's description,
       "serverEnv": {"JUPYTER_PATH": "<entry>/share/jupyter"}  (to put FIRST on JUPYTER_PATH)}
 
-The spec (written by the hub, app/_lib/launch/agent-spec.ts):
+The spec (written by the hub, spawners/agent/agent-spec.ts):
   {"version": 1,
    "repo": {"url": "https://...", "commit": "<40 hex>", "ref": "main"},
    "targetDir": "~/launches/org-repo-0123abc",

@@ -1,5 +1,5 @@
 """Reading the JSON spec a spawner writes for a subcommand (its TypeScript twin is
-app/_lib/launch/agent-spec.ts, which builds it). Unknown keys are ignored so that a newer hub can
+spawners/agent/agent-spec.ts, which builds it). Unknown keys are ignored so that a newer hub can
 add fields; missing or mistyped ones are a ``bad-spec`` failure that names the key."""
 
 from __future__ import annotations

@@ -100,3 +100,8 @@ export function buildGitPullSpec(o: GitPullSpecOptions): GitPullSpec {
 function gitSpec(g: LaunchConfig["git"], allowHttp: boolean): AgentGitSpec {
   return { allowHttp, depth: g.depth, timeoutSeconds: g.fetchTimeoutSeconds, maxBytes: g.maxRepoBytes };
 }
+
+/** `spec` for a server that runs on `platform` (the spawner knows where its servers run, the hub does not). */
+export function withPlatform(spec: PrepareSpec, platform: AgentPlatform): PrepareSpec {
+  return { ...spec, environment: { ...spec.environment, platform } };
+}

@@ -1,13 +1,18 @@
 // I/O: the agent package as one zip (deterministic: sorted names, fixed dates), read once from
-// spawners/agent/gyre_agent. Spawners hand it to the user's Python through buildAgentBootstrap().
-import { readdir, readFile } from "node:fs/promises";
+// spawners/agent/gyre_agent, and its delivery to the user's account: spawners either write it
+// where the account can read it (writeAgentZip: `PYTHONPATH=<zip> python3 -m gyre_agent …`, and
+// the server extension gyre_agent.jupyter_ext) or feed it to Python inline (buildAgentBootstrap).
+import { chown, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { zipSync, type Zippable } from "fflate";
 
 /** spawners/agent (the folder that contains the gyre_agent package), found from this file: for the
  * hub process and spawners (run by tsx), not for code that Next bundles. */
-export const AGENT_SOURCE_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../../spawners/agent");
+export const AGENT_SOURCE_DIR = resolve(fileURLToPath(new URL(".", import.meta.url)));
+
+/** File name writeAgentZip uses. */
+export const AGENT_ZIP_NAME = "gyre-agent.zip";
 
 const cache = new Map<string, Promise<Uint8Array>>();
 
@@ -31,4 +36,18 @@ async function buildZip(sourceDir: string): Promise<Uint8Array> {
   const mtime = new Date(1980, 0, 1);
   for (const n of names) files[`gyre_agent/${n}`] = [await readFile(join(pkg, n)), { mtime, level: 6 }];
   return zipSync(files);
+}
+
+/**
+ * Writes the agent's zip to `<dir>/gyre-agent.zip` (mode 0644, owned by `owner` when given) and
+ * returns its path. `dir` must be one the account can read and only it (or the hub) can write,
+ * such as a server's private runtime directory: whoever can replace the zip runs code as the user.
+ */
+export async function writeAgentZip(opts: { dir: string; owner?: { uid: number; gid: number } }): Promise<string> {
+  const path = join(opts.dir, AGENT_ZIP_NAME);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, await loadAgentZip(), { mode: 0o644, flag: "wx" });
+  if (opts.owner) await chown(tmp, opts.owner.uid, opts.owner.gid);
+  await rename(tmp, path);
+  return path;
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_PHASE_PREFIX, AGENT_PHASES, LineSplitter, parseAgentLine } from "./agent-phases";
-import { launchEventFromAgent } from "./launch-progress";
+import { AgentProgressReader, launchJupyterPath } from "./agent-progress";
 import { AGENT_SOURCE_DIR } from "./agent-bundle";
 
 test("phases.py and this parser agree on the prefix and the phase names", () => {
@@ -74,22 +74,42 @@ test("LineSplitter: lines split across chunks come out whole", () => {
   assert.deepEqual(s.end(), []);
 });
 
-test("agent events → launch progress (warnings keep the current phase)", () => {
-  assert.deepEqual(launchEventFromAgent({ phase: "fetching", message: "a" }, "resolving"), { phase: "fetching", message: "a" });
-  assert.deepEqual(launchEventFromAgent({ phase: "built", message: "b", cached: true, key: "k" }, "building"), {
+test("agent lines → progress events with their launch step; the run's outcome is kept", () => {
+  const r = new AgentProgressReader({ range: [10, 60] });
+  const ev = (o: object) => `[gyre-phase] ${JSON.stringify(o)}`;
+  assert.deepEqual(r.read(ev({ phase: "fetching", message: "Fetching x" })), { progress: 13, message: "Fetching x", phase: "fetching" });
+  assert.equal(r.read("Cloning into 'x'..."), null);
+  assert.deepEqual(r.read(ev({ phase: "fetched", message: "at c", commit: "c", dir: "d", reused: false, seconds: 0.3 })), {
+    progress: 25,
+    message: "at c",
+    phase: "fetching",
+  });
+  const b1 = r.read(ev({ phase: "building", message: "pip install" }))!;
+  const b2 = r.read(ev({ phase: "building", message: "Collecting x" }))!;
+  assert.equal(b1.phase, "building");
+  assert.ok(b2.progress >= b1.progress && b2.progress < 60, `${b1.progress} ${b2.progress}`);
+  assert.deepEqual(r.read(ev({ phase: "warning", message: "w" })), { progress: 28, message: "Warning: w", phase: "building" });
+  assert.deepEqual(r.read(ev({ phase: "built", message: "reused", cached: true, key: "k" })), {
+    progress: 58,
+    message: "reused",
     phase: "building",
-    message: "b",
     cached: true,
   });
-  assert.deepEqual(launchEventFromAgent({ phase: "warning", message: "w" }, "building"), { phase: "building", message: "Warning: w" });
-  assert.deepEqual(launchEventFromAgent({ phase: "failed", message: "f", reason: "env-build-failed", logTail: "t" }, "building"), {
-    phase: "failed",
-    message: "f",
-    reason: "env-build-failed",
-    logTail: "t",
-  });
-  assert.equal(
-    launchEventFromAgent({ phase: "prepared", message: "p", result: { dir: "d", commit: "c", environment: null, serverEnv: {} } }, "building").phase,
-    "starting",
-  );
+  const result = { dir: "d", commit: "c", environment: null, serverEnv: {} };
+  assert.deepEqual(r.read(ev({ phase: "prepared", message: "p", result })), { progress: 60, message: "Starting the server", phase: "starting" });
+  assert.deepEqual(r.result, result);
+  assert.equal(r.failure, null);
+
+  const f = new AgentProgressReader({ range: [0, 100] });
+  assert.equal(f.read(ev({ phase: "failed", message: "The build failed", reason: "env-build-failed", logTail: "t" })), null);
+  assert.deepEqual(f.failure, { message: "The build failed", reason: "env-build-failed", logTail: "t" });
+  assert.equal(f.result, null);
+});
+
+test("a prepared launch puts its environment first on the server's JUPYTER_PATH", () => {
+  const result = { dir: "d", commit: "c", environment: null, serverEnv: { JUPYTER_PATH: "/e/share/jupyter" } };
+  assert.equal(launchJupyterPath(result, undefined), "/e/share/jupyter");
+  assert.equal(launchJupyterPath(result, "/site/share/jupyter"), "/e/share/jupyter:/site/share/jupyter");
+  assert.equal(launchJupyterPath({ ...result, serverEnv: {} }, "/site"), "/site");
+  assert.equal(launchJupyterPath({ ...result, serverEnv: {} }, ""), undefined);
 });
