@@ -14,10 +14,13 @@ import { deriveKey } from "@/proxy/auth/session-cookie";
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
+import { launchRouter } from "./_lib/http/launch-router";
 import { ProxyClient } from "./_lib/servers/proxy-client";
 import { prepareBackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
+import { checkLaunchProfile, createLaunchServices } from "./_lib/launch/launch-services";
+import { listSpawnProfileNames } from "@/spawners/spawn-options";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -39,6 +42,13 @@ async function main(): Promise<void> {
     process.stderr.write(`gyre hub: Invalid configuration: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  // launch settings are checked before anything starts: a bad token file or profile stops the hub
+  const launch = createLaunchServices(config.launch);
+  checkLaunchProfile(
+    config.launch.profile,
+    listSpawnProfileNames({ catalog: SPAWNER_KINDS, kind: config.spawner.kind, config: config.spawner }),
+    config.spawner.kind,
+  );
   const log = createLogger(config.hub.logLevel);
   const { db, provider } = await openDatabase(config.hub.databaseUrl);
   const applied = await applyMigrations(db, provider, ROOT);
@@ -59,6 +69,7 @@ async function main(): Promise<void> {
     proxy,
     bus: new EventEmitter(),
     keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+    launch,
   };
   setRuntime(rt);
   await ensureInitialAdmin(db, config, log);
@@ -70,6 +81,7 @@ async function main(): Promise<void> {
   app.use(originCheck(config.hub.publicUrl));
   app.use(refreshSession);
   app.use(authRouter());
+  app.use(launchRouter());
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });

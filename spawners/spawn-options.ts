@@ -28,3 +28,8 @@ export function validateSpawnOptions(source: SpawnOptionsSource, user: SpawnForm
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new SpawnOptionsError("The body must be a JSON object of server options.");
   return raw as JsonObject;
 }
+
+/** Every profile name of the configured kind (none for a kind without profiles). */
+export function listSpawnProfileNames(source: SpawnOptionsSource): string[] {
+  return source.catalog[source.kind]?.options?.profileNames?.(source.config[source.kind]) ?? [];
+}

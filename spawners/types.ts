@@ -174,6 +174,8 @@ export interface SpawnOptionsProvider<Config = unknown> {
    * Server.options. Throws SpawnOptionsError naming the offending field.
    */
   validateOptions?(config: Config, user: SpawnFormUser, raw: unknown): JsonObject;
+  /** Every profile name the admin defined, whoever may use it (checking `launch.profile` at hub start). */
+  profileNames?(config: Config): string[];
 }
 
 const SPAWN_OPTIONS_ERROR = Symbol.for("gyre.SpawnOptionsError");

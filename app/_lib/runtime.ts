@@ -7,7 +7,8 @@ import type { ResolvedConfig } from "@/config/load";
 import type { SpawnerCatalog } from "@/spawners/kind";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
-import type { RoutePusher } from "./servers/proxy-client";
+import type { RoutePusher, ProxyClient } from "./servers/proxy-client";
+import type { LaunchServices } from "./launch/launch-services";
 
 export interface HubRuntime {
   config: ResolvedConfig<SpawnerCatalog>;
@@ -24,6 +25,8 @@ export interface HubRuntime {
   proxy: RoutePusher;
   /** keys derived from hub.secretKey */
   keys: { sessionCookie: Buffer };
+  /** launch links: settings and the ref resolver (its caches live as long as the process) */
+  launch: LaunchServices;
 }
 
 const KEY = Symbol.for("gyre.hub.runtime");

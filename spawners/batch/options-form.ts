@@ -106,5 +106,6 @@ function fieldList(config: BatchSpawnerConfig): string {
 /** The batch spawner's form, for spawners/spawn-options.ts and the factory. */
 export const batchSpawnOptions: SpawnOptionsProvider<BatchSpawnerConfig> = {
   describeOptions: describeBatchOptions,
+  profileNames: (config) => config.profiles.map((p) => p.name),
   validateOptions: validateBatchOptions,
 };

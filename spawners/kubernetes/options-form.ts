@@ -52,5 +52,6 @@ export function validateKubernetesOptions(config: KubernetesSpawnerConfig, user:
 /** The Kubernetes spawner's form, for spawners/spawn-options.ts and the factory. */
 export const kubernetesSpawnOptions: SpawnOptionsProvider<KubernetesSpawnerConfig> = {
   describeOptions: describeKubernetesOptions,
+  profileNames: (config) => config.profiles.map((p) => p.name),
   validateOptions: validateKubernetesOptions,
 };

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildLogFileName, buildServerLaunch, detectServerFlavor, isPortTakenLog, userPrefixOf, type ServerLaunchOptions } from "./command";
+import {
+  buildAgentLaunch,
+  buildLogFileName,
+  buildServerLaunch,
+  detectServerFlavor,
+  isPortTakenLog,
+  resolveAgentPython,
+  userPrefixOf,
+  type ServerLaunchOptions,
+} from "./command";
 
 const base: ServerLaunchOptions = {
   command: ["/usr/bin/jupyter", "server"],
@@ -163,4 +172,61 @@ test("a python environment prefix: its bin/ first on PATH, conda or virtualenv m
   assert.equal(venv.CONDA_PREFIX, undefined);
   assert.equal(buildServerLaunch(base).env.PATH, "/usr/local/bin:/usr/bin:/bin");
   assert.equal(buildServerLaunch(base).env.VIRTUAL_ENV, undefined);
+});
+
+test("a launch's environment wins over the admin's and the hub's JUPYTER_PATH", () => {
+  const l = buildServerLaunch({
+    ...base,
+    configEnv: { JUPYTER_PATH: "/site" },
+    ctxEnv: { JUPYTER_PATH: "/hub" },
+    launchEnv: { JUPYTER_PATH: "/env/share/jupyter:/hub" },
+  });
+  assert.equal(l.env.JUPYTER_PATH, "/env/share/jupyter:/hub");
+});
+
+test("the launch agent runs with the server's Python, as the server's account, with an allow-listed environment", () => {
+  assert.equal(resolveAgentPython({ command: ["/usr/bin/jupyter", "server"], shebang: "#!/usr/bin/python3" }), "/usr/bin/python3");
+  assert.equal(resolveAgentPython({ command: ["/opt/x/bin/jupyter"], shebang: "#!/usr/bin/env python3.11" }), "python3.11");
+  assert.equal(
+    resolveAgentPython({ command: ["/opt/x/bin/jupyter"], pythonEnvironment: { prefix: "/opt/conda/envs/pangeo" } }),
+    "/opt/conda/envs/pangeo/bin/python",
+  );
+  assert.equal(resolveAgentPython({ command: ["jupyter"], shebang: "#!/bin/sh" }), "/usr/bin/python3");
+  const a = buildAgentLaunch({
+    python: "/usr/bin/python3",
+    agentZip: "/tmp/gyre-rt-alice-x/gyre-agent.zip",
+    specFile: "/tmp/gyre-rt-alice-x/launch-spec.json",
+    switchUser: { uid: 1001, gid: 1001, setprivPath: "/usr/bin/setpriv" },
+    account: base.account,
+    hubEnv: base.hubEnv,
+    envPassthrough: base.envPassthrough,
+    configEnv: { HTTPS_PROXY: "http://proxy:3128", PYTHONPATH: "/evil", HOME: "/elsewhere" },
+  });
+  assert.deepEqual(
+    [a.file, ...a.args],
+    [
+      "/usr/bin/setpriv",
+      "--reuid=1001",
+      "--regid=1001",
+      "--init-groups",
+      "--",
+      "/usr/bin/python3",
+      "-m",
+      "gyre_agent",
+      "prepare",
+      "--spec-file",
+      "/tmp/gyre-rt-alice-x/launch-spec.json",
+    ],
+  );
+  assert.deepEqual(a.env, {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    LANG: "de_DE.UTF-8",
+    TZ: "Europe/Berlin",
+    HTTPS_PROXY: "http://proxy:3128",
+    HOME: "/home/alice",
+    USER: "alice",
+    LOGNAME: "alice",
+    PYTHONPATH: "/tmp/gyre-rt-alice-x/gyre-agent.zip",
+  });
+  assert.equal(a.cwd, "/home/alice");
 });

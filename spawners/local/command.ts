@@ -40,6 +40,8 @@ export interface ServerLaunchOptions {
   configEnv: Record<string, string>;
   /** `ctx.env` (computed by the hub for this spawn); wins over configEnv */
   ctxEnv: Record<string, string>;
+  /** set by a launch (its environment first on JUPYTER_PATH); wins over ctxEnv */
+  launchEnv?: Record<string, string>;
   /**
    * The Python environment servers run from (spawner.local.pythonEnvironment): its bin/ goes first
    * on PATH; `conda` says whether it is a conda environment (has conda-meta/) or a virtualenv.
@@ -129,7 +131,7 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     const v = o.hubEnv[name];
     if (v !== undefined && !FORBIDDEN_PASSTHROUGH.test(name)) env[name] = v;
   }
-  Object.assign(env, o.configEnv, o.ctxEnv);
+  Object.assign(env, o.configEnv, o.ctxEnv, o.launchEnv);
   for (const name of PROTECTED_ENV) delete env[name];
   return {
     ...env,
@@ -183,4 +185,50 @@ export function isPortTakenLog(log: string, port: number): boolean {
 
 function joinPath(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/**
+ * The Python a launch's agent runs with: the one that runs the server, so that the environment it
+ * builds (a venv with --system-site-packages) sits on top of the server's packages. `shebang` is
+ * the first line of the server command's file when it is a script ("#!/usr/bin/python3").
+ */
+export function resolveAgentPython(o: { command: string[]; pythonEnvironment?: { prefix: string }; shebang?: string }): string {
+  if (o.pythonEnvironment) return `${o.pythonEnvironment.prefix}/bin/python`;
+  const m = /^#!\s*(\/\S*python[0-9.]*)\s*$/.exec(o.shebang ?? "");
+  if (m) return m[1];
+  const env = /^#!\s*\/usr\/bin\/env\s+(python[0-9.]*)\s*$/.exec(o.shebang ?? "");
+  return env ? env[1] : "/usr/bin/python3";
+}
+
+/** What the local spawner runs before a launch's server: the agent's `prepare`, as the server's account. */
+export interface AgentLaunchOptions extends Pick<
+  ServerLaunchOptions,
+  "switchUser" | "account" | "hubEnv" | "envPassthrough" | "configEnv" | "pythonEnvironment"
+> {
+  python: string;
+  /** the agent's zip (put on PYTHONPATH) */
+  agentZip: string;
+  specFile: string;
+}
+
+/**
+ * argv, env and cwd of `python -m gyre_agent prepare --spec-file F`. The environment is an
+ * allow-list like the server's (the admin's env and passthrough: proxies, pip settings), without
+ * the server's token or the hub's identity variables: the agent needs none of them.
+ */
+export function buildAgentLaunch(o: AgentLaunchOptions): { file: string; args: string[]; env: Record<string, string>; cwd: string } {
+  const env: Record<string, string> = { PATH: o.pythonEnvironment ? `${o.pythonEnvironment.prefix}/bin:${SERVER_PATH}` : SERVER_PATH, LANG: "C.UTF-8" };
+  for (const name of o.envPassthrough) {
+    const v = o.hubEnv[name];
+    if (v !== undefined && !FORBIDDEN_PASSTHROUGH.test(name)) env[name] = v;
+  }
+  Object.assign(env, o.configEnv);
+  for (const name of [...PROTECTED_ENV, "PYTHONPATH"]) delete env[name];
+  Object.assign(env, { HOME: o.account.home, USER: o.account.name, LOGNAME: o.account.name, PYTHONPATH: o.agentZip });
+  const argv = [o.python, "-m", "gyre_agent", "prepare", "--spec-file", o.specFile];
+  if (o.switchUser) {
+    const { uid, gid, setprivPath } = o.switchUser;
+    return { file: setprivPath, args: [`--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...argv], env, cwd: o.account.home };
+  }
+  return { file: argv[0], args: argv.slice(1), env, cwd: o.account.home };
 }

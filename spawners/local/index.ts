@@ -3,14 +3,14 @@
 // group, output to a log file), so it outlives a hub restart; getState() carries pid + start time so
 // a new hub process can find it again without mistaking a reused pid for it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, closeSync, constants as fsc, existsSync, openSync, statSync } from "node:fs";
-import { appendFile, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { accessSync, closeSync, constants as fsc, existsSync, openSync, readSync, statSync } from "node:fs";
+import { appendFile, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
 import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
-import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch } from "./command";
+import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch, buildAgentLaunch, resolveAgentPython } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
@@ -18,6 +18,10 @@ import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
+import { withPlatform } from "../agent/agent-spec";
+import { writeAgentZip } from "../agent/agent-bundle";
+import { LineSplitter, type PreparedResult } from "../agent/agent-phases";
+import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress";
 
 /** How often start() asks the server whether it answers yet. */
 const READY_PROBE_INTERVAL_MS = 100;
@@ -41,7 +45,13 @@ export interface LocalSpawnerState {
   osUser?: string;
   uid?: number;
   gid?: number;
+  /** a launch's agent while it prepares (pid + start time, like the server's) */
+  agentPid?: number;
+  agentStartTime?: number;
 }
+
+/** Progress band of a launch's agent run: fetch and environment come before the server starts. */
+const AGENT_PROGRESS_RANGE: [number, number] = [8, 60];
 
 /** Exit of a process we started ourselves (after a hub restart we no longer know the status). */
 interface KnownExit {
@@ -92,6 +102,14 @@ export class LocalProcessSpawner implements Spawner {
       const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
       const runtimeDir = await this.makeRuntimeDir(account);
       this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid };
+      let notebookDir = resolveNotebookDir(this.config.notebookDir, { home: account.home, username: this.ctx.user.name });
+      let launchEnv: Record<string, string> | undefined;
+      if (this.ctx.launch) {
+        const prepared = await this.prepareLaunch({ account, runtimeDir, logFile, command, pythonEnvironment });
+        notebookDir = prepared.dir;
+        const jupyterPath = launchJupyterPath(prepared, { ...this.config.env, ...this.ctx.env }.JUPYTER_PATH);
+        if (jupyterPath) launchEnv = { JUPYTER_PATH: jupyterPath };
+      }
 
       for (let attempt = 1; ; attempt++) {
         const port = await this.pickPort();
@@ -104,7 +122,7 @@ export class LocalProcessSpawner implements Spawner {
           extraArgs: this.config.args,
           port,
           baseUrl: this.ctx.baseUrl,
-          notebookDir: resolveNotebookDir(this.config.notebookDir, { home: account.home, username: this.ctx.user.name }),
+          notebookDir,
           defaultUrl: this.config.defaultUrl,
           runtimeDir,
           runAsRoot: account.uid === 0,
@@ -117,6 +135,7 @@ export class LocalProcessSpawner implements Spawner {
           envPassthrough: this.config.envPassthrough,
           configEnv: this.config.env,
           ctxEnv: this.ctx.env,
+          launchEnv,
         });
         await this.launch(launch, logFile, port);
         // stop() may have run while we launched: it saw no pid yet, so the catch below cleans up
@@ -196,6 +215,8 @@ export class LocalProcessSpawner implements Spawner {
       osUser: str(state.osUser),
       uid: num(state.uid),
       gid: num(state.gid),
+      agentPid: num(state.agentPid),
+      agentStartTime: num(state.agentStartTime),
     };
   }
 
@@ -280,6 +301,8 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   private async stopProcesses(): Promise<void> {
+    const { agentPid, agentStartTime } = this.state;
+    if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
     const { pid } = this.state;
     if (!pid || !(await this.isAlive())) return;
     const table = await readProcessTable();
@@ -298,6 +321,94 @@ export class LocalProcessSpawner implements Spawner {
     for (const d of descendants) if (await isSameProcessAlive(d.pid, d.startTime)) left.push(d);
     for (const d of left) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
     if (left.length) await waitFor(async () => (await Promise.all(left.map((d) => isSameProcessAlive(d.pid, d.startTime)))).every((a) => !a), KILL_WAIT_MS);
+  }
+
+  /**
+   * A launch's first step: the agent's `prepare` as the server's account (fetch the commit into
+   * the launch's folder, build or reuse its environment). Its phase lines become progress; other
+   * output goes to the server's log. Resolves with the prepared result; SpawnError with the
+   * agent's reason otherwise. The agent enforces its own fetch and build limits.
+   */
+  private async prepareLaunch(o: {
+    account: PasswdEntry;
+    runtimeDir: string;
+    logFile: string;
+    command: string[];
+    pythonEnvironment?: { prefix: string; conda: boolean };
+  }): Promise<PreparedResult> {
+    const launch = this.ctx.launch!;
+    const switching = this.hubUid === 0 && o.account.uid !== 0;
+    const owner = switching ? { uid: o.account.uid, gid: o.account.gid } : undefined;
+    this.progressLog.push(AGENT_PROGRESS_RANGE[0], "Preparing the launch", { phase: "fetching" });
+    const agentZip = await writeAgentZip({ dir: o.runtimeDir, owner });
+    const specFile = join(o.runtimeDir, "launch-spec.json");
+    await writeFile(specFile, JSON.stringify(withPlatform(launch.spec, "local")), { mode: 0o600, flag: "wx" });
+    if (owner) await chown(specFile, owner.uid, owner.gid);
+    const agent = buildAgentLaunch({
+      python: resolveAgentPython({ command: o.command, pythonEnvironment: o.pythonEnvironment, shebang: readShebang(o.command[0]) }),
+      agentZip,
+      specFile,
+      switchUser: switching ? { uid: o.account.uid, gid: o.account.gid, setprivPath: SETPRIV } : null,
+      account: { name: o.account.name, home: o.account.home, shell: o.account.shell },
+      hubEnv: process.env,
+      envPassthrough: this.config.envPassthrough,
+      configEnv: this.config.env,
+      pythonEnvironment: o.pythonEnvironment,
+    });
+    const fd = openSync(o.logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_NOFOLLOW, 0o640);
+    let child: ChildProcess;
+    try {
+      // its own process group, so that stop() can end it with everything it started
+      child = spawn(agent.file, agent.args, {
+        cwd: existsSync(agent.cwd) ? agent.cwd : "/",
+        env: agent.env as unknown as NodeJS.ProcessEnv,
+        detached: true,
+        stdio: ["ignore", fd, "pipe"],
+      });
+    } finally {
+      closeSync(fd);
+    }
+    const reader = new AgentProgressReader({ range: AGENT_PROGRESS_RANGE });
+    const splitter = new LineSplitter();
+    const onLine = (line: string) => {
+      const ev = reader.read(line);
+      if (ev) this.progressLog.push(ev.progress, ev.message, ev);
+    };
+    let logChain = Promise.resolve();
+    child.stderr!.setEncoding("utf8");
+    child.stderr!.on("data", (chunk: string) => {
+      // the whole output, phase lines included, goes to the server's log (what an admin reads)
+      logChain = logChain.then(() => appendFile(o.logFile, chunk)).catch(() => {});
+      for (const line of splitter.push(chunk)) onLine(line);
+    });
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once("error", (e: NodeJS.ErrnoException) => reject(new SpawnError(`The launch agent could not be run (${e.code ?? e.message}).`)));
+      child.once("spawn", () => {
+        void readProcStat(child.pid!).then((stat) => {
+          if (stat) this.state = { ...this.state, agentPid: child.pid, agentStartTime: stat.startTime };
+        });
+      });
+      child.once("close", (code, sig) => resolve({ code, signal: sig }));
+    });
+    for (const line of splitter.end()) onLine(line);
+    await logChain;
+    this.state = { ...this.state, agentPid: undefined, agentStartTime: undefined };
+    this.throwIfStopRequested();
+    if (exit.code === 0 && reader.result) return reader.result;
+    if (reader.failure) throw new SpawnError(reader.failure.message, reader.failure.logTail ?? (await this.logTail()));
+    throw new SpawnError(
+      `The launch agent ended without preparing the launch (${exit.signal ? `killed by ${exit.signal}` : `status ${exit.code}`}).`,
+      await this.logTail(),
+    );
+  }
+
+  /** SIGKILL to a process we started (if it is still that process), its group and its descendants. */
+  private async killTree(pid: number, startTime: number): Promise<void> {
+    if (!(await isSameProcessAlive(pid, startTime))) return;
+    const descendants = findDescendants(pid, await readProcessTable());
+    signal(-pid, "SIGKILL");
+    for (const d of descendants) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
+    await waitFor(async () => !(await isSameProcessAlive(pid, startTime)), KILL_WAIT_MS);
   }
 
   private async removeRuntimeDir(): Promise<void> {
@@ -321,6 +432,21 @@ function describeExit(exit: KnownExit | null): string {
   if (exit.code === 0) return "The server exited (status 0)";
   if (exit.code === 126 || exit.code === 127) return `The server exited with status ${exit.code} (its command could not be run; check spawner.local.command)`;
   return `The server exited with status ${exit.code} (its log usually says why)`;
+}
+
+/** First line of a script ("#!/usr/bin/python3"), "" when it is not one or cannot be read. */
+function readShebang(file: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const buf = Buffer.alloc(200);
+    const head = buf.subarray(0, readSync(fd, buf, 0, 200, 0)).toString("latin1");
+    return head.startsWith("#!") ? head.split("\n")[0] : "";
+  } catch {
+    return "";
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Fails early and clearly for an absolute command path that is not there (bare names go through PATH). */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { allowsServerAccess, expandScopes, hasScope, mayGrant, requiredScope, unknownScopes } from "./scopes";
+import { allowsServerAccess, expandScopes, hasScope, mayGrant, parseServerAccessScope, requiredScope, serverAccessScope, unknownScopes } from "./scopes";
 
 test("the scope each REST request needs (table-driven)", () => {
   const cases: Array<[method: string, path: string, scope: string]> = [
@@ -45,4 +45,27 @@ test("server access through the proxy and granting", () => {
   assert.equal(mayGrant(new Set(["tokens", "servers"]), ["servers"]), true);
   assert.equal(mayGrant(new Set(["tokens", "servers"]), []), false, "an empty list is inherit");
   assert.equal(mayGrant(new Set(["tokens"]), ["access:servers"]), false);
+});
+
+test("a scope limited to one server: kept by expandScopes, never the unlimited scope, grantable from access:servers", () => {
+  const one = serverAccessScope("alice", "repo-1a2b3c4d");
+  assert.equal(one, "access:servers!server=alice/repo-1a2b3c4d");
+  assert.deepEqual(parseServerAccessScope(one), { user: "alice", server: "repo-1a2b3c4d" });
+  assert.deepEqual(parseServerAccessScope("access:servers!server=alice/"), { user: "alice", server: "" });
+  for (const bad of [
+    "access:servers!server=Alice/x",
+    "access:servers!server=alice",
+    "access:servers!user=alice",
+    "access:servers!server=alice/x/y",
+    "servers!server=alice/x",
+  ])
+    assert.equal(parseServerAccessScope(bad), null, bad);
+  assert.deepEqual([...expandScopes([one])], [one]);
+  assert.equal(hasScope(expandScopes([one]), "access:servers"), false);
+  assert.equal(allowsServerAccess([one]), false);
+  assert.deepEqual(unknownScopes([one, "access:servers!server=x"]), ["access:servers!server=x"]);
+  assert.equal(mayGrant(expandScopes(["access:servers"]), [one]), true);
+  assert.equal(mayGrant(expandScopes(["servers"]), [one]), false);
+  assert.equal(requiredScope("GET", "/build/gh/org/repo/HEAD"), "servers");
+  assert.equal(requiredScope("POST", "/hub/api/launches"), "servers");
 });

@@ -27,16 +27,35 @@ export function isTokenScope(s: string): s is TokenScope {
 }
 
 /**
- * The scopes a stored token really has: the stored list expanded by IMPLIES; an empty list (tokens
- * made before scopes existed, or without any) means "inherit". Unknown names are dropped.
+ * "access:servers" limited to one server, in JupyterHub's filter syntax:
+ * "access:servers!server=<user>/<server>" (the token a /build ready message hands out).
  */
-export function expandScopes(stored: readonly string[]): Set<TokenScope> {
-  const out = new Set<TokenScope>();
+const SERVER_ACCESS_FILTER = /^access:servers!server=([a-z][a-z0-9_-]{0,31})\/([a-z0-9][a-z0-9_-]{0,31})?$/;
+
+/** The scope that reaches only `user`'s server `server` ("" = the default server). */
+export function serverAccessScope(user: string, server: string): string {
+  return `access:servers!server=${user}/${server}`;
+}
+
+/** The server a filtered access scope names, or null for any other scope. */
+export function parseServerAccessScope(scope: string): { user: string; server: string } | null {
+  const m = SERVER_ACCESS_FILTER.exec(scope);
+  return m ? { user: m[1], server: m[2] ?? "" } : null;
+}
+
+/**
+ * The scopes a stored token really has: the stored list expanded by IMPLIES; an empty list (tokens
+ * made before scopes existed, or without any) means "inherit". Unknown names are dropped; scopes
+ * limited to one server are kept as they are (they never satisfy the unlimited scope).
+ */
+export function expandScopes(stored: readonly string[]): Set<string> {
+  const out = new Set<string>();
   const known = stored.filter(isTokenScope);
   for (const s of stored.length ? known : (["inherit"] as TokenScope[])) {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
+  for (const s of stored) if (parseServerAccessScope(s)) out.add(s);
   return out;
 }
 
@@ -63,13 +82,17 @@ export function requiredScope(method: string, pathname: string): TokenScope {
   if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return "tokens";
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)(\/(progress|log))?$/.test(p)) return "servers";
   if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return "admin:users";
+  // BinderHub's event-stream API starts a server of the caller, as POST /api/launches does
+  if (p.startsWith("/build/")) return "servers";
+  // a launch starts a server of the caller
+  if (p === "/api/launches") return "servers";
   if (/^\/api\/users(\/[^/]+)?$/.test(p)) return read ? "read:users" : "admin:users";
   return "inherit";
 }
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s));
 }
 
 /**
@@ -78,5 +101,6 @@ export function unknownScopes(requested: readonly string[]): string[] {
  */
 export function mayGrant(parent: ReadonlySet<string>, child: readonly string[]): boolean {
   if (parent.has("inherit")) return true;
-  return [...expandScopes(child)].every((s) => parent.has(s));
+  // one server's access is part of access to all servers
+  return [...expandScopes(child)].every((s) => parent.has(s) || (parseServerAccessScope(s) !== null && parent.has("access:servers")));
 }

@@ -25,3 +25,13 @@ export class LaunchError extends Error {
 export function launchErrorStatus(kind: LaunchErrorKind): number {
   return { "bad-link": 400, denied: 403, "not-found": 404, "rate-limited": 503, unreachable: 502 }[kind];
 }
+
+/**
+ * True for a LaunchError, also one thrown by the hub process's own copy of this module: the ref
+ * resolver is made by the Express entry, and Next's bundle has a second copy of every module, so
+ * `instanceof` alone misses errors that cross between the two (app/_lib/runtime.ts says why).
+ */
+export function isLaunchError(err: unknown): err is LaunchError {
+  if (err instanceof LaunchError) return true;
+  return err instanceof Error && err.name === "LaunchError" && typeof (err as { kind?: unknown }).kind === "string";
+}

@@ -7,6 +7,7 @@ import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { requestStart, requestStop } from "./commands";
 import { progressUrl, serverPath } from "./models";
+import { followSpawnEvents } from "./spawn-events";
 
 export async function startServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
   const name = normalizeUsername(rawUser);
@@ -47,42 +48,29 @@ export async function progressRoute(req: Request, rawUser: string, rawServer: st
   const spawnId = server.spawnId;
   const url = serverPath(name, serverName);
   const enc = new TextEncoder();
-  let lastId = 0;
-  let closed = false;
-  let wake: () => void = () => {};
-  const topic = `server:${server.id}`;
-  const onBus = () => wake();
+  const abort = new AbortController();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
-      bus.on(topic, onBus);
       const send = (obj: object) => controller.enqueue(enc.encode(`data: ${JSON.stringify(obj)}\n\n`));
-      const heartbeat = setInterval(() => !closed && controller.enqueue(enc.encode(": keep-alive\n\n")), 15000);
+      const heartbeat = setInterval(() => !abort.signal.aborted && controller.enqueue(enc.encode(": keep-alive\n\n")), 15000);
       try {
-        while (!closed) {
-          const events = await db.spawnEvent.findMany({ where: { serverId: server.id, spawnId, id: { gt: lastId } }, orderBy: { id: "asc" } });
-          for (const ev of events) {
-            lastId = ev.id;
-            if (ev.kind === "ready") send({ progress: 100, ready: true, message: ev.message, url });
-            else if (ev.kind === "failed") send({ progress: 100, failed: true, message: ev.message });
-            else if (ev.kind === "stopped") send({ progress: 100, failed: true, stopped: true, message: ev.message });
-            else send({ progress: ev.progress, message: ev.message });
-            if (ev.kind !== "progress") closed = true;
-          }
-          if (closed) break;
-          // Wait for a bus notification (same process) or poll (another replica wrote it).
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, 1000);
-            wake = () => {
-              clearTimeout(t);
-              r();
-            };
-          });
+        for await (const ev of followSpawnEvents({ db, bus, serverId: server.id, spawnId, signal: abort.signal })) {
+          if (ev.kind === "ready") send({ progress: 100, ready: true, message: ev.message, url });
+          else if (ev.kind === "failed") send({ progress: 100, failed: true, message: ev.message });
+          else if (ev.kind === "stopped") send({ progress: 100, failed: true, stopped: true, message: ev.message });
+          // launches: the step the event belongs to (Gyre's addition to JupyterHub's format)
+          else
+            send({
+              progress: ev.progress,
+              message: ev.message,
+              ...(ev.phase ? { phase: ev.phase } : {}),
+              ...(ev.cached !== null ? { cached: ev.cached } : {}),
+            });
         }
       } catch (err) {
         send({ progress: 100, failed: true, message: `Progress stream error: ${(err as Error).message}` });
       } finally {
         clearInterval(heartbeat);
-        bus.off(topic, onBus);
         try {
           controller.close();
         } catch {
@@ -91,8 +79,7 @@ export async function progressRoute(req: Request, rawUser: string, rawServer: st
       }
     },
     cancel() {
-      closed = true;
-      wake();
+      abort.abort();
     },
   });
   return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" } });

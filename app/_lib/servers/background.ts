@@ -32,7 +32,7 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
   };
   const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
   await spawners.prepare(rt.config.spawner.kind);
-  const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe });
+  const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch });
   let stopCuller = (): void => {};
   return {
     spawners,

@@ -13,9 +13,17 @@ export type StartOutcome = "requested" | "already-pending" | "already-running";
 /**
  * Records a start request (state=pending) and wakes the spawn worker. `options` (the spawn form /
  * JSON body) are validated by the configured spawner first: bad ones are a 400 naming the field,
- * and nothing is written.
+ * and nothing is written. `launch`: the server serves that launch from now on (a start without it
+ * keeps the server's launch, so a launch's server started again from the home page prepares it).
  */
-export async function requestStart(db: Db, userId: number, serverName: string, options: Record<string, unknown>, now = new Date()): Promise<StartOutcome> {
+export async function requestStart(
+  db: Db,
+  userId: number,
+  serverName: string,
+  options: Record<string, unknown>,
+  now = new Date(),
+  launch?: { launchId: number },
+): Promise<StartOutcome> {
   const { config, bus } = getRuntime();
   options = await checkSpawnOptions(db, userId, options);
   const existing = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
@@ -35,6 +43,7 @@ export async function requestStart(db: Db, userId: number, serverName: string, o
     requestedAt: now,
     startedAt: null,
     stoppedAt: null,
+    ...(launch ? { launchId: launch.launchId } : {}),
   };
   // The unique (userId, name) plus the state condition make concurrent requests safe.
   const server = existing

@@ -13,6 +13,9 @@ import { buildRouteData, type RouteData, type RoutePusher } from "./proxy-client
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
 import { sweepBatchCallbacks } from "./batch-callback";
+import { buildSpawnLaunch } from "../launch/launches";
+import { isLaunchError } from "../launch/launch-error";
+import type { LaunchServices } from "../launch/launch-services";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -30,6 +33,8 @@ export interface SpawnWorkerOptions {
   routes: RoutePusher;
   /** default: GET <url><baseUrl>api/status with the server's token */
   probe?: ReadinessProbe;
+  /** launch links' settings (app/_lib/launch/launch-services.ts): what a launch's server prepares first */
+  launches?: LaunchServices;
 }
 
 class StopRequested extends Error {}
@@ -50,9 +55,11 @@ export class SpawnWorker {
   private readonly spawners: SpawnerHost;
   private readonly proxy: RoutePusher;
   private readonly probe: ReadinessProbe;
+  private readonly launches: LaunchServices | undefined;
 
   constructor(opts: SpawnWorkerOptions) {
     this.rt = opts.rt;
+    this.launches = opts.launches;
     this.spawners = opts.spawners;
     this.proxy = opts.routes;
     this.probe = opts.probe ?? probeServer;
@@ -108,7 +115,8 @@ export class SpawnWorker {
     }
   }
 
-  private async context(s: ServerRow): Promise<SpawnContext> {
+  /** `forStart`: also what a launch's server prepares first (checked against today's allow-list). */
+  private async context(s: ServerRow, forStart = false): Promise<SpawnContext> {
     const { db, config, log } = this.rt;
     let user;
     try {
@@ -117,6 +125,7 @@ export class SpawnWorker {
       if (err instanceof OsAccountError) throw new SpawnError(err.message);
       throw err;
     }
+    const launch = forStart ? await this.launchOf(s) : undefined;
     const baseUrl = serverPath(user.name, s.name);
     return {
       user,
@@ -133,17 +142,49 @@ export class SpawnWorker {
         GYRE_SERVER_URL: baseUrl,
       },
       log: log.child({ user: user.name, server: s.name }),
+      ...(launch ? { launch } : {}),
     };
   }
 
-  private async spawnerFor(s: ServerRow): Promise<{ spawner: Spawner; ctx: SpawnContext }> {
-    const ctx = await this.context(s);
+  /** What a launch's server prepares first, checked against today's launch settings (allow-list). */
+  private async launchOf(s: ServerRow): Promise<SpawnContext["launch"]> {
+    if (s.launchId === null) return undefined;
+    const row = await this.rt.db.launch.findUnique({ where: { id: s.launchId } });
+    if (!row) return undefined;
+    if (!this.launches) throw new SpawnError("This server serves a launch link, and this hub has no launch settings.");
+    try {
+      return buildSpawnLaunch(row, this.launches);
+    } catch (err) {
+      if (isLaunchError(err)) throw new SpawnError(`This launch cannot start: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async spawnerFor(s: ServerRow, forStart = false): Promise<{ spawner: Spawner; ctx: SpawnContext }> {
+    const ctx = await this.context(s, forStart);
     const spawner = await this.spawners.create(s.spawnerKind, ctx, s.spawnerState);
     return { spawner, ctx };
   }
 
-  private async event(serverId: number, spawnId: string, progress: number, message: string, kind = "progress"): Promise<void> {
-    await this.rt.db.spawnEvent.create({ data: { serverId, spawnId, progress: Math.max(0, Math.min(100, Math.round(progress))), message, kind } });
+  private async event(
+    serverId: number,
+    spawnId: string,
+    progress: number,
+    message: string,
+    kind = "progress",
+    step: { phase?: string; cached?: boolean } = {},
+  ): Promise<void> {
+    await this.rt.db.spawnEvent.create({
+      data: {
+        serverId,
+        spawnId,
+        progress: Math.max(0, Math.min(100, Math.round(progress))),
+        message,
+        kind,
+        phase: step.phase ?? null,
+        cached: step.cached ?? null,
+      },
+    });
     this.rt.bus.emit(`server:${serverId}`);
   }
 
@@ -156,17 +197,18 @@ export class SpawnWorker {
     let ctx: SpawnContext | undefined;
     const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
     try {
-      ({ spawner, ctx } = await this.spawnerFor(s));
+      ({ spawner, ctx } = await this.spawnerFor(s, true));
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
-          await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message);
+          await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev);
           await saveState();
         }
       })().catch((err) => log.warn({ err }, "progress stream failed"));
       // --- start timeout: the spawner may own it (Spawner.startTimeoutSeconds; batch jobs wait in
       // queues for hours, https://github.com/jupyterhub/batchspawner/issues/88); the readiness check after start() stays the hub's.
+      // A launch first fetches and builds, within the agent's own limits.
       const owned = spawner.startTimeoutSeconds ? spawner.startTimeoutSeconds() : undefined;
-      const startLimit = owned === undefined ? config.hub.startTimeoutSeconds : owned;
+      const startLimit = owned === undefined ? config.hub.startTimeoutSeconds + (ctx.launch?.prepareTimeoutSeconds ?? 0) : owned;
       const deadline = startLimit === null ? Infinity : Date.now() + startLimit * 1000;
       const started = await raceAbort(
         spawner.start(),

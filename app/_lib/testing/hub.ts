@@ -16,6 +16,7 @@ import { openDatabase } from "@/app/_lib/db/open";
 import type { Db } from "@/app/_lib/db/types";
 import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
 import type { RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
+import { createLaunchServices } from "@/app/_lib/launch/launch-services";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
 export class RouteRecorder implements RoutePusher {
@@ -64,6 +65,7 @@ export async function startTestHub(opts: { catalog: SpawnerCatalog; config?: Rec
     bus: new EventEmitter(),
     proxy: routes,
     keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+    launch: createLaunchServices(config.launch),
   };
   setRuntime(rt);
   return {

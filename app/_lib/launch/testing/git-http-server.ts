@@ -1,8 +1,11 @@
 // A real git server for tests: git's smart HTTP protocol on loopback, served by Debian's
 // /usr/lib/git-core/git-http-backend run as a CGI program per request (argument list, CGI
-// environment, request body on stdin), over the bare repositories in `root`. Options slow it
+// environment, request body on stdin), over the bare repositories in `root`. Like GitHub, it
+// serves <root>/<owner>/<repo>.git at <url>/<owner>/<repo> too (GitHub's clone URLs as the
+// gh provider writes them). Options slow it
 // down or count what it serves, for the time-limit tests.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -67,7 +70,7 @@ function runBackend(req: IncomingMessage, res: ServerResponse, root: string): vo
     GATEWAY_INTERFACE: "CGI/1.1",
     SERVER_PROTOCOL: "HTTP/1.1",
     REQUEST_METHOD: req.method ?? "GET",
-    PATH_INFO: decodeURIComponent(url.pathname),
+    PATH_INFO: githubStylePath(root, decodeURIComponent(url.pathname)),
     QUERY_STRING: url.search.slice(1),
     REMOTE_ADDR: req.socket.remoteAddress ?? "127.0.0.1",
     CONTENT_TYPE: req.headers["content-type"] ?? "",
@@ -105,6 +108,13 @@ function runBackend(req: IncomingMessage, res: ServerResponse, root: string): vo
     res.end();
   });
   res.on("close", () => child.kill("SIGKILL"));
+}
+
+/** As on GitHub, <owner>/<repo> works without ".git": the path of the bare repository when only that exists. */
+function githubStylePath(root: string, path: string): string {
+  const m = /^(\/.+?)(\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD|objects\/.*))$/.exec(path);
+  if (!m || m[1].endsWith(".git") || existsSync(root + m[1]) || !existsSync(`${root}${m[1]}.git`)) return path;
+  return `${m[1]}.git${m[2]}`;
 }
 
 function findHeaderEnd(buf: Buffer): number {
