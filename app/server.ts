@@ -81,7 +81,9 @@ async function main(): Promise<void> {
   app.use(originCheck(config.hub.publicUrl));
   app.use(refreshSession);
   app.use(authRouter());
-  app.use(launchRouter());
+  // the spawner kinds are started below; git-pull links ask for theirs when one comes
+  let background: Awaited<ReturnType<typeof prepareBackgroundServices>> | undefined;
+  app.use(launchRouter({ agentCommands: async () => (background ? background.spawners.agentCommands(config.spawner.kind) : null) }));
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
 
   // The configured spawner kind is started before the hub listens: adopting servers and the first
   // spawn then do not wait for its I/O module.
-  const background = await prepareBackgroundServices(rt);
+  background = await prepareBackgroundServices(rt);
   const server = app.listen(config.hub.port, config.hub.bindHost);
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
   log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");

@@ -5,7 +5,8 @@
 // documented answers (app/_lib/launch/testing/provider-api-stand-ins.ts) — github.com cannot be
 // reached from here.
 import { test, expect, type Page } from "@playwright/test";
-import { chmodSync, mkdtempSync, mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createUser, login, startGyre, type Gyre } from "./harness";
@@ -45,6 +46,7 @@ test.beforeAll(async () => {
     "check.ipynb": notebook("import gyredemo, sys\nprint(gyredemo.VALUE, sys.prefix.startswith('" + join(root, "envs") + "'))"),
     "README.md": "# with requirements\n",
   });
+  repos.course = makeRepo(gitRoot, "org/course", { "notes.md": "line A\nline B\nline C\n", "intro.ipynb": notebook("print('intro')") });
   repos.badbuild = makeRepo(gitRoot, "org/badbuild", { "requirements.txt": "no-such-package-gyre==9.9\n", "index.ipynb": notebook("1+1") });
   srv = await startGitHttpServer({ root: gitRoot });
   const resolveIn = (r: TestRepo) => (ref: string) => {
@@ -211,4 +213,38 @@ test("a bad ref, a private repository, a repository not on the allow-list and a 
   await expect(page.getByTestId("launch-phase-building")).toHaveAttribute("data-state", "failed");
   await expect(page.getByTestId("launch-failed")).toContainText(/no-such-package-gyre|pip/);
   await expect(page.getByTestId("launch-log")).toContainText("no-such-package-gyre");
+});
+
+test("a git-pull link clones into the user's folder, then merges upstream changes without losing the user's edit", async ({ page }) => {
+  await login(page, g, USER, PASSWORD);
+  const link = `${g.url}/hub/user-redirect/git-pull?repo=${encodeURIComponent(`${srv.url}/org/course`)}&urlpath=tree/course`;
+  const home = execFileSync("getent", ["passwd", USER], { encoding: "utf8" }).split(":")[5];
+  const folder = join(home, "course");
+  execFileSync("rm", ["-rf", "--", folder]);
+
+  await page.goto(link);
+  await expect(page.getByTestId("git-pull-target")).toHaveText("~/course");
+  await page.waitForURL(new RegExp(`/user/${USER}/tree/course`), { timeout: 90_000 });
+  await expect(page.locator("body")).toContainText("notes.md");
+  expect(readFileSync(join(folder, "notes.md"), "utf8")).toBe("line A\nline B\nline C\n");
+  // the files are the user's own
+  expect(execFileSync("stat", ["-c", "%U", join(folder, "notes.md")], { encoding: "utf8" }).trim()).toBe(USER);
+
+  // the user edits a line; upstream changes another line and adds a file
+  execFileSync("runuser", [
+    "-u",
+    USER,
+    "--",
+    "/usr/bin/python3",
+    "-c",
+    "import sys; open(sys.argv[1], 'w').write('line A, edited by me\\nline B\\nline C\\n')",
+    join(folder, "notes.md"),
+  ]);
+  repos.course.commit({ "notes.md": "line A\nline B\nline C, changed upstream\n", "week2.md": "# week 2\n" }, "week 2");
+
+  await page.goto(link);
+  await page.waitForURL(new RegExp(`/user/${USER}/tree/course`), { timeout: 90_000 });
+  expect(readFileSync(join(folder, "notes.md"), "utf8")).toBe("line A, edited by me\nline B\nline C, changed upstream\n");
+  expect(existsSync(join(folder, "week2.md"))).toBe(true);
+  await expect(page.locator("body")).toContainText("week2.md");
 });

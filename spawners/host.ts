@@ -3,7 +3,7 @@
 // asks it for spawners by the kind stored on each server, so it knows no kind by name.
 import type { HubServices, SpawnerCatalog, SpawnerKind, SpawnerKindRuntime } from "./kind";
 import { decodeSpawnerState, encodeSpawnerState } from "./state";
-import type { SpawnContext, Spawner } from "./types";
+import type { AgentCommandRunner, SpawnContext, Spawner } from "./types";
 
 export interface SpawnerHostOptions {
   catalog: SpawnerCatalog;
@@ -40,6 +40,11 @@ export class SpawnerHost {
    */
   async prepare(kind: string): Promise<void> {
     await this.runtime(kind);
+  }
+
+  /** The agent command runner of `kind` (git-pull links), or null when the kind has none. */
+  async agentCommands(kind: string): Promise<AgentCommandRunner | null> {
+    return (await this.runtime(kind)).agentCommands ?? null;
   }
 
   /** What to store for `spawner`'s state (tagged with its kind's format version). */

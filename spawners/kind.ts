@@ -5,7 +5,7 @@
 // services call (spawners/host.ts), once per hub process.
 import type { z } from "zod";
 import type { BatchCallbackChannel } from "./batch/callback";
-import type { JsonObject, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
+import type { AgentCommandRunner, JsonObject, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
 
 /**
  * What the hub hands every spawner kind when it starts it. Deliberately small, and never the
@@ -28,6 +28,8 @@ export interface HubServices {
 export interface SpawnerKindRuntime {
   /** A new spawner for one (user, server). The hub calls loadState() on it before anything else. */
   create(ctx: SpawnContext): Spawner;
+  /** The agent's commands outside a server start (git-pull links), when this kind can run them. */
+  agentCommands?: AgentCommandRunner;
   /**
    * Hub start, after every server the database knows was adopted or marked gone: clean up what
    * servers that are gone left behind (pods of servers stopped while the hub was down).

@@ -16,7 +16,7 @@
 // arrays (execa/spawn), never shell strings built from user input; the server token reaches
 // the server through the environment or a file, never argv, and is never logged.
 
-import type { PrepareSpec } from "./agent/agent-spec";
+import type { GitPullSpec, PrepareSpec } from "./agent/agent-spec";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type JsonObject = { [k: string]: JsonValue };
@@ -134,6 +134,19 @@ export class SpawnError extends Error {
   }
 }
 
+/** How an agent command run for a user outside a server start ended (git-pull links). */
+export type AgentCommandResult =
+  { ok: true; message: string; dir: string; commit: string; branch: string } | { ok: false; message: string; reason: string; logTail?: string };
+
+/**
+ * Runs the agent's commands as a user where the user's files are, without a server start: what a
+ * git-pull link needs. Optional per spawner kind (SpawnerKindRuntime.agentCommands); a kind
+ * without it cannot serve git-pull links.
+ */
+export interface AgentCommandRunner {
+  /** nbgitpuller's clone-or-merge into `spec.targetDir`, as `user.osUser`. Throws SpawnError for setup problems. */
+  gitPull(opts: { user: SpawnUser; spec: GitPullSpec; log: SpawnLogger }): Promise<AgentCommandResult>;
+}
 // -- Spawn form ------------------------------------------------------------------------------
 // A spawner that lets users choose (profiles, resources within admin bounds) describes its form as
 // plain data; the hub's /hub/spawn page renders it and the REST API validates a start request with

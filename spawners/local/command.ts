@@ -205,6 +205,8 @@ export interface AgentLaunchOptions extends Pick<
   ServerLaunchOptions,
   "switchUser" | "account" | "hubEnv" | "envPassthrough" | "configEnv" | "pythonEnvironment"
 > {
+  /** the agent's command: prepare (a launch) or git-pull (a git-pull link); default prepare */
+  command?: "prepare" | "git-pull";
   python: string;
   /** the agent's zip (put on PYTHONPATH) */
   agentZip: string;
@@ -212,7 +214,7 @@ export interface AgentLaunchOptions extends Pick<
 }
 
 /**
- * argv, env and cwd of `python -m gyre_agent prepare --spec-file F`. The environment is an
+ * argv, env and cwd of `python -m gyre_agent prepare|git-pull --spec-file F`. The environment is an
  * allow-list like the server's (the admin's env and passthrough: proxies, pip settings), without
  * the server's token or the hub's identity variables: the agent needs none of them.
  */
@@ -225,7 +227,7 @@ export function buildAgentLaunch(o: AgentLaunchOptions): { file: string; args: s
   Object.assign(env, o.configEnv);
   for (const name of [...PROTECTED_ENV, "PYTHONPATH"]) delete env[name];
   Object.assign(env, { HOME: o.account.home, USER: o.account.name, LOGNAME: o.account.name, PYTHONPATH: o.agentZip });
-  const argv = [o.python, "-m", "gyre_agent", "prepare", "--spec-file", o.specFile];
+  const argv = [o.python, "-m", "gyre_agent", o.command ?? "prepare", "--spec-file", o.specFile];
   if (o.switchUser) {
     const { uid, gid, setprivPath } = o.switchUser;
     return { file: setprivPath, args: [`--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...argv], env, cwd: o.account.home };

@@ -20,7 +20,9 @@ import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
 import { writeAgentZip } from "../agent/agent-bundle";
-import { LineSplitter, type PreparedResult } from "../agent/agent-phases";
+import type { PreparedResult } from "../agent/agent-phases";
+import { describeAgentExit, runAgentProcess } from "./agent-process";
+import { localAgentCommands } from "./agent-commands";
 import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress";
 
 /** How often start() asks the server whether it answers yet. */
@@ -355,51 +357,23 @@ export class LocalProcessSpawner implements Spawner {
       configEnv: this.config.env,
       pythonEnvironment: o.pythonEnvironment,
     });
-    const fd = openSync(o.logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_NOFOLLOW, 0o640);
-    let child: ChildProcess;
-    try {
-      // its own process group, so that stop() can end it with everything it started
-      child = spawn(agent.file, agent.args, {
-        cwd: existsSync(agent.cwd) ? agent.cwd : "/",
-        env: agent.env as unknown as NodeJS.ProcessEnv,
-        detached: true,
-        stdio: ["ignore", fd, "pipe"],
-      });
-    } finally {
-      closeSync(fd);
-    }
     const reader = new AgentProgressReader({ range: AGENT_PROGRESS_RANGE });
-    const splitter = new LineSplitter();
-    const onLine = (line: string) => {
-      const ev = reader.read(line);
-      if (ev) this.progressLog.push(ev.progress, ev.message, ev);
-    };
-    let logChain = Promise.resolve();
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => {
-      // the whole output, phase lines included, goes to the server's log (what an admin reads)
-      logChain = logChain.then(() => appendFile(o.logFile, chunk)).catch(() => {});
-      for (const line of splitter.push(chunk)) onLine(line);
-    });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      child.once("error", (e: NodeJS.ErrnoException) => reject(new SpawnError(`The launch agent could not be run (${e.code ?? e.message}).`)));
-      child.once("spawn", () => {
-        void readProcStat(child.pid!).then((stat) => {
-          if (stat) this.state = { ...this.state, agentPid: child.pid, agentStartTime: stat.startTime };
+    const exit = await runAgentProcess({
+      launch: agent,
+      logFile: o.logFile,
+      reader,
+      onProgress: (ev) => this.progressLog.push(ev.progress, ev.message, ev),
+      onSpawn: (pid) => {
+        void readProcStat(pid).then((stat) => {
+          if (stat) this.state = { ...this.state, agentPid: pid, agentStartTime: stat.startTime };
         });
-      });
-      child.once("close", (code, sig) => resolve({ code, signal: sig }));
+      },
     });
-    for (const line of splitter.end()) onLine(line);
-    await logChain;
     this.state = { ...this.state, agentPid: undefined, agentStartTime: undefined };
     this.throwIfStopRequested();
     if (exit.code === 0 && reader.result) return reader.result;
     if (reader.failure) throw new SpawnError(reader.failure.message, reader.failure.logTail ?? (await this.logTail()));
-    throw new SpawnError(
-      `The launch agent ended without preparing the launch (${exit.signal ? `killed by ${exit.signal}` : `status ${exit.code}`}).`,
-      await this.logTail(),
-    );
+    throw new SpawnError(`The launch agent ended without preparing the launch (${describeAgentExit(exit)}).`, await this.logTail());
   }
 
   /** SIGKILL to a process we started (if it is still that process), its group and its descendants. */
@@ -468,5 +442,5 @@ function escapeRegExp(s: string): string {
 /** The local kind started for one hub (spawners/local/kind.ts): logs go under the hub's data dir. */
 export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServices): SpawnerKindRuntime {
   const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir) };
-  return { create: (ctx) => new LocalProcessSpawner(ctx, resolved) };
+  return { create: (ctx) => new LocalProcessSpawner(ctx, resolved), agentCommands: localAgentCommands(resolved) };
 }

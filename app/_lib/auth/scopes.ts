@@ -85,7 +85,7 @@ export function requiredScope(method: string, pathname: string): TokenScope {
   // BinderHub's event-stream API starts a server of the caller, as POST /api/launches does
   if (p.startsWith("/build/")) return "servers";
   // a launch starts a server of the caller
-  if (p === "/api/launches") return "servers";
+  if (p === "/api/launches" || p === "/api/git-pull") return "servers";
   if (/^\/api\/users(\/[^/]+)?$/.test(p)) return read ? "read:users" : "admin:users";
   return "inherit";
 }

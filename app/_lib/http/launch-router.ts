@@ -1,8 +1,10 @@
-// Launch links outside /hub, on the Express side (Next serves only /hub): BinderHub's URLs
-//   GET /v2/<provider>/<spec>?urlpath=…  → checked, then 302 to the launch page /hub/launch/v2/…
-//   GET /build/<provider>/<spec>         → BinderHub's event stream (Thebe, Jupyter Book)
+// Launch links on the Express side: BinderHub's URLs outside /hub (Next serves only /hub), and
+// the git-pull API, which runs the spawner kind's agent commands (spawner I/O stays out of Next):
+//   GET  /v2/<provider>/<spec>?urlpath=…  → checked, then 302 to the launch page /hub/launch/v2/…
+//   GET  /build/<provider>/<spec>         → BinderHub's event stream (Thebe, Jupyter Book)
+//   POST /hub/api/git-pull {query}        → pull into the user's folder, start the default server
 // Anything else under /v2 and /build is a 404; with launch.enabled off, everything is.
-import { Router, type Request, type Response } from "express";
+import express, { Router, type Request, type Response } from "express";
 import { getRuntime } from "../runtime";
 import { authenticate } from "../auth/request-auth";
 import { checkLaunchLink } from "../launch/launches";
@@ -17,10 +19,15 @@ import {
   LINGER_AFTER_END_MS,
   type BinderEvent,
 } from "../launch/binder-events";
-import { HttpError } from "./errors";
+import { gitPullForUser } from "../launch/git-pull";
+import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
+import type { AgentCommandRunner } from "@/spawners/types";
+import { errorToJson, HttpError } from "./errors";
 import { isSameOrigin, sendRefusal } from "./security";
 
 export interface LaunchRouterOptions {
+  /** the configured spawner kind's agent commands (git-pull), null when it has none */
+  agentCommands(): Promise<AgentCommandRunner | null>;
   /** how long the stream stays open after its last event (BinderHub: a minute) */
   lingerMs?: number;
 }
@@ -31,7 +38,7 @@ function rawLink(req: Request, prefix: string): { link: string; query: URLSearch
   return { link: url.pathname.slice(prefix.length), query: url.searchParams };
 }
 
-export function launchRouter(opts: LaunchRouterOptions = {}): Router {
+export function launchRouter(opts: LaunchRouterOptions): Router {
   const r = Router();
 
   r.get(/^\/v2\/.+/, (req, res) => {
@@ -76,6 +83,35 @@ export function launchRouter(opts: LaunchRouterOptions = {}): Router {
     }
   });
 
+  r.post("/hub/api/git-pull", express.json({ limit: "16kb" }), async (req, res) => {
+    const rt = getRuntime();
+    try {
+      const who = await principalOf(req, "POST");
+      if (!who.ok) throw new HttpError(who.status, who.message);
+      const raw = (req.body as { query?: unknown } | undefined)?.query;
+      if (typeof raw !== "string" || raw.length > 4000) throw new HttpError(400, 'The body must be {"query": "<the git-pull link\'s query string>"}.');
+      const user = await loadSpawnUser(rt.db, who.user.id, rt.config.hub);
+      const outcome = await gitPullForUser({
+        db: rt.db,
+        services: rt.launch,
+        runner: await opts.agentCommands(),
+        user: { ...user, id: who.user.id },
+        query: new URLSearchParams(raw),
+        log: rt.log.child({ user: user.name, gitPull: true }),
+      });
+      res.json(outcome);
+    } catch (err) {
+      if (isLaunchError(err)) {
+        res
+          .status(launchErrorStatus(err.kind))
+          .json({ status: launchErrorStatus(err.kind), message: err.message, ...(err.logTail ? { log_tail: err.logTail } : {}) });
+        return;
+      }
+      const { status, body } = errorToJson(err, rt.log);
+      res.status(status).json(body);
+    }
+  });
+
   r.all(/^\/(v2|build)(\/.*)?$/, (req, res) => sendRefusal(req, res, 404, "Not a launch link: use GET /v2/<provider>/<repository>/<ref>."));
   return r;
 }
@@ -88,17 +124,17 @@ type Who = { ok: true; user: { id: number; name: string } } | { ok: false; statu
  * along by another site's EventSource (same-site pages, such as users' servers on sibling
  * subdomains, get Lax cookies) must not start one: such requests carry an Origin that is not ours.
  */
-async function principalOf(req: Request): Promise<Who> {
+async function principalOf(req: Request, method: "GET" | "POST" = "GET"): Promise<Who> {
   const { config } = getRuntime();
   const url = `${config.hub.publicUrl.replace(/\/+$/, "")}${req.originalUrl}`;
   const headers = new Headers();
-  for (const name of ["authorization", "cookie"]) {
+  for (const name of ["authorization", "cookie", "x-gyre-csrf"]) {
     const v = req.get(name);
     if (v) headers.set(name, v);
   }
   let principal;
   try {
-    principal = await authenticate(new Request(url, { method: "GET", headers }));
+    principal = await authenticate(new Request(url, { method, headers }));
   } catch (err) {
     if (err instanceof HttpError) return { ok: false, status: err.status, message: err.message };
     throw err;

@@ -7,8 +7,10 @@
  * - not-found: no such repository, ref or commit — or it is private (404)
  * - rate-limited: the provider's API refuses for now (503; `retryAfterSeconds` when known)
  * - unreachable: the provider could not be reached or answered oddly (502)
+ * - unsupported: this hub's spawner cannot do it (501)
+ * - pull-failed: git-pull could not merge or fetch (409); the message says what to do
  */
-export type LaunchErrorKind = "bad-link" | "denied" | "not-found" | "rate-limited" | "unreachable";
+export type LaunchErrorKind = "bad-link" | "denied" | "not-found" | "rate-limited" | "unreachable" | "unsupported" | "pull-failed";
 
 export class LaunchError extends Error {
   name = "LaunchError";
@@ -16,6 +18,8 @@ export class LaunchError extends Error {
     readonly kind: LaunchErrorKind,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** the end of a log that explains it (a failed merge) */
+    readonly logTail?: string,
   ) {
     super(message);
   }
@@ -23,7 +27,7 @@ export class LaunchError extends Error {
 
 /** HTTP status for a LaunchError kind (the launch page and JSON answers). */
 export function launchErrorStatus(kind: LaunchErrorKind): number {
-  return { "bad-link": 400, denied: 403, "not-found": 404, "rate-limited": 503, unreachable: 502 }[kind];
+  return { "bad-link": 400, denied: 403, "not-found": 404, "rate-limited": 503, unreachable: 502, unsupported: 501, "pull-failed": 409 }[kind];
 }
 
 /**
