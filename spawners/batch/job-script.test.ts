@@ -4,7 +4,11 @@ import { DIALECTS } from "./dialects/index";
 import { SgeDialect } from "./dialects/sge";
 import { SlurmDialect } from "./dialects/slurm";
 import { renderJobScript } from "./job-script";
-import { LAUNCHER_EOF } from "./launcher";
+import { AGENT_EOF, LAUNCHER_EOF, LAUNCHER_PY } from "./launcher";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { prefixCommand, quoteForBash, UnsafeValueError } from "./shell-quote";
 import type { JobScriptOptions } from "./types";
 
@@ -144,4 +148,46 @@ test("a python environment prefix on the nodes: PATH line after the job id, quot
       bad,
     );
   }
+});
+
+test("a launch: the agent's prepare runs in the job, between the prologue and the launcher (literal)", () => {
+  const withLaunch: JobScriptOptions = {
+    ...base,
+    prologue: [],
+    env: { ...base.env, GYRE_LAUNCH_SPEC: "/home/alice/.gyre/s1.secret-launch.json", GYRE_LAUNCH_RESULT: "/home/alice/.gyre/s1.secret-result.json" },
+    agentBootstrap: "import sys\nprint('agent')\n",
+  };
+  const script = renderJobScript(SlurmDialect, withLaunch);
+  const tail = script.slice(script.indexOf("export GYRE_LAUNCH_SPEC"), script.indexOf(`<<'${LAUNCHER_EOF}'`));
+  assert.equal(
+    tail,
+    `export GYRE_LAUNCH_SPEC='/home/alice/.gyre/s1.secret-launch.json'
+export GYRE_LAUNCH_RESULT='/home/alice/.gyre/s1.secret-result.json'
+# launch: fetch the repository and prepare its environment, as the user, on this node (spawners/agent)
+'/usr/bin/python3' - prepare --spec-file "$GYRE_LAUNCH_SPEC" --result-file "$GYRE_LAUNCH_RESULT" <<'${AGENT_EOF}' || exit 1
+import sys
+print('agent')
+${AGENT_EOF}
+exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
+  );
+  assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, agentBootstrap: `x\n${AGENT_EOF}\nrm -rf ~` }), UnsafeValueError);
+  assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, env: base.env }), UnsafeValueError);
+});
+
+test("the launcher serves a prepared launch's folder (replacing the job's root_dir) with its environment first on JUPYTER_PATH", () => {
+  // run the launcher's launch_args() for real with Debian's Python, on a result file
+  const dir = mkdtempSync(join(tmpdir(), "gyre-launcher-"));
+  const result = join(dir, "result.json");
+  writeFileSync(
+    result,
+    JSON.stringify({ dir: "/home/alice/launches/demo-1", commit: "c", environment: null, serverEnv: { JUPYTER_PATH: "/envs/k/share/jupyter" } }),
+  );
+  const fn = LAUNCHER_PY.slice(LAUNCHER_PY.indexOf("def launch_args"), LAUNCHER_PY.indexOf("LAUNCH_ARGS = "));
+  const probe = `import json, os, sys\ndef log(*a): pass\n${fn}\nprint(json.dumps([launch_args(sys.argv[1]), os.environ.get("JUPYTER_PATH")]))`;
+  const out = execFileSync("/usr/bin/python3", ["-c", probe, result], {
+    encoding: "utf8",
+    env: { PATH: "/usr/bin:/bin", JUPYTER_PATH: "/site/share/jupyter" } as unknown as NodeJS.ProcessEnv,
+  });
+  assert.deepEqual(JSON.parse(out), [["--ServerApp.root_dir=/home/alice/launches/demo-1"], "/envs/k/share/jupyter:/site/share/jupyter"]);
+  assert.match(LAUNCHER_PY, /ARGS = \[a for a in sys\.argv\[1:\] if not \(LAUNCH_ARGS and a\.startswith\("--ServerApp\.root_dir="\)\)\]/);
 });

@@ -1,7 +1,7 @@
 // Renders a batch job script from one typed options object. Pure: no I/O, no clock, no env.
 // Every inserted value is validated (strict patterns, bounded numbers) and what goes into shell
 // lines is quoted; a value that could break out of a directive line or reach a shell is rejected.
-import { LAUNCHER_EOF, LAUNCHER_PY } from "./launcher";
+import { AGENT_EOF, LAUNCHER_EOF, LAUNCHER_PY } from "./launcher";
 import { assertSingleLine, quoteForBash, UnsafeValueError } from "./shell-quote";
 import { PATTERNS, type BatchDialect, type JobScriptOptions } from "./types";
 
@@ -49,6 +49,11 @@ export function validateJobScriptOptions(o: JobScriptOptions): void {
     assertSingleLine(`env ${k}`, v);
   }
   for (const a of o.serverArgs) assertSingleLine("serverArgs", a);
+  if (o.agentBootstrap !== undefined) {
+    if (o.agentBootstrap.split("\n").includes(AGENT_EOF)) throw new UnsafeValueError("agentBootstrap", `must not contain a line "${AGENT_EOF}"`);
+    if (!o.env.GYRE_LAUNCH_SPEC || !o.env.GYRE_LAUNCH_RESULT)
+      throw new UnsafeValueError("agentBootstrap", "needs GYRE_LAUNCH_SPEC and GYRE_LAUNCH_RESULT in env");
+  }
 }
 
 /**
@@ -69,6 +74,14 @@ export function renderJobScript(dialect: BatchDialect, o: JobScriptOptions): str
     ...(o.pythonEnvironment ? [`export PATH=${quoteForBash(o.pythonEnvironment + "/bin")}:"$PATH"`] : []),
     ...exports,
     ...(o.prologue.length ? ["# prologue (admin-defined)", ...o.prologue] : []),
+    ...(o.agentBootstrap !== undefined
+      ? [
+          "# launch: fetch the repository and prepare its environment, as the user, on this node (spawners/agent)",
+          `${quoteForBash(o.pythonCommand)} - prepare --spec-file "$GYRE_LAUNCH_SPEC" --result-file "$GYRE_LAUNCH_RESULT" <<'${AGENT_EOF}' || exit 1`,
+          o.agentBootstrap.trimEnd(),
+          AGENT_EOF,
+        ]
+      : []),
     `exec ${quoteForBash(o.pythonCommand)} -${args ? " " + args : ""} <<'${LAUNCHER_EOF}'`,
     LAUNCHER_PY.trimEnd(),
     LAUNCHER_EOF,

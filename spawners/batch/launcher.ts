@@ -8,10 +8,15 @@
 // GYRE_CALLBACK_SECRET: secrets never go through the scheduler, whose `qstat -j` (SGE env_list) and
 // `qstat -f` (PBS Variable_List) show job environments to every user), GYRE_CALLBACK_URL,
 // GYRE_SPAWN_ID, GYRE_JOB_ID, GYRE_PORT_RANGE ("7050-7099" or ""), GYRE_BIND_IP ("" = the node's
-// address). The file is deleted once the hub accepted the callback.
+// address). The file is deleted once the hub accepted the callback. For a launch, GYRE_LAUNCH_RESULT
+// names the agent's prepared result (written by the job's prepare step just before): the server
+// then serves the launch's folder, with the launch's environment first on JUPYTER_PATH.
 
 /** Terminator of the heredoc that carries LAUNCHER_PY; must not occur as a line in it. */
 export const LAUNCHER_EOF = "GYRE_LAUNCHER_EOF";
+
+/** Terminator of the heredoc that carries a launch's agent (base64 and Python: never this line). */
+export const AGENT_EOF = "GYRE_AGENT_EOF";
 
 export const LAUNCHER_PY = String.raw`import json, os, random, socket, sys, threading, time, urllib.error, urllib.request
 from jupyter_server.serverapp import ServerApp
@@ -62,6 +67,23 @@ if SECRETS.get("JUPYTER_TOKEN"):
     os.environ["JUPYTER_TOKEN"] = SECRETS["JUPYTER_TOKEN"]
 SECRET = SECRETS.get("GYRE_CALLBACK_SECRET", "")
 CALLBACK_URL = os.environ.pop("GYRE_CALLBACK_URL", "")
+
+
+def launch_args(path):
+    """--ServerApp.root_dir of a prepared launch; its JUPYTER_PATH goes first (kernels of its environment)."""
+    if not path:
+        return []
+    with open(path) as f:
+        prepared = json.load(f)
+    first = prepared.get("serverEnv", {}).get("JUPYTER_PATH")
+    if first:
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = first + (os.pathsep + old if old else "")
+    log("launch prepared in", prepared["dir"])
+    return ["--ServerApp.root_dir=" + prepared["dir"]]
+
+
+LAUNCH_ARGS = launch_args(os.environ.pop("GYRE_LAUNCH_RESULT", ""))
 SOCK, IP, HOST, PORT = bind()
 
 
@@ -104,5 +126,7 @@ class GyreServerApp(ServerApp):
 
 
 if __name__ == "__main__":
-    GyreServerApp.launch_instance(argv=sys.argv[1:] + ["--ServerApp.ip=" + IP, "--ServerApp.port=%d" % PORT, "--ServerApp.port_retries=0"])
+    # a launch's folder replaces the job's root_dir (traitlets refuses a trait given twice)
+    ARGS = [a for a in sys.argv[1:] if not (LAUNCH_ARGS and a.startswith("--ServerApp.root_dir="))]
+    GyreServerApp.launch_instance(argv=ARGS + LAUNCH_ARGS + ["--ServerApp.ip=" + IP, "--ServerApp.port=%d" % PORT, "--ServerApp.port_retries=0"])
 `;

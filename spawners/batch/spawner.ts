@@ -12,6 +12,14 @@ import { getSharedPoller, type BatchPoller } from "./poller";
 import { runCommand, type CommandRunner } from "./run-command";
 import { prefixCommand, UnsafeValueError } from "./shell-quote";
 import { formatDuration, PATTERNS, type BatchDialect, type JobState } from "./types";
+import { withPlatform } from "../agent/agent-spec";
+import { buildAgentBootstrap } from "../agent/agent-bootstrap";
+import { loadAgentZip } from "../agent/agent-bundle";
+import { LineSplitter } from "../agent/agent-phases";
+import { AgentProgressReader } from "../agent/agent-progress";
+
+/** Progress band of a launch's agent in the job: after the queue (20) and the start on a node (50). */
+const AGENT_PROGRESS_RANGE: [number, number] = [52, 78];
 
 /** OS account names we pass to sudo/ssh: no leading dash (an option) and no '#' (sudo's uid syntax). */
 const OS_USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
@@ -38,6 +46,8 @@ type StoredState = {
   port?: number;
   logPath?: string;
   secretFile?: string;
+  /** a launch: the agent's spec and result files (next to the secret file) */
+  launchFiles?: string[];
   walltimeSeconds?: number;
   submittedAt?: number;
   runningAt?: number;
@@ -55,6 +65,8 @@ export class BatchSpawner implements Spawner {
   private readonly events: ProgressEvent[] = [];
   private eventWake: (() => void) | null = null;
   private settled = false;
+  /** a launch: how far the job's output has been read for the agent's phase lines */
+  private agentOutput: { offset: number; splitter: LineSplitter; reader: AgentProgressReader } | null = null;
 
   constructor(
     private readonly ctx: SpawnContext,
@@ -114,7 +126,13 @@ export class BatchSpawner implements Spawner {
     const secretFile = fillTemplate(config.secretFile, { ...vars, workDir });
     const secret = await this.deps.channel.register(ctx.spawnId);
     await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret });
-    this.state = { scheduler: dialect.kind, jobId: "", logPath, secretFile };
+    // a launch: the agent's spec goes next to the secret file (same 0700 folder, shared with the nodes)
+    const launchFiles = ctx.launch ? [`${secretFile}-launch.json`, `${secretFile}-result.json`] : undefined;
+    this.state = { scheduler: dialect.kind, jobId: "", logPath, secretFile, launchFiles };
+    if (ctx.launch && launchFiles) {
+      await this.writeUserFile(osUser, launchFiles[0], JSON.stringify(withPlatform(ctx.launch.spec, "batch")), "the launch's spec");
+      this.agentOutput = { offset: 0, splitter: new LineSplitter(), reader: new AgentProgressReader({ range: AGENT_PROGRESS_RANGE }) };
+    }
     const script = renderJobScript(dialect, {
       jobName: makeJobName(ctx.user.name, ctx.serverName),
       resources,
@@ -131,6 +149,7 @@ export class BatchSpawner implements Spawner {
         GYRE_SPAWN_ID: ctx.spawnId,
         GYRE_PORT_RANGE: config.portRange,
         GYRE_BIND_IP: config.bindAddress,
+        ...(launchFiles ? { GYRE_LAUNCH_SPEC: launchFiles[0], GYRE_LAUNCH_RESULT: launchFiles[1] } : {}),
         // {port} is filled in by Dask itself; the proxy serves /user/<name>/proxy/<port>/
         DASK_DISTRIBUTED__DASHBOARD__LINK: `/user/${encodeURIComponent(ctx.user.name)}/proxy/{port}/status`,
       },
@@ -142,13 +161,14 @@ export class BatchSpawner implements Spawner {
         "--ServerApp.trust_xheaders=True",
         ...config.serverArgs,
       ],
+      ...(ctx.launch ? { agentBootstrap: buildAgentBootstrap(await loadAgentZip()) } : {}),
     });
     this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);
     const r = await this.run(this.asUser(osUser, dialect.submitCommand([])), { input: script });
     if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
     const jobId = dialect.parseSubmitOutput(r.stdout);
     if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
-    this.state = { scheduler: dialect.kind, jobId, logPath, secretFile, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
+    this.state = { scheduler: dialect.kind, jobId, logPath, secretFile, launchFiles, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
     ctx.log.info({ jobId, scheduler: dialect.kind, profile: profile.name }, "batch job submitted");
     this.emit(10, `job ${jobId} submitted to ${dialect.displayName}`);
     this.poller.track(jobId);
@@ -182,7 +202,7 @@ export class BatchSpawner implements Spawner {
           if (st.error) throw new SpawnError(`job ${jobId} cannot start: ${st.reason}`, await this.logTail());
           const est = st.estimatedStart ? `; estimated start ${st.estimatedStart.toISOString().replace("T", " ").slice(0, 16)} UTC` : "";
           const msg = `queued in ${dialect.displayName} (${st.code}${st.reason ? `: ${st.reason}` : ""})${est}`;
-          if (msg !== lastMessage) this.emit(20, (lastMessage = msg));
+          if (msg !== lastMessage) this.emit(20, (lastMessage = msg), { phase: "waiting" });
           if (config.queuedTimeoutSeconds > 0 && now - this.state!.submittedAt! > config.queuedTimeoutSeconds * 1000) {
             throw new SpawnError(
               `the job waited in the queue longer than ${formatDuration(config.queuedTimeoutSeconds)}; it was cancelled. Try a smaller profile or another queue.`,
@@ -193,13 +213,13 @@ export class BatchSpawner implements Spawner {
           if (!this.state!.runningAt) {
             this.state!.runningAt = now;
             this.emit(50, `running on ${st.host || "a compute node"}`);
-            this.emit(60, "server starting (waiting for it to report its address)");
+            if (!this.agentOutput) this.emit(60, "server starting (waiting for it to report its address)");
           }
-          if (now - this.state!.runningAt > config.startingTimeoutSeconds * 1000) {
-            throw new SpawnError(
-              `the server did not report its address within ${formatDuration(config.startingTimeoutSeconds)} of the job starting`,
-              await this.logTail(),
-            );
+          // a launch first fetches and builds in the job: the agent's phase lines are in its output
+          if (this.agentOutput) await this.readAgentOutput();
+          const limit = config.startingTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0);
+          if (now - this.state!.runningAt > limit * 1000) {
+            throw new SpawnError(`the server did not report its address within ${formatDuration(limit)} of the job starting`, await this.logTail());
           }
         } else if (st?.kind === "done") {
           throw new SpawnError(`job ${jobId} ended before the server started: ${this.wordReason(st.reason)}`, await this.logTail());
@@ -224,6 +244,7 @@ export class BatchSpawner implements Spawner {
    */
   private async acceptAddress(a: CallbackAddress): Promise<SpawnStarted> {
     const jobId = this.state!.jobId;
+    if (this.agentOutput) await this.readAgentOutput();
     let st = this.poller.get(jobId)?.state;
     if (st?.kind !== "running") {
       await this.poller.refresh();
@@ -339,9 +360,27 @@ export class BatchSpawner implements Spawner {
     return st ?? { kind: "unknown" };
   }
 
-  private emit(progress: number, message: string): void {
-    this.events.push({ progress, message });
+  private emit(progress: number, message: string, step: Pick<ProgressEvent, "phase" | "cached"> = {}): void {
+    this.events.push({ progress, message, ...step });
     this.eventWake?.();
+  }
+
+  /**
+   * A launch's job: the part of its output written since the last look, as the user (the file is
+   * the user's); the agent's phase lines become progress, its failure fails the spawn at once.
+   */
+  private async readAgentOutput(): Promise<void> {
+    const out = this.agentOutput!;
+    const path = this.state?.logPath;
+    if (!path || !PATTERNS.path.test(path)) return;
+    const r = await this.run(this.asUser(this.ctx.user.osUser, ["tail", "-c", `+${out.offset + 1}`, path]), { timeoutMs: 15_000 }).catch(() => null);
+    if (!r || r.exitCode !== 0 || !r.stdout) return;
+    out.offset += Buffer.byteLength(r.stdout);
+    for (const line of out.splitter.push(r.stdout)) {
+      const ev = out.reader.read(line);
+      if (ev) this.emit(ev.progress, ev.message, ev);
+    }
+    if (out.reader.failure) throw new SpawnError(out.reader.failure.message, out.reader.failure.logTail ?? (await this.logTail()));
   }
 
   /** `command` run as the user through submitPrefix (quoted word by word when it is ssh). */
@@ -364,18 +403,24 @@ export class BatchSpawner implements Spawner {
     const input = Object.entries(values)
       .map(([k, v]) => `${k}=${v}\n`)
       .join("");
+    await this.writeUserFile(osUser, path, input, "the job's secret file");
+  }
+
+  /** Writes `content` to `path` as the user (content on stdin), into a directory made 0700 first. */
+  private async writeUserFile(osUser: string, path: string, content: string, what: string): Promise<void> {
+    if (!PATTERNS.path.test(path)) throw new SpawnError(`invalid path for ${what}`);
     // dd, not `install /dev/stdin`: Node's stdin "pipe" is a socketpair, which cannot be open()ed.
     // The 0700 directory keeps the file private whatever the user's umask makes of its mode.
     // Over ssh the content travels on the channel's stdin too: encrypted, never in a remote argv.
-    const w = await this.run(this.asUser(osUser, ["dd", `of=${path}`, "status=none"]), { input, timeoutMs: 15_000 });
-    if (w.exitCode !== 0) throw new SpawnError(`cannot write the job's secret file as ${osUser}: ${firstLine(w.stderr)}`);
+    const w = await this.run(this.asUser(osUser, ["dd", `of=${path}`, "status=none"]), { input: content, timeoutMs: 15_000 });
+    if (w.exitCode !== 0) throw new SpawnError(`cannot write ${what} as ${osUser}: ${firstLine(w.stderr)}`);
   }
 
   private async removeSecretFile(): Promise<void> {
-    const path = this.state?.secretFile;
-    if (!path || !PATTERNS.path.test(path)) return;
+    const paths = [this.state?.secretFile, ...(this.state?.launchFiles ?? [])].filter((p): p is string => !!p && PATTERNS.path.test(p));
+    if (!paths.length) return;
     try {
-      await this.run(this.asUser(this.ctx.user.osUser, ["rm", "-f", path]), { timeoutMs: 15_000 });
+      await this.run(this.asUser(this.ctx.user.osUser, ["rm", "-f", "--", ...paths]), { timeoutMs: 15_000 });
     } catch {
       // best effort: the job deletes the file itself after calling back
     }

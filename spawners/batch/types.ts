@@ -70,6 +70,12 @@ export interface JobScriptOptions {
   pythonEnvironment?: string;
   /** arguments of the Jupyter server (ServerApp flags), appended after Gyre's launcher */
   serverArgs: string[];
+  /**
+   * A launch: the agent's bootstrap (spawners/agent/agent-bootstrap.ts) run on the node before the
+   * launcher, `prepare --spec-file "$GYRE_LAUNCH_SPEC" --result-file "$GYRE_LAUNCH_RESULT"` (both
+   * variables in `env`); the launcher then starts the server in the prepared folder.
+   */
+  agentBootstrap?: string;
 }
 
 /** What every scheduler dialect provides; schedulers are data plus pure parsers. */
