@@ -89,6 +89,8 @@ const EXPECTED_RULES = [
   { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "create"] },
   { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update", "delete"] },
   { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update", "delete"] },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "create", "delete"] },
 ];
 
 test("default values: every object, a config Gyre accepts, least-privilege RBAC", () => {

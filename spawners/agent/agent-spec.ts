@@ -20,7 +20,8 @@ export interface PrepareSpec {
   targetDir: string;
   git: AgentGitSpec;
   environment: {
-    builder: LaunchConfig["environment"]["builder"];
+    /** "image": the server runs an image built for this commit, which holds the environment (Kubernetes) */
+    builder: LaunchConfig["environment"]["builder"] | "image";
     cacheDir: string;
     basePython: string | null;
     pipIndexUrl: string | null;

@@ -5,7 +5,7 @@
 // One client per (kubeconfig, context) per hub process, shared by every spawner and watch:
 // `getKubeClient()`. It lives on globalThis because Next bundles its own copy of our modules
 // (docs/decisions.md) and a second copy would open a second set of watches.
-import { ApiException, CoreV1Api, KubeConfig, ServerConfiguration, Watch, createConfiguration, type Middleware } from "@kubernetes/client-node";
+import { ApiException, BatchV1Api, CoreV1Api, KubeConfig, ServerConfiguration, Watch, createConfiguration, type Middleware } from "@kubernetes/client-node";
 
 /** Where the API server is: a kubeconfig (and context), or the in-cluster service account. */
 export interface KubeClientOptions {
@@ -40,10 +40,12 @@ export function loadKubeConfig(opts: KubeClientOptions, env: NodeJS.ProcessEnv =
   return kc;
 }
 
-/** CoreV1Api plus watches over one KubeConfig, counting every request. */
+/** CoreV1Api (and batch/v1 for launch image builds) plus watches over one KubeConfig, counting every request. */
 export class KubeClient {
   /** typed core/v1 calls; every call goes through the counting middleware */
   readonly core: CoreV1Api;
+  /** typed batch/v1 calls (image build Jobs), counted the same way */
+  readonly batch: BatchV1Api;
   private readonly watcher: Watch;
   private readonly counts: RequestCounts = { total: 0, watches: 0, byMethod: {} };
 
@@ -58,13 +60,13 @@ export class KubeClient {
       post: async (res) => res,
     };
     // What KubeConfig.makeApiClient does, plus the counting middleware.
-    this.core = new CoreV1Api(
-      createConfiguration({
-        baseServer: new ServerConfiguration(cluster.server, {}),
-        authMethods: { default: kc },
-        promiseMiddleware: [counter],
-      }),
-    );
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      promiseMiddleware: [counter],
+    });
+    this.core = new CoreV1Api(configuration);
+    this.batch = new BatchV1Api(configuration);
     this.watcher = new Watch(kc);
   }
 

@@ -152,6 +152,44 @@ export const storageSchema = z
   })
   .strict();
 
+const IMAGE_REPOSITORY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+export const launchImageBuildSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Launch links get an image built per repository commit by a Job (a builder such as repo2docker or BuildKit that pushes to `registry`), cached by commit; the launch's pod runs that image, so apt.txt, environment.yml and postBuild are installed as repo2docker does. The repository's files still come into the user's home through Gyre's agent (an init container). Off: the agent also prepares the environment in the init container, in the profile's image.",
+      ),
+    registry: z
+      .string()
+      .regex(IMAGE_REPOSITORY, "must be a registry and repository prefix such as registry.example.org/gyre-launches")
+      .optional()
+      .describe(
+        "Where built images are pushed and pulled from, e.g. registry.example.org/gyre-launches: images are <registry>/<repository slug>:<commit>. Required when enabled.",
+      ),
+    builderImage: z.string().min(1).default("quay.io/jupyterhub/repo2docker:2024.07.0").describe("Image of the build Job's container."),
+    builderCommand: z
+      .array(z.string())
+      .min(1)
+      .default(["jupyter-repo2docker", "--no-run", "--user-id=1000", "--user-name=jovyan", "--image-name={image}", "--ref={commit}", "--push", "{repo}"])
+      .describe("The builder's argument list; {image}, {repo}, {commit} and {ref} are filled in within each argument (no shell is involved)."),
+    builderEnv: stringMap
+      .default({})
+      .describe("Environment of the builder, e.g. {DOCKER_HOST: tcp://dind:2375} for a Docker-in-Docker service, or BuildKit's address."),
+    pushSecret: z
+      .string()
+      .optional()
+      .describe("A kubernetes.io/dockerconfigjson Secret in the namespace with push rights to the registry; mounted as the builder's ~/.docker/config.json."),
+    serviceAccountName: z.string().optional().describe("Service account of build pods; unset = the namespace's default (its token is not mounted)."),
+    buildTimeoutSeconds: z.number().int().positive().default(3600).describe("activeDeadlineSeconds of a build Job."),
+  })
+  .strict()
+  .refine((b) => !b.enabled || b.registry !== undefined, { message: "registry is required when image builds are enabled", path: ["registry"] });
+
+export type LaunchImageBuild = z.infer<typeof launchImageBuildSchema>;
+
 export const kubernetesSpawnerConfigSchema = z
   .object({
     namespace: z
@@ -218,6 +256,9 @@ export const kubernetesSpawnerConfigSchema = z
       .array(profileSchema)
       .default([])
       .describe("Admin-defined choices on the spawn form (like KubeSpawner's profile_list). Empty: no choice, the settings above apply."),
+    launchImageBuild: launchImageBuildSchema
+      .default(launchImageBuildSchema.parse({}))
+      .describe("Launch links: images built per commit (BinderHub's way) or the environment prepared in the pod."),
   })
   .strict()
   .superRefine((cfg, ctx) => {

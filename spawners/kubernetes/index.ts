@@ -6,9 +6,10 @@
 // https://github.com/jupyterhub/kubespawner/issues/423, /209, /753): every spawner of a namespace
 // shares one pod watch and one event watch (watch.ts). poll() reads their cache and sends no
 // request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one retry
-// where an object already exists. client.ts counts every request (getKubernetesRequestCounts).
+// where an object already exists; a launch adds its ConfigMap (and, with image builds, reads or
+// creates its build Job). client.ts counts every request (getKubernetesRequestCounts).
 import { inspect } from "node:util";
-import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Event, V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
 import {
   SpawnError,
   type JsonObject,
@@ -23,7 +24,30 @@ import type { HubServices, SpawnerKindRuntime } from "../kind";
 import { getApiErrorMessage, getApiStatusCode, getKubeClient, type KubeClient, type RequestCounts } from "./client";
 import { ProfileError, resolveProfile, type KubernetesSpawnerConfig } from "./config";
 import { PROGRESS_POD_CREATED, buildProgressEvent, describePodState } from "./events";
-import { ANNOTATIONS, CONTAINER_NAME, buildPodManifest, buildPvcManifest, buildServerUrl, buildTokenSecretManifest, readServerPort } from "./manifests";
+import {
+  ANNOTATIONS,
+  CONTAINER_NAME,
+  buildPodManifest,
+  buildPvcManifest,
+  buildServerUrl,
+  buildTokenSecretManifest,
+  readServerPort,
+  type PodManifestOptions,
+} from "./manifests";
+import {
+  PREPARE_CONTAINER_NAME,
+  buildImageBuildJob,
+  buildLaunchConfigMap,
+  buildLaunchImageRef,
+  buildLaunchPodPaths,
+  readBuildJobState,
+} from "./launch-manifests";
+import { withPlatform, type PrepareSpec } from "../agent/agent-spec";
+import { buildAgentBootstrap } from "../agent/agent-bootstrap";
+import { loadAgentZip } from "../agent/agent-bundle";
+import { LineSplitter } from "../agent/agent-phases";
+import { AgentProgressReader } from "../agent/agent-progress";
+import type { LaunchImageBuild } from "./config";
 import { buildObjectName } from "./names";
 import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from "./watch";
 import { ProgressLog } from "../progress-log";
@@ -35,6 +59,10 @@ const FORCE_DELETE_AFTER_MS = 15_000;
 const FORCE_DELETE_WAIT_MS = 10_000;
 /** Attempts at creating the pod when a stale one of the same name is in the way. */
 const MAX_POD_CREATE_ATTEMPTS = 3;
+/** How often a build Job and a launch's init container are looked at. */
+const LAUNCH_POLL_MS = 1000;
+/** Progress band of a launch's agent in the init container (after the pod was created). */
+const AGENT_PROGRESS_RANGE: [number, number] = [40, 80];
 
 /** The blob the hub stores (see Spawner.getState). */
 export interface KubernetesSpawnerState {
@@ -44,6 +72,8 @@ export interface KubernetesSpawnerState {
   /** uid of the pod this spawn created: stop() deletes that pod and no newer one */
   podUid?: string;
   profile?: string;
+  /** a launch: its ConfigMap (agent + spec), deleted with the pod */
+  launchConfigMap?: string;
 }
 
 /** Spawner for `spawner.kind: kubernetes`. See spawners/types.ts for the contract. */
@@ -106,7 +136,9 @@ export class KubernetesSpawner implements Spawner {
       }
       await this.putTokenSecret(buildTokenSecretManifest({ ...ref, token: this.ctx.token, spawnId: this.ctx.spawnId }));
       this.throwIfStopRequested();
-      const manifest = buildPodManifest({ ...ref, baseUrl: this.ctx.baseUrl, spawnId: this.ctx.spawnId, settings, profileName, env: this.ctx.env });
+      const launch = this.ctx.launch ? await this.prepareLaunchObjects(settings, ref) : undefined;
+      this.throwIfStopRequested();
+      const manifest = buildPodManifest({ ...ref, baseUrl: this.ctx.baseUrl, spawnId: this.ctx.spawnId, settings, profileName, env: this.ctx.env, launch });
       const created = await this.createPod(manifest, watch);
       const podUid = created.metadata?.uid ?? "";
       this.state.podUid = podUid;
@@ -118,6 +150,8 @@ export class KubernetesSpawner implements Spawner {
         if (ev) this.progressLog.push(ev.progress, ev.message);
       });
 
+      // a launch: the agent's phase lines in the init container's log, while the pod waits for it
+      const agentLog = launch ? this.followPrepareLog(podName) : null;
       let seen = false;
       const pod = await watch.waitForPod(
         podName,
@@ -127,12 +161,18 @@ export class KubernetesSpawner implements Spawner {
           seen = true;
           return describePodState(p).state !== "starting";
         },
-        settings.startTimeoutSeconds * 1000,
-        () => new SpawnError(`Your server's pod did not become ready within ${settings.startTimeoutSeconds} s (spawner.kubernetes.startTimeoutSeconds).`),
+        (settings.startTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0)) * 1000,
+        () =>
+          new SpawnError(
+            `Your server's pod did not become ready within ${settings.startTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0)} s (spawner.kubernetes.startTimeoutSeconds${this.ctx.launch ? " + the launch's fetch and build limits" : ""}).`,
+          ),
         this.abort.signal,
       );
+      const agent = agentLog ? await agentLog.stop() : null;
       if (pod && pod.metadata?.uid !== podUid) throw new SpawnError("Your server's pod was replaced while it started.");
       const result = describePodState(pod);
+      // the agent says best why a launch failed
+      if (agent?.failure) throw new SpawnError(agent.failure.message, agent.failure.logTail);
       if (result.state === "gone") throw new SpawnError(`Your server could not start: ${result.exit.reason}`);
       if (result.state !== "ready") throw new SpawnError("Your server's pod is in an unexpected state.");
       this.progressLog.push(95, "Your server's pod is ready.");
@@ -203,6 +243,7 @@ export class KubernetesSpawner implements Spawner {
       spawnId: str(state.spawnId),
       podUid: str(state.podUid),
       profile: str(state.profile),
+      launchConfigMap: str(state.launchConfigMap),
     };
   }
 
@@ -369,7 +410,173 @@ export class KubernetesSpawner implements Spawner {
     } catch (e) {
       if (getApiStatusCode(e) !== 404) throw e;
     }
+    if (this.state.launchConfigMap) {
+      try {
+        await this.client.core.deleteNamespacedConfigMap({ name: this.state.launchConfigMap, namespace: this.namespace() });
+      } catch (e) {
+        if (getApiStatusCode(e) !== 404) throw e;
+      }
+    }
   }
+
+  // --- launches --------------------------------------------------------------------------------
+
+  /**
+   * A launch's objects before its pod: the image built for the commit (when image builds are on),
+   * and the ConfigMap that carries the agent and its spec to the pod's init container.
+   */
+  private async prepareLaunchObjects(
+    settings: KubernetesSpawnerConfig,
+    ref: { userName: string; serverName: string; namespace: string },
+  ): Promise<NonNullable<PodManifestOptions["launch"]>> {
+    let spec = withPlatform(this.ctx.launch!.spec, "kubernetes");
+    let image: string | undefined;
+    const build = this.config.launchImageBuild;
+    if (build.enabled) {
+      image = await this.ensureLaunchImage(spec, build);
+      spec = { ...spec, environment: { ...spec.environment, builder: "image" } };
+    }
+    const configMap = buildLaunchConfigMap({ ...ref, spawnId: this.ctx.spawnId, spec, agentScript: buildAgentBootstrap(await loadAgentZip()) });
+    await this.putConfigMap(configMap);
+    this.state.launchConfigMap = configMap.metadata!.name!;
+    return { configMapName: configMap.metadata!.name!, paths: buildLaunchPodPaths(spec, settings.storage.mountPath), image, python: "python3" };
+  }
+
+  /**
+   * The image of the launch's commit: built by a Job unless a Job of that image completed before
+   * (Jobs are kept: the Job is the cache), waited for while it builds. A failed Job is deleted so
+   * that the next launch tries again; this one fails with the builder's log.
+   */
+  private async ensureLaunchImage(spec: PrepareSpec, build: LaunchImageBuild): Promise<string> {
+    const namespace = this.namespace();
+    const imageRef = buildLaunchImageRef(build.registry!, spec.repo.url, spec.repo.commit);
+    const body = buildImageBuildJob({ namespace, imageRef, repoUrl: spec.repo.url, commit: spec.repo.commit, ref: spec.repo.ref, build });
+    const name = body.metadata!.name!;
+    let job = await this.readJob(name);
+    if (job && readBuildJobState(job).state === "failed") {
+      await this.client.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: "Background" }).catch(() => undefined);
+      await this.waitJobGone(name);
+      job = null;
+    }
+    if (job && readBuildJobState(job).state === "built") {
+      this.progressLog.push(20, `The image ${imageRef} was built for this commit before: nothing to build`, { phase: "building", cached: true });
+      return imageRef;
+    }
+    if (!job) {
+      try {
+        job = await this.client.batch.createNamespacedJob({ namespace, body });
+        this.progressLog.push(10, `Building the image ${imageRef} (Job ${name})`, { phase: "building" });
+      } catch (e) {
+        // another launch of the same commit started the build first: wait for that one
+        if (getApiStatusCode(e) !== 409) throw apiSpawnError("the image build Job", e);
+        this.progressLog.push(10, `Waiting for the build of ${imageRef} that another launch started (Job ${name})`, { phase: "building" });
+      }
+    }
+    const deadline = Date.now() + (build.buildTimeoutSeconds + 60) * 1000;
+    for (;;) {
+      this.throwIfStopRequested();
+      job = await this.readJob(name);
+      const state = job ? readBuildJobState(job) : { state: "failed" as const, reason: "the build Job was deleted" };
+      if (state.state === "built") {
+        this.progressLog.push(30, `Built the image ${imageRef}`, { phase: "building", cached: false });
+        return imageRef;
+      }
+      if (state.state === "failed") throw new SpawnError(`The image build failed (${state.reason}).`, await this.buildLogTail(name));
+      if (Date.now() > deadline)
+        throw new SpawnError(
+          `The image build did not finish within ${build.buildTimeoutSeconds} s (spawner.kubernetes.launchImageBuild.buildTimeoutSeconds).`,
+          await this.buildLogTail(name),
+        );
+      await sleep(LAUNCH_POLL_MS);
+    }
+  }
+
+  private async readJob(name: string): Promise<V1Job | null> {
+    try {
+      return await this.client.batch.readNamespacedJob({ name, namespace: this.namespace() });
+    } catch (e) {
+      if (getApiStatusCode(e) === 404) return null;
+      throw apiSpawnError("the image build Job", e);
+    }
+  }
+
+  private async waitJobGone(name: string): Promise<void> {
+    const end = Date.now() + FORCE_DELETE_WAIT_MS;
+    while (Date.now() < end && (await this.readJob(name))) await sleep(200);
+  }
+
+  /** The builder's last log lines (the Job's pod), "" when there are none. */
+  private async buildLogTail(jobName: string): Promise<string> {
+    try {
+      const pods = await this.client.core.listNamespacedPod({ namespace: this.namespace(), labelSelector: `job-name=${jobName}` });
+      const pod = pods.items.at(-1);
+      if (!pod?.metadata?.name) return "";
+      const text = await this.client.core.readNamespacedPodLog({ name: pod.metadata.name, namespace: this.namespace(), tailLines: 30 });
+      return typeof text === "string" ? text : String(text ?? "");
+    } catch {
+      return "";
+    }
+  }
+
+  /** Creates the launch ConfigMap, replacing one left by an earlier spawn of this server. */
+  private async putConfigMap(body: V1ConfigMap): Promise<void> {
+    const namespace = this.namespace();
+    try {
+      await this.client.core.createNamespacedConfigMap({ namespace, body });
+    } catch (e) {
+      if (getApiStatusCode(e) !== 409) throw apiSpawnError("your launch's ConfigMap", e);
+      try {
+        await this.client.core.replaceNamespacedConfigMap({ name: body.metadata!.name!, namespace, body });
+      } catch (e2) {
+        throw apiSpawnError("your launch's ConfigMap", e2);
+      }
+    }
+  }
+
+  /**
+   * Reads the init container's log once a second while the pod starts: the agent's phase lines
+   * become progress. stop() reads what is left and returns the agent's failure, if it said one.
+   */
+  private followPrepareLog(podName: string): { stop(): Promise<AgentProgressReader> } {
+    const reader = new AgentProgressReader({ range: AGENT_PROGRESS_RANGE });
+    let seenLines = 0;
+    let stopped = false;
+    const readOnce = async (final: boolean) => {
+      let text: string;
+      try {
+        const raw = await this.client.core.readNamespacedPodLog({ name: podName, namespace: this.namespace(), container: PREPARE_CONTAINER_NAME });
+        text = typeof raw === "string" ? raw : String(raw ?? "");
+      } catch {
+        return; // not started yet
+      }
+      // whole lines only until the end: the last one may be half written
+      const splitter = new LineSplitter();
+      const lines = [...splitter.push(text), ...(final ? splitter.end() : [])];
+      for (const line of lines.slice(seenLines)) {
+        const ev = reader.read(line);
+        if (ev) this.progressLog.push(ev.progress, ev.message, ev);
+      }
+      seenLines = Math.max(seenLines, lines.length);
+    };
+    const loop = (async () => {
+      while (!stopped && !reader.result && !reader.failure) {
+        await readOnce(false);
+        if (!stopped) await sleep(LAUNCH_POLL_MS);
+      }
+    })();
+    return {
+      async stop() {
+        stopped = true;
+        await loop;
+        if (!reader.result && !reader.failure) await readOnce(true);
+        return reader;
+      },
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function apiSpawnError(what: string, err: unknown): SpawnError {
@@ -441,6 +648,15 @@ export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{
       }
     } catch (e) {
       if (getApiStatusCode(e) !== 404) opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret");
+    }
+    const configMapName = buildObjectName({ kind: "launch", userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
+    try {
+      const cm = await client.core.readNamespacedConfigMap({ name: configMapName, namespace });
+      if (cm.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
+        await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata!.uid! } } });
+      }
+    } catch (e) {
+      if (getApiStatusCode(e) !== 404) opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, "could not delete a leftover launch ConfigMap");
     }
   }
   return { deleted, kept };

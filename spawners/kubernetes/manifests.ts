@@ -4,6 +4,7 @@
 import type { V1Container, V1EnvVar, V1PersistentVolumeClaim, V1Pod, V1ResourceRequirements, V1Secret, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
 import type { KubernetesSpawnerConfig } from "./config";
 import { buildLabelValue, buildObjectName } from "./names";
+import { buildPrepareContainer, type LaunchPodPaths } from "./launch-manifests";
 
 /** Port the Jupyter server listens on inside its pod. */
 export const SERVER_PORT = 8888;
@@ -49,6 +50,13 @@ export interface PodManifestOptions extends ServerRef {
   profileName: string | null;
   /** environment computed by the hub (SpawnContext.env); wins over the configured env */
   env: Record<string, string>;
+  /**
+   * A launch (launch-manifests.ts): an init container runs Gyre's agent from the ConfigMap
+   * `configMapName` to fetch the repository (and, without an image build, its environment) into
+   * the home; the server serves `paths.rootDir` with `paths.jupyterLink` first on JUPYTER_PATH,
+   * in `image` when one was built for the launch.
+   */
+  launch?: { configMapName: string; paths: LaunchPodPaths; image?: string; python: string };
 }
 
 /** Labels that identify a user's server pod (and its secret). Gyre's own keys win over extra labels. */
@@ -122,6 +130,8 @@ function buildEnv(opts: PodManifestOptions): V1EnvVar[] {
   };
   // The token only ever comes from the Secret: never in the pod spec, argv or a log.
   delete plain.JUPYTER_TOKEN;
+  // a launch's kernels first (the first "python3" kernel found wins)
+  if (opts.launch) plain.JUPYTER_PATH = plain.JUPYTER_PATH ? `${opts.launch.paths.jupyterLink}:${plain.JUPYTER_PATH}` : opts.launch.paths.jupyterLink;
   return [
     {
       name: "JUPYTER_TOKEN",
@@ -149,9 +159,10 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       : { name: "home", emptyDir: {} };
   const volumeMounts: V1VolumeMount[] = [{ name: "home", mountPath: s.storage.mountPath }, ...s.extraVolumeMounts];
   const resources = buildResources(s);
+  const image = opts.launch?.image ?? s.image;
   const container: V1Container = {
     name: CONTAINER_NAME,
-    image: s.image,
+    image,
     imagePullPolicy: s.imagePullPolicy,
     command: s.command,
     args: [
@@ -159,7 +170,7 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       `--ServerApp.port=${SERVER_PORT}`,
       `--ServerApp.base_url=${opts.baseUrl}`,
       `--ServerApp.default_url=${s.defaultUrl}`,
-      `--ServerApp.root_dir=${s.storage.mountPath}`,
+      `--ServerApp.root_dir=${opts.launch?.paths.rootDir ?? s.storage.mountPath}`,
       "--ServerApp.allow_remote_access=True",
       "--ServerApp.port_retries=0",
       ...s.args,
@@ -217,9 +228,20 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       ...(s.affinity ? { affinity: s.affinity } : {}),
       ...(s.priorityClassName ? { priorityClassName: s.priorityClassName } : {}),
       ...(s.imagePullSecrets.length ? { imagePullSecrets: s.imagePullSecrets.map((name) => ({ name })) } : {}),
+      ...(opts.launch
+        ? {
+            initContainers: [
+              { ...buildPrepareContainer({ settings: s, image, paths: opts.launch.paths, python: opts.launch.python }), ...(resources ? { resources } : {}) },
+            ],
+          }
+        : {}),
       containers: [container],
       // Passed through as written; the API server validates the volume sources.
-      volumes: [homeVolume, ...(s.extraVolumes as unknown as V1Volume[])],
+      volumes: [
+        homeVolume,
+        ...(opts.launch ? [{ name: "gyre-launch", configMap: { name: opts.launch.configMapName } }] : []),
+        ...(s.extraVolumes as unknown as V1Volume[]),
+      ],
     },
   };
 }

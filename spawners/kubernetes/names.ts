@@ -63,6 +63,8 @@ export const NAME_PREFIXES = {
   pod: "jupyter",
   pvc: "claim",
   secret: "jupyter-token",
+  /** a launch's ConfigMap: the agent and its spec for the pod's init container */
+  launch: "gyre-launch",
 } as const;
 
 export type NamedKind = keyof typeof NAME_PREFIXES;

@@ -26,6 +26,8 @@ import { REPO, buildLabConfig, buildTestContext, setUpKubeLab, silentLog, type K
 import { closeNamespaceWatches } from "./watch";
 import type { KubernetesSpawnerConfig } from "./config";
 import type { SpawnContext } from "../types";
+import { buildPrepareSpec } from "../agent/agent-spec";
+import { launchConfigSchema } from "@/config/launch-section";
 
 const HUB_USER = "gyre-hub-rbac-test";
 const RELEASE = "gyre";
@@ -195,6 +197,32 @@ test("SUFFICIENT: hub restart as the restricted user — reconcile deletes an or
   assert.equal(await readPod("jupyter-hank"), null);
 });
 
+test("SUFFICIENT: a launch with an image build as the restricted user — build Job created and read, launch ConfigMap created and deleted (the fake kubelet completes the Job and runs the init container)", async () => {
+  const built = buildLabConfig(
+    { namespace: lab.namespace, kubeconfigPath: hub.kubeconfigPath },
+    { kubeContext: hub.kubeContext, launchImageBuild: { enabled: true, registry: "registry.test/l" } },
+  );
+  // the init container's agent fails (nothing listens on port 9), which is enough to prove the
+  // objects could be made: the spawn fails with the agent's reason, not with a 403
+  const spec = buildPrepareSpec({
+    repoUrl: "http://127.0.0.1:9/org/x",
+    commit: "c".repeat(40),
+    ref: "main",
+    targetDir: "~/launches/x",
+    allowHttp: true,
+    platform: "kubernetes",
+    config: launchConfigSchema.parse({}),
+  });
+  const ctx: SpawnContext = { ...buildTestContext("quinn", { serverName: "x-cccccccc" }), launch: { spec, prepareTimeoutSeconds: 60 } };
+  const spawner = new KubernetesSpawner(ctx, built);
+  await assert.rejects(
+    spawner.start(),
+    (e: unknown) => !/may not create|Forbidden|403/.test((e as Error).message) && /could not|reach|fetch|git/i.test((e as Error).message),
+  );
+  await spawner.stop();
+  await assert.rejects(lab.admin.core.readNamespacedConfigMap({ name: "gyre-launch-quinn--x-cccccccc", namespace: lab.namespace }));
+});
+
 /** Requests the hub must NOT be able to make; each must answer 403 Forbidden. */
 function forbiddenRequests(): { what: string; method: string; path: string; body?: unknown; contentType?: string; headers?: Record<string, string> }[] {
   const ns = lab.namespace;
@@ -279,6 +307,15 @@ function forbiddenRequests(): { what: string; method: string; path: string; body
       body: { apiVersion: "v1", kind: "Event", metadata: { name: "fake" }, involvedObject: { kind: "Pod", name: "x", namespace: ns } },
     },
     { what: "read configmaps", method: "GET", path: `/api/v1/namespaces/${ns}/configmaps` },
+    { what: "list jobs", method: "GET", path: `/apis/batch/v1/namespaces/${ns}/jobs` },
+    { what: "watch jobs", method: "GET", path: `/apis/batch/v1/namespaces/${ns}/jobs?watch=true` },
+    {
+      what: "patch a job's status (the Job controller's part)",
+      method: "PATCH",
+      path: `/apis/batch/v1/namespaces/${ns}/jobs/x/status`,
+      body: { status: { succeeded: 1 } },
+      contentType: merge,
+    },
     {
       what: "create a service account token",
       method: "POST",

@@ -49,7 +49,9 @@ MARKER = "gyre-env.json"
 KERNEL_NAME = "python3"
 LOCK_POLL_SECONDS = 0.5
 LOG_TAIL_LINES = 30
-BUILDERS = ("none", "venv", "conda")
+# "image": the server runs an image built for this commit (Kubernetes image builds), which holds
+# the environment already
+BUILDERS = ("none", "venv", "conda", "image")
 
 
 class EnvSettings:
@@ -87,6 +89,9 @@ def prepare_environment(repo_dir: str, settings: EnvSettings, reporter: Reporter
     """Returns the environment's description for the spawner, or None when the server's own
     environment is to be used. Raises AgentError with a reason the user can act on."""
     files = find_env_files(repo_dir)
+    if settings.builder == "image":
+        reporter.emit("built", "The environment is the image built for this commit: nothing to install", cached=True, key=None)
+        return None
     check_refused_files(files, settings, reporter)
     kind = "conda" if files.environment else "venv" if files.requirements else None
     if kind is None:

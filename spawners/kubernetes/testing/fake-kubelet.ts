@@ -12,12 +12,19 @@
 //              terminated container; serves pods/log (the API server asks the Node's
 //              kubeletEndpoint); honours deletion (kills the process, then DELETE with grace 0,
 //              because nothing else finalises a bound pod);
-//   PV controller: marks claims Bound.
+//   PV controller: marks claims Bound;
+//   init containers: run one after the other before the container, each as a local process with
+//              its own log (pods/log?container=…); a failing one fails the pod, as a kubelet does
+//              with restartPolicy Never; ConfigMap volumes become local folders with their keys;
+//   Job controller + image builder (launch image builds): there is no container runtime or
+//              registry, so a new Job is completed (status Complete) after `buildDelayMs` without
+//              building anything, or failed when its gyre.io/repo annotation is in `failBuildsOf`;
+//              `builtImages` lists the images it "built".
 // Because every pod runs on 127.0.0.1 they cannot all listen on 8888: each gets a free port from
 // `portRange`, reported through the gyre.io/server-port annotation (manifests.ts), and the
 // claim's mount path is mapped to a local directory so that files outlive the pod.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, constants as fsc } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, constants as fsc } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { join } from "node:path";
@@ -29,6 +36,8 @@ import {
   type CoreV1Event,
   type Informer,
   type KubernetesObject,
+  type V1Container,
+  type V1Job,
   type V1PersistentVolumeClaim,
   type V1Pod,
 } from "@kubernetes/client-node";
@@ -55,12 +64,18 @@ export interface FakeKubeletOptions {
   readiness?: "http" | "process";
   /** pause after each event, so that a progress page can be watched step by step (default 0) */
   stepDelayMs?: number;
+  /** the Job stand-in: how long a "build" takes (default 500 ms) */
+  buildDelayMs?: number;
+  /** the Job stand-in: repositories (a Job's gyre.io/repo annotation) whose builds fail */
+  failBuildsOf?: string[];
   log?: (message: string) => void;
 }
 
 interface RunningPod {
   uid: string;
   name: string;
+  /** the container whose log is `logFile` (init containers log to `<logFile>.<name>`) */
+  mainContainer: string;
   child: ChildProcess | null;
   port: number | null;
   logFile: string;
@@ -79,6 +94,10 @@ export class FakeKubelet {
   private readonly pods = new Map<string, RunningPod>();
   private readonly usedPorts = new Set<number>();
   private podInformer: Informer<V1Pod> | null = null;
+  private jobInformer: Informer<V1Job> | null = null;
+  /** images the Job stand-in completed, in order */
+  readonly builtImages: string[] = [];
+  private readonly handledJobs = new Set<string>();
   private pvcInformer: Informer<V1PersistentVolumeClaim> | null = null;
   private logServer: HttpsServer | null = null;
   private stopped = false;
@@ -116,13 +135,17 @@ export class FakeKubelet {
     this.pvcInformer.on("add", onPvc);
     this.pvcInformer.on("update", onPvc);
     this.pvcInformer.on("error", () => this.restartLater(this.pvcInformer));
-    await Promise.all([this.podInformer.start(), this.pvcInformer.start()]);
+    this.jobInformer = makeInformer<V1Job>(kc, `/apis/batch/v1/namespaces/${ns}/jobs`, () => this.opts.client.batch.listNamespacedJob({ namespace: ns }));
+    const onJob = (job: V1Job) => void this.completeJob(job).catch((e) => this.log(`job ${job.metadata?.name}: ${(e as Error).message}`));
+    this.jobInformer.on("add", onJob);
+    this.jobInformer.on("error", () => this.restartLater(this.jobInformer));
+    await Promise.all([this.podInformer.start(), this.pvcInformer.start(), this.jobInformer.start()]);
   }
 
   /** Stops watching and kills every process it started (pods stay in the API: a node went away). */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all([this.podInformer?.stop(), this.pvcInformer?.stop()]);
+    await Promise.all([this.podInformer?.stop(), this.pvcInformer?.stop(), this.jobInformer?.stop()]);
     for (const p of this.pods.values()) killGroup(p.child, "SIGKILL");
     this.pods.clear();
     await new Promise<void>((r) => (this.logServer ? this.logServer.close(() => r()) : r()));
@@ -191,11 +214,12 @@ export class FakeKubelet {
       const url = new URL(req.url ?? "/", "https://x");
       const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
       const pod = m ? [...this.pods.values()].find((p) => p.name === decodeURIComponent(m[2])) : undefined;
-      if (!pod || !existsSync(pod.logFile)) {
+      const file = pod && m && decodeURIComponent(m[3]) !== pod.mainContainer ? `${pod.logFile}.${decodeURIComponent(m[3])}` : pod?.logFile;
+      if (!pod || !file || !existsSync(file)) {
         res.writeHead(404).end("no such container");
         return;
       }
-      const lines = readFileSync(pod.logFile, "utf8").split("\n");
+      const lines = readFileSync(file, "utf8").split("\n");
       const tail = Number(url.searchParams.get("tailLines") ?? "0");
       res.writeHead(200, { "content-type": "text/plain" }).end(tail > 0 ? lines.slice(-tail - 1).join("\n") : lines.join("\n"));
     });
@@ -224,6 +248,7 @@ export class FakeKubelet {
     const running: RunningPod = {
       uid,
       name,
+      mainContainer: pod.spec?.containers[0]?.name ?? "",
       child: null,
       port: null,
       logFile: join(this.opts.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`),
@@ -252,55 +277,48 @@ export class FakeKubelet {
     const container = pod.spec!.containers[0];
     await this.postEvent(pod, "Pulling", `Pulling image "${container.image}"`);
     await this.postEvent(pod, "Pulled", `Successfully pulled image "${container.image}" in 0s (fake kubelet: no container runtime, the image is ignored)`);
-    const env: Record<string, string> = { PATH, LANG: "C.UTF-8" };
-    for (const e of container.env ?? []) {
-      if (e.value !== undefined) env[e.name] = e.value;
-      const ref = e.valueFrom?.secretKeyRef;
-      if (ref) {
-        try {
-          const secret = await this.core.readNamespacedSecret({ name: ref.name!, namespace: this.opts.namespace });
-          const data = secret.data?.[ref.key];
-          if (data !== undefined) env[e.name] = Buffer.from(data, "base64").toString("utf8");
-        } catch (err) {
-          await this.patchStatus(pod, {
-            phase: "Pending",
-            containerStatuses: [
-              {
-                name: container.name,
-                image: container.image,
-                imageID: "",
-                ready: false,
-                restartCount: 0,
-                state: { waiting: { reason: "CreateContainerConfigError", message: `secret "${ref.name}" not found` } },
-              },
-            ],
-          });
-          this.pods.delete(uid);
-          throw err;
-        }
-      }
+    let env: Record<string, string>;
+    try {
+      env = await this.containerEnv(container);
+    } catch (err) {
+      await this.patchStatus(pod, {
+        phase: "Pending",
+        containerStatuses: [
+          {
+            name: container.name,
+            image: container.image,
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: "CreateContainerConfigError", message: (err as Error).message } },
+          },
+        ],
+      });
+      this.pods.delete(uid);
+      throw err;
     }
 
     mkdirSync(join(this.opts.stateDir, "pods", uid), { recursive: true, mode: 0o755 });
     const uidGid = { uid: pod.spec?.securityContext?.runAsUser ?? 1000, gid: pod.spec?.securityContext?.runAsGroup ?? 100 };
     const asRoot = process.getuid?.() === 0;
-    // volumes: the claim (or emptyDir) becomes a local directory mounted nowhere, passed by path
-    const mounts = new Map<string, string>();
-    for (const m of container.volumeMounts ?? []) {
-      const vol = pod.spec?.volumes?.find((v) => v.name === m.name);
-      const dir = vol?.persistentVolumeClaim
-        ? join(this.opts.stateDir, "volumes", vol.persistentVolumeClaim.claimName)
-        : join(this.opts.stateDir, "pods", uid, m.name);
-      mkdirSync(dir, { recursive: true });
-      if (asRoot) chownSync(dir, uidGid.uid, uidGid.gid);
-      mounts.set(m.mountPath, dir);
-    }
+    // volumes: the claim (or emptyDir, or ConfigMap) becomes a local directory mounted nowhere, passed by path
+    const volumeDirs = await this.volumeDirs(pod, uidGid, asRoot);
+    const mountsOf = (c: V1Container) =>
+      new Map((c.volumeMounts ?? []).filter((m) => volumeDirs.has(m.name)).map((m) => [m.mountPath, volumeDirs.get(m.name)!]));
+    const mounts = mountsOf(container);
     const runtimeDir = join(this.opts.stateDir, "pods", uid, "runtime");
     mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
     if (asRoot) chownSync(runtimeDir, uidGid.uid, uidGid.gid);
     const workDir = mounts.get(container.workingDir ?? "") ?? runtimeDir;
     env.HOME = workDir;
     env.JUPYTER_RUNTIME_DIR = runtimeDir;
+    for (const [k, v] of Object.entries(env)) env[k] = mapPaths(v, mounts);
+
+    for (const [i, init] of (pod.spec?.initContainers ?? []).entries()) {
+      if (running.deleting || this.stopped) return;
+      const ok = await this.runInitContainer(pod, running, init, i, { uidGid, asRoot, mounts: mountsOf(init), runtimeDir });
+      if (!ok) return;
+    }
 
     // "process" readiness is for trivial commands that serve nothing: they need no port
     const wantsPort = this.opts.readiness !== "process" && (container.args ?? []).some((a) => a.startsWith("--ServerApp.port="));
@@ -310,7 +328,7 @@ export class FakeKubelet {
       if (port !== null && a.startsWith("--ServerApp.port=")) return `--ServerApp.port=${port}`;
       if (a.startsWith("--ServerApp.ip=")) return "--ServerApp.ip=127.0.0.1";
       const root = /^--ServerApp\.root_dir=(.*)$/.exec(a);
-      if (root && mounts.has(root[1])) return `--ServerApp.root_dir=${mounts.get(root[1])}`;
+      if (root) return `--ServerApp.root_dir=${mapPaths(root[1], mounts)}`;
       return a;
     });
     if (port !== null) {
@@ -348,6 +366,142 @@ export class FakeKubelet {
       await sleep(200);
     }
     await this.queueStatus(running, pod, () => (running.exited || running.deleting ? null : this.runningStatus(pod, startedAt, true)));
+  }
+
+  /** A container's environment: plain values, and values from Secrets (read through the API). */
+  private async containerEnv(container: V1Container): Promise<Record<string, string>> {
+    const env: Record<string, string> = { PATH, LANG: "C.UTF-8" };
+    for (const e of container.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value;
+      const ref = e.valueFrom?.secretKeyRef;
+      if (ref) {
+        const secret = await this.core.readNamespacedSecret({ name: ref.name!, namespace: this.opts.namespace }).catch(() => null);
+        const data = secret?.data?.[ref.key];
+        if (data === undefined) throw new Error(`secret "${ref.name}" not found`);
+        env[e.name] = Buffer.from(data, "base64").toString("utf8");
+      }
+    }
+    return env;
+  }
+
+  /** Each pod volume as a local directory: claims under volumes/, emptyDirs and ConfigMaps per pod. */
+  private async volumeDirs(pod: V1Pod, owner: { uid: number; gid: number }, asRoot: boolean): Promise<Map<string, string>> {
+    const uid = pod.metadata?.uid ?? "";
+    const out = new Map<string, string>();
+    for (const vol of pod.spec?.volumes ?? []) {
+      const dir = vol.persistentVolumeClaim
+        ? join(this.opts.stateDir, "volumes", vol.persistentVolumeClaim.claimName)
+        : join(this.opts.stateDir, "pods", uid, vol.name);
+      mkdirSync(dir, { recursive: true });
+      if (vol.configMap) {
+        const cm = await this.core.readNamespacedConfigMap({ name: vol.configMap.name!, namespace: this.opts.namespace });
+        for (const [key, value] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, key), value, { mode: 0o644 });
+        chmodSync(dir, 0o755);
+      } else if (asRoot) chownSync(dir, owner.uid, owner.gid);
+      out.set(vol.name, dir);
+    }
+    return out;
+  }
+
+  /**
+   * One init container to its end, as a kubelet runs it: its own log, statuses while it runs, and
+   * with restartPolicy Never a failure fails the pod. Returns whether the pod may go on.
+   */
+  private async runInitContainer(
+    pod: V1Pod,
+    running: RunningPod,
+    c: V1Container,
+    index: number,
+    o: { uidGid: { uid: number; gid: number }; asRoot: boolean; mounts: Map<string, string>; runtimeDir: string },
+  ): Promise<boolean> {
+    const env = await this.containerEnv(c);
+    const workDir = o.mounts.get(c.workingDir ?? "") ?? o.runtimeDir;
+    env.HOME ??= workDir;
+    for (const [k, v] of Object.entries(env)) env[k] = mapPaths(v, o.mounts);
+    const command = [...(c.command ?? []), ...(c.args ?? [])].map((a) => mapPaths(a, o.mounts));
+    const argv = o.asRoot ? ["/usr/bin/setpriv", `--reuid=${o.uidGid.uid}`, `--regid=${o.uidGid.gid}`, "--clear-groups", "--", ...command] : command;
+    const main = pod.spec!.containers[0];
+    const initStatus = (state: object) => ({
+      phase: "Pending",
+      hostIP: "127.0.0.1",
+      initContainerStatuses: (pod.spec?.initContainers ?? []).map((ic, i) => ({
+        name: ic.name,
+        image: ic.image,
+        imageID: `fake://${ic.image}`,
+        ready: i < index,
+        restartCount: 0,
+        state: i < index ? { terminated: { exitCode: 0, reason: "Completed" } } : i === index ? state : { waiting: { reason: "PodInitializing" } },
+      })),
+      containerStatuses: [
+        { name: main.name, image: main.image, imageID: "", ready: false, restartCount: 0, state: { waiting: { reason: "PodInitializing" } } },
+      ],
+    });
+    const startedAt = new Date().toISOString();
+    await this.postEvent(pod, "Created", `Created container ${c.name}`);
+    await this.queueStatus(running, pod, () => initStatus({ running: { startedAt } }));
+    const fd = openSync(`${running.logFile}.${c.name}`, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND, 0o644);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), { cwd: workDir, env: env as unknown as NodeJS.ProcessEnv, detached: true, stdio: ["ignore", fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    running.child = child;
+    await this.postEvent(pod, "Started", `Started container ${c.name}`);
+    const exitCode = await new Promise<number>((resolve) => {
+      child.on("error", () => resolve(127));
+      child.once("exit", (code, sig) => resolve(code ?? 128 + (sig === "SIGKILL" ? 9 : 15)));
+    });
+    running.child = null;
+    if (running.deleting || this.stopped) return false;
+    if (exitCode === 0) return true;
+    running.exited = true;
+    const finishedAt = new Date().toISOString();
+    await this.queueStatus(running, pod, () => ({
+      ...initStatus({ terminated: { exitCode, reason: "Error", startedAt, finishedAt } }),
+      phase: "Failed",
+      conditions: [
+        {
+          type: "Initialized",
+          status: "False",
+          reason: `ContainersNotInitialized`,
+          message: `containers with incomplete status: [${c.name}]`,
+          lastTransitionTime: finishedAt,
+        },
+      ],
+    }));
+    return false;
+  }
+
+  /** The Job stand-in: completes (or fails) a new Job after buildDelayMs, without building anything. */
+  private async completeJob(job: V1Job): Promise<void> {
+    const name = job.metadata?.name ?? "";
+    if (this.stopped || this.handledJobs.has(name) || job.status?.conditions?.length) return;
+    this.handledJobs.add(name);
+    const startTime = new Date().toISOString();
+    await this.opts.client.batch.patchNamespacedJobStatus({ name, namespace: this.opts.namespace, body: { status: { startTime, active: 1 } } }, MERGE_PATCH);
+    await sleep(this.opts.buildDelayMs ?? 500);
+    const repo = job.metadata?.annotations?.["gyre.io/repo"] ?? "";
+    const now = new Date().toISOString();
+    const fail = (this.opts.failBuildsOf ?? []).includes(repo);
+    if (!fail) this.builtImages.push(job.metadata?.annotations?.["gyre.io/image"] ?? "");
+    const status = fail
+      ? {
+          active: 0,
+          failed: 1,
+          conditions: [
+            {
+              type: "Failed",
+              status: "True",
+              reason: "BackoffLimitExceeded",
+              message: "Job has reached the specified backoff limit (fake kubelet: this repository's builds fail)",
+              lastProbeTime: now,
+              lastTransitionTime: now,
+            },
+          ],
+        }
+      : { active: 0, succeeded: 1, completionTime: now, conditions: [{ type: "Complete", status: "True", lastProbeTime: now, lastTransitionTime: now }] };
+    await this.opts.client.batch.patchNamespacedJobStatus({ name, namespace: this.opts.namespace, body: { status } }, MERGE_PATCH);
   }
 
   /** Patches the status after every earlier patch of this pod; `build` may return null to skip. */
@@ -491,6 +645,21 @@ export class FakeKubelet {
     }
     throw new Error(`fake kubelet: no free port in ${lo}-${hi}`);
   }
+}
+
+/**
+ * A value with the pod's mount paths replaced by the local folders that stand in for them: a path
+ * at or under a mount path, alone or in a ":"-separated list (JUPYTER_PATH).
+ */
+function mapPaths(value: string, mounts: Map<string, string>): string {
+  const byLength = [...mounts.entries()].sort((a, b) => b[0].length - a[0].length);
+  return value
+    .split(":")
+    .map((part) => {
+      for (const [mountPath, dir] of byLength) if (part === mountPath || part.startsWith(`${mountPath}/`)) return dir + part.slice(mountPath.length);
+      return part;
+    })
+    .join(":");
 }
 
 function killGroup(child: ChildProcess | null, sig: NodeJS.Signals): void {
