@@ -143,3 +143,154 @@ test("a git-pull link clones into the user's folder, then merges upstream change
   expect(existsSync(join(folder, "week2.md"))).toBe(true);
   await expect(page.locator("body")).toContainText("week2.md");
 });
+
+test.describe("what launch routes refuse", () => {
+  const OTHER = "launcher2";
+  test.beforeAll(async () => {
+    await createUser(g, OTHER, "launcher2-password-1");
+  });
+
+  test("the launch POST needs the session's CSRF token and a same-origin request; API tokens need the servers scope", async ({ page }) => {
+    await login(page, g, USER, PASSWORD);
+    const body = { link: "gh/org/demo/HEAD", query: "" };
+    const noToken = await page.request.post(`${g.url}/hub/api/launches`, { data: body, headers: { origin: g.url } });
+    expect(noToken.status()).toBe(403);
+    expect(await noToken.text()).toContain("CSRF");
+    const cross = await page.request.post(`${g.url}/hub/api/launches`, { data: body, headers: { origin: "http://evil.example" } });
+    expect(cross.status()).toBe(403);
+    // nothing was started by either
+    const model = (await (await g.api(USER, `/hub/api/users/${USER}?include_stopped_servers`)).json()) as { servers: Record<string, unknown> };
+    expect(Object.keys(model.servers).some((s) => s.startsWith("demo-"))).toBe(false);
+    // a token that may only read cannot launch
+    const readOnly = (await (
+      await g.api(USER, `/hub/api/users/${USER}/tokens`, { method: "POST", body: JSON.stringify({ scopes: ["read:users"] }) })
+    ).json()) as { token: string };
+    const r = await fetch(`${g.url}/hub/api/launches`, {
+      method: "POST",
+      headers: { authorization: `token ${readOnly.token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(403);
+    expect(((await r.json()) as { message: string }).message).toContain('"servers"');
+  });
+
+  test("a bad link is a 400, a repository off the allow-list a 403 before anything is contacted, an unknown ref a 404 (GitHub API stand-in)", async () => {
+    const before = fx.gh.requests.length;
+    const post = (link: string) => g.api(USER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link, query: "" }) });
+    const bad = await post("gh/org");
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain("/v2/gh/<owner>/<repo>/<ref>");
+    expect((await post("nope/org/x/HEAD")).status).toBe(400);
+    expect((await post("gh/-org/x/HEAD")).status).toBe(400);
+    expect((await post("git/file%3A%2F%2F%2Fetc%2Fpasswd/HEAD")).status).toBe(400);
+    expect((await post(`git/${encodeURIComponent("https://evil.example/x.git")}/HEAD`)).status).toBe(403);
+    const denied = await post("gh/elsewhere/x/HEAD");
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { message: string }).message).toContain("launch.allow.githubOwners");
+    expect(fx.gh.requests.length).toBe(before);
+    expect((await post("gh/org/demo/no-such-ref")).status).toBe(404);
+    // GET /v2 refuses the same way, as a page
+    const page400 = await fetch(`${g.url}/v2/gh/org`, { headers: { accept: "text/html" }, redirect: "manual" });
+    expect(page400.status).toBe(400);
+    // other methods: refused by the Origin check when cross-site, else not found
+    expect((await fetch(`${g.url}/v2/gh/org/x/HEAD`, { method: "POST", redirect: "manual" })).status).toBe(403);
+    expect((await fetch(`${g.url}/v2/gh/org/x/HEAD`, { method: "POST", redirect: "manual", headers: { origin: g.url } })).status).toBe(404);
+  });
+
+  test("urlpath cannot lead out of the launched server (no open redirect)", async () => {
+    for (const urlpath of ["//evil.example/x", "https://evil.example/x", "../../hub/admin", "/\\evil.example", "%2F%2Fevil.example", "notebooks/index.ipynb"]) {
+      const r = await g.api(USER, "/hub/api/launches", {
+        method: "POST",
+        body: JSON.stringify({ link: "gh/org/demo/HEAD", query: new URLSearchParams({ urlpath }).toString() }),
+      });
+      expect([200, 202]).toContain(r.status);
+      const m = (await r.json()) as { url: string; redirect: string };
+      expect(m.url).toMatch(new RegExp(`^/user/${USER}/demo-[0-9a-f]{8}/$`));
+      // a path on the same host, inside the launched server, whatever urlpath said
+      expect(m.redirect.startsWith(m.url), `${urlpath} → ${m.redirect}`).toBe(true);
+      expect(new URL(m.redirect, "http://hub.invalid").host, urlpath).toBe("hub.invalid");
+      expect(new URL(m.redirect, "http://hub.invalid").pathname.startsWith(m.url), urlpath).toBe(true);
+      if (urlpath === "notebooks/index.ipynb") expect(m.redirect).toBe(`${m.url}notebooks/index.ipynb`);
+    }
+    // the redirect after a /v2 link's login stays on the hub too
+    const v2 = await fetch(`${g.url}/v2/gh/org/demo/HEAD?urlpath=${encodeURIComponent("//evil.example")}`, { redirect: "manual" });
+    expect(v2.status).toBe(302);
+    expect(v2.headers.get("location")).toMatch(/^\/hub\/launch\/v2\/gh\/org\/demo\/HEAD\?/);
+  });
+
+  test("another user's launch server, its progress and its launch page are not theirs to use", async ({ page }) => {
+    const r = await g.api(USER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link: "gh/org/demo/HEAD", query: "" }) });
+    const m = (await r.json()) as { server: string; url: string; progress_url: string };
+    await expect
+      .poll(
+        async () => ((await (await g.api(USER, `/hub/api/users/${USER}`)).json()) as { servers: Record<string, { ready: boolean }> }).servers[m.server]?.ready,
+        { timeout: 60_000 },
+      )
+      .toBe(true);
+    // through the proxy with the other user's token and session
+    const viaToken = await g.api(OTHER, `${m.url}api/contents`);
+    expect(viaToken.status).toBe(403);
+    expect((await g.api(OTHER, m.progress_url)).status).toBe(403);
+    await login(page, g, OTHER, "launcher2-password-1");
+    const viaCookie = await page.request.get(`${g.url}${m.url}api/contents`, { maxRedirects: 0 });
+    expect([302, 403]).toContain(viaCookie.status());
+    // the same link launches the other user's own server, never the first user's
+    const mine = (await (
+      await g.api(OTHER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link: "gh/org/demo/HEAD", query: "" }) })
+    ).json()) as { url: string };
+    expect(mine.url).toMatch(new RegExp(`^/user/${OTHER}/demo-`));
+  });
+
+  test("/build: event-stream only, login or a token, and a cookie sent by another origin's page launches nothing", async ({ page }) => {
+    const noAccept = await fetch(`${g.url}/build/gh/org/demo/HEAD`, { headers: { authorization: `token ${g.token(USER)}` } });
+    expect(noAccept.status).toBe(400);
+    const anonymous = await fetch(`${g.url}/build/gh/org/demo/HEAD`, { headers: { accept: "text/event-stream" } });
+    expect(anonymous.status).toBe(403);
+    expect(await anonymous.text()).toContain('"phase":"failed"');
+    await login(page, g, USER, PASSWORD);
+    const cross = await page.request.get(`${g.url}/build/gh/org/demo/HEAD`, {
+      headers: { accept: "text/event-stream", origin: "http://127.0.0.1.nip.io:7860" },
+    });
+    expect(cross.status()).toBe(403);
+    expect(await cross.text()).toContain("Cross-site launch refused");
+  });
+
+  test("git-pull: the POST needs the CSRF token; a repository off the allow-list is refused before git runs", async ({ page }) => {
+    await login(page, g, USER, PASSWORD);
+    const noToken = await page.request.post(`${g.url}/hub/api/git-pull`, {
+      data: { query: `repo=${encodeURIComponent(`${fx.srv.url}/org/course`)}` },
+      headers: { origin: g.url },
+    });
+    expect(noToken.status()).toBe(403);
+    const before = fx.srv.requests.length;
+    const denied = await g.api(USER, "/hub/api/git-pull", { method: "POST", body: JSON.stringify({ query: "repo=https%3A%2F%2Fevil.example%2Fx.git" }) });
+    expect(denied.status).toBe(403);
+    expect(((await denied.json()) as { message: string }).message).toContain("launch.allow.gitHosts");
+    const hostile = await g.api(USER, "/hub/api/git-pull", {
+      method: "POST",
+      body: JSON.stringify({ query: `repo=${encodeURIComponent(`${fx.srv.url}/org/course`)}&targetpath=..%2F..%2Froot` }),
+    });
+    expect(hostile.status).toBe(400);
+    expect(fx.srv.requests.length).toBe(before);
+  });
+});
+
+test("with launch.enabled off (the default): /v2, /build, the launch API and git-pull links are not there", async () => {
+  const off = await startGyre({ basePort: 7880 });
+  try {
+    await createUser(off, USER, PASSWORD);
+    expect((await fetch(`${off.url}/v2/gh/org/demo/HEAD`, { redirect: "manual" })).status).toBe(404);
+    expect(
+      (await fetch(`${off.url}/build/gh/org/demo/HEAD`, { headers: { accept: "text/event-stream", authorization: `token ${off.token(USER)}` } })).status,
+    ).toBe(404);
+    expect((await off.api(USER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link: "gh/org/demo/HEAD", query: "" }) })).status).toBe(404);
+    expect(
+      (await off.api(USER, "/hub/api/git-pull", { method: "POST", body: JSON.stringify({ query: "repo=https%3A%2F%2Fgithub.com%2Fo%2Fr" }) })).status,
+    ).toBe(404);
+    // user-redirect keeps its old meaning (the server's own nbgitpuller, if it has one)
+    const redirect = await off.api(USER, "/hub/user-redirect/git-pull?repo=x");
+    expect(redirect.headers.get("location")).toContain(`/hub/login?next=${encodeURIComponent("/hub/user-redirect/git-pull?repo=x")}`);
+  } finally {
+    await off.stop();
+  }
+});
