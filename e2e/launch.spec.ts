@@ -294,3 +294,24 @@ test("with launch.enabled off (the default): /v2, /build, the launch API and git
     await off.stop();
   }
 });
+
+test('the "launch a repository" page writes the link and the badge Markdown, and its badge is served', async ({ page }) => {
+  await login(page, g, USER, PASSWORD);
+  await page.goto(`${g.url}/hub/home`);
+  await page.getByTestId("launch-a-repository").click();
+  await expect(page.getByTestId("launch-allowed")).toContainText("GitHub: org");
+  await page.getByTestId("launch-form-repo").fill("org/withreqs");
+  await page.getByTestId("launch-form-ref").fill("main");
+  await page.getByTestId("launch-form-path").fill("check.ipynb");
+  await page.getByTestId("launch-form-kind").selectOption("urlpath");
+  await page.getByTestId("launch-form-path").fill("notebooks/check.ipynb");
+  const url = `${g.url}/v2/gh/org/withreqs/main?urlpath=notebooks%2Fcheck.ipynb`;
+  await expect(page.getByTestId("launch-form-url")).toHaveValue(url);
+  await expect(page.getByTestId("launch-form-markdown")).toHaveValue(`[![Launch on Gyre](${g.url}/hub/launch-badge.svg)](${url})`);
+  const badge = await page.request.get(`${g.url}/hub/launch-badge.svg`);
+  expect(badge.status()).toBe(200);
+  expect(badge.headers()["content-type"]).toContain("image/svg+xml");
+  // the badge link is a launch link like any other
+  await page.getByTestId("launch-form-open").click();
+  await page.waitForURL(new RegExp(`/user/${USER}/withreqs-[0-9a-f]{8}/notebooks/check.ipynb`), { timeout: 90_000 });
+});

@@ -79,6 +79,14 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
             </table>
           </Card>
         )}
+        {getRuntime().config.launch.enabled && (
+          <p className="text-sm">
+            <a href="/hub/launch" data-testid="launch-a-repository" className="text-sky-700 underline">
+              Launch a repository
+            </a>{" "}
+            <span className="text-slate-500">— a link (and README badge) that opens a repository in a server of whoever clicks it.</span>
+          </p>
+        )}
       </div>
     </PageFrame>
   );
