@@ -315,3 +315,32 @@ test('the "launch a repository" page writes the link and the badge Markdown, and
   await page.getByTestId("launch-form-open").click();
   await page.waitForURL(new RegExp(`/user/${USER}/withreqs-[0-9a-f]{8}/notebooks/check.ipynb`), { timeout: 90_000 });
 });
+
+test("a launch's server is culled like any other when idle; the next click starts it again in the same folder", async () => {
+  const c = await startGyre({
+    basePort: 7884,
+    env: { ...fx.env, GYRE_CULLING__ENABLED: "true", GYRE_CULLING__TIMEOUT_SECONDS: "4", GYRE_CULLING__EVERY_SECONDS: "1" },
+  });
+  try {
+    await createUser(c, USER, PASSWORD);
+    const launch = async () =>
+      (await (await c.api(USER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link: "gh/org/demo/HEAD", query: "" }) })).json()) as {
+        server: string;
+      };
+    const { server } = await launch();
+    const model = async () =>
+      (
+        (await (await c.api(USER, `/hub/api/users/${USER}?include_stopped_servers`)).json()) as {
+          servers: Record<string, { state: string; message: string | null; started: string | null }>;
+        }
+      ).servers[server];
+    await expect.poll(model, { timeout: 60_000 }).toMatchObject({ state: "stopped", message: "Stopped after 4 s without activity." });
+    const firstStart = (await model())!.started;
+    expect(firstStart).not.toBeNull();
+    // the Launch row outlives its server: the same link starts the same named server again
+    expect((await launch()).server).toBe(server);
+    await expect.poll(async () => (await model())?.started ?? firstStart, { timeout: 60_000 }).not.toBe(firstStart);
+  } finally {
+    await c.stop();
+  }
+});
