@@ -16,7 +16,7 @@ import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { launchRouter } from "./_lib/http/launch-router";
 import { ProxyClient } from "./_lib/servers/proxy-client";
-import { prepareBackgroundServices } from "./_lib/servers/background";
+import { prepareBackgroundServices, type BackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
 import { checkLaunchProfile, createLaunchServices } from "./_lib/launch/launch-services";
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
   app.use(refreshSession);
   app.use(authRouter());
   // the spawner kinds are started below; git-pull links ask for theirs when one comes
-  let background: Awaited<ReturnType<typeof prepareBackgroundServices>> | undefined;
-  app.use(launchRouter({ agentCommands: async () => (background ? background.spawners.agentCommands(config.spawner.kind) : null) }));
+  const started: { background?: BackgroundServices } = {};
+  app.use(launchRouter({ agentCommands: async () => (started.background ? started.background.spawners.agentCommands(config.spawner.kind) : null) }));
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
@@ -97,7 +97,8 @@ async function main(): Promise<void> {
 
   // The configured spawner kind is started before the hub listens: adopting servers and the first
   // spawn then do not wait for its I/O module.
-  background = await prepareBackgroundServices(rt);
+  const background = await prepareBackgroundServices(rt);
+  started.background = background;
   const server = app.listen(config.hub.port, config.hub.bindHost);
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
   log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");

@@ -335,7 +335,7 @@ test("a launch's server is culled like any other when idle; the next click start
         }
       ).servers[server];
     await expect.poll(model, { timeout: 60_000 }).toMatchObject({ state: "stopped", message: "Stopped after 4 s without activity." });
-    const firstStart = (await model())!.started;
+    const firstStart = (await model()).started;
     expect(firstStart).not.toBeNull();
     // the Launch row outlives its server: the same link starts the same named server again
     expect((await launch()).server).toBe(server);

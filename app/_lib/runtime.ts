@@ -7,7 +7,7 @@ import type { ResolvedConfig } from "@/config/load";
 import type { SpawnerCatalog } from "@/spawners/kind";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
-import type { RoutePusher, ProxyClient } from "./servers/proxy-client";
+import type { RoutePusher } from "./servers/proxy-client";
 import type { LaunchServices } from "./launch/launch-services";
 
 export interface HubRuntime {

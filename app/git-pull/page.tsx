@@ -6,7 +6,6 @@ import { getRuntime } from "../_lib/runtime";
 import { requireCurrentUser } from "../_lib/auth/current-user";
 import { parseGitPullLink } from "../_lib/launch/git-pull-link";
 import { decideLaunchAllowed } from "../_lib/launch/allow-list";
-import { isLaunchError } from "../_lib/launch/launch-error";
 import { PageFrame } from "../_components/page-frame";
 import { Card } from "../_components/ui";
 import type { SearchParams } from "../_components/search-params";
@@ -29,8 +28,8 @@ export default async function GitPullPage({ searchParams }: { searchParams: Sear
     what = { repo: link.repoUrl, branch: link.branch ?? "", target: `${launch.config.gitPullDir.replace(/\/+$/, "")}/${link.targetPath}` };
     if (!decision.allowed) error = decision.reason;
   } catch (err) {
-    if (!isLaunchError(err) && !(err instanceof Error)) throw err;
-    error = (err as Error).message;
+    if (!(err instanceof Error)) throw err;
+    error = err.message;
   }
   return (
     <PageFrame user={viewer}>

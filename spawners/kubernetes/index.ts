@@ -653,7 +653,7 @@ export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{
     try {
       const cm = await client.core.readNamespacedConfigMap({ name: configMapName, namespace });
       if (cm.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
-        await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata!.uid! } } });
+        await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata.uid! } } });
       }
     } catch (e) {
       if (getApiStatusCode(e) !== 404) opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, "could not delete a leftover launch ConfigMap");

@@ -117,8 +117,8 @@ async function runInKernel(url: string, ctx: SpawnContext, code: string): Promis
         }),
       ),
     );
-    ws.on("message", (data) => {
-      const m = JSON.parse(String(data)) as {
+    ws.on("message", (data: Buffer) => {
+      const m = JSON.parse(data.toString("utf8")) as {
         msg_type: string;
         parent_header: { msg_id?: string };
         content: { text?: string; ename?: string; evalue?: string; execution_state?: string };
@@ -150,7 +150,7 @@ test("a launch without image builds: the init container (the agent, run by the f
   assert.equal(pod.spec?.initContainers?.[0]?.name, "prepare");
   assert.ok(pod.spec?.containers[0].args?.includes(`--ServerApp.root_dir=/home/jovyan/launches/withreqs-${repos.withreqs.head().slice(0, 12)}`));
   const cm = await lab.admin.core.readNamespacedConfigMap({ name: spawner.getState().launchConfigMap as string, namespace: lab.namespace });
-  assert.equal(JSON.parse(cm.data!["spec.json"]).environment.platform, "kubernetes");
+  assert.equal((JSON.parse(cm.data!["spec.json"]) as { environment: { platform: string } }).environment.platform, "kubernetes");
 
   // the server's root is the launch's folder: the notebook is at the top
   const nb = await fetch(`${url}${ctx.baseUrl}api/contents/check.ipynb`, { headers: { Authorization: `token ${ctx.token}` } });

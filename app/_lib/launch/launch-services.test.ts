@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "../config/errors";
-import { launchConfigSchema } from "./config";
+import { ConfigError } from "@/config/errors";
+import { launchConfigSchema } from "@/config/launch-section";
 import { checkLaunchProfile, createLaunchServices } from "./launch-services";
 
 test("launch.profile must name a profile of the active spawner", () => {
