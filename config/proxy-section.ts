@@ -51,6 +51,12 @@ export const proxyConfigSchema = z
       )
       .default([8787])
       .describe('Ports reachable under /user/<name>/proxy/<port>/ on the user\'s own host (Dask dashboards). Numbers or "lo-hi" ranges.'),
+    tokenCorsOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s?#]+$/, "must be an origin such as https://book.example.org (scheme and host, no path)"))
+      .default([])
+      .describe(
+        "Origins of pages (Jupyter Books, Thebe) that may call users' servers from the browser with an API token — the token of a /build ready message, sent as Authorization or, on WebSockets, as ?token=: the proxy answers their CORS preflights and accepts their Origin for such requests. Requests carrying the hub's cookie are never opened to other origins.",
+      ),
   })
   .strict();
 

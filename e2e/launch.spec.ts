@@ -5,7 +5,11 @@ import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createUser, login, startGyre, type Gyre } from "./harness";
+import { createServer, type Server } from "node:http";
+import Database from "better-sqlite3";
+import { EventSource } from "eventsource";
+import WebSocket from "ws";
+import { createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 import { activeSequence, recordLaunchPage, startLaunchFixtures, type LaunchFixtures } from "./launch-fixtures";
 
 const USER = "launcher";
@@ -16,15 +20,25 @@ let fx: LaunchFixtures;
 
 test.describe.configure({ mode: "serial" });
 
+/** A page of another origin (a Jupyter Book) that uses a launched server with the /build ready token. */
+const BOOK_PORT = 7892;
+const BOOK_ORIGIN = `http://127.0.0.1:${BOOK_PORT}`;
+let book: Server;
+
 test.beforeAll(async () => {
   fx = await startLaunchFixtures();
-  g = await startGyre({ basePort: 7860, env: fx.env });
+  book = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>a book</title><p>a page of a Jupyter Book</p>"),
+  );
+  await new Promise<void>((r) => book.listen(BOOK_PORT, "127.0.0.1", r));
+  g = await startGyre({ basePort: 7860, env: { ...fx.env, GYRE_PROXY__TOKEN_CORS_ORIGINS: JSON.stringify([BOOK_ORIGIN]) } });
   await createUser(g, USER, PASSWORD);
 });
 
 test.afterAll(async () => {
   await g?.stop();
   await fx?.close();
+  await new Promise((r) => book?.close(r));
 });
 
 test("a /v2/gh link: live phases, a venv built from the wheelhouse, the repository's notebook opens and its kernel imports the package (GitHub API stand-in)", async ({
@@ -343,4 +357,141 @@ test("a launch's server is culled like any other when idle; the next click start
   } finally {
     await c.stop();
   }
+});
+
+test("a BinderHub API client (Thebe's event-stream protocol) launches a server and uses it with the ready token; the token reaches that server only, and is not the server's own", async ({
+  page,
+}) => {
+  // what Thebe does: an EventSource on /build/..., JSON data lines, until "ready" with url + token
+  const phases: string[] = [];
+  const ready = await new Promise<{ url: string; token: string; binder_ref_url: string; binder_launch_host: string; binder_persistent_request: string }>(
+    (resolve, reject) => {
+      const es = new EventSource(`${g.url}/build/gh/org/demo/HEAD`, {
+        fetch: (input, init) => fetch(input, { ...init, headers: { ...init.headers, authorization: `token ${g.token(USER)}` } }),
+      });
+      const timer = setTimeout(() => reject(new Error(`no ready event: ${phases.join(",")}`)), 120_000);
+      es.onmessage = (m: MessageEvent<string>) => {
+        const ev = JSON.parse(m.data) as { phase: string; message: string };
+        phases.push(ev.phase);
+        if (ev.phase === "ready") {
+          clearTimeout(timer);
+          es.close();
+          resolve(ev as never);
+        } else if (ev.phase === "failed") {
+          clearTimeout(timer);
+          es.close();
+          reject(new Error(ev.message));
+        }
+      };
+    },
+  );
+  expect(phases[0]).toBe("waiting");
+  expect(phases.at(-1)).toBe("ready");
+  expect(ready.url).toMatch(new RegExp(`^${g.url}/user/${USER}/demo-[0-9a-f]{8}/$`));
+  expect(ready.binder_launch_host).toBe(`${g.url}/`);
+  expect(ready.binder_persistent_request).toBe(`v2/gh/org/demo/${fx.repos.demo.head()}`);
+  const server = new URL(ready.url).pathname.split("/")[3];
+
+  // the token: a hub API token of the user, limited to that one server, short-lived
+  const db = new Database(join(g.dataDir, "gyre.db"), { readonly: true });
+  const row = db.prepare("SELECT scopes, expiresAt, note FROM ApiToken WHERE prefix = ?").get(ready.token.slice(0, 8)) as {
+    scopes: string;
+    expiresAt: number | string;
+    note: string;
+  };
+  const serverRow = db.prepare("SELECT s.url FROM Server s JOIN User u ON u.id = s.userId WHERE u.name = ? AND s.name = ?").get(USER, server) as {
+    url: string;
+  };
+  db.close();
+  expect(row.scopes).toBe(`access:servers!server=${USER}/${server}`);
+  const expiresInMs = (typeof row.expiresAt === "number" ? row.expiresAt : Date.parse(row.expiresAt)) - Date.now();
+  expect(expiresInMs).toBeGreaterThan(5 * 3600_000);
+  expect(expiresInMs).toBeLessThanOrEqual(6 * 3600_000);
+  // not the server's own token: the server itself refuses it (only the proxy knows what it means)
+  expect((await fetch(`${serverRow.url}/user/${USER}/${server}/api/status`, { headers: { authorization: `token ${ready.token}` } })).status).toBe(403);
+
+  // Thebe's calls through the proxy: REST with Authorization, the kernel's WebSocket with ?token=
+  const auth = { authorization: `token ${ready.token}` };
+  expect((await fetch(`${ready.url}api/contents/index.ipynb`, { headers: auth })).status).toBe(200);
+  const kernel = (await (
+    await fetch(`${ready.url}api/kernels`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{}" })
+  ).json()) as { id: string };
+  const out = await new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(`${ready.url.replace(/^http/, "ws")}api/kernels/${kernel.id}/channels?token=${encodeURIComponent(ready.token)}`);
+    const msgId = "thebe-1";
+    let text = "";
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket refused: ${res.statusCode}`)));
+    ws.once("open", () =>
+      ws.send(
+        JSON.stringify({
+          header: { msg_id: msgId, msg_type: "execute_request", username: "thebe", session: "thebe", version: "5.3", date: new Date().toISOString() },
+          parent_header: {},
+          metadata: {},
+          content: {
+            code: "print(open('data.txt').read().strip())",
+            silent: false,
+            store_history: false,
+            user_expressions: {},
+            allow_stdin: false,
+            stop_on_error: true,
+          },
+          channel: "shell",
+        }),
+      ),
+    );
+    ws.on("message", (data: Buffer) => {
+      const m = JSON.parse(data.toString("utf8")) as {
+        msg_type: string;
+        parent_header: { msg_id?: string };
+        content: { text?: string; execution_state?: string; ename?: string; evalue?: string };
+      };
+      if (m.parent_header.msg_id !== msgId) return;
+      if (m.msg_type === "stream") text += m.content.text ?? "";
+      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
+      if (m.msg_type === "status" && m.content.execution_state === "idle") {
+        ws.close();
+        resolve(text);
+      }
+    });
+  });
+  expect(out.trim()).toBe("42");
+
+  // it reaches nothing else: the user's other servers, the hub's API, another user's server
+  await startServerViaApi(g, USER);
+  expect((await fetch(`${g.url}/user/${USER}/api/status`, { headers: auth })).status).toBe(403);
+  expect((await fetch(`${g.url}/hub/api/users/${USER}`, { headers: auth })).status).toBe(403);
+  expect((await fetch(`${g.url}/hub/api/users/${USER}/tokens`, { headers: auth })).status).toBe(403);
+  const wsElsewhere = await new Promise<number>((resolve) => {
+    const ws = new WebSocket(`${g.url.replace(/^http/, "ws")}/user/${USER}/api/kernels/x/channels?token=${encodeURIComponent(ready.token)}`);
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("open", () => resolve(101));
+    ws.once("error", () => resolve(-1));
+  });
+  expect(wsElsewhere).toBe(403);
+
+  // in Chromium, from a page of a configured book origin: CORS preflight, REST and the kernel's
+  // WebSocket with the token; the hub's cookie of the same browser opens nothing from there
+  await login(page, g, USER, PASSWORD);
+  await page.goto(`${BOOK_ORIGIN}/`);
+  const fromBook = await page.evaluate(
+    async ({ url, token, kernelId }) => {
+      const rest = await fetch(`${url}api/contents/index.ipynb`, { headers: { authorization: `token ${token}` } });
+      const noToken = await fetch(`${url}api/contents/index.ipynb`, { credentials: "include" }).then(
+        (r) => r.status,
+        () => "blocked",
+      );
+      const ws = await new Promise<string>((resolve) => {
+        const s = new WebSocket(`${url.replace(/^http/, "ws")}api/kernels/${kernelId}/channels?token=${encodeURIComponent(token)}`);
+        s.onopen = () => {
+          s.close();
+          resolve("open");
+        };
+        s.onerror = () => resolve("error");
+      });
+      return { rest: rest.status, noToken, ws };
+    },
+    { url: ready.url, token: ready.token, kernelId: kernel.id },
+  );
+  expect(fromBook).toEqual({ rest: 200, noToken: "blocked", ws: "open" });
 });

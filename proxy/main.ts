@@ -108,6 +108,7 @@ async function main(): Promise<void> {
     upstreamTimeoutSeconds: num(f["upstream-timeout-seconds"], p.upstreamTimeoutSeconds, "upstream-timeout-seconds"),
     connectTimeoutSeconds: num(f["connect-timeout-seconds"], p.connectTimeoutSeconds, "connect-timeout-seconds"),
     dashboardPorts: f["dashboard-ports"] ? f["dashboard-ports"].split(",").map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())) : p.dashboardPorts,
+    tokenCorsOrigins: p.tokenCorsOrigins,
     logger,
   });
   let stopping = false;

@@ -20,7 +20,8 @@ import { HubSync } from "./hub/sync";
 import { ProxyMetrics } from "./metrics";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
-import { decideGuarded, parseHubTarget, resolveRequest, type Caller, type ResolveContext, type Resolution } from "./routing/resolve";
+import { corsPreflightHeaders, decideGuarded, parseHubTarget, resolveRequest, type Caller, type ResolveContext, type Resolution } from "./routing/resolve";
+import { takeQueryToken } from "./auth/access";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
 export interface ProxyOptions {
@@ -40,6 +41,8 @@ export interface ProxyOptions {
   upstreamTimeoutSeconds: number;
   connectTimeoutSeconds: number;
   dashboardPorts: Array<number | string>;
+  /** proxy.tokenCorsOrigins: pages that may use servers with an API token from another origin */
+  tokenCorsOrigins?: string[];
   logger: Logger;
   /** the hub's proxy API (default: over HTTP at hubUrl with authToken); tests may pass an in-memory hub */
   hub?: HubConnection;
@@ -103,7 +106,12 @@ export class GyreProxy {
       tokenCachePositiveSeconds: opts.tokenCachePositiveSeconds,
       tokenCacheNegativeSeconds: opts.tokenCacheNegativeSeconds,
     });
-    this.routing = { table: this.table, hub: parseHubTarget(opts.hubUrl), isDashboardPort: buildPortPredicate(opts.dashboardPorts) };
+    this.routing = {
+      table: this.table,
+      hub: parseHubTarget(opts.hubUrl),
+      isDashboardPort: buildPortPredicate(opts.dashboardPorts),
+      tokenCorsOrigins: new Set(opts.tokenCorsOrigins ?? []),
+    };
     this.answers = new Answers(this.metrics);
     const connectTimeoutMs = opts.connectTimeoutSeconds * 1000;
     const idleTimeoutMs = opts.upstreamTimeoutSeconds * 1000;
@@ -184,9 +192,15 @@ export class GyreProxy {
       return;
     }
     const t0 = performance.now();
-    const r = resolveRequest(req, url, false, this.routing);
+    const preflight = corsPreflightHeaders(req, url, this.routing);
+    if (preflight) {
+      res.writeHead(204, preflight);
+      res.end();
+      return;
+    }
+    const r = resolveRequest(req, url, false, this.routing, req.headers.authorization !== undefined);
     if (r.kind !== "guarded") return this.finishWeb(req, res, r, t0);
-    const caller = this.identity.identify(req.rawHeaders);
+    const caller = this.identity.identify(req.rawHeaders, { tokenOnly: r.corsOrigin !== undefined });
     // No closure on the common path: a session cookie is identified at once.
     if (!(caller instanceof Promise)) return this.finishWeb(req, res, decideGuarded(r, req, caller, this.routing), t0);
     const decide = (c: Caller) => {
@@ -208,9 +222,12 @@ export class GyreProxy {
 
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
-    const r = resolveRequest(req, req.url ?? "/", true, this.routing);
+    // a browser's WebSocket cannot send Authorization: Thebe and JupyterLab put the token in the
+    // query; it identifies the caller and never reaches the server
+    const { url, token } = takeQueryToken(req.url ?? "/");
+    const r = resolveRequest(req, url, true, this.routing, token !== null || req.headers.authorization !== undefined);
     if (r.kind !== "guarded") return this.finishUpgrade(req, socket, head, r);
-    const caller = this.identity.identify(req.rawHeaders);
+    const caller = this.identity.identify(req.rawHeaders, { queryToken: token, tokenOnly: r.corsOrigin !== undefined });
     if (!(caller instanceof Promise)) return this.finishUpgrade(req, socket, head, decideGuarded(r, req, caller, this.routing));
     const decide = (c: Caller) => {
       if (!socket.destroyed) this.finishUpgrade(req, socket, head, decideGuarded(r, req, c, this.routing));

@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decideAccess, isOriginAllowed, isBrowserRequest, readApiToken, tokenAllowsServerAccess } from "./access";
+import {
+  decideAccess,
+  isOriginAllowed,
+  isBrowserRequest,
+  readApiToken,
+  takeQueryToken,
+  tokenAllowsServerAccess,
+  tokenServerLimits,
+  type Identity,
+} from "./access";
 
 test("owner and admins are allowed, others forbidden, nobody anonymous", () => {
   assert.equal(decideAccess({ user: "alice", admin: false, via: "cookie" }, "alice"), "allow");
@@ -58,4 +67,36 @@ test("API token scopes that reach user servers (table-driven)", () => {
     [[], true],
   ];
   for (const [scopes, ok] of cases) assert.equal(tokenAllowsServerAccess(scopes), ok, JSON.stringify(scopes));
+});
+
+test("a token limited to one server reaches that server only (table-driven)", () => {
+  const limited: Identity = { user: "alice", admin: false, via: "token", serverAccess: false, servers: ["alice/demo-1a2b3c4d"] };
+  const cases: Array<[identity: Identity, owner: string, server: string, want: string]> = [
+    [limited, "alice", "demo-1a2b3c4d", "allow"],
+    [limited, "alice", "", "other-server"],
+    [limited, "alice", "gpu", "other-server"],
+    [limited, "bob", "demo-1a2b3c4d", "other-server"],
+    // the limit narrows, it never widens: a token naming someone else's server still is not theirs
+    [{ ...limited, servers: ["bob/x"] }, "bob", "x", "forbidden"],
+    [{ ...limited, admin: true, servers: ["bob/x"] }, "bob", "x", "allow"],
+    [{ user: "alice", admin: false, via: "token", serverAccess: true }, "alice", "anything", "allow"],
+  ];
+  for (const [identity, owner, server, want] of cases)
+    assert.equal(decideAccess(identity, owner, server), want, `${JSON.stringify(identity.servers)} → ${owner}/${server}`);
+  assert.deepEqual(tokenServerLimits(["access:servers!server=alice/demo", "access:servers!server=alice/"]), ["alice/demo", "alice/"]);
+  assert.equal(tokenServerLimits(["access:servers", "access:servers!server=alice/demo"]), null, "unlimited wins");
+  assert.equal(tokenServerLimits(["servers"]), null, "no server at all: serverAccess false says so");
+  assert.equal(tokenServerLimits(undefined), null);
+});
+
+test("a WebSocket URL's ?token= is taken out of the URL the server sees", () => {
+  assert.deepEqual(takeQueryToken("/user/a/api/kernels/k/channels?session_id=s&token=abc%2Bd"), {
+    url: "/user/a/api/kernels/k/channels?session_id=s",
+    token: "abc+d",
+  });
+  assert.deepEqual(takeQueryToken("/user/a/api/kernels/k/channels?token=abc"), { url: "/user/a/api/kernels/k/channels", token: "abc" });
+  assert.deepEqual(takeQueryToken("/user/a/x?token=one&token=two&a=1"), { url: "/user/a/x?a=1", token: "one" });
+  assert.deepEqual(takeQueryToken("/user/a/x?mytoken=1"), { url: "/user/a/x?mytoken=1", token: null });
+  assert.deepEqual(takeQueryToken("/user/a/x"), { url: "/user/a/x", token: null });
+  assert.deepEqual(takeQueryToken("/user/a/x?token="), { url: "/user/a/x", token: null });
 });

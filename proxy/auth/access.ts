@@ -8,6 +8,11 @@ export interface Identity {
   via: "cookie" | "token";
   /** false for an API token without access:servers: it identifies someone but opens no server */
   serverAccess?: boolean;
+  /**
+   * An API token limited to some servers (access:servers!server=<user>/<server>): "<user>/<server>"
+   * of each ("<user>/" for a default server). Absent: every server the user may reach.
+   */
+  servers?: readonly string[];
 }
 
 /** The hub's auth snapshot (GET /hub/api/proxy/auth). */
@@ -18,15 +23,61 @@ export interface AuthSnapshot {
   shares: Record<string, unknown>;
 }
 
-/** "allow", or why not: nobody is logged in, the wrong person is, or their token may not reach servers. */
-export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scope";
+/**
+ * "allow", or why not: nobody is logged in, the wrong person is, their token may not reach
+ * servers, or it reaches only other servers.
+ */
+export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scope" | "other-server";
 
-/** Owner and admins may use a server (sharing comes later, through the snapshot's `shares`). */
-export function decideAccess(identity: Identity | null, owner: string): AccessDecision {
+/**
+ * Owner and admins may use a server (sharing comes later, through the snapshot's `shares`); a
+ * token limited to some servers reaches only those. `server` is the server's name ("" default).
+ */
+export function decideAccess(identity: Identity | null, owner: string, server = ""): AccessDecision {
   if (!identity) return "anonymous";
-  if (identity.serverAccess === false) return "missing-scope";
+  if (identity.servers) {
+    if (!identity.servers.includes(`${owner}/${server}`)) return "other-server";
+  } else if (identity.serverAccess === false) return "missing-scope";
   if (identity.user === owner || identity.admin) return "allow";
   return "forbidden";
+}
+
+/**
+ * The servers a token with these (expanded) scopes is limited to, "<user>/<server>" each, from its
+ * access:servers!server=<user>/<server> scopes; null when it is not limited (inherit or
+ * access:servers, or no scopes) or reaches no server at all.
+ */
+export function tokenServerLimits(scopes: readonly string[] | undefined): string[] | null {
+  if (tokenAllowsServerAccess(scopes)) return null;
+  const limited = (scopes ?? []).flatMap((s) => {
+    const m = /^access:servers!server=([^/]+\/[^/]*)$/.exec(s);
+    return m ? [m[1]] : [];
+  });
+  return limited.length ? limited : null;
+}
+
+/**
+ * A WebSocket URL's ?token= (as Thebe and JupyterLab send it, a WebSocket cannot carry headers from
+ * a browser) and the URL without it, so that it never reaches the server. Every "token" parameter
+ * is removed; the first one is the token.
+ */
+export function takeQueryToken(url: string): { url: string; token: string | null } {
+  const q = url.indexOf("?");
+  if (q < 0 || !/(^|&)token=/.test(url.slice(q + 1))) return { url, token: null };
+  let token: string | null = null;
+  const kept: string[] = [];
+  for (const part of url.slice(q + 1).split("&")) {
+    if (part.startsWith("token=")) {
+      if (token === null) {
+        try {
+          token = decodeURIComponent(part.slice(6));
+        } catch {
+          token = "";
+        }
+      }
+    } else if (part) kept.push(part);
+  }
+  return { url: url.slice(0, q) + (kept.length ? `?${kept.join("&")}` : ""), token: token || null };
 }
 
 /**

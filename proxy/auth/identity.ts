@@ -56,17 +56,21 @@ export class IdentityResolver {
     this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
   }
 
-  /** Who sent a request with these raw headers; a Promise only when an API token must be looked up. */
-  identify(rawHeaders: readonly string[]): Caller | Promise<Caller> {
+  /**
+   * Who sent a request with these raw headers; a Promise only when an API token must be looked up.
+   * `queryToken`: a WebSocket's ?token= (used when there is no Authorization header). `tokenOnly`:
+   * a page of another origin: its cookie (sent along by the browser) identifies nobody.
+   */
+  identify(rawHeaders: readonly string[], opts: { queryToken?: string | null; tokenOnly?: boolean } = {}): Caller | Promise<Caller> {
     const cookieHeader = readRawHeader(rawHeaders, "cookie");
     const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
     const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
-    const claims = cookie?.claims;
+    const claims = opts.tokenOnly ? null : cookie?.claims;
     // The cache drops an entry when the cookie expires; the clock is coarse, so check exp too.
     if (claims && claims.exp * 1000 > this.opts.clock.now && !this.opts.auth.revoked.has(claims.sid)) {
       return { identity: { user: claims.user, admin: this.opts.auth.admins.has(claims.user), via: "cookie" }, cookieEdit };
     }
-    const token = readApiToken(readRawHeader(rawHeaders, "authorization"));
+    const token = readApiToken(readRawHeader(rawHeaders, "authorization")) ?? opts.queryToken ?? null;
     if (!token) return { identity: null, cookieEdit };
     const now = Date.now();
     const cached = this.tokenCache.get(token, now);
@@ -93,7 +97,13 @@ export class IdentityResolver {
   }
 
   private tokenIdentity(owner: TokenOwner): Identity {
-    return { user: owner.user, admin: owner.admin || this.opts.auth.admins.has(owner.user), via: "token", serverAccess: owner.serverAccess };
+    return {
+      user: owner.user,
+      admin: owner.admin || this.opts.auth.admins.has(owner.user),
+      via: "token",
+      serverAccess: owner.serverAccess,
+      ...(owner.servers ? { servers: owner.servers } : {}),
+    };
   }
 
   /** Asks the hub who owns a token; concurrent lookups of one token share a request. */

@@ -91,7 +91,7 @@ export class HttpForwarder {
     });
     upstream.on("response", (ures) => {
       const status = ures.statusCode ?? 502;
-      let headers = filterResponseHeaders(ures.rawHeaders, to.stripLoginCookies);
+      let headers = responseFilter(to)(ures.rawHeaders);
       if (to.scrub !== null && isHtmlResponse(ures.rawHeaders)) {
         // The body shrinks when the token is cut out: Node frames it (chunked) instead.
         headers = withoutContentLength(headers);
@@ -139,7 +139,7 @@ export class HttpForwarder {
       method,
       head,
       res,
-      to.stripLoginCookies ? filterStripLogin : filterKeep,
+      responseFilter(to),
       {
         onResponse: (status) => this.responded(o, status),
         onError: (err) => this.upstreamFailed(o, err),
@@ -207,6 +207,25 @@ function filterResponseHeaders(raw: string[], stripLoginCookies: boolean): strin
 
 const filterStripLogin = (raw: string[]): string[] => filterResponseHeaders(raw, true);
 const filterKeep = (raw: string[]): string[] => filterResponseHeaders(raw, false);
+
+/**
+ * The response headers of a forward: filtered as above, and for a token request from one of
+ * proxy.tokenCorsOrigins, CORS headers that allow exactly that origin (the server's own
+ * Access-Control-* headers are dropped: Jupyter echoes any Origin to token-authenticated requests,
+ * and behind the proxy every request is token-authenticated).
+ */
+function responseFilter(to: Forward): (raw: string[]) => string[] {
+  const base = to.stripLoginCookies ? filterStripLogin : filterKeep;
+  const origin = to.corsOrigin;
+  if (!origin) return base;
+  return (raw) => {
+    const out: string[] = [];
+    const kept = base(raw);
+    for (let i = 0; i < kept.length; i += 2) if (!kept[i].toLowerCase().startsWith("access-control-")) out.push(kept[i], kept[i + 1]);
+    out.push("Access-Control-Allow-Origin", origin, "Access-Control-Expose-Headers", "Content-Type, Location", "Vary", "Origin");
+    return out;
+  };
+}
 
 /**
  * Adds a connect timeout and an inactivity timeout to every new upstream connection the agent

@@ -10,6 +10,8 @@ export interface TokenOwner {
   scopes?: string[];
   /** whether the scopes let the token reach user servers (tokenAllowsServerAccess) */
   serverAccess: boolean;
+  /** the only servers it reaches, "<user>/<server>" (tokenServerLimits); absent: not limited */
+  servers?: string[];
 }
 
 export interface HubConnection {

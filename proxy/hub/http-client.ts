@@ -3,7 +3,7 @@
 // measured ~10 MB more RSS for a process that otherwise needs only node:http (bench/README.md).
 import http from "node:http";
 import https from "node:https";
-import { tokenAllowsServerAccess, type AuthSnapshot } from "@/proxy/auth/access";
+import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
 import type { HubConnection, TokenOwner } from "./connection";
 
 /** A buffered hub answer. */
@@ -58,7 +58,8 @@ export class HubHttpClient implements HubConnection {
     if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
     const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
     // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
-    return { user: b.user, admin: b.admin === true, scopes, serverAccess: tokenAllowsServerAccess(scopes) };
+    const servers = tokenServerLimits(scopes);
+    return { user: b.user, admin: b.admin === true, scopes, serverAccess: tokenAllowsServerAccess(scopes), ...(servers ? { servers } : {}) };
   }
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */

@@ -5,7 +5,18 @@ import assert from "node:assert/strict";
 import type { Identity } from "@/proxy/auth/access";
 import { buildPortPredicate } from "./route-path";
 import { RouteTable } from "./route-table";
-import { MISSING_SCOPE, decideGuarded, parseHubTarget, resolveRequest, type Caller, type RequestLike, type ResolveContext, type Resolution } from "./resolve";
+import {
+  MISSING_SCOPE,
+  OTHER_SERVER,
+  corsPreflightHeaders,
+  decideGuarded,
+  parseHubTarget,
+  resolveRequest,
+  type Caller,
+  type RequestLike,
+  type ResolveContext,
+  type Resolution,
+} from "./resolve";
 
 const table = new RouteTable((spawnId) => `T-${spawnId}`);
 // alice's servers are pods (dashboards "direct": the pod's own network); dave's is a local server on
@@ -308,4 +319,64 @@ test("the hub's address: default ports by scheme, base path kept", () => {
   assert.deepEqual(parseHubTarget("http://hub:8081"), { protocol: "http:", host: "hub", port: 8081, basePath: "" });
   assert.deepEqual(parseHubTarget("https://hub.example/prefix/"), { protocol: "https:", host: "hub.example", port: 443, basePath: "/prefix" });
   assert.deepEqual(parseHubTarget("http://hub"), { protocol: "http:", host: "hub", port: 80, basePath: "" });
+});
+
+test("a token limited to one server, and pages of proxy.tokenCorsOrigins (Thebe with a /build ready token)", () => {
+  const BOOK = "https://book.example.org";
+  const corsCtx: ResolveContext = { ...ctx, tokenCorsOrigins: new Set([BOOK]) };
+  const LIMITED = as({ user: "alice", admin: false, via: "token", serverAccess: false, servers: ["alice/gpu"] });
+  const run = (method: string, url: string, headers: RequestLike["headers"], upgrade: boolean, caller: Caller, hasToken: boolean) => {
+    const req = { method, headers };
+    const first = resolveRequest(req, url, upgrade, corsCtx, hasToken);
+    const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, corsCtx) : first;
+    return r.kind === "forward"
+      ? `forward ${r.path} auth=${show(r.authorization)}${r.corsOrigin ? ` cors=${r.corsOrigin}` : ""}`
+      : r.kind === "redirect"
+        ? `redirect ${r.location}`
+        : `refuse ${r.status} ${r.message}`;
+  };
+  const book = { origin: BOOK, host: "hub.example:8000" };
+  const cases: Array<[name: string, got: string, want: string]> = [
+    ["limited token, its server", run("GET", "/user/alice/gpu/api/status", {}, false, LIMITED, true), "forward /user/alice/gpu/api/status auth=token T-s2"],
+    ["limited token, the user's default server", run("GET", "/user/alice/api/status", {}, false, LIMITED, true), `refuse 403 ${OTHER_SERVER}`],
+    ["limited token, a WebSocket to another server", run("GET", "/user/alice/api/kernels/k/channels", {}, true, LIMITED, true), `refuse 403 ${OTHER_SERVER}`],
+    [
+      "book page, token: a POST passes the Origin check and the answer allows the book",
+      run("POST", "/user/alice/gpu/api/kernels", book, false, LIMITED, true),
+      "forward /user/alice/gpu/api/kernels auth=token T-s2 cors=https://book.example.org",
+    ],
+    [
+      "book page, token: its WebSocket",
+      run("GET", "/user/alice/gpu/api/kernels/k/channels", book, true, LIMITED, true),
+      "forward /user/alice/gpu/api/kernels/k/channels auth=token T-s2 cors=https://book.example.org",
+    ],
+    [
+      "book page without a token: the Origin check refuses",
+      run("POST", "/user/alice/gpu/api/kernels", book, false, ALICE, false),
+      "refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+    [
+      "book page whose cookie identified someone (identify() must not let it)",
+      run("POST", "/user/alice/gpu/api/kernels", book, false, ALICE, true),
+      "refuse 403 Cross-origin request refused: another site's page must send an API token.",
+    ],
+    [
+      "an origin not configured, even with a token",
+      run("POST", "/user/alice/gpu/api/kernels", EVIL, false, LIMITED, true),
+      "refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+  ];
+  for (const [name, got, want] of cases) assert.equal(got, want, name);
+
+  const pre = (headers: Record<string, string>, url = "/user/alice/gpu/api/kernels") => corsPreflightHeaders({ method: "OPTIONS", headers }, url, corsCtx);
+  assert.deepEqual(pre({ origin: BOOK, "access-control-request-method": "POST" }), {
+    "access-control-allow-origin": BOOK,
+    "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type, x-xsrftoken",
+    "access-control-max-age": "600",
+    vary: "Origin",
+  });
+  assert.equal(pre({ origin: "http://evil.example", "access-control-request-method": "POST" }), null);
+  assert.equal(pre({ origin: BOOK }), null, "a plain OPTIONS is not a preflight");
+  assert.equal(pre({ origin: BOOK, "access-control-request-method": "POST" }, "/hub/api/users"), null, "the hub is never opened to other origins");
 });

@@ -12,7 +12,7 @@ import { isLogoutPath, parseDashboardPath, parseUserPath, type DashboardPath, ty
 /** What the resolver reads of a request; IncomingMessage fits. `headers` is read only when needed. */
 export interface RequestLike {
   method?: string;
-  headers: { origin?: string; host?: string; accept?: string };
+  headers: { origin?: string; host?: string; accept?: string; authorization?: string };
 }
 
 /** The route table as the resolver uses it (RouteTable fits). */
@@ -36,6 +36,11 @@ export interface ResolveContext {
   table: RouteLookup;
   hub: HubTarget;
   isDashboardPort(port: number): boolean;
+  /**
+   * Origins whose pages may use servers with an API token (proxy.tokenCorsOrigins): their requests
+   * pass the Origin check only when they carry a token, and are then identified by it alone.
+   */
+  tokenCorsOrigins?: ReadonlySet<string>;
 }
 
 /** Who is asking, as far as the proxy could tell (proxy/auth/identity.ts). */
@@ -63,6 +68,8 @@ export interface Forward {
   stripLoginCookies: boolean;
   /** cut out of HTML responses: the server's token, which Jupyter writes into its pages; null: none */
   scrub: string | null;
+  /** a token request from one of tokenCorsOrigins: the response allows that origin (and no other) */
+  corsOrigin?: string;
 }
 
 export interface Redirect {
@@ -88,11 +95,17 @@ export interface Guarded {
   dash: DashboardPath | null;
   url: string;
   upgrade: boolean;
+  /**
+   * The request comes from a page of tokenCorsOrigins with a token: only the token may identify
+   * the caller (a cookie sent along must not), and the response allows that origin.
+   */
+  corsOrigin?: string;
 }
 
 export type Resolution = Forward | Redirect | Refuse;
 
 export const MISSING_SCOPE = "This API token cannot reach servers: it lacks the access:servers scope. Create one that has it at /hub/token.";
+export const OTHER_SERVER = "This API token reaches only another server (its scope names the servers it may use).";
 
 /**
  * Step one. Routes without an owner (the hub, or ones added by a plain configurable-http-proxy
@@ -100,21 +113,21 @@ export const MISSING_SCOPE = "This API token cannot reach servers: it lacks the 
  * change from another site is refused; anything else under /user/<name>/, or on a route that names
  * a user, is "guarded".
  */
-export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, ctx: ResolveContext): Resolution | Guarded {
+export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, ctx: ResolveContext, hasToken = false): Resolution | Guarded {
   let entry = ctx.table.match(url);
   let up: UserPath | null | undefined;
   if (url.startsWith("/user/")) {
     // HTTP fast path: the route of this user's server, and not a logout or dashboard URL (both
     // contain these substrings), so the path needs no parsing.
     if (!upgrade && entry && entry.userPrefix !== null && entry.owner !== null && !url.includes("/proxy/") && !url.includes("logout")) {
-      return guard(req, url, upgrade, entry, undefined, ctx);
+      return guard(req, url, upgrade, entry, undefined, ctx, hasToken);
     }
     up = parseUserPath(url);
     // A shorter route ("/" of a plain client) does not cover /user/<name>: that user has no route.
     if (up && entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
   } else up = null;
   if (entry ? entry.owner === null : !up) return forwardUnguarded(entry, url, ctx.hub);
-  return guard(req, url, upgrade, entry, up, ctx);
+  return guard(req, url, upgrade, entry, up, ctx, hasToken);
 }
 
 function guard(
@@ -124,16 +137,21 @@ function guard(
   routed: RouteEntry | undefined,
   up: UserPath | null | undefined,
   ctx: ResolveContext,
+  hasToken: boolean,
 ): Refuse | Redirect | Guarded {
   if (!upgrade && up && isLogoutPath(up)) return { kind: "redirect", status: 302, location: "/hub/logout" };
   const dash = up ? parseDashboardPath(up) : null;
   const entry = dash && up ? ctx.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : "")) : routed;
   const owner = entry?.owner ?? up!.user;
   const method = req.method;
-  if ((upgrade || (method !== "GET" && method !== "HEAD")) && !isOriginAllowed(method, upgrade, req.headers.origin, req.headers.host)) {
+  const origin = req.headers.origin;
+  // a page of a configured origin (a Jupyter Book) with an API token: the token decides, not the Origin
+  const corsOrigin =
+    origin !== undefined && hasToken && ctx.tokenCorsOrigins?.has(origin) && !isOriginAllowed("POST", false, origin, req.headers.host) ? origin : undefined;
+  if (!corsOrigin && (upgrade || (method !== "GET" && method !== "HEAD")) && !isOriginAllowed(method, upgrade, origin, req.headers.host)) {
     return refuse(403, upgrade ? "Cross-origin WebSocket refused." : "Cross-origin request refused: the Origin header does not match this site.");
   }
-  return { kind: "guarded", entry, owner, up, dash, url, upgrade };
+  return { kind: "guarded", entry, owner, up, dash, url, upgrade, ...(corsOrigin ? { corsOrigin } : {}) };
 }
 
 /**
@@ -142,11 +160,16 @@ function guard(
  */
 export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx: ResolveContext): Resolution {
   const { entry, owner, dash, upgrade } = g;
-  const decision = decideAccess(caller.identity, owner);
+  // another origin's page: only its token counts (identify() was told to ignore cookies)
+  if (g.corsOrigin && caller.identity && caller.identity.via !== "token")
+    return refuse(403, "Cross-origin request refused: another site's page must send an API token.");
+  const server = dash ? (dash.serverName ?? "") : (entry?.serverName ?? "");
+  const decision = decideAccess(caller.identity, owner, server);
   if (decision !== "allow" || !entry) {
     if (upgrade) {
       if (decision === "anonymous") return refuse(403, "Authentication required.");
       if (decision === "missing-scope") return refuse(403, MISSING_SCOPE);
+      if (decision === "other-server") return refuse(403, OTHER_SERVER);
       if (decision === "forbidden") return refuse(403, `You do not have access to ${owner}'s server.`);
       return refuse(503, `${owner}'s server is not running.`);
     }
@@ -159,6 +182,7 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     }
     if (decision === "forbidden") return refuse(403, `You do not have access to ${owner}'s server.`);
     if (decision === "missing-scope") return refuse(403, MISSING_SCOPE);
+    if (decision === "other-server") return refuse(403, OTHER_SERVER);
     if (up && browser) {
       const server = dash?.serverName ? "/" + encodeURIComponent(dash.serverName) : "";
       return { kind: "redirect", status: 302, location: `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(g.url)}` };
@@ -193,7 +217,8 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     };
   }
   // Inject the server's token; an API token the client sent is not passed on.
-  return toServer(entry, g.url, cookie, entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined));
+  const forward = toServer(entry, g.url, cookie, entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined));
+  return g.corsOrigin ? { ...forward, corsOrigin: g.corsOrigin } : forward;
 }
 
 /** To the user's server itself, with `authorization` as its Authorization header. */
@@ -212,6 +237,28 @@ function toServer(entry: RouteEntry, url: string, cookie: HeaderEdit, authorizat
     stripLoginCookies: true,
     // "token <t>": the token is what Jupyter writes into its pages
     scrub: entry.authHeader ? entry.authHeader.slice(6) : null,
+  };
+}
+
+/**
+ * A CORS preflight (OPTIONS with Access-Control-Request-Method) from a page of tokenCorsOrigins to
+ * a user's server: the headers to answer it with (it carries no credentials, so the proxy answers
+ * it; the request that follows must bring its token). null: not such a preflight.
+ */
+export function corsPreflightHeaders(
+  req: RequestLike & { headers: { "access-control-request-method"?: string } },
+  url: string,
+  ctx: ResolveContext,
+): Record<string, string> | null {
+  const origin = req.headers.origin;
+  if (req.method !== "OPTIONS" || !origin || !req.headers["access-control-request-method"] || !ctx.tokenCorsOrigins?.has(origin) || !url.startsWith("/user/"))
+    return null;
+  return {
+    "access-control-allow-origin": origin,
+    "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "access-control-allow-headers": "authorization, content-type, x-xsrftoken",
+    "access-control-max-age": "600",
+    vary: "Origin",
   };
 }
 

@@ -1,7 +1,7 @@
 // The hub's side of the proxy contract in memory (HubConnection), for proxy tests that need a
 // hub to answer routes, the auth snapshot and token owners but not a hub to forward /hub/* to.
 // FakeHub (fake-hub.ts) serves the same state over HTTP.
-import { tokenAllowsServerAccess, type AuthSnapshot } from "@/proxy/auth/access";
+import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
 import { deriveKey, signSessionCookie } from "@/proxy/auth/session-cookie";
 import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
 
@@ -50,7 +50,8 @@ export class InMemoryHub implements HubConnection {
     const owner = this.state.tokens[token];
     if (!owner) return null;
     const scopes = owner.scopes ?? [];
-    return { user: owner.user, admin: owner.admin, scopes, serverAccess: tokenAllowsServerAccess(scopes) };
+    const servers = tokenServerLimits(scopes);
+    return { user: owner.user, admin: owner.admin, scopes, serverAccess: tokenAllowsServerAccess(scopes), ...(servers ? { servers } : {}) };
   }
 
   async postActivity(activity: Record<string, string>): Promise<void> {

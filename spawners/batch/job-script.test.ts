@@ -174,20 +174,18 @@ exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
   assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, env: base.env }), UnsafeValueError);
 });
 
-test("the launcher serves a prepared launch's folder (replacing the job's root_dir) with its environment first on JUPYTER_PATH", () => {
+test("the launcher serves a prepared launch's folder (replacing the job's root_dir, and as its working directory) with its environment first on JUPYTER_PATH", () => {
   // run the launcher's launch_args() for real with Debian's Python, on a result file
   const dir = mkdtempSync(join(tmpdir(), "gyre-launcher-"));
   const result = join(dir, "result.json");
-  writeFileSync(
-    result,
-    JSON.stringify({ dir: "/home/alice/launches/demo-1", commit: "c", environment: null, serverEnv: { JUPYTER_PATH: "/envs/k/share/jupyter" } }),
-  );
+  const launchDir = mkdtempSync(join(tmpdir(), "gyre-launch-dir-"));
+  writeFileSync(result, JSON.stringify({ dir: launchDir, commit: "c", environment: null, serverEnv: { JUPYTER_PATH: "/envs/k/share/jupyter" } }));
   const fn = LAUNCHER_PY.slice(LAUNCHER_PY.indexOf("def launch_args"), LAUNCHER_PY.indexOf("LAUNCH_ARGS = "));
-  const probe = `import json, os, sys\ndef log(*a): pass\n${fn}\nprint(json.dumps([launch_args(sys.argv[1]), os.environ.get("JUPYTER_PATH")]))`;
+  const probe = `import json, os, sys\ndef log(*a): pass\n${fn}\nprint(json.dumps([launch_args(sys.argv[1]), os.environ.get("JUPYTER_PATH"), os.getcwd()]))`;
   const out = execFileSync("/usr/bin/python3", ["-c", probe, result], {
     encoding: "utf8",
     env: { PATH: "/usr/bin:/bin", JUPYTER_PATH: "/site/share/jupyter" } as unknown as NodeJS.ProcessEnv,
   });
-  assert.deepEqual(JSON.parse(out), [["--ServerApp.root_dir=/home/alice/launches/demo-1"], "/envs/k/share/jupyter:/site/share/jupyter"]);
+  assert.deepEqual(JSON.parse(out), [[`--ServerApp.root_dir=${launchDir}`], "/envs/k/share/jupyter:/site/share/jupyter", launchDir]);
   assert.match(LAUNCHER_PY, /ARGS = \[a for a in sys\.argv\[1:\] if not \(LAUNCH_ARGS and a\.startswith\("--ServerApp\.root_dir="\)\)\]/);
 });

@@ -80,6 +80,8 @@ def launch_args(path):
         old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = first + (os.pathsep + old if old else "")
     log("launch prepared in", prepared["dir"])
+    # kernels started without a path run in the launch's folder, as in BinderHub
+    os.chdir(prepared["dir"])
     return ["--ServerApp.root_dir=" + prepared["dir"]]
 
 

@@ -185,7 +185,7 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       seccompProfile: { type: "RuntimeDefault" },
     },
     volumeMounts,
-    workingDir: s.storage.mountPath,
+    workingDir: opts.launch?.paths.rootDir ?? s.storage.mountPath,
     readinessProbe: {
       httpGet: { path: `${opts.baseUrl}api`, port: SERVER_PORT },
       periodSeconds: 2,

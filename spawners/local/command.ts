@@ -42,6 +42,8 @@ export interface ServerLaunchOptions {
   ctxEnv: Record<string, string>;
   /** set by a launch (its environment first on JUPYTER_PATH); wins over ctxEnv */
   launchEnv?: Record<string, string>;
+  /** the server's working directory (kernels started without a path run there); default the home */
+  cwd?: string;
   /**
    * The Python environment servers run from (spawner.local.pythonEnvironment): its bin/ goes first
    * on PATH; `conda` says whether it is a conda environment (has conda-meta/) or a virtualenv.
@@ -150,9 +152,9 @@ export function buildServerLaunch(o: ServerLaunchOptions): ServerLaunch {
   const env = buildServerEnv(o);
   if (o.switchUser) {
     const { uid, gid, setprivPath } = o.switchUser;
-    return { file: setprivPath, args: [`--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...serverArgv], env, cwd: o.account.home, flavor };
+    return { file: setprivPath, args: [`--reuid=${uid}`, `--regid=${gid}`, "--init-groups", "--", ...serverArgv], env, cwd: o.cwd ?? o.account.home, flavor };
   }
-  return { file: serverArgv[0], args: serverArgv.slice(1), env, cwd: o.account.home, flavor };
+  return { file: serverArgv[0], args: serverArgv.slice(1), env, cwd: o.cwd ?? o.account.home, flavor };
 }
 
 /** "/user/alice/gpu/" with server "gpu" → "/user/alice/"; "/user/alice/" → itself. */

@@ -138,6 +138,8 @@ export class LocalProcessSpawner implements Spawner {
           configEnv: this.config.env,
           ctxEnv: this.ctx.env,
           launchEnv,
+          // a launch's kernels start in its folder, as in BinderHub
+          ...(this.ctx.launch ? { cwd: notebookDir } : {}),
         });
         await this.launch(launch, logFile, port);
         // stop() may have run while we launched: it saw no pid yet, so the catch below cleans up

@@ -309,8 +309,12 @@ export class FakeKubelet {
     const runtimeDir = join(this.opts.stateDir, "pods", uid, "runtime");
     mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
     if (asRoot) chownSync(runtimeDir, uidGid.uid, uidGid.gid);
-    const workDir = mounts.get(container.workingDir ?? "") ?? runtimeDir;
-    env.HOME = workDir;
+    // the working directory, and as HOME (which a real image sets) the mount it lies in
+    const workDir = container.workingDir ? mapPaths(container.workingDir, mounts) : runtimeDir;
+    const homeMount = [...mounts.keys()]
+      .filter((m) => container.workingDir === m || container.workingDir?.startsWith(`${m}/`))
+      .sort((a, b) => b.length - a.length)[0];
+    env.HOME = homeMount ? mounts.get(homeMount)! : workDir;
     env.JUPYTER_RUNTIME_DIR = runtimeDir;
     for (const [k, v] of Object.entries(env)) env[k] = mapPaths(v, mounts);
 
