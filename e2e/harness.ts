@@ -2,6 +2,7 @@
 // real Jupyter servers) for one spec file, and offers the helpers the specs share.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { request as httpRequest } from "node:http";
 import { mkdtempSync, openSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -238,4 +239,22 @@ export async function startServerViaApi(g: Gyre, user: string, body: object = {}
 export async function createUser(g: Gyre, name: string, password: string, admin = false): Promise<void> {
   const r = await g.api(ADMIN.name, `/hub/api/users/${name}`, { method: "POST", body: JSON.stringify({ password, admin }) });
   if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${await r.text()}`);
+}
+
+/**
+ * Status of a GET straight to a user server at the URL the hub stored for it (`http://host:port`,
+ * or `http+unix://<%-encoded socket path>` for local servers), bypassing the proxy.
+ */
+export function directServerStatus(serverUrl: string, path: string, headers: Record<string, string> = {}): Promise<number> {
+  const unix = /^http\+unix:\/\/([^/]+)$/.exec(serverUrl);
+  const u = unix ? null : new URL(serverUrl);
+  const where = unix ? { socketPath: decodeURIComponent(unix[1]) } : { host: u!.hostname, port: Number(u!.port) };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...where, path, headers, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:http";
 import Database from "better-sqlite3";
 import { EventSource } from "eventsource";
 import WebSocket from "ws";
-import { createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+import { createUser, directServerStatus, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 import { activeSequence, recordLaunchPage, startLaunchFixtures, type LaunchFixtures } from "./launch-fixtures";
 
 const USER = "launcher";
@@ -408,7 +408,7 @@ test("a BinderHub API client (Thebe's event-stream protocol) launches a server a
   expect(expiresInMs).toBeGreaterThan(5 * 3600_000);
   expect(expiresInMs).toBeLessThanOrEqual(6 * 3600_000);
   // not the server's own token: the server itself refuses it (only the proxy knows what it means)
-  expect((await fetch(`${serverRow.url}/user/${USER}/${server}/api/status`, { headers: { authorization: `token ${ready.token}` } })).status).toBe(403);
+  expect(await directServerStatus(serverRow.url, `/user/${USER}/${server}/api/status`, { authorization: `token ${ready.token}` })).toBe(403);
 
   // Thebe's calls through the proxy: REST with Authorization, the kernel's WebSocket with ?token=
   const auth = { authorization: `token ${ready.token}` };

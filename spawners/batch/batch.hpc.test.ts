@@ -44,10 +44,14 @@ function makeCtx(options: Record<string, string | number> = {}, user = TEST_USER
     token: randomBytes(24).toString("hex"),
     hubUrl: "http://127.0.0.1:1",
     options,
-    env: {},
+    // a port nothing listens on: the relay's own 503 shows Gyre's extension runs in the job
+    env: { GYRE_DASHBOARD_PORTS: String(IDLE_DASHBOARD_PORT) },
     log,
   };
 }
+
+/** Allowed for dashboards in the tests' jobs; nothing listens there. */
+const IDLE_DASHBOARD_PORT = 7097;
 
 /** Runs real commands and records every argv (to show what reached the system). */
 function recordingRunner(): { run: CommandRunner; argvs: string[][] } {
@@ -115,6 +119,10 @@ for (const scheduler of ["sge", "slurm"] as const) {
       assert.equal(status.status, 200);
       const unauth = await fetch(`${url}${ctx.baseUrl}api/status`);
       assert.equal(unauth.status, 403, "no token → 403");
+      // Gyre's extension (dashboard relay) was loaded from the zip the job script carries
+      const relay = await fetch(`${url}${ctx.baseUrl}proxy/${IDLE_DASHBOARD_PORT}/status`, { headers: { Authorization: `token ${ctx.token}` } });
+      assert.equal(relay.status, 503);
+      assert.match(await relay.text(), /Nothing listens on port 7097/);
       t.diagnostic(`submit→callback ${Math.round(tCallback)} ms, submit→api/status 200 ${Math.round(tReady)} ms`);
       t.diagnostic(`progress: ${events.join(" | ")}`);
       assert.ok(events.some((e) => e.includes("submitted")));

@@ -189,3 +189,31 @@ test("the launcher serves a prepared launch's folder (replacing the job's root_d
   assert.deepEqual(JSON.parse(out), [[`--ServerApp.root_dir=${launchDir}`], "/envs/k/share/jupyter:/site/share/jupyter", launchDir]);
   assert.match(LAUNCHER_PY, /ARGS = \[a for a in sys\.argv\[1:\] if not \(LAUNCH_ARGS and a\.startswith\("--ServerApp\.root_dir="\)\)\]/);
 });
+
+test("the agent's zip rides in the launcher's heredoc, and the launcher loads Gyre's extension from it and deletes it", () => {
+  const zip = Uint8Array.from({ length: 200 }, (_, i) => i);
+  const s = renderJobScript(SlurmDialect, { ...base, agentZip: zip });
+  const body = s.split(`<<'${LAUNCHER_EOF}'\n`)[1];
+  const b64 = Buffer.from(zip).toString("base64");
+  assert.ok(body.startsWith(`_GYRE_AGENT_ZIP = """${b64.match(/.{1,76}/g)!.join("\n")}"""\nimport atexit,`), body.slice(0, 400));
+  assert.equal(head(s), head(renderJobScript(SlurmDialect, base)), "nothing else of the script changes");
+  // run the launcher's gyre_extension() for real with Debian's Python
+  const fn = LAUNCHER_PY.slice(LAUNCHER_PY.indexOf("def gyre_extension"), LAUNCHER_PY.indexOf("LAUNCH_ARGS = "));
+  const probe = [
+    "import atexit, base64, json, os, sys, tempfile",
+    `_GYRE_AGENT_ZIP = """${b64}"""`,
+    fn,
+    "path, args = gyre_extension()",
+    "print(json.dumps([open(path, 'rb').read() == base64.b64decode(_GYRE_AGENT_ZIP), oct(os.stat(path).st_mode & 0o777), sys.path[0] == path, args, path]))",
+  ].join("\n");
+  const [same, mode, onPath, args, path] = JSON.parse(execFileSync("/usr/bin/python3", ["-c", probe], { encoding: "utf8" })) as [
+    boolean,
+    string,
+    boolean,
+    string[],
+    string,
+  ];
+  assert.deepEqual([same, mode, onPath, args], [true, "0o600", true, ["--ServerApp.jpserver_extensions=gyre_agent.jupyter_ext=True"]]);
+  assert.throws(() => execFileSync("test", ["-e", path]), "deleted at exit");
+  assert.match(LAUNCHER_PY, /if AGENT_ZIP:\n\s+forget\(AGENT_ZIP\)/, "and as soon as the extensions are loaded");
+});

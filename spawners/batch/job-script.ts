@@ -83,8 +83,17 @@ export function renderJobScript(dialect: BatchDialect, o: JobScriptOptions): str
         ]
       : []),
     `exec ${quoteForBash(o.pythonCommand)} -${args ? " " + args : ""} <<'${LAUNCHER_EOF}'`,
+    ...(o.agentZip ? [`_GYRE_AGENT_ZIP = """${base64Lines(o.agentZip)}"""`] : []),
     LAUNCHER_PY.trimEnd(),
     LAUNCHER_EOF,
     "",
   ].join("\n");
+}
+
+/** base64 in 76-character lines (no line can be a heredoc terminator: those have a "_"). */
+function base64Lines(bytes: Uint8Array): string {
+  const b64 = Buffer.from(bytes).toString("base64");
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join("\n");
 }

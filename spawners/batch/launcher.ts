@@ -8,7 +8,12 @@
 // GYRE_CALLBACK_SECRET: secrets never go through the scheduler, whose `qstat -j` (SGE env_list) and
 // `qstat -f` (PBS Variable_List) show job environments to every user), GYRE_CALLBACK_URL,
 // GYRE_SPAWN_ID, GYRE_JOB_ID, GYRE_PORT_RANGE ("7050-7099" or ""), GYRE_BIND_IP ("" = the node's
-// address). The file is deleted once the hub accepted the callback. For a launch, GYRE_LAUNCH_RESULT
+// address). The file is deleted once the hub accepted the callback. When the job script defines
+// _GYRE_AGENT_ZIP (base64 of spawners/agent's zip, put before this program in the same heredoc),
+// Gyre's Jupyter server extension is loaded from it (the dashboard relay under
+// <base_url>proxy/<port>/, which reaches only sockets of the job's own account on the node); the
+// zip is written to a private temporary file and deleted once the extensions are loaded.
+// For a launch, GYRE_LAUNCH_RESULT
 // names the agent's prepared result (written by the job's prepare step just before): the server
 // then serves the launch's folder, with the launch's environment first on JUPYTER_PATH.
 
@@ -18,7 +23,7 @@ export const LAUNCHER_EOF = "GYRE_LAUNCHER_EOF";
 /** Terminator of the heredoc that carries a launch's agent (base64 and Python: never this line). */
 export const AGENT_EOF = "GYRE_AGENT_EOF";
 
-export const LAUNCHER_PY = String.raw`import json, os, random, socket, sys, threading, time, urllib.error, urllib.request
+export const LAUNCHER_PY = String.raw`import atexit, base64, json, os, random, socket, sys, tempfile, threading, time, urllib.error, urllib.request
 from jupyter_server.serverapp import ServerApp
 
 
@@ -85,7 +90,28 @@ def launch_args(path):
     return ["--ServerApp.root_dir=" + prepared["dir"]]
 
 
+def gyre_extension():
+    """(zip path, server args) of Gyre's extension when the job script carries the agent's zip."""
+    b64 = globals().get("_GYRE_AGENT_ZIP")
+    if not b64:
+        return "", []
+    fd, path = tempfile.mkstemp(prefix="gyre-agent-", suffix=".zip")
+    with os.fdopen(fd, "wb") as f:
+        f.write(base64.b64decode(b64))
+    atexit.register(forget, path)
+    sys.path.insert(0, path)
+    return path, ["--ServerApp.jpserver_extensions=gyre_agent.jupyter_ext=True"]
+
+
+def forget(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 LAUNCH_ARGS = launch_args(os.environ.pop("GYRE_LAUNCH_RESULT", ""))
+AGENT_ZIP, EXTENSION_ARGS = gyre_extension()
 SOCK, IP, HOST, PORT = bind()
 
 
@@ -124,11 +150,14 @@ class GyreServerApp(ServerApp):
 
     def start_app(self):
         super().start_app()
+        # extensions are loaded (imported) by now: the zip is no longer needed
+        if AGENT_ZIP:
+            forget(AGENT_ZIP)
         threading.Thread(target=report, daemon=True).start()
 
 
 if __name__ == "__main__":
     # a launch's folder replaces the job's root_dir (traitlets refuses a trait given twice)
     ARGS = [a for a in sys.argv[1:] if not (LAUNCH_ARGS and a.startswith("--ServerApp.root_dir="))]
-    GyreServerApp.launch_instance(argv=ARGS + LAUNCH_ARGS + ["--ServerApp.ip=" + IP, "--ServerApp.port=%d" % PORT, "--ServerApp.port_retries=0"])
+    GyreServerApp.launch_instance(argv=ARGS + LAUNCH_ARGS + EXTENSION_ARGS + ["--ServerApp.ip=" + IP, "--ServerApp.port=%d" % PORT, "--ServerApp.port_retries=0"])
 `;

@@ -161,6 +161,7 @@ export class BatchSpawner implements Spawner {
         "--ServerApp.trust_xheaders=True",
         ...config.serverArgs,
       ],
+      agentZip: await loadAgentZip(),
       ...(ctx.launch ? { agentBootstrap: buildAgentBootstrap(await loadAgentZip()) } : {}),
     });
     this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);

@@ -76,6 +76,12 @@ export interface JobScriptOptions {
    * variables in `env`); the launcher then starts the server in the prepared folder.
    */
   agentBootstrap?: string;
+  /**
+   * The agent's zip (spawners/agent/agent-bundle.ts): the launcher loads Gyre's Jupyter server
+   * extension from it — the dashboard relay under <base_url>proxy/<port>/, limited to the job
+   * account's own sockets on the node.
+   */
+  agentZip?: Uint8Array;
 }
 
 /** What every scheduler dialect provides; schedulers are data plus pure parsers. */

@@ -230,3 +230,20 @@ test("the launch agent runs with the server's Python, as the server's account, w
   });
   assert.equal(a.cwd, "/home/alice");
 });
+
+test("unix socket and Gyre's extension: sock instead of ip/port, the relay loaded, the agent first on PYTHONPATH", () => {
+  const withSocket = { ...base, socketPath: "/tmp/gyre-alice-abc123/jupyter.sock", agentZip: "/tmp/gyre-alice-abc123/gyre-agent.zip" };
+  const l = buildServerLaunch({ ...withSocket, configEnv: { PYTHONPATH: "/opt/site" } });
+  assert.deepEqual(l.args.slice(0, 3), ["server", "--ServerApp.sock=/tmp/gyre-alice-abc123/jupyter.sock", "--ServerApp.sock_mode=0600"]);
+  assert.ok(!l.args.some((a) => /\.(ip|port|port_retries)=/.test(a)), "jupyter refuses --port together with --sock");
+  assert.ok(l.args.includes("--ServerApp.jpserver_extensions=gyre_agent.jupyter_ext=True"));
+  assert.equal(l.env.PYTHONPATH, "/tmp/gyre-alice-abc123/gyre-agent.zip:/opt/site");
+  assert.equal(buildServerLaunch(withSocket).env.PYTHONPATH, "/tmp/gyre-alice-abc123/gyre-agent.zip");
+
+  const nb = buildServerLaunch({ ...withSocket, command: ["/usr/bin/jupyter", "notebook"] });
+  assert.deepEqual(nb.args.slice(1, 3), ["--NotebookApp.sock=/tmp/gyre-alice-abc123/jupyter.sock", "--NotebookApp.sock_mode=0600"]);
+  assert.ok(nb.args.includes("--NotebookApp.nbserver_extensions=gyre_agent.jupyter_ext=True"));
+  // without the zip, nothing of the extension (and no PYTHONPATH) is added
+  assert.ok(!buildServerLaunch(base).args.some((a) => a.includes("gyre_agent")));
+  assert.equal(buildServerLaunch(base).env.PYTHONPATH, undefined);
+});

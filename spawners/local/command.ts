@@ -11,7 +11,19 @@ export interface ServerLaunchOptions {
   command: string[];
   /** `spawner.local.args`, appended after Gyre's own flags so they can override them */
   extraArgs: string[];
+  /** the loopback TCP port; unused when socketPath is set */
   port: number;
+  /**
+   * A unix socket to listen on instead of 127.0.0.1:port, created 0600 inside the 0700 runtime
+   * dir: only the server's account (and root: the proxy) can connect, where a loopback port is open
+   * to every account on the host.
+   */
+  socketPath?: string;
+  /**
+   * Gyre's agent zip, readable by the account: put first on PYTHONPATH and its Jupyter server
+   * extension loaded (the dashboard relay under <base>proxy/<port>/, spawners/agent/gyre_agent).
+   */
+  agentZip?: string;
   /** public path prefix, e.g. "/user/alice/" or "/user/alice/gpu/" */
   baseUrl: string;
   notebookDir: string;
@@ -60,6 +72,9 @@ export interface ServerLaunch {
   flavor: ServerFlavor;
 }
 
+/** Gyre's Jupyter server extension (the dashboard relay), importable from the agent zip. */
+export const GYRE_EXTENSION = "gyre_agent.jupyter_ext";
+
 /** The PATH servers get; the hub's PATH may hold directories the user cannot read (pyenv, …). */
 export const SERVER_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -81,15 +96,24 @@ export function detectServerFlavor(command: string[]): ServerFlavor {
 
 /** The Jupyter flags Gyre adds, in a fixed order. */
 export function buildServerArgs(
-  o: Pick<ServerLaunchOptions, "command" | "extraArgs" | "port" | "baseUrl" | "notebookDir" | "defaultUrl" | "runtimeDir" | "runAsRoot">,
+  o: Pick<
+    ServerLaunchOptions,
+    "command" | "extraArgs" | "port" | "socketPath" | "agentZip" | "baseUrl" | "notebookDir" | "defaultUrl" | "runtimeDir" | "runAsRoot"
+  >,
 ): string[] {
   const flavor = detectServerFlavor(o.command);
   const app = flavor === "notebook" ? "NotebookApp" : "ServerApp";
+  // jupyter_server and notebook 6 both refuse --port together with --sock
+  const listen = o.socketPath
+    ? [`--${app}.sock=${o.socketPath}`, `--${app}.sock_mode=0600`]
+    : [
+        `--${app}.ip=127.0.0.1`,
+        `--${app}.port=${o.port}`,
+        // with retries a busy port silently becomes port+1 and the hub would talk to someone else (P5)
+        `--${app}.port_retries=0`,
+      ];
   const args = [
-    `--${app}.ip=127.0.0.1`,
-    `--${app}.port=${o.port}`,
-    // with retries a busy port silently becomes port+1 and the hub would talk to someone else (P5)
-    `--${app}.port_retries=0`,
+    ...listen,
     `--${app}.base_url=${o.baseUrl}`,
     flavor === "notebook" ? `--NotebookApp.notebook_dir=${o.notebookDir}` : `--ServerApp.root_dir=${o.notebookDir}`,
     `--${app}.default_url=${o.defaultUrl}`,
@@ -104,6 +128,10 @@ export function buildServerArgs(
   if (flavor === "notebook") {
     // notebook 6 sets its _xsrf cookie on Path=/, where it collides between users (P7)
     args.push(`--NotebookApp.tornado_settings=${JSON.stringify({ xsrf_cookie_kwargs: { path: o.baseUrl } })}`);
+  }
+  if (o.agentZip) {
+    // a Dict trait given as key=value; notebook 6 names its extensions nbserver_extensions
+    args.push(flavor === "notebook" ? `--NotebookApp.nbserver_extensions=${GYRE_EXTENSION}=True` : `--ServerApp.jpserver_extensions=${GYRE_EXTENSION}=True`);
   }
   if (o.runAsRoot) args.push("--allow-root");
   return [...args, ...o.extraArgs];
@@ -142,6 +170,8 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     LOGNAME: o.account.name,
     JUPYTER_TOKEN: o.token,
     JUPYTER_RUNTIME_DIR: o.runtimeDir,
+    // the agent first, so an admin's PYTHONPATH cannot shadow the extension the relay lives in
+    ...(o.agentZip ? { PYTHONPATH: env.PYTHONPATH ? `${o.agentZip}:${env.PYTHONPATH}` : o.agentZip } : {}),
   };
 }
 

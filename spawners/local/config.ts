@@ -16,7 +16,7 @@ export const localSpawnerConfigSchema = z
       .min(1)
       .optional()
       .describe(
-        'The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends ip, port, base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.',
+        'The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends its socket (or ip and port), base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.',
       ),
     args: z.array(z.string()).default([]).describe("Extra arguments appended after Gyre's own."),
     notebookDir: z.string().default("{home}").describe("Notebook directory per user. {home} is the OS user's home, {username} the hub user name."),
@@ -31,6 +31,12 @@ export const localSpawnerConfigSchema = z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
       .default(["LANG", "LC_ALL", "TZ"])
       .describe("Variables copied from the hub's environment into the server's."),
+    listen: z
+      .enum(["unix-socket", "loopback-port"])
+      .default("unix-socket")
+      .describe(
+        "How a server listens. unix-socket: a 0600 socket in the server's 0700 runtime directory, so no other account on the host can reach it (the proxy, as root or as the same account, can). loopback-port: 127.0.0.1:<free port>, reachable by every account on the host (the token still guards it); only for server commands that cannot listen on a unix socket.",
+      ),
     defaultUrl: z.string().default("/tree").describe("Page a server opens on (its default_url)."),
     stopGraceSeconds: z.number().positive().default(5).describe("After SIGTERM, how long to wait before SIGKILL."),
     logDir: z.string().default("{dataDir}/logs").describe("Where each server's stdout/stderr log is written ({dataDir} = hub.dataDir)."),

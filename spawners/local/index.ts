@@ -104,17 +104,22 @@ export class LocalProcessSpawner implements Spawner {
       const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
       const runtimeDir = await this.makeRuntimeDir(account);
       this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid };
+      const switching = this.hubUid === 0 && account.uid !== 0;
+      // the agent's zip: the launch's prepare step and the server's Gyre extension (dashboard relay)
+      const agentZip = await writeAgentZip({ dir: runtimeDir, owner: switching ? { uid: account.uid, gid: account.gid } : undefined });
+      const socketPath = this.config.listen === "unix-socket" ? unixSocketPath(runtimeDir) : undefined;
       let notebookDir = resolveNotebookDir(this.config.notebookDir, { home: account.home, username: this.ctx.user.name });
       let launchEnv: Record<string, string> | undefined;
       if (this.ctx.launch) {
-        const prepared = await this.prepareLaunch({ account, runtimeDir, logFile, command, pythonEnvironment });
+        const prepared = await this.prepareLaunch({ account, runtimeDir, logFile, command, pythonEnvironment, agentZip });
         notebookDir = prepared.dir;
         const jupyterPath = launchJupyterPath(prepared, { ...this.config.env, ...this.ctx.env }.JUPYTER_PATH);
         if (jupyterPath) launchEnv = { JUPYTER_PATH: jupyterPath };
       }
 
       for (let attempt = 1; ; attempt++) {
-        const port = await this.pickPort();
+        const port = socketPath ? 0 : await this.pickPort();
+        const url = socketPath ? `http+unix://${encodeURIComponent(socketPath)}` : `http://127.0.0.1:${port}`;
         this.throwIfStopRequested();
         this.progressLog.push(10, attempt === 1 ? "Starting server process" : `Starting server process (attempt ${attempt}: port taken, using ${port})`);
         const offset = existsSync(logFile) ? statSync(logFile).size : 0;
@@ -123,6 +128,8 @@ export class LocalProcessSpawner implements Spawner {
           pythonEnvironment,
           extraArgs: this.config.args,
           port,
+          socketPath,
+          agentZip,
           baseUrl: this.ctx.baseUrl,
           notebookDir,
           defaultUrl: this.config.defaultUrl,
@@ -141,19 +148,19 @@ export class LocalProcessSpawner implements Spawner {
           // a launch's kernels start in its folder, as in BinderHub
           ...(this.ctx.launch ? { cwd: notebookDir } : {}),
         });
-        await this.launch(launch, logFile, port);
+        await this.launch(launch, logFile, port, url);
         // stop() may have run while we launched: it saw no pid yet, so the catch below cleans up
         this.throwIfStopRequested();
         this.progressLog.push(40, `Server process started (pid ${this.state.pid})`);
         this.ctx.log.info({ pid: this.state.pid, port, osUser: account.name, logFile, command: launch.file }, "local server process started");
 
-        if (await this.waitUntilAnswering(port)) {
+        if (await this.waitUntilAnswering(url)) {
           this.progressLog.push(80, "Server is answering");
-          return { url: `http://127.0.0.1:${port}` };
+          return { url };
         }
         this.throwIfStopRequested();
         const log = await readFileFrom(logFile, offset);
-        if (isPortTakenLog(log, port) && attempt < MAX_PORT_ATTEMPTS) {
+        if (!socketPath && isPortTakenLog(log, port) && attempt < MAX_PORT_ATTEMPTS) {
           await appendFile(logFile, `[gyre] port ${port} was taken by another process; retrying with a new port\n`);
           this.exit = null;
           continue;
@@ -258,7 +265,7 @@ export class LocalProcessSpawner implements Spawner {
     return dir;
   }
 
-  private async launch(launch: ServerLaunch, logFile: string, port: number): Promise<void> {
+  private async launch(launch: ServerLaunch, logFile: string, port: number, url: string): Promise<void> {
     // opened here and handed over as stdout/stderr, so the server needs no write access to the
     // hub's log dir, and no pipe ties it to the hub process
     const fd = openSync(logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_NOFOLLOW, 0o640);
@@ -281,12 +288,12 @@ export class LocalProcessSpawner implements Spawner {
     child.unref();
     const pid = child.pid!;
     const stat = await readProcStat(pid);
-    this.state = { ...this.state, pid, startTime: stat?.startTime ?? -1, port, url: `http://127.0.0.1:${port}` };
+    this.state = { ...this.state, pid, startTime: stat?.startTime ?? -1, ...(port ? { port } : {}), url };
   }
 
   /** true once `GET <baseUrl>api` answers 200; false when the process ended first. */
-  private async waitUntilAnswering(port: number): Promise<boolean> {
-    const url = `http://127.0.0.1:${port}${this.ctx.baseUrl}api`;
+  private async waitUntilAnswering(serverUrl: string): Promise<boolean> {
+    const url = `${serverUrl}${this.ctx.baseUrl}api`;
     for (;;) {
       if (this.stopRequested || !(await this.isAlive())) return false;
       if ((await probeHttp(url, {}, 1000)) === 200) return true;
@@ -339,12 +346,13 @@ export class LocalProcessSpawner implements Spawner {
     logFile: string;
     command: string[];
     pythonEnvironment?: { prefix: string; conda: boolean };
+    agentZip: string;
   }): Promise<PreparedResult> {
     const launch = this.ctx.launch!;
     const switching = this.hubUid === 0 && o.account.uid !== 0;
     const owner = switching ? { uid: o.account.uid, gid: o.account.gid } : undefined;
     this.progressLog.push(AGENT_PROGRESS_RANGE[0], "Preparing the launch", { phase: "fetching" });
-    const agentZip = await writeAgentZip({ dir: o.runtimeDir, owner });
+    const agentZip = o.agentZip;
     const specFile = join(o.runtimeDir, "launch-spec.json");
     await writeFile(specFile, JSON.stringify(withPlatform(launch.spec, "local")), { mode: 0o600, flag: "wx" });
     if (owner) await chown(specFile, owner.uid, owner.gid);
@@ -398,6 +406,20 @@ export class LocalProcessSpawner implements Spawner {
     }
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * The server's socket in its runtime dir. A unix socket path holds at most 107 bytes (sun_path):
+ * a long TMPDIR is refused with the reason rather than failing inside Jupyter.
+ */
+function unixSocketPath(runtimeDir: string): string {
+  const path = join(runtimeDir, "jupyter.sock");
+  if (Buffer.byteLength(path) > 107) {
+    throw new SpawnError(
+      `The server's socket path ${path} is longer than the 107 bytes a unix socket allows: set a shorter TMPDIR for the hub, or spawner.local.listen: loopback-port.`,
+    );
+  }
+  return path;
 }
 
 /** "The server exited with status 1" / "…was killed by SIGKILL …" */

@@ -4,7 +4,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -42,14 +42,17 @@ async function bundleForOtherAccount(entry: string): Promise<string> {
     banner: { js: 'import { createRequire as __req } from "node:module"; const require = __req(import.meta.url);' },
   });
   chmodSync(outfile, 0o644);
+  // the agent's Python package, which the spawner zips from beside its own code (AGENT_SOURCE_DIR)
+  cpSync(join(import.meta.dirname, "..", "agent", "gyre_agent"), join(dir, "gyre_agent"), { recursive: true, filter: (src) => !src.includes("__pycache__") });
+  execFileSync("chmod", ["-R", "a+rX", join(dir, "gyre_agent")]);
   return outfile;
 }
 
 // A stand-in "server" for the stop paths that real Jupyter does not exercise: it reads Gyre's
-// --ServerApp.port/base_url flags, starts a "kernel" in its own session (as jupyter_client does),
-// and can delay its start (--fake-delay=S) or ignore SIGTERM (--fake-ignore-term=1).
+// --ServerApp.sock (or port) and base_url flags, starts a "kernel" in its own session (as
+// jupyter_client does), and can delay its start (--fake-delay=S) or ignore SIGTERM (--fake-ignore-term=1).
 const FAKE_SERVER_PY = `
-import http.server, signal, subprocess, sys, time
+import http.server, os, signal, socketserver, subprocess, sys, time
 args = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
 if args.get("fake-ignore-term") == "1":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -63,8 +66,16 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"{}")
     def log_message(self, *a):
         pass
+    def address_string(self):
+        return "unix"
 print("fake server up", flush=True)
-http.server.HTTPServer(("127.0.0.1", int(args["ServerApp.port"])), H).serve_forever()
+if "ServerApp.sock" in args:
+    old = os.umask(0o177)
+    srv = socketserver.UnixStreamServer(args["ServerApp.sock"], H)
+    os.umask(old)
+else:
+    srv = http.server.HTTPServer(("127.0.0.1", int(args["ServerApp.port"])), H)
+srv.serve_forever()
 `;
 const fakeDir = mkdtempSync(join(tmpdir(), "gyre-int-fake-"));
 chmodSync(fakeDir, 0o755);
@@ -96,6 +107,32 @@ async function startTimed(label: string, ctx: SpawnContext, cfg: LocalSpawnerCon
 type ChildState = JsonObject & { pid: number; startTime: number; url: string; uid: number };
 function readChildState(out: string): ChildState {
   return (JSON.parse(out.trim().split("\n").at(-1)!) as { state: ChildState }).state;
+}
+
+/** Connects to the unix socket argv[1]; a PermissionError on stderr when the account may not. */
+const CONNECT_PY = "import socket, sys; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); print('connected')";
+
+/**
+ * One request to a server at the URL its spawner returned (http+unix://<socket> or http://host:port),
+ * with node:http (fetch speaks no unix sockets and does not let us set Host).
+ */
+function requestServer(
+  serverUrl: string,
+  path: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; body: string; setCookies: string[] }> {
+  const unix = /^http\+unix:\/\/([^/]+)$/.exec(serverUrl);
+  const where = unix ? { socketPath: decodeURIComponent(unix[1]), path } : { host: new URL(serverUrl).hostname, port: Number(new URL(serverUrl).port), path };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...where, method: o.method ?? "GET", agent: false, headers: o.headers ?? {} }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, setCookies: res.headers["set-cookie"] ?? [] }));
+    });
+    req.on("error", reject);
+    req.end(o.body);
+  });
 }
 
 function procStatus(pid: number): string {
@@ -134,7 +171,17 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
     events.map((e) => e.progress),
     [5, 10, 40, 80],
   );
-  assert.equal(url, `http://127.0.0.1:${sp.getState().port as number}`);
+  // on a 0600 unix socket in the server's 0700 runtime dir: no other account on the host reaches it
+  const socketPath = join(sp.getState().runtimeDir as string, "jupyter.sock");
+  assert.equal(url, `http+unix://${encodeURIComponent(socketPath)}`);
+  const sock = statSync(socketPath);
+  assert.ok(sock.isSocket());
+  assert.equal(sock.mode & 0o777, 0o600);
+  assert.equal(sock.uid, isRoot ? uidOf("gyretest1") : process.getuid!());
+  if (isRoot) {
+    const other = await execa("runuser", ["-u", "gyretest2", "--", "/usr/bin/python3", "-c", CONNECT_PY, socketPath], { reject: false });
+    assert.match(other.stderr, /PermissionError/, "another account cannot connect to the server's socket");
+  }
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`, { authorization: `token ${ctx.token}` }), 200);
   assert.equal(await probeHttp(`${url}/user/gyretest1/api/status`), 403);
   assert.equal(await probeHttp(`${url}/user/gyretest1/tree`, { authorization: `token ${ctx.token}` }), 200);
@@ -152,7 +199,7 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
   const stat = (await readProcStat(pid))!;
   assert.equal(stat.pgrp, pid);
 
-  const k = await fetch(`${url}/user/gyretest1/api/kernels`, {
+  const k = await requestServer(url, "/user/gyretest1/api/kernels", {
     method: "POST",
     headers: { authorization: `token ${ctx.token}`, "content-type": "application/json" },
     body: "{}",
@@ -181,18 +228,8 @@ test("named server of the same OS user: own base_url and own cookie secret", asy
   // a token-authenticated request makes server A issue its login cookie
   const aToken = (a.sp as unknown as { ctx: SpawnContext }).ctx.token;
   // (node:http, not fetch: fetch does not let us set Host, and the cookie's name derives from it)
-  const setCookies = await new Promise<string[]>((resolve, reject) => {
-    const req = httpRequest(
-      `${a.url}/user/gyretest1/api/status`,
-      { agent: false, headers: { authorization: `token ${aToken}`, host: "hub.example.test" } },
-      (res) => {
-        res.resume();
-        resolve(res.headers["set-cookie"] ?? []);
-      },
-    );
-    req.on("error", reject);
-    req.end();
-  });
+  const setCookies = (await requestServer(a.url, "/user/gyretest1/api/status", { headers: { authorization: `token ${aToken}`, host: "hub.example.test" } }))
+    .setCookies;
   const cookie = (setCookies.find((c) => c.startsWith("username-")) ?? "").split(";")[0];
   assert.ok(cookie, "server A sets a login cookie");
   // control: the cookie alone works on A …
@@ -203,14 +240,54 @@ test("named server of the same OS user: own base_url and own cookie secret", asy
   await Promise.all([a.sp.stop(), b.sp.stop()]);
 });
 
-test("`jupyter notebook` (notebook 6) variant", async () => {
-  const ctx = ctxFor("gyretest2");
+test("`jupyter notebook` (notebook 6) variant, with Gyre's dashboard relay loaded", async () => {
+  const idle = await pickFreePort();
+  const ctx = ctxFor("gyretest2", "", { env: { GYRE_DASHBOARD_PORTS: String(idle) } });
   const { sp, url, pid } = await startTimed("notebook", ctx, { ...config, command: ["/usr/bin/jupyter", "notebook"] });
   assert.equal(await probeHttp(`${url}/user/gyretest2/api/status`, { authorization: `token ${ctx.token}` }), 200);
   assert.equal(await probeHttp(`${url}/user/gyretest2/api/status`), 403);
+  const none = await requestServer(url, `/user/gyretest2/proxy/${idle}/status`, { headers: { authorization: `token ${ctx.token}` } });
+  assert.equal(none.status, 503, "the relay (not notebook's 404) answers for a port nothing listens on");
+  assert.match(none.body, /Nothing listens on port/);
   if (isRoot) assert.match(procStatus(pid), new RegExp(`^Uid:\\s+${uidOf("gyretest2")}\\s`, "m"));
   await sp.stop();
   assert.notEqual(await sp.poll(), null);
+});
+
+test("dashboards: the server's relay reaches its own account's port and refuses another account's on the same host", async () => {
+  const [mine, theirs] = [await pickFreePort(), await pickFreePort()];
+  const site = mkdtempSync(join(tmpdir(), "gyre-int-dash-"));
+  tempDirs.push(site);
+  chmodSync(site, 0o755);
+  writeFileSync(join(site, "status"), "dashboard of the owner\n", { mode: 0o644 });
+  const listen = (account: string, port: number) => {
+    const argv = ["/usr/bin/python3", "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", site];
+    // setpriv execs (runuser would fork, and killing it would leave the listener behind)
+    const [uid, gid] = isRoot ? [uidOf(account), Number(execFileSync("id", ["-g", account]).toString().trim())] : [-1, -1];
+    return isRoot
+      ? spawn("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--", ...argv], { stdio: "ignore" })
+      : spawn(argv[0], argv.slice(1), { stdio: "ignore" });
+  };
+  const children = [listen("gyretest1", mine), ...(isRoot ? [listen("gyretest2", theirs)] : [])];
+  try {
+    for (const p of isRoot ? [mine, theirs] : [mine])
+      assert.ok(await waitFor(async () => (await probeHttp(`http://127.0.0.1:${p}/status`)) === 200, 10_000, 50));
+    const ctx = ctxFor("gyretest1", "dash", { env: { GYRE_DASHBOARD_PORTS: `${mine},${theirs}` } });
+    const { sp, url } = await startTimed("dashboards", ctx);
+    const auth = { authorization: `token ${ctx.token}` };
+    const own = await requestServer(url, `/user/gyretest1/dash/proxy/${mine}/status`, { headers: auth });
+    assert.equal(own.status, 200);
+    assert.equal(own.body, "dashboard of the owner\n");
+    assert.equal((await requestServer(url, `/user/gyretest1/dash/proxy/${mine}/status`)).status, 403, "no token, no relay");
+    if (isRoot) {
+      const other = await requestServer(url, `/user/gyretest1/dash/proxy/${theirs}/status`, { headers: auth });
+      assert.equal(other.status, 403);
+      assert.match(other.body, /belongs to another account/);
+    }
+    await sp.stop();
+  } finally {
+    for (const c of children) c.kill("SIGKILL");
+  }
 });
 
 test("hub restart: a server started by a process that exited is found, polled and stopped by a new instance", async () => {
@@ -309,13 +386,13 @@ test("baseline: bare `jupyter server` cold start with the same flags (for compar
   }
 });
 
-test("port taken between the free-port check and the bind: retried on a new port", async () => {
+test("loopback-port: port taken between the free-port check and the bind: retried on a new port", async () => {
   const holder = createServer();
   await new Promise<void>((r) => holder.listen(0, "127.0.0.1", r));
   const taken = (holder.address() as { port: number }).port;
   let calls = 0;
   const ctx = ctxFor("gyretest2", "retry");
-  const sp = new LocalProcessSpawner(ctx, config, { pickPort: async () => (calls++ === 0 ? taken : pickFreePort()) });
+  const sp = new LocalProcessSpawner(ctx, { ...config, listen: "loopback-port" }, { pickPort: async () => (calls++ === 0 ? taken : pickFreePort()) });
   running.push(sp);
   const events: ProgressEvent[] = [];
   const collecting = (async () => {

@@ -1,7 +1,7 @@
 // I/O: small helpers over /proc, signals and ports, for the local spawner.
 import { readFile, readdir, open } from "node:fs/promises";
 import { createServer } from "node:net";
-import { request } from "node:http";
+import { request, type IncomingMessage } from "node:http";
 import { parseProcStat, isGoneState, type ProcStat } from "./proc-stat";
 
 /** /proc/<pid>/stat parsed, or null when the process does not exist. */
@@ -66,13 +66,19 @@ export function pickFreePort(): Promise<number> {
   });
 }
 
-/** Status code of GET url (no keep-alive, short timeout), or null when nothing answers. */
+/**
+ * Status code of GET url (no keep-alive, short timeout), or null when nothing answers. A server on
+ * a unix socket is `http+unix://<%-encoded socket path><path>`.
+ */
 export function probeHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 2000): Promise<number | null> {
   return new Promise((resolve) => {
-    const req = request(url, { method: "GET", agent: false, headers, timeout: timeoutMs }, (res) => {
+    const unix = /^http\+unix:\/\/([^/]+)(\/.*)?$/.exec(url);
+    const options = { method: "GET", agent: false, headers, timeout: timeoutMs };
+    const onResponse = (res: IncomingMessage) => {
       res.resume();
       resolve(res.statusCode ?? null);
-    });
+    };
+    const req = unix ? request({ ...options, socketPath: decodeURIComponent(unix[1]), path: unix[2] ?? "/" }, onResponse) : request(url, options, onResponse);
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(null));
     req.end();

@@ -140,6 +140,8 @@ export class SpawnWorker {
         GYRE_USER: user.name,
         GYRE_SERVER_NAME: s.name,
         GYRE_SERVER_URL: baseUrl,
+        // what Gyre's extension in the server relays under <base>proxy/<port>/ (its own account's sockets only)
+        GYRE_DASHBOARD_PORTS: config.proxy.dashboardPorts.join(","),
       },
       log: log.child({ user: user.name, server: s.name }),
       ...(launch ? { launch } : {}),
