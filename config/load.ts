@@ -48,8 +48,8 @@ export function parseConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(
   const moved = findMovedOptions(merged);
   if (moved.length) throw new ConfigError(`Invalid configuration${describeConfigSource(source)}:\n${moved.join("\n")}\nSee docs/config.md.`);
   const schema = catalog && (catalog as SpawnerCatalog) !== SPAWNER_KINDS ? buildConfigSchema(catalog) : configSchema;
-  const result = schema.safeParse(merged);
-  if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source));
+  const result = schema.safeParse(merged, { reportInput: true });
+  if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source, { schema, data: merged }));
   return result.data as ConfigFor<C>;
 }
 
@@ -66,7 +66,7 @@ export function resolveConfig<C extends SpawnerCatalog>(
 ): ResolvedConfig<C> {
   const kind = cfg.spawner.kind;
   const problem = Object.hasOwn(catalog, kind) ? catalog[kind].checkConfig?.((cfg.spawner as Record<string, unknown>)[kind]) : null;
-  if (problem) throw new ConfigError(`Invalid configuration: ${problem}`);
+  if (problem) throw new ConfigError(`Invalid configuration${describeConfigSource(source)}:\n  - ${problem}`);
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secretKey = resolveSecret({

@@ -27,8 +27,8 @@ export interface ProxySettings {
 /** Validates the proxy's part of a parsed config file with its overrides. Throws ConfigError. */
 export function parseProxyConfig(fileData: unknown, env: Record<string, string | undefined>, source: string | null): { hub: HubKeys; proxy: ProxyConfig } {
   const merged = applyEnvOverrides(checkSections(fileData, source), env);
-  const result = proxyPartSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source));
+  const result = proxyPartSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) throw new ConfigError(formatConfigError(result.error.issues, source, { schema: proxyPartSchema, data: merged }));
   return result.data;
 }
 
