@@ -22,3 +22,17 @@ test("every option has help text", () => {
     .map((o) => o.path);
   assert.deepEqual(missing, []);
 });
+
+test("nested fields are documented: list items, named entries and object options, each with its help text", () => {
+  const paths = collectOptions().map((o) => o.path);
+  for (const p of [
+    "spawner.batch.profiles[].memoryBytes",
+    "spawner.batch.profiles[].bounds.walltimeSeconds",
+    "spawner.batch.clusters.<name>.submitPrefix",
+    "spawner.batch.logRetention.keepPerUser",
+    "spawner.kubernetes.profiles[].overrides.image",
+  ]) {
+    assert.ok(paths.includes(p), p);
+  }
+  assert.ok(!paths.some((p) => p.endsWith(".min") || p.endsWith(".max")), "ranges are one option, not two");
+});

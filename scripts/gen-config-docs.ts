@@ -11,6 +11,8 @@ interface Option {
   type: string;
   default: unknown;
   description: string;
+  /** a field of a list item, a map value or an object option ("spawner.batch.profiles[].queue"): documented, not in the example */
+  nested?: boolean;
 }
 
 type AnySchema = z.ZodType & {
@@ -22,14 +24,27 @@ type AnySchema = z.ZodType & {
       element?: AnySchema;
       options?: AnySchema[];
       entries?: Record<string, string>;
+      in?: AnySchema;
+      valueType?: AnySchema;
     };
   };
 };
 
 function unwrap(s: AnySchema): AnySchema {
   let cur = s;
-  while (["default", "optional", "nullable", "prefault"].includes(cur._zod.def.type) && cur._zod.def.innerType) cur = cur._zod.def.innerType;
-  return cur;
+  for (;;) {
+    const d = cur._zod.def;
+    if (["default", "optional", "nullable", "prefault"].includes(d.type) && d.innerType) cur = d.innerType;
+    // a transform (memory sizes: number or "4G" → bytes) is documented by what it accepts
+    else if (d.type === "pipe" && d.in) cur = d.in;
+    else return cur;
+  }
+}
+
+/** {min, max}: shown as one "range" option rather than two. */
+function isRange(s: AnySchema): boolean {
+  const shape = unwrap(s)._zod.def.shape;
+  return !!shape && Object.keys(shape).join(",") === "min,max";
 }
 
 function typeName(s: AnySchema): string {
@@ -45,13 +60,15 @@ function typeName(s: AnySchema): string {
     case "union":
       return (d.options ?? []).map(typeName).join(" or ");
     case "record":
-      return "map";
+      return unwrap(d.valueType!)._zod.def.type === "object" ? "map of name → object" : "map";
+    case "object":
+      return isRange(u) ? `range {min, max} of ${typeName(d.shape!.min)}` : "object";
     default:
       return d.type;
   }
 }
 
-function walk(schema: AnySchema, prefix: string, out: Option[]): void {
+function walk(schema: AnySchema, prefix: string, out: Option[], nested = false): void {
   const u = unwrap(schema);
   const shape = u._zod.def.shape;
   if (!shape) return;
@@ -60,12 +77,45 @@ function walk(schema: AnySchema, prefix: string, out: Option[]): void {
     const inner = unwrap(child);
     // An object with its own description is one option (shown as a block); one without is a section.
     if (inner._zod.def.type === "object" && !child.description && !inner.description) {
-      walk(child, path, out);
+      walk(child, path, out, nested);
       continue;
     }
-    const parsed = child.safeParse(undefined);
-    out.push({ path, type: typeName(child), default: parsed.success ? parsed.data : undefined, description: child.description ?? inner.description ?? "" });
+    const parsed = nested ? { success: false as const } : child.safeParse(undefined);
+    const ownDefault = nested ? defaultOf(child) : undefined;
+    out.push({
+      path,
+      type: typeName(child),
+      default: parsed.success ? parsed.data : ownDefault,
+      description: describedBy(child),
+      ...(nested ? { nested } : {}),
+    });
+    // The fields inside an option: of each list item ("profiles[].queue"), of each named entry
+    // ("clusters.<name>.scheduler"), of an object option ("logRetention.keepPerUser").
+    const d = inner._zod.def;
+    if (d.type === "object" && !isRange(inner)) walk(inner, path, out, true);
+    else if (d.type === "array" && unwrap(d.element!)._zod.def.type === "object") walk(d.element!, `${path}[]`, out, true);
+    else if (d.type === "record" && unwrap(d.valueType!)._zod.def.type === "object") walk(d.valueType!, `${path}.<name>`, out, true);
   }
+}
+
+/** The first description on the way from an option to its inner type (a wrapper or a transform may carry it). */
+function describedBy(s: AnySchema): string {
+  let cur: AnySchema | undefined = s;
+  while (cur) {
+    if (cur.description) return cur.description;
+    const d: AnySchema["_zod"]["def"] = cur._zod.def;
+    cur = d.innerType ?? (d.type === "pipe" ? d.in : undefined);
+  }
+  return "";
+}
+
+/** The default a field of a nested object has of its own (undefined when it has none). */
+function defaultOf(s: AnySchema): unknown {
+  let cur = s;
+  while (["optional", "nullable"].includes(cur._zod.def.type) && cur._zod.def.innerType) cur = cur._zod.def.innerType;
+  if (cur._zod.def.type !== "default") return undefined;
+  const r = cur.safeParse(undefined);
+  return r.success ? r.data : undefined;
 }
 
 export function collectOptions(): Option[] {
@@ -95,8 +145,10 @@ export function renderMarkdown(options: Option[]): string {
     "Gyre reads `gyre.config.yaml` in the working directory (or the file named by `GYRE_CONFIG`). Every option can be overridden by an environment variable: `GYRE_` + the path in SCREAMING_SNAKE case with `__` between levels, e.g. `hub.port` → `GYRE_HUB__PORT=9000`, `spawner.local.createOsUsers` → `GYRE_SPAWNER__LOCAL__CREATE_OS_USERS=true`. Values that look like JSON (numbers, booleans, lists) are parsed as JSON. An unknown or invalid option stops hub and proxy with a message that names it.\n\n";
   for (const [sec, opts] of sections) {
     md += `## \`${sec}\`\n\n| option | type | default | description |\n|---|---|---|---|\n`;
-    for (const o of opts)
-      md += `| \`${o.path}\` | ${o.type} | \`${fmtDefault(o.default).replace(/\|/g, "\\|")}\` | ${o.description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |\n`;
+    for (const o of opts) {
+      const def = o.nested && o.default === undefined ? "" : `\`${fmtDefault(o.default).replace(/\|/g, "\\|")}\``;
+      md += `| \`${o.path}\` | ${o.type} | ${def} | ${o.description.replace(/\|/g, "\\|").replace(/\n/g, " ")} |\n`;
+    }
     md += "\n";
   }
   return md;
@@ -106,7 +158,7 @@ type Tree = Map<string, Tree | Option>;
 
 export function renderExampleYaml(options: Option[]): string {
   const root: Tree = new Map();
-  for (const o of options) {
+  for (const o of options.filter((x) => !x.nested)) {
     const parts = o.path.split(".");
     let node = root;
     for (const p of parts.slice(0, -1)) {

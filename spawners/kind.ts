@@ -5,7 +5,7 @@
 // services call (spawners/host.ts), once per hub process.
 import type { z } from "zod";
 import type { BatchCallbackChannel } from "./batch/callback";
-import type { AgentCommandRunner, JsonObject, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
+import type { AgentCommandRunner, JsonObject, ServerDetails, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
 
 /**
  * What the hub hands every spawner kind when it starts it. Deliberately small, and never the
@@ -78,6 +78,12 @@ export interface SpawnerKind<Config = unknown> {
    * itself — only for servers with a network of their own (a pod).
    */
   dashboards?: "server" | "direct";
+  /**
+   * What users and admins see of a server beyond its state (a batch job's id, queue reason, node,
+   * time left), from its stored state (the current format) and the server's state. Pure; the
+   * hub's pages call it through the catalog.
+   */
+  describeState?(state: JsonObject, serverState: string): ServerDetails | null;
   /** Stored-state format; absent = version 1 with no migrations. */
   state?: SpawnerStateFormat;
   /**

@@ -94,6 +94,35 @@ export interface SpawnExit {
 
 /** The steps of a launch a spawner reports (the hub adds "resolving" before and "ready" after). */
 export type LaunchStep = "fetching" | "building" | "waiting" | "starting";
+/**
+ * A batch job as users and admins see it (home page, admin page, spawn page): the scheduler's
+ * view. Times are ISO strings; a page computes "time left" from endsAt with its own clock.
+ */
+export interface JobDetails {
+  jobId: string;
+  /** "Slurm", "Grid Engine" */
+  scheduler: string;
+  /** the cluster's name in spawner.batch ("default" for the section-level one) */
+  cluster: string;
+  phase: "queued" | "running";
+  /** the scheduler's state code while queued ("PENDING", "qw", "hqw") */
+  state: string;
+  /** why it waits, in the scheduler's words */
+  reason?: string;
+  estimatedStart?: string;
+  node?: string;
+  startedAt?: string;
+  /** when the walltime ends (the scheduler kills the job, and the server, then) */
+  endsAt?: string;
+  walltimeSeconds?: number;
+  /** pages warn when less than this is left */
+  warnSeconds?: number;
+}
+
+/** What a spawner kind can say about a server beyond its state (SpawnerKind.describeState). */
+export interface ServerDetails {
+  job?: JobDetails;
+}
 
 export interface ProgressEvent {
   /** 0–100 */
@@ -169,7 +198,18 @@ export interface SpawnProfileChoice {
 /** A field the user may change within bounds; absent from the request = the profile's value. */
 export type SpawnFormField =
   | { kind: "choice"; name: string; label: string; choices: string[]; help?: string }
-  | { kind: "integer"; name: string; label: string; min: number; max: number; step?: number; unit?: string; help?: string };
+  | {
+      kind: "integer";
+      name: string;
+      label: string;
+      min: number;
+      max: number;
+      step?: number;
+      unit?: string;
+      help?: string;
+      /** ranges that differ by profile (null: fixed for that profile, the field is hidden); absent: min/max for all */
+      byProfile?: Record<string, { min: number; max: number } | null>;
+    };
 
 /** Serialisable description of a spawner's form; `null` from describeOptions means "no form". */
 export interface SpawnOptionsForm {

@@ -24,6 +24,13 @@ function toShown(f: Extract<SpawnFormField, { kind: "integer" }>, v: number): nu
   return f.step && f.unit ? Math.round(v / f.step) : v;
 }
 
+/** The field as the chosen profile offers it (its own range), or null when that profile fixes it. */
+function forProfile(f: SpawnFormField, profile: string): SpawnFormField | null {
+  if (f.kind !== "integer" || !f.byProfile || !(profile in f.byProfile)) return f;
+  const r = f.byProfile[profile];
+  return r ? { ...f, min: r.min, max: r.max } : null;
+}
+
 export function SpawnOptionsFormView({ user, server, csrf, next, label, form, last }: SpawnOptionsFormProps) {
   const router = useRouter();
   const known = form.profiles.some((p) => p.name === last.profile);
@@ -40,12 +47,13 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
   );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+  const shownFields = form.fields.map((f) => forProfile(f, profile)).filter((f): f is SpawnFormField => f !== null);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError("");
     const options: Record<string, string | number> = { profile };
-    for (const f of form.fields) {
+    for (const f of shownFields) {
       const raw = values[f.name] ?? "";
       if (raw === "") continue;
       options[f.name] = f.kind === "choice" ? raw : f.step && f.unit ? Math.round(Number(raw) * f.step) : Number(raw);
@@ -81,10 +89,10 @@ export function SpawnOptionsFormView({ user, server, csrf, next, label, form, la
         </div>
       </fieldset>
 
-      {form.fields.length > 0 && (
+      {shownFields.length > 0 && (
         <fieldset className="grid gap-4 sm:grid-cols-2">
           <legend className={`${labelClass} mb-2`}>Adjust (optional; empty keeps the profile&apos;s value)</legend>
-          {form.fields.map((f) => (
+          {shownFields.map((f) => (
             <div key={f.name}>
               <label htmlFor={`opt-${f.name}`} className={labelClass}>
                 {f.label}

@@ -1,9 +1,42 @@
-// The batch spawner's I/O half as the hub starts it (spawners/batch/kind.ts): jobs call back
-// through the hub's DB-backed channel (HubServices.batchCallbacks).
+// The batch spawner's I/O half as the hub starts it (spawners/batch/kind.ts): site job-script
+// templates are read once, jobs call back through the hub's DB-backed channel
+// (HubServices.batchCallbacks), and a callback URL the compute nodes cannot reach is reported.
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
-import type { BatchSpawnerConfig } from "./config";
+import { listClusters, type BatchSpawnerConfig } from "./config";
+import { DIALECTS } from "./dialects/index";
+import { closeSharedPollers } from "./poller";
+import { findUnreachableCallbacks } from "./preflight";
+import { runCommand } from "./run-command";
+import { prefixCommand } from "./shell-quote";
 import { BatchSpawner } from "./spawner";
 
 export function startBatchSpawners(config: BatchSpawnerConfig, services: HubServices): SpawnerKindRuntime {
-  return { create: (ctx) => new BatchSpawner(ctx, config, { channel: services.batchCallbacks }) };
+  const templates = new Map<string, string>();
+  for (const c of listClusters(config)) if (c.jobScriptTemplate) templates.set(c.jobScriptTemplate, readFileSync(c.jobScriptTemplate, "utf8"));
+  void warnAboutCallbacks(config, services);
+  return {
+    create: (ctx) => new BatchSpawner(ctx, config, { channel: services.batchCallbacks, templates }),
+    close: () => closeSharedPollers(),
+  };
+}
+
+/**
+ * At hub start, for each cluster whose jobs would call back a loopback URL: ask its scheduler for
+ * its execution hosts (or see that it is reached over ssh) and warn when a job would run elsewhere.
+ */
+async function warnAboutCallbacks(config: BatchSpawnerConfig, services: HubServices): Promise<void> {
+  const clusters = listClusters(config);
+  const execHosts = new Map<string, string[] | null>();
+  for (const c of clusters) {
+    const d = DIALECTS[c.scheduler];
+    if (!d.execHostsCommand || !d.parseExecHosts) continue;
+    const r = await runCommand(prefixCommand(c.queryPrefix, d.execHostsCommand()), { timeoutMs: 10_000 }).catch(() => null);
+    execHosts.set(c.name, r && r.exitCode === 0 ? d.parseExecHosts(r.stdout) : null);
+  }
+  const short = hostname().split(".")[0];
+  for (const w of findUnreachableCallbacks({ clusters, hubCallbackUrl: services.batchCallbacks.url, execHosts, thisHost: [hostname(), short, "localhost"] })) {
+    services.log.warn({ cluster: w.cluster, callbackUrl: w.url, hosts: w.hosts }, w.message);
+  }
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { DIALECTS } from "./dialects/index";
 import { SgeDialect } from "./dialects/sge";
 import { SlurmDialect } from "./dialects/slurm";
-import { renderJobScript } from "./job-script";
+import { BUILT_IN_TEMPLATE, checkJobScriptTemplate, EXIT_STATUS_MARKER, JobScriptTemplateError, renderJobScript } from "./job-script";
 import { AGENT_EOF, LAUNCHER_EOF, LAUNCHER_PY } from "./launcher";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -24,6 +24,8 @@ const base: JobScriptOptions = {
 };
 
 const head = (s: string) => s.split(`<<'${LAUNCHER_EOF}'`)[0];
+/** The script with the launcher's Python body elided (it is tested in launcher-level tests). */
+const outline = (s: string) => s.replace(new RegExp(`<<'${LAUNCHER_EOF}' &\\n[\\s\\S]*?\\n${LAUNCHER_EOF}\\n`), `<<'${LAUNCHER_EOF}' &\n…\n${LAUNCHER_EOF}\n`);
 
 test("Slurm job script: directives, exports, prologue, launcher (literal)", () => {
   assert.equal(
@@ -47,8 +49,111 @@ export GYRE_SPAWN_ID='s1'
 export DASK_DISTRIBUTED__DASHBOARD__LINK='/user/alice/proxy/{port}/status'
 # prologue (admin-defined)
 module load python/3.11
-exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
+'/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
   );
+});
+
+test("the launcher runs in the background and the script waits: its exit status is logged, the epilogue runs, the job exits with it (literal)", () => {
+  const tail = outline(renderJobScript(SlurmDialect, { ...base, epilogue: ['rm -rf "$TMPDIR/gyre"'] })).split("# prologue (admin-defined)\n")[1];
+  assert.equal(
+    tail,
+    `module load python/3.11
+'/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' <<'GYRE_LAUNCHER_EOF' &
+…
+GYRE_LAUNCHER_EOF
+GYRE_SERVER_PID=$!
+trap 'kill -TERM "$GYRE_SERVER_PID" 2>/dev/null' TERM INT
+wait "$GYRE_SERVER_PID"; GYRE_SERVER_STATUS=$?
+if kill -0 "$GYRE_SERVER_PID" 2>/dev/null; then wait "$GYRE_SERVER_PID"; GYRE_SERVER_STATUS=$?; fi
+echo "${EXIT_STATUS_MARKER} $GYRE_SERVER_STATUS" >&2
+# epilogue (admin-defined)
+rm -rf "$TMPDIR/gyre"
+exit "$GYRE_SERVER_STATUS"
+`,
+  );
+});
+
+test("modules become module load lines before the prologue; hostile module names are refused", () => {
+  const s = outline(renderJobScript(SlurmDialect, { ...base, modules: ["python/3.11", "netcdf-c/4.9.2"], prologue: [] }));
+  assert.match(s, /export DASK_DISTRIBUTED__DASHBOARD__LINK='[^']*'\nmodule load python\/3.11\nmodule load netcdf-c\/4.9.2\n'\/usr\/bin\/python3'/);
+  for (const bad of ["python; id", "a b", "$(id)", "-x"])
+    assert.throws(() => renderJobScript(SlurmDialect, { ...base, modules: [bad] }), UnsafeValueError, bad);
+});
+
+test("login shell: #!/bin/bash -l where the scheduler runs the #! line; Grid Engine re-executes with bash -l unless it already is one", () => {
+  assert.match(renderJobScript(SlurmDialect, { ...base, loginShell: true }), /^#!\/bin\/bash -l\n#SBATCH /);
+  assert.match(renderJobScript(SlurmDialect, base), /^#!\/bin\/bash\n/);
+  const sge = renderJobScript(SgeDialect, { ...base, loginShell: true });
+  assert.match(sge, /^#!\/bin\/bash\n#\$ /);
+  assert.match(sge, /\nshopt -q login_shell \|\| exec \/bin\/bash -l "\$0" "\$@"\ncd '\/home\/alice' \|\| exit 1\n/);
+  assert.doesNotMatch(renderJobScript(SgeDialect, base), /login_shell/);
+});
+
+test("a site template: values, sections for optional values, Gyre's blocks in place (literal)", () => {
+  const template = `#!/bin/bash
+#SBATCH --job-name={{jobName}}
+#SBATCH --output={{logPath}}
+#SBATCH --time={{walltime}}
+#SBATCH --cpus-per-task={{cores}}
+{{#queue}}
+#SBATCH --partition={{queue}}
+{{/queue}}
+{{#memoryMegabytes}}
+#SBATCH --mem={{memoryMegabytes}}M
+{{/memoryMegabytes}}
+#SBATCH --qos=interactive
+# site header for {{user}} ({{osUser}}), profile {{profile}} on {{cluster}}
+{{setup}}
+source /etc/profile.d/site.sh
+{{modules}}
+{{launcher}}
+{{epilogue}}
+`;
+  assert.deepEqual(checkJobScriptTemplate(template, ["modules", "epilogue"]), []);
+  const labels = { user: "alice", osUser: "alice", profile: "small", cluster: "default" };
+  const s = outline(
+    renderJobScript(SlurmDialect, { ...base, modules: ["python/3.11"], prologue: [], resources: { ...base.resources, queue: undefined }, labels }, template),
+  );
+  assert.equal(
+    s.split("\n'/usr/bin/python3'")[0],
+    `#!/bin/bash
+#SBATCH --job-name=gyre-alice
+#SBATCH --output=/home/alice/.gyre-batch-s1.log
+#SBATCH --time=02:00:00
+#SBATCH --cpus-per-task=4
+#SBATCH --mem=8192M
+#SBATCH --qos=interactive
+# site header for alice (alice), profile small on default
+cd '/home/alice' || exit 1
+export GYRE_JOB_ID="$SLURM_JOB_ID"
+export GYRE_SPAWN_ID='s1'
+export DASK_DISTRIBUTED__DASHBOARD__LINK='/user/alice/proxy/{port}/status'
+source /etc/profile.d/site.sh
+module load python/3.11`,
+  );
+  assert.ok(s.endsWith('exit "$GYRE_SERVER_STATUS"\n'));
+});
+
+test("template check: unknown variables, misplaced or missing blocks, each with its line", () => {
+  const problems = (t: string, needs: string[] = []) => checkJobScriptTemplate(t, needs).map((p) => `${p.line}: ${p.message.split(" (")[0]}`);
+  assert.deepEqual(problems(BUILT_IN_TEMPLATE, ["modules", "prologue", "epilogue"]), []);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{setup}}\n#SBATCH --x={{queu}}\n{{launcher}}\n"), ["4: unknown variable {{queu}}"]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{setup}}\n"), [
+    "1: {{launcher}} is missing: mandatory: for a launch link, prepares the repository first; then runs the Python launcher",
+  ]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{launcher}}\n{{setup}}\n"), ["3: {{launcher}} must come after {{setup}}"]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{setup}}\nexec {{launcher}}\n"), ["4: {{launcher}} must stand alone on its line"]);
+  assert.deepEqual(problems("#!/bin/bash\n{{setup}}\n{{launcher}}\n"), [
+    "1: neither {{directives}} nor {{logPath}} appears: the job's output must go to the log the hub reads",
+  ]);
+  assert.deepEqual(problems("{{directives}}\n{{setup}}\n{{launcher}}\n"), ["1: the first line must be {{shebang}} or a #! line"]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{setup}}\n{{launcher}}\n", ["epilogue"]), [
+    "1: {{epilogue}} is missing, but the configuration sets epilogue for jobs that use this template",
+  ]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{setup}}\n{{> site}}\n{{launcher}}\n"), ["4: partials"]);
+  assert.deepEqual(problems("#!/bin/bash\n{{directives}}\n{{#queue}}\n{{setup}}\n{{/queue}}\n{{launcher}}\n"), ["4: {{setup}} cannot be inside a section"]);
+  assert.match(problems("#!/bin/bash\n{{#queue}}\n")[0], /^2: not a valid Mustache template/);
+  assert.throws(() => renderJobScript(SlurmDialect, base, "#!/bin/bash\n{{setup}}\n"), JobScriptTemplateError);
 });
 
 test("Grid Engine job script: #$ directives, -pe smp, per-slot memory (literal)", () => {
@@ -70,11 +175,12 @@ test("Grid Engine job script: #$ directives, -pe smp, per-slot memory (literal)"
   ]);
 });
 
-test("every dialect renders a script that ends with the launcher heredoc", () => {
+test("every dialect renders a script with the launcher heredoc and that exits with the server's status", () => {
   for (const d of Object.values(DIALECTS)) {
     const s = renderJobScript(d, base);
     assert.ok(s.startsWith("#!/bin/bash\n" + d.directivePrefix + " "), d.kind);
-    assert.ok(s.endsWith(`\n${LAUNCHER_EOF}\n`), d.kind);
+    assert.ok(s.includes(`\n${LAUNCHER_EOF}\nGYRE_SERVER_PID=$!\n`), d.kind);
+    assert.ok(s.endsWith('\nexit "$GYRE_SERVER_STATUS"\n'), d.kind);
     assert.ok(!s.includes("JUPYTER_TOKEN="), "no secret in the script");
   }
 });
@@ -139,7 +245,7 @@ test("a python environment prefix on the nodes: PATH line after the job id, quot
     renderJobScript(SlurmDialect, { ...base, pythonEnvironment: "/sw/conda/envs/pangeo", pythonCommand: "/sw/conda/envs/pangeo/bin/python" }),
   );
   assert.match(script, /export GYRE_JOB_ID="\$SLURM_JOB_ID"\nexport PATH='\/sw\/conda\/envs\/pangeo\/bin':"\$PATH"\nexport GYRE_SPAWN_ID='s1'/);
-  assert.match(script, /exec '\/sw\/conda\/envs\/pangeo\/bin\/python' - /);
+  assert.match(script, /\n'\/sw\/conda\/envs\/pangeo\/bin\/python' - /);
   assert.doesNotMatch(head(renderJobScript(SlurmDialect, base)), /export PATH=/);
   for (const bad of ["relative/env", "/sw/$(id)/env", "/sw/env\nrm -rf ~", "/sw/../etc"]) {
     assert.throws(
@@ -168,7 +274,7 @@ export GYRE_LAUNCH_RESULT='/home/alice/.gyre/s1.secret-result.json'
 import sys
 print('agent')
 ${AGENT_EOF}
-exec '/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
+'/usr/bin/python3' - '--ServerApp.base_url=/user/alice/' `,
   );
   assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, agentBootstrap: `x\n${AGENT_EOF}\nrm -rf ~` }), UnsafeValueError);
   assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, env: base.env }), UnsafeValueError);
@@ -193,7 +299,7 @@ test("the launcher serves a prepared launch's folder (replacing the job's root_d
 test("the agent's zip rides in the launcher's heredoc, and the launcher loads Gyre's extension from it and deletes it", () => {
   const zip = Uint8Array.from({ length: 200 }, (_, i) => i);
   const s = renderJobScript(SlurmDialect, { ...base, agentZip: zip });
-  const body = s.split(`<<'${LAUNCHER_EOF}'\n`)[1];
+  const body = s.split(`<<'${LAUNCHER_EOF}' &\n`)[1];
   const b64 = Buffer.from(zip).toString("base64");
   assert.ok(body.startsWith(`_GYRE_AGENT_ZIP = """${b64.match(/.{1,76}/g)!.join("\n")}"""\nimport atexit,`), body.slice(0, 400));
   assert.equal(head(s), head(renderJobScript(SlurmDialect, base)), "nothing else of the script changes");

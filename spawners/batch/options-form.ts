@@ -2,7 +2,8 @@
 // opened up within bounds (queue/partition, account, walltime, cores, memory, GPUs), as plain data
 // for the hub's /hub/spawn page; and the validation of a start request's options. Pure.
 import { SpawnOptionsError, type JsonObject, type SpawnFormField, type SpawnFormUser, type SpawnOptionsForm, type SpawnOptionsProvider } from "../types";
-import { buildOptionsSchema, listProfilesFor, type BatchProfile, type BatchSpawnerConfig } from "./config";
+import { boundsFor, buildOptionsSchema, listProfilesFor, resolveCluster, type BatchProfile, type BatchSpawnerConfig } from "./config";
+import { formatMemory } from "./memory";
 import { formatDuration } from "./types";
 
 const GIB = 2 ** 30;
@@ -13,7 +14,7 @@ export function describeProfile(p: BatchProfile, queueWord: string): string {
     p.queue ? `${queueWord.toLowerCase()} ${p.queue}` : "",
     `${p.cores} core${p.cores === 1 ? "" : "s"}`,
     formatDuration(p.walltimeSeconds),
-    p.memoryBytes ? `${+(p.memoryBytes / GIB).toFixed(1)} GiB` : "",
+    p.memoryBytes ? formatMemory(p.memoryBytes) : "",
     p.gpus ? `${p.gpus} GPU${p.gpus === 1 ? "" : "s"}` : "",
     p.account ? `account ${p.account}` : "",
   ];
@@ -28,6 +29,17 @@ export function describeBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
   const profiles = listProfilesFor(config, user.groups, user.admin);
   const b = config.bounds;
   const queueWord = config.scheduler === "slurm" ? "Partition" : "Queue";
+  // A range field is shown when a profile of this user opens it; byProfile says how far for each
+  // (null: fixed for that profile), so the form follows the chosen profile.
+  const ranged = (name: "walltimeSeconds" | "cores" | "memoryBytes" | "gpus") => {
+    const per = profiles.map((p) => [p.name, boundsFor(config, p, name) ?? null] as const);
+    const open = per.flatMap(([, r]) => (r ? [r] : []));
+    if (!open.length) return null;
+    const min = Math.min(...open.map((r) => r.min));
+    const max = Math.max(...open.map((r) => r.max));
+    const uniform = per.every(([, r]) => r && r.min === min && r.max === max);
+    return { min, max, ...(uniform ? {} : { byProfile: Object.fromEntries(per) }) };
+  };
   const fields: SpawnFormField[] = [];
   if (b.queues.length)
     fields.push({ kind: "choice", name: "queue", label: queueWord, choices: b.queues, help: `Instead of the profile's ${queueWord.toLowerCase()}.` });
@@ -40,24 +52,26 @@ export function describeBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
       help: "Charged for the job.",
     });
   // Stored in seconds and bytes (units in names); shown in minutes and GiB, rounded inside bounds.
-  if (b.walltimeSeconds)
+  const wall = ranged("walltimeSeconds");
+  if (wall)
     fields.push({
       kind: "integer",
       name: "walltimeSeconds",
       label: "Walltime",
-      min: b.walltimeSeconds.min,
-      max: b.walltimeSeconds.max,
+      ...wall,
       step: 60,
       unit: "min",
       help: "The scheduler ends the job, and the server, when it is reached.",
     });
-  if (b.cores) fields.push({ kind: "integer", name: "cores", label: "Cores", min: b.cores.min, max: b.cores.max });
-  if (b.memoryBytes)
-    fields.push({ kind: "integer", name: "memoryBytes", label: "Memory", min: b.memoryBytes.min, max: b.memoryBytes.max, step: GIB, unit: "GiB" });
-  if (b.gpus) fields.push({ kind: "integer", name: "gpus", label: "GPUs", min: b.gpus.min, max: b.gpus.max });
+  const cores = ranged("cores");
+  if (cores) fields.push({ kind: "integer", name: "cores", label: "Cores", ...cores });
+  const mem = ranged("memoryBytes");
+  if (mem) fields.push({ kind: "integer", name: "memoryBytes", label: "Memory", ...mem, step: GIB, unit: "GiB" });
+  const gpus = ranged("gpus");
+  if (gpus) fields.push({ kind: "integer", name: "gpus", label: "GPUs", ...gpus });
   if (profiles.length === 0 || (profiles.length === 1 && fields.length === 0)) return null;
   return {
-    profiles: profiles.map((p) => ({ name: p.name, display: p.display, description: describeProfile(p, queueWord) })),
+    profiles: profiles.map((p) => ({ name: p.name, display: p.display, description: describeProfile(p, queueWordOf(config, p)) })),
     defaultProfile: profiles[0].name,
     fields,
   };
@@ -92,15 +106,21 @@ export function validateBatchOptions(config: BatchSpawnerConfig, user: SpawnForm
 
 function fieldList(config: BatchSpawnerConfig): string {
   const b = config.bounds;
+  const someProfile = (f: "walltimeSeconds" | "cores" | "memoryBytes" | "gpus") => config.profiles.some((p) => boundsFor(config, p, f));
   const open = [
     b.queues.length && "queue",
     b.accounts.length && "account",
-    b.walltimeSeconds && "walltimeSeconds",
-    b.cores && "cores",
-    b.memoryBytes && "memoryBytes",
-    b.gpus && "gpus",
+    someProfile("walltimeSeconds") && "walltimeSeconds",
+    someProfile("cores") && "cores",
+    someProfile("memoryBytes") && "memoryBytes",
+    someProfile("gpus") && "gpus",
   ].filter(Boolean);
   return open.length ? `, ${open.join(", ")}` : " only";
+}
+
+/** "Partition" on Slurm, "Queue" elsewhere: the word of the profile's own cluster. */
+function queueWordOf(config: BatchSpawnerConfig, p: BatchProfile): string {
+  return (resolveCluster(config, p.cluster)?.scheduler ?? config.scheduler) === "slurm" ? "Partition" : "Queue";
 }
 
 /** The batch spawner's form, for spawners/spawn-options.ts and the factory. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { SgeDialect } from "./dialects/sge";
 import { SlurmDialect } from "./dialects/slurm";
 import { BatchPoller } from "./poller";
 import type { CommandRunner } from "./run-command";
@@ -9,7 +10,7 @@ function fakeSqueue(): { run: CommandRunner; calls: string[][] } {
   const run: CommandRunner = async (argv) => {
     calls.push(argv);
     const ids = argv[argv.indexOf("-j") + 1].split(",");
-    return { stdout: ids.map((id) => `${id}|RUNNING|None|vm|vm|2026-11-21T10:00:00`).join("\n"), stderr: "", exitCode: 0 };
+    return { stdout: ids.map((id) => `${id}|RUNNING|None|vm|vm|2026-11-21T10:00:00|2026-11-21T11:00:00|0`).join("\n"), stderr: "", exitCode: 0 };
   };
   return { run, calls };
 }
@@ -37,7 +38,7 @@ test("concurrent refreshes share one query", async () => {
 test("a failed query keeps the cache (scheduler down is not 'all jobs gone')", async () => {
   let fail = false;
   const run: CommandRunner = async () =>
-    fail ? { stdout: "", stderr: "Unable to contact slurm controller", exitCode: 1 } : { stdout: "1|RUNNING|None|vm|vm|x", stderr: "", exitCode: 0 };
+    fail ? { stdout: "", stderr: "Unable to contact slurm controller", exitCode: 1 } : { stdout: "1|RUNNING|None|vm|vm|N/A|N/A|0", stderr: "", exitCode: 0 };
   const p = new BatchPoller(SlurmDialect, run, { intervalMs: 60_000 });
   p.track("1");
   await p.refresh();
@@ -45,5 +46,43 @@ test("a failed query keeps the cache (scheduler down is not 'all jobs gone')", a
   await p.refresh();
   assert.equal(p.get("1")?.state.kind, "running");
   assert.match(p.lastError ?? "", /squeue failed/);
+  p.close();
+});
+
+test("Grid Engine: while jobs pend, one more batched query (qstat -j) gives their reasons; none when nothing pends", async () => {
+  const calls: string[][] = [];
+  let pending = true;
+  const run: CommandRunner = async (argv) => {
+    calls.push(argv);
+    if (argv.includes("-j")) {
+      return {
+        stdout:
+          "<?xml version='1.0'?>\n<detailed_job_info><djob_info><element><JB_job_number>7</JB_job_number></element><element><JB_job_number>8</JB_job_number></element></djob_info>" +
+          '<messages><element><SME_message_list><element><MES_message>queue instance "all.q@vm" dropped because it is disabled</MES_message></element></SME_message_list></element></messages></detailed_job_info>',
+        stderr: "",
+        exitCode: 0,
+      };
+    }
+    const job = (id: string, state: string, list: string) =>
+      `<job_list state="${list}"><JB_job_number>${id}</JB_job_number><state>${state}</state><queue_name>${list === "running" ? "all.q@vm" : ""}</queue_name></job_list>`;
+    const jobs = pending ? job("7", "qw", "pending") + job("8", "qw", "pending") : job("7", "r", "running") + job("8", "r", "running");
+    return { stdout: `<?xml version='1.0'?><job_info><queue_info></queue_info><job_info>${jobs}</job_info></job_info>`, stderr: "", exitCode: 0 };
+  };
+  const p = new BatchPoller(SgeDialect, run, { intervalMs: 60_000 });
+  p.track("7");
+  p.track("8");
+  await p.refresh();
+  assert.deepEqual(
+    calls.map((c) => c.join(" ")),
+    ["qstat -xml -u *", "qstat -j 7,8 -xml"],
+  );
+  assert.deepEqual(p.get("8")?.state, { kind: "pending", code: "qw", reason: 'queue instance "all.q@vm" dropped because it is disabled' });
+  pending = false;
+  calls.length = 0;
+  await p.refresh();
+  assert.deepEqual(
+    calls.map((c) => c.join(" ")),
+    ["qstat -xml -u *"],
+  );
   p.close();
 });

@@ -1,5 +1,7 @@
-// One scheduler query per poll cycle for ALL tracked jobs of one dialect (batchspawner runs one
-// per user, every 0.5 s while pending). Spawners read the cache; nobody queries per job.
+// One scheduler query per poll cycle for ALL tracked jobs of one cluster (batchspawner runs one
+// per user, every 0.5 s while pending), plus, while jobs pend on a scheduler that explains itself
+// only per job (Grid Engine's `qstat -j`), one batched query for their reasons. Spawners read the
+// cache; nobody queries per job.
 import type { CommandRunner } from "./run-command";
 import { prefixCommand } from "./shell-quote";
 import type { BatchDialect, JobState } from "./types";
@@ -100,6 +102,7 @@ export class BatchPoller {
     const now = (this.opts.now ?? Date.now)();
     try {
       const states = this.dialect.parseQueryOutput(out, ids, new Date(now));
+      await this.addPendingReasons(states);
       for (const [id, state] of states) if (this.tracked.has(id)) this.cache.set(id, { state, at: now });
       this.lastError = null;
     } catch (err) {
@@ -108,17 +111,50 @@ export class BatchPoller {
       this.lastError = err instanceof Error ? err.message : String(err);
     }
   }
+
+  /** The scheduler's own words for pending jobs, when the dialect has a query for them (best effort). */
+  private async addPendingReasons(states: Map<string, JobState>): Promise<void> {
+    const d = this.dialect;
+    const pending = [...states].filter(([, s]) => s.kind === "pending").map(([id]) => id);
+    if (!pending.length || !d.pendingReasonCommand || !d.parsePendingReasons) return;
+    this.calls++;
+    const out = await this.run(prefixCommand(this.opts.queryPrefix ?? [], d.pendingReasonCommand(pending)), { timeoutMs: 30_000 });
+    let reasons: Map<string, string>;
+    try {
+      reasons = d.parsePendingReasons(out, pending);
+    } catch {
+      return;
+    }
+    for (const [id, why] of reasons) {
+      const s = states.get(id);
+      if (s?.kind === "pending") states.set(id, { ...s, reason: s.error ? `${s.reason} (${why})` : why });
+    }
+  }
 }
 
-const shared = new Map<string, BatchPoller>();
+/** Shared pollers per command runner (the real one in the hub; each test's own) and cluster. */
+const shared = new WeakMap<CommandRunner, Map<string, BatchPoller>>();
+const all = new Set<BatchPoller>();
 
-/** The process-wide poller for one dialect + query prefix, so all spawners share one query. */
-export function getSharedPoller(dialect: BatchDialect, run: CommandRunner, opts: { intervalMs: number; queryPrefix?: string[] }): BatchPoller {
-  const key = JSON.stringify([dialect.kind, opts.queryPrefix ?? [], opts.intervalMs]);
-  let p = shared.get(key);
+/** The process-wide poller for one cluster (its dialect + query prefix), so all its spawners share one query. */
+export function getSharedPoller(
+  dialect: BatchDialect,
+  run: CommandRunner,
+  opts: { intervalMs: number; queryPrefix?: string[]; cluster?: string },
+): BatchPoller {
+  const key = JSON.stringify([opts.cluster ?? "default", dialect.kind, opts.queryPrefix ?? [], opts.intervalMs]);
+  let byKey = shared.get(run);
+  if (!byKey) shared.set(run, (byKey = new Map<string, BatchPoller>()));
+  let p = byKey.get(key);
   if (!p) {
     p = new BatchPoller(dialect, run, opts);
-    shared.set(key, p);
+    byKey.set(key, p);
+    all.add(p);
   }
   return p;
+}
+
+/** Hub shutdown: stop every shared poller's timer (tracking a job again restarts it). */
+export function closeSharedPollers(): void {
+  for (const p of all) p.close();
 }

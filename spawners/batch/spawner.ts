@@ -1,17 +1,23 @@
-// The batch spawner: submits a Jupyter server job as the user, follows it through the shared
-// BatchPoller (one scheduler query per cycle for all jobs), waits for the job's callback with
-// host and port, and explains how jobs ended. I/O lives here; the pure parts are job-script.ts,
-// config.ts and dialects/*.
+// The batch spawner: submits a Jupyter server job as the user to the cluster of the chosen
+// profile, follows it through that cluster's shared BatchPoller (one scheduler query per cycle for
+// all jobs), waits for the job's callback with host and port, and explains how jobs ended. A job
+// is managed on the cluster and scheduler it was submitted to until it ends, whatever the config
+// says meanwhile. I/O lives here; the pure parts are job-script.ts, config.ts, job-details.ts,
+// dask-env.ts, user-commands.ts and dialects/*.
 import { lookup } from "node:dns/promises";
 import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
 import type { BatchCallbackChannel, CallbackAddress } from "./callback";
-import { buildOptionsSchema, fillTemplate, resolveJobResources, resolvePythonCommand, type BatchSpawnerConfig } from "./config";
-import { DIALECTS } from "./dialects/index";
-import { renderJobScript } from "./job-script";
+import { buildOptionsSchema, fillTemplate, resolveCluster, resolveJob, type BatchSpawnerConfig, type ResolvedCluster } from "./config";
+import { renderDaskJobqueueEnv } from "./dask-env";
+import { DIALECTS, type SchedulerKind } from "./dialects/index";
+import { describeExitStatus, exitStatusFromLog } from "./exit-status";
+import { EXIT_STATUS_MARKER, renderJobScript } from "./job-script";
+import { pendingReasonFor, type BatchJobState } from "./job-details";
 import { getSharedPoller, type BatchPoller } from "./poller";
 import { runCommand, type CommandRunner } from "./run-command";
 import { prefixCommand, UnsafeValueError } from "./shell-quote";
 import { formatDuration, PATTERNS, type BatchDialect, type JobState } from "./types";
+import { USER_COMMANDS } from "./user-commands";
 import { withPlatform } from "../agent/agent-spec";
 import { buildAgentBootstrap } from "../agent/agent-bootstrap";
 import { loadAgentZip } from "../agent/agent-bundle";
@@ -29,9 +35,11 @@ export interface BatchSpawnerDeps {
   /** where jobs call back; the hub passes its DB-backed endpoint */
   channel: BatchCallbackChannel;
   run?: CommandRunner;
-  /** defaults to the process-wide poller of the dialect */
+  /** defaults to the process-wide poller of the job's cluster */
   poller?: BatchPoller;
   now?: () => number;
+  /** site job-script templates by path, read when the kind started (spawner.batch.jobScriptTemplate) */
+  templates?: ReadonlyMap<string, string>;
 }
 
 /** Job name shown in qstat/squeue: "gyre-alice" or "gyre-alice-gpu". */
@@ -39,28 +47,24 @@ export function makeJobName(user: string, server: string): string {
   return `gyre-${user}${server ? `-${server}` : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
 }
 
-type StoredState = {
-  scheduler: string;
-  jobId: string;
-  host?: string;
-  port?: number;
-  logPath?: string;
-  secretFile?: string;
-  /** a launch: the agent's spec and result files (next to the secret file) */
-  launchFiles?: string[];
-  walltimeSeconds?: number;
-  submittedAt?: number;
-  runningAt?: number;
-};
+/** Where a job lives and how to reach it: its cluster as it was when the job was submitted. */
+interface JobTarget {
+  cluster: string;
+  dialect: BatchDialect;
+  submitPrefix: string[];
+  queryPrefix: string[];
+  useAccounting: boolean;
+}
 
 export class BatchSpawner implements Spawner {
-  readonly dialect: BatchDialect;
-  private readonly run: CommandRunner;
-  private readonly poller: BatchPoller;
+  private run: CommandRunner;
   private readonly now: () => number;
-  private state: StoredState | null = null;
+  private state: BatchJobState | null = null;
+  private target: JobTarget | null = null;
   private starting = false;
   private stopping = false;
+  /** start() failed in this process: stop() keeps the log for the error page */
+  private failed = false;
   private readonly abort = new AbortController();
   private readonly events: ProgressEvent[] = [];
   private eventWake: (() => void) | null = null;
@@ -73,10 +77,13 @@ export class BatchSpawner implements Spawner {
     private readonly config: BatchSpawnerConfig,
     private readonly deps: BatchSpawnerDeps,
   ) {
-    this.dialect = DIALECTS[config.scheduler];
     this.run = deps.run ?? runCommand;
     this.now = deps.now ?? Date.now;
-    this.poller = deps.poller ?? getSharedPoller(this.dialect, this.run, { intervalMs: config.pollIntervalSeconds * 1000, queryPrefix: config.queryPrefix });
+  }
+
+  /** The scheduler of the job, or of the default cluster before one is submitted (tests, messages). */
+  get dialect(): BatchDialect {
+    return this.target?.dialect ?? DIALECTS[this.config.scheduler];
   }
 
   /**
@@ -90,7 +97,15 @@ export class BatchSpawner implements Spawner {
 
   /** The job id once submitted (tests, admin pages). */
   get jobId(): string | null {
-    return this.state?.jobId ?? null;
+    return this.state?.jobId || null;
+  }
+
+  private get poller(): BatchPoller {
+    const t = this.target!;
+    return (
+      this.deps.poller ??
+      getSharedPoller(t.dialect, this.run, { intervalMs: this.config.pollIntervalSeconds * 1000, queryPrefix: t.queryPrefix, cluster: t.cluster })
+    );
   }
 
   async start(): Promise<SpawnStarted> {
@@ -98,6 +113,7 @@ export class BatchSpawner implements Spawner {
     try {
       return await this.startJob();
     } catch (err) {
+      this.failed = true;
       if (this.state?.jobId && !this.stopping) await this.cancelQuietly();
       await this.removeSecretFile();
       if (err instanceof SpawnError) throw err;
@@ -113,12 +129,21 @@ export class BatchSpawner implements Spawner {
   }
 
   private async startJob(): Promise<SpawnStarted> {
-    const { ctx, config, dialect } = this;
+    const { ctx, config } = this;
     const osUser = await this.checkOsUser();
     if (!SPAWN_ID.test(ctx.spawnId)) throw new SpawnError("invalid spawn id");
     const parsed = buildOptionsSchema(config, ctx.user).safeParse(ctx.options);
     if (!parsed.success) throw new SpawnError(`invalid spawn options: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    const { resources, prologue, profile } = resolveJobResources(config, parsed.data);
+    const job = resolveJob(config, parsed.data);
+    const cluster = job.cluster;
+    const dialect = DIALECTS[cluster.scheduler];
+    this.target = {
+      cluster: cluster.name,
+      dialect,
+      submitPrefix: cluster.submitPrefix,
+      queryPrefix: cluster.queryPrefix,
+      useAccounting: cluster.useAccounting,
+    };
     const home = [config.workDir, config.logFile, config.secretFile].some((t) => t.includes("{home}")) ? await this.lookupHome(osUser) : "";
     const vars = { home, username: ctx.user.name, osUser, spawnId: ctx.spawnId };
     const workDir = fillTemplate(config.workDir, vars);
@@ -128,52 +153,84 @@ export class BatchSpawner implements Spawner {
     await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret });
     // a launch: the agent's spec goes next to the secret file (same 0700 folder, shared with the nodes)
     const launchFiles = ctx.launch ? [`${secretFile}-launch.json`, `${secretFile}-result.json`] : undefined;
-    this.state = { scheduler: dialect.kind, jobId: "", logPath, secretFile, launchFiles };
+    this.state = { ...this.where(cluster), jobId: "", logPath, secretFile, launchFiles, profile: job.profile.name };
     if (ctx.launch && launchFiles) {
       await this.writeUserFile(osUser, launchFiles[0], JSON.stringify(withPlatform(ctx.launch.spec, "batch")), "the launch's spec");
       this.agentOutput = { offset: 0, splitter: new LineSplitter(), reader: new AgentProgressReader({ range: AGENT_PROGRESS_RANGE }) };
     }
-    const script = renderJobScript(dialect, {
-      jobName: makeJobName(ctx.user.name, ctx.serverName),
-      resources,
-      workDir,
-      logPath,
-      prologue,
-      pythonCommand: resolvePythonCommand(config),
-      pythonEnvironment: config.pythonEnvironment,
-      env: {
-        ...config.env,
-        ...ctx.env,
-        GYRE_CALLBACK_URL: this.deps.channel.url,
-        GYRE_SECRET_FILE: secretFile,
-        GYRE_SPAWN_ID: ctx.spawnId,
-        GYRE_PORT_RANGE: config.portRange,
-        GYRE_BIND_IP: config.bindAddress,
-        ...(launchFiles ? { GYRE_LAUNCH_SPEC: launchFiles[0], GYRE_LAUNCH_RESULT: launchFiles[1] } : {}),
-        // {port} is filled in by Dask itself; the proxy serves /user/<name>/proxy/<port>/
-        DASK_DISTRIBUTED__DASHBOARD__LINK: `/user/${encodeURIComponent(ctx.user.name)}/proxy/{port}/status`,
+    const template = cluster.jobScriptTemplate ? this.deps.templates?.get(cluster.jobScriptTemplate) : undefined;
+    if (cluster.jobScriptTemplate && template === undefined)
+      throw new SpawnError(`the job script template ${cluster.jobScriptTemplate} was not loaded at hub start`);
+    const dask = config.daskJobqueue
+      ? renderDaskJobqueueEnv({
+          scheduler: cluster.scheduler,
+          resources: job.resources,
+          pythonCommand: job.pythonCommand,
+          pythonEnvironment: job.pythonEnvironment,
+          modules: job.modules,
+          prologue: job.prologue,
+          loginShell: cluster.loginShell,
+          networkInterface: cluster.networkInterface,
+          bindAddress: cluster.bindAddress,
+        })
+      : {};
+    const script = renderJobScript(
+      dialect,
+      {
+        jobName: makeJobName(ctx.user.name, ctx.serverName),
+        resources: job.resources,
+        workDir,
+        logPath,
+        modules: job.modules,
+        prologue: job.prologue,
+        epilogue: job.epilogue,
+        loginShell: cluster.loginShell,
+        pythonCommand: job.pythonCommand,
+        pythonEnvironment: job.pythonEnvironment,
+        env: {
+          ...config.env,
+          ...dask,
+          ...ctx.env,
+          GYRE_CALLBACK_URL: callbackUrl(cluster, this.deps.channel.url),
+          GYRE_SECRET_FILE: secretFile,
+          GYRE_SPAWN_ID: ctx.spawnId,
+          GYRE_PORT_RANGE: cluster.portRange,
+          GYRE_BIND_IP: cluster.bindAddress,
+          ...(launchFiles ? { GYRE_LAUNCH_SPEC: launchFiles[0], GYRE_LAUNCH_RESULT: launchFiles[1] } : {}),
+          // {port} is filled in by Dask itself; the proxy serves /user/<name>/proxy/<port>/
+          DASK_DISTRIBUTED__DASHBOARD__LINK: `/user/${encodeURIComponent(ctx.user.name)}/proxy/{port}/status`,
+        },
+        serverArgs: [
+          `--ServerApp.base_url=${ctx.baseUrl}`,
+          `--ServerApp.root_dir=${workDir}`,
+          "--ServerApp.open_browser=False",
+          "--ServerApp.allow_remote_access=True",
+          "--ServerApp.trust_xheaders=True",
+          ...config.serverArgs,
+        ],
+        labels: { user: ctx.user.name, osUser, profile: job.profile.name, cluster: cluster.name },
+        agentZip: await loadAgentZip(),
+        ...(ctx.launch ? { agentBootstrap: buildAgentBootstrap(await loadAgentZip()) } : {}),
       },
-      serverArgs: [
-        `--ServerApp.base_url=${ctx.baseUrl}`,
-        `--ServerApp.root_dir=${workDir}`,
-        "--ServerApp.open_browser=False",
-        "--ServerApp.allow_remote_access=True",
-        "--ServerApp.trust_xheaders=True",
-        ...config.serverArgs,
-      ],
-      agentZip: await loadAgentZip(),
-      ...(ctx.launch ? { agentBootstrap: buildAgentBootstrap(await loadAgentZip()) } : {}),
-    });
-    this.emit(5, `submitting a job to ${dialect.displayName} (${profile.display})`);
+      template,
+    );
+    const where = cluster.name === "default" ? dialect.displayName : `${dialect.displayName} on ${cluster.name}`;
+    this.emit(5, `submitting a job to ${where} (${job.profile.display})`);
     const r = await this.run(this.asUser(osUser, dialect.submitCommand([])), { input: script });
     if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
     const jobId = dialect.parseSubmitOutput(r.stdout);
     if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
-    this.state = { scheduler: dialect.kind, jobId, logPath, secretFile, launchFiles, walltimeSeconds: resources.walltimeSeconds, submittedAt: this.now() };
-    ctx.log.info({ jobId, scheduler: dialect.kind, profile: profile.name }, "batch job submitted");
-    this.emit(10, `job ${jobId} submitted to ${dialect.displayName}`);
+    this.state = { ...this.state, jobId, walltimeSeconds: job.resources.walltimeSeconds, submittedAt: this.now(), warnSeconds: config.walltimeWarningSeconds };
+    ctx.log.info({ jobId, scheduler: dialect.kind, cluster: cluster.name, profile: job.profile.name }, "batch job submitted");
+    this.emit(10, `job ${jobId} submitted to ${where}`);
     this.poller.track(jobId);
+    void this.pruneLogs(osUser, logPath);
     return await this.waitForServer(jobId);
+  }
+
+  /** What the state records about where the job went (see loadState). */
+  private where(c: ResolvedCluster): Pick<BatchJobState, "cluster" | "scheduler" | "submitPrefix" | "queryPrefix"> {
+    return { cluster: c.name, scheduler: c.scheduler, submitPrefix: c.submitPrefix, queryPrefix: c.queryPrefix };
   }
 
   /** Follow the job through the queue until its callback arrives; enforce both timeouts. */
@@ -201,6 +258,7 @@ export class BatchSpawner implements Spawner {
         if (st?.kind === "pending") {
           knownOnce = true;
           if (st.error) throw new SpawnError(`job ${jobId} cannot start: ${st.reason}`, await this.logTail());
+          this.state!.pending = pendingReasonFor(st);
           const est = st.estimatedStart ? `; estimated start ${st.estimatedStart.toISOString().replace("T", " ").slice(0, 16)} UTC` : "";
           const msg = `queued in ${dialect.displayName} (${st.code}${st.reason ? `: ${st.reason}` : ""})${est}`;
           if (msg !== lastMessage) this.emit(20, (lastMessage = msg), { phase: "waiting" });
@@ -212,18 +270,19 @@ export class BatchSpawner implements Spawner {
         } else if (st?.kind === "running") {
           knownOnce = true;
           if (!this.state!.runningAt) {
-            this.state!.runningAt = now;
+            this.noteRunning(st, now);
             this.emit(50, `running on ${st.host || "a compute node"}`);
             if (!this.agentOutput) this.emit(60, "server starting (waiting for it to report its address)");
           }
           // a launch first fetches and builds in the job: the agent's phase lines are in its output
           if (this.agentOutput) await this.readAgentOutput();
           const limit = config.startingTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0);
-          if (now - this.state!.runningAt > limit * 1000) {
+          if (now - this.state!.runningAt! > limit * 1000) {
             throw new SpawnError(`the server did not report its address within ${formatDuration(limit)} of the job starting`, await this.logTail());
           }
         } else if (st?.kind === "done") {
-          throw new SpawnError(`job ${jobId} ended before the server started: ${this.wordReason(st.reason)}`, await this.logTail());
+          const exit = st.exitCode ? null : await this.exitFromLog();
+          throw new SpawnError(`job ${jobId} ended before the server started: ${exit?.reason ?? this.wordReason(st.reason)}`, await this.logTail());
         } else if (st?.kind === "unknown") {
           // a job that was seen and is now gone ended; one never seen gets one more poll (lag)
           if (knownOnce || ++unknownSeen >= 2) {
@@ -237,6 +296,15 @@ export class BatchSpawner implements Spawner {
       this.abort.signal.removeEventListener("abort", onStop);
       cbAbort.abort();
     }
+  }
+
+  private noteRunning(st: Extract<JobState, { kind: "running" }>, now: number): void {
+    const s = this.state!;
+    s.runningAt = now;
+    s.pending = undefined;
+    if (st.host) s.host = st.host;
+    if (st.startedAt) s.startedAt = st.startedAt.getTime();
+    if (st.endsAt) s.endsAt = st.endsAt.getTime();
   }
 
   /**
@@ -258,31 +326,37 @@ export class BatchSpawner implements Spawner {
     }
     if (!this.state!.runningAt) {
       // the callback beat the poll that would have shown the job running: still tell the user
-      this.state!.runningAt = this.now();
+      this.noteRunning(st, this.now());
       this.emit(50, `running on ${st.host || a.host}`);
       this.emit(60, "server starting");
     }
-    const range = /^(\d+)-(\d+)$/.exec(this.config.portRange);
-    if (range && (a.port < Number(range[1]) || a.port > Number(range[2])))
-      throw new SpawnError(`the job reported port ${a.port} outside ${this.config.portRange}`);
-    this.state!.host = a.host;
+    const portRange = resolveCluster(this.config, this.state!.cluster)?.portRange ?? this.config.portRange;
+    const range = /^(\d+)-(\d+)$/.exec(portRange);
+    if (range && (a.port < Number(range[1]) || a.port > Number(range[2]))) throw new SpawnError(`the job reported port ${a.port} outside ${portRange}`);
+    this.state!.host = st.host || a.host;
     this.state!.port = a.port;
     this.emit(80, `server listening on ${st.host || a.host}:${a.port}`);
     return { url: `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}` };
   }
 
   async poll(): Promise<SpawnExit | null> {
-    if (!this.state?.jobId) return this.starting ? null : { exitCode: null, reason: "no job was submitted" };
+    if (!this.state?.jobId || !this.target) return this.starting ? null : { exitCode: null, reason: "no job was submitted" };
     const jobId = this.state.jobId;
     this.poller.track(jobId);
     if (!this.poller.get(jobId)) await this.poller.refresh();
     const st = this.poller.get(jobId)?.state;
     // no answer yet (scheduler unreachable): not evidence that the job is gone
-    if (!st || st.kind === "pending" || st.kind === "running") return null;
+    if (!st || st.kind === "pending" || st.kind === "running") {
+      if (st?.kind === "running" && !this.state.startedAt && st.startedAt) this.noteRunning(st, this.state.runningAt ?? this.now());
+      return null;
+    }
     if (this.starting) return null; // start() reports it
     const final = st.kind === "done" && st.ending ? await this.awaitFinalState(jobId) : st;
     this.poller.untrack(jobId);
-    if (final.kind === "done") return { exitCode: final.exitCode ?? null, reason: this.wordReason(final.reason) };
+    if (final.kind === "done") {
+      const fromLog = final.exitCode ? null : await this.exitFromLog();
+      return fromLog ?? { exitCode: final.exitCode ?? null, reason: this.wordReason(final.reason) };
+    }
     // gone while being torn down: what the teardown state said ("deleted (qdel)") beats "unknown"
     return this.explainGone(jobId, st.kind === "done" ? this.wordReason(st.reason) : undefined);
   }
@@ -292,7 +366,7 @@ export class BatchSpawner implements Spawner {
     this.abort.abort();
     const jobId = this.state?.jobId;
     await this.removeSecretFile();
-    if (!jobId) return;
+    if (!jobId || !this.target) return;
     this.poller.track(jobId);
     await this.cancelQuietly();
     const deadline = this.now() + this.config.stopTimeoutSeconds * 1000;
@@ -307,18 +381,46 @@ export class BatchSpawner implements Spawner {
       await sleep(500);
     }
     this.poller.untrack(jobId);
+    // A server that came up and was stopped through the hub leaves nothing to debug.
+    if (this.config.logRetention.deleteAfterCleanStop && this.state?.port && !this.failed && this.state.logPath) {
+      await this.runAsUser(USER_COMMANDS.removeFiles([this.state.logPath])).catch(() => undefined);
+    }
   }
 
   getState(): JsonObject {
     if (!this.state) return {};
-    return Object.fromEntries(Object.entries(this.state).filter(([, v]) => v !== undefined));
+    return JSON.parse(JSON.stringify(this.state)) as JsonObject;
   }
 
+  /**
+   * The job is polled and cancelled where it was submitted: on its cluster as configured now if
+   * that cluster still has the same scheduler, else with the scheduler and prefixes stored when it
+   * was submitted (the admin switched schedulers or removed the cluster meanwhile).
+   */
   loadState(state: JsonObject): void {
-    const s = state as Partial<StoredState>;
+    const s = state as Partial<BatchJobState>;
     if (typeof s.jobId !== "string" || !PATTERNS.jobId.test(s.jobId)) return;
-    if (s.scheduler && s.scheduler !== this.dialect.kind) return; // the admin switched schedulers
-    this.state = { ...(s as StoredState) };
+    const scheduler = (typeof s.scheduler === "string" && Object.hasOwn(DIALECTS, s.scheduler) ? s.scheduler : this.config.scheduler) as SchedulerKind;
+    const clusterName = typeof s.cluster === "string" ? s.cluster : "default";
+    const now = resolveCluster(this.config, clusterName);
+    if (now && now.scheduler === scheduler) {
+      this.target = {
+        cluster: now.name,
+        dialect: DIALECTS[scheduler],
+        submitPrefix: now.submitPrefix,
+        queryPrefix: now.queryPrefix,
+        useAccounting: now.useAccounting,
+      };
+    } else {
+      const submitPrefix = Array.isArray(s.submitPrefix) ? s.submitPrefix.map(String) : this.config.submitPrefix;
+      const queryPrefix = Array.isArray(s.queryPrefix) ? s.queryPrefix.map(String) : this.config.queryPrefix;
+      this.target = { cluster: clusterName, dialect: DIALECTS[scheduler], submitPrefix, queryPrefix, useAccounting: this.config.useAccounting };
+      this.ctx.log.info(
+        { jobId: s.jobId, cluster: clusterName, scheduler },
+        "batch job submitted under an earlier configuration: managed where it was submitted",
+      );
+    }
+    this.state = { ...(s as BatchJobState), cluster: clusterName, scheduler };
     this.poller.track(s.jobId);
   }
 
@@ -336,7 +438,7 @@ export class BatchSpawner implements Spawner {
     const path = this.state?.logPath;
     if (!path || !PATTERNS.path.test(path)) return "";
     try {
-      const r = await this.run(this.asUser(this.ctx.user.osUser, ["tail", "-n", String(lines), path]), { timeoutMs: 10_000 });
+      const r = await this.runAsUser(USER_COMMANDS.readLogTail(lines, path), 10_000);
       return r.exitCode === 0 ? r.stdout.trimEnd() : "";
     } catch {
       return "";
@@ -374,7 +476,7 @@ export class BatchSpawner implements Spawner {
     const out = this.agentOutput!;
     const path = this.state?.logPath;
     if (!path || !PATTERNS.path.test(path)) return;
-    const r = await this.run(this.asUser(this.ctx.user.osUser, ["tail", "-c", `+${out.offset + 1}`, path]), { timeoutMs: 15_000 }).catch(() => null);
+    const r = await this.runAsUser(USER_COMMANDS.readLogFrom(out.offset + 1, path)).catch(() => null);
     if (!r || r.exitCode !== 0 || !r.stdout) return;
     out.offset += Buffer.byteLength(r.stdout);
     for (const line of out.splitter.push(r.stdout)) {
@@ -384,12 +486,17 @@ export class BatchSpawner implements Spawner {
     if (out.reader.failure) throw new SpawnError(out.reader.failure.message, out.reader.failure.logTail ?? (await this.logTail()));
   }
 
-  /** `command` run as the user through submitPrefix (quoted word by word when it is ssh). */
+  /** `command` run as the user through the job's submitPrefix (quoted word by word when it is ssh). */
   private asUser(osUser: string, command: string[]): string[] {
+    const prefix = this.target?.submitPrefix ?? this.config.submitPrefix;
     return prefixCommand(
-      this.config.submitPrefix.map((a) => fillTemplate(a, { osUser })),
+      prefix.map((a) => fillTemplate(a, { osUser })),
       command,
     );
+  }
+
+  private runAsUser(command: string[], timeoutMs = 15_000) {
+    return this.run(this.asUser(this.ctx.user.osUser, command), { timeoutMs });
   }
 
   /**
@@ -399,7 +506,7 @@ export class BatchSpawner implements Spawner {
   private async writeSecretFile(osUser: string, path: string, values: Record<string, string>): Promise<void> {
     if (!PATTERNS.path.test(path)) throw new SpawnError("invalid secretFile path");
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-    const mk = await this.run(this.asUser(osUser, ["install", "-d", "-m", "700", dir]), { timeoutMs: 15_000 });
+    const mk = await this.run(this.asUser(osUser, USER_COMMANDS.makePrivateDir(dir)), { timeoutMs: 15_000 });
     if (mk.exitCode !== 0) throw new SpawnError(`cannot create ${dir} as ${osUser}: ${firstLine(mk.stderr)}`);
     const input = Object.entries(values)
       .map(([k, v]) => `${k}=${v}\n`)
@@ -413,7 +520,7 @@ export class BatchSpawner implements Spawner {
     // dd, not `install /dev/stdin`: Node's stdin "pipe" is a socketpair, which cannot be open()ed.
     // The 0700 directory keeps the file private whatever the user's umask makes of its mode.
     // Over ssh the content travels on the channel's stdin too: encrypted, never in a remote argv.
-    const w = await this.run(this.asUser(osUser, ["dd", `of=${path}`, "status=none"]), { input: content, timeoutMs: 15_000 });
+    const w = await this.run(this.asUser(osUser, USER_COMMANDS.writeFile(path)), { input: content, timeoutMs: 15_000 });
     if (w.exitCode !== 0) throw new SpawnError(`cannot write ${what} as ${osUser}: ${firstLine(w.stderr)}`);
   }
 
@@ -421,9 +528,43 @@ export class BatchSpawner implements Spawner {
     const paths = [this.state?.secretFile, ...(this.state?.launchFiles ?? [])].filter((p): p is string => !!p && PATTERNS.path.test(p));
     if (!paths.length) return;
     try {
-      await this.run(this.asUser(this.ctx.user.osUser, ["rm", "-f", "--", ...paths]), { timeoutMs: 15_000 });
+      await this.runAsUser(USER_COMMANDS.removeFiles(paths));
     } catch {
       // best effort: the job deletes the file itself after calling back
+    }
+  }
+
+  /**
+   * logRetention.keepPerUser: the user's newest job logs stay (this one included), older ones go.
+   * Best effort, as the user, after the submission (a failure only leaves old logs behind).
+   */
+  private async pruneLogs(osUser: string, logPath: string): Promise<void> {
+    const keep = this.config.logRetention.keepPerUser;
+    if (keep === 0) return;
+    try {
+      const dir = logPath.slice(0, logPath.lastIndexOf("/"));
+      const name = fillTemplate(this.config.logFile.slice(this.config.logFile.lastIndexOf("/") + 1), {
+        home: "",
+        workDir: "",
+        username: this.ctx.user.name,
+        osUser,
+        spawnId: "\u0000",
+      });
+      const pattern = name.replace("\u0000", "*");
+      if (!dir || !PATTERNS.path.test(dir) || !/^[A-Za-z0-9_.@+*-]+$/.test(pattern)) return;
+      const r = await this.runAsUser(USER_COMMANDS.listLogs(dir, pattern));
+      if (r.exitCode !== 0) return;
+      const match = new RegExp(`^${(dir + "/" + pattern).replace(/[.+@]/g, "\\$&").replace("*", "[A-Za-z0-9_-]+")}$`);
+      const logs = r.stdout
+        .split("\n")
+        .map((l) => /^(\d+(?:\.\d+)?) (\S+)$/.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => !!m && match.test(m[2]) && m[2] !== logPath)
+        .sort((a, b) => Number(b[1]) - Number(a[1]))
+        .map((m) => m[2]);
+      const old = logs.slice(Math.max(0, keep - 1));
+      if (old.length) await this.runAsUser(USER_COMMANDS.removeFiles(old));
+    } catch (err) {
+      this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not prune old job logs");
     }
   }
 
@@ -444,21 +585,30 @@ export class BatchSpawner implements Spawner {
 
   private async cancelQuietly(): Promise<void> {
     const jobId = this.state?.jobId;
-    if (!jobId) return;
-    const r = await this.run(this.asUser(this.ctx.user.osUser, this.dialect.cancelCommand(jobId)), { timeoutMs: 30_000 });
+    if (!jobId || !this.target) return;
+    const r = await this.runAsUser(this.dialect.cancelCommand(jobId), 30_000);
     if (r.exitCode !== 0) this.ctx.log.warn({ jobId, stderr: firstLine(r.stderr) }, "cancel command failed (job may be gone already)");
     else this.ctx.log.info({ jobId }, "batch job cancelled");
   }
 
-  /** A job the scheduler no longer lists: ask accounting when the dialect has it. */
+  /** The server's exit status from the job's log ("[gyre-job] … status N"), when it got that far. */
+  private async exitFromLog(): Promise<SpawnExit | null> {
+    const code = exitStatusFromLog(await this.logTail(20), EXIT_STATUS_MARKER);
+    if (code === null) return null;
+    return { exitCode: code, reason: code === 0 ? "the server exited (exit status 0)" : `the server exited with ${describeExitStatus(code)}` };
+  }
+
+  /** A job the scheduler no longer lists: ask accounting when the dialect has it, else the job's log. */
   private async explainGone(jobId: string, fallback?: string): Promise<SpawnExit> {
     const d = this.dialect;
-    if (this.config.useAccounting && d.accountingCommand && d.parseAccounting) {
-      const argv = prefixCommand(this.config.queryPrefix, d.accountingCommand(jobId));
+    if (this.target?.useAccounting && d.accountingCommand && d.parseAccounting) {
+      const argv = prefixCommand(this.target.queryPrefix, d.accountingCommand(jobId));
       const r = await this.run(argv, { timeoutMs: 15_000 }).catch(() => null);
       const info = r && r.exitCode === 0 ? d.parseAccounting(r.stdout, this.state?.walltimeSeconds ?? 0) : null;
       if (info) return { exitCode: info.exitCode ?? null, reason: info.reason };
     }
+    const fromLog = await this.exitFromLog();
+    if (fromLog) return fromLog;
     return { exitCode: null, reason: fallback ?? "the job is no longer known to the scheduler (it ended, was deleted or its node failed)" };
   }
 
@@ -466,6 +616,11 @@ export class BatchSpawner implements Spawner {
     const w = this.state?.walltimeSeconds;
     return w ? reason.replace("its walltime", `its ${formatDuration(w)} walltime`) : reason;
   }
+}
+
+/** The URL the job POSTs its address to: the cluster's own hub URL, else the hub's. */
+function callbackUrl(cluster: ResolvedCluster, hubCallback: string): string {
+  return cluster.callbackUrl ? `${cluster.callbackUrl.replace(/\/+$/, "")}/hub/api/batch/callback` : hubCallback;
 }
 
 async function sameHost(execHost: string, reported: string): Promise<boolean> {

@@ -19,6 +19,10 @@ export type JobState =
       code: string;
       /** execution host, "" when not yet known */
       host: string;
+      /** when the scheduler started it, where it says */
+      startedAt?: Date;
+      /** when the scheduler will end it (start + time limit), where it says */
+      endsAt?: Date;
     }
   | {
       kind: "done";
@@ -60,8 +64,14 @@ export interface JobScriptOptions {
   workDir: string;
   /** file receiving the job's stdout+stderr, absolute */
   logPath: string;
-  /** admin-defined shell lines run before the server (module load, conda activate); trusted */
+  /** environment modules loaded before the prologue ("module load <name>" lines); admin-defined */
+  modules?: string[];
+  /** admin-defined shell lines run before the server (conda activate, site setup); trusted */
   prologue: string[];
+  /** admin-defined shell lines run after the server exited; trusted */
+  epilogue?: string[];
+  /** run the script in a login shell (bash -l), as the dialect does it */
+  loginShell?: boolean;
   /** non-secret variables exported by the script (secrets come through the environment) */
   env: Record<string, string>;
   /** python interpreter that has jupyter_server */
@@ -82,6 +92,8 @@ export interface JobScriptOptions {
    * account's own sockets on the node.
    */
   agentZip?: Uint8Array;
+  /** names a site template may show (user, profile, cluster); not used by the built-in script */
+  labels?: { user: string; osUser: string; profile: string; cluster: string };
 }
 
 /** What every scheduler dialect provides; schedulers are data plus pure parsers. */
@@ -94,6 +106,12 @@ export interface BatchDialect {
   directivePrefix: string;
   /** shell expression for the job id inside the job ("$SLURM_JOB_ID") */
   jobIdVariable: string;
+  /**
+   * How the job script gets a login shell when `loginShell` is set: "shebang" (#!/bin/bash -l,
+   * for schedulers that run the script by its #! line) or "reexec" (the script re-executes itself
+   * with bash -l unless it already is a login shell: Grid Engine starts the shell the queue names).
+   */
+  loginShellBy: "shebang" | "reexec";
   /** directive lines (without the prefix) for one job; values are already validated */
   renderDirectives(o: JobScriptOptions): string[];
   /**
@@ -113,12 +131,30 @@ export interface BatchDialect {
   /** optional second query for estimated start times of pending jobs (Slurm `squeue --start`) */
   startEstimateCommand?(jobIds: string[]): string[];
   parseStartEstimates?(stdout: string, now: Date): Map<string, Date>;
+  /**
+   * Optional second query, run in the same poll cycle only while some jobs pend, for the
+   * scheduler's own reason per job (Grid Engine's `qstat -j` scheduling info); the parser gives
+   * the reason by job id.
+   */
+  pendingReasonCommand?(jobIds: string[]): string[];
+  parsePendingReasons?(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[]): Map<string, string>;
+  /** Optional: the execution hosts of the cluster (to warn when they cannot reach a loopback callback URL). */
+  execHostsCommand?(): string[];
+  parseExecHosts?(stdout: string): string[];
   /** optional accounting lookup for one finished job (SGE `qacct -j`), to explain why it ended */
   accountingCommand?(jobId: string): string[];
   parseAccounting?(stdout: string, walltimeSeconds: number): { exitCode?: number | null; reason: string } | null;
   /** argv that cancels one job */
   cancelCommand(jobId: string): string[];
 }
+
+/** Bounds that hold whatever the admin configured (a template never sees a value outside them). */
+export const HARD_LIMITS = {
+  walltimeSeconds: { min: 60, max: 366 * 86400 },
+  cores: { min: 1, max: 4096 },
+  memoryBytes: { min: 2 ** 20, max: 2 ** 46 },
+  gpus: { min: 0, max: 64 },
+} as const;
 
 /** Strict patterns for values that end up in directive lines or argv. */
 export const PATTERNS = {
@@ -130,6 +166,8 @@ export const PATTERNS = {
   path: /^(?!.*\/\.\.(\/|$))\/[A-Za-z0-9_./@+-]*$/,
   /** environment variable names */
   envName: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  /** a command name or path: no leading dash (an option), no ".." */
+  command: /^(?!-)(?!.*\.\.)[A-Za-z0-9_./+-]+$/,
 } as const;
 
 /** Human "2 h", "1 h 30 min", "45 min" for reasons and progress messages. */

@@ -47,11 +47,11 @@ const stringMap = z.record(z.string(), z.string());
 
 export const tolerationSchema = z
   .object({
-    key: z.string().optional(),
-    operator: z.enum(["Equal", "Exists"]).optional(),
-    value: z.string().optional(),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-    tolerationSeconds: z.number().int().optional(),
+    key: z.string().optional().describe("Taint key the toleration applies to; empty with operator Exists: every taint."),
+    operator: z.enum(["Equal", "Exists"]).optional().describe("Equal (the taint's value must match) or Exists."),
+    value: z.string().optional().describe("Taint value to match with operator Equal."),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional().describe("Taint effect to match; empty: every effect."),
+    tolerationSeconds: z.number().int().optional().describe("With NoExecute: how long the pod stays bound after the taint appears."),
   })
   .strict();
 
@@ -225,17 +225,23 @@ export const kubernetesSpawnerConfigSchema = z
       .describe("Non-root identity of the server process; Gyre also drops all capabilities and forbids privilege escalation."),
     storage: storageSchema.default(storageSchema.parse({})).describe("The user's home volume."),
     extraVolumes: z
-      .array(z.object({ name: z.string().min(1) }).catchall(z.unknown()))
+      .array(
+        z
+          .object({
+            name: z.string().min(1).describe("Volume name, referred to by extraVolumeMounts[].name; the other keys are the Kubernetes volume source."),
+          })
+          .catchall(z.unknown()),
+      )
       .default([])
       .describe("Extra pod volumes as Kubernetes writes them (e.g. a shared read-only data set)."),
     extraVolumeMounts: z
       .array(
         z
           .object({
-            name: z.string().min(1),
-            mountPath: z.string().regex(/^\//, "an absolute path"),
-            subPath: z.string().optional(),
-            readOnly: z.boolean().optional(),
+            name: z.string().min(1).describe("Name of a volume in extraVolumes."),
+            mountPath: z.string().regex(/^\//, "an absolute path").describe("Where it appears in the server container."),
+            subPath: z.string().optional().describe("A path inside the volume to mount instead of its root."),
+            readOnly: z.boolean().optional().describe("Mount read-only."),
           })
           .strict(),
       )

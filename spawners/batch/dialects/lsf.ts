@@ -75,6 +75,7 @@ export const LsfDialect: BatchDialect = {
   displayName: "LSF",
   directivePrefix: "#BSUB",
   jobIdVariable: "$LSB_JOBID",
+  loginShellBy: "shebang",
   renderDirectives(o) {
     const r = o.resources;
     // -W takes [hours:]minutes

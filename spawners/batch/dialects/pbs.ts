@@ -83,6 +83,7 @@ export const PbsDialect: BatchDialect = {
   displayName: "PBS",
   directivePrefix: "#PBS",
   jobIdVariable: "$PBS_JOBID",
+  loginShellBy: "shebang",
   renderDirectives(o) {
     const r = o.resources;
     let select = `select=1:ncpus=${r.cores}`;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseQacct, parseQstatXml, SgeDialect } from "./sge";
+import { parseQacct, parseQconfSel, parseQstatJobXml, parseQstatXml, SgeDialect } from "./sge";
 
 // Literal output captured on Son of Grid Engine 8.1.9 (Debian 12's gridengine packages)
 const PENDING = `<?xml version='1.0'?>
@@ -73,7 +73,7 @@ test("SGE: qstat -xml pending jobs (real SGE 8.1.9 output)", () => {
 });
 
 test("SGE: qstat -xml running job, host is the part after @ (real output)", () => {
-  assert.deepEqual(parseQstatXml(ok(RUNNING), ["8"]).get("8"), { kind: "running", code: "r", host: "vm" });
+  assert.deepEqual(parseQstatXml(ok(RUNNING), ["8"]).get("8"), { kind: "running", code: "r", host: "vm", startedAt: new Date("2026-11-21T10:19:30") });
   assert.equal(parseQstatXml(ok(withState(RUNNING, "t")), ["8"]).get("8")?.kind, "running");
 });
 
@@ -116,4 +116,68 @@ test("SGE: qacct explains walltime and qdel (fields as qacct 8.1.9 prints them)"
   const wall = "failed       0    \nexit_status  137                 (Killed)\nru_wallclock 7201s\n";
   assert.deepEqual(parseQacct(wall, 7200), { exitCode: 137, reason: "your job reached its 2 h walltime" });
   assert.equal(parseQacct("error: job id 99 not found\n", 60), null);
+});
+
+// `qstat -j 29,30 -xml` for two held jobs, captured here (SGE 8.1.9), trimmed to the elements read
+const HELD_DETAIL = `<?xml version='1.0'?>
+<detailed_job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/detailed_job_info.xsd">
+  <djob_info>
+    <element>
+      <JB_job_number>29</JB_job_number>
+      <JB_ar>0</JB_ar>
+      <JB_exec_file>job_scripts/29</JB_exec_file>
+      <JB_owner>hpctest</JB_owner>
+    </element>
+    <element>
+      <JB_job_number>30</JB_job_number>
+      <JB_ar>0</JB_ar>
+      <JB_exec_file>job_scripts/30</JB_exec_file>
+      <JB_owner>hpctest</JB_owner>
+    </element>
+  </djob_info>
+  <messages>
+    <element>
+      <SME_message_list>
+        <element>
+          <MES_job_number_list>
+            <ulong_sublist>
+              <ULNG_value>29</ULNG_value>
+            </ulong_sublist>
+            <ulong_sublist>
+              <ULNG_value>30</ULNG_value>
+            </ulong_sublist>
+          </MES_job_number_list>
+          <MES_message_number>33</MES_message_number>
+          <MES_message>Job is in hold state</MES_message>
+        </element>
+      </SME_message_list>
+    </element>
+  </messages>
+</detailed_job_info>
+`;
+
+test("SGE: the scheduler's reason per pending job from one qstat -j <ids> -xml (real output)", () => {
+  assert.deepEqual(SgeDialect.pendingReasonCommand!(["29", "30"]), ["qstat", "-j", "29,30", "-xml"]);
+  assert.deepEqual(
+    parseQstatJobXml(ok(HELD_DETAIL), ["29", "30"]),
+    new Map([
+      ["29", "Job is in hold state"],
+      ["30", "Job is in hold state"],
+    ]),
+  );
+  // a job the answer does not list keeps Gyre's own words
+  assert.deepEqual(parseQstatJobXml(ok(HELD_DETAIL), ["31"]), new Map());
+  assert.deepEqual(parseQstatJobXml({ stdout: "Following jobs do not exist: \n31\n", stderr: "", exitCode: 1 }, ["31"]), new Map());
+});
+
+test("SGE: execution hosts from qconf -sel", () => {
+  assert.deepEqual(SgeDialect.execHostsCommand!(), ["qconf", "-sel"]);
+  assert.deepEqual(parseQconfSel("vm\nnode01.cluster\n"), ["vm", "node01.cluster"]);
+});
+
+test("SGE: qacct words an exit status (127: a command was not found)", () => {
+  assert.deepEqual(parseQacct("failed       0    \nexit_status  127\nru_wallclock 1s\n", 3600), {
+    exitCode: 127,
+    reason: "the job ended with exit status 127 (a command was not found: check pythonCommand, pythonEnvironment and modules)",
+  });
 });

@@ -1,5 +1,6 @@
 // Slurm as data: sbatch/squeue/scancel argv, #SBATCH directives and the squeue parser. Pure.
 // The output formats are those of Slurm 22.05.8 (slurm.test.ts has captures).
+import { describeExitStatus } from "../exit-status";
 import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
 
 /** Slurm's pending reasons (squeue %r) in words a user understands; others are shown as-is. */
@@ -18,8 +19,11 @@ const PENDING_REASONS: Record<string, string> = {
   None: "",
 };
 
-/** Text for a job that left the running state; `walltimeSeconds` words the TIMEOUT case. */
-export function describeSlurmEnd(state: string, reason: string, walltimeSeconds?: number): string {
+/**
+ * Text for a job that left the running state; `walltimeSeconds` words the TIMEOUT case,
+ * `exitCode` (from squeue's exit_code) the FAILED one.
+ */
+export function describeSlurmEnd(state: string, reason: string, walltimeSeconds?: number, exitCode?: number | null): string {
   const wall = walltimeSeconds ? `${formatDuration(walltimeSeconds)} ` : "";
   if (state === "TIMEOUT" || reason === "TimeLimit") return `your job reached its ${wall}walltime`;
   switch (state) {
@@ -28,7 +32,7 @@ export function describeSlurmEnd(state: string, reason: string, walltimeSeconds?
     case "COMPLETED":
       return "the job ended (the server exited)";
     case "FAILED":
-      return "the job failed (non-zero exit; see the log)";
+      return exitCode ? `the job failed with ${describeExitStatus(exitCode)}` : "the job failed (non-zero exit; see the log)";
     case "NODE_FAIL":
       return "the node running your job failed";
     case "BOOT_FAIL":
@@ -46,7 +50,24 @@ export function describeSlurmEnd(state: string, reason: string, walltimeSeconds?
   }
 }
 
-/** Parse one `squeue -h -t all -j … -o '%i|%T|%r|%N|%B|%S'` answer into states. */
+/** The fields of the one squeue query, in order ("|" after each but the last). */
+export const SQUEUE_FIELDS = ["JobID", "State", "Reason", "NodeList", "BatchHost", "StartTime", "EndTime", "exit_code"] as const;
+
+/** A wait status as squeue's exit_code prints it (32512 = exit 127, 9 = SIGKILL) → a shell-style code. */
+function fromWaitStatus(raw: string): number | null {
+  const n = Number.parseInt(raw, 10);
+  if (!Number.isInteger(n) || n < 0) return null;
+  return n & 0x7f ? 128 + (n & 0x7f) : n >> 8;
+}
+
+/** squeue's local time "2026-11-21T10:28:15" (no zone: the hub and slurmctld share one), or undefined for N/A, Unknown, NONE. */
+function localTime(s: string): Date | undefined {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(s)) return undefined;
+  const d = new Date(s);
+  return isNaN(d.getTime()) ? undefined : d;
+}
+
+/** Parse one `squeue -h -t all -j … -O JobID:|,State:|,…,exit_code` answer (SQUEUE_FIELDS) into states. */
 export function parseSqueue(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[]): Map<string, JobState> {
   const states = new Map<string, JobState>();
   for (const id of jobIds) states.set(id, { kind: "unknown" });
@@ -56,25 +77,26 @@ export function parseSqueue(out: { stdout: string; stderr: string; exitCode: num
     throw new Error(`squeue failed (rc=${out.exitCode}): ${out.stderr.trim().slice(0, 300)}`);
   }
   for (const line of out.stdout.split("\n")) {
-    const f = line.trim().split("|");
-    if (f.length < 6 || !states.has(f[0])) continue;
-    const [id, state, reason, nodes, batchHost, start] = f as [string, string, string, string, string, string];
-    states.set(id, mapSlurmState(state, reason, nodes, batchHost, start));
+    const f = line.split("|").map((x) => x.trim());
+    if (f.length < SQUEUE_FIELDS.length || !states.has(f[0])) continue;
+    const [id, state, reason, nodes, batchHost, start, end, exit] = f as [string, string, string, string, string, string, string, string];
+    states.set(id, mapSlurmState({ state, reason, nodes, batchHost, start, end, exit }));
   }
   return states;
 }
 
-function mapSlurmState(state: string, reason: string, nodes: string, batchHost: string, start: string): JobState {
+function mapSlurmState(j: { state: string; reason: string; nodes: string; batchHost: string; start: string; end: string; exit: string }): JobState {
+  const { state, reason, nodes, batchHost, start } = j;
   switch (state) {
     case "PENDING":
     case "CONFIGURING":
     case "REQUEUED":
     case "REQUEUE_HOLD":
     case "RESV_DEL_HOLD": {
-      // For pending jobs %S is the scheduler's expected start (backfill), or N/A / Unknown.
-      const est = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(start) ? new Date(start) : undefined;
+      // For pending jobs StartTime is the scheduler's expected start (backfill), or N/A / Unknown.
+      const est = localTime(start);
       const words = PENDING_REASONS[reason] ?? reason;
-      return { kind: "pending", code: state, reason: words, ...(est && !isNaN(est.getTime()) ? { estimatedStart: est } : {}) };
+      return { kind: "pending", code: state, reason: words, ...(est ? { estimatedStart: est } : {}) };
     }
     case "RUNNING":
     case "SUSPENDED":
@@ -82,12 +104,16 @@ function mapSlurmState(state: string, reason: string, nodes: string, batchHost: 
     case "SIGNALING":
     case "STAGE_OUT": {
       const host = batchHost && batchHost !== "n/a" ? batchHost : nodes;
-      return { kind: "running", code: state, host };
+      const startedAt = localTime(start);
+      const endsAt = localTime(j.end);
+      return { kind: "running", code: state, host, ...(startedAt ? { startedAt } : {}), ...(endsAt ? { endsAt } : {}) };
     }
     case "COMPLETING":
       return { kind: "done", code: state, reason: describeSlurmEnd(state, reason), ending: true };
-    default:
-      return { kind: "done", code: state, reason: describeSlurmEnd(state, reason) };
+    default: {
+      const exitCode = fromWaitStatus(j.exit);
+      return { kind: "done", code: state, reason: describeSlurmEnd(state, reason, undefined, exitCode), ...(exitCode !== null ? { exitCode } : {}) };
+    }
   }
 }
 
@@ -106,6 +132,7 @@ export const SlurmDialect: BatchDialect = {
   displayName: "Slurm",
   directivePrefix: "#SBATCH",
   jobIdVariable: "$SLURM_JOB_ID",
+  loginShellBy: "shebang",
   renderDirectives(o) {
     const r = o.resources;
     const d = [
@@ -134,9 +161,28 @@ export const SlurmDialect: BatchDialect = {
   },
   // -t all: jobs that ended within MinJobAge still show with their final state (TIMEOUT, CANCELLED),
   // which is how "why did it end" is known without slurmdbd.
-  queryCommand: (jobIds) => ["squeue", "-h", "-t", "all", "-j", jobIds.join(","), "-o", "%i|%T|%r|%N|%B|%S"],
+  // -O (not -o) for exit_code; "name:|" prints the whole value followed by "|"
+  queryCommand: (jobIds) => [
+    "squeue",
+    "-h",
+    "-t",
+    "all",
+    "-j",
+    jobIds.join(","),
+    "-O",
+    SQUEUE_FIELDS.map((f, i) => (i < SQUEUE_FIELDS.length - 1 ? `${f}:|` : f)).join(","),
+  ],
   parseQueryOutput: (out, jobIds) => parseSqueue(out, jobIds),
   startEstimateCommand: (jobIds) => ["squeue", "--start", "-h", "-j", jobIds.join(","), "-o", "%i|%S"],
   parseStartEstimates: (stdout) => parseSqueueStart(stdout),
+  execHostsCommand: () => ["sinfo", "-h", "-N", "-o", "%N"],
+  parseExecHosts: (stdout) => [
+    ...new Set(
+      stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ],
   cancelCommand: (jobId) => ["scancel", jobId],
 };
