@@ -9,7 +9,7 @@ const hubFields = {
     .url()
     .optional()
     .describe(
-      "Hub URL that batch jobs call back (POST <callbackUrl>/hub/api/batch/callback with host and port); must be reachable from compute nodes, e.g. http://login1.cluster:8081. Default: http://<hub.bindHost>:<hub.port>.",
+      "Hub URL that batch jobs call back (POST <callbackUrl>/hub/api/batch/callback with host and port); must be reachable from compute nodes, e.g. http://login1.cluster:8081. Default: http://<hub.bindHost>:<hub.port>, with this host's name when the hub listens on 0.0.0.0; the hub warns at start when jobs run on hosts that cannot reach it.",
     ),
   publicUrl: z
     .string()
@@ -54,9 +54,11 @@ export const hubSectionSchema = z.object(hubFields).strict();
 
 /**
  * The hub keys the proxy reads (its log level, the shared secret and where a generated one is
- * kept). Not strict: the hub validates the rest of its section.
+ * kept, and the hub's address for the default proxy.hubUrl). Not strict: the hub validates the rest of its section.
  */
 export const hubKeysForProxySchema = z.object({
+  bindHost: hubFields.bindHost,
+  port: hubFields.port,
   dataDir: hubFields.dataDir,
   secretKey: hubFields.secretKey,
   secretKeyFile: hubFields.secretKeyFile,

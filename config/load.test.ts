@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveServerCommand } from "@/spawners/local/config";
 import { applyEnvOverrides } from "./env-overrides";
+import { defaultCallbackUrl, defaultHubUrl } from "./derived";
 import { loadConfig, parseConfig, resolveConfig, ConfigError } from "./load";
 import { loadProxyConfig, parseProxyConfig } from "./proxy-config";
 
@@ -132,4 +133,23 @@ test("hub and proxy loading one config file agree on the generated secret and ro
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("derived defaults follow hub.bindHost and hub.port unless set: proxy.hubUrl (hub and proxy) and the jobs' callback URL", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-derived-"));
+  const moved = resolveConfig(parseConfig({ hub: { dataDir, port: 9081 } }, {}, null), null, dataDir);
+  assert.equal(moved.proxy.hubUrl, "http://127.0.0.1:9081");
+  const proxy = loadProxyConfig({ GYRE_HUB__PORT: "9081", GYRE_HUB__BIND_HOST: "0.0.0.0", GYRE_HUB__DATA_DIR: dataDir }, dataDir);
+  assert.equal(proxy.proxy.hubUrl, "http://127.0.0.1:9081", "the proxy derives it from the same keys");
+  assert.equal(defaultHubUrl({ bindHost: "10.0.0.2", port: 8081 }), "http://10.0.0.2:8081");
+  assert.equal(defaultHubUrl({ bindHost: "::1", port: 8081 }), "http://[::1]:8081");
+  const explicit = resolveConfig(parseConfig({ hub: { dataDir, port: 9081 }, proxy: { hubUrl: "http://hub.internal:8081" } }, {}, null), null, dataDir);
+  assert.equal(explicit.proxy.hubUrl, "http://hub.internal:8081", "an explicit value wins");
+  assert.equal(
+    defaultCallbackUrl({ bindHost: "0.0.0.0", port: 9081 }, "hub1.cluster"),
+    "http://hub1.cluster:9081",
+    "all interfaces: nodes use this host's name",
+  );
+  assert.equal(defaultCallbackUrl({ bindHost: "10.0.0.2", port: 9081 }, "hub1.cluster"), "http://10.0.0.2:9081");
+  rmSync(dataDir, { recursive: true, force: true });
 });

@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import { SPAWNER_KINDS, type BuiltInSpawnerCatalog } from "@/spawners/catalog";
 import type { SpawnerCatalog } from "@/spawners/kind";
 import { checkSections, readConfigFile } from "./config-file";
+import { defaultHubUrl } from "./derived";
 import { applyEnvOverrides } from "./env-overrides";
 import { ConfigError, describeConfigSource, formatConfigError } from "./errors";
 import { findMovedOptions } from "./moved-options";
@@ -22,7 +23,7 @@ export { ConfigError };
  */
 export type ResolvedConfig<C extends SpawnerCatalog = SpawnerCatalog> = ConfigFor<C> & {
   hub: ConfigFor<C>["hub"] & { secretKey: string; databaseUrl: string; publicUrl: string };
-  proxy: ConfigFor<C>["proxy"] & { authToken: string };
+  proxy: ConfigFor<C>["proxy"] & { authToken: string; hubUrl: string };
   /** file the config came from, if any */
   source: string | null;
 };
@@ -87,7 +88,7 @@ export function resolveConfig<C extends SpawnerCatalog>(
   return {
     ...cfg,
     hub: { ...cfg.hub, dataDir, secretKey, databaseUrl, publicUrl },
-    proxy: { ...cfg.proxy, authToken },
+    proxy: { ...cfg.proxy, authToken, hubUrl: cfg.proxy.hubUrl ?? defaultHubUrl(cfg.hub) },
     source,
   };
 }

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { z } from "zod";
 import { checkSections, readConfigFile } from "./config-file";
 import { applyEnvOverrides } from "./env-overrides";
+import { defaultHubUrl } from "./derived";
 import { ConfigError, formatConfigError } from "./errors";
 import { hubKeysForProxySchema } from "./hub-section";
 import { proxyConfigSchema, type ProxyConfig } from "./proxy-section";
@@ -20,7 +21,7 @@ type HubKeys = z.infer<typeof hubKeysForProxySchema>;
 
 /** What the proxy runs with: its section, the route API token and the hub's secret resolved. */
 export interface ProxySettings {
-  proxy: ProxyConfig & { authToken: string };
+  proxy: ProxyConfig & { authToken: string; hubUrl: string };
   hub: { secretKey: string; logLevel: HubKeys["logLevel"] };
 }
 
@@ -48,5 +49,5 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
     generatedPath: resolve(dataDir, "proxy-token"),
     option: "proxy.authToken",
   });
-  return { proxy: { ...proxy, authToken }, hub: { secretKey, logLevel: hub.logLevel } };
+  return { proxy: { ...proxy, authToken, hubUrl: proxy.hubUrl ?? defaultHubUrl(hub) }, hub: { secretKey, logLevel: hub.logLevel } };
 }

@@ -20,7 +20,13 @@ export const proxyConfigSchema = z
       .optional()
       .describe("Token for the route API. Prefer authTokenFile or GYRE_PROXY__AUTH_TOKEN; generated into the data directory if unset."),
     authTokenFile: z.string().optional().describe("File holding the route API token."),
-    hubUrl: z.string().url().default("http://127.0.0.1:8081").describe("Where the proxy reaches the hub (for /hub/* and for the route table)."),
+    hubUrl: z
+      .string()
+      .url()
+      .optional()
+      .describe(
+        "Where the proxy reaches the hub (for /hub/* and for the route table). Default: http://<hub.bindHost>:<hub.port> (127.0.0.1 when the hub listens on 0.0.0.0), so it follows hub.port.",
+      ),
     fullSyncSeconds: z.number().positive().default(60).describe("Period of the full route-table sync from the hub (a safety net beside the hub's pushes)."),
     authSyncSeconds: z
       .number()

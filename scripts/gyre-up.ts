@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
+import { defaultHubUrl } from "@/config/derived";
 import { loadConfig, ConfigError, type ResolvedConfig } from "@/config/load";
 import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
 import { SETUP_LINK_FILE } from "@/app/_lib/auth/bootstrap";
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     const hub = spawn(...nodeTsx(resolve(ROOT, "app/server.ts")), { cwd: process.cwd(), stdio: "inherit", env: process.env });
     children.push(hub);
     watch(hub, "hub");
-    const hubUrl = `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`;
+    const hubUrl = defaultHubUrl(config.hub);
     await waitFor(`${hubUrl}/hub/api`, 120_000, hub, "hub");
     process.stdout.write("==> Starting the proxy\n");
     const [proxyCmd, proxyArgs] = proxyCommand();

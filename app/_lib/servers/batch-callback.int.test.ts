@@ -40,7 +40,7 @@ function call(body: unknown, secret?: string, raw?: string): Promise<Response> {
 
 test("callback URL: hub.callbackUrl wins, else the hub's own address", () => {
   assert.equal(batchCallbackUrl({ bindHost: "127.0.0.1", port: 8081 }), "http://127.0.0.1:8081/hub/api/batch/callback");
-  assert.equal(batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081 }), "http://127.0.0.1:8081/hub/api/batch/callback");
+  assert.equal(batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081 }, "hub1.cluster"), "http://hub1.cluster:8081/hub/api/batch/callback");
   assert.equal(
     batchCallbackUrl({ bindHost: "0.0.0.0", port: 8081, callbackUrl: "http://login1.cluster:8081/" }),
     "http://login1.cluster:8081/hub/api/batch/callback",

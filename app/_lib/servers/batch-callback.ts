@@ -4,6 +4,8 @@
 // spawn worker that waits learns of the call through the runtime bus (same process) or by reading
 // the table (another replica took the call).
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { defaultCallbackUrl } from "@/config/derived";
 import type { EventEmitter } from "node:events";
 import { checkAuthorization, hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "@/spawners/batch/callback";
 import type { Db } from "../db/types";
@@ -14,10 +16,9 @@ export const callbackTopic = (spawnId: string): string => `batch-callback:${spaw
 /** Path of the endpoint (under the hub's base URL). */
 export const BATCH_CALLBACK_PATH = "/hub/api/batch/callback";
 
-/** The URL jobs call: `hub.callbackUrl`, else the hub's own address (0.0.0.0 → 127.0.0.1). */
-export function batchCallbackUrl(hub: { callbackUrl?: string; bindHost: string; port: number }): string {
-  const base =
-    hub.callbackUrl ?? `http://${hub.bindHost === "0.0.0.0" ? "127.0.0.1" : hub.bindHost.includes(":") ? `[${hub.bindHost}]` : hub.bindHost}:${hub.port}`;
+/** The URL jobs call: `hub.callbackUrl`, else the hub's own address (config/derived.ts: this host's name for 0.0.0.0). */
+export function batchCallbackUrl(hub: { callbackUrl?: string; bindHost: string; port: number }, hostName = hostname()): string {
+  const base = hub.callbackUrl ?? defaultCallbackUrl(hub, hostName);
   return `${base.replace(/\/+$/, "")}${BATCH_CALLBACK_PATH}`;
 }
 

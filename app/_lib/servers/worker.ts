@@ -3,6 +3,7 @@
 // that the database does not also hold (live Spawner instances are a cache rebuilt from
 // Server.spawnerState), so a restarted hub loses nothing. It knows no spawner kind: spawners come
 // from the SpawnerHost by the kind stored on each server.
+import { defaultHubUrl } from "@/config/derived";
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
 import type { SpawnerHost } from "@/spawners/host";
 import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "@/spawners/types";
@@ -133,7 +134,7 @@ export class SpawnWorker {
       baseUrl,
       spawnId: s.spawnId!,
       token: deriveServerToken(config.hub.secretKey, s.spawnId!),
-      hubUrl: `http://${config.hub.bindHost === "0.0.0.0" ? "127.0.0.1" : config.hub.bindHost}:${config.hub.port}`,
+      hubUrl: defaultHubUrl(config.hub),
       options: JSON.parse(s.options) as JsonObject,
       env: {
         DASK_DISTRIBUTED__DASHBOARD__LINK: `${baseUrl}proxy/{port}/status`,
