@@ -1,5 +1,6 @@
 // JSON shapes of the REST API, following JupyterHub's where they overlap
 // (https://jupyterhub.readthedocs.io/en/stable/reference/rest-api.html), so its clients work.
+import type { ServerDetails } from "@/spawners/types";
 
 export interface ServerModel {
   /** "" for the default server */
@@ -18,6 +19,8 @@ export interface ServerModel {
   message: string | null;
   /** user options the server was started with */
   user_options: Record<string, unknown>;
+  /** Gyre's: what the spawner says beyond the state, e.g. the batch job (id, queue reason, node, walltime end) */
+  details: ServerDetails | null;
 }
 
 export interface UserModel {

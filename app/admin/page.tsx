@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import { requireCurrentAdmin } from "../_lib/auth/current-user";
 import { getRuntime } from "../_lib/runtime";
 import { listUserModels } from "@/app/_lib/users/queries";
+import { serverDescriber } from "@/app/_lib/servers/details";
 import { PageFrame } from "../_components/page-frame";
 import { AdminUsers } from "./admin-users";
 
@@ -11,8 +12,8 @@ export const metadata: Metadata = { title: "Admin" };
 
 export default async function AdminPage() {
   const viewer = await requireCurrentAdmin("/admin");
-  const { db, config } = getRuntime();
-  const { total, items } = await listUserModels(db, { allServers: true, limit: 200 });
+  const { db, config, catalog } = getRuntime();
+  const { total, items } = await listUserModels(db, { allServers: true, limit: 200, describe: serverDescriber(catalog) });
   return (
     <PageFrame user={viewer}>
       <h1 className="text-xl font-semibold">Admin</h1>

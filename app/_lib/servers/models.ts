@@ -1,10 +1,13 @@
 // Paths of a server and JupyterHub-shaped server JSON from database rows (pure). The user JSON
 // around it is app/_lib/users/models.ts.
 import type { ServerModel } from "../models";
+import type { DescribeServer } from "./details";
 
 export interface ServerRow {
   name: string;
   state: string;
+  spawnerKind: string;
+  spawnerState: string;
   url: string | null;
   options: string;
   message: string | null;
@@ -22,7 +25,8 @@ export function progressUrl(user: string, server: string): string {
 
 const PENDING_SPAWN = new Set(["pending", "starting"]);
 
-export function toServerModel(user: string, s: ServerRow): ServerModel {
+/** `describe`: what the server's spawner kind says about it beyond its state (details.ts). */
+export function toServerModel(user: string, s: ServerRow, describe?: DescribeServer): ServerModel {
   let options: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(s.options);
@@ -41,5 +45,6 @@ export function toServerModel(user: string, s: ServerRow): ServerModel {
     last_activity: s.lastActivity?.toISOString() ?? null,
     message: s.message,
     user_options: options,
+    details: describe?.(s) ?? null,
   };
 }

@@ -1,5 +1,6 @@
 // Builds JupyterHub-shaped user JSON from database rows (pure).
 import type { ServerModel, UserModel } from "@/app/_lib/models";
+import type { DescribeServer } from "@/app/_lib/servers/details";
 import { toServerModel, type ServerRow } from "@/app/_lib/servers/models";
 
 interface UserRow {
@@ -11,11 +12,11 @@ interface UserRow {
   groups?: { group: { name: string } }[];
 }
 
-/** `allServers`: include stopped/failed servers too (the hub's own pages want them). */
-export function toUserModel(u: UserRow, allServers = false): UserModel {
+/** `allServers`: include stopped/failed servers too (the hub's own pages want them); `describe`: servers' details. */
+export function toUserModel(u: UserRow, allServers = false, describe?: DescribeServer): UserModel {
   const servers: Record<string, ServerModel> = {};
   for (const s of u.servers) {
-    if (allServers || s.state !== "stopped") servers[s.name] = toServerModel(u.name, s);
+    if (allServers || s.state !== "stopped") servers[s.name] = toServerModel(u.name, s, describe);
   }
   const def = servers[""];
   return {

@@ -3,6 +3,7 @@
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
+import type { DescribeServer } from "@/app/_lib/servers/details";
 import { toUserModel } from "./models";
 
 export async function getUserOrThrow(db: Db, name: string) {
@@ -29,15 +30,18 @@ export async function findUserWithGroups(db: Db, where: { id: number } | { name:
 
 const withServers = { servers: true, groups: { include: { group: true } } } as const;
 
-export async function getUserModel(db: Db, name: string, allServers = false): Promise<UserModel> {
+export async function getUserModel(db: Db, name: string, allServers = false, describe?: DescribeServer): Promise<UserModel> {
   const u = await db.user.findUnique({ where: { name }, include: withServers });
   if (!u) throw new HttpError(404, `No such user: ${name}`);
-  return toUserModel(u, allServers);
+  return toUserModel(u, allServers, describe);
 }
 
 export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
 
-export async function listUserModels(db: Db, opts: { state?: UserStateFilter; offset?: number; limit?: number; allServers?: boolean } = {}) {
+export async function listUserModels(
+  db: Db,
+  opts: { state?: UserStateFilter; offset?: number; limit?: number; allServers?: boolean; describe?: DescribeServer } = {},
+) {
   const where =
     opts.state === "ready"
       ? { servers: { some: { state: "running" } } }
@@ -50,5 +54,5 @@ export async function listUserModels(db: Db, opts: { state?: UserStateFilter; of
     db.user.count({ where }),
     db.user.findMany({ where, include: withServers, orderBy: { name: "asc" }, skip: opts.offset ?? 0, take: opts.limit ?? 200 }),
   ]);
-  return { total, items: rows.map((u) => toUserModel(u, opts.allServers)) };
+  return { total, items: rows.map((u) => toUserModel(u, opts.allServers, opts.describe)) };
 }

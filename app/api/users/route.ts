@@ -4,6 +4,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { listUserModels } from "@/app/_lib/users/queries";
+import { serverDescriber } from "@/app/_lib/servers/details";
 import { createUsers } from "@/app/_lib/users/admin";
 import { HttpError } from "@/app/_lib/http/errors";
 
@@ -19,7 +20,7 @@ export const GET = route(async (req) => {
   if (state && !["ready", "active", "inactive"].includes(state)) throw new HttpError(400, `Invalid state "${state}": use ready, active or inactive.`);
   const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) || 0);
   const limit = Math.min(200, Math.max(1, Number(url.searchParams.get("limit") ?? (paginated ? 50 : 200)) || 50));
-  const { total, items } = await listUserModels(db, { state: state as "ready" | undefined, offset, limit });
+  const { total, items } = await listUserModels(db, { state: state as "ready" | undefined, offset, limit, describe: serverDescriber(getRuntime().catalog) });
   if (!paginated) return Response.json(items);
   const nextOffset = offset + limit;
   const next = nextOffset < total ? { offset: nextOffset, limit, url: nextUrl(config.hub.publicUrl, url, nextOffset, limit) } : null;

@@ -4,6 +4,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
 import { getUserModel } from "@/app/_lib/users/queries";
+import { serverDescriber } from "@/app/_lib/servers/details";
 import { createUsers, deleteUser, updateUser } from "@/app/_lib/users/admin";
 import { normalizeUsername } from "@/app/_lib/users/names";
 
@@ -13,7 +14,8 @@ type P = { name: string };
 export const GET = route<P>(async (req, { params }) => {
   const name = normalizeUsername((await params).name);
   await requireSelfOrAdmin(req, name);
-  return Response.json(await getUserModel(getRuntime().db, name, new URL(req.url).searchParams.get("include_stopped_servers") !== null));
+  const { db, catalog } = getRuntime();
+  return Response.json(await getUserModel(db, name, new URL(req.url).searchParams.get("include_stopped_servers") !== null, serverDescriber(catalog)));
 });
 
 const Create = z.object({ admin: z.boolean().default(false), password: z.string().optional() }).strict();
