@@ -354,7 +354,10 @@ export class BatchSpawner implements Spawner {
     const final = st.kind === "done" && st.ending ? await this.awaitFinalState(jobId) : st;
     this.poller.untrack(jobId);
     if (final.kind === "done") {
-      const fromLog = final.exitCode ? null : await this.exitFromLog();
+      // The job's exit status is the server's (the script exits with it): the log only helps when
+      // the scheduler gave none. A cancelled job's server exits 0 on TERM, so the log must not
+      // override "cancelled" or "walltime".
+      const fromLog = final.exitCode === undefined || final.exitCode === null ? await this.exitFromLog() : null;
       return fromLog ?? { exitCode: final.exitCode ?? null, reason: this.wordReason(final.reason) };
     }
     // gone while being torn down: what the teardown state said ("deleted (qdel)") beats "unknown"
