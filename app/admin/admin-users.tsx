@@ -6,12 +6,15 @@ import { useEffect, useState, type FormEvent } from "react";
 import { hubFetch, serverApiPath, serverPublicPath } from "../_components/hub-fetch";
 import { Card, Notice, StateBadge, buttonClass, inputClass, labelClass } from "../_components/ui";
 import type { UserModel } from "../_lib/models";
+import { JobDetailsView } from "../_components/job-details-view";
 
 interface Props {
   users: UserModel[];
   viewer: string;
   csrf: string;
   minPasswordLength: number;
+  /** the server's clock when the page was rendered (time left of batch jobs; the same on the client, so hydration matches) */
+  nowMs: number;
 }
 
 const TRANSITIONAL = new Set(["pending", "starting", "stopping"]);
@@ -22,7 +25,7 @@ function formatTime(iso: string | null): string {
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
+export function AdminUsers({ users, viewer, csrf, minPasswordLength, nowMs }: Props) {
   const router = useRouter();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
@@ -148,6 +151,7 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength }: Props) {
                     <StateBadge state={state} testId={`server-state-${u.name}`} />
                     {state === "failed" && s?.message && <span className="ml-2 text-xs text-red-700">{s.message}</span>}
                     {named.length > 0 && <span className="ml-2 text-xs text-slate-500">+{named.length} named</span>}
+                    {s?.details?.job && <JobDetailsView job={s.details.job} nowMs={nowMs} testId={`job-details-${u.name}`} />}
                   </td>
                   <td className="px-4 py-3 text-slate-600">{formatTime(s?.last_activity ?? u.last_activity)}</td>
                   <td className="px-4 py-3">

@@ -4,6 +4,7 @@ import { requireCurrentAdmin } from "../_lib/auth/current-user";
 import { getRuntime } from "../_lib/runtime";
 import { listUserModels } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
+import { renderTimeMs } from "@/app/_lib/clock";
 import { PageFrame } from "../_components/page-frame";
 import { AdminUsers } from "./admin-users";
 
@@ -22,7 +23,7 @@ export default async function AdminPage() {
         {total > items.length ? ` (showing the first ${items.length})` : ""}.
       </p>
       <div className="mt-6">
-        <AdminUsers users={items} viewer={viewer.name} csrf={viewer.csrfToken} minPasswordLength={config.auth.local.minPasswordLength} />
+        <AdminUsers users={items} viewer={viewer.name} csrf={viewer.csrfToken} minPasswordLength={config.auth.local.minPasswordLength} nowMs={renderTimeMs()} />
       </div>
     </PageFrame>
   );

@@ -8,6 +8,9 @@ import { firstParam, type SearchParams } from "../_components/search-params";
 import { serverPublicPath } from "../_components/hub-fetch";
 import { ServerPanel } from "./server-panel";
 import { getSpawnForm } from "../_lib/servers/spawn-form";
+import { serverDescriber } from "../_lib/servers/details";
+import { JobDetailsView } from "../_components/job-details-view";
+import { renderTimeMs } from "../_lib/clock";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Home" };
@@ -20,6 +23,9 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   const named = servers.filter((s) => s.name !== "");
   // A spawner with choices (profiles, bounds): Start leads to the spawn form instead of starting.
   const hasForm = !!(await getSpawnForm(getRuntime(), user.name, ""));
+  // the batch job behind a server (queue reason, node, time left), as of this render
+  const describe = serverDescriber(getRuntime().catalog);
+  const nowMs = renderTimeMs();
   return (
     <PageFrame user={user}>
       <div className="space-y-6">
@@ -37,6 +43,11 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
               csrf={user.csrfToken}
               startWithForm={hasForm}
             />
+            {def && describe(def)?.job && (
+              <div className="mt-4">
+                <JobDetailsView job={describe(def)!.job!} nowMs={nowMs} />
+              </div>
+            )}
           </div>
         </Card>
         {named.length > 0 && (
@@ -63,6 +74,7 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
                     <td className="py-2 pr-4">
                       <StateBadge state={s.state} />
                       {s.state === "failed" && s.message && <span className="ml-2 text-xs text-red-700">{s.message}</span>}
+                      {describe(s)?.job && <JobDetailsView job={describe(s)!.job!} nowMs={nowMs} testId={`job-details-${s.name}`} />}
                     </td>
                     <td className="py-2">
                       {s.state === "running" ? (

@@ -62,7 +62,7 @@ function markers(file: string, jobId: string): string[] {
   } catch {
     return [];
   }
-  return text.split("\n").filter((l) => l.includes(`job=${jobId} `));
+  return text.split("\n").filter((l) => l.split(" ").includes(`job=${jobId}`));
 }
 
 // A world-writable directory the job (as TEST_USER) writes its markers into.

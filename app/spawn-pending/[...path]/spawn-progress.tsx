@@ -7,6 +7,8 @@ import { hubFetch, serverApiPath } from "@/app/_components/hub-fetch";
 import { useStopServer } from "@/app/_components/use-stop-server";
 import { Notice, buttonClass } from "@/app/_components/ui";
 import type { UserModel } from "@/app/_lib/models";
+import { JobDetailsView } from "@/app/_components/job-details-view";
+import type { JobDetails } from "@/spawners/types";
 
 type Phase = "pending" | "ready" | "failed" | "stopped";
 
@@ -52,6 +54,7 @@ export function SpawnProgress(props: SpawnProgressProps) {
   const [attempt, setAttempt] = useState(0);
   const [retrying, setRetrying] = useState(false);
   const source = useRef<EventSource | null>(null);
+  const [job, setJob] = useState<{ job: JobDetails; nowMs: number } | null>(null);
   const api = serverApiPath(user, server);
   const who = own ? "Your server" : `${user}'s server`;
   const title = server ? `${who} "${server}"` : who;
@@ -127,6 +130,26 @@ export function SpawnProgress(props: SpawnProgressProps) {
     };
   }, [phase, attempt, api, target, fail, settleFromModel]);
 
+  // The batch job behind the spawn (id, queue reason, estimated start): the hub stores it with each
+  // event, so read it shortly after one, and every 10 s while the job waits without news.
+  const eventCount = events.length;
+  useEffect(() => {
+    if (phase !== "pending") return;
+    let cancelled = false;
+    const load = async () => {
+      const r = await hubFetch<UserModel>(`/hub/api/users/${encodeURIComponent(user)}`);
+      const found = r.ok ? r.data?.servers[server]?.details?.job : undefined;
+      if (!cancelled && found) setJob({ job: found, nowMs: Date.now() });
+    };
+    const soon = setTimeout(() => void load(), 500);
+    const every = setInterval(() => void load(), 10_000);
+    return () => {
+      cancelled = true;
+      clearTimeout(soon);
+      clearInterval(every);
+    };
+  }, [phase, eventCount, user, server]);
+
   const onStopped = useCallback(() => {
     source.current?.close();
     setPhase("stopped");
@@ -185,6 +208,8 @@ export function SpawnProgress(props: SpawnProgressProps) {
           <p className="mt-1 text-right text-xs text-slate-500">{progress}%</p>
         </div>
       )}
+
+      {phase === "pending" && job && <JobDetailsView job={job.job} nowMs={job.nowMs} />}
 
       {phase === "ready" && (
         <p className="text-sm">
