@@ -89,6 +89,20 @@ for (const sched of ["slurm", "sge"] as const) {
         );
         await expect(page.getByTestId("cancel-spawn")).toBeVisible();
         expect(userJobs(sched)).toHaveLength(1);
+        // the job as the scheduler sees it: its id, its state code and the scheduler's own reason
+        const jobId = userJobs(sched)[0];
+        await expect(page.getByTestId("job-details")).toContainText(
+          sched === "slurm"
+            ? `Slurm job ${jobId} is waiting in the queue (PENDING): the partition is down`
+            : new RegExp(`Grid Engine job ${jobId} is waiting in the queue \\(qw\\): .*all\\.q@\\S+.* disabled`),
+          { timeout: 60_000 },
+        );
+        // the home page says the same while it waits
+        const home = await page.context().newPage();
+        await home.goto(`${g.url}/hub/home`);
+        await expect(home.getByTestId("job-details")).toHaveAttribute("data-phase", "queued");
+        await expect(home.getByTestId("job-details")).toContainText(`job ${jobId} is waiting in the queue`);
+        await home.close();
         holdQueue(sched, false);
         await page.waitForURL(/\/user\/hpctest\/tree/, { timeout: 120_000 });
         console.log(`${name}: start click → notebook tree ${Date.now() - t0} ms (queue held meanwhile)`);
@@ -104,6 +118,11 @@ for (const sched of ["slurm", "sge"] as const) {
       if (sched === "slurm") expect(execFileSync("squeue", ["-h", "-j", jobs[0], "-o", "%C %l"], { encoding: "utf8" }).trim()).toBe("2 15:00");
 
       await page.goto(`${g.url}/hub/home`);
+      // running: the node and when the walltime (15 min) ends
+      await expect(page.getByTestId("job-details")).toHaveAttribute("data-phase", "running");
+      await expect(page.getByTestId("job-details")).toContainText(
+        new RegExp(`job ${jobs[0]} is running on \\S+; its walltime ends .* UTC \\((14|15) min left\\)`),
+      );
       await page.getByTestId("stop-server").click();
       await expect(page.getByTestId("server-status")).toHaveAttribute("data-state", "stopped", { timeout: 60_000 });
       await expect.poll(() => userJobs(sched).length, { timeout: 30_000 }).toBe(0);

@@ -1,0 +1,42 @@
+// The systemd units as systemd reads them: `systemd-analyze verify` (syntax, known keys, the
+// ExecStart binary) and `systemd-analyze security --offline` (the hardening that applies), plus
+// the commands they run against the ones the repository uses, so they cannot drift. systemd is
+// not PID 1 here (no unit is started by this test): docs/hpc.md says what was run for real.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { execa } from "execa";
+import { PROXY_ENV, PROXY_NODE_FLAGS } from "@/proxy/node-flags";
+
+const UNITS = ["deploy/systemd/gyre-hub.service", "deploy/systemd/gyre-proxy.service"];
+const unit = (path: string) => readFileSync(path, "utf8");
+const key = (text: string, k: string) => [...text.matchAll(new RegExp(`^${k}=(.*)$`, "gm"))].map((m) => m[1]);
+
+test("systemd-analyze verify accepts both units", async () => {
+  const r = await execa("systemd-analyze", ["verify", ...UNITS], { reject: false });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stderr.trim(), "", "no warnings");
+});
+
+test("the proxy is fully hardened; the hub keeps only what sudo and the local spawner need", async () => {
+  const exposure = async (u: string) => {
+    const r = await execa("systemd-analyze", ["security", "--offline=true", "--no-pager", u]);
+    return Number(/Overall exposure level for \S+: ([\d.]+)/.exec(r.stdout)?.[1]);
+  };
+  assert.ok((await exposure(UNITS[1])) <= 2, "proxy exposure");
+  assert.ok((await exposure(UNITS[0])) <= 6.5, "hub exposure");
+  const hub = unit(UNITS[0]);
+  assert.deepEqual(key(hub, "NoNewPrivileges"), [], "NoNewPrivileges would stop sudo");
+  assert.deepEqual(key(hub, "PrivateTmp"), [], "local servers share the users' /tmp");
+  assert.deepEqual(key(hub, "KillMode"), ["process"], "a hub restart leaves the servers it started");
+  assert.deepEqual(key(unit(UNITS[1]), "NoNewPrivileges"), ["yes"]);
+});
+
+test("the units run what the repository runs: the hub's entry, the proxy bundle with its node flags and environment", () => {
+  const scripts = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+  assert.equal(scripts.hub, "tsx app/server.ts");
+  assert.deepEqual(key(unit(UNITS[0]), "ExecStart"), ["/usr/bin/node --import tsx app/server.ts"]);
+  const proxy = unit(UNITS[1]);
+  assert.deepEqual(key(proxy, "ExecStart"), [`/usr/bin/node ${PROXY_NODE_FLAGS.join(" ")} dist/proxy/main.mjs`]);
+  for (const [k, v] of Object.entries(PROXY_ENV)) assert.ok(key(proxy, "Environment").includes(`${k}=${v}`), k);
+});
