@@ -12,6 +12,7 @@ import { spawnPendingPath } from "@/app/_components/hub-fetch";
 import { StartButton } from "./start-button";
 import { SpawnOptionsFormView } from "@/app/_components/spawn-options-form";
 import { getSpawnForm } from "@/app/_lib/servers/spawn-form";
+import { adviceAfterStop } from "@/app/_lib/servers/stop-advice";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Start server" };
@@ -63,6 +64,13 @@ export default async function SpawnPage({ params, searchParams }: Props) {
             <p className="mt-2 text-sm text-slate-600">
               {t.row?.state === "stopping" ? "It is still stopping; you can start it again in a moment." : `Start it to open ${nextForServer ?? url}.`}
             </p>
+            {t.row?.state === "stopped" && t.row.message && (
+              <div className="mt-4">
+                <Notice kind="info" testId="spawn-stop-reason">
+                  {t.row.message.replace(/\.?$/, ".")} {adviceAfterStop(t.row.message)}
+                </Notice>
+              </div>
+            )}
             {t.row?.state === "failed" && t.row.message && (
               <div className="mt-4">
                 <Notice kind="error">The last start failed: {t.row.message}</Notice>

@@ -170,6 +170,41 @@ test("SGE: the scheduler's reason per pending job from one qstat -j <ids> -xml (
   assert.deepEqual(parseQstatJobXml({ stdout: "Following jobs do not exist: \n31\n", stderr: "", exitCode: 1 }, ["31"]), new Map());
 });
 
+// A disabled queue: the messages come in SME_global_message_list, for every pending job (job 53,
+// captured with qmod -d all.q; the job's own fields cut to three).
+const DISABLED_QUEUE_DETAIL = `<?xml version='1.0'?>
+<detailed_job_info  xmlns:xsd="http://arc.liv.ac.uk/repos/darcs/sge/source/dist/util/resources/schemas/qstat/detailed_job_info.xsd">
+  <djob_info>
+    <element>
+      <JB_job_number>53</JB_job_number>
+      <JB_ar>0</JB_ar>
+      <JB_exec_file>job_scripts/53</JB_exec_file>
+    </element>
+  </djob_info>
+  <messages>
+    <element>
+      <SME_global_message_list>
+        <element>
+          <MES_message_number>39</MES_message_number>
+          <MES_message>queue instance &quot;all.q@vm&quot; dropped because it is disabled</MES_message>
+        </element>
+        <element>
+          <MES_message_number>28</MES_message_number>
+          <MES_message>All queues dropped because of overload or full</MES_message>
+        </element>
+      </SME_global_message_list>
+    </element>
+  </messages>
+</detailed_job_info>
+`;
+
+test("SGE: the scheduler's global messages (a disabled queue) are the reason of every pending job asked about (real output)", () => {
+  assert.deepEqual(
+    parseQstatJobXml(ok(DISABLED_QUEUE_DETAIL), ["53"]),
+    new Map([["53", 'queue instance "all.q@vm" dropped because it is disabled; All queues dropped because of overload or full']]),
+  );
+});
+
 test("SGE: execution hosts from qconf -sel", () => {
   assert.deepEqual(SgeDialect.execHostsCommand!(), ["qconf", "-sel"]);
   assert.deepEqual(parseQconfSel("vm\nnode01.cluster\n"), ["vm", "node01.cluster"]);

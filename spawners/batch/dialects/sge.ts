@@ -56,7 +56,7 @@ const detailXml = new XMLParser({ parseTagValue: false, isArray: (name) => name 
 /**
  * The scheduler's reasons from `qstat -j <ids> -xml`: its "scheduling info" messages (which need
  * schedd_job_info true in `qconf -ssconf`), each for the jobs it lists, or for every asked job when
- * it lists none ("queue instance "all.q@vm" dropped because it is disabled"); and a job's error
+ * it lists none (SME_global_message_list: "queue instance "all.q@vm" dropped because it is disabled"); and a job's error
  * reason (Eqw). Jobs without a message are left out.
  */
 export function parseQstatJobXml(out: { stdout: string; stderr: string; exitCode: number }, jobIds: string[]): Map<string, string> {
@@ -71,7 +71,7 @@ export function parseQstatJobXml(out: { stdout: string; stderr: string; exitCode
   const doc = detailXml.parse(out.stdout) as {
     detailed_job_info?: {
       djob_info?: { element?: XmlDetail[] } | string;
-      messages?: { element?: { SME_message_list?: { element?: XmlMessage[] } }[] } | string;
+      messages?: { element?: { SME_message_list?: { element?: XmlMessage[] }; SME_global_message_list?: { element?: XmlMessage[] } }[] } | string;
     };
   };
   const root = doc.detailed_job_info;
@@ -81,7 +81,8 @@ export function parseQstatJobXml(out: { stdout: string; stderr: string; exitCode
     .map((j) => String(j.JB_job_number ?? "").trim())
     .filter((id) => known.has(id));
   const messages = typeof root.messages === "object" ? (root.messages.element ?? []) : [];
-  for (const m of messages.flatMap((e) => e.SME_message_list?.element ?? [])) {
+  // SME_global_message_list (a disabled queue, all queues full) names no jobs: it holds for every pending one
+  for (const m of messages.flatMap((e) => [...(e.SME_message_list?.element ?? []), ...(e.SME_global_message_list?.element ?? [])])) {
     const text = String(m.MES_message ?? "").trim();
     if (!text) continue;
     const subs = m.MES_job_number_list?.ulong_sublist;
