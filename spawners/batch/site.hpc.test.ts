@@ -165,6 +165,29 @@ describe(`a site's job script, epilogue, profile environment and memory (real qs
     });
   }
 
+  for (const scheduler of ["sge", "slurm"] as const) {
+    test(`${scheduler}: a job whose Python is missing fails at start with its exit status and what it means`, async () => {
+      const poller = new BatchPoller(DIALECTS[scheduler], runCommand, { intervalMs: 1000 });
+      pollers.push(poller);
+      const config = batchSpawnerConfigSchema.parse({
+        scheduler,
+        pollIntervalSeconds: 1,
+        startingTimeoutSeconds: 60,
+        queuedTimeoutSeconds: 60,
+        profiles: [{ name: "broken", display: "broken", walltimeSeconds: 600, pythonCommand: "/usr/bin/gyre-no-such-python" }],
+      });
+      const sp = new BatchSpawner(makeCtx(), config, { channel: receiver, poller });
+      live.push(sp);
+      const err = await sp.start().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      assert.ok(err, "the start failed");
+      assert.match(err.message, /exit status 127 \(a command was not found/);
+      assert.doesNotMatch(err.message, /no longer known/);
+    });
+  }
+
   test("slurm: scancel's TERM reaches the server and the epilogue still runs", async () => {
     const poller = new BatchPoller(DIALECTS.slurm, runCommand, { intervalMs: 1000 });
     pollers.push(poller);

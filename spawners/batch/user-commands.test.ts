@@ -13,7 +13,7 @@ Cmnd_Alias GYRE_AS_USER = \\
     /usr/bin/rm -f -- /*, \\
     /usr/bin/tail -n [0-9]* /*, \\
     /usr/bin/tail -c +[0-9]* /*, \\
-    /usr/bin/find /* -maxdepth 1 -type f -name * -printf %T@ %p\\\\n, \\
+    /usr/bin/find /* -maxdepth 1 -type f -name * -printf %T@ %p\\\\\\\\n, \\
     /usr/bin/sbatch --parsable --export\\=ALL, \\
     /usr/bin/scancel [0-9]*, \\
     /usr/bin/qsub -terse, \\
@@ -30,4 +30,8 @@ test("sudoersAllows matches as sudo does: the path exactly, the arguments by wil
   assert.ok(!sudoersAllows(p, ["/usr/local/bin/sbatch", "--parsable", "--export=ALL"]), "another path is another command");
   assert.ok(sudoersAllows(p, ["/usr/bin/scancel", "123"]));
   assert.ok(!sudoersAllows(p, ["/usr/bin/scancel", "--user=bob"]));
+  // a backslash in a pattern escapes the next character, as in fnmatch: "\\\\n" matches the two characters \n
+  const find = ["/usr/bin/find", "/home/a", "-maxdepth", "1", "-type", "f", "-name", ".gyre-batch-*.log", "-printf"];
+  assert.ok(sudoersAllows(p, [...find, "%T@ %p\\n"]));
+  assert.ok(!sudoersAllows(p, [...find, "%T@ %pn"]));
 });

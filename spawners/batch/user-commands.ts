@@ -47,13 +47,18 @@ function patternsFor(dialect: BatchDialect): string[] {
     `${COMMAND_PATHS.rm} -f -- /*`,
     `${COMMAND_PATHS.tail} -n [0-9]* /*`,
     `${COMMAND_PATHS.tail} -c +[0-9]* /*`,
-    `${COMMAND_PATHS.find} /* -maxdepth 1 -type f -name * -printf %T@ %p\\n`,
+    // fnmatch reads "\\" as one literal backslash: find's argument is the two characters \n
+    `${COMMAND_PATHS.find} /* -maxdepth 1 -type f -name * -printf %T@ %p\\\\n`,
     [COMMAND_PATHS[submit[0]] ?? `/usr/bin/${submit[0]}`, ...submit.slice(1)].join(" "),
     `${COMMAND_PATHS[dialect.cancelCommand("1")[0]] ?? `/usr/bin/${dialect.cancelCommand("1")[0]}`} [0-9]*`,
   ];
 }
 
-/** sudoers needs these escaped in command arguments. */
+/**
+ * sudoers needs these escaped in command arguments; its parser removes one level of backslashes
+ * before the arguments reach fnmatch, so a pattern's backslash is written twice (checked with
+ * real sudo in sudoers.hpc.test.ts).
+ */
 function escapeSudoers(pattern: string): string {
   return pattern.replace(/\\/g, "\\\\").replace(/([,:=])/g, "\\$1");
 }
@@ -101,7 +106,8 @@ function fnmatch(pattern: string, text: string): boolean {
   let re = "^";
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === "*") re += "[\\s\\S]*";
+    if (c === "\\" && i + 1 < pattern.length) re += pattern[++i].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (c === "*") re += "[\\s\\S]*";
     else if (c === "?") re += "[\\s\\S]";
     else if (c === "[") {
       const end = pattern.indexOf("]", i);
