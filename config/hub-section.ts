@@ -15,7 +15,15 @@ const hubFields = {
     .string()
     .url()
     .optional()
-    .describe("The URL users type, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port>. Cookies are Secure when it is https."),
+    .describe(
+      "The URL users type, the hub's own origin, e.g. https://hub.example.org. Default: http://localhost:<proxy.port> (http://<proxy.bindHost>:<proxy.port> when the proxy listens on one other address). Cookies are Secure (and named __Host-…) when it is https.",
+    ),
+  userDomain: z
+    .string()
+    .optional()
+    .describe(
+      "Per-user origins: each user's servers are served on <name>.<userDomain> (scheme and port of publicUrl; names that are not DNS labels get an escaped label), so a page in one user's server cannot act as whoever opens it, nor on the hub. Needs wildcard DNS (and a wildcard TLS certificate) for *.<userDomain> pointing at the proxy. Unset: \"localhost\" when publicUrl's host is localhost (browsers resolve *.localhost themselves), else single-origin mode with a warning. \"\" forces single-origin mode: everything on the hub's origin (see docs/security.md for what that cannot protect).",
+    ),
   dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
   databaseUrl: z
     .string()
@@ -54,11 +62,14 @@ export const hubSectionSchema = z.object(hubFields).strict();
 
 /**
  * The hub keys the proxy reads (its log level, the shared secret and where a generated one is
- * kept, and the hub's address for the default proxy.hubUrl). Not strict: the hub validates the rest of its section.
+ * kept, the hub's address for the default proxy.hubUrl, the hub's public URL and the user domain).
+ * Not strict: the hub validates the rest of its section.
  */
 export const hubKeysForProxySchema = z.object({
   bindHost: hubFields.bindHost,
   port: hubFields.port,
+  publicUrl: hubFields.publicUrl,
+  userDomain: hubFields.userDomain,
   dataDir: hubFields.dataDir,
   secretKey: hubFields.secretKey,
   secretKeyFile: hubFields.secretKeyFile,

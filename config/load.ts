@@ -13,6 +13,7 @@ import { ConfigError, describeConfigSource, formatConfigError } from "./errors";
 import { findMovedOptions } from "./moved-options";
 import { buildConfigSchema, configSchema, type ConfigFor } from "./schema";
 import { resolveSecret } from "./secrets";
+import { defaultPublicUrl, resolveOriginPlan } from "@/proxy/origins/origin-plan";
 
 export { ConfigError };
 
@@ -83,8 +84,9 @@ export function resolveConfig<C extends SpawnerCatalog>(
     option: "proxy.authToken",
   });
   const databaseUrl = cfg.hub.databaseUrl ?? `file:${resolve(dataDir, "gyre.db")}`;
-  const publicHost = cfg.proxy.bindHost === "0.0.0.0" || cfg.proxy.bindHost === "::" ? "127.0.0.1" : cfg.proxy.bindHost;
-  const publicUrl = (cfg.hub.publicUrl ?? `http://${publicHost}:${cfg.proxy.port}`).replace(/\/+$/, "");
+  const publicUrl = (cfg.hub.publicUrl ?? defaultPublicUrl(cfg.proxy)).replace(/\/+$/, "");
+  // Refuses a user domain that cannot work, naming the option.
+  resolveOriginPlan({ publicUrl, userDomain: cfg.hub.userDomain });
   return {
     ...cfg,
     hub: { ...cfg.hub, dataDir, secretKey, databaseUrl, publicUrl },

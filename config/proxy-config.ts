@@ -11,6 +11,7 @@ import { ConfigError, formatConfigError } from "./errors";
 import { hubKeysForProxySchema } from "./hub-section";
 import { proxyConfigSchema, type ProxyConfig } from "./proxy-section";
 import { resolveSecret } from "./secrets";
+import { defaultPublicUrl, resolveOriginPlan } from "@/proxy/origins/origin-plan";
 
 const proxyPartSchema = z.object({
   hub: hubKeysForProxySchema.default(hubKeysForProxySchema.parse({})),
@@ -22,7 +23,8 @@ type HubKeys = z.infer<typeof hubKeysForProxySchema>;
 /** What the proxy runs with: its section, the route API token and the hub's secret resolved. */
 export interface ProxySettings {
   proxy: ProxyConfig & { authToken: string; hubUrl: string };
-  hub: { secretKey: string; logLevel: HubKeys["logLevel"] };
+  /** publicUrl and userDomain as configured (the proxy applies publicUrl's default with its --ip/--port flags) */
+  hub: { secretKey: string; logLevel: HubKeys["logLevel"]; publicUrl: string | undefined; userDomain: string | undefined };
 }
 
 /** Validates the proxy's part of a parsed config file with its overrides. Throws ConfigError. */
@@ -49,5 +51,10 @@ export function loadProxyConfig(env: Record<string, string | undefined> = proces
     generatedPath: resolve(dataDir, "proxy-token"),
     option: "proxy.authToken",
   });
-  return { proxy: { ...proxy, authToken, hubUrl: proxy.hubUrl ?? defaultHubUrl(hub) }, hub: { secretKey, logLevel: hub.logLevel } };
+  // A user domain that cannot work stops the proxy here, naming the option, as it stops the hub.
+  resolveOriginPlan({ publicUrl: hub.publicUrl ?? defaultPublicUrl(proxy), userDomain: hub.userDomain });
+  return {
+    proxy: { ...proxy, authToken, hubUrl: proxy.hubUrl ?? defaultHubUrl(hub) },
+    hub: { secretKey, logLevel: hub.logLevel, publicUrl: hub.publicUrl, userDomain: hub.userDomain },
+  };
 }

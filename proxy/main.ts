@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import pino from "pino";
 import { ConfigError } from "@/config/errors";
 import type { ProxySettings } from "@/config/proxy-config";
+import { defaultPublicUrl } from "./origins/origin-plan";
 import { GyreProxy } from "./server";
 
 /** Hidden flag: load the proxy's config, print ProxySettings as JSON, exit (see loadSettings). */
@@ -94,14 +95,17 @@ async function main(): Promise<void> {
     return n;
   };
   const logger = pino({ level: f["log-level"] ?? cfg.hub.logLevel, base: { component: "proxy" } });
+  const bindHost = f.ip ?? p.bindHost;
+  const port = num(f.port, p.port, "port");
   const proxy = new GyreProxy({
-    bindHost: f.ip ?? p.bindHost,
-    port: num(f.port, p.port, "port"),
+    bindHost,
+    port,
     apiHost: f["api-ip"] ?? p.apiHost,
     apiPort: num(f["api-port"], p.apiPort, "api-port"),
     hubUrl: f["hub-url"] ?? p.hubUrl,
     authToken: p.authToken,
     secretKey: cfg.hub.secretKey,
+    origins: { publicUrl: (cfg.hub.publicUrl ?? defaultPublicUrl({ bindHost, port })).replace(/\/+$/, ""), userDomain: cfg.hub.userDomain },
     fullSyncSeconds: num(f["full-sync-seconds"], p.fullSyncSeconds, "full-sync-seconds"),
     authSyncSeconds: num(f["auth-sync-seconds"], p.authSyncSeconds, "auth-sync-seconds"),
     activityFlushSeconds: num(f["activity-flush-seconds"], p.activityFlushSeconds, "activity-flush-seconds"),

@@ -9,7 +9,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { handleApiRequest } from "./api/route-api";
 import { IdentityResolver, NOBODY } from "./auth/identity";
-import { serverTokenDeriver } from "./auth/session-cookie";
+import { serverTokenDeriver, sessionCookieName } from "./auth/session-cookie";
 import { Answers, type Sink } from "./forward/answers";
 import { HttpForwarder } from "./forward/http-forwarder";
 import { buildUpstreamHeaders } from "./forward/upstream-headers";
@@ -18,10 +18,24 @@ import type { HubConnection } from "./hub/connection";
 import { HubHttpClient } from "./hub/http-client";
 import { HubSync } from "./hub/sync";
 import { ProxyMetrics } from "./metrics";
+import { originCookieNames } from "./origins/handshake";
+import { OriginGate } from "./origins/origin-gate";
+import { resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
-import { corsPreflightHeaders, decideGuarded, parseHubTarget, resolveRequest, type Caller, type ResolveContext, type Resolution } from "./routing/resolve";
 import { takeQueryToken } from "./auth/access";
+import { readRawHeader } from "./forward/upstream-headers";
+import {
+  corsPreflightHeaders,
+  decideGuarded,
+  parseHubTarget,
+  resolveRequest,
+  type Caller,
+  type Guarded,
+  type RequestLike,
+  type ResolveContext,
+  type Resolution,
+} from "./routing/resolve";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
 export interface ProxyOptions {
@@ -35,6 +49,8 @@ export interface ProxyOptions {
   authToken: string;
   /** hub.secretKey: verifies session cookies, derives server tokens */
   secretKey: string;
+  /** hub.publicUrl (default applied) and hub.userDomain: which origin serves what */
+  origins: OriginOptions;
   fullSyncSeconds: number;
   authSyncSeconds: number;
   activityFlushSeconds: number;
@@ -66,6 +82,7 @@ export class GyreProxy {
   readonly table: RouteTable;
   readonly metrics: ProxyMetrics;
   readonly hub: HubConnection;
+  readonly plan: OriginPlan;
   private readonly log: Logger;
   /** Coarse clock (ms), refreshed by a timer: activity and cache expiry need no per-request Date.now(). */
   private readonly clock = { now: Date.now() };
@@ -74,6 +91,7 @@ export class GyreProxy {
   private readonly identity: IdentityResolver;
   private readonly routing: ResolveContext;
   private readonly answers: Answers;
+  private readonly gate: OriginGate;
   private readonly http: HttpForwarder;
   private readonly ws: WebSocketForwarder;
   private readonly publicServer: http.Server;
@@ -83,6 +101,7 @@ export class GyreProxy {
 
   constructor(private readonly opts: ProxyOptions) {
     this.log = opts.logger;
+    this.plan = resolveOriginPlan(opts.origins);
     const leanUpstream = opts.leanUpstream ?? process.env.PROXY_NO_LEAN_UPSTREAM !== "1";
     this.clockTimer = setInterval(() => (this.clock.now = Date.now()), CLOCK_TICK_MS);
     this.clockTimer.unref();
@@ -103,6 +122,7 @@ export class GyreProxy {
       auth: this.sync,
       clock: this.clock,
       log: this.log,
+      cookieNames: { hubSession: sessionCookieName(this.plan.scheme === "https:"), originSession: originCookieNames(this.plan.scheme === "https:").session },
       tokenCachePositiveSeconds: opts.tokenCachePositiveSeconds,
       tokenCacheNegativeSeconds: opts.tokenCacheNegativeSeconds,
     });
@@ -111,8 +131,10 @@ export class GyreProxy {
       hub: parseHubTarget(opts.hubUrl),
       isDashboardPort: buildPortPredicate(opts.dashboardPorts),
       tokenCorsOrigins: new Set(opts.tokenCorsOrigins ?? []),
+      plan: this.plan,
     };
     this.answers = new Answers(this.metrics);
+    this.gate = new OriginGate({ plan: this.plan, secretKey: opts.secretKey, auth: this.sync, answers: this.answers, log: this.log });
     const connectTimeoutMs = opts.connectTimeoutSeconds * 1000;
     const idleTimeoutMs = opts.upstreamTimeoutSeconds * 1000;
     const forwarding = { connectTimeoutMs, leanUpstream, metrics: this.metrics, answers: this.answers, log: this.log };
@@ -152,7 +174,19 @@ export class GyreProxy {
   async start(): Promise<void> {
     const synced = await this.sync.load();
     await Promise.all([listen(this.apiServer, this.opts.apiPort, this.opts.apiHost), listen(this.publicServer, this.opts.port, this.opts.bindHost)]);
-    this.log.info({ port: this.port, apiPort: this.apiPort, routes: this.table.size, hub: this.opts.hubUrl }, "proxy listening");
+    const warning = singleOriginWarning(this.plan);
+    if (warning) this.log.warn(warning);
+    this.log.info(
+      {
+        port: this.port,
+        apiPort: this.apiPort,
+        routes: this.table.size,
+        hub: this.opts.hubUrl,
+        publicUrl: this.plan.hubOrigin,
+        userDomain: this.plan.userDomain,
+      },
+      "proxy listening",
+    );
     this.sync.startLoops(synced);
   }
 
@@ -192,21 +226,29 @@ export class GyreProxy {
       return;
     }
     const t0 = performance.now();
-    const preflight = corsPreflightHeaders(req, url, this.routing);
+    const facts = requestFacts(req);
+    const preflight =
+      req.method === "OPTIONS"
+        ? corsPreflightHeaders({ ...facts, requestMethod: readRawHeader(req.rawHeaders, "access-control-request-method") }, url, this.routing)
+        : null;
     if (preflight) {
       res.writeHead(204, preflight);
       res.end();
       return;
     }
-    const r = resolveRequest(req, url, false, this.routing, req.headers.authorization !== undefined);
+    const r = resolveRequest(facts, url, false, this.routing);
     if (r.kind !== "guarded") return this.finishWeb(req, res, r, t0);
-    const caller = this.identity.identify(req.rawHeaders, { tokenOnly: r.corsOrigin !== undefined });
+    const caller = this.identify(req, r);
     // No closure on the common path: a session cookie is identified at once.
-    if (!(caller instanceof Promise)) return this.finishWeb(req, res, decideGuarded(r, req, caller, this.routing), t0);
+    if (!(caller instanceof Promise)) return this.finishWeb(req, res, decideGuarded(r, facts, caller, this.routing), t0);
     const decide = (c: Caller) => {
-      if (!res.destroyed) this.finishWeb(req, res, decideGuarded(r, req, c, this.routing), t0);
+      if (!res.destroyed) this.finishWeb(req, res, decideGuarded(r, facts, c, this.routing), t0);
     };
     caller.then(decide, () => decide(NOBODY));
+  }
+
+  private identify(req: http.IncomingMessage, g: Guarded, queryToken: string | null = null): Caller | Promise<Caller> {
+    return this.identity.identify(req.rawHeaders, { credentials: g.credentials, hostname: g.hostname, queryToken, tokenOnly: g.corsOrigin !== undefined });
   }
 
   private finishWeb(req: http.IncomingMessage, res: http.ServerResponse, r: Resolution, t0: number): void {
@@ -217,7 +259,9 @@ export class GyreProxy {
         authorization: r.authorization,
       });
       this.http.forward({ req, res, to: r, upstream, t0 });
-    } else this.answer(req, res, r);
+    } else if (r.kind === "origin-login") this.gate.startLogin(req, res, r);
+    else if (r.kind === "origin-callback") this.gate.finishLogin(req, res);
+    else this.answer(req, res, r);
   }
 
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -225,12 +269,14 @@ export class GyreProxy {
     // a browser's WebSocket cannot send Authorization: Thebe and JupyterLab put the token in the
     // query; it identifies the caller and never reaches the server
     const { url, token } = takeQueryToken(req.url ?? "/");
-    const r = resolveRequest(req, url, true, this.routing, token !== null || req.headers.authorization !== undefined);
+    const facts = requestFacts(req);
+    if (token !== null) facts.authorization = true;
+    const r = resolveRequest(facts, url, true, this.routing);
     if (r.kind !== "guarded") return this.finishUpgrade(req, socket, head, r);
-    const caller = this.identity.identify(req.rawHeaders, { queryToken: token, tokenOnly: r.corsOrigin !== undefined });
-    if (!(caller instanceof Promise)) return this.finishUpgrade(req, socket, head, decideGuarded(r, req, caller, this.routing));
+    const caller = this.identify(req, r, token);
+    if (!(caller instanceof Promise)) return this.finishUpgrade(req, socket, head, decideGuarded(r, facts, caller, this.routing));
     const decide = (c: Caller) => {
-      if (!socket.destroyed) this.finishUpgrade(req, socket, head, decideGuarded(r, req, c, this.routing));
+      if (!socket.destroyed) this.finishUpgrade(req, socket, head, decideGuarded(r, facts, c, this.routing));
     };
     caller.then(decide, () => decide(NOBODY));
   }
@@ -243,11 +289,12 @@ export class GyreProxy {
         authorization: r.authorization,
       });
       this.ws.forward({ req, socket, head, to: r, headers });
-    } else this.answer(req, socket, r);
+    } else if (r.kind === "origin-login" || r.kind === "origin-callback") this.answers.refuse(req, socket, 403, "Authentication required.");
+    else this.answer(req, socket, r);
   }
 
-  private answer(req: http.IncomingMessage, sink: Sink, r: Exclude<Resolution, { kind: "forward" }>): void {
-    if (r.kind === "redirect") this.answers.redirect(sink, r.status, r.location);
+  private answer(req: http.IncomingMessage, sink: Sink, r: Exclude<Resolution, { kind: "forward" | "origin-login" | "origin-callback" }>): void {
+    if (r.kind === "redirect") this.answers.redirect(sink, r.status, r.location, r.clearOriginCookies ? { "set-cookie": this.gate.clearCookies() } : undefined);
     else this.answers.refuse(req, sink, r.status, r.message);
   }
 
@@ -255,6 +302,28 @@ export class GyreProxy {
     const e = this.table.getNormalized(path);
     if (e) e.lastActivity = this.clock.now;
   }
+}
+
+/** The headers the resolver reads, in one pass over the raw list (req.headers is never built on the hot path). */
+function requestFacts(req: http.IncomingMessage): RequestLike {
+  const raw = req.rawHeaders;
+  const facts: RequestLike = { method: req.method };
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    switch (name.length) {
+      case 4:
+        if (facts.host === undefined && name.toLowerCase() === "host") facts.host = raw[i + 1];
+        break;
+      case 6:
+        if (facts.origin === undefined && name.toLowerCase() === "origin") facts.origin = raw[i + 1];
+        else if (facts.accept === undefined && name.toLowerCase() === "accept") facts.accept = raw[i + 1];
+        break;
+      case 13:
+        if (name.toLowerCase() === "authorization") facts.authorization = true;
+        break;
+    }
+  }
+  return facts;
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {

@@ -92,12 +92,13 @@ export function tokenAllowsServerAccess(scopes: readonly string[] | undefined): 
 /**
  * Token injection turns off Jupyter's own XSRF and Origin checks (jupyter_server's
  * base/handlers.py skips check_xsrf_cookie and check_origin for token-authenticated requests, and
- * echoes the Origin in CORS headers), so the proxy does them: a WebSocket upgrade or a non-GET/HEAD request whose Origin is present must come from the
- * proxy's own origin, http(s)://<Host>. Requests without Origin (scripts) pass.
+ * echoes the Origin in CORS headers), so the proxy does them: a request to a user's server or
+ * dashboard whose Origin is present — any method, a WebSocket upgrade too (a cross-origin fetch()
+ * GET carries Origin; a top-level navigation does not) — must come from the origin it is sent to,
+ * http(s)://<Host>. Requests without Origin (navigations, scripts) pass.
  */
-export function isOriginAllowed(method: string | undefined, isUpgrade: boolean, origin: string | undefined, host: string | undefined): boolean {
+export function isOriginAllowed(origin: string | undefined, host: string | undefined): boolean {
   if (origin === undefined) return true;
-  if (!isUpgrade && (method === "GET" || method === "HEAD")) return true;
   if (!host) return false;
   const o = origin.toLowerCase();
   const h = host.toLowerCase();

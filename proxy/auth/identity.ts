@@ -1,14 +1,17 @@
-// Who is asking: a valid, unrevoked hub session cookie, else an API token the hub knows. Both
-// answers are cached: the cookie's signature check per raw Cookie header (until the session
-// expires), the token's owner for a few seconds. Revocations and admin rights come from the hub's
-// auth snapshot (proxy/hub/sync.ts) and are read per request, so they apply within authSyncSeconds.
+// Who is asking: a valid, unrevoked session cookie — the hub's (single-origin mode), or the
+// proxy's own on a user's origin, bound to that host (proxy/origins/handshake.ts) — else an API
+// token the hub knows. Both answers are cached: the cookie's signature check per raw Cookie header
+// (until the session expires), the token's owner for a few seconds. Revocations and admin rights
+// come from the hub's auth snapshot (proxy/hub/sync.ts) and are read per request, so they apply
+// within authSyncSeconds.
 import type { Logger } from "pino";
 import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
 import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
 import { readRawHeader } from "@/proxy/forward/upstream-headers";
-import type { Caller } from "@/proxy/routing/resolve";
+import { GYRE_COOKIES, verifyOriginSession } from "@/proxy/origins/handshake";
+import type { Caller, Credentials } from "@/proxy/routing/resolve";
 import { readApiToken, type Identity } from "./access";
-import { SESSION_COOKIE, deriveKey, readCookie, stripCookie, verifySessionCookie, type SessionClaims } from "./session-cookie";
+import { deriveKey, pickOneSession, readCookies, stripCookies, verifySessionCookie } from "./session-cookie";
 import { TtlCache } from "./ttl-cache";
 
 /** The hub's current auth snapshot as identity reads it. */
@@ -25,16 +28,25 @@ export interface IdentityOptions {
   /** a coarse clock (ms), so no Date.now() per request */
   clock: { readonly now: number };
   log: Logger;
+  /** the cookie names of this deployment's scheme (the __Host- ones behind https) */
+  cookieNames: { hubSession: string; originSession: string };
   /** how long a known API token is trusted before asking the hub again (default 10 s) */
   tokenCachePositiveSeconds?: number;
   /** how long an unknown API token is remembered as unknown (default 2 s) */
   tokenCacheNegativeSeconds?: number;
 }
 
-/** What the cookie cache holds per raw Cookie header. */
+/** A verified session cookie, as far as identity needs it. */
+interface CookieClaims {
+  sid: string;
+  user: string;
+  exp: number;
+}
+
+/** What the cookie cache holds per raw Cookie header (and host, for user-origin cookies). */
 interface CookieAuth {
-  claims: SessionClaims | null;
-  /** the Cookie header to send upstream (session cookie removed); undefined: none left */
+  claims: CookieClaims | null;
+  /** the Cookie header to send upstream (Gyre's cookies removed); undefined: none left */
   forward: string | undefined;
 }
 
@@ -43,10 +55,11 @@ export const NOBODY: Caller = { identity: null, cookieEdit: undefined };
 
 export class IdentityResolver {
   private readonly cookieKey: Buffer;
+  private readonly originKey: Buffer;
   /**
-   * Raw Cookie header → its verified session (or null) and the header without the session
-   * cookie. Bounded; an entry lives until the cookie expires (a minute for invalid ones), so the
-   * HMAC runs once per session and header rather than per request.
+   * Raw Cookie header (prefixed by what it is checked for) → its verified session (or null) and
+   * the header without Gyre's cookies. Bounded; an entry lives until the cookie expires (a minute
+   * for invalid ones), so the HMAC runs once per session and header rather than per request.
    */
   private readonly cookieCache = new TtlCache<CookieAuth>(10_000);
   private readonly tokenCache = new TtlCache<TokenOwner | null>();
@@ -54,16 +67,24 @@ export class IdentityResolver {
 
   constructor(private readonly opts: IdentityOptions) {
     this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
+    this.originKey = deriveKey(opts.secretKey, "origin-session");
   }
 
   /**
    * Who sent a request with these raw headers; a Promise only when an API token must be looked up.
-   * `queryToken`: a WebSocket's ?token= (used when there is no Authorization header). `tokenOnly`:
-   * a page of another origin: its cookie (sent along by the browser) identifies nobody.
+   * `credentials`: which cookie may identify the caller (the hub's, or on a user's origin that
+   * origin's own cookie, for `hostname`; "token": none). `queryToken`: a WebSocket's ?token= (used
+   * when there is no Authorization header). `tokenOnly`: a page of another origin: its cookie (sent
+   * along by the browser) identifies nobody.
    */
-  identify(rawHeaders: readonly string[], opts: { queryToken?: string | null; tokenOnly?: boolean } = {}): Caller | Promise<Caller> {
+  identify(
+    rawHeaders: readonly string[],
+    opts: { credentials?: Credentials; hostname?: string; queryToken?: string | null; tokenOnly?: boolean } = {},
+  ): Caller | Promise<Caller> {
+    const credentials = opts.credentials ?? "hub-cookie";
+    const hostname = opts.hostname ?? "";
     const cookieHeader = readRawHeader(rawHeaders, "cookie");
-    const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader);
+    const cookie = cookieHeader === undefined ? undefined : this.cookieAuth(cookieHeader, credentials, hostname);
     const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
     const claims = opts.tokenOnly ? null : cookie?.claims;
     // The cache drops an entry when the cookie expires; the clock is coarse, so check exp too.
@@ -78,20 +99,21 @@ export class IdentityResolver {
     return this.lookupToken(token).then((owner) => ({ identity: owner ? this.tokenIdentity(owner) : null, cookieEdit }));
   }
 
-  /** The cached verdict on a raw Cookie header (computed once per header value). */
-  private cookieAuth(header: string): CookieAuth {
+  /** The cached verdict on a raw Cookie header for these credentials (computed once per header value). */
+  private cookieAuth(header: string, credentials: Credentials, hostname: string): CookieAuth {
     const now = this.opts.clock.now;
-    let a = this.cookieCache.get(header, now);
+    const key = credentials === "origin-cookie" ? `o ${hostname}\n${header}` : credentials === "hub-cookie" ? `h ${header}` : `t ${header}`;
+    let a = this.cookieCache.get(key, now);
     if (a === undefined) {
-      let value: string | undefined;
-      try {
-        value = readCookie(header, SESSION_COOKIE);
-      } catch {
-        value = undefined; // malformed %-encoding: no session
+      const nowS = now / 1000;
+      let claims: CookieClaims | null = null;
+      if (credentials === "hub-cookie") {
+        claims = pickOneSession(readCookies(header, this.opts.cookieNames.hubSession), (v) => verifySessionCookie(v, this.cookieKey, nowS));
+      } else if (credentials === "origin-cookie") {
+        claims = pickOneSession(readCookies(header, this.opts.cookieNames.originSession), (v) => verifyOriginSession(v, this.originKey, hostname, nowS));
       }
-      const claims = value ? verifySessionCookie(value, this.cookieKey, now / 1000) : null;
-      a = { claims, forward: value === undefined ? header : stripCookie(header, SESSION_COOKIE) };
-      this.cookieCache.set(header, a, claims ? claims.exp * 1000 - now : 60_000, now);
+      a = { claims, forward: stripCookies(header, GYRE_COOKIES) };
+      this.cookieCache.set(key, a, claims ? claims.exp * 1000 - now : 60_000, now);
     }
     return a;
   }

@@ -1,6 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deriveKey, signSessionCookie, verifySessionCookie, readCookie, stripCookie, deriveServerToken } from "./session-cookie";
+import {
+  deriveKey,
+  signSessionCookie,
+  verifySessionCookie,
+  readCookie,
+  readCookies,
+  stripCookie,
+  stripCookies,
+  pickOneSession,
+  deriveServerToken,
+} from "./session-cookie";
 
 const key = deriveKey("s3cret", "session-cookie");
 
@@ -31,4 +41,28 @@ test("server tokens differ per spawn and per secret, and are stable", () => {
   assert.notEqual(deriveServerToken("s", "spawn1"), deriveServerToken("s", "spawn2"));
   assert.notEqual(deriveServerToken("s", "spawn1"), deriveServerToken("t", "spawn1"));
   assert.match(deriveServerToken("s", "x"), /^[0-9a-f]{64}$/);
+});
+
+test("several cookies of one name: all values, in order; malformed escapes kept as sent", () => {
+  const h = "gyre-session=planted; a=1; gyre-session=mine; gyre-session=%ff";
+  assert.deepEqual(readCookies(h, "gyre-session"), ["planted", "mine", "%ff"]);
+  assert.equal(readCookie("x=%ff", "x"), "%ff");
+  assert.deepEqual(readCookies(h, "gyre-session", 1), ["planted"]);
+  assert.equal(stripCookies(h + "; __Host-gyre-session=z; keep=2", ["gyre-session", "__Host-gyre-session"]), "a=1; keep=2");
+});
+
+test("one session among several cookies: invalid ones skipped, two different sessions refused", () => {
+  const sign = (sid: string, user: string) => signSessionCookie({ sid, user, exp: 2000 }, key);
+  const verify = (v: string) => verifySessionCookie(v, key, 1000);
+  const mine = sign("s-mine", "bob");
+  const cases: Array<[name: string, values: string[], want: string | null]> = [
+    ["one", [mine], "s-mine"],
+    ["garbage planted before it", ["junk", mine], "s-mine"],
+    ["the same session twice (a re-issued cookie)", [mine, sign("s-mine", "bob")], "s-mine"],
+    ["another valid session planted before it: ambiguous, none", [sign("s-attacker", "mallory"), mine], null],
+    ["… or after it", [mine, sign("s-attacker", "mallory")], null],
+    ["nothing valid", ["junk", "x.y"], null],
+    ["none", [], null],
+  ];
+  for (const [name, values, want] of cases) assert.equal(pickOneSession(values, verify)?.sid ?? null, want, name);
 });

@@ -8,6 +8,17 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 export const SESSION_COOKIE = "gyre-session";
+/**
+ * The session cookie's name behind https. The __Host- prefix makes browsers refuse it unless it is
+ * Secure, host-only and Path=/, so no other host — a user's origin under the hub's domain
+ * included — can set or shadow it ("cookie tossing").
+ */
+export const SECURE_SESSION_COOKIE = "__Host-gyre-session";
+
+/** The session cookie's name for a hub whose public URL is https (secure) or http. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
 
 export interface SessionClaims {
   /** session id (row in the hub's Session table) */
@@ -19,7 +30,7 @@ export interface SessionClaims {
 }
 
 /** Derives a purpose-bound key from the deployment secret, so one secret serves several uses. */
-export function deriveKey(secret: string, purpose: "session-cookie" | "server-token" | "csrf"): Buffer {
+export function deriveKey(secret: string, purpose: "session-cookie" | "server-token" | "csrf" | "origin-code" | "origin-session"): Buffer {
   return createHmac("sha256", secret).update(`gyre:${purpose}:v1`).digest();
 }
 
@@ -66,24 +77,69 @@ export function serverTokenDeriver(secret: string): (spawnId: string) => string 
   return (spawnId) => createHmac("sha256", key).update(spawnId).digest("hex");
 }
 
-/** Reads one cookie from a Cookie header without allocating a map of all of them. */
+/**
+ * Reads one cookie (the first of that name) from a Cookie header without allocating a map of all
+ * of them. A malformed %-escape is returned as sent, never thrown.
+ */
 export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
+  return readCookies(header, name, 1)[0];
+}
+
+/** Every value of cookie `name` in a Cookie header, in order (at most `max`); %-escapes decoded where valid. */
+export function readCookies(header: string | undefined, name: string, max = 16): string[] {
+  const out: string[] = [];
+  if (!header) return out;
   const needle = name + "=";
   let i = 0;
-  while (i < header.length) {
+  while (i < header.length && out.length < max) {
     while (header[i] === " ") i++;
     const end = header.indexOf(";", i);
     const stop = end === -1 ? header.length : end;
-    if (header.startsWith(needle, i)) return decodeURIComponent(header.slice(i + needle.length, stop));
+    if (header.startsWith(needle, i)) out.push(safeDecode(header.slice(i + needle.length, stop)));
     i = stop + 1;
   }
-  return undefined;
+  return out;
 }
 
-/** Removes one cookie from a Cookie header (the hub's cookie must never reach a user server). */
-export function stripCookie(header: string | undefined, name: string): string | undefined {
+/**
+ * The one session among a request's cookies of one name, given a verifier. A browser sends
+ * several cookies of a name when someone else set one for a parent domain or a longer path —
+ * user content planting ("tossing") a session of its own. Invalid values are skipped; two valid
+ * values of *different* sessions are ambiguous, and the answer is none rather than a guess that
+ * could sign the victim in as the attacker.
+ */
+export function pickOneSession<C extends { sid: string }>(values: readonly string[], verify: (value: string) => C | null): C | null {
+  let found: C | null = null;
+  for (const v of values) {
+    const c = verify(v);
+    if (!c) continue;
+    if (found && found.sid !== c.sid) return null;
+    found ??= c;
+  }
+  return found;
+}
+
+/** Removes cookies from a Cookie header (Gyre's own must never reach a user server). */
+export function stripCookies(header: string | undefined, names: readonly string[]): string | undefined {
   if (!header) return header;
-  const kept = header.split(/;\s*/).filter((c) => c && !c.startsWith(name + "="));
+  const kept = header.split(/;\s*/).filter((c) => {
+    if (!c) return false;
+    const eq = c.indexOf("=");
+    return !names.includes(eq === -1 ? c : c.slice(0, eq));
+  });
   return kept.length ? kept.join("; ") : undefined;
+}
+
+/** Removes one cookie from a Cookie header. */
+export function stripCookie(header: string | undefined, name: string): string | undefined {
+  return stripCookies(header, [name]);
+}
+
+function safeDecode(v: string): string {
+  if (!v.includes("%")) return v;
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
 }

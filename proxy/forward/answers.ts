@@ -12,25 +12,28 @@ export type Sink = http.ServerResponse | Duplex;
 export class Answers {
   constructor(private readonly metrics: ProxyMetrics) {}
 
-  /** A bodyless redirect. */
-  redirect(sink: Sink, status: number, location: string): void {
+  /** A bodyless redirect; `extra`: more headers (Set-Cookie of the user-origin handshake). */
+  redirect(sink: Sink, status: number, location: string, extra?: ExtraHeaders): void {
     this.metrics.countRequest("none", status);
-    writeRaw(sink, status, { location, "content-length": "0" }, "");
+    writeRaw(sink, status, { ...extra, location, "content-length": "0" }, "");
   }
 
   /** An error answer: the styled page for browsers, JSON otherwise. */
-  refuse(req: http.IncomingMessage, sink: Sink, status: number, message: string): void {
+  refuse(req: http.IncomingMessage, sink: Sink, status: number, message: string, extra?: ExtraHeaders): void {
     this.metrics.countRequest("none", status);
     if (sink instanceof http.ServerResponse && (req.headers.accept ?? "").includes("text/html")) {
-      writeRaw(sink, status, { "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, message));
+      writeRaw(sink, status, { ...extra, "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, message));
     } else {
-      writeRaw(sink, status, { "content-type": "application/json" }, JSON.stringify({ status, message }));
+      writeRaw(sink, status, { ...extra, "content-type": "application/json" }, JSON.stringify({ status, message }));
     }
   }
 }
 
+/** Extra response headers; Set-Cookie may repeat. */
+export type ExtraHeaders = Record<string, string | string[]>;
+
 /** Writes a complete response to an HTTP response or to a raw upgrade socket. */
-function writeRaw(sink: Sink, status: number, headers: Record<string, string>, body: string): void {
+function writeRaw(sink: Sink, status: number, headers: ExtraHeaders, body: string): void {
   if (sink instanceof http.ServerResponse) {
     if (sink.headersSent) {
       sink.destroy();
@@ -41,7 +44,7 @@ function writeRaw(sink: Sink, status: number, headers: Record<string, string>, b
     return;
   }
   const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ""}`, "connection: close", `content-length: ${Buffer.byteLength(body)}`];
-  for (const [k, v] of Object.entries(headers)) if (k !== "content-length") lines.push(`${k}: ${v}`);
+  for (const [k, v] of Object.entries(headers)) if (k !== "content-length") for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
   sink.end(lines.join("\r\n") + "\r\n\r\n" + body);
   (sink as Duplex & { destroySoon?: () => void }).destroySoon?.();
 }

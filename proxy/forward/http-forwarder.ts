@@ -190,32 +190,40 @@ class UpstreamTimeout extends Error {
 
 /**
  * Flat [name, value, ...] list for writeHead without hop-by-hop headers and, for user servers,
- * Jupyter's username-* login cookie: behind the proxy the server token is injected, so that
- * cookie would only be a second credential in the browser.
+ * Jupyter's username-* login cookie (behind the proxy the server token is injected, so that
+ * cookie would only be a second credential in the browser) and, for user servers and dashboards,
+ * Access-Control-Allow-* (with the token injected Jupyter allows whatever Origin came; user
+ * content must never open itself to another origin).
  */
-function filterResponseHeaders(raw: string[], stripLoginCookies: boolean): string[] {
+function filterResponseHeaders(raw: string[], stripLoginCookies: boolean, stripCors: boolean): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.length <= 17 ? name.toLowerCase() : "";
     if (lower !== "" && HOP_BY_HOP.has(lower)) continue;
     if (stripLoginCookies && lower === "set-cookie" && raw[i + 1].startsWith("username-")) continue;
+    if (stripCors && name.length > 21 && (name[0] === "a" || name[0] === "A") && name.slice(0, 21).toLowerCase() === "access-control-allow-") continue;
     out.push(name, raw[i + 1]);
   }
   return out;
 }
 
-const filterStripLogin = (raw: string[]): string[] => filterResponseHeaders(raw, true);
-const filterKeep = (raw: string[]): string[] => filterResponseHeaders(raw, false);
+const FILTERS = {
+  user: (raw: string[]): string[] => filterResponseHeaders(raw, true, true),
+  dashboard: (raw: string[]): string[] => filterResponseHeaders(raw, false, true),
+  keep: (raw: string[]): string[] => filterResponseHeaders(raw, false, false),
+};
 
 /**
- * The response headers of a forward: filtered as above, and for a token request from one of
+ * The response headers of a forward: filtered as above (user servers' and dashboards'
+ * Access-Control-Allow-* dropped), and for a token request from one of
  * proxy.tokenCorsOrigins, CORS headers that allow exactly that origin (the server's own
  * Access-Control-* headers are dropped: Jupyter echoes any Origin to token-authenticated requests,
  * and behind the proxy every request is token-authenticated).
  */
 function responseFilter(to: Forward): (raw: string[]) => string[] {
-  const base = to.stripLoginCookies ? filterStripLogin : filterKeep;
+  // one of three prebuilt functions on the common path: no closure per request
+  const base = to.stripLoginCookies ? FILTERS.user : to.stripCors ? FILTERS.dashboard : FILTERS.keep;
   const origin = to.corsOrigin;
   if (!origin) return base;
   return (raw) => {

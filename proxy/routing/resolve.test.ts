@@ -3,6 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Identity } from "@/proxy/auth/access";
+import { resolveOriginPlan } from "@/proxy/origins/origin-plan";
+import { userLabel } from "@/proxy/origins/user-label";
 import { buildPortPredicate } from "./route-path";
 import { RouteTable } from "./route-table";
 import {
@@ -27,7 +29,8 @@ table.add("/user/dave/", { target: "http+unix://%2Ftmp%2Fgyre-rt-dave-x%2Fjupyte
 table.add("/user/notoken/", { target: "http://10.0.0.3:8888/base/", user: "notoken" }, 0);
 table.add("/services/grafana", { target: "http://10.0.0.9:3000" }, 0);
 table.add("/shared/bob", { target: "http://10.0.0.4:8888", user: "bob", spawn_id: "s4" }, 0);
-const ctx: ResolveContext = { table, hub: parseHubTarget("http://127.0.0.1:8081"), isDashboardPort: buildPortPredicate([8787, "9000-9010"]) };
+const single = resolveOriginPlan({ publicUrl: "http://hub.example:8000", userDomain: "" });
+const ctx: ResolveContext = { table, hub: parseHubTarget("http://127.0.0.1:8081"), isDashboardPort: buildPortPredicate([8787, "9000-9010"]), plan: single };
 
 const as = (identity: Identity | null, cookieEdit: Caller["cookieEdit"] = identity?.via === "cookie" ? "keep=1" : undefined): Caller => ({
   identity,
@@ -50,22 +53,26 @@ const EVIL = { origin: "http://evil.example", host: "hub.example:8000" };
 const show = (e: Caller["cookieEdit"]) => (e === undefined ? "keep" : e === null ? "drop" : e);
 
 /** Both steps, and whether the second (who is asking) was needed. */
-function resolve(method: string, url: string, headers: RequestLike["headers"], upgrade: boolean, caller: Caller): string {
-  const req = { method, headers };
-  const first = resolveRequest(req, url, upgrade, ctx);
-  const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, ctx) : first;
-  const asked = first.kind === "guarded" ? "" : "(no identity) ";
+function resolve(method: string, url: string, headers: Headers, upgrade: boolean, caller: Caller, c = ctx): string {
+  const req: RequestLike = { method, ...headers };
+  const first = resolveRequest(req, url, upgrade, c);
+  const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, c) : first;
+  const asked = first.kind === "guarded" ? (c.plan.mode === "per-user" ? `(${first.credentials}) ` : "") : "(no identity) ";
   if (r.kind === "forward") {
     const where = r.socketPath !== null ? `unix:${r.socketPath}:` : `${r.protocol}//${r.host}:${r.port}`;
     const scrub = r.scrub !== null ? ` scrub=${r.scrub}` : "";
-    return `${asked}forward ${r.routeClass} ${where}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}${scrub}`;
+    return `${asked}forward ${r.routeClass} ${where}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}${scrub}${r.stripCors === (r.routeClass === "hub") ? " CORS-WRONG" : ""}`;
   }
-  if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}`;
+  if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}${r.clearOriginCookies ? " (clear cookies)" : ""}`;
+  if (r.kind === "origin-login") return `${asked}origin-login user=${r.user} next=${r.next}`;
+  if (r.kind === "origin-callback") return `${asked}origin-callback`;
   return `${asked}refuse ${r.status} ${r.message}`;
 }
 
+type Headers = Omit<RequestLike, "method">;
+
 test("HTTP (table-driven)", () => {
-  const cases: Array<[name: string, method: string, url: string, headers: RequestLike["headers"], caller: Caller, want: string]> = [
+  const cases: Array<[name: string, method: string, url: string, headers: Headers, caller: Caller, want: string]> = [
     [
       "owner: server token injected, hub cookie stripped",
       "GET",
@@ -150,12 +157,28 @@ test("HTTP (table-driven)", () => {
       "forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
     [
-      "cross-site GET is a navigation, not a state change",
+      "cross-origin GET (a fetch(), which Jupyter would answer with Access-Control-Allow-Origin) → 403",
       "GET",
-      "/user/alice/tree",
+      "/user/alice/api/contents",
       EVIL,
       ALICE,
+      "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+    [
+      "a navigation from another site carries no Origin",
+      "GET",
+      "/user/alice/tree",
+      { host: "hub.example:8000" },
+      ALICE,
       "forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
+    ],
+    [
+      "Origin: null (a sandboxed frame, a redirect) is not this site",
+      "GET",
+      "/user/alice/tree",
+      { origin: "null", host: "hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site.",
     ],
     [
       "dashboard: no hub credential upstream, path after the port",
@@ -248,7 +271,7 @@ test("HTTP (table-driven)", () => {
 });
 
 test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
-  const cases: Array<[name: string, url: string, headers: RequestLike["headers"], caller: Caller, want: string]> = [
+  const cases: Array<[name: string, url: string, headers: Headers, caller: Caller, want: string]> = [
     [
       "owner, same site",
       "/user/alice/api/kernels/k/channels",
@@ -301,18 +324,14 @@ test('a catch-all "/" route does not cover /user/<name>: that user has no route'
   const t = new RouteTable((id) => `T-${id}`);
   t.add("/", { target: "http://10.9.9.9:80" }, 0);
   const c: ResolveContext = { ...ctx, table: t };
-  const first = resolveRequest({ method: "GET", headers: {} }, "/user/zed/api/status", false, c);
+  const first = resolveRequest({ method: "GET" }, "/user/zed/api/status", false, c);
   assert.equal(first.kind, "guarded");
-  assert.deepEqual(decideGuarded(first, { method: "GET", headers: {} }, as({ user: "zed", admin: false, via: "cookie" }), c), {
+  assert.deepEqual(decideGuarded(first, { method: "GET" }, as({ user: "zed", admin: false, via: "cookie" }), c), {
     kind: "refuse",
     status: 503,
     message: "zed's server is not running.",
   });
-  assert.equal(
-    (resolveRequest({ method: "GET", headers: {} }, "/anything", false, c) as { host?: string }).host,
-    "10.9.9.9",
-    "everything else goes to the catch-all",
-  );
+  assert.equal((resolveRequest({ method: "GET" }, "/anything", false, c) as { host?: string }).host, "10.9.9.9", "everything else goes to the catch-all");
 });
 
 test("the hub's address: default ports by scheme, base path kept", () => {
@@ -325,15 +344,17 @@ test("a token limited to one server, and pages of proxy.tokenCorsOrigins (Thebe 
   const BOOK = "https://book.example.org";
   const corsCtx: ResolveContext = { ...ctx, tokenCorsOrigins: new Set([BOOK]) };
   const LIMITED = as({ user: "alice", admin: false, via: "token", serverAccess: false, servers: ["alice/gpu"] });
-  const run = (method: string, url: string, headers: RequestLike["headers"], upgrade: boolean, caller: Caller, hasToken: boolean) => {
-    const req = { method, headers };
-    const first = resolveRequest(req, url, upgrade, corsCtx, hasToken);
+  const run = (method: string, url: string, headers: Headers, upgrade: boolean, caller: Caller, hasToken: boolean) => {
+    const req: RequestLike = { method, ...headers, authorization: hasToken };
+    const first = resolveRequest(req, url, upgrade, corsCtx);
     const r: Resolution = first.kind === "guarded" ? decideGuarded(first, req, caller, corsCtx) : first;
     return r.kind === "forward"
       ? `forward ${r.path} auth=${show(r.authorization)}${r.corsOrigin ? ` cors=${r.corsOrigin}` : ""}`
       : r.kind === "redirect"
         ? `redirect ${r.location}`
-        : `refuse ${r.status} ${r.message}`;
+        : r.kind === "refuse"
+          ? `refuse ${r.status} ${r.message}`
+          : r.kind;
   };
   const book = { origin: BOOK, host: "hub.example:8000" };
   const cases: Array<[name: string, got: string, want: string]> = [
@@ -368,7 +389,8 @@ test("a token limited to one server, and pages of proxy.tokenCorsOrigins (Thebe 
   ];
   for (const [name, got, want] of cases) assert.equal(got, want, name);
 
-  const pre = (headers: Record<string, string>, url = "/user/alice/gpu/api/kernels") => corsPreflightHeaders({ method: "OPTIONS", headers }, url, corsCtx);
+  const pre = (headers: Record<string, string>, url = "/user/alice/gpu/api/kernels") =>
+    corsPreflightHeaders({ method: "OPTIONS", origin: headers.origin, requestMethod: headers["access-control-request-method"] }, url, corsCtx);
   assert.deepEqual(pre({ origin: BOOK, "access-control-request-method": "POST" }), {
     "access-control-allow-origin": BOOK,
     "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
@@ -379,4 +401,296 @@ test("a token limited to one server, and pages of proxy.tokenCorsOrigins (Thebe 
   assert.equal(pre({ origin: "http://evil.example", "access-control-request-method": "POST" }), null);
   assert.equal(pre({ origin: BOOK }), null, "a plain OPTIONS is not a preflight");
   assert.equal(pre({ origin: BOOK, "access-control-request-method": "POST" }, "/hub/api/users"), null, "the hub is never opened to other origins");
+});
+
+// Per-user origins: the hub on hub.example:8000, each user's servers on <label>.hub.example:8000.
+const perUser: ResolveContext = { ...ctx, plan: resolveOriginPlan({ publicUrl: "http://hub.example:8000", userDomain: "hub.example" }) };
+table.add("/user/alice_smith/", { target: "http://10.0.0.5:8888", user: "alice_smith", server_name: "", spawn_id: "s5" }, 0);
+const ON_ALICE = { host: "alice.hub.example:8000" };
+const ON_HUB = { host: "hub.example:8000" };
+const ALICE_ORIGIN = "http://alice.hub.example:8000";
+
+test("per-user origins, HTTP on a user's origin (table-driven)", () => {
+  const cases: Array<[name: string, method: string, url: string, headers: Headers, caller: Caller, want: string]> = [
+    [
+      "owner, user-origin cookie",
+      "GET",
+      "/user/alice/tree",
+      ON_ALICE,
+      ALICE,
+      "(origin-cookie) forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
+    ],
+    [
+      "anonymous browser → the handshake",
+      "GET",
+      "/user/alice/tree?x=1",
+      { ...ON_ALICE, ...HTML },
+      NOBODY,
+      "(origin-cookie) origin-login user=alice next=/user/alice/tree?x=1",
+    ],
+    [
+      "anonymous API client → 403",
+      "GET",
+      "/user/alice/api/status",
+      ON_ALICE,
+      NOBODY,
+      "(origin-cookie) refuse 403 Authentication required: log in to the hub or send an API token.",
+    ],
+    [
+      "owner by API token",
+      "GET",
+      "/user/alice/api/status",
+      { ...ON_ALICE, authorization: true },
+      ALICE_TOKEN,
+      "(origin-cookie) forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    [
+      "an admin (who confirmed at the hub)",
+      "GET",
+      "/user/alice/tree",
+      ON_ALICE,
+      ROOT,
+      "(origin-cookie) forward user http://10.0.0.1:8888/user/alice/tree auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
+    ],
+    [
+      "another user's cookie for this host (cannot be issued, still refused)",
+      "GET",
+      "/user/alice/tree",
+      { ...ON_ALICE, ...HTML },
+      BOB,
+      "(origin-cookie) refuse 403 You do not have access to alice's server.",
+    ],
+    [
+      "own origin's POST",
+      "POST",
+      "/user/alice/api/contents",
+      { ...ON_ALICE, origin: ALICE_ORIGIN },
+      ALICE,
+      "(origin-cookie) forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
+    ],
+    [
+      "a fetch() GET from bob's origin → 403",
+      "GET",
+      "/user/alice/api/contents",
+      { ...ON_ALICE, origin: "http://bob.hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+    [
+      "… or from the hub's origin → 403",
+      "GET",
+      "/user/alice/tree",
+      { ...ON_ALICE, origin: "http://hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 Cross-origin request refused: the Origin header does not match this site.",
+    ],
+    [
+      "bob's path on alice's origin: a browser goes to bob's origin",
+      "GET",
+      "/user/bob/tree",
+      { ...ON_ALICE, ...HTML },
+      BOB,
+      "(no identity) redirect 302 http://bob.hub.example:8000/user/bob/tree",
+    ],
+    [
+      "… a script gets 403, never bob's server",
+      "GET",
+      "/user/bob/api/contents",
+      ON_ALICE,
+      BOB,
+      "(no identity) refuse 403 This origin serves only its own user's servers; bob's are at http://bob.hub.example:8000.",
+    ],
+    [
+      "… and a state change too",
+      "PUT",
+      "/user/bob/api/contents/x.txt",
+      { ...ON_ALICE, origin: ALICE_ORIGIN },
+      BOB,
+      "(no identity) refuse 403 This origin serves only its own user's servers; bob's are at http://bob.hub.example:8000.",
+    ],
+    ["a hub page → the hub's origin", "GET", "/hub/home", ON_ALICE, NOBODY, "(no identity) redirect 302 http://hub.example:8000/hub/home"],
+    ["the origin's root → the hub's home", "GET", "/", ON_ALICE, NOBODY, "(no identity) redirect 302 http://hub.example:8000/hub/home"],
+    [
+      "a launch link → the hub's origin",
+      "GET",
+      "/v2/gh/org/repo/main",
+      ON_ALICE,
+      NOBODY,
+      "(no identity) redirect 302 http://hub.example:8000/v2/gh/org/repo/main",
+    ],
+    [
+      "the hub's API, written to from user content on this origin → 403",
+      "PATCH",
+      "/hub/api/users/alice",
+      { ...ON_ALICE, origin: ALICE_ORIGIN },
+      ALICE,
+      "(no identity) refuse 403 This origin serves only one user's servers; the hub is at http://hub.example:8000.",
+    ],
+    ["the handshake's callback is the proxy's", "GET", "/_gyre/callback?code=x", ON_ALICE, NOBODY, "(no identity) origin-callback"],
+    ["… GET only", "POST", "/_gyre/callback", ON_ALICE, NOBODY, "(no identity) refuse 404 Not found."],
+    ["… and nothing else under /_gyre/", "GET", "/_gyre/other", ON_ALICE, NOBODY, "(no identity) refuse 404 Not found."],
+    [
+      "logout → the hub's logout, this origin's cookies cleared",
+      "GET",
+      "/user/alice/logout",
+      ON_ALICE,
+      ALICE,
+      "(no identity) redirect 302 http://hub.example:8000/hub/logout (clear cookies)",
+    ],
+    [
+      "not running → the hub's spawn page",
+      "GET",
+      "/user/carol/tree",
+      { host: "carol.hub.example:8000", ...HTML },
+      CAROL,
+      "(origin-cookie) redirect 302 http://hub.example:8000/hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree",
+    ],
+    [
+      "dashboard on the owner's origin",
+      "GET",
+      "/user/alice/proxy/8787/status",
+      ON_ALICE,
+      ALICE,
+      "(origin-cookie) forward dashboard http://10.0.0.1:8787/status auth=drop cookie=keep=1",
+    ],
+    [
+      "a name that is not a DNS label has an escaped label",
+      "GET",
+      "/user/alice_smith/tree",
+      { host: `${userLabel("alice_smith")}.hub.example:8000` },
+      as({ user: "alice_smith", admin: false, via: "cookie" }),
+      "(origin-cookie) forward user http://10.0.0.5:8888/user/alice_smith/tree auth=token T-s5 cookie=keep=1 strip scrub=T-s5",
+    ],
+    [
+      "… and its path is not served on a look-alike plain label",
+      "GET",
+      "/user/alice_smith/tree",
+      { host: "alice-smith.hub.example:8000" },
+      NOBODY,
+      `(no identity) redirect 302 http://${userLabel("alice_smith")}.hub.example:8000/user/alice_smith/tree`,
+    ],
+    [
+      "two labels deep → 404",
+      "GET",
+      "/user/alice/tree",
+      { host: "x.alice.hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 404 No user's servers are served on this host name.",
+    ],
+  ];
+  for (const [name, method, url, headers, caller, want] of cases) assert.equal(resolve(method, url, headers, false, caller, perUser), want, name);
+});
+
+test("per-user origins, HTTP on the hub's origin: /user/ only for API tokens (table-driven)", () => {
+  const cases: Array<[name: string, method: string, url: string, headers: Headers, caller: Caller, want: string]> = [
+    [
+      "a browser with the hub's cookie → the user's origin",
+      "GET",
+      "/user/alice/tree?x=1",
+      { ...ON_HUB, ...HTML },
+      ALICE,
+      "(no identity) redirect 302 http://alice.hub.example:8000/user/alice/tree?x=1",
+    ],
+    [
+      "… the dashboard too",
+      "GET",
+      "/user/alice/proxy/8787/status",
+      ON_HUB,
+      ALICE,
+      "(no identity) redirect 302 http://alice.hub.example:8000/user/alice/proxy/8787/status",
+    ],
+    [
+      "… a named server that is not running",
+      "GET",
+      "/user/carol/gpu/",
+      ON_HUB,
+      CAROL,
+      "(no identity) redirect 302 http://carol.hub.example:8000/user/carol/gpu/",
+    ],
+    [
+      "a state change with the hub's cookie → 403, never served here",
+      "POST",
+      "/user/alice/api/contents",
+      { ...ON_HUB, origin: "http://hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 alice's servers are served on their own origin, http://alice.hub.example:8000; here only with an API token.",
+    ],
+    [
+      "an API token on any host",
+      "GET",
+      "/user/alice/api/status",
+      { ...ON_HUB, authorization: true },
+      ALICE_TOKEN,
+      "(token) forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    [
+      "an API token, on 127.0.0.1 (scripts, the e2e harness)",
+      "POST",
+      "/user/alice/api/contents",
+      { host: "127.0.0.1:8000", authorization: true },
+      ALICE_TOKEN,
+      "(token) forward user http://10.0.0.1:8888/user/alice/api/contents auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    [
+      "an API token the hub does not know",
+      "GET",
+      "/user/alice/api/status",
+      { ...ON_HUB, authorization: true },
+      NOBODY,
+      "(token) refuse 403 Authentication required: send a valid API token.",
+    ],
+    ["logout → the hub's", "GET", "/user/alice/logout", ON_HUB, NOBODY, "(no identity) redirect 302 /hub/logout"],
+    ["the hub itself", "GET", "/hub/home", ON_HUB, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep"],
+  ];
+  for (const [name, method, url, headers, caller, want] of cases) assert.equal(resolve(method, url, headers, false, caller, perUser), want, name);
+});
+
+test("per-user origins, WebSocket upgrades (table-driven)", () => {
+  const cases: Array<[name: string, url: string, headers: Headers, caller: Caller, want: string]> = [
+    [
+      "owner, own origin",
+      "/user/alice/api/kernels/k/channels",
+      { ...ON_ALICE, origin: ALICE_ORIGIN },
+      ALICE,
+      "(origin-cookie) forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
+    ],
+    [
+      "from bob's origin",
+      "/user/alice/api/kernels/k/channels",
+      { ...ON_ALICE, origin: "http://bob.hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 Cross-origin WebSocket refused.",
+    ],
+    [
+      "bob's kernel on alice's origin",
+      "/user/bob/api/kernels/k/channels",
+      { ...ON_ALICE, origin: ALICE_ORIGIN },
+      BOB,
+      "(no identity) refuse 403 This origin serves only its own user's servers; bob's are at http://bob.hub.example:8000.",
+    ],
+    ["anonymous", "/user/alice/api/kernels/k/channels", ON_ALICE, NOBODY, "(origin-cookie) refuse 403 Authentication required."],
+    [
+      "on the hub's origin with the hub's cookie",
+      "/user/alice/api/kernels/k/channels",
+      { ...ON_HUB, origin: "http://hub.example:8000" },
+      ALICE,
+      "(no identity) refuse 403 alice's servers are served on their own origin, http://alice.hub.example:8000; here only with an API token.",
+    ],
+    [
+      "on the hub's origin with an API token",
+      "/user/alice/api/kernels/k/channels",
+      { ...ON_HUB, authorization: true },
+      ALICE_TOKEN,
+      "(token) forward user http://10.0.0.1:8888/user/alice/api/kernels/k/channels auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    ["the callback is not a WebSocket", "/_gyre/callback", ON_ALICE, NOBODY, "(no identity) refuse 404 Not found."],
+    [
+      "the hub's paths on a user origin",
+      "/hub/api/events",
+      ON_ALICE,
+      NOBODY,
+      "(no identity) refuse 404 This origin serves only one user's servers; the hub is at http://hub.example:8000.",
+    ],
+  ];
+  for (const [name, url, headers, caller, want] of cases) assert.equal(resolve("GET", url, headers, true, caller, perUser), want, name);
 });

@@ -1,18 +1,36 @@
 // Where a request goes, decided once for HTTP and WebSocket: forward it (upstream, header edits,
-// route class), redirect it, or refuse it (status, message). Pure: the route table, the hub's
-// address and who is asking come in as arguments. Two steps, because finding out who is asking
-// may need the hub (an API token): resolveRequest() needs only the URL and the table, and answers
-// "guarded" for a user's server; decideGuarded() finishes with the caller's identity.
+// route class), redirect it, refuse it (status, message), or hand it to the user-origin handshake.
+// Pure: the route table, the origin plan and who is asking come in as arguments. Two steps,
+// because finding out who is asking may need the hub (an API token): resolveRequest() needs only
+// the request line, a few headers and the table, and answers "guarded" for a user's server;
+// decideGuarded() finishes with the caller's identity.
+//
+// With per-user origins (proxy/origins/origin-plan.ts) the Host header decides first: on a user's
+// origin only that user's /user/<name>/ is served (with the user-origin cookie or an API token),
+// the handshake's callback is the proxy's own, and everything else goes back to the hub's origin;
+// on the hub's origin /user/ is served only to API tokens, and browsers are sent to the user's
+// origin, so no user content ever runs on the hub's origin.
 import { decideAccess, isBrowserRequest, isOriginAllowed, type Identity } from "@/proxy/auth/access";
 import type { RouteClass } from "@/proxy/metrics";
 import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
+import { CALLBACK_PATH, RESERVED_PREFIX } from "@/proxy/origins/handshake";
+import { classifyHost, hostnameOf, hubUrl, userOrigin, userUrl, type OriginPlan } from "@/proxy/origins/origin-plan";
+import { userLabel } from "@/proxy/origins/user-label";
 import type { RouteEntry } from "./route-table";
 import { isLogoutPath, parseDashboardPath, parseUserPath, type DashboardPath, type UserPath } from "./route-path";
 
-/** What the resolver reads of a request; IncomingMessage fits. `headers` is read only when needed. */
+/** What the resolver reads of a request: its method and the raw values of four headers. */
 export interface RequestLike {
   method?: string;
-  headers: { origin?: string; host?: string; accept?: string; authorization?: string };
+  host?: string;
+  origin?: string;
+  /** read only to tell browsers from API clients */
+  accept?: string;
+  /**
+   * whether the request carries an API token (an Authorization header, or a WebSocket's ?token=):
+   * /user/ on the hub's origin in per-user mode, and pages of tokenCorsOrigins
+   */
+  authorization?: boolean;
 }
 
 /** The route table as the resolver uses it (RouteTable fits). */
@@ -41,14 +59,23 @@ export interface ResolveContext {
    * pass the Origin check only when they carry a token, and are then identified by it alone.
    */
   tokenCorsOrigins?: ReadonlySet<string>;
+  /** which origin serves what (hub.publicUrl, hub.userDomain) */
+  plan: OriginPlan;
 }
 
 /** Who is asking, as far as the proxy could tell (proxy/auth/identity.ts). */
 export interface Caller {
   identity: Identity | null;
-  /** the Cookie header for upstream: the hub's session cookie removed (null: none left) */
+  /** the Cookie header for upstream: Gyre's own cookies removed (null: none left) */
   cookieEdit: HeaderEdit;
 }
+
+/**
+ * Which credentials identify the caller of a guarded request: the hub's session cookie or an API
+ * token (single-origin mode); the user-origin cookie of this host or an API token (a user's
+ * origin); an API token only (/user/ on the hub's origin in per-user mode).
+ */
+export type Credentials = "hub-cookie" | "origin-cookie" | "token";
 
 /** Send it on. `path` is the upstream path with the query. */
 export interface Forward {
@@ -68,6 +95,8 @@ export interface Forward {
   stripLoginCookies: boolean;
   /** cut out of HTML responses: the server's token, which Jupyter writes into its pages; null: none */
   scrub: string | null;
+  /** drop Access-Control-Allow-* from the response: user content never opens itself to other origins */
+  stripCors: boolean;
   /** a token request from one of tokenCorsOrigins: the response allows that origin (and no other) */
   corsOrigin?: string;
 }
@@ -76,12 +105,28 @@ export interface Redirect {
   kind: "redirect";
   status: 301 | 302;
   location: string;
+  /** also delete the proxy's cookies on this user origin (logout) */
+  clearOriginCookies?: boolean;
 }
 
 export interface Refuse {
   kind: "refuse";
   status: number;
   message: string;
+}
+
+/** The handshake's last step on a user origin: turn the hub's code into the user-origin cookie. */
+export interface OriginCallback {
+  kind: "origin-callback";
+}
+
+/** The handshake's first step: no user-origin session here yet; ask the hub who this browser is. */
+export interface OriginLogin {
+  kind: "origin-login";
+  /** the owner of the servers this origin serves */
+  user: string;
+  /** the path (and query) to come back to */
+  next: string;
 }
 
 /** A user's server (or dashboard): who is asking decides. */
@@ -95,6 +140,9 @@ export interface Guarded {
   dash: DashboardPath | null;
   url: string;
   upgrade: boolean;
+  credentials: Credentials;
+  /** the host name the request was sent to (a user-origin cookie must be for it) */
+  hostname: string;
   /**
    * The request comes from a page of tokenCorsOrigins with a token: only the token may identify
    * the caller (a cookie sent along must not), and the response allows that origin.
@@ -102,32 +150,100 @@ export interface Guarded {
   corsOrigin?: string;
 }
 
-export type Resolution = Forward | Redirect | Refuse;
+export type Resolution = Forward | Redirect | Refuse | OriginCallback | OriginLogin;
 
 export const MISSING_SCOPE = "This API token cannot reach servers: it lacks the access:servers scope. Create one that has it at /hub/token.";
 export const OTHER_SERVER = "This API token reaches only another server (its scope names the servers it may use).";
 
+const CROSS_ORIGIN = "Cross-origin request refused: the Origin header does not match this site.";
+const CROSS_ORIGIN_WS = "Cross-origin WebSocket refused.";
+
 /**
  * Step one. Routes without an owner (the hub, or ones added by a plain configurable-http-proxy
- * client) are forwarded without authentication; logout URLs go to the hub's logout; a state
- * change from another site is refused; anything else under /user/<name>/, or on a route that names
- * a user, is "guarded".
+ * client) are forwarded without authentication; logout URLs go to the hub's logout; a request
+ * from another origin is refused; anything else under /user/<name>/, or on a route that names a
+ * user, is "guarded". In per-user mode the Host header is classified first.
  */
-export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, ctx: ResolveContext, hasToken = false): Resolution | Guarded {
+export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, ctx: ResolveContext): Resolution | Guarded {
+  if (ctx.plan.mode === "per-user") {
+    const host = classifyHost(ctx.plan, req.host);
+    if (host.kind === "user") return resolveOnUserOrigin(req, url, upgrade, host.label, ctx);
+    if (host.kind === "unknown") return refuse(404, "No user's servers are served on this host name.");
+  }
   let entry = ctx.table.match(url);
   let up: UserPath | null | undefined;
   if (url.startsWith("/user/")) {
     // HTTP fast path: the route of this user's server, and not a logout or dashboard URL (both
     // contain these substrings), so the path needs no parsing.
-    if (!upgrade && entry && entry.userPrefix !== null && entry.owner !== null && !url.includes("/proxy/") && !url.includes("logout")) {
-      return guard(req, url, upgrade, entry, undefined, ctx, hasToken);
+    if (
+      !upgrade &&
+      (ctx.plan.mode === "single" || req.authorization) &&
+      entry &&
+      entry.userPrefix !== null &&
+      entry.owner !== null &&
+      !url.includes("/proxy/") &&
+      !url.includes("logout")
+    ) {
+      return guard(req, url, upgrade, entry, undefined, ctx.plan.mode === "single" ? "hub-cookie" : "token", ctx);
     }
     up = parseUserPath(url);
     // A shorter route ("/" of a plain client) does not cover /user/<name>: that user has no route.
     if (up && entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
   } else up = null;
   if (entry ? entry.owner === null : !up) return forwardUnguarded(entry, url, ctx.hub);
-  return guard(req, url, upgrade, entry, up, ctx, hasToken);
+  if (ctx.plan.mode === "single" || req.authorization) return guard(req, url, upgrade, entry, up, ctx.plan.mode === "single" ? "hub-cookie" : "token", ctx);
+  // Per-user mode, a user's server on the hub's origin without an API token: a browser is sent to
+  // the user's origin; nothing else is served here, so no user content runs on the hub's origin.
+  if (!upgrade && up && isLogoutPath(up)) return { kind: "redirect", status: 302, location: "/hub/logout" };
+  const owner = up?.user ?? entry!.owner!;
+  if (!upgrade && (req.method === "GET" || req.method === "HEAD") && up) return { kind: "redirect", status: 302, location: userUrl(ctx.plan, up.user, url) };
+  return refuse(403, `${owner}'s servers are served on their own origin, ${userOrigin(ctx.plan, owner)}; here only with an API token.`);
+}
+
+/** A request to <label>.<userDomain>: only that user's servers, the handshake's callback, or back to the hub. */
+function resolveOnUserOrigin(req: RequestLike, url: string, upgrade: boolean, label: string, ctx: ResolveContext): Resolution | Guarded {
+  const plan = ctx.plan;
+  // Any request from another origin, whatever its method: user content never answers other origins
+  // (but a page of tokenCorsOrigins with an API token, which guard() lets its token decide).
+  if (!isOriginAllowed(req.origin, req.host) && !(req.authorization && req.origin !== undefined && ctx.tokenCorsOrigins?.has(req.origin)))
+    return refuse(403, upgrade ? CROSS_ORIGIN_WS : CROSS_ORIGIN);
+  const read = !upgrade && (req.method === "GET" || req.method === "HEAD");
+  if (url.startsWith(RESERVED_PREFIX)) {
+    const path = url.split("?", 1)[0];
+    return read && path === CALLBACK_PATH ? { kind: "origin-callback" } : refuse(404, "Not found.");
+  }
+  let entry = ctx.table.match(url);
+  // HTTP fast path, as on the hub's origin: this host's owner's route, the path naming its owner as the hub writes it.
+  if (
+    !upgrade &&
+    entry &&
+    entry.owner !== null &&
+    entry.ownerLabel === label &&
+    entry.userPrefix === "/user/" + entry.owner &&
+    !url.includes("/proxy/") &&
+    !url.includes("logout")
+  ) {
+    return guard(req, url, upgrade, entry, undefined, "origin-cookie", ctx);
+  }
+  const up = parseUserPath(url);
+  // A route outside /user/ that names this origin's user (a plain configurable-http-proxy client's) is theirs here too.
+  if (!up && entry && entry.owner !== null && entry.ownerLabel === label) return guard(req, url, upgrade, entry, null, "origin-cookie", ctx);
+  if (!up) {
+    // The hub, launch links, services: never served on a user's origin.
+    if (read) return { kind: "redirect", status: 302, location: plan.hubOrigin + (url === "/" ? "/hub/home" : url) };
+    return refuse(upgrade ? 404 : 403, `This origin serves only one user's servers; the hub is at ${plan.hubOrigin}.`);
+  }
+  if (userLabel(up.user) !== label) {
+    // /user/bob/ on alice's origin is never served here: a browser goes to bob's origin.
+    if (read && isBrowserRequest(req.method, req.accept, up.segments.join("/")))
+      return { kind: "redirect", status: 302, location: userUrl(plan, up.user, url) };
+    return refuse(403, `This origin serves only its own user's servers; ${up.user}'s are at ${userOrigin(plan, up.user)}.`);
+  }
+  if (!upgrade && isLogoutPath(up)) return { kind: "redirect", status: 302, location: plan.hubOrigin + "/hub/logout", clearOriginCookies: true };
+  if (entry && !coversUser(entry, up)) entry = undefined;
+  // A route under this user's prefix that names another owner (a plain configurable-http-proxy client's data) is not served here.
+  if (entry && entry.owner !== up.user) return refuse(403, `This route belongs to ${entry.owner ?? "nobody"}, not to ${up.user}.`);
+  return guard(req, url, upgrade, entry, up, "origin-cookie", ctx);
 }
 
 function guard(
@@ -136,22 +252,29 @@ function guard(
   upgrade: boolean,
   routed: RouteEntry | undefined,
   up: UserPath | null | undefined,
+  credentials: Credentials,
   ctx: ResolveContext,
-  hasToken: boolean,
 ): Refuse | Redirect | Guarded {
   if (!upgrade && up && isLogoutPath(up)) return { kind: "redirect", status: 302, location: "/hub/logout" };
   const dash = up ? parseDashboardPath(up) : null;
   const entry = dash && up ? ctx.table.get(up.userPrefix + (dash.serverName ? "/" + dash.serverName : "")) : routed;
   const owner = entry?.owner ?? up!.user;
-  const method = req.method;
-  const origin = req.headers.origin;
+  const origin = req.origin;
   // a page of a configured origin (a Jupyter Book) with an API token: the token decides, not the Origin
-  const corsOrigin =
-    origin !== undefined && hasToken && ctx.tokenCorsOrigins?.has(origin) && !isOriginAllowed("POST", false, origin, req.headers.host) ? origin : undefined;
-  if (!corsOrigin && (upgrade || (method !== "GET" && method !== "HEAD")) && !isOriginAllowed(method, upgrade, origin, req.headers.host)) {
-    return refuse(403, upgrade ? "Cross-origin WebSocket refused." : "Cross-origin request refused: the Origin header does not match this site.");
-  }
-  return { kind: "guarded", entry, owner, up, dash, url, upgrade, ...(corsOrigin ? { corsOrigin } : {}) };
+  const corsOrigin = origin !== undefined && req.authorization && ctx.tokenCorsOrigins?.has(origin) && !isOriginAllowed(origin, req.host) ? origin : undefined;
+  if (!corsOrigin && !isOriginAllowed(origin, req.host)) return refuse(403, upgrade ? CROSS_ORIGIN_WS : CROSS_ORIGIN);
+  return {
+    kind: "guarded",
+    entry,
+    owner,
+    up,
+    dash,
+    url,
+    upgrade,
+    credentials,
+    hostname: req.host ? hostnameOf(req.host) : "",
+    ...(corsOrigin ? { corsOrigin } : {}),
+  };
 }
 
 /**
@@ -174,22 +297,31 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
       return refuse(503, `${owner}'s server is not running.`);
     }
     const up = g.up === undefined ? parseUserPath(g.url) : g.up;
-    const browser = isBrowserRequest(req.method, req.headers.accept, up ? up.segments.join("/") : "");
+    const browser = isBrowserRequest(req.method, req.accept, up ? up.segments.join("/") : "");
     if (decision === "anonymous") {
-      return browser
-        ? { kind: "redirect", status: 302, location: "/hub/login?next=" + encodeURIComponent(g.url) }
-        : refuse(403, "Authentication required: log in to the hub or send an API token.");
+      if (!browser || g.credentials === "token") {
+        return refuse(
+          403,
+          g.credentials === "token" ? "Authentication required: send a valid API token." : "Authentication required: log in to the hub or send an API token.",
+        );
+      }
+      if (g.credentials === "origin-cookie") return { kind: "origin-login", user: owner, next: g.url };
+      return { kind: "redirect", status: 302, location: "/hub/login?next=" + encodeURIComponent(g.url) };
     }
     if (decision === "forbidden") return refuse(403, `You do not have access to ${owner}'s server.`);
     if (decision === "missing-scope") return refuse(403, MISSING_SCOPE);
     if (decision === "other-server") return refuse(403, OTHER_SERVER);
     if (up && browser) {
       const server = dash?.serverName ? "/" + encodeURIComponent(dash.serverName) : "";
-      return { kind: "redirect", status: 302, location: `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(g.url)}` };
+      return {
+        kind: "redirect",
+        status: 302,
+        location: hubUrl(ctx.plan, `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(g.url)}`),
+      };
     }
     return refuse(503, `${owner}'s server is not running.`);
   }
-  // The hub's session cookie never reaches a user server or a dashboard.
+  // Gyre's cookies never reach a user server or a dashboard.
   const cookie = caller.cookieEdit;
   if (dash) {
     if (!ctx.isDashboardPort(dash.port)) return refuse(404, upgrade ? "Not an allowed dashboard port." : `Port ${dash.port} is not an allowed dashboard port.`);
@@ -214,6 +346,7 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
       authorization: null,
       stripLoginCookies: false,
       scrub: null,
+      stripCors: true,
     };
   }
   // Inject the server's token; an API token the client sent is not passed on.
@@ -237,22 +370,18 @@ function toServer(entry: RouteEntry, url: string, cookie: HeaderEdit, authorizat
     stripLoginCookies: true,
     // "token <t>": the token is what Jupyter writes into its pages
     scrub: entry.authHeader ? entry.authHeader.slice(6) : null,
+    stripCors: true,
   };
 }
 
 /**
- * A CORS preflight (OPTIONS with Access-Control-Request-Method) from a page of tokenCorsOrigins to
+ * A CORS preflight (OPTIONS with Access-Control-Request-Method: `requestMethod`) from a page of tokenCorsOrigins to
  * a user's server: the headers to answer it with (it carries no credentials, so the proxy answers
  * it; the request that follows must bring its token). null: not such a preflight.
  */
-export function corsPreflightHeaders(
-  req: RequestLike & { headers: { "access-control-request-method"?: string } },
-  url: string,
-  ctx: ResolveContext,
-): Record<string, string> | null {
-  const origin = req.headers.origin;
-  if (req.method !== "OPTIONS" || !origin || !req.headers["access-control-request-method"] || !ctx.tokenCorsOrigins?.has(origin) || !url.startsWith("/user/"))
-    return null;
+export function corsPreflightHeaders(req: RequestLike & { requestMethod?: string }, url: string, ctx: ResolveContext): Record<string, string> | null {
+  const origin = req.origin;
+  if (req.method !== "OPTIONS" || !origin || !req.requestMethod || !ctx.tokenCorsOrigins?.has(origin) || !url.startsWith("/user/")) return null;
   return {
     "access-control-allow-origin": origin,
     "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
@@ -278,6 +407,7 @@ function forwardUnguarded(entry: RouteEntry | undefined, url: string, hub: HubTa
       authorization: undefined,
       stripLoginCookies: false,
       scrub: null,
+      stripCors: false,
     };
   }
   return {
@@ -293,6 +423,7 @@ function forwardUnguarded(entry: RouteEntry | undefined, url: string, hub: HubTa
     authorization: undefined,
     stripLoginCookies: false,
     scrub: null,
+    stripCors: false,
   };
 }
 

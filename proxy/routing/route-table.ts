@@ -2,6 +2,7 @@
 // per route (parsed target, owner, the server token's Authorization header). Pure: the clock
 // comes in as `now` (ms) and the token derivation is injected.
 import { RouteTrie } from "./route-trie";
+import { userLabel } from "@/proxy/origins/user-label";
 import { normalizeRoutePath, parseUserPath } from "./route-path";
 
 /** Route data as the hub (or any CHP client) posts it; echoed back verbatim by the API. */
@@ -33,6 +34,8 @@ export interface RouteEntry {
   readonly dashboards: "server" | "direct";
   /** user whose server this is: data.user, else the name in /user/<name>; null: no auth */
   readonly owner: string | null;
+  /** the DNS label of the owner's origin (proxy/origins/user-label.ts), computed once; null without an owner */
+  readonly ownerLabel: string | null;
   /** "/user/<raw name>" when the route lies under /user/<name>, else null */
   readonly userPrefix: string | null;
   readonly serverName: string;
@@ -199,6 +202,7 @@ class Entry implements RouteEntry {
   readonly targetPort: number;
   readonly targetBasePath: string;
   readonly dashboards: "server" | "direct";
+  readonly ownerLabel: string | null;
   addedAt: number;
   lastActivity: number;
   reportedActivity: number;
@@ -221,6 +225,7 @@ class Entry implements RouteEntry {
     this.targetPort = Number(target.port) || (target.protocol === "https:" ? 443 : 80);
     this.dashboards = data.dashboards === "direct" ? "direct" : "server";
     this.targetBasePath = target.pathname.replace(/\/+$/, "");
+    this.ownerLabel = owner === null ? null : userLabel(owner);
     this.addedAt = now;
     this.lastActivity = now;
     this.reportedActivity = now;
