@@ -11,10 +11,12 @@ import { openDatabase } from "./_lib/db/open";
 import { applyMigrations } from "./_lib/db/migrate";
 import { setRuntime, type HubRuntime } from "./_lib/runtime";
 import { deriveKey } from "@/proxy/auth/session-cookie";
+import { resolveOriginPlan, singleOriginWarning } from "@/proxy/origins/origin-plan";
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { launchRouter } from "./_lib/http/launch-router";
+import { originLoginRouter } from "./_lib/http/origin-login-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
 import { prepareBackgroundServices, type BackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
@@ -68,22 +70,26 @@ async function main(): Promise<void> {
     log,
     proxy,
     bus: new EventEmitter(),
-    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"), originCode: deriveKey(config.hub.secretKey, "origin-code") },
+    origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch,
   };
   setRuntime(rt);
+  const singleOrigin = singleOriginWarning(rt.origins);
+  if (singleOrigin) log.warn(singleOrigin);
   await ensureInitialAdmin(db, config, log);
 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
   app.use(securityHeaders);
-  app.use(originCheck(config.hub.publicUrl));
+  app.use(originCheck(rt.origins));
   app.use(refreshSession);
   app.use(authRouter());
   // the spawner kinds are started below; git-pull links ask for theirs when one comes
   const started: { background?: BackgroundServices } = {};
   app.use(launchRouter({ agentCommands: async () => (started.background ? started.background.spawners.agentCommands(config.spawner.kind) : null) }));
+  app.use(originLoginRouter());
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
@@ -101,7 +107,10 @@ async function main(): Promise<void> {
   started.background = background;
   const server = app.listen(config.hub.port, config.hub.bindHost);
   await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej));
-  log.info({ url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, db: provider }, "hub listening");
+  log.info(
+    { url: `http://${config.hub.bindHost}:${config.hub.port}`, publicUrl: config.hub.publicUrl, userDomain: rt.origins.userDomain, db: provider },
+    "hub listening",
+  );
 
   await background.start();
 

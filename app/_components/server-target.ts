@@ -7,6 +7,7 @@ import type { CurrentUser } from "../_lib/models";
 import { requireCurrentUser } from "../_lib/auth/current-user";
 import { safeNextPath } from "./redirect-to";
 import { serverPublicPath } from "./hub-fetch";
+import { userUrl } from "@/proxy/origins/origin-plan";
 
 export interface ServerTarget {
   user: string;
@@ -63,6 +64,8 @@ export interface ServerPage {
   url: string;
   /** `?next=` when it is a safe path inside this server, else null */
   nextForServer: string | null;
+  /** where to go once the server runs: `next`, else its tree — on the owner's origin (absolute in per-user mode) */
+  openUrl: string;
 }
 
 /** Signs the viewer in (coming back to this page and its `next`), then resolves the target server. */
@@ -71,5 +74,6 @@ export async function loadServerPage(page: "spawn" | "spawn-pending", segments: 
   const target = await resolveServerTarget(viewer, segments);
   const url = serverPublicPath(target.user, target.server);
   const next = safeNextPath(rawNext);
-  return { viewer, target, url, nextForServer: next?.startsWith(url) ? next : null };
+  const nextForServer = next?.startsWith(url) ? next : null;
+  return { viewer, target, url, nextForServer, openUrl: userUrl(getRuntime().origins, target.user, nextForServer ?? `${url}tree`) };
 }

@@ -43,4 +43,6 @@ export interface CurrentUser {
   /** value for the X-Gyre-CSRF header of state-changing fetches from pages */
   csrfToken: string;
   sessionId: string;
+  /** when the hub session ends (a user-origin session made from it ends no later) */
+  sessionExpiresAt: Date;
 }

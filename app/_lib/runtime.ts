@@ -4,6 +4,7 @@
 // loads; route handlers and pages call getRuntime().
 import { EventEmitter } from "node:events";
 import type { ResolvedConfig } from "@/config/load";
+import type { OriginPlan } from "@/proxy/origins/origin-plan";
 import type { SpawnerCatalog } from "@/spawners/kind";
 import type { Db } from "./db/types";
 import type { Logger } from "./log";
@@ -23,8 +24,10 @@ export interface HubRuntime {
   bus: EventEmitter;
   /** pushes route changes to the proxies */
   proxy: RoutePusher;
-  /** keys derived from hub.secretKey */
-  keys: { sessionCookie: Buffer };
+  /** keys derived from hub.secretKey: session cookies, user-origin codes */
+  keys: { sessionCookie: Buffer; originCode: Buffer };
+  /** which origin serves what (hub.publicUrl, hub.userDomain) */
+  origins: OriginPlan;
   /** launch links: settings and the ref resolver (its caches live as long as the process) */
   launch: LaunchServices;
 }

@@ -3,7 +3,7 @@
 // rendered data (router.refresh()); API error messages are shown verbatim.
 import { useRouter } from "next/navigation";
 import { useEffect, useState, type FormEvent } from "react";
-import { hubFetch, serverApiPath, serverPublicPath } from "../_components/hub-fetch";
+import { hubFetch, serverApiPath } from "../_components/hub-fetch";
 import { Card, Notice, StateBadge, buttonClass, inputClass, labelClass } from "../_components/ui";
 import type { UserModel } from "../_lib/models";
 import { JobDetailsView } from "../_components/job-details-view";
@@ -15,6 +15,8 @@ interface Props {
   minPasswordLength: number;
   /** the server's clock when the page was rendered (time left of batch jobs; the same on the client, so hydration matches) */
   nowMs: number;
+  /** user name → their default server's URL (on their own origin in per-user mode) */
+  serverUrls: Record<string, string>;
 }
 
 const TRANSITIONAL = new Set(["pending", "starting", "stopping"]);
@@ -25,7 +27,7 @@ function formatTime(iso: string | null): string {
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
-export function AdminUsers({ users, viewer, csrf, minPasswordLength, nowMs }: Props) {
+export function AdminUsers({ users, viewer, csrf, minPasswordLength, nowMs, serverUrls }: Props) {
   const router = useRouter();
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState("");
@@ -181,7 +183,7 @@ export function AdminUsers({ users, viewer, csrf, minPasswordLength, nowMs }: Pr
                       )}
                       {running && (
                         <a
-                          href={`${serverPublicPath(u.name, "")}tree`}
+                          href={`${serverUrls[u.name]}tree`}
                           data-testid={`open-server-${u.name}`}
                           aria-label={`Open ${u.name}'s server`}
                           className="text-xs font-medium text-sky-700 underline"

@@ -7,13 +7,15 @@ import { serverDescriber } from "@/app/_lib/servers/details";
 import { renderTimeMs } from "@/app/_lib/clock";
 import { PageFrame } from "../_components/page-frame";
 import { AdminUsers } from "./admin-users";
+import { serverPublicPath } from "../_components/hub-fetch";
+import { userUrl } from "@/proxy/origins/origin-plan";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Admin" };
 
 export default async function AdminPage() {
   const viewer = await requireCurrentAdmin("/admin");
-  const { db, config, catalog } = getRuntime();
+  const { db, config, catalog, origins } = getRuntime();
   const { total, items } = await listUserModels(db, { allServers: true, limit: 200, describe: serverDescriber(catalog) });
   return (
     <PageFrame user={viewer}>
@@ -23,7 +25,14 @@ export default async function AdminPage() {
         {total > items.length ? ` (showing the first ${items.length})` : ""}.
       </p>
       <div className="mt-6">
-        <AdminUsers users={items} viewer={viewer.name} csrf={viewer.csrfToken} minPasswordLength={config.auth.local.minPasswordLength} nowMs={renderTimeMs()} />
+        <AdminUsers
+          users={items}
+          viewer={viewer.name}
+          csrf={viewer.csrfToken}
+          minPasswordLength={config.auth.local.minPasswordLength}
+          nowMs={renderTimeMs()}
+          serverUrls={Object.fromEntries(items.map((u) => [u.name, userUrl(origins, u.name, serverPublicPath(u.name, ""))]))}
+        />
       </div>
     </PageFrame>
   );

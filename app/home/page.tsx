@@ -11,6 +11,7 @@ import { getSpawnForm } from "../_lib/servers/spawn-form";
 import { serverDescriber } from "../_lib/servers/details";
 import { JobDetailsView } from "../_components/job-details-view";
 import { renderTimeMs } from "../_lib/clock";
+import { userUrl } from "@/proxy/origins/origin-plan";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Home" };
@@ -26,13 +27,22 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   // the batch job behind a server (queue reason, node, time left), as of this render
   const describe = serverDescriber(getRuntime().catalog);
   const nowMs = renderTimeMs();
+  // On the user's own origin in per-user mode (absolute), else a path on this one.
+  const serverUrl = (server: string) => userUrl(getRuntime().origins, user.name, serverPublicPath(user.name, server));
   return (
     <PageFrame user={user}>
       <div className="space-y-6">
         {firstParam(q.error) === "admin-only" && <Notice kind="error">The admin page is only for admins.</Notice>}
+        {firstParam(q.logout) === "confirm" && (
+          <Notice kind="info" testId="logout-confirm">
+            You are still signed in to the hub: a link from another page cannot log you out. To log out, use Log out at the top of this page.
+          </Notice>
+        )}
         <Card>
           <h1 className="text-xl font-semibold">Your server</h1>
-          <p className="mt-1 text-sm text-slate-600">A Jupyter server of your own, reachable at {serverPublicPath(user.name, "")}.</p>
+          <p className="mt-1 text-sm text-slate-600">
+            A Jupyter server of your own, reachable at <span data-testid="server-url">{serverUrl("")}</span>.
+          </p>
           <div className="mt-5">
             <ServerPanel
               user={user.name}
@@ -42,6 +52,7 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
               logTail={def?.logTail ?? null}
               csrf={user.csrfToken}
               startWithForm={hasForm}
+              serverUrl={serverUrl("")}
             />
             {def && describe(def)?.job && (
               <div className="mt-4">
@@ -78,7 +89,7 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
                     </td>
                     <td className="py-2">
                       {s.state === "running" ? (
-                        <a href={`${serverPublicPath(user.name, s.name)}tree`} className="text-sky-700 underline">
+                        <a href={`${serverUrl(s.name)}tree`} className="text-sky-700 underline">
                           Open
                         </a>
                       ) : (

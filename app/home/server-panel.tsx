@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
-import { hubFetch, serverApiPath, serverPublicPath, spawnPendingPath } from "../_components/hub-fetch";
+import { hubFetch, serverApiPath, spawnPendingPath } from "../_components/hub-fetch";
 import { useStopServer } from "../_components/use-stop-server";
 import { Notice, StateBadge, buttonClass } from "../_components/ui";
 
@@ -16,6 +16,8 @@ export interface ServerPanelProps {
   csrf: string;
   /** the spawner offers choices: Start opens the spawn form (/hub/spawn/<user>) */
   startWithForm?: boolean;
+  /** the server's URL, "…/user/<name>/[<server>/]": on the user's own origin in per-user mode */
+  serverUrl: string;
 }
 
 function statusText(state: string, message: string | null): string {
@@ -34,7 +36,7 @@ function statusText(state: string, message: string | null): string {
   }
 }
 
-export function ServerPanel({ user, server, state, message, logTail, csrf, startWithForm = false }: ServerPanelProps) {
+export function ServerPanel({ user, server, state, message, logTail, csrf, startWithForm = false, serverUrl }: ServerPanelProps) {
   const router = useRouter();
   const refresh = useCallback(() => router.refresh(), [router]);
   const { stop, waitUntilGone, stopping, error: stopError } = useStopServer({ user, server, csrf, onStopped: refresh });
@@ -95,7 +97,7 @@ export function ServerPanel({ user, server, state, message, logTail, csrf, start
         )}
         {running && (
           // A full page load: /user/… is served by the proxy, not by Next.
-          <a href={`${serverPublicPath(user, server)}tree`} data-testid="open-server" className={buttonClass.primary}>
+          <a href={`${serverUrl}tree`} data-testid="open-server" className={buttonClass.primary}>
             My server
           </a>
         )}

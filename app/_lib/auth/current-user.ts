@@ -1,17 +1,16 @@
 // The signed-in user for server components (pages). Route handlers use request-auth.ts instead.
-import { cookies } from "next/headers";
+import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { SESSION_COOKIE } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
-import { readSession } from "./sessions";
+import { readRequestSession } from "./sessions";
 import type { CurrentUser } from "../models";
 
 export async function getCurrentUser(): Promise<CurrentUser | null> {
-  const { db, keys } = getRuntime();
-  const jar = await cookies();
-  const s = await readSession(db, jar.get(SESSION_COOKIE)?.value, keys.sessionCookie, new Date());
+  const { db, keys, origins } = getRuntime();
+  // The raw header, not cookies(): that keeps one value per name, and the session may be another.
+  const s = await readRequestSession(db, (await headers()).get("cookie"), keys.sessionCookie, new Date(), origins.scheme === "https:");
   if (!s) return null;
-  return { id: s.user.id, name: s.user.name, admin: s.user.admin, csrfToken: s.csrf, sessionId: s.sessionId };
+  return { id: s.user.id, name: s.user.name, admin: s.user.admin, csrfToken: s.csrf, sessionId: s.sessionId, sessionExpiresAt: s.expiresAt };
 }
 
 /** The signed-in user, or a redirect to the login page that comes back to `nextPath`. */

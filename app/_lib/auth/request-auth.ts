@@ -2,10 +2,9 @@
 // Cookie-authenticated state changes must carry the session's CSRF token (X-Gyre-CSRF); the
 // Express entry has already checked Origin for every non-GET request.
 import { timingSafeEqual } from "node:crypto";
-import { readCookie, SESSION_COOKIE } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
-import { readSession } from "./sessions";
+import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
 import { expandScopes, hasScope, requiredScope } from "./scopes";
 
@@ -23,7 +22,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 const SESSION_SCOPES: ReadonlySet<string> = new Set(["inherit"]);
 
 export async function authenticate(req: Request): Promise<Principal | null> {
-  const { db, keys } = getRuntime();
+  const { db, keys, origins } = getRuntime();
   const now = new Date();
   const token = readAuthorizationToken(req.headers.get("authorization"));
   if (token) {
@@ -41,7 +40,7 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     }
     return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }
-  const session = await readSession(db, readCookie(req.headers.get("cookie") ?? undefined, SESSION_COOKIE), keys.sessionCookie, now);
+  const session = await readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, now, origins.scheme === "https:");
   if (!session) return null;
   if (!SAFE.has(req.method)) {
     const sent = req.headers.get("x-gyre-csrf") ?? "";

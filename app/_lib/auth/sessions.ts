@@ -1,7 +1,7 @@
 // Server-side sessions. The cookie carries signed {sid, user, exp}; the Session row is the truth
 // (revocation, expiry). The proxy trusts the signature plus the hub's revocation list.
 import { randomBytes } from "node:crypto";
-import { SESSION_COOKIE, signSessionCookie, verifySessionCookie } from "@/proxy/auth/session-cookie";
+import { readCookies, sessionCookieName, signSessionCookie, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import type { Db } from "../db/types";
 
 export interface SessionInfo {
@@ -30,11 +30,12 @@ export async function createSession(db: Db, userId: number, maxAgeSeconds: numbe
 export function buildSessionCookie(opts: { sid: string; user: string; expiresAt: Date; key: Buffer; secure: boolean }): string {
   const value = signSessionCookie({ sid: opts.sid, user: opts.user, exp: Math.floor(opts.expiresAt.getTime() / 1000) }, opts.key);
   const maxAge = Math.max(0, Math.floor((opts.expiresAt.getTime() - Date.now()) / 1000));
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secure ? "; Secure" : ""}`;
+  // Host-only (no Domain): the cookie never reaches a user's origin, even one under the hub's host name.
+  return `${sessionCookieName(opts.secure)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secure ? "; Secure" : ""}`;
 }
 
 export function clearSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? "; Secure" : ""}`;
+  return `${sessionCookieName(secure)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? "; Secure" : ""}`;
 }
 
 /** Looks a session up from the cookie value; null when absent, forged, expired or revoked. */
@@ -46,6 +47,57 @@ export async function readSession(db: Db, cookieValue: string | undefined, key: 
   if (!s || s.revokedAt || s.expiresAt <= now || s.user.name !== claims.user) return null;
   return { sessionId: s.id, csrf: s.csrf, user: { id: s.user.id, name: s.user.name, admin: s.user.admin }, expiresAt: s.expiresAt };
 }
+
+/**
+ * The session of a request, from its whole Cookie header. A browser sends several session cookies
+ * when someone set one for a parent domain or a longer path — user content under the hub's domain
+ * planting ("tossing") a session of its own. Malformed, forged, expired and revoked values are
+ * skipped; two different live sessions are ambiguous and count as none, so a planted session can
+ * neither hide the victim's nor sign the victim in as its owner.
+ */
+export async function readRequestSession(
+  db: Db,
+  cookieHeader: string | null | undefined,
+  key: Buffer,
+  now: Date,
+  secure: boolean,
+): Promise<SessionInfo | null> {
+  const live = await readLiveSessions(db, cookieHeader, key, now, secure);
+  return live.length === 1 ? live[0] : null;
+}
+
+/** The different live sessions among a request's session cookies (more than one: someone planted one). */
+export async function readLiveSessions(db: Db, cookieHeader: string | null | undefined, key: Buffer, now: Date, secure: boolean): Promise<SessionInfo[]> {
+  const nowS = Math.floor(now.getTime() / 1000);
+  const live = new Map<string, SessionInfo>();
+  for (const value of readCookies(cookieHeader ?? undefined, sessionCookieName(secure), MAX_SESSION_COOKIES)) {
+    const claims = verifySessionCookie(value, key, nowS);
+    if (!claims || live.has(claims.sid)) continue;
+    const s = await readSession(db, value, key, now);
+    if (s) live.set(s.sessionId, s);
+  }
+  return [...live.values()];
+}
+
+/**
+ * Set-Cookie values that delete a session cookie of `name` wherever one could have been set so
+ * that this request carried it: host-only or for any parent domain of `hostname`, on any prefix
+ * of `path`. A cookie planted from a user origin for a parent domain cannot be deleted otherwise,
+ * because the Cookie header does not say where a cookie came from.
+ */
+export function sessionCookieDeletions(name: string, hostname: string, path: string, secure: boolean): string[] {
+  const labels = hostname.split(".");
+  const domains = [null, ...labels.slice(0, -1).map((_, i) => labels.slice(i).join(".")), ...(labels.length === 1 ? [hostname] : [])];
+  const segments = path.split("?")[0].split("/").filter(Boolean).slice(0, 6);
+  const paths = ["/"];
+  for (let i = 1; i <= segments.length; i++) paths.push("/" + segments.slice(0, i).join("/"), "/" + segments.slice(0, i).join("/") + "/");
+  const out: string[] = [];
+  for (const d of domains) for (const p of paths) out.push(`${name}=; Path=${p}${d ? `; Domain=${d}` : ""}; Max-Age=0${secure ? "; Secure" : ""}`);
+  return out;
+}
+
+/** How many session cookies of one request are looked at (each may cost a database read). */
+const MAX_SESSION_COOKIES = 4;
 
 export async function revokeSession(db: Db, sessionId: string, now: Date): Promise<void> {
   await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: now } });

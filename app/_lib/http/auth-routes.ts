@@ -8,10 +8,19 @@
 // navigations (Sec-Fetch-Site), so an <img> on another site cannot log anyone out.
 import express, { type Request, type Response, type NextFunction } from "express";
 import { timingSafeEqual } from "node:crypto";
-import { readCookie, SESSION_COOKIE, verifySessionCookie } from "@/proxy/auth/session-cookie";
+import { readCookies, sessionCookieName, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
 import { verifyPassword, hashPassword } from "../auth/passwords";
-import { buildSessionCookie, clearSessionCookie, createSession, readSession, revokeSession, revokeUserSessions } from "../auth/sessions";
+import {
+  buildSessionCookie,
+  clearSessionCookie,
+  createSession,
+  readLiveSessions,
+  readRequestSession,
+  revokeSession,
+  revokeUserSessions,
+  sessionCookieDeletions,
+} from "../auth/sessions";
 import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
 import { normalizeUsername, USERNAME_PATTERN } from "@/app/_lib/users/names";
@@ -28,7 +37,7 @@ export function safeNext(raw: unknown, fallback = "/hub/home"): string {
 }
 
 function secure(): boolean {
-  return getRuntime().config.hub.publicUrl.startsWith("https:");
+  return getRuntime().origins.scheme === "https:";
 }
 
 function loginRedirect(res: Response, error: string, next: string, username = ""): void {
@@ -45,9 +54,14 @@ export async function startSession(req: Request, res: Response, userId: number, 
   res.redirect(303, next);
 }
 
-/** Is this GET a same-site navigation (or from a client that does not send Sec-Fetch-Site)? */
-export function isSameSiteNavigation(secFetchSite: string | undefined): boolean {
-  return secFetchSite === undefined || secFetchSite === "same-origin" || secFetchSite === "same-site" || secFetchSite === "none";
+/**
+ * Is this GET a navigation the hub itself started (or from a client that does not send
+ * Sec-Fetch-Site)? With per-user origins, users' origins are the same *site* as the hub when the
+ * hub has a real domain, so "same-site" would let any user's page log its viewer out: only
+ * "same-origin" counts then.
+ */
+export function isSameSiteNavigation(secFetchSite: string | undefined, perUserOrigins = false): boolean {
+  return secFetchSite === undefined || secFetchSite === "same-origin" || secFetchSite === "none" || (!perUserOrigins && secFetchSite === "same-site");
 }
 
 /** A field of the urlencoded form body; "" when it is absent or sent more than once. */
@@ -111,8 +125,12 @@ export function authRouter(): express.Router {
   const logout = async (req: Request, res: Response, nextFn: NextFunction) => {
     try {
       const { db, keys } = getRuntime();
-      const s = await readSession(db, readCookie(req.headers.cookie, SESSION_COOKIE), keys.sessionCookie, new Date());
-      if (s && req.method === "GET" && !isSameSiteNavigation(req.get("sec-fetch-site"))) return res.redirect(303, "/hub/home");
+      const s = await readRequestSession(db, req.headers.cookie, keys.sessionCookie, new Date(), secure());
+      // A logout link followed from elsewhere (a user's server's Log out button, another site): the
+      // home page asks for the hub's own Log out button instead.
+      if (s && req.method === "GET" && !isSameSiteNavigation(req.get("sec-fetch-site"), getRuntime().origins.mode === "per-user")) {
+        return res.redirect(303, "/hub/home?logout=confirm");
+      }
       if (s && req.method === "POST" && !sameSecret(formField(req, "_csrf"), s.csrf)) {
         sendRefusal(req, res, 403, "Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
         return;
@@ -165,16 +183,30 @@ export function authRouter(): express.Router {
   return r;
 }
 
-/** Sliding sessions: past half its life, a session is extended and its cookie re-issued. */
+/**
+ * Sliding sessions: past half its life, a session is extended and its cookie re-issued. Only the
+ * request's one session (readRequestSession): re-issuing a planted session as the hub's own cookie
+ * would sign the victim in as its owner. When the request carries two live sessions, every
+ * session cookie it could have carried is deleted instead (sessionCookieDeletions): the person
+ * logs in again, rather than staying stuck between two sessions until the planted one expires.
+ */
 export async function refreshSession(req: Request, res: Response, next: NextFunction): Promise<void> {
   try {
     const { db, config, keys } = getRuntime();
-    const raw = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const name = sessionCookieName(secure());
+    const values = readCookies(req.headers.cookie, name);
+    if (values.length > 1 && (await readLiveSessions(db, req.headers.cookie, keys.sessionCookie, new Date(), secure())).length > 1) {
+      res.append("Set-Cookie", sessionCookieDeletions(name, req.hostname, req.originalUrl, secure()));
+      return next();
+    }
     const nowS = Math.floor(Date.now() / 1000);
-    const claims = raw ? verifySessionCookie(raw, keys.sessionCookie, nowS) : null;
-    if (claims && claims.exp - nowS < config.auth.sessionMaxAgeSeconds / 2) {
-      const s = await readSession(db, raw, keys.sessionCookie, new Date());
-      if (s) {
+    const nearExpiry = values.some((v) => {
+      const claims = verifySessionCookie(v, keys.sessionCookie, nowS);
+      return claims && claims.exp - nowS < config.auth.sessionMaxAgeSeconds / 2;
+    });
+    if (nearExpiry) {
+      const s = await readRequestSession(db, req.headers.cookie, keys.sessionCookie, new Date(), secure());
+      if (s && s.expiresAt.getTime() / 1000 - nowS < config.auth.sessionMaxAgeSeconds / 2) {
         const expiresAt = new Date(Date.now() + config.auth.sessionMaxAgeSeconds * 1000);
         await db.session.update({ where: { id: s.sessionId }, data: { expiresAt, lastSeen: new Date() } });
         res.append("Set-Cookie", buildSessionCookie({ sid: s.sessionId, user: s.user.name, expiresAt, key: keys.sessionCookie, secure: secure() }));

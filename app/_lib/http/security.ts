@@ -1,6 +1,7 @@
 // Hub-wide HTTP protections applied by the Express entry before Next or any handler runs.
 import type { Request, Response, NextFunction } from "express";
 import { renderErrorPage } from "@/proxy/forward/error-page";
+import { classifyHost, type OriginPlan } from "@/proxy/origins/origin-plan";
 
 /** A refusal from the Express side: the styled page for browsers (Accept: text/html), JSON otherwise. */
 export function sendRefusal(req: Request, res: Response, status: number, message: string): void {
@@ -23,11 +24,14 @@ export function securityHeaders(_req: Request, res: Response, next: NextFunction
 /**
  * Is this state-changing request same-origin? Browsers send Origin on cross-site POSTs (and on
  * same-origin fetches); when absent we fall back to Referer. Requests with neither are allowed
- * only when they carry an API token (scripts), which a cross-site form cannot add.
+ * only when they carry an API token (scripts), which a cross-site form cannot add. The hub's own
+ * origin passes, and so does the origin of the Host the request was sent to (the hub reached by
+ * another name) — unless that Host is a user's origin: user content is another origin even under
+ * the hub's domain, and with real domains the same *site*, so SameSite cookies do not tell them apart.
  */
-export function isSameOrigin(headers: { origin?: string; referer?: string; host?: string; authorization?: string }, publicUrl: string): boolean {
-  const allowed = new Set<string>([new URL(publicUrl).origin]);
-  if (headers.host) {
+export function isSameOrigin(headers: { origin?: string; referer?: string; host?: string; authorization?: string }, plan: OriginPlan): boolean {
+  const allowed = new Set<string>([plan.hubOrigin]);
+  if (headers.host && classifyHost(plan, headers.host).kind === "hub") {
     allowed.add(`http://${headers.host}`);
     allowed.add(`https://${headers.host}`);
   }
@@ -42,11 +46,11 @@ export function isSameOrigin(headers: { origin?: string; referer?: string; host?
   return !!headers.authorization;
 }
 
-export function originCheck(publicUrl: string) {
+export function originCheck(plan: OriginPlan) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (["GET", "HEAD", "OPTIONS"].includes(req.method)) return next();
     const h = req.headers;
-    if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, publicUrl)) return next();
+    if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, plan)) return next();
     sendRefusal(
       req,
       res,

@@ -11,6 +11,7 @@ import pino from "pino";
 import { parseConfig, resolveConfig } from "@/config/load";
 import type { SpawnerCatalog } from "@/spawners/kind";
 import { deriveKey } from "@/proxy/auth/session-cookie";
+import { resolveOriginPlan } from "@/proxy/origins/origin-plan";
 import { applyMigrations } from "@/app/_lib/db/migrate";
 import { openDatabase } from "@/app/_lib/db/open";
 import type { Db } from "@/app/_lib/db/types";
@@ -64,7 +65,8 @@ export async function startTestHub(opts: { catalog: SpawnerCatalog; config?: Rec
     log: pino({ level: "silent" }),
     bus: new EventEmitter(),
     proxy: routes,
-    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie") },
+    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"), originCode: deriveKey(config.hub.secretKey, "origin-code") },
+    origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch: createLaunchServices(config.launch),
   };
   setRuntime(rt);

@@ -17,8 +17,7 @@ type Props = { params: Promise<{ path: string[] }>; searchParams: SearchParams }
 export default async function SpawnPendingPage({ params, searchParams }: Props) {
   const { path } = await params;
   const q = await searchParams;
-  const { viewer, target: t, url, nextForServer } = await loadServerPage("spawn-pending", path, firstParam(q.next));
-  const target = nextForServer ?? `${url}tree`;
+  const { viewer, target: t, openUrl: target } = await loadServerPage("spawn-pending", path, firstParam(q.next));
 
   if (t.allowed && t.row?.state === "running") await redirectTo(target);
   // A spawn that already ended (e.g. failed fast) will not stream again: show what it recorded.

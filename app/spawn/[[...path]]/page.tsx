@@ -22,14 +22,14 @@ type Props = { params: Promise<{ path?: string[] }>; searchParams: SearchParams 
 export default async function SpawnPage({ params, searchParams }: Props) {
   const { path } = await params;
   const q = await searchParams;
-  const { viewer, target: t, url, nextForServer } = await loadServerPage("spawn", path, firstParam(q.next));
+  const { viewer, target: t, url, nextForServer, openUrl } = await loadServerPage("spawn", path, firstParam(q.next));
   const own = t.user === viewer.name;
   const label = t.server ? `server "${t.server}"` : "server";
 
   if (t.allowed && t.row?.state === "running") {
     const { db, proxy, catalog } = getRuntime();
     await ensureRoute(db, catalog, proxy, t.user, t.server);
-    await redirectTo(nextForServer ?? `${url}tree`);
+    await redirectTo(openUrl);
   }
   if (t.allowed && (t.row?.state === "pending" || t.row?.state === "starting")) {
     await redirectTo(`/hub${spawnPendingPath(t.user, t.server)}${nextForServer ? `?next=${encodeURIComponent(nextForServer)}` : ""}`);
