@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
-  app.use(securityHeaders);
+  app.use(securityHeaders(rt.origins));
   app.use(originCheck(rt.origins));
   app.use(refreshSession);
   app.use(authRouter());

@@ -16,13 +16,13 @@ const hubFields = {
     .url()
     .optional()
     .describe(
-      "The URL users type, the hub's own origin, e.g. https://hub.example.org. Default: http://localhost:<proxy.port> (http://<proxy.bindHost>:<proxy.port> when the proxy listens on one other address). Cookies are Secure (and named __Host-…) when it is https.",
+      "The URL users type, the hub's own origin, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port> (127.0.0.1 when the proxy listens on every interface). Cookies are Secure (and named __Host-…) when it is https.",
     ),
   userDomain: z
     .string()
     .optional()
     .describe(
-      "Per-user origins: each user's servers are served on <name>.<userDomain> (scheme and port of publicUrl; names that are not DNS labels get an escaped label), so a page in one user's server cannot act as whoever opens it, nor on the hub. Needs wildcard DNS (and a wildcard TLS certificate) for *.<userDomain> pointing at the proxy. Unset: \"localhost\" when publicUrl's host is localhost (browsers resolve *.localhost themselves), else single-origin mode with a warning. \"\" forces single-origin mode: everything on the hub's origin (see docs/security.md for what that cannot protect).",
+      'Per-user origins: each user\'s servers are served on <name>.<userDomain> (scheme and port of publicUrl; names that are not DNS labels get an escaped label), so a page in one user\'s server cannot act as whoever opens it, nor on the hub. Needs wildcard DNS (and a wildcard TLS certificate) for *.<userDomain> pointing at the proxy. On one machine without DNS: publicUrl http://localhost:<port> and userDomain "localhost" (browsers resolve *.localhost themselves). Unset or "": single-origin mode, everything on the hub\'s origin, with a warning at start (see docs/security.md for what that mode cannot protect).',
     ),
   dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
   databaseUrl: z

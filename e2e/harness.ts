@@ -19,8 +19,12 @@ const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 export const ADMIN = { name: "admin", password: "admin-password-e2e" };
 
 export interface Gyre {
-  /** public URL (the proxy), e.g. http://127.0.0.1:7700 */
+  /** the hub's origin (the proxy), e.g. http://127.0.0.1:7700, or http://localhost:7700 with per-user origins */
   url: string;
+  /** whether each user's servers are on their own origin, <name>.localhost (GyreOptions.perUserOrigins) */
+  perUserOrigins: boolean;
+  /** `path` ("tree", "files/x.html") of `user`'s default server, on the user's own origin with per-user origins */
+  userUrl(user: string, path?: string): string;
   hubUrl: string;
   proxyApiUrl: string;
   dataDir: string;
@@ -46,6 +50,12 @@ export interface GyreOptions {
   env?: Record<string, string>;
   /** create the initial admin from env (default true); false → first-run setup link */
   initialAdmin?: boolean;
+  /**
+   * Per-user origins: the hub on http://localhost:<port>, each user's servers on
+   * http://<name>.localhost:<port> (Chromium resolves *.localhost itself; Node clients keep using
+   * 127.0.0.1 with an API token, which works on any host).
+   */
+  perUserOrigins?: boolean;
 }
 
 async function waitHttp(url: string, ms: number, proc: () => ChildProcess | undefined, what: string, logs: () => string): Promise<void> {
@@ -97,6 +107,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     GYRE_PROXY__AUTH_SYNC_SECONDS: "1",
     GYRE_HUB__LOG_LEVEL: "info",
     GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
+    ...(opts.perUserOrigins ? { GYRE_HUB__PUBLIC_URL: `http://localhost:${port}`, GYRE_HUB__USER_DOMAIN: "localhost" } : {}),
     ...(opts.initialAdmin === false ? {} : { GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name, GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password }),
     ...opts.env,
   };
@@ -105,12 +116,19 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
   let hub: ChildProcess | undefined;
   let proxy: ChildProcess | undefined;
   const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
-  const url = `http://127.0.0.1:${port}`;
+  // Node's own clients (readiness, API calls) go to the address: Node does not resolve *.localhost.
+  const direct = `http://127.0.0.1:${port}`;
+  const url = opts.perUserOrigins ? `http://localhost:${port}` : direct;
   const hubUrl = `http://127.0.0.1:${port + 1}`;
   const tokens = new Map<string, string>();
 
   const g: Gyre = {
     url,
+    perUserOrigins: !!opts.perUserOrigins,
+    userUrl(user, path = "") {
+      // Names in these tests are DNS labels already, so the origin's label is the name itself.
+      return `${opts.perUserOrigins ? `http://${user}.localhost:${port}` : url}/user/${user}/${path}`;
+    },
     hubUrl,
     proxyApiUrl: `http://127.0.0.1:${port + 2}`,
     dataDir,
@@ -134,7 +152,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
       });
       children.add(child);
       proxy = child;
-      await waitHttp(`${url}/_chp_healthz`, 30_000, () => proxy, "proxy", logs);
+      await waitHttp(`${direct}/_chp_healthz`, 30_000, () => proxy, "proxy", logs);
     },
     async killHub(signal = "SIGKILL") {
       await kill(hub, signal);
@@ -166,7 +184,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
       const headers = new Headers(init.headers);
       headers.set("authorization", `token ${g.token(user)}`);
       if (init.body && !headers.has("content-type")) headers.set("content-type", "application/json");
-      return fetch(`${url}${path}`, { ...init, headers, redirect: "manual" });
+      return fetch(`${direct}${path}`, { ...init, headers, redirect: "manual" });
     },
     async stop() {
       try {

@@ -78,6 +78,8 @@ before(async () => {
       hub,
       authToken: TOKEN,
       secretKey: SECRET,
+      // Single-origin: these tests are about forwarding over unix sockets, with the hub cookie on 127.0.0.1.
+      origins: { publicUrl: "http://127.0.0.1", userDomain: "" },
       fullSyncSeconds: 60,
       authSyncSeconds: 60,
       activityFlushSeconds: 60,

@@ -5,8 +5,9 @@ import { classifyHost, defaultPublicUrl, hostnameOf, resolveOriginPlan, singleOr
 
 test("plans, one row per configuration", () => {
   const cases: Array<[publicUrl: string, userDomain: string | undefined, want: string]> = [
-    ["http://localhost:8000", undefined, "per-user localhost http://alice.localhost:8000"],
-    ["http://LOCALHOST:8000/", undefined, "per-user localhost http://alice.localhost:8000"],
+    ["http://localhost:8000", undefined, "single (unset) http://localhost:8000"],
+    ["http://localhost:8000", "localhost", "per-user localhost http://alice.localhost:8000"],
+    ["http://LOCALHOST:8000/", "LocalHost", "per-user localhost http://alice.localhost:8000"],
     ["http://localhost:8000", "", "single (disabled) http://localhost:8000"],
     ["https://hub.example.org", undefined, "single (unset) https://hub.example.org"],
     ["https://hub.example.org", "hub.example.org", "per-user hub.example.org https://alice.hub.example.org"],
@@ -70,7 +71,7 @@ test("Host headers: the hub, a user origin, or an unknown name under the user do
 });
 
 test("links: absolute on the user's origin in per-user mode, the path itself in single-origin mode", () => {
-  const per = resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined });
+  const per = resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "localhost" });
   assert.equal(userUrl(per, "alice", "/user/alice/tree"), "http://alice.localhost:8000/user/alice/tree");
   assert.match(userUrl(per, "alice_smith", "/user/alice_smith/"), /^http:\/\/alice-smith--[0-9a-f]{20}\.localhost:8000\/user\/alice_smith\/$/);
   const single = resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "" });
@@ -83,10 +84,10 @@ test("hostnameOf strips port and trailing dot", () => {
   assert.equal(hostnameOf("[::1]:8000"), "[::1]");
 });
 
-test("the default public URL is localhost when the proxy listens on loopback or everywhere", () => {
-  assert.equal(defaultPublicUrl({ bindHost: "127.0.0.1", port: 8000 }), "http://localhost:8000");
-  assert.equal(defaultPublicUrl({ bindHost: "0.0.0.0", port: 8000 }), "http://localhost:8000");
-  assert.equal(defaultPublicUrl({ bindHost: "::", port: 9000 }), "http://localhost:9000");
+test("the default public URL is the proxy's address (127.0.0.1 when it listens everywhere)", () => {
+  assert.equal(defaultPublicUrl({ bindHost: "127.0.0.1", port: 8000 }), "http://127.0.0.1:8000");
+  assert.equal(defaultPublicUrl({ bindHost: "0.0.0.0", port: 8000 }), "http://127.0.0.1:8000");
+  assert.equal(defaultPublicUrl({ bindHost: "::", port: 9000 }), "http://127.0.0.1:9000");
   assert.equal(defaultPublicUrl({ bindHost: "10.1.2.3", port: 8000 }), "http://10.1.2.3:8000");
   assert.equal(defaultPublicUrl({ bindHost: "fd00::1", port: 8000 }), "http://[fd00::1]:8000");
 });
@@ -96,5 +97,6 @@ test("single-origin mode warns, saying what it cannot protect and how to turn pe
   assert.match(w, /hub\.publicUrl is an IP address \(10\.0\.0\.5\)/);
   assert.match(w, /runs as whoever opens it/);
   assert.match(w, /set hub\.userDomain/);
-  assert.equal(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined })), null);
+  assert.match(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined }))!, /hub\.userDomain is unset/);
+  assert.equal(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "localhost" })), null);
 });

@@ -47,9 +47,9 @@ export type HostClass =
 const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * The origin plan, or a ConfigError naming the option. userDomain unset means "localhost" when the
- * hub itself is on localhost (browsers resolve every *.localhost name to the loopback address
- * without DNS, so the quick start is isolated), else single-origin mode.
+ * The origin plan, or a ConfigError naming the option. userDomain unset (or "") means
+ * single-origin mode; "localhost" with a publicUrl on localhost isolates users on one machine
+ * without DNS (browsers resolve every *.localhost name to the loopback address themselves).
  */
 export function resolveOriginPlan(o: OriginOptions): OriginPlan {
   let url: URL;
@@ -67,10 +67,8 @@ export function resolveOriginPlan(o: OriginOptions): OriginPlan {
   const hubIsAddress = isIP(hubHostname.replace(/^\[|\]$/g, "")) !== 0;
 
   if (o.userDomain === "") return { ...base, mode: "single", userDomain: null, singleReason: "disabled" };
-  if (o.userDomain === undefined) {
-    if (hubHostname === "localhost") return { ...base, mode: "per-user", userDomain: "localhost", singleReason: null };
-    return { ...base, mode: "single", userDomain: null, singleReason: hubIsAddress ? "ip-address" : "unset" };
-  }
+  // Opt-in for now: per-user origins only when hub.userDomain is set (docs/security.md says why).
+  if (o.userDomain === undefined) return { ...base, mode: "single", userDomain: null, singleReason: hubIsAddress ? "ip-address" : "unset" };
   const domain = o.userDomain.toLowerCase().replace(/\.$/, "");
   if (isIP(domain.replace(/^\[|\]$/g, "")) !== 0) {
     throw new ConfigError(
@@ -134,14 +132,11 @@ export function hostnameOf(host: string): string {
 }
 
 /**
- * The default hub.publicUrl: http://localhost:<proxy.port> when the proxy listens on loopback or
- * on every interface (so the quick start gets per-user origins on *.localhost), else the proxy's
- * address.
+ * The default hub.publicUrl: the proxy's address, 127.0.0.1 when it listens on every interface.
  */
 export function defaultPublicUrl(proxy: { bindHost: string; port: number }): string {
-  const h = proxy.bindHost;
-  const host = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost"].includes(h) ? "localhost" : h.includes(":") ? `[${h}]` : h;
-  return `http://${host}:${proxy.port}`;
+  const h = proxy.bindHost === "0.0.0.0" || proxy.bindHost === "::" ? "127.0.0.1" : proxy.bindHost;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${proxy.port}`;
 }
 
 /**
@@ -160,6 +155,7 @@ export function singleOriginWarning(plan: OriginPlan): string | null {
     `Single-origin mode (${why}): every user's servers and dashboards are served on the hub's own origin, ${plan.hubOrigin}. ` +
     "There a page in one user's server (an HTML file, a notebook's output, a dashboard) runs as whoever opens it: it can read their files, " +
     "run code in their server and, when an admin opens it, act on the hub as that admin. Admins should not open users' content in this mode. " +
-    "To isolate users, point a wildcard DNS name (and TLS certificate) *.<domain> at the proxy and set hub.userDomain: <domain>; see docs/security.md."
+    "To isolate users, point a wildcard DNS name (and TLS certificate) *.<domain> at the proxy and set hub.userDomain: <domain> " +
+    "(on one machine: hub.publicUrl http://localhost:<port> and hub.userDomain localhost, no DNS needed); see docs/security.md."
   );
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { resolveOriginPlan } from "@/proxy/origins/origin-plan";
-import { isSameOrigin } from "./security";
+import { hubContentSecurityPolicy, isSameOrigin } from "./security";
 
 const pub = resolveOriginPlan({ publicUrl: "http://hub.example:8000", userDomain: "" });
 
@@ -25,4 +25,12 @@ test("per-user origins: a user's origin is never the hub's, even when the reques
   assert.equal(isSameOrigin({ referer: "http://alice.hub.example:8000/user/alice/files/x.html", host: "hub.example:8000" }, plan), false);
   // The hub by another name (its address) is still the hub.
   assert.equal(isSameOrigin({ origin: "http://127.0.0.1:8000", host: "127.0.0.1:8000" }, plan), true);
+});
+
+test("only the admin's confirmation page may send a form on to users' origins", () => {
+  const plan = resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "localhost" });
+  assert.match(hubContentSecurityPolicy(plan, "/hub/origin-login"), /form-action 'self' http:\/\/\*\.localhost:8000;/);
+  assert.match(hubContentSecurityPolicy(plan, "/hub/home"), /form-action 'self';/);
+  assert.match(hubContentSecurityPolicy(plan, "/hub/origin-login-other"), /form-action 'self';/);
+  assert.match(hubContentSecurityPolicy(pub, "/hub/origin-login"), /form-action 'self';/);
 });

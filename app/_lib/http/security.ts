@@ -9,16 +9,30 @@ export function sendRefusal(req: Request, res: Response, status: number, message
   else res.status(status).json({ status, message });
 }
 
-/** Security headers for every hub response. Next's inline runtime scripts need 'unsafe-inline'. */
-export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader(
-    "Content-Security-Policy",
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'; object-src 'none'",
-  );
-  res.setHeader("X-Content-Type-Options", "nosniff");
-  res.setHeader("Referrer-Policy", "same-origin");
-  res.setHeader("X-Frame-Options", "SAMEORIGIN");
-  next();
+/** The hub's Content-Security-Policy; Next's inline runtime scripts need 'unsafe-inline'. */
+function contentSecurityPolicy(formAction: string): string {
+  return `default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; form-action ${formAction}; base-uri 'self'; object-src 'none'`;
+}
+
+/**
+ * The Content-Security-Policy of a hub page at `path`. form-action also governs where a form's
+ * submission may be redirected, and the admin's confirmation on /hub/origin-login is answered
+ * with a redirect to a user's origin: that page alone may send a form on to users' origins.
+ */
+export function hubContentSecurityPolicy(plan: OriginPlan, path: string): string {
+  const toUsers = plan.userDomain !== null && (path === "/hub/origin-login" || path.startsWith("/hub/origin-login?"));
+  return contentSecurityPolicy(toUsers ? `'self' ${plan.scheme}//*.${plan.userDomain}${plan.port}` : "'self'");
+}
+
+/** Security headers for every hub response. */
+export function securityHeaders(plan: OriginPlan) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    res.setHeader("Content-Security-Policy", hubContentSecurityPolicy(plan, req.path));
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Referrer-Policy", "same-origin");
+    res.setHeader("X-Frame-Options", "SAMEORIGIN");
+    next();
+  };
 }
 
 /**

@@ -1,0 +1,244 @@
+// User content cannot act as the person viewing it. A hostile page in mallory's own Jupyter server
+// (a static file her server serves without Jupyter's sandbox: she configures her own server) tries,
+// from the viewer's browser, to read and write another user's server, open its kernel WebSocket,
+// find its token, read the hub's CSRF token and make mallory an admin. Each attack runs twice: with
+// per-user origins (each user's servers on <name>.localhost, which Chromium resolves itself), where
+// it must fail, and in single-origin mode, where the same script shows what that mode cannot stop —
+// so the tests prove that the isolation is what stops it.
+import { test, expect, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync, chownSync, statSync } from "node:fs";
+import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+
+const ATTACKER = "mallory";
+const VICTIM = "victor";
+const PASSWORD = "origins-password-1";
+
+// The attack: every attempt's outcome goes into #out as JSON ("error: …" when the browser refused).
+const ATTACK_PAGE = `<!doctype html><html><head><title>cute plots</title></head><body><pre id="out">running</pre><script>
+(async () => {
+  const q = new URLSearchParams(location.search);
+  const hub = q.get("hub"), victim = q.get("victim"), kernel = q.get("kernel"), hubPage = q.get("hubPage");
+  const r = { origin: location.origin, cookies: document.cookie };
+  const attempt = async (name, fn) => { try { r[name] = await fn(); } catch (e) { r[name] = "error: " + e; } };
+  let csrf = null;
+  await attempt("readHub", async () => {
+    const res = await fetch(hub + hubPage, { credentials: "include" });
+    const text = await res.text();
+    const m = text.match(/csrf[^A-Za-z0-9_-]{1,12}([A-Za-z0-9_-]{32})/);
+    csrf = m ? m[1] : null;
+    return res.status + (csrf ? " csrf-read" : " no-csrf");
+  });
+  await attempt("promote", async () => {
+    const res = await fetch(hub + "/hub/api/users/${ATTACKER}", {
+      method: "PATCH", credentials: "include",
+      headers: { "content-type": "application/json", "x-gyre-csrf": csrf || "" },
+      body: JSON.stringify({ admin: true }),
+    });
+    return res.status;
+  });
+  if (victim) {
+    await attempt("readVictim", async () => {
+      const res = await fetch(victim + "tree", { credentials: "include" });
+      const text = await res.text();
+      r.victimPage = text;
+      return res.status + (text.includes("notebook_list") ? " tree-read" : "");
+    });
+    await attempt("putVictim", async () => {
+      const res = await fetch(victim + "api/contents/pwned.txt", {
+        method: "PUT", credentials: "include", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ type: "file", format: "text", content: "written by mallory's page" }),
+      });
+      return res.status;
+    });
+    await attempt("kernelWs", () => new Promise((resolve) => {
+      const ws = new WebSocket(victim.replace(/^http/, "ws") + "api/kernels/" + kernel + "/channels");
+      const t = setTimeout(() => resolve("timeout"), 10000);
+      ws.onopen = () => { clearTimeout(t); ws.close(); resolve("open"); };
+      ws.onerror = () => { clearTimeout(t); resolve("refused"); };
+    }));
+  }
+  document.getElementById("out").textContent = JSON.stringify(r);
+})();
+</script></body></html>`;
+
+interface AttackResult {
+  origin: string;
+  cookies: string;
+  readHub: string;
+  promote: number | string;
+  readVictim?: string;
+  victimPage?: string;
+  putVictim?: number | string;
+  kernelWs?: string;
+}
+
+/** mallory's home: the attack page, and her server's config serving it without Jupyter's sandbox. */
+function plantAttackPage(): void {
+  const home = `/home/${ATTACKER}`;
+  const { uid, gid } = statSync(home);
+  for (const dir of [`${home}/.jupyter`, `${home}/site`]) {
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, uid, gid);
+  }
+  const files: Record<string, string> = {
+    [`${home}/site/cute.html`]: ATTACK_PAGE,
+    // Her own server, her own config: /user/mallory/static/cute.html is served like Jupyter's own
+    // static files (no sandbox, unlike /files/).
+    [`${home}/.jupyter/jupyter_notebook_config.py`]: `c.NotebookApp.extra_static_paths = ["${home}/site"]\n`,
+  };
+  for (const [path, text] of Object.entries(files)) {
+    writeFileSync(path, text);
+    chownSync(path, uid, gid);
+  }
+}
+
+/** The server token of `user`'s running server (root reads its environment), to look for it in what the page read. */
+function serverToken(user: string): string {
+  const pids = execFileSync("pgrep", ["-u", user, "-f", "jupyter"], { encoding: "utf8" }).trim().split("\n");
+  for (const pid of pids) {
+    const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    const t = env.find((e) => e.startsWith("JUPYTER_TOKEN="));
+    if (t) return t.slice("JUPYTER_TOKEN=".length);
+  }
+  throw new Error(`no server token found for ${user}`);
+}
+
+async function startKernel(g: Gyre, user: string): Promise<string> {
+  const r = await g.api(user, `/user/${user}/api/kernels`, { method: "POST", body: "{}" });
+  expect(r.status).toBe(201);
+  return ((await r.json()) as { id: string }).id;
+}
+
+async function stopServerViaApi(g: Gyre, user: string): Promise<void> {
+  await g.api(user, `/hub/api/users/${user}/server`, { method: "DELETE" });
+  await expect
+    .poll(
+      async () => {
+        const m = (await (await g.api(user, `/hub/api/users/${user}`)).json()) as { servers: Record<string, { state: string }> };
+        return m.servers[""]?.state ?? "gone";
+      },
+      { timeout: 60_000 },
+    )
+    .toMatch(/^(gone|stopped)$/);
+}
+
+async function isAdmin(g: Gyre, user: string): Promise<boolean> {
+  const r = await g.api(ADMIN.name, `/hub/api/users/${user}`);
+  return ((await r.json()) as { admin: boolean }).admin;
+}
+
+async function victimFileExists(g: Gyre): Promise<boolean> {
+  return (await g.api(VICTIM, `/user/${VICTIM}/api/contents/pwned.txt`)).status === 200;
+}
+
+async function readResult(page: Page): Promise<AttackResult> {
+  await expect(page.locator("#out")).not.toHaveText("running", { timeout: 30_000 });
+  return JSON.parse(await page.locator("#out").innerText()) as AttackResult;
+}
+
+function attackUrl(g: Gyre, opts: { hubPage: string; victim?: { url: string; kernel: string } }): string {
+  const q = new URLSearchParams({ hub: g.url, hubPage: opts.hubPage, ...(opts.victim ? { victim: opts.victim.url, kernel: opts.victim.kernel } : {}) });
+  return g.userUrl(ATTACKER, `static/cute.html?${q}`);
+}
+
+for (const mode of ["per-user", "single"] as const) {
+  test.describe(`${mode === "per-user" ? "per-user origins" : "single-origin mode"}: a hostile page in mallory's server`, () => {
+    let g: Gyre;
+    let kernel: string;
+    test.beforeAll(async () => {
+      g = await startGyre({ basePort: mode === "per-user" ? 7760 : 7765, perUserOrigins: mode === "per-user" });
+      await createUser(g, ATTACKER, PASSWORD);
+      await createUser(g, VICTIM, PASSWORD);
+      // Her first start makes her account; she configures her server, then starts it again.
+      await startServerViaApi(g, ATTACKER);
+      plantAttackPage();
+      await stopServerViaApi(g, ATTACKER);
+      await startServerViaApi(g, ATTACKER);
+      await startServerViaApi(g, VICTIM);
+      kernel = await startKernel(g, VICTIM);
+    });
+    test.afterAll(async () => {
+      await g?.stop();
+    });
+
+    test("victim = a user: following mallory's link never runs her page as them", async ({ page }) => {
+      await login(page, g, VICTIM, PASSWORD);
+      const res = await page.goto(attackUrl(g, { hubPage: "/hub/home", victim: { url: g.userUrl(VICTIM), kernel } }));
+      // Both modes: only mallory (and admins) may open her server, so the page is never served to victor.
+      if (mode === "per-user") {
+        await expect(page).toHaveURL(new RegExp(`^${g.url}/hub/origin-login\\?`));
+        await expect(page.getByTestId("origin-login-forbidden")).toBeVisible();
+      } else {
+        expect(res?.status()).toBe(403);
+      }
+      await expect(page.locator("#out")).toHaveCount(0);
+    });
+
+    test("victim = a user: mallory's page, running in their browser on her origin, cannot touch their server", async ({ page }) => {
+      // Stand-in for any way her HTML reaches victor's browser on her origin (a shared server, a
+      // link an admin would open): the browser gets her page for her URL from the test; every
+      // request the page makes goes to the real proxy, hub and Jupyter servers.
+      const url = attackUrl(g, { hubPage: "/hub/home", victim: { url: g.userUrl(VICTIM), kernel } });
+      const attacker = new URL(url);
+      await page.route(
+        (u) => u.host === attacker.host && u.pathname === attacker.pathname,
+        (route) => route.fulfill({ status: 200, contentType: "text/html", body: ATTACK_PAGE }),
+      );
+      await login(page, g, VICTIM, PASSWORD);
+      // victor has been on his own server: with per-user origins his browser has a session there too.
+      await page.goto(g.userUrl(VICTIM, "tree"));
+      await expect(page.locator("#notebook_list")).toBeAttached();
+      await page.goto(url);
+      const r = await readResult(page);
+      const token = serverToken(VICTIM);
+      expect(r.victimPage ?? "").not.toContain(token);
+      if (mode === "per-user") {
+        expect(r.origin).toBe(`http://${ATTACKER}.localhost:7760`);
+        expect(r.readVictim).toMatch(/^error: TypeError/); // no CORS answer: nothing to read
+        expect(r.putVictim).toMatch(/^error: TypeError/);
+        expect(r.kernelWs).toBe("refused");
+        expect(r.readHub).toMatch(/^error: TypeError/);
+        expect(r.promote).toMatch(/^error: TypeError|^403$/);
+        expect(await victimFileExists(g)).toBe(false);
+      } else {
+        // Single-origin mode: the page is on the hub's origin, as victor. What still holds: the token
+        // is cut out of the pages it reads, and victor is no admin, so the hub refuses the PATCH.
+        expect(r.origin).toBe(g.url);
+        expect(r.readVictim).toBe("200 tree-read");
+        expect(r.putVictim).toBe(201);
+        expect(r.kernelWs).toBe("open");
+        expect(r.readHub).toBe("200 csrf-read");
+        expect(r.promote).toBe(403);
+        expect(await victimFileExists(g)).toBe(true);
+        await g.api(VICTIM, `/user/${VICTIM}/api/contents/pwned.txt`, { method: "DELETE" });
+      }
+      expect(await isAdmin(g, ATTACKER)).toBe(false);
+    });
+
+    test("victim = an admin: opening mallory's page cannot read the hub's CSRF token nor make her an admin", async ({ page }) => {
+      await login(page, g, ADMIN.name, ADMIN.password);
+      await page.goto(attackUrl(g, { hubPage: "/hub/admin" }));
+      if (mode === "per-user") {
+        // The hub asks first: her pages will run in the admin's browser (on her origin only).
+        await expect(page.getByTestId("origin-login-heading")).toContainText(`Open ${ATTACKER}'s server as an admin?`);
+        await page.getByTestId("origin-login-continue").click();
+      }
+      const r = await readResult(page);
+      if (mode === "per-user") {
+        expect(r.origin).toBe(`http://${ATTACKER}.localhost:7760`);
+        expect(r.cookies).toBe(""); // the user-origin cookie is HttpOnly; the hub's never comes here
+        expect(r.readHub).toMatch(/^error: TypeError/);
+        // Without CORS the browser hides the answer; the hub refused it anyway (Origin is hers).
+        expect(r.promote).toMatch(/^error: TypeError|^403$/);
+        expect(await isAdmin(g, ATTACKER)).toBe(false);
+      } else {
+        // Single-origin mode cannot stop this: the page runs on the hub's origin as the admin.
+        expect(r.origin).toBe(g.url);
+        expect(r.readHub).toBe("200 csrf-read");
+        expect(r.promote).toBe(200);
+        expect(await isAdmin(g, ATTACKER)).toBe(true);
+      }
+    });
+  });
+}
