@@ -10,6 +10,25 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, chownSync, statSync } from "node:fs";
 import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 
+// The stand-in below hands Chromium a page the test made, which has no network address of its own:
+// Chromium's Local Network Access checks would then block its WebSocket to 127.0.0.1 before Gyre
+// sees it. Off here, so that only Gyre decides (the rest as in playwright.config.ts).
+test.use({
+  launchOptions: {
+    executablePath: process.env.GYRE_CHROMIUM ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+      "--disable-features=LocalNetworkAccessChecks",
+    ],
+  },
+});
+
 const ATTACKER = "mallory";
 const VICTIM = "victor";
 const PASSWORD = "origins-password-1";
@@ -85,7 +104,7 @@ function plantAttackPage(): void {
     [`${home}/site/cute.html`]: ATTACK_PAGE,
     // Her own server, her own config: /user/mallory/static/cute.html is served like Jupyter's own
     // static files (no sandbox, unlike /files/).
-    [`${home}/.jupyter/jupyter_notebook_config.py`]: `c.NotebookApp.extra_static_paths = ["${home}/site"]\n`,
+    [`${home}/.jupyter/jupyter_server_config.py`]: `c.ServerApp.extra_static_paths = ["${home}/site"]\n`,
   };
   for (const [path, text] of Object.entries(files)) {
     writeFileSync(path, text);
@@ -157,6 +176,9 @@ for (const mode of ["per-user", "single"] as const) {
       await startServerViaApi(g, ATTACKER);
       await startServerViaApi(g, VICTIM);
       kernel = await startKernel(g, VICTIM);
+      // Home directories outlive a run: start without the file the attack tries to write.
+      await g.api(VICTIM, `/user/${VICTIM}/api/contents/pwned.txt`, { method: "DELETE" });
+      expect(await victimFileExists(g)).toBe(false);
     });
     test.afterAll(async () => {
       await g?.stop();
@@ -185,6 +207,8 @@ for (const mode of ["per-user", "single"] as const) {
         (u) => u.host === attacker.host && u.pathname === attacker.pathname,
         (route) => route.fulfill({ status: 200, contentType: "text/html", body: ATTACK_PAGE }),
       );
+      const wsErrors: string[] = [];
+      page.on("websocket", (ws) => ws.on("socketerror", (e) => wsErrors.push(e)));
       await login(page, g, VICTIM, PASSWORD);
       // victor has been on his own server: with per-user origins his browser has a session there too.
       await page.goto(g.userUrl(VICTIM, "tree"));
@@ -198,6 +222,7 @@ for (const mode of ["per-user", "single"] as const) {
         expect(r.readVictim).toMatch(/^error: TypeError/); // no CORS answer: nothing to read
         expect(r.putVictim).toMatch(/^error: TypeError/);
         expect(r.kernelWs).toBe("refused");
+        expect(wsErrors.join("\n")).toMatch(/Unexpected response code: 403/); // the proxy's refusal, not the browser's
         expect(r.readHub).toMatch(/^error: TypeError/);
         expect(r.promote).toMatch(/^error: TypeError|^403$/);
         expect(await victimFileExists(g)).toBe(false);
