@@ -143,7 +143,7 @@ async function principalOf(req: Request, method: "GET" | "POST" = "GET"): Promis
   if (
     principal.via === "session" &&
     req.get("origin") !== undefined &&
-    !isSameOrigin({ origin: req.get("origin"), host: req.get("host") }, config.hub.publicUrl)
+    !isSameOrigin({ origin: req.get("origin"), host: req.get("host") }, getRuntime().origins)
   ) {
     return {
       ok: false,
