@@ -16,12 +16,15 @@ const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 // as the SIGKILL of the restart tests must reach the hub itself.
 const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 
+/** The hub's host and the users' domain with GyreOptions.perUserOrigins. */
+export const PER_USER_DOMAIN = "gyre.localhost";
+
 export const ADMIN = { name: "admin", password: "admin-password-e2e" };
 
 export interface Gyre {
   /** the hub's origin (the proxy), e.g. http://127.0.0.1:7700, or http://localhost:7700 with per-user origins */
   url: string;
-  /** whether each user's servers are on their own origin, <name>.localhost (GyreOptions.perUserOrigins) */
+  /** whether each user's servers are on their own origin, <name>.gyre.localhost (GyreOptions.perUserOrigins) */
   perUserOrigins: boolean;
   /** `path` ("tree", "files/x.html") of `user`'s default server, on the user's own origin with per-user origins */
   userUrl(user: string, path?: string): string;
@@ -51,9 +54,11 @@ export interface GyreOptions {
   /** create the initial admin from env (default true); false → first-run setup link */
   initialAdmin?: boolean;
   /**
-   * Per-user origins: the hub on http://localhost:<port>, each user's servers on
-   * http://<name>.localhost:<port> (Chromium resolves *.localhost itself; Node clients keep using
-   * 127.0.0.1 with an API token, which works on any host).
+   * Per-user origins: the hub on http://gyre.localhost:<port>, each user's servers on
+   * http://<name>.gyre.localhost:<port> — one *site*, like hub.example.org and its users'
+   * <name>.hub.example.org, so SameSite cookies do not separate them and the Origin checks must.
+   * Chromium resolves *.localhost itself; Node clients keep using 127.0.0.1 with an API token,
+   * which works on any host.
    */
   perUserOrigins?: boolean;
 }
@@ -107,7 +112,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     GYRE_PROXY__AUTH_SYNC_SECONDS: "1",
     GYRE_HUB__LOG_LEVEL: "info",
     GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
-    ...(opts.perUserOrigins ? { GYRE_HUB__PUBLIC_URL: `http://localhost:${port}`, GYRE_HUB__USER_DOMAIN: "localhost" } : {}),
+    ...(opts.perUserOrigins ? { GYRE_HUB__PUBLIC_URL: `http://${PER_USER_DOMAIN}:${port}`, GYRE_HUB__USER_DOMAIN: PER_USER_DOMAIN } : {}),
     ...(opts.initialAdmin === false ? {} : { GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name, GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password }),
     ...opts.env,
   };
@@ -118,7 +123,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
   const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   // Node's own clients (readiness, API calls) go to the address: Node does not resolve *.localhost.
   const direct = `http://127.0.0.1:${port}`;
-  const url = opts.perUserOrigins ? `http://localhost:${port}` : direct;
+  const url = opts.perUserOrigins ? `http://${PER_USER_DOMAIN}:${port}` : direct;
   const hubUrl = `http://127.0.0.1:${port + 1}`;
   const tokens = new Map<string, string>();
 
@@ -127,7 +132,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     perUserOrigins: !!opts.perUserOrigins,
     userUrl(user, path = "") {
       // Names in these tests are DNS labels already, so the origin's label is the name itself.
-      return `${opts.perUserOrigins ? `http://${user}.localhost:${port}` : url}/user/${user}/${path}`;
+      return `${opts.perUserOrigins ? `http://${user}.${PER_USER_DOMAIN}:${port}` : url}/user/${user}/${path}`;
     },
     hubUrl,
     proxyApiUrl: `http://127.0.0.1:${port + 2}`,

@@ -2,13 +2,15 @@
 // (a static file her server serves without Jupyter's sandbox: she configures her own server) tries,
 // from the viewer's browser, to read and write another user's server, open its kernel WebSocket,
 // find its token, read the hub's CSRF token and make mallory an admin. Each attack runs twice: with
-// per-user origins (each user's servers on <name>.localhost, which Chromium resolves itself), where
+// per-user origins (each user's servers on <name>.gyre.localhost, the same site as the hub on
+// gyre.localhost, as with real domains; Chromium resolves *.localhost itself), where
 // it must fail, and in single-origin mode, where the same script shows what that mode cannot stop —
 // so the tests prove that the isolation is what stops it.
 import { test, expect, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { mkdirSync, readFileSync, writeFileSync, chownSync, statSync } from "node:fs";
-import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+import { ADMIN, PER_USER_DOMAIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 // The stand-in below hands Chromium a page the test made, which has no network address of its own:
 // Chromium's Local Network Access checks would then block its WebSocket to 127.0.0.1 before Gyre
@@ -218,7 +220,7 @@ for (const mode of ["per-user", "single"] as const) {
       const token = serverToken(VICTIM);
       expect(r.victimPage ?? "").not.toContain(token);
       if (mode === "per-user") {
-        expect(r.origin).toBe(`http://${ATTACKER}.localhost:7760`);
+        expect(r.origin).toBe(new URL(g.userUrl(ATTACKER)).origin);
         expect(r.readVictim).toMatch(/^error: TypeError/); // no CORS answer: nothing to read
         expect(r.putVictim).toMatch(/^error: TypeError/);
         expect(r.kernelWs).toBe("refused");
@@ -251,7 +253,7 @@ for (const mode of ["per-user", "single"] as const) {
       }
       const r = await readResult(page);
       if (mode === "per-user") {
-        expect(r.origin).toBe(`http://${ATTACKER}.localhost:7760`);
+        expect(r.origin).toBe(new URL(g.userUrl(ATTACKER)).origin);
         expect(r.cookies).toBe(""); // the user-origin cookie is HttpOnly; the hub's never comes here
         expect(r.readHub).toMatch(/^error: TypeError/);
         // Without CORS the browser hides the answer; the hub refused it anyway (Origin is hers).
@@ -267,3 +269,134 @@ for (const mode of ["per-user", "single"] as const) {
     });
   });
 }
+
+// The handshake as the proxy and hub see it, from a Node client that names the Host (Node does not
+// resolve *.localhost): codes bound to the browser's state cookie and to their host, the user-origin
+// cookie bound to its host and ended by a logout at the hub, and planted hub session cookies.
+test.describe("per-user origins: the handshake over HTTP", () => {
+  const PORT = 7770;
+  const HUB = `${PER_USER_DOMAIN}:${PORT}`;
+  let g: Gyre;
+  test.beforeAll(async () => {
+    g = await startGyre({ basePort: PORT, perUserOrigins: true });
+    await createUser(g, ATTACKER, PASSWORD);
+    await createUser(g, VICTIM, PASSWORD);
+    await startServerViaApi(g, ATTACKER);
+  });
+  test.afterAll(async () => {
+    await g?.stop();
+  });
+
+  interface Answer {
+    status: number;
+    location: string;
+    cookies: string[];
+    body: string;
+  }
+  function send(host: string, path: string, o: { method?: string; cookie?: string; body?: string; accept?: string; origin?: string } = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { host, accept: o.accept ?? "text/html" };
+      if (o.cookie) headers.cookie = o.cookie;
+      if (o.origin) headers.origin = o.origin;
+      if (o.body !== undefined) headers["content-type"] = "application/x-www-form-urlencoded";
+      const req = http.request({ host: "127.0.0.1", port: PORT, path, method: o.method ?? "GET", headers }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, location: String(res.headers.location ?? ""), cookies: res.headers["set-cookie"] ?? [], body }),
+        );
+      });
+      req.on("error", reject);
+      req.end(o.body);
+    });
+  }
+  const cookieOf = (a: Answer, name: string) => a.cookies.map((c) => c.split(";")[0]).find((c) => c.startsWith(name + "="))!;
+  async function hubSession(user: string): Promise<string> {
+    const body = new URLSearchParams({ username: user, password: PASSWORD, next: "/hub/home" }).toString();
+    const a = await send(HUB, "/hub/login", { method: "POST", body, origin: `http://${HUB}` });
+    expect(a.status).toBe(303);
+    return cookieOf(a, "gyre-session");
+  }
+  /** Steps 1 and 2: the state cookie from the user's origin, the code from the hub. */
+  async function startHandshake(session: string, owner: string): Promise<{ state: string; callback: URL }> {
+    const first = await send(`${owner}.${HUB}`, `/user/${owner}/tree`);
+    expect(first.status).toBe(302);
+    expect(first.location).toMatch(new RegExp(`^http://${HUB}/hub/origin-login\\?`));
+    const state = cookieOf(first, "gyre-origin-state");
+    expect(first.cookies.find((c) => c.startsWith("gyre-origin-state="))).toMatch(/HttpOnly/i);
+    expect(first.cookies.find((c) => c.startsWith("gyre-origin-state="))).not.toMatch(/domain=/i);
+    const hub = new URL(first.location);
+    const second = await send(HUB, hub.pathname + hub.search, { cookie: session });
+    expect([302, 303, 307]).toContain(second.status);
+    const callback = new URL(second.location);
+    expect(callback.host).toBe(`${owner}.${HUB}`);
+    expect(callback.pathname).toBe("/_gyre/callback");
+    return { state, callback };
+  }
+
+  test("a code works once the browser that asked for it brings it to the origin it names; the cookie is host-only and ends with the hub session", async () => {
+    const session = await hubSession(ATTACKER);
+    const { state, callback } = await startHandshake(session, ATTACKER);
+    const path = callback.pathname + callback.search;
+
+    // Without the state cookie (another browser, a link someone was sent): refused.
+    expect((await send(callback.host, path)).status).toBe(400);
+    // On another user's origin, even with this browser's state cookie: refused.
+    expect((await send(`${VICTIM}.${HUB}`, path, { cookie: state })).status).toBe(400);
+    // Tampered: refused.
+    expect(
+      (
+        await send(
+          callback.host,
+          path.replace(/.$/, (c) => (c === "A" ? "B" : "A")),
+          { cookie: state },
+        )
+      ).status,
+    ).toBe(400);
+
+    const done = await send(callback.host, path, { cookie: state });
+    expect(done.status).toBe(302);
+    expect(done.location).toBe(`/user/${ATTACKER}/tree`);
+    const set = done.cookies.find((c) => c.startsWith("gyre-user-origin="))!;
+    expect(set).toMatch(/HttpOnly/i);
+    expect(set).toMatch(/SameSite=Lax/i);
+    expect(set).not.toMatch(/domain=/i);
+    const origin = cookieOf(done, "gyre-user-origin");
+
+    const api = { accept: "application/json" };
+    expect((await send(callback.host, `/user/${ATTACKER}/api/status`, { ...api, cookie: origin })).status).toBe(200);
+    // Bound to its host: the same cookie on another origin identifies nobody.
+    expect((await send(`${VICTIM}.${HUB}`, `/user/${VICTIM}/api/status`, { ...api, cookie: origin })).status).toBe(403);
+    // Not a hub credential either: /user/ on the hub's origin serves browsers nothing.
+    const onHub = await send(HUB, `/user/${ATTACKER}/tree`, { cookie: origin });
+    expect(onHub.status).toBe(302);
+    expect(onHub.location).toBe(`http://${ATTACKER}.${HUB}/user/${ATTACKER}/tree`);
+    expect((await send(HUB, `/user/${ATTACKER}/api/contents/x.txt`, { method: "PUT", cookie: session, ...api })).status).toBe(403);
+    // Another user's path on this origin is never served here.
+    const other = await send(callback.host, `/user/${VICTIM}/tree`, { cookie: origin });
+    expect(other.status).toBe(302);
+    expect(other.location).toBe(`http://${VICTIM}.${HUB}/user/${VICTIM}/tree`);
+
+    // Logging out at the hub ends the user-origin session (the proxy's revoked list, synced every second here).
+    expect((await send(HUB, "/hub/logout", { cookie: session })).status).toBe(303);
+    await expect
+      .poll(async () => (await send(callback.host, `/user/${ATTACKER}/api/status`, { ...api, cookie: origin })).status, { timeout: 10_000 })
+      .toBe(403);
+  });
+
+  test("a hub session cookie planted next to the victim's (cookie tossing) signs nobody in, and both are deleted", async () => {
+    const victim = await hubSession(VICTIM);
+    const planted = await hubSession(ATTACKER);
+    expect((await send(HUB, `/hub/api/users/${VICTIM}`, { cookie: victim, accept: "application/json" })).status).toBe(200);
+    for (const cookie of [`${planted}; ${victim}`, `${victim}; ${planted}`]) {
+      const a = await send(HUB, "/hub/home", { cookie });
+      expect(a.status).toBe(307); // to the login page: two live sessions are none
+      expect(a.location).toMatch(/\/hub\/login/);
+      expect(a.cookies.filter((c) => /^gyre-session=;/.test(c) && /Max-Age=0/i.test(c)).length).toBeGreaterThan(1);
+      expect([401, 403]).toContain((await send(HUB, `/hub/api/users/${VICTIM}`, { cookie, accept: "application/json" })).status);
+    }
+    // A forged or garbage value next to the real one does not get in the way.
+    expect((await send(HUB, `/hub/api/users/${VICTIM}`, { cookie: `gyre-session=forged.value; ${victim}`, accept: "application/json" })).status).toBe(200);
+  });
+});
