@@ -56,6 +56,13 @@ const hubFields = {
   httpProbeIntervalMs: z.number().int().positive().default(100).describe("Interval of readiness probes while a server starts."),
   pollIntervalSeconds: z.number().positive().default(10).describe("How often running servers are polled (one batched call per spawner kind)."),
   stopTimeoutSeconds: z.number().positive().default(30).describe("How long a stop may take before the server is reported as failed to stop."),
+  slowStopTimeoutSeconds: z
+    .number()
+    .nonnegative()
+    .default(10)
+    .describe(
+      "How long a REST stop request (DELETE …/server) waits for the stop: stopped by then → 204, else 202 while it goes on (JupyterHub's slow_stop_timeout).",
+    ),
 };
 
 export const hubSectionSchema = z.object(hubFields).strict();

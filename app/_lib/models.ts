@@ -5,7 +5,11 @@ import type { ServerDetails } from "@/spawners/types";
 export interface ServerModel {
   /** "" for the default server */
   name: string;
+  /** "<user>/<server>" ("<user>/" for the default server), as JupyterHub's */
+  full_name: string;
   ready: boolean;
+  /** true when the server is neither running nor on its way (JupyterHub: not active) */
+  stopped: boolean;
   /** "spawn" | "stop" | null, as in JupyterHub */
   pending: "spawn" | "stop" | null;
   /** Gyre's own state: stopped | pending | running | stopping | failed */
@@ -13,6 +17,10 @@ export interface ServerModel {
   /** public path of the server, e.g. /user/alice/ */
   url: string;
   progress_url: string;
+  /** absolute URL of the server (hub.publicUrl + url) */
+  full_url: string | null;
+  /** absolute URL of the progress event stream */
+  full_progress_url: string | null;
   started: string | null;
   last_activity: string | null;
   /** why the last spawn failed or the server stopped (user-facing) */

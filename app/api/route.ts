@@ -1,8 +1,8 @@
-// GET /hub/api – version (JupyterHub clients read it first)
-import pkg from "@/package.json";
+// GET /hub/api – JupyterHub's version answer, unauthenticated: clients read it first to pick the API
+import { versionAnswer } from "@/app/_lib/hub/version";
 
 export const dynamic = "force-dynamic";
 
 export async function GET(): Promise<Response> {
-  return Response.json({ version: pkg.version, gyre: true });
+  return Response.json(versionAnswer());
 }

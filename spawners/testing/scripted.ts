@@ -41,6 +41,8 @@ export class ScriptedServers {
   readonly starts: StartScript[] = [];
   /** spawner.stop() rejects with this while set */
   stopFailure: string | null = null;
+  /** spawner.stop() takes this long (a slow scheduler or pod deletion) */
+  stopDelayMs = 0;
   /** startTimeoutSeconds() of new spawners; undefined: the hub's */
   ownTimeout: number | null | undefined = undefined;
   /** how many times start() ran, by spawn id */
@@ -168,6 +170,7 @@ class ScriptedSpawner implements Spawner {
     this.markStopped();
     const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
     if (s) s.stopCalls++;
+    if (this.all.stopDelayMs) await new Promise((r) => setTimeout(r, this.all.stopDelayMs));
     if (this.all.stopFailure) throw new Error(this.all.stopFailure);
     if (s && s.state !== "exited") Object.assign(s, { state: "stopped", ready: false, exit: { exitCode: 0, reason: "The server was stopped." } });
   }

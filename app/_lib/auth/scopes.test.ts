@@ -1,37 +1,92 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { allowsServerAccess, expandScopes, hasScope, mayGrant, parseServerAccessScope, requiredScope, serverAccessScope, unknownScopes } from "./scopes";
+import {
+  allowsServerAccess,
+  expandScopes,
+  hasAnyScope,
+  hasScope,
+  mayGrant,
+  parseServerAccessScope,
+  requiredScopes,
+  serverAccessScope,
+  unknownScopes,
+  type TokenScope,
+} from "./scopes";
 
-test("the scope each REST request needs (table-driven)", () => {
-  const cases: Array<[method: string, path: string, scope: string]> = [
-    ["GET", "/hub/api", "read:users:name"],
-    ["GET", "/hub/api/user", "read:users:name"],
-    ["GET", "/hub/api/users", "read:users"],
+test("the scopes each REST request needs, any one of them (table-driven, JupyterHub's per endpoint)", () => {
+  const READ_USER = "read:users read:users:name read:users:activity read:users:groups read:servers";
+  const cases: Array<[method: string, path: string, anyOf: string]> = [
+    ["GET", "/hub/api", ""],
+    ["GET", "/hub/api/", ""],
+    ["GET", "/hub/api/user", ""],
+    ["GET", "/hub/api/info", "read:hub"],
+    ["GET", "/hub/api/users", "list:users"],
     ["POST", "/hub/api/users", "admin:users"],
-    ["GET", "/hub/api/users/alice", "read:users"],
+    ["GET", "/hub/api/users/alice", READ_USER],
+    ["POST", "/hub/api/users/alice", "admin:users"],
     ["PATCH", "/hub/api/users/alice", "admin:users"],
     ["DELETE", "/hub/api/users/alice", "admin:users"],
     ["POST", "/hub/api/users/alice/server", "servers"],
-    ["DELETE", "/hub/api/users/alice/server", "servers"],
-    ["GET", "/hub/api/users/alice/server/progress", "servers"],
-    ["GET", "/hub/api/users/alice/server/log", "servers"],
+    ["DELETE", "/hub/api/users/alice/server", "delete:servers"],
+    ["POST", "/hub/api/users/alice/servers/", "servers"],
+    ["DELETE", "/hub/api/users/alice/servers/", "delete:servers"],
+    ["GET", "/hub/api/users/alice/server/progress", "read:servers"],
+    ["GET", "/hub/api/users/alice/server/log", "read:servers"],
+    ["POST", "/hub/api/users/alice/server/progress", "inherit"],
     ["POST", "/hub/api/users/alice/servers/gpu", "servers"],
-    ["GET", "/hub/api/users/alice/servers/gpu/progress", "servers"],
+    ["DELETE", "/hub/api/users/alice/servers/gpu", "delete:servers"],
+    ["GET", "/hub/api/users/alice/servers/gpu/progress", "read:servers"],
     ["GET", "/hub/api/users/alice/tokens", "tokens"],
     ["POST", "/hub/api/users/alice/tokens", "tokens"],
     ["DELETE", "/hub/api/users/alice/tokens/a3", "tokens"],
     ["DELETE", "/hub/api/users/alice/sessions", "admin:users"],
     ["GET", "/hub/api/something-new", "inherit"],
-    ["GET", "/api/users/alice/", "read:users"],
+    ["POST", "/hub/api", "inherit"],
+    ["GET", "/api/users/alice/", READ_USER],
   ];
-  for (const [m, p, s] of cases) assert.equal(requiredScope(m, p), s, `${m} ${p}`);
+  for (const [m, p, s] of cases) assert.deepEqual(requiredScopes(m, p), s ? s.split(" ") : [], `${m} ${p}`);
+});
+
+test("JupyterHub's scope hierarchy: what each scope includes, and what it does not", () => {
+  const has = (stored: string[], needed: string) => hasScope(expandScopes(stored), needed as TokenScope);
+  assert.ok(has(["admin:users"], "list:users") && has(["admin:users"], "users") && has(["admin:users"], "read:users:activity"));
+  assert.ok(!has(["admin:users"], "read:servers"), "admin:users reads no servers (JupyterHub: admin:servers does)");
+  assert.ok(!has(["admin:users"], "delete:servers") && !has(["admin:users"], "tokens"));
+  assert.ok(has(["users"], "list:users") && has(["users"], "read:users") && !has(["users"], "admin:users"));
+  assert.ok(has(["read:users"], "read:users:activity") && !has(["read:users"], "list:users") && !has(["read:users"], "read:servers"));
+  assert.ok(has(["servers"], "read:servers") && has(["servers"], "delete:servers") && !has(["servers"], "access:servers"));
+  assert.ok(!has(["delete:servers"], "servers") && !has(["read:servers"], "delete:servers"));
+  assert.ok(!has(["list:users"], "read:users:name"), "listing gives names through the list, not user models");
+  // the culler's token: it can list, read activity and servers, stop servers; nothing else
+  const culler = expandScopes(["list:users", "read:users:activity", "read:servers", "delete:servers"]);
+  assert.ok(hasAnyScope(culler, requiredScopes("GET", "/hub/api/users")));
+  assert.ok(hasAnyScope(culler, requiredScopes("GET", "/hub/api/users/bob")));
+  assert.ok(hasAnyScope(culler, requiredScopes("DELETE", "/hub/api/users/bob/server")));
+  assert.ok(hasAnyScope(culler, requiredScopes("DELETE", "/hub/api/users/bob/servers/gpu")));
+  for (const [m, p] of [
+    ["DELETE", "/hub/api/users/admin"],
+    ["POST", "/hub/api/users/bob/server"],
+    ["POST", "/hub/api/users/admin/tokens"],
+    ["GET", "/hub/api/info"],
+    ["PATCH", "/hub/api/users/bob"],
+  ])
+    assert.ok(!hasAnyScope(culler, requiredScopes(m, p)), `the culler's token must not ${m} ${p}`);
+  assert.ok(hasAnyScope(culler, requiredScopes("GET", "/hub/api/user")), "any token may say who it is");
 });
 
 test("stored scopes expand; empty means inherit; unknown names are dropped", () => {
   assert.deepEqual([...expandScopes([])], ["inherit"]);
-  assert.deepEqual([...expandScopes(["read:users"])].sort(), ["read:users", "read:users:name"]);
-  assert.deepEqual([...expandScopes(["admin:users"])].sort(), ["admin:users", "read:users", "read:users:name"]);
-  assert.deepEqual([...expandScopes(["bogus", "servers"])], ["servers"]);
+  assert.deepEqual([...expandScopes(["read:users"])].sort(), ["read:users", "read:users:activity", "read:users:groups", "read:users:name"]);
+  assert.deepEqual([...expandScopes(["admin:users"])].sort(), [
+    "admin:users",
+    "list:users",
+    "read:users",
+    "read:users:activity",
+    "read:users:groups",
+    "read:users:name",
+    "users",
+  ]);
+  assert.deepEqual([...expandScopes(["bogus", "servers"])].sort(), ["delete:servers", "read:servers", "read:users:name", "servers"]);
   assert.equal(hasScope(expandScopes([]), "tokens"), true);
   assert.equal(hasScope(expandScopes(["servers"]), "tokens"), false);
   assert.deepEqual(unknownScopes(["servers", "nope"]), ["nope"]);
@@ -42,9 +97,12 @@ test("server access through the proxy and granting", () => {
   assert.equal(allowsServerAccess(["access:servers"]), true);
   assert.equal(allowsServerAccess(["servers"]), false);
   assert.equal(mayGrant(new Set(["inherit"]), ["admin:users"]), true);
-  assert.equal(mayGrant(new Set(["tokens", "servers"]), ["servers"]), true);
-  assert.equal(mayGrant(new Set(["tokens", "servers"]), []), false, "an empty list is inherit");
-  assert.equal(mayGrant(new Set(["tokens"]), ["access:servers"]), false);
+  assert.equal(mayGrant(expandScopes(["tokens", "servers"]), ["servers"]), true);
+  assert.equal(mayGrant(expandScopes(["tokens", "servers"]), ["delete:servers"]), true, "a part of what it has");
+  assert.equal(mayGrant(expandScopes(["tokens", "delete:servers"]), ["servers"]), false, "not more than it has");
+  assert.equal(mayGrant(expandScopes(["tokens", "servers"]), []), false, "an empty list is inherit");
+  assert.equal(mayGrant(expandScopes(["tokens"]), ["access:servers"]), false);
+  assert.equal(mayGrant(expandScopes(["read:users"]), ["list:users"]), false);
 });
 
 test("a scope limited to one server: kept by expandScopes, never the unlimited scope, grantable from access:servers", () => {
@@ -66,6 +124,6 @@ test("a scope limited to one server: kept by expandScopes, never the unlimited s
   assert.deepEqual(unknownScopes([one, "access:servers!server=x"]), ["access:servers!server=x"]);
   assert.equal(mayGrant(expandScopes(["access:servers"]), [one]), true);
   assert.equal(mayGrant(expandScopes(["servers"]), [one]), false);
-  assert.equal(requiredScope("GET", "/build/gh/org/repo/HEAD"), "servers");
-  assert.equal(requiredScope("POST", "/hub/api/launches"), "servers");
+  assert.deepEqual(requiredScopes("GET", "/build/gh/org/repo/HEAD"), ["servers"]);
+  assert.deepEqual(requiredScopes("POST", "/hub/api/launches"), ["servers"]);
 });

@@ -2,23 +2,36 @@
 // Pure. A token's scopes are intersected with its owner's rights: a scope never grants more than
 // the owner may do (an admin's "servers" token may stop others' servers; a user's may not).
 
-/** Every scope a token may carry, with what it allows (shown on /hub/token). */
+/** Every scope a token may carry, with what it allows (shown on /hub/token). JupyterHub's names. */
 export const TOKEN_SCOPES = {
   inherit: "Everything you may do (the default).",
-  "read:users:name": "Read your user name (who am I).",
-  "read:users": "Read user models: name, admin flag, servers and their state.",
-  servers: "Start and stop your servers and read their progress and log.",
+  "read:users:name": "Read user names and admin flags (who am I).",
+  "read:users:activity": "Read users' last activity.",
+  "read:users:groups": "Read users' group names.",
+  "read:users": "Read user models: name, admin flag, groups, activity, creation date.",
+  "list:users": "List users (GET /hub/api/users; admins only).",
+  "read:servers": "Read server models (state, activity) and a start's progress and log.",
+  "delete:servers": "Stop servers.",
+  servers: "Start and stop servers and read their models, progress and log.",
   "access:servers": "Reach your servers through the proxy (scripts calling Jupyter's API).",
+  users: "Read and list users (admins only).",
   tokens: "List, create and revoke API tokens.",
   "admin:users": "Create, change and delete users and revoke their sessions (admins only).",
+  "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
 
-/** Scopes that include others (JupyterHub's scope hierarchy, reduced to what Gyre uses). */
+/**
+ * Scopes that include others: JupyterHub's scope hierarchy (jupyterhub/scopes.py), reduced to the
+ * scopes Gyre has. Scopes are not transitive here: each entry lists everything it includes.
+ */
 const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
-  "read:users": ["read:users:name"],
-  "admin:users": ["read:users", "read:users:name"],
+  "read:users": ["read:users:name", "read:users:groups", "read:users:activity"],
+  users: ["read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
+  "admin:users": ["users", "read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
+  "read:servers": ["read:users:name"],
+  servers: ["read:servers", "delete:servers", "read:users:name"],
 };
 
 /** Is `s` a scope Gyre knows? */
@@ -64,31 +77,46 @@ export function hasScope(scopes: ReadonlySet<string>, needed: TokenScope): boole
   return scopes.has("inherit") || scopes.has(needed);
 }
 
+/** Does a token carry one of `anyOf`? An empty list needs no scope (any valid token will do). */
+export function hasAnyScope(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[]): boolean {
+  return anyOf.length === 0 || anyOf.some((s) => hasScope(scopes, s));
+}
+
 /** May a token with these stored scopes be used to reach servers through the proxy? */
 export function allowsServerAccess(stored: readonly string[]): boolean {
   return hasScope(expandScopes(stored), "access:servers");
 }
 
+/** Scopes any one of which lets a token read a user's model (it then sees the fields they cover). */
+const READ_USER: TokenScope[] = ["read:users", "read:users:name", "read:users:activity", "read:users:groups", "read:servers"];
+
 /**
- * The scope a REST request made with an API token needs, from its method and path (with or
- * without the /hub prefix). Endpoints not listed need "inherit", so a new endpoint is closed to
+ * The scopes a REST request made with an API token needs — any one of them — from its method and
+ * path (with or without the /hub prefix), as JupyterHub's handlers ask for them. An empty list: any
+ * valid token (who am I). Endpoints not listed need "inherit", so a new endpoint is closed to
  * narrow tokens until someone decides which scope it belongs to.
  */
-export function requiredScope(method: string, pathname: string): TokenScope {
+export function requiredScopes(method: string, pathname: string): TokenScope[] {
   const p = pathname.replace(/^\/hub(?=\/)/, "").replace(/\/+$/, "");
   const read = method === "GET" || method === "HEAD";
-  if (p === "/api" && read) return "read:users:name";
-  if (p === "/api/user" && read) return "read:users:name";
-  if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return "tokens";
-  if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)(\/(progress|log))?$/.test(p)) return "servers";
-  if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return "admin:users";
+  if (p === "/api" && read) return [];
+  if (p === "/api/user" && read) return [];
+  if (p === "/api/info" && read) return ["read:hub"];
+  if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return ["tokens"];
+  if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
+  if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
+  if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return ["admin:users"];
   // BinderHub's event-stream API starts a server of the caller, as POST /api/launches does
-  if (p.startsWith("/build/")) return "servers";
+  if (p.startsWith("/build/")) return ["servers"];
   // a launch starts a server of the caller
-  if (p === "/api/launches" || p === "/api/git-pull") return "servers";
-  if (/^\/api\/users(\/[^/]+)?$/.test(p)) return read ? "read:users" : "admin:users";
-  return "inherit";
+  if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
+  if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
+  if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : ["admin:users"];
+  return ["inherit"];
 }
+
+/** Scopes only an admin's token may carry (they concern other users or the hub). */
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "read:hub"];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {

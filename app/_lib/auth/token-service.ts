@@ -7,7 +7,7 @@ import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { createApiToken, getApiToken, listApiTokens, parseTokenApiId, revokeApiToken, toTokenModel, type TokenModel } from "./api-tokens";
 import { takeRateLimitSlot } from "./rate-limit";
 import { revokeUserSessions } from "./sessions";
-import { mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
+import { ADMIN_ONLY_SCOPES, mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
 import type { Principal } from "./request-auth";
 
 /** Token creations allowed per user within TOKEN_RATE_WINDOW_SECONDS. */
@@ -24,14 +24,20 @@ export interface CreateTokenInput {
   scopes?: string[];
 }
 
-/** Creates a token for `name` (who must be the caller); returns the model plus the token, shown once. */
+/**
+ * Creates a token for `name`: the caller themselves, or any user when the caller is an admin (as
+ * JupyterHub's admins may, e.g. a token for a culler's account). Returns the model plus the token,
+ * shown once. The token's scopes never exceed the caller's token nor the owner's rights.
+ */
 export async function createTokenFor(db: Db, actor: Principal, name: string, input: CreateTokenInput, now: Date): Promise<TokenModel & { token: string }> {
-  if (actor.user.name !== name) throw new HttpError(403, "You may only create API tokens for yourself.");
+  if (actor.user.name !== name && !actor.user.admin) throw new HttpError(403, "You may only create API tokens for yourself.");
   const user = await getUserOrThrow(db, name);
   const scopes = [...new Set(input.scopes ?? [])];
   const unknown = unknownScopes(scopes);
   if (unknown.length) throw new HttpError(400, `Unknown scope(s) ${unknown.join(", ")}: use ${Object.keys(TOKEN_SCOPES).join(", ")}.`);
-  if (scopes.includes("admin:users") && !user.admin) throw new HttpError(403, 'Only admins may create tokens with the "admin:users" scope.');
+  const adminOnly = scopes.filter((s) => (ADMIN_ONLY_SCOPES as readonly string[]).includes(s));
+  if (adminOnly.length && !user.admin)
+    throw new HttpError(403, `Only admins' tokens may have the scope(s) ${adminOnly.map((s) => `"${s}"`).join(", ")}: ${user.name} is not an admin.`);
   if (!mayGrant(actor.scopes, scopes)) throw new HttpError(403, "A token cannot create a token with more scopes than it has itself.");
   if (input.expires_in && input.expires_in > MAX_TOKEN_EXPIRES_IN_SECONDS)
     throw new HttpError(400, `expires_in: at most ${MAX_TOKEN_EXPIRES_IN_SECONDS} seconds (a year); omit it for a token that does not expire.`);

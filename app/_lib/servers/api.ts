@@ -5,7 +5,7 @@ import { readJson } from "../http/route";
 import { HttpError } from "../http/errors";
 import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
-import { requestStart, requestStop } from "./commands";
+import { requestStart, requestStop, waitForStop } from "./commands";
 import { progressUrl, serverPath } from "./models";
 import { followSpawnEvents } from "./spawn-events";
 
@@ -22,15 +22,29 @@ export async function startServerRoute(req: Request, rawUser: string, rawServer:
   return Response.json({ status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) }, { status: 202 });
 }
 
+/**
+ * DELETE of a server (JupyterHub's semantics): 204 when it is stopped by the end of the request —
+ * it was not running, or its stop completed within hub.slowStopTimeoutSeconds — else 202 while the
+ * stop goes on. Body {"remove": true}: a named server's record is deleted too (once stopped); the
+ * default server cannot be removed (400). An unknown named server is a 404.
+ */
 export async function stopServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
   const name = normalizeUsername(rawUser);
   await requireSelfOrAdmin(req, name);
   const server = validateServerName(rawServer);
-  const { db } = getRuntime();
+  const body = await readJson(req);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object, e.g. {"remove": true}.');
+  const remove = (body as { remove?: unknown }).remove ?? false;
+  if (typeof remove !== "boolean") throw new HttpError(400, '"remove" must be true or false.');
+  if (remove && !server) throw new HttpError(400, "Cannot delete the default server (remove is for named servers).");
+  const { db, config } = getRuntime();
   const user = await getUserOrThrow(db, name);
-  const outcome = await requestStop(db, user.id, server);
-  // JupyterHub: 204 when stopped, 202 when the stop is pending.
-  return outcome === "not-running" ? new Response(null, { status: 204 }) : new Response(null, { status: 202 });
+  const row = await db.server.findUnique({ where: { userId_name: { userId: user.id, name: server } }, select: { id: true } });
+  if (server && !row) throw new HttpError(404, `${name} has no server named "${server}".`);
+  const outcome = await requestStop(db, user.id, server, { remove });
+  if (outcome === "not-running" || !row) return new Response(null, { status: 204 });
+  const stopped = await waitForStop(db, row.id, config.hub.slowStopTimeoutSeconds * 1000);
+  return new Response(null, { status: stopped ? 204 : 202 });
 }
 
 /**

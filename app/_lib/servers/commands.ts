@@ -7,6 +7,7 @@ import type { Db } from "../db/types";
 import { findUserWithGroups } from "@/app/_lib/users/queries";
 import { validateSpawnOptions } from "@/spawners/spawn-options";
 import { SpawnOptionsError } from "@/spawners/types";
+import { ACTIVE_STATES } from "./models";
 
 export type StartOutcome = "requested" | "already-pending" | "already-running";
 
@@ -43,6 +44,7 @@ export async function requestStart(
     requestedAt: now,
     startedAt: null,
     stoppedAt: null,
+    removeWhenStopped: false,
     ...(launch ? { launchId: launch.launchId } : {}),
   };
   // The unique (userId, name) plus the state condition make concurrent requests safe.
@@ -57,17 +59,55 @@ export async function requestStart(
 
 export type StopOutcome = "requested" | "not-running";
 
-export async function requestStop(db: Db, userId: number, serverName: string): Promise<StopOutcome> {
+/**
+ * Asks for a server's stop. `remove`: the server's record goes too — now when it is not running,
+ * else once the stop has completed (the worker deletes it; a failed stop keeps it, as the server
+ * may still run). A missing record is "not-running".
+ */
+export async function requestStop(db: Db, userId: number, serverName: string, opts: { remove?: boolean } = {}): Promise<StopOutcome> {
   const { bus } = getRuntime();
   const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
-  if (!s || !["pending", "starting", "running", "stopping"].includes(s.state)) return "not-running";
+  if (!s || !(ACTIVE_STATES as readonly string[]).includes(s.state)) {
+    if (s && opts.remove) await db.server.deleteMany({ where: { id: s.id, state: s.state } });
+    return "not-running";
+  }
+  const remove = opts.remove ? { removeWhenStopped: true } : {};
   if (s.state !== "stopping") {
-    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: null } });
-    if (r.count === 0) return requestStop(db, userId, serverName); // raced with the worker: re-read
+    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: null, ...remove } });
+    if (r.count === 0) return requestStop(db, userId, serverName, opts); // raced with the worker: re-read
+  } else if (opts.remove) {
+    await db.server.updateMany({ where: { id: s.id, state: "stopping" }, data: remove });
   }
   bus.emit("wake");
   bus.emit(`server:${s.id}`);
   return "requested";
+}
+
+/**
+ * Waits up to `ms` for a server's stop to complete (stopped, failed or removed), watching the bus
+ * and, for a stop made by another hub replica, the database. True when it has completed.
+ */
+export async function waitForStop(db: Db, serverId: number, ms: number): Promise<boolean> {
+  const { bus } = getRuntime();
+  const done = async () => {
+    const s = await db.server.findUnique({ where: { id: serverId }, select: { state: true } });
+    return !s || !(ACTIVE_STATES as readonly string[]).includes(s.state);
+  };
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await done()) return true;
+    const left = end - Date.now();
+    if (left <= 0) return false;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        bus.off(`server:${serverId}`, wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, Math.min(left, 250));
+      bus.on(`server:${serverId}`, wake);
+    });
+  }
 }
 
 /** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */

@@ -25,7 +25,7 @@ test("a queued batch server's job (id, scheduler, reason) is in the server JSON"
     startedAt: null,
     lastActivity: null,
   };
-  const model = toServerModel("ada", row, describe);
+  const model = toServerModel("ada", row, { describe });
   assert.equal(model.details?.job?.jobId, "77");
   assert.equal(model.details?.job?.scheduler, "Slurm");
   assert.equal(model.details?.job?.phase, "queued");

@@ -24,9 +24,18 @@ export function progressUrl(user: string, server: string): string {
 }
 
 const PENDING_SPAWN = new Set(["pending", "starting"]);
+/** states in which a server runs or is on its way (JupyterHub's "active") */
+export const ACTIVE_STATES = ["pending", "starting", "running", "stopping"] as const;
 
-/** `describe`: what the server's spawner kind says about it beyond its state (details.ts). */
-export function toServerModel(user: string, s: ServerRow, describe?: DescribeServer): ServerModel {
+/** How server models are built. */
+export interface ServerModelOptions {
+  /** where the absolute URLs point: hub.publicUrl (no trailing slash); none → null URLs */
+  publicUrl?: string;
+  /** what the server's spawner kind says about it beyond its state (details.ts) */
+  describe?: DescribeServer;
+}
+
+export function toServerModel(user: string, s: ServerRow, opts: ServerModelOptions = {}): ServerModel {
   let options: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(s.options);
@@ -34,17 +43,22 @@ export function toServerModel(user: string, s: ServerRow, describe?: DescribeSer
   } catch {
     /* stored by us; an unreadable blob shows as no options */
   }
+  const base = opts.publicUrl?.replace(/\/+$/, "");
   return {
     name: s.name,
+    full_name: `${user}/${s.name}`,
     ready: s.state === "running",
+    stopped: !(ACTIVE_STATES as readonly string[]).includes(s.state),
     pending: PENDING_SPAWN.has(s.state) ? "spawn" : s.state === "stopping" ? "stop" : null,
     state: s.state,
     url: serverPath(user, s.name),
     progress_url: progressUrl(user, s.name),
+    full_url: base ? base + serverPath(user, s.name) : null,
+    full_progress_url: base ? base + progressUrl(user, s.name) : null,
     started: s.startedAt?.toISOString() ?? null,
     last_activity: s.lastActivity?.toISOString() ?? null,
     message: s.message,
     user_options: options,
-    details: describe?.(s) ?? null,
+    details: opts.describe?.(s) ?? null,
   };
 }

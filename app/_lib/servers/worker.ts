@@ -298,6 +298,8 @@ export class SpawnWorker {
         data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: this.spawners.encodeState(s.spawnerKind, spawner) },
       });
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
+      // a DELETE with {"remove": true}: the record goes once the server is really gone
+      await db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } });
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
       await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `Stopping failed: ${(err as Error).message}` } });

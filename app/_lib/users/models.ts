@@ -1,7 +1,7 @@
-// Builds JupyterHub-shaped user JSON from database rows (pure).
+// Builds JupyterHub-shaped user JSON from database rows, and cuts it down to what a token's scopes
+// may read (pure).
 import type { ServerModel, UserModel } from "@/app/_lib/models";
-import type { DescribeServer } from "@/app/_lib/servers/details";
-import { toServerModel, type ServerRow } from "@/app/_lib/servers/models";
+import { toServerModel, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 
 interface UserRow {
   name: string;
@@ -12,11 +12,15 @@ interface UserRow {
   groups?: { group: { name: string } }[];
 }
 
-/** `allServers`: include stopped/failed servers too (the hub's own pages want them); `describe`: servers' details. */
-export function toUserModel(u: UserRow, allServers = false, describe?: DescribeServer): UserModel {
+/** How a user model is built: `allServers` includes stopped/failed servers too (include_stopped_servers; the hub's own pages), `describe` gives servers their details. */
+export interface UserModelOptions extends ServerModelOptions {
+  allServers?: boolean;
+}
+
+export function toUserModel(u: UserRow, opts: UserModelOptions = {}): UserModel {
   const servers: Record<string, ServerModel> = {};
   for (const s of u.servers) {
-    if (allServers || s.state !== "stopped") servers[s.name] = toServerModel(u.name, s, describe);
+    if (opts.allServers || s.state !== "stopped") servers[s.name] = toServerModel(u.name, s, opts);
   }
   const def = servers[""];
   return {
@@ -29,5 +33,48 @@ export function toUserModel(u: UserRow, allServers = false, describe?: DescribeS
     server: def?.ready ? def.url : null,
     pending: def?.pending ?? null,
     servers,
+  };
+}
+
+/** The fields each read scope reveals (JupyterHub's access map in its user_model). */
+const FIELDS_BY_SCOPE: Record<string, readonly (keyof UserModel)[]> = {
+  "read:users": ["kind", "name", "admin", "groups", "server", "pending", "created", "last_activity"],
+  "read:users:name": ["kind", "name", "admin"],
+  "read:users:groups": ["kind", "name", "groups"],
+  "read:users:activity": ["kind", "name", "last_activity"],
+  "read:servers": ["kind", "name", "servers"],
+};
+
+/**
+ * The part of a user model a token with these (expanded) scopes may read; null when it may read
+ * none of it. "inherit" (sessions, tokens without a scope list) reads everything.
+ */
+export function filterUserModel(model: UserModel, scopes: ReadonlySet<string>): Partial<UserModel> | null {
+  if (scopes.has("inherit")) return model;
+  const keys = new Set<keyof UserModel>();
+  for (const [scope, fields] of Object.entries(FIELDS_BY_SCOPE)) if (scopes.has(scope)) for (const f of fields) keys.add(f);
+  if (!keys.size) return null;
+  return Object.fromEntries(Object.entries(model).filter(([k]) => keys.has(k as keyof UserModel)));
+}
+
+/** JupyterHub's "identify" scopes: every token may read its own owner's name and groups. */
+const IDENTIFY_SCOPES = ["read:users:name", "read:users:groups"];
+
+/**
+ * GET /hub/api/user's answer (JupyterHub's RequestIdentity): the owner's model as the request's
+ * scopes plus the identify scopes show it, the token's id ("a<n>", null for a session) and the
+ * request's own scopes, sorted (without the identify scopes added). session_id is always null:
+ * Gyre's tokens belong to no OAuth session, and a login session's id stays server-side.
+ */
+export function identityModel(
+  model: UserModel,
+  who: { via: "session" | "token"; scopes: ReadonlySet<string>; tokenId?: number },
+): Partial<UserModel> & { token_id: string | null; session_id: null; scopes: string[] } {
+  const visible = filterUserModel(model, new Set([...who.scopes, ...IDENTIFY_SCOPES]))!;
+  return {
+    ...visible,
+    token_id: who.via === "token" && who.tokenId !== undefined ? `a${who.tokenId}` : null,
+    session_id: null,
+    scopes: [...who.scopes].sort(),
   };
 }

@@ -3,8 +3,9 @@
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
-import type { DescribeServer } from "@/app/_lib/servers/details";
-import { toUserModel } from "./models";
+import { ACTIVE_STATES } from "@/app/_lib/servers/models";
+import type { UserSort } from "@/app/_lib/http/list-query";
+import { toUserModel, type UserModelOptions } from "./models";
 
 export async function getUserOrThrow(db: Db, name: string) {
   const user = await db.user.findUnique({ where: { name } });
@@ -30,29 +31,39 @@ export async function findUserWithGroups(db: Db, where: { id: number } | { name:
 
 const withServers = { servers: true, groups: { include: { group: true } } } as const;
 
-export async function getUserModel(db: Db, name: string, allServers = false, describe?: DescribeServer): Promise<UserModel> {
+export async function getUserModel(db: Db, name: string, opts: UserModelOptions = {}): Promise<UserModel> {
   const u = await db.user.findUnique({ where: { name }, include: withServers });
   if (!u) throw new HttpError(404, `No such user: ${name}`);
-  return toUserModel(u, allServers, describe);
+  return toUserModel(u, opts);
 }
 
 export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
 
-export async function listUserModels(
-  db: Db,
-  opts: { state?: UserStateFilter; offset?: number; limit?: number; allServers?: boolean; describe?: DescribeServer } = {},
-) {
+/** By name unless asked otherwise; never-active users last when sorting by activity; id breaks ties. */
+function orderOf(sort: UserSort | undefined) {
+  if (!sort) return [{ name: "asc" as const }];
+  const dir = sort.descending ? ("desc" as const) : ("asc" as const);
+  if (sort.field === "last_activity") return [{ lastActivity: { sort: dir, nulls: "last" as const } }, { id: "asc" as const }];
+  return sort.field === "name" ? [{ name: dir }] : [{ id: dir }];
+}
+
+/**
+ * One page of users (by name) with their servers. `state` is JupyterHub's filter: "ready" users
+ * with a running server, "active" with a server running or on its way, "inactive" with neither.
+ */
+export async function listUserModels(db: Db, opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort } = {}) {
+  const active = { state: { in: [...ACTIVE_STATES] } };
   const where =
     opts.state === "ready"
       ? { servers: { some: { state: "running" } } }
       : opts.state === "active"
-        ? { servers: { some: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
+        ? { servers: { some: active } }
         : opts.state === "inactive"
-          ? { servers: { none: { state: { in: ["pending", "starting", "running", "stopping"] } } } }
+          ? { servers: { none: active } }
           : {};
   const [total, rows] = await Promise.all([
     db.user.count({ where }),
-    db.user.findMany({ where, include: withServers, orderBy: { name: "asc" }, skip: opts.offset ?? 0, take: opts.limit ?? 200 }),
+    db.user.findMany({ where, include: withServers, orderBy: orderOf(opts.sort), skip: opts.offset ?? 0, take: opts.limit ?? 200 }),
   ]);
-  return { total, items: rows.map((u) => toUserModel(u, opts.allServers, opts.describe)) };
+  return { total, items: rows.map((u) => toUserModel(u, opts)) };
 }

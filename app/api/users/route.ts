@@ -1,38 +1,43 @@
-// GET /hub/api/users – list users (admin), JupyterHub pagination; POST – create users (admin)
+// GET /hub/api/users – list users (admin): JupyterHub's state filter, sort, include_stopped_servers
+// and offset/limit pagination; POST – create users (admin)
 import { z } from "zod";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { listUserModels } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
+import { filterUserModel } from "@/app/_lib/users/models";
 import { createUsers } from "@/app/_lib/users/admin";
-import { HttpError } from "@/app/_lib/http/errors";
+import { nextPage, parseUserListQuery, PAGINATION_MEDIA_TYPE, requestOrigin } from "@/app/_lib/http/list-query";
 
 export const dynamic = "force-dynamic";
-const PAGINATION = "application/jupyterhub-pagination+json";
 
 export const GET = route(async (req) => {
-  await requireAdmin(req);
-  const { db, config } = getRuntime();
+  const actor = await requireAdmin(req);
+  const { db, config, catalog } = getRuntime();
   const url = new URL(req.url);
-  const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION);
-  const state = url.searchParams.get("state") ?? undefined;
-  if (state && !["ready", "active", "inactive"].includes(state)) throw new HttpError(400, `Invalid state "${state}": use ready, active or inactive.`);
-  const offset = Math.max(0, Number(url.searchParams.get("offset") ?? 0) || 0);
-  const limit = Math.min(200, Math.max(1, Number(url.searchParams.get("limit") ?? (paginated ? 50 : 200)) || 50));
-  const { total, items } = await listUserModels(db, { state: state as "ready" | undefined, offset, limit, describe: serverDescriber(getRuntime().catalog) });
-  if (!paginated) return Response.json(items);
-  const nextOffset = offset + limit;
-  const next = nextOffset < total ? { offset: nextOffset, limit, url: nextUrl(config.hub.publicUrl, url, nextOffset, limit) } : null;
-  return Response.json({ items, _pagination: { offset, limit, total, next } }, { headers: { "content-type": PAGINATION } });
+  const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
+  const q = parseUserListQuery(url.searchParams, paginated);
+  const { total, items } = await listUserModels(db, {
+    state: q.state,
+    offset: q.offset,
+    limit: q.limit,
+    sort: q.sort,
+    allServers: q.includeStoppedServers,
+    publicUrl: config.hub.publicUrl,
+    describe: serverDescriber(catalog),
+  });
+  // a token sees the fields its scopes cover (list:users alone: names only)
+  const visible = items.map((u) => filterUserModel(u, actor.scopes) ?? { kind: "user", name: u.name });
+  if (!paginated) return Response.json(visible);
+  // Next hands route handlers the path without its basePath (/hub)
+  const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
+  const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset: q.offset, limit: q.limit, total });
+  return Response.json(
+    { items: visible, _pagination: { offset: q.offset, limit: q.limit, total, next } },
+    { headers: { "content-type": PAGINATION_MEDIA_TYPE } },
+  );
 });
-
-function nextUrl(publicUrl: string, url: URL, offset: number, limit: number): string {
-  const q = new URLSearchParams(url.searchParams);
-  q.set("offset", String(offset));
-  q.set("limit", String(limit));
-  return `${publicUrl}/hub/api/users?${q}`;
-}
 
 const CreateUsers = z.object({ usernames: z.array(z.string()).min(1).max(1000), admin: z.boolean().default(false) }).strict();
 

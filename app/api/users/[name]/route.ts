@@ -7,15 +7,20 @@ import { getUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { createUsers, deleteUser, updateUser } from "@/app/_lib/users/admin";
 import { normalizeUsername } from "@/app/_lib/users/names";
+import { filterUserModel } from "@/app/_lib/users/models";
+import { flagParam } from "@/app/_lib/http/list-query";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
 
 export const GET = route<P>(async (req, { params }) => {
   const name = normalizeUsername((await params).name);
-  await requireSelfOrAdmin(req, name);
-  const { db, catalog } = getRuntime();
-  return Response.json(await getUserModel(db, name, new URL(req.url).searchParams.get("include_stopped_servers") !== null, serverDescriber(catalog)));
+  const actor = await requireSelfOrAdmin(req, name);
+  const { db, config, catalog } = getRuntime();
+  const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
+  const model = await getUserModel(db, name, { allServers, publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
+  return Response.json(filterUserModel(model, actor.scopes) ?? { kind: "user", name });
 });
 
 const Create = z.object({ admin: z.boolean().default(false), password: z.string().optional() }).strict();

@@ -1,0 +1,55 @@
+// Stored API tokens keep working across the move to JupyterHub's scope names: a database with
+// tokens made under the old names is migrated like a hub start does, and each token still passes
+// the endpoints it passed before.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { applyMigrations } from "./migrate";
+import { openDatabase } from "./open";
+import { expandScopes, hasAnyScope, requiredScopes } from "@/app/_lib/auth/scopes";
+
+const MIGRATION = "server_remove_and_jupyterhub_scopes";
+
+test("tokens stored with Gyre's former scopes pass the same endpoints after the migration", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-scope-mig-"));
+  try {
+    const src = join(process.cwd(), "prisma", "migrations", "sqlite");
+    const dst = join(dir, "prisma", "migrations", "sqlite");
+    mkdirSync(dst, { recursive: true });
+    const all = readdirSync(src)
+      .filter((d) => /^\d{14}_/.test(d))
+      .sort();
+    const at = all.findIndex((d) => d.endsWith(MIGRATION));
+    assert.ok(at > 0, "the migration exists");
+    for (const d of all.slice(0, at)) cpSync(join(src, d), join(dst, d), { recursive: true });
+    const { db } = await openDatabase(`file:${join(dir, "t.db")}`);
+    try {
+      await applyMigrations(db, "sqlite", dir);
+      const u = await db.user.create({ data: { name: "old", admin: true } });
+      const before = { readUsers: "read:users", admin: "admin:users servers", both: "read:users admin:users", plain: "servers tokens", inherit: "" };
+      for (const [note, scopes] of Object.entries(before))
+        await db.apiToken.create({ data: { userId: u.id, prefix: note.padEnd(8, "x"), hash: note, note, scopes } });
+      for (const d of all.slice(at)) cpSync(join(src, d), join(dst, d), { recursive: true });
+      assert.deepEqual(await applyMigrations(db, "sqlite", dir), all.slice(at));
+      const after = Object.fromEntries((await db.apiToken.findMany()).map((t) => [t.note, t.scopes]));
+      assert.deepEqual(after, {
+        readUsers: "read:users list:users read:servers",
+        admin: "admin:users servers read:servers",
+        both: "read:users admin:users list:users read:servers",
+        plain: "servers tokens",
+        inherit: "",
+      });
+      const passes = (scopes: string, method: string, path: string) => hasAnyScope(expandScopes(scopes ? scopes.split(" ") : []), requiredScopes(method, path));
+      // what the former read:users did: list users, read a user with servers
+      assert.ok(passes(after.readUsers, "GET", "/hub/api/users") && expandScopes(after.readUsers.split(" ")).has("read:servers"));
+      assert.ok(!passes(after.readUsers, "DELETE", "/hub/api/users/bob/server"), "and no more");
+      assert.ok(passes(after.admin, "DELETE", "/hub/api/users/bob") && expandScopes(after.admin.split(" ")).has("read:servers"));
+    } finally {
+      await db.$disconnect();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,17 @@
+// GET /hub/api/user – who am I: the model of the token's (or session's) owner with the scopes the
+// request carries, as JupyterHub's (HubAuth and every client identifying a token call it)
+import { getRuntime } from "@/app/_lib/runtime";
+import { route } from "@/app/_lib/http/route";
+import { requireUser } from "@/app/_lib/auth/request-auth";
+import { getUserModel } from "@/app/_lib/users/queries";
+import { serverDescriber } from "@/app/_lib/servers/details";
+import { identityModel } from "@/app/_lib/users/models";
+
+export const dynamic = "force-dynamic";
+
+export const GET = route(async (req) => {
+  const actor = await requireUser(req);
+  const { db, config, catalog } = getRuntime();
+  const model = await getUserModel(db, actor.user.name, { publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  return Response.json(identityModel(model, actor));
+});

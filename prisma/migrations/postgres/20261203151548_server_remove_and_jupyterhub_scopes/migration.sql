@@ -1,0 +1,8 @@
+-- AlterTable
+ALTER TABLE "Server" ADD COLUMN     "removeWhenStopped" BOOLEAN NOT NULL DEFAULT false;
+
+
+-- Stored API tokens keep what their scopes allowed before Gyre took JupyterHub's scope names:
+-- "read:users" also listed users and read their servers, "admin:users" read servers too.
+UPDATE "ApiToken" SET "scopes" = "scopes" || ' list:users read:servers' WHERE (' ' || "scopes" || ' ') LIKE '% read:users %';
+UPDATE "ApiToken" SET "scopes" = "scopes" || ' read:servers' WHERE (' ' || "scopes" || ' ') LIKE '% admin:users %' AND (' ' || "scopes" || ' ') NOT LIKE '% read:servers %';
