@@ -15,7 +15,7 @@ import { resolveOriginPlan, singleOriginWarning } from "@/proxy/origins/origin-p
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
-import { canonicalApiPaths } from "./_lib/http/api-paths";
+import { canonicalApiPaths, jsonMethodNotAllowed } from "./_lib/http/api-paths";
 import { launchRouter } from "./_lib/http/launch-router";
 import { originLoginRouter } from "./_lib/http/origin-login-routes";
 import { ProxyClient } from "./_lib/servers/proxy-client";
@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
   app.use(canonicalApiPaths);
+  app.use(jsonMethodNotAllowed);
   app.use(refreshSession);
   app.use(authRouter());
   // the spawner kinds are started below; git-pull links ask for theirs when one comes

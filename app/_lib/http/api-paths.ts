@@ -20,3 +20,37 @@ export function canonicalApiPaths(req: Request, _res: Response, next: NextFuncti
   if (canonical !== path) req.url = canonical + (q < 0 ? "" : req.url.slice(q));
   next();
 }
+
+/**
+ * Express middleware: Next.js answers a method a route file does not export with an empty 405;
+ * REST clients get JSON like every other API error instead (the catch-all route does the same for
+ * unknown paths).
+ */
+export function jsonMethodNotAllowed(req: Request, res: Response, next: NextFunction): void {
+  if (!req.path.startsWith("/hub/api")) return next();
+  const body = JSON.stringify({ status: 405, message: `${req.method} is not allowed on ${req.path} of the hub's REST API.` });
+  let replace = false;
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+  res.writeHead = ((status: number, ...rest: unknown[]) => {
+    if (status === 405) {
+      // Next's 405 has no body: give it ours, with headers that say so
+      replace = true;
+      res.setHeader("content-type", "application/json");
+      res.setHeader("content-length", Buffer.byteLength(body));
+      const headers = rest.find((r) => r && typeof r === "object") as Record<string, unknown> | undefined;
+      if (headers) for (const k of Object.keys(headers)) if (/^content-(type|length)$/i.test(k)) delete headers[k];
+    }
+    return writeHead(status, ...rest);
+  }) as Response["writeHead"];
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((...args: unknown[]) => {
+    if (res.statusCode === 405 && !res.headersSent) {
+      replace = true;
+      res.setHeader("content-type", "application/json");
+      res.setHeader("content-length", Buffer.byteLength(body));
+    }
+    if (!replace) return end(...args);
+    return end(body, ...args.filter((a) => typeof a === "function"));
+  }) as Response["end"];
+  next();
+}
