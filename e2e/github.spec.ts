@@ -233,7 +233,7 @@ test("API tokens: created on /hub/token with scopes, shown once, enforced by the
   expect((await get("/hub/api/users/alice", reach)).status).toBe(403); // no read:users
   const denied = await get("/hub/api/users/alice/tokens", narrow);
   expect(denied.status).toBe(403);
-  expect(((await denied.json()) as { message: string }).message).toContain('lacks the scope "tokens"');
+  expect(((await denied.json()) as { message: string }).message).toContain('lacks the scope "read:tokens"');
   expect((await get("/hub/api/users/alice/server/progress", narrow)).status).not.toBe(403);
 
   // The list shows last use; revoking in the page stops the REST API at once.

@@ -3,7 +3,7 @@ import type { Metadata } from "next";
 import { requireCurrentUser } from "../_lib/auth/current-user";
 import { getRuntime } from "../_lib/runtime";
 import { listTokensOf } from "../_lib/auth/token-service";
-import { TOKEN_SCOPES } from "../_lib/auth/scopes";
+import { ADMIN_ONLY_SCOPES, TOKEN_SCOPES } from "../_lib/auth/scopes";
 import { PageFrame } from "../_components/page-frame";
 import { TokenManager } from "./token-manager";
 
@@ -14,7 +14,7 @@ export default async function TokenPage() {
   const viewer = await requireCurrentUser("/token");
   const tokens = await listTokensOf(getRuntime().db, viewer.name, new Date());
   const scopes = Object.entries(TOKEN_SCOPES)
-    .filter(([name]) => viewer.admin || name !== "admin:users")
+    .filter(([name]) => viewer.admin || !(ADMIN_ONLY_SCOPES as readonly string[]).includes(name))
     .map(([name, description]) => ({ name, description }));
   return (
     <PageFrame user={viewer}>

@@ -25,7 +25,7 @@ test("the scopes each REST request needs, any one of them (table-driven, Jupyter
     ["GET", "/hub/api/users/alice", READ_USER],
     ["POST", "/hub/api/users/alice", "admin:users"],
     ["PATCH", "/hub/api/users/alice", "admin:users"],
-    ["DELETE", "/hub/api/users/alice", "admin:users"],
+    ["DELETE", "/hub/api/users/alice", "delete:users"],
     ["POST", "/hub/api/users/alice/server", "servers"],
     ["DELETE", "/hub/api/users/alice/server", "delete:servers"],
     ["POST", "/hub/api/users/alice/servers/", "servers"],
@@ -36,7 +36,8 @@ test("the scopes each REST request needs, any one of them (table-driven, Jupyter
     ["POST", "/hub/api/users/alice/servers/gpu", "servers"],
     ["DELETE", "/hub/api/users/alice/servers/gpu", "delete:servers"],
     ["GET", "/hub/api/users/alice/servers/gpu/progress", "read:servers"],
-    ["GET", "/hub/api/users/alice/tokens", "tokens"],
+    ["GET", "/hub/api/users/alice/tokens", "read:tokens"],
+    ["GET", "/hub/api/users/alice/tokens/a3", "read:tokens"],
     ["POST", "/hub/api/users/alice/tokens", "tokens"],
     ["DELETE", "/hub/api/users/alice/tokens/a3", "tokens"],
     ["DELETE", "/hub/api/users/alice/sessions", "admin:users"],
@@ -52,6 +53,8 @@ test("JupyterHub's scope hierarchy: what each scope includes, and what it does n
   assert.ok(has(["admin:users"], "list:users") && has(["admin:users"], "users") && has(["admin:users"], "read:users:activity"));
   assert.ok(!has(["admin:users"], "read:servers"), "admin:users reads no servers (JupyterHub: admin:servers does)");
   assert.ok(!has(["admin:users"], "delete:servers") && !has(["admin:users"], "tokens"));
+  assert.ok(has(["admin:users"], "delete:users") && !has(["users"], "delete:users"));
+  assert.ok(has(["tokens"], "read:tokens") && !has(["read:tokens"], "tokens"));
   assert.ok(has(["users"], "list:users") && has(["users"], "read:users") && !has(["users"], "admin:users"));
   assert.ok(has(["read:users"], "read:users:activity") && !has(["read:users"], "list:users") && !has(["read:users"], "read:servers"));
   assert.ok(has(["servers"], "read:servers") && has(["servers"], "delete:servers") && !has(["servers"], "access:servers"));
@@ -79,6 +82,7 @@ test("stored scopes expand; empty means inherit; unknown names are dropped", () 
   assert.deepEqual([...expandScopes(["read:users"])].sort(), ["read:users", "read:users:activity", "read:users:groups", "read:users:name"]);
   assert.deepEqual([...expandScopes(["admin:users"])].sort(), [
     "admin:users",
+    "delete:users",
     "list:users",
     "read:users",
     "read:users:activity",

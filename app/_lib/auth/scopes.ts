@@ -15,7 +15,9 @@ export const TOKEN_SCOPES = {
   servers: "Start and stop servers and read their models, progress and log.",
   "access:servers": "Reach your servers through the proxy (scripts calling Jupyter's API).",
   users: "Read and list users (admins only).",
+  "read:tokens": "List and read API tokens.",
   tokens: "List, create and revoke API tokens.",
+  "delete:users": "Delete users (admins only).",
   "admin:users": "Create, change and delete users and revoke their sessions (admins only).",
   "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
 } as const;
@@ -29,9 +31,10 @@ export type TokenScope = keyof typeof TOKEN_SCOPES;
 const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
   "read:users": ["read:users:name", "read:users:groups", "read:users:activity"],
   users: ["read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
-  "admin:users": ["users", "read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
+  "admin:users": ["users", "delete:users", "read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
   "read:servers": ["read:users:name"],
   servers: ["read:servers", "delete:servers", "read:users:name"],
+  tokens: ["read:tokens"],
 };
 
 /** Is `s` a scope Gyre knows? */
@@ -102,7 +105,7 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api" && read) return [];
   if (p === "/api/user" && read) return [];
   if (p === "/api/info" && read) return ["read:hub"];
-  if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return ["tokens"];
+  if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return read ? ["read:tokens"] : ["tokens"];
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
   if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return ["admin:users"];
@@ -111,12 +114,12 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   // a launch starts a server of the caller
   if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
   if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
-  if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : ["admin:users"];
+  if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : method === "DELETE" ? ["delete:users"] : ["admin:users"];
   return ["inherit"];
 }
 
 /** Scopes only an admin's token may carry (they concern other users or the hub). */
-export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "read:hub"];
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub"];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {

@@ -1,0 +1,95 @@
+// The operations of JupyterHub's REST API that Gyre implements, as a table derived by reading
+// JupyterHub 5.5.1's docs/source/_static/rest-api.yml (its paths, methods and the oauth2 scopes
+// each declares; the spec itself is not copied here). Each row must have a route handler for the
+// method, and a token holding exactly the spec's scopes must pass Gyre's scope check for it.
+// docs/jupyterhub-compat.md lists the rest, with why.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { expandScopes, hasAnyScope, requiredScopes } from "@/app/_lib/auth/scopes";
+
+type Row = { method: string; path: string; scopes: string[]; example: string; module: () => Promise<Record<string, unknown>> };
+
+const ROWS: Row[] = [
+  { method: "GET", path: "/", scopes: [], example: "/hub/api", module: () => import("./route") },
+  { method: "GET", path: "/info", scopes: ["read:hub"], example: "/hub/api/info", module: () => import("./info/route") },
+  { method: "GET", path: "/user", scopes: [], example: "/hub/api/user", module: () => import("./user/route") },
+  { method: "GET", path: "/users", scopes: ["list:users"], example: "/hub/api/users", module: () => import("./users/route") },
+  { method: "POST", path: "/users", scopes: ["admin:users"], example: "/hub/api/users", module: () => import("./users/route") },
+  { method: "GET", path: "/users/{name}", scopes: ["read:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  { method: "POST", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  { method: "PATCH", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  { method: "DELETE", path: "/users/{name}", scopes: ["delete:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  {
+    method: "POST",
+    path: "/users/{name}/server",
+    scopes: ["servers"],
+    example: "/hub/api/users/alice/server",
+    module: () => import("./users/[name]/server/route"),
+  },
+  {
+    method: "DELETE",
+    path: "/users/{name}/server",
+    scopes: ["delete:servers"],
+    example: "/hub/api/users/alice/server",
+    module: () => import("./users/[name]/server/route"),
+  },
+  {
+    method: "POST",
+    path: "/users/{name}/servers/{server_name}",
+    scopes: ["servers"],
+    example: "/hub/api/users/alice/servers/gpu",
+    module: () => import("./users/[name]/servers/[server]/route"),
+  },
+  {
+    method: "DELETE",
+    path: "/users/{name}/servers/{server_name}",
+    scopes: ["delete:servers"],
+    example: "/hub/api/users/alice/servers/gpu",
+    module: () => import("./users/[name]/servers/[server]/route"),
+  },
+  {
+    method: "GET",
+    path: "/users/{name}/tokens",
+    scopes: ["read:tokens"],
+    example: "/hub/api/users/alice/tokens",
+    module: () => import("./users/[name]/tokens/route"),
+  },
+  {
+    method: "POST",
+    path: "/users/{name}/tokens",
+    scopes: ["tokens"],
+    example: "/hub/api/users/alice/tokens",
+    module: () => import("./users/[name]/tokens/route"),
+  },
+  {
+    method: "GET",
+    path: "/users/{name}/tokens/{token_id}",
+    scopes: ["read:tokens"],
+    example: "/hub/api/users/alice/tokens/a1",
+    module: () => import("./users/[name]/tokens/[id]/route"),
+  },
+  {
+    method: "DELETE",
+    path: "/users/{name}/tokens/{token_id}",
+    scopes: ["tokens"],
+    example: "/hub/api/users/alice/tokens/a1",
+    module: () => import("./users/[name]/tokens/[id]/route"),
+  },
+];
+
+test("every implemented operation of JupyterHub's REST API has its handler and accepts the spec's scopes", async () => {
+  for (const row of ROWS) {
+    const what = `${row.method} ${row.path}`;
+    const mod = await row.module();
+    assert.equal(typeof mod[row.method], "function", `${what}: no ${row.method} handler`);
+    const needed = requiredScopes(row.method, row.example);
+    if (row.scopes.length === 0) assert.deepEqual(needed, [], `${what} needs no scope`);
+    else
+      assert.ok(
+        hasAnyScope(expandScopes(row.scopes), needed),
+        `${what}: a token with ${row.scopes.join(" ")} is refused (Gyre asks for ${needed.join(" | ")})`,
+      );
+    // and a token without them is refused
+    if (row.scopes.length) assert.ok(!hasAnyScope(expandScopes(["access:servers"]), needed), `${what}: access:servers alone passes`);
+  }
+});
