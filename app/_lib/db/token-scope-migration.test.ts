@@ -12,7 +12,7 @@ import { expandScopes, hasAnyScope, requiredScopes } from "@/app/_lib/auth/scope
 
 const MIGRATION = "server_remove_and_jupyterhub_scopes";
 
-test("tokens stored with Gyre's former scopes pass the same endpoints after the migration", async () => {
+test("tokens stored with Gyre's former scopes pass the same endpoints after the migration; servers and spawn events survive it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-scope-mig-"));
   try {
     const src = join(process.cwd(), "prisma", "migrations", "sqlite");
@@ -31,8 +31,15 @@ test("tokens stored with Gyre's former scopes pass the same endpoints after the 
       const before = { readUsers: "read:users", admin: "admin:users servers", both: "read:users admin:users", plain: "servers tokens", inherit: "" };
       for (const [note, scopes] of Object.entries(before))
         await db.apiToken.create({ data: { userId: u.id, prefix: note.padEnd(8, "x"), hash: note, note, scopes } });
+      // raw SQL: the client already knows the column this migration adds
+      await db.$executeRawUnsafe(`INSERT INTO "Server" ("userId", "name", "state", "updatedAt") VALUES (${u.id}, '', 'running', '2026-01-01')`);
+      const server = await db.server.findFirstOrThrow({ select: { id: true } });
+      await db.$executeRawUnsafe(`INSERT INTO "SpawnEvent" ("serverId", "spawnId", "progress", "message") VALUES (${server.id}, 's1', 100, 'Server ready')`);
       for (const d of all.slice(at)) cpSync(join(src, d), join(dst, d), { recursive: true });
       assert.deepEqual(await applyMigrations(db, "sqlite", dir), all.slice(at));
+      // the new column is added in place: servers and their spawn events stay
+      assert.equal((await db.server.findUniqueOrThrow({ where: { id: server.id } })).removeWhenStopped, false);
+      assert.equal(await db.spawnEvent.count({ where: { serverId: server.id } }), 1);
       const after = Object.fromEntries((await db.apiToken.findMany()).map((t) => [t.note, t.scopes]));
       assert.deepEqual(after, {
         readUsers: "read:users list:users read:servers",
