@@ -21,7 +21,7 @@ RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbc
 # (python3-venv, python3-pip: launch links build a repository's requirements.txt into a venv where
 # servers run, here on the hub host; git: the hub resolves refs with ls-remote, the agent fetches)
 # Tests only: the browser, the database server, Go + Debian's Sprig and yaml.v3 for the chart
-# renderer (scripts/chart-render, built offline in GOPATH mode), wrk for npm run bench:proxy, and
+# renderer (scripts/chart-render, built offline in GOPATH mode), wrk for npm run bench:proxy,
 # systemd for systemd-analyze (deploy/systemd/units.int.test.ts; it is not started as init), and
 # jupyterhub for its real clients (HubAuth) in e2e/jupyterhub-clients.spec.ts.
 TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev wrk systemd jupyterhub)
