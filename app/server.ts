@@ -83,6 +83,8 @@ async function main(): Promise<void> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
+  app.use(securityHeaders(rt.origins));
+  app.use(originCheck(rt.origins));
   app.use(canonicalApiPaths);
   app.use(jsonMethodNotAllowed);
   app.use(refreshSession);
