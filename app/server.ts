@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     config,
     catalog: SPAWNER_KINDS,
     db,
+    dbProvider: provider,
     log,
     proxy,
     bus: new EventEmitter(),

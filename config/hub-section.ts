@@ -63,6 +63,15 @@ const hubFields = {
     .describe(
       "How long a REST stop request (DELETE …/server) waits for the stop: stopped by then → 204, else 202 while it goes on (JupyterHub's slow_stop_timeout).",
     ),
+  namedServerLimitPerUser: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(10)
+    .describe(
+      "How many named servers (besides the default one) each user may have, stopped ones included; 0: none. An admin can set another limit for one user on the user's page.",
+    ),
 };
 
 export const hubSectionSchema = z.object(hubFields).strict();

@@ -7,6 +7,7 @@ import type { SpawnerCatalog } from "@/spawners/kind";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { authSectionSchema } from "./auth-section";
 import { cullingSectionSchema } from "./culling-section";
+import { usageSectionSchema } from "./usage-section";
 import { hubSectionSchema } from "./hub-section";
 import { launchConfigSchema } from "./launch-section";
 import { proxyConfigSchema } from "./proxy-section";
@@ -23,6 +24,7 @@ export function buildConfigSchema<C extends SpawnerCatalog>(catalog: C) {
       spawner: spawner.default(spawner.parse({})),
       culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
       launch: launchConfigSchema.default(launchConfigSchema.parse({})),
+      usage: usageSectionSchema.default(usageSectionSchema.parse({})),
     })
     .strict();
 }

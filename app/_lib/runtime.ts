@@ -19,6 +19,8 @@ export interface HubRuntime {
    */
   catalog: SpawnerCatalog;
   db: Db;
+  /** which database `db` talks to, for the few queries written in SQL (app/_lib/users/users-view.ts) */
+  dbProvider: "sqlite" | "postgres";
   log: Logger;
   /** "wake": new work for the spawn worker; "server:<id>": a server's state or progress changed */
   bus: EventEmitter;

@@ -51,17 +51,23 @@ export interface TestHub {
  * `config`: a config file's content (sections as objects), validated against `catalog` like the
  * hub's own; hub.dataDir is always the temp directory.
  */
-export async function startTestHub(opts: { catalog: SpawnerCatalog; config?: Record<string, Record<string, unknown>> }): Promise<TestHub> {
+export async function startTestHub(opts: {
+  catalog: SpawnerCatalog;
+  config?: Record<string, Record<string, unknown>>;
+  /** a PostgreSQL URL (app/_lib/testing/postgres.ts); default: SQLite in the temp directory */
+  databaseUrl?: string;
+}): Promise<TestHub> {
   const dir = mkdtempSync(join(tmpdir(), "gyre-hub-test-"));
   const file = { ...opts.config, hub: { ...opts.config?.hub, dataDir: dir } };
   const config = resolveConfig(parseConfig(file, {}, null, opts.catalog), null, dir);
-  const { db } = await openDatabase(`file:${join(dir, "gyre.db")}`);
-  await applyMigrations(db, "sqlite", process.cwd());
+  const { db, provider } = await openDatabase(opts.databaseUrl ?? `file:${join(dir, "gyre.db")}`);
+  await applyMigrations(db, provider, process.cwd());
   const routes = new RouteRecorder();
   const rt: HubRuntime = {
     config,
     catalog: opts.catalog,
     db,
+    dbProvider: provider,
     log: pino({ level: "silent" }),
     bus: new EventEmitter(),
     proxy: routes,
