@@ -23,7 +23,8 @@ export async function createApiToken(db: Db, userId: number, opts: { note?: stri
 export async function findTokenOwner(db: Db, token: string, now: Date) {
   if (token.length < 16) return null;
   const row = await db.apiToken.findUnique({ where: { prefix: token.slice(0, 8) }, include: { user: true } });
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+  // A blocked account's tokens stop working (and work again when it is unblocked).
+  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.user.blockedAt) return null;
   const a = Buffer.from(row.hash, "hex");
   const b = Buffer.from(hashToken(token), "hex");
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;

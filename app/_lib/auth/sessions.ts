@@ -44,7 +44,7 @@ export async function readSession(db: Db, cookieValue: string | undefined, key: 
   const claims = verifySessionCookie(cookieValue, key, Math.floor(now.getTime() / 1000));
   if (!claims) return null;
   const s = await db.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
-  if (!s || s.revokedAt || s.expiresAt <= now || s.user.name !== claims.user) return null;
+  if (!s || s.revokedAt || s.expiresAt <= now || s.user.name !== claims.user || s.user.blockedAt) return null;
   return { sessionId: s.id, csrf: s.csrf, user: { id: s.user.id, name: s.user.name, admin: s.user.admin }, expiresAt: s.expiresAt };
 }
 
@@ -103,7 +103,11 @@ export async function revokeSession(db: Db, sessionId: string, now: Date): Promi
   await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: now } });
 }
 
-export async function revokeUserSessions(db: Db, userId: number, now: Date): Promise<number> {
-  const r = await db.session.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } });
+/** Revokes every session of a user, but `exceptSessionId` (the one asking, when it stays). */
+export async function revokeUserSessions(db: Db, userId: number, now: Date, exceptSessionId?: string): Promise<number> {
+  const r = await db.session.updateMany({
+    where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
+    data: { revokedAt: now },
+  });
   return r.count;
 }

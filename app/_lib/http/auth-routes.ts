@@ -116,6 +116,8 @@ export function authRouter(): express.Router {
         return loginRedirect(res, "invalid", next, name);
       }
       await clearLoginFailures(db, `user:${name}`);
+      // Said only after the right password, so the refusal tells a guesser nothing.
+      if (user.blockedAt) return loginRedirect(res, "blocked", next, name);
       await startSession(req, res, user.id, user.name, next);
     } catch (err) {
       nextFn(err);

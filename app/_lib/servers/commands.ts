@@ -31,6 +31,7 @@ export async function requestStart(
   if (existing?.state === "running") return "already-running";
   if (existing && ["pending", "starting"].includes(existing.state)) return "already-pending";
   if (existing?.state === "stopping") throw new HttpError(400, "The server is still stopping; try again in a moment.");
+  if (!existing && serverName) await checkNamedServerLimit(db, userId, config.hub.namedServerLimitPerUser);
   const spawnId = randomBytes(16).toString("hex");
   const data = {
     state: "pending",
@@ -38,6 +39,7 @@ export async function requestStart(
     spawnerKind: config.spawner.kind,
     spawnerState: "{}",
     options: JSON.stringify(options),
+    profile: typeof options.profile === "string" ? options.profile : null,
     message: null,
     logTail: null,
     url: null,
@@ -60,11 +62,13 @@ export async function requestStart(
 export type StopOutcome = "requested" | "not-running";
 
 /**
+/**
  * Asks for a server's stop. `remove`: the server's record goes too — now when it is not running,
  * else once the stop has completed (the worker deletes it; a failed stop keeps it, as the server
- * may still run). A missing record is "not-running".
+ * may still run). A missing record is "not-running". `reason` is kept on the server and shown to
+ * its owner ("Stopped: the account was blocked by an admin.").
  */
-export async function requestStop(db: Db, userId: number, serverName: string, opts: { remove?: boolean } = {}): Promise<StopOutcome> {
+export async function requestStop(db: Db, userId: number, serverName: string, opts: { remove?: boolean; reason?: string } = {}): Promise<StopOutcome> {
   const { bus } = getRuntime();
   const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
   if (!s || !(ACTIVE_STATES as readonly string[]).includes(s.state)) {
@@ -73,7 +77,7 @@ export async function requestStop(db: Db, userId: number, serverName: string, op
   }
   const remove = opts.remove ? { removeWhenStopped: true } : {};
   if (s.state !== "stopping") {
-    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: null, ...remove } });
+    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: opts.reason ?? null, ...remove } });
     if (r.count === 0) return requestStop(db, userId, serverName, opts); // raced with the worker: re-read
   } else if (opts.remove) {
     await db.server.updateMany({ where: { id: s.id, state: "stopping" }, data: remove });
@@ -110,11 +114,51 @@ export async function waitForStop(db: Db, serverId: number, ms: number): Promise
   }
 }
 
+ * Refuses a new named server beyond the user's limit (User.namedServerLimit, else
+ * hub.namedServerLimitPerUser). Every named server row counts, stopped ones too: a user frees a
+ * place by deleting one.
+ */
+export async function checkNamedServerLimit(db: Db, userId: number, hubLimit: number): Promise<void> {
+  const user = await db.user.findUnique({ where: { id: userId }, select: { namedServerLimit: true } });
+  const limit = user?.namedServerLimit ?? hubLimit;
+  const have = await db.server.count({ where: { userId, name: { not: "" } } });
+  if (have >= limit) {
+    throw new HttpError(
+      400,
+      limit === 0
+        ? "Named servers are not enabled for this account."
+        : `You already have ${have} named server${have === 1 ? "" : "s"}, the most this account may have (${limit}). Delete one first.`,
+    );
+  }
+}
+
+export type RemoveOutcome = "removed" | "stopping" | "not-found";
+
+/**
+ * Deletes a named server: its row, progress events and stored options (its usage records stay).
+ * A server that still runs is asked to stop first ("stopping": call again once it has stopped).
+ * The default server is never removed, only stopped.
+ */
+export async function removeNamedServer(db: Db, userId: number, serverName: string): Promise<RemoveOutcome> {
+  if (!serverName) throw new HttpError(400, "The default server cannot be deleted, only stopped.");
+  const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
+  if (!s) return "not-found";
+  if ((ACTIVE_STATES as readonly string[]).includes(s.state)) {
+    // deleted by the worker once its stop completes
+    await requestStop(db, userId, serverName, { remove: true });
+    return "stopping";
+  }
+  // Only a server that is still stopped (a start may have come in meanwhile) is deleted.
+  const r = await db.server.deleteMany({ where: { id: s.id, state: { in: ["stopped", "failed"] } } });
+  return r.count ? "removed" : "stopping";
+}
+
 /** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */
 async function checkSpawnOptions(db: Db, userId: number, raw: Record<string, unknown>): Promise<Record<string, unknown>> {
   const { config, catalog } = getRuntime();
   const user = await findUserWithGroups(db, { id: userId });
   if (!user) throw new HttpError(404, "No such user.");
+  if (user.blocked) throw new HttpError(403, `${user.name} is blocked: their servers cannot be started.`);
   try {
     return validateSpawnOptions({ catalog, kind: config.spawner.kind, config: config.spawner }, user, raw);
   } catch (err) {

@@ -20,13 +20,15 @@ export interface UserWithGroups {
   admin: boolean;
   /** the OS account stored for this user (null: from hub.osUserTemplate / hub.osUserMapFile) */
   osUser: string | null;
+  /** an admin blocked the account (no login, no servers) */
+  blocked: boolean;
   groups: string[];
 }
 
 /** The user with their groups, by id or name; null when there is no such user. */
 export async function findUserWithGroups(db: Db, where: { id: number } | { name: string }): Promise<UserWithGroups | null> {
   const u = await db.user.findUnique({ where, include: { groups: { include: { group: true } } } });
-  return u && { id: u.id, name: u.name, admin: u.admin, osUser: u.osUser, groups: u.groups.map((g) => g.group.name) };
+  return u && { id: u.id, name: u.name, admin: u.admin, osUser: u.osUser, blocked: u.blockedAt !== null, groups: u.groups.map((g) => g.group.name) };
 }
 
 const withServers = { servers: true, groups: { include: { group: true } } } as const;

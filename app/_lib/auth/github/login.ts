@@ -4,17 +4,18 @@ import type { Db } from "@/app/_lib/db/types";
 import type { GyreConfig } from "@/config/schema";
 import { resolveOsAccount } from "@/app/_lib/users/os-account";
 import { loadOsAccountMapping, type OsAccountOptions } from "@/app/_lib/users/spawn-user";
+import { syncTeamGroups } from "@/app/_lib/groups/groups";
 import { decideGitHubLogin, mapGitHubUsername, resolveAccount, type GitHubIdentity } from "./policy";
 
 /** Why a GitHub login was refused; the login page explains each. */
-export type GitHubRefusal = "no-rules" | "not-listed" | "bad-name" | "local-exists" | "taken" | "os-user";
+export type GitHubRefusal = "no-rules" | "not-listed" | "bad-name" | "local-exists" | "taken" | "os-user" | "blocked";
 
 export type GitHubLoginResult =
   { ok: true; user: { id: number; name: string; admin: boolean }; created: boolean; via: string } | { ok: false; reason: GitHubRefusal; name: string };
 
 /**
- * Logs a GitHub identity into the hub. Team memberships become groups named "org:team-slug";
- * groups of that form the person has left are removed, other groups (made by admins) are kept.
+ * Logs a GitHub identity into the hub. Team memberships become groups named "org:team-slug" with
+ * source "github"; GitHub groups the person has left are left, groups made by admins are kept.
  * Admin rights are granted by adminUsers/adminTeams, never taken away here (an admin made in
  * the admin page stays one).
  */
@@ -37,6 +38,8 @@ export async function completeGitHubLogin(opts: GitHubLoginOptions): Promise<Git
   const account = resolveAccount({ githubId, byName, byGithubId, linkLocalAccounts: gh.linkLocalAccounts });
   if (account.action === "refuse") return { ok: false, reason: account.reason, name: mapped };
   const name = account.action === "use-linked" ? account.name : mapped;
+  // An admin blocked the account: GitHub's word does not unblock it.
+  if ((account.action === "use-linked" ? byGithubId : byName)?.blockedAt) return { ok: false, reason: "blocked", name };
   // The account is resolved again at every spawn (app/_lib/users/spawn-user.ts); checking it here
   // turns a person away at the door instead of at their first spawn.
   try {
@@ -53,19 +56,4 @@ export async function completeGitHubLogin(opts: GitHubLoginOptions): Promise<Git
   const user = created ? await db.user.create({ data: { name, authSource: "github", ...data } }) : await db.user.update({ where: { name }, data });
   await syncTeamGroups(db, user.id, decision.groups);
   return { ok: true, user: { id: user.id, name: user.name, admin: user.admin }, created, via: decision.via };
-}
-
-/** Makes the user's "org:team" groups exactly `teams` (other groups untouched). */
-async function syncTeamGroups(db: Db, userId: number, teams: string[]): Promise<void> {
-  const current = await db.groupMember.findMany({ where: { userId }, include: { group: true } });
-  const want = new Set(teams);
-  for (const m of current) {
-    if (m.group.name.includes(":") && !want.has(m.group.name)) await db.groupMember.delete({ where: { userId_groupId: { userId, groupId: m.groupId } } });
-  }
-  const have = new Set(current.map((m) => m.group.name));
-  for (const t of want) {
-    if (have.has(t)) continue;
-    const g = await db.group.upsert({ where: { name: t }, create: { name: t }, update: {} });
-    await db.groupMember.create({ data: { userId, groupId: g.id } });
-  }
 }

@@ -1,0 +1,29 @@
+// POST /hub/api/admin/groups/[name]/members – add users {users: [...]} (admin); DELETE – remove them
+import { z } from "zod";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readJson } from "@/app/_lib/http/route";
+import { requireAdmin } from "@/app/_lib/auth/request-auth";
+import { addMembers, getGroup, removeMembers } from "@/app/_lib/groups/groups";
+import { normalizeUsername } from "@/app/_lib/users/names";
+
+export const dynamic = "force-dynamic";
+type P = { name: string };
+const Members = z.object({ users: z.array(z.string().min(1).max(64)).min(1).max(1000) }).strict();
+
+export const POST = route<P>(async (req, { params }) => {
+  await requireAdmin(req);
+  const { users } = Members.parse(await readJson(req));
+  const name = (await params).name;
+  const { db } = getRuntime();
+  const added = await addMembers(db, name, users.map(normalizeUsername));
+  return Response.json({ added, group: await getGroup(db, name) });
+});
+
+export const DELETE = route<P>(async (req, { params }) => {
+  await requireAdmin(req);
+  const { users } = Members.parse(await readJson(req));
+  const name = (await params).name;
+  const { db } = getRuntime();
+  const removed = await removeMembers(db, name, users.map(normalizeUsername));
+  return Response.json({ removed, group: await getGroup(db, name) });
+});
