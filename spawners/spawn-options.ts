@@ -3,7 +3,7 @@
 // it from the hub's runtime and never imports spawners/catalog.ts, whose entries can load a
 // kind's I/O half.
 import type { SpawnerCatalog } from "./kind";
-import { SpawnOptionsError, type JsonObject, type SpawnFormUser, type SpawnOptionsForm } from "./types";
+import { SpawnOptionsError, type JsonObject, type SpawnFormUser, type SpawnOptionsForm, type SpawnProfileAccess } from "./types";
 
 /** Which kind, the catalog it comes from, and the resolved `spawner:` section. */
 export interface SpawnOptionsSource {
@@ -16,6 +16,16 @@ export interface SpawnOptionsSource {
 /** The spawn form of the configured kind for `user`, or null when it offers no choices. */
 export function describeSpawnOptions(source: SpawnOptionsSource, user: SpawnFormUser): SpawnOptionsForm | null {
   return source.catalog[source.kind]?.options?.describeOptions?.(source.config[source.kind], user) ?? null;
+}
+
+/** Every profile of the configured kind with the groups it is limited to ([] for kinds without profiles). */
+export function listSpawnProfiles(source: SpawnOptionsSource): SpawnProfileAccess[] {
+  return source.catalog[source.kind]?.options?.listProfiles?.(source.config[source.kind]) ?? [];
+}
+
+/** The profiles members of `group` may use because of it (profiles limited to groups that include it). */
+export function profilesUnlockedBy(source: SpawnOptionsSource, group: string): SpawnProfileAccess[] {
+  return listSpawnProfiles(source).filter((p) => p.groups.includes(group));
 }
 
 /**

@@ -2,8 +2,8 @@
 // tagged with the format version of its kind, {"stateVersion": 2, "state": {...}}, so a newer hub
 // reads what an older one wrote (KubeSpawner keeps a version in its state for the same reason).
 // State stored before versions were written is a bare object and counts as version 1. Pure.
-import type { SpawnerStateFormat } from "./kind";
-import type { JsonObject, JsonValue } from "./types";
+import type { SpawnerCatalog, SpawnerStateFormat } from "./kind";
+import type { JsonObject, JsonValue, ServerPlacement } from "./types";
 
 /** The format of kinds that declare none: version 1, nothing to migrate. */
 const FIRST_FORMAT: SpawnerStateFormat = { version: 1 };
@@ -56,4 +56,18 @@ export function toStateObject(fields: object): JsonObject {
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Where a server of `kind` runs, from its stored state; {} when the kind does not say or the state
+ * cannot be read (a page listing servers must not fail on one odd row).
+ */
+export function describePlacement(catalog: SpawnerCatalog, kind: string, stored: string): ServerPlacement {
+  const entry = Object.hasOwn(catalog, kind) ? catalog[kind] : undefined;
+  if (!entry?.placement) return {};
+  try {
+    return entry.placement(decodeSpawnerState(entry.state, stored));
+  } catch {
+    return {};
+  }
 }

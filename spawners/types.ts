@@ -134,6 +134,46 @@ export interface ProgressEvent {
   cached?: boolean;
 }
 
+/**
+ * Where a server runs, for the hub's pages: read from the stored state by the kind's catalog entry
+ * (SpawnerKind.placement), so the hub shows it without asking the spawner. Each field only when
+ * the kind knows it.
+ */
+export interface ServerPlacement {
+  /** the machine the server runs on: the hub host (local), the compute node (batch) */
+  host?: string;
+  /** local: the server's process id */
+  pid?: number;
+  /** batch: the scheduler ("slurm", "sge"), the job id and the queue or partition */
+  scheduler?: string;
+  jobId?: string;
+  queue?: string;
+  /** kubernetes: the pod and its namespace */
+  pod?: string;
+  namespace?: string;
+}
+
+/**
+ * What a server used so far (Spawner.usage), from the best source the kind has. The hub stores it
+ * as the server's usage record; CPU and memory are cumulative/peak figures, so a later sample
+ * replaces an earlier one.
+ */
+export interface UsageSample {
+  /** CPU seconds used by the server and everything it started */
+  cpuSeconds?: number;
+  /** the largest memory footprint seen, bytes */
+  peakMemoryBytes?: number;
+  /** batch: seconds from submission until the job ran */
+  queueWaitSeconds?: number;
+  /**
+   * where the figures come from: "proc" (the process tree in /proc), "sacct" / "qacct" (the
+   * scheduler's accounting), "requests" (resource requests × run time: an upper bound)
+   */
+  source: string;
+  /** nothing will change the figures any more (the job's accounting record is complete) */
+  final: boolean;
+}
+
 export interface Spawner {
   start(): Promise<SpawnStarted>;
   poll(): Promise<SpawnExit | null>;
@@ -150,6 +190,19 @@ export interface Spawner {
    * hub only limits the readiness check that follows, to `hub.startTimeoutSeconds`.
    */
   startTimeoutSeconds?(): number | null;
+  /**
+   * What the server has used so far, or null when the kind cannot tell now. Called by the hub every
+   * usage.sampleSeconds while the server runs, once just before stop() (the process tree is still
+   * there), and after the server ended while a sample is not final (a batch job's accounting
+   * record is written when the job has ended). Must not throw for a server that is gone.
+   */
+  usage?(): Promise<UsageSample | null>;
+  /**
+   * The hub is done with this instance without stopping its server: it only asked usage() of a
+   * server that has ended. Drop what the instance registered process-wide (a batch job tracked by
+   * the shared poller).
+   */
+  detach?(): void;
 }
 
 /** A failure whose message is safe and useful to show the user. */
@@ -219,7 +272,17 @@ export interface SpawnOptionsForm {
   fields: SpawnFormField[];
 }
 
+/** A profile and who may use it, for the admin's pages (which groups unlock which profiles). */
+export interface SpawnProfileAccess {
+  name: string;
+  display: string;
+  /** hub groups allowed to use it; empty: everyone */
+  groups: string[];
+}
+
 export interface SpawnOptionsProvider<Config = unknown> {
+  /** Every profile of the configuration with the groups it is limited to (admins may use all). */
+  listProfiles?(config: Config): SpawnProfileAccess[];
   /** The form for `user`, or null when this spawner (so configured) offers no choices. */
   describeOptions?(config: Config, user: SpawnFormUser): SpawnOptionsForm | null;
   /**

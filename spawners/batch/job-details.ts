@@ -16,6 +16,8 @@ export interface BatchJobState {
   /** "" until the scheduler accepted the job */
   jobId: string;
   profile?: string;
+  /** queue or partition the job was submitted to (the profile's or the user's choice) */
+  queue?: string;
   host?: string;
   port?: number;
   logPath?: string;

@@ -125,6 +125,7 @@ function queueWordOf(config: BatchSpawnerConfig, p: BatchProfile): string {
 
 /** The batch spawner's form, for spawners/spawn-options.ts and the factory. */
 export const batchSpawnOptions: SpawnOptionsProvider<BatchSpawnerConfig> = {
+  listProfiles: (config) => config.profiles.map((p) => ({ name: p.name, display: p.display, groups: [...p.groups] })),
   describeOptions: describeBatchOptions,
   profileNames: (config) => config.profiles.map((p) => p.name),
   validateOptions: validateBatchOptions,

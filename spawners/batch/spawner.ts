@@ -5,7 +5,16 @@
 // says meanwhile. I/O lives here; the pure parts are job-script.ts, config.ts, job-details.ts,
 // dask-env.ts, user-commands.ts and dialects/*.
 import { lookup } from "node:dns/promises";
-import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
+import {
+  SpawnError,
+  type JsonObject,
+  type ProgressEvent,
+  type SpawnContext,
+  type SpawnExit,
+  type SpawnStarted,
+  type Spawner,
+  type UsageSample,
+} from "../types";
 import type { BatchCallbackChannel, CallbackAddress } from "./callback";
 import { buildOptionsSchema, fillTemplate, resolveCluster, resolveJob, type BatchSpawnerConfig, type ResolvedCluster } from "./config";
 import { renderDaskJobqueueEnv } from "./dask-env";
@@ -220,7 +229,14 @@ export class BatchSpawner implements Spawner {
     if (r.exitCode !== 0) throw new SpawnError(`${dialect.displayName} refused the job: ${firstLine(r.stderr || r.stdout)}`);
     const jobId = dialect.parseSubmitOutput(r.stdout);
     if (!PATTERNS.jobId.test(jobId)) throw new SpawnError(`unexpected job id from ${dialect.displayName}`);
-    this.state = { ...this.state, jobId, walltimeSeconds: job.resources.walltimeSeconds, submittedAt: this.now(), warnSeconds: config.walltimeWarningSeconds };
+    this.state = {
+      ...this.state,
+      jobId,
+      queue: job.resources.queue,
+      walltimeSeconds: job.resources.walltimeSeconds,
+      submittedAt: this.now(),
+      warnSeconds: config.walltimeWarningSeconds,
+    };
     ctx.log.info({ jobId, scheduler: dialect.kind, cluster: cluster.name, profile: job.profile.name }, "batch job submitted");
     this.emit(10, `job ${jobId} submitted to ${where}`);
     this.poller.track(jobId);
@@ -435,6 +451,36 @@ export class BatchSpawner implements Spawner {
       await new Promise<void>((resolve) => (this.eventWake = resolve));
       this.eventWake = null;
     }
+  }
+
+  /**
+   * What the job used, from the scheduler's accounting (dialect.usageCommand: sacct, qacct), run
+   * through queryPrefix like the status query. Without accounting, or before the scheduler has a
+   * record, only the queue wait the hub saw itself (submission to running) is known.
+   */
+  async usage(): Promise<UsageSample | null> {
+    const s = this.state;
+    if (!s?.jobId) return null;
+    const d = this.dialect;
+    const seen = s.submittedAt && s.runningAt ? Math.max(0, (s.runningAt - s.submittedAt) / 1000) : undefined;
+    if (d.usageCommand && d.parseUsage) {
+      const r = await this.run(prefixCommand(this.config.queryPrefix, d.usageCommand(s.jobId)), { timeoutMs: 15_000 }).catch(() => null);
+      const u = r && r.exitCode === 0 ? d.parseUsage(r.stdout) : null;
+      if (u) {
+        return {
+          cpuSeconds: u.cpuSeconds ?? undefined,
+          peakMemoryBytes: u.peakMemoryBytes ?? undefined,
+          queueWaitSeconds: u.queueWaitSeconds ?? seen,
+          source: d.usageSource ?? d.kind,
+          final: u.ended,
+        };
+      }
+    }
+    return seen === undefined ? null : { queueWaitSeconds: seen, source: "none", final: false };
+  }
+
+  detach(): void {
+    if (this.state?.jobId) this.poller.untrack(this.state.jobId);
   }
 
   async logTail(lines = 50): Promise<string> {

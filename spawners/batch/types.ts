@@ -146,6 +146,23 @@ export interface BatchDialect {
   parseAccounting?(stdout: string, walltimeSeconds: number): { exitCode?: number | null; reason: string } | null;
   /** argv that cancels one job */
   cancelCommand(jobId: string): string[];
+  /**
+   * Optional: the accounting query for what one job used (Slurm `sacct`, Grid Engine `qacct`),
+   * run through queryPrefix, and its parser; `usageSource` names it on the admin's usage page.
+   */
+  usageCommand?(jobId: string): string[];
+  parseUsage?(stdout: string): JobUsage | null;
+  usageSource?: string;
+}
+
+/** What a job used, from the scheduler's accounting (null fields: not reported). */
+export interface JobUsage {
+  cpuSeconds: number | null;
+  peakMemoryBytes: number | null;
+  /** from submission to start */
+  queueWaitSeconds: number | null;
+  /** the job has ended and its accounting record is complete */
+  ended: boolean;
 }
 
 /** Bounds that hold whatever the admin configured (a template never sees a value outside them). */

@@ -19,6 +19,7 @@ import {
   type SpawnLogger,
   type SpawnStarted,
   type Spawner,
+  type UsageSample,
 } from "../types";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
 import { getApiErrorMessage, getApiStatusCode, getKubeClient, type KubeClient, type RequestCounts } from "./client";
@@ -50,6 +51,7 @@ import { AgentProgressReader } from "../agent/agent-progress";
 import type { LaunchImageBuild } from "./config";
 import { buildObjectName } from "./names";
 import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from "./watch";
+import { podRequestUsage } from "./usage";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 
@@ -229,6 +231,17 @@ export class KubernetesSpawner implements Spawner {
         this.stopping = null;
       });
     return this.stopping;
+  }
+
+  /** Requested resources × run time of the server's pod (usage.ts); null once the pod is gone. */
+  async usage(): Promise<UsageSample | null> {
+    const { podName } = this.state;
+    if (!podName) return null;
+    const watch = this.namespaceWatch();
+    await watch.ready();
+    const pod = watch.getPod(podName);
+    if (!pod || (this.state.spawnId && pod.metadata?.annotations?.[ANNOTATIONS.spawnId] !== this.state.spawnId)) return null;
+    return podRequestUsage(pod, new Date());
   }
 
   getState(): JsonObject {

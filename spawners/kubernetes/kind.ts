@@ -10,6 +10,10 @@ export const kubernetesSpawnerKind: SpawnerKind<KubernetesSpawnerConfig> = {
   dashboards: "direct",
   configSchema: kubernetesSpawnerConfigSchema,
   options: kubernetesSpawnOptions,
+  placement: (state) => ({
+    pod: typeof state.podName === "string" ? state.podName : undefined,
+    namespace: typeof state.namespace === "string" ? state.namespace : undefined,
+  }),
   async start({ config, services }) {
     const { startKubernetesSpawners } = await import("./index");
     return startKubernetesSpawners(config, services);

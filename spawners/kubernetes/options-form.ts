@@ -51,6 +51,7 @@ export function validateKubernetesOptions(config: KubernetesSpawnerConfig, user:
 
 /** The Kubernetes spawner's form, for spawners/spawn-options.ts and the factory. */
 export const kubernetesSpawnOptions: SpawnOptionsProvider<KubernetesSpawnerConfig> = {
+  listProfiles: (config) => config.profiles.map((p) => ({ name: p.name, display: p.displayName, groups: [...p.groups] })),
   describeOptions: describeKubernetesOptions,
   profileNames: (config) => config.profiles.map((p) => p.name),
   validateOptions: validateKubernetesOptions,

@@ -5,17 +5,38 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants as fsc, existsSync, openSync, readSync, statSync } from "node:fs";
 import { appendFile, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir, userInfo } from "node:os";
+import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
-import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
+import {
+  SpawnError,
+  type JsonObject,
+  type ProgressEvent,
+  type SpawnContext,
+  type SpawnExit,
+  type SpawnStarted,
+  type Spawner,
+  type UsageSample,
+} from "../types";
 import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch, buildAgentLaunch, resolveAgentPython } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
-import { findDescendants } from "./proc-stat";
-import { isSameProcessAlive, pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, readProcessTable, signal, sleep, waitFor } from "./processes";
+import { findDescendants, sumTreeUsage, type ProcMemory } from "./proc-stat";
+import {
+  isSameProcessAlive,
+  pickFreePort,
+  probeHttp,
+  readFileFrom,
+  readFileTail,
+  readProcMemory,
+  readProcStat,
+  readProcessTable,
+  signal,
+  sleep,
+  waitFor,
+} from "./processes";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
@@ -38,6 +59,8 @@ const RUNTIME_DIR_PREFIX = "gyre-rt-";
 /** The blob the hub stores (see Spawner.getState). */
 export interface LocalSpawnerState {
   pid?: number;
+  /** the hub host's name, where the process runs (for the admin's pages) */
+  host?: string;
   /** /proc/<pid>/stat field 22; with pid it identifies the process even after pid reuse */
   startTime?: number;
   port?: number;
@@ -65,6 +88,8 @@ interface KnownExit {
 export class LocalProcessSpawner implements Spawner {
   private state: LocalSpawnerState = {};
   private exit: KnownExit | null = null;
+  /** the largest memory of the process tree this hub process has seen (usage()) */
+  private peakMemoryBytes = 0;
   private progressLog = new ProgressLog();
   private startCalled = false;
   private starting = false;
@@ -103,7 +128,7 @@ export class LocalProcessSpawner implements Spawner {
       await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
       const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
       const runtimeDir = await this.makeRuntimeDir(account);
-      this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid };
+      this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid, host: hostname() };
       const switching = this.hubUid === 0 && account.uid !== 0;
       // the agent's zip: the launch's prepare step and the server's Gyre extension (dashboard relay)
       const agentZip = await writeAgentZip({ dir: runtimeDir, owner: switching ? { uid: account.uid, gid: account.gid } : undefined });
@@ -218,6 +243,7 @@ export class LocalProcessSpawner implements Spawner {
     const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
     this.state = {
       pid: num(state.pid),
+      host: str(state.host),
       startTime: num(state.startTime),
       port: num(state.port),
       url: str(state.url),
@@ -233,6 +259,30 @@ export class LocalProcessSpawner implements Spawner {
 
   progress(): AsyncIterable<ProgressEvent> {
     return this.progressLog.iterate();
+  }
+
+  /**
+   * CPU time and memory of the server's process tree, from /proc. CPU is what the live processes
+   * used plus the children they reaped (an ended kernel's CPU is in the server's); memory is the
+   * tree's resident size, and the peak is the largest seen by this hub process or reported by one
+   * process's high-water mark. null once the server is gone (the hub keeps what it stored).
+   */
+  async usage(): Promise<UsageSample | null> {
+    const { pid } = this.state;
+    if (!pid || !(await this.isAlive())) return null;
+    const table = await readProcessTable();
+    const tree = [pid, ...findDescendants(pid, table).map((p) => p.pid)];
+    const memory = new Map<number, ProcMemory>();
+    await Promise.all(
+      tree.map(async (p) => {
+        const m = await readProcMemory(p);
+        if (m) memory.set(p, m);
+      }),
+    );
+    const sum = sumTreeUsage(pid, table, memory);
+    if (!sum) return null;
+    this.peakMemoryBytes = Math.max(this.peakMemoryBytes, sum.rssBytes, sum.largestProcessPeakBytes);
+    return { cpuSeconds: sum.cpuSeconds, peakMemoryBytes: this.peakMemoryBytes, source: "proc", final: false };
   }
 
   async logTail(lines = 40): Promise<string> {

@@ -7,6 +7,10 @@ import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
 export const localSpawnerKind: SpawnerKind<LocalSpawnerConfig> = {
   summary: "processes on the hub host",
   configSchema: localSpawnerConfigSchema,
+  placement: (state) => ({
+    host: typeof state.host === "string" ? state.host : undefined,
+    pid: typeof state.pid === "number" ? state.pid : undefined,
+  }),
   checkConfig({ pythonEnvironment: prefix }) {
     if (!prefix || existsSync(`${prefix}/bin/python`)) return null;
     return `spawner.local.pythonEnvironment: ${prefix}/bin/python does not exist; point it at a conda environment or virtualenv prefix (the folder that holds bin/python and bin/jupyter).`;

@@ -57,6 +57,9 @@ args = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and 
 if args.get("fake-ignore-term") == "1":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+if "fake-burn" in args:
+    # a "kernel" running a CPU-bound cell for S seconds, then holding 64 MiB until stopped
+    subprocess.Popen([sys.executable, "-c", "import time, sys; t = float(sys.argv[1])\\nwhile time.process_time() < t: pass\\nb = bytearray(64 << 20); time.sleep(600)", args["fake-burn"]], start_new_session=True)
 time.sleep(float(args.get("fake-delay", "0")))
 base = args["ServerApp.base_url"]
 class H(http.server.BaseHTTPRequestHandler):
@@ -426,6 +429,23 @@ test("a server that ignores SIGTERM is SIGKILLed after the grace period, and so 
   assert.equal(await isSameProcessAlive(pid, startTime), false);
   for (const k of kids) assert.equal(await isSameProcessAlive(k.pid, k.startTime), false);
   assert.equal((await sp.poll())?.reason, "The server was killed by SIGKILL (out of memory, or stopped by an administrator).");
+});
+
+test("usage from /proc: the CPU a kernel burnt and its memory, summed over the server's process tree", async () => {
+  const ctx = ctxFor("gyretest2", "burner");
+  const sp = new LocalProcessSpawner(ctx, { ...fakeConfig, args: ["--fake-burn=1.5"] });
+  running.push(sp);
+  await sp.start();
+  const first = await sp.usage();
+  assert.equal(first?.source, "proc");
+  let last = first!;
+  assert.ok(
+    await waitFor(async () => (last = (await sp.usage())!).cpuSeconds >= 1.5 && last.peakMemoryBytes! >= 64 * 2 ** 20, 60_000, 200),
+    JSON.stringify(last),
+  );
+  assert.equal(last.final, false);
+  await sp.stop();
+  assert.equal(await sp.usage(), null, "nothing to read once the server is gone (the hub keeps its last sample)");
 });
 
 test("stop() while starting: start() rejects and nothing is left running", async () => {

@@ -30,13 +30,13 @@ test("parsePasswdLine", () => {
 test("parseProcStat counts fields from the last ')' (comm may contain spaces and parens)", () => {
   const line =
     "4242 (jupyter (x) y) S 1 4242 4242 0 -1 4194560 2405 0 0 0 26 5 0 0 20 0 1 0 987654 150000000 9000 18446744073709551615 1 1 0 0 0 0 0 16781312 2 0 0 0 17 1 0 0 0 0 0\n";
-  assert.deepEqual(parseProcStat(line), { pid: 4242, state: "S", ppid: 1, pgrp: 4242, startTime: 987654 });
+  assert.deepEqual(parseProcStat(line), { pid: 4242, state: "S", ppid: 1, pgrp: 4242, startTime: 987654, cpuTicks: 31 });
   assert.equal(parseProcStat("nonsense"), null);
   assert.ok(isGoneState("Z") && !isGoneState("S"));
 });
 
 test("findDescendants follows parent links across sessions", () => {
-  const p = (pid: number, ppid: number) => ({ pid, ppid, pgrp: pid, state: "S", startTime: pid });
+  const p = (pid: number, ppid: number) => ({ pid, ppid, pgrp: pid, state: "S", startTime: pid, cpuTicks: 0 });
   const table = [p(1, 0), p(10, 1), p(11, 10), p(12, 10), p(13, 12), p(20, 1)];
   assert.deepEqual(
     findDescendants(10, table)

@@ -1,5 +1,6 @@
-// Pure parsing of /proc/<pid>/stat (proc(5)). Used to tell a live server from a dead one and to
-// guard against PID reuse: a pid only counts as "our" server when its start time matches.
+// Pure parsing of /proc/<pid>/stat and /proc/<pid>/status (proc(5)). Used to tell a live server
+// from a dead one, to guard against PID reuse (a pid only counts as "our" server when its start
+// time matches), and to add up what a server's process tree uses.
 
 /** The fields of /proc/<pid>/stat that the local spawner needs. */
 export interface ProcStat {
@@ -10,7 +11,15 @@ export interface ProcStat {
   pgrp: number;
   /** field 22: start time in clock ticks after boot; stable for the life of the process */
   startTime: number;
+  /**
+   * fields 14–17: CPU time in clock ticks of the process (user + system) and of its children it
+   * has waited for (a kernel that exited and was reaped by the server counts here)
+   */
+  cpuTicks: number;
 }
+
+/** Clock ticks per second of /proc's CPU figures (USER_HZ: 100 on every Linux architecture Gyre runs on). */
+export const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Parses the text of /proc/<pid>/stat. The command name (field 2) is in parentheses and may itself
@@ -27,9 +36,59 @@ export function parseProcStat(text: string): ProcStat | null {
     .trim()
     .split(/\s+/);
   if (rest.length < 20) return null;
-  const stat: ProcStat = { pid, state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]) };
-  if (![stat.pid, stat.ppid, stat.pgrp, stat.startTime].every(Number.isInteger)) return null;
+  const cpuTicks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(rest[i]), 0);
+  const stat: ProcStat = { pid, state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: Number(rest[19]), cpuTicks };
+  if (![stat.pid, stat.ppid, stat.pgrp, stat.startTime, stat.cpuTicks].every(Number.isInteger)) return null;
   return stat;
+}
+
+/** Memory of one process from /proc/<pid>/status, bytes: resident now (VmRSS) and its peak (VmHWM). */
+export interface ProcMemory {
+  rssBytes: number;
+  peakRssBytes: number;
+}
+
+/** Parses VmRSS and VmHWM ("VmRSS:	  123456 kB") from /proc/<pid>/status; null for kernel threads and zombies. */
+export function parseProcStatusMemory(text: string): ProcMemory | null {
+  const kb = (key: string) => {
+    const m = new RegExp(`^${key}:\\s+(\\d+)\\s+kB$`, "m").exec(text);
+    return m ? Number(m[1]) * 1024 : null;
+  };
+  const rss = kb("VmRSS");
+  if (rss === null) return null;
+  return { rssBytes: rss, peakRssBytes: Math.max(rss, kb("VmHWM") ?? 0) };
+}
+
+/** What a process tree uses right now. */
+export interface TreeUsage {
+  /** CPU seconds of every live process in the tree, with the children each has reaped */
+  cpuSeconds: number;
+  /** resident memory of the whole tree now, bytes */
+  rssBytes: number;
+  /** the largest peak of one process in the tree (VmHWM), bytes: catches spikes between samples */
+  largestProcessPeakBytes: number;
+}
+
+/**
+ * Adds up the tree under `rootPid` (the root included) from a process table snapshot and the
+ * memory of its processes. A process missing from `memory` (gone between the two reads) counts
+ * for its CPU only.
+ */
+export function sumTreeUsage(rootPid: number, table: ProcStat[], memory: ReadonlyMap<number, ProcMemory>): TreeUsage | null {
+  const root = table.find((p) => p.pid === rootPid);
+  if (!root) return null;
+  const tree = [root, ...findDescendants(rootPid, table)];
+  let ticks = 0;
+  let rss = 0;
+  let largest = 0;
+  for (const p of tree) {
+    ticks += p.cpuTicks;
+    const m = memory.get(p.pid);
+    if (!m) continue;
+    rss += m.rssBytes;
+    largest = Math.max(largest, m.peakRssBytes);
+  }
+  return { cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND, rssBytes: rss, largestProcessPeakBytes: largest };
 }
 
 /** True when a stat says the process is gone (or only a zombie waiting to be reaped). */

@@ -1,5 +1,5 @@
 // The hub's background services: the spawner kinds of its catalog (with the services the hub
-// hands them), the spawn worker and the idle culler. app/server.ts prepares them before the hub
+// hands them), the spawn worker, the idle culler, the usage rollup and the bulk-action runner. app/server.ts prepares them before the hub
 // listens (the configured kind is started then) and starts them once it listens; tests do the
 // same against a catalog of their own.
 import { SpawnerHost } from "@/spawners/host";
@@ -7,6 +7,8 @@ import type { HubServices } from "@/spawners/kind";
 import type { HubRuntime } from "../runtime";
 import { DbBatchCallbackChannel, batchCallbackUrl } from "./batch-callback";
 import { startCuller } from "./culler";
+import { startUsageRollup } from "../usage/rollup";
+import { startBulkJobRunner } from "../bulk/runner";
 import { SpawnWorker, type ReadinessProbe } from "./worker";
 
 export interface BackgroundServices {
@@ -33,17 +35,17 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
   const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
   await spawners.prepare(rt.config.spawner.kind);
   const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch });
-  let stopCuller = (): void => {};
+  let stops: (() => void)[] = [];
   return {
     spawners,
     worker,
     async start() {
       await worker.start();
-      stopCuller = startCuller(rt);
+      stops = [startCuller(rt), startUsageRollup(rt), startBulkJobRunner(rt)];
     },
     async close() {
       worker.close();
-      stopCuller();
+      for (const stop of stops) stop();
       await spawners.close();
     },
   };

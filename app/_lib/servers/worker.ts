@@ -17,6 +17,7 @@ import { sweepBatchCallbacks } from "./batch-callback";
 import { buildSpawnLaunch } from "../launch/launches";
 import { isLaunchError } from "../launch/launch-error";
 import type { LaunchServices } from "../launch/launch-services";
+import { UsageSampler } from "./usage-sampler";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -27,7 +28,7 @@ type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["find
 export type ReadinessProbe = (url: string, baseUrl: string, token: string) => Promise<boolean>;
 
 export interface SpawnWorkerOptions {
-  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus">;
+  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus" | "catalog">;
   /** the started spawner kinds of this hub */
   spawners: SpawnerHost;
   /** where routes of ready servers go (the proxies) */
@@ -57,6 +58,7 @@ export class SpawnWorker {
   private readonly proxy: RoutePusher;
   private readonly probe: ReadinessProbe;
   private readonly launches: LaunchServices | undefined;
+  private readonly usage: UsageSampler;
 
   constructor(opts: SpawnWorkerOptions) {
     this.rt = opts.rt;
@@ -64,6 +66,22 @@ export class SpawnWorker {
     this.spawners = opts.spawners;
     this.proxy = opts.routes;
     this.probe = opts.probe ?? probeServer;
+    this.usage = new UsageSampler({
+      rt: opts.rt,
+      catalog: opts.rt.catalog,
+      spawnerForEndedRun: async (run) =>
+        (
+          await this.spawnerFor({
+            id: -1,
+            userId: run.userId,
+            name: run.serverName,
+            spawnId: run.spawnId,
+            spawnerKind: run.spawnerKind,
+            spawnerState: run.spawnerState,
+            options: "{}",
+          } as ServerRow)
+        ).spawner,
+    });
   }
 
   async start(): Promise<void> {
@@ -227,12 +245,15 @@ export class SpawnWorker {
       await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
       await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name));
       const now = new Date();
+      // The start log, for the server's page (a failed spawn stores its own below).
+      const startLog = await spawner.logTail(40).catch(() => null);
       const done = await db.server.updateMany({
         where: { id: s.id, state: "starting", spawnId },
-        data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null },
+        data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null, logTail: startLog || null },
       });
       if (done.count === 0) throw new StopRequested();
       this.live.set(s.id, spawner);
+      await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
     } catch (err) {
@@ -285,6 +306,8 @@ export class SpawnWorker {
     try {
       const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
       await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
+      // The last sample while the process tree (or job) is still there.
+      const lastUsage = await this.usage.beforeStop(s, spawner);
       await raceAbort(
         spawner.stop(),
         abort.signal,
@@ -293,10 +316,10 @@ export class SpawnWorker {
       );
       this.live.delete(s.id);
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
-      await db.server.update({
-        where: { id: s.id },
-        data: { state: "stopped", url: null, stoppedAt: new Date(), spawnerState: this.spawners.encodeState(s.spawnerKind, spawner) },
-      });
+      const stoppedAt = new Date();
+      const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
+      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt, spawnerState } });
+      await this.usage.ended(s, lastUsage, spawnerState, stoppedAt);
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
       // a DELETE with {"remove": true}: the record goes once the server is really gone
       await db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } });
@@ -314,6 +337,7 @@ export class SpawnWorker {
     const { db, log } = this.rt;
     if (this.closed) return;
     const running = await db.server.findMany({ where: { state: "running" } });
+    const now = new Date();
     await Promise.all(
       running.map(async (s) => {
         if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
@@ -325,11 +349,13 @@ export class SpawnWorker {
           }
           const exit = await spawner.poll();
           if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
+          else await this.usage.poll(s, spawner, now);
         } catch (err) {
           log.error({ err, server: s.id }, "poll failed");
         }
       }),
     );
+    await this.usage.settle(now).catch((err) => log.error({ err }, "settling usage records failed"));
   }
 
   private async markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
@@ -338,11 +364,16 @@ export class SpawnWorker {
     await this.proxy.deleteRoute(serverPath(user.name, s.name));
     this.live.delete(s.id);
     const logTail = await spawner.logTail(30).catch(() => "");
+    const stoppedAt = new Date();
     const r = await db.server.updateMany({
       where: { id: s.id, state: "running" },
-      data: { state: "stopped", url: null, stoppedAt: new Date(), message: reason, logTail },
+      data: { state: "stopped", url: null, stoppedAt, message: reason, logTail },
     });
-    if (r.count) await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
+    if (r.count) {
+      await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
+      // Gone on its own: whatever the kind can still tell (a batch job's accounting), else what was sampled.
+      await this.usage.ended(s, await this.usage.beforeStop(s, spawner), this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
+    }
   }
 
   /** The route of a server that is up at `target`. */

@@ -138,7 +138,10 @@ test("the password form: only for a signed-in session with its CSRF token, never
   const anon = await call(password.POST, "POST", "/hub/api/account/password", { body: { current: "a", new: "b" } });
   assert.equal(anon.status, 401);
   const pat = await sessionOf("pat");
-  const noCsrf = await call(password.POST, "POST", "/hub/api/account/password", { cookie: pat.cookie, body: { current: "pat-password-1", new: "x-new-password-9" } });
+  const noCsrf = await call(password.POST, "POST", "/hub/api/account/password", {
+    cookie: pat.cookie,
+    body: { current: "pat-password-1", new: "x-new-password-9" },
+  });
   assert.equal(noCsrf.status, 403);
   const user = await hub.db.user.findUniqueOrThrow({ where: { name: "pat" } });
   const { token } = await createApiToken(hub.db, user.id, {});
@@ -151,7 +154,11 @@ test("the password form: only for a signed-in session with its CSRF token, never
     { params: Promise.resolve({}) },
   );
   assert.equal(viaToken.status, 403);
-  const wrong = await call(password.POST, "POST", "/hub/api/account/password", { cookie: pat.cookie, csrf: pat.csrf, body: { current: "nope", new: "x-new-password-9" } });
+  const wrong = await call(password.POST, "POST", "/hub/api/account/password", {
+    cookie: pat.cookie,
+    csrf: pat.csrf,
+    body: { current: "nope", new: "x-new-password-9" },
+  });
   assert.equal(wrong.status, 403);
 });
 
@@ -287,7 +294,10 @@ test("renaming is refused while a server is active, and ends the user's sessions
   const user = await hub.db.user.create({ data: { name: "oldname" } });
   const server = await hub.db.server.create({ data: { userId: user.id, name: "", state: "running", spawnerKind: "local" } });
   const mapping = { template: "{username}" };
-  await assert.rejects(renameUser({ db: hub.db, mapping, now: new Date() }, "oldname", "newname"), (err: unknown) => err instanceof HttpError && err.status === 409);
+  await assert.rejects(
+    renameUser({ db: hub.db, mapping, now: new Date() }, "oldname", "newname"),
+    (err: unknown) => err instanceof HttpError && err.status === 409,
+  );
   await hub.db.server.update({ where: { id: server.id }, data: { state: "stopped" } });
   const s = await sessionOf("oldname");
   await assert.rejects(renameUser({ db: hub.db, mapping, now: new Date() }, "oldname", "pat"), /taken/);

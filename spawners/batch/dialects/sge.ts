@@ -3,7 +3,8 @@
 // The output formats are those of Son of Grid Engine 8.1.9 (sge.test.ts has captures).
 import { XMLParser } from "fast-xml-parser";
 import { describeExitStatus } from "../exit-status";
-import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
+import { parseDurationSeconds, parseSchedulerTime, parseSizeBytes } from "../quantities";
+import { formatDuration, formatHms, type BatchDialect, type JobState, type JobUsage } from "../types";
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@", parseTagValue: false, isArray: (name) => name === "job_list" });
 
@@ -120,6 +121,26 @@ export function parseQacct(stdout: string, walltimeSeconds: number): { exitCode:
   return { exitCode, reason: exitCode === 0 ? "the job ended (the server exited)" : `the job ended with ${describeExitStatus(exitCode)}` };
 }
 
+/**
+ * What one finished job used, from `qacct -j ID`: CPU seconds ("cpu"), the peak virtual memory
+ * ("maxvmem": Grid Engine's own peak figure; its ru_maxrss is printed with a wrong unit) and the
+ * wait from qsub_time to start_time. qacct knows a job only once it has ended (and its record
+ * was flushed, ~15 s), so a record is always final. null when qacct has no record.
+ */
+export function parseQacctUsage(stdout: string): JobUsage | null {
+  const field = (name: string) => new RegExp(`^${name}\\s+(.*)$`, "m").exec(stdout)?.[1]?.trim();
+  const cpu = field("cpu");
+  if (cpu === undefined) return null;
+  const submit = parseSchedulerTime(field("qsub_time") ?? "");
+  const start = parseSchedulerTime(field("start_time") ?? "");
+  return {
+    cpuSeconds: parseDurationSeconds(cpu),
+    peakMemoryBytes: parseSizeBytes(field("maxvmem") ?? ""),
+    queueWaitSeconds: submit !== null && start !== null ? Math.max(0, (start - submit) / 1000) : null,
+    ended: true,
+  };
+}
+
 export const SgeDialect: BatchDialect = {
   kind: "sge",
   displayName: "Grid Engine",
@@ -154,4 +175,7 @@ export const SgeDialect: BatchDialect = {
   accountingCommand: (jobId) => ["qacct", "-j", jobId],
   parseAccounting: (stdout, walltimeSeconds) => parseQacct(stdout, walltimeSeconds),
   cancelCommand: (jobId) => ["qdel", jobId],
+  usageCommand: (jobId) => ["qacct", "-j", jobId],
+  parseUsage: parseQacctUsage,
+  usageSource: "qacct",
 };

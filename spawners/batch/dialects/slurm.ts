@@ -1,7 +1,8 @@
 // Slurm as data: sbatch/squeue/scancel argv, #SBATCH directives and the squeue parser. Pure.
 // The output formats are those of Slurm 22.05.8 (slurm.test.ts has captures).
 import { describeExitStatus } from "../exit-status";
-import { formatDuration, formatHms, type BatchDialect, type JobState } from "../types";
+import { parseDurationSeconds, parseSchedulerTime, parseSizeBytes } from "../quantities";
+import { formatDuration, formatHms, type BatchDialect, type JobState, type JobUsage } from "../types";
 
 /** Slurm's pending reasons (squeue %r) in words a user understands; others are shown as-is. */
 const PENDING_REASONS: Record<string, string> = {
@@ -127,6 +128,39 @@ export function parseSqueueStart(stdout: string): Map<string, Date> {
   return m;
 }
 
+/** The fields SACCT_FORMAT asks for, in order. */
+const SACCT_FIELDS = ["JobID", "State", "Submit", "Start", "End", "TotalCPU", "MaxRSS"] as const;
+
+/** States in which a job's accounting record is still growing. */
+const SACCT_UNFINISHED = new Set(["PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"]);
+
+/**
+ * What one job used, from `sacct -j ID --noheader --parsable2 --format=<SACCT_FIELDS>`: one line
+ * for the allocation ("123") and one per step ("123.batch", "123.extern"). CPU time is the
+ * allocation's TotalCPU (user + system of every step; it grows as steps end, so a running job
+ * shows what its finished steps used), memory the largest MaxRSS of a step, the queue wait
+ * Start − Submit. null when sacct has no line for the job.
+ */
+export function parseSacctUsage(stdout: string): JobUsage | null {
+  const rows = stdout
+    .split("\n")
+    .map((l) => l.trim().split("|"))
+    .filter((f) => f.length >= SACCT_FIELDS.length && f[0]);
+  const field = (row: string[], name: (typeof SACCT_FIELDS)[number]) => row[SACCT_FIELDS.indexOf(name)];
+  const job = rows.find((r) => !field(r, "JobID").includes("."));
+  if (!job) return null;
+  const state = field(job, "State").split(" ")[0];
+  const submit = parseSchedulerTime(field(job, "Submit"));
+  const start = parseSchedulerTime(field(job, "Start"));
+  const sizes = rows.map((r) => parseSizeBytes(field(r, "MaxRSS"))).filter((n): n is number => n !== null);
+  return {
+    cpuSeconds: parseDurationSeconds(field(job, "TotalCPU")),
+    peakMemoryBytes: sizes.length ? Math.max(...sizes) : null,
+    queueWaitSeconds: submit !== null && start !== null ? Math.max(0, (start - submit) / 1000) : null,
+    ended: !SACCT_UNFINISHED.has(state) && parseSchedulerTime(field(job, "End")) !== null,
+  };
+}
+
 export const SlurmDialect: BatchDialect = {
   kind: "slurm",
   displayName: "Slurm",
@@ -185,4 +219,7 @@ export const SlurmDialect: BatchDialect = {
     ),
   ],
   cancelCommand: (jobId) => ["scancel", jobId],
+  usageCommand: (jobId) => ["sacct", "-j", jobId, "--noheader", "--parsable2", `--format=${SACCT_FIELDS.join(",")}`],
+  parseUsage: parseSacctUsage,
+  usageSource: "sacct",
 };

@@ -1,0 +1,133 @@
+// The spawn worker's usage bookkeeping: opens a usage record when a server is ready, samples
+// Spawner.usage() every usage.sampleSeconds while it runs and once just before a stop, closes the
+// record when the server ends, and afterwards asks again until the figures are final (a batch
+// job's accounting record is complete only after the job has ended) or usage.settleHours pass.
+import type { SpawnerCatalog } from "@/spawners/kind";
+import { describePlacement } from "@/spawners/state";
+import type { Spawner, UsageSample } from "@/spawners/types";
+import type { HubRuntime } from "../runtime";
+import { findUnsettledRuns, openUsageRecord, recordUsageSample, settleRun, settleStaleRuns, type UsageRun } from "../usage/recorder";
+
+/** The server row fields the sampler reads. */
+export interface SampledServer {
+  id: number;
+  userId: number;
+  name: string;
+  spawnId: string | null;
+  spawnerKind: string;
+  spawnerState: string;
+  profile: string | null;
+  requestedAt: Date | null;
+  startedAt: Date | null;
+}
+
+export interface UsageSamplerOptions {
+  rt: Pick<HubRuntime, "db" | "config" | "log">;
+  catalog: SpawnerCatalog;
+  /** a spawner for a run that has ended, from its stored state (only usage() and detach() are called) */
+  spawnerForEndedRun(run: { userId: number; serverName: string; spawnId: string; spawnerKind: string; spawnerState: string }): Promise<Spawner>;
+}
+
+/** How long after a batch job's end the hub waits for any accounting record before it stops asking. */
+const NO_ACCOUNTING_GRACE_MS = 10 * 60_000;
+
+export class UsageSampler {
+  /** when each running server (by id) was last sampled */
+  private readonly lastSample = new Map<number, number>();
+  private lastSettle = 0;
+
+  constructor(private readonly opts: UsageSamplerOptions) {}
+
+  private run(s: SampledServer, startedAt: Date): UsageRun {
+    return {
+      userId: s.userId,
+      serverName: s.name,
+      spawnId: s.spawnId ?? "",
+      spawnerKind: s.spawnerKind,
+      profile: s.profile,
+      requestedAt: s.requestedAt,
+      startedAt,
+    };
+  }
+
+  private placement(s: SampledServer, spawnerState: string) {
+    return describePlacement(this.opts.catalog, s.spawnerKind, spawnerState);
+  }
+
+  /** The server has just become ready. */
+  async opened(s: SampledServer, spawnerState: string, now: Date): Promise<void> {
+    if (!s.spawnId) return;
+    await openUsageRecord(this.opts.rt.db, this.run(s, now), this.placement(s, spawnerState), now).catch((err) =>
+      this.opts.rt.log.error({ err, server: s.id }, "could not open a usage record"),
+    );
+    this.lastSample.set(s.id, now.getTime());
+  }
+
+  /** A poll of a running server: samples it when usage.sampleSeconds have passed. */
+  async poll(s: SampledServer, spawner: Spawner, now: Date): Promise<void> {
+    if (!s.spawnId || !spawner.usage) return;
+    const last = this.lastSample.get(s.id) ?? 0;
+    if (now.getTime() - last < this.opts.rt.config.usage.sampleSeconds * 1000) return;
+    this.lastSample.set(s.id, now.getTime());
+    const sample = await this.sample(s, spawner);
+    if (!sample) return;
+    await recordUsageSample(this.opts.rt.db, this.run(s, s.startedAt ?? now), { sample, now, placement: this.placement(s, s.spawnerState) }).catch((err) =>
+      this.opts.rt.log.error({ err, server: s.id }, "could not store a usage sample"),
+    );
+  }
+
+  /** Just before the server is stopped: the last sample from the live server (null when there is none). */
+  async beforeStop(s: SampledServer, spawner: Spawner): Promise<UsageSample | null> {
+    return s.spawnId ? this.sample(s, spawner) : null;
+  }
+
+  /** The server has ended (stopped, or gone on its own): closes its record with the last sample. */
+  async ended(s: SampledServer, sample: UsageSample | null, spawnerState: string, now: Date): Promise<void> {
+    this.lastSample.delete(s.id);
+    if (!s.spawnId || !s.startedAt) return; // never became ready: no record
+    await recordUsageSample(this.opts.rt.db, this.run(s, s.startedAt), {
+      sample,
+      now,
+      placement: this.placement(s, spawnerState),
+      end: { at: now, spawnerState },
+    }).catch((err) => this.opts.rt.log.error({ err, server: s.id }, "could not close a usage record"));
+  }
+
+  /**
+   * Asks again about runs that ended with figures that may still change, at most every
+   * usage.sampleSeconds; runs older than usage.settleHours keep what they have.
+   */
+  async settle(now: Date): Promise<void> {
+    const { db, config, log } = this.opts.rt;
+    if (now.getTime() - this.lastSettle < config.usage.sampleSeconds * 1000) return;
+    this.lastSettle = now.getTime();
+    await settleStaleRuns(db, new Date(now.getTime() - config.usage.settleHours * 3_600_000));
+    for (const r of await findUnsettledRuns(db)) {
+      let spawner: Spawner | undefined;
+      try {
+        spawner = await this.opts.spawnerForEndedRun(r);
+        const sample = spawner.usage ? await spawner.usage() : null;
+        if (sample === null) await settleRun(db, r.spawnId);
+        else {
+          await recordUsageSample(db, r, { sample, now, end: { at: r.endedAt ?? now, spawnerState: r.spawnerState } });
+          // No accounting record a while after the end (no accounting on this cluster): what the
+          // hub saw is all there will be.
+          if (sample.source === "none" && now.getTime() - (r.endedAt?.getTime() ?? 0) > NO_ACCOUNTING_GRACE_MS) await settleRun(db, r.spawnId);
+        }
+      } catch (err) {
+        log.warn({ err, spawnId: r.spawnId }, "could not settle a usage record");
+      } finally {
+        spawner?.detach?.();
+      }
+    }
+  }
+
+  private async sample(s: SampledServer, spawner: Spawner): Promise<UsageSample | null> {
+    try {
+      return (await spawner.usage?.()) ?? null;
+    } catch (err) {
+      this.opts.rt.log.warn({ err, server: s.id }, "usage sample failed");
+      return null;
+    }
+  }
+}
