@@ -1,8 +1,10 @@
-// Root layout: document shell only. Pages render the site header themselves, because the
-// signed-in user is read per page (and error/not-found pages must render without a database).
+// Root layout: document shell and the admin's announcement banner. Pages render the site header
+// themselves, because the signed-in user is read per page (and error/not-found pages must render
+// without a database; the banner then renders nothing).
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import "./globals.css";
+import { AnnouncementBanner } from "./_components/announcement-banner";
 
 export const metadata: Metadata = {
   title: { default: "Gyre", template: "%s · Gyre" },
@@ -21,6 +23,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         >
           Skip to content
         </a>
+        <AnnouncementBanner />
         {children}
       </body>
     </html>

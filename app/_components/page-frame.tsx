@@ -2,11 +2,22 @@
 import type { ReactNode } from "react";
 import { SiteHeader, type HeaderUser } from "./site-header";
 
-export function PageFrame({ user, children, narrow = false }: { user?: HeaderUser | null; children: ReactNode; narrow?: boolean }) {
+/** `narrow`: forms (login); `wide`: the admin's tables. */
+export function PageFrame({
+  user,
+  children,
+  narrow = false,
+  wide = false,
+}: {
+  user?: HeaderUser | null;
+  children: ReactNode;
+  narrow?: boolean;
+  wide?: boolean;
+}) {
   return (
     <>
       <SiteHeader user={user} />
-      <main id="main" className={`mx-auto px-4 py-8 ${narrow ? "max-w-md" : "max-w-5xl"}`}>
+      <main id="main" className={`mx-auto px-4 py-8 ${narrow ? "max-w-md" : wide ? "max-w-7xl" : "max-w-5xl"}`}>
         {children}
       </main>
     </>

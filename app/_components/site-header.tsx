@@ -24,6 +24,9 @@ export function SiteHeader({ user }: { user?: HeaderUser | null }) {
             <Link href="/token" className="text-slate-700 hover:text-sky-700 hover:underline">
               Tokens
             </Link>
+            <Link href="/account" className="text-slate-700 hover:text-sky-700 hover:underline">
+              Account
+            </Link>
             {user.admin && (
               <Link href="/admin" className="text-slate-700 hover:text-sky-700 hover:underline">
                 Admin

@@ -7,6 +7,7 @@ import { Card, Notice, StateBadge } from "../_components/ui";
 import { firstParam, type SearchParams } from "../_components/search-params";
 import { serverPublicPath } from "../_components/hub-fetch";
 import { ServerPanel } from "./server-panel";
+import { NamedServerActions, NewNamedServerForm } from "./named-servers";
 import { getSpawnForm } from "../_lib/servers/spawn-form";
 import { serverDescriber } from "../_lib/servers/details";
 import { JobDetailsView } from "../_components/job-details-view";
@@ -29,6 +30,9 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   const nowMs = renderTimeMs();
   // On the user's own origin in per-user mode (absolute), else a path on this one.
   const serverUrl = (server: string) => userUrl(getRuntime().origins, user.name, serverPublicPath(user.name, server));
+  const { db, config } = getRuntime();
+  const limit =
+    (await db.user.findUnique({ where: { id: user.id }, select: { namedServerLimit: true } }))?.namedServerLimit ?? config.hub.namedServerLimitPerUser;
   return (
     <PageFrame user={user}>
       <div className="space-y-6">
@@ -61,45 +65,49 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
             )}
           </div>
         </Card>
-        {named.length > 0 && (
+        {(limit > 0 || named.length > 0) && (
           <Card>
             <h2 className="text-lg font-semibold">Named servers</h2>
-            <table className="mt-4 w-full text-left text-sm" data-testid="named-servers">
-              <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
-                <tr>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    Name
-                  </th>
-                  <th scope="col" className="py-2 pr-4 font-medium">
-                    State
-                  </th>
-                  <th scope="col" className="py-2 font-medium">
-                    Link
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {named.map((s) => (
-                  <tr key={s.name} data-testid={`named-server-${s.name}`} className="border-b border-slate-100 last:border-0">
-                    <td className="py-2 pr-4 font-mono">{s.name}</td>
-                    <td className="py-2 pr-4">
-                      <StateBadge state={s.state} />
-                      {s.state === "failed" && s.message && <span className="ml-2 text-xs text-red-700">{s.message}</span>}
-                      {describe(s)?.job && <JobDetailsView job={describe(s)!.job!} nowMs={nowMs} testId={`job-details-${s.name}`} />}
-                    </td>
-                    <td className="py-2">
-                      {s.state === "running" ? (
-                        <a href={`${serverUrl(s.name)}tree`} className="text-sky-700 underline">
-                          Open
-                        </a>
-                      ) : (
-                        <span className="text-slate-400">—</span>
-                      )}
-                    </td>
+            <p className="mt-1 text-sm text-slate-600">More servers of your own, each with its own name and settings (at most {limit}).</p>
+            {named.length > 0 && (
+              <table className="mt-4 w-full text-left text-sm" data-testid="named-servers">
+                <thead className="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-500">
+                  <tr>
+                    {["Name", "State", "Profile", "Link", "Actions"].map((h) => (
+                      <th key={h} scope="col" className="py-2 pr-4 font-medium">
+                        {h}
+                      </th>
+                    ))}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {named.map((s) => (
+                    <tr key={s.name} data-testid={`named-server-${s.name}`} className="border-b border-slate-100 last:border-0">
+                      <td className="py-2 pr-4 font-mono">{s.name}</td>
+                      <td className="py-2 pr-4">
+                        <StateBadge state={s.state} testId={`named-state-${s.name}`} />
+                        {s.state === "failed" && s.message && <span className="ml-2 text-xs text-red-700">{s.message}</span>}
+                        {describe(s)?.job && <JobDetailsView job={describe(s)!.job!} nowMs={nowMs} testId={`job-details-${s.name}`} />}
+                      </td>
+                      <td className="py-2 pr-4">{s.profile ?? "—"}</td>
+                      <td className="py-2 pr-4">
+                        {s.state === "running" ? (
+                          <a href={`${serverUrl(s.name)}tree`} data-testid={`open-named-${s.name}`} className="text-sky-700 underline">
+                            Open
+                          </a>
+                        ) : (
+                          <span className="text-slate-400">—</span>
+                        )}
+                      </td>
+                      <td className="py-2">
+                        <NamedServerActions user={user.name} server={s.name} state={s.state} csrf={user.csrfToken} startWithForm={hasForm} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <NewNamedServerForm user={user.name} csrf={user.csrfToken} startWithForm={hasForm} left={limit - named.length} />
           </Card>
         )}
         {getRuntime().config.launch.enabled && (

@@ -17,6 +17,7 @@ const ERRORS: Record<string, string> = {
   "rate-limited": "Too many failed attempts; wait a few minutes.",
   "bad-name": `That is not a valid user name: use ${USERNAME_RULE}.`,
   "local-disabled": "Signing in with a password is turned off on this hub.",
+  blocked: "This account is blocked. Ask the hub's admins.",
 };
 
 /** Why a GitHub sign-in ended here; `login` is the GitHub login (or hub name) concerned. */
@@ -43,6 +44,8 @@ function githubError(code: string, login: string): string | null {
       return `The hub account ${login} belongs to a different GitHub account, so this sign-in was refused. Ask the hub's admins.`;
     case "github-os-user":
       return `No valid OS account could be mapped for ${who}. Ask the hub's admins to check hub.osUserTemplate / hub.osUserMapFile.`;
+    case "github-blocked":
+      return `The hub account ${login} is blocked. Ask the hub's admins.`;
     case "github-disabled":
       return "Signing in with GitHub is turned off on this hub.";
     default:

@@ -2,6 +2,8 @@
 // (the admin's "running servers" view), and one server's progress log and start log. Where a
 // server runs comes from its stored state through its kind's catalog entry, so listing servers
 // never asks a spawner or a scheduler.
+import { serverDescriber } from "./details";
+import type { ServerDetails } from "@/spawners/types";
 import type { Db } from "@/app/_lib/db/types";
 import type { HubRuntime } from "@/app/_lib/runtime";
 import type { SpawnerCatalog } from "@/spawners/kind";
@@ -29,6 +31,8 @@ export interface ServerView {
   hasLog: boolean;
   /** a spawn has progress events to show */
   hasProgress: boolean;
+  /** what the kind says beyond the state (a batch job: id, queue reason, node, time left); null for none */
+  details: ServerDetails | null;
 }
 
 type Row = {
@@ -61,6 +65,7 @@ export function toServerView(catalog: SpawnerCatalog, user: string, s: Row): Ser
     message: s.message,
     hasLog: !!s.logTail,
     hasProgress: !!s.spawnId,
+    details: serverDescriber(catalog)(s),
   };
 }
 

@@ -58,14 +58,15 @@ async function sessionOf(name: string): Promise<{ cookie: string; csrf: string; 
   return { cookie: cookie.split(";")[0], csrf: s.csrf, id: s.id };
 }
 
-type Handler = (req: Request, ctx: { params: Promise<Record<string, string>> }) => Promise<Response>;
+/** A route handler, whatever its params (each is called with the params it declares). */
+type Handler = (req: Request, ctx: never) => Promise<Response>;
 
 function call(handler: Handler, method: string, path: string, opts: { cookie?: string; csrf?: string; body?: unknown; params?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.csrf) headers["x-gyre-csrf"] = opts.csrf;
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-  return handler(new Request(`http://hub${path}`, { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) });
+  return handler(new Request(`http://hub${path}`, { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) } as never);
 }
 
 /** Every new route, with a request an admin could make (what a non-admin must be refused). */
@@ -151,7 +152,7 @@ test("the password form: only for a signed-in session with its CSRF token, never
       headers: { authorization: `token ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ current: "pat-password-1", new: "x-new-password-9" }),
     }),
-    { params: Promise.resolve({}) },
+    { params: Promise.resolve({}) } as never,
   );
   assert.equal(viaToken.status, 403);
   const wrong = await call(password.POST, "POST", "/hub/api/account/password", {
