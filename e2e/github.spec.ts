@@ -187,7 +187,7 @@ test("revoking a user's sessions cuts their access to their server through the p
   const adminCtx = await browser.newContext();
   const admin = await adminCtx.newPage();
   await login(admin, g, ADMIN.name, ADMIN.password); // local accounts keep working beside GitHub
-  await admin.goto(`${g.url}/hub/admin`);
+  await admin.goto(`${g.url}/hub/admin/users/alice`);
   admin.once("dialog", (d) => void d.accept());
   await admin.getByTestId("revoke-sessions-alice").click();
   await expect(admin.getByTestId("admin-info")).toContainText("Revoked all sessions of alice");

@@ -13,6 +13,11 @@ export interface SeedOptions {
   usagePerUser?: number;
   /** profile names for the generated servers */
   profiles?: string[];
+  /**
+   * false: every generated server is stopped (for a live hub, whose spawn worker would otherwise
+   * start the "pending" ones and poll the "running" ones); default true
+   */
+  activeServers?: boolean;
 }
 
 const FIRST = ["alice", "bruno", "chen", "dana", "emil", "fatima", "goran", "hana", "ivan", "jules", "kofi", "lena", "mateo", "noor", "oskar", "priya"];
@@ -66,8 +71,9 @@ export async function seedUsers(db: Db, opts: SeedOptions): Promise<Record<strin
   users.forEach((u) => {
     const userId = ids.get(u.name)!;
     const r = rnd();
-    const state = r < 0.05 ? "running" : r < 0.06 ? "pending" : r < 0.16 ? "stopped" : null;
-    if (!state) return;
+    const drawn = r < 0.05 ? "running" : r < 0.06 ? "pending" : r < 0.16 ? "stopped" : null;
+    if (!drawn) return;
+    const state = opts.activeServers === false ? "stopped" : drawn;
     const profile = profiles[Math.floor(rnd() * profiles.length)];
     const startedAt = state === "running" ? new Date(now - rnd() * 3 * day) : state === "stopped" ? new Date(now - (3 + rnd() * 30) * day) : null;
     servers.push({ userId, name: "", state, profile, startedAt, lastActivity: startedAt, spawnerKind: "local" });
