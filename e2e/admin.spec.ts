@@ -31,14 +31,11 @@ test.afterAll(async () => {
 async function tabTo(page: Page, testIdOrLabel: { testId?: string; id?: string }, max = 80): Promise<void> {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press("Tab");
-    const hit = await page.evaluate(
-      (t) => {
-        const el = document.activeElement as HTMLElement | null;
-        if (!el) return false;
-        return (t.testId !== undefined && el.dataset.testid === t.testId) || (t.id !== undefined && el.id === t.id);
-      },
-      testIdOrLabel,
-    );
+    const hit = await page.evaluate((t) => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return false;
+      return (t.testId !== undefined && el.dataset.testid === t.testId) || (t.id !== undefined && el.id === t.id);
+    }, testIdOrLabel);
     if (hit) return;
   }
   throw new Error(`Tab never reached ${JSON.stringify(testIdOrLabel)}`);
@@ -143,9 +140,7 @@ test("a blocked user is refused at login and at the proxy, and their server is s
   // his session is over: the hub sends him to the login page, the proxy no longer lets him in
   await bob.goto(`${g.url}/hub/home`);
   await expect(bob).toHaveURL(/\/hub\/login/);
-  await expect
-    .poll(async () => (await bob.request.get(`${g.url}/user/e2e-bob/api/status`, { maxRedirects: 0 })).status(), { timeout: 10_000 })
-    .not.toBe(200);
+  await expect.poll(async () => (await bob.request.get(`${g.url}/user/e2e-bob/api/status`, { maxRedirects: 0 })).status(), { timeout: 10_000 }).not.toBe(200);
   // and the right password is refused with the reason
   await bob.getByLabel(/user ?name/i).fill("e2e-bob");
   await bob.getByLabel(/password/i).fill("bob-password-1");

@@ -91,9 +91,9 @@ test("Kubernetes: requested cores × run time, requested memory as the peak", ()
     status: { startTime: new Date("2026-11-10T00:00:00Z") },
     spec: { containers: [{ name: "nb", resources: { requests: { cpu: "500m", memory: "1Gi" } } }] },
   };
-  const u = podRequestUsage(pod as never, new Date("2026-11-10T01:00:00Z"))!;
+  const u = podRequestUsage(pod, new Date("2026-11-10T01:00:00Z"))!;
   assert.equal(u.cpuSeconds, 1800);
   assert.equal(u.peakMemoryBytes, 2 ** 30);
   assert.equal(u.source, "requests");
-  assert.equal(podRequestUsage({ status: {} } as never, new Date()), null);
+  assert.equal(podRequestUsage({ status: {} }, new Date()), null);
 });

@@ -152,7 +152,7 @@ test("the password form: only for a signed-in session with its CSRF token, never
       headers: { authorization: `token ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ current: "pat-password-1", new: "x-new-password-9" }),
     }),
-    { params: Promise.resolve({}) } as never,
+    { params: Promise.resolve({}) },
   );
   assert.equal(viaToken.status, 403);
   const wrong = await call(password.POST, "POST", "/hub/api/account/password", {
