@@ -253,8 +253,9 @@ export class SpawnWorker {
       });
       if (done.count === 0) throw new StopRequested();
       this.live.set(s.id, spawner);
-      await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+      // after the ready event: the page that waits for it is not kept waiting on the usage record
+      await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
     } catch (err) {
       const stopRequested = err instanceof StopRequested || abort.signal.reason instanceof StopRequested;
