@@ -9,6 +9,9 @@ import { openDatabase } from "../app/_lib/db/open";
 import { seedUsers, seededName } from "../app/_lib/testing/seed-users";
 
 const SEEDED = 5000;
+/** Screenshots of the pages, copied into docs/screenshots/ for the README when they change. */
+const SHOTS = join(process.cwd(), "test-results", "screenshots");
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 let g: Gyre;
 
 test.beforeAll(async () => {
@@ -28,7 +31,7 @@ test.afterAll(async () => {
 });
 
 /** Presses Tab until `selector` has the focus (at most `max` times): keyboard-only navigation. */
-async function tabTo(page: Page, testIdOrLabel: { testId?: string; id?: string }, max = 80): Promise<void> {
+async function tabTo(page: Page, testIdOrLabel: { testId?: string; id?: string }, max = 400): Promise<void> {
   for (let i = 0; i < max; i++) {
     await page.keyboard.press("Tab");
     const hit = await page.evaluate((t) => {
@@ -63,6 +66,7 @@ test("keyboard only: search 5,000 users, sort by a column, page on; the whole vi
   await expect(page).toHaveURL(/\?q=chen&dir=desc$/);
   await expect(page.locator("[data-testid^=user-row-]").first()).toHaveAttribute("data-testid", `user-row-${expected.at(-1)}`);
   await expect(page.locator("th[aria-sort=descending]")).toHaveCount(1);
+  await shot(page, "admin-users");
 
   // next page
   await tabTo(page, { testId: "page-next" });
@@ -114,14 +118,16 @@ test("bulk action from the keyboard: select users, add them to a new group; prog
   await expect(page.getByTestId("bulk-progress")).toHaveAttribute("data-state", "done", { timeout: 30_000 });
   await expect(page.getByTestId("bulk-counts")).toContainText("3");
   for (const n of names) await expect(page.getByTestId(`bulk-item-${n}`)).toHaveAttribute("data-status", "ok");
+  await shot(page, "admin-bulk-action");
 
   await page.goto(`${g.url}/hub/admin/groups?open=ocean`);
   for (const n of names) await expect(page.getByTestId("group-members")).toContainText(n);
+  await shot(page, "admin-groups");
   await page.goto(`${g.url}/hub/admin?group=ocean`);
   await expect(page.getByTestId("users-count")).toContainText("3 users match");
 });
 
-test("a blocked user is refused at login and at the proxy, and their server is stopped", async ({ page, browser }) => {
+test("a blocked user is refused at login and at the proxy; their session ends at once", async ({ page, browser }) => {
   await createUser(g, "e2e-bob", "bob-password-1");
   const bobCtx = await browser.newContext();
   const bob = await bobCtx.newPage();
@@ -136,6 +142,7 @@ test("a blocked user is refused at login and at the proxy, and their server is s
   await page.getByTestId("edit-blocked").check();
   await page.getByTestId("edit-user-submit").click();
   await expect(page.getByTestId("user-blocked")).toBeVisible();
+  await shot(page, "admin-user");
 
   // his session is over: the hub sends him to the login page, the proxy no longer lets him in
   await bob.goto(`${g.url}/hub/home`);
@@ -161,6 +168,7 @@ test("a user creates a named server, opens it through the proxy, stops and delet
 
   await page.goto(`${g.url}/hub/home`);
   await expect(page.getByTestId("named-state-analysis")).toHaveAttribute("data-state", "running");
+  await shot(page, "home-named-servers");
   const [tree] = await Promise.all([page.waitForEvent("load"), page.getByTestId("open-named-analysis").click()]);
   expect(tree).toBeTruthy();
   await expect(page).toHaveURL(/\/user\/e2e-nina\/analysis\/tree/);
@@ -180,6 +188,13 @@ test("a user creates a named server, opens it through the proxy, stops and delet
   await login(ap, g, ADMIN.name, ADMIN.password);
   await ap.goto(`${g.url}/hub/admin/users/e2e-nina`);
   await expect(ap.getByTestId("user-usage-analysis")).toContainText("proc");
+  await ap.goto(`${g.url}/hub/admin/usage`);
+  await expect(ap.getByTestId("usage-row-e2e-nina")).toBeVisible();
+  await expect(ap.getByTestId("usage-chart")).toBeVisible();
+  await shot(ap, "admin-usage");
+  const csv = await ap.request.get(`${g.url}/hub/api/admin/usage?format=csv`);
+  expect(csv.headers()["content-type"]).toContain("text/csv");
+  expect(await csv.text()).toMatch(/^e2e-nina,analysis,local,/m);
   await admin.close();
 
   // own password: the wrong current one is refused, the right one changes it

@@ -2,9 +2,10 @@
 // Named servers on the home page: create one (a name, then the spawn form's choices when the hub
 // offers any), and start, stop or delete each.
 import { useRouter } from "next/navigation";
-import { useState, type FormEvent } from "react";
+import { useCallback, useState, type FormEvent } from "react";
 import { hubFetch, serverApiPath, spawnPendingPath } from "@/app/_components/hub-fetch";
 import { Notice, buttonClass, inputClass, labelClass } from "@/app/_components/ui";
+import { useStopServer } from "@/app/_components/use-stop-server";
 
 const spawnFormPath = (user: string, server: string) => `/spawn/${encodeURIComponent(user)}/${encodeURIComponent(server)}`;
 
@@ -78,6 +79,9 @@ export function NamedServerActions({
   const router = useRouter();
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const refresh = useCallback(() => router.refresh(), [router]);
+  // Stop waits until the server is really stopped, then shows it (Delete needs it stopped).
+  const { stop, stopping, error: stopError } = useStopServer({ user, server, csrf, onStopped: refresh });
   const active = ["pending", "starting", "running", "stopping"].includes(state);
   const call = async (method: string, body?: unknown, then?: string) => {
     setBusy(true);
@@ -107,8 +111,8 @@ export function NamedServerActions({
           </button>
         ))}
       {active && state !== "stopping" && (
-        <button type="button" data-testid={`stop-named-${server}`} disabled={busy} onClick={() => void call("DELETE")} className={buttonClass.small}>
-          Stop
+        <button type="button" data-testid={`stop-named-${server}`} disabled={busy || stopping} onClick={() => void stop()} className={buttonClass.small}>
+          {stopping ? "Stopping…" : "Stop"}
         </button>
       )}
       {!active && (
@@ -124,9 +128,9 @@ export function NamedServerActions({
           Delete
         </button>
       )}
-      {error && (
+      {(error || stopError) && (
         <span role="alert" className="text-xs text-red-700">
-          {error}
+          {error || stopError}
         </span>
       )}
     </span>
