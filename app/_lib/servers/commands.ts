@@ -114,6 +114,7 @@ export async function waitForStop(db: Db, serverId: number, ms: number): Promise
   }
 }
 
+/**
  * Refuses a new named server beyond the user's limit (User.namedServerLimit, else
  * hub.namedServerLimitPerUser). Every named server row counts, stopped ones too: a user frees a
  * place by deleting one.
@@ -130,27 +131,6 @@ export async function checkNamedServerLimit(db: Db, userId: number, hubLimit: nu
         : `You already have ${have} named server${have === 1 ? "" : "s"}, the most this account may have (${limit}). Delete one first.`,
     );
   }
-}
-
-export type RemoveOutcome = "removed" | "stopping" | "not-found";
-
-/**
- * Deletes a named server: its row, progress events and stored options (its usage records stay).
- * A server that still runs is asked to stop first ("stopping": call again once it has stopped).
- * The default server is never removed, only stopped.
- */
-export async function removeNamedServer(db: Db, userId: number, serverName: string): Promise<RemoveOutcome> {
-  if (!serverName) throw new HttpError(400, "The default server cannot be deleted, only stopped.");
-  const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
-  if (!s) return "not-found";
-  if ((ACTIVE_STATES as readonly string[]).includes(s.state)) {
-    // deleted by the worker once its stop completes
-    await requestStop(db, userId, serverName, { remove: true });
-    return "stopping";
-  }
-  // Only a server that is still stopped (a start may have come in meanwhile) is deleted.
-  const r = await db.server.deleteMany({ where: { id: s.id, state: { in: ["stopped", "failed"] } } });
-  return r.count ? "removed" : "stopping";
 }
 
 /** The spawner's view of the options (validated, defaults filled in), or a 400 naming the field. */
