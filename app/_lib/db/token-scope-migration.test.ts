@@ -27,7 +27,9 @@ test("tokens stored with Gyre's former scopes pass the same endpoints after the 
     const { db } = await openDatabase(`file:${join(dir, "t.db")}`);
     try {
       await applyMigrations(db, "sqlite", dir);
-      const u = await db.user.create({ data: { name: "old", admin: true } });
+      // raw SQL: the client knows columns that later migrations add
+      await db.$executeRawUnsafe(`INSERT INTO "User" ("name", "admin") VALUES ('old', true)`);
+      const u = await db.user.findFirstOrThrow({ select: { id: true } });
       const before = { readUsers: "read:users", admin: "admin:users servers", both: "read:users admin:users", plain: "servers tokens", inherit: "" };
       for (const [note, scopes] of Object.entries(before))
         await db.apiToken.create({ data: { userId: u.id, prefix: note.padEnd(8, "x"), hash: note, note, scopes } });
