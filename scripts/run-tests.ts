@@ -39,7 +39,7 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
     return false;
   }
   console.log(`\n=== ${label}: ${files.length} files ===`);
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files], {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", "--test-reporter=spec", ...files], {
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
