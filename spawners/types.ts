@@ -10,7 +10,9 @@
 //              progress event, so a restarted hub can poll/stop servers it started before. The
 //              hub tags it with the kind's format version (spawners/state.ts); loadState() always
 //              gets the current format.
-//   progress() → {progress, message} events while starting; ends when start() settles.
+//   progress() → {progress, message} events while starting; ends when start() (or resume()) settles.
+//   resume() → optional: a restarted hub continues a start() an earlier hub process began, from
+//              the loaded state (the queued job keeps its id and its place in the queue).
 //
 // Invariants: nothing runs as the hub's user when the hub is root; commands are argument
 // arrays (execa/spawn), never shell strings built from user input; the server token reaches
@@ -203,6 +205,14 @@ export interface Spawner {
    * the shared poller).
    */
   detach?(): void;
+  /**
+   * Continue a start() that an earlier hub process began and did not see end (the hub restarted),
+   * from the state loadState() was given: wait for the same process or job where start() would
+   * have, and settle as start() would (SpawnStarted, or SpawnError with the reason). null when the
+   * stored state holds nothing under way to continue (the hub then stops and starts over). Called
+   * only on a server whose poll() says it has not ended. Omitted: the hub always starts over.
+   */
+  resume?(): Promise<SpawnStarted> | null;
 }
 
 /** A failure whose message is safe and useful to show the user. */

@@ -32,6 +32,8 @@ export interface ScriptedServer {
   ready: boolean;
   exit: SpawnExit | null;
   stopCalls: number;
+  /** a start under way that a new spawner can follow (Spawner.resume); absent: nothing to follow */
+  resumable?: boolean;
 }
 
 /** The servers of one scripted kind, and its catalog entry. */
@@ -45,6 +47,8 @@ export class ScriptedServers {
   stopDelayMs = 0;
   /** startTimeoutSeconds() of new spawners; undefined: the hub's */
   ownTimeout: number | null | undefined = undefined;
+  /** how many times resume() followed a start, by spawn id */
+  readonly resumeCounts = new Map<string, number>();
   /** how many times start() ran, by spawn id */
   readonly startCounts = new Map<string, number>();
   /** spawn ids reconcile() was given, per hub start */
@@ -157,6 +161,25 @@ class ScriptedSpawner implements Spawner {
     } finally {
       this.feed.close();
     }
+  }
+
+  /** Follows a "starting" server an earlier spawner began: it comes up when the test releases it. */
+  resume(): Promise<SpawnStarted> | null {
+    const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
+    if (!s || s.state !== "starting" || !s.resumable) return null;
+    this.all.resumeCounts.set(s.spawnId, (this.all.resumeCounts.get(s.spawnId) ?? 0) + 1);
+    return (async () => {
+      try {
+        this.feed.push(40, "Following the scripted server again");
+        const how = await this.all.waitForRelease(s.spawnId, this.stopped);
+        if (how === "stopped") throw new SpawnError("The server was stopped before it finished starting.");
+        Object.assign(s, { state: "running", ready: true });
+        this.feed.push(60, "The scripted server is up");
+        return { url: s.url };
+      } finally {
+        this.feed.close();
+      }
+    })();
   }
 
   async poll(): Promise<SpawnExit | null> {

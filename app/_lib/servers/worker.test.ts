@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { encodeSpawnerState } from "@/spawners/state";
-import { ScriptedServers, type StartScript } from "@/spawners/testing/scripted";
+import { ScriptedServers, type ScriptedServer, type StartScript } from "@/spawners/testing/scripted";
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { startBackgroundServices, type BackgroundServices } from "./background";
 import { requestStart, requestStop } from "./commands";
@@ -235,8 +235,9 @@ describe("stopping (table-driven)", () => {
 });
 
 describe("a hub restart, with a server in every state (table-driven)", () => {
-  type Setup = { state: string; server?: "running" | "ready-after-restart" | "dead" | "none"; stored?: string };
-  const cases: Array<{ name: string; setup: Setup; want: { state: string; message?: RegExp; event?: string; starts: number; route: boolean } }> = [
+  type Setup = { state: string; server?: "running" | "ready-after-restart" | "still-starting" | "dead" | "none"; resumable?: boolean; stored?: string };
+  type Want = { state: string; message?: RegExp; event?: string; starts: number; resumes?: number; stops?: number; route: boolean };
+  const cases: Array<{ name: string; setup: Setup; want: Want }> = [
     { name: "pending: the new hub starts it", setup: { state: "pending", server: "none" }, want: { state: "running", starts: 1, route: true } },
     {
       name: "starting, and it came up meanwhile: adopted",
@@ -247,6 +248,16 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
       name: "starting, not up: cleaned up and started again",
       setup: { state: "starting", server: "dead" },
       want: { state: "running", starts: 1, route: true },
+    },
+    {
+      name: "starting, still under way, the kind resumes: followed again (same spawn, never stopped), up once released",
+      setup: { state: "starting", server: "still-starting", resumable: true },
+      want: { state: "running", event: "ready", starts: 0, resumes: 1, stops: 0, route: true },
+    },
+    {
+      name: "starting, still under way, nothing to resume: stopped and started again",
+      setup: { state: "starting", server: "still-starting", resumable: false },
+      want: { state: "running", starts: 1, resumes: 0, stops: 1, route: true },
     },
     {
       name: "running and alive: adopted, route pushed again",
@@ -278,6 +289,8 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
   ];
 
   const rows = new Map<string, { userId: number; userName: string; spawnId: string }>();
+  /** the servers the dead hub left (a start again replaces the kind's entry) */
+  const left = new Map<string, ScriptedServer>();
 
   before(async () => {
     await stopWorker();
@@ -288,15 +301,18 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
       const url = `http://scripted.invalid/${spawnId}`;
       if (c.setup.server !== "none") {
         const alive = c.setup.server === "running" || c.setup.server === "ready-after-restart";
-        scripted.servers.set(spawnId, {
+        const starting = c.setup.server === "still-starting";
+        left.set(spawnId, {
           spawnId,
           user: user.name,
           url,
-          state: alive ? "running" : "exited",
+          state: alive ? "running" : starting ? "starting" : "exited",
           ready: alive,
-          exit: alive ? null : { exitCode: 137, reason: "killed" },
+          exit: alive || starting ? null : { exitCode: 137, reason: "killed" },
           stopCalls: 0,
+          resumable: c.setup.resumable,
         });
+        scripted.servers.set(spawnId, left.get(spawnId)!);
       }
       await hub.db.server.create({
         data: {
@@ -319,10 +335,18 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
   for (const c of cases) {
     test(c.name, async () => {
       const { userId, userName, spawnId } = rows.get(c.name)!;
+      if (c.want.resumes) {
+        await waitFor("the resumed start waiting", async () => scripted.isHanging(spawnId));
+        assert.equal((await serverOf(userId)).state, "starting", "still starting until it comes up");
+        scripted.release(spawnId);
+      }
       const s = c.want.state === "running" ? await settle(userId, ["running"]) : await settle(userId, [c.want.state]);
       if (c.want.message) assert.match(s.message ?? "", c.want.message);
       if (c.want.event) assert.equal((await lastEvent(s.id)).kind, c.want.event);
       assert.equal(scripted.startCounts.get(spawnId) ?? 0, c.want.starts, "starts by the new hub");
+      if (c.want.resumes !== undefined) assert.equal(scripted.resumeCounts.get(spawnId) ?? 0, c.want.resumes, "resumes by the new hub");
+      if (c.want.stops !== undefined) assert.equal(left.get(spawnId)?.stopCalls, c.want.stops, "stops of the first start");
+      if (c.want.resumes) assert.equal(s.spawnId, spawnId, "same spawn");
       assert.equal(hub.routes.routes.has(`/user/${userName}/`), c.want.route);
     });
   }

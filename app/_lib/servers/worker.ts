@@ -6,7 +6,7 @@
 import { defaultHubUrl } from "@/config/derived";
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
 import type { SpawnerHost } from "@/spawners/host";
-import { SpawnError, type Spawner, type SpawnContext, type JsonObject } from "@/spawners/types";
+import { SpawnError, type Spawner, type SpawnContext, type SpawnStarted, type JsonObject } from "@/spawners/types";
 import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
 import { OsAccountError } from "@/app/_lib/users/os-account";
 import type { HubRuntime } from "../runtime";
@@ -14,6 +14,7 @@ import { buildRouteData, type RouteData, type RoutePusher } from "./proxy-client
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
 import { sweepBatchCallbacks } from "./batch-callback";
+import { decideAdoption } from "./adoption";
 import { buildSpawnLaunch } from "../launch/launches";
 import { isLaunchError } from "../launch/launch-error";
 import type { LaunchServices } from "../launch/launch-services";
@@ -40,6 +41,13 @@ export interface SpawnWorkerOptions {
 }
 
 class StopRequested extends Error {}
+
+/** A start an earlier hub process began, which this one follows (Spawner.resume). */
+interface Resumed {
+  spawner: Spawner;
+  ctx: SpawnContext;
+  started: Promise<SpawnStarted>;
+}
 
 export class SpawnWorker {
   /** servers this process is starting right now (abort = a stop was requested meanwhile) */
@@ -209,7 +217,8 @@ export class SpawnWorker {
     this.rt.bus.emit(`server:${serverId}`);
   }
 
-  private async spawn(s: ServerRow): Promise<void> {
+  /** Starts the server, or with `resumed` follows a start an earlier hub process began. */
+  private async spawn(s: ServerRow, resumed?: Resumed): Promise<void> {
     const { db, config, log } = this.rt;
     const abort = new AbortController();
     this.spawning.set(s.id, abort);
@@ -218,7 +227,7 @@ export class SpawnWorker {
     let ctx: SpawnContext | undefined;
     const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
     try {
-      ({ spawner, ctx } = await this.spawnerFor(s, true));
+      ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
           await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev);
@@ -232,7 +241,7 @@ export class SpawnWorker {
       const startLimit = owned === undefined ? config.hub.startTimeoutSeconds + (ctx.launch?.prepareTimeoutSeconds ?? 0) : owned;
       const deadline = startLimit === null ? Infinity : Date.now() + startLimit * 1000;
       const started = await raceAbort(
-        spawner.start(),
+        resumed ? resumed.started : spawner.start(),
         abort.signal,
         deadline,
         `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`,
@@ -382,33 +391,47 @@ export class SpawnWorker {
     return buildRouteData({ target, user, serverName: s.name, spawnId: s.spawnId!, dashboards: this.spawners.kind(s.spawnerKind).dashboards });
   }
 
+  /**
+   * Follows a start an earlier hub process began (Spawner.resume): same process or job, same spawn
+   * id, so its progress page goes on. false when the spawner has nothing under way to follow.
+   */
+  private async resume(s: ServerRow, spawner: Spawner, ctx: SpawnContext): Promise<boolean> {
+    const started = spawner.resume?.() ?? null;
+    if (!started) return false;
+    // spawn() takes the outcome over; until then a fast failure must not count as unhandled
+    started.catch(() => undefined);
+    const last = await this.rt.db.spawnEvent.findFirst({ where: { serverId: s.id, spawnId: s.spawnId! }, orderBy: { id: "desc" } });
+    await this.event(s.id, s.spawnId!, last?.progress ?? 5, "The hub restarted during the spawn; following it again");
+    this.rt.log.info({ user: ctx.user.name, server: s.name }, "resumed an interrupted spawn");
+    void this.spawn(s, { spawner, ctx, started });
+    return true;
+  }
+
   /** At hub start: adopt servers that are still alive, mark dead ones stopped, resume spawns. */
   private async adoptAll(): Promise<void> {
     const { db, log } = this.rt;
     for (const s of await db.server.findMany({ where: { state: { in: ["running", "starting"] } } })) {
       try {
-        const { spawner, ctx } = await this.spawnerFor(s);
+        // a start may be continued: its spawner needs what start() had (a launch's spec)
+        const { spawner, ctx } = await this.spawnerFor(s, s.state === "starting");
         const exit = await spawner.poll();
-        if (s.state === "running") {
-          if (exit) {
-            await this.markGone(s, `The server stopped while the hub was down: ${exit.reason}`, spawner);
-          } else {
-            this.live.set(s.id, spawner);
-            await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
-            log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
-          }
-        } else {
-          // Interrupted mid-spawn: adopt if it came up, otherwise clean up and start it again.
-          if (!exit && s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token))) {
-            await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url, ctx.user.name));
-            await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
-            this.live.set(s.id, spawner);
-            await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
-          } else {
-            await spawner.stop().catch(() => undefined);
-            await db.server.update({ where: { id: s.id }, data: { state: "pending", spawnerState: "{}", url: null } });
-            await this.event(s.id, s.spawnId!, 5, "The hub restarted during the spawn; starting again");
-          }
+        const answers = s.state === "starting" && !exit && !!s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token));
+        const action = decideAdoption({ state: s.state as "running" | "starting", exited: !!exit, answers, resumable: typeof spawner.resume === "function" });
+        if (action === "gone") {
+          await this.markGone(s, `The server stopped while the hub was down: ${exit!.reason}`, spawner);
+        } else if (action === "adopt") {
+          this.live.set(s.id, spawner);
+          await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+          log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
+        } else if (action === "ready") {
+          await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+          await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
+          this.live.set(s.id, spawner);
+          await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+        } else if (!(action === "resume" && (await this.resume(s, spawner, ctx)))) {
+          await spawner.stop().catch(() => undefined);
+          await db.server.update({ where: { id: s.id }, data: { state: "pending", spawnerState: "{}", url: null } });
+          await this.event(s.id, s.spawnId!, 5, "The hub restarted during the spawn; starting again");
         }
       } catch (err) {
         log.error({ err, server: s.id }, "could not adopt server");
