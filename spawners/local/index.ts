@@ -193,18 +193,39 @@ export class LocalProcessSpawner implements Spawner {
         throw new SpawnError(`${describeExit(this.exit)} while starting.`, await this.logTail());
       }
     } catch (e) {
-      const err = e instanceof SpawnError ? e : new SpawnError(`The server could not be started: ${(e as Error).message}`);
-      if (err.logTail === undefined) Object.assign(err, { logTail: await this.logTail() });
-      this.ctx.log.warn({ err: err.message }, "local server failed to start");
-      this.startFailure = { exitCode: this.exit?.code ?? null, reason: err.message };
-      // leave nothing half-started: kill whatever is left and drop the runtime dir
-      await this.stopProcesses().catch(() => {});
-      await this.removeRuntimeDir().catch(() => {});
-      throw err;
+      throw await this.failStart(e);
     } finally {
       this.starting = false;
       this.progressLog.close();
     }
+  }
+
+  /**
+   * A hub restarted while the server process was coming up: wait for the same process (pid + start
+   * time) until it answers or ends, as start() would have. null when no server process was
+   * launched yet (a launch's agent still preparing: the hub starts over).
+   */
+  resume(): Promise<SpawnStarted> | null {
+    const { pid, startTime, url } = this.state;
+    if (this.startCalled || !pid || startTime === undefined || !url) return null;
+    this.startCalled = true;
+    this.starting = true;
+    return (async () => {
+      try {
+        this.progressLog.push(40, `Following the server process (pid ${pid}) again`);
+        if (await this.waitUntilAnswering(url)) {
+          this.progressLog.push(80, "Server is answering");
+          return { url };
+        }
+        this.throwIfStopRequested();
+        throw new SpawnError(`${describeExit(this.exit)} while starting.`, await this.logTail());
+      } catch (e) {
+        throw await this.failStart(e);
+      } finally {
+        this.starting = false;
+        this.progressLog.close();
+      }
+    })();
   }
 
   /** null while the server runs (or is still starting); else how it ended. */
@@ -292,6 +313,18 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** A start (or resume) that failed: leave nothing half-started; the error to throw. */
+  private async failStart(e: unknown): Promise<SpawnError> {
+    const err = e instanceof SpawnError ? e : new SpawnError(`The server could not be started: ${(e as Error).message}`);
+    if (err.logTail === undefined) Object.assign(err, { logTail: await this.logTail() });
+    this.ctx.log.warn({ err: err.message }, "local server failed to start");
+    this.startFailure = { exitCode: this.exit?.code ?? null, reason: err.message };
+    // kill whatever is left and drop the runtime dir
+    await this.stopProcesses().catch(() => {});
+    await this.removeRuntimeDir().catch(() => {});
+    return err;
+  }
 
   /**
    * The account the server runs as: the user's OS account (ctx.user.osUser, resolved by the hub)

@@ -326,6 +326,74 @@ test("hub restart: a server started by a process that exited is found, polled an
   assert.deepEqual(await fresh.poll(), { exitCode: null, reason: "The server process is no longer running." });
 });
 
+test("hub killed during a slow start: a new instance resumes the same process until it answers, never starts another", async () => {
+  const ctx = ctxFor("gyretest2", "resume");
+  const { log: _log, ...plainCtx } = ctx;
+  const slow = { ...fakeConfig, args: ["--fake-delay=4"] };
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
+    env: { ...process.env, GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: slow, whenLaunched: true }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  assert.ok(await waitFor(async () => out.includes("\n"), 30_000, 50), "the hub launched the server");
+  const exited = new Promise((r) => child.on("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+  const state = readChildState(out);
+  assert.notEqual(await probeHttp(`${state.url}/user/gyretest2/resume/api`, {}), 200, "killed before the server answered");
+
+  const fresh = new LocalProcessSpawner(ctx, slow);
+  running.push(fresh);
+  fresh.loadState(state);
+  assert.equal(await fresh.poll(), null, "still starting");
+  const events: ProgressEvent[] = [];
+  const collecting = (async () => {
+    for await (const e of fresh.progress()) events.push(e);
+  })();
+  const resumed = fresh.resume();
+  assert.ok(resumed, "a launched process is resumable");
+  assert.deepEqual(await resumed, { url: state.url });
+  await collecting;
+  assert.equal(await probeHttp(`${state.url}/user/gyretest2/resume/api`, {}), 200);
+  assert.equal(fresh.getState().pid, state.pid, "the same process, not a second one");
+  assert.match(events.map((e) => e.message).join(" | "), new RegExp(`Following the server process \\(pid ${state.pid}\\) again \\| Server is answering`));
+  assert.equal(fresh.resume(), null, "one resume per spawner");
+  await fresh.stop();
+  assert.equal(await isSameProcessAlive(state.pid, state.startTime), false);
+
+  // nothing launched yet (no pid in the stored state): nothing to resume, the hub starts over
+  const early = new LocalProcessSpawner(ctx, slow);
+  early.loadState({ logFile: state.logFile, runtimeDir: null });
+  assert.equal(early.resume(), null);
+});
+
+test("hub killed during a start, the server then dies before answering: resume fails with the reason and leaves nothing", async () => {
+  const ctx = ctxFor("gyretest2", "resumedies");
+  const { log: _log, ...plainCtx } = ctx;
+  const slow = { ...fakeConfig, args: ["--fake-delay=30"] };
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
+    env: { ...process.env, GYRE_INT_SPAWN: JSON.stringify({ ctx: plainCtx, config: slow, whenLaunched: true }) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  assert.ok(await waitFor(async () => out.includes("\n"), 30_000, 50), "the hub launched the server");
+  const exited = new Promise((r) => child.on("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+  const state = readChildState(out);
+  const fresh = new LocalProcessSpawner(ctx, slow);
+  running.push(fresh);
+  fresh.loadState(state);
+  const resumed = fresh.resume()!;
+  resumed.catch(() => undefined);
+  await sleep(300);
+  process.kill(state.pid, "SIGKILL");
+  await assert.rejects(resumed, (e: unknown) => e instanceof SpawnError && /ended while starting/.test(e.message));
+  assert.notEqual(await fresh.poll(), null);
+});
+
 test("a failing command gives SpawnError with the log tail and leaves nothing behind", async () => {
   const ctx = ctxFor("gyretest2", "broken");
   const sp = new LocalProcessSpawner(ctx, { ...config, args: ["--no-such-flag"] });
