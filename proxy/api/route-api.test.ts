@@ -109,6 +109,25 @@ test("bulk: PATCH adds and removes many, PUT replaces the table", async () => {
   assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/only"]);
 });
 
+test("routes a JupyterHub-style service adds (CHP POST, no hub mark) survive the full sync; the hub's are managed by it; DELETE removes either", async () => {
+  hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
+  const svc = { target: "http://127.0.0.1:7395" };
+  // what JupyterHub's CHPProxy.add_route sends: POST /api/routes/<path> with the data, token auth
+  assert.equal((await fetch(api + "/services/announcement/", { method: "POST", headers: auth, body: JSON.stringify(svc) })).status, 201);
+  const hubPush = { ...auth, "x-gyre-route-owner": "hub" };
+  const stale = { target: "http://127.0.0.1:7394", user: "gone", server_name: "", spawn_id: "g" };
+  assert.equal((await fetch(api + "/user/gone/", { method: "POST", headers: hubPush, body: JSON.stringify(stale) })).status, 201);
+  // a sync spares routes pushed while it runs (same millisecond included)
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(await proxy.syncRoutes(), true);
+  const after1 = (await (await fetch(api, { headers: auth })).json()) as RoutesJson;
+  assert.deepEqual(Object.keys(after1).sort(), ["/services/announcement", "/user/fromhub"], "the service's route kept, the hub's stale push dropped");
+  assert.equal(after1["/services/announcement"].target, svc.target);
+  assert.equal((await fetch(api + "/services/announcement/", { method: "DELETE", headers: auth })).status, 204);
+  await proxy.syncRoutes();
+  assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/fromhub"]);
+});
+
 test("health on both ports, metrics on the internal one", async () => {
   assert.deepEqual(await (await fetch("http://127.0.0.1:7300/_chp_healthz")).json(), { status: "OK" });
   assert.equal(((await (await fetch("http://127.0.0.1:7301/health")).json()) as { status: string }).status, "OK");

@@ -17,13 +17,21 @@ export interface RouteApiContext {
 }
 
 const ROUTES_RE = /^\/api\/routes(\/.*)?$/;
+
+/**
+ * The header the hub's own route pushes carry (app/_lib/servers/proxy-client.ts). A POST without
+ * it comes from someone else (a JupyterHub-style service using the CHP API): its route is kept
+ * by the hub's full syncs, which only manage the hub's routes.
+ */
+export const HUB_ROUTE_HEADER = "x-gyre-route-owner";
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Handles one request on the internal port:
  * - GET /health, GET /metrics (no token: the port is private; scrapers and probes have none)
- * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics)
- * - PUT /api/routes {path: data, …} replaces the table · PATCH /api/routes {add: {…}, remove: […]}
+ * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics; a
+ *   POST without HUB_ROUTE_HEADER: "hub" adds a route the hub's full sync keeps)
+ * - PUT /api/routes {path: data, …} replaces the table (routes others added included) · PATCH /api/routes {add: {…}, remove: […]}
  */
 export async function handleApiRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: RouteApiContext): Promise<void> {
   const now = ctx.now ?? Date.now;
@@ -61,7 +69,7 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
       }
       case "POST": {
         const data = await readJson(req);
-        ctx.table.add(path || "/", data, now());
+        ctx.table.add(path || "/", data, now(), req.headers[HUB_ROUTE_HEADER] !== "hub");
         ctx.log.debug({ path }, "route added");
         res.writeHead(201);
         res.end();
@@ -79,7 +87,7 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
         const body = await readJson(req);
         if (!isObject(body)) throw new RouteDataError("PUT /api/routes needs an object of path → route data");
         validateAll(ctx.table, body);
-        const r = ctx.table.replaceAll(body, now());
+        const r = ctx.table.replaceAll(body, now(), Infinity, false);
         ctx.log.info({ ...r, total: ctx.table.size }, "route table replaced through the API");
         return send(res, 200, { ...r, total: ctx.table.size });
       }

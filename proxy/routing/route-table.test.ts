@@ -56,6 +56,21 @@ test("replaceAll keeps activity of unchanged routes and spares routes pushed dur
   assert.equal(t.match("/user/new/tree")?.targetPort, 4);
 });
 
+test("replaceAll (the hub's full sync) keeps routes others added; the hub's own route at the same path wins; a PUT drops them", () => {
+  const t = new RouteTable(tokenFor);
+  t.add("/services/announce", { target: "http://h:5" }, 100, true);
+  t.add("/user/hubs", { target: "http://h:6", spawn_id: "s" }, 100);
+  t.add("/user/clash", { target: "http://h:7" }, 100, true);
+  const r = t.replaceAll({ "/user/clash/": { target: "http://h:8", spawn_id: "c" } }, 1000, 800);
+  assert.deepEqual(r, { added: 0, removed: 1 });
+  assert.equal(t.get("/user/hubs"), undefined, "the hub's route it no longer lists");
+  assert.equal(t.get("/services/announce")?.targetPort, 5, "a service's route survives");
+  assert.equal(t.get("/user/clash")?.targetPort, 8);
+  assert.equal(t.get("/user/clash")?.external, false, "now the hub's");
+  t.replaceAll({}, 2000, Infinity, false);
+  assert.equal(t.size, 0);
+});
+
 test("http+unix targets: the socket path is decoded; relative or undecodable paths are refused; dashboards default to the server", () => {
   const t = new RouteTable(() => "tok");
   const e = t.add("/user/dave/", { target: "http+unix://%2Ftmp%2Fgyre-rt-dave-x%2Fjupyter.sock", user: "dave", spawn_id: "s" }, 0);

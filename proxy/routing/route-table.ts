@@ -45,6 +45,11 @@ export interface RouteEntry {
    */
   readonly authHeader: string | null;
   addedAt: number;
+  /**
+   * Added through the route API by someone other than the hub (a JupyterHub-style service, an
+   * extra route): the hub's full sync does not know it and keeps it; only a DELETE removes it.
+   */
+  readonly external: boolean;
   /** ms; CHP's last_activity */
   lastActivity: number;
   /** last value reported to the hub */
@@ -67,10 +72,13 @@ export class RouteTable {
     return this.byPath.size;
   }
 
-  /** Adds or replaces a route; a fresh route counts as just active (CHP does the same). */
-  add(rawPath: string, data: unknown, now: number): RouteEntry {
+  /**
+   * Adds or replaces a route; a fresh route counts as just active (CHP does the same).
+   * `external`: added by someone other than the hub (RouteEntry.external).
+   */
+  add(rawPath: string, data: unknown, now: number, external = false): RouteEntry {
     const path = normalizeRoutePath(rawPath);
-    const entry = this.buildEntry(path, data, now);
+    const entry = this.buildEntry(path, data, now, external);
     this.byPath.set(path, entry);
     this.trie.add(path, entry);
     return entry;
@@ -85,7 +93,7 @@ export class RouteTable {
     const built: RouteEntry[] = [];
     for (const raw in routes) {
       try {
-        built.push(this.buildEntry(normalizeRoutePath(raw), routes[raw], now));
+        built.push(this.buildEntry(normalizeRoutePath(raw), routes[raw], now, false));
       } catch (err) {
         if (err instanceof RouteDataError) throw new RouteDataError(`Route ${raw}: ${err.message}`);
         throw err;
@@ -129,16 +137,18 @@ export class RouteTable {
   /**
    * Makes the table equal to `routes` (a full sync from the hub, or a bulk PUT). Routes added
    * at or after `keepAddedSince` survive even if missing from `routes`: the hub may have pushed
-   * them after it produced the snapshot. Unchanged routes keep their activity.
+   * them after it produced the snapshot. Unchanged routes keep their activity. Routes others
+   * added (RouteEntry.external) stay unless `routes` has the same path (the hub's route wins) or
+   * `keepExternal` is false (a bulk PUT: the table is exactly `routes`).
    */
-  replaceAll(routes: Record<string, unknown>, now: number, keepAddedSince = Infinity): { added: number; removed: number } {
+  replaceAll(routes: Record<string, unknown>, now: number, keepAddedSince = Infinity, keepExternal = true): { added: number; removed: number } {
     const seen = new Set<string>();
     let added = 0;
     for (const [raw, data] of Object.entries(routes)) {
       const path = normalizeRoutePath(raw);
       seen.add(path);
       const old = this.byPath.get(path);
-      if (old && sameData(old.data, data)) continue;
+      if (old && !old.external && sameData(old.data, data)) continue;
       const entry = this.add(path, data, now);
       if (old) {
         entry.lastActivity = old.lastActivity;
@@ -147,7 +157,7 @@ export class RouteTable {
     }
     let removed = 0;
     for (const [path, entry] of this.byPath) {
-      if (!seen.has(path) && entry.addedAt < keepAddedSince) {
+      if (!seen.has(path) && !(entry.external && keepExternal) && entry.addedAt < keepAddedSince) {
         this.remove(path);
         removed++;
       }
@@ -165,7 +175,7 @@ export class RouteTable {
     return out;
   }
 
-  private buildEntry(path: string, data: unknown, now: number): RouteEntry {
+  private buildEntry(path: string, data: unknown, now: number, external: boolean): RouteEntry {
     if (!data || typeof data !== "object" || Array.isArray(data)) throw new RouteDataError("Route data must be a JSON object");
     const d = data as Record<string, unknown>;
     if (typeof d.target !== "string") throw new RouteDataError("Must specify 'target' as string");
@@ -191,7 +201,7 @@ export class RouteTable {
     const owner = typeof d.user === "string" ? d.user : up ? up.user : null;
     const serverName = typeof d.server_name === "string" ? d.server_name : up && up.segments.length > 1 ? up.segments[0] : "";
     const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
-    return new Entry(path, verbatim as RouteData, target, socketPath, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now);
+    return new Entry(path, verbatim as RouteData, target, socketPath, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now, external);
   }
 }
 
@@ -219,6 +229,7 @@ class Entry implements RouteEntry {
     private readonly spawnId: string | null,
     private readonly tokenForSpawn: (spawnId: string) => string,
     now: number,
+    readonly external: boolean,
   ) {
     this.targetProtocol = targetSocketPath !== null ? "http:" : target.protocol;
     this.targetHost = targetSocketPath !== null ? "localhost" : target.hostname.replace(/^\[|\]$/g, "");

@@ -51,7 +51,8 @@ export class ProxyClient implements RoutePusher {
         try {
           const res = await fetch(`${base}/api/routes${path}`, {
             method,
-            headers: { authorization: `token ${this.token}`, "content-type": "application/json" },
+            // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
+            headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },
             body: body ? JSON.stringify(body) : undefined,
             signal: AbortSignal.timeout(5000),
           });
