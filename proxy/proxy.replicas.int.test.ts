@@ -1,6 +1,6 @@
 // Replicas and restarts of the real proxy process (the esbuild bundle under plain node, as in
 // production), with the fake hub and the hub's own ProxyClient pushing routes.
-// Ports: proxy A 7330/7331, proxy B 7334/7335, fake hub 7332, backend 7333.
+// Ports: proxy A 7330/7331, proxy B 7334/7335, fake hub 7332, backend 7333, proxy C 7336/7337.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -140,6 +140,42 @@ test("replicas: the hub's ProxyClient pushes a route to both", async () => {
   await client.deleteRoute("/user/pushed");
   assert.equal(await statusVia(A.port, "pushed"), 302, "gone: the browser is sent to the spawn page");
   assert.equal(await statusVia(B.port, "pushed"), 302);
+});
+
+test("replicas: a route change reaches both within 1 s (measured)", async () => {
+  const client = new ProxyClient([`http://127.0.0.1:${A.apiPort}`, `http://127.0.0.1:${B.apiPort}`], TOKEN, silent);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const user = `timed${i}`;
+    hub.state.routes[`/user/${user}/`] = route(user);
+    const t0 = performance.now();
+    await client.addRoute(`/user/${user}`, route(user));
+    const seen = await Promise.all(
+      [A.port, B.port].map(async (port) => {
+        while ((await statusVia(port, user)) !== 200) if (performance.now() - t0 > 5000) return Infinity;
+        return performance.now() - t0;
+      }),
+    );
+    times.push(Math.max(...seen));
+  }
+  process.stdout.write(`# route push → served by both replicas, ms: ${times.map((t) => t.toFixed(1)).join(", ")}\n`);
+  for (const t of times) assert.ok(t < 1000, `${t.toFixed(0)} ms`);
+});
+
+test("a replica asked for a route it was never told about asks the hub before sending the browser to the spawn page (no loop)", async () => {
+  // C syncs on its own only every 10 minutes: what it knows of /user/unpushed comes from the request
+  const C = { port: 7336, apiPort: 7337 };
+  const proxyC = await startProxyProcess({ ...opts(C), extraArgs: ["--full-sync-seconds", "600"] });
+  try {
+    hub.state.routes["/user/unpushed/"] = route("unpushed");
+    const t0 = performance.now();
+    assert.equal(await statusVia(C.port, "unpushed"), 200, "forwarded after one look at the hub's table");
+    process.stdout.write(`# unknown route → hub asked → forwarded in ${(performance.now() - t0).toFixed(1)} ms\n`);
+    await sleep(1100);
+    assert.equal(await statusVia(C.port, "nobody"), 302, "a server the hub does not run either: the spawn page");
+  } finally {
+    await stopChild(proxyC, "SIGTERM");
+  }
 });
 
 test("replicas: one killed misses a push, and has the route as soon as it is back", async () => {

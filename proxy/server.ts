@@ -74,6 +74,12 @@ export interface ProxyOptions {
   leanUpstream?: boolean;
 }
 
+/**
+ * At most one on-demand full sync per this many ms, when a browser would be sent to the spawn
+ * page for a route this proxy does not know (HubSync.catchUp).
+ */
+const CATCH_UP_MIN_GAP_MS = 1000;
+
 /** Granularity of the coarse clock; activity is reported every activityFlushSeconds anyway. */
 const CLOCK_TICK_MS = 100;
 
@@ -240,15 +246,32 @@ export class GyreProxy {
     if (r.kind !== "guarded") return this.finishWeb(req, res, r, t0);
     const caller = this.identify(req, r);
     // No closure on the common path: a session cookie is identified at once.
-    if (!(caller instanceof Promise)) return this.finishWeb(req, res, decideGuarded(r, facts, caller, this.routing), t0);
+    if (!(caller instanceof Promise)) return this.decideWeb(req, res, facts, url, r, caller, t0);
     const decide = (c: Caller) => {
-      if (!res.destroyed) this.finishWeb(req, res, decideGuarded(r, facts, c, this.routing), t0);
+      if (!res.destroyed) this.decideWeb(req, res, facts, url, r, c, t0);
     };
     caller.then(decide, () => decide(NOBODY));
   }
 
   private identify(req: http.IncomingMessage, g: Guarded, queryToken: string | null = null): Caller | Promise<Caller> {
     return this.identity.identify(req.rawHeaders, { credentials: g.credentials, hostname: g.hostname, queryToken, tokenOnly: g.corsOrigin !== undefined });
+  }
+
+  /**
+   * A browser about to be sent to the spawn page (no route for the server) first gets one look at
+   * the hub's table: the hub may have pushed the route to another replica only, and the spawn page
+   * would send the browser straight back here (a redirect loop until this replica's next sync).
+   */
+  private decideWeb(req: http.IncomingMessage, res: http.ServerResponse, facts: RequestLike, url: string, g: Guarded, caller: Caller, t0: number): void {
+    const d = decideGuarded(g, facts, caller, this.routing);
+    // the hub's spawn page, on the hub's origin (absolute with per-user origins)
+    if (d.kind !== "redirect" || !new URL(d.location, "http://x").pathname.startsWith("/hub/spawn/")) return this.finishWeb(req, res, d, t0);
+    void this.sync.catchUp(CATCH_UP_MIN_GAP_MS).then((synced) => {
+      if (res.destroyed) return;
+      if (!synced) return this.finishWeb(req, res, d, t0);
+      const again = resolveRequest(facts, url, false, this.routing);
+      this.finishWeb(req, res, again.kind === "guarded" ? decideGuarded(again, facts, caller, this.routing) : again, t0);
+    });
   }
 
   private finishWeb(req: http.IncomingMessage, res: http.ServerResponse, r: Resolution, t0: number): void {

@@ -24,6 +24,9 @@ export class HubSync implements AuthSnapshotView {
   /** the one pending timer of each loop */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** the on-demand sync in flight (catchUp), and when the last one started */
+  private catchingUp: Promise<boolean> | null = null;
+  private lastCatchUpAt = -Infinity;
 
   constructor(private readonly opts: HubSyncOptions) {}
 
@@ -68,6 +71,20 @@ export class HubSync implements AuthSnapshotView {
       this.opts.log.warn({ err: (err as Error).message }, "cannot fetch the route table from the hub");
       return false;
     }
+  }
+
+  /**
+   * A full sync on demand: a request came for a user's route this proxy does not know, and the hub
+   * may have pushed it to another replica only. Concurrent callers share one sync, and at most one
+   * starts per `minGapMs`: requests for servers that really are not running cannot make every
+   * proxy fetch the table over and over. Resolves false when none ran (too soon, or it failed).
+   */
+  catchUp(minGapMs: number): Promise<boolean> {
+    if (this.catchingUp) return this.catchingUp;
+    if (Date.now() - this.lastCatchUpAt < minGapMs) return Promise.resolve(false);
+    this.lastCatchUpAt = Date.now();
+    this.catchingUp = this.syncRoutes().finally(() => (this.catchingUp = null));
+    return this.catchingUp;
   }
 
   /** Fetches admins and revoked sessions; on failure the last snapshot stays in force. */
