@@ -18,7 +18,7 @@ import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { canonicalApiPaths, jsonMethodNotAllowed } from "./_lib/http/api-paths";
 import { launchRouter } from "./_lib/http/launch-router";
 import { originLoginRouter } from "./_lib/http/origin-login-routes";
-import { ProxyClient } from "./_lib/servers/proxy-client";
+import { everyAddressOf, ProxyClient } from "./_lib/servers/proxy-client";
 import { prepareBackgroundServices, type BackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
@@ -57,10 +57,9 @@ async function main(): Promise<void> {
   const applied = await applyMigrations(db, provider, ROOT);
   if (applied.length) log.info({ applied }, "applied database migrations");
 
+  const proxyApiUrl = `http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost.includes(":") ? `[${config.proxy.apiHost}]` : config.proxy.apiHost}:${config.proxy.apiPort}`;
   const proxy = new ProxyClient(
-    config.proxy.replicaApiUrls.length
-      ? config.proxy.replicaApiUrls
-      : [`http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost}:${config.proxy.apiPort}`],
+    config.proxy.replicaApiUrls.length ? config.proxy.replicaApiUrls : config.proxy.pushToEveryAddress ? everyAddressOf(proxyApiUrl) : [proxyApiUrl],
     config.proxy.authToken,
     log,
   );

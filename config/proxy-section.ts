@@ -42,6 +42,12 @@ export const proxyConfigSchema = z
       .describe(
         "Route API URLs (http://host:port) of every proxy replica; the hub pushes each route change to all of them. Empty: the one proxy at apiHost:apiPort.",
       ),
+    pushToEveryAddress: z
+      .boolean()
+      .default(false)
+      .describe(
+        "With replicaApiUrls empty: resolve apiHost to all its addresses at each route change and push to each (a Kubernetes headless Service has one address per proxy pod).",
+      ),
     dashboardPorts: z
       .array(
         z.union([

@@ -1,6 +1,7 @@
 // Replicas and restarts of the real proxy process (the esbuild bundle under plain node, as in
 // production), with the fake hub and the hub's own ProxyClient pushing routes.
-// Ports: proxy A 7330/7331, proxy B 7334/7335, fake hub 7332, backend 7333, proxy C 7336/7337.
+// Ports: proxy A 7330/7331, proxy B 7334/7335, fake hub 7332, backend 7333, proxy C 7336/7337,
+// proxies D and E 7338 and 7339 with their APIs on 127.0.0.1:7340 and 127.0.0.2:7340.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -17,7 +18,7 @@ import {
   type Child,
   type ProxyProcessOptions,
 } from "./testing/processes";
-import { ProxyClient } from "@/app/_lib/servers/proxy-client";
+import { everyAddressOf, ProxyClient } from "@/app/_lib/servers/proxy-client";
 
 const SECRET = "replica-secret-".padEnd(40, "r");
 const TOKEN = "replica-proxy-token-0123456789";
@@ -175,6 +176,31 @@ test("a replica asked for a route it was never told about asks the hub before se
     assert.equal(await statusVia(C.port, "nobody"), 302, "a server the hub does not run either: the spawn page");
   } finally {
     await stopChild(proxyC, "SIGTERM");
+  }
+});
+
+test("proxy.pushToEveryAddress: one API name with an address per replica (a headless Service) reaches every replica", async () => {
+  // A stand-in for cluster DNS (nothing here serves a headless Service's records): the name has
+  // the two loopback addresses the two replicas' APIs listen on, same port, as two pods would.
+  const lookups: string[] = [];
+  const clusterDns = async (host: string) => (lookups.push(host), ["127.0.0.1", "127.0.0.2"]);
+  const [D, E] = await Promise.all([
+    startProxyProcess({ ...opts({ port: 7338, apiPort: 7340 }), extraArgs: ["--full-sync-seconds", "600", "--api-ip", "127.0.0.1"] }),
+    startProxyProcess({ ...opts({ port: 7339, apiPort: 7340 }), extraArgs: ["--full-sync-seconds", "600", "--api-ip", "127.0.0.2"] }),
+  ]);
+  try {
+    const client = new ProxyClient(everyAddressOf("http://gyre-proxy-api.test:7340", clusterDns), TOKEN, silent);
+    hub.state.routes["/user/everyone/"] = route("everyone");
+    await client.addRoute("/user/everyone", route("everyone"));
+    assert.deepEqual(lookups, ["gyre-proxy-api.test"]);
+    const on = async (apiHost: string) =>
+      (await fetch(`http://${apiHost}:7340/api/routes/user/everyone`, { headers: { authorization: "token " + TOKEN } })).status;
+    assert.deepEqual([await on("127.0.0.1"), await on("127.0.0.2")], [200, 200], "both replicas got the push");
+    delete hub.state.routes["/user/everyone/"];
+    await client.deleteRoute("/user/everyone");
+    assert.deepEqual([await on("127.0.0.1"), await on("127.0.0.2")], [404, 404]);
+  } finally {
+    await Promise.all([stopChild(D, "SIGTERM"), stopChild(E, "SIGTERM")]);
   }
 });
 

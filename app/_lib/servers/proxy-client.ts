@@ -1,5 +1,6 @@
 // Pushes route changes to the proxies' configurable-http-proxy-compatible API. Failures are
 // logged, not fatal: each proxy also pulls the full table from the hub at start and periodically.
+import { lookup } from "node:dns/promises";
 import type { Logger } from "../log";
 
 export interface RouteData {
@@ -30,9 +31,25 @@ export interface RoutePusher {
   deleteRoute(path: string): Promise<void>;
 }
 
+/** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
+export type AddressLookup = (host: string) => Promise<string[]>;
+
+const lookupEvery: AddressLookup = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+
+/**
+ * The route API URL of every address `apiUrl`'s host has at the time of each call
+ * (proxy.pushToEveryAddress): proxy pods come and go, so it is resolved per route change.
+ */
+export function everyAddressOf(apiUrl: string, lookupAll: AddressLookup = lookupEvery): () => Promise<string[]> {
+  const u = new URL(apiUrl);
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  return async () => (await lookupAll(host)).map((a) => `${u.protocol}//${a.includes(":") ? `[${a}]` : a}:${u.port || 80}`);
+}
+
 export class ProxyClient implements RoutePusher {
   constructor(
-    private readonly apiUrls: string[],
+    /** the replicas' route API URLs, or how to find them at each change (everyAddressOf) */
+    private readonly apiUrls: string[] | (() => Promise<string[]>),
     private readonly token: string,
     private readonly log: Logger,
   ) {}
@@ -46,8 +63,15 @@ export class ProxyClient implements RoutePusher {
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {
+    const urls =
+      typeof this.apiUrls === "function"
+        ? await this.apiUrls().catch((err: Error) => {
+            this.log.warn({ path, err: err.message }, "cannot resolve the proxies' addresses; they will catch up at their next full sync");
+            return [];
+          })
+        : this.apiUrls;
     await Promise.all(
-      this.apiUrls.map(async (base) => {
+      urls.map(async (base) => {
         try {
           const res = await fetch(`${base}/api/routes${path}`, {
             method,
