@@ -1,7 +1,8 @@
 // The whole hub path on real schedulers: hub + proxy as separate processes (e2e/harness)
 // with spawner.kind=batch, a non-root user (hpctest), starts through the REST API, progress read
 // from the SSE stream, the notebook reached through the proxy, cancel while queued, a job killed
-// behind the hub's back, a hub restart that re-adopts a running job, stop → job gone.
+// behind the hub's back, a hub restart that re-adopts a running job, a hub restart that follows a
+// queued job again (same job id), stop → job gone.
 // Queue state is made observable by taking the queue down (Slurm partition DOWN / SGE qmod -d)
 // while a spawn waits, then bringing it back.
 import assert from "node:assert/strict";
@@ -213,6 +214,53 @@ for (const sched of ["slurm", "sge"] as const) {
       // one hub poll (2 s) + the batch poller's cycle (1 s) + teardown-state refreshes (≤ 3 s)
       assert.ok(took < 10_000, `noticed after ${took} ms`);
       assert.notEqual(await notebookStatus(g), 200, "route removed");
+    });
+
+    test("a queued job survives a hub restart with the same job id and starts when the queue frees", async (t) => {
+      await holdQueue(sched, true);
+      let jobId = "";
+      try {
+        await start(g, {});
+        await readProgress(g, (e) => /^queued in /.test(e.message ?? ""));
+        [jobId] = await userJobs(sched);
+        assert.ok(jobId, "a job in the queue");
+        // the job itself held: the queue may come back while the hub is down, the job stays queued
+        await execa(sched === "slurm" ? "scontrol" : "qhold", sched === "slurm" ? ["hold", jobId] : [jobId]);
+      } finally {
+        await holdQueue(sched, false);
+      }
+      try {
+        await g.killHub("SIGTERM");
+        await waitFor(
+          "hub port free",
+          async () =>
+            await fetch(`${g.hubUrl}/hub/api`).then(
+              () => false,
+              () => true,
+            ),
+          15_000,
+        );
+        await g.startHub();
+        const again = await readProgress(g, (e) => new RegExp(`^following job ${jobId} in `).test(e.message ?? ""), 60_000);
+        assert.ok(!again.at(-1)?.failed, again.map((e) => e.message).join(" | "));
+        assert.deepEqual(await userJobs(sched), [jobId], "the same job still queued: not cancelled, not resubmitted");
+        assert.equal((await serverModel(g))?.state, "starting");
+      } finally {
+        await execa(sched === "slurm" ? "scontrol" : "qrls", sched === "slurm" ? ["release", jobId] : [jobId]);
+      }
+      const released = Date.now();
+      const evs = await readProgress(g, () => false);
+      const msgs = evs.map((e) => e.message ?? "");
+      t.diagnostic(`${NAME[sched]}: job ${jobId} released → ready ${Date.now() - released} ms after the hub restart; progress: ${msgs.join(" | ")}`);
+      assert.ok(evs.at(-1)?.ready, msgs.join(" | "));
+      assert.ok(
+        msgs.some((m) => /^The hub restarted during the spawn; following it again$/.test(m)),
+        "the same progress page goes on",
+      );
+      assert.ok(!msgs.some((m) => /starting again/.test(m)), "never restarted");
+      await waitFor("api/status 200", async () => (await notebookStatus(g)) === 200, 30_000);
+      assert.deepEqual(await userJobs(sched), [jobId], "still the one job");
+      await stopAndCheckGone(g, sched);
     });
 
     test("start → usable notebook; a restarted hub re-adopts the running job; stop → job gone", async (t) => {

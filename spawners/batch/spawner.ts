@@ -117,10 +117,31 @@ export class BatchSpawner implements Spawner {
     );
   }
 
-  async start(): Promise<SpawnStarted> {
+  start(): Promise<SpawnStarted> {
+    return this.following(() => this.startJob());
+  }
+
+  /**
+   * A hub restarted while the job was queued or starting: follow the same job (its id, its place in
+   * the queue) and wait for its callback, whose secret is stored hashed by the channel and so
+   * outlives the hub process. null when no job was submitted.
+   */
+  resume(): Promise<SpawnStarted> | null {
+    const jobId = this.state?.jobId;
+    if (!jobId || this.state?.submittedAt === undefined) return null;
+    return this.following(async () => {
+      if (this.ctx.launch) this.agentOutput = { offset: 0, splitter: new LineSplitter(), reader: new AgentProgressReader({ range: AGENT_PROGRESS_RANGE }) };
+      this.emit(10, `following job ${jobId} in ${this.dialect.displayName} again`);
+      this.poller.track(jobId);
+      return await this.waitForServer(jobId);
+    });
+  }
+
+  /** start() and resume(): on failure cancel the job and remove its files; end the progress feed. */
+  private async following(wait: () => Promise<SpawnStarted>): Promise<SpawnStarted> {
     this.starting = true;
     try {
-      return await this.startJob();
+      return await wait();
     } catch (err) {
       this.failed = true;
       if (this.state?.jobId && !this.stopping) await this.cancelQuietly();
