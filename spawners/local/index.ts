@@ -24,19 +24,9 @@ import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { findDescendants, sumTreeUsage, type ProcMemory } from "./proc-stat";
-import {
-  isSameProcessAlive,
-  pickFreePort,
-  probeHttp,
-  readFileFrom,
-  readFileTail,
-  readProcMemory,
-  readProcStat,
-  readProcessTable,
-  signal,
-  sleep,
-  waitFor,
-} from "./processes";
+import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcMemory, readProcStat, readProcessTable, signal, sleep } from "./processes";
+import { processWatch, type ProcessWatch } from "./process-watch";
+import type { ProcessRef } from "./process-table";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
@@ -99,15 +89,17 @@ export class LocalProcessSpawner implements Spawner {
 
   private readonly hubUid: number;
   private readonly pickPort: () => Promise<number>;
+  private readonly watch: ProcessWatch;
 
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: LocalSpawnerConfig,
-    /** seams for tests: the hub's uid, and how a free port is chosen */
-    deps: { hubUid?: number; pickPort?: () => Promise<number> } = {},
+    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader */
+    deps: { hubUid?: number; pickPort?: () => Promise<number>; watch?: ProcessWatch } = {},
   ) {
     this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
     this.pickPort = deps.pickPort ?? pickFreePort;
+    this.watch = deps.watch ?? processWatch;
   }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
@@ -235,7 +227,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.startFailure) return this.startFailure;
     if (!pid || startTime === undefined) return { exitCode: null, reason: "The server has not been started." };
     if (this.exit) return { exitCode: this.exit.code, reason: describeExit(this.exit) + "." };
-    if (await isSameProcessAlive(pid, startTime)) return null;
+    if (await this.watch.isAlive({ pid, startTime })) return null;
     return { exitCode: null, reason: "The server process is no longer running." };
   }
 
@@ -387,7 +379,7 @@ export class LocalProcessSpawner implements Spawner {
   private async isAlive(): Promise<boolean> {
     const { pid, startTime } = this.state;
     if (this.exit || !pid || startTime === undefined) return false;
-    return isSameProcessAlive(pid, startTime);
+    return this.watch.isAlive({ pid, startTime });
   }
 
   private throwIfStopRequested(): void {
@@ -397,24 +389,28 @@ export class LocalProcessSpawner implements Spawner {
   private async stopProcesses(): Promise<void> {
     const { agentPid, agentStartTime } = this.state;
     if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
-    const { pid } = this.state;
-    if (!pid || !(await this.isAlive())) return;
-    const table = await readProcessTable();
-    const descendants = findDescendants(pid, table);
+    const { pid, startTime } = this.state;
+    if (this.exit || !pid || startTime === undefined) return;
+    const server: ProcessRef = { pid, startTime };
+    // one read of every process, shared with the other servers stopping in the same cycle
+    const table = await this.watch.snapshot();
+    if (!table.isAlive(server)) return;
+    const descendants = table.descendants(pid);
     // detached → setsid → the server leads its own group; only signal the group if that still holds
-    const ownGroup = table.find((p) => p.pid === pid)?.pgrp === pid;
+    const ownGroup = table.get(pid)?.pgrp === pid;
     const send = (sig: NodeJS.Signals) => signal(ownGroup ? -pid : pid, sig);
     send("SIGTERM");
-    if (!(await waitFor(async () => !(await this.isAlive()), this.config.stopGraceSeconds * 1000))) {
+    if (!(await this.watch.waitUntilGone([server], this.config.stopGraceSeconds * 1000))) {
       this.ctx.log.warn({ pid }, "local server ignored SIGTERM; sending SIGKILL");
       send("SIGKILL");
-      await waitFor(async () => !(await this.isAlive()), KILL_WAIT_MS);
+      await this.watch.waitUntilGone([server], KILL_WAIT_MS);
     }
     // kernels (own sessions) the server did not shut down, e.g. because it was killed
-    const left: typeof descendants = [];
-    for (const d of descendants) if (await isSameProcessAlive(d.pid, d.startTime)) left.push(d);
+    if (!descendants.length) return;
+    const after = await this.watch.read({ pids: descendants.map((d) => d.pid) });
+    const left = descendants.filter((d) => after.isAlive(d));
     for (const d of left) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
-    if (left.length) await waitFor(async () => (await Promise.all(left.map((d) => isSameProcessAlive(d.pid, d.startTime)))).every((a) => !a), KILL_WAIT_MS);
+    if (left.length) await this.watch.waitUntilGone(left, KILL_WAIT_MS);
   }
 
   /**
@@ -471,11 +467,12 @@ export class LocalProcessSpawner implements Spawner {
 
   /** SIGKILL to a process we started (if it is still that process), its group and its descendants. */
   private async killTree(pid: number, startTime: number): Promise<void> {
-    if (!(await isSameProcessAlive(pid, startTime))) return;
-    const descendants = findDescendants(pid, await readProcessTable());
+    const table = await this.watch.snapshot();
+    if (!table.isAlive({ pid, startTime })) return;
+    const descendants = table.descendants(pid);
     signal(-pid, "SIGKILL");
     for (const d of descendants) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
-    await waitFor(async () => !(await isSameProcessAlive(pid, startTime)), KILL_WAIT_MS);
+    await this.watch.waitUntilGone([{ pid, startTime }], KILL_WAIT_MS);
   }
 
   private async removeRuntimeDir(): Promise<void> {

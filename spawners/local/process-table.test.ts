@@ -1,0 +1,142 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { pidsOfProcListing, ProcessTable } from "./process-table";
+import { ProcessWatch, type ProcReader } from "./process-watch";
+
+/** A /proc/<pid>/stat line as the kernel writes it (proc(5)); field 22 is the start time. */
+function statLine(o: { pid: number; comm?: string; state?: string; ppid: number; pgrp?: number; startTime: number }): string {
+  const rest = [o.state ?? "S", o.ppid, o.pgrp ?? o.pid, o.pid, 0, -1, 4194560, 99, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, o.startTime, 3133440, 413];
+  return `${o.pid} (${o.comm ?? "python3"}) ${rest.join(" ")} 18446744073709551615 0 0\n`;
+}
+
+const SERVER = 4100;
+const machine = new Map<number, string>([
+  [1, "1 (systemd) S 0 1 1 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 5 3133440 413 18446744073709551615 0 0\n"],
+  [SERVER, statLine({ pid: SERVER, comm: "jupyter-lab", ppid: 1, startTime: 9000 })],
+  // a kernel in its own session (own group), a grandchild of the server through a shell
+  [4150, statLine({ pid: 4150, comm: "sh", ppid: SERVER, pgrp: SERVER, startTime: 9100 })],
+  [4151, statLine({ pid: 4151, comm: "python3 -m ipykernel) x", ppid: 4150, pgrp: 4151, startTime: 9101 })],
+  [4200, statLine({ pid: 4200, comm: "zombie", state: "Z", ppid: 1, startTime: 9500 })],
+  [5000, statLine({ pid: 5000, ppid: 1, startTime: 10 })],
+]);
+
+test("a table from literal /proc stat texts: alive means same pid and start time, not a zombie", () => {
+  const table = ProcessTable.fromStatTexts([...machine, [6000, null], [6001, "garbage"]], true);
+  assert.deepEqual(
+    table.all().map((p) => p.pid),
+    [1, SERVER, 4150, 4151, 4200, 5000],
+  );
+  assert.equal(table.isAlive({ pid: SERVER, startTime: 9000 }), true);
+  assert.equal(table.isAlive({ pid: SERVER, startTime: 8999 }), false, "a reused pid is another process");
+  assert.equal(table.isAlive({ pid: 4200, startTime: 9500 }), false, "a zombie is gone");
+  assert.equal(table.isAlive({ pid: 6000, startTime: 1 }), false, "not in the table");
+  assert.equal(table.get(4151)?.pgrp, 4151);
+  assert.deepEqual(
+    table.descendants(SERVER).map((p) => p.pid),
+    [4150, 4151],
+  );
+});
+
+test("descendants are refused on a partial table (it may miss children)", () => {
+  const partial = ProcessTable.fromStatTexts([[SERVER, machine.get(SERVER)!]], false);
+  assert.throws(() => partial.descendants(SERVER), /complete/);
+});
+
+test("a stat text that names another pid than the file it came from is left out", () => {
+  assert.equal(ProcessTable.fromStatTexts([[7, statLine({ pid: 8, ppid: 1, startTime: 1 })]], false).get(7), undefined);
+});
+
+test("/proc listing: only the numeric names are pids", () => {
+  assert.deepEqual(pidsOfProcListing(["1", "self", "42", "sys", "thread-self", "4100", "1a"]), [1, 42, 4100]);
+});
+
+/** A fake /proc over a mutable map that counts what is read. */
+function fakeProc(procs: Map<number, string>): ProcReader & { lists: number; statReads: number } {
+  const r = {
+    lists: 0,
+    statReads: 0,
+    listPids: () => {
+      r.lists++;
+      return [...procs.keys()];
+    },
+    readStat: (pid: number) => {
+      r.statReads++;
+      return procs.get(pid) ?? null;
+    },
+  };
+  return r;
+}
+
+test("100 servers stopping at once share one read of /proc per cycle", async () => {
+  const procs = new Map(machine);
+  const servers = Array.from({ length: 100 }, (_, i) => ({ pid: 10_000 + i, startTime: 20_000 + i }));
+  for (const s of servers) procs.set(s.pid, statLine({ pid: s.pid, ppid: 1, startTime: s.startTime }));
+  for (let i = 0; i < 2000; i++) procs.set(50_000 + i, statLine({ pid: 50_000 + i, ppid: 1, startTime: 1 }));
+  const reader = fakeProc(procs);
+  const watch = new ProcessWatch({ cycleMs: 20, reader });
+
+  // what stop() does: a snapshot, then a wait until gone; the processes exit over ~100 ms
+  const initial = procs.size;
+  const t0 = Date.now();
+  const stops = servers.map(async (s, i) => {
+    const table = await watch.snapshot();
+    assert.ok(table.isAlive(s));
+    setTimeout(() => procs.delete(s.pid), i);
+    return watch.waitUntilGone([s], 5000);
+  });
+  assert.deepEqual(await Promise.all(stops), Array(100).fill(true));
+  assert.equal(watch.stats.fullReads, 1, "one full read served all 100 snapshots");
+  assert.equal(reader.lists, 1);
+  const cycles = watch.stats.fullReads + watch.stats.partialReads;
+  const elapsed = Date.now() - t0;
+  assert.ok(cycles <= elapsed / 20 + 2, `${cycles} cycles in ${elapsed} ms at 20 ms a cycle`);
+  // after the one full read, each cycle reads at most the 100 servers' stat files (per-server
+  // polling of every process would be 100 × 2,106 per cycle)
+  assert.ok(watch.stats.statFilesRead <= initial + (cycles - 1) * 100, `${watch.stats.statFilesRead} stat files read in ${cycles} cycles`);
+});
+
+test("liveness checks in one turn of the event loop are one read of just those pids", async () => {
+  const reader = fakeProc(new Map(machine));
+  const watch = new ProcessWatch({ cycleMs: 20, reader });
+  const answers = await Promise.all([
+    watch.isAlive({ pid: SERVER, startTime: 9000 }),
+    watch.isAlive({ pid: 4151, startTime: 9101 }),
+    watch.isAlive({ pid: 4200, startTime: 9500 }),
+    watch.isAlive({ pid: SERVER, startTime: 9000 }),
+  ]);
+  assert.deepEqual(answers, [true, true, false, true]);
+  assert.deepEqual({ ...watch.stats }, { partialReads: 1, fullReads: 0, statFilesRead: 3 });
+  assert.equal(reader.lists, 0, "no listing of /proc for liveness");
+});
+
+test("a wait that times out reports false after at least one read, and reads start cycleMs apart", async () => {
+  const reader = fakeProc(new Map(machine));
+  const watch = new ProcessWatch({ cycleMs: 30, reader });
+  const t0 = Date.now();
+  assert.equal(await watch.waitUntilGone([{ pid: SERVER, startTime: 9000 }], 100), false);
+  const elapsed = Date.now() - t0;
+  assert.ok(elapsed >= 100, `${elapsed} ms`);
+  assert.ok(watch.stats.partialReads >= 3 && watch.stats.partialReads <= 8, `${watch.stats.partialReads} reads in ${elapsed} ms`);
+  assert.equal(await watch.waitUntilGone([{ pid: SERVER, startTime: 1 }], 0), true, "another start time: that process is gone");
+});
+
+test("a read that fails rejects every caller of that cycle, and the next cycle reads again", async () => {
+  let fail = true;
+  const watch = new ProcessWatch({
+    cycleMs: 1,
+    reader: {
+      listPids: () => {
+        if (fail) throw new Error("EMFILE");
+        return [SERVER];
+      },
+      readStat: (pid) => machine.get(pid) ?? null,
+    },
+  });
+  const results = await Promise.allSettled([watch.snapshot(), watch.snapshot()]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ["rejected", "rejected"],
+  );
+  fail = false;
+  assert.equal((await watch.snapshot()).isAlive({ pid: SERVER, startTime: 9000 }), true);
+});

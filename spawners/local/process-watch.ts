@@ -1,0 +1,159 @@
+// I/O: one shared read of /proc per cycle for every local server of the hub. Starts, stops and
+// polls ask questions (is this process alive? which are its descendants? wait until these are gone)
+// and each question is answered by the next cycle's read, so 100 servers stopping at once cost one
+// read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
+// files unless someone needs the whole table (descendants), then it reads every process once.
+import { readFileSync, readdirSync } from "node:fs";
+import { pidsOfProcListing, ProcessTable, type ProcessRef } from "./process-table";
+
+/** How the watch reads /proc; a seam for tests. */
+export interface ProcReader {
+  /** the pids of every process (the numeric names in /proc) */
+  listPids(): number[];
+  /** the text of /proc/<pid>/stat, or null when the process does not exist */
+  readStat(pid: number): string | null;
+}
+
+export interface ProcessWatchOptions {
+  /** least time between the starts of two reads */
+  cycleMs: number;
+  reader?: ProcReader;
+}
+
+/** Counters, for tests and benchmarks. */
+export interface ProcessWatchStats {
+  /** cycles that read only the asked pids */
+  partialReads: number;
+  /** cycles that read every process */
+  fullReads: number;
+  /** stat files read in all */
+  statFilesRead: number;
+}
+
+interface Pending {
+  pids: Set<number>;
+  complete: boolean;
+  resolvers: Array<{ resolve: (t: ProcessTable) => void; reject: (e: unknown) => void }>;
+}
+
+/** Stat files read between two yields to the event loop during a full read. */
+const FULL_READ_CHUNK = 256;
+
+export const procfsReader: ProcReader = {
+  listPids: () => {
+    try {
+      return pidsOfProcListing(readdirSync("/proc"));
+    } catch {
+      return [];
+    }
+  },
+  readStat: (pid) => {
+    try {
+      // /proc files are generated in memory: a synchronous read is a few µs, far less than the
+      // thread-pool round trips of an async readFile
+      return readFileSync(`/proc/${pid}/stat`, "latin1");
+    } catch {
+      return null;
+    }
+  },
+};
+
+/** See the file comment. One instance is shared by all local servers of a hub (`processWatch`). */
+export class ProcessWatch {
+  readonly stats: ProcessWatchStats = { partialReads: 0, fullReads: 0, statFilesRead: 0 };
+  private readonly reader: ProcReader;
+  private pending: Pending | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private lastStart = -Infinity;
+
+  constructor(private readonly options: ProcessWatchOptions) {
+    this.reader = options.reader ?? procfsReader;
+  }
+
+  /**
+   * A table read after this call that holds at least `pids` (every process when `complete`).
+   * Callers in the same cycle share one read.
+   */
+  read(request: { pids?: readonly number[]; complete?: boolean }): Promise<ProcessTable> {
+    const p = (this.pending ??= { pids: new Set(), complete: false, resolvers: [] });
+    for (const pid of request.pids ?? []) p.pids.add(pid);
+    if (request.complete) p.complete = true;
+    const table = new Promise<ProcessTable>((resolve, reject) => p.resolvers.push({ resolve, reject }));
+    this.schedule();
+    return table;
+  }
+
+  /** Every process on the machine, read after this call. */
+  snapshot(): Promise<ProcessTable> {
+    return this.read({ complete: true });
+  }
+
+  /** True when `p` is alive (same pid and start time, not a zombie) in the next read. */
+  async isAlive(p: ProcessRef): Promise<boolean> {
+    return (await this.read({ pids: [p.pid] })).isAlive(p);
+  }
+
+  /** Resolves true once none of `procs` is alive, false when they still are after `timeoutMs` (at least one read). */
+  async waitUntilGone(procs: readonly ProcessRef[], timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    const pids = procs.map((p) => p.pid);
+    for (;;) {
+      const table = await this.read({ pids });
+      if (!procs.some((p) => table.isAlive(p))) return true;
+      if (Date.now() >= end) return false;
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer || this.running || !this.pending) return;
+    // a cycle gathers everything asked in the same turn of the event loop, and cycles start at
+    // least cycleMs apart
+    const wait = Math.max(0, this.lastStart + this.options.cycleMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.cycle();
+    }, wait);
+  }
+
+  private async cycle(): Promise<void> {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    this.running = true;
+    this.lastStart = Date.now();
+    try {
+      const table = p.complete ? await this.readAll() : this.readSome(p.pids);
+      for (const r of p.resolvers) r.resolve(table);
+    } catch (e) {
+      for (const r of p.resolvers) r.reject(e);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  private readSome(pids: Set<number>): ProcessTable {
+    this.stats.partialReads++;
+    this.stats.statFilesRead += pids.size;
+    return ProcessTable.fromStatTexts(
+      [...pids].map((pid) => [pid, this.reader.readStat(pid)]),
+      false,
+    );
+  }
+
+  private async readAll(): Promise<ProcessTable> {
+    this.stats.fullReads++;
+    const pids = this.reader.listPids();
+    const entries: Array<[number, string | null]> = [];
+    for (let i = 0; i < pids.length; i++) {
+      if (i > 0 && i % FULL_READ_CHUNK === 0) await new Promise((r) => setImmediate(r));
+      entries.push([pids[i], this.reader.readStat(pids[i])]);
+    }
+    this.stats.statFilesRead += pids.length;
+    return ProcessTable.fromStatTexts(entries, true);
+  }
+}
+
+/** The hub's one watch: every local server's liveness checks and stop waits go through it. */
+export const processWatch = new ProcessWatch({ cycleMs: 50 });
