@@ -1,0 +1,526 @@
+// Side-by-side benchmark of the hub: Gyre (hub + bundled proxy, SQLite in a temp dir, the local
+// spawner) vs the reference JupyterHub (Debian's `jupyterhub` package with its
+// configurable-http-proxy, SQLite, LocalProcessSpawner), both on loopback, both as root switching
+// servers to per-user OS accounts, both spawning the same tiny server (bench/tiny-server.py), both
+// driven through their REST APIs by the same client code with an admin token. Rounds alternate
+// the hubs; the table shows medians and Gyre ÷ JupyterHub.
+//   npm run bench:hub
+// Env: BENCH_GYRE_DIR (another built checkout of Gyre to measure, default this one), BENCH_SERVERS (servers in the storms, default 100), BENCH_ROUNDS (default 3),
+// BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
+// default 16), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
+// over the inspector; top self-time functions printed per phase).
+// Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
+// proxy, not the servers), per operation. On a shared machine trust the ratios and CPU figures.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import Database from "better-sqlite3";
+import WebSocket from "ws";
+
+const REPO = resolve(import.meta.dirname, "..");
+/** The Gyre tree to run (built: .next and dist/proxy); another checkout measures a before/after pair. */
+const GYRE_DIR = resolve(process.env.BENCH_GYRE_DIR ?? REPO);
+const SERVERS = Number(process.env.BENCH_SERVERS ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const PROFILE = process.env.BENCH_PROFILE === "1";
+const USERS = 1000;
+const LIST_LIMIT = 200;
+/** Hub users "hbu0001"…; the first BENCH_SERVERS also get OS accounts of the same name (both hubs map user → account by name). */
+const userName = (i: number) => `hbu${String(i).padStart(4, "0")}`;
+const PORTS = { gyreProxy: 7400, gyreHub: 7401, gyreProxyApi: 7402, gyreInspect: 7403, jhProxy: 7405, jhHub: 7406, jhProxyApi: 7407 };
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+const JUPYTERHUB = "/usr/bin/jupyterhub";
+const PYTHON = "/usr/bin/python3";
+
+type HubName = "gyre" | "jupyterhub";
+
+interface Hub {
+  name: HubName;
+  /** base of the REST API, e.g. http://127.0.0.1:7401/hub/api */
+  api: string;
+  token: string;
+  pid: number;
+  /** CDP session on Gyre's hub (heap after GC, profiles) */
+  inspector?: Inspector;
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(parts[11]) + Number(parts[12])) * TICK_MS;
+}
+
+function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHttp(url: string, proc: ChildProcess, what: string, logFile: string): Promise<void> {
+  const end = Date.now() + 120_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}:\n${readFileSync(logFile, "utf8").slice(-3000)}`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await r.arrayBuffer();
+      if (r.status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > end) throw new Error(`${what} did not come up at ${url}:\n${readFileSync(logFile, "utf8").slice(-3000)}`);
+    await sleep(200);
+  }
+}
+
+function startProcess(file: string, args: string[], env: Record<string, string>, logFile: string, cwd = REPO): ChildProcess {
+  const out = openSync(logFile, "a");
+  const p = spawn(file, args, { cwd, env: env as NodeJS.ProcessEnv, stdio: ["ignore", out, out] });
+  children.add(p);
+  return p;
+}
+
+async function killProcess(p: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once("exit", r));
+  p.kill(signal);
+  await Promise.race([gone, sleep(15_000)]);
+  if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+}
+
+// --- the spawned server and the accounts ---------------------------------------------------------
+
+/** The tiny server, copied where every account can read it. */
+function installTinyServer(dir: string): string {
+  const file = join(dir, "tiny-server.py");
+  copyFileSync(join(REPO, "bench/tiny-server.py"), file);
+  chmodSync(dir, 0o755);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+/** OS accounts hbu0001… for the spawned servers (created once; kept for the next run). */
+function ensureAccounts(n: number): void {
+  for (let i = 1; i <= n; i++) {
+    try {
+      execFileSync("id", ["-u", userName(i)], { stdio: "ignore" });
+    } catch {
+      execFileSync("useradd", ["-m", "-s", "/bin/sh", userName(i)], { stdio: "ignore" });
+    }
+  }
+}
+
+// --- Gyre ----------------------------------------------------------------------------------------
+
+async function startGyre(tiny: string): Promise<Hub> {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-hub-bench-"));
+  const logFile = join(dir, "gyre.log");
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/root",
+    LANG: "C.UTF-8",
+    NODE_ENV: "production",
+    GYRE_CONFIG: join(REPO, "bench/empty.config.yaml"),
+    GYRE_HUB__DATA_DIR: dir,
+    GYRE_HUB__PORT: String(PORTS.gyreHub),
+    GYRE_HUB__LOG_LEVEL: "warn",
+    GYRE_PROXY__PORT: String(PORTS.gyreProxy),
+    GYRE_PROXY__API_PORT: String(PORTS.gyreProxyApi),
+    GYRE_PROXY__HUB_URL: `http://127.0.0.1:${PORTS.gyreHub}`,
+    GYRE_SPAWNER__KIND: "local",
+    GYRE_SPAWNER__LOCAL__COMMAND: JSON.stringify([PYTHON, tiny]),
+    GYRE_AUTH__INITIAL_ADMIN__NAME: "admin",
+    GYRE_AUTH__INITIAL_ADMIN__PASSWORD: "bench-admin-password",
+  };
+  const hubArgs = ["--import", "tsx", `--inspect=127.0.0.1:${PORTS.gyreInspect}`, join(GYRE_DIR, "app/server.ts")];
+  const hub = startProcess(process.execPath, hubArgs, env, logFile, GYRE_DIR);
+  await waitHttp(`http://127.0.0.1:${PORTS.gyreHub}/hub/api`, hub, "Gyre's hub", logFile);
+  const bundled = join(GYRE_DIR, "dist/proxy/main.mjs");
+  const proxyArgs = existsSync(bundled) ? [bundled] : ["--import", "tsx", join(GYRE_DIR, "proxy/main.ts")];
+  const proxy = startProcess(process.execPath, proxyArgs, env, logFile, GYRE_DIR);
+  await waitHttp(`http://127.0.0.1:${PORTS.gyreProxy}/_chp_healthz`, proxy, "Gyre's proxy", logFile);
+  const token = insertGyreToken(join(dir, "gyre.db"), "admin");
+  const inspector = await Inspector.connect(PORTS.gyreInspect);
+  return {
+    name: "gyre",
+    api: `http://127.0.0.1:${PORTS.gyreHub}/hub/api`,
+    token,
+    pid: hub.pid!,
+    inspector,
+    async stop() {
+      inspector.close();
+      await killProcess(proxy);
+      await killProcess(hub);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An API token of `user`, written into the database as `POST /hub/api/users/<user>/tokens` would store it (sha256). */
+function insertGyreToken(dbFile: string, user: string): string {
+  const db = new Database(dbFile);
+  try {
+    const row = db.prepare("SELECT id FROM User WHERE name = ?").get(user) as { id: number } | undefined;
+    if (!row) throw new Error(`Gyre has no user ${user}`);
+    const token = randomBytes(32).toString("base64url");
+    db.prepare("INSERT INTO ApiToken (userId, prefix, hash, note, scopes, createdAt) VALUES (?, ?, ?, 'bench', '', ?)").run(
+      row.id,
+      token.slice(0, 8),
+      createHash("sha256").update(token).digest("hex"),
+      new Date().toISOString(),
+    );
+    return token;
+  } finally {
+    db.close();
+  }
+}
+
+// --- JupyterHub ----------------------------------------------------------------------------------
+
+function jupyterHubVersion(): string {
+  return `JupyterHub ${execFileSync(JUPYTERHUB, ["--version"], { encoding: "utf8" }).trim()}`;
+}
+
+async function startJupyterHub(tiny: string): Promise<Hub> {
+  const dir = mkdtempSync(join(tmpdir(), "jupyterhub-bench-"));
+  const logFile = join(dir, "jupyterhub.log");
+  const token = randomBytes(32).toString("hex");
+  const config = `
+c.JupyterHub.bind_url = "http://127.0.0.1:${PORTS.jhProxy}"
+c.JupyterHub.hub_bind_url = "http://127.0.0.1:${PORTS.jhHub}"
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:${PORTS.jhProxyApi}"
+c.ConfigurableHTTPProxy.auth_token = "${randomBytes(24).toString("hex")}"
+c.JupyterHub.db_url = "sqlite:///${dir}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "${dir}/jupyterhub_cookie_secret"
+c.JupyterHub.log_level = "WARN"
+c.JupyterHub.services = [{"name": "bench", "api_token": "${token}"}]
+c.JupyterHub.load_roles = [{"name": "bench-admin", "scopes": ["admin:users", "admin:servers"], "services": ["bench"]}]
+# not PAM: a LocalAuthenticator refuses hub users without an OS account (only the spawned ones have one)
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.admin_users = {"admin"}
+c.JupyterHub.concurrent_spawn_limit = 0
+c.JupyterHub.active_server_limit = 0
+c.JupyterHub.cleanup_servers = True
+c.Spawner.cmd = ["${PYTHON}", "${tiny}"]
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
+`;
+  writeFileSync(join(dir, "jupyterhub_config.py"), config);
+  const hub = startProcess(
+    JUPYTERHUB,
+    ["-f", join(dir, "jupyterhub_config.py")], // Debian's configurable-http-proxy finds its modules (commander…) in /usr/share/nodejs
+    { PATH: "/usr/bin:/bin:/usr/sbin:/sbin", HOME: "/root", LANG: "C.UTF-8", NODE_PATH: "/usr/share/nodejs" },
+    logFile,
+    dir,
+  );
+  await waitHttp(`http://127.0.0.1:${PORTS.jhHub}/hub/api`, hub, "JupyterHub", logFile);
+  const hubApi = `http://127.0.0.1:${PORTS.jhHub}/hub/api`;
+  // 1,001 users like Gyre: the admin exists as a user once it is in admin_users
+  return {
+    name: "jupyterhub",
+    api: hubApi,
+    token,
+    pid: hub.pid!,
+    async stop() {
+      await killProcess(hub);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// --- the client (the same for both hubs) ---------------------------------------------------------
+
+async function call(hub: Hub, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `token ${hub.token}`);
+  if (init.body) headers.set("content-type", "application/json");
+  return fetch(`${hub.api}${path}`, { ...init, headers });
+}
+
+async function expectOk(r: Response, what: string): Promise<unknown> {
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${text.slice(0, 500)}`);
+  return text ? (JSON.parse(text) as unknown) : null;
+}
+
+/** Users matching `state` (ready / active), read as one paginated item plus the total. */
+async function countUsers(hub: Hub, state: "ready" | "active"): Promise<number> {
+  const r = await call(hub, `/users?state=${state}&limit=1`, { headers: { accept: "application/jupyterhub-pagination+json" } });
+  const body = (await expectOk(r, `count ${state}`)) as { _pagination: { total: number } };
+  return body._pagination.total;
+}
+
+interface Rate {
+  reqPerSec: number;
+  cpuMsPerReq: number;
+}
+
+/** CONCURRENCY clients sending `path()` back to back for SECONDS. */
+async function requestRate(hub: Hub, path: () => string): Promise<Rate> {
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  const c0 = cpuMs(hub.pid);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) {
+        const r = await call(hub, path());
+        await expectOk(r, "GET");
+        n++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { reqPerSec: n / seconds, cpuMsPerReq: (cpuMs(hub.pid) - c0) / n };
+}
+
+interface Storm {
+  wallS: number;
+  cpuMsPerOp: number;
+}
+
+/** `op` for every server at once, then polls until `done()`; wall time and hub CPU per server. */
+async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => Promise<boolean>): Promise<Storm> {
+  const c0 = cpuMs(hub.pid);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: SERVERS }, (_, i) => op(userName(i + 1))));
+  const end = Date.now() + 600_000;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`${hub.name}: the storm did not finish in 10 minutes`);
+    await sleep(100);
+  }
+  return { wallS: (performance.now() - t0) / 1000, cpuMsPerOp: (cpuMs(hub.pid) - c0) / SERVERS };
+}
+
+interface RoundResult {
+  list: Rate;
+  single: Rate;
+  createS: number;
+  start: Storm;
+  stop: Storm;
+  rssFresh: number;
+  rssUsers: number;
+  rssServers: number;
+  rssEnd: number;
+  /** Gyre only: live heap after a full GC, at the end */
+  heapAfterGc?: number;
+  profiles?: Record<string, string>;
+}
+
+async function runRound(hub: Hub): Promise<RoundResult> {
+  await sleep(2000);
+  const rssFresh = rssMb(hub.pid);
+  const profiles: Record<string, string> = {};
+  const profiled = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    if (!PROFILE || !hub.inspector) return fn();
+    await hub.inspector.send("Profiler.start");
+    try {
+      return await fn();
+    } finally {
+      const { profile } = (await hub.inspector.send("Profiler.stop")) as { profile: CpuProfile };
+      profiles[phase] = summariseProfile(profile);
+    }
+  };
+
+  const names = Array.from({ length: USERS }, (_, i) => userName(i + 1));
+  const t0 = performance.now();
+  await expectOk(await call(hub, "/users", { method: "POST", body: JSON.stringify({ usernames: names }) }), "create users");
+  const createS = (performance.now() - t0) / 1000;
+
+  const list = await profiled("list 200 of 1,001 users", () =>
+    requestRate(hub, () => `/users?offset=${Math.floor(Math.random() * (USERS + 1 - LIST_LIMIT))}&limit=${LIST_LIMIT}`),
+  );
+  const single = await requestRate(hub, () => `/users/${userName(1 + Math.floor(Math.random() * USERS))}`);
+  const rssUsers = rssMb(hub.pid);
+
+  const start = await profiled(`${SERVERS} concurrent starts`, () =>
+    storm(
+      hub,
+      async (u) => void (await expectOk(await call(hub, `/users/${u}/server`, { method: "POST", body: "{}" }), `start ${u}`)),
+      async () => (await countUsers(hub, "ready")) >= SERVERS,
+    ),
+  );
+  await sleep(2000);
+  const rssServers = rssMb(hub.pid);
+  const stop = await profiled(`${SERVERS} concurrent stops`, () =>
+    storm(
+      hub,
+      async (u) => void (await expectOk(await call(hub, `/users/${u}/server`, { method: "DELETE" }), `stop ${u}`)),
+      async () => (await countUsers(hub, "active")) === 0,
+    ),
+  );
+  const rssEnd = rssMb(hub.pid);
+  let heapAfterGc: number | undefined;
+  if (hub.inspector) {
+    await hub.inspector.send("HeapProfiler.collectGarbage");
+    const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
+    heapAfterGc = usage.usedSize / 2 ** 20;
+  }
+  return { list, single, createS, start, stop, rssFresh, rssUsers, rssServers, rssEnd, heapAfterGc, profiles: PROFILE ? profiles : undefined };
+}
+
+// --- the inspector (Gyre's hub only) -------------------------------------------------------------
+
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }>;
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+}
+
+/** A Chrome DevTools Protocol session over the hub's --inspect port. */
+class Inspector {
+  private next = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer) => {
+      const m = JSON.parse(data.toString("utf8")) as { id?: number; result?: unknown; error?: { message: string } };
+      const w = m.id === undefined ? undefined : this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id!);
+      if (m.error) w.reject(new Error(m.error.message));
+      else w.resolve(m.result);
+    });
+  }
+
+  static async connect(port: number): Promise<Inspector> {
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => {
+      ws.once("open", resolve);
+      ws.once("error", reject);
+    });
+    const inspector = new Inspector(ws);
+    await inspector.send("Profiler.enable");
+    await inspector.send("Profiler.setSamplingInterval", { interval: 500 });
+    return inspector;
+  }
+
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.next++;
+    this.ws.send(JSON.stringify({ id, method, params }));
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Top self-time functions of a profile (idle excluded): "share% function (file:line)". */
+function summariseProfile(profile: CpuProfile, top = 12): string {
+  const self = new Map<string, number>();
+  let busy = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (!hits || n.callFrame.functionName === "(idle)" || n.callFrame.functionName === "(program)") continue;
+    const file = n.callFrame.url.replace(/^file:\/\//, "").replace(REPO + "/", "");
+    const key = `${n.callFrame.functionName || "(anonymous)"} ${file ? `(${file.replace(/.*node_modules\//, "")}:${n.callFrame.lineNumber + 1})` : ""}`;
+    self.set(key, (self.get(key) ?? 0) + hits);
+    busy += hits;
+  }
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return rows.map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`).join("\n");
+}
+
+// --- the table -----------------------------------------------------------------------------------
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function printTable(results: Record<HubName, RoundResult[]>, version: string): void {
+  const m = (hub: HubName, f: (r: RoundResult) => number) => median(results[hub].map(f));
+  const row = (label: string, f: (r: RoundResult) => number, fmt: (v: number) => string, target?: string) => {
+    const g = m("gyre", f);
+    const j = m("jupyterhub", f);
+    console.log(`| ${label} | ${fmt(g)} | ${fmt(j)} | ${(g / j).toFixed(2)} | ${target ?? ""} |`);
+  };
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const s = (v: number) => `${v.toFixed(2)} s`;
+  const mb = (v: number) => `${v.toFixed(0)} MB`;
+  const rps = (v: number) => `${v.toFixed(1)}/s`;
+  console.log(`\nGyre vs ${version} (Debian), ${SERVERS} servers, medians of ${ROUNDS} alternating rounds; ratio = Gyre ÷ JupyterHub\n`);
+  console.log("| | Gyre | JupyterHub | ratio | target |");
+  console.log("|---|---|---|---|---|");
+  row(`list ${LIST_LIMIT} of ${USERS + 1} users, ${CONCURRENCY} concurrent: req/s`, (r) => r.list.reqPerSec, rps);
+  row("  hub CPU per list request", (r) => r.list.cpuMsPerReq, ms, "≤ 0.10");
+  row(`single-user GET, ${CONCURRENCY} concurrent: hub CPU per request`, (r) => r.single.cpuMsPerReq, ms, "≤ 0.50");
+  row(`create ${USERS} users in one bulk POST`, (r) => r.createS, s);
+  row(`${SERVERS} concurrent starts, all ready`, (r) => r.start.wallS, s, "≤ 0.50");
+  row("  hub CPU per start", (r) => r.start.cpuMsPerOp, ms, "≤ 0.25");
+  row(`${SERVERS} concurrent stops, none active`, (r) => r.stop.wallS, s, "≤ 0.50");
+  row("  hub CPU per stop", (r) => r.stop.cpuMsPerOp, ms, "≤ 0.25");
+  row("hub RSS fresh", (r) => r.rssFresh, mb);
+  row(`hub RSS with ${USERS + 1} users`, (r) => r.rssUsers, mb, "≤ 1");
+  row(`hub RSS with ${SERVERS} servers running`, (r) => r.rssServers, mb, "≤ 1");
+  row("hub RSS at the end (after the stops)", (r) => r.rssEnd, mb);
+  const g = results.gyre;
+  const heap = median(g.map((r) => r.heapAfterGc ?? NaN));
+  const end = median(g.map((r) => r.rssEnd));
+  console.log(
+    `\nGyre's hub at the end: RSS ${end.toFixed(0)} MB, live heap after a full GC ${heap.toFixed(0)} MB (RSS ÷ live heap ${(end / heap).toFixed(1)})`,
+  );
+  console.log(
+    "per round (gyre | jupyterhub): start s",
+    g.map((r) => r.start.wallS.toFixed(2)).join(" "),
+    "|",
+    results.jupyterhub.map((r) => r.start.wallS.toFixed(2)).join(" "),
+  );
+  console.log(
+    "                               stop s ",
+    g.map((r) => r.stop.wallS.toFixed(2)).join(" "),
+    "|",
+    results.jupyterhub.map((r) => r.stop.wallS.toFixed(2)).join(" "),
+  );
+  if (PROFILE)
+    for (const [i, r] of g.entries())
+      for (const [phase, text] of Object.entries(r.profiles ?? {})) console.log(`\nGyre's hub, round ${i + 1}, ${phase}: top self time\n${text}`);
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("run as root: both hubs switch servers to per-user OS accounts");
+  const version = jupyterHubVersion();
+  const work = mkdtempSync(join(tmpdir(), "hub-bench-"));
+  const tiny = installTinyServer(work);
+  ensureAccounts(SERVERS);
+  const results: Record<HubName, RoundResult[]> = { gyre: [], jupyterhub: [] };
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order: HubName[] = round % 2 ? ["gyre", "jupyterhub"] : ["jupyterhub", "gyre"];
+      for (const name of order) {
+        const hub = name === "gyre" ? await startGyre(tiny) : await startJupyterHub(tiny);
+        try {
+          const r = await runRound(hub);
+          results[name].push(r);
+          console.log(
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}`,
+          );
+        } finally {
+          await hub.stop();
+        }
+      }
+    }
+    printTable(results, version);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
