@@ -7,7 +7,7 @@
 //   npm run bench:hub
 // Env: BENCH_GYRE_DIR (another built checkout of Gyre to measure, default this one), BENCH_SERVERS (servers in the storms, default 100), BENCH_ROUNDS (default 3),
 // BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
-// default 16), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
+// default 16), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
 // over the inspector; top self-time functions printed per phase).
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
 // proxy, not the servers), per operation. On a shared machine trust the ratios and CPU figures.
@@ -27,6 +27,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PROFILE = process.env.BENCH_PROFILE === "1";
+/** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
+const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
 const USERS = 1000;
 const LIST_LIMIT = 200;
 /** Hub users "hbu0001"…; the first BENCH_SERVERS also get OS accounts of the same name (both hubs map user → account by name). */
@@ -416,9 +418,22 @@ class Inspector {
   }
 }
 
+/** Where a function lives: its npm package, "node" (Node's own JS), "native" (C++ builtins, syscalls), "gc", or the repo's top folder. */
+function areaOf(functionName: string, file: string): string {
+  if (functionName === "(garbage collector)") return "gc";
+  if (!file) return "native";
+  if (file.startsWith("node:")) return "node";
+  if (file.startsWith("wasm:")) return "wasm (Prisma's query compiler)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+  if (pkg) return pkg[1];
+  if (file.includes(".next/")) return "next (build output)";
+  return file.split("/")[0];
+}
+
 /** Top self-time functions of a profile (idle excluded): "share% function (file:line)". */
 function summariseProfile(profile: CpuProfile, top = 12): string {
   const self = new Map<string, number>();
+  const areas = new Map<string, number>();
   let busy = 0;
   for (const n of profile.nodes) {
     const hits = n.hitCount ?? 0;
@@ -426,10 +441,16 @@ function summariseProfile(profile: CpuProfile, top = 12): string {
     const file = n.callFrame.url.replace(/^file:\/\//, "").replace(REPO + "/", "");
     const key = `${n.callFrame.functionName || "(anonymous)"} ${file ? `(${file.replace(/.*node_modules\//, "")}:${n.callFrame.lineNumber + 1})` : ""}`;
     self.set(key, (self.get(key) ?? 0) + hits);
+    areas.set(areaOf(n.callFrame.functionName, file), (areas.get(areaOf(n.callFrame.functionName, file)) ?? 0) + hits);
     busy += hits;
   }
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
-  return rows.map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`).join("\n");
+  const areaShares = [...areas.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([k, v]) => `${k} ${((100 * v) / busy).toFixed(0)}%`)
+    .join(", ");
+  return `  by area: ${areaShares}\n` + rows.map(([k, v]) => `  ${((100 * v) / busy).toFixed(1).padStart(5)}%  ${k}`).join("\n");
 }
 
 // --- the table -----------------------------------------------------------------------------------
@@ -440,11 +461,12 @@ const median = (xs: number[]) => {
 };
 
 function printTable(results: Record<HubName, RoundResult[]>, version: string): void {
-  const m = (hub: HubName, f: (r: RoundResult) => number) => median(results[hub].map(f));
+  const m = (hub: HubName, f: (r: RoundResult) => number) => (results[hub].length ? median(results[hub].map(f)) : NaN);
   const row = (label: string, f: (r: RoundResult) => number, fmt: (v: number) => string, target?: string) => {
     const g = m("gyre", f);
     const j = m("jupyterhub", f);
-    console.log(`| ${label} | ${fmt(g)} | ${fmt(j)} | ${(g / j).toFixed(2)} | ${target ?? ""} |`);
+    const show = (v: number) => (Number.isNaN(v) ? "–" : fmt(v));
+    console.log(`| ${label} | ${show(g)} | ${show(j)} | ${show(g / j) === "–" ? "–" : (g / j).toFixed(2)} | ${target ?? ""} |`);
   };
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   const s = (v: number) => `${v.toFixed(2)} s`;
@@ -498,7 +520,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       const order: HubName[] = round % 2 ? ["gyre", "jupyterhub"] : ["jupyterhub", "gyre"];
-      for (const name of order) {
+      for (const name of order.filter((h) => HUBS.includes(h))) {
         const hub = name === "gyre" ? await startGyre(tiny) : await startJupyterHub(tiny);
         try {
           const r = await runRound(hub);
