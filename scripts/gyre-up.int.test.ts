@@ -119,6 +119,6 @@ test("a start that fails half-way (another program takes the proxy's port meanwh
 test("an impossible dashboard port range stops the start before anything runs, naming the option", async () => {
   const run = gyreUp([], { GYRE_PROXY__DASHBOARD_PORTS: '["9000-8000"]' });
   assert.equal(await run.exited, 2);
-  assert.match(run.err(), /proxy\.dashboardPorts\.0: a range must go from a lower to a higher port/);
+  assert.match(run.err(), /proxy\.dashboardPorts\[0\]: a range must go from a lower to a higher port/);
   assert.doesNotMatch(run.out(), /Starting the hub/);
 });
