@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
-import express, { type Request, type Response, type NextFunction } from "express";
+import express from "express";
 import next from "next";
 import { loadConfig, ConfigError } from "@/config/load";
 import { createLogger } from "./_lib/log";
@@ -14,6 +14,9 @@ import { deriveKey } from "@/proxy/auth/session-cookie";
 import { resolveOriginPlan, singleOriginWarning } from "@/proxy/origins/origin-plan";
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
 import { securityHeaders, originCheck } from "./_lib/http/security";
+import { expressErrorHandler, limitBodies, refuseMalformedPaths } from "./_lib/http/express-guards";
+import { trustProxyHop } from "./_lib/http/client-address";
+import { MAX_BODY_BYTES } from "./_lib/http/json-limits";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { canonicalApiPaths, jsonMethodNotAllowed } from "./_lib/http/api-paths";
 import { launchRouter } from "./_lib/http/launch-router";
@@ -71,7 +74,11 @@ async function main(): Promise<void> {
     log,
     proxy,
     bus: new EventEmitter(),
-    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"), originCode: deriveKey(config.hub.secretKey, "origin-code") },
+    keys: {
+      sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"),
+      originCode: deriveKey(config.hub.secretKey, "origin-code"),
+      loginDevice: deriveKey(config.hub.secretKey, "login-device"),
+    },
     origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch,
   };
@@ -82,8 +89,13 @@ async function main(): Promise<void> {
 
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback"); // the proxy sets X-Forwarded-For; used for rate limiting
+  // X-Forwarded-For counts only when the proxy's hop secret comes with it (client-address.ts),
+  // never because a request comes from loopback: every notebook on this host does.
+  app.set("trust proxy", false);
+  app.use(trustProxyHop(deriveKey(config.hub.secretKey, "proxy-hop").toString("hex")));
   app.use(securityHeaders(rt.origins));
+  app.use(refuseMalformedPaths);
+  app.use(limitBodies(MAX_BODY_BYTES));
   app.use(originCheck(rt.origins));
   app.use(canonicalApiPaths);
   app.use(jsonMethodNotAllowed);
@@ -99,10 +111,7 @@ async function main(): Promise<void> {
   await nextApp.prepare();
   const handle = nextApp.getRequestHandler();
   app.use((req, res) => handle(req, res));
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    log.error({ err }, "request failed");
-    if (!res.headersSent) res.status(500).json({ status: 500, message: "Internal error; the hub's log has the details." });
-  });
+  app.use(expressErrorHandler(log));
 
   // The configured spawner kind is started before the hub listens: adopting servers and the first
   // spawn then do not wait for its I/O module.

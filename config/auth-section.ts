@@ -50,13 +50,30 @@ export const authSectionSchema = z
       .positive()
       .default(14 * 24 * 3600)
       .describe("Session lifetime; refreshed (sliding) while the user is active."),
-    loginAttemptsPerWindow: z.number().int().positive().default(5).describe("Failed logins allowed per user name within loginWindowSeconds."),
+    loginAttemptsPerWindow: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe(
+        "Login attempts allowed per user name from one client address (an IPv6 /64 counts as one) within loginWindowSeconds; also per browser that logged in to the account before. Each attempt is counted before its password is checked.",
+      ),
     loginAttemptsPerAddress: z
       .number()
       .int()
       .positive()
       .default(50)
-      .describe("Failed logins allowed per client address (any user names) within loginWindowSeconds."),
+      .describe(
+        "Login attempts allowed per client address, whatever the user names, within loginWindowSeconds (one address may be a whole institute behind NAT).",
+      ),
+    loginAttemptsPerName: z
+      .number()
+      .int()
+      .positive()
+      .default(20)
+      .describe(
+        "Login attempts allowed per user name from all addresses together within loginWindowSeconds, except from browsers that logged in to that account before (they keep their own, per-browser limit), so many addresses guessing one password cannot lock its owner out. See docs/security.md.",
+      ),
     loginWindowSeconds: z.number().int().positive().default(300).describe("Window of the failed-login rate limit."),
     initialAdmin: z
       .object({

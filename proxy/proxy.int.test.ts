@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import WebSocket, { WebSocketServer } from "ws";
@@ -21,6 +22,8 @@ const hub = new FakeHub(TOKEN, SECRET);
 let proxy: Child;
 let echo: http.Server;
 let pusher: http.Server;
+/** requests the echo backend has answered */
+let echoHits = 0;
 
 const proxyArgs = ["--auth-sync-seconds", "0.5", "--activity-flush-seconds", "1", "--dashboard-ports", "7361,7313-7314"];
 const startProxy = () => startProxyProcess({ port: 7310, apiPort: 7311, hubUrl: hub.url, secretKey: SECRET, authToken: TOKEN, extraArgs: proxyArgs });
@@ -29,6 +32,7 @@ before(async () => {
   await hub.start(7312);
   // echo backend (a "dashboard" port on alice's host, to see what the proxy sends there)
   echo = http.createServer((req, res) => {
+    echoHits++;
     res.writeHead(200, { "content-type": "application/json" });
     res.end(JSON.stringify({ url: req.url, headers: req.headers }));
   });
@@ -237,13 +241,63 @@ test("server→client-only WebSocket traffic counts as activity and is reported 
 });
 
 test("metrics count requests by route class and status class", async () => {
-  const m = await (await fetch(API + "/metrics")).text();
+  assert.equal((await fetch(API + "/metrics")).status, 403, "no token, no metrics: they name every user with a server");
+  const m = await (await fetch(API + "/metrics", { headers: { authorization: "Bearer " + TOKEN } })).text();
   const v = (re: RegExp) => Number(re.exec(m)?.[1] ?? 0);
   assert.ok(v(/gyre_proxy_requests_total\{route="user",status="2xx"\} (\d+)/) > 3);
   assert.ok(v(/gyre_proxy_requests_total\{route="dashboard",status="2xx"\} (\d+)/) > 2);
   assert.ok(v(/gyre_proxy_requests_total\{route="none",status="4xx"\} (\d+)/) > 2);
   assert.equal(v(/gyre_proxy_routes (\d+)/), 2);
   assert.match(m, /gyre_proxy_upstream_latency_seconds_bucket/);
+});
+
+/** Sends raw bytes to the proxy; the answer's status (0: none within 3 s) and text. */
+function rawRequest(bytes: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    const sock = net.connect(7310, "127.0.0.1");
+    let got = "";
+    const done = () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(got)?.[1] ?? 0), text: got });
+    sock.on("data", (d) => {
+      got += d.toString("latin1");
+      if (/\r\n\r\n/.test(got)) setTimeout(() => sock.destroy(), 200);
+    });
+    sock.on("close", done);
+    sock.on("error", () => undefined);
+    sock.setTimeout(3000, () => sock.destroy());
+    sock.write(bytes);
+  });
+}
+
+test("bad request targets and framing get a clean 4xx from the proxy, never forwarded: OPTIONS *, a WebSocket to the hub, Transfer-Encoding smuggling", async () => {
+  const add = await fetch(API + "/api/routes/user/echoer", {
+    method: "POST",
+    headers: { authorization: "token " + TOKEN },
+    body: JSON.stringify({ target: "http://127.0.0.1:7313", user: "echoer", server_name: "", spawn_id: "e1" }),
+  });
+  assert.equal(add.status, 201);
+  const cookie = hub.cookieFor("echoer");
+  assert.equal((await get("/user/echoer/x", { cookie })).status, 200, "the route works");
+  const hits = echoHits;
+  const options = await rawRequest("OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  assert.equal(options.status, 204, options.text);
+  assert.match(options.text, /allow: GET, HEAD, POST/i);
+  await assert.rejects(openWs(WSP + "/hub/api/events", { cookie }), (e: { status?: number }) => e.status === 404);
+  for (const te of ["identity, chunked", "chunked, identity", "gzip, chunked"]) {
+    const body = "5\r\nhello\r\n0\r\n\r\n";
+    const r = await rawRequest(`POST /user/echoer/x HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nTransfer-Encoding: ${te}\r\n\r\n${body}`);
+    assert.ok(r.status === 400, `${te}: ${r.text.slice(0, 120)}`);
+  }
+  const both = await rawRequest(
+    `POST /user/echoer/x HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+  );
+  assert.equal(both.status, 400, both.text.slice(0, 120));
+  assert.equal(echoHits, hits, "nothing reached the user's server");
+  assert.equal(
+    (await get("/user/echoer/x", { cookie, "content-type": "text/plain" }, { method: "POST", body: "hello" })).status,
+    200,
+    "plain bodies still pass",
+  );
+  await fetch(API + "/api/routes/user/echoer", { method: "DELETE", headers: { authorization: "token " + TOKEN } });
 });
 
 test("kill -9 and restart: every route from the hub is back when it first answers (it syncs before listening)", async () => {

@@ -100,6 +100,6 @@ test("thousands of HTTP and WebSocket connections leave fds and RSS near baselin
   const rss1 = rssKb(pid);
   assert.ok(fd1 <= fd0 + 10, `fds ${fd0} → ${fd1}`);
   assert.ok(rss1 <= rss0 + 60_000, `RSS ${rss0} kB → ${rss1} kB`);
-  const m = await (await fetch("http://127.0.0.1:7321/metrics")).text();
+  const m = await (await fetch("http://127.0.0.1:7321/metrics", { headers: { authorization: "Bearer " + TOKEN } })).text();
   assert.match(m, /gyre_proxy_open_websockets 0\b/);
 });

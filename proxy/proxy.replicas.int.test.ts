@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { FakeHub } from "./testing/fake-hub";
@@ -38,10 +39,11 @@ const opts = (p: { port: number; apiPort: number }): ProxyProcessOptions => ({
   secretKey: SECRET,
   authToken: TOKEN,
   bundled: true,
-  extraArgs: ["--full-sync-seconds", "1"],
+  // auth snapshots every 5 s: revocations measured below arrive by push, not by the snapshot
+  extraArgs: ["--full-sync-seconds", "1", "--auth-sync-seconds", "5"],
 });
 
-const route = (user: string) => ({ target: BACKEND, user, server_name: "", spawn_id: "spawn-" + user });
+const route = (user: string) => ({ target: BACKEND, user, user_id: hub.memory.idOf(user), server_name: "", spawn_id: "spawn-" + user });
 
 before(async () => {
   buildProxyBundle();
@@ -228,4 +230,48 @@ test("replicas: a push that never reached one replica arrives with its next full
   }
   assert.equal(status, 200, "B caught up within a few full-sync periods (1 s)");
   await waitForHttp(`http://127.0.0.1:${B.port}/_chp_healthz`);
+});
+
+/** Status of GET /user/<user>/x through one proxy with these headers. */
+async function statusWith(port: number, user: string, headers: Record<string, string>): Promise<number> {
+  const r = await fetch(`http://127.0.0.1:${port}/user/${user}/x`, { headers, redirect: "manual" });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** Runs `act`, then polls every 10 ms until both proxies refuse (`want`: 302 to the login page, as for no credential): milliseconds from the start of `act` (Infinity after 5 s). */
+async function msUntilBoth(act: () => Promise<void>, want: number, probe: (port: number) => Promise<number>): Promise<number> {
+  const t0 = performance.now();
+  await act();
+  while (performance.now() - t0 < 5000) {
+    const [a, b] = await Promise.all([probe(A.port), probe(B.port)]);
+    if (a === want && b === want) return performance.now() - t0;
+    await sleep(10);
+  }
+  return Infinity;
+}
+
+test("replicas: a revoked API token and a revoked session are refused by every proxy within 1 s (pushed by the hub's ProxyClient)", async () => {
+  const client = new ProxyClient([`http://127.0.0.1:${A.apiPort}`, `http://127.0.0.1:${B.apiPort}`], TOKEN, silent);
+  const token = "tok-to-revoke-0123456789";
+  hub.state.tokens[token] = { user: "r1", admin: false };
+  const withToken = (port: number) => statusWith(port, "r1", { authorization: "token " + token });
+  // both proxies now hold the owner in their token cache (10 s)
+  assert.deepEqual([await withToken(A.port), await withToken(B.port)], [200, 200]);
+  delete hub.state.tokens[token];
+  const tokenHash = createHash("sha256").update(token).digest("hex");
+  const tokenMs = await msUntilBoth(() => client.revoke({ tokenHashes: [tokenHash] }), 302, withToken);
+
+  const cookie = hub.cookieFor("r2", "sid-revoked-by-push");
+  const withCookie = (port: number) => statusWith(port, "r2", { cookie });
+  assert.deepEqual([await withCookie(A.port), await withCookie(B.port)], [200, 200]);
+  hub.state.revokedSessions.push("sid-revoked-by-push"); // what the hub's database says from now on
+  const sessionMs = await msUntilBoth(() => client.revoke({ sessions: ["sid-revoked-by-push"] }), 302, withCookie);
+  console.log(`# revoked → refused by both proxies: API token ${tokenMs.toFixed(1)} ms, session ${sessionMs.toFixed(1)} ms (limit 1000 ms)`);
+  assert.ok(tokenMs < 1000, `token still accepted after ${tokenMs} ms`);
+  assert.ok(sessionMs < 1000, `session still accepted after ${sessionMs} ms`);
+  // and it stays refused after the next auth snapshot (taken after the push, it lists the session)
+  await sleep(5500);
+  assert.deepEqual([await withCookie(A.port), await withCookie(B.port)], [302, 302]);
+  assert.deepEqual([await statusWith(A.port, "r2", { cookie: hub.cookieFor("r2", "sid-other") })], [200], "the account's other sessions still work");
 });

@@ -7,9 +7,9 @@ import http from "node:http";
 import type net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { handleApiRequest } from "./api/route-api";
+import { handleApiRequest, type Revocations } from "./api/route-api";
 import { IdentityResolver, NOBODY } from "./auth/identity";
-import { serverTokenDeriver, sessionCookieName } from "./auth/session-cookie";
+import { deriveKey, serverTokenDeriver, sessionCookieName } from "./auth/session-cookie";
 import { Answers, type Sink } from "./forward/answers";
 import { HttpForwarder } from "./forward/http-forwarder";
 import { buildUpstreamHeaders } from "./forward/upstream-headers";
@@ -103,6 +103,8 @@ export class GyreProxy {
   private readonly publicServer: http.Server;
   private readonly apiServer: http.Server;
   private readonly openSockets = new Set<net.Socket>();
+  /** the hop secret sent to the hub with every request for it (PROXY_HOP_HEADER) */
+  private readonly proxyHop: string;
   private closed = false;
 
   constructor(private readonly opts: ProxyOptions) {
@@ -112,6 +114,7 @@ export class GyreProxy {
     this.clockTimer = setInterval(() => (this.clock.now = Date.now()), CLOCK_TICK_MS);
     this.clockTimer.unref();
     this.table = new RouteTable(serverTokenDeriver(opts.secretKey));
+    this.proxyHop = deriveKey(opts.secretKey, "proxy-hop").toString("hex");
     this.metrics = new ProxyMetrics(() => this.table.size);
     this.hub = opts.hub ?? new HubHttpClient(opts.hubUrl, opts.authToken);
     this.sync = new HubSync({
@@ -158,9 +161,20 @@ export class GyreProxy {
       this.openSockets.add(s);
       s.once("close", () => this.openSockets.delete(s));
     });
-    this.publicServer.on("clientError", (_err, socket) => socket.destroy());
+    // Requests Node's parser refuses (framing it cannot trust, such as Transfer-Encoding with
+    // "chunked" not last, malformed headers) get a plain 4xx before the connection closes, as
+    // Node's documentation suggests, rather than a silently dropped connection.
+    this.publicServer.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === "ECONNRESET" || !socket.writable) return void socket.destroy();
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+    const revoke = (r: Revocations) => {
+      this.sync.revokeSessions(r.sessions);
+      this.identity.forgetTokens(r.tokenHashes);
+    };
     this.apiServer = http.createServer(
-      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log }),
+      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke }),
     );
   }
 
@@ -231,6 +245,12 @@ export class GyreProxy {
       res.end('{"status":"OK"}');
       return;
     }
+    if (url === "*" && req.method === "OPTIONS") {
+      // The server-wide OPTIONS (RFC 9110 §9.3.7) is the proxy's to answer: there is no path to route.
+      res.writeHead(204, { allow: "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" });
+      res.end();
+      return;
+    }
     const t0 = performance.now();
     const facts = requestFacts(req);
     const preflight =
@@ -280,7 +300,13 @@ export class GyreProxy {
         remoteAddress: req.socket.remoteAddress ?? "",
         cookie: r.cookie,
         authorization: r.authorization,
+        proxyHop: r.entry === null ? this.proxyHop : undefined,
       });
+      if (upstream.badFraming) {
+        // The body's end cannot be trusted: answer, and close the connection after it.
+        res.shouldKeepAlive = false;
+        return this.answer(req, res, { kind: "refuse", status: 400, message: upstream.badFraming });
+      }
       this.http.forward({ req, res, to: r, upstream, t0 });
     } else if (r.kind === "origin-login") this.gate.startLogin(req, res, r);
     else if (r.kind === "origin-callback") this.gate.finishLogin(req, res);
@@ -306,11 +332,12 @@ export class GyreProxy {
 
   private finishUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, r: Resolution): void {
     if (r.kind === "forward") {
-      const { headers } = buildUpstreamHeaders(req.rawHeaders, {
+      const { headers, badFraming } = buildUpstreamHeaders(req.rawHeaders, {
         remoteAddress: req.socket.remoteAddress ?? "",
         cookie: r.cookie,
         authorization: r.authorization,
       });
+      if (badFraming) return this.answer(req, socket, { kind: "refuse", status: 400, message: badFraming });
       this.ws.forward({ req, socket, head, to: r, headers });
     } else if (r.kind === "origin-login" || r.kind === "origin-callback") this.answers.refuse(req, socket, 403, "Authentication required.");
     else this.answer(req, socket, r);

@@ -2,7 +2,7 @@
 import { notFound } from "next/navigation";
 import { getRuntime } from "../_lib/runtime";
 import { HttpError } from "../_lib/http/errors";
-import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
+import { normalizeUsername, USERNAME_PATTERN, validateServerName } from "@/app/_lib/users/names";
 import type { CurrentUser } from "../_lib/models";
 import { requireCurrentUser } from "../_lib/auth/current-user";
 import { safeNextPath } from "./redirect-to";
@@ -17,7 +17,12 @@ export interface ServerTarget {
   row: { id: number; state: string; message: string | null; logTail: string | null; spawnId: string | null; options: string } | null;
 }
 
-/** `segments`: [] (the viewer's default server), [user] or [user, server]. Unknown users and bad names are 404s. */
+/**
+ * `segments`: [] (the viewer's default server), [user] or [user, server]. Bad names are 404s.
+ * Someone who may not act on `user`'s servers gets the same answer whether or not `user` exists
+ * (not allowed, nothing read), so the pages cannot be used to find out who has an account;
+ * for admins an unknown user is a 404.
+ */
 export async function resolveServerTarget(viewer: CurrentUser, segments: string[] | undefined): Promise<ServerTarget> {
   const [rawUser, rawServer, ...rest] = (segments ?? []).map(safeDecode);
   if (rest.length) notFound();
@@ -29,16 +34,16 @@ export async function resolveServerTarget(viewer: CurrentUser, segments: string[
     if (err instanceof HttpError) notFound();
     throw err;
   }
+  if (!USERNAME_PATTERN.test(user)) notFound();
   const allowed = viewer.admin || viewer.name === user;
+  if (!allowed) return { user, server, allowed, row: null };
   const { db } = getRuntime();
   const u = await db.user.findUnique({ where: { name: user }, select: { id: true } });
   if (!u) notFound();
-  const row = allowed
-    ? await db.server.findUnique({
-        where: { userId_name: { userId: u.id, name: server } },
-        select: { id: true, state: true, message: true, logTail: true, spawnId: true, options: true },
-      })
-    : null;
+  const row = await db.server.findUnique({
+    where: { userId_name: { userId: u.id, name: server } },
+    select: { id: true, state: true, message: true, logTail: true, spawnId: true, options: true },
+  });
   return { user, server, allowed, row };
 }
 

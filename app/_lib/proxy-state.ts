@@ -2,7 +2,7 @@
 // where their activity reports go. Routes are derived from Server rows, never stored apart.
 import type { Db } from "./db/types";
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { buildRouteData, type RouteData } from "./servers/proxy-client";
+import { buildRouteData, type RouteData, type RoutePusher } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
@@ -19,6 +19,7 @@ export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<
     table[serverPath(s.user.name, s.name)] = buildRouteData({
       target: s.url!,
       user: s.user.name,
+      userId: s.user.id,
       serverName: s.name,
       spawnId: s.spawnId!,
       dashboards: dashboardsOf(catalog, s.spawnerKind),
@@ -27,12 +28,13 @@ export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<
   return table;
 }
 
+/** Admins (by id: rights follow the account) and the revoked sessions that have not expired yet. */
 export async function buildAuthSnapshot(db: Db, now: Date) {
   const [admins, revoked] = await Promise.all([
-    db.user.findMany({ where: { admin: true }, select: { name: true } }),
+    db.user.findMany({ where: { admin: true }, select: { id: true, name: true } }),
     db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
   ]);
-  return { admins: admins.map((a) => a.name), revoked_sessions: revoked.map((r) => r.id), shares: {} };
+  return { admins: admins.map((a) => a.name), admin_ids: admins.map((a) => a.id), revoked_sessions: revoked.map((r) => r.id), shares: {} };
 }
 
 /**
@@ -41,7 +43,16 @@ export async function buildAuthSnapshot(db: Db, now: Date) {
  */
 export async function lookupTokenOwner(db: Db, token: string, now: Date) {
   const owner = await findTokenOwner(db, token, now);
-  return owner ? { user: owner.user.name, admin: owner.user.admin, scopes: [...expandScopes(owner.scopes)] } : null;
+  return owner
+    ? {
+        user: owner.user.name,
+        user_id: owner.user.id,
+        admin: owner.user.admin,
+        scopes: [...expandScopes(owner.scopes)],
+        // the proxy caches the owner no longer than this
+        expires_at: owner.expiresAt?.toISOString() ?? null,
+      }
+    : null;
 }
 
 /** Records activity reported by a proxy: {"/user/alice/": iso-date}. Only moves timestamps forward. */
@@ -68,18 +79,12 @@ export async function recordActivity(db: Db, report: Record<string, string>): Pr
  * there although the hub thinks the server runs (a proxy that missed a push and has not synced
  * yet), so the redirect back cannot loop.
  */
-export async function ensureRoute(
-  db: Db,
-  catalog: SpawnerCatalog,
-  proxy: { addRoute(path: string, data: RouteData): Promise<void> },
-  user: string,
-  server: string,
-): Promise<void> {
+export async function ensureRoute(db: Db, catalog: SpawnerCatalog, proxy: Pick<RoutePusher, "addRoute">, user: string, server: string): Promise<void> {
   const u = await db.user.findUnique({ where: { name: user } });
   const s = u && (await db.server.findUnique({ where: { userId_name: { userId: u.id, name: server } } }));
-  if (s?.state === "running" && s.url && s.spawnId)
+  if (u && s?.state === "running" && s.url && s.spawnId)
     await proxy.addRoute(
       serverPath(user, server),
-      buildRouteData({ target: s.url, user, serverName: server, spawnId: s.spawnId, dashboards: dashboardsOf(catalog, s.spawnerKind) }),
+      buildRouteData({ target: s.url, user, userId: u.id, serverName: server, spawnId: s.spawnId, dashboards: dashboardsOf(catalog, s.spawnerKind) }),
     );
 }

@@ -26,8 +26,8 @@ export interface HubRuntime {
   bus: EventEmitter;
   /** pushes route changes to the proxies */
   proxy: RoutePusher;
-  /** keys derived from hub.secretKey: session cookies, user-origin codes */
-  keys: { sessionCookie: Buffer; originCode: Buffer };
+  /** keys derived from hub.secretKey: session cookies, user-origin codes, login-device cookies */
+  keys: { sessionCookie: Buffer; originCode: Buffer; loginDevice: Buffer };
   /** which origin serves what (hub.publicUrl, hub.userDomain) */
   origins: OriginPlan;
   /** launch links: settings and the ref resolver (its caches live as long as the process) */

@@ -18,13 +18,18 @@ export function AddUserForm({ csrf, minPasswordLength }: { csrf: string; minPass
     setBusy(true);
     setError("");
     setInfo("");
-    const user = name.trim().toLowerCase();
-    const r = await hubFetch(`/hub/api/users/${encodeURIComponent(user)}`, { method: "POST", body: password ? { password, admin } : { admin }, csrf });
+    // Sent as typed: the hub refuses spaces and non-ASCII letters rather than quietly changing the name.
+    const r = await hubFetch<{ name: string }>(`/hub/api/users/${encodeURIComponent(name)}`, {
+      method: "POST",
+      body: password ? { password, admin } : { admin },
+      csrf,
+    });
     setBusy(false);
     if (!r.ok) {
       setError(r.message);
       return;
     }
+    const user = r.data?.name ?? name;
     setInfo(`Added ${user}.`);
     setName("");
     setPassword("");

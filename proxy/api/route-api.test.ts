@@ -128,10 +128,21 @@ test("routes a JupyterHub-style service adds (CHP POST, no hub mark) survive the
   assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/fromhub"]);
 });
 
-test("health on both ports, metrics on the internal one", async () => {
+test("health on both ports without a token; metrics on the internal one only with the proxy token", async () => {
   assert.deepEqual(await (await fetch("http://127.0.0.1:7300/_chp_healthz")).json(), { status: "OK" });
   assert.equal(((await (await fetch("http://127.0.0.1:7301/health")).json()) as { status: string }).status, "OK");
-  const m = await (await fetch("http://127.0.0.1:7301/metrics")).text();
+  const attempts: Array<Record<string, string>> = [{}, { authorization: "Bearer wrong-token-0123456789" }, { authorization: "token " + TOKEN.slice(0, -1) }];
+  for (const headers of attempts) {
+    const r = await fetch("http://127.0.0.1:7301/metrics", { headers });
+    assert.equal(r.status, 403, JSON.stringify(headers));
+    assert.doesNotMatch(await r.text(), /gyre_proxy/);
+  }
+  assert.equal(
+    (await fetch("http://127.0.0.1:7300/metrics", { headers: { authorization: "Bearer " + TOKEN } })).status === 200,
+    false,
+    "not on the public port",
+  );
+  const m = await (await fetch("http://127.0.0.1:7301/metrics", { headers: { authorization: "Bearer " + TOKEN } })).text();
   assert.match(m, /gyre_proxy_routes \d+/);
   assert.match(m, /gyre_proxy_open_websockets 0/);
 });

@@ -1,5 +1,5 @@
 // The internal, token-protected API: configurable-http-proxy's route API (same paths, codes and
-// JSON), bulk endpoints, /health and /metrics.
+// JSON), bulk endpoints, revocations pushed by the hub, /health and /metrics.
 import type http from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
@@ -12,8 +12,17 @@ export interface RouteApiContext {
   authToken: string;
   metrics: ProxyMetrics;
   log: Logger;
+  /** applies revocations the hub pushes (sessions by id, API tokens by sha256 hex) */
+  revoke?: (r: Revocations) => void;
   /** clock, ms (tests pass a fixed one) */
   now?: () => number;
+}
+
+/** POST /api/revocations: what the hub revoked just now. */
+export interface Revocations {
+  sessions: string[];
+  /** sha256 (hex) of each revoked API token, as the hub stores them */
+  tokenHashes: string[];
 }
 
 const ROUTES_RE = /^\/api\/routes(\/.*)?$/;
@@ -28,24 +37,38 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
  * Handles one request on the internal port:
- * - GET /health, GET /metrics (no token: the port is private; scrapers and probes have none)
+ * - GET /health (no token: probes have none; it says only how many routes there are)
+ * - GET /metrics, with the token like everything else: the metrics name every route (every user
+ *   with a server), and the port is reachable by every account on the host (Prometheus sends it
+ *   as a bearer token: `authorization` in the scrape config)
  * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics; a
  *   POST without HUB_ROUTE_HEADER: "hub" adds a route the hub's full sync keeps)
  * - PUT /api/routes {path: data, …} replaces the table (routes others added included) · PATCH /api/routes {add: {…}, remove: […]}
+ * - POST /api/revocations {"sessions": [sid], "token_hashes": [sha256 hex]} → 204
  */
 export async function handleApiRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: RouteApiContext): Promise<void> {
   const now = ctx.now ?? Date.now;
   try {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname === "/health") return send(res, 200, { status: "OK", routes: ctx.table.size });
+    if (!isAuthorized(req.headers.authorization, ctx.authToken)) {
+      res.writeHead(403);
+      res.end();
+      return;
+    }
     if (url.pathname === "/metrics" && req.method === "GET") {
       const body = await ctx.metrics.registry.metrics();
       res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
       res.end(body);
       return;
     }
-    if (!isAuthorized(req.headers.authorization, ctx.authToken)) {
-      res.writeHead(403);
+    if (url.pathname === "/api/revocations") {
+      if (req.method !== "POST") return fail(res, 405, "Method not supported");
+      const body = await readJson(req);
+      const list = (v: unknown): string[] => (Array.isArray(v) && v.every((x) => typeof x === "string") ? v : []);
+      if (!isObject(body)) throw new RouteDataError('POST /api/revocations needs {"sessions": [id], "token_hashes": [sha256 hex]}');
+      ctx.revoke?.({ sessions: list(body.sessions), tokenHashes: list(body.token_hashes) });
+      res.writeHead(204);
       res.end();
       return;
     }

@@ -19,6 +19,11 @@ test("owner and admins are allowed, others forbidden, nobody anonymous", () => {
   assert.equal(decideAccess({ user: "alice", admin: false, via: "token", serverAccess: false }, "alice"), "missing-scope");
   assert.equal(decideAccess({ user: "root", admin: true, via: "token", serverAccess: false }, "alice"), "missing-scope");
   assert.equal(decideAccess({ user: "alice", admin: false, via: "token", serverAccess: true }, "alice"), "allow");
+  // the route names its owner's account: the name alone is not enough
+  assert.equal(decideAccess({ user: "alice", userId: 7, admin: false, via: "cookie" }, "alice", "", 7), "allow");
+  assert.equal(decideAccess({ user: "alice", userId: 3, admin: false, via: "cookie" }, "alice", "", 7), "forbidden");
+  assert.equal(decideAccess({ user: "alice", admin: false, via: "token", serverAccess: true }, "alice", "", 7), "forbidden");
+  assert.equal(decideAccess({ user: "root", userId: 1, admin: true, via: "cookie" }, "alice", "", 7), "allow");
 });
 
 test("origin check (table-driven): every method, a WebSocket too", () => {

@@ -3,6 +3,12 @@
 /** Who a request comes from, once its cookie or API token has been checked. */
 export interface Identity {
   user: string;
+  /**
+   * the account's id (User.id) from the session cookie or the hub's token-owner answer; compared
+   * with the route's user_id, so a cookie of a deleted account never opens a new account of the
+   * same name
+   */
+  userId?: number;
   admin: boolean;
   /** "cookie" or "token": a token must never be forwarded upstream as-is */
   via: "cookie" | "token";
@@ -17,7 +23,10 @@ export interface Identity {
 
 /** The hub's auth snapshot (GET /hub/api/proxy/auth). */
 export interface AuthSnapshot {
+  /** admin names (informational; the proxy decides by admin_ids) */
   admins: string[];
+  /** admin user ids: admin rights follow the account, not a name that may be re-created */
+  admin_ids: number[];
   revoked_sessions: string[];
   /** reserved for sharing: owner → users it is shared with (shape decided by the hub later) */
   shares: Record<string, unknown>;
@@ -32,13 +41,16 @@ export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scop
 /**
  * Owner and admins may use a server (sharing comes later, through the snapshot's `shares`); a
  * token limited to some servers reaches only those. `server` is the server's name ("" default).
+ * When the route names its owner's id (`ownerId`, the hub always does), the owner is the account
+ * with that id: the same name is not enough.
  */
-export function decideAccess(identity: Identity | null, owner: string, server = ""): AccessDecision {
+export function decideAccess(identity: Identity | null, owner: string, server = "", ownerId?: number | null): AccessDecision {
   if (!identity) return "anonymous";
   if (identity.servers) {
     if (!identity.servers.includes(`${owner}/${server}`)) return "other-server";
   } else if (identity.serverAccess === false) return "missing-scope";
-  if (identity.user === owner || identity.admin) return "allow";
+  if (identity.admin) return "allow";
+  if (identity.user === owner && (ownerId === undefined || ownerId === null || identity.userId === ownerId)) return "allow";
   return "forbidden";
 }
 

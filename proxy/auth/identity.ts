@@ -1,9 +1,11 @@
 // Who is asking: a valid, unrevoked session cookie — the hub's (single-origin mode), or the
 // proxy's own on a user's origin, bound to that host (proxy/origins/handshake.ts) — else an API
 // token the hub knows. Both answers are cached: the cookie's signature check per raw Cookie header
-// (until the session expires), the token's owner for a few seconds. Revocations and admin rights
-// come from the hub's auth snapshot (proxy/hub/sync.ts) and are read per request, so they apply
-// within authSyncSeconds.
+// (until the session expires), the token's owner for a few seconds (never past the token's expiry).
+// Revocations and admin rights come from the hub's auth snapshot (proxy/hub/sync.ts) and are read
+// per request, so they apply within authSyncSeconds; the hub also pushes session and token
+// revocations to every proxy (api/route-api.ts), which apply at once.
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
 import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
@@ -16,8 +18,10 @@ import { TtlCache } from "./ttl-cache";
 
 /** The hub's current auth snapshot as identity reads it. */
 export interface AuthSnapshotView {
-  readonly admins: ReadonlySet<string>;
-  readonly revoked: ReadonlySet<string>;
+  /** ids of the hub's admins */
+  readonly adminIds: ReadonlySet<number>;
+  /** whether session `sid` was revoked (the snapshot's list, plus revocations the hub pushed since) */
+  isRevoked(sid: string): boolean;
 }
 
 export interface IdentityOptions {
@@ -40,6 +44,8 @@ export interface IdentityOptions {
 interface CookieClaims {
   sid: string;
   user: string;
+  /** the account's id: the proxy compares it with the route's, not the name */
+  uid: number;
   exp: number;
 }
 
@@ -64,6 +70,8 @@ export class IdentityResolver {
   private readonly cookieCache = new TtlCache<CookieAuth>(10_000);
   private readonly tokenCache = new TtlCache<TokenOwner | null>();
   private readonly tokenLookups = new Map<string, Promise<TokenOwner | null>>();
+  /** bumped by forgetTokens(): a lookup that started before a revocation must not cache its answer */
+  private tokenEpoch = 0;
 
   constructor(private readonly opts: IdentityOptions) {
     this.cookieKey = deriveKey(opts.secretKey, "session-cookie");
@@ -88,8 +96,8 @@ export class IdentityResolver {
     const cookieEdit: HeaderEdit = cookie === undefined ? undefined : (cookie.forward ?? null);
     const claims = opts.tokenOnly ? null : cookie?.claims;
     // The cache drops an entry when the cookie expires; the clock is coarse, so check exp too.
-    if (claims && claims.exp * 1000 > this.opts.clock.now && !this.opts.auth.revoked.has(claims.sid)) {
-      return { identity: { user: claims.user, admin: this.opts.auth.admins.has(claims.user), via: "cookie" }, cookieEdit };
+    if (claims && claims.exp * 1000 > this.opts.clock.now && !this.opts.auth.isRevoked(claims.sid)) {
+      return { identity: { user: claims.user, userId: claims.uid, admin: this.opts.auth.adminIds.has(claims.uid), via: "cookie" }, cookieEdit };
     }
     const token = readApiToken(readRawHeader(rawHeaders, "authorization")) ?? opts.queryToken ?? null;
     if (!token) return { identity: null, cookieEdit };
@@ -119,24 +127,51 @@ export class IdentityResolver {
   }
 
   private tokenIdentity(owner: TokenOwner): Identity {
+    // Admin rights as of the snapshot, as for cookies (a cached owner may be seconds old); a hub
+    // that sends no user id is taken at its word.
+    const admin = owner.userId !== undefined ? this.opts.auth.adminIds.has(owner.userId) : owner.admin;
     return {
       user: owner.user,
-      admin: owner.admin || this.opts.auth.admins.has(owner.user),
+      userId: owner.userId,
+      admin,
       via: "token",
       serverAccess: owner.serverAccess,
       ...(owner.servers ? { servers: owner.servers } : {}),
     };
   }
 
+  /**
+   * Drops cached owners of the tokens with these sha256 hashes (hex, as the hub stores them): the
+   * hub pushes them when tokens are revoked, so a revoked token stops working at once rather than
+   * when its cache entry expires.
+   */
+  forgetTokens(hashes: readonly string[]): number {
+    const gone = new Set(hashes);
+    this.tokenEpoch++;
+    let n = 0;
+    for (const token of this.tokenCache.keys()) {
+      if (gone.has(createHash("sha256").update(token).digest("hex"))) {
+        this.tokenCache.delete(token);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Asks the hub who owns a token; concurrent lookups of one token share a request. */
   private lookupToken(token: string): Promise<TokenOwner | null> {
     let p = this.tokenLookups.get(token);
     if (!p) {
+      const epoch = this.tokenEpoch;
       p = this.opts.hub
         .fetchTokenOwner(token)
         .then((owner) => {
-          const ttl = owner ? (this.opts.tokenCachePositiveSeconds ?? 10) : (this.opts.tokenCacheNegativeSeconds ?? 2);
-          this.tokenCache.set(token, owner, ttl * 1000, Date.now());
+          const now = Date.now();
+          let ttlMs = (owner ? (this.opts.tokenCachePositiveSeconds ?? 10) : (this.opts.tokenCacheNegativeSeconds ?? 2)) * 1000;
+          // Never trusted past its expiry; an owner the hub says has expired is not cached at all.
+          if (owner?.expiresAt != null) ttlMs = Math.min(ttlMs, owner.expiresAt - now);
+          if (owner?.expiresAt != null && ttlMs <= 0) return null;
+          if (epoch === this.tokenEpoch) this.tokenCache.set(token, owner, ttlMs, now);
           return owner;
         })
         .catch((err) => {

@@ -3,7 +3,7 @@
 //
 // Format: base64url(JSON claims) + "." + base64url(HMAC-SHA256(cookieKey, payload)).
 // The cookie only says *who*; whether the session was revoked and whether the user is an
-// admin come from the hub's auth snapshot (see proxy/auth/auth-state.ts), so both take effect
+// admin come from the hub's auth snapshot (proxy/hub/sync.ts), so both take effect
 // within seconds without re-issuing cookies.
 import { createHmac, timingSafeEqual } from "node:crypto";
 
@@ -25,12 +25,20 @@ export interface SessionClaims {
   sid: string;
   /** normalised user name */
   user: string;
+  /**
+   * the user's id (User.id): binds the session to the account, not the name, so a cookie of a
+   * deleted user never opens the servers of a new account of the same name
+   */
+  uid: number;
   /** expiry, unix seconds */
   exp: number;
 }
 
 /** Derives a purpose-bound key from the deployment secret, so one secret serves several uses. */
-export function deriveKey(secret: string, purpose: "session-cookie" | "server-token" | "csrf" | "origin-code" | "origin-session"): Buffer {
+export function deriveKey(
+  secret: string,
+  purpose: "session-cookie" | "server-token" | "csrf" | "origin-code" | "origin-session" | "proxy-hop" | "login-device",
+): Buffer {
   return createHmac("sha256", secret).update(`gyre:${purpose}:v1`).digest();
 }
 
@@ -58,9 +66,10 @@ export function verifySessionCookie(value: string, key: Buffer, nowSeconds: numb
   return claims;
 }
 
+/** Cookies signed before claims carried the user id (no `uid`) are refused: they name an account only by its name. */
 function isClaims(c: unknown): c is SessionClaims {
   const o = c as SessionClaims;
-  return !!o && typeof o.sid === "string" && typeof o.user === "string" && typeof o.exp === "number";
+  return !!o && typeof o.sid === "string" && typeof o.user === "string" && Number.isSafeInteger(o.uid) && typeof o.exp === "number";
 }
 
 /**
@@ -79,7 +88,8 @@ export function serverTokenDeriver(secret: string): (spawnId: string) => string 
 
 /**
  * Reads one cookie (the first of that name) from a Cookie header without allocating a map of all
- * of them. A malformed %-escape is returned as sent, never thrown.
+ * of them. A value with a malformed %-escape is returned as sent rather than throwing: a cookie
+ * anyone can plant must not make every request of that browser fail.
  */
 export function readCookie(header: string | undefined, name: string): string | undefined {
   return readCookies(header, name, 1)[0];

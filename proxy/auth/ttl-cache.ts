@@ -30,6 +30,15 @@ export class TtlCache<V> {
     this.entries.set(key, { value, expires: now + ttlMs });
   }
 
+  /** The keys, live or not yet swept. */
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildUpstreamHeaders, readRawHeader } from "./upstream-headers";
+import { buildUpstreamHeaders, PROXY_HOP_HEADER, readRawHeader } from "./upstream-headers";
 
 const raw = ["Host", "p.example:8000", "Connection", "keep-alive", "Cookie", "gyre-session=s; _xsrf=x", "Authorization", "token api", "Accept", "*/*"];
 
@@ -75,4 +75,32 @@ test("readRawHeader: case-insensitive, first value, cookies joined", () => {
   assert.equal(readRawHeader(r, "cookie"), "a=1; b=2");
   assert.equal(readRawHeader(r, "authorization"), "token one");
   assert.equal(readRawHeader(r, "origin"), undefined);
+});
+
+test("body framing: only one Transfer-Encoding that is exactly chunked, never with Content-Length (table-driven)", () => {
+  const cases: Array<[name: string, headers: string[], bad: boolean]> = [
+    ["chunked", ["Transfer-Encoding", "chunked"], false],
+    ["Chunked, any case", ["transfer-encoding", " CHUNKED"], false],
+    ["content-length", ["Content-Length", "5"], false],
+    ["identity, chunked", ["Transfer-Encoding", "identity, chunked"], true],
+    ["chunked, chunked", ["Transfer-Encoding", "chunked, chunked"], true],
+    ["gzip, chunked", ["Transfer-Encoding", "gzip, chunked"], true],
+    ["identity", ["Transfer-Encoding", "identity"], true],
+    ["two headers", ["Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked"], true],
+    ["with Content-Length", ["Content-Length", "5", "Transfer-Encoding", "chunked"], true],
+    ["two Content-Lengths", ["Content-Length", "5", "Content-Length", "5"], true],
+  ];
+  for (const [name, headers, bad] of cases) {
+    const h = buildUpstreamHeaders(["Host", "h", ...headers], { remoteAddress: "1.2.3.4" });
+    assert.equal(h.badFraming !== undefined, bad, name);
+    assert.equal(h.hasBody, true, name);
+  }
+});
+
+test("the proxy's hop secret: a client's copy is dropped everywhere, the proxy's own added only when asked", () => {
+  const spoofed = ["Host", "h", "X-Gyre-Proxy-Hop", "guess", "x-gyre-proxy-hop", "guess2"];
+  assert.equal(readRawHeader(buildUpstreamHeaders(spoofed, { remoteAddress: "1.2.3.4" }).headers, PROXY_HOP_HEADER), undefined);
+  const toHub = buildUpstreamHeaders(spoofed, { remoteAddress: "1.2.3.4", proxyHop: "s3cret" }).headers;
+  assert.equal(toHub.filter((name, i) => i % 2 === 0 && name.toLowerCase() === PROXY_HOP_HEADER).length, 1, "exactly one: the proxy's");
+  assert.equal(readRawHeader(toHub, PROXY_HOP_HEADER), "s3cret");
 });

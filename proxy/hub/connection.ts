@@ -6,7 +6,11 @@ import type { AuthSnapshot } from "@/proxy/auth/access";
 /** What GET /hub/api/proxy/token-owner says about an API token. */
 export interface TokenOwner {
   user: string;
+  /** the owner's User.id (absent from hubs that predate it: such an owner never matches a route's user_id) */
+  userId?: number;
   admin: boolean;
+  /** when the token expires (ms since the epoch); null: never. The proxy caches an owner no longer. */
+  expiresAt?: number | null;
   scopes?: string[];
   /** whether the scopes let the token reach user servers (tokenAllowsServerAccess) */
   serverAccess: boolean;

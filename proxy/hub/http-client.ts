@@ -44,6 +44,7 @@ export class HubHttpClient implements HubConnection {
     const b = (await this.getJson("/auth")) as Partial<AuthSnapshot>;
     return {
       admins: Array.isArray(b.admins) ? b.admins.map(String) : [],
+      admin_ids: Array.isArray(b.admin_ids) ? b.admin_ids.filter((n): n is number => Number.isSafeInteger(n)) : [],
       revoked_sessions: Array.isArray(b.revoked_sessions) ? b.revoked_sessions.map(String) : [],
       shares: b.shares && typeof b.shares === "object" ? b.shares : {},
     };
@@ -54,12 +55,22 @@ export class HubHttpClient implements HubConnection {
     const res = await this.call("GET", "/token-owner", { authorization: "token " + this.authToken, "x-gyre-token": token });
     if (res.status === 404) return null;
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to token-owner`);
-    const b = JSON.parse(res.body) as Partial<TokenOwner>;
+    const b = JSON.parse(res.body) as { user?: unknown; user_id?: unknown; admin?: unknown; scopes?: unknown; expires_at?: unknown };
     if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
     const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
-    // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
+    const expiresAt = typeof b.expires_at === "string" ? Date.parse(b.expires_at) : null;
     const servers = tokenServerLimits(scopes);
-    return { user: b.user, admin: b.admin === true, scopes, serverAccess: tokenAllowsServerAccess(scopes), ...(servers ? { servers } : {}) };
+    return {
+      user: b.user,
+      userId: Number.isSafeInteger(b.user_id) ? (b.user_id as number) : undefined,
+      admin: b.admin === true,
+      // an expiry that does not parse is treated as already past: never trusted longer than meant
+      expiresAt: expiresAt === null ? null : Number.isFinite(expiresAt) ? expiresAt : 0,
+      scopes,
+      // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
+      serverAccess: tokenAllowsServerAccess(scopes),
+      ...(servers ? { servers } : {}),
+    };
   }
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */

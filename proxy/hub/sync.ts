@@ -1,7 +1,8 @@
 // The proxy's loops towards the hub: the full route table (at start and every fullSyncSeconds, a
 // safety net beside the hub's pushes), the auth snapshot (admins, revoked sessions, every
-// authSyncSeconds) and the activity report (every activityFlushSeconds). When the hub cannot be
-// reached the last table and snapshot stay in force and the loops keep trying.
+// authSyncSeconds; session revocations the hub pushes apply at once and are kept until a snapshot
+// taken after them arrives) and the activity report (every activityFlushSeconds). When the hub
+// cannot be reached the last table and snapshot stay in force and the loops keep trying.
 import type { Logger } from "pino";
 import type { AuthSnapshotView } from "@/proxy/auth/identity";
 import { toRouteSpec } from "@/proxy/routing/route-path";
@@ -18,8 +19,10 @@ export interface HubSyncOptions {
 }
 
 export class HubSync implements AuthSnapshotView {
-  admins: ReadonlySet<string> = new Set();
-  revoked: ReadonlySet<string> = new Set();
+  adminIds: ReadonlySet<number> = new Set();
+  private revoked: ReadonlySet<string> = new Set();
+  /** session id → when the hub pushed its revocation (ms); dropped once a later snapshot is in */
+  private readonly pushedRevocations = new Map<string, number>();
   private authLoaded = false;
   /** the one pending timer of each loop */
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -87,12 +90,27 @@ export class HubSync implements AuthSnapshotView {
     return this.catchingUp;
   }
 
+  isRevoked(sid: string): boolean {
+    return this.revoked.has(sid) || this.pushedRevocations.has(sid);
+  }
+
+  /** Session revocations pushed by the hub (logout, revoked sessions, a changed password): in force at once. */
+  revokeSessions(sids: readonly string[]): void {
+    const now = Date.now();
+    for (const sid of sids) this.pushedRevocations.set(sid, now);
+  }
+
   /** Fetches admins and revoked sessions; on failure the last snapshot stays in force. */
   async syncAuth(): Promise<boolean> {
+    const startedAt = Date.now();
     try {
       const snap = await this.opts.hub.fetchAuth();
-      this.admins = new Set(snap.admins);
+      this.adminIds = new Set(snap.admin_ids);
       this.revoked = new Set(snap.revoked_sessions);
+      // A snapshot asked for after a push lists that session (or it has expired, and so have its
+      // cookies): the pushed entry is no longer needed. Earlier pushes stay, since the snapshot may
+      // predate them.
+      for (const [sid, at] of this.pushedRevocations) if (at < startedAt) this.pushedRevocations.delete(sid);
       this.authLoaded = true;
       return true;
     } catch (err) {

@@ -77,7 +77,7 @@ export class OriginGate {
     const nowSeconds = Date.now() / 1000;
     const stateCookies = readCookies(readRawHeader(req.rawHeaders, "cookie"), this.cookies.state);
     let r = verifyOriginCode(code, this.codeKey, { host: hostname, stateCookies, nowSeconds });
-    if (typeof r !== "string" && this.opts.auth.revoked.has(r.sid)) r = "expired";
+    if (typeof r !== "string" && this.opts.auth.isRevoked(r.sid)) r = "expired";
     if (typeof r === "string" || hostClass.kind !== "user") {
       this.refused(req, res, typeof r === "string" ? r : "wrong-host");
       return;

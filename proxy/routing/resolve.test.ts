@@ -314,7 +314,8 @@ test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
       ALICE,
       "forward user http://10.0.0.1:8888/user/alice/logout auth=token T-s1 cookie=keep=1 strip scrub=T-s1",
     ],
-    ["the hub", "/hub/api/events", EVIL, NOBODY, "(no identity) forward hub http://127.0.0.1:8081/hub/api/events auth=keep cookie=keep"],
+    ["the hub serves no WebSockets: refused, never forwarded", "/hub/api/events", EVIL, NOBODY, "(no identity) refuse 404 The hub serves no WebSockets."],
+    ["/user/ alone is the hub's: no WebSocket either", "/user/", {}, NOBODY, "(no identity) refuse 404 The hub serves no WebSockets."],
     ["a plain route", "/services/grafana/ws", {}, NOBODY, "(no identity) forward hub http://10.0.0.9:3000/services/grafana/ws auth=keep cookie=keep"],
   ];
   for (const [name, url, headers, caller, want] of cases) assert.equal(resolve("GET", url, headers, true, caller), want, name);
@@ -693,4 +694,60 @@ test("per-user origins, WebSocket upgrades (table-driven)", () => {
     ],
   ];
   for (const [name, url, headers, caller, want] of cases) assert.equal(resolve("GET", url, headers, true, caller, perUser), want, name);
+});
+
+test("request targets that are not paths are refused, never forwarded (HTTP and WebSocket)", () => {
+  for (const url of ["*", "http://evil.example/user/alice/tree", "127.0.0.1:8888", ""]) {
+    for (const upgrade of [false, true]) {
+      assert.equal(
+        resolve("OPTIONS", url, {}, upgrade, NOBODY),
+        "(no identity) refuse 400 The request target must be a path starting with /.",
+        `${url} ${upgrade}`,
+      );
+    }
+  }
+});
+
+test("a route that names its owner's account id opens only to that account (table-driven)", () => {
+  const t = new RouteTable((id) => `T-${id}`);
+  t.add("/user/xena/", { target: "http://10.0.0.7:8888", user: "xena", user_id: 42, server_name: "", spawn_id: "s7" }, 0);
+  t.add("/user/yan/", { target: "http://10.0.0.8:8888", user: "yan", server_name: "", spawn_id: "s8" }, 0);
+  const c: ResolveContext = { ...ctx, table: t };
+  const run = (url: string, caller: Caller, upgrade = false, on: { host?: string; c?: ResolveContext } = {}) => {
+    const req: RequestLike = { method: "GET", host: on.host };
+    const first = resolveRequest(req, url, upgrade, on.c ?? c);
+    const r = first.kind === "guarded" ? decideGuarded(first, req, caller, on.c ?? c) : first;
+    return r.kind === "forward" ? `forward ${r.host}` : `${r.kind} ${"status" in r ? r.status : ""}`;
+  };
+  const cases: Array<[name: string, url: string, caller: Caller, want: string]> = [
+    ["the account itself", "/user/xena/api/status", as({ user: "xena", userId: 42, admin: false, via: "cookie" }), "forward 10.0.0.7"],
+    ["a deleted account of the same name (old cookie)", "/user/xena/api/status", as({ user: "xena", userId: 41, admin: false, via: "cookie" }), "refuse 403"],
+    [
+      "a deleted account's cached token",
+      "/user/xena/api/status",
+      as({ user: "xena", userId: 41, admin: false, via: "token", serverAccess: true }),
+      "refuse 403",
+    ],
+    ["no id at all", "/user/xena/api/status", as({ user: "xena", admin: false, via: "token", serverAccess: true }), "refuse 403"],
+    ["an admin", "/user/xena/api/status", as({ user: "root", userId: 1, admin: true, via: "cookie" }), "forward 10.0.0.7"],
+    ["WebSocket of a deleted account", "/user/xena/api/kernels/k/channels", as({ user: "xena", userId: 41, admin: false, via: "cookie" }), "refuse 403"],
+    [
+      "a route without user_id (plain CHP client): names decide",
+      "/user/yan/api/status",
+      as({ user: "yan", userId: 5, admin: false, via: "cookie" }),
+      "forward 10.0.0.8",
+    ],
+  ];
+  for (const [name, url, caller, want] of cases) assert.equal(run(url, caller, name.startsWith("WebSocket")), want, name);
+  // Per-user origins: on xena's own origin the user-origin cookie's claims carry the account id the
+  // same way (proxy/origins/handshake.ts), so a deleted account's old user-origin cookie is refused too.
+  const onXena = { host: `${userLabel("xena")}.hub.example:8000`, c: { ...perUser, table: t } };
+  assert.equal(run("/user/xena/api/status", as({ user: "xena", userId: 42, admin: false, via: "cookie" }), false, onXena), "forward 10.0.0.7");
+  assert.equal(
+    run("/user/xena/api/status", as({ user: "xena", userId: 41, admin: false, via: "cookie" }), false, onXena),
+    "refuse 403",
+    "old user-origin cookie",
+  );
+  assert.equal(run("/user/xena/api/kernels/k/channels", as({ user: "xena", userId: 41, admin: false, via: "cookie" }), true, onXena), "refuse 403");
+  assert.throws(() => t.add("/user/z/", { target: "http://h", user: "z", user_id: "42" }, 0), /user_id/);
 });

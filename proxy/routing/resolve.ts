@@ -162,9 +162,12 @@ const CROSS_ORIGIN_WS = "Cross-origin WebSocket refused.";
  * Step one. Routes without an owner (the hub, or ones added by a plain configurable-http-proxy
  * client) are forwarded without authentication; logout URLs go to the hub's logout; a request
  * from another origin is refused; anything else under /user/<name>/, or on a route that names a
- * user, is "guarded". In per-user mode the Host header is classified first.
+ * user, is "guarded". In per-user mode the Host header is classified first. A request target that
+ * is not a path ("*", "http://host/…") and a WebSocket for the hub (which serves none) are refused
+ * here, never forwarded.
  */
 export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, ctx: ResolveContext): Resolution | Guarded {
+  if (url[0] !== "/") return refuse(400, "The request target must be a path starting with /.");
   if (ctx.plan.mode === "per-user") {
     const host = classifyHost(ctx.plan, req.host);
     if (host.kind === "user") return resolveOnUserOrigin(req, url, upgrade, host.label, ctx);
@@ -190,7 +193,10 @@ export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, 
     // A shorter route ("/" of a plain client) does not cover /user/<name>: that user has no route.
     if (up && entry && !coversUser(entry, up)) entry = entry.owner === null && entry.path !== "/" ? entry : undefined;
   } else up = null;
-  if (entry ? entry.owner === null : !up) return forwardUnguarded(entry, url, ctx.hub);
+  if (entry ? entry.owner === null : !up) {
+    if (upgrade && !entry) return refuse(404, "The hub serves no WebSockets.");
+    return forwardUnguarded(entry, url, ctx.hub);
+  }
   if (ctx.plan.mode === "single" || req.authorization) return guard(req, url, upgrade, entry, up, ctx.plan.mode === "single" ? "hub-cookie" : "token", ctx);
   // Per-user mode, a user's server on the hub's origin without an API token: a browser is sent to
   // the user's origin; nothing else is served here, so no user content runs on the hub's origin.
@@ -287,7 +293,7 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
   if (g.corsOrigin && caller.identity && caller.identity.via !== "token")
     return refuse(403, "Cross-origin request refused: another site's page must send an API token.");
   const server = dash ? (dash.serverName ?? "") : (entry?.serverName ?? "");
-  const decision = decideAccess(caller.identity, owner, server);
+  const decision = decideAccess(caller.identity, owner, server, entry?.ownerId);
   if (decision !== "allow" || !entry) {
     if (upgrade) {
       if (decision === "anonymous") return refuse(403, "Authentication required.");

@@ -36,6 +36,8 @@ export interface RouteEntry {
   readonly owner: string | null;
   /** the DNS label of the owner's origin (proxy/origins/user-label.ts), computed once; null without an owner */
   readonly ownerLabel: string | null;
+  /** data.user_id: the owner's account id (the hub always sends it); null: compare names only (plain CHP clients) */
+  readonly ownerId: number | null;
   /** "/user/<raw name>" when the route lies under /user/<name>, else null */
   readonly userPrefix: string | null;
   readonly serverName: string;
@@ -201,7 +203,22 @@ export class RouteTable {
     const owner = typeof d.user === "string" ? d.user : up ? up.user : null;
     const serverName = typeof d.server_name === "string" ? d.server_name : up && up.segments.length > 1 ? up.segments[0] : "";
     const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
-    return new Entry(path, verbatim as RouteData, target, socketPath, owner, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now, external);
+    if (d.user_id !== undefined && !Number.isSafeInteger(d.user_id)) throw new RouteDataError("'user_id' must be an integer");
+    const ownerId = typeof d.user_id === "number" ? d.user_id : null;
+    return new Entry(
+      path,
+      verbatim as RouteData,
+      target,
+      socketPath,
+      owner,
+      ownerId,
+      up ? up.userPrefix : null,
+      serverName,
+      spawnId,
+      this.tokenForSpawn,
+      now,
+      external,
+    );
   }
 }
 
@@ -224,6 +241,7 @@ class Entry implements RouteEntry {
     target: URL,
     readonly targetSocketPath: string | null,
     readonly owner: string | null,
+    readonly ownerId: number | null,
     readonly userPrefix: string | null,
     readonly serverName: string,
     private readonly spawnId: string | null,

@@ -36,8 +36,8 @@ export class FakeHub {
   }
 
   /** A gyre-session cookie header value for a user, as the hub would issue it. */
-  cookieFor(user: string, sid = "sid-" + user, ttlSeconds = 3600): string {
-    return this.memory.cookieFor(user, sid, ttlSeconds);
+  cookieFor(user: string, sid = "sid-" + user, ttlSeconds = 3600, uid?: number): string {
+    return this.memory.cookieFor(user, sid, ttlSeconds, uid);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -56,7 +56,10 @@ export class FakeHub {
       if (what === "auth" && req.method === "GET") return json(200, await this.memory.fetchAuth());
       if (what === "token-owner" && req.method === "GET") {
         const owner = await this.memory.fetchTokenOwner(String(req.headers["x-gyre-token"] ?? ""));
-        return owner ? json(200, { user: owner.user, admin: owner.admin, scopes: owner.scopes }) : json(404, { message: "unknown token" });
+        const expires = owner?.expiresAt == null ? null : new Date(owner.expiresAt).toISOString();
+        return owner
+          ? json(200, { user: owner.user, user_id: owner.userId, admin: owner.admin, scopes: owner.scopes, expires_at: expires })
+          : json(404, { message: "unknown token" });
       }
       if (what === "activity" && req.method === "POST") {
         await this.memory.postActivity(JSON.parse(body) as Record<string, string>);

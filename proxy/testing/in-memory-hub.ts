@@ -10,8 +10,10 @@ export interface HubState {
   routes: Record<string, Record<string, unknown>>;
   admins: string[];
   revokedSessions: string[];
-  /** API token → owner */
-  tokens: Record<string, { user: string; admin: boolean; scopes?: string[] }>;
+  /** user name → account id; assigned on first use (idOf), set one to model a re-created account */
+  userIds: Record<string, number>;
+  /** API token → owner (userId: default idOf(user); expiresAt: ms, default never) */
+  tokens: Record<string, { user: string; admin: boolean; scopes?: string[]; userId?: number; expiresAt?: number | null }>;
   /** every activity report, in order */
   activityReports: Array<Record<string, string>>;
   /** how many token-owner lookups reached the hub */
@@ -21,15 +23,30 @@ export interface HubState {
 }
 
 export class InMemoryHub implements HubConnection {
-  readonly state: HubState = { routes: {}, admins: [], revokedSessions: [], tokens: {}, activityReports: [], tokenLookups: 0, routeFetches: 0 };
+  readonly state: HubState = {
+    routes: {},
+    admins: [],
+    revokedSessions: [],
+    userIds: {},
+    tokens: {},
+    activityReports: [],
+    tokenLookups: 0,
+    routeFetches: 0,
+  };
   /** while set, every call rejects with it (the hub is down) */
   down: Error | null = null;
 
   constructor(readonly secretKey: string) {}
 
+  /** The account id of `user` (assigned on first use, from 1001 up). */
+  idOf(user: string): number {
+    return (this.state.userIds[user] ??= 1001 + Object.keys(this.state.userIds).length);
+  }
+
   /** A gyre-session cookie header value for a user, as the hub would issue it. */
-  cookieFor(user: string, sid = "sid-" + user, ttlSeconds = 3600): string {
-    return "gyre-session=" + signSessionCookie({ sid, user, exp: Math.floor(Date.now() / 1000) + ttlSeconds }, deriveKey(this.secretKey, "session-cookie"));
+  cookieFor(user: string, sid = "sid-" + user, ttlSeconds = 3600, uid = this.idOf(user)): string {
+    const claims = { sid, user, uid, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
+    return "gyre-session=" + signSessionCookie(claims, deriveKey(this.secretKey, "session-cookie"));
   }
 
   async fetchRoutes(): Promise<Record<string, unknown>> {
@@ -40,7 +57,12 @@ export class InMemoryHub implements HubConnection {
 
   async fetchAuth(): Promise<AuthSnapshot> {
     this.check();
-    return { admins: [...this.state.admins], revoked_sessions: [...this.state.revokedSessions], shares: {} };
+    return {
+      admins: [...this.state.admins],
+      admin_ids: this.state.admins.map((a) => this.idOf(a)),
+      revoked_sessions: [...this.state.revokedSessions],
+      shares: {},
+    };
   }
 
   /** As the hub answers GET /hub/api/proxy/token-owner: unknown → null; no scopes listed = "inherit". */
@@ -51,7 +73,15 @@ export class InMemoryHub implements HubConnection {
     if (!owner) return null;
     const scopes = owner.scopes ?? [];
     const servers = tokenServerLimits(scopes);
-    return { user: owner.user, admin: owner.admin, scopes, serverAccess: tokenAllowsServerAccess(scopes), ...(servers ? { servers } : {}) };
+    return {
+      user: owner.user,
+      userId: owner.userId ?? this.idOf(owner.user),
+      admin: owner.admin,
+      expiresAt: owner.expiresAt ?? null,
+      scopes,
+      serverAccess: tokenAllowsServerAccess(scopes),
+      ...(servers ? { servers } : {}),
+    };
   }
 
   async postActivity(activity: Record<string, string>): Promise<void> {

@@ -26,6 +26,14 @@ export const localSpawnerConfigSchema = z
       .describe(
         "When root and the user's OS account (hub.osUserTemplate) is missing, create it with useradd (-m). Off by default: on a shared system accounts usually come from LDAP. When the hub is not root, servers run as the hub's own user.",
       ),
+    minimumUid: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "Servers never run as an account with a lower uid (system accounts such as daemon or www-data, which own files and services no user should reach); root is refused always. Applies to every account the hub's mapping gives (hub.osUserTemplate, hub.osUserMapFile, a stored account). Default: UID_MIN from /etc/login.defs, else 1000.",
+      ),
     env: z.record(z.string(), z.string()).default({}).describe("Extra environment variables for every server (the environment is otherwise an allow-list)."),
     envPassthrough: z
       .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))

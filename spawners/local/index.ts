@@ -21,7 +21,7 @@ import {
 } from "../types";
 import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch, buildAgentLaunch, resolveAgentPython } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
-import { resolveOsUser } from "./os-user";
+import { resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { findDescendants, sumTreeUsage, type ProcMemory } from "./proc-stat";
 import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcMemory, readProcStat, readProcessTable, signal, sleep } from "./processes";
@@ -330,6 +330,12 @@ export class LocalProcessSpawner implements Spawner {
     const name = this.ctx.user.osUser;
     const entry = await resolveOsUser(name, this.config.createOsUsers);
     if (entry.uid === 0) throw new SpawnError(`Refusing to run a server as root (OS account "${name}" has uid 0).`);
+    const minimum = this.config.minimumUid ?? systemUidMin();
+    if (entry.uid < minimum) {
+      throw new SpawnError(
+        `Refusing to run a server as the system account "${name}" (uid ${entry.uid}): servers run only as accounts with uid ${minimum} or above (spawner.local.minimumUid). Check the OS account mapping (hub.osUserTemplate, hub.osUserMapFile).`,
+      );
+    }
     return entry;
   }
 
@@ -545,6 +551,6 @@ function escapeRegExp(s: string): string {
 
 /** The local kind started for one hub (spawners/local/kind.ts): logs go under the hub's data dir. */
 export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServices): SpawnerKindRuntime {
-  const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir) };
+  const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir), minimumUid: config.minimumUid ?? systemUidMin() };
   return { create: (ctx) => new LocalProcessSpawner(ctx, resolved), agentCommands: localAgentCommands(resolved) };
 }

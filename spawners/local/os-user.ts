@@ -1,8 +1,13 @@
 // I/O: look up (and optionally create) the OS account a server runs as. Names are checked
 // against OS_USER_NAME_PATTERN before any command runs; commands are argument arrays.
+import { chmod, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import { SpawnError } from "../types";
-import { isValidOsUserName, parsePasswdLine, type PasswdEntry } from "./passwd";
+import { DEFAULT_UID_MIN, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, type PasswdEntry } from "./passwd";
+
+/** Mode of the home directories Gyre creates: private to their owner (see createOsUser). */
+export const HOME_MODE = 0o700;
 
 /** getent exits 2 when the key is not in the database (getent(1)). */
 const GETENT_NOT_FOUND = 2;
@@ -18,16 +23,35 @@ export async function lookupOsUser(name: string): Promise<PasswdEntry | null> {
   return entry;
 }
 
-/** Creates `name` with a home directory and bash (`useradd -m -s /bin/bash`), then looks it up. */
+/**
+ * Creates `name` with a private home directory and bash, then looks it up. Debian's useradd
+ * creates homes 0755 (login.defs HOME_MODE unset, UMASK 022) and Jupyter writes files 0644, so
+ * every other account's kernel could read them: the home is created 0700 (`-K HOME_MODE=0700`,
+ * no moment when it is open), and checked, or fixed, right after for a useradd that ignores the key.
+ */
 export async function createOsUser(name: string): Promise<PasswdEntry> {
   assertValidOsUserName(name);
-  const r = await execa("useradd", ["-m", "-s", "/bin/bash", "--", name], { reject: false, timeout: 30_000 });
+  const mode = HOME_MODE.toString(8).padStart(4, "0");
+  const r = await execa("useradd", ["-m", "-K", `HOME_MODE=${mode}`, "-s", "/bin/bash", "--", name], { reject: false, timeout: 30_000 });
   // 9 = the account exists already (a concurrent spawn created it): fine
   if (r.exitCode !== 0 && r.exitCode !== 9)
     throw new SpawnError(`Could not create the OS account "${name}": ${String(r.stderr).trim() || `useradd exited with ${r.exitCode}`}`);
   const entry = await lookupOsUser(name);
   if (!entry) throw new SpawnError(`The OS account "${name}" was created but cannot be found.`);
+  if (r.exitCode === 0) {
+    const home = await stat(entry.home).catch(() => null);
+    if (home && home.uid === entry.uid && (home.mode & 0o777) !== HOME_MODE) await chmod(entry.home, HOME_MODE);
+  }
   return entry;
+}
+
+/** UID_MIN of /etc/login.defs, else DEFAULT_UID_MIN: the default of spawner.local.minimumUid. */
+export function systemUidMin(): number {
+  try {
+    return parseLoginDefsUidMin(readFileSync("/etc/login.defs", "utf8")) ?? DEFAULT_UID_MIN;
+  } catch {
+    return DEFAULT_UID_MIN;
+  }
 }
 
 /** Looks `name` up; creates it when missing and `create` is set, else fails with a clear reason. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isValidOsUserName, parsePasswdLine, resolveNotebookDir } from "./passwd";
+import { isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, resolveNotebookDir } from "./passwd";
 import { findDescendants, isGoneState, parseProcStat } from "./proc-stat";
 
 test("OS account names: strict pattern", () => {
@@ -45,4 +45,15 @@ test("findDescendants follows parent links across sessions", () => {
     [11, 12, 13],
   );
   assert.deepEqual(findDescendants(20, table), []);
+});
+
+test("UID_MIN from /etc/login.defs (table-driven)", () => {
+  const cases: Array<[text: string, want: number | null]> = [
+    ["UID_MIN\t\t\t 1000\nUID_MAX 60000\n", 1000],
+    ["# UID_MIN 10\nUID_MIN 500 # old systems\n", 500],
+    ["SYS_UID_MIN 100\n", null],
+    ["", null],
+    ["UID_MIN abc\n", null],
+  ];
+  for (const [text, want] of cases) assert.equal(parseLoginDefsUidMin(text), want, JSON.stringify(text));
 });

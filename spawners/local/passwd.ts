@@ -33,6 +33,18 @@ export function parsePasswdLine(line: string): PasswdEntry | null {
   return { name: f[0], uid, gid, home: f[5], shell: f[6] || "/bin/sh" };
 }
 
+/** The first uid of ordinary accounts when /etc/login.defs does not say (Debian's and most distributions' UID_MIN). */
+export const DEFAULT_UID_MIN = 1000;
+
+/** UID_MIN from the text of /etc/login.defs, or null when it sets none (a "KEY value" line; "#" starts a comment). */
+export function parseLoginDefsUidMin(text: string): number | null {
+  for (const line of text.split("\n")) {
+    const m = /^\s*UID_MIN\s+(\d+)\s*(?:#.*)?$/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
 /** Expands `spawner.local.notebookDir` ({home}, {username}). */
 export function resolveNotebookDir(template: string, vars: { home: string; username: string }): string {
   return template.replaceAll("{home}", vars.home).replaceAll("{username}", vars.username);

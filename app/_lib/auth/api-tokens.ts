@@ -2,6 +2,7 @@
 // high-entropy secrets) and looked up by their first 8 characters.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/types";
+import type { RoutePusher } from "../servers/proxy-client";
 
 export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -32,7 +33,7 @@ export async function findTokenOwner(db: Db, token: string, now: Date) {
   if (!row.lastUsed || now.getTime() - row.lastUsed.getTime() > 60_000) {
     await db.apiToken.update({ where: { id: row.id }, data: { lastUsed: now } });
   }
-  return { user: row.user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId: row.id };
+  return { user: row.user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId: row.id, expiresAt: row.expiresAt };
 }
 
 /** Reads "Authorization: token X" or "Bearer X". */
@@ -94,8 +95,14 @@ export async function getApiToken(db: Db, userId: number, id: number, now: Date)
   return row && (!row.expiresAt || row.expiresAt > now) ? row : null;
 }
 
-/** Revokes one token of a user; false when there was none to revoke. */
-export async function revokeApiToken(db: Db, userId: number, id: number, now: Date): Promise<boolean> {
-  const r = await db.apiToken.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: now } });
+/**
+ * Revokes one token of a user and tells the proxies (which otherwise trust a cached owner for up
+ * to 10 s); false when there was none to revoke.
+ */
+export async function revokeApiToken(db: Db, proxy: Pick<RoutePusher, "revoke">, opts: { userId: number; id: number; now: Date }): Promise<boolean> {
+  const row = await db.apiToken.findFirst({ where: { id: opts.id, userId: opts.userId, revokedAt: null }, select: { hash: true } });
+  if (!row) return false;
+  const r = await db.apiToken.updateMany({ where: { id: opts.id, userId: opts.userId, revokedAt: null }, data: { revokedAt: opts.now } });
+  if (r.count) await proxy.revoke({ tokenHashes: [row.hash] });
   return r.count > 0;
 }

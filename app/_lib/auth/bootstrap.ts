@@ -4,12 +4,14 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ResolvedConfig } from "@/config/load";
+import { ConfigError } from "@/config/errors";
 import type { Db } from "../db/types";
 import type { Logger } from "../log";
 import { hashToken } from "./api-tokens";
 import { hashPassword } from "./passwords";
 import { validateUsername } from "@/app/_lib/users/names";
 import { upsertAdmin } from "@/app/_lib/users/admin";
+import { getRuntime } from "../runtime";
 
 /** SetupToken purposes: the first admin, or a new password for one named account. */
 export const INITIAL_ADMIN_PURPOSE = "initial-admin";
@@ -54,11 +56,16 @@ export async function ensureInitialAdmin(db: Db, config: ResolvedConfig, log: Lo
   }
   const { name, password } = config.auth.initialAdmin;
   if (name && password) {
-    const admin = validateUsername(name);
+    let admin: string;
+    try {
+      admin = validateUsername(name);
+    } catch (err) {
+      throw new ConfigError(`auth.initialAdmin.name: ${(err as Error).message}`);
+    }
     if (password.length < config.auth.local.minPasswordLength) {
       throw new Error(`auth.initialAdmin.password is shorter than auth.local.minPasswordLength (${config.auth.local.minPasswordLength}).`);
     }
-    await upsertAdmin(db, admin, await hashPassword(password));
+    await upsertAdmin(db, getRuntime().proxy, admin, await hashPassword(password));
     log.info({ admin }, "created the initial admin account from configuration");
     forgetSetupLink(config.hub.dataDir);
     return null;

@@ -1,8 +1,10 @@
-// Server-side sessions. The cookie carries signed {sid, user, exp}; the Session row is the truth
-// (revocation, expiry). The proxy trusts the signature plus the hub's revocation list.
+// Server-side sessions. The cookie carries signed {sid, user, uid, exp}; the Session row is the
+// truth (revocation, expiry). The proxy trusts the signature plus the hub's revocation list, and
+// compares the user id with the route's, so a session is bound to an account, not to a name.
 import { randomBytes } from "node:crypto";
 import { readCookies, sessionCookieName, signSessionCookie, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import type { Db } from "../db/types";
+import type { RoutePusher } from "../servers/proxy-client";
 
 export interface SessionInfo {
   sessionId: string;
@@ -27,8 +29,8 @@ export async function createSession(db: Db, userId: number, maxAgeSeconds: numbe
   });
 }
 
-export function buildSessionCookie(opts: { sid: string; user: string; expiresAt: Date; key: Buffer; secure: boolean }): string {
-  const value = signSessionCookie({ sid: opts.sid, user: opts.user, exp: Math.floor(opts.expiresAt.getTime() / 1000) }, opts.key);
+export function buildSessionCookie(opts: { sid: string; user: string; userId: number; expiresAt: Date; key: Buffer; secure: boolean }): string {
+  const value = signSessionCookie({ sid: opts.sid, user: opts.user, uid: opts.userId, exp: Math.floor(opts.expiresAt.getTime() / 1000) }, opts.key);
   const maxAge = Math.max(0, Math.floor((opts.expiresAt.getTime() - Date.now()) / 1000));
   // Host-only (no Domain): the cookie never reaches a user's origin, even one under the hub's host name.
   return `${sessionCookieName(opts.secure)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${opts.secure ? "; Secure" : ""}`;
@@ -44,7 +46,7 @@ export async function readSession(db: Db, cookieValue: string | undefined, key: 
   const claims = verifySessionCookie(cookieValue, key, Math.floor(now.getTime() / 1000));
   if (!claims) return null;
   const s = await db.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
-  if (!s || s.revokedAt || s.expiresAt <= now || s.user.name !== claims.user || s.user.blockedAt) return null;
+  if (!s || s.revokedAt || s.expiresAt <= now || s.user.id !== claims.uid || s.user.name !== claims.user || s.user.blockedAt) return null;
   return { sessionId: s.id, csrf: s.csrf, user: { id: s.user.id, name: s.user.name, admin: s.user.admin }, expiresAt: s.expiresAt };
 }
 
@@ -99,15 +101,25 @@ export function sessionCookieDeletions(name: string, hostname: string, path: str
 /** How many session cookies of one request are looked at (each may cost a database read). */
 const MAX_SESSION_COOKIES = 4;
 
-export async function revokeSession(db: Db, sessionId: string, now: Date): Promise<void> {
-  await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: now } });
+/** Where revocations are announced: every proxy (ProxyClient.revoke), so they apply at once, not at the next auth sync. */
+export type RevocationPusher = Pick<RoutePusher, "revoke">;
+
+/** Ends one session (logout) and tells the proxies. */
+export async function revokeSession(db: Db, proxy: RevocationPusher, sessionId: string, now: Date): Promise<void> {
+  const r = await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: now } });
+  if (r.count) await proxy.revoke({ sessions: [sessionId] });
 }
 
-/** Revokes every session of a user, but `exceptSessionId` (the one asking, when it stays). */
-export async function revokeUserSessions(db: Db, userId: number, now: Date, exceptSessionId?: string): Promise<number> {
-  const r = await db.session.updateMany({
-    where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
-    data: { revokedAt: now },
-  });
-  return r.count;
+/**
+ * Ends every live session of a user except `keepSessionId` (the one that changed the password, if
+ * any) and tells the proxies. Returns how many ended.
+ */
+export async function revokeUserSessions(db: Db, proxy: RevocationPusher, opts: { userId: number; now: Date; keepSessionId?: string }): Promise<number> {
+  const where = { userId: opts.userId, revokedAt: null, ...(opts.keepSessionId ? { id: { not: opts.keepSessionId } } : {}) };
+  const ids = (await db.session.findMany({ where, select: { id: true } })).map((s) => s.id);
+  if (!ids.length) return 0;
+  await db.session.updateMany({ where: { id: { in: ids }, revokedAt: null }, data: { revokedAt: opts.now } });
+  // A session created between the two queries is newer than the change that ends the others.
+  await proxy.revoke({ sessions: ids });
+  return ids.length;
 }

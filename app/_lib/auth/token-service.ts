@@ -6,7 +6,7 @@ import { HttpError } from "../http/errors";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { createApiToken, getApiToken, listApiTokens, parseTokenApiId, revokeApiToken, toTokenModel, type TokenModel } from "./api-tokens";
 import { takeRateLimitSlot } from "./rate-limit";
-import { revokeUserSessions } from "./sessions";
+import { revokeUserSessions, type RevocationPusher } from "./sessions";
 import { ADMIN_ONLY_SCOPES, mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
 import type { Principal } from "./request-auth";
 
@@ -65,14 +65,14 @@ export async function getTokenOf(db: Db, name: string, apiId: string, now: Date)
 }
 
 /** Revokes one token; 404 when it is not the user's usable token. */
-export async function revokeTokenOf(db: Db, name: string, apiId: string, now: Date): Promise<void> {
+export async function revokeTokenOf(db: Db, proxy: RevocationPusher, name: string, apiId: string, now: Date): Promise<void> {
   const user = await getUserOrThrow(db, name);
   const id = parseTokenApiId(apiId);
-  if (id === null || !(await revokeApiToken(db, user.id, id, now))) throw new HttpError(404, `No such token: ${apiId.slice(0, 20)}`);
+  if (id === null || !(await revokeApiToken(db, proxy, { userId: user.id, id, now }))) throw new HttpError(404, `No such token: ${apiId.slice(0, 20)}`);
 }
 
 /** Revokes every session of a user (they must log in again everywhere); returns how many. */
-export async function revokeSessionsOf(db: Db, name: string, now: Date): Promise<number> {
+export async function revokeSessionsOf(db: Db, proxy: RevocationPusher, name: string, now: Date): Promise<number> {
   const user = await getUserOrThrow(db, name);
-  return revokeUserSessions(db, user.id, now);
+  return revokeUserSessions(db, proxy, { userId: user.id, now });
 }

@@ -47,7 +47,7 @@ async function runItem(rt: Rt, action: BulkAction, params: { group?: string }, u
       return { status: "ok", message: `stop requested for ${active.length} server${active.length === 1 ? "" : "s"}` };
     }
     case "revoke-sessions": {
-      const n = await revokeSessionsOf(db, userName, new Date());
+      const n = await revokeSessionsOf(db, proxy, userName, new Date());
       return { status: n ? "ok" : "skipped", message: `${n} session${n === 1 ? "" : "s"} ended` };
     }
     case "add-to-group": {

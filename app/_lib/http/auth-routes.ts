@@ -10,7 +10,10 @@ import express, { type Request, type Response, type NextFunction } from "express
 import { timingSafeEqual } from "node:crypto";
 import { readCookies, sessionCookieName, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import { getRuntime } from "../runtime";
-import { verifyPassword, hashPassword } from "../auth/passwords";
+import { hashPassword } from "../auth/passwords";
+import { buildLoginDeviceCookie, checkPasswordLogin } from "../auth/password-login";
+import { clientAddress } from "./client-address";
+import { urlencodedForm } from "./form-body";
 import {
   buildSessionCookie,
   clearSessionCookie,
@@ -18,13 +21,12 @@ import {
   readLiveSessions,
   readRequestSession,
   revokeSession,
-  revokeUserSessions,
   sessionCookieDeletions,
 } from "../auth/sessions";
-import { clearLoginFailures, isLoginBlocked, recordLoginFailure } from "../auth/rate-limit";
 import { hashToken } from "../auth/api-tokens";
 import { normalizeUsername, USERNAME_PATTERN } from "@/app/_lib/users/names";
-import { upsertAdmin } from "@/app/_lib/users/admin";
+import { setPasswordHash, upsertAdmin } from "@/app/_lib/users/admin";
+import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { ConfigError } from "@/config/load";
 import { githubRouter } from "../auth/github/routes";
 import { sendRefusal } from "./security";
@@ -50,7 +52,7 @@ function loginRedirect(res: Response, error: string, next: string, username = ""
 export async function startSession(req: Request, res: Response, userId: number, userName: string, next: string): Promise<void> {
   const { db, config, keys } = getRuntime();
   const s = await createSession(db, userId, config.auth.sessionMaxAgeSeconds, req.get("user-agent"), new Date());
-  res.append("Set-Cookie", buildSessionCookie({ sid: s.id, user: userName, expiresAt: s.expiresAt, key: keys.sessionCookie, secure: secure() }));
+  res.append("Set-Cookie", buildSessionCookie({ sid: s.id, user: userName, userId, expiresAt: s.expiresAt, key: keys.sessionCookie, secure: secure() }));
   res.redirect(303, next);
 }
 
@@ -78,7 +80,7 @@ function sameSecret(a: string, b: string): boolean {
 
 export function authRouter(): express.Router {
   const r = express.Router();
-  const form = express.urlencoded({ extended: false, limit: "16kb" });
+  const form = urlencodedForm({ limitBytes: 16 * 1024 });
   const { config } = getRuntime();
   if (config.auth.github.enabled) {
     try {
@@ -93,32 +95,27 @@ export function authRouter(): express.Router {
 
   r.post("/hub/login", form, async (req, res, nextFn) => {
     try {
-      const { db, config } = getRuntime();
+      const { db, config, keys } = getRuntime();
       const next = safeNext(formField(req, "next"));
       if (!config.auth.local.enabled) return loginRedirect(res, "local-disabled", next);
       const name = normalizeUsername(formField(req, "username"));
-      const password = formField(req, "password");
       if (!USERNAME_PATTERN.test(name)) return loginRedirect(res, "bad-name", next, name.slice(0, 32));
       const now = new Date();
-      const keys = [`user:${name}`, `ip:${req.ip}`];
-      // Per name (guessing one password) and, with a higher limit, per address (spraying many
-      // names) — one address is often a whole institute behind NAT.
-      const { loginAttemptsPerWindow, loginAttemptsPerAddress, loginWindowSeconds } = config.auth;
-      if (
-        (await isLoginBlocked(db, [keys[0]], loginAttemptsPerWindow, loginWindowSeconds, now)) ||
-        (await isLoginBlocked(db, [keys[1]], loginAttemptsPerAddress, loginWindowSeconds, now))
-      ) {
-        return loginRedirect(res, "rate-limited", next, name);
-      }
-      const user = await db.user.findUnique({ where: { name } });
-      if (!(await verifyPassword(password, user?.passwordHash)) || !user) {
-        await recordLoginFailure(db, keys, now);
-        return loginRedirect(res, "invalid", next, name);
-      }
-      await clearLoginFailures(db, `user:${name}`);
+      const outcome = await checkPasswordLogin(db, {
+        name,
+        password: formField(req, "password"),
+        address: clientAddress(req),
+        cookieHeader: req.headers.cookie,
+        deviceKey: keys.loginDevice,
+        limits: config.auth,
+        now,
+      });
+      if (outcome.kind !== "ok") return loginRedirect(res, outcome.kind, next, name);
       // Said only after the right password, so the refusal tells a guesser nothing.
-      if (user.blockedAt) return loginRedirect(res, "blocked", next, name);
-      await startSession(req, res, user.id, user.name, next);
+      const blocked = await db.user.findUnique({ where: { id: outcome.user.id }, select: { blockedAt: true } });
+      if (blocked?.blockedAt) return loginRedirect(res, "blocked", next, name);
+      res.append("Set-Cookie", buildLoginDeviceCookie({ user: outcome.user, key: keys.loginDevice, secure: secure(), now }));
+      await startSession(req, res, outcome.user.id, outcome.user.name, next);
     } catch (err) {
       nextFn(err);
     }
@@ -137,7 +134,7 @@ export function authRouter(): express.Router {
         sendRefusal(req, res, 403, "Logout refused: the form's CSRF token is missing or stale. Reload the page and log out again.");
         return;
       }
-      if (s) await revokeSession(db, s.sessionId, new Date());
+      if (s) await revokeSession(db, getRuntime().proxy, s.sessionId, new Date());
       res.setHeader("Set-Cookie", clearSessionCookie(secure()));
       res.redirect(303, "/hub/login?info=logged-out");
     } catch (err) {
@@ -170,11 +167,11 @@ export function authRouter(): express.Router {
       if (claimed.count !== 1) return back("expired");
       let user;
       if (resetFor) {
-        user = await db.user.update({ where: { name }, data: { passwordHash } });
+        user = await getUserOrThrow(db, name);
         // A new password ends every other session of the account.
-        await revokeUserSessions(db, user.id, new Date());
+        await setPasswordHash(db, getRuntime().proxy, { userId: user.id, passwordHash, now: new Date() });
       } else {
-        user = await upsertAdmin(db, name, passwordHash);
+        user = await upsertAdmin(db, getRuntime().proxy, name, passwordHash);
         forgetSetupLink(config.hub.dataDir);
       }
       await startSession(req, res, user.id, user.name, resetFor ? "/hub/home" : "/hub/admin");
@@ -211,7 +208,10 @@ export async function refreshSession(req: Request, res: Response, next: NextFunc
       if (s && s.expiresAt.getTime() / 1000 - nowS < config.auth.sessionMaxAgeSeconds / 2) {
         const expiresAt = new Date(Date.now() + config.auth.sessionMaxAgeSeconds * 1000);
         await db.session.update({ where: { id: s.sessionId }, data: { expiresAt, lastSeen: new Date() } });
-        res.append("Set-Cookie", buildSessionCookie({ sid: s.sessionId, user: s.user.name, expiresAt, key: keys.sessionCookie, secure: secure() }));
+        res.append(
+          "Set-Cookie",
+          buildSessionCookie({ sid: s.sessionId, user: s.user.name, userId: s.user.id, expiresAt, key: keys.sessionCookie, secure: secure() }),
+        );
       }
     }
     next();

@@ -4,8 +4,9 @@
 //   GET  /build/<provider>/<spec>         → BinderHub's event stream (Thebe, Jupyter Book)
 //   POST /hub/api/git-pull {query}        → pull into the user's folder, start the default server
 // Anything else under /v2 and /build is a 404; with launch.enabled off, everything is.
-import express, { Router, type Request, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import { getRuntime } from "../runtime";
+import { jsonBody } from "./form-body";
 import { authenticate } from "../auth/request-auth";
 import { checkLaunchLink } from "../launch/launches";
 import { isLaunchError, launchErrorStatus } from "../launch/launch-error";
@@ -83,7 +84,7 @@ export function launchRouter(opts: LaunchRouterOptions): Router {
     }
   });
 
-  r.post("/hub/api/git-pull", express.json({ limit: "16kb" }), async (req, res) => {
+  r.post("/hub/api/git-pull", jsonBody({ limitBytes: 16 * 1024 }), async (req, res) => {
     const rt = getRuntime();
     try {
       const who = await principalOf(req, "POST");

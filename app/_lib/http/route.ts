@@ -1,6 +1,7 @@
 // Wraps a route handler so every error becomes one consistent JSON response (see errors.ts).
 import { getRuntime } from "../runtime";
 import { errorToJson, HttpError } from "./errors";
+import { jsonNestsDeeperThan, MAX_BODY_BYTES, MAX_JSON_DEPTH } from "./json-limits";
 
 export type Params<T> = { params: Promise<T> };
 
@@ -15,13 +16,42 @@ export function route<P = Record<string, never>>(fn: (req: Request, ctx: Params<
   };
 }
 
-/** Parses a JSON body (empty body → {}); malformed JSON is a 400 with a message. */
-export async function readJson(req: Request): Promise<unknown> {
-  const text = await req.text();
+/**
+ * Parses a JSON body (empty body → {}). Every route reads its body through here, so every body is
+ * bounded while it is read: a Content-Length over `maxBytes` is a 413 before anything is read,
+ * a chunked body is cut off (413) as soon as it passes the limit. Malformed JSON, and nesting
+ * deeper than MAX_JSON_DEPTH, are a 400 with a message.
+ */
+export async function readJson(req: Request, opts: { maxBytes?: number } = {}): Promise<unknown> {
+  const text = await readBodyText(req, opts.maxBytes ?? MAX_BODY_BYTES);
   if (!text.trim()) return {};
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) throw new HttpError(400, `The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, "The request body is not valid JSON.");
   }
+}
+
+/** The body as text, at most `maxBytes` (413 beyond, before reading more). */
+async function readBodyText(req: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () => new HttpError(413, `The request body is larger than ${maxBytes} bytes.`);
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge();
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+  return text + decoder.decode();
 }

@@ -1,6 +1,7 @@
 // The DB-backed batch callback channel and POST /hub/api/batch/callback against a real SQLite
-// database: register → job calls back → wait() resolves; bad token 403; released or unknown 410;
-// a second "replica" (no shared bus) still sees the call through the table.
+// database: register → job calls back → wait() resolves; no token 403; a token of no live spawn
+// (wrong, released, replaced) 410 without reading the body; a body naming another spawn 403; a
+// second "replica" (no shared bus) still sees the call through the table.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
@@ -67,18 +68,69 @@ test("register → callback 200 → wait() resolves; the secret is stored only a
   assert.equal((await call({ spawn_id: "spawnA1", host: "node1", port: 7051 }, secret)).status, 410, "released spawn → 410 (the job exits)");
 });
 
-test("bad token 403, missing token 403, unknown spawn 410, malformed body 400, nothing recorded", async () => {
+test("missing token 403, a token of no live spawn 410, a body naming another spawn 403, malformed body 400, nothing recorded", async () => {
   const ch = new DbBatchCallbackChannel(db, bus, "u", 50);
   const secret = await ch.register("spawnB1");
-  assert.equal((await call({ spawn_id: "spawnB1", host: "n", port: 7050 }, "wrong")).status, 403);
+  // The spawn is named in the body, which is read only for a known token: a wrong token cannot
+  // be told from a finished spawn's, and either way the job should give up.
+  assert.equal((await call({ spawn_id: "spawnB1", host: "n", port: 7050 }, "wrong")).status, 410);
   assert.equal((await call({ spawn_id: "spawnB1", host: "n", port: 7050 })).status, 403);
-  assert.equal((await call({ spawn_id: "nosuch", host: "n", port: 7050 }, secret)).status, 410);
+  assert.equal((await call({ spawn_id: "nosuch", host: "n", port: 7050 }, secret)).status, 403);
   assert.equal((await call({ spawn_id: "spawnB1", host: "n; rm -rf /", port: 7050 }, secret)).status, 400);
   assert.equal((await call({ spawn_id: "spawnB1", host: "n", port: 70000 }, secret)).status, 400);
   assert.equal((await call(null, secret, "{not json")).status, 400);
   const row = await db.batchCallback.findUniqueOrThrow({ where: { spawnId: "spawnB1" } });
   assert.equal(row.receivedAt, null);
   ch.release("spawnB1");
+});
+
+/** A chunked body of `totalBytes` (no Content-Length), produced only as it is read; counts what was read. */
+function lazyBody(totalBytes: number, chunkBytes = 1 << 20): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  let pulled = 0;
+  const chunk = new Uint8Array(chunkBytes).fill(0x20);
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= totalBytes) return controller.close();
+      pulled += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+  return { body, pulled: () => pulled };
+}
+
+test("64 MB chunked callback bodies without a valid token are not read: memory stays flat", async () => {
+  const ch = new DbBatchCallbackChannel(db, bus, "u", 50);
+  const secret = await ch.register("spawnM1");
+  const post = (body: ReadableStream<Uint8Array>, authorization?: string) =>
+    POST(
+      new Request("http://hub/hub/api/batch/callback", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body,
+        duplex: "half",
+      } as RequestInit),
+      { params: Promise.resolve({}) },
+    );
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  for (const [authorization, want] of [
+    [undefined, 403],
+    ["token guessed-secret", 410],
+    [undefined, 403],
+    ["token another-guess", 410],
+  ] as const) {
+    const b = lazyBody(64 << 20);
+    assert.equal((await post(b.body, authorization)).status, want);
+    assert.ok(b.pulled() <= 2 << 20, `read ${b.pulled()} bytes before checking the token`);
+  }
+  const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  console.log(`# RSS after four unauthenticated 64 MB callback bodies: +${grownMiB.toFixed(1)} MiB`);
+  assert.ok(grownMiB < 32, `RSS grew ${grownMiB.toFixed(1)} MiB`);
+  // With the right token the body is read, but only up to the callback's limit.
+  const big = lazyBody(64 << 20);
+  assert.equal((await post(big.body, `token ${secret}`)).status, 413);
+  assert.ok(big.pulled() <= 2 << 20, `read ${big.pulled()} bytes of an oversized body`);
+  ch.release("spawnM1");
 });
 
 test("another replica (own bus) sees the callback through the table; abort rejects wait()", async () => {
@@ -95,7 +147,7 @@ test("another replica (own bus) sees the callback through the table; abort rejec
   await assert.rejects(w2, /stopped/);
   // re-register (spawn resumed after a hub restart): the old secret no longer works
   const s3 = await ch.register("spawnC2");
-  assert.equal((await call({ spawn_id: "spawnC2", host: "n", port: 7050 }, s2)).status, 403);
+  assert.equal((await call({ spawn_id: "spawnC2", host: "n", port: 7050 }, s2)).status, 410);
   assert.equal((await call({ spawn_id: "spawnC2", host: "n", port: 7050 }, s3)).status, 200);
 });
 

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { defaultCallbackUrl } from "@/config/derived";
 import type { EventEmitter } from "node:events";
-import { checkAuthorization, hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "@/spawners/batch/callback";
+import { hashSecret, parseCallbackBody, type BatchCallbackChannel, type CallbackAddress } from "@/spawners/batch/callback";
+import { HttpError } from "../http/errors";
 import type { Db } from "../db/types";
 
 /** Bus topic announcing that the job of `spawnId` called back. */
@@ -89,20 +90,31 @@ export interface CallbackOutcome {
 }
 
 /**
- * Handle one callback: 400 malformed body, 410 unknown or finished spawn (released: the job should
- * exit), 403 wrong secret, 200 recorded (repeats while the spawn waits are accepted: the job retries
- * when a response is lost).
+ * Handle one callback. The secret is checked before the body is read (`readBody` is called only
+ * for a secret the hub handed out), so nobody without one can make the hub read anything: 403 no
+ * token, 410 a token of no live spawn (released or unknown: the job should exit; a wrong token
+ * looks the same), 400 malformed body, 403 a body naming another spawn than the token's, 200
+ * recorded (repeats while the spawn waits are accepted: the job retries when a response is lost).
  */
-export async function acceptBatchCallback(db: Db, bus: EventEmitter, authorization: string | undefined, body: unknown): Promise<CallbackOutcome> {
+export async function acceptBatchCallback(
+  db: Db,
+  bus: EventEmitter,
+  authorization: string | undefined,
+  readBody: () => Promise<unknown>,
+): Promise<CallbackOutcome> {
+  const token = /^token (\S+)$/.exec(authorization ?? "")?.[1];
+  if (!token) return { status: 403, message: "missing token" };
+  // The secrets are 256-bit random and stored as sha256: looking the hash up leaks nothing useful.
+  const row = await db.batchCallback.findFirst({ where: { secretHash: hashSecret(token).toString("hex") } });
+  if (!row) return { status: 410, message: "unknown or finished spawn" };
   let cb;
   try {
-    cb = parseCallbackBody(body);
+    cb = parseCallbackBody(await readBody());
   } catch (err) {
+    if (err instanceof HttpError) throw err;
     return { status: 400, message: (err as Error).message };
   }
-  const row = await db.batchCallback.findUnique({ where: { spawnId: cb.spawnId } });
-  if (!row) return { status: 410, message: "unknown or finished spawn" };
-  if (!checkAuthorization(authorization, Buffer.from(row.secretHash, "hex"))) return { status: 403, message: "bad token" };
+  if (cb.spawnId !== row.spawnId) return { status: 403, message: "bad token" };
   const r = await db.batchCallback.updateMany({
     where: { spawnId: cb.spawnId, secretHash: row.secretHash },
     data: { host: cb.host, port: cb.port, receivedAt: new Date() },

@@ -1,11 +1,15 @@
-// Pushes route changes to the proxies' configurable-http-proxy-compatible API. Failures are
-// logged, not fatal: each proxy also pulls the full table from the hub at start and periodically.
+// Pushes route changes and revocations to the proxies' configurable-http-proxy-compatible API.
+// Failures are logged, not fatal: each proxy also pulls the full table and the revoked sessions
+// from the hub at start and periodically (a revoked API token it missed stays usable there until
+// its cache entry expires, proxy.tokenCache…: at most 10 s).
 import { lookup } from "node:dns/promises";
 import type { Logger } from "../log";
 
 export interface RouteData {
   target: string;
   user: string;
+  /** the owner's User.id: the proxy lets in only sessions and tokens of this account */
+  user_id: number;
   server_name: string;
   spawn_id: string;
   /** "direct" when the proxy may connect to dashboard ports itself (a pod); absent: through the server */
@@ -16,19 +20,28 @@ export interface RouteData {
 export function buildRouteData(o: {
   target: string;
   user: string;
+  userId: number;
   serverName: string;
   spawnId: string;
   dashboards: "server" | "direct" | undefined;
 }): RouteData {
-  const data: RouteData = { target: o.target, user: o.user, server_name: o.serverName, spawn_id: o.spawnId };
+  const data: RouteData = { target: o.target, user: o.user, user_id: o.userId, server_name: o.serverName, spawn_id: o.spawnId };
   if (o.dashboards === "direct") data.dashboards = "direct";
   return data;
+}
+
+/** What was revoked: session ids, and API tokens by their stored sha256 (hex). */
+export interface Revocations {
+  sessions?: string[];
+  tokenHashes?: string[];
 }
 
 /** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */
 export interface RoutePusher {
   addRoute(path: string, data: RouteData): Promise<void>;
   deleteRoute(path: string): Promise<void>;
+  /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
+  revoke(r: Revocations): Promise<void>;
 }
 
 /** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
@@ -55,11 +68,16 @@ export class ProxyClient implements RoutePusher {
   ) {}
 
   async addRoute(path: string, data: RouteData): Promise<void> {
-    await this.each("POST", path, data);
+    await this.each("POST", "/api/routes" + path, data);
   }
 
   async deleteRoute(path: string): Promise<void> {
-    await this.each("DELETE", path);
+    await this.each("DELETE", "/api/routes" + path);
+  }
+
+  async revoke(r: Revocations): Promise<void> {
+    if (!r.sessions?.length && !r.tokenHashes?.length) return;
+    await this.each("POST", "/api/revocations", { sessions: r.sessions ?? [], token_hashes: r.tokenHashes ?? [] });
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {
@@ -73,7 +91,7 @@ export class ProxyClient implements RoutePusher {
     await Promise.all(
       urls.map(async (base) => {
         try {
-          const res = await fetch(`${base}/api/routes${path}`, {
+          const res = await fetch(`${base}${path}`, {
             method,
             // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
             headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },

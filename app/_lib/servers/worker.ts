@@ -388,7 +388,14 @@ export class SpawnWorker {
 
   /** The route of a server that is up at `target`. */
   private routeData(s: ServerRow, target: string, user: string): RouteData {
-    return buildRouteData({ target, user, serverName: s.name, spawnId: s.spawnId!, dashboards: this.spawners.kind(s.spawnerKind).dashboards });
+    return buildRouteData({
+      target,
+      user,
+      userId: s.userId,
+      serverName: s.name,
+      spawnId: s.spawnId!,
+      dashboards: this.spawners.kind(s.spawnerKind).dashboards,
+    });
   }
 
   /**

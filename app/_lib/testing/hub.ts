@@ -16,7 +16,7 @@ import { applyMigrations } from "@/app/_lib/db/migrate";
 import { openDatabase } from "@/app/_lib/db/open";
 import type { Db } from "@/app/_lib/db/types";
 import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
-import type { RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
+import type { Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { createLaunchServices } from "@/app/_lib/launch/launch-services";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
@@ -33,6 +33,13 @@ export class RouteRecorder implements RoutePusher {
   async deleteRoute(path: string): Promise<void> {
     this.routes.delete(path);
     this.changes.push(`delete ${path}`);
+  }
+
+  /** every revocation pushed, in order */
+  readonly revocations: Revocations[] = [];
+
+  async revoke(r: Revocations): Promise<void> {
+    this.revocations.push(r);
   }
 }
 
@@ -71,7 +78,11 @@ export async function startTestHub(opts: {
     log: pino({ level: "silent" }),
     bus: new EventEmitter(),
     proxy: routes,
-    keys: { sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"), originCode: deriveKey(config.hub.secretKey, "origin-code") },
+    keys: {
+      sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"),
+      originCode: deriveKey(config.hub.secretKey, "origin-code"),
+      loginDevice: deriveKey(config.hub.secretKey, "login-device"),
+    },
     origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch: createLaunchServices(config.launch),
   };

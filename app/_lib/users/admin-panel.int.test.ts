@@ -54,7 +54,7 @@ after(async () => {
 async function sessionOf(name: string): Promise<{ cookie: string; csrf: string; id: string }> {
   const user = await hub.db.user.findUniqueOrThrow({ where: { name } });
   const s = await createSession(hub.db, user.id, 3600, "test", new Date());
-  const cookie = buildSessionCookie({ sid: s.id, user: name, expiresAt: s.expiresAt, key: hub.rt.keys.sessionCookie, secure: false });
+  const cookie = buildSessionCookie({ sid: s.id, user: name, userId: user.id, expiresAt: s.expiresAt, key: hub.rt.keys.sessionCookie, secure: false });
   return { cookie: cookie.split(";")[0], csrf: s.csrf, id: s.id };
 }
 
@@ -296,12 +296,12 @@ test("renaming is refused while a server is active, and ends the user's sessions
   const server = await hub.db.server.create({ data: { userId: user.id, name: "", state: "running", spawnerKind: "local" } });
   const mapping = { template: "{username}" };
   await assert.rejects(
-    renameUser({ db: hub.db, mapping, now: new Date() }, "oldname", "newname"),
+    renameUser({ db: hub.db, proxy: hub.rt.proxy, mapping, now: new Date() }, "oldname", "newname"),
     (err: unknown) => err instanceof HttpError && err.status === 409,
   );
   await hub.db.server.update({ where: { id: server.id }, data: { state: "stopped" } });
   const s = await sessionOf("oldname");
-  await assert.rejects(renameUser({ db: hub.db, mapping, now: new Date() }, "oldname", "pat"), /taken/);
+  await assert.rejects(renameUser({ db: hub.db, proxy: hub.rt.proxy, mapping, now: new Date() }, "oldname", "pat"), /taken/);
   const r = await editUser(hub.rt, "oldname", { name: "newname" }, "boss", new Date());
   assert.equal(r, "newname");
   assert.ok((await hub.db.session.findUniqueOrThrow({ where: { id: s.id } })).revokedAt);

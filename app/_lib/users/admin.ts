@@ -7,6 +7,7 @@ import { HttpError } from "@/app/_lib/http/errors";
 import { hashPassword } from "@/app/_lib/auth/passwords";
 import { requestStop } from "@/app/_lib/servers/commands";
 import { getRuntime, type HubRuntime } from "@/app/_lib/runtime";
+import { revokeUserSessions, type RevocationPusher } from "@/app/_lib/auth/sessions";
 import type { UserModel } from "@/app/_lib/models";
 import { validateUsername } from "./names";
 import { getUserModel, getUserOrThrow } from "./queries";
@@ -30,18 +31,43 @@ export async function createUsers(db: Db, rawNames: string[], opts: { admin?: bo
   return Promise.all(names.map((n) => getUserModel(db, n)));
 }
 
-export async function updateUser(db: Db, name: string, patch: { admin?: boolean; password?: string }, actor: string): Promise<UserModel> {
+/** Who asks for a change: their name, and their session when it is a browser (kept when they change their own password). */
+export interface Actor {
+  name: string;
+  sessionId?: string;
+}
+
+export async function updateUser(db: Db, name: string, patch: { admin?: boolean; password?: string }, actor: Actor): Promise<UserModel> {
   const user = await getUserOrThrow(db, name);
-  if (patch.admin === false && name === actor) throw new HttpError(400, "You cannot remove your own admin rights.");
+  if (patch.admin === false && name === actor.name) throw new HttpError(400, "You cannot remove your own admin rights.");
   if (patch.password !== undefined) checkPassword(patch.password);
-  await db.user.update({
-    where: { id: user.id },
-    data: {
-      ...(patch.admin !== undefined ? { admin: patch.admin } : {}),
-      ...(patch.password !== undefined ? { passwordHash: await hashPassword(patch.password) } : {}),
-    },
-  });
+  if (patch.admin !== undefined) await db.user.update({ where: { id: user.id }, data: { admin: patch.admin } });
+  if (patch.password !== undefined) {
+    await setPasswordHash(db, getRuntime().proxy, {
+      userId: user.id,
+      passwordHash: await hashPassword(patch.password),
+      now: new Date(),
+      keepSessionId: name === actor.name ? actor.sessionId : undefined,
+    });
+  }
   return getUserModel(db, name);
+}
+
+/**
+ * Stores a new password hash for an existing account: the one place a password changes (an admin's
+ * PATCH, the account page's own change, a reset link from `npm run reset-password`, the first admin
+ * made again). The account's
+ * other sessions end, and the proxies are told at once: whoever knew the old password is out.
+ * `keepSessionId`: the session that made the change, when it is the account's own. Returns how
+ * many sessions ended.
+ */
+export async function setPasswordHash(
+  db: Db,
+  proxy: RevocationPusher,
+  opts: { userId: number; passwordHash: string; now: Date; keepSessionId?: string },
+): Promise<number> {
+  await db.user.update({ where: { id: opts.userId }, data: { passwordHash: opts.passwordHash } });
+  return revokeUserSessions(db, proxy, { userId: opts.userId, now: opts.now, keepSessionId: opts.keepSessionId });
 }
 
 /** Deletes a user after their servers have stopped (stops them first; 400 while any is still stopping). */
@@ -58,8 +84,12 @@ export async function deleteUser(db: Db, name: string, actor: string): Promise<"
 }
 
 /** Makes `name` an admin with this password hash, creating the account if needed (first-run admin). */
-export async function upsertAdmin(db: Db, name: string, passwordHash: string): Promise<{ id: number; name: string }> {
-  return db.user.upsert({ where: { name }, create: { name, admin: true, passwordHash }, update: { admin: true, passwordHash } });
+export async function upsertAdmin(db: Db, proxy: RevocationPusher, name: string, passwordHash: string): Promise<{ id: number; name: string }> {
+  const existing = await db.user.findUnique({ where: { name } });
+  if (!existing) return db.user.create({ data: { name, admin: true, passwordHash } });
+  await db.user.update({ where: { id: existing.id }, data: { admin: true } });
+  await setPasswordHash(db, proxy, { userId: existing.id, passwordHash, now: new Date() });
+  return existing;
 }
 
 /** What the control panel's user page may change (PATCH /hub/api/admin/users/{name}). */
@@ -96,6 +126,6 @@ export async function editUser(rt: Pick<HubRuntime, "db" | "proxy" | "config">, 
   }
   if (edit.blocked === true) await blockUser({ db, proxy: rt.proxy, now }, name, actor);
   if (edit.blocked === false) await unblockUser(db, name);
-  if (edit.name !== undefined) return (await renameUser({ db, mapping: loadOsAccountMapping(rt.config.hub), now }, name, edit.name)).name;
+  if (edit.name !== undefined) return (await renameUser({ db, proxy: rt.proxy, mapping: loadOsAccountMapping(rt.config.hub), now }, name, edit.name)).name;
   return name;
 }

@@ -28,7 +28,7 @@ export async function blockUser(opts: BlockOptions, name: string, actor: string)
   if (name === actor) throw new HttpError(400, "You cannot block your own account.");
   const user = await getUserOrThrow(db, name);
   if (!user.blockedAt) await db.user.update({ where: { id: user.id }, data: { blockedAt: now } });
-  await revokeUserSessions(db, user.id, now);
+  await revokeUserSessions(db, proxy, { userId: user.id, now });
   const active = await db.server.findMany({ where: { userId: user.id, state: { in: ["pending", "starting", "running", "stopping"] } } });
   // The proxies drop the routes now, not when the spawn worker gets to the stop: from here on a
   // request for the user's servers reaches the hub, which refuses it.

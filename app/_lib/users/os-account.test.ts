@@ -13,6 +13,12 @@ test('the map file: one "hub-user os-account" per line, comments and broken line
   );
 });
 
+test("map file names are lower-cased by ASCII only: a Kelvin-sign line maps nobody", () => {
+  const map = parseOsAccountMap("\u212Aelvin kadmin\nBob bjones\n");
+  assert.equal(resolveOsAccount({ userName: "kelvin", mapping: { template: "{username}", map } }), "kelvin");
+  assert.equal(resolveOsAccount({ userName: "bob", mapping: { template: "{username}", map } }), "bjones");
+});
+
 test("OS account: stored account first, then the map file, then the template; validated (table-driven)", () => {
   const map = parseOsAccountMap("alice asmith\nbob bjones\n");
   const cases: Array<[name: string, opts: Parameters<typeof resolveOsAccount>[0], want: string]> = [

@@ -1,5 +1,6 @@
 // Which OS account a hub user's servers run as, for every spawner kind. One rule, applied by the
 // hub (loadSpawnUser), whose result reaches the spawner as SpawnContext.user.osUser. Pure.
+import { asciiLower } from "./names";
 
 /**
  * POSIX-portable account names (useradd's default rule), at most 32 characters. Spawners check
@@ -27,7 +28,8 @@ export function parseOsAccountMap(text: string): Map<string, string> {
     const line = raw.replace(/#.*/, "").trim();
     if (!line) continue;
     const [user, account] = line.split(/\s+/);
-    if (user && account) map.set(user.toLowerCase(), account);
+    // ASCII lower-casing only: a line naming "\u212Aelvin" must not map the hub user "kelvin".
+    if (user && account) map.set(asciiLower(user), account);
   }
   return map;
 }
@@ -39,7 +41,7 @@ export function parseOsAccountMap(text: string): Map<string, string> {
  * account.
  */
 export function resolveOsAccount(opts: { userName: string; stored?: string | null; mapping: OsAccountMapping }): string {
-  const name = opts.userName.toLowerCase();
+  const name = asciiLower(opts.userName);
   const account = opts.stored || opts.mapping.map?.get(name) || opts.mapping.template.replaceAll("{username}", name);
   if (!OS_ACCOUNT_PATTERN.test(account)) {
     throw new OsAccountError(

@@ -5,13 +5,15 @@
 // remain theirs. Every session ends (the session cookie carries the name).
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
-import { revokeUserSessions } from "@/app/_lib/auth/sessions";
+import { revokeUserSessions, type RevocationPusher } from "@/app/_lib/auth/sessions";
 import { validateUsername } from "./names";
 import { OsAccountError, resolveOsAccount, type OsAccountMapping } from "./os-account";
 import { getUserOrThrow } from "./queries";
 
 export interface RenameOptions {
   db: Db;
+  /** the proxies: the ended sessions are refused there at once */
+  proxy: RevocationPusher;
   /** the hub's OS account mapping, read now (loadOsAccountMapping) */
   mapping: OsAccountMapping;
   now: Date;
@@ -24,7 +26,7 @@ export interface RenameResult {
 }
 
 export async function renameUser(opts: RenameOptions, name: string, rawNewName: unknown): Promise<RenameResult> {
-  const { db, mapping, now } = opts;
+  const { db, proxy, mapping, now } = opts;
   const newName = validateUsername(rawNewName);
   const user = await getUserOrThrow(db, name);
   if (newName === user.name) return { name: newName, pinnedOsUser: null };
@@ -55,6 +57,6 @@ export async function renameUser(opts: RenameOptions, name: string, rawNewName: 
     }
   }
   await db.user.update({ where: { id: user.id }, data: { name: newName, ...(pinnedOsUser ? { osUser: pinnedOsUser } : {}) } });
-  await revokeUserSessions(db, user.id, now);
+  await revokeUserSessions(db, proxy, { userId: user.id, now });
   return { name: newName, pinnedOsUser };
 }

@@ -32,7 +32,7 @@ export function CreateGroupForm({ csrf }: { csrf: string }) {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError("");
-    const r = await hubFetch<{ name: string }>("/hub/api/admin/groups", { method: "POST", body: { name: name.trim() }, csrf });
+    const r = await hubFetch<{ name: string }>("/hub/api/admin/groups", { method: "POST", body: { name }, csrf });
     if (!r.ok || !r.data) return setError(r.message);
     setName("");
     router.push(groupPage(r.data.name));
@@ -95,7 +95,7 @@ export function GroupEditor({ csrf, name, github, properties, members, memberCou
     });
   const rename = () =>
     run(async () => {
-      const r = await hubFetch<{ name: string }>(groupApi(name), { method: "PATCH", body: { name: newName.trim() }, csrf });
+      const r = await hubFetch<{ name: string }>(groupApi(name), { method: "PATCH", body: { name: newName }, csrf });
       if (!r.ok || !r.data) return (setError(r.message), null);
       router.replace(groupPage(r.data.name));
       router.refresh();
@@ -150,10 +150,8 @@ export function GroupEditor({ csrf, name, github, properties, members, memberCou
             className="mt-3 flex gap-2"
             onSubmit={(e) => {
               e.preventDefault();
-              const users = add
-                .split(/[\s,]+/)
-                .map((s) => s.trim().toLowerCase())
-                .filter(Boolean);
+              // Names as typed (spaces and commas separate them): the hub refuses a name rather than changing it.
+              const users = add.split(/[\s,]+/).filter(Boolean);
               if (users.length) void changeMembers("POST", users);
             }}
           >

@@ -47,6 +47,16 @@ test("GitHub login → hub user name", () => {
   assert.equal(mapGitHubUsername("Alice-Smith"), "alice-smith");
   assert.equal(mapGitHubUsername("1alice"), null, "hub names start with a letter");
   assert.equal(mapGitHubUsername("a".repeat(39)), null, "at most 32 characters");
+  // Unicode case folding would turn these into someone else's name; they are refused instead.
+  assert.equal(mapGitHubUsername("\u212Aelvin"), null, "Kelvin sign");
+  assert.equal(mapGitHubUsername("alice "), null, "trailing space");
+});
+
+test("GitHub names compare by ASCII case only; team names that are not ASCII become no group", () => {
+  const kelvin = decideGitHubLogin({ login: "\u212Aelvin", orgs: [], teams: [] }, { ...none, allowedUsers: ["kelvin"] });
+  assert.equal(kelvin.allowed, false, "the Kelvin sign is not a K");
+  const d = decideGitHubLogin({ login: "carol", orgs: [], teams: ["science:hub-users", "\u212Aelvin:team", "x:te am"] }, rules);
+  assert.deepEqual(d.allowed && d.groups, ["science:hub-users"]);
 });
 
 test("which hub account a GitHub login may use (table-driven)", () => {

@@ -1,6 +1,6 @@
 // Who may log in with GitHub, as what, and in which groups. Pure: the caller fetches the person's
 // organisations and teams and passes them in; nothing here does I/O.
-import { USERNAME_PATTERN } from "@/app/_lib/users/names";
+import { asciiLower, USERNAME_PATTERN } from "@/app/_lib/users/names";
 
 /** The rules from auth.github (allowedUsers, allowedOrganizations, allowedTeams, adminUsers, adminTeams). */
 export interface GitHubRules {
@@ -26,7 +26,14 @@ export interface GitHubIdentity {
 export type GitHubDecision =
   { allowed: true; admin: boolean; groups: string[]; via: "user" | "organization" | "team" | "admin" } | { allowed: false; reason: "no-rules" | "not-listed" };
 
-const lower = (xs: readonly string[]) => new Set(xs.map((x) => x.toLowerCase()));
+/**
+ * Team groups are "org:team-slug" in ASCII. GitHub's own names are, but a name from the API that is
+ * not (a GitHub Enterprise quirk, a stand-in) becomes no group rather than a case-folded other one.
+ */
+const TEAM_GROUP_PATTERN = /^[a-z0-9-]+:[a-z0-9_.-]+$/;
+
+/** ASCII-only lower-casing (asciiLower): String#toLowerCase folds e.g. the Kelvin sign into "k". */
+const lower = (xs: readonly string[]) => new Set(xs.map(asciiLower));
 
 /** Do the rules need the person's organisations and teams (and so the read:org scope)? */
 export function needsOrgData(rules: GitHubRules): boolean {
@@ -39,9 +46,9 @@ export function needsOrgData(rules: GitHubRules): boolean {
  * all nobody is admitted: an empty configuration must not open the hub to all of GitHub.
  */
 export function decideGitHubLogin(identity: GitHubIdentity, rules: GitHubRules): GitHubDecision {
-  const login = identity.login.toLowerCase();
+  const login = asciiLower(identity.login);
   const orgs = lower(identity.orgs);
-  const teams = lower(identity.teams);
+  const teams = new Set([...lower(identity.teams)].filter((t) => TEAM_GROUP_PATTERN.test(t)));
   const groups = [...teams].sort();
   const admin = lower(rules.adminUsers).has(login) || [...lower(rules.adminTeams)].some((t) => teams.has(t));
   const anyRule = [rules.allowedUsers, rules.allowedOrganizations, rules.allowedTeams, rules.adminUsers, rules.adminTeams].some((r) => r.length > 0);
@@ -55,7 +62,7 @@ export function decideGitHubLogin(identity: GitHubIdentity, rules: GitHubRules):
 
 /** The hub user name for a GitHub login (lower-cased), or null when it is not a valid hub name. */
 export function mapGitHubUsername(login: string): string | null {
-  const name = login.toLowerCase();
+  const name = asciiLower(login);
   return USERNAME_PATTERN.test(name) ? name : null;
 }
 

@@ -11,7 +11,9 @@ import type { ResolvedConfig } from "@/config/load";
 import type { Db } from "@/app/_lib/db/types";
 import type { Logger } from "@/app/_lib/log";
 import { readCookie } from "@/proxy/auth/session-cookie";
-import { isLoginBlocked, recordLoginFailure } from "../rate-limit";
+import { isBlocked, recordAttempt } from "../rate-limit";
+import { addressKey } from "../login-limits";
+import { clientAddress } from "@/app/_lib/http/client-address";
 import { resolveGitHubSettings, type GitHubSettings } from "./settings";
 import { checkState, deriveStateKey, issueState, stateCookieHeader, STATE_COOKIE } from "./state-cookie";
 import { fetchUserOrgs, fetchUserTeams } from "./api";
@@ -97,7 +99,15 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     try {
       const now = new Date();
       // Each redirect to GitHub costs nothing here but could be used to flood GitHub in our name.
-      if (await isLoginBlocked(deps.db(), [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now))
+      if (
+        await isBlocked(
+          deps.db(),
+          `oauth-ip:${addressKey(clientAddress(req))}`,
+          deps.config.auth.loginAttemptsPerAddress,
+          deps.config.auth.loginWindowSeconds,
+          now,
+        )
+      )
         return fail(res, "rate-limited");
       (req as Request & { gyreNext?: string }).gyreNext = deps.safeNext(req.query.next);
       // passport's types return `any`; authenticate() gives Express middleware.
@@ -112,9 +122,9 @@ export function githubRouter(deps: GitHubRouterDeps): express.Router {
     const db = deps.db();
     try {
       const now = new Date();
-      if (await isLoginBlocked(db, [`oauth-ip:${req.ip}`], deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now))
-        return fail(res, "rate-limited");
-      const denied = (reason: string) => recordLoginFailure(db, [`oauth-ip:${req.ip}`], new Date()).then(() => fail(res, reason));
+      const ipKey = `oauth-ip:${addressKey(clientAddress(req))}`;
+      if (await isBlocked(db, ipKey, deps.config.auth.loginAttemptsPerAddress, deps.config.auth.loginWindowSeconds, now)) return fail(res, "rate-limited");
+      const denied = (reason: string) => recordAttempt(db, ipKey, new Date()).then(() => fail(res, reason));
       // GitHub's documented error redirect: ?error=access_denied when the person clicks Deny.
       const oauthError = typeof req.query.error === "string" ? req.query.error : "";
       if (oauthError === "access_denied") return fail(res, "github-consent-denied");

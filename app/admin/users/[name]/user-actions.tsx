@@ -123,8 +123,8 @@ export function EditUserForm(p: EditProps) {
     setError("");
     setInfo("");
     const edit: Record<string, unknown> = {};
-    const newName = name.trim().toLowerCase();
-    if (newName !== p.user) edit.name = newName;
+    // Sent as typed: the hub refuses spaces and non-ASCII letters rather than quietly changing the name.
+    if (name !== p.user) edit.name = name;
     if (admin !== p.admin) edit.admin = admin;
     if (blocked !== p.blocked) edit.blocked = blocked;
     const newLimit = limit.trim() === "" ? null : Number(limit);

@@ -16,8 +16,8 @@ export const POST = route(async (req) => {
   // A token must not be enough to take over an account, even with the current password.
   if (me.via !== "session" || !me.sessionId) throw new HttpError(403, "Change your password from the account page, signed in; API tokens cannot.");
   const body = Body.parse(await readJson(req));
-  const { db, config } = getRuntime();
-  const ended = await changeOwnPassword(db, {
+  const { db, config, proxy } = getRuntime();
+  const ended = await changeOwnPassword(db, proxy, {
     userId: me.user.id,
     sessionId: me.sessionId,
     current: body.current,

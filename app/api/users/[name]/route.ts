@@ -37,7 +37,8 @@ const Patch = z.object({ admin: z.boolean().optional(), password: z.string().opt
 export const PATCH = route<P>(async (req, { params }) => {
   const actor = await requireAdmin(req);
   const body = Patch.parse(await readJson(req));
-  return Response.json(await updateUser(getRuntime().db, normalizeUsername((await params).name), body, actor.user.name));
+  const who = { name: actor.user.name, sessionId: actor.sessionId };
+  return Response.json(await updateUser(getRuntime().db, normalizeUsername((await params).name), body, who));
 });
 
 export const DELETE = route<P>(async (req, { params }) => {

@@ -1,4 +1,4 @@
-// DELETE /hub/api/users/[name]/sessions – revoke all of a user's sessions (admin); the proxy drops them within proxy.authSyncSeconds
+// DELETE /hub/api/users/[name]/sessions – revoke all of a user's sessions (admin); pushed to every proxy at once
 import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
@@ -10,6 +10,7 @@ type P = { name: string };
 
 export const DELETE = route<P>(async (req, { params }) => {
   await requireAdmin(req);
-  const revoked = await revokeSessionsOf(getRuntime().db, normalizeUsername((await params).name), new Date());
+  const { db, proxy } = getRuntime();
+  const revoked = await revokeSessionsOf(db, proxy, normalizeUsername((await params).name), new Date());
   return Response.json({ revoked });
 });

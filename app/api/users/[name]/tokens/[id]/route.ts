@@ -17,6 +17,7 @@ export const GET = route<P>(async (req, { params }) => {
 export const DELETE = route<P>(async (req, { params }) => {
   const { name, id } = await params;
   await requireSelfOrAdmin(req, normalizeUsername(name));
-  await revokeTokenOf(getRuntime().db, normalizeUsername(name), id, new Date());
+  const { db, proxy } = getRuntime();
+  await revokeTokenOf(db, proxy, normalizeUsername(name), id, new Date());
   return new Response(null, { status: 204 });
 });
