@@ -75,12 +75,16 @@ test("a session revocation the hub pushes applies at once, and outlives a snapsh
   const cookie = hub.cookieFor("alice", "s-push", 3600, 7);
   assert.equal((await who(identity, { cookie }))?.user, "alice");
   // the snapshot request leaves before the push arrives, and its answer does not list the session yet
-  const stale = hub.fetchAuth();
+  const stale = await hub.fetchAuth();
+  const realFetch = hub.fetchAuth.bind(hub);
+  let answer = () => {};
+  hub.fetchAuth = () => new Promise((resolve) => (answer = () => resolve(stale)));
+  const syncing = sync.syncAuth();
+  await new Promise((r) => setTimeout(r, 5));
   sync.revokeSessions(["s-push"]);
   assert.equal(await who(identity, { cookie }), null, "refused at once");
-  const realFetch = hub.fetchAuth.bind(hub);
-  hub.fetchAuth = () => stale;
-  await sync.syncAuth();
+  answer();
+  assert.equal(await syncing, true);
   assert.equal(await who(identity, { cookie }), null, "a snapshot older than the push does not undo it");
   hub.fetchAuth = realFetch;
   hub.state.revokedSessions.push("s-push");
