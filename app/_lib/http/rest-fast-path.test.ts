@@ -37,6 +37,13 @@ before(async () => {
   tokens.listOnly = (await createApiToken(hub.db, admin.id, { scopes: ["list:users"] })).token;
   tokens.names = (await createApiToken(hub.db, admin.id, { scopes: ["list:users", "read:users:name"] })).token;
   tokens.servers = (await createApiToken(hub.db, admin.id, { scopes: ["read:servers"] })).token;
+  tokens.expired = (await createApiToken(hub.db, admin.id, { expiresAt: new Date(Date.now() - 1000) })).token;
+  const revoked = await createApiToken(hub.db, admin.id, {});
+  await hub.db.apiToken.update({ where: { id: revoked.row.id }, data: { revokedAt: new Date() } });
+  tokens.revoked = revoked.token;
+  const carol = await hub.addUser("carol", true);
+  tokens.blocked = (await createApiToken(hub.db, carol.id, {})).token;
+  await hub.db.user.update({ where: { id: carol.id }, data: { blockedAt: new Date() } });
   const session = await createSession(hub.db, alice.id, 3600, "test", new Date());
   aliceCookie = buildSessionCookie({
     sid: session.id,
@@ -110,7 +117,7 @@ const paging = "application/jupyterhub-pagination+json";
 describe("GET /hub/api/users on the fast path", () => {
   test("answers as the route does, plain and paginated, with every filter and sort", async () => {
     const list = (await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: tokens.admin }, 200)) as { name: string }[];
-    assert.equal(list.length, 10);
+    assert.equal(list.length, 11);
     await assertSame(usersRoute.GET, "/hub/api/users?sort=-name&include_stopped_servers", {}, { token: tokens.admin }, 200);
     await assertSame(usersRoute.GET, "/hub/api/users?state=ready", {}, { token: tokens.admin }, 200);
     await assertSame(usersRoute.GET, "/hub/api/users?state=inactive&sort=last_activity", {}, { token: tokens.admin }, 200);
@@ -127,9 +134,10 @@ describe("GET /hub/api/users on the fast path", () => {
     await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: tokens.names }, 200);
   });
 
-  test("refuses as the route does: no credentials 401, a bad token or a non-admin 403, a token without list:users 403, a bad query 400", async () => {
+  test("refuses as the route does: no credentials 401, an unknown, expired, revoked or blocked token or a non-admin 403, a token without list:users 403, a bad query 400", async () => {
     await assertSame(usersRoute.GET, "/hub/api/users", {}, {}, 401);
     await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: "not-a-token" }, 403);
+    for (const token of [tokens.expired, tokens.revoked, tokens.blocked]) await assertSame(usersRoute.GET, "/hub/api/users", {}, { token }, 403);
     await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: tokens.alice }, 403);
     await assertSame(usersRoute.GET, "/hub/api/users", {}, { cookie: aliceCookie }, 403);
     await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: tokens.servers }, 403);

@@ -27,7 +27,7 @@ async function send(res: ExpressResponse, answer: Response): Promise<void> {
   const body = Buffer.from(await answer.arrayBuffer());
   res.statusCode = answer.status;
   answer.headers.forEach((value, key) => res.setHeader(key, value));
-  // Next marks every route handler's answer uncacheable; so does this path
+  // user data: no cache may keep it (Next's answers to these carried no cache-control at all)
   res.setHeader("cache-control", "private, no-cache, no-store, max-age=0, must-revalidate");
   res.setHeader("content-length", body.length);
   res.end(body);
