@@ -20,6 +20,7 @@ import { MAX_BODY_BYTES } from "./_lib/http/json-limits";
 import { authRouter, refreshSession } from "./_lib/http/auth-routes";
 import { canonicalApiPaths, jsonMethodNotAllowed } from "./_lib/http/api-paths";
 import { launchRouter } from "./_lib/http/launch-router";
+import { restFastPath } from "./_lib/http/rest-fast-path";
 import { originLoginRouter } from "./_lib/http/origin-login-routes";
 import { everyAddressOf, ProxyClient } from "./_lib/servers/proxy-client";
 import { prepareBackgroundServices, type BackgroundServices } from "./_lib/servers/background";
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
   app.use(launchRouter({ agentCommands: async () => (started.background ? started.background.spawners.agentCommands(config.spawner.kind) : null) }));
   app.use(originLoginRouter());
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
+  // the users list and one user, without Next's routing (same handlers as the route files)
+  app.use(restFastPath);
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
   await nextApp.prepare();

@@ -20,20 +20,50 @@ export async function createApiToken(db: Db, userId: number, opts: { note?: stri
   }
 }
 
-/** The token's owner if the token is valid (known, not revoked, not expired); records last use. */
+/** A date column as raw SQL returns it: a Date, or what SQLite stored (ISO text, epoch milliseconds). */
+function asDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as string | number);
+}
+
+type TokenOwnerRow = {
+  id: number | bigint;
+  hash: string;
+  scopes: string;
+  revokedAt: unknown;
+  expiresAt: unknown;
+  lastUsed: unknown;
+  userId: number | bigint;
+  name: string;
+  admin: boolean | number | bigint;
+  blockedAt: unknown;
+};
+
+/**
+ * The token's owner if the token is valid (known, not revoked, not expired); records last use.
+ * Every API request with a token asks this, so it is one SQL statement (the token and its user).
+ */
 export async function findTokenOwner(db: Db, token: string, now: Date) {
   if (token.length < 16) return null;
-  const row = await db.apiToken.findUnique({ where: { prefix: token.slice(0, 8) }, include: { user: true } });
+  const prefix = token.slice(0, 8);
+  const [row] = await db.$queryRaw<TokenOwnerRow[]>`
+    SELECT t."id" AS "id", t."hash" AS "hash", t."scopes" AS "scopes", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
+      t."lastUsed" AS "lastUsed", u."id" AS "userId", u."name" AS "name", u."admin" AS "admin", u."blockedAt" AS "blockedAt"
+    FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."prefix" = ${prefix}`;
+  const expiresAt = asDate(row?.expiresAt);
   // A blocked account's tokens stop working (and work again when it is unblocked).
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || row.user.blockedAt) return null;
+  if (!row || asDate(row.revokedAt) || (expiresAt && expiresAt <= now) || asDate(row.blockedAt)) return null;
   const a = Buffer.from(row.hash, "hex");
   const b = Buffer.from(hashToken(token), "hex");
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
+  const tokenId = Number(row.id);
   // Throttle last-used writes to once a minute per token.
-  if (!row.lastUsed || now.getTime() - row.lastUsed.getTime() > 60_000) {
-    await db.apiToken.update({ where: { id: row.id }, data: { lastUsed: now } });
+  const lastUsed = asDate(row.lastUsed);
+  if (!lastUsed || now.getTime() - lastUsed.getTime() > 60_000) {
+    await db.apiToken.update({ where: { id: tokenId }, data: { lastUsed: now } });
   }
-  return { user: row.user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId: row.id, expiresAt: row.expiresAt };
+  const user = { id: Number(row.userId), name: row.name, admin: row.admin === true || Number(row.admin) === 1 };
+  return { user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId, expiresAt };
 }
 
 /** Reads "Authorization: token X" or "Bearer X". */

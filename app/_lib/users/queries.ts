@@ -3,9 +3,13 @@
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
-import { ACTIVE_STATES } from "@/app/_lib/servers/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
+import type { ServerRow } from "@/app/_lib/servers/models";
 import { toUserModel, type UserModelOptions } from "./models";
+import type { SqlDialect } from "./users-view";
+import { buildGroupsQuery, buildServersQuery, buildUserByNameQuery, buildUserCountQuery, buildUserPageQuery, type UserStateFilter } from "./user-model-sql";
+
+export type { UserStateFilter } from "./user-model-sql";
 
 export async function getUserOrThrow(db: Db, name: string) {
   const user = await db.user.findUnique({ where: { name } });
@@ -39,33 +43,69 @@ export async function getUserModel(db: Db, name: string, opts: UserModelOptions 
   return toUserModel(u, opts);
 }
 
-export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
+/** A date column as raw SQL returns it: a Date, or what SQLite stored (ISO text, epoch milliseconds). */
+function asDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as string | number);
+}
 
-/** By name unless asked otherwise; never-active users last when sorting by activity; id breaks ties. */
-function orderOf(sort: UserSort | undefined) {
-  if (!sort) return [{ name: "asc" as const }];
-  const dir = sort.descending ? ("desc" as const) : ("asc" as const);
-  if (sort.field === "last_activity") return [{ lastActivity: { sort: dir, nulls: "last" as const } }, { id: "asc" as const }];
-  return sort.field === "name" ? [{ name: dir }] : [{ id: dir }];
+type UserSqlRow = { id: number | bigint; name: string; admin: boolean | number | bigint; createdAt: unknown; lastActivity: unknown; total?: number | bigint };
+type ServerSqlRow = Omit<ServerRow, "startedAt" | "lastActivity"> & { userId: number | bigint; startedAt: unknown; lastActivity: unknown };
+
+/** Users' models from their rows: their servers and group names read in two statements for all of them. */
+async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: UserModelOptions): Promise<UserModel[]> {
+  if (!users.length) return [];
+  const userIds = users.map((u) => Number(u.id));
+  const servers = buildServersQuery({ dialect, userIds, allServers: !!opts.allServers });
+  const groups = buildGroupsQuery({ dialect, userIds });
+  const [serverRows, groupRows] = await Promise.all([
+    db.$queryRawUnsafe<ServerSqlRow[]>(servers.sql, ...servers.params),
+    db.$queryRawUnsafe<{ userId: number | bigint; name: string }[]>(groups.sql, ...groups.params),
+  ]);
+  const byUser = new Map<number, { servers: ServerRow[]; groups: { group: { name: string } }[] }>(userIds.map((id) => [id, { servers: [], groups: [] }]));
+  for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asDate(s.startedAt), lastActivity: asDate(s.lastActivity) });
+  for (const g of groupRows) byUser.get(Number(g.userId))?.groups.push({ group: { name: g.name } });
+  return users.map((u) => {
+    const rel = byUser.get(Number(u.id))!;
+    const row = {
+      name: u.name,
+      admin: u.admin === true || Number(u.admin) === 1,
+      createdAt: asDate(u.createdAt)!,
+      lastActivity: asDate(u.lastActivity),
+      ...rel,
+    };
+    return toUserModel(row, opts);
+  });
 }
 
 /**
- * One page of users (by name) with their servers. `state` is JupyterHub's filter: "ready" users
- * with a running server, "active" with a server running or on its way, "inactive" with neither.
+ * One user's model in three small SQL statements (the REST API's hot path; getUserModel builds
+ * the same JSON through Prisma for the admin's write answers). 404 when there is no such user.
  */
-export async function listUserModels(db: Db, opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort } = {}) {
-  const active = { state: { in: [...ACTIVE_STATES] } };
-  const where =
-    opts.state === "ready"
-      ? { servers: { some: { state: "running" } } }
-      : opts.state === "active"
-        ? { servers: { some: active } }
-        : opts.state === "inactive"
-          ? { servers: { none: active } }
-          : {};
-  const [total, rows] = await Promise.all([
-    db.user.count({ where }),
-    db.user.findMany({ where, include: withServers, orderBy: orderOf(opts.sort), skip: opts.offset ?? 0, take: opts.limit ?? 200 }),
-  ]);
-  return { total, items: rows.map((u) => toUserModel(u, opts)) };
+export async function readUserModel(db: Db, dialect: SqlDialect, name: string, opts: UserModelOptions = {}): Promise<UserModel> {
+  const q = buildUserByNameQuery({ dialect, name });
+  const rows = await db.$queryRawUnsafe<UserSqlRow[]>(q.sql, ...q.params);
+  if (!rows.length) throw new HttpError(404, `No such user: ${name}`);
+  return (await modelsOf(db, dialect, rows, opts))[0];
+}
+
+/**
+ * One page of users with their servers. `state` is JupyterHub's filter: "ready" users with a
+ * running server, "active" with a server running or on its way, "inactive" with neither. The
+ * page carries the total (a window count); only a page past the end counts separately.
+ */
+export async function listUserModels(
+  db: Db,
+  dialect: SqlDialect,
+  opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort } = {},
+): Promise<{ total: number; items: UserModel[] }> {
+  const offset = opts.offset ?? 0;
+  const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200 });
+  const rows = await db.$queryRawUnsafe<UserSqlRow[]>(page.sql, ...page.params);
+  let total = rows.length ? Number(rows[0].total) : 0;
+  if (!rows.length && offset > 0) {
+    const count = buildUserCountQuery({ dialect, state: opts.state });
+    total = Number((await db.$queryRawUnsafe<{ total: number | bigint }[]>(count.sql, ...count.params))[0].total);
+  }
+  return { total, items: await modelsOf(db, dialect, rows, opts) };
 }

@@ -3,7 +3,7 @@
 import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireUser } from "@/app/_lib/auth/request-auth";
-import { getUserModel } from "@/app/_lib/users/queries";
+import { readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { identityModel } from "@/app/_lib/users/models";
 
@@ -11,7 +11,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   const actor = await requireUser(req);
-  const { db, config, catalog } = getRuntime();
-  const model = await getUserModel(db, actor.user.name, { publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  const { db, dbProvider, config, catalog } = getRuntime();
+  const model = await readUserModel(db, dbProvider, actor.user.name, { publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
   return Response.json(identityModel(model, actor));
 });

@@ -2,26 +2,15 @@
 import { z } from "zod";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
-import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
-import { getUserModel } from "@/app/_lib/users/queries";
-import { serverDescriber } from "@/app/_lib/servers/details";
+import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { createUsers, deleteUser, updateUser } from "@/app/_lib/users/admin";
 import { normalizeUsername } from "@/app/_lib/users/names";
-import { filterUserModel } from "@/app/_lib/users/models";
-import { flagParam } from "@/app/_lib/http/list-query";
+import { userResponse } from "@/app/_lib/users/rest-reads";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
 
-export const GET = route<P>(async (req, { params }) => {
-  const name = normalizeUsername((await params).name);
-  const actor = await requireSelfOrAdmin(req, name);
-  const { db, config, catalog } = getRuntime();
-  const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
-  const model = await getUserModel(db, name, { allServers, publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
-  // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
-  return Response.json(filterUserModel(model, actor.scopes) ?? { kind: "user", name });
-});
+export const GET = route<P>(async (req, { params }) => userResponse(req, (await params).name));
 
 const Create = z.object({ admin: z.boolean().default(false), password: z.string().optional() }).strict();
 

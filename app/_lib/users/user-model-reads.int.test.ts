@@ -1,0 +1,140 @@
+// The REST API's SQL reads of user models (readUserModel, listUserModels) against the models
+// Prisma builds from the same rows (getUserModel; findMany with servers and groups), on SQLite and
+// a real PostgreSQL: the same JSON for every state filter, sort, page and include_stopped_servers.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "@/app/_lib/db/open";
+import { applyMigrations } from "@/app/_lib/db/migrate";
+import type { Db } from "@/app/_lib/db/types";
+import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
+import { getUserModel, listUserModels, readUserModel } from "./queries";
+import { toUserModel } from "./models";
+import type { UserSort } from "@/app/_lib/http/list-query";
+
+let pg: TestPostgres;
+const dir = mkdtempSync(join(tmpdir(), "gyre-user-sql-"));
+before(async () => {
+  pg = await startTestPostgres(7697);
+});
+after(async () => {
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function seed(db: Db) {
+  const t = (m: number) => new Date(Date.UTC(2026, 11, 3, 10, m, 0, 123));
+  for (let i = 0; i < 12; i++) {
+    const u = await db.user.create({
+      data: { name: `u${String(i).padStart(2, "0")}`, admin: i === 0, lastActivity: i % 3 === 0 ? null : t(i), createdAt: t(30 - i) },
+    });
+    if (i % 4 === 1)
+      await db.server.create({
+        data: { userId: u.id, name: "", state: "running", url: "http://127.0.0.1:1", startedAt: t(i), lastActivity: t(i + 1), options: '{"cpus":2}' },
+      });
+    if (i % 4 === 2) await db.server.create({ data: { userId: u.id, name: "", state: "pending", message: "queued" } });
+    if (i % 2 === 0) await db.server.create({ data: { userId: u.id, name: "gpu", state: "stopped", message: "stopped by admin" } });
+    if (i === 5) await db.server.create({ data: { userId: u.id, name: "9", state: "stopping" } });
+  }
+  const a = await db.group.create({ data: { name: "zeta" } });
+  const b = await db.group.create({ data: { name: "alpha" } });
+  const ids = (await db.user.findMany({ orderBy: { id: "asc" } })).map((u) => u.id);
+  await db.groupMember.createMany({
+    data: [
+      { userId: ids[1], groupId: a.id },
+      { userId: ids[1], groupId: b.id },
+      { userId: ids[4], groupId: b.id },
+    ],
+  });
+}
+
+/** The list as Prisma built it before the SQL (the reference). */
+async function prismaList(db: Db, opts: { state?: "ready" | "active" | "inactive"; sort: UserSort; offset: number; limit: number; allServers: boolean }) {
+  const active = { state: { in: ["pending", "starting", "running", "stopping"] } };
+  const where =
+    opts.state === "ready"
+      ? { servers: { some: { state: "running" } } }
+      : opts.state === "active"
+        ? { servers: { some: active } }
+        : opts.state === "inactive"
+          ? { servers: { none: active } }
+          : {};
+  const dir = opts.sort.descending ? ("desc" as const) : ("asc" as const);
+  const orderBy =
+    opts.sort.field === "last_activity"
+      ? [{ lastActivity: { sort: dir, nulls: "last" as const } }, { id: "asc" as const }]
+      : opts.sort.field === "name"
+        ? [{ name: dir }]
+        : [{ id: dir }];
+  const [total, rows] = await Promise.all([
+    db.user.count({ where }),
+    db.user.findMany({
+      where,
+      orderBy,
+      skip: opts.offset,
+      take: opts.limit,
+      include: { servers: { orderBy: { name: "asc" } }, groups: { include: { group: true }, orderBy: { groupId: "asc" } } },
+    }),
+  ]);
+  return { total, items: rows.map((u) => toUserModel(u, { allServers: opts.allServers, publicUrl: "https://hub.example.org" })) };
+}
+
+for (const provider of ["sqlite", "postgres"] as const) {
+  describe(`user models in SQL on ${provider}`, () => {
+    let db: Db;
+    let dialect: "sqlite" | "postgres";
+    before(async () => {
+      const opened = await openDatabase(provider === "sqlite" ? `file:${join(dir, "gyre.db")}` : pg.url);
+      db = opened.db;
+      dialect = opened.provider;
+      await applyMigrations(db, dialect, process.cwd());
+      await seed(db);
+    });
+    after(async () => db?.$disconnect());
+
+    test("one user: the same model as Prisma's, with and without stopped servers; 404 for an unknown name", async () => {
+      for (const name of ["u00", "u01", "u02", "u05"]) {
+        for (const allServers of [false, true]) {
+          const opts = { allServers, publicUrl: "https://hub.example.org" };
+          assert.deepEqual(await readUserModel(db, dialect, name, opts), await getUserModel(db, name, opts), `${name} ${allServers}`);
+        }
+      }
+      assert.deepEqual((await readUserModel(db, dialect, "u01")).groups, ["zeta", "alpha"]);
+      assert.deepEqual(Object.keys((await readUserModel(db, dialect, "u05")).servers), ["9", ""]);
+      await assert.rejects(readUserModel(db, dialect, "nobody"), { status: 404 });
+      await assert.rejects(readUserModel(db, dialect, "u01' OR '1'='1"), { status: 404 });
+    });
+
+    test("pages of users: every filter, sort and page as Prisma's, totals included, past the end too", async () => {
+      const sorts: UserSort[] = [
+        { field: "id", descending: false },
+        { field: "name", descending: true },
+        { field: "last_activity", descending: false },
+        { field: "last_activity", descending: true },
+      ];
+      let checked = 0;
+      for (const state of [undefined, "ready", "active", "inactive"] as const)
+        for (const sort of sorts)
+          for (const [offset, limit] of [
+            [0, 200],
+            [2, 3],
+            [50, 5],
+          ])
+            for (const allServers of [false, true]) {
+              const opts = { state, sort, offset, limit, allServers };
+              const got = await listUserModels(db, dialect, { ...opts, publicUrl: "https://hub.example.org" });
+              assert.deepEqual(got, await prismaList(db, opts), JSON.stringify(opts));
+              checked++;
+            }
+      assert.equal(checked, 96);
+      const ready = await listUserModels(db, dialect, { state: "ready", sort: sorts[0], offset: 0, limit: 200 });
+      assert.deepEqual(
+        ready.items.map((u) => u.name),
+        ["u01", "u05", "u09"],
+      );
+      assert.equal((await listUserModels(db, dialect, { offset: 50, limit: 5 })).total, 12);
+    });
+  });
+}

@@ -1,0 +1,81 @@
+// The SQL behind the REST API's user models (GET /hub/api/users, /hub/api/users/<name>,
+// /hub/api/user): a page of users with the total in one statement, then the page's servers and
+// group names, selecting only the columns the JSON shows. Written for SQLite and PostgreSQL alike
+// (quoted identifiers, placeholders per dialect). Pure: statements and their parameters.
+import type { SqlDialect, SqlQuery } from "./users-view";
+import type { UserSort } from "@/app/_lib/http/list-query";
+import { ACTIVE_STATES } from "@/app/_lib/servers/models";
+
+export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
+
+/** Collects parameters in placeholder order (SQLite "?", PostgreSQL "$n"). */
+function placeholders(dialect: SqlDialect) {
+  const params: unknown[] = [];
+  return {
+    params,
+    p(value: unknown): string {
+      params.push(value);
+      return dialect === "postgres" ? `$${params.length}` : "?";
+    },
+  };
+}
+
+const ACTIVE_LIST = ACTIVE_STATES.map((s) => `'${s}'`).join(", ");
+
+/** JupyterHub's state filter: "ready" a running server, "active" one running or on its way, "inactive" neither. */
+function stateWhere(state: UserStateFilter): string {
+  if (state === "ready") return `WHERE u."id" IN (SELECT "userId" FROM "Server" WHERE "state" = 'running')`;
+  if (state === "active") return `WHERE u."id" IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
+  if (state === "inactive") return `WHERE u."id" NOT IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
+  return "";
+}
+
+/** By name unless asked otherwise; never-active users last when sorting by activity; id breaks ties. */
+function orderBy(sort: UserSort | undefined): string {
+  if (!sort) return `u."name" ASC`;
+  const dir = sort.descending ? "DESC" : "ASC";
+  if (sort.field === "last_activity") return `u."lastActivity" ${dir} NULLS LAST, u."id" ASC`;
+  return sort.field === "name" ? `u."name" ${dir}` : `u."id" ${dir}`;
+}
+
+const USER_COLUMNS = `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."createdAt" AS "createdAt", u."lastActivity" AS "lastActivity"`;
+
+/** One page of users in order, each row carrying the count of all users the filter matches ("total"; none on an empty page). */
+export function buildUserPageQuery(opts: { dialect: SqlDialect; state?: UserStateFilter; sort?: UserSort; offset: number; limit: number }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  const sql = `SELECT ${USER_COLUMNS}, COUNT(*) OVER () AS "total" FROM "User" u ${stateWhere(opts.state)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
+  return { sql, params: st.params };
+}
+
+/** How many users the filter matches (for a page past the end, which has no row to carry the total). */
+export function buildUserCountQuery(opts: { dialect: SqlDialect; state?: UserStateFilter }): SqlQuery {
+  return { sql: `SELECT COUNT(*) AS "total" FROM "User" u ${stateWhere(opts.state)}`, params: [] };
+}
+
+/** One user by name. */
+export function buildUserByNameQuery(opts: { dialect: SqlDialect; name: string }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  return { sql: `SELECT ${USER_COLUMNS} FROM "User" u WHERE u."name" = ${st.p(opts.name)}`, params: st.params };
+}
+
+function idList(st: ReturnType<typeof placeholders>, ids: readonly number[]): string {
+  return ids.map((id) => st.p(id)).join(", ");
+}
+
+/** The users' servers, by user and name; stopped ones only with `allServers` (include_stopped_servers). */
+export function buildServersQuery(opts: { dialect: SqlDialect; userIds: readonly number[]; allServers: boolean }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  const stopped = opts.allServers ? "" : ` AND s."state" <> 'stopped'`;
+  const sql =
+    `SELECT s."userId" AS "userId", s."name" AS "name", s."state" AS "state", s."spawnerKind" AS "spawnerKind", s."spawnerState" AS "spawnerState", ` +
+    `s."url" AS "url", s."options" AS "options", s."message" AS "message", s."startedAt" AS "startedAt", s."lastActivity" AS "lastActivity" ` +
+    `FROM "Server" s WHERE s."userId" IN (${idList(st, opts.userIds)})${stopped} ORDER BY s."userId", s."name"`;
+  return { sql, params: st.params };
+}
+
+/** The users' group names, in the order the groups were made. */
+export function buildGroupsQuery(opts: { dialect: SqlDialect; userIds: readonly number[] }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  const sql = `SELECT m."userId" AS "userId", g."name" AS "name" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."userId" IN (${idList(st, opts.userIds)}) ORDER BY m."userId", m."groupId"`;
+  return { sql, params: st.params };
+}
