@@ -50,7 +50,8 @@ for (const provider of ["sqlite", "postgres"] as const) {
       const first = await Promise.all(holders.map((holder) => takeLease(db, { name, holder, ttlMs: TTL, now: T0 })));
       assert.equal(first.filter(Boolean).length, 1, `winners: ${JSON.stringify(first)}`);
       // before expiry nobody else gets it
-      const during = await Promise.all(holders.map((holder, i) => (first[i] ? false : takeLease(db, { name, holder, ttlMs: TTL, now: at(TTL - 1) }))));
+      const losers = holders.filter((_, i) => !first[i]);
+      const during = await Promise.all(losers.map((holder) => takeLease(db, { name, holder, ttlMs: TTL, now: at(TTL - 1) })));
       assert.equal(during.filter(Boolean).length, 0);
       // expired: the others race again, one wins
       const winner = holders[first.indexOf(true)];

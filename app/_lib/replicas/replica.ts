@@ -56,6 +56,11 @@ export class HubReplica {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** Is the replica `id`'s heartbeat fresh now? */
+  async isAlive(id: string): Promise<boolean> {
+    return (await this.opts.db.hubReplica.count({ where: { id, heartbeatAt: { gt: new Date(Date.now() - this.leaseMs) } } })) === 1;
+  }
+
   /** One heartbeat: the row, then every singleton lease (taken when free, renewed when held). */
   beat(): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -138,6 +138,8 @@ export class SpawnWorker {
     );
     let taken = 0;
     for (const s of unowned) {
+      // The owner may have beaten since `alive` was read (a slow pass): look again right before.
+      if (s.ownerReplica && (await this.replica.isAlive(s.ownerReplica))) continue;
       // conditional on the owner we saw: of two replicas taking over, one wins each server
       const claimed = await db.server.updateMany({ where: { id: s.id, state: s.state, ownerReplica: s.ownerReplica }, data: { ownerReplica: me } });
       if (claimed.count === 0) continue;
