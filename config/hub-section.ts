@@ -67,7 +67,7 @@ const hubFields = {
     .positive()
     .default(5)
     .describe(
-      "How often each hub replica writes its heartbeat, renews its leases and looks for servers of dead replicas to take over (under a third of hub.replicaLeaseSeconds).",
+      "How often each hub replica writes its heartbeat, renews its leases and looks for servers of dead replicas to take over (at most half of hub.replicaLeaseSeconds; a third or less leaves room for a late beat).",
     ),
   stopTimeoutSeconds: z.number().positive().default(30).describe("How long a stop may take before the server is reported as failed to stop."),
   slowStopTimeoutSeconds: z

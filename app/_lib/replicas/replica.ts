@@ -34,6 +34,11 @@ export class HubReplica {
   private closed = false;
 
   constructor(private readonly opts: ReplicaOptions) {
+    // a beat or two may be slow or lost without the others taking this replica's work over
+    if (opts.heartbeatSeconds * 2 > opts.leaseSeconds)
+      throw new Error(
+        `hub.replicaHeartbeatSeconds (${opts.heartbeatSeconds}) must be at most half of hub.replicaLeaseSeconds (${opts.leaseSeconds}): a replica would lose its work to the others after one late heartbeat.`,
+      );
     this.id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
     this.leaseMs = opts.leaseSeconds * 1000;
   }
