@@ -55,6 +55,20 @@ const hubFields = {
   startTimeoutSeconds: z.number().positive().default(120).describe("How long a server may take from spawn to answering its API before the spawn fails."),
   httpProbeIntervalMs: z.number().int().positive().default(100).describe("Interval of readiness probes while a server starts."),
   pollIntervalSeconds: z.number().positive().default(10).describe("How often running servers are polled (one batched call per spawner kind)."),
+  replicaLeaseSeconds: z
+    .number()
+    .positive()
+    .default(15)
+    .describe(
+      "Several hub replicas on one PostgreSQL: a replica whose heartbeat is older than this is dead, and its servers and singleton jobs (culler, clean-up, usage) are taken over by another. Also the time of each singleton lease.",
+    ),
+  replicaHeartbeatSeconds: z
+    .number()
+    .positive()
+    .default(5)
+    .describe(
+      "How often each hub replica writes its heartbeat, renews its leases and looks for servers of dead replicas to take over (at most half of hub.replicaLeaseSeconds; a third or less leaves room for a late beat).",
+    ),
   stopTimeoutSeconds: z.number().positive().default(30).describe("How long a stop may take before the server is reported as failed to stop."),
   slowStopTimeoutSeconds: z
     .number()

@@ -1,5 +1,5 @@
 // The hub's background services: the spawner kinds of its catalog (with the services the hub
-// hands them), the spawn worker, the idle culler, the usage rollup and the bulk-action runner. app/server.ts prepares them before the hub
+// hands them), this process's replica identity and leases, the spawn worker, the idle culler, the usage rollup and the bulk-action runner. app/server.ts prepares them before the hub
 // listens (the configured kind is started then) and starts them once it listens; tests do the
 // same against a catalog of their own.
 import { SpawnerHost } from "@/spawners/host";
@@ -10,13 +10,19 @@ import { startCuller } from "./culler";
 import { startUsageRollup } from "../usage/rollup";
 import { startBulkJobRunner } from "../bulk/runner";
 import { SpawnWorker, type ReadinessProbe } from "./worker";
+import { HubReplica } from "../replicas/replica";
 
 export interface BackgroundServices {
   readonly spawners: SpawnerHost;
   readonly worker: SpawnWorker;
+  /** this process among the hub replicas on the database */
+  readonly replica: HubReplica;
   /** Adopts the servers the database knows, then runs the spawn worker and the culler. */
   start(): Promise<void>;
-  /** Stops the worker and the culler and closes the spawner kinds; user servers keep running. */
+  /**
+   * Stops the worker and the culler and closes the spawner kinds; user servers keep running, and
+   * another replica (or this hub's next start) takes them over at once.
+   */
   close(): Promise<void>;
 }
 
@@ -24,7 +30,7 @@ export interface BackgroundServices {
  * The background services of `rt` (its catalog, config, database and bus), with the configured
  * spawner kind already started (its I/O module loaded), not yet running.
  */
-export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe } = {}): Promise<BackgroundServices> {
+export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe; replicaId?: string } = {}): Promise<BackgroundServices> {
   const services: HubServices = {
     // Jobs report host:port to POST /hub/api/batch/callback; secrets are stored hashed in the
     // database, so a restarted hub (or another replica) still accepts the call.
@@ -34,25 +40,36 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
   };
   const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
   await spawners.prepare(rt.config.spawner.kind);
-  const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch });
+  const replica = new HubReplica({
+    db: rt.db,
+    log: rt.log,
+    leaseSeconds: rt.config.hub.replicaLeaseSeconds,
+    heartbeatSeconds: rt.config.hub.replicaHeartbeatSeconds,
+    id: opts.replicaId,
+  });
+  const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch, replica });
   let stops: (() => void)[] = [];
   return {
     spawners,
     worker,
+    replica,
     async start() {
+      // the heartbeat first: servers this replica claims from now on are seen as owned by a live one
+      await replica.start();
       await worker.start();
-      stops = [startCuller(rt), startUsageRollup(rt), startBulkJobRunner(rt)];
+      stops = [startCuller(rt, replica), startUsageRollup(rt, replica), startBulkJobRunner(rt)];
     },
     async close() {
       worker.close();
       for (const stop of stops) stop();
       await spawners.close();
+      await replica.close();
     },
   };
 }
 
 /** Prepares and starts the background services (tests; app/server.ts listens in between). */
-export async function startBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe } = {}): Promise<BackgroundServices> {
+export async function startBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe; replicaId?: string } = {}): Promise<BackgroundServices> {
   const background = await prepareBackgroundServices(rt, opts);
   await background.start();
   return background;

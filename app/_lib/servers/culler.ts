@@ -1,12 +1,15 @@
 // The idle culler (culling.* in the config): stops idle servers the same way a user would, with
 // the reason stored on the server so the user sees why. Off by default.
 import type { HubRuntime } from "../runtime";
+import type { HubReplica } from "../replicas/replica";
 import { selectServersToCull } from "./cull-policy";
 
-export function startCuller(rt: HubRuntime): () => void {
+/** Runs on the one hub replica that holds the "culler" lease. */
+export function startCuller(rt: HubRuntime, replica: Pick<HubReplica, "holds">): () => void {
   const { config, db, log, bus } = rt;
   if (!config.culling.enabled) return () => {};
   const run = async () => {
+    if (!replica.holds("culler")) return;
     const now = new Date();
     const running = await db.server.findMany({ where: { state: "running" } });
     for (const { server, reason } of selectServersToCull(running, config.culling, now)) {

@@ -3,6 +3,9 @@
 // that the database does not also hold (live Spawner instances are a cache rebuilt from
 // Server.spawnerState), so a restarted hub loses nothing. It knows no spawner kind: spawners come
 // from the SpawnerHost by the kind stored on each server.
+// With several hub replicas each server has one owner (Server.ownerReplica, set when a replica
+// claims its start): only the owner follows its start, polls it and stops it. A replica takes a
+// server over only when its owner's heartbeat is stale (app/_lib/replicas/ownership.ts).
 import { defaultHubUrl } from "@/config/derived";
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
 import type { SpawnerHost } from "@/spawners/host";
@@ -19,6 +22,8 @@ import { buildSpawnLaunch } from "../launch/launches";
 import { isLaunchError } from "../launch/launch-error";
 import type { LaunchServices } from "../launch/launch-services";
 import { UsageSampler } from "./usage-sampler";
+import type { HubReplica } from "../replicas/replica";
+import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -38,6 +43,8 @@ export interface SpawnWorkerOptions {
   probe?: ReadinessProbe;
   /** launch links' settings (app/_lib/launch/launch-services.ts): what a launch's server prepares first */
   launches?: LaunchServices;
+  /** this hub process among the replicas on the database: its id, who else is alive, its leases */
+  replica: HubReplica;
 }
 
 class StopRequested extends Error {}
@@ -67,9 +74,12 @@ export class SpawnWorker {
   private readonly probe: ReadinessProbe;
   private readonly launches: LaunchServices | undefined;
   private readonly usage: UsageSampler;
+  private readonly replica: HubReplica;
+  private takingOver: Promise<void> | null = null;
 
   constructor(opts: SpawnWorkerOptions) {
     this.rt = opts.rt;
+    this.replica = opts.replica;
     this.launches = opts.launches;
     this.spawners = opts.spawners;
     this.proxy = opts.routes;
@@ -93,12 +103,53 @@ export class SpawnWorker {
   }
 
   async start(): Promise<void> {
-    await this.adoptAll();
+    await this.takeOver(true);
     this.rt.bus.on("wake", this.kick);
-    // The timer is the safety net for requests written by another hub replica.
+    // The timer is the safety net for requests written by another hub replica (and stop requests
+    // for servers this one owns, which any replica may receive).
     this.timers.push(setInterval(this.kick, 1000));
     this.timers.push(setInterval(() => void this.pollRunning(), this.rt.config.hub.pollIntervalSeconds * 1000));
+    this.timers.push(setInterval(() => void this.takeOver(false), this.rt.config.hub.replicaHeartbeatSeconds * 1000));
     this.kick();
+  }
+
+  /**
+   * Takes over the servers no live replica owns (all of them at the first start of a single hub;
+   * a dead replica's later) and carries on with each as a restarted hub does. `first`: also the
+   * clean-up after servers that are gone, if this replica holds that lease.
+   */
+  takeOver(first: boolean): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.takingOver ??= this.takeOverOnce(first)
+      .catch((err) => this.rt.log.error({ err }, "taking over servers failed"))
+      .finally(() => (this.takingOver = null));
+    return this.takingOver;
+  }
+
+  private async takeOverOnce(first: boolean): Promise<void> {
+    const { db, log } = this.rt;
+    const me = this.replica.id;
+    const alive = await this.replica.aliveIds();
+    alive.add(me);
+    const unowned = serversToTakeOver(
+      await db.server.findMany({ where: { state: { in: [...OWNED_STATES] }, OR: [{ ownerReplica: null }, { ownerReplica: { notIn: [...alive] } }] } }),
+      alive,
+      me,
+    );
+    let taken = 0;
+    for (const s of unowned) {
+      // The owner may have beaten since `alive` was read (a slow pass): look again right before.
+      if (s.ownerReplica && (await this.replica.isAlive(s.ownerReplica))) continue;
+      // conditional on the owner we saw: of two replicas taking over, one wins each server
+      const claimed = await db.server.updateMany({ where: { id: s.id, state: s.state, ownerReplica: s.ownerReplica }, data: { ownerReplica: me } });
+      if (claimed.count === 0) continue;
+      taken++;
+      if (s.ownerReplica) log.info({ server: s.id, from: s.ownerReplica, replica: me }, "took over a server of a replica that is gone");
+      // a stop under way is carried out by the tick, now that the server is this replica's
+      if (s.state !== "stopping") await this.adopt({ ...s, ownerReplica: me });
+    }
+    if (taken) this.kick();
+    if ((first || taken) && this.replica.holds("cleanup")) await this.cleanUp();
   }
 
   /**
@@ -131,14 +182,29 @@ export class SpawnWorker {
 
   private async tick(): Promise<void> {
     const { db } = this.rt;
+    const me = this.replica.id;
     for (const s of await db.server.findMany({ where: { state: "pending" } })) {
-      const claimed = await db.server.updateMany({ where: { id: s.id, state: "pending", spawnId: s.spawnId }, data: { state: "starting" } });
-      if (claimed.count === 1) void this.spawn({ ...s, state: "starting" });
+      const claimed = await db.server.updateMany({ where: { id: s.id, state: "pending", spawnId: s.spawnId }, data: { state: "starting", ownerReplica: me } });
+      if (claimed.count === 1) void this.spawn({ ...s, state: "starting", ownerReplica: me });
     }
-    for (const s of await db.server.findMany({ where: { state: "stopping" } })) {
+    const stops = await db.server.findMany({ where: { state: "stopping" } });
+    let alive: Set<string> | undefined;
+    for (const s of stops) {
       const spawn = this.spawning.get(s.id);
-      if (spawn) spawn.abort(new StopRequested());
-      else if (!this.stopping.has(s.id)) void this.stopServer(s);
+      if (spawn) {
+        spawn.abort(new StopRequested());
+        continue;
+      }
+      if (this.stopping.has(s.id)) continue;
+      if (s.ownerReplica !== me) {
+        alive ??= await this.replica.aliveIds();
+        alive.add(me);
+        // another live replica owns it (maybe mid-start): it sees the request at its next tick
+        if (stopHandler(s, alive, me) === "owner") continue;
+        const claimed = await db.server.updateMany({ where: { id: s.id, state: "stopping", ownerReplica: s.ownerReplica }, data: { ownerReplica: me } });
+        if (claimed.count === 0) continue;
+      }
+      void this.stopServer({ ...s, ownerReplica: me });
     }
   }
 
@@ -257,7 +323,7 @@ export class SpawnWorker {
       // The start log, for the server's page (a failed spawn stores its own below).
       const startLog = await spawner.logTail(40).catch(() => null);
       const done = await db.server.updateMany({
-        where: { id: s.id, state: "starting", spawnId },
+        where: { id: s.id, state: "starting", spawnId, ownerReplica: this.replica.id },
         data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null, logTail: startLog || null },
       });
       if (done.count === 0) throw new StopRequested();
@@ -267,6 +333,12 @@ export class SpawnWorker {
       await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
     } catch (err) {
+      // Taken over meanwhile (this process was paused past its lease): the new owner follows the
+      // same process or job; stopping it here would kill what it follows.
+      if (!(await this.owns(s.id))) {
+        log.warn({ server: s.id }, "a replica took this spawn over meanwhile; leaving it to that replica");
+        return;
+      }
       const stopRequested = err instanceof StopRequested || abort.signal.reason instanceof StopRequested;
       const reason = stopRequested ? "Stopped before it was ready." : err instanceof SpawnError ? err.message : `Spawn failed: ${(err as Error).message}`;
       let logTail = err instanceof SpawnError ? err.logTail : undefined;
@@ -290,6 +362,11 @@ export class SpawnWorker {
     } finally {
       this.spawning.delete(s.id);
     }
+  }
+
+  /** Is this replica still the server's owner? */
+  private async owns(serverId: number): Promise<boolean> {
+    return (await this.rt.db.server.count({ where: { id: serverId, ownerReplica: this.replica.id } })) === 1;
   }
 
   private async waitReady(spawner: Spawner, url: string, ctx: SpawnContext, signal: AbortSignal, deadline: number): Promise<void> {
@@ -346,7 +423,7 @@ export class SpawnWorker {
   async pollRunning(): Promise<void> {
     const { db, log } = this.rt;
     if (this.closed) return;
-    const running = await db.server.findMany({ where: { state: "running" } });
+    const running = await db.server.findMany({ where: { state: "running", ownerReplica: this.replica.id } });
     const now = new Date();
     await Promise.all(
       running.map(async (s) => {
@@ -365,7 +442,7 @@ export class SpawnWorker {
         }
       }),
     );
-    await this.usage.settle(now).catch((err) => log.error({ err }, "settling usage records failed"));
+    if (this.replica.holds("usage-settle")) await this.usage.settle(now).catch((err) => log.error({ err }, "settling usage records failed"));
   }
 
   private async markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
@@ -414,41 +491,43 @@ export class SpawnWorker {
     return true;
   }
 
-  /** At hub start: adopt servers that are still alive, mark dead ones stopped, resume spawns. */
-  private async adoptAll(): Promise<void> {
+  /** A server taken over (hub start, or a dead replica's): adopt it if alive, mark it stopped if dead, resume its spawn. */
+  private async adopt(s: ServerRow): Promise<void> {
     const { db, log } = this.rt;
-    for (const s of await db.server.findMany({ where: { state: { in: ["running", "starting"] } } })) {
-      try {
-        // a start may be continued: its spawner needs what start() had (a launch's spec)
-        const { spawner, ctx } = await this.spawnerFor(s, s.state === "starting");
-        const exit = await spawner.poll();
-        const answers = s.state === "starting" && !exit && !!s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token));
-        const action = decideAdoption({ state: s.state as "running" | "starting", exited: !!exit, answers, resumable: typeof spawner.resume === "function" });
-        if (action === "gone") {
-          await this.markGone(s, `The server stopped while the hub was down: ${exit!.reason}`, spawner);
-        } else if (action === "adopt") {
-          this.live.set(s.id, spawner);
-          await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
-          log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
-        } else if (action === "ready") {
-          await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
-          await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
-          this.live.set(s.id, spawner);
-          await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
-        } else if (!(action === "resume" && (await this.resume(s, spawner, ctx)))) {
-          await spawner.stop().catch(() => undefined);
-          await db.server.update({ where: { id: s.id }, data: { state: "pending", spawnerState: "{}", url: null } });
-          await this.event(s.id, s.spawnId!, 5, "The hub restarted during the spawn; starting again");
-        }
-      } catch (err) {
-        log.error({ err, server: s.id }, "could not adopt server");
-        await db.server.update({
-          where: { id: s.id },
-          data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` },
-        });
+    try {
+      // a start may be continued: its spawner needs what start() had (a launch's spec)
+      const { spawner, ctx } = await this.spawnerFor(s, s.state === "starting");
+      const exit = await spawner.poll();
+      const answers = s.state === "starting" && !exit && !!s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token));
+      const action = decideAdoption({ state: s.state as "running" | "starting", exited: !!exit, answers, resumable: typeof spawner.resume === "function" });
+      if (action === "gone") {
+        await this.markGone(s, `The server stopped while the hub was down: ${exit!.reason}`, spawner);
+      } else if (action === "adopt") {
+        this.live.set(s.id, spawner);
+        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+        log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
+      } else if (action === "ready") {
+        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+        await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
+        this.live.set(s.id, spawner);
+        await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+      } else if (!(action === "resume" && (await this.resume(s, spawner, ctx)))) {
+        await spawner.stop().catch(() => undefined);
+        await db.server.update({ where: { id: s.id }, data: { state: "pending", spawnerState: "{}", url: null, ownerReplica: null } });
+        await this.event(s.id, s.spawnId!, 5, "The hub restarted during the spawn; starting again");
       }
+    } catch (err) {
+      log.error({ err, server: s.id }, "could not adopt server");
+      await db.server.update({
+        where: { id: s.id },
+        data: { state: "failed", message: `The hub could not re-adopt this server after a restart: ${(err as Error).message}` },
+      });
     }
+  }
 
+  /** What servers that are gone left behind (one replica does it: the "cleanup" lease). */
+  private async cleanUp(): Promise<void> {
+    const { db, log } = this.rt;
     const alive = await db.server.findMany({
       where: { state: { in: ["running", "starting", "pending", "stopping"] }, spawnId: { not: null } },
       select: { spawnId: true, spawnerKind: true },

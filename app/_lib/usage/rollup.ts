@@ -3,6 +3,7 @@
 // Recomputed every usage.rollupSeconds; only users whose figure changed are written.
 import type { HubRuntime } from "@/app/_lib/runtime";
 import { overlapSeconds, USAGE_WINDOW_DAYS } from "@/app/_lib/users/users-view";
+import type { HubReplica } from "@/app/_lib/replicas/replica";
 
 /** Recomputes User.recentServerSeconds; returns how many users changed. */
 export async function rollUpRecentUsage(rt: Pick<HubRuntime, "db" | "dbProvider">, now: Date): Promise<number> {
@@ -33,9 +34,14 @@ export async function rollUpRecentUsage(rt: Pick<HubRuntime, "db" | "dbProvider"
   return list.length;
 }
 
-/** Runs the rollup now and every usage.rollupSeconds; returns the function that stops it. */
-export function startUsageRollup(rt: Pick<HubRuntime, "db" | "dbProvider" | "config" | "log">): () => void {
-  const run = () => void rollUpRecentUsage(rt, new Date()).catch((err) => rt.log.error({ err }, "usage rollup failed"));
+/**
+ * Runs the rollup now and every usage.rollupSeconds on the one hub replica that holds the
+ * "usage-rollup" lease; returns the function that stops it.
+ */
+export function startUsageRollup(rt: Pick<HubRuntime, "db" | "dbProvider" | "config" | "log">, replica: Pick<HubReplica, "holds">): () => void {
+  const run = () => {
+    if (replica.holds("usage-rollup")) void rollUpRecentUsage(rt, new Date()).catch((err) => rt.log.error({ err }, "usage rollup failed"));
+  };
   run();
   const timer = setInterval(run, rt.config.usage.rollupSeconds * 1000);
   timer.unref();

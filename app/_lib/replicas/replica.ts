@@ -1,0 +1,112 @@
+// This hub process as one replica among several on one database: its id, its heartbeat row
+// (HubReplica) and the singleton leases it holds (lease.ts). Every hub.replicaHeartbeatSeconds it
+// refreshes its heartbeat and takes or renews the leases it wants; servers it owns
+// (Server.ownerReplica) are taken over by another replica once its heartbeat is older than
+// hub.replicaLeaseSeconds (ownership.ts), or at once when it shuts down cleanly (close()).
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { Db } from "../db/types";
+import type { Logger } from "../log";
+import { releaseLease, takeLease } from "./lease";
+
+/** The hub's singleton jobs, each run by the one replica that holds its lease. */
+export type SingletonName = "culler" | "cleanup" | "usage-rollup" | "usage-settle";
+export const SINGLETONS: readonly SingletonName[] = ["culler", "cleanup", "usage-rollup", "usage-settle"];
+
+export interface ReplicaOptions {
+  db: Db;
+  log: Logger;
+  /** a replica whose heartbeat is older than this is dead; also each lease's time */
+  leaseSeconds: number;
+  /** how often the heartbeat and the leases are renewed (well under leaseSeconds) */
+  heartbeatSeconds: number;
+  /** default: hostname, pid and a random part */
+  id?: string;
+}
+
+export class HubReplica {
+  readonly id: string;
+  readonly leaseMs: number;
+  /** lease name → when it expires by this process's clock (measured from before the write) */
+  private readonly held = new Map<SingletonName, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: ReplicaOptions) {
+    // a beat or two may be slow or lost without the others taking this replica's work over
+    if (opts.heartbeatSeconds * 2 > opts.leaseSeconds)
+      throw new Error(
+        `hub.replicaHeartbeatSeconds (${opts.heartbeatSeconds}) must be at most half of hub.replicaLeaseSeconds (${opts.leaseSeconds}): a replica would lose its work to the others after one late heartbeat.`,
+      );
+    this.id = opts.id ?? `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+    this.leaseMs = opts.leaseSeconds * 1000;
+  }
+
+  /** Writes the first heartbeat and takes the free leases, then renews them on a timer. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.opts.heartbeatSeconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Does this replica hold the lease `name` now? (false once it expired unrenewed: a paused process) */
+  holds(name: SingletonName): boolean {
+    return (this.held.get(name) ?? 0) > Date.now();
+  }
+
+  /** The ids of replicas whose heartbeat is fresh (this one included while it beats). */
+  async aliveIds(now = new Date()): Promise<Set<string>> {
+    const rows = await this.opts.db.hubReplica.findMany({ where: { heartbeatAt: { gt: new Date(now.getTime() - this.leaseMs) } }, select: { id: true } });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Is the replica `id`'s heartbeat fresh now? */
+  async isAlive(id: string): Promise<boolean> {
+    return (await this.opts.db.hubReplica.count({ where: { id, heartbeatAt: { gt: new Date(Date.now() - this.leaseMs) } } })) === 1;
+  }
+
+  /** One heartbeat: the row, then every singleton lease (taken when free, renewed when held). */
+  beat(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // one beat at a time: a slow database must not stack writes
+    this.beating ??= this.beatOnce()
+      .catch((err) => this.opts.log.error({ err }, "hub replica heartbeat failed"))
+      .finally(() => (this.beating = null));
+    return this.beating;
+  }
+
+  private async beatOnce(): Promise<void> {
+    const { db } = this.opts;
+    const now = new Date();
+    await db.hubReplica.upsert({ where: { id: this.id }, create: { id: this.id, heartbeatAt: now }, update: { heartbeatAt: now } });
+    for (const name of SINGLETONS) {
+      const at = new Date();
+      if (await takeLease(db, { name, holder: this.id, ttlMs: this.leaseMs, now: at })) {
+        if (!this.held.has(name)) this.opts.log.info({ lease: name, replica: this.id }, "took a singleton lease");
+        this.held.set(name, at.getTime() + this.leaseMs);
+      } else this.held.delete(name);
+    }
+  }
+
+  /**
+   * A clean shutdown: stops beating, gives up the leases and removes the heartbeat row, so the
+   * other replicas take this one's servers and singletons over at their next beat.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.beating;
+    const { db } = this.opts;
+    for (const name of this.held.keys()) await releaseLease(db, name, this.id).catch(() => undefined);
+    this.held.clear();
+    await db.hubReplica.deleteMany({ where: { id: this.id } }).catch(() => undefined);
+  }
+
+  /** Stops beating without a word, as a process killed with SIGKILL (tests). */
+  abandon(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.held.clear();
+  }
+}
