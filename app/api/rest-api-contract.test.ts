@@ -18,6 +18,13 @@ const ROWS: Row[] = [
   { method: "GET", path: "/users/{name}", scopes: ["read:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "POST", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "PATCH", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  {
+    method: "POST",
+    path: "/users/{name}/activity",
+    scopes: ["users:activity"],
+    example: "/hub/api/users/alice/activity",
+    module: () => import("./users/[name]/activity/route"),
+  },
   { method: "DELETE", path: "/users/{name}", scopes: ["delete:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   {
     method: "POST",

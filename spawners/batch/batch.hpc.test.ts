@@ -42,6 +42,7 @@ function makeCtx(options: Record<string, string | number> = {}, user = TEST_USER
     baseUrl: `/user/${user}/`,
     spawnId: `t${randomBytes(6).toString("hex")}`,
     token: randomBytes(24).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "http://127.0.0.1:1",
     options,
     // a port nothing listens on: the relay's own 503 shows Gyre's extension runs in the job
