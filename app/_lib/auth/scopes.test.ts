@@ -157,3 +157,12 @@ test("a scope limited to one user (!user=): reported activity of that user only;
   assert.ok(mayGrant(expandScopes(["users"]), ["users:activity!user=alice"]), "users includes users:activity");
   assert.ok(!mayGrant(expandScopes(["read:users"]), ["users:activity!user=alice"]));
 });
+
+test("fail closed: a token whose stored scopes are all unknown has no scope at all, never inherit", () => {
+  const scopes = expandScopes(["bogus", "read:everything"]);
+  assert.deepEqual([...scopes], []);
+  assert.ok(!hasScope(scopes, "read:users:name") && !hasScope(scopes, "servers"));
+  assert.ok(!allowsServerAccess(["bogus"]));
+  assert.ok(hasAnyScope(scopes, requiredScopes("GET", "/hub/api/user")), "it may still ask who it is");
+  assert.ok(!hasAnyScope(scopes, requiredScopes("GET", "/hub/api/users/alice")));
+});
