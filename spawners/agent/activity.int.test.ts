@@ -105,6 +105,21 @@ before(async () => {
   execFileSync("install", ["-d", "-m", "700", "-o", String(a.uid), "-g", String(a.gid), rt]);
   jupyterPort = await freePort();
   const apiUrl = `http://127.0.0.1:${apiPort}/hub/api`;
+  const serverEnv: Record<string, string> = {
+    PATH: "/usr/bin:/bin",
+    HOME: "/tmp",
+    LANG: "C.UTF-8",
+    PYTHONPATH: join(dir, "agent"),
+    JUPYTER_TOKEN: jupyterToken,
+    JUPYTER_RUNTIME_DIR: rt,
+    // what the hub gives every server (see the spawn worker's context)
+    JUPYTERHUB_API_URL: apiUrl,
+    JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/acty/activity`,
+    JUPYTERHUB_API_TOKEN: apiToken,
+    JUPYTERHUB_USER: "acty",
+    JUPYTERHUB_SERVER_NAME: "",
+    JUPYTERHUB_ACTIVITY_INTERVAL: String(INTERVAL_SECONDS),
+  };
   const child = spawn(
     "/usr/bin/setpriv",
     [
@@ -126,21 +141,7 @@ before(async () => {
     {
       cwd: "/tmp",
       stdio: ["ignore", "ignore", "pipe"],
-      env: {
-        PATH: "/usr/bin:/bin",
-        HOME: "/tmp",
-        LANG: "C.UTF-8",
-        PYTHONPATH: join(dir, "agent"),
-        JUPYTER_TOKEN: jupyterToken,
-        JUPYTER_RUNTIME_DIR: rt,
-        // what the hub gives every server (see the spawn worker's context)
-        JUPYTERHUB_API_URL: apiUrl,
-        JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/acty/activity`,
-        JUPYTERHUB_API_TOKEN: apiToken,
-        JUPYTERHUB_USER: "acty",
-        JUPYTERHUB_SERVER_NAME: "",
-        JUPYTERHUB_ACTIVITY_INTERVAL: String(INTERVAL_SECONDS),
-      },
+      env: serverEnv as NodeJS.ProcessEnv,
     },
   );
   children.push(child);
