@@ -18,6 +18,9 @@ import * as defaultServerRoute from "./users/[name]/server/route";
 import * as namedServerRoute from "./users/[name]/servers/[server]/route";
 import * as tokensRoute from "./users/[name]/tokens/route";
 import * as activityRoute from "./users/[name]/activity/route";
+import * as groupsRoute from "./groups/route";
+import * as oneGroupRoute from "./groups/[name]/route";
+import { createGroup } from "@/app/_lib/groups/groups";
 
 const scripted = new ScriptedServers();
 const catalog = { ...SPAWNER_KINDS, scripted: scripted.kind() };
@@ -495,5 +498,52 @@ describe("servers know their hub: JUPYTERHUB_* environment, the server's API tok
     );
     assert.equal((await activity("act1", await tokenFor("act1", ["users:activity"]), { last_activity: new Date().toISOString() })).status, 200);
     assert.equal((await activity("act2", adminToken, { last_activity: new Date().toISOString() })).status, 200, "admins may report for anyone");
+  });
+});
+
+describe("groups", () => {
+  test("GET /groups and /groups/{name}: JupyterHub's group model, pages, fields by scope", async () => {
+    for (const n of ["g-ann", "g-bob"]) await hub.addUser(n);
+    await createGroup(hub.db, "zz-climate", { properties: { quota: 2 }, members: ["g-bob", "g-ann"] });
+    await createGroup(hub.db, "zz-ocean");
+    const one = await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: adminToken, params: { name: "zz-climate" } });
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.json, { kind: "group", name: "zz-climate", users: ["g-ann", "g-bob"], properties: { quota: 2 }, roles: [] });
+    const all = await call(groupsRoute.GET, "GET", "/api/groups", { token: adminToken });
+    const mine = (all.json as unknown as { name: string }[]).filter((g) => g.name.startsWith("zz-"));
+    assert.deepEqual(mine, [
+      { kind: "group", name: "zz-climate", users: ["g-ann", "g-bob"], properties: { quota: 2 }, roles: [] },
+      { kind: "group", name: "zz-ocean", users: [], properties: {}, roles: [] },
+    ]);
+    const total = await hub.db.group.count();
+    const page = await call(groupsRoute.GET, "GET", `/api/groups?offset=${total - 1}&limit=1`, {
+      token: adminToken,
+      headers: { accept: "application/jupyterhub-pagination+json" },
+    });
+    assert.equal(page.json!.items!.length, 1);
+    assert.equal(page.json!.items![0].name, "zz-ocean");
+    assert.deepEqual((page.json!._pagination as { total: number; next: unknown }).total, total);
+    assert.equal((page.json!._pagination as { next: unknown }).next, null);
+    const names = await call(groupsRoute.GET, "GET", "/api/groups", { token: await tokenFor("root1", ["list:groups"]) });
+    assert.ok(
+      (names.json as unknown as object[]).every((g) => Object.keys(g).sort().join() === "kind,name"),
+      "list:groups alone: names only",
+    );
+  });
+
+  test("groups refusals: non-admins and tokens without the scope 403, an unknown group 404, a bad page 400", async () => {
+    const user = await tokenFor("g-carol");
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups", { token: user })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: user, params: { name: "zz-climate" } })).status, 403);
+    const narrow = await tokenFor("root1", ["read:users"]);
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups", { token: narrow })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: narrow, params: { name: "zz-climate" } })).status, 403);
+    const listOnly = await tokenFor("root1", ["list:groups"]);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: listOnly, params: { name: "zz-climate" } })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/nope", { token: adminToken, params: { name: "nope" } })).status, 404);
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups?limit=-1", { token: adminToken })).status, 400);
+    const post = (token: string, scopes: string[]) =>
+      call(tokensRoute.POST, "POST", "/api/users/g-carol/tokens", { token, params: { name: "g-carol" }, body: { scopes } });
+    assert.equal((await post(user, ["read:groups"])).status, 403, "admin-only scope");
   });
 });
