@@ -44,6 +44,7 @@ async function gyre(s: "sge" | "slurm", receiver: HttpCallbackReceiver): Promise
     baseUrl: `/user/${USER}/`,
     spawnId: `b${randomBytes(6).toString("hex")}`,
     token: randomBytes(24).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "",
     options: {},
     env: {},

@@ -38,6 +38,7 @@ async function gyre(jobs: number): Promise<{ perCycle: number; ms: number }> {
       baseUrl: `/user/u${i}/`,
       spawnId: `s${i}`,
       token: "t",
+      apiToken: "a",
       hubUrl: "",
       options: {},
       env: {},

@@ -51,6 +51,7 @@ export async function exampleJobScript(scheduler: "slurm" | "sge"): Promise<stri
       baseUrl: "/user/alice/",
       spawnId: "Xq3example",
       token: "not-in-the-script",
+      apiToken: "not-in-the-script-either",
       hubUrl: "",
       options: {},
       env: {},

@@ -46,6 +46,12 @@ export interface SpawnContext {
   spawnId: string;
   /** the server's token (JUPYTER_TOKEN). Never put it in argv or logs. */
   token: string;
+  /**
+   * The server's hub API token (JUPYTERHUB_API_TOKEN, also JPY_API_TOKEN): limited to this server
+   * and its user's activity, revoked when the server stops. A secret like `token`: never in argv,
+   * logs, a scheduler-visible environment or a pod spec in clear.
+   */
+  apiToken: string;
   /** where the server (or its job) can reach the hub, e.g. http://127.0.0.1:8081 */
   hubUrl: string;
   /** options the user chose on the spawn form, already validated by the spawner's optionsSchema */

@@ -17,6 +17,10 @@ import * as oneUserRoute from "./users/[name]/route";
 import * as defaultServerRoute from "./users/[name]/server/route";
 import * as namedServerRoute from "./users/[name]/servers/[server]/route";
 import * as tokensRoute from "./users/[name]/tokens/route";
+import * as activityRoute from "./users/[name]/activity/route";
+import * as groupsRoute from "./groups/route";
+import * as oneGroupRoute from "./groups/[name]/route";
+import { createGroup } from "@/app/_lib/groups/groups";
 
 const scripted = new ScriptedServers();
 const catalog = { ...SPAWNER_KINDS, scripted: scripted.kind() };
@@ -384,5 +388,162 @@ describe("tokens with JupyterHub's scope names", () => {
     assert.equal((await post("t-alice", narrow, { scopes: ["servers"] })).status, 403, "servers is more than delete:servers");
     assert.equal((await post("t-alice", narrow, { scopes: ["delete:servers"] })).status, 201);
     assert.equal((await post("t-alice", alice, { scopes: ["read:users", "read:servers", "servers", "access:servers"] })).status, 201);
+  });
+});
+
+describe("servers know their hub: JUPYTERHUB_* environment, the server's API token, activity reports", () => {
+  const scriptedServer = (spawnId: string | null) => [...scripted.servers.values()].find((x) => x.spawnId === spawnId)!;
+  const activity = (name: string, token: string, body: unknown) =>
+    call(activityRoute.POST, "POST", `/api/users/${name}/activity`, { token, params: { name }, body });
+
+  test("a server gets JupyterHub's environment and its own API token; the token is stored hashed, works for who-am-I and activity, and is revoked when the server stops", async () => {
+    await hub.addUser("env1");
+    const row = await startServer("env1", "gpu");
+    const server = scriptedServer(row.spawnId);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(server.env).filter(([k]) => k.startsWith("JUPYTERHUB_"))),
+      {
+        JUPYTERHUB_API_URL: `${hub.rt.config.proxy.hubUrl}/hub/api`,
+        JUPYTERHUB_ACTIVITY_URL: `${hub.rt.config.proxy.hubUrl}/hub/api/users/env1/activity`,
+        JUPYTERHUB_BASE_URL: "/",
+        JUPYTERHUB_HOST: "",
+        JUPYTERHUB_USER: "env1",
+        JUPYTERHUB_SERVER_NAME: "gpu",
+        JUPYTERHUB_SERVICE_PREFIX: "/user/env1/gpu/",
+        JUPYTERHUB_PUBLIC_HUB_URL: "https://hub.example.org/hub/",
+      },
+      "no token among the plain variables",
+    );
+    const token = server.apiToken;
+    const stored = await hub.db.apiToken.findUniqueOrThrow({ where: { prefix: token.slice(0, 8) } });
+    assert.notEqual(stored.hash, token);
+    assert.ok(!JSON.stringify(stored).includes(token), "stored hashed");
+    assert.deepEqual(stored.scopes.split(" "), ["access:servers!server=env1/gpu", "users:activity!user=env1"]);
+
+    const me = await call(userRoute.GET, "GET", "/api/user", { token });
+    assert.equal(me.status, 200);
+    assert.equal(me.json!.name, "env1");
+    const at = new Date(Date.now() - 1000).toISOString();
+    assert.equal((await activity("env1", token, { last_activity: at, servers: { gpu: { last_activity: at } } })).status, 200);
+    assert.equal(
+      (await hub.db.server.findFirstOrThrow({ where: { id: row.id } })).lastActivity?.toISOString(),
+      at > row.lastActivity!.toISOString() ? at : row.lastActivity!.toISOString(),
+    );
+
+    assert.equal(
+      (await call(namedServerRoute.DELETE, "DELETE", "/api/users/env1/servers/gpu", { token: adminToken, params: { name: "env1", server: "gpu" } })).status,
+      204,
+    );
+    assert.equal((await call(userRoute.GET, "GET", "/api/user", { token })).status, 403, "revoked with the server");
+  });
+
+  test("the server's token cannot touch another user, start or stop servers, nor mint tokens", async () => {
+    await hub.addUser("env2");
+    await hub.addUser("env3");
+    await startServer("env3");
+    const row = await startServer("env2");
+    const token = scriptedServer(row.spawnId).apiToken;
+    const now = new Date().toISOString();
+    assert.equal((await activity("env3", token, { last_activity: now })).status, 403, "another user's activity");
+    assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/env3", { token, params: { name: "env3" } })).status, 403);
+    assert.equal((await call(defaultServerRoute.DELETE, "DELETE", "/api/users/env3/server", { token, params: { name: "env3" } })).status, 403);
+    assert.equal(
+      (await call(defaultServerRoute.DELETE, "DELETE", "/api/users/env2/server", { token, params: { name: "env2" } })).status,
+      403,
+      "not even its own",
+    );
+    assert.equal(
+      (await call(namedServerRoute.POST, "POST", "/api/users/env2/servers/x", { token, params: { name: "env2", server: "x" }, body: {} })).status,
+      403,
+    );
+    assert.equal((await call(tokensRoute.POST, "POST", "/api/users/env2/tokens", { token, params: { name: "env2" }, body: {} })).status, 403);
+    assert.equal((await call(tokensRoute.GET, "GET", "/api/users/env2/tokens", { token, params: { name: "env2" } })).status, 403);
+    assert.equal((await call(usersRoute.GET, "GET", "/api/users", { token })).status, 403);
+  });
+
+  test("POST /users/{name}/activity: JupyterHub's body; times only move forward; refusals say why and change nothing", async () => {
+    await hub.addUser("act1");
+    const own = await tokenFor("act1");
+    const row = await startServer("act1");
+    const later = new Date(Date.now() + 60_000);
+    const before = await hub.db.server.findFirstOrThrow({ where: { id: row.id } });
+    const bad: [unknown, RegExp][] = [
+      [[], /json dict/],
+      [{}, /at least one of/],
+      [{ servers: { "": "yesterday" } }, /servers must be a dict/],
+      [{ servers: { "": {} } }, /servers must be a dict/],
+      [{ servers: { nope: { last_activity: later.toISOString() } } }, /No such server 'nope'/],
+      [{ last_activity: "March 7" }, /Not a datetime/],
+      [{ last_activity: new Date(Date.now() + 2 * 3600_000).toISOString() }, /more than an hour in the future/],
+      [{ last_activity: later.toISOString(), servers: { nope: { last_activity: later.toISOString() } } }, /No such server/],
+    ];
+    for (const [body, message] of bad) {
+      const r = await activity("act1", own, body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.match(String(r.json!.message), message);
+    }
+    assert.deepEqual((await hub.db.server.findFirstOrThrow({ where: { id: row.id } })).lastActivity, before.lastActivity, "nothing written");
+    // a little in the future is clock skew: clamped to now
+    assert.equal((await activity("act1", own, { servers: { "": { last_activity: later.toISOString() } } })).status, 200);
+    const moved = (await hub.db.server.findFirstOrThrow({ where: { id: row.id } })).lastActivity!;
+    assert.ok(moved > before.lastActivity! && moved <= new Date(), "clamped to now");
+    assert.equal((await activity("act1", own, { servers: { "": { last_activity: "2020-01-01T00:00:00Z" } } })).status, 200);
+    assert.deepEqual((await hub.db.server.findFirstOrThrow({ where: { id: row.id } })).lastActivity, moved, "never backwards");
+    await hub.addUser("act2");
+    assert.equal((await activity("act2", own, { last_activity: new Date().toISOString() })).status, 403, "another user's, with an unlimited token");
+    assert.equal(
+      (await activity("act1", await tokenFor("act1", ["read:users"]), { last_activity: new Date().toISOString() })).status,
+      403,
+      "needs users:activity",
+    );
+    assert.equal((await activity("act1", await tokenFor("act1", ["users:activity"]), { last_activity: new Date().toISOString() })).status, 200);
+    assert.equal((await activity("act2", adminToken, { last_activity: new Date().toISOString() })).status, 200, "admins may report for anyone");
+  });
+});
+
+describe("groups", () => {
+  test("GET /groups and /groups/{name}: JupyterHub's group model, pages, fields by scope", async () => {
+    for (const n of ["g-ann", "g-bob"]) await hub.addUser(n);
+    await createGroup(hub.db, "zz-climate", { properties: { quota: 2 }, members: ["g-bob", "g-ann"] });
+    await createGroup(hub.db, "zz-ocean");
+    const one = await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: adminToken, params: { name: "zz-climate" } });
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.json, { kind: "group", name: "zz-climate", users: ["g-ann", "g-bob"], properties: { quota: 2 }, roles: [] });
+    const all = await call(groupsRoute.GET, "GET", "/api/groups", { token: adminToken });
+    const mine = (all.json as unknown as { name: string }[]).filter((g) => g.name.startsWith("zz-"));
+    assert.deepEqual(mine, [
+      { kind: "group", name: "zz-climate", users: ["g-ann", "g-bob"], properties: { quota: 2 }, roles: [] },
+      { kind: "group", name: "zz-ocean", users: [], properties: {}, roles: [] },
+    ]);
+    const total = await hub.db.group.count();
+    const page = await call(groupsRoute.GET, "GET", `/api/groups?offset=${total - 1}&limit=1`, {
+      token: adminToken,
+      headers: { accept: "application/jupyterhub-pagination+json" },
+    });
+    assert.equal(page.json!.items!.length, 1);
+    assert.equal(page.json!.items![0].name, "zz-ocean");
+    assert.deepEqual((page.json!._pagination as { total: number; next: unknown }).total, total);
+    assert.equal((page.json!._pagination as { next: unknown }).next, null);
+    const names = await call(groupsRoute.GET, "GET", "/api/groups", { token: await tokenFor("root1", ["list:groups"]) });
+    assert.ok(
+      (names.json as unknown as object[]).every((g) => Object.keys(g).sort().join() === "kind,name"),
+      "list:groups alone: names only",
+    );
+  });
+
+  test("groups refusals: non-admins and tokens without the scope 403, an unknown group 404, a bad page 400", async () => {
+    const user = await tokenFor("g-carol");
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups", { token: user })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: user, params: { name: "zz-climate" } })).status, 403);
+    const narrow = await tokenFor("root1", ["read:users"]);
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups", { token: narrow })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: narrow, params: { name: "zz-climate" } })).status, 403);
+    const listOnly = await tokenFor("root1", ["list:groups"]);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/zz-climate", { token: listOnly, params: { name: "zz-climate" } })).status, 403);
+    assert.equal((await call(oneGroupRoute.GET, "GET", "/api/groups/nope", { token: adminToken, params: { name: "nope" } })).status, 404);
+    assert.equal((await call(groupsRoute.GET, "GET", "/api/groups?limit=-1", { token: adminToken })).status, 400);
+    const post = (token: string, scopes: string[]) =>
+      call(tokensRoute.POST, "POST", "/api/users/g-carol/tokens", { token, params: { name: "g-carol" }, body: { scopes } });
+    assert.equal((await post(user, ["read:groups"])).status, 403, "admin-only scope");
   });
 });

@@ -18,6 +18,15 @@ const ROWS: Row[] = [
   { method: "GET", path: "/users/{name}", scopes: ["read:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "POST", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "PATCH", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
+  { method: "GET", path: "/groups", scopes: ["list:groups"], example: "/hub/api/groups", module: () => import("./groups/route") },
+  { method: "GET", path: "/groups/{name}", scopes: ["read:groups"], example: "/hub/api/groups/climate", module: () => import("./groups/[name]/route") },
+  {
+    method: "POST",
+    path: "/users/{name}/activity",
+    scopes: ["users:activity"],
+    example: "/hub/api/users/alice/activity",
+    module: () => import("./users/[name]/activity/route"),
+  },
   { method: "DELETE", path: "/users/{name}", scopes: ["delete:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   {
     method: "POST",

@@ -66,7 +66,7 @@ test("API token scopes that reach user servers (table-driven)", () => {
     [["servers", "access:servers"], true],
     [["servers"], false],
     [["read:users", "tokens"], false],
-    [[], true],
+    [[], false],
   ];
   for (const [scopes, ok] of cases) assert.equal(tokenAllowsServerAccess(scopes), ok, JSON.stringify(scopes));
 });

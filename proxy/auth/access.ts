@@ -94,11 +94,12 @@ export function takeQueryToken(url: string): { url: string; token: string | null
 
 /**
  * May an API token with these scopes (as the hub's token-owner answer lists them, already
- * expanded) reach user servers? Only "inherit" and "access:servers" allow it. No list (a hub too
- * old to send scopes) or an empty one means "inherit", as an empty stored scope list does at the hub.
+ * expanded) reach user servers? Only "inherit" and "access:servers" allow it. No list at all (a hub
+ * too old to send scopes) means "inherit". An empty list is a token whose stored scopes the hub
+ * does not know (the hub expands an empty stored list to ["inherit"] itself): it reaches nothing.
  */
 export function tokenAllowsServerAccess(scopes: readonly string[] | undefined): boolean {
-  return scopes === undefined || scopes.length === 0 || scopes.includes("inherit") || scopes.includes("access:servers");
+  return scopes === undefined || scopes.includes("inherit") || scopes.includes("access:servers");
 }
 
 /**

@@ -37,7 +37,7 @@ export interface SessionClaims {
 /** Derives a purpose-bound key from the deployment secret, so one secret serves several uses. */
 export function deriveKey(
   secret: string,
-  purpose: "session-cookie" | "server-token" | "csrf" | "origin-code" | "origin-session" | "proxy-hop" | "login-device",
+  purpose: "session-cookie" | "server-token" | "server-api-token" | "csrf" | "origin-code" | "origin-session" | "proxy-hop" | "login-device",
 ): Buffer {
   return createHmac("sha256", secret).update(`gyre:${purpose}:v1`).digest();
 }

@@ -65,13 +65,16 @@ export class InMemoryHub implements HubConnection {
     };
   }
 
-  /** As the hub answers GET /hub/api/proxy/token-owner: unknown → null; no scopes listed = "inherit". */
+  /**
+   * As the hub answers GET /hub/api/proxy/token-owner: unknown → null; scopes expanded, so a token
+   * listed without scopes (stored with none) answers ["inherit"], as the hub's expandScopes does.
+   */
   async fetchTokenOwner(token: string): Promise<TokenOwner | null> {
     this.check();
     this.state.tokenLookups++;
     const owner = this.state.tokens[token];
     if (!owner) return null;
-    const scopes = owner.scopes ?? [];
+    const scopes = owner.scopes ?? ["inherit"];
     const servers = tokenServerLimits(scopes);
     return {
       user: owner.user,

@@ -42,6 +42,7 @@ function makeCtx(options: Record<string, string | number> = {}, user = TEST_USER
     baseUrl: `/user/${user}/`,
     spawnId: `t${randomBytes(6).toString("hex")}`,
     token: randomBytes(24).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "http://127.0.0.1:1",
     options,
     // a port nothing listens on: the relay's own 503 shows Gyre's extension runs in the job
@@ -142,13 +143,16 @@ for (const scheduler of ["sge", "slurm"] as const) {
           .includes(TEST_USER),
       );
 
-      // the token is in no argv, no scheduler output, no log line
+      // the tokens (the server's, and its hub API token) are in no argv, no scheduler output, no log line
       const ps = await execa("ps", ["-eo", "args"]);
       assert.ok(!ps.stdout.includes(ctx.token), "token visible in ps");
+      assert.ok(!ps.stdout.includes(ctx.apiToken), "API token visible in ps");
       const sched =
         scheduler === "sge" ? await execa("qstat", ["-j", jobId], { reject: false }) : await execa("scontrol", ["show", "job", "-d", jobId], { reject: false });
       assert.ok(sched.stdout.length > 50, "scheduler shows the job");
       assert.ok(!sched.stdout.includes(ctx.token), `token visible in ${scheduler === "sge" ? "qstat -j" : "scontrol show job"}`);
+      assert.ok(!sched.stdout.includes(ctx.apiToken), `API token visible in ${scheduler === "sge" ? "qstat -j" : "scontrol show job"}`);
+      assert.ok(!argvs.flat().some((a) => a.includes(ctx.apiToken)), "API token in an argv we ran");
       assert.ok(!argvs.flat().some((a) => a.includes(ctx.token)), "token in an argv we ran");
       assert.ok(!logLines.some((l) => l.includes(ctx.token)), "token logged");
       // the secret file is gone once the hub accepted the callback

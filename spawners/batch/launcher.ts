@@ -4,8 +4,8 @@
 // that very socket to jupyter_server (ServerApp._bind_http_server_tcp, jupyter_server 1.x/2.x), and
 // only after the server has started calls the hub back with host and port.
 //
-// Environment it reads: GYRE_SECRET_FILE (a 0600 file in the user's home holding JUPYTER_TOKEN and
-// GYRE_CALLBACK_SECRET: secrets never go through the scheduler, whose `qstat -j` (SGE env_list) and
+// Environment it reads: GYRE_SECRET_FILE (a 0600 file in the user's home holding JUPYTER_TOKEN,
+// JUPYTERHUB_API_TOKEN and GYRE_CALLBACK_SECRET: secrets never go through the scheduler, whose `qstat -j` (SGE env_list) and
 // `qstat -f` (PBS Variable_List) show job environments to every user), GYRE_CALLBACK_URL,
 // GYRE_SPAWN_ID, GYRE_JOB_ID, GYRE_PORT_RANGE ("7050-7099" or ""), GYRE_BIND_IP ("" = the node's
 // address). The file is deleted once the hub accepted the callback. When the job script defines
@@ -70,6 +70,9 @@ SECRET_FILE = os.environ.pop("GYRE_SECRET_FILE", "")
 SECRETS = read_secrets(SECRET_FILE)
 if SECRETS.get("JUPYTER_TOKEN"):
     os.environ["JUPYTER_TOKEN"] = SECRETS["JUPYTER_TOKEN"]
+if SECRETS.get("JUPYTERHUB_API_TOKEN"):
+    # the server's hub API token under JupyterHub's name and the older one jupyterhub-singleuser reads
+    os.environ["JUPYTERHUB_API_TOKEN"] = os.environ["JPY_API_TOKEN"] = SECRETS["JUPYTERHUB_API_TOKEN"]
 SECRET = SECRETS.get("GYRE_CALLBACK_SECRET", "")
 CALLBACK_URL = os.environ.pop("GYRE_CALLBACK_URL", "")
 

@@ -28,6 +28,7 @@ function makeCtx(): SpawnContext {
     baseUrl: `/user/${TEST_USER}/`,
     spawnId: `t${randomBytes(6).toString("hex")}`,
     token: randomBytes(24).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "http://127.0.0.1:1",
     options: {},
     env: {},

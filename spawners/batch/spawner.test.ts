@@ -24,6 +24,7 @@ function ctx(options: JsonObject = {}): SpawnContext {
     baseUrl: "/user/alice/",
     spawnId: `s${++n}`,
     token: "t0ken",
+    apiToken: "api-t0ken",
     hubUrl: "",
     options,
     env: {},
@@ -212,4 +213,24 @@ test("one shared poller per cluster: spawners of a cluster share one query per c
   assert.deepEqual(fake.calls.map((a) => a.slice(0, 4).join(" ")).sort(), ["squeue -h -t all", "ssh gpu-login -- 'qstat'"]);
   cpu.close();
   gpu.close();
+});
+
+test("JupyterHub's environment: the API token only in the 0600 secret file, never in the script the scheduler shows; API URLs on the nodes' hub address", async () => {
+  const fake = new FakeBatchScheduler();
+  const channel = new FakeCallbackChannel();
+  const c = { ...ctx(), env: { JUPYTERHUB_USER: "alice", JUPYTERHUB_API_URL: "http://127.0.0.1:8081/hub/api", JUPYTERHUB_API_TOKEN: "leak" } };
+  const sp = spawner({ scheduler: "slurm", env: { JPY_API_TOKEN: "leak" } }, fake, channel, c);
+  await startRunning(fake, channel, sp, c);
+  const script = [...fake.jobs.values()][0].script;
+  assert.ok(!script.includes("api-t0ken") && !script.includes("leak"), "no API token in the job script");
+  assert.ok(!/(JUPYTERHUB_API_TOKEN|JPY_API_TOKEN)=/.test(script), "the launcher reads it from the secret file; the script never sets it");
+  const secrets = [...fake.files.values()].join("\n");
+  assert.ok(secrets.includes("JUPYTERHUB_API_TOKEN=api-t0ken"), "the token travels in the secret file");
+  for (const line of [
+    "export JUPYTERHUB_USER='alice'",
+    "export JUPYTERHUB_API_URL='http://hub.example:8081/hub/api'",
+    "export JUPYTERHUB_ACTIVITY_URL='http://hub.example:8081/hub/api/users/alice/activity'",
+  ])
+    assert.ok(script.includes(`\n${line}\n`), line);
+  await sp.stop();
 });

@@ -180,7 +180,7 @@ export class BatchSpawner implements Spawner {
     const logPath = fillTemplate(config.logFile, { ...vars, workDir });
     const secretFile = fillTemplate(config.secretFile, { ...vars, workDir });
     const secret = await this.deps.channel.register(ctx.spawnId);
-    await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, GYRE_CALLBACK_SECRET: secret });
+    await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, JUPYTERHUB_API_TOKEN: ctx.apiToken, GYRE_CALLBACK_SECRET: secret });
     // a launch: the agent's spec goes next to the secret file (same 0700 folder, shared with the nodes)
     const launchFiles = ctx.launch ? [`${secretFile}-launch.json`, `${secretFile}-result.json`] : undefined;
     this.state = { ...this.where(cluster), jobId: "", logPath, secretFile, launchFiles, profile: job.profile.name };
@@ -218,9 +218,8 @@ export class BatchSpawner implements Spawner {
         pythonCommand: job.pythonCommand,
         pythonEnvironment: job.pythonEnvironment,
         env: {
-          ...config.env,
-          ...dask,
-          ...ctx.env,
+          ...withoutSecrets({ ...config.env, ...dask, ...ctx.env }),
+          ...hubApiUrls(callbackUrl(cluster, this.deps.channel.url), ctx.user.name),
           GYRE_CALLBACK_URL: callbackUrl(cluster, this.deps.channel.url),
           GYRE_SECRET_FILE: secretFile,
           GYRE_SPAWN_ID: ctx.spawnId,
@@ -689,6 +688,21 @@ export class BatchSpawner implements Spawner {
 }
 
 /** The URL the job POSTs its address to: the cluster's own hub URL, else the hub's. */
+/** The job's environment goes through the scheduler (`qstat -j`, `scontrol show job`): no tokens in it. */
+function withoutSecrets(env: Record<string, string>): Record<string, string> {
+  const { JUPYTER_TOKEN: _a, JUPYTERHUB_API_TOKEN: _b, JPY_API_TOKEN: _c, ...rest } = env;
+  return rest;
+}
+
+/**
+ * JUPYTERHUB_API_URL and JUPYTERHUB_ACTIVITY_URL on the address compute nodes reach the hub at:
+ * that of the callback (…/hub/api/batch/callback), not the hub's own, which may be loopback.
+ */
+function hubApiUrls(callback: string, user: string): Record<string, string> {
+  const api = callback.replace(/\/batch\/callback$/, "");
+  return { JUPYTERHUB_API_URL: api, JUPYTERHUB_ACTIVITY_URL: `${api}/users/${user}/activity` };
+}
+
 function callbackUrl(cluster: ResolvedCluster, hubCallback: string): string {
   return cluster.callbackUrl ? `${cluster.callbackUrl.replace(/\/+$/, "")}/hub/api/batch/callback` : hubCallback;
 }

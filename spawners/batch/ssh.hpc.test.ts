@@ -60,6 +60,7 @@ function makeCtx(options: Record<string, unknown> = {}, user = TEST_USER): Spawn
     baseUrl: `/user/${user}/`,
     spawnId: `s${randomBytes(6).toString("hex")}`,
     token: randomBytes(24).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "http://127.0.0.1:1",
     options: options as SpawnContext["options"],
     env: {},

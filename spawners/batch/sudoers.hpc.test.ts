@@ -66,6 +66,7 @@ describe(`the documented sudoers rule, with real sudo, for a hub running as ${HU
         baseUrl: `/user/${TEST_USER}/`,
         spawnId: `t${randomBytes(6).toString("hex")}`,
         token: randomBytes(24).toString("hex"),
+        apiToken: randomBytes(24).toString("base64url"),
         hubUrl: "http://127.0.0.1:1",
         options: {},
         env: {},

@@ -136,7 +136,7 @@ export class KubernetesSpawner implements Spawner {
       if (settings.storage.type === "dynamic") {
         await this.createClaim(buildPvcManifest({ ...ref, storage: settings.storage }));
       }
-      await this.putTokenSecret(buildTokenSecretManifest({ ...ref, token: this.ctx.token, spawnId: this.ctx.spawnId }));
+      await this.putTokenSecret(buildTokenSecretManifest({ ...ref, token: this.ctx.token, apiToken: this.ctx.apiToken, spawnId: this.ctx.spawnId }));
       this.throwIfStopRequested();
       const launch = this.ctx.launch ? await this.prepareLaunchObjects(settings, ref) : undefined;
       this.throwIfStopRequested();

@@ -52,6 +52,8 @@ test("default settings: the whole pod, written out", () => {
           ],
           env: [
             { name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token-alice", key: "token" } } },
+            { name: "JUPYTERHUB_API_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token-alice", key: "api-token" } } },
+            { name: "JPY_API_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token-alice", key: "api-token" } } },
             { name: "DASK_DISTRIBUTED__DASHBOARD__LINK", value: "/user/alice/proxy/{port}/status" },
           ],
           ports: [{ name: "http", containerPort: 8888, protocol: "TCP" }],
@@ -182,6 +184,8 @@ test("a GPU profile on a named server: resources, placement, storage and environ
           ],
           env: [
             { name: "JUPYTER_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token--44r-2e-57ho--gpu-2d1", key: "token" } } },
+            { name: "JUPYTERHUB_API_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token--44r-2e-57ho--gpu-2d1", key: "api-token" } } },
+            { name: "JPY_API_TOKEN", valueFrom: { secretKeyRef: { name: "jupyter-token--44r-2e-57ho--gpu-2d1", key: "api-token" } } },
             { name: "DASK_DISTRIBUTED__DASHBOARD__LINK", value: "/user/Dr.Who/gpu-1/proxy/{port}/status" },
             { name: "JUPYTERHUB_API_URL", value: "http://hub:8081/hub/api" },
             { name: "NVIDIA_VISIBLE_DEVICES", value: "all" },
@@ -221,14 +225,18 @@ test("the token never appears in the pod, only as a secretKeyRef", () => {
     namespace: "ns",
     baseUrl: "/user/bob/",
     spawnId: "s",
-    settings: kubernetesSpawnerConfigSchema.parse({ env: { JUPYTER_TOKEN: "from-config-secret" } }),
+    settings: kubernetesSpawnerConfigSchema.parse({ env: { JUPYTER_TOKEN: "from-config-secret", JPY_API_TOKEN: "from-config-secret" } }),
     profileName: null,
-    env: { JUPYTER_TOKEN: "from-hub-secret" },
+    env: { JUPYTER_TOKEN: "from-hub-secret", JUPYTERHUB_API_TOKEN: "from-hub-secret" },
   });
   const text = JSON.stringify(pod);
   assert.ok(!text.includes('secret"'), text);
   assert.ok(!text.includes("from-config-secret") && !text.includes("from-hub-secret"));
-  assert.equal(pod.spec!.containers[0].env!.filter((e) => e.name === "JUPYTER_TOKEN").length, 1);
+  for (const name of ["JUPYTER_TOKEN", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"]) {
+    const env = pod.spec!.containers[0].env!.filter((e) => e.name === name);
+    assert.equal(env.length, 1, name);
+    assert.ok(env[0].valueFrom?.secretKeyRef && env[0].value === undefined, `${name} only from the Secret`);
+  }
 });
 
 test("storage type none gives an empty-dir home and no claim", () => {
@@ -299,24 +307,27 @@ test("buildPvcManifest: one claim per user by default, with the configured class
 });
 
 test("buildTokenSecretManifest", () => {
-  assert.deepEqual(buildTokenSecretManifest({ userName: "alice", serverName: "", namespace: "gyre-users", token: "t0k3n", spawnId: "sp-1" }), {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: {
-      name: "jupyter-token-alice",
-      namespace: "gyre-users",
-      labels: {
-        "app.kubernetes.io/name": "gyre",
-        "app.kubernetes.io/component": "singleuser-token",
-        "app.kubernetes.io/managed-by": "gyre",
-        "gyre.io/user": "alice",
-        "gyre.io/server-name": "",
+  assert.deepEqual(
+    buildTokenSecretManifest({ userName: "alice", serverName: "", namespace: "gyre-users", token: "t0k3n", apiToken: "api-t0k3n", spawnId: "sp-1" }),
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: {
+        name: "jupyter-token-alice",
+        namespace: "gyre-users",
+        labels: {
+          "app.kubernetes.io/name": "gyre",
+          "app.kubernetes.io/component": "singleuser-token",
+          "app.kubernetes.io/managed-by": "gyre",
+          "gyre.io/user": "alice",
+          "gyre.io/server-name": "",
+        },
+        annotations: { "gyre.io/user": "alice", "gyre.io/server-name": "", "gyre.io/spawn-id": "sp-1" },
       },
-      annotations: { "gyre.io/user": "alice", "gyre.io/server-name": "", "gyre.io/spawn-id": "sp-1" },
+      stringData: { token: "t0k3n", "api-token": "api-t0k3n" },
     },
-    stringData: { token: "t0k3n" },
-  });
+  );
 });
 
 test("formatCpu and buildServerUrl", () => {

@@ -12,6 +12,10 @@ export const SERVER_PORT = 8888;
 export const CONTAINER_NAME = "notebook";
 /** Key of the server token in its Secret. */
 export const TOKEN_SECRET_KEY = "token";
+/** Key of the server's hub API token (JUPYTERHUB_API_TOKEN) in the same Secret. */
+export const API_TOKEN_SECRET_KEY = "api-token";
+/** Variables only ever read from the server's Secret, never set in the pod spec. */
+const SECRET_ENV: Record<string, string> = { JUPYTER_TOKEN: TOKEN_SECRET_KEY, JUPYTERHUB_API_TOKEN: API_TOKEN_SECRET_KEY, JPY_API_TOKEN: API_TOKEN_SECRET_KEY };
 /** Label selector of every Gyre user pod, for the spawner's shared watch. */
 export const SERVER_POD_SELECTOR = "app.kubernetes.io/name=gyre,app.kubernetes.io/component=singleuser-server";
 
@@ -128,15 +132,13 @@ function buildEnv(opts: PodManifestOptions): V1EnvVar[] {
     ...opts.settings.env,
     ...opts.env,
   };
-  // The token only ever comes from the Secret: never in the pod spec, argv or a log.
-  delete plain.JUPYTER_TOKEN;
+  // The tokens only ever come from the Secret: never in the pod spec, argv or a log.
+  for (const name of Object.keys(SECRET_ENV)) delete plain[name];
   // a launch's kernels first (the first "python3" kernel found wins)
   if (opts.launch) plain.JUPYTER_PATH = plain.JUPYTER_PATH ? `${opts.launch.paths.jupyterLink}:${plain.JUPYTER_PATH}` : opts.launch.paths.jupyterLink;
+  const secretName = buildObjectName({ kind: "secret", userName: opts.userName, serverName: opts.serverName });
   return [
-    {
-      name: "JUPYTER_TOKEN",
-      valueFrom: { secretKeyRef: { name: buildObjectName({ kind: "secret", userName: opts.userName, serverName: opts.serverName }), key: TOKEN_SECRET_KEY } },
-    },
+    ...Object.entries(SECRET_ENV).map(([name, key]) => ({ name, valueFrom: { secretKeyRef: { name: secretName, key } } })),
     ...Object.keys(plain)
       .sort()
       .map((name) => ({ name, value: plain[name] })),
@@ -276,10 +278,12 @@ export function buildPvcManifest(opts: PvcManifestOptions): V1PersistentVolumeCl
 export interface TokenSecretManifestOptions extends ServerRef {
   /** the server's token (SpawnContext.token) */
   token: string;
+  /** the server's hub API token (SpawnContext.apiToken) */
+  apiToken: string;
   spawnId: string;
 }
 
-/** The Secret the pod reads JUPYTER_TOKEN from; replaced on every spawn, deleted on stop. */
+/** The Secret the pod reads JUPYTER_TOKEN and JUPYTERHUB_API_TOKEN from; replaced on every spawn, deleted on stop. */
 export function buildTokenSecretManifest(opts: TokenSecretManifestOptions): V1Secret {
   return {
     apiVersion: "v1",
@@ -291,6 +295,6 @@ export function buildTokenSecretManifest(opts: TokenSecretManifestOptions): V1Se
       labels: buildServerLabels({ ...opts, component: "singleuser-token" }),
       annotations: { [ANNOTATIONS.user]: opts.userName, [ANNOTATIONS.serverName]: opts.serverName, [ANNOTATIONS.spawnId]: opts.spawnId },
     },
-    stringData: { [TOKEN_SECRET_KEY]: opts.token },
+    stringData: { [TOKEN_SECRET_KEY]: opts.token, [API_TOKEN_SECRET_KEY]: opts.apiToken },
   };
 }

@@ -155,7 +155,7 @@ test("SUFFICIENT: 409 paths — a stale secret is replaced (update) and a stale 
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
   await lab.admin.core.createNamespacedSecret({
     namespace: lab.namespace,
-    body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }),
+    body: buildTokenSecretManifest({ ...ref, token: "stale-token", apiToken: "stale-api-token", spawnId: stale.spawnId }),
   });
   const stalePod = buildPodManifest({ ...ref, baseUrl: stale.baseUrl, spawnId: stale.spawnId, settings: config, profileName: null, env: {} });
   stalePod.spec!.nodeName = "nowhere"; // no kubelet finalises it: only the grace-0 delete removes it

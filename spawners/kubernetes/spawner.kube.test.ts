@@ -160,7 +160,7 @@ test("409: a stale pod and secret of the same server are replaced (pod deleted w
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
   await lab.admin.core.createNamespacedSecret({
     namespace: lab.namespace,
-    body: buildTokenSecretManifest({ ...ref, token: "stale-token", spawnId: stale.spawnId }),
+    body: buildTokenSecretManifest({ ...ref, token: "stale-token", apiToken: "stale-api-token", spawnId: stale.spawnId }),
   });
   const stalePod = buildPodManifest({ ...ref, baseUrl: stale.baseUrl, spawnId: stale.spawnId, settings: config, profileName: null, env: {} });
   stalePod.spec!.nodeName = "nowhere"; // bound elsewhere: the fake kubelet leaves it alone

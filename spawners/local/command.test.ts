@@ -25,6 +25,7 @@ const base: ServerLaunchOptions = {
   hubUser: "alice",
   serverName: "",
   token: "s3cret-token",
+  apiToken: "hub-api-t0ken",
   hubEnv: { LANG: "de_DE.UTF-8", TZ: "Europe/Berlin", GYRE_HUB__SECRET_KEY: "hub-secret", PATH: "/root/.pyenv/bin:/usr/bin", HOME: "/root" },
   envPassthrough: ["LANG", "LC_ALL", "TZ"],
   configEnv: {},
@@ -112,6 +113,8 @@ test("environment is an allow-list: exact contents for the default server", () =
     LOGNAME: "alice",
     JUPYTER_TOKEN: "s3cret-token",
     JUPYTER_RUNTIME_DIR: "/tmp/gyre-alice-abc123",
+    JUPYTERHUB_API_TOKEN: "hub-api-t0ken",
+    JPY_API_TOKEN: "hub-api-t0ken",
   });
 });
 
@@ -128,8 +131,10 @@ test("layers: config env < ctx env; identity and token cannot be overridden; hub
     envPassthrough: ["LANG", "GYRE_HUB__SECRET_KEY", "JUPYTER_TOKEN"],
     hubEnv: { ...base.hubEnv, JUPYTER_TOKEN: "hub-token" },
     configEnv: { PATH: "/opt/conda/bin:/usr/bin:/bin", FOO: "config", HOME: "/evil" },
-    ctxEnv: { FOO: "ctx", DASK_DISTRIBUTED__DASHBOARD__LINK: "/custom/{port}", JUPYTER_TOKEN: "other" },
+    ctxEnv: { FOO: "ctx", DASK_DISTRIBUTED__DASHBOARD__LINK: "/custom/{port}", JUPYTER_TOKEN: "other", JUPYTERHUB_API_TOKEN: "other", JPY_API_TOKEN: "other" },
   }).env;
+  assert.equal(env.JUPYTERHUB_API_TOKEN, "hub-api-t0ken");
+  assert.equal(env.JPY_API_TOKEN, "hub-api-t0ken");
   assert.equal(env.PATH, "/opt/conda/bin:/usr/bin:/bin");
   assert.equal(env.FOO, "ctx");
   assert.equal(env.DASK_DISTRIBUTED__DASHBOARD__LINK, "/custom/{port}");
@@ -145,7 +150,7 @@ test("the token appears in the environment only, never in argv", () => {
     ["/usr/bin/jupyter", "notebook"],
   ]) {
     const l = buildServerLaunch({ ...base, command, switchUser: { uid: 1, gid: 1, setprivPath: "/usr/bin/setpriv" } });
-    assert.ok(![l.file, ...l.args].some((a) => a.includes("s3cret-token")));
+    assert.ok(![l.file, ...l.args].some((a) => a.includes("s3cret-token") || a.includes("hub-api-t0ken")));
     assert.equal(l.env.JUPYTER_TOKEN, "s3cret-token");
   }
 });

@@ -45,6 +45,8 @@ export interface ServerLaunchOptions {
   serverName: string;
   /** the server's token; goes into JUPYTER_TOKEN, never argv */
   token: string;
+  /** the server's hub API token (SpawnContext.apiToken); JUPYTERHUB_API_TOKEN and JPY_API_TOKEN, never argv */
+  apiToken: string;
   /** the hub's own environment, only read for the names in envPassthrough */
   hubEnv: Record<string, string | undefined>;
   envPassthrough: string[];
@@ -82,7 +84,7 @@ export const SERVER_PATH = "/usr/local/bin:/usr/bin:/bin";
 const FORBIDDEN_PASSTHROUGH = /^(GYRE_|JUPYTER_TOKEN$|JUPYTERHUB_API_TOKEN$|JPY_API_TOKEN$)/;
 
 /** Names Gyre sets last because the server's identity and security depend on them. */
-const PROTECTED_ENV = ["HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR"];
+const PROTECTED_ENV = ["HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"];
 
 /**
  * "server" unless the command runs notebook 6 (`jupyter notebook` or `jupyter-notebook`).
@@ -170,6 +172,9 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     LOGNAME: o.account.name,
     JUPYTER_TOKEN: o.token,
     JUPYTER_RUNTIME_DIR: o.runtimeDir,
+    // JupyterHub's name, and the older one jupyterhub-singleuser still reads
+    JUPYTERHUB_API_TOKEN: o.apiToken,
+    JPY_API_TOKEN: o.apiToken,
     // the agent first, so an admin's PYTHONPATH cannot shadow the extension the relay lives in
     ...(o.agentZip ? { PYTHONPATH: env.PYTHONPATH ? `${o.agentZip}:${env.PYTHONPATH}` : o.agentZip } : {}),
   };

@@ -157,6 +157,7 @@ export class LocalProcessSpawner implements Spawner {
           hubUser: this.ctx.user.name,
           serverName: this.ctx.serverName,
           token: this.ctx.token,
+          apiToken: this.ctx.apiToken,
           hubEnv: process.env,
           envPassthrough: this.config.envPassthrough,
           configEnv: this.config.env,

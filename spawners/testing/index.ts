@@ -260,6 +260,7 @@ export function makeTestSpawnContext(over: Partial<SpawnContext> & { userName?: 
     baseUrl: serverName ? `/user/${name}/${serverName}/` : `/user/${name}/`,
     spawnId: `test-${Math.random().toString(36).slice(2, 10)}`,
     token: `tok-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
+    apiToken: `api-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`,
     hubUrl: "http://127.0.0.1:8081",
     options: {},
     env: {},

@@ -32,6 +32,9 @@ export interface ScriptedServer {
   ready: boolean;
   exit: SpawnExit | null;
   stopCalls: number;
+  /** the environment and hub API token the hub gave the start (SpawnContext.env, .apiToken) */
+  env: Record<string, string>;
+  apiToken: string;
   /** a start under way that a new spawner can follow (Spawner.resume); absent: nothing to follow */
   resumable?: boolean;
 }
@@ -137,6 +140,8 @@ class ScriptedSpawner implements Spawner {
       ready: false,
       exit: null,
       stopCalls: 0,
+      env: { ...this.ctx.env },
+      apiToken: this.ctx.apiToken,
     };
     this.all.servers.set(spawnId, server);
     try {

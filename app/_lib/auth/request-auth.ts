@@ -6,7 +6,7 @@ import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
-import { expandScopes, hasAnyScope, requiredScopes } from "./scopes";
+import { expandScopes, hasAnyScope, requiredScopes, userScopeCovers } from "./scopes";
 
 export interface Principal {
   user: { id: number; name: string; admin: boolean };
@@ -31,10 +31,11 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     // Scopes are enforced here, once, from the request's method and path, so every route is
     // covered without each handler having to remember it.
     const scopes = expandScopes(owner.scopes);
-    const needed = requiredScopes(req.method, new URL(req.url).pathname);
-    if (!hasAnyScope(scopes, needed)) {
+    const pathname = new URL(req.url).pathname;
+    const needed = requiredScopes(req.method, pathname);
+    if (!hasAnyScope(scopes, needed) && !userScopeCovers(scopes, needed, pathname)) {
       const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
-      throw new HttpError(403, `This API token lacks ${what} needed for ${req.method} ${new URL(req.url).pathname} (it has: ${[...scopes].join(", ")}).`);
+      throw new HttpError(403, `This API token lacks ${what} needed for ${req.method} ${pathname} (it has: ${[...scopes].join(", ")}).`);
     }
     return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }

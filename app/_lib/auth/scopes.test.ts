@@ -10,6 +10,9 @@ import {
   requiredScopes,
   serverAccessScope,
   unknownScopes,
+  parseUserScope,
+  userScope,
+  userScopeCovers,
   type TokenScope,
 } from "./scopes";
 
@@ -89,6 +92,7 @@ test("stored scopes expand; empty means inherit; unknown names are dropped", () 
     "read:users:groups",
     "read:users:name",
     "users",
+    "users:activity",
   ]);
   assert.deepEqual([...expandScopes(["bogus", "servers"])].sort(), ["delete:servers", "read:servers", "read:users:name", "servers"]);
   assert.equal(hasScope(expandScopes([]), "tokens"), true);
@@ -130,4 +134,35 @@ test("a scope limited to one server: kept by expandScopes, never the unlimited s
   assert.equal(mayGrant(expandScopes(["servers"]), [one]), false);
   assert.deepEqual(requiredScopes("GET", "/build/gh/org/repo/HEAD"), ["servers"]);
   assert.deepEqual(requiredScopes("POST", "/hub/api/launches"), ["servers"]);
+});
+
+test("a scope limited to one user (!user=): reported activity of that user only; kept by expandScopes; grantable from the unlimited scope", () => {
+  assert.deepEqual(requiredScopes("POST", "/hub/api/users/alice/activity"), ["users:activity"]);
+  assert.deepEqual(requiredScopes("GET", "/hub/api/users/alice/activity"), ["inherit"]);
+  assert.equal(userScope("users:activity", "alice"), "users:activity!user=alice");
+  assert.deepEqual(parseUserScope("users:activity!user=alice"), { scope: "users:activity", user: "alice" });
+  for (const s of ["users:activity!user=", "users:activity!user=Alice", "read:users!user=alice", "users:activity!server=alice/x", "users:activity!user=a/b"])
+    assert.equal(parseUserScope(s), null, s);
+  const scopes = expandScopes(["users:activity!user=alice"]);
+  assert.deepEqual([...scopes], ["users:activity!user=alice"], "not inherit, not the unlimited scope");
+  assert.ok(!hasScope(scopes, "users:activity"));
+  assert.ok(userScopeCovers(scopes, ["users:activity"], "/hub/api/users/alice/activity"));
+  assert.ok(userScopeCovers(scopes, ["users:activity"], "/api/users/alice/activity"));
+  assert.ok(!userScopeCovers(scopes, ["users:activity"], "/hub/api/users/alicex/activity"), "a name that starts the same");
+  assert.ok(!userScopeCovers(scopes, ["users:activity"], "/hub/api/users/bob/activity"));
+  assert.ok(!userScopeCovers(scopes, ["servers"], "/hub/api/users/alice/server"), "only the scope it names");
+  assert.ok(!userScopeCovers(scopes, ["users:activity"], "/hub/api/user"));
+  assert.deepEqual(unknownScopes(["users:activity!user=alice", "servers!user=alice"]), ["servers!user=alice"]);
+  assert.ok(mayGrant(expandScopes(["users:activity"]), ["users:activity!user=alice"]));
+  assert.ok(mayGrant(expandScopes(["users"]), ["users:activity!user=alice"]), "users includes users:activity");
+  assert.ok(!mayGrant(expandScopes(["read:users"]), ["users:activity!user=alice"]));
+});
+
+test("fail closed: a token whose stored scopes are all unknown has no scope at all, never inherit", () => {
+  const scopes = expandScopes(["bogus", "read:everything"]);
+  assert.deepEqual([...scopes], []);
+  assert.ok(!hasScope(scopes, "read:users:name") && !hasScope(scopes, "servers"));
+  assert.ok(!allowsServerAccess(["bogus"]));
+  assert.ok(hasAnyScope(scopes, requiredScopes("GET", "/hub/api/user")), "it may still ask who it is");
+  assert.ok(!hasAnyScope(scopes, requiredScopes("GET", "/hub/api/users/alice")));
 });

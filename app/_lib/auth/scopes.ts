@@ -14,12 +14,15 @@ export const TOKEN_SCOPES = {
   "delete:servers": "Stop servers.",
   servers: "Start and stop servers and read their models, progress and log.",
   "access:servers": "Reach your servers through the proxy (scripts calling Jupyter's API).",
+  "users:activity": "Report users' and their servers' last activity (POST /hub/api/users/{name}/activity).",
   users: "Read and list users (admins only).",
   "read:tokens": "List and read API tokens.",
   tokens: "List, create and revoke API tokens.",
   "delete:users": "Delete users (admins only).",
   "admin:users": "Create, change and delete users and revoke their sessions (admins only).",
   "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
+  "list:groups": "List group names (GET /hub/api/groups; with read:groups also their members and properties; admins only).",
+  "read:groups": "Read a group's members and properties (GET /hub/api/groups/{name}; admins only).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -30,8 +33,8 @@ export type TokenScope = keyof typeof TOKEN_SCOPES;
  */
 const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
   "read:users": ["read:users:name", "read:users:groups", "read:users:activity"],
-  users: ["read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
-  "admin:users": ["users", "delete:users", "read:users", "list:users", "read:users:name", "read:users:groups", "read:users:activity"],
+  users: ["read:users", "list:users", "users:activity", "read:users:name", "read:users:groups", "read:users:activity"],
+  "admin:users": ["users", "delete:users", "read:users", "list:users", "users:activity", "read:users:name", "read:users:groups", "read:users:activity"],
   "read:servers": ["read:users:name"],
   servers: ["read:servers", "delete:servers", "read:users:name"],
   tokens: ["read:tokens"],
@@ -59,6 +62,34 @@ export function parseServerAccessScope(scope: string): { user: string; server: s
   return m ? { user: m[1], server: m[2] ?? "" } : null;
 }
 
+/** Scopes that may be limited to one user with JupyterHub's "!user=<name>" filter. */
+const USER_FILTERABLE: readonly TokenScope[] = ["users:activity"];
+const USER_FILTER = /^([a-z:]+)!user=([a-z][a-z0-9_-]{0,31})$/;
+
+/** `scope` limited to `user`, e.g. "users:activity!user=alice" (a server's own token). */
+export function userScope(scope: TokenScope, user: string): string {
+  return `${scope}!user=${user}`;
+}
+
+/** The scope and user a "!user=" filtered scope names, or null for any other scope. */
+export function parseUserScope(scope: string): { scope: TokenScope; user: string } | null {
+  const m = USER_FILTER.exec(scope);
+  return m && (USER_FILTERABLE as readonly string[]).includes(m[1]) ? { scope: m[1] as TokenScope, user: m[2] } : null;
+}
+
+/**
+ * Whether a filtered scope covers a request that needs one of `anyOf`: "X!user=alice" covers X on
+ * /api/users/alice/… only (JupyterHub's filters; the handler still checks the owner's rights).
+ */
+export function userScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
+  const m = /^(?:\/hub)?\/api\/users\/([^/]+)(?:\/|$)/.exec(pathname);
+  if (!m) return false;
+  return [...scopes].some((s) => {
+    const f = parseUserScope(s);
+    return f !== null && f.user === m[1] && anyOf.includes(f.scope);
+  });
+}
+
 /**
  * The scopes a stored token really has: the stored list expanded by IMPLIES; an empty list (tokens
  * made before scopes existed, or without any) means "inherit". Unknown names are dropped; scopes
@@ -71,7 +102,7 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s)) out.add(s);
+  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s)) out.add(s);
   return out;
 }
 
@@ -109,21 +140,24 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
   if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return ["admin:users"];
+  if (/^\/api\/users\/[^/]+\/activity$/.test(p) && method === "POST") return ["users:activity"];
   // BinderHub's event-stream API starts a server of the caller, as POST /api/launches does
   if (p.startsWith("/build/")) return ["servers"];
   // a launch starts a server of the caller
   if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
+  if (p === "/api/groups" && read) return ["list:groups"];
+  if (/^\/api\/groups\/[^/]+$/.test(p) && read) return ["read:groups"];
   if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
   if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : method === "DELETE" ? ["delete:users"] : ["admin:users"];
   return ["inherit"];
 }
 
 /** Scopes only an admin's token may carry (they concern other users or the hub). */
-export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub"];
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub", "list:groups", "read:groups"];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s));
 }
 
 /**
@@ -133,5 +167,7 @@ export function unknownScopes(requested: readonly string[]): string[] {
 export function mayGrant(parent: ReadonlySet<string>, child: readonly string[]): boolean {
   if (parent.has("inherit")) return true;
   // one server's access is part of access to all servers
-  return [...expandScopes(child)].every((s) => parent.has(s) || (parseServerAccessScope(s) !== null && parent.has("access:servers")));
+  return [...expandScopes(child)].every(
+    (s) => parent.has(s) || (parseServerAccessScope(s) !== null && parent.has("access:servers")) || parent.has(parseUserScope(s)?.scope ?? ""),
+  );
 }

@@ -81,6 +81,49 @@ export async function getGroup(db: Db, name: string): Promise<GroupDetail> {
   return { name: g.name, source: sourceOf(g.source), members: memberNames.length, properties: parseProperties(g.properties), memberNames };
 }
 
+/** JupyterHub's group model (GET /hub/api/groups…); Gyre has no roles yet, so `roles` is empty. */
+export interface GroupModel {
+  kind: "group";
+  name: string;
+  /** member names, sorted */
+  users: string[];
+  properties: Record<string, unknown>;
+  roles: string[];
+}
+
+/** One page of groups in JupyterHub's model, by name, with the total count. */
+export async function listGroupModels(db: Db, page: { offset: number; limit: number }): Promise<{ total: number; items: GroupModel[] }> {
+  const [total, rows] = await Promise.all([
+    db.group.count(),
+    db.group.findMany({
+      orderBy: { name: "asc" },
+      skip: page.offset,
+      take: page.limit,
+      include: { members: { include: { user: { select: { name: true } } } } },
+    }),
+  ]);
+  return {
+    total,
+    items: rows.map((g) =>
+      toGroupModel(
+        g.name,
+        g.properties,
+        g.members.map((m) => m.user.name),
+      ),
+    ),
+  };
+}
+
+/** One group in JupyterHub's model; 404 when there is none. */
+export async function getGroupModel(db: Db, name: string): Promise<GroupModel> {
+  const g = await getGroup(db, name);
+  return { kind: "group", name: g.name, users: g.memberNames, properties: g.properties, roles: [] };
+}
+
+function toGroupModel(name: string, properties: string, members: string[]): GroupModel {
+  return { kind: "group", name, users: [...members].sort(), properties: parseProperties(properties), roles: [] };
+}
+
 export async function createGroup(db: Db, rawName: unknown, opts: { properties?: unknown; members?: string[] } = {}): Promise<GroupDetail> {
   const name = validateGroupName(rawName);
   const properties = opts.properties === undefined ? {} : validateProperties(opts.properties);

@@ -36,6 +36,12 @@ export function flagParam(q: URLSearchParams, name: string): boolean {
 }
 
 /** Parses GET /hub/api/users' query; `paginated`: the client asked for the paginated answer. */
+/** offset and limit of a JupyterHub list (its defaults: 50 with the pagination header, else 200; at most 200). */
+export function parsePageQuery(q: URLSearchParams, paginated: boolean): { offset: number; limit: number } {
+  const limit = nonNegativeInt(q, "limit") ?? (paginated ? PAGE_DEFAULT_LIMIT : PAGE_MAX_LIMIT);
+  return { offset: nonNegativeInt(q, "offset") ?? 0, limit: Math.min(PAGE_MAX_LIMIT, Math.max(1, limit)) };
+}
+
 export function parseUserListQuery(q: URLSearchParams, paginated: boolean): UserListQuery {
   const state = q.get("state") || undefined;
   if (state !== undefined && !["ready", "active", "inactive"].includes(state))

@@ -310,6 +310,8 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
           ready: alive,
           exit: alive || starting ? null : { exitCode: 137, reason: "killed" },
           stopCalls: 0,
+          env: {},
+          apiToken: "",
           resumable: c.setup.resumable,
         });
         scripted.servers.set(spawnId, left.get(spawnId)!);

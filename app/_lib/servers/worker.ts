@@ -24,6 +24,7 @@ import type { LaunchServices } from "../launch/launch-services";
 import { UsageSampler } from "./usage-sampler";
 import type { HubReplica } from "../replicas/replica";
 import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
+import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken } from "./server-api-token";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -220,13 +221,16 @@ export class SpawnWorker {
     }
     const launch = forStart ? await this.launchOf(s) : undefined;
     const baseUrl = serverPath(user.name, s.name);
+    const hubUrl = defaultHubUrl(config.hub);
+    const apiUrl = `${hubUrl}/hub/api`;
     return {
       user,
       serverName: s.name,
       baseUrl,
       spawnId: s.spawnId!,
       token: deriveServerToken(config.hub.secretKey, s.spawnId!),
-      hubUrl: defaultHubUrl(config.hub),
+      apiToken: deriveServerApiToken(config.hub.secretKey, s.spawnId!),
+      hubUrl,
       options: JSON.parse(s.options) as JsonObject,
       env: {
         DASK_DISTRIBUTED__DASHBOARD__LINK: `${baseUrl}proxy/{port}/status`,
@@ -235,6 +239,17 @@ export class SpawnWorker {
         GYRE_SERVER_URL: baseUrl,
         // what Gyre's extension in the server relays under <base>proxy/<port>/ (its own account's sockets only)
         GYRE_DASHBOARD_PORTS: config.proxy.dashboardPorts.join(","),
+        // JupyterHub's environment of a server (its Spawner.get_env), so code written for
+        // JupyterHub finds its hub; the token comes by each spawner's secret path (ctx.apiToken).
+        // Batch jobs get the API URL of their cluster's callback address instead.
+        JUPYTERHUB_API_URL: apiUrl,
+        JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${user.name}/activity`,
+        JUPYTERHUB_BASE_URL: "/",
+        JUPYTERHUB_HOST: "",
+        JUPYTERHUB_USER: user.name,
+        JUPYTERHUB_SERVER_NAME: s.name,
+        JUPYTERHUB_SERVICE_PREFIX: baseUrl,
+        ...(config.hub.publicUrl ? { JUPYTERHUB_PUBLIC_HUB_URL: `${config.hub.publicUrl.replace(/\/+$/, "")}/hub/` } : {}),
       },
       log: log.child({ user: user.name, server: s.name }),
       ...(launch ? { launch } : {}),
@@ -294,6 +309,7 @@ export class SpawnWorker {
     const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
     try {
       ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
+      if (!resumed) await issueServerApiToken(db, { userId: s.userId, user: ctx.user.name, server: s.name, token: ctx.apiToken });
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
           await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev);
@@ -347,6 +363,7 @@ export class SpawnWorker {
       // Leave nothing half-started: route, process/job, state.
       if (ctx) await this.proxy.deleteRoute(ctx.baseUrl);
       if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
+      await this.revokeApiToken(spawnId);
       await db.server.update({
         where: { id: s.id },
         data: {
@@ -406,6 +423,7 @@ export class SpawnWorker {
       const stoppedAt = new Date();
       const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
       await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt, spawnerState } });
+      if (s.spawnId) await this.revokeApiToken(s.spawnId);
       await this.usage.ended(s, lastUsage, spawnerState, stoppedAt);
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
       // a DELETE with {"remove": true}: the record goes once the server is really gone
@@ -457,10 +475,17 @@ export class SpawnWorker {
       data: { state: "stopped", url: null, stoppedAt, message: reason, logTail },
     });
     if (r.count) {
+      if (s.spawnId) await this.revokeApiToken(s.spawnId);
       await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
       // Gone on its own: whatever the kind can still tell (a batch job's accounting), else what was sampled.
       await this.usage.ended(s, await this.usage.beforeStop(s, spawner), this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
     }
+  }
+
+  /** Revokes a spawn's hub API token (JUPYTERHUB_API_TOKEN); a failure is logged, not raised. */
+  private async revokeApiToken(spawnId: string): Promise<void> {
+    const token = deriveServerApiToken(this.rt.config.hub.secretKey, spawnId);
+    await revokeServerApiToken(this.rt.db, this.proxy, token, new Date()).catch((err) => this.rt.log.error({ err }, "could not revoke a server's API token"));
   }
 
   /** The route of a server that is up at `target`. */

@@ -3,17 +3,19 @@
 Loaded by the spawners (``--ServerApp.jpserver_extensions`` for jupyter_server,
 ``--NotebookApp.nbserver_extensions`` for notebook 6, or directly by the batch launcher) from a
 copy of this package that the spawner puts on ``PYTHONPATH``; nothing is installed in the user's
-environment. Today it adds the dashboard relay (dashboards.py).
+environment. It adds the dashboard relay (dashboards.py) and reports the server's activity to the hub
+(activity.py).
 """
 
 from __future__ import annotations
 
 import os
 
-from . import dashboards
+from . import activity, dashboards
 
 
 def _install(web_app, base_handler, base_url: str, log) -> None:
+    activity.install(web_app, web_app.settings["kernel_manager"], log)
     try:
         allowed = dashboards.parse_port_spec(os.environ.get(dashboards.PORT_SPEC_ENV, "8787"))
     except ValueError as e:

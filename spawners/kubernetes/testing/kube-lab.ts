@@ -76,6 +76,7 @@ export function buildTestContext(
     baseUrl,
     spawnId: randomBytes(8).toString("hex"),
     token: randomBytes(16).toString("hex"),
+    apiToken: randomBytes(24).toString("base64url"),
     hubUrl: "http://127.0.0.1:8081",
     options: opts.options ?? {},
     env: { GYRE_USER: user },
