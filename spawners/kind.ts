@@ -22,6 +22,10 @@ export interface HubServices {
   dataDir: string;
   /** The hub's logger, for process-wide work (watches, clean-up at hub start). */
   log: SpawnLogger;
+  /** Where the hub listens (hub.bindHost, hub.port): start-up checks of who can reach it. */
+  hub: { bindHost: string; port: number };
+  /** A start-up finding the admin must act on: logged by the caller, and shown on the admin pages. */
+  warnAdmins(message: string): void;
 }
 
 /** A spawner kind started for one hub process. */
