@@ -4,7 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
-import type { HubConnection, TokenOwner } from "./connection";
+import type { HubConnection, ServerCheck, TokenOwner } from "./connection";
 
 /** A buffered hub answer. */
 interface HubResponse {
@@ -82,6 +82,25 @@ export class HubHttpClient implements HubConnection {
       JSON.stringify(activity),
     );
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to activity`);
+  }
+
+  /** POST /server-check: the hub polls the server now and says its state and reason. */
+  async checkServer(target: { user: string; server: string }): Promise<ServerCheck | null> {
+    const res = await this.call(
+      "POST",
+      "/server-check",
+      { authorization: "token " + this.authToken, "content-type": "application/json" },
+      JSON.stringify({ user: target.user, server: target.server }),
+    );
+    if (res.status === 404) return null;
+    if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to server-check`);
+    const b = JSON.parse(res.body) as Partial<Record<keyof ServerCheck, unknown>>;
+    if (typeof b.state !== "string") throw new Error("hub returned a malformed server check");
+    return {
+      state: b.state,
+      message: typeof b.message === "string" ? b.message : null,
+      stoppedAt: typeof b.stoppedAt === "string" ? b.stoppedAt : null,
+    };
   }
 
   private async getJson(path: string): Promise<unknown> {
