@@ -15,7 +15,7 @@ import { HttpForwarder } from "./forward/http-forwarder";
 import { ServerStatusLookup } from "./forward/server-status";
 import { buildUpstreamHeaders } from "./forward/upstream-headers";
 import { WebSocketForwarder } from "./forward/websocket-forwarder";
-import type { HubConnection } from "./hub/connection";
+import { SERVER_CHECK_HUB_WAIT_MS, type HubConnection } from "./hub/connection";
 import { HubHttpClient } from "./hub/http-client";
 import { HubSync } from "./hub/sync";
 import { ProxyMetrics } from "./metrics";
@@ -86,10 +86,10 @@ const CLOCK_TICK_MS = 100;
 /**
  * A server that refuses connections: the hub's answer about it is reused this long (every asset of
  * a page fails at once), and waited for at most this long (the hub polls a running server first,
- * up to 3 s, so the answer can say the job ended).
+ * up to SERVER_CHECK_HUB_WAIT_MS, so the answer can say the job ended).
  */
 const SERVER_CHECK_TTL_MS = 5000;
-const SERVER_CHECK_WAIT_MS = 4000;
+const SERVER_CHECK_WAIT_MS = SERVER_CHECK_HUB_WAIT_MS + 1000;
 
 /** The running proxy. */
 export class GyreProxy {

@@ -176,7 +176,12 @@ export interface UsageSample {
 
 export interface Spawner {
   start(): Promise<SpawnStarted>;
-  poll(): Promise<SpawnExit | null>;
+  /**
+   * `fresh`: someone waits for the answer (the proxy found the server not answering), so a kind
+   * that answers from a shared, periodically refreshed view (the batch spawner's scheduler
+   * queries) asks now instead.
+   */
+  poll(opts?: { fresh?: boolean }): Promise<SpawnExit | null>;
   stop(): Promise<void>;
   getState(): JsonObject;
   loadState(state: JsonObject): void;

@@ -18,6 +18,12 @@ export interface TokenOwner {
   servers?: string[];
 }
 
+/**
+ * How long the hub's server-check waits for the poll of a running server (a batch job's end takes
+ * the scheduler up to ~3 s of teardown to report as final); the hub's route uses the same figure.
+ */
+export const SERVER_CHECK_HUB_WAIT_MS = 6000;
+
 /** What POST /hub/api/proxy/server-check says of a server the proxy could not reach. */
 export interface ServerCheck {
   /** the server's state after the hub checked it: "running", "starting", "stopped", "failed", … */

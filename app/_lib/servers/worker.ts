@@ -366,7 +366,7 @@ export class SpawnWorker {
     if (!check) {
       check = (async () => {
         const s = await this.rt.db.server.findUnique({ where: { id: serverId } });
-        if (s && s.state === "running" && !this.closed) await this.pollOne(s, new Date());
+        if (s && s.state === "running" && !this.closed) await this.pollOne(s, new Date(), { fresh: true });
       })().finally(() => this.checks.delete(serverId));
       this.checks.set(serverId, check);
     }
@@ -379,7 +379,7 @@ export class SpawnWorker {
       .finally(req.done);
   };
 
-  private async pollOne(s: ServerRow, now: Date): Promise<void> {
+  private async pollOne(s: ServerRow, now: Date, opts: { fresh?: boolean } = {}): Promise<void> {
     if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
     try {
       let spawner = this.live.get(s.id);
@@ -387,7 +387,7 @@ export class SpawnWorker {
         spawner = (await this.spawnerFor(s)).spawner;
         this.live.set(s.id, spawner);
       }
-      const exit = await spawner.poll();
+      const exit = await spawner.poll(opts);
       if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
       else await this.usage.poll(s, spawner, now);
     } catch (err) {
