@@ -12,15 +12,16 @@ import { IdentityResolver, NOBODY } from "./auth/identity";
 import { deriveKey, serverTokenDeriver, sessionCookieName } from "./auth/session-cookie";
 import { Answers, type Sink } from "./forward/answers";
 import { HttpForwarder } from "./forward/http-forwarder";
+import { ServerStatusLookup } from "./forward/server-status";
 import { buildUpstreamHeaders } from "./forward/upstream-headers";
 import { WebSocketForwarder } from "./forward/websocket-forwarder";
-import type { HubConnection } from "./hub/connection";
+import { SERVER_CHECK_HUB_WAIT_MS, type HubConnection } from "./hub/connection";
 import { HubHttpClient } from "./hub/http-client";
 import { HubSync } from "./hub/sync";
 import { ProxyMetrics } from "./metrics";
 import { originCookieNames } from "./origins/handshake";
 import { OriginGate } from "./origins/origin-gate";
-import { resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
+import { hubUrl, resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
 import { takeQueryToken } from "./auth/access";
@@ -82,6 +83,13 @@ const CATCH_UP_MIN_GAP_MS = 1000;
 
 /** Granularity of the coarse clock; activity is reported every activityFlushSeconds anyway. */
 const CLOCK_TICK_MS = 100;
+/**
+ * A server that refuses connections: the hub's answer about it is reused this long (every asset of
+ * a page fails at once), and waited for at most this long (the hub polls a running server first,
+ * up to SERVER_CHECK_HUB_WAIT_MS, so the answer can say the job ended).
+ */
+const SERVER_CHECK_TTL_MS = 5000;
+const SERVER_CHECK_WAIT_MS = SERVER_CHECK_HUB_WAIT_MS + 1000;
 
 /** The running proxy. */
 export class GyreProxy {
@@ -147,7 +155,8 @@ export class GyreProxy {
     const connectTimeoutMs = opts.connectTimeoutSeconds * 1000;
     const idleTimeoutMs = opts.upstreamTimeoutSeconds * 1000;
     const forwarding = { connectTimeoutMs, leanUpstream, metrics: this.metrics, answers: this.answers, log: this.log };
-    this.http = new HttpForwarder({ ...forwarding, idleTimeoutMs, clock: this.clock });
+    const lookup = new ServerStatusLookup({ hub: this.hub, ttlMs: SERVER_CHECK_TTL_MS, waitMs: SERVER_CHECK_WAIT_MS, maxEntries: 10_000 });
+    this.http = new HttpForwarder({ ...forwarding, idleTimeoutMs, clock: this.clock, serverDown: { lookup, hubUrl: (path) => hubUrl(this.plan, path) } });
     this.ws = new WebSocketForwarder({
       ...forwarding,
       handshakeTimeoutMs: idleTimeoutMs,

@@ -5,7 +5,7 @@
 // services call (spawners/host.ts), once per hub process.
 import type { z } from "zod";
 import type { BatchCallbackChannel } from "./batch/callback";
-import type { AgentCommandRunner, JsonObject, ServerDetails, ServerPlacement, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
+import type { AgentCommandRunner, JsonObject, ServerDetails, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
 
 /**
  * What the hub hands every spawner kind when it starts it. Deliberately small, and never the
@@ -22,6 +22,10 @@ export interface HubServices {
   dataDir: string;
   /** The hub's logger, for process-wide work (watches, clean-up at hub start). */
   log: SpawnLogger;
+  /** Where the hub listens (hub.bindHost, hub.port): start-up checks of who can reach it. */
+  hub: { bindHost: string; port: number };
+  /** A start-up finding the admin must act on: logged by the caller, and shown on the admin pages. */
+  warnAdmins(message: string): void;
 }
 
 /** A spawner kind started for one hub process. */
@@ -79,18 +83,14 @@ export interface SpawnerKind<Config = unknown> {
    */
   dashboards?: "server" | "direct";
   /**
-   * What users and admins see of a server beyond its state (a batch job's id, queue reason, node,
-   * time left), from its stored state (the current format) and the server's state. Pure; the
-   * hub's pages call it through the catalog.
+   * What users and admins see of a server beyond its state: where it runs (host, pid, job id and
+   * queue, pod) and a batch job's scheduler state, reason, node and time left. From its stored
+   * state (the current format) and the server's state. Pure: the hub's pages call it for every
+   * server they list, through the catalog.
    */
-  describeState?(state: JsonObject, serverState: string): ServerDetails | null;
+  describeState?(state: JsonObject, serverState: string): ServerDetails;
   /** Stored-state format; absent = version 1 with no migrations. */
   state?: SpawnerStateFormat;
-  /**
-   * Where a server runs, from its stored state (already in the current format). Pure: the hub's
-   * pages call it for every server they list.
-   */
-  placement?(state: JsonObject): ServerPlacement;
   /**
    * Loads the kind's I/O module (a dynamic import, so that importing the catalog never loads
    * execa or a cluster client) and starts it with the kind's resolved section and the hub's

@@ -3,7 +3,7 @@
 // reads what an older one wrote (KubeSpawner keeps a version in its state for the same reason).
 // State stored before versions were written is a bare object and counts as version 1. Pure.
 import type { SpawnerCatalog, SpawnerStateFormat } from "./kind";
-import type { JsonObject, JsonValue, ServerPlacement } from "./types";
+import type { JsonObject, JsonValue, ServerDetails } from "./types";
 
 /** The format of kinds that declare none: version 1, nothing to migrate. */
 const FIRST_FORMAT: SpawnerStateFormat = { version: 1 };
@@ -59,15 +59,23 @@ function isObject(v: unknown): v is JsonObject {
 }
 
 /**
- * Where a server of `kind` runs, from its stored state; {} when the kind does not say or the state
- * cannot be read (a page listing servers must not fail on one odd row).
+ * What the kind of a server says about it (where it runs, its job), from its stored state; {} when
+ * the kind does not say or the state cannot be read (a page listing servers must not fail on one
+ * odd row). Fields the kind left undefined are dropped.
  */
-export function describePlacement(catalog: SpawnerCatalog, kind: string, stored: string): ServerPlacement {
+export function describeStoredState(catalog: SpawnerCatalog, kind: string, stored: string, serverState: string): ServerDetails {
   const entry = Object.hasOwn(catalog, kind) ? catalog[kind] : undefined;
-  if (!entry?.placement) return {};
+  if (!entry?.describeState) return {};
   try {
-    return entry.placement(decodeSpawnerState(entry.state, stored));
+    const d = entry.describeState(decodeSpawnerState(entry.state, stored), serverState);
+    return Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
   } catch {
     return {};
   }
+}
+
+/** Where a server runs: its details without the job's scheduler state (what a usage record keeps). */
+export function placementOf(details: ServerDetails): Omit<ServerDetails, "job"> {
+  const { job: _job, ...where } = details;
+  return where;
 }

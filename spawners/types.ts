@@ -127,27 +127,13 @@ export interface JobDetails {
   warnSeconds?: number;
 }
 
-/** What a spawner kind can say about a server beyond its state (SpawnerKind.describeState). */
-export interface ServerDetails {
-  job?: JobDetails;
-}
-
-export interface ProgressEvent {
-  /** 0–100 */
-  progress: number;
-  message: string;
-  /** launches: the step this event belongs to (the launch page groups events by it); optional */
-  phase?: LaunchStep;
-  /** on the event that ends the environment step: true when nothing had to be built */
-  cached?: boolean;
-}
-
 /**
- * Where a server runs, for the hub's pages: read from the stored state by the kind's catalog entry
- * (SpawnerKind.placement), so the hub shows it without asking the spawner. Each field only when
- * the kind knows it.
+ * What users and admins see of a server beyond its state: where it runs and, for a batch job, the
+ * job as the scheduler reports it. Read from the stored state by the kind's catalog entry
+ * (SpawnerKind.describeState), so pages and the REST API show it without asking the spawner. Each
+ * field only when the kind knows it.
  */
-export interface ServerPlacement {
+export interface ServerDetails {
   /** the machine the server runs on: the hub host (local), the compute node (batch) */
   host?: string;
   /** local: the server's process id */
@@ -159,6 +145,18 @@ export interface ServerPlacement {
   /** kubernetes: the pod and its namespace */
   pod?: string;
   namespace?: string;
+  /** batch: the job's state, the scheduler's reason, estimated start, node and time left */
+  job?: JobDetails;
+}
+
+export interface ProgressEvent {
+  /** 0–100 */
+  progress: number;
+  message: string;
+  /** launches: the step this event belongs to (the launch page groups events by it); optional */
+  phase?: LaunchStep;
+  /** on the event that ends the environment step: true when nothing had to be built */
+  cached?: boolean;
 }
 
 /**
@@ -184,7 +182,12 @@ export interface UsageSample {
 
 export interface Spawner {
   start(): Promise<SpawnStarted>;
-  poll(): Promise<SpawnExit | null>;
+  /**
+   * `fresh`: someone waits for the answer (the proxy found the server not answering), so a kind
+   * that answers from a shared, periodically refreshed view (the batch spawner's scheduler
+   * queries) asks now instead.
+   */
+  poll(opts?: { fresh?: boolean }): Promise<SpawnExit | null>;
   stop(): Promise<void>;
   getState(): JsonObject;
   loadState(state: JsonObject): void;

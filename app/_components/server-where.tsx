@@ -1,12 +1,11 @@
-// Where a server runs (ServerPlacement from its kind's catalog entry): the host and pid of a local
-// process, the node, job id and queue of a batch job, the pod of a Kubernetes server. Scheduler
-// details of a job (its state, reason, estimated start, time left) belong here too when a page
-// has them. Server- and client-safe.
-import type { ServerPlacement } from "@/spawners/types";
+// Where a server runs (ServerDetails from its kind's catalog entry): the host and pid of a local
+// process, the node, job id and queue of a batch job, the pod of a Kubernetes server. The job's
+// scheduler state (reason, estimated start, time left) is JobDetailsView's. Server- and client-safe.
+import type { ServerDetails } from "@/spawners/types";
 
 const SCHEDULERS: Record<string, string> = { slurm: "Slurm", sge: "Grid Engine", pbs: "PBS", lsf: "LSF" };
 
-export function describePlacementParts(p: ServerPlacement): string[] {
+export function describePlacementParts(p: ServerDetails): string[] {
   const parts: string[] = [];
   if (p.jobId) parts.push(`${p.scheduler ? `${SCHEDULERS[p.scheduler] ?? p.scheduler} ` : ""}job ${p.jobId}`);
   if (p.queue) parts.push(`queue ${p.queue}`);
@@ -16,8 +15,8 @@ export function describePlacementParts(p: ServerPlacement): string[] {
   return parts;
 }
 
-export function ServerWhere({ placement, testId }: { placement: ServerPlacement; testId?: string }) {
-  const parts = describePlacementParts(placement);
+export function ServerWhere({ details, testId }: { details: ServerDetails | null; testId?: string }) {
+  const parts = details ? describePlacementParts(details) : [];
   if (!parts.length) return <span className="text-slate-400">—</span>;
   return (
     <span data-testid={testId} className="text-slate-700">

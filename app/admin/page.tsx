@@ -6,6 +6,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { requireCurrentAdmin } from "../_lib/auth/current-user";
 import { getRuntime } from "../_lib/runtime";
+import { listAdminWarnings } from "../_lib/admin-warnings";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";
 import type { SearchParams } from "../_components/search-params";
@@ -102,6 +103,13 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: S
           {page.total ? ` · showing ${first.toLocaleString("en")}–${last.toLocaleString("en")}` : ""}
         </p>
       </div>
+      {listAdminWarnings().map((w) => (
+        <div key={w.message} className="mt-3">
+          <Notice kind="error" testId="admin-warning">
+            {w.message}
+          </Notice>
+        </div>
+      ))}
       {ignored.length > 0 && (
         <div className="mt-3">
           <Notice kind="info" testId="view-ignored">

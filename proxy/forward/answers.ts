@@ -5,6 +5,7 @@ import http from "node:http";
 import type { Duplex } from "node:stream";
 import type { ProxyMetrics } from "@/proxy/metrics";
 import { renderErrorPage } from "./error-page";
+import type { PageLink } from "./server-down";
 
 /** A response target: an HTTP response, or the raw socket of a refused WebSocket upgrade. */
 export type Sink = http.ServerResponse | Duplex;
@@ -20,11 +21,17 @@ export class Answers {
 
   /** An error answer: the styled page for browsers, JSON otherwise. */
   refuse(req: http.IncomingMessage, sink: Sink, status: number, message: string, extra?: ExtraHeaders): void {
+    this.page(req, sink, status, { message }, extra);
+  }
+
+  /** An error answer with links to follow (the page's buttons; `links` in the JSON). */
+  page(req: http.IncomingMessage, sink: Sink, status: number, page: { message: string; links?: PageLink[] }, extra?: ExtraHeaders): void {
     this.metrics.countRequest("none", status);
     if (sink instanceof http.ServerResponse && (req.headers.accept ?? "").includes("text/html")) {
-      writeRaw(sink, status, { ...extra, "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, message));
+      writeRaw(sink, status, { ...extra, "content-type": "text/html; charset=utf-8" }, renderErrorPage(status, page.message, page.links));
     } else {
-      writeRaw(sink, status, { ...extra, "content-type": "application/json" }, JSON.stringify({ status, message }));
+      const body = page.links ? { status, message: page.message, links: page.links } : { status, message: page.message };
+      writeRaw(sink, status, { ...extra, "content-type": "application/json" }, JSON.stringify(body));
     }
   }
 }

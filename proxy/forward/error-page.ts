@@ -15,8 +15,10 @@ const TITLES: Record<number, string> = {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A small self-contained HTML page (no external assets) with a link back to /hub/home. */
-export function renderErrorPage(status: number, message: string): string {
+const HOME = [{ href: "/hub/home", label: "Back to the hub" }];
+
+/** A small self-contained HTML page (no external assets) with links on (default: back to /hub/home). */
+export function renderErrorPage(status: number, message: string, links: ReadonlyArray<{ href: string; label: string }> = HOME): string {
   const title = TITLES[status] ?? "Error";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -27,8 +29,9 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#
 main{background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:2.5rem 3rem;max-width:34rem}
 h1{font-size:1.4rem;margin:0 0 .5rem}p{line-height:1.5;color:#52606d}.code{color:#9aa5b1;font-size:.9rem}
 a.button{display:inline-block;margin-top:1rem;background:#2563eb;color:#fff;text-decoration:none;padding:.6rem 1.2rem;border-radius:8px}
+a.second{background:#fff;color:#2563eb;border:1px solid #2563eb}
 </style></head>
 <body><main><div class="code">${status}</div><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>
-<a class="button" href="/hub/home">Back to the hub</a></main></body></html>
+${links.map((l, i) => `<a class="button${i ? " second" : ""}" href="${escapeHtml(l.href)}">${escapeHtml(l.label)}</a>`).join(" ")}</main></body></html>
 `;
 }

@@ -6,6 +6,7 @@ import pino from "pino";
 import { GyreProxy } from "../server";
 import { FakeHub } from "../testing/fake-hub";
 import { deriveServerToken } from "../auth/session-cookie";
+import { HUB_ROUTE_HEADER } from "../api/route-api";
 
 const SECRET = "s".repeat(40);
 const TOKEN = "fwd-test-token-0123456789";
@@ -170,6 +171,57 @@ test("logout goes to the hub; /hub and other paths go to the hub with the cookie
   assert.equal(echo.hub, true);
   assert.equal(echo.url, "/hub/home");
   assert.match(echo.headers.cookie ?? "", /^gyre-session=/);
+});
+
+test("a user's server that refuses connections: the page says what the hub knows (stopped, and why) with a link to start it again; asked once per server, never for a request the proxy refuses", async () => {
+  await fetch("http://127.0.0.1:7304/api/routes/user/gone/gpu", {
+    method: "POST",
+    headers: { authorization: "token " + TOKEN, [HUB_ROUTE_HEADER]: "hub" },
+    body: JSON.stringify({ target: "http://127.0.0.1:7397", user: "gone", server_name: "gpu", spawn_id: "g1" }),
+  });
+  hub.state.serverChecks["gone/gpu"] = {
+    state: "stopped",
+    message: "The server stopped: Slurm job 42 was cancelled (scancel).",
+    stoppedAt: "2026-12-03T18:00:00.000Z",
+  };
+  const calls = hub.state.serverCheckCalls;
+
+  // someone else's request is refused before anything is asked of the hub
+  const other = await get("/user/gone/gpu/lab", { cookie: hub.cookieFor("bob"), accept: "text/html" });
+  assert.equal(other.status, 403);
+  assert.doesNotMatch(await other.text(), /scancel/);
+  assert.equal(hub.state.serverCheckCalls, calls);
+
+  const r = await get("/user/gone/gpu/lab", { cookie: hub.cookieFor("gone"), accept: "text/html" });
+  assert.equal(r.status, 503);
+  const html = await r.text();
+  assert.match(html, /gone&#39;s server has stopped\. The server stopped: Slurm job 42 was cancelled \(scancel\)\./);
+  assert.match(html, /<a class="button" href="\/hub\/spawn\/gone\/gpu">Start it again<\/a>/);
+  assert.match(html, /href="\/hub\/home"/);
+  assert.doesNotMatch(html, /may be starting or stopped/);
+
+  const api = await get("/user/gone/gpu/api/status", { cookie: hub.cookieFor("gone") });
+  assert.equal(api.status, 503);
+  const body = (await api.json()) as { message: string; links: Array<{ href: string; label: string }> };
+  assert.match(body.message, /cancelled \(scancel\)/);
+  assert.deepEqual(body.links[0], { href: "/hub/spawn/gone/gpu", label: "Start it again" });
+  assert.equal(hub.state.serverCheckCalls, calls + 1, "the second failure within the TTL reused the answer");
+});
+
+test("a hub that does not answer the check in time: the page says only what the proxy knows", async () => {
+  await fetch("http://127.0.0.1:7304/api/routes/user/slow", {
+    method: "POST",
+    headers: { authorization: "token " + TOKEN, [HUB_ROUTE_HEADER]: "hub" },
+    body: JSON.stringify({ target: "http://127.0.0.1:7396", user: "slow", spawn_id: "s1" }),
+  });
+  hub.memory.down = new Error("hub down");
+  try {
+    const r = await get("/user/slow/tree", { cookie: hub.cookieFor("slow"), accept: "text/html" });
+    assert.equal(r.status, 503);
+    assert.match(await r.text(), /slow&#39;s server is not responding \(ECONNREFUSED\)\. It may be starting or stopped\./);
+  } finally {
+    hub.memory.down = null;
+  }
 });
 
 test("a stopped upstream gives the styled 503 page linking to /hub/home", async () => {

@@ -14,6 +14,8 @@ import { Transform } from "node:stream";
 import { UpstreamClient } from "./upstream-client";
 import { SecretScrubber, isHtmlResponse, withoutContentLength } from "./secret-scrub";
 import type { UpstreamHeaders } from "./upstream-headers";
+import { describeServerDown } from "./server-down";
+import type { ServerStatusLookup } from "./server-status";
 
 /** Activity counts responses below this status (redirects are real navigation; CHP uses < 300). */
 export const ACTIVE_STATUS_BELOW = 400;
@@ -31,6 +33,11 @@ export interface HttpForwarderOptions {
   log: Logger;
   /** a coarse clock (ms) for activity stamps */
   clock: { readonly now: number };
+  /**
+   * What the hub knows of a user's server that refused the connection, for the error page, and
+   * how the page links to the hub; absent: the page says only that the server did not answer.
+   */
+  serverDown?: { lookup: ServerStatusLookup; hubUrl: (path: string) => string };
 }
 
 /** One request to forward. */
@@ -172,7 +179,20 @@ export class HttpForwarder {
     }
     const status = err instanceof UpstreamTimeout || err.code === "ETIMEDOUT" ? 504 : err.code === "ECONNREFUSED" || err.code === "EHOSTUNREACH" ? 503 : 502;
     this.opts.log.debug({ err: err.message, host: to.host, port: to.port }, "upstream error");
-    this.opts.answers.refuse(req, res, status, `${describeUpstream(to)} is not responding (${err.code ?? err.message}). It may be starting or stopped.`);
+    const who = describeUpstream(to);
+    const code = err.code ?? err.message;
+    const entry = to.entry;
+    const down = this.opts.serverDown;
+    // A refused or unreachable user server (not a timeout: a busy server is not asked about):
+    // the hub may already know, or find out now, that it ended.
+    if (down && status !== 504 && to.routeClass === "user" && entry?.owner && entry.userPrefix && !entry.external) {
+      void down.lookup.check(entry.owner, entry.serverName).then((check) => {
+        if (res.headersSent || res.destroyed) return;
+        this.opts.answers.page(req, res, status, describeServerDown({ who, code, user: entry.owner!, server: entry.serverName, check, hubUrl: down.hubUrl }));
+      });
+      return;
+    }
+    this.opts.answers.refuse(req, res, status, `${who} is not responding (${code}). It may be starting or stopped.`);
   }
 }
 

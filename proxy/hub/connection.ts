@@ -18,6 +18,22 @@ export interface TokenOwner {
   servers?: string[];
 }
 
+/**
+ * How long the hub's server-check waits for the poll of a running server (a batch job's end takes
+ * the scheduler up to ~3 s of teardown to report as final); the hub's route uses the same figure.
+ */
+export const SERVER_CHECK_HUB_WAIT_MS = 6000;
+
+/** What POST /hub/api/proxy/server-check says of a server the proxy could not reach. */
+export interface ServerCheck {
+  /** the server's state after the hub checked it: "running", "starting", "stopped", "failed", … */
+  state: string;
+  /** why it failed or stopped, in the scheduler's or the process's words; null: nothing recorded */
+  message: string | null;
+  /** ISO 8601, for stopped and failed servers */
+  stoppedAt: string | null;
+}
+
 export interface HubConnection {
   /** The full route table, configurable-http-proxy's GET /api/routes shape. Rejects when the hub cannot be asked. */
   fetchRoutes(): Promise<Record<string, unknown>>;
@@ -27,6 +43,11 @@ export interface HubConnection {
   fetchTokenOwner(token: string): Promise<TokenOwner | null>;
   /** Reports the last activity per routespec ("/user/alice/": ISO time). */
   postActivity(activity: Record<string, string>): Promise<void>;
+  /**
+   * Asks the hub to check a server now (its route's target did not answer); null when the hub
+   * knows no such server. Rejects when the hub cannot be asked.
+   */
+  checkServer(target: { user: string; server: string }): Promise<ServerCheck | null>;
   /** Releases connections (proxy shutdown). */
   close(): void;
 }

@@ -4,7 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
-import type { HubConnection, TokenOwner } from "./connection";
+import { SERVER_CHECK_HUB_WAIT_MS, type HubConnection, type ServerCheck, type TokenOwner } from "./connection";
 
 /** A buffered hub answer. */
 interface HubResponse {
@@ -84,6 +84,29 @@ export class HubHttpClient implements HubConnection {
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to activity`);
   }
 
+  /**
+   * POST /server-check: the hub polls the server now and says its state and reason. The hub may
+   * take up to SERVER_CHECK_HUB_WAIT_MS for the poll, so this call waits longer than the others.
+   */
+  async checkServer(target: { user: string; server: string }): Promise<ServerCheck | null> {
+    const res = await this.call(
+      "POST",
+      "/server-check",
+      { authorization: "token " + this.authToken, "content-type": "application/json" },
+      JSON.stringify({ user: target.user, server: target.server }),
+      Math.max(this.timeoutMs, SERVER_CHECK_HUB_WAIT_MS + 2000),
+    );
+    if (res.status === 404) return null;
+    if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to server-check`);
+    const b = JSON.parse(res.body) as Partial<Record<keyof ServerCheck, unknown>>;
+    if (typeof b.state !== "string") throw new Error("hub returned a malformed server check");
+    return {
+      state: b.state,
+      message: typeof b.message === "string" ? b.message : null,
+      stoppedAt: typeof b.stoppedAt === "string" ? b.stoppedAt : null,
+    };
+  }
+
   private async getJson(path: string): Promise<unknown> {
     const res = await this.call("GET", path, { authorization: "token " + this.authToken });
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to GET ${path}`);
@@ -91,7 +114,7 @@ export class HubHttpClient implements HubConnection {
   }
 
   /** One request to the hub, body buffered; rejects after timeoutMs in all (connect included). */
-  private call(method: string, path: string, headers: Record<string, string>, body?: string): Promise<HubResponse> {
+  private call(method: string, path: string, headers: Record<string, string>, body?: string, timeoutMs = this.timeoutMs): Promise<HubResponse> {
     return new Promise((resolve, reject) => {
       const isHttps = this.base.protocol === "https:";
       const req = (isHttps ? https : http).request(
@@ -113,7 +136,7 @@ export class HubHttpClient implements HubConnection {
           res.on("error", fail);
         },
       );
-      const timer = setTimeout(() => req.destroy(new Error(`hub did not answer ${method} ${path} within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(() => req.destroy(new Error(`hub did not answer ${method} ${path} within ${timeoutMs} ms`)), timeoutMs);
       function fail(err: Error): void {
         clearTimeout(timer);
         reject(err);

@@ -17,7 +17,13 @@ export class FakeHub {
     readonly secretKey: string,
   ) {
     this.memory = new InMemoryHub(secretKey);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // memory.down set: the hub answers 503, as a hub whose database is gone does
+    this.server = http.createServer((req, res) => {
+      void this.handle(req, res).catch((err: Error) => {
+        if (!res.headersSent) res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: err.message }));
+      });
+    });
   }
 
   get state(): HubState {
@@ -60,6 +66,10 @@ export class FakeHub {
         return owner
           ? json(200, { user: owner.user, user_id: owner.userId, admin: owner.admin, scopes: owner.scopes, expires_at: expires })
           : json(404, { message: "unknown token" });
+      }
+      if (what === "server-check" && req.method === "POST") {
+        const check = await this.memory.checkServer(JSON.parse(body) as { user: string; server: string });
+        return check ? json(200, check) : json(404, { message: "no such server" });
       }
       if (what === "activity" && req.method === "POST") {
         await this.memory.postActivity(JSON.parse(body) as Record<string, string>);

@@ -3,7 +3,7 @@
 // FakeHub (fake-hub.ts) serves the same state over HTTP.
 import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
 import { deriveKey, signSessionCookie } from "@/proxy/auth/session-cookie";
-import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
+import type { HubConnection, ServerCheck, TokenOwner } from "@/proxy/hub/connection";
 
 export interface HubState {
   /** GET /hub/api/proxy/routes body */
@@ -20,6 +20,10 @@ export interface HubState {
   tokenLookups: number;
   /** how many times the route table was fetched */
   routeFetches: number;
+  /** "<user>/<server>" → what the hub's server-check answers (absent: no such server) */
+  serverChecks: Record<string, ServerCheck>;
+  /** how many server checks reached the hub */
+  serverCheckCalls: number;
 }
 
 export class InMemoryHub implements HubConnection {
@@ -32,6 +36,8 @@ export class InMemoryHub implements HubConnection {
     activityReports: [],
     tokenLookups: 0,
     routeFetches: 0,
+    serverChecks: {},
+    serverCheckCalls: 0,
   };
   /** while set, every call rejects with it (the hub is down) */
   down: Error | null = null;
@@ -90,6 +96,12 @@ export class InMemoryHub implements HubConnection {
   async postActivity(activity: Record<string, string>): Promise<void> {
     this.check();
     this.state.activityReports.push({ ...activity });
+  }
+
+  async checkServer(target: { user: string; server: string }): Promise<ServerCheck | null> {
+    this.check();
+    this.state.serverCheckCalls++;
+    return this.state.serverChecks[`${target.user}/${target.server}`] ?? null;
   }
 
   close(): void {}

@@ -7,7 +7,7 @@ import type { HubServices, SpawnerKindRuntime } from "../kind";
 import { listClusters, type BatchSpawnerConfig } from "./config";
 import { DIALECTS } from "./dialects/index";
 import { closeSharedPollers } from "./poller";
-import { findUnreachableCallbacks } from "./preflight";
+import { findLoopbackBind, findUnreachableCallbacks } from "./preflight";
 import { runCommand } from "./run-command";
 import { prefixCommand } from "./shell-quote";
 import { BatchSpawner } from "./spawner";
@@ -23,8 +23,9 @@ export function startBatchSpawners(config: BatchSpawnerConfig, services: HubServ
 }
 
 /**
- * At hub start, for each cluster whose jobs would call back a loopback URL: ask its scheduler for
- * its execution hosts (or see that it is reached over ssh) and warn when a job would run elsewhere.
+ * At hub start: ask each cluster's scheduler for its execution hosts (or see that it is reached
+ * over ssh) and warn when jobs would run elsewhere but call back a loopback URL, or a hub that
+ * listens on loopback only.
  */
 async function warnAboutCallbacks(config: BatchSpawnerConfig, services: HubServices): Promise<void> {
   const clusters = listClusters(config);
@@ -36,7 +37,14 @@ async function warnAboutCallbacks(config: BatchSpawnerConfig, services: HubServi
     execHosts.set(c.name, r && r.exitCode === 0 ? d.parseExecHosts(r.stdout) : null);
   }
   const short = hostname().split(".")[0];
-  for (const w of findUnreachableCallbacks({ clusters, hubCallbackUrl: services.batchCallbacks.url, execHosts, thisHost: [hostname(), short, "localhost"] })) {
+  const facts = { clusters, hubCallbackUrl: services.batchCallbacks.url, execHosts, thisHost: [hostname(), short, "localhost"] };
+  for (const w of findUnreachableCallbacks(facts)) {
     services.log.warn({ cluster: w.cluster, callbackUrl: w.url, hosts: w.hosts }, w.message);
+    services.warnAdmins(w.message);
+  }
+  const bind = findLoopbackBind({ ...facts, hub: services.hub });
+  if (bind) {
+    services.log.warn({ clusters: bind.clusters, bindHost: services.hub.bindHost }, bind.message);
+    services.warnAdmins(bind.message);
   }
 }

@@ -16,6 +16,10 @@ test("queued: job id, scheduler, its state code, reason and estimated start", ()
     "starting",
   );
   assert.deepEqual(d, {
+    scheduler: "sge",
+    jobId: "31",
+    queue: undefined,
+    host: undefined,
     job: {
       jobId: "31",
       scheduler: "Grid Engine",
@@ -48,7 +52,8 @@ test("running: node, start and the walltime's end (the scheduler's own end time 
   assert.equal(derived?.job?.cluster, "default", "state from before clusters");
 });
 
-test("nothing to show before the scheduler accepted a job", () => {
-  assert.equal(describeBatchState({}, "starting"), null);
-  assert.equal(describeBatchState({ scheduler: "slurm", jobId: "" }, "starting"), null);
+test("no job to show before the scheduler accepted one", () => {
+  assert.equal(describeBatchState({}, "starting").job, undefined);
+  assert.equal(describeBatchState({ scheduler: "slurm", jobId: "" }, "starting").job, undefined);
+  assert.equal(describeBatchState({ scheduler: "slurm", jobId: "" }, "starting").scheduler, "slurm");
 });

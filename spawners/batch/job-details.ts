@@ -45,13 +45,15 @@ export function pendingReasonFor(st: Extract<JobState, { kind: "pending" }>): No
 const iso = (ms: number | undefined) => (typeof ms === "number" && Number.isFinite(ms) ? new Date(ms).toISOString() : undefined);
 
 /**
- * The job as users see it, from the stored state (null before a job id exists). The end of the
- * walltime is the scheduler's own (Slurm's EndTime), else its start (or the hub's first sight of
- * the job running) plus the walltime.
+ * Where the job runs (scheduler, job id, queue, node) and the job as users see it, from the stored
+ * state (no job before a job id exists). The end of the walltime is the scheduler's own (Slurm's
+ * EndTime), else its start (or the hub's first sight of the job running) plus the walltime.
  */
-export function describeBatchState(raw: JsonObject, serverState: string): ServerDetails | null {
+export function describeBatchState(raw: JsonObject, serverState: string): ServerDetails {
   const s = raw as Partial<BatchJobState>;
-  if (typeof s.jobId !== "string" || !s.jobId) return null;
+  const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+  const where = { scheduler: str(s.scheduler), jobId: str(s.jobId), queue: str(s.queue), host: str(s.host) };
+  if (typeof s.jobId !== "string" || !s.jobId) return where;
   const scheduler =
     typeof s.scheduler === "string" && Object.hasOwn(DIALECTS, s.scheduler)
       ? DIALECTS[s.scheduler as keyof typeof DIALECTS].displayName
@@ -60,6 +62,7 @@ export function describeBatchState(raw: JsonObject, serverState: string): Server
   const started = s.startedAt ?? s.runningAt;
   const endsAt = s.endsAt ?? (started !== undefined && s.walltimeSeconds ? started + s.walltimeSeconds * 1000 : undefined);
   return {
+    ...where,
     job: {
       jobId: s.jobId,
       scheduler,

@@ -14,10 +14,6 @@ export const batchSpawnerKind: SpawnerKind<BatchSpawnerConfig> = {
   options: batchSpawnOptions,
   describeState: describeBatchState,
   checkConfig: checkTemplates,
-  placement: (state) => {
-    const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
-    return { scheduler: str(state.scheduler), jobId: str(state.jobId), queue: str(state.queue), host: str(state.host) };
-  },
   async start({ config, services }) {
     const { startBatchSpawners } = await import("./index");
     return startBatchSpawners(config, services);

@@ -375,11 +375,12 @@ export class BatchSpawner implements Spawner {
     return { url: `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}` };
   }
 
-  async poll(): Promise<SpawnExit | null> {
+  async poll(opts: { fresh?: boolean } = {}): Promise<SpawnExit | null> {
     if (!this.state?.jobId || !this.target) return this.starting ? null : { exitCode: null, reason: "no job was submitted" };
     const jobId = this.state.jobId;
     this.poller.track(jobId);
-    if (!this.poller.get(jobId)) await this.poller.refresh();
+    // fresh: one query for every tracked job now, shared with one already under way
+    if (opts.fresh || !this.poller.get(jobId)) await this.poller.refresh();
     const st = this.poller.get(jobId)?.state;
     // no answer yet (scheduler unreachable): not evidence that the job is gone
     if (!st || st.kind === "pending" || st.kind === "running") {

@@ -10,7 +10,7 @@ export const kubernetesSpawnerKind: SpawnerKind<KubernetesSpawnerConfig> = {
   dashboards: "direct",
   configSchema: kubernetesSpawnerConfigSchema,
   options: kubernetesSpawnOptions,
-  placement: (state) => ({
+  describeState: (state) => ({
     pod: typeof state.podName === "string" ? state.podName : undefined,
     namespace: typeof state.namespace === "string" ? state.namespace : undefined,
   }),

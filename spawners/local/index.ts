@@ -23,8 +23,7 @@ import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, ty
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
-import { findDescendants, sumTreeUsage, type ProcMemory } from "./proc-stat";
-import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcMemory, readProcStat, readProcessTable, signal, sleep } from "./processes";
+import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, signal, sleep } from "./processes";
 import { processWatch, type ProcessWatch } from "./process-watch";
 import type { ProcessRef } from "./process-table";
 import { ProgressLog } from "../progress-log";
@@ -282,18 +281,9 @@ export class LocalProcessSpawner implements Spawner {
    * process's high-water mark. null once the server is gone (the hub keeps what it stored).
    */
   async usage(): Promise<UsageSample | null> {
-    const { pid } = this.state;
-    if (!pid || !(await this.isAlive())) return null;
-    const table = await readProcessTable();
-    const tree = [pid, ...findDescendants(pid, table).map((p) => p.pid)];
-    const memory = new Map<number, ProcMemory>();
-    await Promise.all(
-      tree.map(async (p) => {
-        const m = await readProcMemory(p);
-        if (m) memory.set(p, m);
-      }),
-    );
-    const sum = sumTreeUsage(pid, table, memory);
+    const { pid, startTime } = this.state;
+    if (this.exit || !pid || startTime === undefined) return null;
+    const sum = await this.watch.treeUsage({ pid, startTime });
     if (!sum) return null;
     this.peakMemoryBytes = Math.max(this.peakMemoryBytes, sum.rssBytes, sum.largestProcessPeakBytes);
     return { cpuSeconds: sum.cpuSeconds, peakMemoryBytes: this.peakMemoryBytes, source: "proc", final: false };

@@ -7,7 +7,7 @@ import { localSpawnerConfigSchema, type LocalSpawnerConfig } from "./config";
 export const localSpawnerKind: SpawnerKind<LocalSpawnerConfig> = {
   summary: "processes on the hub host",
   configSchema: localSpawnerConfigSchema,
-  placement: (state) => ({
+  describeState: (state) => ({
     host: typeof state.host === "string" ? state.host : undefined,
     pid: typeof state.pid === "number" ? state.pid : undefined,
   }),

@@ -4,8 +4,32 @@ import { pidsOfProcListing, ProcessTable } from "./process-table";
 import { ProcessWatch, type ProcReader } from "./process-watch";
 
 /** A /proc/<pid>/stat line as the kernel writes it (proc(5)); field 22 is the start time. */
-function statLine(o: { pid: number; comm?: string; state?: string; ppid: number; pgrp?: number; startTime: number }): string {
-  const rest = [o.state ?? "S", o.ppid, o.pgrp ?? o.pid, o.pid, 0, -1, 4194560, 99, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0, o.startTime, 3133440, 413];
+function statLine(o: { pid: number; comm?: string; state?: string; ppid: number; pgrp?: number; startTime: number; utime?: number; cutime?: number }): string {
+  // fields 14–17 are utime, stime, cutime, cstime
+  const rest = [
+    o.state ?? "S",
+    o.ppid,
+    o.pgrp ?? o.pid,
+    o.pid,
+    0,
+    -1,
+    4194560,
+    99,
+    0,
+    0,
+    0,
+    o.utime ?? 0,
+    0,
+    o.cutime ?? 0,
+    0,
+    20,
+    0,
+    1,
+    0,
+    o.startTime,
+    3133440,
+    413,
+  ];
   return `${o.pid} (${o.comm ?? "python3"}) ${rest.join(" ")} 18446744073709551615 0 0\n`;
 }
 
@@ -51,7 +75,7 @@ test("/proc listing: only the numeric names are pids", () => {
 });
 
 /** A fake /proc over a mutable map that counts what is read. */
-function fakeProc(procs: Map<number, string>): ProcReader & { lists: number; statReads: number } {
+function fakeProc(procs: Map<number, string>, statuses = new Map<number, string>()): ProcReader & { lists: number; statReads: number } {
   const r = {
     lists: 0,
     statReads: 0,
@@ -63,6 +87,7 @@ function fakeProc(procs: Map<number, string>): ProcReader & { lists: number; sta
       r.statReads++;
       return procs.get(pid) ?? null;
     },
+    readStatus: (pid: number) => (procs.has(pid) ? (statuses.get(pid) ?? null) : null),
   };
   return r;
 }
@@ -105,7 +130,7 @@ test("liveness checks in one turn of the event loop are one read of just those p
     watch.isAlive({ pid: SERVER, startTime: 9000 }),
   ]);
   assert.deepEqual(answers, [true, true, false, true]);
-  assert.deepEqual({ ...watch.stats }, { partialReads: 1, fullReads: 0, statFilesRead: 3 });
+  assert.deepEqual({ ...watch.stats }, { partialReads: 1, fullReads: 0, statFilesRead: 3, statusFilesRead: 0 });
   assert.equal(reader.lists, 0, "no listing of /proc for liveness");
 });
 
@@ -130,6 +155,7 @@ test("a read that fails rejects every caller of that cycle, and the next cycle r
         return [SERVER];
       },
       readStat: (pid) => machine.get(pid) ?? null,
+      readStatus: () => null,
     },
   });
   const results = await Promise.allSettled([watch.snapshot(), watch.snapshot()]);
@@ -139,4 +165,34 @@ test("a read that fails rejects every caller of that cycle, and the next cycle r
   );
   fail = false;
   assert.equal((await watch.snapshot()).isAlive({ pid: SERVER, startTime: 9000 }), true);
+});
+
+/** A /proc/<pid>/status excerpt as the kernel writes it (proc(5)). */
+function statusText(rssKb: number, hwmKb: number): string {
+  return `Name:\tpython3\nState:\tS (sleeping)\nVmPeak:\t  900000 kB\nVmHWM:\t${String(hwmKb).padStart(8)} kB\nVmRSS:\t${String(rssKb).padStart(8)} kB\nThreads:\t4\n`;
+}
+
+test("usage samples of 20 servers in one cycle share one full read of /proc; each reads only its own tree's status files", async () => {
+  const procs = new Map(machine);
+  const statuses = new Map<number, string>();
+  const servers = Array.from({ length: 20 }, (_, i) => ({ pid: 10_000 + i, startTime: 20_000 + i }));
+  for (const [i, s] of servers.entries()) {
+    // the server (3 s of its own, 1 s of a kernel it reaped) and one live kernel burning 250 + i s
+    procs.set(s.pid, statLine({ pid: s.pid, ppid: 1, startTime: s.startTime, utime: 300, cutime: 100 }));
+    procs.set(s.pid + 5000, statLine({ pid: s.pid + 5000, ppid: s.pid, startTime: s.startTime + 1, utime: (250 + i) * 100 }));
+    statuses.set(s.pid, statusText(100_000, 120_000));
+    statuses.set(s.pid + 5000, statusText(400_000, 2_000_000));
+  }
+  for (let i = 0; i < 1000; i++) procs.set(50_000 + i, statLine({ pid: 50_000 + i, ppid: 1, startTime: 1, utime: 99_999 }));
+  const reader = fakeProc(procs, statuses);
+  const watch = new ProcessWatch({ cycleMs: 20, reader });
+
+  const samples = await Promise.all(servers.map((s) => watch.treeUsage(s)));
+  assert.equal(watch.stats.fullReads, 1, "one full read served all 20 samples");
+  assert.equal(reader.lists, 1);
+  assert.equal(watch.stats.statusFilesRead, 40, "two status files per server tree, none of other processes");
+  for (const [i, u] of samples.entries()) {
+    assert.deepEqual(u, { cpuSeconds: 4 + 250 + i, rssBytes: 500_000 * 1024, largestProcessPeakBytes: 2_000_000 * 1024 });
+  }
+  assert.equal(await watch.treeUsage({ pid: servers[0].pid, startTime: 1 }), null, "a reused pid is not the server: no usage");
 });

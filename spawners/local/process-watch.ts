@@ -4,6 +4,7 @@
 // read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
 // files unless someone needs the whole table (descendants), then it reads every process once.
 import { readFileSync, readdirSync } from "node:fs";
+import { parseProcStatusMemory, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
 import { pidsOfProcListing, ProcessTable, type ProcessRef } from "./process-table";
 
 /** How the watch reads /proc; a seam for tests. */
@@ -12,6 +13,8 @@ export interface ProcReader {
   listPids(): number[];
   /** the text of /proc/<pid>/stat, or null when the process does not exist */
   readStat(pid: number): string | null;
+  /** the text of /proc/<pid>/status, or null when the process does not exist */
+  readStatus(pid: number): string | null;
 }
 
 export interface ProcessWatchOptions {
@@ -28,6 +31,8 @@ export interface ProcessWatchStats {
   fullReads: number;
   /** stat files read in all */
   statFilesRead: number;
+  /** status files read in all (memory of sampled trees) */
+  statusFilesRead: number;
 }
 
 interface Pending {
@@ -56,11 +61,18 @@ export const procfsReader: ProcReader = {
       return null;
     }
   },
+  readStatus: (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/status`, "latin1");
+    } catch {
+      return null;
+    }
+  },
 };
 
 /** See the file comment. One instance is shared by all local servers of a hub (`processWatch`). */
 export class ProcessWatch {
-  readonly stats: ProcessWatchStats = { partialReads: 0, fullReads: 0, statFilesRead: 0 };
+  readonly stats: ProcessWatchStats = { partialReads: 0, fullReads: 0, statFilesRead: 0, statusFilesRead: 0 };
   private readonly reader: ProcReader;
   private pending: Pending | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -103,6 +115,24 @@ export class ProcessWatch {
       if (!procs.some((p) => table.isAlive(p))) return true;
       if (Date.now() >= end) return false;
     }
+  }
+
+  /**
+   * CPU time and memory of the process tree under `root` (root included), from the next full read,
+   * or null when `root` is not alive. Usage samples of many servers in one cycle share that read;
+   * only the tree's own status files are read besides (memory is not in stat).
+   */
+  async treeUsage(root: ProcessRef): Promise<TreeUsage | null> {
+    const table = await this.snapshot();
+    if (!table.isAlive(root)) return null;
+    const memory = new Map<number, ProcMemory>();
+    for (const pid of [root.pid, ...table.descendants(root.pid).map((d) => d.pid)]) {
+      this.stats.statusFilesRead++;
+      const text = this.reader.readStatus(pid);
+      const m = text === null ? null : parseProcStatusMemory(text);
+      if (m) memory.set(pid, m);
+    }
+    return sumTreeUsage(root.pid, table.all(), memory);
   }
 
   private schedule(): void {

@@ -2,21 +2,12 @@
 import { readFile, readdir, open } from "node:fs/promises";
 import { createServer } from "node:net";
 import { request, type IncomingMessage } from "node:http";
-import { parseProcStat, parseProcStatusMemory, isGoneState, type ProcMemory, type ProcStat } from "./proc-stat";
+import { parseProcStat, isGoneState, type ProcStat } from "./proc-stat";
 
 /** /proc/<pid>/stat parsed, or null when the process does not exist. */
 export async function readProcStat(pid: number): Promise<ProcStat | null> {
   try {
     return parseProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return null;
-  }
-}
-
-/** Resident memory and its peak of `pid` (/proc/<pid>/status), or null when it is gone or a kernel thread. */
-export async function readProcMemory(pid: number): Promise<ProcMemory | null> {
-  try {
-    return parseProcStatusMemory(await readFile(`/proc/${pid}/status`, "utf8"));
   } catch {
     return null;
   }

@@ -15,7 +15,11 @@ const catalog = {
 };
 const config = buildSpawnerSectionSchema(catalog).parse({});
 const log = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
-const host = new SpawnerHost({ catalog, config, services: { batchCallbacks: new HttpCallbackReceiver(), dataDir: "/tmp/gyre-test", log } });
+const host = new SpawnerHost({
+  catalog,
+  config,
+  services: { batchCallbacks: new HttpCallbackReceiver(), dataDir: "/tmp/gyre-test", log, hub: { bindHost: "127.0.0.1", port: 8081 }, warnAdmins: () => {} },
+});
 const createSpawner = (kind: string, ctx = makeTestSpawnContext()) => host.create(kind, ctx);
 
 async function collect(sp: Spawner): Promise<ProgressEvent[]> {

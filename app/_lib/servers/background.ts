@@ -5,6 +5,7 @@
 import { SpawnerHost } from "@/spawners/host";
 import type { HubServices } from "@/spawners/kind";
 import type { HubRuntime } from "../runtime";
+import { addAdminWarning } from "../admin-warnings";
 import { DbBatchCallbackChannel, batchCallbackUrl } from "./batch-callback";
 import { startCuller } from "./culler";
 import { startUsageRollup } from "../usage/rollup";
@@ -37,6 +38,8 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
     batchCallbacks: new DbBatchCallbackChannel(rt.db, rt.bus, batchCallbackUrl(rt.config.hub)),
     dataDir: rt.config.hub.dataDir,
     log: rt.log,
+    hub: { bindHost: rt.config.hub.bindHost, port: rt.config.hub.port },
+    warnAdmins: (message) => addAdminWarning(message, new Date()),
   };
   const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
   await spawners.prepare(rt.config.spawner.kind);

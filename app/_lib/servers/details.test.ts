@@ -32,9 +32,18 @@ test("a queued batch server's job (id, scheduler, reason) is in the server JSON"
   assert.equal(model.details?.job?.reason, "JobHeldUser");
 });
 
-test("no details for stopped or failed servers, kinds that describe nothing, unknown kinds and unreadable state", () => {
+test("where a server runs is in the same details: a local server's host and pid, a batch job's id and queue", () => {
+  const local = encodeSpawnerState(SPAWNER_KINDS.local.state, { pid: 4100, startTime: 9000, host: "vm", url: "http://127.0.0.1:1/" });
+  assert.deepEqual(describe({ state: "running", spawnerKind: "local", spawnerState: local }), { host: "vm", pid: 4100 });
+  const d = describe({ state: "starting", spawnerKind: "batch", spawnerState: batchState });
+  assert.equal(d?.scheduler, "slurm");
+  assert.equal(d?.jobId, "77");
+  assert.equal(d?.job?.scheduler, "Slurm");
+});
+
+test("no details for stopped servers, kinds that describe nothing, unknown kinds and unreadable state; a failed job keeps where it ran, not its job state", () => {
   assert.equal(describe({ state: "stopped", spawnerKind: "batch", spawnerState: batchState }), null);
-  assert.equal(describe({ state: "failed", spawnerKind: "batch", spawnerState: batchState }), null);
+  assert.deepEqual(describe({ state: "failed", spawnerKind: "batch", spawnerState: batchState }), { scheduler: "slurm", jobId: "77" });
   assert.equal(describe({ state: "running", spawnerKind: "local", spawnerState: "{}" }), null);
   assert.equal(describe({ state: "running", spawnerKind: "toString", spawnerState: batchState }), null);
   assert.equal(describe({ state: "running", spawnerKind: "batch", spawnerState: "not json" }), null);

@@ -1,8 +1,9 @@
-// What users and admins see of a server beyond its state (a batch job's id, queue reason, node,
-// time left): the server's spawner kind describes its stored state (SpawnerKind.describeState).
+// What users and admins see of a server beyond its state (where it runs; a batch job's id, queue
+// reason, node, time left): the server's spawner kind describes its stored state
+// (SpawnerKind.describeState).
 // Pure: the catalog comes from the hub's runtime.
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { decodeSpawnerState } from "@/spawners/state";
+import { describeStoredState, placementOf } from "@/spawners/state";
 import type { ServerDetails } from "@/spawners/types";
 
 /** The columns of a Server row it reads. */
@@ -14,16 +15,16 @@ export interface DescribableServer {
 
 export type DescribeServer = (row: DescribableServer) => ServerDetails | null;
 
-/** A describer over `catalog`; null for kinds that describe nothing, for stopped servers and unreadable state. */
+/**
+ * A describer over `catalog`: where the server runs and its job (SpawnerKind.describeState). null
+ * for stopped servers and when the kind says nothing (unknown kinds, unreadable state); a failed
+ * server keeps where it ran (its job id) but not the job's scheduler state, which is over.
+ */
 export function serverDescriber(catalog: SpawnerCatalog): DescribeServer {
   return (row) => {
-    if (row.state === "stopped" || row.state === "failed") return null;
-    const kind = Object.hasOwn(catalog, row.spawnerKind) ? catalog[row.spawnerKind] : undefined;
-    if (!kind?.describeState) return null;
-    try {
-      return kind.describeState(decodeSpawnerState(kind.state, row.spawnerState), row.state);
-    } catch {
-      return null;
-    }
+    if (row.state === "stopped") return null;
+    const details = describeStoredState(catalog, row.spawnerKind, row.spawnerState, row.state);
+    const shown = row.state === "failed" ? placementOf(details) : details;
+    return Object.keys(shown).length ? shown : null;
   };
 }

@@ -3,7 +3,7 @@
 // record when the server ends, and afterwards asks again until the figures are final (a batch
 // job's accounting record is complete only after the job has ended) or usage.settleHours pass.
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { describePlacement } from "@/spawners/state";
+import { describeStoredState, placementOf } from "@/spawners/state";
 import type { Spawner, UsageSample } from "@/spawners/types";
 import type { HubRuntime } from "../runtime";
 import { findUnsettledRuns, openUsageRecord, recordUsageSample, settleRun, settleStaleRuns, type UsageRun } from "../usage/recorder";
@@ -51,7 +51,7 @@ export class UsageSampler {
   }
 
   private placement(s: SampledServer, spawnerState: string) {
-    return describePlacement(this.opts.catalog, s.spawnerKind, spawnerState);
+    return placementOf(describeStoredState(this.opts.catalog, s.spawnerKind, spawnerState, "running"));
   }
 
   /** The server has just become ready. */

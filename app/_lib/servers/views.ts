@@ -7,8 +7,6 @@ import type { ServerDetails } from "@/spawners/types";
 import type { Db } from "@/app/_lib/db/types";
 import type { HubRuntime } from "@/app/_lib/runtime";
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { describePlacement } from "@/spawners/state";
-import type { ServerPlacement } from "@/spawners/types";
 
 export const ACTIVE_STATES = ["pending", "starting", "running", "stopping"] as const;
 
@@ -20,7 +18,6 @@ export interface ServerView {
   state: string;
   spawnerKind: string;
   profile: string | null;
-  placement: ServerPlacement;
   requestedAt: Date | null;
   startedAt: Date | null;
   stoppedAt: Date | null;
@@ -31,7 +28,7 @@ export interface ServerView {
   hasLog: boolean;
   /** a spawn has progress events to show */
   hasProgress: boolean;
-  /** what the kind says beyond the state (a batch job: id, queue reason, node, time left); null for none */
+  /** where it runs and, for a batch job, the job (id, queue reason, node, time left); null for none */
   details: ServerDetails | null;
 }
 
@@ -57,7 +54,6 @@ export function toServerView(catalog: SpawnerCatalog, user: string, s: Row): Ser
     state: s.state,
     spawnerKind: s.spawnerKind,
     profile: s.profile,
-    placement: s.state === "stopped" ? {} : describePlacement(catalog, s.spawnerKind, s.spawnerState),
     requestedAt: s.requestedAt,
     startedAt: s.startedAt,
     stoppedAt: s.stoppedAt,

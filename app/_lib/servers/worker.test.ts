@@ -10,6 +10,7 @@ import { ScriptedServers, type ScriptedServer, type StartScript } from "@/spawne
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { startBackgroundServices, type BackgroundServices } from "./background";
 import { requestStart, requestStop } from "./commands";
+import { SERVER_CHECK_EVENT, checkServerForProxy, type ServerCheckRequest } from "./server-check";
 
 const scripted = new ScriptedServers();
 const catalog = { ...SPAWNER_KINDS, scripted: scripted.kind() };
@@ -220,6 +221,50 @@ describe("stopping (table-driven)", () => {
     assert.equal(s.message, "The server stopped: The server was killed by SIGKILL.");
     assert.equal(s.logTail, `log of ${running.spawnId}`);
     assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false);
+  });
+
+  test("a proxy's check finds a server that died before the next poll round: stopped, with the reason; concurrent checks share one poll", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const running = await settle(user.id, ["running"]);
+    assert.deepEqual(await checkServerForProxy(hub.rt, { user: user.name, server: "" }, { waitMs: 2000 }), {
+      state: "running",
+      message: null,
+      stoppedAt: null,
+    });
+    scripted.crash(running.spawnId!, "The job was cancelled (scancel).");
+    // pollIntervalSeconds is an hour: only the check can notice
+    const checks = await Promise.all([1, 2, 3].map(() => checkServerForProxy(hub.rt, { user: user.name, server: "" }, { waitMs: 2000 })));
+    for (const c of checks) {
+      assert.equal(c?.state, "stopped");
+      assert.equal(c?.message, "The server stopped: The job was cancelled (scancel).");
+      assert.ok(c?.stoppedAt);
+    }
+    assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false, "its route is gone");
+    assert.equal(await checkServerForProxy(hub.rt, { user: user.name, server: "nope" }, { waitMs: 10 }), null);
+    assert.equal(await checkServerForProxy(hub.rt, { user: "nobody", server: "" }, { waitMs: 10 }), null);
+  });
+
+  test("a check waits for a slow poll no longer than waitMs", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    await settle(user.id, ["running"]);
+    const slow = (req: ServerCheckRequest) => void req; // a listener that never calls done (a scheduler that hangs)
+    await stopWorker();
+    hub.rt.bus.on(SERVER_CHECK_EVENT, slow);
+    try {
+      const t0 = Date.now();
+      assert.deepEqual(await checkServerForProxy(hub.rt, { user: user.name, server: "" }, { waitMs: 150 }), {
+        state: "running",
+        message: null,
+        stoppedAt: null,
+      });
+      const waited = Date.now() - t0;
+      assert.ok(waited >= 140 && waited < 2000, `${waited} ms`);
+    } finally {
+      hub.rt.bus.off(SERVER_CHECK_EVENT, slow);
+      await startWorker();
+    }
   });
 
   test("after a stop, a new start gets a new spawn id and runs", async () => {

@@ -25,6 +25,7 @@ import { UsageSampler } from "./usage-sampler";
 import type { HubReplica } from "../replicas/replica";
 import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
 import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken } from "./server-api-token";
+import { SERVER_CHECK_EVENT, type ServerCheckRequest } from "./server-check";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -64,6 +65,8 @@ export class SpawnWorker {
   private readonly stopping = new Set<number>();
   /** live spawners of running servers (a cache; rebuilt from stored state when missing) */
   private readonly live = new Map<number, Spawner>();
+  /** checks asked for now (checkNow), by server id */
+  private readonly checks = new Map<number, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private ticking = false;
   private again = false;
@@ -106,6 +109,7 @@ export class SpawnWorker {
   async start(): Promise<void> {
     await this.takeOver(true);
     this.rt.bus.on("wake", this.kick);
+    this.rt.bus.on(SERVER_CHECK_EVENT, this.onCheckRequest);
     // The timer is the safety net for requests written by another hub replica (and stop requests
     // for servers this one owns, which any replica may receive).
     this.timers.push(setInterval(this.kick, 1000));
@@ -160,6 +164,7 @@ export class SpawnWorker {
   close(): void {
     this.closed = true;
     this.rt.bus.off("wake", this.kick);
+    this.rt.bus.off(SERVER_CHECK_EVENT, this.onCheckRequest);
     for (const t of this.timers) clearInterval(t);
   }
 
@@ -443,24 +448,46 @@ export class SpawnWorker {
     if (this.closed) return;
     const running = await db.server.findMany({ where: { state: "running", ownerReplica: this.replica.id } });
     const now = new Date();
-    await Promise.all(
-      running.map(async (s) => {
-        if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
-        try {
-          let spawner = this.live.get(s.id);
-          if (!spawner) {
-            spawner = (await this.spawnerFor(s)).spawner;
-            this.live.set(s.id, spawner);
-          }
-          const exit = await spawner.poll();
-          if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
-          else await this.usage.poll(s, spawner, now);
-        } catch (err) {
-          log.error({ err, server: s.id }, "poll failed");
-        }
-      }),
-    );
+    await Promise.all(running.map((s) => this.pollOne(s, now)));
     if (this.replica.holds("usage-settle")) await this.usage.settle(now).catch((err) => log.error({ err }, "settling usage records failed"));
+  }
+
+  /**
+   * Polls one running server now, before the next round of pollRunning: a proxy found it not
+   * answering and a user waits for the reason. Asks for the same server at once share one poll.
+   */
+  checkNow(serverId: number): Promise<void> {
+    let check = this.checks.get(serverId);
+    if (!check) {
+      check = (async () => {
+        const s = await this.rt.db.server.findUnique({ where: { id: serverId } });
+        if (s && s.state === "running" && !this.closed) await this.pollOne(s, new Date(), { fresh: true });
+      })().finally(() => this.checks.delete(serverId));
+      this.checks.set(serverId, check);
+    }
+    return check;
+  }
+
+  private readonly onCheckRequest = (req: ServerCheckRequest): void => {
+    this.checkNow(req.serverId)
+      .catch((err) => this.rt.log.error({ err, server: req.serverId }, "check of a server failed"))
+      .finally(req.done);
+  };
+
+  private async pollOne(s: ServerRow, now: Date, opts: { fresh?: boolean } = {}): Promise<void> {
+    if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
+    try {
+      let spawner = this.live.get(s.id);
+      if (!spawner) {
+        spawner = (await this.spawnerFor(s)).spawner;
+        this.live.set(s.id, spawner);
+      }
+      const exit = await spawner.poll(opts);
+      if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
+      else await this.usage.poll(s, spawner, now);
+    } catch (err) {
+      this.rt.log.error({ err, server: s.id }, "poll failed");
+    }
   }
 
   private async markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {

@@ -2,7 +2,7 @@
 // refreshed with each sample, closed when it ends, settled once nothing will change its figures.
 // The spawn worker calls these; everything is keyed by the spawn id, so a restarted hub carries on.
 import type { Db } from "@/app/_lib/db/types";
-import type { ServerPlacement, UsageSample } from "@/spawners/types";
+import type { ServerDetails, UsageSample } from "@/spawners/types";
 import { mergeUsage } from "./merge";
 
 /** The server run a record belongs to. */
@@ -17,7 +17,7 @@ export interface UsageRun {
 }
 
 /** Opens the record of a run that has become ready (a second call for the same spawn changes nothing). */
-export async function openUsageRecord(db: Db, run: UsageRun, placement: ServerPlacement, now: Date): Promise<void> {
+export async function openUsageRecord(db: Db, run: UsageRun, placement: Omit<ServerDetails, "job">, now: Date): Promise<void> {
   const existing = await db.usageRecord.findUnique({ where: { spawnId: run.spawnId }, select: { id: true } });
   if (existing) return;
   await db.usageRecord.create({
@@ -33,7 +33,7 @@ export async function openUsageRecord(db: Db, run: UsageRun, placement: ServerPl
 export async function recordUsageSample(
   db: Db,
   run: UsageRun,
-  opts: { sample: UsageSample | null; now: Date; placement?: ServerPlacement; end?: { at: Date; spawnerState: string } },
+  opts: { sample: UsageSample | null; now: Date; placement?: Omit<ServerDetails, "job">; end?: { at: Date; spawnerState: string } },
 ): Promise<boolean> {
   const { sample, now } = opts;
   let rec = await db.usageRecord.findUnique({ where: { spawnId: run.spawnId } });

@@ -82,7 +82,7 @@ export default async function ServersPage({ searchParams }: { searchParams: Sear
                     <StateBadge state={s.state} />
                   </td>
                   <td className="px-4 py-2">
-                    <ServerWhere placement={s.placement} />
+                    <ServerWhere details={s.details} />
                     {s.details?.job && <JobDetailsView job={s.details.job} nowMs={renderTimeMs()} testId={`job-details-${s.name || "default"}`} />}
                   </td>
                   <td className="px-4 py-2">{s.profile ?? "—"}</td>

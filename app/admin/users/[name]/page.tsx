@@ -133,7 +133,7 @@ export default async function AdminUserPage({ params }: { params: Promise<{ name
                       {s.message && <p className="mt-1 max-w-xs text-xs text-slate-600">{s.message}</p>}
                     </td>
                     <td className="px-4 py-3">
-                      <ServerWhere placement={s.placement} testId={`server-where-${s.name || "default"}`} />
+                      <ServerWhere details={s.details} testId={`server-where-${s.name || "default"}`} />
                       {s.details?.job && <JobDetailsView job={s.details.job} nowMs={renderTimeMs()} testId={`job-details-${s.name || "default"}`} />}
                     </td>
                     <td className="px-4 py-3">{s.profile ?? "—"}</td>

@@ -47,7 +47,7 @@ export default async function ServerLogPage({ params, searchParams }: { params: 
           {name}&apos;s server {server || "default"}
         </h1>
         <StateBadge state={log.server.state} />
-        <ServerWhere placement={log.server.placement} />
+        <ServerWhere details={log.server.details} />
       </div>
       <Card className="mt-6">
         <h2 className="text-lg font-semibold">Progress of the latest start</h2>
