@@ -11,7 +11,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   const actor = await requireUser(req);
-  const { db, config, catalog } = getRuntime();
-  const model = await getUserModel(db, actor.user.name, { publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  const { db, config, catalog, origins } = getRuntime();
+  const model = await getUserModel(db, actor.user.name, { publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   return Response.json(identityModel(model, actor));
 });

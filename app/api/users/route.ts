@@ -14,7 +14,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   const actor = await requireAdmin(req);
-  const { db, config, catalog } = getRuntime();
+  const { db, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
   const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
   const q = parseUserListQuery(url.searchParams, paginated);
@@ -25,6 +25,7 @@ export const GET = route(async (req) => {
     sort: q.sort,
     allServers: q.includeStoppedServers,
     publicUrl: config.hub.publicUrl,
+    origins,
     describe: serverDescriber(catalog),
   });
   // a token sees the fields its scopes cover (list:users alone: names only)

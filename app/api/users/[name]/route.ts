@@ -16,9 +16,9 @@ type P = { name: string };
 export const GET = route<P>(async (req, { params }) => {
   const name = normalizeUsername((await params).name);
   const actor = await requireSelfOrAdmin(req, name);
-  const { db, config, catalog } = getRuntime();
+  const { db, config, catalog, origins } = getRuntime();
   const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
-  const model = await getUserModel(db, name, { allServers, publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  const model = await getUserModel(db, name, { allServers, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
   return Response.json(filterUserModel(model, actor.scopes) ?? { kind: "user", name });
 });
