@@ -155,7 +155,8 @@ test.describe("accounts and API", () => {
     expect(page1.items).toHaveLength(2);
     expect(page1._pagination).toMatchObject({ offset: 0, limit: 2 });
     expect(page1._pagination.total).toBeGreaterThanOrEqual(5);
-    expect(page1._pagination.next!.url).toMatch(new RegExp(`^${g.url}/hub/api/users\\?.*offset=2`));
+    // on the origin the client used (g.api goes to the proxy's address, which serves tokens on any host)
+    expect(page1._pagination.next!.url).toMatch(/^http:\/\/127\.0\.0\.1:7735\/hub\/api\/users\?.*offset=2/);
     const ready = (await (await g.api(ADMIN.name, "/hub/api/users?state=ready")).json()) as unknown[];
     expect(ready).toEqual([]);
     expect((await g.api(ADMIN.name, "/hub/api/users?state=bogus")).status).toBe(400);

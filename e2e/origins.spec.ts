@@ -255,6 +255,11 @@ for (const [name, setup] of Object.entries(MODES)) {
 
     test("victim = an admin: opening mallory's page cannot read the hub's CSRF token nor make her an admin", async ({ page }) => {
       await login(page, g, ADMIN.name, ADMIN.password);
+      // the admin page says which mode this is: the single-origin warning, naming the option, only there
+      await page.goto(`${g.url}/hub/admin`);
+      if (mode === "single") await expect(page.getByTestId("single-origin-warning")).toContainText("Admins should not open users' content in this mode");
+      else await expect(page.getByTestId("users-count")).toBeVisible();
+      await expect(page.getByTestId("single-origin-warning")).toHaveCount(mode === "single" ? 1 : 0);
       await page.goto(attackUrl(g, { hubPage: "/hub/admin" }));
       if (mode === "per-user") {
         // The hub asks first: her pages will run in the admin's browser (on her origin only).
