@@ -16,13 +16,13 @@ const hubFields = {
     .url()
     .optional()
     .describe(
-      "The URL users type, the hub's own origin, e.g. https://hub.example.org. Default: http://<proxy.bindHost>:<proxy.port> (127.0.0.1 when the proxy listens on every interface). Cookies are Secure (and named __Host-…) when it is https.",
+      "The URL users type, the hub's own origin, e.g. https://hub.example.org. Default: http://localhost:<proxy.port> when the proxy listens on a loopback address (the default), which gives per-user origins on <name>.localhost (see userDomain); http://127.0.0.1:<proxy.port> when it listens on every interface; else http://<proxy.bindHost>:<proxy.port>. Cookies are Secure (and named __Host-…) when it is https.",
     ),
   userDomain: z
     .string()
     .optional()
     .describe(
-      'Per-user origins: each user\'s servers are served on <name>.<userDomain> (scheme and port of publicUrl; names that are not DNS labels get an escaped label), so a page in one user\'s server cannot act as whoever opens it, nor on the hub. Needs wildcard DNS (and a wildcard TLS certificate) for *.<userDomain> pointing at the proxy. On one machine without DNS: publicUrl http://localhost:<port> and userDomain "localhost" (browsers resolve *.localhost themselves). Unset or "": single-origin mode, everything on the hub\'s origin, with a warning at start (see docs/security.md for what that mode cannot protect).',
+      "Per-user origins: each user's servers are served on <name>.<userDomain> (scheme and port of publicUrl; names that are not DNS labels get an escaped label), so a page in one user's server cannot act as whoever opens it, nor on the hub. Unset (automatic): per-user origins on <name>.<host> when publicUrl's host is localhost or ends in .localhost (browsers resolve *.localhost themselves, no DNS needed), so the default quick start is isolated; any other publicUrl starts single-origin with a warning at start and on the admin page. A domain (e.g. hub.example.org): per-user origins under it; needs wildcard DNS (and a wildcard TLS certificate) for *.<userDomain> pointing at the proxy. \"\" (empty): single-origin mode on purpose, everything on the hub's origin, for sites without wildcard DNS (see docs/security.md for what that mode cannot protect).",
     ),
   dataDir: z.string().default("./data").describe("Directory for the SQLite database, generated secrets and server logs."),
   databaseUrl: z

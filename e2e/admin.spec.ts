@@ -132,8 +132,9 @@ test("a blocked user is refused at login and at the proxy; their session ends at
   const bobCtx = await browser.newContext();
   const bob = await bobCtx.newPage();
   await login(bob, g, "e2e-bob", "bob-password-1");
-  // the proxy lets bob's session through to his own (not running) server's address
-  const before = await bob.request.get(`${g.url}/user/e2e-bob/api/status`, { maxRedirects: 0 });
+  // bob on his own origin: the proxy lets his session through to his own (not running) server's address
+  await bob.goto(g.userUrl("e2e-bob", "tree"));
+  const before = await bob.request.get(g.userUrl("e2e-bob", "api/status"), { maxRedirects: 0 });
   expect(before.status()).not.toBe(403);
 
   await login(page, g, ADMIN.name, ADMIN.password);
@@ -147,7 +148,7 @@ test("a blocked user is refused at login and at the proxy; their session ends at
   // his session is over: the hub sends him to the login page, the proxy no longer lets him in
   await bob.goto(`${g.url}/hub/home`);
   await expect(bob).toHaveURL(/\/hub\/login/);
-  await expect.poll(async () => (await bob.request.get(`${g.url}/user/e2e-bob/api/status`, { maxRedirects: 0 })).status(), { timeout: 10_000 }).not.toBe(200);
+  await expect.poll(async () => (await bob.request.get(g.userUrl("e2e-bob", "api/status"), { maxRedirects: 0 })).status(), { timeout: 10_000 }).toBe(403);
   // and the right password is refused with the reason
   await bob.getByLabel(/user ?name/i).fill("e2e-bob");
   await bob.getByLabel(/password/i).fill("bob-password-1");
@@ -172,7 +173,7 @@ test("a user creates a named server, opens it through the proxy, stops and delet
   const [tree] = await Promise.all([page.waitForEvent("load"), page.getByTestId("open-named-analysis").click()]);
   expect(tree).toBeTruthy();
   await expect(page).toHaveURL(/\/user\/e2e-nina\/analysis\/tree/);
-  const status = await page.request.get(`${g.url}/user/e2e-nina/analysis/api/status`);
+  const status = await page.request.get(g.userUrl("e2e-nina", "analysis/api/status"));
   expect(status.status()).toBe(200);
 
   await page.goto(`${g.url}/hub/home`);

@@ -67,7 +67,7 @@ test("A's own dashboard page is served on A's route, through A's server on its u
   await login(page, g, A.name, A.password);
   const r = await page.goto(`${g.url}/hub/user-redirect/proxy/${PORT}/x.html`);
   expect(r?.status()).toBe(200);
-  await expect(page).toHaveURL(`${g.url}/user/${A.name}/proxy/${PORT}/x.html`);
+  await expect(page).toHaveURL(g.userUrl(A.name, `proxy/${PORT}/x.html`)); // on A's own origin
   await expect(page.locator("#owner")).toHaveText("served by A");
   // the route's target is the server's socket, not a port any account on the host could reach
   const db = new Database(join(g.dataDir, "gyre.db"), { readonly: true });
@@ -79,13 +79,13 @@ test("A's own dashboard page is served on A's route, through A's server on its u
 test("B opening A's link gets B's own route refused: A's page and script never reach B's browser", async ({ page }) => {
   await login(page, g, B.name, B.password);
   const r = await page.goto(`${g.url}/hub/user-redirect/proxy/${PORT}/x.html`);
-  await expect(page).toHaveURL(`${g.url}/user/${B.name}/proxy/${PORT}/x.html`);
+  await expect(page).toHaveURL(g.userUrl(B.name, `proxy/${PORT}/x.html`));
   expect(r?.status()).toBe(403);
   await expect(page.locator("body")).toContainText("belongs to another account");
   await expect(page.locator("#owner")).toHaveCount(0);
   expect(await page.title()).not.toMatch(/script ran|read/);
   // and B's cookie does not open A's route either (the proxy's owner check)
-  const other = await page.request.get(`${g.url}/user/${A.name}/proxy/${PORT}/x.html`, { maxRedirects: 0 });
+  const other = await page.request.get(g.userUrl(A.name, `proxy/${PORT}/x.html`), { maxRedirects: 0 });
   expect([302, 403, 404]).toContain(other.status());
   expect(await other.text()).not.toContain("served by A");
 });

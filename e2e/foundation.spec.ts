@@ -106,22 +106,32 @@ test.describe("isolation", () => {
 
   test("another user gets no access to a server, over HTTP or WebSocket", async ({ page }) => {
     await login(page, g, "e2e-carol", "carol-password-12");
-    const res = await page.request.get(`${g.url}/user/e2e-bob/api/status`);
+    // bob's servers are on bob's origin: the hub will not hand carol a session there
+    await page.goto(g.userUrl("e2e-bob", "tree"));
+    await expect(page.getByTestId("origin-login-forbidden")).toBeVisible();
+    const res = await page.request.get(g.userUrl("e2e-bob", "api/status"));
     expect(res.status()).toBe(403);
+    const bobOrigin = new URL(g.userUrl("e2e-bob")).origin;
+    const wsPath = `/user/e2e-bob/api/kernels/${kernelId}/channels`;
     const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
-    const code = await wsHandshake(`${g.url.replace("http", "ws")}/user/e2e-bob/api/kernels/${kernelId}/channels`, { cookie, origin: g.url });
-    expect(code).toBe(403);
+    // every cookie carol's browser has (the hub's included), on bob's origin and on the hub's
+    expect(await wsHandshake(`${bobOrigin.replace("http", "ws")}${wsPath}`, { cookie, origin: bobOrigin })).toBe(403);
+    expect(await wsHandshake(`${g.url.replace("http", "ws")}${wsPath}`, { cookie, origin: g.url })).toBe(403);
     // The owner, same checks: allowed (so the 403s above are about identity, not a broken route).
     expect((await g.api("e2e-bob", "/user/e2e-bob/api/status")).status).toBe(200);
   });
 
   test("a cross-site POST and a cross-site WebSocket from another origin are refused", async ({ page }) => {
     await login(page, g, "e2e-bob", "bob-password-12");
-    const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+    // bob on his own server: his browser gets the user-origin cookie there
+    await page.goto(g.userUrl("e2e-bob", "tree"));
+    await expect(page.locator("#notebook_list")).toBeAttached();
+    const bobOrigin = new URL(g.userUrl("e2e-bob")).origin;
+    const cookie = (await page.context().cookies(bobOrigin)).map((c) => `${c.name}=${c.value}`).join("; ");
     // Same user, same cookie, same-origin: allowed.
-    expect(await wsHandshake(`${g.url.replace("http", "ws")}/user/e2e-bob/api/kernels/${kernelId}/channels`, { cookie, origin: g.url })).toBe(101);
-    // A page on another origin (same site: 127.0.0.1, so SameSite=Lax still sends the cookie).
-    const evil = "http://localhost:7799";
+    expect(await wsHandshake(`${bobOrigin.replace("http", "ws")}/user/e2e-bob/api/kernels/${kernelId}/channels`, { cookie, origin: bobOrigin })).toBe(101);
+    // A page on another origin (another *.localhost name, so a browser would resolve it too).
+    const evil = "http://evil.localhost:7799";
     await page.route(`${evil}/**`, (route) => route.fulfill({ contentType: "text/html", body: "<html><body>evil</body></html>" }));
     await page.goto(`${evil}/attack`);
     const results = await page.evaluate(
@@ -142,14 +152,14 @@ test.describe("isolation", () => {
         });
         return { post, ws };
       },
-      { target: g.url.replace("127.0.0.1", "127.0.0.1"), kernel: kernelId },
+      { target: bobOrigin, kernel: kernelId },
     );
     expect(results.ws).toBe("error");
     // no-cors hides the status from the page, so check the server: no notebook was created.
     const listing = (await (await g.api("e2e-bob", "/user/e2e-bob/api/contents")).json()) as { content: { name: string }[] };
     expect(listing.content.filter((c) => c.name.startsWith("Untitled"))).toEqual([]);
     // And the proxy's answer to such a request, seen directly:
-    const direct = await fetch(`${g.url}/user/e2e-bob/api/contents`, {
+    const direct = await fetch(`${bobOrigin}/user/e2e-bob/api/contents`, {
       method: "POST",
       headers: { cookie, origin: evil, "content-type": "text/plain" },
       body: "{}",

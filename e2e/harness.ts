@@ -8,23 +8,38 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes, createHash } from "node:crypto";
+import dns from "node:dns";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
+
+// Node clients in this process (Playwright's request contexts, fetch) resolve <name>.localhost as
+// browsers do, to the loopback address (RFC 6761 §6.3): the system resolver only knows "localhost".
+// The same answer Chromium gives itself, so API calls reach the same proxy the browser does.
+const asLocalhost = (host: string) => (host.toLowerCase().endsWith(".localhost") ? "localhost" : host);
+const lookupPromise = dns.promises.lookup.bind(dns.promises);
+const lookupCallback = dns.lookup.bind(dns);
+(dns.promises as { lookup: unknown }).lookup = (host: string, options?: unknown) => lookupPromise(asLocalhost(host), options as dns.LookupAllOptions);
+(dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]) => (lookupCallback as (...a: unknown[]) => void)(asLocalhost(host), ...rest);
 
 const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..");
 // `node --import tsx` (not the tsx CLI, which runs the program in a child process): signals such
 // as the SIGKILL of the restart tests must reach the hub itself.
 const NODE_TSX = [process.execPath, "--import", "tsx"] as const;
 
-/** The hub's host and the users' domain with GyreOptions.perUserOrigins. */
-export const PER_USER_DOMAIN = "gyre.localhost";
+/**
+ * A hub host one *site* with its users' <name>.gyre.localhost, like hub.example.org and its users'
+ * <name>.hub.example.org: SameSite cookies do not separate them, so the Origin checks must
+ * (GyreOptions.hubHost). The default, localhost, is a public suffix of its own: each
+ * <name>.localhost is a site apart.
+ */
+export const SAME_SITE_HUB_HOST = "gyre.localhost";
 
 export const ADMIN = { name: "admin", password: "admin-password-e2e" };
 
 export interface Gyre {
-  /** the hub's origin (the proxy), e.g. http://127.0.0.1:7700, or http://localhost:7700 with per-user origins */
+  /** the hub's origin (the proxy): http://localhost:7700 by default, http://127.0.0.1:7700 single-origin */
   url: string;
-  /** whether each user's servers are on their own origin, <name>.gyre.localhost (GyreOptions.perUserOrigins) */
+  /** whether each user's servers are on their own origin, <name>.<hub host> (the default; GyreOptions.singleOrigin opts out) */
   perUserOrigins: boolean;
   /** `path` ("tree", "files/x.html") of `user`'s default server, on the user's own origin with per-user origins */
   userUrl(user: string, path?: string): string;
@@ -54,13 +69,18 @@ export interface GyreOptions {
   /** create the initial admin from env (default true); false → first-run setup link */
   initialAdmin?: boolean;
   /**
-   * Per-user origins: the hub on http://gyre.localhost:<port>, each user's servers on
-   * http://<name>.gyre.localhost:<port> — one *site*, like hub.example.org and its users'
-   * <name>.hub.example.org, so SameSite cookies do not separate them and the Origin checks must.
-   * Chromium resolves *.localhost itself; Node clients keep using 127.0.0.1 with an API token,
-   * which works on any host.
+   * Single-origin mode on purpose (hub.userDomain "", hub.publicUrl http://127.0.0.1:<port>).
+   * Default: no origin options at all, as the quick start — the hub on http://localhost:<port>,
+   * each user's servers on http://<name>.localhost:<port> (per-user origins, the automatic
+   * hub.userDomain). Chromium resolves *.localhost itself; Node clients keep using 127.0.0.1 with
+   * an API token, which works on any host.
    */
-  perUserOrigins?: boolean;
+  singleOrigin?: boolean;
+  /**
+   * Per-user origins under another localhost name: only hub.publicUrl http://<hubHost>:<port> is
+   * set, hub.userDomain stays automatic (SAME_SITE_HUB_HOST puts hub and users on one site).
+   */
+  hubHost?: string;
 }
 
 async function waitHttp(url: string, ms: number, proc: () => ChildProcess | undefined, what: string, logs: () => string): Promise<void> {
@@ -112,7 +132,11 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     GYRE_PROXY__AUTH_SYNC_SECONDS: "1",
     GYRE_HUB__LOG_LEVEL: "info",
     GYRE_SPAWNER__LOCAL__CREATE_OS_USERS: "true",
-    ...(opts.perUserOrigins ? { GYRE_HUB__PUBLIC_URL: `http://${PER_USER_DOMAIN}:${port}`, GYRE_HUB__USER_DOMAIN: PER_USER_DOMAIN } : {}),
+    ...(opts.singleOrigin
+      ? { GYRE_HUB__PUBLIC_URL: `http://127.0.0.1:${port}`, GYRE_HUB__USER_DOMAIN: "" }
+      : opts.hubHost
+        ? { GYRE_HUB__PUBLIC_URL: `http://${opts.hubHost}:${port}` }
+        : {}),
     ...(opts.initialAdmin === false ? {} : { GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name, GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password }),
     ...opts.env,
   };
@@ -123,16 +147,18 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
   const logs = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
   // Node's own clients (readiness, API calls) go to the address: Node does not resolve *.localhost.
   const direct = `http://127.0.0.1:${port}`;
-  const url = opts.perUserOrigins ? `http://${PER_USER_DOMAIN}:${port}` : direct;
+  const hubHost = opts.hubHost ?? "localhost";
+  const perUserOrigins = !opts.singleOrigin;
+  const url = perUserOrigins ? `http://${hubHost}:${port}` : direct;
   const hubUrl = `http://127.0.0.1:${port + 1}`;
   const tokens = new Map<string, string>();
 
   const g: Gyre = {
     url,
-    perUserOrigins: !!opts.perUserOrigins,
+    perUserOrigins,
     userUrl(user, path = "") {
       // Names in these tests are DNS labels already, so the origin's label is the name itself.
-      return `${opts.perUserOrigins ? `http://${user}.${PER_USER_DOMAIN}:${port}` : url}/user/${user}/${path}`;
+      return `${perUserOrigins ? `http://${user}.${hubHost}:${port}` : url}/user/${user}/${path}`;
     },
     hubUrl,
     proxyApiUrl: `http://127.0.0.1:${port + 2}`,

@@ -220,11 +220,12 @@ test.describe("what launch routes refuse", () => {
       expect([200, 202]).toContain(r.status);
       const m = (await r.json()) as { url: string; redirect: string };
       expect(m.url).toMatch(new RegExp(`^/user/${USER}/demo-[0-9a-f]{8}/$`));
-      // a path on the same host, inside the launched server, whatever urlpath said
-      expect(m.redirect.startsWith(m.url), `${urlpath} → ${m.redirect}`).toBe(true);
-      expect(new URL(m.redirect, "http://hub.invalid").host, urlpath).toBe("hub.invalid");
-      expect(new URL(m.redirect, "http://hub.invalid").pathname.startsWith(m.url), urlpath).toBe(true);
-      if (urlpath === "notebooks/index.ipynb") expect(m.redirect).toBe(`${m.url}notebooks/index.ipynb`);
+      // on the launching user's own origin (per-user origins), inside the launched server, whatever urlpath said
+      const userOrigin = new URL(g.userUrl(USER)).origin;
+      expect(m.redirect.startsWith(userOrigin + m.url), `${urlpath} → ${m.redirect}`).toBe(true);
+      expect(new URL(m.redirect).origin, urlpath).toBe(userOrigin);
+      expect(new URL(m.redirect).pathname.startsWith(m.url), urlpath).toBe(true);
+      if (urlpath === "notebooks/index.ipynb") expect(m.redirect).toBe(`${userOrigin}${m.url}notebooks/index.ipynb`);
     }
     // the redirect after a /v2 link's login stays on the hub too
     const v2 = await fetch(`${g.url}/v2/gh/org/demo/HEAD?urlpath=${encodeURIComponent("//evil.example")}`, { redirect: "manual" });
@@ -246,8 +247,11 @@ test.describe("what launch routes refuse", () => {
     expect(viaToken.status).toBe(403);
     expect((await g.api(OTHER, m.progress_url)).status).toBe(403);
     await login(page, g, OTHER, "launcher2-password-1");
-    const viaCookie = await page.request.get(`${g.url}${m.url}api/contents`, { maxRedirects: 0 });
-    expect([302, 403]).toContain(viaCookie.status());
+    // on the first user's origin the other user's browser has no session, and the hub gives it none
+    const viaCookie = await page.request.get(`${new URL(g.userUrl(USER)).origin}${m.url}api/contents`, { maxRedirects: 0 });
+    expect(viaCookie.status()).toBe(403);
+    await page.goto(`${new URL(g.userUrl(USER)).origin}${m.url}tree`);
+    await expect(page.getByTestId("origin-login-forbidden")).toBeVisible();
     // the same link launches the other user's own server, never the first user's
     const mine = (await (
       await g.api(OTHER, "/hub/api/launches", { method: "POST", body: JSON.stringify({ link: "gh/org/demo/HEAD", query: "" }) })
@@ -387,7 +391,8 @@ test("a BinderHub API client (Thebe's event-stream protocol) launches a server a
   );
   expect(phases[0]).toBe("waiting");
   expect(phases.at(-1)).toBe("ready");
-  expect(ready.url).toMatch(new RegExp(`^${g.url}/user/${USER}/demo-[0-9a-f]{8}/$`));
+  // the server on the user's own origin, where a browser goes (the token works there too)
+  expect(ready.url).toMatch(new RegExp(`^${new URL(g.userUrl(USER)).origin}/user/${USER}/demo-[0-9a-f]{8}/$`));
   expect(ready.binder_launch_host).toBe(`${g.url}/`);
   expect(ready.binder_persistent_request).toBe(`v2/gh/org/demo/${fx.repos.demo.head()}`);
   const server = new URL(ready.url).pathname.split("/")[3];

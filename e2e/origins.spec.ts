@@ -1,16 +1,18 @@
 // User content cannot act as the person viewing it. A hostile page in mallory's own Jupyter server
 // (a static file her server serves without Jupyter's sandbox: she configures her own server) tries,
 // from the viewer's browser, to read and write another user's server, open its kernel WebSocket,
-// find its token, read the hub's CSRF token and make mallory an admin. Each attack runs twice: with
-// per-user origins (each user's servers on <name>.gyre.localhost, the same site as the hub on
-// gyre.localhost, as with real domains; Chromium resolves *.localhost itself), where
-// it must fail, and in single-origin mode, where the same script shows what that mode cannot stop —
-// so the tests prove that the isolation is what stops it.
+// find its token, read the hub's CSRF token and make mallory an admin. Each attack runs three times:
+// with the default configuration (no origin options: the hub on localhost, each user's servers on
+// <name>.localhost; Chromium resolves *.localhost itself) and with the hub on gyre.localhost (its
+// users on <name>.gyre.localhost, the same *site* as the hub, as with real domains, so SameSite
+// cookies do not help and the Origin checks must hold), where it must fail; and in single-origin
+// mode, where the same script shows what that mode cannot stop — so the tests prove that the
+// isolation is what stops it.
 import { test, expect, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import http from "node:http";
 import { mkdirSync, readFileSync, writeFileSync, chownSync, statSync } from "node:fs";
-import { ADMIN, PER_USER_DOMAIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+import { ADMIN, SAME_SITE_HUB_HOST, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 // The stand-in below hands Chromium a page the test made, which has no network address of its own:
 // Chromium's Local Network Access checks would then block its WebSocket to 127.0.0.1 before Gyre
@@ -163,12 +165,20 @@ function attackUrl(g: Gyre, opts: { hubPage: string; victim?: { url: string; ker
   return g.userUrl(ATTACKER, `static/cute.html?${q}`);
 }
 
-for (const mode of ["per-user", "single"] as const) {
-  test.describe(`${mode === "per-user" ? "per-user origins" : "single-origin mode"}: a hostile page in mallory's server`, () => {
+const MODES = {
+  default: { title: "default config (per-user origins on *.localhost)", options: { basePort: 7760 } },
+  "same-site": { title: "per-user origins on the hub's own site (*.gyre.localhost)", options: { basePort: 7775, hubHost: SAME_SITE_HUB_HOST } },
+  single: { title: "single-origin mode", options: { basePort: 7765, singleOrigin: true } },
+} as const;
+
+for (const [name, setup] of Object.entries(MODES)) {
+  const mode = name === "single" ? "single" : "per-user";
+  test.describe(`${setup.title}: a hostile page in mallory's server`, () => {
     let g: Gyre;
     let kernel: string;
     test.beforeAll(async () => {
-      g = await startGyre({ basePort: mode === "per-user" ? 7760 : 7765, perUserOrigins: mode === "per-user" });
+      g = await startGyre(setup.options);
+      expect(g.perUserOrigins).toBe(mode === "per-user");
       await createUser(g, ATTACKER, PASSWORD);
       await createUser(g, VICTIM, PASSWORD);
       // Her first start makes her account; she configures her server, then starts it again.
@@ -245,6 +255,11 @@ for (const mode of ["per-user", "single"] as const) {
 
     test("victim = an admin: opening mallory's page cannot read the hub's CSRF token nor make her an admin", async ({ page }) => {
       await login(page, g, ADMIN.name, ADMIN.password);
+      // the admin page says which mode this is: the single-origin warning, naming the option, only there
+      await page.goto(`${g.url}/hub/admin`);
+      if (mode === "single") await expect(page.getByTestId("single-origin-warning")).toContainText("Admins should not open users' content in this mode");
+      else await expect(page.getByTestId("users-count")).toBeVisible();
+      await expect(page.getByTestId("single-origin-warning")).toHaveCount(mode === "single" ? 1 : 0);
       await page.goto(attackUrl(g, { hubPage: "/hub/admin" }));
       if (mode === "per-user") {
         // The hub asks first: her pages will run in the admin's browser (on her origin only).
@@ -275,10 +290,10 @@ for (const mode of ["per-user", "single"] as const) {
 // cookie bound to its host and ended by a logout at the hub, and planted hub session cookies.
 test.describe("per-user origins: the handshake over HTTP", () => {
   const PORT = 7770;
-  const HUB = `${PER_USER_DOMAIN}:${PORT}`;
+  const HUB = `${SAME_SITE_HUB_HOST}:${PORT}`;
   let g: Gyre;
   test.beforeAll(async () => {
-    g = await startGyre({ basePort: PORT, perUserOrigins: true });
+    g = await startGyre({ basePort: PORT, hubHost: SAME_SITE_HUB_HOST });
     await createUser(g, ATTACKER, PASSWORD);
     await createUser(g, VICTIM, PASSWORD);
     await startServerViaApi(g, ATTACKER);
@@ -394,5 +409,15 @@ test.describe("per-user origins: the handshake over HTTP", () => {
     }
     // A forged or garbage value next to the real one does not get in the way.
     expect((await send(HUB, `/hub/api/users/${VICTIM}`, { cookie: `gyre-session=forged.value; ${victim}`, accept: "application/json" })).status).toBe(200);
+  });
+
+  test("a browser on 127.0.0.1 is sent to the hub's name; API clients with a token are served there", async () => {
+    const page = await send(`127.0.0.1:${PORT}`, "/hub/login?next=%2Fhub%2Fhome");
+    expect(page.status).toBe(302);
+    expect(page.location).toBe(`http://${HUB}/hub/login?next=%2Fhub%2Fhome`);
+    expect((await send(`[::1]:${PORT}`, "/hub/home")).location).toBe(`http://${HUB}/hub/home`);
+    // not a page load: served where it was sent (the hub's own checks decide)
+    expect((await send(`127.0.0.1:${PORT}`, "/hub/api", { accept: "application/json" })).status).toBe(200);
+    expect((await g.api(ATTACKER, `/user/${ATTACKER}/api/status`)).status).toBe(200);
   });
 });

@@ -72,7 +72,9 @@ test("start → banner with the setup link; a second start refuses and exits non
   await waitForText(first, "Gyre is running", 120_000);
   const banner = first.out().slice(first.out().indexOf("Gyre is running"));
   const link = readFileSync(join(dataDir, "setup-link"), "utf8").trim();
-  assert.match(link, /^http:\/\/127\.0\.0\.1:7860\/hub\/setup\?token=[A-Za-z0-9_-]+$/);
+  // the default public URL: the hub on localhost, users' servers on <name>.localhost (per-user origins)
+  assert.match(link, /^http:\/\/localhost:7860\/hub\/setup\?token=[A-Za-z0-9_-]+$/);
+  assert.match(banner, /Gyre is running: http:\/\/localhost:7860\/hub\//);
   assert.ok(banner.includes(link), `banner repeats the setup link:\n${banner}`);
   assert.match(banner, new RegExp(`npm run stop\` \\(this instance only: pid ${first.child.pid}\\)`));
   assert.equal(readFileSync(join(dataDir, "gyre.pid"), "utf8").trim(), String(first.child.pid));

@@ -17,6 +17,7 @@ import { defaultHubUrl } from "@/config/derived";
 import { loadConfig, ConfigError, type ResolvedConfig } from "@/config/load";
 import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
 import { SETUP_LINK_FILE } from "@/app/_lib/auth/bootstrap";
+import { isLocalhostName } from "@/proxy/origins/origin-plan";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // `node --import tsx` rather than the tsx CLI (which runs the program in a child process), so the
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
     const proxy = spawn(proxyCmd, proxyArgs, { cwd: process.cwd(), stdio: "inherit", env: { ...PROXY_ENV, ...process.env } });
     children.push(proxy);
     watch(proxy, "proxy");
-    await waitFor(`${config.hub.publicUrl}/hub/api`, 60_000, proxy, "proxy");
+    await waitFor(`${probeUrl(config.hub.publicUrl)}/hub/api`, 60_000, proxy, "proxy");
   } catch (err) {
     process.stderr.write(`gyre: start failed: ${(err as Error).message} Stopping what was started.\n`);
     stop(1);
@@ -229,6 +230,13 @@ async function main(): Promise<void> {
   if (setupLink) lines.push("", "No admin account exists yet. Create it within 24 hours at this one-time link:", `  ${setupLink}`);
   lines.push("", `Stop it with Ctrl-C or \`npm run stop\` (this instance only: pid ${process.pid}).`);
   process.stdout.write(`\n${lines.map((l) => (l ? `  ${l}` : "")).join("\n")}\n\n`);
+}
+
+/** The public URL with a *.localhost host as 127.0.0.1: browsers resolve those names themselves, Node's resolver does not. */
+function probeUrl(publicUrl: string): string {
+  const u = new URL(publicUrl);
+  if (isLocalhostName(u.hostname)) u.hostname = "127.0.0.1";
+  return u.origin;
 }
 
 main().catch((err) => {

@@ -18,6 +18,7 @@ import { listGroups } from "../_lib/groups/groups";
 import { listSpawnProfiles } from "@/spawners/spawn-options";
 import { getBulkJob, listBulkJobs } from "../_lib/bulk/jobs";
 import { AdminNav } from "./_components/admin-nav";
+import { singleOriginWarning } from "@/proxy/origins/origin-plan";
 import { AddUserForm } from "./add-user-form";
 import { UsersTable, type UserRowData } from "./users-table";
 
@@ -92,6 +93,8 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: S
   });
   const { sort: _s, dir: _d, page: _p, size: _z, ...filter } = view;
   const localGroups = groups.filter((g) => g.source === "local").map((g) => g.name);
+  // the same words the hub logs at start: an admin who never reads logs sees them here
+  const singleOrigin = singleOriginWarning(rt.origins);
 
   return (
     <PageFrame user={viewer} wide>
@@ -103,6 +106,13 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: S
           {page.total ? ` · showing ${first.toLocaleString("en")}–${last.toLocaleString("en")}` : ""}
         </p>
       </div>
+      {singleOrigin && (
+        <div className="mt-3">
+          <Notice kind="error" testId="single-origin-warning">
+            {singleOrigin}
+          </Notice>
+        </div>
+      )}
       {listAdminWarnings().map((w) => (
         <div key={w.message} className="mt-3">
           <Notice kind="error" testId="admin-warning">

@@ -5,7 +5,10 @@ import { classifyHost, defaultPublicUrl, hostnameOf, resolveOriginPlan, singleOr
 
 test("plans, one row per configuration", () => {
   const cases: Array<[publicUrl: string, userDomain: string | undefined, want: string]> = [
-    ["http://localhost:8000", undefined, "single (unset) http://localhost:8000"],
+    ["http://localhost:8000", undefined, "per-user localhost http://alice.localhost:8000"],
+    ["http://Gyre.LOCALHOST:8000", undefined, "per-user gyre.localhost http://alice.gyre.localhost:8000"],
+    ["http://notlocalhost:8000", undefined, "single (unset) http://notlocalhost:8000"],
+    ["http://localhost.example.org:8000", undefined, "single (unset) http://localhost.example.org:8000"],
     ["http://localhost:8000", "localhost", "per-user localhost http://alice.localhost:8000"],
     ["http://LOCALHOST:8000/", "LocalHost", "per-user localhost http://alice.localhost:8000"],
     ["http://localhost:8000", "", "single (disabled) http://localhost:8000"],
@@ -84,8 +87,11 @@ test("hostnameOf strips port and trailing dot", () => {
   assert.equal(hostnameOf("[::1]:8000"), "[::1]");
 });
 
-test("the default public URL is the proxy's address (127.0.0.1 when it listens everywhere)", () => {
-  assert.equal(defaultPublicUrl({ bindHost: "127.0.0.1", port: 8000 }), "http://127.0.0.1:8000");
+test("the default public URL: localhost for a proxy on loopback, 127.0.0.1 when it listens everywhere, else its address", () => {
+  assert.equal(defaultPublicUrl({ bindHost: "127.0.0.1", port: 8000 }), "http://localhost:8000");
+  assert.equal(defaultPublicUrl({ bindHost: "127.0.0.2", port: 8000 }), "http://localhost:8000");
+  assert.equal(defaultPublicUrl({ bindHost: "::1", port: 8000 }), "http://localhost:8000");
+  assert.equal(defaultPublicUrl({ bindHost: "localhost", port: 8000 }), "http://localhost:8000");
   assert.equal(defaultPublicUrl({ bindHost: "0.0.0.0", port: 8000 }), "http://127.0.0.1:8000");
   assert.equal(defaultPublicUrl({ bindHost: "::", port: 9000 }), "http://127.0.0.1:9000");
   assert.equal(defaultPublicUrl({ bindHost: "10.1.2.3", port: 8000 }), "http://10.1.2.3:8000");
@@ -97,6 +103,11 @@ test("single-origin mode warns, saying what it cannot protect and how to turn pe
   assert.match(w, /hub\.publicUrl is an IP address \(10\.0\.0\.5\)/);
   assert.match(w, /runs as whoever opens it/);
   assert.match(w, /set hub\.userDomain/);
-  assert.match(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined }))!, /hub\.userDomain is unset/);
+  assert.match(
+    singleOriginWarning(resolveOriginPlan({ publicUrl: "https://hub.example.org", userDomain: undefined }))!,
+    /hub\.example\.org, which is not localhost, and hub\.userDomain is unset/,
+  );
+  assert.match(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "" }))!, /hub\.userDomain is set to an empty string/);
+  assert.equal(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined })), null);
   assert.equal(singleOriginWarning(resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "localhost" })), null);
 });

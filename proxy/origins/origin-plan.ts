@@ -1,7 +1,9 @@
 // Which origin serves what: the hub on hub.publicUrl's origin and, with per-user origins, each
 // user's servers on <label>.<hub.userDomain> with the hub's scheme and port — or, in single-origin
 // mode, everything on the hub's origin. Hub and proxy derive the same plan from the same two
-// options; a bad combination is a ConfigError naming the option. Pure (no I/O, no clock, no env).
+// options; a bad combination is a ConfigError naming the option. Per-user origins are the default
+// wherever they need no DNS: a hub on localhost or a *.localhost name (browsers resolve every
+// *.localhost name to the loopback address themselves, RFC 6761 §6.3). Pure (no I/O, no clock, no env).
 import { isIP } from "node:net";
 import { ConfigError } from "@/config/errors";
 import { isUserLabel, userLabel } from "./user-label";
@@ -9,7 +11,10 @@ import { isUserLabel, userLabel } from "./user-label";
 /** "per-user": users' servers on their own origins; "single": everything on the hub's origin. */
 export type OriginMode = "per-user" | "single";
 
-/** Why a plan is single-origin: switched off, impossible (an IP address), or not configured. */
+/**
+ * Why a plan is single-origin: switched off (hub.userDomain ""), impossible (the hub's host is an IP
+ * address), or not configured for a real host name (which needs wildcard DNS Gyre cannot check).
+ */
 export type SingleOriginReason = "disabled" | "ip-address" | "unset";
 
 export interface OriginPlan {
@@ -31,7 +36,7 @@ export interface OriginPlan {
 export interface OriginOptions {
   /** hub.publicUrl with its default applied */
   publicUrl: string;
-  /** hub.userDomain as configured: undefined (unset), "" (single-origin on purpose) or a domain */
+  /** hub.userDomain as configured: undefined (unset: automatic), "" (single-origin on purpose) or a domain */
   userDomain: string | undefined;
 }
 
@@ -47,9 +52,10 @@ export type HostClass =
 const DOMAIN_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /**
- * The origin plan, or a ConfigError naming the option. userDomain unset (or "") means
- * single-origin mode; "localhost" with a publicUrl on localhost isolates users on one machine
- * without DNS (browsers resolve every *.localhost name to the loopback address themselves).
+ * The origin plan, or a ConfigError naming the option. userDomain unset: per-user origins under the
+ * hub's own host when that is `localhost` or ends in `.localhost` (no DNS needed), single-origin
+ * mode otherwise (a warning at start names the option); "": single-origin mode on purpose; a domain:
+ * per-user origins under it.
  */
 export function resolveOriginPlan(o: OriginOptions): OriginPlan {
   let url: URL;
@@ -67,8 +73,10 @@ export function resolveOriginPlan(o: OriginOptions): OriginPlan {
   const hubIsAddress = isIP(hubHostname.replace(/^\[|\]$/g, "")) !== 0;
 
   if (o.userDomain === "") return { ...base, mode: "single", userDomain: null, singleReason: "disabled" };
-  // Opt-in for now: per-user origins only when hub.userDomain is set (docs/security.md says why).
-  if (o.userDomain === undefined) return { ...base, mode: "single", userDomain: null, singleReason: hubIsAddress ? "ip-address" : "unset" };
+  if (o.userDomain === undefined) {
+    if (isLocalhostName(hubHostname)) return { ...base, mode: "per-user", userDomain: hubHostname, singleReason: null };
+    return { ...base, mode: "single", userDomain: null, singleReason: hubIsAddress ? "ip-address" : "unset" };
+  }
   const domain = o.userDomain.toLowerCase().replace(/\.$/, "");
   if (isIP(domain.replace(/^\[|\]$/g, "")) !== 0) {
     throw new ConfigError(
@@ -131,11 +139,26 @@ export function hostnameOf(host: string): string {
   return (colon === -1 ? h : h.slice(0, colon)).replace(/\.$/, "");
 }
 
+/** `localhost` and names under it, which browsers resolve to loopback without DNS (RFC 6761 §6.3). */
+export function isLocalhostName(hostname: string): boolean {
+  return hostname === "localhost" || hostname.endsWith(".localhost");
+}
+
+/** Loopback addresses a browser may have typed instead of `localhost` (127.0.0.0/8, ::1), brackets allowed. */
+export function isLoopbackAddress(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "");
+  return (isIP(h) === 4 && h.startsWith("127.")) || h === "::1";
+}
+
 /**
- * The default hub.publicUrl: the proxy's address, 127.0.0.1 when it listens on every interface.
+ * The default hub.publicUrl. A proxy on a loopback address is reached from this machine only:
+ * http://localhost:<port>, so users get per-user origins on <name>.localhost with no configuration.
+ * A proxy on every interface is reached from elsewhere, by a name only the admin knows:
+ * http://127.0.0.1:<port> (single-origin, with the warning) until hub.publicUrl says. Else the proxy's address.
  */
 export function defaultPublicUrl(proxy: { bindHost: string; port: number }): string {
-  const h = proxy.bindHost === "0.0.0.0" || proxy.bindHost === "::" ? "127.0.0.1" : proxy.bindHost;
+  const b = proxy.bindHost.toLowerCase();
+  const h = b === "localhost" || isLoopbackAddress(b) ? "localhost" : b === "0.0.0.0" || b === "::" ? "127.0.0.1" : proxy.bindHost;
   return `http://${h.includes(":") ? `[${h}]` : h}:${proxy.port}`;
 }
 
@@ -150,12 +173,12 @@ export function singleOriginWarning(plan: OriginPlan): string | null {
       ? "hub.userDomain is set to an empty string"
       : plan.singleReason === "ip-address"
         ? `hub.publicUrl is an IP address (${plan.hubHostname}), from which no user origins can be made, and hub.userDomain is unset`
-        : "hub.userDomain is unset";
+        : `hub.publicUrl names ${plan.hubHostname}, which is not localhost, and hub.userDomain is unset`;
   return (
     `Single-origin mode (${why}): every user's servers and dashboards are served on the hub's own origin, ${plan.hubOrigin}. ` +
     "There a page in one user's server (an HTML file, a notebook's output, a dashboard) runs as whoever opens it: it can read their files, " +
     "run code in their server and, when an admin opens it, act on the hub as that admin. Admins should not open users' content in this mode. " +
     "To isolate users, point a wildcard DNS name (and TLS certificate) *.<domain> at the proxy and set hub.userDomain: <domain> " +
-    "(on one machine: hub.publicUrl http://localhost:<port> and hub.userDomain localhost, no DNS needed); see docs/security.md."
+    "(on one machine: leave hub.publicUrl unset or make it http://localhost:<port>, no DNS needed); see docs/security.md."
   );
 }

@@ -751,3 +751,73 @@ test("a route that names its owner's account id opens only to that account (tabl
   assert.equal(run("/user/xena/api/kernels/k/channels", as({ user: "xena", userId: 41, admin: false, via: "cookie" }), true, onXena), "refuse 403");
   assert.throws(() => t.add("/user/z/", { target: "http://h", user: "z", user_id: "42" }, 0), /user_id/);
 });
+
+test("default plan on localhost: a browser page load on 127.0.0.1 or [::1] goes to the hub's name; API clients are served there", () => {
+  const local: ResolveContext = { ...ctx, plan: resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: undefined }) };
+  const cases: Array<[name: string, method: string, url: string, headers: Headers, caller: Caller, want: string]> = [
+    [
+      "page load on 127.0.0.1",
+      "GET",
+      "/hub/login?next=%2Fhub%2Fhome",
+      { host: "127.0.0.1:8000", ...HTML },
+      NOBODY,
+      "(no identity) redirect 302 http://localhost:8000/hub/login?next=%2Fhub%2Fhome",
+    ],
+    ["page load on [::1]", "GET", "/hub/home", { host: "[::1]:8000", ...HTML }, NOBODY, "(no identity) redirect 302 http://localhost:8000/hub/home"],
+    [
+      "page load on 127.0.0.1, a user's path",
+      "GET",
+      "/user/alice/tree",
+      { host: "127.0.0.1:8000", ...HTML },
+      NOBODY,
+      "(no identity) redirect 302 http://localhost:8000/user/alice/tree",
+    ],
+    [
+      "an API client on 127.0.0.1 (no text/html)",
+      "GET",
+      "/hub/api/users",
+      { host: "127.0.0.1:8000" },
+      NOBODY,
+      "(no identity) forward hub http://127.0.0.1:8081/hub/api/users auth=keep cookie=keep",
+    ],
+    [
+      "a form post on 127.0.0.1 is not redirected (the hub's Origin check decides)",
+      "POST",
+      "/hub/login",
+      { host: "127.0.0.1:8000", ...HTML },
+      NOBODY,
+      "(no identity) forward hub http://127.0.0.1:8081/hub/login auth=keep cookie=keep",
+    ],
+    [
+      "a token on 127.0.0.1",
+      "GET",
+      "/user/alice/api/status",
+      { host: "127.0.0.1:8000", authorization: true, ...HTML },
+      ALICE_TOKEN,
+      "(token) forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    [
+      "the hub's own name",
+      "GET",
+      "/hub/home",
+      { host: "localhost:8000", ...HTML },
+      NOBODY,
+      "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep",
+    ],
+    [
+      "another address is not a loopback one",
+      "GET",
+      "/hub/home",
+      { host: "10.0.0.9:8000", ...HTML },
+      NOBODY,
+      "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep",
+    ],
+  ];
+  for (const [name, method, url, headers, caller, want] of cases) assert.equal(resolve(method, url, headers, false, caller, local), want, name);
+  const single: ResolveContext = { ...ctx, plan: resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "" }) };
+  assert.equal(
+    resolve("GET", "/hub/home", { host: "127.0.0.1:8000", ...HTML }, false, NOBODY, single),
+    "(no identity) forward hub http://127.0.0.1:8081/hub/home auth=keep cookie=keep",
+    "single-origin: served on any host",
+  );
+});

@@ -14,7 +14,7 @@ import { decideAccess, isBrowserRequest, isOriginAllowed, type Identity } from "
 import type { RouteClass } from "@/proxy/metrics";
 import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
 import { CALLBACK_PATH, RESERVED_PREFIX } from "@/proxy/origins/handshake";
-import { classifyHost, hostnameOf, hubUrl, userOrigin, userUrl, type OriginPlan } from "@/proxy/origins/origin-plan";
+import { classifyHost, hostnameOf, hubUrl, isLocalhostName, isLoopbackAddress, userOrigin, userUrl, type OriginPlan } from "@/proxy/origins/origin-plan";
 import { userLabel } from "@/proxy/origins/user-label";
 import type { RouteEntry } from "./route-table";
 import { isLogoutPath, parseDashboardPath, parseUserPath, type DashboardPath, type UserPath } from "./route-path";
@@ -172,6 +172,19 @@ export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, 
     const host = classifyHost(ctx.plan, req.host);
     if (host.kind === "user") return resolveOnUserOrigin(req, url, upgrade, host.label, ctx);
     if (host.kind === "unknown") return refuse(404, "No user's servers are served on this host name.");
+    // A browser that typed 127.0.0.1 for a hub on localhost would sign in on an origin the user
+    // origins' handshake never returns to: send its page loads to the hub's own name. API clients
+    // (no text/html, or a token) are served on any host.
+    if (
+      isLocalhostName(ctx.plan.hubHostname) &&
+      req.host &&
+      isLoopbackAddress(hostnameOf(req.host)) &&
+      !req.authorization &&
+      !upgrade &&
+      (req.method === "GET" || req.method === "HEAD") &&
+      req.accept?.includes("text/html")
+    )
+      return { kind: "redirect", status: 302, location: ctx.plan.hubOrigin + url };
   }
   let entry = ctx.table.match(url);
   let up: UserPath | null | undefined;

@@ -106,6 +106,9 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
         GYRE_HUB__SECRET_KEY: o.secretKey,
         GYRE_PROXY__AUTH_TOKEN: o.authToken,
         GYRE_HUB__LOG_LEVEL: "warn",
+        // Single-origin on purpose: these tests speak to the proxy on 127.0.0.1 with hub cookies. Per-user
+        // origins (the default on localhost) are tested in proxy/routing/resolve.test.ts and e2e/.
+        GYRE_HUB__USER_DOMAIN: "",
         ...(o.bundled ? PROXY_ENV : {}),
         ...o.env,
       } as unknown as NodeJS.ProcessEnv,

@@ -24,6 +24,7 @@ import { gitPullForUser } from "../launch/git-pull";
 import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
 import type { AgentCommandRunner } from "@/spawners/types";
 import { errorToJson, HttpError } from "./errors";
+import { userUrl } from "@/proxy/origins/origin-plan";
 import { isSameOrigin, sendRefusal } from "./security";
 
 export interface LaunchRouterOptions {
@@ -100,7 +101,8 @@ export function launchRouter(opts: LaunchRouterOptions): Router {
         query: new URLSearchParams(raw),
         log: rt.log.child({ user: user.name, gitPull: true }),
       });
-      res.json(outcome);
+      // the browser goes to the server on its owner's origin (per-user origins), not through a proxy redirect
+      res.json({ ...outcome, redirect: userUrl(rt.origins, user.name, outcome.redirect) });
     } catch (err) {
       if (isLaunchError(err)) {
         res

@@ -9,9 +9,10 @@ import { binderEventFor, binderReadyEvent, type BinderEvent } from "./binder-eve
 import { isLaunchError } from "./launch-error";
 import { launchEventFromStored, type LaunchPhase } from "./launch-progress";
 import { startLaunch } from "./launches";
+import { userOrigin } from "@/proxy/origins/origin-plan";
 
 export interface BinderBuildOptions {
-  rt: Pick<HubRuntime, "db" | "bus" | "launch" | "config">;
+  rt: Pick<HubRuntime, "db" | "bus" | "launch" | "config" | "origins">;
   user: { id: number; name: string };
   /** "<provider>/<spec>" after /build/, raw */
   link: string;
@@ -68,7 +69,8 @@ export async function* binderBuildEvents(opts: BinderBuildOptions): AsyncGenerat
   });
   const spec = started.spec;
   yield binderReadyEvent({
-    url: `${publicUrl}${started.serverPath}`,
+    // the server on its owner's origin (per-user origins): where a browser may go; the token works there too
+    url: `${rt.origins.mode === "per-user" ? userOrigin(rt.origins, user.name) : publicUrl}${started.serverPath}`,
     token,
     image: `${spec.repoUrl}@${started.commit}`,
     repoUrl: spec.repoUrl,

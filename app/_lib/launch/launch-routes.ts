@@ -4,6 +4,7 @@ import { HttpError } from "../http/errors";
 import type { HubRuntime } from "../runtime";
 import { isLaunchError, launchErrorStatus } from "./launch-error";
 import { startLaunch, type StartedLaunch } from "./launches";
+import { userUrl, type OriginPlan } from "@/proxy/origins/origin-plan";
 
 /** A started launch as the REST API shows it. */
 export interface LaunchModel {
@@ -16,14 +17,15 @@ export interface LaunchModel {
   server: string;
   /** the server's public path */
   url: string;
-  /** where to go once the server runs (the link's urlpath inside the server) */
+  /** where to go once the server runs (the link's urlpath inside the server): on the user's own origin with per-user origins */
   redirect: string;
   progress_url: string;
   /** "running": go to `redirect` now; "pending": follow `progress_url` first */
   state: "running" | "pending";
 }
 
-export function toLaunchModel(s: StartedLaunch): LaunchModel {
+/** `origins` decides where the browser goes: the user's own origin with per-user origins, so no proxy redirect is needed. */
+export function toLaunchModel(s: StartedLaunch, origins: OriginPlan): LaunchModel {
   return {
     provider: s.spec.provider,
     repo_url: s.spec.repoUrl,
@@ -32,7 +34,7 @@ export function toLaunchModel(s: StartedLaunch): LaunchModel {
     ref_url: s.refUrl,
     server: s.serverName,
     url: s.serverPath,
-    redirect: s.redirectPath,
+    redirect: userUrl(origins, s.user, s.redirectPath),
     progress_url: s.progressUrl,
     state: s.outcome === "already-running" ? "running" : "pending",
   };
@@ -45,13 +47,13 @@ export function launchHttpError(err: unknown): unknown {
 
 /** Starts the launch for the signed-in `user`; errors as HttpError. */
 export async function startLaunchForRequest(
-  rt: Pick<HubRuntime, "db" | "launch">,
+  rt: Pick<HubRuntime, "db" | "launch" | "origins">,
   user: { id: number; name: string },
   link: string,
   query: URLSearchParams,
 ): Promise<LaunchModel> {
   try {
-    return toLaunchModel(await startLaunch({ db: rt.db, services: rt.launch, user, link, query }));
+    return toLaunchModel(await startLaunch({ db: rt.db, services: rt.launch, user, link, query }), rt.origins);
   } catch (err) {
     throw launchHttpError(err);
   }

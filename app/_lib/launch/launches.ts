@@ -32,6 +32,8 @@ export interface StartedLaunch {
   commit: string;
   refUrl: string;
   serverName: string;
+  /** the launching user's name, whose server it is */
+  user: string;
   /** the server's public path, "/user/<name>/<server>/" */
   serverPath: string;
   /** where the browser goes once the server runs (urlpath resolved inside the server) */
@@ -86,6 +88,7 @@ export async function startLaunch(opts: StartLaunchOptions): Promise<StartedLaun
     commit,
     refUrl,
     serverName,
+    user: user.name,
     serverPath: base,
     redirectPath: serverRedirectPath(base, urlPath),
     progressUrl: progressUrl(user.name, serverName),

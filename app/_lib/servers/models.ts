@@ -2,6 +2,7 @@
 // around it is app/_lib/users/models.ts.
 import type { ServerModel } from "../models";
 import type { DescribeServer } from "./details";
+import { userOrigin, type OriginPlan } from "@/proxy/origins/origin-plan";
 
 export interface ServerRow {
   name: string;
@@ -31,6 +32,8 @@ export const ACTIVE_STATES = ["pending", "starting", "running", "stopping"] as c
 export interface ServerModelOptions {
   /** where the absolute URLs point: hub.publicUrl (no trailing slash); none → null URLs */
   publicUrl?: string;
+  /** which origin serves each user's servers: with per-user origins full_url is on the user's own origin; none → publicUrl */
+  origins?: OriginPlan;
   /** what the server's spawner kind says about it beyond its state (details.ts) */
   describe?: DescribeServer;
 }
@@ -53,7 +56,7 @@ export function toServerModel(user: string, s: ServerRow, opts: ServerModelOptio
     state: s.state,
     url: serverPath(user, s.name),
     progress_url: progressUrl(user, s.name),
-    full_url: base ? base + serverPath(user, s.name) : null,
+    full_url: base ? (opts.origins?.mode === "per-user" ? userOrigin(opts.origins, user) : base) + serverPath(user, s.name) : null,
     full_progress_url: base ? base + progressUrl(user, s.name) : null,
     started: s.startedAt?.toISOString() ?? null,
     last_activity: s.lastActivity?.toISOString() ?? null,

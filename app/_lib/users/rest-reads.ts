@@ -13,7 +13,7 @@ import { flagParam, nextPage, parseUserListQuery, PAGINATION_MEDIA_TYPE, request
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
 export async function listUsersResponse(req: Request): Promise<Response> {
   const actor = await requireAdmin(req);
-  const { db, dbProvider, config, catalog } = getRuntime();
+  const { db, dbProvider, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
   const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
   const q = parseUserListQuery(url.searchParams, paginated);
@@ -24,6 +24,7 @@ export async function listUsersResponse(req: Request): Promise<Response> {
     sort: q.sort,
     allServers: q.includeStoppedServers,
     publicUrl: config.hub.publicUrl,
+    origins,
     describe: serverDescriber(catalog),
   });
   // a token sees the fields its scopes cover (list:users alone: names only)
@@ -42,9 +43,9 @@ export async function listUsersResponse(req: Request): Promise<Response> {
 export async function userResponse(req: Request, rawName: string): Promise<Response> {
   const name = normalizeUsername(rawName);
   const actor = await requireSelfOrAdmin(req, name);
-  const { db, dbProvider, config, catalog } = getRuntime();
+  const { db, dbProvider, config, catalog, origins } = getRuntime();
   const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
-  const model = await readUserModel(db, dbProvider, name, { allServers, publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  const model = await readUserModel(db, dbProvider, name, { allServers, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
   return Response.json(filterUserModel(model, actor.scopes) ?? { kind: "user", name });
 }

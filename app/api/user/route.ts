@@ -11,7 +11,7 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   const actor = await requireUser(req);
-  const { db, dbProvider, config, catalog } = getRuntime();
-  const model = await readUserModel(db, dbProvider, actor.user.name, { publicUrl: config.hub.publicUrl, describe: serverDescriber(catalog) });
+  const { db, dbProvider, config, catalog, origins } = getRuntime();
+  const model = await readUserModel(db, dbProvider, actor.user.name, { publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   return Response.json(identityModel(model, actor));
 });
