@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildChartRender } from "./build";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
-import type { V1ConfigMap, V1Deployment, V1Ingress, V1Role, V1RoleBinding, V1Secret, V1Service } from "@kubernetes/client-node";
+import { Ajv } from "ajv";
+import type { V1ConfigMap, V1Deployment, V1Ingress, V1PodDisruptionBudget, V1Role, V1RoleBinding, V1Secret, V1Service } from "@kubernetes/client-node";
 import { parseConfig } from "@/config/load";
 import { hubSectionSchema } from "@/config/hub-section";
 import { proxyConfigSchema } from "@/config/proxy-section";
@@ -36,6 +37,7 @@ interface NetworkPolicy {
 }
 interface Kinds {
   ConfigMap: V1ConfigMap;
+  PodDisruptionBudget: V1PodDisruptionBudget;
   Deployment: V1Deployment;
   Ingress: V1Ingress;
   NetworkPolicy: NetworkPolicy;
@@ -101,6 +103,7 @@ test("default values: every object, a config Gyre accepts, least-privilege RBAC"
     "Deployment/hub-gyre-proxy",
     "NetworkPolicy/hub-gyre-singleuser",
     "PersistentVolumeClaim/hub-gyre-hub-db",
+    "PodDisruptionBudget/hub-gyre-proxy",
     "Role/hub-gyre-hub-spawner",
     "RoleBinding/hub-gyre-hub-spawner",
     "Secret/hub-gyre-secret",
@@ -126,7 +129,13 @@ test("default values: every object, a config Gyre accepts, least-privilege RBAC"
     hub.spec?.template.spec?.volumes?.find((v) => v.name === "data"),
     { name: "data", persistentVolumeClaim: { claimName: "hub-gyre-hub-db" } },
   );
-  assert.equal(find(objects, "Deployment", "hub-gyre-proxy").spec?.replicas, 2);
+  const proxy = find(objects, "Deployment", "hub-gyre-proxy");
+  assert.equal(proxy.spec?.replicas, 2);
+  assert.deepEqual(proxy.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  // one hub pod: no budget for it (it would block every drain); Kubernetes 1.20 has only v1beta1
+  const budget = find(objects, "PodDisruptionBudget", "hub-gyre-proxy");
+  assert.equal(budget.apiVersion, "policy/v1beta1");
+  assert.deepEqual(budget.spec, { maxUnavailable: 1, selector: { matchLabels: proxy.spec?.selector.matchLabels } });
   assert.equal(find(objects, "Service", "hub-gyre-proxy-public").spec?.type, "LoadBalancer");
   assert.equal(find(objects, "Service", "hub-gyre-proxy-api").spec?.clusterIP, "None");
 
@@ -162,6 +171,8 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
     "Deployment/pangeo-gyre-proxy",
     "Ingress/pangeo-gyre",
     "NetworkPolicy/pangeo-gyre-singleuser",
+    "PodDisruptionBudget/pangeo-gyre-hub",
+    "PodDisruptionBudget/pangeo-gyre-proxy",
     "Role/pangeo-gyre-hub-spawner",
     "RoleBinding/pangeo-gyre-hub-spawner",
     "Secret/pangeo-gyre-secret",
@@ -188,7 +199,12 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
 
   const hub = find(objects, "Deployment", "pangeo-gyre-hub");
   assert.equal(hub.spec?.replicas, 2);
-  assert.equal(hub.spec?.strategy, undefined);
+  // a new hub pod is ready before an old one stops (several hubs share PostgreSQL)
+  assert.deepEqual(hub.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  assert.deepEqual(find(objects, "PodDisruptionBudget", "pangeo-gyre-hub").spec, {
+    maxUnavailable: 1,
+    selector: { matchLabels: hub.spec?.selector.matchLabels },
+  });
   const env = hub.spec?.template.spec?.containers[0]?.env;
   assert.deepEqual(
     env?.find((e) => e.name === "GYRE_HUB__DATABASE_URL"),
@@ -216,6 +232,18 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
   assert.deepEqual(policy.spec.ingress[0].from[0].namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": "gyre" } });
 });
 
+test("PodDisruptionBudget: policy/v1 from Kubernetes 1.21; none for a single replica or when disabled", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-chart-values-"));
+  const file = join(dir, "pdb.yaml");
+  writeFileSync(file, "proxy: {replicas: 1}\nhub: {disruptionBudget: {enabled: false}}");
+  const budgets = (args: string[]) => renderObjects(args).filter((o) => o.kind === "PodDisruptionBudget") as Array<Manifest & { apiVersion: string }>;
+  assert.deepEqual(
+    budgets(["-f", join(chart, "ci/production-values.yaml"), "--kube-version", "v1.29.3"]).map((o) => `${o.apiVersion} ${o.metadata.name}`),
+    ["policy/v1 gyre-hub", "policy/v1 gyre-proxy"],
+  );
+  assert.deepEqual(budgets(["-f", join(chart, "ci/production-values.yaml"), "-f", file]), []);
+});
+
 test("impossible values are refused with a message naming the value", () => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-chart-values-"));
   const cases: Array<[string, RegExp]> = [
@@ -233,61 +261,52 @@ test("impossible values are refused with a message naming the value", () => {
   }
 });
 
-/** The draft-07 keywords values.schema.json uses. */
-interface JsonSchema {
-  type?: string | string[];
-  enum?: unknown[];
-  pattern?: string;
-  minimum?: number;
-  minLength?: number;
-  maxLength?: number;
-  anyOf?: JsonSchema[];
-  minItems?: number;
-  items?: JsonSchema;
-  required?: string[];
-  properties?: Record<string, JsonSchema>;
-  additionalProperties?: boolean | JsonSchema;
-}
-
-/** A small JSON Schema (draft-07 subset) validator: enough for values.schema.json. */
-function validate(schema: JsonSchema, value: unknown, path = "values"): string[] {
-  const errors: string[] = [];
-  const types: string[] = schema.type === undefined ? [] : [schema.type].flat();
-  const typeOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v);
-  if (types.length && !types.some((t) => t === typeOf(value) || (t === "number" && typeOf(value) === "integer")))
-    return [`${path}: expected ${types.join("|")}`];
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum.map(String).join(", ")}`);
-  if (typeof value === "string" && schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
-  if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: below ${schema.minimum}`);
-  if (typeof value === "string" && schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${path}: shorter than ${schema.minLength}`);
-  if (typeof value === "string" && schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${path}: longer than ${schema.maxLength}`);
-  if (schema.anyOf && schema.anyOf.every((s) => validate(s, value, path).length > 0)) errors.push(`${path}: matches none of anyOf`);
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${path}: fewer than ${schema.minItems} items`);
-    const items = schema.items;
-    if (items) value.forEach((v, i) => errors.push(...validate(items, v, `${path}[${i}]`)));
-  } else if (value && typeof value === "object") {
-    for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: required`);
-    for (const [key, v] of Object.entries(value)) {
-      if (schema.properties?.[key]) errors.push(...validate(schema.properties[key], v, `${path}.${key}`));
-      else if (schema.additionalProperties === false) errors.push(`${path}.${key}: unknown value`);
-      else if (typeof schema.additionalProperties === "object") errors.push(...validate(schema.additionalProperties, v, `${path}.${key}`));
+/** values.yaml with `files` merged onto it as Helm does (maps key by key, anything else replaced, null deletes). */
+function mergedValues(...files: unknown[]): Record<string, unknown> {
+  const merge = (dst: Record<string, unknown>, src: Record<string, unknown>) => {
+    for (const [k, v] of Object.entries(src)) {
+      const d = dst[k];
+      if (v === null) delete dst[k];
+      else if (d && typeof d === "object" && !Array.isArray(d) && typeof v === "object" && !Array.isArray(v))
+        merge(d as Record<string, unknown>, v as Record<string, unknown>);
+      else dst[k] = v;
     }
-  }
-  return errors;
+    return dst;
+  };
+  const values = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8")) as Record<string, unknown>;
+  return files.reduce<Record<string, unknown>>((acc, f) => merge(acc, f as Record<string, unknown>), values);
 }
 
-test("values.yaml and the production values satisfy values.schema.json; typos do not", () => {
-  const schema = JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8")) as JsonSchema;
-  const defaults: unknown = parseYaml(readFileSync(join(chart, "values.yaml"), "utf8"));
-  assert.deepEqual(validate(schema, defaults), []);
+/** What Helm reports for values.schema.json (draft-07, checked on the merged values): "path: message" per refusal. */
+function schemaErrors(values: unknown): string[] {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(chart, "values.schema.json"), "utf8")) as object);
+  if (validate(values)) return [];
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath}${e.keyword === "additionalProperties" ? "/" + String(e.params.additionalProperty) : ""}: ${e.keyword}`,
+  );
+}
+
+test("values.schema.json (generated from the config schemas) accepts the shipped values and refuses what Gyre would", () => {
+  assert.deepEqual(schemaErrors(mergedValues()), []);
   const prod: unknown = parseYaml(readFileSync(join(chart, "ci/production-values.yaml"), "utf8"));
-  assert.deepEqual(validate(schema, prod), []);
-  assert.deepEqual(validate(schema, { hub: { replicas: "two" }, singleuser: { storrage: {} }, database: { type: "mysql" }, hub2: {} }), [
-    "values.hub.replicas: expected integer",
-    "values.singleuser.storrage: unknown value",
-    "values.database.type: not one of sqlite, postgresql",
-    "values.hub2: unknown value",
+  assert.deepEqual(schemaErrors(mergedValues(prod)), []);
+  const refused = (values: unknown) => schemaErrors(mergedValues(values));
+  assert.deepEqual(refused({ hub: { replicas: "two" }, singleuser: { storrage: {} }, database: { type: "mysql" }, hub2: {} }), [
+    "/hub2: additionalProperties",
+    "/hub/replicas: type",
+    "/singleuser/storrage: additionalProperties",
+    "/database/type: enum",
   ]);
-  assert.deepEqual(validate(schema, { hub: { secretKey: "short" } }), ["values.hub.secretKey: matches none of anyOf"]);
+  assert.ok(refused({ hub: { secretKey: "short" } }).includes("/hub/secretKey: anyOf"));
+  // several hubs: only on PostgreSQL
+  assert.deepEqual(refused({ hub: { replicas: 2 } }), ["/hub/replicas: maximum", ": if"]);
+  assert.deepEqual(refused({ hub: { replicas: 2 }, database: { type: "postgresql", postgresql: { url: "postgres://gyre@db/gyre" } } }), []);
+  // options of the config sections, checked with Gyre's own schemas
+  assert.deepEqual(refused({ hub: { config: { pollIntervalSecond: 5 } } }), ["/hub/config/pollIntervalSecond: additionalProperties"]);
+  assert.deepEqual(refused({ proxy: { config: { fullSyncSeconds: 0 } } }), ["/proxy/config/fullSyncSeconds: exclusiveMinimum"]);
+  assert.deepEqual(refused({ singleuser: { profileList: [{ name: "gpu", displayName: "GPU", overrides: { imagee: "x" } }] } }), [
+    "/singleuser/profileList/0/overrides/imagee: additionalProperties",
+  ]);
+  assert.deepEqual(refused({ singleuser: { memory: { limit: -1 } } }).slice(0, 1), ["/singleuser/memory/limit: minimum"]);
 });

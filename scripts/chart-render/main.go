@@ -3,7 +3,7 @@
 // .Values, .Release, .Chart, .Capabilities, .Template and a small .Files. It exists so that the
 // chart can be tested on machines with no helm binary (see README.md beside it).
 //
-// Usage: chart-render [-f values.yaml]... [--release NAME] [--namespace NS] [--notes] CHART_DIR
+// Usage: chart-render [-f values.yaml]... [--release NAME] [--namespace NS] [--kube-version vX.Y.Z] [--notes] CHART_DIR
 // Writes a multi-document YAML stream to stdout; exits 1 with the template error otherwise.
 package main
 
@@ -97,12 +97,18 @@ func run() error {
 	release := flag.String("release", "gyre", "release name")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "render NOTES.txt instead of the manifests")
+	kubeVersion := flag.String("kube-version", "v1.20.2", "the cluster's version (.Capabilities.KubeVersion), like helm template --kube-version")
 	flag.Var(&vals, "f", "values file (repeatable)")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		return errors.New("usage: chart-render [-f values.yaml]... [--release NAME] [--namespace NS] [--notes] CHART_DIR")
+		return errors.New("usage: chart-render [-f values.yaml]... [--release NAME] [--namespace NS] [--kube-version vX.Y.Z] [--notes] CHART_DIR")
 	}
 	chartDir := flag.Arg(0)
+	versionParts := strings.SplitN(strings.TrimPrefix(*kubeVersion, "v"), ".", 3)
+	if len(versionParts) < 2 {
+		return fmt.Errorf("--kube-version %q: expected vMAJOR.MINOR.PATCH", *kubeVersion)
+	}
+	major, minor := versionParts[0], versionParts[1]
 
 	chartMeta, err := readYAML(filepath.Join(chartDir, "Chart.yaml"))
 	if err != nil {
@@ -186,7 +192,7 @@ func run() error {
 			"Chart": map[string]interface{}{
 				"Name": chartName, "Version": chartMeta["version"], "AppVersion": chartMeta["appVersion"], "Description": chartMeta["description"],
 			},
-			"Capabilities": map[string]interface{}{"KubeVersion": map[string]interface{}{"Version": "v1.20.2", "Major": "1", "Minor": "20"}},
+			"Capabilities": map[string]interface{}{"KubeVersion": map[string]interface{}{"Version": *kubeVersion, "Major": major, "Minor": minor}},
 			"Template":     map[string]interface{}{"Name": name, "BasePath": chartName + "/templates"},
 			"Files":        files{root: chartDir},
 		}

@@ -1,7 +1,9 @@
 // The Helm chart against a REAL kube-apiserver 1.20.2 (scripts/kube/kube-up.sh): charts/gyre is
 // rendered with scripts/chart-render (no helm binary here) for the default values and for
 // ci/production-values.yaml, and every object is submitted as a server-side dry run
-// (`?dryRun=All`): the API server validates, defaults and admits it, and stores nothing.
+// (`?dryRun=All`): the API server validates, defaults and admits it, and stores nothing. The
+// PodDisruptionBudgets included: the renderer says Kubernetes 1.20, so the chart emits the
+// policy/v1beta1 that this API server serves.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -67,6 +69,12 @@ for (const [label, values] of [
     const namespace = `gyre-chart-${randomBytes(3).toString("hex")}`;
     const rendered = render([...values, "--release", "gyre", "--namespace", namespace]);
     assert.ok(rendered.length >= 10, `rendered ${rendered.length} objects`);
+    // the proxy's budget (2 replicas by default), and the hub's too with several hubs; 1.20 serves policy/v1beta1
+    const budgets = rendered.filter((o) => o.kind === "PodDisruptionBudget");
+    assert.deepEqual(
+      budgets.map((o) => `${o.apiVersion} ${o.metadata?.name}`),
+      label === "default values" ? ["policy/v1beta1 gyre-proxy"] : ["policy/v1beta1 gyre-hub", "policy/v1beta1 gyre-proxy"],
+    );
     assert.deepEqual(await dryRunAll(rendered, namespace), []);
     const config = rendered.find((o) => o.kind === "ConfigMap")!;
     const stored = await admin.core.readNamespacedConfigMap({ name: config.metadata!.name!, namespace }).then(
