@@ -45,8 +45,13 @@ test("a server killed outside the hub: a stranger is refused and learns nothing;
   const stranger = await context.newPage();
   await login(stranger, g, "lee", "lee-password-e2e");
   const refused = await stranger.goto(g.userUrl(USER.name, "tree"));
-  // (403 from the proxy; the status, not the wording, since the origin mode decides which page says it)
-  expect(refused?.status()).toBe(403);
+  if (g.perUserOrigins) {
+    // on the owner's origin the stranger has no session, and the hub will not hand one out
+    await expect(stranger.getByTestId("origin-login-forbidden")).toBeVisible();
+  } else {
+    // 403 from the proxy
+    expect(refused?.status()).toBe(403);
+  }
   await expect(stranger.locator("body")).not.toContainText("SIGKILL");
   await context.close();
   expect((await state())?.state, "the hub has not noticed yet (its poll is hourly, and the stranger's request asked nothing)").toBe("running");

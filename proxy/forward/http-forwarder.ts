@@ -188,7 +188,15 @@ export class HttpForwarder {
     if (down && status !== 504 && to.routeClass === "user" && entry?.owner && entry.userPrefix && !entry.external) {
       void down.lookup.check(entry.owner, entry.serverName).then((check) => {
         if (res.headersSent || res.destroyed) return;
-        this.opts.answers.page(req, res, status, describeServerDown({ who, code, user: entry.owner!, server: entry.serverName, check, hubUrl: down.hubUrl }));
+        // a server the hub knows has ended is unavailable, however its connection ended (a job
+        // killed mid-request resets it: 502)
+        const ended = check?.state === "stopped" || check?.state === "failed";
+        this.opts.answers.page(
+          req,
+          res,
+          ended ? 503 : status,
+          describeServerDown({ who, code, user: entry.owner!, server: entry.serverName, check, hubUrl: down.hubUrl }),
+        );
       });
       return;
     }

@@ -45,9 +45,29 @@ export class HubReplica {
 
   /** Writes the first heartbeat and takes the free leases, then renews them on a timer. */
   async start(): Promise<void> {
+    await this.forgetDeadOnThisHost();
     await this.beat();
     this.timer = setInterval(() => void this.beat(), this.opts.heartbeatSeconds * 1000);
     this.timer.unref();
+  }
+
+  /**
+   * Replicas that ran on this host under a pid that no longer runs (a hub killed and started
+   * again) are dead now, not once their heartbeat is older than the lease time: their rows and
+   * leases go, so a restarted single hub takes its servers and singletons back at once. A pid
+   * that runs again (reused) keeps its replica alive until the lease time, as on other hosts.
+   */
+  private async forgetDeadOnThisHost(): Promise<void> {
+    const { db } = this.opts;
+    const prefix = `${hostname()}-`;
+    const rows = await db.hubReplica.findMany({ where: { id: { startsWith: prefix } }, select: { id: true } });
+    for (const { id } of rows) {
+      const pid = Number(id.slice(prefix.length).split("-")[0]);
+      if (id === this.id || !Number.isInteger(pid) || pid <= 0 || pidRuns(pid)) continue;
+      await db.lease.updateMany({ where: { holder: id }, data: { expiresAt: new Date(0) } });
+      await db.hubReplica.deleteMany({ where: { id } });
+      this.opts.log.info({ replica: id }, "a hub replica of this host is gone (its process no longer runs): its work is taken over now");
+    }
   }
 
   /** Does this replica hold the lease `name` now? (false once it expired unrenewed: a paused process) */
@@ -108,5 +128,14 @@ export class HubReplica {
     this.closed = true;
     clearInterval(this.timer);
     this.held.clear();
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
