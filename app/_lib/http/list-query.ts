@@ -80,3 +80,23 @@ export function nextPage(opts: { origin: string; path: string; query: URLSearchP
   q.set("limit", String(opts.limit));
   return { offset, limit: opts.limit, url: `${opts.origin}${opts.path}?${q}` };
 }
+
+/** Whether the client asked for JupyterHub's paginated list shape (its Accept header). */
+export function wantsPagination(headers: Headers): boolean {
+  return (headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
+}
+
+/**
+ * A list answer as JupyterHub gives it: the bare array, or — when the client asked for
+ * pagination — the items with a _pagination block whose next URL is on the request's own origin
+ * and path.
+ */
+export function listResponse(req: Request, page: { items: unknown[]; offset: number; limit: number; total: number }): Response {
+  if (!wantsPagination(req.headers)) return Response.json(page.items);
+  const url = new URL(req.url);
+  // Next hands route handlers the path without its basePath (/hub)
+  const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
+  const { offset, limit, total } = page;
+  const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset, limit, total });
+  return Response.json({ items: page.items, _pagination: { offset, limit, total, next } }, { headers: { "content-type": PAGINATION_MEDIA_TYPE } });
+}

@@ -8,15 +8,14 @@ import { listUserModels, readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { filterUserModel } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
-import { flagParam, nextPage, parseUserListQuery, PAGINATION_MEDIA_TYPE, requestOrigin } from "@/app/_lib/http/list-query";
+import { flagParam, listResponse, parseUserListQuery, wantsPagination } from "@/app/_lib/http/list-query";
 
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
 export async function listUsersResponse(req: Request): Promise<Response> {
   const actor = await requireAdmin(req);
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
-  const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
-  const q = parseUserListQuery(url.searchParams, paginated);
+  const q = parseUserListQuery(url.searchParams, wantsPagination(req.headers));
   const { total, items } = await listUserModels(db, dbProvider, {
     state: q.state,
     offset: q.offset,
@@ -29,14 +28,7 @@ export async function listUsersResponse(req: Request): Promise<Response> {
   });
   // a token sees the fields its scopes cover (list:users alone: names only)
   const visible = items.map((u) => filterUserModel(u, actor.scopes) ?? { kind: "user", name: u.name });
-  if (!paginated) return Response.json(visible);
-  // Next hands route handlers the path without its basePath (/hub)
-  const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
-  const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset: q.offset, limit: q.limit, total });
-  return Response.json(
-    { items: visible, _pagination: { offset: q.offset, limit: q.limit, total, next } },
-    { headers: { "content-type": PAGINATION_MEDIA_TYPE } },
-  );
+  return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 }
 
 /** GET /hub/api/users/<name>: the user themselves or an admin; `rawName` is the decoded path segment. */

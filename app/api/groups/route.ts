@@ -5,23 +5,15 @@ import { route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { hasScope } from "@/app/_lib/auth/scopes";
 import { listGroupModels } from "@/app/_lib/groups/groups";
-import { nextPage, parsePageQuery, PAGINATION_MEDIA_TYPE, requestOrigin } from "@/app/_lib/http/list-query";
+import { listResponse, parsePageQuery, wantsPagination } from "@/app/_lib/http/list-query";
 
 export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   const actor = await requireAdmin(req);
   const url = new URL(req.url);
-  const paginated = (req.headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
-  const q = parsePageQuery(url.searchParams, paginated);
+  const q = parsePageQuery(url.searchParams, wantsPagination(req.headers));
   const { total, items } = await listGroupModels(getRuntime().db, { offset: q.offset, limit: q.limit });
   const visible = hasScope(actor.scopes, "read:groups") ? items : items.map((g) => ({ kind: g.kind, name: g.name }));
-  if (!paginated) return Response.json(visible);
-  // Next hands route handlers the path without its basePath (/hub)
-  const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
-  const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset: q.offset, limit: q.limit, total });
-  return Response.json(
-    { items: visible, _pagination: { offset: q.offset, limit: q.limit, total, next } },
-    { headers: { "content-type": PAGINATION_MEDIA_TYPE } },
-  );
+  return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 });
