@@ -1,0 +1,115 @@
+// Control-panel flows in a real Chromium against a real hub and proxy, each through the pages an
+// admin and a user click: a group unlocking a spawn profile (real Slurm), a blocked user's open
+// notebook tab, bulk-stopping running servers (real Jupyter), and the user page's rename and
+// reset link with the group editor. Needs the single-host Slurm of scripts/setup-slurm.sh and its
+// `hpctest` OS account (CI sets them up before `npm run e2e`); without them the first part fails.
+import { test, expect, type Browser, type Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
+
+interface UserModel {
+  servers: Record<string, { ready: boolean; state: string; message: string | null; user_options: Record<string, unknown> }>;
+}
+
+async function userModel(g: Gyre, name: string): Promise<UserModel> {
+  const r = await g.api(ADMIN.name, `/hub/api/users/${name}`);
+  expect(r.status, `GET user ${name}`).toBe(200);
+  return (await r.json()) as UserModel;
+}
+
+/** A page of its own browser context (its own cookies), logged in as `name`. */
+async function loggedIn(browser: Browser, g: Gyre, name: string, password: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await login(page, g, name, password);
+  return page;
+}
+
+test.describe("a group unlocks a spawn profile (real Slurm)", () => {
+  const MEMBER = "hpctest"; // the non-root OS account scripts/setup-slurm.sh creates: its job runs as it
+  const OUTSIDER = "e2e-outsider"; // never gets a job: needs no OS account
+  let g: Gyre;
+  const slurmJobs = () =>
+    execFileSync("squeue", ["-h", "-u", MEMBER, "-o", "%i %j %l"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => /gyre-/.test(l));
+
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    g = await startGyre({
+      basePort: 7906,
+      env: {
+        GYRE_SPAWNER__KIND: "batch",
+        GYRE_SPAWNER__BATCH__SCHEDULER: "slurm",
+        GYRE_SPAWNER__BATCH__PORT_RANGE: "7120-7129",
+        GYRE_SPAWNER__BATCH__POLL_INTERVAL_SECONDS: "1",
+        GYRE_SPAWNER__BATCH__PROFILES: JSON.stringify([
+          { name: "small", display: "1 core, 10 min", walltimeSeconds: 600 },
+          { name: "long", display: "1 core, 1 h", walltimeSeconds: 3600 },
+          { name: "ocean", display: "Ocean team: 1 core, 20 min", walltimeSeconds: 1200, groups: ["ocean"] },
+        ]),
+      },
+    });
+    await createUser(g, MEMBER, "hpctest-password-1");
+    await createUser(g, OUTSIDER, "outsider-password-1");
+  });
+  test.afterAll(async () => {
+    await g?.stop();
+  });
+
+  test("an admin makes a group and adds A: A sees and starts its profile; B does not see it and B's crafted start with it is refused", async ({
+    page,
+    browser,
+  }) => {
+    test.setTimeout(180_000);
+    // before: nobody but admins has the profile
+    const a = await loggedIn(browser, g, MEMBER, "hpctest-password-1");
+    await a.goto(`${g.url}/hub/spawn/${MEMBER}`);
+    await expect(a.getByTestId("profile-small")).toBeVisible();
+    await expect(a.getByTestId("profile-ocean")).toHaveCount(0);
+
+    await login(page, g, ADMIN.name, ADMIN.password);
+    await page.goto(`${g.url}/hub/admin/groups`);
+    await page.getByLabel("New group").fill("ocean");
+    await page.getByTestId("create-group-submit").click();
+    await expect(page.getByTestId("group-name")).toHaveText("ocean");
+    await expect(page.getByTestId("group-profiles")).toHaveText("Ocean team: 1 core, 20 min");
+    await page.getByLabel(/Add members/).fill(MEMBER);
+    await page.getByTestId("add-members-submit").click();
+    await expect(page.getByTestId("group-info")).toHaveText(`Added ${MEMBER}.`);
+    await expect(page.getByTestId("group-members")).toContainText(MEMBER);
+
+    // A (a member) sees the profile and starts with it: Slurm gets the profile's 20-minute limit
+    await a.goto(`${g.url}/hub/spawn/${MEMBER}`);
+    await expect(a.getByTestId("profile-ocean")).toContainText("Ocean team: 1 core, 20 min");
+    await a.getByTestId("profile-ocean").click();
+    await a.getByTestId("start-server").click();
+    await a.waitForURL(new RegExp(`/user/${MEMBER}/tree`), { timeout: 120_000 });
+    expect((await userModel(g, MEMBER)).servers[""].user_options.profile).toBe("ocean");
+    const jobs = slurmJobs();
+    expect(jobs, "one Slurm job for A").toHaveLength(1);
+    expect(jobs[0].split(/\s+/)[2], "the job's time limit is the ocean profile's").toBe("20:00");
+
+    // B (not a member) does not see it…
+    const b = await loggedIn(browser, g, OUTSIDER, "outsider-password-1");
+    await b.goto(`${g.url}/hub/spawn/${OUTSIDER}`);
+    await expect(b.getByTestId("profile-small")).toBeVisible();
+    await expect(b.getByTestId("profile-ocean")).toHaveCount(0);
+    // …and a start request crafted to choose it (the page's own POST, with B's session and CSRF
+    // token, its body rewritten) is refused with the reason; nothing is started
+    await b.route(`**/hub/api/users/${OUTSIDER}/server`, (route) =>
+      route.request().method() === "POST" ? route.continue({ postData: JSON.stringify({ profile: "ocean" }) }) : route.continue(),
+    );
+    const [answer] = await Promise.all([
+      b.waitForResponse((r) => r.url().endsWith(`/hub/api/users/${OUTSIDER}/server`)),
+      b.getByTestId("start-server").click(),
+    ]);
+    expect(answer.status()).toBe(400);
+    await expect(b.getByText('Invalid spawn option "profile": "ocean" is not a profile you may use (yours: small, long)')).toBeVisible();
+    await expect(b).toHaveURL(new RegExp(`/hub/spawn/${OUTSIDER}`));
+    expect((await userModel(g, OUTSIDER)).servers, "B has no server").toEqual({});
+
+    const stop = await g.api(ADMIN.name, `/hub/api/users/${MEMBER}/server`, { method: "DELETE" });
+    expect(stop.status).toBeLessThan(300);
+    await expect.poll(() => slurmJobs().length, { timeout: 60_000 }).toBe(0);
+  });
+});
