@@ -5,7 +5,7 @@
 // `hpctest` OS account (CI sets them up before `npm run e2e`); without them the first part fails.
 import { test, expect, type Browser, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
+import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 interface UserModel {
   servers: Record<string, { ready: boolean; state: string; message: string | null; user_options: Record<string, unknown> }>;
@@ -111,5 +111,50 @@ test.describe("a group unlocks a spawn profile (real Slurm)", () => {
     const stop = await g.api(ADMIN.name, `/hub/api/users/${MEMBER}/server`, { method: "DELETE" });
     expect(stop.status).toBeLessThan(300);
     await expect.poll(() => slurmJobs().length, { timeout: 60_000 }).toBe(0);
+  });
+});
+
+test.describe("local servers (real Jupyter)", () => {
+  let g: Gyre;
+  test.beforeAll(async () => {
+    test.setTimeout(120_000);
+    g = await startGyre({ basePort: 7900 });
+  });
+  test.afterAll(async () => {
+    await g?.stop();
+  });
+
+  test("a blocked user's open notebook tab stops working at once: refused at the proxy, the server stops, no new login", async ({ page, browser }) => {
+    test.setTimeout(180_000);
+    await createUser(g, "e2e-tab", "tab-password-1");
+    const tab = await loggedIn(browser, g, "e2e-tab", "tab-password-1");
+    await startServerViaApi(g, "e2e-tab");
+    await tab.goto(g.userUrl("e2e-tab", "tree"));
+    await expect(tab).toHaveURL(/\/user\/e2e-tab\/tree/);
+    const fromPage = () => tab.evaluate(async () => (await fetch("api/status", { cache: "no-store", redirect: "manual" })).status);
+    expect(await fromPage(), "the notebook's API from its own page, before").toBe(200);
+
+    await login(page, g, ADMIN.name, ADMIN.password);
+    await page.goto(`${g.url}/hub/admin/users/e2e-tab`);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByTestId("edit-blocked").check();
+    await page.getByTestId("edit-user-submit").click();
+    await expect(page.getByTestId("user-blocked")).toBeVisible();
+
+    // the very next request from the open tab is refused (not after some sync delay)
+    expect(await fromPage(), "the notebook's API from its own page, after").toBe(403);
+    // reloading the tab does not reach the notebook: the proxy no longer knows the session and
+    // sends the browser to log in
+    await tab.reload();
+    await expect(tab).toHaveURL(/\/hub\/login/);
+    // the server stops
+    await expect.poll(async () => (await userModel(g, "e2e-tab")).servers[""]?.state ?? "gone", { timeout: 60_000 }).toMatch(/^(stopped|gone)$/);
+    // and the right password no longer logs in
+    await tab.getByLabel(/user ?name/i).fill("e2e-tab");
+    await tab.getByLabel(/password/i).fill("tab-password-1");
+    await tab.getByTestId("login-submit").click();
+    await expect(tab.getByText("This account is blocked")).toBeVisible();
+    await expect(tab.getByTestId("current-user")).toHaveCount(0);
+    await tab.context().close();
   });
 });
