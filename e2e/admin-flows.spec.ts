@@ -157,4 +157,33 @@ test.describe("local servers (real Jupyter)", () => {
     await expect(tab.getByTestId("current-user")).toHaveCount(0);
     await tab.context().close();
   });
+
+  const N = 20; // the issue's number
+  test(`bulk-stop of ${N} running servers from the users view: per-user results, all end stopped`, async ({ page }) => {
+    test.setTimeout(240_000);
+    const names = Array.from({ length: N }, (_, i) => `e2e-bulk-${i}`);
+    for (const n of names) await createUser(g, n, `${n}-password`);
+    const t0 = Date.now();
+    await Promise.all(names.map((n) => startServerViaApi(g, n)));
+    console.log(`${N} servers running after ${Date.now() - t0} ms`);
+
+    await login(page, g, ADMIN.name, ADMIN.password);
+    await page.goto(`${g.url}/hub/admin?q=e2e-bulk-&match=prefix&state=running`);
+    await expect(page.getByTestId("users-count")).toContainText(`${N} users match`);
+    await page.getByTestId("select-page").check();
+    await expect(page.getByTestId("bulk-selection")).toHaveText(`${N} users selected`);
+    await page.getByTestId("bulk-action").selectOption("stop");
+    await page.getByTestId("bulk-apply").click();
+    for (const n of names) await expect(page.getByTestId("bulk-confirm")).toContainText(n);
+    const t1 = Date.now();
+    await page.getByTestId("bulk-confirm-submit").click();
+    await expect(page.getByTestId("bulk-progress")).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+    console.log(`bulk stop of ${N}: done in ${Date.now() - t1} ms`);
+    await expect(page.getByTestId("bulk-counts")).toHaveText(`${N} of ${N} done · ${N} succeeded · 0 failed`);
+    for (const n of names) await expect(page.getByTestId(`bulk-item-${n}`)).toHaveAttribute("data-status", "ok");
+    for (const n of names)
+      await expect.poll(async () => (await userModel(g, n)).servers[""]?.state ?? "gone", { timeout: 60_000, message: n }).toMatch(/^(stopped|gone)$/);
+    await page.goto(`${g.url}/hub/admin?q=e2e-bulk-&match=prefix&state=running`);
+    await expect(page.getByTestId("users-empty")).toBeVisible();
+  });
 });
