@@ -186,4 +186,111 @@ test.describe("local servers (real Jupyter)", () => {
     await page.goto(`${g.url}/hub/admin?q=e2e-bulk-&match=prefix&state=running`);
     await expect(page.getByTestId("users-empty")).toBeVisible();
   });
+
+  test("user page: rename is refused while a server runs and works once stopped; a reset link works once; the group editor renames, edits and deletes", async ({
+    page,
+    browser,
+  }) => {
+    test.setTimeout(180_000);
+    await createUser(g, "e2e-ren", "ren-password-1");
+    await startServerViaApi(g, "e2e-ren");
+    await login(page, g, ADMIN.name, ADMIN.password);
+    await page.goto(`${g.url}/hub/admin/users/e2e-ren`);
+    // renamed and made an admin in one save: refused as a whole while the server runs
+    await page.getByLabel("User name").fill("e2e-renamed");
+    await page.getByTestId("edit-admin").check();
+    await page.getByTestId("edit-user-submit").click();
+    await expect(page.getByTestId("admin-error")).toHaveText(
+      "e2e-ren has 1 active server: stop it before renaming (a running server's address contains the user name).",
+    );
+    expect((await g.api(ADMIN.name, "/hub/api/users/e2e-renamed")).status, "no user under the new name").toBe(404);
+    const refused = (await userModel(g, "e2e-ren")) as UserModel & { admin: boolean };
+    expect(refused.servers[""].state).toBe("running");
+    expect(refused.admin, "a refused save changes nothing").toBe(false);
+    await page.reload();
+    await expect(page.getByTestId("edit-admin")).not.toBeChecked();
+
+    page.once("dialog", (d) => void d.accept());
+    await page.getByTestId("stop-server-default").click();
+    await expect.poll(async () => (await userModel(g, "e2e-ren")).servers[""]?.state ?? "gone", { timeout: 60_000 }).toMatch(/^(stopped|gone)$/);
+    await page.reload();
+    // a reset link made before the rename: it was for the account under its old name
+    await page.getByTestId("reset-link-e2e-ren").click();
+    const stale = (await page.getByTestId("reset-link-url").textContent())!.trim();
+    await page.getByLabel("User name").fill("e2e-renamed");
+    await page.getByTestId("edit-user-submit").click();
+    await expect(page).toHaveURL(/\/hub\/admin\/users\/e2e-renamed$/);
+    expect((await g.api(ADMIN.name, "/hub/api/users/e2e-ren")).status, "the old name is gone").toBe(404);
+    // someone new gets the old name: the old link must not set their password
+    await createUser(g, "e2e-ren", "newcomer-password-1");
+    const holder = await (await browser.newContext()).newPage();
+    await holder.goto(stale);
+    await expect(holder.getByTestId("setup-error")).toContainText(/already used or expired/);
+    await expect(holder.getByTestId("setup-submit")).toHaveCount(0);
+    // nor the form posted straight to the hub
+    const posted = await holder.request.post(`${g.url}/hub/setup`, {
+      form: { token: new URL(stale).searchParams.get("token")!, password: "taken-over-1", password2: "taken-over-1" },
+      maxRedirects: 0,
+      headers: { origin: g.url },
+    });
+    expect(posted.status()).toBe(303);
+    expect(posted.headers().location).toContain("error=expired");
+    await holder.context().close();
+    const newcomer = await loggedIn(browser, g, "e2e-ren", "newcomer-password-1");
+    await newcomer.context().close();
+    await page.goto(`${g.url}/hub/admin/users/e2e-renamed`);
+
+    // a reset link, used once by the user, refused the second time
+    await page.getByTestId("reset-link-e2e-renamed").click();
+    await expect(page.getByTestId("admin-info")).toContainText("it works once");
+    const link = (await page.getByTestId("reset-link-url").textContent())!.trim();
+    expect(link).toMatch(/\/hub\/setup\?token=[A-Za-z0-9_-]+$/);
+    const user = await (await browser.newContext()).newPage();
+    await user.goto(link);
+    await expect(user.getByRole("heading", { name: "Set a new password" })).toBeVisible();
+    await expect(user.getByLabel(/user ?name/i)).toHaveValue("e2e-renamed");
+    await user.getByLabel(/^password$/i).fill("ren-password-new");
+    await user.getByLabel(/repeat/i).fill("ren-password-new");
+    await user.getByTestId("setup-submit").click();
+    await expect(user.getByTestId("current-user")).toContainText("e2e-renamed");
+    await user.goto(link);
+    await expect(user.getByTestId("setup-error")).toContainText(/already used or expired/);
+    await expect(user.getByTestId("setup-submit")).toHaveCount(0);
+    await user.context().close();
+    const again = await (await browser.newContext()).newPage();
+    await login(again, g, "e2e-renamed", "ren-password-new");
+    await again.context().close();
+
+    // the group editor: create, add a member, bad JSON refused, properties saved, rename, delete
+    await page.goto(`${g.url}/hub/admin/groups`);
+    await page.getByLabel("New group").fill("lab-a");
+    await page.getByTestId("create-group-submit").click();
+    await expect(page.getByTestId("group-name")).toHaveText("lab-a");
+    await page.getByLabel(/Add members/).fill("e2e-renamed nobody-such");
+    await page.getByTestId("add-members-submit").click();
+    await expect(page.getByTestId("group-error")).toContainText("nobody-such");
+    await expect(page.getByText("No members.")).toBeVisible();
+    await page.getByLabel(/Add members/).fill("e2e-renamed");
+    await page.getByTestId("add-members-submit").click();
+    await expect(page.getByTestId("group-members")).toContainText("e2e-renamed");
+    await page.getByTestId("group-properties").fill("{not json");
+    await page.getByTestId("group-properties-save").click();
+    await expect(page.getByTestId("group-error")).toContainText("not valid JSON");
+    await page.getByTestId("group-properties").fill('{"quota": 5}');
+    await page.getByTestId("group-properties-save").click();
+    await expect(page.getByTestId("group-info")).toHaveText("Properties saved.");
+    await page.getByLabel("Name", { exact: true }).fill("lab-b");
+    await page.getByTestId("group-rename-submit").click();
+    await expect(page).toHaveURL(/\/hub\/admin\/groups\?open=lab-b$/);
+    await expect(page.getByTestId("group-name")).toHaveText("lab-b");
+    await expect(page.getByTestId("group-members")).toContainText("e2e-renamed");
+    const model = (await (await g.api(ADMIN.name, "/hub/api/groups/lab-b")).json()) as { users: string[]; properties: Record<string, unknown> };
+    expect(model).toMatchObject({ users: ["e2e-renamed"], properties: { quota: 5 } });
+    expect((await g.api(ADMIN.name, "/hub/api/groups/lab-a")).status).toBe(404);
+    page.once("dialog", (d) => void d.accept());
+    await page.getByTestId("group-delete").click();
+    await expect(page).toHaveURL(/\/hub\/admin\/groups$/);
+    await expect(page.getByTestId("group-link-lab-b")).toHaveCount(0);
+    expect((await g.api(ADMIN.name, "/hub/api/groups/lab-b")).status).toBe(404);
+  });
 });

@@ -2,7 +2,8 @@
 import type { Metadata } from "next";
 import { getRuntime } from "../_lib/runtime";
 import { hashToken } from "../_lib/auth/api-tokens";
-import { INITIAL_ADMIN_PURPOSE, resetTarget } from "../_lib/auth/bootstrap";
+import { INITIAL_ADMIN_PURPOSE } from "../_lib/auth/bootstrap";
+import { resetTarget } from "../_lib/auth/reset-links";
 import { USERNAME_RULE } from "@/app/_lib/users/names";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";

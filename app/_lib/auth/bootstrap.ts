@@ -12,17 +12,12 @@ import { hashPassword } from "./passwords";
 import { validateUsername } from "@/app/_lib/users/names";
 import { upsertAdmin } from "@/app/_lib/users/admin";
 import { getRuntime } from "../runtime";
+import { resetPurpose } from "./reset-links";
 
 /** SetupToken purposes: the first admin, or a new password for one named account. */
 export const INITIAL_ADMIN_PURPOSE = "initial-admin";
-const RESET_PREFIX = "reset-password:";
 /** How long a setup or reset link stays valid. */
 const LINK_LIFETIME_MS = 24 * 3600_000;
-
-/** The account a reset link is for, or null for another purpose. */
-export function resetTarget(purpose: string): string | null {
-  return purpose.startsWith(RESET_PREFIX) ? purpose.slice(RESET_PREFIX.length) : null;
-}
 
 /**
  * A one-time link that sets a new password for `userName` (recovery when nobody can sign in as an
@@ -33,8 +28,8 @@ export async function createPasswordResetLink(db: Db, config: ResolvedConfig, us
   const name = validateUsername(userName);
   if (!(await db.user.findUnique({ where: { name } }))) throw new Error(`There is no user named ${name}.`);
   const token = randomBytes(24).toString("base64url");
-  await db.setupToken.deleteMany({ where: { purpose: RESET_PREFIX + name } });
-  await db.setupToken.create({ data: { hash: hashToken(token), purpose: RESET_PREFIX + name, expiresAt: new Date(Date.now() + LINK_LIFETIME_MS) } });
+  await db.setupToken.deleteMany({ where: { purpose: resetPurpose(name) } });
+  await db.setupToken.create({ data: { hash: hashToken(token), purpose: resetPurpose(name), expiresAt: new Date(Date.now() + LINK_LIFETIME_MS) } });
   return `${config.hub.publicUrl}/hub/setup?token=${token}`;
 }
 

@@ -30,7 +30,8 @@ import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { ConfigError } from "@/config/load";
 import { githubRouter } from "../auth/github/routes";
 import { sendRefusal } from "./security";
-import { forgetSetupLink, INITIAL_ADMIN_PURPOSE, resetTarget } from "../auth/bootstrap";
+import { forgetSetupLink, INITIAL_ADMIN_PURPOSE } from "../auth/bootstrap";
+import { resetTarget } from "../auth/reset-links";
 
 /** Only same-site relative paths may be redirect targets (no open redirects). */
 export function safeNext(raw: unknown, fallback = "/hub/home"): string {

@@ -8,6 +8,7 @@ import { hashPassword } from "@/app/_lib/auth/passwords";
 import { requestStop } from "@/app/_lib/servers/commands";
 import { getRuntime, type HubRuntime } from "@/app/_lib/runtime";
 import { revokeUserSessions, type RevocationPusher } from "@/app/_lib/auth/sessions";
+import { forgetResetLinks } from "@/app/_lib/auth/reset-links";
 import type { UserModel } from "@/app/_lib/models";
 import { validateUsername } from "./names";
 import { getUserModel, getUserOrThrow } from "./queries";
@@ -80,6 +81,7 @@ export async function deleteUser(db: Db, name: string, actor: string): Promise<"
     return "stopping";
   }
   await db.user.delete({ where: { id: user.id } });
+  await forgetResetLinks(db, user.name, new Date());
   return "deleted";
 }
 
@@ -106,8 +108,9 @@ export const userEditSchema = z
 export type UserEdit = z.infer<typeof userEditSchema>;
 
 /**
- * Applies an admin's edit of one user: flags and limit first, the rename last (it changes the
- * name the others are looked up by). Returns the user's name afterwards.
+ * Applies an admin's edit of one user: the rename first, so that a refused rename (a server still
+ * active, the name taken) leaves the flags and the limit as they were too; then flags and limit,
+ * by the name the user has now. Returns the user's name afterwards.
  */
 export async function editUser(rt: Pick<HubRuntime, "db" | "proxy" | "config">, name: string, edit: UserEdit, actor: string, now: Date): Promise<string> {
   const { db } = rt;
@@ -115,6 +118,8 @@ export async function editUser(rt: Pick<HubRuntime, "db" | "proxy" | "config">, 
   if (edit.admin === false && name === actor) throw new HttpError(400, "You cannot remove your own admin rights.");
   if (edit.blocked && name === actor) throw new HttpError(400, "You cannot block your own account.");
   if (edit.name !== undefined && edit.name !== name && name === actor) throw new HttpError(400, "You cannot rename your own account while signed in with it.");
+  const current =
+    edit.name === undefined ? name : (await renameUser({ db, proxy: rt.proxy, mapping: loadOsAccountMapping(rt.config.hub), now }, name, edit.name)).name;
   if (edit.admin !== undefined || edit.namedServerLimit !== undefined) {
     await db.user.update({
       where: { id: user.id },
@@ -124,8 +129,7 @@ export async function editUser(rt: Pick<HubRuntime, "db" | "proxy" | "config">, 
       },
     });
   }
-  if (edit.blocked === true) await blockUser({ db, proxy: rt.proxy, now }, name, actor);
-  if (edit.blocked === false) await unblockUser(db, name);
-  if (edit.name !== undefined) return (await renameUser({ db, proxy: rt.proxy, mapping: loadOsAccountMapping(rt.config.hub), now }, name, edit.name)).name;
-  return name;
+  if (edit.blocked === true) await blockUser({ db, proxy: rt.proxy, now }, current, actor);
+  if (edit.blocked === false) await unblockUser(db, current);
+  return current;
 }

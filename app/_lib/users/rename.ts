@@ -2,10 +2,12 @@
 // job name carry the user name, and changing them under a running notebook would cut it off. The
 // OS account stays the same: when it came from hub.osUserTemplate or hub.osUserMapFile (which
 // would map the new name elsewhere) it is stored on the user first, so files and running jobs
-// remain theirs. Every session ends (the session cookie carries the name).
+// remain theirs. Every session ends (the session cookie carries the name), and so does every
+// password reset link made for the old name.
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 import { revokeUserSessions, type RevocationPusher } from "@/app/_lib/auth/sessions";
+import { forgetResetLinks } from "@/app/_lib/auth/reset-links";
 import { validateUsername } from "./names";
 import { OsAccountError, resolveOsAccount, type OsAccountMapping } from "./os-account";
 import { getUserOrThrow } from "./queries";
@@ -57,6 +59,7 @@ export async function renameUser(opts: RenameOptions, name: string, rawNewName: 
     }
   }
   await db.user.update({ where: { id: user.id }, data: { name: newName, ...(pinnedOsUser ? { osUser: pinnedOsUser } : {}) } });
+  await forgetResetLinks(db, user.name, now);
   await revokeUserSessions(db, proxy, { userId: user.id, now });
   return { name: newName, pinnedOsUser };
 }
