@@ -15,6 +15,7 @@ import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { deriveServerApiToken, issueServerApiToken } from "@/app/_lib/servers/server-api-token";
 import * as activityRoute from "@/app/api/users/[name]/activity/route";
+import { testAccount } from "@/spawners/testing/os-account";
 
 const isRoot = process.getuid?.() === 0;
 const INTERVAL_SECONDS = 1;
@@ -28,15 +29,6 @@ let jupyterPort = 0;
 let serverId = 0;
 let apiToken = "";
 const posts: { status: number; user: string; body?: string }[] = [];
-
-function account(name: string): { uid: number; gid: number } {
-  try {
-    execFileSync("id", ["-u", name], { stdio: "ignore" });
-  } catch {
-    execFileSync("useradd", ["-m", "-s", "/bin/bash", name]);
-  }
-  return { uid: Number(execFileSync("id", ["-u", name], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", name], { encoding: "utf8" })) };
-}
 
 /** The hub's activity route as the hub serves it, on a free port. */
 async function serveActivityRoute(): Promise<number> {
@@ -97,7 +89,7 @@ before(async () => {
   await issueServerApiToken(hub.db, { userId: user.id, user: "acty", server: "", token: apiToken });
   apiPort = await serveActivityRoute();
 
-  const a = account("gyretest1");
+  const a = testAccount("gyretest1");
   chmodSync(dir, 0o755);
   cpSync(join(import.meta.dirname, "gyre_agent"), join(dir, "agent", "gyre_agent"), { recursive: true, filter: (src) => !src.includes("__pycache__") });
   execFileSync("chmod", ["-R", "a+rX", dir]);

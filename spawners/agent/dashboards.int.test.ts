@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
+import { testAccount } from "@/spawners/testing/os-account";
 
 const PY = "/usr/bin/python3";
 const isRoot = process.getuid?.() === 0;
@@ -21,15 +22,6 @@ let mine = 0; // the server account's dashboard
 let theirs = 0; // another account's page
 let idle = 0; // allowed, nothing listens
 const token = "dash-test-token-" + Math.random().toString(36).slice(2);
-
-function account(name: string): { uid: number; gid: number } {
-  try {
-    execFileSync("id", ["-u", name], { stdio: "ignore" });
-  } catch {
-    execFileSync("useradd", ["-m", "-s", "/bin/bash", name]);
-  }
-  return { uid: Number(execFileSync("id", ["-u", name], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", name], { encoding: "utf8" })) };
-}
 
 function freePort(): Promise<number> {
   return new Promise((r) => {
@@ -83,8 +75,8 @@ tornado.ioloop.IOLoop.current().start()
 
 before(async () => {
   if (!isRoot) throw new Error("this test needs root: it runs servers as two throw-away accounts (gyretest1, gyretest2)");
-  const a = account("gyretest1");
-  const b = account("gyretest2");
+  const a = testAccount("gyretest1");
+  const b = testAccount("gyretest2");
   chmodSync(dir, 0o755);
   // As a spawner does: a copy of the agent package where the server's account can read it.
   cpSync(join(import.meta.dirname, "gyre_agent"), join(dir, "agent", "gyre_agent"), { recursive: true, filter: (src) => !src.includes("__pycache__") });
@@ -136,7 +128,7 @@ test("the server's own account's port answers; the server's token is not passed 
   const r = await fetch(url(`proxy/${mine}/status?x=1`), { headers: { ...auth(), cookie: "bokeh=1" } });
   assert.equal(r.status, 200);
   const body = await r.text();
-  assert.match(body, new RegExp(`^uid=${account("gyretest1").uid} path=/status\\?x=1 auth=- cookie=bokeh=1$`));
+  assert.match(body, new RegExp(`^uid=${testAccount("gyretest1").uid} path=/status\\?x=1 auth=- cookie=bokeh=1$`));
   // jupyter-server-proxy's /absolute/ form keeps the public prefix
   const abs = await (await fetch(url(`proxy/absolute/${mine}/a/b`), { headers: auth() })).text();
   assert.match(abs, new RegExp(`path=/user/a/proxy/absolute/${mine}/a/b `));
