@@ -51,6 +51,11 @@ test.describe("first run", () => {
     await expect(page.getByTestId("setup-error")).toContainText(/Setup is complete/);
     await expect(page.getByTestId("setup-error")).toContainText("npm run reset-password");
     await expect(page.getByTestId("setup-submit")).toHaveCount(0);
+    // A token the database never held (mistyped, cut short) is an invalid link, not "setup is complete".
+    await page.goto(`${g.url}/hub/setup?token=not-a-token-this-hub-made`);
+    await expect(page.getByTestId("setup-error")).toContainText(/invalid, already used or expired/);
+    await expect(page.getByTestId("setup-error")).not.toContainText(/Setup is complete/);
+    await expect(page.getByTestId("setup-submit")).toHaveCount(0);
     await page.goto(`${g.url}/hub/login`);
     await expect(page.getByTestId("login-setup-hint")).toHaveCount(0);
     // A form posted from the old page is refused the same way (nothing created).

@@ -1,13 +1,18 @@
 // Control-panel pages in a real Chromium against a real hub and proxy (local spawner, real
-// Jupyter): the announcement an admin sets is on a user's pages, and the running-servers view says
-// where each server runs (host and pid, from the server's details).
+// Jupyter): the announcement an admin sets is on a user's pages, the running-servers view says
+// where each server runs (host and pid, from the server's details), and the usage page shows what
+// a CPU-burning cell used (sampled from /proc by the hub).
 import { test, expect } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
 import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 let g: Gyre;
 test.beforeAll(async () => {
   test.setTimeout(120_000);
-  g = await startGyre({ basePort: 7774 });
+  // usage sampled every 5 s (the shortest allowed), so a burst of CPU shows within seconds
+  g = await startGyre({ basePort: 7774, env: { GYRE_USAGE__SAMPLE_SECONDS: "5" } });
   await createUser(g, "e2e-ann", "ann-password-1");
 });
 test.afterAll(async () => {
@@ -58,4 +63,96 @@ test("the running-servers view shows a local server's host and pid", async ({ pa
   await login(page, g, ADMIN.name, ADMIN.password);
   await page.goto(`${g.url}/hub/admin/servers`);
   await expect(page.getByTestId("servers-row-e2e-ann-default")).toContainText(`host ${details!.host} · pid ${details!.pid}`);
+});
+
+/** Runs `code` in a new kernel of `user`'s default server (REST + the kernel's WebSocket, with the user's API token); returns its output. */
+async function runCell(user: string, code: string): Promise<string> {
+  const r = await g.api(user, `/user/${user}/api/kernels`, { method: "POST", body: "{}" });
+  expect(r.status).toBe(201);
+  const kernelId = ((await r.json()) as { id: string }).id;
+  const wsUrl = `${g.url.replace(/^http/, "ws").replace("localhost", "127.0.0.1")}/user/${user}/api/kernels/${kernelId}/channels`;
+  return new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl, { headers: { authorization: `token ${g.token(user)}` } });
+    const msgId = "burn-1";
+    let text = "";
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket refused: ${res.statusCode}`)));
+    ws.once("open", () =>
+      ws.send(
+        JSON.stringify({
+          header: { msg_id: msgId, msg_type: "execute_request", username: user, session: "e2e", version: "5.3", date: new Date().toISOString() },
+          parent_header: {},
+          metadata: {},
+          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+          channel: "shell",
+        }),
+      ),
+    );
+    ws.on("message", (data: Buffer) => {
+      const m = JSON.parse(data.toString("utf8")) as {
+        msg_type: string;
+        parent_header: { msg_id?: string };
+        content: { text?: string; execution_state?: string; ename?: string; evalue?: string };
+      };
+      if (m.parent_header.msg_id !== msgId) return;
+      if (m.msg_type === "stream") text += m.content.text ?? "";
+      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
+      if (m.msg_type === "status" && m.content.execution_state === "idle") {
+        ws.close();
+        resolve(text);
+      }
+    });
+  });
+}
+
+test("usage: a cell that burnt CPU in a real Jupyter kernel shows CPU time and peak memory (from /proc) on the usage page, sorts first by CPU, and is in the CSV", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await createUser(g, "e2e-burn", "burn-password-1");
+  await startServerViaApi(g, "e2e-burn");
+  // 3 s of CPU (process time: a busy machine makes it slower, not smaller) holding 200 MiB
+  const out = await runCell(
+    "e2e-burn",
+    "import time\nheld = b'x' * (200 * 2**20)\nt0 = time.process_time()\nwhile time.process_time() - t0 < 3: pass\nprint('burnt', round(time.process_time() - t0, 1))",
+  );
+  expect(out).toContain("burnt 3");
+  // the next samples of the server's process tree (every 5 s) carry the figures
+  let row: { cpuHours: number; peakMemoryBytes: number | null } | undefined;
+  await expect(async () => {
+    const r = await g.api(ADMIN.name, "/hub/api/admin/usage");
+    const body = (await r.json()) as { users: { key: string; cpuHours: number; peakMemoryBytes: number | null }[] };
+    row = body.users.find((u) => u.key === "e2e-burn");
+    expect(row?.cpuHours ?? 0).toBeGreaterThanOrEqual(3 / 3600);
+    expect(row?.peakMemoryBytes ?? 0).toBeGreaterThanOrEqual(200 * 2 ** 20);
+  }).toPass({ timeout: 60_000 });
+
+  await login(page, g, ADMIN.name, ADMIN.password);
+  await page.goto(`${g.url}/hub/admin/usage`);
+  const burnRow = page.getByTestId("usage-row-e2e-burn");
+  await expect(burnRow).toBeVisible();
+  const cpuText = (await page.getByTestId("usage-cpu-e2e-burn").textContent())!.trim();
+  expect(Number(cpuText), `CPU hours shown: ${cpuText}`).toBeGreaterThanOrEqual(3 / 3600);
+  // cells: runs, server hours, CPU hours, peak memory, …
+  await expect(burnRow.locator("td").nth(3)).toHaveText(/^(2\d\d|[3-9]\d\d)(\.\d)? MiB$|GiB$/);
+  await expect(burnRow).toContainText("proc");
+  await expect(page.getByTestId("usage-chart")).toBeVisible();
+
+  // sorted by CPU (largest first): the user who burnt it comes first
+  await page.getByTestId("usage-sort-cpuHours").click();
+  await expect(page).toHaveURL(/sort=cpuHours/);
+  await expect(page.locator('[data-testid^="usage-row-"]').first()).toHaveAttribute("data-testid", "usage-row-e2e-burn");
+  await expect(page.locator("th[aria-sort=descending]")).toContainText("CPU hours");
+  // copied into docs/screenshots/ for the README when it changes
+  await page.screenshot({ path: join(process.cwd(), "test-results", "screenshots", "admin-usage-cpu.png"), fullPage: true });
+
+  // the CSV download has the run, with its CPU hours and peak memory
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("usage-csv").click()]);
+  const csv = readFileSync(await download.path(), "utf8").split("\n");
+  const header = csv[0].split(",");
+  const line = csv.find((l) => l.startsWith("e2e-burn,"))?.split(",");
+  expect(line, csv.join("\n")).toBeTruthy();
+  expect(Number(line![header.indexOf("cpu_hours_in_period")])).toBeGreaterThanOrEqual(0.0008);
+  expect(Number(line![header.indexOf("peak_memory_bytes")])).toBeGreaterThanOrEqual(200 * 2 ** 20);
+  expect(line![header.indexOf("source")]).toBe("proc");
 });

@@ -25,8 +25,11 @@ RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbc
 # systemd for systemd-analyze (deploy/systemd/units.int.test.ts; it is not started as init), and
 # jupyterhub for its real clients (HubAuth) in e2e/jupyterhub-clients.spec.ts, and (3.0, with its
 # configurable-http-proxy) as the reference hub of npm run bench:hub; buildah and debootstrap build
-# the container image (scripts/build-image.sh, tested by deploy/image/image.int.test.ts).
-TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev wrk systemd jupyterhub buildah debootstrap)
+# the container image (scripts/build-image.sh, tested by deploy/image/image.int.test.ts); slurmdbd
+# and mariadb-server keep the test Slurm's accounting, so sacct answers (scripts/setup-slurm.sh,
+# which installs and starts the rest of Slurm).
+TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev wrk systemd jupyterhub buildah debootstrap
+  slurmdbd mariadb-server)
 pkgs=("${RUNTIME_PKGS[@]}")
 if [ "${1:-}" = "--tests" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
 

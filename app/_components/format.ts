@@ -19,9 +19,14 @@ export function formatAgo(d: Date | string | null, now: Date): string {
   return `${days} day${days === 1 ? "" : "s"} ago`;
 }
 
-/** Hours with sensible precision: "0", "0.25", "3.4", "128" */
+/**
+ * Hours with sensible precision: "0", "0.0042", "0.25", "3.4", "128". Under 0.01 h with two
+ * significant digits: a few seconds of CPU time must not read as none.
+ */
 export function formatHours(h: number): string {
   if (h === 0) return "0";
+  if (h < 0.0001) return "< 0.0001";
+  if (h < 0.01) return h.toFixed(1 - Math.floor(Math.log10(h)));
   if (h < 1) return h.toFixed(2);
   if (h < 100) return h.toFixed(1);
   return Math.round(h).toLocaleString("en");

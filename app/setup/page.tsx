@@ -2,8 +2,7 @@
 import type { Metadata } from "next";
 import { getRuntime } from "../_lib/runtime";
 import { hashToken } from "../_lib/auth/api-tokens";
-import { INITIAL_ADMIN_PURPOSE } from "../_lib/auth/bootstrap";
-import { resetTarget } from "../_lib/auth/reset-links";
+import { judgeSetupLink, type SetupLinkState } from "../_lib/auth/setup-links";
 import { USERNAME_RULE } from "@/app/_lib/users/names";
 import { PageFrame } from "../_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "../_components/ui";
@@ -36,13 +35,11 @@ function errorText(code: string, minLength: number, reset: boolean): string | nu
 }
 
 /** What a link can still do, read before showing a form (a used link shows why, not a form). */
-async function linkState(token: string): Promise<{ usable: boolean; resetFor: string | null; adminExists: boolean }> {
+async function linkState(token: string): Promise<SetupLinkState> {
   const { db } = getRuntime();
   const row = token ? await db.setupToken.findUnique({ where: { hash: hashToken(token) } }) : null;
-  const resetFor = row ? resetTarget(row.purpose) : null;
   const adminExists = (await db.user.count({ where: { admin: true } })) > 0;
-  const live = !!row && !row.usedAt && row.expiresAt > new Date() && (resetFor !== null || row.purpose === INITIAL_ADMIN_PURPOSE);
-  return { usable: live && (resetFor !== null || !adminExists), resetFor, adminExists };
+  return judgeSetupLink({ row, adminExists, now: new Date() });
 }
 
 export default async function SetupPage({ searchParams }: { searchParams: SearchParams }) {
@@ -52,17 +49,20 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
   const minLength = getRuntime().config.auth.local.minPasswordLength;
   const link = await linkState(token);
   // An unusable link explains itself even when nobody has posted the form yet.
-  const shown = code || (token && !link.usable ? (!link.resetFor && link.adminExists ? "done" : "expired") : "");
-  const error = errorText(shown, minLength, link.resetFor !== null);
+  const usable = !!token && link.verdict === "usable";
+  const shown = code || (token && !usable ? link.verdict : "");
+  const error = errorText(shown, minLength, link.explainAsReset);
   return (
     <PageFrame narrow>
       <Card>
-        <h1 className="text-xl font-semibold">{link.resetFor ? "Set a new password" : "Set up Gyre"}</h1>
-        <p className="mt-2 text-sm text-slate-600">
-          {link.resetFor
-            ? `Choose a new password for ${link.resetFor}. Signing in elsewhere with the old one stops working.`
-            : "Create the first admin account. You can add other users from the admin page afterwards."}
-        </p>
+        <h1 className="text-xl font-semibold">{link.explainAsReset ? "Set a new password" : "Set up Gyre"}</h1>
+        {(link.resetFor || !link.explainAsReset) && (
+          <p className="mt-2 text-sm text-slate-600">
+            {link.resetFor
+              ? `Choose a new password for ${link.resetFor}. Signing in elsewhere with the old one stops working.`
+              : "Create the first admin account. You can add other users from the admin page afterwards."}
+          </p>
+        )}
         {error && (
           <div className="mt-4">
             <Notice kind="error" testId="setup-error">
@@ -78,7 +78,7 @@ export default async function SetupPage({ searchParams }: { searchParams: Search
             </Notice>
           </div>
         )}
-        {!token || !link.usable ? (
+        {!usable ? (
           !token && (
             <div className="mt-4">
               <Notice kind="info">

@@ -39,6 +39,24 @@ test("sacct: CPU of the allocation, the largest step MaxRSS, queue wait; unfinis
   assert.equal(parseSacctUsage(""), null);
 });
 
+// `sacct -j 247` on this project's Slurm 22.05 with slurmdbd, polled every 0.3 s after a scancel:
+// first the steps' records have not arrived (no CPU, no MaxRSS), then they have.
+test("sacct right after a scancel: not ended until the batch step's own record has arrived", () => {
+  const first = [
+    "247|CANCELLED by 0|2026-12-03T22:22:23|2026-12-03T22:22:24|2026-12-03T22:22:28|00:00:00|",
+    "247.batch|CANCELLED|2026-12-03T22:22:24|2026-12-03T22:22:24|2026-12-03T22:22:28|00:00:00|",
+  ].join("\n");
+  assert.deepEqual(parseSacctUsage(first), { cpuSeconds: 0, peakMemoryBytes: null, queueWaitSeconds: 1, ended: false });
+  const then = [
+    "247|CANCELLED by 0|2026-12-03T22:22:23|2026-12-03T22:22:24|2026-12-03T22:22:28|00:01.002|",
+    "247.batch|CANCELLED|2026-12-03T22:22:24|2026-12-03T22:22:24|2026-12-03T22:22:29|00:01.002|11908K",
+    "",
+  ].join("\n");
+  assert.deepEqual(parseSacctUsage(then), { cpuSeconds: 1.002, peakMemoryBytes: 11908 * 1024, queueWaitSeconds: 1, ended: true });
+  // an extern step that ran nothing does not hold the record open
+  assert.equal(parseSacctUsage(`${then}247.extern|COMPLETED|2026-12-03T22:22:24|2026-12-03T22:22:24|2026-12-03T22:22:29|00:00:00|\n`)!.ended, true);
+});
+
 // `qacct -j 41` on this project's Son of Grid Engine 8.1.9 (a job that ran 4 s).
 const QACCT = `==============================================================
 qname        all.q               

@@ -14,8 +14,7 @@ import { upsertAdmin } from "@/app/_lib/users/admin";
 import { getRuntime } from "../runtime";
 import { resetPurpose } from "./reset-links";
 
-/** SetupToken purposes: the first admin, or a new password for one named account. */
-export const INITIAL_ADMIN_PURPOSE = "initial-admin";
+import { INITIAL_ADMIN_PURPOSE } from "./setup-links";
 /** How long a setup or reset link stays valid. */
 const LINK_LIFETIME_MS = 24 * 3600_000;
 

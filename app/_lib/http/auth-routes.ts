@@ -30,8 +30,8 @@ import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { ConfigError } from "@/config/load";
 import { githubRouter } from "../auth/github/routes";
 import { sendRefusal } from "./security";
-import { forgetSetupLink, INITIAL_ADMIN_PURPOSE } from "../auth/bootstrap";
-import { resetTarget } from "../auth/reset-links";
+import { forgetSetupLink } from "../auth/bootstrap";
+import { judgeSetupLink } from "../auth/setup-links";
 
 /** Only same-site relative paths may be redirect targets (no open redirects). */
 export function safeNext(raw: unknown, fallback = "/hub/home"): string {
@@ -153,10 +153,9 @@ export function authRouter(): express.Router {
       const typed = formField(req, "username").slice(0, 64);
       const back = (error: string) => res.redirect(303, `/hub/setup?${new URLSearchParams({ token, error, ...(typed ? { username: typed } : {}) })}`);
       const row = await db.setupToken.findUnique({ where: { hash: hashToken(token) } });
-      const resetFor = row ? resetTarget(row.purpose) : null;
-      // A used first-run link after setup: say that setup is done, not that the link expired.
-      if (!resetFor && (await db.user.count({ where: { admin: true } })) > 0) return back("done");
-      if (!row || row.usedAt || row.expiresAt <= new Date() || (!resetFor && row.purpose !== INITIAL_ADMIN_PURPOSE)) return back("expired");
+      const adminExists = (await db.user.count({ where: { admin: true } })) > 0;
+      const { verdict, resetFor } = judgeSetupLink({ row, adminExists, now: new Date() });
+      if (!row || verdict !== "usable") return back(verdict === "done" ? "done" : "expired");
       const name = resetFor ?? normalizeUsername(typed);
       const password = formField(req, "password");
       if (!USERNAME_PATTERN.test(name)) return back("bad-name");

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { dailySeries, resolvePeriod, sortTotals, totalsBy, usageCsv, type UsageRow } from "./aggregate";
+import { chartScaleMax, dailySeries, resolvePeriod, sortTotals, totalsBy, usageCsv, type UsageRow } from "./aggregate";
 import { mergeUsage } from "./merge";
 import { parseCpuQuantity, podRequestUsage } from "@/spawners/kubernetes/usage";
 
@@ -96,4 +96,15 @@ test("Kubernetes: requested cores × run time, requested memory as the peak", ()
   assert.equal(u.peakMemoryBytes, 2 ** 30);
   assert.equal(u.source, "requests");
   assert.equal(podRequestUsage({ status: {} }, new Date()), null);
+});
+
+test("the chart's scale: 1, 2 or 5 times a power of ten above the largest value, small values included", () => {
+  assert.equal(chartScaleMax(0), 1);
+  assert.equal(chartScaleMax(0.0049), 0.005);
+  assert.equal(chartScaleMax(0.0011), 0.002);
+  assert.equal(chartScaleMax(0.07), 0.1);
+  assert.equal(chartScaleMax(0.3), 0.5);
+  assert.equal(chartScaleMax(1), 1);
+  assert.equal(chartScaleMax(7.5), 10);
+  assert.equal(chartScaleMax(120), 200);
 });

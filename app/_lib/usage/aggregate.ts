@@ -233,3 +233,14 @@ export function describeWhere(placementJson: string): string {
   if (typeof p.pid === "number") parts.push(`pid ${p.pid}`);
   return parts.join(" · ");
 }
+
+/**
+ * The top of the chart's scale for a largest value `v`: 1, 2 or 5 times a power of ten, at least
+ * `v`, so a day of a few CPU seconds shows as a bar rather than a flat line; 1 when there is nothing.
+ */
+export function chartScaleMax(v: number): number {
+  if (!(v > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  // toPrecision: 5 × 0.001 is 0.005000000000000001 in floating point
+  return [1, 2, 5, 10].map((m) => Number((m * p).toPrecision(12))).find((m) => m >= v) ?? 10 * p;
+}

@@ -6,7 +6,17 @@ import Link from "next/link";
 import { requireCurrentAdmin } from "@/app/_lib/auth/current-user";
 import { getRuntime } from "@/app/_lib/runtime";
 import { readUsageRows } from "@/app/_lib/usage/report";
-import { USAGE_SORTS, dailySeries, resolvePeriod, sortTotals, totalsBy, usagePeriodSchema, type DailyUsage, type UsageSort } from "@/app/_lib/usage/aggregate";
+import {
+  USAGE_SORTS,
+  chartScaleMax,
+  dailySeries,
+  resolvePeriod,
+  sortTotals,
+  totalsBy,
+  usagePeriodSchema,
+  type DailyUsage,
+  type UsageSort,
+} from "@/app/_lib/usage/aggregate";
 import { PageFrame } from "@/app/_components/page-frame";
 import { Card, Notice, buttonClass, inputClass, labelClass } from "@/app/_components/ui";
 import { firstParam, type SearchParams } from "@/app/_components/search-params";
@@ -165,7 +175,7 @@ function UsageChart({ daily }: { daily: DailyUsage[] }) {
   const W = 900;
   const H = 200;
   const pad = { l: 48, r: 8, t: 8, b: 24 };
-  const max = Math.max(1, ...daily.map((d) => Math.max(d.serverHours, d.cpuHours)));
+  const max = chartScaleMax(Math.max(0, ...daily.map((d) => Math.max(d.serverHours, d.cpuHours))));
   const bw = (W - pad.l - pad.r) / Math.max(1, daily.length);
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
   const line = daily.map((d, i) => `${i ? "L" : "M"}${(pad.l + bw * (i + 0.5)).toFixed(1)},${y(d.cpuHours).toFixed(1)}`).join(" ");

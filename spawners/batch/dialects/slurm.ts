@@ -135,11 +135,27 @@ const SACCT_FIELDS = ["JobID", "State", "Submit", "Start", "End", "TotalCPU", "M
 const SACCT_UNFINISHED = new Set(["PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"]);
 
 /**
+ * Whether a line carries its final figures: a step (ID.batch, ID.0, …) once its own record has
+ * arrived; the allocation line, and the extern step (which runs nothing), always count.
+ */
+function stepRecorded(row: string[], field: (row: string[], name: (typeof SACCT_FIELDS)[number]) => string): boolean {
+  const id = field(row, "JobID");
+  if (!id.includes(".") || id.endsWith(".extern")) return true;
+  if (SACCT_UNFINISHED.has(field(row, "State").split(" ")[0])) return false;
+  return (parseDurationSeconds(field(row, "TotalCPU")) ?? 0) > 0 || parseSizeBytes(field(row, "MaxRSS")) !== null;
+}
+
+/**
  * What one job used, from `sacct -j ID --noheader --parsable2 --format=<SACCT_FIELDS>`: one line
  * for the allocation ("123") and one per step ("123.batch", "123.extern"). CPU time is the
  * allocation's TotalCPU (user + system of every step; it grows as steps end, so a running job
  * shows what its finished steps used), memory the largest MaxRSS of a step, the queue wait
  * Start − Submit. null when sacct has no line for the job.
+ *
+ * Ended only once every step's own record has arrived too: right after a scancel the allocation
+ * and its steps already show CANCELLED with an End, while a step's CPU time and MaxRSS come a
+ * moment later (a step with zero CPU and no MaxRSS is one whose completion slurmdbd has not
+ * stored yet; a job's steps always use some CPU). Settling on that first answer would store zeros.
  */
 export function parseSacctUsage(stdout: string): JobUsage | null {
   const rows = stdout
@@ -157,7 +173,7 @@ export function parseSacctUsage(stdout: string): JobUsage | null {
     cpuSeconds: parseDurationSeconds(field(job, "TotalCPU")),
     peakMemoryBytes: sizes.length ? Math.max(...sizes) : null,
     queueWaitSeconds: submit !== null && start !== null ? Math.max(0, (start - submit) / 1000) : null,
-    ended: !SACCT_UNFINISHED.has(state) && parseSchedulerTime(field(job, "End")) !== null,
+    ended: !SACCT_UNFINISHED.has(state) && parseSchedulerTime(field(job, "End")) !== null && rows.every((r) => stepRecorded(r, field)),
   };
 }
 
