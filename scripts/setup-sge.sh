@@ -99,6 +99,13 @@ if ! grep -q '^schedule_interval *0:0:1$' "$TMP/s"; then
     -e 's/^flush_finish_sec .*/flush_finish_sec 1/' "$TMP/s"
   qconf -Msconf "$TMP/s" >/dev/null
 fi
+# accounting records are written when a job ends, not buffered for flush_time (15 s): the hub
+# settles a job's usage from `qacct -j`, and the tests wait for it
+qconf -sconf global | sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*/ /; ta' > "$TMP/global"
+if ! grep -q '^reporting_params .*accounting_flush_time=00:00:00' "$TMP/global"; then
+  sed -i -e '/^reporting_params /{s/ accounting_flush_time=[^ ]*//; s/$/ accounting_flush_time=00:00:00/}' "$TMP/global"
+  qconf -Mconf "$TMP/global" >/dev/null
+fi
 if ! qconf -shgrpl 2>/dev/null | grep -qx '@allhosts'; then
   printf 'group_name @allhosts\nhostlist %s\n' "$H" > "$TMP/hg"; qconf -Ahgrp "$TMP/hg" >/dev/null
 fi

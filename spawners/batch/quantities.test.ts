@@ -109,3 +109,61 @@ test("qacct: cpu, maxvmem (not ru_maxrss, printed in the wrong unit) and the wai
   assert.deepEqual(parseQacctUsage(QACCT), { cpuSeconds: 0.84, peakMemoryBytes: Math.round(82.074 * 2 ** 20), queueWaitSeconds: 0, ended: true });
   assert.equal(parseQacctUsage("error: job id 99 not found\n"), null);
 });
+
+// `qacct -j 206` on the same Grid Engine: a spawned server whose prologue burnt 3 s of CPU holding
+// 160 MiB, deleted by the hub (qdel). Its cpu is ru_utime + ru_stime of the job; ru_maxrss is
+// kilobytes printed as if bytes ("168.820KB" is 168820 KB).
+const QACCT_BURN = `==============================================================
+qname        all.q               
+hostname     vm                  
+group        hpctest             
+owner        hpctest             
+project      NONE                
+department   defaultdepartment   
+jobname      gyre-hpctest        
+jobnumber    206                 
+taskid       undefined
+account      sge                 
+priority     0                   
+qsub_time    Thu Dec  3 22:51:14 2026
+start_time   Thu Dec  3 22:51:14 2026
+end_time     Thu Dec  3 22:51:30 2026
+granted_pe   NONE                
+slots        1                   
+failed       100 : assumedly after job
+exit_status  137                  (Killed)
+ru_wallclock 16s
+ru_utime     1.616s
+ru_stime     2.016s
+ru_maxrss    168.820KB
+ru_ixrss     0.000B
+ru_ismrss    0.000B
+ru_idrss     0.000B
+ru_isrss     0.000B
+ru_minflt    61742               
+ru_majflt    2                   
+ru_nswap     0                   
+ru_inblock   384                 
+ru_oublock   232                 
+ru_msgsnd    0                   
+ru_msgrcv    0                   
+ru_nsignals  0                   
+ru_nvcsw     32                  
+ru_nivcsw    2663                
+cpu          3.632s
+mem          490.535MBs
+io           22.619MB
+iow          0.000s
+maxvmem      172.152MB
+arid         undefined
+ar_sub_time  undefined
+category     -l h_rt=600
+`;
+
+test("qacct of a job that burnt CPU: cpu counts user and system time, the peak is maxvmem", () => {
+  const u = parseQacctUsage(QACCT_BURN)!;
+  assert.equal(u.cpuSeconds, 3.632);
+  assert.equal(u.peakMemoryBytes, Math.round(172.152 * 2 ** 20));
+  assert.equal(u.queueWaitSeconds, 0);
+  assert.equal(u.ended, true);
+});
