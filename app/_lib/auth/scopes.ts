@@ -23,6 +23,8 @@ export const TOKEN_SCOPES = {
   "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
   "list:groups": "List group names (GET /hub/api/groups; with read:groups also their members and properties; admins only).",
   "read:groups": "Read a group's members and properties (GET /hub/api/groups/{name}; admins only).",
+  "list:services": "List service names (GET /hub/api/services; with read:services their models; admins and services).",
+  "read:services": "Read service models (GET /hub/api/services/{name}; admins and services).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -147,13 +149,25 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
   if (p === "/api/groups" && read) return ["list:groups"];
   if (/^\/api\/groups\/[^/]+$/.test(p) && read) return ["read:groups"];
+  if (p === "/api/services" && read) return ["list:services"];
+  if (/^\/api\/services\/[^/]+$/.test(p) && read) return ["read:services"];
   if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
   if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : method === "DELETE" ? ["delete:users"] : ["admin:users"];
   return ["inherit"];
 }
 
 /** Scopes only an admin's token may carry (they concern other users or the hub). */
-export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub", "list:groups", "read:groups"];
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
+  "admin:users",
+  "users",
+  "list:users",
+  "delete:users",
+  "read:hub",
+  "list:groups",
+  "read:groups",
+  "list:services",
+  "read:services",
+];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
