@@ -54,6 +54,16 @@ test("services: names that are not one path segment (shadowing /hub or /user), r
     "services[0] (a).scopes: unknown scopes: rule:everything (see docs/jupyterhub-compat.md)",
   ]);
   assert.deepEqual(problems([{ name: "a", url: "ftp://x/" }]), ["services[0] (a).url: must be an http:// or https:// URL"]);
+  assert.deepEqual(problems([{ name: "a", url: "http://h:1", oauthRedirectUri: "//evil.example/cb" }]), [
+    "services[0] (a).oauthRedirectUri: must be a path (/services/<name>/oauth_callback) or an http(s) URL",
+  ]);
+  assert.deepEqual(
+    problems([
+      { name: "a", url: "http://h:1" },
+      { name: "b", url: "http://h:2", oauthClientId: "service-a" },
+    ]),
+    ['services[1] (b).oauthClientId: "service-a" is the OAuth client id of an earlier service; client ids must be unique'],
+  );
   assert.deepEqual(problems([{ name: "a", apiToken: "short" }]), ["services[0] (a).apiToken: must be at least 32 characters long"]);
   assert.deepEqual(problems([{ name: "a", apiToken: "x".repeat(32), apiTokenEnv: "T" }]), [
     "services[0] (a).apiToken: set only one of apiToken, apiTokenFile, apiTokenEnv",

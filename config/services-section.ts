@@ -61,6 +61,24 @@ const serviceSchema = z
       ),
     apiTokenFile: z.string().optional().describe("A file holding the service's API token."),
     apiTokenEnv: z.string().optional().describe("The name of an environment variable of the hub holding the service's API token."),
+    oauthClientId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "must be letters, digits, '.', '-' or '_'")
+      .optional()
+      .describe("A service with a url is an OAuth client of the hub (HubOAuth): its client id. Default: service-<name>. Its client secret is its API token."),
+    oauthRedirectUri: z
+      .string()
+      .refine((u) => /^\/[^/\\]/.test(u) || /^https?:\/\/[^/]/.test(u), "must be a path (/services/<name>/oauth_callback) or an http(s) URL")
+      .optional()
+      .describe(
+        "The OAuth redirect URI the service registers; /hub/api/oauth2/authorize accepts only this one, exactly. Default: /services/<name>/oauth_callback (HubOAuth's).",
+      ),
+    oauthNoConfirm: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Skip the consent page: users who log in through this service are not asked to confirm (for services the admin trusts, as JupyterHub's oauth_no_confirm).",
+      ),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -79,6 +97,17 @@ export const servicesSectionSchema = z
     list.forEach((s, i) => {
       if (seen.has(s.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${s.name}" is the name of an earlier service; names must be unique` });
       seen.add(s.name);
+    });
+    const clients = new Set<string>();
+    list.forEach((s, i) => {
+      const id = s.oauthClientId ?? `service-${s.name}`;
+      if (s.url && clients.has(id))
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "oauthClientId"],
+          message: `"${id}" is the OAuth client id of an earlier service; client ids must be unique`,
+        });
+      if (s.url) clients.add(id);
     });
   })
   .describe("JupyterHub-style services (see docs/jupyterhub-compat.md).");

@@ -64,6 +64,22 @@ export function parseServerAccessScope(scope: string): { user: string; server: s
   return m ? { user: m[1], server: m[2] ?? "" } : null;
 }
 
+/**
+ * JupyterHub's "access:services!service=<name>": who may use one service (what the hub's OAuth
+ * provider gives a service's access tokens, and what HubOAuth checks in /hub/api/user's scopes).
+ */
+const SERVICE_ACCESS_FILTER = /^access:services!service=([a-z0-9][a-z0-9_-]{0,63})$/;
+
+/** The scope that lets a token's owner use the service `name`. */
+export function serviceAccessScope(name: string): string {
+  return `access:services!service=${name}`;
+}
+
+/** The service a filtered access:services scope names, or null for any other scope. */
+export function parseServiceAccessScope(scope: string): string | null {
+  return SERVICE_ACCESS_FILTER.exec(scope)?.[1] ?? null;
+}
+
 /** Scopes that may be limited to one user with JupyterHub's "!user=<name>" filter. */
 const USER_FILTERABLE: readonly TokenScope[] = ["users:activity"];
 const USER_FILTER = /^([a-z:]+)!user=([a-z][a-z0-9_-]{0,31})$/;
@@ -104,7 +120,7 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s)) out.add(s);
+  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s)) out.add(s);
   return out;
 }
 
@@ -171,7 +187,7 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s));
 }
 
 /**

@@ -4,7 +4,7 @@ import { HttpError } from "@/app/_lib/http/errors";
 import { buildServiceRegistry, serviceIdentityModel, serviceScopes, toServiceModel, type ResolvedService } from "./registry";
 import { listServiceModels, readServiceModel } from "./access";
 
-const base = { environment: {}, admin: false, scopes: [] as string[] };
+const base = { environment: {}, admin: false, scopes: [] as string[], oauthNoConfirm: false };
 const services: ResolvedService[] = [
   { ...base, name: "culler", scopes: ["list:users", "servers"], apiToken: "c".repeat(43) },
   { ...base, name: "whoami", url: "http://127.0.0.1:10101", command: ["/usr/bin/python3", "w.py"], user: "svc", apiToken: "w".repeat(43) },

@@ -20,6 +20,17 @@ export interface Service {
   scopes: string[];
   /** sha256 (hex) of the service's API token */
   tokenHash: string;
+  /** the service as an OAuth client of the hub (services with a url), or null */
+  oauth: OAuthClient | null;
+}
+
+/** A service as an OAuth client: its secret is its API token (HubOAuth sends it). */
+export interface OAuthClient {
+  clientId: string;
+  /** the one redirect URI accepted, compared exactly */
+  redirectUri: string;
+  /** no consent page */
+  noConfirm: boolean;
 }
 
 export interface ServiceRegistry {
@@ -27,6 +38,8 @@ export interface ServiceRegistry {
   byName(name: string): Service | undefined;
   /** the service whose API token this is, or undefined */
   byToken(token: string): Service | undefined;
+  /** the service whose OAuth client id this is */
+  byClientId(clientId: string): Service | undefined;
 }
 
 function sha256(s: string): Buffer {
@@ -44,12 +57,21 @@ export function buildServiceRegistry(services: readonly ResolvedService[]): Serv
     // without scopes has none (who-am-I only), never "inherit".
     scopes: s.admin ? ["inherit"] : s.scopes,
     tokenHash: sha256(s.apiToken).toString("hex"),
+    oauth: s.url
+      ? {
+          clientId: s.oauthClientId ?? `service-${s.name}`,
+          redirectUri: s.oauthRedirectUri ?? `${servicePrefix(s.name)}oauth_callback`,
+          noConfirm: s.oauthNoConfirm,
+        }
+      : null,
   }));
   const names = new Map(list.map((s) => [s.name, s]));
+  const clients = new Map(list.flatMap((s) => (s.oauth ? [[s.oauth.clientId, s] as const] : [])));
   const hashes = list.map((s) => ({ service: s, hash: Buffer.from(s.tokenHash, "hex") }));
   return {
     list,
     byName: (name) => names.get(name),
+    byClientId: (id) => clients.get(id),
     byToken(token) {
       if (token.length < 16) return undefined;
       const h = sha256(token);

@@ -40,6 +40,21 @@ test("a managed service's environment: JupyterHub's service variables, its accou
   });
   assert.equal(bare.JUPYTERHUB_SERVICE_PREFIX, undefined);
   assert.equal(bare.JUPYTERHUB_PUBLIC_HUB_URL, undefined);
+  assert.equal(bare.JUPYTERHUB_CLIENT_ID, undefined);
+  // an OAuth client: what HubOAuth reads
+  const oauth = buildServiceEnv({
+    name: "dash",
+    url: "http://127.0.0.1:1",
+    apiToken: "x",
+    hubApiUrl: "h",
+    publicUrl: null,
+    account: { name: "a", home: "/h", shell: "/bin/sh" },
+    extra: {},
+    oauth: { clientId: "service-dash", redirectUri: "/services/dash/oauth_callback" },
+  });
+  assert.equal(oauth.JUPYTERHUB_CLIENT_ID, "service-dash");
+  assert.equal(oauth.JUPYTERHUB_OAUTH_CALLBACK_URL, "/services/dash/oauth_callback");
+  assert.equal(oauth.JUPYTERHUB_OAUTH_ACCESS_SCOPES, '["access:services!service=dash"]');
 });
 
 test("restart delays double from 1 s to at most a minute", () => {

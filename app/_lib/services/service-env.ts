@@ -2,6 +2,7 @@
 // allow-list, never the hub's own (which holds its secrets), with JupyterHub's variables for a
 // service (jupyterhub/services/service.py, Service.start), so HubAuth finds its hub and token.
 import { servicePrefix } from "./registry";
+import { serviceAccessScope } from "@/app/_lib/auth/scopes";
 
 export interface ServiceEnvOptions {
   name: string;
@@ -15,6 +16,8 @@ export interface ServiceEnvOptions {
   account: { name: string; home: string; shell: string };
   /** the service's `environment` (admin's settings); Gyre's variables win */
   extra: Record<string, string>;
+  /** the service as an OAuth client (HubOAuth reads these), or null */
+  oauth?: { clientId: string; redirectUri: string } | null;
 }
 
 /** The PATH managed services get (the hub's PATH may hold directories the account cannot read). */
@@ -35,6 +38,16 @@ export function buildServiceEnv(o: ServiceEnvOptions): Record<string, string> {
     JUPYTERHUB_API_URL: o.hubApiUrl,
     JUPYTERHUB_BASE_URL: "/",
     JUPYTERHUB_HOST: "",
+    ...(o.oauth
+      ? {
+          JUPYTERHUB_CLIENT_ID: o.oauth.clientId,
+          JUPYTERHUB_OAUTH_CALLBACK_URL: o.oauth.redirectUri,
+          // what HubOAuth requires of a user's token: the access tokens the hub issues carry it
+          JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([serviceAccessScope(o.name)]),
+          JUPYTERHUB_OAUTH_SCOPES: JSON.stringify([serviceAccessScope(o.name)]),
+          JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: "[]",
+        }
+      : {}),
     ...(o.publicUrl ? { JUPYTERHUB_PUBLIC_HUB_URL: `${o.publicUrl.replace(/\/+$/, "")}/hub/` } : {}),
   };
 }

@@ -34,7 +34,18 @@ test("a managed service runs as its account while the replica holds the lease, c
   process.env.GYRE_HUB_ONLY_SECRET = "must-not-leak";
   let holds = false;
   const sup = new ServiceSupervisor({
-    services: [{ name: "sleeper", command: ["/bin/sleep", "600"], user: ACCOUNT, environment: { EXTRA: "1" }, admin: false, scopes: [], apiToken: "t".repeat(43) }],
+    services: [
+      {
+        name: "sleeper",
+        command: ["/bin/sleep", "600"],
+        user: ACCOUNT,
+        environment: { EXTRA: "1" },
+        admin: false,
+        scopes: [],
+        oauthNoConfirm: false,
+        apiToken: "t".repeat(43),
+      },
+    ],
     hubApiUrl: "http://127.0.0.1:1/hub/api",
     publicUrl: null,
     log: pino({ level: "silent" }),

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { lookupOsUser } from "@/spawners/local/os-user";
 import type { Logger } from "../log";
-import type { ResolvedService } from "./registry";
+import { buildServiceRegistry, type ResolvedService } from "./registry";
 import { buildServiceEnv, restartDelayMs, RESTART_RESET_AFTER_MS } from "./service-env";
 
 const SETPRIV = "/usr/bin/setpriv";
@@ -110,6 +110,7 @@ export class ServiceSupervisor {
       publicUrl: this.opts.publicUrl,
       account,
       extra: s.environment,
+      oauth: buildServiceRegistry([s]).list[0].oauth,
     });
     const argv = s.command!;
     const [file, args] =
