@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import pino from "pino";
 import { testAccount } from "@/spawners/testing/os-account";
-import { managedServicePid, ServiceSupervisor } from "./supervisor";
+import { managedServicePid } from "./service-pids";
+import { ServiceSupervisor } from "./supervisor";
 
 const ACCOUNT = "gyre-int-svc";
 

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { lookupOsUser } from "@/spawners/local/os-user";
 import type { Logger } from "../log";
 import { buildServiceRegistry, type ResolvedService } from "./registry";
+import { servicePidTable } from "./service-pids";
 import { buildServiceEnv, restartDelayMs, RESTART_RESET_AFTER_MS } from "./service-env";
 
 const SETPRIV = "/usr/bin/setpriv";
@@ -29,18 +30,6 @@ interface Running {
   failures: number;
   timer: NodeJS.Timeout | null;
   stopping: boolean;
-}
-
-// Next bundles its own copy of this module: the pids the REST models show live on globalThis.
-const PIDS = Symbol.for("gyre.hub.service-pids");
-type Holder = { [PIDS]?: Map<string, number> };
-function pidTable(): Map<string, number> {
-  return ((globalThis as Holder)[PIDS] ??= new Map<string, number>());
-}
-
-/** The managed service's process id on this hub process, 0 when it does not run here. */
-export function managedServicePid(name: string): number {
-  return pidTable().get(name) ?? 0;
 }
 
 export class ServiceSupervisor {
@@ -122,12 +111,12 @@ export class ServiceSupervisor {
     child.stdout?.on("data", (b: Buffer) => log.info({ out: b.toString().trimEnd() }, "service output"));
     child.stderr?.on("data", (b: Buffer) => log.info({ err: b.toString().trimEnd() }, "service output"));
     child.once("spawn", () => {
-      pidTable().set(s.name, child.pid ?? 0);
+      servicePidTable().set(s.name, child.pid ?? 0);
       log.info({ pid: child.pid, account: account.name }, "managed service started");
     });
     child.once("error", (err) => log.error({ err: err.message }, "managed service failed to start"));
     child.once("close", (code, signal) => {
-      pidTable().delete(s.name);
+      servicePidTable().delete(s.name);
       state.child = null;
       if (state.stopping) return;
       if (Date.now() - state.startedAt > RESTART_RESET_AFTER_MS) state.failures = 0;

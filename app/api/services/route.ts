@@ -4,7 +4,7 @@ import { route } from "@/app/_lib/http/route";
 import { requireUser } from "@/app/_lib/auth/request-auth";
 import { servicesOf } from "@/app/_lib/services/registry";
 import { listServiceModels } from "@/app/_lib/services/access";
-import { managedServicePid } from "@/app/_lib/services/supervisor";
+import { managedServicePid } from "@/app/_lib/services/service-pids";
 
 export const dynamic = "force-dynamic";
 
