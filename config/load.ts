@@ -12,7 +12,7 @@ import { applyEnvOverrides } from "./env-overrides";
 import { ConfigError, describeConfigSource, formatConfigError } from "./errors";
 import { findMovedOptions } from "./moved-options";
 import { buildConfigSchema, configSchema, type ConfigFor } from "./schema";
-import { resolveSecret } from "./secrets";
+import { resolveSecret, resolveServiceToken } from "./secrets";
 import { defaultPublicUrl, resolveOriginPlan } from "@/proxy/origins/origin-plan";
 
 export { ConfigError };
@@ -25,6 +25,8 @@ export { ConfigError };
 export type ResolvedConfig<C extends SpawnerCatalog = SpawnerCatalog> = ConfigFor<C> & {
   hub: ConfigFor<C>["hub"] & { secretKey: string; databaseUrl: string; publicUrl: string };
   proxy: ConfigFor<C>["proxy"] & { authToken: string; hubUrl: string };
+  /** each service with its API token resolved (config/secrets.ts resolveServiceToken) */
+  services: (ConfigFor<C>["services"][number] & { apiToken: string })[];
   /** file the config came from, if any */
   source: string | null;
 };
@@ -65,6 +67,7 @@ export function resolveConfig<C extends SpawnerCatalog>(
   source: string | null,
   baseDir = process.cwd(),
   catalog: SpawnerCatalog = SPAWNER_KINDS,
+  env: Record<string, string | undefined> = process.env,
 ): ResolvedConfig<C> {
   const kind = cfg.spawner.kind;
   const problem = Object.hasOwn(catalog, kind) ? catalog[kind].checkConfig?.((cfg.spawner as Record<string, unknown>)[kind]) : null;
@@ -87,10 +90,23 @@ export function resolveConfig<C extends SpawnerCatalog>(
   const publicUrl = (cfg.hub.publicUrl ?? defaultPublicUrl(cfg.proxy)).replace(/\/+$/, "");
   // Refuses a user domain that cannot work, naming the option.
   resolveOriginPlan({ publicUrl, userDomain: cfg.hub.userDomain });
+  const services = cfg.services.map((s, i) => ({
+    ...s,
+    apiToken: resolveServiceToken({
+      value: s.apiToken,
+      file: s.apiTokenFile,
+      envName: s.apiTokenEnv,
+      env,
+      secretKey,
+      name: s.name,
+      option: `services[${i}] (${s.name})`,
+    }),
+  }));
   return {
     ...cfg,
     hub: { ...cfg.hub, dataDir, secretKey, databaseUrl, publicUrl },
     proxy: { ...cfg.proxy, authToken, hubUrl: cfg.proxy.hubUrl ?? defaultHubUrl(cfg.hub) },
+    services,
     source,
   };
 }
@@ -102,5 +118,5 @@ export function loadConfig<C extends SpawnerCatalog = BuiltInSpawnerCatalog>(
   catalog?: C,
 ): ResolvedConfig<C> {
   const file = readConfigFile(env, cwd);
-  return resolveConfig(parseConfig(file.data, env, file.source, catalog), file.source, file.baseDir, catalog);
+  return resolveConfig(parseConfig(file.data, env, file.source, catalog), file.source, file.baseDir, catalog, env);
 }

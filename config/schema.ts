@@ -11,6 +11,7 @@ import { usageSectionSchema } from "./usage-section";
 import { hubSectionSchema } from "./hub-section";
 import { launchConfigSchema } from "./launch-section";
 import { proxyConfigSchema } from "./proxy-section";
+import { servicesSectionSchema } from "./services-section";
 import { buildSpawnerSectionSchema } from "./spawner-section";
 
 /** The whole configuration for a spawner catalog (the hub's is spawners/catalog.ts; tests add kinds). */
@@ -25,6 +26,7 @@ export function buildConfigSchema<C extends SpawnerCatalog>(catalog: C) {
       culling: cullingSectionSchema.default(cullingSectionSchema.parse({})),
       launch: launchConfigSchema.default(launchConfigSchema.parse({})),
       usage: usageSectionSchema.default(usageSectionSchema.parse({})),
+      services: servicesSectionSchema,
     })
     .strict();
 }

@@ -1,7 +1,7 @@
 // The secrets hub and proxy share: from the config, a file, or generated once into the data
 // directory (0600), so a hub and a proxy started from one config agree without any set-up.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { dirname } from "node:path";
 import { ConfigError } from "./errors";
 
@@ -35,4 +35,29 @@ export function resolveSecret(s: SecretSource): string {
   writeFileSync(s.generatedPath, secret + "\n", { mode: 0o600 });
   chmodSync(s.generatedPath, 0o600);
   return secret;
+}
+
+/**
+ * A service's API token: written in the config, read from a file or from an environment variable
+ * of the hub, else derived from hub.secretKey and the service's name (every hub replica derives the
+ * same one, and a restart keeps it). `option` names the service's entry in messages.
+ */
+export function resolveServiceToken(s: {
+  value: string | undefined;
+  file: string | undefined;
+  envName: string | undefined;
+  env: Record<string, string | undefined>;
+  secretKey: string;
+  name: string;
+  option: string;
+}): string {
+  if (s.value) return s.value;
+  if (s.file) return resolveSecret({ value: undefined, file: s.file, generatedPath: "", option: `${s.option}.apiToken` });
+  if (s.envName) {
+    const v = s.env[s.envName]?.trim();
+    if (!v || v.length < 16)
+      throw new ConfigError(`Invalid configuration: ${s.option}.apiTokenEnv: the environment variable ${s.envName} is unset or shorter than 16 characters.`);
+    return v;
+  }
+  return createHmac("sha256", s.secretKey).update(`service-api-token:${s.name}`).digest("base64url");
 }

@@ -4,11 +4,11 @@
 // prom-client call happens per request for them.
 import { Registry, Counter, Histogram, Gauge, collectDefaultMetrics } from "prom-client";
 
-/** Where a request went: the hub (or a plain CHP route), a user server, a dashboard port, or nowhere (answered by the proxy). */
-export type RouteClass = "hub" | "user" | "dashboard" | "none";
-const CLASSES: RouteClass[] = ["hub", "user", "dashboard", "none"];
+/** Where a request went: the hub (or a plain CHP route), a user server, a dashboard port, a service, or nowhere (answered by the proxy). */
+export type RouteClass = "hub" | "user" | "dashboard" | "service" | "none";
+const CLASSES: RouteClass[] = ["hub", "user", "dashboard", "service", "none"];
 const STATUS_CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-const CLASS_INDEX: Record<RouteClass, number> = { hub: 0, user: 1, dashboard: 2, none: 3 };
+const CLASS_INDEX: Record<RouteClass, number> = { hub: 0, user: 1, dashboard: 2, service: 3, none: 4 };
 
 /** The proxy's metric set, on its own registry. */
 export class ProxyMetrics {

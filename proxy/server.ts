@@ -19,19 +19,21 @@ import { SERVER_CHECK_HUB_WAIT_MS, type HubConnection } from "./hub/connection";
 import { HubHttpClient } from "./hub/http-client";
 import { HubSync } from "./hub/sync";
 import { ProxyMetrics } from "./metrics";
-import { originCookieNames } from "./origins/handshake";
+import { GYRE_COOKIES, originCookieNames } from "./origins/handshake";
+import { stripCookies } from "./auth/session-cookie";
 import { OriginGate } from "./origins/origin-gate";
 import { hubUrl, resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
 import { takeQueryToken } from "./auth/access";
-import { readRawHeader } from "./forward/upstream-headers";
+import { readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import {
   corsPreflightHeaders,
   decideGuarded,
   parseHubTarget,
   resolveRequest,
   type Caller,
+  type Forward,
   type Guarded,
   type RequestLike,
   type ResolveContext,
@@ -307,7 +309,7 @@ export class GyreProxy {
     if (r.kind === "forward") {
       const upstream = buildUpstreamHeaders(req.rawHeaders, {
         remoteAddress: req.socket.remoteAddress ?? "",
-        cookie: r.cookie,
+        cookie: cookieFor(req, r),
         authorization: r.authorization,
         proxyHop: r.entry === null ? this.proxyHop : undefined,
       });
@@ -343,7 +345,7 @@ export class GyreProxy {
     if (r.kind === "forward") {
       const { headers, badFraming } = buildUpstreamHeaders(req.rawHeaders, {
         remoteAddress: req.socket.remoteAddress ?? "",
-        cookie: r.cookie,
+        cookie: cookieFor(req, r),
         authorization: r.authorization,
       });
       if (badFraming) return this.answer(req, socket, { kind: "refuse", status: 400, message: badFraming });
@@ -361,6 +363,11 @@ export class GyreProxy {
     const e = this.table.getNormalized(path);
     if (e) e.lastActivity = this.clock.now;
   }
+}
+
+/** The Cookie header to send upstream: the resolver's edit, or the request's without Gyre's cookies (services). */
+function cookieFor(req: http.IncomingMessage, r: Forward): HeaderEdit {
+  return r.dropGyreCookies ? (stripCookies(readRawHeader(req.rawHeaders, "cookie"), GYRE_COOKIES) ?? null) : r.cookie;
 }
 
 /** The headers the resolver reads, in one pass over the raw list (req.headers is never built on the hot path). */

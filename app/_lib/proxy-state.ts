@@ -2,7 +2,7 @@
 // where their activity reports go. Routes are derived from Server rows, never stored apart.
 import type { Db } from "./db/types";
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { buildRouteData, type RouteData, type RoutePusher } from "./servers/proxy-client";
+import { buildRouteData, type RouteData, type RoutePusher, type ServiceRouteData } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
@@ -12,9 +12,18 @@ export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | 
   return Object.hasOwn(catalog, kind) ? catalog[kind].dashboards : undefined;
 }
 
-export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<Record<string, RouteData>> {
+/**
+ * Every route: each running server's, and each configured service's with a url
+ * (/services/<name>, data.service naming it: the proxy forwards it without Gyre's cookies).
+ */
+export async function buildRouteTable(
+  db: Db,
+  catalog: SpawnerCatalog,
+  services: readonly { name: string; url?: string }[] = [],
+): Promise<Record<string, RouteData | ServiceRouteData>> {
   const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
-  const table: Record<string, RouteData> = {};
+  const table: Record<string, RouteData | ServiceRouteData> = {};
+  for (const s of services) if (s.url) table[`/services/${s.name}`] = { target: s.url, service: s.name };
   for (const s of rows) {
     table[serverPath(s.user.name, s.name)] = buildRouteData({
       target: s.url!,

@@ -20,6 +20,8 @@ const ROWS: Row[] = [
   { method: "PATCH", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "GET", path: "/groups", scopes: ["list:groups"], example: "/hub/api/groups", module: () => import("./groups/route") },
   { method: "GET", path: "/groups/{name}", scopes: ["read:groups"], example: "/hub/api/groups/climate", module: () => import("./groups/[name]/route") },
+  { method: "GET", path: "/services", scopes: ["list:services"], example: "/hub/api/services", module: () => import("./services/route") },
+  { method: "GET", path: "/services/{name}", scopes: ["read:services"], example: "/hub/api/services/whoami", module: () => import("./services/[name]/route") },
   {
     method: "POST",
     path: "/users/{name}/activity",

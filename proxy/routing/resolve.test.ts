@@ -821,3 +821,72 @@ test("default plan on localhost: a browser page load on 127.0.0.1 or [::1] goes 
     "single-origin: served on any host",
   );
 });
+
+test("/services/<name>/: the hub's service routes are forwarded without Gyre's cookies, an unknown name is a 404 (table-driven)", () => {
+  const t = new RouteTable((spawnId) => `T-${spawnId}`);
+  t.add("/services/whoami", { target: "http://127.0.0.1:10101", service: "whoami" }, 0);
+  t.add("/services/grafana", { target: "http://10.0.0.9:3000" }, 0);
+  // a route whose data names another service than its path: never forwarded
+  t.add("/services/liar", { target: "http://10.0.0.8:1", service: "whoami" }, 0);
+  t.add("/user/alice/", { target: "http://10.0.0.1:8888", user: "alice", server_name: "", spawn_id: "s1" }, 0);
+  const c: ResolveContext = { ...ctx, table: t };
+  const perUser: ResolveContext = { ...c, plan: resolveOriginPlan({ publicUrl: "http://hub.example:8000", userDomain: "hub.example" }) };
+  const show = (r: ReturnType<typeof resolveRequest>) =>
+    r.kind === "forward"
+      ? `forward ${r.routeClass} ${r.host}:${r.port}${r.path} cookie=${r.dropGyreCookies ? "without-gyre" : r.cookie === undefined ? "keep" : String(r.cookie)} auth=${r.authorization === undefined ? "keep" : "edit"}`
+      : r.kind === "refuse"
+        ? `refuse ${r.status} ${r.message}`
+        : r.kind === "redirect"
+          ? `redirect ${r.status} ${r.location}`
+          : r.kind;
+  const cases: Array<[name: string, url: string, req: RequestLike, upgrade: boolean, context: ResolveContext, want: string]> = [
+    [
+      "a service's page, with its query",
+      "/services/whoami/?x=1",
+      { method: "GET", ...SAME_SITE },
+      false,
+      c,
+      "forward service 127.0.0.1:10101/services/whoami/?x=1 cookie=without-gyre auth=keep",
+    ],
+    [
+      "a POST from another site: the service decides (its own XSRF checks)",
+      "/services/whoami/api",
+      { method: "POST", ...EVIL },
+      false,
+      c,
+      "forward service 127.0.0.1:10101/services/whoami/api cookie=without-gyre auth=keep",
+    ],
+    ["its WebSocket", "/services/whoami/ws", { method: "GET" }, true, c, "forward service 127.0.0.1:10101/services/whoami/ws cookie=without-gyre auth=keep"],
+    ["no trailing slash", "/services/whoami", { method: "GET" }, false, c, "forward service 127.0.0.1:10101/services/whoami cookie=without-gyre auth=keep"],
+    ["an unknown service", "/services/nope/", { method: "GET" }, false, c, "refuse 404 No such service: nope"],
+    ["an unknown service's WebSocket", "/services/nope/ws", { method: "GET" }, true, c, "refuse 404 No such service."],
+    ["a name sharing a prefix is another service", "/services/whoamix/", { method: "GET" }, false, c, "refuse 404 No such service: whoamix"],
+    ["a route whose data names another service", "/services/liar/", { method: "GET" }, false, c, "refuse 404 No such service: liar"],
+    ["/services/ itself", "/services/", { method: "GET" }, false, c, "refuse 404 No such service: (none named)"],
+    [
+      "a plain configurable-http-proxy client's route: as such clients expect",
+      "/services/grafana/d/1",
+      { method: "GET" },
+      false,
+      c,
+      "forward hub 10.0.0.9:3000/services/grafana/d/1 cookie=keep auth=keep",
+    ],
+    [
+      "per-user origins: on the hub's origin",
+      "/services/whoami/",
+      { method: "GET", host: "hub.example:8000" },
+      false,
+      perUser,
+      "forward service 127.0.0.1:10101/services/whoami/ cookie=without-gyre auth=keep",
+    ],
+    [
+      "per-user origins: never on a user's origin",
+      "/services/whoami/",
+      { method: "GET", host: "alice.hub.example:8000" },
+      false,
+      perUser,
+      "redirect 302 http://hub.example:8000/services/whoami/",
+    ],
+  ];
+  for (const [name, url, req, upgrade, context, want] of cases) assert.equal(show(resolveRequest(req, url, upgrade, context)), want, name);
+});

@@ -99,6 +99,11 @@ export interface Forward {
   stripCors: boolean;
   /** a token request from one of tokenCorsOrigins: the response allows that origin (and no other) */
   corsOrigin?: string;
+  /**
+   * Remove Gyre's own cookies from the request (the hub's session must not reach a service: the
+   * service decides who may use it, with its own login through the hub, as JupyterHub's).
+   */
+  dropGyreCookies?: true;
 }
 
 export interface Redirect {
@@ -187,6 +192,7 @@ export function resolveRequest(req: RequestLike, url: string, upgrade: boolean, 
       return { kind: "redirect", status: 302, location: ctx.plan.hubOrigin + url };
   }
   let entry = ctx.table.match(url);
+  if (url.startsWith("/services/")) return resolveService(url, upgrade, entry, ctx.hub);
   let up: UserPath | null | undefined;
   if (url.startsWith("/user/")) {
     // HTTP fast path: the route of this user's server, and not a logout or dashboard URL (both
@@ -408,6 +414,22 @@ export function corsPreflightHeaders(req: RequestLike & { requestMethod?: string
     "access-control-max-age": "600",
     vary: "Origin",
   };
+}
+
+/**
+ * /services/<name>/…: to the service's route (the hub adds one for each configured service with a
+ * url, data.service naming it), without Gyre's cookies; who may use it is the service's to decide.
+ * A name without a route is a 404 here. A route a plain configurable-http-proxy client added
+ * under /services/ (no data.service) is forwarded as such clients expect.
+ */
+function resolveService(url: string, upgrade: boolean, entry: RouteEntry | undefined, hub: HubTarget): Forward | Refuse {
+  const name = /^\/services\/([^/?#]+)/.exec(url)?.[1] ?? "";
+  if (entry && typeof entry.data.service === "string") {
+    if (entry.path !== `/services/${entry.data.service}` || entry.data.service !== name) return refuse(404, `No such service: ${name}`);
+    return { ...forwardUnguarded(entry, url, hub), routeClass: "service", cookie: undefined, dropGyreCookies: true };
+  }
+  if (entry && entry.path !== "/") return forwardUnguarded(entry, url, hub);
+  return refuse(404, upgrade ? "No such service." : `No such service: ${name || "(none named)"}`);
 }
 
 /** The hub, or a route without an owner: no authentication, no token, headers as sent. */

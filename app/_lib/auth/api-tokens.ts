@@ -8,13 +8,21 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export async function createApiToken(db: Db, userId: number, opts: { note?: string; scopes?: string[]; expiresAt?: Date | null }) {
+export async function createApiToken(db: Db, userId: number, opts: { note?: string; scopes?: string[]; expiresAt?: Date | null; oauthClient?: string }) {
   for (;;) {
     const token = randomBytes(32).toString("base64url");
     const prefix = token.slice(0, 8);
     if (await db.apiToken.findUnique({ where: { prefix } })) continue;
     const row = await db.apiToken.create({
-      data: { userId, prefix, hash: hashToken(token), note: opts.note ?? "", scopes: (opts.scopes ?? []).join(" "), expiresAt: opts.expiresAt ?? null },
+      data: {
+        userId,
+        prefix,
+        hash: hashToken(token),
+        note: opts.note ?? "",
+        scopes: (opts.scopes ?? []).join(" "),
+        expiresAt: opts.expiresAt ?? null,
+        oauthClient: opts.oauthClient ?? null,
+      },
     });
     return { token, row };
   }
@@ -86,9 +94,20 @@ export interface TokenModel {
   created: string;
   expires_at: string | null;
   last_activity: string | null;
+  /** the OAuth client the token was issued to (the hub's OAuth provider), null for an API token */
+  oauth_client: string | null;
 }
 
-type TokenRow = { id: number; prefix: string; note: string; scopes: string; createdAt: Date; expiresAt: Date | null; lastUsed: Date | null };
+type TokenRow = {
+  id: number;
+  prefix: string;
+  note: string;
+  scopes: string;
+  createdAt: Date;
+  expiresAt: Date | null;
+  lastUsed: Date | null;
+  oauthClient?: string | null;
+};
 
 /** The REST model of a stored token (an empty scope list shows as ["inherit"]). */
 export function toTokenModel(row: TokenRow, user: string): TokenModel {
@@ -102,6 +121,7 @@ export function toTokenModel(row: TokenRow, user: string): TokenModel {
     created: row.createdAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,
     last_activity: row.lastUsed?.toISOString() ?? null,
+    oauth_client: row.oauthClient ?? null,
   };
 }
 

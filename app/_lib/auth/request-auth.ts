@@ -6,11 +6,20 @@ import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
-import { expandScopes, hasAnyScope, requiredScopes, userScopeCovers } from "./scopes";
+import { expandScopes, hasAnyScope, requiredScopes, userScopeCovers, type TokenScope } from "./scopes";
+import { serviceScopes, servicesOf } from "../services/registry";
 
 export interface Principal {
+  /**
+   * The user; for a service (`service` set) a stand-in that owns nothing: id 0, name "" (so no
+   * "the user themselves" check passes) and admin, because a service's rights are exactly its
+   * scopes, checked from the request's method and path in authenticate(), as JupyterHub's (a
+   * service with list:users lists users; one without is refused there).
+   */
   user: { id: number; name: string; admin: boolean };
   via: "session" | "token";
+  /** set when the token is a service's (config `services:`): JupyterHub's kind "service" */
+  service?: { name: string };
   sessionId?: string;
   /** expanded token scopes (see scopes.ts); a session has "inherit" */
   scopes: ReadonlySet<string>;
@@ -26,17 +35,23 @@ export async function authenticate(req: Request): Promise<Principal | null> {
   const now = new Date();
   const token = readAuthorizationToken(req.headers.get("authorization"));
   if (token) {
+    const pathname = new URL(req.url).pathname;
+    const needed = requiredScopes(req.method, pathname);
+    const service = servicesOf(getRuntime().config).byToken(token);
+    if (service) {
+      const scopes = serviceScopes(service);
+      // A service owns no servers, tokens or account: the caller's-own endpoints are not for it.
+      if (needed.includes("inherit") || CALLERS_OWN.test(pathname))
+        throw new HttpError(403, `A service's token cannot be used for ${req.method} ${pathname}: it acts on the caller's own account.`);
+      checkScopes(scopes, needed, req.method, pathname);
+      return { user: { id: 0, name: "", admin: true }, via: "token", service: { name: service.name }, scopes };
+    }
     const owner = await findTokenOwner(db, token, now);
     if (!owner) throw new HttpError(403, "Invalid, expired or revoked API token.");
     // Scopes are enforced here, once, from the request's method and path, so every route is
     // covered without each handler having to remember it.
     const scopes = expandScopes(owner.scopes);
-    const pathname = new URL(req.url).pathname;
-    const needed = requiredScopes(req.method, pathname);
-    if (!hasAnyScope(scopes, needed) && !userScopeCovers(scopes, needed, pathname)) {
-      const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
-      throw new HttpError(403, `This API token lacks ${what} needed for ${req.method} ${pathname} (it has: ${[...scopes].join(", ")}).`);
-    }
+    checkScopes(scopes, needed, req.method, pathname);
     return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }
   const session = await readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, now, origins.scheme === "https:");
@@ -50,6 +65,15 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     }
   }
   return { user: session.user, via: "session", sessionId: session.sessionId, scopes: SESSION_SCOPES };
+}
+
+/** Endpoints that act on the caller's own account (a launch starts the caller's server). */
+const CALLERS_OWN = /^(?:\/hub)?(?:\/api\/(?:launches|git-pull|account)(?:\/|$)|\/build\/)/;
+
+function checkScopes(scopes: ReadonlySet<string>, needed: TokenScope[], method: string, pathname: string): void {
+  if (hasAnyScope(scopes, needed) || userScopeCovers(scopes, needed, pathname)) return;
+  const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
+  throw new HttpError(403, `This API token lacks ${what} needed for ${method} ${pathname} (it has: ${[...scopes].join(", ") || "no scopes"}).`);
 }
 
 export async function requireUser(req: Request): Promise<Principal> {

@@ -47,6 +47,9 @@ test("the scopes each REST request needs, any one of them (table-driven, Jupyter
     ["GET", "/hub/api/something-new", "inherit"],
     ["POST", "/hub/api", "inherit"],
     ["GET", "/api/users/alice/", READ_USER],
+    ["GET", "/hub/api/services", "list:services"],
+    ["GET", "/hub/api/services/whoami", "read:services"],
+    ["POST", "/hub/api/services/whoami", "inherit"],
   ];
   for (const [m, p, s] of cases) assert.deepEqual(requiredScopes(m, p), s ? s.split(" ") : [], `${m} ${p}`);
 });

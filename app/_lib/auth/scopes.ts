@@ -23,6 +23,8 @@ export const TOKEN_SCOPES = {
   "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
   "list:groups": "List group names (GET /hub/api/groups; with read:groups also their members and properties; admins only).",
   "read:groups": "Read a group's members and properties (GET /hub/api/groups/{name}; admins only).",
+  "list:services": "List service names (GET /hub/api/services; with read:services their models; admins and services).",
+  "read:services": "Read service models (GET /hub/api/services/{name}; admins and services).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -60,6 +62,22 @@ export function serverAccessScope(user: string, server: string): string {
 export function parseServerAccessScope(scope: string): { user: string; server: string } | null {
   const m = SERVER_ACCESS_FILTER.exec(scope);
   return m ? { user: m[1], server: m[2] ?? "" } : null;
+}
+
+/**
+ * JupyterHub's "access:services!service=<name>": who may use one service (what the hub's OAuth
+ * provider gives a service's access tokens, and what HubOAuth checks in /hub/api/user's scopes).
+ */
+const SERVICE_ACCESS_FILTER = /^access:services!service=([a-z0-9][a-z0-9_-]{0,63})$/;
+
+/** The scope that lets a token's owner use the service `name`. */
+export function serviceAccessScope(name: string): string {
+  return `access:services!service=${name}`;
+}
+
+/** The service a filtered access:services scope names, or null for any other scope. */
+export function parseServiceAccessScope(scope: string): string | null {
+  return SERVICE_ACCESS_FILTER.exec(scope)?.[1] ?? null;
 }
 
 /** Scopes that may be limited to one user with JupyterHub's "!user=<name>" filter. */
@@ -102,7 +120,7 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s)) out.add(s);
+  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s)) out.add(s);
   return out;
 }
 
@@ -147,17 +165,29 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
   if (p === "/api/groups" && read) return ["list:groups"];
   if (/^\/api\/groups\/[^/]+$/.test(p) && read) return ["read:groups"];
+  if (p === "/api/services" && read) return ["list:services"];
+  if (/^\/api\/services\/[^/]+$/.test(p) && read) return ["read:services"];
   if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
   if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : method === "DELETE" ? ["delete:users"] : ["admin:users"];
   return ["inherit"];
 }
 
 /** Scopes only an admin's token may carry (they concern other users or the hub). */
-export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub", "list:groups", "read:groups"];
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
+  "admin:users",
+  "users",
+  "list:users",
+  "delete:users",
+  "read:hub",
+  "list:groups",
+  "read:groups",
+  "list:services",
+  "read:services",
+];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s));
 }
 
 /**

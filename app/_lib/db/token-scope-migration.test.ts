@@ -31,8 +31,9 @@ test("tokens stored with Gyre's former scopes pass the same endpoints after the 
       await db.$executeRawUnsafe(`INSERT INTO "User" ("name", "admin") VALUES ('old', true)`);
       const u = await db.user.findFirstOrThrow({ select: { id: true } });
       const before = { readUsers: "read:users", admin: "admin:users servers", both: "read:users admin:users", plain: "servers tokens", inherit: "" };
+      // raw SQL: the client knows ApiToken columns that later migrations add
       for (const [note, scopes] of Object.entries(before))
-        await db.apiToken.create({ data: { userId: u.id, prefix: note.padEnd(8, "x"), hash: note, note, scopes } });
+        await db.$executeRaw`INSERT INTO "ApiToken" ("userId", "prefix", "hash", "note", "scopes") VALUES (${u.id}, ${note.padEnd(8, "x")}, ${note}, ${note}, ${scopes})`;
       // raw SQL: the client already knows the column this migration adds
       await db.$executeRawUnsafe(`INSERT INTO "Server" ("userId", "name", "state", "updatedAt") VALUES (${u.id}, '', 'running', '2026-01-01')`);
       const server = await db.server.findFirstOrThrow({ select: { id: true } });

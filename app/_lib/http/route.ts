@@ -55,3 +55,8 @@ async function readBodyText(req: Request, maxBytes: number): Promise<string> {
   }
   return text + decoder.decode();
 }
+
+/** Parses an application/x-www-form-urlencoded body (OAuth's token requests, HTML forms), bounded like readJson. */
+export async function readForm(req: Request, opts: { maxBytes?: number } = {}): Promise<URLSearchParams> {
+  return new URLSearchParams(await readBodyText(req, opts.maxBytes ?? MAX_BODY_BYTES));
+}

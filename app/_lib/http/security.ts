@@ -60,9 +60,15 @@ export function isSameOrigin(headers: { origin?: string; referer?: string; host?
   return !!headers.authorization;
 }
 
+/** The OAuth provider's token endpoint (app/api/oauth2/token). */
+export const OAUTH_TOKEN_PATH = "/hub/api/oauth2/token";
+
 export function originCheck(plan: OriginPlan) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (["GET", "HEAD", "OPTIONS"].includes(req.method)) return next();
+    // The OAuth token endpoint is called by services' servers, not browsers; it reads no cookie
+    // (the client's secret authenticates it), so another Origin could gain nothing there.
+    if (req.path === OAUTH_TOKEN_PATH || req.path === `${OAUTH_TOKEN_PATH}/`) return next();
     const h = req.headers;
     if (isSameOrigin({ origin: h.origin, referer: h.referer, host: h.host, authorization: h.authorization }, plan)) return next();
     sendRefusal(

@@ -11,7 +11,7 @@ import { applyMigrations } from "../db/migrate";
 import type { Db } from "../db/types";
 import { startTestPostgres, type TestPostgres } from "../testing/postgres";
 import { releaseLease, takeLease } from "./lease";
-import { HubReplica } from "./replica";
+import { HubReplica, SINGLETONS } from "./replica";
 
 const TTL = 15_000;
 const T0 = new Date("2026-12-03T12:00:00Z");
@@ -92,14 +92,14 @@ for (const provider of ["sqlite", "postgres"] as const) {
       await Promise.all([a.start(), b.start()]);
       try {
         await new Promise((r) => setTimeout(r, 300));
-        for (const name of ["culler", "cleanup", "usage-rollup", "usage-settle"] as const) {
+        for (const name of SINGLETONS) {
           assert.equal(Number(a.holds(name)) + Number(b.holds(name)), 1, `${name}: a=${a.holds(name)} b=${b.holds(name)}`);
         }
         assert.deepEqual([...(await b.aliveIds())].sort(), ["replica-a", "replica-b"]);
         const died = Date.now();
         a.abandon();
         const end = died + 3_000;
-        while (!(["culler", "cleanup", "usage-rollup", "usage-settle"] as const).every((n) => b.holds(n))) {
+        while (!SINGLETONS.every((n) => b.holds(n))) {
           assert.ok(Date.now() < end, "b did not take every lease within 3 s");
           await new Promise((r) => setTimeout(r, 20));
         }

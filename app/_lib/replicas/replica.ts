@@ -10,8 +10,8 @@ import type { Logger } from "../log";
 import { releaseLease, takeLease } from "./lease";
 
 /** The hub's singleton jobs, each run by the one replica that holds its lease. */
-export type SingletonName = "culler" | "cleanup" | "usage-rollup" | "usage-settle";
-export const SINGLETONS: readonly SingletonName[] = ["culler", "cleanup", "usage-rollup", "usage-settle"];
+export type SingletonName = "culler" | "cleanup" | "usage-rollup" | "usage-settle" | "services";
+export const SINGLETONS: readonly SingletonName[] = ["culler", "cleanup", "usage-rollup", "usage-settle", "services"];
 
 export interface ReplicaOptions {
   db: Db;

@@ -12,6 +12,8 @@ import { startUsageRollup } from "../usage/rollup";
 import { startBulkJobRunner } from "../bulk/runner";
 import { SpawnWorker, type ReadinessProbe } from "./worker";
 import { HubReplica } from "../replicas/replica";
+import { ServiceSupervisor } from "../services/supervisor";
+import { defaultHubUrl } from "@/config/derived";
 
 export interface BackgroundServices {
   readonly spawners: SpawnerHost;
@@ -51,6 +53,14 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
     id: opts.replicaId,
   });
   const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch, replica });
+  // managed services (config `services:` with a command): one replica runs them
+  const supervisor = new ServiceSupervisor({
+    services: rt.config.services,
+    hubApiUrl: `${defaultHubUrl(rt.config.hub)}/hub/api`,
+    publicUrl: rt.config.hub.publicUrl,
+    log: rt.log,
+    mayRun: () => replica.holds("services"),
+  });
   let stops: (() => void)[] = [];
   return {
     spawners,
@@ -61,10 +71,12 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
       await replica.start();
       await worker.start();
       stops = [startCuller(rt, replica), startUsageRollup(rt, replica), startBulkJobRunner(rt)];
+      supervisor.start();
     },
     async close() {
       worker.close();
       for (const stop of stops) stop();
+      await supervisor.close();
       await spawners.close();
       await replica.close();
     },

@@ -16,6 +16,12 @@ export interface RouteData {
   dashboards?: "direct";
 }
 
+/** The route of a configured service (/services/<name>): `service` names it; no owner, no token injected. */
+export interface ServiceRouteData {
+  target: string;
+  service: string;
+}
+
 /** The route of one running server, the same wherever it is pushed or listed from. */
 export function buildRouteData(o: {
   target: string;

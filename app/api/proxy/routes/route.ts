@@ -8,6 +8,6 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   requireProxy(req);
-  const { db, catalog } = getRuntime();
-  return Response.json(await buildRouteTable(db, catalog));
+  const { db, catalog, config } = getRuntime();
+  return Response.json(await buildRouteTable(db, catalog, config.services));
 });

@@ -12,8 +12,9 @@ type P = { name: string };
 export const GET = route<P>(async (req, { params }) => {
   const name = normalizeUsername((await params).name);
   await requireSelfOrAdmin(req, name);
-  // JupyterHub answers {api_tokens: [...]}; oauth_tokens do not exist in Gyre.
-  return Response.json({ api_tokens: await listTokensOf(getRuntime().db, name, new Date()) });
+  // JupyterHub's {api_tokens, oauth_tokens}: tokens the OAuth provider issued to services are apart
+  const tokens = await listTokensOf(getRuntime().db, name, new Date());
+  return Response.json({ api_tokens: tokens.filter((t) => !t.oauth_client), oauth_tokens: tokens.filter((t) => t.oauth_client) });
 });
 
 const Create = z

@@ -1,0 +1,148 @@
+// The OAuth provider against a real database: codes are single-use, short-lived, bound to their
+// client and redirect URI; the client secret is checked; the access token identifies the user with
+// only access:services!service=<name>, and is listed as an OAuth token of the user.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { SPAWNER_KINDS } from "@/spawners/catalog";
+import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
+import { findTokenOwner, listApiTokens, toTokenModel } from "@/app/_lib/auth/api-tokens";
+import { HttpError } from "@/app/_lib/http/errors";
+import { servicesOf, type ServiceRegistry } from "@/app/_lib/services/registry";
+import { checkAuthorizeRequest, exchangeCode, issueCode, OAUTH_CODE_TTL_MS, OAuthError, type AuthorizeRequest } from "./provider";
+
+const SECRET_A = "a".repeat(43);
+const SECRET_B = "b".repeat(43);
+let hub: TestHub;
+let reg: ServiceRegistry;
+let alice: { id: number };
+
+before(async () => {
+  hub = await startTestHub({
+    catalog: SPAWNER_KINDS,
+    config: {
+      services: [
+        { name: "dash", url: "http://127.0.0.1:1", apiToken: SECRET_A },
+        {
+          name: "other",
+          url: "http://127.0.0.1:2",
+          apiToken: SECRET_B,
+          oauthClientId: "other-app",
+          oauthRedirectUri: "https://other.example/cb",
+          oauthNoConfirm: true,
+        },
+        { name: "headless", apiToken: "h".repeat(43) },
+      ],
+    } as unknown as Record<string, Record<string, unknown>>,
+  });
+  reg = servicesOf(hub.rt.config);
+  alice = await hub.addUser("alice");
+});
+after(async () => {
+  await hub?.close();
+});
+
+const req = (o: Partial<AuthorizeRequest>): AuthorizeRequest => ({
+  clientId: "service-dash",
+  redirectUri: "/services/dash/oauth_callback",
+  responseType: "code",
+  state: "s1",
+  ...o,
+});
+
+async function code(service = "dash", now = new Date()): Promise<string> {
+  const s = checkAuthorizeRequest(reg, req(service === "dash" ? {} : { clientId: "other-app", redirectUri: "https://other.example/cb" }));
+  const location = await issueCode(hub.db, { service: s, userId: alice.id, state: "xyz", now });
+  const u = new URL(location, "http://x");
+  assert.equal(u.searchParams.get("state"), "xyz");
+  return u.searchParams.get("code")!;
+}
+
+function form(fields: Record<string, string>): URLSearchParams {
+  return new URLSearchParams({
+    grant_type: "authorization_code",
+    client_id: "service-dash",
+    client_secret: SECRET_A,
+    redirect_uri: "/services/dash/oauth_callback",
+    ...fields,
+  });
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof OAuthError) return `${e.status} ${e.error}: ${e.message}`;
+    throw e;
+  }
+  return "accepted";
+}
+
+test("authorize: an unknown client, a service without a url, a redirect URI that is not exactly the registered one, another response type: 400, no redirect", () => {
+  const bad = (o: Partial<AuthorizeRequest>) =>
+    assert.throws(
+      () => checkAuthorizeRequest(reg, req(o)),
+      (e) => e instanceof HttpError && e.status === 400,
+    );
+  bad({ clientId: "nope" });
+  bad({ clientId: "service-headless" });
+  bad({ redirectUri: "/services/dash/oauth_callback/" });
+  bad({ redirectUri: "https://evil.example/services/dash/oauth_callback" });
+  bad({ redirectUri: "/services/other/oauth_callback" });
+  bad({ responseType: "token" });
+  assert.equal(checkAuthorizeRequest(reg, req({ redirectUri: null })).name, "dash");
+  assert.equal(checkAuthorizeRequest(reg, req({ clientId: "other-app", redirectUri: "https://other.example/cb" })).oauth.noConfirm, true);
+});
+
+test("token: a code gives one access token for the user, with only access to the service, listed as an OAuth token; the code never works twice", async () => {
+  const c = await code();
+  const now = new Date();
+  const answer = await exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600 });
+  assert.equal(answer.token_type, "Bearer");
+  assert.equal(answer.scope, "access:services!service=dash");
+  const owner = await findTokenOwner(hub.db, answer.access_token, now);
+  assert.equal(owner?.user.name, "alice");
+  assert.deepEqual(owner?.scopes, ["access:services!service=dash"]);
+  const listed = (await listApiTokens(hub.db, alice.id, now)).map((r) => toTokenModel(r, "alice"));
+  assert.deepEqual(
+    listed.map((t) => [t.oauth_client, t.note]),
+    [["service-dash", "OAuth: dash"]],
+  );
+  assert.match(
+    await refusal(exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600 })),
+    /^400 invalid_grant: .*used already/,
+  );
+});
+
+test("token refusals: wrong client secret, another client's code, a redirect URI mismatch, an expired code, an unknown code, another grant type", async () => {
+  const now = new Date();
+  const ex = (f: URLSearchParams, authorization: string | null = null) =>
+    refusal(exchangeCode(hub.db, reg, { form: f, authorization, now, tokenLifetimeSeconds: 60 }));
+  assert.match(await ex(form({ code: await code(), client_secret: SECRET_B })), /^401 invalid_client/);
+  assert.match(await ex(form({ code: await code(), client_secret: "" })), /^401 invalid_client/);
+  // Basic auth with the wrong secret, too
+  assert.match(
+    await ex(
+      new URLSearchParams({ grant_type: "authorization_code", code: await code() }),
+      `Basic ${Buffer.from(`service-dash:${SECRET_B}`).toString("base64")}`,
+    ),
+    /^401 invalid_client/,
+  );
+  // dash's code, presented by the other client with its own (right) secret
+  assert.match(
+    await ex(form({ code: await code(), client_id: "other-app", client_secret: SECRET_B, redirect_uri: "https://other.example/cb" })),
+    /^400 invalid_grant: .*another client/,
+  );
+  assert.match(await ex(form({ code: await code(), redirect_uri: "/services/dash/elsewhere" })), /^400 invalid_grant: redirect_uri/);
+  const old = await code("dash", new Date(now.getTime() - OAUTH_CODE_TTL_MS - 1000));
+  assert.match(await ex(form({ code: old })), /^400 invalid_grant: .*expired/);
+  assert.match(await ex(form({ code: "x".repeat(43) })), /^400 invalid_grant: Unknown/);
+  assert.match(await ex(form({ code: await code(), grant_type: "password" })), /^400 unsupported_grant_type/);
+  // Basic auth with the right secret works
+  const ok = await ex(
+    new URLSearchParams({ grant_type: "authorization_code", code: await code() }),
+    `Basic ${Buffer.from(`service-dash:${SECRET_A}`).toString("base64")}`,
+  );
+  assert.equal(ok, "accepted");
+  // nothing above minted a token but the two accepted exchanges
+  assert.equal((await listApiTokens(hub.db, alice.id, now)).length, 2);
+});

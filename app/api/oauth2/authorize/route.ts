@@ -1,0 +1,53 @@
+// GET /hub/api/oauth2/authorize – the OAuth provider's authorization endpoint (JupyterHub's): log in
+// first; then a consent page, or straight back to the client with a code when the service is
+// trusted (oauthNoConfirm). POST – the consent form: the session's CSRF token is required (the
+// Express entry has already refused another Origin).
+import { timingSafeEqual } from "node:crypto";
+import { getRuntime } from "@/app/_lib/runtime";
+import { route, readForm } from "@/app/_lib/http/route";
+import { HttpError } from "@/app/_lib/http/errors";
+import { readRequestSession } from "@/app/_lib/auth/sessions";
+import { servicesOf } from "@/app/_lib/services/registry";
+import { checkAuthorizeRequest, issueCode, readAuthorizeRequest } from "@/app/_lib/oauth/provider";
+import { CONSENT_CSRF_FIELD, renderConsentPage } from "@/app/_lib/oauth/consent-page";
+
+export const dynamic = "force-dynamic";
+
+async function session(req: Request) {
+  const { db, keys, origins } = getRuntime();
+  return readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, new Date(), origins.scheme === "https:");
+}
+
+function redirect(location: string, status: 302 | 303): Response {
+  return new Response(null, { status, headers: { location, "cache-control": "no-store" } });
+}
+
+export const GET = route(async (req) => {
+  const url = new URL(req.url);
+  const service = checkAuthorizeRequest(servicesOf(getRuntime().config), readAuthorizeRequest(url.searchParams));
+  const s = await session(req);
+  // Next hands route handlers the path without its basePath (/hub)
+  if (!s) return redirect(`/hub/login?${new URLSearchParams({ next: `/hub/api/oauth2/authorize${url.search}` })}`, 302);
+  const state = url.searchParams.get("state");
+  if (service.oauth.noConfirm) return redirect(await issueCode(getRuntime().db, { service, userId: s.user.id, state, now: new Date() }), 302);
+  const html = renderConsentPage({
+    service: service.name,
+    user: s.user.name,
+    clientId: service.oauth.clientId,
+    redirectUri: service.oauth.redirectUri,
+    state,
+    csrf: s.csrf,
+  });
+  return new Response(html, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY" } });
+});
+
+export const POST = route(async (req) => {
+  const form = await readForm(req);
+  const service = checkAuthorizeRequest(servicesOf(getRuntime().config), readAuthorizeRequest(form));
+  const s = await session(req);
+  if (!s) throw new HttpError(403, "Log in to the hub first.");
+  const sent = Buffer.from(form.get(CONSENT_CSRF_FIELD) ?? "");
+  const want = Buffer.from(s.csrf);
+  if (sent.length !== want.length || !timingSafeEqual(sent, want)) throw new HttpError(403, "Missing or wrong CSRF token: open the authorization page again.");
+  return redirect(await issueCode(getRuntime().db, { service, userId: s.user.id, state: form.get("state"), now: new Date() }), 303);
+});
