@@ -42,6 +42,11 @@ export interface RoutePusher {
   deleteRoute(path: string): Promise<void>;
   /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
   revoke(r: Revocations): Promise<void>;
+  /**
+   * Replaces every proxy's share map ("<owner id>/<server>" → user ids who may use that server):
+   * a revoked share stops working at once. Optional: a pusher without it leaves it to the snapshot.
+   */
+  shares?(map: Record<string, number[]>): Promise<void>;
 }
 
 /** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
@@ -78,6 +83,10 @@ export class ProxyClient implements RoutePusher {
   async revoke(r: Revocations): Promise<void> {
     if (!r.sessions?.length && !r.tokenHashes?.length) return;
     await this.each("POST", "/api/revocations", { sessions: r.sessions ?? [], token_hashes: r.tokenHashes ?? [] });
+  }
+
+  async shares(map: Record<string, number[]>): Promise<void> {
+    await this.each("PUT", "/api/shares", { shares: map });
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {

@@ -41,6 +41,13 @@ export class RouteRecorder implements RoutePusher {
   async revoke(r: Revocations): Promise<void> {
     this.revocations.push(r);
   }
+
+  /** the last share map pushed (null: none yet) */
+  shareMap: Record<string, number[]> | null = null;
+
+  async shares(map: Record<string, number[]>): Promise<void> {
+    this.shareMap = map;
+  }
 }
 
 export interface TestHub {
