@@ -11,6 +11,7 @@ import { createGroup, addMembers, removeMembers } from "@/app/_lib/groups/groups
 import { buildAuthSnapshot } from "@/app/_lib/proxy-state";
 import { acceptShareCode } from "@/app/_lib/shares/share-codes";
 import { loadShareMap } from "@/app/_lib/shares/shares";
+import { decideOriginAccess } from "@/app/_lib/auth/origin-login";
 import * as sharesOwner from "./shares/[owner]/route";
 import * as sharesServer from "./shares/[owner]/[server]/route";
 import * as codesServer from "./share-codes/[owner]/[server]/route";
@@ -38,6 +39,11 @@ before(async () => {
   await hub.db.server.create({ data: { userId: ids.alice, name: "gpu", state: "running", url: "http://127.0.0.1:1" } });
 });
 after(() => hub.close());
+
+/** The share map as "owner/server" → user ids. */
+function users(map: Record<string, { owner_id: number; user_ids: number[] }> | null) {
+  return Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [k, v.user_ids]));
+}
 
 type Handler<P> = (req: Request, ctx: { params: Promise<P> }) => Promise<Response>;
 
@@ -70,7 +76,7 @@ describe("shares", () => {
         created_at: "string",
       },
     );
-    assert.deepEqual(hub.routes.shareMap, { [`${ids.alice}/`]: [ids.bob] });
+    assert.deepEqual(users(hub.routes.shareMap), { ["alice/"]: [ids.bob] });
     const mine = await call(sharesOwner.GET, "GET", "/api/shares/alice", { token: tokens.alice, params: { owner: "alice" } });
     assert.equal(mine.json!.items!.length, 1);
     assert.deepEqual(mine.json!._pagination, { offset: 0, limit: 50, total: 1, next: null });
@@ -85,7 +91,7 @@ describe("shares", () => {
     });
     assert.equal(one.status, 200);
     // the auth snapshot carries the same map
-    assert.deepEqual((await buildAuthSnapshot(hub.db, new Date())).shares, { [`${ids.alice}/`]: [ids.bob] });
+    assert.deepEqual((await buildAuthSnapshot(hub.db, new Date())).shares, { "alice/": { owner_id: ids.alice, user_ids: [ids.bob] } });
   });
 
   test("granting again keeps one share; scopes may be access:servers or the server's own filter, nothing else", async () => {
@@ -142,14 +148,14 @@ describe("shares", () => {
     assert.equal((await share(carolsFilter, "alice", "gpu", { user: "dave" })).status, 403);
     // an admin shares anyone's server
     assert.equal((await share(tokens.root, "alice", "gpu", { user: "dave" })).status, 200);
-    assert.deepEqual(hub.routes.shareMap, { [`${ids.alice}/`]: [ids.bob, ids.carol], [`${ids.alice}/gpu`]: [ids.carol, ids.dave] });
+    assert.deepEqual(users(hub.routes.shareMap), { ["alice/"]: [ids.bob, ids.carol], ["alice/gpu"]: [ids.carol, ids.dave] });
   });
 
   test("PATCH revokes (the answer is {} once nothing remains), the grantee leaves, DELETE ends every share; each change reaches the proxies", async () => {
     const r = await share(tokens.alice, "alice", "gpu", { user: "dave" }, "PATCH");
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, {});
-    assert.deepEqual(hub.routes.shareMap![`${ids.alice}/gpu`], [ids.carol]);
+    assert.deepEqual(users(hub.routes.shareMap)["alice/gpu"], [ids.carol]);
     // revoking what is not held is no error
     assert.deepEqual((await share(tokens.alice, "alice", "gpu", { user: "dave" }, "PATCH")).json, {});
     const left = await call(userSharedOne.DELETE, "DELETE", "/api/users/carol/shared/alice/_default_", {
@@ -157,7 +163,7 @@ describe("shares", () => {
       params: { name: "carol", owner: "alice", server: "_default_" },
     });
     assert.equal(left.status, 204);
-    assert.deepEqual(hub.routes.shareMap![`${ids.alice}/`], [ids.bob]);
+    assert.deepEqual(users(hub.routes.shareMap)["alice/"], [ids.bob]);
     // someone else cannot make bob leave
     const notYours = await call(userSharedOne.DELETE, "DELETE", "/api/users/bob/shared/alice/_default_", {
       token: tokens.carol,
@@ -166,7 +172,7 @@ describe("shares", () => {
     assert.equal(notYours.status, 403);
     const all = await call(sharesServer.DELETE, "DELETE", "/api/shares/alice/gpu", { token: tokens.alice, params: { owner: "alice", server: "gpu" } });
     assert.equal(all.status, 204);
-    assert.deepEqual(hub.routes.shareMap, { [`${ids.alice}/`]: [ids.bob] });
+    assert.deepEqual(users(hub.routes.shareMap), { ["alice/"]: [ids.bob] });
     assert.equal(
       (await call(sharesServer.DELETE, "DELETE", "/api/shares/alice/gpu", { token: tokens.bob, params: { owner: "alice", server: "gpu" } })).status,
       403,
@@ -177,12 +183,12 @@ describe("shares", () => {
     await createGroup(hub.db, "team");
     await addMembers(hub.db, "team", ["carol"]);
     assert.equal((await share(tokens.alice, "alice", "gpu", { group: "team" })).status, 200);
-    assert.deepEqual((await loadShareMap(hub.db))[`${ids.alice}/gpu`], [ids.carol]);
+    assert.deepEqual(users(await loadShareMap(hub.db))["alice/gpu"], [ids.carol]);
     await addMembers(hub.db, "team", ["dave", "alice"]);
     // the owner needs no share
-    assert.deepEqual((await loadShareMap(hub.db))[`${ids.alice}/gpu`], [ids.carol, ids.dave]);
+    assert.deepEqual(users(await loadShareMap(hub.db))["alice/gpu"], [ids.carol, ids.dave]);
     await removeMembers(hub.db, "team", ["carol"]);
-    assert.deepEqual((await loadShareMap(hub.db))[`${ids.alice}/gpu`], [ids.dave]);
+    assert.deepEqual(users(await loadShareMap(hub.db))["alice/gpu"], [ids.dave]);
     const list = await call(groupShared.GET, "GET", "/api/groups/team/shared", { token: tokens.dave, params: { name: "team" } });
     assert.equal(list.status, 200);
     assert.equal(list.json!.items![0].group && (list.json!.items![0].group as { name: string }).name, "team");
@@ -190,7 +196,7 @@ describe("shares", () => {
     const p = { name: "team", owner: "alice", server: "gpu" };
     assert.equal((await call(groupSharedOne.DELETE, "DELETE", "/api/groups/team/shared/alice/gpu", { token: tokens.dave, params: p })).status, 403);
     assert.equal((await call(groupSharedOne.DELETE, "DELETE", "/api/groups/team/shared/alice/gpu", { token: tokens.root, params: p })).status, 204);
-    assert.equal(hub.routes.shareMap![`${ids.alice}/gpu`], undefined);
+    assert.equal(users(hub.routes.shareMap)["alice/gpu"], undefined);
   });
 });
 
@@ -215,7 +221,7 @@ describe("share codes", () => {
     assert.equal(listed.json!.items![0].code, undefined);
     const got = await acceptShareCode({ db: hub.db, proxy: hub.routes }, { id: ids.bob, name: "bob" }, code, new Date());
     assert.deepEqual(got, { owner: "alice", server: "gpu", url: "/user/alice/gpu/" });
-    assert.deepEqual(hub.routes.shareMap![`${ids.alice}/gpu`], [ids.bob]);
+    assert.deepEqual(users(hub.routes.shareMap)["alice/gpu"], [ids.bob]);
     const after = await hub.db.shareCode.findFirstOrThrow({ where: { id: stored.id } });
     assert.equal(after.exchangeCount, 1);
   });
@@ -237,7 +243,7 @@ describe("share codes", () => {
     });
     assert.equal(del.status, 204);
     await assert.rejects(accept(revoked.json!.code as string, "dave"), /not valid/);
-    assert.deepEqual(hub.routes.shareMap![`${ids.alice}/gpu`], [ids.bob, ids.carol]);
+    assert.deepEqual(users(hub.routes.shareMap)["alice/gpu"], [ids.bob, ids.carol]);
     assert.equal((await issue(tokens.bob, {})).status, 403);
     assert.equal((await issue(tokens.alice, { scopes: ["admin:users"] })).status, 403);
     assert.equal((await issue(tokens.alice, { expires_in: 10 * 365 * 86400 })).status, 400);
@@ -245,5 +251,23 @@ describe("share codes", () => {
       (await call(codesServer.GET, "GET", "/api/share-codes/alice/gpu", { token: tokens.bob, params: { owner: "alice", server: "gpu" } })).status,
       403,
     );
+  });
+});
+
+describe("per-user origins", () => {
+  test("a user with a share of one of alice's servers (directly or through a group) may sign in on alice's origin; others may not", async () => {
+    const viewer = (name: string) => ({ id: ids[name], name, admin: name === "root" });
+    // bob and carol hold shares of alice's servers by now (code acceptances above)
+    assert.equal(await decideOriginAccess(hub.db, viewer("bob"), "alice"), "shared");
+    assert.equal(await decideOriginAccess(hub.db, viewer("alice"), "alice"), "owner");
+    assert.equal(await decideOriginAccess(hub.db, viewer("root"), "alice"), "admin");
+    const eve = await hub.addUser("eve");
+    ids.eve = eve.id;
+    assert.equal(await decideOriginAccess(hub.db, viewer("eve"), "alice"), "forbidden");
+    assert.equal(await decideOriginAccess(hub.db, viewer("bob"), "carol"), "forbidden");
+    // through a group
+    await addMembers(hub.db, "team", ["eve"]);
+    assert.equal((await share(tokens.alice, "alice", "_default_", { group: "team" })).status, 200);
+    assert.equal(await decideOriginAccess(hub.db, viewer("eve"), "alice"), "shared");
   });
 });

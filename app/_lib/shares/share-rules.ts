@@ -127,25 +127,27 @@ export const CODE_REFUSAL_MESSAGES: Record<CodeRefusal, string> = {
 };
 
 /**
- * The proxy's view of all shares: "<owner id>/<server name>" → the ids of the users who may use
- * that server (users shared with directly, and the members of groups shared with), sorted.
+ * The proxy's view of all shares: "<owner name>/<server name>" → the owner's id (the proxy lets a
+ * share count only for the account it was made on) and the ids of the users who may use that
+ * server (users shared with directly, and the members of groups shared with), sorted. Keyed by
+ * name, so the proxy can answer a grantee of a stopped server (no route, no owner id) too.
  */
-export type ShareMap = Record<string, number[]>;
+export type ShareMap = Record<string, { owner_id: number; user_ids: number[] }>;
 
 export function buildShareMap(
-  rows: ReadonlyArray<{ ownerId: number; serverName: string; userId: number | null; groupMemberIds: readonly number[] }>,
+  rows: ReadonlyArray<{ ownerId: number; ownerName: string; serverName: string; userId: number | null; groupMemberIds: readonly number[] }>,
 ): ShareMap {
-  const sets = new Map<string, Set<number>>();
+  const sets = new Map<string, { ownerId: number; users: Set<number> }>();
   for (const r of rows) {
-    const key = `${r.ownerId}/${r.serverName}`;
-    const set = sets.get(key) ?? new Set<number>();
-    if (r.userId !== null) set.add(r.userId);
-    for (const m of r.groupMemberIds) set.add(m);
+    const key = `${r.ownerName}/${r.serverName}`;
+    const entry = sets.get(key) ?? { ownerId: r.ownerId, users: new Set<number>() };
+    if (r.userId !== null) entry.users.add(r.userId);
+    for (const m of r.groupMemberIds) entry.users.add(m);
     // the owner needs no share (a group share may include them)
-    set.delete(r.ownerId);
-    sets.set(key, set);
+    entry.users.delete(r.ownerId);
+    sets.set(key, entry);
   }
   const out: ShareMap = {};
-  for (const [k, set] of sets) if (set.size) out[k] = [...set].sort((a, b) => a - b);
+  for (const [k, e] of sets) if (e.users.size) out[k] = { owner_id: e.ownerId, user_ids: [...e.users].sort((a, b) => a - b) };
   return out;
 }

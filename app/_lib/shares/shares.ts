@@ -217,13 +217,23 @@ export async function leaveGroupShare(ctx: ShareContext, actor: Actor, name: str
   await pushShares(ctx);
 }
 
-/** Every share as the proxy needs it: owner id/server → user ids (group shares by their current members). */
+/** Every share as the proxy needs it: owner/server → owner id and user ids (group shares by their current members). */
 export async function loadShareMap(db: Db): Promise<ShareMap> {
   const rows = await db.share.findMany({
-    select: { userId: true, server: { select: { userId: true, name: true } }, group: { select: { members: { select: { userId: true } } } } },
+    select: {
+      userId: true,
+      server: { select: { userId: true, name: true, user: { select: { name: true } } } },
+      group: { select: { members: { select: { userId: true } } } },
+    },
   });
   return buildShareMap(
-    rows.map((r) => ({ ownerId: r.server.userId, serverName: r.server.name, userId: r.userId, groupMemberIds: r.group?.members.map((m) => m.userId) ?? [] })),
+    rows.map((r) => ({
+      ownerId: r.server.userId,
+      ownerName: r.server.user.name,
+      serverName: r.server.name,
+      userId: r.userId,
+      groupMemberIds: r.group?.members.map((m) => m.userId) ?? [],
+    })),
   );
 }
 
