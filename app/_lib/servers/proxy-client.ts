@@ -43,10 +43,10 @@ export interface RoutePusher {
   /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
   revoke(r: Revocations): Promise<void>;
   /**
-   * Replaces every proxy's share map ("<owner id>/<server>" → user ids who may use that server):
+   * Replaces every proxy's share map ("<owner>/<server>" → owner id and the ids of the users who may use it):
    * a revoked share stops working at once. Optional: a pusher without it leaves it to the snapshot.
    */
-  shares?(map: Record<string, number[]>): Promise<void>;
+  shares?(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void>;
 }
 
 /** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
@@ -85,7 +85,7 @@ export class ProxyClient implements RoutePusher {
     await this.each("POST", "/api/revocations", { sessions: r.sessions ?? [], token_hashes: r.tokenHashes ?? [] });
   }
 
-  async shares(map: Record<string, number[]>): Promise<void> {
+  async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
     await this.each("PUT", "/api/shares", { shares: map });
   }
 

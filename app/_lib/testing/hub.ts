@@ -43,9 +43,9 @@ export class RouteRecorder implements RoutePusher {
   }
 
   /** the last share map pushed (null: none yet) */
-  shareMap: Record<string, number[]> | null = null;
+  shareMap: Record<string, { owner_id: number; user_ids: number[] }> | null = null;
 
-  async shares(map: Record<string, number[]>): Promise<void> {
+  async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
     this.shareMap = map;
   }
 }
