@@ -12,7 +12,9 @@ import { Card, Notice, buttonClass } from "@/app/_components/ui";
 import { firstParam, type SearchParams } from "@/app/_components/search-params";
 
 export const dynamic = "force-dynamic";
-export const metadata: Metadata = { title: "Accept a shared server", referrer: "no-referrer" };
+// No referrer meta tag: Chromium then sends "Origin: null" with the form, which the hub refuses. The
+// hub's Referrer-Policy (same-origin) keeps the code in this URL from other sites.
+export const metadata: Metadata = { title: "Accept a shared server" };
 
 export default async function AcceptSharePage({ searchParams }: { searchParams: SearchParams }) {
   const code = firstParam((await searchParams).code);
