@@ -54,6 +54,14 @@ test.describe("sharing a server by a link", () => {
     const shared = (await (await g.api("e2e-bob", "/hub/api/users/e2e-bob/shared")).json()) as { items: { server: { url: string } }[] };
     expect(shared.items.map((s) => s.server.url)).toEqual(["/user/e2e-alice/"]);
 
+    // both home pages say so
+    const home = await (await browser.newContext()).newPage();
+    await login(home, g, "e2e-bob", "e2e-bob-password");
+    await expect(home.getByTestId("shared-with-me-e2e-alice-")).toHaveAttribute("href", g.userUrl("e2e-alice", ""));
+    await alice.goto(`${g.url}/hub/home`);
+    await expect(alice.getByTestId("shared-by-me")).toContainText("e2e-bob");
+    await home.context().close();
+
     // the link allowed one acceptance: carol is turned away, and cannot open alice's server
     const carol = await loggedIn(browser, g, "e2e-carol", "e2e-carol-password");
     await carol.goto(`${g.url}${accept_url}`);
