@@ -22,6 +22,7 @@ import { canonicalApiPaths, jsonMethodNotAllowed } from "./_lib/http/api-paths";
 import { launchRouter } from "./_lib/http/launch-router";
 import { restFastPath } from "./_lib/http/rest-fast-path";
 import { originLoginRouter } from "./_lib/http/origin-login-routes";
+import { acceptShareRouter } from "./_lib/http/accept-share-routes";
 import { everyAddressOf, ProxyClient } from "./_lib/servers/proxy-client";
 import { prepareBackgroundServices, type BackgroundServices } from "./_lib/servers/background";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
   const started: { background?: BackgroundServices } = {};
   app.use(launchRouter({ agentCommands: async () => (started.background ? started.background.spawners.agentCommands(config.spawner.kind) : null) }));
   app.use(originLoginRouter());
+  app.use(acceptShareRouter());
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
   // the users list and one user, without Next's routing (same handlers as the route files)
   app.use(restFastPath);

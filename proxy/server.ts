@@ -25,7 +25,7 @@ import { OriginGate } from "./origins/origin-gate";
 import { hubUrl, resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
-import { takeQueryToken } from "./auth/access";
+import { isSharedWith, takeQueryToken, type Identity } from "./auth/access";
 import { readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import {
   corsPreflightHeaders,
@@ -113,6 +113,12 @@ export class GyreProxy {
   private readonly publicServer: http.Server;
   private readonly apiServer: http.Server;
   private readonly openSockets = new Set<net.Socket>();
+  /**
+   * WebSockets open through a share (not the owner's, not an admin's): checked again whenever the
+   * share map changes, and closed when their share is gone, so a revoked share also ends the
+   * kernels' and terminals' connections already open.
+   */
+  private readonly sharedSockets = new Map<Duplex, { owner: string; server: string; ownerId: number | null; identity: Identity }>();
   /** the hop secret sent to the hub with every request for it (PROXY_HOP_HEADER) */
   private readonly proxyHop: string;
   private closed = false;
@@ -134,6 +140,7 @@ export class GyreProxy {
       fullSyncSeconds: opts.fullSyncSeconds,
       authSyncSeconds: opts.authSyncSeconds,
       activityFlushSeconds: opts.activityFlushSeconds,
+      onSharesChanged: () => this.recheckSharedSockets(),
     });
     this.identity = new IdentityResolver({
       secretKey: opts.secretKey,
@@ -151,6 +158,7 @@ export class GyreProxy {
       isDashboardPort: buildPortPredicate(opts.dashboardPorts),
       tokenCorsOrigins: new Set(opts.tokenCorsOrigins ?? []),
       plan: this.plan,
+      shares: this.sync,
     };
     this.answers = new Answers(this.metrics);
     this.gate = new OriginGate({ plan: this.plan, secretKey: opts.secretKey, auth: this.sync, answers: this.answers, log: this.log });
@@ -184,8 +192,9 @@ export class GyreProxy {
       this.sync.revokeSessions(r.sessions);
       this.identity.forgetTokens(r.tokenHashes);
     };
+    const setShares = (map: unknown) => this.sync.setShares(map);
     this.apiServer = http.createServer(
-      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke }),
+      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke, setShares }),
     );
   }
 
@@ -334,11 +343,35 @@ export class GyreProxy {
     const r = resolveRequest(facts, url, true, this.routing);
     if (r.kind !== "guarded") return this.finishUpgrade(req, socket, head, r);
     const caller = this.identify(req, r, token);
-    if (!(caller instanceof Promise)) return this.finishUpgrade(req, socket, head, decideGuarded(r, facts, caller, this.routing));
     const decide = (c: Caller) => {
-      if (!socket.destroyed) this.finishUpgrade(req, socket, head, decideGuarded(r, facts, c, this.routing));
+      const d = decideGuarded(r, facts, c, this.routing);
+      if (d.kind === "forward") this.trackIfShared(socket, r, c);
+      this.finishUpgrade(req, socket, head, d);
     };
-    caller.then(decide, () => decide(NOBODY));
+    if (!(caller instanceof Promise)) return decide(caller);
+    caller.then(
+      (c) => !socket.destroyed && decide(c),
+      () => !socket.destroyed && decide(NOBODY),
+    );
+  }
+
+  /** Remembers a WebSocket let in through a share (not its owner's, not an admin's) until it closes. */
+  private trackIfShared(socket: Duplex, g: Guarded, c: Caller): void {
+    const identity = c.identity;
+    if (!identity || identity.admin || (identity.user === g.owner && (g.entry?.ownerId == null || identity.userId === g.entry.ownerId))) return;
+    const server = g.dash ? (g.dash.serverName ?? "") : (g.entry?.serverName ?? "");
+    this.sharedSockets.set(socket, { owner: g.owner, server, ownerId: g.entry?.ownerId ?? null, identity });
+    socket.once("close", () => this.sharedSockets.delete(socket));
+  }
+
+  /** Closes the WebSockets whose share was revoked (the share map changed). */
+  private recheckSharedSockets(): void {
+    for (const [socket, u] of this.sharedSockets) {
+      if (isSharedWith(this.sync.shareOf(u.owner, u.server), u.identity, u.ownerId)) continue;
+      this.sharedSockets.delete(socket);
+      this.log.info({ user: u.identity.user, server: `${u.owner}/${u.server}` }, "share revoked: closing its open WebSocket");
+      socket.destroy();
+    }
   }
 
   private finishUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, r: Resolution): void {

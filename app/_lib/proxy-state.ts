@@ -6,6 +6,7 @@ import { buildRouteData, type RouteData, type RoutePusher, type ServiceRouteData
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
+import { loadShareMap } from "./shares/shares";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
 export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | "direct" | undefined {
@@ -37,13 +38,17 @@ export async function buildRouteTable(
   return table;
 }
 
-/** Admins (by id: rights follow the account) and the revoked sessions that have not expired yet. */
+/**
+ * Admins (by id: rights follow the account), the revoked sessions that have not expired yet, and
+ * the shares ("<owner id>/<server>" → ids of the users who may use it; group shares by members).
+ */
 export async function buildAuthSnapshot(db: Db, now: Date) {
-  const [admins, revoked] = await Promise.all([
+  const [admins, revoked, shares] = await Promise.all([
     db.user.findMany({ where: { admin: true }, select: { id: true, name: true } }),
     db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
+    loadShareMap(db),
   ]);
-  return { admins: admins.map((a) => a.name), admin_ids: admins.map((a) => a.id), revoked_sessions: revoked.map((r) => r.id), shares: {} };
+  return { admins: admins.map((a) => a.name), admin_ids: admins.map((a) => a.id), revoked_sessions: revoked.map((r) => r.id), shares };
 }
 
 /**

@@ -13,6 +13,7 @@ import { serverDescriber } from "../_lib/servers/details";
 import { JobDetailsView } from "../_components/job-details-view";
 import { renderTimeMs } from "../_lib/clock";
 import { userUrl } from "@/proxy/origins/origin-plan";
+import { sharedWithUser } from "../_lib/shares/shares";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Home" };
@@ -33,6 +34,14 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
   const { db, config } = getRuntime();
   const limit =
     (await db.user.findUnique({ where: { id: user.id }, select: { namedServerLimit: true } }))?.namedServerLimit ?? config.hub.namedServerLimitPerUser;
+  // servers others share with the user (directly or through a group), and who the user's own are shared with
+  const sharedWithMe = await sharedWithUser(db, user.id);
+  const mySharesOut = await db.share.findMany({
+    where: { server: { userId: user.id } },
+    include: { server: { select: { name: true } }, user: { select: { name: true } }, group: { select: { name: true } } },
+    orderBy: { id: "asc" },
+  });
+  const serverLabel = (name: string) => (name ? `server “${name}”` : "default server");
   return (
     <PageFrame user={user}>
       <div className="space-y-6">
@@ -108,6 +117,49 @@ export default async function HomePage({ searchParams }: { searchParams: SearchP
               </table>
             )}
             <NewNamedServerForm user={user.name} csrf={user.csrfToken} startWithForm={hasForm} left={limit - named.length} />
+          </Card>
+        )}
+        {(sharedWithMe.length > 0 || mySharesOut.length > 0) && (
+          <Card>
+            <h2 className="text-lg font-semibold">Sharing</h2>
+            {sharedWithMe.length > 0 && (
+              <>
+                <h3 className="mt-3 text-sm font-semibold text-slate-700">Shared with me</h3>
+                <ul className="mt-2 space-y-1 text-sm" data-testid="shared-with-me">
+                  {sharedWithMe.map((s) => (
+                    <li key={s.id}>
+                      <a
+                        href={userUrl(getRuntime().origins, s.server.user.name, serverPublicPath(s.server.user.name, s.server.name))}
+                        data-testid={`shared-with-me-${s.server.user.name}-${s.server.name}`}
+                        className="text-sky-700 underline"
+                      >
+                        {s.server.user.name}&apos;s {serverLabel(s.server.name)}
+                      </a>{" "}
+                      <span className="text-slate-500">
+                        {s.group ? `through the group ${s.group.name}` : "shared with you"}
+                        {s.server.state === "running" ? "" : " — not running; only its owner can start it"}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+            {mySharesOut.length > 0 && (
+              <>
+                <h3 className="mt-3 text-sm font-semibold text-slate-700">My servers shared with others</h3>
+                <ul className="mt-2 space-y-1 text-sm" data-testid="shared-by-me">
+                  {mySharesOut.map((s) => (
+                    <li key={s.id}>
+                      Your {serverLabel(s.server.name)} with {s.user ? `${s.user.name}` : `the group ${s.group!.name}`}
+                    </li>
+                  ))}
+                </ul>
+                <p className="mt-2 text-xs text-slate-500">
+                  Share and revoke through the REST API: <span className="font-mono">/hub/api/shares/{user.name}/…</span> and share links through{" "}
+                  <span className="font-mono">/hub/api/share-codes/{user.name}/…</span>.
+                </p>
+              </>
+            )}
           </Card>
         )}
         {getRuntime().config.launch.enabled && (

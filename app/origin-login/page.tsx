@@ -26,7 +26,7 @@ export default async function OriginLoginPage({ searchParams }: { searchParams: 
   const viewer = await requireCurrentUser(`/origin-login?${new URLSearchParams({ user: owner, state, next })}`);
   const complete = owner !== "" && isStateHash(state);
   const access = complete ? await decideOriginAccess(db, viewer, owner) : "forbidden";
-  if (access === "owner") {
+  if (access === "owner" || access === "shared") {
     redirect(
       buildOriginCallbackUrl({
         plan: origins,
@@ -55,7 +55,7 @@ export default async function OriginLoginPage({ searchParams }: { searchParams: 
             <h1 className="text-xl font-semibold">Not your server</h1>
             <div className="mt-4">
               <Notice kind="error" testId="origin-login-forbidden">
-                You may not open {owner}&apos;s server. Only its owner or an admin can.
+                You may not open {owner}&apos;s server. Only its owner, an admin, or someone it is shared with can.
               </Notice>
             </div>
             <p className="mt-4 text-sm">

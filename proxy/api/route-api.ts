@@ -14,6 +14,8 @@ export interface RouteApiContext {
   log: Logger;
   /** applies revocations the hub pushes (sessions by id, API tokens by sha256 hex) */
   revoke?: (r: Revocations) => void;
+  /** replaces the share map with the one the hub pushes; false when its shape is wrong */
+  setShares?: (map: unknown) => boolean;
   /** clock, ms (tests pass a fixed one) */
   now?: () => number;
 }
@@ -45,6 +47,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  *   POST without HUB_ROUTE_HEADER: "hub" adds a route the hub's full sync keeps)
  * - PUT /api/routes {path: data, …} replaces the table (routes others added included) · PATCH /api/routes {add: {…}, remove: […]}
  * - POST /api/revocations {"sessions": [sid], "token_hashes": [sha256 hex]} → 204
+ * - PUT /api/shares {"shares": {"<owner>/<server>": {"owner_id": n, "user_ids": [n]}}} → 204 (the whole map)
  */
 export async function handleApiRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: RouteApiContext): Promise<void> {
   const now = ctx.now ?? Date.now;
@@ -68,6 +71,15 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
       const list = (v: unknown): string[] => (Array.isArray(v) && v.every((x) => typeof x === "string") ? v : []);
       if (!isObject(body)) throw new RouteDataError('POST /api/revocations needs {"sessions": [id], "token_hashes": [sha256 hex]}');
       ctx.revoke?.({ sessions: list(body.sessions), tokenHashes: list(body.token_hashes) });
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    if (url.pathname === "/api/shares") {
+      if (req.method !== "PUT") return fail(res, 405, "Method not supported");
+      const body = await readJson(req);
+      if (!isObject(body) || !ctx.setShares?.(body.shares))
+        throw new RouteDataError('PUT /api/shares needs {"shares": {"<owner>/<server>": {"owner_id": id, "user_ids": [id]}}}');
       res.writeHead(204);
       res.end();
       return;

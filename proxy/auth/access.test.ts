@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   decideAccess,
   isOriginAllowed,
+  parseShareMap,
   isBrowserRequest,
   readApiToken,
   takeQueryToken,
@@ -101,4 +102,37 @@ test("a WebSocket URL's ?token= is taken out of the URL the server sees", () => 
   assert.deepEqual(takeQueryToken("/user/a/x?mytoken=1"), { url: "/user/a/x?mytoken=1", token: null });
   assert.deepEqual(takeQueryToken("/user/a/x"), { url: "/user/a/x", token: null });
   assert.deepEqual(takeQueryToken("/user/a/x?token="), { url: "/user/a/x", token: null });
+});
+
+test("a share lets in the users it names, by account id, and only on the account it was made for", () => {
+  const share = parseShareMap({ "alice/": { owner_id: 1, user_ids: [2, 3] } })!.get("alice/");
+  const bob = { user: "bob", userId: 2, admin: false, via: "cookie" as const };
+  assert.equal(decideAccess(bob, "alice", "", 1, share), "allow");
+  assert.equal(decideAccess(bob, "alice", "", undefined, share), "allow");
+  // another account named alice (the one shared was deleted): the share does not carry over
+  assert.equal(decideAccess(bob, "alice", "", 7, share), "forbidden");
+  // a bob whose account id the share does not name, and nobody at all
+  assert.equal(decideAccess({ ...bob, userId: 9 }, "alice", "", 1, share), "forbidden");
+  assert.equal(decideAccess({ ...bob, userId: undefined }, "alice", "", 1, share), "forbidden");
+  assert.equal(decideAccess(bob, "alice", "", 1, undefined), "forbidden");
+  assert.equal(decideAccess(null, "alice", "", 1, share), "anonymous");
+  // tokens: limited to other servers, or without access:servers, a share does not help
+  assert.equal(decideAccess({ ...bob, via: "token", servers: ["bob/"] }, "alice", "", 1, share), "other-server");
+  assert.equal(decideAccess({ ...bob, via: "token", servers: ["alice/"] }, "alice", "", 1, share), "allow");
+  assert.equal(decideAccess({ ...bob, via: "token", serverAccess: false }, "alice", "", 1, share), "missing-scope");
+});
+
+test("share maps from the hub: the right shape is taken whole, anything else refused", () => {
+  assert.equal(parseShareMap({})!.size, 0);
+  assert.deepEqual([...parseShareMap({ "alice/gpu": { owner_id: 1, user_ids: [4] } })!.get("alice/gpu")!.userIds], [4]);
+  for (const bad of [
+    null,
+    [],
+    "x",
+    { alice: { owner_id: 1, user_ids: [] } },
+    { "alice/": { owner_id: "1", user_ids: [] } },
+    { "alice/": { owner_id: 1, user_ids: ["2"] } },
+    { "alice/": null },
+  ])
+    assert.equal(parseShareMap(bad), null, JSON.stringify(bad));
 });

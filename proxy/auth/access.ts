@@ -28,8 +28,39 @@ export interface AuthSnapshot {
   /** admin user ids: admin rights follow the account, not a name that may be re-created */
   admin_ids: number[];
   revoked_sessions: string[];
-  /** reserved for sharing: owner → users it is shared with (shape decided by the hub later) */
-  shares: Record<string, unknown>;
+  /** servers shared with other users: "<owner>/<server>" → the owner's id and the ids of the users it is shared with */
+  shares?: ShareMapJson;
+}
+
+/** The hub's share map, as in the snapshot and in PUT /api/shares. */
+export type ShareMapJson = Record<string, { owner_id: number; user_ids: number[] }>;
+
+/** A server's share as the proxy keeps it. */
+export interface ShareEntry {
+  ownerId: number;
+  userIds: ReadonlySet<number>;
+}
+
+/** Parses a share map from the hub; null when its shape is wrong (the last good map stays). */
+export function parseShareMap(raw: unknown): Map<string, ShareEntry> | null {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const out = new Map<string, ShareEntry>();
+  for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
+    const e = v as { owner_id?: unknown; user_ids?: unknown } | null;
+    if (!/^[^/]+\/[^/]*$/.test(key) || !e || !Number.isInteger(e.owner_id) || !Array.isArray(e.user_ids) || !e.user_ids.every((u) => Number.isInteger(u)))
+      return null;
+    out.set(key, { ownerId: e.owner_id as number, userIds: new Set(e.user_ids as number[]) });
+  }
+  return out;
+}
+
+/**
+ * Whether `identity` has a share of `owner`'s server `server` ("" default): the share must name
+ * their account id, and, when the route names its owner's id, have been made on that account.
+ */
+export function isSharedWith(share: ShareEntry | undefined, identity: Identity, ownerId?: number | null): boolean {
+  if (!share || identity.userId === undefined || !share.userIds.has(identity.userId)) return false;
+  return ownerId === undefined || ownerId === null || share.ownerId === ownerId;
 }
 
 /**
@@ -39,18 +70,19 @@ export interface AuthSnapshot {
 export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scope" | "other-server";
 
 /**
- * Owner and admins may use a server (sharing comes later, through the snapshot's `shares`); a
- * token limited to some servers reaches only those. `server` is the server's name ("" default).
- * When the route names its owner's id (`ownerId`, the hub always does), the owner is the account
- * with that id: the same name is not enough.
+ * Owner and admins may use a server, and the users it is shared with (`share`, from the hub's
+ * share map); a token limited to some servers reaches only those. `server` is the server's name
+ * ("" default). When the route names its owner's id (`ownerId`, the hub always does), the owner
+ * is the account with that id: the same name is not enough.
  */
-export function decideAccess(identity: Identity | null, owner: string, server = "", ownerId?: number | null): AccessDecision {
+export function decideAccess(identity: Identity | null, owner: string, server = "", ownerId?: number | null, share?: ShareEntry): AccessDecision {
   if (!identity) return "anonymous";
   if (identity.servers) {
     if (!identity.servers.includes(`${owner}/${server}`)) return "other-server";
   } else if (identity.serverAccess === false) return "missing-scope";
   if (identity.admin) return "allow";
   if (identity.user === owner && (ownerId === undefined || ownerId === null || identity.userId === ownerId)) return "allow";
+  if (isSharedWith(share, identity, ownerId)) return "allow";
   return "forbidden";
 }
 

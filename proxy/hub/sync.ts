@@ -5,6 +5,7 @@
 // cannot be reached the last table and snapshot stay in force and the loops keep trying.
 import type { Logger } from "pino";
 import type { AuthSnapshotView } from "@/proxy/auth/identity";
+import { parseShareMap, type ShareEntry } from "@/proxy/auth/access";
 import { toRouteSpec } from "@/proxy/routing/route-path";
 import type { RouteEntry, RouteTable } from "@/proxy/routing/route-table";
 import type { HubConnection } from "./connection";
@@ -16,6 +17,8 @@ export interface HubSyncOptions {
   fullSyncSeconds: number;
   authSyncSeconds: number;
   activityFlushSeconds: number;
+  /** called after the share map changed (a push or a snapshot), so open connections can be checked again */
+  onSharesChanged?: () => void;
 }
 
 export class HubSync implements AuthSnapshotView {
@@ -24,6 +27,10 @@ export class HubSync implements AuthSnapshotView {
   /** session id → when the hub pushed its revocation (ms); dropped once a later snapshot is in */
   private readonly pushedRevocations = new Map<string, number>();
   private authLoaded = false;
+  /** "<owner>/<server>" → who it is shared with */
+  private shares: ReadonlyMap<string, ShareEntry> = new Map();
+  /** when the hub last pushed the share map (ms): a snapshot asked for before then is older and does not replace it */
+  private sharesPushedAt = -Infinity;
   /** the one pending timer of each loop */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -100,6 +107,24 @@ export class HubSync implements AuthSnapshotView {
     for (const sid of sids) this.pushedRevocations.set(sid, now);
   }
 
+  /** The share of `owner`'s server `server` ("" default), if it is shared with anyone. */
+  shareOf(owner: string, server: string): ShareEntry | undefined {
+    return this.shares.get(`${owner}/${server}`);
+  }
+
+  /**
+   * The share map pushed by the hub (PUT /api/shares): in force at once, so a revoked share stops
+   * working before the hub's answer to the revocation. False when its shape is wrong (nothing changes).
+   */
+  setShares(raw: unknown): boolean {
+    const parsed = parseShareMap(raw);
+    if (!parsed) return false;
+    this.shares = parsed;
+    this.sharesPushedAt = Date.now();
+    this.opts.onSharesChanged?.();
+    return true;
+  }
+
   /** Fetches admins and revoked sessions; on failure the last snapshot stays in force. */
   async syncAuth(): Promise<boolean> {
     const startedAt = Date.now();
@@ -111,6 +136,12 @@ export class HubSync implements AuthSnapshotView {
       // cookies): the pushed entry is no longer needed. Earlier pushes stay, since the snapshot may
       // predate them.
       for (const [sid, at] of this.pushedRevocations) if (at < startedAt) this.pushedRevocations.delete(sid);
+      // Shares: the snapshot replaces the map unless the hub pushed one after it was asked for.
+      const shares = snap.shares === undefined ? new Map<string, ShareEntry>() : parseShareMap(snap.shares);
+      if (shares && startedAt > this.sharesPushedAt) {
+        this.shares = shares;
+        this.opts.onSharesChanged?.();
+      } else if (!shares) this.opts.log.warn("the auth snapshot's share map is malformed; the last one stays in force");
       this.authLoaded = true;
       return true;
     } catch (err) {

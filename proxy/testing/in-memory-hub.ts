@@ -1,7 +1,7 @@
 // The hub's side of the proxy contract in memory (HubConnection), for proxy tests that need a
 // hub to answer routes, the auth snapshot and token owners but not a hub to forward /hub/* to.
 // FakeHub (fake-hub.ts) serves the same state over HTTP.
-import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
+import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot, type ShareMapJson } from "@/proxy/auth/access";
 import { deriveKey, signSessionCookie } from "@/proxy/auth/session-cookie";
 import type { HubConnection, ServerCheck, TokenOwner } from "@/proxy/hub/connection";
 
@@ -24,6 +24,8 @@ export interface HubState {
   serverChecks: Record<string, ServerCheck>;
   /** how many server checks reached the hub */
   serverCheckCalls: number;
+  /** the auth snapshot's share map ("<owner>/<server>" → owner id, user ids) */
+  shares: ShareMapJson;
 }
 
 export class InMemoryHub implements HubConnection {
@@ -38,6 +40,7 @@ export class InMemoryHub implements HubConnection {
     routeFetches: 0,
     serverChecks: {},
     serverCheckCalls: 0,
+    shares: {},
   };
   /** while set, every call rejects with it (the hub is down) */
   down: Error | null = null;
@@ -67,7 +70,7 @@ export class InMemoryHub implements HubConnection {
       admins: [...this.state.admins],
       admin_ids: this.state.admins.map((a) => this.idOf(a)),
       revoked_sessions: [...this.state.revokedSessions],
-      shares: {},
+      shares: structuredClone(this.state.shares),
     };
   }
 

@@ -6,15 +6,22 @@ import { userHostname, userOrigin, type OriginPlan } from "@/proxy/origins/origi
 import { userLabel } from "@/proxy/origins/user-label";
 
 /**
- * "owner": straight through. "admin": another user's servers, after a confirmation — that
- * origin's pages are the owner's to write and will run as the admin there. "forbidden": anyone
- * else, and users that do not exist (the same answer, so it tells nobody who exists).
+ * "owner": straight through. "shared": one of the owner's servers is shared with the viewer
+ * (directly or through a group): straight through too — the proxy lets them reach only the servers
+ * shared with them there. "admin": another user's servers, after a confirmation — that origin's
+ * pages are the owner's to write and will run as the admin there. "forbidden": anyone else, and
+ * users that do not exist (the same answer, so it tells nobody who exists).
  */
-export type OriginAccess = "owner" | "admin" | "forbidden";
+export type OriginAccess = "owner" | "shared" | "admin" | "forbidden";
 
-export async function decideOriginAccess(db: Db, viewer: { name: string; admin: boolean }, owner: string): Promise<OriginAccess> {
+export async function decideOriginAccess(db: Db, viewer: { id: number; name: string; admin: boolean }, owner: string): Promise<OriginAccess> {
   if (viewer.name === owner) return "owner";
-  if (!viewer.admin) return "forbidden";
+  if (!viewer.admin) {
+    const shared = await db.share.count({
+      where: { server: { user: { name: owner } }, OR: [{ userId: viewer.id }, { group: { members: { some: { userId: viewer.id } } } }] },
+    });
+    return shared ? "shared" : "forbidden";
+  }
   return (await db.user.findUnique({ where: { name: owner }, select: { id: true } })) ? "admin" : "forbidden";
 }
 

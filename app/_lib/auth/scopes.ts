@@ -25,6 +25,12 @@ export const TOKEN_SCOPES = {
   "read:groups": "Read a group's members and properties (GET /hub/api/groups/{name}; admins only).",
   "list:services": "List service names (GET /hub/api/services; with read:services their models; admins and services).",
   "read:services": "Read service models (GET /hub/api/services/{name}; admins and services).",
+  shares: "Share your servers with other users and groups, and issue share codes.",
+  "read:shares": "List who your servers are shared with, and your share codes.",
+  "users:shares": "Read and leave the servers shared with you.",
+  "read:users:shares": "Read the servers shared with you.",
+  "groups:shares": "End a group's shares (admins only).",
+  "read:groups:shares": "Read the servers shared with your groups.",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -40,6 +46,9 @@ const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
   "read:servers": ["read:users:name"],
   servers: ["read:servers", "delete:servers", "read:users:name"],
   tokens: ["read:tokens"],
+  shares: ["read:shares"],
+  "users:shares": ["read:users:shares"],
+  "groups:shares": ["read:groups:shares"],
 };
 
 /** Is `s` a scope Gyre knows? */
@@ -120,7 +129,7 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s)) out.add(s);
+  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s)) out.add(s);
   return out;
 }
 
@@ -167,6 +176,9 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (/^\/api\/groups\/[^/]+$/.test(p) && read) return ["read:groups"];
   if (p === "/api/services" && read) return ["list:services"];
   if (/^\/api\/services\/[^/]+$/.test(p) && read) return ["read:services"];
+  if (/^\/api\/(shares|share-codes)\/[^/]+(\/[^/]+)?$/.test(p)) return read ? ["read:shares"] : ["shares"];
+  if (/^\/api\/users\/[^/]+\/shared(\/[^/]+\/[^/]+)?$/.test(p)) return read ? ["read:users:shares"] : ["users:shares"];
+  if (/^\/api\/groups\/[^/]+\/shared(\/[^/]+\/[^/]+)?$/.test(p)) return read ? ["read:groups:shares"] : ["groups:shares"];
   if (p === "/api/users") return read ? ["list:users"] : ["admin:users"];
   if (/^\/api\/users\/[^/]+$/.test(p)) return read ? READ_USER : method === "DELETE" ? ["delete:users"] : ["admin:users"];
   return ["inherit"];
@@ -183,11 +195,41 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
   "read:groups",
   "list:services",
   "read:services",
+  "groups:shares",
 ];
+
+/**
+ * "shares" and "read:shares" limited to one owner or one server, in JupyterHub's filter syntax:
+ * "shares!user=<owner>", "shares!server=<owner>/<server>" ("" after the slash: the default server).
+ */
+const SHARE_FILTER = /^(shares|read:shares)!(?:user=([a-z][a-z0-9_-]{0,31})|server=([a-z][a-z0-9_-]{0,31})\/([a-z0-9][a-z0-9_-]{0,31})?)$/;
+
+/** The scope, owner and server (undefined: any of the owner's) a filtered share scope names, or null. */
+export function parseShareScope(scope: string): { scope: "shares" | "read:shares"; user: string; server?: string } | null {
+  const m = SHARE_FILTER.exec(scope);
+  if (!m) return null;
+  return m[2] ? { scope: m[1] as "shares", user: m[2] } : { scope: m[1] as "shares", user: m[3], server: m[4] ?? "" };
+}
+
+/**
+ * Whether a filtered share scope covers a request that needs one of `anyOf` on
+ * /api/shares|share-codes/<owner>[/<server>]: "!user=<owner>" covers all of the owner's servers,
+ * "!server=<owner>/<server>" that one server ("_default_" in the path is the default server).
+ */
+export function shareScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
+  const m = /^(?:\/hub)?\/api\/(?:shares|share-codes)\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (!m) return false;
+  const server = m[2] === undefined ? undefined : m[2] === "_default_" ? "" : m[2];
+  return [...scopes].some((s) => {
+    const f = parseShareScope(s);
+    if (!f || f.user !== m[1] || !anyOf.some((a) => a === f.scope || (a === "read:shares" && f.scope === "shares"))) return false;
+    return f.server === undefined || f.server === server;
+  });
+}
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s));
 }
 
 /**
@@ -198,6 +240,10 @@ export function mayGrant(parent: ReadonlySet<string>, child: readonly string[]):
   if (parent.has("inherit")) return true;
   // one server's access is part of access to all servers
   return [...expandScopes(child)].every(
-    (s) => parent.has(s) || (parseServerAccessScope(s) !== null && parent.has("access:servers")) || parent.has(parseUserScope(s)?.scope ?? ""),
+    (s) =>
+      parent.has(s) ||
+      (parseServerAccessScope(s) !== null && parent.has("access:servers")) ||
+      parent.has(parseUserScope(s)?.scope ?? "") ||
+      parent.has(parseShareScope(s)?.scope ?? ""),
   );
 }

@@ -3,10 +3,19 @@
 // with a 308 to the path without the slash, which API clients do not follow with their method and
 // body; the Express entry rewrites them to the route's own path instead.
 import type { Request, Response, NextFunction } from "express";
+import { DEFAULT_SERVER_SEGMENT } from "../shares/share-rules";
+
+/**
+ * A share path naming the default server by an empty last segment (/shares/alice/,
+ * /users/bob/shared/alice/): that segment becomes DEFAULT_SERVER_SEGMENT, since without it the
+ * path would be another endpoint (/shares/alice lists all of alice's shares).
+ */
+const DEFAULT_SERVER_SHARE_PATH = /^\/hub\/api\/(?:(?:shares|share-codes)\/[^/]+|(?:users|groups)\/[^/]+\/shared\/[^/]+)\/$/;
 
 /** The path a /hub/api request is served at: trailing slashes dropped, ".../servers/" (empty name) → ".../server". Pure. */
 export function canonicalApiPath(path: string): string {
   if (!path.startsWith("/hub/api/") || !path.endsWith("/")) return path;
+  if (DEFAULT_SERVER_SHARE_PATH.test(path)) return path + DEFAULT_SERVER_SEGMENT;
   const trimmed = path.replace(/\/+$/, "");
   const defaultServer = /^(\/hub\/api\/users\/[^/]+)\/servers$/.exec(trimmed);
   return defaultServer ? `${defaultServer[1]}/server` : trimmed;

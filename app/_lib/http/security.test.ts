@@ -27,9 +27,10 @@ test("per-user origins: a user's origin is never the hub's, even when the reques
   assert.equal(isSameOrigin({ origin: "http://127.0.0.1:8000", host: "127.0.0.1:8000" }, plan), true);
 });
 
-test("only the admin's confirmation page may send a form on to users' origins", () => {
+test("only the confirmation pages (an admin's origin login, a share link's acceptance) may send a form on to users' origins", () => {
   const plan = resolveOriginPlan({ publicUrl: "http://localhost:8000", userDomain: "localhost" });
   assert.match(hubContentSecurityPolicy(plan, "/hub/origin-login"), /form-action 'self' http:\/\/\*\.localhost:8000;/);
+  assert.match(hubContentSecurityPolicy(plan, "/hub/accept-share"), /form-action 'self' http:\/\/\*\.localhost:8000;/);
   assert.match(hubContentSecurityPolicy(plan, "/hub/home"), /form-action 'self';/);
   assert.match(hubContentSecurityPolicy(plan, "/hub/origin-login-other"), /form-action 'self';/);
   assert.match(hubContentSecurityPolicy(pub, "/hub/origin-login"), /form-action 'self';/);

@@ -16,11 +16,14 @@ function contentSecurityPolicy(formAction: string): string {
 
 /**
  * The Content-Security-Policy of a hub page at `path`. form-action also governs where a form's
- * submission may be redirected, and the admin's confirmation on /hub/origin-login is answered
- * with a redirect to a user's origin: that page alone may send a form on to users' origins.
+ * submission may be redirected, and the admin's confirmation on /hub/origin-login and the
+ * acceptance of a share link on /hub/accept-share are answered with a redirect to a user's
+ * origin: those pages alone may send a form on to users' origins.
  */
+const FORMS_TO_USER_ORIGINS = ["/hub/origin-login", "/hub/accept-share"];
+
 export function hubContentSecurityPolicy(plan: OriginPlan, path: string): string {
-  const toUsers = plan.userDomain !== null && (path === "/hub/origin-login" || path.startsWith("/hub/origin-login?"));
+  const toUsers = plan.userDomain !== null && FORMS_TO_USER_ORIGINS.some((p) => path === p || path.startsWith(p + "?"));
   return contentSecurityPolicy(toUsers ? `'self' ${plan.scheme}//*.${plan.userDomain}${plan.port}` : "'self'");
 }
 

@@ -48,6 +48,11 @@ export interface RoutePusher {
   deleteRoute(path: string): Promise<void>;
   /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
   revoke(r: Revocations): Promise<void>;
+  /**
+   * Replaces every proxy's share map ("<owner>/<server>" → owner id and the ids of the users who may use it):
+   * a revoked share stops working at once. Optional: a pusher without it leaves it to the snapshot.
+   */
+  shares?(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void>;
 }
 
 /** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
@@ -84,6 +89,10 @@ export class ProxyClient implements RoutePusher {
   async revoke(r: Revocations): Promise<void> {
     if (!r.sessions?.length && !r.tokenHashes?.length) return;
     await this.each("POST", "/api/revocations", { sessions: r.sessions ?? [], token_hashes: r.tokenHashes ?? [] });
+  }
+
+  async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
+    await this.each("PUT", "/api/shares", { shares: map });
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {

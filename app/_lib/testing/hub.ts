@@ -41,6 +41,13 @@ export class RouteRecorder implements RoutePusher {
   async revoke(r: Revocations): Promise<void> {
     this.revocations.push(r);
   }
+
+  /** the last share map pushed (null: none yet) */
+  shareMap: Record<string, { owner_id: number; user_ids: number[] }> | null = null;
+
+  async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
+    this.shareMap = map;
+  }
 }
 
 export interface TestHub {

@@ -5,6 +5,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { deleteGroup, getGroup, renameGroup, setGroupProperties } from "@/app/_lib/groups/groups";
+import { pushShares } from "@/app/_lib/shares/shares";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
@@ -29,5 +30,7 @@ export const PATCH = route<P>(async (req, { params }) => {
 export const DELETE = route<P>(async (req, { params }) => {
   await requireAdmin(req);
   await deleteGroup(getRuntime().db, (await params).name);
+  // the group's shares went with it
+  await pushShares(getRuntime());
   return new Response(null, { status: 204 });
 });
