@@ -23,6 +23,7 @@ export const TOKEN_SCOPES = {
   "read:hub": "Read the hub's detailed information, /hub/api/info (admins only).",
   "list:groups": "List group names (GET /hub/api/groups; with read:groups also their members and properties; admins only).",
   "read:groups": "Read a group's members and properties (GET /hub/api/groups/{name}; admins only).",
+  "read:metrics": "Read the hub's Prometheus metrics (GET /hub/metrics; admins only).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -136,6 +137,7 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api" && read) return [];
   if (p === "/api/user" && read) return [];
   if (p === "/api/info" && read) return ["read:hub"];
+  if (p === "/metrics" && read) return ["read:metrics"];
   if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return read ? ["read:tokens"] : ["tokens"];
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
@@ -153,7 +155,16 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
 }
 
 /** Scopes only an admin's token may carry (they concern other users or the hub). */
-export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = ["admin:users", "users", "list:users", "delete:users", "read:hub", "list:groups", "read:groups"];
+export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
+  "admin:users",
+  "users",
+  "list:users",
+  "delete:users",
+  "read:hub",
+  "list:groups",
+  "read:groups",
+  "read:metrics",
+];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
