@@ -6,7 +6,7 @@ import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
-import { expandScopes, hasAnyScope, requiredScopes, userScopeCovers } from "./scopes";
+import { expandScopes, groupScopeCovers, hasAnyScope, requiredScopes, userScopeCovers } from "./scopes";
 
 export interface Principal {
   user: { id: number; name: string; admin: boolean };
@@ -33,7 +33,7 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     const scopes = expandScopes(owner.scopes);
     const pathname = new URL(req.url).pathname;
     const needed = requiredScopes(req.method, pathname);
-    if (!hasAnyScope(scopes, needed) && !userScopeCovers(scopes, needed, pathname)) {
+    if (!hasAnyScope(scopes, needed) && !userScopeCovers(scopes, needed, pathname) && !groupScopeCovers(scopes, needed, pathname)) {
       const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
       throw new HttpError(403, `This API token lacks ${what} needed for ${req.method} ${pathname} (it has: ${[...scopes].join(", ")}).`);
     }

@@ -28,6 +28,7 @@ export const ROUTE_TEMPLATES: readonly string[] = [
   "/hub/api/groups/[name]/users",
   "/hub/api/info",
   "/hub/api/launches",
+  "/hub/api/metrics",
   "/hub/api/proxy",
   "/hub/api/proxy/activity",
   "/hub/api/proxy/auth",
