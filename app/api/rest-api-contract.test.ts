@@ -19,6 +19,7 @@ const ROWS: Row[] = [
   { method: "POST", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "PATCH", path: "/users/{name}", scopes: ["admin:users"], example: "/hub/api/users/alice", module: () => import("./users/[name]/route") },
   { method: "GET", path: "/groups", scopes: ["list:groups"], example: "/hub/api/groups", module: () => import("./groups/route") },
+  { method: "GET", path: "/proxy", scopes: ["proxy"], example: "/hub/api/proxy", module: () => import("./proxy/route") },
   { method: "GET", path: "/groups/{name}", scopes: ["read:groups"], example: "/hub/api/groups/climate", module: () => import("./groups/[name]/route") },
   { method: "POST", path: "/groups/{name}", scopes: ["admin:groups"], example: "/hub/api/groups/climate", module: () => import("./groups/[name]/route") },
   { method: "DELETE", path: "/groups/{name}", scopes: ["delete:groups"], example: "/hub/api/groups/climate", module: () => import("./groups/[name]/route") },

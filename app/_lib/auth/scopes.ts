@@ -27,6 +27,7 @@ export const TOKEN_SCOPES = {
   groups: "Add and remove group members and set group properties; read and list groups (admins only).",
   "delete:groups": "Delete groups (admins only).",
   "admin:groups": "Create and delete groups, and everything the groups scope allows (admins only).",
+  proxy: "Read the proxy's routing table (GET /hub/api/proxy; admins only).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -178,6 +179,7 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api/user" && read) return [];
   if (p === "/api/info" && read) return ["read:hub"];
   if ((p === "/metrics" || p === "/api/metrics") && read) return ["read:metrics"];
+  if (p === "/api/proxy") return ["proxy"];
   if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return read ? ["read:tokens"] : ["tokens"];
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
@@ -210,6 +212,7 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
   "groups",
   "delete:groups",
   "admin:groups",
+  "proxy",
 ];
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
