@@ -29,6 +29,9 @@ import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
 import { checkLaunchProfile, createLaunchServices } from "./_lib/launch/launch-services";
 import { listSpawnProfileNames } from "@/spawners/spawn-options";
+import { HubMetrics } from "./_lib/hub/metrics";
+import { readHubCounts } from "./_lib/hub/metrics-counts";
+import { timeRequests } from "./_lib/http/request-timing";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     },
     origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch,
+    metrics: new HubMetrics(() => readHubCounts(db, { now: new Date(), liveAfterSeconds: config.hub.replicaLeaseSeconds })),
   };
   setRuntime(rt);
   const singleOrigin = singleOriginWarning(rt.origins);
@@ -91,6 +95,8 @@ async function main(): Promise<void> {
 
   const app = express();
   app.disable("x-powered-by");
+  // first: every request's duration, whoever answers it (refusals included)
+  app.use(timeRequests(rt.metrics));
   // X-Forwarded-For counts only when the proxy's hop secret comes with it (client-address.ts),
   // never because a request comes from loopback: every notebook on this host does.
   app.set("trust proxy", false);

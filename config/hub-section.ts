@@ -77,6 +77,12 @@ const hubFields = {
     .describe(
       "How long a REST stop request (DELETE …/server) waits for the stop: stopped by then → 204, else 202 while it goes on (JupyterHub's slow_stop_timeout).",
     ),
+  authenticatePrometheus: z
+    .boolean()
+    .default(true)
+    .describe(
+      "GET /hub/metrics needs an admin's session or a token with the read:metrics scope (JupyterHub's authenticate_prometheus). false: anyone who reaches the hub may read the metrics (counts and durations; no user names).",
+    ),
   namedServerLimitPerUser: z
     .number()
     .int()

@@ -123,6 +123,8 @@ export interface JobDetails {
   /** when the walltime ends (the scheduler kills the job, and the server, then) */
   endsAt?: string;
   walltimeSeconds?: number;
+  /** how long the job waited in the queue, submission to running as the hub saw it (once it runs) */
+  queueWaitSeconds?: number;
   /** pages warn when less than this is left */
   warnSeconds?: number;
 }

@@ -38,6 +38,30 @@ export async function buildRouteTable(
   return table;
 }
 
+/** JupyterHub's route model (GET /hub/api/proxy): its routespec, target and the rest of its data. */
+export interface JupyterHubRoute {
+  routespec: string;
+  target: string;
+  data: Omit<RouteData, "target">;
+}
+
+/**
+ * One page of the route table in JupyterHub's shape, by routespec (JupyterHub sorts the keys for
+ * a page), with the total. Pure.
+ */
+export function pageOfRoutes(
+  table: Record<string, RouteData>,
+  page: { offset: number; limit: number },
+): { items: Record<string, JupyterHubRoute>; total: number } {
+  const keys = Object.keys(table).sort();
+  const items: Record<string, JupyterHubRoute> = {};
+  for (const k of keys.slice(page.offset, page.offset + page.limit)) {
+    const { target, ...data } = table[k];
+    items[k] = { routespec: k, target, data };
+  }
+  return { items, total: keys.length };
+}
+
 /**
  * Admins (by id: rights follow the account), the revoked sessions that have not expired yet, and
  * the shares ("<owner id>/<server>" → ids of the users who may use it; group shares by members).

@@ -10,6 +10,7 @@ import type { Db } from "./db/types";
 import type { Logger } from "./log";
 import type { RoutePusher } from "./servers/proxy-client";
 import type { LaunchServices } from "./launch/launch-services";
+import type { HubMetrics } from "./hub/metrics";
 
 export interface HubRuntime {
   config: ResolvedConfig<SpawnerCatalog>;
@@ -32,6 +33,8 @@ export interface HubRuntime {
   origins: OriginPlan;
   /** launch links: settings and the ref resolver (its caches live as long as the process) */
   launch: LaunchServices;
+  /** this process's Prometheus metrics (GET /hub/metrics) */
+  metrics: HubMetrics;
 }
 
 const KEY = Symbol.for("gyre.hub.runtime");

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { execa } from "execa";
-import { createUser, startGyre, type Gyre } from "@/e2e/harness";
+import { ADMIN, createUser, startGyre, type Gyre } from "@/e2e/harness";
 
 const USER = process.env.TEST_USER ?? "hpctest";
 const PROFILES = JSON.stringify([
@@ -214,6 +214,17 @@ for (const sched of ["slurm", "sge"] as const) {
       // one hub poll (2 s) + the batch poller's cycle (1 s) + teardown-state refreshes (≤ 3 s)
       assert.ok(took < 10_000, `noticed after ${took} ms`);
       assert.notEqual(await notebookStatus(g), 200, "route removed");
+      // the hub's metrics saw it all: the wait in the queue, the start, the poll that found the job gone
+      const r = await g.api(ADMIN.name, "/hub/metrics");
+      assert.equal(r.status, 200);
+      const metrics = await r.text();
+      const count = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? "0");
+      const waited = count(/^gyre_hub_batch_queue_wait_seconds_sum\{cluster="default",queue="[^"]*"\} (\S+)$/m);
+      t.diagnostic(`queue wait observed: ${waited} s`);
+      assert.ok(count(/^gyre_hub_batch_queue_wait_seconds_count\{cluster="default",queue="[^"]*"\} (\d+)$/m) >= 1, "queue wait observed");
+      assert.ok(waited > 0, "the job waited while the queue was down");
+      assert.ok(count(/^jupyterhub_server_spawn_duration_seconds_count\{status="success"\} (\d+)$/m) >= 1);
+      assert.ok(count(/^jupyterhub_server_poll_duration_seconds_count\{status="stopped"\} (\d+)$/m) >= 1);
     });
 
     test("a queued job survives a hub restart with the same job id and starts when the queue frees", async (t) => {

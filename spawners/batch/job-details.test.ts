@@ -33,6 +33,7 @@ test("queued: job id, scheduler, its state code, reason and estimated start", ()
       endsAt: undefined,
       walltimeSeconds: 3600,
       warnSeconds: 900,
+      queueWaitSeconds: undefined,
     },
   });
 });
@@ -50,6 +51,15 @@ test("running: node, start and the walltime's end (the scheduler's own end time 
   const derived = describeBatchState({ scheduler: "sge", jobId: "8", host: "vm", runningAt: started, walltimeSeconds: 3600 }, "running");
   assert.equal(derived?.job?.endsAt, "2026-12-03T15:00:00.000Z");
   assert.equal(derived?.job?.cluster, "default", "state from before clusters");
+});
+
+test("queue wait: submission to running as the hub saw it, once the job runs (gyre_hub_batch_queue_wait_seconds)", () => {
+  const submitted = Date.UTC(2026, 11, 3, 14, 0);
+  const state = { cluster: "gpu", scheduler: "slurm", jobId: "41", queue: "debug", submittedAt: submitted };
+  assert.equal(describeBatchState(state, "starting").job?.queueWaitSeconds, undefined, "still queued");
+  const running = describeBatchState({ ...state, runningAt: submitted + 95_500, startedAt: submitted + 90_000 }, "running");
+  assert.equal(running.job?.queueWaitSeconds, 95.5);
+  assert.equal(running.queue, "debug");
 });
 
 test("no job to show before the scheduler accepted one", () => {

@@ -76,6 +76,7 @@ export function describeBatchState(raw: JsonObject, serverState: string): Server
       endsAt: queued ? undefined : iso(endsAt),
       walltimeSeconds: s.walltimeSeconds,
       warnSeconds: s.warnSeconds,
+      queueWaitSeconds: typeof s.submittedAt === "number" && typeof s.runningAt === "number" ? Math.max(0, (s.runningAt - s.submittedAt) / 1000) : undefined,
     },
   };
 }

@@ -13,6 +13,9 @@ import {
   parseUserScope,
   userScope,
   userScopeCovers,
+  baseScope,
+  groupScopeCovers,
+  parseGroupScope,
   type TokenScope,
 } from "./scopes";
 
@@ -168,4 +171,38 @@ test("fail closed: a token whose stored scopes are all unknown has no scope at a
   assert.ok(!allowsServerAccess(["bogus"]));
   assert.ok(hasAnyScope(scopes, requiredScopes("GET", "/hub/api/user")), "it may still ask who it is");
   assert.ok(!hasAnyScope(scopes, requiredScopes("GET", "/hub/api/users/alice")));
+});
+
+test("groups: admin:groups ⊃ groups ⊃ read:groups, list:groups; group writes need JupyterHub's scopes; !group= limits to one group", () => {
+  const admin = expandScopes(["admin:groups"]);
+  for (const s of ["groups", "delete:groups", "read:groups", "list:groups"]) assert.ok(admin.has(s), s);
+  const groups = expandScopes(["groups"]);
+  assert.ok(groups.has("read:groups") && groups.has("list:groups"));
+  assert.ok(!groups.has("delete:groups") && !groups.has("admin:groups"), "groups neither creates nor deletes");
+  assert.deepEqual(requiredScopes("POST", "/hub/api/groups"), ["admin:groups"]);
+  assert.deepEqual(requiredScopes("POST", "/hub/api/groups/x"), ["admin:groups"]);
+  assert.deepEqual(requiredScopes("DELETE", "/hub/api/groups/x"), ["delete:groups"]);
+  assert.deepEqual(requiredScopes("POST", "/hub/api/groups/x/users"), ["groups"]);
+  assert.deepEqual(requiredScopes("DELETE", "/hub/api/groups/x/users"), ["groups"]);
+  assert.deepEqual(requiredScopes("PUT", "/hub/api/groups/x/properties"), ["groups"]);
+  assert.deepEqual(requiredScopes("PATCH", "/hub/api/groups/x"), ["inherit"], "not an endpoint: closed to narrow tokens");
+  assert.deepEqual(requiredScopes("GET", "/hub/metrics"), ["read:metrics"]);
+  assert.deepEqual(requiredScopes("GET", "/hub/api/metrics"), ["read:metrics"]);
+
+  assert.deepEqual(parseGroupScope("groups!group=pangeo:core"), { scope: "groups", group: "pangeo:core" });
+  assert.equal(parseGroupScope("admin:groups!group=x"), null, "only the scopes JupyterHub filters by group");
+  assert.equal(parseGroupScope("groups!group="), null);
+  assert.deepEqual(unknownScopes(["groups!group=ops", "read:groups!group=ops", "delete:groups!group=ops"]), ["delete:groups!group=ops"]);
+  const ops = expandScopes(["groups!group=ops"]);
+  assert.ok(!hasAnyScope(ops, ["groups"]), "never the unlimited scope");
+  assert.ok(groupScopeCovers(ops, ["groups"], "/hub/api/groups/ops/users"));
+  assert.ok(groupScopeCovers(ops, ["read:groups"], "/hub/api/groups/ops"), "groups includes read:groups there");
+  assert.ok(!groupScopeCovers(ops, ["groups"], "/hub/api/groups/opsx/users"));
+  assert.ok(!groupScopeCovers(ops, ["list:groups"], "/hub/api/groups"));
+  assert.ok(!groupScopeCovers(ops, ["delete:groups"], "/hub/api/groups/ops"));
+  assert.ok(!groupScopeCovers(expandScopes(["read:groups!group=ops"]), ["groups"], "/hub/api/groups/ops/users"), "read does not write");
+  assert.ok(mayGrant(expandScopes(["groups"]), ["groups!group=ops"]));
+  assert.ok(!mayGrant(expandScopes(["read:groups"]), ["groups!group=ops"]));
+  assert.equal(baseScope("groups!group=ops"), "groups");
+  assert.equal(baseScope("users:activity!user=a"), "users:activity");
 });

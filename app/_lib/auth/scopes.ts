@@ -31,6 +31,11 @@ export const TOKEN_SCOPES = {
   "read:users:shares": "Read the servers shared with you.",
   "groups:shares": "End a group's shares (admins only).",
   "read:groups:shares": "Read the servers shared with your groups.",
+  "read:metrics": "Read the hub's Prometheus metrics (GET /hub/metrics; admins only).",
+  groups: "Add and remove group members and set group properties; read and list groups (admins only).",
+  "delete:groups": "Delete groups (admins only).",
+  "admin:groups": "Create and delete groups, and everything the groups scope allows (admins only).",
+  proxy: "Read the proxy's routing table (GET /hub/api/proxy; admins only).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
@@ -49,6 +54,8 @@ const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
   shares: ["read:shares"],
   "users:shares": ["read:users:shares"],
   "groups:shares": ["read:groups:shares"],
+  groups: ["read:groups", "list:groups"],
+  "admin:groups": ["groups", "delete:groups", "read:groups", "list:groups"],
 };
 
 /** Is `s` a scope Gyre knows? */
@@ -117,6 +124,41 @@ export function userScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly Tok
   });
 }
 
+/** Scopes that may be limited to one group with JupyterHub's "!group=<name>" filter. */
+const GROUP_FILTERABLE: readonly TokenScope[] = ["groups", "read:groups"];
+const GROUP_FILTER = /^([a-z:]+)!group=([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$/;
+
+/** The scope and group a "!group=" filtered scope names, or null for any other scope. */
+export function parseGroupScope(scope: string): { scope: TokenScope; group: string } | null {
+  const m = GROUP_FILTER.exec(scope);
+  return m && (GROUP_FILTERABLE as readonly string[]).includes(m[1]) ? { scope: m[1] as TokenScope, group: m[2] } : null;
+}
+
+/**
+ * Whether a group-filtered scope covers a request that needs one of `anyOf`: "groups!group=staff"
+ * covers "groups" on /api/groups/staff/… only; it includes "read:groups" there, as in JupyterHub.
+ */
+export function groupScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
+  const m = /^(?:\/hub)?\/api\/groups\/([^/]+)(?:\/|$)/.exec(pathname);
+  if (!m) return false;
+  let group: string;
+  try {
+    group = decodeURIComponent(m[1]);
+  } catch {
+    return false;
+  }
+  return [...scopes].some((s) => {
+    const f = parseGroupScope(s);
+    if (f === null || f.group !== group) return false;
+    return anyOf.includes(f.scope) || (f.scope === "groups" && anyOf.includes("read:groups"));
+  });
+}
+
+/** The scope a filtered scope limits ("groups!group=staff" → "groups"); the scope itself otherwise. */
+export function baseScope(scope: string): string {
+  return parseUserScope(scope)?.scope ?? parseGroupScope(scope)?.scope ?? (parseServerAccessScope(scope) ? "access:servers" : scope);
+}
+
 /**
  * The scopes a stored token really has: the stored list expanded by IMPLIES; an empty list (tokens
  * made before scopes existed, or without any) means "inherit". Unknown names are dropped; scopes
@@ -129,7 +171,7 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s)) out.add(s);
+  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s) || parseGroupScope(s)) out.add(s);
   return out;
 }
 
@@ -163,6 +205,8 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api" && read) return [];
   if (p === "/api/user" && read) return [];
   if (p === "/api/info" && read) return ["read:hub"];
+  if ((p === "/metrics" || p === "/api/metrics") && read) return ["read:metrics"];
+  if (p === "/api/proxy") return ["proxy"];
   if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return read ? ["read:tokens"] : ["tokens"];
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
@@ -172,8 +216,11 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p.startsWith("/build/")) return ["servers"];
   // a launch starts a server of the caller
   if (p === "/api/launches" || p === "/api/git-pull") return ["servers"];
-  if (p === "/api/groups" && read) return ["list:groups"];
-  if (/^\/api\/groups\/[^/]+$/.test(p) && read) return ["read:groups"];
+  if (p === "/api/groups") return read ? ["list:groups"] : method === "POST" ? ["admin:groups"] : ["inherit"];
+  if (/^\/api\/groups\/[^/]+$/.test(p))
+    return read ? ["read:groups"] : method === "POST" ? ["admin:groups"] : method === "DELETE" ? ["delete:groups"] : ["inherit"];
+  if (/^\/api\/groups\/[^/]+\/users$/.test(p) && (method === "POST" || method === "DELETE")) return ["groups"];
+  if (/^\/api\/groups\/[^/]+\/properties$/.test(p) && method === "PUT") return ["groups"];
   if (p === "/api/services" && read) return ["list:services"];
   if (/^\/api\/services\/[^/]+$/.test(p) && read) return ["read:services"];
   if (/^\/api\/(shares|share-codes)\/[^/]+(\/[^/]+)?$/.test(p)) return read ? ["read:shares"] : ["shares"];
@@ -196,6 +243,11 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
   "list:services",
   "read:services",
   "groups:shares",
+  "read:metrics",
+  "groups",
+  "delete:groups",
+  "admin:groups",
+  "proxy",
 ];
 
 /**
@@ -229,7 +281,7 @@ export function shareScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly To
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s));
+  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s) && !parseGroupScope(s));
 }
 
 /**
@@ -244,6 +296,7 @@ export function mayGrant(parent: ReadonlySet<string>, child: readonly string[]):
       parent.has(s) ||
       (parseServerAccessScope(s) !== null && parent.has("access:servers")) ||
       parent.has(parseUserScope(s)?.scope ?? "") ||
-      parent.has(parseShareScope(s)?.scope ?? ""),
+      parent.has(parseShareScope(s)?.scope ?? "") ||
+      parent.has(parseGroupScope(s)?.scope ?? ""),
   );
 }

@@ -7,7 +7,7 @@ import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { createApiToken, getApiToken, listApiTokens, parseTokenApiId, revokeApiToken, toTokenModel, type TokenModel } from "./api-tokens";
 import { takeRateLimitSlot } from "./rate-limit";
 import { revokeUserSessions, type RevocationPusher } from "./sessions";
-import { ADMIN_ONLY_SCOPES, mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
+import { ADMIN_ONLY_SCOPES, baseScope, mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
 import type { Principal } from "./request-auth";
 
 /** Token creations allowed per user within TOKEN_RATE_WINDOW_SECONDS. */
@@ -35,7 +35,7 @@ export async function createTokenFor(db: Db, actor: Principal, name: string, inp
   const scopes = [...new Set(input.scopes ?? [])];
   const unknown = unknownScopes(scopes);
   if (unknown.length) throw new HttpError(400, `Unknown scope(s) ${unknown.join(", ")}: use ${Object.keys(TOKEN_SCOPES).join(", ")}.`);
-  const adminOnly = scopes.filter((s) => (ADMIN_ONLY_SCOPES as readonly string[]).includes(s));
+  const adminOnly = scopes.filter((s) => (ADMIN_ONLY_SCOPES as readonly string[]).includes(baseScope(s)));
   if (adminOnly.length && !user.admin)
     throw new HttpError(403, `Only admins' tokens may have the scope(s) ${adminOnly.map((s) => `"${s}"`).join(", ")}: ${user.name} is not an admin.`);
   if (!mayGrant(actor.scopes, scopes)) throw new HttpError(403, "A token cannot create a token with more scopes than it has itself.");

@@ -124,13 +124,37 @@ function toGroupModel(name: string, properties: string, members: string[]): Grou
   return { kind: "group", name, users: [...members].sort(), properties: parseProperties(properties), roles: [] };
 }
 
-export async function createGroup(db: Db, rawName: unknown, opts: { properties?: unknown; members?: string[] } = {}): Promise<GroupDetail> {
+/** How a request names users that do not exist: the control panel says 404, JupyterHub's REST API 400. */
+export interface MemberOptions {
+  unknownUserStatus?: 400 | 404;
+}
+
+export async function createGroup(db: Db, rawName: unknown, opts: { properties?: unknown; members?: string[] } & MemberOptions = {}): Promise<GroupDetail> {
   const name = validateGroupName(rawName);
   const properties = opts.properties === undefined ? {} : validateProperties(opts.properties);
   if (await db.group.findUnique({ where: { name } })) throw new HttpError(409, `The group ${name} already exists.`);
+  // the members first: an unknown user leaves no empty group behind
+  if (opts.members?.length) await findUsersOrThrow(db, opts.members, opts.unknownUserStatus);
   await db.group.create({ data: { name, source: "local", properties: JSON.stringify(properties) } });
-  if (opts.members?.length) await addMembers(db, name, opts.members);
+  if (opts.members?.length) await addMembers(db, name, opts.members, opts);
   return getGroup(db, name);
+}
+
+/**
+ * Creates several local groups with the same members (JupyterHub's POST /groups). Every name and
+ * user is checked before anything is written: one bad name, an existing group (409) or an
+ * unknown user creates none of them.
+ */
+export async function createGroups(db: Db, rawNames: unknown[], members: string[], opts: MemberOptions = {}): Promise<GroupDetail[]> {
+  const names = rawNames.map(validateGroupName);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new HttpError(400, `The group ${twice} is named twice.`);
+  const existing = await db.group.findMany({ where: { name: { in: names } }, select: { name: true } });
+  if (existing.length) throw new HttpError(409, `The group ${existing[0].name} already exists.`);
+  if (members.length) await findUsersOrThrow(db, members, opts.unknownUserStatus);
+  const created: GroupDetail[] = [];
+  for (const name of names) created.push(await createGroup(db, name, { members, ...opts }));
+  return created;
 }
 
 /** Renames a local group (a GitHub group's name is the team's). */
@@ -163,10 +187,10 @@ export async function setGroupProperties(db: Db, name: string, raw: unknown): Pr
 }
 
 /** Adds users (by name) to a local group; returns how many were added (members already in it count as done). */
-export async function addMembers(db: Db, name: string, userNames: string[]): Promise<number> {
+export async function addMembers(db: Db, name: string, userNames: string[], opts: MemberOptions = {}): Promise<number> {
   const g = await getGroupRow(db, name);
   if (g.source === "github") throw new HttpError(400, `${name} is a GitHub team. ${GITHUB_GROUP_RULE}`);
-  const users = await findUsersOrThrow(db, userNames);
+  const users = await findUsersOrThrow(db, userNames, opts.unknownUserStatus);
   const already = new Set((await db.groupMember.findMany({ where: { groupId: g.id, userId: { in: users.map((u) => u.id) } } })).map((m) => m.userId));
   const add = users.filter((u) => !already.has(u.id));
   if (add.length) await db.groupMember.createMany({ data: add.map((u) => ({ userId: u.id, groupId: g.id })) });
@@ -174,21 +198,21 @@ export async function addMembers(db: Db, name: string, userNames: string[]): Pro
 }
 
 /** Removes users (by name) from a local group; returns how many were members. */
-export async function removeMembers(db: Db, name: string, userNames: string[]): Promise<number> {
+export async function removeMembers(db: Db, name: string, userNames: string[], opts: MemberOptions = {}): Promise<number> {
   const g = await getGroupRow(db, name);
   if (g.source === "github") throw new HttpError(400, `${name} is a GitHub team. ${GITHUB_GROUP_RULE}`);
-  const users = await findUsersOrThrow(db, userNames);
+  const users = await findUsersOrThrow(db, userNames, opts.unknownUserStatus);
   const r = await db.groupMember.deleteMany({ where: { groupId: g.id, userId: { in: users.map((u) => u.id) } } });
   return r.count;
 }
 
-async function findUsersOrThrow(db: Db, names: string[]): Promise<{ id: number; name: string }[]> {
+async function findUsersOrThrow(db: Db, names: string[], status: 400 | 404 = 404): Promise<{ id: number; name: string }[]> {
   const unique = [...new Set(names)];
   const users = await db.user.findMany({ where: { name: { in: unique } }, select: { id: true, name: true } });
   if (users.length !== unique.length) {
     const found = new Set(users.map((u) => u.name));
     const missing = unique.filter((n) => !found.has(n));
-    throw new HttpError(404, `No such user${missing.length === 1 ? "" : "s"}: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? " …" : ""}`);
+    throw new HttpError(status, `No such user${missing.length === 1 ? "" : "s"}: ${missing.slice(0, 10).join(", ")}${missing.length > 10 ? " …" : ""}`);
   }
   return users;
 }

@@ -91,7 +91,8 @@ export function wantsPagination(headers: Headers): boolean {
  * pagination — the items with a _pagination block whose next URL is on the request's own origin
  * and path.
  */
-export function listResponse(req: Request, page: { items: unknown[]; offset: number; limit: number; total: number }): Response {
+/** `items`: a list, or (GET /proxy, as JupyterHub's) an object of the page's entries. */
+export function listResponse(req: Request, page: { items: unknown[] | Record<string, unknown>; offset: number; limit: number; total: number }): Response {
   if (!wantsPagination(req.headers)) return Response.json(page.items);
   const url = new URL(req.url);
   // Next hands route handlers the path without its basePath (/hub)

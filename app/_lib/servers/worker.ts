@@ -26,6 +26,7 @@ import type { HubReplica } from "../replicas/replica";
 import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
 import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken } from "./server-api-token";
 import { SERVER_CHECK_EVENT, type ServerCheckRequest } from "./server-check";
+import { describeStoredState } from "@/spawners/state";
 
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
@@ -36,7 +37,7 @@ type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["find
 export type ReadinessProbe = (url: string, baseUrl: string, token: string) => Promise<boolean>;
 
 export interface SpawnWorkerOptions {
-  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus" | "catalog">;
+  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus" | "catalog" | "metrics">;
   /** the started spawner kinds of this hub */
   spawners: SpawnerHost;
   /** where routes of ready servers go (the proxies) */
@@ -309,6 +310,8 @@ export class SpawnWorker {
     const abort = new AbortController();
     this.spawning.set(s.id, abort);
     const spawnId = s.spawnId!;
+    // JupyterHub's spawn duration runs from the request (what the user waits), else from now
+    const requested = s.requestedAt?.getTime() ?? Date.now();
     let spawner: Spawner | undefined;
     let ctx: SpawnContext | undefined;
     const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
@@ -350,6 +353,7 @@ export class SpawnWorker {
       if (done.count === 0) throw new StopRequested();
       this.live.set(s.id, spawner);
       await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+      this.observeStarted(s, spawner, requested, now);
       // after the ready event: the page that waits for it is not kept waiting on the usage record
       await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
@@ -364,7 +368,10 @@ export class SpawnWorker {
       const reason = stopRequested ? "Stopped before it was ready." : err instanceof SpawnError ? err.message : `Spawn failed: ${(err as Error).message}`;
       let logTail = err instanceof SpawnError ? err.logTail : undefined;
       if (!logTail && spawner) logTail = await spawner.logTail(30).catch(() => undefined);
-      if (!stopRequested) log.warn({ server: s.id, reason }, "spawn failed");
+      if (!stopRequested) {
+        log.warn({ server: s.id, reason }, "spawn failed");
+        this.rt.metrics.observeSpawn("failure", (Date.now() - requested) / 1000);
+      }
       // Leave nothing half-started: route, process/job, state.
       if (ctx) await this.proxy.deleteRoute(ctx.baseUrl);
       if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
@@ -384,6 +391,14 @@ export class SpawnWorker {
     } finally {
       this.spawning.delete(s.id);
     }
+  }
+
+  /** A start succeeded: its duration, and a batch job's wait in its queue. */
+  private observeStarted(s: ServerRow, spawner: Spawner, requested: number, now: Date): void {
+    const { metrics, catalog } = this.rt;
+    metrics.observeSpawn("success", (now.getTime() - requested) / 1000);
+    const details = describeStoredState(catalog, s.spawnerKind, this.spawners.encodeState(s.spawnerKind, spawner), "running");
+    if (details.job?.queueWaitSeconds !== undefined) metrics.observeQueueWait(details.job.cluster, details.queue ?? "", details.job.queueWaitSeconds);
   }
 
   /** Is this replica still the server's owner? */
@@ -412,6 +427,7 @@ export class SpawnWorker {
     if (this.stopping.has(s.id) || this.spawning.has(s.id)) return;
     this.stopping.add(s.id);
     const abort = new AbortController();
+    const began = Date.now();
     try {
       const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
       await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
@@ -433,8 +449,10 @@ export class SpawnWorker {
       await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
       // a DELETE with {"remove": true}: the record goes once the server is really gone
       await db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } });
+      this.rt.metrics.observeStop("success", (Date.now() - began) / 1000);
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
+      this.rt.metrics.observeStop("failure", (Date.now() - began) / 1000);
       await db.server.update({ where: { id: s.id }, data: { state: "failed", message: `Stopping failed: ${(err as Error).message}` } });
       await this.event(s.id, s.spawnId ?? "", 100, `Stopping failed: ${(err as Error).message}`, "failed");
     } finally {
@@ -482,7 +500,9 @@ export class SpawnWorker {
         spawner = (await this.spawnerFor(s)).spawner;
         this.live.set(s.id, spawner);
       }
+      const began = Date.now();
       const exit = await spawner.poll(opts);
+      this.rt.metrics.observePoll(exit ? "stopped" : "running", (Date.now() - began) / 1000);
       if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
       else await this.usage.poll(s, spawner, now);
     } catch (err) {

@@ -18,6 +18,8 @@ import type { Db } from "@/app/_lib/db/types";
 import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
 import type { Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { createLaunchServices } from "@/app/_lib/launch/launch-services";
+import { HubMetrics } from "@/app/_lib/hub/metrics";
+import { readHubCounts } from "@/app/_lib/hub/metrics-counts";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
 export class RouteRecorder implements RoutePusher {
@@ -92,6 +94,7 @@ export async function startTestHub(opts: {
     },
     origins: resolveOriginPlan({ publicUrl: config.hub.publicUrl, userDomain: config.hub.userDomain }),
     launch: createLaunchServices(config.launch),
+    metrics: new HubMetrics(() => readHubCounts(db, { now: new Date(), liveAfterSeconds: config.hub.replicaLeaseSeconds })),
   };
   setRuntime(rt);
   return {

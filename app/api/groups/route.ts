@@ -1,10 +1,12 @@
 // GET /hub/api/groups – JupyterHub's group list (admin): offset/limit pagination; a token sees the
-// fields its scopes cover (list:groups alone: names only, read:groups adds members and properties)
+// fields its scopes cover (list:groups alone: names only, read:groups adds members and properties).
+// POST – create several groups with the same members {groups, users} (admin:groups); all or none.
 import { getRuntime } from "@/app/_lib/runtime";
-import { route } from "@/app/_lib/http/route";
+import { readJson, route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { hasScope } from "@/app/_lib/auth/scopes";
-import { listGroupModels } from "@/app/_lib/groups/groups";
+import { createGroups, getGroupModel, listGroupModels } from "@/app/_lib/groups/groups";
+import { parseCreateGroupsBody } from "@/app/_lib/groups/rest-group-body";
 import { listResponse, parsePageQuery, wantsPagination } from "@/app/_lib/http/list-query";
 
 export const dynamic = "force-dynamic";
@@ -16,4 +18,12 @@ export const GET = route(async (req) => {
   const { total, items } = await listGroupModels(getRuntime().db, { offset: q.offset, limit: q.limit });
   const visible = hasScope(actor.scopes, "read:groups") ? items : items.map((g) => ({ kind: g.kind, name: g.name }));
   return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
+});
+
+export const POST = route(async (req) => {
+  await requireAdmin(req);
+  const { groups, users } = parseCreateGroupsBody(await readJson(req));
+  const { db } = getRuntime();
+  const created = await createGroups(db, groups, users, { unknownUserStatus: 400 });
+  return Response.json(await Promise.all(created.map((g) => getGroupModel(db, g.name))), { status: 201 });
 });
