@@ -7,8 +7,9 @@
 //   npm run bench:hub
 // Env: BENCH_GYRE_DIR (another built checkout of Gyre to measure, default this one), BENCH_SERVERS (servers in the storms, default 100), BENCH_ROUNDS (default 3),
 // BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
-// default 16), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
-// over the inspector; top self-time functions printed per phase).
+// default 16), BENCH_START_DELAY_S (seconds the spawned server waits before it listens, default 0; a real Jupyter
+// server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
+// over the inspector; top self-time functions printed per phase; BENCH_PROFILE_DIR: also the raw profiles, as files).
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
 // proxy, not the servers), per operation. On a shared machine trust the ratios and CPU figures.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
@@ -27,6 +28,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PROFILE = process.env.BENCH_PROFILE === "1";
+/** with BENCH_PROFILE=1: where the raw profiles go (.cpuprofile, for Chrome's DevTools or speedscope) */
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+const START_DELAY_S = Number(process.env.BENCH_START_DELAY_S ?? 0);
 /** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
 const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
 const USERS = 1000;
@@ -105,6 +109,7 @@ async function killProcess(p: ChildProcess, signal: NodeJS.Signals = "SIGTERM"):
 function installTinyServer(dir: string): string {
   const file = join(dir, "tiny-server.py");
   copyFileSync(join(REPO, "bench/tiny-server.py"), file);
+  if (START_DELAY_S > 0) writeFileSync(join(dir, "start-delay"), String(START_DELAY_S), { mode: 0o644 });
   chmodSync(dir, 0o755);
   chmodSync(file, 0o755);
   return file;
@@ -330,6 +335,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     } finally {
       const { profile } = (await hub.inspector.send("Profiler.stop")) as { profile: CpuProfile };
       profiles[phase] = summariseProfile(profile);
+      if (PROFILE_DIR) writeFileSync(join(PROFILE_DIR, `gyre-${phase.replace(/[^A-Za-z0-9]+/g, "-")}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
     }
   };
 
@@ -472,7 +478,8 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string): v
   const s = (v: number) => `${v.toFixed(2)} s`;
   const mb = (v: number) => `${v.toFixed(0)} MB`;
   const rps = (v: number) => `${v.toFixed(1)}/s`;
-  console.log(`\nGyre vs ${version} (Debian), ${SERVERS} servers, medians of ${ROUNDS} alternating rounds; ratio = Gyre ÷ JupyterHub\n`);
+  const delay = START_DELAY_S ? `, each server listening ${START_DELAY_S} s after it starts` : "";
+  console.log(`\nGyre vs ${version} (Debian), ${SERVERS} servers${delay}, medians of ${ROUNDS} alternating rounds; ratio = Gyre ÷ JupyterHub\n`);
   console.log("| | Gyre | JupyterHub | ratio | target |");
   console.log("|---|---|---|---|---|");
   row(`list ${LIST_LIMIT} of ${USERS + 1} users, ${CONCURRENCY} concurrent: req/s`, (r) => r.list.reqPerSec, rps);

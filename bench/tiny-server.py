@@ -6,12 +6,16 @@ It takes the arguments of both hubs, so the hubs spawn the very same process:
               every other --X.y=z flag is ignored
   JupyterHub: no arguments (since 2.0); the address is in $JUPYTERHUB_SERVICE_URL
 Exits quietly on SIGTERM (Gyre) and SIGINT (JupyterHub's LocalProcessSpawner).
+A file "start-delay" beside it (seconds, written by the bench for BENCH_START_DELAY_S) makes it wait
+that long before it listens, as a real Jupyter server takes 1-3 s to start: the hubs' readiness
+probes run meanwhile.
 """
 import http.server
 import os
 import signal
 import socketserver
 import sys
+import time
 import urllib.parse
 
 BODY = b'{"version": "bench"}'
@@ -69,6 +73,11 @@ def main():
         sys.exit("tiny-server: no --port, --sock or $JUPYTERHUB_SERVICE_URL")
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: os._exit(0))
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "start-delay")) as f:
+            time.sleep(float(f.read()))
+    except FileNotFoundError:
+        pass
     if sock:
         if os.path.exists(sock):
             os.unlink(sock)

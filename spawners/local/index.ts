@@ -25,6 +25,7 @@ import { resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, signal, sleep } from "./processes";
 import { processWatch, type ProcessWatch } from "./process-watch";
+import { nextReadyProbeDelayMs } from "./probe-backoff";
 import type { ProcessRef } from "./process-table";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
@@ -35,8 +36,6 @@ import { describeAgentExit, runAgentProcess } from "./agent-process";
 import { localAgentCommands } from "./agent-commands";
 import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress";
 
-/** How often start() asks the server whether it answers yet. */
-const READY_PROBE_INTERVAL_MS = 100;
 /** Attempts with a fresh port when another process grabbed ours first (port_retries is 0). */
 const MAX_PORT_ATTEMPTS = 3;
 /** How long to wait for a process to disappear after SIGKILL. */
@@ -366,10 +365,12 @@ export class LocalProcessSpawner implements Spawner {
   /** true once `GET <baseUrl>api` answers 200; false when the process ended first. */
   private async waitUntilAnswering(serverUrl: string): Promise<boolean> {
     const url = `${serverUrl}${this.ctx.baseUrl}api`;
+    let delay: number | null = null;
     for (;;) {
       if (this.stopRequested || !(await this.isAlive())) return false;
       if ((await probeHttp(url, {}, 1000)) === 200) return true;
-      await sleep(READY_PROBE_INTERVAL_MS);
+      delay = nextReadyProbeDelayMs(delay);
+      await sleep(delay);
     }
   }
 

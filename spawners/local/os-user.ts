@@ -1,10 +1,10 @@
 // I/O: look up (and optionally create) the OS account a server runs as. Names are checked
 // against OS_USER_NAME_PATTERN before any command runs; commands are argument arrays.
-import { chmod, stat } from "node:fs/promises";
+import { chmod, readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import { SpawnError } from "../types";
-import { DEFAULT_UID_MIN, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, type PasswdEntry } from "./passwd";
+import { DEFAULT_UID_MIN, findPasswdEntry, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, type PasswdEntry } from "./passwd";
 
 /** Mode of the home directories Gyre creates: private to their owner (see createOsUser). */
 export const HOME_MODE = 0o700;
@@ -12,15 +12,36 @@ export const HOME_MODE = 0o700;
 /** getent exits 2 when the key is not in the database (getent(1)). */
 const GETENT_NOT_FOUND = 2;
 
-/** The passwd entry of `name`, or null when there is no such account. Throws SpawnError for a bad name. */
+/**
+ * The passwd entry of `name`, or null when there is no such account. Throws SpawnError for a bad
+ * name. When /etc/nsswitch.conf asks /etc/passwd first and the name is there, that entry is the
+ * answer (what getent would print) without running getent: each run forks the hub, a large
+ * process, once per server start. Otherwise getent asks every source (LDAP, SSSD…).
+ */
 export async function lookupOsUser(name: string): Promise<PasswdEntry | null> {
   assertValidOsUserName(name);
+  const local = await readLocalPasswdEntry(name);
+  if (local) return local;
   const r = await execa("getent", ["passwd", name], { reject: false, timeout: 10_000 });
   if (r.exitCode === GETENT_NOT_FOUND) return null;
   if (r.exitCode !== 0) throw new SpawnError(`Could not look up the OS account "${name}" (getent exited with ${r.exitCode}).`);
   const entry = parsePasswdLine(String(r.stdout).split("\n")[0] ?? "");
   if (!entry || entry.name !== name) throw new SpawnError(`The OS account "${name}" has a malformed passwd entry.`);
   return entry;
+}
+
+/** `name` from /etc/passwd when the passwd database asks that file first; null otherwise or when it is not there. */
+async function readLocalPasswdEntry(name: string): Promise<PasswdEntry | null> {
+  try {
+    const nsswitch = await readFile("/etc/nsswitch.conf", "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return "";
+      throw err;
+    });
+    if (!passwdFilesFirst(nsswitch)) return null;
+    return findPasswdEntry(await readFile("/etc/passwd", "utf8"), name);
+  } catch {
+    return null;
+  }
 }
 
 /**

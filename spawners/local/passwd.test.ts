@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, resolveNotebookDir } from "./passwd";
+import { findPasswdEntry, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, resolveNotebookDir } from "./passwd";
 import { findDescendants, isGoneState, parseProcStat } from "./proc-stat";
 
 test("OS account names: strict pattern", () => {
@@ -25,6 +25,32 @@ test("parsePasswdLine", () => {
   assert.equal(parsePasswdLine("garbage"), null);
   assert.equal(parsePasswdLine("a:x:one:2::/h:/bin/sh"), null);
   assert.equal(parsePasswdLine("a:x:1:2::relative:/bin/sh"), null);
+});
+
+test("passwdFilesFirst: /etc/passwd answers for getent only when it is the first passwd source, with no action after it", () => {
+  assert.equal(passwdFilesFirst("# comment\npasswd:         files systemd\ngroup: files\n"), true);
+  assert.equal(passwdFilesFirst("passwd: files"), true);
+  assert.equal(passwdFilesFirst("group: sss files\n"), true, "no passwd line: glibc's default is files");
+  assert.equal(passwdFilesFirst("passwd: sss files"), false);
+  assert.equal(passwdFilesFirst("passwd: compat"), false);
+  assert.equal(passwdFilesFirst("passwd: files [SUCCESS=continue] ldap"), false);
+  assert.equal(passwdFilesFirst("passwd:"), false);
+  assert.equal(passwdFilesFirst("#passwd: files\npasswd: ldap files"), false, "a commented line does not count");
+  assert.equal(passwdFilesFirst("passwd: files # then nothing\n"), true);
+});
+
+test("findPasswdEntry: the first well-formed line of exactly that name", () => {
+  const passwd = [
+    "root:x:0:0:root:/root:/bin/bash",
+    "+alice::::::",
+    "alicex:x:1005:1005::/home/alicex:/bin/sh",
+    "alice:x:1001:1001:Alice:/home/alice:/bin/bash",
+    "alice:x:2001:2001:later:/home/other:/bin/sh",
+  ].join("\n");
+  assert.deepEqual(findPasswdEntry(passwd, "alice"), { name: "alice", uid: 1001, gid: 1001, home: "/home/alice", shell: "/bin/bash" });
+  assert.equal(findPasswdEntry(passwd, "bob"), null);
+  assert.equal(findPasswdEntry(passwd, "alic"), null);
+  assert.equal(findPasswdEntry("bob:x:broken", "bob"), null);
 });
 
 test("parseProcStat counts fields from the last ')' (comm may contain spaces and parens)", () => {

@@ -33,6 +33,36 @@ export function parsePasswdLine(line: string): PasswdEntry | null {
   return { name: f[0], uid, gid, home: f[5], shell: f[6] || "/bin/sh" };
 }
 
+/**
+ * Whether the passwd database asks /etc/passwd first, from the text of /etc/nsswitch.conf: then an
+ * entry found there is what getent (glibc's NSS) answers, and the hub need not run getent for it.
+ * Only a plain "files" as the first source counts ("compat" reads NIS markers; an action after it,
+ * such as [SUCCESS=continue], could change the answer). No passwd line: glibc's default is files.
+ */
+export function passwdFilesFirst(nsswitch: string): boolean {
+  let sources: string[] | null = null;
+  for (const raw of nsswitch.split("\n")) {
+    const m = /^\s*passwd\s*:(.*)$/.exec(raw.replace(/#.*/, ""));
+    if (m) sources = m[1].trim().split(/\s+/).filter(Boolean);
+  }
+  if (!sources) return true;
+  return sources[0] === "files" && !(sources[1] ?? "").startsWith("[");
+}
+
+/**
+ * `name`'s entry in the text of /etc/passwd (the first line with that name, as glibc takes it), or
+ * null. Lines of NIS markers ("+", "-") and malformed lines are skipped.
+ */
+export function findPasswdEntry(passwd: string, name: string): PasswdEntry | null {
+  const prefix = `${name}:`;
+  for (const line of passwd.split("\n")) {
+    if (!line.startsWith(prefix)) continue;
+    const entry = parsePasswdLine(line);
+    if (entry && entry.name === name) return entry;
+  }
+  return null;
+}
+
 /** The first uid of ordinary accounts when /etc/login.defs does not say (Debian's and most distributions' UID_MIN). */
 export const DEFAULT_UID_MIN = 1000;
 

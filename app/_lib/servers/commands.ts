@@ -88,8 +88,16 @@ export async function requestStop(db: Db, userId: number, serverName: string, op
 }
 
 /**
+ * How often a waiting stop request reads the server's state without a word on the bus: only a
+ * stop carried out by another hub replica needs it. Each DELETE waits this way, so a storm of
+ * stops is that many reads per interval.
+ */
+const STOP_WAIT_POLL_MS = 1000;
+
+/**
  * Waits up to `ms` for a server's stop to complete (stopped, failed or removed), watching the bus
- * and, for a stop made by another hub replica, the database. True when it has completed.
+ * (this process's worker announces each step of the server) and, for a stop made by another hub
+ * replica, the database every STOP_WAIT_POLL_MS. True when it has completed.
  */
 export async function waitForStop(db: Db, serverId: number, ms: number): Promise<boolean> {
   const { bus } = getRuntime();
@@ -108,7 +116,7 @@ export async function waitForStop(db: Db, serverId: number, ms: number): Promise
         bus.off(`server:${serverId}`, wake);
         resolve();
       };
-      const timer = setTimeout(wake, Math.min(left, 250));
+      const timer = setTimeout(wake, Math.min(left, STOP_WAIT_POLL_MS));
       bus.on(`server:${serverId}`, wake);
     });
   }

@@ -23,23 +23,26 @@ export function serverApiTokenScopes(user: string, server: string): string[] {
   return [serverAccessScope(user, server), userScope("users:activity", user)];
 }
 
-/** Stores the token (hashed) for a spawn; nothing to do when this spawn's token exists already. */
+/**
+ * Stores the token (hashed) for a spawn; nothing to do when this spawn's token exists already. One
+ * write in the usual case: the prefix is unique, so a second store of the same token (a resumed
+ * spawn) fails on it and is recognised by its hash.
+ */
 export async function issueServerApiToken(db: Db, o: { userId: number; user: string; server: string; token: string }): Promise<void> {
   const prefix = o.token.slice(0, 8);
-  const existing = await db.apiToken.findUnique({ where: { prefix } });
-  if (existing?.hash === hashToken(o.token)) return;
-  // another token with the same first 8 characters (one chance in 2^48): the next spawn id differs
-  if (existing) throw new Error("the server's API token collides with another token; start the server again");
+  const hash = hashToken(o.token);
   const label = o.server ? `${o.user}/${o.server}` : o.user;
-  await db.apiToken.create({
-    data: {
-      userId: o.userId,
-      prefix,
-      hash: hashToken(o.token),
-      note: `Server ${label} (JUPYTERHUB_API_TOKEN)`,
-      scopes: serverApiTokenScopes(o.user, o.server).join(" "),
-    },
-  });
+  try {
+    await db.apiToken.create({
+      data: { userId: o.userId, prefix, hash, note: `Server ${label} (JUPYTERHUB_API_TOKEN)`, scopes: serverApiTokenScopes(o.user, o.server).join(" ") },
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code !== "P2002") throw err;
+    const existing = await db.apiToken.findUnique({ where: { prefix } });
+    if (existing?.hash === hash) return;
+    // another token with the same first 8 characters (one chance in 2^48): the next spawn id differs
+    throw new Error("the server's API token collides with another token; start the server again", { cause: err });
+  }
 }
 
 /** Revokes a spawn's token (the server stopped or its start failed) and tells the proxies. */

@@ -64,8 +64,11 @@ export class SpawnWorker {
   private readonly spawning = new Map<number, AbortController>();
   /** servers this process is stopping right now */
   private readonly stopping = new Set<number>();
-  /** live spawners of running servers (a cache; rebuilt from stored state when missing) */
-  private readonly live = new Map<number, Spawner>();
+  /**
+   * live spawners of running servers and their base URLs (a cache; rebuilt from stored state when
+   * missing). A user is not renamed while a server of theirs is active, so the URL stays right.
+   */
+  private readonly live = new Map<number, { spawner: Spawner; baseUrl: string }>();
   /** checks asked for now (checkNow), by server id */
   private readonly checks = new Map<number, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
@@ -276,6 +279,12 @@ export class SpawnWorker {
     }
   }
 
+  /** A running server's spawner and base URL, rebuilt from its stored state. */
+  private async liveFor(s: ServerRow): Promise<{ spawner: Spawner; baseUrl: string }> {
+    const { spawner, ctx } = await this.spawnerFor(s);
+    return { spawner, baseUrl: ctx.baseUrl };
+  }
+
   private async spawnerFor(s: ServerRow, forStart = false): Promise<{ spawner: Spawner; ctx: SpawnContext }> {
     const ctx = await this.context(s, forStart);
     const spawner = await this.spawners.create(s.spawnerKind, ctx, s.spawnerState);
@@ -290,17 +299,7 @@ export class SpawnWorker {
     kind = "progress",
     step: { phase?: string; cached?: boolean } = {},
   ): Promise<void> {
-    await this.rt.db.spawnEvent.create({
-      data: {
-        serverId,
-        spawnId,
-        progress: Math.max(0, Math.min(100, Math.round(progress))),
-        message,
-        kind,
-        phase: step.phase ?? null,
-        cached: step.cached ?? null,
-      },
-    });
+    await this.rt.db.spawnEvent.create({ data: eventRow(serverId, spawnId, progress, message, kind, step) });
     this.rt.bus.emit(`server:${serverId}`);
   }
 
@@ -314,7 +313,16 @@ export class SpawnWorker {
     const requested = s.requestedAt?.getTime() ?? Date.now();
     let spawner: Spawner | undefined;
     let ctx: SpawnContext | undefined;
-    const saveState = () => db.server.update({ where: { id: s.id }, data: { spawnerState: this.spawners.encodeState(s.spawnerKind, spawner!) } });
+    // The spawner's state is saved whenever it changed (a hub restarted mid-spawn follows the same
+    // process or job from it), and not again when it did not: one write fewer per progress step.
+    let savedState = s.spawnerState;
+    const saveState = async (also: { url?: string } = {}) => {
+      const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner!);
+      const changed = spawnerState !== savedState;
+      if (!changed && !also.url) return;
+      savedState = spawnerState;
+      await db.server.update({ where: { id: s.id }, data: { ...(changed ? { spawnerState } : {}), ...also } });
+    };
     try {
       ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
       if (!resumed) await issueServerApiToken(db, { userId: s.userId, user: ctx.user.name, server: s.name, token: ctx.apiToken });
@@ -337,8 +345,7 @@ export class SpawnWorker {
         `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`,
       );
       const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
-      await saveState();
-      await db.server.update({ where: { id: s.id }, data: { url: started.url } });
+      await saveState({ url: started.url });
       await pump;
       await this.event(s.id, spawnId, 92, "Checking the server with its token");
       await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
@@ -351,7 +358,7 @@ export class SpawnWorker {
         data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null, logTail: startLog || null },
       });
       if (done.count === 0) throw new StopRequested();
-      this.live.set(s.id, spawner);
+      this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
       await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
       this.observeStarted(s, spawner, requested, now);
       // after the ready event: the page that waits for it is not kept waiting on the usage record
@@ -429,8 +436,8 @@ export class SpawnWorker {
     const abort = new AbortController();
     const began = Date.now();
     try {
-      const spawner = this.live.get(s.id) ?? (await this.spawnerFor(s)).spawner;
-      await this.proxy.deleteRoute(serverPath((await db.user.findUniqueOrThrow({ where: { id: s.userId } })).name, s.name));
+      const { spawner, baseUrl } = this.live.get(s.id) ?? (await this.liveFor(s));
+      await this.proxy.deleteRoute(baseUrl);
       // The last sample while the process tree (or job) is still there.
       const lastUsage = await this.usage.beforeStop(s, spawner);
       await raceAbort(
@@ -443,12 +450,16 @@ export class SpawnWorker {
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
       const stoppedAt = new Date();
       const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
-      await db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt, spawnerState } });
       if (s.spawnId) await this.revokeApiToken(s.spawnId);
       await this.usage.ended(s, lastUsage, spawnerState, stoppedAt);
-      await this.event(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped");
-      // a DELETE with {"remove": true}: the record goes once the server is really gone
-      await db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } });
+      // One transaction: whoever sees the server stopped also sees its last event, and a DELETE
+      // with {"remove": true} sees the record gone (it goes once the server is really gone).
+      await db.$transaction([
+        db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt, spawnerState } }),
+        db.spawnEvent.create({ data: eventRow(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped") }),
+        db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } }),
+      ]);
+      this.rt.bus.emit(`server:${s.id}`);
       this.rt.metrics.observeStop("success", (Date.now() - began) / 1000);
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -495,12 +506,13 @@ export class SpawnWorker {
   private async pollOne(s: ServerRow, now: Date, opts: { fresh?: boolean } = {}): Promise<void> {
     if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
     try {
-      let spawner = this.live.get(s.id);
-      if (!spawner) {
-        spawner = (await this.spawnerFor(s)).spawner;
-        this.live.set(s.id, spawner);
+      let cached = this.live.get(s.id);
+      if (!cached) {
+        cached = await this.liveFor(s);
+        this.live.set(s.id, cached);
       }
       const began = Date.now();
+      const spawner = cached.spawner;
       const exit = await spawner.poll(opts);
       this.rt.metrics.observePoll(exit ? "stopped" : "running", (Date.now() - began) / 1000);
       if (exit) await this.markGone(s, `The server stopped: ${exit.reason}`, spawner);
@@ -575,13 +587,13 @@ export class SpawnWorker {
       if (action === "gone") {
         await this.markGone(s, `The server stopped while the hub was down: ${exit!.reason}`, spawner);
       } else if (action === "adopt") {
-        this.live.set(s.id, spawner);
+        this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
         await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
         log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
       } else if (action === "ready") {
         await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
         await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
-        this.live.set(s.id, spawner);
+        this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
         await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
       } else if (!(action === "resume" && (await this.resume(s, spawner, ctx)))) {
         await spawner.stop().catch(() => undefined);
@@ -617,6 +629,19 @@ export class SpawnWorker {
     const kinds = [this.rt.config.spawner.kind, ...alive.map((s) => s.spawnerKind)];
     await this.spawners.reconcile(kinds, new Set(keepSpawnIds));
   }
+}
+
+/** A SpawnEvent row (progress clamped to 0–100). */
+function eventRow(serverId: number, spawnId: string, progress: number, message: string, kind = "progress", step: { phase?: string; cached?: boolean } = {}) {
+  return {
+    serverId,
+    spawnId,
+    progress: Math.max(0, Math.min(100, Math.round(progress))),
+    message,
+    kind,
+    phase: step.phase ?? null,
+    cached: step.cached ?? null,
+  };
 }
 
 /** Settles with `p`, or rejects on abort or at the deadline (with a user-facing SpawnError). */

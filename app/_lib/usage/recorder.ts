@@ -16,13 +16,18 @@ export interface UsageRun {
   startedAt: Date;
 }
 
-/** Opens the record of a run that has become ready (a second call for the same spawn changes nothing). */
+/**
+ * Opens the record of a run that has become ready (a second call for the same spawn changes
+ * nothing: the spawn id is unique, so its insert fails and is ignored). One write per start.
+ */
 export async function openUsageRecord(db: Db, run: UsageRun, placement: Omit<ServerDetails, "job">, now: Date): Promise<void> {
-  const existing = await db.usageRecord.findUnique({ where: { spawnId: run.spawnId }, select: { id: true } });
-  if (existing) return;
-  await db.usageRecord.create({
-    data: { ...run, placement: JSON.stringify(placement), sampledAt: now, source: "none", cpuSeconds: 0 },
-  });
+  try {
+    await db.usageRecord.create({
+      data: { ...run, placement: JSON.stringify(placement), sampledAt: now, source: "none", cpuSeconds: 0 },
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code !== "P2002") throw err;
+  }
 }
 
 /**
