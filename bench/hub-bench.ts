@@ -33,6 +33,16 @@ const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const START_DELAY_S = Number(process.env.BENCH_START_DELAY_S ?? 0);
 /** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
 const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
+/** Node flags and environment of a bundled Gyre hub: the tree's own (app/node-flags.ts), or BENCH_HUB_FLAGS / BENCH_HUB_ENV (space-separated, "-" for none) to compare. */
+const treeFlags = existsSync(join(GYRE_DIR, "app/node-flags.ts"))
+  ? ((await import(join(GYRE_DIR, "app/node-flags.ts"))) as { HUB_NODE_FLAGS: string[]; HUB_ENV: Record<string, string> })
+  : null;
+const spaced = (v: string) => (v === "-" ? [] : v.split(" ").filter(Boolean));
+const HUB_FLAGS = process.env.BENCH_HUB_FLAGS !== undefined ? spaced(process.env.BENCH_HUB_FLAGS) : (treeFlags?.HUB_NODE_FLAGS ?? []);
+const HUB_ENV: Record<string, string> =
+  process.env.BENCH_HUB_ENV !== undefined
+    ? Object.fromEntries(spaced(process.env.BENCH_HUB_ENV).map((kv) => kv.split("=", 2) as [string, string]))
+    : (treeFlags?.HUB_ENV ?? {});
 const USERS = 1000;
 const LIST_LIMIT = 200;
 /** Hub users "hbu0001"…; the first BENCH_SERVERS also get OS accounts of the same name (both hubs map user → account by name). */
@@ -148,8 +158,11 @@ async function startGyre(tiny: string): Promise<Hub> {
     GYRE_AUTH__INITIAL_ADMIN__NAME: "admin",
     GYRE_AUTH__INITIAL_ADMIN__PASSWORD: "bench-admin-password",
   };
-  const hubArgs = ["--import", "tsx", `--inspect=127.0.0.1:${PORTS.gyreInspect}`, join(GYRE_DIR, "app/server.ts")];
-  const hub = startProcess(process.execPath, hubArgs, env, logFile, GYRE_DIR);
+  // the bundled hub (npm run build) when the tree has one, else the entry through tsx (older trees)
+  const hubBundle = join(GYRE_DIR, "dist/hub/server.mjs");
+  const hubEntry = existsSync(hubBundle) ? [...HUB_FLAGS, hubBundle] : ["--import", "tsx", join(GYRE_DIR, "app/server.ts")];
+  const hubArgs = [`--inspect=127.0.0.1:${PORTS.gyreInspect}`, ...hubEntry];
+  const hub = startProcess(process.execPath, hubArgs, { ...HUB_ENV, ...env }, logFile, GYRE_DIR);
   await waitHttp(`http://127.0.0.1:${PORTS.gyreHub}/hub/api`, hub, "Gyre's hub", logFile);
   const bundled = join(GYRE_DIR, "dist/proxy/main.mjs");
   const proxyArgs = existsSync(bundled) ? [bundled] : ["--import", "tsx", join(GYRE_DIR, "proxy/main.ts")];

@@ -11,6 +11,7 @@ import { randomBytes, createHash } from "node:crypto";
 import dns from "node:dns";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
+import { hubCommand } from "../app/hub-command";
 
 // Node clients in this process (Playwright's request contexts, fetch) resolve <name>.localhost as
 // browsers do, to the loopback address (RFC 6761 §6.3): the system resolver only knows "localhost".
@@ -166,9 +167,11 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
     env,
     logs,
     async startHub() {
-      const child = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), join(ROOT, "app/server.ts")], {
+      // the bundle production runs (npm run build), unless sources changed since (then through tsx)
+      const cmd = hubCommand({ root: ROOT, tsxImport: "tsx" });
+      const child = spawn(cmd.file, cmd.args, {
         cwd: ROOT,
-        env: env as NodeJS.ProcessEnv,
+        env: { ...cmd.env, ...env } as NodeJS.ProcessEnv,
         stdio: ["ignore", out, out],
       });
       children.add(child);

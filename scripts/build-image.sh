@@ -57,12 +57,12 @@ if [ ! -f "$ROOTFS_TAR" ]; then
   echo "    base tree done in $(($(date +%s) - t0)) s ($(du -m "$ROOTFS_TAR" | cut -f1) MB)"
 fi
 
-# The hub and the proxy bundle must be built from this checkout (same rule as install-deps.sh).
+# The hub (.next and its bundle) and the proxy bundle must be built from this checkout (same rule as install-deps.sh).
 newer_source=""
-if [ -f .next/BUILD_ID ] && [ -f dist/proxy/main.mjs ]; then
+if [ -f .next/BUILD_ID ] && [ -f dist/proxy/main.mjs ] && [ -f dist/hub/server.mjs ]; then
   newer_source=$(find app config proxy spawners prisma public next.config.ts package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
 fi
-if [ ! -f .next/BUILD_ID ] || [ ! -f dist/proxy/main.mjs ] || [ -n "$newer_source" ]; then
+if [ ! -f .next/BUILD_ID ] || [ ! -f dist/proxy/main.mjs ] || [ ! -f dist/hub/server.mjs ] || [ -n "$newer_source" ]; then
   echo "==> npm run build (the image carries the built hub and proxy)"
   npm run build --silent
 fi
@@ -75,7 +75,7 @@ rm -rf "$ctx"
 mkdir -p "$stage"
 # Tracked files, without what only development needs.
 git ls-files -z -- . ':!:e2e' ':!:bench' ':!:.ci' ':!:*.test.ts' | xargs -0 cp --parents -t "$stage"
-cp -a --parents dist/proxy "$stage"
+cp -a --parents dist/proxy dist/hub "$stage"
 cp -a --parents prisma/generated "$stage"
 rsync -a --exclude /cache --exclude /dev .next/ "$stage/.next/"
 # Hard links: a fast copy that prune may delete from without touching the checkout's tree.

@@ -9,7 +9,7 @@
 //                                   print a one-time link that sets a new password for NAME
 //                                   (`npm run reset-password -- NAME`: recovery on the hub's host)
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import { defaultHubUrl } from "@/config/derived";
 import { loadConfig, ConfigError, type ResolvedConfig } from "@/config/load";
 import { PROXY_NODE_FLAGS, PROXY_ENV } from "@/proxy/node-flags";
 import { SETUP_LINK_FILE } from "@/app/_lib/auth/bootstrap";
+import { hubCommand, newestSource } from "@/app/hub-command";
 import { isLocalhostName } from "@/proxy/origins/origin-plan";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,15 +28,6 @@ const nodeTsx = (file: string): [string, string[]] => [process.execPath, ["--imp
 const PROXY_BUNDLE = resolve(ROOT, "dist/proxy/main.mjs");
 /** In hub.dataDir: the pid of the running `npm start`, so `npm run stop` stops this instance only. */
 const PID_FILE = "gyre.pid";
-
-/** Newest mtime (ms) of the .ts files under a folder. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(".ts")) newest = Math.max(newest, statSync(resolve(e.parentPath, e.name)).mtimeMs);
-  }
-  return newest;
-}
 
 /** `node dist/proxy/main.mjs` (npm run build) when it is newer than the proxy's sources, else tsx: no loader in the proxy process. */
 function proxyCommand(): [string, string[]] {
@@ -208,7 +200,8 @@ async function main(): Promise<void> {
   try {
     // Hub first: the proxy loads its route table from the hub before it listens.
     process.stdout.write("==> Starting the hub (applies database migrations on first start)\n");
-    const hub = spawn(...nodeTsx(resolve(ROOT, "app/server.ts")), { cwd: process.cwd(), stdio: "inherit", env: process.env });
+    const hubCmd = hubCommand({ root: ROOT, tsxImport: TSX_IMPORT });
+    const hub = spawn(hubCmd.file, hubCmd.args, { cwd: process.cwd(), stdio: "inherit", env: { ...hubCmd.env, ...process.env } });
     children.push(hub);
     watch(hub, "hub");
     const hubUrl = defaultHubUrl(config.hub);

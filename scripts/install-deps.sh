@@ -119,8 +119,8 @@ newer_source=""
 if [ -f .next/BUILD_ID ]; then
   newer_source=$(find app config proxy spawners prisma public next.config.ts package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
 fi
-if [ ! -f .next/BUILD_ID ] || [ -n "$newer_source" ]; then
-  echo "==> Building the hub (Prisma clients, Next.js production build, proxy bundle; about 1 minute)"
+if [ ! -f .next/BUILD_ID ] || [ ! -f dist/hub/server.mjs ] || [ -n "$newer_source" ]; then
+  echo "==> Building the hub (Prisma clients, Next.js production build, hub and proxy bundles; about 1 minute)"
   t0=$(date +%s)
   npm run build --silent
   echo "    build done in $(elapsed "$t0")"

@@ -15,6 +15,8 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { parse } from "yaml";
 import { PROXY_NODE_FLAGS } from "@/proxy/node-flags";
+import { HUB_ENV, HUB_NODE_FLAGS } from "@/app/node-flags";
+import { HUB_BUNDLE } from "@/app/hub-command";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const values = parse(readFileSync(join(ROOT, "charts/gyre/values.yaml"), "utf8")) as {
@@ -96,10 +98,12 @@ test("the image's name and tag are the chart's; its user is not root", () => {
   assert.match(buildScript, new RegExp(`^REPOSITORY=${values.image.repository.replace(/\./g, "\\.")}$`, "m"));
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
   assert.equal(chart.appVersion, pkg.version, "Chart.yaml appVersion = package.json version = the image tag");
-  const image = JSON.parse(buildah(["inspect", "--type", "image", IMAGE])) as { OCIv1: { config: { User: string; Cmd: string[] } } };
+  const image = JSON.parse(buildah(["inspect", "--type", "image", IMAGE])) as { OCIv1: { config: { User: string; Cmd: string[]; Env: string[] } } };
   const config = image.OCIv1.config;
   assert.equal(config.User, "1000:1000");
   assert.deepEqual(config.Cmd, values.hub.command, "the image's default command is the chart's hub.command");
+  assert.deepEqual(values.hub.command, ["node", ...HUB_NODE_FLAGS, HUB_BUNDLE], "the chart's hub command is the bundle under its node flags");
+  for (const [k, v] of Object.entries(HUB_ENV)) assert.ok(config.Env.includes(`${k}=${v}`), `the image sets ${k}`);
   assert.equal(buildah(["run", "--isolation", "chroot", container, "--", "id", "-u"]), "1000");
   assert.match(buildah(["run", "--isolation", "chroot", container, "--", "node", "-v"]), /^v20\./);
 });

@@ -77,7 +77,10 @@ const healthy = () => waitFor("GET /hub/api through the proxy", async () => ((aw
 
 before(async () => {
   assert.equal(process.getuid?.(), 0, "needs root (it boots systemd in a namespace)");
-  assert.ok(existsSync(join(ROOT, ".next/BUILD_ID")) && existsSync(join(ROOT, "dist/proxy/main.mjs")), "needs the built checkout (npm run build)");
+  assert.ok(
+    existsSync(join(ROOT, ".next/BUILD_ID")) && existsSync(join(ROOT, "dist/proxy/main.mjs")) && existsSync(join(ROOT, "dist/hub/server.mjs")),
+    "needs the built checkout (npm run build)",
+  );
   if ((await execa("id", ["gyre"], { reject: false })).exitCode !== 0)
     await execa("useradd", ["--system", "--home-dir", "/var/lib/gyre", "--shell", "/usr/sbin/nologin", "gyre"]);
   // Mount points the namespace binds over; made as docs/hpc.md makes them, removed after if new.

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { execa } from "execa";
 import { PROXY_ENV, PROXY_NODE_FLAGS } from "@/proxy/node-flags";
+import { HUB_ENV, HUB_NODE_FLAGS } from "@/app/node-flags";
+import { HUB_BUNDLE } from "@/app/hub-command";
 
 const UNITS = ["deploy/systemd/gyre-hub.service", "deploy/systemd/gyre-proxy.service"];
 const unit = (path: string) => readFileSync(path, "utf8");
@@ -50,10 +52,12 @@ test("the proxy is fully hardened; the hub keeps only what sudo and the local sp
   assert.deepEqual(key(unit(UNITS[1]), "NoNewPrivileges"), ["yes"]);
 });
 
-test("the units run what the repository runs: the hub's entry, the proxy bundle with its node flags and environment", () => {
+test("the units run what the repository runs: the hub and proxy bundles with their node flags and environment", () => {
   const scripts = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
-  assert.equal(scripts.hub, "tsx app/server.ts");
-  assert.deepEqual(key(unit(UNITS[0]), "ExecStart"), ["/usr/bin/node --import tsx app/server.ts"]);
+  assert.match(scripts.build, /tsx scripts\/build-hub\.ts/, "npm run build makes the hub's bundle");
+  const hub = unit(UNITS[0]);
+  assert.deepEqual(key(hub, "ExecStart"), [["/usr/bin/node", ...HUB_NODE_FLAGS, HUB_BUNDLE].join(" ")]);
+  for (const [k, v] of Object.entries(HUB_ENV)) assert.ok(key(hub, "Environment").includes(`${k}=${v}`), k);
   const proxy = unit(UNITS[1]);
   assert.deepEqual(key(proxy, "ExecStart"), [`/usr/bin/node ${PROXY_NODE_FLAGS.join(" ")} dist/proxy/main.mjs`]);
   for (const [k, v] of Object.entries(PROXY_ENV)) assert.ok(key(proxy, "Environment").includes(`${k}=${v}`), k);

@@ -2,6 +2,8 @@
 // high-entropy secrets) and looked up by their first 8 characters.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/types";
+import { readsOf } from "../db/sql-reads";
+import type { SqlDialect, SqlQuery } from "../users/users-view";
 import type { RoutePusher } from "../servers/proxy-client";
 
 export function hashToken(token: string): string {
@@ -47,17 +49,26 @@ type TokenOwnerRow = {
   blockedAt: unknown;
 };
 
+const TOKEN_OWNER_SQL =
+  `SELECT t."id" AS "id", t."hash" AS "hash", t."scopes" AS "scopes", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt", ` +
+  `t."lastUsed" AS "lastUsed", u."id" AS "userId", u."name" AS "name", u."admin" AS "admin", u."blockedAt" AS "blockedAt" ` +
+  `FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."prefix" = `;
+
+/** The token (by its prefix) and its owner, in one statement. */
+function tokenOwnerQuery(dialect: SqlDialect, prefix: string): SqlQuery {
+  return { sql: TOKEN_OWNER_SQL + (dialect === "postgres" ? "$1" : "?"), params: [prefix] };
+}
+
 /**
  * The token's owner if the token is valid (known, not revoked, not expired); records last use.
- * Every API request with a token asks this, so it is one SQL statement (the token and its user).
+ * Every API request with a token asks this, so it is one SQL statement (the token and its user),
+ * on the database driver.
  */
 export async function findTokenOwner(db: Db, token: string, now: Date) {
   if (token.length < 16) return null;
   const prefix = token.slice(0, 8);
-  const [row] = await db.$queryRaw<TokenOwnerRow[]>`
-    SELECT t."id" AS "id", t."hash" AS "hash", t."scopes" AS "scopes", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt",
-      t."lastUsed" AS "lastUsed", u."id" AS "userId", u."name" AS "name", u."admin" AS "admin", u."blockedAt" AS "blockedAt"
-    FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."prefix" = ${prefix}`;
+  const reads = readsOf(db);
+  const [row] = await reads.all<TokenOwnerRow>(tokenOwnerQuery(reads.dialect, prefix));
   const expiresAt = asDate(row?.expiresAt);
   // A blocked account's tokens stop working (and work again when it is unblocked).
   if (!row || asDate(row.revokedAt) || (expiresAt && expiresAt <= now) || asDate(row.blockedAt)) return null;

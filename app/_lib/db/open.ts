@@ -1,21 +1,36 @@
 // Opens the database for a URL: SQLite (better-sqlite3 adapter) for file:…, PostgreSQL (pg adapter)
-// for postgres://…. Only imported by the hub entry, never by the Next bundle.
+// for postgres://…. Only imported by the hub entry, never by the Next bundle. The hot reads go
+// to the driver directly (sql-reads.ts): a second SQLite connection, or the pg pool Prisma uses.
 import type { Db } from "./types";
+import { attachSqlReads, postgresReads, sqliteReads, utcTimestampTypes } from "./sql-reads";
 
 export async function openDatabase(url: string): Promise<{ db: Db; provider: "sqlite" | "postgres" }> {
   if (url.startsWith("file:")) {
     const { PrismaClient } = await import("@/prisma/generated/sqlite/client");
     const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
+    const { default: Database } = await import("better-sqlite3");
     const db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }) });
     // WAL lets the progress streams read while the spawn worker writes; busy_timeout avoids
     // SQLITE_BUSY under concurrent spawns.
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$queryRawUnsafe("PRAGMA busy_timeout = 5000");
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+    // the same file name as the adapter's (it drops the scheme only)
+    const reads = sqliteReads({ file: url.replace(/^file:/, ""), Database });
+    attachSqlReads(db, reads);
+    const disconnect = db.$disconnect.bind(db);
+    db.$disconnect = async () => {
+      reads.close();
+      await disconnect();
+    };
     return { db, provider: "sqlite" };
   }
   const { PrismaClient } = await import("@/prisma/generated/postgres/client");
   const { PrismaPg } = await import("@prisma/adapter-pg");
-  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Db;
+  const { default: pg } = await import("pg");
+  // One pool for Prisma and the driver reads (Prisma's queries bring their own type parsers).
+  const pool = new pg.Pool({ connectionString: url, types: utcTimestampTypes(pg.types) });
+  const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Db;
+  attachSqlReads(db, postgresReads(pool));
   return { db, provider: "postgres" };
 }

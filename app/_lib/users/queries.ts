@@ -5,6 +5,7 @@ import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
 import type { ServerRow } from "@/app/_lib/servers/models";
+import { readRows } from "@/app/_lib/db/sql-reads";
 import { toUserModel, type UserModelOptions } from "./models";
 import type { SqlDialect } from "./users-view";
 import { buildGroupsQuery, buildServersQuery, buildUserByNameQuery, buildUserCountQuery, buildUserPageQuery, type UserStateFilter } from "./user-model-sql";
@@ -58,10 +59,7 @@ async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: 
   const userIds = users.map((u) => Number(u.id));
   const servers = buildServersQuery({ dialect, userIds, allServers: !!opts.allServers });
   const groups = buildGroupsQuery({ dialect, userIds });
-  const [serverRows, groupRows] = await Promise.all([
-    db.$queryRawUnsafe<ServerSqlRow[]>(servers.sql, ...servers.params),
-    db.$queryRawUnsafe<{ userId: number | bigint; name: string }[]>(groups.sql, ...groups.params),
-  ]);
+  const [serverRows, groupRows] = await Promise.all([readRows<ServerSqlRow>(db, servers), readRows<{ userId: number | bigint; name: string }>(db, groups)]);
   const byUser = new Map<number, { servers: ServerRow[]; groups: { group: { name: string } }[] }>(userIds.map((id) => [id, { servers: [], groups: [] }]));
   for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asDate(s.startedAt), lastActivity: asDate(s.lastActivity) });
   for (const g of groupRows) byUser.get(Number(g.userId))?.groups.push({ group: { name: g.name } });
@@ -79,12 +77,12 @@ async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: 
 }
 
 /**
- * One user's model in three small SQL statements (the REST API's hot path; getUserModel builds
+ * One user's model in three small SQL statements on the database driver (the REST API's hot path; getUserModel builds
  * the same JSON through Prisma for the admin's write answers). 404 when there is no such user.
  */
 export async function readUserModel(db: Db, dialect: SqlDialect, name: string, opts: UserModelOptions = {}): Promise<UserModel> {
   const q = buildUserByNameQuery({ dialect, name });
-  const rows = await db.$queryRawUnsafe<UserSqlRow[]>(q.sql, ...q.params);
+  const rows = await readRows<UserSqlRow>(db, q);
   if (!rows.length) throw new HttpError(404, `No such user: ${name}`);
   return (await modelsOf(db, dialect, rows, opts))[0];
 }
@@ -101,11 +99,11 @@ export async function listUserModels(
 ): Promise<{ total: number; items: UserModel[] }> {
   const offset = opts.offset ?? 0;
   const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200 });
-  const rows = await db.$queryRawUnsafe<UserSqlRow[]>(page.sql, ...page.params);
+  const rows = await readRows<UserSqlRow>(db, page);
   let total = rows.length ? Number(rows[0].total) : 0;
   if (!rows.length && offset > 0) {
     const count = buildUserCountQuery({ dialect, state: opts.state });
-    total = Number((await db.$queryRawUnsafe<{ total: number | bigint }[]>(count.sql, ...count.params))[0].total);
+    total = Number((await readRows<{ total: number | bigint }>(db, count))[0].total);
   }
   return { total, items: await modelsOf(db, dialect, rows, opts) };
 }

@@ -1,6 +1,8 @@
 // The REST API's SQL reads of user models (readUserModel, listUserModels) against the models
 // Prisma builds from the same rows (getUserModel; findMany with servers and groups), on SQLite and
 // a real PostgreSQL: the same JSON for every state filter, sort, page and include_stopped_servers.
+// They run on the driver (app/_lib/db/sql-reads.ts), so the process's time zone is set far from
+// UTC: PostgreSQL's zone-less timestamps must still read as Prisma wrote them (UTC).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,9 +12,13 @@ import { openDatabase } from "@/app/_lib/db/open";
 import { applyMigrations } from "@/app/_lib/db/migrate";
 import type { Db } from "@/app/_lib/db/types";
 import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
+import { readsOf } from "@/app/_lib/db/sql-reads";
+import { createApiToken, findTokenOwner } from "@/app/_lib/auth/api-tokens";
 import { getUserModel, listUserModels, readUserModel } from "./queries";
 import { toUserModel } from "./models";
 import type { UserSort } from "@/app/_lib/http/list-query";
+
+process.env.TZ = "Pacific/Auckland";
 
 let pg: TestPostgres;
 const dir = mkdtempSync(join(tmpdir(), "gyre-user-sql-"));
@@ -135,6 +141,36 @@ for (const provider of ["sqlite", "postgres"] as const) {
         ["u01", "u05", "u09"],
       );
       assert.equal((await listUserModels(db, dialect, { offset: 50, limit: 5 })).total, 12);
+    });
+
+    test("the reads are prepared once per statement text, whatever the page's size", async () => {
+      assert.equal(readsOf(db).dialect, dialect);
+      await listUserModels(db, dialect, { offset: 0, limit: 200 });
+      const prepared = readsOf(db).prepared();
+      for (const [offset, limit] of [
+        [0, 3],
+        [1, 7],
+        [4, 2],
+      ])
+        await listUserModels(db, dialect, { offset, limit });
+      assert.equal(readsOf(db).prepared(), prepared, "pages of other sizes reuse the same statements");
+    });
+
+    test("the API token lookup on the driver: the owner of a valid token; nothing for a wrong, revoked or expired one", async () => {
+      const owner = await db.user.findUniqueOrThrow({ where: { name: "u03" } });
+      const now = new Date();
+      const { token, row } = await createApiToken(db, owner.id, { scopes: ["read:users"], expiresAt: new Date(now.getTime() + 3_600_000) });
+      const found = await findTokenOwner(db, token, now);
+      assert.deepEqual(found && { user: found.user, scopes: found.scopes, tokenId: found.tokenId, expiresAt: found.expiresAt?.getTime() }, {
+        user: { id: owner.id, name: "u03", admin: owner.admin },
+        scopes: ["read:users"],
+        tokenId: row.id,
+        expiresAt: row.expiresAt!.getTime(),
+      });
+      assert.equal(await findTokenOwner(db, `${token.slice(0, 8)}${"x".repeat(token.length - 8)}`, now), null, "same prefix, wrong secret");
+      assert.equal(await findTokenOwner(db, token, new Date(now.getTime() + 2 * 3_600_000)), null, "expired");
+      await db.apiToken.update({ where: { id: row.id }, data: { revokedAt: now } });
+      assert.equal(await findTokenOwner(db, token, now), null, "revoked");
     });
   });
 }

@@ -58,8 +58,12 @@ export function buildUserByNameQuery(opts: { dialect: SqlDialect; name: string }
   return { sql: `SELECT ${USER_COLUMNS} FROM "User" u WHERE u."name" = ${st.p(opts.name)}`, params: st.params };
 }
 
-function idList(st: ReturnType<typeof placeholders>, ids: readonly number[]): string {
-  return ids.map((id) => st.p(id)).join(", ");
+/**
+ * `<column> IN` the ids, as one parameter whatever their number (SQLite: a JSON array read by
+ * json_each; PostgreSQL: an integer array), so each statement has one text and stays prepared.
+ */
+function inIds(st: ReturnType<typeof placeholders>, dialect: SqlDialect, column: string, ids: readonly number[]): string {
+  return dialect === "postgres" ? `${column} = ANY(${st.p([...ids])}::int[])` : `${column} IN (SELECT "value" FROM json_each(${st.p(JSON.stringify(ids))}))`;
 }
 
 /** The users' servers, by user and name; stopped ones only with `allServers` (include_stopped_servers). */
@@ -69,13 +73,13 @@ export function buildServersQuery(opts: { dialect: SqlDialect; userIds: readonly
   const sql =
     `SELECT s."userId" AS "userId", s."name" AS "name", s."state" AS "state", s."spawnerKind" AS "spawnerKind", s."spawnerState" AS "spawnerState", ` +
     `s."url" AS "url", s."options" AS "options", s."message" AS "message", s."startedAt" AS "startedAt", s."lastActivity" AS "lastActivity" ` +
-    `FROM "Server" s WHERE s."userId" IN (${idList(st, opts.userIds)})${stopped} ORDER BY s."userId", s."name"`;
+    `FROM "Server" s WHERE ${inIds(st, opts.dialect, `s."userId"`, opts.userIds)}${stopped} ORDER BY s."userId", s."name"`;
   return { sql, params: st.params };
 }
 
 /** The users' group names, in the order the groups were made. */
 export function buildGroupsQuery(opts: { dialect: SqlDialect; userIds: readonly number[] }): SqlQuery {
   const st = placeholders(opts.dialect);
-  const sql = `SELECT m."userId" AS "userId", g."name" AS "name" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE m."userId" IN (${idList(st, opts.userIds)}) ORDER BY m."userId", m."groupId"`;
+  const sql = `SELECT m."userId" AS "userId", g."name" AS "name" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE ${inIds(st, opts.dialect, `m."userId"`, opts.userIds)} ORDER BY m."userId", m."groupId"`;
   return { sql, params: st.params };
 }

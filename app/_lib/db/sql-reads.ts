@@ -1,0 +1,107 @@
+// I/O: the hot paths' read statements (the REST API's user models, the API token lookup) run on
+// the database driver itself — better-sqlite3 or pg — with one prepared statement kept per
+// statement text, not through Prisma's $queryRawUnsafe, whose client and WebAssembly query
+// compiler cost more per request than the statements (bench/README.md, "Hub vs JupyterHub").
+// openDatabase (open.ts) attaches the reader to the Prisma client it returns (the one object the
+// hub entry and the Next bundle share); code reads through readRows(db, …).
+import type BetterSqlite3 from "better-sqlite3";
+import type { Pool, QueryResultRow } from "pg";
+import type { Db } from "./types";
+import type { SqlDialect, SqlQuery } from "@/app/_lib/users/users-view";
+
+/** Read-only statements on the database, rows as plain objects keyed by column alias. */
+export interface SqlReads {
+  dialect: SqlDialect;
+  all<T>(q: SqlQuery): Promise<T[]>;
+  /** how many statements are prepared (each text once, whatever its parameters) */
+  prepared(): number;
+}
+
+// On the client object: the Express entry and the Next bundle have their own copies of this module.
+const KEY = Symbol.for("gyre.db.sql-reads");
+type Holder = { [KEY]?: SqlReads };
+
+/** Makes `reads` the reader of `db` (openDatabase). */
+export function attachSqlReads(db: Db, reads: SqlReads): void {
+  (db as unknown as Holder)[KEY] = reads;
+}
+
+/** The driver-level reader openDatabase attached to `db`. */
+export function readsOf(db: Db): SqlReads {
+  const reads = (db as unknown as Holder)[KEY];
+  if (!reads) throw new Error("this database client has no driver reads: open it with openDatabase (app/_lib/db/open.ts)");
+  return reads;
+}
+
+/** The rows of a read statement, on the database driver. */
+export function readRows<T>(db: Db, q: SqlQuery): Promise<T[]> {
+  return readsOf(db).all<T>(q);
+}
+
+// The statements are built from a few fixed shapes (user-model-sql.ts), so this bound is never
+// reached in use; it keeps a mistake from growing the cache without end.
+const MAX_STATEMENTS = 200;
+
+/**
+ * SQLite: a connection of its own beside Prisma's (WAL lets it read while Prisma writes), opened
+ * at the first read — the hub applies migrations (which may create the file) before that.
+ */
+export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3 }): SqlReads & { close(): void } {
+  let conn: BetterSqlite3.Database | null = null;
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const open = () => {
+    conn = new opts.Database(opts.file, { fileMustExist: true });
+    // the same waits as Prisma's connection (open.ts) under concurrent spawns
+    conn.pragma("busy_timeout = 5000");
+    return conn;
+  };
+  return {
+    dialect: "sqlite",
+    async all<T>(q: SqlQuery): Promise<T[]> {
+      let st = statements.get(q.sql);
+      if (!st) {
+        if (statements.size >= MAX_STATEMENTS) statements.clear();
+        st = (conn ?? open()).prepare(q.sql);
+        statements.set(q.sql, st);
+      }
+      return st.all(...q.params) as T[];
+    },
+    prepared: () => statements.size,
+    close() {
+      statements.clear();
+      conn?.close();
+      conn = null;
+    },
+  };
+}
+
+/**
+ * PostgreSQL: named statements on the pool Prisma's adapter uses too (pg prepares a name once per
+ * connection). Timestamps are read as UTC, as Prisma writes them (`timestamp(3)` columns, no zone).
+ */
+export function postgresReads(pool: Pool): SqlReads {
+  const names = new Map<string, string>();
+  return {
+    dialect: "postgres",
+    async all<T>(q: SqlQuery): Promise<T[]> {
+      let name = names.get(q.sql);
+      if (!name) {
+        if (names.size >= MAX_STATEMENTS) throw new Error(`more than ${MAX_STATEMENTS} distinct read statements: a statement is built with values in its text`);
+        name = `gyre_read_${names.size + 1}`;
+        names.set(q.sql, name);
+      }
+      const r = await pool.query<QueryResultRow>({ name, text: q.sql, values: q.params });
+      return r.rows as T[];
+    },
+    prepared: () => names.size,
+  };
+}
+
+/** pg's type parsers, with `timestamp` (no zone) read as UTC rather than the process's local time. */
+export function utcTimestampTypes(types: typeof import("pg").types): { getTypeParser: typeof types.getTypeParser } {
+  const TIMESTAMP = 1114;
+  const utc = (v: string) => new Date(`${v.replace(" ", "T")}Z`);
+  const getTypeParser = ((oid: number, format?: "text" | "binary"): unknown =>
+    oid === TIMESTAMP && format !== "binary" ? utc : (types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as typeof types.getTypeParser;
+  return { getTypeParser };
+}
