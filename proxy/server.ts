@@ -183,7 +183,8 @@ export class GyreProxy {
       this.identity.forgetTokens(r.tokenHashes);
     };
     this.apiServer = http.createServer(
-      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke }),
+      (req, res) =>
+        void handleApiRequest(req, res, { table: this.table, hub: this.hub, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke }),
     );
   }
 

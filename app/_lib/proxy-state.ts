@@ -1,20 +1,24 @@
 // What the proxies need from the hub: the route table, the auth snapshot, token owners, and
-// where their activity reports go. Routes are derived from Server rows, never stored apart.
+// where their activity reports go. Servers' routes are derived from Server rows, never stored
+// apart; routes other clients add are stored (extra-routes.ts).
 import type { Db } from "./db/types";
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { buildRouteData, type RouteData, type RoutePusher } from "./servers/proxy-client";
+import { buildRouteData, type ExtraRouteData, type RouteData, type RoutePusher } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
+import { listExtraRoutes } from "./extra-routes";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
 export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | "direct" | undefined {
   return Object.hasOwn(catalog, kind) ? catalog[kind].dashboards : undefined;
 }
 
-export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<Record<string, RouteData>> {
+/** Every running server's route, and the routes other clients added through a proxy (extra-routes.ts). */
+export async function buildRouteTable(db: Db, catalog: SpawnerCatalog): Promise<Record<string, RouteData | ExtraRouteData>> {
   const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
-  const table: Record<string, RouteData> = {};
+  // never under /user/: a server's route cannot be overwritten by one of these
+  const table: Record<string, RouteData | ExtraRouteData> = await listExtraRoutes(db);
   for (const s of rows) {
     table[serverPath(s.user.name, s.name)] = buildRouteData({
       target: s.url!,
