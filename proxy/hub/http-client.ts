@@ -141,7 +141,8 @@ export class HubHttpClient implements HubConnection {
           port: this.base.port || (isHttps ? 443 : 80),
           method,
           path: this.basePath + path,
-          headers,
+          // a DELETE's body is sent only with a length (Node frames no DELETE body by default)
+          headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
           agent: this.agent,
         },
         (res) => {
