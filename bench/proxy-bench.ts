@@ -192,7 +192,8 @@ async function unregisterAllBut0(): Promise<void> {
   for (const k of Object.keys(hubRoutes)) if (k !== "/user/u0/") delete hubRoutes[k];
   const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, {
     method: "PUT",
-    headers: { authorization: "token " + TOKEN },
+    // bulk changes are the hub's (proxy/api/route-api.ts): the bench speaks as the hub
+    headers: { authorization: "token " + TOKEN, "x-gyre-route-owner": "hub" },
     body: JSON.stringify({ "/user/u0/": routeData(0) }),
   });
   if (r.status !== 200) throw new Error("Gyre PUT " + r.status);
@@ -211,7 +212,8 @@ async function registerGyre(n: number, from: number): Promise<number> {
   const t0 = performance.now();
   const r = await fetch(`http://127.0.0.1:${PORTS.gyreApi}/api/routes`, {
     method: "PATCH",
-    headers: { authorization: "token " + TOKEN },
+    // bulk changes are the hub's (proxy/api/route-api.ts): the bench speaks as the hub
+    headers: { authorization: "token " + TOKEN, "x-gyre-route-owner": "hub" },
     body: JSON.stringify({ add }),
   });
   if (r.status !== 200) throw new Error("Gyre PATCH " + r.status);

@@ -271,7 +271,7 @@ function rawRequest(bytes: string): Promise<{ status: number; text: string }> {
 test("bad request targets and framing get a clean 4xx from the proxy, never forwarded: OPTIONS *, a WebSocket to the hub, Transfer-Encoding smuggling", async () => {
   const add = await fetch(API + "/api/routes/user/echoer", {
     method: "POST",
-    headers: { authorization: "token " + TOKEN },
+    headers: { authorization: "token " + TOKEN, "x-gyre-route-owner": "hub" },
     body: JSON.stringify({ target: "http://127.0.0.1:7313", user: "echoer", server_name: "", spawn_id: "e1" }),
   });
   assert.equal(add.status, 201);
@@ -297,7 +297,7 @@ test("bad request targets and framing get a clean 4xx from the proxy, never forw
     200,
     "plain bodies still pass",
   );
-  await fetch(API + "/api/routes/user/echoer", { method: "DELETE", headers: { authorization: "token " + TOKEN } });
+  await fetch(API + "/api/routes/user/echoer", { method: "DELETE", headers: { authorization: "token " + TOKEN, "x-gyre-route-owner": "hub" } });
 });
 
 test("kill -9 and restart: every route from the hub is back when it first answers (it syncs before listening)", async () => {

@@ -194,7 +194,8 @@ export class GyreProxy {
     };
     const setShares = (map: unknown) => this.sync.setShares(map);
     this.apiServer = http.createServer(
-      (req, res) => void handleApiRequest(req, res, { table: this.table, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke, setShares }),
+      (req, res) =>
+        void handleApiRequest(req, res, { table: this.table, hub: this.hub, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke, setShares }),
     );
   }
 

@@ -1,12 +1,14 @@
 // What the proxies need from the hub: the route table, the auth snapshot, token owners, and
-// where their activity reports go. Routes are derived from Server rows, never stored apart.
+// where their activity reports go. Servers' routes are derived from Server rows, never stored
+// apart; routes other clients add are stored (extra-routes.ts).
 import type { Db } from "./db/types";
 import type { SpawnerCatalog } from "@/spawners/kind";
-import { buildRouteData, type RouteData, type RoutePusher, type ServiceRouteData } from "./servers/proxy-client";
+import { buildRouteData, type ExtraRouteData, type RouteData, type RoutePusher, type ServiceRouteData } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes } from "./auth/scopes";
 import { loadShareMap } from "./shares/shares";
+import { listExtraRoutes } from "./extra-routes";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
 export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | "direct" | undefined {
@@ -14,16 +16,19 @@ export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | 
 }
 
 /**
- * Every route: each running server's, and each configured service's with a url
- * (/services/<name>, data.service naming it: the proxy forwards it without Gyre's cookies).
+ * Every route: the routes other clients added through a proxy (extra-routes.ts), each configured
+ * service's with a url (/services/<name>, data.service naming it: the proxy forwards it without
+ * Gyre's cookies; configuration wins over an extra route of the same path), and each running
+ * server's.
  */
 export async function buildRouteTable(
   db: Db,
   catalog: SpawnerCatalog,
   services: readonly { name: string; url?: string }[] = [],
-): Promise<Record<string, RouteData | ServiceRouteData>> {
+): Promise<Record<string, RouteData | ServiceRouteData | ExtraRouteData>> {
   const rows = await db.server.findMany({ where: { state: "running", url: { not: null } }, include: { user: true } });
-  const table: Record<string, RouteData | ServiceRouteData> = {};
+  // never under /user/: a server's route cannot be overwritten by one of these
+  const table: Record<string, RouteData | ServiceRouteData | ExtraRouteData> = await listExtraRoutes(db);
   for (const s of services) if (s.url) table[`/services/${s.name}`] = { target: s.url, service: s.name };
   for (const s of rows) {
     table[serverPath(s.user.name, s.name)] = buildRouteData({

@@ -9,7 +9,9 @@ const TOKEN = "api-test-token-0123456789";
 const hub = new InMemoryHub("x".repeat(40));
 let proxy: GyreProxy;
 const api = "http://127.0.0.1:7301/api/routes";
-const auth = { authorization: "token " + TOKEN };
+/** the hub's own calls (its pushes carry the mark); `other` is any other client with the proxy token */
+const auth = { authorization: "token " + TOKEN, "x-gyre-route-owner": "hub" };
+const other = { authorization: "token " + TOKEN };
 /** One route as the API answers it: the data verbatim plus last_activity. */
 type RouteJson = Record<string, unknown> & { last_activity: string };
 type RoutesJson = Record<string, RouteJson>;
@@ -109,23 +111,93 @@ test("bulk: PATCH adds and removes many, PUT replaces the table", async () => {
   assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/only"]);
 });
 
-test("routes a JupyterHub-style service adds (CHP POST, no hub mark) survive the full sync; the hub's are managed by it; DELETE removes either", async () => {
+test("a route another client adds (CHP POST, no hub mark) is stored at the hub first, kept by the full sync, and a DELETE removes it there too", async () => {
   hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
-  const svc = { target: "http://127.0.0.1:7395" };
+  hub.state.extraRoutes = {};
+  const svc = { target: "http://127.0.0.1:7395", service: "announcement" };
   // what JupyterHub's CHPProxy.add_route sends: POST /api/routes/<path> with the data, token auth
-  assert.equal((await fetch(api + "/services/announcement/", { method: "POST", headers: auth, body: JSON.stringify(svc) })).status, 201);
-  const hubPush = { ...auth, "x-gyre-route-owner": "hub" };
+  assert.equal((await fetch(api + "/services/announcement/", { method: "POST", headers: other, body: JSON.stringify(svc) })).status, 201);
+  assert.deepEqual(hub.state.extraRoutes, { "/services/announcement/": svc }, "stored at the hub");
   const stale = { target: "http://127.0.0.1:7394", user: "gone", server_name: "", spawn_id: "g" };
-  assert.equal((await fetch(api + "/user/gone/", { method: "POST", headers: hubPush, body: JSON.stringify(stale) })).status, 201);
+  assert.equal((await fetch(api + "/user/gone/", { method: "POST", headers: auth, body: JSON.stringify(stale) })).status, 201);
   // a sync spares routes pushed while it runs (same millisecond included)
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(await proxy.syncRoutes(), true);
   const after1 = (await (await fetch(api, { headers: auth })).json()) as RoutesJson;
   assert.deepEqual(Object.keys(after1).sort(), ["/services/announcement", "/user/fromhub"], "the service's route kept, the hub's stale push dropped");
   assert.equal(after1["/services/announcement"].target, svc.target);
-  assert.equal((await fetch(api + "/services/announcement/", { method: "DELETE", headers: auth })).status, 204);
+  assert.equal((await fetch(api + "/services/announcement/", { method: "DELETE", headers: other })).status, 204);
+  assert.deepEqual(hub.state.extraRoutes, {}, "removed at the hub");
+  assert.equal((await fetch(api + "/services/announcement/", { method: "DELETE", headers: other })).status, 404);
   await proxy.syncRoutes();
   assert.deepEqual(Object.keys((await (await fetch(api, { headers: auth })).json()) as RoutesJson), ["/user/fromhub"]);
+  // stored at the hub through another replica, never seen here: a DELETE here still removes it
+  hub.state.extraRoutes = { "/services/elsewhere/": { target: "http://127.0.0.1:7395" } };
+  assert.equal((await fetch(api + "/services/elsewhere", { method: "DELETE", headers: other })).status, 204);
+  assert.deepEqual(hub.state.extraRoutes, {});
+});
+
+test("another client cannot add, replace or delete what the hub owns: 403 with the reason, nothing changed here or at the hub", async () => {
+  hub.state.routes = { "/user/fromhub/": { target: "http://127.0.0.1:7399", user: "fromhub", server_name: "", spawn_id: "s0" } };
+  hub.state.extraRoutes = {};
+  await proxy.syncRoutes();
+  const before = JSON.stringify(Object.keys(proxy.table.toJSON()).sort());
+  const evil = JSON.stringify({ target: "http://127.0.0.1:7393" });
+  for (const path of [
+    "/user/fromhub/",
+    "/user/newcomer",
+    "/user",
+    "/",
+    "",
+    "/hub/",
+    "/hub/login",
+    "//user/fromhub",
+    "/User/fromhub",
+    "/%75ser/fromhub",
+    "/_gyre/callback",
+    "/_chp_healthz",
+  ]) {
+    const r = await fetch(api + path, { method: "POST", headers: other, body: evil });
+    assert.equal(r.status, 403, `POST ${path}`);
+    assert.match(await r.text(), /the hub's/, `POST ${path}`);
+  }
+  const withToken = await fetch(api + "/services/x", {
+    method: "POST",
+    headers: other,
+    body: JSON.stringify({ target: "http://127.0.0.1:7393", spawn_id: "s0" }),
+  });
+  assert.equal(withToken.status, 403, "a spawn_id would make the proxy send a server's token to the target");
+  assert.match(await withToken.text(), /spawn_id/);
+  const del = await fetch(api + "/user/fromhub", { method: "DELETE", headers: other });
+  assert.equal(del.status, 403);
+  for (const method of ["PUT", "PATCH"]) {
+    const body = method === "PUT" ? { "/user/fromhub/": { target: "http://127.0.0.1:7393" } } : { add: {}, remove: ["/user/fromhub/"] };
+    const r = await fetch(api, { method, headers: other, body: JSON.stringify(body) });
+    assert.equal(r.status, 403, method);
+    assert.match(await r.text(), /Bulk route changes are the hub's/);
+  }
+  const bad = await fetch(api + "/services/x", { method: "POST", headers: other, body: JSON.stringify({ target: "ftp://h" }) });
+  assert.equal(bad.status, 400, "checked here before the hub is asked");
+  assert.equal(JSON.stringify(Object.keys(proxy.table.toJSON()).sort()), before);
+  assert.equal(proxy.table.get("/user/fromhub")?.data.target, "http://127.0.0.1:7399");
+  assert.deepEqual(hub.state.extraRoutes, {});
+});
+
+test("another client's route change while the hub is down: 503, nothing changed (it would be lost at the next sync)", async () => {
+  hub.state.extraRoutes = { "/services/kept/": { target: "http://127.0.0.1:7392" } };
+  await proxy.syncRoutes();
+  hub.down = new Error("connect ECONNREFUSED");
+  try {
+    const add = await fetch(api + "/services/new", { method: "POST", headers: other, body: JSON.stringify({ target: "http://127.0.0.1:7392" }) });
+    assert.equal(add.status, 503);
+    assert.match(await add.text(), /hub could not be reached/);
+    assert.equal(proxy.table.get("/services/new"), undefined);
+    assert.equal((await fetch(api + "/services/kept", { method: "DELETE", headers: other })).status, 503);
+    assert.ok(proxy.table.get("/services/kept"), "still routed");
+  } finally {
+    hub.down = null;
+    hub.state.extraRoutes = {};
+  }
 });
 
 test("health on both ports without a token; metrics on the internal one only with the proxy token", async () => {

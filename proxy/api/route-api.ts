@@ -4,6 +4,8 @@ import type http from "node:http";
 import { timingSafeEqual } from "node:crypto";
 import type { Logger } from "pino";
 import { RouteDataError, routeToJSON, type RouteTable } from "../routing/route-table";
+import { extraRouteRefusal } from "../routing/extra-route-policy";
+import { HubRefusal, type HubConnection } from "../hub/connection";
 import type { ProxyMetrics } from "../metrics";
 
 /** What the API handler works on. */
@@ -12,6 +14,8 @@ export interface RouteApiContext {
   authToken: string;
   metrics: ProxyMetrics;
   log: Logger;
+  /** where routes other clients add or delete are stored (the hub: it pushes them to every proxy) */
+  hub: Pick<HubConnection, "saveExtraRoute" | "deleteExtraRoute">;
   /** applies revocations the hub pushes (sessions by id, API tokens by sha256 hex) */
   revoke?: (r: Revocations) => void;
   /** replaces the share map with the one the hub pushes; false when its shape is wrong */
@@ -30,12 +34,26 @@ export interface Revocations {
 const ROUTES_RE = /^\/api\/routes(\/.*)?$/;
 
 /**
- * The header the hub's own route pushes carry (app/_lib/servers/proxy-client.ts). A POST without
- * it comes from someone else (a JupyterHub-style service using the CHP API): its route is kept
- * by the hub's full syncs, which only manage the hub's routes.
+ * The header the hub's own route pushes carry (app/_lib/servers/proxy-client.ts). A POST or
+ * DELETE without it comes from someone else (a JupyterHub-style service using the CHP API): it
+ * is stored at the hub, which pushes it to every proxy, and refused for paths the hub owns.
  */
 export const HUB_ROUTE_HEADER = "x-gyre-route-owner";
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const BULK_REFUSAL = `Bulk route changes are the hub's (${HUB_ROUTE_HEADER}: hub); other clients add and delete routes one at a time.`;
+
+/** The hub could not be asked to store a route change (down, timed out, a 5xx). */
+class HubUnavailable extends Error {}
+
+/** Runs a call to the hub: its refusal passes through, any other failure becomes HubUnavailable. */
+async function atHub<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof HubRefusal) throw err;
+    throw new HubUnavailable((err as Error).message);
+  }
+}
 
 /**
  * Handles one request on the internal port:
@@ -43,9 +61,12 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * - GET /metrics, with the token like everything else: the metrics name every route (every user
  *   with a server), and the port is reachable by every account on the host (Prometheus sends it
  *   as a bearer token: `authorization` in the scrape config)
- * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics; a
- *   POST without HUB_ROUTE_HEADER: "hub" adds a route the hub's full sync keeps)
- * - PUT /api/routes {path: data, …} replaces the table (routes others added included) · PATCH /api/routes {add: {…}, remove: […]}
+ * - GET /api/routes[?inactive_since=ISO] · GET|POST|DELETE /api/routes/<path> (CHP semantics).
+ *   Without HUB_ROUTE_HEADER: "hub" a POST or DELETE is another client's: refused (403) under
+ *   /user/, /hub/ or at "/", otherwise stored at (or removed from) the hub first, which pushes
+ *   the change to every proxy; 503 when the hub cannot be asked, and nothing changes
+ * - PUT /api/routes {path: data, …} replaces the table · PATCH /api/routes {add: {…}, remove: […]}:
+ *   the hub's only (a bulk change by another client could drop users' routes)
  * - POST /api/revocations {"sessions": [sid], "token_hashes": [sha256 hex]} → 204
  * - PUT /api/shares {"shares": {"<owner>/<server>": {"owner_id": n, "user_ids": [n]}}} → 204 (the whole map)
  */
@@ -88,6 +109,7 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
     if (!m) return fail(res, 404, "Not Found");
     const path = m[1] === undefined ? "" : decodeURIComponent(m[1]);
     const whole = path === "" || path === "/";
+    const fromHub = req.headers[HUB_ROUTE_HEADER] === "hub";
     switch (req.method) {
       case "GET": {
         if (!whole) {
@@ -104,30 +126,43 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
       }
       case "POST": {
         const data = await readJson(req);
-        ctx.table.add(path || "/", data, now(), req.headers[HUB_ROUTE_HEADER] !== "hub");
-        ctx.log.debug({ path }, "route added");
+        if (!fromHub) {
+          const refusal = extraRouteRefusal(path || "/", data);
+          if (refusal) return fail(res, 403, refusal);
+          ctx.table.validate(path || "/", data);
+          await atHub(() => ctx.hub.saveExtraRoute(path || "/", data as Record<string, unknown>));
+        }
+        ctx.table.add(path || "/", data, now());
+        ctx.log.debug({ path, fromHub }, "route added");
         res.writeHead(201);
         res.end();
         return;
       }
       case "DELETE": {
-        if (!ctx.table.remove(path || "/")) return fail(res, 404, "");
-        ctx.log.debug({ path }, "route removed");
+        if (!fromHub) {
+          const refusal = extraRouteRefusal(path || "/", undefined);
+          if (refusal) return fail(res, 403, refusal);
+          const stored = await atHub(() => ctx.hub.deleteExtraRoute(path || "/"));
+          if (!ctx.table.remove(path || "/") && !stored) return fail(res, 404, "");
+        } else if (!ctx.table.remove(path || "/")) return fail(res, 404, "");
+        ctx.log.debug({ path, fromHub }, "route removed");
         res.writeHead(204);
         res.end();
         return;
       }
       case "PUT": {
         if (!whole) return fail(res, 405, "Method not supported");
+        if (!fromHub) return fail(res, 403, BULK_REFUSAL);
         const body = await readJson(req);
         if (!isObject(body)) throw new RouteDataError("PUT /api/routes needs an object of path → route data");
         validateAll(ctx.table, body);
-        const r = ctx.table.replaceAll(body, now(), Infinity, false);
+        const r = ctx.table.replaceAll(body, now());
         ctx.log.info({ ...r, total: ctx.table.size }, "route table replaced through the API");
         return send(res, 200, { ...r, total: ctx.table.size });
       }
       case "PATCH": {
         if (!whole) return fail(res, 405, "Method not supported");
+        if (!fromHub) return fail(res, 403, BULK_REFUSAL);
         const body = await readJson(req);
         if (!isObject(body)) throw new RouteDataError('PATCH /api/routes needs {"add": {path: data}, "remove": [path]}');
         const add = body.add ?? {};
@@ -142,8 +177,13 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
         return fail(res, 405, "Method not supported");
     }
   } catch (err) {
+    if (err instanceof HubRefusal) return fail(res, err.status, err.message);
     if (err instanceof RouteDataError || err instanceof SyntaxError) return fail(res, 400, err.message);
     if (err instanceof URIError) return fail(res, 400, "Malformed route path");
+    if (err instanceof HubUnavailable) {
+      ctx.log.warn({ err: err.message }, "cannot store a route change at the hub");
+      return fail(res, 503, "The hub could not be reached to store this route change; nothing was changed. Try again.");
+    }
     ctx.log.error({ err }, "route API failure");
     return fail(res, 500, "Internal error");
   }

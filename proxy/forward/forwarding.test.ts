@@ -227,7 +227,7 @@ test("a hub that does not answer the check in time: the page says only what the 
 test("a stopped upstream gives the styled 503 page linking to /hub/home", async () => {
   await fetch("http://127.0.0.1:7304/api/routes/user/dead", {
     method: "POST",
-    headers: { authorization: "token " + TOKEN },
+    headers: { authorization: "token " + TOKEN, [HUB_ROUTE_HEADER]: "hub" },
     body: JSON.stringify({ target: "http://127.0.0.1:7398", user: "dead", spawn_id: "x" }),
   });
   const r = await get("/user/dead/tree", { cookie: hub.cookieFor("dead"), accept: "text/html" });

@@ -185,7 +185,7 @@ export class HttpForwarder {
     const down = this.opts.serverDown;
     // A refused or unreachable user server (not a timeout: a busy server is not asked about):
     // the hub may already know, or find out now, that it ended.
-    if (down && status !== 504 && to.routeClass === "user" && entry?.owner && entry.userPrefix && !entry.external) {
+    if (down && status !== 504 && to.routeClass === "user" && entry?.owner && entry.userPrefix) {
       void down.lookup.check(entry.owner, entry.serverName).then((check) => {
         if (res.headersSent || res.destroyed) return;
         // a server the hub knows has ended is unavailable, however its connection ended (a job

@@ -34,6 +34,17 @@ export interface ServerCheck {
   stoppedAt: string | null;
 }
 
+/** The hub answered a request of the proxy with a refusal (4xx): status and the hub's message, for the proxy to pass on. */
+export class HubRefusal extends Error {
+  name = "HubRefusal";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface HubConnection {
   /** The full route table, configurable-http-proxy's GET /api/routes shape. Rejects when the hub cannot be asked. */
   fetchRoutes(): Promise<Record<string, unknown>>;
@@ -48,6 +59,14 @@ export interface HubConnection {
    * knows no such server. Rejects when the hub cannot be asked.
    */
   checkServer(target: { user: string; server: string }): Promise<ServerCheck | null>;
+  /**
+   * Stores a route another client posted to this proxy's route API; the hub pushes it to every
+   * proxy and lists it in the full table (docs/decisions.md "Proxy ↔ hub"). Rejects with
+   * HubRefusal when the hub refuses it, with another error when the hub cannot be asked.
+   */
+  saveExtraRoute(path: string, data: Record<string, unknown>): Promise<void>;
+  /** Removes such a route everywhere; false when the hub has none at that path. Rejects like saveExtraRoute. */
+  deleteExtraRoute(path: string): Promise<boolean>;
   /** Releases connections (proxy shutdown). */
   close(): void;
 }

@@ -4,7 +4,7 @@
 import http from "node:http";
 import https from "node:https";
 import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot } from "@/proxy/auth/access";
-import { SERVER_CHECK_HUB_WAIT_MS, type HubConnection, type ServerCheck, type TokenOwner } from "./connection";
+import { HubRefusal, SERVER_CHECK_HUB_WAIT_MS, type HubConnection, type ServerCheck, type TokenOwner } from "./connection";
 
 /** A buffered hub answer. */
 interface HubResponse {
@@ -107,6 +107,24 @@ export class HubHttpClient implements HubConnection {
     };
   }
 
+  /** POST /extra-routes {path, data}: the hub stores the route and pushes it to every proxy. */
+  async saveExtraRoute(path: string, data: Record<string, unknown>): Promise<void> {
+    const res = await this.call("POST", "/extra-routes", this.jsonHeaders(), JSON.stringify({ path, data }));
+    if (res.status < 200 || res.status > 299) throw refusalOf(res, "extra-routes");
+  }
+
+  /** DELETE /extra-routes {path}; false on the hub's 404. */
+  async deleteExtraRoute(path: string): Promise<boolean> {
+    const res = await this.call("DELETE", "/extra-routes", this.jsonHeaders(), JSON.stringify({ path }));
+    if (res.status === 404) return false;
+    if (res.status < 200 || res.status > 299) throw refusalOf(res, "extra-routes");
+    return true;
+  }
+
+  private jsonHeaders(): Record<string, string> {
+    return { authorization: "token " + this.authToken, "content-type": "application/json" };
+  }
+
   private async getJson(path: string): Promise<unknown> {
     const res = await this.call("GET", path, { authorization: "token " + this.authToken });
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to GET ${path}`);
@@ -123,7 +141,8 @@ export class HubHttpClient implements HubConnection {
           port: this.base.port || (isHttps ? 443 : 80),
           method,
           path: this.basePath + path,
-          headers,
+          // a DELETE's body is sent only with a length (Node frames no DELETE body by default)
+          headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
           agent: this.agent,
         },
         (res) => {
@@ -145,4 +164,17 @@ export class HubHttpClient implements HubConnection {
       req.end(body);
     });
   }
+}
+
+/** A 4xx of the hub as a HubRefusal with its message; anything else as a plain error (the hub could not answer). */
+function refusalOf(res: HubResponse, what: string): Error {
+  if (res.status < 400 || res.status > 499) return new Error(`hub answered ${res.status} to ${what}`);
+  let message = `hub answered ${res.status}`;
+  try {
+    const b = JSON.parse(res.body) as { message?: unknown };
+    if (typeof b.message === "string") message = b.message;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return new HubRefusal(res.status, message);
 }

@@ -56,18 +56,23 @@ test("replaceAll keeps activity of unchanged routes and spares routes pushed dur
   assert.equal(t.match("/user/new/tree")?.targetPort, 4);
 });
 
-test("replaceAll (the hub's full sync) keeps routes others added; the hub's own route at the same path wins; a PUT drops them", () => {
+test("replaceAll (the hub's full sync) makes the table the hub's, routes other clients added through the API included (the hub lists them)", () => {
   const t = new RouteTable(tokenFor);
-  t.add("/services/announce", { target: "http://h:5" }, 100, true);
-  t.add("/user/hubs", { target: "http://h:6", spawn_id: "s" }, 100);
-  t.add("/user/clash", { target: "http://h:7" }, 100, true);
-  const r = t.replaceAll({ "/user/clash/": { target: "http://h:8", spawn_id: "c" } }, 1000, 800);
-  assert.deepEqual(r, { added: 0, removed: 1 });
-  assert.equal(t.get("/user/hubs"), undefined, "the hub's route it no longer lists");
-  assert.equal(t.get("/services/announce")?.targetPort, 5, "a service's route survives");
-  assert.equal(t.get("/user/clash")?.targetPort, 8);
-  assert.equal(t.get("/user/clash")?.external, false, "now the hub's");
-  t.replaceAll({}, 2000, Infinity, false);
+  t.add("/services/announce", { target: "http://h:5" }, 100);
+  t.add("/services/gone", { target: "http://h:6" }, 100);
+  t.add("/user/hubs", { target: "http://h:7", spawn_id: "s" }, 100);
+  const r = t.replaceAll({ "/services/announce/": { target: "http://h:5" } }, 1000, 800);
+  assert.deepEqual(r, { added: 0, removed: 2 });
+  assert.equal(t.get("/services/announce")?.targetPort, 5);
+  assert.equal(t.get("/services/gone"), undefined, "deleted at the hub (through another replica): gone here too");
+  assert.equal(t.get("/user/hubs"), undefined);
+});
+
+test("validate() refuses what add() refuses and changes nothing", () => {
+  const t = new RouteTable(tokenFor);
+  assert.throws(() => t.validate("/services/x", { target: "ftp://h" }), RouteDataError);
+  assert.throws(() => t.validate("/services/x", []), RouteDataError);
+  t.validate("/services/x", { target: "http://h:1" });
   assert.equal(t.size, 0);
 });
 

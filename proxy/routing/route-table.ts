@@ -47,11 +47,6 @@ export interface RouteEntry {
    */
   readonly authHeader: string | null;
   addedAt: number;
-  /**
-   * Added through the route API by someone other than the hub (a JupyterHub-style service, an
-   * extra route): the hub's full sync does not know it and keeps it; only a DELETE removes it.
-   */
-  readonly external: boolean;
   /** ms; CHP's last_activity */
   lastActivity: number;
   /** last value reported to the hub */
@@ -74,13 +69,10 @@ export class RouteTable {
     return this.byPath.size;
   }
 
-  /**
-   * Adds or replaces a route; a fresh route counts as just active (CHP does the same).
-   * `external`: added by someone other than the hub (RouteEntry.external).
-   */
-  add(rawPath: string, data: unknown, now: number, external = false): RouteEntry {
+  /** Adds or replaces a route; a fresh route counts as just active (CHP does the same). */
+  add(rawPath: string, data: unknown, now: number): RouteEntry {
     const path = normalizeRoutePath(rawPath);
-    const entry = this.buildEntry(path, data, now, external);
+    const entry = this.buildEntry(path, data, now);
     this.byPath.set(path, entry);
     this.trie.add(path, entry);
     return entry;
@@ -95,7 +87,7 @@ export class RouteTable {
     const built: RouteEntry[] = [];
     for (const raw in routes) {
       try {
-        built.push(this.buildEntry(normalizeRoutePath(raw), routes[raw], now, false));
+        built.push(this.buildEntry(normalizeRoutePath(raw), routes[raw], now));
       } catch (err) {
         if (err instanceof RouteDataError) throw new RouteDataError(`Route ${raw}: ${err.message}`);
         throw err;
@@ -108,6 +100,11 @@ export class RouteTable {
       this.trie.add(e.path, e);
     }
     return { added: built.length, removed };
+  }
+
+  /** Throws RouteDataError when `add` would refuse this route; changes nothing. */
+  validate(rawPath: string, data: unknown): void {
+    this.buildEntry(normalizeRoutePath(rawPath), data, 0);
   }
 
   /** Removes a route; false when unknown. */
@@ -139,18 +136,17 @@ export class RouteTable {
   /**
    * Makes the table equal to `routes` (a full sync from the hub, or a bulk PUT). Routes added
    * at or after `keepAddedSince` survive even if missing from `routes`: the hub may have pushed
-   * them after it produced the snapshot. Unchanged routes keep their activity. Routes others
-   * added (RouteEntry.external) stay unless `routes` has the same path (the hub's route wins) or
-   * `keepExternal` is false (a bulk PUT: the table is exactly `routes`).
+   * them after it produced the snapshot. Unchanged routes keep their activity. Routes other
+   * clients added through the API are in the hub's table too (app/_lib/extra-routes.ts).
    */
-  replaceAll(routes: Record<string, unknown>, now: number, keepAddedSince = Infinity, keepExternal = true): { added: number; removed: number } {
+  replaceAll(routes: Record<string, unknown>, now: number, keepAddedSince = Infinity): { added: number; removed: number } {
     const seen = new Set<string>();
     let added = 0;
     for (const [raw, data] of Object.entries(routes)) {
       const path = normalizeRoutePath(raw);
       seen.add(path);
       const old = this.byPath.get(path);
-      if (old && !old.external && sameData(old.data, data)) continue;
+      if (old && sameData(old.data, data)) continue;
       const entry = this.add(path, data, now);
       if (old) {
         entry.lastActivity = old.lastActivity;
@@ -159,7 +155,7 @@ export class RouteTable {
     }
     let removed = 0;
     for (const [path, entry] of this.byPath) {
-      if (!seen.has(path) && !(entry.external && keepExternal) && entry.addedAt < keepAddedSince) {
+      if (!seen.has(path) && entry.addedAt < keepAddedSince) {
         this.remove(path);
         removed++;
       }
@@ -177,7 +173,7 @@ export class RouteTable {
     return out;
   }
 
-  private buildEntry(path: string, data: unknown, now: number, external: boolean): RouteEntry {
+  private buildEntry(path: string, data: unknown, now: number): RouteEntry {
     if (!data || typeof data !== "object" || Array.isArray(data)) throw new RouteDataError("Route data must be a JSON object");
     const d = data as Record<string, unknown>;
     if (typeof d.target !== "string") throw new RouteDataError("Must specify 'target' as string");
@@ -205,20 +201,7 @@ export class RouteTable {
     const spawnId = typeof d.spawn_id === "string" && d.spawn_id ? d.spawn_id : null;
     if (d.user_id !== undefined && !Number.isSafeInteger(d.user_id)) throw new RouteDataError("'user_id' must be an integer");
     const ownerId = typeof d.user_id === "number" ? d.user_id : null;
-    return new Entry(
-      path,
-      verbatim as RouteData,
-      target,
-      socketPath,
-      owner,
-      ownerId,
-      up ? up.userPrefix : null,
-      serverName,
-      spawnId,
-      this.tokenForSpawn,
-      now,
-      external,
-    );
+    return new Entry(path, verbatim as RouteData, target, socketPath, owner, ownerId, up ? up.userPrefix : null, serverName, spawnId, this.tokenForSpawn, now);
   }
 }
 
@@ -247,7 +230,6 @@ class Entry implements RouteEntry {
     private readonly spawnId: string | null,
     private readonly tokenForSpawn: (spawnId: string) => string,
     now: number,
-    readonly external: boolean,
   ) {
     this.targetProtocol = targetSocketPath !== null ? "http:" : target.protocol;
     this.targetHost = targetSocketPath !== null ? "localhost" : target.hostname.replace(/^\[|\]$/g, "");

@@ -5,6 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InMemoryHub, type HubState } from "./in-memory-hub";
+import { HubRefusal } from "@/proxy/hub/connection";
 
 /** The fake hub: start(), then mutate `state`; `url` is where it listens. */
 export class FakeHub {
@@ -70,6 +71,16 @@ export class FakeHub {
       if (what === "server-check" && req.method === "POST") {
         const check = await this.memory.checkServer(JSON.parse(body) as { user: string; server: string });
         return check ? json(200, check) : json(404, { message: "no such server" });
+      }
+      if (what === "extra-routes" && (req.method === "POST" || req.method === "DELETE")) {
+        const b = JSON.parse(body || "{}") as { path: string; data: Record<string, unknown> };
+        try {
+          if (req.method === "POST") return (await this.memory.saveExtraRoute(b.path, b.data), json(201, { path: b.path }));
+          return (await this.memory.deleteExtraRoute(b.path)) ? json(204) : json(404, { message: "no such route" });
+        } catch (err) {
+          if (err instanceof HubRefusal) return json(err.status, { message: err.message });
+          throw err;
+        }
       }
       if (what === "activity" && req.method === "POST") {
         await this.memory.postActivity(JSON.parse(body) as Record<string, string>);

@@ -3,7 +3,9 @@
 // FakeHub (fake-hub.ts) serves the same state over HTTP.
 import { tokenAllowsServerAccess, tokenServerLimits, type AuthSnapshot, type ShareMapJson } from "@/proxy/auth/access";
 import { deriveKey, signSessionCookie } from "@/proxy/auth/session-cookie";
-import type { HubConnection, ServerCheck, TokenOwner } from "@/proxy/hub/connection";
+import { HubRefusal, type HubConnection, type ServerCheck, type TokenOwner } from "@/proxy/hub/connection";
+import { extraRouteRefusal } from "@/proxy/routing/extra-route-policy";
+import { normalizeRoutePath, toRouteSpec } from "@/proxy/routing/route-path";
 
 export interface HubState {
   /** GET /hub/api/proxy/routes body */
@@ -26,6 +28,8 @@ export interface HubState {
   serverCheckCalls: number;
   /** the auth snapshot's share map ("<owner>/<server>" → owner id, user ids) */
   shares: ShareMapJson;
+  /** routes other clients added through a proxy's API, by routespec; fetchRoutes lists them too */
+  extraRoutes: Record<string, Record<string, unknown>>;
 }
 
 export class InMemoryHub implements HubConnection {
@@ -41,7 +45,10 @@ export class InMemoryHub implements HubConnection {
     serverChecks: {},
     serverCheckCalls: 0,
     shares: {},
+    extraRoutes: {},
   };
+  /** called after an extra route is stored or removed, as the hub pushes it to every proxy (FakeHub sets it) */
+  onExtraRouteChange: (path: string, data: Record<string, unknown> | null) => Promise<void> = async () => {};
   /** while set, every call rejects with it (the hub is down) */
   down: Error | null = null;
 
@@ -61,7 +68,7 @@ export class InMemoryHub implements HubConnection {
   async fetchRoutes(): Promise<Record<string, unknown>> {
     this.check();
     this.state.routeFetches++;
-    return structuredClone(this.state.routes);
+    return structuredClone({ ...this.state.extraRoutes, ...this.state.routes });
   }
 
   async fetchAuth(): Promise<AuthSnapshot> {
@@ -105,6 +112,27 @@ export class InMemoryHub implements HubConnection {
     this.check();
     this.state.serverCheckCalls++;
     return this.state.serverChecks[`${target.user}/${target.server}`] ?? null;
+  }
+
+  /** As the hub's app/_lib/extra-routes.ts: the same refusals (403), stored by routespec, then pushed. */
+  async saveExtraRoute(path: string, data: Record<string, unknown>): Promise<void> {
+    this.check();
+    const refusal = extraRouteRefusal(path, data);
+    if (refusal) throw new HubRefusal(403, refusal);
+    const spec = toRouteSpec(normalizeRoutePath(path));
+    this.state.extraRoutes[spec] = structuredClone(data);
+    await this.onExtraRouteChange(spec, data);
+  }
+
+  async deleteExtraRoute(path: string): Promise<boolean> {
+    this.check();
+    const refusal = extraRouteRefusal(path, undefined);
+    if (refusal) throw new HubRefusal(403, refusal);
+    const spec = toRouteSpec(normalizeRoutePath(path));
+    if (!(spec in this.state.extraRoutes)) return false;
+    delete this.state.extraRoutes[spec];
+    await this.onExtraRouteChange(spec, null);
+    return true;
   }
 
   close(): void {}

@@ -119,10 +119,8 @@ export class KubernetesSpawner implements Spawner {
     return started;
   }
 
-  private async runStart(): Promise<SpawnStarted> {
-    this.starting = true;
-    let unsubscribeEvents = () => {};
-    try {
+  private runStart(): Promise<SpawnStarted> {
+    return this.settle(async () => {
       const { settings, profileName } = this.resolveSettings();
       const namespace = this.config.namespace;
       const ref = { userName: this.ctx.user.name, serverName: this.ctx.serverName, namespace };
@@ -146,14 +144,76 @@ export class KubernetesSpawner implements Spawner {
       this.state.podUid = podUid;
       this.progressLog.push(PROGRESS_POD_CREATED, "Your server's pod was created; waiting for a node.");
       this.ctx.log.info({ pod: podName, namespace, profile: profileName }, "kubernetes pod created");
+      return this.waitUntilReady(watch, settings, Date.now(), !!launch);
+    });
+  }
 
-      unsubscribeEvents = watch.onPodEvent(podUid, (e: CoreV1Event) => {
-        const ev = buildProgressEvent({ event: e, previousProgress: this.progressLog.last });
-        if (ev) this.progressLog.push(ev.progress, ev.message);
-      });
+  /**
+   * Continues a start an earlier hub process began (Spawner.resume): the pod it created (the
+   * stored name and uid) is followed where it is, on the shared watch, until it is ready or gone;
+   * it is never deleted and created again. The start limit counts from the pod's creation. null
+   * when the stored state names no pod (the hub died before it created one): the hub starts over.
+   */
+  resume(): Promise<SpawnStarted> | null {
+    const { podName, podUid, spawnId } = this.state;
+    if (this.startCalled || !podName || !podUid || !spawnId) return null;
+    this.startCalled = true;
+    const started = this.settle(async () => {
+      const { settings } = this.resolveSettings();
+      const watch = this.namespaceWatch();
+      await watch.ready();
+      const pod = watch.getPod(podName);
+      if (!pod || pod.metadata?.uid !== podUid) throw new SpawnError("Your server's pod is gone: it was deleted while the hub restarted.");
+      this.progressLog.push(PROGRESS_POD_CREATED, "Following your server's pod again after the hub restarted.");
+      this.ctx.log.info({ pod: podName, namespace: this.namespace() }, "kubernetes pod followed again after a hub restart");
+      const createdAt = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : Date.now();
+      return this.waitUntilReady(watch, settings, createdAt, false);
+    });
+    this.startSettled = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    return started;
+  }
 
+  /** Runs a start (or resume): a failure becomes the SpawnError to show, with the pod's log tail; progress ends either way. */
+  private async settle(work: () => Promise<SpawnStarted>): Promise<SpawnStarted> {
+    this.starting = true;
+    try {
+      return await work();
+    } catch (e) {
+      const err = this.abort.signal.aborted
+        ? new SpawnError("The server was stopped before it finished starting.")
+        : e instanceof SpawnError
+          ? e
+          : new SpawnError(`The server could not be started: ${(e as Error).message}`);
+      if (err.logTail === undefined && this.state.podUid) Object.assign(err, { logTail: await this.logTail(30) });
+      this.ctx.log.warn({ err: err.message }, "kubernetes server failed to start");
+      this.startFailure = { exitCode: null, reason: err.message };
+      throw err;
+    } finally {
+      this.starting = false;
+      this.progressLog.close();
+    }
+  }
+
+  /**
+   * Waits on the shared watch until the pod of state.podUid is ready (its URL) or gone
+   * (SpawnError with the reason), reporting its events as progress. The limit (start timeout,
+   * plus a launch's) counts from `sinceMs`. `followAgent`: read a launch agent's phases from the
+   * init container's log meanwhile.
+   */
+  private async waitUntilReady(watch: NamespaceWatch, settings: KubernetesSpawnerConfig, sinceMs: number, followAgent: boolean): Promise<SpawnStarted> {
+    const podName = this.state.podName!;
+    const podUid = this.state.podUid!;
+    const unsubscribeEvents = watch.onPodEvent(podUid, (e: CoreV1Event) => {
+      const ev = buildProgressEvent({ event: e, previousProgress: this.progressLog.last });
+      if (ev) this.progressLog.push(ev.progress, ev.message);
+    });
+    try {
       // a launch: the agent's phase lines in the init container's log, while the pod waits for it
-      const agentLog = launch ? this.followPrepareLog(podName) : null;
+      const agentLog = followAgent ? this.followPrepareLog(podName) : null;
+      const limitSeconds = settings.startTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0);
       let seen = false;
       const pod = await watch.waitForPod(
         podName,
@@ -163,10 +223,10 @@ export class KubernetesSpawner implements Spawner {
           seen = true;
           return describePodState(p).state !== "starting";
         },
-        (settings.startTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0)) * 1000,
+        Math.max(0, sinceMs + limitSeconds * 1000 - Date.now()),
         () =>
           new SpawnError(
-            `Your server's pod did not become ready within ${settings.startTimeoutSeconds + (this.ctx.launch?.prepareTimeoutSeconds ?? 0)} s (spawner.kubernetes.startTimeoutSeconds${this.ctx.launch ? " + the launch's fetch and build limits" : ""}).`,
+            `Your server's pod did not become ready within ${limitSeconds} s (spawner.kubernetes.startTimeoutSeconds${this.ctx.launch ? " + the launch's fetch and build limits" : ""}).`,
           ),
         this.abort.signal,
       );
@@ -179,20 +239,8 @@ export class KubernetesSpawner implements Spawner {
       if (result.state !== "ready") throw new SpawnError("Your server's pod is in an unexpected state.");
       this.progressLog.push(95, "Your server's pod is ready.");
       return { url: buildServerUrl(result.podIp, readServerPort(pod!)) };
-    } catch (e) {
-      const err = this.abort.signal.aborted
-        ? new SpawnError("The server was stopped before it finished starting.")
-        : e instanceof SpawnError
-          ? e
-          : new SpawnError(`The server could not be started: ${(e as Error).message}`);
-      if (err.logTail === undefined && this.state.podUid) Object.assign(err, { logTail: await this.logTail(30) });
-      this.ctx.log.warn({ err: err.message }, "kubernetes server failed to start");
-      this.startFailure = { exitCode: null, reason: err.message };
-      throw err;
     } finally {
       unsubscribeEvents();
-      this.starting = false;
-      this.progressLog.close();
     }
   }
 

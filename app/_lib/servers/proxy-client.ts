@@ -36,6 +36,9 @@ export function buildRouteData(o: {
   return data;
 }
 
+/** A route another client added through a proxy's route API (app/_lib/extra-routes.ts): any data with a target. */
+export type ExtraRouteData = { target: string } & Record<string, unknown>;
+
 /** What was revoked: session ids, and API tokens by their stored sha256 (hex). */
 export interface Revocations {
   sessions?: string[];
@@ -44,7 +47,7 @@ export interface Revocations {
 
 /** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */
 export interface RoutePusher {
-  addRoute(path: string, data: RouteData): Promise<void>;
+  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void>;
   deleteRoute(path: string): Promise<void>;
   /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
   revoke(r: Revocations): Promise<void>;
@@ -78,7 +81,7 @@ export class ProxyClient implements RoutePusher {
     private readonly log: Logger,
   ) {}
 
-  async addRoute(path: string, data: RouteData): Promise<void> {
+  async addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
     await this.each("POST", "/api/routes" + path, data);
   }
 

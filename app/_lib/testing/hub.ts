@@ -16,18 +16,18 @@ import { applyMigrations } from "@/app/_lib/db/migrate";
 import { openDatabase } from "@/app/_lib/db/open";
 import type { Db } from "@/app/_lib/db/types";
 import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
-import type { Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
+import type { ExtraRouteData, Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { createLaunchServices } from "@/app/_lib/launch/launch-services";
 import { HubMetrics } from "@/app/_lib/hub/metrics";
 import { readHubCounts } from "@/app/_lib/hub/metrics-counts";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
 export class RouteRecorder implements RoutePusher {
-  readonly routes = new Map<string, RouteData>();
+  readonly routes = new Map<string, RouteData | ExtraRouteData>();
   /** "add /user/alice/" / "delete /user/alice/", in order */
   readonly changes: string[] = [];
 
-  async addRoute(path: string, data: RouteData): Promise<void> {
+  async addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
     this.routes.set(path, data);
     this.changes.push(`add ${path}`);
   }

@@ -274,7 +274,7 @@ test("blocking ends sessions, refuses API tokens and new servers, drops the prox
   const s = await sessionOf(name);
   const { token } = await createApiToken(hub.db, user.id, {});
   await hub.db.server.create({ data: { userId: user.id, name: "", state: "running", spawnerKind: "local", url: "http://127.0.0.1:1/" } });
-  await hub.rt.proxy.addRoute(`/user/${name}/`, { user: name, server: "", target: "http://127.0.0.1:1" } as never);
+  await hub.rt.proxy.addRoute(`/user/${name}/`, { user: name, server: "", target: "http://127.0.0.1:1" });
 
   await editUser(hub.rt, name, { blocked: true }, "boss", new Date());
   assert.equal(await readSession(hub.db, decodeURIComponent(s.cookie.split("=")[1]), hub.rt.keys.sessionCookie, new Date()), null);

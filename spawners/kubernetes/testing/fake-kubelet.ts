@@ -148,6 +148,8 @@ export class FakeKubelet {
     await Promise.all([this.podInformer?.stop(), this.pvcInformer?.stop(), this.jobInformer?.stop()]);
     for (const p of this.pods.values()) killGroup(p.child, "SIGKILL");
     this.pods.clear();
+    // the API server keeps its connections to the log endpoint alive: close() alone waits for them to idle out
+    this.logServer?.closeAllConnections();
     await new Promise<void>((r) => (this.logServer ? this.logServer.close(() => r()) : r()));
   }
 
