@@ -195,7 +195,15 @@ export class GyreProxy {
     const setShares = (map: unknown) => this.sync.setShares(map);
     this.apiServer = http.createServer(
       (req, res) =>
-        void handleApiRequest(req, res, { table: this.table, hub: this.hub, authToken: opts.authToken, metrics: this.metrics, log: this.log, revoke, setShares }),
+        void handleApiRequest(req, res, {
+          table: this.table,
+          hub: this.hub,
+          authToken: opts.authToken,
+          metrics: this.metrics,
+          log: this.log,
+          revoke,
+          setShares,
+        }),
     );
   }
 

@@ -47,7 +47,7 @@ export async function buildRouteTable(
 export interface JupyterHubRoute {
   routespec: string;
   target: string;
-  data: Omit<RouteData, "target">;
+  data: Record<string, unknown>;
 }
 
 /**
@@ -55,7 +55,7 @@ export interface JupyterHubRoute {
  * a page), with the total. Pure.
  */
 export function pageOfRoutes(
-  table: Record<string, RouteData>,
+  table: Record<string, { target: string }>,
   page: { offset: number; limit: number },
 ): { items: Record<string, JupyterHubRoute>; total: number } {
   const keys = Object.keys(table).sort();

@@ -71,7 +71,13 @@ export async function authenticate(req: Request): Promise<Principal | null> {
 const CALLERS_OWN = /^(?:\/hub)?(?:\/api\/(?:launches|git-pull|account)(?:\/|$)|\/build\/)/;
 
 function checkScopes(scopes: ReadonlySet<string>, needed: TokenScope[], method: string, pathname: string): void {
-  if (hasAnyScope(scopes, needed) || userScopeCovers(scopes, needed, pathname) || shareScopeCovers(scopes, needed, pathname) || groupScopeCovers(scopes, needed, pathname)) return;
+  if (
+    hasAnyScope(scopes, needed) ||
+    userScopeCovers(scopes, needed, pathname) ||
+    shareScopeCovers(scopes, needed, pathname) ||
+    groupScopeCovers(scopes, needed, pathname)
+  )
+    return;
   const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
   throw new HttpError(403, `This API token lacks ${what} needed for ${method} ${pathname} (it has: ${[...scopes].join(", ") || "no scopes"}).`);
 }

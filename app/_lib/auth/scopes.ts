@@ -171,7 +171,8 @@ export function expandScopes(stored: readonly string[]): Set<string> {
     out.add(s);
     for (const i of IMPLIES[s] ?? []) out.add(i);
   }
-  for (const s of stored) if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s) || parseGroupScope(s)) out.add(s);
+  for (const s of stored)
+    if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s) || parseGroupScope(s)) out.add(s);
   return out;
 }
 
@@ -281,7 +282,9 @@ export function shareScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly To
 
 /** Parses a requested scope list; returns the unknown names (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter((s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s) && !parseGroupScope(s));
+  return requested.filter(
+    (s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s) && !parseGroupScope(s),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 // GET /hub/api/proxy – JupyterHub's view of the routing table (`proxy` scope, admins): every
-// running server's route as {routespec, target, data}, by routespec, with offset/limit and the
+// running server's, configured service's and stored extra route as {routespec, target, data}, by routespec, with offset/limit and the
 // pagination answer. It is the table the hub pushes to every proxy and each proxy pulls at its full
 // sync (GET /hub/api/proxy/routes), not one proxy's copy. POST (a re-sync) is not built yet; PATCH
 // (pointing the hub at another proxy API URL or token) is not offered: see docs/jupyterhub-compat.md.
@@ -13,8 +13,8 @@ export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   await requireAdmin(req);
-  const { db, catalog } = getRuntime();
+  const { db, catalog, config } = getRuntime();
   const q = parsePageQuery(new URL(req.url).searchParams, wantsPagination(req.headers));
-  const { items, total } = pageOfRoutes(await buildRouteTable(db, catalog), q);
+  const { items, total } = pageOfRoutes(await buildRouteTable(db, catalog, config.services), q);
   return listResponse(req, { items, offset: q.offset, limit: q.limit, total });
 });
