@@ -32,7 +32,10 @@ import { listSpawnProfileNames } from "@/spawners/spawn-options";
 import { HubMetrics } from "./_lib/hub/metrics";
 import { readHubCounts } from "./_lib/hub/metrics-counts";
 import { timeRequests } from "./_lib/http/request-timing";
+import { closeWithin } from "./_lib/shutdown";
 
+/** SIGTERM to exit at the latest: under Kubernetes' default 30 s grace period and the 15 s a rolling restart waits */
+const SHUTDOWN_LIMIT_MS = 10_000;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 async function main(): Promise<void> {
@@ -142,11 +145,19 @@ async function main(): Promise<void> {
     log.info({ signal }, "hub shutting down (user servers keep running)");
     server.close();
     server.closeAllConnections();
-    void background
-      .close()
-      .catch((err) => log.error({ err }, "closing the background services failed"))
-      .finally(() => db.$disconnect())
-      .finally(() => process.exit(0));
+    // bounded: a step that hangs (a database call that never returns) must not keep the hub up
+    // until an orchestrator kills it mid-write (shutdown.ts)
+    void closeWithin(
+      [
+        { name: "background services", run: () => background.close() },
+        { name: "database", run: () => db.$disconnect() },
+      ],
+      SHUTDOWN_LIMIT_MS,
+    ).then(({ abandoned, failed }) => {
+      for (const f of failed) log.error({ err: f.err }, `closing the ${f.name} failed`);
+      if (abandoned) log.error({ step: abandoned, limitMs: SHUTDOWN_LIMIT_MS }, "hub shutdown did not finish in time; exiting anyway");
+      process.exit(abandoned ? 1 : 0);
+    });
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -216,13 +216,17 @@ export class GyreProxy {
   }
 
   /**
-   * Loads the route table from the hub before it listens (so a restarted proxy never serves a
-   * partial table), then listens and starts the sync loops. If the hub stays unreachable the
+   * Listens on the API port, loads the route table from the hub, then listens on the public port
+   * (so a restarted proxy never serves a partial table) and starts the sync loops. If the hub stays unreachable the
    * proxy starts anyway and keeps trying every second.
    */
   async start(): Promise<void> {
+    // The API port first: a hub's push during the load is applied and kept by it (replaceAll keeps
+    // routes pushed after the load began); one refused before the port listened was lost until the
+    // next full sync (issue 14's storm: routes missing on a restarted proxy for fullSyncSeconds).
+    await listen(this.apiServer, this.opts.apiPort, this.opts.apiHost);
     const synced = await this.sync.load();
-    await Promise.all([listen(this.apiServer, this.opts.apiPort, this.opts.apiHost), listen(this.publicServer, this.opts.port, this.opts.bindHost)]);
+    await listen(this.publicServer, this.opts.port, this.opts.bindHost);
     const warning = singleOriginWarning(this.plan);
     if (warning) this.log.warn(warning);
     this.log.info(

@@ -12,6 +12,7 @@ import {
 } from "./command";
 
 const base: ServerLaunchOptions = {
+  spawnId: "sp-1",
   command: ["/usr/bin/jupyter", "server"],
   extraArgs: [],
   port: 40123,
@@ -115,6 +116,7 @@ test("environment is an allow-list: exact contents for the default server", () =
     JUPYTER_RUNTIME_DIR: "/tmp/gyre-alice-abc123",
     JUPYTERHUB_API_TOKEN: "hub-api-t0ken",
     JPY_API_TOKEN: "hub-api-t0ken",
+    GYRE_SPAWN_ID: "sp-1",
   });
 });
 

@@ -7,6 +7,8 @@ export type ServerFlavor = "server" | "notebook";
 
 /** Everything that decides how one server is launched. */
 export interface ServerLaunchOptions {
+  /** the spawn's id, set as GYRE_SPAWN_ID so a hub that takes the spawn over finds its process (spawnLeftovers) */
+  spawnId: string;
   /** the configured command, e.g. ["/usr/bin/jupyter", "server"] */
   command: string[];
   /** `spawner.local.args`, appended after Gyre's own flags so they can override them */
@@ -84,7 +86,10 @@ export const SERVER_PATH = "/usr/local/bin:/usr/bin:/bin";
 const FORBIDDEN_PASSTHROUGH = /^(GYRE_|JUPYTER_TOKEN$|JUPYTERHUB_API_TOKEN$|JPY_API_TOKEN$)/;
 
 /** Names Gyre sets last because the server's identity and security depend on them. */
-const PROTECTED_ENV = ["HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"];
+/** The variable that marks a server process with its spawn's id (see spawnLeftovers in process-table.ts). */
+export const SPAWN_ID_ENV = "GYRE_SPAWN_ID";
+
+const PROTECTED_ENV = ["GYRE_SPAWN_ID", "HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"];
 
 /**
  * "server" unless the command runs notebook 6 (`jupyter notebook` or `jupyter-notebook`).
@@ -175,6 +180,7 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     // JupyterHub's name, and the older one jupyterhub-singleuser still reads
     JUPYTERHUB_API_TOKEN: o.apiToken,
     JPY_API_TOKEN: o.apiToken,
+    [SPAWN_ID_ENV]: o.spawnId,
     // the agent first, so an admin's PYTHONPATH cannot shadow the extension the relay lives in
     ...(o.agentZip ? { PYTHONPATH: env.PYTHONPATH ? `${o.agentZip}:${env.PYTHONPATH}` : o.agentZip } : {}),
   };

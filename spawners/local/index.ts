@@ -19,7 +19,16 @@ import {
   type Spawner,
   type UsageSample,
 } from "../types";
-import { buildLogFileName, buildServerLaunch, isPortTakenLog, toFileNamePart, type ServerLaunch, buildAgentLaunch, resolveAgentPython } from "./command";
+import {
+  SPAWN_ID_ENV,
+  buildLogFileName,
+  buildServerLaunch,
+  isPortTakenLog,
+  toFileNamePart,
+  type ServerLaunch,
+  buildAgentLaunch,
+  resolveAgentPython,
+} from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
@@ -139,6 +148,7 @@ export class LocalProcessSpawner implements Spawner {
         this.progressLog.push(10, attempt === 1 ? "Starting server process" : `Starting server process (attempt ${attempt}: port taken, using ${port})`);
         const offset = existsSync(logFile) ? statSync(logFile).size : 0;
         const launch = buildServerLaunch({
+          spawnId: this.ctx.spawnId,
           command,
           pythonEnvironment,
           extraArgs: this.config.args,
@@ -388,6 +398,7 @@ export class LocalProcessSpawner implements Spawner {
     const { agentPid, agentStartTime } = this.state;
     if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
     const { pid, startTime } = this.state;
+    if (!pid && !this.startCalled) return this.killLeftovers();
     if (this.exit || !pid || startTime === undefined) return;
     const server: ProcessRef = { pid, startTime };
     // one read of every process, shared with the other servers stopping in the same cycle
@@ -461,6 +472,19 @@ export class LocalProcessSpawner implements Spawner {
     if (exit.code === 0 && reader.result) return reader.result;
     if (reader.failure) throw new SpawnError(reader.failure.message, reader.failure.logTail ?? (await this.logTail()));
     throw new SpawnError(`The launch agent ended without preparing the launch (${describeAgentExit(exit)}).`, await this.logTail());
+  }
+
+  /**
+   * A spawn taken over from a hub that died between forking the server and saving its pid: the
+   * state has no pid, yet the process may run. Found by its GYRE_SPAWN_ID and killed, so the spawn
+   * starts again without leaving a second process of it behind.
+   */
+  private async killLeftovers(): Promise<void> {
+    const left = await this.watch.findByEnv(SPAWN_ID_ENV, this.ctx.spawnId);
+    for (const p of left) {
+      this.ctx.log.warn({ pid: p.pid, spawnId: this.ctx.spawnId }, "killing a server process of this spawn whose pid was never saved");
+      await this.killTree(p.pid, p.startTime);
+    }
   }
 
   /** SIGKILL to a process we started (if it is still that process), its group and its descendants. */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pidsOfProcListing, ProcessTable } from "./process-table";
+import { pidsOfProcListing, pidsWithEnv, ProcessTable } from "./process-table";
 import { ProcessWatch, type ProcReader } from "./process-watch";
 
 /** A /proc/<pid>/stat line as the kernel writes it (proc(5)); field 22 is the start time. */
@@ -195,4 +195,23 @@ test("usage samples of 20 servers in one cycle share one full read of /proc; eac
     assert.deepEqual(u, { cpuSeconds: 4 + 250 + i, rssBytes: 500_000 * 1024, largestProcessPeakBytes: 2_000_000 * 1024 });
   }
   assert.equal(await watch.treeUsage({ pid: servers[0].pid, startTime: 1 }), null, "a reused pid is not the server: no usage");
+});
+
+test("pidsWithEnv: the processes of one spawn by their exact GYRE_SPAWN_ID entry", () => {
+  const env = (...entries: string[]) => entries.join("\0") + "\0";
+  const found = pidsWithEnv(
+    [
+      [10, env("PATH=/usr/bin", "GYRE_SPAWN_ID=sp-1", "HOME=/home/a")],
+      // another spawn, one whose id starts the same, a value that only mentions it, unreadable
+      [11, env("GYRE_SPAWN_ID=sp-2")],
+      [12, env("GYRE_SPAWN_ID=sp-10")],
+      [13, env("NOTE=GYRE_SPAWN_ID=sp-1x", "X=GYRE_SPAWN_ID=sp-1 ")],
+      [14, null],
+      // a kernel of the server inherits the marker: it is the spawn's too
+      [15, env("GYRE_SPAWN_ID=sp-1")],
+    ],
+    "GYRE_SPAWN_ID",
+    "sp-1",
+  );
+  assert.deepEqual(found, [10, 15]);
 });

@@ -60,3 +60,15 @@ export function pidsOfProcListing(names: readonly string[]): number[] {
   for (const n of names) if (/^\d+$/.test(n)) out.push(Number(n));
   return out;
 }
+
+/**
+ * The pids whose environment (the NUL-separated text of /proc/<pid>/environ) holds exactly
+ * `<name>=<value>`: the processes of one spawn, by the marker its server was started with
+ * (GYRE_SPAWN_ID), so a hub that takes a spawn over finds a process whose pid was never saved.
+ */
+export function pidsWithEnv(environs: Iterable<[number, string | null]>, name: string, value: string): number[] {
+  const entry = `${name}=${value}`;
+  const out: number[] = [];
+  for (const [pid, text] of environs) if (text !== null && text.split("\0").includes(entry)) out.push(pid);
+  return out;
+}

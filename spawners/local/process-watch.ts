@@ -4,8 +4,8 @@
 // read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
 // files unless someone needs the whole table (descendants), then it reads every process once.
 import { readFileSync, readdirSync } from "node:fs";
-import { parseProcStatusMemory, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
-import { pidsOfProcListing, ProcessTable, type ProcessRef } from "./process-table";
+import { isGoneState, parseProcStatusMemory, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
+import { pidsOfProcListing, pidsWithEnv, ProcessTable, type ProcessRef } from "./process-table";
 
 /** How the watch reads /proc; a seam for tests. */
 export interface ProcReader {
@@ -15,6 +15,8 @@ export interface ProcReader {
   readStat(pid: number): string | null;
   /** the text of /proc/<pid>/status, or null when the process does not exist */
   readStatus(pid: number): string | null;
+  /** the text of /proc/<pid>/environ, or null when the process does not exist or may not be read */
+  readEnviron?(pid: number): string | null;
 }
 
 export interface ProcessWatchOptions {
@@ -68,6 +70,13 @@ export const procfsReader: ProcReader = {
       return null;
     }
   },
+  readEnviron: (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, "latin1");
+    } catch {
+      return null;
+    }
+  },
 };
 
 /** See the file comment. One instance is shared by all local servers of a hub (`processWatch`). */
@@ -97,6 +106,27 @@ export class ProcessWatch {
   }
 
   /** Every process on the machine, read after this call. */
+  /**
+   * The live processes whose environment holds `<name>=<value>` (one read of every environ, then
+   * of their stat files through the shared cycle). Rare: only a take-over of a spawn whose pid was
+   * never saved asks it.
+   */
+  async findByEnv(name: string, value: string): Promise<ProcessRef[]> {
+    const reader = this.reader;
+    if (!reader.readEnviron) return [];
+    const pids = pidsWithEnv(
+      reader.listPids().map((pid): [number, string | null] => [pid, reader.readEnviron!(pid)]),
+      name,
+      value,
+    );
+    if (!pids.length) return [];
+    const table = await this.read({ pids });
+    return pids.flatMap((pid) => {
+      const s = table.get(pid);
+      return s && !isGoneState(s.state) ? [{ pid, startTime: s.startTime }] : [];
+    });
+  }
+
   snapshot(): Promise<ProcessTable> {
     return this.read({ complete: true });
   }

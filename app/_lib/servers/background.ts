@@ -75,6 +75,8 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
     },
     async close() {
       worker.close();
+      // a tick under way writes to the database: let it end before the leases and the pool go
+      await worker.idle();
       for (const stop of stops) stop();
       await supervisor.close();
       await spawners.close();

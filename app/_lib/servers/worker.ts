@@ -73,6 +73,8 @@ export class SpawnWorker {
   private readonly checks = new Map<number, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private ticking = false;
+  /** the tick under way, for a shutdown that waits for it (idle()) */
+  private tickDone: Promise<void> | null = null;
   private again = false;
   private closed = false;
 
@@ -172,6 +174,11 @@ export class SpawnWorker {
     for (const t of this.timers) clearInterval(t);
   }
 
+  /** Resolves when the tick under way (if any) has ended; after close(), none starts again. */
+  idle(): Promise<void> {
+    return this.tickDone ?? Promise.resolve();
+  }
+
   private readonly kick = (): void => {
     if (this.closed) return;
     if (this.ticking) {
@@ -179,10 +186,11 @@ export class SpawnWorker {
       return;
     }
     this.ticking = true;
-    this.tick()
+    this.tickDone = this.tick()
       .catch((err) => this.rt.log.error({ err }, "spawn worker tick failed"))
       .finally(() => {
         this.ticking = false;
+        this.tickDone = null;
         if (this.again) {
           this.again = false;
           this.kick();
@@ -369,6 +377,12 @@ export class SpawnWorker {
       // same process or job; stopping it here would kill what it follows.
       if (!(await this.owns(s.id))) {
         log.warn({ server: s.id }, "a replica took this spawn over meanwhile; leaving it to that replica");
+        return;
+      }
+      // This hub is shutting down (its database calls fail as it disconnects): the replica that
+      // takes the spawn over follows the same process; stopping it here would lose the spawn.
+      if (this.closed && !(err instanceof StopRequested)) {
+        log.warn({ server: s.id, err }, "spawn interrupted by the hub's shutdown; left to the next owner");
         return;
       }
       const stopRequested = err instanceof StopRequested || abort.signal.reason instanceof StopRequested;
