@@ -8,17 +8,16 @@
 // proxy B 7469 (API 7470).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
 import { startTcpBalancer, type TcpBalancer } from "@/app/_lib/testing/tcp-balancer";
 import { testAccount } from "@/spawners/testing/os-account";
-import { buildProxyBundle, startProxyProcess, stopAll, type ProxyProcessOptions } from "@/proxy/testing/processes";
+import { replicaCluster } from "./testing/hub-processes";
+import { buildProxyBundle, startProxyProcess, stopAll } from "@/proxy/testing/processes";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 /** spawns in the storm */
@@ -38,108 +37,17 @@ let db: pg.Pool;
 let balancer: TcpBalancer;
 let tiny: string;
 let logDir: string;
-const hubs = new Map<number, ChildProcess>();
-const tokens = new Map<string, string>();
-
-function hubEnv(port: number): Record<string, string> {
-  const dataDir = mkdtempSync(join(tmpdir(), `gyre-replica-${port}-`));
-  const config = join(dataDir, "gyre.config.yaml");
-  writeFileSync(config, "{}\n");
-  return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: process.env.HOME ?? "/root",
-    LANG: "C.UTF-8",
-    NODE_ENV: "production",
-    GYRE_CONFIG: config,
-    GYRE_HUB__DATA_DIR: dataDir,
-    GYRE_HUB__PORT: String(port),
-    GYRE_HUB__DATABASE_URL: pgServer.url,
-    GYRE_HUB__SECRET_KEY: SECRET,
-    GYRE_HUB__LOG_LEVEL: "info",
-    GYRE_HUB__PUBLIC_URL: `http://127.0.0.1:${PROXY_A.port}`,
-    GYRE_HUB__USER_DOMAIN: "",
-    GYRE_HUB__REPLICA_LEASE_SECONDS: String(LEASE_S),
-    GYRE_HUB__REPLICA_HEARTBEAT_SECONDS: String(BEAT_S),
-    GYRE_PROXY__AUTH_TOKEN: PROXY_TOKEN,
-    GYRE_PROXY__REPLICA_API_URLS: JSON.stringify([`http://127.0.0.1:${PROXY_A.apiPort}`, `http://127.0.0.1:${PROXY_B.apiPort}`]),
-    GYRE_SPAWNER__KIND: "local",
-    GYRE_SPAWNER__LOCAL__COMMAND: JSON.stringify(["/usr/bin/python3", tiny]),
-    GYRE_SPAWNER__LOCAL__STOP_GRACE_SECONDS: "2",
-    GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name,
-    GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password,
-  };
-}
-
-const hubLog = (port: number) => join(logDir, `hub-${port}.log`);
-const hubUrl = (port: number) => `http://127.0.0.1:${port}`;
-
-/** Starts the hub on `port` and waits until its API answers. */
-async function startHub(port: number): Promise<ChildProcess> {
-  const out = openSync(hubLog(port), "a");
-  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, "app/server.ts")], {
-    cwd: REPO,
-    env: hubEnv(port) as NodeJS.ProcessEnv,
-    stdio: ["ignore", out, out],
-  });
-  hubs.set(port, child);
-  const end = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hub ${port} exited with ${child.exitCode}:\n${readFileSync(hubLog(port), "utf8").slice(-3000)}`);
-    const ok = await fetch(`${hubUrl(port)}/hub/api`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.status < 500,
-      () => false,
-    );
-    if (ok) return child;
-    if (Date.now() > end) throw new Error(`hub ${port} did not come up:\n${readFileSync(hubLog(port), "utf8").slice(-3000)}`);
-    await sleep(150);
-  }
-}
-
-async function killHub(port: number, signal: NodeJS.Signals): Promise<void> {
-  const child = hubs.get(port);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill(signal);
-  await Promise.race([gone, sleep(15_000)]);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill("SIGKILL");
-    throw new Error(`hub ${port} did not exit on ${signal}`);
-  }
-}
-
-const proxyOptions = (p: { port: number; apiPort: number }): ProxyProcessOptions => ({
-  ...p,
-  hubUrl: `http://127.0.0.1:${PORTS.balancer}`,
-  secretKey: SECRET,
-  authToken: PROXY_TOKEN,
-  bundled: true,
+const { hubs, startHub, killHub, proxyOptions, token, api, startServer } = replicaCluster({
+  ports: PORTS,
+  proxyA: PROXY_A,
+  proxyB: PROXY_B,
+  secret: SECRET,
+  proxyToken: PROXY_TOKEN,
+  admin: ADMIN,
+  leaseSeconds: LEASE_S,
+  beatSeconds: BEAT_S,
+  live: () => ({ pgUrl: pgServer.url, db, tiny, logDir }),
 });
-
-/** An API token of `user`, stored as the hub stores one (sha256). */
-async function token(user: string): Promise<string> {
-  const known = tokens.get(user);
-  if (known) return known;
-  const t = randomBytes(32).toString("base64url");
-  const r = await db.query(
-    `INSERT INTO "ApiToken" ("userId", prefix, hash, note, scopes, "createdAt") SELECT id, $2, $3, 'replica test', '', now() FROM "User" WHERE name = $1`,
-    [user, t.slice(0, 8), createHash("sha256").update(t).digest("hex")],
-  );
-  assert.equal(r.rowCount, 1, `no user ${user}`);
-  tokens.set(user, t);
-  return t;
-}
-
-async function api(port: number, user: string, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("authorization", `token ${await token(user)}`);
-  if (init.body) headers.set("content-type", "application/json");
-  return fetch(`${hubUrl(port)}${path}`, { ...init, headers, redirect: "manual", signal: AbortSignal.timeout(10_000) });
-}
-
-async function startServer(port: number, user: string): Promise<void> {
-  const r = await api(port, user, `/hub/api/users/${user}/server`, { method: "POST", body: "{}" });
-  assert.equal(r.status, 202, `start ${user} through hub ${port}: ${r.status} ${await r.text()}`);
-}
 
 /** Status of GET /user/<user>/api/status through a proxy with the token of `as` (0: no answer; 200 only when the tiny server answered). */
 async function throughProxy(proxyPort: number, user: string, as = user): Promise<number> {
