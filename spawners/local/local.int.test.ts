@@ -196,7 +196,10 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
   assert.equal(env.DASK_DISTRIBUTED__DASHBOARD__LINK, "/user/gyretest1/proxy/{port}/status");
   assert.equal(env.JUPYTER_TOKEN, ctx.token);
   assert.equal(env.PATH, "/usr/local/bin:/usr/bin:/bin");
-  assert.ok(!Object.keys(env).some((k) => k.startsWith("GYRE_") || k === "NODE_OPTIONS"));
+  // the hub's own GYRE_* settings never reach a server; only the spawn's id, which a take-over
+  // uses to find the processes of a spawn whose pid was never saved (not a secret)
+  assert.ok(!Object.keys(env).some((k) => (k.startsWith("GYRE_") && k !== "GYRE_SPAWN_ID") || k === "NODE_OPTIONS"));
+  assert.equal(env.GYRE_SPAWN_ID, ctx.spawnId);
   assert.ok(!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(ctx.token));
   // own session and process group: survives the hub's terminal and signals to the hub's group
   const stat = (await readProcStat(pid))!;
