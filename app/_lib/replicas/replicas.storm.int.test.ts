@@ -10,7 +10,7 @@
 // 7483, the balancer 7484, proxy A 7485 (API 7486), proxy B 7487 (API 7488).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -45,112 +45,18 @@ let balancer: TcpBalancer;
 let tiny: string;
 let logDir: string;
 let proxyB: Child;
-const { hubs, startHub, killHub, proxyOptions, token, api, startServer } = replicaCluster({
-  ports: PORTS,
-  proxyA: PROXY_A,
-  proxyB: PROXY_B,
-  secret: SECRET,
-  proxyToken: PROXY_TOKEN,
-  admin: ADMIN,
-  leaseSeconds: LEASE_S,
-  beatSeconds: BEAT_S,
-  live: () => ({ pgUrl: pgServer.url, db, tiny, logDir }),
-});
-
-/** Status of GET /user/<user>/api/status through a proxy with the user's token (0: no answer). */
-async function throughProxy(proxyPort: number, user: string): Promise<number> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${proxyPort}/user/${user}/api/status`, {
-      headers: { authorization: `token ${await token(user)}` },
-      redirect: "manual",
-      signal: AbortSignal.timeout(5000),
-    });
-    const body = await r.text();
-    return r.status === 200 && body.includes('"bench"') ? 200 : r.status || -1;
-  } catch {
-    return 0;
-  }
-}
-
-interface Row {
-  id: number;
-  name: string;
-  state: string;
-  ownerReplica: string | null;
-  spawnerState: string;
-  spawnId: string | null;
-}
-async function serverRows(names: string[]): Promise<Row[]> {
-  const r = await db.query<Row>(
-    `SELECT s.id, u.name, s.state, s."ownerReplica", s."spawnerState", s."spawnId" FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE u.name = ANY($1) ORDER BY u.name`,
-    [names],
-  );
-  return r.rows;
-}
-
-async function replicaIdOf(port: number): Promise<string> {
-  const pid = hubs.get(port)!.pid!;
-  const r = await db.query<{ id: string }>(`SELECT id FROM "HubReplica" WHERE id LIKE $1`, [`%-${pid}-%`]);
-  assert.equal(r.rows.length, 1, `hub ${port} (pid ${pid}) has its replica row`);
-  return r.rows[0].id;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number, detail?: () => Promise<string>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${await detail()}` : ""}`);
-    await sleep(50);
-  }
-}
-
-/** The tiny servers of this test running now, by hub user (from the base_url in their command line), with their uid and pid. */
-function tinyProcesses(): Map<string, { pid: number; uid: number }[]> {
-  const out = new Map<string, { pid: number; uid: number }[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let argv: string[];
-    let uid: number;
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (argv[1] !== tiny) continue;
-      uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))![1]);
-    } catch {
-      continue; // gone meanwhile
-    }
-    const base = argv.find((a) => a.startsWith("--ServerApp.base_url="));
-    const user = /\/user\/([^/]+)\//.exec(base ?? "")?.[1] ?? "?";
-    out.set(user, [...(out.get(user) ?? []), { pid: Number(entry), uid }]);
-  }
-  return out;
-}
-
-/** The server's pid in its stored spawner state (wrapped in its kind's format version). */
-function storedPid(state: unknown): number | undefined {
-  if (!state || typeof state !== "object") return undefined;
-  const o = state as Record<string, unknown>;
-  if (typeof o.pid === "number") return o.pid;
-  for (const v of Object.values(o)) {
-    const found = storedPid(v);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** Every one of `names` runs exactly one server process, as its own OS account, the one its row names; no other tiny server runs for them. */
-async function assertRunningOnce(names: string[]): Promise<void> {
-  const procs = tinyProcesses();
-  const rows = await serverRows(names);
-  assert.equal(rows.length, names.length, "one server row per user");
-  for (const row of rows) {
-    assert.equal(row.state, "running", `${row.name}: ${row.state}`);
-    const mine = procs.get(row.name) ?? [];
-    assert.equal(mine.length, 1, `${row.name}: ${mine.length} server processes (pids ${mine.map((p) => p.pid).join(", ")})`);
-    assert.equal(mine[0].uid, testAccount(row.name).uid, `${row.name}: runs as its own account`);
-    assert.equal(storedPid(JSON.parse(row.spawnerState)), mine[0].pid, `${row.name}: the process its row follows (${row.spawnerState})`);
-  }
-}
+const { hubs, startHub, killHub, proxyOptions, api, startServer, throughProxy, serverRows, replicaIdOf, waitFor, tinyProcesses, assertRunningOnce } =
+  replicaCluster({
+    ports: PORTS,
+    proxyA: PROXY_A,
+    proxyB: PROXY_B,
+    secret: SECRET,
+    proxyToken: PROXY_TOKEN,
+    admin: ADMIN,
+    leaseSeconds: LEASE_S,
+    beatSeconds: BEAT_S,
+    live: () => ({ pgUrl: pgServer.url, db, tiny, logDir }),
+  });
 
 type Ev = { progress?: number; message?: string; ready?: boolean; failed?: boolean };
 /** The spawn's progress stream (GET …/server/progress) read to its end. */

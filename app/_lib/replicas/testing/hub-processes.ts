@@ -4,15 +4,26 @@
 // them (sha256) so a test can act as any user.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import type { ProxyProcessOptions } from "@/proxy/testing/processes";
+import { testAccount } from "@/spawners/testing/os-account";
 
 const REPO = resolve(import.meta.dirname, "../../../..");
+
+/** A server row as the tests read it. */
+export interface Row {
+  id: number;
+  name: string;
+  state: string;
+  ownerReplica: string | null;
+  spawnerState: string;
+  spawnId: string | null;
+}
 
 /** What a test's hubs and proxies share. */
 export interface ReplicaClusterOptions {
@@ -136,5 +147,112 @@ export function replicaCluster(o: ReplicaClusterOptions) {
     assert.equal(r.status, 202, `start ${user} through hub ${port}: ${r.status} ${await r.text()}`);
   }
 
-  return { hubs, hubEnv, hubLog, hubUrl, startHub, killHub, proxyOptions, token, api, startServer };
+  /** Status of GET /user/<user>/api/status through a proxy with the token of `as` (0: no answer; 200 only when the tiny server answered). */
+  async function throughProxy(proxyPort: number, user: string, as = user): Promise<number> {
+    try {
+      const r = await fetch(`http://127.0.0.1:${proxyPort}/user/${user}/api/status`, {
+        headers: { authorization: `token ${await token(as)}` },
+        redirect: "manual",
+        signal: AbortSignal.timeout(5000),
+      });
+      const body = await r.text();
+      return r.status === 200 && body.includes('"bench"') ? 200 : r.status || -1;
+    } catch {
+      return 0;
+    }
+  }
+
+  async function serverRows(names: string[]): Promise<Row[]> {
+    const r = await o
+      .live()
+      .db.query<Row>(
+        `SELECT s.id, u.name, s.state, s."ownerReplica", s."spawnerState", s."spawnId" FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE u.name = ANY($1) ORDER BY u.name`,
+        [names],
+      );
+    return r.rows;
+  }
+
+  async function replicaIdOf(port: number): Promise<string> {
+    const pid = hubs.get(port)!.pid!;
+    const r = await o.live().db.query<{ id: string }>(`SELECT id FROM "HubReplica" WHERE id LIKE $1`, [`%-${pid}-%`]);
+    assert.equal(r.rows.length, 1, `hub ${port} (pid ${pid}) has its replica row`);
+    return r.rows[0].id;
+  }
+
+  async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number, detail?: () => Promise<string>): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${await detail()}` : ""}`);
+      await sleep(50);
+    }
+  }
+
+  /** The tiny servers of this test running now, by hub user (from the base_url in their command line), with their uid and pid. */
+  function tinyProcesses(): Map<string, { pid: number; uid: number }[]> {
+    const out = new Map<string, { pid: number; uid: number }[]>();
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      let argv: string[];
+      let uid: number;
+      try {
+        argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+        if (argv[1] !== o.live().tiny) continue;
+        uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))![1]);
+      } catch {
+        continue; // gone meanwhile
+      }
+      const base = argv.find((a) => a.startsWith("--ServerApp.base_url="));
+      const user = /\/user\/([^/]+)\//.exec(base ?? "")?.[1] ?? "?";
+      out.set(user, [...(out.get(user) ?? []), { pid: Number(entry), uid }]);
+    }
+    return out;
+  }
+
+  /** The server's pid in its stored spawner state (wrapped in its kind's format version). */
+  function storedPid(state: unknown): number | undefined {
+    if (!state || typeof state !== "object") return undefined;
+    const o = state as Record<string, unknown>;
+    if (typeof o.pid === "number") return o.pid;
+    for (const v of Object.values(o)) {
+      const found = storedPid(v);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Every one of `names` runs exactly one server process, as its own OS account, the one its row names; no other tiny server runs for them. */
+  async function assertRunningOnce(names: string[]): Promise<void> {
+    const procs = tinyProcesses();
+    const rows = await serverRows(names);
+    assert.equal(rows.length, names.length, "one server row per user");
+    for (const row of rows) {
+      assert.equal(row.state, "running", `${row.name}: ${row.state}`);
+      const mine = procs.get(row.name) ?? [];
+      assert.equal(mine.length, 1, `${row.name}: ${mine.length} server processes (pids ${mine.map((p) => p.pid).join(", ")})`);
+      assert.equal(mine[0].uid, testAccount(row.name).uid, `${row.name}: runs as its own account`);
+      assert.equal(storedPid(JSON.parse(row.spawnerState)), mine[0].pid, `${row.name}: the process its row follows (${row.spawnerState})`);
+    }
+  }
+
+  return {
+    hubs,
+    hubEnv,
+    hubLog,
+    hubUrl,
+    startHub,
+    killHub,
+    proxyOptions,
+    token,
+    api,
+    startServer,
+    throughProxy,
+    serverRows,
+    replicaIdOf,
+    waitFor,
+    tinyProcesses,
+    storedPid,
+    assertRunningOnce,
+  };
 }
