@@ -16,7 +16,7 @@ import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgre
 import { startTcpBalancer, type TcpBalancer } from "@/app/_lib/testing/tcp-balancer";
 import { testAccount } from "@/spawners/testing/os-account";
 import { replicaCluster } from "./testing/hub-processes";
-import { buildProxyBundle, startProxyProcess, stopAll } from "@/proxy/testing/processes";
+import { buildProxyBundle, startProxyProcess } from "@/proxy/testing/processes";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 /** spawns in the storm */
@@ -36,18 +36,17 @@ let db: pg.Pool;
 let balancer: TcpBalancer;
 let tiny: string;
 let logDir: string;
-const { hubs, startHub, killHub, proxyOptions, api, startServer, throughProxy, serverRows, replicaIdOf, waitFor, tinyProcesses, assertRunningOnce } =
-  replicaCluster({
-    ports: PORTS,
-    proxyA: PROXY_A,
-    proxyB: PROXY_B,
-    secret: SECRET,
-    proxyToken: PROXY_TOKEN,
-    admin: ADMIN,
-    leaseSeconds: LEASE_S,
-    beatSeconds: BEAT_S,
-    live: () => ({ pgUrl: pgServer.url, db, tiny, logDir }),
-  });
+const { startHub, proxyOptions, api, startServer, throughProxy, serverRows, replicaIdOf, waitFor, assertRunningOnce, tearDown } = replicaCluster({
+  ports: PORTS,
+  proxyA: PROXY_A,
+  proxyB: PROXY_B,
+  secret: SECRET,
+  proxyToken: PROXY_TOKEN,
+  admin: ADMIN,
+  leaseSeconds: LEASE_S,
+  beatSeconds: BEAT_S,
+  live: () => ({ pgUrl: pgServer.url, db, tiny, logDir }),
+});
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-replica-procs-"));
@@ -73,23 +72,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  // stop every server this test started through a live hub (which also removes their runtime
-  // directories), then the processes; a server left over is killed
-  const live = [...hubs.entries()].find(([, c]) => c.exitCode === null && c.signalCode === null)?.[0];
-  if (live && db) {
-    const active = (await db.query<{ name: string }>(`SELECT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE s.state <> 'stopped'`)).rows;
-    for (const { name } of active) await api(live, ADMIN.name, `/hub/api/users/${name}/server`, { method: "DELETE" }).catch(() => undefined);
-    await waitFor("every server stopped", async () => tinyProcesses().size === 0, 20_000).catch(() => undefined);
-  }
-  const left = tinyProcesses();
-  for (const procs of left.values()) for (const p of procs) process.kill(p.pid, "SIGKILL");
-  for (const port of hubs.keys()) await killHub(port, "SIGTERM").catch(() => undefined);
-  await stopAll();
-  await balancer?.close();
-  await db?.end();
-  await pgServer?.stop();
-});
+after(() => tearDown({ balancer, pgServer }));
 
 test("a route change made through either hub reaches both proxies within 1 s", async (t) => {
   /** Whether each proxy's route table has the user's route (the proxies' CHP-compatible API). */

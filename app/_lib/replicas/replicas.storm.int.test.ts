@@ -19,7 +19,7 @@ import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgre
 import { startTcpBalancer, type TcpBalancer } from "@/app/_lib/testing/tcp-balancer";
 import { testAccount } from "@/spawners/testing/os-account";
 import { replicaCluster } from "./testing/hub-processes";
-import { buildProxyBundle, startProxyProcess, stopAll, stopChild, type Child } from "@/proxy/testing/processes";
+import { buildProxyBundle, startProxyProcess, stopChild, type Child } from "@/proxy/testing/processes";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 /** spawns in the storm */
@@ -45,7 +45,7 @@ let balancer: TcpBalancer;
 let tiny: string;
 let logDir: string;
 let proxyB: Child;
-const { hubs, startHub, killHub, proxyOptions, api, startServer, throughProxy, serverRows, replicaIdOf, waitFor, tinyProcesses, assertRunningOnce } =
+const { hubs, startHub, killHub, proxyOptions, api, startServer, throughProxy, serverRows, replicaIdOf, waitFor, tinyProcesses, assertRunningOnce, tearDown } =
   replicaCluster({
     ports: PORTS,
     proxyA: PROXY_A,
@@ -89,7 +89,7 @@ before(async () => {
   await startHub(PORTS.hubA);
   await startHub(PORTS.hubB);
   balancer = await startTcpBalancer(PORTS.balancer, [PORTS.hubA, PORTS.hubB]);
-  // proxy A stays up (stopAll() ends it); proxy B is killed and started again in the storm
+  // proxy A stays up (tearDown() ends it); proxy B is killed and started again in the storm
   proxyB = (await Promise.all([startProxyProcess(proxyOptions(PROXY_A)), startProxyProcess(proxyOptions(PROXY_B))]))[1];
   for (const name of [...Array.from({ length: N }, (_, i) => stormUser(i)), ...Array.from({ length: N_ROLLING }, (_, i) => rollingUser(i))]) {
     const r = await api(PORTS.hubA, ADMIN.name, `/hub/api/users/${name}`, { method: "POST", body: JSON.stringify({ password: `pw-${name}-0123456789` }) });
@@ -97,23 +97,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  // stop every server this test started through a live hub (which also removes their runtime
-  // directories), then the processes; a server left over is killed
-  const live = [...hubs.entries()].find(([, c]) => c.exitCode === null && c.signalCode === null)?.[0];
-  if (live && db) {
-    const active = (await db.query<{ name: string }>(`SELECT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE s.state <> 'stopped'`)).rows;
-    for (const { name } of active) await api(live, ADMIN.name, `/hub/api/users/${name}/server`, { method: "DELETE" }).catch(() => undefined);
-    await waitFor("every server stopped", async () => tinyProcesses().size === 0, 20_000).catch(() => undefined);
-  }
-  const left = tinyProcesses();
-  for (const procs of left.values()) for (const p of procs) process.kill(p.pid, "SIGKILL");
-  for (const port of hubs.keys()) await killHub(port, "SIGTERM").catch(() => undefined);
-  await stopAll();
-  await balancer?.close();
-  await db?.end();
-  await pgServer?.stop();
-});
+after(() => tearDown({ balancer, pgServer }));
 
 test(`two hub processes and two proxy processes on PostgreSQL: ${N} spawns across both hubs, one hub and one proxy killed -9 mid-storm, every server running exactly once`, async (t) => {
   const names = Array.from({ length: N }, (_, i) => stormUser(i));

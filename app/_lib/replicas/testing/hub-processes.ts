@@ -10,7 +10,9 @@ import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import type { ProxyProcessOptions } from "@/proxy/testing/processes";
+import { stopAll, type ProxyProcessOptions } from "@/proxy/testing/processes";
+import type { TcpBalancer } from "@/app/_lib/testing/tcp-balancer";
+import type { TestPostgres } from "@/app/_lib/testing/postgres";
 import { testAccount } from "@/spawners/testing/os-account";
 
 const REPO = resolve(import.meta.dirname, "../../../..");
@@ -236,6 +238,29 @@ export function replicaCluster(o: ReplicaClusterOptions) {
     }
   }
 
+  /**
+   * After the tests: every server stopped through a live hub (which also removes their runtime
+   * directories), a server left over killed, then the hubs, the proxies, the balancer, PostgreSQL.
+   */
+  async function tearDown(rest: { balancer?: TcpBalancer; pgServer?: TestPostgres }): Promise<void> {
+    const { db } = o.live();
+    // stop every server this test started through a live hub (which also removes their runtime
+    // directories), then the processes; a server left over is killed
+    const live = [...hubs.entries()].find(([, c]) => c.exitCode === null && c.signalCode === null)?.[0];
+    if (live && db) {
+      const active = (await db.query<{ name: string }>(`SELECT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE s.state <> 'stopped'`)).rows;
+      for (const { name } of active) await api(live, o.admin.name, `/hub/api/users/${name}/server`, { method: "DELETE" }).catch(() => undefined);
+      await waitFor("every server stopped", async () => tinyProcesses().size === 0, 20_000).catch(() => undefined);
+    }
+    const left = tinyProcesses();
+    for (const procs of left.values()) for (const p of procs) process.kill(p.pid, "SIGKILL");
+    for (const port of hubs.keys()) await killHub(port, "SIGTERM").catch(() => undefined);
+    await stopAll();
+    await rest.balancer?.close();
+    await db?.end();
+    await rest.pgServer?.stop();
+  }
+
   return {
     hubs,
     hubEnv,
@@ -254,5 +279,6 @@ export function replicaCluster(o: ReplicaClusterOptions) {
     tinyProcesses,
     storedPid,
     assertRunningOnce,
+    tearDown,
   };
 }
