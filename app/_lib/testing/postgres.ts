@@ -42,7 +42,11 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
     try {
       const c = new pg.Client({ connectionString: url });
       await c.connect();
-      await c.end();
+      // The answer must come from this server: with the port already taken ours exits, and a
+      // connection to the other one would look like success until that one goes away.
+      const { rows } = await c.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir").finally(() => c.end());
+      if (rows[0]?.dir !== data)
+        throw new Error(`port ${port} is taken by another PostgreSQL (${rows[0]?.dir}); ours ${proc.exitCode === null ? "still starts" : "exited"}`);
       break;
     } catch (err) {
       if (i > 100 || proc.exitCode !== null) throw new Error(`test PostgreSQL did not start: ${(err as Error).message}`, { cause: err });
