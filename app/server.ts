@@ -1,6 +1,5 @@
 // The hub process: config → database → Express (security, auth form posts) → Next.js (pages and
 // REST API under /hub) → background services. See docs/decisions.md, "Hub process".
-import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import { dirname, resolve } from "node:path";
 import express from "express";
@@ -33,6 +32,7 @@ import { HubMetrics } from "./_lib/hub/metrics";
 import { readHubCounts } from "./_lib/hub/metrics-counts";
 import { timeRequests } from "./_lib/http/request-timing";
 import { closeWithin } from "./_lib/shutdown";
+import { openHubBus } from "./_lib/replicas/hub-bus";
 
 /** SIGTERM to exit at the latest: under Kubernetes' default 30 s grace period and the 15 s a rolling restart waits */
 const SHUTDOWN_LIMIT_MS = 10_000;
@@ -67,6 +67,9 @@ async function main(): Promise<void> {
   const { db, provider } = await openDatabase(config.hub.databaseUrl);
   const applied = await applyMigrations(db, provider, ROOT);
   if (applied.length) log.info({ applied }, "applied database migrations");
+  // on PostgreSQL linked to the other hub replicas (LISTEN/NOTIFY), so requests any replica
+  // receives wake the owner's worker at once
+  const bus = await openHubBus({ provider, databaseUrl: config.hub.databaseUrl, log });
 
   const proxyApiUrl = `http://${config.proxy.apiHost === "0.0.0.0" ? "127.0.0.1" : config.proxy.apiHost.includes(":") ? `[${config.proxy.apiHost}]` : config.proxy.apiHost}:${config.proxy.apiPort}`;
   const proxy = new ProxyClient(
@@ -81,7 +84,7 @@ async function main(): Promise<void> {
     dbProvider: provider,
     log,
     proxy,
-    bus: new EventEmitter(),
+    bus,
     keys: {
       sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"),
       originCode: deriveKey(config.hub.secretKey, "origin-code"),
@@ -150,6 +153,7 @@ async function main(): Promise<void> {
     void closeWithin(
       [
         { name: "background services", run: () => background.close() },
+        { name: "replica bus", run: () => bus.close() },
         { name: "database", run: () => db.$disconnect() },
       ],
       SHUTDOWN_LIMIT_MS,

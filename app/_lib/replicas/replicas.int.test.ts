@@ -104,8 +104,11 @@ test(`two hub replicas on PostgreSQL: a storm of ${N} spawns, one replica killed
   // A stop request received by replica a for a start replica b runs: b carries it out, once.
   const stopped = (await servers()).find((s) => s.ownerReplica === "replica-b")!;
   setRuntime(hubA.rt);
+  const asked = performance.now();
   assert.equal(await requestStop(hubA.db, stopped.userId, ""), "requested");
   await waitFor("the stop carried out", async () => (await hubA.db.server.findUniqueOrThrow({ where: { id: stopped.id } })).state === "stopped");
+  // the owner's worker is woken through the replica bus (LISTEN/NOTIFY), not at its next 1 s tick
+  t.diagnostic(`stop received by the replica that does not own the server → stopped by its owner: ${(performance.now() - asked).toFixed(0)} ms`);
   await new Promise((r) => setTimeout(r, 1500)); // a tick of each replica more: nobody stops it again
   assert.equal(scripted.servers.get(stopped.spawnId!)!.stopCalls, 1, "stopped once, by its owner");
   assert.equal((await hubA.db.server.findUniqueOrThrow({ where: { id: stopped.id } })).ownerReplica, "replica-b");
@@ -191,4 +194,24 @@ test("a rolling restart of both replicas, one at a time: running servers untouch
     assert.equal(scripted.startCounts.get(s.spawnId!), 1, "each spawn of the restart started once");
   }
   assert.ok(b2.replica.holds("cleanup"), "the last replica standing holds the singleton leases");
+});
+
+test("stops received by a replica that does not own the servers: carried out by the owner at once (woken over the replica bus)", async (t) => {
+  const owner = running.find((s) => s.replica.id === "replica-b2")!;
+  const victims = (await servers()).filter((s) => s.state === "running" && s.ownerReplica === owner.replica.id).slice(0, 8);
+  assert.ok(victims.length >= 5, `${victims.length} running servers to stop`);
+  const ms: number[] = [];
+  for (const s of victims) {
+    // hub a runs no replica any more: only its bus tells replica b2
+    setRuntime(hubA.rt);
+    const t0 = performance.now();
+    assert.equal(await requestStop(hubA.db, s.userId, ""), "requested");
+    await waitFor(`server ${s.id} stopped`, async () => (await hubA.db.server.findUniqueOrThrow({ where: { id: s.id } })).state === "stopped");
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  t.diagnostic(
+    `stop via the non-owner → stopped, ${ms.length} stops: min ${ms[0].toFixed(0)} ms, median ${ms[ms.length >> 1].toFixed(0)} ms, max ${ms.at(-1)!.toFixed(0)} ms (worker tick 1 s)`,
+  );
+  for (const s of victims) assert.equal(scripted.servers.get(s.spawnId!)!.stopCalls, 1, "stopped once, by its owner");
 });

@@ -88,16 +88,17 @@ export async function requestStop(db: Db, userId: number, serverName: string, op
 }
 
 /**
- * How often a waiting stop request reads the server's state without a word on the bus: only a
- * stop carried out by another hub replica needs it. Each DELETE waits this way, so a storm of
- * stops is that many reads per interval.
+ * How often a waiting stop request reads the server's state without a word on the bus: a stop
+ * carried out by another hub replica is announced on the bus too (on PostgreSQL), so this only
+ * covers a lost notification. Each DELETE waits this way, so a storm of stops is that many reads
+ * per interval.
  */
 const STOP_WAIT_POLL_MS = 1000;
 
 /**
  * Waits up to `ms` for a server's stop to complete (stopped, failed or removed), watching the bus
- * (this process's worker announces each step of the server) and, for a stop made by another hub
- * replica, the database every STOP_WAIT_POLL_MS. True when it has completed.
+ * (the owning replica's worker announces each step of the server) and the database every
+ * STOP_WAIT_POLL_MS. True when it has completed.
  */
 export async function waitForStop(db: Db, serverId: number, ms: number): Promise<boolean> {
   const { bus } = getRuntime();

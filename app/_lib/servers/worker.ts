@@ -116,8 +116,8 @@ export class SpawnWorker {
     await this.takeOver(true);
     this.rt.bus.on("wake", this.kick);
     this.rt.bus.on(SERVER_CHECK_EVENT, this.onCheckRequest);
-    // The timer is the safety net for requests written by another hub replica (and stop requests
-    // for servers this one owns, which any replica may receive).
+    // Requests received by another hub replica wake this one through the bus too (on PostgreSQL:
+    // app/_lib/replicas/hub-bus.ts); the timer is the safety net for a notification that was lost.
     this.timers.push(setInterval(this.kick, 1000));
     this.timers.push(setInterval(() => void this.pollRunning(), this.rt.config.hub.pollIntervalSeconds * 1000));
     this.timers.push(setInterval(() => void this.takeOver(false), this.rt.config.hub.replicaHeartbeatSeconds * 1000));
@@ -217,7 +217,7 @@ export class SpawnWorker {
       if (s.ownerReplica !== me) {
         alive ??= await this.replica.aliveIds();
         alive.add(me);
-        // another live replica owns it (maybe mid-start): it sees the request at its next tick
+        // another live replica owns it (maybe mid-start): the bus woke it too, else its next tick sees it
         if (stopHandler(s, alive, me) === "owner") continue;
         const claimed = await db.server.updateMany({ where: { id: s.id, state: "stopping", ownerReplica: s.ownerReplica }, data: { ownerReplica: me } });
         if (claimed.count === 0) continue;

@@ -3,7 +3,6 @@
 // test's spawner catalog, and the process-wide runtime set. Routes go to a RouteRecorder instead
 // of proxies. Start the background services with startBackgroundServices(hub.rt) as app/server.ts
 // does.
-import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
 import type { ExtraRouteData, Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { createLaunchServices } from "@/app/_lib/launch/launch-services";
 import { HubMetrics } from "@/app/_lib/hub/metrics";
+import { openHubBus } from "@/app/_lib/replicas/hub-bus";
 import { readHubCounts } from "@/app/_lib/hub/metrics-counts";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
@@ -79,13 +79,15 @@ export async function startTestHub(opts: {
   const { db, provider } = await openDatabase(opts.databaseUrl ?? `file:${join(dir, "gyre.db")}`);
   await applyMigrations(db, provider, process.cwd());
   const routes = new RouteRecorder();
+  const log = pino({ level: "silent" });
+  const bus = await openHubBus({ provider, databaseUrl: opts.databaseUrl ?? "", log });
   const rt: HubRuntime = {
     config,
     catalog: opts.catalog,
     db,
     dbProvider: provider,
-    log: pino({ level: "silent" }),
-    bus: new EventEmitter(),
+    log,
+    bus,
     proxy: routes,
     keys: {
       sessionCookie: deriveKey(config.hub.secretKey, "session-cookie"),
@@ -104,6 +106,7 @@ export async function startTestHub(opts: {
     dir,
     addUser: (name, admin = false) => db.user.create({ data: { name, admin } }),
     async close() {
+      await bus.close();
       await db.$disconnect();
       rmSync(dir, { recursive: true, force: true });
     },
