@@ -30,12 +30,12 @@ import {
   resolveAgentPython,
 } from "./command";
 import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
-import { resolveOsUser, systemUidMin } from "./os-user";
+import { lookupOsUser, resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, signal, sleep } from "./processes";
 import { processWatch, type ProcessWatch } from "./process-watch";
 import { nextReadyProbeDelayMs } from "./probe-backoff";
-import type { ProcessRef } from "./process-table";
+import { leftoverTree, type ProcessRef } from "./process-table";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
@@ -49,6 +49,8 @@ import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress"
 const MAX_PORT_ATTEMPTS = 3;
 /** How long to wait for a process to disappear after SIGKILL. */
 const KILL_WAIT_MS = 5000;
+/** Rounds of find-and-kill for the leftovers of a spawn whose pid was never saved (killLeftovers). */
+const LEFTOVER_PASSES = 3;
 const SETPRIV = "/usr/bin/setpriv";
 /** mkdtemp prefix of per-spawn runtime dirs in the temp dir; stop() only ever removes such paths */
 const RUNTIME_DIR_PREFIX = "gyre-rt-";
@@ -477,14 +479,48 @@ export class LocalProcessSpawner implements Spawner {
   /**
    * A spawn taken over from a hub that died between forking the server and saving its pid: the
    * state has no pid, yet the process may run. Found by its GYRE_SPAWN_ID and killed, so the spawn
-   * starts again without leaving a second process of it behind.
+   * starts again without leaving a second process of it behind. The marker is no secret and any
+   * process may carry it (a user's own, inherited by what they start, sudo -E, a set-user-ID
+   * program), so only processes running wholly as the server's account are killed — the leftover,
+   * its descendants and the members of its process groups alike — one by one, never whole groups.
    */
   private async killLeftovers(): Promise<void> {
-    const left = await this.watch.findByEnv(SPAWN_ID_ENV, this.ctx.spawnId);
-    for (const p of left) {
-      this.ctx.log.warn({ pid: p.pid, spawnId: this.ctx.spawnId }, "killing a server process of this spawn whose pid was never saved");
-      await this.killTree(p.pid, p.startTime);
+    const uid = await this.leftoverAccountUid();
+    if (uid === null) return;
+    // a process forked between the read and the kills carries the marker too: the next pass finds it
+    for (let pass = 0; pass < LEFTOVER_PASSES; pass++) {
+      const found = await this.watch.findByEnv(SPAWN_ID_ENV, this.ctx.spawnId, uid);
+      if (!found.length) return;
+      const table = await this.watch.snapshot();
+      const tree = new Map<number, ProcessRef>();
+      for (const p of found) {
+        if (!table.isAlive(p)) continue;
+        for (const t of leftoverTree(table, p.pid)) tree.set(t.pid, { pid: t.pid, startTime: t.startTime });
+      }
+      const own = new Set(this.watch.runningOnlyAs([...tree.keys()], uid));
+      const targets = [...tree.values()].filter((p) => own.has(p.pid));
+      if (!targets.length) return;
+      for (const p of targets) {
+        this.ctx.log.warn({ pid: p.pid, uid, spawnId: this.ctx.spawnId }, "killing a server process of this spawn whose pid was never saved");
+        signal(p.pid, "SIGKILL");
+      }
+      await this.watch.waitUntilGone(targets, KILL_WAIT_MS);
     }
+  }
+
+  /**
+   * The account whose processes a leftover of this spawn can be: the one stored with the spawn,
+   * else the one start() would use (the hub's own when it is not root). null when there is none:
+   * no account, or root (servers never run as root under a root hub).
+   */
+  private async leftoverAccountUid(): Promise<number | null> {
+    let uid = this.state.uid;
+    if (uid === undefined) {
+      if (this.hubUid !== 0) uid = this.hubUid;
+      else uid = (await lookupOsUser(this.ctx.user.osUser).catch(() => null))?.uid;
+    }
+    if (uid === undefined || uid < 0 || (uid === 0 && this.hubUid === 0)) return null;
+    return uid;
   }
 
   /** SIGKILL to a process we started (if it is still that process), its group and its descendants. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { CLOCK_TICKS_PER_SECOND, parseProcStat, parseProcStatusMemory, sumTreeUsage, type ProcStat } from "./proc-stat";
+import { CLOCK_TICKS_PER_SECOND, parseProcStat, parseProcStatusMemory, parseProcStatusUids, runsOnlyAs, sumTreeUsage, type ProcStat } from "./proc-stat";
 
 test("CPU ticks are utime + stime + the reaped children's cutime + cstime (fields 14–17)", () => {
   // a command name with spaces and ")" is counted from the last ")"
@@ -32,4 +32,21 @@ test("a tree's usage: every descendant's CPU, the tree's resident memory, the la
   ]);
   assert.deepEqual(sumTreeUsage(10, table, memory), { cpuSeconds: 400 / CLOCK_TICKS_PER_SECOND, rssBytes: 400, largestProcessPeakBytes: 900 });
   assert.equal(sumTreeUsage(99, table, memory), null);
+});
+
+test("the uids of /proc/<pid>/status, and whether a process runs wholly as one account (table)", () => {
+  const status = (uid: string) =>
+    `Name:\tpython3\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t42\nPid:\t42\nPPid:\t1\nUid:\t${uid}\nGid:\t1001\t1001\t1001\t1001\n`;
+  assert.deepEqual(parseProcStatusUids(status("1001\t1001\t1001\t1001")), { real: 1001, effective: 1001, saved: 1001, fs: 1001 });
+  assert.equal(parseProcStatusUids("Name:\tx\n"), null);
+  assert.equal(parseProcStatusUids(status("1001\t1001")), null);
+  const cases: Array<[uids: string, uid: number, only: boolean]> = [
+    ["1001\t1001\t1001\t1001", 1001, true],
+    ["1001\t1001\t1001\t1001", 1002, false],
+    ["1001\t0\t0\t0", 1001, false], // a set-user-ID root program the account started
+    ["0\t1001\t1001\t1001", 1001, false],
+    ["1001\t1001\t0\t1001", 1001, false],
+    ["0\t0\t0\t0", 0, true],
+  ];
+  for (const [uids, uid, only] of cases) assert.equal(runsOnlyAs(parseProcStatusUids(status(uids))!, uid), only, `${uids} as ${uid}`);
 });

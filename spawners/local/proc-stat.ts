@@ -59,6 +59,29 @@ export function parseProcStatusMemory(text: string): ProcMemory | null {
   return { rssBytes: rss, peakRssBytes: Math.max(rss, kb("VmHWM") ?? 0) };
 }
 
+/** The uids of a process (/proc/<pid>/status "Uid:" line): real, effective, saved set-user-ID, filesystem. */
+export interface ProcUids {
+  real: number;
+  effective: number;
+  saved: number;
+  fs: number;
+}
+
+/** The "Uid:" line of /proc/<pid>/status; null when it is missing or malformed. */
+export function parseProcStatusUids(text: string): ProcUids | null {
+  const m = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/m.exec(text);
+  if (!m) return null;
+  return { real: Number(m[1]), effective: Number(m[2]), saved: Number(m[3]), fs: Number(m[4]) };
+}
+
+/**
+ * True when every uid of the process is `uid`: a process of that account, not one it started
+ * through a set-user-ID program (which runs with another effective uid).
+ */
+export function runsOnlyAs(uids: ProcUids, uid: number): boolean {
+  return uids.real === uid && uids.effective === uid && uids.saved === uid && uids.fs === uid;
+}
+
 /** What a process tree uses right now. */
 export interface TreeUsage {
   /** CPU seconds of every live process in the tree, with the children each has reaped */

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { pidsOfProcListing, pidsWithEnv, ProcessTable } from "./process-table";
+import { leftoverTree, pidsOfProcListing, pidsWithEnv, ProcessTable } from "./process-table";
 import { ProcessWatch, type ProcReader } from "./process-watch";
 
 /** A /proc/<pid>/stat line as the kernel writes it (proc(5)); field 22 is the start time. */
@@ -214,4 +214,58 @@ test("pidsWithEnv: the processes of one spawn by their exact GYRE_SPAWN_ID entry
     "sp-1",
   );
   assert.deepEqual(found, [10, 15]);
+});
+
+test("leftoverTree: the process, its descendants and the members of the groups they lead, each once", () => {
+  const procs = new Map<number, string>([
+    ...machine,
+    // a child of the server that double-forked: reparented to init, still in the server's group
+    [4160, statLine({ pid: 4160, ppid: 1, pgrp: SERVER, startTime: 9200 })],
+    // a member of the kernel's group whose parent is gone
+    [4170, statLine({ pid: 4170, ppid: 1, pgrp: 4151, startTime: 9300 })],
+    // someone else's group and process
+    [5001, statLine({ pid: 5001, ppid: 5000, pgrp: 5000, startTime: 11 })],
+  ]);
+  const table = ProcessTable.fromStatTexts(procs, true);
+  assert.deepEqual(
+    leftoverTree(table, SERVER).map((p) => p.pid),
+    [SERVER, 4150, 4151, 4160, 4170],
+  );
+  assert.deepEqual(leftoverTree(table, 9999), [], "not in the table");
+  // a process that leads no group: no group is signalled for it
+  assert.deepEqual(
+    leftoverTree(table, 4150).map((p) => p.pid),
+    [4150, 4151, 4170],
+  );
+});
+
+test("findByEnv: only processes running wholly as the account, whatever the others' environment says", async () => {
+  const env = (...entries: string[]) => entries.join("\0") + "\0";
+  const uidLine = (r: number, e = r, s = r, f = r) => `Name:\tx\nUid:\t${r}\t${e}\t${s}\t${f}\nGid:\t0\t0\t0\t0\n`;
+  const procs = new Map<number, string>([
+    [10, statLine({ pid: 10, ppid: 1, startTime: 100 })],
+    [11, statLine({ pid: 11, ppid: 1, startTime: 101 })],
+    [12, statLine({ pid: 12, ppid: 1, startTime: 102 })],
+    [13, statLine({ pid: 13, ppid: 1, startTime: 103 })],
+    [14, statLine({ pid: 14, ppid: 1, startTime: 104 })],
+  ]);
+  const environs = new Map<number, string>([
+    [10, env("GYRE_SPAWN_ID=sp-1")], // the server's account: the spawn's
+    [11, env("GYRE_SPAWN_ID=sp-1")], // another account with the same marker
+    [12, env("GYRE_SPAWN_ID=sp-1")], // root
+    [13, env("GYRE_SPAWN_ID=sp-1")], // the account running a set-user-ID root program
+    [14, env("GYRE_SPAWN_ID=sp-2")], // the account, another spawn
+  ]);
+  const statuses = new Map<number, string>([
+    [10, uidLine(1001)],
+    [11, uidLine(1002)],
+    [12, uidLine(0)],
+    [13, uidLine(1001, 0, 0, 0)],
+    [14, uidLine(1001)],
+  ]);
+  const reader = { ...fakeProc(procs, statuses), readEnviron: (pid: number) => environs.get(pid) ?? null };
+  const watch = new ProcessWatch({ cycleMs: 0, reader });
+  assert.deepEqual(await watch.findByEnv("GYRE_SPAWN_ID", "sp-1", 1001), [{ pid: 10, startTime: 100 }]);
+  assert.deepEqual(await watch.findByEnv("GYRE_SPAWN_ID", "sp-1", 1002), [{ pid: 11, startTime: 101 }]);
+  assert.deepEqual(watch.runningOnlyAs([10, 11, 12, 13, 14, 99], 1001), [10, 14]);
 });

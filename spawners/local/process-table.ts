@@ -72,3 +72,19 @@ export function pidsWithEnv(environs: Iterable<[number, string | null]>, name: s
   for (const [pid, text] of environs) if (text !== null && text.split("\0").includes(entry)) out.push(pid);
   return out;
 }
+
+/**
+ * What a take-over kills of a leftover server process `pid`: the process, its descendants (kernels
+ * run in their own sessions) and every member of the process groups they lead (a child that
+ * double-forked is no longer a descendant but stays in its group). Each process once, `pid` first;
+ * empty when `pid` is not in the table. Needs a complete table.
+ */
+export function leftoverTree(table: ProcessTable, pid: number): ProcStat[] {
+  const root = table.get(pid);
+  if (!root) return [];
+  const out = new Map<number, ProcStat>([[pid, root]]);
+  for (const d of table.descendants(pid)) out.set(d.pid, d);
+  const leaders = new Set([...out.values()].filter((p) => p.pgrp === p.pid).map((p) => p.pid));
+  for (const p of table.all()) if (leaders.has(p.pgrp)) out.set(p.pid, p);
+  return [...out.values()];
+}

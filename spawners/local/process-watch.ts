@@ -4,7 +4,7 @@
 // read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
 // files unless someone needs the whole table (descendants), then it reads every process once.
 import { readFileSync, readdirSync } from "node:fs";
-import { isGoneState, parseProcStatusMemory, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
+import { isGoneState, parseProcStatusMemory, parseProcStatusUids, runsOnlyAs, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
 import { pidsOfProcListing, pidsWithEnv, ProcessTable, type ProcessRef } from "./process-table";
 
 /** How the watch reads /proc; a seam for tests. */
@@ -107,23 +107,37 @@ export class ProcessWatch {
 
   /** Every process on the machine, read after this call. */
   /**
-   * The live processes whose environment holds `<name>=<value>` (one read of every environ, then
-   * of their stat files through the shared cycle). Rare: only a take-over of a spawn whose pid was
-   * never saved asks it.
+   * The live processes of the account `uid` whose environment holds `<name>=<value>` (one read of
+   * every environ, then of the matches' status and stat files). Rare: only a take-over of a spawn
+   * whose pid was never saved asks it. Any process can carry any environment, so the account is
+   * what makes a match the spawn's: a process of another account (or one running a set-user-ID
+   * program) is never returned, whatever its environment says.
    */
-  async findByEnv(name: string, value: string): Promise<ProcessRef[]> {
+  async findByEnv(name: string, value: string, uid: number): Promise<ProcessRef[]> {
     const reader = this.reader;
     if (!reader.readEnviron) return [];
-    const pids = pidsWithEnv(
-      reader.listPids().map((pid): [number, string | null] => [pid, reader.readEnviron!(pid)]),
-      name,
-      value,
+    const pids = this.runningOnlyAs(
+      pidsWithEnv(
+        reader.listPids().map((pid): [number, string | null] => [pid, reader.readEnviron!(pid)]),
+        name,
+        value,
+      ),
+      uid,
     );
     if (!pids.length) return [];
     const table = await this.read({ pids });
     return pids.flatMap((pid) => {
       const s = table.get(pid);
       return s && !isGoneState(s.state) ? [{ pid, startTime: s.startTime }] : [];
+    });
+  }
+
+  /** Those of `pids` whose every uid (real, effective, saved, filesystem) is `uid` now. */
+  runningOnlyAs(pids: readonly number[], uid: number): number[] {
+    return pids.filter((pid) => {
+      const text = this.reader.readStatus(pid);
+      const uids = text === null ? null : parseProcStatusUids(text);
+      return uids !== null && runsOnlyAs(uids, uid);
     });
   }
 
