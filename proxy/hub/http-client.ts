@@ -131,8 +131,34 @@ export class HubHttpClient implements HubConnection {
     return JSON.parse(res.body);
   }
 
-  /** One request to the hub, body buffered; rejects after timeoutMs in all (connect included). */
-  private call(method: string, path: string, headers: Record<string, string>, body?: string, timeoutMs = this.timeoutMs): Promise<HubResponse> {
+  /**
+   * One request to the hub, body buffered; rejects after timeoutMs in all (connect included). A GET
+   * whose connection is reset or closed before any answer (a pooled keep-alive connection to a hub
+   * that was restarted, or that the balancer in front closed; a hub that shut down mid-request) is
+   * sent once more on a new connection: these reads change nothing. Without that, a token lookup
+   * during a hub's rolling restart failed, and the request it was for got the anonymous 403
+   * ("Authentication required": replicas.storm.int.test.ts's rolling restart saw it at times).
+   */
+  private async call(method: string, path: string, headers: Record<string, string>, body?: string, timeoutMs = this.timeoutMs): Promise<HubResponse> {
+    const end = Date.now() + timeoutMs;
+    try {
+      return await this.callOnce(method, path, headers, body, timeoutMs);
+    } catch (err) {
+      if (method !== "GET" || !(err instanceof StaleConnectionError) || Date.now() >= end) throw err instanceof StaleConnectionError ? err.original : err;
+      return this.callOnce(method, path, headers, body, end - Date.now(), true).catch((e: unknown) => {
+        throw e instanceof StaleConnectionError ? e.original : e;
+      });
+    }
+  }
+
+  private callOnce(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number,
+    fresh = false,
+  ): Promise<HubResponse> {
     return new Promise((resolve, reject) => {
       const isHttps = this.base.protocol === "https:";
       const req = (isHttps ? https : http).request(
@@ -143,7 +169,8 @@ export class HubHttpClient implements HubConnection {
           path: this.basePath + path,
           // a DELETE's body is sent only with a length (Node frames no DELETE body by default)
           headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-          agent: this.agent,
+          // the retry after a dead pooled connection: a connection of its own, closed after it
+          agent: fresh ? false : this.agent,
         },
         (res) => {
           const parts: Buffer[] = [];
@@ -156,13 +183,24 @@ export class HubHttpClient implements HubConnection {
         },
       );
       const timer = setTimeout(() => req.destroy(new Error(`hub did not answer ${method} ${path} within ${timeoutMs} ms`)), timeoutMs);
+      let answered = false;
       function fail(err: Error): void {
         clearTimeout(timer);
-        reject(err);
+        // the connection died before any answer (most often a reused one the other end had closed)
+        const stale = !answered && ["ECONNRESET", "EPIPE"].includes((err as NodeJS.ErrnoException).code ?? "");
+        reject(stale ? new StaleConnectionError(err) : err);
       }
+      req.on("response", () => (answered = true));
       req.on("error", fail);
       req.end(body);
     });
+  }
+}
+
+/** A request whose connection was reset or closed before any answer (`original`: that error). */
+class StaleConnectionError extends Error {
+  constructor(readonly original: Error) {
+    super(original.message);
   }
 }
 
