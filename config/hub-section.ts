@@ -44,7 +44,7 @@ const hubFields = {
     .min(1)
     .default("{username}")
     .describe(
-      "OS account a user's servers run as, for every spawner kind; {username} is the hub user name (for GitHub logins, the lower-cased login). A line for the user in osUserMapFile wins. The local spawner can switch accounts only when the hub runs as root; otherwise its servers run as the hub's own user.",
+      "OS account a user's servers run as, for every spawner kind; {username} is the hub user name (for GitHub logins, the lower-cased login). A line for the user in osUserMapFile wins. When the result is no valid account name (longer than 31 characters, a dot, a digit first: hub names allow up to 255 with dots), the account is derived: a prefix, '--' and 16 hex digits of the result's SHA-256 (alice.smith → alice-smith--6342582757b1ffe0), deterministic and never another user's. The local spawner can switch accounts only when the hub runs as root; otherwise its servers run as the hub's own user.",
     ),
   osUserMapFile: z
     .string()

@@ -53,3 +53,17 @@ test("isUserLabel refuses what cannot be a label", () => {
   for (const s of ["", "-a", "a-", "A", "a.b", "a_b", "x".repeat(64)]) assert.equal(isUserLabel(s), false, s);
   for (const s of ["a", "alice", "alice-smith--0123456789abcdef0123"]) assert.equal(isUserLabel(s), true, s);
 });
+
+test("names of JupyterHub's limits (dots, a digit first, up to 255 characters) get one label each, never a dot", () => {
+  const names = ["binder-examples-requirements-1a2b3c4d5e", "hub.example.org", "evil.com", "a.b", "a-b", "1.2.3.4", "x".repeat(255), "x".repeat(254)];
+  for (let i = 0; i < 500; i++) names.push(`binder-${"q".repeat(50)}.${i}`);
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const l = userLabel(n);
+    assert.ok(l.length <= 63 && !l.includes(".") && isUserLabel(l), `${n}: ${l}`);
+    assert.ok(!seen.has(l), `${n} and ${seen.get(l)} share ${l}`);
+    seen.set(l, n);
+  }
+  assert.equal(userLabel("binder-examples-requirements-1a2b3c4d5e"), "binder-examples-requirements-1a2b3c4d5e", "a 40-character plain name is its own label");
+  assert.equal(userLabel("evil.com"), esc("evil-com", "evil.com"));
+});

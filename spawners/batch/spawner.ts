@@ -32,6 +32,7 @@ import { buildAgentBootstrap } from "../agent/agent-bootstrap";
 import { loadAgentZip } from "../agent/agent-bundle";
 import { LineSplitter } from "../agent/agent-phases";
 import { AgentProgressReader } from "../agent/agent-progress";
+import { makeJobName } from "./job-name";
 
 /** Progress band of a launch's agent in the job: after the queue (20) and the start on a node (50). */
 const AGENT_PROGRESS_RANGE: [number, number] = [52, 78];
@@ -49,11 +50,6 @@ export interface BatchSpawnerDeps {
   now?: () => number;
   /** site job-script templates by path, read when the kind started (spawner.batch.jobScriptTemplate) */
   templates?: ReadonlyMap<string, string>;
-}
-
-/** Job name shown in qstat/squeue: "gyre-alice" or "gyre-alice-gpu". */
-export function makeJobName(user: string, server: string): string {
-  return `gyre-${user}${server ? `-${server}` : ""}`.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 63);
 }
 
 /** Where a job lives and how to reach it: its cluster as it was when the job was submitted. */

@@ -128,3 +128,22 @@ test("buildLabelValue: valid and collision-free label values", () => {
   const values = new Set(["", "a", ".a", "x_-2ea", "-", "A", "a".repeat(70), "a".repeat(71)].map(buildLabelValue));
   assert.equal(values.size, 8);
 });
+
+test("buildObjectName: hub names of JupyterHub's limits (dots, digits first, 255 characters) give distinct DNS-1123 labels", () => {
+  const users = ["binder-examples-requirements-1a2b3c4d5e", "a.b", "a-2eb", "1234", "x".repeat(255), "x".repeat(254)];
+  const servers = ["", "v1.2", "x".repeat(255), "x".repeat(254)];
+  const seen = new Map<string, string>();
+  for (const kind of ["pod", "pvc"] as const) {
+    for (const userName of users) {
+      for (const serverName of servers) {
+        const name = buildObjectName({ kind, userName, serverName });
+        assert.ok(name.length <= MAX_NAME_LENGTH && DNS1123_LABEL.test(name), name);
+        const key = `${kind} ${userName}/${serverName}`;
+        assert.ok(!seen.has(name), `${key} and ${seen.get(name)} share ${name}`);
+        seen.set(name, key);
+      }
+      assert.match(buildLabelValue(userName), LABEL_VALUE);
+    }
+  }
+  assert.equal(buildObjectName({ kind: "pod", userName: "a.b" }), "jupyter-a-2eb");
+});

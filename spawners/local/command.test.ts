@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   buildAgentLaunch,
   buildLogFileName,
+  runtimeDirPrefix,
   buildServerLaunch,
   detectServerFlavor,
   isPortTakenLog,
@@ -253,4 +254,18 @@ test("unix socket and Gyre's extension: sock instead of ip/port, the relay loade
   // without the zip, nothing of the extension (and no PYTHONPATH) is added
   assert.ok(!buildServerLaunch(base).args.some((a) => a.includes("gyre_agent")));
   assert.equal(buildServerLaunch(base).env.PYTHONPATH, undefined);
+});
+
+test("runtime dirs and log files of any hub name: the socket path stays within 107 bytes, no name reaches a path as '..' or a hidden file", () => {
+  for (const user of ["alice", "alice.smith", "1234", "binder-examples-requirements-1a2b3c4d5e", "x".repeat(255), "a.".repeat(127) + "a"]) {
+    const prefix = runtimeDirPrefix(user);
+    assert.match(prefix, /^gyre-rt-[A-Za-z0-9_.-]{1,20}-$/, user);
+    // mkdtemp adds 6 characters; the socket is <dir>/jupyter.sock
+    const socket = `/tmp/${prefix}XXXXXX/jupyter.sock`;
+    assert.ok(Buffer.byteLength(socket) <= 58, `${socket.length}: ${socket}`);
+    const log = buildLogFileName("/data/logs", user, "x".repeat(255), "abcdef0123456789");
+    const file = log.slice("/data/logs/".length);
+    assert.ok(!file.includes("/") && !file.startsWith(".") && Buffer.byteLength(file) <= 255, file);
+  }
+  assert.equal(runtimeDirPrefix("alice"), "gyre-rt-alice-");
 });

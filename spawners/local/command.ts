@@ -211,6 +211,20 @@ export function toFileNamePart(s: string): string {
     .slice(0, 64);
 }
 
+/** mkdtemp prefix of per-spawn runtime dirs in the temp dir; stop() only ever removes such paths. */
+export const RUNTIME_DIR_PREFIX = "gyre-rt-";
+/**
+ * Characters of the user name a runtime dir's name keeps (hub names have up to 255): the server's
+ * socket, <TMPDIR>/gyre-rt-<name>-XXXXXX/jupyter.sock, must fit a unix socket's 107 bytes, and
+ * with 20 it is 53 bytes plus TMPDIR's length for any name. mkdtemp's suffix keeps dirs apart.
+ */
+export const RUNTIME_DIR_NAME_CHARS = 20;
+
+/** The mkdtemp prefix of a server's runtime dir: "gyre-rt-alice-". */
+export function runtimeDirPrefix(userName: string): string {
+  return `${RUNTIME_DIR_PREFIX}${toFileNamePart(userName).slice(0, RUNTIME_DIR_NAME_CHARS)}-`;
+}
+
 /** Log file of one spawn: `<logDir>/<user>[-<server>]-<spawnId>.log`. */
 export function buildLogFileName(logDir: string, hubUser: string, serverName: string, spawnId: string): string {
   const who = serverName ? `${toFileNamePart(hubUser)}-${toFileNamePart(serverName)}` : toFileNamePart(hubUser);

@@ -24,7 +24,8 @@ import {
   buildLogFileName,
   buildServerLaunch,
   isPortTakenLog,
-  toFileNamePart,
+  RUNTIME_DIR_PREFIX,
+  runtimeDirPrefix,
   type ServerLaunch,
   buildAgentLaunch,
   resolveAgentPython,
@@ -52,8 +53,6 @@ const KILL_WAIT_MS = 5000;
 /** Rounds of find-and-kill for the leftovers of a spawn whose pid was never saved (killLeftovers). */
 const LEFTOVER_PASSES = 3;
 const SETPRIV = "/usr/bin/setpriv";
-/** mkdtemp prefix of per-spawn runtime dirs in the temp dir; stop() only ever removes such paths */
-const RUNTIME_DIR_PREFIX = "gyre-rt-";
 
 /** The blob the hub stores (see Spawner.getState). */
 export interface LocalSpawnerState {
@@ -343,7 +342,7 @@ export class LocalProcessSpawner implements Spawner {
 
   /** A fresh 0700 directory for JUPYTER_RUNTIME_DIR, owned by the account (mkdtemp: no pre-creation race). */
   private async makeRuntimeDir(account: PasswdEntry): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), `${RUNTIME_DIR_PREFIX}${toFileNamePart(this.ctx.user.name)}-`));
+    const dir = await mkdtemp(join(tmpdir(), runtimeDirPrefix(this.ctx.user.name)));
     if (this.hubUid === 0) await chown(dir, account.uid, account.gid);
     return dir;
   }

@@ -41,6 +41,8 @@ test("the scopes each REST request needs, any one of them (table-driven, Jupyter
     ["POST", "/hub/api/users/alice/server/progress", "inherit"],
     ["POST", "/hub/api/users/alice/servers/gpu", "servers"],
     ["DELETE", "/hub/api/users/alice/servers/gpu", "delete:servers"],
+    ["GET", "/hub/api/users/alice/servers/gpu", "read:servers"],
+    ["GET", "/hub/api/users/alice/server", "read:servers"],
     ["GET", "/hub/api/users/alice/servers/gpu/progress", "read:servers"],
     ["GET", "/hub/api/users/alice/tokens", "read:tokens"],
     ["GET", "/hub/api/users/alice/tokens/a3", "read:tokens"],

@@ -1,6 +1,7 @@
 // API token scopes: a small set named after JupyterHub's, and which one each REST request needs.
 // Pure. A token's scopes are intersected with its owner's rights: a scope never grants more than
 // the owner may do (an admin's "servers" token may stop others' servers; a user's may not).
+import { NAME_SOURCE } from "@/app/_lib/users/names";
 
 /** Every scope a token may carry, with what it allows (shown on /hub/token). JupyterHub's names. */
 export const TOKEN_SCOPES = {
@@ -67,7 +68,7 @@ export function isTokenScope(s: string): s is TokenScope {
  * "access:servers" limited to one server, in JupyterHub's filter syntax:
  * "access:servers!server=<user>/<server>" (the token a /build ready message hands out).
  */
-const SERVER_ACCESS_FILTER = /^access:servers!server=([a-z][a-z0-9_-]{0,31})\/([a-z0-9][a-z0-9_-]{0,31})?$/;
+const SERVER_ACCESS_FILTER = new RegExp(`^access:servers!server=(${NAME_SOURCE})/(${NAME_SOURCE})?$`);
 
 /** The scope that reaches only `user`'s server `server` ("" = the default server). */
 export function serverAccessScope(user: string, server: string): string {
@@ -98,7 +99,7 @@ export function parseServiceAccessScope(scope: string): string | null {
 
 /** Scopes that may be limited to one user with JupyterHub's "!user=<name>" filter. */
 const USER_FILTERABLE: readonly TokenScope[] = ["users:activity"];
-const USER_FILTER = /^([a-z:]+)!user=([a-z][a-z0-9_-]{0,31})$/;
+const USER_FILTER = new RegExp(`^([a-z:]+)!user=(${NAME_SOURCE})$`);
 
 /** `scope` limited to `user`, e.g. "users:activity!user=alice" (a server's own token). */
 export function userScope(scope: TokenScope, user: string): string {
@@ -210,6 +211,7 @@ export function requiredScopes(method: string, pathname: string): TokenScope[] {
   if (p === "/api/proxy") return ["proxy"];
   if (/^\/api\/users\/[^/]+\/tokens(\/[^/]+)?$/.test(p)) return read ? ["read:tokens"] : ["tokens"];
   if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)\/(progress|log)$/.test(p)) return read ? ["read:servers"] : ["inherit"];
+  if (/^\/api\/users\/[^/]+\/(server|servers\/[^/]+)$/.test(p) && read) return ["read:servers"];
   if (/^\/api\/users\/[^/]+\/(server|servers|servers\/[^/]+)$/.test(p)) return method === "DELETE" ? ["delete:servers"] : ["servers"];
   if (/^\/api\/users\/[^/]+\/sessions$/.test(p)) return ["admin:users"];
   if (/^\/api\/users\/[^/]+\/activity$/.test(p) && method === "POST") return ["users:activity"];
@@ -255,7 +257,7 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
  * "shares" and "read:shares" limited to one owner or one server, in JupyterHub's filter syntax:
  * "shares!user=<owner>", "shares!server=<owner>/<server>" ("" after the slash: the default server).
  */
-const SHARE_FILTER = /^(shares|read:shares)!(?:user=([a-z][a-z0-9_-]{0,31})|server=([a-z][a-z0-9_-]{0,31})\/([a-z0-9][a-z0-9_-]{0,31})?)$/;
+const SHARE_FILTER = new RegExp(`^(shares|read:shares)!(?:user=(${NAME_SOURCE})|server=(${NAME_SOURCE})/(${NAME_SOURCE})?)$`);
 
 /** The scope, owner and server (undefined: any of the owner's) a filtered share scope names, or null. */
 export function parseShareScope(scope: string): { scope: "shares" | "read:shares"; user: string; server?: string } | null {

@@ -1,6 +1,7 @@
 // What an admin can do to many users at once, and the request that asks for it. Pure.
 import { z } from "zod";
 import { usersViewSchema } from "@/app/_lib/users/users-view";
+import { NAME_MAX_LENGTH } from "@/app/_lib/users/names";
 
 /** The actions, with what the control panel needs to offer them. */
 export const BULK_ACTIONS = {
@@ -30,7 +31,7 @@ export const bulkRequestSchema = z
   .object({
     action: z.enum(BULK_ACTION_NAMES),
     group: z.string().min(1).max(128).optional(),
-    users: z.array(z.string().min(1).max(64)).min(1).max(MAX_LISTED_USERS).optional(),
+    users: z.array(z.string().min(1).max(NAME_MAX_LENGTH)).min(1).max(MAX_LISTED_USERS).optional(),
     filter: usersViewSchema.partial().optional(),
     expectedCount: z.number().int().min(0).optional(),
     confirm: z.boolean().optional(),

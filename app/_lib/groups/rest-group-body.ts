@@ -2,9 +2,9 @@
 // carries only `users` (and `name`, `roles`); other keys are a 400, as in JupyterHub. Pure.
 import { z } from "zod";
 import { HttpError } from "@/app/_lib/http/errors";
-import { normalizeUsername } from "@/app/_lib/users/names";
+import { NAME_MAX_LENGTH, normalizeUsername } from "@/app/_lib/users/names";
 
-const userNames = z.array(z.string().min(1).max(64)).max(1000);
+const userNames = z.array(z.string().min(1).max(NAME_MAX_LENGTH)).max(1000);
 
 /** A group model in a request: `roles` only empty (Gyre's groups carry no roles). */
 const GroupModelBody = z

@@ -10,7 +10,7 @@ export function launchFolder(repoDir: string, spec: Pick<RepoSpec, "shortName">,
 
 /**
  * The named server of a launch: "<repo>-<first 8 of the commit>", lower-case, at most 32
- * characters, matching the hub's server-name rule (app/_lib/users.ts SERVERNAME_PATTERN).
+ * characters, within the hub's server-name rule (app/_lib/users/names.ts SERVERNAME_PATTERN).
  */
 export function launchServerName(spec: Pick<RepoSpec, "shortName">, commit: string): string {
   return `${slug(spec.shortName, 23, true) || "launch"}-${commit.slice(0, 8)}`;

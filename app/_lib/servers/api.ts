@@ -8,6 +8,8 @@ import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { requestStart, requestStop, waitForStop } from "./commands";
 import { progressUrl, serverPath } from "./models";
 import { followSpawnEvents } from "./spawn-events";
+import { serverDescriber } from "./details";
+import { readUserModel } from "@/app/_lib/users/queries";
 
 export async function startServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
   const name = normalizeUsername(rawUser);
@@ -20,6 +22,22 @@ export async function startServerRoute(req: Request, rawUser: string, rawServer:
   const outcome = await requestStart(db, user.id, server, body as Record<string, unknown>);
   if (outcome === "already-running") throw new HttpError(400, `${name} already has a server running at ${serverPath(name, server)}`);
   return Response.json({ status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) }, { status: 202 });
+}
+
+/**
+ * GET of one server (JupyterHub 6's GET /users/{name}/servers/{server_name}): its server model, as
+ * in the user model with include_stopped_servers; "" is the default server. A server that has no
+ * record (never started, or removed) is a 404, JSON.
+ */
+export async function serverModelRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  const name = normalizeUsername(rawUser);
+  await requireSelfOrAdmin(req, name);
+  const server = validateServerName(rawServer);
+  const { db, dbProvider, config, catalog, origins } = getRuntime();
+  const model = await readUserModel(db, dbProvider, name, { allServers: true, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
+  const found = Object.hasOwn(model.servers, server) ? model.servers[server] : undefined;
+  if (!found) throw new HttpError(404, `${name} has no ${server ? `server named "${server}"` : "default server"}.`);
+  return Response.json(found);
 }
 
 /**

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { getRuntime } from "@/app/_lib/runtime";
 import type { Principal } from "@/app/_lib/auth/request-auth";
 import { parsePageQuery } from "@/app/_lib/http/list-query";
-import { normalizeUsername } from "@/app/_lib/users/names";
+import { NAME_MAX_LENGTH, normalizeUsername } from "@/app/_lib/users/names";
 import { SHARE_CODE_MAX_SECONDS, serverFromSegment, type Actor } from "./share-rules";
 import type { Page, ShareContext } from "./shares";
 
@@ -39,8 +39,8 @@ export function pagedResponse(req: Request, page: { items: unknown[]; offset: nu
   return Response.json({ items: page.items, _pagination: { offset: page.offset, limit: page.limit, total: page.total, next } });
 }
 
-const name = z.string().min(1).max(64);
-const scopes = z.array(z.string().max(128)).max(10).optional();
+const name = z.string().min(1).max(NAME_MAX_LENGTH);
+const scopes = z.array(z.string().max(600)).max(10).optional();
 
 /** POST and PATCH /shares/{owner}/{server}. */
 export const ShareBody = z.object({ user: name.optional(), group: name.optional(), scopes }).strict();

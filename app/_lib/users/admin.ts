@@ -10,7 +10,7 @@ import { getRuntime, type HubRuntime } from "@/app/_lib/runtime";
 import { revokeUserSessions, type RevocationPusher } from "@/app/_lib/auth/sessions";
 import { forgetResetLinks } from "@/app/_lib/auth/reset-links";
 import type { UserModel } from "@/app/_lib/models";
-import { validateUsername } from "./names";
+import { NAME_MAX_LENGTH, validateUsername } from "./names";
 import { getUserModel, getUserOrThrow } from "./queries";
 import { blockUser, unblockUser } from "./block";
 import { renameUser } from "./rename";
@@ -38,10 +38,23 @@ export interface Actor {
   sessionId?: string;
 }
 
-export async function updateUser(db: Db, name: string, patch: { admin?: boolean; password?: string }, actor: Actor): Promise<UserModel> {
+/**
+ * An admin's PATCH of a user (JupyterHub's PATCH /users/{name}): `name` renames first (renameUser:
+ * refused while a server is active or the name is taken, and never for the account whose browser
+ * session asks), then `admin` and `password` apply to the user under the name they have now.
+ * Returns the user's model.
+ */
+export async function updateUser(db: Db, name: string, patch: { name?: string; admin?: boolean; password?: string }, actor: Actor): Promise<UserModel> {
   const user = await getUserOrThrow(db, name);
   if (patch.admin === false && name === actor.name) throw new HttpError(400, "You cannot remove your own admin rights.");
   if (patch.password !== undefined) checkPassword(patch.password);
+  let current = name;
+  if (patch.name !== undefined) {
+    const newName = validateUsername(patch.name);
+    if (newName !== name && name === actor.name && actor.sessionId) throw new HttpError(400, "You cannot rename your own account while signed in with it.");
+    const rt = getRuntime();
+    current = (await renameUser({ db, proxy: rt.proxy, mapping: loadOsAccountMapping(rt.config.hub), now: new Date() }, name, newName)).name;
+  }
   if (patch.admin !== undefined) await db.user.update({ where: { id: user.id }, data: { admin: patch.admin } });
   if (patch.password !== undefined) {
     await setPasswordHash(db, getRuntime().proxy, {
@@ -51,7 +64,7 @@ export async function updateUser(db: Db, name: string, patch: { admin?: boolean;
       keepSessionId: name === actor.name ? actor.sessionId : undefined,
     });
   }
-  return getUserModel(db, name);
+  return getUserModel(db, current);
 }
 
 /**
@@ -97,7 +110,7 @@ export async function upsertAdmin(db: Db, proxy: RevocationPusher, name: string,
 /** What the control panel's user page may change (PATCH /hub/api/admin/users/{name}). */
 export const userEditSchema = z
   .object({
-    name: z.string().min(1).max(64).optional(),
+    name: z.string().min(1).max(NAME_MAX_LENGTH).optional(),
     admin: z.boolean().optional(),
     blocked: z.boolean().optional(),
     /** named servers this user may have; null: hub.namedServerLimitPerUser */

@@ -1,18 +1,31 @@
 // Hub user names and server names: the rules and their checks. Pure.
 import { HttpError } from "@/app/_lib/http/errors";
 
-/**
- * Hub user names: lower case, start with a letter, then letters, digits, "-" or "_", at most 32
- * characters. The same rule keeps names valid as OS account names (useradd), URL path segments
- * and Kubernetes label values. Only ASCII capitals are lower-cased before the check: input is
- * never trimmed or case-folded (Unicode folding turns the Kelvin sign "K" into "k", so "\u212Ax"
- * would become someone else's "kx"), so a name either is what it says or is refused.
- */
-export const USERNAME_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
-export const USERNAME_RULE = "a letter first, then up to 31 lower-case letters, digits, '-' or '_'";
+/** Longest user or server name: JupyterHub's (its name columns hold 255 characters). */
+export const NAME_MAX_LENGTH = 255;
 
-/** Server names: like user names but may start with a digit; "proxy" is reserved for dashboards. */
-export const SERVERNAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+/**
+ * The characters of a user or server name, as a regular expression source: a lower-case letter or
+ * digit first, then up to 254 lower-case letters, digits, ".", "_" or "-", with no ".." anywhere.
+ * A name is one URL path segment that no client or proxy resolves as "." or "..", and never a
+ * hidden file name. Wherever a name becomes something with a tighter rule (an OS account, a DNS
+ * label, a Kubernetes object, a batch job, a file name) it goes through that thing's own mapping
+ * (os-account.ts, proxy/origins/user-label.ts, spawners/kubernetes/names.ts, makeJobName,
+ * toFileNamePart), never in raw.
+ */
+export const NAME_SOURCE = "[a-z0-9](?:[a-z0-9_-]|\\.(?!\\.)){0,254}";
+
+/**
+ * Hub user names (JupyterHub's limits; BinderHub's launcher makes 40-character names with dots
+ * and digits first). Only ASCII capitals are lower-cased before the check: input is never trimmed
+ * or case-folded (Unicode folding turns the Kelvin sign "K" into "k", so "\u212Ax" would become
+ * someone else's "kx"), so a name either is what it says or is refused.
+ */
+export const USERNAME_PATTERN = new RegExp(`^${NAME_SOURCE}$`);
+export const USERNAME_RULE = `a lower-case letter or digit first, then lower-case letters, digits, '.', '-' or '_' (no '..'), at most ${NAME_MAX_LENGTH} characters`;
+
+/** Server names: the same rule; "proxy" and the paths Jupyter serves under a server are reserved. */
+export const SERVERNAME_PATTERN = USERNAME_PATTERN;
 const RESERVED_SERVER_NAMES = new Set(["proxy", "api", "tree", "notebooks", "edit", "files", "static", "logout", "lab", "terminals", "kernels"]);
 
 /** ASCII capitals lower-cased, nothing else changed (no trimming, no Unicode case folding). */
@@ -40,8 +53,7 @@ export function validateServerName(raw: unknown): string {
   if (raw === undefined || raw === null || raw === "") return "";
   if (typeof raw !== "string") throw new HttpError(400, "A server name must be a string.");
   const name = asciiLower(raw);
-  if (!SERVERNAME_PATTERN.test(name))
-    throw new HttpError(400, `Invalid server name ${JSON.stringify(raw.slice(0, 64))}: use up to 32 lower-case letters, digits, '-' or '_'.`);
+  if (!SERVERNAME_PATTERN.test(name)) throw new HttpError(400, `Invalid server name ${JSON.stringify(raw.slice(0, 64))}: use ${USERNAME_RULE}.`);
   if (RESERVED_SERVER_NAMES.has(name)) throw new HttpError(400, `"${name}" is reserved and cannot be a server name.`);
   return name;
 }

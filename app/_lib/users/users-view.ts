@@ -2,6 +2,7 @@
 // parsed and written back, and the one SQL query per page that finds the users in order on SQLite
 // and PostgreSQL. Pure: no database, no clock (pass `now`).
 import { z } from "zod";
+import { NAME_MAX_LENGTH } from "./names";
 
 /** Columns the view sorts by. */
 export const USER_SORTS = ["name", "activity", "state", "started", "usage"] as const;
@@ -23,7 +24,7 @@ const yesNo = z.enum(["yes", "no"]);
  * Every field has a default, so "/hub/admin" alone is a valid view.
  */
 export const usersViewSchema = z.object({
-  q: z.string().trim().toLowerCase().max(64).default("").describe("Text the user name contains (or starts with, see match)."),
+  q: z.string().trim().toLowerCase().max(NAME_MAX_LENGTH).default("").describe("Text the user name contains (or starts with, see match)."),
   match: z.enum(["contains", "prefix"]).default("contains").describe("How q matches the name."),
   state: z.enum(STATE_FILTERS).optional().describe("Only users with a server in this state (active = starting or running), or none (inactive)."),
   admin: yesNo.optional().describe("Only admins (yes) or only non-admins (no)."),

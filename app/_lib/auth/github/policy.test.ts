@@ -45,8 +45,10 @@ test("read:org only when organisation or team rules exist", () => {
 
 test("GitHub login → hub user name", () => {
   assert.equal(mapGitHubUsername("Alice-Smith"), "alice-smith");
-  assert.equal(mapGitHubUsername("1alice"), null, "hub names start with a letter");
-  assert.equal(mapGitHubUsername("a".repeat(39)), null, "at most 32 characters");
+  // JupyterHub's limits: a digit first and GitHub's 39 characters are valid hub names.
+  assert.equal(mapGitHubUsername("1alice"), "1alice");
+  assert.equal(mapGitHubUsername("A".repeat(39)), "a".repeat(39));
+  assert.equal(mapGitHubUsername("-alice"), null, "a letter or digit first");
   // Unicode case folding would turn these into someone else's name; they are refused instead.
   assert.equal(mapGitHubUsername("\u212Aelvin"), null, "Kelvin sign");
   assert.equal(mapGitHubUsername("alice "), null, "trailing space");

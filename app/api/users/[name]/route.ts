@@ -21,7 +21,8 @@ export const POST = route<P>(async (req, { params }) => {
   return Response.json(user, { status: 201 });
 });
 
-const Patch = z.object({ admin: z.boolean().optional(), password: z.string().optional() }).strict();
+// JupyterHub's user model fields an admin may change: `name` renames the user
+const Patch = z.object({ name: z.string().optional(), admin: z.boolean().optional(), password: z.string().optional() }).strict();
 
 export const PATCH = route<P>(async (req, { params }) => {
   const actor = await requireAdmin(req);

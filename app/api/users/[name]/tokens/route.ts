@@ -21,7 +21,8 @@ const Create = z
   .object({
     note: z.string().max(200).optional(),
     expires_in: z.number().int().nonnegative().nullable().optional(),
-    scopes: z.array(z.string().max(64)).max(20).optional(),
+    // "access:servers!server=<user>/<server>" with two 255-character names
+    scopes: z.array(z.string().max(600)).max(20).optional(),
   })
   .strict();
 

@@ -4,11 +4,11 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { addMembers, getGroup, removeMembers } from "@/app/_lib/groups/groups";
-import { normalizeUsername } from "@/app/_lib/users/names";
+import { NAME_MAX_LENGTH, normalizeUsername } from "@/app/_lib/users/names";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
-const Members = z.object({ users: z.array(z.string().min(1).max(64)).min(1).max(1000) }).strict();
+const Members = z.object({ users: z.array(z.string().min(1).max(NAME_MAX_LENGTH)).min(1).max(1000) }).strict();
 
 export const POST = route<P>(async (req, { params }) => {
   await requireAdmin(req);
