@@ -142,7 +142,7 @@ test.describe("accounts and API", () => {
     expect(((await r.json()) as { name: string }).name).toBe("eve");
     r = await g.api(ADMIN.name, "/hub/api/users/bad%20name", { method: "POST", body: JSON.stringify({}) });
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { message: string }).message).toMatch(/letter first/);
+    expect(((await r.json()) as { message: string }).message).toMatch(/letter or digit first/);
     r = await g.api(ADMIN.name, "/hub/api/users/eve", { method: "POST", body: JSON.stringify({}) });
     expect(r.status).toBe(409);
   });

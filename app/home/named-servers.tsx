@@ -39,7 +39,8 @@ export function NewNamedServerForm({ user, csrf, startWithForm, left }: { user: 
           id="new-server-name"
           required
           pattern="[A-Za-z0-9][A-Za-z0-9_.\-]*"
-          title="letters, digits, '.', '_' or '-'"
+          maxLength={255 /* NAME_MAX_LENGTH (app/_lib/users/names.ts); the hub checks the full rule */}
+          title="letters, digits, '.', '_' or '-'; no '..'; at most 255"
           value={name}
           onChange={(e) => setName(e.target.value)}
           autoCapitalize="none"

@@ -80,3 +80,8 @@ test("server names: empty is the default server, reserved words and bad characte
   assert.equal(validateServerName("x".repeat(255)), "x".repeat(255));
   for (const bad of ["proxy", "api", "a/b", ".", "..", ".hidden", "a..b", "-a", "x".repeat(256)]) assert.throws(() => validateServerName(bad), HttpError, bad);
 });
+
+test("the name pattern itself refuses capitals: only validateUsername's ASCII lower-casing lets 'Alice' in, as 'alice'", () => {
+  for (const raw of ["Alice", "aLICE", "A", "binder-Examples"]) assert.doesNotMatch(raw, USERNAME_PATTERN, raw);
+  assert.equal(validateUsername("Binder-Examples.IO"), "binder-examples.io");
+});
