@@ -5,6 +5,7 @@
 // services call (spawners/host.ts), once per hub process.
 import type { z } from "zod";
 import type { BatchCallbackChannel } from "./batch/callback";
+import type { BatchPollShare } from "./batch/poll-share";
 import type { AgentCommandRunner, JsonObject, ServerDetails, SpawnContext, Spawner, SpawnLogger, SpawnOptionsProvider } from "./types";
 
 /**
@@ -18,6 +19,12 @@ export interface HubServices {
    * restarted hub accept the call.
    */
   batchCallbacks: BatchCallbackChannel;
+  /**
+   * One scheduler query per cluster for every hub replica: the replica holding the cluster's poll
+   * lease queries the jobs all replicas watch and shares the answer through the database. Absent
+   * (tests, hub-less use): each process queries for its own jobs.
+   */
+  batchPolls?: BatchPollShare;
   /** The hub's data directory (absolute), for files the hub keeps (server logs). */
   dataDir: string;
   /** The hub's logger, for process-wide work (watches, clean-up at hub start). */

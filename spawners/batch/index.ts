@@ -1,6 +1,7 @@
 // The batch spawner's I/O half as the hub starts it (spawners/batch/kind.ts): site job-script
 // templates are read once, jobs call back through the hub's DB-backed channel
-// (HubServices.batchCallbacks), and a callback URL the compute nodes cannot reach is reported.
+// (HubServices.batchCallbacks), each cluster's scheduler query is shared by the hub's replicas
+// (HubServices.batchPolls), and a callback URL the compute nodes cannot reach is reported.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
@@ -17,7 +18,7 @@ export function startBatchSpawners(config: BatchSpawnerConfig, services: HubServ
   for (const c of listClusters(config)) if (c.jobScriptTemplate) templates.set(c.jobScriptTemplate, readFileSync(c.jobScriptTemplate, "utf8"));
   void warnAboutCallbacks(config, services);
   return {
-    create: (ctx) => new BatchSpawner(ctx, config, { channel: services.batchCallbacks, templates }),
+    create: (ctx) => new BatchSpawner(ctx, config, { channel: services.batchCallbacks, pollShare: services.batchPolls, templates }),
     close: () => closeSharedPollers(),
   };
 }

@@ -22,6 +22,7 @@ import { DIALECTS, type SchedulerKind } from "./dialects/index";
 import { describeExitStatus, exitStatusFromLog } from "./exit-status";
 import { EXIT_STATUS_MARKER, renderJobScript } from "./job-script";
 import { pendingReasonFor, type BatchJobState } from "./job-details";
+import type { BatchPollShare } from "./poll-share";
 import { getSharedPoller, type BatchPoller } from "./poller";
 import { runCommand, type CommandRunner } from "./run-command";
 import { prefixCommand, UnsafeValueError } from "./shell-quote";
@@ -47,6 +48,8 @@ export interface BatchSpawnerDeps {
   run?: CommandRunner;
   /** defaults to the process-wide poller of the job's cluster */
   poller?: BatchPoller;
+  /** the hub's replicas share one scheduler query per cluster through it (HubServices.batchPolls) */
+  pollShare?: BatchPollShare;
   now?: () => number;
   /** site job-script templates by path, read when the kind started (spawner.batch.jobScriptTemplate) */
   templates?: ReadonlyMap<string, string>;
@@ -109,7 +112,12 @@ export class BatchSpawner implements Spawner {
     const t = this.target!;
     return (
       this.deps.poller ??
-      getSharedPoller(t.dialect, this.run, { intervalMs: this.config.pollIntervalSeconds * 1000, queryPrefix: t.queryPrefix, cluster: t.cluster })
+      getSharedPoller(t.dialect, this.run, {
+        intervalMs: this.config.pollIntervalSeconds * 1000,
+        queryPrefix: t.queryPrefix,
+        cluster: t.cluster,
+        share: this.deps.pollShare,
+      })
     );
   }
 

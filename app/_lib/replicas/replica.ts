@@ -12,6 +12,9 @@ import { releaseLease, takeLease } from "./lease";
 /** The hub's singleton jobs, each run by the one replica that holds its lease. */
 export type SingletonName = "culler" | "cleanup" | "usage-rollup" | "usage-settle" | "services";
 export const SINGLETONS: readonly SingletonName[] = ["culler", "cleanup", "usage-rollup", "usage-settle", "services"];
+/** A lease asked for while the hub runs (want()): a cluster's scheduler poll (batch-poll-share.ts). */
+export type WantedLeaseName = `batch-poll:${string}`;
+export type LeaseName = SingletonName | WantedLeaseName;
 
 export interface ReplicaOptions {
   db: Db;
@@ -28,7 +31,9 @@ export class HubReplica {
   readonly id: string;
   readonly leaseMs: number;
   /** lease name → when it expires by this process's clock (measured from before the write) */
-  private readonly held = new Map<SingletonName, number>();
+  private readonly held = new Map<LeaseName, number>();
+  /** leases asked for besides the SINGLETONS, taken and renewed by the same beats */
+  private readonly wanted = new Set<WantedLeaseName>();
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<void> | null = null;
   private closed = false;
@@ -70,8 +75,18 @@ export class HubReplica {
     }
   }
 
+  /**
+   * Asks for the lease `name` from now on: tried at once (unless a beat runs) and with every beat,
+   * given up by close(). holds(name) says when it is this replica's.
+   */
+  want(name: WantedLeaseName): void {
+    if (this.wanted.has(name)) return;
+    this.wanted.add(name);
+    if (this.timer) void this.beat();
+  }
+
   /** Does this replica hold the lease `name` now? (false once it expired unrenewed: a paused process) */
-  holds(name: SingletonName): boolean {
+  holds(name: LeaseName): boolean {
     return (this.held.get(name) ?? 0) > Date.now();
   }
 
@@ -100,7 +115,8 @@ export class HubReplica {
     const { db } = this.opts;
     const now = new Date();
     await db.hubReplica.upsert({ where: { id: this.id }, create: { id: this.id, heartbeatAt: now }, update: { heartbeatAt: now } });
-    for (const name of SINGLETONS) {
+    for (const name of [...SINGLETONS, ...this.wanted]) {
+      if (this.closed) return;
       const at = new Date();
       if (await takeLease(db, { name, holder: this.id, ttlMs: this.leaseMs, now: at })) {
         if (!this.held.has(name)) this.opts.log.info({ lease: name, replica: this.id }, "took a singleton lease");

@@ -1,5 +1,6 @@
-// The hub's background services: the spawner kinds of its catalog (with the services the hub
-// hands them), this process's replica identity and leases, the spawn worker, the idle culler, the usage rollup and the bulk-action runner. app/server.ts prepares them before the hub
+// The hub's background services: this process's replica identity and leases, the spawner kinds of
+// its catalog (with the services the hub hands them, the batch poll shared through the replica),
+// the spawn worker, the idle culler, the usage rollup and the bulk-action runner. app/server.ts prepares them before the hub
 // listens (the configured kind is started then) and starts them once it listens; tests do the
 // same against a catalog of their own.
 import { SpawnerHost } from "@/spawners/host";
@@ -12,6 +13,7 @@ import { startUsageRollup } from "../usage/rollup";
 import { startBulkJobRunner } from "../bulk/runner";
 import { SpawnWorker, type ReadinessProbe } from "./worker";
 import { HubReplica } from "../replicas/replica";
+import { DbBatchPollShare } from "../replicas/batch-poll-share";
 import { ServiceSupervisor } from "../services/supervisor";
 import { defaultHubUrl } from "@/config/derived";
 
@@ -34,17 +36,7 @@ export interface BackgroundServices {
  * spawner kind already started (its I/O module loaded), not yet running.
  */
 export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: ReadinessProbe; replicaId?: string } = {}): Promise<BackgroundServices> {
-  const services: HubServices = {
-    // Jobs report host:port to POST /hub/api/batch/callback; secrets are stored hashed in the
-    // database, so a restarted hub (or another replica) still accepts the call.
-    batchCallbacks: new DbBatchCallbackChannel(rt.db, rt.bus, batchCallbackUrl(rt.config.hub)),
-    dataDir: rt.config.hub.dataDir,
-    log: rt.log,
-    hub: { bindHost: rt.config.hub.bindHost, port: rt.config.hub.port },
-    warnAdmins: (message) => addAdminWarning(message, new Date()),
-  };
-  const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
-  await spawners.prepare(rt.config.spawner.kind);
+  // first: the spawner kinds share work with the other replicas through it (batch polls)
   const replica = new HubReplica({
     db: rt.db,
     log: rt.log,
@@ -52,6 +44,19 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
     heartbeatSeconds: rt.config.hub.replicaHeartbeatSeconds,
     id: opts.replicaId,
   });
+  const services: HubServices = {
+    // Jobs report host:port to POST /hub/api/batch/callback; secrets are stored hashed in the
+    // database, so a restarted hub (or another replica) still accepts the call.
+    batchCallbacks: new DbBatchCallbackChannel(rt.db, rt.bus, batchCallbackUrl(rt.config.hub)),
+    // one scheduler query per cluster for all replicas, by the holder of the cluster's poll lease
+    batchPolls: new DbBatchPollShare(rt.db, replica, rt.config.hub.replicaHeartbeatSeconds),
+    dataDir: rt.config.hub.dataDir,
+    log: rt.log,
+    hub: { bindHost: rt.config.hub.bindHost, port: rt.config.hub.port },
+    warnAdmins: (message) => addAdminWarning(message, new Date()),
+  };
+  const spawners = new SpawnerHost({ catalog: rt.catalog, config: rt.config.spawner, services });
+  await spawners.prepare(rt.config.spawner.kind);
   const worker = new SpawnWorker({ rt, spawners, routes: rt.proxy, probe: opts.probe, launches: rt.launch, replica });
   // managed services (config `services:` with a command): one replica runs them
   const supervisor = new ServiceSupervisor({
