@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { SgeDialect } from "./dialects/sge";
 import { SlurmDialect } from "./dialects/slurm";
 import { BatchPoller } from "./poller";
+import type { BatchPollShare, SharedPollResult } from "./poll-share";
 import type { CommandRunner } from "./run-command";
 
 function fakeSqueue(): { run: CommandRunner; calls: string[][] } {
@@ -85,4 +86,57 @@ test("Grid Engine: while jobs pend, one more batched query (qstat -j) gives thei
     ["qstat -xml -u *"],
   );
   p.close();
+});
+
+/** Two replicas' views of one in-memory poll table; `holder` says which one holds the lease. */
+function memoryShares() {
+  const watches = new Map<string, string>();
+  let result: SharedPollResult | null = null;
+  const lease = { holder: "a" };
+  const view = (replica: string): BatchPollShare => ({
+    takeOverMs: 1_000,
+    isPolling: () => lease.holder === replica,
+    watch: async (_poll, jobId) => void watches.set(jobId, replica),
+    unwatch: async (_poll, jobId) => void (watches.get(jobId) === replica && watches.delete(jobId)),
+    watchedJobs: async () => [...watches.keys()],
+    publish: async (_poll, r) => {
+      result = "error" in r ? { ...(result ?? { finishedAt: 0, states: new Map() }), startedAt: r.startedAt, error: r.error } : { ...r, error: null };
+    },
+    read: async () => result,
+  });
+  return { lease, watches, a: view("a"), b: view("b") };
+}
+
+test("shared: the lease holder's one query covers every replica's jobs; the other replica reads it and never queries", async () => {
+  const shares = memoryShares();
+  const a = fakeSqueue();
+  const b = fakeSqueue();
+  const pa = new BatchPoller(SlurmDialect, a.run, { intervalMs: 60_000, share: { via: shares.a, poll: "default/slurm" } });
+  const pb = new BatchPoller(SlurmDialect, b.run, { intervalMs: 60_000, share: { via: shares.b, poll: "default/slurm" } });
+  pa.track("1");
+  pb.track("2");
+  pb.track("3");
+  await Promise.all([pa.flushed(), pb.flushed()]);
+  const reading = pb.refresh(); // waits for an answer from a query that starts after it
+  await pa.refresh();
+  await reading;
+  assert.deepEqual(
+    a.calls.map((c) => c[c.indexOf("-j") + 1]),
+    ["1,2,3"],
+  );
+  assert.equal(b.calls.length, 0);
+  assert.equal(pb.get("3")?.state.kind, "running");
+  assert.equal(pa.get("3"), undefined, "the holder caches only what its own servers follow");
+  pb.untrack("3");
+  await pb.flushed();
+  assert.deepEqual([...shares.watches.keys()], ["1", "2"]);
+  // the lease moves to b: its refresh queries the scheduler itself
+  shares.lease.holder = "b";
+  await pb.refresh();
+  assert.deepEqual(
+    b.calls.map((c) => c[c.indexOf("-j") + 1]),
+    ["2,1"],
+  );
+  pa.close();
+  pb.close();
 });

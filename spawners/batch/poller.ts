@@ -23,6 +23,8 @@ export interface BatchPollerOptions {
   share?: { via: BatchPollShare; poll: string };
 }
 
+type SharedAs = NonNullable<BatchPollerOptions["share"]>;
+
 /** How often a replica that waits for a fresh shared answer looks at the database. */
 const SHARED_READ_MS = 250;
 
@@ -43,8 +45,10 @@ export class BatchPoller {
   private inflight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private listeners = new Set<() => void>();
-  /** shared: the finishedAt of the last answer applied to the cache */
+  /** the finishedAt of the last answer applied to the cache */
   private appliedAt = 0;
+  /** when the query behind the latest answer (this replica's or the holder's) started */
+  private answerStartedAt = 0;
   /** shared: watch/unwatch writes under way, in order */
   private writes: Promise<void> = Promise.resolve();
   private closed = false;
@@ -110,10 +114,7 @@ export class BatchPoller {
    */
   refresh(): Promise<void> {
     const share = this.opts.share;
-    if (share && !share.via.isPolling(share.poll)) {
-      const since = (this.opts.now ?? Date.now)();
-      return this.once(() => this.readShared(share, since));
-    }
+    if (share && !share.via.isPolling(share.poll)) return this.awaitFreshAnswer(share);
     return this.once(() => this.queryOnce());
   }
 
@@ -134,7 +135,7 @@ export class BatchPoller {
     const share = this.opts.share;
     if (!share || share.via.isPolling(share.poll)) return this.once(() => this.queryOnce());
     if (this.tracked.size === 0 && this.listeners.size === 0) return Promise.resolve();
-    return this.once(() => this.readShared(share, null));
+    return this.once(() => this.readShared(share));
   }
 
   /** Runs `work` unless a cycle runs already (then shares it); wakes nextUpdate() waiters after. */
@@ -176,6 +177,7 @@ export class BatchPoller {
     }
     if (ids.length === 0) return;
     const startedAt = (this.opts.now ?? Date.now)();
+    this.answerStartedAt = startedAt;
     this.calls++;
     const out = await this.run(prefixCommand(this.opts.queryPrefix ?? [], this.dialect.queryCommand(ids)), { timeoutMs: 30_000 });
     const now = (this.opts.now ?? Date.now)();
@@ -201,33 +203,40 @@ export class BatchPoller {
   }
 
   /**
-   * Applies the holder's latest answer. `since`: wait (re-reading) for an answer from a query
-   * that started at or after it, until this replica holds the poll itself or the holder had time
-   * to be replaced.
+   * Shared, not the holder: reads the holder's answers until one comes from a query that started
+   * after this call, this replica takes the poll over (then it queries), or the holder had time to
+   * be replaced.
    */
-  private async readShared(share: NonNullable<BatchPollerOptions["share"]>, since: number | null): Promise<void> {
+  private async awaitFreshAnswer(share: SharedAs): Promise<void> {
     const now = this.opts.now ?? Date.now;
-    const deadline = now() + this.opts.intervalMs + share.via.takeOverMs;
-    for (;;) {
-      let answer;
-      try {
-        answer = await share.via.read(share.poll);
-      } catch (err) {
-        this.lastError = `cannot read the shared scheduler answer: ${err instanceof Error ? err.message : String(err)}`;
-        return;
-      }
-      if (answer && answer.finishedAt > this.appliedAt) {
-        for (const [id, state] of answer.states) if (this.tracked.has(id)) this.cache.set(id, { state, at: answer.finishedAt });
-        this.appliedAt = answer.finishedAt;
-        // a watch the holder dropped (this replica's heartbeat was late) is written again
-        for (const id of this.tracked) if (!answer.states.has(id)) this.write(() => share.via.watch(share.poll, id));
-      }
-      if (answer) this.lastError = answer.error;
-      if (since === null || (answer && answer.startedAt >= since) || this.closed || now() > deadline) return;
-      // the holder died and this replica took its lease: ask the scheduler itself
-      if (share.via.isPolling(share.poll)) return this.queryOnce();
+    const since = now();
+    const deadline = since + this.opts.intervalMs + share.via.takeOverMs;
+    while (!this.closed) {
+      if (share.via.isPolling(share.poll)) return this.once(() => this.queryOnce());
+      await this.once(() => this.readShared(share));
+      if (this.answerStartedAt >= since || now() > deadline) return;
       await new Promise((r) => setTimeout(r, SHARED_READ_MS));
     }
+  }
+
+  /** Applies the holder's latest answer to the cache (one read). */
+  private async readShared(share: SharedAs): Promise<void> {
+    let answer;
+    try {
+      answer = await share.via.read(share.poll);
+    } catch (err) {
+      this.lastError = `cannot read the shared scheduler answer: ${err instanceof Error ? err.message : String(err)}`;
+      return;
+    }
+    if (!answer) return;
+    if (answer.finishedAt > this.appliedAt) {
+      for (const [id, state] of answer.states) if (this.tracked.has(id)) this.cache.set(id, { state, at: answer.finishedAt });
+      this.appliedAt = answer.finishedAt;
+      // a watch the holder dropped (this replica's heartbeat was late) is written again
+      for (const id of this.tracked) if (!answer.states.has(id)) this.write(() => share.via.watch(share.poll, id));
+    }
+    this.answerStartedAt = Math.max(this.answerStartedAt, answer.startedAt);
+    this.lastError = answer.error;
   }
 
   /** The scheduler's own words for pending jobs, when the dialect has a query for them (best effort). */
