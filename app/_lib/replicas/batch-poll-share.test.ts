@@ -38,7 +38,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -87,7 +87,12 @@ test("a server on a replica without the poll lease starts, is polled and stops t
   const sp = new BatchSpawner(c, config, { channel, run: runnerOf("b"), pollShare: shareB });
   try {
     const started = sp.start();
-    await waitFor("the job is submitted", () => !!sp.jobId);
+    let failed: Error | undefined;
+    started.catch((err: Error) => (failed = err));
+    await waitFor("the job is submitted", () => {
+      if (failed) throw failed;
+      return !!sp.jobId;
+    });
     const id = sp.jobId!;
     await waitFor("replica b sees its job pending through a's answer", async () => (await shareB.read("default/slurm"))?.states.get(id)?.kind === "pending");
     fake.set(id, "running");
