@@ -1,8 +1,10 @@
 // Opens the database for a URL: SQLite (better-sqlite3 adapter) for file:…, PostgreSQL (pg adapter)
 // for postgres://…. Only imported by the hub entry, never by the Next bundle. The hot reads go
-// to the driver directly (sql-reads.ts): a second SQLite connection, or the pg pool Prisma uses.
+// to the driver directly (sql-reads.ts), and so do the spawn worker's hot writes (sql-writes.ts):
+// SQLite connections of their own, or the pg pool Prisma uses.
 import type { Db } from "./types";
 import { attachSqlReads, postgresReads, sqliteReads, utcTimestampTypes } from "./sql-reads";
+import { attachSqlWrites, postgresWrites, sqliteWrites } from "./sql-writes";
 
 export async function openDatabase(url: string): Promise<{ db: Db; provider: "sqlite" | "postgres" }> {
   if (url.startsWith("file:")) {
@@ -18,9 +20,13 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
     // the same file name as the adapter's (it drops the scheme only)
     const reads = sqliteReads({ file: url.replace(/^file:/, ""), Database });
     attachSqlReads(db, reads);
+    // the worker's writes: one more connection, which never waits for the write lock synchronously
+    const writes = sqliteWrites({ file: url.replace(/^file:/, ""), Database });
+    attachSqlWrites(db, writes);
     const disconnect = db.$disconnect.bind(db);
     db.$disconnect = async () => {
       reads.close();
+      writes.close();
       await disconnect();
     };
     return { db, provider: "sqlite" };
@@ -32,5 +38,6 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
   const pool = new pg.Pool({ connectionString: url, types: utcTimestampTypes(pg.types) });
   const db = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) }) as unknown as Db;
   attachSqlReads(db, postgresReads(pool));
+  attachSqlWrites(db, postgresWrites(pool));
   return { db, provider: "postgres" };
 }

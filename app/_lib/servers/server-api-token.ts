@@ -9,6 +9,9 @@ import type { Db } from "../db/types";
 import { hashToken } from "../auth/api-tokens";
 import { serverAccessScope, userScope } from "../auth/scopes";
 import type { RoutePusher } from "./proxy-client";
+import { writesOf } from "../db/sql-writes";
+import type { SqlQuery } from "../users/users-view";
+import { buildInsertServerToken, buildRevokeToken, buildTokenHashQuery } from "./worker-sql";
 
 /** The server's hub API token: 256 bits, base64url, like the tokens users create. */
 export function deriveServerApiToken(secret: string, spawnId: string): string {
@@ -25,29 +28,36 @@ export function serverApiTokenScopes(user: string, server: string): string[] {
 
 /**
  * Stores the token (hashed) for a spawn; nothing to do when this spawn's token exists already. One
- * write in the usual case: the prefix is unique, so a second store of the same token (a resumed
- * spawn) fails on it and is recognised by its hash.
+ * statement on the driver in the usual case: the prefix is unique, so a second store of the same
+ * token (a resumed spawn) inserts nothing and is recognised by its hash.
  */
-export async function issueServerApiToken(db: Db, o: { userId: number; user: string; server: string; token: string }): Promise<void> {
+export async function issueServerApiToken(db: Db, o: { userId: number; user: string; server: string; token: string }, now = new Date()): Promise<void> {
+  const writes = writesOf(db);
   const prefix = o.token.slice(0, 8);
   const hash = hashToken(o.token);
   const label = o.server ? `${o.user}/${o.server}` : o.user;
-  try {
-    await db.apiToken.create({
-      data: { userId: o.userId, prefix, hash, note: `Server ${label} (JUPYTERHUB_API_TOKEN)`, scopes: serverApiTokenScopes(o.user, o.server).join(" ") },
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code !== "P2002") throw err;
-    const existing = await db.apiToken.findUnique({ where: { prefix } });
-    if (existing?.hash === hash) return;
-    // another token with the same first 8 characters (one chance in 2^48): the next spawn id differs
-    throw new Error("the server's API token collides with another token; start the server again", { cause: err });
-  }
+  const note = `Server ${label} (JUPYTERHUB_API_TOKEN)`;
+  const scopes = serverApiTokenScopes(o.user, o.server).join(" ");
+  const r = await writes.run(buildInsertServerToken(writes.dialect, { userId: o.userId, prefix, hash, note, scopes, now }));
+  if (r.changes === 1) return;
+  const existing = await writes.run(buildTokenHashQuery(writes.dialect, prefix));
+  if (existing.rows[0]?.hash === hash) return;
+  // another token with the same first 8 characters (one chance in 2^48): the next spawn id differs
+  throw new Error("the server's API token collides with another token; start the server again");
+}
+
+/** The statement that revokes a spawn's token; when it changed a row, tell the proxies (revokedTokenHash). */
+export function revokeServerApiTokenStatement(db: Db, token: string, now: Date): SqlQuery {
+  return buildRevokeToken(writesOf(db).dialect, { prefix: token.slice(0, 8), hash: hashToken(token), now });
+}
+
+/** The hash the proxies are told about once a revocation changed a row. */
+export function revokedTokenHash(token: string): string {
+  return hashToken(token);
 }
 
 /** Revokes a spawn's token (the server stopped or its start failed) and tells the proxies. */
 export async function revokeServerApiToken(db: Db, proxy: Pick<RoutePusher, "revoke">, token: string, now: Date): Promise<void> {
-  const hash = hashToken(token);
-  const r = await db.apiToken.updateMany({ where: { prefix: token.slice(0, 8), hash, revokedAt: null }, data: { revokedAt: now } });
-  if (r.count) await proxy.revoke({ tokenHashes: [hash] });
+  const r = await writesOf(db).run(revokeServerApiTokenStatement(db, token, now));
+  if (r.changes) await proxy.revoke({ tokenHashes: [hashToken(token)] });
 }

@@ -6,7 +6,11 @@ import type { SpawnerCatalog } from "@/spawners/kind";
 import { describeStoredState, placementOf } from "@/spawners/state";
 import type { Spawner, UsageSample } from "@/spawners/types";
 import type { HubRuntime } from "../runtime";
-import { findUnsettledRuns, openUsageRecord, recordUsageSample, settleRun, settleStaleRuns, type UsageRun } from "../usage/recorder";
+import { findUnsettledRuns, recordUsageSample, settleRun, settleStaleRuns, type UsageRun } from "../usage/recorder";
+import { mergeUsage } from "../usage/merge";
+import { writesOf } from "../db/sql-writes";
+import type { SqlQuery } from "../users/users-view";
+import { buildOpenUsageRecord, buildUpdateUsageRecord, buildUsageRecordQuery, usageFromRow } from "./worker-sql";
 
 /** The server row fields the sampler reads. */
 export interface SampledServer {
@@ -54,13 +58,30 @@ export class UsageSampler {
     return placementOf(describeStoredState(this.opts.catalog, s.spawnerKind, spawnerState, "running"));
   }
 
+  /**
+   * The statement that opens the record of a run that has just become ready (the worker runs it in
+   * the transaction that marks the server running; a second one for the same spawn inserts
+   * nothing). null when the server has no spawn id. Call sampled() once it has run.
+   */
+  openStatement(s: SampledServer, spawnerState: string, now: Date): SqlQuery | null {
+    if (!s.spawnId) return null;
+    const { dialect } = writesOf(this.opts.rt.db);
+    return buildOpenUsageRecord(dialect, { ...this.run(s, now), placement: JSON.stringify(this.placement(s, spawnerState)), now });
+  }
+
+  /** The record of `s` was written at `now` (the next poll samples after usage.sampleSeconds). */
+  sampled(s: SampledServer, now: Date): void {
+    this.lastSample.set(s.id, now.getTime());
+  }
+
   /** The server has just become ready. */
   async opened(s: SampledServer, spawnerState: string, now: Date): Promise<void> {
-    if (!s.spawnId) return;
-    await openUsageRecord(this.opts.rt.db, this.run(s, now), this.placement(s, spawnerState), now).catch((err) =>
-      this.opts.rt.log.error({ err, server: s.id }, "could not open a usage record"),
-    );
-    this.lastSample.set(s.id, now.getTime());
+    const q = this.openStatement(s, spawnerState, now);
+    if (!q) return;
+    await writesOf(this.opts.rt.db)
+      .run(q)
+      .catch((err) => this.opts.rt.log.error({ err, server: s.id }, "could not open a usage record"));
+    this.sampled(s, now);
   }
 
   /** A poll of a running server: samples it when usage.sampleSeconds have passed. */
@@ -81,16 +102,41 @@ export class UsageSampler {
     return s.spawnId ? this.sample(s, spawner) : null;
   }
 
+  /**
+   * The statements that close the run's record with the last sample (opening it first when the hub
+   * never did): the worker runs them in the transaction that marks the server stopped. None when
+   * the server never became ready. Reads the record now, on the driver.
+   */
+  async endStatements(s: SampledServer, sample: UsageSample | null, spawnerState: string, now: Date): Promise<SqlQuery[]> {
+    this.lastSample.delete(s.id);
+    if (!s.spawnId || !s.startedAt) return []; // never became ready: no record
+    const writes = writesOf(this.opts.rt.db);
+    const run = this.run(s, s.startedAt);
+    const placement = JSON.stringify(this.placement(s, spawnerState));
+    const found = (await writes.run(buildUsageRecordQuery(writes.dialect, run.spawnId))).rows[0];
+    // as recordUsageSample (usage/recorder.ts): a missing record is opened, then updated
+    const rec = found ? usageFromRow(found) : { cpuSeconds: 0, peakMemoryBytes: null, queueWaitSeconds: null, source: "none", settled: false, endedAt: null };
+    const figures = sample ? mergeUsage(rec, sample) : rec;
+    const settled = rec.settled || sample?.final === true;
+    const update = buildUpdateUsageRecord(writes.dialect, {
+      spawnId: run.spawnId,
+      figures: { cpuSeconds: figures.cpuSeconds, peakMemoryBytes: figures.peakMemoryBytes, queueWaitSeconds: figures.queueWaitSeconds, source: figures.source },
+      settled,
+      now,
+      placement,
+      ...(rec.endedAt ? {} : { end: { at: now, spawnerState } }),
+    });
+    return found ? [update] : [buildOpenUsageRecord(writes.dialect, { ...run, placement, now }), update];
+  }
+
   /** The server has ended (stopped, or gone on its own): closes its record with the last sample. */
   async ended(s: SampledServer, sample: UsageSample | null, spawnerState: string, now: Date): Promise<void> {
-    this.lastSample.delete(s.id);
-    if (!s.spawnId || !s.startedAt) return; // never became ready: no record
-    await recordUsageSample(this.opts.rt.db, this.run(s, s.startedAt), {
-      sample,
-      now,
-      placement: this.placement(s, spawnerState),
-      end: { at: now, spawnerState },
-    }).catch((err) => this.opts.rt.log.error({ err, server: s.id }, "could not close a usage record"));
+    try {
+      const steps = await this.endStatements(s, sample, spawnerState, now);
+      if (steps.length) await writesOf(this.opts.rt.db).transaction(steps.map((q) => ({ q })));
+    } catch (err) {
+      this.opts.rt.log.error({ err, server: s.id }, "could not close a usage record");
+    }
   }
 
   /**

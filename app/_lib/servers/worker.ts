@@ -24,7 +24,20 @@ import type { LaunchServices } from "../launch/launch-services";
 import { UsageSampler } from "./usage-sampler";
 import type { HubReplica } from "../replicas/replica";
 import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
-import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken } from "./server-api-token";
+import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken, revokeServerApiTokenStatement, revokedTokenHash } from "./server-api-token";
+import { writesOf, type SqlStep } from "../db/sql-writes";
+import { readRows } from "../db/sql-reads";
+import {
+  buildClaimStart,
+  buildClaimStop,
+  buildInsertEvent,
+  buildMarkReady,
+  buildMarkStopped,
+  buildRemoveIfStopped,
+  buildSaveSpawnState,
+  buildServersToWorkOnQuery,
+  serverFromRow,
+} from "./worker-sql";
 import { SERVER_CHECK_EVENT, type ServerCheckRequest } from "./server-check";
 import { describeStoredState } from "@/spawners/state";
 
@@ -198,14 +211,18 @@ export class SpawnWorker {
       });
   };
 
+  // The tick's statements run on the driver (app/_lib/db/sql-writes.ts; one read for starts and
+  // stops), with the same conditions as before: a claim changes a row only if it is still the request read.
   private async tick(): Promise<void> {
     const { db } = this.rt;
+    const writes = writesOf(db);
     const me = this.replica.id;
-    for (const s of await db.server.findMany({ where: { state: "pending" } })) {
-      const claimed = await db.server.updateMany({ where: { id: s.id, state: "pending", spawnId: s.spawnId }, data: { state: "starting", ownerReplica: me } });
-      if (claimed.count === 1) void this.spawn({ ...s, state: "starting", ownerReplica: me });
+    const work = (await readRows<Record<string, unknown>>(db, buildServersToWorkOnQuery())).map(serverFromRow);
+    for (const s of work.filter((w) => w.state === "pending")) {
+      const claimed = await writes.run(buildClaimStart(writes.dialect, { id: s.id, spawnId: s.spawnId, replica: me, now: new Date() }));
+      if (claimed.changes === 1) void this.spawn({ ...s, state: "starting", ownerReplica: me });
     }
-    const stops = await db.server.findMany({ where: { state: "stopping" } });
+    const stops = work.filter((w) => w.state === "stopping");
     let alive: Set<string> | undefined;
     for (const s of stops) {
       const spawn = this.spawning.get(s.id);
@@ -219,8 +236,8 @@ export class SpawnWorker {
         alive.add(me);
         // another live replica owns it (maybe mid-start): the bus woke it too, else its next tick sees it
         if (stopHandler(s, alive, me) === "owner") continue;
-        const claimed = await db.server.updateMany({ where: { id: s.id, state: "stopping", ownerReplica: s.ownerReplica }, data: { ownerReplica: me } });
-        if (claimed.count === 0) continue;
+        const claimed = await writes.run(buildClaimStop(writes.dialect, { id: s.id, from: s.ownerReplica, replica: me, now: new Date() }));
+        if (claimed.changes === 0) continue;
       }
       void this.stopServer({ ...s, ownerReplica: me });
     }
@@ -307,7 +324,8 @@ export class SpawnWorker {
     kind = "progress",
     step: { phase?: string; cached?: boolean } = {},
   ): Promise<void> {
-    await this.rt.db.spawnEvent.create({ data: eventRow(serverId, spawnId, progress, message, kind, step) });
+    const writes = writesOf(this.rt.db);
+    await writes.run(buildInsertEvent(writes.dialect, eventRow(serverId, spawnId, progress, message, kind, step), new Date()));
     this.rt.bus.emit(`server:${serverId}`);
   }
 
@@ -324,20 +342,26 @@ export class SpawnWorker {
     // The spawner's state is saved whenever it changed (a hub restarted mid-spawn follows the same
     // process or job from it), and not again when it did not: one write fewer per progress step.
     let savedState = s.spawnerState;
-    const saveState = async (also: { url?: string } = {}) => {
+    const writes = writesOf(db);
+    const stateSave = (also: { url?: string } = {}): SqlStep | null => {
       const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner!);
       const changed = spawnerState !== savedState;
-      if (!changed && !also.url) return;
+      if (!changed && !also.url) return null;
       savedState = spawnerState;
-      await db.server.update({ where: { id: s.id }, data: { ...(changed ? { spawnerState } : {}), ...also } });
+      return { q: buildSaveSpawnState(writes.dialect, { id: s.id, ...(changed ? { spawnerState } : {}), ...also, now: new Date() }), orFail: GONE };
     };
     try {
       ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
       if (!resumed) await issueServerApiToken(db, { userId: s.userId, user: ctx.user.name, server: s.name, token: ctx.apiToken });
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
-          await this.event(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev);
-          await saveState();
+          // the event and the state it comes with: one transaction
+          const save = stateSave();
+          await writes.transaction([
+            { q: buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev), new Date()) },
+            ...(save ? [save] : []),
+          ]);
+          this.rt.bus.emit(`server:${s.id}`);
         }
       })().catch((err) => log.warn({ err }, "progress stream failed"));
       // --- start timeout: the spawner may own it (Spawner.startTimeoutSeconds; batch jobs wait in
@@ -353,7 +377,7 @@ export class SpawnWorker {
         `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`,
       );
       const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
-      await saveState({ url: started.url });
+      await writes.transaction([stateSave({ url: started.url })!]);
       await pump;
       await this.event(s.id, spawnId, 92, "Checking the server with its token");
       await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
@@ -361,16 +385,20 @@ export class SpawnWorker {
       const now = new Date();
       // The start log, for the server's page (a failed spawn stores its own below).
       const startLog = await spawner.logTail(40).catch(() => null);
-      const done = await db.server.updateMany({
-        where: { id: s.id, state: "starting", spawnId, ownerReplica: this.replica.id },
-        data: { state: "running", startedAt: now, lastActivity: now, url: started.url, message: null, logTail: startLog || null },
-      });
-      if (done.count === 0) throw new StopRequested();
+      // Running (only if this replica still owns this start), its ready event and its usage
+      // record: one transaction, the event and the record only when the server did change.
+      const ran = (done: readonly unknown[]) => (done[0] as { changes: number }).changes === 1;
+      const openUsage = this.usage.openStatement({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
+      const [done] = await writes.transaction([
+        { q: buildMarkReady(writes.dialect, { id: s.id, spawnId, replica: this.replica.id, url: started.url, logTail: startLog || null, now }) },
+        { q: buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready"), new Date()), when: ran },
+        ...(openUsage ? [{ q: openUsage, when: ran }] : []),
+      ]);
+      if (done!.changes === 0) throw new StopRequested();
       this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
-      await this.event(s.id, spawnId, 100, `Server ready at ${ctx.baseUrl}`, "ready");
+      if (openUsage) this.usage.sampled(s, now);
+      this.rt.bus.emit(`server:${s.id}`);
       this.observeStarted(s, spawner, requested, now);
-      // after the ready event: the page that waits for it is not kept waiting on the usage record
-      await this.usage.opened({ ...s, startedAt: now }, this.spawners.encodeState(s.spawnerKind, spawner), now);
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
     } catch (err) {
       // Taken over meanwhile (this process was paused past its lease): the new owner follows the
@@ -464,16 +492,24 @@ export class SpawnWorker {
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
       const stoppedAt = new Date();
       const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
-      if (s.spawnId) await this.revokeApiToken(s.spawnId);
-      await this.usage.ended(s, lastUsage, spawnerState, stoppedAt);
-      // One transaction: whoever sees the server stopped also sees its last event, and a DELETE
-      // with {"remove": true} sees the record gone (it goes once the server is really gone).
-      await db.$transaction([
-        db.server.update({ where: { id: s.id }, data: { state: "stopped", url: null, stoppedAt, spawnerState } }),
-        db.spawnEvent.create({ data: eventRow(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped") }),
-        db.server.deleteMany({ where: { id: s.id, state: "stopped", removeWhenStopped: true } }),
+      const writes = writesOf(db);
+      const apiToken = s.spawnId ? deriveServerApiToken(config.hub.secretKey, s.spawnId) : null;
+      const usage = await this.usage.endStatements(s, lastUsage, spawnerState, stoppedAt);
+      // One transaction: the server's API token revoked, its usage record closed, the server
+      // stopped with its last event, and with {"remove": true} its record gone (it goes once the
+      // server is really gone): whoever sees the server stopped also sees the rest.
+      const done = await writes.transaction([
+        { q: buildMarkStopped(writes.dialect, { id: s.id, spawnerState, now: stoppedAt }), orFail: GONE },
+        ...(apiToken ? [{ q: revokeServerApiTokenStatement(db, apiToken, stoppedAt) }] : []),
+        ...usage.map((q) => ({ q })),
+        { q: buildInsertEvent(writes.dialect, eventRow(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped"), stoppedAt) },
+        { q: buildRemoveIfStopped(writes.dialect, s.id) },
       ]);
       this.rt.bus.emit(`server:${s.id}`);
+      if (apiToken && done[1]!.changes)
+        await this.proxy
+          .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
+          .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
       this.rt.metrics.observeStop("success", (Date.now() - began) / 1000);
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -644,6 +680,9 @@ export class SpawnWorker {
     await this.spawners.reconcile(kinds, new Set(keepSpawnIds));
   }
 }
+
+/** A server update by id that changed no row (Prisma's `update` throws then, and so do these). */
+const GONE = "the server's record is gone";
 
 /** A SpawnEvent row (progress clamped to 0–100). */
 function eventRow(serverId: number, spawnId: string, progress: number, message: string, kind = "progress", step: { phase?: string; cached?: boolean } = {}) {

@@ -5,10 +5,18 @@ import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
 import type { ServerRow } from "@/app/_lib/servers/models";
-import { readRows } from "@/app/_lib/db/sql-reads";
+import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
 import { toUserModel, type UserModelOptions } from "./models";
 import type { SqlDialect } from "./users-view";
-import { buildGroupsQuery, buildServersQuery, buildUserByNameQuery, buildUserCountQuery, buildUserPageQuery, type UserStateFilter } from "./user-model-sql";
+import {
+  buildGroupsQuery,
+  buildServersQuery,
+  buildUserByNameQuery,
+  buildUserWithGroupsQuery,
+  buildUserCountQuery,
+  buildUserPageQuery,
+  type UserStateFilter,
+} from "./user-model-sql";
 
 export type { UserStateFilter } from "./user-model-sql";
 
@@ -32,8 +40,21 @@ export interface UserWithGroups {
 
 /** The user with their groups, by id or name; null when there is no such user. */
 export async function findUserWithGroups(db: Db, where: { id: number } | { name: string }): Promise<UserWithGroups | null> {
-  const u = await db.user.findUnique({ where, include: { groups: { include: { group: true } } } });
-  return u && { id: u.id, name: u.name, admin: u.admin, osUser: u.osUser, blocked: u.blockedAt !== null, groups: u.groups.map((g) => g.group.name) };
+  // one statement on the driver: every start reads it twice (the request's check, the spawner's context)
+  const rows = await readRows<{ id: number | bigint; name: string; admin: unknown; osUser: string | null; blockedAt: unknown; groupName: string | null }>(
+    db,
+    buildUserWithGroupsQuery({ dialect: readsOf(db).dialect, where }),
+  );
+  if (!rows.length) return null;
+  const u = rows[0];
+  return {
+    id: Number(u.id),
+    name: u.name,
+    admin: u.admin === true || Number(u.admin) === 1,
+    osUser: u.osUser,
+    blocked: u.blockedAt !== null && u.blockedAt !== undefined,
+    groups: rows.flatMap((r) => (r.groupName === null ? [] : [r.groupName])),
+  };
 }
 
 const withServers = { servers: true, groups: { include: { group: true } } } as const;

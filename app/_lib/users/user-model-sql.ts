@@ -83,3 +83,16 @@ export function buildGroupsQuery(opts: { dialect: SqlDialect; userIds: readonly 
   const sql = `SELECT m."userId" AS "userId", g."name" AS "name" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE ${inIds(st, opts.dialect, `m."userId"`, opts.userIds)} ORDER BY m."userId", m."groupId"`;
   return { sql, params: st.params };
 }
+
+/**
+ * One user (by id or name) with the names of their groups, one row per group in the order the
+ * groups were made (one row with a null group name for a user in none).
+ */
+export function buildUserWithGroupsQuery(opts: { dialect: SqlDialect; where: { id: number } | { name: string } }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  const where = "id" in opts.where ? `u."id" = ${st.p(opts.where.id)}` : `u."name" = ${st.p(opts.where.name)}`;
+  const sql =
+    `SELECT u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."osUser" AS "osUser", u."blockedAt" AS "blockedAt", g."name" AS "groupName" ` +
+    `FROM "User" u LEFT JOIN "GroupMember" m ON m."userId" = u."id" LEFT JOIN "Group" g ON g."id" = m."groupId" WHERE ${where} ORDER BY m."groupId"`;
+  return { sql, params: st.params };
+}

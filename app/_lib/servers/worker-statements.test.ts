@@ -1,0 +1,138 @@
+// How many SQL statements a start and a stop cost the hub, counted at the driver (every
+// better-sqlite3 statement execution, Prisma's and the hub's own): 10 starts requested at once
+// and carried out by the spawn worker against an in-memory scripted spawner kind, then 10 stops.
+// Prints the count per start and per stop, how many went through Prisma, and which statements they
+// were (bench/README.md, "Phase 3d"); fails when the worker's statements go back to Prisma or its
+// writes per start or stop grow.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import Database from "better-sqlite3";
+import { SPAWNER_KINDS } from "@/spawners/catalog";
+import { ScriptedServers } from "@/spawners/testing/scripted";
+import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
+import { startBackgroundServices, type BackgroundServices } from "./background";
+import { requestStart, requestStop } from "./commands";
+
+const N = 10;
+const scripted = new ScriptedServers();
+let hub: TestHub;
+let services: BackgroundServices;
+
+// Every execution of a prepared statement, by its text, on the hub's copy of better-sqlite3 and
+// on the one Prisma's adapter brings (its own node_modules); the test's own reads are not counted.
+type Exec = (this: Database.Statement, ...args: unknown[]) => unknown;
+type Methods = Record<"run" | "get" | "all" | "iterate", Exec>;
+const here = createRequire(import.meta.url);
+const prismaSqlite = createRequire(here.resolve("@prisma/adapter-better-sqlite3"))("better-sqlite3") as typeof Database;
+const protos = [Database, prismaSqlite].map((D) => Object.getPrototypeOf(new D(":memory:").prepare("SELECT 1")) as Methods);
+const originals = protos.map((p) => ({ run: p.run, get: p.get, all: p.all, iterate: p.iterate }));
+const original = originals[0];
+let counted: string[] = [];
+/** how many of `counted` went through Prisma (its adapter's copy of better-sqlite3) */
+let viaPrisma = 0;
+protos.forEach((proto, i) => {
+  if (i > 0 && proto === protos[0]) return;
+  for (const m of ["run", "get", "all", "iterate"] as const) {
+    proto[m] = function (this: Database.Statement, ...args: unknown[]) {
+      counted.push(this.source);
+      if (i > 0) viaPrisma++;
+      return originals[i][m].apply(this, args);
+    };
+  }
+});
+
+let own: Database.Database;
+/** The test's own read, not counted. */
+function ownRead<T>(sql: string, ...params: unknown[]): T {
+  return original.get.apply(own.prepare(sql), params) as T;
+}
+
+before(async () => {
+  hub = await startTestHub({
+    catalog: { ...SPAWNER_KINDS, scripted: scripted.kind() },
+    config: { hub: { startTimeoutSeconds: 5, httpProbeIntervalMs: 10, pollIntervalSeconds: 3600, stopTimeoutSeconds: 5 }, spawner: { kind: "scripted" } },
+  });
+  own = new Database(join(hub.dir, "gyre.db"), { readonly: true });
+  services = await startBackgroundServices(hub.rt, { probe: scripted.probe });
+});
+after(async () => {
+  protos.forEach((p, i) => Object.assign(p, originals[i]));
+  own?.close();
+  await services?.close();
+  await hub?.close();
+});
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Statement texts shortened to what they do (verb and table), with counts, most frequent first. */
+function summary(texts: string[]): string {
+  const by = new Map<string, number>();
+  for (const t of texts) {
+    const s = t.replace(/\s+/g, " ").trim();
+    const m = /^(SELECT|INSERT INTO|UPDATE|DELETE FROM|BEGIN|COMMIT|ROLLBACK)\b(?:.*?\bFROM\b)?\s*[`"]?(?:main[`"]?\.[`"]?)?(\w+)?/i.exec(s);
+    const key = m ? `${m[1].toUpperCase()}${m[1].match(/^(BEGIN|COMMIT|ROLLBACK)$/i) ? "" : ` ${m[2] ?? ""}`}` : s.slice(0, 40);
+    by.set(key, (by.get(key) ?? 0) + 1);
+  }
+  return [...by.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${(n / N).toFixed(1)} ${k}`)
+    .join(", ");
+}
+
+/** Writes to the tables a start or stop changes (what does not depend on how often the periodic reads ran). */
+const isWorkWrite = (t: string) => /^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+[`"]?(?:main[`"]?\.[`"]?)?(Server|SpawnEvent|ApiToken|UsageRecord)\b/i.test(t);
+
+test(`statements per start and per stop (${N} at once)`, async () => {
+  const users = [];
+  for (let i = 0; i < N; i++) users.push(await hub.addUser(`count${i}`));
+
+  counted = [];
+  viaPrisma = 0;
+  await Promise.all(users.map((u) => requestStart(hub.db, u.id, "", {})));
+  await until("every server running with its usage record", () => {
+    const r = ownRead<{ running: number; usage: number }>(
+      `SELECT (SELECT COUNT(*) FROM "Server" WHERE "state" = 'running') AS running, (SELECT COUNT(*) FROM "UsageRecord") AS usage`,
+    );
+    return r.running === N && r.usage === N;
+  });
+  const starts = counted;
+  const startsViaPrisma = viaPrisma;
+
+  counted = [];
+  viaPrisma = 0;
+  await Promise.all(users.map((u) => requestStop(hub.db, u.id, "")));
+  await until("every server stopped", () => ownRead<{ n: number }>(`SELECT COUNT(*) AS n FROM "Server" WHERE "state" = 'stopped'`).n === N);
+  await until("every stop's event", () => ownRead<{ n: number }>(`SELECT COUNT(*) AS n FROM "SpawnEvent" WHERE "kind" = 'stopped'`).n === N);
+  const stops = counted;
+  const stopsViaPrisma = viaPrisma;
+  counted = [];
+
+  const perStart = starts.length / N;
+  const perStop = stops.length / N;
+  const startWrites = starts.filter(isWorkWrite).length / N;
+  const stopWrites = stops.filter(isWorkWrite).length / N;
+  console.log(
+    `per start (request + worker): ${perStart.toFixed(1)} statements (${(startsViaPrisma / N).toFixed(1)} through Prisma), ${startWrites.toFixed(1)} writes to servers/events/tokens/usage`,
+  );
+  console.log(`  ${summary(starts)}`);
+  console.log(
+    `per stop (request + worker): ${perStop.toFixed(1)} statements (${(stopsViaPrisma / N).toFixed(1)} through Prisma), ${stopWrites.toFixed(1)} writes to servers/events/tokens/usage`,
+  );
+  console.log(`  ${summary(stops)}`);
+  // Before the worker's statements moved to the driver (2026-12-04): 16.3 statements per start
+  // and 13.4 per stop, all through Prisma; the same 11 and 6 writes. What Prisma still runs is the
+  // request's own (REST) reads and writes, and timers' (replica heartbeat) that fall in the window.
+  assert.ok(startWrites > 0 && stopWrites > 0, "statements were counted");
+  assert.ok(startsViaPrisma / N < 3, `statements per start through Prisma: ${startsViaPrisma / N}`);
+  assert.ok(stopsViaPrisma / N < 4, `statements per stop through Prisma: ${stopsViaPrisma / N}`);
+  assert.ok(startWrites <= 11, `writes per start: ${startWrites}`);
+  assert.ok(stopWrites <= 6, `writes per stop: ${stopWrites}`);
+});
