@@ -140,12 +140,13 @@ for (const provider of ["sqlite", "postgres"] as const) {
         "a server that is gone changes nothing",
       );
 
+      const readyAt = new Date();
       for (const [spawnId, replica] of [
         ["other", "me"],
         ["sp", "them"],
         ["sp", "me"],
       ]) {
-        const now = T(10);
+        const now = readyAt;
         const viaPrisma = await db.server.updateMany({
           where: { id: a.id, state: "starting", spawnId, ownerReplica: replica },
           data: { state: "running", startedAt: now, lastActivity: now, url: "http://127.0.0.1:9/", message: null, logTail: "log" },
@@ -154,7 +155,7 @@ for (const provider of ["sqlite", "postgres"] as const) {
         assert.equal(viaSql.changes, viaPrisma.count, `ready ${spawnId} ${replica}`);
         await assertSame(a.id, b.id, `ready ${spawnId} ${replica}`);
       }
-      assert.equal((await row(b.id))!.startedAt?.toISOString(), T(10).toISOString());
+      assert.equal((await row(b.id))!.startedAt?.toISOString(), readyAt.toISOString());
 
       for (const ev of [
         { progress: 40, message: "Server process started (pid 1)", kind: "progress", phase: null, cached: null },
@@ -175,7 +176,7 @@ for (const provider of ["sqlite", "postgres"] as const) {
     test("a stop: stopped with its state, removed only when asked and stopped; a step that must change a row rolls all back", async () => {
       for (const remove of [false, true]) {
         const [a, b] = await twin({ state: "stopping", spawnId: "sp", url: "http://127.0.0.1:9/", message: "Idle for 3600 s", removeWhenStopped: remove });
-        const now = T(20);
+        const now = new Date();
         await db.$transaction([
           db.server.update({ where: { id: a.id }, data: { state: "stopped", url: null, stoppedAt: now, spawnerState: '{"gone":true}' } }),
           db.server.deleteMany({ where: { id: a.id, state: "stopped", removeWhenStopped: true } }),
