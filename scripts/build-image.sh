@@ -81,6 +81,9 @@ rsync -a --exclude /cache --exclude /dev .next/ "$stage/.next/"
 # Hard links: a fast copy that prune may delete from without touching the checkout's tree.
 cp -al node_modules "$stage/node_modules"
 (cd "$stage" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error)
+# prune keeps the optional peers of production packages that development dependencies installed
+# (typescript, the prisma CLI with effect, playwright): nothing at run time loads them
+node --import tsx deploy/image/prune-modules.ts "$stage"
 # Same content → same tar → buildah reuses the layer.
 tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf "$ctx/app.tar" .
 rm -rf "$stage"

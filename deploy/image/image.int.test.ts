@@ -106,6 +106,19 @@ test("the image's name and tag are the chart's; its user is not root", () => {
   for (const [k, v] of Object.entries(HUB_ENV)) assert.ok(config.Env.includes(`${k}=${v}`), `the image sets ${k}`);
   assert.equal(buildah(["run", "--isolation", "chroot", container, "--", "id", "-u"]), "1000");
   assert.match(buildah(["run", "--isolation", "chroot", container, "--", "node", "-v"]), /^v20\./);
+  // optional peers npm prune keeps, nothing at run time loads (deploy/image/prune-modules.ts)
+  const devTools = ["typescript", "prisma", "effect", "@playwright/test", "playwright", "playwright-core"];
+  const found = buildah([
+    "run",
+    "--isolation",
+    "chroot",
+    container,
+    "--",
+    "node",
+    "-e",
+    `for (const p of ${JSON.stringify(devTools)}) if (require("node:fs").existsSync("node_modules/" + p)) console.log(p);`,
+  ]);
+  assert.equal(found, "", "development tools in the image");
 });
 
 test("hub and proxy run from the image on SQLite: health, login page, proxied hub; refusals", { timeout: 240_000 }, async () => {
