@@ -39,26 +39,32 @@ test("SlowSpawner answers api after a delay, checks the token on api/status, sur
   const ctx = makeTestSpawnContext({ userName: "bob" });
   const sp = await createSpawner("slow", ctx);
   const events = collect(sp);
-  const { url } = await sp.start();
+  // measured before start(): its 300 ms (readyDelayMs) count from inside it, and a loaded machine
+  // may take that long to listen, so "less than 250 ms since" must include start() itself
   const started = Date.now();
-  const first = (await fetch(`${url}/user/bob/api`)).status;
-  // 503 for readyDelayMs (300 ms) after start(); on a loaded machine the first answer may come later
-  if (Date.now() - started < 250) assert.equal(first, 503);
-  else assert.ok(first === 503 || first === 200, String(first));
-  await new Promise((r) => setTimeout(r, 350));
-  assert.equal((await fetch(`${url}/user/bob/api`)).status, 200);
-  assert.equal((await fetch(`${url}/user/bob/api/status`)).status, 403);
-  assert.equal((await fetch(`${url}/user/bob/api/status`, { headers: { authorization: `token ${ctx.token}` } })).status, 200);
-  assert.deepEqual(
-    (await events).map((e) => e.progress),
-    [10, 50],
-  );
-  const again = await createSpawner("slow", ctx);
-  again.loadState(sp.getState());
-  assert.equal(await again.poll(), null);
-  await again.stop();
-  assert.notEqual(await sp.poll(), null);
-  await again.stop();
+  const { url } = await sp.start();
+  try {
+    const first = (await fetch(`${url}/user/bob/api`)).status;
+    if (Date.now() - started < 250) assert.equal(first, 503);
+    else assert.ok(first === 503 || first === 200, String(first));
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal((await fetch(`${url}/user/bob/api`)).status, 200);
+    assert.equal((await fetch(`${url}/user/bob/api/status`)).status, 403);
+    assert.equal((await fetch(`${url}/user/bob/api/status`, { headers: { authorization: `token ${ctx.token}` } })).status, 200);
+    assert.deepEqual(
+      (await events).map((e) => e.progress),
+      [10, 50],
+    );
+    const again = await createSpawner("slow", ctx);
+    again.loadState(sp.getState());
+    assert.equal(await again.poll(), null);
+    await again.stop();
+    assert.notEqual(await sp.poll(), null);
+    await again.stop();
+  } finally {
+    // a failed assertion must not leave the server listening (the file then hung to its timeout)
+    await sp.stop();
+  }
 });
 
 test("NeverStartsSpawner hangs until stop(), then start() rejects", async () => {
