@@ -6,7 +6,7 @@ import type { SpawnerCatalog } from "@/spawners/kind";
 import { buildRouteData, type ExtraRouteData, type RouteData, type RoutePusher, type ServiceRouteData } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
-import { expandScopes } from "./auth/scopes";
+import { expandScopes, parseScope, userScope } from "./auth/scopes";
 import { loadShareMap } from "./shares/shares";
 import { listExtraRoutes } from "./extra-routes";
 
@@ -91,11 +91,27 @@ export async function lookupTokenOwner(db: Db, token: string, now: Date) {
         user: owner.user.name,
         user_id: owner.user.id,
         admin: owner.user.admin,
-        scopes: [...expandScopes(owner.scopes)],
+        scopes: await withGroupAccessResolved(db, expandScopes(owner.scopes)),
         // the proxy caches the owner no longer than this
         expires_at: owner.expiresAt?.toISOString() ?? null,
       }
     : null;
+}
+
+/**
+ * The scopes as the proxy reads them: each access:servers!group=<group> is answered as
+ * access:servers!user=<member> of each current member (the proxy knows no groups; it keeps an
+ * answer for seconds, so a membership change applies within its token cache time). The
+ * !group= scope itself stays in the list, for the record.
+ */
+async function withGroupAccessResolved(db: Db, scopes: ReadonlySet<string>): Promise<string[]> {
+  const groups = [...scopes].flatMap((s) => {
+    const p = parseScope(s);
+    return p?.scope === "access:servers" && p.filter?.kind === "group" ? [p.filter.value] : [];
+  });
+  if (!groups.length) return [...scopes];
+  const members = await db.groupMember.findMany({ where: { group: { name: { in: groups } } }, select: { user: { select: { name: true } } } });
+  return [...new Set([...scopes, ...members.map((m) => userScope("access:servers", m.user.name))])];
 }
 
 /** Records activity reported by a proxy: {"/user/alice/": iso-date}. Only moves timestamps forward. */

@@ -86,10 +86,38 @@ test("a token limited to one server reaches that server only (table-driven)", ()
   ];
   for (const [identity, owner, server, want] of cases)
     assert.equal(decideAccess(identity, owner, server), want, `${JSON.stringify(identity.servers)} → ${owner}/${server}`);
-  assert.deepEqual(tokenServerLimits(["access:servers!server=alice/demo", "access:servers!server=alice/"]), ["alice/demo", "alice/"]);
+  assert.deepEqual(tokenServerLimits(["access:servers!server=alice/demo", "access:servers!server=alice/"]), { servers: ["alice/demo", "alice/"], users: [] });
+  assert.deepEqual(tokenServerLimits(["access:servers!user=bob", "access:servers!group=ocean", "access:servers!server=alice/"]), {
+    servers: ["alice/"],
+    users: ["bob"],
+  });
+  assert.equal(tokenServerLimits(["access:servers!group=ocean"]), null, "a group the hub did not resolve reaches nothing: serverAccess false");
+  assert.equal(tokenAllowsServerAccess(["access:servers!group=ocean"]), false);
+  for (const crafted of ["access:servers!user=bob/x", "access:servers!server=bob", "access:servers!server=a/b/c", "access:servers!user=a!user=b"])
+    assert.equal(tokenServerLimits([crafted]), null, crafted);
   assert.equal(tokenServerLimits(["access:servers", "access:servers!server=alice/demo"]), null, "unlimited wins");
   assert.equal(tokenServerLimits(["servers"]), null, "no server at all: serverAccess false says so");
   assert.equal(tokenServerLimits(undefined), null);
+});
+
+test("a token limited to some users' servers (access:servers!user=, and !group= as the hub resolves it) reaches those users' servers only", () => {
+  const admin: Identity = { user: "root", admin: true, via: "token", serverAccess: false, users: ["bob", "carol"] };
+  const cases: Array<[identity: Identity, owner: string, server: string, want: string]> = [
+    [admin, "bob", "", "allow"],
+    [admin, "bob", "gpu", "allow"],
+    [admin, "carol", "x", "allow"],
+    [admin, "dave", "", "other-server"],
+    [admin, "bo", "", "other-server"],
+    [admin, "bobby", "", "other-server"],
+    [{ ...admin, servers: ["dave/"] }, "dave", "", "allow"],
+    [{ ...admin, servers: ["dave/"] }, "dave", "gpu", "other-server"],
+    // the limit narrows, it never widens: a user's token naming bob's servers does not open them
+    [{ user: "alice", admin: false, via: "token", serverAccess: false, users: ["bob"] }, "bob", "", "forbidden"],
+    [{ user: "alice", admin: false, via: "token", serverAccess: false, users: ["alice"] }, "alice", "x", "allow"],
+    [{ user: "alice", admin: false, via: "token", serverAccess: false, users: [] }, "alice", "x", "other-server"],
+  ];
+  for (const [identity, owner, server, want] of cases)
+    assert.equal(decideAccess(identity, owner, server), want, `${JSON.stringify(identity.users)} → ${owner}/${server}`);
 });
 
 test("a WebSocket URL's ?token= is taken out of the URL the server sees", () => {

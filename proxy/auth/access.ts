@@ -16,9 +16,15 @@ export interface Identity {
   serverAccess?: boolean;
   /**
    * An API token limited to some servers (access:servers!server=<user>/<server>): "<user>/<server>"
-   * of each ("<user>/" for a default server). Absent: every server the user may reach.
+   * of each ("<user>/" for a default server). Absent (and `users` absent): every server the user
+   * may reach.
    */
   servers?: readonly string[];
+  /**
+   * An API token limited to some users' servers (access:servers!user=<user>, and !group=<group>,
+   * which the hub's token-owner answer turns into the group's members): their names.
+   */
+  users?: readonly string[];
 }
 
 /** The hub's auth snapshot (GET /hub/api/proxy/auth). */
@@ -77,8 +83,8 @@ export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scop
  */
 export function decideAccess(identity: Identity | null, owner: string, server = "", ownerId?: number | null, share?: ShareEntry): AccessDecision {
   if (!identity) return "anonymous";
-  if (identity.servers) {
-    if (!identity.servers.includes(`${owner}/${server}`)) return "other-server";
+  if (identity.servers || identity.users) {
+    if (!identity.servers?.includes(`${owner}/${server}`) && !identity.users?.includes(owner)) return "other-server";
   } else if (identity.serverAccess === false) return "missing-scope";
   if (identity.admin) return "allow";
   if (identity.user === owner && (ownerId === undefined || ownerId === null || identity.userId === ownerId)) return "allow";
@@ -87,17 +93,23 @@ export function decideAccess(identity: Identity | null, owner: string, server = 
 }
 
 /**
- * The servers a token with these (expanded) scopes is limited to, "<user>/<server>" each, from its
- * access:servers!server=<user>/<server> scopes; null when it is not limited (inherit or
- * access:servers, or no scopes) or reaches no server at all.
+ * The servers a token with these (expanded) scopes is limited to: "<user>/<server>" of each
+ * access:servers!server=<user>/<server>, and the users of each access:servers!user=<user> (all
+ * their servers); null when it is not limited (inherit or access:servers, or no scopes) or reaches
+ * no server at all. "!group=" filters are not read here: the hub answers them as "!user=" of each
+ * member.
  */
-export function tokenServerLimits(scopes: readonly string[] | undefined): string[] | null {
+export function tokenServerLimits(scopes: readonly string[] | undefined): { servers: string[]; users: string[] } | null {
   if (tokenAllowsServerAccess(scopes)) return null;
-  const limited = (scopes ?? []).flatMap((s) => {
-    const m = /^access:servers!server=([^/]+\/[^/]*)$/.exec(s);
-    return m ? [m[1]] : [];
-  });
-  return limited.length ? limited : null;
+  const servers: string[] = [];
+  const users: string[] = [];
+  for (const s of scopes ?? []) {
+    const m = /^access:servers!(server|user)=([^!=]+)$/.exec(s);
+    if (!m) continue;
+    if (m[1] === "server" && /^[^/]+\/[^/]*$/.test(m[2])) servers.push(m[2]);
+    else if (m[1] === "user" && !m[2].includes("/")) users.push(m[2]);
+  }
+  return servers.length || users.length ? { servers, users } : null;
 }
 
 /**

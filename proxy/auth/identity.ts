@@ -137,6 +137,7 @@ export class IdentityResolver {
       via: "token",
       serverAccess: owner.serverAccess,
       ...(owner.servers ? { servers: owner.servers } : {}),
+      ...(owner.users ? { users: owner.users } : {}),
     };
   }
 

@@ -16,6 +16,8 @@ export interface TokenOwner {
   serverAccess: boolean;
   /** the only servers it reaches, "<user>/<server>" (tokenServerLimits); absent: not limited */
   servers?: string[];
+  /** the only users whose servers it reaches (tokenServerLimits); absent: not limited */
+  users?: string[];
 }
 
 /**

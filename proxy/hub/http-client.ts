@@ -59,7 +59,7 @@ export class HubHttpClient implements HubConnection {
     if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
     const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
     const expiresAt = typeof b.expires_at === "string" ? Date.parse(b.expires_at) : null;
-    const servers = tokenServerLimits(scopes);
+    const limits = tokenServerLimits(scopes);
     return {
       user: b.user,
       userId: Number.isSafeInteger(b.user_id) ? (b.user_id as number) : undefined,
@@ -69,7 +69,7 @@ export class HubHttpClient implements HubConnection {
       scopes,
       // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
       serverAccess: tokenAllowsServerAccess(scopes),
-      ...(servers ? { servers } : {}),
+      ...(limits ? { servers: limits.servers, users: limits.users } : {}),
     };
   }
 

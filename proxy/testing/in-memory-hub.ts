@@ -91,7 +91,7 @@ export class InMemoryHub implements HubConnection {
     const owner = this.state.tokens[token];
     if (!owner) return null;
     const scopes = owner.scopes ?? ["inherit"];
-    const servers = tokenServerLimits(scopes);
+    const limits = tokenServerLimits(scopes);
     return {
       user: owner.user,
       userId: owner.userId ?? this.idOf(owner.user),
@@ -99,7 +99,7 @@ export class InMemoryHub implements HubConnection {
       expiresAt: owner.expiresAt ?? null,
       scopes,
       serverAccess: tokenAllowsServerAccess(scopes),
-      ...(servers ? { servers } : {}),
+      ...(limits ? { servers: limits.servers, users: limits.users } : {}),
     };
   }
 

@@ -6,7 +6,8 @@ import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
-import { expandScopes, groupScopeCovers, hasAnyScope, requiredScopes, shareScopeCovers, userScopeCovers, type TokenScope } from "./scopes";
+import type { Db } from "../db/types";
+import { expandScopes, hasAnyScope, hasScope, needsUserGroups, requestTarget, requiredScopes, scopesFor, type TokenScope } from "./scopes";
 import { serviceScopes, servicesOf } from "../services/registry";
 
 export interface Principal {
@@ -43,7 +44,7 @@ export async function authenticate(req: Request): Promise<Principal | null> {
       // A service owns no servers, tokens or account: the caller's-own endpoints are not for it.
       if (needed.includes("inherit") || CALLERS_OWN.test(pathname))
         throw new HttpError(403, `A service's token cannot be used for ${req.method} ${pathname}: it acts on the caller's own account.`);
-      checkScopes(scopes, needed, req.method, pathname);
+      await checkScopes(db, scopes, needed, req.method, pathname);
       return { user: { id: 0, name: "", admin: true }, via: "token", service: { name: service.name }, scopes };
     }
     const owner = await findTokenOwner(db, token, now);
@@ -51,7 +52,7 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     // Scopes are enforced here, once, from the request's method and path, so every route is
     // covered without each handler having to remember it.
     const scopes = expandScopes(owner.scopes);
-    checkScopes(scopes, needed, req.method, pathname);
+    await checkScopes(db, scopes, needed, req.method, pathname);
     return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
   }
   const session = await readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, now, origins.scheme === "https:");
@@ -70,16 +71,29 @@ export async function authenticate(req: Request): Promise<Principal | null> {
 /** Endpoints that act on the caller's own account (a launch starts the caller's server). */
 const CALLERS_OWN = /^(?:\/hub)?(?:\/api\/(?:launches|git-pull|account)(?:\/|$)|\/build\/)/;
 
-function checkScopes(scopes: ReadonlySet<string>, needed: TokenScope[], method: string, pathname: string): void {
-  if (
-    hasAnyScope(scopes, needed) ||
-    userScopeCovers(scopes, needed, pathname) ||
-    shareScopeCovers(scopes, needed, pathname) ||
-    groupScopeCovers(scopes, needed, pathname)
-  )
-    return;
+/** List endpoints: a filtered form of their scope lets the request in; the handler cuts the list to it. */
+const LIST_SCOPES: ReadonlySet<TokenScope> = new Set(["list:users", "list:groups", "list:services"]);
+
+/**
+ * Refuses a request its token's scopes do not cover. Filtered scopes ("read:servers!user=alice",
+ * "servers!group=ocean") count when their filter matches what the request is about
+ * (requestTarget); a "!group=" filter on a user's resource asks the database for the user's groups.
+ */
+async function checkScopes(db: Db, scopes: ReadonlySet<string>, needed: TokenScope[], method: string, pathname: string): Promise<void> {
+  if (hasAnyScope(scopes, needed)) return;
+  if (needed.some((n) => LIST_SCOPES.has(n) && [...scopes].some((s) => s.startsWith(`${n}!`)))) return;
+  const target = requestTarget(pathname);
+  if (target.user !== undefined && needsUserGroups(scopes)) target.userGroups = await userGroupNames(db, target.user);
+  const here = scopesFor(scopes, target);
+  if (needed.some((n) => hasScope(here, n))) return;
   const what = needed.length === 1 ? `the scope "${needed[0]}"` : `one of the scopes ${needed.map((s) => `"${s}"`).join(", ")}`;
   throw new HttpError(403, `This API token lacks ${what} needed for ${method} ${pathname} (it has: ${[...scopes].join(", ") || "no scopes"}).`);
+}
+
+/** The names of the groups `user` is a member of (none for an unknown user). */
+export async function userGroupNames(db: Db, user: string): Promise<string[]> {
+  const rows = await db.groupMember.findMany({ where: { user: { name: user } }, select: { group: { select: { name: true } } } });
+  return rows.map((r) => r.group.name);
 }
 
 export async function requireUser(req: Request): Promise<Principal> {

@@ -1,7 +1,7 @@
-// API token scopes: a small set named after JupyterHub's, and which one each REST request needs.
+// API token scopes: JupyterHub 5's names and filters, and which one each REST request needs.
 // Pure. A token's scopes are intersected with its owner's rights: a scope never grants more than
 // the owner may do (an admin's "servers" token may stop others' servers; a user's may not).
-import { NAME_SOURCE } from "@/app/_lib/users/names";
+import { NAME_SOURCE, SERVERNAME_PATTERN, USERNAME_PATTERN } from "@/app/_lib/users/names";
 
 /** Every scope a token may carry, with what it allows (shown on /hub/token). JupyterHub's names. */
 export const TOKEN_SCOPES = {
@@ -37,143 +37,283 @@ export const TOKEN_SCOPES = {
   "delete:groups": "Delete groups (admins only).",
   "admin:groups": "Create and delete groups, and everything the groups scope allows (admins only).",
   proxy: "Read the proxy's routing table (GET /hub/api/proxy; admins only).",
+  "admin:servers": "Start, stop and read servers, with their state (admins only).",
+  "admin:server_state": "Read servers' state (admins only; Gyre's state is the state word every server model shows).",
+  "access:services": "Use services through the proxy (HubAuth/HubOAuth accept the token).",
+  "read:roles": "Read role assignments of users, groups and services.",
+  "read:roles:users": "Read users' roles (the roles field of user models).",
+  "read:roles:groups": "Read groups' roles (the roles field of group models).",
+  "read:roles:services": "Read services' roles (the roles field of service models).",
+  "read:groups:name": "Read group names (admins only).",
+  "read:services:name": "Read service names (admins and services).",
 } as const;
 
 export type TokenScope = keyof typeof TOKEN_SCOPES;
 
 /**
- * Scopes that include others: JupyterHub's scope hierarchy (jupyterhub/scopes.py), reduced to the
- * scopes Gyre has. Scopes are not transitive here: each entry lists everything it includes.
+ * Scopes that include others: JupyterHub 5's scope hierarchy (jupyterhub/scopes.py), reduced to
+ * the scopes Gyre has. Scopes are not transitive here: each entry lists everything it includes.
  */
 const IMPLIES: Partial<Record<TokenScope, TokenScope[]>> = {
   "read:users": ["read:users:name", "read:users:groups", "read:users:activity"],
   users: ["read:users", "list:users", "users:activity", "read:users:name", "read:users:groups", "read:users:activity"],
-  "admin:users": ["users", "delete:users", "read:users", "list:users", "users:activity", "read:users:name", "read:users:groups", "read:users:activity"],
+  "admin:users": [
+    "users",
+    "delete:users",
+    "read:users",
+    "list:users",
+    "users:activity",
+    "read:users:name",
+    "read:users:groups",
+    "read:users:activity",
+    "read:roles:users",
+  ],
   "read:servers": ["read:users:name"],
   servers: ["read:servers", "delete:servers", "read:users:name"],
+  "admin:servers": ["servers", "admin:server_state", "read:servers", "delete:servers", "read:users:name"],
   tokens: ["read:tokens"],
   shares: ["read:shares"],
   "users:shares": ["read:users:shares"],
   "groups:shares": ["read:groups:shares"],
-  groups: ["read:groups", "list:groups"],
-  "admin:groups": ["groups", "delete:groups", "read:groups", "list:groups"],
+  "list:groups": ["read:groups:name"],
+  "read:groups": ["read:groups:name"],
+  groups: ["read:groups", "list:groups", "read:groups:name"],
+  "admin:groups": ["groups", "delete:groups", "read:groups", "list:groups", "read:groups:name", "read:roles:groups"],
+  "list:services": ["read:services:name"],
+  "read:services": ["read:services:name"],
+  "read:roles": ["read:roles:users", "read:roles:groups", "read:roles:services"],
 };
 
-/** Is `s` a scope Gyre knows? */
+/** Is `s` a scope Gyre knows (without a filter)? */
 export function isTokenScope(s: string): s is TokenScope {
   return Object.hasOwn(TOKEN_SCOPES, s);
 }
 
 /**
- * "access:servers" limited to one server, in JupyterHub's filter syntax:
- * "access:servers!server=<user>/<server>" (the token a /build ready message hands out).
+ * JupyterHub's horizontal filters, "<scope>!<kind>=<value>": a scope limited to one user (for the
+ * scopes about servers: all that user's servers), one server ("<user>/<server>", nothing after the
+ * slash: the default server), one group (the group itself for group scopes; its members for user
+ * and server scopes) or one service.
  */
-const SERVER_ACCESS_FILTER = new RegExp(`^access:servers!server=(${NAME_SOURCE})/(${NAME_SOURCE})?$`);
+export type FilterKind = "user" | "group" | "server" | "service";
+
+export interface ScopeFilter {
+  kind: FilterKind;
+  /** "alice", "ocean", "alice/gpu" ("alice/": the default server), "grafana" */
+  value: string;
+}
+
+export interface ParsedScope {
+  scope: TokenScope;
+  filter?: ScopeFilter;
+}
+
+/** What a scope is about: which filters it takes, and what each of them matches. */
+type Resource = "user" | "server" | "group" | "service" | "roles" | "hub";
+
+const RESOURCE_OF: Record<TokenScope, Resource> = {
+  inherit: "hub",
+  "read:users:name": "user",
+  "read:users:activity": "user",
+  "read:users:groups": "user",
+  "read:users": "user",
+  "list:users": "user",
+  "users:activity": "user",
+  users: "user",
+  "delete:users": "user",
+  "admin:users": "user",
+  "read:tokens": "user",
+  tokens: "user",
+  "users:shares": "user",
+  "read:users:shares": "user",
+  "read:roles:users": "user",
+  "read:servers": "server",
+  "delete:servers": "server",
+  servers: "server",
+  "admin:servers": "server",
+  "admin:server_state": "server",
+  "access:servers": "server",
+  shares: "server",
+  "read:shares": "server",
+  "list:groups": "group",
+  "read:groups": "group",
+  "read:groups:name": "group",
+  groups: "group",
+  "delete:groups": "group",
+  "admin:groups": "group",
+  "groups:shares": "group",
+  "read:groups:shares": "group",
+  "read:roles:groups": "group",
+  "list:services": "service",
+  "read:services": "service",
+  "read:services:name": "service",
+  "access:services": "service",
+  "read:roles:services": "service",
+  "read:roles": "roles",
+  "read:hub": "hub",
+  "read:metrics": "hub",
+  proxy: "hub",
+};
+
+const FILTERS_OF: Record<Resource, readonly FilterKind[]> = {
+  user: ["user", "group"],
+  server: ["user", "group", "server"],
+  group: ["group"],
+  service: ["service"],
+  // read:roles passes its filter on to the read:roles:* scope that takes it
+  roles: ["user", "group", "service"],
+  hub: [],
+};
+
+/** Which filters `scope` takes (none: inherit and the hub's own scopes). */
+export function filtersOf(scope: TokenScope): readonly FilterKind[] {
+  return FILTERS_OF[RESOURCE_OF[scope]];
+}
+
+// The values a filter may name. None of them can hold "!" or "=", and only a server's holds a "/"
+// (one, between its user and name), so no crafted name turns a filter into another or a wider one.
+const FILTER_VALUE: Record<FilterKind, RegExp> = {
+  user: new RegExp(`^(?:${NAME_SOURCE})$`),
+  server: new RegExp(`^(?:${NAME_SOURCE})/(?:${NAME_SOURCE})?$`),
+  group: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/,
+  service: /^[a-z0-9][a-z0-9_-]{0,63}$/,
+};
+
+/**
+ * A scope with its filter, or null when it is not one Gyre knows: an unknown name, a filter the
+ * scope does not take ("read:hub!user=a", "groups!user=a"), or a value no user, server, group or
+ * service can have ("read:servers!user=a/b", "servers!server=a", "users!user=a!group=b").
+ */
+export function parseScope(s: string): ParsedScope | null {
+  const bang = s.indexOf("!");
+  if (bang < 0) return isTokenScope(s) ? { scope: s } : null;
+  const base = s.slice(0, bang);
+  const m = /^(user|group|server|service)=(.*)$/s.exec(s.slice(bang + 1));
+  if (!m || !isTokenScope(base)) return null;
+  const kind = m[1] as FilterKind;
+  if (!filtersOf(base).includes(kind) || !FILTER_VALUE[kind].test(m[2])) return null;
+  return { scope: base, filter: { kind, value: m[2] } };
+}
+
+/** `scope` limited by a filter: "read:servers!user=alice". */
+export function filteredScope(scope: TokenScope, kind: FilterKind, value: string): string {
+  return `${scope}!${kind}=${value}`;
+}
 
 /** The scope that reaches only `user`'s server `server` ("" = the default server). */
 export function serverAccessScope(user: string, server: string): string {
-  return `access:servers!server=${user}/${server}`;
+  return filteredScope("access:servers", "server", `${user}/${server}`);
 }
 
 /** The server a filtered access scope names, or null for any other scope. */
 export function parseServerAccessScope(scope: string): { user: string; server: string } | null {
-  const m = SERVER_ACCESS_FILTER.exec(scope);
-  return m ? { user: m[1], server: m[2] ?? "" } : null;
+  const p = parseScope(scope);
+  if (p?.scope !== "access:servers" || p.filter?.kind !== "server") return null;
+  const slash = p.filter.value.indexOf("/");
+  return { user: p.filter.value.slice(0, slash), server: p.filter.value.slice(slash + 1) };
 }
 
-/**
- * JupyterHub's "access:services!service=<name>": who may use one service (what the hub's OAuth
- * provider gives a service's access tokens, and what HubOAuth checks in /hub/api/user's scopes).
- */
-const SERVICE_ACCESS_FILTER = /^access:services!service=([a-z0-9][a-z0-9_-]{0,63})$/;
-
-/** The scope that lets a token's owner use the service `name`. */
+/** The scope that lets a token's owner use the service `name` (what HubOAuth checks). */
 export function serviceAccessScope(name: string): string {
-  return `access:services!service=${name}`;
+  return filteredScope("access:services", "service", name);
 }
-
-/** The service a filtered access:services scope names, or null for any other scope. */
-export function parseServiceAccessScope(scope: string): string | null {
-  return SERVICE_ACCESS_FILTER.exec(scope)?.[1] ?? null;
-}
-
-/** Scopes that may be limited to one user with JupyterHub's "!user=<name>" filter. */
-const USER_FILTERABLE: readonly TokenScope[] = ["users:activity"];
-const USER_FILTER = new RegExp(`^([a-z:]+)!user=(${NAME_SOURCE})$`);
 
 /** `scope` limited to `user`, e.g. "users:activity!user=alice" (a server's own token). */
 export function userScope(scope: TokenScope, user: string): string {
-  return `${scope}!user=${user}`;
-}
-
-/** The scope and user a "!user=" filtered scope names, or null for any other scope. */
-export function parseUserScope(scope: string): { scope: TokenScope; user: string } | null {
-  const m = USER_FILTER.exec(scope);
-  return m && (USER_FILTERABLE as readonly string[]).includes(m[1]) ? { scope: m[1] as TokenScope, user: m[2] } : null;
-}
-
-/**
- * Whether a filtered scope covers a request that needs one of `anyOf`: "X!user=alice" covers X on
- * /api/users/alice/… only (JupyterHub's filters; the handler still checks the owner's rights).
- */
-export function userScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
-  const m = /^(?:\/hub)?\/api\/users\/([^/]+)(?:\/|$)/.exec(pathname);
-  if (!m) return false;
-  return [...scopes].some((s) => {
-    const f = parseUserScope(s);
-    return f !== null && f.user === m[1] && anyOf.includes(f.scope);
-  });
-}
-
-/** Scopes that may be limited to one group with JupyterHub's "!group=<name>" filter. */
-const GROUP_FILTERABLE: readonly TokenScope[] = ["groups", "read:groups"];
-const GROUP_FILTER = /^([a-z:]+)!group=([A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$/;
-
-/** The scope and group a "!group=" filtered scope names, or null for any other scope. */
-export function parseGroupScope(scope: string): { scope: TokenScope; group: string } | null {
-  const m = GROUP_FILTER.exec(scope);
-  return m && (GROUP_FILTERABLE as readonly string[]).includes(m[1]) ? { scope: m[1] as TokenScope, group: m[2] } : null;
-}
-
-/**
- * Whether a group-filtered scope covers a request that needs one of `anyOf`: "groups!group=staff"
- * covers "groups" on /api/groups/staff/… only; it includes "read:groups" there, as in JupyterHub.
- */
-export function groupScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
-  const m = /^(?:\/hub)?\/api\/groups\/([^/]+)(?:\/|$)/.exec(pathname);
-  if (!m) return false;
-  let group: string;
-  try {
-    group = decodeURIComponent(m[1]);
-  } catch {
-    return false;
-  }
-  return [...scopes].some((s) => {
-    const f = parseGroupScope(s);
-    if (f === null || f.group !== group) return false;
-    return anyOf.includes(f.scope) || (f.scope === "groups" && anyOf.includes("read:groups"));
-  });
+  return filteredScope(scope, "user", user);
 }
 
 /** The scope a filtered scope limits ("groups!group=staff" → "groups"); the scope itself otherwise. */
 export function baseScope(scope: string): string {
-  return parseUserScope(scope)?.scope ?? parseGroupScope(scope)?.scope ?? (parseServerAccessScope(scope) ? "access:servers" : scope);
+  return parseScope(scope)?.scope ?? scope;
 }
 
 /**
  * The scopes a stored token really has: the stored list expanded by IMPLIES; an empty list (tokens
- * made before scopes existed, or without any) means "inherit". Unknown names are dropped; scopes
- * limited to one server are kept as they are (they never satisfy the unlimited scope).
+ * made before scopes existed, or without any) means "inherit". Unknown names are dropped. A
+ * filtered scope passes its filter on to the scopes it includes that take it ("servers!user=a" →
+ * "read:servers!user=a", "delete:servers!user=a", "read:users:name!user=a"; a "!server=" filter
+ * is not passed to read:users:name, which is about users); it never becomes the unlimited scope.
  */
 export function expandScopes(stored: readonly string[]): Set<string> {
   const out = new Set<string>();
-  const known = stored.filter(isTokenScope);
-  for (const s of stored.length ? known : (["inherit"] as TokenScope[])) {
-    out.add(s);
-    for (const i of IMPLIES[s] ?? []) out.add(i);
+  if (!stored.length) out.add("inherit");
+  for (const raw of stored) {
+    const p = parseScope(raw);
+    if (!p) continue;
+    const f = p.filter;
+    for (const s of [p.scope, ...(IMPLIES[p.scope] ?? [])]) {
+      if (!f) out.add(s);
+      else if (filtersOf(s).includes(f.kind)) out.add(filteredScope(s, f.kind, f.value));
+    }
   }
-  for (const s of stored)
-    if (parseServerAccessScope(s) || parseUserScope(s) || parseServiceAccessScope(s) || parseShareScope(s) || parseGroupScope(s)) out.add(s);
+  return out;
+}
+
+/** What a request (or a listed item) is about, for matching filtered scopes. */
+export interface ScopeTarget {
+  /** the user it concerns (a user model, their tokens, activity, servers, shares) */
+  user?: string;
+  /** the server it concerns: its user and name ("" the default server) */
+  server?: { user: string; name: string };
+  /** the group it concerns */
+  group?: string;
+  /** the service it concerns */
+  service?: string;
+  /** the groups `user` is a member of (for "!group=" on user and server scopes) */
+  userGroups?: readonly string[];
+}
+
+/** Whether a filter on a scope about `resource` matches `t`. */
+function filterMatches(resource: Resource, f: ScopeFilter, t: ScopeTarget): boolean {
+  if (resource === "user" || resource === "server") {
+    if (t.user === undefined) return false;
+    if (f.kind === "user") return t.user === f.value;
+    if (f.kind === "group") return (t.userGroups ?? []).includes(f.value);
+    return f.kind === "server" && t.server !== undefined && t.server.user === t.user && `${t.server.user}/${t.server.name}` === f.value;
+  }
+  if (resource === "group") return f.kind === "group" && t.group === f.value;
+  if (resource === "service") return f.kind === "service" && t.service === f.value;
+  return false;
+}
+
+/**
+ * The scopes that apply to `target`: the unfiltered ones, and the scope of each filtered one whose
+ * filter matches it ("read:servers!user=alice" gives "read:servers" on alice's servers, nothing on
+ * bob's). The answer holds no filtered scope: hasScope() on it decides.
+ */
+export function scopesFor(scopes: ReadonlySet<string>, target: ScopeTarget): Set<string> {
+  const out = new Set<string>();
+  for (const s of scopes) {
+    const p = parseScope(s);
+    if (!p) continue;
+    if (!p.filter) out.add(s);
+    else if (filterMatches(RESOURCE_OF[p.scope], p.filter, target)) out.add(p.scope);
+  }
+  return out;
+}
+
+/** Whether a token's scopes hold a "!group=" filter on a user or server scope (then the target user's groups are needed). */
+export function needsUserGroups(scopes: ReadonlySet<string>): boolean {
+  for (const s of scopes) {
+    const p = parseScope(s);
+    if (p?.filter?.kind === "group" && (RESOURCE_OF[p.scope] === "user" || RESOURCE_OF[p.scope] === "server")) return true;
+  }
+  return false;
+}
+
+/**
+ * The filters limiting a list scope ("list:users!group=ocean") when the token lacks the unlimited
+ * one: what a list answer must be cut to. null: not limited (the unlimited scope, or inherit); an
+ * empty array: the token has no form of the scope.
+ */
+export function listFilters(scopes: ReadonlySet<string>, scope: TokenScope): ScopeFilter[] | null {
+  if (hasScope(scopes, scope)) return null;
+  const out: ScopeFilter[] = [];
+  for (const s of scopes) {
+    const p = parseScope(s);
+    if (p?.scope === scope && p.filter) out.push(p.filter);
+  }
   return out;
 }
 
@@ -251,57 +391,77 @@ export const ADMIN_ONLY_SCOPES: readonly TokenScope[] = [
   "delete:groups",
   "admin:groups",
   "proxy",
+  "admin:servers",
+  "admin:server_state",
+  "read:groups:name",
+  "read:services:name",
 ];
 
 /**
- * "shares" and "read:shares" limited to one owner or one server, in JupyterHub's filter syntax:
- * "shares!user=<owner>", "shares!server=<owner>/<server>" ("" after the slash: the default server).
+ * What a REST request is about, from its path (with or without the /hub prefix), for the filtered
+ * scopes: the user of /api/users/<name>/…, the server of …/server and …/servers/<name>, the owner
+ * and server of /api/shares|share-codes/<owner>/<server> ("_default_": the default server), the
+ * group of /api/groups/<name>/…, the service of /api/services/<name>. Names are decoded and, for
+ * users, lower-cased as the handlers do; a name that is not valid is no target at all, so it
+ * matches no filter.
  */
-const SHARE_FILTER = new RegExp(`^(shares|read:shares)!(?:user=(${NAME_SOURCE})|server=(${NAME_SOURCE})/(${NAME_SOURCE})?)$`);
-
-/** The scope, owner and server (undefined: any of the owner's) a filtered share scope names, or null. */
-export function parseShareScope(scope: string): { scope: "shares" | "read:shares"; user: string; server?: string } | null {
-  const m = SHARE_FILTER.exec(scope);
-  if (!m) return null;
-  return m[2] ? { scope: m[1] as "shares", user: m[2] } : { scope: m[1] as "shares", user: m[3], server: m[4] ?? "" };
+export function requestTarget(pathname: string): ScopeTarget {
+  const p = pathname.replace(/^\/hub(?=\/)/, "");
+  const seg = (raw: string | undefined): string | undefined => {
+    if (raw === undefined) return undefined;
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+  };
+  const user = (raw: string | undefined): string | undefined => {
+    const name = seg(raw)?.replace(/[A-Z]+/g, (c) => c.toLowerCase());
+    return name !== undefined && USERNAME_PATTERN.test(name) ? name : undefined;
+  };
+  const server = (u: string | undefined, raw: string | undefined) => {
+    const name = seg(raw);
+    return u !== undefined && name !== undefined && (name === "" || SERVERNAME_PATTERN.test(name)) ? { user: u, name } : undefined;
+  };
+  let m = /^\/api\/users\/([^/]+)(?:\/(server|servers)(?:\/([^/]*))?)?(?:\/|$)/.exec(p);
+  if (m) {
+    const u = user(m[1]);
+    if (u === undefined) return {};
+    if (m[2] === "server") return { user: u, server: { user: u, name: "" } };
+    if (m[2] === "servers" && m[3] !== undefined) return { user: u, server: server(u, m[3]) };
+    return { user: u };
+  }
+  m = /^\/api\/(?:shares|share-codes)\/([^/]+)(?:\/([^/]+))?\/?$/.exec(p);
+  if (m) {
+    const u = user(m[1]);
+    if (u === undefined) return {};
+    return m[2] === undefined ? { user: u } : { user: u, server: server(u, m[2] === "_default_" ? "" : m[2]) };
+  }
+  m = /^\/api\/groups\/([^/]+)(?:\/|$)/.exec(p);
+  if (m) return { group: seg(m[1]) };
+  m = /^\/api\/services\/([^/]+)\/?$/.exec(p);
+  if (m) return { service: seg(m[1]) };
+  return {};
 }
 
-/**
- * Whether a filtered share scope covers a request that needs one of `anyOf` on
- * /api/shares|share-codes/<owner>[/<server>]: "!user=<owner>" covers all of the owner's servers,
- * "!server=<owner>/<server>" that one server ("_default_" in the path is the default server).
- */
-export function shareScopeCovers(scopes: ReadonlySet<string>, anyOf: readonly TokenScope[], pathname: string): boolean {
-  const m = /^(?:\/hub)?\/api\/(?:shares|share-codes)\/([^/]+)(?:\/([^/]+))?\/?$/.exec(pathname);
-  if (!m) return false;
-  const server = m[2] === undefined ? undefined : m[2] === "_default_" ? "" : m[2];
-  return [...scopes].some((s) => {
-    const f = parseShareScope(s);
-    if (!f || f.user !== m[1] || !anyOf.some((a) => a === f.scope || (a === "read:shares" && f.scope === "shares"))) return false;
-    return f.server === undefined || f.server === server;
-  });
-}
-
-/** Parses a requested scope list; returns the unknown names (empty when all are valid). */
+/** Parses a requested scope list; returns the names Gyre does not know (empty when all are valid). */
 export function unknownScopes(requested: readonly string[]): string[] {
-  return requested.filter(
-    (s) => !isTokenScope(s) && !parseServerAccessScope(s) && !parseUserScope(s) && !parseServiceAccessScope(s) && !parseShareScope(s) && !parseGroupScope(s),
-  );
+  return requested.filter((s) => parseScope(s) === null);
 }
 
 /**
  * Whether a token with `parent` scopes may create a token with `child` scopes: never more than it
- * has itself (JupyterHub's rule), so a narrow token cannot mint a broad one.
+ * has itself (JupyterHub's rule), so a narrow token cannot mint a broad one. A filtered scope is
+ * granted by the same scope unfiltered or with the same filter; one server by its user's filter.
  */
 export function mayGrant(parent: ReadonlySet<string>, child: readonly string[]): boolean {
   if (parent.has("inherit")) return true;
-  // one server's access is part of access to all servers
-  return [...expandScopes(child)].every(
-    (s) =>
-      parent.has(s) ||
-      (parseServerAccessScope(s) !== null && parent.has("access:servers")) ||
-      parent.has(parseUserScope(s)?.scope ?? "") ||
-      parent.has(parseShareScope(s)?.scope ?? "") ||
-      parent.has(parseGroupScope(s)?.scope ?? ""),
-  );
+  return [...expandScopes(child)].every((s) => {
+    if (parent.has(s)) return true;
+    const p = parseScope(s);
+    if (!p?.filter) return false;
+    if (parent.has(p.scope)) return true;
+    if (p.filter.kind === "server") return parent.has(filteredScope(p.scope, "user", p.filter.value.slice(0, p.filter.value.indexOf("/"))));
+    return false;
+  });
 }

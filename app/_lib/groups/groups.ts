@@ -92,10 +92,16 @@ export interface GroupModel {
 }
 
 /** One page of groups in JupyterHub's model, by name, with the total count. */
-export async function listGroupModels(db: Db, page: { offset: number; limit: number }): Promise<{ total: number; items: GroupModel[] }> {
+export async function listGroupModels(
+  db: Db,
+  page: { offset: number; limit: number; only?: readonly string[] },
+): Promise<{ total: number; items: GroupModel[] }> {
+  // only: the groups a filtered list:groups names (list:groups!group=…)
+  const where = page.only ? { name: { in: [...page.only] } } : {};
   const [total, rows] = await Promise.all([
-    db.group.count(),
+    db.group.count({ where }),
     db.group.findMany({
+      where,
       orderBy: { name: "asc" },
       skip: page.offset,
       take: page.limit,

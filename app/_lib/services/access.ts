@@ -1,7 +1,7 @@
 // Who may read the service list and models: admins (tokens need list:services / read:services,
 // enforced from the path by request-auth) and services whose scopes carry them. Pure.
 import { HttpError } from "@/app/_lib/http/errors";
-import { hasScope } from "@/app/_lib/auth/scopes";
+import { hasScope, listFilters, scopesFor } from "@/app/_lib/auth/scopes";
 import { toServiceModel, toServiceNameModel, type ServiceModel, type ServiceRegistry } from "./registry";
 
 /** The caller as far as these answers care. */
@@ -23,8 +23,11 @@ export function listServiceModels(
   pidOf: (name: string) => number,
 ): Record<string, ServiceModel | Pick<ServiceModel, "kind" | "name">> {
   mayRead(who);
-  const full = hasScope(who.scopes, "read:services");
-  return Object.fromEntries(registry.list.map((s) => [s.name, full ? toServiceModel(s, pidOf(s.name)) : toServiceNameModel(s)]));
+  // list:services!service=… lists those services only; read:services (or its filter) shows models
+  const only = listFilters(who.scopes, "list:services")?.map((f) => f.value);
+  const listed = only ? registry.list.filter((s) => only.includes(s.name)) : registry.list;
+  const full = (name: string) => hasScope(scopesFor(who.scopes, { service: name }), "read:services");
+  return Object.fromEntries(listed.map((s) => [s.name, full(s.name) ? toServiceModel(s, pidOf(s.name)) : toServiceNameModel(s)]));
 }
 
 /** GET /hub/api/services/{name}: the model, or a 404 naming it. */

@@ -2,6 +2,7 @@
 // may read (pure).
 import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { toServerModel, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
+import { scopesFor } from "@/app/_lib/auth/scopes";
 
 interface UserRow {
   name: string;
@@ -70,7 +71,8 @@ export function identityModel(
   model: UserModel,
   who: { via: "session" | "token"; scopes: ReadonlySet<string>; tokenId?: number },
 ): Partial<UserModel> & { token_id: string | null; session_id: null; scopes: string[] } {
-  const visible = filterUserModel(model, new Set([...who.scopes, ...IDENTIFY_SCOPES]))!;
+  const here = scopesFor(who.scopes, { user: model.name, userGroups: model.groups });
+  const visible = filterUserModel(model, new Set([...here, ...IDENTIFY_SCOPES]))!;
   return {
     ...visible,
     token_id: who.via === "token" && who.tokenId !== undefined ? `a${who.tokenId}` : null,

@@ -15,6 +15,7 @@ import {
   buildUserWithGroupsQuery,
   buildUserCountQuery,
   buildUserPageQuery,
+  type UserListLimit,
   type UserStateFilter,
 } from "./user-model-sql";
 
@@ -116,14 +117,14 @@ export async function readUserModel(db: Db, dialect: SqlDialect, name: string, o
 export async function listUserModels(
   db: Db,
   dialect: SqlDialect,
-  opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort } = {},
+  opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort; only?: UserListLimit } = {},
 ): Promise<{ total: number; items: UserModel[] }> {
   const offset = opts.offset ?? 0;
-  const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200 });
+  const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200, only: opts.only });
   const rows = await readRows<UserSqlRow>(db, page);
   let total = rows.length ? Number(rows[0].total) : 0;
   if (!rows.length && offset > 0) {
-    const count = buildUserCountQuery({ dialect, state: opts.state });
+    const count = buildUserCountQuery({ dialect, state: opts.state, only: opts.only });
     total = Number((await readRows<{ total: number | bigint }>(db, count))[0].total);
   }
   return { total, items: await modelsOf(db, dialect, rows, opts) };

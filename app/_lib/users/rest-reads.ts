@@ -8,6 +8,7 @@ import { listUserModels, readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { filterUserModel } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
+import { listFilters, scopesFor } from "@/app/_lib/auth/scopes";
 import { flagParam, listResponse, parseUserListQuery, wantsPagination } from "@/app/_lib/http/list-query";
 
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
@@ -16,6 +17,12 @@ export async function listUsersResponse(req: Request): Promise<Response> {
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
   const q = parseUserListQuery(url.searchParams, wantsPagination(req.headers));
+  // list:users!user=…/!group=… lists only those users and the groups' members
+  const filters = listFilters(actor.scopes, "list:users");
+  const only = filters && {
+    names: filters.filter((f) => f.kind === "user").map((f) => f.value),
+    groups: filters.filter((f) => f.kind === "group").map((f) => f.value),
+  };
   const { total, items } = await listUserModels(db, dbProvider, {
     state: q.state,
     offset: q.offset,
@@ -25,9 +32,10 @@ export async function listUsersResponse(req: Request): Promise<Response> {
     publicUrl: config.hub.publicUrl,
     origins,
     describe: serverDescriber(catalog),
+    ...(only ? { only } : {}),
   });
-  // a token sees the fields its scopes cover (list:users alone: names only)
-  const visible = items.map((u) => filterUserModel(u, actor.scopes) ?? { kind: "user", name: u.name });
+  // a token sees the fields its scopes cover for each user (list:users alone: names only)
+  const visible = items.map((u) => filterUserModel(u, scopesFor(actor.scopes, { user: u.name, userGroups: u.groups })) ?? { kind: "user", name: u.name });
   return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 }
 
@@ -39,5 +47,5 @@ export async function userResponse(req: Request, rawName: string): Promise<Respo
   const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
   const model = await readUserModel(db, dbProvider, name, { allServers, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
-  return Response.json(filterUserModel(model, actor.scopes) ?? { kind: "user", name });
+  return Response.json(filterUserModel(model, scopesFor(actor.scopes, { user: name, userGroups: model.groups })) ?? { kind: "user", name });
 }

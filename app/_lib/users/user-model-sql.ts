@@ -23,11 +23,41 @@ function placeholders(dialect: SqlDialect) {
 const ACTIVE_LIST = ACTIVE_STATES.map((s) => `'${s}'`).join(", ");
 
 /** JupyterHub's state filter: "ready" a running server, "active" one running or on its way, "inactive" neither. */
-function stateWhere(state: UserStateFilter): string {
-  if (state === "ready") return `WHERE u."id" IN (SELECT "userId" FROM "Server" WHERE "state" = 'running')`;
-  if (state === "active") return `WHERE u."id" IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
-  if (state === "inactive") return `WHERE u."id" NOT IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
-  return "";
+function stateCondition(state: UserStateFilter): string | null {
+  if (state === "ready") return `u."id" IN (SELECT "userId" FROM "Server" WHERE "state" = 'running')`;
+  if (state === "active") return `u."id" IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
+  if (state === "inactive") return `u."id" NOT IN (SELECT "userId" FROM "Server" WHERE "state" IN (${ACTIVE_LIST}))`;
+  return null;
+}
+
+/**
+ * Users a filtered list scope lets a token see ("list:users!user=alice", "list:users!group=ocean"):
+ * these names, and the members of these groups. Absent: every user.
+ */
+export interface UserListLimit {
+  names: readonly string[];
+  groups: readonly string[];
+}
+
+/** `<column> IN` the texts, as one parameter (SQLite: a JSON array read by json_each; PostgreSQL: a text array). */
+function inTexts(st: ReturnType<typeof placeholders>, dialect: SqlDialect, column: string, values: readonly string[]): string {
+  return dialect === "postgres"
+    ? `${column} = ANY(${st.p([...values])}::text[])`
+    : `${column} IN (SELECT "value" FROM json_each(${st.p(JSON.stringify(values))}))`;
+}
+
+/** The WHERE clause of the state filter and the list limit, or "". */
+function userWhere(st: ReturnType<typeof placeholders>, dialect: SqlDialect, state: UserStateFilter, only: UserListLimit | undefined): string {
+  const conds: string[] = [];
+  const byState = stateCondition(state);
+  if (byState) conds.push(byState);
+  if (only) {
+    // parameters in the order they appear (SQLite's "?" are positional)
+    const names = inTexts(st, dialect, `u."name"`, only.names);
+    const members = `u."id" IN (SELECT m."userId" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE ${inTexts(st, dialect, `g."name"`, only.groups)})`;
+    conds.push(`(${names} OR ${members})`);
+  }
+  return conds.length ? `WHERE ${conds.join(" AND ")}` : "";
 }
 
 /** By name unless asked otherwise; never-active users last when sorting by activity; id breaks ties. */
@@ -41,15 +71,23 @@ function orderBy(sort: UserSort | undefined): string {
 const USER_COLUMNS = `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."createdAt" AS "createdAt", u."lastActivity" AS "lastActivity"`;
 
 /** One page of users in order, each row carrying the count of all users the filter matches ("total"; none on an empty page). */
-export function buildUserPageQuery(opts: { dialect: SqlDialect; state?: UserStateFilter; sort?: UserSort; offset: number; limit: number }): SqlQuery {
+export function buildUserPageQuery(opts: {
+  dialect: SqlDialect;
+  state?: UserStateFilter;
+  sort?: UserSort;
+  offset: number;
+  limit: number;
+  only?: UserListLimit;
+}): SqlQuery {
   const st = placeholders(opts.dialect);
-  const sql = `SELECT ${USER_COLUMNS}, COUNT(*) OVER () AS "total" FROM "User" u ${stateWhere(opts.state)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
+  const sql = `SELECT ${USER_COLUMNS}, COUNT(*) OVER () AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
   return { sql, params: st.params };
 }
 
 /** How many users the filter matches (for a page past the end, which has no row to carry the total). */
-export function buildUserCountQuery(opts: { dialect: SqlDialect; state?: UserStateFilter }): SqlQuery {
-  return { sql: `SELECT COUNT(*) AS "total" FROM "User" u ${stateWhere(opts.state)}`, params: [] };
+export function buildUserCountQuery(opts: { dialect: SqlDialect; state?: UserStateFilter; only?: UserListLimit }): SqlQuery {
+  const st = placeholders(opts.dialect);
+  return { sql: `SELECT COUNT(*) AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)}`, params: st.params };
 }
 
 /** One user by name. */

@@ -4,7 +4,7 @@
 import { getRuntime } from "@/app/_lib/runtime";
 import { readJson, route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
-import { hasScope } from "@/app/_lib/auth/scopes";
+import { hasScope, listFilters, scopesFor } from "@/app/_lib/auth/scopes";
 import { createGroups, getGroupModel, listGroupModels } from "@/app/_lib/groups/groups";
 import { parseCreateGroupsBody } from "@/app/_lib/groups/rest-group-body";
 import { listResponse, parsePageQuery, wantsPagination } from "@/app/_lib/http/list-query";
@@ -15,8 +15,10 @@ export const GET = route(async (req) => {
   const actor = await requireAdmin(req);
   const url = new URL(req.url);
   const q = parsePageQuery(url.searchParams, wantsPagination(req.headers));
-  const { total, items } = await listGroupModels(getRuntime().db, { offset: q.offset, limit: q.limit });
-  const visible = hasScope(actor.scopes, "read:groups") ? items : items.map((g) => ({ kind: g.kind, name: g.name }));
+  // list:groups!group=… lists those groups only
+  const only = listFilters(actor.scopes, "list:groups")?.map((f) => f.value);
+  const { total, items } = await listGroupModels(getRuntime().db, { offset: q.offset, limit: q.limit, ...(only ? { only } : {}) });
+  const visible = items.map((g) => (hasScope(scopesFor(actor.scopes, { group: g.name }), "read:groups") ? g : { kind: g.kind, name: g.name }));
   return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 });
 

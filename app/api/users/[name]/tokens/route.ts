@@ -22,7 +22,7 @@ const Create = z
     note: z.string().max(200).optional(),
     expires_in: z.number().int().nonnegative().nullable().optional(),
     // "access:servers!server=<user>/<server>" with two 255-character names
-    scopes: z.array(z.string().max(600)).max(20).optional(),
+    scopes: z.array(z.string().max(600)).max(50).optional(),
   })
   .strict();
 
