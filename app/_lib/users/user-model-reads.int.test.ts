@@ -2,7 +2,8 @@
 // Prisma builds from the same rows (getUserModel; findMany with servers and groups), on SQLite and
 // a real PostgreSQL: the same JSON for every state filter, sort, page and include_stopped_servers.
 // They run on the driver (app/_lib/db/sql-reads.ts), so the process's time zone is set far from
-// UTC: PostgreSQL's zone-less timestamps must still read as Prisma wrote them (UTC).
+// UTC: PostgreSQL's zone-less timestamps must still read as Prisma wrote them (UTC). A filtered
+// list scope's limit (names and groups' members) is checked on both.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -141,6 +142,20 @@ for (const provider of ["sqlite", "postgres"] as const) {
         ["u01", "u05", "u09"],
       );
       assert.equal((await listUserModels(db, dialect, { offset: 50, limit: 5 })).total, 12);
+    });
+
+    test("a filtered list scope's limit (list:users!user=…, !group=…): those users and the groups' members, with the state filter and pages", async () => {
+      const names = async (only: { names: string[]; groups: string[] }, extra: { state?: "ready"; offset?: number; limit?: number } = {}) => {
+        const r = await listUserModels(db, dialect, { only, offset: extra.offset ?? 0, limit: extra.limit ?? 200, state: extra.state });
+        return { total: r.total, names: r.items.map((u) => u.name) };
+      };
+      assert.deepEqual(await names({ names: [], groups: ["alpha"] }), { total: 2, names: ["u01", "u04"] });
+      assert.deepEqual(await names({ names: ["u07", "nobody"], groups: ["zeta"] }), { total: 2, names: ["u01", "u07"] });
+      assert.deepEqual(await names({ names: [], groups: [] }), { total: 0, names: [] }, "no filter value: nobody");
+      assert.deepEqual(await names({ names: ["u01' OR '1'='1"], groups: ["alpha') OR ('1'='1"] }), { total: 0, names: [] }, "values are parameters");
+      assert.deepEqual(await names({ names: ["u05", "u06"], groups: ["alpha"] }, { state: "ready" }), { total: 2, names: ["u01", "u05"] });
+      assert.deepEqual(await names({ names: ["u05"], groups: ["alpha"] }, { offset: 1, limit: 1 }), { total: 3, names: ["u04"] });
+      assert.deepEqual(await names({ names: ["u05"], groups: ["alpha"] }, { offset: 10, limit: 1 }), { total: 3, names: [] }, "past the end");
     });
 
     test("the reads are prepared once per statement text, whatever the page's size", async () => {
