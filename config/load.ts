@@ -72,6 +72,16 @@ export function resolveConfig<C extends SpawnerCatalog>(
   const kind = cfg.spawner.kind;
   const problem = Object.hasOwn(catalog, kind) ? catalog[kind].checkConfig?.((cfg.spawner as Record<string, unknown>)[kind]) : null;
   if (problem) throw new ConfigError(`Invalid configuration${describeConfigSource(source)}:\n  - ${problem}`);
+  // a role names services of the services: section (users and groups may come later, at login)
+  const serviceNames = new Set(cfg.services.map((s) => s.name));
+  cfg.roles.forEach((r, i) =>
+    r.services.forEach((name, j) => {
+      if (!serviceNames.has(name))
+        throw new ConfigError(
+          `Invalid configuration${describeConfigSource(source)}:\n  - roles[${i}].services[${j}] (${r.name}): no service "${name}" in services`,
+        );
+    }),
+  );
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secretKey = resolveSecret({

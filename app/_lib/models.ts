@@ -35,6 +35,8 @@ export interface UserModel {
   kind: "user";
   name: string;
   admin: boolean;
+  /** JupyterHub's role names: "user", "admin" for admins, then configured roles (set by the REST answers) */
+  roles?: string[];
   groups: string[];
   created: string;
   last_activity: string | null;

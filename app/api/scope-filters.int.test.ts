@@ -13,6 +13,7 @@ import { ScriptedServers } from "@/spawners/testing/scripted";
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { createApiToken } from "@/app/_lib/auth/api-tokens";
 import { createGroup } from "@/app/_lib/groups/groups";
+import { buildSessionCookie, createSession } from "@/app/_lib/auth/sessions";
 import { FakeHub } from "@/proxy/testing/fake-hub";
 import { startProxyProcess, stopAll } from "@/proxy/testing/processes";
 import type { TokenOwner } from "@/proxy/hub/connection";
@@ -22,9 +23,13 @@ import * as defaultServerRoute from "./users/[name]/server/route";
 import * as tokensRoute from "./users/[name]/tokens/route";
 import * as groupsRoute from "./groups/route";
 import * as tokenOwnerRoute from "./proxy/token-owner/route";
+import * as oneGroupRoute from "./groups/[name]/route";
+import * as servicesRoute from "./services/route";
+import * as whoRoute from "./user/route";
 
 const SECRET = "scope-filters-secret-".padEnd(48, "x");
 const PROXY_TOKEN = "scope-filters-proxy-token-0123456789";
+const SERVICE_TOKEN = "scope-filters-service-token-".padEnd(40, "s");
 const P = "http://127.0.0.1:7540";
 const scripted = new ScriptedServers();
 const fake = new FakeHub(PROXY_TOKEN, SECRET);
@@ -69,7 +74,17 @@ let aliceToken: string;
 before(async () => {
   hub = await startTestHub({
     catalog: { ...SPAWNER_KINDS, scripted: scripted.kind() },
-    config: { hub: { secretKey: SECRET }, spawner: { kind: "scripted" }, proxy: { authToken: PROXY_TOKEN } },
+    config: {
+      hub: { secretKey: SECRET },
+      spawner: { kind: "scripted" },
+      proxy: { authToken: PROXY_TOKEN },
+      services: [{ name: "watch", apiToken: SERVICE_TOKEN }] as unknown as Record<string, unknown>,
+      roles: [
+        { name: "teacher", scopes: ["servers!group=ocean", "list:users!group=ocean", "read:users!group=ocean"], users: ["tina"] },
+        { name: "gardener", scopes: ["read:users:activity!group=land"], groups: ["land"] },
+        { name: "watcher", scopes: ["list:services", "read:services!service=watch"], services: ["watch"] },
+      ] as unknown as Record<string, unknown>,
+    },
   });
   for (const [name, admin] of [
     ["root", true],
@@ -78,6 +93,7 @@ before(async () => {
     ["carol", false],
     ["dave", false],
     ["ocean", false],
+    ["tina", false],
   ] as const)
     ids[name] = (await hub.addUser(name, admin)).id;
   await createGroup(hub.db, "ocean", { members: ["bob", "carol"] });
@@ -122,7 +138,7 @@ test("list:users!group=ocean lists only ocean's members, !user= adds one user; f
   assert.deepEqual(await listNames(await tokenWith("root", ["list:users!group=ocean", "list:users!user=alice"])), ["alice", "bob", "carol"]);
   assert.deepEqual(await listNames(await tokenWith("root", ["list:users!user=ocean"])), ["ocean"], "the user named ocean, not the group");
   assert.deepEqual(await listNames(await tokenWith("root", ["list:users!group=nobody"])), [], "an unknown group: nobody");
-  assert.equal((await listNames(await tokenWith("root", ["list:users"]))).length, 6);
+  assert.equal((await listNames(await tokenWith("root", ["list:users"]))).length, 7);
   const t = await tokenWith("root", ["list:users!group=ocean", "read:users:activity!user=bob"]);
   const paged = await call(usersRoute.GET, "GET", "/api/users", { token: t, headers: { accept: "application/jupyterhub-pagination+json" } });
   const items = paged.json!.items as Array<Record<string, unknown>>;
@@ -226,4 +242,76 @@ test("the proxy: access:servers!user=alice reaches alice's servers only, !group=
   assert.equal(await through("/user/alice/api/status", aliceBob), 403);
   // without access:servers in any form, nothing
   assert.equal(await through("/user/alice/api/status", await tokenWith("root", ["read:servers!user=alice"])), 403);
+});
+
+test("roles: a configured role lets its holder act on others as its scopes say, and no further", async () => {
+  const tina = (await createApiToken(hub.db, ids.tina, {})).token;
+  assert.deepEqual(await listNames(tina), ["bob", "carol"], "list:users!group=ocean");
+  const bob = await call(oneUserRoute.GET, "GET", "/api/users/bob", { token: tina, params: { name: "bob" } });
+  assert.equal(bob.status, 200);
+  assert.equal(bob.json!.name, "bob");
+  assert.ok("last_activity" in bob.json! && !("roles" in bob.json), "read:users fields, not read:roles:users");
+  assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/dave", { token: tina, params: { name: "dave" } })).status, 403);
+  assert.equal((await call(defaultServerRoute.DELETE, "DELETE", "/api/users/carol/server", { token: tina, params: { name: "carol" } })).status, 204);
+  assert.equal((await call(defaultServerRoute.POST, "POST", "/api/users/dave/server", { token: tina, params: { name: "dave" }, body: {} })).status, 403);
+  assert.equal((await call(oneUserRoute.DELETE, "DELETE", "/api/users/bob", { token: tina, params: { name: "bob" } })).status, 403, "no delete:users");
+  assert.equal((await call(groupsRoute.GET, "GET", "/api/groups", { token: tina })).status, 403, "no list:groups");
+  // a token narrower than the role narrows it: only the role's scopes the token also has
+  const readOnly = await tokenWith("tina", ["read:users!group=ocean"], tina);
+  assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/carol", { token: readOnly, params: { name: "carol" } })).status, 200);
+  assert.equal((await call(defaultServerRoute.DELETE, "DELETE", "/api/users/carol/server", { token: readOnly, params: { name: "carol" } })).status, 403);
+  // her own account is hers as before
+  const self = await call(oneUserRoute.GET, "GET", "/api/users/tina", { token: tina, params: { name: "tina" } });
+  assert.deepEqual(self.json!.roles, ["user", "teacher"]);
+  // roles given through a group: dave (land) reads land members' activity, not ocean's
+  const dave = (await createApiToken(hub.db, ids.dave, {})).token;
+  assert.deepEqual((await call(oneUserRoute.GET, "GET", "/api/users/dave", { token: rootToken, params: { name: "dave" } })).json!.roles, ["user", "gardener"]);
+  assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/bob", { token: dave, params: { name: "bob" } })).status, 403);
+  // logged in (a session), the same: the role's reads of others, not more
+  const s = await createSession(hub.db, ids.tina, 3600, "test", new Date());
+  const cookie = buildSessionCookie({ sid: s.id, user: "tina", userId: ids.tina, expiresAt: s.expiresAt, key: hub.rt.keys.sessionCookie, secure: false }).split(
+    ";",
+  )[0];
+  const viaSession = await call(oneUserRoute.GET, "GET", "/api/users/carol", { params: { name: "carol" }, headers: { cookie } });
+  assert.equal(viaSession.status, 200);
+  assert.ok(!("roles" in viaSession.json!), "the role's fields, not an admin's whole model");
+  assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/dave", { params: { name: "dave" }, headers: { cookie } })).status, 403);
+  const ownViaSession = await call(oneUserRoute.GET, "GET", "/api/users/tina", { params: { name: "tina" }, headers: { cookie } });
+  assert.deepEqual(ownViaSession.json!.roles, ["user", "teacher"], "her own model, whole");
+  // the proxy knows no roles: tina's token reaches no ocean server
+  assert.equal(await through("/user/bob/api/status", tina), 403);
+});
+
+test("roles in models: users, groups and services list theirs; tokens made with roles carry the roles' scopes", async () => {
+  assert.deepEqual((await call(oneUserRoute.GET, "GET", "/api/users/root", { token: rootToken, params: { name: "root" } })).json!.roles, ["user", "admin"]);
+  assert.deepEqual((await call(oneGroupRoute.GET, "GET", "/api/groups/land", { token: rootToken, params: { name: "land" } })).json!.roles, ["gardener"]);
+  const who = await call(whoRoute.GET, "GET", "/api/user", { token: SERVICE_TOKEN });
+  assert.deepEqual(who.json!.roles, ["watcher"]);
+  const svc = await call(servicesRoute.GET, "GET", "/api/services", { token: SERVICE_TOKEN });
+  assert.equal(svc.status, 200, "the role's list:services");
+  assert.deepEqual((svc.json as Record<string, { roles: string[] }>).watch.roles, ["watcher"]);
+
+  const tina = (await createApiToken(hub.db, ids.tina, {})).token;
+  const made = await call(tokensRoute.POST, "POST", "/api/users/tina/tokens", { token: tina, body: { roles: ["teacher"] }, params: { name: "tina" } });
+  assert.equal(made.status, 201, JSON.stringify(made.json));
+  assert.deepEqual(made.json!.scopes, ["servers!group=ocean", "list:users!group=ocean", "read:users!group=ocean"]);
+  assert.deepEqual(made.json!.roles, []);
+  assert.deepEqual(await listNames(made.json!.token as string), ["bob", "carol"]);
+  const own = await call(tokensRoute.POST, "POST", "/api/users/tina/tokens", { token: tina, body: { roles: ["user"] }, params: { name: "tina" } });
+  assert.equal(own.status, 201);
+  assert.ok((own.json!.scopes as string[]).every((s) => s.endsWith("!user=tina")));
+  const refused: Array<[unknown, number]> = [
+    [{ roles: ["admin"] }, 403],
+    [{ roles: ["server"] }, 400],
+    [{ roles: ["nope"] }, 400],
+    [{ roles: ["teacher"], scopes: ["servers"] }, 400],
+  ];
+  for (const [body, status] of refused)
+    assert.equal(
+      (await call(tokensRoute.POST, "POST", "/api/users/tina/tokens", { token: tina, body, params: { name: "tina" } })).status,
+      status,
+      JSON.stringify(body),
+    );
+  const alice = await call(tokensRoute.POST, "POST", "/api/users/alice/tokens", { token: aliceToken, body: { roles: ["teacher"] }, params: { name: "alice" } });
+  assert.equal(alice.status, 403, "a role alice does not have");
 });

@@ -100,6 +100,8 @@ export interface TokenModel {
   user: string;
   note: string;
   scopes: string[];
+  /** always empty: roles asked for when the token was made became its scopes (as JupyterHub 3+) */
+  roles: string[];
   /** first characters of the token, to recognise it */
   prefix: string;
   created: string;
@@ -128,6 +130,8 @@ export function toTokenModel(row: TokenRow, user: string): TokenModel {
     user,
     note: row.note,
     scopes: row.scopes ? row.scopes.split(" ") : ["inherit"],
+    // JupyterHub 3+ evaluates a new token's roles to scopes at once and lists none
+    roles: [],
     prefix: row.prefix,
     created: row.createdAt.toISOString(),
     expires_at: row.expiresAt?.toISOString() ?? null,

@@ -7,7 +7,8 @@ import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
 import type { Db } from "../db/types";
-import { expandScopes, hasAnyScope, hasScope, needsUserGroups, requestTarget, requiredScopes, scopesFor, type TokenScope } from "./scopes";
+import { expandScopes, hasAnyScope, hasScope, mayGrant, needsUserGroups, requestTarget, requiredScopes, scopesFor, type TokenScope } from "./scopes";
+import { roleScopesOfUser } from "./roles";
 import { serviceScopes, servicesOf } from "../services/registry";
 
 export interface Principal {
@@ -26,6 +27,12 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   /** the API token's id when via === "token" */
   tokenId?: number;
+  /**
+   * Set when the request is allowed by the scopes of the user's configured roles (config `roles:`)
+   * rather than their own rights: `user.admin` is then true for this request, as for a service,
+   * and `scopes` are the role's scopes (within the token's), checked from the method and path.
+   */
+  byRole?: true;
 }
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -52,8 +59,11 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     // Scopes are enforced here, once, from the request's method and path, so every route is
     // covered without each handler having to remember it.
     const scopes = expandScopes(owner.scopes);
+    const user = { id: owner.user.id, name: owner.user.name, admin: owner.user.admin };
+    const byRole = await actByRole(db, user, scopes, needed, req.method, pathname);
+    if (byRole) return { ...byRole, via: "token", tokenId: owner.tokenId };
     await checkScopes(db, scopes, needed, req.method, pathname);
-    return { user: { id: owner.user.id, name: owner.user.name, admin: owner.user.admin }, via: "token", scopes, tokenId: owner.tokenId };
+    return { user, via: "token", scopes, tokenId: owner.tokenId };
   }
   const session = await readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, now, origins.scheme === "https:");
   if (!session) return null;
@@ -65,7 +75,47 @@ export async function authenticate(req: Request): Promise<Principal | null> {
       throw new HttpError(403, "Missing or wrong CSRF token (X-Gyre-CSRF): reload the page and try again.");
     }
   }
+  if (getRuntime().config.roles.length && !session.user.admin) {
+    const pathname = new URL(req.url).pathname;
+    const byRole = await actByRole(db, session.user, SESSION_SCOPES, requiredScopes(req.method, pathname), req.method, pathname);
+    if (byRole) return { ...byRole, via: "session", sessionId: session.sessionId };
+  }
   return { user: session.user, via: "session", sessionId: session.sessionId, scopes: SESSION_SCOPES };
+}
+
+/**
+ * A request a user's configured roles allow beyond their own rights (JupyterHub's roles: a
+ * "teacher" role with servers!group=class lets its holders start and stop the class's servers):
+ * the user acts as an admin would for this one request, with the role's scopes — narrowed to the
+ * token's, when a token is used — checked here from the method and path, as a service's are.
+ * Null when the user has no configured role, is an admin (who needs none), or the request is their
+ * own (their own rights apply), acts on the caller's own account, needs "inherit", or is not
+ * covered by the roles. The filtered scopes of a token are kept only where the roles grant them.
+ */
+async function actByRole(
+  db: Db,
+  user: { id: number; name: string; admin: boolean },
+  scopes: ReadonlySet<string>,
+  needed: TokenScope[],
+  method: string,
+  pathname: string,
+): Promise<Pick<Principal, "user" | "scopes" | "byRole"> | null> {
+  const { roles } = getRuntime().config;
+  if (!roles.length || user.admin || !needed.length || needed.includes("inherit") || CALLERS_OWN.test(pathname)) return null;
+  const target = requestTarget(pathname);
+  if (target.user === user.name) return null;
+  const direct = roles.some((r) => r.users.includes(user.name));
+  const viaGroups = roles.some((r) => r.groups.length);
+  if (!direct && !viaGroups) return null;
+  const granted = roleScopesOfUser(roles, { ...user, groups: viaGroups ? await userGroupNames(db, user.name) : [] });
+  if (!granted.size) return null;
+  const effective = scopes.has("inherit") ? granted : new Set([...scopes].filter((s) => mayGrant(granted, [s])));
+  try {
+    await checkScopes(db, effective, needed, method, pathname);
+  } catch {
+    return null;
+  }
+  return { user: { ...user, admin: true }, scopes: effective, byRole: true };
 }
 
 /** Endpoints that act on the caller's own account (a launch starts the caller's server). */

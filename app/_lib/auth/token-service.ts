@@ -8,7 +8,9 @@ import { createApiToken, getApiToken, listApiTokens, parseTokenApiId, revokeApiT
 import { takeRateLimitSlot } from "./rate-limit";
 import { revokeUserSessions, type RevocationPusher } from "./sessions";
 import { ADMIN_ONLY_SCOPES, baseScope, mayGrant, unknownScopes, TOKEN_SCOPES } from "./scopes";
-import type { Principal } from "./request-auth";
+import { userGroupNames, type Principal } from "./request-auth";
+import { roleScopesOfUser, scopesOfTokenRoles } from "./roles";
+import type { RoleConfig } from "@/config/roles-section";
 
 /** Token creations allowed per user within TOKEN_RATE_WINDOW_SECONDS. */
 export const TOKEN_RATE_LIMIT = 20;
@@ -22,6 +24,8 @@ export interface CreateTokenInput {
   /** seconds until it expires; absent/null/0: never */
   expires_in?: number | null;
   scopes?: string[];
+  /** role names, evaluated to scopes now (JupyterHub's older way; not together with scopes) */
+  roles?: string[];
 }
 
 /**
@@ -29,13 +33,24 @@ export interface CreateTokenInput {
  * JupyterHub's admins may, e.g. a token for a culler's account). Returns the model plus the token,
  * shown once. The token's scopes never exceed the caller's token nor the owner's rights.
  */
-export async function createTokenFor(db: Db, actor: Principal, name: string, input: CreateTokenInput, now: Date): Promise<TokenModel & { token: string }> {
+export async function createTokenFor(
+  db: Db,
+  actor: Principal,
+  name: string,
+  input: CreateTokenInput,
+  now: Date,
+  roles: readonly RoleConfig[] = [],
+): Promise<TokenModel & { token: string }> {
   if (actor.user.name !== name && !actor.user.admin) throw new HttpError(403, "You may only create API tokens for yourself.");
   const user = await getUserOrThrow(db, name);
-  const scopes = [...new Set(input.scopes ?? [])];
+  if (input.roles?.length && input.scopes?.length) throw new HttpError(400, "Give either roles or scopes for a new token, not both.");
+  const holder = { name: user.name, admin: user.admin, groups: roles.length ? await userGroupNames(db, user.name) : [] };
+  const scopes = input.roles?.length ? scopesOfTokenRoles(roles, holder, input.roles) : [...new Set(input.scopes ?? [])];
   const unknown = unknownScopes(scopes);
   if (unknown.length) throw new HttpError(400, `Unknown scope(s) ${unknown.join(", ")}: use ${Object.keys(TOKEN_SCOPES).join(", ")}.`);
-  const adminOnly = scopes.filter((s) => (ADMIN_ONLY_SCOPES as readonly string[]).includes(baseScope(s)));
+  // admin-only scopes: on admins' tokens, or where the owner's configured roles grant them
+  const roleScopes = roleScopesOfUser(roles, holder);
+  const adminOnly = scopes.filter((s) => (ADMIN_ONLY_SCOPES as readonly string[]).includes(baseScope(s)) && !mayGrant(roleScopes, [s]));
   if (adminOnly.length && !user.admin)
     throw new HttpError(403, `Only admins' tokens may have the scope(s) ${adminOnly.map((s) => `"${s}"`).join(", ")}: ${user.name} is not an admin.`);
   if (!mayGrant(actor.scopes, scopes)) throw new HttpError(403, "A token cannot create a token with more scopes than it has itself.");

@@ -3,6 +3,8 @@
 // with them goes through these functions, so the rules hold everywhere: a GitHub group's
 // members and name are GitHub's (a hand edit would be undone at the next login), its
 // properties are the hub's.
+import type { RoleConfig } from "@/config/roles-section";
+import { rolesOfGroup } from "@/app/_lib/auth/roles";
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 
@@ -94,7 +96,7 @@ export interface GroupModel {
 /** One page of groups in JupyterHub's model, by name, with the total count. */
 export async function listGroupModels(
   db: Db,
-  page: { offset: number; limit: number; only?: readonly string[] },
+  page: { offset: number; limit: number; only?: readonly string[]; roles?: readonly RoleConfig[] },
 ): Promise<{ total: number; items: GroupModel[] }> {
   // only: the groups a filtered list:groups names (list:groups!group=…)
   const where = page.only ? { name: { in: [...page.only] } } : {};
@@ -115,19 +117,20 @@ export async function listGroupModels(
         g.name,
         g.properties,
         g.members.map((m) => m.user.name),
+        rolesOfGroup(page.roles ?? [], g.name),
       ),
     ),
   };
 }
 
-/** One group in JupyterHub's model; 404 when there is none. */
-export async function getGroupModel(db: Db, name: string): Promise<GroupModel> {
+/** One group in JupyterHub's model, with the configured roles assigned to it; 404 when there is none. */
+export async function getGroupModel(db: Db, name: string, roles: readonly RoleConfig[] = []): Promise<GroupModel> {
   const g = await getGroup(db, name);
-  return { kind: "group", name: g.name, users: g.memberNames, properties: g.properties, roles: [] };
+  return { kind: "group", name: g.name, users: g.memberNames, properties: g.properties, roles: rolesOfGroup(roles, g.name) };
 }
 
-function toGroupModel(name: string, properties: string, members: string[]): GroupModel {
-  return { kind: "group", name, users: [...members].sort(), properties: parseProperties(properties), roles: [] };
+function toGroupModel(name: string, properties: string, members: string[], roles: string[]): GroupModel {
+  return { kind: "group", name, users: [...members].sort(), properties: parseProperties(properties), roles };
 }
 
 /** How a request names users that do not exist: the control panel says 404, JupyterHub's REST API 400. */

@@ -3,7 +3,9 @@
 // resolved config comes in; tokens are compared by their sha256, as stored API tokens are.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServiceConfig } from "@/config/services-section";
+import type { RoleConfig } from "@/config/roles-section";
 import { expandScopes } from "@/app/_lib/auth/scopes";
+import { configuredRolesOfService } from "@/app/_lib/auth/roles";
 
 /** A service with its resolved API token (ResolvedConfig["services"]). */
 export type ResolvedService = ServiceConfig & { apiToken: string };
@@ -16,8 +18,10 @@ export interface Service {
   url: string | null;
   /** the managed service's argv, or null (an external service) */
   command: string[] | null;
-  /** the stored scope names; an admin service's are the admin's (["inherit"]) */
+  /** the scope names: its own and its configured roles'; an admin service's are the admin's (["inherit"]) */
   scopes: string[];
+  /** its roles: "admin" for an admin service, then the configured roles naming it */
+  roles: string[];
   /** sha256 (hex) of the service's API token */
   tokenHash: string;
   /** the service as an OAuth client of the hub (services with a url), or null */
@@ -46,25 +50,29 @@ function sha256(s: string): Buffer {
   return createHash("sha256").update(s).digest();
 }
 
-/** The registry of a resolved config's services. */
-export function buildServiceRegistry(services: readonly ResolvedService[]): ServiceRegistry {
-  const list: Service[] = services.map((s) => ({
-    name: s.name,
-    admin: s.admin,
-    url: s.url ?? null,
-    command: s.command ?? null,
-    // An admin service may do what an admin may (JupyterHub gives it the admin role); a service
-    // without scopes has none (who-am-I only), never "inherit".
-    scopes: s.admin ? ["inherit"] : s.scopes,
-    tokenHash: sha256(s.apiToken).toString("hex"),
-    oauth: s.url
-      ? {
-          clientId: s.oauthClientId ?? `service-${s.name}`,
-          redirectUri: s.oauthRedirectUri ?? `${servicePrefix(s.name)}oauth_callback`,
-          noConfirm: s.oauthNoConfirm,
-        }
-      : null,
-  }));
+/** The registry of a resolved config's services, with the roles that name them (config `roles:`). */
+export function buildServiceRegistry(services: readonly ResolvedService[], roles: readonly RoleConfig[] = []): ServiceRegistry {
+  const list: Service[] = services.map((s) => {
+    const assigned = configuredRolesOfService(roles, s.name);
+    return {
+      name: s.name,
+      admin: s.admin,
+      url: s.url ?? null,
+      command: s.command ?? null,
+      // An admin service may do what an admin may (JupyterHub gives it the admin role); a service
+      // without scopes has none (who-am-I only), never "inherit".
+      scopes: s.admin ? ["inherit"] : [...new Set([...s.scopes, ...assigned.flatMap((r) => r.scopes)])],
+      roles: [...(s.admin ? ["admin"] : []), ...assigned.map((r) => r.name)],
+      tokenHash: sha256(s.apiToken).toString("hex"),
+      oauth: s.url
+        ? {
+            clientId: s.oauthClientId ?? `service-${s.name}`,
+            redirectUri: s.oauthRedirectUri ?? `${servicePrefix(s.name)}oauth_callback`,
+            noConfirm: s.oauthNoConfirm,
+          }
+        : null,
+    };
+  });
   const names = new Map(list.map((s) => [s.name, s]));
   const clients = new Map(list.flatMap((s) => (s.oauth ? [[s.oauth.clientId, s] as const] : [])));
   const hashes = list.map((s) => ({ service: s, hash: Buffer.from(s.tokenHash, "hex") }));
@@ -110,7 +118,7 @@ export function toServiceModel(s: Service, pid = 0): ServiceModel {
     kind: "service",
     name: s.name,
     admin: s.admin,
-    roles: s.admin ? ["admin"] : [],
+    roles: s.roles,
     url: s.url ?? "",
     prefix: s.url ? servicePrefix(s.name) : "",
     command: s.command ?? [],
@@ -128,10 +136,10 @@ export function toServiceNameModel(s: Service): Pick<ServiceModel, "kind" | "nam
 const cache = new WeakMap<readonly ResolvedService[], ServiceRegistry>();
 
 /** The registry of a config's services, built once per config object. */
-export function servicesOf(config: { services: readonly ResolvedService[] }): ServiceRegistry {
+export function servicesOf(config: { services: readonly ResolvedService[]; roles?: readonly RoleConfig[] }): ServiceRegistry {
   let r = cache.get(config.services);
   if (!r) {
-    r = buildServiceRegistry(config.services);
+    r = buildServiceRegistry(config.services, config.roles);
     cache.set(config.services, r);
   }
   return r;

@@ -3,6 +3,8 @@
 import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { toServerModel, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 import { scopesFor } from "@/app/_lib/auth/scopes";
+import { rolesOfUser } from "@/app/_lib/auth/roles";
+import type { RoleConfig } from "@/config/roles-section";
 
 interface UserRow {
   name: string;
@@ -44,7 +46,14 @@ const FIELDS_BY_SCOPE: Record<string, readonly (keyof UserModel)[]> = {
   "read:users:groups": ["kind", "name", "groups"],
   "read:users:activity": ["kind", "name", "last_activity"],
   "read:servers": ["kind", "name", "servers"],
+  "read:roles:users": ["kind", "name", "roles"],
 };
+
+/** The model with its roles (JupyterHub's user model lists them; read:roles:users shows them). */
+export function withUserRoles(model: UserModel, roles: readonly RoleConfig[]): UserModel {
+  const { kind, name, admin, ...rest } = model;
+  return { kind, name, admin, roles: rolesOfUser(roles, { name, admin, groups: model.groups }), ...rest };
+}
 
 /**
  * The part of a user model a token with these (expanded) scopes may read; null when it may read

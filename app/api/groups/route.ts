@@ -17,7 +17,12 @@ export const GET = route(async (req) => {
   const q = parsePageQuery(url.searchParams, wantsPagination(req.headers));
   // list:groups!group=… lists those groups only
   const only = listFilters(actor.scopes, "list:groups")?.map((f) => f.value);
-  const { total, items } = await listGroupModels(getRuntime().db, { offset: q.offset, limit: q.limit, ...(only ? { only } : {}) });
+  const { total, items } = await listGroupModels(getRuntime().db, {
+    offset: q.offset,
+    limit: q.limit,
+    roles: getRuntime().config.roles,
+    ...(only ? { only } : {}),
+  });
   const visible = items.map((g) => (hasScope(scopesFor(actor.scopes, { group: g.name }), "read:groups") ? g : { kind: g.kind, name: g.name }));
   return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 });
@@ -27,5 +32,5 @@ export const POST = route(async (req) => {
   const { groups, users } = parseCreateGroupsBody(await readJson(req));
   const { db } = getRuntime();
   const created = await createGroups(db, groups, users, { unknownUserStatus: 400 });
-  return Response.json(await Promise.all(created.map((g) => getGroupModel(db, g.name))), { status: 201 });
+  return Response.json(await Promise.all(created.map((g) => getGroupModel(db, g.name, getRuntime().config.roles))), { status: 201 });
 });

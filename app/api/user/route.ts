@@ -6,7 +6,7 @@ import { route } from "@/app/_lib/http/route";
 import { requireUser } from "@/app/_lib/auth/request-auth";
 import { readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
-import { identityModel } from "@/app/_lib/users/models";
+import { identityModel, withUserRoles } from "@/app/_lib/users/models";
 import { serviceIdentityModel, servicesOf } from "@/app/_lib/services/registry";
 
 export const dynamic = "force-dynamic";
@@ -17,5 +17,5 @@ export const GET = route(async (req) => {
   const service = actor.service && servicesOf(config).byName(actor.service.name);
   if (service) return Response.json(serviceIdentityModel(service, actor.scopes));
   const model = await readUserModel(db, dbProvider, actor.user.name, { publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
-  return Response.json(identityModel(model, actor));
+  return Response.json(identityModel(withUserRoles(model, config.roles), actor));
 });

@@ -12,7 +12,7 @@ type P = { name: string };
 
 export const GET = route<P>(async (req, { params }) => {
   await requireAdmin(req);
-  return Response.json(await getGroupModel(getRuntime().db, (await params).name));
+  return Response.json(await getGroupModel(getRuntime().db, (await params).name, getRuntime().config.roles));
 });
 
 export const POST = route<P>(async (req, { params }) => {
@@ -20,7 +20,7 @@ export const POST = route<P>(async (req, { params }) => {
   const { users } = parseCreateGroupBody(await readJson(req));
   const { db } = getRuntime();
   const g = await createGroup(db, (await params).name, { members: users, unknownUserStatus: 400 });
-  return Response.json(await getGroupModel(db, g.name), { status: 201 });
+  return Response.json(await getGroupModel(db, g.name, getRuntime().config.roles), { status: 201 });
 });
 
 export const DELETE = route<P>(async (req, { params }) => {

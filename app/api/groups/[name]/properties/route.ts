@@ -14,5 +14,5 @@ export const PUT = route<P>(async (req, { params }) => {
   const name = (await params).name;
   const { db } = getRuntime();
   await setGroupProperties(db, name, await readJson(req));
-  return Response.json(await getGroupModel(db, name));
+  return Response.json(await getGroupModel(db, name, getRuntime().config.roles));
 });

@@ -15,7 +15,7 @@ export const POST = route<P>(async (req, { params }) => {
   const name = (await params).name;
   const { db } = getRuntime();
   await addMembers(db, name, parseGroupUsersBody(await readJson(req), "add"), { unknownUserStatus: 400 });
-  return Response.json(await getGroupModel(db, name));
+  return Response.json(await getGroupModel(db, name, getRuntime().config.roles));
 });
 
 export const DELETE = route<P>(async (req, { params }) => {
@@ -23,5 +23,5 @@ export const DELETE = route<P>(async (req, { params }) => {
   const name = (await params).name;
   const { db } = getRuntime();
   await removeMembers(db, name, parseGroupUsersBody(await readJson(req), "delete"), { unknownUserStatus: 400 });
-  return Response.json(await getGroupModel(db, name));
+  return Response.json(await getGroupModel(db, name, getRuntime().config.roles));
 });

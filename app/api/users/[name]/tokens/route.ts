@@ -23,6 +23,7 @@ const Create = z
     expires_in: z.number().int().nonnegative().nullable().optional(),
     // "access:servers!server=<user>/<server>" with two 255-character names
     scopes: z.array(z.string().max(600)).max(50).optional(),
+    roles: z.array(z.string().max(64)).max(20).optional(),
   })
   .strict();
 
@@ -30,5 +31,5 @@ export const POST = route<P>(async (req, { params }) => {
   const name = normalizeUsername((await params).name);
   const actor = await requireUser(req);
   const body = Create.parse(await readJson(req));
-  return Response.json(await createTokenFor(getRuntime().db, actor, name, body, new Date()), { status: 201 });
+  return Response.json(await createTokenFor(getRuntime().db, actor, name, body, new Date(), getRuntime().config.roles), { status: 201 });
 });
