@@ -5,6 +5,7 @@
 // npm run e2e); run with the hpc lock. The GitHub API is a stand-in (e2e/launch-fixtures.ts).
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
+import { makeJobName } from "../spawners/batch/job-name";
 import { createUser, login, startGyre, type Gyre } from "./harness";
 import { activeSequence, recordLaunchPage, startLaunchFixtures, type LaunchFixtures } from "./launch-fixtures";
 
@@ -63,7 +64,7 @@ test("a /v2/gh link on Slurm: waiting in the queue, then fetch and venv build in
     await page.goto(`${g.url}/v2/gh/org/withreqs/HEAD?urlpath=notebooks/check.ipynb`);
     await expect(page.getByTestId("launch-phase-waiting")).toHaveAttribute("data-state", "active", { timeout: 60_000 });
     // the job carries the launch profile's walltime
-    const job = execFileSync("squeue", ["-h", "-u", USER, "-n", `gyre-${USER}-${server}`, "-o", "%i %l"], { encoding: "utf8" }).trim();
+    const job = execFileSync("squeue", ["-h", "-u", USER, "-n", makeJobName(USER, server), "-o", "%i %l"], { encoding: "utf8" }).trim();
     expect(job).toMatch(/^\d+ 20:00$/);
   } finally {
     holdPartition(false);
