@@ -71,22 +71,7 @@ export function sqlBool(dialect: SqlDialect, b: boolean): boolean | number {
   return dialect === "sqlite" ? (b ? 1 : 0) : b;
 }
 
-/** Collects parameters in placeholder order (SQLite "?", PostgreSQL "$n"). */
-export function sqlParams(dialect: SqlDialect) {
-  const params: unknown[] = [];
-  return {
-    params,
-    p(value: unknown): string {
-      params.push(value);
-      return dialect === "postgres" ? `$${params.length}` : "?";
-    },
-    /** `column = value`, or `column IS NULL` for null, with one statement text for both (Prisma's `where: { column: value }`) */
-    eq(column: string, value: unknown): string {
-      params.push(value);
-      return dialect === "postgres" ? `${column} IS NOT DISTINCT FROM $${params.length}` : `${column} IS ?`;
-    },
-  };
-}
+export { sqlParams, type SqlParams } from "./sql-params";
 
 // A bound against statements built with values in their text (each distinct text is prepared once).
 const MAX_STATEMENTS = 200;

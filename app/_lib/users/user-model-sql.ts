@@ -5,20 +5,9 @@
 import type { SqlDialect, SqlQuery } from "./users-view";
 import type { UserSort } from "@/app/_lib/http/list-query";
 import { ACTIVE_STATES } from "@/app/_lib/servers/models";
+import { sqlParams, type SqlParams } from "@/app/_lib/db/sql-params";
 
 export type UserStateFilter = "ready" | "active" | "inactive" | undefined;
-
-/** Collects parameters in placeholder order (SQLite "?", PostgreSQL "$n"). */
-function placeholders(dialect: SqlDialect) {
-  const params: unknown[] = [];
-  return {
-    params,
-    p(value: unknown): string {
-      params.push(value);
-      return dialect === "postgres" ? `$${params.length}` : "?";
-    },
-  };
-}
 
 const ACTIVE_LIST = ACTIVE_STATES.map((s) => `'${s}'`).join(", ");
 
@@ -40,14 +29,14 @@ export interface UserListLimit {
 }
 
 /** `<column> IN` the texts, as one parameter (SQLite: a JSON array read by json_each; PostgreSQL: a text array). */
-function inTexts(st: ReturnType<typeof placeholders>, dialect: SqlDialect, column: string, values: readonly string[]): string {
+function inTexts(st: SqlParams, dialect: SqlDialect, column: string, values: readonly string[]): string {
   return dialect === "postgres"
     ? `${column} = ANY(${st.p([...values])}::text[])`
     : `${column} IN (SELECT "value" FROM json_each(${st.p(JSON.stringify(values))}))`;
 }
 
 /** The WHERE clause of the state filter and the list limit, or "". */
-function userWhere(st: ReturnType<typeof placeholders>, dialect: SqlDialect, state: UserStateFilter, only: UserListLimit | undefined): string {
+function userWhere(st: SqlParams, dialect: SqlDialect, state: UserStateFilter, only: UserListLimit | undefined): string {
   const conds: string[] = [];
   const byState = stateCondition(state);
   if (byState) conds.push(byState);
@@ -79,20 +68,20 @@ export function buildUserPageQuery(opts: {
   limit: number;
   only?: UserListLimit;
 }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   const sql = `SELECT ${USER_COLUMNS}, COUNT(*) OVER () AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
   return { sql, params: st.params };
 }
 
 /** How many users the filter matches (for a page past the end, which has no row to carry the total). */
 export function buildUserCountQuery(opts: { dialect: SqlDialect; state?: UserStateFilter; only?: UserListLimit }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   return { sql: `SELECT COUNT(*) AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)}`, params: st.params };
 }
 
 /** One user by name. */
 export function buildUserByNameQuery(opts: { dialect: SqlDialect; name: string }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   return { sql: `SELECT ${USER_COLUMNS} FROM "User" u WHERE u."name" = ${st.p(opts.name)}`, params: st.params };
 }
 
@@ -100,13 +89,13 @@ export function buildUserByNameQuery(opts: { dialect: SqlDialect; name: string }
  * `<column> IN` the ids, as one parameter whatever their number (SQLite: a JSON array read by
  * json_each; PostgreSQL: an integer array), so each statement has one text and stays prepared.
  */
-function inIds(st: ReturnType<typeof placeholders>, dialect: SqlDialect, column: string, ids: readonly number[]): string {
+function inIds(st: SqlParams, dialect: SqlDialect, column: string, ids: readonly number[]): string {
   return dialect === "postgres" ? `${column} = ANY(${st.p([...ids])}::int[])` : `${column} IN (SELECT "value" FROM json_each(${st.p(JSON.stringify(ids))}))`;
 }
 
 /** The users' servers, by user and name; stopped ones only with `allServers` (include_stopped_servers). */
 export function buildServersQuery(opts: { dialect: SqlDialect; userIds: readonly number[]; allServers: boolean }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   const stopped = opts.allServers ? "" : ` AND s."state" <> 'stopped'`;
   const sql =
     `SELECT s."userId" AS "userId", s."name" AS "name", s."state" AS "state", s."spawnerKind" AS "spawnerKind", s."spawnerState" AS "spawnerState", ` +
@@ -117,7 +106,7 @@ export function buildServersQuery(opts: { dialect: SqlDialect; userIds: readonly
 
 /** The users' group names, in the order the groups were made. */
 export function buildGroupsQuery(opts: { dialect: SqlDialect; userIds: readonly number[] }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   const sql = `SELECT m."userId" AS "userId", g."name" AS "name" FROM "GroupMember" m JOIN "Group" g ON g."id" = m."groupId" WHERE ${inIds(st, opts.dialect, `m."userId"`, opts.userIds)} ORDER BY m."userId", m."groupId"`;
   return { sql, params: st.params };
 }
@@ -127,7 +116,7 @@ export function buildGroupsQuery(opts: { dialect: SqlDialect; userIds: readonly 
  * groups were made (one row with a null group name for a user in none).
  */
 export function buildUserWithGroupsQuery(opts: { dialect: SqlDialect; where: { id: number } | { name: string } }): SqlQuery {
-  const st = placeholders(opts.dialect);
+  const st = sqlParams(opts.dialect);
   const where = "id" in opts.where ? `u."id" = ${st.p(opts.where.id)}` : `u."name" = ${st.p(opts.where.name)}`;
   const sql =
     `SELECT u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."osUser" AS "osUser", u."blockedAt" AS "blockedAt", g."name" AS "groupName" ` +
