@@ -12,6 +12,7 @@ import { setRuntime, type HubRuntime } from "./_lib/runtime";
 import { deriveKey } from "@/proxy/auth/session-cookie";
 import { resolveOriginPlan, singleOriginWarning } from "@/proxy/origins/origin-plan";
 import { ensureInitialAdmin } from "./_lib/auth/bootstrap";
+import { loadConfiguredGroups } from "./_lib/groups/load-groups";
 import { securityHeaders, originCheck } from "./_lib/http/security";
 import { expressErrorHandler, limitBodies, refuseMalformedPaths } from "./_lib/http/express-guards";
 import { trustProxyHop } from "./_lib/http/client-address";
@@ -98,6 +99,9 @@ async function main(): Promise<void> {
   const singleOrigin = singleOriginWarning(rt.origins);
   if (singleOrigin) log.warn(singleOrigin);
   await ensureInitialAdmin(db, config, log);
+  const loaded = await loadConfiguredGroups(db, config.groups);
+  if (loaded.groupsCreated.length || loaded.usersCreated.length || loaded.membersAdded || loaded.propertiesSet.length)
+    log.info(loaded, "brought the groups of the configuration up to date");
 
   const app = express();
   app.disable("x-powered-by");

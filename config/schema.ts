@@ -11,6 +11,7 @@ import { usageSectionSchema } from "./usage-section";
 import { hubSectionSchema } from "./hub-section";
 import { launchConfigSchema } from "./launch-section";
 import { proxyConfigSchema } from "./proxy-section";
+import { groupsSectionSchema } from "./groups-section";
 import { rolesSectionSchema } from "./roles-section";
 import { servicesSectionSchema } from "./services-section";
 import { buildSpawnerSectionSchema } from "./spawner-section";
@@ -29,6 +30,7 @@ export function buildConfigSchema<C extends SpawnerCatalog>(catalog: C) {
       usage: usageSectionSchema.default(usageSectionSchema.parse({})),
       services: servicesSectionSchema,
       roles: rolesSectionSchema,
+      groups: groupsSectionSchema,
     })
     .strict();
 }

@@ -4,20 +4,12 @@
 // members and name are GitHub's (a hand edit would be undone at the next login), its
 // properties are the hub's.
 import type { RoleConfig } from "@/config/roles-section";
+import { GROUP_NAME_PATTERN, MAX_PROPERTIES_BYTES } from "@/config/groups-section";
 import { rolesOfGroup } from "@/app/_lib/auth/roles";
 import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 
 export type GroupSource = "local" | "github";
-
-/**
- * Names of groups made on the hub: a letter or digit first, then letters, digits, ".", "_", "-",
- * at most 64. ":" is left to GitHub teams ("org:team-slug"), so the two never collide.
- */
-export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-/** Properties: a JSON object, at most this long once serialised. */
-export const MAX_PROPERTIES_BYTES = 16_384;
 
 /** Why a GitHub group refuses a hand edit (shown in the UI and returned by the API). */
 export const GITHUB_GROUP_RULE =
