@@ -12,7 +12,7 @@ export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Properties: a JSON object, at most this long once serialised. */
 export const MAX_PROPERTIES_BYTES = 16_384;
 
-const groupSchema = z
+export const groupSchema = z
   .object({
     name: z
       .string()

@@ -10,7 +10,7 @@ export const ROLE_NAME = /^[a-z][a-z0-9_.~-]{0,63}$/;
 /** JupyterHub's default roles: what they grant is Gyre's, not configurable (docs/jupyterhub-compat.md). */
 export const BUILT_IN_ROLE_NAMES = ["user", "admin", "server", "token"] as const;
 
-const roleSchema = z
+export const roleSchema = z
   .object({
     name: z
       .string()

@@ -9,7 +9,8 @@ export const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** OS account names as useradd accepts them. */
 const OS_ACCOUNT = /^[a-z_][a-z0-9_-]{0,31}$/;
 
-const serviceSchema = z
+/** A service's options without the checks across them (the Helm chart's values take a subset). */
+export const serviceFieldsSchema = z
   .object({
     name: z
       .string()
@@ -80,12 +81,13 @@ const serviceSchema = z
         "Skip the consent page: users who log in through this service are not asked to confirm (for services the admin trusts, as JupyterHub's oauth_no_confirm).",
       ),
   })
-  .strict()
-  .superRefine((s, ctx) => {
-    if (s.command && !s.user) ctx.addIssue({ code: "custom", path: ["user"], message: "a managed service (with command) needs the OS account it runs as" });
-    if ([s.apiToken, s.apiTokenFile, s.apiTokenEnv].filter((v) => v !== undefined).length > 1)
-      ctx.addIssue({ code: "custom", path: ["apiToken"], message: "set only one of apiToken, apiTokenFile, apiTokenEnv" });
-  });
+  .strict();
+
+const serviceSchema = serviceFieldsSchema.superRefine((s, ctx) => {
+  if (s.command && !s.user) ctx.addIssue({ code: "custom", path: ["user"], message: "a managed service (with command) needs the OS account it runs as" });
+  if ([s.apiToken, s.apiTokenFile, s.apiTokenEnv].filter((v) => v !== undefined).length > 1)
+    ctx.addIssue({ code: "custom", path: ["apiToken"], message: "set only one of apiToken, apiTokenFile, apiTokenEnv" });
+});
 
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 

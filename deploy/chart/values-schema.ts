@@ -9,6 +9,9 @@ import { hubSectionSchema } from "@/config/hub-section";
 import { proxyConfigSchema } from "@/config/proxy-section";
 import { cullingSectionSchema } from "@/config/culling-section";
 import { githubAuthSchema } from "@/config/auth-section";
+import { SERVICE_NAME, serviceFieldsSchema } from "@/config/services-section";
+import { ROLE_NAME, roleSchema } from "@/config/roles-section";
+import { GROUP_NAME_PATTERN, groupSchema } from "@/config/groups-section";
 import { kubernetesSpawnerConfigSchema, profileSchema, securityContextSchema, storageSchema } from "@/spawners/kubernetes/config";
 
 const k8s = kubernetesSpawnerConfigSchema.shape;
@@ -30,6 +33,24 @@ function given<T extends z.ZodType>(s: z.ZodDefault<T>): T {
 /** "Unset" in the chart is null (values.yaml cannot omit a key a user should see). */
 const orNull = <T extends z.ZodType>(s: T) => s.nullable();
 
+/**
+ * A service in the chart: an external one (its own Deployment, reached at `url`). Managed services
+ * (`command`) are left out: the hub would have to run as root to start them as their account, and
+ * the hub pod does not. Its API token is never a value: it comes from a Secret.
+ */
+const chartServiceValues = serviceFieldsSchema
+  .omit({ name: true, command: true, user: true, cwd: true, environment: true, apiToken: true, apiTokenFile: true, apiTokenEnv: true })
+  .extend({
+    apiTokenSecret: z
+      .object({ name: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional()
+      .describe(
+        "The Secret (in the release's namespace) and key holding the service's API token (at least 32 characters). Unset: the chart generates one into its Secret under service.<name>.apiToken (kept across upgrades; with hub.existingSecret, that Secret must hold the key), for the service's own Deployment to read.",
+      ),
+  })
+  .strict();
+
 const hubValues = z
   .object({
     replicas: z.number().int().min(1).describe("Hub pods. More than one needs database.type: postgresql (SQLite on a volume serves one hub)."),
@@ -41,6 +62,19 @@ const hubValues = z
       .describe("hub.secretKey (empty, or at least 32 characters). Empty: generated once and kept across upgrades."),
     existingSecret: z.string().describe("A Secret holding hub.secretKey and proxy.authToken, instead of the chart's."),
     config: hubSectionSchema.partial().describe("Extra options merged into the hub: section of gyre.config.yaml."),
+    services: z
+      .record(z.string().regex(SERVICE_NAME), chartServiceValues)
+      .describe(
+        "JupyterHub-style services by name (z2jh's hub.services; Gyre's services: section without managed services), e.g. the idle culler with its scopes.",
+      ),
+    loadRoles: z
+      .record(z.string().regex(ROLE_NAME), roleSchema.omit({ name: true }).strict())
+      .describe(
+        "JupyterHub-style roles by name (z2jh's hub.loadRoles; Gyre's roles: section). The built-in user, admin, server and token cannot be redefined.",
+      ),
+    loadGroups: z
+      .record(z.string().regex(GROUP_NAME_PATTERN), groupSchema.omit({ name: true }).strict())
+      .describe("Groups by name made or brought up to date at each hub start (JupyterHub's load_groups; Gyre's groups: section)."),
     resources: k8sObject,
     nodeSelector: stringMap,
     tolerations: z.array(k8sObject),

@@ -261,6 +261,73 @@ test("impossible values are refused with a message naming the value", () => {
   }
 });
 
+test("services, roles and groups: in gyre.config.yaml as Gyre reads them, each service's API token from a Secret (generated or the admin's), never in the ConfigMap", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-chart-services-"));
+  const file = join(dir, "services.yaml");
+  writeFileSync(
+    file,
+    [
+      "hub:",
+      "  services:",
+      "    idle-culler: {scopes: [list:users, read:users:activity, read:servers, delete:servers]}",
+      "    grafana: {url: 'http://grafana.monitoring:3000', oauthNoConfirm: true, apiTokenSecret: {name: grafana-hub-token, key: token}}",
+      "  loadRoles:",
+      "    culler: {description: removes users too, scopes: [admin:users], services: [idle-culler]}",
+      "  loadGroups:",
+      "    ocean: {users: [alice], properties: {quota: 4}}",
+    ].join("\n"),
+  );
+  const objects = renderObjects(["--release", "hub", "--namespace", "jhub", "-f", file]);
+  const config = gyreConfig(objects, "hub-gyre");
+  const tokenFile = (name: string) => `/etc/gyre/secret/service.${name}.apiToken`;
+  assert.deepEqual(
+    config.services.map((s) => ({
+      name: s.name,
+      url: s.url,
+      scopes: s.scopes,
+      oauthNoConfirm: s.oauthNoConfirm,
+      apiTokenFile: s.apiTokenFile,
+      apiToken: s.apiToken,
+    })),
+    [
+      { name: "grafana", url: "http://grafana.monitoring:3000", scopes: [], oauthNoConfirm: true, apiTokenFile: tokenFile("grafana"), apiToken: undefined },
+      {
+        name: "idle-culler",
+        url: undefined,
+        scopes: ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        oauthNoConfirm: false,
+        apiTokenFile: tokenFile("idle-culler"),
+        apiToken: undefined,
+      },
+    ],
+  );
+  assert.deepEqual(config.roles, [
+    { name: "culler", description: "removes users too", scopes: ["admin:users"], users: [], groups: [], services: ["idle-culler"] },
+  ]);
+  assert.deepEqual(config.groups, [{ name: "ocean", users: ["alice"], properties: { quota: 4 } }]);
+
+  // the culler's token: generated into the chart's Secret; grafana's: the admin's Secret, not copied
+  const secret = find(objects, "Secret", "hub-gyre-secret");
+  assert.deepEqual(Object.keys(secret.data ?? {}).sort(), ["hub.secretKey", "proxy.authToken", "service.idle-culler.apiToken"]);
+  const culler = Buffer.from(secret.data?.["service.idle-culler.apiToken"] ?? "", "base64").toString();
+  assert.match(culler, /^[A-Za-z0-9]{48}$/);
+  const configMap = find(objects, "ConfigMap", "hub-gyre-config").data?.["gyre.config.yaml"] ?? "";
+  assert.ok(!configMap.includes(culler), "no token in the ConfigMap");
+  const hub = find(objects, "Deployment", "hub-gyre-hub");
+  const sources = hub.spec?.template.spec?.volumes?.find((v) => v.name === "secret")?.projected?.sources ?? [];
+  assert.deepEqual(sources.slice(1), [
+    { secret: { name: "grafana-hub-token", items: [{ key: "token", path: "service.grafana.apiToken" }] } },
+    { secret: { name: "hub-gyre-secret", items: [{ key: "service.idle-culler.apiToken", path: "service.idle-culler.apiToken" }] } },
+  ]);
+
+  // a built-in role cannot be redefined: the templates refuse it, naming the value
+  const bad = join(dir, "bad.yaml");
+  writeFileSync(bad, "hub: {loadRoles: {admin: {scopes: [read:users]}}}");
+  const r = render(["-f", bad]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /hub\.loadRoles\.admin: admin is a built-in role and cannot be redefined/);
+});
+
 /** values.yaml with `files` merged onto it as Helm does (maps key by key, anything else replaced, null deletes). */
 function mergedValues(...files: unknown[]): Record<string, unknown> {
   const merge = (dst: Record<string, unknown>, src: Record<string, unknown>) => {
@@ -309,4 +376,27 @@ test("values.schema.json (generated from the config schemas) accepts the shipped
     "/singleuser/profileList/0/overrides/imagee: additionalProperties",
   ]);
   assert.deepEqual(refused({ singleuser: { memory: { limit: -1 } } }).slice(0, 1), ["/singleuser/memory/limit: minimum"]);
+  // services, roles and groups: names as Gyre's, no managed services, no token in the values
+  const culler = { scopes: ["list:users", "read:users:activity", "read:servers", "delete:servers"] };
+  assert.deepEqual(
+    refused({ hub: { services: { "idle-culler": culler }, loadRoles: { culler: { scopes: ["admin:users"], services: ["idle-culler"] } } } }),
+    [],
+  );
+  assert.deepEqual(refused({ hub: { services: { "Idle Culler": culler } } }).slice(0, 1), ["/hub/services: pattern"]);
+  assert.deepEqual(refused({ hub: { services: { culler: { ...culler, apiToken: "x".repeat(48) } } } }), [
+    "/hub/services/culler/apiToken: additionalProperties",
+  ]);
+  assert.deepEqual(refused({ hub: { services: { culler: { command: ["jupyterhub-idle-culler"], user: "culler" } } } }), [
+    "/hub/services/culler/command: additionalProperties",
+    "/hub/services/culler/user: additionalProperties",
+  ]);
+  assert.deepEqual(refused({ hub: { services: { culler: { apiTokenSecret: { name: "culler-token" } } } } }), ["/hub/services/culler/apiTokenSecret: required"]);
+  assert.deepEqual(refused({ hub: { services: { grafana: { url: 5, oauthNoConfirm: "yes" } } } }), [
+    "/hub/services/grafana/url: type",
+    "/hub/services/grafana/oauthNoConfirm: type",
+  ]);
+  assert.deepEqual(refused({ hub: { loadRoles: { Teacher: { scopes: ["servers"] } } } }).slice(0, 1), ["/hub/loadRoles: pattern"]);
+  assert.deepEqual(refused({ hub: { loadRoles: { teacher: { scopes: [] } } } }), ["/hub/loadRoles/teacher/scopes: minItems"]);
+  assert.deepEqual(refused({ hub: { loadGroups: { "org:team": { users: ["alice"] } } } }).slice(0, 1), ["/hub/loadGroups: pattern"]);
+  assert.deepEqual(refused({ hub: { loadGroups: { ocean: { members: ["alice"] } } } }), ["/hub/loadGroups/ocean/members: additionalProperties"]);
 });

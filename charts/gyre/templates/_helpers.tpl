@@ -60,6 +60,11 @@ app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 
 {{/* Fails on value combinations that cannot work, with a message naming the value. */}}
 {{- define "gyre.validate" -}}
+{{- range $name, $role := .Values.hub.loadRoles -}}
+{{- if has $name (list "user" "admin" "server" "token") -}}
+{{- fail (printf "hub.loadRoles.%s: %s is a built-in role and cannot be redefined; choose another name" $name $name) -}}
+{{- end -}}
+{{- end -}}
 {{- if and (eq .Values.database.type "sqlite") (gt (int .Values.hub.replicas) 1) -}}
 {{- fail "hub.replicas > 1 needs database.type: postgresql (SQLite on a PVC serves one hub replica)" -}}
 {{- end -}}
