@@ -56,4 +56,17 @@ await build({
   // built-ins, which an ES module lacks.
   banner: { js: 'import { createRequire as __gyreCreateRequire } from "node:module"; const require = __gyreCreateRequire(import.meta.url);' },
 });
-process.stdout.write(`built ${resolve(HUB_OUT_DIR, "server.mjs")}\n`);
+// The hub's process launcher (spawners/local/launcher/main.ts): its own small file with only Node's
+// built-ins, run by the hub as a child with plain node (spawners/local/launcher/client.ts).
+await build({
+  entryPoints: { launcher: resolve(ROOT, "spawners/local/launcher/main.ts") },
+  outdir: HUB_OUT_DIR,
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  logLevel: "warning",
+});
+process.stdout.write(`built ${resolve(HUB_OUT_DIR, "server.mjs")} and ${resolve(HUB_OUT_DIR, "launcher.mjs")}\n`);

@@ -3,7 +3,6 @@
 import { chown, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import { SpawnError, type AgentCommandResult, type AgentCommandRunner } from "../types";
 import { writeAgentZip } from "../agent/agent-bundle";
 import { AgentProgressReader } from "../agent/agent-progress";
@@ -12,11 +11,13 @@ import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { resolveOsUser } from "./os-user";
 import type { PasswdEntry } from "./passwd";
 import { describeAgentExit, runAgentProcess } from "./agent-process";
+import { processLauncher, type LauncherClient } from "./launcher/client";
 
 const SETPRIV = "/usr/bin/setpriv";
 
-export function localAgentCommands(config: LocalSpawnerConfig, deps: { hubUid?: number } = {}): AgentCommandRunner {
+export function localAgentCommands(config: LocalSpawnerConfig, deps: { hubUid?: number; launcher?: LauncherClient } = {}): AgentCommandRunner {
   const hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
+  const launcher = () => deps.launcher ?? processLauncher();
   return {
     async gitPull({ user, spec }): Promise<AgentCommandResult> {
       // the hub resolved the account (hub.osUserTemplate / hub.osUserMapFile); checked by resolveOsUser
@@ -51,8 +52,12 @@ export function localAgentCommands(config: LocalSpawnerConfig, deps: { hubUid?: 
         if (reader.failure) return { ok: false, ...reader.failure };
         return { ok: false, reason: "agent-exit", message: `The git-pull agent ended without pulling (${describeAgentExit(exit)}).` };
       } finally {
-        // the folder belongs to the user: remove it with the user's rights when switching
-        if (owner) await execa("rm", ["-rf", "--", dir], { uid: owner.uid, gid: owner.gid, reject: false, timeout: 30_000 });
+        // the folder belongs to the user: remove it with the user's rights when switching (by the
+        // launcher, not a fork of the hub); whatever is left, root removes below
+        if (owner)
+          await launcher()
+            .remove({ dir, uid: owner.uid, gid: owner.gid })
+            .catch(() => null);
         await rm(dir, { recursive: true, force: true }).catch(() => {});
       }
     },

@@ -2,12 +2,10 @@
 // as the user's OS account when the hub is root. The process is detached (own session and process
 // group, output to a log file), so it outlives a hub restart; getState() carries pid + start time so
 // a new hub process can find it again without mistaking a reused pid for it.
-import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, closeSync, constants as fsc, existsSync, openSync, readSync, statSync } from "node:fs";
 import { appendFile, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
 import {
   SpawnError,
@@ -34,6 +32,7 @@ import { resolveServerCommand, type LocalSpawnerConfig } from "./config";
 import { lookupOsUser, resolveOsUser, systemUidMin } from "./os-user";
 import { resolveNotebookDir, type PasswdEntry } from "./passwd";
 import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, signal, sleep } from "./processes";
+import { LauncherLostError, LauncherRequestError, processLauncher, type LauncherClient } from "./launcher/client";
 import { processWatch, type ProcessWatch } from "./process-watch";
 import { nextReadyProbeDelayMs } from "./probe-backoff";
 import { leftoverTree, type ProcessRef } from "./process-table";
@@ -53,6 +52,8 @@ const KILL_WAIT_MS = 5000;
 /** Rounds of find-and-kill for the leftovers of a spawn whose pid was never saved (killLeftovers). */
 const LEFTOVER_PASSES = 3;
 const SETPRIV = "/usr/bin/setpriv";
+/** Launches of one server process before giving up, when the launcher dies before it answers. */
+const LAUNCHER_ATTEMPTS = 2;
 
 /** The blob the hub stores (see Spawner.getState). */
 export interface LocalSpawnerState {
@@ -98,16 +99,18 @@ export class LocalProcessSpawner implements Spawner {
   private readonly hubUid: number;
   private readonly pickPort: () => Promise<number>;
   private readonly watch: ProcessWatch;
+  private readonly launcher: LauncherClient;
 
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: LocalSpawnerConfig,
-    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader */
-    deps: { hubUid?: number; pickPort?: () => Promise<number>; watch?: ProcessWatch } = {},
+    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader, the process launcher */
+    deps: { hubUid?: number; pickPort?: () => Promise<number>; watch?: ProcessWatch; launcher?: LauncherClient } = {},
   ) {
     this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
     this.pickPort = deps.pickPort ?? pickFreePort;
     this.watch = deps.watch ?? processWatch;
+    this.launcher = deps.launcher ?? processLauncher(ctx.log);
   }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
@@ -347,30 +350,28 @@ export class LocalProcessSpawner implements Spawner {
     return dir;
   }
 
+  /**
+   * Forks the server through the hub's process launcher (launcher/client.ts), not the hub: its
+   * output goes to the log file, no pipe ties it to the hub or the launcher. A launcher that dies
+   * before it answers may or may not have started the process: its leftovers (found by
+   * GYRE_SPAWN_ID) are killed and the launch is tried once more with a new launcher.
+   */
   private async launch(launch: ServerLaunch, logFile: string, port: number, url: string): Promise<void> {
-    // opened here and handed over as stdout/stderr, so the server needs no write access to the
-    // hub's log dir, and no pipe ties it to the hub process
-    const fd = openSync(logFile, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | fsc.O_NOFOLLOW, 0o640);
-    let child: ChildProcess;
-    try {
-      // the cast: Next's types make NODE_ENV a required member of ProcessEnv; the allow-list has none
-      const env = launch.env as unknown as NodeJS.ProcessEnv;
-      child = spawn(launch.file, launch.args, { cwd: existsSync(launch.cwd) ? launch.cwd : "/", env, detached: true, stdio: ["ignore", fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
     this.exit = null;
-    child.once("exit", (code, sig) => {
-      this.exit = { code, signal: sig };
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", (e: NodeJS.ErrnoException) => reject(new SpawnError(`The server command ${launch.file} could not be run (${e.code ?? e.message}).`)));
-    });
-    child.unref();
-    const pid = child.pid!;
-    const stat = await readProcStat(pid);
-    this.state = { ...this.state, pid, startTime: stat?.startTime ?? -1, ...(port ? { port } : {}), url };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { pid, startTime } = await this.launcher.spawn({ file: launch.file, args: launch.args, env: launch.env, cwd: launch.cwd, logFile }, (exit) => {
+          this.exit = exit;
+        });
+        this.state = { ...this.state, pid, startTime, ...(port ? { port } : {}), url };
+        return;
+      } catch (e) {
+        if (e instanceof LauncherRequestError) throw new SpawnError(`The server command ${launch.file} could not be run (${e.message}).`);
+        if (!(e instanceof LauncherLostError) || attempt >= LAUNCHER_ATTEMPTS) throw e;
+        this.ctx.log.warn({ err: e.message }, "the process launcher died while starting a server; killing what it may have started and trying again");
+        await this.killLeftovers();
+      }
+    }
   }
 
   /** true once `GET <baseUrl>api` answers 200; false when the process ended first. */
@@ -538,8 +539,11 @@ export class LocalProcessSpawner implements Spawner {
     if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/${RUNTIME_DIR_PREFIX}[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$`).test(dir) || dir.includes("..")) return;
     const { uid, gid } = this.state;
     if (this.hubUid === 0 && uid !== undefined && uid !== 0 && gid !== undefined) {
-      // the directory belongs to the user: remove it with the user's rights, not root's
-      await execa("rm", ["-rf", "--", dir], { uid, gid, reject: false, timeout: 30_000 });
+      // the directory belongs to the user: remove it with the user's rights, not root's (by the
+      // launcher, so the hub is not forked for it); whatever is left, root removes below
+      await this.launcher
+        .remove({ dir, uid, gid })
+        .catch((e: Error) => this.ctx.log.warn({ err: e.message, dir }, "runtime directory not removed as its user"));
     }
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

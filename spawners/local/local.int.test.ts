@@ -17,6 +17,7 @@ import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext } fr
 import { makeTestSpawnContext } from "../testing";
 import { findDescendants } from "./proc-stat";
 import { isSameProcessAlive, pickFreePort, probeHttp, readProcessTable, readProcStat, sleep, waitFor } from "./processes";
+import { LauncherClient } from "./launcher/client";
 
 const isRoot = process.getuid?.() === 0;
 const logDir = mkdtempSync(join(tmpdir(), "gyre-int-logs-"));
@@ -42,6 +43,18 @@ async function bundleForOtherAccount(entry: string): Promise<string> {
     banner: { js: 'import { createRequire as __req } from "node:module"; const require = __req(import.meta.url);' },
   });
   chmodSync(outfile, 0o644);
+  // the process launcher that hub forks its servers through, beside it (launcher/client.ts launcherCommand)
+  const launcher = join(dir, "launcher.mjs");
+  await build({
+    entryPoints: [join(import.meta.dirname, "launcher", "main.ts")],
+    outfile: launcher,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+  });
+  chmodSync(launcher, 0o644);
   // the agent's Python package, which the spawner zips from beside its own code (AGENT_SOURCE_DIR)
   cpSync(join(import.meta.dirname, "..", "agent", "gyre_agent"), join(dir, "gyre_agent"), { recursive: true, filter: (src) => !src.includes("__pycache__") });
   execFileSync("chmod", ["-R", "a+rX", join(dir, "gyre_agent")]);
@@ -574,3 +587,72 @@ test(
     assert.notEqual(await fresh.poll(), null);
   },
 );
+
+test("the process launcher killed during a start storm: a new one is started, running servers are unaffected, every start ends with one server", async () => {
+  const warnings: string[] = [];
+  const launcher = new LauncherClient({ setprivPath: "/usr/bin/setpriv", log: { warn: (_o, msg) => warnings.push(msg) } });
+  const spawnIds = new Map<LocalProcessSpawner, string>();
+  const spawnerFor = (name: string, delay: number) => {
+    const ctx = ctxFor("gyretest2", name);
+    const sp = new LocalProcessSpawner(ctx, { ...fakeConfig, args: [`--fake-delay=${delay}`] }, { launcher });
+    running.push(sp);
+    spawnIds.set(sp, ctx.spawnId);
+    return sp;
+  };
+  // three servers up before the storm
+  const before = ["lc-a", "lc-b", "lc-c"].map((n) => spawnerFor(n, 0));
+  await Promise.all(before.map((sp) => sp.start()));
+  const runningBefore = before.map((sp) => sp.getState() as { pid: number; startTime: number });
+  const firstLauncher = launcher.pid!;
+  assert.equal(launcher.starts, 1);
+
+  // six more, slow to answer; the launcher is killed once the second of them has its process
+  const storm = ["lc-1", "lc-2", "lc-3", "lc-4", "lc-5", "lc-6"].map((n) => spawnerFor(n, 1));
+  let launched = 0;
+  const killed = new Promise<void>((resolve) => {
+    for (const sp of storm) {
+      void (async () => {
+        for await (const e of sp.progress()) {
+          if (e.progress !== 40 || ++launched !== 2) continue;
+          process.kill(firstLauncher, "SIGKILL");
+          resolve();
+        }
+      })();
+    }
+  });
+  const results = await Promise.allSettled(storm.map((sp) => sp.start()));
+  await killed;
+  assert.ok(await waitFor(async () => launcher.pid !== undefined && launcher.pid !== firstLauncher, 10_000), "a new launcher runs");
+  assert.ok(launcher.starts >= 2);
+  assert.ok(warnings.some((w) => /process launcher ended/.test(w)));
+
+  // the servers from before run on, untouched
+  for (const [i, p] of runningBefore.entries()) {
+    assert.equal(await isSameProcessAlive(p.pid, p.startTime), true, `server ${i} still runs`);
+    assert.equal(await before[i].poll(), null);
+  }
+  // every start of the storm runs its server: a launch the dead launcher left unanswered was tried again
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
+    assert.equal(await storm[i].poll(), null, `storm server ${i} runs`);
+  }
+  // one process per spawn: none of the storm's spawn ids has a second server process
+  const table = await readProcessTable();
+  for (const sp of storm) {
+    const id = spawnIds.get(sp)!;
+    const marked = table.filter((p) => p.ppid !== 0 && procEnvironSafe(p.pid).GYRE_SPAWN_ID === id && !procEnvironSafe(p.ppid).GYRE_SPAWN_ID);
+    assert.ok(marked.length <= 1, `spawn ${id}: ${marked.length} server processes`);
+  }
+  await Promise.all([...before, ...storm].map((sp) => sp.stop()));
+  for (const p of runningBefore) assert.equal(await isSameProcessAlive(p.pid, p.startTime), false);
+  launcher.close();
+});
+
+/** The environment of a process, {} when it is gone or unreadable. */
+function procEnvironSafe(pid: number): Record<string, string> {
+  try {
+    return procEnviron(pid);
+  } catch {
+    return {};
+  }
+}
