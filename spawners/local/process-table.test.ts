@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { leftoverTree, pidsOfProcListing, pidsWithEnv, ProcessTable } from "./process-table";
-import { ProcessWatch, type ProcReader } from "./process-watch";
+import { ProcessWatch, procfsReader, readSmallProcFile, type ProcReader } from "./process-watch";
+import { parseProcStat } from "./proc-stat";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A /proc/<pid>/stat line as the kernel writes it (proc(5)); field 22 is the start time. */
 function statLine(o: { pid: number; comm?: string; state?: string; ppid: number; pgrp?: number; startTime: number; utime?: number; cutime?: number }): string {
@@ -268,4 +272,24 @@ test("findByEnv: only processes running wholly as the account, whatever the othe
   assert.deepEqual(await watch.findByEnv("GYRE_SPAWN_ID", "sp-1", 1001), [{ pid: 10, startTime: 100 }]);
   assert.deepEqual(await watch.findByEnv("GYRE_SPAWN_ID", "sp-1", 1002), [{ pid: 11, startTime: 101 }]);
   assert.deepEqual(watch.runningOnlyAs([10, 11, 12, 13, 14, 99], 1001), [10, 14]);
+});
+
+test("procfsReader reads /proc through one reused buffer: the same text as readFileSync, null for a gone pid, long files whole", () => {
+  const read = parseProcStat(procfsReader.readStat(process.pid)!);
+  const reference = parseProcStat(readFileSync(`/proc/${process.pid}/stat`, "latin1"));
+  assert.deepEqual([read?.pid, read?.ppid, read?.pgrp, read?.startTime], [reference?.pid, reference?.ppid, reference?.pgrp, reference?.startTime]);
+  const status = procfsReader.readStatus(process.pid)!;
+  assert.match(status, new RegExp(`^Pid:\\s+${process.pid}$`, "m"));
+  assert.equal(procfsReader.readStat(2 ** 22 + 1), null, "no such pid");
+  const dir = mkdtempSync(join(tmpdir(), "gyre-proc-read-"));
+  try {
+    const long = "x".repeat(40_000) + "\nend\n";
+    writeFileSync(join(dir, "long"), long);
+    assert.equal(readSmallProcFile(join(dir, "long")), long);
+    writeFileSync(join(dir, "short"), "a b c");
+    assert.equal(readSmallProcFile(join(dir, "short")), "a b c");
+    assert.equal(readSmallProcFile(join(dir, "short")), "a b c", "the reused buffer holds no earlier text");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

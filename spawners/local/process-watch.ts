@@ -3,7 +3,7 @@
 // and each question is answered by the next cycle's read, so 100 servers stopping at once cost one
 // read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
 // files unless someone needs the whole table (descendants), then it reads every process once.
-import { readFileSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
 import { isGoneState, parseProcStatusMemory, parseProcStatusUids, runsOnlyAs, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
 import { pidsOfProcListing, pidsWithEnv, ProcessTable, type ProcessRef } from "./process-table";
 
@@ -46,6 +46,39 @@ interface Pending {
 /** Stat files read between two yields to the event loop during a full read. */
 const FULL_READ_CHUNK = 256;
 
+/** One buffer for every small /proc file the watch reads (stat is ~300 bytes, status ~1.5 kB). */
+const procBuffer = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * The text of a small /proc file, or null when it cannot be read. /proc files report size 0, so
+ * readFileSync reads them through a fresh 64 KiB buffer each (and a concat): for every process of
+ * the machine in every full read, that garbage was most of a stop storm's /proc cost and much of
+ * its GC (bench/README.md, phase 3e). Read synchronously into one reused buffer instead: /proc
+ * files are generated in memory, a few µs each, far less than the thread-pool round trips of an
+ * async read. A file larger than the buffer falls back to readFileSync.
+ */
+export function readSmallProcFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, procBuffer, length, procBuffer.length - length, null);
+      if (n === 0) return procBuffer.toString("latin1", 0, length);
+      length += n;
+      if (length === procBuffer.length) return readFileSync(path, "latin1");
+    }
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export const procfsReader: ProcReader = {
   listPids: () => {
     try {
@@ -54,22 +87,8 @@ export const procfsReader: ProcReader = {
       return [];
     }
   },
-  readStat: (pid) => {
-    try {
-      // /proc files are generated in memory: a synchronous read is a few µs, far less than the
-      // thread-pool round trips of an async readFile
-      return readFileSync(`/proc/${pid}/stat`, "latin1");
-    } catch {
-      return null;
-    }
-  },
-  readStatus: (pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/status`, "latin1");
-    } catch {
-      return null;
-    }
-  },
+  readStat: (pid) => readSmallProcFile(`/proc/${pid}/stat`),
+  readStatus: (pid) => readSmallProcFile(`/proc/${pid}/status`),
   readEnviron: (pid) => {
     try {
       return readFileSync(`/proc/${pid}/environ`, "latin1");
