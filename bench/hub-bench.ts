@@ -11,9 +11,11 @@
 // server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
 // over the inspector; top self-time functions printed per phase; BENCH_PROFILE_DIR: also the raw profiles, as files).
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
-// proxy, not the servers), per operation. On a shared machine trust the ratios and CPU figures.
+// proxy, not the servers), per operation; for Gyre plus its process launcher's (the small child
+// that forks servers and removes runtime dirs for the hub, spawners/local/launcher/), so work moved
+// out of the hub still counts. On a shared machine trust the ratios and CPU figures.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -74,6 +76,32 @@ function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8");
   const parts = f.slice(f.lastIndexOf(")") + 2).split(" ");
   return (Number(parts[11]) + Number(parts[12])) * TICK_MS;
+}
+
+/**
+ * CPU of the hub and of its process launcher (Gyre's child running launcher.mjs or launcher/main.ts;
+ * JupyterHub has none): what the hub spends on its servers wherever it spends it.
+ */
+function hubCpuMs(pid: number): number {
+  return cpuMs(pid) + launcherPids(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+}
+
+function launcherPids(hubPid: number): number[] {
+  let children: number[];
+  try {
+    children = readdirSync(`/proc/${hubPid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${hubPid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+  return children.filter((c) => {
+    try {
+      return /launcher(\.mjs|\/main\.ts)/.test(readFileSync(`/proc/${c}/cmdline`, "utf8"));
+    } catch {
+      return false;
+    }
+  });
 }
 
 function rssMb(pid: number): number {
@@ -288,7 +316,7 @@ interface Rate {
 async function requestRate(hub: Hub, path: () => string): Promise<Rate> {
   let n = 0;
   const end = Date.now() + SECONDS * 1000;
-  const c0 = cpuMs(hub.pid);
+  const c0 = hubCpuMs(hub.pid);
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -300,7 +328,7 @@ async function requestRate(hub: Hub, path: () => string): Promise<Rate> {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { reqPerSec: n / seconds, cpuMsPerReq: (cpuMs(hub.pid) - c0) / n };
+  return { reqPerSec: n / seconds, cpuMsPerReq: (hubCpuMs(hub.pid) - c0) / n };
 }
 
 interface Storm {
@@ -310,7 +338,7 @@ interface Storm {
 
 /** `op` for every server at once, then polls until `done()`; wall time and hub CPU per server. */
 async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => Promise<boolean>): Promise<Storm> {
-  const c0 = cpuMs(hub.pid);
+  const c0 = hubCpuMs(hub.pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: SERVERS }, (_, i) => op(userName(i + 1))));
   const end = Date.now() + 600_000;
@@ -318,7 +346,7 @@ async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => 
     if (Date.now() > end) throw new Error(`${hub.name}: the storm did not finish in 10 minutes`);
     await sleep(100);
   }
-  return { wallS: (performance.now() - t0) / 1000, cpuMsPerOp: (cpuMs(hub.pid) - c0) / SERVERS };
+  return { wallS: (performance.now() - t0) / 1000, cpuMsPerOp: (hubCpuMs(hub.pid) - c0) / SERVERS };
 }
 
 interface RoundResult {
@@ -333,6 +361,8 @@ interface RoundResult {
   rssEnd: number;
   /** Gyre only: live heap after a full GC, at the end */
   heapAfterGc?: number;
+  /** Gyre only: RSS of the hub's process launcher with the servers running (MB; not in the hub's RSS) */
+  launcherRss?: number;
   profiles?: Record<string, string>;
 }
 
@@ -372,6 +402,8 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   );
   await sleep(2000);
   const rssServers = rssMb(hub.pid);
+  const launcher = launcherPids(hub.pid)[0];
+  const launcherRss = launcher ? rssMb(launcher) : undefined;
   const stop = await profiled(`${SERVERS} concurrent stops`, () =>
     storm(
       hub,
@@ -386,7 +418,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
     heapAfterGc = usage.usedSize / 2 ** 20;
   }
-  return { list, single, createS, start, stop, rssFresh, rssUsers, rssServers, rssEnd, heapAfterGc, profiles: PROFILE ? profiles : undefined };
+  return { list, single, createS, start, stop, rssFresh, rssUsers, rssServers, rssEnd, heapAfterGc, launcherRss, profiles: PROFILE ? profiles : undefined };
 }
 
 // --- the inspector (Gyre's hub only) -------------------------------------------------------------
@@ -546,7 +578,7 @@ async function main(): Promise<void> {
           const r = await runRound(hub);
           results[name].push(r);
           console.log(
-            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}`,
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB` : ""}`,
           );
         } finally {
           await hub.stop();
