@@ -1,6 +1,7 @@
 // The OAuth provider against a real database: codes are single-use, short-lived, bound to their
 // client and redirect URI; the client secret is checked; the access token identifies the user with
-// only access:services!service=<name>, and is listed as an OAuth token of the user.
+// only access:services!service=<name>, and is listed as an OAuth token of the user. Servers' clients:
+// found by id and redirect URI, who may authorize, their secret, revocation with the server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
@@ -8,7 +9,19 @@ import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { findTokenOwner, listApiTokens, toTokenModel } from "@/app/_lib/auth/api-tokens";
 import { HttpError } from "@/app/_lib/http/errors";
 import { servicesOf, type ServiceRegistry } from "@/app/_lib/services/registry";
-import { checkAuthorizeRequest, exchangeCode, issueCode, OAUTH_CODE_TTL_MS, OAuthError, type AuthorizeRequest } from "./provider";
+import { deriveServerApiToken } from "@/app/_lib/servers/server-api-token";
+import {
+  checkAuthorizeRequest,
+  checkClientAccess,
+  exchangeCode,
+  issueCode,
+  resolveAuthorizeRequest,
+  revokeServerClientTokens,
+  serviceClient,
+  OAUTH_CODE_TTL_MS,
+  OAuthError,
+  type AuthorizeRequest,
+} from "./provider";
 
 const SECRET_A = "a".repeat(43);
 const SECRET_B = "b".repeat(43);
@@ -51,7 +64,7 @@ const req = (o: Partial<AuthorizeRequest>): AuthorizeRequest => ({
 
 async function code(service = "dash", now = new Date()): Promise<string> {
   const s = checkAuthorizeRequest(reg, req(service === "dash" ? {} : { clientId: "other-app", redirectUri: "https://other.example/cb" }));
-  const location = await issueCode(hub.db, { service: s, userId: alice.id, state: "xyz", now });
+  const location = await issueCode(hub.db, { client: serviceClient(s), userId: alice.id, state: "xyz", now });
   const u = new URL(location, "http://x");
   assert.equal(u.searchParams.get("state"), "xyz");
   return u.searchParams.get("code")!;
@@ -96,7 +109,7 @@ test("authorize: an unknown client, a service without a url, a redirect URI that
 test("token: a code gives one access token for the user, with only access to the service, listed as an OAuth token; the code never works twice", async () => {
   const c = await code();
   const now = new Date();
-  const answer = await exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600 });
+  const answer = await exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600, secretKey: "k" });
   assert.equal(answer.token_type, "Bearer");
   assert.equal(answer.scope, "access:services!service=dash");
   const owner = await findTokenOwner(hub.db, answer.access_token, now);
@@ -108,7 +121,7 @@ test("token: a code gives one access token for the user, with only access to the
     [["service-dash", "OAuth: dash"]],
   );
   assert.match(
-    await refusal(exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600 })),
+    await refusal(exchangeCode(hub.db, reg, { form: form({ code: c }), authorization: null, now, tokenLifetimeSeconds: 3600, secretKey: "k" })),
     /^400 invalid_grant: .*used already/,
   );
 });
@@ -116,7 +129,7 @@ test("token: a code gives one access token for the user, with only access to the
 test("token refusals: wrong client secret, another client's code, a redirect URI mismatch, an expired code, an unknown code, another grant type", async () => {
   const now = new Date();
   const ex = (f: URLSearchParams, authorization: string | null = null) =>
-    refusal(exchangeCode(hub.db, reg, { form: f, authorization, now, tokenLifetimeSeconds: 60 }));
+    refusal(exchangeCode(hub.db, reg, { form: f, authorization, now, tokenLifetimeSeconds: 60, secretKey: "k" }));
   assert.match(await ex(form({ code: await code(), client_secret: SECRET_B })), /^401 invalid_client/);
   assert.match(await ex(form({ code: await code(), client_secret: "" })), /^401 invalid_client/);
   // Basic auth with the wrong secret, too
@@ -145,4 +158,64 @@ test("token refusals: wrong client secret, another client's code, a redirect URI
   assert.equal(ok, "accepted");
   // nothing above minted a token but the two accepted exchanges
   assert.equal((await listApiTokens(hub.db, alice.id, now)).length, 2);
+});
+
+test("servers' clients: found by id and redirect URI (ambiguous ids told apart), who may authorize, the server's API token as secret while it runs, tokens revoked with the client", async () => {
+  const { db } = hub;
+  const key = hub.rt.config.hub.secretKey;
+  const owner = await hub.addUser("a-b");
+  const other = await hub.addUser("a");
+  const admin = await hub.addUser("root-admin", true);
+  const friend = await hub.addUser("friend");
+  const stranger = await hub.addUser("stranger");
+  // "jupyterhub-user-a-b-c" is a-b's server "c" and a's server "b-c"
+  const mine = await db.server.create({ data: { userId: owner.id, name: "c", state: "running", spawnId: "sp-mine" } });
+  await db.server.create({ data: { userId: other.id, name: "b-c", state: "running", spawnId: "sp-other" } });
+  await db.server.create({ data: { userId: owner.id, name: "never", state: "stopped" } });
+  await db.share.create({ data: { serverId: mine.id, userId: friend.id, scopes: "access:servers!server=a-b/c" } });
+  const authorize = (clientId: string, redirectUri: string | null) => resolveAuthorizeRequest(db, reg, req({ clientId, redirectUri }));
+
+  const client = await authorize("jupyterhub-user-a-b-c", "/user/a-b/c/oauth_callback");
+  assert.deepEqual([client.server?.owner, client.server?.name, client.scope], ["a-b", "c", "access:servers!server=a-b/c"]);
+  assert.equal((await authorize("jupyterhub-user-a-b-c", "/user/a/b-c/oauth_callback")).server?.owner, "a");
+  const status = (p: Promise<unknown>) =>
+    p.then(
+      () => 200,
+      (e: unknown) => (e instanceof HttpError ? e.status : 500),
+    );
+  assert.equal(await status(authorize("jupyterhub-user-a-b-c", null)), 400, "ambiguous without a redirect URI");
+  assert.equal(await status(authorize("jupyterhub-user-a-b-c", "/user/a-b/oauth_callback")), 400);
+  assert.equal(await status(authorize("jupyterhub-user-a-b-never", "/user/a-b/never/oauth_callback")), 400, "never spawned: no client");
+  assert.equal(await status(authorize("jupyterhub-user-nobody", "/user/nobody/oauth_callback")), 400);
+
+  assert.deepEqual(await checkClientAccess(db, client, { ...owner, admin: false }), { trusted: true });
+  assert.deepEqual(await checkClientAccess(db, client, { ...admin, admin: true }), { trusted: false });
+  assert.deepEqual(await checkClientAccess(db, client, { ...friend, admin: false }), { trusted: false });
+  assert.equal(await status(checkClientAccess(db, client, { ...stranger, admin: false })), 403);
+  assert.equal(await status(checkClientAccess(db, client, { ...other, admin: false })), 403, "the owner of the other server with the same client id");
+
+  const now = new Date();
+  const serverCode = async () => new URL(await issueCode(db, { client, userId: owner.id, state: null, now }), "http://h").searchParams.get("code")!;
+  const exchange = async (secret: string) =>
+    exchangeCode(db, reg, {
+      form: form({ code: await serverCode(), client_id: "jupyterhub-user-a-b-c", client_secret: secret, redirect_uri: "/user/a-b/c/oauth_callback" }),
+      authorization: null,
+      now,
+      tokenLifetimeSeconds: 60,
+      secretKey: key,
+    });
+  assert.match(await refusal(exchange(deriveServerApiToken(key, "sp-other"))), /^401 invalid_client/, "the other server's token");
+  const answer = await exchange(deriveServerApiToken(key, "sp-mine"));
+  assert.equal(answer.scope, "access:servers!server=a-b/c");
+  assert.deepEqual((await findTokenOwner(db, answer.access_token, now))?.scopes, ["access:servers!server=a-b/c"]);
+  await db.server.update({ where: { id: mine.id }, data: { state: "stopped" } });
+  assert.match(await refusal(exchange(deriveServerApiToken(key, "sp-mine"))), /^401 invalid_client/, "a stopped server's token is revoked");
+
+  // the server deleted: its client goes, its tokens are revoked and the proxies told
+  const told: string[][] = [];
+  await db.server.delete({ where: { id: mine.id } });
+  assert.equal(await revokeServerClientTokens(db, { revoke: async (r) => void told.push(r.tokenHashes ?? []) }, { owner: "a-b", server: "c", now }), 1);
+  assert.equal(told.length, 1);
+  assert.equal(await findTokenOwner(db, answer.access_token, now), null);
+  assert.equal(await status(authorize("jupyterhub-user-a-b-c", "/user/a-b/c/oauth_callback")), 400);
 });

@@ -1,15 +1,22 @@
 // The hub's OAuth2 provider, as JupyterHub's (/hub/api/oauth2/authorize and /token, the
-// authorization-code grant), for services logging users in through the hub (HubOAuth). Clients
-// are the configured services with a url (app/_lib/services/registry.ts); a client's secret is its
-// API token. Codes are single-use, live OAUTH_CODE_TTL_MS, and are stored as their sha256; the
-// access token is an API token of the user carrying only access:services!service=<name>, marked
-// with its client (listed as the user's oauth_tokens, revocable like any token).
-import { createHash, randomBytes } from "node:crypto";
+// authorization-code grant), for services and servers logging users in through the hub (HubOAuth,
+// jupyterhub-singleuser). Clients are the configured services with a url
+// (app/_lib/services/registry.ts; secret: the service's API token) and every spawned server
+// (server-clients.ts; secret: the server's JUPYTERHUB_API_TOKEN). Codes are single-use, live
+// OAUTH_CODE_TTL_MS, and are stored as their sha256; the access token is an API token of the user
+// carrying only the client's access scope (access:services!service=<name>,
+// access:servers!server=<user>/<server>), marked with its client (listed as the user's
+// oauth_tokens, revocable like any token).
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/types";
 import { HttpError } from "../http/errors";
 import { createApiToken } from "../auth/api-tokens";
-import { serviceAccessScope } from "../auth/scopes";
+import { serverAccessScope, serviceAccessScope } from "../auth/scopes";
 import type { Service, ServiceRegistry } from "../services/registry";
+import type { RoutePusher } from "../servers/proxy-client";
+import { serverPath } from "../servers/models";
+import { deriveServerApiToken } from "../servers/server-api-token";
+import { serverClientCandidates, serverClientId, serverRedirectUri } from "./server-clients";
 
 /** How long an authorization code may be exchanged (RFC 6749 §4.1.2 recommends at most 10 minutes). */
 export const OAUTH_CODE_TTL_MS = 5 * 60_000;
@@ -53,27 +60,136 @@ export function checkAuthorizeRequest(registry: ServiceRegistry, r: AuthorizeReq
   return service as Service & { oauth: NonNullable<Service["oauth"]> };
 }
 
+/** A spawned server as an OAuth client (server-clients.ts). */
+export interface ServerClientRecord {
+  serverId: number;
+  ownerId: number;
+  owner: string;
+  /** "" for the default server */
+  name: string;
+  spawnId: string;
+  /** the server's state: only a starting or running server's client may exchange codes */
+  state: string;
+}
+
+/** An OAuth client of the hub: a configured service or a spawned server. */
+export interface OAuthClient {
+  clientId: string;
+  redirectUri: string;
+  /** who is asking, as the consent page and the token's note name it */
+  name: string;
+  /** the scope the access tokens carry (what HubOAuth checks) */
+  scope: string;
+  service?: Service;
+  server?: ServerClientRecord;
+}
+
+/** A service's client. */
+export function serviceClient(service: Service & { oauth: NonNullable<Service["oauth"]> }): OAuthClient {
+  return { clientId: service.oauth.clientId, redirectUri: service.oauth.redirectUri, name: service.name, scope: serviceAccessScope(service.name), service };
+}
+
+/** A server's client. */
+export function serverClient(r: ServerClientRecord): OAuthClient {
+  const label = r.name ? `${r.owner}/${r.name}` : r.owner;
+  return {
+    clientId: serverClientId(r.owner, r.name),
+    redirectUri: serverRedirectUri(serverPath(r.owner, r.name)),
+    name: `Server ${label}`,
+    scope: serverAccessScope(r.owner, r.name),
+    server: r,
+  };
+}
+
+/**
+ * The spawned server whose client id is `clientId` (and whose redirect URI is `redirectUri`, when
+ * given, which settles ids that several (user, server) pairs could make); undefined when none, or
+ * when the id stays ambiguous.
+ */
+export async function findServerClient(db: Db, clientId: string, redirectUri: string | null): Promise<OAuthClient | undefined> {
+  const candidates = serverClientCandidates(clientId);
+  if (!candidates.length) return undefined;
+  const rows = await db.server.findMany({
+    where: { spawnId: { not: null }, OR: candidates.map((c) => ({ name: c.server, user: { name: c.user } })) },
+    select: { id: true, name: true, spawnId: true, state: true, userId: true, user: { select: { name: true } } },
+  });
+  const clients = rows
+    .map((r) => serverClient({ serverId: r.id, ownerId: r.userId, owner: r.user.name, name: r.name, spawnId: r.spawnId!, state: r.state }))
+    .filter((c) => c.clientId === clientId && (redirectUri === null || c.redirectUri === redirectUri));
+  return clients.length === 1 ? clients[0] : undefined;
+}
+
+/** The client a request names: a service's, else a server's. */
+export async function findClient(db: Db, registry: ServiceRegistry, clientId: string | null, redirectUri: string | null): Promise<OAuthClient | undefined> {
+  if (!clientId) return undefined;
+  const service = registry.byClientId(clientId);
+  if (service?.oauth) return serviceClient(service as Service & { oauth: NonNullable<Service["oauth"]> });
+  return findServerClient(db, clientId, redirectUri);
+}
+
+/**
+ * The client of a valid authorize request, services' and servers' alike; refused with a 400 as
+ * checkAuthorizeRequest refuses.
+ */
+export async function resolveAuthorizeRequest(db: Db, registry: ServiceRegistry, r: AuthorizeRequest): Promise<OAuthClient> {
+  const client = await findClient(db, registry, r.clientId, r.redirectUri);
+  if (!client) throw new HttpError(400, `Unknown OAuth client: ${r.clientId ?? "(no client_id)"}.`);
+  if (r.redirectUri !== null && r.redirectUri !== client.redirectUri)
+    throw new HttpError(400, `redirect_uri does not match the one registered for ${client.clientId}.`);
+  if (r.responseType !== "code") throw new HttpError(400, 'Only response_type "code" is supported (the authorization-code grant).');
+  return client;
+}
+
+/**
+ * Whether `user` may be logged in to the client. A service decides itself whom it serves; a
+ * server is for its owner, admins and those it is shared with (directly or through a group), as
+ * the proxy lets them in: anyone else is refused here too (403), so no token for the server is
+ * ever issued to them. `trusted`: no consent page (a service with oauthNoConfirm, a server's
+ * owner; JupyterHub asks others before a server learns who they are).
+ */
+export async function checkClientAccess(db: Db, client: OAuthClient, user: { id: number; name: string; admin: boolean }): Promise<{ trusted: boolean }> {
+  if (client.service) return { trusted: client.service.oauth?.noConfirm === true };
+  const server = client.server!;
+  if (user.id === server.ownerId) return { trusted: true };
+  if (user.admin) return { trusted: false };
+  const shared = await db.share.count({
+    where: { serverId: server.serverId, OR: [{ userId: user.id }, { group: { members: { some: { userId: user.id } } } }] },
+  });
+  if (shared) return { trusted: false };
+  throw new HttpError(403, `You do not have access to ${server.owner}'s server.`);
+}
+
 function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
 /** Issues a code for `userId` and the client, and the URL to send the browser to (code and state added). */
-export async function issueCode(
-  db: Db,
-  o: { service: Service & { oauth: NonNullable<Service["oauth"]> }; userId: number; state: string | null; now: Date },
-): Promise<string> {
+export async function issueCode(db: Db, o: { client: OAuthClient; userId: number; state: string | null; now: Date }): Promise<string> {
   const code = randomBytes(32).toString("base64url");
   await db.oAuthCode.create({
     data: {
       codeHash: sha256(code),
-      clientId: o.service.oauth.clientId,
+      clientId: o.client.clientId,
       userId: o.userId,
-      redirectUri: o.service.oauth.redirectUri,
-      scopes: serviceAccessScope(o.service.name),
+      redirectUri: o.client.redirectUri,
+      scopes: o.client.scope,
       expiresAt: new Date(o.now.getTime() + OAUTH_CODE_TTL_MS),
     },
   });
-  return withParams(o.service.oauth.redirectUri, { code, ...(o.state !== null ? { state: o.state } : {}) });
+  return withParams(o.client.redirectUri, { code, ...(o.state !== null ? { state: o.state } : {}) });
+}
+
+/**
+ * Whether `secret` is the client's: a service's API token (compared by hash in constant time,
+ * registry.byToken), or the server's JUPYTERHUB_API_TOKEN while the server is starting or running
+ * (the token is revoked when it stops).
+ */
+function secretMatches(client: OAuthClient, secret: string, registry: ServiceRegistry, secretKey: string): boolean {
+  if (client.service) return registry.byToken(secret) === client.service;
+  const server = client.server!;
+  if (server.state !== "running" && server.state !== "starting") return false;
+  const want = Buffer.from(sha256(deriveServerApiToken(secretKey, server.spawnId)));
+  return timingSafeEqual(Buffer.from(sha256(secret)), want);
 }
 
 /** `uri` (a path or an absolute URL) with these query parameters added. Pure. */
@@ -111,14 +227,13 @@ export interface TokenAnswer {
 export async function exchangeCode(
   db: Db,
   registry: ServiceRegistry,
-  o: { form: URLSearchParams; authorization: string | null; now: Date; tokenLifetimeSeconds: number },
+  o: { form: URLSearchParams; authorization: string | null; now: Date; tokenLifetimeSeconds: number; secretKey: string },
 ): Promise<TokenAnswer> {
   const grant = o.form.get("grant_type");
   if (grant !== "authorization_code") throw new OAuthError(400, "unsupported_grant_type", 'Only grant_type "authorization_code" is supported.');
   const creds = clientCredentials(o.form, o.authorization);
-  const client = creds ? registry.byClientId(creds.id) : undefined;
-  // the secret is the service's API token: compared by hash, in constant time (registry.byToken)
-  if (!creds || !client?.oauth || registry.byToken(creds.secret) !== client)
+  const client = creds ? await findClient(db, registry, creds.id, o.form.get("redirect_uri")) : undefined;
+  if (!creds || !client || !secretMatches(client, creds.secret, registry, o.secretKey))
     throw new OAuthError(401, "invalid_client", "Unknown client or wrong client secret.");
   const code = o.form.get("code");
   if (!code) throw new OAuthError(400, "invalid_request", "code is missing.");
@@ -126,7 +241,8 @@ export async function exchangeCode(
   if (!row) throw new OAuthError(400, "invalid_grant", "Unknown authorization code.");
   const spent = await db.oAuthCode.updateMany({ where: { id: row.id, usedAt: null }, data: { usedAt: o.now } });
   if (spent.count !== 1) throw new OAuthError(400, "invalid_grant", "This authorization code has been used already.");
-  if (row.clientId !== client.oauth.clientId) throw new OAuthError(400, "invalid_grant", "This authorization code was issued to another client.");
+  if (row.clientId !== client.clientId || row.redirectUri !== client.redirectUri)
+    throw new OAuthError(400, "invalid_grant", "This authorization code was issued to another client.");
   if (row.expiresAt <= o.now) throw new OAuthError(400, "invalid_grant", "This authorization code has expired.");
   if ((o.form.get("redirect_uri") ?? row.redirectUri) !== row.redirectUri)
     throw new OAuthError(400, "invalid_grant", "redirect_uri does not match the authorization request.");
@@ -137,7 +253,23 @@ export async function exchangeCode(
     note: `OAuth: ${client.name}`,
     scopes,
     expiresAt: new Date(o.now.getTime() + o.tokenLifetimeSeconds * 1000),
-    oauthClient: client.oauth.clientId,
+    oauthClient: client.clientId,
   });
   return { access_token: token, token_type: "Bearer", expires_in: o.tokenLifetimeSeconds, scope: scopes.join(" ") };
+}
+
+/**
+ * A server's record is gone, and with it its OAuth client: the tokens the client issued (to its
+ * owner, admins, those it was shared with) are revoked, and the proxies told, as JupyterHub
+ * deletes a removed server's client with its tokens — else a server created again under the same
+ * name would accept them. Only tokens carrying this server's access scope: another (user, server)
+ * pair can make the same client id. Returns how many were revoked.
+ */
+export async function revokeServerClientTokens(db: Db, proxy: Pick<RoutePusher, "revoke">, o: { owner: string; server: string; now: Date }): Promise<number> {
+  const where = { oauthClient: serverClientId(o.owner, o.server), scopes: serverAccessScope(o.owner, o.server), revokedAt: null };
+  const tokens = await db.apiToken.findMany({ where, select: { id: true, hash: true } });
+  if (!tokens.length) return 0;
+  await db.apiToken.updateMany({ where: { id: { in: tokens.map((t) => t.id) }, revokedAt: null }, data: { revokedAt: o.now } });
+  await proxy.revoke({ tokenHashes: tokens.map((t) => t.hash) });
+  return tokens.length;
 }

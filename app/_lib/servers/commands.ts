@@ -8,6 +8,7 @@ import { findUserWithGroups } from "@/app/_lib/users/queries";
 import { validateSpawnOptions } from "@/spawners/spawn-options";
 import { SpawnOptionsError } from "@/spawners/types";
 import { ACTIVE_STATES } from "./models";
+import { revokeServerClientTokens } from "../oauth/provider";
 
 export type StartOutcome = "requested" | "already-pending" | "already-running";
 
@@ -72,7 +73,12 @@ export async function requestStop(db: Db, userId: number, serverName: string, op
   const { bus } = getRuntime();
   const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
   if (!s || !(ACTIVE_STATES as readonly string[]).includes(s.state)) {
-    if (s && opts.remove) await db.server.deleteMany({ where: { id: s.id, state: s.state } });
+    if (s && opts.remove) {
+      const gone = await db.server.deleteMany({ where: { id: s.id, state: s.state } });
+      const owner = gone.count ? await db.user.findUnique({ where: { id: userId }, select: { name: true } }) : null;
+      // its OAuth client goes with it (provider.ts)
+      if (owner) await revokeServerClientTokens(db, getRuntime().proxy, { owner: owner.name, server: serverName, now: new Date() });
+    }
     return "not-running";
   }
   const remove = opts.remove ? { removeWhenStopped: true } : {};

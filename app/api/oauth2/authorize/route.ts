@@ -1,14 +1,15 @@
 // GET /hub/api/oauth2/authorize – the OAuth provider's authorization endpoint (JupyterHub's): log in
-// first; then a consent page, or straight back to the client with a code when the service is
-// trusted (oauthNoConfirm). POST – the consent form: the session's CSRF token is required (the
-// Express entry has already refused another Origin).
+// first; then a consent page, or straight back to the client with a code when the client is
+// trusted (a service with oauthNoConfirm, a server for its owner). A server's client refuses
+// whoever may not use the server (403). POST – the consent form: the session's CSRF token is
+// required (the Express entry has already refused another Origin).
 import { timingSafeEqual } from "node:crypto";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readForm } from "@/app/_lib/http/route";
 import { HttpError } from "@/app/_lib/http/errors";
 import { readRequestSession } from "@/app/_lib/auth/sessions";
 import { servicesOf } from "@/app/_lib/services/registry";
-import { checkAuthorizeRequest, issueCode, readAuthorizeRequest } from "@/app/_lib/oauth/provider";
+import { checkClientAccess, issueCode, readAuthorizeRequest, resolveAuthorizeRequest } from "@/app/_lib/oauth/provider";
 import { CONSENT_CSRF_FIELD, renderConsentPage } from "@/app/_lib/oauth/consent-page";
 
 export const dynamic = "force-dynamic";
@@ -24,17 +25,19 @@ function redirect(location: string, status: 302 | 303): Response {
 
 export const GET = route(async (req) => {
   const url = new URL(req.url);
-  const service = checkAuthorizeRequest(servicesOf(getRuntime().config), readAuthorizeRequest(url.searchParams));
+  const { db, config } = getRuntime();
+  const client = await resolveAuthorizeRequest(db, servicesOf(config), readAuthorizeRequest(url.searchParams));
   const s = await session(req);
   // Next hands route handlers the path without its basePath (/hub)
   if (!s) return redirect(`/hub/login?${new URLSearchParams({ next: `/hub/api/oauth2/authorize${url.search}` })}`, 302);
   const state = url.searchParams.get("state");
-  if (service.oauth.noConfirm) return redirect(await issueCode(getRuntime().db, { service, userId: s.user.id, state, now: new Date() }), 302);
+  const { trusted } = await checkClientAccess(db, client, s.user);
+  if (trusted) return redirect(await issueCode(db, { client, userId: s.user.id, state, now: new Date() }), 302);
   const html = renderConsentPage({
-    service: service.name,
+    service: client.name,
     user: s.user.name,
-    clientId: service.oauth.clientId,
-    redirectUri: service.oauth.redirectUri,
+    clientId: client.clientId,
+    redirectUri: client.redirectUri,
     state,
     csrf: s.csrf,
   });
@@ -43,11 +46,13 @@ export const GET = route(async (req) => {
 
 export const POST = route(async (req) => {
   const form = await readForm(req);
-  const service = checkAuthorizeRequest(servicesOf(getRuntime().config), readAuthorizeRequest(form));
+  const { db, config } = getRuntime();
+  const client = await resolveAuthorizeRequest(db, servicesOf(config), readAuthorizeRequest(form));
   const s = await session(req);
   if (!s) throw new HttpError(403, "Log in to the hub first.");
+  await checkClientAccess(db, client, s.user);
   const sent = Buffer.from(form.get(CONSENT_CSRF_FIELD) ?? "");
   const want = Buffer.from(s.csrf);
   if (sent.length !== want.length || !timingSafeEqual(sent, want)) throw new HttpError(403, "Missing or wrong CSRF token: open the authorization page again.");
-  return redirect(await issueCode(getRuntime().db, { service, userId: s.user.id, state: form.get("state"), now: new Date() }), 303);
+  return redirect(await issueCode(db, { client, userId: s.user.id, state: form.get("state"), now: new Date() }), 303);
 });

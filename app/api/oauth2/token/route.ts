@@ -1,6 +1,6 @@
 // POST /hub/api/oauth2/token – the OAuth provider's token endpoint (JupyterHub's): exchanges an
-// authorization code for an access token; the client authenticates with its secret (the service's
-// API token). Errors are RFC 6749's JSON ({error, error_description}).
+// authorization code for an access token; the client authenticates with its secret (a service's
+// API token, a server's JUPYTERHUB_API_TOKEN). Errors are RFC 6749's JSON ({error, error_description}).
 import { getRuntime } from "@/app/_lib/runtime";
 import { readForm } from "@/app/_lib/http/route";
 import { errorToJson } from "@/app/_lib/http/errors";
@@ -20,6 +20,7 @@ export async function POST(req: Request): Promise<Response> {
       authorization: req.headers.get("authorization"),
       now: new Date(),
       tokenLifetimeSeconds: config.auth.sessionMaxAgeSeconds,
+      secretKey: config.hub.secretKey,
     });
     return Response.json(answer, { headers: NO_STORE });
   } catch (err) {
