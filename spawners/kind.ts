@@ -96,6 +96,14 @@ export interface SpawnerKind<Config = unknown> {
    * server they list, through the catalog.
    */
   describeState?(state: JsonObject, serverState: string): ServerDetails;
+  /**
+   * Who checks a server's users, from its stored state. "proxy" (the default): the proxy does,
+   * and passes requests on with the server's token (JUPYTER_TOKEN). "hub": the server itself
+   * logs its users in through the hub's OAuth provider (jupyterhub-singleuser, as under
+   * JupyterHub): the proxy still lets only those who may use the server through, but injects no
+   * token, and the hub's readiness check identifies itself with the server's API token. Pure.
+   */
+  serverAuth?(state: JsonObject): "proxy" | "hub";
   /** Stored-state format; absent = version 1 with no migrations. */
   state?: SpawnerStateFormat;
   /**

@@ -74,6 +74,17 @@ export function describeStoredState(catalog: SpawnerCatalog, kind: string, store
   }
 }
 
+/** Who checks a server's users (SpawnerKind.serverAuth) by its stored state; "proxy" when unknown or unreadable. */
+export function serverAuthOf(catalog: SpawnerCatalog, kind: string, stored: string): "proxy" | "hub" {
+  const entry = Object.hasOwn(catalog, kind) ? catalog[kind] : undefined;
+  if (!entry?.serverAuth) return "proxy";
+  try {
+    return entry.serverAuth(decodeSpawnerState(entry.state, stored));
+  } catch {
+    return "proxy";
+  }
+}
+
 /** Where a server runs: its details without the job's scheduler state (what a usage record keeps). */
 export function placementOf(details: ServerDetails): Omit<ServerDetails, "job"> {
   const { job: _job, ...where } = details;

@@ -3,6 +3,7 @@
 // apart; routes other clients add are stored (extra-routes.ts).
 import type { Db } from "./db/types";
 import type { SpawnerCatalog } from "@/spawners/kind";
+import { serverAuthOf } from "@/spawners/state";
 import { buildRouteData, type ExtraRouteData, type RouteData, type RoutePusher, type ServiceRouteData } from "./servers/proxy-client";
 import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
@@ -38,6 +39,7 @@ export async function buildRouteTable(
       serverName: s.name,
       spawnId: s.spawnId!,
       dashboards: dashboardsOf(catalog, s.spawnerKind),
+      serverAuth: serverAuthOf(catalog, s.spawnerKind, s.spawnerState),
     });
   }
   return table;
@@ -144,6 +146,14 @@ export async function ensureRoute(db: Db, catalog: SpawnerCatalog, proxy: Pick<R
   if (u && s?.state === "running" && s.url && s.spawnId)
     await proxy.addRoute(
       serverPath(user, server),
-      buildRouteData({ target: s.url, user, userId: u.id, serverName: server, spawnId: s.spawnId, dashboards: dashboardsOf(catalog, s.spawnerKind) }),
+      buildRouteData({
+        target: s.url,
+        user,
+        userId: u.id,
+        serverName: server,
+        spawnId: s.spawnId,
+        dashboards: dashboardsOf(catalog, s.spawnerKind),
+        serverAuth: serverAuthOf(catalog, s.spawnerKind, s.spawnerState),
+      }),
     );
 }

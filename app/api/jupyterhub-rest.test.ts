@@ -411,6 +411,13 @@ describe("servers know their hub: JUPYTERHUB_* environment, the server's API tok
         JUPYTERHUB_SERVER_NAME: "gpu",
         JUPYTERHUB_SERVICE_PREFIX: "/user/env1/gpu/",
         JUPYTERHUB_PUBLIC_HUB_URL: "https://hub.example.org/hub/",
+        JUPYTERHUB_PUBLIC_URL: "https://hub.example.org/user/env1/gpu/",
+        // the server's OAuth client (jupyterhub-singleuser logs its users in with it)
+        JUPYTERHUB_CLIENT_ID: "jupyterhub-user-env1-gpu",
+        JUPYTERHUB_OAUTH_CALLBACK_URL: "/user/env1/gpu/oauth_callback",
+        JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:servers!server=env1/gpu","access:servers!user=env1"]',
+        JUPYTERHUB_OAUTH_SCOPES: '["access:servers!server=env1/gpu","access:servers!user=env1"]',
+        JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: "[]",
       },
       "no token among the plain variables",
     );

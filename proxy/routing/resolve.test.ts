@@ -27,6 +27,8 @@ table.add("/user/alice/", { target: "http://10.0.0.1:8888", user: "alice", serve
 table.add("/user/alice/gpu/", { target: "http://10.0.0.2:8888", user: "alice", server_name: "gpu", spawn_id: "s2", dashboards: "direct" }, 0);
 table.add("/user/dave/", { target: "http+unix://%2Ftmp%2Fgyre-rt-dave-x%2Fjupyter.sock", user: "dave", server_name: "", spawn_id: "s5" }, 0);
 table.add("/user/notoken/", { target: "http://10.0.0.3:8888/base/", user: "notoken" }, 0);
+// erin's server is jupyterhub-singleuser: it logs its users in itself through the hub (OAuth)
+table.add("/user/erin/", { target: "http://127.0.0.1:7001", user: "erin", server_name: "", spawn_id: "s7", server_auth: "hub" }, 0);
 table.add("/services/grafana", { target: "http://10.0.0.9:3000" }, 0);
 table.add("/shared/bob", { target: "http://10.0.0.4:8888", user: "bob", spawn_id: "s4" }, 0);
 const single = resolveOriginPlan({ publicUrl: "http://hub.example:8000", userDomain: "" });
@@ -45,6 +47,8 @@ const BOB = as({ user: "bob", admin: false, via: "cookie" });
 const CAROL = as({ user: "carol", admin: false, via: "cookie" });
 const DAVE = as({ user: "dave", admin: false, via: "cookie" });
 const ROOT = as({ user: "root", admin: true, via: "cookie" });
+const ERIN = as({ user: "erin", admin: false, via: "cookie" });
+const ERIN_TOKEN = as({ user: "erin", admin: false, via: "token", serverAccess: true });
 const NOBODY = as(null);
 
 const HTML = { accept: "text/html" };
@@ -88,6 +92,30 @@ test("HTTP (table-driven)", () => {
       {},
       ALICE_TOKEN,
       "forward user http://10.0.0.1:8888/user/alice/api/status auth=token T-s1 cookie=keep strip scrub=T-s1",
+    ],
+    [
+      "server that logs its users in through the hub: no server token, the hub cookie still stripped",
+      "GET",
+      "/user/erin/tree",
+      {},
+      ERIN,
+      "forward user http://127.0.0.1:7001/user/erin/tree auth=keep cookie=keep=1 strip",
+    ],
+    [
+      "server that logs its users in through the hub: the caller's API token passes on (the server checks it with the hub)",
+      "GET",
+      "/user/erin/api/status",
+      {},
+      ERIN_TOKEN,
+      "forward user http://127.0.0.1:7001/user/erin/api/status auth=keep cookie=keep strip",
+    ],
+    [
+      "server that logs its users in through the hub: others are still refused by the proxy",
+      "GET",
+      "/user/erin/tree",
+      {},
+      BOB,
+      "refuse 403 You do not have access to erin's server.",
     ],
     [
       "route without a spawn id: an API token is dropped, not passed on",

@@ -379,8 +379,11 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
       stripCors: true,
     };
   }
-  // Inject the server's token; an API token the client sent is not passed on.
-  const forward = toServer(entry, g.url, cookie, entry.authHeader ?? (caller.identity!.via === "token" ? null : undefined));
+  // Inject the server's token; an API token the client sent is not passed on — except to a server
+  // that logs its users in itself through the hub (jupyterhub-singleuser), which identifies the
+  // caller by that token, as under JupyterHub.
+  const dropToken = caller.identity!.via === "token" && entry.serverAuth !== "hub";
+  const forward = toServer(entry, g.url, cookie, entry.authHeader ?? (dropToken ? null : undefined));
   return g.corsOrigin ? { ...forward, corsOrigin: g.corsOrigin } : forward;
 }
 

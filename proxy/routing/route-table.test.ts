@@ -13,6 +13,10 @@ test("entries carry precomputed forwarding facts", () => {
   assert.equal(e.targetBasePath, "/base");
   assert.equal(e.owner, "alice");
   assert.equal(e.authHeader, "token tok-s1");
+  assert.equal(e.serverAuth, "proxy");
+  const singleuser = t.add("/user/erin/", { target: "http://127.0.0.1:7001", user: "erin", spawn_id: "s7", server_auth: "hub" }, 1000);
+  assert.equal(singleuser.serverAuth, "hub");
+  assert.equal(singleuser.authHeader, null, "a server that logs its users in through the hub gets no token injected");
   const plain = t.add("services/x", { target: "http://h" }, 1000);
   assert.equal(plain.owner, null);
   assert.equal(plain.authHeader, null);

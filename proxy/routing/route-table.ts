@@ -42,8 +42,14 @@ export interface RouteEntry {
   readonly userPrefix: string | null;
   readonly serverName: string;
   /**
-   * "token <server token>" when data.spawn_id is set, else null (no injection). Derived on
-   * first use (an HMAC): registering 10,000 routes must not pay for servers nobody visits yet.
+   * Who checks the server's users besides the proxy: "hub" (data.server_auth) when the server logs
+   * them in itself through the hub's OAuth provider (jupyterhub-singleuser); else "proxy".
+   */
+  readonly serverAuth: "proxy" | "hub";
+  /**
+   * "token <server token>" when data.spawn_id is set and the server does not log its users in
+   * itself, else null (no injection). Derived on first use (an HMAC): registering 10,000 routes
+   * must not pay for servers nobody visits yet.
    */
   readonly authHeader: string | null;
   addedAt: number;
@@ -212,6 +218,7 @@ class Entry implements RouteEntry {
   readonly targetPort: number;
   readonly targetBasePath: string;
   readonly dashboards: "server" | "direct";
+  readonly serverAuth: "proxy" | "hub";
   readonly ownerLabel: string | null;
   addedAt: number;
   lastActivity: number;
@@ -240,7 +247,8 @@ class Entry implements RouteEntry {
     this.addedAt = now;
     this.lastActivity = now;
     this.reportedActivity = now;
-    this.auth = spawnId ? undefined : null;
+    this.serverAuth = (data as Record<string, unknown>).server_auth === "hub" ? "hub" : "proxy";
+    this.auth = spawnId && this.serverAuth === "proxy" ? undefined : null;
   }
 
   get authHeader(): string | null {

@@ -9,6 +9,7 @@ import {
   isPortTakenLog,
   resolveAgentPython,
   userPrefixOf,
+  usesHubAuth,
   type ServerLaunchOptions,
 } from "./command";
 
@@ -98,6 +99,26 @@ test("flavor detection", () => {
   assert.equal(detectServerFlavor(["jupyter-notebook"]), "notebook");
   assert.equal(detectServerFlavor(["/usr/bin/jupyter-notebook", "--debug"]), "notebook");
   assert.equal(detectServerFlavor(["/usr/bin/jupyter", "server", "notebook"]), "server");
+  assert.equal(detectServerFlavor(["/usr/bin/jupyterhub-singleuser"]), "singleuser");
+  assert.equal(detectServerFlavor(["/usr/bin/python3", "-m", "jupyterhub.singleuser", "--debug"]), "singleuser");
+  assert.equal(detectServerFlavor(["/usr/bin/jupyter", "server", "-m", "jupyterhub.singleuser"]), "server");
+  assert.equal(usesHubAuth(["/usr/bin/jupyterhub-singleuser"]), true);
+  assert.equal(usesHubAuth(["/usr/bin/jupyter", "server"]), false);
+});
+
+test("jupyterhub-singleuser: ServerApp flags, no Gyre extension or agent on PYTHONPATH, JupyterHub's environment", () => {
+  const agentZip = "/tmp/gyre-alice-abc123/gyre-agent.zip";
+  const launch = buildServerLaunch({ ...base, command: ["/usr/bin/jupyterhub-singleuser"], agentZip });
+  assert.equal(launch.file, "/usr/bin/jupyterhub-singleuser");
+  assert.ok(launch.args.includes("--ServerApp.port=40123"));
+  assert.ok(launch.args.includes("--ServerApp.base_url=/user/alice/"));
+  assert.ok(!launch.args.some((a) => a.includes("jpserver_extensions") || a.includes("gyre_agent")));
+  assert.equal(launch.env.PYTHONPATH, undefined);
+  assert.equal(launch.env.JUPYTERHUB_SERVICE_URL, "http://127.0.0.1:40123/user/alice/");
+  // a unix socket has no URL JupyterHub's form could give
+  const sock = buildServerLaunch({ ...base, command: ["/usr/bin/jupyterhub-singleuser"], socketPath: "/tmp/gyre-alice-abc123/jupyter.sock" });
+  assert.equal(sock.env.JUPYTERHUB_SERVICE_URL, undefined);
+  assert.ok(sock.args.includes("--ServerApp.sock=/tmp/gyre-alice-abc123/jupyter.sock"));
 });
 
 test("environment is an allow-list: exact contents for the default server", () => {
@@ -109,6 +130,9 @@ test("environment is an allow-list: exact contents for the default server", () =
     JUPYTERHUB_USER: "alice",
     JUPYTERHUB_SERVER_NAME: "",
     JUPYTERHUB_SERVICE_PREFIX: "/user/alice/",
+    JUPYTERHUB_SERVICE_URL: "http://127.0.0.1:40123/user/alice/",
+    JUPYTERHUB_DEFAULT_URL: "/tree",
+    JUPYTERHUB_ROOT_DIR: "/home/alice/work",
     DASK_DISTRIBUTED__DASHBOARD__LINK: "/user/alice/proxy/{port}/status",
     HOME: "/home/alice",
     USER: "alice",

@@ -16,7 +16,7 @@ export const localSpawnerConfigSchema = z
       .min(1)
       .optional()
       .describe(
-        'The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends its socket (or ip and port), base_url and the other hub settings. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.',
+        'The server command as an argument list, e.g. ["/usr/bin/jupyter","server"] (classic UI via python3-nbclassic) or ["/usr/bin/jupyter","notebook"]. Gyre appends its socket (or ip and port), base_url and the other hub settings. ["/usr/bin/jupyterhub-singleuser"] (or [python,"-m","jupyterhub.singleuser"]) runs JupyterHub\'s single-user server unchanged, as under JupyterHub: it logs its users in through the hub\'s OAuth provider (the server\'s own client, no consent page for its owner) and reports its activity itself; the proxy still lets only those who may use the server through, but injects no server token, and Gyre\'s extension (the dashboard relay under <base>proxy/<port>/) is not loaded. Default: ["<pythonEnvironment>/bin/jupyter","server"], or ["/usr/bin/jupyter","server"] without a pythonEnvironment.',
       ),
     args: z.array(z.string()).default([]).describe("Extra arguments appended after Gyre's own."),
     notebookDir: z.string().default("{home}").describe("Notebook directory per user. {home} is the OS user's home, {username} the hub user name."),

@@ -21,6 +21,7 @@ import {
   SPAWN_ID_ENV,
   buildLogFileName,
   buildServerLaunch,
+  usesHubAuth,
   isPortTakenLog,
   RUNTIME_DIR_PREFIX,
   runtimeDirPrefix,
@@ -69,6 +70,8 @@ export interface LocalSpawnerState {
   osUser?: string;
   uid?: number;
   gid?: number;
+  /** "hub": the command is jupyterhub-singleuser, which logs its users in through the hub (usesHubAuth) */
+  serverAuth?: "hub";
   /** a launch's agent while it prepares (pid + start time, like the server's) */
   agentPid?: number;
   agentStartTime?: number;
@@ -131,7 +134,15 @@ export class LocalProcessSpawner implements Spawner {
       await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
       const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
       const runtimeDir = await this.makeRuntimeDir(account);
-      this.state = { logFile, runtimeDir, osUser: account.name, uid: account.uid, gid: account.gid, host: hostname() };
+      this.state = {
+        logFile,
+        runtimeDir,
+        osUser: account.name,
+        uid: account.uid,
+        gid: account.gid,
+        host: hostname(),
+        ...(usesHubAuth(command) ? { serverAuth: "hub" as const } : {}),
+      };
       const switching = this.hubUid === 0 && account.uid !== 0;
       // the agent's zip: the launch's prepare step and the server's Gyre extension (dashboard relay)
       const agentZip = await writeAgentZip({ dir: runtimeDir, owner: switching ? { uid: account.uid, gid: account.gid } : undefined });
@@ -278,6 +289,7 @@ export class LocalProcessSpawner implements Spawner {
       osUser: str(state.osUser),
       uid: num(state.uid),
       gid: num(state.gid),
+      serverAuth: state.serverAuth === "hub" ? "hub" : undefined,
       agentPid: num(state.agentPid),
       agentStartTime: num(state.agentStartTime),
     };

@@ -11,6 +11,8 @@ export const localSpawnerKind: SpawnerKind<LocalSpawnerConfig> = {
     host: typeof state.host === "string" ? state.host : undefined,
     pid: typeof state.pid === "number" ? state.pid : undefined,
   }),
+  // jupyterhub-singleuser servers log their users in themselves (LocalSpawnerState.serverAuth)
+  serverAuth: (state) => (state.serverAuth === "hub" ? "hub" : "proxy"),
   checkConfig({ pythonEnvironment: prefix }) {
     if (!prefix || existsSync(`${prefix}/bin/python`)) return null;
     return `spawner.local.pythonEnvironment: ${prefix}/bin/python does not exist; point it at a conda environment or virtualenv prefix (the folder that holds bin/python and bin/jupyter).`;

@@ -14,6 +14,11 @@ export interface RouteData {
   spawn_id: string;
   /** "direct" when the proxy may connect to dashboard ports itself (a pod); absent: through the server */
   dashboards?: "direct";
+  /**
+   * "hub" when the server logs its users in itself through the hub's OAuth provider
+   * (jupyterhub-singleuser): the proxy injects no server token; absent: it does
+   */
+  server_auth?: "hub";
 }
 
 /** The route of a configured service (/services/<name>): `service` names it; no owner, no token injected. */
@@ -30,9 +35,11 @@ export function buildRouteData(o: {
   serverName: string;
   spawnId: string;
   dashboards: "server" | "direct" | undefined;
+  serverAuth?: "proxy" | "hub";
 }): RouteData {
   const data: RouteData = { target: o.target, user: o.user, user_id: o.userId, server_name: o.serverName, spawn_id: o.spawnId };
   if (o.dashboards === "direct") data.dashboards = "direct";
+  if (o.serverAuth === "hub") data.server_auth = "hub";
   return data;
 }
 

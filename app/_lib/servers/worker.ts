@@ -16,6 +16,10 @@ import type { HubRuntime } from "../runtime";
 import { buildRouteData, type RouteData, type RoutePusher } from "./proxy-client";
 import { serverPath } from "./models";
 import { probeServer } from "./readiness";
+import { buildServerOAuthEnv } from "../oauth/server-clients";
+import { revokeServerClientTokens } from "../oauth/provider";
+import { serverAuthOf } from "@/spawners/state";
+import { userOrigin } from "@/proxy/origins/origin-plan";
 import { sweepBatchCallbacks } from "./batch-callback";
 import { decideAdoption } from "./adoption";
 import { buildSpawnLaunch } from "../launch/launches";
@@ -50,7 +54,8 @@ type ServerRow = NonNullable<Awaited<ReturnType<HubRuntime["db"]["server"]["find
 export type ReadinessProbe = (url: string, baseUrl: string, token: string) => Promise<boolean>;
 
 export interface SpawnWorkerOptions {
-  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus" | "catalog" | "metrics">;
+  /** `origins`: where servers' public URLs are (JUPYTERHUB_PUBLIC_URL); absent, on hub.publicUrl */
+  rt: Pick<HubRuntime, "config" | "db" | "log" | "bus" | "catalog" | "metrics"> & Partial<Pick<HubRuntime, "origins">>;
   /** the started spawner kinds of this hub */
   spawners: SpawnerHost;
   /** where routes of ready servers go (the proxies) */
@@ -283,7 +288,16 @@ export class SpawnWorker {
         JUPYTERHUB_USER: user.name,
         JUPYTERHUB_SERVER_NAME: s.name,
         JUPYTERHUB_SERVICE_PREFIX: baseUrl,
-        ...(config.hub.publicUrl ? { JUPYTERHUB_PUBLIC_HUB_URL: `${config.hub.publicUrl.replace(/\/+$/, "")}/hub/` } : {}),
+        // the server's OAuth client (jupyterhub-singleuser logs its users in through the hub with it)
+        ...buildServerOAuthEnv({ user: user.name, server: s.name, baseUrl }),
+        ...(config.hub.publicUrl
+          ? {
+              JUPYTERHUB_PUBLIC_HUB_URL: `${config.hub.publicUrl.replace(/\/+$/, "")}/hub/`,
+              // the server's own public address, as its model's full_url
+              JUPYTERHUB_PUBLIC_URL:
+                (this.rt.origins?.mode === "per-user" ? userOrigin(this.rt.origins, user.name) : config.hub.publicUrl.replace(/\/+$/, "")) + baseUrl,
+            }
+          : {}),
       },
       log: log.child({ user: user.name, server: s.name }),
       ...(launch ? { launch } : {}),
@@ -380,8 +394,9 @@ export class SpawnWorker {
       await writes.transaction([stateSave({ url: started.url })!]);
       await pump;
       await this.event(s.id, spawnId, 92, "Checking the server with its token");
-      await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline);
-      await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name));
+      const auth = this.serverAuth(s, spawner);
+      await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline, auth);
+      await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name, auth));
       const now = new Date();
       // The start log, for the server's page (a failed spawn stores its own below).
       const startLog = await spawner.logTail(40).catch(() => null);
@@ -455,11 +470,11 @@ export class SpawnWorker {
     return (await this.rt.db.server.count({ where: { id: serverId, ownerReplica: this.replica.id } })) === 1;
   }
 
-  private async waitReady(spawner: Spawner, url: string, ctx: SpawnContext, signal: AbortSignal, deadline: number): Promise<void> {
+  private async waitReady(spawner: Spawner, url: string, ctx: SpawnContext, signal: AbortSignal, deadline: number, auth: "proxy" | "hub"): Promise<void> {
     let lastPoll = 0;
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      if (await this.probe(url, ctx.baseUrl, ctx.token)) return;
+      if (await this.probe(url, ctx.baseUrl, probeToken(ctx, auth))) return;
       if (Date.now() - lastPoll > 1000) {
         lastPoll = Date.now();
         const exit = await spawner.poll();
@@ -510,6 +525,7 @@ export class SpawnWorker {
         await this.proxy
           .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
           .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
+      if (done[done.length - 1]!.changes) await this.removedClient(s, stoppedAt);
       this.rt.metrics.observeStop("success", (Date.now() - began) / 1000);
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -519,6 +535,16 @@ export class SpawnWorker {
     } finally {
       this.stopping.delete(s.id);
     }
+  }
+
+  /** A removed server's OAuth client goes with it: its tokens are revoked (logged, not raised). */
+  private async removedClient(s: ServerRow, now: Date): Promise<void> {
+    const { db, log } = this.rt;
+    const owner = await db.user.findUnique({ where: { id: s.userId }, select: { name: true } });
+    if (!owner) return;
+    await revokeServerClientTokens(db, this.proxy, { owner: owner.name, server: s.name, now }).catch((err) =>
+      log.error({ err }, "could not revoke the OAuth tokens of a removed server"),
+    );
   }
 
   /** Marks servers that ended on their own (crash, walltime, killed) as stopped, with the reason. */
@@ -598,7 +624,7 @@ export class SpawnWorker {
   }
 
   /** The route of a server that is up at `target`. */
-  private routeData(s: ServerRow, target: string, user: string): RouteData {
+  private routeData(s: ServerRow, target: string, user: string, serverAuth: "proxy" | "hub"): RouteData {
     return buildRouteData({
       target,
       user,
@@ -606,7 +632,13 @@ export class SpawnWorker {
       serverName: s.name,
       spawnId: s.spawnId!,
       dashboards: this.spawners.kind(s.spawnerKind).dashboards,
+      serverAuth,
     });
+  }
+
+  /** Who checks the server's users (SpawnerKind.serverAuth), from the spawner's current state. */
+  private serverAuth(s: ServerRow, spawner: Spawner): "proxy" | "hub" {
+    return serverAuthOf(this.rt.catalog, s.spawnerKind, this.spawners.encodeState(s.spawnerKind, spawner));
   }
 
   /**
@@ -632,16 +664,17 @@ export class SpawnWorker {
       // a start may be continued: its spawner needs what start() had (a launch's spec)
       const { spawner, ctx } = await this.spawnerFor(s, s.state === "starting");
       const exit = await spawner.poll();
-      const answers = s.state === "starting" && !exit && !!s.url && (await this.probe(s.url, ctx.baseUrl, ctx.token));
+      const auth = this.serverAuth(s, spawner);
+      const answers = s.state === "starting" && !exit && !!s.url && (await this.probe(s.url, ctx.baseUrl, probeToken(ctx, auth)));
       const action = decideAdoption({ state: s.state as "running" | "starting", exited: !!exit, answers, resumable: typeof spawner.resume === "function" });
       if (action === "gone") {
         await this.markGone(s, `The server stopped while the hub was down: ${exit!.reason}`, spawner);
       } else if (action === "adopt") {
         this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
-        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name, auth));
         log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
       } else if (action === "ready") {
-        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name));
+        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name, auth));
         await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
         this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
         await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
@@ -711,4 +744,13 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal, deadline: number, time
       signal.removeEventListener("abort", onAbort);
     });
   });
+}
+
+/**
+ * The token the readiness probe sends: the server's own (JUPYTER_TOKEN), or, for a server that
+ * logs its users in through the hub (jupyterhub-singleuser), its hub API token, which it checks
+ * with the hub like any user's and which may use it (access:servers!server=<user>/<server>).
+ */
+function probeToken(ctx: SpawnContext, auth: "proxy" | "hub"): string {
+  return auth === "hub" ? ctx.apiToken : ctx.token;
 }
