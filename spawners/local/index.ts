@@ -619,5 +619,7 @@ function escapeRegExp(s: string): string {
 /** The local kind started for one hub (spawners/local/kind.ts): logs go under the hub's data dir. */
 export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServices): SpawnerKindRuntime {
   const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir), minimumUid: config.minimumUid ?? systemUidMin() };
-  return { create: (ctx) => new LocalProcessSpawner(ctx, resolved), agentCommands: localAgentCommands(resolved) };
+  // one launcher for the hub, its deaths logged by the hub's logger rather than one spawn's
+  const launcher = processLauncher(services.log);
+  return { create: (ctx) => new LocalProcessSpawner(ctx, resolved, { launcher }), agentCommands: localAgentCommands(resolved, { launcher }) };
 }
