@@ -74,6 +74,11 @@ export const serviceFieldsSchema = z
       .describe(
         "The OAuth redirect URI the service registers; /hub/api/oauth2/authorize accepts only this one, exactly. Default: /services/<name>/oauth_callback (HubOAuth's).",
       ),
+    display: z
+      .boolean()
+      .default(true)
+      .describe("Whether pages should list the service (JupyterHub's display): shown in its REST model (GET /hub/api/services)."),
+    info: z.record(z.string(), z.unknown()).default({}).describe("Free-form information about the service (JupyterHub's info), shown in its REST model."),
     oauthNoConfirm: z
       .boolean()
       .default(false)

@@ -4,11 +4,19 @@ import { HttpError } from "@/app/_lib/http/errors";
 import { buildServiceRegistry, serviceIdentityModel, serviceScopes, toServiceModel, type ResolvedService } from "./registry";
 import { listServiceModels, readServiceModel } from "./access";
 
-const base = { environment: {}, admin: false, scopes: [] as string[], oauthNoConfirm: false };
+const base = { environment: {}, admin: false, scopes: [] as string[], oauthNoConfirm: false, display: true, info: {} };
 const services: ResolvedService[] = [
   { ...base, name: "culler", scopes: ["list:users", "servers"], apiToken: "c".repeat(43) },
-  { ...base, name: "whoami", url: "http://127.0.0.1:10101", command: ["/usr/bin/python3", "w.py"], user: "svc", apiToken: "w".repeat(43) },
-  { ...base, name: "boss", admin: true, apiToken: "b".repeat(43) },
+  {
+    ...base,
+    name: "whoami",
+    url: "http://127.0.0.1:10101",
+    command: ["/usr/bin/python3", "w.py"],
+    user: "svc",
+    info: { description: "who am I", icon: "/services/whoami/logo.png" },
+    apiToken: "w".repeat(43),
+  },
+  { ...base, name: "boss", admin: true, display: false, apiToken: "b".repeat(43) },
 ];
 const reg = buildServiceRegistry(services);
 
@@ -22,7 +30,7 @@ test("a service is found by its token, never by another string; its scopes are i
   assert.deepEqual([...serviceScopes(reg.byName("boss")!)], ["inherit"]);
 });
 
-test("JupyterHub's service model; the identify answer says kind service", () => {
+test("JupyterHub's service model with the configured display and info; the identify answer says kind service", () => {
   assert.deepEqual(toServiceModel(reg.byName("whoami")!, 42), {
     kind: "service",
     name: "whoami",
@@ -32,7 +40,7 @@ test("JupyterHub's service model; the identify answer says kind service", () => 
     prefix: "/services/whoami/",
     command: ["/usr/bin/python3", "w.py"],
     pid: 42,
-    info: {},
+    info: { description: "who am I", icon: "/services/whoami/logo.png" },
     display: true,
   });
   assert.deepEqual(toServiceModel(reg.byName("boss")!), {

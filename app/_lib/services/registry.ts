@@ -26,6 +26,9 @@ export interface Service {
   tokenHash: string;
   /** the service as an OAuth client of the hub (services with a url), or null */
   oauth: OAuthClient | null;
+  /** JupyterHub's display and info, as configured */
+  display: boolean;
+  info: Record<string, unknown>;
 }
 
 /** A service as an OAuth client: its secret is its API token (HubOAuth sends it). */
@@ -71,6 +74,8 @@ export function buildServiceRegistry(services: readonly ResolvedService[], roles
             noConfirm: s.oauthNoConfirm,
           }
         : null,
+      display: s.display,
+      info: s.info,
     };
   });
   const names = new Map(list.map((s) => [s.name, s]));
@@ -123,8 +128,8 @@ export function toServiceModel(s: Service, pid = 0): ServiceModel {
     prefix: s.url ? servicePrefix(s.name) : "",
     command: s.command ?? [],
     pid,
-    info: {},
-    display: s.url !== null,
+    info: s.info,
+    display: s.display,
   };
 }
 

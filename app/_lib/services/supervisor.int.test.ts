@@ -44,6 +44,8 @@ test("a managed service runs as its account while the replica holds the lease, c
         admin: false,
         scopes: [],
         oauthNoConfirm: false,
+        display: true,
+        info: {},
         apiToken: "t".repeat(43),
       },
     ],
@@ -82,5 +84,68 @@ test("a managed service runs as its account while the replica holds the lease, c
   } finally {
     await sup.close();
     delete process.env.GYRE_HUB_ONLY_SECRET;
+  }
+});
+
+test("a managed service with a url sees JupyterHub's environment for a service, and only it (the real process's environ)", async () => {
+  testAccount(ACCOUNT);
+  const token = "s".repeat(43);
+  const sup = new ServiceSupervisor({
+    services: [
+      {
+        name: "whoami",
+        url: "http://127.0.0.1:10199",
+        command: ["/bin/sleep", "600"],
+        user: ACCOUNT,
+        environment: { JUPYTERHUB_API_TOKEN: "the admin's try to override", MY_SETTING: "x" },
+        admin: false,
+        scopes: ["list:users"],
+        oauthNoConfirm: false,
+        display: true,
+        info: {},
+        apiToken: token,
+      },
+    ],
+    hubApiUrl: "http://127.0.0.1:18081/hub/api",
+    publicUrl: "https://hub.example.org/",
+    log: pino({ level: "silent" }),
+    mayRun: () => true,
+    checkEveryMs: 50,
+  });
+  try {
+    sup.start();
+    const pid = await until("the service to start", () => managedServicePid("whoami"));
+    const env = Object.fromEntries(
+      readFileSync(`/proc/${pid}/environ`, "utf8")
+        .split("\0")
+        .filter(Boolean)
+        .map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+    );
+    const hubs = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("JUPYTERHUB_")));
+    assert.deepEqual(hubs, {
+      JUPYTERHUB_SERVICE_NAME: "whoami",
+      JUPYTERHUB_SERVICE_URL: "http://127.0.0.1:10199",
+      JUPYTERHUB_SERVICE_PREFIX: "/services/whoami/",
+      JUPYTERHUB_API_TOKEN: token,
+      JUPYTERHUB_API_URL: "http://127.0.0.1:18081/hub/api",
+      JUPYTERHUB_BASE_URL: "/",
+      JUPYTERHUB_HOST: "",
+      JUPYTERHUB_CLIENT_ID: "service-whoami",
+      JUPYTERHUB_OAUTH_CALLBACK_URL: "/services/whoami/oauth_callback",
+      JUPYTERHUB_OAUTH_ACCESS_SCOPES: '["access:services!service=whoami"]',
+      JUPYTERHUB_OAUTH_SCOPES: '["access:services!service=whoami"]',
+      JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: "[]",
+      JUPYTERHUB_PUBLIC_HUB_URL: "https://hub.example.org/hub/",
+    });
+    assert.equal(env.MY_SETTING, "x");
+    assert.deepEqual(
+      Object.keys(env)
+        .filter((k) => !k.startsWith("JUPYTERHUB_"))
+        .sort(),
+      ["HOME", "LANG", "LOGNAME", "MY_SETTING", "PATH", "SHELL", "USER"],
+      "nothing of the hub's own environment",
+    );
+  } finally {
+    await sup.close();
   }
 });
