@@ -109,6 +109,11 @@ export interface TokenModel {
   last_activity: string | null;
   /** the OAuth client the token was issued to (the hub's OAuth provider), null for an API token */
   oauth_client: string | null;
+  /**
+   * JupyterHub's login session that authorized an OAuth token; always null: Gyre records no
+   * session on the tokens its OAuth provider issues (docs/jupyterhub-compat.md, Models)
+   */
+  session_id: null;
 }
 
 type TokenRow = {
@@ -137,6 +142,7 @@ export function toTokenModel(row: TokenRow, user: string): TokenModel {
     expires_at: row.expiresAt?.toISOString() ?? null,
     last_activity: row.lastUsed?.toISOString() ?? null,
     oauth_client: row.oauthClient ?? null,
+    session_id: null,
   };
 }
 
