@@ -2,6 +2,8 @@
 // for postgres://…. Only imported by the hub entry, never by the Next bundle. The hot reads go
 // to the driver directly (sql-reads.ts), and so do the spawn worker's hot writes (sql-writes.ts):
 // SQLite connections of their own, or the pg pool Prisma uses.
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
 import type { Db } from "./types";
 import { attachSqlReads, postgresReads, sqliteReads, utcTimestampTypes } from "./sql-reads";
 import { attachSqlWrites, postgresWrites, sqliteWrites } from "./sql-writes";
@@ -10,7 +12,7 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
   if (url.startsWith("file:")) {
     const { PrismaClient } = await import("@/prisma/generated/sqlite/client");
     const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
-    const { default: Database } = await import("better-sqlite3");
+    const Database = adaptersSqlite();
     const db = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }) });
     // WAL lets the progress streams read while the spawn worker writes; busy_timeout avoids
     // SQLITE_BUSY under concurrent spawns.
@@ -40,4 +42,19 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
   attachSqlReads(db, postgresReads(pool));
   attachSqlWrites(db, postgresWrites(pool));
   return { db, provider: "postgres" };
+}
+
+/**
+ * The better-sqlite3 module Prisma's SQLite adapter loads, for the driver's own connections: one
+ * copy of SQLite per process. The adapter depends on its own version (nested under it), and two
+ * copies of SQLite in one process do not see each other's locks on the same file — POSIX locks
+ * belong to the process, and each copy coordinates only its own connections
+ * (https://www.sqlite.org/howtocorrupt.html, "Multiple copies of SQLite linked into the same
+ * application"). With two copies, a statement committed on the driver's connection was seen
+ * undone moments later while Prisma's connection wrote (worker.test.ts, a stop request written on
+ * the driver).
+ */
+function adaptersSqlite(): typeof BetterSqlite3 {
+  const fromHere = createRequire(import.meta.url);
+  return createRequire(fromHere.resolve("@prisma/adapter-better-sqlite3"))("better-sqlite3") as typeof BetterSqlite3;
 }
