@@ -5,7 +5,7 @@ import { readJson } from "../http/route";
 import { HttpError } from "../http/errors";
 import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
-import { requestStart, requestStop, waitForStop } from "./commands";
+import { findServer, getUserIdOrThrow, requestStart, requestStop, waitForStop } from "./commands";
 import { progressUrl, serverPath } from "./models";
 import { followSpawnEvents } from "./spawn-events";
 import { serverDescriber } from "./details";
@@ -18,8 +18,8 @@ export async function startServerRoute(req: Request, rawUser: string, rawServer:
   const body = await readJson(req);
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "The body must be a JSON object of server options.");
   const { db } = getRuntime();
-  const user = await getUserOrThrow(db, name);
-  const outcome = await requestStart(db, user.id, server, body as Record<string, unknown>);
+  const userId = await getUserIdOrThrow(db, name);
+  const outcome = await requestStart(db, userId, server, body as Record<string, unknown>);
   if (outcome === "already-running") throw new HttpError(400, `${name} already has a server running at ${serverPath(name, server)}`);
   return Response.json({ status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) }, { status: 202 });
 }
@@ -56,10 +56,10 @@ export async function stopServerRoute(req: Request, rawUser: string, rawServer: 
   if (typeof remove !== "boolean") throw new HttpError(400, '"remove" must be true or false.');
   if (remove && !server) throw new HttpError(400, "Cannot delete the default server (remove is for named servers).");
   const { db, config } = getRuntime();
-  const user = await getUserOrThrow(db, name);
-  const row = await db.server.findUnique({ where: { userId_name: { userId: user.id, name: server } }, select: { id: true } });
+  const userId = await getUserIdOrThrow(db, name);
+  const row = await findServer(db, userId, server);
   if (server && !row) throw new HttpError(404, `${name} has no server named "${server}".`);
-  const outcome = await requestStop(db, user.id, server, { remove });
+  const outcome = await requestStop(db, userId, server, { remove });
   if (outcome === "not-running" || !row) return new Response(null, { status: 204 });
   const stopped = await waitForStop(db, row.id, config.hub.slowStopTimeoutSeconds * 1000);
   return new Response(null, { status: stopped ? 204 : 202 });

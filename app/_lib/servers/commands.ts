@@ -4,11 +4,25 @@ import { randomBytes } from "node:crypto";
 import { getRuntime } from "../runtime";
 import { HttpError } from "../http/errors";
 import type { Db } from "../db/types";
+import { readRows } from "../db/sql-reads";
+import { writesOf } from "../db/sql-writes";
 import { findUserWithGroups } from "@/app/_lib/users/queries";
 import { validateSpawnOptions } from "@/spawners/spawn-options";
 import { SpawnOptionsError } from "@/spawners/types";
 import { ACTIVE_STATES } from "./models";
 import { revokeServerClientTokens } from "../oauth/provider";
+import { serverFromRow } from "./worker-sql";
+import {
+  buildRemoveInState,
+  buildRemoveWhenStopped,
+  buildRequestedEvent,
+  buildRequestStartInsert,
+  buildRequestStartUpdate,
+  buildRequestStop,
+  buildServerByNameQuery,
+  buildServerStateQuery,
+  buildUserIdQuery,
+} from "./request-sql";
 
 export type StartOutcome = "requested" | "already-pending" | "already-running";
 
@@ -28,33 +42,31 @@ export async function requestStart(
 ): Promise<StartOutcome> {
   const { config, bus } = getRuntime();
   options = await checkSpawnOptions(db, userId, options);
-  const existing = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
+  const existing = await findServer(db, userId, serverName);
   if (existing?.state === "running") return "already-running";
   if (existing && ["pending", "starting"].includes(existing.state)) return "already-pending";
   if (existing?.state === "stopping") throw new HttpError(400, "The server is still stopping; try again in a moment.");
   if (!existing && serverName) await checkNamedServerLimit(db, userId, config.hub.namedServerLimitPerUser);
   const spawnId = randomBytes(16).toString("hex");
+  const writes = writesOf(db);
   const data = {
-    state: "pending",
     spawnId,
     spawnerKind: config.spawner.kind,
-    spawnerState: "{}",
     options: JSON.stringify(options),
     profile: typeof options.profile === "string" ? options.profile : null,
-    message: null,
-    logTail: null,
-    url: null,
-    requestedAt: now,
-    startedAt: null,
-    stoppedAt: null,
-    removeWhenStopped: false,
+    now,
+    writtenAt: new Date(),
     ...(launch ? { launchId: launch.launchId } : {}),
   };
-  // The unique (userId, name) plus the state condition make concurrent requests safe.
-  const server = existing
-    ? await db.server.update({ where: { id: existing.id }, data })
-    : await db.server.create({ data: { userId, name: serverName, ...data } });
-  await db.spawnEvent.create({ data: { serverId: server.id, spawnId, progress: 0, message: "Server requested", at: now } });
+  // The record and its first event in one transaction on the driver (request-sql.ts). The unique
+  // (userId, name) refuses a second concurrent insert; an update of a record deleted meanwhile fails.
+  const [written] = await writes.transaction([
+    existing
+      ? { q: buildRequestStartUpdate(writes.dialect, { id: existing.id, ...data }), orFail: "the server's record was deleted during the start request" }
+      : { q: buildRequestStartInsert(writes.dialect, { userId, name: serverName, ...data }) },
+    { q: buildRequestedEvent(writes.dialect, { userId, name: serverName, spawnId, at: now }) },
+  ]);
+  const server = { id: existing ? existing.id : Number(written!.rows[0].id) };
   bus.emit("wake");
   bus.emit(`server:${server.id}`);
   return "requested";
@@ -71,22 +83,24 @@ export type StopOutcome = "requested" | "not-running";
  */
 export async function requestStop(db: Db, userId: number, serverName: string, opts: { remove?: boolean; reason?: string } = {}): Promise<StopOutcome> {
   const { bus } = getRuntime();
-  const s = await db.server.findUnique({ where: { userId_name: { userId, name: serverName } } });
+  const s = await findServer(db, userId, serverName);
+  const writes = writesOf(db);
   if (!s || !(ACTIVE_STATES as readonly string[]).includes(s.state)) {
     if (s && opts.remove) {
-      const gone = await db.server.deleteMany({ where: { id: s.id, state: s.state } });
-      const owner = gone.count ? await db.user.findUnique({ where: { id: userId }, select: { name: true } }) : null;
+      const gone = await writes.run(buildRemoveInState(writes.dialect, { id: s.id, state: s.state }));
+      const owner = gone.changes ? await db.user.findUnique({ where: { id: userId }, select: { name: true } }) : null;
       // its OAuth client goes with it (provider.ts)
       if (owner) await revokeServerClientTokens(db, getRuntime().proxy, { owner: owner.name, server: serverName, now: new Date() });
     }
     return "not-running";
   }
-  const remove = opts.remove ? { removeWhenStopped: true } : {};
   if (s.state !== "stopping") {
-    const r = await db.server.updateMany({ where: { id: s.id, state: s.state }, data: { state: "stopping", message: opts.reason ?? null, ...remove } });
-    if (r.count === 0) return requestStop(db, userId, serverName, opts); // raced with the worker: re-read
+    const r = await writes.run(
+      buildRequestStop(writes.dialect, { id: s.id, from: s.state, reason: opts.reason ?? null, remove: opts.remove ?? false, now: new Date() }),
+    );
+    if (r.changes === 0) return requestStop(db, userId, serverName, opts); // raced with the worker: re-read
   } else if (opts.remove) {
-    await db.server.updateMany({ where: { id: s.id, state: "stopping" }, data: remove });
+    await writes.run(buildRemoveWhenStopped(writes.dialect, { id: s.id, now: new Date() }));
   }
   bus.emit("wake");
   bus.emit(`server:${s.id}`);
@@ -109,7 +123,7 @@ const STOP_WAIT_POLL_MS = 1000;
 export async function waitForStop(db: Db, serverId: number, ms: number): Promise<boolean> {
   const { bus } = getRuntime();
   const done = async () => {
-    const s = await db.server.findUnique({ where: { id: serverId }, select: { state: true } });
+    const [s] = await readRows<{ state: string }>(db, buildServerStateQuery(writesOf(db).dialect, serverId));
     return !s || !(ACTIVE_STATES as readonly string[]).includes(s.state);
   };
   const end = Date.now() + ms;
@@ -160,4 +174,17 @@ async function checkSpawnOptions(db: Db, userId: number, raw: Record<string, unk
     if (err instanceof SpawnOptionsError) throw new HttpError(400, err.message);
     throw err;
   }
+}
+
+/** A user's server by name, every column, on the driver (null: no record). */
+export async function findServer(db: Db, userId: number, serverName: string) {
+  const [row] = await readRows<Record<string, unknown>>(db, buildServerByNameQuery(writesOf(db).dialect, { userId, name: serverName }));
+  return row ? serverFromRow(row) : null;
+}
+
+/** The id of the user of that name, on the driver; a 404 when there is none. */
+export async function getUserIdOrThrow(db: Db, name: string): Promise<number> {
+  const [row] = await readRows<{ id: number | bigint }>(db, buildUserIdQuery(writesOf(db).dialect, name));
+  if (!row) throw new HttpError(404, `No such user: ${name}`);
+  return Number(row.id);
 }

@@ -34,7 +34,8 @@ const SERVER_COLUMNS = [
   "ownerReplica",
 ] as const satisfies readonly (keyof ServerRow)[];
 
-const SELECT_SERVER = `SELECT ${SERVER_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM "Server"`;
+/** Every column of Server, as serverFromRow reads them. */
+export const SELECT_SERVER = `SELECT ${SERVER_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM "Server"`;
 
 /** A date column as the driver returns it: a Date (pg), or what SQLite stored (ISO text, epoch milliseconds). */
 function asDate(value: unknown): Date | null {
