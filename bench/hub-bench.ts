@@ -108,6 +108,30 @@ function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 }
 
+/**
+ * What a process's resident memory is made of (/proc/<pid>/smaps), in MB: anonymous memory
+ * (V8's heap, WebAssembly memories, malloc), and file-backed pages grouped by file — the node
+ * binary, native addons (better-sqlite3, …), shared libraries. The largest file groups are named.
+ */
+function rssBreakdown(pid: number): { anon: number; files: [string, number][] } {
+  let anon = 0;
+  const files = new Map<string, number>();
+  let file = "";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      file = head[1].startsWith("/") ? head[1] : "";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const mb = Number(rss[1]) / 1024;
+    if (file) files.set(file, (files.get(file) ?? 0) + mb);
+    else anon += mb;
+  }
+  return { anon, files: [...files].sort((a, b) => b[1] - a[1]) };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitHttp(url: string, proc: ChildProcess, what: string, logFile: string): Promise<void> {
@@ -363,6 +387,8 @@ interface RoundResult {
   heapAfterGc?: number;
   /** Gyre only: RSS of the hub's process launcher with the servers running (MB; not in the hub's RSS) */
   launcherRss?: number;
+  /** Gyre only, at the end after the GC: what RSS is made of */
+  memory?: string;
   profiles?: Record<string, string>;
 }
 
@@ -413,12 +439,47 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   );
   const rssEnd = rssMb(hub.pid);
   let heapAfterGc: number | undefined;
+  let memory: string | undefined;
   if (hub.inspector) {
     await hub.inspector.send("HeapProfiler.collectGarbage");
     const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
     heapAfterGc = usage.usedSize / 2 ** 20;
+    memory = await describeMemory(hub);
   }
-  return { list, single, createS, start, stop, rssFresh, rssUsers, rssServers, rssEnd, heapAfterGc, launcherRss, profiles: PROFILE ? profiles : undefined };
+  return {
+    list,
+    single,
+    createS,
+    start,
+    stop,
+    rssFresh,
+    rssUsers,
+    rssServers,
+    rssEnd,
+    heapAfterGc,
+    launcherRss,
+    memory,
+    profiles: PROFILE ? profiles : undefined,
+  };
+}
+
+/** RSS of Gyre's hub split: V8's heap (committed), its external and array buffers, other anonymous memory, files. */
+async function describeMemory(hub: Hub): Promise<string> {
+  const { result } = (await hub.inspector!.send("Runtime.evaluate", { expression: "JSON.stringify(process.memoryUsage())", returnByValue: true })) as {
+    result: { value: string };
+  };
+  const u = JSON.parse(result.value) as { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  const { anon, files } = rssBreakdown(hub.pid);
+  const M = (b: number) => (b / 2 ** 20).toFixed(0);
+  const fileTotal = files.reduce((t, [, mb]) => t + mb, 0);
+  const top = files
+    .slice(0, 5)
+    .map(([f, mb]) => `${f.split("/").slice(-1)[0]} ${mb.toFixed(0)}`)
+    .join(", ");
+  return (
+    `RSS ${M(u.rss)} MB = anonymous ${anon.toFixed(0)} (V8 heap committed ${M(u.heapTotal)}, used ${M(u.heapUsed)}; external ${M(u.external)}, ` +
+    `of which array buffers ${M(u.arrayBuffers)}) + files ${fileTotal.toFixed(0)} (${top})`
+  );
 }
 
 // --- the inspector (Gyre's hub only) -------------------------------------------------------------
@@ -557,6 +618,7 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string): v
     "|",
     results.jupyterhub.map((r) => r.stop.wallS.toFixed(2)).join(" "),
   );
+  for (const [i, r] of g.entries()) if (r.memory) console.log(`Gyre's hub memory, round ${i + 1}, at the end: ${r.memory}`);
   if (PROFILE)
     for (const [i, r] of g.entries())
       for (const [phase, text] of Object.entries(r.profiles ?? {})) console.log(`\nGyre's hub, round ${i + 1}, ${phase}: top self time\n${text}`);
