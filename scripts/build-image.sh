@@ -60,7 +60,7 @@ fi
 # The hub (.next and its bundle) and the proxy bundle must be built from this checkout (same rule as install-deps.sh).
 newer_source=""
 if [ -f .next/BUILD_ID ] && [ -f dist/proxy/main.mjs ] && [ -f dist/hub/server.mjs ]; then
-  newer_source=$(find app config proxy spawners prisma public next.config.ts package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
+  newer_source=$(find app config proxy spawners prisma public next.config.mjs package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
 fi
 if [ ! -f .next/BUILD_ID ] || [ ! -f dist/proxy/main.mjs ] || [ ! -f dist/hub/server.mjs ] || [ -n "$newer_source" ]; then
   echo "==> npm run build (the image carries the built hub and proxy)"

@@ -117,7 +117,7 @@ fi
 # (prisma/generated) are outputs, not inputs: counting them rebuilt on every other start.
 newer_source=""
 if [ -f .next/BUILD_ID ]; then
-  newer_source=$(find app config proxy spawners prisma public next.config.ts package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
+  newer_source=$(find app config proxy spawners prisma public next.config.mjs package.json -path prisma/generated -prune -o -newer .next/BUILD_ID -type f -print -quit 2>/dev/null || true)
 fi
 if [ ! -f .next/BUILD_ID ] || [ ! -f dist/hub/server.mjs ] || [ -n "$newer_source" ]; then
   echo "==> Building the hub (Prisma clients, Next.js production build, hub and proxy bundles; about 1 minute)"

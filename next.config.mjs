@@ -1,6 +1,10 @@
-import type { NextConfig } from "next";
+// Plain JavaScript, not TypeScript: Next compiles a next.config.ts with its SWC binary at every
+// start of the hub (even in production), which then stays loaded (~27 MB of the hub's RSS,
+// bench/README.md, "Phase 3f"). @ts-check: editors check it against Next's types.
+// @ts-check
 
-const config: NextConfig = {
+/** @type {import("next").NextConfig} */
+const config = {
   // Everything the hub serves lives under /hub (JupyterHub's URL layout); the proxy owns /user.
   basePath: "/hub",
   poweredByHeader: false,
