@@ -33,8 +33,18 @@ test("roles: bad names, unknown or crafted scopes, inherit, built-in names, dupl
     `roles[0] (Teacher).name: must start with a lower-case letter, then up to 63 lower-case letters, digits, '-', '_', '.' or '~' (got "Teacher")`,
   ]);
   assert.deepEqual(problems([{ name: "t", scopes: ["servers!user=a/b", "read:hub!user=a", "bogus"] }]), [
-    "roles[0] (t).scopes: unknown scopes: servers!user=a/b, read:hub!user=a, bogus (JupyterHub's names with filters; see docs/jupyterhub-compat.md)",
+    `roles[0] (t).scopes: unknown scopes: servers!user=a/b, read:hub!user=a, bogus (JupyterHub's names with filters, "self", or a bare !user / !server / !service filter the scope takes; see docs/jupyterhub-compat.md)`,
   ]);
+  // bare filters must be ones the scope takes, spelled exactly; "self" alone
+  assert.deepEqual(
+    problems([
+      { name: "t", scopes: ["read:hub!user", "groups!server", "access:servers!user=", "access:servers!users", "self!user", "access:servers!user!group"] },
+    ]),
+    [
+      `roles[0] (t).scopes: unknown scopes: read:hub!user, groups!server, access:servers!user=, access:servers!users, self!user, access:servers!user!group (JupyterHub's names with filters, "self", or a bare !user / !server / !service filter the scope takes; see docs/jupyterhub-compat.md)`,
+    ],
+  );
+  assert.deepEqual(problems([{ name: "own", scopes: ["self", "access:servers!user", "read:servers!server", "read:services!service"] }]), []);
   assert.deepEqual(problems([{ name: "t", scopes: ["inherit"] }]), ["roles[0] (t).scopes: inherit is a token's scope, not a role's: name the scopes"]);
   assert.deepEqual(problems([{ name: "t", scopes: [] }]), ["roles[0] (t).scopes: needs at least 1 entry (got a list)"]);
   assert.deepEqual(problems([{ name: "admin", scopes: ["servers"] }]), [

@@ -2,7 +2,7 @@
 // to users, groups and services. The built-in roles (user, admin, server, token) are Gyre's own and
 // cannot be redefined here; they are listed in app/_lib/auth/roles.ts.
 import { z } from "zod";
-import { parseScope } from "@/app/_lib/auth/scopes";
+import { isRoleScope } from "@/app/_lib/auth/roles";
 
 /** Role names as JupyterHub's: lower case, start with a letter. */
 export const ROLE_NAME = /^[a-z][a-z0-9_.~-]{0,63}$/;
@@ -22,12 +22,17 @@ export const roleSchema = z
       .array(z.string())
       .min(1)
       .superRefine((list, ctx) => {
-        const bad = list.filter((s) => parseScope(s) === null);
+        const bad = list.filter((s) => !isRoleScope(s));
         if (bad.length)
-          ctx.addIssue({ code: "custom", message: `unknown scopes: ${bad.join(", ")} (JupyterHub's names with filters; see docs/jupyterhub-compat.md)` });
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown scopes: ${bad.join(", ")} (JupyterHub's names with filters, "self", or a bare !user / !server / !service filter the scope takes; see docs/jupyterhub-compat.md)`,
+          });
         if (list.includes("inherit")) ctx.addIssue({ code: "custom", message: "inherit is a token's scope, not a role's: name the scopes" });
       })
-      .describe("JupyterHub scope names the role grants, with filters (e.g. read:users!group=ocean, servers!group=ocean, list:users)."),
+      .describe(
+        "JupyterHub scope names the role grants, with filters (e.g. read:users!group=ocean, servers!group=ocean, list:users); `self` is the holder's own resources, a bare `!user` filter the holding user (access:servers!user), a bare `!service` the holding service.",
+      ),
     users: z.array(z.string().min(1)).default([]).describe("User names the role is assigned to."),
     groups: z.array(z.string().min(1)).default([]).describe("Groups whose members have the role."),
     services: z.array(z.string().min(1)).default([]).describe("Services (names in `services:`) whose tokens have the role's scopes."),

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { RoleConfig } from "@/config/roles-section";
-import { configuredRolesOfService, roleScopesOfUser, rolesOfGroup, rolesOfUser, scopesOfTokenRoles, selfScopes } from "./roles";
+import { configuredRolesOfService, isRoleScope, roleScopesFor, roleScopesOfUser, rolesOfGroup, rolesOfUser, scopesOfTokenRoles, selfScopes } from "./roles";
 import { hasScope, scopesFor } from "./scopes";
 
 const role = (name: string, scopes: string[], who: Partial<Pick<RoleConfig, "users" | "groups" | "services">> = {}): RoleConfig => ({
@@ -54,4 +54,32 @@ test("tokens made with roles: token is inherit, user the owner's own resources, 
   assert.deepEqual(scopesOfTokenRoles(ROLES, { name: "root", admin: true, groups: [] }, ["admin"]), []);
   assert.throws(() => scopesOfTokenRoles(ROLES, alice, ["server"]), { status: 400 });
   assert.throws(() => scopesOfTokenRoles(ROLES, alice, ["nope"]), { status: 400 });
+});
+
+test("self and bare filters in a role's scopes are the holder's own, as JupyterHub's expand_scopes with an owner", () => {
+  const own = role("own", ["self", "access:servers!user", "read:servers!server", "read:services!service", "list:users"]);
+  assert.deepEqual(
+    roleScopesFor(own, "alice"),
+    [...selfScopes("alice"), "access:servers!user=alice", "list:users"],
+    "a user: !server and !service name nothing",
+  );
+  assert.deepEqual(roleScopesFor(own, { kind: "service", name: "grafana" }), ["read:services!service=grafana", "list:users"], "a service: no self, no !user");
+  // through roleScopesOfUser: a TA's own servers by a bare filter, never another user's
+  const ta = role("ta", ["access:servers!user", "read:users!group=class"], { users: ["tess"] });
+  const tess = roleScopesOfUser([ta], { name: "tess", admin: false, groups: [] });
+  assert.ok(hasScope(scopesFor(tess, { user: "tess", server: { user: "tess", name: "" } }), "access:servers"));
+  assert.ok(!hasScope(scopesFor(tess, { user: "bob", server: { user: "bob", name: "" } }), "access:servers"));
+  // a token made with the role gets the holder's expansion
+  assert.deepEqual(scopesOfTokenRoles([ta], { name: "tess", admin: false, groups: [] }, ["ta"]), ["access:servers!user=tess", "read:users!group=class"]);
+  for (const [s, ok] of [
+    ["self", true],
+    ["access:servers!user", true],
+    ["access:servers!server", true],
+    ["read:services!service", true],
+    ["access:servers!group", false],
+    ["read:hub!user", false],
+    ["access:servers!user=", false],
+    ["self!user", false],
+  ] as const)
+    assert.equal(isRoleScope(s), ok, s);
 });

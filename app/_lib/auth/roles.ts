@@ -2,7 +2,7 @@
 // config section, who has them, and the scopes they give. Pure: the roles come in as config.
 import type { RoleConfig } from "@/config/roles-section";
 import { HttpError } from "@/app/_lib/http/errors";
-import { expandScopes, filteredScope, type TokenScope } from "./scopes";
+import { expandScopes, filteredScope, filtersOf, isTokenScope, parseScope, type FilterKind, type TokenScope } from "./scopes";
 
 /**
  * JupyterHub's "self" scopes (jupyterhub/scopes.py _expand_self_scope, with JupyterHub 5's share
@@ -31,6 +31,34 @@ export function selfScopes(user: string): string[] {
   return SELF_SCOPES.map((s) => filteredScope(s, "user", user));
 }
 
+/**
+ * Whether `s` may stand in a configured role's scopes: a scope Gyre knows (with a filter), JupyterHub's
+ * metascope "self" (the holder's own resources), or a scope with a bare filter "!user", "!server" or
+ * "!service" that the scope takes — JupyterHub's "the holder's own": a user's name, a service's name.
+ */
+export function isRoleScope(s: string): boolean {
+  if (s === "self" || parseScope(s) !== null) return true;
+  const m = /^([^!]+)!(user|server|service)$/.exec(s);
+  return !!m && isTokenScope(m[1]) && filtersOf(m[1]).includes(m[2] as FilterKind);
+}
+
+/**
+ * A role's scopes as its holder has them (JupyterHub's expand_scopes with the owner): "self"
+ * becomes the holder's own resources, a bare "!user" filter "!user=<holder>" for a user, a bare
+ * "!service" "!service=<holder>" for a service. A bare filter with nothing to name (a user's
+ * "!server" or "!service", a service's "!user" or "!server", a service's "self") grants nothing,
+ * as in JupyterHub, which drops it.
+ */
+export function roleScopesFor(role: Pick<RoleConfig, "scopes">, holder: { kind: "user" | "service"; name: string } | string): string[] {
+  const h = typeof holder === "string" ? { kind: "user" as const, name: holder } : holder;
+  return role.scopes.flatMap((s) => {
+    if (s === "self") return h.kind === "user" ? selfScopes(h.name) : [];
+    const m = /^([^!]+)!(user|server|service)$/.exec(s);
+    if (!m) return [s];
+    return m[2] === h.kind ? [filteredScope(m[1] as TokenScope, h.kind, h.name)] : [];
+  });
+}
+
 /** Who a role's assignment is checked against: a user, with their group names. */
 export interface RoleHolder {
   name: string;
@@ -56,7 +84,7 @@ export function rolesOfUser(roles: readonly RoleConfig[], user: RoleHolder): str
  * none). An admin needs none: an admin may do everything already.
  */
 export function roleScopesOfUser(roles: readonly RoleConfig[], user: RoleHolder): Set<string> {
-  const granted = configuredRolesOf(roles, user).flatMap((r) => r.scopes);
+  const granted = configuredRolesOf(roles, user).flatMap((r) => roleScopesFor(r, user.name));
   return granted.length && !user.admin ? expandScopes(granted) : new Set();
 }
 
@@ -91,7 +119,7 @@ export function scopesOfTokenRoles(roles: readonly RoleConfig[], owner: RoleHold
       const role = roles.find((r) => r.name === name);
       if (!role) throw new HttpError(400, `No such role: ${name.slice(0, 64)}`);
       if (!mine.has(name) && !owner.admin) throw new HttpError(403, `The role "${name}" is not assigned to ${owner.name} (nor to one of their groups).`);
-      out.push(...role.scopes);
+      out.push(...roleScopesFor(role, owner.name));
     }
   }
   // "inherit" with anything else is inherit (a token stores that as no scopes at all)

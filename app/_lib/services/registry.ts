@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { ServiceConfig } from "@/config/services-section";
 import type { RoleConfig } from "@/config/roles-section";
 import { expandScopes } from "@/app/_lib/auth/scopes";
-import { configuredRolesOfService } from "@/app/_lib/auth/roles";
+import { configuredRolesOfService, roleScopesFor } from "@/app/_lib/auth/roles";
 
 /** A service with its resolved API token (ResolvedConfig["services"]). */
 export type ResolvedService = ServiceConfig & { apiToken: string };
@@ -64,7 +64,7 @@ export function buildServiceRegistry(services: readonly ResolvedService[], roles
       command: s.command ?? null,
       // An admin service may do what an admin may (JupyterHub gives it the admin role); a service
       // without scopes has none (who-am-I only), never "inherit".
-      scopes: s.admin ? ["inherit"] : [...new Set([...s.scopes, ...assigned.flatMap((r) => r.scopes)])],
+      scopes: s.admin ? ["inherit"] : [...new Set([...s.scopes, ...assigned.flatMap((r) => roleScopesFor(r, { kind: "service", name: s.name }))])],
       roles: [...(s.admin ? ["admin"] : []), ...assigned.map((r) => r.name)],
       tokenHash: sha256(s.apiToken).toString("hex"),
       oauth: s.url
