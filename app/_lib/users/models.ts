@@ -2,7 +2,7 @@
 // may read (pure).
 import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { toServerModel, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
-import { scopesFor } from "@/app/_lib/auth/scopes";
+import { hasScope, scopesFor } from "@/app/_lib/auth/scopes";
 import { rolesOfUser } from "@/app/_lib/auth/roles";
 import type { RoleConfig } from "@/config/roles-section";
 
@@ -65,6 +65,23 @@ export function filterUserModel(model: UserModel, scopes: ReadonlySet<string>): 
   for (const [scope, fields] of Object.entries(FIELDS_BY_SCOPE)) if (scopes.has(scope)) for (const f of fields) keys.add(f);
   if (!keys.size) return null;
   return Object.fromEntries(Object.entries(model).filter(([k]) => keys.has(k as keyof UserModel)));
+}
+
+/**
+ * The part of `model` a token with these (expanded, possibly filtered) scopes may read, as
+ * JupyterHub's user_model: the fields its user-level scopes cover, and in `servers` each server its
+ * read:servers covers — all of them with read:servers on the user (or its group), only the named
+ * one with read:servers!server=<user>/<server> (then `servers` is there only when it holds one).
+ * Null when it may read none of the model.
+ */
+export function visibleUserModel(model: UserModel, scopes: ReadonlySet<string>): Partial<UserModel> | null {
+  const here = scopesFor(scopes, { user: model.name, userGroups: model.groups });
+  const visible = filterUserModel(model, here);
+  if (!visible || hasScope(here, "read:servers")) return visible;
+  const servers = Object.entries(model.servers).filter(([n]) =>
+    hasScope(scopesFor(scopes, { user: model.name, server: { user: model.name, name: n }, userGroups: model.groups }), "read:servers"),
+  );
+  return servers.length ? { ...visible, servers: Object.fromEntries(servers) } : visible;
 }
 
 /** JupyterHub's "identify" scopes: every token may read its own owner's name and groups. */

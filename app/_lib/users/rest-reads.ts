@@ -6,9 +6,9 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
 import { listUserModels, readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
-import { filterUserModel, withUserRoles } from "@/app/_lib/users/models";
+import { visibleUserModel, withUserRoles } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
-import { listFilters, scopesFor } from "@/app/_lib/auth/scopes";
+import { listFilters } from "@/app/_lib/auth/scopes";
 import { flagParam, listResponse, parseUserListQuery, wantsPagination } from "@/app/_lib/http/list-query";
 
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
@@ -34,10 +34,8 @@ export async function listUsersResponse(req: Request): Promise<Response> {
     describe: serverDescriber(catalog),
     ...(only ? { only } : {}),
   });
-  // a token sees the fields its scopes cover for each user (list:users alone: names only)
-  const visible = items.map(
-    (u) => filterUserModel(withUserRoles(u, config.roles), scopesFor(actor.scopes, { user: u.name, userGroups: u.groups })) ?? { kind: "user", name: u.name },
-  );
+  // a token sees the fields (and servers) its scopes cover for each user (list:users alone: names only)
+  const visible = items.map((u) => visibleUserModel(withUserRoles(u, config.roles), actor.scopes) ?? { kind: "user", name: u.name });
   return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
 }
 
@@ -48,8 +46,6 @@ export async function userResponse(req: Request, rawName: string): Promise<Respo
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
   const model = await readUserModel(db, dbProvider, name, { allServers, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
-  // a token sees the fields its scopes cover (requiredScopes let only reading scopes in)
-  return Response.json(
-    filterUserModel(withUserRoles(model, config.roles), scopesFor(actor.scopes, { user: name, userGroups: model.groups })) ?? { kind: "user", name },
-  );
+  // a token sees the fields (and servers) its scopes cover (requiredScopes let only reading scopes in)
+  return Response.json(visibleUserModel(withUserRoles(model, config.roles), actor.scopes) ?? { kind: "user", name });
 }
