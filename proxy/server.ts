@@ -25,7 +25,7 @@ import { OriginGate } from "./origins/origin-gate";
 import { hubUrl, resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
-import { isSharedWith, takeQueryToken, type Identity } from "./auth/access";
+import { isSharedWith, roleAllows, takeQueryToken, type Identity } from "./auth/access";
 import { readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import {
   corsPreflightHeaders,
@@ -140,7 +140,7 @@ export class GyreProxy {
       fullSyncSeconds: opts.fullSyncSeconds,
       authSyncSeconds: opts.authSyncSeconds,
       activityFlushSeconds: opts.activityFlushSeconds,
-      onSharesChanged: () => this.recheckSharedSockets(),
+      onGrantsChanged: () => this.recheckSharedSockets(),
     });
     this.identity = new IdentityResolver({
       secretKey: opts.secretKey,
@@ -193,6 +193,7 @@ export class GyreProxy {
       this.identity.forgetTokens(r.tokenHashes);
     };
     const setShares = (map: unknown) => this.sync.setShares(map);
+    const setRoleAccess = (map: unknown) => this.sync.setRoleAccess(map);
     this.apiServer = http.createServer(
       (req, res) =>
         void handleApiRequest(req, res, {
@@ -203,6 +204,7 @@ export class GyreProxy {
           log: this.log,
           revoke,
           setShares,
+          setRoleAccess,
         }),
     );
   }
@@ -368,7 +370,7 @@ export class GyreProxy {
     );
   }
 
-  /** Remembers a WebSocket let in through a share (not its owner's, not an admin's) until it closes. */
+  /** Remembers a WebSocket let in through a share or a role (not its owner's, not an admin's) until it closes. */
   private trackIfShared(socket: Duplex, g: Guarded, c: Caller): void {
     const identity = c.identity;
     if (!identity || identity.admin || (identity.user === g.owner && (g.entry?.ownerId == null || identity.userId === g.entry.ownerId))) return;
@@ -377,12 +379,16 @@ export class GyreProxy {
     socket.once("close", () => this.sharedSockets.delete(socket));
   }
 
-  /** Closes the WebSockets whose share was revoked (the share map changed). */
+  /**
+   * Closes the WebSockets whose share or role no longer lets them in (the share map or the role
+   * access map changed: a share revoked, a member who left a group).
+   */
   private recheckSharedSockets(): void {
     for (const [socket, u] of this.sharedSockets) {
       if (isSharedWith(this.sync.shareOf(u.owner, u.server), u.identity, u.ownerId)) continue;
+      if (u.identity.userId !== undefined && roleAllows(this.sync.roleGrantOf(u.identity.userId), u.ownerId, u.server)) continue;
       this.sharedSockets.delete(socket);
-      this.log.info({ user: u.identity.user, server: `${u.owner}/${u.server}` }, "share revoked: closing its open WebSocket");
+      this.log.info({ user: u.identity.user, server: `${u.owner}/${u.server}` }, "share or role revoked: closing its open WebSocket");
       socket.destroy();
     }
   }

@@ -10,6 +10,8 @@ import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes, parseScope, userScope } from "./auth/scopes";
 import { loadShareMap } from "./shares/shares";
 import { listExtraRoutes } from "./extra-routes";
+import { loadRoleAccessMap } from "./auth/role-access";
+import type { RoleConfig } from "@/config/roles-section";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
 export function dashboardsOf(catalog: SpawnerCatalog, kind: string): "server" | "direct" | undefined {
@@ -70,16 +72,25 @@ export function pageOfRoutes(
 }
 
 /**
- * Admins (by id: rights follow the account), the revoked sessions that have not expired yet, and
- * the shares ("<owner id>/<server>" → ids of the users who may use it; group shares by members).
+ * Admins (by id: rights follow the account), the revoked sessions that have not expired yet, the
+ * shares ("<owner id>/<server>" → ids of the users who may use it; group shares by members), and
+ * what configured roles let users reach (role_access, app/_lib/auth/role-access.ts; {} when no
+ * role grants access:servers).
  */
-export async function buildAuthSnapshot(db: Db, now: Date) {
-  const [admins, revoked, shares] = await Promise.all([
+export async function buildAuthSnapshot(db: Db, now: Date, roles: readonly RoleConfig[] = []) {
+  const [admins, revoked, shares, roleAccess] = await Promise.all([
     db.user.findMany({ where: { admin: true }, select: { id: true, name: true } }),
     db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
     loadShareMap(db),
+    loadRoleAccessMap(db, roles),
   ]);
-  return { admins: admins.map((a) => a.name), admin_ids: admins.map((a) => a.id), revoked_sessions: revoked.map((r) => r.id), shares };
+  return {
+    admins: admins.map((a) => a.name),
+    admin_ids: admins.map((a) => a.id),
+    revoked_sessions: revoked.map((r) => r.id),
+    shares,
+    role_access: roleAccess,
+  };
 }
 
 /**

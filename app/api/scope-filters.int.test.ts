@@ -278,7 +278,7 @@ test("roles: a configured role lets its holder act on others as its scopes say, 
   assert.equal((await call(oneUserRoute.GET, "GET", "/api/users/dave", { params: { name: "dave" }, headers: { cookie } })).status, 403);
   const ownViaSession = await call(oneUserRoute.GET, "GET", "/api/users/tina", { params: { name: "tina" }, headers: { cookie } });
   assert.deepEqual(ownViaSession.json!.roles, ["user", "teacher"], "her own model, whole");
-  // the proxy knows no roles: tina's token reaches no ocean server
+  // the teacher role grants servers, not access:servers: tina's token reaches no ocean server through the proxy
   assert.equal(await through("/user/bob/api/status", tina), 403);
 });
 

@@ -25,7 +25,7 @@ export default async function OriginLoginPage({ searchParams }: { searchParams: 
   if (origins.mode !== "per-user") notFound();
   const viewer = await requireCurrentUser(`/origin-login?${new URLSearchParams({ user: owner, state, next })}`);
   const complete = owner !== "" && isStateHash(state);
-  const access = complete ? await decideOriginAccess(db, viewer, owner) : "forbidden";
+  const access = complete ? await decideOriginAccess(db, viewer, owner, getRuntime().config.roles) : "forbidden";
   if (access === "owner" || access === "shared") {
     redirect(
       buildOriginCallbackUrl({

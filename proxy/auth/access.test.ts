@@ -4,6 +4,8 @@ import {
   decideAccess,
   isOriginAllowed,
   parseShareMap,
+  parseRoleAccessMap,
+  roleAllows,
   isBrowserRequest,
   readApiToken,
   takeQueryToken,
@@ -163,4 +165,43 @@ test("share maps from the hub: the right shape is taken whole, anything else ref
     { "alice/": null },
   ])
     assert.equal(parseShareMap(bad), null, JSON.stringify(bad));
+});
+
+test("a role grant opens every server, an account's servers or one server, by the owner's account id; a token narrows it", () => {
+  const ta = { all: false, ownerIds: new Set([7]), servers: new Set(["9/gpu"]) };
+  const tess: Identity = { user: "tess", userId: 3, admin: false, via: "cookie" };
+  assert.equal(decideAccess(tess, "alice", "", 7, undefined, ta), "allow");
+  assert.equal(decideAccess(tess, "alice", "other", 7, undefined, ta), "allow", "all of alice's servers");
+  assert.equal(decideAccess(tess, "nina", "gpu", 9, undefined, ta), "allow");
+  assert.equal(decideAccess(tess, "nina", "", 9, undefined, ta), "forbidden", "only nina's gpu server");
+  assert.equal(decideAccess(tess, "alice", "", 8, undefined, ta), "forbidden", "another account named alice");
+  assert.equal(decideAccess(tess, "alice", "", undefined, undefined, ta), "forbidden", "a route without its owner's id");
+  assert.equal(decideAccess(tess, "alice", "", undefined, undefined, { all: true, ownerIds: new Set(), servers: new Set() }), "allow");
+  assert.equal(decideAccess(tess, "alice", "", 7), "forbidden", "no grant");
+  // tokens: limited to bob's servers, or without access:servers, reach nothing more through the role
+  assert.equal(decideAccess({ ...tess, via: "token", users: ["bob"] }, "alice", "", 7, undefined, ta), "other-server");
+  assert.equal(decideAccess({ ...tess, via: "token", users: ["alice"] }, "alice", "", 7, undefined, ta), "allow");
+  assert.equal(decideAccess({ ...tess, via: "token", serverAccess: false }, "alice", "", 7, undefined, ta), "missing-scope");
+  assert.equal(roleAllows(undefined, 7, ""), false);
+});
+
+test("role access maps from the hub: the right shape is taken whole, anything else refused", () => {
+  const m = parseRoleAccessMap({ "3": { user_ids: [7, 8], servers: ["9/gpu", "9/"] }, "4": { all: true, user_ids: [], servers: [] } });
+  assert.deepEqual([...m!.keys()], [3, 4]);
+  assert.equal(m!.get(3)!.all, false);
+  assert.ok(m!.get(3)!.servers.has("9/"));
+  assert.equal(m!.get(4)!.all, true);
+  assert.deepEqual(parseRoleAccessMap({}), new Map());
+  for (const bad of [
+    null,
+    [],
+    "x",
+    { tess: { user_ids: [], servers: [] } },
+    { "3": { user_ids: ["7"], servers: [] } },
+    { "3": { user_ids: [], servers: ["alice/"] } },
+    { "3": { user_ids: [], servers: ["9/a/b"] } },
+    { "3": { all: "yes", user_ids: [], servers: [] } },
+    { "3": { servers: [] } },
+  ])
+    assert.equal(parseRoleAccessMap(bad), null, JSON.stringify(bad));
 });

@@ -36,6 +36,59 @@ export interface AuthSnapshot {
   revoked_sessions: string[];
   /** servers shared with other users: "<owner>/<server>" → the owner's id and the ids of the users it is shared with */
   shares?: ShareMapJson;
+  /** what users' configured roles let them reach: the holder's id → RoleAccessJson (app/_lib/auth/role-access.ts) */
+  role_access?: RoleAccessMapJson;
+}
+
+/** What one user's configured roles open: every server, the servers of some accounts (by id), or single servers ("<owner id>/<server>"). */
+export interface RoleAccessJson {
+  all?: boolean;
+  user_ids: number[];
+  servers: string[];
+}
+
+/** The hub's role access map, as in the snapshot and in PUT /api/role-access. */
+export type RoleAccessMapJson = Record<string, RoleAccessJson>;
+
+/** One user's role access as the proxy keeps it. */
+export interface RoleGrant {
+  all: boolean;
+  ownerIds: ReadonlySet<number>;
+  /** "<owner id>/<server>" */
+  servers: ReadonlySet<string>;
+}
+
+/** Parses a role access map from the hub; null when its shape is wrong (the last good map stays). */
+export function parseRoleAccessMap(raw: unknown): Map<number, RoleGrant> | null {
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
+  const out = new Map<number, RoleGrant>();
+  for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
+    const e = v as { all?: unknown; user_ids?: unknown; servers?: unknown } | null;
+    if (
+      !/^[0-9]{1,15}$/.test(key) ||
+      !e ||
+      (e.all !== undefined && typeof e.all !== "boolean") ||
+      !Array.isArray(e.user_ids) ||
+      !e.user_ids.every((u) => Number.isInteger(u)) ||
+      !Array.isArray(e.servers) ||
+      !e.servers.every((s) => typeof s === "string" && /^[0-9]+\/[^/]*$/.test(s))
+    )
+      return null;
+    out.set(Number(key), { all: e.all === true, ownerIds: new Set(e.user_ids as number[]), servers: new Set(e.servers as string[]) });
+  }
+  return out;
+}
+
+/**
+ * Whether a user's role grant opens the server `server` ("" default) of the account `ownerId`:
+ * every server, all of that account's, or that one. Without the owner's id (a route the hub did
+ * not make) only a grant of every server does.
+ */
+export function roleAllows(grant: RoleGrant | undefined, ownerId: number | null | undefined, server: string): boolean {
+  if (!grant) return false;
+  if (grant.all) return true;
+  if (ownerId === undefined || ownerId === null) return false;
+  return grant.ownerIds.has(ownerId) || grant.servers.has(`${ownerId}/${server}`);
 }
 
 /** The hub's share map, as in the snapshot and in PUT /api/shares. */
@@ -76,12 +129,21 @@ export function isSharedWith(share: ShareEntry | undefined, identity: Identity, 
 export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scope" | "other-server";
 
 /**
- * Owner and admins may use a server, and the users it is shared with (`share`, from the hub's
- * share map); a token limited to some servers reaches only those. `server` is the server's name
- * ("" default). When the route names its owner's id (`ownerId`, the hub always does), the owner
- * is the account with that id: the same name is not enough.
+ * Owner and admins may use a server, the users it is shared with (`share`, from the hub's share
+ * map) and those a configured role lets reach it (`role`: the caller's grant, from the hub's role
+ * access map); a token limited to some servers reaches only those, so a token narrows a role as it
+ * narrows the owner's rights. `server` is the server's name ("" default). When the route names its
+ * owner's id (`ownerId`, the hub always does), the owner is the account with that id: the same
+ * name is not enough.
  */
-export function decideAccess(identity: Identity | null, owner: string, server = "", ownerId?: number | null, share?: ShareEntry): AccessDecision {
+export function decideAccess(
+  identity: Identity | null,
+  owner: string,
+  server = "",
+  ownerId?: number | null,
+  share?: ShareEntry,
+  role?: RoleGrant,
+): AccessDecision {
   if (!identity) return "anonymous";
   if (identity.servers || identity.users) {
     if (!identity.servers?.includes(`${owner}/${server}`) && !identity.users?.includes(owner)) return "other-server";
@@ -89,6 +151,7 @@ export function decideAccess(identity: Identity | null, owner: string, server = 
   if (identity.admin) return "allow";
   if (identity.user === owner && (ownerId === undefined || ownerId === null || identity.userId === ownerId)) return "allow";
   if (isSharedWith(share, identity, ownerId)) return "allow";
+  if (roleAllows(role, ownerId, server)) return "allow";
   return "forbidden";
 }
 

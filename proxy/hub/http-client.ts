@@ -39,7 +39,7 @@ export class HubHttpClient implements HubConnection {
     return body as Record<string, unknown>;
   }
 
-  /** Admins and revoked sessions. */
+  /** Admins, revoked sessions, shares and role access (the maps are checked where they are applied: proxy/hub/sync.ts). */
   async fetchAuth(): Promise<AuthSnapshot> {
     const b = (await this.getJson("/auth")) as Partial<AuthSnapshot>;
     return {
@@ -47,6 +47,7 @@ export class HubHttpClient implements HubConnection {
       admin_ids: Array.isArray(b.admin_ids) ? b.admin_ids.filter((n): n is number => Number.isSafeInteger(n)) : [],
       revoked_sessions: Array.isArray(b.revoked_sessions) ? b.revoked_sessions.map(String) : [],
       shares: b.shares && typeof b.shares === "object" ? b.shares : {},
+      role_access: b.role_access && typeof b.role_access === "object" ? b.role_access : {},
     };
   }
 

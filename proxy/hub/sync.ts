@@ -5,7 +5,7 @@
 // cannot be reached the last table and snapshot stay in force and the loops keep trying.
 import type { Logger } from "pino";
 import type { AuthSnapshotView } from "@/proxy/auth/identity";
-import { parseShareMap, type ShareEntry } from "@/proxy/auth/access";
+import { parseRoleAccessMap, parseShareMap, type RoleGrant, type ShareEntry } from "@/proxy/auth/access";
 import { toRouteSpec } from "@/proxy/routing/route-path";
 import type { RouteEntry, RouteTable } from "@/proxy/routing/route-table";
 import type { HubConnection } from "./connection";
@@ -17,8 +17,8 @@ export interface HubSyncOptions {
   fullSyncSeconds: number;
   authSyncSeconds: number;
   activityFlushSeconds: number;
-  /** called after the share map changed (a push or a snapshot), so open connections can be checked again */
-  onSharesChanged?: () => void;
+  /** called after the share map or the role access map changed (a push or a snapshot), so open connections can be checked again */
+  onGrantsChanged?: () => void;
 }
 
 export class HubSync implements AuthSnapshotView {
@@ -31,6 +31,10 @@ export class HubSync implements AuthSnapshotView {
   private shares: ReadonlyMap<string, ShareEntry> = new Map();
   /** when the hub last pushed the share map (ms): a snapshot asked for before then is older and does not replace it */
   private sharesPushedAt = -Infinity;
+  /** holder's account id → what their configured roles open */
+  private roleAccess: ReadonlyMap<number, RoleGrant> = new Map();
+  /** when the hub last pushed the role access map (ms), as sharesPushedAt */
+  private roleAccessPushedAt = -Infinity;
   /** the one pending timer of each loop */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -121,7 +125,25 @@ export class HubSync implements AuthSnapshotView {
     if (!parsed) return false;
     this.shares = parsed;
     this.sharesPushedAt = Date.now();
-    this.opts.onSharesChanged?.();
+    this.opts.onGrantsChanged?.();
+    return true;
+  }
+
+  /** What the configured roles of the account `userId` let it reach, if anything. */
+  roleGrantOf(userId: number): RoleGrant | undefined {
+    return this.roleAccess.get(userId);
+  }
+
+  /**
+   * The role access map pushed by the hub (PUT /api/role-access, after a group membership change):
+   * in force at once. False when its shape is wrong (nothing changes).
+   */
+  setRoleAccess(raw: unknown): boolean {
+    const parsed = parseRoleAccessMap(raw);
+    if (!parsed) return false;
+    this.roleAccess = parsed;
+    this.roleAccessPushedAt = Date.now();
+    this.opts.onGrantsChanged?.();
     return true;
   }
 
@@ -138,10 +160,18 @@ export class HubSync implements AuthSnapshotView {
       for (const [sid, at] of this.pushedRevocations) if (at < startedAt) this.pushedRevocations.delete(sid);
       // Shares: the snapshot replaces the map unless the hub pushed one after it was asked for.
       const shares = snap.shares === undefined ? new Map<string, ShareEntry>() : parseShareMap(snap.shares);
+      let changed = false;
       if (shares && startedAt > this.sharesPushedAt) {
         this.shares = shares;
-        this.opts.onSharesChanged?.();
+        changed = true;
       } else if (!shares) this.opts.log.warn("the auth snapshot's share map is malformed; the last one stays in force");
+      // Role access: the same rule (a hub without roles sends none: nobody has any).
+      const roles = snap.role_access === undefined ? new Map<number, RoleGrant>() : parseRoleAccessMap(snap.role_access);
+      if (roles && startedAt > this.roleAccessPushedAt) {
+        this.roleAccess = roles;
+        changed = true;
+      } else if (!roles) this.opts.log.warn("the auth snapshot's role access map is malformed; the last one stays in force");
+      if (changed) this.opts.onGrantsChanged?.();
       this.authLoaded = true;
       return true;
     } catch (err) {

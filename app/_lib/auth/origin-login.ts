@@ -4,23 +4,37 @@ import type { Db } from "../db/types";
 import { CALLBACK_PATH, CODE_TTL_SECONDS, isNextOnOrigin, signOriginCode } from "@/proxy/origins/handshake";
 import { userHostname, userOrigin, type OriginPlan } from "@/proxy/origins/origin-plan";
 import { userLabel } from "@/proxy/origins/user-label";
+import type { RoleConfig } from "@/config/roles-section";
+import { loadRoleAccessMap } from "./role-access";
 
 /**
  * "owner": straight through. "shared": one of the owner's servers is shared with the viewer
  * (directly or through a group): straight through too — the proxy lets them reach only the servers
- * shared with them there. "admin": another user's servers, after a confirmation — that origin's
+ * shared with them there. The same when the viewer's configured roles' access:servers reach one
+ * of the owner's servers (app/_lib/auth/role-access.ts), e.g. a TA's access:servers!group=class on
+ * a class member's origin: the proxy decides per server there too. "admin": another user's servers, after a confirmation — that origin's
  * pages are the owner's to write and will run as the admin there. "forbidden": anyone else, and
  * users that do not exist (the same answer, so it tells nobody who exists).
  */
 export type OriginAccess = "owner" | "shared" | "admin" | "forbidden";
 
-export async function decideOriginAccess(db: Db, viewer: { id: number; name: string; admin: boolean }, owner: string): Promise<OriginAccess> {
+export async function decideOriginAccess(
+  db: Db,
+  viewer: { id: number; name: string; admin: boolean },
+  owner: string,
+  roles: readonly RoleConfig[] = [],
+): Promise<OriginAccess> {
   if (viewer.name === owner) return "owner";
   if (!viewer.admin) {
     const shared = await db.share.count({
       where: { server: { user: { name: owner } }, OR: [{ userId: viewer.id }, { group: { members: { some: { userId: viewer.id } } } }] },
     });
-    return shared ? "shared" : "forbidden";
+    if (shared) return "shared";
+    const grant = (await loadRoleAccessMap(db, roles))[String(viewer.id)];
+    if (!grant) return "forbidden";
+    const ownerId = (await db.user.findUnique({ where: { name: owner }, select: { id: true } }))?.id;
+    const reaches = ownerId !== undefined && (grant.all || grant.user_ids.includes(ownerId) || grant.servers.some((s) => s.startsWith(`${ownerId}/`)));
+    return reaches ? "shared" : "forbidden";
   }
   return (await db.user.findUnique({ where: { name: owner }, select: { id: true } })) ? "admin" : "forbidden";
 }

@@ -9,7 +9,7 @@ import { addMembers, removeMembers } from "@/app/_lib/groups/groups";
 import { requestStart, requestStop } from "@/app/_lib/servers/commands";
 import { deleteUser } from "@/app/_lib/users/admin";
 import { blockUser, unblockUser } from "@/app/_lib/users/block";
-import { pushShares } from "@/app/_lib/shares/shares";
+import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 import type { BulkAction } from "./actions";
 
 /** A job whose heartbeat is older than this is taken over by another hub process. */
@@ -53,13 +53,13 @@ async function runItem(rt: Rt, action: BulkAction, params: { group?: string }, u
     }
     case "add-to-group": {
       const n = await addMembers(db, params.group!, [userName]);
-      // the group's shares follow its members
-      if (n) await pushShares(rt);
+      // the group's shares and roles follow its members
+      if (n) await pushGroupAccess(rt);
       return n ? { status: "ok", message: `added to ${params.group}` } : { status: "skipped", message: `already in ${params.group}` };
     }
     case "remove-from-group": {
       const n = await removeMembers(db, params.group!, [userName]);
-      if (n) await pushShares(rt);
+      if (n) await pushGroupAccess(rt);
       return n ? { status: "ok", message: `removed from ${params.group}` } : { status: "skipped", message: `not in ${params.group}` };
     }
     case "block": {

@@ -14,7 +14,7 @@ export function originLoginRouter(): express.Router {
   const form = express.urlencoded({ extended: false, limit: "16kb" });
   r.post("/hub/origin-login", form, async (req, res, nextFn) => {
     try {
-      const { db, keys, origins } = getRuntime();
+      const { db, keys, origins, config } = getRuntime();
       const body = (req.body ?? {}) as Record<string, unknown>;
       const field = (name: string) => {
         const v = body[name];
@@ -34,7 +34,8 @@ export function originLoginRouter(): express.Router {
       if (!sameSecret(field("_csrf"), session.csrf)) {
         return sendRefusal(req, res, 403, "Refused: the form's CSRF token is missing or stale. Open the server's page again.");
       }
-      if ((await decideOriginAccess(db, session.user, owner)) === "forbidden") return sendRefusal(req, res, 403, `You may not open ${owner}'s server.`);
+      if ((await decideOriginAccess(db, session.user, owner, config.roles)) === "forbidden")
+        return sendRefusal(req, res, 403, `You may not open ${owner}'s server.`);
       const url = buildOriginCallbackUrl({
         plan: origins,
         key: keys.originCode,

@@ -63,6 +63,18 @@ export interface RoutePusher {
    * a revoked share stops working at once. Optional: a pusher without it leaves it to the snapshot.
    */
   shares?(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void>;
+  /**
+   * Replaces every proxy's role access map (app/_lib/auth/role-access.ts: what each user's configured
+   * roles let them reach) after a group membership change, so a member who left is refused at once.
+   * Optional: a pusher without it leaves it to the snapshot.
+   */
+  roleAccess?(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void>;
+  /**
+   * Replaces every proxy's whole route table with `routes` (POST /hub/api/proxy, JupyterHub's
+   * re-sync): routes a proxy lost or was given out of band are put right at once rather than at its
+   * next full sync. Optional: a pusher without it leaves it to the proxies' own syncs.
+   */
+  replaceRoutes?(routes: Record<string, RouteData | ServiceRouteData | ExtraRouteData>): Promise<void>;
 }
 
 /** Every address a name resolves to (a Kubernetes headless Service: one per ready pod). */
@@ -103,6 +115,14 @@ export class ProxyClient implements RoutePusher {
 
   async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
     await this.each("PUT", "/api/shares", { shares: map });
+  }
+
+  async roleAccess(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void> {
+    await this.each("PUT", "/api/role-access", { role_access: map });
+  }
+
+  async replaceRoutes(routes: Record<string, RouteData | ServiceRouteData | ExtraRouteData>): Promise<void> {
+    await this.each("PUT", "/api/routes", routes);
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {

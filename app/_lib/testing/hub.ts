@@ -15,7 +15,7 @@ import { applyMigrations } from "@/app/_lib/db/migrate";
 import { openDatabase } from "@/app/_lib/db/open";
 import type { Db } from "@/app/_lib/db/types";
 import { setRuntime, type HubRuntime } from "@/app/_lib/runtime";
-import type { ExtraRouteData, Revocations, RouteData, RoutePusher } from "@/app/_lib/servers/proxy-client";
+import type { ExtraRouteData, Revocations, RouteData, RoutePusher, ServiceRouteData } from "@/app/_lib/servers/proxy-client";
 import { createLaunchServices } from "@/app/_lib/launch/launch-services";
 import { HubMetrics } from "@/app/_lib/hub/metrics";
 import { openHubBus } from "@/app/_lib/replicas/hub-bus";
@@ -23,7 +23,7 @@ import { readHubCounts } from "@/app/_lib/hub/metrics-counts";
 
 /** Records route pushes; `routes` is what a proxy would hold now. */
 export class RouteRecorder implements RoutePusher {
-  readonly routes = new Map<string, RouteData | ExtraRouteData>();
+  readonly routes = new Map<string, RouteData | ServiceRouteData | ExtraRouteData>();
   /** "add /user/alice/" / "delete /user/alice/", in order */
   readonly changes: string[] = [];
 
@@ -49,6 +49,19 @@ export class RouteRecorder implements RoutePusher {
 
   async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
     this.shareMap = map;
+  }
+
+  /** the last role access map pushed (null: none yet) */
+  roleAccessMap: Record<string, { all?: true; user_ids: number[]; servers: string[] }> | null = null;
+
+  async roleAccess(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void> {
+    this.roleAccessMap = map;
+  }
+
+  async replaceRoutes(routes: Record<string, RouteData | ServiceRouteData | ExtraRouteData>): Promise<void> {
+    this.routes.clear();
+    for (const [path, data] of Object.entries(routes)) this.routes.set(path, data);
+    this.changes.push("replace");
   }
 }
 

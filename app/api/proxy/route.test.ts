@@ -72,3 +72,33 @@ test("GET /hub/api/proxy: the running servers' routes as {routespec, target, dat
   assert.equal((await get("/api/proxy", { authorization: `token ${own}` })).status, 403, "a user's token");
   assert.equal((await get("/api/proxy?limit=-1", { authorization: `token ${admin}` })).status, 400);
 });
+
+test("POST /hub/api/proxy: replaces every proxy's table with the hub's (200, no body); refusals as GET", async () => {
+  hub.routes.routes.delete("/user/pa/");
+  hub.routes.routes.set("/stray/", { target: "http://127.0.0.1:9" });
+  const post = (headers: Record<string, string> = {}) =>
+    proxyRoute.POST(new Request("http://127.0.0.1:8081/api/proxy", { method: "POST", headers: { host: "127.0.0.1:8081", ...headers } }), {
+      params: Promise.resolve({}),
+    });
+  const res = await post({ authorization: `token ${admin}` });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "");
+  assert.deepEqual([...hub.routes.routes.keys()].sort(), ["/user/pa/", "/user/pb/"], "the lost route is back, the stray one gone");
+  assert.equal(hub.routes.changes.at(-1), "replace");
+
+  const before = hub.routes.changes.length;
+  assert.equal((await post()).status, 401);
+  const root = await hub.db.user.findUniqueOrThrow({ where: { name: "root1" } });
+  const narrow = (await createApiToken(hub.db, root.id, { scopes: ["read:servers"] })).token;
+  assert.equal((await post({ authorization: `token ${narrow}` })).status, 403, "without the proxy scope");
+  const user = await hub.db.user.findUniqueOrThrow({ where: { name: "pa" } });
+  assert.equal((await post({ authorization: `token ${(await createApiToken(hub.db, user.id, {})).token}` })).status, 403, "a user's token");
+  assert.equal(hub.routes.changes.length, before, "nothing pushed for a refused request");
+  assert.deepEqual(
+    Object.keys(proxyRoute)
+      .filter((k) => /^[A-Z]+$/.test(k))
+      .sort(),
+    ["GET", "POST"],
+    "other methods: the JSON 405 of unexported methods",
+  );
+});

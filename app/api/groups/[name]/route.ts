@@ -5,6 +5,7 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { readJson, route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { createGroup, deleteGroup, getGroupModel } from "@/app/_lib/groups/groups";
+import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 import { parseCreateGroupBody } from "@/app/_lib/groups/rest-group-body";
 
 export const dynamic = "force-dynamic";
@@ -26,5 +27,7 @@ export const POST = route<P>(async (req, { params }) => {
 export const DELETE = route<P>(async (req, { params }) => {
   await requireAdmin(req);
   await deleteGroup(getRuntime().db, (await params).name);
+  // the group's shares went with it, and what its roles gave its members
+  await pushGroupAccess(getRuntime());
   return new Response(null, { status: 204 });
 });

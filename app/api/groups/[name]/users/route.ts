@@ -6,6 +6,7 @@ import { readJson, route } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { addMembers, getGroupModel, removeMembers } from "@/app/_lib/groups/groups";
 import { parseGroupUsersBody } from "@/app/_lib/groups/rest-group-body";
+import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
@@ -14,7 +15,8 @@ export const POST = route<P>(async (req, { params }) => {
   await requireAdmin(req);
   const name = (await params).name;
   const { db } = getRuntime();
-  await addMembers(db, name, parseGroupUsersBody(await readJson(req), "add"), { unknownUserStatus: 400 });
+  // group shares and roles follow the members: every proxy hears of it at once
+  if (await addMembers(db, name, parseGroupUsersBody(await readJson(req), "add"), { unknownUserStatus: 400 })) await pushGroupAccess(getRuntime());
   return Response.json(await getGroupModel(db, name, getRuntime().config.roles));
 });
 
@@ -22,6 +24,6 @@ export const DELETE = route<P>(async (req, { params }) => {
   await requireAdmin(req);
   const name = (await params).name;
   const { db } = getRuntime();
-  await removeMembers(db, name, parseGroupUsersBody(await readJson(req), "delete"), { unknownUserStatus: 400 });
+  if (await removeMembers(db, name, parseGroupUsersBody(await readJson(req), "delete"), { unknownUserStatus: 400 })) await pushGroupAccess(getRuntime());
   return Response.json(await getGroupModel(db, name, getRuntime().config.roles));
 });

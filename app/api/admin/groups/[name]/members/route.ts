@@ -5,6 +5,7 @@ import { route, readJson } from "@/app/_lib/http/route";
 import { requireAdmin } from "@/app/_lib/auth/request-auth";
 import { addMembers, getGroup, removeMembers } from "@/app/_lib/groups/groups";
 import { NAME_MAX_LENGTH, normalizeUsername } from "@/app/_lib/users/names";
+import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 
 export const dynamic = "force-dynamic";
 type P = { name: string };
@@ -16,6 +17,8 @@ export const POST = route<P>(async (req, { params }) => {
   const name = (await params).name;
   const { db } = getRuntime();
   const added = await addMembers(db, name, users.map(normalizeUsername));
+  // group shares and roles follow the members: every proxy hears of it at once
+  if (added) await pushGroupAccess(getRuntime());
   return Response.json({ added, group: await getGroup(db, name) });
 });
 
@@ -25,5 +28,6 @@ export const DELETE = route<P>(async (req, { params }) => {
   const name = (await params).name;
   const { db } = getRuntime();
   const removed = await removeMembers(db, name, users.map(normalizeUsername));
+  if (removed) await pushGroupAccess(getRuntime());
   return Response.json({ removed, group: await getGroup(db, name) });
 });
