@@ -61,8 +61,9 @@ test("a server on a replica without the poll lease starts, is polled and stops t
     stopTimeoutSeconds: 5,
     profiles: [{ name: "p", display: "p", walltimeSeconds: 600 }],
   });
-  const a = new HubReplica({ db, log, leaseSeconds: 0.6, heartbeatSeconds: HEARTBEAT_S, id: "replica-a" });
-  const b = new HubReplica({ db, log, leaseSeconds: 0.6, heartbeatSeconds: HEARTBEAT_S, id: "replica-b" });
+  // a 3 s lease: a beat delayed under a loaded machine must not hand the poll to the owner (nothing here waits for an expiry)
+  const a = new HubReplica({ db, log, leaseSeconds: 3, heartbeatSeconds: HEARTBEAT_S, id: "replica-a" });
+  const b = new HubReplica({ db, log, leaseSeconds: 3, heartbeatSeconds: HEARTBEAT_S, id: "replica-b" });
   await a.start();
   await b.start();
   const shareA = new DbBatchPollShare(db, a, HEARTBEAT_S);
