@@ -168,6 +168,10 @@ test.describe("isolation", () => {
   });
 
   test("restarting the hub while a server runs keeps it reachable and adopted", async () => {
+    // The proxy keeps a token's owner for 10 s after asking the hub (proxy/auth/identity.ts); used just
+    // before the kill, bob's token is one it knows (an older lookup may have expired: with the hub
+    // down the proxy cannot ask again, and the earlier tests take about 10 s under load).
+    expect((await g.api("e2e-bob", "/user/e2e-bob/api/status")).status).toBe(200);
     await g.killHub("SIGKILL");
     // The proxy keeps serving while the hub is down.
     expect((await g.api("e2e-bob", "/user/e2e-bob/api/status")).status).toBe(200);
