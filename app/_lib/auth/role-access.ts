@@ -121,7 +121,9 @@ export async function loadRoleAccessMap(db: Db, roles: readonly RoleConfig[]): P
   const byGroup = new Map<string, number[]>();
   for (const m of members) {
     users.set(m.user.name, { id: m.user.id, admin: m.user.admin });
-    byGroup.set(m.group.name, [...(byGroup.get(m.group.name) ?? []), m.user.id]);
+    const ids = byGroup.get(m.group.name);
+    if (ids) ids.push(m.user.id);
+    else byGroup.set(m.group.name, [m.user.id]);
   }
   return resolveRoleAccess(roles, { users, members: byGroup });
 }
