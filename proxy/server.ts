@@ -25,7 +25,7 @@ import { OriginGate } from "./origins/origin-gate";
 import { hubUrl, resolveOriginPlan, singleOriginWarning, type OriginOptions, type OriginPlan } from "./origins/origin-plan";
 import { buildPortPredicate } from "./routing/route-path";
 import { RouteTable } from "./routing/route-table";
-import { isSharedWith, roleAllows, takeQueryToken, type Identity } from "./auth/access";
+import { grantOf, isSharedWith, roleAllows, takeQueryToken, type Identity } from "./auth/access";
 import { readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import {
   corsPreflightHeaders,
@@ -193,7 +193,7 @@ export class GyreProxy {
       this.identity.forgetTokens(r.tokenHashes);
     };
     const setShares = (map: unknown) => this.sync.setShares(map);
-    const setRoleAccess = (map: unknown) => this.sync.setRoleAccess(map);
+    const setRoleAccess = (map: unknown, services?: unknown) => this.sync.setRoleAccess(map, services);
     this.apiServer = http.createServer(
       (req, res) =>
         void handleApiRequest(req, res, {
@@ -380,15 +380,18 @@ export class GyreProxy {
   }
 
   /**
-   * Closes the WebSockets whose share or role no longer lets them in (the share map or the role
-   * access map changed: a share revoked, a member who left a group).
+   * Closes the WebSockets whose share or role no longer lets them in (the share map or a role or
+   * service access map changed: a share revoked, a member who left a group, a service's role gone).
    */
   private recheckSharedSockets(): void {
     for (const [socket, u] of this.sharedSockets) {
       if (isSharedWith(this.sync.shareOf(u.owner, u.server), u.identity, u.ownerId)) continue;
-      if (u.identity.userId !== undefined && roleAllows(this.sync.roleGrantOf(u.identity.userId), u.ownerId, u.server)) continue;
+      if (roleAllows(grantOf(u.identity, this.sync), u.ownerId, u.server)) continue;
       this.sharedSockets.delete(socket);
-      this.log.info({ user: u.identity.user, server: `${u.owner}/${u.server}` }, "share or role revoked: closing its open WebSocket");
+      this.log.info(
+        { user: u.identity.service === undefined ? u.identity.user : `service ${u.identity.service}`, server: `${u.owner}/${u.server}` },
+        "share or role revoked: closing its open WebSocket",
+      );
       socket.destroy();
     }
   }

@@ -10,7 +10,8 @@ import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes, parseScope, userScope } from "./auth/scopes";
 import { loadShareMap } from "./shares/shares";
 import { listExtraRoutes } from "./extra-routes";
-import { loadRoleAccessMap } from "./auth/role-access";
+import { loadAccessMaps } from "./auth/role-access";
+import { serviceScopes, type Service, type ServiceRegistry } from "./services/registry";
 import type { RoleConfig } from "@/config/roles-section";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
@@ -75,21 +76,22 @@ export function pageOfRoutes(
  * Admins (by id: rights follow the account), the revoked sessions that have not expired yet, the
  * shares ("<owner id>/<server>" → ids of the users who may use it; group shares by members), and
  * what configured roles let users reach (role_access, app/_lib/auth/role-access.ts; {} when no
- * role grants access:servers).
+ * role grants access:servers) and what services' tokens reach (service_access, by service name).
  */
-export async function buildAuthSnapshot(db: Db, now: Date, roles: readonly RoleConfig[] = []) {
-  const [admins, revoked, shares, roleAccess] = await Promise.all([
+export async function buildAuthSnapshot(db: Db, now: Date, roles: readonly RoleConfig[] = [], services: readonly Service[] = []) {
+  const [admins, revoked, shares, access] = await Promise.all([
     db.user.findMany({ where: { admin: true }, select: { id: true, name: true } }),
     db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
     loadShareMap(db),
-    loadRoleAccessMap(db, roles),
+    loadAccessMaps(db, roles, services),
   ]);
   return {
     admins: admins.map((a) => a.name),
     admin_ids: admins.map((a) => a.id),
     revoked_sessions: revoked.map((r) => r.id),
     shares,
-    role_access: roleAccess,
+    role_access: access.roleAccess,
+    service_access: access.serviceAccess,
   };
 }
 
@@ -97,7 +99,18 @@ export async function buildAuthSnapshot(db: Db, now: Date, roles: readonly RoleC
  * Who owns an API token, for the proxy. `scopes` are expanded (an empty stored list is
  * ["inherit"]), so the proxy only has to look for "inherit" or "access:servers".
  */
-export async function lookupTokenOwner(db: Db, token: string, now: Date) {
+export async function lookupTokenOwner(db: Db, token: string, now: Date, services?: ServiceRegistry) {
+  const service = services?.byToken(token);
+  // A service's token (config `services:`): no account, its scopes; an old proxy, which needs
+  // `user`, takes the answer as malformed and lets nobody in.
+  if (service)
+    return {
+      kind: "service" as const,
+      service: service.name,
+      admin: false,
+      scopes: await withGroupAccessResolved(db, serviceScopes(service)),
+      expires_at: null,
+    };
   const owner = await findTokenOwner(db, token, now);
   return owner
     ? {

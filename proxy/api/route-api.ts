@@ -21,7 +21,7 @@ export interface RouteApiContext {
   /** replaces the share map with the one the hub pushes; false when its shape is wrong */
   setShares?: (map: unknown) => boolean;
   /** replaces the role access map with the one the hub pushes; false when its shape is wrong */
-  setRoleAccess?: (map: unknown) => boolean;
+  setRoleAccess?: (map: unknown, services?: unknown) => boolean;
   /** clock, ms (tests pass a fixed one) */
   now?: () => number;
 }
@@ -71,7 +71,8 @@ async function atHub<T>(call: () => Promise<T>): Promise<T> {
  *   the hub's only (a bulk change by another client could drop users' routes)
  * - POST /api/revocations {"sessions": [sid], "token_hashes": [sha256 hex]} → 204
  * - PUT /api/shares {"shares": {"<owner>/<server>": {"owner_id": n, "user_ids": [n]}}} → 204 (the whole map)
- * - PUT /api/role-access {"role_access": {"<user id>": {"all"?: true, "user_ids": [n], "servers": ["<owner id>/<server>"]}}} → 204 (the whole map)
+ * - PUT /api/role-access {"role_access": {"<user id>": {"all"?: true, "user_ids": [n], "servers": ["<owner id>/<server>"]}},
+ *   "service_access"?: {"<service>": {…}}} → 204 (the whole maps; without service_access that map stays)
  */
 export async function handleApiRequest(req: http.IncomingMessage, res: http.ServerResponse, ctx: RouteApiContext): Promise<void> {
   const now = ctx.now ?? Date.now;
@@ -111,9 +112,9 @@ export async function handleApiRequest(req: http.IncomingMessage, res: http.Serv
     if (url.pathname === "/api/role-access") {
       if (req.method !== "PUT") return fail(res, 405, "Method not supported");
       const body = await readJson(req);
-      if (!isObject(body) || !ctx.setRoleAccess?.(body.role_access))
+      if (!isObject(body) || !ctx.setRoleAccess?.(body.role_access, body.service_access))
         throw new RouteDataError(
-          'PUT /api/role-access needs {"role_access": {"<user id>": {"all": false, "user_ids": [id], "servers": ["<owner id>/<server>"]}}}',
+          'PUT /api/role-access needs {"role_access": {"<user id>": {"all": false, "user_ids": [id], "servers": ["<owner id>/<server>"]}}, "service_access"?: {"<service>": {…}}}',
         );
       res.writeHead(204);
       res.end();

@@ -5,6 +5,8 @@ import {
   isOriginAllowed,
   parseShareMap,
   parseRoleAccessMap,
+  parseServiceAccessMap,
+  grantOf,
   roleAllows,
   isBrowserRequest,
   readApiToken,
@@ -204,4 +206,36 @@ test("role access maps from the hub: the right shape is taken whole, anything el
     { "3": { servers: [] } },
   ])
     assert.equal(parseRoleAccessMap(bad), null, JSON.stringify(bad));
+});
+
+test("a service's token reaches only what its service grant opens, narrowed by its scopes; it is never an owner or admin", () => {
+  const grant = { all: false, ownerIds: new Set([7]), servers: new Set<string>() };
+  const svc: Identity = { user: "", service: "grader", via: "token", admin: false, serverAccess: false, users: ["alice"] };
+  assert.equal(decideAccess(svc, "alice", "", 7, undefined, grant), "allow");
+  assert.equal(decideAccess(svc, "alice", "gpu", 7, undefined, grant), "allow", "all of alice's servers");
+  assert.equal(decideAccess(svc, "bob", "", 8, undefined, grant), "other-server", "its scopes name alice only");
+  assert.equal(decideAccess({ ...svc, users: ["alice", "bob"] }, "bob", "", 8, undefined, grant), "forbidden", "a scope without the grant opens nothing");
+  assert.equal(decideAccess(svc, "alice", "", 8, undefined, grant), "forbidden", "another account named alice");
+  assert.equal(decideAccess(svc, "alice", "", 7), "forbidden", "no grant (the service's role was removed)");
+  assert.equal(decideAccess({ user: "", service: "x", via: "token", admin: false, serverAccess: false }, "alice", "", 7, undefined, grant), "missing-scope");
+  // an admin flag or a share naming no account does not open anything for a service
+  assert.equal(decideAccess({ ...svc, admin: true, users: undefined, serverAccess: true }, "bob", "", 8), "forbidden");
+  const everything = { all: true, ownerIds: new Set<number>(), servers: new Set<string>() };
+  assert.equal(decideAccess({ ...svc, users: undefined, serverAccess: true }, "bob", "", 8, undefined, everything), "allow");
+  // the grant is looked up by the service's name, a user's by the account id
+  const view = { roleGrantOf: (id: number) => (id === 3 ? everything : undefined), serviceGrantOf: (n: string) => (n === "grader" ? grant : undefined) };
+  assert.equal(grantOf(svc, view), grant);
+  assert.equal(grantOf({ ...svc, userId: 3 }, view), grant, "a service never takes an account's roles");
+  assert.equal(grantOf({ user: "tess", userId: 3, admin: false, via: "token" }, view), everything);
+  assert.equal(grantOf({ user: "grader", admin: false, via: "token" }, view), undefined, "a user named like the service gets nothing of it");
+  assert.equal(grantOf(null, view), undefined);
+});
+
+test("service access maps from the hub: keyed by service names; anything else refused", () => {
+  const m = parseServiceAccessMap({ grader: { user_ids: [7], servers: ["9/"] }, "ops-1": { all: true, user_ids: [], servers: [] } });
+  assert.deepEqual([...m!.keys()], ["grader", "ops-1"]);
+  assert.ok(m!.get("grader")!.ownerIds.has(7));
+  assert.equal(m!.get("ops-1")!.all, true);
+  for (const bad of [null, [], { "Bad Name": { user_ids: [], servers: [] } }, { grader: { user_ids: ["7"], servers: [] } }, { grader: { user_ids: [] } }])
+    assert.equal(parseServiceAccessMap(bad), null, JSON.stringify(bad));
 });

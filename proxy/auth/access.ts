@@ -2,7 +2,14 @@
 
 /** Who a request comes from, once its cookie or API token has been checked. */
 export interface Identity {
+  /** the user's name; "" for a service's token (no account owns a server of that name) */
   user: string;
+  /**
+   * Set for a service's API token (config `services:`): the service's name. It owns no server and
+   * is no admin; what it reaches is its service grant (the snapshot's service_access), narrowed
+   * by its scopes.
+   */
+  service?: string;
   /**
    * the account's id (User.id) from the session cookie or the hub's token-owner answer; compared
    * with the route's user_id, so a cookie of a deleted account never opens a new account of the
@@ -38,6 +45,8 @@ export interface AuthSnapshot {
   shares?: ShareMapJson;
   /** what users' configured roles let them reach: the holder's id → RoleAccessJson (app/_lib/auth/role-access.ts) */
   role_access?: RoleAccessMapJson;
+  /** what services' tokens reach: the service's name → RoleAccessJson */
+  service_access?: RoleAccessMapJson;
 }
 
 /** What one user's configured roles open: every server, the servers of some accounts (by id), or single servers ("<owner id>/<server>"). */
@@ -60,12 +69,22 @@ export interface RoleGrant {
 
 /** Parses a role access map from the hub; null when its shape is wrong (the last good map stays). */
 export function parseRoleAccessMap(raw: unknown): Map<number, RoleGrant> | null {
+  const parsed = parseGrants(raw, /^[0-9]{1,15}$/);
+  return parsed && new Map([...parsed].map(([k, g]) => [Number(k), g]));
+}
+
+/** Parses a service access map (service name → grant); null when its shape is wrong. */
+export function parseServiceAccessMap(raw: unknown): Map<string, RoleGrant> | null {
+  return parseGrants(raw, /^[a-z0-9_-]{1,64}$/);
+}
+
+function parseGrants(raw: unknown, keyShape: RegExp): Map<string, RoleGrant> | null {
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) return null;
-  const out = new Map<number, RoleGrant>();
+  const out = new Map<string, RoleGrant>();
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
     const e = v as { all?: unknown; user_ids?: unknown; servers?: unknown } | null;
     if (
-      !/^[0-9]{1,15}$/.test(key) ||
+      !keyShape.test(key) ||
       !e ||
       (e.all !== undefined && typeof e.all !== "boolean") ||
       !Array.isArray(e.user_ids) ||
@@ -74,9 +93,22 @@ export function parseRoleAccessMap(raw: unknown): Map<number, RoleGrant> | null 
       !e.servers.every((s) => typeof s === "string" && /^[0-9]+\/[^/]*$/.test(s))
     )
       return null;
-    out.set(Number(key), { all: e.all === true, ownerIds: new Set(e.user_ids as number[]), servers: new Set(e.servers as string[]) });
+    out.set(key, { all: e.all === true, ownerIds: new Set(e.user_ids as number[]), servers: new Set(e.servers as string[]) });
   }
   return out;
+}
+
+/** Where the proxy keeps the grants of roles and services (proxy/hub/sync.ts). */
+export interface GrantView {
+  roleGrantOf?(userId: number): RoleGrant | undefined;
+  serviceGrantOf?(service: string): RoleGrant | undefined;
+}
+
+/** The grant that may open servers to `identity` beyond its own: its service's, or its account's roles'. */
+export function grantOf(identity: Identity | null, view: GrantView | undefined): RoleGrant | undefined {
+  if (!identity || !view) return undefined;
+  if (identity.service !== undefined) return view.serviceGrantOf?.(identity.service);
+  return identity.userId === undefined ? undefined : view.roleGrantOf?.(identity.userId);
 }
 
 /**
@@ -132,9 +164,10 @@ export type AccessDecision = "allow" | "anonymous" | "forbidden" | "missing-scop
  * Owner and admins may use a server, the users it is shared with (`share`, from the hub's share
  * map) and those a configured role lets reach it (`role`: the caller's grant, from the hub's role
  * access map); a token limited to some servers reaches only those, so a token narrows a role as it
- * narrows the owner's rights. `server` is the server's name ("" default). When the route names its
- * owner's id (`ownerId`, the hub always does), the owner is the account with that id: the same
- * name is not enough.
+ * narrows the owner's rights. A service's token has only its grant (`role`: the service's, from
+ * the hub's service access map), narrowed by its scopes. `server` is the server's name ("" default).
+ * When the route names its owner's id (`ownerId`, the hub always does), the owner is the account
+ * with that id: the same name is not enough.
  */
 export function decideAccess(
   identity: Identity | null,
@@ -148,6 +181,7 @@ export function decideAccess(
   if (identity.servers || identity.users) {
     if (!identity.servers?.includes(`${owner}/${server}`) && !identity.users?.includes(owner)) return "other-server";
   } else if (identity.serverAccess === false) return "missing-scope";
+  if (identity.service !== undefined) return roleAllows(role, ownerId, server) ? "allow" : "forbidden";
   if (identity.admin) return "allow";
   if (identity.user === owner && (ownerId === undefined || ownerId === null || identity.userId === ownerId)) return "allow";
   if (isSharedWith(share, identity, ownerId)) return "allow";

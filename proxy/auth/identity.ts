@@ -132,6 +132,7 @@ export class IdentityResolver {
     const admin = owner.userId !== undefined ? this.opts.auth.adminIds.has(owner.userId) : owner.admin;
     return {
       user: owner.user,
+      ...(owner.service === undefined ? {} : { service: owner.service }),
       userId: owner.userId,
       admin,
       via: "token",

@@ -5,7 +5,10 @@ import type { AuthSnapshot } from "@/proxy/auth/access";
 
 /** What GET /hub/api/proxy/token-owner says about an API token. */
 export interface TokenOwner {
+  /** the owner's name; "" for a service's token */
   user: string;
+  /** a service's token (config `services:`): the service's name; it owns no account */
+  service?: string;
   /** the owner's User.id (absent from hubs that predate it: such an owner never matches a route's user_id) */
   userId?: number;
   admin: boolean;

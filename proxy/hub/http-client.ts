@@ -48,6 +48,7 @@ export class HubHttpClient implements HubConnection {
       revoked_sessions: Array.isArray(b.revoked_sessions) ? b.revoked_sessions.map(String) : [],
       shares: b.shares && typeof b.shares === "object" ? b.shares : {},
       role_access: b.role_access && typeof b.role_access === "object" ? b.role_access : {},
+      service_access: b.service_access && typeof b.service_access === "object" ? b.service_access : {},
     };
   }
 
@@ -56,22 +57,7 @@ export class HubHttpClient implements HubConnection {
     const res = await this.call("GET", "/token-owner", { authorization: "token " + this.authToken, "x-gyre-token": token });
     if (res.status === 404) return null;
     if (res.status < 200 || res.status > 299) throw new Error(`hub answered ${res.status} to token-owner`);
-    const b = JSON.parse(res.body) as { user?: unknown; user_id?: unknown; admin?: unknown; scopes?: unknown; expires_at?: unknown };
-    if (typeof b.user !== "string") throw new Error("hub returned a malformed token owner");
-    const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
-    const expiresAt = typeof b.expires_at === "string" ? Date.parse(b.expires_at) : null;
-    const limits = tokenServerLimits(scopes);
-    return {
-      user: b.user,
-      userId: Number.isSafeInteger(b.user_id) ? (b.user_id as number) : undefined,
-      admin: b.admin === true,
-      // an expiry that does not parse is treated as already past: never trusted longer than meant
-      expiresAt: expiresAt === null ? null : Number.isFinite(expiresAt) ? expiresAt : 0,
-      scopes,
-      // A token without "access:servers" (or "inherit") opens no server; the proxy says so.
-      serverAccess: tokenAllowsServerAccess(scopes),
-      ...(limits ? { servers: limits.servers, users: limits.users } : {}),
-    };
+    return parseTokenOwner(JSON.parse(res.body));
   }
 
   /** Reports last activity per routespec ("/user/alice/": ISO time). */
@@ -216,4 +202,31 @@ function refusalOf(res: HubResponse, what: string): Error {
     // not JSON: the status says enough
   }
   return new HubRefusal(res.status, message);
+}
+
+/**
+ * The hub's token-owner answer as the proxy keeps it: a user's ({user, user_id, admin, scopes,
+ * expires_at}) or a service's ({kind: "service", service, scopes}). Throws on another shape.
+ */
+export function parseTokenOwner(raw: unknown): TokenOwner {
+  const b = (raw ?? {}) as { kind?: unknown; service?: unknown; user?: unknown; user_id?: unknown; admin?: unknown; scopes?: unknown; expires_at?: unknown };
+  const service = b.kind === "service" && typeof b.service === "string" && /^[a-z0-9_-]{1,64}$/.test(b.service) ? b.service : undefined;
+  if (typeof b.user !== "string" && service === undefined) throw new Error("hub returned a malformed token owner");
+  const scopes = Array.isArray(b.scopes) ? b.scopes.map(String) : undefined;
+  const expiresAt = typeof b.expires_at === "string" ? Date.parse(b.expires_at) : null;
+  const limits = tokenServerLimits(scopes);
+  return {
+    // a service owns no account: "" matches no server's owner
+    user: service === undefined ? (b.user as string) : "",
+    ...(service === undefined ? {} : { service }),
+    userId: service === undefined && Number.isSafeInteger(b.user_id) ? (b.user_id as number) : undefined,
+    admin: service === undefined && b.admin === true,
+    // an expiry that does not parse is treated as already past: never trusted longer than meant
+    expiresAt: expiresAt === null ? null : Number.isFinite(expiresAt) ? expiresAt : 0,
+    scopes,
+    // A token without "access:servers" (or "inherit") opens no server; the proxy says so. A
+    // service's answer always lists its scopes (none: an empty list, which reaches nothing).
+    serverAccess: tokenAllowsServerAccess(service === undefined ? scopes : (scopes ?? [])),
+    ...(limits ? { servers: limits.servers, users: limits.users } : {}),
+  };
 }

@@ -5,7 +5,7 @@
 // cannot be reached the last table and snapshot stay in force and the loops keep trying.
 import type { Logger } from "pino";
 import type { AuthSnapshotView } from "@/proxy/auth/identity";
-import { parseRoleAccessMap, parseShareMap, type RoleGrant, type ShareEntry } from "@/proxy/auth/access";
+import { parseRoleAccessMap, parseServiceAccessMap, parseShareMap, type RoleGrant, type ShareEntry } from "@/proxy/auth/access";
 import { toRouteSpec } from "@/proxy/routing/route-path";
 import type { RouteEntry, RouteTable } from "@/proxy/routing/route-table";
 import type { HubConnection } from "./connection";
@@ -35,6 +35,8 @@ export class HubSync implements AuthSnapshotView {
   private roleAccess: ReadonlyMap<number, RoleGrant> = new Map();
   /** when the hub last pushed the role access map (ms), as sharesPushedAt */
   private roleAccessPushedAt = -Infinity;
+  /** service name → what its token reaches (pushed along with the role access map) */
+  private serviceAccess: ReadonlyMap<string, RoleGrant> = new Map();
   /** the one pending timer of each loop */
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -134,14 +136,22 @@ export class HubSync implements AuthSnapshotView {
     return this.roleAccess.get(userId);
   }
 
+  /** What the token of the service `name` reaches, if anything. */
+  serviceGrantOf(name: string): RoleGrant | undefined {
+    return this.serviceAccess.get(name);
+  }
+
   /**
-   * The role access map pushed by the hub (PUT /api/role-access, after a group membership change):
-   * in force at once. False when its shape is wrong (nothing changes).
+   * The role access map pushed by the hub (PUT /api/role-access, after a group membership change),
+   * with the service access map (`rawServices`; absent: the last one stays): in force at once.
+   * False when a shape is wrong (nothing changes).
    */
-  setRoleAccess(raw: unknown): boolean {
+  setRoleAccess(raw: unknown, rawServices?: unknown): boolean {
     const parsed = parseRoleAccessMap(raw);
-    if (!parsed) return false;
+    const services = rawServices === undefined ? this.serviceAccess : parseServiceAccessMap(rawServices);
+    if (!parsed || !services) return false;
     this.roleAccess = parsed;
+    this.serviceAccess = services;
     this.roleAccessPushedAt = Date.now();
     this.opts.onGrantsChanged?.();
     return true;
@@ -167,10 +177,12 @@ export class HubSync implements AuthSnapshotView {
       } else if (!shares) this.opts.log.warn("the auth snapshot's share map is malformed; the last one stays in force");
       // Role access: the same rule (a hub without roles sends none: nobody has any).
       const roles = snap.role_access === undefined ? new Map<number, RoleGrant>() : parseRoleAccessMap(snap.role_access);
-      if (roles && startedAt > this.roleAccessPushedAt) {
+      const services = snap.service_access === undefined ? new Map<string, RoleGrant>() : parseServiceAccessMap(snap.service_access);
+      if (roles && services && startedAt > this.roleAccessPushedAt) {
         this.roleAccess = roles;
+        this.serviceAccess = services;
         changed = true;
-      } else if (!roles) this.opts.log.warn("the auth snapshot's role access map is malformed; the last one stays in force");
+      } else if (!roles || !services) this.opts.log.warn("the auth snapshot's role or service access map is malformed; the last ones stay in force");
       if (changed) this.opts.onGrantsChanged?.();
       this.authLoaded = true;
       return true;

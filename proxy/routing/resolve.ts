@@ -10,7 +10,7 @@
 // the handshake's callback is the proxy's own, and everything else goes back to the hub's origin;
 // on the hub's origin /user/ is served only to API tokens, and browsers are sent to the user's
 // origin, so no user content ever runs on the hub's origin.
-import { decideAccess, isBrowserRequest, isOriginAllowed, type Identity, type RoleGrant, type ShareEntry } from "@/proxy/auth/access";
+import { decideAccess, grantOf, isBrowserRequest, isOriginAllowed, type GrantView, type Identity, type ShareEntry } from "@/proxy/auth/access";
 import type { RouteClass } from "@/proxy/metrics";
 import type { HeaderEdit } from "@/proxy/forward/upstream-headers";
 import { CALLBACK_PATH, RESERVED_PREFIX } from "@/proxy/origins/handshake";
@@ -62,7 +62,7 @@ export interface ResolveContext {
   /** which origin serves what (hub.publicUrl, hub.userDomain) */
   plan: OriginPlan;
   /** servers shared with other users (the hub's share map), and what users' roles open (its role access map); absent: none */
-  shares?: { shareOf(owner: string, server: string): ShareEntry | undefined; roleGrantOf?(userId: number): RoleGrant | undefined };
+  shares?: { shareOf(owner: string, server: string): ShareEntry | undefined } & GrantView;
 }
 
 /** Who is asking, as far as the proxy could tell (proxy/auth/identity.ts). */
@@ -314,8 +314,7 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
   if (g.corsOrigin && caller.identity && caller.identity.via !== "token")
     return refuse(403, "Cross-origin request refused: another site's page must send an API token.");
   const server = dash ? (dash.serverName ?? "") : (entry?.serverName ?? "");
-  const holder = caller.identity?.userId;
-  const role = holder === undefined ? undefined : ctx.shares?.roleGrantOf?.(holder);
+  const role = grantOf(caller.identity, ctx.shares);
   const decision = decideAccess(caller.identity, owner, server, entry?.ownerId, ctx.shares?.shareOf(owner, server), role);
   // Someone it is shared with cannot start it: no spawn page for them, the owner must.
   if (decision === "allow" && !entry && caller.identity && !caller.identity.admin && caller.identity.user !== owner)

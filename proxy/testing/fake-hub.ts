@@ -64,9 +64,11 @@ export class FakeHub {
       if (what === "token-owner" && req.method === "GET") {
         const owner = await this.memory.fetchTokenOwner(String(req.headers["x-gyre-token"] ?? ""));
         const expires = owner?.expiresAt == null ? null : new Date(owner.expiresAt).toISOString();
-        return owner
-          ? json(200, { user: owner.user, user_id: owner.userId, admin: owner.admin, scopes: owner.scopes, expires_at: expires })
-          : json(404, { message: "unknown token" });
+        if (!owner) return json(404, { message: "unknown token" });
+        // a service's token as the hub answers it (app/_lib/proxy-state.ts lookupTokenOwner)
+        if (owner.service !== undefined)
+          return json(200, { kind: "service", service: owner.service, admin: false, scopes: owner.scopes ?? [], expires_at: null });
+        return json(200, { user: owner.user, user_id: owner.userId, admin: owner.admin, scopes: owner.scopes, expires_at: expires });
       }
       if (what === "server-check" && req.method === "POST") {
         const check = await this.memory.checkServer(JSON.parse(body) as { user: string; server: string });

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { RoleConfig } from "@/config/roles-section";
-import { resolveRoleAccess, rolesGrantServerAccess } from "./role-access";
+import { resolveRoleAccess, resolveServiceAccess, rolesGrantServerAccess, servicesGrantServerAccess } from "./role-access";
+import { buildServiceRegistry } from "@/app/_lib/services/registry";
 
 const role = (name: string, scopes: string[], who: Partial<Pick<RoleConfig, "users" | "groups">> = {}): RoleConfig => ({
   name,
@@ -48,4 +49,40 @@ test("role access: a bare !user filter and self are the holder's own servers", (
   assert.deepEqual(resolveRoleAccess(roles, { users, members }), { "3": { user_ids: [3], servers: [] } });
   assert.equal(rolesGrantServerAccess([role("r", ["read:servers"])]), false);
   assert.equal(rolesGrantServerAccess([role("r", ["access:servers!user"])]), true);
+});
+
+test("service access: a service's own scopes and its roles' access:servers resolve to ids; an admin service reaches every server; others nothing", () => {
+  const token = (n: string) => `${n}-token-`.padEnd(40, "x");
+  const svc = (name: string, extra: Record<string, unknown> = {}) => ({
+    name,
+    admin: false,
+    scopes: [],
+    apiToken: token(name),
+    oauthNoConfirm: false,
+    display: true,
+    info: {},
+    ...extra,
+  });
+  const roles: RoleConfig[] = [
+    { ...role("grading", ["access:servers!group=class", "read:users"]), services: ["grader"] },
+    { ...role("peek", ["access:servers!server=nina/"]), services: ["watch"] },
+  ];
+  const registry = buildServiceRegistry(
+    [
+      svc("grader"),
+      svc("watch", { scopes: ["access:servers!user=bob", "access:servers!user=ghost"] }),
+      svc("ops", { admin: true }),
+      svc("culler", { scopes: ["list:users", "read:servers"] }),
+    ] as never,
+    roles,
+  );
+  assert.deepEqual(resolveServiceAccess(registry.list, { users, members }), {
+    grader: { user_ids: [7, 8], servers: [] },
+    ops: { all: true, user_ids: [], servers: [] },
+    watch: { user_ids: [8], servers: ["9/"] },
+  });
+  assert.equal(servicesGrantServerAccess(registry.list), true);
+  assert.equal(servicesGrantServerAccess(registry.list.filter((s) => s.name === "culler")), false);
+  // users holding a role a service holds get nothing from the service's assignment
+  assert.deepEqual(resolveRoleAccess(roles, { users, members }), {});
 });

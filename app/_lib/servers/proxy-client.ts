@@ -52,6 +52,9 @@ export interface Revocations {
   tokenHashes?: string[];
 }
 
+/** What a role holder or a service reaches at the proxy (app/_lib/auth/role-access.ts). */
+type AccessEntry = { all?: true; user_ids: number[]; servers: string[] };
+
 /** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */
 export interface RoutePusher {
   addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void>;
@@ -65,10 +68,11 @@ export interface RoutePusher {
   shares?(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void>;
   /**
    * Replaces every proxy's role access map (app/_lib/auth/role-access.ts: what each user's configured
-   * roles let them reach) after a group membership change, so a member who left is refused at once.
-   * Optional: a pusher without it leaves it to the snapshot.
+   * roles let them reach) and service access map (what each service's token reaches) after a group
+   * membership change, so a member who left is refused at once. Optional: a pusher without it
+   * leaves it to the snapshot.
    */
-  roleAccess?(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void>;
+  roleAccess?(map: Record<string, AccessEntry>, services?: Record<string, AccessEntry>): Promise<void>;
   /**
    * Replaces every proxy's whole route table with `routes` (POST /hub/api/proxy, JupyterHub's
    * re-sync): routes a proxy lost or was given out of band are put right at once rather than at its
@@ -117,8 +121,8 @@ export class ProxyClient implements RoutePusher {
     await this.each("PUT", "/api/shares", { shares: map });
   }
 
-  async roleAccess(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void> {
-    await this.each("PUT", "/api/role-access", { role_access: map });
+  async roleAccess(map: Record<string, AccessEntry>, services?: Record<string, AccessEntry>): Promise<void> {
+    await this.each("PUT", "/api/role-access", { role_access: map, ...(services ? { service_access: services } : {}) });
   }
 
   async replaceRoutes(routes: Record<string, RouteData | ServiceRouteData | ExtraRouteData>): Promise<void> {

@@ -54,8 +54,15 @@ export class RouteRecorder implements RoutePusher {
   /** the last role access map pushed (null: none yet) */
   roleAccessMap: Record<string, { all?: true; user_ids: number[]; servers: string[] }> | null = null;
 
-  async roleAccess(map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>): Promise<void> {
+  /** the last service access map pushed (null: none yet) */
+  serviceAccessMap: Record<string, { all?: true; user_ids: number[]; servers: string[] }> | null = null;
+
+  async roleAccess(
+    map: Record<string, { all?: true; user_ids: number[]; servers: string[] }>,
+    services?: Record<string, { all?: true; user_ids: number[]; servers: string[] }>,
+  ): Promise<void> {
     this.roleAccessMap = map;
+    if (services) this.serviceAccessMap = services;
   }
 
   async replaceRoutes(routes: Record<string, RouteData | ServiceRouteData | ExtraRouteData>): Promise<void> {

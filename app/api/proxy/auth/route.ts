@@ -3,10 +3,12 @@ import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireProxy } from "@/app/_lib/auth/request-auth";
 import { buildAuthSnapshot } from "@/app/_lib/proxy-state";
+import { servicesOf } from "@/app/_lib/services/registry";
 
 export const dynamic = "force-dynamic";
 
 export const GET = route(async (req) => {
   requireProxy(req);
-  return Response.json(await buildAuthSnapshot(getRuntime().db, new Date(), getRuntime().config.roles));
+  const { db, config } = getRuntime();
+  return Response.json(await buildAuthSnapshot(db, new Date(), config.roles, servicesOf(config).list));
 });
