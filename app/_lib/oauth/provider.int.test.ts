@@ -22,6 +22,10 @@ import {
   OAuthError,
   type AuthorizeRequest,
 } from "./provider";
+import { createGroup } from "@/app/_lib/groups/groups";
+import { buildSessionCookie, createSession } from "@/app/_lib/auth/sessions";
+import type { RoleConfig } from "@/config/roles-section";
+import * as authorizeRoute from "@/app/api/oauth2/authorize/route";
 
 const SECRET_A = "a".repeat(43);
 const SECRET_B = "b".repeat(43);
@@ -218,4 +222,74 @@ test("servers' clients: found by id and redirect URI (ambiguous ids told apart),
   assert.equal(told.length, 1);
   assert.equal(await findTokenOwner(db, answer.access_token, now), null);
   assert.equal(await status(authorize("jupyterhub-user-a-b-c", "/user/a-b/c/oauth_callback")), 400);
+});
+
+test("servers' clients and roles: holders of a role whose access:servers reaches the server may authorize (with consent), as the proxy resolves it; other holders and non-holders are refused", async () => {
+  const { db } = hub;
+  const owner = await hub.addUser("rowan");
+  const peer = await hub.addUser("rhea");
+  const ta = await hub.addUser("tara");
+  const peek = await hub.addUser("perry");
+  const ops = await hub.addUser("olga");
+  const reader = await hub.addUser("reid");
+  const nobody = await hub.addUser("nils");
+  await db.server.create({ data: { userId: owner.id, name: "", state: "running", spawnId: "sp-rowan" } });
+  await db.server.create({ data: { userId: owner.id, name: "gpu", state: "running", spawnId: "sp-rowan-gpu" } });
+  await db.server.create({ data: { userId: peer.id, name: "", state: "running", spawnId: "sp-rhea" } });
+  await createGroup(db, "seminar", { members: ["rowan"] });
+  const roles: RoleConfig[] = [
+    { name: "ta", description: "", scopes: ["access:servers!group=seminar"], users: ["tara"], groups: [], services: [] },
+    { name: "peek", description: "", scopes: ["access:servers!server=rowan/gpu"], users: ["perry"], groups: [], services: [] },
+    { name: "ops", description: "", scopes: ["access:servers"], users: ["olga"], groups: [], services: [] },
+    { name: "reader", description: "", scopes: ["read:servers!group=seminar", "servers!group=seminar"], users: ["reid"], groups: [], services: [] },
+  ];
+  const clientOf = (id: string, uri: string) => resolveAuthorizeRequest(db, reg, req({ clientId: id, redirectUri: uri }));
+  const rowan = await clientOf("jupyterhub-user-rowan", "/user/rowan/oauth_callback");
+  const rowanGpu = await clientOf("jupyterhub-user-rowan-gpu", "/user/rowan/gpu/oauth_callback");
+  const rhea = await clientOf("jupyterhub-user-rhea", "/user/rhea/oauth_callback");
+  const as = (u: { id: number; name: string }) => ({ ...u, admin: false });
+  const status = (p: Promise<unknown>) =>
+    p.then(
+      () => 200,
+      (e: unknown) => (e instanceof HttpError ? e.status : 500),
+    );
+  // allowed, always through the consent page
+  assert.deepEqual(await checkClientAccess(db, rowan, as(ta), roles), { trusted: false }, "!group= of the owner's group");
+  assert.deepEqual(await checkClientAccess(db, rowanGpu, as(ta), roles), { trusted: false });
+  assert.deepEqual(await checkClientAccess(db, rowanGpu, as(peek), roles), { trusted: false }, "!server= names that server");
+  assert.deepEqual(await checkClientAccess(db, rhea, as(ops), roles), { trusted: false }, "unfiltered access:servers");
+  // refused
+  assert.equal(await status(checkClientAccess(db, rhea, as(ta), roles)), 403, "a non-member's server");
+  assert.equal(await status(checkClientAccess(db, rowan, as(peek), roles)), 403, "!server= names only the gpu server");
+  assert.equal(await status(checkClientAccess(db, rowan, as(reader), roles)), 403, "a role without access:servers");
+  assert.equal(await status(checkClientAccess(db, rowan, as(nobody), roles)), 403, "no role");
+  assert.equal(await status(checkClientAccess(db, rowan, as(ta))), 403, "without the config's roles, nothing");
+
+  // the authorize endpoint reads the config's roles: the TA gets the consent page, a stranger 403
+  const before = hub.rt.config;
+  hub.rt.config = { ...before, roles };
+  try {
+    const page = async (u: { id: number; name: string }) => {
+      const s = await createSession(db, u.id, 3600, "test", new Date());
+      const cookie = buildSessionCookie({ sid: s.id, user: u.name, userId: u.id, expiresAt: s.expiresAt, key: hub.rt.keys.sessionCookie, secure: false }).split(
+        ";",
+      )[0];
+      const q = new URLSearchParams({ client_id: "jupyterhub-user-rowan", redirect_uri: "/user/rowan/oauth_callback", response_type: "code", state: "st" });
+      const res = await authorizeRoute.GET(new Request(`http://127.0.0.1:8081/api/oauth2/authorize?${q}`, { headers: { cookie, host: "127.0.0.1:8081" } }), {
+        params: Promise.resolve({}),
+      });
+      return { status: res.status, location: res.headers.get("location"), body: await res.text() };
+    };
+    const consent = await page(ta);
+    assert.equal(consent.status, 200);
+    assert.equal(consent.location, null, "no code without consent");
+    assert.match(consent.body, /Server rowan/);
+    const owners = await page(owner);
+    assert.equal(owners.status, 302);
+    assert.match(owners.location ?? "", /^\/user\/rowan\/oauth_callback\?code=/);
+    assert.equal((await page(nobody)).status, 403);
+    assert.equal((await page(reader)).status, 403);
+  } finally {
+    hub.rt.config = before;
+  }
 });

@@ -17,6 +17,9 @@ import type { RoutePusher } from "../servers/proxy-client";
 import { serverPath } from "../servers/models";
 import { deriveServerApiToken } from "../servers/server-api-token";
 import { serverClientCandidates, serverClientId, serverRedirectUri } from "./server-clients";
+import { loadRoleAccessMap, rolesGrantServerAccess } from "../auth/role-access";
+import { parseRoleAccessMap, roleAllows } from "@/proxy/auth/access";
+import type { RoleConfig } from "@/config/roles-section";
 
 /** How long an authorization code may be exchanged (RFC 6749 §4.1.2 recommends at most 10 minutes). */
 export const OAUTH_CODE_TTL_MS = 5 * 60_000;
@@ -142,12 +145,19 @@ export async function resolveAuthorizeRequest(db: Db, registry: ServiceRegistry,
 
 /**
  * Whether `user` may be logged in to the client. A service decides itself whom it serves; a
- * server is for its owner, admins and those it is shared with (directly or through a group), as
- * the proxy lets them in: anyone else is refused here too (403), so no token for the server is
- * ever issued to them. `trusted`: no consent page (a service with oauthNoConfirm, a server's
- * owner; JupyterHub asks others before a server learns who they are).
+ * server is for its owner, admins, those it is shared with (directly or through a group) and those
+ * whose configured roles' access:servers reach it (`roles`: the role access map resolved as for the
+ * proxy's snapshot, and read by the proxy's own roleAllows), as the proxy lets them in: anyone else
+ * is refused here too (403), so no token for the server is ever issued to them. `trusted`: no
+ * consent page (a service with oauthNoConfirm, a server's owner; JupyterHub asks others before a
+ * server learns who they are).
  */
-export async function checkClientAccess(db: Db, client: OAuthClient, user: { id: number; name: string; admin: boolean }): Promise<{ trusted: boolean }> {
+export async function checkClientAccess(
+  db: Db,
+  client: OAuthClient,
+  user: { id: number; name: string; admin: boolean },
+  roles: readonly RoleConfig[] = [],
+): Promise<{ trusted: boolean }> {
   if (client.service) return { trusted: client.service.oauth?.noConfirm === true };
   const server = client.server!;
   if (user.id === server.ownerId) return { trusted: true };
@@ -156,6 +166,10 @@ export async function checkClientAccess(db: Db, client: OAuthClient, user: { id:
     where: { serverId: server.serverId, OR: [{ userId: user.id }, { group: { members: { some: { userId: user.id } } } }] },
   });
   if (shared) return { trusted: false };
+  if (rolesGrantServerAccess(roles)) {
+    const grants = parseRoleAccessMap(await loadRoleAccessMap(db, roles));
+    if (roleAllows(grants?.get(user.id), server.ownerId, server.name)) return { trusted: false };
+  }
   throw new HttpError(403, `You do not have access to ${server.owner}'s server.`);
 }
 

@@ -1,7 +1,8 @@
 // GET /hub/api/oauth2/authorize – the OAuth provider's authorization endpoint (JupyterHub's): log in
 // first; then a consent page, or straight back to the client with a code when the client is
 // trusted (a service with oauthNoConfirm, a server for its owner). A server's client refuses
-// whoever may not use the server (403). POST – the consent form: the session's CSRF token is
+// whoever may not use the server (403): owner, admins, share grantees and holders of a role whose
+// access:servers reaches it may. POST – the consent form: the session's CSRF token is
 // required (the Express entry has already refused another Origin).
 import { timingSafeEqual } from "node:crypto";
 import { getRuntime } from "@/app/_lib/runtime";
@@ -31,7 +32,7 @@ export const GET = route(async (req) => {
   // Next hands route handlers the path without its basePath (/hub)
   if (!s) return redirect(`/hub/login?${new URLSearchParams({ next: `/hub/api/oauth2/authorize${url.search}` })}`, 302);
   const state = url.searchParams.get("state");
-  const { trusted } = await checkClientAccess(db, client, s.user);
+  const { trusted } = await checkClientAccess(db, client, s.user, config.roles);
   if (trusted) return redirect(await issueCode(db, { client, userId: s.user.id, state, now: new Date() }), 302);
   const html = renderConsentPage({
     service: client.name,
@@ -50,7 +51,7 @@ export const POST = route(async (req) => {
   const client = await resolveAuthorizeRequest(db, servicesOf(config), readAuthorizeRequest(form));
   const s = await session(req);
   if (!s) throw new HttpError(403, "Log in to the hub first.");
-  await checkClientAccess(db, client, s.user);
+  await checkClientAccess(db, client, s.user, config.roles);
   const sent = Buffer.from(form.get(CONSENT_CSRF_FIELD) ?? "");
   const want = Buffer.from(s.csrf);
   if (sent.length !== want.length || !timingSafeEqual(sent, want)) throw new HttpError(403, "Missing or wrong CSRF token: open the authorization page again.");
