@@ -32,6 +32,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PROFILE = process.env.BENCH_PROFILE === "1";
 /** with BENCH_PROFILE=1: where the raw profiles go (.cpuprofile, for Chrome's DevTools or speedscope) */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/** BENCH_HEAP_DIR: heap snapshots of Gyre's hub there (fresh, and at the end of each round after a full GC), summarised by bench/heap-summary.ts */
+const HEAP_DIR = process.env.BENCH_HEAP_DIR;
 const START_DELAY_S = Number(process.env.BENCH_START_DELAY_S ?? 0);
 /** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
 const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
@@ -106,6 +108,13 @@ function launcherPids(hubPid: number): number[] {
 
 function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+}
+
+/** A process's private resident memory (MB): pages no other process maps (/proc/<pid>/smaps_rollup). */
+function privateMb(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return (kb("Private_Clean") + kb("Private_Dirty")) / 1024;
 }
 
 /**
@@ -387,6 +396,8 @@ interface RoundResult {
   heapAfterGc?: number;
   /** Gyre only: RSS of the hub's process launcher with the servers running (MB; not in the hub's RSS) */
   launcherRss?: number;
+  /** Gyre only: the launcher's private memory (MB: its own pages, not the node binary's it shares with the hub) */
+  launcherPrivate?: number;
   /** Gyre only, at the end after the GC: what RSS is made of */
   memory?: string;
   profiles?: Record<string, string>;
@@ -395,6 +406,7 @@ interface RoundResult {
 async function runRound(hub: Hub): Promise<RoundResult> {
   await sleep(2000);
   const rssFresh = rssMb(hub.pid);
+  if (HEAP_DIR && hub.inspector) await heapSnapshot(hub.inspector, join(HEAP_DIR, `gyre-fresh-${Date.now()}.heapsnapshot`));
   const profiles: Record<string, string> = {};
   const profiled = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
     if (!PROFILE || !hub.inspector) return fn();
@@ -430,6 +442,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   const rssServers = rssMb(hub.pid);
   const launcher = launcherPids(hub.pid)[0];
   const launcherRss = launcher ? rssMb(launcher) : undefined;
+  const launcherPrivate = launcher ? privateMb(launcher) : undefined;
   const stop = await profiled(`${SERVERS} concurrent stops`, () =>
     storm(
       hub,
@@ -445,6 +458,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
     heapAfterGc = usage.usedSize / 2 ** 20;
     memory = await describeMemory(hub);
+    if (HEAP_DIR) await heapSnapshot(hub.inspector, join(HEAP_DIR, `gyre-end-${Date.now()}.heapsnapshot`));
   }
   return {
     list,
@@ -458,6 +472,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     rssEnd,
     heapAfterGc,
     launcherRss,
+    launcherPrivate,
     memory,
     profiles: PROFILE ? profiles : undefined,
   };
@@ -495,9 +510,12 @@ interface CpuProfile {
 class Inspector {
   private next = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** listeners of the session's events, by method */
+  readonly events = new Map<string, (params: unknown) => void>();
   private constructor(private readonly ws: WebSocket) {
     ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as { id?: number; result?: unknown; error?: { message: string } };
+      const m = JSON.parse(data.toString("utf8")) as { id?: number; method?: string; params?: unknown; result?: unknown; error?: { message: string } };
+      if (m.method) this.events.get(m.method)?.(m.params);
       const w = m.id === undefined ? undefined : this.waiting.get(m.id);
       if (!w) return;
       this.waiting.delete(m.id!);
@@ -528,6 +546,16 @@ class Inspector {
   close(): void {
     this.ws.close();
   }
+}
+
+/** A heap snapshot of the hub (V8 collects garbage first) written to `file`. */
+async function heapSnapshot(inspector: Inspector, file: string): Promise<void> {
+  const chunks: string[] = [];
+  inspector.events.set("HeapProfiler.addHeapSnapshotChunk", (p) => chunks.push((p as { chunk: string }).chunk));
+  await inspector.send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+  inspector.events.delete("HeapProfiler.addHeapSnapshotChunk");
+  writeFileSync(file, chunks.join(""));
+  console.log(`heap snapshot: ${file}`);
 }
 
 /** Where a function lives: its npm package, "node" (Node's own JS), "native" (C++ builtins, syscalls), "gc", or the repo's top folder. */
@@ -640,7 +668,7 @@ async function main(): Promise<void> {
           const r = await runRound(hub);
           results[name].push(r);
           console.log(
-            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB` : ""}`,
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
           );
         } finally {
           await hub.stop();

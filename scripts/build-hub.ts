@@ -16,6 +16,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // Where the bundle goes; scripts/gyre-up.ts, the units, the image, the e2e harness and the bench run it.
 const HUB_OUT_DIR = resolve(ROOT, "dist/hub");
 
+/**
+ * V8 keeps the source text of every loaded script in the heap (functions compile lazily from it),
+ * as one-byte text only when all of it is ASCII: one non-ASCII character left in a comment stored
+ * the whole 2.2 MB entry as UTF-16 (4.2 MB of heap). Whitespace and comments go, syntax is
+ * shortened, identifiers stay (stack traces and CPU profiles keep their names); esbuild escapes
+ * what is left outside ASCII. bench/README.md, phase 3h.
+ */
+const COMPACT = { minifyWhitespace: true, minifySyntax: true, charset: "ascii" } as const;
+
 /** Packages loaded from node_modules at run time rather than bundled (see the header). */
 const EXTERNAL = ["next", "next/*", "react", "react-dom", "@prisma/client", "@prisma/client/*", "@prisma/adapter-*", "better-sqlite3", "pg"];
 
@@ -50,6 +59,7 @@ await build({
   target: "node20",
   sourcemap: "linked",
   logLevel: "warning",
+  ...COMPACT,
   external: EXTERNAL,
   plugins: [sourceFileUrls],
   // Bundled CommonJS packages (express, pino, execa's helpers) call require() for Node's
@@ -68,5 +78,6 @@ await build({
   target: "node20",
   sourcemap: "linked",
   logLevel: "warning",
+  ...COMPACT,
 });
 process.stdout.write(`built ${resolve(HUB_OUT_DIR, "server.mjs")} and ${resolve(HUB_OUT_DIR, "launcher.mjs")}\n`);

@@ -93,11 +93,27 @@ export function wantsPagination(headers: Headers): boolean {
  */
 /** `items`: a list, or (GET /proxy, as JupyterHub's) an object of the page's entries. */
 export function listResponse(req: Request, page: { items: unknown[] | Record<string, unknown>; offset: number; limit: number; total: number }): Response {
-  if (!wantsPagination(req.headers)) return Response.json(page.items);
+  return answerResponse(listAnswer(req, page));
+}
+
+/** A JSON answer before it becomes a web Response: the body and, when not application/json, its content type. */
+export interface JsonAnswer {
+  body: unknown;
+  contentType?: string;
+}
+
+/** The web Response of a JsonAnswer, as Response.json makes it. */
+export function answerResponse({ body, contentType }: JsonAnswer): Response {
+  return contentType ? Response.json(body, { headers: { "content-type": contentType } }) : Response.json(body);
+}
+
+/** listResponse's answer as a JsonAnswer (the Express fast path writes it without a web Response). */
+export function listAnswer(req: Request, page: { items: unknown[] | Record<string, unknown>; offset: number; limit: number; total: number }): JsonAnswer {
+  if (!wantsPagination(req.headers)) return { body: page.items };
   const url = new URL(req.url);
   // Next hands route handlers the path without its basePath (/hub)
   const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
   const { offset, limit, total } = page;
   const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset, limit, total });
-  return Response.json({ items: page.items, _pagination: { offset, limit, total, next } }, { headers: { "content-type": PAGINATION_MEDIA_TYPE } });
+  return { body: { items: page.items, _pagination: { offset, limit, total, next } }, contentType: PAGINATION_MEDIA_TYPE };
 }

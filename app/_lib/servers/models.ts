@@ -12,8 +12,20 @@ export interface ServerRow {
   url: string | null;
   options: string;
   message: string | null;
-  startedAt: Date | null;
-  lastActivity: Date | null;
+  startedAt: Instant | null;
+  lastActivity: Instant | null;
+}
+
+/**
+ * A point in time as the rows carry it: a Date (Prisma, PostgreSQL), or already JupyterHub's ISO
+ * text in UTC, "2026-12-04T19:13:00.000Z" (the hot reads on SQLite, app/_lib/users/queries.ts:
+ * no Date built per value, bench/README.md phase 3h).
+ */
+export type Instant = Date | string;
+
+/** The instant as ISO text in UTC ("…Z", milliseconds). */
+export function isoText(t: Instant): string {
+  return typeof t === "string" ? t : t.toISOString();
 }
 
 export function serverPath(user: string, server: string): string {
@@ -58,8 +70,8 @@ export function toServerModel(user: string, s: ServerRow, opts: ServerModelOptio
     progress_url: progressUrl(user, s.name),
     full_url: base ? (opts.origins?.mode === "per-user" ? userOrigin(opts.origins, user) : base) + serverPath(user, s.name) : null,
     full_progress_url: base ? base + progressUrl(user, s.name) : null,
-    started: s.startedAt?.toISOString() ?? null,
-    last_activity: s.lastActivity?.toISOString() ?? null,
+    started: s.startedAt ? isoText(s.startedAt) : null,
+    last_activity: s.lastActivity ? isoText(s.lastActivity) : null,
     message: s.message,
     user_options: options,
     details: opts.describe?.(s) ?? null,

@@ -1,7 +1,7 @@
 // Builds JupyterHub-shaped user JSON from database rows, and cuts it down to what a token's scopes
 // may read (pure).
 import type { ServerModel, UserModel } from "@/app/_lib/models";
-import { toServerModel, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
+import { isoText, toServerModel, type Instant, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 import { hasScope, scopesFor } from "@/app/_lib/auth/scopes";
 import { rolesOfUser } from "@/app/_lib/auth/roles";
 import type { RoleConfig } from "@/config/roles-section";
@@ -9,8 +9,8 @@ import type { RoleConfig } from "@/config/roles-section";
 interface UserRow {
   name: string;
   admin: boolean;
-  createdAt: Date;
-  lastActivity: Date | null;
+  createdAt: Instant;
+  lastActivity: Instant | null;
   servers: ServerRow[];
   groups?: { group: { name: string } }[];
 }
@@ -31,8 +31,8 @@ export function toUserModel(u: UserRow, opts: UserModelOptions = {}): UserModel 
     name: u.name,
     admin: u.admin,
     groups: (u.groups ?? []).map((g) => g.group.name),
-    created: u.createdAt.toISOString(),
-    last_activity: u.lastActivity?.toISOString() ?? null,
+    created: isoText(u.createdAt),
+    last_activity: u.lastActivity ? isoText(u.lastActivity) : null,
     server: def?.ready ? def.url : null,
     pending: def?.pending ?? null,
     servers,

@@ -4,7 +4,7 @@ import type { Db } from "@/app/_lib/db/types";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
-import type { ServerRow } from "@/app/_lib/servers/models";
+import type { Instant, ServerRow } from "@/app/_lib/servers/models";
 import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
 import { toUserModel, type UserModelOptions } from "./models";
 import type { SqlDialect } from "./users-view";
@@ -66,10 +66,20 @@ export async function getUserModel(db: Db, name: string, opts: UserModelOptions 
   return toUserModel(u, opts);
 }
 
-/** A date column as raw SQL returns it: a Date, or what SQLite stored (ISO text, epoch milliseconds). */
-function asDate(value: unknown): Date | null {
+/** How Prisma's SQLite adapter stores a DateTime: ISO text in UTC with milliseconds, "+00:00" for the zone. */
+const STORED_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|\+00:00)$/;
+
+/**
+ * A date column as raw SQL returns it — a Date (PostgreSQL), or what SQLite stored (ISO text,
+ * epoch milliseconds) — as an instant for the user models. The text Prisma stores becomes the
+ * JSON's "…Z" text directly: no Date per value (Next replaces the global Date with a wrapper whose
+ * constructor was 4–5% of the users list's CPU, bench/README.md phase 3h).
+ */
+export function asInstant(value: unknown): Instant | null {
   if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value as string | number);
+  if (value instanceof Date) return value;
+  if (typeof value === "string" && STORED_UTC.test(value)) return value.endsWith("Z") ? value : `${value.slice(0, 23)}Z`;
+  return new Date(value as string | number);
 }
 
 type UserSqlRow = { id: number | bigint; name: string; admin: boolean | number | bigint; createdAt: unknown; lastActivity: unknown; total?: number | bigint };
@@ -83,15 +93,15 @@ async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: 
   const groups = buildGroupsQuery({ dialect, userIds });
   const [serverRows, groupRows] = await Promise.all([readRows<ServerSqlRow>(db, servers), readRows<{ userId: number | bigint; name: string }>(db, groups)]);
   const byUser = new Map<number, { servers: ServerRow[]; groups: { group: { name: string } }[] }>(userIds.map((id) => [id, { servers: [], groups: [] }]));
-  for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asDate(s.startedAt), lastActivity: asDate(s.lastActivity) });
+  for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asInstant(s.startedAt), lastActivity: asInstant(s.lastActivity) });
   for (const g of groupRows) byUser.get(Number(g.userId))?.groups.push({ group: { name: g.name } });
   return users.map((u) => {
     const rel = byUser.get(Number(u.id))!;
     const row = {
       name: u.name,
       admin: u.admin === true || Number(u.admin) === 1,
-      createdAt: asDate(u.createdAt)!,
-      lastActivity: asDate(u.lastActivity),
+      createdAt: asInstant(u.createdAt)!,
+      lastActivity: asInstant(u.lastActivity),
       ...rel,
     };
     return toUserModel(row, opts);

@@ -9,10 +9,20 @@ import { serverDescriber } from "@/app/_lib/servers/details";
 import { visibleUserModel, withUserRoles } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
 import { listFilters } from "@/app/_lib/auth/scopes";
-import { flagParam, listResponse, parseUserListQuery, wantsPagination } from "@/app/_lib/http/list-query";
+import { answerResponse, flagParam, listAnswer, parseUserListQuery, wantsPagination, type JsonAnswer } from "@/app/_lib/http/list-query";
+
+/** GET /hub/api/users as a web Response (the Next route file). */
+export async function listUsersResponse(req: Request): Promise<Response> {
+  return answerResponse(await listUsersAnswer(req));
+}
+
+/** GET /hub/api/users/<name> as a web Response (the Next route file). */
+export async function userResponse(req: Request, rawName: string): Promise<Response> {
+  return answerResponse(await userAnswer(req, rawName));
+}
 
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
-export async function listUsersResponse(req: Request): Promise<Response> {
+export async function listUsersAnswer(req: Request): Promise<JsonAnswer> {
   const actor = await requireAdmin(req);
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
@@ -36,16 +46,16 @@ export async function listUsersResponse(req: Request): Promise<Response> {
   });
   // a token sees the fields (and servers) its scopes cover for each user (list:users alone: names only)
   const visible = items.map((u) => visibleUserModel(withUserRoles(u, config.roles), actor.scopes) ?? { kind: "user", name: u.name });
-  return listResponse(req, { items: visible, offset: q.offset, limit: q.limit, total });
+  return listAnswer(req, { items: visible, offset: q.offset, limit: q.limit, total });
 }
 
 /** GET /hub/api/users/<name>: the user themselves or an admin; `rawName` is the decoded path segment. */
-export async function userResponse(req: Request, rawName: string): Promise<Response> {
+export async function userAnswer(req: Request, rawName: string): Promise<JsonAnswer> {
   const name = normalizeUsername(rawName);
   const actor = await requireSelfOrAdmin(req, name);
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const allServers = flagParam(new URL(req.url).searchParams, "include_stopped_servers");
   const model = await readUserModel(db, dbProvider, name, { allServers, publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
   // a token sees the fields (and servers) its scopes cover (requiredScopes let only reading scopes in)
-  return Response.json(visibleUserModel(withUserRoles(model, config.roles), actor.scopes) ?? { kind: "user", name });
+  return { body: visibleUserModel(withUserRoles(model, config.roles), actor.scopes) ?? { kind: "user", name } };
 }
