@@ -1,6 +1,6 @@
 // What holds a V8 heap snapshot (.heapsnapshot, as bench/hub-bench.ts writes with BENCH_HEAP_DIR or
-// Chrome's DevTools saves): self size by kind of object, the JavaScript source texts and compiled
-// code (functions' SharedFunctionInfo, bytecode and machine code) by package, and the largest
+// Chrome's DevTools saves): self size by kind of object, the JavaScript source texts and the
+// functions compiled from them (SharedFunctionInfo and bytecode) by package, and the largest
 // kinds of plain objects by constructor. Sizes in MB of the snapshot's self sizes (they add up to
 // the live heap).
 // Run: tsx bench/heap-summary.ts <file.heapsnapshot> [top]
@@ -89,15 +89,18 @@ for (let i = 0; i < count; i++) {
   scriptUrl.set(i, url);
   sourceBy.set(packageOf(url), (sourceBy.get(packageOf(url)) ?? 0) + sizeOf(source));
 }
+const counted = new Set<number>();
 for (let i = 0; i < count; i++) {
   if (typeOf(i) !== "code" || scriptUrl.has(i)) continue;
-  // a SharedFunctionInfo has a "script" edge; its bytecode, scope info and feedback metadata are its "code"-typed children
-  const script = edgeTo(i, "script");
+  // a SharedFunctionInfo points to its script
+  const script = edgeTo(i, "script_or_debug_info");
   if (script < 0 || !scriptUrl.has(script)) continue;
+  // with its bytecode (or the data to compile it lazily), counted once
   let size = sizeOf(i);
-  for (let e = firstEdge[i]; e < firstEdge[i + 1]; e += EF) {
-    const to = edges[e + E_TO] / NF;
-    if (typeOf(to) === "code" && !scriptUrl.has(to) && edgeTo(to, "script") < 0) size += sizeOf(to);
+  const data = edgeTo(i, "function_data");
+  if (data >= 0 && typeOf(data) === "code" && !counted.has(data)) {
+    counted.add(data);
+    size += sizeOf(data);
   }
   const pkg = packageOf(scriptUrl.get(script)!);
   codeBy.set(pkg, (codeBy.get(pkg) ?? 0) + size);
@@ -114,7 +117,7 @@ const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 
 console.log(`${file}: ${MB(total)} MB in ${count} objects`);
 console.log(`by kind:\n${table(byType)}`);
 console.log(`JavaScript source text by package (${MB(sum(sourceBy))} MB):\n${table(sourceBy)}`);
-console.log(`compiled functions (SharedFunctionInfo, bytecode, code) by package (${MB(sum(codeBy))} MB):\n${table(codeBy)}`);
+console.log(`functions (SharedFunctionInfo and bytecode) by package (${MB(sum(codeBy))} MB):\n${table(codeBy)}`);
 console.log(
   `largest objects, arrays and closures by constructor:\n${[...objects]
     .sort((a, b) => b[1].size - a[1].size)
