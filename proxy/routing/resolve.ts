@@ -361,7 +361,10 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
     if (entry.dashboards === "server") {
       // Through the user's own server: its Gyre extension checks that the socket behind the port
       // belongs to the server's account (on a shared host anyone may listen on an allowed port).
-      return { ...toServer(entry, g.url, cookie, entry.authHeader), routeClass: "dashboard" };
+      // A server that logs its users in itself (jupyterhub-singleuser) gets the caller's API token
+      // as on its other paths; the relay never passes Authorization on to the dashboard.
+      const dropToken = caller.identity!.via === "token" && entry.serverAuth !== "hub";
+      return { ...toServer(entry, g.url, cookie, entry.authHeader ?? (dropToken ? null : undefined)), routeClass: "dashboard" };
     }
     // A pod's own network: the dashboard has no auth of its own and must never see a hub credential.
     return {

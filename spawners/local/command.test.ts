@@ -106,14 +106,14 @@ test("flavor detection", () => {
   assert.equal(usesHubAuth(["/usr/bin/jupyter", "server"]), false);
 });
 
-test("jupyterhub-singleuser: ServerApp flags, no Gyre extension or agent on PYTHONPATH, JupyterHub's environment", () => {
+test("jupyterhub-singleuser: ServerApp flags, Gyre's extension from the agent first on PYTHONPATH, JupyterHub's environment", () => {
   const agentZip = "/tmp/gyre-alice-abc123/gyre-agent.zip";
   const launch = buildServerLaunch({ ...base, command: ["/usr/bin/jupyterhub-singleuser"], agentZip });
   assert.equal(launch.file, "/usr/bin/jupyterhub-singleuser");
   assert.ok(launch.args.includes("--ServerApp.port=40123"));
   assert.ok(launch.args.includes("--ServerApp.base_url=/user/alice/"));
-  assert.ok(!launch.args.some((a) => a.includes("jpserver_extensions") || a.includes("gyre_agent")));
-  assert.equal(launch.env.PYTHONPATH, undefined);
+  assert.ok(launch.args.includes("--ServerApp.jpserver_extensions=gyre_agent.jupyter_ext=True"));
+  assert.equal(launch.env.PYTHONPATH, agentZip);
   assert.equal(launch.env.JUPYTERHUB_SERVICE_URL, "http://127.0.0.1:40123/user/alice/");
   // a unix socket has no URL JupyterHub's form could give
   const sock = buildServerLaunch({ ...base, command: ["/usr/bin/jupyterhub-singleuser"], socketPath: "/tmp/gyre-alice-abc123/jupyter.sock" });

@@ -2,12 +2,9 @@
 // object. Tested against literal arrays in command.test.ts. Loopback only, no port hopping
 // (port_retries 0), the token through the environment (argv is world-readable through ps).
 
-/**
- * Which Jupyter application the command runs: jupyter_server's ServerApp, notebook 6's NotebookApp,
- * or JupyterHub's jupyterhub-singleuser (a ServerApp that logs its users in through the hub's OAuth
- * provider and reports its activity itself, as under JupyterHub).
- */
-export type ServerFlavor = "server" | "notebook" | "singleuser";
+import { detectServerFlavor, type ServerFlavor } from "../server-flavor";
+
+export { detectServerFlavor, usesHubAuth, type ServerFlavor } from "../server-flavor";
 
 /** Everything that decides how one server is launched. */
 export interface ServerLaunchOptions {
@@ -95,28 +92,6 @@ export const SPAWN_ID_ENV = "GYRE_SPAWN_ID";
 
 const PROTECTED_ENV = ["GYRE_SPAWN_ID", "HOME", "USER", "LOGNAME", "JUPYTER_TOKEN", "JUPYTER_RUNTIME_DIR", "JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN"];
 
-/**
- * "server" unless the command runs notebook 6 (`jupyter notebook` or `jupyter-notebook`) or
- * JupyterHub's single-user server (`jupyterhub-singleuser`, `python3 -m jupyterhub.singleuser`).
- * `jupyter nbclassic` is a jupyter_server extension app and takes ServerApp flags.
- */
-export function detectServerFlavor(command: string[]): ServerFlavor {
-  const base = (s: string) => s.slice(s.lastIndexOf("/") + 1);
-  if (base(command[0] ?? "") === "jupyterhub-singleuser") return "singleuser";
-  if (/^python[0-9.]*$/.test(base(command[0] ?? "")) && command[1] === "-m" && command[2] === "jupyterhub.singleuser") return "singleuser";
-  if (base(command[0] ?? "") === "jupyter-notebook") return "notebook";
-  return command.slice(1, 2).includes("notebook") ? "notebook" : "server";
-}
-
-/**
- * Whether the command's server authenticates its users itself through the hub (OAuth, with the
- * server's client): then the proxy passes requests on without the server's token, and the hub's
- * readiness check identifies itself with the server's API token.
- */
-export function usesHubAuth(command: string[]): boolean {
-  return detectServerFlavor(command) === "singleuser";
-}
-
 /** The Jupyter flags Gyre adds, in a fixed order. */
 export function buildServerArgs(
   o: Pick<
@@ -152,8 +127,10 @@ export function buildServerArgs(
     // notebook 6 sets its _xsrf cookie on Path=/, where it collides between users (P7)
     args.push(`--NotebookApp.tornado_settings=${JSON.stringify({ xsrf_cookie_kwargs: { path: o.baseUrl } })}`);
   }
-  // jupyterhub-singleuser runs as under JupyterHub: its own activity reports, no Gyre extension
-  if (o.agentZip && flavor !== "singleuser") {
+  // jupyterhub-singleuser too: the extension then lends its busy-kernel rule to the server's own
+  // activity reports and adds the dashboard relay (a command-line flag, which no config file of
+  // the user's overrides; the extension adds handlers and changes nothing of the server's auth)
+  if (o.agentZip) {
     // a Dict trait given as key=value; notebook 6 names its extensions nbserver_extensions
     args.push(flavor === "notebook" ? `--NotebookApp.nbserver_extensions=${GYRE_EXTENSION}=True` : `--ServerApp.jpserver_extensions=${GYRE_EXTENSION}=True`);
   }
@@ -204,7 +181,7 @@ export function buildServerEnv(o: ServerLaunchOptions): Record<string, string> {
     JPY_API_TOKEN: o.apiToken,
     [SPAWN_ID_ENV]: o.spawnId,
     // the agent first, so an admin's PYTHONPATH cannot shadow the extension the relay lives in
-    ...(o.agentZip && detectServerFlavor(o.command) !== "singleuser" ? { PYTHONPATH: env.PYTHONPATH ? `${o.agentZip}:${env.PYTHONPATH}` : o.agentZip } : {}),
+    ...(o.agentZip ? { PYTHONPATH: env.PYTHONPATH ? `${o.agentZip}:${env.PYTHONPATH}` : o.agentZip } : {}),
   };
 }
 

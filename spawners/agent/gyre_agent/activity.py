@@ -6,6 +6,10 @@ posts ``{"last_activity": t, "servers": {name: {"last_activity": t}}}`` to
 last activity (requests, kernel messages, terminals), or now while a kernel is busy: a long
 computation sends nothing until it ends, and with the browser closed the server would otherwise
 look idle and be culled.
+
+Under jupyterhub-singleuser, which posts the same report itself from ``web_app.last_activity()``,
+the extension does not report a second time: it wraps that function with the busy rule instead
+(``install_busy_rule``), so the server's own reports say now while a kernel is busy.
 """
 
 from __future__ import annotations
@@ -55,6 +59,20 @@ def parse_interval(raw: str | None) -> float:
     if not value > 0:
         raise ValueError("%s must be a positive number of seconds, not %r" % (ENV_INTERVAL, raw))
     return value
+
+
+def install_busy_rule(web_app, kernel_manager, log) -> None:
+    """Makes ``web_app.last_activity()`` say now while a kernel is busy (for jupyterhub-singleuser's own reports)."""
+    own = web_app.last_activity
+
+    def last_activity_or_busy():
+        t = own()
+        if any_kernel_busy(kernel_manager):
+            return datetime.now(timezone.utc if t is None or t.tzinfo else None)
+        return t
+
+    web_app.last_activity = last_activity_or_busy
+    log.info("gyre: jupyterhub-singleuser reports activity; a busy kernel counts as activity now")
 
 
 def install(web_app, kernel_manager, log) -> None:

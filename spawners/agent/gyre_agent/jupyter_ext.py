@@ -4,7 +4,8 @@ Loaded by the spawners (``--ServerApp.jpserver_extensions`` for jupyter_server,
 ``--NotebookApp.nbserver_extensions`` for notebook 6, or directly by the batch launcher) from a
 copy of this package that the spawner puts on ``PYTHONPATH``; nothing is installed in the user's
 environment. It adds the dashboard relay (dashboards.py) and reports the server's activity to the hub
-(activity.py).
+(activity.py); under jupyterhub-singleuser, which reports activity itself, it adds the busy-kernel
+rule to those reports instead.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ import os
 from . import activity, dashboards
 
 
-def _install(web_app, base_handler, base_url: str, log) -> None:
-    activity.install(web_app, web_app.settings["kernel_manager"], log)
+def _is_singleuser(app) -> bool:
+    """jupyterhub-singleuser's app (make_singleuser_app), which reports activity itself."""
+    return any(c.__module__.startswith("jupyterhub.singleuser") for c in type(app).__mro__)
+
+
+def _install(web_app, base_handler, base_url: str, log, singleuser: bool = False) -> None:
+    if singleuser:
+        activity.install_busy_rule(web_app, web_app.settings["kernel_manager"], log)
+    else:
+        activity.install(web_app, web_app.settings["kernel_manager"], log)
     try:
         allowed = dashboards.parse_port_spec(os.environ.get(dashboards.PORT_SPEC_ENV, "8787"))
     except ValueError as e:
@@ -30,7 +39,8 @@ def _load_jupyter_server_extension(serverapp) -> None:
     """jupyter_server (ServerApp)."""
     from jupyter_server.base.handlers import JupyterHandler
 
-    _install(serverapp.web_app, JupyterHandler, serverapp.base_url, serverapp.log)
+    # under jupyterhub-singleuser JupyterHandler is already patched to log users in through the hub
+    _install(serverapp.web_app, JupyterHandler, serverapp.base_url, serverapp.log, _is_singleuser(serverapp))
 
 
 def load_jupyter_server_extension(app) -> None:

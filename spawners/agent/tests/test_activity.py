@@ -44,6 +44,31 @@ class LastActivity(unittest.TestCase):
         self.assertEqual(activity.last_activity(WebApp(naive), KernelManager(), NOW), EARLIER)
 
 
+class Log:
+    def info(self, *a):
+        pass
+
+
+class BusyRule(unittest.TestCase):
+    """Under jupyterhub-singleuser: its own reports read web_app.last_activity(), which gets the rule."""
+
+    def test_busy_kernel_makes_last_activity_now(self):
+        app, km = WebApp(EARLIER), KernelManager("idle")
+        activity.install_busy_rule(app, km, Log())
+        self.assertEqual(app.last_activity(), EARLIER)
+        km._kernels["0"].execution_state = "busy"
+        t = app.last_activity()
+        self.assertGreater(t, EARLIER)
+        self.assertLess(abs(t - datetime.now(timezone.utc)), timedelta(seconds=5))
+        km._kernels["0"].execution_state = "idle"
+        self.assertEqual(app.last_activity(), EARLIER)
+
+    def test_no_activity_yet_and_busy(self):
+        app = WebApp(None)
+        activity.install_busy_rule(app, KernelManager("busy"), Log())
+        self.assertIsNotNone(app.last_activity().tzinfo)
+
+
 class Shape(unittest.TestCase):
     def test_jupyterhub_body(self):
         body = json.loads(activity.report_body("gpu", NOW))
