@@ -68,7 +68,7 @@ const overridableShape = {
     .array(z.string().min(1))
     .min(1)
     .describe(
-      "The server command as an argument list; Gyre appends --ServerApp.ip, port, base_url and the other hub settings. The image must have jupyter_server ≥ 2.",
+      'The server command as an argument list; Gyre appends --ServerApp.ip, port, base_url and the other hub settings. The image must have jupyter_server ≥ 2. ["jupyterhub-singleuser"] (or [python,"-m","jupyterhub.singleuser"]; the image needs jupyterhub) runs JupyterHub\'s single-user server, as under JupyterHub: it logs its users in through the hub\'s OAuth provider (the server\'s own client, no consent page for its owner) and reports its activity itself; the proxy still lets only those who may use the server through, but injects no server token.',
     ),
   args: z.array(z.string()).describe("Extra arguments appended after Gyre's own."),
   defaultUrl: z.string().describe("Page a server opens on (its default_url)."),

@@ -54,6 +54,7 @@ import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from ".
 import { podRequestUsage } from "./usage";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
+import { usesHubAuth } from "../server-flavor";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
 const FORCE_DELETE_AFTER_MS = 15_000;
@@ -76,6 +77,8 @@ export interface KubernetesSpawnerState {
   profile?: string;
   /** a launch: its ConfigMap (agent + spec), deleted with the pod */
   launchConfigMap?: string;
+  /** "hub": the profile's command is jupyterhub-singleuser, which logs its users in through the hub (usesHubAuth) */
+  serverAuth?: "hub";
 }
 
 /** Spawner for `spawner.kind: kubernetes`. See spawners/types.ts for the contract. */
@@ -125,7 +128,13 @@ export class KubernetesSpawner implements Spawner {
       const namespace = this.config.namespace;
       const ref = { userName: this.ctx.user.name, serverName: this.ctx.serverName, namespace };
       const podName = buildObjectName({ kind: "pod", userName: ref.userName, serverName: ref.serverName });
-      this.state = { podName, namespace, spawnId: this.ctx.spawnId, ...(profileName ? { profile: profileName } : {}) };
+      this.state = {
+        podName,
+        namespace,
+        spawnId: this.ctx.spawnId,
+        ...(profileName ? { profile: profileName } : {}),
+        ...(usesHubAuth(settings.command) ? { serverAuth: "hub" as const } : {}),
+      };
       this.progressLog.push(2, profileName ? `Preparing your server (profile ${profileName})` : "Preparing your server");
       const watch = this.namespaceWatch();
       await watch.ready();
@@ -305,6 +314,7 @@ export class KubernetesSpawner implements Spawner {
       podUid: str(state.podUid),
       profile: str(state.profile),
       launchConfigMap: str(state.launchConfigMap),
+      serverAuth: state.serverAuth === "hub" ? "hub" : undefined,
     };
   }
 

@@ -14,6 +14,8 @@ export const kubernetesSpawnerKind: SpawnerKind<KubernetesSpawnerConfig> = {
     pod: typeof state.podName === "string" ? state.podName : undefined,
     namespace: typeof state.namespace === "string" ? state.namespace : undefined,
   }),
+  // jupyterhub-singleuser servers log their users in themselves (KubernetesSpawnerState.serverAuth)
+  serverAuth: (state) => (state.serverAuth === "hub" ? "hub" : "proxy"),
   async start({ config, services }) {
     const { startKubernetesSpawners } = await import("./index");
     return startKubernetesSpawners(config, services);
