@@ -81,6 +81,36 @@ test("spawner.local.pythonEnvironment: default command from the prefix; a prefix
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+test("spawner.batch.command and spawner.kubernetes.command: jupyterhub-singleuser accepted; a command the batch launcher cannot run stops the hub naming the option", () => {
+  const ok = parseConfig(
+    {
+      spawner: {
+        batch: { command: ["/usr/bin/jupyterhub-singleuser"], clusters: { gpu: { scheduler: "sge", command: ["python3", "-m", "jupyterhub.singleuser"] } } },
+      },
+    },
+    {},
+    null,
+  );
+  assert.deepEqual(ok.spawner.batch.command, ["/usr/bin/jupyterhub-singleuser"]);
+  assert.deepEqual(ok.spawner.batch.clusters.gpu.command, ["python3", "-m", "jupyterhub.singleuser"]);
+  assert.deepEqual(parseConfig({ spawner: { kubernetes: { command: ["jupyterhub-singleuser"] } } }, {}, null).spawner.kubernetes.command, [
+    "jupyterhub-singleuser",
+  ]);
+  const cases: Array<[data: unknown, env: Record<string, string>, want: RegExp]> = [
+    [{ spawner: { batch: { command: ["/usr/bin/jupyter", "lab"] } } }, {}, /spawner\.batch\.command: the batch launcher runs/],
+    [{}, { GYRE_SPAWNER__BATCH__COMMAND: '["sh","-c","id"]' }, /spawner\.batch\.command: the batch launcher runs/],
+    [
+      { spawner: { batch: { profiles: [{ name: "p", display: "P", command: [] }] } } },
+      {},
+      /spawner\.batch\.profiles\[0\] \(p\)\.command: needs at least 1 entry/,
+    ],
+    [{ spawner: { batch: { command: ["jupyterhub-singleuser", "--debug\nrm -rf ~"] } } }, {}, /spawner\.batch\.command\[1\]: must be a single line/],
+    [{ spawner: { batch: { command: ["/sw/../bin/python3", "-m", "jupyterhub.singleuser"] } } }, {}, /spawner\.batch\.command\[0\]: the interpreter must be/],
+    [{ spawner: { kubernetes: { command: [] } } }, {}, /spawner\.kubernetes\.command/],
+  ];
+  for (const [data, env, want] of cases) assert.throws(() => parseConfig(data, env, null), want, JSON.stringify(data) + JSON.stringify(env));
+});
+
 test("an option that moved stops the process with a message saying where it lives now (file or environment)", () => {
   const cases: Array<[data: unknown, env: Record<string, string>, want: RegExp]> = [
     [{ spawner: { local: { osUserTemplate: "hub-{username}" } } }, {}, /spawner\.local\.osUserTemplate has moved to hub\.osUserTemplate/],

@@ -9,6 +9,7 @@ import {
   resolveCluster,
   resolveJob,
   resolvePythonCommand,
+  resolveServerCommand,
 } from "./config";
 import { parseMemoryBytes } from "./memory";
 
@@ -176,4 +177,38 @@ test("prologue and epilogue: the section's wrap the profile's", () => {
 test("logFile must keep {spawnId} in its file name (retention finds the logs by it)", () => {
   assert.throws(() => batchSpawnerConfigSchema.parse({ logFile: "{workDir}/{spawnId}/job.log" }), /\{spawnId\} in its file name/);
   assert.equal(batchSpawnerConfigSchema.parse({ logFile: "{home}/logs/gyre-{spawnId}.out" }).logFile, "{home}/logs/gyre-{spawnId}.out");
+});
+
+test("command: the launcher's application, interpreter and arguments; profile over cluster over section", () => {
+  assert.deepEqual(resolveServerCommand(undefined), { serverApp: "server", args: [] });
+  assert.deepEqual(resolveServerCommand(["/usr/bin/jupyter", "server", "--debug"]), { serverApp: "server", args: ["--debug"] });
+  assert.deepEqual(resolveServerCommand(["/usr/bin/jupyterhub-singleuser", "--debug"]), { serverApp: "singleuser", args: ["--debug"] });
+  assert.deepEqual(resolveServerCommand(["/sw/py/bin/python3", "-m", "jupyterhub.singleuser", "--x=1"]), {
+    serverApp: "singleuser",
+    python: "/sw/py/bin/python3",
+    args: ["--x=1"],
+  });
+  const c = batchSpawnerConfigSchema.parse({
+    command: ["jupyterhub-singleuser"],
+    pythonEnvironment: "/sw/env",
+    clusters: { gpu: { scheduler: "sge", command: ["/opt/py/bin/python", "-m", "jupyterhub.singleuser"] } },
+    profiles: [
+      { name: "a", display: "A" },
+      { name: "b", display: "B", cluster: "gpu" },
+      { name: "c", display: "C", command: ["jupyter", "server"] },
+    ],
+  });
+  const a = resolveJob(c, { profile: "a" });
+  assert.deepEqual([a.serverApp, a.pythonCommand, a.commandArgs], ["singleuser", "/sw/env/bin/python", []]);
+  const b = resolveJob(c, { profile: "b" });
+  assert.deepEqual([b.serverApp, b.pythonCommand], ["singleuser", "/opt/py/bin/python"]);
+  const d = resolveJob(c, { profile: "c" });
+  assert.deepEqual([d.serverApp, d.pythonCommand], ["server", "/sw/env/bin/python"]);
+  assert.equal(resolveJob(config, { profile: "small" }).serverApp, "server");
+  for (const bad of [
+    ["jupyter", "lab"],
+    ["/bin/sh", "-c", "jupyterhub-singleuser"],
+    ["python3", "-m", "jupyter_server"],
+  ])
+    assert.equal(batchSpawnerConfigSchema.safeParse({ command: bad }).success, false, JSON.stringify(bad));
 });

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { SCHEDULER_KINDS, type SchedulerKind } from "./dialects/index";
 import { formatMemory, memoryField, parseMemoryBytes } from "./memory";
 import { HARD_LIMITS, PATTERNS, type JobResources } from "./types";
+import { detectServerFlavor, isPythonModuleForm } from "../server-flavor";
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what it refuses
 const singleLine = z.string().regex(/^[^\x00-\x1f\x7f]*$/, "must be a single line");
@@ -49,7 +50,29 @@ const DESCRIBE = {
   networkInterface:
     "Network interface of the compute nodes for Dask (dask-jobqueue's interface, e.g. ib0): workers and the scheduler in the notebook use it. Unset: Dask's default (the node's primary address).",
   useAccounting: "Ask the scheduler's accounting (Grid Engine qacct) why a job ended when it is already gone.",
+  command:
+    'The server the job\'s launcher runs, as an argument list: ["jupyter","server"] (jupyter_server\'s ServerApp, the default) or JupyterHub\'s single-user server, ["jupyterhub-singleuser"] (any path ending in it) or [python,"-m","jupyterhub.singleuser"]; later words are arguments appended to Gyre\'s own. The launcher binds the port first and runs the application in the job\'s Python (pythonCommand; with [python,"-m",…] that python), so the Python must have jupyterhub (and jupyter_server) installed. jupyterhub-singleuser logs its users in through the hub\'s OAuth provider (the server\'s own client, no consent page for its owner) and reports its activity itself; the proxy still lets only those who may use the server through, but injects no server token. Gyre\'s extension (dashboard relay, busy-kernel activity) is loaded into both.',
 } as const;
+
+/**
+ * A batch server command: the launcher runs jupyter_server's ServerApp or jupyterhub-singleuser
+ * in-process (it hands over the port it bound), so only those two are accepted.
+ */
+const serverCommand = z
+  .array(singleLine.min(1))
+  .min(1)
+  .superRefine((command, ctx) => {
+    if (command.length === 0) return;
+    const flavor = detectServerFlavor(command);
+    const jupyterServer = /(^|\/)jupyter$/.test(command[0]) && command[1] === "server";
+    if (flavor === "singleuser" ? false : !jupyterServer)
+      ctx.addIssue({
+        code: "custom",
+        message: `the batch launcher runs ["jupyter","server"] or ["jupyterhub-singleuser"] / [python,"-m","jupyterhub.singleuser"] (then arguments), not ${JSON.stringify(command).slice(0, 80)}`,
+      });
+    else if (isPythonModuleForm(command) && !PATTERNS.command.test(command[0]))
+      ctx.addIssue({ code: "custom", path: [0], message: "the interpreter must be a command name or an absolute path of letters, digits and _ . / @ + -" });
+  });
 
 const modules = z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+/@:-]{0,127}$/, 'a module name such as "python/3.11" (no spaces or shell characters)'));
 const portRange = z.string().regex(/^(\d{1,5}-\d{1,5})?$/, 'a range "lo-hi" such as "7050-7099", or empty');
@@ -95,6 +118,7 @@ export const batchProfileSchema = z
     pythonEnvironment: absolutePath.optional().describe(`${DESCRIBE.pythonEnvironment} Unset: the cluster's.`),
     pythonCommand: z.string().regex(PATTERNS.command, "a command name or absolute path").optional().describe(`${DESCRIBE.pythonCommand} Unset: the cluster's.`),
     modules: modules.optional().describe(`${DESCRIBE.modules} Unset: the cluster's.`),
+    command: serverCommand.optional().describe(`${DESCRIBE.command} Unset: the cluster's.`),
     prologue: z
       .array(singleLine)
       .default([])
@@ -133,6 +157,7 @@ export const batchClusterSchema = z
     pythonEnvironment: absolutePath.optional().describe(`${DESCRIBE.pythonEnvironment} Unset: the section's.`),
     pythonCommand: z.string().regex(PATTERNS.command).optional().describe(`${DESCRIBE.pythonCommand} Unset: the section's.`),
     modules: modules.optional().describe(`${DESCRIBE.modules} Unset: the section's.`),
+    command: serverCommand.optional().describe(`${DESCRIBE.command} Unset: the section's.`),
     loginShell: z.boolean().optional().describe(`${DESCRIBE.loginShell} Unset: the section's.`),
     jobScriptTemplate: absolutePath.optional().describe(`${DESCRIBE.jobScriptTemplate} Unset: the section's.`),
     portRange: portRange.optional().describe(`${DESCRIBE.portRange} Unset: the section's.`),
@@ -186,6 +211,7 @@ export const batchSpawnerConfigSchema = z
     pythonEnvironment: absolutePath.optional().describe(`${DESCRIBE.pythonEnvironment} Unset: the nodes' /usr/bin/python3.`),
     pythonCommand: z.string().regex(PATTERNS.command, "a command name or absolute path").optional().describe(DESCRIBE.pythonCommand),
     modules: modules.default([]).describe(DESCRIBE.modules),
+    command: serverCommand.optional().describe(`${DESCRIBE.command} Unset: jupyter_server.`),
     loginShell: z.boolean().default(false).describe(DESCRIBE.loginShell),
     jobScriptTemplate: absolutePath.optional().describe(DESCRIBE.jobScriptTemplate),
     prologue: z.array(singleLine).default([]).describe("Shell lines run in every job before the server (after the modules), before the profile's prologue."),
@@ -268,6 +294,8 @@ export interface ResolvedCluster {
   pythonEnvironment?: string;
   pythonCommand?: string;
   modules: string[];
+  /** undefined: jupyter_server (spawner.batch.command) */
+  command?: string[];
   loginShell: boolean;
   jobScriptTemplate?: string;
   portRange: string;
@@ -286,6 +314,7 @@ export function listClusters(config: BatchSpawnerConfig): ResolvedCluster[] {
     pythonEnvironment: config.pythonEnvironment,
     pythonCommand: config.pythonCommand,
     modules: config.modules,
+    command: config.command,
     loginShell: config.loginShell,
     jobScriptTemplate: config.jobScriptTemplate,
     portRange: config.portRange,
@@ -397,6 +426,21 @@ export interface ResolvedJob {
   epilogue: string[];
   pythonCommand: string;
   pythonEnvironment?: string;
+  /** the application the launcher runs: jupyter_server's ServerApp or jupyterhub-singleuser */
+  serverApp: "server" | "singleuser";
+  /** the command's own arguments (after the application), appended to Gyre's flags */
+  commandArgs: string[];
+}
+
+/**
+ * The launcher's application, its interpreter (a `[python, "-m", module]` command names it) and the
+ * command's own arguments, from a validated command (undefined: jupyter_server).
+ */
+export function resolveServerCommand(command: readonly string[] | undefined): { serverApp: "server" | "singleuser"; python?: string; args: string[] } {
+  if (!command) return { serverApp: "server", args: [] };
+  const serverApp = detectServerFlavor(command) === "singleuser" ? "singleuser" : "server";
+  if (isPythonModuleForm(command)) return { serverApp, python: command[0], args: command.slice(3) };
+  return { serverApp, args: command.slice(serverApp === "singleuser" ? 1 : 2) };
 }
 
 /** The job for validated options: the chosen profile with the user's overrides, on its cluster. */
@@ -417,6 +461,7 @@ export function resolveJob(config: BatchSpawnerConfig, options: BatchSpawnOption
   };
   const pythonEnvironment = profile.pythonEnvironment ?? cluster.pythonEnvironment;
   const pythonCommand = profile.pythonCommand ?? (profile.pythonEnvironment ? undefined : cluster.pythonCommand);
+  const server = resolveServerCommand(profile.command ?? cluster.command);
   return {
     profile,
     cluster,
@@ -424,8 +469,10 @@ export function resolveJob(config: BatchSpawnerConfig, options: BatchSpawnOption
     modules: profile.modules ?? cluster.modules,
     prologue: [...config.prologue, ...profile.prologue],
     epilogue: [...profile.epilogue, ...config.epilogue],
-    pythonCommand: resolvePythonCommand({ pythonCommand, pythonEnvironment }),
+    pythonCommand: server.python ?? resolvePythonCommand({ pythonCommand, pythonEnvironment }),
     pythonEnvironment,
+    serverApp: server.serverApp,
+    commandArgs: server.args,
   };
 }
 

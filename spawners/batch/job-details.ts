@@ -35,6 +35,8 @@ export interface BatchJobState {
   pending?: { code: string; reason: string; estimatedStart?: number };
   /** when walltime warnings start (spawner.batch.walltimeWarningSeconds) */
   warnSeconds?: number;
+  /** "hub": the job runs jupyterhub-singleuser, which logs its users in through the hub (spawner.batch.command) */
+  serverAuth?: "hub";
 }
 
 /** What a pending poll result contributes to the stored state. */

@@ -86,7 +86,7 @@ export const TEMPLATE_VARIABLES: Readonly<Record<string, TemplateVariable>> = {
   launcher: {
     block: true,
     description:
-      "mandatory: for a launch link, prepares the repository first; then runs the Python launcher (binds a port, starts jupyter_server with Gyre's extension, calls the hub back), waits for it and logs its exit status",
+      "mandatory: for a launch link, prepares the repository first; then runs the Python launcher (binds a port, starts jupyter_server or jupyterhub-singleuser (spawner.batch.command) with Gyre's extension, calls the hub back), waits for it and logs its exit status",
   },
   epilogue: { block: true, description: "the profile's epilogue lines, then the section's, then `exit` with the server's status" },
   jobName: { block: false, description: 'the job name, "gyre-<user>[-S-<server>]" (long names end in a hash; spawners/batch/job-name.ts)' },

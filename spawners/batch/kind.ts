@@ -14,6 +14,8 @@ export const batchSpawnerKind: SpawnerKind<BatchSpawnerConfig> = {
   options: batchSpawnOptions,
   describeState: describeBatchState,
   checkConfig: checkTemplates,
+  // jupyterhub-singleuser jobs log their users in themselves (BatchJobState.serverAuth)
+  serverAuth: (state) => (state.serverAuth === "hub" ? "hub" : "proxy"),
   async start({ config, services }) {
     const { startBatchSpawners } = await import("./index");
     return startBatchSpawners(config, services);

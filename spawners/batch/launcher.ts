@@ -13,6 +13,10 @@
 // Gyre's Jupyter server extension is loaded from it (the dashboard relay under
 // <base_url>proxy/<port>/, which reaches only sockets of the job's own account on the node); the
 // zip is written to a private temporary file and deleted once the extensions are loaded.
+// GYRE_SERVER_APP=singleuser (spawner.batch.command: jupyterhub-singleuser) runs JupyterHub's
+// SingleUserNotebookApp (jupyterhub.singleuser, of the same Python) instead of jupyter_server's
+// ServerApp, with the same bound socket and callback: the server then logs its users in through
+// the hub's OAuth provider and reports its activity itself (Gyre's extension adds the busy rule).
 // For a launch, GYRE_LAUNCH_RESULT
 // names the agent's prepared result (written by the job's prepare step just before): the server
 // then serves the launch's folder, with the launch's environment first on JUPYTER_PATH.
@@ -144,7 +148,18 @@ def report():
     os._exit(3)
 
 
-class GyreServerApp(ServerApp):
+def server_app_class():
+    """jupyter_server's ServerApp, or jupyterhub-singleuser's app built on it (GYRE_SERVER_APP=singleuser)."""
+    if os.environ.pop("GYRE_SERVER_APP", "") != "singleuser":
+        return ServerApp
+    from jupyterhub.singleuser import SingleUserNotebookApp
+    return SingleUserNotebookApp
+
+
+BaseApp = server_app_class()
+
+
+class GyreServerApp(BaseApp):
     def _bind_http_server_tcp(self):
         # serve on the socket bound above instead of probing ports (no check-then-bind race)
         self.http_server.add_sockets([SOCK])

@@ -234,3 +234,27 @@ test("JupyterHub's environment: the API token only in the 0600 secret file, neve
     assert.ok(script.includes(`\n${line}\n`), line);
   await sp.stop();
 });
+
+test("command jupyterhub-singleuser: the script tells the launcher so, its arguments quoted; the state says the server checks its users with the hub", async () => {
+  const fake = new FakeBatchScheduler();
+  const channel = new FakeCallbackChannel();
+  const c = ctx();
+  const sp = spawner({ command: ["/usr/bin/jupyterhub-singleuser", "--SingleUserNotebookApp.x='a b'"] }, fake, channel, c);
+  const id = await startRunning(fake, channel, sp, c);
+  const script = fake.jobs.get(id)!.script;
+  assert.match(script, /^export GYRE_SERVER_APP='singleuser'$/m);
+  // one bash word, taken literally: the single quote inside is written '\''
+  assert.ok(
+    script.includes(`'--SingleUserNotebookApp.x='\\''a b'\\'''`),
+    script.split("\n").find((l) => l.includes("GYRE_LAUNCHER_EOF")),
+  );
+  assert.equal(sp.getState().serverAuth, "hub");
+  await sp.stop();
+
+  const plain = ctx();
+  const sp2 = spawner({}, fake, channel, plain);
+  const id2 = await startRunning(fake, channel, sp2, plain);
+  assert.doesNotMatch(fake.jobs.get(id2)!.script, /^export GYRE_SERVER_APP/m);
+  assert.equal(sp2.getState().serverAuth, undefined);
+  await sp2.stop();
+});

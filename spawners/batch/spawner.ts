@@ -187,7 +187,15 @@ export class BatchSpawner implements Spawner {
     await this.writeSecretFile(osUser, secretFile, { JUPYTER_TOKEN: ctx.token, JUPYTERHUB_API_TOKEN: ctx.apiToken, GYRE_CALLBACK_SECRET: secret });
     // a launch: the agent's spec goes next to the secret file (same 0700 folder, shared with the nodes)
     const launchFiles = ctx.launch ? [`${secretFile}-launch.json`, `${secretFile}-result.json`] : undefined;
-    this.state = { ...this.where(cluster), jobId: "", logPath, secretFile, launchFiles, profile: job.profile.name };
+    this.state = {
+      ...this.where(cluster),
+      jobId: "",
+      logPath,
+      secretFile,
+      launchFiles,
+      profile: job.profile.name,
+      ...(job.serverApp === "singleuser" ? { serverAuth: "hub" as const } : {}),
+    };
     if (ctx.launch && launchFiles) {
       await this.writeUserFile(osUser, launchFiles[0], JSON.stringify(withPlatform(ctx.launch.spec, "batch")), "the launch's spec");
       this.agentOutput = { offset: 0, splitter: new LineSplitter(), reader: new AgentProgressReader({ range: AGENT_PROGRESS_RANGE }) };
@@ -229,6 +237,8 @@ export class BatchSpawner implements Spawner {
           GYRE_SPAWN_ID: ctx.spawnId,
           GYRE_PORT_RANGE: cluster.portRange,
           GYRE_BIND_IP: cluster.bindAddress,
+          // the launcher runs jupyterhub-singleuser's app instead of jupyter_server's (spawner.batch.command)
+          ...(job.serverApp === "singleuser" ? { GYRE_SERVER_APP: "singleuser" } : {}),
           ...(launchFiles ? { GYRE_LAUNCH_SPEC: launchFiles[0], GYRE_LAUNCH_RESULT: launchFiles[1] } : {}),
           // {port} is filled in by Dask itself; the proxy serves /user/<name>/proxy/<port>/
           DASK_DISTRIBUTED__DASHBOARD__LINK: `/user/${encodeURIComponent(ctx.user.name)}/proxy/{port}/status`,
@@ -239,6 +249,7 @@ export class BatchSpawner implements Spawner {
           "--ServerApp.open_browser=False",
           "--ServerApp.allow_remote_access=True",
           "--ServerApp.trust_xheaders=True",
+          ...job.commandArgs,
           ...config.serverArgs,
         ],
         labels: { user: ctx.user.name, osUser, profile: job.profile.name, cluster: cluster.name },
