@@ -8,6 +8,7 @@ import { test, expect, type Page } from "@playwright/test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import WebSocket from "ws";
 import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
 
 const SERVER = "su";
@@ -166,4 +167,55 @@ test("jupyterhub-singleuser as the server command: OAuth with the hub (no consen
   expect(left.oauth_tokens.filter((t) => t.oauth_client === CLIENT)).toEqual([]);
   await alice.close();
   await bobContext.close();
+});
+
+/** Opens a kernel's channels WebSocket and resolves with the reply to a kernel_info_request, or rejects with the refused upgrade's status. */
+function kernelInfo(url: string): Promise<{ msg_type: string; status: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => (ws.terminate(), reject(new Error("no kernel_info_reply in 60 s"))), 60_000);
+    ws.once("unexpected-response", (_req, res) => {
+      clearTimeout(timer);
+      ws.terminate();
+      reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode }));
+    });
+    ws.once("error", (err) => (clearTimeout(timer), reject(err)));
+    ws.once("open", () => {
+      const header = { msg_id: "e2e-info-1", msg_type: "kernel_info_request", username: "e2e", session: "e2e", date: new Date().toISOString(), version: "5.3" };
+      ws.send(JSON.stringify({ header, parent_header: {}, metadata: {}, content: {}, channel: "shell", buffers: [] }));
+    });
+    ws.on("message", (data) => {
+      const m = JSON.parse((data as Buffer).toString()) as { header: { msg_type: string }; parent_header: { msg_id?: string }; content: { status: string } };
+      if (m.parent_header.msg_id !== "e2e-info-1" || m.header.msg_type !== "kernel_info_reply") return;
+      clearTimeout(timer);
+      ws.close();
+      resolve({ msg_type: m.header.msg_type, status: m.content.status });
+    });
+  });
+}
+
+test("an API client's kernel WebSocket with ?token= on jupyterhub-singleuser: the owner's token works (the proxy passes it on as a header, out of the URL), another user's is refused at the proxy", async () => {
+  test.setTimeout(240_000);
+  await startNamed("alice", "ws");
+  const alice = g.token("alice");
+  const base = `${g.url}/user/alice/ws`;
+  const created = await fetch(`${base}/api/kernels`, {
+    method: "POST",
+    headers: { authorization: `token ${alice}`, "content-type": "application/json" },
+    body: "{}",
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const channels = `${base.replace(/^http/, "ws")}/api/kernels/${id}/channels`;
+  const t0 = Date.now();
+  expect(await kernelInfo(`${channels}?session_id=e2e&token=${alice}`)).toEqual({ msg_type: "kernel_info_reply", status: "ok" });
+  console.log(`kernel_info_reply over the ?token= WebSocket in ${Date.now() - t0} ms`);
+  // another user's token: refused at the proxy, before the server
+  const bob = g.token("bob");
+  await expect(kernelInfo(`${channels}?token=${bob}`)).rejects.toMatchObject({ status: 403 });
+  // no token at all: refused too
+  await expect(kernelInfo(channels)).rejects.toMatchObject({ status: 403 });
+  // the token never reached a log (the hub's and the proxy's)
+  expect(g.logs()).not.toContain(alice);
+  await g.api("alice", "/hub/api/users/alice/servers/ws", { method: "DELETE", body: JSON.stringify({ remove: true }) });
 });

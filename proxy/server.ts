@@ -38,6 +38,7 @@ import {
   type RequestLike,
   type ResolveContext,
   type Resolution,
+  withQueryToken,
 } from "./routing/resolve";
 
 /** Everything the proxy needs; main.ts builds it from config + CLI flags. */
@@ -351,15 +352,17 @@ export class GyreProxy {
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
     // a browser's WebSocket cannot send Authorization: Thebe and JupyterLab put the token in the
-    // query; it identifies the caller and never reaches the server
+    // query; it identifies the caller and never reaches the server in the URL (a jupyterhub-singleuser
+    // server gets it as the upgrade's Authorization header: withQueryToken)
     const { url, token } = takeQueryToken(req.url ?? "/");
     const facts = requestFacts(req);
     if (token !== null) facts.authorization = true;
     const r = resolveRequest(facts, url, true, this.routing);
     if (r.kind !== "guarded") return this.finishUpgrade(req, socket, head, r);
     const caller = this.identify(req, r, token);
+    const hasAuthorization = readRawHeader(req.rawHeaders, "authorization") !== undefined;
     const decide = (c: Caller) => {
-      const d = decideGuarded(r, facts, c, this.routing);
+      const d = withQueryToken(decideGuarded(r, facts, c, this.routing), c, token, hasAuthorization);
       if (d.kind === "forward") this.trackIfShared(socket, r, c);
       this.finishUpgrade(req, socket, head, d);
     };

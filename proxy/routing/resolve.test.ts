@@ -2,7 +2,7 @@
 // → forward (route class, upstream, header edits) | redirect | refuse (status, message).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Identity } from "@/proxy/auth/access";
+import { takeQueryToken, type Identity } from "@/proxy/auth/access";
 import { resolveOriginPlan } from "@/proxy/origins/origin-plan";
 import { userLabel } from "@/proxy/origins/user-label";
 import { buildPortPredicate } from "./route-path";
@@ -12,6 +12,7 @@ import {
   OTHER_SERVER,
   corsPreflightHeaders,
   decideGuarded,
+  withQueryToken,
   parseHubTarget,
   resolveRequest,
   type Caller,
@@ -941,4 +942,26 @@ test("/services/<name>/: the hub's service routes are forwarded without Gyre's c
     ],
   ];
   for (const [name, url, req, upgrade, context, want] of cases) assert.equal(show(resolveRequest(req, url, upgrade, context)), want, name);
+});
+
+test("a WebSocket's ?token= goes on to a jupyterhub-singleuser server as the upgrade's Authorization header, only there and only when it identified the caller", () => {
+  const upgrade = (url: string, caller: Caller, token: string | null, hasAuthorization = false) => {
+    const req: RequestLike = { method: "GET", ...SAME_SITE, authorization: token !== null || hasAuthorization };
+    const { url: stripped } = takeQueryToken(url);
+    const first = resolveRequest(req, stripped, true, ctx);
+    const r = withQueryToken(first.kind === "guarded" ? decideGuarded(first, req, caller, ctx) : first, caller, token, hasAuthorization);
+    return r.kind === "forward" ? `forward ${r.path} auth=${show(r.authorization)}` : `${r.kind} ${"status" in r ? r.status : ""}`;
+  };
+  const ch = "/api/kernels/k/channels";
+  assert.equal(upgrade(`/user/erin${ch}?token=T1&session_id=s`, ERIN_TOKEN, "T1"), `forward /user/erin${ch}?session_id=s auth=token T1`);
+  // the caller's own Authorization header goes on as it is (the token it carries identified them)
+  assert.equal(upgrade(`/user/erin${ch}`, ERIN_TOKEN, null, true), `forward /user/erin${ch} auth=keep`);
+  assert.equal(upgrade(`/user/erin${ch}?token=T1`, ERIN_TOKEN, "T1", true), `forward /user/erin${ch} auth=keep`);
+  // a cookie identified the caller: an unchecked ?token= is not passed on
+  assert.equal(upgrade(`/user/erin${ch}?token=T1`, ERIN, "T1"), `forward /user/erin${ch} auth=keep`);
+  // Gyre's own servers get their server token, never the caller's
+  assert.equal(upgrade(`/user/alice${ch}?token=T2`, ALICE_TOKEN, "T2"), `forward /user/alice${ch} auth=token T-s1`);
+  // refused callers get nothing forwarded
+  assert.equal(upgrade(`/user/erin${ch}?token=T3`, as({ user: "bob", admin: false, via: "token", serverAccess: true }), "T3"), "refuse 403");
+  assert.equal(upgrade(`/user/erin${ch}?token=T4`, NOBODY, "T4"), "refuse 403");
 });

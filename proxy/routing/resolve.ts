@@ -391,6 +391,19 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
   return g.corsOrigin ? { ...forward, corsOrigin: g.corsOrigin } : forward;
 }
 
+/**
+ * A WebSocket's ?token= (taken out of its URL by takeQueryToken) for a server that logs its users in
+ * itself through the hub (jupyterhub-singleuser): that server identifies the caller by the token,
+ * as the HTTP requests' Authorization header passed on, so it goes on as an Authorization header
+ * of the upgrade — never back into the URL, where logs keep it. Only when that token identified
+ * the caller and the request carried no Authorization header of its own (which is passed as it is).
+ */
+export function withQueryToken(d: Resolution, caller: Caller, queryToken: string | null, hasAuthorization: boolean): Resolution {
+  if (d.kind !== "forward" || queryToken === null || hasAuthorization || caller.identity?.via !== "token") return d;
+  if (d.routeClass !== "user" || d.entry?.serverAuth !== "hub" || d.authorization !== undefined) return d;
+  return { ...d, authorization: `token ${queryToken}` };
+}
+
 /** To the user's server itself, with `authorization` as its Authorization header. */
 function toServer(entry: RouteEntry, url: string, cookie: HeaderEdit, authorization: HeaderEdit): Forward {
   return {

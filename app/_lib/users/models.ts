@@ -3,7 +3,7 @@
 import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { isoText, toServerModel, type Instant, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 import { hasScope, scopesFor } from "@/app/_lib/auth/scopes";
-import { rolesOfUser } from "@/app/_lib/auth/roles";
+import { rolesOfUser, selfScopes } from "@/app/_lib/auth/roles";
 import type { RoleConfig } from "@/config/roles-section";
 
 interface UserRow {
@@ -90,7 +90,8 @@ const IDENTIFY_SCOPES = ["read:users:name", "read:users:groups"];
 /**
  * GET /hub/api/user's answer (JupyterHub's RequestIdentity): the owner's model as the request's
  * scopes plus the identify scopes show it, the token's id ("a<n>", null for a session) and the
- * request's own scopes, sorted (without the identify scopes added). session_id is always null:
+ * request's own scopes, sorted (without the identify scopes added; "inherit" with the owner's own,
+ * inheritedScopes). session_id is always null:
  * Gyre's tokens belong to no OAuth session, and a login session's id stays server-side.
  */
 export function identityModel(
@@ -103,6 +104,16 @@ export function identityModel(
     ...visible,
     token_id: who.via === "token" && who.tokenId !== undefined ? `a${who.tokenId}` : null,
     session_id: null,
-    scopes: [...who.scopes].sort(),
+    scopes: (who.scopes.has("inherit") ? inheritedScopes(model) : [...who.scopes]).sort(),
   };
+}
+
+/**
+ * What "inherit" lists in GET /hub/api/user: "inherit" itself and, as JupyterHub lists the owner's
+ * expanded scopes, the user's own ("self": access:servers!user=<name>, …) and an admin's
+ * unfiltered access:servers — what jupyterhub-singleuser checks a caller's token for
+ * (JUPYTERHUB_OAUTH_ACCESS_SCOPES), so an owner's or admin's plain API token opens its server.
+ */
+function inheritedScopes(model: UserModel): string[] {
+  return [...new Set(["inherit", ...selfScopes(model.name), ...(model.admin ? ["access:servers"] : [])])];
 }
