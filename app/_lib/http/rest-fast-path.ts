@@ -1,30 +1,86 @@
-// Express middleware: GET /hub/api/users and GET /hub/api/users/<name> answered at the Express
-// entry, before Next.js routes the request. These are the REST API's most frequent reads (admin
-// dashboards and JupyterHub clients poll them); Next's routing was a fifth of their CPU. The answer
-// comes from the same functions the Next route files call (app/_lib/users/rest-reads.ts), errors
-// become the same JSON as route.ts makes them, and the JSON is written straight to the Express
-// response (no web Response and its body stream), so both paths answer byte for byte alike.
+// Express middleware: the REST API's most frequent requests answered at the Express entry, before
+// Next.js routes them — GET /hub/api/users and /hub/api/users/<name> (admin dashboards and
+// JupyterHub clients poll them; Next's routing was a fifth of their CPU), and the start and stop of
+// a server, POST / DELETE /hub/api/users/<name>/server and …/servers/<server> (Next's routing was
+// 13–19% of the hub's CPU in start and stop storms). The answer comes from the same functions the
+// Next route files call (app/_lib/users/rest-reads.ts, app/_lib/servers/api.ts), errors become the
+// same JSON as route.ts makes them, so both paths answer byte for byte alike. The reads' JSON is
+// written straight to the Express response (no web Response and its body stream).
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from "express";
 import { getRuntime } from "@/app/_lib/runtime";
 import { errorToJson } from "./errors";
+import { route } from "./route";
+import { discardThenClose } from "./express-guards";
+import { MAX_BODY_BYTES } from "./json-limits";
 import type { JsonAnswer } from "./list-query";
 import { listUsersAnswer, userAnswer } from "@/app/_lib/users/rest-reads";
+import { startServerRoute, stopServerRoute } from "@/app/_lib/servers/api";
+
+type ServerParams = { name: string; server?: string };
+
+const startServer = route<ServerParams>(async (req, { params }) => {
+  const p = await params;
+  return startServerRoute(req, p.name, p.server);
+});
+const stopServer = route<ServerParams>(async (req, { params }) => {
+  const p = await params;
+  return stopServerRoute(req, p.name, p.server);
+});
 
 const ONE_USER = /^\/hub\/api\/users\/([^/]+)$/;
+/** …/server (the default server; …/servers/ is rewritten to it by canonicalApiPaths) or …/servers/<server> */
+const ONE_SERVER = /^\/hub\/api\/users\/([^/]+)\/(?:server|servers\/([^/]+))$/;
 
 /**
- * The web Request Next would hand the route handler: method, headers, and the path without the
- * basePath (/hub) with its query (messages name the path as Next shows it).
+ * The web Request Next would hand the route handler: method, headers, the body, and the path
+ * without the basePath (/hub) with its query (messages name the path as Next shows it).
  */
-function toWebRequest(req: ExpressRequest): Request {
+function toWebRequest(req: ExpressRequest, body?: Buffer): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  return new Request(`http://localhost${req.url.slice("/hub".length)}`, { method: req.method, headers });
+  return new Request(`http://localhost${req.url.slice("/hub".length)}`, {
+    method: req.method,
+    headers,
+    body: body?.length ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length) : undefined,
+  });
 }
 
-/** The answer, or the error as route.ts answers it, written as Response.json would. */
-async function send(res: ExpressResponse, answer: Promise<JsonAnswer>): Promise<void> {
+/**
+ * The request's body, read to at most one byte past MAX_BODY_BYTES (readJson then refuses it with
+ * its 413, as it does on Next's stream; the rest is discarded once the answer is sent). A declared
+ * Content-Length over the limit is not read at all (readJson's 413 comes from the header).
+ */
+function readBody(req: ExpressRequest, res: ExpressResponse): Promise<Buffer> {
+  if (Number(req.headers["content-length"] ?? "0") > MAX_BODY_BYTES || req.complete) {
+    discardThenClose(req, res);
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData).off("end", done).off("error", reject);
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.pause();
+        discardThenClose(req, res);
+        done();
+      }
+    };
+    req.on("data", onData).once("end", done).once("error", reject);
+  });
+}
+
+/** user data: no cache may keep it (Next's answers to these carried no cache-control at all) */
+const NO_STORE = "private, no-cache, no-store, max-age=0, must-revalidate";
+
+/** The read's answer, or the error as route.ts answers it, written as Response.json would. */
+async function sendJson(res: ExpressResponse, answer: Promise<JsonAnswer>): Promise<void> {
   let status = 200;
   let json: JsonAnswer;
   try {
@@ -37,23 +93,45 @@ async function send(res: ExpressResponse, answer: Promise<JsonAnswer>): Promise<
   const body = JSON.stringify(json.body);
   res.statusCode = status;
   res.setHeader("content-type", json.contentType ?? "application/json");
-  // user data: no cache may keep it (Next's answers to these carried no cache-control at all)
-  res.setHeader("cache-control", "private, no-cache, no-store, max-age=0, must-revalidate");
+  res.setHeader("cache-control", NO_STORE);
   res.setHeader("content-length", Buffer.byteLength(body));
   res.end(body);
 }
 
-/** Serves the two reads, or passes every other request on (to Next). */
+/** A route handler's web Response, as Next writes it. */
+async function sendResponse(res: ExpressResponse, answer: Response): Promise<void> {
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.statusCode = answer.status;
+  answer.headers.forEach((value, key) => res.setHeader(key, value));
+  res.setHeader("cache-control", NO_STORE);
+  // a 204 has no body and no length (RFC 9110 §8.6)
+  if (answer.status !== 204) res.setHeader("content-length", body.length);
+  res.end(body);
+}
+
+/** Serves the reads, starts and stops, or passes every other request on (to Next). */
 export function restFastPath(req: ExpressRequest, res: ExpressResponse, next: NextFunction): void {
-  if (req.method !== "GET") return next();
+  const method = req.method;
   const path = req.path;
-  let answer: Promise<JsonAnswer>;
-  if (path === "/hub/api/users") answer = listUsersAnswer(toWebRequest(req));
-  else {
-    const m = ONE_USER.exec(path);
+  if (method === "GET") {
+    let answer: Promise<JsonAnswer>;
+    if (path === "/hub/api/users") answer = listUsersAnswer(toWebRequest(req));
+    else {
+      const m = ONE_USER.exec(path);
+      if (!m) return next();
+      // refuseMalformedPaths has already refused %-escapes that do not decode
+      answer = userAnswer(toWebRequest(req), decodeURIComponent(m[1]));
+    }
+    sendJson(res, answer).catch(next);
+  } else if (method === "POST" || method === "DELETE") {
+    const m = ONE_SERVER.exec(path);
     if (!m) return next();
-    // refuseMalformedPaths has already refused %-escapes that do not decode
-    answer = userAnswer(toWebRequest(req), decodeURIComponent(m[1]));
-  }
-  send(res, answer).catch(next);
+    const params: ServerParams = { name: decodeURIComponent(m[1]) };
+    if (m[2] !== undefined) params.server = decodeURIComponent(m[2]);
+    const handler = method === "POST" ? startServer : stopServer;
+    readBody(req, res)
+      .then((body) => handler(toWebRequest(req, body), { params: Promise.resolve(params) }))
+      .then((r) => sendResponse(res, r))
+      .catch(next);
+  } else next();
 }
