@@ -50,6 +50,11 @@ import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress"
 const MAX_PORT_ATTEMPTS = 3;
 /** How long to wait for a process to disappear after SIGKILL. */
 const KILL_WAIT_MS = 5000;
+/**
+ * How old the complete process table a stop finds descendants in may be: two of the watch's 50 ms
+ * cycles, so the read of the worker's usage sample just before the stop serves (process-watch.ts).
+ */
+const RECENT_TABLE_MS = 100;
 /** Rounds of find-and-kill for the leftovers of a spawn whose pid was never saved (killLeftovers). */
 const LEFTOVER_PASSES = 3;
 const SETPRIV = "/usr/bin/setpriv";
@@ -415,8 +420,9 @@ export class LocalProcessSpawner implements Spawner {
     if (!pid && !this.startCalled) return this.killLeftovers();
     if (this.exit || !pid || startTime === undefined) return;
     const server: ProcessRef = { pid, startTime };
-    // one read of every process, shared with the other servers stopping in the same cycle
-    const table = await this.watch.snapshot();
+    // one read of every process, shared with the other servers stopping in the same cycle, and
+    // the worker's last usage sample's read when it was just made (process-watch.ts)
+    const table = await this.watch.recentSnapshot(RECENT_TABLE_MS);
     if (!table.isAlive(server)) return;
     const descendants = table.descendants(pid);
     // detached → setsid → the server leads its own group; only signal the group if that still holds
@@ -621,5 +627,6 @@ export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServ
   const resolved = { ...config, logDir: config.logDir.replaceAll("{dataDir}", services.dataDir), minimumUid: config.minimumUid ?? systemUidMin() };
   // one launcher for the hub, its deaths logged by the hub's logger rather than one spawn's
   const launcher = processLauncher(services.log);
+  launcher.warm();
   return { create: (ctx) => new LocalProcessSpawner(ctx, resolved, { launcher }), agentCommands: localAgentCommands(resolved, { launcher }) };
 }

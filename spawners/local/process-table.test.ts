@@ -124,6 +124,35 @@ test("100 servers stopping at once share one read of /proc per cycle", async () 
   assert.ok(watch.stats.statFilesRead <= initial + (cycles - 1) * 100, `${watch.stats.statFilesRead} stat files read in ${cycles} cycles`);
 });
 
+test("a stop right after a usage sample finds descendants in that sample's full read; an older table is read again", async () => {
+  const procs = new Map(machine);
+  const reader = fakeProc(procs);
+  const watch = new ProcessWatch({ cycleMs: 10, reader });
+  const server = { pid: SERVER, startTime: 9000 };
+  assert.ok(await watch.treeUsage(server));
+  assert.equal(watch.stats.fullReads, 1);
+  // a kernel started since is not in the reused table: the age bounds what a stop may miss
+  procs.set(4300, statLine({ pid: 4300, ppid: SERVER, startTime: 9900 }));
+  const reused = await watch.recentSnapshot(5000);
+  assert.equal(watch.stats.fullReads, 1, "no second read of every process");
+  assert.equal(reused.get(4300), undefined);
+  assert.ok(reused.isAlive(server));
+  await new Promise((r) => setTimeout(r, 30));
+  const fresh = await watch.recentSnapshot(20);
+  assert.equal(watch.stats.fullReads, 2, "older than maxAgeMs: read again");
+  assert.deepEqual(
+    fresh
+      .descendants(SERVER)
+      .map((d) => d.pid)
+      .sort((a, b) => a - b),
+    [4150, 4151, 4300],
+  );
+  // partial reads never stand in for a complete table
+  await watch.isAlive(server);
+  await watch.recentSnapshot(5000);
+  assert.equal(watch.stats.fullReads, 2);
+});
+
 test("liveness checks in one turn of the event loop are one read of just those pids", async () => {
   const reader = fakeProc(new Map(machine));
   const watch = new ProcessWatch({ cycleMs: 20, reader });

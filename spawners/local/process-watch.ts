@@ -106,6 +106,8 @@ export class ProcessWatch {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private lastStart = -Infinity;
+  /** the last complete table and when its read started */
+  private lastComplete: { table: ProcessTable; readAt: number } | null = null;
 
   constructor(private readonly options: ProcessWatchOptions) {
     this.reader = options.reader ?? procfsReader;
@@ -164,6 +166,19 @@ export class ProcessWatch {
     return this.read({ complete: true });
   }
 
+  /**
+   * A complete table whose read started at most `maxAgeMs` ago, or the next one. For questions
+   * a table that old answers as well as a new one: a server's descendants when it is stopped
+   * right after the worker's last usage sample read every process (usage-sampler.ts), and stops
+   * in neighbouring cycles of a storm. Each full read opens every process's stat file, so this
+   * halves a stop's reads of /proc and shares them across a storm.
+   */
+  recentSnapshot(maxAgeMs: number): Promise<ProcessTable> {
+    const last = this.lastComplete;
+    if (last && Date.now() - last.readAt <= maxAgeMs) return Promise.resolve(last.table);
+    return this.snapshot();
+  }
+
   /** True when `p` is alive (same pid and start time, not a zombie) in the next read. */
   async isAlive(p: ProcessRef): Promise<boolean> {
     return (await this.read({ pids: [p.pid] })).isAlive(p);
@@ -216,7 +231,9 @@ export class ProcessWatch {
     this.running = true;
     this.lastStart = Date.now();
     try {
+      const readAt = this.lastStart;
       const table = p.complete ? await this.readAll() : this.readSome(p.pids);
+      if (p.complete) this.lastComplete = { table, readAt };
       for (const r of p.resolvers) r.resolve(table);
     } catch (e) {
       for (const r of p.resolvers) r.reject(e);

@@ -97,6 +97,16 @@ export class LauncherClient {
     return reply.code;
   }
 
+  /**
+   * Starts the launcher now rather than at the first request: the hub is forked for it while it
+   * is idle (the local kind's start, before the hub listens), not during the first start storm,
+   * where that fork of the whole hub was 8% of the storm's CPU (bench/README.md, phase 3g). A
+   * launcher that cannot start is reported by the first request, as before.
+   */
+  warm(): void {
+    void this.ensure().catch(() => {});
+  }
+
   /** Ends the launcher (the hub's shutdown, tests); its servers run on. */
   close(): void {
     this.child?.disconnect();
