@@ -46,6 +46,16 @@ export function buildRouteData(o: {
 /** A route another client added through a proxy's route API (app/_lib/extra-routes.ts): any data with a target. */
 export type ExtraRouteData = { target: string } & Record<string, unknown>;
 
+/**
+ * Node's own fetch. Next.js replaces the global fetch with one that wraps every call in a trace
+ * span and its data cache (next/dist/server/lib/patch-fetch.js): 4–8% of the hub's CPU in the
+ * start and stop storms went there for the pushes to the proxies, which want neither.
+ */
+function platformFetch(): typeof fetch {
+  const global = globalThis.fetch as typeof fetch & { _nextOriginalFetch?: typeof fetch };
+  return global._nextOriginalFetch ?? global;
+}
+
 /** What was revoked: session ids, and API tokens by their stored sha256 (hex). */
 export interface Revocations {
   sessions?: string[];
@@ -140,13 +150,15 @@ export class ProxyClient implements RoutePusher {
     await Promise.all(
       urls.map(async (base) => {
         try {
-          const res = await fetch(`${base}${path}`, {
+          const res = await platformFetch()(`${base}${path}`, {
             method,
             // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
             headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },
             body: body ? JSON.stringify(body) : undefined,
             signal: AbortSignal.timeout(5000),
           });
+          // read to the end, so the connection goes back to the pool at once (not when GC finds the body)
+          await res.arrayBuffer();
           if (!res.ok && !(method === "DELETE" && res.status === 404)) {
             this.log.warn({ proxy: base, path, status: res.status }, "proxy refused a route change; it will catch up at its next full sync");
           }
