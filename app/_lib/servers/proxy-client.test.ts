@@ -13,7 +13,7 @@ const seen: string[] = [];
 
 before(async () => {
   server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url} ${req.headers["x-gyre-route-owner"]}`);
+    seen.push(`${req.method} ${req.url} ${String(req.headers["x-gyre-route-owner"])}`);
     res.writeHead(req.method === "DELETE" ? 404 : 201, { "content-type": "application/json" }).end('{"ok": true}');
   });
   server.listen(0, "127.0.0.1");
@@ -32,7 +32,7 @@ test("route changes use the original fetch when Next has replaced the global one
     },
     { __nextPatched: true, _nextOriginalFetch: original },
   );
-  globalThis.fetch = patched as typeof fetch;
+  globalThis.fetch = patched;
   try {
     const client = new ProxyClient([base], "secret", createLogger("silent"));
     await client.addRoute("/user/alice/", { target: "http://127.0.0.1:1", user: "alice", user_id: 1, server_name: "", spawn_id: "s" });
