@@ -28,6 +28,7 @@ import { prepareBackgroundServices, type BackgroundServices } from "./_lib/serve
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { loadOsAccountMapping } from "./_lib/users/spawn-user";
 import { checkLaunchProfile, createLaunchServices } from "./_lib/launch/launch-services";
+import { deprecatedServiceOptions } from "./_lib/services/registry";
 import { listSpawnProfileNames } from "@/spawners/spawn-options";
 import { HubMetrics } from "./_lib/hub/metrics";
 import { readHubCounts } from "./_lib/hub/metrics-counts";
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   setRuntime(rt);
   const singleOrigin = singleOriginWarning(rt.origins);
   if (singleOrigin) log.warn(singleOrigin);
+  for (const warning of deprecatedServiceOptions(config.services)) log.warn(warning);
   await ensureInitialAdmin(db, config, log);
   const loaded = await loadConfiguredGroups(db, config.groups);
   if (loaded.groupsCreated.length || loaded.usersCreated.length || loaded.membersAdded || loaded.propertiesSet.length)

@@ -82,6 +82,16 @@ export function resolveConfig<C extends SpawnerCatalog>(
         );
     }),
   );
+  // a service's deprecated oauthRoles name roles of the roles: section, or the built-in "user"
+  const roleNames = new Set(cfg.roles.map((r) => r.name));
+  cfg.services.forEach((s, i) =>
+    s.oauthRoles.forEach((name, j) => {
+      if (name !== "user" && !roleNames.has(name))
+        throw new ConfigError(
+          `Invalid configuration${describeConfigSource(source)}:\n  - services[${i}].oauthRoles[${j}] (${s.name}): no role "${name}" in roles (nor the built-in "user")`,
+        );
+    }),
+  );
   const dataDir = resolve(baseDir, cfg.hub.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const secretKey = resolveSecret({

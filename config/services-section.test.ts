@@ -94,3 +94,26 @@ test("services: the API token comes from the config, a file, an environment vari
   assert.notEqual(resolveConfig(other, null, dir).services[0].apiToken, r.services[3].apiToken);
   assert.throws(() => resolveConfig(cfg, null, dir, undefined, {}), /services\[2\] \(c\)\.apiTokenEnv: the environment variable C_TOKEN is unset/);
 });
+
+test("services: oauthClientAllowedScopes takes JupyterHub's scope names (with filters, self, bare !user); oauthRoles names roles of roles: or the built-in user; anything else refuses to start naming the option", () => {
+  const cfg = parseConfig(
+    { services: [{ name: "dash", url: "http://h:1", oauthClientAllowedScopes: ["read:users!user", "self", "read:groups!group=ocean"], oauthRoles: ["user"] }] },
+    {},
+    null,
+  );
+  assert.deepEqual(cfg.services[0].oauthClientAllowedScopes, ["read:users!user", "self", "read:groups!group=ocean"]);
+  assert.deepEqual(parseConfig({ services: [{ name: "d" }] }, {}, null).services[0].oauthRoles, []);
+  assert.deepEqual(problems([{ name: "a", oauthClientAllowedScopes: ["read:users", "rule:everything", "inherit"] }]), [
+    `services[0] (a).oauthClientAllowedScopes: unknown scopes: rule:everything, inherit (JupyterHub's names with filters, "self", or a bare !user filter the scope takes; see docs/jupyterhub-compat.md)`,
+  ]);
+  assert.match(problems([{ name: "a", oauthRoles: ["Not A Role"] }])[0], /^services\[0\] \(a\)\.oauthRoles\[0\]: must be a role name/);
+  const dir = mkdtempSync(join(tmpdir(), "gyre-svc-roles-"));
+  const resolve = (services: unknown, roles: unknown = []) =>
+    resolveConfig(parseConfig({ hub: { secretKey: "k".repeat(40) }, services, roles }, {}, "/etc/gyre.yaml"), "/etc/gyre.yaml", dir);
+  assert.throws(
+    () => resolve([{ name: "a", url: "http://h:1", oauthRoles: ["user", "viewer"] }]),
+    (e: Error) => e.message.includes(`services[0].oauthRoles[1] (a): no role "viewer" in roles (nor the built-in "user")`),
+  );
+  const ok = resolve([{ name: "a", url: "http://h:1", oauthRoles: ["viewer", "user"] }], [{ name: "viewer", scopes: ["read:users"], users: [] }]);
+  assert.deepEqual(ok.services[0].oauthRoles, ["viewer", "user"]);
+});

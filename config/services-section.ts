@@ -3,6 +3,8 @@
 // command the hub runs and keeps running as an OS account (a managed service).
 import { z } from "zod";
 import { unknownScopes } from "@/app/_lib/auth/scopes";
+import { isRoleScope } from "@/app/_lib/auth/roles";
+import { ROLE_NAME } from "./roles-section";
 
 /** Service names: one URL path segment, lower case, so /services/<name>/ cannot reach /hub or /user. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -79,6 +81,26 @@ export const serviceFieldsSchema = z
       .default(true)
       .describe("Whether pages should list the service (JupyterHub's display): shown in its REST model (GET /hub/api/services)."),
     info: z.record(z.string(), z.unknown()).default({}).describe("Free-form information about the service (JupyterHub's info), shown in its REST model."),
+    oauthClientAllowedScopes: z
+      .array(z.string())
+      .default([])
+      .superRefine((list, ctx) => {
+        const bad = list.filter((s) => s === "inherit" || !isRoleScope(s));
+        if (bad.length)
+          ctx.addIssue({
+            code: "custom",
+            message: `unknown scopes: ${bad.join(", ")} (JupyterHub's names with filters, "self", or a bare !user filter the scope takes; see docs/jupyterhub-compat.md)`,
+          });
+      })
+      .describe(
+        "The scopes the OAuth tokens this service's client obtains may carry beyond access to the service (JupyterHub's oauth_client_allowed_scopes), e.g. read:users!user (the logged-in user's model) or self. A client asking for more gets them left out; asking for none gets all of these. Each token also carries only what its user holds. Default: none (the token identifies the user and opens the service, nothing more).",
+      ),
+    oauthRoles: z
+      .array(z.string().regex(ROLE_NAME, "must be a role name"))
+      .default([])
+      .describe(
+        "Deprecated (JupyterHub's oauth_roles, before 3.0): roles whose scopes are added to oauthClientAllowedScopes — a role of the roles: section, or the built-in user (self). The hub warns at start; name the scopes in oauthClientAllowedScopes instead.",
+      ),
     oauthNoConfirm: z
       .boolean()
       .default(false)

@@ -270,7 +270,7 @@ test("services, roles and groups: in gyre.config.yaml as Gyre reads them, each s
       "hub:",
       "  services:",
       "    idle-culler: {scopes: [list:users, read:users:activity, read:servers, delete:servers]}",
-      "    grafana: {url: 'http://grafana.monitoring:3000', oauthNoConfirm: true, apiTokenSecret: {name: grafana-hub-token, key: token}}",
+      "    grafana: {url: 'http://grafana.monitoring:3000', oauthNoConfirm: true, oauthClientAllowedScopes: ['read:users!user'], apiTokenSecret: {name: grafana-hub-token, key: token}}",
       "  loadRoles:",
       "    culler: {description: removes users too, scopes: [admin:users], services: [idle-culler]}",
       "  loadGroups:",
@@ -286,16 +286,26 @@ test("services, roles and groups: in gyre.config.yaml as Gyre reads them, each s
       url: s.url,
       scopes: s.scopes,
       oauthNoConfirm: s.oauthNoConfirm,
+      oauthClientAllowedScopes: s.oauthClientAllowedScopes,
       apiTokenFile: s.apiTokenFile,
       apiToken: s.apiToken,
     })),
     [
-      { name: "grafana", url: "http://grafana.monitoring:3000", scopes: [], oauthNoConfirm: true, apiTokenFile: tokenFile("grafana"), apiToken: undefined },
+      {
+        name: "grafana",
+        url: "http://grafana.monitoring:3000",
+        scopes: [],
+        oauthNoConfirm: true,
+        oauthClientAllowedScopes: ["read:users!user"],
+        apiTokenFile: tokenFile("grafana"),
+        apiToken: undefined,
+      },
       {
         name: "idle-culler",
         url: undefined,
         scopes: ["list:users", "read:users:activity", "read:servers", "delete:servers"],
         oauthNoConfirm: false,
+        oauthClientAllowedScopes: [],
         apiTokenFile: tokenFile("idle-culler"),
         apiToken: undefined,
       },
@@ -394,6 +404,10 @@ test("values.schema.json (generated from the config schemas) accepts the shipped
   assert.deepEqual(refused({ hub: { services: { grafana: { url: 5, oauthNoConfirm: "yes" } } } }), [
     "/hub/services/grafana/url: type",
     "/hub/services/grafana/oauthNoConfirm: type",
+  ]);
+  assert.deepEqual(refused({ hub: { services: { grafana: { oauthClientAllowedScopes: "read:users", oauthRoles: ["Not A Role"] } } } }), [
+    "/hub/services/grafana/oauthClientAllowedScopes: type",
+    "/hub/services/grafana/oauthRoles/0: pattern",
   ]);
   assert.deepEqual(refused({ hub: { loadRoles: { Teacher: { scopes: ["servers"] } } } }).slice(0, 1), ["/hub/loadRoles: pattern"]);
   assert.deepEqual(refused({ hub: { loadRoles: { teacher: { scopes: [] } } } }), ["/hub/loadRoles/teacher/scopes: minItems"]);

@@ -10,7 +10,11 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export async function createApiToken(db: Db, userId: number, opts: { note?: string; scopes?: string[]; expiresAt?: Date | null; oauthClient?: string }) {
+export async function createApiToken(
+  db: Db,
+  userId: number,
+  opts: { note?: string; scopes?: string[]; expiresAt?: Date | null; oauthClient?: string; sessionId?: string | null },
+) {
   for (;;) {
     const token = randomBytes(32).toString("base64url");
     const prefix = token.slice(0, 8);
@@ -24,6 +28,7 @@ export async function createApiToken(db: Db, userId: number, opts: { note?: stri
         scopes: (opts.scopes ?? []).join(" "),
         expiresAt: opts.expiresAt ?? null,
         oauthClient: opts.oauthClient ?? null,
+        sessionId: opts.sessionId ?? null,
       },
     });
     return { token, row };
@@ -43,6 +48,7 @@ type TokenOwnerRow = {
   revokedAt: unknown;
   expiresAt: unknown;
   lastUsed: unknown;
+  sessionId: string | null;
   userId: number | bigint;
   name: string;
   admin: boolean | number | bigint;
@@ -51,7 +57,7 @@ type TokenOwnerRow = {
 
 const TOKEN_OWNER_SQL =
   `SELECT t."id" AS "id", t."hash" AS "hash", t."scopes" AS "scopes", t."revokedAt" AS "revokedAt", t."expiresAt" AS "expiresAt", ` +
-  `t."lastUsed" AS "lastUsed", u."id" AS "userId", u."name" AS "name", u."admin" AS "admin", u."blockedAt" AS "blockedAt" ` +
+  `t."lastUsed" AS "lastUsed", t."sessionId" AS "sessionId", u."id" AS "userId", u."name" AS "name", u."admin" AS "admin", u."blockedAt" AS "blockedAt" ` +
   `FROM "ApiToken" t JOIN "User" u ON u."id" = t."userId" WHERE t."prefix" = `;
 
 /** The token (by its prefix) and its owner, in one statement. */
@@ -82,7 +88,7 @@ export async function findTokenOwner(db: Db, token: string, now: Date) {
     await db.apiToken.update({ where: { id: tokenId }, data: { lastUsed: now } });
   }
   const user = { id: Number(row.userId), name: row.name, admin: row.admin === true || Number(row.admin) === 1 };
-  return { user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId, expiresAt };
+  return { user, scopes: row.scopes ? row.scopes.split(" ") : [], tokenId, expiresAt, sessionId: row.sessionId ?? null };
 }
 
 /** Reads "Authorization: token X" or "Bearer X". */
@@ -110,10 +116,10 @@ export interface TokenModel {
   /** the OAuth client the token was issued to (the hub's OAuth provider), null for an API token */
   oauth_client: string | null;
   /**
-   * JupyterHub's login session that authorized an OAuth token; always null: Gyre records no
-   * session on the tokens its OAuth provider issues (docs/jupyterhub-compat.md, Models)
+   * JupyterHub's login session that authorized an OAuth token (a derived id, sessions.ts
+   * oauthSessionId; logging out of it revokes the token); null for API tokens
    */
-  session_id: null;
+  session_id: string | null;
 }
 
 type TokenRow = {
@@ -125,6 +131,7 @@ type TokenRow = {
   expiresAt: Date | null;
   lastUsed: Date | null;
   oauthClient?: string | null;
+  sessionId?: string | null;
 };
 
 /** The REST model of a stored token (an empty scope list shows as ["inherit"]). */
@@ -142,7 +149,7 @@ export function toTokenModel(row: TokenRow, user: string): TokenModel {
     expires_at: row.expiresAt?.toISOString() ?? null,
     last_activity: row.lastUsed?.toISOString() ?? null,
     oauth_client: row.oauthClient ?? null,
-    session_id: null,
+    session_id: row.sessionId ?? null,
   };
 }
 

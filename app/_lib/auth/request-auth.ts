@@ -27,6 +27,8 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   /** the API token's id when via === "token" */
   tokenId?: number;
+  /** an OAuth token's login session (api-tokens.ts session_id, the derived id), when via === "token" */
+  oauthSessionId?: string | null;
   /**
    * Set when the request is allowed by the scopes of the user's configured roles (config `roles:`)
    * rather than their own rights: `user.admin` is then true for this request, as for a service,
@@ -61,9 +63,9 @@ export async function authenticate(req: Request): Promise<Principal | null> {
     const scopes = expandScopes(owner.scopes);
     const user = { id: owner.user.id, name: owner.user.name, admin: owner.user.admin };
     const byRole = await actByRole(db, user, scopes, needed, req.method, pathname);
-    if (byRole) return { ...byRole, via: "token", tokenId: owner.tokenId };
+    if (byRole) return { ...byRole, via: "token", tokenId: owner.tokenId, oauthSessionId: owner.sessionId };
     await checkScopes(db, scopes, needed, req.method, pathname);
-    return { user, via: "token", scopes, tokenId: owner.tokenId };
+    return { user, via: "token", scopes, tokenId: owner.tokenId, oauthSessionId: owner.sessionId };
   }
   const session = await readRequestSession(db, req.headers.get("cookie"), keys.sessionCookie, now, origins.scheme === "https:");
   if (!session) return null;

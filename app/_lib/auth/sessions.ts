@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readCookies, sessionCookieName, signSessionCookie, verifySessionCookie } from "@/proxy/auth/session-cookie";
 import type { Db } from "../db/types";
 import type { RoutePusher } from "../servers/proxy-client";
+import { oauthSessionId } from "./oauth-session-id";
 
 export interface SessionInfo {
   sessionId: string;
@@ -104,15 +105,30 @@ const MAX_SESSION_COOKIES = 4;
 /** Where revocations are announced: every proxy (ProxyClient.revoke), so they apply at once, not at the next auth sync. */
 export type RevocationPusher = Pick<RoutePusher, "revoke">;
 
-/** Ends one session (logout) and tells the proxies. */
+/**
+ * Revokes the OAuth tokens the sessions authorized (JupyterHub revokes a session's OAuth tokens
+ * when it logs out) and tells the proxies; returns how many.
+ */
+export async function revokeSessionOAuthTokens(db: Db, proxy: RevocationPusher, sessionIds: readonly string[], now: Date): Promise<number> {
+  if (!sessionIds.length) return 0;
+  const where = { sessionId: { in: sessionIds.map(oauthSessionId) }, revokedAt: null };
+  const tokens = await db.apiToken.findMany({ where, select: { id: true, hash: true } });
+  if (!tokens.length) return 0;
+  await db.apiToken.updateMany({ where: { id: { in: tokens.map((t) => t.id) }, revokedAt: null }, data: { revokedAt: now } });
+  await proxy.revoke({ tokenHashes: tokens.map((t) => t.hash) });
+  return tokens.length;
+}
+
+/** Ends one session (logout), and the OAuth tokens it authorized, and tells the proxies. */
 export async function revokeSession(db: Db, proxy: RevocationPusher, sessionId: string, now: Date): Promise<void> {
   const r = await db.session.updateMany({ where: { id: sessionId, revokedAt: null }, data: { revokedAt: now } });
   if (r.count) await proxy.revoke({ sessions: [sessionId] });
+  await revokeSessionOAuthTokens(db, proxy, [sessionId], now);
 }
 
 /**
  * Ends every live session of a user except `keepSessionId` (the one that changed the password, if
- * any) and tells the proxies. Returns how many ended.
+ * any), with the OAuth tokens they authorized, and tells the proxies. Returns how many sessions ended.
  */
 export async function revokeUserSessions(db: Db, proxy: RevocationPusher, opts: { userId: number; now: Date; keepSessionId?: string }): Promise<number> {
   const where = { userId: opts.userId, revokedAt: null, ...(opts.keepSessionId ? { id: { not: opts.keepSessionId } } : {}) };
@@ -121,5 +137,6 @@ export async function revokeUserSessions(db: Db, proxy: RevocationPusher, opts: 
   await db.session.updateMany({ where: { id: { in: ids }, revokedAt: null }, data: { revokedAt: opts.now } });
   // A session created between the two queries is newer than the change that ends the others.
   await proxy.revoke({ sessions: ids });
+  await revokeSessionOAuthTokens(db, proxy, ids, opts.now);
   return ids.length;
 }

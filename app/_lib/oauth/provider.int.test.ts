@@ -63,6 +63,7 @@ const req = (o: Partial<AuthorizeRequest>): AuthorizeRequest => ({
   redirectUri: "/services/dash/oauth_callback",
   responseType: "code",
   state: "s1",
+  scope: null,
   ...o,
 });
 

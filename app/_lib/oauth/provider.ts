@@ -4,14 +4,18 @@
 // (app/_lib/services/registry.ts; secret: the service's API token) and every spawned server
 // (server-clients.ts; secret: the server's JUPYTERHUB_API_TOKEN). Codes are single-use, live
 // OAUTH_CODE_TTL_MS, and are stored as their sha256; the access token is an API token of the user
-// carrying only the client's access scope (access:services!service=<name>,
-// access:servers!server=<user>/<server>), marked with its client (listed as the user's
-// oauth_tokens, revocable like any token).
+// carrying the client's access scope (access:services!service=<name>,
+// access:servers!server=<user>/<server>) plus those of the requested scopes the client is allowed
+// (a service's oauthClientAllowedScopes) and the user holds (grantScopes), marked with its client
+// (listed as the user's oauth_tokens, revocable like any token).
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db } from "../db/types";
 import { HttpError } from "../http/errors";
 import { createApiToken } from "../auth/api-tokens";
-import { serverAccessScope, serviceAccessScope } from "../auth/scopes";
+import { expandScopes, mayGrant, parseScope, serverAccessScope, serviceAccessScope } from "../auth/scopes";
+import { roleScopesFor, roleScopesOfUser, selfScopes } from "../auth/roles";
+import { userGroupNames } from "../auth/request-auth";
+import { oauthSessionId } from "../auth/oauth-session-id";
 import type { Service, ServiceRegistry } from "../services/registry";
 import type { RoutePusher } from "../servers/proxy-client";
 import { serverPath } from "../servers/models";
@@ -42,11 +46,19 @@ export interface AuthorizeRequest {
   redirectUri: string | null;
   responseType: string | null;
   state: string | null;
+  /** the space-separated scopes the client asks for; null or empty: the client's allowed scopes */
+  scope: string | null;
 }
 
 /** The authorize request's fields from a query string or a form. */
 export function readAuthorizeRequest(p: URLSearchParams): AuthorizeRequest {
-  return { clientId: p.get("client_id"), redirectUri: p.get("redirect_uri"), responseType: p.get("response_type"), state: p.get("state") };
+  return {
+    clientId: p.get("client_id"),
+    redirectUri: p.get("redirect_uri"),
+    responseType: p.get("response_type"),
+    state: p.get("state"),
+    scope: p.get("scope"),
+  };
 }
 
 /**
@@ -83,13 +95,22 @@ export interface OAuthClient {
   name: string;
   /** the scope the access tokens carry (what HubOAuth checks) */
   scope: string;
+  /** the scopes its tokens may carry besides `scope`, unexpanded (a server's: none, as JupyterHub's default) */
+  allowedScopes: readonly string[];
   service?: Service;
   server?: ServerClientRecord;
 }
 
 /** A service's client. */
 export function serviceClient(service: Service & { oauth: NonNullable<Service["oauth"]> }): OAuthClient {
-  return { clientId: service.oauth.clientId, redirectUri: service.oauth.redirectUri, name: service.name, scope: serviceAccessScope(service.name), service };
+  return {
+    clientId: service.oauth.clientId,
+    redirectUri: service.oauth.redirectUri,
+    name: service.name,
+    scope: serviceAccessScope(service.name),
+    allowedScopes: service.oauth.allowedScopes,
+    service,
+  };
 }
 
 /** A server's client. */
@@ -100,6 +121,7 @@ export function serverClient(r: ServerClientRecord): OAuthClient {
     redirectUri: serverRedirectUri(serverPath(r.owner, r.name)),
     name: `Server ${label}`,
     scope: serverAccessScope(r.owner, r.name),
+    allowedScopes: [],
     server: r,
   };
 }
@@ -177,8 +199,54 @@ function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
-/** Issues a code for `userId` and the client, and the URL to send the browser to (code and state added). */
-export async function issueCode(db: Db, o: { client: OAuthClient; userId: number; state: string | null; now: Date }): Promise<string> {
+/** What an authorize request is granted: the scopes the token will carry, and those asked for but left out. */
+export interface ScopeGrant {
+  scopes: string[];
+  excluded: string[];
+}
+
+/**
+ * The scopes a token of `client` for `user` carries, as JupyterHub's provider decides them: the
+ * client's access scope always; of the requested scopes (none asked: all the client is allowed),
+ * those the client is allowed AND the user holds — a filtered form of an allowed or held scope
+ * counts (read:users!user=alice under read:users). Others are left out, not refused (JupyterHub
+ * logs "granting only …"); so are unknown names and the deprecated "identify". "self" and bare
+ * "!user" filters mean the user who logs in. `held`: the user's expanded scopes ("inherit" for an
+ * admin). Pure.
+ */
+export function grantScopes(
+  client: Pick<OAuthClient, "scope" | "allowedScopes">,
+  requested: string | null,
+  user: string,
+  held: ReadonlySet<string>,
+): ScopeGrant {
+  const forUser = (list: readonly string[]) => roleScopesFor({ scopes: [...list] }, { kind: "user", name: user }).filter((s) => parseScope(s) !== null);
+  const allowed = forUser(client.allowedScopes);
+  // (an empty list must stay empty: expandScopes reads "no scopes" as a token's inherit)
+  const allowedSet = allowed.length ? expandScopes(allowed) : new Set<string>();
+  const asked = requested?.trim() ? [...new Set(requested.trim().split(/\s+/))].filter((s) => s !== "identify" && s !== client.scope) : null;
+  const scopes = [client.scope];
+  for (const s of asked ? forUser(asked) : allowed) if (!scopes.includes(s) && mayGrant(allowedSet, [s]) && mayGrant(held, [s])) scopes.push(s);
+  // an asked-for scope is left out when any of what it names for the user is (an unknown name names nothing)
+  const excluded = (asked ?? []).filter((s) => {
+    const named = forUser([s]);
+    return !named.length || named.some((n) => !scopes.includes(n));
+  });
+  return { scopes, excluded };
+}
+
+/** The scopes `user` holds, expanded: an admin everything ("inherit"); others their own resources and their configured roles' scopes. */
+export async function heldScopes(db: Db, roles: readonly RoleConfig[], user: { name: string; admin: boolean }): Promise<Set<string>> {
+  if (user.admin) return new Set(["inherit"]);
+  const groups = roles.some((r) => r.groups.length) ? await userGroupNames(db, user.name) : [];
+  return new Set([...expandScopes(selfScopes(user.name)), ...roleScopesOfUser(roles, { ...user, groups })]);
+}
+
+/** Issues a code for `userId` and the client carrying `scopes` (grantScopes), and the URL to send the browser to (code and state added). */
+export async function issueCode(
+  db: Db,
+  o: { client: OAuthClient; userId: number; state: string | null; now: Date; scopes?: readonly string[]; sessionId?: string },
+): Promise<string> {
   const code = randomBytes(32).toString("base64url");
   await db.oAuthCode.create({
     data: {
@@ -186,8 +254,10 @@ export async function issueCode(db: Db, o: { client: OAuthClient; userId: number
       clientId: o.client.clientId,
       userId: o.userId,
       redirectUri: o.client.redirectUri,
-      scopes: o.client.scope,
+      scopes: (o.scopes ?? [o.client.scope]).join(" "),
       expiresAt: new Date(o.now.getTime() + OAUTH_CODE_TTL_MS),
+      // the login session that authorized it (derived id): its tokens end when that session does
+      sessionId: o.sessionId ? oauthSessionId(o.sessionId) : null,
     },
   });
   return withParams(o.client.redirectUri, { code, ...(o.state !== null ? { state: o.state } : {}) });
@@ -268,6 +338,7 @@ export async function exchangeCode(
     scopes,
     expiresAt: new Date(o.now.getTime() + o.tokenLifetimeSeconds * 1000),
     oauthClient: client.clientId,
+    sessionId: row.sessionId,
   });
   return { access_token: token, token_type: "Bearer", expires_in: o.tokenLifetimeSeconds, scope: scopes.join(" ") };
 }

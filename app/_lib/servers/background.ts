@@ -61,6 +61,7 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
   // managed services (config `services:` with a command): one replica runs them
   const supervisor = new ServiceSupervisor({
     services: rt.config.services,
+    roles: rt.config.roles,
     hubApiUrl: `${defaultHubUrl(rt.config.hub)}/hub/api`,
     publicUrl: rt.config.hub.publicUrl,
     log: rt.log,

@@ -1,10 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { HttpError } from "@/app/_lib/http/errors";
-import { buildServiceRegistry, serviceIdentityModel, serviceScopes, toServiceModel, type ResolvedService } from "./registry";
+import { buildServiceRegistry, deprecatedServiceOptions, serviceIdentityModel, serviceScopes, toServiceModel, type ResolvedService } from "./registry";
 import { listServiceModels, readServiceModel } from "./access";
 
-const base = { environment: {}, admin: false, scopes: [] as string[], oauthNoConfirm: false, display: true, info: {} };
+const base = {
+  environment: {},
+  admin: false,
+  scopes: [] as string[],
+  oauthNoConfirm: false,
+  oauthClientAllowedScopes: [] as string[],
+  oauthRoles: [] as string[],
+  display: true,
+  info: {},
+};
 const services: ResolvedService[] = [
   { ...base, name: "culler", scopes: ["list:users", "servers"], apiToken: "c".repeat(43) },
   {
@@ -86,4 +95,28 @@ test("the service list: admins and services see it (names only with list:service
     (e) => e instanceof HttpError && e.status === 404,
   );
   assert.equal(readServiceModel(reg, admin, "whoami", () => 7).pid, 7);
+});
+
+test("a service's OAuth client: its allowed scopes are oauthClientAllowedScopes, then the scopes of its deprecated oauthRoles (user: self); none by default; the deprecation is warned about", () => {
+  const roles = [{ name: "viewer", description: "", scopes: ["read:users", "read:groups"], users: [], groups: [], services: [] }];
+  const r = buildServiceRegistry(
+    [
+      { ...base, name: "dash", url: "http://h:1", oauthClientAllowedScopes: ["read:users!user", "read:groups"], apiToken: "d".repeat(43) },
+      { ...base, name: "old", url: "http://h:2", oauthRoles: ["viewer", "user"], apiToken: "o".repeat(43) },
+      { ...base, name: "plain", url: "http://h:3", apiToken: "p".repeat(43) },
+    ],
+    roles,
+  );
+  assert.deepEqual(r.byName("dash")!.oauth!.allowedScopes, ["read:users!user", "read:groups"]);
+  assert.deepEqual(r.byName("old")!.oauth!.allowedScopes, ["read:users", "read:groups", "self"]);
+  assert.deepEqual(r.byName("plain")!.oauth!.allowedScopes, []);
+  assert.deepEqual(
+    deprecatedServiceOptions([
+      { name: "dash", oauthRoles: [] },
+      { name: "old", oauthRoles: ["viewer"] },
+    ]),
+    [
+      "services: old: oauthRoles is deprecated (JupyterHub's oauth_roles); its roles' scopes are used as oauthClientAllowedScopes — name the scopes there instead",
+    ],
+  );
 });

@@ -38,6 +38,12 @@ export interface OAuthClient {
   redirectUri: string;
   /** no consent page */
   noConfirm: boolean;
+  /**
+   * The scopes its tokens may carry beyond access to the service, as configured (JupyterHub's
+   * oauth_client_allowed_scopes, then the scopes of the deprecated oauth_roles; "self" and bare
+   * "!user" filters stay unexpanded: they name whoever logs in)
+   */
+  allowedScopes: string[];
 }
 
 export interface ServiceRegistry {
@@ -72,6 +78,7 @@ export function buildServiceRegistry(services: readonly ResolvedService[], roles
             clientId: s.oauthClientId ?? `service-${s.name}`,
             redirectUri: s.oauthRedirectUri ?? `${servicePrefix(s.name)}oauth_callback`,
             noConfirm: s.oauthNoConfirm,
+            allowedScopes: oauthAllowedScopes(s, roles),
           }
         : null,
       display: s.display,
@@ -91,6 +98,25 @@ export function buildServiceRegistry(services: readonly ResolvedService[], roles
       return hashes.find((e) => timingSafeEqual(e.hash, h))?.service;
     },
   };
+}
+
+/**
+ * A service client's allowed scopes: oauthClientAllowedScopes, then the scopes of its deprecated
+ * oauthRoles (a configured role's scopes; the built-in "user" is "self", as JupyterHub's user role).
+ */
+export function oauthAllowedScopes(s: Pick<ServiceConfig, "oauthClientAllowedScopes" | "oauthRoles">, roles: readonly RoleConfig[]): string[] {
+  const fromRoles = (s.oauthRoles ?? []).flatMap((name) => (name === "user" ? ["self"] : (roles.find((r) => r.name === name)?.scopes ?? [])));
+  return [...new Set([...(s.oauthClientAllowedScopes ?? []), ...fromRoles])];
+}
+
+/** Start-time warnings about services' deprecated options (oauthRoles, JupyterHub's oauth_roles). */
+export function deprecatedServiceOptions(services: readonly Pick<ServiceConfig, "name" | "oauthRoles">[]): string[] {
+  return services
+    .filter((s) => s.oauthRoles?.length)
+    .map(
+      (s) =>
+        `services: ${s.name}: oauthRoles is deprecated (JupyterHub's oauth_roles); its roles' scopes are used as oauthClientAllowedScopes — name the scopes there instead`,
+    );
 }
 
 /** A service's expanded scopes (a service with none has none: an empty set, not "inherit"). */

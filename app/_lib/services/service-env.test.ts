@@ -55,6 +55,18 @@ test("a managed service's environment: JupyterHub's service variables, its accou
   assert.equal(oauth.JUPYTERHUB_CLIENT_ID, "service-dash");
   assert.equal(oauth.JUPYTERHUB_OAUTH_CALLBACK_URL, "/services/dash/oauth_callback");
   assert.equal(oauth.JUPYTERHUB_OAUTH_ACCESS_SCOPES, '["access:services!service=dash"]');
+  assert.equal(oauth.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES, "[]");
+  const allowed = buildServiceEnv({
+    name: "dash",
+    url: "http://127.0.0.1:1",
+    apiToken: "x",
+    hubApiUrl: "h",
+    publicUrl: null,
+    account: { name: "a", home: "/h", shell: "/bin/sh" },
+    extra: {},
+    oauth: { clientId: "service-dash", redirectUri: "/services/dash/oauth_callback", allowedScopes: ["read:users!user", "self"] },
+  });
+  assert.equal(allowed.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES, '["read:users!user","self"]');
 });
 
 test("restart delays double from 1 s to at most a minute", () => {

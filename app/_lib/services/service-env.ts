@@ -17,7 +17,7 @@ export interface ServiceEnvOptions {
   /** the service's `environment` (admin's settings); Gyre's variables win */
   extra: Record<string, string>;
   /** the service as an OAuth client (HubOAuth reads these), or null */
-  oauth?: { clientId: string; redirectUri: string } | null;
+  oauth?: { clientId: string; redirectUri: string; allowedScopes?: readonly string[] } | null;
 }
 
 /** The PATH managed services get (the hub's PATH may hold directories the account cannot read). */
@@ -45,7 +45,8 @@ export function buildServiceEnv(o: ServiceEnvOptions): Record<string, string> {
           // what HubOAuth requires of a user's token: the access tokens the hub issues carry it
           JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([serviceAccessScope(o.name)]),
           JUPYTERHUB_OAUTH_SCOPES: JSON.stringify([serviceAccessScope(o.name)]),
-          JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: "[]",
+          // what the client may ask for beyond access (oauthClientAllowedScopes), as JupyterHub's
+          JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES: JSON.stringify(o.oauth.allowedScopes ?? []),
         }
       : {}),
     ...(o.publicUrl ? { JUPYTERHUB_PUBLIC_HUB_URL: `${o.publicUrl.replace(/\/+$/, "")}/hub/` } : {}),

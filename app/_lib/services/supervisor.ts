@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { lookupOsUser } from "@/spawners/local/os-user";
 import type { Logger } from "../log";
+import type { RoleConfig } from "@/config/roles-section";
 import { buildServiceRegistry, type ResolvedService } from "./registry";
 import { servicePidTable } from "./service-pids";
 import { buildServiceEnv, restartDelayMs, RESTART_RESET_AFTER_MS } from "./service-env";
@@ -15,6 +16,8 @@ const STOP_GRACE_MS = 5_000;
 
 export interface SupervisorOptions {
   services: readonly ResolvedService[];
+  /** the config's roles (a service's deprecated oauthRoles name them) */
+  roles?: readonly RoleConfig[];
   hubApiUrl: string;
   publicUrl: string | null;
   log: Logger;
@@ -99,7 +102,7 @@ export class ServiceSupervisor {
       publicUrl: this.opts.publicUrl,
       account,
       extra: s.environment,
-      oauth: buildServiceRegistry([s]).list[0].oauth,
+      oauth: buildServiceRegistry([s], this.opts.roles ?? []).list[0].oauth,
     });
     const argv = s.command!;
     const [file, args] =

@@ -4,6 +4,7 @@ import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { isoText, toServerModel, type Instant, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 import { hasScope, scopesFor } from "@/app/_lib/auth/scopes";
 import { rolesOfUser, selfScopes } from "@/app/_lib/auth/roles";
+import { oauthSessionId } from "@/app/_lib/auth/oauth-session-id";
 import type { RoleConfig } from "@/config/roles-section";
 
 interface UserRow {
@@ -91,19 +92,20 @@ const IDENTIFY_SCOPES = ["read:users:name", "read:users:groups"];
  * GET /hub/api/user's answer (JupyterHub's RequestIdentity): the owner's model as the request's
  * scopes plus the identify scopes show it, the token's id ("a<n>", null for a session) and the
  * request's own scopes, sorted (without the identify scopes added; "inherit" with the owner's own,
- * inheritedScopes). session_id is always null:
- * Gyre's tokens belong to no OAuth session, and a login session's id stays server-side.
+ * inheritedScopes). session_id: the login session an OAuth token was issued through (the derived
+ * id, sessions.ts oauthSessionId), null for API tokens; for a browser session its derived id
+ * (never the session's own id, the cookie's secret).
  */
 export function identityModel(
   model: UserModel,
-  who: { via: "session" | "token"; scopes: ReadonlySet<string>; tokenId?: number },
-): Partial<UserModel> & { token_id: string | null; session_id: null; scopes: string[] } {
+  who: { via: "session" | "token"; scopes: ReadonlySet<string>; tokenId?: number; oauthSessionId?: string | null; sessionId?: string },
+): Partial<UserModel> & { token_id: string | null; session_id: string | null; scopes: string[] } {
   const here = scopesFor(who.scopes, { user: model.name, userGroups: model.groups });
   const visible = filterUserModel(model, new Set([...here, ...IDENTIFY_SCOPES]))!;
   return {
     ...visible,
     token_id: who.via === "token" && who.tokenId !== undefined ? `a${who.tokenId}` : null,
-    session_id: null,
+    session_id: who.via === "token" ? (who.oauthSessionId ?? null) : who.sessionId ? oauthSessionId(who.sessionId) : null,
     scopes: (who.scopes.has("inherit") ? inheritedScopes(model) : [...who.scopes]).sort(),
   };
 }
