@@ -170,7 +170,8 @@ test("OAuth: JupyterHub's whoami-oauth (HubOAuth) logs a user in through the hub
   await page.goto(`${g.url}/services/whoami-oauth/`);
   // the consent page of the hub, for this service
   await expect(page).toHaveURL(/\/hub\/api\/oauth2\/authorize\?/);
-  await expect(page.getByText("whoami-oauth")).toBeVisible();
+  await expect(page.locator("main p").first()).toContainText("whoami-oauth (OAuth client service-whoami-oauth) asks to identify you as alice");
+  await expect(page.locator("ul.scopes li")).toHaveText(["access:services!service=whoami-oauth"]);
   await page.getByRole("button", { name: "Authorize" }).click();
   await expect(page).toHaveURL(`${g.url}/services/whoami-oauth/`);
   const who = JSON.parse((await page.locator("body").innerText()).trim()) as { name: string; kind: string; scopes: string[] };
