@@ -96,7 +96,12 @@ test("Debian's jupyterhub HubAuth (jupyterhub.services.auth) identifies users by
   expect(r.status, r.stderr).toBe(0);
   const out = JSON.parse(r.stdout) as Record<string, { name: string; admin: boolean; scopes: string[]; kind: string } | null>;
   expect(out[aliceToken]).toMatchObject({ kind: "user", name: "alice", admin: false, scopes: ["read:users:name"] });
-  expect(out[g.token("carol")]).toMatchObject({ name: "carol", scopes: ["inherit"] });
+  // a token without a scope list: inherit plus the owner's own scopes expanded, as JupyterHub's /user
+  // (jupyterhub-singleuser looks for access:servers!user=<name>), and nothing of another user's
+  const carol = out[g.token("carol")]!;
+  expect(carol.name).toBe("carol");
+  expect(carol.scopes).toEqual(expect.arrayContaining(["inherit", "access:servers!user=carol", "read:users!user=carol"]));
+  expect(carol.scopes.filter((s) => s.includes("!user=") && !s.endsWith("!user=carol"))).toEqual([]);
   expect(out[revoked]).toBeNull();
   expect(out[bogus]).toBeNull();
 });
