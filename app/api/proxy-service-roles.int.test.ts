@@ -24,6 +24,7 @@ import { startProxyProcess, stopAll, type Child } from "@/proxy/testing/processe
 import { parseTokenOwner } from "@/proxy/hub/http-client";
 import * as tokenOwnerRoute from "./proxy/token-owner/route";
 import * as groupUsersRoute from "./groups/[name]/users/route";
+import { callRoute } from "@/app/_lib/testing/route-call";
 
 const SECRET = "proxy-service-roles-secret-".padEnd(48, "x");
 const PROXY_TOKEN = "proxy-service-roles-proxy-token-0123456789";
@@ -42,22 +43,7 @@ let backend: http.Server;
 const ids: Record<string, number> = {};
 let rootToken: string;
 
-type Handler<Q> = (req: Request, ctx: { params: Promise<Q> }) => Promise<Response>;
-
-/** Calls a route handler as Next does (the path without the /hub basePath). */
-async function call<Q>(
-  handler: Handler<Q>,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; params?: Q; headers?: Record<string, string> } = {},
-) {
-  const headers: Record<string, string> = { host: "127.0.0.1:8081", ...opts.headers };
-  if (opts.token) headers.authorization = `token ${opts.token}`;
-  if (opts.body !== undefined) headers["content-type"] = "application/json";
-  const req = new Request(`http://127.0.0.1:8081${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-  const res = await handler(req, { params: Promise.resolve((opts.params ?? {}) as Q) });
-  return { status: res.status, text: await res.text() };
-}
+const call = callRoute;
 
 before(async () => {
   hub = await startTestHub({
