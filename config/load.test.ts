@@ -32,6 +32,18 @@ test("defaults fill an empty config", () => {
   assert.equal(c.hub.port, 8081);
   assert.equal(c.proxy.port, 8000);
   assert.deepEqual(resolveServerCommand(c.spawner.local), ["/usr/bin/jupyter", "server"]);
+  assert.equal(c.proxy.tokenGraceSeconds, 300);
+});
+
+test("proxy.tokenGraceSeconds: 0 allowed (no grace); negative, fractional or over an hour refused, naming the option", () => {
+  assert.equal(parseConfig({ proxy: { tokenGraceSeconds: 0 } }, {}, null).proxy.tokenGraceSeconds, 0);
+  for (const bad of [-1, 2.5, 3601, "300"]) {
+    assert.throws(
+      () => parseConfig({ proxy: { tokenGraceSeconds: bad } }, {}, null),
+      (e: Error) => e instanceof ConfigError && /proxy\.tokenGraceSeconds/.test(e.message),
+      String(bad),
+    );
+  }
 });
 
 test("a wrong option is refused with a message naming it", () => {

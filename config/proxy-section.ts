@@ -33,6 +33,15 @@ export const proxyConfigSchema = z
       .positive()
       .default(2)
       .describe("How often the proxy fetches revoked sessions and the admin list from the hub; revocation takes effect within this time."),
+    tokenGraceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(300)
+      .describe(
+        "While the hub cannot be asked (down, restarting), an API token whose owner the hub confirmed within this many seconds is still honoured (never past the token's expiry or a revocation the hub pushed); 0: refused as soon as the proxy's 10 s cache runs out. Cookies are checked without the hub.",
+      ),
     activityFlushSeconds: z.number().positive().default(30).describe("How often per-route activity is reported to the hub."),
     upstreamTimeoutSeconds: z.number().positive().default(300).describe("Timeout for an upstream response (0 < t)."),
     connectTimeoutSeconds: z.number().positive().default(10).describe("Timeout for connecting to an upstream."),

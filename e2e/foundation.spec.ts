@@ -168,9 +168,9 @@ test.describe("isolation", () => {
   });
 
   test("restarting the hub while a server runs keeps it reachable and adopted", async () => {
-    // The proxy keeps a token's owner for 10 s after asking the hub (proxy/auth/identity.ts); used just
-    // before the kill, bob's token is one it knows (an older lookup may have expired: with the hub
-    // down the proxy cannot ask again, and the earlier tests take about 10 s under load).
+    // With the hub down the proxy honours a token whose owner the hub confirmed within
+    // proxy.tokenGraceSeconds (proxy/auth/identity.ts); bob's token is used once before the kill so
+    // the proxy has confirmed it.
     expect((await g.api("e2e-bob", "/user/e2e-bob/api/status")).status).toBe(200);
     await g.killHub("SIGKILL");
     // The proxy keeps serving while the hub is down.

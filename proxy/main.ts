@@ -113,6 +113,7 @@ async function main(): Promise<void> {
     connectTimeoutSeconds: num(f["connect-timeout-seconds"], p.connectTimeoutSeconds, "connect-timeout-seconds"),
     dashboardPorts: f["dashboard-ports"] ? f["dashboard-ports"].split(",").map((s) => (/^\d+$/.test(s.trim()) ? Number(s) : s.trim())) : p.dashboardPorts,
     tokenCorsOrigins: p.tokenCorsOrigins,
+    tokenGraceSeconds: p.tokenGraceSeconds,
     logger,
   });
   let stopping = false;

@@ -70,6 +70,8 @@ export interface ProxyOptions {
   tokenCachePositiveSeconds?: number;
   /** how long an unknown API token is remembered as unknown (default 2 s) */
   tokenCacheNegativeSeconds?: number;
+  /** proxy.tokenGraceSeconds: a confirmed token owner honoured this long while the hub cannot be asked (default 300) */
+  tokenGraceSeconds?: number;
   /**
    * Our own upstream client and WebSocket relay for http:// upstreams (default); false sends
    * everything through http.request / http-proxy-3 (A/B runs, tests of that path). Default from
@@ -152,6 +154,7 @@ export class GyreProxy {
       cookieNames: { hubSession: sessionCookieName(this.plan.scheme === "https:"), originSession: originCookieNames(this.plan.scheme === "https:").session },
       tokenCachePositiveSeconds: opts.tokenCachePositiveSeconds,
       tokenCacheNegativeSeconds: opts.tokenCacheNegativeSeconds,
+      tokenGraceSeconds: opts.tokenGraceSeconds,
     });
     this.routing = {
       table: this.table,

@@ -16,7 +16,7 @@ import { deriveKey } from "./session-cookie";
 const SECRET = "identity-test-secret-".padEnd(40, "i");
 const log = pino({ level: "silent" });
 
-function setup(opts: { positiveSeconds?: number } = {}) {
+function setup(opts: { positiveSeconds?: number; graceSeconds?: number } = {}) {
   const hub = new InMemoryHub(SECRET);
   const sync = new HubSync({ hub, table: new RouteTable((s) => s), log, fullSyncSeconds: 60, authSyncSeconds: 60, activityFlushSeconds: 60 });
   const clock = { now: Date.now() };
@@ -28,6 +28,7 @@ function setup(opts: { positiveSeconds?: number } = {}) {
     log,
     cookieNames: { hubSession: "gyre-session", originSession: "gyre-user-origin" },
     tokenCachePositiveSeconds: opts.positiveSeconds ?? 10,
+    tokenGraceSeconds: opts.graceSeconds,
   });
   return { hub, sync, identity };
 }
@@ -125,4 +126,46 @@ test("a token revocation the hub pushes drops the cached owner at once, also fro
   delete hub.state.tokens[other];
   assert.equal((await inFlight).identity?.user, "alice", "that request was asked before the revocation");
   assert.equal(await who(identity, { authorization: "token " + other }), null, "but nothing stale was cached");
+});
+
+test("while the hub cannot be asked, a token owner it confirmed within the grace period is still honoured — not an unknown, revoked or expired one", async () => {
+  const { hub, identity } = setup({ positiveSeconds: 0.05, graceSeconds: 300 });
+  const known = "tok-known-before-down-0123";
+  const revoked = "tok-revoked-before-down-01";
+  const expiring = "tok-expiring-before-down-0";
+  hub.state.tokens[known] = { user: "alice", admin: false };
+  hub.state.tokens[revoked] = { user: "alice", admin: false };
+  hub.state.tokens[expiring] = { user: "alice", admin: false, expiresAt: Date.now() + 200 };
+  for (const t of [known, revoked, expiring]) assert.equal((await who(identity, { authorization: "token " + t }))?.user, "alice");
+  identity.forgetTokens([sha256(revoked)]);
+  hub.down = new Error("connect ECONNREFUSED 127.0.0.1:8081");
+  await new Promise((r) => setTimeout(r, 250)); // the 50 ms cache and the 200 ms token have run out
+  let asked = 0;
+  const realLookup = hub.fetchTokenOwner.bind(hub);
+  hub.fetchTokenOwner = (t: string) => (asked++, realLookup(t));
+  const during = await who(identity, { authorization: "token " + known });
+  assert.equal(during?.user, "alice");
+  assert.equal(during?.via, "token");
+  assert.equal(during?.serverAccess, true);
+  assert.equal(asked, 1, "the hub was asked first (the cache had run out) and failed");
+  assert.equal(await who(identity, { authorization: "token " + revoked }), null, "a revocation the hub pushed holds while it is down");
+  assert.equal(await who(identity, { authorization: "token " + expiring }), null, "never past the token's expiry");
+  assert.equal(await who(identity, { authorization: "token tok-never-seen-0123456789" }), null, "a token never confirmed is nobody");
+  // the hub is back and no longer knows the token: refused, and not honoured at the next outage either
+  hub.down = null;
+  delete hub.state.tokens[known];
+  assert.equal(await who(identity, { authorization: "token " + known }), null);
+  hub.down = new Error("connect ECONNREFUSED 127.0.0.1:8081");
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(await who(identity, { authorization: "token " + known }), null, "an owner the hub disowned is forgotten");
+});
+
+test("tokenGraceSeconds 0: a token is refused as soon as its cache entry runs out while the hub is down", async () => {
+  const { hub, identity } = setup({ positiveSeconds: 0.05, graceSeconds: 0 });
+  const token = "tok-no-grace-0123456789";
+  hub.state.tokens[token] = { user: "alice", admin: false };
+  assert.equal((await who(identity, { authorization: "token " + token }))?.user, "alice");
+  hub.down = new Error("connect ECONNREFUSED 127.0.0.1:8081");
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(await who(identity, { authorization: "token " + token }), null);
 });

@@ -4,7 +4,9 @@
 // (until the session expires), the token's owner for a few seconds (never past the token's expiry).
 // Revocations and admin rights come from the hub's auth snapshot (proxy/hub/sync.ts) and are read
 // per request, so they apply within authSyncSeconds; the hub also pushes session and token
-// revocations to every proxy (api/route-api.ts), which apply at once.
+// revocations to every proxy (api/route-api.ts), which apply at once. While the hub cannot be
+// asked, a token's owner it confirmed within the last few minutes is still honoured
+// (tokenGraceSeconds), as session cookies are.
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { HubConnection, TokenOwner } from "@/proxy/hub/connection";
@@ -38,6 +40,13 @@ export interface IdentityOptions {
   tokenCachePositiveSeconds?: number;
   /** how long an unknown API token is remembered as unknown (default 2 s) */
   tokenCacheNegativeSeconds?: number;
+  /**
+   * How long after its last successful lookup a token's owner is still honoured while the hub
+   * cannot be asked (down, restarting, timing out) — never past the token's expiry, and never once
+   * the hub has said it does not know the token or pushed its revocation (default 300 s, the
+   * cache age of JupyterHub's HubAuth). 0 turns it off.
+   */
+  tokenGraceSeconds?: number;
 }
 
 /** A verified session cookie, as far as identity needs it. */
@@ -69,6 +78,8 @@ export class IdentityResolver {
    */
   private readonly cookieCache = new TtlCache<CookieAuth>(10_000);
   private readonly tokenCache = new TtlCache<TokenOwner | null>();
+  /** Owners last confirmed by the hub, kept for tokenGraceSeconds to answer while it cannot be asked. */
+  private readonly lastKnownOwners = new TtlCache<TokenOwner>();
   private readonly tokenLookups = new Map<string, Promise<TokenOwner | null>>();
   /** bumped by forgetTokens(): a lookup that started before a revocation must not cache its answer */
   private tokenEpoch = 0;
@@ -157,7 +168,21 @@ export class IdentityResolver {
         n++;
       }
     }
+    for (const token of this.lastKnownOwners.keys()) {
+      if (gone.has(createHash("sha256").update(token).digest("hex"))) this.lastKnownOwners.delete(token);
+    }
     return n;
+  }
+
+  /** Keeps (or, for an unknown token, drops) the owner the hub just gave, for the grace period. */
+  private rememberOwner(token: string, owner: TokenOwner | null, now: number): void {
+    const graceMs = (this.opts.tokenGraceSeconds ?? 300) * 1000;
+    if (!owner || graceMs <= 0) {
+      this.lastKnownOwners.delete(token);
+      return;
+    }
+    const ttlMs = owner.expiresAt != null ? Math.min(graceMs, owner.expiresAt - now) : graceMs;
+    if (ttlMs > 0) this.lastKnownOwners.set(token, owner, ttlMs, now);
   }
 
   /** Asks the hub who owns a token; concurrent lookups of one token share a request. */
@@ -173,13 +198,21 @@ export class IdentityResolver {
           // Never trusted past its expiry; an owner the hub says has expired is not cached at all.
           if (owner?.expiresAt != null) ttlMs = Math.min(ttlMs, owner.expiresAt - now);
           if (owner?.expiresAt != null && ttlMs <= 0) return null;
-          if (epoch === this.tokenEpoch) this.tokenCache.set(token, owner, ttlMs, now);
+          if (epoch === this.tokenEpoch) {
+            this.tokenCache.set(token, owner, ttlMs, now);
+            this.rememberOwner(token, owner, now);
+          }
           return owner;
         })
         .catch((err) => {
-          // Not cached: a hub hiccup must not lock a user out for the cache period.
-          this.opts.log.warn({ err: (err as Error).message }, "token lookup at the hub failed");
-          return null;
+          // Not cached: a hub hiccup must not lock a user out for the cache period. An owner the hub
+          // confirmed within the grace period (and did not revoke since) is still honoured, so a
+          // hub restart does not cut off token users (a jupyterhub-singleuser kernel's WebSocket
+          // reconnecting with ?token=), as cookies are not cut off either.
+          const now = Date.now();
+          const last = epoch === this.tokenEpoch ? this.lastKnownOwners.get(token, now) : undefined;
+          this.opts.log.warn({ err: (err as Error).message, answered: last ? "last known owner" : "nobody" }, "token lookup at the hub failed");
+          return last ?? null;
         })
         .finally(() => this.tokenLookups.delete(token));
       this.tokenLookups.set(token, p);
