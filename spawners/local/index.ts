@@ -37,6 +37,7 @@ import { LauncherLostError, LauncherRequestError, processLauncher, type Launcher
 import { processWatch, type ProcessWatch } from "./process-watch";
 import { nextReadyProbeDelayMs } from "./probe-backoff";
 import { leftoverTree, type ProcessRef } from "./process-table";
+import { isGoneState, type ProcStat } from "./proc-stat";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
@@ -50,11 +51,6 @@ import { AgentProgressReader, launchJupyterPath } from "../agent/agent-progress"
 const MAX_PORT_ATTEMPTS = 3;
 /** How long to wait for a process to disappear after SIGKILL. */
 const KILL_WAIT_MS = 5000;
-/**
- * How old the complete process table a stop finds descendants in may be: two of the watch's 50 ms
- * cycles, so the read of the worker's usage sample just before the stop serves (process-watch.ts).
- */
-const RECENT_TABLE_MS = 100;
 /** Rounds of find-and-kill for the leftovers of a spawn whose pid was never saved (killLeftovers). */
 const LEFTOVER_PASSES = 3;
 const SETPRIV = "/usr/bin/setpriv";
@@ -95,6 +91,11 @@ interface KnownExit {
 export class LocalProcessSpawner implements Spawner {
   private state: LocalSpawnerState = {};
   private exit: KnownExit | null = null;
+  /**
+   * Settles when the launcher has reported the server's exit (then in `exit`) or can no longer
+   * report it (it ended first); null when no report will come (a server adopted after a restart).
+   */
+  private exitReported: Promise<void> | null = null;
   /** the largest memory of the process tree this hub process has seen (usage()) */
   private peakMemoryBytes = 0;
   private progressLog = new ProgressLog();
@@ -108,17 +109,25 @@ export class LocalProcessSpawner implements Spawner {
   private readonly pickPort: () => Promise<number>;
   private readonly watch: ProcessWatch;
   private readonly launcher: LauncherClient;
+  private readonly signal: (pid: number, sig: NodeJS.Signals) => void;
 
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: LocalSpawnerConfig,
-    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader, the process launcher */
-    deps: { hubUid?: number; pickPort?: () => Promise<number>; watch?: ProcessWatch; launcher?: LauncherClient } = {},
+    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader, the process launcher, how signals are sent */
+    deps: {
+      hubUid?: number;
+      pickPort?: () => Promise<number>;
+      watch?: ProcessWatch;
+      launcher?: LauncherClient;
+      signal?: (pid: number, sig: NodeJS.Signals) => void;
+    } = {},
   ) {
     this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
     this.pickPort = deps.pickPort ?? pickFreePort;
     this.watch = deps.watch ?? processWatch;
     this.launcher = deps.launcher ?? processLauncher(ctx.log);
+    this.signal = deps.signal ?? signal;
   }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
@@ -375,11 +384,16 @@ export class LocalProcessSpawner implements Spawner {
    */
   private async launch(launch: ServerLaunch, logFile: string, port: number, url: string): Promise<void> {
     this.exit = null;
+    this.exitReported = null;
     for (let attempt = 1; ; attempt++) {
       try {
+        let reported = () => {};
+        const report = new Promise<void>((resolve) => (reported = resolve));
         const { pid, startTime } = await this.launcher.spawn({ file: launch.file, args: launch.args, env: launch.env, cwd: launch.cwd, logFile }, (exit) => {
-          this.exit = exit;
+          if (exit) this.exit = exit;
+          reported();
         });
+        this.exitReported = report;
         this.state = { ...this.state, pid, startTime, ...(port ? { port } : {}), url };
         return;
       } catch (e) {
@@ -413,6 +427,14 @@ export class LocalProcessSpawner implements Spawner {
     if (this.stopRequested) throw new SpawnError("The server was stopped before it finished starting.");
   }
 
+  /**
+   * Ends the server and its descendants. The server's group is frozen (SIGSTOP) while its
+   * descendants are read from its tree's children files, so it cannot start a kernel the lookup
+   * misses; then SIGTERM, which it handles once continued (SIGCONT), and SIGKILL after
+   * stopGraceSeconds. Its end is the launcher's exit report, not /proc polls (those only for a
+   * server adopted after a hub restart or whose launcher died). Kernels (own sessions) the server
+   * left behind are killed afterwards, with whatever they started since the lookup.
+   */
   private async stopProcesses(): Promise<void> {
     const { agentPid, agentStartTime } = this.state;
     if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
@@ -420,26 +442,64 @@ export class LocalProcessSpawner implements Spawner {
     if (!pid && !this.startCalled) return this.killLeftovers();
     if (this.exit || !pid || startTime === undefined) return;
     const server: ProcessRef = { pid, startTime };
-    // one read of every process, shared with the other servers stopping in the same cycle, and
-    // the worker's last usage sample's read when it was just made (process-watch.ts)
-    const table = await this.watch.recentSnapshot(RECENT_TABLE_MS);
-    if (!table.isAlive(server)) return;
-    const descendants = table.descendants(pid);
+    // the server's own stat file, read with those of the other servers stopping in this cycle
+    const stat = (await this.watch.read({ pids: [pid] })).get(pid);
+    if (this.exit || !stat || stat.startTime !== startTime || isGoneState(stat.state)) return;
     // detached → setsid → the server leads its own group; only signal the group if that still holds
-    const ownGroup = table.get(pid)?.pgrp === pid;
-    const send = (sig: NodeJS.Signals) => signal(ownGroup ? -pid : pid, sig);
-    send("SIGTERM");
-    if (!(await this.watch.waitUntilGone([server], this.config.stopGraceSeconds * 1000))) {
-      this.ctx.log.warn({ pid }, "local server ignored SIGTERM; sending SIGKILL");
-      send("SIGKILL");
-      await this.watch.waitUntilGone([server], KILL_WAIT_MS);
+    const target = stat.pgrp === pid ? -pid : pid;
+    const send = this.signal;
+    send(target, "SIGSTOP");
+    let descendants: ProcStat[];
+    try {
+      descendants = await this.watch.descendantsOf(pid);
+    } finally {
+      send(target, "SIGTERM");
+      send(target, "SIGCONT");
     }
-    // kernels (own sessions) the server did not shut down, e.g. because it was killed
+    if (!(await this.waitForExit(server, this.config.stopGraceSeconds * 1000))) {
+      this.ctx.log.warn({ pid }, "local server ignored SIGTERM; sending SIGKILL");
+      send(target, "SIGKILL");
+      await this.waitForExit(server, KILL_WAIT_MS);
+    }
     if (!descendants.length) return;
+    // kernels (own sessions) the server did not shut down, e.g. because it was killed
     const after = await this.watch.read({ pids: descendants.map((d) => d.pid) });
-    const left = descendants.filter((d) => after.isAlive(d));
-    for (const d of left) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
-    if (left.length) await this.watch.waitUntilGone(left, KILL_WAIT_MS);
+    const outlived = descendants.filter((d) => after.isAlive(d));
+    if (!outlived.length) return;
+    // one read of every process, only now: what the leftovers started since the lookup goes too
+    const table = await this.watch.snapshot();
+    const left = new Map<number, ProcStat>();
+    for (const d of outlived) {
+      if (!table.isAlive(d)) continue;
+      left.set(d.pid, d);
+      for (const c of table.descendants(d.pid)) left.set(c.pid, c);
+    }
+    for (const d of left.values()) send(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
+    if (left.size) await this.watch.waitUntilGone([...left.values()], KILL_WAIT_MS);
+  }
+
+  /**
+   * true once the server process has ended, false while it still runs after `ms`. The launcher
+   * reports the exit of a server it started; /proc is polled (every cycle of the shared watch)
+   * only when no report will come: a server adopted after a hub restart, or whose launcher died.
+   */
+  private async waitForExit(server: ProcessRef, ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    if (this.exit) return true;
+    if (this.exitReported) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        this.exitReported.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), ms);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (this.exit) return true;
+      if (timedOut) return false;
+      // the launcher ended before the server: no report will come
+    }
+    return this.watch.waitUntilGone([server], Math.max(0, end - Date.now()));
   }
 
   /**
@@ -520,7 +580,7 @@ export class LocalProcessSpawner implements Spawner {
       if (!targets.length) return;
       for (const p of targets) {
         this.ctx.log.warn({ pid: p.pid, uid, spawnId: this.ctx.spawnId }, "killing a server process of this spawn whose pid was never saved");
-        signal(p.pid, "SIGKILL");
+        this.signal(p.pid, "SIGKILL");
       }
       await this.watch.waitUntilGone(targets, KILL_WAIT_MS);
     }
@@ -546,8 +606,8 @@ export class LocalProcessSpawner implements Spawner {
     const table = await this.watch.snapshot();
     if (!table.isAlive({ pid, startTime })) return;
     const descendants = table.descendants(pid);
-    signal(-pid, "SIGKILL");
-    for (const d of descendants) signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
+    this.signal(-pid, "SIGKILL");
+    for (const d of descendants) this.signal(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
     await this.watch.waitUntilGone([{ pid, startTime }], KILL_WAIT_MS);
   }
 

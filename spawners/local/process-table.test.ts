@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { leftoverTree, pidsOfProcListing, pidsWithEnv, ProcessTable } from "./process-table";
-import { ProcessWatch, procfsReader, readSmallProcFile, type ProcReader } from "./process-watch";
+import { ProcessWatch, parseChildrenList, procfsReader, readSmallProcFile, type ProcReader } from "./process-watch";
 import { parseProcStat } from "./proc-stat";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -96,61 +96,37 @@ function fakeProc(procs: Map<number, string>, statuses = new Map<number, string>
   return r;
 }
 
-test("100 servers stopping at once share one read of /proc per cycle", async () => {
+test("descendantsOf: the tree from its children files and its members' stat files, not from every process", async () => {
   const procs = new Map(machine);
-  const servers = Array.from({ length: 100 }, (_, i) => ({ pid: 10_000 + i, startTime: 20_000 + i }));
-  for (const s of servers) procs.set(s.pid, statLine({ pid: s.pid, ppid: 1, startTime: s.startTime }));
   for (let i = 0; i < 2000; i++) procs.set(50_000 + i, statLine({ pid: 50_000 + i, ppid: 1, startTime: 1 }));
   const reader = fakeProc(procs);
-  const watch = new ProcessWatch({ cycleMs: 20, reader });
-
-  // what stop() does: a snapshot, then a wait until gone; the processes exit over ~100 ms
-  const initial = procs.size;
-  const t0 = Date.now();
-  const stops = servers.map(async (s, i) => {
-    const table = await watch.snapshot();
-    assert.ok(table.isAlive(s));
-    setTimeout(() => procs.delete(s.pid), i);
-    return watch.waitUntilGone([s], 5000);
-  });
-  assert.deepEqual(await Promise.all(stops), Array(100).fill(true));
-  assert.equal(watch.stats.fullReads, 1, "one full read served all 100 snapshots");
-  assert.equal(reader.lists, 1);
-  const cycles = watch.stats.fullReads + watch.stats.partialReads;
-  const elapsed = Date.now() - t0;
-  assert.ok(cycles <= elapsed / 20 + 2, `${cycles} cycles in ${elapsed} ms at 20 ms a cycle`);
-  // after the one full read, each cycle reads at most the 100 servers' stat files (per-server
-  // polling of every process would be 100 × 2,106 per cycle)
-  assert.ok(watch.stats.statFilesRead <= initial + (cycles - 1) * 100, `${watch.stats.statFilesRead} stat files read in ${cycles} cycles`);
+  const children = (pid: number) =>
+    [...procs.entries()].filter(([, text]) => parseProcStat(text)?.ppid === pid && parseProcStat(text)?.pid !== pid).map(([p]) => p);
+  const watch = new ProcessWatch({ cycleMs: 10, reader: { ...reader, readChildren: children } });
+  const found = await watch.descendantsOf(SERVER);
+  assert.deepEqual(
+    found.map((d) => [d.pid, d.pgrp, d.startTime]),
+    [
+      [4150, SERVER, 9100],
+      [4151, 4151, 9101],
+    ],
+  );
+  assert.equal(watch.stats.fullReads + watch.stats.partialReads, 0, "no cycle of the watch");
+  assert.equal(reader.lists, 0);
+  assert.equal(watch.stats.childrenFilesRead, 3, "the server's, the shell's, the kernel's");
+  assert.equal(reader.statReads, 2);
+  // without children files: the next full read
+  const plain = new ProcessWatch({ cycleMs: 10, reader });
+  assert.deepEqual(
+    (await plain.descendantsOf(SERVER)).map((d) => d.pid),
+    [4150, 4151],
+  );
+  assert.equal(plain.stats.fullReads, 1);
 });
 
-test("a stop right after a usage sample finds descendants in that sample's full read; an older table is read again", async () => {
-  const procs = new Map(machine);
-  const reader = fakeProc(procs);
-  const watch = new ProcessWatch({ cycleMs: 10, reader });
-  const server = { pid: SERVER, startTime: 9000 };
-  assert.ok(await watch.treeUsage(server));
-  assert.equal(watch.stats.fullReads, 1);
-  // a kernel started since is not in the reused table: the age bounds what a stop may miss
-  procs.set(4300, statLine({ pid: 4300, ppid: SERVER, startTime: 9900 }));
-  const reused = await watch.recentSnapshot(5000);
-  assert.equal(watch.stats.fullReads, 1, "no second read of every process");
-  assert.equal(reused.get(4300), undefined);
-  assert.ok(reused.isAlive(server));
-  await new Promise((r) => setTimeout(r, 30));
-  const fresh = await watch.recentSnapshot(20);
-  assert.equal(watch.stats.fullReads, 2, "older than maxAgeMs: read again");
-  assert.deepEqual(
-    fresh
-      .descendants(SERVER)
-      .map((d) => d.pid)
-      .sort((a, b) => a - b),
-    [4150, 4151, 4300],
-  );
-  // partial reads never stand in for a complete table
-  await watch.isAlive(server);
-  await watch.recentSnapshot(5000);
-  assert.equal(watch.stats.fullReads, 2);
+test("parseChildrenList: the pids of a children file", () => {
+  assert.deepEqual(parseChildrenList("4150 4151 \n"), [4150, 4151]);
+  assert.deepEqual(parseChildrenList(""), []);
 });
 
 test("liveness checks in one turn of the event loop are one read of just those pids", async () => {
@@ -163,7 +139,7 @@ test("liveness checks in one turn of the event loop are one read of just those p
     watch.isAlive({ pid: SERVER, startTime: 9000 }),
   ]);
   assert.deepEqual(answers, [true, true, false, true]);
-  assert.deepEqual({ ...watch.stats }, { partialReads: 1, fullReads: 0, statFilesRead: 3, statusFilesRead: 0 });
+  assert.deepEqual({ ...watch.stats }, { partialReads: 1, fullReads: 0, statFilesRead: 3, statusFilesRead: 0, childrenFilesRead: 0 });
   assert.equal(reader.lists, 0, "no listing of /proc for liveness");
 });
 

@@ -2,9 +2,20 @@
 // polls ask questions (is this process alive? which are its descendants? wait until these are gone)
 // and each question is answered by the next cycle's read, so 100 servers stopping at once cost one
 // read of /proc per cycle, not one per server per 50 ms. A cycle reads only the asked pids' stat
-// files unless someone needs the whole table (descendants), then it reads every process once.
-import { closeSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
-import { isGoneState, parseProcStatusMemory, parseProcStatusUids, runsOnlyAs, sumTreeUsage, type ProcMemory, type TreeUsage } from "./proc-stat";
+// files unless someone needs the whole table (usage samples), then it reads every process once.
+// A stop finds its server's descendants through the tree's own children files (descendantsOf).
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } from "node:fs";
+import {
+  isGoneState,
+  parseProcStat,
+  parseProcStatusMemory,
+  parseProcStatusUids,
+  runsOnlyAs,
+  sumTreeUsage,
+  type ProcMemory,
+  type ProcStat,
+  type TreeUsage,
+} from "./proc-stat";
 import { pidsOfProcListing, pidsWithEnv, ProcessTable, type ProcessRef } from "./process-table";
 
 /** How the watch reads /proc; a seam for tests. */
@@ -17,6 +28,11 @@ export interface ProcReader {
   readStatus(pid: number): string | null;
   /** the text of /proc/<pid>/environ, or null when the process does not exist or may not be read */
   readEnviron?(pid: number): string | null;
+  /**
+   * The children of every thread of `pid` (/proc/<pid>/task/<tid>/children), [] when the process
+   * does not exist; absent when the kernel has no such files (built without CONFIG_PROC_CHILDREN).
+   */
+  readChildren?(pid: number): number[];
 }
 
 export interface ProcessWatchOptions {
@@ -35,6 +51,8 @@ export interface ProcessWatchStats {
   statFilesRead: number;
   /** status files read in all (memory of sampled trees) */
   statusFilesRead: number;
+  /** children files read in all, one per thread (descendantsOf) */
+  childrenFilesRead: number;
 }
 
 interface Pending {
@@ -79,6 +97,19 @@ export function readSmallProcFile(path: string): string | null {
   }
 }
 
+/** Whether this kernel has /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN; Debian's, Ubuntu's and RHEL's kernels do). */
+const HAS_CHILDREN_FILES = existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+
+/** The pids in a children file's text ("4150 4151 \n"). */
+export function parseChildrenList(text: string): number[] {
+  const out: number[] = [];
+  for (const word of text.split(" ")) {
+    const n = Number(word);
+    if (word.trim() && Number.isSafeInteger(n) && n > 0) out.push(n);
+  }
+  return out;
+}
+
 export const procfsReader: ProcReader = {
   listPids: () => {
     try {
@@ -96,18 +127,29 @@ export const procfsReader: ProcReader = {
       return null;
     }
   },
+  ...(HAS_CHILDREN_FILES
+    ? {
+        readChildren: (pid: number) => {
+          let tids: string[];
+          try {
+            tids = readdirSync(`/proc/${pid}/task`);
+          } catch {
+            return [];
+          }
+          return tids.flatMap((tid) => parseChildrenList(readSmallProcFile(`/proc/${pid}/task/${tid}/children`) ?? ""));
+        },
+      }
+    : {}),
 };
 
 /** See the file comment. One instance is shared by all local servers of a hub (`processWatch`). */
 export class ProcessWatch {
-  readonly stats: ProcessWatchStats = { partialReads: 0, fullReads: 0, statFilesRead: 0, statusFilesRead: 0 };
+  readonly stats: ProcessWatchStats = { partialReads: 0, fullReads: 0, statFilesRead: 0, statusFilesRead: 0, childrenFilesRead: 0 };
   private readonly reader: ProcReader;
   private pending: Pending | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private lastStart = -Infinity;
-  /** the last complete table and when its read started */
-  private lastComplete: { table: ProcessTable; readAt: number } | null = null;
 
   constructor(private readonly options: ProcessWatchOptions) {
     this.reader = options.reader ?? procfsReader;
@@ -167,16 +209,33 @@ export class ProcessWatch {
   }
 
   /**
-   * A complete table whose read started at most `maxAgeMs` ago, or the next one. For questions
-   * a table that old answers as well as a new one: a server's descendants when it is stopped
-   * right after the worker's last usage sample read every process (usage-sampler.ts), and stops
-   * in neighbouring cycles of a storm. Each full read opens every process's stat file, so this
-   * halves a stop's reads of /proc and shares them across a storm.
+   * The descendants of `pid` (children, grandchildren…) as they are now, read from the tree's own
+   * children files and its members' stat files: a few files for a server's tree instead of every
+   * process on the machine, read at once rather than at the next cycle. The kernel vouches for
+   * these files only while the processes they list from are frozen: a stop stops the server's group
+   * first (index.ts). Without the files (a kernel built without them), the next full read.
    */
-  recentSnapshot(maxAgeMs: number): Promise<ProcessTable> {
-    const last = this.lastComplete;
-    if (last && Date.now() - last.readAt <= maxAgeMs) return Promise.resolve(last.table);
-    return this.snapshot();
+  async descendantsOf(pid: number): Promise<ProcStat[]> {
+    const reader = this.reader;
+    if (!reader.readChildren) return (await this.snapshot()).descendants(pid);
+    const out: ProcStat[] = [];
+    const seen = new Set([pid]);
+    const queue = [pid];
+    while (queue.length) {
+      const children = reader.readChildren(queue.shift()!);
+      this.stats.childrenFilesRead++;
+      for (const child of children) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        this.stats.statFilesRead++;
+        const text = reader.readStat(child);
+        const s = text === null ? null : parseProcStat(text);
+        if (!s || s.pid !== child || isGoneState(s.state)) continue;
+        out.push(s);
+        queue.push(child);
+      }
+    }
+    return out;
   }
 
   /** True when `p` is alive (same pid and start time, not a zombie) in the next read. */
@@ -231,9 +290,7 @@ export class ProcessWatch {
     this.running = true;
     this.lastStart = Date.now();
     try {
-      const readAt = this.lastStart;
       const table = p.complete ? await this.readAll() : this.readSome(p.pids);
-      if (p.complete) this.lastComplete = { table, readAt };
       for (const r of p.resolvers) r.resolve(table);
     } catch (e) {
       for (const r of p.resolvers) r.reject(e);

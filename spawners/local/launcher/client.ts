@@ -46,11 +46,14 @@ export class LauncherLostError extends Error {
 /** The launcher refused the request (protocol.ts says why), or could not carry it out. */
 export class LauncherRequestError extends Error {}
 
+/** Called once with a started process's exit, or with null when its launcher ended first (the exit will not be reported). */
+export type ExitListener = (exit: ProcessExit | null) => void;
+
 interface Waiting {
   resolve(reply: LauncherReply): void;
   reject(e: Error): void;
   /** a spawn's exit listener, registered when the "spawned" reply comes (its exit may follow in the same read) */
-  onExit?: (exit: ProcessExit) => void;
+  onExit?: ExitListener;
 }
 
 export interface LauncherClientOptions {
@@ -67,7 +70,7 @@ export class LauncherClient {
   private startedAt = 0;
   private nextId = 1;
   private readonly waiting = new Map<number, Waiting>();
-  private readonly exits = new Map<number, (exit: ProcessExit) => void>();
+  private readonly exits = new Map<number, ExitListener>();
   /** launchers started so far (a new one after each death) */
   starts = 0;
 
@@ -80,11 +83,11 @@ export class LauncherClient {
 
   /**
    * Starts a detached process through the launcher. Resolves with its pid and /proc start time
-   * once it runs; `onExit` is called when it ends, if the same launcher is still there then.
-   * Rejects with LauncherRequestError (refused, or the program could not be run) or
-   * LauncherLostError.
+   * once it runs; `onExit` is called once: with the exit when the process ends, or with null when
+   * the launcher ended first (the process runs on; nobody reports its exit). Rejects with
+   * LauncherRequestError (refused, or the program could not be run) or LauncherLostError.
    */
-  async spawn(request: Omit<SpawnRequest, "type" | "id">, onExit: (exit: ProcessExit) => void): Promise<{ pid: number; startTime: number }> {
+  async spawn(request: Omit<SpawnRequest, "type" | "id">, onExit: ExitListener): Promise<{ pid: number; startTime: number }> {
     const reply = await this.ask({ ...request, type: "spawn" }, onExit);
     if (reply.type !== "spawned") throw new LauncherRequestError(describeFailure(reply));
     return { pid: reply.pid, startTime: reply.startTime };
@@ -112,13 +115,13 @@ export class LauncherClient {
     this.child?.disconnect();
   }
 
-  private async ask(request: Omit<SpawnRequest, "id"> | Omit<RemoveRequest, "id">, onExit?: (exit: ProcessExit) => void): Promise<LauncherReply> {
+  private async ask(request: Omit<SpawnRequest, "id"> | Omit<RemoveRequest, "id">, onExit?: ExitListener): Promise<LauncherReply> {
     const child = await this.ensure();
     const id = this.nextId++;
     return this.await(id, child, { ...request, id }, onExit);
   }
 
-  private await(id: number, child: ChildProcess, message: unknown, onExit?: (exit: ProcessExit) => void): Promise<LauncherReply> {
+  private await(id: number, child: ChildProcess, message: unknown, onExit?: ExitListener): Promise<LauncherReply> {
     return new Promise<LauncherReply>((resolvePromise, reject) => {
       this.waiting.set(id, { resolve: resolvePromise, reject, onExit });
       // while a request waits, the channel keeps the hub's event loop alive
@@ -177,8 +180,10 @@ export class LauncherClient {
     if (this.child !== child) return;
     this.child = null;
     const detail = signal ? `killed by ${signal}` : `status ${code}`;
-    // the servers it started run on; only their exit reports are lost
+    // the servers it started run on; only their exit reports are lost, which their listeners learn
+    const lost = [...this.exits.values()];
     this.exits.clear();
+    for (const onExit of lost) onExit(null);
     for (const id of [...this.waiting.keys()]) this.settle(id, undefined, new LauncherLostError(detail));
     const lived = Date.now() - this.startedAt;
     this.options.log?.warn({ pid: child.pid, code, signal, livedMs: lived }, "the process launcher ended; starting a new one");
