@@ -1,7 +1,7 @@
 // Hub-wide HTTP protections applied by the Express entry before Next or any handler runs.
 import type { Request, Response, NextFunction } from "express";
 import { renderErrorPage } from "@/proxy/forward/error-page";
-import { classifyHost, type OriginPlan } from "@/proxy/origins/origin-plan";
+import { classifyHost, userOrigin, type OriginPlan } from "@/proxy/origins/origin-plan";
 
 /** A refusal from the Express side: the styled page for browsers (Accept: text/html), JSON otherwise. */
 export function sendRefusal(req: Request, res: Response, status: number, message: string): void {
@@ -18,19 +18,44 @@ function contentSecurityPolicy(formAction: string): string {
  * The Content-Security-Policy of a hub page at `path`. form-action also governs where a form's
  * submission may be redirected, and the admin's confirmation on /hub/origin-login and the
  * acceptance of a share link on /hub/accept-share are answered with a redirect to a user's
- * origin: those pages alone may send a form on to users' origins.
+ * origin: those pages alone may send a form on to users' origins. `formTargets`: origins the
+ * page's form is answered with a redirect to besides (the OAuth consent page's client).
  */
 const FORMS_TO_USER_ORIGINS = ["/hub/origin-login", "/hub/accept-share"];
 
-export function hubContentSecurityPolicy(plan: OriginPlan, path: string): string {
+export function hubContentSecurityPolicy(plan: OriginPlan, path: string, formTargets: readonly string[] = []): string {
   const toUsers = plan.userDomain !== null && FORMS_TO_USER_ORIGINS.some((p) => path === p || path.startsWith(p + "?"));
-  return contentSecurityPolicy(toUsers ? `'self' ${plan.scheme}//*.${plan.userDomain}${plan.port}` : "'self'");
+  const targets = [...(toUsers ? [`${plan.scheme}//*.${plan.userDomain}${plan.port}`] : []), ...formTargets.filter((o) => o !== plan.hubOrigin)];
+  return contentSecurityPolicy(["'self'", ...new Set(targets)].join(" "));
+}
+
+/** The OAuth provider's authorization endpoint (app/api/oauth2/authorize), whose consent page sets its own policy. */
+export const OAUTH_AUTHORIZE_PATH = "/hub/api/oauth2/authorize";
+
+/**
+ * The origin an OAuth client's redirect URI sends the browser to after the consent form, for the
+ * consent page's form-action: an absolute URI's own origin; a path's is the hub's ('self'), except
+ * a server's callback under /user/<owner>/ in per-user mode, which the proxy answers on the owner's
+ * origin. Pure.
+ */
+export function oauthRedirectOrigin(plan: OriginPlan, redirectUri: string, serverOwner?: string): string {
+  if (!redirectUri.startsWith("/")) return new URL(redirectUri).origin;
+  return serverOwner !== undefined ? userOrigin(plan, serverOwner) : plan.hubOrigin;
 }
 
 /** Security headers for every hub response. */
 export function securityHeaders(plan: OriginPlan) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    res.setHeader("Content-Security-Policy", hubContentSecurityPolicy(plan, req.path));
+    if (req.path === OAUTH_AUTHORIZE_PATH || req.path === `${OAUTH_AUTHORIZE_PATH}/`) {
+      // The consent page's form is answered with a redirect to its client, wherever that is, and
+      // Chromium holds the redirect to form-action too: the route adds the client's origin
+      // (hubContentSecurityPolicy with oauthRedirectOrigin); any other answer gets the hub's.
+      const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
+      res.writeHead = ((...args: unknown[]) => {
+        if (res.getHeader("content-security-policy") === undefined) res.setHeader("Content-Security-Policy", hubContentSecurityPolicy(plan, req.path));
+        return writeHead(...args);
+      }) as Response["writeHead"];
+    } else res.setHeader("Content-Security-Policy", hubContentSecurityPolicy(plan, req.path));
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Referrer-Policy", "same-origin");
     res.setHeader("X-Frame-Options", "SAMEORIGIN");

@@ -5,11 +5,13 @@
 // access:servers reaches it may. The code carries the scopes grantScopes allows and the login
 // session's id (the tokens it gives end with that session). POST – the consent form: the
 // session's CSRF token is required (the Express entry has already refused another Origin);
-// Authorize issues the code, Deny sends the browser back with error=access_denied.
+// Authorize issues the code, Deny sends the browser back with error=access_denied. The consent
+// page's Content-Security-Policy lets its form be answered with a redirect to the client's origin.
 import { timingSafeEqual } from "node:crypto";
 import { getRuntime } from "@/app/_lib/runtime";
 import { route, readForm } from "@/app/_lib/http/route";
 import { HttpError } from "@/app/_lib/http/errors";
+import { hubContentSecurityPolicy, oauthRedirectOrigin, OAUTH_AUTHORIZE_PATH } from "@/app/_lib/http/security";
 import { readRequestSession, type SessionInfo } from "@/app/_lib/auth/sessions";
 import { servicesOf } from "@/app/_lib/services/registry";
 import {
@@ -46,7 +48,7 @@ async function grant(client: OAuthClient, requested: string | null, s: SessionIn
 
 export const GET = route(async (req) => {
   const url = new URL(req.url);
-  const { db, config } = getRuntime();
+  const { db, config, origins } = getRuntime();
   const request = readAuthorizeRequest(url.searchParams);
   const client = await resolveAuthorizeRequest(db, servicesOf(config), request);
   const s = await session(req);
@@ -65,7 +67,11 @@ export const GET = route(async (req) => {
     scopes,
     csrf: s.csrf,
   });
-  return new Response(html, { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY" } });
+  // Authorize and Deny are answered with a redirect to the client: the page's form-action names its origin
+  const csp = hubContentSecurityPolicy(origins, OAUTH_AUTHORIZE_PATH, [oauthRedirectOrigin(origins, client.redirectUri, client.server?.owner)]);
+  return new Response(html, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY", "content-security-policy": csp },
+  });
 });
 
 export const POST = route(async (req) => {
