@@ -96,24 +96,48 @@ export function listResponse(req: Request, page: { items: unknown[] | Record<str
   return answerResponse(listAnswer(req, page));
 }
 
+/**
+ * JSON already written as text (the users list's page, app/_lib/users/queries.ts listUsersJson).
+ * An answer's body as this is sent as it is: the same bytes JSON.stringify gives for the value.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** A JSON answer before it becomes a web Response: the body and, when not application/json, its content type. */
 export interface JsonAnswer {
   body: unknown;
   contentType?: string;
 }
 
+/** The answer's body as JSON text. */
+export function answerText({ body }: JsonAnswer): string {
+  return body instanceof JsonText ? body.text : JSON.stringify(body);
+}
+
 /** The web Response of a JsonAnswer, as Response.json makes it. */
-export function answerResponse({ body, contentType }: JsonAnswer): Response {
+export function answerResponse(answer: JsonAnswer): Response {
+  const { body, contentType } = answer;
+  if (body instanceof JsonText) return new Response(body.text, { headers: { "content-type": contentType ?? "application/json" } });
   return contentType ? Response.json(body, { headers: { "content-type": contentType } }) : Response.json(body);
 }
 
-/** listResponse's answer as a JsonAnswer (the Express fast path writes it without a web Response). */
-export function listAnswer(req: Request, page: { items: unknown[] | Record<string, unknown>; offset: number; limit: number; total: number }): JsonAnswer {
+/** listResponse's answer as a JsonAnswer (the Express fast path writes it without a web Response). `items` as JsonText: a JSON array's text. */
+export function listAnswer(
+  req: Request,
+  page: { items: unknown[] | Record<string, unknown> | JsonText; offset: number; limit: number; total: number },
+): JsonAnswer {
   if (!wantsPagination(req.headers)) return { body: page.items };
   const url = new URL(req.url);
   // Next hands route handlers the path without its basePath (/hub)
   const path = url.pathname.startsWith("/hub/") ? url.pathname : `/hub${url.pathname}`;
   const { offset, limit, total } = page;
   const next = nextPage({ origin: requestOrigin(req.headers), path, query: url.searchParams, offset, limit, total });
-  return { body: { items: page.items, _pagination: { offset, limit, total, next } }, contentType: PAGINATION_MEDIA_TYPE };
+  const _pagination = { offset, limit, total, next };
+  // the text JSON.stringify gives for { items, _pagination }
+  const body =
+    page.items instanceof JsonText
+      ? new JsonText(`{"items":${page.items.text},"_pagination":${JSON.stringify(_pagination)}}`)
+      : { items: page.items, _pagination };
+  return { body, contentType: PAGINATION_MEDIA_TYPE };
 }

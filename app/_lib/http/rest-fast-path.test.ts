@@ -32,11 +32,15 @@ before(async () => {
   await hub.db.server.create({ data: { userId: bob.id, name: "", state: "running", spawnerKind: "local", url: "http://127.0.0.1:1/" } });
   await hub.db.server.create({ data: { userId: bob.id, name: "gpu", state: "stopped", spawnerKind: "local" } });
   await hub.db.group.create({ data: { name: "climate", members: { create: [{ userId: bob.id }] } } });
+  const odd = await hub.addUser("zoé");
+  await hub.db.server.create({ data: { userId: odd.id, name: "", state: "pending", spawnerKind: "local", message: 'waiting for "node"' } });
+  await hub.db.group.create({ data: { name: 'sea "deep" \\ ünï', members: { create: [{ userId: odd.id }] } } });
   tokens.admin = (await createApiToken(hub.db, admin.id, {})).token;
   tokens.alice = (await createApiToken(hub.db, alice.id, {})).token;
   tokens.listOnly = (await createApiToken(hub.db, admin.id, { scopes: ["list:users"] })).token;
   tokens.names = (await createApiToken(hub.db, admin.id, { scopes: ["list:users", "read:users:name"] })).token;
   tokens.servers = (await createApiToken(hub.db, admin.id, { scopes: ["read:servers"] })).token;
+  tokens.allFields = (await createApiToken(hub.db, admin.id, { scopes: ["list:users", "read:users", "read:servers", "read:roles:users"] })).token;
   tokens.expired = (await createApiToken(hub.db, admin.id, { expiresAt: new Date(Date.now() - 1000) })).token;
   const revoked = await createApiToken(hub.db, admin.id, {});
   await hub.db.apiToken.update({ where: { id: revoked.row.id }, data: { revokedAt: new Date() } });
@@ -117,7 +121,7 @@ const paging = "application/jupyterhub-pagination+json";
 describe("GET /hub/api/users on the fast path", () => {
   test("answers as the route does, plain and paginated, with every filter and sort", async () => {
     const list = (await assertSame(usersRoute.GET, "/hub/api/users", {}, { token: tokens.admin }, 200)) as { name: string }[];
-    assert.equal(list.length, 11);
+    assert.equal(list.length, 12);
     await assertSame(usersRoute.GET, "/hub/api/users?sort=-name&include_stopped_servers", {}, { token: tokens.admin }, 200);
     await assertSame(usersRoute.GET, "/hub/api/users?state=ready", {}, { token: tokens.admin }, 200);
     await assertSame(usersRoute.GET, "/hub/api/users?state=inactive&sort=last_activity", {}, { token: tokens.admin }, 200);
@@ -126,6 +130,37 @@ describe("GET /hub/api/users on the fast path", () => {
     };
     assert.equal(page._pagination.next.url, "https://hub.example.org/hub/api/users?limit=3&offset=5");
     await assertSame(usersRoute.GET, "/hub/api/users/", {}, { token: tokens.admin }, 200);
+  });
+
+  test("a caller who sees everything gets the JSON written without models: the same bytes as a token whose scopes show every field", async () => {
+    for (const path of [
+      "/hub/api/users",
+      "/hub/api/users?include_stopped_servers",
+      "/hub/api/users?sort=-name&state=active",
+      "/hub/api/users?limit=4&offset=8",
+    ])
+      for (const accept of [undefined, paging]) {
+        const written = await get(path, headersFor({ token: tokens.admin, accept }));
+        const fromModels = await get(path, headersFor({ token: tokens.allFields, accept }));
+        assert.equal(written.status, 200);
+        assert.equal(written.body, fromModels.body, `${path} ${accept ?? ""}`);
+      }
+    const zoe = (JSON.parse((await get("/hub/api/users?sort=-name&limit=1", headersFor({ token: tokens.admin }))).body) as object[])[0];
+    assert.deepEqual(
+      { ...zoe, created: "…" },
+      {
+        kind: "user",
+        name: "zoé",
+        admin: false,
+        roles: ["user"],
+        groups: ['sea "deep" \\ ünï'],
+        created: "…",
+        last_activity: null,
+        server: null,
+        pending: "spawn",
+        servers: (zoe as { servers: object }).servers,
+      },
+    );
   });
 
   test("narrow tokens see what their scopes cover", async () => {

@@ -12,7 +12,7 @@ import { errorToJson } from "./errors";
 import { route } from "./route";
 import { discardThenClose } from "./express-guards";
 import { MAX_BODY_BYTES } from "./json-limits";
-import type { JsonAnswer } from "./list-query";
+import { answerText, type JsonAnswer } from "./list-query";
 import { listUsersAnswer, userAnswer } from "@/app/_lib/users/rest-reads";
 import { startServerRoute, stopServerRoute } from "@/app/_lib/servers/api";
 
@@ -90,7 +90,7 @@ async function sendJson(res: ExpressResponse, answer: Promise<JsonAnswer>): Prom
     status = e.status;
     json = { body: e.body };
   }
-  const body = JSON.stringify(json.body);
+  const body = answerText(json);
   res.statusCode = status;
   res.setHeader("content-type", json.contentType ?? "application/json");
   res.setHeader("cache-control", NO_STORE);

@@ -7,7 +7,7 @@ import { rolesOfUser, selfScopes } from "@/app/_lib/auth/roles";
 import { oauthSessionId } from "@/app/_lib/auth/oauth-session-id";
 import type { RoleConfig } from "@/config/roles-section";
 
-interface UserRow {
+export interface UserRow {
   name: string;
   admin: boolean;
   createdAt: Instant;
@@ -38,6 +38,34 @@ export function toUserModel(u: UserRow, opts: UserModelOptions = {}): UserModel 
     pending: def?.pending ?? null,
     servers,
   };
+}
+
+/**
+ * The text JSON.stringify gives for withUserRoles(toUserModel(u, opts), roles) — the whole model, as
+ * a caller with "inherit" sees it — written directly: no model object per user, no second walk
+ * over them to serialise (the users list's hot path, bench/README.md phase 3i). Strings go through
+ * JSON.stringify, so the escaping is its own; the servers object is toServerModel's.
+ */
+export function userJsonText(u: UserRow, roles: readonly RoleConfig[], opts: UserModelOptions = {}): string {
+  const groups = (u.groups ?? []).map((g) => g.group.name);
+  let servers = "{}";
+  let server = "null";
+  let pending = "null";
+  if (u.servers.length) {
+    const models: Record<string, ServerModel> = {};
+    for (const s of u.servers) if (opts.allServers || s.state !== "stopped") models[s.name] = toServerModel(u.name, s, opts);
+    servers = JSON.stringify(models);
+    const def = models[""];
+    if (def?.ready) server = JSON.stringify(def.url);
+    if (def?.pending) pending = JSON.stringify(def.pending);
+  }
+  const name = JSON.stringify(u.name);
+  const userRoles = JSON.stringify(rolesOfUser(roles, { name: u.name, admin: u.admin, groups }));
+  const last = u.lastActivity ? JSON.stringify(isoText(u.lastActivity)) : "null";
+  return (
+    `{"kind":"user","name":${name},"admin":${u.admin},"roles":${userRoles},"groups":${JSON.stringify(groups)},` +
+    `"created":${JSON.stringify(isoText(u.createdAt))},"last_activity":${last},"server":${server},"pending":${pending},"servers":${servers}}`
+  );
 }
 
 /** The fields each read scope reveals (JupyterHub's access map in its user_model). */

@@ -6,7 +6,8 @@ import type { UserModel } from "@/app/_lib/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
 import type { Instant, ServerRow } from "@/app/_lib/servers/models";
 import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
-import { toUserModel, type UserModelOptions } from "./models";
+import { toUserModel, userJsonText, type UserModelOptions, type UserRow } from "./models";
+import type { RoleConfig } from "@/config/roles-section";
 import type { SqlDialect } from "./users-view";
 import {
   buildGroupsQuery,
@@ -85,27 +86,28 @@ export function asInstant(value: unknown): Instant | null {
 type UserSqlRow = { id: number | bigint; name: string; admin: boolean | number | bigint; createdAt: unknown; lastActivity: unknown; total?: number | bigint };
 type ServerSqlRow = Omit<ServerRow, "startedAt" | "lastActivity"> & { userId: number | bigint; startedAt: unknown; lastActivity: unknown };
 
-/** Users' models from their rows: their servers and group names read in two statements for all of them. */
-async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: UserModelOptions): Promise<UserModel[]> {
+/** Users' rows as toUserModel takes them: their servers and group names read in two statements for all of them. */
+async function userRowsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], allServers: boolean): Promise<UserRow[]> {
   if (!users.length) return [];
   const userIds = users.map((u) => Number(u.id));
-  const servers = buildServersQuery({ dialect, userIds, allServers: !!opts.allServers });
+  const servers = buildServersQuery({ dialect, userIds, allServers });
   const groups = buildGroupsQuery({ dialect, userIds });
   const [serverRows, groupRows] = await Promise.all([readRows<ServerSqlRow>(db, servers), readRows<{ userId: number | bigint; name: string }>(db, groups)]);
   const byUser = new Map<number, { servers: ServerRow[]; groups: { group: { name: string } }[] }>(userIds.map((id) => [id, { servers: [], groups: [] }]));
   for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asInstant(s.startedAt), lastActivity: asInstant(s.lastActivity) });
   for (const g of groupRows) byUser.get(Number(g.userId))?.groups.push({ group: { name: g.name } });
-  return users.map((u) => {
-    const rel = byUser.get(Number(u.id))!;
-    const row = {
-      name: u.name,
-      admin: u.admin === true || Number(u.admin) === 1,
-      createdAt: asInstant(u.createdAt)!,
-      lastActivity: asInstant(u.lastActivity),
-      ...rel,
-    };
-    return toUserModel(row, opts);
-  });
+  return users.map((u) => ({
+    name: u.name,
+    admin: u.admin === true || Number(u.admin) === 1,
+    createdAt: asInstant(u.createdAt)!,
+    lastActivity: asInstant(u.lastActivity),
+    ...byUser.get(Number(u.id))!,
+  }));
+}
+
+/** Users' models from their rows. */
+async function modelsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], opts: UserModelOptions): Promise<UserModel[]> {
+  return (await userRowsOf(db, dialect, users, !!opts.allServers)).map((row) => toUserModel(row, opts));
 }
 
 /**
@@ -119,16 +121,10 @@ export async function readUserModel(db: Db, dialect: SqlDialect, name: string, o
   return (await modelsOf(db, dialect, rows, opts))[0];
 }
 
-/**
- * One page of users with their servers. `state` is JupyterHub's filter: "ready" users with a
- * running server, "active" with a server running or on its way, "inactive" with neither. The
- * page carries the total (a window count); only a page past the end counts separately.
- */
-export async function listUserModels(
-  db: Db,
-  dialect: SqlDialect,
-  opts: UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort; only?: UserListLimit } = {},
-): Promise<{ total: number; items: UserModel[] }> {
+type UserListOptions = UserModelOptions & { state?: UserStateFilter; offset?: number; limit?: number; sort?: UserSort; only?: UserListLimit };
+
+/** One page's user rows and the total the filter matches. */
+async function userPage(db: Db, dialect: SqlDialect, opts: UserListOptions): Promise<{ total: number; rows: UserSqlRow[] }> {
   const offset = opts.offset ?? 0;
   const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200, only: opts.only });
   const rows = await readRows<UserSqlRow>(db, page);
@@ -137,5 +133,33 @@ export async function listUserModels(
     const count = buildUserCountQuery({ dialect, state: opts.state, only: opts.only });
     total = Number((await readRows<{ total: number | bigint }>(db, count))[0].total);
   }
+  return { total, rows };
+}
+
+/**
+ * One page of users with their servers. `state` is JupyterHub's filter: "ready" users with a
+ * running server, "active" with a server running or on its way, "inactive" with neither. The
+ * page carries the total (a scalar subquery); only a page past the end counts separately.
+ */
+export async function listUserModels(db: Db, dialect: SqlDialect, opts: UserListOptions = {}): Promise<{ total: number; items: UserModel[] }> {
+  const { total, rows } = await userPage(db, dialect, opts);
   return { total, items: await modelsOf(db, dialect, rows, opts) };
+}
+
+/**
+ * The same page as a JSON array's text, each user as withUserRoles(model, roles) shows them to a
+ * caller who sees everything ("inherit"): the same bytes as JSON.stringify of those models, written
+ * without building them (userJsonText).
+ */
+export async function listUsersJson(
+  db: Db,
+  dialect: SqlDialect,
+  roles: readonly RoleConfig[],
+  opts: UserListOptions = {},
+): Promise<{ total: number; items: string }> {
+  const { total, rows } = await userPage(db, dialect, opts);
+  const users = await userRowsOf(db, dialect, rows, !!opts.allServers);
+  let text = "[";
+  for (let i = 0; i < users.length; i++) text += (i ? "," : "") + userJsonText(users[i], roles, opts);
+  return { total, items: text + "]" };
 }

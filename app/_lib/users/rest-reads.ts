@@ -4,12 +4,12 @@
 // authentication and scope checks (request-auth.ts), the same queries, the same JSON.
 import { getRuntime } from "@/app/_lib/runtime";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
-import { listUserModels, readUserModel } from "@/app/_lib/users/queries";
+import { listUserModels, listUsersJson, readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { visibleUserModel, withUserRoles } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
 import { listFilters } from "@/app/_lib/auth/scopes";
-import { answerResponse, flagParam, listAnswer, parseUserListQuery, wantsPagination, type JsonAnswer } from "@/app/_lib/http/list-query";
+import { answerResponse, flagParam, JsonText, listAnswer, parseUserListQuery, wantsPagination, type JsonAnswer } from "@/app/_lib/http/list-query";
 
 /** GET /hub/api/users as a web Response (the Next route file). */
 export async function listUsersResponse(req: Request): Promise<Response> {
@@ -33,7 +33,7 @@ export async function listUsersAnswer(req: Request): Promise<JsonAnswer> {
     names: filters.filter((f) => f.kind === "user").map((f) => f.value),
     groups: filters.filter((f) => f.kind === "group").map((f) => f.value),
   };
-  const { total, items } = await listUserModels(db, dbProvider, {
+  const opts = {
     state: q.state,
     offset: q.offset,
     limit: q.limit,
@@ -43,7 +43,13 @@ export async function listUsersAnswer(req: Request): Promise<JsonAnswer> {
     origins,
     describe: serverDescriber(catalog),
     ...(only ? { only } : {}),
-  });
+  };
+  // a caller who sees everything (sessions, tokens without a scope list) gets the JSON written without models
+  if (actor.scopes.has("inherit")) {
+    const { total, items } = await listUsersJson(db, dbProvider, config.roles, opts);
+    return listAnswer(req, { items: new JsonText(items), offset: q.offset, limit: q.limit, total });
+  }
+  const { total, items } = await listUserModels(db, dbProvider, opts);
   // a token sees the fields (and servers) its scopes cover for each user (list:users alone: names only)
   const visible = items.map((u) => visibleUserModel(withUserRoles(u, config.roles), actor.scopes) ?? { kind: "user", name: u.name });
   return listAnswer(req, { items: visible, offset: q.offset, limit: q.limit, total });

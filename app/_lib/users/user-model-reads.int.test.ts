@@ -15,8 +15,9 @@ import type { Db } from "@/app/_lib/db/types";
 import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
 import { readsOf } from "@/app/_lib/db/sql-reads";
 import { createApiToken, findTokenOwner } from "@/app/_lib/auth/api-tokens";
-import { getUserModel, listUserModels, readUserModel } from "./queries";
-import { toUserModel } from "./models";
+import { getUserModel, listUserModels, listUsersJson, readUserModel } from "./queries";
+import { toUserModel, withUserRoles } from "./models";
+import type { RoleConfig } from "@/config/roles-section";
 import type { UserSort } from "@/app/_lib/http/list-query";
 
 process.env.TZ = "Pacific/Auckland";
@@ -88,6 +89,12 @@ async function prismaList(db: Db, opts: { state?: "ready" | "active" | "inactive
   return { total, items: rows.map((u) => toUserModel(u, { allServers: opts.allServers, publicUrl: "https://hub.example.org" })) };
 }
 
+/** configured roles by name and by group (the users list's JSON text lists them as the models do) */
+const ROLES = [
+  { name: "teacher", description: "", scopes: ["admin:users"], users: ["u02"], groups: [], services: [] },
+  { name: "swimmer", description: "", scopes: ["read:users"], users: [], groups: ["alpha"], services: [] },
+] as RoleConfig[];
+
 for (const provider of ["sqlite", "postgres"] as const) {
   describe(`user models in SQL on ${provider}`, () => {
     let db: Db;
@@ -133,6 +140,10 @@ for (const provider of ["sqlite", "postgres"] as const) {
               const opts = { state, sort, offset, limit, allServers };
               const got = await listUserModels(db, dialect, { ...opts, publicUrl: "https://hub.example.org" });
               assert.deepEqual(got, await prismaList(db, opts), JSON.stringify(opts));
+              // the same page written as JSON text: the bytes JSON.stringify gives for the models with their roles
+              const text = await listUsersJson(db, dialect, ROLES, { ...opts, publicUrl: "https://hub.example.org" });
+              assert.equal(text.items, JSON.stringify(got.items.map((u) => withUserRoles(u, ROLES))), JSON.stringify(opts));
+              assert.equal(text.total, got.total);
               checked++;
             }
       assert.equal(checked, 96);
