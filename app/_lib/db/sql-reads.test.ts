@@ -43,4 +43,12 @@ test("SQLite: rows as objects, one prepared statement per text, nothing opened b
   assert.deepEqual(await reads.all(q([2])), [{ id: 2, name: "b" }]);
   assert.equal(reads.prepared(), 1);
   await assert.rejects(reads.all({ sql: `SELECT "nope" FROM "T"`, params: [] }), /no such column/);
+  // the same text as arrays of columns, in the statement's order; its own prepared statement, the objects' one unchanged
+  assert.deepEqual(await reads.arrays(q([3, 1])), [
+    [1, "a"],
+    [3, "c"],
+  ]);
+  assert.deepEqual(await reads.all(q([2])), [{ id: 2, name: "b" }]);
+  assert.deepEqual(await reads.arrays(q([2])), [[2, "b"]]);
+  assert.equal(reads.prepared(), 2);
 });

@@ -13,6 +13,12 @@ import type { SqlDialect, SqlQuery } from "@/app/_lib/users/users-view";
 export interface SqlReads {
   dialect: SqlDialect;
   all<T>(q: SqlQuery): Promise<T[]>;
+  /**
+   * The rows as arrays of their columns in the statement's order: no object per row from the
+   * driver (better-sqlite3 builds each through V8's API, about twice the time of an array: the
+   * users list's page of 200 rows, bench/README.md phase 3i).
+   */
+  arrays(q: SqlQuery): Promise<unknown[][]>;
   /** how many statements are prepared (each text once, whatever its parameters) */
   prepared(): number;
 }
@@ -38,6 +44,11 @@ export function readRows<T>(db: Db, q: SqlQuery): Promise<T[]> {
   return readsOf(db).all<T>(q);
 }
 
+/** The rows of a read statement as arrays of their columns, on the database driver. */
+export function readArrays(db: Db, q: SqlQuery): Promise<unknown[][]> {
+  return readsOf(db).arrays(q);
+}
+
 // The statements are built from a few fixed shapes (user-model-sql.ts), so this bound is never
 // reached in use; it keeps a mistake from growing the cache without end.
 const MAX_STATEMENTS = 200;
@@ -48,27 +59,37 @@ const MAX_STATEMENTS = 200;
  */
 export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3 }): SqlReads & { close(): void } {
   let conn: BetterSqlite3.Database | null = null;
+  // objects and arrays: a statement's raw mode is its own state, so each mode keeps its own
   const statements = new Map<string, BetterSqlite3.Statement>();
+  const rawStatements = new Map<string, BetterSqlite3.Statement>();
   const open = () => {
     conn = new opts.Database(opts.file, { fileMustExist: true });
     // the same waits as Prisma's connection (open.ts) under concurrent spawns
     conn.pragma("busy_timeout = 5000");
     return conn;
   };
+  const prepare = (cache: Map<string, BetterSqlite3.Statement>, sql: string, raw: boolean) => {
+    let st = cache.get(sql);
+    if (!st) {
+      if (cache.size >= MAX_STATEMENTS) cache.clear();
+      st = (conn ?? open()).prepare(sql);
+      if (raw) st.raw(true);
+      cache.set(sql, st);
+    }
+    return st;
+  };
   return {
     dialect: "sqlite",
     async all<T>(q: SqlQuery): Promise<T[]> {
-      let st = statements.get(q.sql);
-      if (!st) {
-        if (statements.size >= MAX_STATEMENTS) statements.clear();
-        st = (conn ?? open()).prepare(q.sql);
-        statements.set(q.sql, st);
-      }
-      return st.all(...q.params) as T[];
+      return prepare(statements, q.sql, false).all(...q.params) as T[];
     },
-    prepared: () => statements.size,
+    async arrays(q: SqlQuery): Promise<unknown[][]> {
+      return prepare(rawStatements, q.sql, true).all(...q.params) as unknown[][];
+    },
+    prepared: () => statements.size + rawStatements.size,
     close() {
       statements.clear();
+      rawStatements.clear();
       conn?.close();
       conn = null;
     },
@@ -81,17 +102,25 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
  */
 export function postgresReads(pool: Pool): SqlReads {
   const names = new Map<string, string>();
+  const nameOf = (sql: string) => {
+    let name = names.get(sql);
+    if (!name) {
+      if (names.size >= MAX_STATEMENTS) throw new Error(`more than ${MAX_STATEMENTS} distinct read statements: a statement is built with values in its text`);
+      name = `gyre_read_${names.size + 1}`;
+      names.set(sql, name);
+    }
+    return name;
+  };
   return {
     dialect: "postgres",
     async all<T>(q: SqlQuery): Promise<T[]> {
-      let name = names.get(q.sql);
-      if (!name) {
-        if (names.size >= MAX_STATEMENTS) throw new Error(`more than ${MAX_STATEMENTS} distinct read statements: a statement is built with values in its text`);
-        name = `gyre_read_${names.size + 1}`;
-        names.set(q.sql, name);
-      }
-      const r = await pool.query<QueryResultRow>({ name, text: q.sql, values: q.params });
+      const r = await pool.query<QueryResultRow>({ name: nameOf(q.sql), text: q.sql, values: q.params });
       return r.rows as T[];
+    },
+    async arrays(q: SqlQuery): Promise<unknown[][]> {
+      // the same prepared statement; pg only parses its rows into arrays
+      const r = await pool.query<unknown[]>({ name: nameOf(q.sql), text: q.sql, values: q.params, rowMode: "array" });
+      return r.rows;
     },
     prepared: () => names.size,
   };

@@ -5,7 +5,7 @@ import { HttpError } from "@/app/_lib/http/errors";
 import type { UserModel } from "@/app/_lib/models";
 import type { UserSort } from "@/app/_lib/http/list-query";
 import type { Instant, ServerRow } from "@/app/_lib/servers/models";
-import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
+import { readArrays, readRows, readsOf } from "@/app/_lib/db/sql-reads";
 import { toUserModel, userJsonText, type UserModelOptions, type UserRow } from "./models";
 import type { RoleConfig } from "@/config/roles-section";
 import type { SqlDialect } from "./users-view";
@@ -127,7 +127,15 @@ type UserListOptions = UserModelOptions & { state?: UserStateFilter; offset?: nu
 async function userPage(db: Db, dialect: SqlDialect, opts: UserListOptions): Promise<{ total: number; rows: UserSqlRow[] }> {
   const offset = opts.offset ?? 0;
   const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200, only: opts.only });
-  const rows = await readRows<UserSqlRow>(db, page);
+  // the page's columns in USER_COLUMNS' order, then the total (arrays: no object per row from the driver)
+  const rows: UserSqlRow[] = (await readArrays(db, page)).map((r) => ({
+    id: r[0] as number | bigint,
+    name: r[1] as string,
+    admin: r[2] as boolean | number,
+    createdAt: r[3],
+    lastActivity: r[4],
+    total: r[5] as number | bigint,
+  }));
   let total = rows.length ? Number(rows[0].total) : 0;
   if (!rows.length && offset > 0) {
     const count = buildUserCountQuery({ dialect, state: opts.state, only: opts.only });

@@ -57,6 +57,7 @@ function orderBy(sort: UserSort | undefined): string {
   return sort.field === "name" ? `u."name" ${dir}` : `u."id" ${dir}`;
 }
 
+// read by position too: listUserModels' page (queries.ts userPage) takes these columns in this order, then "total"
 const USER_COLUMNS = `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."createdAt" AS "createdAt", u."lastActivity" AS "lastActivity"`;
 
 /**
