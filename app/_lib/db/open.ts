@@ -54,7 +54,7 @@ export async function openDatabase(url: string): Promise<{ db: Db; provider: "sq
  * undone moments later while Prisma's connection wrote (worker.test.ts, a stop request written on
  * the driver).
  */
-function adaptersSqlite(): typeof BetterSqlite3 {
+export function adaptersSqlite(): typeof BetterSqlite3 {
   const fromHere = createRequire(import.meta.url);
   return createRequire(fromHere.resolve("@prisma/adapter-better-sqlite3"))("better-sqlite3") as typeof BetterSqlite3;
 }
