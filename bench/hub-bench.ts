@@ -34,6 +34,10 @@ const PROFILE = process.env.BENCH_PROFILE === "1";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 /** BENCH_HEAP_DIR: heap snapshots of Gyre's hub there (fresh, and at the end of each round after a full GC), summarised by bench/heap-summary.ts */
 const HEAP_DIR = process.env.BENCH_HEAP_DIR;
+/** BENCH_SMAPS_DIR: copies of Gyre's hub's /proc/<pid>/smaps there (with 1,001 users, and at the end of each round after a full GC) */
+const SMAPS_DIR = process.env.BENCH_SMAPS_DIR;
+/** BENCH_MALLOC_TRIM=1: at the end of each round, after the full GC, glibc's malloc_trim(0) in Gyre's hub through gdb; prints the RSS it gives back (memory malloc held free) */
+const MALLOC_TRIM = process.env.BENCH_MALLOC_TRIM === "1";
 const START_DELAY_S = Number(process.env.BENCH_START_DELAY_S ?? 0);
 /** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
 const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
@@ -430,6 +434,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   );
   const single = await requestRate(hub, () => `/users/${userName(1 + Math.floor(Math.random() * USERS))}`);
   const rssUsers = rssMb(hub.pid);
+  if (SMAPS_DIR && hub.name === "gyre") writeFileSync(join(SMAPS_DIR, `gyre-users-${Date.now()}.smaps`), readFileSync(`/proc/${hub.pid}/smaps`));
 
   const start = await profiled(`${SERVERS} concurrent starts`, () =>
     storm(
@@ -458,6 +463,12 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
     heapAfterGc = usage.usedSize / 2 ** 20;
     memory = await describeMemory(hub);
+    if (SMAPS_DIR) writeFileSync(join(SMAPS_DIR, `gyre-end-${Date.now()}.smaps`), readFileSync(`/proc/${hub.pid}/smaps`));
+    if (MALLOC_TRIM) {
+      const before = rssMb(hub.pid);
+      execFileSync("gdb", ["-p", String(hub.pid), "-batch", "-ex", "call (int) malloc_trim(0)"], { stdio: "ignore" });
+      memory += `; malloc_trim(0): RSS ${before.toFixed(0)} -> ${rssMb(hub.pid).toFixed(0)} MB`;
+    }
     if (HEAP_DIR) await heapSnapshot(hub.inspector, join(HEAP_DIR, `gyre-end-${Date.now()}.heapsnapshot`));
   }
   return {
