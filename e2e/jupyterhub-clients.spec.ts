@@ -62,18 +62,29 @@ test("JupyterHub paths with trailing slashes: GET /hub/api/ is the version, POST
   const missing = await fetch(`${g.url}/hub/api/nope/`, { redirect: "manual" });
   expect(missing.status).toBe(404);
   expect(missing.headers.get("content-type")).toMatch(/application\/json/);
-  // a method a REST path does not have: JSON 405, nothing done
-  for (const [method, path] of [
-    ["PUT", "/hub/api/user"],
-    ["POST", "/hub/api/"],
-    ["POST", "/hub/api/info"],
-    ["PUT", "/hub/api/users/alice/servers/"],
+  // a method a REST path does not have: JSON 405 with Allow (the route file's methods), nothing done;
+  // OPTIONS lists the same; the Express fast path's routes (users, a user, start/stop) too
+  for (const [method, path, allow] of [
+    ["PUT", "/hub/api/user", "GET, HEAD, OPTIONS"],
+    ["POST", "/hub/api/", "GET, HEAD, OPTIONS"],
+    ["POST", "/hub/api/info", "GET, HEAD, OPTIONS"],
+    ["PUT", "/hub/api/proxy", "GET, HEAD, OPTIONS, POST"],
+    ["PATCH", "/hub/api/proxy", "GET, HEAD, OPTIONS, POST"],
+    ["PUT", "/hub/api/users", "GET, HEAD, OPTIONS, POST"],
+    ["PUT", "/hub/api/users/alice", "DELETE, GET, HEAD, OPTIONS, PATCH, POST"],
+    ["PUT", "/hub/api/users/alice/servers/", "DELETE, GET, HEAD, OPTIONS, POST"],
+    ["PATCH", "/hub/api/users/alice/server", "DELETE, GET, HEAD, OPTIONS, POST"],
   ] as const) {
     const r = await g.api(ADMIN.name, path, { method, body: "{}" });
     expect(r.status, `${method} ${path}`).toBe(405);
     expect(r.headers.get("content-type")).toMatch(/application\/json/);
+    expect(r.headers.get("allow"), `${method} ${path}`).toBe(allow);
     expect(((await r.json()) as { message: string }).message).toContain(`${method} is not allowed`);
+    const options = await g.api(ADMIN.name, path, { method: "OPTIONS" });
+    expect(options.status, `OPTIONS ${path}`).toBe(204);
+    expect(options.headers.get("allow"), `OPTIONS ${path}`).toBe(allow);
   }
+  expect(((await (await g.api(ADMIN.name, "/hub/api/users/alice")).json()) as { servers: object }).servers).toEqual({});
 });
 
 test("Debian's jupyterhub HubAuth (jupyterhub.services.auth) identifies users by their tokens through Gyre's /hub/api/user", async () => {

@@ -4,6 +4,8 @@
 // body; the Express entry rewrites them to the route's own path instead.
 import type { Request, Response, NextFunction } from "express";
 import { DEFAULT_SERVER_SEGMENT } from "../shares/share-rules";
+import { requestHandlerLabel } from "../hub/request-handler-label";
+import { API_ROUTE_METHODS } from "./api-route-methods";
 
 /**
  * A share path naming the default server by an empty last segment (/shares/alice/,
@@ -31,33 +33,47 @@ export function canonicalApiPaths(req: Request, _res: Response, next: NextFuncti
 }
 
 /**
+ * The Allow header of a 405 at `path` (canonical, with /hub): the methods its route file exports,
+ * with what Next.js adds to every route (OPTIONS, and HEAD where there is GET), sorted as Next's own
+ * OPTIONS answer lists them. Null for a path no route file serves. Pure.
+ */
+export function allowedMethods(path: string): string | null {
+  const methods = API_ROUTE_METHODS[requestHandlerLabel(path)];
+  if (!methods) return null;
+  const allow = new Set([...methods, "OPTIONS", ...(methods.includes("GET") ? ["HEAD"] : [])]);
+  return [...allow].sort().join(", ");
+}
+
+/**
  * Express middleware: Next.js answers a method a route file does not export with an empty 405;
  * REST clients get JSON like every other API error instead (the catch-all route does the same for
- * unknown paths).
+ * unknown paths), with the Allow header RFC 9110 §15.5.6 asks of a 405 (allowedMethods).
  */
 export function jsonMethodNotAllowed(req: Request, res: Response, next: NextFunction): void {
   if (!req.path.startsWith("/hub/api")) return next();
   const body = JSON.stringify({ status: 405, message: `${req.method} is not allowed on ${req.path} of the hub's REST API.` });
+  const allow = allowedMethods(req.path);
   let replace = false;
+  const replaceHeaders = () => {
+    replace = true;
+    res.setHeader("content-type", "application/json");
+    res.setHeader("content-length", Buffer.byteLength(body));
+    if (allow) res.setHeader("allow", allow);
+  };
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
   res.writeHead = ((status: number, ...rest: unknown[]) => {
     if (status === 405) {
       // Next's 405 has no body: give it ours, with headers that say so
-      replace = true;
-      res.setHeader("content-type", "application/json");
-      res.setHeader("content-length", Buffer.byteLength(body));
+      replaceHeaders();
       const headers = rest.find((r) => r && typeof r === "object") as Record<string, unknown> | undefined;
-      if (headers) for (const k of Object.keys(headers)) if (/^content-(type|length)$/i.test(k)) delete headers[k];
+      const ours = allow ? /^(content-(type|length)|allow)$/i : /^content-(type|length)$/i;
+      if (headers) for (const k of Object.keys(headers)) if (ours.test(k)) delete headers[k];
     }
     return writeHead(status, ...rest);
   }) as Response["writeHead"];
   const end = res.end.bind(res) as (...args: unknown[]) => Response;
   res.end = ((...args: unknown[]) => {
-    if (res.statusCode === 405 && !res.headersSent) {
-      replace = true;
-      res.setHeader("content-type", "application/json");
-      res.setHeader("content-length", Buffer.byteLength(body));
-    }
+    if (res.statusCode === 405 && !res.headersSent) replaceHeaders();
     if (!replace) return end(...args);
     return end(body, ...args.filter((a) => typeof a === "function"));
   }) as Response["end"];
