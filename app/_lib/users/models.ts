@@ -3,7 +3,7 @@
 import type { ServerModel, UserModel } from "@/app/_lib/models";
 import { isoText, toServerModel, type Instant, type ServerModelOptions, type ServerRow } from "@/app/_lib/servers/models";
 import { hasScope, scopesFor } from "@/app/_lib/auth/scopes";
-import { rolesOfUser, selfScopes } from "@/app/_lib/auth/roles";
+import { roleScopesOfUser, rolesOfUser, selfScopes } from "@/app/_lib/auth/roles";
 import { oauthSessionId } from "@/app/_lib/auth/oauth-session-id";
 import type { RoleConfig } from "@/config/roles-section";
 
@@ -119,14 +119,15 @@ const IDENTIFY_SCOPES = ["read:users:name", "read:users:groups"];
 /**
  * GET /hub/api/user's answer (JupyterHub's RequestIdentity): the owner's model as the request's
  * scopes plus the identify scopes show it, the token's id ("a<n>", null for a session) and the
- * request's own scopes, sorted (without the identify scopes added; "inherit" with the owner's own,
- * inheritedScopes). session_id: the login session an OAuth token was issued through (the derived
+ * request's own scopes, sorted (without the identify scopes added; "inherit" with the owner's own
+ * and their configured `roles`' scopes, inheritedScopes). session_id: the login session an OAuth token was issued through (the derived
  * id, sessions.ts oauthSessionId), null for API tokens; for a browser session its derived id
  * (never the session's own id, the cookie's secret).
  */
 export function identityModel(
   model: UserModel,
   who: { via: "session" | "token"; scopes: ReadonlySet<string>; tokenId?: number; oauthSessionId?: string | null; sessionId?: string },
+  roles: readonly RoleConfig[] = [],
 ): Partial<UserModel> & { token_id: string | null; session_id: string | null; scopes: string[] } {
   const here = scopesFor(who.scopes, { user: model.name, userGroups: model.groups });
   const visible = filterUserModel(model, new Set([...here, ...IDENTIFY_SCOPES]))!;
@@ -134,16 +135,19 @@ export function identityModel(
     ...visible,
     token_id: who.via === "token" && who.tokenId !== undefined ? `a${who.tokenId}` : null,
     session_id: who.via === "token" ? (who.oauthSessionId ?? null) : who.sessionId ? oauthSessionId(who.sessionId) : null,
-    scopes: (who.scopes.has("inherit") ? inheritedScopes(model) : [...who.scopes]).sort(),
+    scopes: (who.scopes.has("inherit") ? inheritedScopes(model, roles) : [...who.scopes]).sort(),
   };
 }
 
 /**
  * What "inherit" lists in GET /hub/api/user: "inherit" itself and, as JupyterHub lists the owner's
- * expanded scopes, the user's own ("self": access:servers!user=<name>, …) and an admin's
- * unfiltered access:servers — what jupyterhub-singleuser checks a caller's token for
- * (JUPYTERHUB_OAUTH_ACCESS_SCOPES), so an owner's or admin's plain API token opens its server.
+ * expanded scopes from all their roles, the user's own ("self": access:servers!user=<name>, …), an
+ * admin's unfiltered access:servers — what jupyterhub-singleuser checks a caller's token for
+ * (JUPYTERHUB_OAUTH_ACCESS_SCOPES), so an owner's or admin's plain API token opens its server — and
+ * the expanded scopes of the configured roles they hold, directly or through a group (the ones
+ * authorization grants them: roleScopesOfUser; a TA's access:servers!group=class).
  */
-function inheritedScopes(model: UserModel): string[] {
-  return [...new Set(["inherit", ...selfScopes(model.name), ...(model.admin ? ["access:servers"] : [])])];
+function inheritedScopes(model: UserModel, roles: readonly RoleConfig[]): string[] {
+  const own = [...selfScopes(model.name), ...(model.admin ? ["access:servers"] : [])];
+  return [...new Set(["inherit", ...own, ...roleScopesOfUser(roles, { name: model.name, admin: model.admin, groups: model.groups })])];
 }

@@ -1,6 +1,7 @@
 // GET /hub/api/user – who am I: the model of the token's (or session's) owner with the scopes the
-// request carries, as JupyterHub's (HubAuth and every client identifying a token call it); for a
-// service's token, the service (kind "service").
+// request carries (an inherit token: the owner's own and their configured roles'), as JupyterHub's
+// (HubAuth and every client identifying a token call it); for a service's token, the service
+// (kind "service").
 import { getRuntime } from "@/app/_lib/runtime";
 import { route } from "@/app/_lib/http/route";
 import { requireUser } from "@/app/_lib/auth/request-auth";
@@ -17,5 +18,5 @@ export const GET = route(async (req) => {
   const service = actor.service && servicesOf(config).byName(actor.service.name);
   if (service) return Response.json(serviceIdentityModel(service, actor.scopes));
   const model = await readUserModel(db, dbProvider, actor.user.name, { publicUrl: config.hub.publicUrl, origins, describe: serverDescriber(catalog) });
-  return Response.json(identityModel(withUserRoles(model, config.roles), actor));
+  return Response.json(identityModel(withUserRoles(model, config.roles), actor, config.roles));
 });
