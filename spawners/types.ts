@@ -91,6 +91,11 @@ export interface SpawnLogger {
 export interface SpawnStarted {
   /** origin the server listens on, no path: "http://127.0.0.1:51234" */
   url: string;
+  /**
+   * true: the spawner's own wait ended with the hub's readiness check itself (GET <base>api/status
+   * with the probe token answered 200), so the hub does not send it again; absent: the hub checks
+   */
+  ready?: true;
 }
 
 export interface SpawnExit {

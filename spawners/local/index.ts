@@ -41,7 +41,7 @@ import { isGoneState, type ProcStat } from "./proc-stat";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
-import { writeAgentZip } from "../agent/agent-bundle";
+import { loadAgentZip, writeAgentZip } from "../agent/agent-bundle";
 import type { PreparedResult } from "../agent/agent-phases";
 import { describeAgentExit, runAgentProcess } from "./agent-process";
 import { localAgentCommands } from "./agent-commands";
@@ -209,9 +209,10 @@ export class LocalProcessSpawner implements Spawner {
         this.progressLog.push(40, `Server process started (pid ${this.state.pid})`);
         this.ctx.log.info({ pid: this.state.pid, port, osUser: account.name, logFile, command: launch.file }, "local server process started");
 
-        if (await this.waitUntilAnswering(url)) {
+        const answer = await this.waitUntilAnswering(url);
+        if (answer) {
           this.progressLog.push(80, "Server is answering");
-          return { url };
+          return answer === "ready" ? { url, ready: true } : { url };
         }
         this.throwIfStopRequested();
         const log = await readFileFrom(logFile, offset);
@@ -243,9 +244,10 @@ export class LocalProcessSpawner implements Spawner {
     return (async () => {
       try {
         this.progressLog.push(40, `Following the server process (pid ${pid}) again`);
-        if (await this.waitUntilAnswering(url)) {
+        const answer = await this.waitUntilAnswering(url);
+        if (answer) {
           this.progressLog.push(80, "Server is answering");
-          return { url };
+          return answer === "ready" ? { url, ready: true } : { url };
         }
         this.throwIfStopRequested();
         throw new SpawnError(`${describeExit(this.exit)} while starting.`, await this.logTail());
@@ -405,13 +407,22 @@ export class LocalProcessSpawner implements Spawner {
     }
   }
 
-  /** true once `GET <baseUrl>api` answers 200; false when the process ended first. */
-  private async waitUntilAnswering(serverUrl: string): Promise<boolean> {
-    const url = `${serverUrl}${this.ctx.baseUrl}api`;
+  /**
+   * Waits until the server answers HTTP: "ready" once it passes the hub's readiness check
+   * (`GET <baseUrl>api/status` with the probe token: 200), which the hub then does not repeat;
+   * "answering" when it answers something else (the hub's own check goes on from there, as for
+   * every kind); false when the process ended first.
+   */
+  private async waitUntilAnswering(serverUrl: string): Promise<"ready" | "answering" | false> {
+    const url = `${serverUrl}${this.ctx.baseUrl}api/status`;
+    // the token the hub's check sends (worker.ts probeToken): a hub-auth server checks its API token with the hub
+    const headers = { authorization: `token ${this.state.serverAuth === "hub" ? this.ctx.apiToken : this.ctx.token}` };
     let delay: number | null = null;
     for (;;) {
       if (this.stopRequested || !(await this.isAlive())) return false;
-      if ((await probeHttp(url, {}, 1000)) === 200) return true;
+      const status = await probeHttp(url, headers, 1000);
+      if (status === 200) return "ready";
+      if (status !== null) return "answering";
       delay = nextReadyProbeDelayMs(delay);
       await sleep(delay);
     }
@@ -688,5 +699,8 @@ export function startLocalSpawners(config: LocalSpawnerConfig, services: HubServ
   // one launcher for the hub, its deaths logged by the hub's logger rather than one spawn's
   const launcher = processLauncher(services.log);
   launcher.warm();
+  // the agent's zip every server gets, built now rather than by the first start of a storm (its
+  // deflate was 3% of a storm of 20 starts); a failure is the first start's to report again
+  loadAgentZip().catch((err: Error) => services.log.warn({ err: err.message }, "could not build the agent's zip; starts will try again"));
   return { create: (ctx) => new LocalProcessSpawner(ctx, resolved, { launcher }), agentCommands: localAgentCommands(resolved, { launcher }) };
 }

@@ -1,5 +1,6 @@
 // The hub's pushes to the proxies go through Node's own fetch, not the one Next.js puts in its
 // place (which wraps each call in a trace span and its data cache), and read each answer to the end.
+// Route changes asked for while a push is under way go together in the next one (PATCH).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -10,11 +11,20 @@ import { ProxyClient } from "./proxy-client";
 let server: Server;
 let base: string;
 const seen: string[] = [];
+const bodies: unknown[] = [];
+/** what the test proxy answers a PATCH (a proxy that refuses bulk changes: 400/405) */
+let patchStatus = 200;
 
 before(async () => {
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url} ${String(req.headers["x-gyre-route-owner"])}`);
-    res.writeHead(req.method === "DELETE" ? 404 : 201, { "content-type": "application/json" }).end('{"ok": true}');
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (body) bodies.push(JSON.parse(body));
+      const status = req.method === "DELETE" ? 404 : req.method === "PATCH" ? patchStatus : 201;
+      res.writeHead(status, { "content-type": "application/json" }).end('{"ok": true}');
+    });
   });
   server.listen(0, "127.0.0.1");
   await new Promise((r) => server.once("listening", r));
@@ -46,4 +56,48 @@ test("route changes use the original fetch when Next has replaced the global one
   seen.length = 0;
   await new ProxyClient([base], "secret", createLogger("silent")).deleteRoute("/user/bob/");
   assert.deepEqual(seen, ["DELETE /api/routes/user/bob/ hub"]);
+});
+
+const route = (user: string, id: number) => ({ target: `http://127.0.0.1:${id}`, user, user_id: id, server_name: "", spawn_id: `s${id}` });
+
+test("route changes asked for together go in one PATCH; the last change of a path wins", async () => {
+  seen.length = 0;
+  bodies.length = 0;
+  patchStatus = 200;
+  const client = new ProxyClient([base], "secret", createLogger("silent"));
+  await Promise.all([
+    client.addRoute("/user/a/", route("a", 1)),
+    client.addRoute("/user/b/", route("b", 2)),
+    client.deleteRoute("/user/c/"),
+    client.deleteRoute("/user/b/"),
+    client.deleteRoute("/user/d/"),
+    client.addRoute("/user/d/", route("d", 4)),
+  ]);
+  assert.deepEqual(seen, ["PATCH /api/routes hub"]);
+  assert.deepEqual(bodies, [{ add: { "/user/a/": route("a", 1), "/user/d/": route("d", 4) }, remove: ["/user/c/", "/user/b/"] }]);
+});
+
+test("changes asked for while a push is under way wait for it and go together in the next", async () => {
+  seen.length = 0;
+  bodies.length = 0;
+  patchStatus = 200;
+  const client = new ProxyClient([base], "secret", createLogger("silent"));
+  const first = client.addRoute("/user/a/", route("a", 1));
+  // asked once the first push is on its way (after the turn of the event loop that collects it)
+  await new Promise((r) => setImmediate(r));
+  const later = [client.addRoute("/user/b/", route("b", 2)), client.addRoute("/user/c/", route("c", 3)), client.deleteRoute("/user/a/")];
+  await Promise.all([first, ...later]);
+  assert.deepEqual(seen, ["POST /api/routes/user/a/ hub", "PATCH /api/routes hub"]);
+  assert.deepEqual(bodies[1], { add: { "/user/b/": route("b", 2), "/user/c/": route("c", 3) }, remove: ["/user/a/"] });
+});
+
+test("a proxy that refuses the PATCH gets each change on its own", async () => {
+  for (const status of [400, 405]) {
+    seen.length = 0;
+    patchStatus = status;
+    const client = new ProxyClient([base], "secret", createLogger("silent"));
+    await Promise.all([client.addRoute("/user/a/", route("a", 1)), client.deleteRoute("/user/b/")]);
+    assert.deepEqual(seen.sort(), ["DELETE /api/routes/user/b/ hub", "PATCH /api/routes hub", "POST /api/routes/user/a/ hub"]);
+  }
+  patchStatus = 200;
 });

@@ -106,7 +106,18 @@ export function everyAddressOf(apiUrl: string, lookupAll: AddressLookup = lookup
   return async () => (await lookupAll(host)).map((a) => `${u.protocol}//${a.includes(":") ? `[${a}]` : a}:${u.port || 80}`);
 }
 
+/** The answer statuses that say a proxy cannot take a bulk route change (an older proxy, a refused route): change by change instead. */
+const NO_BULK = new Set([400, 404, 405]);
+
 export class ProxyClient implements RoutePusher {
+  /**
+   * Route changes waiting for the push under way (last change per path: data to add, null to
+   * remove), and who waits for them: one push carries every change made meanwhile.
+   */
+  private pending: Map<string, RouteData | ExtraRouteData | null> | null = null;
+  private waiting: Array<() => void> = [];
+  private pushing: Promise<void> | null = null;
+
   constructor(
     /** the replicas' route API URLs, or how to find them at each change (everyAddressOf) */
     private readonly apiUrls: string[] | (() => Promise<string[]>),
@@ -114,12 +125,69 @@ export class ProxyClient implements RoutePusher {
     private readonly log: Logger,
   ) {}
 
-  async addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
-    await this.each("POST", "/api/routes" + path, data);
+  /**
+   * Route changes are coalesced: one push at a time goes to the proxies, and the changes asked
+   * for while it is under way go together in the next (PATCH /api/routes), so a storm of starts
+   * or stops is a few pushes, not one per server. Resolves once the push with this change has
+   * been answered (or failed: logged, as before).
+   */
+  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
+    return this.change(path, data);
   }
 
-  async deleteRoute(path: string): Promise<void> {
-    await this.each("DELETE", "/api/routes" + path);
+  deleteRoute(path: string): Promise<void> {
+    return this.change(path, null);
+  }
+
+  private change(path: string, data: RouteData | ExtraRouteData | null): Promise<void> {
+    const pending = (this.pending ??= new Map());
+    // the last change of a path wins, in the order asked (a delete then an add is an add)
+    pending.delete(path);
+    pending.set(path, data);
+    const pushed = new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.pushing ??= this.pushChanges();
+    return pushed;
+  }
+
+  private async pushChanges(): Promise<void> {
+    // the changes asked for in this turn of the event loop join the first push
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending) {
+      const changes = this.pending;
+      const waiting = this.waiting;
+      this.pending = null;
+      this.waiting = [];
+      try {
+        await this.pushRouteChanges(changes);
+      } finally {
+        for (const resolve of waiting) resolve();
+      }
+    }
+    this.pushing = null;
+  }
+
+  /** One change: the CHP request of its own; several: one PATCH, or each on its own where a proxy refuses the PATCH. */
+  private async pushRouteChanges(changes: Map<string, RouteData | ExtraRouteData | null>): Promise<void> {
+    const single = (base: string) =>
+      Promise.all(
+        [...changes].map(([path, data]) => (data ? this.send(base, "POST", "/api/routes" + path, data) : this.send(base, "DELETE", "/api/routes" + path))),
+      );
+    if (changes.size === 1) {
+      await Promise.all((await this.urls("/api/routes")).map(single));
+      return;
+    }
+    const add: Record<string, RouteData | ExtraRouteData> = {};
+    const remove: string[] = [];
+    for (const [path, data] of changes) {
+      if (data) add[path] = data;
+      else remove.push(path);
+    }
+    await Promise.all(
+      (await this.urls("/api/routes")).map(async (base) => {
+        const status = await this.send(base, "PATCH", "/api/routes", { add, remove }, { quiet: NO_BULK });
+        if (status !== null && NO_BULK.has(status)) await single(base);
+      }),
+    );
   }
 
   async revoke(r: Revocations): Promise<void> {
@@ -140,32 +208,36 @@ export class ProxyClient implements RoutePusher {
   }
 
   private async each(method: string, path: string, body?: unknown): Promise<void> {
-    const urls =
-      typeof this.apiUrls === "function"
-        ? await this.apiUrls().catch((err: Error) => {
-            this.log.warn({ path, err: err.message }, "cannot resolve the proxies' addresses; they will catch up at their next full sync");
-            return [];
-          })
-        : this.apiUrls;
-    await Promise.all(
-      urls.map(async (base) => {
-        try {
-          const res = await platformFetch()(`${base}${path}`, {
-            method,
-            // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
-            headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },
-            body: body ? JSON.stringify(body) : undefined,
-            signal: AbortSignal.timeout(5000),
-          });
-          // read to the end, so the connection goes back to the pool at once (not when GC finds the body)
-          await res.arrayBuffer();
-          if (!res.ok && !(method === "DELETE" && res.status === 404)) {
-            this.log.warn({ proxy: base, path, status: res.status }, "proxy refused a route change; it will catch up at its next full sync");
-          }
-        } catch (err) {
-          this.log.warn({ proxy: base, path, err: (err as Error).message }, "proxy unreachable; it will load routes from the hub when it starts");
-        }
-      }),
-    );
+    await Promise.all((await this.urls(path)).map((base) => this.send(base, method, path, body)));
+  }
+
+  private async urls(path: string): Promise<string[]> {
+    if (typeof this.apiUrls !== "function") return this.apiUrls;
+    return this.apiUrls().catch((err: Error) => {
+      this.log.warn({ path, err: err.message }, "cannot resolve the proxies' addresses; they will catch up at their next full sync");
+      return [];
+    });
+  }
+
+  /** One request to one proxy: its status, null when it could not be reached (logged). `quiet`: statuses the caller handles. */
+  private async send(base: string, method: string, path: string, body?: unknown, opts: { quiet?: ReadonlySet<number> } = {}): Promise<number | null> {
+    try {
+      const res = await platformFetch()(`${base}${path}`, {
+        method,
+        // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
+        headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(5000),
+      });
+      // read to the end, so the connection goes back to the pool at once (not when GC finds the body)
+      await res.arrayBuffer();
+      if (!res.ok && !(method === "DELETE" && res.status === 404) && !opts.quiet?.has(res.status)) {
+        this.log.warn({ proxy: base, path, status: res.status }, "proxy refused a route change; it will catch up at its next full sync");
+      }
+      return res.status;
+    } catch (err) {
+      this.log.warn({ proxy: base, path, err: (err as Error).message }, "proxy unreachable; it will load routes from the hub when it starts");
+      return null;
+    }
   }
 }

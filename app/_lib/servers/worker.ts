@@ -367,14 +367,20 @@ export class SpawnWorker {
     try {
       ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
       if (!resumed) await issueServerApiToken(db, { userId: s.userId, user: ctx.user.name, server: s.name, token: ctx.apiToken });
+      // Events that come once start() has resolved (the last of the start, "Server is answering")
+      // are left for the transaction that stores the server's URL (below), with their times.
+      let startEnded = false;
+      const rest: SqlStep[] = [];
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
+          const event = buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev), new Date());
+          if (startEnded) {
+            rest.push({ q: event });
+            continue;
+          }
           // the event and the state it comes with: one transaction
           const save = stateSave();
-          await writes.transaction([
-            { q: buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev), new Date()) },
-            ...(save ? [save] : []),
-          ]);
+          await writes.transaction([{ q: event }, ...(save ? [save] : [])]);
           this.rt.bus.emit(`server:${s.id}`);
         }
       })().catch((err) => log.warn({ err }, "progress stream failed"));
@@ -390,12 +396,20 @@ export class SpawnWorker {
         deadline,
         `The server did not start within ${startLimit} s${owned === undefined ? " (hub.startTimeoutSeconds)" : ""}.`,
       );
+      startEnded = true;
       const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
-      await writes.transaction([stateSave({ url: started.url })!]);
+      // The pump ends with start(): the events it has not written yet, the server's URL with the
+      // spawner's state, and the readiness check's event: one transaction.
       await pump;
-      await this.event(s.id, spawnId, 92, "Checking the server with its token");
+      await writes.transaction([
+        ...rest,
+        stateSave({ url: started.url })!,
+        { q: buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, 92, "Checking the server with its token"), new Date()) },
+      ]);
+      this.rt.bus.emit(`server:${s.id}`);
       const auth = this.serverAuth(s, spawner);
-      await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline, auth);
+      // the spawner may have made this very check as its last step (SpawnStarted.ready)
+      if (!started.ready) await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline, auth);
       await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name, auth));
       const now = new Date();
       // The start log, for the server's page (a failed spawn stores its own below).
