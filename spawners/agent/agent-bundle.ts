@@ -1,7 +1,8 @@
 // I/O: the agent package as one zip (deterministic: sorted names, fixed dates), read once from
 // spawners/agent/gyre_agent, and its delivery to the user's account: spawners either write it
 // where the account can read it (writeAgentZip: `PYTHONPATH=<zip> python3 -m gyre_agent …`, and
-// the server extension gyre_agent.jupyter_ext) or feed it to Python inline (buildAgentBootstrap).
+// the server extension gyre_agent.jupyter_ext) or feed it to Python inline (buildAgentBootstrap);
+// Kubernetes pods get the extension's own files instead (loadExtensionFiles, in a ConfigMap).
 import { chown, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,15 @@ export const AGENT_SOURCE_DIR = resolve(fileURLToPath(new URL(".", import.meta.u
 /** File name writeAgentZip uses. */
 export const AGENT_ZIP_NAME = "gyre-agent.zip";
 
+/**
+ * The files of gyre_agent that its Jupyter server extension (gyre_agent.jupyter_ext) imports, the
+ * package's __init__.py among them: what a Kubernetes pod is given to load the extension. A unit
+ * test checks that these files import no other module of the package.
+ */
+export const EXTENSION_FILES = ["__init__.py", "activity.py", "dashboards.py", "jupyter_ext.py"] as const;
+
 const cache = new Map<string, Promise<Uint8Array>>();
+const extensionCache = new Map<string, Promise<Record<string, string>>>();
 
 /** The zip of <sourceDir>/gyre_agent/*.py (PYTHONPATH=<zip> python3 -m gyre_agent works with it). */
 export function loadAgentZip(sourceDir: string = AGENT_SOURCE_DIR): Promise<Uint8Array> {
@@ -25,6 +34,26 @@ export function loadAgentZip(sourceDir: string = AGENT_SOURCE_DIR): Promise<Uint
     cache.set(sourceDir, p);
   }
   return p;
+}
+
+/**
+ * The extension's files (EXTENSION_FILES) of <sourceDir>/gyre_agent, file name → UTF-8 text, read
+ * once per process.
+ */
+export function loadExtensionFiles(sourceDir: string = AGENT_SOURCE_DIR): Promise<Record<string, string>> {
+  let p = extensionCache.get(sourceDir);
+  if (!p) {
+    p = readExtensionFiles(sourceDir);
+    p.catch(() => extensionCache.delete(sourceDir));
+    extensionCache.set(sourceDir, p);
+  }
+  return p;
+}
+
+async function readExtensionFiles(sourceDir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const n of EXTENSION_FILES) files[n] = await readFile(join(sourceDir, "gyre_agent", n), "utf8");
+  return files;
 }
 
 async function buildZip(sourceDir: string): Promise<Uint8Array> {

@@ -86,6 +86,11 @@ const overridableShape = {
   priorityClassName: z.string().min(1).describe("PriorityClass of user pods (e.g. a low class so that placeholders can be preempted)."),
   extraLabels: stringMap.describe("Extra labels on user pods."),
   extraAnnotations: stringMap.describe("Extra annotations on user pods."),
+  serverExtension: z
+    .boolean()
+    .describe(
+      "Load Gyre's Jupyter server extension in user pods, as on local and batch servers: a kernel busy computing counts as activity (so a long computation with the browser closed is not culled) and Dask dashboards are relayed under <base_url>proxy/<port>/. Its Python files come in a read-only ConfigMap per server, put first on PYTHONPATH by a /bin/sh wrapper around the command (the image's own PYTHONPATH is kept after it); nothing is installed in the image. Turn off for images without a compatible Jupyter server (jupyter_server, notebook 6 or jupyterhub-singleuser with tornado) or without /bin/sh.",
+    ),
 };
 
 /** Keys whose maps are merged key by key when a profile overrides them; others are replaced. */
@@ -220,6 +225,7 @@ export const kubernetesSpawnerConfigSchema = z
     priorityClassName: overridableShape.priorityClassName.optional(),
     extraLabels: overridableShape.extraLabels.default({}),
     extraAnnotations: overridableShape.extraAnnotations.default({}),
+    serverExtension: overridableShape.serverExtension.default(true),
     securityContext: securityContextSchema
       .default(securityContextSchema.parse({}))
       .describe("Non-root identity of the server process; Gyre also drops all capabilities and forbids privilege escalation."),

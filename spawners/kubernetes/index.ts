@@ -5,9 +5,10 @@
 // API load, the point of this design (what KubeSpawner ran into:
 // https://github.com/jupyterhub/kubespawner/issues/423, /209, /753): every spawner of a namespace
 // shares one pod watch and one event watch (watch.ts). poll() reads their cache and sends no
-// request; start() sends three (claim, secret, pod), stop() two (pod, secret), plus one retry
-// where an object already exists; a launch adds its ConfigMap (and, with image builds, reads or
-// creates its build Job). client.ts counts every request (getKubernetesRequestCounts).
+// request; start() sends four (claim, secret, the server extension's ConfigMap, pod), stop() three
+// (pod, secret, ConfigMap), plus one retry where an object already exists (serverExtension off: one
+// fewer each); a launch adds its ConfigMap (and, with image builds, reads or creates its build
+// Job). client.ts counts every request (getKubernetesRequestCounts).
 import { inspect } from "node:util";
 import type { CoreV1Event, V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
 import {
@@ -45,7 +46,8 @@ import {
 } from "./launch-manifests";
 import { withPlatform, type PrepareSpec } from "../agent/agent-spec";
 import { buildAgentBootstrap } from "../agent/agent-bootstrap";
-import { loadAgentZip } from "../agent/agent-bundle";
+import { loadAgentZip, loadExtensionFiles } from "../agent/agent-bundle";
+import { buildExtensionConfigMap } from "./extension-manifests";
 import { LineSplitter } from "../agent/agent-phases";
 import { AgentProgressReader } from "../agent/agent-progress";
 import type { LaunchImageBuild } from "./config";
@@ -77,6 +79,8 @@ export interface KubernetesSpawnerState {
   profile?: string;
   /** a launch: its ConfigMap (agent + spec), deleted with the pod */
   launchConfigMap?: string;
+  /** the ConfigMap of Gyre's server extension (serverExtension on), deleted with the pod */
+  extensionConfigMap?: string;
   /** "hub": the profile's command is jupyterhub-singleuser, which logs its users in through the hub (usesHubAuth) */
   serverAuth?: "hub";
 }
@@ -147,7 +151,18 @@ export class KubernetesSpawner implements Spawner {
       this.throwIfStopRequested();
       const launch = this.ctx.launch ? await this.prepareLaunchObjects(settings, ref) : undefined;
       this.throwIfStopRequested();
-      const manifest = buildPodManifest({ ...ref, baseUrl: this.ctx.baseUrl, spawnId: this.ctx.spawnId, settings, profileName, env: this.ctx.env, launch });
+      const extension = settings.serverExtension ? await this.putExtensionConfigMap(ref) : undefined;
+      this.throwIfStopRequested();
+      const manifest = buildPodManifest({
+        ...ref,
+        baseUrl: this.ctx.baseUrl,
+        spawnId: this.ctx.spawnId,
+        settings,
+        profileName,
+        env: this.ctx.env,
+        launch,
+        extension,
+      });
       const created = await this.createPod(manifest, watch);
       const podUid = created.metadata?.uid ?? "";
       this.state.podUid = podUid;
@@ -273,7 +288,7 @@ export class KubernetesSpawner implements Spawner {
   }
 
   /**
-   * Deletes the pod (with stopGraceSeconds for the server to shut down) and its token Secret,
+   * Deletes the pod (with stopGraceSeconds for the server to shut down) its token Secret and ConfigMaps,
    * keeps the claim, and resolves once the pod has left the watch cache. A pod still there
    * FORCE_DELETE_AFTER_MS after its grace period (its node is gone, or no kubelet finalises it)
    * is deleted with grace 0. Idempotent; concurrent calls share one stop.
@@ -314,6 +329,7 @@ export class KubernetesSpawner implements Spawner {
       podUid: str(state.podUid),
       profile: str(state.profile),
       launchConfigMap: str(state.launchConfigMap),
+      extensionConfigMap: str(state.extensionConfigMap),
       serverAuth: state.serverAuth === "hub" ? "hub" : undefined,
     };
   }
@@ -481,11 +497,38 @@ export class KubernetesSpawner implements Spawner {
     } catch (e) {
       if (getApiStatusCode(e) !== 404) throw e;
     }
-    if (this.state.launchConfigMap) {
+    for (const name of [this.state.launchConfigMap, this.state.extensionConfigMap]) {
+      if (!name) continue;
       try {
-        await this.client.core.deleteNamespacedConfigMap({ name: this.state.launchConfigMap, namespace: this.namespace() });
+        await this.client.core.deleteNamespacedConfigMap({ name, namespace: this.namespace() });
       } catch (e) {
         if (getApiStatusCode(e) !== 404) throw e;
+      }
+    }
+  }
+
+  /**
+   * Creates the server's extension ConfigMap (extension-manifests.ts). It is immutable: one left by
+   * an earlier spawn of this server (a hub that died before its stop finished) is deleted and made
+   * again. Returns what the pod manifest needs.
+   */
+  private async putExtensionConfigMap(ref: { userName: string; serverName: string; namespace: string }): Promise<NonNullable<PodManifestOptions["extension"]>> {
+    const files = await loadExtensionFiles();
+    const body = buildExtensionConfigMap({ ...ref, spawnId: this.ctx.spawnId, files });
+    const name = body.metadata!.name!;
+    const namespace = this.namespace();
+    this.state.extensionConfigMap = name;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.core.createNamespacedConfigMap({ namespace, body });
+        return { configMapName: name, fileNames: Object.keys(files) };
+      } catch (e) {
+        if (getApiStatusCode(e) !== 409 || attempt > 1) throw apiSpawnError("your server's extension ConfigMap", e);
+      }
+      try {
+        await this.client.core.deleteNamespacedConfigMap({ name, namespace });
+      } catch (e) {
+        if (getApiStatusCode(e) !== 404) throw apiSpawnError("your server's extension ConfigMap", e);
       }
     }
   }
@@ -673,7 +716,7 @@ export interface ReconcileOptions {
 }
 
 /**
- * Hub start: deletes Gyre pods (and their token Secrets) of the configured namespace whose spawn
+ * Hub start: deletes Gyre pods (and their token Secrets and ConfigMaps) of the configured namespace whose spawn
  * is not one the hub still knows as alive: pods left by servers that were stopped or failed
  * while the hub was down. Claims are never touched. Alive servers are adopted by the worker's
  * usual loadState() + poll(), which read the same shared watch. Returns the deleted pod names.
@@ -720,14 +763,18 @@ export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{
     } catch (e) {
       if (getApiStatusCode(e) !== 404) opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret");
     }
-    const configMapName = buildObjectName({ kind: "launch", userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
-    try {
-      const cm = await client.core.readNamespacedConfigMap({ name: configMapName, namespace });
-      if (cm.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
-        await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata.uid! } } });
+    // the launch's and the extension's ConfigMaps, of that same spawn only (as the secret)
+    for (const kind of ["launch", "extension"] as const) {
+      const configMapName = buildObjectName({ kind, userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
+      try {
+        const cm = await client.core.readNamespacedConfigMap({ name: configMapName, namespace });
+        if (cm.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
+          await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata.uid! } } });
+        }
+      } catch (e) {
+        if (getApiStatusCode(e) !== 404)
+          opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, `could not delete a leftover ${kind} ConfigMap`);
       }
-    } catch (e) {
-      if (getApiStatusCode(e) !== 404) opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, "could not delete a leftover launch ConfigMap");
     }
   }
   return { deleted, kept };

@@ -90,9 +90,9 @@ test(`API requests: constant per spawn, 0 per poll cycle with ${SERVERS} running
   );
   assert.equal(setup, 4, "2 lists + 2 watches");
   assert.ok(
-    perSpawn.every((n) => n === 3),
-    `3 per spawn (claim, secret, pod): ${perSpawn.join(", ")}`,
+    perSpawn.every((n) => n === 4),
+    `4 per spawn (claim, secret, the server extension's ConfigMap, pod): ${perSpawn.join(", ")}`,
   );
   assert.equal(perPollCycle, 0);
-  assert.equal(perStop, 2, "pod + secret");
+  assert.equal(perStop, 3, "pod + secret + ConfigMap");
 });

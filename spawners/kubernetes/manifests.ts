@@ -5,6 +5,7 @@ import type { V1Container, V1EnvVar, V1PersistentVolumeClaim, V1Pod, V1ResourceR
 import type { KubernetesSpawnerConfig } from "./config";
 import { buildLabelValue, buildObjectName } from "./names";
 import { buildPrepareContainer, type LaunchPodPaths } from "./launch-manifests";
+import { buildExtensionArg, buildExtensionCommand, buildExtensionMount, buildExtensionVolume } from "./extension-manifests";
 
 /** Port the Jupyter server listens on inside its pod. */
 export const SERVER_PORT = 8888;
@@ -61,6 +62,12 @@ export interface PodManifestOptions extends ServerRef {
    * in `image` when one was built for the launch.
    */
   launch?: { configMapName: string; paths: LaunchPodPaths; image?: string; python: string };
+  /**
+   * Gyre's Jupyter server extension (extension-manifests.ts): the files of the ConfigMap
+   * `configMapName` mounted read-only as the package gyre_agent, put first on PYTHONPATH by a
+   * wrapper around the command, and the extension loaded by a flag. Absent: none of it.
+   */
+  extension?: { configMapName: string; fileNames: readonly string[] };
 }
 
 /** Labels that identify a user's server pod (and its secret). Gyre's own keys win over extra labels. */
@@ -159,14 +166,18 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
     s.storage.type === "dynamic"
       ? { name: "home", persistentVolumeClaim: { claimName: buildClaimName({ ...opts, claimPerServer: s.storage.claimPerServer }) } }
       : { name: "home", emptyDir: {} };
-  const volumeMounts: V1VolumeMount[] = [{ name: "home", mountPath: s.storage.mountPath }, ...s.extraVolumeMounts];
+  const volumeMounts: V1VolumeMount[] = [
+    { name: "home", mountPath: s.storage.mountPath },
+    ...(opts.extension ? [buildExtensionMount()] : []),
+    ...s.extraVolumeMounts,
+  ];
   const resources = buildResources(s);
   const image = opts.launch?.image ?? s.image;
   const container: V1Container = {
     name: CONTAINER_NAME,
     image,
     imagePullPolicy: s.imagePullPolicy,
-    command: s.command,
+    command: opts.extension ? buildExtensionCommand(s.command) : s.command,
     args: [
       "--ServerApp.ip=0.0.0.0",
       `--ServerApp.port=${SERVER_PORT}`,
@@ -175,6 +186,8 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       `--ServerApp.root_dir=${opts.launch?.paths.rootDir ?? s.storage.mountPath}`,
       "--ServerApp.allow_remote_access=True",
       "--ServerApp.port_retries=0",
+      // before the admin's args, which may override it
+      ...(opts.extension ? [buildExtensionArg(s.command)] : []),
       ...s.args,
     ],
     env: buildEnv(opts),
@@ -242,6 +255,7 @@ export function buildPodManifest(opts: PodManifestOptions): V1Pod {
       volumes: [
         homeVolume,
         ...(opts.launch ? [{ name: "gyre-launch", configMap: { name: opts.launch.configMapName } }] : []),
+        ...(opts.extension ? [buildExtensionVolume(opts.extension)] : []),
         ...(s.extraVolumes as unknown as V1Volume[]),
       ],
     },

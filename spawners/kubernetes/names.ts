@@ -65,6 +65,8 @@ export const NAME_PREFIXES = {
   secret: "jupyter-token",
   /** a launch's ConfigMap: the agent and its spec for the pod's init container */
   launch: "gyre-launch",
+  /** the ConfigMap of Gyre's Jupyter server extension (its Python files), mounted into the server container */
+  extension: "gyre-extension",
 } as const;
 
 export type NamedKind = keyof typeof NAME_PREFIXES;

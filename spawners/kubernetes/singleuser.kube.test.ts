@@ -61,7 +61,8 @@ async function podOf(user: string, profile: string): Promise<{ pod: V1Pod; state
 test("a profile with command jupyterhub-singleuser: the stored pod runs it with Gyre's flags and the hub's environment; the state says the server checks its users with the hub", async () => {
   const { pod, state } = await podOf("sue", "hub-auth");
   const c = pod.spec!.containers[0];
-  assert.deepEqual(c.command, ["jupyterhub-singleuser"]);
+  // through the wrapper that puts Gyre's extension first on PYTHONPATH (extension-manifests.ts)
+  assert.deepEqual(c.command!.slice(3), ["gyre-extension", "/gyre-extension", "jupyterhub-singleuser"]);
   assert.deepEqual(c.args, [
     "--ServerApp.ip=0.0.0.0",
     "--ServerApp.port=8888",
@@ -70,6 +71,7 @@ test("a profile with command jupyterhub-singleuser: the stored pod runs it with 
     "--ServerApp.root_dir=/home/jovyan",
     "--ServerApp.allow_remote_access=True",
     "--ServerApp.port_retries=0",
+    "--ServerApp.jpserver_extensions=gyre_agent.jupyter_ext=True",
     "--debug",
   ]);
   const env = new Map((c.env ?? []).map((e) => [e.name, e]));
@@ -84,7 +86,7 @@ test("a profile with command jupyterhub-singleuser: the stored pod runs it with 
 
 test("the default profile's Jupyter server: no hub auth in the state (the proxy checks users and injects the server's token)", async () => {
   const { pod, state } = await podOf("lab", "lab");
-  assert.deepEqual(pod.spec!.containers[0].command, ["/usr/bin/jupyter", "server"]);
+  assert.deepEqual(pod.spec!.containers[0].command!.slice(3), ["gyre-extension", "/gyre-extension", "/usr/bin/jupyter", "server"]);
   assert.equal(state.serverAuth, undefined);
   assert.equal(kubernetesSpawnerKind.serverAuth!(state as never), "proxy");
 });

@@ -109,6 +109,8 @@ test("start → pod bound and run by the fake kubelet (image ignored) → progre
   assert.equal(pod?.spec?.nodeName, "lab-node-1");
   assert.equal(pod?.metadata?.annotations?.[ANNOTATIONS.profile], "standard", "the default profile");
   assert.equal(pod?.spec?.containers[0].resources?.limits?.cpu, "1");
+  assert.equal(state.extensionConfigMap, "gyre-extension-alice");
+  assert.match(await spawner.logTail(200), /gyre_agent\.jupyter_ext \| extension was successfully loaded/, "Gyre's extension, from its ConfigMap");
 
   const before = getKubernetesRequestCounts(config).total;
   for (let i = 0; i < 5; i++) assert.equal(await spawner.poll(), null);
@@ -120,6 +122,11 @@ test("start → pod bound and run by the fake kubelet (image ignored) → progre
   await spawner.stop();
   assert.equal(await readPod("jupyter-alice"), null, "pod gone (the fake kubelet finalised it)");
   assert.equal(await exists(() => lab.admin.core.readNamespacedSecret({ name: "jupyter-token-alice", namespace: lab.namespace })), false, "secret deleted");
+  assert.equal(
+    await exists(() => lab.admin.core.readNamespacedConfigMap({ name: "gyre-extension-alice", namespace: lab.namespace })),
+    false,
+    "the server extension's ConfigMap deleted",
+  );
   const claim = await lab.admin.core.readNamespacedPersistentVolumeClaim({ name: "claim-alice", namespace: lab.namespace });
   assert.equal(claim.status?.phase, "Bound", "claim kept (and bound by the fake PV controller)");
   assert.match((await spawner.poll())?.reason ?? "", /no longer exists/);
@@ -177,8 +184,8 @@ test("409: a stale pod and secret of the same server are replaced (pod deleted w
   assert.notEqual(pod?.metadata?.uid, created.metadata?.uid, "a new pod");
   assert.equal(pod?.metadata?.annotations?.[ANNOTATIONS.spawnId], ctx.spawnId);
   assert.equal(await getStatus(url, ctx), 200, "the new token works: the secret was replaced");
-  // claim + secret (409) + secret PUT + pod (409) + DELETE stale + pod = 6
-  assert.equal(used, 6, `requests for a start with stale objects: ${JSON.stringify(before)} → ${used}`);
+  // claim + secret (409) + secret PUT + extension ConfigMap + pod (409) + DELETE stale + pod = 7
+  assert.equal(used, 7, `requests for a start with stale objects: ${JSON.stringify(before)} → ${used}`);
   await spawner.stop();
 });
 
@@ -234,6 +241,12 @@ test("hub restart: new client, watches and spawners adopt the running server; re
   for (let i = 0; i < 100 && (await readPod(orphanName)); i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(await readPod(orphanName), null);
   assert.equal(await exists(() => lab.admin.core.readNamespacedSecret({ name: "jupyter-token-ivy--gpu", namespace: lab.namespace })), false);
+  assert.equal(await exists(() => lab.admin.core.readNamespacedConfigMap({ name: "gyre-extension-ivy--gpu", namespace: lab.namespace })), false);
+  assert.equal(
+    await exists(() => lab.admin.core.readNamespacedConfigMap({ name: "gyre-extension-hank", namespace: lab.namespace })),
+    true,
+    "the live server's is kept",
+  );
   assert.equal(await exists(() => lab.admin.core.readNamespacedPersistentVolumeClaim({ name: "claim-ivy", namespace: lab.namespace })), true);
 
   await adopted.stop();

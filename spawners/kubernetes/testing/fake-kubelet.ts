@@ -15,7 +15,8 @@
 //   PV controller: marks claims Bound;
 //   init containers: run one after the other before the container, each as a local process with
 //              its own log (pods/log?container=…); a failing one fails the pod, as a kubelet does
-//              with restartPolicy Never; ConfigMap volumes become local folders with their keys;
+//              with restartPolicy Never; ConfigMap volumes become local folders with their keys (or
+//              their items' paths), read-only by mode only (there are no mount namespaces here);
 //   Job controller + image builder (launch image builds): there is no container runtime or
 //              registry, so a new Job is completed (status Complete) after `buildDelayMs` without
 //              building anything, or failed when its gyre.io/repo annotation is in `failBuildsOf`;
@@ -27,7 +28,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, constants as fsc } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { request as httpRequest } from "node:http";
 import {
   PatchStrategy,
@@ -344,7 +345,8 @@ export class FakeKubelet {
       );
     }
 
-    const command = [...(container.command ?? []), ...args];
+    // the command may name a mounted path too (the server extension's wrapper: spawners/kubernetes/extension-manifests.ts)
+    const command = [...(container.command ?? []).map((a) => mapPaths(a, mounts)), ...args];
     const argv = asRoot ? ["/usr/bin/setpriv", `--reuid=${uidGid.uid}`, `--regid=${uidGid.gid}`, "--clear-groups", "--", ...command] : command;
     await this.postEvent(pod, "Created", `Created container ${container.name}`);
     if (running.deleting || this.stopped) return;
@@ -400,8 +402,17 @@ export class FakeKubelet {
         : join(this.opts.stateDir, "pods", uid, vol.name);
       mkdirSync(dir, { recursive: true });
       if (vol.configMap) {
+        // as a kubelet lays a ConfigMap out: every key as a file, or only the items' keys at their
+        // paths (which may hold "/"), with the items' or the volume's mode (0644 by default)
         const cm = await this.core.readNamespacedConfigMap({ name: vol.configMap.name!, namespace: this.opts.namespace });
-        for (const [key, value] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, key), value, { mode: 0o644 });
+        const data = cm.data ?? {};
+        const items = vol.configMap.items ?? Object.keys(data).map((key) => ({ key, path: key, mode: undefined }));
+        for (const item of items) {
+          if (!(item.key in data)) throw new Error(`configmap "${vol.configMap.name}" has no key "${item.key}"`);
+          const file = join(dir, item.path);
+          mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+          writeFileSync(file, data[item.key], { mode: item.mode ?? vol.configMap.defaultMode ?? 0o644 });
+        }
         chmodSync(dir, 0o755);
       } else if (asRoot) chownSync(dir, owner.uid, owner.gid);
       out.set(vol.name, dir);
