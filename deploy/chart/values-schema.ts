@@ -173,6 +173,7 @@ const singleuserValues = z
       })
       .strict(),
     serviceAccountName: z.string(),
+    serverExtension: given(k8s.serverExtension),
     startTimeout: given(k8s.startTimeoutSeconds),
     stopGraceSeconds: given(k8s.stopGraceSeconds),
     profileList: z.array(profileSchema),

@@ -49,8 +49,8 @@ function start(argv: string[], env: Record<string, string>, cwd: string, log: st
     out.push(b);
     writeFileSync(log, Buffer.concat(out));
   };
-  child.stdout!.on("data", write);
-  child.stderr!.on("data", write);
+  child.stdout.on("data", write);
+  child.stderr.on("data", write);
   children.push(child);
   return child;
 }

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import { AGENT_SOURCE_DIR, EXTENSION_FILES } from "../agent/agent-bundle";
-import { getApiStatusCode, resetKubeClients } from "./client";
+import { getApiErrorMessage, getApiStatusCode, resetKubeClients } from "./client";
 import { KubernetesSpawner, reconcileKubernetesPods } from "./index";
 import { EXTENSION_MOUNT_PATH, EXTENSION_WRAPPER_SH, buildExtensionConfigMap } from "./extension-manifests";
 import { buildLabConfig, buildTestContext, setUpKubeLab, silentLog, type KubeLab } from "./testing/kube-lab";
@@ -150,7 +150,7 @@ test("security: no token or secret in the ConfigMap; a pod mounts only its own, 
       namespace: lab.namespace,
       body: { ...body, data: { "__init__.py": "import os" } },
     }),
-    (e: unknown) => getApiStatusCode(e) === 422 && /immutable/i.test(String((e as { body?: unknown }).body ?? (e as Error).message)),
+    (e: unknown) => getApiStatusCode(e) === 422 && /immutable/i.test(getApiErrorMessage(e)),
   );
   await lab.admin.core.deleteNamespacedConfigMap({ name: body.metadata!.name!, namespace: lab.namespace });
 });

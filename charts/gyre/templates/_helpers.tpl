@@ -103,6 +103,7 @@ of spawners/kubernetes/config.ts (kubernetesSpawnerConfigSchema).
   "extraVolumes" $s.storage.extraVolumes
   "extraVolumeMounts" $s.storage.extraVolumeMounts
   "automountServiceAccountToken" false
+  "serverExtension" $s.serverExtension
   "startTimeoutSeconds" $s.startTimeout
   "stopGraceSeconds" $s.stopGraceSeconds
   "profiles" $s.profileList
