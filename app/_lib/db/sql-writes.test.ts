@@ -78,7 +78,9 @@ test("SQLite: while another connection holds the write lock across awaits (as Pr
   assert.equal((await write).changes, 1);
   assert.equal((await tx).length, 2);
   clearInterval(timer);
-  assert.ok(ticksWhileHeld >= 5, `the event loop ran while the write waited (${ticksWhileHeld} timer ticks in 200 ms)`);
+  // the 5 ms interval falls due before the 200 ms wait, so it has run once unless the loop was
+  // blocked; how many times it ran depends on the machine's load, not on the code
+  assert.ok(ticksWhileHeld >= 1, `the event loop ran while the write waited (${ticksWhileHeld} timer ticks in 200 ms)`);
   assert.deepEqual(other.prepare(`SELECT "name" FROM "T" ORDER BY "id"`).pluck().all(), ["held", "waited", "t1", "t2"]);
 });
 
