@@ -451,11 +451,14 @@ export class LocalProcessSpawner implements Spawner {
     if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
     const { pid, startTime } = this.state;
     if (!pid && !this.startCalled) return this.killLeftovers();
-    if (this.exit || !pid || startTime === undefined) return;
+    if (!pid || startTime === undefined) return;
+    // A server that ended before the stop (crashed, killed) left its kernels orphaned: no tree
+    // leads to them any more, the spawn id in their environment does.
+    if (this.exit) return this.killLeftovers();
     const server: ProcessRef = { pid, startTime };
     // the server's own stat file, read with those of the other servers stopping in this cycle
     const stat = (await this.watch.read({ pids: [pid] })).get(pid);
-    if (this.exit || !stat || stat.startTime !== startTime || isGoneState(stat.state)) return;
+    if (this.exit || !stat || stat.startTime !== startTime || isGoneState(stat.state)) return this.killLeftovers();
     // detached → setsid → the server leads its own group; only signal the group if that still holds
     const target = stat.pgrp === pid ? -pid : pid;
     const send = this.signal;

@@ -328,8 +328,9 @@ test("hub restart: a server started by a process that exited is found, polled an
   assert.equal(await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }), 200);
   assert.ok((await fresh.logTail()).includes("Jupyter Server"));
 
-  // PID reuse guard: the same pid with another start time is not our server
-  const impostor = new LocalProcessSpawner(ctx, config);
+  // PID reuse guard: the same pid with another start time is not our server (nor is it of that
+  // other spawn, whose stop kills only what carries its own spawn id)
+  const impostor = new LocalProcessSpawner(ctxFor("gyretest2", "restart"), config);
   impostor.loadState({ ...state, startTime: state.startTime + 1, runtimeDir: null });
   assert.deepEqual(await impostor.poll(), { exitCode: null, reason: "The server process is no longer running." });
   await impostor.stop();
@@ -405,9 +406,16 @@ test("hub killed during a start, the server then dies before answering: resume f
   const resumed = fresh.resume()!;
   resumed.catch(() => undefined);
   await sleep(300);
+  // the fake server started its "kernel" (own session) first thing; it is orphaned by the kill
+  let kids: { pid: number; startTime: number }[] = [];
+  assert.ok(
+    await waitFor(async () => (kids = findDescendants(state.pid, await readProcessTable())).length > 0, 10_000, 100),
+    "the fake kernel runs under the server",
+  );
   process.kill(state.pid, "SIGKILL");
   await assert.rejects(resumed, (e: unknown) => e instanceof SpawnError && /ended while starting/.test(e.message));
   assert.notEqual(await fresh.poll(), null);
+  assert.equal(await isSameProcessAlive(kids[0].pid, kids[0].startTime), false, "the orphaned kernel was found by its spawn id and killed");
 });
 
 test("a failing command gives SpawnError with the log tail and leaves nothing behind", async () => {
