@@ -20,3 +20,23 @@ export function sqlParams(dialect: SqlDialect) {
 }
 
 export type SqlParams = ReturnType<typeof sqlParams>;
+
+/**
+ * Names for PostgreSQL's named statements, one per statement text (pg prepares a name once per
+ * connection). At most `max` texts: more means a statement was built with values in its text.
+ */
+export function postgresStatementNames(kind: "read" | "write", max: number): { nameOf: (sql: string) => string; count: () => number } {
+  const names = new Map<string, string>();
+  return {
+    nameOf: (sql) => {
+      let name = names.get(sql);
+      if (!name) {
+        if (names.size >= max) throw new Error(`more than ${max} distinct ${kind} statements: a statement is built with values in its text`);
+        name = `gyre_${kind}_${names.size + 1}`;
+        names.set(sql, name);
+      }
+      return name;
+    },
+    count: () => names.size,
+  };
+}

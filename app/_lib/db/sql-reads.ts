@@ -7,6 +7,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Pool, QueryResultRow } from "pg";
 import type { Db } from "./types";
+import { postgresStatementNames } from "./sql-params";
 import type { SqlDialect, SqlQuery } from "@/app/_lib/users/users-view";
 
 /** Read-only statements on the database, rows as plain objects keyed by column alias. */
@@ -101,16 +102,8 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
  * connection). Timestamps are read as UTC, as Prisma writes them (`timestamp(3)` columns, no zone).
  */
 export function postgresReads(pool: Pool): SqlReads {
-  const names = new Map<string, string>();
-  const nameOf = (sql: string) => {
-    let name = names.get(sql);
-    if (!name) {
-      if (names.size >= MAX_STATEMENTS) throw new Error(`more than ${MAX_STATEMENTS} distinct read statements: a statement is built with values in its text`);
-      name = `gyre_read_${names.size + 1}`;
-      names.set(sql, name);
-    }
-    return name;
-  };
+  const statementNames = postgresStatementNames("read", MAX_STATEMENTS);
+  const nameOf = statementNames.nameOf;
   return {
     dialect: "postgres",
     async all<T>(q: SqlQuery): Promise<T[]> {
@@ -122,7 +115,7 @@ export function postgresReads(pool: Pool): SqlReads {
       const r = await pool.query<unknown[]>({ name: nameOf(q.sql), text: q.sql, values: q.params, rowMode: "array" });
       return r.rows;
     },
-    prepared: () => names.size,
+    prepared: statementNames.count,
   };
 }
 

@@ -7,6 +7,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Db } from "./types";
+import { postgresStatementNames } from "./sql-params";
 import type { SqlDialect, SqlQuery } from "@/app/_lib/users/users-view";
 
 /** What one statement did: the rows it changed, and the rows it returned (SELECT, RETURNING). */
@@ -163,16 +164,8 @@ export function sqliteWrites(opts: { file: string; Database: typeof BetterSqlite
  * connection); a transaction takes one connection of the pool for its steps.
  */
 export function postgresWrites(pool: Pool): SqlWrites {
-  const names = new Map<string, string>();
-  const named = (sql: string) => {
-    let name = names.get(sql);
-    if (!name) {
-      if (names.size >= MAX_STATEMENTS) throw new Error(`more than ${MAX_STATEMENTS} distinct write statements: a statement is built with values in its text`);
-      name = `gyre_write_${names.size + 1}`;
-      names.set(sql, name);
-    }
-    return name;
-  };
+  const statementNames = postgresStatementNames("write", MAX_STATEMENTS);
+  const named = statementNames.nameOf;
   const exec = async (on: Pool | PoolClient, q: SqlQuery): Promise<SqlResult> => {
     const r = await on.query<QueryResultRow>({ name: named(q.sql), text: q.sql, values: q.params });
     return { changes: r.rowCount ?? 0, rows: r.rows };
@@ -198,6 +191,6 @@ export function postgresWrites(pool: Pool): SqlWrites {
         client.release(broken as Error | undefined);
       }
     },
-    prepared: () => names.size,
+    prepared: statementNames.count,
   };
 }
