@@ -1,6 +1,7 @@
 // The hub's pushes to the proxies go through Node's own fetch, not the one Next.js puts in its
 // place (which wraps each call in a trace span and its data cache), and read each answer to the end.
-// Route changes asked for while a push is under way go together in the next one (PATCH).
+// Route changes asked for while a push is under way go together in the next one (PATCH), and so do
+// revocations (one POST /api/revocations).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
@@ -100,4 +101,45 @@ test("a proxy that refuses the PATCH gets each change on its own", async () => {
     assert.deepEqual(seen.sort(), ["DELETE /api/routes/user/b/ hub", "PATCH /api/routes hub", "POST /api/routes/user/a/ hub"]);
   }
   patchStatus = 200;
+});
+
+test("route removals and revocations asked in one turn go to each proxy as one request each", async () => {
+  seen.length = 0;
+  bodies.length = 0;
+  patchStatus = 200;
+  const client = new ProxyClient([base], "secret", createLogger("silent"));
+  await Promise.all([
+    client.deleteRoute("/user/a/"),
+    client.deleteRoute("/user/b/"),
+    client.revoke({ tokenHashes: ["h1"] }),
+    client.deleteRoute("/user/a/"),
+    client.revoke({ tokenHashes: ["h2", "h1"], sessions: ["s1"] }),
+    client.revoke({}),
+  ]);
+  assert.deepEqual(seen.sort(), ["PATCH /api/routes hub", "POST /api/revocations hub"]);
+  assert.deepEqual(
+    bodies.sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))),
+    [
+      { add: {}, remove: ["/user/b/", "/user/a/"] },
+      { sessions: ["s1"], token_hashes: ["h1", "h2"] },
+    ],
+  );
+  // a later revocation alone is a request of its own
+  seen.length = 0;
+  await client.revoke({ tokenHashes: ["h3"] });
+  assert.deepEqual(seen, ["POST /api/revocations hub"]);
+});
+
+test("revocations asked for while one is being pushed wait for it and go together in the next", async () => {
+  seen.length = 0;
+  bodies.length = 0;
+  const client = new ProxyClient([base], "secret", createLogger("silent"));
+  const first = client.revoke({ sessions: ["s1"] });
+  await new Promise((r) => setImmediate(r));
+  await Promise.all([first, client.revoke({ tokenHashes: ["h1"] }), client.revoke({ tokenHashes: ["h2"] })]);
+  assert.deepEqual(seen, ["POST /api/revocations hub", "POST /api/revocations hub"]);
+  assert.deepEqual(bodies, [
+    { sessions: ["s1"], token_hashes: [] },
+    { sessions: [], token_hashes: ["h1", "h2"] },
+  ]);
 });

@@ -109,14 +109,62 @@ export function everyAddressOf(apiUrl: string, lookupAll: AddressLookup = lookup
 /** The answer statuses that say a proxy cannot take a bulk route change (an older proxy, a refused route): change by change instead. */
 const NO_BULK = new Set([400, 404, 405]);
 
-export class ProxyClient implements RoutePusher {
-  /**
-   * Route changes waiting for the push under way (last change per path: data to add, null to
-   * remove), and who waits for them: one push carries every change made meanwhile.
-   */
-  private pending: Map<string, RouteData | ExtraRouteData | null> | null = null;
+/**
+ * One push at a time of changes that add up: those asked for in the same turn of the event loop,
+ * or while a push is under way, go together in the next push. Each caller's promise resolves once
+ * the push carrying its change has been answered (or failed: `push` logs, never rejects).
+ */
+class CoalescedPush<P> {
+  private pending: P | null = null;
   private waiting: Array<() => void> = [];
   private pushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly empty: () => P,
+    private readonly push: (changes: P) => Promise<void>,
+  ) {}
+
+  add(change: (pending: P) => void): Promise<void> {
+    change((this.pending ??= this.empty()));
+    const pushed = new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.pushing ??= this.pushAll();
+    return pushed;
+  }
+
+  private async pushAll(): Promise<void> {
+    // the changes asked for in this turn of the event loop join the first push
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending) {
+      const changes = this.pending;
+      const waiting = this.waiting;
+      this.pending = null;
+      this.waiting = [];
+      try {
+        await this.push(changes);
+      } finally {
+        for (const resolve of waiting) resolve();
+      }
+    }
+    this.pushing = null;
+  }
+}
+
+/** Route changes waiting for a push: the last change per path, data to add or null to remove. */
+type RouteChanges = Map<string, RouteData | ExtraRouteData | null>;
+
+export class ProxyClient implements RoutePusher {
+  /**
+   * Route changes and revocations are coalesced (CoalescedPush), each kind on its own: a storm of
+   * starts or stops is a few pushes of each, not one route push and one revocation push per server.
+   */
+  private readonly routeChanges = new CoalescedPush<RouteChanges>(
+    () => new Map(),
+    (changes) => this.pushRouteChanges(changes),
+  );
+  private readonly revocations = new CoalescedPush<{ sessions: Set<string>; tokenHashes: Set<string> }>(
+    () => ({ sessions: new Set(), tokenHashes: new Set() }),
+    (r) => this.each("POST", "/api/revocations", { sessions: [...r.sessions], token_hashes: [...r.tokenHashes] }),
+  );
 
   constructor(
     /** the replicas' route API URLs, or how to find them at each change (everyAddressOf) */
@@ -126,48 +174,37 @@ export class ProxyClient implements RoutePusher {
   ) {}
 
   /**
-   * Route changes are coalesced: one push at a time goes to the proxies, and the changes asked
-   * for while it is under way go together in the next (PATCH /api/routes), so a storm of starts
-   * or stops is a few pushes, not one per server. Resolves once the push with this change has
-   * been answered (or failed: logged, as before).
+   * Route changes go together in one push (PATCH /api/routes) when asked for in the same turn or
+   * while a push is under way. Resolves once the push with this change has been answered (or
+   * failed: logged, as before).
    */
   addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
-    return this.change(path, data);
+    return this.changeRoute(path, data);
   }
 
   deleteRoute(path: string): Promise<void> {
-    return this.change(path, null);
+    return this.changeRoute(path, null);
   }
 
-  private change(path: string, data: RouteData | ExtraRouteData | null): Promise<void> {
-    const pending = (this.pending ??= new Map());
-    // the last change of a path wins, in the order asked (a delete then an add is an add)
-    pending.delete(path);
-    pending.set(path, data);
-    const pushed = new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.pushing ??= this.pushChanges();
-    return pushed;
+  private changeRoute(path: string, data: RouteData | ExtraRouteData | null): Promise<void> {
+    return this.routeChanges.add((pending) => {
+      // the last change of a path wins, in the order asked (a delete then an add is an add)
+      pending.delete(path);
+      pending.set(path, data);
+    });
   }
 
-  private async pushChanges(): Promise<void> {
-    // the changes asked for in this turn of the event loop join the first push
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.pending) {
-      const changes = this.pending;
-      const waiting = this.waiting;
-      this.pending = null;
-      this.waiting = [];
-      try {
-        await this.pushRouteChanges(changes);
-      } finally {
-        for (const resolve of waiting) resolve();
-      }
-    }
-    this.pushing = null;
+  /** Revocations asked for together go in one POST /api/revocations with every session and token hash. */
+  async revoke(r: Revocations): Promise<void> {
+    if (!r.sessions?.length && !r.tokenHashes?.length) return;
+    await this.revocations.add((pending) => {
+      for (const s of r.sessions ?? []) pending.sessions.add(s);
+      for (const h of r.tokenHashes ?? []) pending.tokenHashes.add(h);
+    });
   }
 
   /** One change: the CHP request of its own; several: one PATCH, or each on its own where a proxy refuses the PATCH. */
-  private async pushRouteChanges(changes: Map<string, RouteData | ExtraRouteData | null>): Promise<void> {
+  private async pushRouteChanges(changes: RouteChanges): Promise<void> {
     const single = (base: string) =>
       Promise.all(
         [...changes].map(([path, data]) => (data ? this.send(base, "POST", "/api/routes" + path, data) : this.send(base, "DELETE", "/api/routes" + path))),
@@ -188,11 +225,6 @@ export class ProxyClient implements RoutePusher {
         if (status !== null && NO_BULK.has(status)) await single(base);
       }),
     );
-  }
-
-  async revoke(r: Revocations): Promise<void> {
-    if (!r.sessions?.length && !r.tokenHashes?.length) return;
-    await this.each("POST", "/api/revocations", { sessions: r.sessions ?? [], token_hashes: r.tokenHashes ?? [] });
   }
 
   async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
