@@ -181,7 +181,7 @@ function statusText(rssKb: number, hwmKb: number): string {
   return `Name:\tpython3\nState:\tS (sleeping)\nVmPeak:\t  900000 kB\nVmHWM:\t${String(hwmKb).padStart(8)} kB\nVmRSS:\t${String(rssKb).padStart(8)} kB\nThreads:\t4\n`;
 }
 
-test("usage samples of 20 servers in one cycle share one full read of /proc; each reads only its own tree's status files", async () => {
+test("usage samples of 20 servers read only their own trees (children, stat and status files); without children files they share one full read", async () => {
   const procs = new Map(machine);
   const statuses = new Map<number, string>();
   const servers = Array.from({ length: 20 }, (_, i) => ({ pid: 10_000 + i, startTime: 20_000 + i }));
@@ -194,16 +194,21 @@ test("usage samples of 20 servers in one cycle share one full read of /proc; eac
   }
   for (let i = 0; i < 1000; i++) procs.set(50_000 + i, statLine({ pid: 50_000 + i, ppid: 1, startTime: 1, utime: 99_999 }));
   const reader = fakeProc(procs, statuses);
-  const watch = new ProcessWatch({ cycleMs: 20, reader });
-
-  const samples = await Promise.all(servers.map((s) => watch.treeUsage(s)));
-  assert.equal(watch.stats.fullReads, 1, "one full read served all 20 samples");
-  assert.equal(reader.lists, 1);
-  assert.equal(watch.stats.statusFilesRead, 40, "two status files per server tree, none of other processes");
-  for (const [i, u] of samples.entries()) {
-    assert.deepEqual(u, { cpuSeconds: 4 + 250 + i, rssBytes: 500_000 * 1024, largestProcessPeakBytes: 2_000_000 * 1024 });
+  const children = (pid: number) => (procs.has(pid + 5000) && pid < 15_000 ? [pid + 5000] : []);
+  const walking = new ProcessWatch({ cycleMs: 20, reader: { ...reader, readChildren: children } });
+  const plain = new ProcessWatch({ cycleMs: 20, reader });
+  for (const watch of [walking, plain]) {
+    const samples = await Promise.all(servers.map((s) => watch.treeUsage(s)));
+    assert.equal(watch.stats.statusFilesRead, 40, "two status files per server tree, none of other processes");
+    for (const [i, u] of samples.entries()) {
+      assert.deepEqual(u, { cpuSeconds: 4 + 250 + i, rssBytes: 500_000 * 1024, largestProcessPeakBytes: 2_000_000 * 1024 });
+    }
+    assert.equal(await watch.treeUsage({ pid: servers[0].pid, startTime: 1 }), null, "a reused pid is not the server: no usage");
   }
-  assert.equal(await watch.treeUsage({ pid: servers[0].pid, startTime: 1 }), null, "a reused pid is not the server: no usage");
+  assert.equal(walking.stats.fullReads + walking.stats.partialReads, 0, "no read of every process");
+  assert.equal(walking.stats.statFilesRead, 20 * 2 + 1);
+  assert.equal(plain.stats.fullReads, 2, "one full read served all 20 samples (and one the reused pid)");
+  assert.equal(reader.lists, 2);
 });
 
 test("pidsWithEnv: the processes of one spawn by their exact GYRE_SPAWN_ID entry", () => {

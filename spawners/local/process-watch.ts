@@ -255,21 +255,35 @@ export class ProcessWatch {
   }
 
   /**
-   * CPU time and memory of the process tree under `root` (root included), from the next full read,
-   * or null when `root` is not alive. Usage samples of many servers in one cycle share that read;
-   * only the tree's own status files are read besides (memory is not in stat).
+   * CPU time and memory of the process tree under `root` (root included), or null when `root` is
+   * not alive. With children files the tree is read on its own (descendantsOf: its members' stat
+   * and status files, none of the machine's other processes), so a stop storm's last samples and
+   * the periodic samples of every server cost their trees, not a read of every process each cycle
+   * (one was 18% of a stop storm's CPU, bench/README.md phase 3i). The tree is not frozen here: a
+   * process forked during the read may be missed by this sample, and is in the next. Without
+   * children files, from the next full read, which the samples of one cycle share.
    */
   async treeUsage(root: ProcessRef): Promise<TreeUsage | null> {
-    const table = await this.snapshot();
-    if (!table.isAlive(root)) return null;
-    const memory = new Map<number, ProcMemory>();
-    for (const pid of [root.pid, ...table.descendants(root.pid).map((d) => d.pid)]) {
-      this.stats.statusFilesRead++;
-      const text = this.reader.readStatus(pid);
-      const m = text === null ? null : parseProcStatusMemory(text);
-      if (m) memory.set(pid, m);
+    let tree: ProcStat[];
+    if (this.reader.readChildren) {
+      this.stats.statFilesRead++;
+      const text = this.reader.readStat(root.pid);
+      const stat = text === null ? null : parseProcStat(text);
+      if (!stat || stat.pid !== root.pid || stat.startTime !== root.startTime || isGoneState(stat.state)) return null;
+      tree = [stat, ...(await this.descendantsOf(root.pid))];
+    } else {
+      const table = await this.snapshot();
+      if (!table.isAlive(root)) return null;
+      tree = [table.get(root.pid)!, ...table.descendants(root.pid)];
     }
-    return sumTreeUsage(root.pid, table.all(), memory);
+    const memory = new Map<number, ProcMemory>();
+    for (const p of tree) {
+      this.stats.statusFilesRead++;
+      const text = this.reader.readStatus(p.pid);
+      const m = text === null ? null : parseProcStatusMemory(text);
+      if (m) memory.set(p.pid, m);
+    }
+    return sumTreeUsage(root.pid, tree, memory);
   }
 
   private schedule(): void {
