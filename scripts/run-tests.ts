@@ -6,10 +6,11 @@
 //   kube         *.kube.test.ts (real kube-apiserver + etcd; scripts/kube/build-apiserver.sh, kube-up.sh)
 //   e2e          Playwright in Debian's Chromium (e2e/)
 //   all          everything CI runs, in that order
-// Prints one closing line "N passed, N failed, N skipped" over all suites. A skipped test fails the
+// Prints each suite's time (and, for node:test suites, each file's: scripts/test-file-times.mjs) and
+// one closing line "N passed, N failed, N skipped" over all suites. A skipped test fails the
 // run (CI must run everything it counts) unless GYRE_ALLOW_SKIPS=1 (e.g. a laptop without root).
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const ROOT = process.cwd();
@@ -41,7 +42,18 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
   console.log(`\n=== ${label}: ${files.length} files ===`);
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=600000", "--test-reporter=spec", ...files],
+    [
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-timeout=600000",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=./scripts/test-file-times.mjs",
+      "--test-reporter-destination=stdout",
+      ...files,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
       encoding: "utf8",
@@ -81,18 +93,53 @@ function runE2e(): boolean {
   return r.status === 0;
 }
 
+/**
+ * scripts/test.sh runs two setup steps in the background while the earlier suites run (the image,
+ * the kube-apiserver); each leaves $GYRE_SETUP_DIR/<name>.status holding its exit code when done.
+ * Waits for one before the first suite that needs it; a failed step is one failed test, with its
+ * log's tail (the suites still run, and show what the step's absence breaks).
+ */
+function awaitSetup(name: string): boolean {
+  const dir = process.env.GYRE_SETUP_DIR;
+  if (!dir) return true;
+  const statusFile = join(dir, `${name}.status`);
+  const started = Date.now();
+  if (!existsSync(statusFile)) console.log(`\n=== waiting for the background setup step ${name} (${join(dir, `${name}.log`)}) ===`);
+  while (!existsSync(statusFile)) spawnSync("sleep", ["1"]);
+  const logFile = join(dir, `${name}.log`);
+  const log = existsSync(logFile) ? readFileSync(logFile, "utf8").trimEnd().split("\n") : [];
+  const passed = readFileSync(statusFile, "utf8").trim() === "0";
+  console.log(`${log.slice(passed ? -2 : -40).join("\n")}\n(waited ${Math.round((Date.now() - started) / 1000)} s for it)`);
+  if (passed) return true;
+  totals.failed++;
+  return false;
+}
+
+/** Runs one suite and prints how long it took. */
+function timed(label: string, run: () => boolean): boolean {
+  const started = Date.now();
+  const passed = run();
+  console.log(`\n=== ${label} took ${Math.round((Date.now() - started) / 1000)} s ===`);
+  return passed;
+}
+
 const suite = process.argv[2] ?? "all";
 let ok = true;
 if (suite === "static" || suite === "all") {
-  ok = runCheck("type check", "npx", ["tsc", "--noEmit"]) && ok;
-  ok = runCheck("lint", "npx", ["eslint", "."]) && ok;
-  ok = runCheck("format", "npx", ["prettier", "--check", "."]) && ok;
+  ok =
+    timed("static checks", () => {
+      let passed = runCheck("type check", "npx", ["tsc", "--noEmit"]);
+      passed = runCheck("lint", "npx", ["eslint", "."]) && passed;
+      return runCheck("format", "npx", ["prettier", "--check", "."]) && passed;
+    }) && ok;
 }
-if (suite === "unit" || suite === "all") ok = runNodeTests("unit", find(ROOT, isUnit), 2) && ok;
-if (suite === "integration" || suite === "all") ok = runNodeTests("integration", find(ROOT, isInt), 1) && ok;
-if (suite === "hpc" || suite === "all") ok = runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1) && ok;
-if (suite === "kube" || suite === "all") ok = runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1) && ok;
-if (suite === "e2e" || suite === "all") ok = runE2e() && ok;
+if (suite === "unit" || suite === "all") ok = timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2)) && ok;
+if (suite === "integration" || suite === "all") ok = awaitSetup("image") && ok;
+if (suite === "integration" || suite === "all") ok = timed("integration", () => runNodeTests("integration", find(ROOT, isInt), 1)) && ok;
+if (suite === "hpc" || suite === "all") ok = timed("hpc", () => runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1)) && ok;
+if (suite === "kube" || suite === "e2e" || suite === "all") ok = awaitSetup("kube") && ok;
+if (suite === "kube" || suite === "all") ok = timed("kube", () => runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1)) && ok;
+if (suite === "e2e" || suite === "all") ok = timed("e2e", () => runE2e()) && ok;
 if (!["static", "unit", "integration", "hpc", "kube", "e2e", "all"].includes(suite)) {
   console.error(`unknown suite ${suite}`);
   process.exit(2);

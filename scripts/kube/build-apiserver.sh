@@ -47,9 +47,9 @@ done
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-    apt-get update >/dev/null
-    apt-get install -y --no-install-recommends "${missing[@]}"
+  apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get -o DPkg::Lock::Timeout=900 update >/dev/null
+    apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends "${missing[@]}"
   }
 fi
 
