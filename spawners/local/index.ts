@@ -104,6 +104,8 @@ export class LocalProcessSpawner implements Spawner {
   private stopRequested = false;
   private stopping: Promise<void> | null = null;
   private startFailure: SpawnExit | null = null;
+  /** state loaded from the database (a hub restart): the process may be frozen by a stop the old hub did not finish */
+  private adopted = false;
 
   private readonly hubUid: number;
   private readonly pickPort: () => Promise<number>;
@@ -135,6 +137,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.startCalled) throw new SpawnError("This server was already started; stop it first.");
     // the hub may load the state of an earlier spawn first: stale state is fine, a live server is not
     if (await this.isAlive()) throw new SpawnError("A server from an earlier start is still running; stop it first.");
+    this.adopted = false;
     this.startCalled = true;
     this.starting = true;
     try {
@@ -244,6 +247,7 @@ export class LocalProcessSpawner implements Spawner {
     return (async () => {
       try {
         this.progressLog.push(40, `Following the server process (pid ${pid}) again`);
+        await this.continueIfFrozen();
         const answer = await this.waitUntilAnswering(url);
         if (answer) {
           this.progressLog.push(80, "Server is answering");
@@ -267,6 +271,7 @@ export class LocalProcessSpawner implements Spawner {
     if (this.startFailure) return this.startFailure;
     if (!pid || startTime === undefined) return { exitCode: null, reason: "The server has not been started." };
     if (this.exit) return { exitCode: this.exit.code, reason: describeExit(this.exit) + "." };
+    if (this.adopted) await this.continueIfFrozen();
     if (await this.watch.isAlive({ pid, startTime })) return null;
     return { exitCode: null, reason: "The server process is no longer running." };
   }
@@ -291,7 +296,23 @@ export class LocalProcessSpawner implements Spawner {
     return toStateObject(this.state);
   }
 
+  /**
+   * Once per adopted server: a stop freezes the server's group (SIGSTOP) for the few milliseconds
+   * of its descendants lookup; a hub killed in between left it frozen, so the hub that adopts it
+   * continues it (SIGCONT), as the stop would have. Only the same process (pid and start time).
+   */
+  private async continueIfFrozen(): Promise<void> {
+    this.adopted = false;
+    const { pid, startTime } = this.state;
+    if (!pid || startTime === undefined) return;
+    const stat = (await this.watch.read({ pids: [pid] })).get(pid);
+    if (!stat || stat.startTime !== startTime || stat.state !== "T") return;
+    this.ctx.log.warn({ pid }, "adopted server process was frozen (a stop interrupted by a hub restart); continuing it");
+    this.signal(stat.pgrp === pid ? -pid : pid, "SIGCONT");
+  }
+
   loadState(state: JsonObject): void {
+    this.adopted = true;
     const num = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : undefined);
     const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
     this.state = {

@@ -309,7 +309,7 @@ test("dashboards: the server's relay reaches its own account's port and refuses 
   }
 });
 
-test("hub restart: a server started by a process that exited is found, polled and stopped by a new instance", async () => {
+test("hub restart: a server started by a process that exited is found (continued if a stop had frozen it), polled and stopped by a new instance", async () => {
   const ctx = ctxFor("gyretest2", "restart");
   const { log: _log, ...plainCtx } = ctx;
   const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "int-start-and-exit.ts")], {
@@ -322,10 +322,18 @@ test("hub restart: a server started by a process that exited is found, polled an
   assert.equal(code, 0);
   const state = readChildState(out);
 
+  // the old hub was killed inside a stop, between freezing the server's group and continuing it
+  process.kill(-state.pid, "SIGSTOP");
+  // the signal is delivered when the kernel next schedules the process: wait until it is stopped
+  assert.ok(await waitFor(async () => (await readProcStat(state.pid))?.state === "T", 10_000), "the server is frozen");
   const fresh = new LocalProcessSpawner(ctx, config);
   fresh.loadState(state);
   assert.equal(await fresh.poll(), null);
-  assert.equal(await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }), 200);
+  assert.equal(
+    await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }),
+    200,
+    "the adopting hub continued the frozen server",
+  );
   assert.ok((await fresh.logTail()).includes("Jupyter Server"));
 
   // PID reuse guard: the same pid with another start time is not our server (nor is it of that

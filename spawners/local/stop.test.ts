@@ -215,3 +215,43 @@ test("a server the launcher started: its stop waits for the launcher's exit repo
     for (const s of sockets) s.close();
   }
 });
+
+test("a hub killed between a stop's SIGSTOP and SIGCONT: the hub that adopts the frozen server continues it (poll and resume), and nothing else", async () => {
+  const m = fakeMachine();
+  const watch = new ProcessWatch({ cycleMs: 5, reader: m.reader });
+  const frozen = { pid: 4100, ppid: 1, pgrp: 4100, startTime: 9000 };
+  const running = { pid: 4200, ppid: 1, pgrp: 4200, startTime: 9001 };
+  const impostor = { pid: 4400, ppid: 1, pgrp: 4400, startTime: 9999 };
+  for (const p of [frozen, running, impostor]) m.add(p);
+  m.signal(-frozen.pid, "SIGSTOP");
+  m.signal(-impostor.pid, "SIGSTOP");
+  m.signals.length = 0;
+  const sp = adopted(m, watch, frozen);
+  assert.equal(await sp.poll(), null);
+  assert.equal(await adopted(m, watch, running, 1).poll(), null);
+  // the pid was reused by another process (another start time): not this server, left alone
+  assert.equal((await adopted(m, watch, { ...impostor, startTime: 1234 }, 2).poll())?.reason, "The server process is no longer running.");
+  assert.deepEqual(m.signals, ["SIGCONT -4100"]);
+  assert.equal(m.reader.readStat(frozen.pid)?.split(" ")[2], "S");
+  // once per adoption: later polls read nothing more for it
+  assert.equal(await sp.poll(), null);
+  assert.deepEqual(m.signals, ["SIGCONT -4100"]);
+
+  // a restart while the server was starting: resume() continues it too, before waiting for it to answer
+  const starting = { pid: 4500, ppid: 1, pgrp: 4500, startTime: 9002 };
+  m.add(starting);
+  m.signal(-starting.pid, "SIGSTOP");
+  const http = createServer((_req, res) => res.end("{}"));
+  const sock = join(logDir, "resume.sock");
+  await new Promise<void>((resolve) => http.listen(sock, resolve));
+  try {
+    const sp2 = new LocalProcessSpawner(makeTestSpawnContext({ userName: "u5" }), config, { hubUid: 1000, watch, signal: m.signal });
+    sp2.loadState({ pid: starting.pid, startTime: starting.startTime, url: `http+unix://${encodeURIComponent(sock)}` });
+    const resumed = sp2.resume();
+    assert.ok(resumed);
+    await resumed;
+    assert.ok(m.signals.includes("SIGCONT -4500"));
+  } finally {
+    http.close();
+  }
+});
