@@ -189,4 +189,8 @@ test("hub restart: reconcile deletes the extension ConfigMap of a pod whose serv
   const result = await reconcileKubernetesPods({ config, keepSpawnIds: [], log: silentLog });
   assert.ok(result.deleted.includes("jupyter-gus"));
   assert.equal(await readConfigMap("gyre-extension-gus"), null);
+  // this process is also the dead hub: end its start, whose pod is gone, or its 60 s start limit
+  // keeps the file's process alive (it did: 60 s of the file's 78 s)
+  await spawner.stop();
+  await assert.rejects(started, /stopped before it finished starting/);
 });
