@@ -41,6 +41,16 @@ function asDate(value: unknown): Date | null {
   return value instanceof Date ? value : new Date(value as string | number);
 }
 
+/**
+ * A date column's instant in epoch milliseconds, as asDate(value)?.getTime() but without a Date for
+ * SQLite's text (Next wraps the global Date: its constructor showed in the hot paths' profiles).
+ */
+function epochMs(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  return typeof value === "number" ? value : Date.parse(value as string);
+}
+
 type TokenOwnerRow = {
   id: number | bigint;
   hash: string;
@@ -79,12 +89,13 @@ export async function findTokenOwner(db: Db, token: string, now: Date) {
   // A blocked account's tokens stop working (and work again when it is unblocked).
   if (!row || asDate(row.revokedAt) || (expiresAt && expiresAt <= now) || asDate(row.blockedAt)) return null;
   const a = Buffer.from(row.hash, "hex");
-  const b = Buffer.from(hashToken(token), "hex");
+  // hashToken's digest as bytes (not hex text decoded again)
+  const b = createHash("sha256").update(token).digest();
   if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
   const tokenId = Number(row.id);
   // Throttle last-used writes to once a minute per token.
-  const lastUsed = asDate(row.lastUsed);
-  if (!lastUsed || now.getTime() - lastUsed.getTime() > 60_000) {
+  const lastUsed = epochMs(row.lastUsed);
+  if (lastUsed === null || now.getTime() - lastUsed > 60_000) {
     await db.apiToken.update({ where: { id: tokenId }, data: { lastUsed: now } });
   }
   const user = { id: Number(row.userId), name: row.name, admin: row.admin === true || Number(row.admin) === 1 };

@@ -7,6 +7,7 @@ import { HttpError } from "../http/errors";
 import { readRequestSession } from "./sessions";
 import { findTokenOwner, readAuthorizationToken } from "./api-tokens";
 import type { Db } from "../db/types";
+import type { ApiRequest } from "../http/api-request";
 import { expandScopes, hasAnyScope, hasScope, mayGrant, needsUserGroups, requestTarget, requiredScopes, scopesFor, type TokenScope } from "./scopes";
 import { roleScopesOfUser } from "./roles";
 import { serviceScopes, servicesOf } from "../services/registry";
@@ -40,7 +41,7 @@ export interface Principal {
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 const SESSION_SCOPES: ReadonlySet<string> = new Set(["inherit"]);
 
-export async function authenticate(req: Request): Promise<Principal | null> {
+export async function authenticate(req: ApiRequest): Promise<Principal | null> {
   const { db, keys, origins } = getRuntime();
   const now = new Date();
   const token = readAuthorizationToken(req.headers.get("authorization"));
@@ -148,20 +149,20 @@ export async function userGroupNames(db: Db, user: string): Promise<string[]> {
   return rows.map((r) => r.group.name);
 }
 
-export async function requireUser(req: Request): Promise<Principal> {
+export async function requireUser(req: ApiRequest): Promise<Principal> {
   const p = await authenticate(req);
   if (!p) throw new HttpError(401, "Authentication required: log in or send an API token (Authorization: token …).");
   return p;
 }
 
-export async function requireAdmin(req: Request): Promise<Principal> {
+export async function requireAdmin(req: ApiRequest): Promise<Principal> {
   const p = await requireUser(req);
   if (!p.user.admin) throw new HttpError(403, "This needs an admin account.");
   return p;
 }
 
 /** The user themselves or an admin may act on a user's servers. */
-export async function requireSelfOrAdmin(req: Request, name: string): Promise<Principal> {
+export async function requireSelfOrAdmin(req: ApiRequest, name: string): Promise<Principal> {
   const p = await requireUser(req);
   if (p.user.name !== name && !p.user.admin) throw new HttpError(403, `You may not act on ${name}'s servers.`);
   return p;

@@ -1,6 +1,7 @@
 // Query parameters of JupyterHub's list endpoints (offset/limit pagination, the user list's state
 // filter and sort order) and the next page's URL. Pure: bad values are a 400 naming the parameter.
 import { HttpError } from "./errors";
+import type { ApiRequest, HeaderReader } from "./api-request";
 
 /** The media type a client sends in Accept to get JupyterHub's paginated answer ({items, _pagination}). */
 export const PAGINATION_MEDIA_TYPE = "application/jupyterhub-pagination+json";
@@ -65,7 +66,7 @@ export function parseUserListQuery(q: URLSearchParams, paginated: boolean): User
  * Host header. Next pages must point there (not at hub.publicUrl): a client that reached the hub
  * directly, or through another name, follows them on the same way.
  */
-export function requestOrigin(headers: Headers): string {
+export function requestOrigin(headers: HeaderReader): string {
   const host = headers.get("x-forwarded-host")?.split(",")[0]?.trim() || headers.get("host") || "localhost";
   const proto = headers.get("x-forwarded-proto")?.split(",")[0]?.trim() === "https" ? "https" : "http";
   return `${proto}://${host}`;
@@ -82,7 +83,7 @@ export function nextPage(opts: { origin: string; path: string; query: URLSearchP
 }
 
 /** Whether the client asked for JupyterHub's paginated list shape (its Accept header). */
-export function wantsPagination(headers: Headers): boolean {
+export function wantsPagination(headers: HeaderReader): boolean {
   return (headers.get("accept") ?? "").includes(PAGINATION_MEDIA_TYPE);
 }
 
@@ -124,7 +125,7 @@ export function answerResponse(answer: JsonAnswer): Response {
 
 /** listResponse's answer as a JsonAnswer (the Express fast path writes it without a web Response). `items` as JsonText: a JSON array's text. */
 export function listAnswer(
-  req: Request,
+  req: ApiRequest,
   page: { items: unknown[] | Record<string, unknown> | JsonText; offset: number; limit: number; total: number },
 ): JsonAnswer {
   if (!wantsPagination(req.headers)) return { body: page.items };

@@ -217,3 +217,20 @@ test("other methods and paths go on to Next", async () => {
     assert.equal(res.status, 599, `${method} ${path}`);
   }
 });
+
+test("a token's last use is recorded, at most once a minute", async () => {
+  const token = (await createApiToken(hub.db, (await hub.db.user.findUniqueOrThrow({ where: { name: "alice" } })).id, {})).token;
+  const lastUsed = async () => (await hub.db.apiToken.findFirstOrThrow({ where: { prefix: token.slice(0, 8) } })).lastUsed;
+  const setLastUsed = (at: Date) => hub.db.apiToken.updateMany({ where: { prefix: token.slice(0, 8) }, data: { lastUsed: at } });
+  assert.equal(await lastUsed(), null);
+  assert.equal((await get("/hub/api/users/alice", headersFor({ token }))).status, 200);
+  const first = await lastUsed();
+  assert.ok(first && Date.now() - first.getTime() < 60_000, "recorded on first use");
+  const recent = new Date(Date.now() - 30_000);
+  await setLastUsed(recent);
+  assert.equal((await get("/hub/api/users/alice", headersFor({ token }))).status, 200);
+  assert.equal((await lastUsed())?.getTime(), recent.getTime(), "not again within a minute");
+  await setLastUsed(new Date(Date.now() - 120_000));
+  assert.equal((await get("/hub/api/users/alice", headersFor({ token }))).status, 200);
+  assert.ok(Date.now() - (await lastUsed())!.getTime() < 60_000, "again after a minute");
+});

@@ -5,7 +5,8 @@
 // 13–19% of the hub's CPU in start and stop storms). The answer comes from the same functions the
 // Next route files call (app/_lib/users/rest-reads.ts, app/_lib/servers/api.ts), errors become the
 // same JSON as route.ts makes them, so both paths answer byte for byte alike. The reads' JSON is
-// written straight to the Express response (no web Response and its body stream).
+// written straight to the Express response (no web Response and its body stream), and they read
+// the request through a light ApiRequest (no web Request and Headers).
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from "express";
 import { getRuntime } from "@/app/_lib/runtime";
 import { errorToJson } from "./errors";
@@ -13,6 +14,7 @@ import { route } from "./route";
 import { discardThenClose } from "./express-guards";
 import { MAX_BODY_BYTES } from "./json-limits";
 import { answerText, type JsonAnswer } from "./list-query";
+import { nodeApiRequest } from "./api-request";
 import { listUsersAnswer, userAnswer } from "@/app/_lib/users/rest-reads";
 import { startServerRoute, stopServerRoute } from "@/app/_lib/servers/api";
 
@@ -115,12 +117,13 @@ export function restFastPath(req: ExpressRequest, res: ExpressResponse, next: Ne
   const path = req.path;
   if (method === "GET") {
     let answer: Promise<JsonAnswer>;
-    if (path === "/hub/api/users") answer = listUsersAnswer(toWebRequest(req));
+    // the reads take a light request (api-request.ts): no undici Headers and Request per call
+    if (path === "/hub/api/users") answer = listUsersAnswer(nodeApiRequest(req));
     else {
       const m = ONE_USER.exec(path);
       if (!m) return next();
       // refuseMalformedPaths has already refused %-escapes that do not decode
-      answer = userAnswer(toWebRequest(req), decodeURIComponent(m[1]));
+      answer = userAnswer(nodeApiRequest(req), decodeURIComponent(m[1]));
     }
     sendJson(res, answer).catch(next);
   } else if (method === "POST" || method === "DELETE") {

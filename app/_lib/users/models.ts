@@ -40,6 +40,11 @@ export function toUserModel(u: UserRow, opts: UserModelOptions = {}): UserModel 
   };
 }
 
+const NO_NAMES: string[] = [];
+/** rolesOfUser's answer as JSON for a user and an admin when no roles are configured */
+const USER_ROLES = `["user"]`;
+const ADMIN_ROLES = `["user","admin"]`;
+
 /**
  * The text JSON.stringify gives for withUserRoles(toUserModel(u, opts), roles) — the whole model, as
  * a caller with "inherit" sees it — written directly: no model object per user, no second walk
@@ -47,7 +52,7 @@ export function toUserModel(u: UserRow, opts: UserModelOptions = {}): UserModel 
  * JSON.stringify, so the escaping is its own; the servers object is toServerModel's.
  */
 export function userJsonText(u: UserRow, roles: readonly RoleConfig[], opts: UserModelOptions = {}): string {
-  const groups = (u.groups ?? []).map((g) => g.group.name);
+  const groups = u.groups?.length ? u.groups.map((g) => g.group.name) : NO_NAMES;
   let servers = "{}";
   let server = "null";
   let pending = "null";
@@ -60,10 +65,11 @@ export function userJsonText(u: UserRow, roles: readonly RoleConfig[], opts: Use
     if (def?.pending) pending = JSON.stringify(def.pending);
   }
   const name = JSON.stringify(u.name);
-  const userRoles = JSON.stringify(rolesOfUser(roles, { name: u.name, admin: u.admin, groups }));
+  // without configured roles a user's are "user" and, for an admin, "admin" (rolesOfUser)
+  const userRoles = roles.length ? JSON.stringify(rolesOfUser(roles, { name: u.name, admin: u.admin, groups })) : u.admin ? ADMIN_ROLES : USER_ROLES;
   const last = u.lastActivity ? JSON.stringify(isoText(u.lastActivity)) : "null";
   return (
-    `{"kind":"user","name":${name},"admin":${u.admin},"roles":${userRoles},"groups":${JSON.stringify(groups)},` +
+    `{"kind":"user","name":${name},"admin":${u.admin},"roles":${userRoles},"groups":${groups.length ? JSON.stringify(groups) : "[]"},` +
     `"created":${JSON.stringify(isoText(u.createdAt))},"last_activity":${last},"server":${server},"pending":${pending},"servers":${servers}}`
   );
 }

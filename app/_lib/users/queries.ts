@@ -83,26 +83,49 @@ export function asInstant(value: unknown): Instant | null {
   return new Date(value as string | number);
 }
 
-type UserSqlRow = { id: number | bigint; name: string; admin: boolean | number | bigint; createdAt: unknown; lastActivity: unknown; total?: number | bigint };
+type UserSqlRow = { id: number | bigint; name: string; admin: boolean | number | bigint; createdAt: unknown; lastActivity: unknown };
 type ServerSqlRow = Omit<ServerRow, "startedAt" | "lastActivity"> & { userId: number | bigint; startedAt: unknown; lastActivity: unknown };
 
-/** Users' rows as toUserModel takes them: their servers and group names read in two statements for all of them. */
+/** A user's servers and groups when they have none (never written to: rows share them). */
+const NO_SERVERS: ServerRow[] = [];
+const NO_GROUPS: { group: { name: string } }[] = [];
+
+/**
+ * Users' rows as toUserModel takes them: their servers and group names read in two statements for
+ * all of them. One object per user; a user with no server or group shares the empty lists.
+ */
 async function userRowsOf(db: Db, dialect: SqlDialect, users: UserSqlRow[], allServers: boolean): Promise<UserRow[]> {
   if (!users.length) return [];
   const userIds = users.map((u) => Number(u.id));
   const servers = buildServersQuery({ dialect, userIds, allServers });
   const groups = buildGroupsQuery({ dialect, userIds });
   const [serverRows, groupRows] = await Promise.all([readRows<ServerSqlRow>(db, servers), readRows<{ userId: number | bigint; name: string }>(db, groups)]);
-  const byUser = new Map<number, { servers: ServerRow[]; groups: { group: { name: string } }[] }>(userIds.map((id) => [id, { servers: [], groups: [] }]));
-  for (const s of serverRows) byUser.get(Number(s.userId))?.servers.push({ ...s, startedAt: asInstant(s.startedAt), lastActivity: asInstant(s.lastActivity) });
-  for (const g of groupRows) byUser.get(Number(g.userId))?.groups.push({ group: { name: g.name } });
-  return users.map((u) => ({
-    name: u.name,
-    admin: u.admin === true || Number(u.admin) === 1,
-    createdAt: asInstant(u.createdAt)!,
-    lastActivity: asInstant(u.lastActivity),
-    ...byUser.get(Number(u.id))!,
-  }));
+  const serversOf = new Map<number, ServerRow[]>();
+  const groupsOf = new Map<number, { group: { name: string } }[]>();
+  for (const s of serverRows) {
+    const id = Number(s.userId);
+    const list = serversOf.get(id) ?? serversOf.set(id, []).get(id)!;
+    list.push({ ...s, startedAt: asInstant(s.startedAt), lastActivity: asInstant(s.lastActivity) });
+  }
+  for (const g of groupRows) {
+    const id = Number(g.userId);
+    const list = groupsOf.get(id) ?? groupsOf.set(id, []).get(id)!;
+    list.push({ group: { name: g.name } });
+  }
+  const rows = new Array<UserRow>(users.length);
+  for (let i = 0; i < users.length; i++) {
+    const u = users[i];
+    const id = userIds[i];
+    rows[i] = {
+      name: u.name,
+      admin: u.admin === true || Number(u.admin) === 1,
+      createdAt: asInstant(u.createdAt)!,
+      lastActivity: asInstant(u.lastActivity),
+      servers: serversOf.get(id) ?? NO_SERVERS,
+      groups: groupsOf.get(id) ?? NO_GROUPS,
+    };
+  }
+  return rows;
 }
 
 /** Users' models from their rows. */
@@ -128,15 +151,13 @@ async function userPage(db: Db, dialect: SqlDialect, opts: UserListOptions): Pro
   const offset = opts.offset ?? 0;
   const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200, only: opts.only });
   // the page's columns in USER_COLUMNS' order, then the total (arrays: no object per row from the driver)
-  const rows: UserSqlRow[] = (await readArrays(db, page)).map((r) => ({
-    id: r[0] as number | bigint,
-    name: r[1] as string,
-    admin: r[2] as boolean | number,
-    createdAt: r[3],
-    lastActivity: r[4],
-    total: r[5] as number | bigint,
-  }));
-  let total = rows.length ? Number(rows[0].total) : 0;
+  const arrays = await readArrays(db, page);
+  const rows = new Array<UserSqlRow>(arrays.length);
+  for (let i = 0; i < arrays.length; i++) {
+    const r = arrays[i];
+    rows[i] = { id: r[0] as number | bigint, name: r[1] as string, admin: r[2] as boolean | number, createdAt: r[3], lastActivity: r[4] };
+  }
+  let total = arrays.length ? Number(arrays[0][5]) : 0;
   if (!rows.length && offset > 0) {
     const count = buildUserCountQuery({ dialect, state: opts.state, only: opts.only });
     total = Number((await readRows<{ total: number | bigint }>(db, count))[0].total);
@@ -167,7 +188,7 @@ export async function listUsersJson(
 ): Promise<{ total: number; items: string }> {
   const { total, rows } = await userPage(db, dialect, opts);
   const users = await userRowsOf(db, dialect, rows, !!opts.allServers);
-  let text = "[";
-  for (let i = 0; i < users.length; i++) text += (i ? "," : "") + userJsonText(users[i], roles, opts);
-  return { total, items: text + "]" };
+  const texts = new Array<string>(users.length);
+  for (let i = 0; i < users.length; i++) texts[i] = userJsonText(users[i], roles, opts);
+  return { total, items: `[${texts.join(",")}]` };
 }

@@ -3,6 +3,7 @@
 // rest-fast-path.ts) both answer with these, so the two cannot drift apart: the same
 // authentication and scope checks (request-auth.ts), the same queries, the same JSON.
 import { getRuntime } from "@/app/_lib/runtime";
+import type { ApiRequest } from "@/app/_lib/http/api-request";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
 import { listUserModels, listUsersJson, readUserModel } from "@/app/_lib/users/queries";
 import { serverDescriber } from "@/app/_lib/servers/details";
@@ -22,7 +23,7 @@ export async function userResponse(req: Request, rawName: string): Promise<Respo
 }
 
 /** GET /hub/api/users (admin): JupyterHub's state filter, sort, include_stopped_servers and offset/limit pagination. */
-export async function listUsersAnswer(req: Request): Promise<JsonAnswer> {
+export async function listUsersAnswer(req: ApiRequest): Promise<JsonAnswer> {
   const actor = await requireAdmin(req);
   const { db, dbProvider, config, catalog, origins } = getRuntime();
   const url = new URL(req.url);
@@ -56,7 +57,7 @@ export async function listUsersAnswer(req: Request): Promise<JsonAnswer> {
 }
 
 /** GET /hub/api/users/<name>: the user themselves or an admin; `rawName` is the decoded path segment. */
-export async function userAnswer(req: Request, rawName: string): Promise<JsonAnswer> {
+export async function userAnswer(req: ApiRequest, rawName: string): Promise<JsonAnswer> {
   const name = normalizeUsername(rawName);
   const actor = await requireSelfOrAdmin(req, name);
   const { db, dbProvider, config, catalog, origins } = getRuntime();
