@@ -150,7 +150,10 @@ test("a wait that times out reports false after at least one read, and reads sta
   assert.equal(await watch.waitUntilGone([{ pid: SERVER, startTime: 9000 }], 100), false);
   const elapsed = Date.now() - t0;
   assert.ok(elapsed >= 100, `${elapsed} ms`);
-  assert.ok(watch.stats.partialReads >= 3 && watch.stats.partialReads <= 8, `${watch.stats.partialReads} reads in ${elapsed} ms`);
+  // a loaded machine delays timers (fewer reads), never brings them closer: at least one read, and
+  // no more than one per started 30 ms cycle of the time that passed
+  const reads = watch.stats.partialReads;
+  assert.ok(reads >= 1 && reads <= Math.floor(elapsed / 30) + 1, `${reads} reads in ${elapsed} ms`);
   assert.equal(await watch.waitUntilGone([{ pid: SERVER, startTime: 1 }], 0), true, "another start time: that process is gone");
 });
 
