@@ -2,8 +2,8 @@
 // as the user's OS account when the hub is root. The process is detached (own session and process
 // group, output to a log file), so it outlives a hub restart; getState() carries pid + start time so
 // a new hub process can find it again without mistaking a reused pid for it.
-import { accessSync, closeSync, constants as fsc, existsSync, openSync, readSync, statSync } from "node:fs";
-import { appendFile, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { accessSync, chownSync, closeSync, constants as fsc, existsSync, mkdirSync, mkdtempSync, openSync, readSync, statSync } from "node:fs";
+import { appendFile, chown, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { HubServices, SpawnerKindRuntime } from "../kind";
@@ -148,9 +148,11 @@ export class LocalProcessSpawner implements Spawner {
       const pythonEnvironment = prefix ? { prefix, conda: existsSync(`${prefix}/conda-meta`) } : undefined;
       const account = await this.resolveAccount();
       if (this.config.logDir.includes("{dataDir}")) throw new Error("spawner.local.logDir still contains {dataDir}: pass the resolved config");
-      await mkdir(this.config.logDir, { recursive: true, mode: 0o700 });
+      // Synchronous, as the runtime directory and the agent's zip: a few system calls each, where
+      // the promise API's thread-pool round trips cost the hub more (bench/README.md phase 3m).
+      mkdirSync(this.config.logDir, { recursive: true, mode: 0o700 });
       const logFile = buildLogFileName(this.config.logDir, this.ctx.user.name, this.ctx.serverName, this.ctx.spawnId);
-      const runtimeDir = await this.makeRuntimeDir(account);
+      const runtimeDir = this.makeRuntimeDir(account);
       this.state = {
         logFile,
         runtimeDir,
@@ -393,9 +395,9 @@ export class LocalProcessSpawner implements Spawner {
   }
 
   /** A fresh 0700 directory for JUPYTER_RUNTIME_DIR, owned by the account (mkdtemp: no pre-creation race). */
-  private async makeRuntimeDir(account: PasswdEntry): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), runtimeDirPrefix(this.ctx.user.name)));
-    if (this.hubUid === 0) await chown(dir, account.uid, account.gid);
+  private makeRuntimeDir(account: PasswdEntry): string {
+    const dir = mkdtempSync(join(tmpdir(), runtimeDirPrefix(this.ctx.user.name)));
+    if (this.hubUid === 0) chownSync(dir, account.uid, account.gid);
     return dir;
   }
 

@@ -1,10 +1,11 @@
 // I/O: look up (and optionally create) the OS account a server runs as. Names are checked
 // against OS_USER_NAME_PATTERN before any command runs; commands are argument arrays.
-import { chmod, readFile, stat } from "node:fs/promises";
+import { chmod, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { execa } from "execa";
 import { SpawnError } from "../types";
-import { DEFAULT_UID_MIN, findPasswdEntry, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, type PasswdEntry } from "./passwd";
+import { FileCache } from "./file-cache";
+import { DEFAULT_UID_MIN, indexPasswdEntries, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, type PasswdEntry } from "./passwd";
 
 /** Mode of the home directories Gyre creates: private to their owner (see createOsUser). */
 export const HOME_MODE = 0o700;
@@ -30,15 +31,17 @@ export async function lookupOsUser(name: string): Promise<PasswdEntry | null> {
   return entry;
 }
 
-/** `name` from /etc/passwd when the passwd database asks that file first; null otherwise or when it is not there. */
+const nsswitchFile = new FileCache("/etc/nsswitch.conf", (text) => passwdFilesFirst(text ?? ""));
+const passwdFile = new FileCache("/etc/passwd", (text) => indexPasswdEntries(text ?? ""));
+
+/**
+ * `name` from /etc/passwd when the passwd database asks that file first; null otherwise or when it
+ * is not there. Both files are parsed once per change of them (file-cache.ts), not per start.
+ */
 async function readLocalPasswdEntry(name: string): Promise<PasswdEntry | null> {
   try {
-    const nsswitch = await readFile("/etc/nsswitch.conf", "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return "";
-      throw err;
-    });
-    if (!passwdFilesFirst(nsswitch)) return null;
-    return findPasswdEntry(await readFile("/etc/passwd", "utf8"), name);
+    if (!nsswitchFile.get()) return null;
+    return passwdFile.get().get(name) ?? null;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { findPasswdEntry, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, resolveNotebookDir } from "./passwd";
+import { findPasswdEntry, indexPasswdEntries, isValidOsUserName, parseLoginDefsUidMin, parsePasswdLine, passwdFilesFirst, resolveNotebookDir } from "./passwd";
 import { findDescendants, isGoneState, parseProcStat } from "./proc-stat";
 
 test("OS account names: strict pattern", () => {
@@ -51,6 +51,26 @@ test("findPasswdEntry: the first well-formed line of exactly that name", () => {
   assert.equal(findPasswdEntry(passwd, "bob"), null);
   assert.equal(findPasswdEntry(passwd, "alic"), null);
   assert.equal(findPasswdEntry("bob:x:broken", "bob"), null);
+});
+
+test("indexPasswdEntries: for every name the entry findPasswdEntry finds", () => {
+  const passwd = [
+    "root:x:0:0:root:/root:/bin/bash",
+    "+alice::::::",
+    "-bob::::::",
+    "alicex:x:1005:1005::/home/alicex:/bin/sh",
+    "carol:x:broken",
+    "alice:x:1001:1001:Alice:/home/alice:/bin/bash",
+    "alice:x:2001:2001:later:/home/other:/bin/sh",
+    "carol:x:1003:1003::/home/carol:",
+    " dave:x:1004:1004::/home/dave:/bin/sh",
+    "",
+  ].join("\n");
+  const index = indexPasswdEntries(passwd);
+  for (const name of ["root", "alice", "alicex", "alic", "bob", "carol", "dave", "+alice"]) {
+    assert.deepEqual(index.get(name) ?? null, findPasswdEntry(passwd, name), name);
+  }
+  assert.deepEqual([...index.keys()].sort(), ["alice", "alicex", "carol", "root"]);
 });
 
 test("parseProcStat counts fields from the last ')' (comm may contain spaces and parens)", () => {

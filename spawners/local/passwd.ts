@@ -63,6 +63,22 @@ export function findPasswdEntry(passwd: string, name: string): PasswdEntry | nul
   return null;
 }
 
+/**
+ * Every account's entry in the text of /etc/passwd, by name: what findPasswdEntry answers for each
+ * name (the first well-formed line of that name), read in one pass so that a hub starting many
+ * servers parses the file once per change of it, not once per start.
+ */
+export function indexPasswdEntries(passwd: string): Map<string, PasswdEntry> {
+  const entries = new Map<string, PasswdEntry>();
+  for (const line of passwd.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0 || entries.has(line.slice(0, colon))) continue;
+    const entry = parsePasswdLine(line);
+    if (entry && entry.name === line.slice(0, colon)) entries.set(entry.name, entry);
+  }
+  return entries;
+}
+
 /** The first uid of ordinary accounts when /etc/login.defs does not say (Debian's and most distributions' UID_MIN). */
 export const DEFAULT_UID_MIN = 1000;
 
