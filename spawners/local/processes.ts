@@ -1,8 +1,8 @@
 // I/O: small helpers over /proc, signals and ports, for the local spawner.
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readFile, readdir, open } from "node:fs/promises";
-import { createServer } from "node:net";
-import { request, type IncomingMessage } from "node:http";
+import { connect, createServer } from "node:net";
+import { buildProbeRequest, parseProbeStatus, parseProbeUrl, type ProbeTarget } from "./probe-request";
 import { parseProcStat, isGoneState, type ProcStat } from "./proc-stat";
 
 /** /proc/<pid>/stat parsed, or null when the process does not exist. */
@@ -68,21 +68,40 @@ export function pickFreePort(): Promise<number> {
 }
 
 /**
- * Status code of GET url (no keep-alive, short timeout), or null when nothing answers. A server on
- * a unix socket is `http+unix://<%-encoded socket path><path>`.
+ * Status code of GET url (a fresh connection, closed once the status line came; short timeout), or
+ * null when nothing answers or the answer is not HTTP. A server on a unix socket is
+ * `http+unix://<%-encoded socket path><path>`. Written on a plain socket (probe-request.ts).
  */
 export function probeHttp(url: string, headers: Record<string, string> = {}, timeoutMs = 2000): Promise<number | null> {
-  return new Promise((resolve) => {
-    const unix = /^http\+unix:\/\/([^/]+)(\/.*)?$/.exec(url);
-    const options = { method: "GET", agent: false, headers, timeout: timeoutMs };
-    const onResponse = (res: IncomingMessage) => {
-      res.resume();
-      resolve(res.statusCode ?? null);
+  return new Promise((resolve, reject) => {
+    let target: ProbeTarget;
+    let head: string;
+    try {
+      target = parseProbeUrl(url);
+      head = buildProbeRequest(target, headers);
+    } catch (err) {
+      reject(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    const socket = "socketPath" in target ? connect(target.socketPath) : connect(target.port, target.hostname);
+    let answer = "";
+    let settled = false;
+    const finish = (status: number | null) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(status);
     };
-    const req = unix ? request({ ...options, socketPath: decodeURIComponent(unix[1]), path: unix[2] ?? "/" }, onResponse) : request(url, options, onResponse);
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(null));
-    req.end();
+    socket.setEncoding("latin1");
+    socket.setTimeout(timeoutMs, () => finish(null));
+    socket.on("connect", () => socket.write(head));
+    socket.on("data", (chunk: string) => {
+      answer += chunk;
+      const status = parseProbeStatus(answer);
+      if (status !== undefined) finish(status);
+    });
+    socket.on("error", () => finish(null));
+    socket.on("close", () => finish(null));
   });
 }
 
