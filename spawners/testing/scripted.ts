@@ -21,7 +21,7 @@ export type StartScript =
   /** rejects with a plain Error (a bug, an unreachable API) */
   | { kind: "throws"; message: string }
   /** waits until release(spawnId) or stop(); `then` says what release() does */
-  | { kind: "hangs"; then?: "ok" | "fails" };
+  | { kind: "hangs"; then?: "ok" | "fails"; events?: [progress: number, message: string][] };
 
 /** One server as the kind "runs" it. */
 export interface ScriptedServer {
@@ -146,6 +146,8 @@ class ScriptedSpawner implements Spawner {
     this.all.servers.set(spawnId, server);
     try {
       this.feed.push(20, "Starting the scripted server");
+      // more events in the same turn, as a local start's first two
+      if (script.kind === "hangs") for (const [progress, message] of script.events ?? []) this.feed.push(progress, message);
       let outcome: "ok" | "fails" = "ok";
       if (script.kind === "hangs") {
         const how = await this.all.waitForRelease(spawnId, this.stopped);

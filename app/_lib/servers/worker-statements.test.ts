@@ -163,3 +163,53 @@ test(`statements per start and per stop (${N} at once)`, async () => {
   assert.ok(startCommits <= 6, `transactions per start: ${startCommits}`);
   assert.ok(stopWrites <= 6, `writes per stop: ${stopWrites}`);
 });
+
+test("progress events pushed in the same turn are one transaction, written while the start still waits; a later one is its own", async () => {
+  const user = await hub.addUser("batched");
+  scripted.starts.push({
+    kind: "hangs",
+    events: [
+      [25, "account ready"],
+      [30, "process started"],
+    ],
+  });
+  counted = [];
+  await requestStart(hub.db, user.id, "", {});
+  const server = () => ownRead<{ id: number; spawnId: string; state: string }>(`SELECT "id", "spawnId", "state" FROM "Server" WHERE "userId" = ?`, user.id);
+  const progress = () =>
+    (
+      ownRead<{ p: string | null }>(
+        `SELECT group_concat("progress", ',') AS p FROM (SELECT "progress" FROM "SpawnEvent" WHERE "serverId" = ? ORDER BY "id")`,
+        server().id,
+      ).p ?? ""
+    ).split(",");
+  await until("the three first events written", () => progress().length >= 4);
+  // the start still hangs: nothing was held back for its end
+  assert.equal(server().state, "starting");
+  assert.ok(scripted.isHanging(server().spawnId));
+  assert.deepEqual(progress(), ["0", "20", "25", "30"]);
+  const eventTransactions = (texts: string[]) => {
+    // each transaction's count of SpawnEvent inserts, in order
+    const out: number[] = [];
+    let open = false;
+    let n = 0;
+    for (const t of texts) {
+      if (/^\s*BEGIN\b/i.test(t)) [open, n] = [true, 0];
+      else if (/^\s*(COMMIT|ROLLBACK)\b/i.test(t)) {
+        if (n) out.push(n);
+        open = false;
+      } else if (/^\s*INSERT INTO\s+"SpawnEvent"/i.test(t)) {
+        if (open) n++;
+        else out.push(1);
+      }
+    }
+    return out;
+  };
+  // the request's own event (0) with its record, then 20/25/30 together (they were three transactions)
+  assert.deepEqual(eventTransactions(counted), [1, 3]);
+  scripted.release(server().spawnId);
+  await until("running", () => server().state === "running");
+  assert.deepEqual(progress(), ["0", "20", "25", "30", "60", "92", "100"]);
+  // then: 60 (after start() resolved) with the URL and 92, and the ready event: two more
+  assert.deepEqual(eventTransactions(counted), [1, 3, 2, 1]);
+});

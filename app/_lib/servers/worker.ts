@@ -371,18 +371,45 @@ export class SpawnWorker {
       // are left for the transaction that stores the server's URL (below), with their times.
       let startEnded = false;
       const rest: SqlStep[] = [];
+      // Each event is written as it comes, with the spawner's state; events that come in the same
+      // turn of the event loop (a local start's 5% and 10%) or while a write is under way go in one
+      // transaction. None waits for a later one: progress still streams step by step.
+      const queued: SqlStep[] = [];
+      // (typed by `as`: the closures below assign them, which the checker's narrowing does not see)
+      let writing = null as Promise<void> | null;
+      let writeFailed = null as Error | null;
+      const writeQueued = async () => {
+        await new Promise((r) => setImmediate(r));
+        // once start() has resolved, what is queued goes into the transaction with the URL (below)
+        while (queued.length && !startEnded) {
+          const events = queued.splice(0);
+          const save = stateSave();
+          await writes.transaction([...events, ...(save ? [save] : [])]);
+          this.rt.bus.emit(`server:${s.id}`);
+        }
+      };
+      const startWriter = () => {
+        if (writing || !queued.length || writeFailed || startEnded) return;
+        writing = writeQueued()
+          .catch((err: unknown) => void (writeFailed = err instanceof Error ? err : new Error(String(err))))
+          .finally(() => {
+            writing = null;
+            startWriter();
+          });
+      };
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
+          if (writeFailed) throw writeFailed;
           const event = buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, Math.min(ev.progress, 90), ev.message, "progress", ev), new Date());
           if (startEnded) {
             rest.push({ q: event });
             continue;
           }
-          // the event and the state it comes with: one transaction
-          const save = stateSave();
-          await writes.transaction([{ q: event }, ...(save ? [save] : [])]);
-          this.rt.bus.emit(`server:${s.id}`);
+          queued.push({ q: event });
+          startWriter();
         }
+        while (writing) await writing;
+        if (writeFailed) throw writeFailed;
       })().catch((err) => log.warn({ err }, "progress stream failed"));
       // --- start timeout: the spawner may own it (Spawner.startTimeoutSeconds; batch jobs wait in
       // queues for hours, https://github.com/jupyterhub/batchspawner/issues/88); the readiness check after start() stays the hub's.
@@ -398,10 +425,11 @@ export class SpawnWorker {
       );
       startEnded = true;
       const readyDeadline = startLimit === null ? Date.now() + config.hub.startTimeoutSeconds * 1000 : deadline;
-      // The pump ends with start(): the events it has not written yet, the server's URL with the
+      // The pump ends with start(): the events it has not written yet (queued, then after start()), the server's URL with the
       // spawner's state, and the readiness check's event: one transaction.
       await pump;
       await writes.transaction([
+        ...queued.splice(0),
         ...rest,
         stateSave({ url: started.url })!,
         { q: buildInsertEvent(writes.dialect, eventRow(s.id, spawnId, 92, "Checking the server with its token"), new Date()) },
