@@ -112,6 +112,7 @@ export class LocalProcessSpawner implements Spawner {
   private readonly watch: ProcessWatch;
   private readonly launcher: LauncherClient;
   private readonly signal: (pid: number, sig: NodeJS.Signals) => void;
+  private readonly probe: typeof probeHttp;
 
   constructor(
     private readonly ctx: SpawnContext,
@@ -123,6 +124,7 @@ export class LocalProcessSpawner implements Spawner {
       watch?: ProcessWatch;
       launcher?: LauncherClient;
       signal?: (pid: number, sig: NodeJS.Signals) => void;
+      probe?: typeof probeHttp;
     } = {},
   ) {
     this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
@@ -130,6 +132,7 @@ export class LocalProcessSpawner implements Spawner {
     this.watch = deps.watch ?? processWatch;
     this.launcher = deps.launcher ?? processLauncher(ctx.log);
     this.signal = deps.signal ?? signal;
+    this.probe = deps.probe ?? probeHttp;
   }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
@@ -440,10 +443,14 @@ export class LocalProcessSpawner implements Spawner {
     const url = `${serverUrl}${this.ctx.baseUrl}api/status`;
     // the token the hub's check sends (worker.ts probeToken): a hub-auth server checks its API token with the hub
     const headers = { authorization: `token ${this.state.serverAuth === "hub" ? this.ctx.apiToken : this.ctx.token}` };
+    // A server on a unix socket cannot answer before its socket file exists: until then a stat
+    // stands for the probe (in a storm of 100 starts most probes found no socket yet).
+    const unix = /^http\+unix:\/\/([^/]+)$/.exec(serverUrl);
+    const socketPath = unix ? decodeURIComponent(unix[1]) : null;
     let delay: number | null = null;
     for (;;) {
       if (this.stopRequested || !(await this.isAlive())) return false;
-      const status = await probeHttp(url, headers, 1000);
+      const status = socketPath && !existsSync(socketPath) ? null : await this.probe(url, headers, 1000);
       if (status === 200) return "ready";
       if (status !== null) return "answering";
       delay = nextReadyProbeDelayMs(delay);
