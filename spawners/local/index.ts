@@ -661,11 +661,12 @@ export class LocalProcessSpawner implements Spawner {
     if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/${RUNTIME_DIR_PREFIX}[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$`).test(dir) || dir.includes("..")) return;
     const { uid, gid } = this.state;
     if (this.hubUid === 0 && uid !== undefined && uid !== 0 && gid !== undefined) {
-      // the directory belongs to the user: remove it with the user's rights, not root's (by the
-      // launcher, so the hub is not forked for it); whatever is left, root removes below
-      await this.launcher
-        .remove({ dir, uid, gid })
-        .catch((e: Error) => this.ctx.log.warn({ err: e.message, dir }, "runtime directory not removed as its user"));
+      // the directory belongs to the user: removed with the user's rights only (by the launcher,
+      // so the hub is not forked for it). Root never walks it: the user can swap any part of it
+      // for a symlink meanwhile. What the user could not remove stays for the system's tmp cleaner.
+      const code = await this.launcher.remove({ dir, uid, gid }).catch((e: Error) => e.message);
+      if (code !== 0) this.ctx.log.warn({ dir, status: code }, "runtime directory not (fully) removed as its user");
+      return;
     }
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

@@ -4,11 +4,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { chmodSync, chownSync, cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { build } from "esbuild";
 import { LocalProcessSpawner } from "./index";
@@ -232,6 +232,8 @@ test("default server: token auth, runs as the OS user, clean env, token not in a
   assert.notEqual(await sp.poll(), null);
   assert.equal(await isSameProcessAlive(pid, stat.startTime), false);
   for (const kp of kernels) assert.equal(await isSameProcessAlive(kp.pid, kp.startTime), false, `kernel ${kp.pid} gone`);
+  // the runtime dir (the server's socket, kernels' connection files) went with it, removed as the user
+  assert.equal(existsSync(dirname(socketPath)), false, "the runtime dir is removed");
   await sp.stop(); // idempotent
   assert.equal(await sp.logTail(5).then((t) => t.includes(ctx.token)), false);
 });

@@ -1,5 +1,5 @@
-// The hub's pushes to the proxies go through Node's own fetch, not the one Next.js puts in its
-// place (which wraps each call in a trace span and its data cache), and read each answer to the end.
+// The hub's pushes to the proxies go through node:http, not fetch (Next.js puts one in its place
+// that wraps each call in a trace span and its data cache), and read each answer to the end.
 // Route changes asked for while a push is under way go together in the next one (PATCH), and so do
 // revocations (one POST /api/revocations).
 import { after, before, test } from "node:test";
@@ -33,30 +33,37 @@ before(async () => {
 });
 after(() => server.close());
 
-test("route changes use the original fetch when Next has replaced the global one", async () => {
+test("route changes go through node:http, never fetch (neither Next's patched one nor Node's own)", async () => {
   const original = globalThis.fetch;
-  let patchedCalls = 0;
-  const patched = Object.assign(
-    (...args: Parameters<typeof fetch>) => {
-      patchedCalls++;
-      return original(...args);
-    },
-    { __nextPatched: true, _nextOriginalFetch: original },
-  );
-  globalThis.fetch = patched;
+  let fetchCalls = 0;
+  const counted = (...args: Parameters<typeof fetch>) => {
+    fetchCalls++;
+    return original(...args);
+  };
+  globalThis.fetch = Object.assign(counted, { __nextPatched: true, _nextOriginalFetch: counted });
   try {
+    seen.length = 0;
     const client = new ProxyClient([base], "secret", createLogger("silent"));
     await client.addRoute("/user/alice/", { target: "http://127.0.0.1:1", user: "alice", user_id: 1, server_name: "", spawn_id: "s" });
     await client.deleteRoute("/user/alice/");
-    assert.equal(patchedCalls, 0);
+    assert.equal(fetchCalls, 0);
     assert.deepEqual(seen, ["POST /api/routes/user/alice/ hub", "DELETE /api/routes/user/alice/ hub"]);
   } finally {
     globalThis.fetch = original;
   }
-  // without Next: the global fetch itself
-  seen.length = 0;
-  await new ProxyClient([base], "secret", createLogger("silent")).deleteRoute("/user/bob/");
-  assert.deepEqual(seen, ["DELETE /api/routes/user/bob/ hub"]);
+});
+
+test("an unreachable proxy is logged and the push resolves", async () => {
+  const closed = createServer();
+  closed.listen(0, "127.0.0.1");
+  await new Promise((r) => closed.once("listening", r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const warnings: string[] = [];
+  const log = createLogger("silent");
+  log.warn = ((_o: unknown, msg: string) => void warnings.push(msg)) as typeof log.warn;
+  await new ProxyClient([`http://127.0.0.1:${port}`], "secret", log).deleteRoute("/user/bob/");
+  assert.deepEqual(warnings, ["proxy unreachable; it will load routes from the hub when it starts"]);
 });
 
 const route = (user: string, id: number) => ({ target: `http://127.0.0.1:${id}`, user, user_id: id, server_name: "", spawn_id: `s${id}` });

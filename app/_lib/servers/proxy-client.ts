@@ -3,6 +3,8 @@
 // from the hub at start and periodically (a revoked API token it missed stays usable there until
 // its cache entry expires, proxy.tokenCache…: at most 10 s).
 import { lookup } from "node:dns/promises";
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "../log";
 
 export interface RouteData {
@@ -47,14 +49,12 @@ export function buildRouteData(o: {
 export type ExtraRouteData = { target: string } & Record<string, unknown>;
 
 /**
- * Node's own fetch. Next.js replaces the global fetch with one that wraps every call in a trace
- * span and its data cache (next/dist/server/lib/patch-fetch.js): 4–8% of the hub's CPU in the
- * start and stop storms went there for the pushes to the proxies, which want neither.
+ * Pushes go through node:http(s) with a keep-alive agent of their own, not fetch: Next.js replaces
+ * the global fetch with one that wraps every call in a trace span and its data cache, and Node's
+ * own (undici's) still builds a web Request, Response and streams per call: 8–10% of the hub's
+ * CPU in a stop storm went to the pushes' fetch machinery (bench/README.md, phase 3k).
  */
-function platformFetch(): typeof fetch {
-  const global = globalThis.fetch as typeof fetch & { _nextOriginalFetch?: typeof fetch };
-  return global._nextOriginalFetch ?? global;
-}
+const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
 
 /** What was revoked: session ids, and API tokens by their stored sha256 (hex). */
 export interface Revocations {
@@ -252,24 +252,51 @@ export class ProxyClient implements RoutePusher {
   }
 
   /** One request to one proxy: its status, null when it could not be reached (logged). `quiet`: statuses the caller handles. */
-  private async send(base: string, method: string, path: string, body?: unknown, opts: { quiet?: ReadonlySet<number> } = {}): Promise<number | null> {
-    try {
-      const res = await platformFetch()(`${base}${path}`, {
-        method,
-        // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
-        headers: { authorization: `token ${this.token}`, "content-type": "application/json", "x-gyre-route-owner": "hub" },
-        body: body ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(5000),
-      });
-      // read to the end, so the connection goes back to the pool at once (not when GC finds the body)
-      await res.arrayBuffer();
-      if (!res.ok && !(method === "DELETE" && res.status === 404) && !opts.quiet?.has(res.status)) {
-        this.log.warn({ proxy: base, path, status: res.status }, "proxy refused a route change; it will catch up at its next full sync");
+  private send(base: string, method: string, path: string, body?: unknown, opts: { quiet?: ReadonlySet<number> } = {}): Promise<number | null> {
+    return new Promise((resolve) => {
+      const unreachable = (err: Error) => {
+        this.log.warn({ proxy: base, path, err: err.message }, "proxy unreachable; it will load routes from the hub when it starts");
+        resolve(null);
+      };
+      let url: URL;
+      try {
+        url = new URL(base + path);
+      } catch (err) {
+        unreachable(err as Error);
+        return;
       }
-      return res.status;
-    } catch (err) {
-      this.log.warn({ proxy: base, path, err: (err as Error).message }, "proxy unreachable; it will load routes from the hub when it starts");
-      return null;
-    }
+      const https = url.protocol === "https:";
+      const payload = body ? JSON.stringify(body) : undefined;
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        {
+          method,
+          agent: https ? agents["https:"] : agents["http:"],
+          // marks the route as the hub's: the proxy's full sync manages it (proxy/api/route-api.ts)
+          headers: {
+            authorization: `token ${this.token}`,
+            "content-type": "application/json",
+            "x-gyre-route-owner": "hub",
+            ...(payload === undefined ? {} : { "content-length": Buffer.byteLength(payload) }),
+          },
+          timeout: 5000,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // read to the end, so the connection goes back to the pool at once
+          res.resume();
+          res.once("error", unreachable);
+          res.once("end", () => {
+            if ((status < 200 || status > 299) && !(method === "DELETE" && status === 404) && !opts.quiet?.has(status)) {
+              this.log.warn({ proxy: base, path, status }, "proxy refused a route change; it will catch up at its next full sync");
+            }
+            resolve(status);
+          });
+        },
+      );
+      req.once("timeout", () => req.destroy(new Error("no answer within 5 s")));
+      req.once("error", unreachable);
+      req.end(payload);
+    });
   }
 }

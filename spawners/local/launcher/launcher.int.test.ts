@@ -5,7 +5,19 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launcherCommand } from "./client";
@@ -153,11 +165,12 @@ test(
     const stat = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))!;
     assert.equal(stat.startTime, startTime);
     assert.equal(stat.pgrp, pid, "detached: its own process group");
+    assert.ok(await waitFor(async () => readFileSync(log, "utf8").includes("up as"), 5000, 20));
+    // read once the command has written (setpriv switches after its exec: read before, it can still be root)
     assert.match(
       readFileSync(`/proc/${pid}/status`, "utf8"),
       new RegExp(`^Uid:\\s+${account.uid}\\s+${account.uid}\\s+${account.uid}\\s+${account.uid}$`, "m"),
     );
-    assert.ok(await waitFor(async () => readFileSync(log, "utf8").includes("up as"), 5000, 20));
     assert.equal(readFileSync(log, "utf8").trim(), `up as ${account.uid} in /tmp with launcher-test`);
     process.kill(pid, "SIGTERM");
     assert.deepEqual(await nextReply((r) => r.type === "exit" && r.pid === pid), { type: "exit", pid, code: null, signal: "SIGTERM" });
@@ -181,9 +194,22 @@ test("a runtime dir is removed with the account's rights: its own dir goes, a ro
   chownSync(dir, account.uid, account.gid);
   writeFileSync(join(dir, "kernel.json"), "{}");
   chownSync(join(dir, "kernel.json"), account.uid, account.gid);
-  const mine = await ask({ type: "remove", id: 30, dir, uid: account.uid, gid: account.gid }, byId(30));
-  assert.deepEqual(mine, { type: "removed", id: 30, code: 0 });
-  assert.equal(existsSync(dir), false);
+  // links the user planted: to a directory where the user could delete (0777) and to a file of its own there
+  const target = mkdtempSync(join(tmpdir(), "gyre-launcher-target-"));
+  chmodSync(target, 0o777);
+  writeFileSync(join(target, "keep"), "user's, outside the runtime dir");
+  chownSync(join(target, "keep"), account.uid, account.gid);
+  symlinkSync(target, join(dir, "planted-dir"));
+  lchownSync(join(dir, "planted-dir"), account.uid, account.gid);
+  symlinkSync(join(target, "keep"), join(dir, "planted-file"));
+  try {
+    const mine = await ask({ type: "remove", id: 30, dir, uid: account.uid, gid: account.gid }, byId(30));
+    assert.deepEqual(mine, { type: "removed", id: 30, code: 0 });
+    assert.equal(existsSync(dir), false);
+    assert.equal(readFileSync(join(target, "keep"), "utf8"), "user's, outside the runtime dir", "no link was followed");
+  } finally {
+    rmSync(target, { recursive: true, force: true });
+  }
 
   const guarded = mkdtempSync(join(tmpdir(), "gyre-rt-launchertest-"));
   chownSync(guarded, account.uid, account.gid);

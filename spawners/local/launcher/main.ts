@@ -9,10 +9,10 @@ import { closeSync, constants as fsc, existsSync, openSync, readFileSync } from 
 import { tmpdir } from "node:os";
 import { checkRequest, type LauncherReply, type LauncherIdentity, type RemoveRequest, type SpawnRequest } from "./protocol";
 import { parseProcStat } from "../proc-stat";
+import { removeAsUser } from "./remove";
 
 /** Passed by the hub (client.ts): the setpriv it builds server commands with. */
 const SETPRIV_ARG = process.argv.find((a) => a.startsWith("--setpriv="));
-const REMOVE_TIMEOUT_MS = 30_000;
 
 const self: LauncherIdentity = {
   uid: process.getuid?.() ?? -1,
@@ -69,10 +69,9 @@ function startServer(r: SpawnRequest): void {
 }
 
 function removeDir(r: RemoveRequest): void {
-  // the directory belongs to the user: removed with the user's rights, not root's
-  const rm = spawn("rm", ["-rf", "--", r.dir], { uid: r.uid, gid: r.gid, stdio: "ignore", timeout: REMOVE_TIMEOUT_MS, killSignal: "SIGKILL" });
-  rm.once("error", () => reply({ type: "removed", id: r.id, code: null }));
-  rm.once("exit", (code) => reply({ type: "removed", id: r.id, code }));
+  // the directory belongs to the user: removed with the user's rights, not root's (remove.ts:
+  // in this process as the user, no fork per stop; a large tree by `rm -rf` as the user)
+  removeAsUser(r, (code) => reply({ type: "removed", id: r.id, code }));
 }
 
 function startTimeOf(pid: number): number {
