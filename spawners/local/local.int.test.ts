@@ -323,34 +323,41 @@ test("hub restart: a server started by a process that exited is found (continued
   const code = await new Promise((r) => child.on("exit", r));
   assert.equal(code, 0);
   const state = readChildState(out);
+  try {
+    // the old hub was killed inside a stop, between freezing the server's group and continuing it
+    process.kill(-state.pid, "SIGSTOP");
+    // the signal is delivered when the kernel next schedules the process: wait until it is stopped
+    assert.ok(await waitFor(async () => (await readProcStat(state.pid))?.state === "T", 10_000), "the server is frozen");
+    const fresh = new LocalProcessSpawner(ctx, config);
+    fresh.loadState(state);
+    assert.equal(await fresh.poll(), null);
+    assert.equal(
+      await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }),
+      200,
+      "the adopting hub continued the frozen server",
+    );
+    assert.ok((await fresh.logTail()).includes("Jupyter Server"));
 
-  // the old hub was killed inside a stop, between freezing the server's group and continuing it
-  process.kill(-state.pid, "SIGSTOP");
-  // the signal is delivered when the kernel next schedules the process: wait until it is stopped
-  assert.ok(await waitFor(async () => (await readProcStat(state.pid))?.state === "T", 10_000), "the server is frozen");
-  const fresh = new LocalProcessSpawner(ctx, config);
-  fresh.loadState(state);
-  assert.equal(await fresh.poll(), null);
-  assert.equal(
-    await probeHttp(`${state.url}/user/gyretest2/restart/api/status`, { authorization: `token ${ctx.token}` }),
-    200,
-    "the adopting hub continued the frozen server",
-  );
-  assert.ok((await fresh.logTail()).includes("Jupyter Server"));
+    // PID reuse guard: the same pid with another start time is not our server (nor is it of that
+    // other spawn, whose stop kills only what carries its own spawn id)
+    const impostor = new LocalProcessSpawner(ctxFor("gyretest2", "restart"), config);
+    impostor.loadState({ ...state, startTime: state.startTime + 1, runtimeDir: null });
+    assert.deepEqual(await impostor.poll(), { exitCode: null, reason: "The server process is no longer running." });
+    await impostor.stop();
+    assert.equal(await fresh.poll(), null, "impostor.stop() must not touch the real server");
 
-  // PID reuse guard: the same pid with another start time is not our server (nor is it of that
-  // other spawn, whose stop kills only what carries its own spawn id)
-  const impostor = new LocalProcessSpawner(ctxFor("gyretest2", "restart"), config);
-  impostor.loadState({ ...state, startTime: state.startTime + 1, runtimeDir: null });
-  assert.deepEqual(await impostor.poll(), { exitCode: null, reason: "The server process is no longer running." });
-  await impostor.stop();
-  assert.equal(await fresh.poll(), null, "impostor.stop() must not touch the real server");
-
-  // the hub loads stored state before every start: a live server from it must not be orphaned
-  await assert.rejects(fresh.start(), /still running/);
-  await fresh.stop();
-  assert.equal(await isSameProcessAlive(state.pid, state.startTime), false);
-  assert.deepEqual(await fresh.poll(), { exitCode: null, reason: "The server process is no longer running." });
+    // the hub loads stored state before every start: a live server from it must not be orphaned
+    await assert.rejects(fresh.start(), /still running/);
+    await fresh.stop();
+    assert.equal(await isSameProcessAlive(state.pid, state.startTime), false);
+    assert.deepEqual(await fresh.poll(), { exitCode: null, reason: "The server process is no longer running." });
+  } finally {
+    // a failed check above must not leave the server behind, frozen or not
+    if (await isSameProcessAlive(state.pid, state.startTime)) {
+      process.kill(-state.pid, "SIGCONT");
+      process.kill(-state.pid, "SIGKILL");
+    }
+  }
 });
 
 test("hub killed during a slow start: a new instance resumes the same process until it answers, never starts another", async () => {
