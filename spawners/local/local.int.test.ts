@@ -647,6 +647,10 @@ test("the process launcher killed during a start storm: a new one is started, ru
   });
   const results = await Promise.allSettled(storm.map((sp) => sp.start()));
   await killed;
+  // the dead launcher may have answered every launch of the storm before the kill landed (then
+  // none was tried again): a start after it needs a new launcher either way
+  const after = spawnerFor("lc-7", 0);
+  await after.start();
   assert.ok(await waitFor(async () => launcher.pid !== undefined && launcher.pid !== firstLauncher, 10_000), "a new launcher runs");
   assert.ok(launcher.starts >= 2);
   assert.ok(warnings.some((w) => /process launcher ended/.test(w)));
@@ -668,7 +672,8 @@ test("the process launcher killed during a start storm: a new one is started, ru
     const marked = table.filter((p) => p.ppid !== 0 && procEnvironSafe(p.pid).GYRE_SPAWN_ID === id && !procEnvironSafe(p.ppid).GYRE_SPAWN_ID);
     assert.ok(marked.length <= 1, `spawn ${id}: ${marked.length} server processes`);
   }
-  await Promise.all([...before, ...storm].map((sp) => sp.stop()));
+  assert.equal(await after.poll(), null, "the start after the kill runs its server");
+  await Promise.all([...before, ...storm, after].map((sp) => sp.stop()));
   for (const p of runningBefore) assert.equal(await isSameProcessAlive(p.pid, p.startTime), false);
   launcher.close();
 });
