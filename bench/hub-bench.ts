@@ -14,6 +14,11 @@
 // proxy, not the servers), per operation; for Gyre plus its process launcher's (the small child
 // that forks servers and removes runtime dirs for the hub, spawners/local/launcher/), so work moved
 // out of the hub still counts. On a shared machine trust the ratios and CPU figures.
+// The list rows: "list" asks for 200 users at a random offset with nothing changing between the
+// requests (Gyre answers from its list cache once the pages were seen, app/_lib/users/list-cache.ts;
+// JupyterHub computes each); "activity report then list" asks for such a page right after a write
+// to a user's row (POST …/activity), so Gyre's cache never answers it — its CPU is per pair, read
+// beside the activity report's own row.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -351,6 +356,11 @@ interface Rate {
 
 /** CONCURRENCY clients sending `path()` back to back for SECONDS. */
 async function requestRate(hub: Hub, path: () => string): Promise<Rate> {
+  return opRate(hub, async () => void (await expectOk(await call(hub, path()), "GET")));
+}
+
+/** CONCURRENCY clients doing `op` back to back for SECONDS; per op. */
+async function opRate(hub: Hub, op: () => Promise<void>): Promise<Rate> {
   let n = 0;
   const end = Date.now() + SECONDS * 1000;
   const c0 = hubCpuMs(hub.pid);
@@ -358,14 +368,19 @@ async function requestRate(hub: Hub, path: () => string): Promise<Rate> {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (Date.now() < end) {
-        const r = await call(hub, path());
-        await expectOk(r, "GET");
+        await op();
         n++;
       }
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
   return { reqPerSec: n / seconds, cpuMsPerReq: (hubCpuMs(hub.pid) - c0) / n };
+}
+
+/** A user's activity report now, through JupyterHub's REST API (both hubs store it: a write to the user's row). */
+async function reportActivity(hub: Hub, user: string): Promise<void> {
+  const r = await call(hub, `/users/${user}/activity`, { method: "POST", body: JSON.stringify({ last_activity: new Date().toISOString() }) });
+  await expectOk(r, `activity of ${user}`);
 }
 
 interface Storm {
@@ -387,7 +402,12 @@ async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => 
 }
 
 interface RoundResult {
+  /** GET a page of 200 users at a random offset, nothing changing between requests (Gyre: from its list cache once filled) */
   list: Rate;
+  /** an activity report of a random user alone (POST …/activity: a write of the user's last activity) */
+  activity: Rate;
+  /** an activity report, then GET a random page: the page always follows a change (Gyre: never from its cache); per pair */
+  listAfterChange: Rate;
   single: Rate;
   createS: number;
   start: Storm;
@@ -432,7 +452,16 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   const list = await profiled("list 200 of 1,001 users", () =>
     requestRate(hub, () => `/users?offset=${Math.floor(Math.random() * (USERS + 1 - LIST_LIMIT))}&limit=${LIST_LIMIT}`),
   );
-  const single = await requestRate(hub, () => `/users/${userName(1 + Math.floor(Math.random() * USERS))}`);
+  const randomUser = () => userName(1 + Math.floor(Math.random() * USERS));
+  const randomPage = () => `/users?offset=${Math.floor(Math.random() * (USERS + 1 - LIST_LIMIT))}&limit=${LIST_LIMIT}`;
+  const activity = await opRate(hub, () => reportActivity(hub, randomUser()));
+  const listAfterChange = await profiled("list after a change", () =>
+    opRate(hub, async () => {
+      await reportActivity(hub, randomUser());
+      await expectOk(await call(hub, randomPage()), "GET after a change");
+    }),
+  );
+  const single = await requestRate(hub, () => `/users/${randomUser()}`);
   const rssUsers = rssMb(hub.pid);
   if (SMAPS_DIR && hub.name === "gyre") writeFileSync(join(SMAPS_DIR, `gyre-users-${Date.now()}.smaps`), readFileSync(`/proc/${hub.pid}/smaps`));
 
@@ -473,6 +502,8 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   }
   return {
     list,
+    activity,
+    listAfterChange,
     single,
     createS,
     start,
@@ -629,6 +660,9 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string): v
   console.log("|---|---|---|---|---|");
   row(`list ${LIST_LIMIT} of ${USERS + 1} users, ${CONCURRENCY} concurrent: req/s`, (r) => r.list.reqPerSec, rps);
   row("  hub CPU per list request", (r) => r.list.cpuMsPerReq, ms, "≤ 0.10");
+  row(`activity report (POST …/activity), ${CONCURRENCY} concurrent: hub CPU per request`, (r) => r.activity.cpuMsPerReq, ms);
+  row(`activity report then list ${LIST_LIMIT} users, ${CONCURRENCY} concurrent: pairs/s`, (r) => r.listAfterChange.reqPerSec, rps);
+  row("  hub CPU per pair (a list after a change)", (r) => r.listAfterChange.cpuMsPerReq, ms);
   row(`single-user GET, ${CONCURRENCY} concurrent: hub CPU per request`, (r) => r.single.cpuMsPerReq, ms, "≤ 0.50");
   row(`create ${USERS} users in one bulk POST`, (r) => r.createS, s);
   row(`${SERVERS} concurrent starts, all ready`, (r) => r.start.wallS, s, "≤ 0.50");
@@ -679,7 +713,7 @@ async function main(): Promise<void> {
           const r = await runRound(hub);
           results[name].push(r);
           console.log(
-            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · activity ${r.activity.cpuMsPerReq.toFixed(2)} ms · activity+list ${r.listAfterChange.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
           );
         } finally {
           await hub.stop();

@@ -5,7 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { sqliteReads, utcTimestampTypes } from "./sql-reads";
+import { adaptersSqlite } from "./open";
+
+/** Where the hub's copy of better-sqlite3 is (for a child process to load it). */
+function adaptersSqlitePath(): string {
+  const here = createRequire(import.meta.url);
+  return createRequire(here.resolve("@prisma/adapter-better-sqlite3")).resolve("better-sqlite3");
+}
 
 test("PostgreSQL timestamps without a zone read as UTC, whatever the process's zone; other types as pg reads them", () => {
   const zone = process.env.TZ;
@@ -51,4 +60,56 @@ test("SQLite: rows as objects, one prepared statement per text, nothing opened b
   assert.deepEqual(await reads.all(q([2])), [{ id: 2, name: "b" }]);
   assert.deepEqual(await reads.arrays(q([2])), [[2, "b"]]);
   assert.equal(reads.prepared(), 2);
+});
+
+test("SQLite dataVersion: changes on every commit by another connection or process (WAL, before and after a checkpoint), never on the reader's own reads; the reader cannot write", async (t) => {
+  // the hub's copy of SQLite (open.ts adaptersSqlite): the reader and the writers coordinate through one copy's locks
+  const Sqlite = adaptersSqlite();
+  const dir = mkdtempSync(join(tmpdir(), "gyre-data-version-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "db.sqlite");
+  const writer = new Sqlite(file);
+  t.after(() => writer.close());
+  writer.pragma("journal_mode = WAL");
+  writer.exec(`CREATE TABLE "T" ("id" INTEGER PRIMARY KEY, "name" TEXT); INSERT INTO "T" VALUES (1, 'a');`);
+  const reads = sqliteReads({ file, Database: Sqlite });
+  t.after(() => reads.close());
+
+  const v0 = reads.dataVersion()!;
+  assert.equal(typeof v0, "number");
+  await reads.all({ sql: `SELECT * FROM "T"`, params: [] });
+  assert.equal(reads.dataVersion(), v0, "the reader's own reads change nothing");
+  assert.equal(reads.dataVersion(), v0, "nor does asking twice");
+
+  writer.prepare(`INSERT INTO "T" VALUES (2, 'b')`).run();
+  const v1 = reads.dataVersion()!;
+  assert.notEqual(v1, v0, "a commit on another connection of this process");
+
+  // a transaction not yet committed is not seen; its commit is
+  writer.exec("BEGIN IMMEDIATE");
+  writer.prepare(`UPDATE "T" SET "name" = 'c' WHERE "id" = 1`).run();
+  assert.equal(reads.dataVersion(), v1, "an open transaction is not a change yet");
+  writer.exec("COMMIT");
+  const v2 = reads.dataVersion()!;
+  assert.notEqual(v2, v1, "its commit is");
+
+  // the WAL emptied by a checkpoint, then a new commit: still seen (the WAL's header changes, not only its length)
+  writer.pragma("wal_checkpoint(TRUNCATE)");
+  const v3 = reads.dataVersion()!;
+  writer.prepare(`UPDATE "T" SET "name" = 'd' WHERE "id" = 1`).run();
+  assert.notEqual(reads.dataVersion(), v3, "a commit after a truncating checkpoint");
+
+  // another process (the CLI, a second hub) commits to the file
+  const v4 = reads.dataVersion()!;
+  const script = `const D = require(${JSON.stringify(adaptersSqlitePath())}); const c = new D(${JSON.stringify(file)}); c.pragma("busy_timeout = 5000"); c.prepare('UPDATE "T" SET "name" = ? WHERE "id" = 2').run("from another process"); c.close();`;
+  execFileSync(process.execPath, ["-e", script]);
+  assert.notEqual(reads.dataVersion(), v4, "a commit by another process");
+  assert.deepEqual(await reads.all({ sql: `SELECT "name" FROM "T" WHERE "id" = 2`, params: [] }), [{ name: "from another process" }]);
+
+  // the reader's connection is query_only: a write through it is refused, so none of its own commits can go unseen
+  const v5 = reads.dataVersion();
+  await assert.rejects(reads.all({ sql: `INSERT INTO "T" VALUES (3, 'x') RETURNING "id"`, params: [] }), /readonly|read-only|query_only/i);
+  await assert.rejects(reads.arrays({ sql: `DELETE FROM "T" RETURNING "id"`, params: [] }), /readonly|read-only|query_only/i);
+  assert.equal(reads.dataVersion(), v5);
+  assert.equal(writer.prepare(`SELECT COUNT(*) FROM "T"`).pluck().get(), 2);
 });

@@ -22,6 +22,22 @@ export interface SqlReads {
   arrays(q: SqlQuery): Promise<unknown[][]>;
   /** how many statements are prepared (each text once, whatever its parameters) */
   prepared(): number;
+  /**
+   * A number that differs from the one read before whenever anything committed to the database
+   * since (another connection of this process — Prisma's, the worker's — or another process: the
+   * CLI, a second hub on the same file); null where the database offers no such exact and cheap
+   * number. Read before a page's statements, it keys an answer cache (app/_lib/users/list-cache.ts).
+   *
+   * SQLite: `PRAGMA data_version` on this reader's own connection. It changes on every commit by
+   * any other connection (https://www.sqlite.org/pragma.html#pragma_data_version) but not on the
+   * connection's own — so the reader connection never writes (`query_only`): no commit can be
+   * missed. PostgreSQL: null. A change counter row bumped by triggers would serialise every
+   * writing transaction of every replica on that row; a sequence takes no lock but is not
+   * transactional (a reader can see a value drawn by a transaction not yet committed, cache the
+   * older data under it and serve it after the commit). So lists there are never cached
+   * (bench/README.md phases 3k, 3r).
+   */
+  dataVersion(): number | null;
 }
 
 // On the client object: the Express entry and the Next bundle have their own copies of this module.
@@ -63,10 +79,13 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
   // objects and arrays: a statement's raw mode is its own state, so each mode keeps its own
   const statements = new Map<string, BetterSqlite3.Statement>();
   const rawStatements = new Map<string, BetterSqlite3.Statement>();
+  let version: BetterSqlite3.Statement | null = null;
   const open = () => {
     conn = new opts.Database(opts.file, { fileMustExist: true });
     // the same waits as Prisma's connection (open.ts) under concurrent spawns
     conn.pragma("busy_timeout = 5000");
+    // data_version does not change on this connection's own commits: it must never make one
+    conn.pragma("query_only = ON");
     return conn;
   };
   const prepare = (cache: Map<string, BetterSqlite3.Statement>, sql: string, raw: boolean) => {
@@ -88,9 +107,14 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
       return prepare(rawStatements, q.sql, true).all(...q.params) as unknown[][];
     },
     prepared: () => statements.size + rawStatements.size,
+    dataVersion() {
+      version ??= (conn ?? open()).prepare("PRAGMA data_version").pluck();
+      return version.get() as number;
+    },
     close() {
       statements.clear();
       rawStatements.clear();
+      version = null;
       conn?.close();
       conn = null;
     },
@@ -116,6 +140,8 @@ export function postgresReads(pool: Pool): SqlReads {
       return r.rows;
     },
     prepared: statementNames.count,
+    // no exact and cheap change number on PostgreSQL (SqlReads.dataVersion): lists are not cached
+    dataVersion: () => null,
   };
 }
 

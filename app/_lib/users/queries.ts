@@ -8,6 +8,7 @@ import type { Instant, ServerRow } from "@/app/_lib/servers/models";
 import { readArrays, readRows, readsOf } from "@/app/_lib/db/sql-reads";
 import { toUserModel, userJsonText, type UserModelOptions, type UserRow } from "./models";
 import type { RoleConfig } from "@/config/roles-section";
+import { listingKey, type UserListCache } from "./list-cache";
 import type { SqlDialect } from "./users-view";
 import {
   buildGroupsQuery,
@@ -186,9 +187,45 @@ export async function listUsersJson(
   roles: readonly RoleConfig[],
   opts: UserListOptions = {},
 ): Promise<{ total: number; items: string }> {
+  const { total, texts } = await listUserTexts(db, dialect, roles, opts);
+  return { total, items: `[${texts.join(",")}]` };
+}
+
+/** listUsersJson's page as each user's text. */
+async function listUserTexts(db: Db, dialect: SqlDialect, roles: readonly RoleConfig[], opts: UserListOptions): Promise<{ total: number; texts: string[] }> {
   const { total, rows } = await userPage(db, dialect, opts);
   const users = await userRowsOf(db, dialect, rows, !!opts.allServers);
   const texts = new Array<string>(users.length);
   for (let i = 0; i < users.length; i++) texts[i] = userJsonText(users[i], roles, opts);
+  return { total, texts };
+}
+
+/**
+ * listUsersJson's answer through `cache`, keyed by the database's version (SqlReads.dataVersion)
+ * read before the page's statements. `cache` must belong to one database and one set of
+ * `roles` and model options (publicUrl, origins, describe: the hub's config, fixed for its
+ * life). Where the database has no version (PostgreSQL), or the list is limited to some users
+ * (`only`), the page is computed every time. A computed page is kept only when the version read
+ * after its statements is the one read before: nothing was committed meanwhile, so every
+ * statement saw that version's state (a page that straddled a commit is still this request's
+ * answer, as without the cache, but is never served to another).
+ */
+export async function listUsersJsonCached(
+  db: Db,
+  dialect: SqlDialect,
+  roles: readonly RoleConfig[],
+  opts: UserListOptions & { sort: UserSort },
+  cache: UserListCache,
+): Promise<{ total: number; items: string }> {
+  const reads = readsOf(db);
+  const version = opts.only ? null : reads.dataVersion();
+  if (version === null) return listUsersJson(db, dialect, roles, opts);
+  const offset = opts.offset ?? 0;
+  const limit = opts.limit ?? 200;
+  const key = listingKey({ state: opts.state, sort: opts.sort, allServers: !!opts.allServers });
+  const hit = cache.page(version, key, offset, limit);
+  if (hit) return hit;
+  const { total, texts } = await listUserTexts(db, dialect, roles, { ...opts, offset, limit });
+  if (reads.dataVersion() === version) cache.store(version, key, offset, texts, total);
   return { total, items: `[${texts.join(",")}]` };
 }

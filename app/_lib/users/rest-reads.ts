@@ -5,7 +5,9 @@
 import { getRuntime } from "@/app/_lib/runtime";
 import type { ApiRequest } from "@/app/_lib/http/api-request";
 import { requireAdmin, requireSelfOrAdmin } from "@/app/_lib/auth/request-auth";
-import { listUserModels, listUsersJson, readUserModel } from "@/app/_lib/users/queries";
+import { listUserModels, listUsersJsonCached, readUserModel } from "@/app/_lib/users/queries";
+import { UserListCache } from "@/app/_lib/users/list-cache";
+import type { Db } from "@/app/_lib/db/types";
 import { serverDescriber } from "@/app/_lib/servers/details";
 import { visibleUserModel, withUserRoles } from "@/app/_lib/users/models";
 import { normalizeUsername } from "@/app/_lib/users/names";
@@ -45,15 +47,33 @@ export async function listUsersAnswer(req: ApiRequest): Promise<JsonAnswer> {
     describe: serverDescriber(catalog),
     ...(only ? { only } : {}),
   };
-  // a caller who sees everything (sessions, tokens without a scope list) gets the JSON written without models
+  // a caller who sees everything (sessions, tokens without a scope list) gets the JSON written
+  // without models, and it alone may be served from the cache: every such caller sees the same
+  // page. Authentication and the admin check above run on every request, hit or not.
   if (actor.scopes.has("inherit")) {
-    const { total, items } = await listUsersJson(db, dbProvider, config.roles, opts);
+    const { total, items } = await listUsersJsonCached(db, dbProvider, config.roles, opts, listCacheOf(db, config, origins, catalog));
     return listAnswer(req, { items: new JsonText(items), offset: q.offset, limit: q.limit, total });
   }
   const { total, items } = await listUserModels(db, dbProvider, opts);
   // a token sees the fields (and servers) its scopes cover for each user (list:users alone: names only)
   const visible = items.map((u) => visibleUserModel(withUserRoles(u, config.roles), actor.scopes) ?? { kind: "user", name: u.name });
   return listAnswer(req, { items: visible, offset: q.offset, limit: q.limit, total });
+}
+
+const listCaches = new WeakMap<Db, { context: readonly unknown[]; cache: UserListCache }>();
+
+/**
+ * The users list's cache of this database, for this config: a user's text depends on the
+ * configured roles, the public URL, the per-user origins and the spawner catalog (fixed for a
+ * hub's life; a test's new runtime on the same database gets a new cache).
+ */
+function listCacheOf(db: Db, ...context: readonly unknown[]): UserListCache {
+  let held = listCaches.get(db);
+  if (!held || held.context.length !== context.length || held.context.some((c, i) => c !== context[i])) {
+    held = { context, cache: new UserListCache() };
+    listCaches.set(db, held);
+  }
+  return held.cache;
 }
 
 /** GET /hub/api/users/<name>: the user themselves or an admin; `rawName` is the decoded path segment. */

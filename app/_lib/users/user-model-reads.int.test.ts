@@ -3,7 +3,8 @@
 // a real PostgreSQL: the same JSON for every state filter, sort, page and include_stopped_servers.
 // They run on the driver (app/_lib/db/sql-reads.ts), so the process's time zone is set far from
 // UTC: PostgreSQL's zone-less timestamps must still read as Prisma wrote them (UTC). A filtered
-// list scope's limit (names and groups' members) is checked on both.
+// list scope's limit (names and groups' members) is checked on both, and the users list's cache:
+// used on SQLite, never on PostgreSQL (no exact change number there: sql-reads.ts dataVersion).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,7 +16,8 @@ import type { Db } from "@/app/_lib/db/types";
 import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
 import { readsOf } from "@/app/_lib/db/sql-reads";
 import { createApiToken, findTokenOwner } from "@/app/_lib/auth/api-tokens";
-import { getUserModel, listUserModels, listUsersJson, readUserModel } from "./queries";
+import { getUserModel, listUserModels, listUsersJson, listUsersJsonCached, readUserModel } from "./queries";
+import { UserListCache } from "./list-cache";
 import { toUserModel, withUserRoles } from "./models";
 import type { RoleConfig } from "@/config/roles-section";
 import type { UserSort } from "@/app/_lib/http/list-query";
@@ -167,6 +169,41 @@ for (const provider of ["sqlite", "postgres"] as const) {
       assert.deepEqual(await names({ names: ["u05", "u06"], groups: ["alpha"] }, { state: "ready" }), { total: 2, names: ["u01", "u05"] });
       assert.deepEqual(await names({ names: ["u05"], groups: ["alpha"] }, { offset: 1, limit: 1 }), { total: 3, names: ["u04"] });
       assert.deepEqual(await names({ names: ["u05"], groups: ["alpha"] }, { offset: 10, limit: 1 }), { total: 3, names: [] }, "past the end");
+    });
+
+    test("the users list's cache: on SQLite a version and hits; on PostgreSQL no version, every page computed, a second replica's write seen at once", async () => {
+      const reads = readsOf(db);
+      let pages = 0;
+      const arrays = reads.arrays.bind(reads);
+      reads.arrays = (q) => {
+        pages++;
+        return arrays(q);
+      };
+      // another client of the same database: a second replica (PostgreSQL), another connection (SQLite)
+      const other = (await openDatabase(provider === "sqlite" ? `file:${join(dir, "gyre.db")}` : pg.url)).db;
+      try {
+        const cache = new UserListCache();
+        const opts = { sort: { field: "id", descending: false } as UserSort, offset: 0, limit: 200, publicUrl: "https://hub.example.org" };
+        const plain = async () => listUsersJson(db, dialect, ROLES, opts);
+        const first = await listUsersJsonCached(db, dialect, ROLES, opts, cache);
+        assert.deepEqual(first, await plain());
+        pages = 0;
+        assert.deepEqual(await listUsersJsonCached(db, dialect, ROLES, opts, cache), first);
+        assert.equal(pages, provider === "sqlite" ? 0 : 1, provider === "sqlite" ? "a hit" : "computed again: no cache on PostgreSQL");
+        assert.equal(reads.dataVersion() === null, provider === "postgres");
+        const u = await other.user.findUniqueOrThrow({ where: { name: "u03" } });
+        await other.user.update({ where: { id: u.id }, data: { admin: !u.admin } });
+        pages = 0;
+        const after = await listUsersJsonCached(db, dialect, ROLES, opts, cache);
+        assert.equal(pages, 1);
+        assert.notDeepEqual(after, first);
+        assert.deepEqual(after, await plain());
+        await other.user.update({ where: { id: u.id }, data: { admin: u.admin } });
+        assert.deepEqual(await listUsersJsonCached(db, dialect, ROLES, opts, cache), first);
+      } finally {
+        reads.arrays = arrays;
+        await other.$disconnect();
+      }
     });
 
     test("the reads are prepared once per statement text, whatever the page's size", async () => {
