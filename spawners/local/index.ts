@@ -36,6 +36,7 @@ import { pickFreePort, probeHttp, readFileFrom, readFileTail, readProcStat, sign
 import { LauncherLostError, LauncherRequestError, processLauncher, type LauncherClient } from "./launcher/client";
 import { processWatch, type ProcessWatch } from "./process-watch";
 import { nextReadyProbeDelayMs } from "./probe-backoff";
+import { fileAppearance } from "./file-appears";
 import { leftoverTree, type ProcessRef } from "./process-table";
 import { isGoneState, type ProcStat } from "./proc-stat";
 import { ProgressLog } from "../progress-log";
@@ -113,11 +114,12 @@ export class LocalProcessSpawner implements Spawner {
   private readonly launcher: LauncherClient;
   private readonly signal: (pid: number, sig: NodeJS.Signals) => void;
   private readonly probe: typeof probeHttp;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     private readonly ctx: SpawnContext,
     private readonly config: LocalSpawnerConfig,
-    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader, the process launcher, how signals are sent */
+    /** seams for tests: the hub's uid, how a free port is chosen, the shared /proc reader, the process launcher, how signals are sent, the readiness probe, the wait between probes */
     deps: {
       hubUid?: number;
       pickPort?: () => Promise<number>;
@@ -125,6 +127,7 @@ export class LocalProcessSpawner implements Spawner {
       launcher?: LauncherClient;
       signal?: (pid: number, sig: NodeJS.Signals) => void;
       probe?: typeof probeHttp;
+      sleep?: (ms: number) => Promise<void>;
     } = {},
   ) {
     this.hubUid = deps.hubUid ?? process.getuid?.() ?? -1;
@@ -133,6 +136,7 @@ export class LocalProcessSpawner implements Spawner {
     this.launcher = deps.launcher ?? processLauncher(ctx.log);
     this.signal = deps.signal ?? signal;
     this.probe = deps.probe ?? probeHttp;
+    this.sleep = deps.sleep ?? sleep;
   }
 
   /** Starts the server and resolves once `GET <baseUrl>api` answers 200; throws SpawnError otherwise. */
@@ -444,17 +448,34 @@ export class LocalProcessSpawner implements Spawner {
     // the token the hub's check sends (worker.ts probeToken): a hub-auth server checks its API token with the hub
     const headers = { authorization: `token ${this.state.serverAuth === "hub" ? this.ctx.apiToken : this.ctx.token}` };
     // A server on a unix socket cannot answer before its socket file exists: until then a stat
-    // stands for the probe (in a storm of 100 starts most probes found no socket yet).
+    // stands for the probe (in a storm of 100 starts most probes found no socket yet), and the
+    // socket's creation ends the wait at once (inotify) rather than at the next back-off step.
+    // The socket is in the server's own 0700 runtime dir: once it is there, the probe comes
+    // before the liveness check, which waits for the shared /proc read's next cycle (≤ 50 ms).
     const unix = /^http\+unix:\/\/([^/]+)$/.exec(serverUrl);
     const socketPath = unix ? decodeURIComponent(unix[1]) : null;
+    const appearance = socketPath ? fileAppearance(socketPath) : null;
+    let socketThere = false;
     let delay: number | null = null;
-    for (;;) {
-      if (this.stopRequested || !(await this.isAlive())) return false;
-      const status = socketPath && !existsSync(socketPath) ? null : await this.probe(url, headers, 1000);
-      if (status === 200) return "ready";
-      if (status !== null) return "answering";
-      delay = nextReadyProbeDelayMs(delay);
-      await sleep(delay);
+    try {
+      for (;;) {
+        if (this.stopRequested) return false;
+        if (socketPath && !socketThere && existsSync(socketPath)) {
+          socketThere = true;
+          // bound but maybe not listening yet: probe again soon, not at the back-off reached so far
+          delay = null;
+        }
+        if (!socketThere && !(await this.isAlive())) return false;
+        const status = socketPath && !socketThere ? null : await this.probe(url, headers, 1000);
+        if (status === 200) return "ready";
+        if (status !== null) return "answering";
+        if (socketThere && (this.stopRequested || !(await this.isAlive()))) return false;
+        delay = nextReadyProbeDelayMs(delay);
+        const wait = this.sleep(delay);
+        await (appearance && !socketThere ? appearance.raceWith(wait) : wait);
+      }
+    } finally {
+      appearance?.close();
     }
   }
 

@@ -57,3 +57,50 @@ test("a server that binds its unix socket late is probed once it exists, not whi
     for (const s of sockets) s.close();
   }
 });
+
+test("the socket's creation ends the wait for it: the server is probed without waiting for the next back-off step", { timeout: 10_000 }, async () => {
+  const server = { pid: 4201, startTime: 9101 };
+  const reader: ProcReader = {
+    listPids: () => [1, server.pid],
+    readStat: (pid) =>
+      pid === server.pid ? `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194560 99 0 0 0 0 0 0 0 20 0 1 0 ${server.startTime} 3133440 413 0 0 0\n` : null,
+    readStatus: () => null,
+  };
+  const watch = new ProcessWatch({ cycleMs: 5, reader });
+  const sockets: Server[] = [];
+  let sleeps = 0;
+  const launcher = {
+    spawn: async (r: Omit<SpawnRequest, "type" | "id">) => {
+      const sock = r.args.find((a) => a.startsWith("--ServerApp.sock="))!.slice("--ServerApp.sock=".length);
+      // binds once the spawner waits for the first time
+      const bind = setInterval(() => {
+        if (!sleeps) return;
+        clearInterval(bind);
+        const http = createServer((_req, res) => res.end("{}"));
+        http.listen(sock);
+        sockets.push(http);
+      }, 5);
+      return server;
+    },
+    remove: async () => 0,
+  } as unknown as LauncherClient;
+  let probes = 0;
+  const probe: typeof probeHttp = (...args) => {
+    probes++;
+    return probeHttp(...args);
+  };
+  // the back-off's waits never end: only the socket's appearance can end one
+  const sleep = () => {
+    sleeps++;
+    return new Promise<void>(() => {});
+  };
+  const sp = new LocalProcessSpawner(makeTestSpawnContext({ userName: "u2" }), config, { hubUid: 1000, watch, launcher, probe, sleep });
+  try {
+    const started = await sp.start();
+    assert.equal(started.ready, true);
+    assert.equal(sleeps, 1);
+    assert.equal(probes, 1);
+  } finally {
+    for (const s of sockets) s.close();
+  }
+});
