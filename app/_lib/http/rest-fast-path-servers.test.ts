@@ -28,6 +28,8 @@ const tokens: Record<string, string> = {};
 const ids: Record<string, number> = {};
 let aliceCookie: string;
 let aliceCsrf: string;
+/** a CSRF token of another session (bob's): a valid token, not alice's */
+let bobCsrf: string;
 
 before(async () => {
   hub = await startTestHub({ catalog: SPAWNER_KINDS, config: { hub: { publicUrl: "https://hub.example.org", slowStopTimeoutSeconds: 0 } } });
@@ -47,6 +49,7 @@ before(async () => {
     key: hub.rt.keys.sessionCookie,
     secure: true,
   }).split(";")[0];
+  bobCsrf = (await createSession(hub.db, ids.bob, 3600, "test", new Date())).csrf;
 
   // the order of app/server.ts
   const app = express();
@@ -89,10 +92,12 @@ interface Answer {
 }
 
 /** A request over HTTP with exactly these headers (fetch would replace Host); `chunked`: no Content-Length. */
-function send(method: string, path: string, headers: Record<string, string>, body?: string, chunked = false) {
+function send(method: string, path: string, headers: Record<string, string | string[]>, body?: string | Buffer, chunked = false) {
   return new Promise<Answer>((resolve, reject) => {
     const h = { ...headers };
     if (body !== undefined && !chunked && h["content-length"] === undefined) h["content-length"] = String(Buffer.byteLength(body));
+    // Node's client frames a DELETE's body only when asked to (it sends no chunked body by default for DELETE)
+    if (body !== undefined && chunked) h["transfer-encoding"] = "chunked";
     const req = request(`${base}${path}`, { method, headers: h, agent: false }, (res) => {
       let text = "";
       res.setEncoding("utf8");
@@ -135,19 +140,28 @@ async function assertSame<P>(
   params: P,
   who: Who,
   status: number,
-  body?: string,
-  opts: { chunked?: boolean; headers?: Record<string, string> } = {},
+  body?: string | Buffer,
+  opts: { chunked?: boolean; headers?: Record<string, string | string[]> } = {},
 ): Promise<Answer> {
   const headers = { ...headersFor(who), ...opts.headers };
   await resetServers();
   const fast = await send(method, path, headers, body, opts.chunked);
   const fastRows = await serverRows();
   await resetServers();
-  const webHeaders = new Headers(headers);
+  // repeated header lines as Node's parser hands them to Next (Headers.append joins them)
+  const webHeaders = new Headers();
+  for (const [key, value] of Object.entries(headers)) for (const v of Array.isArray(value) ? value : [value]) webHeaders.append(key, v);
   if (body !== undefined && !opts.chunked && !webHeaders.has("content-length")) webHeaders.set("content-length", String(Buffer.byteLength(body)));
-  const viaNext = await handler(new Request(`http://127.0.0.1:8081${path.replace(/^\/hub/, "")}`, { method, headers: webHeaders, body }), {
-    params: Promise.resolve(params),
-  });
+  const viaNext = await handler(
+    new Request(`http://127.0.0.1:8081${path.replace(/^\/hub/, "")}`, {
+      method,
+      headers: webHeaders,
+      body: typeof body === "string" ? body : body && new Uint8Array(body),
+    }),
+    {
+      params: Promise.resolve(params),
+    },
+  );
   const nextBody = await viaNext.text();
   assert.equal(fast.status, status, `${method} ${path}: ${fast.body}`);
   assert.equal(viaNext.status, fast.status, `${method} ${path}: ${nextBody}`);
@@ -306,6 +320,96 @@ describe("DELETE …/server(s) on the fast path", () => {
     );
     await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, "nope");
     await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, "null");
+  });
+});
+
+describe("bodies and credentials read by the fast path as by readJson and authenticate", () => {
+  const alice = { name: "alice" };
+  const bob = { name: "bob" };
+  const site = "https://hub.example.org";
+
+  test("a DELETE's body: oversized (chunked) 413, malformed, too deep, not an object 400, and refusals of who asks come before the body's", async () => {
+    const big = JSON.stringify({ remove: false, pad: "x".repeat(MAX_BODY_BYTES) });
+    const tooLarge = await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 413, big, { chunked: true });
+    assert.match(tooLarge.body, /larger than/);
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, "{not json");
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, "[".repeat(40) + "]".repeat(40));
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, "[]");
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, '"remove"');
+    // who asks is refused first, whatever the body: no credentials 401, another's server 403
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { origin: site }, 401, big, { chunked: true });
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.alice }, 403, "{not json");
+    await assertSame(DEFAULT.POST, "POST", "/hub/api/users/bob/server", bob, { token: tokens.alice }, 403, big, { chunked: true });
+    await assertSame(NAMED.POST, "POST", "/hub/api/users/alice/servers/a%20b", { name: "alice", server: "a b" }, { token: tokens.admin }, 400, "{not json");
+  });
+
+  test("bytes decoded as the route's TextDecoder does: a UTF-8 byte-order mark dropped, bad sequences replaced, whitespace only as no body", async () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"remove": false}')]);
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 202, bom);
+    await assertSame(
+      DEFAULT.POST,
+      "POST",
+      "/hub/api/users/alice/server",
+      alice,
+      { token: tokens.admin },
+      202,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("{}")]),
+    );
+    // invalid bytes inside a string: U+FFFD each, kept in the stored options alike (the rows are compared)
+    const bad = Buffer.concat([Buffer.from('{"note": "a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}')]);
+    await assertSame(DEFAULT.POST, "POST", "/hub/api/users/alice/server", alice, { token: tokens.admin }, 202, bad);
+    const stored = (await hub.db.server.findFirst({ where: { userId: ids.alice, name: "" } }))?.options;
+    assert.equal(stored, JSON.stringify({ note: "a\uFFFD\uFFFDb" }));
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 400, Buffer.from([0xff, 0xfe, 0x7b, 0x7d]));
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin }, 202, " \r\n\t ");
+  });
+
+  test("a cookie's state change needs its own session's CSRF token, sent once: wrong, another session's, repeated or on another's server is refused and changes nothing", async () => {
+    const cookie = { cookie: aliceCookie, origin: site };
+    for (const [handler, method] of [
+      [DEFAULT.POST, "POST"],
+      [DEFAULT.DELETE, "DELETE"],
+    ] as const) {
+      const path = "/hub/api/users/alice/server";
+      const r = await assertSame(handler, method, path, alice, { ...cookie, csrf: "wrong" }, 403, "{}");
+      assert.match(r.body, /CSRF/);
+      await assertSame(handler, method, path, alice, { ...cookie, csrf: bobCsrf }, 403, "{}");
+      await assertSame(
+        handler,
+        method,
+        path,
+        alice,
+        { ...cookie, csrf: aliceCsrf.toUpperCase() === aliceCsrf ? aliceCsrf.toLowerCase() : aliceCsrf.toUpperCase() },
+        403,
+        "{}",
+      );
+      // two header lines are one value joined with ", " on both paths: not the token
+      await assertSame(handler, method, path, alice, cookie, 403, "{}", { headers: { "x-gyre-csrf": [aliceCsrf, aliceCsrf] } });
+      // the header's name in any case is the same header
+      await assertSame(handler, method, path, alice, cookie, method === "POST" ? 202 : 204, "{}", { headers: { "X-Gyre-CSRF": aliceCsrf } });
+    }
+    // alice's own session with the right token on bob's server
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { ...cookie, csrf: aliceCsrf }, 403, "{}");
+    await assertSame(NAMED.POST, "POST", "/hub/api/users/bob/servers/gpu", { name: "bob", server: "gpu" }, { ...cookie, csrf: aliceCsrf }, 403, "{}");
+  });
+
+  test("tokens as authenticate reads them: Bearer or token in any case; a repeated Authorization line is no token (then the cookie counts); a token wins over a cookie", async () => {
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, {}, 202, undefined, { headers: { Authorization: `Bearer ${tokens.admin}` } });
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, {}, 202, undefined, { headers: { AUTHORIZATION: `TOKEN ${tokens.admin}` } });
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { origin: site }, 401, undefined, {
+      headers: { authorization: [`token ${tokens.admin}`, `token ${tokens.admin}`] },
+    });
+    // alice's token with her cookie and CSRF beside it is still only alice: not bob's server
+    await assertSame(
+      DEFAULT.DELETE,
+      "DELETE",
+      "/hub/api/users/bob/server",
+      bob,
+      { token: tokens.alice, cookie: aliceCookie, csrf: aliceCsrf, origin: site },
+      403,
+    );
+    // a token needs no CSRF token even with a cookie beside it
+    await assertSame(DEFAULT.DELETE, "DELETE", "/hub/api/users/bob/server", bob, { token: tokens.admin, cookie: aliceCookie, origin: site }, 202);
   });
 });
 

@@ -4,48 +4,37 @@
 // a server, POST / DELETE /hub/api/users/<name>/server and …/servers/<server> (Next's routing was
 // 13–19% of the hub's CPU in start and stop storms). The answer comes from the same functions the
 // Next route files call (app/_lib/users/rest-reads.ts, app/_lib/servers/api.ts), errors become the
-// same JSON as route.ts makes them, so both paths answer byte for byte alike. The reads' JSON is
-// written straight to the Express response (no web Response and its body stream), and they read
-// the request through a light ApiRequest (no web Request and Headers).
+// same JSON as route.ts makes them, so both paths answer byte for byte alike. Answers are written
+// straight to the Express response (no web Response and its body stream), and the request is read
+// through a light ApiRequest (no web Request and Headers): undici's Headers, Request and Response
+// were ~16% of a stop storm's hub CPU (bench/README.md, phase 3p).
 import type { Request as ExpressRequest, Response as ExpressResponse, NextFunction } from "express";
 import { getRuntime } from "@/app/_lib/runtime";
 import { errorToJson } from "./errors";
-import { route } from "./route";
+import { bodyTooLarge, declaresMoreThan, parseJsonBody } from "./route";
 import { discardThenClose } from "./express-guards";
 import { MAX_BODY_BYTES } from "./json-limits";
 import { answerText, type JsonAnswer } from "./list-query";
-import { nodeApiRequest } from "./api-request";
+import { nodeApiRequest, type ApiRequest } from "./api-request";
 import { listUsersAnswer, userAnswer } from "@/app/_lib/users/rest-reads";
-import { startServerRoute, stopServerRoute } from "@/app/_lib/servers/api";
-
-type ServerParams = { name: string; server?: string };
-
-const startServer = route<ServerParams>(async (req, { params }) => {
-  const p = await params;
-  return startServerRoute(req, p.name, p.server);
-});
-const stopServer = route<ServerParams>(async (req, { params }) => {
-  const p = await params;
-  return stopServerRoute(req, p.name, p.server);
-});
+import { startServer, stopServer, type BodyReader, type RouteAnswer } from "@/app/_lib/servers/api";
 
 const ONE_USER = /^\/hub\/api\/users\/([^/]+)$/;
 /** …/server (the default server; …/servers/ is rewritten to it by canonicalApiPaths) or …/servers/<server> */
 const ONE_SERVER = /^\/hub\/api\/users\/([^/]+)\/(?:server|servers\/([^/]+))$/;
 
+const utf8 = new TextDecoder();
+
 /**
- * The web Request Next would hand the route handler: method, headers, the body, and the path
- * without the basePath (/hub) with its query (messages name the path as Next shows it).
+ * The body's JSON as readJson gives it on Next's path: a declared Content-Length over the limit
+ * or more bytes than it is a 413, the bytes are decoded as its TextDecoder does (a UTF-8 BOM
+ * dropped, bad sequences replaced), then parsed by the same parseJsonBody.
  */
-function toWebRequest(req: ExpressRequest, body?: Buffer): Request {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
-  return new Request(`http://localhost${req.url.slice("/hub".length)}`, {
-    method: req.method,
-    headers,
-    body: body?.length ? new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length) : undefined,
-  });
+function bodyReader(req: ApiRequest, body: Buffer): BodyReader {
+  return async () => {
+    if (declaresMoreThan(req.headers, MAX_BODY_BYTES) || body.length > MAX_BODY_BYTES) throw bodyTooLarge(MAX_BODY_BYTES);
+    return parseJsonBody(body.length ? utf8.decode(body) : "");
+  };
 }
 
 /**
@@ -100,14 +89,24 @@ async function sendJson(res: ExpressResponse, answer: Promise<JsonAnswer>): Prom
   res.end(body);
 }
 
-/** A route handler's web Response, as Next writes it. */
-async function sendResponse(res: ExpressResponse, answer: Response): Promise<void> {
-  const body = Buffer.from(await answer.arrayBuffer());
-  res.statusCode = answer.status;
-  answer.headers.forEach((value, key) => res.setHeader(key, value));
+/**
+ * A start's or stop's answer, or the error as route.ts answers it, written as Next writes the
+ * route's Response (toResponse): a JSON body as Response.json makes it, or none.
+ */
+async function sendAnswer(res: ExpressResponse, answer: Promise<RouteAnswer>): Promise<void> {
+  let a: RouteAnswer;
+  try {
+    a = await answer;
+  } catch (err) {
+    const e = errorToJson(err, getRuntime().log);
+    a = { status: e.status, json: e.body };
+  }
+  res.statusCode = a.status;
+  const body = a.json === undefined ? "" : JSON.stringify(a.json);
+  if (a.json !== undefined) res.setHeader("content-type", "application/json");
   res.setHeader("cache-control", NO_STORE);
   // a 204 has no body and no length (RFC 9110 §8.6)
-  if (answer.status !== 204) res.setHeader("content-length", body.length);
+  if (a.status !== 204) res.setHeader("content-length", Buffer.byteLength(body));
   res.end(body);
 }
 
@@ -129,12 +128,12 @@ export function restFastPath(req: ExpressRequest, res: ExpressResponse, next: Ne
   } else if (method === "POST" || method === "DELETE") {
     const m = ONE_SERVER.exec(path);
     if (!m) return next();
-    const params: ServerParams = { name: decodeURIComponent(m[1]) };
-    if (m[2] !== undefined) params.server = decodeURIComponent(m[2]);
+    const name = decodeURIComponent(m[1]);
+    const server = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     const handler = method === "POST" ? startServer : stopServer;
+    const api = nodeApiRequest(req);
     readBody(req, res)
-      .then((body) => handler(toWebRequest(req, body), { params: Promise.resolve(params) }))
-      .then((r) => sendResponse(res, r))
+      .then((body) => sendAnswer(res, handler(api, bodyReader(api, body), name, server)))
       .catch(next);
   } else next();
 }

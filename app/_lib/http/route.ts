@@ -23,7 +23,14 @@ export function route<P = Record<string, never>>(fn: (req: Request, ctx: Params<
  * deeper than MAX_JSON_DEPTH, are a 400 with a message.
  */
 export async function readJson(req: Request, opts: { maxBytes?: number } = {}): Promise<unknown> {
-  const text = await readBodyText(req, opts.maxBytes ?? MAX_BODY_BYTES);
+  return parseJsonBody(await readBodyText(req, opts.maxBytes ?? MAX_BODY_BYTES));
+}
+
+/**
+ * A request body's text as readJson parses it (empty → {}; too deep or malformed → 400). The
+ * Express fast path (rest-fast-path.ts) parses the body it read with this too, so both answer alike.
+ */
+export function parseJsonBody(text: string): unknown {
   if (!text.trim()) return {};
   if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) throw new HttpError(400, `The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels.`);
   try {
@@ -33,11 +40,20 @@ export async function readJson(req: Request, opts: { maxBytes?: number } = {}): 
   }
 }
 
+/** The 413 of a body over `maxBytes`. */
+export function bodyTooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, `The request body is larger than ${maxBytes} bytes.`);
+}
+
+/** Whether the request's Content-Length (as Headers.get gives it) declares more than `maxBytes`. */
+export function declaresMoreThan(headers: { get(name: string): string | null }, maxBytes: number): boolean {
+  return Number(headers.get("content-length") ?? "0") > maxBytes;
+}
+
 /** The body as text, at most `maxBytes` (413 beyond, before reading more). */
 async function readBodyText(req: Request, maxBytes: number): Promise<string> {
-  const tooLarge = () => new HttpError(413, `The request body is larger than ${maxBytes} bytes.`);
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge();
+  const tooLarge = () => bodyTooLarge(maxBytes);
+  if (declaresMoreThan(req.headers, maxBytes)) throw tooLarge();
   if (!req.body) return "";
   const reader = req.body.getReader();
   const decoder = new TextDecoder();

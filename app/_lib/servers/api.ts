@@ -3,6 +3,7 @@ import { getRuntime } from "../runtime";
 import { requireSelfOrAdmin } from "../auth/request-auth";
 import { readJson } from "../http/route";
 import { HttpError } from "../http/errors";
+import type { ApiRequest } from "../http/api-request";
 import { normalizeUsername, validateServerName } from "@/app/_lib/users/names";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
 import { findServer, getUserIdOrThrow, requestStart, requestStop, waitForStop } from "./commands";
@@ -11,17 +12,46 @@ import { followSpawnEvents } from "./spawn-events";
 import { serverDescriber } from "./details";
 import { readUserModel } from "@/app/_lib/users/queries";
 
-export async function startServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+/**
+ * What a start or stop answers before it is written: a status and a JSON body, or none (a 204,
+ * or a stop's 202). The Next route files make a web Response of it (toResponse); the Express fast
+ * path (http/rest-fast-path.ts) writes it to Node's response without one.
+ */
+export interface RouteAnswer {
+  status: number;
+  /** the JSON body; absent: no body */
+  json?: unknown;
+}
+
+/**
+ * The request's JSON body, read when the route gets to it: after the authentication and name
+ * checks, so a refused request is refused for that whatever its body (readJson on Next's path,
+ * parseJsonBody of the bytes the fast path read).
+ */
+export type BodyReader = () => Promise<unknown>;
+
+/** A RouteAnswer as the web Response Next's route handlers return (Response.json, or no body). */
+export function toResponse(answer: RouteAnswer): Response {
+  return answer.json === undefined ? new Response(null, { status: answer.status }) : Response.json(answer.json, { status: answer.status });
+}
+
+/** POST of a server (JupyterHub's): 202 with the progress URL once the start is requested. */
+export async function startServer(req: ApiRequest, readBody: BodyReader, rawUser: string, rawServer: string | undefined): Promise<RouteAnswer> {
   const name = normalizeUsername(rawUser);
   await requireSelfOrAdmin(req, name);
   const server = validateServerName(rawServer);
-  const body = await readJson(req);
+  const body = await readBody();
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "The body must be a JSON object of server options.");
   const { db } = getRuntime();
   const userId = await getUserIdOrThrow(db, name);
   const outcome = await requestStart(db, userId, server, body as Record<string, unknown>);
   if (outcome === "already-running") throw new HttpError(400, `${name} already has a server running at ${serverPath(name, server)}`);
-  return Response.json({ status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) }, { status: 202 });
+  return { status: 202, json: { status: "pending", url: serverPath(name, server), progress_url: progressUrl(name, server) } };
+}
+
+/** startServer for a Next route file. */
+export async function startServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  return toResponse(await startServer(req, () => readJson(req), rawUser, rawServer));
 }
 
 /**
@@ -46,11 +76,11 @@ export async function serverModelRoute(req: Request, rawUser: string, rawServer:
  * stop goes on. Body {"remove": true}: a named server's record is deleted too (once stopped); the
  * default server cannot be removed (400). An unknown named server is a 404.
  */
-export async function stopServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+export async function stopServer(req: ApiRequest, readBody: BodyReader, rawUser: string, rawServer: string | undefined): Promise<RouteAnswer> {
   const name = normalizeUsername(rawUser);
   await requireSelfOrAdmin(req, name);
   const server = validateServerName(rawServer);
-  const body = await readJson(req);
+  const body = await readBody();
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, 'The body must be a JSON object, e.g. {"remove": true}.');
   const remove = (body as { remove?: unknown }).remove ?? false;
   if (typeof remove !== "boolean") throw new HttpError(400, '"remove" must be true or false.');
@@ -60,9 +90,14 @@ export async function stopServerRoute(req: Request, rawUser: string, rawServer: 
   const row = await findServer(db, userId, server);
   if (server && !row) throw new HttpError(404, `${name} has no server named "${server}".`);
   const outcome = await requestStop(db, userId, server, { remove });
-  if (outcome === "not-running" || !row) return new Response(null, { status: 204 });
+  if (outcome === "not-running" || !row) return { status: 204 };
   const stopped = await waitForStop(db, row.id, config.hub.slowStopTimeoutSeconds * 1000);
-  return new Response(null, { status: stopped ? 204 : 202 });
+  return { status: stopped ? 204 : 202 };
+}
+
+/** stopServer for a Next route file. */
+export async function stopServerRoute(req: Request, rawUser: string, rawServer: string | undefined): Promise<Response> {
+  return toResponse(await stopServer(req, () => readJson(req), rawUser, rawServer));
 }
 
 /**
