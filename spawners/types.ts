@@ -211,10 +211,17 @@ export interface Spawner {
   /**
    * What the server has used so far, or null when the kind cannot tell now. Called by the hub every
    * usage.sampleSeconds while the server runs, once just before stop() (the process tree is still
-   * there), and after the server ended while a sample is not final (a batch job's accounting
+   * there; not for a kind with usageAtStop), and after the server ended while a sample is not final (a batch job's accounting
    * record is written when the job has ended). Must not throw for a server that is gone.
    */
   usage?(): Promise<UsageSample | null>;
+  /**
+   * The sample the last stop() took of the server as it stopped it, for a kind whose stop reads
+   * what a sample needs anyway (the local kind: the process tree it freezes to find the kernels);
+   * null when that stop found nothing running. The hub then takes the last sample from here after
+   * stop() instead of asking usage() just before it. Absent: usage() before stop().
+   */
+  usageAtStop?(): UsageSample | null;
   /**
    * The hub is done with this instance without stopping its server: it only asked usage() of a
    * server that has ended. Drop what the instance registered process-wide (a batch job tracked by

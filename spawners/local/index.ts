@@ -38,7 +38,7 @@ import { processWatch, type ProcessWatch } from "./process-watch";
 import { nextReadyProbeDelayMs } from "./probe-backoff";
 import { fileAppearance } from "./file-appears";
 import { leftoverTree, type ProcessRef } from "./process-table";
-import { isGoneState, type ProcStat } from "./proc-stat";
+import { isGoneState, type ProcStat, type TreeUsage } from "./proc-stat";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
 import { withPlatform } from "../agent/agent-spec";
@@ -99,6 +99,8 @@ export class LocalProcessSpawner implements Spawner {
   private exitReported: Promise<void> | null = null;
   /** the largest memory of the process tree this hub process has seen (usage()) */
   private peakMemoryBytes = 0;
+  /** the sample the last stop took of the tree it stopped (usageAtStop) */
+  private stopSample: UsageSample | null = null;
   private progressLog = new ProgressLog();
   private startCalled = false;
   private starting = false;
@@ -355,7 +357,19 @@ export class LocalProcessSpawner implements Spawner {
     const { pid, startTime } = this.state;
     if (this.exit || !pid || startTime === undefined) return null;
     const sum = await this.watch.treeUsage({ pid, startTime });
-    if (!sum) return null;
+    return sum && this.sampleOf(sum);
+  }
+
+  /**
+   * The sample the last stop() took of the server's process tree while it was frozen, just before
+   * SIGTERM: as usage() then would have, without a walk of the tree of its own (the stop reads the
+   * tree anyway to find the kernels). null when that stop found no server running.
+   */
+  usageAtStop(): UsageSample | null {
+    return this.stopSample;
+  }
+
+  private sampleOf(sum: TreeUsage): UsageSample {
     this.peakMemoryBytes = Math.max(this.peakMemoryBytes, sum.rssBytes, sum.largestProcessPeakBytes);
     return { cpuSeconds: sum.cpuSeconds, peakMemoryBytes: this.peakMemoryBytes, source: "proc", final: false };
   }
@@ -498,6 +512,7 @@ export class LocalProcessSpawner implements Spawner {
    * left behind are killed afterwards, with whatever they started since the lookup.
    */
   private async stopProcesses(): Promise<void> {
+    this.stopSample = null;
     const { agentPid, agentStartTime } = this.state;
     if (agentPid && agentStartTime !== undefined) await this.killTree(agentPid, agentStartTime);
     const { pid, startTime } = this.state;
@@ -517,6 +532,7 @@ export class LocalProcessSpawner implements Spawner {
     let descendants: ProcStat[];
     try {
       descendants = await this.watch.descendantsOf(pid);
+      this.sampleFrozenTree(stat, descendants);
     } finally {
       send(target, "SIGTERM");
       send(target, "SIGCONT");
@@ -541,6 +557,19 @@ export class LocalProcessSpawner implements Spawner {
     }
     for (const d of left.values()) send(d.pgrp === d.pid ? -d.pid : d.pid, "SIGKILL");
     if (left.size) await this.watch.waitUntilGone([...left.values()], KILL_WAIT_MS);
+  }
+
+  /**
+   * The last usage sample (usageAtStop), from the frozen tree the stop has just read: its members'
+   * memory is all that is read for it. A failure only loses the sample, never the stop.
+   */
+  private sampleFrozenTree(server: ProcStat, descendants: ProcStat[]): void {
+    try {
+      const sum = this.watch.usageOf([server, ...descendants]);
+      this.stopSample = sum && this.sampleOf(sum);
+    } catch (err) {
+      this.ctx.log.warn({ err }, "could not sample the server's usage at its stop");
+    }
   }
 
   /**

@@ -554,6 +554,10 @@ test("usage from /proc: the CPU a kernel burnt and its memory, summed over the s
   );
   assert.equal(last.final, false);
   await sp.stop();
+  // the stop's own sample of the tree it froze: at least what the last sample saw, the burner's CPU and memory included
+  const atStop = sp.usageAtStop();
+  assert.ok(atStop && atStop.cpuSeconds! >= last.cpuSeconds! && atStop.peakMemoryBytes! >= last.peakMemoryBytes!, JSON.stringify({ atStop, last }));
+  assert.equal(atStop.source, "proc");
   assert.equal(await sp.usage(), null, "nothing to read once the server is gone (the hub keeps its last sample)");
 });
 

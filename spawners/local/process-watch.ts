@@ -276,6 +276,16 @@ export class ProcessWatch {
       if (!table.isAlive(root)) return null;
       tree = [table.get(root.pid)!, ...table.descendants(root.pid)];
     }
+    return this.usageOf(tree);
+  }
+
+  /**
+   * CPU time and memory of a process tree already read (its root first, then its descendants):
+   * only its members' status files are read now. A stop reads the tree anyway (while it is frozen)
+   * and samples it with this, instead of a walk of its own just before (treeUsage).
+   */
+  usageOf(tree: ProcStat[]): TreeUsage | null {
+    if (!tree.length) return null;
     const memory = new Map<number, ProcMemory>();
     for (const p of tree) {
       this.stats.statusFilesRead++;
@@ -283,7 +293,7 @@ export class ProcessWatch {
       const m = text === null ? null : parseProcStatusMemory(text);
       if (m) memory.set(p.pid, m);
     }
-    return sumTreeUsage(root.pid, tree, memory);
+    return sumTreeUsage(tree[0].pid, tree, memory);
   }
 
   private schedule(): void {

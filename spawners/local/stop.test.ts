@@ -22,10 +22,13 @@ interface FakeProc {
   startTime: number;
   /** what SIGTERM does: "exit" (the default) or "ignore" */
   onTerm?: "exit" | "ignore";
+  /** CPU time used (user time, clock ticks) and resident memory (kB): the status file has them only when set */
+  ticks?: number;
+  rssKb?: number;
 }
 
 function statText(p: FakeProc, state: string): string {
-  return `${p.pid} (python3) ${state} ${p.ppid} ${p.pgrp} ${p.pgrp} 0 -1 4194560 99 0 0 0 0 0 0 0 20 0 1 0 ${p.startTime} 3133440 413 18446744073709551615 0 0\n`;
+  return `${p.pid} (python3) ${state} ${p.ppid} ${p.pgrp} ${p.pgrp} 0 -1 4194560 99 0 0 0 ${p.ticks ?? 0} 0 0 0 20 0 1 0 ${p.startTime} 3133440 413 18446744073709551615 0 0\n`;
 }
 
 /**
@@ -38,7 +41,7 @@ function fakeMachine(o: { childrenFiles?: boolean } = {}) {
   const stopped = new Set<number>();
   const pendingTerm = new Set<number>();
   const signals: string[] = [];
-  const reads = { lists: 0, stats: 0, children: 0 };
+  const reads = { lists: 0, stats: 0, children: 0, status: 0 };
   const exited: Array<(p: FakeProc) => void> = [];
   const end = (p: FakeProc) => {
     procs.delete(p.pid);
@@ -69,7 +72,11 @@ function fakeMachine(o: { childrenFiles?: boolean } = {}) {
       const p = procs.get(pid);
       return p ? statText(p, stopped.has(pid) ? "T" : "S") : null;
     },
-    readStatus: () => null,
+    readStatus: (pid) => {
+      reads.status++;
+      const p = procs.get(pid);
+      return p?.rssKb === undefined ? null : `Name:\tpython3\nVmHWM:\t${2 * p.rssKb} kB\nVmRSS:\t${p.rssKb} kB\n`;
+    },
     ...(o.childrenFiles === false
       ? {}
       : {
@@ -254,4 +261,41 @@ test("a hub killed between a stop's SIGSTOP and SIGCONT: the hub that adopts the
   } finally {
     http.close();
   }
+});
+
+test("a stop samples the server's tree as it stops it: the frozen tree's CPU and memory, with no walk of the tree of its own", async () => {
+  const m = fakeMachine();
+  const watch = new ProcessWatch({ cycleMs: 5, reader: m.reader });
+  const tree = (base: number): FakeProc[] => [
+    { pid: base, ppid: 1, pgrp: base, startTime: 9000, ticks: 250, rssKb: 40_000 },
+    { pid: base + 1, ppid: base, pgrp: base + 1, startTime: 9001, ticks: 150, rssKb: 60_000, onTerm: "ignore" },
+  ];
+  // the way before: usage() just before stop() (two walks of the tree), then the stop's own
+  const before = tree(4100);
+  before.forEach((p) => m.add(p));
+  const old = adopted(m, watch, before[0]);
+  const s0 = { ...watch.stats };
+  const sampled = await old.usage();
+  await old.stop();
+  const walkThenStop = { children: watch.stats.childrenFilesRead - s0.childrenFilesRead, stats: watch.stats.statFilesRead - s0.statFilesRead };
+
+  const now = tree(4200);
+  now.forEach((p) => m.add(p));
+  const sp = adopted(m, watch, now[0], 1);
+  const s1 = { ...watch.stats };
+  await sp.stop();
+  const atStop = sp.usageAtStop();
+  assert.deepEqual([...m.procs.keys()], [], "server and kernel gone");
+  // the same figures usage() gave just before: CPU of both (400 ticks), memory 40 + 60 MB resident, peak of one 120 MB
+  assert.deepEqual(atStop, sampled);
+  assert.deepEqual(atStop, { cpuSeconds: 4, peakMemoryBytes: 120_000 * 1024, source: "proc", final: false });
+  // one walk of the tree (a children file per member), its members' status files read once
+  assert.equal(watch.stats.childrenFilesRead - s1.childrenFilesRead, 2);
+  assert.equal(watch.stats.statusFilesRead - s1.statusFilesRead, 2);
+  assert.deepEqual(walkThenStop.children, 4, "usage() then stop() walked the tree twice");
+  assert.ok(watch.stats.statFilesRead - s1.statFilesRead < walkThenStop.stats, "fewer stat files than usage() then stop()");
+  // a stop that found nothing running has no sample, as usage() would have none
+  const gone = adopted(m, watch, { pid: 4300, ppid: 1, pgrp: 4300, startTime: 1 }, 2);
+  await gone.stop();
+  assert.equal(gone.usageAtStop(), null);
 });

@@ -6,7 +6,16 @@
 import { z } from "zod";
 import type { SpawnerKind } from "../kind";
 import { ProgressLog } from "../progress-log";
-import { SpawnError, type JsonObject, type ProgressEvent, type SpawnContext, type SpawnExit, type SpawnStarted, type Spawner } from "../types";
+import {
+  SpawnError,
+  type JsonObject,
+  type ProgressEvent,
+  type SpawnContext,
+  type SpawnExit,
+  type SpawnStarted,
+  type Spawner,
+  type UsageSample,
+} from "../types";
 
 /** How the next start() behaves. */
 export type StartScript =
@@ -50,6 +59,13 @@ export class ScriptedServers {
   stopDelayMs = 0;
   /** startTimeoutSeconds() of new spawners; undefined: the hub's */
   ownTimeout: number | null | undefined = undefined;
+  /**
+   * Set: new spawners sample as they stop (Spawner.usageAtStop), this many CPU seconds per stop()
+   * made; their usage() counts its calls (usageCalls). Null: no usage at all (the default).
+   */
+  cpuAtStop: number | null = null;
+  /** calls of usage() of spawners made while cpuAtStop was set */
+  usageCalls = 0;
   /** how many times resume() followed a start, by spawn id */
   readonly resumeCounts = new Map<string, number>();
   /** how many times start() ran, by spawn id */
@@ -118,6 +134,10 @@ class ScriptedSpawner implements Spawner {
   private readonly stopped = new Promise<void>((r) => (this.markStopped = r));
   /** present only when the test set ScriptedServers.ownTimeout (absent: the hub's timeout) */
   readonly startTimeoutSeconds?: () => number | null;
+  /** present only when the test set ScriptedServers.cpuAtStop */
+  readonly usage?: () => Promise<UsageSample | null>;
+  readonly usageAtStop?: () => UsageSample | null;
+  private stopSample: UsageSample | null = null;
 
   constructor(
     private readonly ctx: SpawnContext,
@@ -125,7 +145,20 @@ class ScriptedSpawner implements Spawner {
   ) {
     const own = all.ownTimeout;
     if (own !== undefined) this.startTimeoutSeconds = () => own;
+    const cpu = all.cpuAtStop;
+    if (cpu !== null) {
+      this.usage = async () => {
+        all.usageCalls++;
+        return null;
+      };
+      this.usageAtStop = () => this.stopSample;
+      this.sampleAtStop = (running) => {
+        this.stopSample = running ? { cpuSeconds: cpu, peakMemoryBytes: 1024, source: "proc", final: false } : null;
+      };
+    }
   }
+
+  private sampleAtStop: (running: boolean) => void = () => {};
 
   async start(): Promise<SpawnStarted> {
     const script = this.all.starts.shift() ?? { kind: "ok" };
@@ -200,6 +233,7 @@ class ScriptedSpawner implements Spawner {
     this.markStopped();
     const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
     if (s) s.stopCalls++;
+    this.sampleAtStop(s?.state === "running");
     if (this.all.stopDelayMs) await new Promise((r) => setTimeout(r, this.all.stopDelayMs));
     if (this.all.stopFailure) throw new Error(this.all.stopFailure);
     if (s && s.state !== "exited") Object.assign(s, { state: "stopped", ready: false, exit: { exitCode: 0, reason: "The server was stopped." } });

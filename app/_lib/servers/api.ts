@@ -89,7 +89,7 @@ export async function stopServer(req: ApiRequest, readBody: BodyReader, rawUser:
   const userId = await getUserIdOrThrow(db, name);
   const row = await findServer(db, userId, server);
   if (server && !row) throw new HttpError(404, `${name} has no server named "${server}".`);
-  const outcome = await requestStop(db, userId, server, { remove });
+  const outcome = await requestStop(db, userId, server, { remove, found: row });
   if (outcome === "not-running" || !row) return { status: 204 };
   const stopped = await waitForStop(db, row.id, config.hub.slowStopTimeoutSeconds * 1000);
   return { status: stopped ? 204 : 202 };

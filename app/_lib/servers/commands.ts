@@ -74,16 +74,24 @@ export async function requestStart(
 
 export type StopOutcome = "requested" | "not-running";
 
-/**
+type ServerRow = NonNullable<Awaited<ReturnType<typeof findServer>>>;
+
 /**
  * Asks for a server's stop. `remove`: the server's record goes too — now when it is not running,
  * else once the stop has completed (the worker deletes it; a failed stop keeps it, as the server
  * may still run). A missing record is "not-running". `reason` is kept on the server and shown to
  * its owner ("Stopped: the account was blocked by an admin.").
  */
-export async function requestStop(db: Db, userId: number, serverName: string, opts: { remove?: boolean; reason?: string } = {}): Promise<StopOutcome> {
+export async function requestStop(
+  db: Db,
+  userId: number,
+  serverName: string,
+  opts: { remove?: boolean; reason?: string; found?: ServerRow | null } = {},
+): Promise<StopOutcome> {
   const { bus } = getRuntime();
-  const s = await findServer(db, userId, serverName);
+  // `found`: the record as the caller read it (findServer) just before, with nothing in between
+  // (the REST DELETE reads it for its 404): not read twice. The writes are conditional on the state read.
+  const s = opts.found !== undefined ? opts.found : await findServer(db, userId, serverName);
   const writes = writesOf(db);
   if (!s || !(ACTIVE_STATES as readonly string[]).includes(s.state)) {
     if (s && opts.remove) {
@@ -98,7 +106,7 @@ export async function requestStop(db: Db, userId: number, serverName: string, op
     const r = await writes.run(
       buildRequestStop(writes.dialect, { id: s.id, from: s.state, reason: opts.reason ?? null, remove: opts.remove ?? false, now: new Date() }),
     );
-    if (r.changes === 0) return requestStop(db, userId, serverName, opts); // raced with the worker: re-read
+    if (r.changes === 0) return requestStop(db, userId, serverName, { ...opts, found: undefined }); // raced with the worker: re-read
   } else if (opts.remove) {
     await writes.run(buildRemoveWhenStopped(writes.dialect, { id: s.id, now: new Date() }));
   }

@@ -97,9 +97,28 @@ export class UsageSampler {
     );
   }
 
-  /** Just before the server is stopped: the last sample from the live server (null when there is none). */
+  /**
+   * Just before the server is stopped: the last sample from the live server (null when there is
+   * none) — unless its kind samples as it stops (Spawner.usageAtStop): then null here, and atStop() after.
+   */
   async beforeStop(s: SampledServer, spawner: Spawner): Promise<UsageSample | null> {
+    return spawner.usageAtStop ? null : this.last(s, spawner);
+  }
+
+  /** A server that ended on its own: whatever its kind can still tell (null when nothing). */
+  async last(s: SampledServer, spawner: Spawner): Promise<UsageSample | null> {
     return s.spawnId ? this.sample(s, spawner) : null;
+  }
+
+  /** After stop(): the last sample, the one the stop took when the kind takes one, else `before` (beforeStop's). */
+  atStop(s: SampledServer, spawner: Spawner, before: UsageSample | null): UsageSample | null {
+    if (!s.spawnId || !spawner.usageAtStop) return before;
+    try {
+      return spawner.usageAtStop();
+    } catch (err) {
+      this.opts.rt.log.warn({ err, server: s.id }, "usage sample failed");
+      return null;
+    }
   }
 
   /**

@@ -28,7 +28,9 @@ import {
   buildRemoveIfStopped,
   buildSaveSpawnState,
   buildServersToWorkOnQuery,
+  buildServerWithWorkQuery,
   buildUpdateUsageRecord,
+  buildWorkWaitingQuery,
   buildUsageRecordQuery,
   serverFromRow,
   usageFromRow,
@@ -94,6 +96,18 @@ for (const provider of ["sqlite", "postgres"] as const) {
       assert.deepEqual(got, want);
       assert.equal(got.find((s) => s.id === p.id)?.removeWhenStopped, true);
       assert.ok(got[0].requestedAt instanceof Date && got[0].updatedAt instanceof Date);
+      // the tick's first read: ids and states of the same rows; then each whole, while it still has work
+      const waiting = (await readRows<{ id: number | bigint; state: string }>(db, buildWorkWaitingQuery())).map((r) => ({ id: Number(r.id), state: r.state }));
+      assert.deepEqual(
+        waiting,
+        want.map((s) => ({ id: s.id, state: s.state })),
+      );
+      for (const s of want) {
+        const [one] = await readRows<Record<string, unknown>>(db, buildServerWithWorkQuery(w.dialect, s.id));
+        assert.deepEqual(serverFromRow(one), s);
+      }
+      const running = await db.server.findFirstOrThrow({ where: { state: "running" } });
+      assert.deepEqual(await readRows(db, buildServerWithWorkQuery(w.dialect, running.id)), [], "a server without work: no row");
     });
 
     test("claims: a start request (same spawn id, also none) and a stop of a gone owner (also none), matched and missed alike", async () => {

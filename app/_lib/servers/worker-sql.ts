@@ -74,6 +74,17 @@ export function buildServersToWorkOnQuery(): SqlQuery {
   return { sql: `${SELECT_SERVER} WHERE "state" IN ('pending', 'stopping') ORDER BY "id"`, params: [] };
 }
 
+/** The ids and states of the servers with work, by id (the worker's first read: the state index holds them). */
+export function buildWorkWaitingQuery(): SqlQuery {
+  return { sql: `SELECT "id", "state" FROM "Server" WHERE "state" IN ('pending', 'stopping') ORDER BY "id"`, params: [] };
+}
+
+/** One server with work, every column; no row when it has none any more (its state changed since). */
+export function buildServerWithWorkQuery(dialect: SqlDialect, id: number): SqlQuery {
+  const st = sqlParams(dialect);
+  return { sql: `${SELECT_SERVER} WHERE "id" = ${st.p(id)} AND "state" IN ('pending', 'stopping')`, params: st.params };
+}
+
 /** Claims a start request: pending → starting, owned by `replica`; only if it is still the same request. */
 export function buildClaimStart(dialect: SqlDialect, o: { id: number; spawnId: string | null; replica: string; now: Date }): SqlQuery {
   const st = sqlParams(dialect);

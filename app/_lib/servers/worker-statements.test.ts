@@ -14,6 +14,10 @@ import { ScriptedServers } from "@/spawners/testing/scripted";
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
 import { startBackgroundServices, type BackgroundServices } from "./background";
 import { requestStart, requestStop } from "./commands";
+import { stopServer } from "./api";
+import { SELECT_SERVER } from "./worker-sql";
+import { createApiToken } from "@/app/_lib/auth/api-tokens";
+import type { ApiRequest } from "@/app/_lib/http/api-request";
 
 const N = 10;
 const scripted = new ScriptedServers();
@@ -32,6 +36,9 @@ const protos = [Database, prismaSqlite].map((D) => Object.getPrototypeOf(new D("
 const originals = protos.map((p) => ({ run: p.run, get: p.get, all: p.all, iterate: p.iterate }));
 const original = originals[0];
 let counted: string[] = [];
+/** whole Server rows (every column) returned by the spawn worker's reads of the servers with work (its tick), since the last reset */
+let workRows = 0;
+const isWorkRead = (sql: string) => sql.startsWith(SELECT_SERVER) && /"state" IN \('pending', 'stopping'\)/.test(sql);
 /** how many of `counted` went through Prisma (ran on its connection) */
 let viaPrisma = 0;
 let prismaConnection: Database.Database | undefined;
@@ -43,7 +50,9 @@ protos.forEach((proto, i) => {
       // Prisma's connection is the one openDatabase sets WAL on (its first statement, through Prisma)
       if (/journal_mode = WAL/.test(this.source)) prismaConnection ??= this.database;
       if (this.database === prismaConnection) viaPrisma++;
-      return originals[i][m].apply(this, args);
+      const out = originals[i][m].apply(this, args);
+      if (m === "all" && isWorkRead(this.source)) workRows += (out as unknown[]).length;
+      return out;
     };
   }
 });
@@ -78,7 +87,7 @@ async function until(what: string, done: () => boolean): Promise<void> {
 }
 
 /** Statement texts shortened to what they do (verb and table), with counts, most frequent first. */
-function summary(texts: string[]): string {
+function summary(texts: string[], per = N): string {
   const by = new Map<string, number>();
   for (const t of texts) {
     const s = t.replace(/\s+/g, " ").trim();
@@ -88,7 +97,7 @@ function summary(texts: string[]): string {
   }
   return [...by.entries()]
     .sort((a, b) => b[1] - a[1])
-    .map(([k, n]) => `${(n / N).toFixed(1)} ${k}`)
+    .map(([k, n]) => `${(n / per).toFixed(1)} ${k}`)
     .join(", ");
 }
 
@@ -212,4 +221,57 @@ test("progress events pushed in the same turn are one transaction, written while
   assert.deepEqual(progress(), ["0", "20", "25", "30", "60", "92", "100"]);
   // then: 60 (after start() resolved) with the URL and 92, and the ready event: two more
   assert.deepEqual(eventTransactions(counted), [1, 3, 2, 1]);
+});
+
+test("a REST stop's statements, and the rows the worker reads, when stops come one by one while earlier ones are under way", async () => {
+  const M = 20;
+  const admin = await hub.addUser("rest-admin", true);
+  const { token } = await createApiToken(hub.db, admin.id, {});
+  const users: { id: number; name: string }[] = [];
+  for (let i = 0; i < M; i++) users.push(await hub.addUser(`rest${i}`));
+  await Promise.all(users.map((u) => requestStart(hub.db, u.id, "", {})));
+  const running = () => ownRead<{ n: number }>(`SELECT COUNT(*) AS n FROM "Server" WHERE "state" = 'running' AND "userId" >= ?`, users[0].id).n;
+  await until("every server running", () => running() === M);
+  // a stop takes a while (a server's exit), so later requests come while earlier stops are under way
+  scripted.stopDelayMs = 100;
+  // the token's last use is written at most once a minute: once before counting, as in a storm
+  const del = (name: string): ApiRequest => ({
+    method: "DELETE",
+    url: `http://localhost/api/users/${name}/server`,
+    headers: { get: (h) => (h.toLowerCase() === "authorization" ? `token ${token}` : null) },
+  });
+  const noBody = async () => ({});
+  try {
+    counted = [];
+    workRows = 0;
+    const answers: Promise<{ status: number }>[] = [];
+    for (const u of users) {
+      answers.push(stopServer(del(u.name), noBody, u.name, undefined));
+      // one request per turn of the event loop, as they come over HTTP: the worker's tick runs between them
+      await new Promise((r) => setImmediate(r));
+    }
+    const statuses = (await Promise.all(answers)).map((a) => a.status);
+    assert.deepEqual(statuses, Array(M).fill(204), "each DELETE waited for its stop");
+    await until(
+      "every stop's event",
+      () =>
+        ownRead<{ n: number }>(
+          `SELECT COUNT(*) AS n FROM "SpawnEvent" WHERE "kind" = 'stopped' AND "serverId" IN (SELECT "id" FROM "Server" WHERE "userId" >= ?)`,
+          users[0].id,
+        ).n === M,
+    );
+  } finally {
+    scripted.stopDelayMs = 0;
+  }
+  const stops = counted;
+  counted = [];
+  const per = (re: RegExp) => stops.filter((t) => re.test(t)).length / M;
+  const serverReads = per(/^\s*SELECT\b.*\bFROM "Server"/s);
+  console.log(
+    `per REST stop, ${M} one by one: ${(stops.length / M).toFixed(1)} statements, ${serverReads.toFixed(1)} reads of Server; the worker's reads of servers with work returned ${(workRows / M).toFixed(1)} whole rows per stop`,
+  );
+  console.log(`  ${summary(stops, M)}`);
+  // Whole rows of servers already stopping were read again by every tick: 7 rows per stop for 20
+  // stops coming one by one (growing with the storm), before the tick read ids and states first.
+  assert.ok(workRows / M <= 2, `rows of servers with work read per stop: ${workRows / M}`);
 });

@@ -267,6 +267,24 @@ describe("stopping (table-driven)", () => {
     }
   });
 
+  test("a kind that samples as it stops (usageAtStop): its sample closes the usage record, and usage() is not asked just before the stop", async () => {
+    scripted.cpuAtStop = 7;
+    try {
+      const user = await newUser();
+      await requestStart(hub.db, user.id, "", {});
+      const running = await settle(user.id, ["running"]);
+      const calls = scripted.usageCalls;
+      await requestStop(hub.db, user.id, "");
+      await settle(user.id, ["stopped"]);
+      const record = await hub.db.usageRecord.findUniqueOrThrow({ where: { spawnId: running.spawnId! } });
+      assert.deepEqual([record.cpuSeconds, record.peakMemoryBytes, record.source], [7, 1024, "proc"]);
+      assert.ok(record.endedAt, "the record is closed");
+      assert.equal(scripted.usageCalls, calls, "no usage() just before the stop");
+    } finally {
+      scripted.cpuAtStop = null;
+    }
+  });
+
   test("after a stop, a new start gets a new spawn id and runs", async () => {
     const user = await newUser();
     await requestStart(hub.db, user.id, "", {});

@@ -39,7 +39,8 @@ import {
   buildMarkStopped,
   buildRemoveIfStopped,
   buildSaveSpawnState,
-  buildServersToWorkOnQuery,
+  buildServerWithWorkQuery,
+  buildWorkWaitingQuery,
   serverFromRow,
 } from "./worker-sql";
 import { SERVER_CHECK_EVENT, type ServerCheckRequest } from "./server-check";
@@ -216,26 +217,40 @@ export class SpawnWorker {
       });
   };
 
-  // The tick's statements run on the driver (app/_lib/db/sql-writes.ts; one read for starts and
-  // stops), with the same conditions as before: a claim changes a row only if it is still the request read.
+  // The tick's statements run on the driver (app/_lib/db/sql-writes.ts), with the same conditions
+  // as before: a claim changes a row only if it is still the request read. First the ids and states
+  // of the servers with work, then whole rows only of those this process is not already starting
+  // or stopping: a storm of stops wakes the tick once per request while the earlier stops are
+  // still under way, and reading every stopping server whole each time grew as the storm's square.
   private async tick(): Promise<void> {
     const { db } = this.rt;
     const writes = writesOf(db);
     const me = this.replica.id;
-    const work = (await readRows<Record<string, unknown>>(db, buildServersToWorkOnQuery())).map(serverFromRow);
-    for (const s of work.filter((w) => w.state === "pending")) {
+    const waiting = await readRows<{ id: number | bigint; state: string }>(db, buildWorkWaitingQuery());
+    const withWork = async (id: number, state: string) => {
+      const [row] = await readRows<Record<string, unknown>>(db, buildServerWithWorkQuery(writes.dialect, id));
+      const s = row ? serverFromRow(row) : null;
+      return s?.state === state ? s : null;
+    };
+    for (const w of waiting) {
+      if (w.state !== "pending") continue;
+      const s = await withWork(Number(w.id), "pending");
+      if (!s) continue;
       const claimed = await writes.run(buildClaimStart(writes.dialect, { id: s.id, spawnId: s.spawnId, replica: me, now: new Date() }));
       if (claimed.changes === 1) void this.spawn({ ...s, state: "starting", ownerReplica: me });
     }
-    const stops = work.filter((w) => w.state === "stopping");
     let alive: Set<string> | undefined;
-    for (const s of stops) {
-      const spawn = this.spawning.get(s.id);
+    for (const w of waiting) {
+      if (w.state !== "stopping") continue;
+      const id = Number(w.id);
+      const spawn = this.spawning.get(id);
       if (spawn) {
         spawn.abort(new StopRequested());
         continue;
       }
-      if (this.stopping.has(s.id)) continue;
+      if (this.stopping.has(id)) continue;
+      const s = await withWork(id, "stopping");
+      if (!s) continue;
       if (s.ownerReplica !== me) {
         alive ??= await this.replica.aliveIds();
         alive.add(me);
@@ -537,8 +552,8 @@ export class SpawnWorker {
     try {
       const { spawner, baseUrl } = this.live.get(s.id) ?? (await this.liveFor(s));
       await this.proxy.deleteRoute(baseUrl);
-      // The last sample while the process tree (or job) is still there.
-      const lastUsage = await this.usage.beforeStop(s, spawner);
+      // The last sample while the process tree (or job) is still there (or taken by the stop itself: atStop below).
+      const beforeStop = await this.usage.beforeStop(s, spawner);
       await raceAbort(
         spawner.stop(),
         abort.signal,
@@ -546,6 +561,7 @@ export class SpawnWorker {
         `The server did not stop within ${config.hub.stopTimeoutSeconds} s.`,
       );
       this.live.delete(s.id);
+      const lastUsage = this.usage.atStop(s, spawner, beforeStop);
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
       const stoppedAt = new Date();
       const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
@@ -655,7 +671,7 @@ export class SpawnWorker {
       if (s.spawnId) await this.revokeApiToken(s.spawnId);
       await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
       // Gone on its own: whatever the kind can still tell (a batch job's accounting), else what was sampled.
-      await this.usage.ended(s, await this.usage.beforeStop(s, spawner), this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
+      await this.usage.ended(s, await this.usage.last(s, spawner), this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
     }
   }
 
