@@ -267,11 +267,14 @@ test("a REST stop's statements, and the rows the worker reads, when stops come o
   counted = [];
   const per = (re: RegExp) => stops.filter((t) => re.test(t)).length / M;
   const serverReads = per(/^\s*SELECT\b.*\bFROM "Server"/s);
+  const ticks = stops.filter((t) => t.startsWith(`SELECT "id", "state" FROM "Server"`)).length;
   console.log(
-    `per REST stop, ${M} one by one: ${(stops.length / M).toFixed(1)} statements, ${serverReads.toFixed(1)} reads of Server; the worker's reads of servers with work returned ${(workRows / M).toFixed(1)} whole rows per stop`,
+    `per REST stop, ${M} one by one: ${(stops.length / M).toFixed(1)} statements, ${serverReads.toFixed(1)} reads of Server; the worker's reads of servers with work returned ${(workRows / M).toFixed(1)} whole rows per stop, in ${ticks} ticks`,
   );
   console.log(`  ${summary(stops, M)}`);
   // Whole rows of servers already stopping were read again by every tick: 7 rows per stop for 20
   // stops coming one by one (growing with the storm), before the tick read ids and states first.
   assert.ok(workRows / M <= 2, `rows of servers with work read per stop: ${workRows / M}`);
+  // a tick per request until wakes closer than TICK_GAP_MS waited for the next tick
+  assert.ok(ticks <= M / 4, `ticks: ${ticks}`);
 });

@@ -46,6 +46,14 @@ import {
 import { SERVER_CHECK_EVENT, type ServerCheckRequest } from "./server-check";
 import { describeStoredState } from "@/spawners/state";
 
+/**
+ * Least time between the starts of two ticks. Every start and stop request wakes the worker: in a
+ * storm of requests that arrive one by one, a tick per request read the waiting servers once per
+ * request (100 stops: 100 ticks). A wake within this of the last tick waits for the next one, which
+ * takes every request that came meanwhile.
+ */
+const TICK_GAP_MS = 10;
+
 /** A callback row this old with no live server behind it is a leftover (see sweepBatchCallbacks). */
 const STALE_CALLBACK_MS = 10 * 60_000;
 
@@ -95,6 +103,9 @@ export class SpawnWorker {
   /** the tick under way, for a shutdown that waits for it (idle()) */
   private tickDone: Promise<void> | null = null;
   private again = false;
+  /** when the last tick began (performance.now()), and the timer of a wake that waits for TICK_GAP_MS */
+  private lastTick = -Infinity;
+  private kickTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   private readonly rt: SpawnWorkerOptions["rt"];
@@ -191,6 +202,8 @@ export class SpawnWorker {
     this.rt.bus.off("wake", this.kick);
     this.rt.bus.off(SERVER_CHECK_EVENT, this.onCheckRequest);
     for (const t of this.timers) clearInterval(t);
+    if (this.kickTimer) clearTimeout(this.kickTimer);
+    this.kickTimer = null;
   }
 
   /** Resolves when the tick under way (if any) has ended; after close(), none starts again. */
@@ -204,6 +217,16 @@ export class SpawnWorker {
       this.again = true;
       return;
     }
+    if (this.kickTimer) return;
+    const wait = this.lastTick + TICK_GAP_MS - performance.now();
+    if (wait > 0) {
+      this.kickTimer = setTimeout(() => {
+        this.kickTimer = null;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.lastTick = performance.now();
     this.ticking = true;
     this.tickDone = this.tick()
       .catch((err) => this.rt.log.error({ err }, "spawn worker tick failed"))
