@@ -15,7 +15,14 @@ import { buildInsertServerToken, buildRevokeToken, buildTokenHashQuery } from ".
 
 /** The server's hub API token: 256 bits, base64url, like the tokens users create. */
 export function deriveServerApiToken(secret: string, spawnId: string): string {
-  return createHmac("sha256", deriveKey(secret, "server-api-token")).update(spawnId).digest("base64url");
+  return createHmac("sha256", tokenKey(secret)).update(spawnId).digest("base64url");
+}
+
+/** The purpose key of the last secret: derived once, not per start and stop (the hub has one secret). */
+let lastKey: { secret: string; key: Buffer } | null = null;
+function tokenKey(secret: string): Buffer {
+  if (lastKey?.secret !== secret) lastKey = { secret, key: deriveKey(secret, "server-api-token") };
+  return lastKey.key;
 }
 
 /**
