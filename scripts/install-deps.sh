@@ -103,6 +103,31 @@ npm_progress() {
   fi
 }
 
+# better-sqlite3's install script runs prebuild-install, which unpacks a prebuilt addon from npm's
+# cache (<cache>/_prebuilds) or downloads one from GitHub, and when it finds neither, node-gyp
+# compiles it: most of a fresh clone's npm install (about 2 of its 3 minutes, both cores busy;
+# two copies here, ours and @prisma/adapter-better-sqlite3's). Once compiled, each copy's addon is
+# put into that cache under the name prebuild-install looks for (it carries the package version,
+# Node's ABI, platform and arch), so the next fresh clone on this machine unpacks it in a second.
+# prebuild-install loads an unpacked addon to check it and compiles when that fails, so a bad
+# entry costs only the time saved.
+keep_sqlite_addons() {
+  local cache addon dir entry
+  cache=$(npm config get cache) || return 0
+  find node_modules -path '*/better-sqlite3/build/Release/better_sqlite3.node' -print | while read -r addon; do
+    dir=${addon%/build/Release/better_sqlite3.node}
+    entry=$(cd "$dir" && npm_config_cache="$cache" node -e '
+      const pkg = require("./package.json");
+      const util = require("prebuild-install/util");
+      console.log(util.cachedPrebuild(util.getDownloadUrl({ ...require("prebuild-install/rc")(pkg), pkg })));') || continue
+    [ -f "$entry" ] && continue
+    mkdir -p "$(dirname "$entry")" &&
+      tar -czf "$entry.$$.tmp" -C "$dir" build/Release/better_sqlite3.node &&
+      mv "$entry.$$.tmp" "$entry" &&
+      echo "    kept $dir's compiled addon for the next install: $entry"
+  done
+}
+
 # npm install only when package.json or the lock changed since the last install (a marker in
 # node_modules). The lock lists every platform's optional packages, so npm install leaves it as it
 # is and the checkout stays clean.
@@ -110,6 +135,7 @@ lock_hash=$(sha256sum package-lock.json package.json | sha256sum | cut -c1-16)
 if [ ! -f node_modules/.gyre-installed ] || [ "$(cat node_modules/.gyre-installed)" != "$lock_hash" ]; then
   echo "==> npm packages: installing (about 2–3 minutes, cold or warm npm cache: most of it compiles better-sqlite3)"
   run_step "npm install" npm_progress npm install --no-audit --no-fund --loglevel=error
+  keep_sqlite_addons || true # a cache, never a reason to fail the install
   echo "$lock_hash" > node_modules/.gyre-installed
 fi
 
