@@ -9,7 +9,8 @@
 // Prints each suite's time (and, for node:test suites, each file's: scripts/test-file-times.mjs) and
 // one closing line "N passed, N failed, N skipped" over all suites. A skipped test fails the
 // run (CI must run everything it counts) unless GYRE_ALLOW_SKIPS=1 (e.g. a laptop without root).
-import { spawnSync } from "node:child_process";
+// The three static checks run side by side, each one's output printed whole after they end.
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
@@ -69,13 +70,42 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
   return r.status === 0;
 }
 
-/** One static check (a command that exits 0 when clean); counted as one passed or failed test. */
-function runCheck(label: string, command: string, args: string[]): boolean {
-  console.log(`\n=== ${label}: ${command} ${args.join(" ")} ===`);
-  const r = spawnSync(command, args, { stdio: "inherit" });
-  if (r.status === 0) totals.passed++;
-  else totals.failed++;
-  return r.status === 0;
+/** Runs a command to its end; its stdout and stderr are collected together, in the order they came. */
+function runCollected(command: string, args: string[]): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stderr.on("data", (c: Buffer) => chunks.push(c));
+    child.on("error", (err) => chunks.push(Buffer.from(`${command}: ${err.message}\n`)));
+    child.on("close", (status) => resolve({ status, output: Buffer.concat(chunks).toString("utf8") }));
+  });
+}
+
+/**
+ * The static checks (commands that exit 0 when clean), each counted as one passed or failed test.
+ * They read the sources and write nothing another reads, so they run side by side: on two cores
+ * the three take about as long as ESLint alone. Each one's output is printed whole, in this order,
+ * with its time.
+ */
+async function runChecks(checks: [label: string, command: string, args: string[]][]): Promise<boolean> {
+  const results = await Promise.all(
+    checks.map(async ([label, command, args]) => {
+      const started = Date.now();
+      const r = await runCollected(command, args);
+      return { label, command, args, r, seconds: Math.round((Date.now() - started) / 1000) };
+    }),
+  );
+  let passed = true;
+  for (const { label, command, args, r, seconds } of results) {
+    process.stdout.write(`\n=== ${label}: ${command} ${args.join(" ")} (${seconds} s) ===\n${r.output}`);
+    if (r.status === 0) totals.passed++;
+    else {
+      totals.failed++;
+      passed = false;
+    }
+  }
+  return passed;
 }
 
 function runE2e(): boolean {
@@ -126,12 +156,14 @@ function timed(label: string, run: () => boolean): boolean {
 const suite = process.argv[2] ?? "all";
 let ok = true;
 if (suite === "static" || suite === "all") {
+  const started = Date.now();
   ok =
-    timed("static checks", () => {
-      let passed = runCheck("type check", "npx", ["tsc", "--noEmit"]);
-      passed = runCheck("lint", "npx", ["eslint", "."]) && passed;
-      return runCheck("format", "npx", ["prettier", "--check", "."]) && passed;
-    }) && ok;
+    (await runChecks([
+      ["type check", "npx", ["tsc", "--noEmit"]],
+      ["lint", "npx", ["eslint", "."]],
+      ["format", "npx", ["prettier", "--check", "."]],
+    ])) && ok;
+  console.log(`\n=== static checks took ${Math.round((Date.now() - started) / 1000)} s ===`);
 }
 if (suite === "unit" || suite === "all") ok = timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2)) && ok;
 if (suite === "integration" || suite === "all") ok = awaitSetup("image") && ok;
