@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeAsUser, removeTree, type RemoveDeps, type RemoveTarget } from "./remove";
+import { asEffectiveUser, removeAsUser, removeTree, type IdentityCalls, type RemoveDeps, type RemoveTarget } from "./remove";
 
 function counting(canSwitch = true) {
   const counts = { forks: 0, switches: 0 };
@@ -98,4 +98,63 @@ test("removeTree unlinks symlinks, never what they point to; a missing dir is re
     chmodSync(outside, 0o700);
     rmSync(outside, { recursive: true, force: true });
   }
+});
+
+/** A process identity the switch works on instead of the real one: records each call and the identity the walk ran as. */
+function fakeIdentity() {
+  const state = { euid: 0, egid: 0, groups: [0, 4, 27] };
+  const calls: string[] = [];
+  const ids: IdentityCalls = {
+    getgroups: () => [...state.groups],
+    setgroups: (g) => void (calls.push("setgroups"), (state.groups = [...g])),
+    getegid: () => state.egid,
+    setegid: (g) => {
+      // as the kernel: changing the gid needs root's effective uid
+      if (state.euid !== 0) throw new Error("EPERM");
+      calls.push("setegid");
+      state.egid = g;
+    },
+    seteuid: (u) => void (calls.push("seteuid"), (state.euid = u)),
+  };
+  return { state, calls, ids };
+}
+
+test("identity switches of 20 removals: the supplementary groups dropped once, then 4 calls each (each is a signal to every thread)", () => {
+  const { state, calls, ids } = fakeIdentity();
+  const during: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const uid = 2000 + i;
+    assert.equal(
+      asEffectiveUser(uid, uid + 1, () => (during.push(`${state.euid}/${state.egid}/${state.groups.join(",")}`), "done"), ids),
+      "done",
+    );
+    // root's again between requests (the groups stay dropped: nothing of a root launcher needs them)
+    assert.deepEqual(state, { euid: 0, egid: 0, groups: [] });
+  }
+  assert.deepEqual(
+    during,
+    Array.from({ length: 20 }, (_, i) => `${2000 + i}/${2001 + i}/`),
+    "the walk ran as the user, with no supplementary groups",
+  );
+  // it was setgroups([]) + setegid + seteuid + seteuid(0) + setegid(0) + setgroups(root's) per removal: 120
+  assert.equal(calls.length, 1 + 20 * 4);
+  assert.deepEqual(calls.slice(0, 5), ["setgroups", "setegid", "seteuid", "seteuid", "setegid"]);
+  assert.equal(calls.filter((c) => c === "setgroups").length, 1);
+});
+
+test("a walk that throws still switches back to root's identity", () => {
+  const { state, ids } = fakeIdentity();
+  assert.throws(
+    () =>
+      asEffectiveUser(
+        3000,
+        3000,
+        () => {
+          throw new Error("EACCES");
+        },
+        ids,
+      ),
+    /EACCES/,
+  );
+  assert.deepEqual(state, { euid: 0, egid: 0, groups: [] });
 });

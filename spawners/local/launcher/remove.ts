@@ -35,7 +35,7 @@ export const processDeps: RemoveDeps = {
     rm.once("error", () => done(null));
     rm.once("exit", (code) => done(code));
   },
-  asUser: asEffectiveUser,
+  asUser: (uid, gid, fn) => asEffectiveUser(uid, gid, fn),
   canSwitch: process.geteuid?.() === 0,
 };
 
@@ -97,28 +97,50 @@ export function removeTree(dir: string, maxEntries: number): boolean {
   return true;
 }
 
+/** The identity calls of the process that asEffectiveUser makes; tests count them through a stand-in. */
+export interface IdentityCalls {
+  getgroups(): number[];
+  setgroups(groups: number[]): void;
+  getegid(): number;
+  setegid(gid: number): void;
+  seteuid(uid: number): void;
+}
+
 /**
  * Runs `fn` with the effective uid and gid of the user and no supplementary groups (what `rm`
- * forked with uid/gid had: libuv drops them), then switches back to root's. Only for synchronous
- * work: nothing else of this process runs meanwhile. If root's identity cannot be taken back the
- * launcher exits rather than serve another request as the user.
+ * forked with uid/gid had: libuv drops them), then switches back to root's uid and gid. Only for
+ * synchronous work: nothing else of this process runs meanwhile. If root's identity cannot be
+ * taken back the launcher exits rather than serve another request as the user.
+ *
+ * Each of these calls is a setxid broadcast in glibc: every thread of the process is signalled to
+ * make the same system call (POSIX wants one identity per process), which was a third of the
+ * launcher's CPU in a stop storm (bench/README.md, phase 3t). So the supplementary groups are
+ * dropped the first time and not given back: a root launcher starts nothing but
+ * `setpriv --init-groups` (protocol.ts), which sets the account's own, and root needs none of its
+ * groups to open log files. Four calls per removal instead of six.
  */
-function asEffectiveUser<T>(uid: number, gid: number, fn: () => T): T {
-  const groups = process.getgroups!();
-  const egid = process.getegid!();
-  process.setgroups!([]);
+export function asEffectiveUser<T>(uid: number, gid: number, fn: () => T, ids: IdentityCalls = processIdentity): T {
+  if (ids.getgroups().length) ids.setgroups([]);
+  const egid = ids.getegid();
   try {
-    process.setegid!(gid);
-    process.seteuid!(uid);
+    ids.setegid(gid);
+    ids.seteuid(uid);
     return fn();
   } finally {
     try {
-      process.seteuid!(0);
-      process.setegid!(egid);
-      process.setgroups!(groups);
+      ids.seteuid(0);
+      ids.setegid(egid);
     } catch (e) {
       process.stderr.write(`gyre launcher: could not switch back to root after a removal (${String(e)}); exiting\n`);
       process.exit(70);
     }
   }
 }
+
+const processIdentity: IdentityCalls = {
+  getgroups: () => process.getgroups!(),
+  setgroups: (groups) => process.setgroups!(groups),
+  getegid: () => process.getegid!(),
+  setegid: (gid) => process.setegid!(gid),
+  seteuid: (uid) => process.seteuid!(uid),
+};
