@@ -708,7 +708,7 @@ export class LocalProcessSpawner implements Spawner {
   private async removeRuntimeDir(): Promise<void> {
     const dir = this.state.runtimeDir;
     // the path comes from stored state: only ever remove one of our own mkdtemp directories
-    if (!dir || !new RegExp(`^${escapeRegExp(tmpdir())}/${RUNTIME_DIR_PREFIX}[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$`).test(dir) || dir.includes("..")) return;
+    if (!dir || !ownRuntimeDir().test(dir) || dir.includes("..")) return;
     const { uid, gid } = this.state;
     if (this.hubUid === 0 && uid !== undefined && uid !== 0 && gid !== undefined) {
       // the directory belongs to the user: removed with the user's rights only (by the launcher,
@@ -771,6 +771,19 @@ function assertCommandExists(file: string): void {
       `The server command ${file} does not exist or is not executable (spawner.local.command, or bin/jupyter of spawner.local.pythonEnvironment).`,
     );
   }
+}
+
+let runtimeDirPattern: RegExp | null = null;
+
+/**
+ * The names of the runtime dirs this hub makes (mkdtemp in os.tmpdir()), built at the first stop.
+ * The hub's TMPDIR is taken as fixed from then on, as the launcher takes it at its start
+ * (protocol.ts refuses removals elsewhere): each tmpdir() reads three environment variables
+ * through Node's safe getenv, five system calls each (the process's ids and capabilities), ~20 µs,
+ * and a fresh RegExp as much: 1.3% of a profiled 100-stop storm (bench/README.md, phase 3t).
+ */
+function ownRuntimeDir(): RegExp {
+  return (runtimeDirPattern ??= new RegExp(`^${escapeRegExp(tmpdir())}/${RUNTIME_DIR_PREFIX}[A-Za-z0-9_.-]+-[A-Za-z0-9]{6}$`));
 }
 
 function escapeRegExp(s: string): string {
