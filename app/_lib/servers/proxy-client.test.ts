@@ -12,6 +12,8 @@ import { ProxyClient } from "./proxy-client";
 let server: Server;
 let base: string;
 const seen: string[] = [];
+/** when each request reached the test proxy (performance.now()), in the order of `seen` */
+const arrivals: number[] = [];
 const bodies: unknown[] = [];
 /** what the test proxy answers a PATCH (a proxy that refuses bulk changes: 400/405) */
 let patchStatus = 200;
@@ -19,6 +21,7 @@ let patchStatus = 200;
 before(async () => {
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url} ${String(req.headers["x-gyre-route-owner"])}`);
+    arrivals.push(performance.now());
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
@@ -149,4 +152,51 @@ test("revocations asked for while one is being pushed wait for it and go togethe
     { sessions: ["s1"], token_hashes: [] },
     { sessions: [], token_hashes: ["h1", "h2"] },
   ]);
+});
+
+test("changes that come one by one while pushes are answered go together until the gap since the last push has passed", async () => {
+  seen.length = 0;
+  arrivals.length = 0;
+  bodies.length = 0;
+  patchStatus = 200;
+  const gapMs = 50;
+  const client = new ProxyClient([base], "secret", createLogger("silent"), { gapMs });
+  const paths = Array.from({ length: 30 }, (_, i) => `/user/u${i}/`);
+  const asked: Promise<void>[] = [];
+  // as stops that end one by one: a change every 2 ms, each push answered long before the next change
+  for (const path of paths) {
+    asked.push(client.deleteRoute(path), client.revoke({ tokenHashes: [path] }));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await Promise.all(asked);
+  const kinds = (prefix: string) => arrivals.filter((_, i) => seen[i].startsWith(prefix));
+  for (const [kind, times] of [
+    ["routes", [...kinds("PATCH"), ...kinds("DELETE")].sort((a, b) => a - b)],
+    ["revocations", kinds("POST /api/revocations")],
+  ] as const) {
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    // without the gap: a push every 2-3 ms, one per change (30 of each)
+    assert.ok(times.length < paths.length / 2, `${kind}: ${times.length} pushes for ${paths.length} changes`);
+    assert.ok(Math.min(...gaps) >= gapMs - 10, `${kind} pushes ${gaps.map((g) => g.toFixed(1)).join(", ")} ms apart`);
+  }
+  // every change went, in the order asked
+  const removed = bodies.flatMap((b) => (b as { remove?: string[] }).remove ?? []);
+  const single = seen.filter((l) => l.startsWith("DELETE")).map((l) => l.split(" ")[1].slice("/api/routes".length));
+  assert.deepEqual([...single, ...removed].sort(), [...paths].sort());
+  const hashes = bodies.flatMap((b) => (b as { token_hashes?: string[] }).token_hashes ?? []);
+  assert.deepEqual(hashes, paths);
+});
+
+test("a change after a quiet spell is pushed at once; the next one within the gap waits for it", async () => {
+  seen.length = 0;
+  arrivals.length = 0;
+  const gapMs = 300;
+  const client = new ProxyClient([base], "secret", createLogger("silent"), { gapMs });
+  const t0 = performance.now();
+  await client.deleteRoute("/user/quiet/");
+  const first = performance.now() - t0;
+  await client.deleteRoute("/user/next/");
+  assert.deepEqual(seen, ["DELETE /api/routes/user/quiet/ hub", "DELETE /api/routes/user/next/ hub"]);
+  assert.ok(first < gapMs / 2, `the first push was answered after ${first.toFixed(1)} ms`);
+  assert.ok(arrivals[1] - arrivals[0] >= gapMs - 10, `pushes ${(arrivals[1] - arrivals[0]).toFixed(1)} ms apart`);
 });

@@ -110,18 +110,31 @@ export function everyAddressOf(apiUrl: string, lookupAll: AddressLookup = lookup
 const NO_BULK = new Set([400, 404, 405]);
 
 /**
+ * Least time between the starts of two pushes of one kind. Stops that end one by one each asked
+ * for a push of their own once the previous one was answered (100 stops: ~50 route pushes and
+ * ~50 revocation pushes, each a request to every proxy): a change asked within this of the last
+ * push's start waits for the rest of it and goes with whatever else came meanwhile. A change after
+ * a quiet spell goes at once, as before.
+ */
+export const PUSH_GAP_MS = 20;
+
+/**
  * One push at a time of changes that add up: those asked for in the same turn of the event loop,
- * or while a push is under way, go together in the next push. Each caller's promise resolves once
- * the push carrying its change has been answered (or failed: `push` logs, never rejects).
+ * or while a push is under way, or within `gapMs` of the last push's start, go together in the
+ * next push. Each caller's promise resolves once the push carrying its change has been answered
+ * (or failed: `push` logs, never rejects); changes are pushed in the order asked.
  */
 class CoalescedPush<P> {
   private pending: P | null = null;
   private waiting: Array<() => void> = [];
   private pushing: Promise<void> | null = null;
+  /** when the last push began (performance.now()) */
+  private lastPush = -Infinity;
 
   constructor(
     private readonly empty: () => P,
     private readonly push: (changes: P) => Promise<void>,
+    private readonly gapMs: number,
   ) {}
 
   add(change: (pending: P) => void): Promise<void> {
@@ -132,20 +145,28 @@ class CoalescedPush<P> {
   }
 
   private async pushAll(): Promise<void> {
-    // the changes asked for in this turn of the event loop join the first push
-    await new Promise((resolve) => setImmediate(resolve));
+    // the changes asked for in this turn of the event loop join the first push, and those asked
+    // until the gap since the last push has passed
+    await this.untilGapPassed();
     while (this.pending) {
       const changes = this.pending;
       const waiting = this.waiting;
       this.pending = null;
       this.waiting = [];
+      this.lastPush = performance.now();
       try {
         await this.push(changes);
       } finally {
         for (const resolve of waiting) resolve();
       }
+      if (this.pending) await this.untilGapPassed();
     }
     this.pushing = null;
+  }
+
+  private untilGapPassed(): Promise<void> {
+    const wait = this.lastPush + this.gapMs - performance.now();
+    return new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
   }
 }
 
@@ -157,26 +178,34 @@ export class ProxyClient implements RoutePusher {
    * Route changes and revocations are coalesced (CoalescedPush), each kind on its own: a storm of
    * starts or stops is a few pushes of each, not one route push and one revocation push per server.
    */
-  private readonly routeChanges = new CoalescedPush<RouteChanges>(
-    () => new Map(),
-    (changes) => this.pushRouteChanges(changes),
-  );
-  private readonly revocations = new CoalescedPush<{ sessions: Set<string>; tokenHashes: Set<string> }>(
-    () => ({ sessions: new Set(), tokenHashes: new Set() }),
-    (r) => this.each("POST", "/api/revocations", { sessions: [...r.sessions], token_hashes: [...r.tokenHashes] }),
-  );
+  private readonly routeChanges: CoalescedPush<RouteChanges>;
+  private readonly revocations: CoalescedPush<{ sessions: Set<string>; tokenHashes: Set<string> }>;
 
   constructor(
     /** the replicas' route API URLs, or how to find them at each change (everyAddressOf) */
     private readonly apiUrls: string[] | (() => Promise<string[]>),
     private readonly token: string,
     private readonly log: Logger,
-  ) {}
+    /** `gapMs`: least time between two pushes of a kind (default PUSH_GAP_MS) */
+    opts: { gapMs?: number } = {},
+  ) {
+    const gapMs = opts.gapMs ?? PUSH_GAP_MS;
+    this.routeChanges = new CoalescedPush<RouteChanges>(
+      () => new Map(),
+      (changes) => this.pushRouteChanges(changes),
+      gapMs,
+    );
+    this.revocations = new CoalescedPush(
+      () => ({ sessions: new Set(), tokenHashes: new Set() }),
+      (r) => this.each("POST", "/api/revocations", { sessions: [...r.sessions], token_hashes: [...r.tokenHashes] }),
+      gapMs,
+    );
+  }
 
   /**
-   * Route changes go together in one push (PATCH /api/routes) when asked for in the same turn or
-   * while a push is under way. Resolves once the push with this change has been answered (or
-   * failed: logged, as before).
+   * Route changes go together in one push (PATCH /api/routes) when asked for in the same turn,
+   * while a push is under way, or within the push gap (PUSH_GAP_MS) of the last push's start.
+   * Resolves once the push with this change has been answered (or failed: logged, as before).
    */
   addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
     return this.changeRoute(path, data);
