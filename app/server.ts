@@ -123,6 +123,11 @@ async function main(): Promise<void> {
   app.use(canonicalApiPaths);
   app.use(jsonMethodNotAllowed);
   app.use(refreshSession);
+  // the users list, one user, and a server's start and stop, without Next's routing (same handlers
+  // as the route files), once every guard above has run: the routers below serve other paths only
+  // (login, launch links, origin login, share acceptance: express-order.test.ts), and each was a
+  // dispatch per request for nothing (bench/README.md, phase 3t)
+  app.use(restFastPath);
   app.use(authRouter());
   // the spawner kinds are started below; git-pull links ask for theirs when one comes
   const started: { background?: BackgroundServices } = {};
@@ -130,8 +135,6 @@ async function main(): Promise<void> {
   app.use(originLoginRouter());
   app.use(acceptShareRouter());
   app.get("/", (_req, res) => res.redirect(302, "/hub/home"));
-  // the users list and one user, without Next's routing (same handlers as the route files)
-  app.use(restFastPath);
 
   const nextApp = next({ dev: false, dir: ROOT, hostname: config.hub.bindHost, port: config.hub.port });
   await nextApp.prepare();
