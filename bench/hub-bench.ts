@@ -19,10 +19,26 @@
 // JupyterHub computes each); "list after a change" asks for such a page right after the bench
 // wrote a random user's last activity into the hub's SQLite file (another process, as the CLI or a
 // second hub: the write costs the hub nothing), so Gyre's cache never answers it.
+// Each round first starts the same servers without any hub ("floor": as the hubs run them, each as
+// its account, until each answers): no hub can start them faster on this machine.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { request as httpRequest } from "node:http";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  watch,
+  writeFileSync,
+  existsSync,
+  openSync,
+} from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
@@ -64,6 +80,8 @@ const PORTS = { gyreProxy: 7400, gyreHub: 7401, gyreProxyApi: 7402, gyreInspect:
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
 const JUPYTERHUB = "/usr/bin/jupyterhub";
 const PYTHON = "/usr/bin/python3";
+/** the floor's two ways to start the servers: all at once (as the storm asks), one per core at a time */
+const FLOOR_PARALLEL = [Number.MAX_SAFE_INTEGER, availableParallelism()];
 
 type HubName = "gyre" | "jupyterhub";
 
@@ -206,6 +224,92 @@ function ensureAccounts(n: number): void {
     } catch {
       execFileSync("useradd", ["-m", "-s", "/bin/sh", userName(i)], { stdio: "ignore" });
     }
+  }
+}
+
+// --- the floor: the same servers started without a hub ------------------------------------------
+
+/** One GET over a unix socket; true on any HTTP answer. */
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ socketPath, path: "/", method: "GET", timeout: 2000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(true));
+    });
+    req.on("error", () => resolve(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+/** Resolves when `file` exists (a watch on its directory, set before the check). */
+function fileAppears(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dirname(file), () => {
+      if (existsSync(file)) done();
+    });
+    const done = () => {
+      watcher.close();
+      resolve();
+    };
+    if (existsSync(file)) done();
+  });
+}
+
+/**
+ * What no hub can beat on this machine: SERVERS copies of the tiny server started by the bench
+ * itself, each as its own account through setpriv (as both hubs run them) on a unix socket in a
+ * 0700 directory of that account, and the wall time until every one has answered a GET — no API
+ * request, database, readiness bookkeeping or proxy route. `parallel` at a time, the next when one
+ * answers: all at once is the storm's shape; one per core can be quicker on a quiet machine (100
+ * bare interpreters importing http.server on 2 cores: ~7.3 s all at once, ~6.5 s two at a time),
+ * but slower beside other load (fewer runnable processes get less of the CPU). The floor is the
+ * quicker of the two; a hub's storm minus it is the time the hub adds.
+ */
+async function floorStorm(tiny: string, parallel: number): Promise<number> {
+  const serverEnv: Record<string, string> = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" };
+  const dir = mkdtempSync(join(tmpdir(), "hub-bench-floor-"));
+  chmodSync(dir, 0o755);
+  const procs: ChildProcess[] = [];
+  try {
+    const servers = Array.from({ length: SERVERS }, (_, i) => {
+      const user = userName(i + 1);
+      const [uid, gid] = ["-u", "-g"].map((flag) => Number(execFileSync("id", [flag, user]).toString().trim()));
+      const own = join(dir, user);
+      mkdirSync(own, { mode: 0o700 });
+      chownSync(own, uid, gid);
+      return { uid, gid, socket: join(own, "server.sock") };
+    });
+    const t0 = performance.now();
+    const end = Date.now() + 600_000;
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < servers.length; i = next++) {
+        const s = servers[i];
+        const p = spawn("/usr/bin/setpriv", [`--reuid=${s.uid}`, `--regid=${s.gid}`, "--init-groups", "--", PYTHON, tiny, `--ServerApp.sock=${s.socket}`], {
+          stdio: "ignore",
+          env: serverEnv as NodeJS.ProcessEnv,
+        });
+        children.add(p);
+        procs.push(p);
+        // the socket's creation wakes the wait (inotify; polling 100 sockets would take CPU from the servers)
+        const exited = new Promise<never>((_, reject) =>
+          p.once("exit", (code) => reject(new Error(`floor: the server of ${userName(i + 1)} exited with ${code}`))),
+        );
+        exited.catch(() => {});
+        await Promise.race([fileAppears(s.socket), exited]);
+        while (!(await answers(s.socket))) {
+          if (p.exitCode !== null) throw new Error(`floor: the server of ${userName(i + 1)} exited with ${p.exitCode}`);
+          if (Date.now() > end) throw new Error("floor: the servers did not all answer in 10 minutes");
+          await sleep(5);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, servers.length) }, worker));
+    return (performance.now() - t0) / 1000;
+  } finally {
+    await Promise.all(procs.map((p) => killProcess(p)));
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -653,7 +757,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function printTable(results: Record<HubName, RoundResult[]>, version: string): void {
+function printTable(results: Record<HubName, RoundResult[]>, version: string, floors: number[]): void {
   const m = (hub: HubName, f: (r: RoundResult) => number) => (results[hub].length ? median(results[hub].map(f)) : NaN);
   const row = (label: string, f: (r: RoundResult) => number, fmt: (v: number) => string, target?: string) => {
     const g = m("gyre", f);
@@ -687,6 +791,14 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string): v
   row(`hub RSS with ${USERS + 1} users`, (r) => r.rssUsers, mb, "≤ 1");
   row(`hub RSS with ${SERVERS} servers running`, (r) => r.rssServers, mb, "≤ 1");
   row("hub RSS at the end (after the stops)", (r) => r.rssEnd, mb);
+  const floor = median(floors);
+  const above = (hub: HubName) => m(hub, (r) => r.start.wallS) - floor;
+  console.log(
+    `\nFloor: the same ${SERVERS} servers started without a hub (each as its account through setpriv, until each answers a GET on its socket; the quicker of all at once and ${FLOOR_PARALLEL[1]} at a time): ` +
+      `${floor.toFixed(2)} s (rounds: ${floors.map((f) => f.toFixed(2)).join(" ")}). ` +
+      `Time a hub adds to it in the start storm: Gyre ${above("gyre").toFixed(2)} s, JupyterHub ${above("jupyterhub").toFixed(2)} s (ratio ${(above("gyre") / above("jupyterhub")).toFixed(2)}); ` +
+      `half of JupyterHub's storm is ${(m("jupyterhub", (r) => r.start.wallS) / 2).toFixed(2)} s.`,
+  );
   const g = results.gyre;
   const heap = median(g.map((r) => r.heapAfterGc ?? NaN));
   const end = median(g.map((r) => r.rssEnd));
@@ -718,8 +830,14 @@ async function main(): Promise<void> {
   const tiny = installTinyServer(work);
   ensureAccounts(SERVERS);
   const results: Record<HubName, RoundResult[]> = { gyre: [], jupyterhub: [] };
+  const floors: number[] = [];
   try {
     for (let round = 1; round <= ROUNDS; round++) {
+      const [together, paced] = [await floorStorm(tiny, FLOOR_PARALLEL[0]), await floorStorm(tiny, FLOOR_PARALLEL[1])];
+      floors.push(Math.min(together, paced));
+      console.log(
+        `round ${round} floor      ${SERVERS} servers started without a hub, all answering: ${together.toFixed(2)} s all at once, ${paced.toFixed(2)} s ${FLOOR_PARALLEL[1]} at a time`,
+      );
       const order: HubName[] = round % 2 ? ["gyre", "jupyterhub"] : ["jupyterhub", "gyre"];
       for (const name of order.filter((h) => HUBS.includes(h))) {
         const hub = name === "gyre" ? await startGyre(tiny) : await startJupyterHub(tiny);
@@ -734,7 +852,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    printTable(results, version);
+    printTable(results, version, floors);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
