@@ -23,25 +23,13 @@
 // its account, until each answers): no hub can start them faster on this machine.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { request as httpRequest } from "node:http";
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  watch,
-  writeFileSync,
-  existsSync,
-  openSync,
-} from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import WebSocket from "ws";
+import { fileAppearance } from "@/spawners/local/file-appears";
 
 const REPO = resolve(import.meta.dirname, "..");
 /** The Gyre tree to run (built: .next and dist/proxy); another checkout measures a before/after pair. */
@@ -171,7 +159,7 @@ function rssBreakdown(pid: number): { anon: number; files: [string, number][] } 
   return { anon, files: [...files].sort((a, b) => b[1] - a[1]) };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function waitHttp(url: string, proc: ChildProcess, what: string, logFile: string): Promise<void> {
   const end = Date.now() + 120_000;
@@ -242,20 +230,6 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-/** Resolves when `file` exists (a watch on its directory, set before the check). */
-function fileAppears(file: string): Promise<void> {
-  return new Promise((resolve) => {
-    const watcher = watch(dirname(file), () => {
-      if (existsSync(file)) done();
-    });
-    const done = () => {
-      watcher.close();
-      resolve();
-    };
-    if (existsSync(file)) done();
-  });
-}
-
 /**
  * What no hub can beat on this machine: SERVERS copies of the tiny server started by the bench
  * itself, each as its own account through setpriv (as both hubs run them) on a unix socket in a
@@ -286,22 +260,22 @@ async function floorStorm(tiny: string, parallel: number): Promise<number> {
     const worker = async () => {
       for (let i = next++; i < servers.length; i = next++) {
         const s = servers[i];
+        // the socket's creation wakes the wait (inotify, as the local spawner's; polling 100 sockets would take CPU from the servers)
+        const appearance = fileAppearance(s.socket);
         const p = spawn("/usr/bin/setpriv", [`--reuid=${s.uid}`, `--regid=${s.gid}`, "--init-groups", "--", PYTHON, tiny, `--ServerApp.sock=${s.socket}`], {
           stdio: "ignore",
           env: serverEnv as NodeJS.ProcessEnv,
         });
         children.add(p);
         procs.push(p);
-        // the socket's creation wakes the wait (inotify; polling 100 sockets would take CPU from the servers)
-        const exited = new Promise<never>((_, reject) =>
-          p.once("exit", (code) => reject(new Error(`floor: the server of ${userName(i + 1)} exited with ${code}`))),
-        );
-        exited.catch(() => {});
-        await Promise.race([fileAppears(s.socket), exited]);
-        while (!(await answers(s.socket))) {
-          if (p.exitCode !== null) throw new Error(`floor: the server of ${userName(i + 1)} exited with ${p.exitCode}`);
-          if (Date.now() > end) throw new Error("floor: the servers did not all answer in 10 minutes");
-          await sleep(5);
+        try {
+          while (!(existsSync(s.socket) && (await answers(s.socket)))) {
+            if (p.exitCode !== null) throw new Error(`floor: the server of ${userName(i + 1)} exited with ${p.exitCode}`);
+            if (Date.now() > end) throw new Error("floor: the servers did not all answer in 10 minutes");
+            await appearance.raceWith(sleep(existsSync(s.socket) ? 5 : 500));
+          }
+        } finally {
+          appearance.close();
         }
       }
     };
