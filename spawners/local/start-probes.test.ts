@@ -18,15 +18,20 @@ const logDir = mkdtempSync(join(tmpdir(), "gyre-start-probes-test-"));
 test.after(() => rmSync(logDir, { recursive: true, force: true }));
 const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({}), logDir, command: ["/bin/true"] };
 
-test("a server that binds its unix socket late is probed once it exists, not while the socket file is missing", async () => {
-  const server = { pid: 4200, startTime: 9100 };
+/** A process watch whose process table holds init and `server` (a running python3), read every 5 ms. */
+function watchOneServer(server: { pid: number; startTime: number }): ProcessWatch {
   const reader: ProcReader = {
     listPids: () => [1, server.pid],
     readStat: (pid) =>
       pid === server.pid ? `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194560 99 0 0 0 0 0 0 0 20 0 1 0 ${server.startTime} 3133440 413 0 0 0\n` : null,
     readStatus: () => null,
   };
-  const watch = new ProcessWatch({ cycleMs: 5, reader });
+  return new ProcessWatch({ cycleMs: 5, reader });
+}
+
+test("a server that binds its unix socket late is probed once it exists, not while the socket file is missing", async () => {
+  const server = { pid: 4200, startTime: 9100 };
+  const watch = watchOneServer(server);
   const sockets: Server[] = [];
   let bound = false;
   // the fake launcher's server listens only after 400 ms (a Jupyter server takes seconds)
@@ -60,13 +65,7 @@ test("a server that binds its unix socket late is probed once it exists, not whi
 
 test("the socket's creation ends the wait for it: the server is probed without waiting for the next back-off step", { timeout: 10_000 }, async () => {
   const server = { pid: 4201, startTime: 9101 };
-  const reader: ProcReader = {
-    listPids: () => [1, server.pid],
-    readStat: (pid) =>
-      pid === server.pid ? `${pid} (python3) S 1 ${pid} ${pid} 0 -1 4194560 99 0 0 0 0 0 0 0 20 0 1 0 ${server.startTime} 3133440 413 0 0 0\n` : null,
-    readStatus: () => null,
-  };
-  const watch = new ProcessWatch({ cycleMs: 5, reader });
+  const watch = watchOneServer(server);
   const sockets: Server[] = [];
   let sleeps = 0;
   const launcher = {
