@@ -34,6 +34,10 @@ const isUnit = (f: string) => f.endsWith(".test.ts") && !isInt(f) && !isHpc(f) &
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
+function partition(files: string[], pred: (f: string) => boolean): [matching: string[], rest: string[]] {
+  return [files.filter(pred), files.filter((f) => !pred(f))];
+}
+
 function runNodeTests(label: string, files: string[], concurrency: number): boolean {
   if (!files.length) {
     console.error(`${label}: no test files found`);
@@ -166,8 +170,13 @@ if (suite === "static" || suite === "all") {
   console.log(`\n=== static checks took ${Math.round((Date.now() - started) / 1000)} s ===`);
 }
 if (suite === "unit" || suite === "all") ok = timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2)) && ok;
-if (suite === "integration" || suite === "all") ok = awaitSetup("image") && ok;
-if (suite === "integration" || suite === "all") ok = timed("integration", () => runNodeTests("integration", find(ROOT, isInt), 1)) && ok;
+if (suite === "integration" || suite === "all") {
+  // Only the image's own tests need the background image build: the rest go first, meanwhile
+  const [imageTests, others] = partition(find(ROOT, isInt), (f) => f.startsWith("deploy/image/"));
+  ok = timed("integration", () => runNodeTests("integration", others, 1)) && ok;
+  ok = awaitSetup("image") && ok;
+  ok = timed("integration (the container image)", () => runNodeTests("integration (the container image)", imageTests, 1)) && ok;
+}
 if (suite === "hpc" || suite === "all") ok = timed("hpc", () => runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1)) && ok;
 if (suite === "kube" || suite === "e2e" || suite === "all") ok = awaitSetup("kube") && ok;
 if (suite === "kube" || suite === "all") ok = timed("kube", () => runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1)) && ok;

@@ -27,7 +27,8 @@ took "schedulers" "$t"
 # the step's log tail if it failed. Both run at nice 19, so the tests meanwhile get the CPU
 # whenever they want it.
 #   image  the container image (buildah; the Debian base cached in /var/cache/gyre-image), for
-#          deploy/image/image.int.test.ts: awaited before the integration suite.
+#          deploy/image/image.int.test.ts: awaited after the rest of the integration suite,
+#          before that file (run last).
 #   kube   kube-apiserver 1.20.2, built once from Debian's source package and cached in
 #          /var/cache/gyre-kube (on a new machine that build takes 8-11 min of both cores), then
 #          started (etcd and the apiserver on ports 7201, 7202, 7243 and 7244 only, which no
