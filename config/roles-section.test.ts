@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -7,14 +7,17 @@ import { parseConfig, resolveConfig } from "./load";
 
 /** The option lines of the ConfigError for `roles` (with `services`), or [] when it is valid. */
 function problems(roles: unknown, services: unknown = []): string[] {
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-roles-"));
   try {
     const cfg = parseConfig({ roles, services }, {}, "/etc/gyre.yaml");
-    resolveConfig(cfg, "/etc/gyre.yaml", mkdtempSync(join(tmpdir(), "gyre-roles-")));
+    resolveConfig(cfg, "/etc/gyre.yaml", dataDir);
   } catch (e) {
     return (e as Error).message
       .split("\n")
       .filter((l) => l.startsWith("  - "))
       .map((l) => l.slice(4));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
   return [];
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -70,8 +70,9 @@ test("services: names that are not one path segment (shadowing /hub or /user), r
   ]);
 });
 
-test("services: the API token comes from the config, a file, an environment variable, or is derived from the hub's secret", () => {
+test("services: the API token comes from the config, a file, an environment variable, or is derived from the hub's secret", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-svc-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "token");
   writeFileSync(file, "f".repeat(40) + "\n");
   const cfg = parseConfig(
@@ -95,7 +96,7 @@ test("services: the API token comes from the config, a file, an environment vari
   assert.throws(() => resolveConfig(cfg, null, dir, undefined, {}), /services\[2\] \(c\)\.apiTokenEnv: the environment variable C_TOKEN is unset/);
 });
 
-test("services: oauthClientAllowedScopes takes JupyterHub's scope names (with filters, self, bare !user); oauthRoles names roles of roles: or the built-in user; anything else refuses to start naming the option", () => {
+test("services: oauthClientAllowedScopes takes JupyterHub's scope names (with filters, self, bare !user); oauthRoles names roles of roles: or the built-in user; anything else refuses to start naming the option", (t) => {
   const cfg = parseConfig(
     { services: [{ name: "dash", url: "http://h:1", oauthClientAllowedScopes: ["read:users!user", "self", "read:groups!group=ocean"], oauthRoles: ["user"] }] },
     {},
@@ -108,6 +109,7 @@ test("services: oauthClientAllowedScopes takes JupyterHub's scope names (with fi
   ]);
   assert.match(problems([{ name: "a", oauthRoles: ["Not A Role"] }])[0], /^services\[0\] \(a\)\.oauthRoles\[0\]: must be a role name/);
   const dir = mkdtempSync(join(tmpdir(), "gyre-svc-roles-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const resolve = (services: unknown, roles: unknown = []) =>
     resolveConfig(parseConfig({ hub: { secretKey: "k".repeat(40) }, services, roles }, {}, "/etc/gyre.yaml"), "/etc/gyre.yaml", dir);
   assert.throws(

@@ -7,7 +7,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildChartRender } from "./build";
@@ -232,8 +232,9 @@ test("production-like values: PostgreSQL, replicas, ingress, GitHub, profiles, s
   assert.deepEqual(policy.spec.ingress[0].from[0].namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": "gyre" } });
 });
 
-test("PodDisruptionBudget: policy/v1 from Kubernetes 1.21; none for a single replica or when disabled", () => {
+test("PodDisruptionBudget: policy/v1 from Kubernetes 1.21; none for a single replica or when disabled", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-chart-values-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "pdb.yaml");
   writeFileSync(file, "proxy: {replicas: 1}\nhub: {disruptionBudget: {enabled: false}}");
   const budgets = (args: string[]) => renderObjects(args).filter((o) => o.kind === "PodDisruptionBudget") as Array<Manifest & { apiVersion: string }>;
@@ -244,8 +245,9 @@ test("PodDisruptionBudget: policy/v1 from Kubernetes 1.21; none for a single rep
   assert.deepEqual(budgets(["-f", join(chart, "ci/production-values.yaml"), "-f", file]), []);
 });
 
-test("impossible values are refused with a message naming the value", () => {
+test("impossible values are refused with a message naming the value", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-chart-values-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cases: Array<[string, RegExp]> = [
     ["hub: {replicas: 2}", /hub\.replicas > 1 needs database\.type: postgresql/],
     ["database: {type: postgresql}", /database\.postgresql\.url or database\.postgresql\.existingSecret/],
@@ -261,8 +263,9 @@ test("impossible values are refused with a message naming the value", () => {
   }
 });
 
-test("services, roles and groups: in gyre.config.yaml as Gyre reads them, each service's API token from a Secret (generated or the admin's), never in the ConfigMap", () => {
+test("services, roles and groups: in gyre.config.yaml as Gyre reads them, each service's API token from a Secret (generated or the admin's), never in the ConfigMap", (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-chart-services-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, "services.yaml");
   writeFileSync(
     file,

@@ -6,7 +6,7 @@ import { SlurmDialect } from "./dialects/slurm";
 import { BUILT_IN_TEMPLATE, checkJobScriptTemplate, EXIT_STATUS_MARKER, JobScriptTemplateError, renderJobScript } from "./job-script";
 import { AGENT_EOF, LAUNCHER_EOF, LAUNCHER_PY } from "./launcher";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { prefixCommand, quoteForBash, UnsafeValueError } from "./shell-quote";
@@ -280,11 +280,13 @@ ${AGENT_EOF}
   assert.throws(() => renderJobScript(SlurmDialect, { ...withLaunch, env: base.env }), UnsafeValueError);
 });
 
-test("the launcher serves a prepared launch's folder (replacing the job's root_dir, and as its working directory) with its environment first on JUPYTER_PATH", () => {
+test("the launcher serves a prepared launch's folder (replacing the job's root_dir, and as its working directory) with its environment first on JUPYTER_PATH", (t) => {
   // run the launcher's launch_args() for real with Debian's Python, on a result file
   const dir = mkdtempSync(join(tmpdir(), "gyre-launcher-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const result = join(dir, "result.json");
   const launchDir = mkdtempSync(join(tmpdir(), "gyre-launch-dir-"));
+  t.after(() => rmSync(launchDir, { recursive: true, force: true }));
   writeFileSync(result, JSON.stringify({ dir: launchDir, commit: "c", environment: null, serverEnv: { JUPYTER_PATH: "/envs/k/share/jupyter" } }));
   const fn = LAUNCHER_PY.slice(LAUNCHER_PY.indexOf("def launch_args"), LAUNCHER_PY.indexOf("LAUNCH_ARGS = "));
   const probe = `import json, os, sys\ndef log(*a): pass\n${fn}\nprint(json.dumps([launch_args(sys.argv[1]), os.environ.get("JUPYTER_PATH"), os.getcwd()]))`;

@@ -18,6 +18,15 @@ const logDir = mkdtempSync(join(tmpdir(), "gyre-start-probes-test-"));
 test.after(() => rmSync(logDir, { recursive: true, force: true }));
 const config: LocalSpawnerConfig = { ...localSpawnerConfigSchema.parse({}), logDir, command: ["/bin/true"] };
 
+/**
+ * Removes the runtime dir start() made. These servers are made-up pids, so stop() (which signals
+ * them for real) is not called, and stop() is what removes it.
+ */
+function removeRuntimeDir(sp: LocalProcessSpawner): void {
+  const { runtimeDir } = sp.getState();
+  if (typeof runtimeDir === "string") rmSync(runtimeDir, { recursive: true, force: true });
+}
+
 /** A process watch whose process table holds init and `server` (a running python3), read every 5 ms. */
 function watchOneServer(server: { pid: number; startTime: number }): ProcessWatch {
   const reader: ProcReader = {
@@ -60,6 +69,7 @@ test("a server that binds its unix socket late is probed once it exists, not whi
     assert.deepEqual(probes, [true]);
   } finally {
     for (const s of sockets) s.close();
+    removeRuntimeDir(sp);
   }
 });
 
@@ -101,5 +111,6 @@ test("the socket's creation ends the wait for it: the server is probed without w
     assert.equal(probes, 1);
   } finally {
     for (const s of sockets) s.close();
+    removeRuntimeDir(sp);
   }
 });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "@/config/errors";
@@ -20,8 +20,9 @@ test("launch.profile must name a profile of the active spawner", () => {
   );
 });
 
-test("API token files are read at start; a missing or empty one names its option", async () => {
+test("API token files are read at start; a missing or empty one names its option", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-launch-tokens-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const token = join(dir, "gh-token");
   writeFileSync(token, "ghp_secret\n");
   const seen: Record<string, string>[] = [];
