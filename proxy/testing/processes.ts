@@ -1,7 +1,8 @@
 // Starting and stopping the real processes integration tests need: the proxy (proxy/main.ts),
-// a Jupyter server and a Dask scheduler. Every child is tracked and killed by stopAll().
+// a Jupyter server and a Dask scheduler. Every child is tracked and killed by stopAll(); the
+// directory each one gets in /tmp is removed when it exits.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,7 +20,11 @@ export interface Child {
 
 const children = new Set<ChildProcess>();
 
-function track(proc: ChildProcess): Child {
+/**
+ * Tracks a child; `dir`, its own directory, is removed when it exits: nothing reads it afterwards
+ * (failure messages carry the child's output, kept here), and each start makes a new one.
+ */
+function track(proc: ChildProcess, dir: string): Child {
   let out = "";
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
@@ -27,7 +32,14 @@ function track(proc: ChildProcess): Child {
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
   children.add(proc);
-  proc.once("exit", () => children.delete(proc));
+  proc.once("exit", () => {
+    children.delete(proc);
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // a Jupyter kernel that outlived its server may still write there: not worth failing a test for
+    }
+  });
   return { proc, output: () => out };
 }
 
@@ -115,7 +127,7 @@ export function spawnProxyProcess(o: ProxyProcessOptions): Child {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  return track(proc);
+  return track(proc, dataDir);
 }
 
 /** Starts Debian's Jupyter server as the local spawner would (spawners/local/command.ts), with base_url /user/<user>/. */
@@ -154,7 +166,7 @@ export async function startJupyter(port: number, user: string, token: string, ba
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  const child = track(proc);
+  const child = track(proc, root);
   try {
     await waitForHttp(`http://127.0.0.1:${port}${baseUrl}api`, 60_000);
   } catch (e) {
@@ -171,7 +183,7 @@ export async function startDaskScheduler(port: number, dashboardPort: number): P
     env: { PATH: "/usr/bin:/bin", HOME: dir } as unknown as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const child = track(proc);
+  const child = track(proc, dir);
   try {
     await waitForHttp(`http://127.0.0.1:${dashboardPort}/health`, 60_000);
   } catch (e) {
