@@ -72,7 +72,7 @@ before(async () => {
   }
 });
 
-after(() => tearDown({ balancer, pgServer }));
+after(() => tearDown({ balancer, pgServer, logDir }));
 
 test("a route change made through either hub reaches both proxies within 1 s", async (t) => {
   /** Whether each proxy's route table has the user's route (the proxies' CHP-compatible API). */

@@ -97,7 +97,7 @@ before(async () => {
   }
 });
 
-after(() => tearDown({ balancer, pgServer }));
+after(() => tearDown({ balancer, pgServer, logDir }));
 
 test(`two hub processes and two proxy processes on PostgreSQL: ${N} spawns across both hubs, one hub and one proxy killed -9 mid-storm, every server running exactly once`, async (t) => {
   const names = Array.from({ length: N }, (_, i) => stormUser(i));

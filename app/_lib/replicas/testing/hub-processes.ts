@@ -4,7 +4,7 @@
 // them (sha256) so a test can act as any user.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { stopAll, type ProxyProcessOptions } from "@/proxy/testing/processes";
 import type { TcpBalancer } from "@/app/_lib/testing/tcp-balancer";
 import type { TestPostgres } from "@/app/_lib/testing/postgres";
 import { testAccount } from "@/spawners/testing/os-account";
+import { runtimeDirPrefix } from "@/spawners/local/command";
 
 const REPO = resolve(import.meta.dirname, "../../../..");
 
@@ -41,20 +42,37 @@ export interface ReplicaClusterOptions {
   live: () => { pgUrl: string; db: pg.Pool; tiny: string; logDir: string };
 }
 
+/**
+ * Removes the runtime dirs (gyre-rt-<user>-XXXXXX) of `users`' servers left in `dir`: those of
+ * spawns a hub killed -9 made but never recorded (the storm's kill, the test of a pid never
+ * saved), which no hub can find again to remove. Called once the servers are gone; as root, so
+ * also the dirs the users' servers own.
+ */
+function removeRuntimeDirs(dir: string, users: string[]): void {
+  const prefixes = users.map(runtimeDirPrefix);
+  for (const name of readdirSync(dir))
+    if (prefixes.some((p) => name.startsWith(p) && /^[A-Za-z0-9]{6}$/.test(name.slice(p.length)))) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
 /** Hub processes by port, and the functions to start, stop and call them. */
 export function replicaCluster(o: ReplicaClusterOptions) {
   const { proxyA: PROXY_A, proxyB: PROXY_B, ports: PORTS } = o;
   const hubs = new Map<number, ChildProcess>();
   const tokens = new Map<string, string>();
+  /** every hub start's data dir, removed by tearDown() */
+  const dataDirs: string[] = [];
 
   function hubEnv(port: number): Record<string, string> {
     const dataDir = mkdtempSync(join(tmpdir(), `gyre-replica-${port}-`));
+    dataDirs.push(dataDir);
     const config = join(dataDir, "gyre.config.yaml");
     writeFileSync(config, "{}\n");
     return {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/root",
       LANG: "C.UTF-8",
+      // the servers' runtime dirs in the temp dir tearDown() looks in
+      TMPDIR: tmpdir(),
       NODE_ENV: "production",
       GYRE_CONFIG: config,
       GYRE_HUB__DATA_DIR: dataDir,
@@ -240,25 +258,35 @@ export function replicaCluster(o: ReplicaClusterOptions) {
 
   /**
    * After the tests: every server stopped through a live hub (which also removes their runtime
-   * directories), a server left over killed, then the hubs, the proxies, the balancer, PostgreSQL.
+   * directories), a server left over killed, then the hubs, the proxies, the balancer, PostgreSQL;
+   * last the directories: the hubs' data dirs, runtime dirs no hub removed, the log dir (failure
+   * messages carry the logs' tails, not their paths).
    */
-  async function tearDown(rest: { balancer?: TcpBalancer; pgServer?: TestPostgres }): Promise<void> {
-    const { db } = o.live();
-    // stop every server this test started through a live hub (which also removes their runtime
-    // directories), then the processes; a server left over is killed
-    const live = [...hubs.entries()].find(([, c]) => c.exitCode === null && c.signalCode === null)?.[0];
-    if (live && db) {
-      const active = (await db.query<{ name: string }>(`SELECT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE s.state <> 'stopped'`)).rows;
-      for (const { name } of active) await api(live, o.admin.name, `/hub/api/users/${name}/server`, { method: "DELETE" }).catch(() => undefined);
-      await waitFor("every server stopped", async () => tinyProcesses().size === 0, 20_000).catch(() => undefined);
+  async function tearDown(rest: { balancer?: TcpBalancer; pgServer?: TestPostgres; logDir?: string }): Promise<void> {
+    let serverUsers: string[] = [];
+    try {
+      const { db } = o.live();
+      if (db)
+        serverUsers = (await db.query<{ name: string }>(`SELECT DISTINCT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId"`)).rows.map((r) => r.name);
+      // stop every server this test started through a live hub (which also removes their runtime
+      // directories), then the processes; a server left over is killed
+      const live = [...hubs.entries()].find(([, c]) => c.exitCode === null && c.signalCode === null)?.[0];
+      if (live && db) {
+        const active = (await db.query<{ name: string }>(`SELECT u.name FROM "Server" s JOIN "User" u ON u.id = s."userId" WHERE s.state <> 'stopped'`)).rows;
+        for (const { name } of active) await api(live, o.admin.name, `/hub/api/users/${name}/server`, { method: "DELETE" }).catch(() => undefined);
+        await waitFor("every server stopped", async () => tinyProcesses().size === 0, 20_000).catch(() => undefined);
+      }
+      const left = tinyProcesses();
+      for (const procs of left.values()) for (const p of procs) process.kill(p.pid, "SIGKILL");
+      for (const port of hubs.keys()) await killHub(port, "SIGTERM").catch(() => undefined);
+      await stopAll();
+      await rest.balancer?.close();
+      await db?.end();
+      await rest.pgServer?.stop();
+    } finally {
+      removeRuntimeDirs(tmpdir(), serverUsers);
+      for (const dir of [...dataDirs, ...(rest.logDir ? [rest.logDir] : [])]) rmSync(dir, { recursive: true, force: true });
     }
-    const left = tinyProcesses();
-    for (const procs of left.values()) for (const p of procs) process.kill(p.pid, "SIGKILL");
-    for (const port of hubs.keys()) await killHub(port, "SIGTERM").catch(() => undefined);
-    await stopAll();
-    await rest.balancer?.close();
-    await db?.end();
-    await rest.pgServer?.stop();
   }
 
   return {
