@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
-import { mkdtempSync, openSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, existsSync, rmSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,7 +59,7 @@ export interface Gyre {
   token(user: string): string;
   /** fetch against the public URL with the user's API token */
   api(user: string, path: string, init?: RequestInit): Promise<Response>;
-  /** stops every server through the API, then hub and proxy */
+  /** stops every server through the API, then hub and proxy, and removes the data directory */
   stop(): Promise<void>;
 }
 
@@ -237,9 +237,21 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
       } finally {
         await kill(proxy, "SIGTERM");
         await kill(hub, "SIGTERM");
+        removeDataDir();
       }
     },
   };
+  /**
+   * The data directory goes with the processes: no spec prints its path, failure messages carry
+   * the log's tail (g.logs()) instead.
+   */
+  let removed = false;
+  function removeDataDir(): void {
+    if (removed) return;
+    removed = true;
+    closeSync(out);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   function hasUser(name: string): boolean {
     const db = new Database(join(dataDir, "gyre.db"), { readonly: true });
     try {
@@ -248,8 +260,16 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
       db.close();
     }
   }
-  await g.startHub();
-  await g.startProxy();
+  try {
+    await g.startHub();
+    await g.startProxy();
+  } catch (e) {
+    // no Gyre to stop() for the caller: its error carries the log's tail
+    await kill(proxy, "SIGKILL");
+    await kill(hub, "SIGKILL");
+    removeDataDir();
+    throw e;
+  }
   return g;
 }
 

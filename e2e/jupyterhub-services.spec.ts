@@ -5,7 +5,7 @@
 // hub's OAuth provider: JupyterHub's whoami-oauth example (HubOAuth, e2e/fixtures/hub-oauth-service.py)
 // logs a user in through the hub in Chromium, with the consent page, and what the provider refuses.
 import { test, expect } from "@playwright/test";
-import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,10 +21,12 @@ const READER_TOKEN = "r".repeat(20) + "-reader-service-token";
 
 let g: Gyre;
 let uid: number;
+/** the services' scripts and the config */
+let dir: string | undefined;
 test.beforeAll(async () => {
   uid = testAccount(ACCOUNT).uid;
   // the script must be readable by the service's account
-  const dir = mkdtempSync(join(tmpdir(), "gyre-e2e-svc-"));
+  dir = mkdtempSync(join(tmpdir(), "gyre-e2e-svc-"));
   chmodSync(dir, 0o755);
   const script = join(dir, "hub-auth-service.py");
   const oauthScript = join(dir, "hub-oauth-service.py");
@@ -63,6 +65,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => {
   await g?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const direct = () => g.url.replace("localhost", "127.0.0.1");

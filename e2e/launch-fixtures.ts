@@ -3,7 +3,7 @@
 // /repos/{owner}/{repo}/commits/{ref}), built from its documented answers
 // (app/_lib/launch/testing/provider-api-stand-ins.ts) — github.com cannot be reached from here.
 import type { Page } from "@playwright/test";
-import { chmodSync, mkdtempSync, mkdirSync } from "node:fs";
+import { chmodSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGitHttpServer, type GitHttpServer } from "../app/_lib/launch/testing/git-http-server";
@@ -32,6 +32,7 @@ export interface LaunchFixtures {
   wheelhouse: string;
   /** the hub's environment for these fixtures */
   env: Record<string, string>;
+  /** stops the servers and removes `root` (with the environments the users' launches built in it) */
   close(): Promise<void>;
 }
 
@@ -91,6 +92,7 @@ export async function startLaunchFixtures(): Promise<LaunchFixtures> {
     async close() {
       await srv.close();
       await gh.close();
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }

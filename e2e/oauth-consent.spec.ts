@@ -8,7 +8,7 @@
 // hub's own form with a missing or wrong CSRF token. Nothing reaches the callback then.
 import { test, expect, type Page } from "@playwright/test";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -23,6 +23,7 @@ const CALLBACK = `http://127.0.0.1:${SITE_PORT}/cb`;
 
 let g: Gyre;
 let site: Server;
+let configDir: string | undefined;
 /** every request the callback received, in order */
 const callbacks: URL[] = [];
 /** the body of the page /evil serves next (a form posting to the hub) */
@@ -46,8 +47,8 @@ test.beforeAll(async () => {
     else res.writeHead(404).end();
   });
   await listen(site, SITE_PORT);
-  const dir = mkdtempSync(join(tmpdir(), "gyre-e2e-consent-"));
-  const config = join(dir, "gyre.config.yaml");
+  configDir = mkdtempSync(join(tmpdir(), "gyre-e2e-consent-"));
+  const config = join(configDir, "gyre.config.yaml");
   writeFileSync(config, JSON.stringify({ services: [{ name: "dash", url: `http://127.0.0.1:${SITE_PORT}`, oauthRedirectUri: CALLBACK, apiToken: SECRET }] }));
   // hub and users' origins on one site (gyre.localhost): a page on evil.gyre.localhost is same-site
   g = await startGyre({ basePort: PORT, hubHost: SAME_SITE_HUB_HOST, env: { GYRE_CONFIG: config } });
@@ -56,6 +57,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await g?.stop();
   await new Promise((r) => site?.close(r));
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 const authorizeUrl = (state: string) =>

@@ -5,7 +5,7 @@
 // What the hub refuses: another user (at the proxy and at authorize), a wrong redirect URI or
 // client id, a wrong client secret, and the client once the server is deleted.
 import { test, expect, type Page } from "@playwright/test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -16,9 +16,10 @@ const CLIENT = "jupyterhub-user-alice-su";
 const CALLBACK = "/user/alice/su/oauth_callback";
 
 let g: Gyre;
+let configDir: string | undefined;
 test.beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "gyre-e2e-su-"));
-  const config = join(dir, "gyre.config.yaml");
+  configDir = mkdtempSync(join(tmpdir(), "gyre-e2e-su-"));
+  const config = join(configDir, "gyre.config.yaml");
   writeFileSync(
     config,
     JSON.stringify({
@@ -33,6 +34,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => {
   await g?.stop();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 interface ServerModel {

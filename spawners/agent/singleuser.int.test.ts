@@ -7,7 +7,7 @@
 // another user is refused.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import { ADMIN, createUser, startGyre, type Gyre } from "@/e2e/harness";
 const BASE_PORT = 7940;
 let g: Gyre;
 let dashPort = 0;
+let configDir: string | undefined;
 
 function freePort(): Promise<number> {
   return new Promise((r) => {
@@ -42,8 +43,8 @@ async function serverOf(user: string): Promise<ServerModel | undefined> {
 before(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root: servers run as the users' own accounts");
   dashPort = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "gyre-su-ext-"));
-  const config = join(dir, "gyre.config.yaml");
+  configDir = mkdtempSync(join(tmpdir(), "gyre-su-ext-"));
+  const config = join(configDir, "gyre.config.yaml");
   writeFileSync(
     config,
     JSON.stringify({
@@ -86,6 +87,7 @@ async function accessToken(user: string): Promise<string> {
 
 after(async () => {
   await g?.stop();
+  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 test("jupyterhub-singleuser with Gyre's extension: a busy kernel with no browser keeps last_activity moving; the dashboard relay answers the owner only", async (t) => {
