@@ -6,8 +6,6 @@
 // Without the API server binary this spec fails, it does not skip.
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
@@ -32,7 +30,6 @@ test.beforeAll(async () => {
   kubelet = new FakeKubelet({
     client: admin,
     namespace: NAMESPACE,
-    stateDir: mkdtempSync(join(tmpdir(), "gyre-e2e-kubelet-")),
     logPort: 7297,
     portRange: [7280, 7296],
     stepDelayMs: 600,

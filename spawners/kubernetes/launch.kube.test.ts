@@ -6,7 +6,7 @@
 // checked). Run with `npm run test:kube` (take the kube lock).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -51,11 +51,9 @@ before(async () => {
   writeWheel(wheelhouse, "gyredemo", "1.0", "VALUE = 'from the wheelhouse in the pod'\n");
   chmodSync(wheelhouse, 0o755);
   lab = await setUpKubeLab("gyre-launch");
-  const stateDir = mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-"));
   kubelet = new FakeKubelet({
     client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })),
     namespace: lab.namespace,
-    stateDir,
     failBuildsOf: [`${srv.url}/org/badimage`],
   });
   await kubelet.start();
@@ -68,6 +66,7 @@ after(async () => {
   await srv?.close();
   closeNamespaceWatches();
   resetKubeClients();
+  rmSync(root, { recursive: true, force: true });
 });
 
 function launchContext(user: string, repo: string, commit: string): SpawnContext {

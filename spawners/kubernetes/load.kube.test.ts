@@ -4,9 +4,6 @@
 // container runtime here). Prints the figures quoted in docs/decisions.md (Kubernetes).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { KubeClient, getKubeClient, loadKubeConfig, resetKubeClients } from "./client";
 import { KubernetesSpawner } from "./index";
 import { FakeKubelet } from "./testing/fake-kubelet";
@@ -26,7 +23,6 @@ before(async () => {
   kubelet = new FakeKubelet({
     client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })),
     namespace: lab.namespace,
-    stateDir: mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-load-")),
     readiness: "process",
     logPort: 7298,
   });

@@ -11,7 +11,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -31,10 +31,9 @@ import { launchConfigSchema } from "@/config/launch-section";
 
 const HUB_USER = "gyre-hub-rbac-test";
 const RELEASE = "gyre";
+// holds the identity's key: 0700 (the fake kubelet's own directory, which pods running as their
+// non-root runAsUser must traverse, is 0755)
 const workDir = mkdtempSync(join(tmpdir(), "gyre-rbac-"));
-// its own top-level directory: pods run as their non-root runAsUser and must traverse it (the
-// fake kubelet opens it to 0755; workDir, holding the identity's key, stays 0700)
-const kubeletDir = mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-"));
 
 let lab: KubeLab;
 let kubelet: FakeKubelet;
@@ -82,7 +81,7 @@ before(async () => {
   } as KubernetesObject);
 
   hub = issueTestIdentity({ user: HUB_USER, dir: join(workDir, "identity"), adminKubeconfigPath: lab.kubeconfigPath });
-  kubelet = new FakeKubelet({ client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })), namespace: lab.namespace, stateDir: kubeletDir });
+  kubelet = new FakeKubelet({ client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })), namespace: lab.namespace });
   await kubelet.start();
   config = buildLabConfig({ namespace: lab.namespace, kubeconfigPath: hub.kubeconfigPath }, { kubeContext: hub.kubeContext });
 });
@@ -92,6 +91,7 @@ after(async () => {
   await kubelet?.stop();
   closeNamespaceWatches();
   resetKubeClients();
+  rmSync(workDir, { recursive: true, force: true });
 });
 
 async function getStatus(url: string, ctx: SpawnContext): Promise<number> {

@@ -7,8 +7,6 @@
 // Ports: the fake kubelet's servers 7260–7268, its log endpoint 7269.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { startTestHub, type TestHub } from "@/app/_lib/testing/hub";
@@ -31,7 +29,6 @@ before(async () => {
   kubelet = new FakeKubelet({
     client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })),
     namespace: lab.namespace,
-    stateDir: mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-")),
     portRange: [7260, 7268],
     logPort: 7269,
     // each pod event (scheduled, pulling, pulled, created, started) 1.2 s apart: several seconds starting

@@ -4,9 +4,6 @@
 // so image names are ignored. Run with `npm run test:kube`.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { KubeClient, getApiStatusCode, loadKubeConfig, resetKubeClients } from "./client";
 import { KubernetesSpawner, getKubernetesRequestCounts, reconcileKubernetesPods } from "./index";
@@ -21,11 +18,10 @@ import type { ProgressEvent, SpawnContext } from "../types";
 let lab: KubeLab;
 let kubelet: FakeKubelet;
 let config: KubernetesSpawnerConfig;
-const stateDir = mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-"));
 
 before(async () => {
   lab = await setUpKubeLab("gyre-spawner");
-  kubelet = new FakeKubelet({ client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })), namespace: lab.namespace, stateDir });
+  kubelet = new FakeKubelet({ client: new KubeClient(loadKubeConfig({ kubeconfigPath: lab.kubeconfigPath })), namespace: lab.namespace });
   await kubelet.start();
   config = buildLabConfig(lab, {
     profiles: [

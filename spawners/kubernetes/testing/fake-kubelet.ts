@@ -25,9 +25,11 @@
 // `portRange`, reported through the gyre.io/server-port annotation (manifests.ts), and the
 // claim's mount path is mapped to a local directory so that files outlive the pod.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, constants as fsc } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, constants as fsc } from "node:fs";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { createServer as createNetServer } from "node:net";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { request as httpRequest } from "node:http";
 import {
@@ -49,8 +51,6 @@ export interface FakeKubeletOptions {
   /** its own client (so that its requests do not count as the spawner's) */
   client: KubeClient;
   namespace: string;
-  /** directory for local volumes, logs and the log endpoint's certificate */
-  stateDir: string;
   /** default "lab-node-1" */
   nodeName?: string;
   /** ports for servers, inclusive (default 7250–7298) */
@@ -92,6 +92,11 @@ const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 /** The scheduler + kubelet + PV controller stand-in described at the top of this file. */
 export class FakeKubelet {
   readonly nodeName: string;
+  /**
+   * Its own directory for local volumes, logs and the log endpoint's certificate, removed by
+   * stop(): what a test checks of a pod it reads through the API (pods/log), not from here.
+   */
+  private readonly stateDir = mkdtempSync(join(tmpdir(), "gyre-fake-kubelet-"));
   private readonly pods = new Map<string, RunningPod>();
   private readonly usedPorts = new Set<number>();
   private podInformer: Informer<V1Pod> | null = null;
@@ -115,10 +120,10 @@ export class FakeKubelet {
 
   /** Creates the Node, starts the log endpoint and the pod and claim watches. */
   async start(): Promise<void> {
-    mkdirSync(this.opts.stateDir, { recursive: true });
+    mkdirSync(this.stateDir, { recursive: true });
     // pods run as their non-root runAsUser and must reach their volume directories in here
     // (mkdtemp makes 0700 directories)
-    chmodSync(this.opts.stateDir, 0o755);
+    chmodSync(this.stateDir, 0o755);
     const logPort = await this.startLogServer();
     await this.ensureNode(logPort);
     const ns = this.opts.namespace;
@@ -143,15 +148,25 @@ export class FakeKubelet {
     await Promise.all([this.podInformer.start(), this.pvcInformer.start(), this.jobInformer.start()]);
   }
 
-  /** Stops watching and kills every process it started (pods stay in the API: a node went away). */
+  /**
+   * Stops watching, kills every process it started (pods stay in the API: a node went away) and
+   * removes its directory.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([this.podInformer?.stop(), this.pvcInformer?.stop(), this.jobInformer?.stop()]);
-    for (const p of this.pods.values()) killGroup(p.child, "SIGKILL");
+    const exits: Promise<unknown>[] = [];
+    for (const p of this.pods.values()) {
+      if (p.child && p.child.exitCode === null && p.child.signalCode === null) exits.push(once(p.child, "exit"));
+      killGroup(p.child, "SIGKILL");
+    }
     this.pods.clear();
     // the API server keeps its connections to the log endpoint alive: close() alone waits for them to idle out
     this.logServer?.closeAllConnections();
     await new Promise<void>((r) => (this.logServer ? this.logServer.close(() => r()) : r()));
+    // the pods' processes (their own accounts' files in here) are gone before it goes
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000).unref())]);
+    rmSync(this.stateDir, { recursive: true, force: true, maxRetries: 3 });
   }
 
   /** Number of pod processes alive now. */
@@ -204,8 +219,8 @@ export class FakeKubelet {
 
   /** HTTPS GET /containerLogs/<ns>/<pod>/<container>?tailLines=N, as the API server asks a kubelet. */
   private async startLogServer(): Promise<number> {
-    const keyFile = join(this.opts.stateDir, "kubelet.key");
-    const certFile = join(this.opts.stateDir, "kubelet.crt");
+    const keyFile = join(this.stateDir, "kubelet.key");
+    const certFile = join(this.stateDir, "kubelet.crt");
     if (!existsSync(certFile)) {
       execFileSync(
         "openssl",
@@ -254,13 +269,13 @@ export class FakeKubelet {
       mainContainer: pod.spec?.containers[0]?.name ?? "",
       child: null,
       port: null,
-      logFile: join(this.opts.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`),
+      logFile: join(this.stateDir, "logs", `${this.opts.namespace}_${name}_${uid}.log`),
       deleting: false,
       exited: false,
       statusChain: Promise.resolve(),
     };
     this.pods.set(uid, running);
-    mkdirSync(join(this.opts.stateDir, "logs"), { recursive: true });
+    mkdirSync(join(this.stateDir, "logs"), { recursive: true });
 
     // scheduler
     if (!pod.spec?.nodeName) {
@@ -301,7 +316,7 @@ export class FakeKubelet {
       throw err;
     }
 
-    mkdirSync(join(this.opts.stateDir, "pods", uid), { recursive: true, mode: 0o755 });
+    mkdirSync(join(this.stateDir, "pods", uid), { recursive: true, mode: 0o755 });
     const uidGid = { uid: pod.spec?.securityContext?.runAsUser ?? 1000, gid: pod.spec?.securityContext?.runAsGroup ?? 100 };
     const asRoot = process.getuid?.() === 0;
     // volumes: the claim (or emptyDir, or ConfigMap) becomes a local directory mounted nowhere, passed by path
@@ -309,7 +324,7 @@ export class FakeKubelet {
     const mountsOf = (c: V1Container) =>
       new Map((c.volumeMounts ?? []).filter((m) => volumeDirs.has(m.name)).map((m) => [m.mountPath, volumeDirs.get(m.name)!]));
     const mounts = mountsOf(container);
-    const runtimeDir = join(this.opts.stateDir, "pods", uid, "runtime");
+    const runtimeDir = join(this.stateDir, "pods", uid, "runtime");
     mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
     if (asRoot) chownSync(runtimeDir, uidGid.uid, uidGid.gid);
     // the working directory, and as HOME (which a real image sets) the mount it lies in
@@ -397,9 +412,7 @@ export class FakeKubelet {
     const uid = pod.metadata?.uid ?? "";
     const out = new Map<string, string>();
     for (const vol of pod.spec?.volumes ?? []) {
-      const dir = vol.persistentVolumeClaim
-        ? join(this.opts.stateDir, "volumes", vol.persistentVolumeClaim.claimName)
-        : join(this.opts.stateDir, "pods", uid, vol.name);
+      const dir = vol.persistentVolumeClaim ? join(this.stateDir, "volumes", vol.persistentVolumeClaim.claimName) : join(this.stateDir, "pods", uid, vol.name);
       mkdirSync(dir, { recursive: true });
       if (vol.configMap) {
         // as a kubelet lays a ConfigMap out: every key as a file, or only the items' keys at their
