@@ -4,7 +4,7 @@
 // outlives a change of scheduler in the config (it is still polled and stopped where it runs).
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -69,6 +69,8 @@ function markers(file: string, jobId: string): string[] {
 // A world-writable directory the job (as TEST_USER) writes its markers into.
 const dir = mkdtempSync(join(tmpdir(), "gyre-site-"));
 await execa("chmod", ["1777", dir]);
+// after every describe's own after(): their jobs are stopped, nothing writes here any more
+after(() => rmSync(dir, { recursive: true, force: true }));
 const markerFile = join(dir, "markers.txt");
 
 // The site's template: Gyre's blocks plus a line of its own, which uses template variables.

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase } from "./open";
@@ -13,8 +13,9 @@ test("splitStatements drops comments and splits on statement ends", () => {
   ]);
 });
 
-test("migrations apply to a fresh SQLite file once, then are no-ops, and the client works", async () => {
+test("migrations apply to a fresh SQLite file once, then are no-ops, and the client works", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-mig-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { db } = await openDatabase(`file:${join(dir, "t.db")}`);
   const first = await applyMigrations(db, "sqlite", process.cwd());
   assert.ok(first.length >= 1);
@@ -24,8 +25,9 @@ test("migrations apply to a fresh SQLite file once, then are no-ops, and the cli
   await db.$disconnect();
 });
 
-test("the launches migration keeps existing servers and their spawn events (SQLite adds columns in place)", async () => {
+test("the launches migration keeps existing servers and their spawn events (SQLite adds columns in place)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "gyre-mig-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const { db } = await openDatabase(`file:${join(dir, "t.db")}`);
   // the database as the hub left it before launches existed
   await db.$executeRawUnsafe(`CREATE TABLE IF NOT EXISTS "_gyre_migrations" ("name" TEXT PRIMARY KEY, "applied_at" TEXT NOT NULL)`);

@@ -1,7 +1,7 @@
 // The hub refuses to start with launch settings that cannot work, and says which option.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { execa } from "execa";
@@ -9,18 +9,23 @@ import { execa } from "execa";
 const ROOT = resolve(import.meta.dirname, "../../..");
 
 async function startHub(env: Record<string, string>) {
-  return execa(process.execPath, ["--import", "tsx", join(ROOT, "app/server.ts")], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/root",
-      GYRE_HUB__DATA_DIR: mkdtempSync(join(tmpdir(), "gyre-hub-start-")),
-      ...env,
-    },
-    extendEnv: false,
-    reject: false,
-    timeout: 60_000,
-  });
+  const dataDir = mkdtempSync(join(tmpdir(), "gyre-hub-start-"));
+  try {
+    return await execa(process.execPath, ["--import", "tsx", join(ROOT, "app/server.ts")], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? "/root",
+        GYRE_HUB__DATA_DIR: dataDir,
+        ...env,
+      },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+    });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 test("launch.profile that the active spawner does not have: the hub does not start and names the option", async () => {

@@ -30,7 +30,12 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
     chownSync(dir, ids.uid!, ids.gid!);
   }
   const data = join(dir, "data");
-  execFileSync(pgBin("initdb"), ["-D", data, "-U", "gyre", "--auth=trust", "-E", "UTF8", "--no-sync"], { stdio: "pipe", cwd: dir, ...ids });
+  try {
+    execFileSync(pgBin("initdb"), ["-D", data, "-U", "gyre", "--auth=trust", "-E", "UTF8", "--no-sync"], { stdio: "pipe", cwd: dir, ...ids });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const proc: ChildProcess = spawn(pgBin("postgres"), ["-D", data, "-p", String(port), "-h", "127.0.0.1", "-k", dir, "-c", "fsync=off"], {
     stdio: "ignore",
     cwd: dir,
@@ -49,7 +54,12 @@ export async function startTestPostgres(port: number): Promise<TestPostgres> {
         throw new Error(`port ${port} is taken by another PostgreSQL (${rows[0]?.dir}); ours ${proc.exitCode === null ? "still starts" : "exited"}`);
       break;
     } catch (err) {
-      if (i > 100 || proc.exitCode !== null) throw new Error(`test PostgreSQL did not start: ${(err as Error).message}`, { cause: err });
+      if (i > 100 || proc.exitCode !== null) {
+        // no TestPostgres to stop() for the caller
+        if (proc.exitCode === null) proc.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error(`test PostgreSQL did not start: ${(err as Error).message}`, { cause: err });
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
