@@ -95,8 +95,19 @@ echo "    context ready in $(($(date +%s) - t0)) s (app $(du -m "$ctx/app.tar" |
 
 echo "==> buildah bud → $IMAGE"
 t0=$(date +%s)
+image_id() { buildah images --noheading --no-trunc --format '{{.ID}}' "$IMAGE" 2>/dev/null || true; }
+previous=$(image_id)
 buildah bud --quiet --layers --isolation chroot -f deploy/image/Containerfile -t "$IMAGE" "$ctx" >/dev/null
 rm -f "$ctx/app.tar" "$ctx/rootfs.tar" "$ctx/node"
 echo "    image built in $(($(date +%s) - t0)) s"
+# The tag moved: the image it named before would stay as a dangling <none> image (~900 MB with
+# vfs, which copies every layer whole) on every rebuild. rmi takes it with the intermediate images
+# only it used; those the new image's chain shares (the base tree, node: the layer cache) stay.
+# Not --force: an image a container still uses (image.int.test.ts of another checkout) is kept.
+current=$(image_id)
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+  buildah rmi "$previous" >/dev/null 2>&1 && echo "    removed the previous image ${previous#sha256:}" ||
+    echo "    kept the previous image ${previous#sha256:} (in use by a container?)"
+fi
 size=$(buildah images --format '{{.Size}}' "$IMAGE" | head -1)
 echo "==> $IMAGE: $size, $(($(date +%s) - t_all)) s in all"
