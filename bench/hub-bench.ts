@@ -13,7 +13,8 @@
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
 // proxy, not the servers), per operation; for Gyre plus its process launcher's (the small child
 // that forks servers and removes runtime dirs for the hub, spawners/local/launcher/), so work moved
-// out of the hub still counts. On a shared machine trust the ratios and CPU figures.
+// out of the hub still counts; each round's line also prints the launcher's part of the storms'
+// CPU per server. On a shared machine trust the ratios and CPU figures.
 // The list rows: "list" asks for 200 users at a random offset with nothing changing between the
 // requests (Gyre answers from its list cache once the pages were seen, app/_lib/users/list-cache.ts;
 // JupyterHub computes each); "list after a change" asks for such a page right after the bench
@@ -103,7 +104,12 @@ function cpuMs(pid: number): number {
  * JupyterHub has none): what the hub spends on its servers wherever it spends it.
  */
 function hubCpuMs(pid: number): number {
-  return cpuMs(pid) + launcherPids(pid).reduce((sum, p) => sum + cpuMs(p), 0);
+  return cpuMs(pid) + launcherCpuMs(pid);
+}
+
+/** CPU of the hub's process launcher alone (0 without one): printed per storm beside the sum. */
+function launcherCpuMs(hubPid: number): number {
+  return launcherPids(hubPid).reduce((sum, p) => sum + cpuMs(p), 0);
 }
 
 function launcherPids(hubPid: number): number[] {
@@ -485,12 +491,16 @@ async function afterChangeRate(hub: Hub, user: () => string, path: () => string)
 
 interface Storm {
   wallS: number;
+  /** hub CPU per server, its launcher's included */
   cpuMsPerOp: number;
+  /** Gyre only: the process launcher's part of cpuMsPerOp */
+  launcherMsPerOp?: number;
 }
 
 /** `op` for every server at once, then polls until `done()`; wall time and hub CPU per server. */
 async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => Promise<boolean>): Promise<Storm> {
   const c0 = hubCpuMs(hub.pid);
+  const l0 = launcherCpuMs(hub.pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: SERVERS }, (_, i) => op(userName(i + 1))));
   const end = Date.now() + 600_000;
@@ -498,7 +508,9 @@ async function storm(hub: Hub, op: (user: string) => Promise<void>, done: () => 
     if (Date.now() > end) throw new Error(`${hub.name}: the storm did not finish in 10 minutes`);
     await sleep(100);
   }
-  return { wallS: (performance.now() - t0) / 1000, cpuMsPerOp: (hubCpuMs(hub.pid) - c0) / SERVERS };
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuMsPerOp = (hubCpuMs(hub.pid) - c0) / SERVERS;
+  return { wallS, cpuMsPerOp, ...(hub.name === "gyre" ? { launcherMsPerOp: (launcherCpuMs(hub.pid) - l0) / SERVERS } : {}) };
 }
 
 interface RoundResult {
@@ -797,6 +809,9 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string, fl
       for (const [phase, text] of Object.entries(r.profiles ?? {})) console.log(`\nGyre's hub, round ${i + 1}, ${phase}: top self time\n${text}`);
 }
 
+/** " (launcher 1.9)": the launcher's part of a storm's CPU per server, when the hub has one */
+const launcherPart = (s: Storm) => (s.launcherMsPerOp === undefined ? "" : ` (launcher ${s.launcherMsPerOp.toFixed(1)})`);
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run as root: both hubs switch servers to per-user OS accounts");
   const version = jupyterHubVersion();
@@ -819,7 +834,7 @@ async function main(): Promise<void> {
           const r = await runRound(hub);
           results[name].push(r);
           console.log(
-            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · after a change ${r.listAfterChange.reqPerSec.toFixed(1)}/s ${r.listAfterChange.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · after a change ${r.listAfterChange.reqPerSec.toFixed(1)}/s ${r.listAfterChange.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.start)} · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.stop)} · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
           );
         } finally {
           await hub.stop();
