@@ -19,13 +19,21 @@ const LAUNCHER_SOURCES = [HERE, resolve(HERE, "../proc-stat.ts")];
 
 /**
  * Node flags of the launcher: a small heap (it holds a few requests at a time) so that its own
- * forks copy little; one V8 worker thread instead of four (4 threads in all instead of 7): each
- * identity switch of a removal (remove.ts) signals every other thread of the process, and the
- * launcher has no use for parallel compilation or GC on its small heap. Environment: two malloc
- * arenas, as the hub and the proxy.
+ * forks copy little; one V8 worker thread instead of four: each identity switch of a removal
+ * (remove.ts) signals every other thread of the process, and the launcher has no use for parallel
+ * compilation or GC on its small heap.
  */
 export const LAUNCHER_NODE_FLAGS = ["--max-old-space-size=32", "--max-semi-space-size=1", "--v8-pool-size=1"];
-const LAUNCHER_ENV = { MALLOC_ARENA_MAX: "2" };
+
+/**
+ * Environment of the launcher (added to the hub's; the servers it starts get the environment the
+ * hub builds for each, not this). Two malloc arenas, as the hub and the proxy. One libuv
+ * thread-pool thread instead of four: loading the launcher as an ES module (the bundle, or tsx)
+ * reads its files through the pool, which then keeps its threads for the process's life although
+ * the launcher does only synchronous file work after that; with four, a launcher ran 8 threads
+ * (5 with one), and every identity switch was signalled to 7 of them (bench/README.md, phase 3v).
+ */
+export const LAUNCHER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: "2", UV_THREADPOOL_SIZE: "1" };
 
 /** A launcher that lived at least this long is started again at once when it dies; else on the next request. */
 const RESTART_AT_ONCE_AFTER_MS = 1000;
