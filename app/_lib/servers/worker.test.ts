@@ -49,7 +49,9 @@ async function serverOf(userId: number) {
   return hub.db.server.findUniqueOrThrow({ where: { userId_name: { userId, name: "" } } });
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 5000): Promise<T> {
+// 20 s: nothing here waits that long when it works, and a loaded machine (load 7.6 on 2 cores)
+// took more than the 5 s this was before for a stop during a start; a hang still fails
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
