@@ -5,7 +5,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, rmSync, chownSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync, chownSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { loadAgentZip } from "./agent-bundle";
@@ -243,8 +243,13 @@ test("requirements.txt: a venv from the wheelhouse whose kernel imports the pack
   const req = makeRepo(srvRoot, "org/req", { "requirements.txt": "gyredemo==1.0\n", "index.ipynb": "{}\n" });
   const commit = req.head();
   const target = join(work, "launches", "req");
-  const first = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/req", commit, target }) });
+  // the build's temporary files go to the user's TMPDIR: a directory of the test's, to see what is left
+  const userTmp = join(work, "tmp");
+  mkdirSync(userTmp);
+  if (isRoot) chownSync(userTmp, account.uid, account.gid);
+  const first = await runAgent({ account, dir: work, command: "prepare", spec: prepareSpec({ repo: "org/req", commit, target }), env: { TMPDIR: userTmp } });
   assert.equal(first.exitCode, 0, JSON.stringify(first.events.slice(-3)) + first.text.join("\n"));
+  assert.deepEqual(readdirSync(userTmp), [], "the build leaves nothing in the user's TMPDIR (ipykernel's install left tmp…_kernels)");
   timings.firstPrepareWithVenv = Math.round(first.ms);
   const built = lastOf(first, "built")!;
   assert.equal(built.cached, false);

@@ -320,8 +320,16 @@ def register_kernel(builder: Build, kind: str, deadline: float) -> None:
         builder.install_ipykernel(deadline)
     repo_dir = builder.files.repo_dir
     display = builder.settings.kernel_display_name or "Python 3 (%s)" % os.path.basename(os.path.normpath(repo_dir))
-    builder.step("Registering the environment's kernel",
-                 [python, "-m", "ipykernel", "install", "--prefix", builder.prefix, "--name", KERNEL_NAME, "--display-name", display], deadline)
+    # ipykernel's install writes the spec into a tempfile.mkdtemp(suffix="_kernels") directory and
+    # removes the spec but not that directory: one empty /tmp/tmp…_kernels of the user's per build.
+    # As its TMPDIR, a scratch directory of ours that goes whole afterwards.
+    scratch = tempfile.mkdtemp(prefix="gyre-kernelspec-")
+    try:
+        builder.step("Registering the environment's kernel",
+                     [python, "-m", "ipykernel", "install", "--prefix", builder.prefix, "--name", KERNEL_NAME, "--display-name", display], deadline,
+                     env=dict(build_env(), TMPDIR=scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     spec_path = os.path.join(builder.prefix, "share", "jupyter", "kernels", KERNEL_NAME, "kernel.json")
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
