@@ -25,6 +25,8 @@ const work = mkdtempSync(join(tmpdir(), "gyre-ext-layout-"));
 // the pod's uid must traverse it (mkdtemp makes 0700 directories)
 chmodSync(work, 0o755);
 const children: ChildProcess[] = [];
+/** set by after(): the children's late output is no longer written to `work` */
+let tornDown = false;
 let files: Record<string, string>;
 
 function freePort(): Promise<number> {
@@ -46,6 +48,8 @@ function start(argv: string[], env: Record<string, string>, cwd: string, log: st
   const child = spawn(full[0], full.slice(1), { env: env as unknown as NodeJS.ProcessEnv, cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const out: Buffer[] = [];
   const write = (b: Buffer) => {
+    // output still in the pipe when after() killed the children and removed `work` arrives later
+    if (tornDown) return;
     out.push(b);
     writeFileSync(log, Buffer.concat(out));
   };
@@ -122,6 +126,7 @@ before(async () => {
 });
 
 after(() => {
+  tornDown = true;
   for (const c of children) {
     try {
       process.kill(-c.pid!, "SIGKILL");
