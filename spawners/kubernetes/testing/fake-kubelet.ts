@@ -120,7 +120,6 @@ export class FakeKubelet {
 
   /** Creates the Node, starts the log endpoint and the pod and claim watches. */
   async start(): Promise<void> {
-    mkdirSync(this.stateDir, { recursive: true });
     // pods run as their non-root runAsUser and must reach their volume directories in here
     // (mkdtemp makes 0700 directories)
     chmodSync(this.stateDir, 0o755);
