@@ -7,12 +7,15 @@
 //   e2e          Playwright in Debian's Chromium (e2e/)
 //   all          everything CI runs, in that order
 // Prints each suite's time (and, for node:test suites, each file's: scripts/test-file-times.mjs) and
-// one closing line "N passed, N failed, N skipped" over all suites. A skipped test fails the
-// run (CI must run everything it counts) unless GYRE_ALLOW_SKIPS=1 (e.g. a laptop without root).
+// one closing line "N passed, N failed, N skipped" over all suites, after a list of the tests that
+// failed (name, place and the error's first lines), so the end of a CI log names them. A skipped
+// test fails the run (CI must run everything it counts) unless GYRE_ALLOW_SKIPS=1 (e.g. a laptop
+// without root).
 // The three static checks run side by side, each one's output printed whole after they end.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { failingTests } from "./test-failures";
 
 const ROOT = process.cwd();
 const SKIP_DIRS = new Set(["node_modules", ".next", ".git", "data", "test-results", "playwright-report", "charts"]);
@@ -33,6 +36,8 @@ const isKube = (f: string) => f.endsWith(".kube.test.ts");
 const isUnit = (f: string) => f.endsWith(".test.ts") && !isInt(f) && !isHpc(f) && !isKube(f);
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** What failed, one entry each, printed again just before the closing line. */
+const failures: string[] = [];
 
 function partition(files: string[], pred: (f: string) => boolean): [matching: string[], rest: string[]] {
   return [files.filter(pred), files.filter((f) => !pred(f))];
@@ -66,6 +71,9 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
     },
   );
   process.stdout.write(r.stdout);
+  const failed = failingTests(r.stdout);
+  failures.push(...failed.map((f) => `${label}: ${f}`));
+  if (r.status !== 0 && !failed.length) failures.push(`${label}: exit ${r.status} (see its output above)`);
   const pass = Number(/ℹ pass (\d+)/.exec(r.stdout)?.[1] ?? 0);
   const fail = Number(/ℹ fail (\d+)/.exec(r.stdout)?.[1] ?? (r.status === 0 ? 0 : 1));
   totals.skipped += Number(/ℹ skipped (\d+)/.exec(r.stdout)?.[1] ?? 0) + Number(/ℹ todo (\d+)/.exec(r.stdout)?.[1] ?? 0);
@@ -106,6 +114,7 @@ async function runChecks(checks: [label: string, command: string, args: string[]
     if (r.status === 0) totals.passed++;
     else {
       totals.failed++;
+      failures.push(`static: ${label} (${command} ${args.join(" ")})`);
       passed = false;
     }
   }
@@ -120,6 +129,8 @@ function runE2e(): boolean {
     maxBuffer: 256 * 1024 * 1024,
   });
   process.stdout.write(r.stdout);
+  for (const line of r.stdout.split("\n")) if (/^\s*✘/.test(line)) failures.push(`e2e: ${line.replace(/^\s*✘\s*\d*\s*/, "").trim()}`);
+  if (r.status !== 0 && !failures.some((f) => f.startsWith("e2e: "))) failures.push(`e2e: exit ${r.status} (see its output above)`);
   totals.passed += Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? 0);
   totals.failed += Number(/(\d+) failed/.exec(r.stdout)?.[1] ?? 0) + Number(/(\d+) flaky/.exec(r.stdout)?.[1] ?? 0);
   totals.skipped += Number(/(\d+) skipped/.exec(r.stdout)?.[1] ?? 0) + Number(/(\d+) did not run/.exec(r.stdout)?.[1] ?? 0);
@@ -146,6 +157,7 @@ function awaitSetup(name: string): boolean {
   console.log(`${log.slice(passed ? -2 : -40).join("\n")}\n(waited ${Math.round((Date.now() - started) / 1000)} s for it)`);
   if (passed) return true;
   totals.failed++;
+  failures.push(`setup: ${name} (${logFile})`);
   return false;
 }
 
@@ -185,6 +197,7 @@ if (!["static", "unit", "integration", "hpc", "kube", "e2e", "all"].includes(sui
   console.error(`unknown suite ${suite}`);
   process.exit(2);
 }
+if (failures.length) console.log(`\nFailed (${failures.length}):\n${failures.map((f) => `  ${f}`).join("\n")}`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 const skipsAllowed = process.env.GYRE_ALLOW_SKIPS === "1";
 if (totals.skipped && !skipsAllowed) console.log("Skipped tests fail the run: every test must run here (set GYRE_ALLOW_SKIPS=1 to allow them locally).");
