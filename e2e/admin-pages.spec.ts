@@ -5,8 +5,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
-import { ADMIN, createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+import { ADMIN, createUser, login, runCell, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 let g: Gyre;
 test.beforeAll(async () => {
@@ -65,46 +64,6 @@ test("the running-servers view shows a local server's host and pid", async ({ pa
   await expect(page.getByTestId("servers-row-e2e-ann-default")).toContainText(`host ${details!.host} · pid ${details!.pid}`);
 });
 
-/** Runs `code` in a new kernel of `user`'s default server (REST + the kernel's WebSocket, with the user's API token); returns its output. */
-async function runCell(user: string, code: string): Promise<string> {
-  const r = await g.api(user, `/user/${user}/api/kernels`, { method: "POST", body: "{}" });
-  expect(r.status).toBe(201);
-  const kernelId = ((await r.json()) as { id: string }).id;
-  const wsUrl = `${g.url.replace(/^http/, "ws").replace("localhost", "127.0.0.1")}/user/${user}/api/kernels/${kernelId}/channels`;
-  return new Promise<string>((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `token ${g.token(user)}` } });
-    const msgId = "burn-1";
-    let text = "";
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket refused: ${res.statusCode}`)));
-    ws.once("open", () =>
-      ws.send(
-        JSON.stringify({
-          header: { msg_id: msgId, msg_type: "execute_request", username: user, session: "e2e", version: "5.3", date: new Date().toISOString() },
-          parent_header: {},
-          metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-          channel: "shell",
-        }),
-      ),
-    );
-    ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; execution_state?: string; ename?: string; evalue?: string };
-      };
-      if (m.parent_header.msg_id !== msgId) return;
-      if (m.msg_type === "stream") text += m.content.text ?? "";
-      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
-      if (m.msg_type === "status" && m.content.execution_state === "idle") {
-        ws.close();
-        resolve(text);
-      }
-    });
-  });
-}
-
 test("usage: a cell that burnt CPU in a real Jupyter kernel shows CPU time and peak memory (from /proc) on the usage page, sorts first by CPU, and is in the CSV", async ({
   page,
 }) => {
@@ -113,6 +72,7 @@ test("usage: a cell that burnt CPU in a real Jupyter kernel shows CPU time and p
   await startServerViaApi(g, "e2e-burn");
   // 3 s of CPU (process time: a busy machine makes it slower, not smaller) holding 200 MiB
   const out = await runCell(
+    g,
     "e2e-burn",
     "import time\nheld = b'x' * (200 * 2**20)\nt0 = time.process_time()\nwhile time.process_time() - t0 < 3: pass\nprint('burnt', round(time.process_time() - t0, 1))",
   );

@@ -1,9 +1,12 @@
 // A user's server that ends outside the hub in the seconds before the hub's own poll (here: its
 // process killed; on a cluster, a job cancelled with scancel/qdel): the proxy's page says that it
-// stopped and why, and offers to start it again. Real hub, proxy, Jupyter server and Chromium; the
-// hub's poll interval is an hour, so only the proxy's question can tell.
+// stopped and why, and offers to start it again; the hub clears what the server left (a process
+// its kernel started in a session of its own, its runtime dir with its cookie secret). Real hub,
+// proxy, Jupyter server, kernel and Chromium; the hub's poll interval is an hour, so only the
+// proxy's question can tell.
+import { existsSync, readFileSync } from "node:fs";
 import { test, expect } from "@playwright/test";
-import { createUser, login, startGyre, startServerViaApi, type Gyre } from "./harness";
+import { createUser, login, runCell, startGyre, startServerViaApi, type Gyre } from "./harness";
 
 const USER = { name: "kim", password: "kim-password-e2e" };
 let g: Gyre;
@@ -17,7 +20,7 @@ test.afterAll(async () => {
   await g?.stop();
 });
 
-test("a server killed outside the hub: a stranger is refused and learns nothing; the owner's open tab says it stopped and why, and 'Start it again' leads to the spawn page", async ({
+test("a server killed outside the hub: a stranger is refused and learns nothing; the owner's open tab says it stopped and why, and 'Start it again' leads to the spawn page; what the server left is gone", async ({
   page,
   browser,
 }) => {
@@ -32,6 +35,19 @@ test("a server killed outside the hub: a stranger is refused and learns nothing;
   };
   const pid = (await state())?.details?.pid;
   expect(pid, "the REST API says where the server runs").toBeGreaterThan(1);
+  // what outlives a server killed outright: a process its kernel started in a session of its own
+  // (as a Dask cluster's workers may be), and the server's runtime dir
+  const [leftPid, runtimeDir] = (
+    await runCell(
+      g,
+      USER.name,
+      "import os, subprocess\np = subprocess.Popen(['sleep', '600'], start_new_session=True)\nprint(p.pid, os.environ['JUPYTER_RUNTIME_DIR'])",
+    )
+  )
+    .trim()
+    .split(" ");
+  expect(isAlive(Number(leftPid))).toBe(true);
+  expect(existsSync(runtimeDir), runtimeDir).toBe(true);
 
   await login(page, g, USER.name, USER.password);
   const open = await page.goto(g.userUrl(USER.name, "api/status"));
@@ -60,17 +76,21 @@ test("a server killed outside the hub: a stranger is refused and learns nothing;
   expect(down?.status()).toBe(503);
   await expect(page.locator("main")).toContainText(`${USER.name}'s server has stopped. The server stopped: The server was killed by SIGKILL`);
   await expect(page.locator("main")).not.toContainText("may be starting or stopped");
-  // the hub marked it stopped when the proxy asked
+  // the hub marked it stopped when the proxy asked, after clearing what it left
   expect(await state()).toBeUndefined();
+  expect(isAlive(Number(leftPid)), "the kernel's process of its own is killed").toBe(false);
+  expect(existsSync(runtimeDir), "the runtime dir (cookie secret, connection files) is removed").toBe(false);
 
   await page.getByRole("link", { name: "Start it again" }).click();
   await expect(page).toHaveURL(new RegExp(`/hub/spawn/${USER.name}`));
 });
 
+/** The process runs (a zombie nobody has reaped yet counts as gone, as it does for the hub). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    // the state follows the command name in parentheses, which may itself hold ") "
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
   } catch {
     return false;
   }

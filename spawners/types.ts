@@ -195,7 +195,13 @@ export interface Spawner {
    * queries) asks now instead.
    */
   poll(opts?: { fresh?: boolean }): Promise<SpawnExit | null>;
-  stop(): Promise<void>;
+  /**
+   * Ends the server and removes what it leaves behind (processes, runtime files, Kubernetes
+   * objects). Idempotent. `ended`: poll() has said the server ended on its own (it crashed, was
+   * killed, ran out of walltime): the hub calls stop() to clear what it left (kernels it
+   * started, its secrets), and what tells why it ended, its log, must stay.
+   */
+  stop(opts?: { ended?: boolean }): Promise<void>;
   getState(): JsonObject;
   loadState(state: JsonObject): void;
   progress(): AsyncIterable<ProgressEvent>;

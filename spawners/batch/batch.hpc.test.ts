@@ -194,6 +194,11 @@ for (const scheduler of ["sge", "slurm"] as const) {
       t.diagnostic(`reason: ${exit.reason}; scheduler calls for all jobs meanwhile: ${poller.calls - callsBefore}`);
       assert.match(exit.reason, scheduler === "sge" ? /deleted|no longer known/ : /cancelled/);
       await waitFor("job gone", async () => (await schedulerKnows(scheduler, jobId)) === "");
+      // the hub's clean-up after a server that ended on its own: the job's log, which says why, stays
+      const logPath = sp.getState().logPath as string;
+      await sp.stop({ ended: true });
+      assert.equal((await execa("test", ["-s", logPath], { reject: false })).exitCode, 0, `${logPath} kept`);
+      await execa("rm", ["-f", "--", logPath]);
     });
 
     test("hostile spawn options and names never reach a command", async () => {

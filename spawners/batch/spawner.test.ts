@@ -98,7 +98,7 @@ test("a job of a cluster that left the config is managed with the scheduler and 
   assert.ok(fake.calls.some((a) => a.join(" ") === `sudo -n -u alice -g gpu -- qdel ${id}`));
 });
 
-test("a server stopped through the hub leaves no log; a failed start keeps its log", async () => {
+test("a server stopped through the hub leaves no log; a failed start and a server that ended on its own keep theirs", async () => {
   const fake = new FakeBatchScheduler();
   const channel = new FakeCallbackChannel();
   const c = ctx();
@@ -116,6 +116,15 @@ test("a server stopped through the hub leaves no log; a failed start keeps its l
   await failing.stop();
   const log2 = failing.getState().logPath as string;
   assert.ok(!fake2.commands().some((x) => x.includes(`rm -f -- ${log2}`)), "the failed start's log stays for the error page");
+
+  // the hub's clean-up after a server that ended on its own (walltime, a crash)
+  const fake3 = new FakeBatchScheduler();
+  const c3 = ctx();
+  const ended = spawner({ scheduler: "slurm" }, fake3, channel, c3);
+  await startRunning(fake3, channel, ended, c3);
+  await ended.stop({ ended: true });
+  const log3 = ended.getState().logPath as string;
+  assert.ok(!fake3.commands().some((x) => x.includes(`rm -f -- ${log3}`)), "the log of a server that ended on its own stays: it says why");
 });
 
 test("logRetention.keepPerUser: after a submission the user's oldest job logs beyond the newest N are deleted, as the user", async () => {

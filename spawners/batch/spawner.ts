@@ -416,7 +416,7 @@ export class BatchSpawner implements Spawner {
     return this.explainGone(jobId, st.kind === "done" ? this.wordReason(st.reason) : undefined);
   }
 
-  async stop(): Promise<void> {
+  async stop(opts: { ended?: boolean } = {}): Promise<void> {
     this.stopping = true;
     this.abort.abort();
     const jobId = this.state?.jobId;
@@ -436,8 +436,9 @@ export class BatchSpawner implements Spawner {
       await sleep(500);
     }
     this.poller.untrack(jobId);
-    // A server that came up and was stopped through the hub leaves nothing to debug.
-    if (this.config.logRetention.deleteAfterCleanStop && this.state?.port && !this.failed && this.state.logPath) {
+    // A server that came up and was stopped through the hub leaves nothing to debug; one that
+    // ended on its own (walltime, a crash) keeps the log that says why.
+    if (this.config.logRetention.deleteAfterCleanStop && !opts.ended && this.state?.port && !this.failed && this.state.logPath) {
       await this.runAsUser(USER_COMMANDS.removeFiles([this.state.logPath])).catch(() => undefined);
     }
   }

@@ -13,7 +13,7 @@ import { FakeKubelet } from "./testing/fake-kubelet";
 import { buildLabConfig, buildTestContext, setUpKubeLab, silentLog, type KubeLab } from "./testing/kube-lab";
 import { closeNamespaceWatches } from "./watch";
 import type { KubernetesSpawnerConfig } from "./config";
-import type { ProgressEvent, SpawnContext } from "../types";
+import type { ProgressEvent, SpawnContext, Spawner } from "../types";
 
 let lab: KubeLab;
 let kubelet: FakeKubelet;
@@ -203,12 +203,20 @@ test("422 from the API server and refused profiles become SpawnErrors with the r
   await gpu.stop();
 });
 
-test("a server that exits while starting: start() fails with its exit status, poll() says why", async () => {
+test("a server that exits while starting: start() fails with its exit status, poll() says why; the hub's clean-up after it deletes its pod and secret", async () => {
   const spawner = new KubernetesSpawner(buildTestContext("gina", { options: { profile: "crashing" } }), config);
   await assert.rejects(spawner.start(), (e: Error & { logTail?: string }) => /status 3/.test(e.message) && /boom/.test(e.logTail ?? ""));
   assert.match((await spawner.poll())?.reason ?? "", /status 3/);
-  await spawner.stop();
+  assert.ok(await readPod("jupyter-gina"), "the ended pod stays until the hub clears it");
+  // what the hub calls for a server that ended on its own (worker.ts markGone); the kind deletes the same things as at any stop
+  const asTheHubHasIt: Spawner = spawner;
+  await asTheHubHasIt.stop({ ended: true });
   assert.equal(await readPod("jupyter-gina"), null);
+  assert.equal(
+    await exists(() => lab.admin.core.readNamespacedSecret({ name: "jupyter-token-gina", namespace: lab.namespace })),
+    false,
+    "its token's Secret deleted",
+  );
 });
 
 test("hub restart: new client, watches and spawners adopt the running server; reconcile deletes the pod of a server the hub no longer runs", async () => {

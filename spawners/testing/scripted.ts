@@ -41,6 +41,10 @@ export interface ScriptedServer {
   ready: boolean;
   exit: SpawnExit | null;
   stopCalls: number;
+  /** of those, the calls that said the server had ended on its own (stop({ ended: true })) */
+  endedStops: number;
+  /** the hub's record of the server (Server.state) when stop() was last called, if the test reads it */
+  stateAtStop?: string;
   /** the environment and hub API token the hub gave the start (SpawnContext.env, .apiToken) */
   env: Record<string, string>;
   apiToken: string;
@@ -55,6 +59,8 @@ export class ScriptedServers {
   readonly starts: StartScript[] = [];
   /** spawner.stop() rejects with this while set */
   stopFailure: string | null = null;
+  /** read by stop() into ScriptedServer.stateAtStop: what the hub's record says while the kind stops the server */
+  recordState: ((spawnId: string) => Promise<string | undefined>) | null = null;
   /** spawner.stop() takes this long (a slow scheduler or pod deletion) */
   stopDelayMs = 0;
   /** startTimeoutSeconds() of new spawners; undefined: the hub's */
@@ -173,6 +179,7 @@ class ScriptedSpawner implements Spawner {
       ready: false,
       exit: null,
       stopCalls: 0,
+      endedStops: 0,
       env: { ...this.ctx.env },
       apiToken: this.ctx.apiToken,
     };
@@ -229,10 +236,14 @@ class ScriptedSpawner implements Spawner {
     return s.exit ?? { exitCode: 0, reason: "The server was stopped." };
   }
 
-  async stop(): Promise<void> {
+  async stop(opts: { ended?: boolean } = {}): Promise<void> {
     this.markStopped();
     const s = this.spawnId ? this.all.servers.get(this.spawnId) : undefined;
-    if (s) s.stopCalls++;
+    if (s) {
+      s.stopCalls++;
+      if (opts.ended) s.endedStops++;
+      if (this.all.recordState) s.stateAtStop = await this.all.recordState(s.spawnId);
+    }
     this.sampleAtStop(s?.state === "running");
     if (this.all.stopDelayMs) await new Promise((r) => setTimeout(r, this.all.stopDelayMs));
     if (this.all.stopFailure) throw new Error(this.all.stopFailure);

@@ -223,6 +223,50 @@ describe("stopping (table-driven)", () => {
     assert.equal(s.message, "The server stopped: The server was killed by SIGKILL.");
     assert.equal(s.logTail, `log of ${running.spawnId}`);
     assert.equal(hub.routes.routes.has(`/user/${user.name}/`), false);
+    const server = scripted.servers.get(running.spawnId!)!;
+    assert.equal(server.stopCalls, 1, "its spawner cleared what it left behind");
+    assert.equal(server.endedStops, 1, "saying it ended on its own (its log stays)");
+  });
+
+  test("what a server that died left is cleared before its record says stopped: no new start can begin meanwhile", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const running = await settle(user.id, ["running"]);
+    scripted.crash(running.spawnId!, "The server was killed by SIGKILL.");
+    scripted.recordState = async () => (await serverOf(user.id)).state;
+    scripted.stopDelayMs = 200;
+    try {
+      const polled = services!.worker.pollRunning();
+      await waitFor("the clean-up", async () => scripted.servers.get(running.spawnId!)!.endedStops === 1);
+      assert.equal(await requestStart(hub.db, user.id, "", {}), "already-running", "no start while the clean-up runs");
+      await polled;
+    } finally {
+      scripted.recordState = null;
+      scripted.stopDelayMs = 0;
+    }
+    assert.equal(scripted.servers.get(running.spawnId!)!.stateAtStop, "running", "still running in the record while its spawner cleared up");
+    const s = await serverOf(user.id);
+    assert.equal(s.state, "stopped");
+    assert.equal(s.message, "The server stopped: The server was killed by SIGKILL.");
+    assert.equal(await requestStart(hub.db, user.id, "", {}), "requested", "a start once it says stopped");
+    assert.notEqual((await settle(user.id, ["running"])).spawnId, running.spawnId);
+  });
+
+  test("a clean-up after a server that died which fails still marks it stopped with the reason", async () => {
+    const user = await newUser();
+    await requestStart(hub.db, user.id, "", {});
+    const running = await settle(user.id, ["running"]);
+    scripted.crash(running.spawnId!, "The job ran out of walltime.");
+    scripted.stopFailure = "kubectl: connection refused";
+    try {
+      await services!.worker.pollRunning();
+    } finally {
+      scripted.stopFailure = null;
+    }
+    const s = await serverOf(user.id);
+    assert.equal(s.state, "stopped");
+    assert.equal(s.message, "The server stopped: The job ran out of walltime.");
+    assert.equal(scripted.servers.get(running.spawnId!)!.endedStops, 1);
   });
 
   test("a proxy's check finds a server that died before the next poll round: stopped, with the reason; concurrent checks share one poll", async () => {
@@ -301,7 +345,7 @@ describe("stopping (table-driven)", () => {
 
 describe("a hub restart, with a server in every state (table-driven)", () => {
   type Setup = { state: string; server?: "running" | "ready-after-restart" | "still-starting" | "dead" | "none"; resumable?: boolean; stored?: string };
-  type Want = { state: string; message?: RegExp; event?: string; starts: number; resumes?: number; stops?: number; route: boolean };
+  type Want = { state: string; message?: RegExp; event?: string; starts: number; resumes?: number; stops?: number; endedStops?: number; route: boolean };
   const cases: Array<{ name: string; setup: Setup; want: Want }> = [
     { name: "pending: the new hub starts it", setup: { state: "pending", server: "none" }, want: { state: "running", starts: 1, route: true } },
     {
@@ -330,9 +374,9 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
       want: { state: "running", starts: 0, route: true },
     },
     {
-      name: "running but gone while the hub was down: stopped with the reason",
+      name: "running but gone while the hub was down: what it left is cleared, then it is stopped with the reason",
       setup: { state: "running", server: "dead" },
-      want: { state: "stopped", message: /^The server stopped while the hub was down: /, event: "stopped", starts: 0, route: false },
+      want: { state: "stopped", message: /^The server stopped while the hub was down: /, event: "stopped", starts: 0, stops: 1, endedStops: 1, route: false },
     },
     {
       name: "stopping: the new hub stops it",
@@ -375,6 +419,7 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
           ready: alive,
           exit: alive || starting ? null : { exitCode: 137, reason: "killed" },
           stopCalls: 0,
+          endedStops: 0,
           env: {},
           apiToken: "",
           resumable: c.setup.resumable,
@@ -413,6 +458,7 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
       assert.equal(scripted.startCounts.get(spawnId) ?? 0, c.want.starts, "starts by the new hub");
       if (c.want.resumes !== undefined) assert.equal(scripted.resumeCounts.get(spawnId) ?? 0, c.want.resumes, "resumes by the new hub");
       if (c.want.stops !== undefined) assert.equal(left.get(spawnId)?.stopCalls, c.want.stops, "stops of the first start");
+      if (c.want.endedStops !== undefined) assert.equal(left.get(spawnId)?.endedStops, c.want.endedStops, "stops that clear up after a server that ended");
       if (c.want.resumes) assert.equal(s.spawnId, spawnId, "same spawn");
       assert.equal(hub.routes.routes.has(`/user/${userName}/`), c.want.route);
     });

@@ -96,6 +96,8 @@ export class SpawnWorker {
    * missing). A user is not renamed while a server of theirs is active, so the URL stays right.
    */
   private readonly live = new Map<number, { spawner: Spawner; baseUrl: string }>();
+  /** servers that ended on their own being cleared and marked stopped (markGone), by id */
+  private readonly ending = new Map<number, Promise<void>>();
   /** checks asked for now (checkNow), by server id */
   private readonly checks = new Map<number, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
@@ -661,6 +663,9 @@ export class SpawnWorker {
   };
 
   private async pollOne(s: ServerRow, now: Date, opts: { fresh?: boolean } = {}): Promise<void> {
+    // found ended already: a check waits for its record to say so
+    const ending = this.ending.get(s.id);
+    if (ending) return ending;
     if (this.spawning.has(s.id) || this.stopping.has(s.id)) return;
     try {
       let cached = this.live.get(s.id);
@@ -679,12 +684,46 @@ export class SpawnWorker {
     }
   }
 
-  private async markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
-    const { db } = this.rt;
+  /**
+   * A server that ended on its own (poll() said how). Its spawner clears what it left behind
+   * (stop({ ended: true }): kernels that outlived it, its runtime dir, its pod and Secret; its log
+   * stays), then the record says stopped, with the reason. In that order: once it says stopped, a
+   * new start may be claimed, by any replica, and a clean-up after it would remove the new spawn's
+   * things (a Kubernetes server's Secret has the same name at every spawn). Calls for the same
+   * server share one.
+   */
+  private markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
+    let ending = this.ending.get(s.id);
+    if (!ending) {
+      ending = this.endGone(s, reason, spawner).finally(() => this.ending.delete(s.id));
+      this.ending.set(s.id, ending);
+    }
+    return ending;
+  }
+
+  private async endGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
+    const { db, config, log } = this.rt;
     const user = await db.user.findUniqueOrThrow({ where: { id: s.userId } });
     await this.proxy.deleteRoute(serverPath(user.name, s.name));
     this.live.delete(s.id);
     const logTail = await spawner.logTail(30).catch(() => "");
+    // what the kind can still tell (a batch job's accounting, a pod's requests), before the clean-up
+    const lastUsage = await this.usage.last(s, spawner);
+    // a stop requested meanwhile waits (the tick skips servers being stopped), then finds it stopped
+    this.stopping.add(s.id);
+    try {
+      await raceAbort(
+        spawner.stop({ ended: true }),
+        new AbortController().signal,
+        Date.now() + config.hub.stopTimeoutSeconds * 1000,
+        `not done within ${config.hub.stopTimeoutSeconds} s (hub.stopTimeoutSeconds)`,
+      );
+    } catch (err) {
+      // what it left stays (the next stop of this spawn, or the kind's reconcile at a hub start, may take it)
+      log.warn({ err, server: s.id }, "could not clear what a server that ended on its own left behind");
+    } finally {
+      this.stopping.delete(s.id);
+    }
     const stoppedAt = new Date();
     const r = await db.server.updateMany({
       where: { id: s.id, state: "running" },
@@ -693,8 +732,8 @@ export class SpawnWorker {
     if (r.count) {
       if (s.spawnId) await this.revokeApiToken(s.spawnId);
       await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
-      // Gone on its own: whatever the kind can still tell (a batch job's accounting), else what was sampled.
-      await this.usage.ended(s, await this.usage.last(s, spawner), this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
+      // Gone on its own: whatever the kind could still tell, else what was sampled.
+      await this.usage.ended(s, lastUsage, this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
     }
   }
 
