@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { request as httpRequest } from "node:http";
-import { mkdtempSync, openSync, readFileSync, existsSync, rmSync, closeSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, existsSync, rmSync, closeSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -83,6 +83,8 @@ export interface GyreOptions {
    * set, hub.userDomain stays automatic (SAME_SITE_HUB_HOST puts hub and users on one site).
    */
   hubHost?: string;
+  /** gyre.config.yaml's settings: written (as JSON, which is YAML) into the data dir, which GYRE_CONFIG then names */
+  config?: object;
 }
 
 async function waitHttp(url: string, ms: number, proc: () => ChildProcess | undefined, what: string, logs: () => string): Promise<void> {
@@ -122,6 +124,8 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
   for (const p of [opts.basePort, opts.basePort + 1, opts.basePort + 2]) await assertPortFree(p);
   const dataDir = mkdtempSync(join(tmpdir(), "gyre-e2e-"));
   const port = opts.basePort;
+  const configFile = join(dataDir, "gyre.config.yaml");
+  if (opts.config) writeFileSync(configFile, JSON.stringify(opts.config));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: process.env.HOME ?? "/root",
@@ -140,6 +144,7 @@ export async function startGyre(opts: GyreOptions): Promise<Gyre> {
         ? { GYRE_HUB__PUBLIC_URL: `http://${opts.hubHost}:${port}` }
         : {}),
     ...(opts.initialAdmin === false ? {} : { GYRE_AUTH__INITIAL_ADMIN__NAME: ADMIN.name, GYRE_AUTH__INITIAL_ADMIN__PASSWORD: ADMIN.password }),
+    ...(opts.config ? { GYRE_CONFIG: configFile } : {}),
     ...opts.env,
   };
   const logFile = join(dataDir, "gyre.log");

@@ -8,8 +8,6 @@
 // hub's own form with a missing or wrong CSRF token. Nothing reaches the callback then.
 import { test, expect, type Page } from "@playwright/test";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { SAME_SITE_HUB_HOST, createUser, login, startGyre, type Gyre } from "./harness";
@@ -23,7 +21,6 @@ const CALLBACK = `http://127.0.0.1:${SITE_PORT}/cb`;
 
 let g: Gyre;
 let site: Server;
-let configDir: string | undefined;
 /** every request the callback received, in order */
 const callbacks: URL[] = [];
 /** the body of the page /evil serves next (a form posting to the hub) */
@@ -47,17 +44,17 @@ test.beforeAll(async () => {
     else res.writeHead(404).end();
   });
   await listen(site, SITE_PORT);
-  configDir = mkdtempSync(join(tmpdir(), "gyre-e2e-consent-"));
-  const config = join(configDir, "gyre.config.yaml");
-  writeFileSync(config, JSON.stringify({ services: [{ name: "dash", url: `http://127.0.0.1:${SITE_PORT}`, oauthRedirectUri: CALLBACK, apiToken: SECRET }] }));
   // hub and users' origins on one site (gyre.localhost): a page on evil.gyre.localhost is same-site
-  g = await startGyre({ basePort: PORT, hubHost: SAME_SITE_HUB_HOST, env: { GYRE_CONFIG: config } });
+  g = await startGyre({
+    basePort: PORT,
+    hubHost: SAME_SITE_HUB_HOST,
+    config: { services: [{ name: "dash", url: `http://127.0.0.1:${SITE_PORT}`, oauthRedirectUri: CALLBACK, apiToken: SECRET }] },
+  });
   await createUser(g, "alice", "alice-password-123");
 });
 test.afterAll(async () => {
   await g?.stop();
   await new Promise((r) => site?.close(r));
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 const authorizeUrl = (state: string) =>

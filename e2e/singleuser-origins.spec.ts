@@ -3,23 +3,15 @@
 // (JUPYTERHUB_HOST is empty, as JupyterHub without subdomains), the proxy takes it to the hub's
 // origin, and the code comes back to the server's callback on alice's origin.
 import { test, expect } from "@playwright/test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
 
 let g: Gyre;
-let configDir: string | undefined;
 test.beforeAll(async () => {
-  configDir = mkdtempSync(join(tmpdir(), "gyre-e2e-suo-"));
-  const config = join(configDir, "gyre.config.yaml");
-  writeFileSync(config, JSON.stringify({ spawner: { local: { command: ["/usr/bin/jupyterhub-singleuser"] } } }));
-  g = await startGyre({ basePort: 7966, env: { GYRE_CONFIG: config } });
+  g = await startGyre({ basePort: 7966, config: { spawner: { local: { command: ["/usr/bin/jupyterhub-singleuser"] } } } });
   await createUser(g, "alice", "alice-password-123");
 });
 test.afterAll(async () => {
   await g?.stop();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 test("per-user origins: the owner goes through the hub's OAuth from her own origin and lands in the notebook tree", async ({ page }) => {

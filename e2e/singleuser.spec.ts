@@ -5,9 +5,6 @@
 // What the hub refuses: another user (at the proxy and at authorize), a wrong redirect URI or
 // client id, a wrong client secret, and the client once the server is deleted.
 import { test, expect, type Page } from "@playwright/test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import WebSocket from "ws";
 import { ADMIN, createUser, login, startGyre, type Gyre } from "./harness";
 
@@ -16,25 +13,20 @@ const CLIENT = "jupyterhub-user-alice-su";
 const CALLBACK = "/user/alice/su/oauth_callback";
 
 let g: Gyre;
-let configDir: string | undefined;
 test.beforeAll(async () => {
-  configDir = mkdtempSync(join(tmpdir(), "gyre-e2e-su-"));
-  const config = join(configDir, "gyre.config.yaml");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      spawner: { local: { command: ["/usr/bin/jupyterhub-singleuser"], env: { JUPYTERHUB_ACTIVITY_INTERVAL: "2" } } },
-    }),
-  );
   // The proxy's own activity reports wait an hour here: a newer last_activity can only come from
   // the server's reports.
-  g = await startGyre({ basePort: 7960, singleOrigin: true, env: { GYRE_CONFIG: config, GYRE_PROXY__ACTIVITY_FLUSH_SECONDS: "3600" } });
+  g = await startGyre({
+    basePort: 7960,
+    singleOrigin: true,
+    config: { spawner: { local: { command: ["/usr/bin/jupyterhub-singleuser"], env: { JUPYTERHUB_ACTIVITY_INTERVAL: "2" } } } },
+    env: { GYRE_PROXY__ACTIVITY_FLUSH_SECONDS: "3600" },
+  });
   await createUser(g, "alice", "alice-password-123");
   await createUser(g, "bob", "bob-password-123");
 });
 test.afterAll(async () => {
   await g?.stop();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 interface ServerModel {

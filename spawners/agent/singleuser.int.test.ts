@@ -7,17 +7,13 @@
 // another user is refused.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import WebSocket from "ws";
 import { ADMIN, createUser, startGyre, type Gyre } from "@/e2e/harness";
 
 const BASE_PORT = 7940;
 let g: Gyre;
 let dashPort = 0;
-let configDir: string | undefined;
 
 function freePort(): Promise<number> {
   return new Promise((r) => {
@@ -43,21 +39,15 @@ async function serverOf(user: string): Promise<ServerModel | undefined> {
 before(async () => {
   if (process.getuid?.() !== 0) throw new Error("this test needs root: servers run as the users' own accounts");
   dashPort = await freePort();
-  configDir = mkdtempSync(join(tmpdir(), "gyre-su-ext-"));
-  const config = join(configDir, "gyre.config.yaml");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      spawner: {
-        local: {
-          command: ["/usr/bin/jupyterhub-singleuser"],
-          env: { JUPYTERHUB_ACTIVITY_INTERVAL: "1" },
-        },
-      },
+  g = await startGyre({
+    basePort: BASE_PORT,
+    singleOrigin: true,
+    config: {
+      spawner: { local: { command: ["/usr/bin/jupyterhub-singleuser"], env: { JUPYTERHUB_ACTIVITY_INTERVAL: "1" } } },
       proxy: { dashboardPorts: [dashPort] },
-    }),
-  );
-  g = await startGyre({ basePort: BASE_PORT, singleOrigin: true, env: { GYRE_CONFIG: config, GYRE_PROXY__ACTIVITY_FLUSH_SECONDS: "3600" } });
+    },
+    env: { GYRE_PROXY__ACTIVITY_FLUSH_SECONDS: "3600" },
+  });
   await createUser(g, "suext", "suext-password-123");
   await createUser(g, "suother", "suother-password-123");
   const r = await g.api("suext", "/hub/api/users/suext/server", { method: "POST", body: "{}" });
@@ -87,7 +77,6 @@ async function accessToken(user: string): Promise<string> {
 
 after(async () => {
   await g?.stop();
-  if (configDir) rmSync(configDir, { recursive: true, force: true });
 });
 
 test("jupyterhub-singleuser with Gyre's extension: a busy kernel with no browser keeps last_activity moving; the dashboard relay answers the owner only", async (t) => {
