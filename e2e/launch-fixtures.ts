@@ -3,7 +3,7 @@
 // /repos/{owner}/{repo}/commits/{ref}), built from its documented answers
 // (app/_lib/launch/testing/provider-api-stand-ins.ts) — github.com cannot be reached from here.
 import type { Page } from "@playwright/test";
-import { chmodSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGitHttpServer, type GitHttpServer } from "../app/_lib/launch/testing/git-http-server";
@@ -69,6 +69,8 @@ export async function startLaunchFixtures(): Promise<LaunchFixtures> {
     },
     rateLimit: 1000,
   });
+  // the launches' folder in each user's home, new for each run; close() removes it from every home
+  const repoDir = `launches-${Date.now()}`;
   const wheelhouse = join(root, "wheels");
   writeWheel(wheelhouse, "gyredemo", "1.0", "VALUE = 'from the wheelhouse'\n");
   chmodSync(wheelhouse, 0o755);
@@ -87,12 +89,14 @@ export async function startLaunchFixtures(): Promise<LaunchFixtures> {
       GYRE_LAUNCH__GITHUB__API_URL: gh.url,
       GYRE_LAUNCH__ENVIRONMENT__WHEELHOUSE: wheelhouse,
       GYRE_LAUNCH__ENVIRONMENT__CACHE_DIR: envs,
-      GYRE_LAUNCH__REPO_DIR: `~/launches-${Date.now()}`,
+      GYRE_LAUNCH__REPO_DIR: `~/${repoDir}`,
     },
     async close() {
       await srv.close();
       await gh.close();
       rmSync(root, { recursive: true, force: true });
+      // the test accounts' homes (useradd's default /home/<name>)
+      for (const home of readdirSync("/home")) rmSync(join("/home", home, repoDir), { recursive: true, force: true });
     },
   };
 }
