@@ -132,12 +132,16 @@ export function buildLaunchPodPaths(spec: PrepareSpec, mountPath: string): Launc
  */
 export const KUBE_PREPARE_PY = String.raw`import json, os, subprocess, sys
 d = os.environ["GYRE_LAUNCH_DIR"]
-result = os.path.join(os.environ.get("TMPDIR", "/tmp"), "gyre-launch-result.json")
-rc = subprocess.call([sys.executable, os.path.join(d, "agent.py"), "prepare", "--spec-file", os.path.join(d, "spec.json"), "--result-file", result])
-if rc:
-    sys.exit(rc)
-with open(result) as f:
-    prepared = json.load(f)
+result = os.path.join(os.environ.get("TMPDIR", "/tmp"), "gyre-launch-result-%d.json" % os.getpid())
+try:
+    rc = subprocess.call([sys.executable, os.path.join(d, "agent.py"), "prepare", "--spec-file", os.path.join(d, "spec.json"), "--result-file", result])
+    if rc:
+        sys.exit(rc)
+    with open(result) as f:
+        prepared = json.load(f)
+finally:
+    if os.path.exists(result):
+        os.unlink(result)
 link = os.environ["GYRE_LAUNCH_JUPYTER_LINK"]
 os.makedirs(os.path.dirname(link), exist_ok=True)
 if os.path.islink(link) or os.path.isfile(link):
