@@ -320,11 +320,20 @@ async function startGyre(tiny: string): Promise<Hub> {
   const hubEntry = existsSync(hubBundle) ? [...HUB_FLAGS, hubBundle] : ["--import", "tsx", join(GYRE_DIR, "app/server.ts")];
   const hubArgs = [`--inspect=127.0.0.1:${PORTS.gyreInspect}`, ...hubEntry];
   const hub = startProcess(process.execPath, hubArgs, { ...HUB_ENV, ...env }, logFile, GYRE_DIR);
-  await waitHttp(`http://127.0.0.1:${PORTS.gyreHub}/hub/api`, hub, "Gyre's hub", logFile);
-  const bundled = join(GYRE_DIR, "dist/proxy/main.mjs");
-  const proxyArgs = existsSync(bundled) ? [bundled] : ["--import", "tsx", join(GYRE_DIR, "proxy/main.ts")];
-  const proxy = startProcess(process.execPath, proxyArgs, env, logFile, GYRE_DIR);
-  await waitHttp(`http://127.0.0.1:${PORTS.gyreProxy}/_chp_healthz`, proxy, "Gyre's proxy", logFile);
+  let proxy: ChildProcess | undefined;
+  try {
+    await waitHttp(`http://127.0.0.1:${PORTS.gyreHub}/hub/api`, hub, "Gyre's hub", logFile);
+    const bundled = join(GYRE_DIR, "dist/proxy/main.mjs");
+    const proxyArgs = existsSync(bundled) ? [bundled] : ["--import", "tsx", join(GYRE_DIR, "proxy/main.ts")];
+    proxy = startProcess(process.execPath, proxyArgs, env, logFile, GYRE_DIR);
+    await waitHttp(`http://127.0.0.1:${PORTS.gyreProxy}/_chp_healthz`, proxy, "Gyre's proxy", logFile);
+  } catch (err) {
+    // the error carries the log's tail; nothing of a hub that did not come up stays
+    if (proxy) await killProcess(proxy);
+    await killProcess(hub);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const token = insertGyreToken(join(dir, "gyre.db"), "admin");
   const inspector = await Inspector.connect(PORTS.gyreInspect);
   return {
