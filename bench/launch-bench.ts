@@ -2,13 +2,13 @@
 // BinderHub's best case, an image already built, is tens of seconds), with a real hub, proxy and
 // Jupyter server, the agent as the user's OS account, git over smart HTTP on loopback and the
 // GitHub API stand-in of the e2e fixtures. "Usable": the notebook file is served through the proxy
-// and a kernel of the launch's environment answered `1+1` over its WebSocket. Also measured: the
+// and a kernel of the launch's environment printed `1+1` over its WebSocket. Also measured: the
 // fetch of the repository at a new commit (the environment reused), reported separately.
 //   npm run bench:launch [-- rounds=5]
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
 import { createUser, startGyre, type Gyre } from "../e2e/harness";
 import { startLaunchFixtures } from "../e2e/launch-fixtures";
+import { runCellOverWebSocket } from "../spawners/testing/kernel-cell";
 
 const USER = "benchlaunch";
 const ROUNDS = Number(process.argv.find((a) => a.startsWith("rounds="))?.split("=")[1] ?? 5);
@@ -82,27 +82,11 @@ async function useNotebook(g: Gyre, serverPath: string, file: string): Promise<v
     body: JSON.stringify({ name: "python3" }),
   });
   const kernel = (await k.json()) as { id: string };
-  const ws = new WebSocket(`${g.url.replace(/^http/, "ws")}${serverPath}api/kernels/${kernel.id}/channels`, { headers: auth });
-  await new Promise<void>((resolve, reject) => {
-    const msgId = `bench-${Date.now()}`;
-    ws.once("error", reject);
-    ws.once("open", () =>
-      ws.send(
-        JSON.stringify({
-          header: { msg_id: msgId, msg_type: "execute_request", username: USER, session: "bench", version: "5.3", date: new Date().toISOString() },
-          parent_header: {},
-          metadata: {},
-          content: { code: "1+1", silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-          channel: "shell",
-        }),
-      ),
-    );
-    ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as { msg_type: string; parent_header: { msg_id?: string }; content: { data?: Record<string, string> } };
-      if (m.parent_header.msg_id === msgId && m.msg_type === "execute_result" && m.content.data?.["text/plain"] === "2") resolve();
-    });
+  const out = await runCellOverWebSocket(`${g.url.replace(/^http/, "ws")}${serverPath}api/kernels/${kernel.id}/channels`, "print(1+1)", {
+    headers: auth,
+    username: USER,
   });
-  ws.close();
+  if (out.trim() !== "2") throw new Error(`kernel: ${JSON.stringify(out)}`);
   await fetch(`${g.url}${serverPath}api/kernels/${kernel.id}`, { method: "DELETE", headers: auth });
 }
 

@@ -11,8 +11,8 @@ import { randomBytes, createHash } from "node:crypto";
 import dns from "node:dns";
 import Database from "better-sqlite3";
 import { expect, type Page } from "@playwright/test";
-import WebSocket from "ws";
 import { hubCommand } from "../app/hub-command";
+import { runCellOverWebSocket } from "../spawners/testing/kernel-cell";
 
 // Node clients in this process (Playwright's request contexts, fetch) resolve <name>.localhost as
 // browsers do, to the loopback address (RFC 6761 §6.3): the system resolver only knows "localhost".
@@ -337,42 +337,11 @@ export function directServerStatus(serverUrl: string, path: string, headers: Rec
   });
 }
 
-/** Runs `code` in a new kernel of `user`'s default server (REST + the kernel's WebSocket, with the user's API token); returns its output. */
+/** Runs `code` in a new kernel of `user`'s default server (REST + the kernel's WebSocket through the proxy, with the user's API token); returns its output. */
 export async function runCell(g: Gyre, user: string, code: string): Promise<string> {
   const r = await g.api(user, `/user/${user}/api/kernels`, { method: "POST", body: "{}" });
   expect(r.status).toBe(201);
   const kernelId = ((await r.json()) as { id: string }).id;
-  const wsUrl = `${g.url.replace(/^http/, "ws").replace("localhost", "127.0.0.1")}/user/${user}/api/kernels/${kernelId}/channels`;
-  return new Promise<string>((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, { headers: { authorization: `token ${g.token(user)}` } });
-    const msgId = "cell-1";
-    let text = "";
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket refused: ${res.statusCode}`)));
-    ws.once("open", () =>
-      ws.send(
-        JSON.stringify({
-          header: { msg_id: msgId, msg_type: "execute_request", username: user, session: "e2e", version: "5.3", date: new Date().toISOString() },
-          parent_header: {},
-          metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-          channel: "shell",
-        }),
-      ),
-    );
-    ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; execution_state?: string; ename?: string; evalue?: string };
-      };
-      if (m.parent_header.msg_id !== msgId) return;
-      if (m.msg_type === "stream") text += m.content.text ?? "";
-      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
-      if (m.msg_type === "status" && m.content.execution_state === "idle") {
-        ws.close();
-        resolve(text);
-      }
-    });
-  });
+  const channels = `${g.url.replace(/^http/, "ws").replace("localhost", "127.0.0.1")}/user/${user}/api/kernels/${kernelId}/channels`;
+  return runCellOverWebSocket(channels, code, { headers: { authorization: `token ${g.token(user)}` }, username: user });
 }

@@ -11,6 +11,7 @@ import { EventSource } from "eventsource";
 import WebSocket from "ws";
 import { createUser, directServerStatus, login, startGyre, startServerViaApi, type Gyre } from "./harness";
 import { activeSequence, recordLaunchPage, startLaunchFixtures, type LaunchFixtures } from "./launch-fixtures";
+import { runCellOverWebSocket } from "../spawners/testing/kernel-cell";
 
 const USER = "launcher";
 const PASSWORD = "launcher-password-1";
@@ -421,45 +422,11 @@ test("a BinderHub API client (Thebe's event-stream protocol) launches a server a
   const kernel = (await (
     await fetch(`${ready.url}api/kernels`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{}" })
   ).json()) as { id: string };
-  const out = await new Promise<string>((resolve, reject) => {
-    const ws = new WebSocket(`${ready.url.replace(/^http/, "ws")}api/kernels/${kernel.id}/channels?token=${encodeURIComponent(ready.token)}`);
-    const msgId = "thebe-1";
-    let text = "";
-    ws.once("error", reject);
-    ws.once("unexpected-response", (_req, res) => reject(new Error(`WebSocket refused: ${res.statusCode}`)));
-    ws.once("open", () =>
-      ws.send(
-        JSON.stringify({
-          header: { msg_id: msgId, msg_type: "execute_request", username: "thebe", session: "thebe", version: "5.3", date: new Date().toISOString() },
-          parent_header: {},
-          metadata: {},
-          content: {
-            code: "print(open('data.txt').read().strip())",
-            silent: false,
-            store_history: false,
-            user_expressions: {},
-            allow_stdin: false,
-            stop_on_error: true,
-          },
-          channel: "shell",
-        }),
-      ),
-    );
-    ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; execution_state?: string; ename?: string; evalue?: string };
-      };
-      if (m.parent_header.msg_id !== msgId) return;
-      if (m.msg_type === "stream") text += m.content.text ?? "";
-      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
-      if (m.msg_type === "status" && m.content.execution_state === "idle") {
-        ws.close();
-        resolve(text);
-      }
-    });
-  });
+  const out = await runCellOverWebSocket(
+    `${ready.url.replace(/^http/, "ws")}api/kernels/${kernel.id}/channels?token=${encodeURIComponent(ready.token)}`,
+    "print(open('data.txt').read().strip())",
+    { username: "thebe" },
+  );
   expect(out.trim()).toBe("42");
 
   // it reaches nothing else: the user's other servers, the hub's API, another user's server

@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { KubeClient, loadKubeConfig, resetKubeClients } from "./client";
 import { KubernetesSpawner } from "./index";
 import { buildImageBuildJobName, buildLaunchImageRef } from "./launch-manifests";
@@ -24,6 +23,7 @@ import { launchConfigSchema } from "@/config/launch-section";
 import { startGitHttpServer, type GitHttpServer } from "@/app/_lib/launch/testing/git-http-server";
 import { makeRepo, type TestRepo } from "@/app/_lib/launch/testing/git-repos";
 import { writeWheel } from "@/app/_lib/launch/testing/wheelhouse";
+import { runCellOverWebSocket } from "../testing/kernel-cell";
 
 let lab: KubeLab;
 let kubelet: FakeKubelet;
@@ -99,40 +99,7 @@ async function runInKernel(url: string, ctx: SpawnContext, code: string): Promis
       body: JSON.stringify({ name: "python3" }),
     })
   ).json()) as { id: string };
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}${ctx.baseUrl}api/kernels/${k.id}/channels`, { headers });
-  const out = await new Promise<string>((resolve, reject) => {
-    const msgId = `t-${Date.now()}`;
-    let text = "";
-    const timer = setTimeout(() => reject(new Error(`kernel: no answer (${text})`)), 60_000);
-    ws.once("error", reject);
-    ws.once("open", () =>
-      ws.send(
-        JSON.stringify({
-          header: { msg_id: msgId, msg_type: "execute_request", username: "t", session: "t", version: "5.3", date: new Date().toISOString() },
-          parent_header: {},
-          metadata: {},
-          content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-          channel: "shell",
-        }),
-      ),
-    );
-    ws.on("message", (data: Buffer) => {
-      const m = JSON.parse(data.toString("utf8")) as {
-        msg_type: string;
-        parent_header: { msg_id?: string };
-        content: { text?: string; ename?: string; evalue?: string; execution_state?: string };
-      };
-      if (m.parent_header.msg_id !== msgId) return;
-      if (m.msg_type === "stream") text += m.content.text ?? "";
-      if (m.msg_type === "error") text += `${m.content.ename}: ${m.content.evalue}`;
-      if (m.msg_type === "status" && m.content.execution_state === "idle") {
-        clearTimeout(timer);
-        resolve(text);
-      }
-    });
-  });
-  ws.close();
-  return out;
+  return runCellOverWebSocket(`${url.replace(/^http/, "ws")}${ctx.baseUrl}api/kernels/${k.id}/channels`, code, { headers });
 }
 
 test("a launch without image builds: the init container (the agent, run by the fake kubelet) fetches the commit and builds a venv from the wheelhouse into the home; the server serves that folder and its kernel imports the package", async () => {
