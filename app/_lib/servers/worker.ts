@@ -404,6 +404,9 @@ export class SpawnWorker {
       savedState = spawnerState;
       return { q: buildSaveSpawnState(writes.dialect, { id: s.id, ...(changed ? { spawnerState } : {}), ...also, now: new Date() }), orFail: GONE };
     };
+    // set once the progress pump runs: the failure path below writes what it has queued, and
+    // stops it writing more, before the final state and event (never a progress event after them)
+    let settleProgress: (() => Promise<void>) | null = null;
     try {
       ({ spawner, ctx } = resumed ?? (await this.spawnerFor(s, true)));
       if (!resumed) await issueServerApiToken(db, { userId: s.userId, user: ctx.user.name, server: s.name, token: ctx.apiToken });
@@ -436,6 +439,12 @@ export class SpawnWorker {
             writing = null;
             startWriter();
           });
+      };
+      settleProgress = async () => {
+        startEnded = true;
+        while (writing) await writing;
+        const left = queued.splice(0);
+        if (left.length) await writes.transaction(left).catch((err) => log.warn({ err }, "could not store a failed spawn's last progress"));
       };
       const pump = (async () => {
         for await (const ev of spawner.progress()) {
@@ -518,6 +527,7 @@ export class SpawnWorker {
         log.warn({ server: s.id, reason }, "spawn failed");
         this.rt.metrics.observeSpawn("failure", (Date.now() - requested) / 1000);
       }
+      await settleProgress?.();
       // Leave nothing half-started: route, process/job, state.
       if (ctx) await this.proxy.deleteRoute(ctx.baseUrl);
       if (spawner) await spawner.stop().catch((e) => log.error({ err: e }, "could not stop a failed spawn"));
