@@ -19,13 +19,14 @@ export interface KernelCellOptions {
 export function runCellOverWebSocket(channelsUrl: string, code: string, opts: KernelCellOptions = {}): Promise<string> {
   const msgId = `cell-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const username = opts.username ?? "test";
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise<string>((resolve, reject) => {
     const ws = new WebSocket(channelsUrl, { headers: opts.headers });
     let text = "";
     const timer = setTimeout(() => {
       ws.terminate();
-      reject(new Error(`the kernel did not answer within ${opts.timeoutMs ?? 60_000} ms (output so far: ${JSON.stringify(text)})`));
-    }, opts.timeoutMs ?? 60_000);
+      reject(new Error(`the kernel did not answer within ${timeoutMs} ms (output so far: ${JSON.stringify(text)})`));
+    }, timeoutMs);
     const fail = (err: Error) => {
       clearTimeout(timer);
       reject(err);
