@@ -89,9 +89,9 @@ const EXPECTED_RULES = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "create"] },
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update", "delete"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "delete"] },
   { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
-  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "update", "delete"] },
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "delete"] },
   { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "create", "delete"] },
 ];
 

@@ -10,7 +10,7 @@
 // fewer each); a launch adds its ConfigMap (and, with image builds, reads or creates its build
 // Job). client.ts counts every request (getKubernetesRequestCounts).
 import { inspect } from "node:util";
-import type { CoreV1Event, V1ConfigMap, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Job, V1Pod } from "@kubernetes/client-node";
 import {
   SpawnError,
   type JsonObject,
@@ -56,6 +56,7 @@ import { closeNamespaceWatches, getNamespaceWatch, type NamespaceWatch } from ".
 import { podRequestUsage } from "./usage";
 import { ProgressLog } from "../progress-log";
 import { toStateObject } from "../state";
+import { createSpawnObject, deleteSpawnObject } from "./spawn-objects";
 import { usesHubAuth } from "../server-flavor";
 
 /** After the grace period, how long stop() waits for the kubelet before force-deleting. */
@@ -77,10 +78,14 @@ export interface KubernetesSpawnerState {
   /** uid of the pod this spawn created: stop() deletes that pod and no newer one */
   podUid?: string;
   profile?: string;
+  /** uid of this spawn's token Secret: stop() deletes that one and no newer spawn's (spawn-objects.ts) */
+  secretUid?: string;
   /** a launch: its ConfigMap (agent + spec), deleted with the pod */
   launchConfigMap?: string;
+  launchConfigMapUid?: string;
   /** the ConfigMap of Gyre's server extension (serverExtension on), deleted with the pod */
   extensionConfigMap?: string;
+  extensionConfigMapUid?: string;
   /** "hub": the profile's command is jupyterhub-singleuser, which logs its users in through the hub (usesHubAuth) */
   serverAuth?: "hub";
 }
@@ -327,9 +332,12 @@ export class KubernetesSpawner implements Spawner {
       namespace: str(state.namespace),
       spawnId: str(state.spawnId),
       podUid: str(state.podUid),
+      secretUid: str(state.secretUid),
       profile: str(state.profile),
       launchConfigMap: str(state.launchConfigMap),
+      launchConfigMapUid: str(state.launchConfigMapUid),
       extensionConfigMap: str(state.extensionConfigMap),
+      extensionConfigMapUid: str(state.extensionConfigMapUid),
       serverAuth: state.serverAuth === "hub" ? "hub" : undefined,
     };
   }
@@ -392,19 +400,12 @@ export class KubernetesSpawner implements Spawner {
     }
   }
 
-  /** Creates the token Secret, replacing one left by an earlier spawn (its token is stale). */
+  /** Creates the token Secret (one left by an earlier spawn, whose token is stale, is deleted first). */
   private async putTokenSecret(body: ReturnType<typeof buildTokenSecretManifest>): Promise<void> {
-    const namespace = this.namespace();
     try {
-      await this.client.core.createNamespacedSecret({ namespace, body });
+      this.state.secretUid = await createSpawnObject(this.client, this.namespace(), { kind: "Secret", body });
     } catch (e) {
-      if (getApiStatusCode(e) !== 409) throw apiSpawnError("your server's token secret", e);
-      try {
-        // PUT without a resourceVersion is an unconditional update, which is what we mean
-        await this.client.core.replaceNamespacedSecret({ name: body.metadata!.name!, namespace, body });
-      } catch (e2) {
-        throw apiSpawnError("your server's token secret", e2);
-      }
+      throw apiSpawnError("your server's token secret", e);
     }
   }
 
@@ -491,46 +492,32 @@ export class KubernetesSpawner implements Spawner {
         );
       }
     }
+    // this spawn's objects only: a clean-up that runs late must leave a newer spawn's (spawn-objects.ts)
+    const spawnId = this.state.spawnId ?? this.ctx.spawnId;
+    const namespace = this.namespace();
     const secretName = buildObjectName({ kind: "secret", userName: this.ctx.user.name, serverName: this.ctx.serverName });
-    try {
-      await this.client.core.deleteNamespacedSecret({ name: secretName, namespace: this.namespace() });
-    } catch (e) {
-      if (getApiStatusCode(e) !== 404) throw e;
-    }
-    for (const name of [this.state.launchConfigMap, this.state.extensionConfigMap]) {
-      if (!name) continue;
-      try {
-        await this.client.core.deleteNamespacedConfigMap({ name, namespace: this.namespace() });
-      } catch (e) {
-        if (getApiStatusCode(e) !== 404) throw e;
-      }
-    }
+    await deleteSpawnObject(this.client, "Secret", namespace, secretName, { uid: this.state.secretUid, spawnId });
+    const { launchConfigMap, launchConfigMapUid, extensionConfigMap, extensionConfigMapUid } = this.state;
+    if (launchConfigMap) await deleteSpawnObject(this.client, "ConfigMap", namespace, launchConfigMap, { uid: launchConfigMapUid, spawnId });
+    if (extensionConfigMap) await deleteSpawnObject(this.client, "ConfigMap", namespace, extensionConfigMap, { uid: extensionConfigMapUid, spawnId });
   }
 
   /**
-   * Creates the server's extension ConfigMap (extension-manifests.ts). It is immutable: one left by
-   * an earlier spawn of this server (a hub that died before its stop finished) is deleted and made
-   * again. Returns what the pod manifest needs.
+   * Creates the server's extension ConfigMap (extension-manifests.ts); one left by an earlier spawn
+   * of this server (a hub that died before its stop finished) is deleted first. Returns what the
+   * pod manifest needs.
    */
   private async putExtensionConfigMap(ref: { userName: string; serverName: string; namespace: string }): Promise<NonNullable<PodManifestOptions["extension"]>> {
     const files = await loadExtensionFiles();
     const body = buildExtensionConfigMap({ ...ref, spawnId: this.ctx.spawnId, files });
     const name = body.metadata!.name!;
-    const namespace = this.namespace();
     this.state.extensionConfigMap = name;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.core.createNamespacedConfigMap({ namespace, body });
-        return { configMapName: name, fileNames: Object.keys(files) };
-      } catch (e) {
-        if (getApiStatusCode(e) !== 409 || attempt > 1) throw apiSpawnError("your server's extension ConfigMap", e);
-      }
-      try {
-        await this.client.core.deleteNamespacedConfigMap({ name, namespace });
-      } catch (e) {
-        if (getApiStatusCode(e) !== 404) throw apiSpawnError("your server's extension ConfigMap", e);
-      }
+    try {
+      this.state.extensionConfigMapUid = await createSpawnObject(this.client, this.namespace(), { kind: "ConfigMap", body });
+    } catch (e) {
+      throw apiSpawnError("your server's extension ConfigMap", e);
     }
+    return { configMapName: name, fileNames: Object.keys(files) };
   }
 
   // --- launches --------------------------------------------------------------------------------
@@ -551,8 +538,12 @@ export class KubernetesSpawner implements Spawner {
       spec = { ...spec, environment: { ...spec.environment, builder: "image" } };
     }
     const configMap = buildLaunchConfigMap({ ...ref, spawnId: this.ctx.spawnId, spec, agentScript: buildAgentBootstrap(await loadAgentZip()) });
-    await this.putConfigMap(configMap);
     this.state.launchConfigMap = configMap.metadata!.name!;
+    try {
+      this.state.launchConfigMapUid = await createSpawnObject(this.client, this.namespace(), { kind: "ConfigMap", body: configMap });
+    } catch (e) {
+      throw apiSpawnError("your launch's ConfigMap", e);
+    }
     return { configMapName: configMap.metadata!.name!, paths: buildLaunchPodPaths(spec, settings.storage.mountPath), image, python: "python3" };
   }
 
@@ -629,21 +620,6 @@ export class KubernetesSpawner implements Spawner {
       return typeof text === "string" ? text : String(text ?? "");
     } catch {
       return "";
-    }
-  }
-
-  /** Creates the launch ConfigMap, replacing one left by an earlier spawn of this server. */
-  private async putConfigMap(body: V1ConfigMap): Promise<void> {
-    const namespace = this.namespace();
-    try {
-      await this.client.core.createNamespacedConfigMap({ namespace, body });
-    } catch (e) {
-      if (getApiStatusCode(e) !== 409) throw apiSpawnError("your launch's ConfigMap", e);
-      try {
-        await this.client.core.replaceNamespacedConfigMap({ name: body.metadata!.name!, namespace, body });
-      } catch (e2) {
-        throw apiSpawnError("your launch's ConfigMap", e2);
-      }
     }
   }
 
@@ -753,28 +729,18 @@ export async function reconcileKubernetesPods(opts: ReconcileOptions): Promise<{
     }
     const user = annotations[ANNOTATIONS.user];
     if (user === undefined) continue;
-    const secretName = buildObjectName({ kind: "secret", userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
-    try {
-      // only the secret of that same spawn: a pending spawn of the server may have made a new one
-      const secret = await client.core.readNamespacedSecret({ name: secretName, namespace });
-      if (secret.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
-        await client.core.deleteNamespacedSecret({ name: secretName, namespace, body: { preconditions: { uid: secret.metadata.uid! } } });
-      }
-    } catch (e) {
-      if (getApiStatusCode(e) !== 404) opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret");
-    }
-    // the launch's and the extension's ConfigMaps, of that same spawn only (as the secret)
+    // the token Secret and the launch's and the extension's ConfigMaps of that same spawn only: a
+    // pending spawn of the server may have made new ones
+    const serverName = annotations[ANNOTATIONS.serverName] ?? "";
+    const secretName = buildObjectName({ kind: "secret", userName: user, serverName });
+    await deleteSpawnObject(client, "Secret", namespace, secretName, { spawnId }).catch((e: unknown) =>
+      opts.log.warn({ secret: secretName, err: getApiErrorMessage(e) }, "could not delete a leftover token secret"),
+    );
     for (const kind of ["launch", "extension"] as const) {
-      const configMapName = buildObjectName({ kind, userName: user, serverName: annotations[ANNOTATIONS.serverName] ?? "" });
-      try {
-        const cm = await client.core.readNamespacedConfigMap({ name: configMapName, namespace });
-        if (cm.metadata?.annotations?.[ANNOTATIONS.spawnId] === spawnId) {
-          await client.core.deleteNamespacedConfigMap({ name: configMapName, namespace, body: { preconditions: { uid: cm.metadata.uid! } } });
-        }
-      } catch (e) {
-        if (getApiStatusCode(e) !== 404)
-          opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, `could not delete a leftover ${kind} ConfigMap`);
-      }
+      const configMapName = buildObjectName({ kind, userName: user, serverName });
+      await deleteSpawnObject(client, "ConfigMap", namespace, configMapName, { spawnId }).catch((e: unknown) =>
+        opts.log.warn({ configMap: configMapName, err: getApiErrorMessage(e) }, `could not delete a leftover ${kind} ConfigMap`),
+      );
     }
   }
   return { deleted, kept };

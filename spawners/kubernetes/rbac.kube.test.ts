@@ -150,7 +150,7 @@ test("SUFFICIENT: start → ready (api/status 200 with the token) → pod logs �
   assert.equal(await readPod("jupyter-alice"), null);
 });
 
-test("SUFFICIENT: 409 paths — a stale secret is replaced (update) and a stale pod deleted with grace 0, as the restricted user", async () => {
+test("SUFFICIENT: 409 paths — a stale secret is deleted and made anew (no update) and a stale pod deleted with grace 0, as the restricted user", async () => {
   const stale = buildTestContext("carol");
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
   await lab.admin.core.createNamespacedSecret({
@@ -233,6 +233,21 @@ function forbiddenRequests(): { what: string; method: string; path: string; body
     { what: "watch secrets", method: "GET", path: `/api/v1/namespaces/${ns}/secrets?watch=true` },
     { what: "list secrets in all namespaces", method: "GET", path: `/api/v1/secrets` },
     { what: "read a secret in another namespace", method: "GET", path: `/api/v1/namespaces/${otherNamespace}/secrets/x` },
+    // the hub deletes and makes its servers' secrets and ConfigMaps anew, never changes one (spawn-objects.ts)
+    {
+      what: "update a secret",
+      method: "PATCH",
+      path: `/api/v1/namespaces/${ns}/secrets/jupyter-token-alice`,
+      body: { metadata: { labels: { x: "y" } } },
+      contentType: merge,
+    },
+    {
+      what: "update a ConfigMap",
+      method: "PATCH",
+      path: `/api/v1/namespaces/${ns}/configmaps/gyre-extension-alice`,
+      body: { metadata: { labels: { x: "y" } } },
+      contentType: merge,
+    },
     { what: "delete a PVC", method: "DELETE", path: `/api/v1/namespaces/${ns}/persistentvolumeclaims/claim-alice` },
     { what: "delete all PVCs", method: "DELETE", path: `/api/v1/namespaces/${ns}/persistentvolumeclaims` },
     {

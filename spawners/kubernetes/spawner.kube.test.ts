@@ -158,7 +158,7 @@ test("the claim is kept across stop/start: a file written in the first server is
   await s2.stop();
 });
 
-test("409: a stale pod and secret of the same server are replaced (pod deleted with grace 0, secret PUT)", async () => {
+test("409: a stale pod and secret of the same server are replaced (pod deleted with grace 0, secret deleted and made anew)", async () => {
   const stale = buildTestContext("carol");
   const ref = { userName: "carol", serverName: "", namespace: lab.namespace };
   await lab.admin.core.createNamespacedSecret({
@@ -180,9 +180,47 @@ test("409: a stale pod and secret of the same server are replaced (pod deleted w
   assert.notEqual(pod?.metadata?.uid, created.metadata?.uid, "a new pod");
   assert.equal(pod?.metadata?.annotations?.[ANNOTATIONS.spawnId], ctx.spawnId);
   assert.equal(await getStatus(url, ctx), 200, "the new token works: the secret was replaced");
-  // claim + secret (409) + secret PUT + extension ConfigMap + pod (409) + DELETE stale + pod = 7
-  assert.equal(used, 7, `requests for a start with stale objects: ${JSON.stringify(before)} → ${used}`);
+  // claim + secret (409) + DELETE stale secret + secret + extension ConfigMap + pod (409) + DELETE stale pod + pod = 8
+  assert.equal(used, 8, `requests for a start with stale objects: ${JSON.stringify(before)} → ${used}`);
   await spawner.stop();
+});
+
+test("a late clean-up of an earlier spawn deletes its own objects only: a newer spawn of the server keeps its pod, token Secret and ConfigMap", async () => {
+  const secret = () => lab.admin.core.readNamespacedSecret({ name: "jupyter-token-lena", namespace: lab.namespace });
+  const extension = () => lab.admin.core.readNamespacedConfigMap({ name: "gyre-extension-lena", namespace: lab.namespace });
+  // a state saved by a hub that did not record the objects' uids: the stop reads each object's spawn id instead
+  const withoutUids = (state: Record<string, unknown>) => {
+    const { secretUid, extensionConfigMapUid, launchConfigMapUid, ...rest } = state;
+    assert.ok(secretUid && extensionConfigMapUid && launchConfigMapUid === undefined, JSON.stringify(state));
+    return rest as ReturnType<Spawner["getState"]>;
+  };
+  const earlier = new KubernetesSpawner(buildTestContext("lena"), config);
+  await earlier.start();
+  const earlierState = earlier.getState();
+  // the server ended; the hub's clean-up of it ran past hub.stopTimeoutSeconds, the server was marked
+  // stopped, and its owner started it again before that clean-up reached its Secret
+  const ctx = buildTestContext("lena");
+  const newer = new KubernetesSpawner(ctx, config);
+  const { url } = await newer.start();
+  const newerPod = (await readPod("jupyter-lena"))?.metadata?.uid;
+
+  await earlier.stop();
+  const fromOldState = new KubernetesSpawner(buildTestContext("lena"), config);
+  fromOldState.loadState(withoutUids(earlierState));
+  await fromOldState.stop();
+
+  assert.equal((await readPod("jupyter-lena"))?.metadata?.uid, newerPod, "the newer spawn's pod is there");
+  assert.equal((await secret()).metadata?.annotations?.[ANNOTATIONS.spawnId], ctx.spawnId, "the newer spawn's Secret is there");
+  assert.equal((await extension()).metadata?.annotations?.[ANNOTATIONS.spawnId], ctx.spawnId, "the newer spawn's ConfigMap is there");
+  assert.equal(await getStatus(url, ctx), 200, "the newer server answers with its token");
+
+  // and a stop from a state without uids deletes the objects that are its spawn's
+  const adopted = new KubernetesSpawner(ctx, config);
+  adopted.loadState(withoutUids(newer.getState()));
+  await adopted.stop();
+  assert.equal(await readPod("jupyter-lena"), null);
+  assert.equal(await exists(secret), false, "its Secret deleted");
+  assert.equal(await exists(extension), false, "its ConfigMap deleted");
 });
 
 test("422 from the API server and refused profiles become SpawnErrors with the reason", async () => {
