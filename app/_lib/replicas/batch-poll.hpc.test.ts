@@ -61,7 +61,7 @@ describe("batch poll shared by hub replicas on Slurm and PostgreSQL", () => {
   const rs: Replica[] = [];
 
   before(async () => {
-    pg = await startTestPostgres(7694);
+    pg = await startTestPostgres(7695);
     const opened = await openDatabase(pg.url);
     db = opened.db;
     await applyMigrations(db, opened.provider, process.cwd());
