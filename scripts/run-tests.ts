@@ -16,11 +16,11 @@
 // In `all`, the integration suite (then the container image's test) runs beside the hpc suite (then
 // the kube suite). Alone, each kept about half of the two cores busy (sampled over a CI run:
 // integration 51%, hpc 49%, kube 57%; the rest is waiting on Jupyter servers, schedulers,
-// PostgreSQL, a job's walltime). They share no port (integration: 73xx-79xx but 78xx, PostgreSQL
-// on 768x-769x; hpc: 7022, 7050-7109, 78xx, PostgreSQL on 7695; kube: 72xx), no OS account (hpc:
-// hpctest, gyre-hubtest) and no daemon (Grid Engine and Slurm are the hpc suite's alone). e2e uses
-// all of it and runs alone after both. Each suite's output is printed whole, under its own
-// header, when it ends.
+// PostgreSQL, a job's walltime). They share no port (integration: 73xx-75xx, 786x, 79xx, 5432x,
+// PostgreSQL on 768x-769x; hpc: 7022, 7050-7109, 780x-783x, PostgreSQL on 7695; kube: 72xx), no
+// OS account (hpc: hpctest, gyre-hubtest) and no daemon (Grid Engine and Slurm are the hpc suite's
+// alone). e2e uses all of it and runs alone after both. Each suite's output is printed whole,
+// under its own header, when it ends.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -207,7 +207,9 @@ if (suite === "static" || suite === "all") {
 if (suite === "unit" || suite === "all") ok = (await timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2))) && ok;
 if (suite === "all") {
   const started = Date.now();
-  const lanes = await Promise.all([integrationSuites(), (async () => (await hpcSuite()) && (await kubeSuite()))()]);
+  // the kube suite runs whatever the hpc suite's outcome, as every suite does
+  const hpcThenKube = async () => [await hpcSuite(), await kubeSuite()].every(Boolean);
+  const lanes = await Promise.all([integrationSuites(), hpcThenKube()]);
   console.log(`\n=== integration beside hpc + kube took ${Math.round((Date.now() - started) / 1000)} s ===`);
   ok = lanes.every(Boolean) && ok;
 }
