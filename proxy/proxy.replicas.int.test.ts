@@ -184,6 +184,50 @@ test("a replica asked for a route it was never told about asks the hub before se
   }
 });
 
+test("an API client or a WebSocket asking a replica for a route it missed gets it after one look at the hub's table; another user's token and no credentials make it look at nothing", async () => {
+  const C = { port: 7336, apiPort: 7337 };
+  const proxyC = await startProxyProcess({ ...opts(C), extraArgs: ["--full-sync-seconds", "600"] });
+  /** GET /user/<user>/api/status through C (a Jupyter API path: no browser redirects) with an API token (none: no credentials); status and how many route-table fetches it caused */
+  const viaToken = async (user: string, token: string | null, ws = false) => {
+    const before = hub.state.routeFetches;
+    const headers: Record<string, string> = token ? { authorization: `token ${token}` } : {};
+    if (ws)
+      Object.assign(headers, { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==" });
+    const status = await new Promise<number>((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port: C.port, path: `/user/${user}/api/status`, headers }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      // the backend answers an upgrade as a plain request: 200 means it was forwarded
+      req.on("upgrade", (res, socket) => (socket.destroy(), resolve(res.statusCode ?? 0)));
+      req.on("error", () => resolve(0));
+      req.setTimeout(3000, () => req.destroy());
+    });
+    return { status, fetches: hub.state.routeFetches - before };
+  };
+  try {
+    hub.state.tokens["tok-missed-0123456789"] = { user: "missed", admin: false };
+    hub.state.tokens["tok-mallory-0123456789"] = { user: "mallory", admin: false };
+    hub.state.routes["/user/missed/"] = route("missed");
+    assert.deepEqual(await viaToken("missed", "tok-missed-0123456789"), { status: 200, fetches: 1 }, "the owner's token: forwarded after one look");
+    await sleep(1100);
+    assert.deepEqual(await viaToken("missed", "tok-missed-0123456789"), { status: 200, fetches: 0 }, "known now");
+    // each below comes more than the catch-up gap (1 s) after the last look, so a look would show
+    hub.state.routes["/user/victim/"] = route("victim");
+    assert.deepEqual(await viaToken("victim", "tok-mallory-0123456789"), { status: 403, fetches: 0 }, "another user's token");
+    assert.deepEqual(await viaToken("victim", null), { status: 403, fetches: 0 }, "no credentials");
+    assert.deepEqual(await viaToken("victim", "tok-mallory-0123456789", true), { status: 403, fetches: 0 }, "another user's token, WebSocket");
+    hub.state.tokens["tok-victim-0123456789"] = { user: "victim", admin: false };
+    assert.deepEqual(await viaToken("victim", "tok-victim-0123456789", true), { status: 200, fetches: 1 }, "the owner's WebSocket: forwarded after one look");
+    await sleep(1100);
+    assert.deepEqual(await viaToken("nobody2", "tok-missed-0123456789"), { status: 403, fetches: 0 }, "a server of someone else the hub does not run");
+  } finally {
+    delete hub.state.routes["/user/missed/"];
+    delete hub.state.routes["/user/victim/"];
+    await stopChild(proxyC, "SIGTERM");
+  }
+});
+
 test("proxy.pushToEveryAddress: one API name with an address per replica (a headless Service) reaches every replica", async () => {
   // A stand-in for cluster DNS (nothing here serves a headless Service's records): the name has
   // the two loopback addresses the two replicas' APIs listen on, same port, as two pods would.

@@ -30,6 +30,7 @@ import { readRawHeader, type HeaderEdit } from "./forward/upstream-headers";
 import {
   corsPreflightHeaders,
   decideGuarded,
+  foundNoRoute,
   parseHubTarget,
   resolveRequest,
   type Caller,
@@ -66,6 +67,8 @@ export interface ProxyOptions {
   logger: Logger;
   /** the hub's proxy API (default: over HTTP at hubUrl with authToken); tests may pass an in-memory hub */
   hub?: HubConnection;
+  /** a full sync keeps routes pushed this long before it began (default PUSH_GRACE_MS, proxy/hub/sync.ts) */
+  routePushGraceMs?: number;
   /** how long a known API token is trusted before asking the hub again (default 10 s) */
   tokenCachePositiveSeconds?: number;
   /** how long an unknown API token is remembered as unknown (default 2 s) */
@@ -81,8 +84,8 @@ export interface ProxyOptions {
 }
 
 /**
- * At most one on-demand full sync per this many ms, when a browser would be sent to the spawn
- * page for a route this proxy does not know (HubSync.catchUp).
+ * At most one on-demand full sync per this many ms, when a request for a server the caller may use
+ * finds no route here (HubSync.catchUp).
  */
 const CATCH_UP_MIN_GAP_MS = 1000;
 
@@ -144,6 +147,7 @@ export class GyreProxy {
       authSyncSeconds: opts.authSyncSeconds,
       activityFlushSeconds: opts.activityFlushSeconds,
       onGrantsChanged: () => this.recheckSharedSockets(),
+      pushGraceMs: opts.routePushGraceMs,
     });
     this.identity = new IdentityResolver({
       secretKey: opts.secretKey,
@@ -317,19 +321,28 @@ export class GyreProxy {
   }
 
   /**
-   * A browser about to be sent to the spawn page (no route for the server) first gets one look at
-   * the hub's table: the hub may have pushed the route to another replica only, and the spawn page
-   * would send the browser straight back here (a redirect loop until this replica's next sync).
+   * A request for a server the caller may use that finds no route here (a browser about to be sent
+   * to the spawn page, an API client or a WebSocket about to get a 503) first gets one look at the
+   * hub's table: the hub may have pushed the route to another replica only, or this proxy missed the
+   * push while it restarted. (For a browser the spawn page would otherwise send it straight back
+   * here: a redirect loop until this replica's next sync.)
    */
   private decideWeb(req: http.IncomingMessage, res: http.ServerResponse, facts: RequestLike, url: string, g: Guarded, caller: Caller, t0: number): void {
     const d = decideGuarded(g, facts, caller, this.routing);
-    // the hub's spawn page, on the hub's origin (absolute with per-user origins)
-    if (d.kind !== "redirect" || !new URL(d.location, "http://x").pathname.startsWith("/hub/spawn/")) return this.finishWeb(req, res, d, t0);
+    if (!foundNoRoute(d)) return this.finishWeb(req, res, d, t0);
+    this.afterCatchUp(
+      () => res.destroyed,
+      (synced) => {
+        const again = synced ? resolveRequest(facts, url, false, this.routing) : null;
+        this.finishWeb(req, res, again === null ? d : again.kind === "guarded" ? decideGuarded(again, facts, caller, this.routing) : again, t0);
+      },
+    );
+  }
+
+  /** One catch-up with the hub's table (HubSync.catchUp), then `then(synced)` unless the client has gone. */
+  private afterCatchUp(gone: () => boolean, then: (synced: boolean) => void): void {
     void this.sync.catchUp(CATCH_UP_MIN_GAP_MS).then((synced) => {
-      if (res.destroyed) return;
-      if (!synced) return this.finishWeb(req, res, d, t0);
-      const again = resolveRequest(facts, url, false, this.routing);
-      this.finishWeb(req, res, again.kind === "guarded" ? decideGuarded(again, facts, caller, this.routing) : again, t0);
+      if (!gone()) then(synced);
     });
   }
 
@@ -364,11 +377,22 @@ export class GyreProxy {
     if (r.kind !== "guarded") return this.finishUpgrade(req, socket, head, r);
     const caller = this.identify(req, r, token);
     const hasAuthorization = readRawHeader(req.rawHeaders, "authorization") !== undefined;
-    const decide = (c: Caller) => {
-      const d = withQueryToken(decideGuarded(r, facts, c, this.routing), c, token, hasAuthorization);
-      if (d.kind === "forward") this.trackIfShared(socket, r, c);
+    // `first`: a request that finds no route here looks again after one catch-up (decideWeb)
+    const decideFor = (g: Guarded, c: Caller, first: boolean) => {
+      const d = withQueryToken(decideGuarded(g, facts, c, this.routing), c, token, hasAuthorization);
+      if (first && foundNoRoute(d))
+        return this.afterCatchUp(
+          () => socket.destroyed,
+          (synced) => {
+            const again = synced ? resolveRequest(facts, url, true, this.routing) : g;
+            if (again.kind === "guarded") decideFor(again, c, false);
+            else this.finishUpgrade(req, socket, head, again);
+          },
+        );
+      if (d.kind === "forward") this.trackIfShared(socket, g, c);
       this.finishUpgrade(req, socket, head, d);
     };
+    const decide = (c: Caller) => decideFor(r, c, true);
     if (!(caller instanceof Promise)) return decide(caller);
     caller.then(
       (c) => !socket.destroyed && decide(c),

@@ -36,6 +36,8 @@ before(async () => {
     connectTimeoutSeconds: 2,
     dashboardPorts: [8787],
     logger: pino({ level: "silent" }),
+    // a push earlier than the sync is not kept (proxy/hub/sync.test.ts has the grace)
+    routePushGraceMs: 0,
   });
   await proxy.start();
 });

@@ -19,7 +19,18 @@ export interface HubSyncOptions {
   activityFlushSeconds: number;
   /** called after the share map or the role access map changed (a push or a snapshot), so open connections can be checked again */
   onGrantsChanged?: () => void;
+  /** a full sync keeps routes pushed this long before it began, though the hub's table lacks them (default PUSH_GRACE_MS) */
+  pushGraceMs?: number;
 }
+
+/**
+ * The hub pushes a ready server's route before it marks the server `running` (the route is there
+ * before anyone is told to use it), and its table lists only running servers: a full sync that read
+ * the table between the two would drop the route. So a full sync keeps routes pushed less than this
+ * before it began; a server that failed meanwhile had its route deleted by a push of its own, and a
+ * route kept by mistake goes at the next sync.
+ */
+export const PUSH_GRACE_MS = 10_000;
 
 export class HubSync implements AuthSnapshotView {
   adminIds: ReadonlySet<number> = new Set();
@@ -75,12 +86,12 @@ export class HubSync implements AuthSnapshotView {
     await this.flushActivity().catch(() => undefined);
   }
 
-  /** One full sync; true on success. Routes pushed while it ran are kept. */
+  /** One full sync; true on success. Routes pushed while it ran, or shortly before (PUSH_GRACE_MS), are kept. */
   async syncRoutes(): Promise<boolean> {
     const startedAt = Date.now();
     try {
       const routes = await this.opts.hub.fetchRoutes();
-      const r = this.opts.table.replaceAll(routes, Date.now(), startedAt);
+      const r = this.opts.table.replaceAll(routes, Date.now(), startedAt - (this.opts.pushGraceMs ?? PUSH_GRACE_MS));
       if (r.added || r.removed) this.opts.log.info({ ...r, total: this.opts.table.size }, "route table synced from hub");
       return true;
     } catch (err) {

@@ -12,6 +12,7 @@ import {
   OTHER_SERVER,
   corsPreflightHeaders,
   decideGuarded,
+  foundNoRoute,
   withQueryToken,
   parseHubTarget,
   resolveRequest,
@@ -68,10 +69,12 @@ function resolve(method: string, url: string, headers: Headers, upgrade: boolean
     const scrub = r.scrub !== null ? ` scrub=${r.scrub}` : "";
     return `${asked}forward ${r.routeClass} ${where}${r.path} auth=${show(r.authorization)} cookie=${show(r.cookie)}${r.stripLoginCookies ? " strip" : ""}${scrub}${r.stripCors === (r.routeClass === "hub") ? " CORS-WRONG" : ""}`;
   }
-  if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}${r.clearOriginCookies ? " (clear cookies)" : ""}`;
+  // " [no route]": the proxy looks at the hub's table once before it answers so (Refuse.noRoute)
+  const noRoute = foundNoRoute(r) ? " [no route]" : "";
+  if (r.kind === "redirect") return `${asked}redirect ${r.status} ${r.location}${r.clearOriginCookies ? " (clear cookies)" : ""}${noRoute}`;
   if (r.kind === "origin-login") return `${asked}origin-login user=${r.user} next=${r.next}`;
   if (r.kind === "origin-callback") return `${asked}origin-callback`;
-  return `${asked}refuse ${r.status} ${r.message}`;
+  return `${asked}refuse ${r.status} ${r.message}${noRoute}`;
 }
 
 type Headers = Omit<RequestLike, "method">;
@@ -156,8 +159,15 @@ test("HTTP (table-driven)", () => {
     ],
     ["another user", "GET", "/user/alice/tree", HTML, BOB, "refuse 403 You do not have access to alice's server."],
     ["a token without access:servers", "GET", "/user/alice/api/status", {}, NARROW, `refuse 403 ${MISSING_SCOPE}`],
-    ["no route, browser → spawn page with next", "GET", "/user/carol/tree", HTML, CAROL, "redirect 302 /hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree"],
-    ["no route, API client → 503", "GET", "/user/carol/api/status", {}, CAROL, "refuse 503 carol's server is not running."],
+    [
+      "no route, browser → spawn page with next",
+      "GET",
+      "/user/carol/tree",
+      HTML,
+      CAROL,
+      "redirect 302 /hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree [no route]",
+    ],
+    ["no route, API client → 503", "GET", "/user/carol/api/status", {}, CAROL, "refuse 503 carol's server is not running. [no route]"],
     ["no route, someone else → 403 before 503", "GET", "/user/carol/api/status", {}, BOB, "refuse 403 You do not have access to carol's server."],
     [
       "a %-encoded name is the same user; that raw prefix has no route",
@@ -165,7 +175,7 @@ test("HTTP (table-driven)", () => {
       "/user/al%69ce/tree",
       HTML,
       ALICE,
-      "redirect 302 /hub/spawn/alice?next=%2Fuser%2Fal%2569ce%2Ftree",
+      "redirect 302 /hub/spawn/alice?next=%2Fuser%2Fal%2569ce%2Ftree [no route]",
     ],
     ["logout goes to the hub, for anyone", "GET", "/user/alice/logout", {}, NOBODY, "(no identity) redirect 302 /hub/logout"],
     ["logout of a named server", "GET", "/user/alice/gpu/logout/", {}, NOBODY, "(no identity) redirect 302 /hub/logout"],
@@ -291,7 +301,7 @@ test("HTTP (table-driven)", () => {
       "/user/carol/gpu/proxy/8787/",
       HTML,
       CAROL,
-      "redirect 302 /hub/spawn/carol/gpu?next=%2Fuser%2Fcarol%2Fgpu%2Fproxy%2F8787%2F",
+      "redirect 302 /hub/spawn/carol/gpu?next=%2Fuser%2Fcarol%2Fgpu%2Fproxy%2F8787%2F [no route]",
     ],
     [
       "the hub: no identity needed, headers as sent",
@@ -349,7 +359,7 @@ test("WebSocket upgrades (table-driven): refusals, never redirects", () => {
     ["anonymous", "/user/alice/api/kernels/k/channels", {}, NOBODY, "refuse 403 Authentication required."],
     ["another user", "/user/alice/api/kernels/k/channels", {}, BOB, "refuse 403 You do not have access to alice's server."],
     ["a token without access:servers", "/user/alice/api/kernels/k/channels", {}, NARROW, `refuse 403 ${MISSING_SCOPE}`],
-    ["no route", "/user/carol/api/kernels/k/channels", HTML, CAROL, "refuse 503 carol's server is not running."],
+    ["no route", "/user/carol/api/kernels/k/channels", HTML, CAROL, "refuse 503 carol's server is not running. [no route]"],
     ["dashboard", "/user/alice/proxy/8787/eventstream", {}, ALICE, "forward dashboard http://10.0.0.1:8787/eventstream auth=drop cookie=keep=1"],
     ["dashboard port not allowed", "/user/alice/proxy/7777/ws", {}, ALICE, "refuse 404 Not an allowed dashboard port."],
     [
@@ -384,6 +394,7 @@ test('a catch-all "/" route does not cover /user/<name>: that user has no route'
     kind: "refuse",
     status: 503,
     message: "zed's server is not running.",
+    noRoute: true,
   });
   assert.equal((resolveRequest({ method: "GET" }, "/anything", false, c) as { host?: string }).host, "10.9.9.9", "everything else goes to the catch-all");
 });
@@ -597,7 +608,7 @@ test("per-user origins, HTTP on a user's origin (table-driven)", () => {
       "/user/carol/tree",
       { host: "carol.hub.example:8000", ...HTML },
       CAROL,
-      "(origin-cookie) redirect 302 http://hub.example:8000/hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree",
+      "(origin-cookie) redirect 302 http://hub.example:8000/hub/spawn/carol?next=%2Fuser%2Fcarol%2Ftree [no route]",
     ],
     [
       "dashboard on the owner's origin",

@@ -114,12 +114,19 @@ export interface Redirect {
   location: string;
   /** also delete the proxy's cookies on this user origin (logout) */
   clearOriginCookies?: boolean;
+  /** to the spawn page because this proxy has no route for the server (noRoute below) */
+  noRoute?: true;
 }
 
 export interface Refuse {
   kind: "refuse";
   status: number;
   message: string;
+  /**
+   * Refused because this proxy has no route for a server the caller may use: the hub may have
+   * pushed it to another replica only, or this proxy missed the push; worth one look at the hub's table.
+   */
+  noRoute?: true;
 }
 
 /** The handshake's last step on a user origin: turn the hub's code into the user-origin cookie. */
@@ -318,14 +325,14 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
   const decision = decideAccess(caller.identity, owner, server, entry?.ownerId, ctx.shares?.shareOf(owner, server), role);
   // Someone it is shared with cannot start it: no spawn page for them, the owner must.
   if (decision === "allow" && !entry && caller.identity && !caller.identity.admin && caller.identity.user !== owner)
-    return refuse(503, `${owner}'s server is not running; only ${owner} can start it.`);
+    return notRouted(`${owner}'s server is not running; only ${owner} can start it.`);
   if (decision !== "allow" || !entry) {
     if (upgrade) {
       if (decision === "anonymous") return refuse(403, "Authentication required.");
       if (decision === "missing-scope") return refuse(403, MISSING_SCOPE);
       if (decision === "other-server") return refuse(403, OTHER_SERVER);
       if (decision === "forbidden") return refuse(403, `You do not have access to ${owner}'s server.`);
-      return refuse(503, `${owner}'s server is not running.`);
+      return notRouted(`${owner}'s server is not running.`);
     }
     const up = g.up === undefined ? parseUserPath(g.url) : g.up;
     const browser = isBrowserRequest(req.method, req.accept, up ? up.segments.join("/") : "");
@@ -348,9 +355,10 @@ export function decideGuarded(g: Guarded, req: RequestLike, caller: Caller, ctx:
         kind: "redirect",
         status: 302,
         location: hubUrl(ctx.plan, `/hub/spawn/${encodeURIComponent(owner)}${server}?next=${encodeURIComponent(g.url)}`),
+        noRoute: true,
       };
     }
-    return refuse(503, `${owner}'s server is not running.`);
+    return notRouted(`${owner}'s server is not running.`);
   }
   // Gyre's cookies never reach a user server or a dashboard.
   const cookie = caller.cookieEdit;
@@ -507,4 +515,14 @@ function coversUser(entry: RouteEntry, up: UserPath): boolean {
 
 function refuse(status: number, message: string): Refuse {
   return { kind: "refuse", status, message };
+}
+
+/** Whether `d` answers so because this proxy has no route for the server (Refuse.noRoute, Redirect.noRoute). */
+export function foundNoRoute(d: Resolution): boolean {
+  return (d.kind === "refuse" || d.kind === "redirect") && d.noRoute === true;
+}
+
+/** 503: no route here for a server the caller may use (Refuse.noRoute). */
+function notRouted(message: string): Refuse {
+  return { kind: "refuse", status: 503, message, noRoute: true };
 }

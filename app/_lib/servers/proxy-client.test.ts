@@ -56,20 +56,45 @@ test("route changes go through node:http, never fetch (neither Next's patched on
   }
 });
 
-test("an unreachable proxy is logged and the push resolves", async () => {
+/** The route API URL of a port nothing listens on. */
+async function closedProxy(): Promise<string> {
   const closed = createServer();
   closed.listen(0, "127.0.0.1");
   await new Promise((r) => closed.once("listening", r));
   const port = (closed.address() as AddressInfo).port;
   await new Promise((r) => closed.close(r));
+  return `http://127.0.0.1:${port}`;
+}
+
+test("an unreachable proxy is logged and the push resolves", async () => {
   const warnings: string[] = [];
   const log = createLogger("silent");
   log.warn = ((_o: unknown, msg: string) => void warnings.push(msg)) as typeof log.warn;
-  await new ProxyClient([`http://127.0.0.1:${port}`], "secret", log).deleteRoute("/user/bob/");
+  await new ProxyClient([await closedProxy()], "secret", log).deleteRoute("/user/bob/");
   assert.deepEqual(warnings, ["proxy unreachable; it will load routes from the hub when it starts"]);
 });
 
 const route = (user: string, id: number) => ({ target: `http://127.0.0.1:${id}`, user, user_id: id, server_name: "", spawn_id: `s${id}` });
+
+test("addRoute tells whether every proxy took the route: false when one is unreachable, refuses the PATCH, or the proxies cannot be found", async () => {
+  patchStatus = 200;
+  const silent = createLogger("silent");
+  const closed = await closedProxy();
+  assert.equal(await new ProxyClient([base], "secret", silent).addRoute("/user/a/", route("a", 1)), true, "one proxy, one route");
+  assert.equal(await new ProxyClient([base, closed], "secret", silent).addRoute("/user/a/", route("a", 1)), false, "one of two unreachable");
+  const both = new ProxyClient([base, closed], "secret", silent);
+  assert.deepEqual(await Promise.all([both.addRoute("/user/a/", route("a", 1)), both.addRoute("/user/b/", route("b", 2))]), [false, false], "a PATCH");
+  const one = new ProxyClient([base], "secret", silent);
+  assert.deepEqual(await Promise.all([one.addRoute("/user/a/", route("a", 1)), one.addRoute("/user/b/", route("b", 2))]), [true, true], "a PATCH taken");
+  patchStatus = 500;
+  try {
+    assert.deepEqual(await Promise.all([one.addRoute("/user/a/", route("a", 1)), one.addRoute("/user/b/", route("b", 2))]), [false, false], "a PATCH refused");
+  } finally {
+    patchStatus = 200;
+  }
+  const lost = new ProxyClient(() => Promise.reject(new Error("ENOTFOUND gyre-proxy-api")), "secret", silent);
+  assert.equal(await lost.addRoute("/user/a/", route("a", 1)), false, "no address for the proxies' API");
+});
 
 test("route changes asked for together go in one PATCH; the last change of a path wins", async () => {
   seen.length = 0;

@@ -67,7 +67,11 @@ type AccessEntry = { all?: true; user_ids: number[]; servers: string[] };
 
 /** Where the hub pushes route changes: every proxy replica (ProxyClient), or a test's recorder. */
 export interface RoutePusher {
-  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void>;
+  /**
+   * Resolves true once every proxy took the route, false when one could not be reached or refused
+   * it (logged; never rejects): the caller may push it again once the hub's table lists it.
+   */
+  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<boolean>;
   deleteRoute(path: string): Promise<void>;
   /** Tells every proxy at once; resolves when each has answered or failed (never rejects). */
   revoke(r: Revocations): Promise<void>;
@@ -106,6 +110,11 @@ export function everyAddressOf(apiUrl: string, lookupAll: AddressLookup = lookup
   return async () => (await lookupAll(host)).map((a) => `${u.protocol}//${a.includes(":") ? `[${a}]` : a}:${u.port || 80}`);
 }
 
+/** Whether a proxy took a route change: a 2xx, or a 404 to a DELETE (it had no such route); null: not reached. */
+function tookIt(status: number | null, method: string): boolean {
+  return status !== null && ((status >= 200 && status <= 299) || (method === "DELETE" && status === 404));
+}
+
 /** The answer statuses that say a proxy cannot take a bulk route change (an older proxy, a refused route): change by change instead. */
 const NO_BULK = new Set([400, 404, 405]);
 
@@ -122,24 +131,25 @@ export const PUSH_GAP_MS = 20;
  * One push at a time of changes that add up: those asked for in the same turn of the event loop,
  * or while a push is under way, or within `gapMs` of the last push's start, go together in the
  * next push. Each caller's promise resolves once the push carrying its change has been answered
- * (or failed: `push` logs, never rejects); changes are pushed in the order asked.
+ * (or failed: `push` logs, never rejects), to whether every proxy took it; changes are pushed in
+ * the order asked.
  */
 class CoalescedPush<P> {
   private pending: P | null = null;
-  private waiting: Array<() => void> = [];
+  private waiting: Array<(tookIt: boolean) => void> = [];
   private pushing: Promise<void> | null = null;
   /** when the last push began (performance.now()) */
   private lastPush = -Infinity;
 
   constructor(
     private readonly empty: () => P,
-    private readonly push: (changes: P) => Promise<void>,
+    private readonly push: (changes: P) => Promise<boolean>,
     private readonly gapMs: number,
   ) {}
 
-  add(change: (pending: P) => void): Promise<void> {
+  add(change: (pending: P) => void): Promise<boolean> {
     change((this.pending ??= this.empty()));
-    const pushed = new Promise<void>((resolve) => this.waiting.push(resolve));
+    const pushed = new Promise<boolean>((resolve) => this.waiting.push(resolve));
     this.pushing ??= this.pushAll();
     return pushed;
   }
@@ -154,10 +164,11 @@ class CoalescedPush<P> {
       this.pending = null;
       this.waiting = [];
       this.lastPush = performance.now();
+      let tookIt = false;
       try {
-        await this.push(changes);
+        tookIt = await this.push(changes);
       } finally {
-        for (const resolve of waiting) resolve();
+        for (const resolve of waiting) resolve(tookIt);
       }
       if (this.pending) await this.untilGapPassed();
     }
@@ -205,17 +216,18 @@ export class ProxyClient implements RoutePusher {
   /**
    * Route changes go together in one push (PATCH /api/routes) when asked for in the same turn,
    * while a push is under way, or within the push gap (PUSH_GAP_MS) of the last push's start.
-   * Resolves once the push with this change has been answered (or failed: logged, as before).
+   * Resolves once the push with this change has been answered (or failed: logged, as before), to
+   * whether every proxy took it.
    */
-  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
+  addRoute(path: string, data: RouteData | ExtraRouteData): Promise<boolean> {
     return this.changeRoute(path, data);
   }
 
-  deleteRoute(path: string): Promise<void> {
-    return this.changeRoute(path, null);
+  async deleteRoute(path: string): Promise<void> {
+    await this.changeRoute(path, null);
   }
 
-  private changeRoute(path: string, data: RouteData | ExtraRouteData | null): Promise<void> {
+  private changeRoute(path: string, data: RouteData | ExtraRouteData | null): Promise<boolean> {
     return this.routeChanges.add((pending) => {
       // the last change of a path wins, in the order asked (a delete then an add is an add)
       pending.delete(path);
@@ -232,28 +244,33 @@ export class ProxyClient implements RoutePusher {
     });
   }
 
-  /** One change: the CHP request of its own; several: one PATCH, or each on its own where a proxy refuses the PATCH. */
-  private async pushRouteChanges(changes: RouteChanges): Promise<void> {
-    const single = (base: string) =>
-      Promise.all(
-        [...changes].map(([path, data]) => (data ? this.send(base, "POST", "/api/routes" + path, data) : this.send(base, "DELETE", "/api/routes" + path))),
-      );
-    if (changes.size === 1) {
-      await Promise.all((await this.urls("/api/routes")).map(single));
-      return;
-    }
+  /**
+   * One change: the CHP request of its own; several: one PATCH, or each on its own where a proxy
+   * refuses the PATCH. True when every proxy took every change.
+   */
+  private async pushRouteChanges(changes: RouteChanges): Promise<boolean> {
+    const one = async (base: string, path: string, data: RouteData | ExtraRouteData | null) =>
+      data
+        ? tookIt(await this.send(base, "POST", "/api/routes" + path, data), "POST")
+        : tookIt(await this.send(base, "DELETE", "/api/routes" + path), "DELETE");
+    const single = async (base: string) => (await Promise.all([...changes].map(([path, data]) => one(base, path, data)))).every(Boolean);
+    const bases = await this.urls("/api/routes");
+    if (bases === null) return false;
+    if (changes.size === 1) return (await Promise.all(bases.map(single))).every(Boolean);
     const add: Record<string, RouteData | ExtraRouteData> = {};
     const remove: string[] = [];
     for (const [path, data] of changes) {
       if (data) add[path] = data;
       else remove.push(path);
     }
-    await Promise.all(
-      (await this.urls("/api/routes")).map(async (base) => {
+    const took = await Promise.all(
+      bases.map(async (base) => {
         const status = await this.send(base, "PATCH", "/api/routes", { add, remove }, { quiet: NO_BULK });
-        if (status !== null && NO_BULK.has(status)) await single(base);
+        if (status !== null && NO_BULK.has(status)) return single(base);
+        return tookIt(status, "PATCH");
       }),
     );
+    return took.every(Boolean);
   }
 
   async shares(map: Record<string, { owner_id: number; user_ids: number[] }>): Promise<void> {
@@ -268,15 +285,19 @@ export class ProxyClient implements RoutePusher {
     await this.each("PUT", "/api/routes", routes);
   }
 
-  private async each(method: string, path: string, body?: unknown): Promise<void> {
-    await Promise.all((await this.urls(path)).map((base) => this.send(base, method, path, body)));
+  /** One request to every proxy; true when each took it. */
+  private async each(method: string, path: string, body?: unknown): Promise<boolean> {
+    const bases = await this.urls(path);
+    if (bases === null) return false;
+    return (await Promise.all(bases.map(async (base) => tookIt(await this.send(base, method, path, body), method)))).every(Boolean);
   }
 
-  private async urls(path: string): Promise<string[]> {
+  /** The proxies' route API URLs; null when they could not be resolved (logged). */
+  private async urls(path: string): Promise<string[] | null> {
     if (typeof this.apiUrls !== "function") return this.apiUrls;
     return this.apiUrls().catch((err: Error) => {
       this.log.warn({ path, err: err.message }, "cannot resolve the proxies' addresses; they will catch up at their next full sync");
-      return [];
+      return null;
     });
   }
 
@@ -316,7 +337,7 @@ export class ProxyClient implements RoutePusher {
           res.resume();
           res.once("error", unreachable);
           res.once("end", () => {
-            if ((status < 200 || status > 299) && !(method === "DELETE" && status === 404) && !opts.quiet?.has(status)) {
+            if (!tookIt(status, method) && !opts.quiet?.has(status)) {
               this.log.warn({ proxy: base, path, status }, "proxy refused a route change; it will catch up at its next full sync");
             }
             resolve(status);

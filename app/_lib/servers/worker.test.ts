@@ -155,6 +155,26 @@ describe("how a start ends (table-driven)", () => {
     });
   }
 
+  test("a route push a proxy missed is pushed again once the server is marked running; one that every proxy took is not", async () => {
+    for (const missed of [true, false]) {
+      const user = await newUser();
+      // the server's state as the hub had stored it at each push of its route
+      const statesAtPush: string[] = [];
+      hub.routes.onAdd = async (path) => {
+        if (path === `/user/${user.name}/`) statesAtPush.push((await serverOf(user.id)).state);
+      };
+      hub.routes.missNext = missed ? 1 : 0;
+      try {
+        await requestStart(hub.db, user.id, "", {});
+        await settle(user.id, ["running", "failed"]);
+      } finally {
+        hub.routes.onAdd = null;
+        hub.routes.missNext = 0;
+      }
+      assert.deepEqual(statesAtPush, missed ? ["starting", "running"] : ["starting"], missed ? "missed" : "taken");
+    }
+  });
+
   test("the stored state is the spawner's, tagged with its format version", async () => {
     const user = await newUser();
     await requestStart(hub.db, user.id, "", {});

@@ -487,7 +487,8 @@ export class SpawnWorker {
       const auth = this.serverAuth(s, spawner);
       // the spawner may have made this very check as its last step (SpawnStarted.ready)
       if (!started.ready) await this.waitReady(spawner, started.url, ctx, abort.signal, readyDeadline, auth);
-      await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, started.url, ctx.user.name, auth));
+      const route = this.routeData(s, started.url, ctx.user.name, auth);
+      const pushed = await this.proxy.addRoute(ctx.baseUrl, route);
       const now = new Date();
       // The start log, for the server's page (a failed spawn stores its own below).
       const startLog = await spawner.logTail(40).catch(() => null);
@@ -501,6 +502,9 @@ export class SpawnWorker {
         ...(openUsage ? [{ q: openUsage, when: ran }] : []),
       ]);
       if (done!.changes === 0) throw new StopRequested();
+      // A proxy that missed the push (down, restarting) and read the hub's table before this
+      // commit would lack the route until its next full sync: now that the table lists it, once more.
+      if (!pushed) await this.proxy.addRoute(ctx.baseUrl, route);
       this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
       if (openUsage) this.usage.sampled(s, now);
       this.rt.bus.emit(`server:${s.id}`);
@@ -804,8 +808,11 @@ export class SpawnWorker {
         await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name, auth));
         log.info({ user: ctx.user.name, server: s.name }, "adopted running server");
       } else if (action === "ready") {
-        await this.proxy.addRoute(ctx.baseUrl, this.routeData(s, s.url!, ctx.user.name, auth));
+        const route = this.routeData(s, s.url!, ctx.user.name, auth);
+        const pushed = await this.proxy.addRoute(ctx.baseUrl, route);
         await db.server.update({ where: { id: s.id }, data: { state: "running", startedAt: new Date(), lastActivity: new Date() } });
+        // as at the end of spawn(): a proxy that missed the push gets it once the table lists it
+        if (!pushed) await this.proxy.addRoute(ctx.baseUrl, route);
         this.live.set(s.id, { spawner, baseUrl: ctx.baseUrl });
         await this.event(s.id, s.spawnId!, 100, `Server ready at ${ctx.baseUrl}`, "ready");
       } else if (!(action === "resume" && (await this.resume(s, spawner, ctx)))) {

@@ -27,9 +27,18 @@ export class RouteRecorder implements RoutePusher {
   /** "add /user/alice/" / "delete /user/alice/", in order */
   readonly changes: string[] = [];
 
-  async addRoute(path: string, data: RouteData | ExtraRouteData): Promise<void> {
+  /** how many of the next addRoute calls report that a proxy missed them (a proxy down); they are recorded all the same */
+  missNext = 0;
+  /** awaited at each addRoute before it resolves (to see what the hub had stored at that moment) */
+  onAdd: ((path: string) => Promise<void>) | null = null;
+
+  async addRoute(path: string, data: RouteData | ExtraRouteData): Promise<boolean> {
     this.routes.set(path, data);
     this.changes.push(`add ${path}`);
+    await this.onAdd?.(path);
+    if (this.missNext <= 0) return true;
+    this.missNext--;
+    return false;
   }
 
   async deleteRoute(path: string): Promise<void> {
