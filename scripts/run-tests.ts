@@ -5,16 +5,26 @@
 //   hpc          *.hpc.test.ts (real Grid Engine and Slurm; set up by scripts/setup-*.sh)
 //   kube         *.kube.test.ts (real kube-apiserver + etcd; scripts/kube/build-apiserver.sh, kube-up.sh)
 //   e2e          Playwright in Debian's Chromium (e2e/)
-//   all          everything CI runs, in that order
+//   all          everything CI runs: static, unit, then integration beside hpc + kube (two lanes,
+//                see below), then e2e
 // Prints each suite's time (and, for node:test suites, each file's: scripts/test-file-times.mjs) and
 // one closing line "N passed, N failed, N skipped" over all suites, after a list of the tests that
 // failed (name, place and the error's first lines), so the end of a CI log names them. A skipped
 // test fails the run (CI must run everything it counts) unless GYRE_ALLOW_SKIPS=1 (e.g. a laptop
 // without root).
 // The three static checks run side by side, each one's output printed whole after they end.
-import { spawn, spawnSync } from "node:child_process";
+// In `all`, the integration suite (then the container image's test) runs beside the hpc suite (then
+// the kube suite). Alone, each kept about half of the two cores busy (sampled over a CI run:
+// integration 51%, hpc 49%, kube 57%; the rest is waiting on Jupyter servers, schedulers,
+// PostgreSQL, a job's walltime). They share no port (integration: 73xx-75xx, 786x, 79xx, 5432x,
+// PostgreSQL on 768x-769x; hpc: 7022, 7050-7109, 780x-783x, PostgreSQL on 7695; kube: 72xx), no
+// OS account (hpc: hpctest, gyre-hubtest) and no daemon (Grid Engine and Slurm are the hpc suite's
+// alone). e2e uses all of it and runs alone after both. Each suite's output is printed whole,
+// under its own header, when it ends.
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { failingTests } from "./test-failures";
 
 const ROOT = process.cwd();
@@ -43,34 +53,26 @@ function partition(files: string[], pred: (f: string) => boolean): [matching: st
   return [files.filter(pred), files.filter((f) => !pred(f))];
 }
 
-function runNodeTests(label: string, files: string[], concurrency: number): boolean {
+async function runNodeTests(label: string, files: string[], concurrency: number): Promise<boolean> {
   if (!files.length) {
     console.error(`${label}: no test files found`);
     totals.failed++;
     return false;
   }
-  console.log(`\n=== ${label}: ${files.length} files ===`);
-  const r = spawnSync(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "--test",
-      `--test-concurrency=${concurrency}`,
-      "--test-timeout=600000",
-      "--test-reporter=spec",
-      "--test-reporter-destination=stdout",
-      "--test-reporter=./scripts/test-file-times.mjs",
-      "--test-reporter-destination=stdout",
-      ...files,
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-    },
-  );
-  process.stdout.write(r.stdout);
+  console.log(`\n=== ${label}: started, ${files.length} files ===`);
+  const r = await runCapturing(process.execPath, [
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    "--test-timeout=600000",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=./scripts/test-file-times.mjs",
+    "--test-reporter-destination=stdout",
+    ...files,
+  ]);
+  process.stdout.write(`\n=== ${label}: ${files.length} files ===\n${r.stdout}`);
   const failed = failingTests(r.stdout);
   failures.push(...failed.map((f) => `${label}: ${f}`));
   if (r.status !== 0 && !failed.length) failures.push(`${label}: exit ${r.status} (see its output above)`);
@@ -80,6 +82,17 @@ function runNodeTests(label: string, files: string[], concurrency: number): bool
   totals.passed += pass;
   totals.failed += fail || (r.status === 0 ? 0 : 1);
   return r.status === 0;
+}
+
+/** Runs a command to its end with its stdout collected; its stderr passes through. */
+function runCapturing(command: string, args: string[]): Promise<{ status: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.on("error", (err) => chunks.push(Buffer.from(`${command}: ${err.message}\n`)));
+    child.on("close", (status) => resolve({ status, stdout: Buffer.concat(chunks).toString("utf8") }));
+  });
 }
 
 /** Runs a command to its end; its stdout and stderr are collected together, in the order they came. */
@@ -121,14 +134,9 @@ async function runChecks(checks: [label: string, command: string, args: string[]
   return passed;
 }
 
-function runE2e(): boolean {
-  console.log("\n=== e2e (Playwright, Chromium) ===");
-  const r = spawnSync("npx", ["playwright", "test", "--reporter=list"], {
-    stdio: ["ignore", "pipe", "inherit"],
-    encoding: "utf8",
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  process.stdout.write(r.stdout);
+async function runE2e(): Promise<boolean> {
+  const r = await runCapturing("npx", ["playwright", "test", "--reporter=list"]);
+  process.stdout.write(`\n=== e2e (Playwright, Chromium) ===\n${r.stdout}`);
   for (const line of r.stdout.split("\n")) if (/^\s*✘/.test(line)) failures.push(`e2e: ${line.replace(/^\s*✘\s*\d*\s*/, "").trim()}`);
   if (r.status !== 0 && !failures.some((f) => f.startsWith("e2e: "))) failures.push(`e2e: exit ${r.status} (see its output above)`);
   totals.passed += Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? 0);
@@ -144,13 +152,13 @@ function runE2e(): boolean {
  * Waits for one before the first suite that needs it; a failed step is one failed test, with its
  * log's tail (the suites still run, and show what the step's absence breaks).
  */
-function awaitSetup(name: string): boolean {
+async function awaitSetup(name: string): Promise<boolean> {
   const dir = process.env.GYRE_SETUP_DIR;
   if (!dir) return true;
   const statusFile = join(dir, `${name}.status`);
   const started = Date.now();
   if (!existsSync(statusFile)) console.log(`\n=== waiting for the background setup step ${name} (${join(dir, `${name}.log`)}) ===`);
-  while (!existsSync(statusFile)) spawnSync("sleep", ["1"]);
+  while (!existsSync(statusFile)) await sleep(1000);
   const logFile = join(dir, `${name}.log`);
   const log = existsSync(logFile) ? readFileSync(logFile, "utf8").trimEnd().split("\n") : [];
   const passed = readFileSync(statusFile, "utf8").trim() === "0";
@@ -162,11 +170,26 @@ function awaitSetup(name: string): boolean {
 }
 
 /** Runs one suite and prints how long it took. */
-function timed(label: string, run: () => boolean): boolean {
+async function timed(label: string, run: () => Promise<boolean>): Promise<boolean> {
   const started = Date.now();
-  const passed = run();
+  const passed = await run();
   console.log(`\n=== ${label} took ${Math.round((Date.now() - started) / 1000)} s ===`);
   return passed;
+}
+
+async function integrationSuites(): Promise<boolean> {
+  // Only the image's own tests need the background image build: the rest go first, meanwhile
+  const [imageTests, others] = partition(find(ROOT, isInt), (f) => f.startsWith("deploy/image/"));
+  let ok = await timed("integration", () => runNodeTests("integration", others, 1));
+  ok = (await awaitSetup("image")) && ok;
+  return (await timed("integration (the container image)", () => runNodeTests("integration (the container image)", imageTests, 1))) && ok;
+}
+
+const hpcSuite = () => timed("hpc", () => runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1));
+
+async function kubeSuite(): Promise<boolean> {
+  const ok = await awaitSetup("kube");
+  return (await timed("kube", () => runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1))) && ok;
 }
 
 const suite = process.argv[2] ?? "all";
@@ -181,18 +204,20 @@ if (suite === "static" || suite === "all") {
     ])) && ok;
   console.log(`\n=== static checks took ${Math.round((Date.now() - started) / 1000)} s ===`);
 }
-if (suite === "unit" || suite === "all") ok = timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2)) && ok;
-if (suite === "integration" || suite === "all") {
-  // Only the image's own tests need the background image build: the rest go first, meanwhile
-  const [imageTests, others] = partition(find(ROOT, isInt), (f) => f.startsWith("deploy/image/"));
-  ok = timed("integration", () => runNodeTests("integration", others, 1)) && ok;
-  ok = awaitSetup("image") && ok;
-  ok = timed("integration (the container image)", () => runNodeTests("integration (the container image)", imageTests, 1)) && ok;
+if (suite === "unit" || suite === "all") ok = (await timed("unit", () => runNodeTests("unit", find(ROOT, isUnit), 2))) && ok;
+if (suite === "all") {
+  const started = Date.now();
+  // the kube suite runs whatever the hpc suite's outcome, as every suite does
+  const hpcThenKube = async () => [await hpcSuite(), await kubeSuite()].every(Boolean);
+  const lanes = await Promise.all([integrationSuites(), hpcThenKube()]);
+  console.log(`\n=== integration beside hpc + kube took ${Math.round((Date.now() - started) / 1000)} s ===`);
+  ok = lanes.every(Boolean) && ok;
 }
-if (suite === "hpc" || suite === "all") ok = timed("hpc", () => runNodeTests("hpc (real Grid Engine + Slurm)", find(ROOT, isHpc), 1)) && ok;
-if (suite === "kube" || suite === "e2e" || suite === "all") ok = awaitSetup("kube") && ok;
-if (suite === "kube" || suite === "all") ok = timed("kube", () => runNodeTests("kube (real kube-apiserver + etcd)", find(ROOT, isKube), 1)) && ok;
-if (suite === "e2e" || suite === "all") ok = timed("e2e", () => runE2e()) && ok;
+if (suite === "integration") ok = (await integrationSuites()) && ok;
+if (suite === "hpc") ok = (await hpcSuite()) && ok;
+if (suite === "kube") ok = (await kubeSuite()) && ok;
+if (suite === "e2e") ok = (await awaitSetup("kube")) && ok;
+if (suite === "e2e" || suite === "all") ok = (await timed("e2e", () => runE2e())) && ok;
 if (!["static", "unit", "integration", "hpc", "kube", "e2e", "all"].includes(suite)) {
   console.error(`unknown suite ${suite}`);
   process.exit(2);
