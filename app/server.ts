@@ -7,6 +7,7 @@ import next from "next";
 import { loadConfig, ConfigError } from "@/config/load";
 import { createLogger } from "./_lib/log";
 import { adaptersSqlite, openDatabase } from "./_lib/db/open";
+import { checkPostgresVersion } from "./_lib/db/sql-reads";
 import { applyMigrations } from "./_lib/db/migrate";
 import { setRuntime, type HubRuntime } from "./_lib/runtime";
 import { deriveKey } from "@/proxy/auth/session-cookie";
@@ -70,6 +71,11 @@ async function main(): Promise<void> {
   // glibc keeps pages freed inside its arenas resident (~25 MB of the hub's RSS): give them back after major GCs
   trimAfterMajorGcs({ Database: adaptersSqlite(), log });
   const { db, provider } = await openDatabase(config.hub.databaseUrl);
+  const tooOld = provider === "postgres" ? await checkPostgresVersion(db) : null;
+  if (tooOld) {
+    process.stderr.write(`gyre hub: Invalid configuration: ${tooOld}\n`);
+    process.exit(2);
+  }
   const applied = await applyMigrations(db, provider, ROOT);
   if (applied.length) log.info({ applied }, "applied database migrations");
   // on PostgreSQL linked to the other hub replicas (LISTEN/NOTIFY), so requests any replica

@@ -1,4 +1,4 @@
-// Side-by-side benchmark of the hub: Gyre (hub + bundled proxy, SQLite in a temp dir, the local
+// Side-by-side benchmark of the hub: Gyre (hub + bundled proxy, SQLite in a temp dir or PostgreSQL, the local
 // spawner) vs the reference JupyterHub (Debian's `jupyterhub` package with its
 // configurable-http-proxy, SQLite, LocalProcessSpawner), both on loopback, both as root switching
 // servers to per-user OS accounts, both spawning the same tiny server (bench/tiny-server.py), both
@@ -6,7 +6,7 @@
 // the hubs; the table shows medians and Gyre ÷ JupyterHub.
 //   npm run bench:hub
 // Env: BENCH_GYRE_DIR (another built checkout of Gyre to measure, default this one), BENCH_SERVERS (servers in the storms, default 100), BENCH_ROUNDS (default 3),
-// BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
+// BENCH_GYRE_DB (sqlite, or postgres: Gyre's hub on a throwaway PostgreSQL server), BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
 // default 16), BENCH_START_DELAY_S (seconds the spawned server waits before it listens, default 0; a real Jupyter
 // server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
 // over the inspector; top self-time functions printed per phase; BENCH_PROFILE_DIR: also the raw profiles, as files).
@@ -18,7 +18,7 @@
 // The list rows: "list" asks for 200 users at a random offset with nothing changing between the
 // requests (Gyre answers from its list cache once the pages were seen, app/_lib/users/list-cache.ts;
 // JupyterHub computes each); "list after a change" asks for such a page right after the bench
-// wrote a random user's last activity into the hub's SQLite file (another process, as the CLI or a
+// wrote a random user's last activity into the hub's database (another process, as the CLI or a
 // second hub: the write costs the hub nothing), so Gyre's cache never answers it.
 // Each round first starts the same servers without any hub ("floor": as the hubs run them, each as
 // its account, until each answers): no hub can start them faster on this machine.
@@ -29,6 +29,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
+import pg from "pg";
+import { startTestPostgres } from "@/app/_lib/testing/postgres";
 import WebSocket from "ws";
 import { fileAppearance } from "@/spawners/local/file-appears";
 
@@ -49,6 +51,9 @@ const SMAPS_DIR = process.env.BENCH_SMAPS_DIR;
 /** BENCH_MALLOC_TRIM=1: at the end of each round, after the full GC, glibc's malloc_trim(0) in Gyre's hub through gdb; prints the RSS it gives back (memory malloc held free) */
 const MALLOC_TRIM = process.env.BENCH_MALLOC_TRIM === "1";
 const START_DELAY_S = Number(process.env.BENCH_START_DELAY_S ?? 0);
+/** BENCH_GYRE_DB=postgres: Gyre's hub on a real PostgreSQL (a throwaway server per hub start, port 7404) instead of SQLite; JupyterHub stays on SQLite */
+const GYRE_DB = process.env.BENCH_GYRE_DB ?? "sqlite";
+if (GYRE_DB !== "sqlite" && GYRE_DB !== "postgres") throw new Error(`BENCH_GYRE_DB must be sqlite or postgres, not ${JSON.stringify(GYRE_DB)}`);
 /** BENCH_HUBS=gyre measures Gyre alone (before/after pairs of a change); the ratios need both. */
 const HUBS = (process.env.BENCH_HUBS ?? "gyre,jupyterhub").split(",");
 /** Node flags and environment of a bundled Gyre hub: the tree's own (app/node-flags.ts), or BENCH_HUB_FLAGS / BENCH_HUB_ENV (space-separated, "-" for none) to compare. */
@@ -65,7 +70,7 @@ const USERS = 1000;
 const LIST_LIMIT = 200;
 /** Hub users "hbu0001"…; the first BENCH_SERVERS also get OS accounts of the same name (both hubs map user → account by name). */
 const userName = (i: number) => `hbu${String(i).padStart(4, "0")}`;
-const PORTS = { gyreProxy: 7400, gyreHub: 7401, gyreProxyApi: 7402, gyreInspect: 7403, jhProxy: 7405, jhHub: 7406, jhProxyApi: 7407 };
+const PORTS = { gyreProxy: 7400, gyreHub: 7401, gyreProxyApi: 7402, gyreInspect: 7403, gyrePg: 7404, jhProxy: 7405, jhHub: 7406, jhProxyApi: 7407 };
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
 const JUPYTERHUB = "/usr/bin/jupyterhub";
 const PYTHON = "/usr/bin/python3";
@@ -80,12 +85,27 @@ interface Hub {
   api: string;
   token: string;
   pid: number;
-  /** the hub's SQLite file, and how its users' last activity is written there by another process (the bench) */
-  dbFile: string;
-  touchUserSql: string;
+  /** a connection of the bench's own to the hub's database, writing a user's last activity (as the CLI or a second hub would) */
+  openToucher(): Promise<Toucher>;
   /** CDP session on Gyre's hub (heap after GC, profiles) */
   inspector?: Inspector;
   stop(): Promise<void>;
+}
+
+interface Toucher {
+  touch(user: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `sql` (one `?`: the user's name) on the SQLite file, from this process. */
+function sqliteToucher(file: string, sql: string): Toucher {
+  const db = new Database(file);
+  db.pragma("busy_timeout = 5000");
+  const touch = db.prepare(sql);
+  return {
+    touch: async (user) => void touch.run(user),
+    close: async () => void db.close(),
+  };
 }
 
 const children = new Set<ChildProcess>();
@@ -315,6 +335,9 @@ async function startGyre(tiny: string): Promise<Hub> {
     GYRE_AUTH__INITIAL_ADMIN__NAME: "admin",
     GYRE_AUTH__INITIAL_ADMIN__PASSWORD: "bench-admin-password",
   };
+  // BENCH_GYRE_DB=postgres: a PostgreSQL server of this hub's own, started and removed with it
+  const pg = GYRE_DB === "postgres" ? await startTestPostgres(PORTS.gyrePg) : null;
+  if (pg) env.GYRE_HUB__DATABASE_URL = pg.url;
   // the bundled hub (npm run build) when the tree has one, else the entry through tsx (older trees)
   const hubBundle = join(GYRE_DIR, "dist/hub/server.mjs");
   const hubEntry = existsSync(hubBundle) ? [...HUB_FLAGS, hubBundle] : ["--import", "tsx", join(GYRE_DIR, "app/server.ts")];
@@ -331,24 +354,28 @@ async function startGyre(tiny: string): Promise<Hub> {
     // the error carries the log's tail; nothing of a hub that did not come up stays
     if (proxy) await killProcess(proxy);
     await killProcess(hub);
+    await pg?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const token = insertGyreToken(join(dir, "gyre.db"), "admin");
+  const token = pg ? await insertGyreTokenPostgres(pg.url, "admin") : insertGyreToken(join(dir, "gyre.db"), "admin");
   const inspector = await Inspector.connect(PORTS.gyreInspect);
   return {
     name: "gyre",
     api: `http://127.0.0.1:${PORTS.gyreHub}/hub/api`,
     token,
     pid: hub.pid!,
-    dbFile: join(dir, "gyre.db"),
-    // the text Prisma stores for a DateTime on SQLite
-    touchUserSql: `UPDATE "User" SET "lastActivity" = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE "name" = ?`,
+    openToucher: async () =>
+      pg
+        ? postgresToucher(pg.url)
+        : // the text Prisma stores for a DateTime on SQLite
+          sqliteToucher(join(dir, "gyre.db"), `UPDATE "User" SET "lastActivity" = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE "name" = ?`),
     inspector,
     async stop() {
       inspector.close();
       await killProcess(proxy);
       await killProcess(hub);
+      await pg?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -371,6 +398,34 @@ function insertGyreToken(dbFile: string, user: string): string {
   } finally {
     db.close();
   }
+}
+
+/** insertGyreToken on Gyre's PostgreSQL database. */
+async function insertGyreTokenPostgres(url: string, user: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ id: number }>(`SELECT "id" FROM "User" WHERE "name" = $1`, [user]);
+    if (!rows[0]) throw new Error(`Gyre has no user ${user}`);
+    const token = randomBytes(32).toString("base64url");
+    await c.query(`INSERT INTO "ApiToken" ("userId", "prefix", "hash", "note", "scopes", "createdAt") VALUES ($1, $2, $3, 'bench', '', now())`, [
+      rows[0].id,
+      token.slice(0, 8),
+      createHash("sha256").update(token).digest("hex"),
+    ]);
+    return token;
+  } finally {
+    await c.end();
+  }
+}
+
+/** A user's last activity written on Gyre's PostgreSQL database (UTC, as Prisma writes it), on connections of the bench's (one per client). */
+async function postgresToucher(url: string): Promise<Toucher> {
+  const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  return {
+    touch: async (user) => void (await pool.query(`UPDATE "User" SET "lastActivity" = now() AT TIME ZONE 'UTC' WHERE "name" = $1`, [user])),
+    close: () => pool.end(),
+  };
 }
 
 // --- JupyterHub ----------------------------------------------------------------------------------
@@ -419,9 +474,9 @@ c.Spawner.http_timeout = 300
     api: hubApi,
     token,
     pid: hub.pid!,
-    dbFile: join(dir, "jupyterhub.sqlite"),
     // SQLAlchemy's DateTime text on SQLite (naive UTC, as JupyterHub stores it)
-    touchUserSql: `UPDATE users SET last_activity = strftime('%Y-%m-%d %H:%M:%f', 'now') || '000' WHERE name = ?`,
+    openToucher: async () =>
+      sqliteToucher(join(dir, "jupyterhub.sqlite"), `UPDATE users SET last_activity = strftime('%Y-%m-%d %H:%M:%f', 'now') || '000' WHERE name = ?`),
     async stop() {
       await killProcess(hub);
       rmSync(dir, { recursive: true, force: true });
@@ -480,21 +535,19 @@ async function opRate(hub: Hub, op: () => Promise<void>): Promise<Rate> {
 }
 
 /**
- * CONCURRENCY clients each writing a random user's last activity into the hub's database file
+ * CONCURRENCY clients each writing a random user's last activity into the hub's database
  * from this process (as the CLI or a second hub would: no hub CPU for the write), then asking
  * for `path()`: every request follows a change. Per request.
  */
 async function afterChangeRate(hub: Hub, user: () => string, path: () => string): Promise<Rate> {
-  const db = new Database(hub.dbFile);
-  db.pragma("busy_timeout = 5000");
-  const touch = db.prepare(hub.touchUserSql);
+  const toucher = await hub.openToucher();
   try {
     return await opRate(hub, async () => {
-      touch.run(user());
+      await toucher.touch(user());
       await expectOk(await call(hub, path()), "GET after a change");
     });
   } finally {
-    db.close();
+    await toucher.close();
   }
 }
 
@@ -765,7 +818,9 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string, fl
   const mb = (v: number) => `${v.toFixed(0)} MB`;
   const rps = (v: number) => `${v.toFixed(1)}/s`;
   const delay = START_DELAY_S ? `, each server listening ${START_DELAY_S} s after it starts` : "";
-  console.log(`\nGyre vs ${version} (Debian), ${SERVERS} servers${delay}, medians of ${ROUNDS} alternating rounds; ratio = Gyre ÷ JupyterHub\n`);
+  console.log(
+    `\nGyre${GYRE_DB === "postgres" ? " on PostgreSQL" : ""} vs ${version} (Debian), ${SERVERS} servers${delay}, medians of ${ROUNDS} alternating rounds; ratio = Gyre ÷ JupyterHub\n`,
+  );
   console.log("| | Gyre | JupyterHub | ratio | target |");
   console.log("|---|---|---|---|---|");
   row(`list ${LIST_LIMIT} of ${USERS + 1} users, ${CONCURRENCY} concurrent: req/s`, (r) => r.list.reqPerSec, rps);

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
-import { sqliteReads, utcTimestampTypes } from "./sql-reads";
+import { postgresVersionProblem, sqliteReads, utcTimestampTypes } from "./sql-reads";
 import { adaptersSqlite } from "./open";
 
 /** Where the hub's copy of better-sqlite3 is (for a child process to load it). */
@@ -75,41 +75,49 @@ test("SQLite dataVersion: changes on every commit by another connection or proce
   const reads = sqliteReads({ file, Database: Sqlite });
   t.after(() => reads.close());
 
-  const v0 = reads.dataVersion()!;
+  const v0 = await reads.dataVersion();
   assert.equal(typeof v0, "number");
   await reads.all({ sql: `SELECT * FROM "T"`, params: [] });
-  assert.equal(reads.dataVersion(), v0, "the reader's own reads change nothing");
-  assert.equal(reads.dataVersion(), v0, "nor does asking twice");
+  assert.equal(await reads.dataVersion(), v0, "the reader's own reads change nothing");
+  assert.equal(await reads.dataVersion(), v0, "nor does asking twice");
 
   writer.prepare(`INSERT INTO "T" VALUES (2, 'b')`).run();
-  const v1 = reads.dataVersion()!;
+  const v1 = await reads.dataVersion();
   assert.notEqual(v1, v0, "a commit on another connection of this process");
 
   // a transaction not yet committed is not seen; its commit is
   writer.exec("BEGIN IMMEDIATE");
   writer.prepare(`UPDATE "T" SET "name" = 'c' WHERE "id" = 1`).run();
-  assert.equal(reads.dataVersion(), v1, "an open transaction is not a change yet");
+  assert.equal(await reads.dataVersion(), v1, "an open transaction is not a change yet");
   writer.exec("COMMIT");
-  const v2 = reads.dataVersion()!;
+  const v2 = await reads.dataVersion();
   assert.notEqual(v2, v1, "its commit is");
 
   // the WAL emptied by a checkpoint, then a new commit: still seen (the WAL's header changes, not only its length)
   writer.pragma("wal_checkpoint(TRUNCATE)");
-  const v3 = reads.dataVersion()!;
+  const v3 = await reads.dataVersion();
   writer.prepare(`UPDATE "T" SET "name" = 'd' WHERE "id" = 1`).run();
-  assert.notEqual(reads.dataVersion(), v3, "a commit after a truncating checkpoint");
+  assert.notEqual(await reads.dataVersion(), v3, "a commit after a truncating checkpoint");
 
   // another process (the CLI, a second hub) commits to the file
-  const v4 = reads.dataVersion()!;
+  const v4 = await reads.dataVersion();
   const script = `const D = require(${JSON.stringify(adaptersSqlitePath())}); const c = new D(${JSON.stringify(file)}); c.pragma("busy_timeout = 5000"); c.prepare('UPDATE "T" SET "name" = ? WHERE "id" = 2').run("from another process"); c.close();`;
   execFileSync(process.execPath, ["-e", script]);
-  assert.notEqual(reads.dataVersion(), v4, "a commit by another process");
+  assert.notEqual(await reads.dataVersion(), v4, "a commit by another process");
   assert.deepEqual(await reads.all({ sql: `SELECT "name" FROM "T" WHERE "id" = 2`, params: [] }), [{ name: "from another process" }]);
 
   // the reader's connection is query_only: a write through it is refused, so none of its own commits can go unseen
-  const v5 = reads.dataVersion();
+  const v5 = await reads.dataVersion();
   await assert.rejects(reads.all({ sql: `INSERT INTO "T" VALUES (3, 'x') RETURNING "id"`, params: [] }), /readonly|read-only|query_only/i);
   await assert.rejects(reads.arrays({ sql: `DELETE FROM "T" RETURNING "id"`, params: [] }), /readonly|read-only|query_only/i);
-  assert.equal(reads.dataVersion(), v5);
+  assert.equal(await reads.dataVersion(), v5);
   assert.equal(writer.prepare(`SELECT COUNT(*) FROM "T"`).pluck().get(), 2);
+});
+
+test("the PostgreSQL server's version: 13 or later runs; an older one is refused, naming the option and both versions", () => {
+  assert.equal(postgresVersionProblem(130000, "13.0"), null);
+  assert.equal(postgresVersionProblem(150010, "15.10 (Debian 15.10-0+deb12u1)"), null);
+  const problem = postgresVersionProblem(120022, "12.22");
+  assert.match(problem ?? "", /^hub\.databaseUrl: /);
+  assert.match(problem ?? "", /version 12\.22; Gyre needs PostgreSQL 13 or later/);
 });

@@ -23,22 +23,34 @@ export interface SqlReads {
   /** how many statements are prepared (each text once, whatever its parameters) */
   prepared(): number;
   /**
-   * A number that differs from the one read before whenever anything committed to the database
+   * A value that differs from every one read before whenever anything committed to the database
    * since (another connection of this process — Prisma's, the worker's — or another process: the
-   * CLI, a second hub on the same file); null where the database offers no such exact and cheap
-   * number. Read before a page's statements, it keys an answer cache (app/_lib/users/list-cache.ts).
+   * CLI, a second hub replica); equal values mean the same committed data. It may also differ when
+   * nothing this reader can see changed (a miss, never a stale answer). Read before a page's
+   * statements and again after them, it keys an answer cache (app/_lib/users/list-cache.ts).
    *
    * SQLite: `PRAGMA data_version` on this reader's own connection. It changes on every commit by
    * any other connection (https://www.sqlite.org/pragma.html#pragma_data_version) but not on the
    * connection's own — so the reader connection never writes (`query_only`): no commit can be
-   * missed. PostgreSQL: null. A change counter row bumped by triggers would serialise every
-   * writing transaction of every replica on that row; a sequence takes no lock but is not
-   * transactional (a reader can see a value drawn by a transaction not yet committed, cache the
-   * older data under it and serve it after the commit). So lists there are never cached
-   * (bench/README.md phases 3k, 3r).
+   * missed.
+   *
+   * PostgreSQL (13 or later): the current snapshot, `pg_current_snapshot()` as text: xmin, xmax
+   * (one past the last transaction id that ended) and the ids below xmax still running. A
+   * transaction's commit either takes its id out of the running ids (it was below xmax) or moves
+   * xmax past it, so no snapshot read after a commit reads as one before it; two equal snapshots
+   * have the same transactions ended, so see the same rows (ids are 64-bit, never reused); a
+   * transaction still open changes nothing. It takes no lock and nothing is written: unlike a
+   * change counter row bumped by triggers, which would queue every writing transaction of every
+   * replica on that row, or a sequence, which is not transactional (a reader could see a number
+   * drawn by a transaction not yet committed, keep older rows under it and serve them after the
+   * commit; bench/README.md phases 3k, 3r, 3x). Any writing transaction that ends on the server
+   * (another database's too) makes the next read miss.
    */
-  dataVersion(): number | null;
+  dataVersion(): Promise<DataVersion>;
 }
+
+/** SqlReads.dataVersion's value: compared for equality only. */
+export type DataVersion = number | string;
 
 // On the client object: the Express entry and the Next bundle have their own copies of this module.
 const KEY = Symbol.for("gyre.db.sql-reads");
@@ -107,7 +119,7 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
       return prepare(rawStatements, q.sql, true).all(...q.params) as unknown[][];
     },
     prepared: () => statements.size + rawStatements.size,
-    dataVersion() {
+    async dataVersion() {
       version ??= (conn ?? open()).prepare("PRAGMA data_version").pluck();
       return version.get() as number;
     },
@@ -119,6 +131,27 @@ export function sqliteReads(opts: { file: string; Database: typeof BetterSqlite3
       conn = null;
     },
   };
+}
+
+/** PostgreSQL's data version (SqlReads.dataVersion): xmin:xmax:running ids, as text. */
+const SNAPSHOT = "SELECT pg_current_snapshot()::text";
+
+/** pg_current_snapshot() came with PostgreSQL 13. */
+const POSTGRES_MIN_VERSION_NUM = 130000;
+
+/** Why the hub cannot run on this PostgreSQL server (its `server_version_num` and `server_version`), or null. */
+export function postgresVersionProblem(versionNum: number, version: string): string | null {
+  if (versionNum >= POSTGRES_MIN_VERSION_NUM) return null;
+  return `hub.databaseUrl: the PostgreSQL server is version ${version}; Gyre needs PostgreSQL 13 or later`;
+}
+
+/** postgresVersionProblem of the server `db` is connected to. */
+export async function checkPostgresVersion(db: Db): Promise<string | null> {
+  const [row] = await readRows<{ num: string; version: string }>(db, {
+    sql: `SELECT current_setting('server_version_num') AS "num", current_setting('server_version') AS "version"`,
+    params: [],
+  });
+  return postgresVersionProblem(Number(row.num), row.version);
 }
 
 /**
@@ -140,8 +173,10 @@ export function postgresReads(pool: Pool): SqlReads {
       return r.rows;
     },
     prepared: statementNames.count,
-    // no exact and cheap change number on PostgreSQL (SqlReads.dataVersion): lists are not cached
-    dataVersion: () => null,
+    async dataVersion() {
+      const r = await pool.query<[string]>({ name: nameOf(SNAPSHOT), text: SNAPSHOT, rowMode: "array" });
+      return r.rows[0][0];
+    },
   };
 }
 

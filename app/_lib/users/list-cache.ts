@@ -6,6 +6,7 @@
 // page of that ordering — whatever its offset and limit — is the slice of those texts, so pages
 // at other offsets fill and share one listing (clients and the bench ask for pages at many
 // offsets; caching whole answers by offset would hold a 35 KB string per offset and rarely hit).
+import type { DataVersion } from "@/app/_lib/db/sql-reads";
 
 /** How one ordering of users is listed: every query parameter that shapes the users' texts and order. */
 export interface ListingParams {
@@ -29,7 +30,7 @@ export interface ListCacheLimits {
 export const LIST_CACHE_LIMITS: ListCacheLimits = { listings: 4, users: 20_000, chars: 4_000_000 };
 
 interface Listing {
-  version: number;
+  version: DataVersion;
   total: number;
   /** users' texts by position in the ordering; a hole: no page holding that position was stored */
   texts: (string | undefined)[];
@@ -53,7 +54,7 @@ export class UserListCache {
    * listing's total, when it is held for exactly this `version` and every position on the page
    * is filled; null otherwise (the caller computes the page and stores it).
    */
-  page(version: number, key: string, offset: number, limit: number): { total: number; items: string } | null {
+  page(version: DataVersion, key: string, offset: number, limit: number): { total: number; items: string } | null {
     const l = this.listings.get(key);
     if (!l || l.version !== version) return null;
     const end = Math.min(offset + limit, l.total);
@@ -70,9 +71,9 @@ export class UserListCache {
    * Keeps a page that was computed wholly at `version` (the caller read the same version before
    * and after its statements): `texts` are the users at positions offset, offset + 1, … and
    * `total` the users the listing holds. Listings of other versions can never be asked for again
-   * (a version only grows) and are dropped.
+   * (a version read after a commit never equals one read before it) and are dropped.
    */
-  store(version: number, key: string, offset: number, texts: readonly string[], total: number): void {
+  store(version: DataVersion, key: string, offset: number, texts: readonly string[], total: number): void {
     if (total > this.limits.users) return;
     for (const [k, other] of this.listings) if (other.version !== version) this.drop(k, other);
     let l = this.listings.get(key);

@@ -204,8 +204,7 @@ async function listUserTexts(db: Db, dialect: SqlDialect, roles: readonly RoleCo
  * listUsersJson's answer through `cache`, keyed by the database's version (SqlReads.dataVersion)
  * read before the page's statements. `cache` must belong to one database and one set of
  * `roles` and model options (publicUrl, origins, describe: the hub's config, fixed for its
- * life). Where the database has no version (PostgreSQL), or the list is limited to some users
- * (`only`), the page is computed every time. A computed page is kept only when the version read
+ * life). Where the list is limited to some users (`only`), the page is computed every time. A computed page is kept only when the version read
  * after its statements is the one read before: nothing was committed meanwhile, so every
  * statement saw that version's state (a page that straddled a commit is still this request's
  * answer, as without the cache, but is never served to another).
@@ -217,15 +216,15 @@ export async function listUsersJsonCached(
   opts: UserListOptions & { sort: UserSort },
   cache: UserListCache,
 ): Promise<{ total: number; items: string }> {
+  if (opts.only) return listUsersJson(db, dialect, roles, opts);
   const reads = readsOf(db);
-  const version = opts.only ? null : reads.dataVersion();
-  if (version === null) return listUsersJson(db, dialect, roles, opts);
+  const version = await reads.dataVersion();
   const offset = opts.offset ?? 0;
   const limit = opts.limit ?? 200;
   const key = listingKey({ state: opts.state, sort: opts.sort, allServers: !!opts.allServers });
   const hit = cache.page(version, key, offset, limit);
   if (hit) return hit;
   const { total, texts } = await listUserTexts(db, dialect, roles, { ...opts, offset, limit });
-  if (reads.dataVersion() === version) cache.store(version, key, offset, texts, total);
+  if ((await reads.dataVersion()) === version) cache.store(version, key, offset, texts, total);
   return { total, items: `[${texts.join(",")}]` };
 }

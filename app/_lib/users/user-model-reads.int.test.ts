@@ -3,8 +3,8 @@
 // a real PostgreSQL: the same JSON for every state filter, sort, page and include_stopped_servers.
 // They run on the driver (app/_lib/db/sql-reads.ts), so the process's time zone is set far from
 // UTC: PostgreSQL's zone-less timestamps must still read as Prisma wrote them (UTC). A filtered
-// list scope's limit (names and groups' members) is checked on both, and the users list's cache:
-// used on SQLite, never on PostgreSQL (no exact change number there: sql-reads.ts dataVersion).
+// list scope's limit (names and groups' members) is checked on both, and the users list's cache
+// with the database's version it is keyed by (sql-reads.ts dataVersion).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +14,7 @@ import { openDatabase } from "@/app/_lib/db/open";
 import { applyMigrations } from "@/app/_lib/db/migrate";
 import type { Db } from "@/app/_lib/db/types";
 import { startTestPostgres, type TestPostgres } from "@/app/_lib/testing/postgres";
-import { readsOf } from "@/app/_lib/db/sql-reads";
+import { checkPostgresVersion, readsOf } from "@/app/_lib/db/sql-reads";
 import { createApiToken, findTokenOwner } from "@/app/_lib/auth/api-tokens";
 import { getUserModel, listUserModels, listUsersJson, listUsersJsonCached, readUserModel } from "./queries";
 import { UserListCache } from "./list-cache";
@@ -171,7 +171,7 @@ for (const provider of ["sqlite", "postgres"] as const) {
       assert.deepEqual(await names({ names: ["u05"], groups: ["alpha"] }, { offset: 10, limit: 1 }), { total: 3, names: [] }, "past the end");
     });
 
-    test("the users list's cache: on SQLite a version and hits; on PostgreSQL no version, every page computed, a second replica's write seen at once", async () => {
+    test("the users list's cache: hits while nothing commits; a second replica's commit is seen at once, and so is the commit of a transaction already open when the page was kept", async () => {
       const reads = readsOf(db);
       let pages = 0;
       const arrays = reads.arrays.bind(reads);
@@ -185,26 +185,84 @@ for (const provider of ["sqlite", "postgres"] as const) {
         const cache = new UserListCache();
         const opts = { sort: { field: "id", descending: false } as UserSort, offset: 0, limit: 200, publicUrl: "https://hub.example.org" };
         const plain = async () => listUsersJson(db, dialect, ROLES, opts);
-        const first = await listUsersJsonCached(db, dialect, ROLES, opts, cache);
-        assert.deepEqual(first, await plain());
-        pages = 0;
-        assert.deepEqual(await listUsersJsonCached(db, dialect, ROLES, opts, cache), first);
-        assert.equal(pages, provider === "sqlite" ? 0 : 1, provider === "sqlite" ? "a hit" : "computed again: no cache on PostgreSQL");
-        assert.equal(reads.dataVersion() === null, provider === "postgres");
+        const cached = async () => {
+          pages = 0;
+          const answer = await listUsersJsonCached(db, dialect, ROLES, opts, cache);
+          return { answer, computed: pages > 0 };
+        };
+        const first = await cached();
+        assert.equal(first.computed, true);
+        assert.deepEqual(first.answer, await plain());
+        assert.deepEqual(await cached(), { answer: first.answer, computed: false }, "a hit");
+        assert.deepEqual(await cached(), { answer: first.answer, computed: false }, "a hit again: reading changes no version");
+
         const u = await other.user.findUniqueOrThrow({ where: { name: "u03" } });
         await other.user.update({ where: { id: u.id }, data: { admin: !u.admin } });
-        pages = 0;
-        const after = await listUsersJsonCached(db, dialect, ROLES, opts, cache);
-        assert.equal(pages, 1);
-        assert.notDeepEqual(after, first);
-        assert.deepEqual(after, await plain());
-        await other.user.update({ where: { id: u.id }, data: { admin: u.admin } });
-        assert.deepEqual(await listUsersJsonCached(db, dialect, ROLES, opts, cache), first);
+        const after = await cached();
+        assert.equal(after.computed, true, "a commit by the other client: computed again");
+        assert.notDeepEqual(after.answer, first.answer);
+        assert.deepEqual(after.answer, await plain());
+        assert.deepEqual(await cached(), { answer: after.answer, computed: false });
+
+        // a transaction that wrote but has not committed while the page is kept (a PostgreSQL
+        // sequence would have moved already: the old rows would be kept under the new number)
+        let wrote!: () => void;
+        let commit!: () => void;
+        const written = new Promise<void>((r) => (wrote = r));
+        const committed = new Promise<void>((r) => (commit = r));
+        const open = other.$transaction(
+          async (tx) => {
+            await tx.user.update({ where: { id: u.id }, data: { admin: u.admin } });
+            wrote();
+            await committed;
+          },
+          { timeout: 30_000 },
+        );
+        await written;
+        // not a change yet on either: SQLite's data_version moves at the commit, PostgreSQL's snapshot
+        // (xmax: one past the last transaction that ended) when the writer ends
+        assert.deepEqual(await cached(), { answer: after.answer, computed: false }, "the open transaction's write: not seen, a hit");
+        commit();
+        await open;
+        const seen = await cached();
+        assert.equal(seen.computed, true, "its commit: computed again");
+        assert.deepEqual(seen.answer, first.answer, "the write undone by the committed transaction");
+        assert.deepEqual(seen.answer, await plain());
       } finally {
         reads.arrays = arrays;
         await other.$disconnect();
       }
     });
+
+    test("the database's version: the same across reads, different after any commit, never one read before it again", async () => {
+      const reads = readsOf(db);
+      const seen = new Set<unknown>();
+      const v0 = await reads.dataVersion();
+      await reads.all({ sql: `SELECT COUNT(*) AS "n" FROM "User"`, params: [] });
+      assert.equal(await reads.dataVersion(), v0, "a read changes nothing");
+      seen.add(v0);
+      const other = (await openDatabase(provider === "sqlite" ? `file:${join(dir, "gyre.db")}` : pg.url)).db;
+      try {
+        for (let i = 0; i < 5; i++) {
+          await other.group.create({ data: { name: `version-${i}` } });
+          const v = await reads.dataVersion();
+          assert.equal(seen.has(v), false, `commit ${i}: a new version`);
+          seen.add(v);
+        }
+        // the hub's own client (Prisma's connection, not the reader's) writes too
+        await db.group.deleteMany({ where: { name: { startsWith: "version-" } } });
+        assert.equal(seen.has(await reads.dataVersion()), false, "the hub's own commit");
+      } finally {
+        await other.$disconnect();
+      }
+    });
+
+    if (provider === "postgres")
+      test("this PostgreSQL server passes the hub's version check (the snapshot the list cache is keyed by needs 13 or later)", async () => {
+        assert.equal(await checkPostgresVersion(db), null);
+        const [{ num }] = await readsOf(db).all<{ num: string }>({ sql: `SELECT current_setting('server_version_num') AS "num"`, params: [] });
+        assert.ok(Number(num) >= 130000, num);
+      });
 
     test("the reads are prepared once per statement text, whatever the page's size", async () => {
       assert.equal(readsOf(db).dialect, dialect);
