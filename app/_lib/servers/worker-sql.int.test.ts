@@ -22,6 +22,7 @@ import {
   buildClaimStart,
   buildClaimStop,
   buildInsertEvent,
+  buildMarkEnded,
   buildMarkReady,
   buildMarkStopped,
   buildOpenUsageRecord,
@@ -217,6 +218,33 @@ for (const provider of ["sqlite", "postgres"] as const) {
         { q: buildRemoveIfStopped(w.dialect, b.id), when: () => false },
       ]);
       assert.equal(skipped[1], null);
+    });
+
+    test("a server that ended on its own: stopped with why and its log's tail from running or stopping (as Prisma writes it), never from another state", async () => {
+      for (const state of ["running", "stopping"]) {
+        const [a, b] = await twin({ state, spawnId: "sp", url: "http://127.0.0.1:9/", message: state === "stopping" ? "Stopped by an admin" : null });
+        const now = new Date();
+        const ended = {
+          state: "stopped",
+          url: null,
+          stoppedAt: now,
+          spawnerState: '{"gone":true}',
+          message: "The server stopped: killed",
+          logTail: "Traceback…",
+        };
+        await db.server.updateMany({ where: { id: a.id, state: { in: ["running", "stopping"] } }, data: ended });
+        const r = await w.run(
+          buildMarkEnded(w.dialect, { id: b.id, spawnerState: '{"gone":true}', message: "The server stopped: killed", logTail: "Traceback…", now }),
+        );
+        assert.equal(r.changes, 1, state);
+        await assertSame(a.id, b.id, `ended while ${state}`);
+      }
+      for (const state of ["stopped", "pending", "starting", "failed"]) {
+        const [, b] = await twin({ state, spawnId: "sp", message: "kept" });
+        const r = await w.run(buildMarkEnded(w.dialect, { id: b.id, spawnerState: "{}", message: "The server stopped: killed", logTail: "", now: T(1) }));
+        assert.equal(r.changes, 0, state);
+        assert.equal((await row(b.id))!.message, "kept", `${state}: untouched`);
+      }
     });
 
     test("the server API token: stored once, a collision refused, revoked once (as Prisma stored and revoked it)", async () => {

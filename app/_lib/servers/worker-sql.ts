@@ -130,6 +130,20 @@ export function buildMarkStopped(dialect: SqlDialect, o: { id: number; spawnerSt
   return { sql, params: st.params };
 }
 
+/**
+ * A server that ended on its own marked stopped with why, and its log's tail: only while it is
+ * running, or stopping because a stop was asked for while the hub cleared up after it (the
+ * reason it ended is what the user needs, not "Server stopped").
+ */
+export function buildMarkEnded(dialect: SqlDialect, o: { id: number; spawnerState: string; message: string; logTail: string; now: Date }): SqlQuery {
+  const st = sqlParams(dialect);
+  const now = sqlTime(dialect, o.now);
+  const sql =
+    `UPDATE "Server" SET "state" = 'stopped', "url" = NULL, "stoppedAt" = ${st.p(now)}, "spawnerState" = ${st.p(o.spawnerState)}, ` +
+    `"message" = ${st.p(o.message)}, "logTail" = ${st.p(o.logTail)}, "updatedAt" = ${st.p(now)} WHERE "id" = ${st.p(o.id)} AND "state" IN ('running', 'stopping')`;
+  return { sql, params: st.params };
+}
+
 /** Deletes the server if it is stopped and a DELETE asked for its removal ({"remove": true}). */
 export function buildRemoveIfStopped(dialect: SqlDialect, id: number): SqlQuery {
   const st = sqlParams(dialect);

@@ -69,6 +69,14 @@ async function settle(userId: number, states: string[]) {
   });
 }
 
+/** Waits until the server `name` of the user is stopped or gone (a stop carried out, or a removal). */
+async function settleGone(userId: number, name: string) {
+  await waitFor("stopped or removed", async () => {
+    const s = await hub.db.server.findFirst({ where: { userId, name } });
+    return !s || s.state === "stopped" || s.state === "failed";
+  });
+}
+
 async function lastEvent(serverId: number) {
   return hub.db.spawnEvent.findFirstOrThrow({ where: { serverId }, orderBy: { id: "desc" } });
 }
@@ -271,6 +279,47 @@ describe("stopping (table-driven)", () => {
     assert.equal(await requestStart(hub.db, user.id, "", {}), "requested", "a start once it says stopped");
     assert.notEqual((await settle(user.id, ["running"])).spawnId, running.spawnId);
   });
+
+  for (const remove of [false, true])
+    test(`a stop${remove ? ' with {"remove": true}' : ""} asked for while the hub clears up after a server that died: it ends stopped with why it died, once${remove ? ", and its record goes" : ""}`, async () => {
+      const user = await newUser();
+      const name = remove ? "lab" : "";
+      await requestStart(hub.db, user.id, name, {});
+      const running = await waitFor("running", async () => {
+        const s = await hub.db.server.findFirst({ where: { userId: user.id, name } });
+        return s?.state === "running" && s;
+      });
+      scripted.crash(running.spawnId!, "The job ran out of walltime.");
+      scripted.stopDelayMs = 300;
+      try {
+        const polled = services!.worker.pollRunning();
+        await waitFor("the clean-up", async () => scripted.servers.get(running.spawnId!)!.endedStops === 1);
+        assert.equal(await requestStop(hub.db, user.id, name, { reason: "Stopped by an admin", remove }), "requested");
+        await polled;
+      } finally {
+        scripted.stopDelayMs = 0;
+      }
+      // the ticks after the clean-up (the stop request's wake, another) have nothing left to stop
+      await settleGone(user.id, name);
+      hub.rt.bus.emit("wake");
+      await new Promise((r) => setTimeout(r, 300));
+      await services!.worker.idle();
+      const server = scripted.servers.get(running.spawnId!)!;
+      assert.equal(server.stopCalls, 1, "stopped once: the clean-up");
+      const events = await hub.db.spawnEvent.findMany({ where: { serverId: running.id, kind: "stopped" } });
+      if (remove) {
+        assert.equal(await hub.db.server.findUnique({ where: { id: running.id } }), null, "removed, as the DELETE asked");
+        return;
+      }
+      const s = await serverOf(user.id);
+      assert.equal(s.state, "stopped");
+      assert.equal(s.message, "The server stopped: The job ran out of walltime.");
+      assert.equal(s.logTail, `log of ${running.spawnId}`);
+      assert.deepEqual(
+        events.map((e) => e.message),
+        ["The server stopped: The job ran out of walltime."],
+      );
+    });
 
   test("a clean-up after a server that died which fails still marks it stopped with the reason", async () => {
     const user = await newUser();

@@ -29,12 +29,13 @@ import { UsageSampler } from "./usage-sampler";
 import type { HubReplica } from "../replicas/replica";
 import { serversToTakeOver, stopHandler, OWNED_STATES } from "../replicas/ownership";
 import { deriveServerApiToken, issueServerApiToken, revokeServerApiToken, revokeServerApiTokenStatement, revokedTokenHash } from "./server-api-token";
-import { writesOf, type SqlStep } from "../db/sql-writes";
+import { writesOf, type SqlResult, type SqlStep } from "../db/sql-writes";
 import { readRows } from "../db/sql-reads";
 import {
   buildClaimStart,
   buildClaimStop,
   buildInsertEvent,
+  buildMarkEnded,
   buildMarkReady,
   buildMarkStopped,
   buildRemoveIfStopped,
@@ -703,8 +704,9 @@ export class SpawnWorker {
    * (stop({ ended: true }): kernels that outlived it, its runtime dir, its pod and Secret; its log
    * stays), then the record says stopped, with the reason. In that order: once it says stopped, a
    * new start may be claimed, by any replica, and a clean-up after it would remove the new spawn's
-   * things (a Kubernetes server's Secret has the same name at every spawn). Calls for the same
-   * server share one.
+   * things (a Kubernetes server's Secret has the same name at every spawn). A stop asked for
+   * meanwhile finds it stopped with that reason (and a removal asked for, done). Calls for the
+   * same server share one.
    */
   private markGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
     let ending = this.ending.get(s.id);
@@ -717,37 +719,54 @@ export class SpawnWorker {
 
   private async endGone(s: ServerRow, reason: string, spawner: Spawner): Promise<void> {
     const { db, config, log } = this.rt;
-    const user = await db.user.findUniqueOrThrow({ where: { id: s.userId } });
-    await this.proxy.deleteRoute(serverPath(user.name, s.name));
-    this.live.delete(s.id);
-    const logTail = await spawner.logTail(30).catch(() => "");
-    // what the kind can still tell (a batch job's accounting, a pod's requests), before the clean-up
-    const lastUsage = await this.usage.last(s, spawner);
-    // a stop requested meanwhile waits (the tick skips servers being stopped), then finds it stopped
+    // a stop that began while the poll ran ends it as stops do
+    if (this.stopping.has(s.id)) return;
+    // a stop asked for from now on waits (the tick skips servers being stopped) until the record
+    // says stopped, with why it ended: that stop has nothing left to do
     this.stopping.add(s.id);
     try {
-      await raceAbort(
-        spawner.stop({ ended: true }),
-        new AbortController().signal,
-        Date.now() + config.hub.stopTimeoutSeconds * 1000,
-        `not done within ${config.hub.stopTimeoutSeconds} s (hub.stopTimeoutSeconds)`,
-      );
-    } catch (err) {
-      // what it left stays (the next stop of this spawn, or the kind's reconcile at a hub start, may take it)
-      log.warn({ err, server: s.id }, "could not clear what a server that ended on its own left behind");
+      const user = await db.user.findUniqueOrThrow({ where: { id: s.userId } });
+      await this.proxy.deleteRoute(serverPath(user.name, s.name));
+      this.live.delete(s.id);
+      const logTail = await spawner.logTail(30).catch(() => "");
+      // what the kind can still tell (a batch job's accounting, a pod's requests), before the clean-up
+      const lastUsage = await this.usage.last(s, spawner);
+      try {
+        await raceAbort(
+          spawner.stop({ ended: true }),
+          new AbortController().signal,
+          Date.now() + config.hub.stopTimeoutSeconds * 1000,
+          `not done within ${config.hub.stopTimeoutSeconds} s (hub.stopTimeoutSeconds)`,
+        );
+      } catch (err) {
+        // what it left stays (the next stop of this spawn, or the kind's reconcile at a hub start, may take it)
+        log.warn({ err, server: s.id }, "could not clear what a server that ended on its own left behind");
+      }
+      const stoppedAt = new Date();
+      const writes = writesOf(db);
+      const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
+      const apiToken = s.spawnId ? deriveServerApiToken(config.hub.secretKey, s.spawnId) : null;
+      // Gone on its own: whatever the kind could still tell, else what was sampled.
+      const usage = await this.usage.endStatements(s, lastUsage, spawnerState, stoppedAt);
+      const marked = (done: readonly (SqlResult | null)[]) => done[0]!.changes === 1;
+      // One transaction, as a stop's: the server stopped with why and its last event, its API
+      // token revoked, its usage record closed, and its record gone if a DELETE with {"remove": true} came meanwhile.
+      const done = await writes.transaction([
+        { q: buildMarkEnded(writes.dialect, { id: s.id, spawnerState, message: reason, logTail, now: stoppedAt }) },
+        ...(apiToken ? [{ q: revokeServerApiTokenStatement(db, apiToken, stoppedAt), when: marked }] : []),
+        ...usage.map((q) => ({ q, when: marked })),
+        { q: buildInsertEvent(writes.dialect, eventRow(s.id, s.spawnId ?? "", 100, reason, "stopped"), stoppedAt), when: marked },
+        { q: buildRemoveIfStopped(writes.dialect, s.id), when: marked },
+      ]);
+      if (!marked(done)) return;
+      this.rt.bus.emit(`server:${s.id}`);
+      if (apiToken && done[1]!.changes)
+        await this.proxy
+          .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
+          .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
+      if (done[done.length - 1]!.changes) await this.removedClient(s, stoppedAt);
     } finally {
       this.stopping.delete(s.id);
-    }
-    const stoppedAt = new Date();
-    const r = await db.server.updateMany({
-      where: { id: s.id, state: "running" },
-      data: { state: "stopped", url: null, stoppedAt, message: reason, logTail },
-    });
-    if (r.count) {
-      if (s.spawnId) await this.revokeApiToken(s.spawnId);
-      await this.event(s.id, s.spawnId ?? "", 100, reason, "stopped");
-      // Gone on its own: whatever the kind could still tell, else what was sampled.
-      await this.usage.ended(s, lastUsage, this.spawners.encodeState(s.spawnerKind, spawner), stoppedAt);
     }
   }
 
