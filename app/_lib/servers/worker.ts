@@ -9,7 +9,7 @@
 import { defaultHubUrl } from "@/config/derived";
 import { deriveServerToken } from "@/proxy/auth/session-cookie";
 import type { SpawnerHost } from "@/spawners/host";
-import { SpawnError, type Spawner, type SpawnContext, type SpawnStarted, type JsonObject } from "@/spawners/types";
+import { SpawnError, type Spawner, type SpawnContext, type SpawnStarted, type JsonObject, type UsageSample } from "@/spawners/types";
 import { loadSpawnUser } from "@/app/_lib/users/spawn-user";
 import { OsAccountError } from "@/app/_lib/users/os-account";
 import type { HubRuntime } from "../runtime";
@@ -603,27 +603,10 @@ export class SpawnWorker {
       this.live.delete(s.id);
       const lastUsage = this.usage.atStop(s, spawner, beforeStop);
       // Keep `message`: a stop by the culler or an admin carries its reason to the user.
-      const stoppedAt = new Date();
-      const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
-      const writes = writesOf(db);
-      const apiToken = s.spawnId ? deriveServerApiToken(config.hub.secretKey, s.spawnId) : null;
-      const usage = await this.usage.endStatements(s, lastUsage, spawnerState, stoppedAt);
-      // One transaction: the server's API token revoked, its usage record closed, the server
-      // stopped with its last event, and with {"remove": true} its record gone (it goes once the
-      // server is really gone): whoever sees the server stopped also sees the rest.
-      const done = await writes.transaction([
-        { q: buildMarkStopped(writes.dialect, { id: s.id, spawnerState, now: stoppedAt }), orFail: GONE },
-        ...(apiToken ? [{ q: revokeServerApiTokenStatement(db, apiToken, stoppedAt) }] : []),
-        ...usage.map((q) => ({ q })),
-        { q: buildInsertEvent(writes.dialect, eventRow(s.id, s.spawnId ?? "", 100, s.message ?? "Server stopped", "stopped"), stoppedAt) },
-        { q: buildRemoveIfStopped(writes.dialect, s.id) },
-      ]);
-      this.rt.bus.emit(`server:${s.id}`);
-      if (apiToken && done[1]!.changes)
-        await this.proxy
-          .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
-          .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
-      if (done[done.length - 1]!.changes) await this.removedClient(s, stoppedAt);
+      await this.closeRecord(s, spawner, lastUsage, s.message ?? "Server stopped", (spawnerState, now) => ({
+        q: buildMarkStopped(writesOf(db).dialect, { id: s.id, spawnerState, now }),
+        orFail: GONE,
+      }));
       this.rt.metrics.observeStop("success", (Date.now() - began) / 1000);
     } catch (err) {
       log.error({ err, server: s.id }, "stop failed");
@@ -742,32 +725,50 @@ export class SpawnWorker {
         // what it left stays (the next stop of this spawn, or the kind's reconcile at a hub start, may take it)
         log.warn({ err, server: s.id }, "could not clear what a server that ended on its own left behind");
       }
-      const stoppedAt = new Date();
-      const writes = writesOf(db);
-      const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
-      const apiToken = s.spawnId ? deriveServerApiToken(config.hub.secretKey, s.spawnId) : null;
       // Gone on its own: whatever the kind could still tell, else what was sampled.
-      const usage = await this.usage.endStatements(s, lastUsage, spawnerState, stoppedAt);
-      const marked = (done: readonly (SqlResult | null)[]) => done[0]!.changes === 1;
-      // One transaction, as a stop's: the server stopped with why and its last event, its API
-      // token revoked, its usage record closed, and its record gone if a DELETE with {"remove": true} came meanwhile.
-      const done = await writes.transaction([
-        { q: buildMarkEnded(writes.dialect, { id: s.id, spawnerState, message: reason, logTail, now: stoppedAt }) },
-        ...(apiToken ? [{ q: revokeServerApiTokenStatement(db, apiToken, stoppedAt), when: marked }] : []),
-        ...usage.map((q) => ({ q, when: marked })),
-        { q: buildInsertEvent(writes.dialect, eventRow(s.id, s.spawnId ?? "", 100, reason, "stopped"), stoppedAt), when: marked },
-        { q: buildRemoveIfStopped(writes.dialect, s.id), when: marked },
-      ]);
-      if (!marked(done)) return;
-      this.rt.bus.emit(`server:${s.id}`);
-      if (apiToken && done[1]!.changes)
-        await this.proxy
-          .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
-          .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
-      if (done[done.length - 1]!.changes) await this.removedClient(s, stoppedAt);
+      await this.closeRecord(s, spawner, lastUsage, reason, (spawnerState, now) => ({
+        q: buildMarkEnded(writesOf(db).dialect, { id: s.id, spawnerState, message: reason, logTail, now }),
+      }));
     } finally {
       this.stopping.delete(s.id);
     }
+  }
+
+  /**
+   * A stopped server's record, in one transaction: `mark` (the server stopped: changes its row or
+   * not), then, only when it did, its API token revoked, its usage record closed with `lastUsage`,
+   * its last event (`message`), and its record gone when a DELETE with {"remove": true} asked
+   * (it goes once the server is really gone): whoever sees the server stopped also sees the rest.
+   * Then the proxies learn of the revoked token and a removed server's OAuth client goes.
+   */
+  private async closeRecord(
+    s: ServerRow,
+    spawner: Spawner,
+    lastUsage: UsageSample | null,
+    message: string,
+    mark: (spawnerState: string, now: Date) => SqlStep,
+  ): Promise<void> {
+    const { db, config, log } = this.rt;
+    const stoppedAt = new Date();
+    const writes = writesOf(db);
+    const spawnerState = this.spawners.encodeState(s.spawnerKind, spawner);
+    const apiToken = s.spawnId ? deriveServerApiToken(config.hub.secretKey, s.spawnId) : null;
+    const usage = await this.usage.endStatements(s, lastUsage, spawnerState, stoppedAt);
+    const marked = (done: readonly (SqlResult | null)[]) => done[0]!.changes === 1;
+    const done = await writes.transaction([
+      mark(spawnerState, stoppedAt),
+      ...(apiToken ? [{ q: revokeServerApiTokenStatement(db, apiToken, stoppedAt), when: marked }] : []),
+      ...usage.map((q) => ({ q, when: marked })),
+      { q: buildInsertEvent(writes.dialect, eventRow(s.id, s.spawnId ?? "", 100, message, "stopped"), stoppedAt), when: marked },
+      { q: buildRemoveIfStopped(writes.dialect, s.id), when: marked },
+    ]);
+    if (!marked(done)) return;
+    this.rt.bus.emit(`server:${s.id}`);
+    if (apiToken && done[1]!.changes)
+      await this.proxy
+        .revoke({ tokenHashes: [revokedTokenHash(apiToken)] })
+        .catch((err) => log.error({ err }, "could not tell the proxies a server's API token is revoked"));
+    if (done[done.length - 1]!.changes) await this.removedClient(s, stoppedAt);
   }
 
   /** Revokes a spawn's hub API token (JUPYTERHUB_API_TOKEN); a failure is logged, not raised. */
