@@ -29,7 +29,9 @@ const hubFields = {
     .string()
     .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: or postgres://")
     .optional()
-    .describe("Database URL. Default: SQLite file <dataDir>/gyre.db. Set postgres://user:pass@host/db for PostgreSQL (several hub replicas)."),
+    .describe(
+      "Database URL. Default: SQLite file <dataDir>/gyre.db. Set postgres://user:pass@host/db for PostgreSQL, version 13 or later (several hub replicas).",
+    ),
   secretKey: z
     .string()
     .min(32)
