@@ -113,3 +113,45 @@ test("a route change made through either hub reaches both proxies within 1 s", a
   t.diagnostic(`stop request → route gone from both proxies: ${times.join("; ")}`);
   assert.ok(worst < 1000, `through the owning hub: ${worst} ms`);
 });
+
+test("each hub's users list shows a change made through the other hub, or straight in the database, at the next request (each caches its list)", async () => {
+  type Listed = { name: string; admin: boolean };
+  const list = async (port: number) => {
+    const r = await api(port, ADMIN.name, "/hub/api/users?limit=200");
+    assert.equal(r.status, 200);
+    return ((await r.json()) as Listed[]).map((u) => `${u.name}${u.admin ? " (admin)" : ""}`);
+  };
+  // each hub has answered the same list (from its cache the second time: list-cache.test.ts counts that)
+  for (const port of [PORTS.hubA, PORTS.hubB]) assert.deepEqual(await list(port), await list(port));
+  const before = await list(PORTS.hubA);
+  assert.ok(!before.some((u) => u.startsWith("listed")));
+
+  // a user created through hub B is in hub A's list, and the other way round
+  let r = await api(PORTS.hubB, ADMIN.name, "/hub/api/users/listed-b", { method: "POST", body: JSON.stringify({ password: "pw-listed-b-0123456789" }) });
+  assert.equal(r.status, 201);
+  assert.ok((await list(PORTS.hubA)).includes("listed-b"), "hub A lists the user hub B created");
+  r = await api(PORTS.hubA, ADMIN.name, "/hub/api/users/listed-a", { method: "POST", body: JSON.stringify({ password: "pw-listed-a-0123456789" }) });
+  assert.equal(r.status, 201);
+  assert.ok((await list(PORTS.hubB)).includes("listed-a"), "hub B lists the user hub A created");
+
+  // made an admin through hub A: both lists say so at once
+  r = await api(PORTS.hubA, ADMIN.name, "/hub/api/users/listed-b", { method: "PATCH", body: JSON.stringify({ admin: true }) });
+  assert.equal(r.status, 200);
+  for (const port of [PORTS.hubA, PORTS.hubB]) assert.ok((await list(port)).includes("listed-b (admin)"), `hub ${port}`);
+
+  // a write to the database by neither hub (the CLI, an operator's SQL), inside a transaction that
+  // stays open while both hubs list: not seen until its commit, seen at the first request after it
+  const client = await db.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(`UPDATE "User" SET "admin" = false WHERE "name" = 'listed-b'`);
+    for (const port of [PORTS.hubA, PORTS.hubB]) assert.ok((await list(port)).includes("listed-b (admin)"), `hub ${port}: not committed yet`);
+    await client.query("COMMIT");
+  } finally {
+    client.release();
+  }
+  for (const port of [PORTS.hubA, PORTS.hubB]) {
+    const after = await list(port);
+    assert.ok(after.includes("listed-b") && !after.includes("listed-b (admin)"), `hub ${port} after the commit: ${after.join(", ")}`);
+  }
+});
