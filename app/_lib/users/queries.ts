@@ -72,10 +72,11 @@ export async function getUserModel(db: Db, name: string, opts: UserModelOptions 
 const STORED_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}(?:Z|\+00:00)$/;
 
 /**
- * A date column as raw SQL returns it — a Date (PostgreSQL), or what SQLite stored (ISO text,
- * epoch milliseconds) — as an instant for the user models. The text Prisma stores becomes the
- * JSON's "…Z" text directly: no Date per value (Next replaces the global Date with a wrapper whose
- * constructor was 4–5% of the users list's CPU, bench/README.md phase 3h).
+ * A date column as raw SQL returns it — ISO text (what SQLite stored, "+00:00" or "Z"; what
+ * PostgreSQL's `to_char` wrote, user-model-sql.ts), epoch milliseconds, a Date — as an instant for
+ * the user models. The text becomes the JSON's "…Z" text directly: no Date per value (Next
+ * replaces the global Date with a wrapper whose constructor was 4–5% of the users list's CPU,
+ * bench/README.md phases 3h, 3x).
  */
 export function asInstant(value: unknown): Instant | null {
   if (value === null || value === undefined) return null;
@@ -151,7 +152,7 @@ type UserListOptions = UserModelOptions & { state?: UserStateFilter; offset?: nu
 async function userPage(db: Db, dialect: SqlDialect, opts: UserListOptions): Promise<{ total: number; rows: UserSqlRow[] }> {
   const offset = opts.offset ?? 0;
   const page = buildUserPageQuery({ dialect, state: opts.state, sort: opts.sort, offset, limit: opts.limit ?? 200, only: opts.only });
-  // the page's columns in USER_COLUMNS' order, then the total (arrays: no object per row from the driver)
+  // the page's columns in userColumns' order (user-model-sql.ts), then the total (arrays: no object per row from the driver)
   const arrays = await readArrays(db, page);
   const rows = new Array<UserSqlRow>(arrays.length);
   for (let i = 0; i < arrays.length; i++) {

@@ -123,6 +123,22 @@ for (const provider of ["sqlite", "postgres"] as const) {
       await assert.rejects(readUserModel(db, dialect, "u01' OR '1'='1"), { status: 404 });
     });
 
+    test("times as Prisma gives them whatever their milliseconds (none, one digit, three), the year's first instant and a leap day", async () => {
+      const times = ["2026-12-03T10:05:00.000Z", "2026-12-03T10:05:00.500Z", "2027-01-01T00:00:00.001Z", "2028-02-29T23:59:59.999Z"];
+      const u = await db.user.create({ data: { name: "u-times", createdAt: new Date(times[0]), lastActivity: new Date(times[1]) } });
+      await db.server.create({
+        data: { userId: u.id, name: "", state: "running", url: "http://127.0.0.1:1", startedAt: new Date(times[2]), lastActivity: new Date(times[3]) },
+      });
+      try {
+        const opts = { allServers: true, publicUrl: "https://hub.example.org" };
+        const model = await readUserModel(db, dialect, "u-times", opts);
+        assert.deepEqual(model, await getUserModel(db, "u-times", opts));
+        assert.deepEqual([model.created, model.last_activity, model.servers[""].started, model.servers[""].last_activity], times);
+      } finally {
+        await db.user.delete({ where: { id: u.id } });
+      }
+    });
+
     test("pages of users: every filter, sort and page as Prisma's, totals included, past the end too", async () => {
       const sorts: UserSort[] = [
         { field: "id", descending: false },

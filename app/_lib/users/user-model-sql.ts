@@ -57,8 +57,19 @@ function orderBy(sort: UserSort | undefined): string {
   return sort.field === "name" ? `u."name" ${dir}` : `u."id" ${dir}`;
 }
 
+/**
+ * A timestamp column as JupyterHub's ISO text in UTC ("2026-12-04T19:13:00.123Z"): on PostgreSQL
+ * written by the server (`to_char`; Prisma's columns are `timestamp(3)` in UTC), so the driver
+ * builds no Date per value that the models would turn back into that text (queries.ts asInstant
+ * takes it as it is); on SQLite the column is Prisma's stored text already.
+ */
+function instantColumn(dialect: SqlDialect, column: string, alias: string): string {
+  return dialect === "postgres" ? `to_char(${column}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "${alias}"` : `${column} AS "${alias}"`;
+}
+
 // read by position too: listUserModels' page (queries.ts userPage) takes these columns in this order, then "total"
-const USER_COLUMNS = `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", u."createdAt" AS "createdAt", u."lastActivity" AS "lastActivity"`;
+const userColumns = (dialect: SqlDialect) =>
+  `u."id" AS "id", u."name" AS "name", u."admin" AS "admin", ${instantColumn(dialect, `u."createdAt"`, "createdAt")}, ${instantColumn(dialect, `u."lastActivity"`, "lastActivity")}`;
 
 /**
  * One page of users in order, each row carrying the count of all users the filter matches ("total";
@@ -77,7 +88,7 @@ export function buildUserPageQuery(opts: {
   const st = sqlParams(opts.dialect);
   // parameters in the order they appear: the count's filter, the page's, then LIMIT and OFFSET
   const total = `(SELECT COUNT(*) FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)})`;
-  const sql = `SELECT ${USER_COLUMNS}, ${total} AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
+  const sql = `SELECT ${userColumns(opts.dialect)}, ${total} AS "total" FROM "User" u ${userWhere(st, opts.dialect, opts.state, opts.only)} ORDER BY ${orderBy(opts.sort)} LIMIT ${st.p(opts.limit)} OFFSET ${st.p(opts.offset)}`;
   return { sql, params: st.params };
 }
 
@@ -90,7 +101,7 @@ export function buildUserCountQuery(opts: { dialect: SqlDialect; state?: UserSta
 /** One user by name. */
 export function buildUserByNameQuery(opts: { dialect: SqlDialect; name: string }): SqlQuery {
   const st = sqlParams(opts.dialect);
-  return { sql: `SELECT ${USER_COLUMNS} FROM "User" u WHERE u."name" = ${st.p(opts.name)}`, params: st.params };
+  return { sql: `SELECT ${userColumns(opts.dialect)} FROM "User" u WHERE u."name" = ${st.p(opts.name)}`, params: st.params };
 }
 
 /**
@@ -107,7 +118,8 @@ export function buildServersQuery(opts: { dialect: SqlDialect; userIds: readonly
   const stopped = opts.allServers ? "" : ` AND s."state" <> 'stopped'`;
   const sql =
     `SELECT s."userId" AS "userId", s."name" AS "name", s."state" AS "state", s."spawnerKind" AS "spawnerKind", s."spawnerState" AS "spawnerState", ` +
-    `s."url" AS "url", s."options" AS "options", s."message" AS "message", s."startedAt" AS "startedAt", s."lastActivity" AS "lastActivity" ` +
+    `s."url" AS "url", s."options" AS "options", s."message" AS "message", ${instantColumn(opts.dialect, `s."startedAt"`, "startedAt")}, ` +
+    `${instantColumn(opts.dialect, `s."lastActivity"`, "lastActivity")} ` +
     `FROM "Server" s WHERE ${inIds(st, opts.dialect, `s."userId"`, opts.userIds)}${stopped} ORDER BY s."userId", s."name"`;
   return { sql, params: st.params };
 }
