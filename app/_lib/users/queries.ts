@@ -205,10 +205,11 @@ async function listUserTexts(db: Db, dialect: SqlDialect, roles: readonly RoleCo
  * listUsersJson's answer through `cache`, keyed by the database's version (SqlReads.dataVersion)
  * read before the page's statements. `cache` must belong to one database and one set of
  * `roles` and model options (publicUrl, origins, describe: the hub's config, fixed for its
- * life). Where the list is limited to some users (`only`), the page is computed every time. A computed page is kept only when the version read
- * after its statements is the one read before: nothing was committed meanwhile, so every
- * statement saw that version's state (a page that straddled a commit is still this request's
- * answer, as without the cache, but is never served to another).
+ * life). Where the list is limited to some users (`only`), the page is computed every time. A
+ * computed page is kept only when the version read after its statements is the one read before:
+ * nothing was committed meanwhile, so every statement saw that version's state (a page that
+ * straddled a commit is still this request's answer, as without the cache, but is never served to
+ * another).
  */
 export async function listUsersJsonCached(
   db: Db,
