@@ -225,7 +225,9 @@ export const chartValuesSchema = z
       .strict(),
     database: z
       .object({
-        type: z.enum(["sqlite", "postgresql"]).describe("sqlite: a file on a volume (one hub replica). postgresql: an external database (several replicas)."),
+        type: z
+          .enum(["sqlite", "postgresql"])
+          .describe("sqlite: a file on a volume (one hub replica). postgresql: an external database, version 13 or later (several replicas)."),
         sqlite: z.object({ storageClass: z.string(), size: z.string() }).strict(),
         postgresql: z
           .object({
