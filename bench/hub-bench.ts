@@ -27,10 +27,12 @@ import { request as httpRequest } from "node:http";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { startTestPostgres } from "@/app/_lib/testing/postgres";
+import { openDatabase } from "@/app/_lib/db/open";
+import { createApiToken } from "@/app/_lib/auth/api-tokens";
 import WebSocket from "ws";
 import { fileAppearance } from "@/spawners/local/file-appears";
 
@@ -358,7 +360,7 @@ async function startGyre(tiny: string): Promise<Hub> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const token = pg ? await insertGyreTokenPostgres(pg.url, "admin") : insertGyreToken(join(dir, "gyre.db"), "admin");
+  const token = await insertGyreToken(pg ? pg.url : `file:${join(dir, "gyre.db")}`, "admin");
   const inspector = await Inspector.connect(PORTS.gyreInspect);
   return {
     name: "gyre",
@@ -381,41 +383,15 @@ async function startGyre(tiny: string): Promise<Hub> {
   };
 }
 
-/** An API token of `user`, written into the database as `POST /hub/api/users/<user>/tokens` would store it (sha256). */
-function insertGyreToken(dbFile: string, user: string): string {
-  const db = new Database(dbFile);
+/** An API token of `user`, made by the hub's own code (createApiToken) on its database (SQLite or PostgreSQL). */
+async function insertGyreToken(databaseUrl: string, user: string): Promise<string> {
+  const { db } = await openDatabase(databaseUrl);
   try {
-    const row = db.prepare("SELECT id FROM User WHERE name = ?").get(user) as { id: number } | undefined;
+    const row = await db.user.findUnique({ where: { name: user }, select: { id: true } });
     if (!row) throw new Error(`Gyre has no user ${user}`);
-    const token = randomBytes(32).toString("base64url");
-    db.prepare("INSERT INTO ApiToken (userId, prefix, hash, note, scopes, createdAt) VALUES (?, ?, ?, 'bench', '', ?)").run(
-      row.id,
-      token.slice(0, 8),
-      createHash("sha256").update(token).digest("hex"),
-      new Date().toISOString(),
-    );
-    return token;
+    return (await createApiToken(db, row.id, { note: "bench" })).token;
   } finally {
-    db.close();
-  }
-}
-
-/** insertGyreToken on Gyre's PostgreSQL database. */
-async function insertGyreTokenPostgres(url: string, user: string): Promise<string> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    const { rows } = await c.query<{ id: number }>(`SELECT "id" FROM "User" WHERE "name" = $1`, [user]);
-    if (!rows[0]) throw new Error(`Gyre has no user ${user}`);
-    const token = randomBytes(32).toString("base64url");
-    await c.query(`INSERT INTO "ApiToken" ("userId", "prefix", "hash", "note", "scopes", "createdAt") VALUES ($1, $2, $3, 'bench', '', now())`, [
-      rows[0].id,
-      token.slice(0, 8),
-      createHash("sha256").update(token).digest("hex"),
-    ]);
-    return token;
-  } finally {
-    await c.end();
+    await db.$disconnect();
   }
 }
 
