@@ -45,3 +45,59 @@ test("the closing list names each failed test with its place and its error's mes
 test("output with no failing tests gives an empty list", () => {
   assert.deepEqual(failingTests("✔ passes (1ms)\nℹ tests 1\nℹ pass 1\nℹ fail 0\n"), []);
 });
+
+/** node:test's real output (spec, then test-file-times.mjs) for files whose processes fail outside their tests. */
+function outputOfFilesFailingOutsideTests(): string {
+  const dir = mkdtempSync(join(tmpdir(), "gyre-test-failures-"));
+  try {
+    writeFileSync(
+      join(dir, "killed.test.mjs"),
+      [
+        'import test from "node:test";',
+        'test("passes", () => {});',
+        'test("is killed", async () => { await new Promise((r) => setTimeout(r, 50)); process.kill(process.pid, "SIGKILL"); });',
+      ].join("\n"),
+    );
+    writeFileSync(
+      join(dir, "late.test.mjs"),
+      [
+        'import { after, test } from "node:test";',
+        'test("passes", () => {});',
+        'after(() => { setTimeout(() => { throw new Error("a socket error after the tests"); }, 10); });',
+      ].join("\n"),
+    );
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const reporter = join(import.meta.dirname, "test-file-times.mjs");
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--test",
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        `--test-reporter=${reporter}`,
+        "--test-reporter-destination=stdout",
+        "killed.test.mjs",
+        "late.test.mjs",
+      ],
+      { cwd: dir, env, encoding: "utf8" },
+    );
+    assert.notEqual(r.status, 0);
+    return r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a file whose process failed outside its tests: its entry says how the process ended, the test it was running, the error raised after its tests", () => {
+  const failed = failingTests(outputOfFilesFailingOutsideTests());
+  assert.equal(failed.length, 2, failed.join("\n"));
+  const [killed, late] = failed;
+  assert.match(
+    killed,
+    /^killed\.test\.mjs:1:1 › \/\S+\/killed\.test\.mjs \([\d.]+ms\)\n {4}'test failed'\n {4}its process was killed by SIGKILL while running: is killed$/,
+  );
+  assert.match(
+    late,
+    /^late\.test\.mjs:1:1 › \/\S+\/late\.test\.mjs \([\d.]+ms\)\n {4}'test failed'\n {4}its process exited with code 1 after its tests\n {4}Error: Test hook "after" at late\.test\.mjs:3:1 generated asynchronous activity after the test ended\. This activity created the error "Error: a socket error after the tests"/,
+  );
+});
