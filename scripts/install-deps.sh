@@ -4,7 +4,9 @@
 #   Debian packages (Jupyter server + classic UI, ipykernel, the Pangeo core: xarray, dask, zarr,
 #   netCDF…; with --tests also Chromium, PostgreSQL and Go with the chart renderer's packages),
 #   npm dependencies, the generated Prisma clients and the Next.js build.
-# Usage: bash scripts/install-deps.sh [--tests]
+# Usage: bash scripts/install-deps.sh [--tests] [--packages-only]
+#   --packages-only  stop once the Debian packages are in (scripts/test.sh starts the
+#                    kube-apiserver build in the background then, and calls this again for the rest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
@@ -27,11 +29,22 @@ RUNTIME_PKGS=(jupyter-server python3-jupyter-server jupyter-notebook python3-nbc
 # configurable-http-proxy) as the reference hub of npm run bench:hub; buildah and debootstrap build
 # the container image (scripts/build-image.sh, tested by deploy/image/image.int.test.ts); slurmdbd
 # and mariadb-server keep the test Slurm's accounting, so sacct answers (scripts/setup-slurm.sh,
-# which installs and starts the rest of Slurm).
+# which installs and starts the rest of Slurm); etcd-server, rsync, make, reflect2 and dpkg-dev are
+# what scripts/kube/build-apiserver.sh needs besides Go: installed here, that build (which
+# scripts/test.sh starts right after the packages) never installs packages while others do.
 TEST_PKGS=(chromium postgresql fonts-liberation golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev wrk systemd jupyterhub buildah debootstrap
-  slurmdbd mariadb-server)
+  slurmdbd mariadb-server etcd-server rsync make golang-github-modern-go-reflect2-dev dpkg-dev)
+tests=0
+packages_only=0
+for arg in "$@"; do
+  case $arg in
+    --tests) tests=1 ;;
+    --packages-only) packages_only=1 ;;
+    *) echo "install-deps.sh: unknown option $arg (usage: install-deps.sh [--tests] [--packages-only])" >&2; exit 2 ;;
+  esac
+done
 pkgs=("${RUNTIME_PKGS[@]}")
-if [ "${1:-}" = "--tests" ]; then pkgs+=("${TEST_PKGS[@]}"); fi
+if [ "$tests" = 1 ]; then pkgs+=("${TEST_PKGS[@]}"); fi
 
 t_all=$(date +%s)
 elapsed() { local s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
@@ -87,6 +100,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "==> Debian packages: installing ${#missing[@]} (${missing[*]}) and their dependencies"
   echo "    about 2–4 minutes on a fresh machine (Jupyter and the Pangeo stack are ~300 MB)"
   run_step "apt-get install" apt_progress apt_install "${missing[@]}"
+fi
+if [ "$packages_only" = 1 ]; then
+  echo "==> Debian packages in place ($(elapsed "$t_all"))"
+  exit 0
 fi
 
 if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=9)?0:1)'; then
