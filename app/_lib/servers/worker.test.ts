@@ -4,6 +4,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
+import pino from "pino";
 import { SPAWNER_KINDS } from "@/spawners/catalog";
 import { encodeSpawnerState } from "@/spawners/state";
 import { ScriptedServers, type ScriptedServer, type StartScript } from "@/spawners/testing/scripted";
@@ -546,5 +548,82 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
     const before = scripted.closed;
     await stopWorker();
     assert.equal(scripted.closed, before + 1);
+  });
+});
+
+describe("a hub whose database becomes unreachable (its own hub and SQLite file)", () => {
+  let h: TestHub;
+  let bg: BackgroundServices | null = null;
+  const logged: { level: number; msg: string; err?: { message?: string } }[] = [];
+  before(async () => {
+    h = await startTestHub({
+      catalog,
+      config: { hub: { startTimeoutSeconds: 5, httpProbeIntervalMs: 10, pollIntervalSeconds: 0.2, stopTimeoutSeconds: 1 }, spawner: { kind: "scripted" } },
+    });
+    h.rt.log = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line) as (typeof logged)[number]) });
+    bg = await startBackgroundServices(h.rt, { probe: scripted.probe });
+  });
+  after(async () => {
+    await bg?.close();
+    await h.close();
+  });
+
+  /** The database's directory moved away (its connections closed first): every statement fails until restore() */
+  async function cutDatabase(): Promise<() => void> {
+    await h.db.$disconnect();
+    renameSync(h.dir, `${h.dir}.away`);
+    return () => renameSync(`${h.dir}.away`, h.dir);
+  }
+  const loggedSince = (n: number, msg: string) => logged.slice(n).some((l) => l.msg === msg);
+
+  test("polls while it is unreachable are logged, the hub goes on, and the next poll after it marks a server that died", async () => {
+    const user = await h.addUser(`o${++userCount}`);
+    await requestStart(h.db, user.id, "", {});
+    const { spawnId } = await waitFor("running", async () => {
+      const s = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+      return s.state === "running" ? s : null;
+    });
+    const mark = logged.length;
+    const restore = await cutDatabase();
+    try {
+      // Without its catch, the poll timer's rejection is unhandled (the runner fails this test)
+      await waitFor("a failed poll logged", async () => loggedSince(mark, "polling the running servers failed"));
+    } finally {
+      restore();
+    }
+    scripted.crash(spawnId!, "The job ran out of walltime.");
+    const s = await waitFor("marked stopped", async () => {
+      const r = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+      return r.state === "stopped" ? r : null;
+    });
+    assert.match(s.message ?? "", /walltime/);
+  });
+
+  test("a hub shutting down while a spawn is under way and its database goes: the spawn is left to the next owner, its server not stopped, nothing unhandled", async () => {
+    scripted.starts.push({ kind: "hangs" });
+    const user = await h.addUser(`o${++userCount}`);
+    await requestStart(h.db, user.id, "", {});
+    const { spawnId } = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+    await waitFor("the start to hang", async () => scripted.isHanging(spawnId!));
+    await bg!.close();
+    bg = null;
+    const mark = logged.length;
+    const restore = await cutDatabase();
+    try {
+      scripted.release(spawnId!);
+      await waitFor("the spawn's end logged", async () =>
+        logged.slice(mark).find((l) => l.msg === "spawn interrupted by the hub's shutdown; left to the next owner" || /could not record/.test(l.msg)),
+      );
+      assert.deepEqual(
+        logged.slice(mark).map((l) => l.msg),
+        ["spawn interrupted by the hub's shutdown; left to the next owner"],
+        "its database calls failed, and the spawn asked none more before it saw the shutdown",
+      );
+    } finally {
+      restore();
+    }
+    assert.equal(scripted.servers.get(spawnId!)!.stopCalls, 0, "the server is left running for the next owner");
+    const row = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+    assert.equal(row.state, "starting");
   });
 });

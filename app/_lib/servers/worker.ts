@@ -152,7 +152,12 @@ export class SpawnWorker {
     // Requests received by another hub replica wake this one through the bus too (on PostgreSQL:
     // app/_lib/replicas/hub-bus.ts); the timer is the safety net for a notification that was lost.
     this.timers.push(setInterval(this.kick, 1000));
-    this.timers.push(setInterval(() => void this.pollRunning(), this.rt.config.hub.pollIntervalSeconds * 1000));
+    this.timers.push(
+      setInterval(
+        () => void this.pollRunning().catch((err: unknown) => this.rt.log.error({ err }, "polling the running servers failed")),
+        this.rt.config.hub.pollIntervalSeconds * 1000,
+      ),
+    );
     this.timers.push(setInterval(() => void this.takeOver(false), this.rt.config.hub.replicaHeartbeatSeconds * 1000));
     this.kick();
   }
@@ -263,7 +268,7 @@ export class SpawnWorker {
       const s = await withWork(Number(w.id), "pending");
       if (!s) continue;
       const claimed = await writes.run(buildClaimStart(writes.dialect, { id: s.id, spawnId: s.spawnId, replica: me, now: new Date() }));
-      if (claimed.changes === 1) void this.spawn({ ...s, state: "starting", ownerReplica: me });
+      if (claimed.changes === 1) this.detach("spawn", s.id, this.spawn({ ...s, state: "starting", ownerReplica: me }));
     }
     let alive: Set<string> | undefined;
     for (const w of waiting) {
@@ -285,7 +290,7 @@ export class SpawnWorker {
         const claimed = await writes.run(buildClaimStop(writes.dialect, { id: s.id, from: s.ownerReplica, replica: me, now: new Date() }));
         if (claimed.changes === 0) continue;
       }
-      void this.stopServer({ ...s, ownerReplica: me });
+      this.detach("stop", s.id, this.stopServer({ ...s, ownerReplica: me }));
     }
   }
 
@@ -382,6 +387,16 @@ export class SpawnWorker {
     const writes = writesOf(this.rt.db);
     await writes.run(buildInsertEvent(writes.dialect, eventRow(serverId, spawnId, progress, message, kind, step), new Date()));
     this.rt.bus.emit(`server:${serverId}`);
+  }
+
+  /**
+   * Runs a spawn or a stop on its own. What it could not write (the database unreachable, or gone
+   * as the hub shuts down) is logged here, with the server: never an unhandled rejection, which
+   * Next's process handler logs without saying what it was about, and which ends a process with
+   * no such handler (a test's).
+   */
+  private detach(what: "spawn" | "stop", serverId: number, work: Promise<void>): void {
+    work.catch((err: unknown) => this.rt.log.error({ err, server: serverId }, `the ${what} ended with an error it could not record`));
   }
 
   /** Starts the server, or with `resumed` follows a start an earlier hub process began. */
@@ -512,16 +527,17 @@ export class SpawnWorker {
       this.observeStarted(s, spawner, requested, now);
       log.info({ user: ctx.user.name, server: s.name, url: started.url }, "server ready");
     } catch (err) {
+      // This hub is shutting down (its database calls fail as it disconnects): the replica that
+      // takes the spawn over follows the same process; stopping it here would lose the spawn.
+      // Asked before the database is, which may be gone already.
+      if (this.closed && !(err instanceof StopRequested)) {
+        log.warn({ server: s.id, err }, "spawn interrupted by the hub's shutdown; left to the next owner");
+        return;
+      }
       // Taken over meanwhile (this process was paused past its lease): the new owner follows the
       // same process or job; stopping it here would kill what it follows.
       if (!(await this.owns(s.id))) {
         log.warn({ server: s.id }, "a replica took this spawn over meanwhile; leaving it to that replica");
-        return;
-      }
-      // This hub is shutting down (its database calls fail as it disconnects): the replica that
-      // takes the spawn over follows the same process; stopping it here would lose the spawn.
-      if (this.closed && !(err instanceof StopRequested)) {
-        log.warn({ server: s.id, err }, "spawn interrupted by the hub's shutdown; left to the next owner");
         return;
       }
       const stopRequested = err instanceof StopRequested || abort.signal.reason instanceof StopRequested;
@@ -807,7 +823,7 @@ export class SpawnWorker {
     const last = await this.rt.db.spawnEvent.findFirst({ where: { serverId: s.id, spawnId: s.spawnId! }, orderBy: { id: "desc" } });
     await this.event(s.id, s.spawnId!, last?.progress ?? 5, "The hub restarted during the spawn; following it again");
     this.rt.log.info({ user: ctx.user.name, server: s.name }, "resumed an interrupted spawn");
-    void this.spawn(s, { spawner, ctx, started });
+    this.detach("spawn", s.id, this.spawn(s, { spawner, ctx, started }));
     return true;
   }
 
