@@ -6,30 +6,36 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { failingTests } from "./test-failures";
 
-/** node:test's real spec output for a file with two failing tests (one in a suite) and one passing. */
-function specOutputOfFailingFile(): string {
+/**
+ * node:test's real output for test files (name → lines) written to a temp dir and run there, with
+ * the spec reporter and any `reporters` more, each to stdout. The run must fail.
+ */
+function outputOfFailingRun(files: Record<string, string[]>, reporters: string[] = []): string {
   const dir = mkdtempSync(join(tmpdir(), "gyre-test-failures-"));
   try {
-    const file = join(dir, "sample.test.mjs");
-    writeFileSync(
-      file,
-      [
-        'import test from "node:test";',
-        'import assert from "node:assert/strict";',
-        'test("passes", () => {});',
-        'test("compares", () => { assert.equal(1, 2); });',
-        'test.describe("a suite", () => { test("throws", () => { throw new Error("first line\\nsecond line"); }); });',
-      ].join("\n"),
-    );
+    for (const [name, lines] of Object.entries(files)) writeFileSync(join(dir, name), lines.join("\n"));
+    const flags = ["spec", ...reporters].flatMap((r) => [`--test-reporter=${r}`, "--test-reporter-destination=stdout"]);
     // Without the runner's NODE_TEST_CONTEXT, which would make the child report to this test's runner
     const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-reporter-destination=stdout", file], { cwd: dir, env, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--test", ...flags, ...Object.keys(files)], { cwd: dir, env, encoding: "utf8" });
     assert.notEqual(r.status, 0);
     return r.stdout;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A file with two failing tests (one in a suite) and one passing. */
+const specOutputOfFailingFile = () =>
+  outputOfFailingRun({
+    "sample.test.mjs": [
+      'import test from "node:test";',
+      'import assert from "node:assert/strict";',
+      'test("passes", () => {});',
+      'test("compares", () => { assert.equal(1, 2); });',
+      'test.describe("a suite", () => { test("throws", () => { throw new Error("first line\\nsecond line"); }); });',
+    ],
+  });
 
 test("the closing list names each failed test with its place and its error's message, not its stack", () => {
   const failed = failingTests(specOutputOfFailingFile());
@@ -46,47 +52,23 @@ test("output with no failing tests gives an empty list", () => {
   assert.deepEqual(failingTests("✔ passes (1ms)\nℹ tests 1\nℹ pass 1\nℹ fail 0\n"), []);
 });
 
-/** node:test's real output (spec, then test-file-times.mjs) for files whose processes fail outside their tests. */
-function outputOfFilesFailingOutsideTests(): string {
-  const dir = mkdtempSync(join(tmpdir(), "gyre-test-failures-"));
-  try {
-    writeFileSync(
-      join(dir, "killed.test.mjs"),
-      [
+/** Files whose processes fail outside their tests, with test-file-times.mjs after spec. */
+const outputOfFilesFailingOutsideTests = () =>
+  outputOfFailingRun(
+    {
+      "killed.test.mjs": [
         'import test from "node:test";',
         'test("passes", () => {});',
         'test("is killed", async () => { await new Promise((r) => setTimeout(r, 50)); process.kill(process.pid, "SIGKILL"); });',
-      ].join("\n"),
-    );
-    writeFileSync(
-      join(dir, "late.test.mjs"),
-      [
+      ],
+      "late.test.mjs": [
         'import { after, test } from "node:test";',
         'test("passes", () => {});',
         'after(() => { setTimeout(() => { throw new Error("a socket error after the tests"); }, 10); });',
-      ].join("\n"),
-    );
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const reporter = join(import.meta.dirname, "test-file-times.mjs");
-    const r = spawnSync(
-      process.execPath,
-      [
-        "--test",
-        "--test-reporter=spec",
-        "--test-reporter-destination=stdout",
-        `--test-reporter=${reporter}`,
-        "--test-reporter-destination=stdout",
-        "killed.test.mjs",
-        "late.test.mjs",
       ],
-      { cwd: dir, env, encoding: "utf8" },
-    );
-    assert.notEqual(r.status, 0);
-    return r.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+    },
+    [join(import.meta.dirname, "test-file-times.mjs")],
+  );
 
 test("a file whose process failed outside its tests: its entry says how the process ended, the test it was running, the error raised after its tests", () => {
   const failed = failingTests(outputOfFilesFailingOutsideTests());
