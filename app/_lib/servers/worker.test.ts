@@ -47,8 +47,8 @@ async function newUser(): Promise<{ id: number; name: string }> {
   return hub.addUser(`u${++userCount}`);
 }
 
-async function serverOf(userId: number) {
-  return hub.db.server.findUniqueOrThrow({ where: { userId_name: { userId, name: "" } } });
+async function serverOf(userId: number, db = hub.db) {
+  return db.server.findUniqueOrThrow({ where: { userId_name: { userId, name: "" } } });
 }
 
 // 20 s: nothing here waits that long when it works, and a loaded machine (load 7.6 on 2 cores)
@@ -554,7 +554,7 @@ describe("a hub restart, with a server in every state (table-driven)", () => {
 describe("a hub whose database becomes unreachable (its own hub and SQLite file)", () => {
   let h: TestHub;
   let bg: BackgroundServices | null = null;
-  const logged: { level: number; msg: string; err?: { message?: string } }[] = [];
+  const logged: { msg: string }[] = [];
   before(async () => {
     h = await startTestHub({
       catalog,
@@ -580,7 +580,7 @@ describe("a hub whose database becomes unreachable (its own hub and SQLite file)
     const user = await h.addUser(`o${++userCount}`);
     await requestStart(h.db, user.id, "", {});
     const { spawnId } = await waitFor("running", async () => {
-      const s = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+      const s = await serverOf(user.id, h.db);
       return s.state === "running" ? s : null;
     });
     const mark = logged.length;
@@ -593,7 +593,7 @@ describe("a hub whose database becomes unreachable (its own hub and SQLite file)
     }
     scripted.crash(spawnId!, "The job ran out of walltime.");
     const s = await waitFor("marked stopped", async () => {
-      const r = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+      const r = await serverOf(user.id, h.db);
       return r.state === "stopped" ? r : null;
     });
     assert.match(s.message ?? "", /walltime/);
@@ -603,7 +603,7 @@ describe("a hub whose database becomes unreachable (its own hub and SQLite file)
     scripted.starts.push({ kind: "hangs" });
     const user = await h.addUser(`o${++userCount}`);
     await requestStart(h.db, user.id, "", {});
-    const { spawnId } = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+    const { spawnId } = await serverOf(user.id, h.db);
     await waitFor("the start to hang", async () => scripted.isHanging(spawnId!));
     await bg!.close();
     bg = null;
@@ -623,7 +623,7 @@ describe("a hub whose database becomes unreachable (its own hub and SQLite file)
       restore();
     }
     assert.equal(scripted.servers.get(spawnId!)!.stopCalls, 0, "the server is left running for the next owner");
-    const row = await h.db.server.findUniqueOrThrow({ where: { userId_name: { userId: user.id, name: "" } } });
+    const row = await serverOf(user.id, h.db);
     assert.equal(row.state, "starting");
   });
 });
