@@ -5,7 +5,7 @@
 // tests it was running then, and the errors its hooks' asynchronous activity raised after a test
 // ended (test-failures.ts adds these to the closing list). Plain JavaScript: Node 20 loads
 // reporters before the --import hooks, so tsx cannot load a TypeScript reporter.
-import { basename, relative } from "node:path";
+import { relative } from "node:path";
 import process from "node:process";
 
 /** The heading of the section on files that failed outside their tests (test-failures.ts reads it). */
@@ -17,11 +17,11 @@ export default async function* fileTimes(source) {
   const files = [];
   /** @type {{ file: string; lines: string[] }[]} */
   const outside = [];
-  /** per file: the tests dequeued (begun) and not yet complete, by nesting and name */
-  /** @type {Map<string, Map<string, string>>} */
+  /** per file: the tests dequeued (begun) and not yet complete, by nesting and name
+   * @type {Map<string, Map<string, string>>} */
   const running = new Map();
-  /** errors raised by a test's or hook's asynchronous activity after it ended (no file in the event) */
-  /** @type {string[]} */
+  /** errors raised by a test's or hook's asynchronous activity after it ended (no file in the event)
+   * @type {string[]} */
   const late = [];
   for await (const event of source) {
     const { name, file, nesting, details } = event.data ?? {};
@@ -39,7 +39,8 @@ export default async function* fileTimes(source) {
         const end = error.signal ? `its process was killed by ${error.signal}` : `its process exited with code ${error.exitCode}`;
         const unfinished = [...(running.get(file)?.values() ?? [])];
         const lines = [unfinished.length ? `${end} while running: ${unfinished.join("; ")}` : `${end} after its tests`];
-        for (const message of late) if (message.includes(` at ${basename(file)}:`) || message.includes(` at ${rel}:`)) lines.push(message);
+        // node names the hook's place by the file's path relative to its working directory, as here
+        for (const message of late) if (message.includes(` at ${rel}:`)) lines.push(message);
         outside.push({ file: rel, lines });
       }
       running.delete(file);
