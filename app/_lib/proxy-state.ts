@@ -9,9 +9,15 @@ import { serverPath } from "./servers/models";
 import { findTokenOwner } from "./auth/api-tokens";
 import { expandScopes, parseScope, userScope } from "./auth/scopes";
 import { loadShareMap } from "./shares/shares";
+import { readRows, readsOf } from "./db/sql-reads";
+import { buildAdminsQuery, buildRevokedSessionsQuery } from "./auth/snapshot-sql";
 import { listExtraRoutes } from "./extra-routes";
 import { loadAccessMaps } from "./auth/role-access";
-import { serviceScopes, type Service, type ServiceRegistry } from "./services/registry";
+import { serviceScopes, servicesOf, type Service, type ServiceRegistry } from "./services/registry";
+import { getRuntime } from "./runtime";
+import { requireProxy } from "./auth/request-auth";
+import type { ApiRequest } from "./http/api-request";
+import type { JsonAnswer } from "./http/list-query";
 import type { RoleConfig } from "@/config/roles-section";
 
 /** Where a kind's dashboards are answered (see SpawnerKind.dashboards). */
@@ -79,20 +85,33 @@ export function pageOfRoutes(
  * role grants access:servers) and what services' tokens reach (service_access, by service name).
  */
 export async function buildAuthSnapshot(db: Db, now: Date, roles: readonly RoleConfig[] = [], services: readonly Service[] = []) {
+  // on the driver (auth/snapshot-sql.ts): every proxy asks every few seconds, also of an idle hub
+  const dialect = readsOf(db).dialect;
   const [admins, revoked, shares, access] = await Promise.all([
-    db.user.findMany({ where: { admin: true }, select: { id: true, name: true } }),
-    db.session.findMany({ where: { revokedAt: { not: null }, expiresAt: { gt: now } }, select: { id: true } }),
+    readRows<{ id: number | bigint; name: string }>(db, buildAdminsQuery(dialect)),
+    readRows<{ id: string }>(db, buildRevokedSessionsQuery(dialect, now)),
     loadShareMap(db),
     loadAccessMaps(db, roles, services),
   ]);
   return {
     admins: admins.map((a) => a.name),
-    admin_ids: admins.map((a) => a.id),
+    admin_ids: admins.map((a) => Number(a.id)),
     revoked_sessions: revoked.map((r) => r.id),
     shares,
     role_access: access.roleAccess,
     service_access: access.serviceAccess,
   };
+}
+
+/**
+ * GET /hub/api/proxy/auth's answer, for the proxy only: the snapshot with the configured roles and
+ * services. Every proxy asks every proxy.authSyncSeconds, so it is answered on the Express fast
+ * path (rest-fast-path.ts) as well as by its route file, from this one function.
+ */
+export async function authSnapshotAnswer(req: Pick<ApiRequest, "headers">): Promise<JsonAnswer> {
+  requireProxy(req);
+  const { db, config } = getRuntime();
+  return { body: await buildAuthSnapshot(db, new Date(), config.roles, servicesOf(config).list) };
 }
 
 /**

@@ -169,7 +169,7 @@ export async function requireSelfOrAdmin(req: ApiRequest, name: string): Promise
 }
 
 /** Requests from the proxy carry proxy.authToken. */
-export function requireProxy(req: Request): void {
+export function requireProxy(req: Pick<ApiRequest, "headers">): void {
   const { config } = getRuntime();
   const token = readAuthorizationToken(req.headers.get("authorization")) ?? "";
   const a = Buffer.from(token);

@@ -1,4 +1,4 @@
-// The Express fast path for GET /hub/api/users and /hub/api/users/<name> against the Next route
+// The Express fast path for GET /hub/api/users, /hub/api/users/<name> and /hub/api/proxy/auth against the Next route
 // handlers called as Next calls them (the path without /hub), on a real SQLite database: the same
 // status, content type and body bytes for every request, allowed and refused (401, 403, 404, 400);
 // other methods and paths are passed on untouched.
@@ -16,6 +16,7 @@ import { refuseMalformedPaths } from "./express-guards";
 import { restFastPath } from "./rest-fast-path";
 import * as usersRoute from "@/app/api/users/route";
 import * as oneUserRoute from "@/app/api/users/[name]/route";
+import * as authRoute from "@/app/api/proxy/auth/route";
 
 let hub: TestHub;
 let server: Server;
@@ -203,6 +204,34 @@ describe("GET /hub/api/users/<name> on the fast path", () => {
   });
 });
 
+describe("GET /hub/api/proxy/auth on the fast path", () => {
+  test("answers the proxy as the route does, with the admins, a revoked session and a share", async () => {
+    const alice = await hub.db.user.findUniqueOrThrow({ where: { name: "alice" } });
+    const bob = await hub.db.user.findUniqueOrThrow({ where: { name: "bob" } });
+    const revoked = await createSession(hub.db, alice.id, 3600, "test", new Date());
+    await hub.db.session.update({ where: { id: revoked.id }, data: { revokedAt: new Date() } });
+    const bobs = await hub.db.server.findFirstOrThrow({ where: { userId: bob.id, name: "" } });
+    await hub.db.share.create({ data: { serverId: bobs.id, userId: alice.id, scopes: "access:servers" } });
+    const snapshot = (await assertSame(authRoute.GET, "/hub/api/proxy/auth", {}, { token: hub.rt.config.proxy.authToken }, 200)) as {
+      admins: string[];
+      revoked_sessions: string[];
+      shares: Record<string, unknown>;
+    };
+    assert.deepEqual(snapshot.admins.sort(), ["carol", "root1"]);
+    assert.deepEqual(snapshot.revoked_sessions, [revoked.id]);
+    assert.deepEqual(snapshot.shares, { "bob/": { owner_id: bob.id, user_ids: [alice.id] } });
+  });
+
+  test("refuses as the route does: 403 without the proxy's token, with a user's token, with a token one character off", async () => {
+    const proxyToken = hub.rt.config.proxy.authToken;
+    const offByOne = proxyToken.slice(0, -1) + (proxyToken.endsWith("a") ? "b" : "a");
+    for (const who of [{}, { token: tokens.admin }, { token: offByOne }, { cookie: aliceCookie }]) {
+      const body = (await assertSame(authRoute.GET, "/hub/api/proxy/auth", {}, who, 403)) as { message: string };
+      assert.match(body.message, /for the proxy/);
+    }
+  });
+});
+
 test("other methods and paths go on to Next", async () => {
   for (const [method, path] of [
     ["POST", "/hub/api/users"],
@@ -212,6 +241,9 @@ test("other methods and paths go on to Next", async () => {
     ["GET", "/hub/api/users/bob/tokens"],
     ["GET", "/hub/api/user"],
     ["GET", "/hub/api/usersx"],
+    ["POST", "/hub/api/proxy/auth"],
+    ["GET", "/hub/api/proxy/auth/x"],
+    ["GET", "/hub/api/proxy/routes"],
   ]) {
     const res = await get(path, headersFor({ token: tokens.admin }), method);
     assert.equal(res.status, 599, `${method} ${path}`);

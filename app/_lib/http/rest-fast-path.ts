@@ -1,6 +1,7 @@
 // Express middleware: the REST API's most frequent requests answered at the Express entry, before
 // Next.js routes them — GET /hub/api/users and /hub/api/users/<name> (admin dashboards and
-// JupyterHub clients poll them; Next's routing was a fifth of their CPU), and the start and stop of
+// JupyterHub clients poll them; Next's routing was a fifth of their CPU), GET /hub/api/proxy/auth
+// (every proxy asks every few seconds, also of an idle hub: bench/README.md, phase 3y), and the start and stop of
 // a server, POST / DELETE /hub/api/users/<name>/server and …/servers/<server> (Next's routing was
 // 13–19% of the hub's CPU in start and stop storms). The answer comes from the same functions the
 // Next route files call (app/_lib/users/rest-reads.ts, app/_lib/servers/api.ts), errors become the
@@ -18,6 +19,7 @@ import { answerText, type JsonAnswer } from "./list-query";
 import { nodeApiRequest, type ApiRequest } from "./api-request";
 import { listUsersAnswer, userAnswer } from "@/app/_lib/users/rest-reads";
 import { startServer, stopServer, type BodyReader, type RouteAnswer } from "@/app/_lib/servers/api";
+import { authSnapshotAnswer } from "@/app/_lib/proxy-state";
 
 const ONE_USER = /^\/hub\/api\/users\/([^/]+)$/;
 /** …/server (the default server; …/servers/ is rewritten to it by canonicalApiPaths) or …/servers/<server> */
@@ -118,6 +120,7 @@ export function restFastPath(req: ExpressRequest, res: ExpressResponse, next: Ne
     let answer: Promise<JsonAnswer>;
     // the reads take a light request (api-request.ts): no undici Headers and Request per call
     if (path === "/hub/api/users") answer = listUsersAnswer(nodeApiRequest(req));
+    else if (path === "/hub/api/proxy/auth") answer = authSnapshotAnswer(nodeApiRequest(req));
     else {
       const m = ONE_USER.exec(path);
       if (!m) return next();

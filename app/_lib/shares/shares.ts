@@ -2,6 +2,8 @@
 // change is pushed to the proxies at once (the whole share map, it is small), so a revoked share
 // stops working before the request that revoked it returns; the auth snapshot carries the same map.
 import type { Db } from "@/app/_lib/db/types";
+import { readRows } from "@/app/_lib/db/sql-reads";
+import { buildShareRowsQuery, shareMapRows, type ShareRow as ShareMapRow } from "@/app/_lib/auth/snapshot-sql";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
@@ -219,22 +221,8 @@ export async function leaveGroupShare(ctx: ShareContext, actor: Actor, name: str
 
 /** Every share as the proxy needs it: owner/server → owner id and user ids (group shares by their current members). */
 export async function loadShareMap(db: Db): Promise<ShareMap> {
-  const rows = await db.share.findMany({
-    select: {
-      userId: true,
-      server: { select: { userId: true, name: true, user: { select: { name: true } } } },
-      group: { select: { members: { select: { userId: true } } } },
-    },
-  });
-  return buildShareMap(
-    rows.map((r) => ({
-      ownerId: r.server.userId,
-      ownerName: r.server.user.name,
-      serverName: r.server.name,
-      userId: r.userId,
-      groupMemberIds: r.group?.members.map((m) => m.userId) ?? [],
-    })),
-  );
+  // one statement on the driver (the proxies' auth snapshot reads it every few seconds)
+  return buildShareMap(shareMapRows(await readRows<ShareMapRow>(db, buildShareRowsQuery())));
 }
 
 /**

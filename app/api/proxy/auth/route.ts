@@ -1,14 +1,9 @@
 // GET /hub/api/proxy/auth – admins, revoked sessions, shares and role access, polled by proxies every few seconds
-import { getRuntime } from "@/app/_lib/runtime";
+// (also answered on the Express fast path, app/_lib/http/rest-fast-path.ts, from the same function)
 import { route } from "@/app/_lib/http/route";
-import { requireProxy } from "@/app/_lib/auth/request-auth";
-import { buildAuthSnapshot } from "@/app/_lib/proxy-state";
-import { servicesOf } from "@/app/_lib/services/registry";
+import { answerResponse } from "@/app/_lib/http/list-query";
+import { authSnapshotAnswer } from "@/app/_lib/proxy-state";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route(async (req) => {
-  requireProxy(req);
-  const { db, config } = getRuntime();
-  return Response.json(await buildAuthSnapshot(db, new Date(), config.roles, servicesOf(config).list));
-});
+export const GET = route(async (req) => answerResponse(await authSnapshotAnswer(req)));
