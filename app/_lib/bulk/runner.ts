@@ -11,6 +11,8 @@ import { deleteUser } from "@/app/_lib/users/admin";
 import { blockUser, unblockUser } from "@/app/_lib/users/block";
 import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 import type { BulkAction } from "./actions";
+import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
+import { buildJobToClaimQuery } from "./bulk-sql";
 
 /** A job whose heartbeat is older than this is taken over by another hub process. */
 const STALE_CLAIM_MS = 60_000;
@@ -18,8 +20,10 @@ const STALE_CLAIM_MS = 60_000;
 const CONCURRENCY = 4;
 /** Items read per round. */
 const BATCH = 40;
-/** Old jobs are removed after this long. */
+/** Old jobs are removed after this long… */
 const KEEP_JOBS_MS = 30 * 86_400_000;
+/** …by a look at most this often (the runner wakes every 5 s). */
+const PURGE_EVERY_MS = 3_600_000;
 
 type Rt = Pick<HubRuntime, "db" | "bus" | "proxy" | "log" | "config">;
 
@@ -84,13 +88,18 @@ export function startBulkJobRunner(rt: Rt): () => void {
   let running = false;
   let again = false;
   let closed = false;
+  /** when jobs past KEEP_JOBS_MS were last removed (the first tick removes them) */
+  let lastPurge = -Infinity;
   /** when an item first had to wait (servers stopping before a delete), by item id */
   const waitingSince = new Map<number, number>();
 
   const claim = async (): Promise<{ id: string; action: BulkAction; params: { group?: string }; createdBy: string } | null> => {
     const now = new Date();
+    const staleBefore = new Date(now.getTime() - STALE_CLAIM_MS);
+    // nearly always nothing: one statement on the driver says so before Prisma reads the jobs
+    if (!(await readRows(rt.db, buildJobToClaimQuery(readsOf(rt.db).dialect, staleBefore))).length) return null;
     const candidates = await rt.db.bulkJob.findMany({
-      where: { OR: [{ state: "queued" }, { state: "running", heartbeatAt: { lt: new Date(now.getTime() - STALE_CLAIM_MS) } }] },
+      where: { OR: [{ state: "queued" }, { state: "running", heartbeatAt: { lt: staleBefore } }] },
       orderBy: { createdAt: "asc" },
       take: 5,
     });
@@ -158,7 +167,10 @@ export function startBulkJobRunner(rt: Rt): () => void {
     running = true;
     try {
       for (let job = await claim(); job && !closed; job = await claim()) await work(job);
-      await rt.db.bulkJob.deleteMany({ where: { state: "done", createdAt: { lt: new Date(Date.now() - KEEP_JOBS_MS) } } });
+      if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
+        lastPurge = Date.now();
+        await rt.db.bulkJob.deleteMany({ where: { state: "done", createdAt: { lt: new Date(Date.now() - KEEP_JOBS_MS) } } });
+      }
     } catch (err) {
       rt.log.error({ err }, "bulk job runner failed");
     } finally {

@@ -10,7 +10,9 @@ import { openDatabase } from "../db/open";
 import { applyMigrations } from "../db/migrate";
 import type { Db } from "../db/types";
 import { startTestPostgres, type TestPostgres } from "../testing/postgres";
-import { releaseLease, takeLease } from "./lease";
+import { releaseLease, takeLease, takeLeases } from "./lease";
+import { writesOf } from "../db/sql-writes";
+import { buildHeartbeat } from "./replica-sql";
 import { HubReplica, SINGLETONS } from "./replica";
 
 const TTL = 15_000;
@@ -82,6 +84,33 @@ for (const provider of ["sqlite", "postgres"] as const) {
       assert.equal(await takeLease(db, { name, holder: "b", ttlMs: TTL, now: at(1) }), false);
       await releaseLease(db, name, "a");
       assert.equal(await takeLease(db, { name, holder: "b", ttlMs: TTL, now: at(2) }), true);
+    });
+
+    test("a beat's leases in one call: its own renewed, an expired one taken, a new one created, another's live one left", async () => {
+      const [mine, expired, created, theirs] = [fresh(), fresh(), fresh(), fresh()];
+      assert.equal(await takeLease(db, { name: mine, holder: "a", ttlMs: TTL, now: T0 }), true);
+      assert.equal(await takeLease(db, { name: expired, holder: "b", ttlMs: TTL, now: T0 }), true);
+      assert.equal(await takeLease(db, { name: theirs, holder: "b", ttlMs: TTL, now: at(TTL) }), true);
+      const held = await takeLeases(db, { names: [mine, expired, created, theirs], holder: "a", ttlMs: TTL, now: at(TTL) });
+      assert.deepEqual([...held].sort(), [mine, expired, created].sort());
+      const rows = await db.lease.findMany({ where: { name: { in: [mine, expired, created, theirs] } } });
+      const by = new Map(rows.map((r) => [r.name, r]));
+      for (const name of [mine, expired, created]) {
+        assert.equal(by.get(name)!.holder, "a", name);
+        assert.equal(by.get(name)!.expiresAt.getTime(), at(2 * TTL).getTime(), `${name} until now + ttl`);
+      }
+      assert.equal(by.get(theirs)!.holder, "b");
+      assert.equal(by.get(theirs)!.expiresAt.getTime(), at(2 * TTL).getTime(), "b's own lease is untouched");
+      assert.deepEqual(await takeLeases(db, { names: [], holder: "a", ttlMs: TTL, now: T0 }), new Set());
+    });
+
+    test("a heartbeat creates the replica's row once and then moves only its time", async () => {
+      const writes = writesOf(db);
+      await writes.run(buildHeartbeat(writes.dialect, { id: "beating", now: T0 }));
+      await writes.run(buildHeartbeat(writes.dialect, { id: "beating", now: at(5_000) }));
+      const row = await db.hubReplica.findUniqueOrThrow({ where: { id: "beating" } });
+      assert.deepEqual([row.startedAt.getTime(), row.heartbeatAt.getTime()], [T0.getTime(), at(5_000).getTime()]);
+      await db.hubReplica.delete({ where: { id: "beating" } });
     });
 
     test("two hub replicas: each singleton has one holder; the survivor of a silent death takes them within the lease time", async () => {

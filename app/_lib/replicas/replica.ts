@@ -7,7 +7,10 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Db } from "../db/types";
 import type { Logger } from "../log";
-import { releaseLease, takeLease } from "./lease";
+import { releaseLease, takeLeases } from "./lease";
+import { writesOf } from "../db/sql-writes";
+import { readRows } from "../db/sql-reads";
+import { buildAliveReplicasQuery, buildHeartbeat } from "./replica-sql";
 
 /** The hub's singleton jobs, each run by the one replica that holds its lease. */
 export type SingletonName = "culler" | "cleanup" | "usage-rollup" | "usage-settle" | "services";
@@ -92,13 +95,15 @@ export class HubReplica {
 
   /** The ids of replicas whose heartbeat is fresh (this one included while it beats). */
   async aliveIds(now = new Date()): Promise<Set<string>> {
-    const rows = await this.opts.db.hubReplica.findMany({ where: { heartbeatAt: { gt: new Date(now.getTime() - this.leaseMs) } }, select: { id: true } });
+    const { db } = this.opts;
+    const rows = await readRows<{ id: string }>(db, buildAliveReplicasQuery(writesOf(db).dialect, { since: new Date(now.getTime() - this.leaseMs) }));
     return new Set(rows.map((r) => r.id));
   }
 
   /** Is the replica `id`'s heartbeat fresh now? */
   async isAlive(id: string): Promise<boolean> {
-    return (await this.opts.db.hubReplica.count({ where: { id, heartbeatAt: { gt: new Date(Date.now() - this.leaseMs) } } })) === 1;
+    const { db } = this.opts;
+    return (await readRows(db, buildAliveReplicasQuery(writesOf(db).dialect, { since: new Date(Date.now() - this.leaseMs), id }))).length === 1;
   }
 
   /** One heartbeat: the row, then every singleton lease (taken when free, renewed when held). */
@@ -111,14 +116,18 @@ export class HubReplica {
     return this.beating;
   }
 
+  // On the driver (replica-sql.ts): a beat that holds its leases is two statements.
   private async beatOnce(): Promise<void> {
     const { db } = this.opts;
-    const now = new Date();
-    await db.hubReplica.upsert({ where: { id: this.id }, create: { id: this.id, heartbeatAt: now }, update: { heartbeatAt: now } });
-    for (const name of [...SINGLETONS, ...this.wanted]) {
-      if (this.closed) return;
-      const at = new Date();
-      if (await takeLease(db, { name, holder: this.id, ttlMs: this.leaseMs, now: at })) {
+    const writes = writesOf(db);
+    await writes.run(buildHeartbeat(writes.dialect, { id: this.id, now: new Date() }));
+    if (this.closed) return;
+    const names = [...SINGLETONS, ...this.wanted];
+    const at = new Date();
+    const taken = await takeLeases(db, { names, holder: this.id, ttlMs: this.leaseMs, now: at });
+    // recorded also when close() came meanwhile: it waits for this beat, then gives up what is held
+    for (const name of names) {
+      if (taken.has(name)) {
         if (!this.held.has(name)) this.opts.log.info({ lease: name, replica: this.id }, "took a singleton lease");
         this.held.set(name, at.getTime() + this.leaseMs);
       } else this.held.delete(name);

@@ -26,6 +26,7 @@ import {
   buildMarkReady,
   buildMarkStopped,
   buildOpenUsageRecord,
+  buildOthersServerQuery,
   buildRemoveIfStopped,
   buildSaveSpawnState,
   buildServersToWorkOnQuery,
@@ -37,6 +38,7 @@ import {
   usageFromRow,
 } from "./worker-sql";
 import { mergeUsage } from "@/app/_lib/usage/merge";
+import { OWNED_STATES, serversToTakeOver } from "@/app/_lib/replicas/ownership";
 
 process.env.TZ = "Pacific/Auckland";
 
@@ -109,6 +111,29 @@ for (const provider of ["sqlite", "postgres"] as const) {
       }
       const running = await db.server.findFirstOrThrow({ where: { state: "running" } });
       assert.deepEqual(await readRows(db, buildServerWithWorkQuery(w.dialect, running.id)), [], "a server without work: no row");
+    });
+
+    test("the take-over's look: a server in an owned state that no one or another replica owns, as serversToTakeOver sees it", async () => {
+      const others = async (replica: string) => (await readRows(db, buildOthersServerQuery(w.dialect, { replica, states: OWNED_STATES }))).length;
+      // earlier tests' servers (owned by "r1", by no one) are there too: from here on all are mine
+      await db.server.updateMany({ data: { ownerReplica: "me" } });
+      assert.equal(await others("me"), 0);
+      const [a] = await twin({ state: "stopped", ownerReplica: "r2" });
+      await twin({ state: "pending", ownerReplica: null });
+      assert.equal(await others("me"), 0, "stopped and pending servers are no replica's to take over");
+      for (const [state, owner] of [
+        ["running", null],
+        ["starting", "r2"],
+        ["stopping", "r2"],
+      ] as const) {
+        await db.server.update({ where: { id: a.id }, data: { state, ownerReplica: owner } });
+        const all = await db.server.findMany();
+        assert.equal(await others("me"), Math.min(1, serversToTakeOver(all, new Set(), "me").length), `${state} owned by ${owner}`);
+        assert.equal(await others("me"), 1, `${state} owned by ${owner}`);
+        if (owner) assert.equal(await others(owner), 1, "for its owner, the others' servers (all mine) count");
+      }
+      await db.server.update({ where: { id: a.id }, data: { ownerReplica: "me" } });
+      assert.equal(await others("me"), 0);
     });
 
     test("claims: a start request (same spawn id, also none) and a stop of a gone owner (also none), matched and missed alike", async () => {

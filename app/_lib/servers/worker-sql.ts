@@ -79,6 +79,19 @@ export function buildWorkWaitingQuery(): SqlQuery {
   return { sql: `SELECT "id", "state" FROM "Server" WHERE "state" IN ('pending', 'stopping') ORDER BY "id"`, params: [] };
 }
 
+/**
+ * Is any server in an owned state (OWNED_STATES) owned by no one or by a replica other than
+ * `replica`? (one row or none): the take-over's look every beat, which on a single hub finds none.
+ */
+export function buildOthersServerQuery(dialect: SqlDialect, o: { replica: string; states: readonly string[] }): SqlQuery {
+  const st = sqlParams(dialect);
+  const states = o.states.map((s) => st.p(s)).join(", ");
+  return {
+    sql: `SELECT "id" FROM "Server" WHERE "state" IN (${states}) AND ("ownerReplica" IS NULL OR "ownerReplica" <> ${st.p(o.replica)}) LIMIT 1`,
+    params: st.params,
+  };
+}
+
 /** One server with work, every column; no row when it has none any more (its state changed since). */
 export function buildServerWithWorkQuery(dialect: SqlDialect, id: number): SqlQuery {
   const st = sqlParams(dialect);

@@ -38,6 +38,7 @@ import {
   buildMarkEnded,
   buildMarkReady,
   buildMarkStopped,
+  buildOthersServerQuery,
   buildRemoveIfStopped,
   buildSaveSpawnState,
   buildServerWithWorkQuery,
@@ -178,6 +179,10 @@ export class SpawnWorker {
   private async takeOverOnce(first: boolean): Promise<void> {
     const { db, log } = this.rt;
     const me = this.replica.id;
+    // Every beat asks; nearly always no server is another's or no one's (a single hub owns all of
+    // its own): one statement on the driver says so, before the replicas and servers are read.
+    const others = await readRows(db, buildOthersServerQuery(writesOf(db).dialect, { replica: me, states: OWNED_STATES }));
+    if (!others.length && !first) return;
     const alive = await this.replica.aliveIds();
     alive.add(me);
     const unowned = serversToTakeOver(
