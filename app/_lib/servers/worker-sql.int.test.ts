@@ -28,6 +28,7 @@ import {
   buildOpenUsageRecord,
   buildOthersServerQuery,
   buildRemoveIfStopped,
+  buildRunningOwnedQuery,
   buildSaveSpawnState,
   buildServersToWorkOnQuery,
   buildServerWithWorkQuery,
@@ -111,6 +112,16 @@ for (const provider of ["sqlite", "postgres"] as const) {
       }
       const running = await db.server.findFirstOrThrow({ where: { state: "running" } });
       assert.deepEqual(await readRows(db, buildServerWithWorkQuery(w.dialect, running.id)), [], "a server without work: no row");
+      // the poll's read: running servers of one owner, as Prisma's findMany read them
+      await db.server.update({ where: { id: running.id }, data: { ownerReplica: "poller", startedAt: T(4), url: "http://127.0.0.1:9/" } });
+      await twin({ state: "running", spawnId: "s-other", ownerReplica: "someone-else" });
+      await twin({ state: "stopping", spawnId: "s-mine-stopping", ownerReplica: "poller" });
+      const polled = (await readRows<Record<string, unknown>>(db, buildRunningOwnedQuery(w.dialect, "poller"))).map(serverFromRow);
+      assert.deepEqual(polled, await db.server.findMany({ where: { state: "running", ownerReplica: "poller" }, orderBy: { id: "asc" } }));
+      assert.deepEqual(
+        polled.map((s) => s.id),
+        [running.id],
+      );
     });
 
     test("the take-over's look: a server in an owned state that no one or another replica owns, as serversToTakeOver sees it", async () => {

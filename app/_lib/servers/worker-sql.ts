@@ -79,6 +79,12 @@ export function buildWorkWaitingQuery(): SqlQuery {
   return { sql: `SELECT "id", "state" FROM "Server" WHERE "state" IN ('pending', 'stopping') ORDER BY "id"`, params: [] };
 }
 
+/** The running servers `replica` owns, every column, by id (its poll every hub.pollIntervalSeconds). */
+export function buildRunningOwnedQuery(dialect: SqlDialect, replica: string): SqlQuery {
+  const st = sqlParams(dialect);
+  return { sql: `${SELECT_SERVER} WHERE "state" = 'running' AND "ownerReplica" = ${st.p(replica)} ORDER BY "id"`, params: st.params };
+}
+
 /**
  * Is any server in an owned state (OWNED_STATES) owned by no one or by a replica other than
  * `replica`? (one row or none): the take-over's look every beat, which on a single hub finds none.

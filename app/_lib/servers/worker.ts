@@ -40,6 +40,7 @@ import {
   buildMarkStopped,
   buildOthersServerQuery,
   buildRemoveIfStopped,
+  buildRunningOwnedQuery,
   buildSaveSpawnState,
   buildServerWithWorkQuery,
   buildWorkWaitingQuery,
@@ -653,7 +654,9 @@ export class SpawnWorker {
   async pollRunning(): Promise<void> {
     const { db, log } = this.rt;
     if (this.closed) return;
-    const running = await db.server.findMany({ where: { state: "running", ownerReplica: this.replica.id } });
+    // on the driver: every hub.pollIntervalSeconds, also on an idle hub
+    const rows = await readRows<Record<string, unknown>>(db, buildRunningOwnedQuery(writesOf(db).dialect, this.replica.id));
+    const running = rows.map(serverFromRow);
     const now = new Date();
     await Promise.all(running.map((s) => this.pollOne(s, now)));
     if (this.replica.holds("usage-settle")) await this.usage.settle(now).catch((err) => log.error({ err }, "settling usage records failed"));
