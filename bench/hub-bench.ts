@@ -8,7 +8,8 @@
 // Env: BENCH_GYRE_DIR (another built checkout of Gyre to measure, default this one), BENCH_SERVERS (servers in the storms, default 100), BENCH_ROUNDS (default 3),
 // BENCH_GYRE_DB (sqlite, or postgres: Gyre's hub on a throwaway PostgreSQL server), BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
 // default 16), BENCH_START_DELAY_S (seconds the spawned server waits before it listens, default 0; a real Jupyter
-// server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase and the storms
+// server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_IDLE_SECONDS (each of the two windows
+// in which the hub's CPU is measured while idle after the start storm, the servers running, default 30), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase, the storms and the idle time
 // over the inspector; top self-time functions printed per phase; BENCH_PROFILE_DIR: also the raw profiles, as files).
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
 // proxy, not the servers), per operation; for Gyre plus its process launcher's (the small child
@@ -43,6 +44,9 @@ const SERVERS = Number(process.env.BENCH_SERVERS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** seconds the hub's CPU is measured while idle with the servers running (after the start storm) */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
+if (!(IDLE_SECONDS > 0)) throw new Error(`BENCH_IDLE_SECONDS must be a positive number, not ${JSON.stringify(process.env.BENCH_IDLE_SECONDS)}`);
 const PROFILE = process.env.BENCH_PROFILE === "1";
 /** with BENCH_PROFILE=1: where the raw profiles go (.cpuprofile, for Chrome's DevTools or speedscope) */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
@@ -563,6 +567,10 @@ interface RoundResult {
   rssFresh: number;
   rssUsers: number;
   rssServers: number;
+  /** the hub's CPU while nothing is asked of it but what its own proxy and timers ask (ms per s), the servers running: the first BENCH_IDLE_SECONDS after the storm… */
+  idleAfterStormMsPerS: number;
+  /** …and the next BENCH_IDLE_SECONDS */
+  idleCpuMsPerS: number;
   rssEnd: number;
   /** Gyre only: live heap after a full GC, at the end */
   heapAfterGc?: number;
@@ -614,6 +622,16 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   );
   await sleep(2000);
   const rssServers = rssMb(hub.pid);
+  // idle: the servers run, no client asks anything; what the hub does is its own (timers, its
+  // proxy's polls). Two windows: right after the storm (its garbage collected, code settling), then
+  // the steady state.
+  const idleWindow = async (phase: string) => {
+    const c0 = hubCpuMs(hub.pid);
+    await profiled(`idle ${phase}, ${SERVERS} servers running`, () => sleep(IDLE_SECONDS * 1000));
+    return (hubCpuMs(hub.pid) - c0) / IDLE_SECONDS;
+  };
+  const idleAfterStormMsPerS = await idleWindow("after the storm");
+  const idleCpuMsPerS = await idleWindow("steady");
   const launcher = launcherPids(hub.pid)[0];
   const launcherRss = launcher ? rssMb(launcher) : undefined;
   const launcherPrivate = launcher ? privateMb(launcher) : undefined;
@@ -650,6 +668,8 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     rssFresh,
     rssUsers,
     rssServers,
+    idleAfterStormMsPerS,
+    idleCpuMsPerS,
     rssEnd,
     heapAfterGc,
     launcherRss,
@@ -813,6 +833,8 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string, fl
   row("  hub CPU per start", (r) => r.start.cpuMsPerOp, ms, "≤ 0.25");
   row(`${SERVERS} concurrent stops, none active`, (r) => r.stop.wallS, s, "≤ 0.50");
   row("  hub CPU per stop", (r) => r.stop.cpuMsPerOp, ms, "≤ 0.25");
+  row(`hub CPU per second while idle, ${SERVERS} servers running: the first ${IDLE_SECONDS} s after the starts`, (r) => r.idleAfterStormMsPerS, ms);
+  row(`  the next ${IDLE_SECONDS} s`, (r) => r.idleCpuMsPerS, ms);
   row("hub RSS fresh", (r) => r.rssFresh, mb);
   row(`hub RSS with ${USERS + 1} users`, (r) => r.rssUsers, mb, "≤ 1");
   row(`hub RSS with ${SERVERS} servers running`, (r) => r.rssServers, mb, "≤ 1");
@@ -874,7 +896,7 @@ async function main(): Promise<void> {
           const r = await runRound(hub);
           results[name].push(r);
           console.log(
-            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · after a change ${r.listAfterChange.reqPerSec.toFixed(1)}/s ${r.listAfterChange.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.start)} · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.stop)} · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
+            `round ${round} ${name.padEnd(10)} list ${r.list.reqPerSec.toFixed(1)}/s ${r.list.cpuMsPerReq.toFixed(1)} ms · after a change ${r.listAfterChange.reqPerSec.toFixed(1)}/s ${r.listAfterChange.cpuMsPerReq.toFixed(1)} ms · GET ${r.single.cpuMsPerReq.toFixed(2)} ms · create ${r.createS.toFixed(2)} s · start ${r.start.wallS.toFixed(2)} s ${r.start.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.start)} · stop ${r.stop.wallS.toFixed(2)} s ${r.stop.cpuMsPerOp.toFixed(1)} ms${launcherPart(r.stop)} · idle ${r.idleAfterStormMsPerS.toFixed(1)}/${r.idleCpuMsPerS.toFixed(1)} ms/s · RSS ${r.rssFresh.toFixed(0)}/${r.rssUsers.toFixed(0)}/${r.rssServers.toFixed(0)}/${r.rssEnd.toFixed(0)} MB${r.heapAfterGc ? ` heap ${r.heapAfterGc.toFixed(0)} MB` : ""}${r.launcherRss ? ` launcher RSS ${r.launcherRss.toFixed(0)} MB (private ${r.launcherPrivate?.toFixed(0)})` : ""}`,
           );
         } finally {
           await hub.stop();
