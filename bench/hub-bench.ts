@@ -9,7 +9,7 @@
 // BENCH_GYRE_DB (sqlite, or postgres: Gyre's hub on a throwaway PostgreSQL server), BENCH_SECONDS (per request-rate phase, default 5), BENCH_CONCURRENCY (request-rate clients,
 // default 16), BENCH_START_DELAY_S (seconds the spawned server waits before it listens, default 0; a real Jupyter
 // server takes 1–3 s: what the hubs do while they wait shows in their CPU per start), BENCH_IDLE_SECONDS (each of the two windows
-// in which the hub's CPU is measured while idle after the start storm, the servers running, default 30), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase, the storms and the idle time
+// in which the hub's CPU is measured while idle with the servers running — started again after the stop storm — default 30), BENCH_HUBS (default "gyre,jupyterhub"), BENCH_PROFILE=1 (CPU profiles of Gyre's hub during the list phase, the storms and the idle time
 // over the inspector; top self-time functions printed per phase; BENCH_PROFILE_DIR: also the raw profiles, as files).
 // Hub CPU is utime+stime of the hub process from /proc/<pid>/stat (children excluded: not the
 // proxy, not the servers), per operation; for Gyre plus its process launcher's (the small child
@@ -567,7 +567,7 @@ interface RoundResult {
   rssFresh: number;
   rssUsers: number;
   rssServers: number;
-  /** the hub's CPU while nothing is asked of it but what its own proxy and timers ask (ms per s), the servers running: the first BENCH_IDLE_SECONDS after the storm… */
+  /** the hub's CPU while nothing is asked of it but what its own proxy and timers ask (ms per s), the servers running (started again after the stop storm): the first BENCH_IDLE_SECONDS after their start… */
   idleAfterStormMsPerS: number;
   /** …and the next BENCH_IDLE_SECONDS */
   idleCpuMsPerS: number;
@@ -613,36 +613,41 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   const rssUsers = rssMb(hub.pid);
   if (SMAPS_DIR && hub.name === "gyre") writeFileSync(join(SMAPS_DIR, `gyre-users-${Date.now()}.smaps`), readFileSync(`/proc/${hub.pid}/smaps`));
 
-  const start = await profiled(`${SERVERS} concurrent starts`, () =>
+  const startAll = () =>
     storm(
       hub,
       async (u) => void (await expectOk(await call(hub, `/users/${u}/server`, { method: "POST", body: "{}" }), `start ${u}`)),
       async () => (await countUsers(hub, "ready")) >= SERVERS,
-    ),
-  );
+    );
+  const stopAll = () =>
+    storm(
+      hub,
+      async (u) => void (await expectOk(await call(hub, `/users/${u}/server`, { method: "DELETE" }), `stop ${u}`)),
+      async () => (await countUsers(hub, "active")) === 0,
+    );
+  const start = await profiled(`${SERVERS} concurrent starts`, startAll);
   await sleep(2000);
   const rssServers = rssMb(hub.pid);
-  // idle: the servers run, no client asks anything; what the hub does is its own (timers, its
-  // proxy's polls). Two windows: right after the storm (its garbage collected, code settling), then
-  // the steady state.
+  const launcher = launcherPids(hub.pid)[0];
+  const launcherRss = launcher ? rssMb(launcher) : undefined;
+  const launcherPrivate = launcher ? privateMb(launcher) : undefined;
+  const stop = await profiled(`${SERVERS} concurrent stops`, stopAll);
+  const rssEnd = rssMb(hub.pid);
+  // Idle: the servers run again (started as before, not measured), no client asks anything; what
+  // the hub does is its own (timers, its proxy's polls). Two windows: right after their start (its
+  // garbage collected, code settling), then the steady state. After the storms, so that their
+  // figures are taken as before: a minute of idle first let V8 drop code the stops then compiled
+  // again (Gyre's CPU per stop 1.8 → 2.5–5 ms).
+  await startAll();
+  await sleep(2000);
   const idleWindow = async (phase: string) => {
     const c0 = hubCpuMs(hub.pid);
     await profiled(`idle ${phase}, ${SERVERS} servers running`, () => sleep(IDLE_SECONDS * 1000));
     return (hubCpuMs(hub.pid) - c0) / IDLE_SECONDS;
   };
-  const idleAfterStormMsPerS = await idleWindow("after the storm");
+  const idleAfterStormMsPerS = await idleWindow("after the starts");
   const idleCpuMsPerS = await idleWindow("steady");
-  const launcher = launcherPids(hub.pid)[0];
-  const launcherRss = launcher ? rssMb(launcher) : undefined;
-  const launcherPrivate = launcher ? privateMb(launcher) : undefined;
-  const stop = await profiled(`${SERVERS} concurrent stops`, () =>
-    storm(
-      hub,
-      async (u) => void (await expectOk(await call(hub, `/users/${u}/server`, { method: "DELETE" }), `stop ${u}`)),
-      async () => (await countUsers(hub, "active")) === 0,
-    ),
-  );
-  const rssEnd = rssMb(hub.pid);
+  await stopAll();
   let heapAfterGc: number | undefined;
   let memory: string | undefined;
   if (hub.inspector) {
