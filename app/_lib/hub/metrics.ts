@@ -48,7 +48,9 @@ export class HubMetrics {
   /** `counts`: read at each scrape (the thin I/O part: app/_lib/hub/metrics-counts.ts) */
   constructor(private readonly counts: () => Promise<HubCounts>) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "gyre_hub_" });
+    // The event loop's delay sampled every 100 ms, not prom-client's 10: its timer woke the process
+    // 100 times a second, ~2.4 ms of CPU per second of an idle hub (bench/README.md, phase 3y).
+    collectDefaultMetrics({ register: this.registry, prefix: "gyre_hub_", eventLoopMonitoringPrecision: 100 });
     this.spawnDuration = new Histogram({
       name: "jupyterhub_server_spawn_duration_seconds",
       help: "Time from a server's start request to the server ready (success) or given up (failure).",
