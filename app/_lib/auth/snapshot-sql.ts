@@ -39,7 +39,7 @@ export function buildShareRowsQuery(): SqlQuery {
 }
 
 /** A row of buildShareRowsQuery as the driver returns it. */
-export interface ShareRow {
+export interface ShareQueryRow {
   ownerId: number | bigint;
   ownerName: string;
   serverName: string;
@@ -48,7 +48,7 @@ export interface ShareRow {
 }
 
 /** The rows buildShareMap takes, from buildShareRowsQuery's (one per share and member). */
-export function shareMapRows(rows: readonly ShareRow[]) {
+export function shareMapRows(rows: readonly ShareQueryRow[]) {
   const id = (v: number | bigint | null) => (v === null ? null : Number(v));
   return rows.map((r) => ({
     ownerId: Number(r.ownerId),

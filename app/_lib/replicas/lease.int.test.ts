@@ -10,10 +10,15 @@ import { openDatabase } from "../db/open";
 import { applyMigrations } from "../db/migrate";
 import type { Db } from "../db/types";
 import { startTestPostgres, type TestPostgres } from "../testing/postgres";
-import { releaseLease, takeLease, takeLeases } from "./lease";
+import { releaseLease, takeLeases, type LeaseClaim } from "./lease";
 import { writesOf } from "../db/sql-writes";
 import { buildHeartbeat } from "./replica-sql";
 import { HubReplica, SINGLETONS } from "./replica";
+
+/** One lease taken or renewed: does `holder` hold it afterwards? */
+async function takeLease(db: Db, c: LeaseClaim): Promise<boolean> {
+  return (await takeLeases(db, { ...c, names: [c.name] })).has(c.name);
+}
 
 const TTL = 15_000;
 const T0 = new Date("2026-12-03T12:00:00Z");

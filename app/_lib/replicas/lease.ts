@@ -39,14 +39,6 @@ export async function takeLeases(db: Db, c: Omit<LeaseClaim, "name"> & { names: 
   return held;
 }
 
-/**
- * Takes the lease `name` for `holder`, or renews it if `holder` has it. true: `holder` holds it
- * until `now + ttlMs`; false: another holder's lease has not expired.
- */
-export async function takeLease(db: Db, c: LeaseClaim): Promise<boolean> {
-  return (await takeLeases(db, { ...c, names: [c.name] })).has(c.name);
-}
-
 /** Gives the lease up (a hub shutting down), so another replica takes it at its next beat. */
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
   await db.lease.deleteMany({ where: { name, holder } });

@@ -3,7 +3,7 @@
 // stops working before the request that revoked it returns; the auth snapshot carries the same map.
 import type { Db } from "@/app/_lib/db/types";
 import { readRows } from "@/app/_lib/db/sql-reads";
-import { buildShareRowsQuery, shareMapRows, type ShareRow as ShareMapRow } from "@/app/_lib/auth/snapshot-sql";
+import { buildShareRowsQuery, shareMapRows, type ShareQueryRow } from "@/app/_lib/auth/snapshot-sql";
 import { HttpError } from "@/app/_lib/http/errors";
 import type { RoutePusher } from "@/app/_lib/servers/proxy-client";
 import { getUserOrThrow } from "@/app/_lib/users/queries";
@@ -222,7 +222,7 @@ export async function leaveGroupShare(ctx: ShareContext, actor: Actor, name: str
 /** Every share as the proxy needs it: owner/server → owner id and user ids (group shares by their current members). */
 export async function loadShareMap(db: Db): Promise<ShareMap> {
   // one statement on the driver (the proxies' auth snapshot reads it every few seconds)
-  return buildShareMap(shareMapRows(await readRows<ShareMapRow>(db, buildShareRowsQuery())));
+  return buildShareMap(shareMapRows(await readRows<ShareQueryRow>(db, buildShareRowsQuery())));
 }
 
 /**
