@@ -23,6 +23,9 @@
 // second hub: the write costs the hub nothing), so Gyre's cache never answers it.
 // Each round first starts the same servers without any hub ("floor": as the hubs run them, each as
 // its account, until each answers): no hub can start them faster on this machine.
+// The memory floor: node, with the hub's flags, running Next's production server over the same
+// build and having rendered one page (its not-found page: no database, no hub runtime), after a
+// full GC. Any hub whose pages Next serves in its process holds at least that much.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, openSync } from "node:fs";
@@ -574,6 +577,8 @@ interface RoundResult {
   rssEnd: number;
   /** Gyre only: live heap after a full GC, at the end */
   heapAfterGc?: number;
+  /** Gyre only: RSS right after that GC (MB) */
+  rssAfterGc?: number;
   /** Gyre only: RSS of the hub's process launcher with the servers running (MB; not in the hub's RSS) */
   launcherRss?: number;
   /** Gyre only: the launcher's private memory (MB: its own pages, not the node binary's it shares with the hub) */
@@ -649,11 +654,13 @@ async function runRound(hub: Hub): Promise<RoundResult> {
   const idleCpuMsPerS = await idleWindow("steady");
   await stopAll();
   let heapAfterGc: number | undefined;
+  let rssAfterGc: number | undefined;
   let memory: string | undefined;
   if (hub.inspector) {
     await hub.inspector.send("HeapProfiler.collectGarbage");
     const usage = (await hub.inspector.send("Runtime.getHeapUsage")) as { usedSize: number };
     heapAfterGc = usage.usedSize / 2 ** 20;
+    rssAfterGc = rssMb(hub.pid);
     memory = await describeMemory(hub);
     if (SMAPS_DIR) writeFileSync(join(SMAPS_DIR, `gyre-end-${Date.now()}.smaps`), readFileSync(`/proc/${hub.pid}/smaps`));
     if (MALLOC_TRIM) {
@@ -677,6 +684,7 @@ async function runRound(hub: Hub): Promise<RoundResult> {
     idleCpuMsPerS,
     rssEnd,
     heapAfterGc,
+    rssAfterGc,
     launcherRss,
     launcherPrivate,
     memory,
@@ -806,7 +814,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function printTable(results: Record<HubName, RoundResult[]>, version: string, floors: number[]): void {
+function printTable(results: Record<HubName, RoundResult[]>, version: string, floors: number[], memFloor?: MemoryFloor): void {
   const m = (hub: HubName, f: (r: RoundResult) => number) => (results[hub].length ? median(results[hub].map(f)) : NaN);
   const row = (label: string, f: (r: RoundResult) => number, fmt: (v: number) => string, target?: string) => {
     const g = m("gyre", f);
@@ -858,6 +866,14 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string, fl
   console.log(
     `\nGyre's hub at the end: RSS ${end.toFixed(0)} MB, live heap after a full GC ${heap.toFixed(0)} MB (RSS ÷ live heap ${(end / heap).toFixed(1)})`,
   );
+  if (memFloor) {
+    const afterGc = median(g.map((r) => r.rssAfterGc ?? NaN));
+    console.log(
+      `Memory floor (RSS after a full GC): node with the hub's flags, having loaded nothing, ${memFloor.node.toFixed(0)} MB; with Next's production server prepared over this build, ` +
+        `${memFloor.prepared.toFixed(0)} MB before any request and ${memFloor.page.toFixed(0)} MB after one page (its not-found page). ` +
+        `Gyre's hub after the full GC at the end: ${afterGc.toFixed(0)} MB; JupyterHub's RSS with ${USERS + 1} users: ${m("jupyterhub", (r) => r.rssUsers).toFixed(0)} MB.`,
+    );
+  }
   console.log(
     "per round (gyre | jupyterhub): start s",
     g.map((r) => r.start.wallS.toFixed(2)).join(" "),
@@ -878,6 +894,58 @@ function printTable(results: Record<HubName, RoundResult[]>, version: string, fl
 
 /** " (launcher 1.9)": the launcher's part of a storm's CPU per server, when the hub has one */
 const launcherPart = (s: Storm) => (s.launcherMsPerOp === undefined ? "" : ` (launcher ${s.launcherMsPerOp.toFixed(1)})`);
+
+// --- the memory floor: node running Next's server over this build, nothing else ----------------
+
+/**
+ * RSS (MB, each after a full GC) of a node process with the hub's flags that loads Next from
+ * GYRE_DIR, prepares its production server over GYRE_DIR's build and renders one page, the
+ * not-found page of a path no route has (no database, no hub runtime: Next's server and React's
+ * renderer, as any page needs).
+ */
+interface MemoryFloor {
+  /** before it loads anything */
+  node: number;
+  /** Next's server prepared over the build, before any request */
+  prepared: number;
+  /** after it rendered one page */
+  page: number;
+}
+
+function memoryFloor(work: string): MemoryFloor {
+  const script = join(work, "memory-floor.mjs");
+  writeFileSync(
+    script,
+    `import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { pathToFileURL } from "node:url";
+const rss = () => { globalThis.gc(); globalThis.gc(); return Number(/VmRSS:\\s+(\\d+)/.exec(readFileSync("/proc/self/status", "utf8"))[1]) / 1024; };
+const node = rss();
+const dir = ${JSON.stringify(GYRE_DIR)};
+const { default: next } = await import(pathToFileURL(createRequire(dir + "/package.json").resolve("next")).href);
+const app = next({ dev: false, dir, hostname: "127.0.0.1", port: 0 });
+await app.prepare();
+const prepared = rss();
+const handle = app.getRequestHandler();
+const server = createServer((q, r) => handle(q, r)).listen(0, "127.0.0.1");
+await new Promise((r) => server.once("listening", r));
+const res = await fetch("http://127.0.0.1:" + server.address().port + "/hub/no-such-page-" + Date.now());
+await res.text();
+if (res.status !== 404) throw new Error("the not-found page answered " + res.status);
+process.stdout.write(JSON.stringify({ node, prepared, page: rss() }));
+process.exit(0);
+`,
+  );
+  const out = execFileSync(process.execPath, ["--expose-gc", ...HUB_FLAGS, script], {
+    cwd: GYRE_DIR,
+    env: { ...process.env, ...HUB_ENV, NODE_ENV: "production" },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    timeout: 120_000,
+  });
+  return JSON.parse(out.slice(out.lastIndexOf("{"))) as MemoryFloor;
+}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run as root: both hubs switch servers to per-user OS accounts");
@@ -908,7 +976,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    printTable(results, version, floors);
+    printTable(results, version, floors, HUBS.includes("gyre") ? memoryFloor(work) : undefined);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
