@@ -12,6 +12,11 @@ const config = {
   reactStrictMode: true,
   // Native and Node-only packages stay outside the bundle.
   serverExternalPackages: ["@prisma/client", "@prisma/adapter-better-sqlite3", "@prisma/adapter-pg", "better-sqlite3", "pg", "pino", "execa"],
+  // Next 16 loads every page's and route's server module when the hub starts; Gyre's pages then
+  // stood in the heap of a hub that serves only its REST API and a few pages (7 MB of its 41 MB
+  // live heap in the bench). Each module now loads at its first request: the first visit of a page
+  // after a start takes ~70–110 ms more (bench/README.md, phase 3z).
+  experimental: { preloadEntriesOnStart: false },
   // scripts/test.sh (CI) builds with GYRE_BUILD_SKIP_TYPECHECK=1: its static suite runs
   // `tsc --noEmit` over the same tsconfig.json after the build, .next/types included (Next writes
   // those before this check either way), so Next's own pass would check the same ~25 s over again.
