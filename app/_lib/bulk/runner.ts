@@ -13,6 +13,7 @@ import { pushGroupAccess } from "@/app/_lib/auth/role-access";
 import type { BulkAction } from "./actions";
 import { readRows, readsOf } from "@/app/_lib/db/sql-reads";
 import { buildJobToClaimQuery } from "./bulk-sql";
+import { startPeriodic } from "@/app/_lib/hub/periodic";
 
 /** A job whose heartbeat is older than this is taken over by another hub process. */
 const STALE_CLAIM_MS = 60_000;
@@ -83,10 +84,8 @@ async function runItem(rt: Rt, action: BulkAction, params: { group?: string }, u
   }
 }
 
-/** The background loop; returns the function that stops it. */
-export function startBulkJobRunner(rt: Rt): () => void {
-  let running = false;
-  let again = false;
+/** The background loop; returns the function that stops it (it resolves when the run under way has ended). */
+export function startBulkJobRunner(rt: Rt): () => Promise<void> {
   let closed = false;
   /** when jobs past KEEP_JOBS_MS were last removed (the first tick removes them) */
   let lastPurge = -Infinity;
@@ -160,36 +159,19 @@ export function startBulkJobRunner(rt: Rt): () => void {
   };
 
   const tick = async (): Promise<void> => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      for (let job = await claim(); job && !closed; job = await claim()) await work(job);
-      if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
-        lastPurge = Date.now();
-        await rt.db.bulkJob.deleteMany({ where: { state: "done", createdAt: { lt: new Date(Date.now() - KEEP_JOBS_MS) } } });
-      }
-    } catch (err) {
-      rt.log.error({ err }, "bulk job runner failed");
-    } finally {
-      running = false;
-      if (again && !closed) {
-        again = false;
-        void tick();
-      }
+    for (let job = await claim(); job && !closed; job = await claim()) await work(job);
+    if (Date.now() - lastPurge >= PURGE_EVERY_MS) {
+      lastPurge = Date.now();
+      await rt.db.bulkJob.deleteMany({ where: { state: "done", createdAt: { lt: new Date(Date.now() - KEEP_JOBS_MS) } } });
     }
   };
-  const wake = () => void tick();
-  rt.bus.on("bulk", wake);
   // The timer finds jobs created through another hub replica, and claims left by a dead one.
-  const timer = setInterval(wake, 5000);
-  timer.unref();
-  wake();
-  return () => {
+  const task = startPeriodic({ run: tick, everyMs: 5000, immediately: true, onError: (err) => rt.log.error({ err }, "bulk job runner failed") });
+  const wake = () => task.wake();
+  rt.bus.on("bulk", wake);
+  return async () => {
     closed = true;
-    clearInterval(timer);
     rt.bus.off("bulk", wake);
+    await task.stop();
   };
 }

@@ -67,7 +67,7 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
     log: rt.log,
     mayRun: () => replica.holds("services"),
   });
-  let stops: (() => void)[] = [];
+  let stops: (() => Promise<void>)[] = [];
   return {
     spawners,
     worker,
@@ -83,7 +83,8 @@ export async function prepareBackgroundServices(rt: HubRuntime, opts: { probe?: 
       worker.close();
       // a tick under way writes to the database: let it end before the leases and the pool go
       await worker.idle();
-      for (const stop of stops) stop();
+      // the culler, rollup and bulk runner write too: each stop waits for its run under way
+      await Promise.all(stops.map((stop) => stop()));
       await supervisor.close();
       await spawners.close();
       await replica.close();

@@ -3,11 +3,12 @@
 import type { HubRuntime } from "../runtime";
 import type { HubReplica } from "../replicas/replica";
 import { selectServersToCull } from "./cull-policy";
+import { startPeriodic } from "../hub/periodic";
 
 /** Runs on the one hub replica that holds the "culler" lease. */
-export function startCuller(rt: HubRuntime, replica: Pick<HubReplica, "holds">): () => void {
+export function startCuller(rt: HubRuntime, replica: Pick<HubReplica, "holds">): () => Promise<void> {
   const { config, db, log, bus } = rt;
-  if (!config.culling.enabled) return () => {};
+  if (!config.culling.enabled) return async () => {};
   const run = async () => {
     if (!replica.holds("culler")) return;
     const now = new Date();
@@ -29,6 +30,6 @@ export function startCuller(rt: HubRuntime, replica: Pick<HubReplica, "holds">):
     }
     bus.emit("wake");
   };
-  const timer = setInterval(() => void run().catch((err) => log.error({ err }, "culler failed")), config.culling.everySeconds * 1000);
-  return () => clearInterval(timer);
+  const task = startPeriodic({ run, everyMs: config.culling.everySeconds * 1000, onError: (err) => log.error({ err }, "culler failed") });
+  return () => task.stop();
 }

@@ -4,6 +4,7 @@
 import type { HubRuntime } from "@/app/_lib/runtime";
 import { overlapSeconds, USAGE_WINDOW_DAYS } from "@/app/_lib/users/users-view";
 import type { HubReplica } from "@/app/_lib/replicas/replica";
+import { startPeriodic } from "@/app/_lib/hub/periodic";
 
 /** Recomputes User.recentServerSeconds; returns how many users changed. */
 export async function rollUpRecentUsage(rt: Pick<HubRuntime, "db" | "dbProvider">, now: Date): Promise<number> {
@@ -38,12 +39,14 @@ export async function rollUpRecentUsage(rt: Pick<HubRuntime, "db" | "dbProvider"
  * Runs the rollup now and every usage.rollupSeconds on the one hub replica that holds the
  * "usage-rollup" lease; returns the function that stops it.
  */
-export function startUsageRollup(rt: Pick<HubRuntime, "db" | "dbProvider" | "config" | "log">, replica: Pick<HubReplica, "holds">): () => void {
-  const run = () => {
-    if (replica.holds("usage-rollup")) void rollUpRecentUsage(rt, new Date()).catch((err) => rt.log.error({ err }, "usage rollup failed"));
-  };
-  run();
-  const timer = setInterval(run, rt.config.usage.rollupSeconds * 1000);
-  timer.unref();
-  return () => clearInterval(timer);
+export function startUsageRollup(rt: Pick<HubRuntime, "db" | "dbProvider" | "config" | "log">, replica: Pick<HubReplica, "holds">): () => Promise<void> {
+  const task = startPeriodic({
+    run: async () => {
+      if (replica.holds("usage-rollup")) await rollUpRecentUsage(rt, new Date());
+    },
+    everyMs: rt.config.usage.rollupSeconds * 1000,
+    immediately: true,
+    onError: (err) => rt.log.error({ err }, "usage rollup failed"),
+  });
+  return () => task.stop();
 }

@@ -264,7 +264,7 @@ test("bulk jobs: confirmation and the count the admin saw are required; the runn
     assert.equal(job.items.filter((i) => i.status === "skipped").length, 1);
     assert.equal((await getGroup(hub.db, "bulk-target")).members, matching);
   } finally {
-    stop();
+    await stop();
   }
 });
 
