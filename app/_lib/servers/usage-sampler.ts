@@ -92,9 +92,47 @@ export class UsageSampler {
     this.lastSample.set(s.id, now.getTime());
     const sample = await this.sample(s, spawner);
     if (!sample) return;
-    await recordUsageSample(this.opts.rt.db, this.run(s, s.startedAt ?? now), { sample, now, placement: this.placement(s, s.spawnerState) }).catch((err) =>
-      this.opts.rt.log.error({ err, server: s.id }, "could not store a usage sample"),
-    );
+    try {
+      const steps = await this.recordStatements(this.run(s, s.startedAt ?? now), sample, JSON.stringify(this.placement(s, s.spawnerState)), now);
+      await this.runAll(steps);
+    } catch (err) {
+      this.opts.rt.log.error({ err, server: s.id }, "could not store a usage sample");
+    }
+  }
+
+  /**
+   * The statements that store a sample in the run's record, on the driver (as recordUsageSample
+   * in usage/recorder.ts does through Prisma): the record is read now, the figures merged, and a
+   * missing record is opened first. With `end`, the run ends: its figures are final when the
+   * sample says so, and the end is written unless the record has one.
+   */
+  private async recordStatements(
+    run: UsageRun,
+    sample: UsageSample | null,
+    placement: string,
+    now: Date,
+    end?: { at: Date; spawnerState: string },
+  ): Promise<SqlQuery[]> {
+    const writes = writesOf(this.opts.rt.db);
+    const found = (await writes.run(buildUsageRecordQuery(writes.dialect, run.spawnId))).rows[0];
+    const rec = found ? usageFromRow(found) : { cpuSeconds: 0, peakMemoryBytes: null, queueWaitSeconds: null, source: "none", settled: false, endedAt: null };
+    const figures = sample ? mergeUsage(rec, sample) : rec;
+    const update = buildUpdateUsageRecord(writes.dialect, {
+      spawnId: run.spawnId,
+      figures: { cpuSeconds: figures.cpuSeconds, peakMemoryBytes: figures.peakMemoryBytes, queueWaitSeconds: figures.queueWaitSeconds, source: figures.source },
+      settled: rec.settled || (!!end && sample?.final === true),
+      now,
+      placement,
+      ...(end && !rec.endedAt ? { end } : {}),
+    });
+    return found ? [update] : [buildOpenUsageRecord(writes.dialect, { ...run, placement, now }), update];
+  }
+
+  /** Runs statements on the driver, more than one in a transaction. */
+  private async runAll(steps: SqlQuery[]): Promise<void> {
+    const writes = writesOf(this.opts.rt.db);
+    if (steps.length === 1) await writes.run(steps[0]);
+    else if (steps.length) await writes.transaction(steps.map((q) => ({ q })));
   }
 
   /**
@@ -129,30 +167,13 @@ export class UsageSampler {
   async endStatements(s: SampledServer, sample: UsageSample | null, spawnerState: string, now: Date): Promise<SqlQuery[]> {
     this.lastSample.delete(s.id);
     if (!s.spawnId || !s.startedAt) return []; // never became ready: no record
-    const writes = writesOf(this.opts.rt.db);
-    const run = this.run(s, s.startedAt);
-    const placement = JSON.stringify(this.placement(s, spawnerState));
-    const found = (await writes.run(buildUsageRecordQuery(writes.dialect, run.spawnId))).rows[0];
-    // as recordUsageSample (usage/recorder.ts): a missing record is opened, then updated
-    const rec = found ? usageFromRow(found) : { cpuSeconds: 0, peakMemoryBytes: null, queueWaitSeconds: null, source: "none", settled: false, endedAt: null };
-    const figures = sample ? mergeUsage(rec, sample) : rec;
-    const settled = rec.settled || sample?.final === true;
-    const update = buildUpdateUsageRecord(writes.dialect, {
-      spawnId: run.spawnId,
-      figures: { cpuSeconds: figures.cpuSeconds, peakMemoryBytes: figures.peakMemoryBytes, queueWaitSeconds: figures.queueWaitSeconds, source: figures.source },
-      settled,
-      now,
-      placement,
-      ...(rec.endedAt ? {} : { end: { at: now, spawnerState } }),
-    });
-    return found ? [update] : [buildOpenUsageRecord(writes.dialect, { ...run, placement, now }), update];
+    return this.recordStatements(this.run(s, s.startedAt), sample, JSON.stringify(this.placement(s, spawnerState)), now, { at: now, spawnerState });
   }
 
   /** The server has ended (stopped, or gone on its own): closes its record with the last sample. */
   async ended(s: SampledServer, sample: UsageSample | null, spawnerState: string, now: Date): Promise<void> {
     try {
-      const steps = await this.endStatements(s, sample, spawnerState, now);
-      if (steps.length) await writesOf(this.opts.rt.db).transaction(steps.map((q) => ({ q })));
+      await this.runAll(await this.endStatements(s, sample, spawnerState, now));
     } catch (err) {
       this.opts.rt.log.error({ err, server: s.id }, "could not close a usage record");
     }
