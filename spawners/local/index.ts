@@ -561,12 +561,14 @@ export class LocalProcessSpawner implements Spawner {
 
   /**
    * The last usage sample (usageAtStop), from the frozen tree the stop has just read: its members'
-   * memory is all that is read for it. A failure only loses the sample, never the stop.
+   * memory is all that is read for it. A failure only loses the sample, never the stop. Final:
+   * once the tree is gone there is nothing left to read (usage() answers null), so the hub settles
+   * the run's record at the stop instead of asking again a minute later.
    */
   private sampleFrozenTree(server: ProcStat, descendants: ProcStat[]): void {
     try {
       const sum = this.watch.usageOf([server, ...descendants]);
-      this.stopSample = sum && this.sampleOf(sum);
+      this.stopSample = sum && { ...this.sampleOf(sum), final: true };
     } catch (err) {
       this.ctx.log.warn({ err }, "could not sample the server's usage at its stop");
     }

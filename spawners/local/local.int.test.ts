@@ -558,6 +558,7 @@ test("usage from /proc: the CPU a kernel burnt and its memory, summed over the s
   const atStop = sp.usageAtStop();
   assert.ok(atStop && atStop.cpuSeconds! >= last.cpuSeconds! && atStop.peakMemoryBytes! >= last.peakMemoryBytes!, JSON.stringify({ atStop, last }));
   assert.equal(atStop.source, "proc");
+  assert.equal(atStop.final, true, "the stop's sample is final: the hub settles the run at the stop");
   assert.equal(await sp.usage(), null, "nothing to read once the server is gone (the hub keeps its last sample)");
 });
 

@@ -130,6 +130,20 @@ for (const provider of ["sqlite", "postgres"] as const) {
       );
     });
 
+    test("a run's end closes its record; a final sample (a local server's stop) settles it at once, another leaves it to settle()", async () => {
+      for (const final of [true, false]) {
+        const s = server();
+        await sampler.opened(s, "{}", T0);
+        await sampler.ended(s, { ...proc(9, 900), final }, "{}", at(300));
+        const rec = await record(s.spawnId!);
+        assert.deepEqual(
+          { cpu: rec?.cpuSeconds, endedAt: rec?.endedAt?.toISOString(), settled: rec?.settled },
+          { cpu: 9, endedAt: at(300).toISOString(), settled: final },
+          final ? "final sample" : "sample that may change",
+        );
+      }
+    });
+
     test("the record comes out as recordUsageSample writes it through Prisma, opened or not", async () => {
       const columns = (r: NonNullable<Awaited<ReturnType<typeof record>>>) => {
         const { id: _id, spawnId: _spawnId, serverName: _name, ...rest } = r;
