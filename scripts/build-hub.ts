@@ -9,7 +9,7 @@
 import { build } from "esbuild";
 import { rm } from "node:fs/promises";
 import { resolve } from "node:path";
-import { COMPACT, ROOT, hubBundleOptions } from "./hub-bundle";
+import { ROOT, hubBundleOptions, nodeBundleOptions } from "./hub-bundle";
 
 // Where the bundle goes; scripts/gyre-up.ts, the units, the image, the e2e harness and the bench run it.
 const HUB_OUT_DIR = resolve(ROOT, "dist/hub");
@@ -18,16 +18,5 @@ await rm(HUB_OUT_DIR, { recursive: true, force: true });
 await build({ entryPoints: { server: resolve(ROOT, "app/server.ts") }, ...hubBundleOptions(HUB_OUT_DIR) });
 // The hub's process launcher (spawners/local/launcher/main.ts): its own small file with only Node's
 // built-ins, run by the hub as a child with plain node (spawners/local/launcher/client.ts).
-await build({
-  entryPoints: { launcher: resolve(ROOT, "spawners/local/launcher/main.ts") },
-  outdir: HUB_OUT_DIR,
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: "linked",
-  logLevel: "warning",
-  ...COMPACT,
-});
+await build({ entryPoints: { launcher: resolve(ROOT, "spawners/local/launcher/main.ts") }, ...nodeBundleOptions(HUB_OUT_DIR) });
 process.stdout.write(`built ${resolve(HUB_OUT_DIR, "server.mjs")} and ${resolve(HUB_OUT_DIR, "launcher.mjs")}\n`);

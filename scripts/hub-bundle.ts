@@ -80,19 +80,26 @@ export function queryCompilerFromFile(outDir: string): Plugin {
   };
 }
 
-/** esbuild's options for a bundle of the hub's code (an entry of app/ or of its modules) into `outDir` */
-export function hubBundleOptions(outDir: string): BuildOptions {
+/** esbuild's options for one ES module file per entry for node, into `outDir` (the launcher is built with these alone) */
+export function nodeBundleOptions(outDir: string) {
   return {
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
-    splitting: true,
     platform: "node",
     format: "esm",
     target: "node20",
     sourcemap: "linked",
     logLevel: "warning",
     ...COMPACT,
+  } satisfies BuildOptions;
+}
+
+/** esbuild's options for a bundle of the hub's code (an entry of app/ or of its modules) into `outDir` */
+export function hubBundleOptions(outDir: string): BuildOptions {
+  return {
+    ...nodeBundleOptions(outDir),
+    splitting: true,
     external: EXTERNAL,
     // the generated clients' own loader first: both match prisma/generated/*/internal/class.ts
     plugins: [queryCompilerFromFile(outDir), sourceFileUrls(outDir)],
