@@ -317,10 +317,24 @@ test("with launch.enabled off (the default): /v2, /build, the launch API and git
 test('the "launch a repository" page writes the link and the badge Markdown, and its badge is served', async ({ page }) => {
   await login(page, g, USER, PASSWORD);
   await page.goto(`${g.url}/hub/home`);
+  // The page's scripts are held back until two fields are filled: what is typed before the form is
+  // interactive must count once it is (React would reset controlled fields as it hydrates them).
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const scripts = "**/_next/static/chunks/**";
+  let held = 0;
+  await page.route(scripts, async (route) => {
+    held++;
+    await released;
+    await route.continue();
+  });
   await page.getByTestId("launch-a-repository").click();
   await expect(page.getByTestId("launch-allowed")).toContainText("GitHub: org");
   await page.getByTestId("launch-form-repo").fill("org/withreqs");
   await page.getByTestId("launch-form-ref").fill("main");
+  expect(held, "the launch page's scripts were held back while the fields were filled").toBeGreaterThan(0);
+  release();
+  await expect(page.getByTestId("launch-form-url")).toHaveValue(`${g.url}/v2/gh/org/withreqs/main`);
   await page.getByTestId("launch-form-path").fill("check.ipynb");
   await page.getByTestId("launch-form-kind").selectOption("urlpath");
   await page.getByTestId("launch-form-path").fill("notebooks/check.ipynb");

@@ -1,7 +1,9 @@
 "use client";
 // The "launch a repository" form: the link and badge are computed as the user types (pure
-// buildLaunchLink), the same way mybinder.org's form writes them.
-import { useMemo, useState } from "react";
+// buildLaunchLink), the same way mybinder.org's form writes them. The fields are uncontrolled and
+// read once the page is interactive: what was typed or chosen before React hydrated the form
+// counts (a controlled field would be reset to its empty state then, and the link never shown).
+import { useEffect, useMemo, useRef, useState } from "react";
 import { buildLaunchLink, type LaunchLinkParts } from "../_lib/launch/launch-link";
 import { inputClass, labelClass } from "../_components/ui";
 
@@ -18,6 +20,17 @@ export function LaunchForm({ publicUrl }: { publicUrl: string }) {
   const [ref, setRef] = useState("");
   const [path, setPath] = useState("");
   const [kind, setKind] = useState<"labpath" | "urlpath" | "filepath">("labpath");
+  const fields = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    const f = fields.current?.elements;
+    if (!f) return;
+    const text = (name: string) => (f.namedItem(name) as HTMLInputElement | HTMLSelectElement | null)?.value ?? "";
+    setProvider(text("provider") as LaunchLinkParts["provider"]);
+    setRepo(text("repo"));
+    setRef(text("ref"));
+    setKind(text("kind") as typeof kind);
+    setPath(text("path"));
+  }, []);
   const out = useMemo(
     () =>
       repo.trim()
@@ -34,13 +47,14 @@ export function LaunchForm({ publicUrl }: { publicUrl: string }) {
   );
   const p = PROVIDERS.find((x) => x.id === provider)!;
   return (
-    <form className="space-y-4" onSubmit={(e) => e.preventDefault()} data-testid="launch-form">
+    <form ref={fields} className="space-y-4" onSubmit={(e) => e.preventDefault()} data-testid="launch-form">
       <div className="grid gap-4 sm:grid-cols-3">
         <label className={labelClass}>
           Where
           <select
+            name="provider"
             className={inputClass}
-            value={provider}
+            defaultValue="gh"
             onChange={(e) => setProvider(e.target.value as LaunchLinkParts["provider"])}
             data-testid="launch-form-provider"
           >
@@ -53,17 +67,23 @@ export function LaunchForm({ publicUrl }: { publicUrl: string }) {
         </label>
         <label className={`${labelClass} sm:col-span-2`}>
           {p.label}
-          <input className={inputClass} value={repo} placeholder={p.placeholder} onChange={(e) => setRepo(e.target.value)} data-testid="launch-form-repo" />
+          <input name="repo" className={inputClass} placeholder={p.placeholder} onChange={(e) => setRepo(e.target.value)} data-testid="launch-form-repo" />
         </label>
       </div>
       <div className="grid gap-4 sm:grid-cols-3">
         <label className={labelClass}>
           Branch, tag or commit
-          <input className={inputClass} value={ref} placeholder="HEAD" onChange={(e) => setRef(e.target.value)} data-testid="launch-form-ref" />
+          <input name="ref" className={inputClass} placeholder="HEAD" onChange={(e) => setRef(e.target.value)} data-testid="launch-form-ref" />
         </label>
         <label className={labelClass}>
           Open
-          <select className={inputClass} value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} data-testid="launch-form-kind">
+          <select
+            name="kind"
+            className={inputClass}
+            defaultValue="labpath"
+            onChange={(e) => setKind(e.target.value as typeof kind)}
+            data-testid="launch-form-kind"
+          >
             <option value="labpath">a file in JupyterLab</option>
             <option value="filepath">a file (classic)</option>
             <option value="urlpath">a URL path</option>
@@ -72,8 +92,8 @@ export function LaunchForm({ publicUrl }: { publicUrl: string }) {
         <label className={labelClass}>
           Path
           <input
+            name="path"
             className={inputClass}
-            value={path}
             placeholder={kind === "urlpath" ? "lab/tree/index.ipynb" : "index.ipynb"}
             onChange={(e) => setPath(e.target.value)}
             data-testid="launch-form-path"
