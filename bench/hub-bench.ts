@@ -897,12 +897,7 @@ const launcherPart = (s: Storm) => (s.launcherMsPerOp === undefined ? "" : ` (la
 
 // --- the memory floor: node running Next's server over this build, nothing else ----------------
 
-/**
- * RSS (MB, each after a full GC) of a node process with the hub's flags that loads Next from
- * GYRE_DIR, prepares its production server over GYRE_DIR's build and renders one page, the
- * not-found page of a path no route has (no database, no hub runtime: Next's server and React's
- * renderer, as any page needs).
- */
+/** The memory floor's RSS at its three points (MB, each after a full GC) */
 interface MemoryFloor {
   /** before it loads anything */
   node: number;
@@ -912,6 +907,12 @@ interface MemoryFloor {
   page: number;
 }
 
+/**
+ * RSS (MB, each after a full GC) of a node process with the hub's flags that loads Next from
+ * GYRE_DIR, prepares its production server over GYRE_DIR's build and renders one page, the
+ * not-found page of a path no route has (no database, no hub runtime: Next's server and React's
+ * renderer, as any page needs).
+ */
 function memoryFloor(work: string): MemoryFloor {
   const script = join(work, "memory-floor.mjs");
   writeFileSync(

@@ -128,11 +128,9 @@ export class UsageSampler {
     return found ? [update] : [buildOpenUsageRecord(writes.dialect, { ...run, placement, now }), update];
   }
 
-  /** Runs statements on the driver, more than one in a transaction. */
+  /** Runs statements on the driver in one transaction (the driver runs a lone statement without BEGIN). */
   private async runAll(steps: SqlQuery[]): Promise<void> {
-    const writes = writesOf(this.opts.rt.db);
-    if (steps.length === 1) await writes.run(steps[0]);
-    else if (steps.length) await writes.transaction(steps.map((q) => ({ q })));
+    if (steps.length) await writesOf(this.opts.rt.db).transaction(steps.map((q) => ({ q })));
   }
 
   /**
